@@ -3,7 +3,8 @@
 ``swarm run`` (with or without Discord), ``swarm demo``, the CLI, the benchmarks and the
 tests all build through ``Builder``; what differs (a deliverer, a clock, a frame source, a
 poll interval, discord.py options) is passed to it, never patched into the environment.
-``run_headless`` and ``run_with_discord`` run what it builds until SIGINT/SIGTERM.
+``run_headless`` and ``run_with_front_ends`` (each a ``FrontEndRun``: Discord's is
+``Builder.discord``) run what it builds until SIGINT/SIGTERM.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import contextlib
 import logging
 import socket
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,6 +53,17 @@ class Coordinator:
     ai: AIService
     jobs: Jobs
     scheduler: Scheduler
+
+
+@dataclass(frozen=True)
+class FrontEndRun:
+    """A front end ``swarm run`` starts beside the scheduler: ``require`` checks its settings
+    before anything starts; ``run`` serves it (its notifier among it) until ``stop`` is set,
+    and raises what is fatal (a bad token): that stops the coordinator."""
+
+    name: str
+    require: Callable[[], None]
+    run: Callable[[Coordinator, asyncio.Event], Coroutine[Any, Any, None]]
 
 
 class Builder:
@@ -256,6 +268,26 @@ class Builder:
             service, self.config.discord, ai, github=self.config.github, **self.client_options
         )
 
+    def discord(self) -> FrontEndRun:
+        """Discord as a front end: the bot, reconnected with backoff while Discord is down."""
+
+        def require() -> None:
+            self.config.discord.require_connection()
+            logging.getLogger("discord").setLevel(logging.WARNING)
+
+        async def run(parts: Coordinator, stop: asyncio.Event) -> None:
+            from bot.discordbot.connection import keep_connected
+
+            await keep_connected(
+                lambda: self.bot(parts.service, parts.ai), self.config.discord, stop
+            )
+
+        return FrontEndRun("Discord", require, run)
+
+    def front_ends(self) -> list[FrontEndRun]:
+        """The front ends ``swarm run`` starts: Discord (the only one today)."""
+        return [self.discord()]
+
     def web(
         self, service: SwarmService, sock: socket.socket | None = None
     ) -> contextlib.AbstractAsyncContextManager[WebServer | None]:
@@ -369,7 +401,7 @@ async def _coordinator_lock(builder: Builder, wait: bool) -> AsyncIterator[HeldL
 async def started_parts(
     runner: asyncio.Task[Any], started: asyncio.Future[Coordinator]
 ) -> Coordinator:
-    """The parts ``run_with_discord`` built, or its error if it stopped before."""
+    """The parts ``run_with_front_ends`` built, or its error if it stopped before."""
     await asyncio.wait({runner, started}, return_when=asyncio.FIRST_COMPLETED)
     if not started.done():
         runner.result()
@@ -422,47 +454,56 @@ async def run_with_discord(
     stop: asyncio.Event | None = None,
     started: asyncio.Future[Coordinator] | None = None,
 ) -> None:
-    """Bot, scheduler, delivery, watcher and notifier in one process, until SIGINT/SIGTERM.
+    """``run_with_front_ends`` with Discord alone (the demo, the benchmarks, the tests)."""
+    await run_with_front_ends(builder, [builder.discord()], stop=stop, started=started)
 
-    The scheduler does not depend on Discord: while Discord cannot be reached it keeps
+
+async def run_with_front_ends(
+    builder: Builder,
+    front_ends: Sequence[FrontEndRun],
+    *,
+    stop: asyncio.Event | None = None,
+    started: asyncio.Future[Coordinator] | None = None,
+) -> None:
+    """Scheduler, delivery, watcher and each front end (its notifier) in one process, until
+    SIGINT/SIGTERM.
+
+    The scheduler does not depend on a front end: while Discord cannot be reached it keeps
     assigning and delivering, and the bot tries again with backoff. ``started`` receives the
     coordinator's parts once they are built (the demo and the benchmark watch its service).
     """
-    builder.config.discord.require_connection()
-    logging.getLogger("discord").setLevel(logging.WARNING)
+    for front_end in front_ends:
+        front_end.require()
     stop = stop or asyncio.Event()
     with builder.home_lock(), builder.web_socket() as sock:
-        await _run_with_discord(builder, stop, started, sock)
+        await _run_with_front_ends(builder, front_ends, stop, started, sock)
 
 
-async def _run_with_discord(
+async def _run_with_front_ends(
     builder: Builder,
+    front_ends: Sequence[FrontEndRun],
     stop: asyncio.Event,
     started: asyncio.Future[Coordinator] | None,
     sock: socket.socket | None,
 ) -> None:
-    from bot.discordbot.connection import keep_connected
-
     async with builder.coordinator() as parts:
         if started is not None:
             started.set_result(parts)
         with RunStopper(stop, parts.scheduler).installed():
             async with builder.web(parts.service, sock):
-                banner(parts.service, sock, builder.log_file, discord=True)
+                on_discord = any(f.name == "Discord" for f in front_ends)
+                banner(parts.service, sock, builder.log_file, discord=on_discord)
                 scheduler = asyncio.create_task(parts.scheduler.run(stop), name="scheduler")
-                bot = asyncio.create_task(
-                    keep_connected(
-                        lambda: builder.bot(parts.service, parts.ai), builder.config.discord, stop
-                    ),
-                    name="discord",
-                )
-                log.info("coordinator started with Discord: %d agents", len(parts.service.agents))
+                served = [asyncio.create_task(f.run(parts, stop), name=f.name) for f in front_ends]
+                names = ", ".join(f.name for f in front_ends)
+                log.info("coordinator started with %s: %d agents", names, len(parts.service.agents))
                 try:
-                    await asyncio.wait({scheduler, bot}, return_when=asyncio.FIRST_COMPLETED)
+                    await asyncio.wait({scheduler, *served}, return_when=asyncio.FIRST_COMPLETED)
                 finally:
                     stop.set()
-                    await asyncio.gather(scheduler, bot, return_exceptions=True)
-                bot.result()  # a fatal Discord error (bad token, missing channel) surfaces here
+                    await asyncio.gather(scheduler, *served, return_exceptions=True)
+                for front_end in served:
+                    front_end.result()  # a fatal error (bad token, missing channel) surfaces here
                 scheduler.result()
     log.info("coordinator stopped")
     say("stopped")

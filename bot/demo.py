@@ -297,11 +297,11 @@ async def _wait_all_done(service: SwarmService, stop: asyncio.Event) -> bool:
 
 async def _wait_posted(service: SwarmService) -> None:
     """Until the notifier has posted every event (bounded)."""
-    from core.posts.health import CONSUMER
+    from bot.discordbot.front_end import DiscordFrontEnd
 
     last = (await service.history.last(1))[-1].id
     deadline = time.monotonic() + 5
-    while await service.posts.cursor(CONSUMER) < last and time.monotonic() < deadline:  # noqa: ASYNC110
+    while await service.posts.cursor(DiscordFrontEnd.name) < last and time.monotonic() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.05)  # the cursor lives in the database: nothing to wait on
     await asyncio.sleep(0.2)  # the printer shows what was posted
 

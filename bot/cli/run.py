@@ -96,10 +96,10 @@ async def _run_until_stopped(builder: Builder, args: argparse.Namespace) -> int:
 
 
 async def _run_once(builder: Builder, args: argparse.Namespace) -> int:
-    from bot.app import run_headless, run_with_discord
+    from bot.app import run_headless, run_with_front_ends
 
     if not args.no_discord:
-        await run_with_discord(builder)
+        await run_with_front_ends(builder, builder.front_ends())
         return 0
     result = await run_headless(builder, burst=args.burst)
     if result is not None:

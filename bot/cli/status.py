@@ -61,7 +61,7 @@ async def cmd_status(service: SwarmService, args: argparse.Namespace) -> None:
             "heartbeat": _heartbeat(service, running[0]),
         }
     )
-    await with_notifier(service.posts, overview)  # the Discord notifier's lag and failures
+    await with_notifier(service.posts, overview)  # each front end's notifier loops: lag, failures
     emit_json(overview) if args.json else print(fmt.status_text(overview, painter()))
     if overview.get("nodes") and not args.json:
         from bot.cli import node

@@ -5,7 +5,7 @@ live message (``posts`` key ``campaign:N``, with its channel, so a restart keeps
 same message). The notifier tells :class:`CampaignPosts` about every event; after each batch
 the live messages of the campaigns touched are rendered from the campaign as it is then and
 edited only when what they show changed. A gate that starts waiting gets one post with its
-Approve / Reject buttons.
+Approve / Reject buttons (``gate_text``, posted by the notifier's urgent loop).
 """
 
 from __future__ import annotations
@@ -13,17 +13,19 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.discordbot.context import FRONT_END
 from bot.discordbot.embeds import campaign_embed
 from bot.discordbot.gates import gate_buttons
-from bot.discordbot.post_failures import Loop, for_good
+from bot.discordbot.post_failures import for_good
 from core.errors import NotFound
 from core.formats.text import one_line, shorten
-from core.models import BlockedOn, Event, TaskStatus
+from core.models import Event, Task
 from core.posts.queries import Post
 from core.workflows import WorkflowService
 from core.workflows.campaigns import Campaign, campaign_ref, parse_campaign_ref
@@ -33,6 +35,12 @@ if TYPE_CHECKING:
     from bot.discordbot.context import Bot
 
 log = logging.getLogger(__name__)
+
+
+def gate_text(task: Task, campaign_id: int | None) -> str:
+    """The post of a gate that waits: ``✋ T-4 waits for approval (C-1): title``."""
+    where = f" ({campaign_ref(campaign_id)})" if campaign_id is not None else ""
+    return shorten(one_line(f"✋ {task.ref} waits for approval{where}: {task.title}"), 1900)
 
 
 def campaign_message(
@@ -47,7 +55,7 @@ def campaign_message(
 
 
 class CampaignPosts:
-    """Keeps each campaign's live message up to date; posts the gates that wait."""
+    """Keeps each campaign's live message up to date."""
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
@@ -58,9 +66,22 @@ class CampaignPosts:
         """Make ``message`` (just posted) the campaign's live message; catch up at once with
         what changed while it was being posted."""
         await self.flows.keep_live_post(
-            Post(live_key(campaign.id), message.id, shown=shown, channel_id=message.channel.id)
+            FRONT_END,
+            Post(
+                live_key(campaign.id),
+                str(message.id),
+                shown=shown,
+                channel_id=str(message.channel.id),
+            ),
         )
         await self._refresh(campaign.id)
+
+    async def seen(self, events: Sequence[Event]) -> None:
+        """After a batch of the notifier: note the campaigns ``events`` change, edit their
+        live messages."""
+        for event in events:
+            await self.note(event)
+        await self.refresh()
 
     async def note(self, event: Event) -> None:
         """Remember the campaign ``event`` changes, when it has a live message."""
@@ -83,35 +104,20 @@ class CampaignPosts:
             self.touched.discard(campaign_id)
 
     async def _refresh(self, campaign_id: int) -> None:
-        post = await self.flows.live_post(campaign_id)
+        post = await self.flows.live_post(FRONT_END, campaign_id)
         if post is None or post.channel_id is None:
             return
         campaign = await self.flows.campaign(campaign_id)
         embed, view, shown = campaign_message(campaign, time.time())
         if shown == post.shown:
             return
-        channel = self.bot.get_partial_messageable(post.channel_id)
+        channel = self.bot.get_partial_messageable(int(post.channel_id))
         try:
-            await channel.get_partial_message(post.message_id).edit(embed=embed, view=view)
+            await channel.get_partial_message(int(post.message_id)).edit(embed=embed, view=view)
         except Exception as exc:  # deleted, or no longer visible to the bot: let it be
             if not for_good(exc):
                 raise
             log.info("the live message of %s is gone (%s): no longer edited", campaign.ref, exc)
-            await self.flows.drop_live_post(campaign_id)
+            await self.flows.drop_live_post(FRONT_END, campaign_id)
             return
-        await self.flows.keep_live_post(replace(post, shown=shown))
-
-    async def gate_waiting(self, loop: Loop, channel: Any, event: Event) -> None:
-        """One post for a gate that waits for a person, with Approve / Reject; nothing when
-        it was decided before the event got here (a replay)."""
-        assert event.task_id is not None
-        try:
-            task = await self.bot.service.tasks.get(event.task_id)
-        except NotFound:
-            return
-        if task.status is not TaskStatus.blocked or task.blocked_on is not BlockedOn.gate:
-            return
-        campaign_id = await self.flows.campaign_of_task(task.id)
-        where = f" ({campaign_ref(campaign_id)})" if campaign_id is not None else ""
-        text = shorten(one_line(f"✋ {task.ref} waits for approval{where}: {task.title}"), 1900)
-        await loop.send(channel, text, view=gate_buttons([task.id]))
+        await self.flows.keep_live_post(FRONT_END, replace(post, shown=shown))

@@ -1,27 +1,16 @@
-"""What the notifier shows: a task's live card, a message's delivery line, thread notes by
-``SWARM_NOTIFY`` level (plain text, no discord import)."""
+"""How Discord shows the notifier's posts: a task's live card, a message's delivery line, the
+lines of a task's thread (plain text, no discord import). What each ``SWARM_NOTIFY`` level
+shows is the core's (``core.posts.notify``)."""
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 
-from core.agents.transcript import Line, status_line
-from core.event_kinds import Thread, event_text, shown
 from core.formats.text import one_line, shorten
-from core.models import ACTIVE, Event, Task, TaskStatus
+from core.models import ACTIVE, Task, TaskStatus
 from core.posts.queries import Progress
 from core.questions.asking import Question
 from core.tasks.actions import TaskAction, allowed
-
-
-class NotifyLevel(enum.StrEnum):
-    """``SWARM_NOTIFY``: how much reaches the channel."""
-
-    quiet = "quiet"  # failures (tasks, deliveries, schedules), questions, campaign ends, alerts
-    normal = "normal"  # one live message per task, notes in its thread, failed receipts
-    verbose = "verbose"  # also every task event and delivery receipt in the task's thread
-
 
 STATE_ICONS = {
     TaskStatus.blocked: "⛔",
@@ -70,11 +59,6 @@ def task_card(
     return line
 
 
-def activity_words(line: Line) -> str:
-    """A protocol agent's newest transcript row as its card says it: ``A: tool call x``."""
-    return f"{line.agent}: {status_line(line, 160)}"
-
-
 def activity_line(words: str) -> str:
     """The card's status line: the agent's words as one line of inline code (no markdown,
     links or mentions of theirs take effect; the bot allows no mention anyway)."""
@@ -117,41 +101,6 @@ class Card:
     def shown(self) -> str:
         """Its text and buttons (``shown_key``)."""
         return shown_key(self.task, self.note, self.question, self.activity)
-
-
-def creates_card(event: Event, level: NotifyLevel) -> bool:
-    """Whether this event may post a task's card when it has none yet."""
-    return kind_creates_card(event.kind, level)
-
-
-def kind_creates_card(kind: str, level: NotifyLevel) -> bool:
-    """Whether an event of this kind may post a task's card at this level."""
-    entry = shown(kind)
-    return entry.card and (level is not NotifyLevel.quiet or entry.quiet)
-
-
-def thread_note(event: Event, level: NotifyLevel) -> str | None:
-    """The line this task event adds to the task's thread, if any at this level."""
-    thread = shown(event.kind).thread
-    if event.task_id is None or thread is None:
-        return None
-    if level is NotifyLevel.verbose:
-        wanted = True
-    elif level is NotifyLevel.normal:
-        noted = thread is Thread.NOTE and bool((event.data or {}).get("note"))
-        wanted = noted or thread in (Thread.QUIET, Thread.NORMAL)
-    else:
-        wanted = thread is Thread.QUIET
-    return event_text(event) if wanted else None
-
-
-def message_headline(event: Event) -> str:
-    """``cli → all: hello`` for a ``message.queued`` event."""
-    data = event.data or {}
-    if "text" not in data:  # written before the text was in the event
-        return event.text
-    target = str(data.get("target", "")).removeprefix("agent:")
-    return f"{event.actor} → {target}: {data['text']}"
 
 
 def progress_line(headline: str, progress: Progress) -> str:

@@ -10,7 +10,7 @@ from discord import app_commands
 from bot.discordbot import completers, embeds, workspace_commands
 from bot.discordbot.access import ADMIN_ONLY
 from bot.discordbot.completers import ACTIVE_ONLY, tasks_in
-from bot.discordbot.context import Bot, SlashCommand, actor
+from bot.discordbot.context import FRONT_END, Bot, SlashCommand, actor
 from bot.discordbot.task_commands import TaskGroup
 from core.errors import InvalidInput
 
@@ -145,7 +145,9 @@ class SwarmCommands:
         self, interaction: discord.Interaction, ref: str | None, command: str
     ) -> str | int:
         """The task named, or the one whose thread the command was used in."""
-        found = ref or await self.bot.service.posts.task_of_thread(interaction.channel_id or 0)
+        found = ref or await self.bot.service.posts.task_of_thread(
+            FRONT_END, str(interaction.channel_id)
+        )
         if found is None:
             raise InvalidInput(f"use /{command} in a task's thread, or give the task: id:T-3")
         return found

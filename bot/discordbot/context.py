@@ -1,7 +1,8 @@
 """What the command modules, buttons, notifier and campaign posts share: :class:`Bot`, the part
 of :class:`bot.discordbot.client.SwarmBot` they use (so none of them imports ``client.py``,
 which imports them), the bot of an interaction (:func:`bot_of`), who acts (:func:`actor`) and
-the types of a built command and of a completer (:mod:`bot.discordbot.completers`)."""
+the types of a built command and of a completer (:mod:`bot.discordbot.completers`), and the
+name Discord's posts and notifier loops are kept under (``FRONT_END``)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from core.service.ai import AIService
     from core.service.swarm import SwarmService
 
+FRONT_END = "discord"  # its posts' rows, its notifier loops' cursors (``discord:urgent``)
 Choice = app_commands.Choice
 SlashCommand = app_commands.Command[Any, Any, None]
 Completer = Callable[[discord.Interaction[Any], str], Coroutine[Any, Any, list[Choice[str]]]]

@@ -14,15 +14,14 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.discordbot.access import Access
-from bot.discordbot.context import actor
-from bot.discordbot.post_failures import Loop
+from bot.discordbot.context import FRONT_END, actor
 from bot.discordbot.prompt_posts import fenced
+from core.coordinator.urgent_posts import ci_key
 from core.errors import SwarmError
-from core.event_kinds import EventKind
 from core.formats.text import escape_controls, one_line, shorten
 from core.github import links
 from core.github.service import GitHubBook
-from core.models import Event, task_ref
+from core.models import task_ref
 from core.posts.queries import Post
 
 if TYPE_CHECKING:
@@ -34,11 +33,6 @@ STYLES = {
     "takeover": discord.ButtonStyle.primary,
     "close": discord.ButtonStyle.danger,
 }
-
-
-def post_key(task_id: int) -> str:
-    """The ``posts`` key of a task's CI post."""
-    return f"github-ci:{task_id}"
 
 
 def ci_text(data: dict[str, Any], task_id: int, decided: links.CiDecision | None) -> str:
@@ -103,7 +97,8 @@ class CiButton(
         await interaction.response.edit_message(content=text, view=None)
         message = interaction.message
         if message is not None:  # the notifier finds the post up to date: no second edit
-            await bot.service.posts.keep_post(Post(post_key(self.task_id), message.id, shown=text))
+            post = Post(ci_key(self.task_id), str(message.id), shown=text)
+            await bot.service.posts.keep_post(FRONT_END, post)
 
 
 def ci_buttons(task_id: int) -> discord.ui.View:
@@ -112,39 +107,3 @@ def ci_buttons(task_id: int) -> discord.ui.View:
     for action in links.CI_ACTIONS:
         view.add_item(CiButton(action, task_id))
     return view
-
-
-class CiPosts:
-    """Posts each PR whose CI failed past its retries; edits the post when a choice is made."""
-
-    def __init__(self, bot: Bot, loop: Loop) -> None:
-        self.bot = bot
-        self.loop = loop
-        self.consumer = loop.consumer
-        self.github = GitHubBook(bot.service.store)
-
-    async def handle(self, channel: Any, event: Event) -> None:
-        """Post or edit what ``event`` (``github.ci_exhausted`` / ``_decided``) changes (a post
-        that is gone: posted anew)."""
-        service = self.bot.service
-        task_id = event.task_id
-        if task_id is None:
-            await service.posts.set_cursor(self.consumer, event.id)
-            return
-        post = await service.posts.post(post_key(task_id))
-        decided = await self.github.ci_decision(task_id)
-        text = ci_text(await self.github.ci_exhausted(task_id), task_id, decided)
-        if post is None:
-            if event.kind != EventKind.GITHUB_CI_EXHAUSTED or decided is not None:
-                await service.posts.set_cursor(self.consumer, event.id)
-                return
-            sent = await self.loop.send(channel, text, view=ci_buttons(task_id))
-            await service.posts.save_post(
-                Post(post_key(task_id), sent.id, shown=text), self.consumer, event.id
-            )
-            return
-        if text != post.shown:
-            view = ci_buttons(task_id) if decided is None else None
-            shown_by = await self.loop.edit_or_post(channel, post, event, content=text, view=view)
-            post = Post(post.key, shown_by, shown=text)
-        await service.posts.save_post(post, self.consumer, event.id)

@@ -1,7 +1,8 @@
 """An agent's permission prompt as one Discord post: its text (fenced: quoted material) and a
 button per option. A press by a swarm admin decides it (``prompts.decide``: once; audited);
 a second press, or a press after another front end decided, is told who decided, ephemerally.
-The post is edited when the prompt is decided or closed (``posts`` key ``prompt:N``).
+The notifier (``core/coordinator/urgent_posts.py``) posts it and edits it when the prompt is
+decided or closed (``posts`` key ``prompt:N``).
 
 A text longer than the post holds shows its head and its tail, the cut marked between them
 and said above the fence, and the whole text is attached (``R-7.txt``): what an admin allows
@@ -18,14 +19,13 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.discordbot.access import Access
-from bot.discordbot.context import actor
-from bot.discordbot.post_failures import Loop
+from bot.discordbot.context import FRONT_END, actor
+from core.coordinator.urgent_posts import prompt_key
 from core.dialogs.permissions import Prompt
 from core.errors import NotFound, SwarmError
-from core.event_kinds import EventKind
 from core.formats.text import head_tail, one_line, shorten
 from core.inbox.queue import prompt_ref
-from core.models import Event, task_ref
+from core.models import task_ref
 from core.posts.queries import Post
 
 if TYPE_CHECKING:
@@ -36,11 +36,6 @@ MAX_OPTION_BUTTONS = 25  # Discord's limit of components in one message
 TEXT_LIMIT = 1500  # characters of the prompt's text in the post (the post stays under 2000)
 LABEL_LIMIT = 80  # Discord's limit of a button's label
 _TICKS = re.compile(r"`(?=`)")  # a backtick another follows: ``` could close our fence
-
-
-def post_key(prompt_id: int) -> str:
-    """The ``posts`` key of a prompt's post."""
-    return f"prompt:{prompt_id}"
 
 
 def fenced(text: str, more: str = "") -> str:
@@ -143,7 +138,8 @@ class PromptButton(
         await interaction.response.edit_message(content=text, view=None)
         message = interaction.message
         if message is not None:  # the notifier finds the post up to date: no second edit
-            await bot.service.posts.keep_post(Post(post_key(prompt.id), message.id, shown=text))
+            post = Post(prompt_key(prompt.id), str(message.id), shown=text)
+            await bot.service.posts.keep_post(FRONT_END, post)
 
 
 def option_buttons(prompt: Prompt) -> discord.ui.View:
@@ -162,46 +158,3 @@ def whole_text(prompt: Prompt) -> dict[str, Any]:
         return {}
     data = io.BytesIO(prompt.text.encode("utf-8", "backslashreplace"))
     return {"file": discord.File(data, filename=attachment_name(prompt))}
-
-
-class PromptPosts:
-    """Posts each prompt that opens, and edits its post when it is decided or closed."""
-
-    def __init__(self, bot: Bot, loop: Loop) -> None:
-        self.bot = bot
-        self.loop = loop
-        self.consumer = loop.consumer
-
-    async def handle(self, channel: Any, event: Event) -> None:
-        """Post or edit what ``event`` (a ``prompt.*`` event) changes; save the cursor. A post
-        that is gone (deleted) is posted anew, as the prompt is now."""
-        service = self.bot.service
-        prompt_id = (event.data or {}).get("prompt")
-        post = await service.posts.post(post_key(int(prompt_id))) if prompt_id else None
-        try:
-            prompt = await service.inbox.prompt(int(prompt_id)) if prompt_id else None
-        except NotFound:  # gone (archived): nothing left to show
-            prompt = None
-        if prompt is None:
-            await service.posts.set_cursor(self.consumer, event.id)
-            return
-        text = prompt_text(prompt)
-        if post is None:
-            opened = event.kind == EventKind.PROMPT_OPENED
-            if not opened or not prompt.open:  # decided before it got here
-                await service.posts.set_cursor(self.consumer, event.id)
-                return
-            sent = await self.loop.send(
-                channel, text, view=option_buttons(prompt), **whole_text(prompt)
-            )
-            await service.posts.save_post(
-                Post(post_key(prompt.id), sent.id, shown=text), self.consumer, event.id
-            )
-            return
-        if text != post.shown:
-            view = option_buttons(prompt) if prompt.open else None
-            shown_by = await self.loop.edit_or_post(
-                channel, post, event, whole_text(prompt), content=text, view=view
-            )
-            post = Post(post.key, shown_by, shown=text)
-        await service.posts.save_post(post, self.consumer, event.id)

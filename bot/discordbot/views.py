@@ -11,18 +11,14 @@ from typing import Any
 import discord
 
 from bot.discordbot.access import Access
-from bot.discordbot.cards import (
-    STATE_ICONS,
-    NotifyLevel,
-    card_actions,
-    kind_creates_card,
-    task_card,
-)
-from bot.discordbot.context import Bot
+from bot.discordbot.cards import STATE_ICONS, card_actions, task_card
+from bot.discordbot.context import FRONT_END, Bot
 from bot.discordbot.context import actor as actor_of
+from core.coordinator.notifier import task_key
 from core.errors import SwarmError
 from core.event_kinds import EventKind
 from core.models import Task, TaskSpec, TaskStatus, task_ref
+from core.posts.notify import NotifyLevel, kind_creates_card
 
 log = logging.getLogger(__name__)
 ACTIONS = {  # label, style, who may press it
@@ -71,7 +67,7 @@ class TaskButton(
             await interaction.response.send_message(str(exc), ephemeral=True)
             return
         task = await bot.service.tasks.get(ref)
-        post = await bot.service.posts.post(f"task:{task.id}")
+        post = await bot.service.posts.post(FRONT_END, task_key(task.id))
         note = post.note if post and task.status is TaskStatus.in_progress else None
         question = await bot.service.questions.open_question(task.id)
         await interaction.response.edit_message(

@@ -1,7 +1,7 @@
 """``GET /metrics``: Prometheus text from the swarm's own registry (never the global one).
 
 Two kinds of figures. What lives in the database (tasks by status, agents by state, stalls,
-nudges, AI tokens and cost, the Discord notifier's lag and failures) is read at each scrape,
+nudges, AI tokens and cost, the notifier loops' lag and failures) is read at each scrape,
 so ``swarm web`` in its own process shows it too. What happens in-process (each delivery's
 result and latency, each assignment decision, each Discord interaction's acknowledgement)
 reaches ``Metrics.observe`` through ``SwarmService.observers``: those are counted by the
@@ -154,12 +154,12 @@ def _notifier_metrics(loops: list[LoopHealth]) -> Iterator[Metric]:
     tried again, skipped (refused for good), posted anew (the live message was gone)."""
     lag = GaugeMetricFamily(
         "swarm_notifier_lag_seconds",
-        "Age of the oldest event the Discord notifier has not handled yet, by loop",
+        "Age of the oldest event a notifier loop has not handled yet, by loop",
         labels=["loop"],
     )
     failures = CounterMetricFamily(
         "swarm_notifier_failures",
-        "Discord posts that failed, by notifier loop and outcome (retried, skipped, reposted)",
+        "Posts that failed, by notifier loop and outcome (retried, skipped, reposted)",
         labels=["loop", "outcome"],
     )
     for loop in loops:

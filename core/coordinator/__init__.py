@@ -1,7 +1,8 @@
 """The long-running loops: ``scheduler`` (the one timer loop and its delivery worker),
 ``jobs`` (its periodic work), ``node`` (a desktop's delivery node on PostgreSQL), ``changes``
 (other processes' writes heard through LISTEN), ``home_lock`` (one coordinator per
-``SWARM_HOME``) and ``db_lock`` (one per PostgreSQL database, and who runs a store's).
+``SWARM_HOME``), ``db_lock`` (one per PostgreSQL database, and who runs a store's) and
+``notifier`` (the posts of each front end, which plugs in as a ``front_end.FrontEnd``).
 
 The top layer of ``core``: it may import every other package of it.
 """

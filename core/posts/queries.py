@@ -1,7 +1,9 @@
 """Where a front end's live posts are: one message (and thread) per task or message.
 
-The Discord notifier edits a task's message in place as its state changes; the ids it needs
-after a restart live in the ``posts`` table, saved in the same transaction as its cursor.
+The notifier (``core/coordinator/notifier.py``) edits a task's message in place as its state
+changes; the ids it needs after a restart (the front end's, as strings) live in the ``posts``
+table, saved in the same transaction as its cursor (``event_cursors``, one row per loop, named
+by its front end: ``discord``, ``discord:urgent``).
 """
 
 from __future__ import annotations
@@ -22,14 +24,15 @@ from core.store.tables import insert_event, set_cursor
 @dataclass(frozen=True)
 class Post:
     """A live post: ``key`` is ``task:3``, ``message:5`` or ``campaign:2``; ``shown`` what
-    it shows now; ``channel_id`` where it is when not in the notifier's channel."""
+    it shows now; ``channel_id`` where it is when not in the notifier's channel. The ids are
+    the front end's, as strings (Discord's snowflakes in decimal)."""
 
     key: str
-    message_id: int
-    thread_id: int | None = None
+    message_id: str
+    thread_id: str | None = None
     note: str | None = None
     shown: str | None = None
-    channel_id: int | None = None
+    channel_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -41,17 +44,18 @@ class Progress:
     total: int
 
 
-def get_post(conn: Conn, key: str) -> Post | None:
-    """The post stored under ``key``, if any."""
+def get_post(conn: Conn, front_end: str, key: str) -> Post | None:
+    """The post ``front_end`` stored under ``key``, if any."""
     row = conn.execute(
-        "SELECT key, message_id, thread_id, note, shown, channel_id FROM posts WHERE key = $1",
-        (key,),
+        "SELECT key, message_id, thread_id, note, shown, channel_id FROM posts "
+        "WHERE front_end = $1 AND key = $2",
+        (front_end, key),
     ).fetchone()
     if row is None:
         return None
     return Post(
         row["key"],
-        int(row["message_id"]),
+        row["message_id"],
         row["thread_id"],
         row["note"],
         row["shown"],
@@ -59,35 +63,50 @@ def get_post(conn: Conn, key: str) -> Post | None:
     )
 
 
-def keep_post(conn: Conn, post: Post) -> None:
-    """Store ``post`` (replacing the one under its key)."""
+def keep_post(conn: Conn, front_end: str, post: Post) -> None:
+    """Store ``front_end``'s ``post`` (replacing the one under its key)."""
     conn.execute(
-        "INSERT INTO posts (key, message_id, thread_id, note, shown, channel_id) "
-        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT(key) DO UPDATE SET "
+        "INSERT INTO posts (front_end, key, message_id, thread_id, note, shown, channel_id) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT(front_end, key) DO UPDATE SET "
         "message_id = excluded.message_id, thread_id = excluded.thread_id, "
         "note = excluded.note, shown = excluded.shown, channel_id = excluded.channel_id",
-        (post.key, post.message_id, post.thread_id, post.note, post.shown, post.channel_id),
+        (
+            front_end,
+            post.key,
+            post.message_id,
+            post.thread_id,
+            post.note,
+            post.shown,
+            post.channel_id,
+        ),
     )
 
 
-def drop_post(conn: Conn, key: str) -> None:
-    """Forget the post under ``key`` (its message is gone)."""
-    conn.execute("DELETE FROM posts WHERE key = $1", (key,))
+def drop_post(conn: Conn, front_end: str, key: str) -> None:
+    """Forget ``front_end``'s post under ``key`` (its message is gone)."""
+    conn.execute("DELETE FROM posts WHERE front_end = $1 AND key = $2", (front_end, key))
 
 
 def save_post(conn: Conn, post: Post, consumer: str, cursor: int) -> None:
-    """Store ``post`` and advance ``consumer``'s cursor (one transaction: the caller's)."""
-    keep_post(conn, post)
+    """Store ``post`` of the loop ``consumer``'s front end and advance its cursor (one
+    transaction: the caller's)."""
+    keep_post(conn, front_end_of(consumer), post)
     set_cursor(conn, consumer, cursor)
 
 
-def task_of_thread(conn: Conn, channel_id: int) -> int | None:
-    """The task whose thread (or message) has this id, if any."""
+def task_of_thread(conn: Conn, front_end: str, channel_id: str) -> int | None:
+    """The task whose thread (or message) on ``front_end`` has this id, if any."""
     row = conn.execute(
-        "SELECT key FROM posts WHERE key LIKE 'task:%' AND (thread_id = $1 OR message_id = $2)",
-        (channel_id, channel_id),
+        "SELECT key FROM posts WHERE front_end = $1 AND key LIKE 'task:%' "
+        "AND (thread_id = $2 OR message_id = $3)",
+        (front_end, channel_id, channel_id),
     ).fetchone()
     return int(row["key"].removeprefix("task:")) if row else None
+
+
+def front_end_of(consumer: str) -> str:
+    """The front end of a notifier loop: ``discord`` for ``discord`` and ``discord:urgent``."""
+    return consumer.partition(":")[0]
 
 
 def message_progress(conn: Conn, message_id: int) -> Progress:
@@ -103,7 +122,7 @@ def message_progress(conn: Conn, message_id: int) -> Progress:
 
 # -- the notifier's failures, per loop (its consumer's row in event_cursors) -----------------
 
-POST_FAILED = "post_failed"  # the alert kind of a loop whose post Discord refused for good
+POST_FAILED = "post_failed"  # the alert kind of a loop whose post its front end refused for good
 
 
 @dataclass(frozen=True)
@@ -135,6 +154,12 @@ class LoopHealth:
         }
 
 
+def loop_names(conn: Conn) -> list[str]:
+    """The consumers that keep a cursor over the events: the notifier's loops, by name."""
+    rows = conn.execute("SELECT consumer FROM event_cursors ORDER BY consumer").fetchall()
+    return [row["consumer"] for row in rows]
+
+
 def loop_health(
     conn: Conn, consumer: str, kinds: tuple[str, ...], now: float, fallback: int = 0
 ) -> LoopHealth | None:
@@ -158,16 +183,16 @@ def loop_health(
 
 
 def note_retry(conn: Conn, ctx: Ctx, consumer: str, error: str) -> None:
-    """A failure the loop tries again (Discord down, a lost connection): counted, kept."""
+    """A failure the loop tries again (its front end down, a lost connection): counted, kept."""
     _count(conn, ctx, consumer, "retried", error)
 
 
 def note_reposted(conn: Conn, ctx: Ctx, consumer: str, key: str, event: Event, error: str) -> None:
     """The live post under ``key`` is gone (or refused for good): forgotten, to be posted
     anew; counted and written as a ``discord.reposted`` event."""
-    drop_post(conn, key)
+    drop_post(conn, front_end_of(consumer), key)
     _count(conn, ctx, consumer, "reposted", error)
-    text = f"Discord: {post_name(key)} was gone: {error}; posted anew"
+    text = f"{front_name(consumer)}: {post_name(key)} was gone: {error}; posted anew"
     insert_event(
         conn,
         ctx.now,
@@ -180,12 +205,12 @@ def note_reposted(conn: Conn, ctx: Ctx, consumer: str, key: str, event: Event, e
 
 
 def note_skipped(conn: Conn, ctx: Ctx, consumer: str, event: Event, error: str) -> bool:
-    """Discord refused the post of ``event`` for good: the loop moves past it, counted,
+    """The front end refused the post of ``event`` for good: the loop moves past it, counted,
     written as a ``discord.post_failed`` event, and the loop's alert opened (True when it
     was opened now)."""
     set_cursor(conn, consumer, event.id)
     _count(conn, ctx, consumer, "skipped", error)
-    text = f"Discord refused the post of {_what(event)} for good: {error}; skipped"
+    text = f"{front_name(consumer)} refused the post of {_what(event)} for good: {error}; skipped"
     data = {"loop": consumer, "event": event.id, "kind": event.kind, "error": error}
     insert_event(
         conn,
@@ -201,7 +226,13 @@ def note_skipped(conn: Conn, ctx: Ctx, consumer: str, event: Event, error: str) 
 
 def posts_get_through(conn: Conn, ctx: Ctx, consumer: str) -> bool:
     """Clear the loop's alert, if open: its posts get through again."""
-    return clear_alert(conn, ctx, consumer, POST_FAILED, "Discord takes the posts again")
+    text = f"{front_name(consumer)} takes the posts again"
+    return clear_alert(conn, ctx, consumer, POST_FAILED, text)
+
+
+def front_name(consumer: str) -> str:
+    """``Discord`` for the loops ``discord`` and ``discord:urgent``: their front end."""
+    return front_end_of(consumer).capitalize()
 
 
 def post_name(key: str) -> str:

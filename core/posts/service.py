@@ -1,4 +1,5 @@
-"""What the Discord notifier keeps: its cursor over the events and the live posts it edits."""
+"""What the notifier keeps for each front end: its cursors over the events and the live posts
+it edits."""
 
 from __future__ import annotations
 
@@ -15,29 +16,30 @@ class PostBook:
         self.access = access
 
     async def cursor(self, consumer: str) -> int:
-        """The last event id a consumer (e.g. the Discord notifier) has handled."""
+        """The last event id a consumer (a notifier loop: ``discord``) has handled."""
         return await self.access.db.read(tables.get_cursor, consumer)
 
     async def set_cursor(self, consumer: str, event_id: int) -> None:
         """Remember that ``consumer`` has handled events up to ``event_id``."""
         await self.access.db.write(tables.set_cursor, consumer, event_id)
 
-    async def post(self, key: str) -> posts.Post | None:
-        """The live post stored under ``key`` (``task:3``, ``message:5``), if any."""
-        return await self.access.db.read(posts.get_post, key)
+    async def post(self, front_end: str, key: str) -> posts.Post | None:
+        """``front_end``'s live post under ``key`` (``task:3``, ``message:5``), if any."""
+        return await self.access.db.read(posts.get_post, front_end, key)
 
     async def save_post(self, post: posts.Post, consumer: str, cursor: int) -> None:
-        """Store a live post and advance ``consumer``'s cursor in one transaction."""
+        """Store a live post of ``consumer``'s front end and advance ``consumer``'s cursor in
+        one transaction."""
         await self.access.db.write(posts.save_post, post, consumer, cursor)
 
-    async def keep_post(self, post: posts.Post) -> None:
+    async def keep_post(self, front_end: str, post: posts.Post) -> None:
         """Store ``post`` as shown now (a button edited it): the notifier finds it up to date,
         so it does not edit it a second time. The cursor is left where it is."""
-        await self.access.db.write(posts.keep_post, post)
+        await self.access.db.write(posts.keep_post, front_end, post)
 
-    async def task_of_thread(self, channel_id: int) -> int | None:
-        """The task whose Discord thread (or message) has this id, if any."""
-        return await self.access.db.read(posts.task_of_thread, channel_id)
+    async def task_of_thread(self, front_end: str, channel_id: str) -> int | None:
+        """The task whose thread (or message) on ``front_end`` has this id, if any."""
+        return await self.access.db.read(posts.task_of_thread, front_end, channel_id)
 
     async def message_progress(self, message_id: int) -> posts.Progress:
         """How many of a message's deliveries were delivered or failed, of how many."""
@@ -54,13 +56,17 @@ class PostBook:
         await self.access.write(consumer, posts.note_reposted, consumer, key, event, error)
 
     async def note_skipped(self, consumer: str, event: Event, error: str) -> bool:
-        """Discord refused ``event``'s post for good: skipped, recorded, alerted (True when
+        """The front end refused ``event``'s post for good: skipped, recorded, alerted (True when
         the loop's alert was opened now)."""
         return await self.access.write(consumer, posts.note_skipped, consumer, event, error)
 
     async def posts_get_through(self, consumer: str) -> bool:
         """Clear ``consumer``'s alert, if open (True when one was cleared)."""
         return await self.access.write(consumer, posts.posts_get_through, consumer)
+
+    async def loop_names(self) -> list[str]:
+        """The notifier loops that keep a cursor here (``discord``, ``discord:urgent``)."""
+        return await self.access.db.read(posts.loop_names)
 
     async def loop_health(
         self, consumer: str, kinds: tuple[str, ...] = (), fallback: int = 0

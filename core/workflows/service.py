@@ -129,17 +129,17 @@ class WorkflowService:
         """The campaign of a task (``live_only``: only one with a live post)."""
         return await self.service.db.read(campaigns.campaign_of_task, task_id, live_only)
 
-    async def live_post(self, campaign_id: int) -> posts.Post | None:
-        """The campaign's live message, if someone asked for one."""
-        return await self.service.db.read(posts.get_post, live_key(campaign_id))
+    async def live_post(self, front_end: str, campaign_id: int) -> posts.Post | None:
+        """The campaign's live message on ``front_end``, if someone asked for one."""
+        return await self.service.db.read(posts.get_post, front_end, live_key(campaign_id))
 
-    async def keep_live_post(self, post: posts.Post) -> None:
-        """Store (or move) a campaign's live message."""
-        await self.service.db.write(posts.keep_post, post)
+    async def keep_live_post(self, front_end: str, post: posts.Post) -> None:
+        """Store (or move) a campaign's live message on ``front_end``."""
+        await self.service.db.write(posts.keep_post, front_end, post)
 
-    async def drop_live_post(self, campaign_id: int) -> None:
-        """Forget a campaign's live message (it was deleted)."""
-        await self.service.db.write(posts.drop_post, live_key(campaign_id))
+    async def drop_live_post(self, front_end: str, campaign_id: int) -> None:
+        """Forget a campaign's live message on ``front_end`` (it was deleted)."""
+        await self.service.db.write(posts.drop_post, front_end, live_key(campaign_id))
 
 
 def live_key(campaign_id: int) -> str:

@@ -139,3 +139,42 @@ def test_run_without_token_says_how_to_get_one(home: Path) -> None:
     result = run_cli(home, "run")
     assert result.code == 2
     assert "DISCORD_TOKEN" in result.err and "swarm demo" in result.err
+
+
+async def test_run_starts_a_list_of_front_ends_each_with_its_posts(
+    server: LocalDiscordServer, home: Path
+) -> None:
+    """``run_with_front_ends``: Discord and a second front end (the tests' recording one, its
+    notifier on the coordinator's service) in one run, each shown the task, each stopped."""
+    from bot.app import Coordinator, FrontEndRun, run_with_front_ends
+    from core.coordinator.notifier import Notifier
+    from core.posts.notify import NotifyLevel
+    from tests.posts.recording import RecordingFrontEnd
+
+    recording = RecordingFrontEnd()
+
+    async def run_recording(parts: Coordinator, stop: asyncio.Event) -> None:
+        notifier = Notifier(parts.service, recording, NotifyLevel.normal, poll_s=0.05)
+        runs = asyncio.create_task(notifier.run())
+        await stop.wait()
+        notifier.stop()
+        await runs
+
+    stop = asyncio.Event()
+    made = builder(home, server, RecordingDeliverer())
+    fronts = [made.discord(), FrontEndRun("recording", lambda: None, run_recording)]
+    with pointed_at(server):
+        runner = asyncio.create_task(run_with_front_ends(made, fronts, stop=stop))
+        await server.wait_for_bot_ready()
+        service = await made.service()
+        try:
+            await service.tasks.create(TaskSpec("shown twice"), "cli")
+            await server.wait_for_message(lambda m: "**T-1** · shown twice" in m.content)
+            async with asyncio.timeout(10):
+                while not recording.cards(1):  # noqa: ASYNC110 - posted by another task
+                    await asyncio.sleep(0.05)
+        finally:
+            await service.close()
+        stop.set()
+        await asyncio.wait_for(runner, 15)
+    assert runner.exception() is None

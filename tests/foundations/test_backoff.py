@@ -13,11 +13,11 @@ from typing import Any, cast
 
 import pytest
 
-from bot.discordbot.notifier import MAX_BACKOFF_S
 from bot.discordbot.settings import DiscordSettings
 from core.ai.client import AIClient
 from core.ai.settings import AISettings
 from core.context import Ctx
+from core.coordinator.notifier import MAX_BACKOFF_S
 from core.coordinator.scheduler import MAX_ERROR_BACKOFF_S
 from core.delivery import leases
 from core.delivery.queue import RECEIPT_RETRY_FIRST_S, RECEIPT_RETRY_MAX_S

@@ -19,7 +19,7 @@ from core.coordinator.scheduler import Scheduler
 from core.history.events import EventFilter
 from core.inbox.queue import Need
 from core.models import ACTIVE, Event, Task, TaskSpec, TaskStatus
-from core.posts.health import CONSUMER, URGENT, URGENT_CONSUMER
+from core.posts.health import URGENT, urgent_consumer
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.watch.stalls import freshness
@@ -181,8 +181,8 @@ async def caught_up(service: SwarmService) -> None:
 
     async def done() -> bool:
         return (
-            await service.posts.cursor(CONSUMER) >= last
-            and await service.posts.cursor(URGENT_CONSUMER) >= last_urgent
+            await service.posts.cursor("discord") >= last
+            and await service.posts.cursor(urgent_consumer("discord")) >= last_urgent
         )
 
     await until(done, "the notifier caught up", timeout_s=20)

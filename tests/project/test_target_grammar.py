@@ -26,7 +26,7 @@ _SQL = re.compile(
 ALLOWED = {
     Path("bot/discordbot/watch_commands.py"): "builds a schedule's target from /watch",
     Path("bot/cli/watch.py"): "builds a schedule's target from --agent/--role",
-    Path("bot/discordbot/cards.py"): "shows a message.queued event's target text",
+    Path("core/posts/notify.py"): "shows a message.queued event's target text",
 }
 
 

@@ -80,9 +80,13 @@ async def test_a_campaign_live_post_is_found_from_its_tasks(service: SwarmServic
     loose = await service.tasks.create(TaskSpec("not in a campaign"), "cli")
     assert await flows.campaign_of_task(first) == 1
     assert await flows.campaign_of_task(first, live_only=True) is None
-    await flows.keep_live_post(Post("campaign:1", 2**62, shown="x", channel_id=2**61))
+    await flows.keep_live_post(
+        "discord", Post("campaign:1", str(2**62), shown="x", channel_id=str(2**61))
+    )
     assert await flows.campaign_of_task(second, live_only=True) == 1
     assert await flows.campaign_of_task(loose.id, live_only=True) is None
-    assert await flows.live_post(1) == Post("campaign:1", 2**62, None, None, "x", 2**61)
-    await flows.drop_live_post(1)
-    assert await flows.live_post(1) is None
+    assert await flows.live_post("discord", 1) == Post(
+        "campaign:1", str(2**62), None, None, "x", str(2**61)
+    )
+    await flows.drop_live_post("discord", 1)
+    assert await flows.live_post("discord", 1) is None

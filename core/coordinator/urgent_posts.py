@@ -1,0 +1,114 @@
+"""What the notifier's urgent loop posts: what a person must act on (``Shown.urgent``). An
+alert goes to the front end's alerts place, with its actions while open; an agent's
+permission prompt and a PR whose CI failed past its retries are one live post each (``prompt:N``,
+``github-ci:N``), edited when decided or closed; a gate that starts waiting gets one post.
+"""
+
+from __future__ import annotations
+
+from core.coordinator.front_end import AlertPost, CiPost, GatePost, PromptPost
+from core.coordinator.post_loop import PostLoop
+from core.errors import NotFound, SwarmError
+from core.event_kinds import EventKind, Urgent, shown
+from core.github.service import GitHubBook
+from core.inbox.queue import Need
+from core.models import BlockedOn, Event, TaskStatus
+from core.posts.notify import NotifyLevel
+from core.service.swarm import SwarmService
+from core.workflows.service import WorkflowService
+
+
+def prompt_key(prompt_id: int) -> str:
+    """The ``posts`` key of a permission prompt's post."""
+    return f"prompt:{prompt_id}"
+
+
+def ci_key(task_id: int) -> str:
+    """The ``posts`` key of a task's CI post."""
+    return f"github-ci:{task_id}"
+
+
+class UrgentPosts:
+    """Posts (or edits) what an urgent event changes, through the urgent loop."""
+
+    def __init__(self, service: SwarmService, loop: PostLoop, level: NotifyLevel) -> None:
+        self.service = service
+        self.loop = loop
+        self.level = level
+        self.front_end = loop.front.name
+        self.github = GitHubBook(service.store)
+        self.flows = WorkflowService(service.store)
+
+    async def handle(self, event: Event) -> None:
+        """Post or edit what an event a person must act on changes (posted at every level,
+        alerts at ``quiet`` only when something failed)."""
+        entry = shown(event.kind)
+        if entry.urgent is Urgent.ALERT:
+            if self.level is not NotifyLevel.quiet or entry.quiet:
+                await self._alert(event)
+        elif entry.urgent is Urgent.PROMPT:
+            await self._prompt(event)
+        elif entry.urgent is Urgent.CI:
+            await self._ci(event)
+        elif entry.urgent is Urgent.GATE and event.task_id is not None:
+            await self._gate(event)
+
+    async def _alert(self, event: Event) -> None:
+        """An alert's event; an opened one with its "Needs you" actions (as the inbox shows
+        them) while it is still open."""
+        need = await self._need(event) if event.kind == EventKind.ALERT_OPENED else None
+        await self.loop.send(AlertPost(event, need))
+
+    async def _need(self, event: Event) -> Need | None:
+        number = (event.data or {}).get("alert")
+        if not isinstance(number, int):
+            return None
+        try:
+            return await self.service.inbox.item(f"A-{number}")
+        except SwarmError:  # cleared by the time it is posted
+            return None
+
+    async def _prompt(self, event: Event) -> None:
+        """A ``prompt.*`` event: the prompt's post, as the prompt is now (posted while it is
+        open, edited when decided or closed; a post that is gone: posted anew)."""
+        prompt_id = (event.data or {}).get("prompt")
+        post = (
+            await self.service.posts.post(self.front_end, prompt_key(int(prompt_id)))
+            if prompt_id
+            else None
+        )
+        try:
+            prompt = await self.service.inbox.prompt(int(prompt_id)) if prompt_id else None
+        except NotFound:  # gone (archived): nothing left to show
+            prompt = None
+        if prompt is None:
+            await self.service.posts.set_cursor(self.loop.consumer, event.id)
+            return
+        creates = event.kind == EventKind.PROMPT_OPENED and prompt.open
+        await self.loop.show(prompt_key(prompt.id), PromptPost(prompt), event, creates, post)
+
+    async def _ci(self, event: Event) -> None:
+        """``github.ci_exhausted`` / ``_decided``: the task's CI post, with the choice once
+        made."""
+        task_id = event.task_id
+        if task_id is None:
+            await self.service.posts.set_cursor(self.loop.consumer, event.id)
+            return
+        post = await self.service.posts.post(self.front_end, ci_key(task_id))
+        decided = await self.github.ci_decision(task_id)
+        item = CiPost(task_id, await self.github.ci_exhausted(task_id), decided)
+        creates = event.kind == EventKind.GITHUB_CI_EXHAUSTED and decided is None
+        await self.loop.show(ci_key(task_id), item, event, creates, post)
+
+    async def _gate(self, event: Event) -> None:
+        """One post for a gate that waits for a person; nothing when it was decided before
+        the event got here (a replay)."""
+        assert event.task_id is not None
+        try:
+            task = await self.service.tasks.get(event.task_id)
+        except NotFound:
+            return
+        if task.status is not TaskStatus.blocked or task.blocked_on is not BlockedOn.gate:
+            return
+        campaign_id = await self.flows.campaign_of_task(task.id)
+        await self.loop.send(GatePost(task, campaign_id))
