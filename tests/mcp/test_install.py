@@ -122,11 +122,12 @@ def test_a_server_of_theirs_named_swarm_and_a_broken_file_are_left_alone(tmp_pat
 
 
 def test_removing_a_top_level_file_never_removes_the_workspace(tmp_path: Path) -> None:
-    from core.agents import mcp_files as agent_mcp
+    from core.clis import mcp_files
 
     home, folder = tmp_path / "home", tmp_path / "empty-workspace"
     folder.mkdir()
-    server = agent_mcp.Server("/usr/bin/python3", ("-m", "bot.cli", "mcp"), {"SWARM_AGENT": "A"})
-    assert agent_mcp.install_json(home, folder, agent_mcp.CLAUDE, server).what == "added"
-    assert agent_mcp.remove_json(home, folder, agent_mcp.CLAUDE).what == "restored"
+    server = mcp_files.Server("/usr/bin/python3", ("-m", "bot.cli", "mcp"), {"SWARM_AGENT": "A"})
+    claude = mcp_files.JsonFile(Path(".mcp.json"), "mcpServers")  # Claude Code's
+    assert mcp_files.install_json(home, folder, claude, server).what == "added"
+    assert mcp_files.remove_json(home, folder, claude).what == "restored"
     assert folder.is_dir() and not any(folder.iterdir())

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.agent_state import AgentState
-from core.agents.text_rules import BUNDLED_DIR
+from core.clis import panes
 from tests.watch.test_claude_code_panes import REAL as CLAUDE_CODE
 
 IDLE, WORKING, WAITING = AgentState.IDLE, AgentState.WORKING, AgentState.WAITING
@@ -95,5 +95,5 @@ LABELS: dict[str, dict[str, AgentState]] = {
 def real_panes(cli: str) -> dict[str, Path]:
     """The saved real panes of ``cli``'s pinned version, by name (without the prefix)."""
     prefix = f"{cli}-{VERSIONS[cli]}-"
-    folder = BUNDLED_DIR / "panes" / cli
+    folder = panes(cli)
     return {p.stem.removeprefix(prefix): p for p in sorted(folder.glob(f"{prefix}*.txt"))}
