@@ -25,7 +25,7 @@ from typing import Any
 from localmodel import AdminClient
 
 from core.agents.text_rules import TextMatch, classify, load_rule_sets
-from core.clis import panes
+from core.clis import CLIS, panes
 from tests.conftest import skip_or_fail
 from tests.helpers import ROOT
 from tests.tmux_server import Tmux, wait_text
@@ -33,13 +33,11 @@ from tools.install_agents import PINS, Pin
 
 CACHE = ROOT / ".cache" / "agents"
 REQUIRE = "SWARM_REQUIRE_AGENTS"
-# the environment variable naming each CLI's binary, and its name on PATH
+# the environment variable naming each CLI's binary (``SWARM_CLAUDE_BIN``: its program's
+# name), and its name on PATH
 OVERRIDES = {
-    "claude-code": ("SWARM_CLAUDE_BIN", "claude"),
-    "codex": ("SWARM_CODEX_BIN", "codex"),
-    "gemini": ("SWARM_GEMINI_BIN", "gemini"),
-    "opencode": ("SWARM_OPENCODE_BIN", "opencode"),
-    "aider": ("SWARM_AIDER_BIN", "aider"),
+    cli.name: (f"SWARM_{cli.programs[0].upper().replace('-', '_')}_BIN", cli.programs[0])
+    for cli in CLIS
 }
 _VERSION = re.compile(r"\d+\.\d+\.\d+")
 BASE_PATH = "/usr/local/bin:/usr/bin:/bin"

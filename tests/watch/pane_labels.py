@@ -13,16 +13,11 @@ from pathlib import Path
 from core.agent_state import AgentState
 from core.clis import panes
 from tests.watch.test_claude_code_panes import REAL as CLAUDE_CODE
+from tools.install_agents import PINS
 
 IDLE, WORKING, WAITING = AgentState.IDLE, AgentState.WORKING, AgentState.WAITING
 LIMITED, ERRORED = AgentState.LIMITED, AgentState.ERRORED
-VERSIONS = {
-    "claude-code": "2.1.328",
-    "codex": "0.169.0",
-    "gemini": "0.61.0",
-    "aider": "0.86.2",
-    "opencode": "1.18.33",
-}
+VERSIONS = {pin.cli: pin.version for pin in PINS}  # the pinned versions, by CLI
 LABELS: dict[str, dict[str, AgentState]] = {
     "claude-code": {name: state for name, (_, state, _) in CLAUDE_CODE.items()},
     "codex": {

@@ -23,6 +23,7 @@ from core.agents.text_rules import (
 )
 from core.clis import CLIS, panes
 from core.dialogs.permissions import PromptOption
+from tools.install_agents import PINS
 
 NOW = dt.datetime(2027, 1, 15, 8, 0, tzinfo=dt.UTC).timestamp()  # 09:00 in Paris
 RULE_SETS, _ = load_rule_sets(None)
@@ -69,9 +70,14 @@ UNDER_A_SPINNER = {
 
 
 def pane(cli: str, rule: str) -> list[str]:
-    """The saved pane text of one rule."""
+    """The saved pane text of one rule: ``REAL_PANES``' capture, else the pane named after
+    the rule, else the real capture of the pinned version named after it
+    (``<cli>-<version>-<rule>.txt``)."""
     name = REAL_PANES.get((cli, rule), rule)
-    return (panes(cli) / f"{name}.txt").read_text(encoding="utf-8").split("\n")
+    path = panes(cli) / f"{name}.txt"
+    if not path.exists():
+        path = panes(cli) / f"{cli}-{next(p.version for p in PINS if p.cli == cli)}-{rule}.txt"
+    return path.read_text(encoding="utf-8").split("\n")
 
 
 def test_the_five_agent_clis_have_rule_files() -> None:
@@ -297,7 +303,7 @@ def test_a_bad_users_rule_file_is_one_line_naming_file_and_rule(
     assert "\n" not in message
     sets, errors = load_rule_sets(home)  # the bundled rules keep working
     assert len(errors) == 1 and str(bad) in errors[0] and "\n" not in errors[0]
-    assert {rs.cli for rs in sets} == {"claude-code", "codex", "aider", "gemini", "opencode"}
+    assert {rs.cli for rs in sets} == {cli.name for cli in CLIS}
 
 
 def test_the_rule_files_and_panes_are_package_data() -> None:
