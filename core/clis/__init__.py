@@ -12,7 +12,7 @@ import shlex
 import shutil
 from pathlib import Path
 
-from core.clis import aider, claude_code, codex, gemini, opencode
+from core.clis import aider, claude_code, codex, gemini, opencode, qwen_code
 from core.clis.base import AgentCli
 
 CLIS: tuple[AgentCli, ...] = (
@@ -21,6 +21,7 @@ CLIS: tuple[AgentCli, ...] = (
     gemini.CLI,
     aider.CLI,
     opencode.CLI,
+    qwen_code.CLI,
 )
 BY_NAME = {cli.name: cli for cli in CLIS}
 
