@@ -84,7 +84,7 @@ from bench.day_at_scale import (  # noqa: E402
 from bench.day_at_scale import specs as day_specs  # noqa: E402
 from bench.pg_load import _cpu, server_cpu  # noqa: E402
 from bench.scale import new_database, pg_programs  # noqa: E402
-from core.agents.hook_files import HOOK_TIMEOUT_S  # noqa: E402
+from core.clis.hook_files import HOOK_TIMEOUT_S  # noqa: E402
 from core.clis.logs import log_path  # noqa: E402
 from core.hosts import launch as hosts  # noqa: E402
 from core.hosts import wire  # noqa: E402

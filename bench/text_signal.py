@@ -26,7 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.agents.text_rules import BUNDLED_DIR, classify_any, load_rule_sets
+from core.agents.text_rules import classify_any, load_rule_sets
+from core.clis import panes
 from core.tmux import PaneRef, capture_all
 
 PANES = [
@@ -55,7 +56,7 @@ def start(socket: str) -> list[PaneRef]:
     """8 windows of a private tmux server, each showing one saved pane; their refs."""
     refs = []
     for i, (cli, rule) in enumerate(PANES):
-        command = f"seq 200; cat {BUNDLED_DIR / 'panes' / cli / f'{rule}.txt'}; sleep 3600"
+        command = f"seq 200; cat {panes(cli) / f'{rule}.txt'}; sleep 3600"
         if i == 0:
             args = ["new-session", "-d", "-s", "bench", "-n", "w0", "-x", "100", "-y", "40"]
         else:

@@ -46,6 +46,7 @@ PINS = (
     Pin("gemini", "@google/gemini-cli", "0.61.0", "node_modules/.bin/gemini"),
     Pin("opencode", "opencode-ai", "1.18.33", "node_modules/.bin/opencode"),
     Pin("aider", "aider-chat", "0.86.2", "aider-venv/bin/aider", registry="pypi"),
+    Pin("qwen-code", "@qwen-code/qwen-code", "0.24.4", "node_modules/.bin/qwen"),
 )  # fmt: skip
 
 

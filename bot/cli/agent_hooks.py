@@ -14,14 +14,9 @@ from core.errors import NotFound
 from core.settings import CONFIG
 
 if TYPE_CHECKING:
-    from core.agents.hook_files import Change
+    from core.clis.hook_files import Change
     from core.service.swarm import SwarmService
     from core.settings import Settings
-
-CODEX_NOTE = (
-    "Codex CLI runs the hooks of .codex/hooks.json in a trusted project after you review them "
-    'once: at its next start it shows "Hooks need review"; accept them there'
-)
 
 
 def register_agents(asub: Any) -> None:
@@ -30,8 +25,9 @@ def register_agents(asub: Any) -> None:
     hsub = p.add_subparsers(dest="hooks_command", metavar="ACTION", required=True)
     q = hsub.add_parser(
         "install",
-        help="write swarm's hooks into each agent's workspace (Claude Code's "
-        ".claude/settings.local.json, Codex CLI's .codex/hooks.json), keeping the user's own",
+        help="write swarm's hooks into each agent's workspace (the files its CLI reads: "
+        "Claude Code's .claude/settings.local.json, Codex CLI's .codex/hooks.json), keeping "
+        "the user's own",
     )
     q.add_argument("--agent", help="only this agent (default: every agent with a workspace)")
     q.add_argument("--remove", action="store_true", help="take swarm's hooks out again (only ours)")
@@ -46,49 +42,35 @@ def register_agents(asub: Any) -> None:
 
 async def cmd_hooks_install(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm agents hooks install [--agent A] [--remove]``."""
-    from core.agents import hook_files as agent_hooks
+    from core.agents import workspace_files
 
     home = service.settings.home
-    codex = False
+    notes: dict[str, None] = {}  # said once each, in order
     for name, folders in workspaces_of(service, args):
+        cli = service.agents[name].cli
         for folder in folders:
             if args.remove:
-                changes = [
-                    agent_hooks.remove_claude(home, folder),
-                    *agent_hooks.remove_codex(home, folder),
-                ]
+                changes = workspace_files.remove_hooks(home, folder)
             else:
-                cli = service.agents[name].cli
                 changes = install(service.settings, args, name, folder, cli)
-                codex = codex or any(c.path.parent.name == ".codex" for c in changes)
+                notes |= {f.note: None for f in workspace_files.hook_files(cli) if f.note}
             for change in changes:
                 print(f"{name}: {change.path}: {said(change)}")
-    if codex:
-        print(CODEX_NOTE)
+    for note in notes:
+        print(note)
 
 
 def install(
     settings: Settings, args: argparse.Namespace, agent: str, folder: Path, cli: str | None
 ) -> list[Change]:
     """swarm's hooks for ``agent`` in its workspace ``folder``: the files its CLI reads
-    (``cli``: Claude Code's, Codex CLI's, none for a CLI that runs no hooks of swarm's);
-    both Claude Code's and Codex CLI's when its CLI is not known."""
-    from core.agents import hook_files as agent_hooks
-    from core.clis import by_name
+    (``cli``'s ``hooks``; none for a CLI that runs no hooks of swarm's), every CLI's when its
+    CLI is not known."""
+    from core.agents import workspace_files
 
-    known = by_name(cli)
-    kinds = {known.hooks} if known is not None else {"claude", "codex"}
-    changes = []
-    if kinds & {"claude", "codex"}:
-        agent_hooks.keep_out_of_git(folder)
-    if "claude" in kinds:
-        command = hook_command(settings, args, agent)
-        wait = settings.approval_wait_s
-        changes.append(agent_hooks.install_claude(settings.home, folder, command, wait))
-    if "codex" in kinds:
-        command = hook_command(settings, args, agent)
-        changes += agent_hooks.install_codex(settings.home, folder, command)
-    return changes
+    command = hook_command(settings, args, agent)
+    wait = settings.approval_wait_s
+    return workspace_files.install_hooks(settings.home, folder, cli, command, wait)
 
 
 def workspaces_of(service: SwarmService, args: argparse.Namespace) -> list[tuple[str, list[Path]]]:

@@ -10,15 +10,10 @@ from typing import TYPE_CHECKING, Any
 from bot.cli.agent_hooks import env_pairs, workspaces_of
 
 if TYPE_CHECKING:
-    from core.agents.mcp_files import Server
+    from core.clis.mcp_files import Server
     from core.service.swarm import SwarmService
     from core.settings import Settings
 
-CODEX_NOTE = (
-    "Codex CLI reads .codex/config.toml of a trusted project; where it does not, put the same "
-    "[mcp_servers.swarm] table in ~/.codex/config.toml. Gemini CLI reads .gemini/settings.json "
-    "in a trusted folder only (its trust dialog, or gemini trust)"
-)
 SAID = {  # what happened to one file, in words
     "added": "MCP server added",
     "already installed": "already installed",
@@ -49,28 +44,29 @@ def register_agents(asub: Any) -> None:
 
 async def cmd_mcp_install(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm agents mcp install [--agent A] [--remove]``."""
-    from core.agents import mcp_files as agent_mcp
+    from core.agents import workspace_files
+    from core.clis import CLIS
 
     home = service.settings.home
     untold = []
     found = workspaces_of(service, args)
     for name, folders in found:
-        kind = mcp_kind(service.agents[name].cli)
-        if not args.remove and kind is None:
-            print(f"{name}: {service.agents[name].cli} reads no MCP server: nothing to do")
+        cli = service.agents[name].cli
+        if not args.remove and not workspace_files.mcp_files(cli):
+            print(f"{name}: {cli} reads no MCP server: nothing to do")
             continue
         for folder in folders:
             if args.remove:
-                changes = agent_mcp.remove(home, folder)
+                changes = workspace_files.remove_mcp(home, folder)
             else:
                 serve = server(service.settings, args, name)
-                changes = agent_mcp.install(home, folder, serve, kind or agent_mcp.EVERY)
+                changes = workspace_files.install_mcp(home, folder, cli, serve)
             for change in changes:
                 print(f"{name}: {change.path}: {SAID[change.what]}")
         if not args.remove and not service.agents[name].mcp:
             untold.append(name)
     if not args.remove and found:
-        print(CODEX_NOTE)
+        print(". ".join(c.mcp.note for c in CLIS if c.mcp is not None and c.mcp.note))
     if untold:
         print(
             f"{', '.join(untold)}: add mcp = true to their agents-file entries so that their "
@@ -78,20 +74,10 @@ async def cmd_mcp_install(service: SwarmService, args: argparse.Namespace) -> No
         )
 
 
-def mcp_kind(cli: str | None) -> str | None:
-    """Which MCP file an agent of ``cli`` reads (its AgentCli's ``mcp``): ``EVERY`` when its
-    CLI is not known (every CLI's file), None when its CLI reads none (Aider)."""
-    from core.agents.mcp_files import EVERY
-    from core.clis import by_name
-
-    known = by_name(cli)
-    return EVERY if known is None else known.mcp
-
-
 def server(settings: Settings, args: argparse.Namespace, agent: str) -> Server:
     """``swarm mcp`` as this installation's Python runs it (by absolute path: an agent's
     PATH may lack swarm), as ``agent``, on this SWARM_HOME and agents file."""
-    from core.agents.mcp_files import Server
+    from core.clis.mcp_files import Server
 
     env: dict[str, str] = dict(pair.split("=", 1) for pair in env_pairs(settings, args))
     return Server(sys.executable, ("-m", "bot.cli", "mcp"), {"SWARM_AGENT": agent, **env})

@@ -372,7 +372,7 @@ def _mcp_for(settings: Settings, args: argparse.Namespace, agents: list[Agent]) 
     """agent -> the MCP servers its protocol session gets: swarm's, for ``mcp = true``
     (passed with the session: no file written, no dialog asking to trust it)."""
     from bot.cli.agent_mcp import server
-    from core.agents.mcp_files import NAME
+    from core.clis.mcp_files import NAME
 
     by_id = {agent.id: agent for agent in agents}
 
@@ -425,8 +425,8 @@ def _install_hooks(
     the current folder, which it may share: none there), before its CLI starts and reads
     them."""
     from bot.cli.agent_hooks import install, said
-    from bot.cli.agent_mcp import SAID, mcp_kind, server
-    from core.agents import mcp_files as agent_mcp
+    from bot.cli.agent_mcp import SAID, server
+    from core.agents import workspace_files
 
     workspace_of = _workspace_finder(settings, agents)
     by_id = {agent.id: agent for agent in agents}
@@ -438,10 +438,10 @@ def _install_hooks(
             continue
         changes = install(settings, args, item.agent, folder, item.cli)
         lines = [f"{c.path}: {said(c)}" for c in changes]
-        kind = mcp_kind(item.cli)
-        if _wants_mcp(by_id[item.agent], item.cli) and kind is not None:
+        reads_mcp = bool(workspace_files.mcp_files(item.cli))
+        if _wants_mcp(by_id[item.agent], item.cli) and reads_mcp:
             serve = server(settings, args, item.agent)
-            mcp = agent_mcp.install(settings.home, folder, serve, kind)
+            mcp = workspace_files.install_mcp(settings.home, folder, item.cli, serve)
             lines += [f"{c.path}: {SAID[c.what]}" for c in mcp]
         done[item.agent] = lines
         if any(c.what in ("added", "already installed") for c in changes):

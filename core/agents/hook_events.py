@@ -1,6 +1,7 @@
-"""What an agent CLI's hook says, read from its JSON: Claude Code's command hooks (the JSON on
-stdin, ``hook_event_name``) and Codex CLI's ``notify`` program (the JSON as the last argument,
-``"type": "agent-turn-complete"``); and the JSON a ``PermissionRequest`` hook answers with.
+"""What an agent CLI's hook says, read from its JSON by the CLI whose JSON it is (each CLI's
+``hooks.read``: Claude Code's command hooks, the JSON on stdin with ``hook_event_name``, which
+Codex CLI's hooks.json sends too; Codex CLI's ``notify`` program, ``"type":
+"agent-turn-complete"``); and the JSON a ``PermissionRequest`` hook answers with.
 
 Each known event becomes a state with its evidence (``hook: Stop``). Unknown events and
 malformed JSON raise ``UnknownHookEvent`` with a one-line reason: ``swarm hook`` logs it and
@@ -22,7 +23,9 @@ from core.agents import judge as agent_judge
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
 from core.clis import CLIS
-from core.clis.claude_permissions import suggestion_label, suggestions_of
+from core.clis.base import UnknownHookEvent as UnknownHookEvent  # raised by parse
+from core.clis.claude_code.hooks import EXIT_PLAN_MODE, PERMISSION_REQUEST
+from core.clis.claude_code.permissions import suggestion_label, suggestions_of
 from core.context import Ctx
 from core.dialogs import permissions as prompts
 from core.dialogs.permissions import PromptOption
@@ -34,8 +37,6 @@ log = logging.getLogger(__name__)
 TWIN_S = 30.0
 TWIN_CHARS = 60  # characters of a tool's acting field a pane's twin dialog must show
 
-PERMISSION_REQUEST = "PermissionRequest"
-CODEX_TURN_COMPLETE = "agent-turn-complete"
 # The choices of Claude Code's own permission dialog, in its order and with its keys.
 ALLOW, ALWAYS, DENY = "1", "2", "3"
 PERMISSION_OPTIONS = (
@@ -43,19 +44,8 @@ PERMISSION_OPTIONS = (
     PromptOption(ALWAYS, "Yes, and don't ask again"),
     PromptOption(DENY, "No"),
 )
-_STATES = {
-    "SessionStart": AgentState.IDLE,
-    "UserPromptSubmit": AgentState.WORKING,
-    "PreToolUse": AgentState.WORKING,
-    PERMISSION_REQUEST: AgentState.WAITING,
-    "Stop": AgentState.IDLE,
-    "StopFailure": AgentState.ERRORED,  # the turn ended by an API error (a rate limit: limited)
-    "SubagentStop": AgentState.WORKING,  # a subagent finished; the main agent carries on
-    "SessionEnd": AgentState.OFFLINE,
-}
 # Plan mode: Claude Code asks to leave it with the ExitPlanMode tool (its input: the plan);
 # the person approves the plan (allow) or sends Claude back to planning (deny).
-EXIT_PLAN_MODE = "ExitPlanMode"
 PLAN_OPTIONS = (
     PromptOption(ALLOW, "Yes, go ahead with the plan"),
     PromptOption(DENY, "No, keep planning"),
@@ -69,29 +59,20 @@ ACTING = (
     "sql", "code", "script", "command", "content", "new_string", "new_source", "edits",
 )  # fmt: skip
 DESCRIPTION = "description"
-# Events after which no permission dialog of their session is still open.
-ENDS_TURN = frozenset(
-    {"Stop", "StopFailure", "UserPromptSubmit", "SessionStart", "SessionEnd", CODEX_TURN_COMPLETE}
-)
-# StopFailure's error that is a limit (the others: an API error the person must see)
-LIMIT_ERRORS = frozenset({"rate_limit"})
 # Events that say a prompt was submitted to the agent (by swarm or a person): the agent is
 # busy with it, but that is no progress of its own (the stall clock does not restart).
 PROMPT_SUBMITTED = frozenset(event for cli in CLIS for event in cli.turn_start)
-_NOTIFICATIONS = {
-    "permission_prompt": AgentState.WAITING,
-    "idle_prompt": AgentState.IDLE,
-    "elicitation_dialog": AgentState.WAITING,  # an MCP server asks the person for input
-}
-
-
-class UnknownHookEvent(ValueError):
-    """Malformed JSON or an event swarm does not read (logged; the hook exits 0)."""
 
 
 @dataclass(frozen=True)
 class HookEvent:
-    """One hook call: the event, the state it shows and the evidence in plain words."""
+    """One hook call: the event, the state it shows and the evidence in plain words;
+    ``ends_turn``: the agent's turn (and any permission dialog in it) is over, as its CLI
+    reads the event (Claude Code's ``Stop``, ``UserPromptSubmit``, ``SessionStart``,
+    ``SessionEnd``, an ``idle_prompt`` notification, Codex's turn complete; not
+    ``PreToolUse``, ``SubagentStop`` or a ``permission_prompt`` notification: they come while
+    a dialog of the same session may still be open: parallel tools, subagents, the dialog
+    itself)."""
 
     name: str
     state: AgentState
@@ -99,6 +80,7 @@ class HookEvent:
     cwd: str | None = None
     session: str | None = None
     payload: Mapping[str, Any] = field(default_factory=dict)
+    ends_turn: bool = False
 
     @property
     def asks_permission(self) -> bool:
@@ -132,17 +114,6 @@ class HookEvent:
         if not isinstance(given, Mapping):
             return f"Allow {tool}:\n{_value(given)}"
         return "\n".join([f"Allow {tool}:", *input_lines(given)])
-
-    @property
-    def ends_turn(self) -> bool:
-        """The agent's turn (and any permission dialog in it) is over: ``Stop``,
-        ``UserPromptSubmit``, ``SessionStart``, ``SessionEnd``, an ``idle_prompt``
-        notification or Codex's turn complete. (Not ``PreToolUse``, ``SubagentStop`` or a
-        ``permission_prompt`` notification: they come while a dialog of the same session may
-        still be open: parallel tools, subagents, the dialog itself.)"""
-        if self.name == "Notification":
-            return self.payload.get("notification_type") == "idle_prompt"
-        return self.name in ENDS_TURN
 
 
 def input_lines(given: Mapping[str, Any]) -> list[str]:
@@ -179,7 +150,7 @@ def _value(value: Any) -> str:
 
 
 def parse(raw: str) -> HookEvent:
-    """The event of one hook call's JSON (Claude Code's or Codex CLI's)."""
+    """The event of one hook call's JSON, read by the first CLI whose JSON it is."""
     try:
         payload = json.loads(raw)
     except (ValueError, RecursionError) as exc:
@@ -189,54 +160,14 @@ def parse(raw: str) -> HookEvent:
     cwd = payload.get("cwd") if isinstance(payload.get("cwd"), str) else None
     session = payload.get("session_id") or payload.get("thread-id")
     session = str(session) if session is not None else None
-    if payload.get("type") == CODEX_TURN_COMPLETE:  # Codex CLI's notify program
-        words = "hook: Codex agent-turn-complete"
-        return HookEvent(CODEX_TURN_COMPLETE, AgentState.IDLE, words, cwd, session, payload)
-    name = payload.get("hook_event_name")
-    if not isinstance(name, str) or not name:
-        kind = payload.get("type")
-        what = f"type {one_line(str(kind))[:60]!r}" if kind else "no hook_event_name"
-        raise UnknownHookEvent(f"unknown hook event ({what})")
-    return HookEvent(name, *_state_of(name, payload), cwd, session, payload)
-
-
-def _state_of(name: str, payload: Mapping[str, Any]) -> tuple[AgentState, str]:
-    shown = shorten(one_line(name), 60)
-    if name == "Notification":
-        kind = str(payload.get("notification_type") or "")
-        if kind not in _NOTIFICATIONS:
-            raise UnknownHookEvent(f"unknown notification type {shorten(one_line(kind), 60)!r}")
-        message = str(payload.get("message") or "").strip()
-        words = f"hook: Notification {kind}" + (f": {message}" if message else "")
-        return _NOTIFICATIONS[kind], shorten(one_line(words), 200)
-    if name not in _STATES:
-        raise UnknownHookEvent(f"unknown hook event {shown!r}")
-    detail = ""
-    if name in ("PreToolUse", PERMISSION_REQUEST):
-        detail = str(payload.get("tool_name") or "")
-        if name == PERMISSION_REQUEST and detail == EXIT_PLAN_MODE:
-            detail += ": a plan to approve"
-    elif name in ("SessionStart",):
-        detail = str(payload.get("source") or "")
-    elif name == "SessionEnd":
-        detail = str(payload.get("reason") or "")
-    elif name == "StopFailure":
-        return _failure(payload)
-    words = f"hook: {name}" + (f" {detail}" if detail else "")
-    return _STATES[name], shorten(one_line(words), 200)
-
-
-def _failure(payload: Mapping[str, Any]) -> tuple[AgentState, str]:
-    """Claude Code's ``StopFailure``: ``limited`` for a rate limit, else ``errored``, with
-    its error type and details in the evidence (the details are the API's words)."""
-    error = payload.get("error")
-    error = shorten(one_line(error), 40) if isinstance(error, str) and error else "unknown"
-    details = payload.get("error_details")
-    words = f"hook: StopFailure {error}"
-    if isinstance(details, str) and details.strip():
-        words += f": {one_line(details)}"
-    state = AgentState.LIMITED if error in LIMIT_ERRORS else AgentState.ERRORED
-    return state, shorten(words, 200)
+    for cli in CLIS:
+        reading = cli.hooks.read(payload) if cli.hooks is not None else None
+        if reading is not None:
+            name, state, evidence, ends = reading
+            return HookEvent(name, state, evidence, cwd, session, payload, ends)
+    kind = payload.get("type")
+    what = f"type {one_line(str(kind))[:60]!r}" if kind else "no hook_event_name"
+    raise UnknownHookEvent(f"unknown hook event ({what})")
 
 
 def permission_options(payload: Mapping[str, Any]) -> tuple[PromptOption, ...]:

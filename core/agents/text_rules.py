@@ -1,13 +1,14 @@
 """Agent rule files: what an agent CLI's terminal text means (the TEXT signal's classifier).
 
-One TOML file per agent CLI (``core/agents/agent_rules/claude-code.toml``, ``codex.toml``,
-``aider.toml``, ``gemini.toml``; a user's own in ``$SWARM_HOME/agent-rules/``, which replace
-a bundled file of the same ``cli``). Each has a ``version`` and ordered ``[[rule]]`` tables:
-a regular expression looked for in the last lines of the pane, and the state it means. The
-first rule that matches wins. A ``waiting`` rule may parse a dialog's numbered options (the
-dialog at the input is taken, and the dialogs are counted: ``core.dialogs.pane``); a
-``limited`` rule may parse the reset time. Lines are matched with their box borders (``│``)
-and surrounding spaces removed. The format is documented in docs/agent-state.md.
+One TOML file per agent CLI, in its folder (``core/clis/<cli>/rules.toml``: Claude Code's,
+Codex CLI's, Gemini CLI's, Aider's, opencode's; a user's own in
+``$SWARM_HOME/agent-rules/``, which replace a bundled file of the same ``cli``). Each has a
+``version`` and ordered ``[[rule]]`` tables: a regular expression looked for in the last
+lines of the pane, and the state it means. The first rule that matches wins. A ``waiting``
+rule may parse a dialog's numbered options (the dialog at the input is taken, and the
+dialogs are counted: ``core.dialogs.pane``); a ``limited`` rule may parse the reset time.
+Lines are matched with their box borders (``│``) and surrounding spaces removed. The format
+is documented in docs/agent-state.md.
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.agent_state import LIMIT_MAX_S, AgentState
 from core.agents_file import RULE_NAME
+from core.clis import CLIS
 from core.dialogs import pane as dialogs
 from core.dialogs.pane import last_lines
 from core.dialogs.permissions import PromptOption
 from core.formats.tomltext import TomlError, loads
 
 USER_RULES_DIR = "agent-rules"  # $SWARM_HOME/agent-rules/*.toml
-BUNDLED_DIR = Path(__file__).with_name("agent_rules")
 DEFAULT_LINES = 15  # last non-blank lines of a pane a rule looks at
 MAX_LINES = 200
 FILE_KEYS = {"version", "cli", "title", "lines", "rule"}
@@ -262,8 +263,8 @@ def _count(value: Any, key: str, where: str, minimum: int = 1) -> int:
 
 
 def bundled_rule_files() -> list[Path]:
-    """The rule files shipped with swarm, by name."""
-    return sorted(BUNDLED_DIR.glob("*.toml"))
+    """The rule files shipped with swarm, one in each CLI's folder, by the CLI's name."""
+    return [cli.rule_file for cli in sorted(CLIS, key=lambda cli: cli.name)]
 
 
 def load_rule_sets(home: Path | None) -> tuple[list[RuleSet], list[str]]:

@@ -1,7 +1,9 @@
-"""The agent CLIs swarm knows, one module each (``claude_code``, ``codex``, ``gemini``,
-``aider``, ``opencode``): what it is launched by, how it resumes, which hooks it reads,
-its rule file, the environment that keeps it quiet. Adding a CLI is one module here plus
-its rule file and saved panes (core/agents/agent_rules/); ``CLIS`` lists them.
+"""The agent CLIs swarm knows, one folder each (``claude_code``, ``codex``, ``gemini``,
+``aider``, ``opencode``), each behind one protocol (``base.AgentCli``): what it is launched
+by, how it resumes, its protocol route, its keys, its hook files and what their JSON says,
+its MCP file, its rule file and saved real panes, its own logs and session files. Adding a
+CLI is one folder here (docs/agents.md, "Adding a CLI"); ``CLIS`` lists them, and every
+caller loops over it.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import shlex
 import shutil
 from pathlib import Path
 
-from core.clis import aider, claude_code, codex, gemini, opencode
+from core.clis import aider, claude_code, codex, gemini, opencode, qwen_code
 from core.clis.base import AgentCli
 
 CLIS: tuple[AgentCli, ...] = (
@@ -19,11 +21,12 @@ CLIS: tuple[AgentCli, ...] = (
     gemini.CLI,
     aider.CLI,
     opencode.CLI,
+    qwen_code.CLI,
 )
 BY_NAME = {cli.name: cli for cli in CLIS}
 
 __all__ = [
-    "BY_NAME", "CLIS", "AgentCli", "by_name", "for_command", "protocol_command",
+    "BY_NAME", "CLIS", "AgentCli", "by_name", "for_command", "panes", "protocol_command",
     "with_launch_args",
 ]  # fmt: skip
 
@@ -31,6 +34,11 @@ __all__ = [
 def by_name(name: str | None) -> AgentCli | None:
     """The CLI of an agents file's ``cli`` key (None: unknown or not set)."""
     return BY_NAME.get(name) if name else None
+
+
+def panes(name: str) -> Path:
+    """The saved real panes of the CLI named ``name`` (KeyError: no such CLI)."""
+    return BY_NAME[name].panes
 
 
 def for_command(command: str) -> AgentCli | None:

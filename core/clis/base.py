@@ -1,11 +1,113 @@
-"""What swarm knows of one agent CLI (``AgentCli``); each CLI's module makes one."""
+"""What swarm knows of one agent CLI (``AgentCli``), one protocol for all of them; each CLI's
+folder (``core/clis/<cli>/``) makes one, with the parts it has: its hook files
+(``HookFiles``), its MCP file (``McpFiles``), its session files' usage (``SessionFiles``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, NamedTuple, Protocol
 
+from core.agent_state import AgentState
 from core.clis.logs import LogReader
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one install or remove did to one file in a workspace."""
+
+    path: Path
+    what: str  # "added", "already installed", "removed", "restored", "not installed", "kept"
+
+
+@dataclass(frozen=True)
+class Server:
+    """How an agent CLI starts ``swarm mcp``: the program, its arguments, its environment."""
+
+    command: str
+    args: tuple[str, ...]
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    def entry(self) -> dict[str, Any]:
+        """The ``mcpServers`` entry (Claude Code and Cursor read the same shape)."""
+        return {"command": self.command, "args": list(self.args), "env": dict(self.env)}
+
+
+class UnknownHookEvent(ValueError):
+    """Malformed JSON or an event swarm does not read (logged; the hook exits 0)."""
+
+
+class HookReading(NamedTuple):
+    """What one hook call says, read by its CLI: the event, the state it shows, the evidence
+    in plain words, and whether the agent's turn (and any dialog in it) is over."""
+
+    name: str
+    state: AgentState
+    evidence: str
+    ends_turn: bool
+
+
+@dataclass(frozen=True)
+class HookFiles:
+    """The hooks swarm writes into an agent's workspace for one CLI, and how it reads them.
+
+    ``files`` (relative to the workspace) are kept out of git; ``install(home, folder,
+    command, wait_s)`` merges swarm's hook ``command`` into them (the user's own kept; a
+    permission hook waits ``wait_s``), ``remove(home, folder)`` takes only swarm's out;
+    ``read(payload)`` is what a hook call's JSON says (None: not this CLI's, or raises
+    ``UnknownHookEvent`` for an event of its own it does not know); ``note`` is said after
+    an install that wrote its files (a dialog the person meets at its next start)."""
+
+    files: tuple[Path, ...]
+    install: Callable[[Path, Path, str, float], list[Change]]
+    remove: Callable[[Path, Path], list[Change]]
+    read: Callable[[Mapping[str, Any]], HookReading | None]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class McpFiles:
+    """Where one CLI reads swarm's MCP server: ``files`` (relative to the workspace, kept out
+    of git), ``install(home, folder, server)`` and ``remove(home, folder)`` (the user's own
+    kept), ``note`` said after an install (where the CLI reads the file)."""
+
+    files: tuple[Path, ...]
+    install: Callable[[Path, Path, Server], list[Change]]
+    remove: Callable[[Path, Path], list[Change]]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class UsageTurn:
+    """One turn read from a CLI's own session file: ``ref`` names it once (its session and
+    its last answer's id); ``usage`` in its API's names; ``cost_usd`` None when the file
+    gave no cost for it."""
+
+    ref: str
+    session: str
+    model: str | None
+    usage: dict[str, int]
+    cost_usd: float | None
+
+
+class UsageReader(Protocol):
+    """Reads one session file from where it stopped: the turns ended since."""
+
+    def read(self) -> Sequence[UsageTurn]: ...
+
+
+@dataclass(frozen=True)
+class SessionFiles:
+    """Where a CLI writes its sessions, with each turn's usage (issue 51): its config folder
+    is ``$<config_env>``, else ``$HOME/<config_home>``; ``folder(config, cwd)`` holds the
+    sessions it ran in ``cwd``, ``pattern`` names them, ``reader(path)`` reads one."""
+
+    config_env: str
+    config_home: str
+    folder: Callable[[Path, str], Path]
+    reader: Callable[[Path], UsageReader]
+    pattern: str = "*.jsonl"
 
 
 @dataclass(frozen=True)
@@ -25,19 +127,19 @@ class FirstStart:
 class AgentCli:
     """One agent CLI.
 
-    ``name`` is the agents file's ``cli`` value and its rule file's name
-    (core/agents/agent_rules/NAME.toml); ``programs`` the executables that start it;
+    ``name`` is the agents file's ``cli`` value and its rule file's ``cli``; ``folder`` is
+    its folder (``core/clis/<cli>/``: its rule file ``rules.toml``, its saved real panes
+    ``panes/``); ``programs`` the executables that start it;
     ``resume_option`` is added to the command to continue the last conversation, or
-    ``resume_subcommand`` put right after the program; ``hooks`` names the hook files swarm
-    writes into its workspace (``"claude"``: .claude/settings.local.json, ``"codex"``:
-    .codex/ files; None: it runs no hooks of swarm's, its pane alone tells its state);
-    ``turn_start`` the hook events that say it took a prompt; ``env`` what its launch needs
-    in the environment (set only where the user's environment does not); ``launch_args``
-    what ``swarm desktop up`` puts right after the program (unless the command says it).
+    ``resume_subcommand`` put right after the program; ``hooks`` the hook files swarm
+    writes into its workspace (None: it runs no hooks of swarm's, its pane alone tells its
+    state); ``turn_start`` the hook events that say it took a prompt; ``env`` what its launch
+    needs in the environment (set only where the user's environment does not);
+    ``launch_args`` what ``swarm desktop up`` puts right after the program (unless the
+    command says it).
 
-    ``mcp`` names the file swarm's MCP server goes in (``"claude"``: .mcp.json, ``"codex"``:
-    .codex/config.toml, ``"gemini"``: .gemini/settings.json, ``"opencode"``: opencode.json;
-    None: it reads no MCP server); ``reports_by_mcp``: its agents have swarm's MCP tools unless
+    ``mcp`` the file swarm's MCP server goes in (None: it reads no MCP server);
+    ``reports_by_mcp``: its agents have swarm's MCP tools unless
     the agents file says ``mcp = false`` (Codex CLI: its shell may be sandboxed from swarm's
     home, its MCP servers are not). Its keys are an agent's defaults when the agents file does
     not say them: ``reset`` the steps that start a fresh conversation (key combinations, or
@@ -59,19 +161,21 @@ class AgentCli:
 
     ``credentials`` names the environment variables that hold the credential it runs with,
     the first set wins (an agent's derived account is its CLI and a fingerprint of it:
-    ``core.accounts``).
+    ``core.accounts``). ``sessions``: its own session files, read for each turn's usage on
+    the tmux and desktop routes (None: it writes none swarm reads).
     """
 
     name: str
     title: str
     programs: tuple[str, ...]
-    hooks: str | None = None
+    folder: Path
+    hooks: HookFiles | None = None
     resume_option: str | None = None
     resume_subcommand: str | None = None
     turn_start: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
     launch_args: tuple[str, ...] = ()
-    mcp: str | None = None
+    mcp: McpFiles | None = None
     reports_by_mcp: bool = False
     reset: tuple[str, ...] = ("text:/clear", "enter")
     submit: str = "enter"
@@ -83,8 +187,19 @@ class AgentCli:
     protocol_adapter: str | None = None
     first_start: tuple[FirstStart, ...] = ()
     credentials: tuple[str, ...] = ()
+    sessions: SessionFiles | None = None
 
     @property
     def speaks_protocol(self) -> bool:
         """Whether swarm can drive it over a protocol (``delivery = "protocol"``)."""
         return self.protocol is not None
+
+    @property
+    def rule_file(self) -> Path:
+        """Its rule file: what its terminal text means (``core.agents.text_rules``)."""
+        return self.folder / "rules.toml"
+
+    @property
+    def panes(self) -> Path:
+        """Its saved real panes (``<cli>-<version>-<what>.txt``), the rule file's tests."""
+        return self.folder / "panes"

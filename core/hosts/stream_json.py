@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from core.clis.claude_permissions import suggestion_label, suggestions_of
+from core.clis.claude_code.permissions import suggestion_label, suggestions_of
 from core.hosts import plan_mode, wire
 from core.hosts.turns import API_RETRY, STREAM_START, TOTAL_COST, Ended, Launched, TurnFailed
 

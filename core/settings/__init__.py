@@ -226,9 +226,10 @@ class Settings:
     # a fingerprint of each agent CLI's credential variable set in the environment (the
     # one ``swarm desktop up`` launches agents with): an agent's derived account
     credential_prints: Mapping[str, str] = field(default_factory=dict, repr=False)
-    # Claude Code's own folder for the agents swarm launches (``$CLAUDE_CONFIG_DIR``, else
-    # ``~/.claude``): its session transcripts give the turns' usage on the tmux route
-    claude_dir: Path | None = None
+    # each agent CLI's own folder, for the agents swarm launches (Claude Code's
+    # ``$CLAUDE_CONFIG_DIR``, else ``~/.claude``: an AgentCli's ``sessions``), by CLI: its
+    # session files give the turns' usage on the tmux route
+    cli_dirs: Mapping[str, Path] = field(default_factory=dict)
 
     @property
     def db_path(self) -> Path:
@@ -266,17 +267,27 @@ class Settings:
             config_path=_config_path(CONFIG.read(env), home, config),
             turn_hold_s=_turn_hold(env),
             credential_prints=credential_prints(env),
-            claude_dir=_claude_dir(env),
+            cli_dirs=cli_dirs(env),
             **read_fields(CORE, env),
         )
 
 
-def _claude_dir(env: Mapping[str, str]) -> Path | None:
-    """``$CLAUDE_CONFIG_DIR``, else ``$HOME/.claude``; None when neither is set."""
-    if env.get("CLAUDE_CONFIG_DIR", "").strip():
-        return Path(env["CLAUDE_CONFIG_DIR"].strip()).expanduser()
+def cli_dirs(env: Mapping[str, str]) -> dict[str, Path]:
+    """Each agent CLI's own folder whose session files swarm reads: its variable (Claude
+    Code's ``$CLAUDE_CONFIG_DIR``), else its folder in ``$HOME``; a CLI with neither set is
+    left out."""
+    from core.clis import CLIS
+
     home = env.get("HOME", "").strip()
-    return Path(home) / ".claude" if home else None
+    found = {}
+    for cli in CLIS:
+        if cli.sessions is None:
+            continue
+        if env.get(cli.sessions.config_env, "").strip():
+            found[cli.name] = Path(env[cli.sessions.config_env].strip()).expanduser()
+        elif home:
+            found[cli.name] = Path(home) / cli.sessions.config_home
+    return found
 
 
 def credential_prints(env: Mapping[str, str]) -> dict[str, str]:

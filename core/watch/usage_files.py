@@ -1,6 +1,7 @@
-"""The agents' turns read from their CLIs' own files into the cost ledger (issue 51): Claude
-Code's session transcripts for its agents on the tmux and desktop routes (the protocol route
-reports each turn itself). Read at each watch tick.
+"""The agents' turns read from their CLIs' own files into the cost ledger (issue 51): each
+CLI's session files (an AgentCli's ``sessions``: Claude Code's transcripts) for its agents on
+the tmux and desktop routes (the protocol route reports each turn itself). Read at each
+watch tick.
 
 A session file seen for the first time is read to its end without recording anything (its
 past turns were not swarm's to count, and have no task): only the turns that end after it
@@ -15,7 +16,8 @@ import logging
 from pathlib import Path
 
 from core.agents.hook_events import held_task
-from core.clis.claude_code import TranscriptReader, TranscriptTurn, transcript_dir
+from core.clis import by_name
+from core.clis.base import SessionFiles, UsageReader, UsageTurn
 from core.context import Ctx
 from core.costs import turns as turn_cost
 from core.store.access import StoreAccess
@@ -27,43 +29,45 @@ MAX_FILES = 20  # the newest session files of one agent read at each tick
 
 
 class UsageFiles:
-    """Each Claude Code agent's session transcripts, read where the last look stopped."""
+    """Each agent's session files (of a CLI that writes some), read where the last look
+    stopped."""
 
     def __init__(self, store: StoreAccess) -> None:
         self.store = store
-        self.readers: dict[Path, TranscriptReader] = {}
+        self.readers: dict[Path, UsageReader] = {}
 
     async def tick(self) -> int:
         """Record the turns ended since the last tick; how many were new."""
-        home = self.store.settings.claude_dir
-        if home is None:
-            return 0
+        dirs = self.store.settings.cli_dirs
         recorded = 0
         for agent in list(self.store.agents.values()):
-            if agent.cli != "claude-code" or agent.delivery not in ROUTES or not agent.workspace:
+            cli = by_name(agent.cli)
+            if cli is None or cli.sessions is None or cli.name not in dirs:
                 continue
-            folder = transcript_dir(home, agent.workspace)
-            found = await asyncio.to_thread(self._read_folder, folder)
+            if agent.delivery not in ROUTES or not agent.workspace:
+                continue
+            folder = cli.sessions.folder(dirs[cli.name], agent.workspace)
+            found = await asyncio.to_thread(self._read_folder, cli.sessions, folder)
             if found:
                 recorded += await self.store.write(agent.id, _record, agent.id, found)
         return recorded
 
-    def _read_folder(self, folder: Path) -> list[TranscriptTurn]:
+    def _read_folder(self, sessions: SessionFiles, folder: Path) -> list[UsageTurn]:
         try:
-            files = sorted(folder.glob("*.jsonl"), key=lambda p: p.stat().st_mtime)[-MAX_FILES:]
+            files = sorted(folder.glob(sessions.pattern), key=lambda p: p.stat().st_mtime)
         except OSError as exc:
             log.debug("%s cannot be listed: %s", folder, exc)
             return []
-        found: list[TranscriptTurn] = []
-        for path in files:
+        found: list[UsageTurn] = []
+        for path in files[-MAX_FILES:]:
             reader = self.readers.get(path)
             if reader is None:  # first seen: its past is not counted
-                reader = self.readers[path] = TranscriptReader(path)
+                reader = self.readers[path] = sessions.reader(path)
                 reader.read()
                 continue
             found += reader.read()
         return found
 
 
-def _record(conn: Conn, ctx: Ctx, agent: str, turns: list[TranscriptTurn]) -> int:
+def _record(conn: Conn, ctx: Ctx, agent: str, turns: list[UsageTurn]) -> int:
     return turn_cost.record_transcript_turns(conn, ctx, agent, held_task(conn, agent), turns)

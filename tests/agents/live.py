@@ -25,6 +25,7 @@ from typing import Any
 from localmodel import AdminClient
 
 from core.agents.text_rules import TextMatch, classify, load_rule_sets
+from core.clis import CLIS, panes
 from tests.conftest import skip_or_fail
 from tests.helpers import ROOT
 from tests.tmux_server import Tmux, wait_text
@@ -32,13 +33,11 @@ from tools.install_agents import PINS, Pin
 
 CACHE = ROOT / ".cache" / "agents"
 REQUIRE = "SWARM_REQUIRE_AGENTS"
-# the environment variable naming each CLI's binary, and its name on PATH
+# the environment variable naming each CLI's binary (``SWARM_CLAUDE_BIN``: its program's
+# name), and its name on PATH
 OVERRIDES = {
-    "claude-code": ("SWARM_CLAUDE_BIN", "claude"),
-    "codex": ("SWARM_CODEX_BIN", "codex"),
-    "gemini": ("SWARM_GEMINI_BIN", "gemini"),
-    "opencode": ("SWARM_OPENCODE_BIN", "opencode"),
-    "aider": ("SWARM_AIDER_BIN", "aider"),
+    cli.name: (f"SWARM_{cli.programs[0].upper().replace('-', '_')}_BIN", cli.programs[0])
+    for cli in CLIS
 }
 _VERSION = re.compile(r"\d+\.\d+\.\d+")
 BASE_PATH = "/usr/local/bin:/usr/bin:/bin"
@@ -217,10 +216,10 @@ def reading(live: LiveCLI, cli: str) -> TextMatch | None:
 def save_pane(live: LiveCLI, cli: str, what: str, screen: str | None = None) -> None:
     """With ``SWARM_SAVE_PANES=1``, the pane (or ``screen``, a capture of it just taken)
     saved as the fixture ``<cli>-<version>-<what>.txt`` (how the fixtures under
-    core/agents/agent_rules/panes were captured)."""
+    core/clis/<cli>/panes were captured)."""
     if os.environ.get("SWARM_SAVE_PANES") != "1":
         return
-    folder = ROOT / "core" / "agents" / "agent_rules" / "panes" / cli
+    folder = panes(cli)
     folder.mkdir(parents=True, exist_ok=True)
     text = live.screen() if screen is None else screen
     (folder / f"{cli}-{pin(cli).version}-{what}.txt").write_text(text, encoding="utf-8")

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from core.agents import mcp_files
-from core.clis import by_name
+from core.agents import workspace_files
+from core.clis import by_name, mcp_files
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
 from core.settings import Settings
@@ -106,7 +106,7 @@ def prepare(root: Path, cli: str, database_url: str | None = None) -> Desk:
     server = mcp_files.Server(sys.executable, ("-m", "bot.cli", "mcp"), env)
     known = by_name(cli)
     assert known is not None and known.mcp is not None
-    changes = mcp_files.install(home, work, server, known.mcp)
+    changes = workspace_files.install_mcp(home, work, cli, server)
     assert [c.what for c in changes] == ["added"], changes
     return desk
 

@@ -13,6 +13,7 @@ import pytest
 
 from tests.agents.live import find_binary, require_binary
 from tests.helpers import ROOT
+from tools.install_agents import PINS
 
 INSTALLER = ROOT / "tools" / "install_agents.py"
 
@@ -44,9 +45,8 @@ def test_the_installer_keeps_a_cli_already_at_its_pin(tmp_path: Path) -> None:
 def test_the_installer_refuses_an_unknown_cli_in_one_line(tmp_path: Path) -> None:
     done = _install("--dest", str(tmp_path), "cursor")
     assert done.returncode == 2
-    assert done.stderr.splitlines()[-1].endswith(
-        "unknown CLI cursor (known: aider, claude-code, codex, gemini, opencode)"
-    )
+    known = ", ".join(sorted(pin.cli for pin in PINS))  # aider, claude-code, codex, ...
+    assert done.stderr.splitlines()[-1].endswith(f"unknown CLI cursor (known: {known})")
 
 
 def test_another_version_is_named_and_skips_or_fails(

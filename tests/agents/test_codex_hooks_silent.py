@@ -16,8 +16,8 @@ import pytest
 from automation.factory import build_deliverer
 from bot.cli.agent_hooks import explain_text
 from core.agents.alerts import HOOKS_SILENT, list_alerts
-from core.agents.hook_files import install_codex
 from core.agents.text_rules import load_rule_sets
+from core.clis.codex.hooks import install as install_codex
 from core.coordinator.jobs import Watcher
 from core.coordinator.scheduler import Scheduler
 from core.service.swarm import SwarmService

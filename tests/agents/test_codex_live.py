@@ -189,7 +189,7 @@ async def test_swarms_hooks_in_hooks_json_report_after_the_person_trusts_them(
     once to review them (swarm reads that as waiting, with its three options), and once
     trusted each turn reports through swarm's hook: the agent is working on its
     ``UserPromptSubmit``, idle on its ``Stop`` (a project's ``notify`` never ran)."""
-    from core.agents.hook_files import install_codex
+    from core.clis.codex.hooks import install as install_codex
     from core.service.swarm import SwarmService
     from core.settings import Settings
     from tests.agents.launch import launch, stop

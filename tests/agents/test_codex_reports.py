@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from automation.factory import build_deliverer
-from core.agents import mcp_files
+from core.agents import workspace_files
 from core.agents.text_rules import load_rule_sets
+from core.clis import mcp_files
 from core.coordinator.jobs import Watcher
 from core.coordinator.scheduler import Scheduler
 from core.models import TaskSpec, TaskStatus
@@ -74,7 +75,7 @@ async def test_codex_at_its_defaults_reports_by_mcp_and_a_silent_turn_is_nudged(
         sys.executable, ("-m", "bot.cli", "mcp"),
         {"SWARM_AGENT": AGENT, **env, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
-    assert [c.what for c in mcp_files.install(home, work, server, "codex")] == ["added"]
+    assert [c.what for c in workspace_files.install_mcp(home, work, "codex", server)] == ["added"]
     codex = launch(CLI, tmp_path / "codex", SCRIPT, work=work)
     lines = ["[[agent]]", f'id = "{AGENT}"', 'role = "dev"', 'delivery = "tmux"',
              'app = "terminal"', f'tmux = "{codex.target}"',

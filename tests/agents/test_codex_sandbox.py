@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import swarm_program
-from core.agents import mcp_files
+from core.clis import mcp_files
+from core.clis.codex import mcp as codex_mcp
 from core.models import TaskSpec, TaskStatus
 from core.service.swarm import SwarmService
 from core.settings import Settings
@@ -83,7 +84,7 @@ async def _status(settings: Settings) -> TaskStatus:
 async def test_with_swarms_home_a_writable_root_the_reports_are_recorded(tmp_path: Path) -> None:
     settings, work = await _desk(tmp_path)
     server = mcp_files.Server("swarm", ("mcp",))
-    mcp_files.install_codex(settings.home, work, server)  # what desktop up writes for Codex
+    codex_mcp.install(settings.home, work, server)  # what desktop up writes for Codex
     started = _in_sandbox(tmp_path, settings, work, "task", "start", "T-1", "--note", "on it")
     assert started.returncode == 0, started.stderr
     asked = _in_sandbox(tmp_path, settings, work, "ask", "T-1", "SQLite or PostgreSQL?")

@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from core.agents import mcp_files as agent_mcp
-from core.clis import CLIS
+from core.agents import workspace_files
+from core.clis import CLIS, mcp_files
 from core.errors import InvalidState
 from tests.helpers import run_cli, write_agents
 
-SERVER = agent_mcp.Server(
+SERVER = mcp_files.Server(
     "/usr/bin/python3", ("-m", "bot.cli", "mcp"), {"SWARM_AGENT": "A", "SWARM_HOME": "/h"}
 )
 GEMINI_OWN: dict[str, Any] = {
@@ -31,8 +31,8 @@ OPENCODE_OWN: dict[str, Any] = {
     "mcp": {"docs": {"type": "local", "command": ["npx", "-y", "docs-mcp"], "enabled": True}},
 }
 CASES = [
-    (agent_mcp.GEMINI_FILE, "gemini", "mcpServers", GEMINI_OWN),
-    (agent_mcp.OPENCODE_FILE, "opencode", "mcp", OPENCODE_OWN),
+    (Path(".gemini") / "settings.json", "gemini", "mcpServers", GEMINI_OWN),
+    (Path("opencode.json"), "opencode", "mcp", OPENCODE_OWN),
 ]
 
 
@@ -46,7 +46,7 @@ def test_install_keeps_theirs_and_remove_gives_the_file_back(
     mine = json.dumps(own, indent=4)  # their own formatting
     path.write_text(mine, encoding="utf-8")
     path.chmod(0o600)
-    (change,) = agent_mcp.install(home, folder, SERVER, kind)
+    (change,) = workspace_files.install_mcp(home, folder, kind, SERVER)
     assert (change.path, change.what) == (path, "added")
     installed = path.read_bytes()
     settings = json.loads(installed)
@@ -54,19 +54,22 @@ def test_install_keeps_theirs_and_remove_gives_the_file_back(
         k: v for k, v in own.items() if k != key
     }
     assert settings[key]["docs"] == own[key]["docs"]
-    assert agent_mcp.is_ours(settings[key]["swarm"])
+    assert mcp_files.is_ours(settings[key]["swarm"])
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert [c.what for c in agent_mcp.install(home, folder, SERVER, kind)] == ["already installed"]
+    assert [c.what for c in workspace_files.install_mcp(home, folder, kind, SERVER)] == [
+        "already installed"
+    ]
     assert path.read_bytes() == installed
-    assert {c.path.name: c.what for c in agent_mcp.remove(home, folder)}[path.name] == "restored"
+    removed = {c.path: c.what for c in workspace_files.remove_mcp(home, folder)}
+    assert removed[path] == "restored"  # by path: two CLIs may both name a settings.json
     assert path.read_text(encoding="utf-8") == mine
 
 
 def test_the_entries_are_in_each_clis_shape(tmp_path: Path) -> None:
     folder = tmp_path / "ws"
     folder.mkdir()
-    agent_mcp.install(tmp_path / "home", folder, SERVER, "gemini")
-    agent_mcp.install(tmp_path / "home", folder, SERVER, "opencode")
+    workspace_files.install_mcp(tmp_path / "home", folder, "gemini", SERVER)
+    workspace_files.install_mcp(tmp_path / "home", folder, "opencode", SERVER)
     gemini = json.loads((folder / ".gemini" / "settings.json").read_text())
     assert gemini == {
         "mcpServers": {
@@ -98,13 +101,13 @@ def test_remove_after_the_user_edited_takes_only_ours_out(
 ) -> None:
     home, folder = tmp_path / "home", tmp_path / "ws"
     folder.mkdir()
-    agent_mcp.install(home, folder, SERVER, kind)
+    workspace_files.install_mcp(home, folder, kind, SERVER)
     path = folder / relative
     settings = json.loads(path.read_text())
     settings[key]["docs"] = own[key]["docs"]
     settings["added"] = 1
     path.write_text(json.dumps(settings))
-    changes = {c.path: c.what for c in agent_mcp.remove(home, folder)}
+    changes = {c.path: c.what for c in workspace_files.remove_mcp(home, folder)}
     assert changes[path] == "removed"
     assert json.loads(path.read_text()) == {key: {"docs": own[key]["docs"]}, "added": 1}
 
@@ -118,11 +121,11 @@ def test_a_server_of_theirs_named_swarm_is_kept_and_a_broken_file_refused(
     path.parent.mkdir(parents=True)
     theirs = {key: {"swarm": {"type": "local", "command": ["their-swarm"]}}}
     path.write_text(json.dumps(theirs))
-    assert [c.what for c in agent_mcp.install(home, folder, SERVER, kind)] == ["kept"]
+    assert [c.what for c in workspace_files.install_mcp(home, folder, kind, SERVER)] == ["kept"]
     assert json.loads(path.read_text()) == theirs
     path.write_text("{oops")
     with pytest.raises(InvalidState, match="not JSON"):
-        agent_mcp.install(home, folder, SERVER, kind)
+        workspace_files.install_mcp(home, folder, kind, SERVER)
     assert path.read_text() == "{oops"
 
 
@@ -133,16 +136,22 @@ def test_an_agent_of_a_known_cli_gets_only_its_file(tmp_path: Path) -> None:
             continue
         folder = tmp_path / cli.name
         folder.mkdir()
-        agent_mcp.install(tmp_path / "home", folder, SERVER, cli.mcp)
+        workspace_files.install_mcp(tmp_path / "home", folder, cli.name, SERVER)
         written[cli.name] = sorted(
             str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()
         )
     assert written == {
-        "claude-code": [".mcp.json"],
-        "codex": [".codex/config.toml"],
-        "gemini": [".gemini/settings.json"],
-        "opencode": ["opencode.json"],
+        cli.name: [str(path) for path in cli.mcp.files] for cli in CLIS if cli.mcp is not None
     }
+    assert (
+        written.items()
+        >= {
+            "claude-code": [".mcp.json"],
+            "codex": [".codex/config.toml"],
+            "gemini": [".gemini/settings.json"],
+            "opencode": ["opencode.json"],
+        }.items()
+    )
     assert [cli.name for cli in CLIS if cli.mcp is None] == ["aider"]
     codex = tomllib.loads((tmp_path / "codex" / ".codex" / "config.toml").read_text())
     assert codex["mcp_servers"]["swarm"]["default_tools_approval_mode"] == "approve"
@@ -159,13 +168,13 @@ def test_a_sandbox_table_of_the_users_own_is_kept_as_it_is(tmp_path: Path) -> No
     path.parent.mkdir()
     theirs = "[sandbox_workspace_write]\nnetwork_access = true\n"
     path.write_text(theirs)
-    assert [c.what for c in agent_mcp.install(tmp_path / "home", tmp_path, SERVER, "codex")] == [
-        "added"
-    ]
+    assert [
+        c.what for c in workspace_files.install_mcp(tmp_path / "home", tmp_path, "codex", SERVER)
+    ] == ["added"]
     parsed = tomllib.loads(path.read_text())
     assert parsed["sandbox_workspace_write"] == {"network_access": True}
     assert "swarm" in parsed["mcp_servers"]
-    agent_mcp.remove(tmp_path / "home", tmp_path)
+    workspace_files.remove_mcp(tmp_path / "home", tmp_path)
     assert path.read_text() == theirs
 
 

@@ -22,6 +22,7 @@ from automation.factory import build_deliverer
 from automation.message_files import INBOX_TIME_LIMIT_S
 from automation.tmux_delivery import TmuxDeliverer, TmuxOptions, paste_text, tmux_key
 from core.agents_file import load_agents
+from core.clis import panes
 from core.coordinator.node import DeliveryNode
 from core.coordinator.scheduler import Scheduler
 from core.delivery.killswitch import KillSwitch
@@ -35,7 +36,6 @@ from tests.helpers import write_agents
 from tests.tmux_server import Tmux, wait_text
 
 ROOT = Path(__file__).resolve().parents[2]
-PANES = ROOT / "core" / "agents" / "agent_rules" / "panes"
 OPTIONS = TmuxOptions(land_timeout_s=60.0, confirm_timeout_s=30.0)
 PIECES = (
     "\tindented;with a tab; and 'single' \"double\" `back` quotes $(not run) && echo x",
@@ -179,7 +179,7 @@ def pane_agent(tmux: Tmux, window: str, cli: str) -> Agent:
 async def test_a_pane_showing_a_dialog_gets_nothing_pasted(
     tmux: Tmux, tmp_path: Path, tmux_deliverer: TmuxDeliverer
 ) -> None:
-    saved = PANES / "claude-code" / "claude-code-2.1.328-permission-dialog.txt"
+    saved = panes("claude-code") / "claude-code-2.1.328-permission-dialog.txt"
     got = tmp_path / "got.txt"
     command = f"cat {shlex.quote(str(saved))}; stty raw -echo; exec cat > {shlex.quote(str(got))}"
     tmux.window("agents", "cc", f"sh -c {shlex.quote(command)}", "130x45")
@@ -227,7 +227,7 @@ with open(out, "ab") as got:
 def at_the_paste(tmux: Tmux, folder: Path, second: list[str]) -> tuple[Agent, Path]:
     """Claude Code's real screen at its input in pane ``agents:cc``, ``second`` shown from
     the first byte it gets; the agent, and the file of the bytes it got."""
-    first = PANES / "claude-code" / "claude-code-2.1.328-idle-start.txt"
+    first = panes("claude-code") / "claude-code-2.1.328-idle-start.txt"
     (folder / "second.txt").write_text("\n".join(second), encoding="utf-8")
     (folder / "program.py").write_text(SHOWS_AT_THE_PASTE, encoding="utf-8")
     got = folder / "got.bin"
@@ -248,7 +248,7 @@ async def test_a_dialog_that_opens_after_the_paste_gets_no_submit_key(
     the key: the dialog is open, so the key is not pressed and the delivery fails, to be
     retried once the dialog is answered (its text is left in the input: a retry submits it,
     never pastes it again)."""
-    saved = PANES / "claude-code" / "claude-code-2.1.328-permission-dialog.txt"
+    saved = panes("claude-code") / "claude-code-2.1.328-permission-dialog.txt"
     agent, got = at_the_paste(tmux, tmp_path, saved.read_text(encoding="utf-8").split("\n"))
     receipt = await tmux_deliverer.deliver(parcel(1, agent, "broadcast: read the guidelines"))
     assert (receipt.ok, receipt.retryable) == (False, True)

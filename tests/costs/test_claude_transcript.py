@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from core.clis.claude_code import TranscriptReader, transcript_dir
+from core.clis.claude_code.transcript import TranscriptReader, transcript_dir
 from core.costs import turns as turn_cost
 from core.models import Agent, TaskSpec
 from core.service.swarm import SwarmService
@@ -94,7 +94,9 @@ async def test_the_watch_records_the_turns_that_end_after_a_session_is_first_see
     work = "/srv/agents/T/work"
     agent = Agent("T", "dev", cli="claude-code", delivery="tmux", tmux="s:1", workspace=work)
     await service.replace_agents([agent], tmp_path / "agents.toml")
-    service.store.settings = dataclasses.replace(service.settings, claude_dir=tmp_path / "claude")
+    service.store.settings = dataclasses.replace(
+        service.settings, cli_dirs={"claude-code": tmp_path / "claude"}
+    )
     folder = transcript_dir(tmp_path / "claude", work)
     folder.mkdir(parents=True)
     lines = FIXTURE.read_bytes().splitlines(keepends=True)
@@ -113,3 +115,22 @@ async def test_the_watch_records_the_turns_that_end_after_a_session_is_first_see
     assert (spend["cost"].input, spend["cost"].output) == (5000, 13)
     assert spend["cost"].cost_usd == pytest.approx(0.02026)
     assert spend["turns"][0]["source"] == "transcript"
+
+
+@pytest.mark.parametrize(
+    ("env", "found"),
+    [
+        ({"HOME": "/home/u", "CLAUDE_CONFIG_DIR": "/etc/claude"}, Path("/etc/claude")),
+        ({"HOME": "/home/u", "CLAUDE_CONFIG_DIR": "  "}, Path("/home/u/.claude")),
+        ({"HOME": "/home/u"}, Path("/home/u/.claude")),
+        ({}, None),
+    ],
+)
+def test_each_clis_folder_is_its_variable_else_its_folder_in_home(
+    env: dict[str, str], found: Path | None
+) -> None:
+    """The folder whose session files are read, by CLI (Claude Code's ``sessions``):
+    ``$CLAUDE_CONFIG_DIR``, else ``$HOME/.claude``; neither set: none is read."""
+    from core.settings import cli_dirs
+
+    assert cli_dirs(env).get("claude-code") == found

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from localdiscord import RecordedMessage
 
-from core.clis.claude_permissions import suggestion_label
+from core.clis.claude_code.permissions import suggestion_label
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.agents.test_agent_hooks import SUGGESTIONS, TOOL, Desk, payload

@@ -1,4 +1,4 @@
-"""The agent CLIs swarm knows (core/clis): one module each, each with its rule file and
+"""The agent CLIs swarm knows (core/clis): one folder each, each with its rule file and
 saved real panes; the command line that starts one names it."""
 
 from __future__ import annotations
@@ -6,19 +6,21 @@ from __future__ import annotations
 import pytest
 
 from automation.desktop_config import default_resume
-from core.agents.text_rules import BUNDLED_DIR, bundled_rule_files
-from core.clis import CLIS, by_name, for_command, with_launch_args
+from core.agents.text_rules import bundled_rule_files
+from core.clis import CLIS, by_name, for_command, panes, with_launch_args
+from tests.helpers import ROOT
 from tools.install_agents import PINS
 
 
 def test_every_cli_has_its_rule_file_its_real_panes_and_a_pin() -> None:
-    """Adding a CLI is one module plus its rule file and panes: none may be missing."""
-    assert {cli.name for cli in CLIS} == {path.stem for path in bundled_rule_files()}
+    """Adding a CLI is one folder with its rule file and panes: none may be missing."""
+    assert set(bundled_rule_files()) == {cli.rule_file for cli in CLIS}
     for cli in CLIS:
-        real = list((BUNDLED_DIR / "panes" / cli.name).glob(f"{cli.name}-*.txt"))
+        assert cli.rule_file.parent == cli.folder == ROOT / "core" / "clis" / cli.folder.name
+        assert cli.rule_file.is_file(), f"{cli.name}: no rule file"
+        real = list(panes(cli.name).glob(f"{cli.name}-*.txt"))
         assert real, f"{cli.name}: no saved real pane"
         assert cli.name in {pin.cli for pin in PINS}, f"{cli.name}: not pinned"
-        assert cli.hooks in (None, "claude", "codex"), cli
         assert by_name(cli.name) is cli
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from mcp import ClientSession, StdioServerParameters, stdio_client
 
+from core.agents import workspace_files
 from tests.helpers import run_cli, write_agents
 from tests.mcp.conftest import text
 
@@ -46,15 +47,16 @@ async def test_install_twice_keeps_theirs_and_remove_gives_the_files_back(tmp_pa
     mine = json.dumps(THEIRS, indent=4)  # their own formatting
     for path, content in ((claude, mine), (cursor, mine), (codex, CODEX)):
         path.write_text(content, encoding="utf-8")
+    files = 2 * len(workspace_files.mcp_files(None))  # two agents of no known CLI: every file
     first = run_cli(home, "agents", "mcp", "install", config=config)
-    assert first.code == 0 and first.out.count("MCP server added") == 10, first
+    assert first.code == 0 and first.out.count("MCP server added") == files, first
     assert first.out.endswith(
         "Agent-1, Agent-2: add mcp = true to their agents-file entries so "
         "that their prompts name the MCP tools instead of the shell commands\n"
     )
     installed = {p: p.read_bytes() for p in (claude, cursor, codex)}
     again = run_cli(home, "agents", "mcp", "install", config=config)
-    assert again.code == 0 and again.out.count("already installed") == 10
+    assert again.code == 0 and again.out.count("already installed") == files
     assert {p: p.read_bytes() for p in installed} == installed  # idempotent
     for path in (claude, cursor):
         servers = json.loads(path.read_text())["mcpServers"]
@@ -70,7 +72,7 @@ async def test_install_twice_keeps_theirs_and_remove_gives_the_files_back(tmp_pa
     }
     await _installed_server_works(home, ws["Agent-1"])
     removed = run_cli(home, "agents", "mcp", "install", "--remove", config=config)
-    assert removed.code == 0 and removed.out.count("restored as it was before install") == 10
+    assert removed.code == 0 and removed.out.count("restored as it was before install") == files
     assert (claude.read_text(), cursor.read_text(), codex.read_text()) == (mine, mine, CODEX)
     assert sorted(p.name for p in ws["Agent-1"].iterdir()) == []  # made by install: gone
 
@@ -122,11 +124,12 @@ def test_a_server_of_theirs_named_swarm_and_a_broken_file_are_left_alone(tmp_pat
 
 
 def test_removing_a_top_level_file_never_removes_the_workspace(tmp_path: Path) -> None:
-    from core.agents import mcp_files as agent_mcp
+    from core.clis import mcp_files
 
     home, folder = tmp_path / "home", tmp_path / "empty-workspace"
     folder.mkdir()
-    server = agent_mcp.Server("/usr/bin/python3", ("-m", "bot.cli", "mcp"), {"SWARM_AGENT": "A"})
-    assert agent_mcp.install_json(home, folder, agent_mcp.CLAUDE, server).what == "added"
-    assert agent_mcp.remove_json(home, folder, agent_mcp.CLAUDE).what == "restored"
+    server = mcp_files.Server("/usr/bin/python3", ("-m", "bot.cli", "mcp"), {"SWARM_AGENT": "A"})
+    claude = mcp_files.JsonFile(Path(".mcp.json"), "mcpServers")  # Claude Code's
+    assert mcp_files.install_json(home, folder, claude, server).what == "added"
+    assert mcp_files.remove_json(home, folder, claude).what == "restored"
     assert folder.is_dir() and not any(folder.iterdir())

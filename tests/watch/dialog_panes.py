@@ -4,9 +4,9 @@ fake: ``cat`` of a file) in the lines above it."""
 
 from __future__ import annotations
 
-from core.agents.text_rules import BUNDLED_DIR
+from core.clis import panes
 
-PERMISSION_PANE = BUNDLED_DIR / "panes" / "claude-code" / "permission.txt"
+PERMISSION_PANE = panes("claude-code") / "permission.txt"
 WIDTH = 80
 OPTIONS = (
     "❯ 1. Yes",

@@ -11,18 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.agent_state import AgentState
-from core.agents.text_rules import BUNDLED_DIR
+from core.clis import panes
 from tests.watch.test_claude_code_panes import REAL as CLAUDE_CODE
+from tools.install_agents import PINS
 
 IDLE, WORKING, WAITING = AgentState.IDLE, AgentState.WORKING, AgentState.WAITING
 LIMITED, ERRORED = AgentState.LIMITED, AgentState.ERRORED
-VERSIONS = {
-    "claude-code": "2.1.328",
-    "codex": "0.169.0",
-    "gemini": "0.61.0",
-    "aider": "0.86.2",
-    "opencode": "1.18.33",
-}
+VERSIONS = {pin.cli: pin.version for pin in PINS}  # the pinned versions, by CLI
 LABELS: dict[str, dict[str, AgentState]] = {
     "claude-code": {name: state for name, (_, state, _) in CLAUDE_CODE.items()},
     "codex": {
@@ -95,5 +90,5 @@ LABELS: dict[str, dict[str, AgentState]] = {
 def real_panes(cli: str) -> dict[str, Path]:
     """The saved real panes of ``cli``'s pinned version, by name (without the prefix)."""
     prefix = f"{cli}-{VERSIONS[cli]}-"
-    folder = BUNDLED_DIR / "panes" / cli
+    folder = panes(cli)
     return {p.stem.removeprefix(prefix): p for p in sorted(folder.glob(f"{prefix}*.txt"))}

@@ -11,7 +11,8 @@ import pytest
 
 from core.agent_state import AgentState
 from core.agents.alerts import list_alerts
-from core.agents.text_rules import BUNDLED_DIR, classify, load_rule_sets
+from core.agents.text_rules import classify, load_rule_sets
+from core.clis import panes
 from core.coordinator.jobs import Watcher
 from core.coordinator.scheduler import Scheduler
 from core.dialogs.permissions import PromptOption
@@ -70,7 +71,7 @@ REAL = {
 
 def real_pane(name: str) -> list[str]:
     """A saved real pane of Claude Code VERSION, as captured."""
-    path = BUNDLED_DIR / "panes" / "claude-code" / f"claude-code-{VERSION}-{name}.txt"
+    path = panes("claude-code") / f"claude-code-{VERSION}-{name}.txt"
     return path.read_text(encoding="utf-8").split("\n")
 
 
@@ -87,7 +88,7 @@ def test_each_real_pane_reads_as_its_state(name: str) -> None:
 def test_every_real_pane_is_in_the_table() -> None:
     saved = sorted(
         p.name.removeprefix(f"claude-code-{VERSION}-").removesuffix(".txt")
-        for p in (BUNDLED_DIR / "panes" / "claude-code").glob(f"claude-code-{VERSION}-*.txt")
+        for p in (panes("claude-code")).glob(f"claude-code-{VERSION}-*.txt")
     )
     assert saved == sorted(REAL)
 
@@ -209,9 +210,7 @@ async def test_a_frozen_streams_wait_line_ends_in_stalled(
     working (its footer says ``esc to interrupt``): the stall clock never ran, the agent was
     working for ever. Now it is errored, and the stall rules judge it stalled."""
     service = await claude_agent(home, tmp_path, tmux, clock)
-    path = (
-        BUNDLED_DIR / "panes" / "claude-code" / f"claude-code-{VERSION}-stall-waiting-for-api.txt"
-    )
+    path = panes("claude-code") / f"claude-code-{VERSION}-stall-waiting-for-api.txt"
     tmux.window("swarm", "a", f"cat {path}; sleep 600", size="120x40")
     wait_text(tmux.ref("swarm:a"), "Waiting for API response")
     rule_sets, errors = load_rule_sets(home)
@@ -246,8 +245,8 @@ async def test_a_dialog_only_the_terminal_can_answer_needs_the_person(
     nothing needed anyone. Now the pane reads waiting and an alert in "Needs you" says to
     answer it in the terminal; it clears once the dialog has left."""
     service = await claude_agent(home, tmp_path, tmux, clock)
-    panes = BUNDLED_DIR / "panes" / "claude-code"
-    approval = panes / f"claude-code-{VERSION}-auto-mode-approval.txt"
+    saved = panes("claude-code")
+    approval = saved / f"claude-code-{VERSION}-auto-mode-approval.txt"
     tmux.window("swarm", "a", f"cat {approval}; sleep 600", size="200x50")
     wait_text(tmux.ref("swarm:a"), "so this one needs your approval")
     text = TextWatcher(service, RULE_SETS)
@@ -259,7 +258,7 @@ async def test_a_dialog_only_the_terminal_can_answer_needs_the_person(
         needs = [n for n in await service.inbox.needs() if n.kind == "alert"]
         assert len(needs) == 1 and "swarm attach A" in needs[0].text, needs
         assert await service.store.read(list_alerts) != []
-        idle = panes / f"claude-code-{VERSION}-idle-start.txt"
+        idle = saved / f"claude-code-{VERSION}-idle-start.txt"
         tmux.run("respawn-pane", "-k", "-t", "swarm:a", f"cat {idle}; sleep 600")
         wait_text(tmux.ref("swarm:a"), "? for shortcuts")
         clock.advance(5.0)

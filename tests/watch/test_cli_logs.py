@@ -19,8 +19,9 @@ from automation.desktop_config import Launch
 from automation.desktop_session import Planned, cli_env
 from automation.screen import Rect
 from core.agent_state import AgentState
-from core.agents.text_rules import BUNDLED_DIR, load_rule_sets
-from core.clis.gemini import retries
+from core.agents.text_rules import load_rule_sets
+from core.clis import BY_NAME, panes
+from core.clis.gemini.debug_log import retries
 from core.clis.logs import LogTail, log_path
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
@@ -29,9 +30,9 @@ from core.tmux import PaneRef, PaneText
 from core.watch.text_signal import TextWatcher
 from tests.helpers import write_agents
 
-PANES = BUNDLED_DIR / "panes" / "gemini"
+PANES = panes("gemini")
 LOG = (
-    (BUNDLED_DIR / "logs" / "gemini" / "gemini-0.61.0-debug-log.txt")
+    (BY_NAME["gemini"].folder / "logs" / "gemini-0.61.0-debug-log.txt")
     .read_text(encoding="utf-8")
     .split("\n")
 )

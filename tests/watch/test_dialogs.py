@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as dt
 
 from core.agent_state import AgentState
-from core.agents.text_rules import BUNDLED_DIR, classify, classify_any, load_rule_sets
+from core.agents.text_rules import classify, classify_any, load_rule_sets
+from core.clis import panes
 from core.dialogs.pane import SHOWN_LIMIT, shown_text
 from tests.watch.dialog_panes import dialog, saved_dialog
 
@@ -23,7 +24,7 @@ REAL = dialog(EVIL)  # Claude Code's own, at the input
 
 
 def saved(cli: str, name: str) -> list[str]:
-    return (BUNDLED_DIR / "panes" / cli / f"{name}.txt").read_text(encoding="utf-8").split("\n")
+    return (panes(cli) / f"{name}.txt").read_text(encoding="utf-8").split("\n")
 
 
 def test_the_fake_is_drawn_exactly_like_claude_codes_dialog() -> None:

@@ -15,6 +15,7 @@ import pytest
 from core.agent_state import AgentState, Signal
 from core.agents import signals as agent_signals
 from core.agents.text_rules import load_rule_sets
+from core.clis import panes
 from core.coordinator.jobs import Watcher
 from core.coordinator.node import DeliveryNode
 from core.dialogs import answer_keys as prompt_typing
@@ -25,7 +26,7 @@ from core.watch.text_signal import PromptKeys, TextWatcher
 from tests.helpers import write_agents
 from tests.tmux_server import Tmux, wait_text
 from tests.watch.conftest import watch_settings
-from tests.watch.test_text_signal import ASK, PANES, TmuxKeys, TmuxKeysDeliverer, show
+from tests.watch.test_text_signal import ASK, TmuxKeys, TmuxKeysDeliverer, show
 
 pytestmark = [
     pytest.mark.parametrize("database_url", ["postgresql"], indirect=True),
@@ -64,8 +65,8 @@ async def test_the_node_reads_its_agents_panes_and_types_their_answers(
     shared: SwarmService, tmux: Tmux, tmp_path: Path
 ) -> None:
     service, out = shared, tmp_path / "answer"
-    tmux.window("swarm", "n", show(PANES / "claude-code" / "permission.txt", ASK.format(out=out)))
-    tmux.window("swarm", "c", show(PANES / "codex" / "working.txt"))
+    tmux.window("swarm", "n", show(panes("claude-code") / "permission.txt", ASK.format(out=out)))
+    tmux.window("swarm", "c", show(panes("codex") / "working.txt"))
     wait_text(tmux.ref("swarm:n"), "3. No, and tell Claude")
     wait_text(tmux.ref("swarm:c"), "esc to interrupt")
     rule_sets, _ = load_rule_sets(service.settings.home)

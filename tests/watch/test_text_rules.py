@@ -12,7 +12,6 @@ import pytest
 
 from core.agent_state import AgentState
 from core.agents.text_rules import (
-    BUNDLED_DIR,
     RuleError,
     bundled_rule_files,
     classify,
@@ -22,7 +21,9 @@ from core.agents.text_rules import (
     load_rule_sets,
     next_clock_time,
 )
+from core.clis import CLIS, panes
 from core.dialogs.permissions import PromptOption
+from tools.install_agents import PINS
 
 NOW = dt.datetime(2027, 1, 15, 8, 0, tzinfo=dt.UTC).timestamp()  # 09:00 in Paris
 RULE_SETS, _ = load_rule_sets(None)
@@ -69,17 +70,24 @@ UNDER_A_SPINNER = {
 
 
 def pane(cli: str, rule: str) -> list[str]:
-    """The saved pane text of one rule."""
+    """The saved pane text of one rule: ``REAL_PANES``' capture, else the pane named after
+    the rule, else the real capture of the pinned version named after it
+    (``<cli>-<version>-<rule>.txt``)."""
     name = REAL_PANES.get((cli, rule), rule)
-    return (BUNDLED_DIR / "panes" / cli / f"{name}.txt").read_text(encoding="utf-8").split("\n")
+    path = panes(cli) / f"{name}.txt"
+    if not path.exists():
+        path = panes(cli) / f"{cli}-{next(p.version for p in PINS if p.cli == cli)}-{rule}.txt"
+    return path.read_text(encoding="utf-8").split("\n")
 
 
 def test_the_five_agent_clis_have_rule_files() -> None:
-    names = {path.stem for path in bundled_rule_files()}
-    assert names == {"claude-code", "codex", "aider", "gemini", "opencode"}
-    for path in bundled_rule_files():
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        assert raw["version"] >= 1 and raw["cli"] == path.stem
+    """Each CLI's folder holds its rule file, whose ``cli`` is the CLI's name."""
+    names = {cli.name for cli in CLIS}
+    assert {"claude-code", "codex", "aider", "gemini", "opencode"} <= names
+    assert bundled_rule_files() == [cli.rule_file for cli in sorted(CLIS, key=lambda c: c.name)]
+    for cli in CLIS:
+        raw = tomllib.loads(cli.rule_file.read_text(encoding="utf-8"))
+        assert raw["version"] >= 1 and raw["cli"] == cli.name
 
 
 @pytest.mark.parametrize(("rule_set", "rule"), CASES, ids=[f"{rs.cli}/{r.name}" for rs, r in CASES])
@@ -214,7 +222,7 @@ def test_a_codex_turn_counts_only_above_its_composer_and_until_its_end() -> None
     composer = next(i for i, line in enumerate(frozen) if line.startswith("› Ask Codex"))
     cut = classify(codex, frozen[:composer], NOW)  # its echo is then the lowest "›"
     assert cut is not None and (cut.rule, cut.line) == ("input", "› freeze midway")
-    answered = (BUNDLED_DIR / "panes" / "codex" / "codex-0.169.0-answer.txt").read_text()
+    answered = (panes("codex") / "codex-0.169.0-answer.txt").read_text()
     found = classify(codex, answered.split("\n"), NOW)
     assert found is not None and (found.rule, found.state) == ("input", AgentState.IDLE)
 
@@ -295,15 +303,16 @@ def test_a_bad_users_rule_file_is_one_line_naming_file_and_rule(
     assert "\n" not in message
     sets, errors = load_rule_sets(home)  # the bundled rules keep working
     assert len(errors) == 1 and str(bad) in errors[0] and "\n" not in errors[0]
-    assert {rs.cli for rs in sets} == {"claude-code", "codex", "aider", "gemini", "opencode"}
+    assert {rs.cli for rs in sets} == {cli.name for cli in CLIS}
 
 
 def test_the_rule_files_and_panes_are_package_data() -> None:
-    """pyproject's package-data globs take every rule file and saved pane into the wheel."""
+    """pyproject's package-data globs take every CLI folder's rule file, saved panes and
+    saved logs into the wheel."""
     root = Path(__file__).resolve().parents[2]
     data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
     globs = data["package-data"]["core"]
-    shipped = BUNDLED_DIR.rglob("*.*")
+    shipped = [p for cli in CLIS for p in cli.folder.rglob("*.*") if p.suffix in (".toml", ".txt")]
     files = [p.relative_to(root / "core").as_posix() for p in shipped if p.is_file()]
     assert len(files) >= 2 * len(bundled_rule_files())
     for name in files:

@@ -17,7 +17,8 @@ from bot.config import Config
 from core.agent_state import AgentState, Signal
 from core.agents import hook_events, text_rules
 from core.agents import signals as agent_signals
-from core.agents.text_rules import BUNDLED_DIR, STILL, load_rule_sets
+from core.agents.text_rules import STILL, load_rule_sets
+from core.clis import panes
 from core.dialogs import answer_keys as prompt_typing
 from core.dialogs import permissions as prompts
 from core.errors import InvalidInput
@@ -33,8 +34,6 @@ from tests.helpers import RecordingDeliverer, write_agents
 from tests.tmux_server import Tmux, wait_text
 from tests.watch.conftest import FakeFrames, watch_settings
 from tests.watch.dialog_panes import dialog
-
-PANES = BUNDLED_DIR / "panes"
 
 
 def show(path: Path, then: str = "sleep 600") -> str:
@@ -75,8 +74,8 @@ async def events(service: SwarmService, kind: str) -> list[str]:
 
 async def test_each_tick_records_what_the_panes_say(text_service: SwarmService,
                                                     tmux: Tmux) -> None:  # fmt: skip
-    tmux.window("swarm", "a", show(PANES / "claude-code" / "permission.txt"))
-    tmux.window("swarm", "b", show(PANES / "codex" / "working.txt"))
+    tmux.window("swarm", "a", show(panes("claude-code") / "permission.txt"))
+    tmux.window("swarm", "b", show(panes("codex") / "working.txt"))
     wait_text(tmux.ref("swarm:a"), "3. No, and tell Claude")
     wait_text(tmux.ref("swarm:b"), "esc to interrupt")
     text = watcher(text_service)
@@ -101,7 +100,7 @@ async def test_each_tick_records_what_the_panes_say(text_service: SwarmService,
     assert len(await events(text_service, "prompt.opened")) == 1
 
     # the prompt goes (answered in the terminal): A is idle and its prompt closed
-    tmux.run("respawn-pane", "-k", "-t", "swarm:a", show(PANES / "claude-code" / "input.txt"))
+    tmux.run("respawn-pane", "-k", "-t", "swarm:a", show(panes("claude-code") / "input.txt"))
     wait_text(tmux.ref("swarm:a"), "? for shortcuts")
     observed = {o.agent: o for o in await text.tick()}
     assert observed["A"].state is AgentState.IDLE
@@ -118,7 +117,7 @@ async def test_each_tick_records_what_the_panes_say(text_service: SwarmService,
 
 
 async def test_limits_and_unknown_text(text_service: SwarmService, tmux: Tmux) -> None:
-    tmux.window("swarm", "a", show(PANES / "claude-code" / "usage-limit.txt"))
+    tmux.window("swarm", "a", show(panes("claude-code") / "usage-limit.txt"))
     tmux.window("swarm", "b", "echo just a shell; sleep 600")
     wait_text(tmux.ref("swarm:a"), "usage limit")
     wait_text(tmux.ref("swarm:b"), "just a shell")
@@ -143,7 +142,7 @@ async def test_a_pane_that_cannot_be_classified_says_why_and_the_others_are_read
         return real(rule_sets, lines, now, cli)
 
     monkeypatch.setattr(text_signal, "classify_any", raising)
-    tmux.window("swarm", "a", show(PANES / "claude-code" / "usage-limit.txt"))
+    tmux.window("swarm", "a", show(panes("claude-code") / "usage-limit.txt"))
     tmux.window("swarm", "b", "echo BOOM; sleep 600")
     wait_text(tmux.ref("swarm:a"), "usage limit")
     wait_text(tmux.ref("swarm:b"), "BOOM")
@@ -196,7 +195,7 @@ ASK = 'read -rsn1 key; echo "$key" > {out}; clear; echo answered; sleep 600'
 async def test_a_decided_prompt_is_typed_once(text_service: SwarmService, tmux: Tmux,
                                               tmp_path: Path) -> None:  # fmt: skip
     out = tmp_path / "answer"
-    tmux.window("swarm", "a", show(PANES / "claude-code" / "permission.txt", ASK.format(out=out)))
+    tmux.window("swarm", "a", show(panes("claude-code") / "permission.txt", ASK.format(out=out)))
     wait_text(tmux.ref("swarm:a"), "3. No, and tell Claude")
     text = watcher(text_service)
     await text.tick()
@@ -222,14 +221,14 @@ async def test_a_decided_prompt_is_typed_once(text_service: SwarmService, tmux: 
 
 async def test_an_answer_is_not_typed_once_the_prompt_left(text_service: SwarmService,
                                                            tmux: Tmux) -> None:  # fmt: skip
-    tmux.window("swarm", "a", show(PANES / "claude-code" / "permission.txt"))
+    tmux.window("swarm", "a", show(panes("claude-code") / "permission.txt"))
     wait_text(tmux.ref("swarm:a"), "3. No, and tell Claude")
     text = watcher(text_service)
     await text.tick()
     (prompt,) = await text_service.store.read(prompts.open_prompts, "A")
     await text_service.store.write("Ada", prompts.decide, prompt.id, "1")
     # the person answered in the terminal meanwhile
-    tmux.run("respawn-pane", "-k", "-t", "swarm:a", show(PANES / "claude-code" / "working.txt"))
+    tmux.run("respawn-pane", "-k", "-t", "swarm:a", show(panes("claude-code") / "working.txt"))
     wait_text(tmux.ref("swarm:a"), "esc to interrupt")
     presser = TmuxKeys()
     assert await PromptKeys(text_service, presser, text).fire() == 1
@@ -266,7 +265,7 @@ async def test_the_coordinator_reads_panes_and_types_decisions(
         tmp_path / "agents.toml",
         [{"id": "A", "role": "dev", "tmux": "swarm:a", "tmux_socket": str(tmux.socket)}],
     )
-    tmux.window("swarm", "a", show(PANES / "claude-code" / "permission.txt", ASK.format(out=out)))
+    tmux.window("swarm", "a", show(panes("claude-code") / "permission.txt", ASK.format(out=out)))
     wait_text(tmux.ref("swarm:a"), "3. No, and tell Claude")
     settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)})
     deliverer = TmuxKeysDeliverer()
@@ -398,7 +397,7 @@ async def test_a_decided_answer_is_typed_only_into_the_whole_text_that_was_shown
 async def test_a_typing_found_begun_is_settled_by_the_pane_and_never_typed_again(
     text_service: SwarmService, tmux: Tmux
 ) -> None:
-    tmux.window("swarm", "a", show(PANES / "claude-code" / "permission.txt"))
+    tmux.window("swarm", "a", show(panes("claude-code") / "permission.txt"))
     wait_text(tmux.ref("swarm:a"), "3. No, and tell Claude")
     text = watcher(text_service)
     await text.tick()
@@ -407,7 +406,7 @@ async def test_a_typing_found_begun_is_settled_by_the_pane_and_never_typed_again
     # a typist recorded the typing, sent the key and was killed: the prompt left the pane
     assert await text_service.store.write("swarm", prompt_typing.begin_typing, prompt.id, "2")
     assert not await text_service.store.write("swarm", prompt_typing.begin_typing, prompt.id, "2")
-    tmux.run("respawn-pane", "-k", "-t", "swarm:a", show(PANES / "claude-code" / "working.txt"))
+    tmux.run("respawn-pane", "-k", "-t", "swarm:a", show(panes("claude-code") / "working.txt"))
     wait_text(tmux.ref("swarm:a"), "esc to interrupt")
     presser = TmuxKeys()
     assert await PromptKeys(text_service, presser, text).fire() == 1
@@ -447,7 +446,7 @@ async def test_one_dialog_is_one_item_and_an_answer_in_the_terminal_closes_the_h
     is the hook's prompt, not a second item; when a person answers it in the terminal (the
     dialog leaves the pane) the hook's prompt closes, which ends the hook's wait. Before:
     two items (R-1 the hook's, R-2 the pane's), and the hook's stayed open."""
-    real = PANES / "claude-code" / "claude-code-2.1.328-permission-dialog.txt"
+    real = panes("claude-code") / "claude-code-2.1.328-permission-dialog.txt"
     tmux.window("swarm", "a", "sleep 600")
     hooked = await hook_asks(text_service, "A", "touch made-by-localmodel.txt")
     text = watcher(text_service)
@@ -460,7 +459,7 @@ async def test_one_dialog_is_one_item_and_an_answer_in_the_terminal_closes_the_h
     assert [(n.kind, n.ref) for n in await text_service.inbox.needs()] == [
         ("prompt", f"R-{hooked.id}")
     ]
-    respawn(tmux, show(PANES / "claude-code" / "claude-code-2.1.328-after-approve.txt"), "")
+    respawn(tmux, show(panes("claude-code") / "claude-code-2.1.328-after-approve.txt"), "")
     clock.advance(5)
     await text.tick()
     closed = await text_service.store.read(prompts.get_prompt, hooked.id)
@@ -472,7 +471,7 @@ async def test_one_dialog_is_one_item_and_an_answer_in_the_terminal_closes_the_h
 async def test_a_dialog_answered_through_the_hook_opens_no_item_while_it_leaves_the_pane(
     text_service: SwarmService, tmux: Tmux, clock: ManualClock
 ) -> None:
-    real = PANES / "claude-code" / "claude-code-2.1.328-permission-dialog.txt"
+    real = panes("claude-code") / "claude-code-2.1.328-permission-dialog.txt"
     hooked = await hook_asks(text_service, "A", "touch made-by-localmodel.txt")
     tmux.window("swarm", "a", show(real))
     wait_text(tmux.ref("swarm:a"), "Do you want to proceed?")
@@ -493,7 +492,7 @@ async def test_a_dialog_drawn_before_its_hook_asks_is_one_item_the_hooks(
     watcher reads the pane first. Right after the hook's tool call no pane item opens; the
     hook's prompt is the one item. A dialog its hook never asks about is asked from the
     pane once the hook has been quiet for 10 s."""
-    real = PANES / "claude-code" / "claude-code-2.1.328-permission-dialog.txt"
+    real = panes("claude-code") / "claude-code-2.1.328-permission-dialog.txt"
     tool = {"hook_event_name": "PreToolUse", "session_id": "s-1", "tool_name": "Bash",
             "tool_input": {"command": "touch made-by-localmodel.txt"}}  # fmt: skip
     fresh = freshness(text_service.ctx("test"), watch_settings())
@@ -526,7 +525,7 @@ async def test_a_codex_turn_is_working_while_its_screen_moves_then_no_progress(
     again (a stream frozen mid-answer) working without progress, so the stall clock runs.
     Before: idle at the first and the third look (the composer; the moving rule saw it
     still)."""
-    codex = PANES / "codex"
+    codex = panes("codex")
     tmux.window("swarm", "b", show(codex / "codex-0.169.0-answer.txt"), "130x45")
     wait_text(tmux.ref("swarm:b"), "Worked for")
     text = watcher(text_service)
@@ -571,7 +570,7 @@ async def test_claude_codes_frozen_stream_is_no_progress_a_stream_or_a_running_t
     interrupt"; every look was progress, so the stall clock never ran before the "Waiting for
     API response" line. Its glyph and seconds are now no progress; the token count and a
     running command's own timer are."""
-    claude = PANES / "claude-code"
+    claude = panes("claude-code")
     name = "claude-code-2.1.328-{}.txt"
     tmux.window("swarm", "a", show(claude / name.format(first)), "120x40")
     wait_text(tmux.ref("swarm:a"), "esc to interrupt")

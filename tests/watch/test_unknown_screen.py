@@ -12,7 +12,8 @@ import pytest
 
 from core.agent_state import AgentState
 from core.agents import alerts
-from core.agents.text_rules import BUNDLED_DIR, load_rule_sets
+from core.agents.text_rules import load_rule_sets
+from core.clis import panes
 from core.delivery.assignment import INPUT_NOT_ON_PANE
 from core.inbox import queue as inbox
 from core.models import Receipt, TaskSpec
@@ -23,7 +24,6 @@ from core.watch.text_signal import UNKNOWN_AFTER_S, TextWatcher
 from tests.helpers import write_agents
 from tests.tmux_server import Tmux, wait_text
 
-PANES = BUNDLED_DIR / "panes"
 STRANGE = "Choose a colour theme for this terminal\n  red\n  green\n(press q to skip)"
 
 
@@ -78,7 +78,7 @@ async def test_an_unknown_screen_is_an_alert_with_its_last_lines_and_holds_the_a
         assert await service.queue.assign_next() is None
         # the screen becomes one swarm knows (its input box): both holds end
         tmux.run("respawn-pane", "-k", "-t", "swarm:a",
-                 f"cat {PANES / 'claude-code' / 'input.txt'}; sleep 600")  # fmt: skip
+                 f"cat {panes('claude-code') / 'input.txt'}; sleep 600")  # fmt: skip
         wait_text(tmux.ref("swarm:a"), "? for shortcuts")
         clock.advance(5.0)
         (seen,) = await text.tick()
@@ -99,7 +99,7 @@ async def test_its_input_seen_again_ends_a_delivery_hold(
     assert delivery is not None
     await service.queue.record_receipt(delivery, Receipt.failed(INPUT_NOT_ON_PANE))
     assert [a.kind for a in await open_alerts(service)] == [alerts.INPUT_UNSEEN]
-    tmux.window("swarm", "a", f"cat {PANES / 'claude-code' / 'working.txt'}; sleep 600")
+    tmux.window("swarm", "a", f"cat {panes('claude-code') / 'working.txt'}; sleep 600")
     wait_text(tmux.ref("swarm:a"), "esc to interrupt")
     rule_sets, _ = load_rule_sets(None)
     text = TextWatcher(service, rule_sets)
@@ -107,7 +107,7 @@ async def test_its_input_seen_again_ends_a_delivery_hold(
         await text.tick()  # working: its input is not seen yet
         assert [a.kind for a in await open_alerts(service)] == [alerts.INPUT_UNSEEN]
         tmux.run("respawn-pane", "-k", "-t", "swarm:a",
-                 f"cat {PANES / 'claude-code' / 'input.txt'}; sleep 600")  # fmt: skip
+                 f"cat {panes('claude-code') / 'input.txt'}; sleep 600")  # fmt: skip
         wait_text(tmux.ref("swarm:a"), "? for shortcuts")
         clock.advance(5.0)
         await text.tick()

@@ -1,7 +1,4 @@
-"""Gemini CLI (Google): ``gemini``. An Enter within 40 ms of a paste is a newline to it
-(the desktop driver's ``submit_gap_s``, the tmux route's ``settle_s``). ``/clear`` clears the
-conversation and starts a new session (0.61's docs/reference/commands.md; its Ctrl+L only
-redraws the screen).
+"""Gemini CLI's debug log: its retries, which its screen does not show.
 
 It retries a per-minute 429 or a 5xx of its model behind its spinner for minutes with
 nothing else on its screen (docs/agents.md), so swarm names its debug log
@@ -11,7 +8,7 @@ it has, each written whole (one write): 0.61's ``retryWithBackoff`` writes ``Att
 failed: You exceeded your current quota, ... Please retry in 3s.`` / ``Suggested retry after
 3s.. Retrying after 5969ms...``, or ``Attempt 1 failed with status 500. Retrying with
 backoff... _ApiError: {...}`` and the error's stack (tests/agents/test_gemini_live.py; the
-saved log in ``agent_rules/logs/gemini/``).
+saved log in ``core/clis/gemini/logs/``).
 """
 
 from __future__ import annotations
@@ -22,7 +19,6 @@ from datetime import datetime
 from itertools import takewhile
 
 from core.agent_state import AgentState
-from core.clis.base import AgentCli
 from core.clis.logs import LogFinding
 
 _ENTRY = re.compile(r"^\[(?P<at>\d{4}-\d\d-\d\dT[\d:.]+Z)\] \[(?P<level>[A-Z]+)\] (?P<text>.*)$")
@@ -82,17 +78,3 @@ def _finding(at: float, text: str) -> LogFinding:
     if limit:
         return LogFinding(at, AgentState.LIMITED, said, retry, retry)
     return LogFinding(at, AgentState.ERRORED, said, retry)
-
-
-CLI = AgentCli(
-    name="gemini",
-    credentials=("GEMINI_API_KEY", "GOOGLE_API_KEY"),
-    title="Gemini CLI",
-    programs=("gemini",),
-    mcp="gemini",
-    reset=("text:/clear", "enter"),
-    debug_log="GEMINI_DEBUG_LOG_FILE",
-    log_reader=retries,
-    protocol="acp",
-    protocol_args=("--acp",),  # ACP built in (0.61)
-)

@@ -5,15 +5,20 @@ starts a new chat; its ``/new`` ("start a new chat during a conversation") asks 
 workspace, "Where should the new conversation run?" (current worktree or a new one): a dialog
 the next prompt would be pasted into."""
 
+from pathlib import Path
+
 from core.clis.base import AgentCli
+from core.clis.codex.hooks import HOOKS
+from core.clis.codex.mcp import MCP
 
 CLI = AgentCli(
     name="codex",
     credentials=("OPENAI_API_KEY", "CODEX_API_KEY"),
     title="Codex CLI",
     programs=("codex",),
-    hooks="codex",
-    mcp="codex",
+    folder=Path(__file__).parent,
+    hooks=HOOKS,
+    mcp=MCP,
     reports_by_mcp=True,  # its workspace-write sandbox keeps its shell from swarm's home
     resume_subcommand="resume --last",
     launch_args=("-c", "features.daemon_auto_start=false"),

@@ -3,14 +3,32 @@ its "Message Actions" dialog and the paste would go there. ``/new`` starts a new
 (1.18.33's command list); its Ctrl+C empties the input but also quits, so its clear keys are
 Ctrl+E and Ctrl+U (its ``input_line_end`` and ``input_delete_to_line_start``)."""
 
+from pathlib import Path
+from typing import Any
+
 from core.clis.base import AgentCli
+from core.clis.mcp_files import JsonFile, Server
+
+
+def _entry(server: Server) -> dict[str, Any]:
+    """opencode's ``local`` server: the whole command line as one list."""
+    return {
+        "type": "local",
+        "command": [server.command, *server.args],
+        "environment": dict(server.env),
+        "enabled": True,
+    }
+
+
+MCP = JsonFile(Path("opencode.json"), "mcp", _entry).files()
 
 CLI = AgentCli(
     name="opencode",
     credentials=("OPENAI_API_KEY", "ANTHROPIC_API_KEY"),
     title="opencode",
     programs=("opencode",),
-    mcp="opencode",
+    folder=Path(__file__).parent,
+    mcp=MCP,
     env={"OPENCODE_DISABLE_MOUSE": "1"},
     reset=("text:/new", "enter"),
     protocol="acp",

@@ -1,6 +1,8 @@
 """Aider: ``aider``. ``/clear`` clears the chat history (0.86's ``cmd_clear``; ``/reset``
 drops the added files too). It reads no MCP server."""
 
+from pathlib import Path
+
 from core.clis.base import AgentCli
 
 CLI = AgentCli(
@@ -8,6 +10,7 @@ CLI = AgentCli(
     credentials=("OPENAI_API_KEY", "ANTHROPIC_API_KEY"),
     title="Aider",
     programs=("aider",),
+    folder=Path(__file__).parent,
     resume_option="--restore-chat-history",
     reset=("text:/clear", "enter"),
 )

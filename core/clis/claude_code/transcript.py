@@ -1,13 +1,13 @@
-"""Claude Code (Anthropic): ``claude``. ``/clear`` starts a new session with empty context
-(2.1.328's own command list: "Start a new session with empty context", aliases ``reset``,
-``new``). Its protocol route is its own stream-json (the one its Agent SDKs speak), not ACP:
-``@zed-industries/claude-agent-acp`` 0.23.1 bundles an SDK written for Claude Code 2.1.83, and
-its ``session/new`` fails with "Query closed before response received" against 2.1.328.
+"""Claude Code's session transcripts: each turn's usage and cost (the tmux and desktop routes).
 
-A user's first start of 2.1.328 may offer "Try the new fullscreen renderer?" (decided per user,
-shown up to three times until answered): its ``tui`` setting ("default": the classic renderer,
-what "Not now" keeps; read from the workspace's ``.claude/settings.local.json`` too, like its
-other settings) settles it; the CLI offers it only while ``tui`` is not set."""
+Claude Code writes each session to ``<config dir>/projects/<cwd, every / and . as ->/
+<session id>.jsonl`` (the config dir: ``$CLAUDE_CONFIG_DIR``, else ``~/.claude``). Each
+answer of the model is an ``assistant`` line whose ``message`` has its ``id``, ``model``
+and ``usage`` (one line per content block of a message, the same id on each); at the end
+of each turn a ``cost-state`` line holds the session's running ``totalCostUSD`` (measured
+with 2.1.328: 0.019024 after the first turn, 0.039284 after the second). A turn is the
+answers since the last ``cost-state``: their usage summed, its cost what the total grew by.
+"""
 
 from __future__ import annotations
 
@@ -18,36 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.clis.base import AgentCli, FirstStart
-
-CLI = AgentCli(
-    name="claude-code",
-    credentials=("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN"),
-    title="Claude Code",
-    programs=("claude",),
-    hooks="claude",
-    mcp="claude",
-    resume_option="--continue",
-    turn_start=("UserPromptSubmit",),
-    reset=("text:/clear", "enter"),
-    protocol="stream-json",  # its own (the host adds -p and the stream-json flags)
-    first_start=(
-        FirstStart(
-            ".claude/settings.local.json", "tui", "default", "Try the new fullscreen renderer?"
-        ),
-    ),
-)
-
-
-# -- its session transcript: each turn's usage and cost (the tmux and desktop routes) -------
-#
-# Claude Code writes each session to ``<config dir>/projects/<cwd, every / and . as ->/
-# <session id>.jsonl`` (the config dir: ``$CLAUDE_CONFIG_DIR``, else ``~/.claude``). Each
-# answer of the model is an ``assistant`` line whose ``message`` has its ``id``, ``model``
-# and ``usage`` (one line per content block of a message, the same id on each); at the end
-# of each turn a ``cost-state`` line holds the session's running ``totalCostUSD`` (measured
-# with 2.1.328: 0.019024 after the first turn, 0.039284 after the second). A turn is the
-# answers since the last ``cost-state``: their usage summed, its cost what the total grew by.
+from core.clis.base import UsageTurn
 
 TRANSCRIPT_LINE_BYTES = 1 << 20  # a longer line is no answer (a request's blob): skipped
 _USAGE_KEYS = (
@@ -58,19 +29,6 @@ _USAGE_KEYS = (
 def transcript_dir(config_dir: Path, cwd: str) -> Path:
     """The folder of the sessions Claude Code ran in ``cwd``."""
     return config_dir / "projects" / re.sub(r"[^A-Za-z0-9-]", "-", cwd)
-
-
-@dataclass(frozen=True)
-class TranscriptTurn:
-    """One turn read from a transcript: ``ref`` names it once (its session and its last
-    answer's id); ``usage`` in the Anthropic API's names; ``cost_usd`` None when no
-    ``cost-state`` followed it with a total (the turn still runs, or the line was lost)."""
-
-    ref: str
-    session: str
-    model: str | None
-    usage: dict[str, int]
-    cost_usd: float | None
 
 
 @dataclass
@@ -84,7 +42,7 @@ class TranscriptReader:
     spent: float = 0.0  # the session's total at the last cost-state read
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # message id -> line
 
-    def read(self) -> list[TranscriptTurn]:
+    def read(self) -> list[UsageTurn]:
         """The turns whose ``cost-state`` was written since the last read."""
         try:
             with self.path.open("rb") as handle:
@@ -110,7 +68,7 @@ class TranscriptReader:
         if isinstance(message, dict) and isinstance(message.get("usage"), dict):
             self.answers[str(message.get("id") or line.get("uuid"))] = message
 
-    def _turn(self, line: dict[str, Any]) -> TranscriptTurn:
+    def _turn(self, line: dict[str, Any]) -> UsageTurn:
         total = line.get("totalCostUSD")
         cost = None
         number = float(total) if isinstance(total, int | float) else math.nan  # bool: 0 or 1
@@ -126,7 +84,7 @@ class TranscriptReader:
         session = str(line.get("sessionId") or self.path.stem)
         self.answers = {}
         model = last.get("model")
-        return TranscriptTurn(
+        return UsageTurn(
             f"transcript:{session}:{last_id}", session,
             str(model) if isinstance(model, str) else None, usage, cost,
         )  # fmt: skip

@@ -1,0 +1,43 @@
+"""Claude Code (Anthropic): ``claude``. ``/clear`` starts a new session with empty context
+(2.1.328's own command list: "Start a new session with empty context", aliases ``reset``,
+``new``). Its protocol route is its own stream-json (the one its Agent SDKs speak), not ACP:
+``@zed-industries/claude-agent-acp`` 0.23.1 bundles an SDK written for Claude Code 2.1.83, and
+its ``session/new`` fails with "Query closed before response received" against 2.1.328.
+
+A user's first start of 2.1.328 may offer "Try the new fullscreen renderer?" (decided per user,
+shown up to three times until answered): its ``tui`` setting ("default": the classic renderer,
+what "Not now" keeps; read from the workspace's ``.claude/settings.local.json`` too, like its
+other settings) settles it; the CLI offers it only while ``tui`` is not set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.clis.base import AgentCli, FirstStart, SessionFiles
+from core.clis.claude_code import transcript
+from core.clis.claude_code.hooks import HOOKS
+from core.clis.mcp_files import JsonFile
+
+MCP = JsonFile(Path(".mcp.json"), "mcpServers").files()
+
+CLI = AgentCli(
+    name="claude-code",
+    credentials=("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN"),
+    title="Claude Code",
+    programs=("claude",),
+    folder=Path(__file__).parent,
+    hooks=HOOKS,
+    mcp=MCP,
+    resume_option="--continue",
+    turn_start=("UserPromptSubmit",),
+    reset=("text:/clear", "enter"),
+    protocol="stream-json",  # its own (the host adds -p and the stream-json flags)
+    first_start=(
+        FirstStart(
+            ".claude/settings.local.json", "tui", "default", "Try the new fullscreen renderer?"
+        ),
+    ),
+    sessions=SessionFiles(
+        "CLAUDE_CONFIG_DIR", ".claude", transcript.transcript_dir, transcript.TranscriptReader
+    ),
+)

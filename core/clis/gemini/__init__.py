@@ -1,0 +1,37 @@
+"""Gemini CLI (Google): ``gemini``. An Enter within 40 ms of a paste is a newline to it
+(the desktop driver's ``submit_gap_s``, the tmux route's ``settle_s``). ``/clear`` clears the
+conversation and starts a new session (0.61's docs/reference/commands.md; its Ctrl+L only
+redraws the screen). Its debug log tells its retries (``debug_log``)."""
+
+from pathlib import Path
+from typing import Any
+
+from core.clis.base import AgentCli
+from core.clis.gemini.debug_log import retries
+from core.clis.mcp_files import JsonFile, Server
+
+
+def _entry(server: Server) -> dict[str, Any]:
+    """Gemini CLI's entry: the ``mcpServers`` one, trusted (its tools run without a
+    confirmation dialog each call: they act on swarm's own tasks only, as this agent)."""
+    return {**server.entry(), "trust": True}
+
+
+MCP = JsonFile(Path(".gemini") / "settings.json", "mcpServers", _entry).files(
+    "Gemini CLI reads .gemini/settings.json in a trusted folder only (its trust dialog, or "
+    "gemini trust)"
+)
+
+CLI = AgentCli(
+    name="gemini",
+    credentials=("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+    title="Gemini CLI",
+    programs=("gemini",),
+    folder=Path(__file__).parent,
+    mcp=MCP,
+    reset=("text:/clear", "enter"),
+    debug_log="GEMINI_DEBUG_LOG_FILE",
+    log_reader=retries,
+    protocol="acp",
+    protocol_args=("--acp",),  # ACP built in (0.61)
+)

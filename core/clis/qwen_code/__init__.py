@@ -1,0 +1,26 @@
+"""Qwen Code (Alibaba, a Gemini CLI fork): ``qwen``, any OpenAI-compatible API
+(``OPENAI_BASE_URL``, ``OPENAI_API_KEY``, ``OPENAI_MODEL``). ``/clear`` starts a new
+conversation (0.24.4's command, aliases ``reset``, ``new``); ``--continue`` resumes the
+project's latest session; ``--acp`` speaks ACP (its protocol route). It reads MCP servers
+from the workspace's ``.qwen/settings.json`` (``mcpServers``, what ``qwen mcp add -s
+project`` writes)."""
+
+from pathlib import Path
+
+from core.clis.base import AgentCli
+from core.clis.mcp_files import JsonFile
+
+MCP = JsonFile(Path(".qwen") / "settings.json", "mcpServers").files()
+
+CLI = AgentCli(
+    name="qwen-code",
+    credentials=("OPENAI_API_KEY", "DASHSCOPE_API_KEY"),
+    title="Qwen Code",
+    programs=("qwen",),
+    folder=Path(__file__).parent,
+    mcp=MCP,
+    resume_option="--continue",
+    reset=("text:/clear", "enter"),
+    protocol="acp",
+    protocol_args=("--acp",),
+)

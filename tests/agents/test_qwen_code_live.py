@@ -1,0 +1,137 @@
+"""The real Qwen Code (pinned in tools/install_agents.py) over the protocol route: started
+ONCE for the module by ``swarm desktop up --protocol`` as a user starts it (``qwen`` from the
+agents file's ``[desktop]`` section, ``--acp`` added by its CLI's folder, its own HOME whose
+settings choose its OpenAI-compatible API) under swarm's host, against localmodel's Chat
+Completions; swarm's own deliverer, scheduler and protocol watch on a real store.
+
+The CLI added to show that adding one is one folder (``core/clis/qwen_code/``) and its pin.
+Skipped with the reason when the binary is missing or another version (a failure under
+``SWARM_REQUIRE_AGENTS=1``; ``SWARM_QWEN_BIN`` names another binary: tests/agents/live.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from automation.factory import build_deliverer
+from core.agent_state import AgentState
+from core.agents.judge import Freshness
+from core.coordinator.scheduler import Scheduler
+from core.hosts import launch
+from core.models import TaskSpec
+from core.service.swarm import SwarmService
+from core.watch.protocol_signal import ProtocolWatch
+from core.watch.text_signal import PromptKeys
+from tests.agents.launch import _git
+from tests.agents.live import LocalModel, base_env, require_binary
+from tests.agents.test_protocol_live import AGENT, Rig, Swarm
+from tests.helpers import ROOT
+
+pytestmark = pytest.mark.xdist_group("qwen-code-live")  # one worker starts it, once
+
+CLI = "qwen-code"
+SCRIPT = """
+default = [{ text = "localmodel default answer" }]
+
+[[turns]]
+match = "say hello"
+text = "hello from localmodel"
+
+[[turns]]
+match = "say goodbye"
+text = "goodbye from localmodel"
+"""
+
+
+def _home(home: Path, url: str) -> dict[str, str]:
+    """Qwen Code's HOME choosing its OpenAI-compatible API (its ``security.auth``), and the
+    environment that names the endpoint, the key and the model."""
+    (home / ".qwen").mkdir(parents=True)
+    settings = {"security": {"auth": {"selectedType": "openai"}}}
+    (home / ".qwen" / "settings.json").write_text(json.dumps(settings), encoding="utf-8")
+    return {**base_env(home), "OPENAI_BASE_URL": url + "/v1", "OPENAI_API_KEY": "sk-local",
+            "OPENAI_MODEL": "local-model"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
+    """Qwen Code started by ``swarm desktop up --protocol`` (its host outlives the command)."""
+    binary = require_binary(CLI)
+    root = tmp_path_factory.mktemp("protocol-qwen").resolve()
+    work, home = root / "work", root / "swarm"
+    work.mkdir()
+    home.mkdir()
+    _git(work)
+    model = LocalModel(root, SCRIPT)
+    config = root / "agents.toml"
+    config.write_text(
+        f'[[agent]]\nid = "{AGENT}"\nrole = "dev"\nworkspace = "{work}"\ncli = "{CLI}"\n'
+        f'account = "test-account"\n\n[desktop]\ncommand = {json.dumps(str(binary))}\n',
+        encoding="utf-8",
+    )
+    env = _home(root / "home", model.url)
+    env |= {"SWARM_HOME": str(home), "SWARM_CONFIG": str(config), "PYTHONPATH": str(ROOT)}
+    made = Rig(CLI, root, home, config, work, model, env)
+    try:
+        up = made.swarm("desktop", "up", "--protocol", "--json")
+        assert up.returncode == 0, up.stdout + up.stderr
+        (row,) = json.loads(up.stdout)
+        assert (row["agent"], row["action"], row["delivery"]) == (AGENT, "started", "protocol")
+        yield made
+    finally:
+        made.swarm("desktop", "down", "--headless")
+        model.stop()
+
+
+@pytest.fixture
+async def swarm(rig: Rig) -> AsyncIterator[Swarm]:
+    """swarm on the rig's home, as ``swarm run`` builds it."""
+    service = await SwarmService.open(rig.settings)
+    deliverer = build_deliverer(rig.settings, list(service.agents.values()), service.kill_switch)
+    watch = ProtocolWatch(service, Freshness())
+    await watch.start()
+    made = Swarm(service, deliverer, watch, PromptKeys(service, deliverer, None))
+    try:
+        yield made
+    finally:
+        await made.watch.stop()
+        deliverer.close()
+        await made.service.close()
+
+
+@pytest.mark.timeout(300)
+async def test_a_task_prompt_over_acp_is_taken_and_its_turn_ends(rig: Rig, swarm: Swarm) -> None:
+    """The prompt reaches the model through ``qwen --acp`` (the command swarm made of the
+    user's ``qwen``), and its turn's end, as the agent says it, makes it idle."""
+    task = await swarm.service.tasks.create(TaskSpec("say hello", "say hello", agent=AGENT), "me")
+    done = await Scheduler(swarm.service, swarm.deliverer).run_burst()
+    assert done.delivered == 1
+    asked = rig.model.wait_request("say hello", timeout=120)
+    assert asked["path"].endswith("/chat/completions")
+
+    async def idle() -> Any:
+        row = await swarm.state()
+        return row if row.state is AgentState.IDLE and "turn ended" in row.evidence else None
+
+    row = await swarm.until(idle, within=120)
+    assert row.evidence == "protocol: turn ended (end_turn)"
+    (turn,) = await swarm.turns()
+    assert turn["stop_reason"] == "end_turn"
+    events = await swarm.service.history.events(0, 10_000)
+    assert [e.task_id for e in events if e.kind == "agent.turn"] == [task.id]
+    await swarm.service.tasks.complete(task.ref, AGENT)
+
+
+def test_its_host_runs_the_users_command_with_acp(rig: Rig) -> None:
+    """``swarm desktop up --protocol`` ran the agents file's ``qwen`` with ``--acp`` after
+    the program (its folder's ``protocol_args``), under swarm's host."""
+    pid = launch.host_pid(rig.home, AGENT)
+    assert pid is not None
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().rstrip("\0").split("\0")
+    assert argv[1:3] == ["-m", "bot.protocol_host"], argv
+    assert argv[argv.index("--") + 1 :][1:] == ["--acp"], argv
