@@ -44,7 +44,7 @@ def task_card(
     elif task.status is TaskStatus.assigned:
         state = f"assigned to {task.agent}"
     elif task.status is TaskStatus.in_progress:
-        state = f"working ({task.agent})" + (f": {note}" if note else "")
+        state = f"in progress ({task.agent})" + (f": {note}" if note else "")
     elif task.status is TaskStatus.done:
         state = f"done by {task.agent}" + (f": {task.note}" if task.note else "")
     elif task.status is TaskStatus.failed:

@@ -59,5 +59,5 @@ class TranscriptBook:
         return await self.access.read(transcript.of_task, task_id)
 
     async def activity(self) -> dict[int, transcript.Line]:
-        """task -> its holder's newest row, for the tasks in progress (the card's line)."""
+        """task -> its holder's newest row, for the tasks in progress."""
         return await self.access.read(transcript.activity)

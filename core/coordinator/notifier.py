@@ -28,7 +28,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from functools import partial
 
-from core.agents.service import TranscriptBook
 from core.coordinator.front_end import (
     FrontEnd,
     Lines,
@@ -47,7 +46,6 @@ from core.models import Event, Task, TaskStatus
 from core.posts.health import URGENT, urgent_consumer
 from core.posts.notify import (
     NotifyLevel,
-    activity_words,
     creates_card,
     in_thread,
     message_headline,
@@ -85,7 +83,6 @@ class Notifier:
         self.normal = PostLoop(service, front, front.name)
         self.urgent = PostLoop(service, front, urgent_consumer(front.name))
         self.urgent_posts = UrgentPosts(service, self.urgent, level)
-        self.transcripts = TranscriptBook(service.store)
         self.activity_s = ACTIVITY_S
         self._activity_at = 0.0  # when the status lines were last looked at (monotonic)
         service.on_change(self._wake.set)
@@ -187,20 +184,21 @@ class Notifier:
         return cursor if self._lines else event.id  # nothing to show: skipped past
 
     async def _refresh_activity(self) -> None:
-        """At most every ``activity_s``: each task card whose protocol agent did something
-        since shows it on its status line (one edit a card, none when it reads the same;
-        never a post per chunk). A card gone is posted anew by its task's next event."""
+        """At most every ``activity_s``: each task card in progress shows on its status line
+        its agent's state as every other view shows it (a protocol agent's newest row too):
+        one edit a card, none when it reads the same; never a post per chunk. A card gone is
+        posted anew by its task's next event."""
         now = time.monotonic()
         if now - self._activity_at < self.activity_s:
             return
         self._activity_at = now
-        for task_id, line in (await self.transcripts.activity()).items():
+        for task_id, holder in (await self.service.tasks.holders()).items():
             post = await self.service.posts.post(self.front.name, task_key(task_id))
             if post is None:
                 continue
             task = await self.service.tasks.get(task_id)
             question = await self.service.questions.open_question(task_id)
-            card = TaskCard(task, post.note, question, activity_words(line))
+            card = TaskCard(task, post.note, question, holder.words())
             shown_now = self.front.shown(card)
             if shown_now == post.shown:
                 continue
@@ -215,8 +213,8 @@ class Notifier:
         """The status line a card of ``task`` shows now (while in progress)."""
         if task.status is not TaskStatus.in_progress:
             return None
-        line = (await self.transcripts.activity()).get(task.id)
-        return activity_words(line) if line is not None else None
+        holder = (await self.service.tasks.holders()).get(task.id)
+        return holder.words() if holder is not None else None
 
     def _wants_line(self, event: Event) -> bool:
         entry = shown(event.kind)

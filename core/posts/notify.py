@@ -1,12 +1,11 @@
 """What the notifier shows at each ``SWARM_NOTIFY`` level, whatever the front end: which
-events post a task's card, which add a line to its thread, a message's headline, a card's
-status line (plain text; each front end renders it its own way)."""
+events post a task's card, which add a line to its thread, a message's headline (plain
+text; each front end renders it its own way)."""
 
 from __future__ import annotations
 
 import enum
 
-from core.agents.transcript import Line, status_line
 from core.event_kinds import Thread, shown
 from core.models import Event
 
@@ -50,8 +49,3 @@ def message_headline(event: Event) -> str:
         return event.text
     target = str(data.get("target", "")).removeprefix("agent:")
     return f"{event.actor} → {target}: {data['text']}"
-
-
-def activity_words(line: Line) -> str:
-    """A protocol agent's newest transcript row as its card says it: ``A: tool call x``."""
-    return f"{line.agent}: {status_line(line, 160)}"

@@ -219,3 +219,12 @@ def held_by(conn: Conn, agent: str) -> list[int]:
         (agent,),
     ).fetchall()
     return [int(values(row)[0]) for row in rows]
+
+
+def in_progress(conn: Conn) -> list[tuple[int, str]]:
+    """Each task in progress and the agent holding it, oldest first."""
+    rows = conn.execute(
+        "SELECT id, assignee FROM tasks WHERE status = 'in_progress' AND assignee IS NOT NULL "
+        "ORDER BY id"
+    ).fetchall()
+    return [(int(r["id"]), str(r["assignee"])) for r in rows]

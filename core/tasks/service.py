@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from core.models import Task, TaskSpec, TaskStatus, parse_task_ref
 from core.store import tables
 from core.store.access import StoreAccess
-from core.tasks import creation, dependencies, edit, lifecycle
+from core.tasks import creation, dependencies, edit, holders, lifecycle
 from core.tasks.edit import TaskEdit
 from core.workspaces.tracker import WorkspaceTracker
 
@@ -34,6 +34,11 @@ class TaskBook:
     async def get(self, ref: str | int) -> Task:
         """One task by id (``T-12`` or 12)."""
         return await self.access.read(tables.get_task, parse_task_ref(ref))
+
+    async def holders(self) -> dict[int, holders.Holder]:
+        """task -> the agent working on it: its state as every view shows it, and its newest
+        transcript row of the task (a card's status line)."""
+        return await self.access.read(holders.in_progress)
 
     async def newest(
         self,

@@ -54,7 +54,7 @@ async def test_a_task_has_one_message_edited_through_its_life_with_a_thread(
     await edited_to(server, card, "assigned to Agent-1")
     assert buttons(card) == ["swarm:done:1", "swarm:reassign:1"]
     await world.service.tasks.start("T-1", "Agent-1", "halfway there")
-    await edited_to(server, card, "working (Agent-1): halfway there")
+    await edited_to(server, card, "in progress (Agent-1): halfway there")
     thread = await thread_of(server, card)
     assert thread.id == card.id and thread.name == "T-1 ship it"
     await server.wait_for_message(has("T-1 started by Agent-1: halfway there"), channel=thread)

@@ -123,7 +123,7 @@ async def test_a_deleted_card_is_posted_anew_and_later_posts_still_come(world: W
     prompt_id = await open_prompt(service, "Edit main.py?")
     await server.wait_for_message(has(f"R-{prompt_id}"), channel=channel)
     await service.tasks.start("T-1", "Agent-1", "halfway")
-    await edited_to(server, anew, "working (Agent-1): halfway")  # the new card is the live one
+    await edited_to(server, anew, "in progress (Agent-1): halfway")  # the new card is the live one
     (event,) = await service.history.find(EventFilter(kinds=("discord.reposted",)))
     assert event.task_id == 1 and "404 Unknown Message (10008)" in event.text
 
@@ -182,13 +182,13 @@ async def test_a_deleted_thread_gets_its_card_posted_anew_with_a_new_thread(worl
     await service.tasks.create(TaskSpec("notes"), "cli")
     await service.queue.assign_next()
     await service.tasks.start("T-1", "Agent-1", "first note")
-    card = await server.wait_for_message(has("working (Agent-1): first note"), channel=channel)
+    card = await server.wait_for_message(has("in progress (Agent-1): first note"), channel=channel)
     thread = await thread_of(server, card)
     await server.wait_for_message(has("first note"), channel=thread)
     await moderator(server, "DELETE", f"/channels/{thread.id}")
     await service.tasks.start("T-1", "Agent-1", "second note")  # the card is edited, the note
     anew = await server.wait_for_message(  # goes to a thread that is gone: a new card
-        lambda m: "working (Agent-1): second note" in m.content and m.id != card.id,
+        lambda m: "in progress (Agent-1): second note" in m.content and m.id != card.id,
         channel=channel,
     )
     new_thread = await thread_of(server, anew)

@@ -157,7 +157,7 @@ async def test_an_unattended_day_ends_with_everything_in_needs_you_or_handled(
         await delete_message(server, card)  # a person deletes the bot's card
         await service.tasks.start(review, review_agent, "reading the handlers")
         anew = await server.wait_for_message(
-            has(f"**T-{review}** · Review the API — working ({review_agent})"), channel=channel
+            has(f"**T-{review}** · Review the API — in progress ({review_agent})"), channel=channel
         )
         # the usage limit: the turn ends by a 429; so does each later turn (a notice pasted)
         limited_at = clock.now()
