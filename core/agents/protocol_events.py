@@ -185,8 +185,15 @@ def _permission(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> S
     return Seen(AgentState.WAITING, f"protocol: asks to {title}")
 
 
+# fields of a tool's input that are the agent's bookkeeping, not what it asks to do (codex-acp:
+# its call's ids and time, the decisions its options already are, its parse of the command)
+BOOKKEEPING = frozenset({"call_id", "turn_id", "started_at_ms", "available_decisions",
+                         "parsed_cmd", "proposed_execpolicy_amendment"})  # fmt: skip
+
+
 def _request_text(entry: Mapping[str, Any]) -> str:
-    """What the agent asks to do: its title, the tool's kind, every field of its input."""
+    """What the agent asks to do: its title, the tool's kind, every field of its input but
+    the agent's own bookkeeping."""
     title = one_line(str(entry.get("title") or "a tool"))
     lines = [f"Allow {title}?"]
     tool = entry.get("tool")
@@ -194,7 +201,7 @@ def _request_text(entry: Mapping[str, Any]) -> str:
     if entry.get("kind"):
         lines.append(f"kind: {entry.get('kind')}")
     if isinstance(given, Mapping) and given:
-        lines += input_lines(given)
+        lines += input_lines({k: v for k, v in given.items() if k not in BOOKKEEPING})
     elif given:
         lines.append(json.dumps(given, ensure_ascii=False))
     return "\n".join(lines)
