@@ -10,7 +10,7 @@ transaction, so there is nothing more to take. ``hold_key`` is for an invariant 
 table (no row to lock: two reservations of overlapping globs), a lock of its own on
 PostgreSQL; ``hold_found`` holds the rows a caller's own ``SELECT ... FOR UPDATE`` picks (a
 join: a finished task's dependents) and says whether there were any. The cases, and why each
-lock is there: docs/architecture.md ("Write races").
+lock is there: docs/decisions/0007-write-races.md.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ in the lifecycle. The task graph's statements (creation, dependencies, the depen
 are in ``core.tasks.graph_queries``.
 
 Why the done is one statement on PostgreSQL, and why its dependents are held in a statement
-of their own after it: docs/architecture.md ("The lifecycle's hot path in PostgreSQL's own
-SQL"); the races they close are in ``tests/store/test_write_races.py``.
+of their own after it: docs/decisions/0005-lifecycles-hot-path-in-postgresqls-own.md; the
+races they close are in ``tests/store/test_write_races.py``.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 far as the database can tell), round after round, on both databases: the outcome is one of
 the two, never both. On PostgreSQL write transactions run side by side with no global lock
 (``core/store/postgres/store.py``); these hold by row locks and conditional updates
-(``core/store/row_locks.py``, docs/architecture.md "Write races"). On SQLite ``BEGIN
+(``core/store/row_locks.py``, docs/decisions/0007-write-races.md). On SQLite ``BEGIN
 IMMEDIATE`` makes the second wait for the first. A consumer reading events never misses
 one committed late (the outbox horizon)."""
 
