@@ -107,9 +107,19 @@ def gemini(desk: Desk, logs: Path) -> Iterator[LiveCLI]:
     live = launch(CLI, desk.work.parent, SCRIPT, work=desk.work, env=env)
     try:
         live.wait("Gemini CLI v0.61.0")
+        # its Enter is ignored until its MCP servers are up (a loaded machine: seconds after
+        # its input shows), as a person sees when a prompt stays in the box: wait for it
+        _until_logged(log_path(logs, "A"), "MCP context refresh complete", 90)
         yield live
     finally:
         stop(live)
+
+
+def _until_logged(log: Path, line: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while line not in (log.read_text(errors="replace") if log.exists() else ""):
+        assert time.monotonic() < deadline, f"{line!r} never logged in {log}"
+        time.sleep(0.1)
 
 
 def test_starts_at_its_input(gemini: LiveCLI) -> None:
