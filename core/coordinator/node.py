@@ -31,7 +31,7 @@ from core.errors import ConfigError, Transient
 from core.models import ClaimOutcome, Receipt
 from core.protocols import Deliverer, Parallel
 from core.service.swarm import SwarmService
-from core.store.sqlite import Store
+from core.store.access import StoreAccess
 from core.waits import ErrorBackoff, wait_set
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ class DeliveryNode:
         keys: PromptKeys | None = None,
         protocol: ProtocolWatch | None = None,
     ) -> None:
-        if not service.store.db.serves_nodes:
+        if not service.store.serves_nodes:
             raise ConfigError(
                 "swarm node needs SWARM_DATABASE_URL: the PostgreSQL database that swarm run uses"
             )
@@ -110,8 +110,8 @@ class DeliveryNode:
         return max(BATCH, len(self.agents)) if side_by_side else BATCH
 
     @property
-    def _db(self) -> Store:
-        return self.service.store.db
+    def _db(self) -> StoreAccess:
+        return self.service.store
 
     async def step(self) -> int:
         """Claim what is due, deliver it, store the receipts; how many were claimed."""
@@ -251,7 +251,7 @@ class DeliveryNode:
                 self._wake.set()
 
         what = f"node {self.name}: listening"
-        await self.service.store.db.listen("deliveries", heard, self._wake.set, what, self.agents)
+        await self.service.store.listen("deliveries", heard, self._wake.set, what, self.agents)
 
     async def _heartbeats(self, stop: asyncio.Event) -> None:
         host, pid = socket.gethostname(), os.getpid()

@@ -97,7 +97,7 @@ async def plan(
     if _is_prompt(delivery) and delivery.task_id is not None:
         place = await workspaces.before_prompt(delivery.task_id, agent.id)
         if facts is None:
-            facts = await service.db.read(read_facts, delivery)
+            facts = await service.read(read_facts, delivery)
         assert facts is not None
         new = facts.needs_onboarding
         handoff = await workspaces.handoff_text(facts.handoff)

@@ -122,11 +122,11 @@ class DeliveryQueue:
 
     async def next_deadline(self) -> float | None:
         """When the next lease, backoff or delayed delivery falls due."""
-        return await self.access.db.read(assignment.next_deadline, self.access.clock.now())
+        return await self.access.read(assignment.next_deadline, self.access.clock.now())
 
     async def data_version(self) -> int:
         """Changes when another connection (another process) commits."""
-        return await self.access.db.read(_data_version)
+        return await self.access.read(_data_version)
 
 
 def _data_version(conn: Conn) -> int:

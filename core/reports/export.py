@@ -86,7 +86,7 @@ async def pages(
     """Every task or event as objects, ``page`` rows per read transaction, in id order."""
     reader = tasks_page if what == "tasks" else events_page
     after = 0
-    while rows := await service.db.read(reader, after, page):
+    while rows := await service.read(reader, after, page):
         after = rows[-1].pop("_id")
         for row in rows:
             row.pop("_id", None)

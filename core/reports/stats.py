@@ -173,9 +173,7 @@ async def collect(service: StoreAccess, period: str = "7d") -> Stats:
     """The last ``period`` (``30m``, ``12h``, ``7d``, ``1w``; at most 31 days) until now."""
     seconds = parse_period(period)
     until = service.clock.now()
-    return await service.db.read(
-        gather, list(service.agents), period.strip(), until - seconds, until
-    )
+    return await service.read(gather, list(service.agents), period.strip(), until - seconds, until)
 
 
 # -- text ------------------------------------------------------------------------------

@@ -123,7 +123,7 @@ class SummaryService:
         """The period's summary: a narrative if a model answers, else the plain numbers."""
         seconds = parse_period(period)
         until = self.service.clock.now()
-        stats = await self.service.db.read(gather_stats, until - seconds, until, STALL_S)
+        stats = await self.service.read(gather_stats, until - seconds, until, STALL_S)
         stats["attention"] = attention(await self.inbox() if self.inbox else [], until)
         plain = render_stats(stats, period)
         if not self.ai.settings.enabled:

@@ -155,7 +155,7 @@ class SwarmService:
 
     async def close(self) -> None:
         """Close the database."""
-        await self.store.db.close()
+        await self.store.close()
 
     # -- agents -----------------------------------------------------------------------
 

@@ -135,12 +135,12 @@ async def test_a_claimer_is_a_name_and_a_run_and_a_name_may_hold_a_colon(
     await service.messages.send("Agent-1", "hello", "cli")
     first, second = Claimer("desk:1", "run-a"), Claimer("desk:1", "run-b")
     now = clock.now()
-    (held,) = await service.store.db.write_concurrent(
+    (held,) = await service.store.write_concurrent(
         node_claims.claim, first, ["Agent-1"], now, 30.0, 8
     )
     assert query(service.settings, "SELECT node, node_run FROM deliveries") == [("desk:1", "run-a")]
     for name in ("desk", "desk:1"):  # "desk" is a prefix of the other's name
-        await service.store.db.write_concurrent(
+        await service.store.write_concurrent(
             node_claims.heartbeat, name, ["Agent-1"], "host", 1, now, now
         )
     rows = await service.store.read(node_claims.node_rows)

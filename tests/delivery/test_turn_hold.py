@@ -223,7 +223,7 @@ async def test_a_delivery_node_holds_the_prompt_as_the_coordinator_does(
     hold = service.settings.turn_hold_s
 
     async def claim() -> list[node_claims.Claim]:
-        return await service.store.db.write_concurrent(
+        return await service.store.write_concurrent(
             node_claims.claim, node, ["Agent-1"], clock.now(), 30.0, 8, hold
         )
 

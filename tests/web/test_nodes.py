@@ -4,7 +4,6 @@ agent's node, and the nodes in ``GET /api/v1/status``."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -41,8 +40,7 @@ async def running_node(service: SwarmService) -> None:
     await service.messages.send("A-1", "hello", "test")
     assert len(await DeliveryNode(service, RecordingDeliverer(), "desk-1").claim()) == 1
     now = service.clock.now()
-    database: Any = service.store.db  # a core.store.postgres.store.PgDatabase
-    await database.write_concurrent(
+    await service.store.write_concurrent(
         node_claims.heartbeat, "desk-1", ["A-1", "A-2"], "desk-host", 4242, now - 60, now - 7
     )
 
