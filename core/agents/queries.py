@@ -1,10 +1,12 @@
 """The agents' SQL that other features share: which agents are frozen (their tasks taken back
 for a stall, their turn not moved since), read by assignment and by the needs-you list; an
-agent's hook's latest word, read by the hook's late writes and the pane's dialogs."""
+agent's hook's latest word, read by the hook's late writes and the pane's dialogs; the
+``agent_state`` rows' own statements (one per agent: its row made, paused, onboarded)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from core.store.conn import Conn, values
@@ -43,3 +45,32 @@ def protocol_cursor(conn: Conn, agent: str) -> tuple[int, int]:
         return int(detail.get("host") or 0), int(detail.get("seq") or 0)
     except (TypeError, ValueError, AttributeError):
         return 0, 0
+
+
+def ensure_rows(conn: Conn, agents: Iterable[str], now: float) -> None:
+    """Give each of ``agents`` its ``agent_state`` row (idle since ``now``) if it has none."""
+    conn.executemany(
+        "INSERT INTO agent_state (id, idle_since) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        [(a, now) for a in agents],
+    )
+
+
+def known_ids(conn: Conn) -> set[str]:
+    """The agents that have an ``agent_state`` row."""
+    return {r["id"] for r in conn.execute("SELECT id FROM agent_state")}
+
+
+def is_paused(conn: Conn, agent: str) -> bool:
+    """Whether ``agent`` is paused (its row must exist)."""
+    row = conn.execute("SELECT paused FROM agent_state WHERE id = $1", (agent,)).fetchone()
+    return bool(row["paused"])
+
+
+def set_paused(conn: Conn, agent: str, paused: bool) -> None:
+    """Pause or resume ``agent``."""
+    conn.execute("UPDATE agent_state SET paused = $1 WHERE id = $2", (int(paused), agent))
+
+
+def set_onboarded(conn: Conn, agent: str, now: float) -> None:
+    """``agent`` was onboarded at ``now``."""
+    conn.execute("UPDATE agent_state SET onboarded_at = $1 WHERE id = $2", (now, agent))

@@ -477,10 +477,9 @@ def next_deadline(conn: Conn, now: float) -> float | None:
 def set_paused(conn: Conn, ctx: Ctx, agent_id: str, paused: bool) -> bool:
     """Pause or resume one agent; return False when it already was so."""
     agent = ctx.agent(agent_id).id
-    row = conn.execute("SELECT paused FROM agent_state WHERE id = $1", (agent,)).fetchone()
-    if bool(row["paused"]) == paused:
+    if agent_queries.is_paused(conn, agent) == paused:
         return False
-    conn.execute("UPDATE agent_state SET paused = $1 WHERE id = $2", (int(paused), agent))
+    agent_queries.set_paused(conn, agent, paused)
     word = "paused" if paused else "resumed"
     insert_event(
         conn,
@@ -495,7 +494,4 @@ def set_paused(conn: Conn, ctx: Ctx, agent_id: str, paused: bool) -> bool:
 
 def ensure_agents(conn: Conn, ctx: Ctx) -> None:
     """Give every configured agent its state row."""
-    conn.executemany(
-        "INSERT INTO agent_state (id, idle_since) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        [(a, ctx.now) for a in ctx.agents],
-    )
+    agent_queries.ensure_rows(conn, ctx.agents, ctx.now)

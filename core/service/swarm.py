@@ -8,6 +8,7 @@ import logging
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from core.agents import judge as agent_judge
+from core.agents import queries as agent_queries
 from core.agents_file import load_agents
 from core.context import Ctx
 from core.delivery import assignment, node_claims
@@ -218,8 +219,7 @@ class SwarmService:
 
 
 def _missing_agents(conn: Conn, ids: list[str]) -> bool:
-    known = {r["id"] for r in conn.execute("SELECT id FROM agent_state")}
-    return not set(ids) <= known
+    return not set(ids) <= agent_queries.known_ids(conn)
 
 
 def _counts(conn: Conn) -> tuple[dict[str, int], dict[str, int]]:

@@ -219,3 +219,30 @@ def held_by(conn: Conn, agent: str) -> list[int]:
         (agent,),
     ).fetchall()
     return [int(values(row)[0]) for row in rows]
+
+
+# something in "Needs you" about the task or its agent: an open prompt, question or alert
+_SHOWN = (
+    "(EXISTS (SELECT 1 FROM agent_prompts p WHERE p.agent = t.assignee "
+    "AND p.decided_at IS NULL AND p.closed_at IS NULL) "
+    "OR EXISTS (SELECT 1 FROM questions q WHERE q.task_id = t.id AND q.answered_at IS NULL) "
+    "OR EXISTS (SELECT 1 FROM alerts a WHERE a.agent_id = t.assignee AND a.cleared_at IS NULL))"
+)
+
+
+def expired_leases(conn: Conn, now: float) -> list[Any]:
+    """The assigned tasks whose lease ran out by ``now`` (``id``, ``assignee``,
+    ``attempts``, ``max_attempts``, their agent's ``state``, and ``shown``: whether "Needs
+    you" shows something about the task or its agent)."""
+    rows: list[Any] = conn.execute(
+        f"SELECT t.id, t.assignee, t.attempts, t.max_attempts, s.state, {_SHOWN} AS shown "
+        "FROM tasks t LEFT JOIN agent_state s ON s.id = t.assignee "
+        "WHERE t.lease_expires_at <= $1 AND t.status = 'assigned'",
+        (now,),
+    ).fetchall()
+    return rows
+
+
+def renew_lease(conn: Conn, task_id: int, until: float) -> None:
+    """The task's lease runs until ``until``."""
+    conn.execute("UPDATE tasks SET lease_expires_at = $1 WHERE id = $2", (until, task_id))
