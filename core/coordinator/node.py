@@ -26,12 +26,14 @@ from typing import TYPE_CHECKING, Any
 
 from core.coordinator.scheduler import Scheduler
 from core.delivery import node_claims, prompt
+from core.delivery import queries as delivery_queries
 from core.delivery.queue import RECEIPT_RETRY_FIRST_S, RECEIPT_RETRY_MAX_S
 from core.errors import ConfigError, Transient
 from core.models import ClaimOutcome, Receipt
 from core.protocols import Deliverer, Parallel
 from core.service.swarm import SwarmService
 from core.store.access import StoreAccess
+from core.tasks import claim_queries
 from core.waits import ErrorBackoff, wait_set
 
 if TYPE_CHECKING:
@@ -229,7 +231,7 @@ class DeliveryNode:
             await asyncio.gather(*helpers, return_exceptions=True)
 
     async def _sleep(self, stop: asyncio.Event) -> None:
-        due = await self._db.read(node_claims.next_due, self.agents)
+        due = await self._db.read(claim_queries.next_due, self.agents)
         timeout = SAFETY_S
         if due is not None:
             timeout = min(timeout, max(0.0, due - self.service.clock.now()) + 0.01)
@@ -258,7 +260,7 @@ class DeliveryNode:
         while not stop.is_set():
             try:
                 await self._db.write_concurrent(
-                    node_claims.heartbeat,
+                    delivery_queries.heartbeat,
                     self.name,
                     self.agents,
                     host,

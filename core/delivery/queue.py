@@ -10,12 +10,12 @@ from typing import Any, TypeVar
 
 from core.context import Ctx
 from core.delivery import assignment, leases
-from core.delivery.prompt import FACT_COLUMNS, PromptFacts, facts_from
+from core.delivery.prompt import PromptFacts, facts_from
 from core.errors import Transient
 from core.models import Delivery, Receipt
 from core.store.access import StoreAccess
 from core.store.conn import Conn
-from core.tasks import messages
+from core.tasks import claim_queries, messages
 from core.waits import ErrorBackoff
 
 log = logging.getLogger(__name__)
@@ -154,8 +154,8 @@ def _receipt_then_claim(
 def _claim_with_facts(
     conn: Conn, ctx: Ctx, busy: Collection[str] = ()
 ) -> tuple[Delivery, PromptFacts | None] | None:
-    conn.flush_events()  # FACT_COLUMNS read events
-    found = messages.claim_row(conn, ctx, FACT_COLUMNS, busy)  # the prompt's flags in the same read
+    conn.flush_events()  # FACT_COLUMNS read events; the prompt's flags in the same read
+    found = messages.claim_row(conn, ctx, claim_queries.FACT_COLUMNS, busy)
     if found is None:
         return None
     delivery, row = found

@@ -11,7 +11,8 @@ from core.agents import judge as agent_judge
 from core.agents import queries as agent_queries
 from core.agents_file import load_agents
 from core.context import Ctx
-from core.delivery import assignment, node_claims
+from core.delivery import assignment
+from core.delivery import queries as delivery_queries
 from core.delivery.killswitch import KillSwitch
 from core.delivery.queue import DeliveryQueue
 from core.delivery.roster import RosterBook
@@ -189,7 +190,7 @@ class SwarmService:
         overview["limited"] = await self.store.read(
             _limits, list(self.agents), self.clock.now(), self.settings.limit_backoff_s
         )
-        found = await self.store.read(node_claims.node_rows)
+        found = await self.store.read(delivery_queries.node_rows)
         if found:  # delivery nodes (PostgreSQL)
             overview["nodes"] = found
         return overview

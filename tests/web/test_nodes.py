@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from core.coordinator.node import DeliveryNode
-from core.delivery import node_claims
+from core.delivery import queries as delivery_queries
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.helpers import RecordingDeliverer, write_agents
@@ -41,7 +41,7 @@ async def running_node(service: SwarmService) -> None:
     assert len(await DeliveryNode(service, RecordingDeliverer(), "desk-1").claim()) == 1
     now = service.clock.now()
     await service.store.write_concurrent(
-        node_claims.heartbeat, "desk-1", ["A-1", "A-2"], "desk-host", 4242, now - 60, now - 7
+        delivery_queries.heartbeat, "desk-1", ["A-1", "A-2"], "desk-host", 4242, now - 60, now - 7
     )
 
 
