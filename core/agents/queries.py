@@ -9,6 +9,9 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from core.accounts.breaker import ANY_NOT_CLOSED
+from core.agents.alerts import HOLDING
+from core.costs.budgets import ANY_SPENT
 from core.store.conn import Conn, values
 
 # over ``agent_state s``: when the stall rules took the agent's tasks back, while its state
@@ -18,6 +21,56 @@ FROZEN_SINCE = (
     "('working', 'stalled') AND NOT EXISTS (SELECT 1 FROM agent_signals g WHERE g.agent = "
     "s.id AND g.active_at > w.taken_back_at))"
 )
+
+
+# A hook's ``Stop`` can be lost (a hook that Claude Code killed at its timeout under load):
+# the pane's text seen idle this long after the hook last said mid-turn ends the turn too.
+TURN_END_ON_PANE_S = 10.0
+
+
+def turn_ended_on_pane(agent: str, at: str) -> str:
+    """SQL: the pane's text (``agent_signals`` row ``text``) showed ``agent`` idle
+    ``TURN_END_ON_PANE_S`` or more after ``at``: a turn under way then is over."""
+    return (
+        f"EXISTS (SELECT 1 FROM agent_signals p WHERE p.agent = {agent} "
+        f"AND p.signal = 'text' AND p.state = 'idle' AND p.at >= {at} + {TURN_END_ON_PANE_S})"
+    )
+
+
+_ASSIGNABLE = (
+    "SELECT s.id, s.paused, s.score, s.idle_since, s.state, (SELECT count(*) FROM tasks t WHERE "
+    "t.assignee = s.id AND t.status IN ('assigned', 'in_progress')) AS load, "
+    "s.state = 'limited' OR EXISTS (SELECT 1 FROM agent_signals g WHERE g.agent = s.id "
+    "AND g.state = 'limited') AS limited, EXISTS (SELECT 1 FROM alerts a WHERE a.agent_id = "
+    "s.id AND a.kind = 'unjudged' AND a.cleared_at IS NULL) AS unjudged, "
+    "EXISTS (SELECT 1 FROM alerts a WHERE a.agent_id = s.id AND a.kind IN "
+    f"({', '.join(repr(kind) for kind in HOLDING)}) AND a.cleared_at IS NULL) AS held, "
+    "(SELECT max(h.at) FROM agent_signals h WHERE h.agent = s.id AND h.signal = 'hook' "
+    "AND h.state IN ('working', 'waiting') AND NOT "
+    f"{turn_ended_on_pane('h.agent', 'h.at')}) AS turn_at, "
+    f"{FROZEN_SINCE} AS frozen_since, "
+    # the same on every row (computed once): whether an account's breaker or a spent budget
+    # may hold someone, so a pass with neither reads no more of them
+    f"{ANY_NOT_CLOSED} AS breakers, {ANY_SPENT} AS spent"
+)
+# The agents' read of a scheduling round's first pass also says whether any lease ran out
+# (the same on every row: a subquery of no row, computed once), so a round with none costs
+# no read of its own.
+_ASSIGNABLE_AND_EXPIRY = (
+    f"{_ASSIGNABLE}, EXISTS (SELECT 1 FROM tasks WHERE lease_expires_at <= $1 "
+    "AND status = 'assigned') AS expired FROM agent_state s"
+)
+
+
+def assignable_rows(conn: Conn, expired_by: float | None = None) -> list[Any]:
+    """Every agent's row as a scheduling pass reads it (``core.delivery.assignment``: its
+    load, whether a limit, an alert or a freeze holds it, its hook's turn); with
+    ``expired_by``, also whether any assigned task's lease ran out by then (``expired``)."""
+    if expired_by is None:
+        rows: list[Any] = conn.execute(f"{_ASSIGNABLE} FROM agent_state s").fetchall()
+    else:
+        rows = conn.execute(_ASSIGNABLE_AND_EXPIRY, (expired_by,)).fetchall()
+    return rows
 
 
 def frozen_agents(conn: Conn) -> dict[str, float]:

@@ -15,7 +15,7 @@ from core.errors import Transient
 from core.models import Delivery, Receipt
 from core.store.access import StoreAccess
 from core.store.conn import Conn
-from core.tasks import claim_queries, messages
+from core.tasks import assign_queries, claim_queries, messages
 from core.waits import ErrorBackoff
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ class DeliveryQueue:
 
     async def next_deadline(self) -> float | None:
         """When the next lease, backoff or delayed delivery falls due."""
-        return await self.access.read(assignment.next_deadline, self.access.clock.now())
+        return await self.access.read(assign_queries.next_deadline, self.access.clock.now())
 
     async def data_version(self) -> int:
         """Changes when another connection (another process) commits."""

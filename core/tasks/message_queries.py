@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.agent_state import AgentState
+from core.agents.queries import turn_ended_on_pane
 from core.models import Priority, Target, TargetKind
 from core.store.conn import Args, Conn
 from core.store.row_locks import read_held
@@ -22,20 +23,6 @@ from core.store.tables import DELIVERY_SELECT
 _NOT_WITHDRAWAL = f"m.target_kind <> '{TargetKind.withdraw}'"
 _MESSAGE_COLUMNS = "sender, target_kind, target_name, text, task_id, priority, created_at"
 _DELIVERY_COLUMNS = "message_id, agent_id, state, created_at, updated_at"
-
-
-# A hook's ``Stop`` can be lost (a hook that Claude Code killed at its timeout under load):
-# the pane's text seen idle this long after the hook last said mid-turn ends the turn too.
-TURN_END_ON_PANE_S = 10.0
-
-
-def turn_ended_on_pane(agent: str, at: str) -> str:
-    """SQL: the pane's text (``agent_signals`` row ``text``) showed ``agent`` idle
-    ``TURN_END_ON_PANE_S`` or more after ``at``: a turn under way then is over."""
-    return (
-        f"EXISTS (SELECT 1 FROM agent_signals p WHERE p.agent = {agent} "
-        f"AND p.signal = 'text' AND p.state = 'idle' AND p.at >= {at} + {TURN_END_ON_PANE_S})"
-    )
 
 
 def not_mid_turn(d: str, since: str) -> str:
