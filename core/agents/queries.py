@@ -127,3 +127,17 @@ def set_paused(conn: Conn, agent: str, paused: bool) -> None:
 def set_onboarded(conn: Conn, agent: str, now: float) -> None:
     """``agent`` was onboarded at ``now``."""
     conn.execute("UPDATE agent_state SET onboarded_at = $1 WHERE id = $2", (now, agent))
+
+
+def last_reports(conn: Conn) -> dict[str, float | None]:
+    """agent -> when it last reported through the CLI."""
+    return dict(map(values, conn.execute("SELECT id, last_report_at FROM agent_state")))
+
+
+def open_alert_text(conn: Conn, agent: str, kind: str) -> str | None:
+    """The text of ``agent``'s open alert of ``kind``, or None."""
+    row = conn.execute(
+        "SELECT text FROM alerts WHERE agent_id = $1 AND kind = $2 AND cleared_at IS NULL",
+        (agent, kind),
+    ).fetchone()
+    return None if row is None else str(row["text"])

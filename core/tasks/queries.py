@@ -12,7 +12,7 @@ SQL"); the races they close are in ``tests/store/test_write_races.py``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from core.agent_state import AgentState, Observation, Signal
@@ -246,3 +246,15 @@ def expired_leases(conn: Conn, now: float) -> list[Any]:
 def renew_lease(conn: Conn, task_id: int, until: float) -> None:
     """The task's lease runs until ``until``."""
     conn.execute("UPDATE tasks SET lease_expires_at = $1 WHERE id = $2", (until, task_id))
+
+
+def active_tasks(conn: Conn) -> Iterable[tuple[Any, ...]]:
+    """Each assigned or in-progress task's (id, assignee, assigned_at, attempts,
+    max_attempts), by id."""
+    return map(
+        values,
+        conn.execute(
+            "SELECT id, assignee, assigned_at, attempts, max_attempts FROM tasks "
+            "WHERE status IN ('assigned', 'in_progress') ORDER BY id"
+        ),
+    )

@@ -222,7 +222,7 @@ ACROSS_OWNERS: dict[str, tuple[str, ...]] = {
     "core/history/retention_queries.py": ("deliveries", "messages", "tasks"),
     "core/planning/store.py": ("tasks",),
     "core/posts/queries.py": ("deliveries",),
-    "core/questions/queries.py": ("deliveries", "messages", "tasks"),
+    "core/questions/queries.py": ("tasks",),
     "core/reservations/queries.py": ("tasks",),
     "core/store/tables.py": (
         "audit",
@@ -243,7 +243,6 @@ ACROSS_OWNERS: dict[str, tuple[str, ...]] = {
         "questions",
         "reservations",
     ),
-    "core/watch/queries.py": ("agent_state", "alerts", "deliveries", "messages", "tasks"),
     "core/watch/text_signal.py": ("tasks",),
     "core/workflows/pace.py": ("tasks",),
     "core/workflows/queries.py": ("posts", "task_deps", "tasks"),
