@@ -141,3 +141,23 @@ def open_alert_text(conn: Conn, agent: str, kind: str) -> str | None:
         (agent, kind),
     ).fetchone()
     return None if row is None else str(row["text"])
+
+
+def oldest_open_question(conn: Conn, agent: str) -> Any:
+    """The oldest unanswered question (``id``, ``task_id``, ``text``) on a task ``agent``
+    holds, or None."""
+    return conn.execute(
+        "SELECT q.id, q.task_id, q.text FROM questions q JOIN tasks t ON t.id = q.task_id "
+        "WHERE q.answered_at IS NULL AND t.assignee = $1 AND t.status IN ('assigned', "
+        "'in_progress') ORDER BY q.id LIMIT 1",
+        (agent,),
+    ).fetchone()
+
+
+def restart_stall_clock(conn: Conn, agent: str, now: float) -> None:
+    """``agent``'s stall clock starts again at ``now`` (``agent_watch.resumed_at``)."""
+    conn.execute(
+        "INSERT INTO agent_watch (agent_id, resumed_at) VALUES ($1, $2) ON CONFLICT(agent_id) "
+        "DO UPDATE SET resumed_at = excluded.resumed_at",
+        (agent, now),
+    )

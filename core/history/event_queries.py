@@ -1,7 +1,11 @@
-"""Counts of the event log (``core.history.events`` holds its filter and its reads)."""
+"""Counts of the event log (``core.history.events`` holds its filter and its reads): those
+matching a filter, the watcher's nudges and tasks taken back in a window."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from core.event_kinds import EventKind
 from core.history.events import EventFilter
 from core.store.conn import Args, Conn, values
 
@@ -11,3 +15,28 @@ def count_events(conn: Conn, flt: EventFilter) -> int:
     params = Args()
     row = conn.execute(f"SELECT count(*) FROM events WHERE {flt.where(params)}", params).fetchone()
     return int(values(row)[0])
+
+
+def watch_counts(conn: Conn, since: float, until: float) -> tuple[Any, Any]:
+    """The watcher's nudges and tasks it took back (requeued or failed) in [since, until]
+    (NULL counts as they come: the caller says 0)."""
+    nudges, taken = values(
+        conn.execute(
+            f"SELECT COUNT(*) FILTER (WHERE kind = '{EventKind.AGENT_NUDGED}') AS nudges, "
+            f"COUNT(*) FILTER (WHERE kind IN ('{EventKind.TASK_REQUEUED}', "
+            f"'{EventKind.TASK_FAILED}')) AS taken "
+            "FROM events WHERE actor = 'watch' AND ts >= $1 AND ts <= $2",
+            (since, until),
+        ).fetchone()
+    )
+    return nudges, taken
+
+
+def newest_of_kinds(conn: Conn, agent: str, kinds: tuple[str, str, str]) -> Any:
+    """``agent``'s newest event of one of the three ``kinds`` (``kind``, ``data``, ``ts``),
+    or None: read newest first, up to the first match."""
+    return conn.execute(
+        "SELECT kind, data, ts FROM events WHERE agent_id = $1 AND kind IN ($2, $3, $4) "
+        "ORDER BY id DESC LIMIT 1",
+        (agent, *kinds),
+    ).fetchone()

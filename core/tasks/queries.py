@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from core.agent_state import AgentState, Observation, Signal
+from core.agents import signal_queries
 from core.agents import signals as agent_signals
 from core.models import task_ref
 from core.store.conn import Conn, Pair, values
@@ -66,10 +67,10 @@ _DONE_AT_ONCE = (
     "last_report_at = CASE WHEN t.assignee = $9 THEN $2 ELSE last_report_at END, "
     "idle_since = CASE WHEN t.assignee = $9 THEN $2 ELSE idle_since END "
     "FROM t WHERE agent_state.id = t.assignee), "
-    f"s AS ({agent_signals.INSERT_HEAD}SELECT t.assignee, CAST($6 AS TEXT), "
+    f"s AS ({signal_queries.INSERT_HEAD}SELECT t.assignee, CAST($6 AS TEXT), "
     "CAST($8 AS TEXT), $2, CAST($7 AS TEXT) || t.assignee, CAST(NULL AS DOUBLE PRECISION), "
     "CAST(NULL AS TEXT), CAST(NULL AS DOUBLE PRECISION) FROM t WHERE t.assignee IS NOT NULL "
-    f"AND t.assignee = CAST($9 AS TEXT) {agent_signals.ON_CONFLICT}) "
+    f"AND t.assignee = CAST($9 AS TEXT) {signal_queries.ON_CONFLICT}) "
     "SELECT assignee, campaign_id, has_dependents, reserved FROM t"
 )
 

@@ -44,11 +44,7 @@ STORE_PLUMBING = (
 WRITTEN_IN_PLACE = {
     "bot/web/app.py": 1,
     "core/access/tokens.py": 5,
-    "core/agents/alerts.py": 8,
     "core/agents/hook_events.py": 1,
-    "core/agents/judge.py": 6,
-    "core/agents/limit_events.py": 1,
-    "core/agents/signals.py": 7,
     "core/ai/usage.py": 5,
     "core/dialogs/answer_keys.py": 6,
     "core/dialogs/permissions.py": 7,
@@ -209,11 +205,8 @@ READ_MODELS = ("core/reports/", "core/inbox/")
 # retention deletes old rows of every table, as the store's housekeeping).
 ACROSS_OWNERS: dict[str, tuple[str, ...]] = {
     "core/accounts/queries.py": ("agent_state", "tasks"),
-    "core/agents/alerts.py": ("events",),
     "core/agents/hook_events.py": ("tasks",),
-    "core/agents/judge.py": ("agent_watch", "questions", "tasks"),
-    "core/agents/limit_events.py": ("events",),
-    "core/agents/queries.py": ("agent_watch", "tasks"),
+    "core/agents/queries.py": ("agent_watch", "questions", "tasks"),
     "core/agents/transcript_queries.py": ("deliveries", "messages", "tasks"),
     "core/delivery/queries.py": ("agent_state", "deliveries", "tasks"),
     "core/github/queries.py": ("events",),
