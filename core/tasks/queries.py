@@ -19,7 +19,7 @@ from core.agent_state import AgentState, Observation, Signal
 from core.agents import signal_queries
 from core.agents import signals as agent_signals
 from core.models import task_ref
-from core.store.conn import Conn, Pair, values
+from core.store.conn import Args, Conn, Pair, values
 from core.store.row_locks import read_held
 
 
@@ -258,4 +258,64 @@ def active_tasks(conn: Conn) -> Iterable[tuple[Any, ...]]:
             "SELECT id, assignee, assigned_at, attempts, max_attempts FROM tasks "
             "WHERE status IN ('assigned', 'in_progress') ORDER BY id"
         ),
+    )
+
+
+def hand_to_person(conn: Conn, task_id: int, why: str, now: float) -> None:
+    """The task is ``blocked`` on a person (``why``); its agent's hold on it ends."""
+    conn.execute(
+        "UPDATE tasks SET status = 'blocked', reason = $1, blocked_on = 'person', "
+        "prev_agent = assignee, assignee = NULL, finished_at = NULL, lease_expires_at = NULL, "
+        "updated_at = $2 WHERE id = $3",
+        (why, now, task_id),
+    )
+
+
+def mark_discarded(conn: Conn, task_id: int, why: str, now: float) -> None:
+    """A done task is ``cancelled`` (``why``): its result is thrown away."""
+    conn.execute(
+        "UPDATE tasks SET status = 'cancelled', reason = $1, updated_at = $2 WHERE id = $3",
+        (why, now, task_id),
+    )
+
+
+def set_fields(conn: Conn, task_id: int, fields: dict[str, Any], now: float) -> None:
+    """Set the task's ``fields`` (column -> value; the caller names the columns)."""
+    args = Args()
+    sets = ", ".join(f"{name} = {args(v)}" for name, v in fields.items())
+    conn.execute(
+        f"UPDATE tasks SET {sets}, updated_at = {args(now)} WHERE id = {args(task_id)}", args
+    )
+
+
+def open_campaign_of(conn: Conn, task_id: int) -> Any:
+    """The open campaign of the task (``id``, ``title``, ``created_at``, ``finished_at``),
+    or None."""
+    return conn.execute(
+        "SELECT c.id, c.title, c.created_at, c.finished_at FROM tasks t JOIN campaigns c "
+        "ON c.id = t.campaign_id WHERE t.id = $1 AND c.status = 'open'",
+        (task_id,),
+    ).fetchone()
+
+
+def campaign_status_counts(conn: Conn, campaign_id: int) -> dict[str, int]:
+    """How many of the campaign's tasks are in each status."""
+    return dict(
+        map(
+            values,
+            conn.execute(
+                "SELECT status, count(*) AS n FROM tasks WHERE campaign_id = $1 GROUP BY status",
+                (campaign_id,),
+            ).fetchall(),
+        )
+    )
+
+
+def set_campaign_finished(
+    conn: Conn, campaign_id: int, finished_at: float | None, now: float
+) -> None:
+    """The campaign finished at ``finished_at`` (None: not finished any more)."""
+    conn.execute(
+        "UPDATE campaigns SET finished_at = $1, updated_at = $2 WHERE id = $3",
+        (finished_at, now, campaign_id),
     )
