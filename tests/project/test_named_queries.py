@@ -46,8 +46,6 @@ WRITTEN_IN_PLACE = {
     "core/access/tokens.py": 5,
     "core/agents/hook_events.py": 1,
     "core/ai/usage.py": 5,
-    "core/dialogs/answer_keys.py": 6,
-    "core/dialogs/permissions.py": 7,
     "core/github/client.py": 1,
     "core/github/intake.py": 1,
     "core/github/review_out.py": 4,
