@@ -19,6 +19,7 @@ from core.agent_state import AgentState, Observation, Signal
 from core.agents import signal_queries
 from core.agents import signals as agent_signals
 from core.models import task_ref
+from core.store import tables
 from core.store.conn import Args, Conn, Pair, values
 from core.store.row_locks import read_held
 
@@ -319,3 +320,12 @@ def set_campaign_finished(
         "UPDATE campaigns SET finished_at = $1, updated_at = $2 WHERE id = $3",
         (finished_at, now, campaign_id),
     )
+
+
+def of_plan(conn: Conn, plan_ref: str) -> list[Any]:
+    """The rows (``tables.TASK_COLUMNS``) of the tasks made by plan ``plan_ref``, in
+    creation order."""
+    rows: list[Any] = conn.execute(
+        f"SELECT {tables.TASK_COLUMNS} FROM tasks WHERE plan_id = $1 ORDER BY id", (plan_ref,)
+    ).fetchall()
+    return rows
