@@ -1,5 +1,6 @@
-"""Counts of the event log (``core.history.events`` holds its filter and its reads): those
-matching a filter, the watcher's nudges and tasks taken back in a window."""
+"""Named reads of the event log (``core.history.events`` holds its filter and its reads):
+the count of those matching a filter, the watcher's nudges and tasks taken back in a window,
+an agent's newest limit, a task's events."""
 
 from __future__ import annotations
 
@@ -40,3 +41,12 @@ def newest_of_kinds(conn: Conn, agent: str, kinds: tuple[str, str, str]) -> Any:
         "ORDER BY id DESC LIMIT 1",
         (agent, *kinds),
     ).fetchone()
+
+
+def of_task(conn: Conn, task_id: int) -> list[Any]:
+    """The task's events (``kind``, ``text``, ``agent``, ``data``), oldest first."""
+    rows: list[Any] = conn.execute(
+        "SELECT kind, text, agent_id AS agent, data FROM events WHERE task_id = $1 ORDER BY id",
+        (task_id,),
+    ).fetchall()
+    return rows

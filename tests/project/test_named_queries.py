@@ -58,8 +58,6 @@ WRITTEN_IN_PLACE = {
     "core/store/tables.py": 14,
     "core/watch/text_signal.py": 1,
     "core/workflows/pace.py": 1,
-    "core/workspaces/handoff.py": 1,
-    "core/workspaces/work.py": 7,
 }
 
 
@@ -228,8 +226,7 @@ ACROSS_OWNERS: dict[str, tuple[str, ...]] = {
     "core/watch/text_signal.py": ("tasks",),
     "core/workflows/pace.py": ("tasks",),
     "core/workflows/queries.py": ("posts", "task_deps", "tasks"),
-    "core/workspaces/handoff.py": ("events",),
-    "core/workspaces/work.py": ("tasks",),
+    "core/workspaces/queries.py": ("tasks",),
 }
 
 _TABLE = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE)\s+([a-z_][a-z0-9_]*)")
