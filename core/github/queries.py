@@ -150,3 +150,31 @@ def take_ci(conn: Conn, link_id: int, task_id: int, pending: str, was: str, now:
         (pending, now, link_id, task_id, was),
     ).rowcount
     return bool(taken == 1)
+
+
+def imported_issues(conn: Conn, repo: str) -> list[tuple[int]]:
+    """The issues of ``repo`` that were imported, as one-tuples."""
+    return [
+        (r["issue"],)
+        for r in conn.execute("SELECT issue FROM github_issues WHERE repo = $1", (repo,))
+    ]
+
+
+def forget_head(conn: Conn, link_id: int, now: float) -> None:
+    """The link's PR head and CI are unknown again (its branch is pushed anew)."""
+    conn.execute(
+        "UPDATE github_issues SET head_sha = NULL, ci = NULL, updated_at = $1 WHERE id = $2",
+        (now, link_id),
+    )
+
+
+def receive_once(conn: Conn, delivery: str, body_digest: str, now: float, since: float) -> bool:
+    """Forget the webhook deliveries received before ``since``, then record ``delivery``
+    (its id and its body's digest) unless either was received since: True when it was new."""
+    conn.execute("DELETE FROM github_deliveries WHERE received_at < $1", (since,))
+    fresh = conn.execute(
+        "INSERT INTO github_deliveries (delivery, digest, received_at) VALUES ($1, $2, $3) "
+        "ON CONFLICT DO NOTHING RETURNING delivery",
+        (delivery, body_digest, now),
+    ).fetchone()
+    return fresh is not None

@@ -1,6 +1,7 @@
 """Named reads of the event log (``core.history.events`` holds its filter and its reads):
 the count of those matching a filter, the watcher's nudges and tasks taken back in a window,
-an agent's newest limit, a task's events."""
+an agent's newest limit, a task's events, the events of a kind (GitHub's reviews posted,
+its webhooks)."""
 
 from __future__ import annotations
 
@@ -50,3 +51,25 @@ def of_task(conn: Conn, task_id: int) -> list[Any]:
         (task_id,),
     ).fetchall()
     return rows
+
+
+def newest_reviews(conn: Conn, limit: int) -> list[Any]:
+    """The newest ``limit`` dashboard reviews' events (``id``, ``task_id``, ``actor``,
+    ``data``), newest first."""
+    rows: list[Any] = conn.execute(
+        f"SELECT id, task_id, actor, data FROM events WHERE kind = '{EventKind.TASK_REVIEW}' "
+        "ORDER BY id DESC LIMIT $1",
+        (limit,),
+    ).fetchall()
+    return rows
+
+
+def data_of_kind(conn: Conn, kind: str) -> Any:
+    """The rows (``data``) of every event of ``kind``."""
+    return conn.execute("SELECT data FROM events WHERE kind = $1", (kind,))
+
+
+def newest_id_of_kind(conn: Conn, kind: str) -> int:
+    """The id of the newest event of ``kind`` (0: none)."""
+    row = conn.execute("SELECT max(id) AS id FROM events WHERE kind = $1", (kind,)).fetchone()
+    return int(row["id"] or 0) if row else 0
