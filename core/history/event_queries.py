@@ -5,11 +5,18 @@ its webhooks)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from core.event_kinds import EventKind
-from core.history.events import EventFilter
 from core.store.conn import Args, Conn, values
+
+
+class EventFilter(Protocol):
+    """A filter of the events (``core.history.events.EventFilter``)."""
+
+    def where(self, params: Args) -> str:
+        """The condition, its parameters added to ``params``."""
+        ...
 
 
 def count_events(conn: Conn, flt: EventFilter) -> int:
@@ -73,3 +80,13 @@ def newest_id_of_kind(conn: Conn, kind: str) -> int:
     """The id of the newest event of ``kind`` (0: none)."""
     row = conn.execute("SELECT max(id) AS id FROM events WHERE kind = $1", (kind,)).fetchone()
     return int(row["id"] or 0) if row else 0
+
+
+def matching(conn: Conn, params: Args, cond: str, where: str, order: str, limit: int) -> list[Any]:
+    """The events that meet ``cond`` and ``where`` (their parameters in ``params``), in
+    ``order``, at most ``limit``."""
+    rows: list[Any] = conn.execute(
+        f"SELECT * FROM events WHERE {cond} AND {where} ORDER BY {order} LIMIT {params(limit)}",
+        params,
+    ).fetchall()
+    return rows

@@ -329,3 +329,26 @@ def of_plan(conn: Conn, plan_ref: str) -> list[Any]:
         f"SELECT {tables.TASK_COLUMNS} FROM tasks WHERE plan_id = $1 ORDER BY id", (plan_ref,)
     ).fetchall()
     return rows
+
+
+def first_held(conn: Conn, agent: str) -> int | None:
+    """The oldest task ``agent`` holds (assigned or in progress), or None."""
+    row = conn.execute(
+        "SELECT id FROM tasks WHERE assignee = $1 AND status IN ('assigned', 'in_progress') "
+        "ORDER BY id LIMIT 1",
+        (agent,),
+    ).fetchone()
+    return int(row["id"]) if row else None
+
+
+def recent_durations(conn: Conn, since: float, limit: int) -> list[Any]:
+    """The newest ``limit`` tasks done since ``since`` (``assignee``, ``took``: from start,
+    or assignment, to finish), newest first."""
+    rows: list[Any] = conn.execute(
+        "SELECT assignee, finished_at - COALESCE(started_at, assigned_at) AS took FROM tasks "
+        "WHERE status = 'done' AND finished_at >= $1 AND assignee IS NOT NULL "
+        "AND COALESCE(started_at, assigned_at) IS NOT NULL "
+        "ORDER BY finished_at DESC LIMIT $2",
+        (since, limit),
+    ).fetchall()
+    return rows
