@@ -1,7 +1,7 @@
 """Named reads of the event log (``core.history.events`` holds its filter and its reads):
 the count of those matching a filter, the watcher's nudges and tasks taken back in a window,
 an agent's newest limit, a task's events, the events of a kind (GitHub's reviews posted,
-its webhooks)."""
+its webhooks, a follow-up's link, a CI choice)."""
 
 from __future__ import annotations
 
@@ -90,3 +90,34 @@ def matching(conn: Conn, params: Args, cond: str, where: str, order: str, limit:
         params,
     ).fetchall()
     return rows
+
+
+def followup_data(conn: Conn, task_id: int) -> Any:
+    """The data of the ``github.followup`` event that made ``task_id`` (its link's id), or
+    None for a task no follow-up made."""
+    found = conn.execute(
+        f"SELECT data FROM events WHERE kind = '{EventKind.GITHUB_FOLLOWUP}' "
+        "AND task_id = $1 LIMIT 1",
+        (task_id,),
+    ).fetchone()
+    return None if found is None else found["data"]
+
+
+def ci_decided(conn: Conn, task_id: int) -> Any:
+    """The first ``github.ci_decided`` event of ``task_id`` (``actor``, ``text``,
+    ``data``), or None."""
+    return conn.execute(
+        f"SELECT actor, text, data FROM events WHERE kind = '{EventKind.GITHUB_CI_DECIDED}' "
+        "AND task_id = $1 ORDER BY id LIMIT 1",
+        (task_id,),
+    ).fetchone()
+
+
+def ci_exhausted(conn: Conn, task_id: int) -> str | None:
+    """The data of the last ``github.ci_exhausted`` event of ``task_id``, or None."""
+    row = conn.execute(
+        f"SELECT data FROM events WHERE kind = '{EventKind.GITHUB_CI_EXHAUSTED}' AND task_id = $1 "
+        "ORDER BY id DESC LIMIT 1",
+        (task_id,),
+    ).fetchone()
+    return None if row is None else str(row["data"] or "{}")

@@ -192,7 +192,6 @@ ACROSS_OWNERS: dict[str, tuple[str, ...]] = {
     "core/agents/queries.py": ("agent_watch", "questions", "tasks"),
     "core/agents/transcript_queries.py": ("deliveries", "messages", "tasks"),
     "core/delivery/queries.py": ("agent_state", "deliveries", "tasks"),
-    "core/github/queries.py": ("events",),
     "core/history/retention_queries.py": ("deliveries", "messages", "tasks"),
     "core/posts/queries.py": ("deliveries",),
     "core/questions/queries.py": ("tasks",),
