@@ -181,11 +181,13 @@ OWNER = {
 # the needs-you list) and write none.
 READ_MODELS = ("core/reports/", "core/inbox/")
 
-# Modules whose statements name tables of another owner, with those tables: a list that may
-# only shrink. Most are reads joined to the module's own table (a task's row beside its
-# agent's state); the rest wait for the owner to sit below its callers in core's layers
-# (core/store/tables.py and core/agents read tables of features above them; history's
-# retention deletes old rows of every table, as the store's housekeeping).
+# Modules whose statements still name tables of another owner, with those tables: a list that
+# may only shrink. What is left is of three kinds: a read that joins another owner's rows to
+# the module's own (a task beside its agent's state, a turn beside its task); a feature below
+# the table's owner in core's layers, which cannot call up (core/store/tables.py: the shared
+# reads and the event and audit rows every feature writes; core/accounts, core/agents and
+# core/reservations reading tasks; core/tasks writing campaigns and reading prompts, questions
+# and alerts); and history's retention, which deletes the old rows of every table.
 ACROSS_OWNERS: dict[str, tuple[str, ...]] = {
     "core/accounts/queries.py": ("agent_state", "tasks"),
     "core/agents/hook_events.py": ("tasks",),
