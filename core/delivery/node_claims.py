@@ -50,7 +50,7 @@ class Claim:
     claimed_at: float
     until: float
     taken_from: Claimer | None = None
-    fresh_agent: bool = False  # read with the claim (``prompt.FACT_COLUMNS``)
+    fresh_agent: bool = False  # read with the claim (``claim_queries.FACT_COLUMNS``)
     handed_over: bool = False
 
 
