@@ -201,6 +201,7 @@ ACROSS_OWNERS: dict[str, tuple[str, ...]] = {
         "task_deps",
         "tasks",
     ),
+    "core/tasks/campaign_queries.py": ("posts",),
     "core/tasks/claim_queries.py": ("agent_state", "events"),
     "core/tasks/message_queries.py": ("agent_signals", "agent_state"),
     "core/tasks/queries.py": (
@@ -211,7 +212,6 @@ ACROSS_OWNERS: dict[str, tuple[str, ...]] = {
         "questions",
         "reservations",
     ),
-    "core/workflows/queries.py": ("posts", "task_deps", "tasks"),
     "core/workspaces/queries.py": ("tasks",),
 }
 
