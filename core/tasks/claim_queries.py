@@ -132,10 +132,11 @@ def mark_delivered(
     args = Args([now, name, run])  # $1, $2, $3 of _DELIVERED
     deliveries: list[str] = []
     events: list[str] = []
-    for row, event_rows in group:
-        deliveries.append(_DELIVERY_ROW.format(*map(args, row)))
+    for receipt, event_rows in group:
+        delivery_id = receipt[0]
+        deliveries.append(_DELIVERY_ROW.format(*map(args, receipt)))
         for event in event_rows:
-            events.append(_EVENT_ROW.format(*map(args, (row[0], len(events), *event))))
+            events.append(_EVENT_ROW.format(*map(args, (delivery_id, len(events), *event))))
     sql = _DELIVERED.format(deliveries=", ".join(deliveries), events=", ".join(events))
     conn.flush_events()  # the events held so far keep their place before these
     return {r["id"] for r in conn.execute(sql, args).fetchall()}
