@@ -225,7 +225,7 @@ async def capture_lifecycles(folder: Path, url: str, tasks: int = BATCH) -> Capt
     node_service = await SwarmService.open(settings, readers=0)
     try:
         scheduler = Scheduler(coordinator, CompletingAgents(coordinator))
-        coordinator.store.db.notify_changes(False)  # as in the scheduler's process (ChangeListener)
+        coordinator.store.notify_changes(False)  # as in the scheduler's process (ChangeListener)
         node = DeliveryNode(node_service, CompletingAgents(node_service), "n0", lease_s=60)
         await _batch(coordinator, scheduler, node, tasks)  # onboards the agents: not captured
         with psycopg.connect(url, autocommit=True) as admin:

@@ -203,7 +203,7 @@ class Load:
         for service, name in [(coordinator, "coordinator store threads")] + [
             (n, "node store threads") for n in nodes
         ]:
-            db = service.store.db
+            db = service.store._db  # its pools' threads: the store's insides, not a door
             for tid in _threads(getattr(db, "_pool", None)) + _threads(
                 getattr(db, "_readers", None)
             ):
@@ -213,6 +213,6 @@ class Load:
 
 def _writer_pid(service: Any) -> int | None:
     try:
-        return int(service.store.db.backend_pid())
+        return int(service.store.backend_pid())
     except Exception:  # SQLite, or the connection is being replaced
         return None

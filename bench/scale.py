@@ -374,7 +374,7 @@ async def lifecycles(
         claims = await coordinator.store.read(_claims)
         latency = [seconds for _, seconds in claims]
         retries = sum(
-            getattr(getattr(s.store.db, "_conn", None), "retries", 0)
+            getattr(getattr(s.store._db, "_conn", None), "retries", 0)  # the store's own count
             for s in [coordinator, *node_services]
         )  # write transactions run again after a conflict (none before there were any)
     finally:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from core.access import queries
 from core.errors import InvalidInput, NotFound
 from core.event_kinds import EventKind
 from core.formats.text import one_line
@@ -94,12 +95,7 @@ def create(
     if (role is Role.agent) != (agent is not None):
         raise InvalidInput("an agent token names its agent, and only an agent token does")
     name = check_name(name)
-    cur = conn.execute(
-        "INSERT INTO web_tokens (name, role, token_hash, created_at, expires_at, agent) "
-        "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        (name, role.value, token_hash(token), now, expires_at, agent),
-    )
-    token_id = int(cur.fetchone()["id"])
+    token_id = queries.insert(conn, name, role.value, token_hash(token), now, expires_at, agent)
     what = f"{agent}'s MCP token" if agent else f"{role.value} token"
     until = "never expires" if expires_at is None else f"expires {_utc(expires_at)}"
     _record(
@@ -137,11 +133,7 @@ def _utc(ts: float) -> str:
 
 def lookup(conn: Conn, token: str, now: float) -> Principal | None:
     """The principal of a live token (not revoked, not expired), else None."""
-    row = conn.execute(
-        "SELECT id, name, role, expires_at, revoked_at, agent FROM web_tokens "
-        "WHERE token_hash = $1",
-        (token_hash(token),),
-    ).fetchone()
+    row = queries.by_hash(conn, token_hash(token))
     if row is None or row["revoked_at"] is not None:
         return None
     if row["expires_at"] is not None and row["expires_at"] <= now:
@@ -152,11 +144,7 @@ def lookup(conn: Conn, token: str, now: float) -> Principal | None:
 def revoke(conn: Conn, token_id: int, now: float, *, by: str = "cli", user: str = "") -> None:
     """Stop a token from working (a ``token.revoked`` event and an audit row); NotFound when
     no live token has this id."""
-    row = conn.execute(
-        "UPDATE web_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL "
-        "RETURNING name, role, agent",
-        (now, token_id),
-    ).fetchone()
+    row = queries.revoke(conn, token_id, now)
     if row is None:
         raise NotFound(f"no live web token with id {token_id} (see swarm web token list)")
     text = f"web token {token_id} ({row['role']}, {row['name']!r}) revoked by {by}"
@@ -167,13 +155,7 @@ def revoke(conn: Conn, token_id: int, now: float, *, by: str = "cli", user: str 
 
 def rows(conn: Conn) -> list[dict[str, Any]]:
     """Every token, oldest first, without its hash."""
-    return [
-        dict(r)
-        for r in conn.execute(
-            "SELECT id, name, role, agent, created_at, expires_at, revoked_at FROM web_tokens "
-            "ORDER BY id"
-        )
-    ]
+    return [dict(r) for r in queries.all_rows(conn)]
 
 
 def state(row: dict[str, Any], now: float) -> str:
@@ -186,11 +168,4 @@ def state(row: dict[str, Any], now: float) -> str:
 
 def any_live(conn: Conn, now: float) -> bool:
     """True when at least one token works."""
-    return (
-        conn.execute(
-            "SELECT 1 FROM web_tokens WHERE revoked_at IS NULL AND (expires_at IS NULL "
-            "OR expires_at > $1) LIMIT 1",
-            (now,),
-        ).fetchone()
-        is not None
-    )
+    return queries.any_live(conn, now)

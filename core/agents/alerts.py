@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from core.agents import alert_queries
 from core.context import Ctx
 from core.event_kinds import EventKind
+from core.history.event_queries import watch_counts
 from core.store.conn import Conn, values
 from core.store.tables import insert_event
 
@@ -55,12 +57,7 @@ def open_alert(
     conn: Conn, ctx: Ctx, agent: str, kind: str, text: str, task_id: int | None = None
 ) -> bool:
     """Open the alert unless it is already open; True when it was opened now."""
-    cur = conn.execute(
-        "INSERT INTO alerts (agent_id, kind, text, opened_at) VALUES ($1, $2, $3, $4) "
-        "ON CONFLICT DO NOTHING RETURNING id",
-        (agent, kind, text, ctx.now),
-    )
-    opened = cur.fetchone()
+    opened = alert_queries.insert_open(conn, agent, kind, text, ctx.now)
     if opened is None:
         return False
     insert_event(
@@ -78,16 +75,10 @@ def open_alert(
 
 def clear_alert(conn: Conn, ctx: Ctx, agent: str, kind: str, text: str) -> bool:
     """Clear the open alert, if any; True when one was cleared now."""
-    row = conn.execute(
-        "SELECT id, opened_at FROM alerts WHERE agent_id = $1 AND kind = $2 AND cleared_at IS NULL",
-        (agent, kind),
-    ).fetchone()
+    row = alert_queries.open_row(conn, agent, kind)
     if row is None:
         return False
-    conn.execute(
-        "UPDATE alerts SET cleared_at = $1, cleared_text = $2 WHERE id = $3",
-        (ctx.now, text, row["id"]),
-    )
+    alert_queries.mark_cleared(conn, row["id"], ctx.now, text)
     insert_event(
         conn,
         ctx.now,
@@ -103,7 +94,7 @@ def clear_alert(conn: Conn, ctx: Ctx, agent: str, kind: str, text: str) -> bool:
 def open_kinds(conn: Conn) -> dict[str, set[str]]:
     """Agent id -> kinds of its open alerts."""
     found: dict[str, set[str]] = {}
-    for row in conn.execute("SELECT agent_id, kind FROM alerts WHERE cleared_at IS NULL"):
+    for row in alert_queries.open_pairs(conn):
         agent, kind = row["agent_id"], row["kind"]
         found.setdefault(agent, set()).add(kind)
     return found
@@ -111,8 +102,7 @@ def open_kinds(conn: Conn) -> dict[str, set[str]]:
 
 def list_alerts(conn: Conn, include_cleared: bool = False, limit: int = 100) -> list[Alert]:
     """Open alerts (or all, newest first) as rows."""
-    where = "" if include_cleared else "WHERE cleared_at IS NULL "
-    rows = conn.execute(f"SELECT * FROM alerts {where}ORDER BY id DESC LIMIT $1", (limit,))
+    rows = alert_queries.rows(conn, include_cleared, limit)
     return [
         Alert(
             r["id"],
@@ -129,26 +119,10 @@ def list_alerts(conn: Conn, include_cleared: bool = False, limit: int = 100) -> 
 
 def digest(conn: Conn, since: float, until: float) -> str:
     """One line for the summary: stalls per agent, nudges, tasks taken back, unreachable."""
-    window = (since, until)
-    stalls = conn.execute(
-        "SELECT agent_id, count(*) AS n FROM alerts WHERE kind = $1 AND opened_at >= $2 AND "
-        "opened_at <= $3 GROUP BY agent_id ORDER BY agent_id",
-        (STALLED, *window),
-    ).fetchall()
-    unreachable = conn.execute(
-        "SELECT count(*) AS n FROM alerts WHERE kind = $1 AND opened_at >= $2 AND opened_at <= $3",
-        (UNREACHABLE, *window),
-    ).fetchone()["n"]
+    stalls = alert_queries.opened_per_agent(conn, STALLED, since, until)
+    unreachable = alert_queries.opened_count(conn, UNREACHABLE, since, until)
     conn.flush_events()
-    nudges, taken = values(
-        conn.execute(
-            f"SELECT COUNT(*) FILTER (WHERE kind = '{EventKind.AGENT_NUDGED}') AS nudges, "
-            f"COUNT(*) FILTER (WHERE kind IN ('{EventKind.TASK_REQUEUED}', "
-            f"'{EventKind.TASK_FAILED}')) AS taken "
-            "FROM events WHERE actor = 'watch' AND ts >= $1 AND ts <= $2",
-            window,
-        ).fetchone()
-    )
+    nudges, taken = watch_counts(conn, since, until)
     stalls = [values(r) for r in stalls]
     per_agent = ", ".join(f"{agent} {n}" for agent, n in stalls)
     return (

@@ -106,7 +106,7 @@ class HookIntake:
         if prompt is None:  # too long to show: the agent's own dialog decides
             log.warning("swarm hook: %s: too long to show: nothing asked", event.evidence)
             return
-        changes = access.db.watch_prompt(prompt.id)
+        changes = access.watch_prompt(prompt.id)
         fast_until = time.monotonic() + FAST_S
         try:
             while True:
@@ -157,7 +157,7 @@ class HookIntake:
 
     async def close(self) -> None:
         """Close the store."""
-        await self._access.db.close()
+        await self._access.close()
 
 
 def this_process() -> HookProcess:

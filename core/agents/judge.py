@@ -50,7 +50,8 @@ from core.agent_state import (
     Signal,
     believable_until,
 )
-from core.agents import limit_events
+from core.agents import alert_queries, limit_events, signal_queries
+from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
 from core.agents.alerts import UNJUDGED, clear_alert, open_alert
 from core.context import Ctx
@@ -249,12 +250,7 @@ def waiting_for(conn: Conn, agent: str) -> str | None:
     """What ``agent`` waits for a person to answer: its oldest open prompt or question."""
     for prompt in prompts.open_prompts(conn, agent):
         return f"prompt {prompt.id} open: {head_tail(_spaced(prompt.text), 120, mark=CUT)}"
-    row = conn.execute(
-        "SELECT q.id, q.task_id, q.text FROM questions q JOIN tasks t ON t.id = q.task_id "
-        "WHERE q.answered_at IS NULL AND t.assignee = $1 AND t.status IN ('assigned', "
-        "'in_progress') ORDER BY q.id LIMIT 1",
-        (agent,),
-    ).fetchone()
+    row = agent_queries.oldest_open_question(conn, agent)
     if row is None:
         return None
     return f"question on T-{row['task_id']} open: {shorten(_spaced(row['text']), 120)}"
@@ -276,10 +272,7 @@ def judge(conn: Conn, agent: str, now: float, fresh: Freshness) -> Verdict:
 def held_limits(conn: Conn) -> dict[str, HeldLimit]:
     """agent -> its decided usage limit, for the agents whose decided state is ``limited``
     (a stored value that cannot be read counts as none: the next decision replaces it)."""
-    rows = conn.execute(
-        "SELECT id, state_since, state_until, state_signal, state_evidence FROM agent_state "
-        "WHERE state = 'limited'"
-    )
+    rows = signal_queries.limited_states(conn)
     return {
         agent: HeldLimit(
             agent_signals.stored_time(since) or 0.0,
@@ -307,7 +300,7 @@ def apply(conn: Conn, ctx: Ctx, agent: str, verdict: Verdict, *, force: bool = F
     changed = agent_signals.set_state(
         conn, agent, verdict.state, ctx.now, verdict.signal, verdict.evidence
     )
-    conn.execute("UPDATE agent_state SET state_until = $1 WHERE id = $2", (verdict.until, agent))
+    signal_queries.set_state_until(conn, agent, verdict.until)
     if not changed:
         return False
     resume_clock(conn, agent, before.state, verdict.state, ctx.now)
@@ -323,11 +316,7 @@ def resume_clock(conn: Conn, agent: str, before: AgentState, after: AgentState, 
     """Restart ``agent``'s stall clock when a waiting or limited spell ends (``before`` to
     ``after``): the time spent waiting for a person or a reset is no stall."""
     if before in HELD and after not in HELD:
-        conn.execute(
-            "INSERT INTO agent_watch (agent_id, resumed_at) VALUES ($1, $2) ON CONFLICT(agent_id) "
-            "DO UPDATE SET resumed_at = excluded.resumed_at",
-            (agent, now),
-        )
+        agent_queries.restart_stall_clock(conn, agent, now)
 
 
 @dataclass
@@ -342,9 +331,7 @@ class Limits:
 def limits(conn: Conn, now: float, backoff_s: float) -> Limits:
     """The usage limits of the agents limited now, each agent judged on its own rows."""
     held = held_limits(conn)
-    agents = {
-        r["agent"] for r in conn.execute("SELECT agent FROM agent_signals WHERE state = 'limited'")
-    }
+    agents = signal_queries.limited_agents(conn)
     agents |= set(held)
     found = Limits()
     if not agents:
@@ -411,7 +398,4 @@ def judged_again(conn: Conn, ctx: Ctx, agents: set[str]) -> list[str]:
 
 def unjudged_agents(conn: Conn) -> set[str]:
     """The agents with an open ``unjudged`` alert."""
-    rows = conn.execute(
-        "SELECT agent_id FROM alerts WHERE kind = $1 AND cleared_at IS NULL", (UNJUDGED,)
-    )
-    return {r["agent_id"] for r in rows}
+    return alert_queries.open_agents(conn, UNJUDGED)

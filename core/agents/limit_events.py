@@ -18,6 +18,7 @@ from core.accounts import breaker
 from core.agent_state import AgentState
 from core.context import Ctx
 from core.event_kinds import EventKind
+from core.history.event_queries import newest_of_kinds
 from core.store.conn import Conn
 from core.store.tables import insert_event
 
@@ -113,16 +114,15 @@ def last_limit(conn: Conn, agent: str) -> tuple[str, dict[str, Any]] | None:
     its account), if any (a start's data
     gains ``since``: its own time). A limit starts or ends rarely: the events are read
     newest first, up to the first match."""
-    row = conn.execute(
-        "SELECT kind, data, ts FROM events WHERE agent_id = $1 AND kind IN ($2, $3, $4) "
-        "ORDER BY id DESC LIMIT 1",
+    row = newest_of_kinds(
+        conn,
+        agent,
         (
-            agent,
             EventKind.AGENT_LIMITED,
             EventKind.AGENT_LIMIT_FLAPPED,
             EventKind.AGENT_LIMITED_IN_ACCOUNT,
         ),
-    ).fetchone()
+    )
     if row is None:
         return None
     try:

@@ -1,12 +1,17 @@
 """The agents' SQL that other features share: which agents are frozen (their tasks taken back
 for a stall, their turn not moved since), read by assignment and by the needs-you list; an
-agent's hook's latest word, read by the hook's late writes and the pane's dialogs."""
+agent's hook's latest word, read by the hook's late writes and the pane's dialogs; the
+``agent_state`` rows' own statements (one per agent: its row made, paused, onboarded)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
+from core.accounts.breaker import ANY_NOT_CLOSED
+from core.agents.alerts import HOLDING
+from core.costs.budgets import ANY_SPENT
 from core.store.conn import Conn, values
 
 # over ``agent_state s``: when the stall rules took the agent's tasks back, while its state
@@ -16,6 +21,56 @@ FROZEN_SINCE = (
     "('working', 'stalled') AND NOT EXISTS (SELECT 1 FROM agent_signals g WHERE g.agent = "
     "s.id AND g.active_at > w.taken_back_at))"
 )
+
+
+# A hook's ``Stop`` can be lost (a hook that Claude Code killed at its timeout under load):
+# the pane's text seen idle this long after the hook last said mid-turn ends the turn too.
+TURN_END_ON_PANE_S = 10.0
+
+
+def turn_ended_on_pane(agent: str, at: str) -> str:
+    """SQL: the pane's text (``agent_signals`` row ``text``) showed ``agent`` idle
+    ``TURN_END_ON_PANE_S`` or more after ``at``: a turn under way then is over."""
+    return (
+        f"EXISTS (SELECT 1 FROM agent_signals p WHERE p.agent = {agent} "
+        f"AND p.signal = 'text' AND p.state = 'idle' AND p.at >= {at} + {TURN_END_ON_PANE_S})"
+    )
+
+
+_ASSIGNABLE = (
+    "SELECT s.id, s.paused, s.score, s.idle_since, s.state, (SELECT count(*) FROM tasks t WHERE "
+    "t.assignee = s.id AND t.status IN ('assigned', 'in_progress')) AS load, "
+    "s.state = 'limited' OR EXISTS (SELECT 1 FROM agent_signals g WHERE g.agent = s.id "
+    "AND g.state = 'limited') AS limited, EXISTS (SELECT 1 FROM alerts a WHERE a.agent_id = "
+    "s.id AND a.kind = 'unjudged' AND a.cleared_at IS NULL) AS unjudged, "
+    "EXISTS (SELECT 1 FROM alerts a WHERE a.agent_id = s.id AND a.kind IN "
+    f"({', '.join(repr(kind) for kind in HOLDING)}) AND a.cleared_at IS NULL) AS held, "
+    "(SELECT max(h.at) FROM agent_signals h WHERE h.agent = s.id AND h.signal = 'hook' "
+    "AND h.state IN ('working', 'waiting') AND NOT "
+    f"{turn_ended_on_pane('h.agent', 'h.at')}) AS turn_at, "
+    f"{FROZEN_SINCE} AS frozen_since, "
+    # the same on every row (computed once): whether an account's breaker or a spent budget
+    # may hold someone, so a pass with neither reads no more of them
+    f"{ANY_NOT_CLOSED} AS breakers, {ANY_SPENT} AS spent"
+)
+# The agents' read of a scheduling round's first pass also says whether any lease ran out
+# (the same on every row: a subquery of no row, computed once), so a round with none costs
+# no read of its own.
+_ASSIGNABLE_AND_EXPIRY = (
+    f"{_ASSIGNABLE}, EXISTS (SELECT 1 FROM tasks WHERE lease_expires_at <= $1 "
+    "AND status = 'assigned') AS expired FROM agent_state s"
+)
+
+
+def assignable_rows(conn: Conn, expired_by: float | None = None) -> list[Any]:
+    """Every agent's row as a scheduling pass reads it (``core.delivery.assignment``: its
+    load, whether a limit, an alert or a freeze holds it, its hook's turn); with
+    ``expired_by``, also whether any assigned task's lease ran out by then (``expired``)."""
+    if expired_by is None:
+        rows: list[Any] = conn.execute(f"{_ASSIGNABLE} FROM agent_state s").fetchall()
+    else:
+        rows = conn.execute(_ASSIGNABLE_AND_EXPIRY, (expired_by,)).fetchall()
+    return rows
 
 
 def frozen_agents(conn: Conn) -> dict[str, float]:
@@ -43,3 +98,66 @@ def protocol_cursor(conn: Conn, agent: str) -> tuple[int, int]:
         return int(detail.get("host") or 0), int(detail.get("seq") or 0)
     except (TypeError, ValueError, AttributeError):
         return 0, 0
+
+
+def ensure_rows(conn: Conn, agents: Iterable[str], now: float) -> None:
+    """Give each of ``agents`` its ``agent_state`` row (idle since ``now``) if it has none."""
+    conn.executemany(
+        "INSERT INTO agent_state (id, idle_since) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        [(a, now) for a in agents],
+    )
+
+
+def known_ids(conn: Conn) -> set[str]:
+    """The agents that have an ``agent_state`` row."""
+    return {r["id"] for r in conn.execute("SELECT id FROM agent_state")}
+
+
+def is_paused(conn: Conn, agent: str) -> bool:
+    """Whether ``agent`` is paused (its row must exist)."""
+    row = conn.execute("SELECT paused FROM agent_state WHERE id = $1", (agent,)).fetchone()
+    return bool(row["paused"])
+
+
+def set_paused(conn: Conn, agent: str, paused: bool) -> None:
+    """Pause or resume ``agent``."""
+    conn.execute("UPDATE agent_state SET paused = $1 WHERE id = $2", (int(paused), agent))
+
+
+def set_onboarded(conn: Conn, agent: str, now: float) -> None:
+    """``agent`` was onboarded at ``now``."""
+    conn.execute("UPDATE agent_state SET onboarded_at = $1 WHERE id = $2", (now, agent))
+
+
+def last_reports(conn: Conn) -> dict[str, float | None]:
+    """agent -> when it last reported through the CLI."""
+    return dict(map(values, conn.execute("SELECT id, last_report_at FROM agent_state")))
+
+
+def open_alert_text(conn: Conn, agent: str, kind: str) -> str | None:
+    """The text of ``agent``'s open alert of ``kind``, or None."""
+    row = conn.execute(
+        "SELECT text FROM alerts WHERE agent_id = $1 AND kind = $2 AND cleared_at IS NULL",
+        (agent, kind),
+    ).fetchone()
+    return None if row is None else str(row["text"])
+
+
+def oldest_open_question(conn: Conn, agent: str) -> Any:
+    """The oldest unanswered question (``id``, ``task_id``, ``text``) on a task ``agent``
+    holds, or None."""
+    return conn.execute(
+        "SELECT q.id, q.task_id, q.text FROM questions q JOIN tasks t ON t.id = q.task_id "
+        "WHERE q.answered_at IS NULL AND t.assignee = $1 AND t.status IN ('assigned', "
+        "'in_progress') ORDER BY q.id LIMIT 1",
+        (agent,),
+    ).fetchone()
+
+
+def restart_stall_clock(conn: Conn, agent: str, now: float) -> None:
+    """``agent``'s stall clock starts again at ``now`` (``agent_watch.resumed_at``)."""
+    conn.execute(
+        "INSERT INTO agent_watch (agent_id, resumed_at) VALUES ($1, $2) ON CONFLICT(agent_id) "
+        "DO UPDATE SET resumed_at = excluded.resumed_at",
+        (agent, now),
+    )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.agent_state import AgentState, Observation, Signal, believable_until
+from core.agents import signal_queries
 from core.event_kinds import EventKind
 from core.formats.text import flat, shorten
 from core.store.conn import Conn, values
@@ -23,19 +24,6 @@ from core.store.tables import insert_event
 EVIDENCE_LIMIT = 500  # characters of evidence kept per observation
 SIGNALS = frozenset(s.value for s in Signal)
 STATES = frozenset(s.value for s in AgentState)
-
-INSERT_HEAD = (
-    "INSERT INTO agent_signals (agent, signal, state, at, evidence, until, detail, active_at) "
-)
-# What an observation does to the row already there (also the done's one statement on
-# PostgreSQL: ``core.tasks.queries``).
-ON_CONFLICT = (
-    "ON CONFLICT (agent, signal) DO UPDATE SET "
-    "state = excluded.state, at = excluded.at, evidence = excluded.evidence, "
-    "until = excluded.until, detail = excluded.detail, "
-    "active_at = COALESCE(excluded.active_at, agent_signals.active_at)"
-)
-_UPSERT = f"{INSERT_HEAD}VALUES ($1, $2, $3, $4, $5, $6, $7, $8) {ON_CONFLICT}"
 
 
 @dataclass(frozen=True)
@@ -63,8 +51,8 @@ def record(conn: Conn, obs: Observation) -> None:
     evidence = shorten(flat(obs.evidence), EVIDENCE_LIMIT)
     detail = json.dumps(dict(obs.detail)) if obs.detail else None
     active = obs.at if obs.state is AgentState.WORKING and obs.work else None
-    conn.execute(
-        _UPSERT,
+    signal_queries.upsert(
+        conn,
         (obs.agent, obs.signal.value, obs.state.value, obs.at, evidence, obs.until, detail, active),
     )
 
@@ -72,12 +60,7 @@ def record(conn: Conn, obs: Observation) -> None:
 def active_times(conn: Conn) -> dict[str, dict[Signal, float]]:
     """agent -> signal -> when that signal last saw the agent working."""
     out: dict[str, dict[Signal, float]] = {}
-    for agent, signal, active in map(
-        values,
-        conn.execute(
-            "SELECT agent, signal, active_at FROM agent_signals WHERE active_at IS NOT NULL"
-        ),
-    ):
+    for agent, signal, active in map(values, signal_queries.active_rows(conn)):
         if signal in SIGNALS:  # another row is no evidence (its agent's judgement says why)
             out.setdefault(agent, {})[Signal(signal)] = float(active)
     return out
@@ -94,9 +77,7 @@ def observations(
     that is not JSON) raises ``UnreadableRow`` naming its agent, or, given ``unreadable``,
     is left out and noted there (agent -> why): one agent's row never spoils another's.
     """
-    rows = conn.execute(
-        "SELECT agent, signal, state, at, evidence, until, detail, active_at FROM agent_signals"
-    ).fetchall()
+    rows = signal_queries.observation_rows(conn)
     wanted = set(agents) if agents is not None else None
     out: dict[str, dict[Signal, Observation]] = {}
     for cells in map(values, rows):  # in the SELECT's order
@@ -146,18 +127,13 @@ def _observation(
 
 def forget(conn: Conn, agent: str, signal: Signal) -> None:
     """Drop ``signal``'s observation of ``agent`` (the signal is gone: a tmux pane closed)."""
-    conn.execute(
-        "DELETE FROM agent_signals WHERE agent = $1 AND signal = $2", (agent, signal.value)
-    )
+    signal_queries.delete(conn, agent, signal.value)
 
 
 def get_state(conn: Conn, agent: str) -> StateRow:
     """``agent``'s decided state; ``UNKNOWN`` when none was ever decided, or when the stored
     one cannot be read (its evidence says what was found: the next decision replaces it)."""
-    row = conn.execute(
-        "SELECT state, state_since, state_signal, state_evidence FROM agent_state WHERE id = $1",
-        (agent,),
-    ).fetchone()
+    row = signal_queries.state_row(conn, agent)
     if row is None:
         return StateRow(agent, AgentState.UNKNOWN, None, None, "")
     state, since, signal, evidence = values(row)
@@ -193,11 +169,8 @@ def set_state(
     before = get_state(conn, agent)
     changed = before.state is not state
     since = now if changed or before.since is None else before.since
-    conn.execute("INSERT INTO agent_state (id) VALUES ($1) ON CONFLICT (id) DO NOTHING", (agent,))
-    conn.execute(
-        "UPDATE agent_state SET state = $1, state_since = $2, state_signal = $3, "
-        "state_evidence = $4 WHERE id = $5",
-        (state.value, since, signal.value if signal else None, evidence, agent),
+    signal_queries.store_state(
+        conn, agent, state.value, since, signal.value if signal else None, evidence
     )
     if changed:
         insert_event(

@@ -17,7 +17,7 @@ from core.ai.settings import AISettings
 from core.ai.usage import UsageRecord, month_start, record_usage, spent_since
 from core.privacy.redact import redact_urls
 from core.protocols import Clock
-from core.store.sqlite import Store
+from core.store.access import StoreAccess
 from core.waits import ErrorBackoff
 
 log = logging.getLogger(__name__)
@@ -71,12 +71,12 @@ class AIClient:
     def __init__(
         self,
         settings: AISettings,
-        db: Store,
+        store: StoreAccess,
         clock: Clock,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.settings = settings
-        self._db = db
+        self._store = store
         self._clock = clock
         self._sleep = sleep
         self._client: Any = None
@@ -127,7 +127,7 @@ class AIClient:
                 error=str(exc),
                 actor=actor,
             )
-            await self._db.write(record_usage, self._clock.now(), rec)
+            await self._store.update(record_usage, self._clock.now(), rec)
             log.warning("model call %s (%s) failed: %s", purpose, model, exc)
             raise AIError(str(exc)) from None
         return await self._record_success(purpose, model, response, started, attempts, actor)
@@ -138,7 +138,7 @@ class AIClient:
         if budget is None:
             return
         since = month_start(self._clock.now())
-        spent = await self._db.read(spent_since, since)
+        spent = await self._store.read(spent_since, since)
         if spent >= budget:
             month = datetime.fromtimestamp(since, UTC).strftime("%Y-%m-%d")
             log.warning("AI budget used up: $%.4f of $%.2f since %s", spent, budget, month)
@@ -253,7 +253,7 @@ class AIClient:
         rec = UsageRecord(
             purpose, model, prompt, completion, cost, latency, attempts, True, actor=actor
         )
-        await self._db.write(record_usage, self._clock.now(), rec)
+        await self._store.update(record_usage, self._clock.now(), rec)
         log.info(
             "model call %s (%s): %d + %d tokens, $%.6f, %.2f s, %d tries",
             purpose,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from core.ai import queries
 from core.privacy.redact import redact_urls
 from core.store.conn import Conn, Row, values
 
@@ -30,10 +31,8 @@ class UsageRecord:
 
 def record_usage(conn: Conn, ts: float, rec: UsageRecord) -> int:
     """Insert one usage row; return its id."""
-    cur = conn.execute(
-        "INSERT INTO usage (ts, purpose, model, prompt_tokens, completion_tokens, cost, "
-        "latency_s, attempts, ok, error, actor) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    return queries.insert(
+        conn,
         (
             ts,
             rec.purpose,
@@ -48,7 +47,6 @@ def record_usage(conn: Conn, ts: float, rec: UsageRecord) -> int:
             rec.actor,
         ),
     )
-    return int(cur.fetchone()["id"])
 
 
 def month_start(ts: float) -> float:
@@ -59,23 +57,11 @@ def month_start(ts: float) -> float:
 
 def spent_since(conn: Conn, since: float) -> float:
     """US dollars spent on priced calls since ``since``."""
-    row = conn.execute("SELECT COALESCE(SUM(cost), 0) AS cost FROM usage WHERE ts >= $1", (since,))
-    return float(row.fetchone()["cost"])
-
-
-_SUMS = (
-    "count(*) AS calls, COUNT(*) FILTER (WHERE ok = 0) AS failed, "
-    "SUM(prompt_tokens) AS prompt_tokens, "
-    "SUM(completion_tokens) AS completion_tokens, COALESCE(SUM(cost), 0) AS cost, "
-    "COUNT(*) FILTER (WHERE cost IS NULL AND ok = 1) AS unpriced, AVG(latency_s) AS avg_latency_s"
-)
+    return queries.cost_since(conn, since)
 
 
 def _group(conn: Conn, key: str, name: str, since: float) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        f"SELECT {key} AS key, {_SUMS} FROM usage WHERE ts >= $1 GROUP BY key ORDER BY key",
-        (since,),
-    ).fetchall()
+    rows = queries.sums_by(conn, key, since)
     return [{name: row["key"], **_sums(row)} for row in rows]
 
 
@@ -84,11 +70,7 @@ def _by_day(conn: Conn, since: float) -> list[dict[str, Any]]:
     SQLite and PostgreSQL have."""
     days: dict[str, dict[str, Any]] = {}
     latency: dict[str, list[float]] = {}
-    rows = conn.execute(
-        "SELECT ts, ok, prompt_tokens, completion_tokens, cost, latency_s FROM usage "
-        "WHERE ts >= $1 ORDER BY ts",
-        (since,),
-    ).fetchall()
+    rows = queries.call_rows(conn, since)
     for ts, ok, prompt, completion, cost, latency_s in map(values, rows):
         day = datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d")
         sums = days.setdefault(
@@ -127,7 +109,7 @@ def usage_report(conn: Conn, now: float, budget: float | None, days: int = 30) -
     since = now - days * DAY_S
     month = month_start(now)
     spent = spent_since(conn, month)
-    total = conn.execute(f"SELECT {_SUMS} FROM usage WHERE ts >= $1", (since,)).fetchone()
+    total = queries.sums(conn, since)
     return {
         "days": days,
         "month": datetime.fromtimestamp(month, UTC).strftime("%Y-%m"),

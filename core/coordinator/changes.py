@@ -37,7 +37,7 @@ class ChangeListener:
         self._task = asyncio.create_task(self._listen(), name="pg-changes")
 
     def _quiet(self, quiet: bool) -> None:
-        self.service.store.db.notify_changes(not quiet)
+        self.service.store.notify_changes(not quiet)
 
     async def next_due(self) -> float | None:
         """Never due: it only wakes the loop."""
@@ -56,10 +56,10 @@ class ChangeListener:
                 await self._task
 
     async def _listen(self) -> None:
-        own = self.service.store.db.backend_pid
+        own = self.service.store.backend_pid
 
         def heard(pid: int, _payload: str) -> None:
             if pid != own():
                 self.on_change()
 
-        await self.service.store.db.listen("changes", heard, lambda: None, "listening for changes")
+        await self.service.store.listen("changes", heard, lambda: None, "listening for changes")

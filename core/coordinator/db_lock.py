@@ -1,11 +1,12 @@
 """One coordinator per database, as the front ends ask for it, and who it is.
 
-``hold`` holds the PostgreSQL scheduler lock around a coordinator (``core/store/postgres/
-failover.py``: standby until it is free, takeover, ``LockLost`` when it is lost); the
-service it ``guard``s is fenced at that moment, so nothing it has in flight commits after.
-On SQLite the lock is the home's lock file (``home_lock``). ``running`` names the
-coordinator of an open store (``swarm status``), ``running_at`` that of a PostgreSQL
-database without opening a store (``swarm doctor``): its pid and start time.
+``hold`` holds the PostgreSQL scheduler lock around a coordinator (through
+``core/store/capability.py``, from ``core/store/postgres/failover.py``: standby until it is
+free, takeover, ``LockLost`` when it is lost); the service it ``guard``s is fenced at that
+moment, so nothing it has in flight commits after. On SQLite the lock is the home's lock
+file (``home_lock``). ``running`` names the coordinator of an open store (``swarm status``),
+``running_at`` that of a PostgreSQL database without opening a store (``swarm doctor``): its
+pid and start time.
 """
 
 from __future__ import annotations
@@ -15,10 +16,15 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from core.coordinator.home_lock import running_coordinator
+from core.store.capability import (
+    SchedulerLock,
+    scheduler_holder,
+    scheduler_holder_at,
+    scheduler_lock,
+)
 
 if TYPE_CHECKING:
     from core.store.access import StoreAccess
-    from core.store.postgres.failover import SchedulerLock
 
 Running = tuple[int, float]  # a coordinator's pid (0: not told) and start (epoch seconds)
 
@@ -32,7 +38,7 @@ class HeldLock:
     def guard(self, service: StoreAccess) -> None:
         """Fence ``service``'s store when the lock is lost (before the body is cancelled):
         what the coordinator has in flight on it can then never commit."""
-        self._lock.fence(service.db)
+        self._lock.fence(service)
 
 
 @contextlib.asynccontextmanager
@@ -40,8 +46,6 @@ async def hold(url: str, failover_s: float, wait: bool = True) -> AsyncIterator[
     """Hold the scheduler lock of the PostgreSQL database ``url`` around the body: in
     standby until it is free (``wait``; without it SchedulerHeld names the holder);
     LockLost when it is lost meanwhile."""
-    from core.store.postgres.failover import scheduler_lock
-
     async with scheduler_lock(url, failover_s, wait) as lock:
         yield HeldLock(lock)
 
@@ -50,9 +54,7 @@ async def running(service: StoreAccess) -> Running | None:
     """The coordinator of ``service``'s database, if one runs: on a store shared by
     machines (PostgreSQL: it serves nodes) the holder of its scheduler lock, on any
     machine; on SQLite the holder of the home's lock file, on this machine."""
-    if service.db.serves_nodes:
-        from core.store.postgres.failover import scheduler_holder
-
+    if service.serves_nodes:
         return await service.read(scheduler_holder)
     return running_coordinator(service.settings.home)
 
@@ -60,11 +62,4 @@ async def running(service: StoreAccess) -> Running | None:
 def running_at(url: str, connect_s: float) -> Running | None:
     """Who holds the scheduler lock of the PostgreSQL database ``url`` (connected within
     ``connect_s``; StorageError, one line without credentials, when it cannot be)."""
-    from core.store.postgres.failover import scheduler_holder
-    from core.store.postgres.store import connect
-
-    conn = connect(url, connect_s)
-    try:
-        return scheduler_holder(conn)
-    finally:
-        conn.raw.close()
+    return scheduler_holder_at(url, connect_s)

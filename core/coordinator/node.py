@@ -26,12 +26,14 @@ from typing import TYPE_CHECKING, Any
 
 from core.coordinator.scheduler import Scheduler
 from core.delivery import node_claims, prompt
+from core.delivery import queries as delivery_queries
 from core.delivery.queue import RECEIPT_RETRY_FIRST_S, RECEIPT_RETRY_MAX_S
 from core.errors import ConfigError, Transient
 from core.models import ClaimOutcome, Receipt
 from core.protocols import Deliverer, Parallel
 from core.service.swarm import SwarmService
-from core.store.sqlite import Store
+from core.store.access import StoreAccess
+from core.tasks import claim_queries
 from core.waits import ErrorBackoff, wait_set
 
 if TYPE_CHECKING:
@@ -61,7 +63,7 @@ class DeliveryNode:
         keys: PromptKeys | None = None,
         protocol: ProtocolWatch | None = None,
     ) -> None:
-        if not service.store.db.serves_nodes:
+        if not service.store.serves_nodes:
             raise ConfigError(
                 "swarm node needs SWARM_DATABASE_URL: the PostgreSQL database that swarm run uses"
             )
@@ -110,8 +112,8 @@ class DeliveryNode:
         return max(BATCH, len(self.agents)) if side_by_side else BATCH
 
     @property
-    def _db(self) -> Store:
-        return self.service.store.db
+    def _db(self) -> StoreAccess:
+        return self.service.store
 
     async def step(self) -> int:
         """Claim what is due, deliver it, store the receipts; how many were claimed."""
@@ -229,7 +231,7 @@ class DeliveryNode:
             await asyncio.gather(*helpers, return_exceptions=True)
 
     async def _sleep(self, stop: asyncio.Event) -> None:
-        due = await self._db.read(node_claims.next_due, self.agents)
+        due = await self._db.read(claim_queries.next_due, self.agents)
         timeout = SAFETY_S
         if due is not None:
             timeout = min(timeout, max(0.0, due - self.service.clock.now()) + 0.01)
@@ -251,14 +253,14 @@ class DeliveryNode:
                 self._wake.set()
 
         what = f"node {self.name}: listening"
-        await self.service.store.db.listen("deliveries", heard, self._wake.set, what, self.agents)
+        await self.service.store.listen("deliveries", heard, self._wake.set, what, self.agents)
 
     async def _heartbeats(self, stop: asyncio.Event) -> None:
         host, pid = socket.gethostname(), os.getpid()
         while not stop.is_set():
             try:
                 await self._db.write_concurrent(
-                    node_claims.heartbeat,
+                    delivery_queries.heartbeat,
                     self.name,
                     self.agents,
                     host,

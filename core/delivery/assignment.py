@@ -24,10 +24,9 @@ from core.costs import budgets
 from core.delivery.leases import backoff, expire_leases
 from core.event_kinds import EventKind
 from core.models import Agent, Delivery, DeliveryState, Priority, Receipt, TaskStatus, task_ref
-from core.store.conn import Args, Conn, Pair, Row, values
+from core.store.conn import Conn, Pair, Row
 from core.store.tables import insert_event
-from core.tasks import lifecycle, messages
-from core.tasks.message_queries import turn_ended_on_pane
+from core.tasks import assign_queries, lifecycle, messages
 
 
 @dataclass(frozen=True)
@@ -50,29 +49,6 @@ class _AgentView:
 # a tmux delivery's reason when the agent's CLI shows neither its input nor work
 # (automation.failures.Failure.NOT_AT_INPUT's words)
 INPUT_NOT_ON_PANE = "its input is not on its pane"
-_AGENTS = (
-    "SELECT s.id, s.paused, s.score, s.idle_since, s.state, (SELECT count(*) FROM tasks t WHERE "
-    "t.assignee = s.id AND t.status IN ('assigned', 'in_progress')) AS load, "
-    "s.state = 'limited' OR EXISTS (SELECT 1 FROM agent_signals g WHERE g.agent = s.id "
-    "AND g.state = 'limited') AS limited, EXISTS (SELECT 1 FROM alerts a WHERE a.agent_id = "
-    "s.id AND a.kind = 'unjudged' AND a.cleared_at IS NULL) AS unjudged, "
-    "EXISTS (SELECT 1 FROM alerts a WHERE a.agent_id = s.id AND a.kind IN "
-    f"({', '.join(repr(kind) for kind in alerts.HOLDING)}) AND a.cleared_at IS NULL) AS held, "
-    "(SELECT max(h.at) FROM agent_signals h WHERE h.agent = s.id AND h.signal = 'hook' "
-    "AND h.state IN ('working', 'waiting') AND NOT "
-    f"{turn_ended_on_pane('h.agent', 'h.at')}) AS turn_at, "
-    f"{agent_queries.FROZEN_SINCE} AS frozen_since, "
-    # the same on every row (computed once): whether an account's breaker or a spent budget
-    # may hold someone, so a pass with neither reads no more of them
-    f"{breaker.ANY_NOT_CLOSED} AS breakers, {budgets.ANY_SPENT} AS spent"
-)
-# The agents' read of a scheduling round's first pass also says whether any lease ran out
-# (the same on every row: a subquery of no row, computed once), so a round with none costs
-# no read of its own.
-_AGENTS_AND_EXPIRY = (
-    f"{_AGENTS}, EXISTS (SELECT 1 FROM tasks WHERE lease_expires_at <= $1 "
-    "AND status = 'assigned') AS expired FROM agent_state s"
-)
 
 
 def free_agents(
@@ -85,7 +61,7 @@ def free_agents(
     advanced since), below their capacity, and, holding no task, not mid-turn by their hook
     (``rows``: the agents' rows, already read); and the agents a usage limit holds now."""
     if rows is None:
-        rows = conn.execute(f"{_AGENTS} FROM agent_state s").fetchall()
+        rows = agent_queries.assignable_rows(conn)
     state = {r["id"]: r for r in rows}
     # the usage limits are worked out only when an agent's state or a signal says limited;
     # an agent whose limit cannot be judged is held (an alert says why), the others go on
@@ -121,10 +97,6 @@ def _mid_turn(ctx: Ctx, turn_at: Any) -> bool:
     return turn_at is not None and float(turn_at) > ctx.now - ctx.settings.turn_hold_s
 
 
-_READY = (
-    "SELECT id, role, capabilities, pinned_agent, prev_agent, not_before, title, details, "
-    "priority, attempts FROM tasks WHERE status = 'ready'"
-)
 _PAGE = 128  # ready tasks read per query (most batches need one page)
 
 
@@ -148,7 +120,7 @@ def assign_batch(
     pass decides what repeating "the first task that fits" would.
     """
     if agents is None:
-        agents = conn.execute(f"{_AGENTS} FROM agent_state s").fetchall()
+        agents = agent_queries.assignable_rows(conn)
     free, limited = free_agents(conn, ctx, agents)
     if not free:  # every agent busy: the ready tasks need no reading
         return []
@@ -229,18 +201,13 @@ def _ready_rows(conn: Conn, ctx: Ctx, first: int) -> Iterator[Row]:
     pass changes the rows it has read, so an offset would shift); ``first``: the size of
     the first page (a few per free slot: most passes need no more), then ``_PAGE``."""
     size = max(first, 1)
-    rows = conn.execute(f"{_READY} ORDER BY priority DESC, id LIMIT $1", (size,)).fetchall()
+    rows = assign_queries.ready_page(conn, size)
     while rows:
         yield from (row for row in rows if row["not_before"] <= ctx.now)
         if len(rows) < size:
             return
         size = _PAGE
-        last = rows[-1]
-        rows = conn.execute(
-            f"{_READY} AND (priority < $1 OR (priority = $2 AND id > $3)) "
-            "ORDER BY priority DESC, id LIMIT $4",
-            (last["priority"], last["priority"], last["id"], _PAGE),
-        ).fetchall()
+        rows = assign_queries.ready_page(conn, _PAGE, after=rows[-1])
 
 
 def _limited_cli(ctx: Ctx, prev: str | None, limited: frozenset[str]) -> str | None:
@@ -304,24 +271,13 @@ def _assign_all(conn: Conn, ctx: Ctx, picks: list[tuple[Row, _AgentView]]) -> li
     return made
 
 
-def _take_tasks(args: Args, ctx: Ctx, picks: list[tuple[Row, _AgentView]]) -> str:
-    """The update of the picked tasks still ready, to their agents, ``RETURNING id`` (its
-    parameters added to ``args``)."""
-    whens = " ".join(f"WHEN {args(row['id'])} THEN {args(view.agent.id)}" for row, view in picks)
-    return (
-        f"UPDATE tasks SET status = 'assigned', assignee = CASE id {whens} END, "
-        f"attempts = attempts + 1, assigned_at = {args(ctx.now)}, "
-        f"lease_expires_at = {args(ctx.now + ctx.settings.lease_s)}, reason = NULL, "
-        f"updated_at = {args(ctx.now)} WHERE id IN ({args.many(row['id'] for row, _ in picks)}) "
-        "AND status = 'ready' RETURNING id"
-    )
-
-
 def _take_then_queue(conn: Conn, ctx: Ctx, picks: list[tuple[Row, _AgentView]]) -> dict[int, int]:
     """Take the picked tasks still ready, then queue their prompts (SQLite: a statement
     each); task id -> message id of those taken."""
-    args = Args()
-    taken = {row["id"] for row in conn.execute(_take_tasks(args, ctx, picks), args).fetchall()}
+    lease = ctx.now + ctx.settings.lease_s
+    taken = assign_queries.take_ready(
+        conn, [(row["id"], view.agent.id) for row, view in picks], ctx.now, lease
+    )
     # another writer changed some meanwhile: they stay theirs
     picks = [(row, view) for row, view in picks if row["id"] in taken]
     if not picks:
@@ -336,43 +292,13 @@ def _take_then_queue(conn: Conn, ctx: Ctx, picks: list[tuple[Row, _AgentView]]) 
     )
 
 
-# PostgreSQL: a pass's writes as one statement (data-modifying CTEs): the picked tasks still
-# ready taken (``t``), a prompt queued for each of those (``m``, in the order of the picks,
-# ``v``) and its delivery (``d``, in message order: the claims take the oldest first); the
-# message of each task taken comes back. No agent row is written: a pass that stamped its
-# agents (``last_assigned_at``, read by nothing) locked several ``agent_state`` rows in its
-# scan's order, and deadlocked with a node's receipts onboarding the same agents in its
-# deliveries' order (each such deadlock cost PostgreSQL's 1 s ``deadlock_timeout`` and a
-# retry, at a fleet's start).
-_TAKE_AND_QUEUE = (
-    "WITH t AS ({take}), v (n, task_id, agent, text, priority) AS (VALUES {prompts}), "
-    "m AS (INSERT INTO messages (sender, target_kind, target_name, text, task_id, priority, "
-    "created_at) SELECT {actor}, 'agent', v.agent, v.text, v.task_id, v.priority, {now} "
-    "FROM v JOIN t ON t.id = v.task_id ORDER BY v.n RETURNING id, task_id, target_name), "
-    "d AS (INSERT INTO deliveries (message_id, agent_id, state, created_at, updated_at) "
-    "SELECT id, target_name, 'queued', {now}, {now} FROM m ORDER BY id) "
-    "SELECT id, task_id FROM m"
-)
-_PROMPT_ROW = (
-    "(CAST({} AS INTEGER), CAST({} AS BIGINT), CAST({} AS TEXT), CAST({} AS TEXT), "
-    "CAST({} AS BIGINT))"
-)
-
-
 def _take_and_queue(conn: Conn, ctx: Ctx, picks: list[tuple[Row, _AgentView]]) -> dict[int, int]:
-    """``_take_then_queue`` in one statement (``_TAKE_AND_QUEUE``)."""
-    args = Args()
-    take = _take_tasks(args, ctx, picks)
-    prompts = ", ".join(
-        _PROMPT_ROW.format(
-            *map(args, (n, row["id"], view.agent.id, _prompt_text(row), int(row["priority"])))
-        )
-        for n, (row, view) in enumerate(picks)
-    )
-    sql = _TAKE_AND_QUEUE.format(
-        take=take, prompts=prompts, actor=args(ctx.actor), now=args(ctx.now)
-    )
-    return {int(r["task_id"]): int(r["id"]) for r in conn.execute(sql, args).fetchall()}
+    """``_take_then_queue`` in one statement (``assign_queries.take_and_queue``)."""
+    prompts = [
+        (row["id"], view.agent.id, _prompt_text(row), int(row["priority"])) for row, view in picks
+    ]
+    lease = ctx.now + ctx.settings.lease_s
+    return assign_queries.take_and_queue(conn, prompts, ctx.actor, ctx.now, lease)
 
 
 # The pass's writes: a statement each on SQLite (no data-modifying CTEs), one on PostgreSQL.
@@ -389,7 +315,7 @@ def expire_then_assign(conn: Conn, ctx: Ctx) -> tuple[int, list[Assignment]]:
     """``expire_leases``, then ``assign_batch``: a scheduling round's first transaction. The
     agents' read says whether a lease ran out: only then are the leases read (and the
     agents read again after their tasks went back to the queue)."""
-    rows = conn.execute(_AGENTS_AND_EXPIRY, (ctx.now,)).fetchall()
+    rows = agent_queries.assignable_rows(conn, expired_by=ctx.now)
     if rows and not rows[0]["expired"]:
         return 0, assign_batch(conn, ctx, agents=rows)
     return expire_leases(conn, ctx), assign_batch(conn, ctx)
@@ -415,10 +341,7 @@ def record_receipt(
     if failed and receipt.gone:
         _gone(conn, ctx, delivery.agent, receipt.reason or "its session is gone")
     if failed and delivery.task_id is not None and messages.is_prompt(delivery.target):
-        row = conn.execute(
-            "SELECT status, assignee, attempts, max_attempts FROM tasks WHERE id = $1",
-            (delivery.task_id,),
-        ).fetchone()
+        row = assign_queries.attempts_of(conn, delivery.task_id)
         held = row is not None and row["assignee"] == delivery.agent
         if held and row["status"] == TaskStatus.assigned:
             why = f"could not deliver to {delivery.agent}: {receipt.reason or 'failed'}"
@@ -457,30 +380,12 @@ def hold_input_unseen(conn: Conn, ctx: Ctx, delivery: Delivery) -> None:
     ), delivery.task_id)  # fmt: skip
 
 
-# Each part reads an index: the backoff, the ready tasks' by their not_before (not every
-# ready task of a long queue).
-_NEXT_DEADLINE = (
-    "SELECT (SELECT min(lease_expires_at) FROM tasks WHERE status = 'assigned') AS lease, "
-    "(SELECT min(not_before) FROM tasks WHERE status = 'ready' AND not_before > $1) "
-    "AS backoff, (SELECT min(not_before) FROM deliveries WHERE state = 'queued') AS due"
-)
-
-
-def next_deadline(conn: Conn, now: float) -> float | None:
-    """The earliest future moment when something becomes due (lease, backoff, delivery):
-    one statement (the scheduler asks at every pass)."""
-    candidates = values(conn.execute(_NEXT_DEADLINE, (now,)).fetchone())
-    due = [c for c in candidates if c is not None]
-    return min(due) if due else None
-
-
 def set_paused(conn: Conn, ctx: Ctx, agent_id: str, paused: bool) -> bool:
     """Pause or resume one agent; return False when it already was so."""
     agent = ctx.agent(agent_id).id
-    row = conn.execute("SELECT paused FROM agent_state WHERE id = $1", (agent,)).fetchone()
-    if bool(row["paused"]) == paused:
+    if agent_queries.is_paused(conn, agent) == paused:
         return False
-    conn.execute("UPDATE agent_state SET paused = $1 WHERE id = $2", (int(paused), agent))
+    agent_queries.set_paused(conn, agent, paused)
     word = "paused" if paused else "resumed"
     insert_event(
         conn,
@@ -495,7 +400,4 @@ def set_paused(conn: Conn, ctx: Ctx, agent_id: str, paused: bool) -> bool:
 
 def ensure_agents(conn: Conn, ctx: Ctx) -> None:
     """Give every configured agent its state row."""
-    conn.executemany(
-        "INSERT INTO agent_state (id, idle_since) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        [(a, ctx.now) for a in ctx.agents],
-    )
+    agent_queries.ensure_rows(conn, ctx.agents, ctx.now)

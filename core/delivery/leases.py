@@ -17,13 +17,6 @@ from core.tasks import queries as task_queries
 from core.waits import ErrorBackoff
 
 log = logging.getLogger(__name__)
-# something in "Needs you" about the task or its agent: an open prompt, question or alert
-_SHOWN = (
-    "(EXISTS (SELECT 1 FROM agent_prompts p WHERE p.agent = t.assignee "
-    "AND p.decided_at IS NULL AND p.closed_at IS NULL) "
-    "OR EXISTS (SELECT 1 FROM questions q WHERE q.task_id = t.id AND q.answered_at IS NULL) "
-    "OR EXISTS (SELECT 1 FROM alerts a WHERE a.agent_id = t.assignee AND a.cleared_at IS NULL))"
-)
 
 
 def expire_leases(conn: Conn, ctx: Ctx) -> int:
@@ -31,12 +24,7 @@ def expire_leases(conn: Conn, ctx: Ctx) -> int:
     whose agent waits for a person (judged ``waiting``) while "Needs you" shows why (its
     prompt, its question, an alert) keeps it for another lease: the wait is the person's,
     and another agent would do it twice. A wait nobody is shown expires as any other."""
-    rows = conn.execute(
-        f"SELECT t.id, t.assignee, t.attempts, t.max_attempts, s.state, {_SHOWN} AS shown "
-        "FROM tasks t LEFT JOIN agent_state s ON s.id = t.assignee "
-        "WHERE t.lease_expires_at <= $1 AND t.status = 'assigned'",
-        (ctx.now,),
-    ).fetchall()
+    rows = task_queries.expired_leases(conn, ctx.now)
     expired = 0
     for task_id, agent, attempts, max_attempts, state, shown in map(values, rows):
         if state == AgentState.WAITING.value and shown:
@@ -62,10 +50,7 @@ def expire_leases(conn: Conn, ctx: Ctx) -> int:
 
 def _lease_kept(conn: Conn, ctx: Ctx, task_id: int, agent: str) -> None:
     """Another lease for a task whose agent waits for a person (said in the log)."""
-    conn.execute(
-        "UPDATE tasks SET lease_expires_at = $1 WHERE id = $2",
-        (ctx.now + ctx.settings.lease_s, task_id),
-    )
+    task_queries.renew_lease(conn, task_id, ctx.now + ctx.settings.lease_s)
     log.info("%s: lease renewed, %s waits for a person", task_ref(task_id), agent)
 
 

@@ -23,31 +23,11 @@ from typing import Any
 
 from core.context import Ctx
 from core.delivery import assignment
-from core.delivery.prompt import FACT_COLUMNS
 from core.event_kinds import EventKind
 from core.models import ClaimOutcome, Delivery, DeliveryState, Receipt, task_ref
-from core.store.conn import Args, Conn
+from core.store.conn import Conn
 from core.store.tables import row_to_delivery
-from core.tasks import message_queries, messages
-
-# One statement (as procrastinate's ``procrastinate_fetch_job``): pick the due rows, skipping
-# those another node is claiming, and mark them ours; the rows come back with what was there
-# before (``was``, ``held_by``) and their message. PostgreSQL's own SQL: this module runs only
-# on PostgreSQL (nodes need it), with ``= ANY`` and ``FOR UPDATE SKIP LOCKED``.
-_CLAIM = (
-    "WITH picked AS (SELECT d.id, d.state AS was, d.node AS held_by, d.node_run AS held_run "
-    "FROM deliveries d "
-    "WHERE d.agent_id = ANY($1) AND ((d.state = 'queued' AND d.not_before <= $2) OR "
-    "(d.state = 'delivering' AND d.claim_until < $3)) "
-    f"AND {message_queries.not_mid_turn('d', '$9')} ORDER BY d.id LIMIT $4 "
-    "FOR UPDATE SKIP LOCKED) "
-    "UPDATE deliveries d SET state = 'delivering', node = $5, node_run = $6, claim_until = $7, "
-    "attempts = d.attempts + 1, updated_at = $8 FROM picked p, messages m "
-    "WHERE d.id = p.id AND m.id = d.message_id "
-    "RETURNING d.id, d.message_id, d.agent_id, p.was AS state, d.attempts - 1 AS attempts, "
-    "d.reason, d.deferred, m.text, m.sender, m.task_id, m.priority, m.target_kind, "
-    f"m.target_name, p.held_by, p.held_run, {FACT_COLUMNS}"
-)
+from core.tasks import claim_queries, messages
 
 
 @dataclass(frozen=True)
@@ -70,7 +50,7 @@ class Claim:
     claimed_at: float
     until: float
     taken_from: Claimer | None = None
-    fresh_agent: bool = False  # read with the claim (``prompt.FACT_COLUMNS``)
+    fresh_agent: bool = False  # read with the claim (``claim_queries.FACT_COLUMNS``)
     handed_over: bool = False
 
 
@@ -88,9 +68,9 @@ def claim(
     deliveries to an agent mid-turn (``message_queries.not_mid_turn``, its hook read within
     ``hold_s``)."""
     until = now + lease_s
-    rows = conn.execute(
-        _CLAIM, (agents, now, now, limit, claimer.name, claimer.run, until, now, now - hold_s)
-    ).fetchall()
+    rows = claim_queries.claim_rows(
+        conn, (claimer.name, claimer.run), agents, now, until, limit, now - hold_s
+    )
     claims = []
     for row in sorted(rows, key=lambda r: int(r["id"])):
         found = row_to_delivery(row)
@@ -119,10 +99,7 @@ def claim(
 
 def holds(conn: Conn, claimer: Claimer, delivery_id: int) -> bool:
     """True while ``claimer``'s claim on the delivery stands (checked before delivering)."""
-    row = conn.execute(
-        "SELECT node, state, node_run FROM deliveries WHERE id = $1", (delivery_id,)
-    ).fetchone()
-    return _held_by(row, claimer)
+    return _held_by(claim_queries.claim_of(conn, delivery_id), claimer)
 
 
 def _held_by(row: Any, claimer: Claimer) -> bool:
@@ -151,11 +128,7 @@ def finish(
         outcomes += _delivered(conn, ctx, claimer, group)
         group = []
         delivery = held.delivery
-        row = conn.execute(
-            "SELECT node, state, node_run FROM deliveries WHERE id = $1 FOR UPDATE",
-            (delivery.id,),
-        ).fetchone()
-        if not _held_by(row, claimer):
+        if not _held_by(claim_queries.claim_of(conn, delivery.id, lock=True), claimer):
             outcomes.append(ClaimOutcome.lost)
             continue
         _claimed_event(conn, ctx, claimer, held)
@@ -165,37 +138,6 @@ def finish(
     return outcomes + _delivered(conn, ctx, claimer, group)
 
 
-# A node's delivered receipts as one statement (PostgreSQL's data-modifying CTEs): of the
-# deliveries (``v``), those whose claim is still ``claimer``'s are held (``h``: none for one
-# another node took), their tasks' leases renewed (``t``, for a task's prompt), their events
-# written with the change, in order (each event row of ``e`` joined to its delivery's row of
-# ``h``, so none is written for a claim that was lost), and they are marked delivered: the
-# statement itself is that UPDATE, so the rows it changed count as a commit's changes.
-_DELIVERED = (
-    "WITH v (id, method, task, lease) AS (VALUES {deliveries}), "
-    "h AS (SELECT deliveries.id, deliveries.agent_id FROM deliveries JOIN v "
-    "ON v.id = deliveries.id WHERE deliveries.node = $2 AND deliveries.node_run = $3 "
-    "AND deliveries.state = 'delivering' ORDER BY deliveries.id FOR UPDATE OF deliveries), "
-    "t AS (UPDATE tasks SET lease_expires_at = v.lease FROM h JOIN v ON v.id = h.id "
-    "WHERE tasks.id = v.task AND v.lease IS NOT NULL AND tasks.status = 'assigned' "
-    "AND tasks.assignee = h.agent_id), "
-    "e (delivery, n, ts, kind, text, task_id, agent_id, actor, data) AS (VALUES {events}), "
-    "i AS (INSERT INTO events (ts, kind, text, task_id, agent_id, actor, data) "
-    "SELECT e.ts, e.kind, e.text, e.task_id, e.agent_id, e.actor, e.data FROM e "
-    "JOIN h ON h.id = e.delivery ORDER BY e.n) "
-    "UPDATE deliveries SET state = 'delivered', method = v.method, reason = NULL, "
-    "deferred = 0, updated_at = $1, claim_until = NULL FROM h JOIN v ON v.id = h.id "
-    "WHERE deliveries.id = h.id RETURNING deliveries.id"
-)
-_DELIVERY_ROW = (
-    "(CAST({} AS BIGINT), CAST({} AS TEXT), CAST({} AS BIGINT), CAST({} AS DOUBLE PRECISION))"
-)
-_EVENT_ROW = (
-    "(CAST({} AS BIGINT), CAST({} AS INTEGER), CAST({} AS DOUBLE PRECISION), CAST({} AS TEXT), "
-    "CAST({} AS TEXT), CAST({} AS BIGINT), CAST({} AS TEXT), CAST({} AS TEXT), CAST({} AS TEXT))"
-)
-
-
 def _delivered(
     conn: Conn, ctx: Ctx, claimer: Claimer, group: list[tuple[Claim, Receipt]]
 ) -> list[ClaimOutcome]:
@@ -203,21 +145,14 @@ def _delivered(
     or ``lost`` for a claim that was no longer ``claimer``'s (nothing written for it)."""
     if not group:
         return []
-    args = Args([ctx.now, claimer.name, claimer.run])  # $1, $2, $3 of _DELIVERED
-    deliveries: list[str] = []
-    events: list[str] = []
+    receipts: list[claim_queries.Delivered] = []
     for held, receipt in group:
         delivery = held.delivery
         lease = ctx.now + ctx.settings.lease_s if messages.renews_lease(delivery) else None
-        row = (delivery.id, receipt.method, delivery.task_id, lease)
-        deliveries.append(_DELIVERY_ROW.format(*map(args, row)))
         rows = [e for e in (_claimed_row(ctx, claimer, held),) if e is not None]
         rows.append(messages.delivered_event(ctx, delivery, receipt))
-        for event in rows:
-            events.append(_EVENT_ROW.format(*map(args, (delivery.id, len(events), *event))))
-    sql = _DELIVERED.format(deliveries=", ".join(deliveries), events=", ".join(events))
-    conn.flush_events()  # the events held so far keep their place before these
-    stored = {r["id"] for r in conn.execute(sql, args).fetchall()}
+        receipts.append(((delivery.id, receipt.method, delivery.task_id, lease), rows))
+    stored = claim_queries.mark_delivered(conn, ctx.now, (claimer.name, claimer.run), receipts)
     return [
         ClaimOutcome.delivered if held.delivery.id in stored else ClaimOutcome.lost
         for held, _ in group
@@ -255,55 +190,3 @@ def _claimed_row(ctx: Ctx, claimer: Claimer, held: Claim) -> tuple[Any, ...] | N
         ctx.actor,
         json.dumps(data),
     )
-
-
-def next_due(conn: Conn, agents: list[str]) -> float | None:
-    """When the next delivery of ``agents`` becomes claimable (due, or its lease ends)."""
-    row = conn.execute(
-        "SELECT min(CASE WHEN state = 'queued' THEN not_before ELSE claim_until END) AS due "
-        "FROM deliveries WHERE agent_id = ANY($1) AND (state = 'queued' OR "
-        "(state = 'delivering' AND claim_until IS NOT NULL))",
-        (agents,),
-    ).fetchone()
-    due: float | None = row["due"]
-    return due
-
-
-def heartbeat(
-    conn: Conn,
-    node: str,
-    agents: list[str],
-    host: str,
-    pid: int,
-    started_at: float,
-    now: float,
-) -> None:
-    """Say that ``node`` is alive and which agents it serves."""
-    conn.execute(
-        "INSERT INTO nodes (name, agents, host, pid, started_at, heartbeat_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT(name) DO UPDATE SET agents = excluded.agents, "
-        "host = excluded.host, pid = excluded.pid, started_at = excluded.started_at, "
-        "heartbeat_at = excluded.heartbeat_at",
-        (node, json.dumps(agents), host, pid, started_at, now),
-    )
-
-
-def node_rows(conn: Conn) -> list[dict[str, Any]]:
-    """Every node that ever said it was alive: name, agents, host, pid, last heartbeat,
-    deliveries in flight."""
-    rows = conn.execute(
-        "SELECT n.name, n.agents, n.host, n.pid, n.heartbeat_at, (SELECT count(*) FROM "
-        "deliveries d WHERE d.node = n.name AND d.state = 'delivering') AS in_flight "
-        "FROM nodes n ORDER BY n.name"
-    ).fetchall()
-    return [
-        {
-            "name": r["name"],
-            "agents": json.loads(r["agents"]),
-            "host": r["host"],
-            "pid": r["pid"],
-            "heartbeat_at": r["heartbeat_at"],
-            "in_flight": r["in_flight"],
-        }
-        for r in rows
-    ]

@@ -16,6 +16,7 @@ from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING
 
+from core.agents import queries as agent_queries
 from core.context import Ctx
 from core.delivery import assignment
 from core.delivery.envelope import agent_swarm
@@ -108,7 +109,7 @@ async def onboard(service: StoreAccess, agent_id: str, actor: str) -> int:
 def queue_onboarding(conn: Conn, ctx: Ctx, agent: str, text: str) -> int:
     """Store the onboarding message for ``agent`` and remember that it was onboarded."""
     message_id = messages.queue(conn, ctx, [agent], text, target=Target(TargetKind.agent, agent))
-    conn.execute("UPDATE agent_state SET onboarded_at = $1 WHERE id = $2", (ctx.now, agent))
+    agent_queries.set_onboarded(conn, agent, ctx.now)
     insert_event(
         conn,
         ctx.now,
@@ -133,9 +134,7 @@ def record_receipt_onboarded(
     agent is onboarded (same transaction)."""
     state = assignment.record_receipt(conn, ctx, delivery, receipt, delivering=delivering)
     if state is DeliveryState.delivered:
-        conn.execute(
-            "UPDATE agent_state SET onboarded_at = $1 WHERE id = $2", (ctx.now, delivery.agent)
-        )
+        agent_queries.set_onboarded(conn, delivery.agent, ctx.now)
         insert_event(
             conn,
             ctx.now,

@@ -12,11 +12,11 @@ from core.delivery import onboarding
 from core.delivery.envelope import agent_swarm, render
 from core.delivery.onboarding import RESET_TEXT
 from core.errors import SwarmError
-from core.event_kinds import EventKind
 from core.formats.text import shorten
 from core.models import Agent, Delivery, TargetKind
 from core.protocols import Parcel
 from core.store.conn import Conn
+from core.tasks import claim_queries
 from core.tasks.messages import is_note
 from core.workspaces import handoff as handoff_facts
 
@@ -45,35 +45,20 @@ class PromptFacts:
     needs_onboarding: bool
 
 
-# What a prompt needs to know before its facts are read, as columns of a claim's select over
-# deliveries ``d`` and messages ``m``: whether its agent was never onboarded, and whether
-# another agent was ever assigned its task (else there is no handoff: no events read).
-FACT_COLUMNS = (
-    "(SELECT count(*) FROM agent_state a WHERE a.id = d.agent_id AND a.onboarded_at IS NULL) "
-    "AS fresh_agent, EXISTS (SELECT 1 FROM events e WHERE e.task_id = m.task_id "
-    f"AND e.kind = '{EventKind.TASK_ASSIGNED}' AND e.agent_id <> d.agent_id) AS handed_over"
-)
-_FLAGS = (
-    "SELECT (SELECT count(*) FROM agent_state WHERE id = $1 AND onboarded_at IS NULL) "
-    "AS fresh_agent, EXISTS (SELECT 1 FROM events WHERE task_id = $2 "
-    f"AND kind = '{EventKind.TASK_ASSIGNED}' AND agent_id <> $3) AS handed_over"
-)
-
-
 def read_facts(conn: Conn, delivery: Delivery) -> PromptFacts | None:
     """The facts of a task prompt (None for other messages); any transaction."""
     if not _is_prompt(delivery) or delivery.task_id is None:
         return None
     conn.flush_events()  # the flags read events
-    row = conn.execute(_FLAGS, (delivery.agent, delivery.task_id, delivery.agent)).fetchone()
+    row = claim_queries.prompt_flags(conn, delivery.agent, delivery.task_id)
     return facts_from(conn, delivery, bool(row["fresh_agent"]), bool(row["handed_over"]))
 
 
 def facts_from(
     conn: Conn, delivery: Delivery, fresh_agent: bool, handed_over: bool
 ) -> PromptFacts | None:
-    """The facts of a task prompt from the flags of ``FACT_COLUMNS`` (read with its claim):
-    the handoff is read only when another agent held the task."""
+    """The facts of a task prompt from the flags of ``claim_queries.FACT_COLUMNS`` (read
+    with its claim): the handoff is read only when another agent held the task."""
     if not _is_prompt(delivery) or delivery.task_id is None:
         return None
     found = handoff_facts.facts(conn, delivery.task_id, delivery.agent) if handed_over else None
@@ -97,7 +82,7 @@ async def plan(
     if _is_prompt(delivery) and delivery.task_id is not None:
         place = await workspaces.before_prompt(delivery.task_id, agent.id)
         if facts is None:
-            facts = await service.db.read(read_facts, delivery)
+            facts = await service.read(read_facts, delivery)
         assert facts is not None
         new = facts.needs_onboarding
         handoff = await workspaces.handoff_text(facts.handoff)

@@ -10,12 +10,12 @@ from typing import Any, TypeVar
 
 from core.context import Ctx
 from core.delivery import assignment, leases
-from core.delivery.prompt import FACT_COLUMNS, PromptFacts, facts_from
+from core.delivery.prompt import PromptFacts, facts_from
 from core.errors import Transient
 from core.models import Delivery, Receipt
 from core.store.access import StoreAccess
 from core.store.conn import Conn
-from core.tasks import messages
+from core.tasks import assign_queries, claim_queries, messages
 from core.waits import ErrorBackoff
 
 log = logging.getLogger(__name__)
@@ -122,11 +122,11 @@ class DeliveryQueue:
 
     async def next_deadline(self) -> float | None:
         """When the next lease, backoff or delayed delivery falls due."""
-        return await self.access.db.read(assignment.next_deadline, self.access.clock.now())
+        return await self.access.read(assign_queries.next_deadline, self.access.clock.now())
 
     async def data_version(self) -> int:
         """Changes when another connection (another process) commits."""
-        return await self.access.db.read(_data_version)
+        return await self.access.read(_data_version)
 
 
 def _data_version(conn: Conn) -> int:
@@ -154,8 +154,8 @@ def _receipt_then_claim(
 def _claim_with_facts(
     conn: Conn, ctx: Ctx, busy: Collection[str] = ()
 ) -> tuple[Delivery, PromptFacts | None] | None:
-    conn.flush_events()  # FACT_COLUMNS read events
-    found = messages.claim_row(conn, ctx, FACT_COLUMNS, busy)  # the prompt's flags in the same read
+    conn.flush_events()  # FACT_COLUMNS read events; the prompt's flags in the same read
+    found = messages.claim_row(conn, ctx, claim_queries.FACT_COLUMNS, busy)
     if found is None:
         return None
     delivery, row = found

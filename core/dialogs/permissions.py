@@ -21,6 +21,7 @@ from typing import Any
 
 from core.agent_state import Signal
 from core.context import Ctx
+from core.dialogs import prompt_queries
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.event_kinds import EventKind
 from core.formats.text import escape_controls, head_tail
@@ -28,12 +29,6 @@ from core.store.conn import Conn
 from core.store.tables import insert_event
 
 PROMPT_TEXT_LIMIT = 1_000_000  # characters of a prompt's text kept (a longer request opens none)
-COLUMNS = (
-    "id, agent, task_id, source, kind, text, options, session, opened_at, "
-    "decided_at, decision, decided_by, closed_at, closed_why, "
-    "hook_host, hook_pid, hook_start, hook_pidns, expires_at, pane_seen_at"
-)
-_OPEN = "decided_at IS NULL AND closed_at IS NULL"  # the open prompts' index has this WHERE
 EVENT_CUT = " […{cut:,} characters cut…] "  # in an event's one line
 PERMISSION = "permission"  # the kind of a tool-permission prompt
 
@@ -161,9 +156,7 @@ def _hook(row: Any) -> HookProcess | None:
 
 def get_prompt(conn: Conn, prompt_id: int) -> Prompt:
     """Prompt ``prompt_id``; NotFound otherwise."""
-    row = conn.execute(
-        f"SELECT {COLUMNS} FROM agent_prompts WHERE id = $1", (prompt_id,)
-    ).fetchone()
+    row = prompt_queries.by_id(conn, prompt_id)
     if row is None:
         raise NotFound(f"no prompt {prompt_id}")
     return _row(row)
@@ -171,12 +164,7 @@ def get_prompt(conn: Conn, prompt_id: int) -> Prompt:
 
 def open_prompts(conn: Conn, agent: str | None = None) -> list[Prompt]:
     """Prompts still open (of one agent, or all), oldest first."""
-    sql = f"SELECT {COLUMNS} FROM agent_prompts WHERE {_OPEN}"
-    args: tuple[Any, ...] = ()
-    if agent is not None:
-        sql += " AND agent = $1"
-        args = (agent,)
-    return [_row(r) for r in conn.execute(sql + " ORDER BY opened_at, id", args).fetchall()]
+    return [_row(r) for r in prompt_queries.open_rows(conn, agent)]
 
 
 def escaped(text: str) -> str:
@@ -213,10 +201,8 @@ def open_prompt(
     for same in open_prompts(conn, agent):
         if same.text == text and same.source is source and same.hook == hook:
             return same
-    cur = conn.execute(
-        "INSERT INTO agent_prompts (agent, task_id, source, kind, text, options, session, "
-        "opened_at, hook_host, hook_pid, hook_start, hook_pidns, expires_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+    prompt_id = prompt_queries.insert(
+        conn,
         (
             agent,
             task_id,
@@ -230,7 +216,6 @@ def open_prompt(
             expires_at,
         ),
     )
-    prompt_id = int(cur.fetchone()["id"])
     insert_event(
         conn,
         ctx.now,
@@ -254,12 +239,8 @@ def decide(conn: Conn, ctx: Ctx, prompt_id: int, key: str) -> Prompt:
     if prompt.closed_at is not None:
         raise InvalidState(f"prompt {prompt_id} is closed: {prompt.closed_why}")
     option = prompt.option(key)
-    updated = conn.execute(
-        "UPDATE agent_prompts SET decided_at = $1, decision = $2, decided_by = $3 "
-        "WHERE id = $4 AND decided_at IS NULL AND closed_at IS NULL",
-        (ctx.now, option.key, ctx.actor, prompt_id),
-    ).rowcount
-    if updated != 1:  # decided by another writer in between
+    if not prompt_queries.decide(conn, prompt_id, option.key, ctx.actor, ctx.now):
+        # decided by another writer in between
         return decide(conn, ctx, prompt_id, key)
     insert_event(
         conn,
@@ -289,11 +270,8 @@ def close_if_open(conn: Conn, ctx: Ctx, prompt_id: int, why: str) -> Prompt | No
 
 def _close(conn: Conn, ctx: Ctx, prompt: Prompt, why: str) -> bool:
     prompt_id = prompt.id
-    closed = conn.execute(
-        f"UPDATE agent_prompts SET closed_at = $1, closed_why = $2 WHERE id = $3 AND {_OPEN}",
-        (ctx.now, why, prompt_id),
-    ).rowcount
-    if closed != 1:  # decided or closed by another writer in between
+    if not prompt_queries.close(conn, prompt_id, why, ctx.now):
+        # decided or closed by another writer in between
         return False
     insert_event(
         conn,
@@ -310,21 +288,14 @@ def _close(conn: Conn, ctx: Ctx, prompt: Prompt, why: str) -> bool:
 
 def pane_shows(conn: Conn, prompt_id: int, at: float) -> None:
     """The agent's pane shows the dialog of hook prompt ``prompt_id`` (first seen ``at``)."""
-    conn.execute(
-        "UPDATE agent_prompts SET pane_seen_at = $1 WHERE id = $2 AND pane_seen_at IS NULL",
-        (at, prompt_id),
-    )
+    prompt_queries.pane_seen(conn, prompt_id, at)
 
 
 def hook_prompt(conn: Conn, agent: str, now: float, settle_s: float) -> Prompt | None:
     """The hook prompt of ``agent`` that a dialog in its pane belongs to: the open one (the
     oldest), else one decided or closed less than ``settle_s`` ago (its dialog is still
     leaving the pane); None when there is none."""
-    row = conn.execute(
-        f"SELECT {COLUMNS} FROM agent_prompts WHERE agent = $1 AND source = $2 AND ("
-        f"({_OPEN}) OR decided_at > $3 OR closed_at > $3) ORDER BY opened_at, id LIMIT 1",
-        (agent, Signal.HOOK.value, now - settle_s),
-    ).fetchone()
+    row = prompt_queries.hook_row(conn, agent, Signal.HOOK.value, now - settle_s)
     return None if row is None else _row(row)
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from core.agent_state import Signal
-from core.dialogs.permissions import COLUMNS, Prompt, _row
+from core.dialogs.permissions import Prompt, _row
+from core.dialogs.prompt_queries import COLUMNS
 from core.store.conn import Conn
 
 

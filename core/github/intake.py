@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.github import links, rules, trust
+from core.github import links, queries, rules, trust
 from core.github.client import GitHub, GitHubError, RateLimited
 from core.github.links import Link, NewIssue
 from core.github.settings import GitHubSettings
@@ -331,10 +331,7 @@ def _issue_snapshot(repo: str, issue: dict[str, Any]) -> dict[str, Any]:
 
 
 def _imported(conn: Conn, repo: str) -> list[tuple[int]]:
-    return [
-        (r["issue"],)
-        for r in conn.execute("SELECT issue FROM github_issues WHERE repo = $1", (repo,))
-    ]
+    return queries.imported_issues(conn, repo)
 
 
 def _import_held(conn: Conn, ctx: Any, repo: str, new: NewIssue, item: held.Held) -> dict[int, int]:

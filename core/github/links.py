@@ -13,6 +13,7 @@ from core.errors import InvalidState
 from core.event_kinds import EventKind
 from core.github import queries
 from core.github.rules import ci_prompt, task_branch
+from core.history import event_queries
 from core.models import Task, TaskSpec, TaskStatus, task_ref
 from core.store.conn import Conn, values
 from core.store.tables import get_task, insert_event
@@ -169,7 +170,7 @@ def link_of_task(conn: Conn, task_id: int) -> Link | None:
     row = queries.row_of_task(conn, task_id)
     if row is not None:
         return _row(row)
-    found = queries.followup_data(conn, task_id)
+    found = event_queries.followup_data(conn, task_id)
     if found is None:
         return None
     return link_by_id(conn, json.loads(found)["link"])
@@ -279,7 +280,7 @@ def exhausted(conn: Conn, ctx: Ctx, link: Link, task_id: int, data: dict[str, An
 
 def ci_decision(conn: Conn, task_id: int) -> CiDecision | None:
     """The choice made for ``task_id``'s exhausted CI, if one was."""
-    row = queries.ci_decided(conn, task_id)
+    row = event_queries.ci_decided(conn, task_id)
     if row is None:
         return None
     data = json.loads(row["data"] or "{}")
@@ -291,7 +292,7 @@ def ci_decision(conn: Conn, task_id: int) -> CiDecision | None:
 def exhausted_data(conn: Conn, task_id: int) -> dict[str, Any] | None:
     """What ``github.ci_exhausted`` said of ``task_id`` last (check, log tail, PR, retries),
     None when its CI never failed past the retries."""
-    data = queries.ci_exhausted(conn, task_id)
+    data = event_queries.ci_exhausted(conn, task_id)
     return dict(json.loads(data)) if data is not None else None
 
 

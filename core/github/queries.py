@@ -1,6 +1,7 @@
 """The statements of ``github_issues`` (``core.github.links``): an issue's row claimed and
-linked to its task, the rows read, a row's columns changed, and the CI events a person's
-choice is read from. Each is one named operation; the rows come back in ``COLUMNS``' order.
+linked to its task, the rows read, a row's columns changed (the events it reads, a CI
+choice and a follow-up's link, are ``core.history.event_queries``'); the webhook deliveries
+taken once. Each is one named operation; the rows come back in ``COLUMNS``' order.
 """
 
 from __future__ import annotations
@@ -8,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.event_kinds import EventKind
 from core.store.conn import Args, Conn
 
 COLUMNS = (
@@ -91,17 +91,6 @@ def row_of_task(conn: Conn, task_id: int) -> Any:
     ).fetchone()
 
 
-def followup_data(conn: Conn, task_id: int) -> Any:
-    """The data of the ``github.followup`` event that made ``task_id`` (its link's id), or
-    None for a task no follow-up made."""
-    found = conn.execute(
-        f"SELECT data FROM events WHERE kind = '{EventKind.GITHUB_FOLLOWUP}' "
-        "AND task_id = $1 LIMIT 1",
-        (task_id,),
-    ).fetchone()
-    return None if found is None else found["data"]
-
-
 def check_columns(fields: dict[str, Any]) -> None:
     """ValueError unless every name of ``fields`` is a column ``change`` may set."""
     unknown = set(fields) - CHANGEABLE
@@ -121,26 +110,6 @@ def change(conn: Conn, link_id: int, now: float, fields: dict[str, Any]) -> None
     )
 
 
-def ci_decided(conn: Conn, task_id: int) -> Any:
-    """The first ``github.ci_decided`` event of ``task_id`` (``actor``, ``text``,
-    ``data``), or None."""
-    return conn.execute(
-        f"SELECT actor, text, data FROM events WHERE kind = '{EventKind.GITHUB_CI_DECIDED}' "
-        "AND task_id = $1 ORDER BY id LIMIT 1",
-        (task_id,),
-    ).fetchone()
-
-
-def ci_exhausted(conn: Conn, task_id: int) -> str | None:
-    """The data of the last ``github.ci_exhausted`` event of ``task_id``, or None."""
-    row = conn.execute(
-        f"SELECT data FROM events WHERE kind = '{EventKind.GITHUB_CI_EXHAUSTED}' AND task_id = $1 "
-        "ORDER BY id DESC LIMIT 1",
-        (task_id,),
-    ).fetchone()
-    return None if row is None else str(row["data"] or "{}")
-
-
 def take_ci(conn: Conn, link_id: int, task_id: int, pending: str, was: str, now: float) -> bool:
     """Set the row's ``ci`` to ``pending`` while it is still ``was`` for ``task_id``; False
     when another writer chose in between."""
@@ -150,3 +119,31 @@ def take_ci(conn: Conn, link_id: int, task_id: int, pending: str, was: str, now:
         (pending, now, link_id, task_id, was),
     ).rowcount
     return bool(taken == 1)
+
+
+def imported_issues(conn: Conn, repo: str) -> list[tuple[int]]:
+    """The issues of ``repo`` that were imported, as one-tuples."""
+    return [
+        (r["issue"],)
+        for r in conn.execute("SELECT issue FROM github_issues WHERE repo = $1", (repo,))
+    ]
+
+
+def forget_head(conn: Conn, link_id: int, now: float) -> None:
+    """The link's PR head and CI are unknown again (its branch is pushed anew)."""
+    conn.execute(
+        "UPDATE github_issues SET head_sha = NULL, ci = NULL, updated_at = $1 WHERE id = $2",
+        (now, link_id),
+    )
+
+
+def receive_once(conn: Conn, delivery: str, body_digest: str, now: float, since: float) -> bool:
+    """Forget the webhook deliveries received before ``since``, then record ``delivery``
+    (its id and its body's digest) unless either was received since: True when it was new."""
+    conn.execute("DELETE FROM github_deliveries WHERE received_at < $1", (since,))
+    fresh = conn.execute(
+        "INSERT INTO github_deliveries (delivery, digest, received_at) VALUES ($1, $2, $3) "
+        "ON CONFLICT DO NOTHING RETURNING delivery",
+        (delivery, body_digest, now),
+    ).fetchone()
+    return fresh is not None

@@ -18,9 +18,12 @@ from typing import Any
 
 from core.context import Ctx
 from core.event_kinds import EventKind
+from core.github import queries
 from core.github.links import Link, link_of_task
+from core.history import event_queries
 from core.models import task_ref
-from core.store.conn import Args, Conn, values
+from core.reviews import queries as review_queries
+from core.store.conn import Conn, values
 from core.store.tables import insert_event
 
 KIND = EventKind.GITHUB_REVIEW_POSTED
@@ -50,11 +53,7 @@ class Outgoing:
 def unposted(conn: Conn, repo: str) -> list[Outgoing]:
     """The dashboard reviews of tasks whose issue has an open PR, not posted yet."""
     posted = _posted(conn)
-    rows = conn.execute(
-        f"SELECT id, task_id, actor, data FROM events WHERE kind = '{EventKind.TASK_REVIEW}' "
-        "ORDER BY id DESC LIMIT $1",
-        (SCAN,),
-    ).fetchall()
+    rows = event_queries.newest_reviews(conn, SCAN)
     found = []
     for event_id, task_id, actor, data in map(values, reversed(rows)):
         if event_id in posted["events"] or task_id is None:
@@ -74,7 +73,7 @@ def posted_reviews(conn: Conn) -> set[int]:
 
 def _posted(conn: Conn) -> dict[str, set[int]]:
     seen: dict[str, set[int]] = {"events": set(), "reviews": set()}
-    for row in conn.execute("SELECT data FROM events WHERE kind = $1", (KIND,)):
+    for row in event_queries.data_of_kind(conn, KIND):
         loaded = json.loads(row["data"] or "{}")
         seen["events"].add(int(loaded.get("event") or 0))
         seen["reviews"].add(int(loaded.get("review") or 0))
@@ -84,12 +83,7 @@ def _posted(conn: Conn) -> dict[str, set[int]]:
 def _comments(conn: Conn, ids: Sequence[int]) -> tuple[Comment, ...]:
     if not ids:
         return ()
-    args = Args()
-    rows = conn.execute(
-        f"SELECT path, line, body FROM review_comments WHERE id IN ({args.many(ids)}) "
-        "ORDER BY COALESCE(path, ''), COALESCE(line, 0), id",
-        args,
-    )
+    rows = review_queries.comment_rows(conn, ids)
     return tuple(Comment(path, line, str(body)) for path, line, body in map(values, rows))
 
 
@@ -135,10 +129,7 @@ def review_payload(out: Outgoing, in_diff: set[tuple[str, int]]) -> dict[str, An
 def posted(conn: Conn, ctx: Ctx, out: Outgoing, review_id: int, inline: int) -> None:
     """Remember that ``out`` went to GitHub as review ``review_id``; the branch is pushed
     again when the agent is done with the review (the PR updates)."""
-    conn.execute(
-        "UPDATE github_issues SET head_sha = NULL, ci = NULL, updated_at = $1 WHERE id = $2",
-        (ctx.now, out.link.id),
-    )
+    queries.forget_head(conn, out.link.id, ctx.now)
     insert_event(
         conn,
         ctx.now,

@@ -19,6 +19,8 @@ from typing import Any
 
 from core.context import Ctx
 from core.event_kinds import EventKind
+from core.github import queries
+from core.history import event_queries
 from core.store.conn import Conn
 from core.store.tables import insert_event
 
@@ -87,13 +89,7 @@ def digest(body: bytes) -> str:
 def receive(conn: Conn, ctx: Ctx, event: str, delivery_id: str, body_digest: str) -> bool:
     """Record a signed, relevant delivery once: False (nothing recorded) when its id or its
     body was received in the last ``WINDOW_S``; older ones are forgotten here."""
-    conn.execute("DELETE FROM github_deliveries WHERE received_at < $1", (ctx.now - WINDOW_S,))
-    fresh = conn.execute(
-        "INSERT INTO github_deliveries (delivery, digest, received_at) VALUES ($1, $2, $3) "
-        "ON CONFLICT DO NOTHING RETURNING delivery",
-        (delivery_id[:80], body_digest, ctx.now),
-    ).fetchone()
-    if fresh is None:
+    if not queries.receive_once(conn, delivery_id[:80], body_digest, ctx.now, ctx.now - WINDOW_S):
         return False
     record(conn, ctx, event, delivery_id)
     return True
@@ -115,8 +111,7 @@ def record(conn: Conn, ctx: Ctx, event: str, delivery_id: str) -> None:
 def latest(conn: Conn) -> int:
     """The id of the newest ``github.webhook`` event (0: none)."""
     conn.flush_events()
-    row = conn.execute("SELECT max(id) AS id FROM events WHERE kind = $1", (KIND,)).fetchone()
-    return int(row["id"] or 0) if row else 0
+    return event_queries.newest_id_of_kind(conn, KIND)
 
 
 def headers_of(raw: Any) -> dict[str, str]:

@@ -1,9 +1,22 @@
-"""Counts of the event log (``core.history.events`` holds its filter and its reads)."""
+"""Named reads of the event log (``core.history.events`` holds its filter and its reads):
+the count of those matching a filter, the watcher's nudges and tasks taken back in a window,
+an agent's newest limit, a task's events, the events of a kind (GitHub's reviews posted,
+its webhooks, a follow-up's link, a CI choice)."""
 
 from __future__ import annotations
 
-from core.history.events import EventFilter
+from typing import Any, Protocol
+
+from core.event_kinds import EventKind
 from core.store.conn import Args, Conn, values
+
+
+class EventFilter(Protocol):
+    """A filter of the events (``core.history.events.EventFilter``)."""
+
+    def where(self, params: Args) -> str:
+        """The condition, its parameters added to ``params``."""
+        ...
 
 
 def count_events(conn: Conn, flt: EventFilter) -> int:
@@ -11,3 +24,100 @@ def count_events(conn: Conn, flt: EventFilter) -> int:
     params = Args()
     row = conn.execute(f"SELECT count(*) FROM events WHERE {flt.where(params)}", params).fetchone()
     return int(values(row)[0])
+
+
+def watch_counts(conn: Conn, since: float, until: float) -> tuple[Any, Any]:
+    """The watcher's nudges and tasks it took back (requeued or failed) in [since, until]
+    (NULL counts as they come: the caller says 0)."""
+    nudges, taken = values(
+        conn.execute(
+            f"SELECT COUNT(*) FILTER (WHERE kind = '{EventKind.AGENT_NUDGED}') AS nudges, "
+            f"COUNT(*) FILTER (WHERE kind IN ('{EventKind.TASK_REQUEUED}', "
+            f"'{EventKind.TASK_FAILED}')) AS taken "
+            "FROM events WHERE actor = 'watch' AND ts >= $1 AND ts <= $2",
+            (since, until),
+        ).fetchone()
+    )
+    return nudges, taken
+
+
+def newest_of_kinds(conn: Conn, agent: str, kinds: tuple[str, str, str]) -> Any:
+    """``agent``'s newest event of one of the three ``kinds`` (``kind``, ``data``, ``ts``),
+    or None: read newest first, up to the first match."""
+    return conn.execute(
+        "SELECT kind, data, ts FROM events WHERE agent_id = $1 AND kind IN ($2, $3, $4) "
+        "ORDER BY id DESC LIMIT 1",
+        (agent, *kinds),
+    ).fetchone()
+
+
+def of_task(conn: Conn, task_id: int) -> list[Any]:
+    """The task's events (``kind``, ``text``, ``agent``, ``data``), oldest first."""
+    rows: list[Any] = conn.execute(
+        "SELECT kind, text, agent_id AS agent, data FROM events WHERE task_id = $1 ORDER BY id",
+        (task_id,),
+    ).fetchall()
+    return rows
+
+
+def newest_reviews(conn: Conn, limit: int) -> list[Any]:
+    """The newest ``limit`` dashboard reviews' events (``id``, ``task_id``, ``actor``,
+    ``data``), newest first."""
+    rows: list[Any] = conn.execute(
+        f"SELECT id, task_id, actor, data FROM events WHERE kind = '{EventKind.TASK_REVIEW}' "
+        "ORDER BY id DESC LIMIT $1",
+        (limit,),
+    ).fetchall()
+    return rows
+
+
+def data_of_kind(conn: Conn, kind: str) -> Any:
+    """The rows (``data``) of every event of ``kind``."""
+    return conn.execute("SELECT data FROM events WHERE kind = $1", (kind,))
+
+
+def newest_id_of_kind(conn: Conn, kind: str) -> int:
+    """The id of the newest event of ``kind`` (0: none)."""
+    row = conn.execute("SELECT max(id) AS id FROM events WHERE kind = $1", (kind,)).fetchone()
+    return int(row["id"] or 0) if row else 0
+
+
+def matching(conn: Conn, params: Args, cond: str, where: str, order: str, limit: int) -> list[Any]:
+    """The events that meet ``cond`` and ``where`` (their parameters in ``params``), in
+    ``order``, at most ``limit``."""
+    rows: list[Any] = conn.execute(
+        f"SELECT * FROM events WHERE {cond} AND {where} ORDER BY {order} LIMIT {params(limit)}",
+        params,
+    ).fetchall()
+    return rows
+
+
+def followup_data(conn: Conn, task_id: int) -> Any:
+    """The data of the ``github.followup`` event that made ``task_id`` (its link's id), or
+    None for a task no follow-up made."""
+    found = conn.execute(
+        f"SELECT data FROM events WHERE kind = '{EventKind.GITHUB_FOLLOWUP}' "
+        "AND task_id = $1 LIMIT 1",
+        (task_id,),
+    ).fetchone()
+    return None if found is None else found["data"]
+
+
+def ci_decided(conn: Conn, task_id: int) -> Any:
+    """The first ``github.ci_decided`` event of ``task_id`` (``actor``, ``text``,
+    ``data``), or None."""
+    return conn.execute(
+        f"SELECT actor, text, data FROM events WHERE kind = '{EventKind.GITHUB_CI_DECIDED}' "
+        "AND task_id = $1 ORDER BY id LIMIT 1",
+        (task_id,),
+    ).fetchone()
+
+
+def ci_exhausted(conn: Conn, task_id: int) -> str | None:
+    """The data of the last ``github.ci_exhausted`` event of ``task_id``, or None."""
+    row = conn.execute(
+        f"SELECT data FROM events WHERE kind = '{EventKind.GITHUB_CI_EXHAUSTED}' AND task_id = $1 "
+        "ORDER BY id DESC LIMIT 1",
+        (task_id,),
+    ).fetchone()
+    return None if row is None else str(row["data"] or "{}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.history import event_queries
 from core.models import Event
 from core.store.conn import Args, Conn
 from core.store.tables import newest_first, row_to_event, unseen
@@ -64,9 +65,6 @@ def find_events(
     else:
         cond, order = unseen(conn, params, after_id)
     where = flt.where(params)
-    rows = conn.execute(
-        f"SELECT * FROM events WHERE {cond} AND {where} ORDER BY {order} LIMIT {params(limit)}",
-        params,
-    ).fetchall()
+    rows = event_queries.matching(conn, params, cond, where, order, limit)
     found = [row_to_event(r) for r in rows]
     return found[::-1] if newest else found

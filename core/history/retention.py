@@ -199,9 +199,9 @@ async def collect_garbage(
     report = GcReport(temp_files=sweep_temp_files(home, time.time(), dry_run))
     inbox = old_inbox_files(service.settings.inbox_dir, cutoff)
     if dry_run:
-        report.events, report.messages, report.deliveries = await service.db.read(count_old, cutoff)
+        report.events, report.messages, report.deliveries = await service.read(count_old, cutoff)
         report.inbox_files = len(inbox)
-        report.audit = await service.db.read(count_old_audit, cutoff)
+        report.audit = await service.read(count_old_audit, cutoff)
         return report
     out = home / "archive" / f"{datetime.fromtimestamp(now, UTC):%Y-%m}.jsonl.gz"
     report.events = await _batches(service, lambda c: archive_events(c, cutoff, out))
@@ -210,7 +210,7 @@ async def collect_garbage(
     report.audit = await _batches(service, lambda c: archive_audit(c, cutoff, out))
     if report.events or report.messages or report.inbox_files or report.audit:
         report.archive = out
-    report.vacuumed = await service.db.read(_vacuum)
+    report.vacuumed = await service.read(_vacuum)
     return report
 
 
@@ -220,7 +220,7 @@ def _vacuum(conn: Conn) -> str:
 
 async def _batches(service: StoreAccess, step: Callable[[Conn], int]) -> int:
     total = 0
-    while count := await service.db.write(step):
+    while count := await service.update(step):
         total += count
         await asyncio.sleep(0)  # let the scheduler in between batches
     return total
@@ -229,7 +229,7 @@ async def _batches(service: StoreAccess, step: Callable[[Conn], int]) -> int:
 async def _message_batches(service: StoreAccess, cutoff: float, out: Path) -> tuple[int, int]:
     messages = deliveries = 0
     while True:
-        made = await service.db.write(archive_messages, cutoff, out)
+        made = await service.update(archive_messages, cutoff, out)
         if not made[0]:
             return messages, deliveries
         messages, deliveries = messages + made[0], deliveries + made[1]

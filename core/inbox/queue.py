@@ -38,6 +38,7 @@ from core.context import Ctx
 from core.dialogs import permissions as prompts
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.formats.text import head_tail, one_line
+from core.inbox import queries
 from core.inbox.spend import ACCOUNT, BUDGET, account_needs, budget_needs
 from core.models import BlockedOn, Task, TaskStatus, task_ref
 from core.planning import store as plans
@@ -255,12 +256,7 @@ def _prompt_need(p: prompts.Prompt, whole: bool) -> Need:
 
 
 def _gates(conn: Conn, whole: bool) -> list[Need]:
-    rows = conn.execute(
-        "SELECT id, title, updated_at, campaign_id, (SELECT count(*) FROM task_deps d "
-        "WHERE d.dep_id = tasks.id) AS waiting FROM tasks WHERE kind = 'gate' "
-        "AND status = 'blocked' AND blocked_on = $1 ORDER BY id",
-        (BlockedOn.gate.value,),
-    ).fetchall()
+    rows = queries.waiting_gates(conn, BlockedOn.gate.value)
     out = []
     for task_id, title, updated_at, campaign_id, waiting in map(values, rows):
         where = f"campaign C-{campaign_id}" if campaign_id is not None else "a gate"
@@ -415,10 +411,7 @@ def _stranded(conn: Conn, ctx: Ctx) -> list[Need]:
 
 def _offline(conn: Conn, ctx: Ctx) -> dict[str, tuple[float, str]]:
     """The configured agents that are offline now: agent -> (since, evidence)."""
-    rows = conn.execute(
-        "SELECT id, state_since, state_evidence FROM agent_state WHERE state = $1",
-        (AgentState.OFFLINE.value,),
-    ).fetchall()
+    rows = queries.agents_in_state(conn, AgentState.OFFLINE.value)
     return {
         agent: (float(since or 0.0), one_line(evidence or "no signal sees it"))
         for agent, since, evidence in map(values, rows)

@@ -92,7 +92,7 @@ class PlanService:
             return document, errors
         specs = [item_from_json(t).spec() for t in document["tasks"]]
         try:
-            await self.service.db.read(creation.check_tasks, ctx, specs)
+            await self.service.read(creation.check_tasks, ctx, specs)
         except SwarmError as exc:
             return document, [str(exc)]
         return document, []
@@ -109,12 +109,12 @@ class PlanService:
 
     async def get(self, ref: str | int) -> Plan:
         """One plan by id (``P-3`` or 3)."""
-        return await self.service.db.read(get_plan, parse_plan_ref(ref))
+        return await self.service.read(get_plan, parse_plan_ref(ref))
 
     async def list_plans(self, status: str | None = None, limit: int = 25) -> list[Plan]:
         """Plans, newest first (optionally of one status)."""
-        return await self.service.db.read(list_plans, status, limit)
+        return await self.service.read(list_plans, status, limit)
 
     async def progress(self, ref: str | int) -> PlanProgress:
         """The plan with its tasks: done / total, what is blocked and why."""
-        return await self.service.db.read(plan_progress, parse_plan_ref(ref))
+        return await self.service.read(plan_progress, parse_plan_ref(ref))

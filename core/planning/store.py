@@ -10,10 +10,12 @@ from core.context import Ctx
 from core.errors import InvalidState, NotFound
 from core.event_kinds import EventKind
 from core.models import task_ref
+from core.planning import queries
 from core.planning.model import Plan, PlanProgress, item_from_json, plan_ref
 from core.store import tables
-from core.store.conn import Args, Conn, Row
+from core.store.conn import Conn, Row
 from core.tasks import creation
+from core.tasks import queries as task_queries
 
 
 def insert_plan(
@@ -25,9 +27,8 @@ def insert_plan(
     notes: Sequence[str],
 ) -> int:
     """Store a validated draft and its ``plan.created`` event; return the plan id."""
-    cur = conn.execute(
-        "INSERT INTO plans (goal, summary, status, plan, model, notes, created_by, created_at, "
-        "updated_at) VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8) RETURNING id",
+    plan_id = queries.insert(
+        conn,
         (
             goal,
             document["summary"],
@@ -39,7 +40,6 @@ def insert_plan(
             ctx.now,
         ),
     )
-    plan_id = int(cur.fetchone()["id"])
     count = len(document["tasks"])
     tables.insert_event(
         conn,
@@ -55,7 +55,7 @@ def insert_plan(
 
 def get_plan(conn: Conn, plan_id: int) -> Plan:
     """One plan; NotFound when there is none."""
-    row = conn.execute("SELECT * FROM plans WHERE id = $1", (plan_id,)).fetchone()
+    row = queries.by_id(conn, plan_id)
     if row is None:
         raise NotFound(f"unknown plan {plan_ref(plan_id)}")
     return _row_to_plan(row)
@@ -63,10 +63,7 @@ def get_plan(conn: Conn, plan_id: int) -> Plan:
 
 def list_plans(conn: Conn, status: str | None, limit: int) -> list[Plan]:
     """Plans, newest first."""
-    args = Args()
-    where = f"WHERE status = {args(status)}" if status else ""
-    rows = conn.execute(f"SELECT * FROM plans {where} ORDER BY id DESC LIMIT {args(limit)}", args)
-    return [_row_to_plan(r) for r in rows]
+    return [_row_to_plan(r) for r in queries.rows(conn, status, limit)]
 
 
 def _row_to_plan(row: Row) -> Plan:
@@ -92,11 +89,7 @@ def _decide(conn: Conn, ctx: Ctx, plan_id: int, status: str) -> Plan:
     if plan.status != "draft":
         by = f" by {plan.decided_by}" if plan.decided_by else ""
         raise InvalidState(f"{plan.ref} is already {plan.status}{by}")
-    conn.execute(
-        "UPDATE plans SET status = $1, decided_by = $2, decided_at = $3, updated_at = $4 "
-        "WHERE id = $5",
-        (status, ctx.actor, ctx.now, ctx.now, plan_id),
-    )
+    queries.decide(conn, plan_id, status, ctx.actor, ctx.now)
     return plan
 
 
@@ -104,7 +97,7 @@ def approve_plan(conn: Conn, ctx: Ctx, plan_id: int) -> list[int]:
     """Create every task of a draft (one transaction, under the plan id); their ids."""
     plan = _decide(conn, ctx, plan_id, "approved")
     ids = creation.create_tasks(conn, ctx, [i.spec() for i in plan.items], plan.ref)
-    conn.execute("UPDATE plans SET task_ids = $1 WHERE id = $2", (json.dumps(ids), plan_id))
+    queries.set_tasks(conn, plan_id, json.dumps(ids))
     refs = [task_ref(i) for i in ids]
     tables.insert_event(
         conn,
@@ -133,8 +126,6 @@ def discard_plan(conn: Conn, ctx: Ctx, plan_id: int) -> None:
 def plan_progress(conn: Conn, plan_id: int) -> PlanProgress:
     """The plan and its tasks, in creation order."""
     plan = get_plan(conn, plan_id)
-    rows = conn.execute(
-        f"SELECT {tables.TASK_COLUMNS} FROM tasks WHERE plan_id = $1 ORDER BY id", (plan.ref,)
-    ).fetchall()
+    rows = task_queries.of_plan(conn, plan.ref)
     deps = tables.deps_of(conn, [r["id"] for r in rows])
     return PlanProgress(plan, [tables.row_to_task(r, deps[r["id"]]) for r in rows])

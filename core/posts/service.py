@@ -17,33 +17,33 @@ class PostBook:
 
     async def cursor(self, consumer: str) -> int:
         """The last event id a consumer (a notifier loop: ``discord``) has handled."""
-        return await self.access.db.read(tables.get_cursor, consumer)
+        return await self.access.read(tables.get_cursor, consumer)
 
     async def set_cursor(self, consumer: str, event_id: int) -> None:
         """Remember that ``consumer`` has handled events up to ``event_id``."""
-        await self.access.db.write(tables.set_cursor, consumer, event_id)
+        await self.access.update(tables.set_cursor, consumer, event_id)
 
     async def post(self, front_end: str, key: str) -> posts.Post | None:
         """``front_end``'s live post under ``key`` (``task:3``, ``message:5``), if any."""
-        return await self.access.db.read(posts.get_post, front_end, key)
+        return await self.access.read(posts.get_post, front_end, key)
 
     async def save_post(self, post: posts.Post, consumer: str, cursor: int) -> None:
         """Store a live post of ``consumer``'s front end and advance ``consumer``'s cursor in
         one transaction."""
-        await self.access.db.write(posts.save_post, post, consumer, cursor)
+        await self.access.update(posts.save_post, post, consumer, cursor)
 
     async def keep_post(self, front_end: str, post: posts.Post) -> None:
         """Store ``post`` as shown now (a button edited it): the notifier finds it up to date,
         so it does not edit it a second time. The cursor is left where it is."""
-        await self.access.db.write(posts.keep_post, front_end, post)
+        await self.access.update(posts.keep_post, front_end, post)
 
     async def task_of_thread(self, front_end: str, channel_id: str) -> int | None:
         """The task whose thread (or message) on ``front_end`` has this id, if any."""
-        return await self.access.db.read(posts.task_of_thread, front_end, channel_id)
+        return await self.access.read(posts.task_of_thread, front_end, channel_id)
 
     async def message_progress(self, message_id: int) -> posts.Progress:
         """How many of a message's deliveries were delivered or failed, of how many."""
-        return await self.access.db.read(posts.message_progress, message_id)
+        return await self.access.read(posts.message_progress, message_id)
 
     # -- the notifier's failures, per loop ---------------------------------------------------
 
@@ -66,11 +66,11 @@ class PostBook:
 
     async def loop_names(self) -> list[str]:
         """The notifier loops that keep a cursor here (``discord``, ``discord:urgent``)."""
-        return await self.access.db.read(posts.loop_names)
+        return await self.access.read(posts.loop_names)
 
     async def loop_health(
         self, consumer: str, kinds: tuple[str, ...] = (), fallback: int = 0
     ) -> posts.LoopHealth | None:
         """How ``consumer`` is doing (None when it never ran): see ``posts.loop_health``."""
         now = self.access.clock.now()
-        return await self.access.db.read(posts.loop_health, consumer, kinds, now, fallback)
+        return await self.access.read(posts.loop_health, consumer, kinds, now, fallback)

@@ -18,7 +18,7 @@ from core.models import ACTIVE, task_ref
 from core.questions import queries
 from core.store.conn import Conn
 from core.store.tables import get_task, insert_event, list_tasks
-from core.tasks import messages
+from core.tasks import message_queries, messages
 
 ANSWER_HOLD_S = 5.0  # an answer waits this long for ``swarm ask --wait`` to print it instead
 PRINTED = "printed by swarm ask --wait"
@@ -148,7 +148,7 @@ def _answer(conn: Conn, ctx: Ctx, question: Question, text: str) -> Question:
             target=messages.note_to(question.agent),
             task_id=task_id,
         )
-        queries.hold_deliveries(conn, message_id, ctx.now + ANSWER_HOLD_S)
+        message_queries.hold_deliveries(conn, message_id, ctx.now + ANSWER_HOLD_S)
     insert_event(
         conn,
         ctx.now,
@@ -172,9 +172,11 @@ def take_answer(conn: Conn, ctx: Ctx, question_id: int) -> bool:
     """``swarm ask --wait`` printed the answer: its delivery, if still held, is not sent.
     True when it was taken back (False: already on its way, or no agent to send it to)."""
     question = get_question(conn, question_id)
-    rows = queries.queued_answers(conn, question.task_id, question.agent, question.answered_at)
+    rows = message_queries.queued_answers(
+        conn, question.task_id, question.agent, question.answered_at
+    )
     for delivery_id in (r["id"] for r in rows):
-        queries.drop_delivery(conn, delivery_id, PRINTED, ctx.now)
+        message_queries.drop_delivery(conn, delivery_id, PRINTED, ctx.now)
         insert_event(
             conn,
             ctx.now,

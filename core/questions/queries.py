@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.models import TargetKind
 from core.store.conn import Conn
 
 COLUMNS = "id, task_id, agent_id, text, asked_by, asked_at, answer, answered_by, answered_at"
@@ -34,35 +33,6 @@ def answer(conn: Conn, question_id: int, text: str, by: str, now: float) -> bool
         (text, by, now, question_id),
     ).rowcount
     return bool(updated == 1)
-
-
-def hold_deliveries(conn: Conn, message_id: int, until: float) -> None:
-    """The message's deliveries wait until ``until`` (an asker waiting in its terminal
-    prints the answer and takes it back before)."""
-    conn.execute("UPDATE deliveries SET not_before = $1 WHERE message_id = $2", (until, message_id))
-
-
-def queued_answers(
-    conn: Conn, task_id: int, agent: str | None, answered_at: float | None
-) -> list[Any]:
-    """The deliveries (``id``) still queued of the answer note to ``agent`` on the task,
-    made when the question was answered."""
-    rows: list[Any] = conn.execute(
-        "SELECT d.id FROM deliveries d JOIN messages m ON m.id = d.message_id "
-        "WHERE m.task_id = $1 AND m.target_kind = $2 AND m.target_name = $3 "
-        "AND m.created_at = $4 AND d.state = 'queued'",
-        (task_id, TargetKind.note.value, agent, answered_at),
-    ).fetchall()
-    return rows
-
-
-def drop_delivery(conn: Conn, delivery_id: int, reason: str, now: float) -> None:
-    """Fail the delivery for ``reason`` (the answer was printed instead)."""
-    conn.execute(
-        "UPDATE deliveries SET state = 'failed', reason = $1, deferred = 0, updated_at = $2 "
-        "WHERE id = $3",
-        (reason, now, delivery_id),
-    )
 
 
 def row(conn: Conn, question_id: int) -> Any:

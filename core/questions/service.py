@@ -26,15 +26,15 @@ class QuestionBook:
 
     async def open_question(self, ref: str | int) -> questions.Question | None:
         """The task's oldest unanswered question, if any."""
-        return await self.access.db.read(questions.oldest_open, parse_task_ref(ref))
+        return await self.access.read(questions.oldest_open, parse_task_ref(ref))
 
     async def open_questions(self) -> dict[int, questions.Question]:
         """The oldest unanswered question of each active task, by task id."""
-        return await self.access.db.read(questions.open_on_active)
+        return await self.access.read(questions.open_on_active)
 
     async def question(self, question_id: int) -> questions.Question:
         """One question by id."""
-        return await self.access.db.read(questions.get_question, question_id)
+        return await self.access.read(questions.get_question, question_id)
 
     async def take_answer(self, question_id: int, actor: str) -> bool:
         """The asker printed the answer (``ask --wait``): do not paste it too, if not sent."""

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.event_kinds import EventKind
-from core.store.conn import Args, Conn, Pair, values
+from core.reports import queries
+from core.store.conn import Conn, values
 
 HOUR = 3600
 FOREVER = 1e18  # "until" of a count over all time
@@ -68,18 +69,7 @@ def count(
 ) -> Counts:
     """Count the events of ``COUNTED`` with ``since <= ts <= until`` (``campaign_id``: only
     those of the campaign's tasks)."""
-    args = Args((since, until))
-    scope = ""
-    if campaign_id is not None:
-        scope = f" AND task_id IN (SELECT id FROM tasks WHERE campaign_id = {args(campaign_id)})"
-    failed, retried = args(EventKind.TASK_FAILED.value), args(EventKind.TASK_RETRIED.value)
-    rows = conn.execute(
-        f"SELECT kind, agent_id, {_HOUR.on(conn)} AS hour, count(*) AS n FROM events e "
-        f"WHERE ts >= $1 AND ts <= $2 AND kind IN ({args.many(sorted(_BY_KIND))}){scope} "
-        f"AND NOT (kind = {failed} AND {_RETRIED_THEN_DONE.format(retried=retried)}) "
-        "GROUP BY kind, agent_id, hour",
-        args,
-    )
+    rows = queries.event_counts(conn, since, until, sorted(_BY_KIND), campaign_id)
     found = Counts(since, until)
     for kind, agent, hour, n in map(values, rows):
         name = _BY_KIND[kind]
@@ -88,19 +78,6 @@ def count(
         if agent is not None:
             found.per_agent.setdefault(agent, zero())[name] += int(n)
     return found
-
-
-# a failure taken back: a later retry of its task, which is done now
-_RETRIED_THEN_DONE = (
-    "EXISTS (SELECT 1 FROM events r WHERE r.task_id = e.task_id AND r.kind = {retried} "
-    "AND r.id > e.id) AND EXISTS (SELECT 1 FROM tasks t WHERE t.id = e.task_id "
-    "AND t.status = 'done')"
-)
-
-
-# The hour of ``ts`` (its start / 3600), in the database's own words: PostgreSQL's CAST
-# rounds, SQLite's truncates (``ts`` is never negative).
-_HOUR = Pair(sqlite="CAST(ts / 3600 AS INTEGER)", postgres="floor(ts / 3600)")
 
 
 def tasks_text(total: dict[str, int]) -> str:

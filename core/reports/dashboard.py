@@ -10,10 +10,10 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from core.event_kinds import EventKind
 from core.models import FINISHED, Priority, Task, TaskStatus
+from core.reports import queries
 from core.store.conn import Args, Conn, Row, values
-from core.store.tables import TASK_COLUMNS, deps_of, row_to_task
+from core.store.tables import deps_of, row_to_task
 
 BOARD_COLUMNS = tuple(TaskStatus)
 PAGE_MAX = 500
@@ -62,13 +62,7 @@ def find_tasks(conn: Conn, flt: TaskFilter, before_id: int | None, limit: int) -
     where, args = flt.where()
     if before_id is not None:
         where.append(f"id < {args(before_id)}")
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
-    rows = conn.execute(
-        f"SELECT {TASK_COLUMNS} FROM tasks {clause} ORDER BY id DESC "
-        f"LIMIT {args(min(limit, PAGE_MAX))}",
-        args,
-    ).fetchall()
-    return _tasks(conn, rows)
+    return _tasks(conn, queries.task_rows(conn, where, args, min(limit, PAGE_MAX)))
 
 
 def board(
@@ -78,28 +72,17 @@ def board(
     a status in ``capped``, its number): open ones in queue order (priority, then oldest
     first: what the scheduler takes next), finished ones the latest finished first."""
     where, args = flt.where()
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
-    counts = {
-        r["status"]: r["n"]
-        for r in conn.execute(
-            f"SELECT status, count(*) AS n FROM tasks {clause} GROUP BY status", args
-        )
-    }
+    counts = {r["status"]: r["n"] for r in queries.status_counts_where(conn, where, args)}
     columns = []
     for status in BOARD_COLUMNS:
         if flt.status not in (None, status):
             continue
         shown: list[Task] = []
         if counts.get(status.value):
-            more = Args(args)
             order = "finished_at DESC, id DESC" if status in FINISHED else "priority DESC, id"
             limit = (capped or {}).get(status, per_column)
-            sql = (
-                f"SELECT {TASK_COLUMNS} FROM tasks WHERE "
-                f"{' AND '.join([*where, f'status = {more(status.value)}'])}"
-                f" ORDER BY {order} LIMIT {more(limit)}"
-            )
-            shown = _tasks(conn, conn.execute(sql, more).fetchall())
+            rows = queries.column_rows(conn, where, args, status.value, order, limit)
+            shown = _tasks(conn, rows)
         columns.append((status, int(counts.get(status.value, 0)), shown))
     return columns
 
@@ -108,14 +91,7 @@ def delivery_latency(conn: Conn, since: float, limit: int = 5000) -> dict[str, d
     """Per agent: p50/p90/p99 seconds from queued to delivered, over the newest ``limit``
     deliveries delivered since ``since`` (and ``n``, how many)."""
     samples: dict[str, list[float]] = {}
-    for agent, seconds in map(
-        values,
-        conn.execute(
-            "SELECT agent_id, updated_at - created_at AS took FROM deliveries "
-            "WHERE state = 'delivered' AND updated_at >= $1 ORDER BY id DESC LIMIT $2",
-            (since, limit),
-        ),
-    ):
+    for agent, seconds in map(values, queries.delivered_spans(conn, since, limit)):
         samples.setdefault(agent, []).append(max(0.0, float(seconds)))
     return {agent: percentiles(values) for agent, values in sorted(samples.items())}
 
@@ -150,33 +126,11 @@ class Snapshot:
 def read_snapshot(conn: Conn) -> Snapshot:
     """Read every database figure in one trip."""
     tasks = {s.value: 0 for s in TaskStatus}
-    tasks.update(
-        map(values, conn.execute("SELECT status, count(*) AS n FROM tasks GROUP BY status"))
-    )
-    stalls = dict(
-        map(
-            values,
-            conn.execute(
-                "SELECT agent_id, count(*) AS n FROM alerts WHERE kind = 'stalled' "
-                "GROUP BY agent_id"
-            ),
-        )
-    )
-    nudges = dict(
-        map(
-            values,
-            conn.execute(
-                "SELECT agent_id, count(*) AS n FROM events "
-                f"WHERE kind = '{EventKind.AGENT_NUDGED}' "
-                "AND agent_id IS NOT NULL GROUP BY agent_id"
-            ),
-        )
-    )
+    tasks.update(map(values, queries.status_counts(conn)))
+    stalls = dict(map(values, queries.stalls_per_agent(conn)))
+    nudges = dict(map(values, queries.nudges_per_agent(conn)))
     usage = [
         (r["model"], int(r["prompt"] or 0), int(r["completion"] or 0), float(r["cost"] or 0.0))
-        for r in conn.execute(
-            "SELECT model, sum(prompt_tokens) AS prompt, sum(completion_tokens) AS completion, "
-            "sum(cost) AS cost FROM usage GROUP BY model"
-        )
+        for r in queries.usage_per_model(conn)
     ]
     return Snapshot(tasks, stalls, nudges, usage)

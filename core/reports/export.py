@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 from core.errors import InvalidInput
 from core.formats.jsonshape import shaped
 from core.models import Event
+from core.reports import queries
 from core.store.conn import Conn
-from core.store.tables import TASK_COLUMNS, deps_of, events_after, row_to_task
+from core.store.tables import deps_of, events_after, row_to_task
 
 if TYPE_CHECKING:
     from core.store.access import StoreAccess
@@ -64,9 +65,7 @@ def check(what: str, fmt: str) -> None:
 
 def tasks_page(conn: Conn, after_id: int, limit: int) -> list[dict[str, Any]]:
     """Tasks with an id above ``after_id``, in id order, as ``--json`` objects."""
-    rows = conn.execute(
-        f"SELECT {TASK_COLUMNS} FROM tasks WHERE id > $1 ORDER BY id LIMIT $2", (after_id, limit)
-    ).fetchall()
+    rows = queries.tasks_after(conn, after_id, limit)
     deps = deps_of(conn, [r["id"] for r in rows])
     return [row_to_task(r, deps[r["id"]]).to_json() | {"_id": r["id"]} for r in rows]
 
@@ -86,7 +85,7 @@ async def pages(
     """Every task or event as objects, ``page`` rows per read transaction, in id order."""
     reader = tasks_page if what == "tasks" else events_page
     after = 0
-    while rows := await service.db.read(reader, after, page):
+    while rows := await service.read(reader, after, page):
         after = rows[-1].pop("_id")
         for row in rows:
             row.pop("_id", None)

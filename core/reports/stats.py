@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from core.formats.timetext import utc_text
+from core.reports import queries
 from core.reports.chart_style import colour as series_colour
 from core.reports.counts import Counts, count, deliveries_text, tasks_text
 from core.reports.summary import parse_period
@@ -147,25 +148,13 @@ def _no_agent(counts: Counts) -> tuple[AgentStats, ...]:
 def _median_minutes(conn: Conn, since: float, until: float) -> dict[str, float]:
     """Per agent: median minutes from (last) assignment to done, of tasks done in the window."""
     spans: dict[str, list[float]] = {}
-    for agent, span in map(
-        values,
-        conn.execute(
-            "SELECT assignee, finished_at - COALESCE(assigned_at, created_at) AS span FROM tasks "
-            "WHERE status = 'done' AND assignee IS NOT NULL AND finished_at >= $1 AND "
-            "finished_at <= $2",
-            (since, until),
-        ),
-    ):
+    for agent, span in map(values, queries.done_spans(conn, since, until)):
         spans.setdefault(agent, []).append(max(0.0, span))
     return {agent: round(statistics.median(v) / 60, 1) for agent, v in spans.items()}
 
 
 def _stalls(conn: Conn, since: float, until: float) -> dict[str, int]:
-    rows = conn.execute(
-        "SELECT agent_id, count(*) AS n FROM alerts WHERE kind = 'stalled' AND "
-        "opened_at >= $1 AND opened_at <= $2 GROUP BY agent_id",
-        (since, until),
-    )
+    rows = queries.stalls_between(conn, since, until)
     return {agent: int(n) for agent, n in map(values, rows)}
 
 
@@ -173,9 +162,7 @@ async def collect(service: StoreAccess, period: str = "7d") -> Stats:
     """The last ``period`` (``30m``, ``12h``, ``7d``, ``1w``; at most 31 days) until now."""
     seconds = parse_period(period)
     until = service.clock.now()
-    return await service.db.read(
-        gather, list(service.agents), period.strip(), until - seconds, until
-    )
+    return await service.read(gather, list(service.agents), period.strip(), until - seconds, until)
 
 
 # -- text ------------------------------------------------------------------------------

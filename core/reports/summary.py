@@ -19,8 +19,9 @@ from core.event_kinds import kinds_where
 from core.formats.text import shorten
 from core.formats.timetext import utc_text
 from core.models import task_ref
+from core.reports import queries
 from core.reports.counts import count, deliveries_text, tasks_text
-from core.store.conn import Args, Conn, values
+from core.store.conn import Conn, values
 
 if TYPE_CHECKING:
     from core.store.access import StoreAccess
@@ -123,7 +124,7 @@ class SummaryService:
         """The period's summary: a narrative if a model answers, else the plain numbers."""
         seconds = parse_period(period)
         until = self.service.clock.now()
-        stats = await self.service.db.read(gather_stats, until - seconds, until, STALL_S)
+        stats = await self.service.read(gather_stats, until - seconds, until, STALL_S)
         stats["attention"] = attention(await self.inbox() if self.inbox else [], until)
         plain = render_stats(stats, period)
         if not self.ai.settings.enabled:
@@ -207,12 +208,7 @@ def gather_stats(conn: Conn, since: float, until: float, stall_s: float) -> dict
 
 
 def _avg_minutes(conn: Conn, window: tuple[float, float]) -> dict[str, Any]:
-    row = conn.execute(
-        "SELECT AVG(finished_at - created_at) AS total, AVG(finished_at - COALESCE(started_at, "
-        "assigned_at, created_at)) AS work FROM tasks WHERE status = 'done' AND finished_at >= $1 "
-        "AND finished_at <= $2",
-        window,
-    ).fetchone()
+    row = queries.done_averages(conn, window)
     total, work = row["total"], row["work"]
     return {
         "from_creation": None if total is None else round(total / 60, 1),
@@ -221,12 +217,8 @@ def _avg_minutes(conn: Conn, window: tuple[float, float]) -> dict[str, Any]:
 
 
 def _blocked(conn: Conn) -> dict[str, Any]:
-    total = conn.execute("SELECT count(*) AS n FROM tasks WHERE status = 'blocked'").fetchone()["n"]
-    rows = conn.execute(
-        "SELECT id, title, reason FROM tasks WHERE status = 'blocked' "
-        "ORDER BY priority DESC, id LIMIT $1",
-        (LIST_LIMIT,),
-    )
+    total = queries.blocked_count(conn)
+    rows = queries.blocked_rows(conn, LIST_LIMIT)
     return {
         "total": int(total),
         "tasks": [
@@ -237,11 +229,7 @@ def _blocked(conn: Conn) -> dict[str, Any]:
 
 
 def _stalled(conn: Conn, before: float, now: float) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        "SELECT id, title, assignee, updated_at FROM tasks WHERE status = 'in_progress' AND "
-        "updated_at < $1 ORDER BY updated_at LIMIT $2",
-        (before, LIST_LIMIT),
-    )
+    rows = queries.quiet_rows(conn, before, LIST_LIMIT)
     return [
         {
             "id": task_ref(i),
@@ -280,19 +268,11 @@ def attention_line(found: dict[str, Any] | None) -> str:
 
 
 def _ai_cost(conn: Conn, window: tuple[float, float]) -> float:
-    row = conn.execute(
-        "SELECT COALESCE(SUM(cost), 0) AS cost FROM usage WHERE ts >= $1 AND ts <= $2", window
-    ).fetchone()
-    return round(float(row["cost"]), 6)
+    return round(queries.ai_cost(conn, window), 6)
 
 
 def _events(conn: Conn, window: tuple[float, float], limit: int = 60) -> list[str]:
-    args = Args(window)
-    rows = conn.execute(
-        f"SELECT kind, text FROM events WHERE ts >= $1 AND ts <= $2 AND kind NOT IN "
-        f"({args.many(sorted(NOISE))}) ORDER BY id DESC LIMIT {args(limit)}",
-        args,
-    ).fetchall()
+    rows = queries.notable_events(conn, window, sorted(NOISE), limit)
     return [f"{r['kind']}: {r['text'][:200]}" for r in reversed(rows)]
 
 

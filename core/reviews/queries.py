@@ -6,11 +6,12 @@ Each function is a function of a connection (one transaction). A comment's ``pat
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from core.errors import NotFound
-from core.store.conn import Conn, values
+from core.store.conn import Args, Conn, values
 
 _COLUMNS = (
     "id, task_id, path, line, line_text, body, author, created_at, updated_at, sent_at, message_id"
@@ -119,4 +120,14 @@ def mark_sent(conn: Conn, ids: list[int], now: float, message_id: int) -> None:
     conn.executemany(
         "UPDATE review_comments SET sent_at = $1, message_id = $2 WHERE id = $3",
         [(now, message_id, i) for i in ids],
+    )
+
+
+def comment_rows(conn: Conn, ids: Sequence[int]) -> Any:
+    """The comments ``ids`` (``path``, ``line``, ``body``), by path, line and id."""
+    args = Args()
+    return conn.execute(
+        f"SELECT path, line, body FROM review_comments WHERE id IN ({args.many(ids)}) "
+        "ORDER BY COALESCE(path, ''), COALESCE(line, 0), id",
+        args,
     )

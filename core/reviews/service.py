@@ -44,8 +44,8 @@ class ReviewBook:
 
     async def comments(self, ref: str | int) -> list[ReviewComment]:
         """The task's pending comments (NotFound for an unknown task)."""
-        task = await self.access.db.read(_task_id, ref)
-        return await self.access.db.read(reviews.pending, task)
+        task = await self.access.read(_task_id, ref)
+        return await self.access.read(reviews.pending, task)
 
     async def add(
         self,
@@ -56,25 +56,25 @@ class ReviewBook:
         line: int | None = None,
     ) -> ReviewComment:
         """A pending comment on line ``line`` of ``path`` (both None: on the whole task)."""
-        task_id = await self.access.db.read(_task_id, ref)
+        task_id = await self.access.read(_task_id, ref)
         new = await self._checked(task_id, text, path, line)
         comment_id = await self.access.write(actor, review.add, task_id, new)
-        return await self.access.db.read(reviews.get_pending, task_id, comment_id)
+        return await self.access.read(reviews.get_pending, task_id, comment_id)
 
     async def edit(self, ref: str | int, comment_id: int, text: str, actor: str) -> ReviewComment:
         """Change a pending comment's text."""
-        task_id = await self.access.db.read(_task_id, ref)
+        task_id = await self.access.read(_task_id, ref)
         body = review.clean_text(text, "comment", self.access.settings.max_text)
         return await self.access.write(actor, _update, task_id, comment_id, body)
 
     async def delete(self, ref: str | int, comment_id: int, actor: str) -> None:
         """Remove a pending comment."""
-        task_id = await self.access.db.read(_task_id, ref)
+        task_id = await self.access.read(_task_id, ref)
         await self.access.write(actor, _delete, task_id, comment_id)
 
     async def send(self, ref: str | int, actor: str) -> Sent:
         """Send every pending comment to the task's agent as one prompt."""
-        task_id = await self.access.db.read(_task_id, ref)
+        task_id = await self.access.read(_task_id, ref)
         return await self.access.write(actor, _send, task_id, self._footer(task_id), None)
 
     async def send_one(
@@ -86,7 +86,7 @@ class ReviewBook:
         line: int | None = None,
     ) -> Sent:
         """Send one comment alone (pending ones stay pending): ``/task review``, the CLI."""
-        task_id = await self.access.db.read(_task_id, ref)
+        task_id = await self.access.read(_task_id, ref)
         new = await self._checked(task_id, text, path, line)
         return await self.access.write(actor, _send, task_id, self._footer(task_id), new)
 

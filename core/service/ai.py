@@ -28,7 +28,7 @@ class AIService:
     ) -> None:
         self.service = service
         self.settings = settings
-        self.client = AIClient(self.settings, service.store.db, service.clock, sleep)
+        self.client = AIClient(self.settings, service.store, service.clock, sleep)
         self.plans = PlanService(service.store, self.client)
         self.summaries = SummaryService(service.store, self.client, service.inbox.needs)
 

@@ -8,9 +8,11 @@ import logging
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from core.agents import judge as agent_judge
+from core.agents import queries as agent_queries
 from core.agents_file import load_agents
 from core.context import Ctx
-from core.delivery import assignment, node_claims
+from core.delivery import assignment
+from core.delivery import queries as delivery_queries
 from core.delivery.killswitch import KillSwitch
 from core.delivery.queue import DeliveryQueue
 from core.delivery.roster import RosterBook
@@ -155,7 +157,7 @@ class SwarmService:
 
     async def close(self) -> None:
         """Close the database."""
-        await self.store.db.close()
+        await self.store.close()
 
     # -- agents -----------------------------------------------------------------------
 
@@ -188,7 +190,7 @@ class SwarmService:
         overview["limited"] = await self.store.read(
             _limits, list(self.agents), self.clock.now(), self.settings.limit_backoff_s
         )
-        found = await self.store.read(node_claims.node_rows)
+        found = await self.store.read(delivery_queries.node_rows)
         if found:  # delivery nodes (PostgreSQL)
             overview["nodes"] = found
         return overview
@@ -218,8 +220,7 @@ class SwarmService:
 
 
 def _missing_agents(conn: Conn, ids: list[str]) -> bool:
-    known = {r["id"] for r in conn.execute("SELECT id FROM agent_state")}
-    return not set(ids) <= known
+    return not set(ids) <= agent_queries.known_ids(conn)
 
 
 def _counts(conn: Conn) -> tuple[dict[str, int], dict[str, int]]:

@@ -9,6 +9,7 @@ from core.event_kinds import EventKind
 from core.store.conn import Conn, values
 from core.store.row_locks import read_held
 from core.store.tables import insert_event
+from core.tasks import queries as task_queries
 
 FINAL = ("done", "skipped", "failed", "cancelled")
 
@@ -16,11 +17,7 @@ FINAL = ("done", "skipped", "failed", "cancelled")
 def note_if_finished(conn: Conn, ctx: Ctx, task_id: int) -> None:
     """After ``task_id`` changed: mark its open campaign finished (with an event) when every
     task of it is final, or not finished any more when one is not."""
-    row = conn.execute(
-        "SELECT c.id, c.title, c.created_at, c.finished_at FROM tasks t JOIN campaigns c "
-        "ON c.id = t.campaign_id WHERE t.id = $1 AND c.status = 'open'",
-        (task_id,),
-    ).fetchone()
+    row = task_queries.open_campaign_of(conn, task_id)
     if row is None:
         return
     # the campaign is held before its tasks are counted: the last two tasks ending at once
@@ -30,22 +27,11 @@ def note_if_finished(conn: Conn, ctx: Ctx, task_id: int) -> None:
     if row is None or row["status"] != "open":
         return
     campaign_id, title, created_at, finished_at = values(row)[:4]
-    counts = dict(
-        map(
-            values,
-            conn.execute(
-                "SELECT status, count(*) AS n FROM tasks WHERE campaign_id = $1 GROUP BY status",
-                (campaign_id,),
-            ).fetchall(),
-        )
-    )
+    counts = task_queries.campaign_status_counts(conn, campaign_id)
     final = not set(counts) - set(FINAL)
     if final == (finished_at is not None):
         return
-    conn.execute(
-        "UPDATE campaigns SET finished_at = $1, updated_at = $2 WHERE id = $3",
-        (ctx.now if final else None, ctx.now, campaign_id),
-    )
+    task_queries.set_campaign_finished(conn, campaign_id, ctx.now if final else None, ctx.now)
     if final:
         took = max(0.0, ctx.now - created_at)
         shown = ", ".join(f"{counts[s]} {s}" for s in FINAL if counts.get(s))

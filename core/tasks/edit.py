@@ -11,8 +11,9 @@ from core.errors import InvalidInput, InvalidState, Unassignable
 from core.event_kinds import EventKind
 from core.formats.text import invisible_removed, strip_invisible
 from core.models import FINISHED, Priority, Task
-from core.store.conn import Args, Conn
+from core.store.conn import Conn
 from core.store.tables import get_task, insert_event
+from core.tasks import queries as task_queries
 
 
 @dataclass(frozen=True)
@@ -43,11 +44,7 @@ def edit(conn: Conn, ctx: Ctx, task_id: int, change: TaskEdit) -> list[str]:
     changed = {k: (old[k], v) for k, v in new.items() if v != old[k]}
     if not changed:
         return []
-    args = Args()
-    sets = ", ".join(f"{name} = {args(v)}" for name, (_, v) in changed.items())
-    conn.execute(
-        f"UPDATE tasks SET {sets}, updated_at = {args(ctx.now)} WHERE id = {args(task_id)}", args
-    )
+    task_queries.set_fields(conn, task_id, {name: v for name, (_, v) in changed.items()}, ctx.now)
     insert_event(
         conn,
         ctx.now,

@@ -19,12 +19,9 @@ from core.errors import InvalidState, NotFound
 from core.event_kinds import EventKind
 from core.store.conn import Conn
 from core.store.tables import insert_event
+from core.tasks import held_queries
 
 ACCEPTED, REJECTED = "accepted", "rejected"
-COLUMNS = (
-    "id, source, kind, held_key, text, task_id, agent_id, data, opened_at, decision, "
-    "decided_by, decided_at, applied_at, result"
-)
 
 
 @dataclass(frozen=True)
@@ -89,12 +86,9 @@ def hold(
     agent: str | None = None,
 ) -> int | None:
     """Hold ``key`` for a person; its id, or None when it was held before (decided or not)."""
-    row = conn.execute(
-        "INSERT INTO held_items (source, kind, held_key, text, task_id, agent_id, data, "
-        "opened_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
-        "ON CONFLICT (held_key) DO NOTHING RETURNING id",
-        (source, kind, key, text, task_id, agent, json.dumps(data), ctx.now),
-    ).fetchone()
+    row = held_queries.insert(
+        conn, source, kind, key, text, task_id, agent, json.dumps(data), ctx.now
+    )
     if row is None:
         return None
     held_id = int(row["id"])
@@ -113,7 +107,7 @@ def hold(
 
 def get(conn: Conn, held_id: int) -> Held:
     """One item; NotFound naming it otherwise."""
-    row = conn.execute(f"SELECT {COLUMNS} FROM held_items WHERE id = $1", (held_id,)).fetchone()
+    row = held_queries.by_id(conn, held_id)
     if row is None:
         raise NotFound(f"unknown item {held_ref(held_id)}")
     return _row(row)
@@ -121,26 +115,18 @@ def get(conn: Conn, held_id: int) -> Held:
 
 def by_key(conn: Conn, key: str) -> Held | None:
     """The item held for ``key``, if one was."""
-    row = conn.execute(f"SELECT {COLUMNS} FROM held_items WHERE held_key = $1", (key,)).fetchone()
+    row = held_queries.by_key(conn, key)
     return _row(row) if row is not None else None
 
 
 def waiting(conn: Conn) -> list[Held]:
     """The items no person has decided yet, oldest first."""
-    rows = conn.execute(
-        f"SELECT {COLUMNS} FROM held_items WHERE decision IS NULL ORDER BY id"
-    ).fetchall()
-    return [_row(r) for r in rows]
+    return [_row(r) for r in held_queries.undecided(conn)]
 
 
 def accepted(conn: Conn, source: str) -> list[Held]:
     """``source``'s accepted items not applied yet, oldest first."""
-    rows = conn.execute(
-        f"SELECT {COLUMNS} FROM held_items WHERE decision = $1 AND applied_at IS NULL "
-        "AND source = $2 ORDER BY id",
-        (ACCEPTED, source),
-    ).fetchall()
-    return [_row(r) for r in rows]
+    return [_row(r) for r in held_queries.not_applied(conn, ACCEPTED, source)]
 
 
 def decide(conn: Conn, ctx: Ctx, held_id: int, accept: bool) -> Held:
@@ -148,12 +134,7 @@ def decide(conn: Conn, ctx: Ctx, held_id: int, accept: bool) -> Held:
     who decided)."""
     item = get(conn, held_id)
     decision = ACCEPTED if accept else REJECTED
-    taken = conn.execute(
-        "UPDATE held_items SET decision = $1, decided_by = $2, decided_at = $3 "
-        "WHERE id = $4 AND decision IS NULL",
-        (decision, ctx.actor, ctx.now, held_id),
-    ).rowcount
-    if taken != 1:
+    if not held_queries.decide(conn, held_id, decision, ctx.actor, ctx.now):
         done = get(conn, held_id)
         raise InvalidState(f"{item.ref} was already {done.decision} by {done.decided_by}")
     what = str(item.data.get("on_accept" if accept else "on_reject") or "")
@@ -172,10 +153,7 @@ def decide(conn: Conn, ctx: Ctx, held_id: int, accept: bool) -> Held:
 
 def applied(conn: Conn, ctx: Ctx, held_id: int, result: str, task_id: int | None = None) -> None:
     """An accepted item was applied: ``result`` says what was done (one line)."""
-    conn.execute(
-        "UPDATE held_items SET applied_at = $1, result = $2 WHERE id = $3",
-        (ctx.now, result, held_id),
-    )
+    held_queries.mark_applied(conn, held_id, ctx.now, result)
     insert_event(
         conn,
         ctx.now,

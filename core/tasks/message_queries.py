@@ -1,6 +1,8 @@
 """The statements of messages and their deliveries (``core.tasks.messages``): a message
 stored with a queued delivery per recipient, the oldest due delivery claimed, a receipt
-stored, a pending prompt dropped, a crash's deliveries taken back. Each is one named
+stored, a pending prompt dropped, a crash's deliveries taken back; and what other features
+ask of deliveries (the watch's last paste and finished deliveries, a question's answer held
+or taken back). ``messages`` and ``deliveries`` are this feature's tables. Each is one named
 operation; the conditions it writes under (``WHERE ... AND state = ...``) are what a writer
 racing it can change, and its rowcount says whether it won.
 """
@@ -11,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.agent_state import AgentState
+from core.agents.queries import turn_ended_on_pane
 from core.models import Priority, Target, TargetKind
 from core.store.conn import Args, Conn
 from core.store.row_locks import read_held
@@ -22,20 +25,6 @@ from core.store.tables import DELIVERY_SELECT
 _NOT_WITHDRAWAL = f"m.target_kind <> '{TargetKind.withdraw}'"
 _MESSAGE_COLUMNS = "sender, target_kind, target_name, text, task_id, priority, created_at"
 _DELIVERY_COLUMNS = "message_id, agent_id, state, created_at, updated_at"
-
-
-# A hook's ``Stop`` can be lost (a hook that Claude Code killed at its timeout under load):
-# the pane's text seen idle this long after the hook last said mid-turn ends the turn too.
-TURN_END_ON_PANE_S = 10.0
-
-
-def turn_ended_on_pane(agent: str, at: str) -> str:
-    """SQL: the pane's text (``agent_signals`` row ``text``) showed ``agent`` idle
-    ``TURN_END_ON_PANE_S`` or more after ``at``: a turn under way then is over."""
-    return (
-        f"EXISTS (SELECT 1 FROM agent_signals p WHERE p.agent = {agent} "
-        f"AND p.signal = 'text' AND p.state = 'idle' AND p.at >= {at} + {TURN_END_ON_PANE_S})"
-    )
 
 
 def not_mid_turn(d: str, since: str) -> str:
@@ -269,3 +258,78 @@ def requeue_interrupted(conn: Conn, delivery_id: int, now: float) -> bool:
         (now, delivery_id),
     )
     return bool(back.rowcount != 0)
+
+
+def hold_deliveries(conn: Conn, message_id: int, until: float) -> None:
+    """The message's deliveries wait until ``until`` (an asker waiting in its terminal
+    prints the answer and takes it back before)."""
+    conn.execute("UPDATE deliveries SET not_before = $1 WHERE message_id = $2", (until, message_id))
+
+
+def queued_answers(
+    conn: Conn, task_id: int, agent: str | None, answered_at: float | None
+) -> list[Any]:
+    """The deliveries (``id``) still queued of the answer note to ``agent`` on the task,
+    made when the question was answered."""
+    rows: list[Any] = conn.execute(
+        "SELECT d.id FROM deliveries d JOIN messages m ON m.id = d.message_id "
+        "WHERE m.task_id = $1 AND m.target_kind = $2 AND m.target_name = $3 "
+        "AND m.created_at = $4 AND d.state = 'queued'",
+        (task_id, TargetKind.note.value, agent, answered_at),
+    ).fetchall()
+    return rows
+
+
+def drop_delivery(conn: Conn, delivery_id: int, reason: str, now: float) -> None:
+    """Fail the delivery for ``reason`` (the answer was printed instead)."""
+    conn.execute(
+        "UPDATE deliveries SET state = 'failed', reason = $1, deferred = 0, updated_at = $2 "
+        "WHERE id = $3",
+        (reason, now, delivery_id),
+    )
+
+
+def last_paste(conn: Conn, agent: str) -> Any:
+    """The latest delivery to ``agent`` being made or made (``state``, ``updated_at``), or
+    None."""
+    return conn.execute(
+        "SELECT state, updated_at FROM deliveries WHERE agent_id = $1 AND state "
+        "IN ('delivering', 'delivered') ORDER BY id DESC LIMIT 1",
+        (agent,),
+    ).fetchone()
+
+
+def prompt_delivered_at(conn: Conn, agent: str) -> float:
+    """When the prompt of a task the agent holds reached it (0 when none did yet): the first
+    delivery of the task's messages made since its assignment, the latest over its tasks.
+    Nudges, answers and other messages swarm sends later are not the agent's activity."""
+    row = conn.execute(
+        "SELECT max(first_at) AS first_at FROM (SELECT min(d.updated_at) AS first_at FROM tasks t "
+        "JOIN messages m ON m.task_id = t.id AND m.created_at >= t.assigned_at "
+        "JOIN deliveries d ON d.message_id = m.id AND d.agent_id = t.assignee "
+        "WHERE t.assignee = $1 AND t.status IN ('assigned', 'in_progress') "
+        "AND d.state = 'delivered' GROUP BY t.id) AS firsts",
+        (agent,),
+    ).fetchone()
+    return float(row["first_at"]) if row and row["first_at"] is not None else 0.0
+
+
+def last_finished_deliveries(conn: Conn, agent: str, count: int) -> list[Any]:
+    """The last ``count`` deliveries to ``agent`` delivered or failed (``state``,
+    ``reason``), newest first; superseded ones left out."""
+    rows: list[Any] = conn.execute(
+        "SELECT state, reason FROM deliveries WHERE agent_id = $1 AND state IN ('delivered', "
+        "'failed') AND COALESCE(reason, '') != 'superseded' ORDER BY id DESC LIMIT $2",
+        (agent, count),
+    ).fetchall()
+    return rows
+
+
+def last_delivered(conn: Conn, agent: str) -> tuple[float, float] | None:
+    """The latest delivery that reached ``agent``: when it was queued and when it arrived."""
+    row = conn.execute(
+        "SELECT created_at, updated_at FROM deliveries WHERE agent_id = $1 AND state = "
+        "'delivered' ORDER BY id DESC LIMIT 1",
+        (agent,),
+    ).fetchone()
+    return None if row is None else (float(row["created_at"]), float(row["updated_at"]))

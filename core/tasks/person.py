@@ -12,18 +12,14 @@ from core.models import TaskStatus
 from core.store.conn import Conn
 from core.store.tables import held_task, insert_event
 from core.tasks import dependencies
+from core.tasks import queries as task_queries
 
 
 def take_over(conn: Conn, ctx: Ctx, task_id: int, why: str) -> None:
     """A done task becomes ``blocked`` with ``why`` as its reason (a person works on it now)."""
     task = held_task(conn, task_id)  # a retry of the same task waits, then sees this
     _require_done(task.ref, task.status)
-    conn.execute(
-        "UPDATE tasks SET status = 'blocked', reason = $1, blocked_on = 'person', "
-        "prev_agent = assignee, assignee = NULL, finished_at = NULL, lease_expires_at = NULL, "
-        "updated_at = $2 WHERE id = $3",
-        (why, ctx.now, task_id),
-    )
+    task_queries.hand_to_person(conn, task_id, why, ctx.now)
     insert_event(
         conn,
         ctx.now,
@@ -40,10 +36,7 @@ def discard(conn: Conn, ctx: Ctx, task_id: int, why: str) -> None:
     """A done task becomes ``cancelled``: its result is thrown away (``why`` says how)."""
     task = held_task(conn, task_id)  # a retry of the same task waits, then sees this
     _require_done(task.ref, task.status)
-    conn.execute(
-        "UPDATE tasks SET status = 'cancelled', reason = $1, updated_at = $2 WHERE id = $3",
-        (why, ctx.now, task_id),
-    )
+    task_queries.mark_discarded(conn, task_id, why, ctx.now)
     insert_event(
         conn,
         ctx.now,

@@ -12,13 +12,15 @@ races they close are in ``tests/store/test_write_races.py``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from core.agent_state import AgentState, Observation, Signal
+from core.agents import signal_queries
 from core.agents import signals as agent_signals
 from core.models import task_ref
-from core.store.conn import Conn, Pair, values
+from core.store import tables
+from core.store.conn import Args, Conn, Pair, values
 from core.store.row_locks import read_held
 
 
@@ -66,10 +68,10 @@ _DONE_AT_ONCE = (
     "last_report_at = CASE WHEN t.assignee = $9 THEN $2 ELSE last_report_at END, "
     "idle_since = CASE WHEN t.assignee = $9 THEN $2 ELSE idle_since END "
     "FROM t WHERE agent_state.id = t.assignee), "
-    f"s AS ({agent_signals.INSERT_HEAD}SELECT t.assignee, CAST($6 AS TEXT), "
+    f"s AS ({signal_queries.INSERT_HEAD}SELECT t.assignee, CAST($6 AS TEXT), "
     "CAST($8 AS TEXT), $2, CAST($7 AS TEXT) || t.assignee, CAST(NULL AS DOUBLE PRECISION), "
     "CAST(NULL AS TEXT), CAST(NULL AS DOUBLE PRECISION) FROM t WHERE t.assignee IS NOT NULL "
-    f"AND t.assignee = CAST($9 AS TEXT) {agent_signals.ON_CONFLICT}) "
+    f"AND t.assignee = CAST($9 AS TEXT) {signal_queries.ON_CONFLICT}) "
     "SELECT assignee, campaign_id, has_dependents, reserved FROM t"
 )
 
@@ -228,3 +230,134 @@ def in_progress(conn: Conn) -> list[tuple[int, str]]:
         "ORDER BY id"
     ).fetchall()
     return [(int(r["id"]), str(r["assignee"])) for r in rows]
+
+
+# something in "Needs you" about the task or its agent: an open prompt, question or alert
+_SHOWN = (
+    "(EXISTS (SELECT 1 FROM agent_prompts p WHERE p.agent = t.assignee "
+    "AND p.decided_at IS NULL AND p.closed_at IS NULL) "
+    "OR EXISTS (SELECT 1 FROM questions q WHERE q.task_id = t.id AND q.answered_at IS NULL) "
+    "OR EXISTS (SELECT 1 FROM alerts a WHERE a.agent_id = t.assignee AND a.cleared_at IS NULL))"
+)
+
+
+def expired_leases(conn: Conn, now: float) -> list[Any]:
+    """The assigned tasks whose lease ran out by ``now`` (``id``, ``assignee``,
+    ``attempts``, ``max_attempts``, their agent's ``state``, and ``shown``: whether "Needs
+    you" shows something about the task or its agent)."""
+    rows: list[Any] = conn.execute(
+        f"SELECT t.id, t.assignee, t.attempts, t.max_attempts, s.state, {_SHOWN} AS shown "
+        "FROM tasks t LEFT JOIN agent_state s ON s.id = t.assignee "
+        "WHERE t.lease_expires_at <= $1 AND t.status = 'assigned'",
+        (now,),
+    ).fetchall()
+    return rows
+
+
+def renew_lease(conn: Conn, task_id: int, until: float) -> None:
+    """The task's lease runs until ``until``."""
+    conn.execute("UPDATE tasks SET lease_expires_at = $1 WHERE id = $2", (until, task_id))
+
+
+def active_tasks(conn: Conn) -> Iterable[tuple[Any, ...]]:
+    """Each assigned or in-progress task's (id, assignee, assigned_at, attempts,
+    max_attempts), by id."""
+    return map(
+        values,
+        conn.execute(
+            "SELECT id, assignee, assigned_at, attempts, max_attempts FROM tasks "
+            "WHERE status IN ('assigned', 'in_progress') ORDER BY id"
+        ),
+    )
+
+
+def hand_to_person(conn: Conn, task_id: int, why: str, now: float) -> None:
+    """The task is ``blocked`` on a person (``why``); its agent's hold on it ends."""
+    conn.execute(
+        "UPDATE tasks SET status = 'blocked', reason = $1, blocked_on = 'person', "
+        "prev_agent = assignee, assignee = NULL, finished_at = NULL, lease_expires_at = NULL, "
+        "updated_at = $2 WHERE id = $3",
+        (why, now, task_id),
+    )
+
+
+def mark_discarded(conn: Conn, task_id: int, why: str, now: float) -> None:
+    """A done task is ``cancelled`` (``why``): its result is thrown away."""
+    conn.execute(
+        "UPDATE tasks SET status = 'cancelled', reason = $1, updated_at = $2 WHERE id = $3",
+        (why, now, task_id),
+    )
+
+
+def set_fields(conn: Conn, task_id: int, fields: dict[str, Any], now: float) -> None:
+    """Set the task's ``fields`` (column -> value; the caller names the columns)."""
+    args = Args()
+    sets = ", ".join(f"{name} = {args(v)}" for name, v in fields.items())
+    conn.execute(
+        f"UPDATE tasks SET {sets}, updated_at = {args(now)} WHERE id = {args(task_id)}", args
+    )
+
+
+def open_campaign_of(conn: Conn, task_id: int) -> Any:
+    """The open campaign of the task (``id``, ``title``, ``created_at``, ``finished_at``),
+    or None."""
+    return conn.execute(
+        "SELECT c.id, c.title, c.created_at, c.finished_at FROM tasks t JOIN campaigns c "
+        "ON c.id = t.campaign_id WHERE t.id = $1 AND c.status = 'open'",
+        (task_id,),
+    ).fetchone()
+
+
+def campaign_status_counts(conn: Conn, campaign_id: int) -> dict[str, int]:
+    """How many of the campaign's tasks are in each status."""
+    return dict(
+        map(
+            values,
+            conn.execute(
+                "SELECT status, count(*) AS n FROM tasks WHERE campaign_id = $1 GROUP BY status",
+                (campaign_id,),
+            ).fetchall(),
+        )
+    )
+
+
+def set_campaign_finished(
+    conn: Conn, campaign_id: int, finished_at: float | None, now: float
+) -> None:
+    """The campaign finished at ``finished_at`` (None: not finished any more)."""
+    conn.execute(
+        "UPDATE campaigns SET finished_at = $1, updated_at = $2 WHERE id = $3",
+        (finished_at, now, campaign_id),
+    )
+
+
+def of_plan(conn: Conn, plan_ref: str) -> list[Any]:
+    """The rows (``tables.TASK_COLUMNS``) of the tasks made by plan ``plan_ref``, in
+    creation order."""
+    rows: list[Any] = conn.execute(
+        f"SELECT {tables.TASK_COLUMNS} FROM tasks WHERE plan_id = $1 ORDER BY id", (plan_ref,)
+    ).fetchall()
+    return rows
+
+
+def first_held(conn: Conn, agent: str) -> int | None:
+    """The oldest task ``agent`` holds (assigned or in progress), or None."""
+    row = conn.execute(
+        "SELECT id FROM tasks WHERE assignee = $1 AND status IN ('assigned', 'in_progress') "
+        "ORDER BY id LIMIT 1",
+        (agent,),
+    ).fetchone()
+    return int(row["id"]) if row else None
+
+
+def recent_durations(conn: Conn, since: float, limit: int) -> list[Any]:
+    """The newest ``limit`` tasks done since ``since`` (``assignee``, ``took``: from start,
+    or assignment, to finish), newest first."""
+    rows: list[Any] = conn.execute(
+        "SELECT assignee, finished_at - COALESCE(started_at, assigned_at) AS took FROM tasks "
+        "WHERE status = 'done' AND finished_at >= $1 AND assignee IS NOT NULL "
+        "AND COALESCE(started_at, assigned_at) IS NOT NULL "
+        "ORDER BY finished_at DESC LIMIT $2",
+        (since, limit),
+    ).fetchall()
+    return rows

@@ -12,39 +12,11 @@ from core.errors import InvalidState, NotFound
 from core.event_kinds import EventKind
 from core.formats.text import flat, one_line, shorten
 from core.models import Target, TargetKind, TaskStatus, task_ref
-from core.store.conn import Args, Conn, Row
+from core.store.conn import Conn, Row
 from core.store.tables import insert_event, message_target
+from core.tasks import undelivered_queries
 
 SUPERSEDED = "superseded"  # dropped on purpose (the task moved on): not a failure
-
-_COLUMNS = (
-    "SELECT d.id, d.agent_id, d.state, d.reason, d.attempts, d.updated_at, d.dismissed_by, "
-    "m.id AS message_id, m.task_id, m.target_kind, m.target_name, m.text"
-)
-_FROM = " FROM deliveries d JOIN messages m ON m.id = d.message_id"
-# a later delivery to the same agent, of the same message or about the same task, that
-# got through
-_GOT_THROUGH = (
-    "EXISTS (SELECT 1 FROM deliveries l JOIN messages lm ON lm.id = l.message_id "
-    "WHERE l.agent_id = d.agent_id AND l.id > d.id AND l.state = 'delivered' "
-    "AND (l.message_id = d.message_id OR lm.task_id = m.task_id))"
-)
-# a later delivery to the same agent, of the same message or about the same task, that
-# failed too (``$1``...: the reasons that are no failure): the newest failure stands for it
-_FAILED_AGAIN = (
-    "EXISTS (SELECT 1 FROM deliveries l JOIN messages lm ON lm.id = l.message_id "
-    "WHERE l.agent_id = d.agent_id AND l.id > d.id AND l.state = 'failed' "
-    "AND (COALESCE(l.reason, '') NOT IN ({ignored})) IS NOT FALSE "
-    "AND (l.message_id = d.message_id OR lm.task_id = m.task_id))"
-)
-# the task it was about ended, or another agent holds it now (the task moved on): its
-# status, else NULL
-_MOVED_ON = (
-    "(SELECT CASE WHEN t.status IN ('done', 'cancelled', 'skipped') THEN t.status "
-    "WHEN t.status IN ('assigned', 'in_progress') AND t.assignee <> d.agent_id "
-    "AND m.target_kind = 'agent' THEN 'held by ' || t.assignee END "
-    "FROM tasks t WHERE t.id = m.task_id)"
-)
 
 
 @dataclass(frozen=True)
@@ -100,16 +72,7 @@ def failed_for_good(conn: Conn, ignored: Sequence[str] = (SUPERSEDED,)) -> list[
     none of whose message or task later got through to that agent or failed again there
     (the newest failure stands for the others), whose task has not ended or gone to another
     agent, oldest first."""
-    args = Args()
-    reasons = args.many(ignored) if ignored else "NULL"  # NOT IN (NULL): nothing is kept
-    skip = f"AND COALESCE(d.reason, '') NOT IN ({reasons}) " if ignored else ""
-    rows = conn.execute(
-        f"{_COLUMNS}{_FROM} WHERE d.state = 'failed' AND d.dismissed_at IS NULL {skip}"
-        f"AND NOT {_GOT_THROUGH} AND NOT {_FAILED_AGAIN.format(ignored=reasons)} "
-        f"AND {_MOVED_ON} IS NULL ORDER BY d.id",
-        args,
-    ).fetchall()
-    return [_undelivered(r) for r in rows]
+    return [_undelivered(r) for r in undelivered_queries.failed_for_good(conn, ignored)]
 
 
 def _undelivered(r: Row) -> Undelivered:
@@ -129,13 +92,7 @@ def _undelivered(r: Row) -> Undelivered:
 def waiting(conn: Conn, delivery_id: int, ignored: Sequence[str]) -> Undelivered:
     """The delivery if it still waits for a person; else one line saying why not."""
     ref = delivery_ref(delivery_id)
-    args = Args([delivery_id])
-    reasons = args.many(ignored) if ignored else "NULL"
-    row = conn.execute(
-        f"{_COLUMNS}, {_GOT_THROUGH} AS through, {_FAILED_AGAIN.format(ignored=reasons)} "
-        f"AS again, {_MOVED_ON} AS moved_on{_FROM} WHERE d.id = $1",
-        args,
-    ).fetchone()
+    row = undelivered_queries.with_verdict(conn, delivery_id, ignored)
     if row is None:
         raise NotFound(f"unknown delivery {ref}")
     if row["dismissed_by"] is not None:
@@ -162,11 +119,7 @@ def retry(conn: Conn, ctx: Ctx, delivery_id: int, ignored: Sequence[str]) -> Und
     agent = ctx.agent(found.agent).id  # still configured (NotFound names the agents)
     if found.is_prompt and found.task_id is not None:
         _require_held(conn, found, found.task_id)
-    conn.execute(
-        "UPDATE deliveries SET state = 'queued', attempts = 0, reason = NULL, deferred = 0, "
-        "not_before = $1, updated_at = $2, claim_until = NULL WHERE id = $3 AND state = 'failed'",
-        (ctx.now, ctx.now, delivery_id),
-    )
+    undelivered_queries.requeue(conn, delivery_id, ctx.now)
     insert_event(
         conn,
         ctx.now,
@@ -182,7 +135,7 @@ def retry(conn: Conn, ctx: Ctx, delivery_id: int, ignored: Sequence[str]) -> Und
 
 
 def _require_held(conn: Conn, found: Undelivered, task_id: int) -> None:
-    row = conn.execute("SELECT status, assignee FROM tasks WHERE id = $1", (task_id,)).fetchone()
+    row = undelivered_queries.holder(conn, task_id)
     active = (TaskStatus.assigned.value, TaskStatus.in_progress.value)
     if row is None or row["assignee"] != found.agent or row["status"] not in active:
         status = row["status"] if row is not None else "gone"
@@ -195,10 +148,7 @@ def _require_held(conn: Conn, found: Undelivered, task_id: int) -> None:
 def dismiss(conn: Conn, ctx: Ctx, delivery_id: int, ignored: Sequence[str]) -> Undelivered:
     """A person has seen the failure: it leaves the queue (its row stays, failed)."""
     found = waiting(conn, delivery_id, ignored)
-    conn.execute(
-        "UPDATE deliveries SET dismissed_by = $1, dismissed_at = $2 WHERE id = $3",
-        (ctx.actor, ctx.now, delivery_id),
-    )
+    undelivered_queries.mark_dismissed(conn, delivery_id, ctx.actor, ctx.now)
     insert_event(
         conn,
         ctx.now,

@@ -1,8 +1,9 @@
 """The watch's statements (``core.watch.stalls``): each agent's watch row (``agent_watch``:
 when its screen was first captured and last changed, since when it is watched, the tasks it
-was nudged about), and the reads a tick judges on (the active tasks, reports, the prompt's
-delivery, the last deliveries, the open stall alert). Each is one named operation; a tick runs
-in one write transaction, so what it reads is what it writes on.
+was nudged about), and the reads a tick judges on (the active tasks, the open stall alert;
+what it reads of deliveries is in ``core.tasks.message_queries``, of the agents' reports in
+``core.agents.queries``). Each is one named operation; a tick runs in one write
+transaction, so what it reads is what it writes on.
 """
 
 from __future__ import annotations
@@ -44,16 +45,6 @@ def screen_changed(conn: Conn, agent: str, at: float) -> None:
     )
 
 
-def last_paste(conn: Conn, agent: str) -> Any:
-    """The latest delivery to ``agent`` being made or made (``state``, ``updated_at``), or
-    None."""
-    return conn.execute(
-        "SELECT state, updated_at FROM deliveries WHERE agent_id = $1 AND state "
-        "IN ('delivering', 'delivered') ORDER BY id DESC LIMIT 1",
-        (agent,),
-    ).fetchone()
-
-
 def watch_clocks(conn: Conn) -> dict[str, tuple[float | None, float | None]]:
     """agent -> (since when it is watched, the last tick that watched it), as stored."""
     return {
@@ -78,18 +69,6 @@ def screen_times(conn: Conn) -> Iterable[tuple[Any, ...]]:
     return map(values, rows)
 
 
-def active_tasks(conn: Conn) -> Iterable[tuple[Any, ...]]:
-    """Each assigned or in-progress task's (id, assignee, assigned_at, attempts,
-    max_attempts), by id."""
-    return map(
-        values,
-        conn.execute(
-            "SELECT id, assignee, assigned_at, attempts, max_attempts FROM tasks "
-            "WHERE status IN ('assigned', 'in_progress') ORDER BY id"
-        ),
-    )
-
-
 def watch_rows(conn: Conn) -> dict[str, Any]:
     """agent -> its watch row (``screen_active_at``, ``watched_tasks``, ``nudges``,
     ``last_nudge_at``, ``screen_seen_at``, ``resumed_at``)."""
@@ -101,35 +80,6 @@ def watch_rows(conn: Conn) -> dict[str, Any]:
             "FROM agent_watch"
         )
     }
-
-
-def last_reports(conn: Conn) -> dict[str, float | None]:
-    """agent -> when it last reported through the CLI."""
-    return dict(map(values, conn.execute("SELECT id, last_report_at FROM agent_state")))
-
-
-def prompt_delivered_at(conn: Conn, agent: str) -> float:
-    """When the prompt of a task the agent holds reached it (0 when none did yet): the first
-    delivery of the task's messages made since its assignment, the latest over its tasks.
-    Nudges, answers and other messages swarm sends later are not the agent's activity."""
-    row = conn.execute(
-        "SELECT max(first_at) AS first_at FROM (SELECT min(d.updated_at) AS first_at FROM tasks t "
-        "JOIN messages m ON m.task_id = t.id AND m.created_at >= t.assigned_at "
-        "JOIN deliveries d ON d.message_id = m.id AND d.agent_id = t.assignee "
-        "WHERE t.assignee = $1 AND t.status IN ('assigned', 'in_progress') "
-        "AND d.state = 'delivered' GROUP BY t.id) AS firsts",
-        (agent,),
-    ).fetchone()
-    return float(row["first_at"]) if row and row["first_at"] is not None else 0.0
-
-
-def open_alert_text(conn: Conn, agent: str, kind: str) -> str | None:
-    """The text of ``agent``'s open alert of ``kind``, or None."""
-    row = conn.execute(
-        "SELECT text FROM alerts WHERE agent_id = $1 AND kind = $2 AND cleared_at IS NULL",
-        (agent, kind),
-    ).fetchone()
-    return None if row is None else str(row["text"])
 
 
 def count_nudge(conn: Conn, agent: str, now: float) -> None:
@@ -158,24 +108,3 @@ def taken_back(conn: Conn, agent: str, at: float) -> None:
         "ON CONFLICT(agent_id) DO UPDATE SET taken_back_at = excluded.taken_back_at",
         (agent, at),
     )
-
-
-def last_finished_deliveries(conn: Conn, agent: str, count: int) -> list[Any]:
-    """The last ``count`` deliveries to ``agent`` delivered or failed (``state``,
-    ``reason``), newest first; superseded ones left out."""
-    rows: list[Any] = conn.execute(
-        "SELECT state, reason FROM deliveries WHERE agent_id = $1 AND state IN ('delivered', "
-        "'failed') AND COALESCE(reason, '') != 'superseded' ORDER BY id DESC LIMIT $2",
-        (agent, count),
-    ).fetchall()
-    return rows
-
-
-def last_delivered(conn: Conn, agent: str) -> tuple[float, float] | None:
-    """The latest delivery that reached ``agent``: when it was queued and when it arrived."""
-    row = conn.execute(
-        "SELECT created_at, updated_at FROM deliveries WHERE agent_id = $1 AND state = "
-        "'delivered' ORDER BY id DESC LIMIT 1",
-        (agent,),
-    ).fetchone()
-    return None if row is None else (float(row["created_at"]), float(row["updated_at"]))

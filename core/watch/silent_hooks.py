@@ -17,7 +17,7 @@ from core.agents.judge import clock_time
 from core.context import Ctx
 from core.models import Agent
 from core.store.conn import Conn
-from core.watch import queries
+from core.tasks import message_queries
 
 TYPED = ("tmux", "gui")  # the routes that type a prompt into the CLI (its hooks then run)
 
@@ -40,7 +40,7 @@ def check(conn: Conn, ctx: Ctx, proof_s: float) -> list[str]:
 
 def _silence(conn: Conn, ctx: Ctx, agent: Agent, proof_s: float) -> str | None:
     """Why the agent's hooks count as silent, or None while they may still speak."""
-    last = queries.last_delivered(conn, agent.id)
+    last = message_queries.last_delivered(conn, agent.id)
     if last is None:
         return None
     queued, arrived = last

@@ -37,6 +37,7 @@ from functools import partial
 from core.agent_state import AgentState, Observation, Signal
 from core.agents import judge as agent_judge
 from core.agents import limit_events
+from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
 from core.agents.alerts import (
     HOOKS_SILENT,
@@ -53,7 +54,8 @@ from core.event_kinds import EventKind
 from core.models import Agent, DeliveryState, Task, TaskStatus, task_ref
 from core.store.conn import Conn
 from core.store.tables import insert_event, list_tasks
-from core.tasks import lifecycle, messages
+from core.tasks import lifecycle, message_queries, messages
+from core.tasks import queries as task_queries
 from core.watch import queries, silent_hooks, turn_ends
 from core.watch.settings import WatchSettings
 
@@ -241,7 +243,7 @@ def _record_screen(
 
 def _own_echo(conn: Conn, ctx: Ctx, settings: WatchSettings, agent: str) -> bool:
     """True while a delivery to the agent is being pasted, or just was."""
-    row = queries.last_paste(conn, agent)
+    row = message_queries.last_paste(conn, agent)
     return row is not None and (
         row["state"] == DeliveryState.delivering or ctx.now - row["updated_at"] <= settings.echo_s
     )
@@ -293,10 +295,10 @@ def _views(
     verdicts: Mapping[str, Verdict],
 ) -> Iterator[_View]:
     held: dict[str, list[_Held]] = {}
-    for task_id, agent, assigned_at, attempts, most in queries.active_tasks(conn):
+    for task_id, agent, assigned_at, attempts, most in task_queries.active_tasks(conn):
         held.setdefault(agent, []).append(_Held(task_id, assigned_at or 0.0, attempts, most))
     watch = queries.watch_rows(conn)
-    reports = queries.last_reports(conn)
+    reports = agent_queries.last_reports(conn)
     active = agent_signals.active_times(conn)
     for agent_id, agent in ctx.agents.items():
         mine = held.get(agent_id, [])
@@ -310,7 +312,7 @@ def _views(
             assert row is not None
             times += [row["screen_active_at"] or 0.0, row["screen_seen_at"]]
         if mine:
-            times.append(queries.prompt_delivered_at(conn, agent_id) + settings.grace_s)
+            times.append(message_queries.prompt_delivered_at(conn, agent_id) + settings.grace_s)
         verdict = verdicts.get(agent_id)
         yield _View(
             agent_id,
@@ -329,7 +331,7 @@ def _views(
 def _stall_verdict(conn: Conn, agent: str) -> Verdict | None:
     """The stall as a state, in the open alert's words; None once its tasks were taken back
     (the alert is then cleared)."""
-    text = queries.open_alert_text(conn, agent, STALLED)
+    text = agent_queries.open_alert_text(conn, agent, STALLED)
     return None if text is None else Verdict(AgentState.STALLED, None, text)
 
 
@@ -446,7 +448,7 @@ def _check_reachable(
 ) -> None:
     """Unreachable: its last N finished deliveries failed; cleared when one gets through."""
     count = settings.unreachable_after
-    rows = queries.last_finished_deliveries(conn, agent, count)
+    rows = message_queries.last_finished_deliveries(conn, agent, count)
     if len(rows) == count and all(r["state"] == DeliveryState.failed for r in rows):
         text = f"{agent} unreachable: its last {count} deliveries failed ({rows[0]['reason']})"
         if open_alert(conn, ctx, agent, UNREACHABLE, text):

@@ -45,6 +45,7 @@ from core.dialogs.permissions import Prompt
 from core.formats.text import escape_controls, shorten
 from core.models import Agent, Receipt
 from core.store.conn import Conn
+from core.tasks import queries as task_queries
 from core.tmux import PaneRef, PaneText, capture_all
 
 if TYPE_CHECKING:
@@ -434,12 +435,7 @@ def _answering(conn: Conn, agent: str, text: str) -> int | None:
 
 
 def _current_task(conn: Conn, agent: str) -> int | None:
-    row = conn.execute(
-        "SELECT id FROM tasks WHERE assignee = $1 AND status IN ('assigned', 'in_progress') "
-        "ORDER BY id LIMIT 1",
-        (agent,),
-    ).fetchone()
-    return int(row["id"]) if row else None
+    return task_queries.first_held(conn, agent)
 
 
 # -- typing a decided prompt's answer ---------------------------------------------------------

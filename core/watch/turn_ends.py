@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.agent_state import AgentState, Signal
+from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
 from core.agents.alerts import UNREPORTED, clear_alert, open_alert
 from core.agents.judge import clock_time
@@ -30,7 +31,8 @@ from core.event_kinds import EventKind
 from core.models import task_ref
 from core.store.conn import Conn
 from core.store.tables import insert_event
-from core.tasks import messages
+from core.tasks import message_queries, messages
+from core.tasks import queries as task_queries
 from core.watch import queries
 from core.watch.settings import WatchSettings
 
@@ -58,7 +60,7 @@ def ended_turns(conn: Conn, ctx: Ctx) -> list[TurnEnd]:
     turn ended after its prompt came: their state became idle then, or their hook (``Stop``)
     or protocol said so then."""
     held: dict[str, list[int]] = {}
-    for task_id, agent, *_ in queries.active_tasks(conn):
+    for task_id, agent, *_ in task_queries.active_tasks(conn):
         held.setdefault(agent, []).append(task_id)
     found = []
     for agent, tasks in held.items():
@@ -69,7 +71,7 @@ def ended_turns(conn: Conn, ctx: Ctx) -> list[TurnEnd]:
         seen = agent_signals.observations(conn, [agent], unreadable={}).get(agent, {})
         ends = [state.since or 0.0]
         ends += [o.at for s, o in seen.items() if s in TURN_SIGNALS and o.state is AgentState.IDLE]
-        delivered = queries.prompt_delivered_at(conn, agent)
+        delivered = message_queries.prompt_delivered_at(conn, agent)
         if delivered and max(ends) > delivered:
             found.append(TurnEnd(agent, tuple(tasks), max(ends), delivered))
     return found
@@ -81,7 +83,7 @@ def check(conn: Conn, ctx: Ctx, settings: WatchSettings) -> tuple[list[str], lis
     task or is not idle. The agents nudged and the agents whose alert opened."""
     ends = {end.agent: end for end in ended_turns(conn, ctx)}
     for agent in ctx.agents:
-        if agent not in ends and queries.open_alert_text(conn, agent, UNREPORTED) is not None:
+        if agent not in ends and agent_queries.open_alert_text(conn, agent, UNREPORTED) is not None:
             clear_alert(conn, ctx, agent, UNREPORTED, _cleared_text(conn, agent))
     if not ends:
         return [], []
@@ -156,6 +158,6 @@ def _alert(conn: Conn, ctx: Ctx, end: TurnEnd, nudged_at: float | None) -> bool:
 
 
 def _cleared_text(conn: Conn, agent: str) -> str:
-    held = any(a == agent for _, a, *_ in queries.active_tasks(conn))
+    held = any(a == agent for _, a, *_ in task_queries.active_tasks(conn))
     why = "it is at work again" if held else "it holds no task now"
     return f"{agent} no longer has an unreported turn: {why}"

@@ -25,7 +25,7 @@ from core.reports.counts import count, zero
 from core.store import tables
 from core.store.conn import Conn, Row
 from core.store.row_locks import hold
-from core.tasks import campaign_end, lifecycle
+from core.tasks import campaign_end, campaign_queries, lifecycle
 from core.tasks.takers import nobody_takes
 from core.workflows import queries
 from core.workflows.pace import Pace, recent_pace
@@ -233,13 +233,13 @@ def add(
     if not ids:
         raise InvalidInput("name at least one task, e.g. T-12")
     for task_id in ids:
-        row = queries.campaign_of(conn, task_id)
+        row = campaign_queries.campaign_of(conn, task_id)
         if row is None:
             raise UnknownTask(f"unknown task {task_ref(task_id)}")
         owner = row["campaign_id"]
         if owner is not None and owner != campaign_id:
             raise InvalidState(f"{task_ref(task_id)} already belongs to {campaign_ref(owner)}")
-    queries.join(conn, campaign_id, ids)
+    campaign_queries.join(conn, campaign_id, ids)
     campaign_end.note_if_finished(conn, ctx, ids[0])
     if announce:
         shown = ", ".join(task_ref(i) for i in ids)
@@ -260,7 +260,7 @@ def cancel(conn: Conn, ctx: Ctx, campaign_id: int) -> list[int]:
     campaign = _row(conn, campaign_id)
     if campaign["status"] != "open":
         raise InvalidState(f"{campaign_ref(campaign_id)} is already {campaign['status']}")
-    open_ids = queries.unfinished_tasks(conn, campaign_id)
+    open_ids = campaign_queries.unfinished_tasks(conn, campaign_id)
     queries.mark_cancelled(conn, campaign_id, ctx.now)  # first: it never "finishes"
     for task_id in open_ids:  # dependents first: nobody is released by a cancel mid-way
         lifecycle.cancel(conn, ctx, task_id)
@@ -279,7 +279,7 @@ def cancel(conn: Conn, ctx: Ctx, campaign_id: int) -> list[int]:
 def get(conn: Conn, campaign_id: int) -> Campaign:
     """A campaign with its tasks in creation order; NotFound when there is none."""
     row = _row(conn, campaign_id)
-    rows = queries.task_rows(conn, campaign_id)
+    rows = campaign_queries.task_rows(conn, campaign_id)
     deps = tables.deps_of(conn, [r["id"] for r in rows])
     found = _campaign(row)
     found.tasks = [tables.row_to_task(r, deps[r["id"]]) for r in rows]
@@ -309,7 +309,9 @@ def get_with_pace(
 
 def campaign_of_task(conn: Conn, task_id: int, live_only: bool = False) -> int | None:
     """The campaign a task belongs to (``live_only``: only when it has a live post)."""
-    row = (queries.live_campaign_of if live_only else queries.campaign_of)(conn, task_id)
+    row = (campaign_queries.live_campaign_of if live_only else campaign_queries.campaign_of)(
+        conn, task_id
+    )
     return int(row["campaign_id"]) if row and row["campaign_id"] is not None else None
 
 

@@ -8,6 +8,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from core.store.conn import Conn, values
+from core.tasks import queries as task_queries
 
 WINDOW_S = 24 * 3600.0  # tasks finished in the last 24 hours count
 MIN_SAMPLES = 3  # fewer recent tasks than this: the campaign's own pace is used
@@ -53,13 +54,7 @@ def recent_pace(
     conn: Conn, agents: Collection[str], now: float, window_s: float = WINDOW_S
 ) -> Pace:
     """The pace of ``agents`` (of every agent that finished a task lately when empty)."""
-    rows = conn.execute(
-        "SELECT assignee, finished_at - COALESCE(started_at, assigned_at) AS took FROM tasks "
-        "WHERE status = 'done' AND finished_at >= $1 AND assignee IS NOT NULL "
-        "AND COALESCE(started_at, assigned_at) IS NOT NULL "
-        "ORDER BY finished_at DESC LIMIT $2",
-        (now - window_s, MAX_SAMPLES),
-    ).fetchall()
+    rows = task_queries.recent_durations(conn, now - window_s, MAX_SAMPLES)
     wanted = set(agents)
     picked = [(a, max(0.0, float(d))) for a, d in map(values, rows) if not wanted or a in wanted]
     if wanted:

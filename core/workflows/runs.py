@@ -15,8 +15,7 @@ from core.event_kinds import EventKind
 from core.models import FINISHED, BlockedOn, Task, TaskStatus, task_ref
 from core.store import tables
 from core.store.conn import Conn
-from core.tasks import creation, dependencies, lifecycle
-from core.workflows import queries
+from core.tasks import campaign_queries, creation, dependencies, lifecycle
 from core.workflows.campaigns import campaign_ref, insert_campaign
 from core.workflows.expand import PlannedTask
 
@@ -63,7 +62,7 @@ def approve(conn: Conn, ctx: Ctx, task_id: int, note: str = "") -> None:
     ctx.require_person(f"approving gate {task_ref(task_id)}")
     task = _gate(conn, task_id, "approved")
     note = ctx.check_text(note, "note") if note.strip() else ""
-    queries.approve_gate(
+    campaign_queries.approve_gate(
         conn, task_id, f"approved by {ctx.actor}" + (f": {note}" if note else ""), ctx.now
     )
     tables.insert_event(
@@ -82,8 +81,8 @@ def reject(conn: Conn, ctx: Ctx, task_id: int, reason: str = "") -> list[int]:
     ctx.require_person(f"rejecting gate {task_ref(task_id)}")
     task = _gate(conn, task_id, "rejected")
     reason = ctx.check_text(reason, "reason", one_line=True) if reason.strip() else ""
-    downstream = queries.downstream(conn, task_id)
-    queries.note_rejection(
+    downstream = campaign_queries.downstream(conn, task_id)
+    campaign_queries.note_rejection(
         conn, task_id, f"rejected by {ctx.actor}" + (f": {reason}" if reason else "")
     )
     tables.insert_event(
@@ -105,7 +104,7 @@ def reject(conn: Conn, ctx: Ctx, task_id: int, reason: str = "") -> list[int]:
 
 def _gate(conn: Conn, task_id: int, action: str) -> Task:
     task = tables.held_task(conn, task_id)  # approve and reject at once: one after the other
-    if queries.task_kind(conn, task_id) != "gate":
+    if campaign_queries.task_kind(conn, task_id) != "gate":
         raise InvalidState(f"{task.ref} is not a gate: only a gate step is approved or rejected")
     if task.status is TaskStatus.done:
         raise InvalidState(f"{task.ref} was already {task.note or 'approved'}")

@@ -70,7 +70,7 @@ class WorkflowService:
             raise flow.fail("this run would create no task (every for_each list is empty)")
         planned, notes = fit_roles(flow, planned, self.service.agents, roles or {})
         ctx = self.service.ctx("dry-run")
-        await self.service.db.read(creation.check_tasks, ctx, [p.spec for p in planned])
+        await self.service.read(creation.check_tasks, ctx, [p.spec for p in planned])
         return RunPlan(flow, values, planned, tuple(notes))
 
     async def run(self, plan: RunPlan, actor: str) -> runs.RunResult:
@@ -114,7 +114,7 @@ class WorkflowService:
 
     async def campaign(self, ref: str | int) -> Campaign:
         """One campaign with its tasks and its agents' recent pace."""
-        return await self.service.db.read(
+        return await self.service.read(
             campaigns.get_with_pace,
             parse_campaign_ref(ref),
             self.service.clock.now(),
@@ -123,23 +123,23 @@ class WorkflowService:
 
     async def campaigns(self, limit: int = 50) -> list[Campaign]:
         """Campaigns, newest first."""
-        return await self.service.db.read(campaigns.list_all, limit)
+        return await self.service.read(campaigns.list_all, limit)
 
     async def campaign_of_task(self, task_id: int, live_only: bool = False) -> int | None:
         """The campaign of a task (``live_only``: only one with a live post)."""
-        return await self.service.db.read(campaigns.campaign_of_task, task_id, live_only)
+        return await self.service.read(campaigns.campaign_of_task, task_id, live_only)
 
     async def live_post(self, front_end: str, campaign_id: int) -> posts.Post | None:
         """The campaign's live message on ``front_end``, if someone asked for one."""
-        return await self.service.db.read(posts.get_post, front_end, live_key(campaign_id))
+        return await self.service.read(posts.get_post, front_end, live_key(campaign_id))
 
     async def keep_live_post(self, front_end: str, post: posts.Post) -> None:
         """Store (or move) a campaign's live message on ``front_end``."""
-        await self.service.db.write(posts.keep_post, front_end, post)
+        await self.service.update(posts.keep_post, front_end, post)
 
     async def drop_live_post(self, front_end: str, campaign_id: int) -> None:
         """Forget a campaign's live message on ``front_end`` (it was deleted)."""
-        await self.service.db.write(posts.drop_post, front_end, live_key(campaign_id))
+        await self.service.update(posts.drop_post, front_end, live_key(campaign_id))
 
 
 def live_key(campaign_id: int) -> str:

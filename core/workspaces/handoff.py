@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 
 from core.event_kinds import EventKind
+from core.history import event_queries
 from core.models import task_ref
 from core.store.conn import Conn
 from core.workspaces.work import TaskWork, branch_of, turns
@@ -78,10 +79,7 @@ class Handoff:
 
 def facts(conn: Conn, task_id: int, agent: str) -> Handoff | None:
     """The handoff for ``agent``'s current turn, or None when nobody held the task before."""
-    rows = conn.execute(
-        "SELECT kind, text, agent_id AS agent, data FROM events WHERE task_id = $1 ORDER BY id",
-        (task_id,),
-    ).fetchall()
+    rows = event_queries.of_task(conn, task_id)
     assigned = [i for i, r in enumerate(rows) if r["kind"] == EventKind.TASK_ASSIGNED]
     mine = [i for i in assigned if rows[i]["agent"] == agent]
     if not mine:

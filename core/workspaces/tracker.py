@@ -95,7 +95,7 @@ class WorkspaceTracker:
         if place is None:
             return None
         if place.base is not None:  # a worktree swarm made: the task's branch, or the agent's
-            wanted = await self.service.db.read(work.branch_of, task_id)
+            wanted = await self.service.read(work.branch_of, task_id)
             place = await asyncio.to_thread(task_branch.checkout, place, wanted)
         try:
             sha: str | None = await asyncio.to_thread(head, place.path, place.branch or "HEAD")
@@ -116,16 +116,16 @@ class WorkspaceTracker:
             self.service.clock.now(),
             None,
         )
-        await self.service.db.write(work.record_start, turn)
+        await self.service.update(work.record_start, turn)
         return place
 
     async def handoff(self, task_id: int, agent: str) -> str | None:
         """The handoff section for ``agent``'s turn, None when nobody held the task before."""
-        return await self.handoff_text(await self.service.db.read(handoff.facts, task_id, agent))
+        return await self.handoff_text(await self.service.read(handoff.facts, task_id, agent))
 
     async def handoff_shown(self, task_id: int, agent: str | None) -> str | None:
         """The handoff as the task page shows it (``handoff.handoff_text``: no git read)."""
-        return await self.service.db.read(handoff.handoff_text, task_id, agent)
+        return await self.service.read(handoff.handoff_text, task_id, agent)
 
     async def handoff_text(self, found: Handoff | None) -> str | None:
         """The section for facts read by :func:`handoff.facts` (commits read from git)."""
@@ -144,18 +144,18 @@ class WorkspaceTracker:
 
     async def turns(self, task_id: int) -> list[TaskWork]:
         """Every agent's turn on the task, oldest first."""
-        return await self.service.db.read(work.turns, task_id)
+        return await self.service.read(work.turns, task_id)
 
     async def commit_events(self, task_id: int, limit: int = 3) -> list[Event]:
         """The task's last ``task.commits`` events (one per turn done), oldest first."""
         found = EventFilter(kinds=(EventKind.TASK_COMMITS,), task_id=task_id)
-        return await self.service.db.read(find_events, found, 0, limit, True)
+        return await self.service.read(find_events, found, 0, limit, True)
 
     async def after_done(self, task_id: int, actor: str) -> None:
         """Put the commits made on the holder's branch since its turn began in the history."""
         if not self.any_workspaces():
             return  # a swarm without workspaces pays one stat, not a database read
-        turn = await self.service.db.read(work.holder_turn, task_id)
+        turn = await self.service.read(work.holder_turn, task_id)
         if turn is None or turn.start_sha is None:
             return
         try:
@@ -173,7 +173,7 @@ class WorkspaceTracker:
     async def merge(self, ref: str | int, actor: str, into: str | None = None) -> str:
         """Merge the task's commits into ``into`` (default the base): a fast-forward or a
         merge commit; a conflict is aborted and its files listed."""
-        task = await self.service.db.read(get_task, parse_task_ref(ref))
+        task = await self.service.read(get_task, parse_task_ref(ref))
         turn = await self._last_turn(task.id, "merge")
         target = into or turn.base
         if not target:
@@ -214,7 +214,7 @@ class WorkspaceTracker:
         return f"warning: {text}"
 
     async def _last_turn(self, ref: str | int, what: str) -> TaskWork:
-        task = await self.service.db.read(get_task, parse_task_ref(ref))
+        task = await self.service.read(get_task, parse_task_ref(ref))
         found = [t for t in await self.turns(task.id) if t.start_sha]
         if not found:
             holder = f" ({task.agent} has none)" if task.agent else ""

@@ -2,7 +2,8 @@
 ``task_branches``: the branch a task works on of its own (a GitHub task's, and its follow-ups'),
 which its agent's worktree is moved to before its prompt (``core/workspaces/task_branch.py``).
 
-Each function runs inside one transaction (a function of a ``Conn``).
+Each function runs inside one transaction (a function of a ``Conn``); the statements are
+``core.workspaces.queries``'.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from core.event_kinds import EventKind
 from core.models import task_ref
 from core.store.conn import Conn, values
 from core.store.tables import insert_event
+from core.workspaces import queries
 
 
 @dataclass(frozen=True)
@@ -34,9 +36,8 @@ class TaskWork:
 
 def record_start(conn: Conn, work: TaskWork) -> bool:
     """Remember the branch head when the task first reached the agent; False if known."""
-    cur = conn.execute(
-        "INSERT INTO task_work (task_id, agent_id, path, branch, base, start_sha, "
-        "started_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+    return queries.insert_turn(
+        conn,
         (
             work.task_id,
             work.agent,
@@ -47,27 +48,16 @@ def record_start(conn: Conn, work: TaskWork) -> bool:
             work.started_at,
         ),
     )
-    return bool(cur.rowcount == 1)
 
 
 def turns(conn: Conn, task_id: int) -> list[TaskWork]:
     """Every agent's turn on the task, oldest first."""
-    rows = conn.execute(
-        "SELECT task_id, agent_id, path, branch, base, start_sha, end_sha, started_at, "
-        "finished_at FROM task_work WHERE task_id = $1 ORDER BY started_at, agent_id",
-        (task_id,),
-    )
-    return [TaskWork(*values(row)) for row in rows]
+    return [TaskWork(*values(row)) for row in queries.turn_rows(conn, task_id)]
 
 
 def holder_turn(conn: Conn, task_id: int) -> TaskWork | None:
     """The latest turn of the agent holding (or last holding) the task, or None."""
-    row = conn.execute(
-        "SELECT w.task_id, w.agent_id, w.path, w.branch, w.base, w.start_sha, w.end_sha, "
-        "w.started_at, w.finished_at FROM tasks t JOIN task_work w ON w.task_id = t.id AND "
-        "w.agent_id = t.assignee WHERE t.id = $1",
-        (task_id,),
-    ).fetchone()
+    row = queries.holder_turn_row(conn, task_id)
     return TaskWork(*values(row)) if row is not None else None
 
 
@@ -80,10 +70,7 @@ def record_end(
     stat: str,
 ) -> None:
     """Store the head at done and put the commits made since the start in the history."""
-    conn.execute(
-        "UPDATE task_work SET end_sha = $1, finished_at = $2 WHERE task_id = $3 AND agent_id = $4",
-        (end_sha, ctx.now, work.task_id, work.agent),
-    )
+    queries.end_turn(conn, work.task_id, work.agent, end_sha, ctx.now)
     listed = "; ".join(f"{c['sha'][:10]} {c['subject']}" for c in commits) or "none"
     text = (
         f"{task_ref(work.task_id)}: {len(commits)} commit(s) on {work.branch} by "
@@ -118,23 +105,15 @@ def record_merge(conn: Conn, ctx: Ctx, task_id: int, text: str, data: dict[str, 
 def reopen_turn(conn: Conn, task_id: int, agent: str) -> None:
     """The agent's turn on a reopened task goes on: its diff runs to the branch's head
     again, and its next done records the commits since the turn began."""
-    conn.execute(
-        "UPDATE task_work SET end_sha = NULL, finished_at = NULL WHERE task_id = $1 AND "
-        "agent_id = $2",
-        (task_id, agent),
-    )
+    queries.reopen_turn(conn, task_id, agent)
 
 
 def set_branch(conn: Conn, task_id: int, branch: str, now: float) -> None:
     """``task_id`` works on ``branch`` of its own (made from the base when first used)."""
-    conn.execute(
-        "INSERT INTO task_branches (task_id, branch, created_at) VALUES ($1, $2, $3) "
-        "ON CONFLICT (task_id) DO NOTHING",
-        (task_id, branch, now),
-    )
+    queries.insert_branch(conn, task_id, branch, now)
 
 
 def branch_of(conn: Conn, task_id: int) -> str | None:
     """The branch ``task_id`` works on of its own; None: its agent's branch."""
-    row = conn.execute("SELECT branch FROM task_branches WHERE task_id = $1", (task_id,)).fetchone()
+    row = queries.branch_row(conn, task_id)
     return str(row["branch"]) if row is not None else None

@@ -675,7 +675,7 @@ async def test_a_waiting_hook_reads_the_prompt_only_after_a_commit_and_wakes_for
     quoted.close()
     made.close()
     assert CommitWatch(None).changed() is True  # no file to watch: read each time
-    store_watch = desk_service.store.db.watch_prompt(1)  # what a waiting hook's intake asks for
+    store_watch = desk_service.store.watch_prompt(1)  # what a waiting hook's intake asks for
     try:  # on SQLite: a commit watch on the store's own file
         assert store_watch.wakes_on_commits and store_watch.changed() is True
         assert store_watch.changed() is False

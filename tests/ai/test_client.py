@@ -26,7 +26,7 @@ HELLO = [{"role": "user", "content": "hello"}]
 
 def client(service: SwarmService, settings: AISettings, sleep: RecordingSleep) -> AIClient:
     """A client on the test database."""
-    return AIClient(settings, service.store.db, service.clock, sleep)
+    return AIClient(settings, service.store, service.clock, sleep)
 
 
 async def usage_rows(service: SwarmService) -> list[dict[str, Any]]:

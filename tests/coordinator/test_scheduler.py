@@ -7,13 +7,13 @@ import pytest
 from core.agent_state import AgentState, Signal
 from core.agents import signals as agent_signals
 from core.coordinator.scheduler import DELIVERY_MARGIN_S, Scheduler
-from core.delivery import assignment
 from core.dialogs import permissions as prompts
 from core.dialogs.permissions import PromptOption
 from core.models import TaskSpec, TaskStatus
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.store.conn import Conn
+from core.tasks import assign_queries
 from tests.helpers import RecordingDeliverer, query_plan
 
 pytestmark = pytest.mark.both_databases
@@ -268,8 +268,8 @@ async def test_the_next_deadline_finds_a_backoff_without_reading_every_ready_tas
         conn.execute("UPDATE tasks SET not_before = $1 WHERE id = $2", (until, task_id))
 
     await service.store.update(hold_back, held.id, now + 90)
-    assert await service.store.read(assignment.next_deadline, now) == now + 90
-    plan = await service.store.read(query_plan, assignment._NEXT_DEADLINE, now)
+    assert await service.store.read(assign_queries.next_deadline, now) == now + 90
+    plan = await service.store.read(query_plan, assign_queries.NEXT_DEADLINE, now)
     assert "tasks_ready_by_not_before" in plan, plan
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from core.coordinator.scheduler import Scheduler
 from core.delivery import node_claims
+from core.delivery import queries as delivery_queries
 from core.delivery.node_claims import Claimer
 from core.models import BlockedOn, ClaimOutcome, DeliveryState, Receipt, TaskSpec, TaskStatus
 from core.protocols import ManualClock
@@ -135,15 +136,15 @@ async def test_a_claimer_is_a_name_and_a_run_and_a_name_may_hold_a_colon(
     await service.messages.send("Agent-1", "hello", "cli")
     first, second = Claimer("desk:1", "run-a"), Claimer("desk:1", "run-b")
     now = clock.now()
-    (held,) = await service.store.db.write_concurrent(
+    (held,) = await service.store.write_concurrent(
         node_claims.claim, first, ["Agent-1"], now, 30.0, 8
     )
     assert query(service.settings, "SELECT node, node_run FROM deliveries") == [("desk:1", "run-a")]
     for name in ("desk", "desk:1"):  # "desk" is a prefix of the other's name
-        await service.store.db.write_concurrent(
-            node_claims.heartbeat, name, ["Agent-1"], "host", 1, now, now
+        await service.store.write_concurrent(
+            delivery_queries.heartbeat, name, ["Agent-1"], "host", 1, now, now
         )
-    rows = await service.store.read(node_claims.node_rows)
+    rows = await service.store.read(delivery_queries.node_rows)
     assert {r["name"]: r["in_flight"] for r in rows} == {"desk": 0, "desk:1": 1}
     assert await service.store.read(node_claims.holds, first, held.delivery.id)
     assert not await service.store.read(node_claims.holds, second, held.delivery.id)

@@ -20,6 +20,7 @@ import pytest
 
 from core.agent_state import AgentState, Observation, Signal
 from core.agents import hook_events, signals
+from core.agents import queries as agent_queries
 from core.agents.judge import Freshness
 from core.coordinator.scheduler import Scheduler
 from core.delivery import node_claims
@@ -28,7 +29,6 @@ from core.models import TaskSpec, TaskStatus
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.store.conn import Conn
-from core.tasks import message_queries
 from tests.helpers import RecordingDeliverer
 
 pytestmark = pytest.mark.both_databases
@@ -115,7 +115,7 @@ async def test_the_pane_seen_idle_after_the_hook_ends_the_hold(
     await service.messages.send("Agent-3", "a broadcast", "cli")
     task = await service.tasks.create(TaskSpec("next", agent="Agent-3"), "me")
     scheduler = Scheduler(service, deliverer)
-    margin = message_queries.TURN_END_ON_PANE_S
+    margin = agent_queries.TURN_END_ON_PANE_S
     await pane_idle(service, "Agent-3", said + margin - 1)  # the screen not yet drawn
     clock.advance(margin + 5)
     await scheduler.run_burst()
@@ -223,7 +223,7 @@ async def test_a_delivery_node_holds_the_prompt_as_the_coordinator_does(
     hold = service.settings.turn_hold_s
 
     async def claim() -> list[node_claims.Claim]:
-        return await service.store.db.write_concurrent(
+        return await service.store.write_concurrent(
             node_claims.claim, node, ["Agent-1"], clock.now(), 30.0, 8, hold
         )
 

@@ -44,7 +44,7 @@ async def test_the_wait_ends_when_its_prompt_is_decided_and_not_before(
     service = await SwarmService.open(settings)
     try:
         mine, other = await _prompt(service, "Agent-1"), await _prompt(service, "Agent-2")
-        watch = service.store.db.watch_prompt(mine)  # what a waiting hook's intake asks for
+        watch = service.store.watch_prompt(mine)  # what a waiting hook's intake asks for
         assert isinstance(watch, NotifyWait)
         try:
             assert watch.changed()  # the first look always reads

@@ -9,8 +9,8 @@ from typing import Any, cast
 
 import pytest
 
+from core.agents import queries as agent_queries
 from core.context import Ctx
-from core.delivery import assignment
 from core.errors import DatabaseTooNew
 from core.event_kinds import EventKind
 from core.models import TaskSpec
@@ -104,7 +104,7 @@ async def test_sqlite_keeps_only_the_indexes_its_hot_path_reads(tmp_path: Path) 
     db = await Database.open(path)
     try:
         events, tasks = await db.read(indexes, "events"), await db.read(indexes, "tasks")
-        plan = await db.read(query_plan, assignment._AGENTS_AND_EXPIRY, 0.0)
+        plan = await db.read(query_plan, agent_queries._ASSIGNABLE_AND_EXPIRY, 0.0)
     finally:
         await db.close()
     assert "events_txid" not in events and "events_by_task" in events

@@ -24,17 +24,17 @@ def _one(conn: object) -> int:
 async def test_every_store_runs_concurrent_writes_and_notification_switches(
     service: SwarmService,
 ) -> None:
-    db = service.store.db
-    assert await db.write_concurrent(_one) == 1
-    db.notify_changes(False)
-    db.notify_changes(True)
-    assert db.backend_pid() >= 0
+    store = service.store  # the one door: the store's operations are StoreAccess's
+    assert await store.write_concurrent(_one) == 1
+    store.notify_changes(False)
+    store.notify_changes(True)
+    assert store.backend_pid() >= 0
 
 
 async def test_a_fenced_store_refuses_all_work_with_the_reason(service: SwarmService) -> None:
     assert await service.store.read(_one) == 1
-    service.store.db.fence("lost the scheduler lock (test): stopped")
-    for call in (service.store.db.read, service.store.db.write, service.store.db.write_concurrent):
+    service.store.fence("lost the scheduler lock (test): stopped")
+    for call in (service.store.read, service.store.update, service.store.write_concurrent):
         with pytest.raises(StorageError, match="lost the scheduler lock"):
             await call(_one)
 
@@ -48,7 +48,7 @@ async def test_a_node_serves_its_agent_only_where_the_store_shares_nodes(
     settings = Settings(home=tmp_path / "home", config_path=config, database_url=database_url)
     service = await SwarmService.open(settings, clock)
     try:
-        shared = service.store.db.serves_nodes
+        shared = service.store.serves_nodes
         assert shared == (database_url is not None)
         assert service.agents["A"].node == ("desk" if shared else None)
         await service.messages.send("A", "hello", "test")
@@ -70,11 +70,11 @@ async def test_a_store_that_listens_hears_another_processs_commit_and_queued_del
     import asyncio
 
     if database_url is None:  # SQLite: other processes' commits show in data_version only
-        assert not service.store.db.listens
+        assert not service.store.listens
         with pytest.raises(StorageError, match="needs PostgreSQL"):
-            await service.store.db.listen("changes", lambda *_: None, lambda: None, "test")
+            await service.store.listen("changes", lambda *_: None, lambda: None, "test")
         return
-    assert service.store.db.listens
+    assert service.store.listens
     heard: dict[str, list[tuple[int, str]]] = {"changes": [], "deliveries": []}
     ready = {name: asyncio.Event() for name in heard}
     got = {name: asyncio.Event() for name in heard}
@@ -86,7 +86,7 @@ async def test_a_store_that_listens_hears_another_processs_commit_and_queued_del
 
         agents = ["Agent-1"] if name == "deliveries" else []  # a channel per agent
         return asyncio.create_task(
-            service.store.db.listen(name, hear, ready[name].set, "test", agents)
+            service.store.listen(name, hear, ready[name].set, "test", agents)
         )
 
     listeners = [listening("changes"), listening("deliveries")]
@@ -95,7 +95,7 @@ async def test_a_store_that_listens_hears_another_processs_commit_and_queued_del
         await asyncio.wait_for(asyncio.gather(*(e.wait() for e in ready.values())), 10)
         await other.messages.send("Agent-1", "hello", "test")
         await asyncio.wait_for(asyncio.gather(*(e.wait() for e in got.values())), 10)
-        assert {pid for pid, _ in heard["changes"]} == {other.store.db.backend_pid()}
+        assert {pid for pid, _ in heard["changes"]} == {other.store.backend_pid()}
         assert {text for _, text in heard["deliveries"]} == {"Agent-1"}
     finally:
         for task in listeners:

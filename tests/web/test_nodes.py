@@ -4,13 +4,12 @@ agent's node, and the nodes in ``GET /api/v1/status``."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from core.coordinator.node import DeliveryNode
-from core.delivery import node_claims
+from core.delivery import queries as delivery_queries
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.helpers import RecordingDeliverer, write_agents
@@ -41,9 +40,8 @@ async def running_node(service: SwarmService) -> None:
     await service.messages.send("A-1", "hello", "test")
     assert len(await DeliveryNode(service, RecordingDeliverer(), "desk-1").claim()) == 1
     now = service.clock.now()
-    database: Any = service.store.db  # a core.store.postgres.store.PgDatabase
-    await database.write_concurrent(
-        node_claims.heartbeat, "desk-1", ["A-1", "A-2"], "desk-host", 4242, now - 60, now - 7
+    await service.store.write_concurrent(
+        delivery_queries.heartbeat, "desk-1", ["A-1", "A-2"], "desk-host", 4242, now - 60, now - 7
     )
 
 

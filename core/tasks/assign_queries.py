@@ -1,0 +1,120 @@
+"""The statements of a scheduling pass on tasks (``core.delivery.assignment``): the ready
+tasks a page at a time, the picked ones taken (and, on PostgreSQL, their prompts queued in
+the same statement), a task's attempts, the next deadline. Each is one named operation;
+which task goes to which agent is decided in assignment."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from core.store.conn import Args, Conn, Row, values
+
+_READY = (
+    "SELECT id, role, capabilities, pinned_agent, prev_agent, not_before, title, details, "
+    "priority, attempts FROM tasks WHERE status = 'ready'"
+)
+
+
+def ready_page(conn: Conn, size: int, after: Row | None = None) -> list[Any]:
+    """Up to ``size`` ready tasks by priority then age, those after ``after`` (keyset
+    paging: the last row of the page before)."""
+    if after is None:
+        first: list[Any] = conn.execute(
+            f"{_READY} ORDER BY priority DESC, id LIMIT $1", (size,)
+        ).fetchall()
+        return first
+    rows: list[Any] = conn.execute(
+        f"{_READY} AND (priority < $1 OR (priority = $2 AND id > $3)) "
+        "ORDER BY priority DESC, id LIMIT $4",
+        (after["priority"], after["priority"], after["id"], size),
+    ).fetchall()
+    return rows
+
+
+def _take_tasks(args: Args, picks: Sequence[tuple[int, str]], now: float, lease: float) -> str:
+    """The update of the picked tasks (task id, agent) still ready, to their agents,
+    ``RETURNING id`` (its parameters added to ``args``)."""
+    whens = " ".join(f"WHEN {args(task_id)} THEN {args(agent)}" for task_id, agent in picks)
+    return (
+        f"UPDATE tasks SET status = 'assigned', assignee = CASE id {whens} END, "
+        f"attempts = attempts + 1, assigned_at = {args(now)}, "
+        f"lease_expires_at = {args(lease)}, reason = NULL, "
+        f"updated_at = {args(now)} WHERE id IN ({args.many(task_id for task_id, _ in picks)}) "
+        "AND status = 'ready' RETURNING id"
+    )
+
+
+def take_ready(conn: Conn, picks: Sequence[tuple[int, str]], now: float, lease: float) -> set[int]:
+    """Assign the picked tasks (task id, agent) still ready to their agents, leased until
+    ``lease``: the ids of those taken (another writer changed the others meanwhile)."""
+    args = Args()
+    rows = conn.execute(_take_tasks(args, picks, now, lease), args).fetchall()
+    return {row["id"] for row in rows}
+
+
+# PostgreSQL: a pass's writes as one statement (data-modifying CTEs): the picked tasks still
+# ready taken (``t``), a prompt queued for each of those (``m``, in the order of the picks,
+# ``v``) and its delivery (``d``, in message order: the claims take the oldest first); the
+# message of each task taken comes back. No agent row is written: a pass that stamped its
+# agents (``last_assigned_at``, read by nothing) locked several ``agent_state`` rows in its
+# scan's order, and deadlocked with a node's receipts onboarding the same agents in its
+# deliveries' order (each such deadlock cost PostgreSQL's 1 s ``deadlock_timeout`` and a
+# retry, at a fleet's start).
+_TAKE_AND_QUEUE = (
+    "WITH t AS ({take}), v (n, task_id, agent, text, priority) AS (VALUES {prompts}), "
+    "m AS (INSERT INTO messages (sender, target_kind, target_name, text, task_id, priority, "
+    "created_at) SELECT {actor}, 'agent', v.agent, v.text, v.task_id, v.priority, {now} "
+    "FROM v JOIN t ON t.id = v.task_id ORDER BY v.n RETURNING id, task_id, target_name), "
+    "d AS (INSERT INTO deliveries (message_id, agent_id, state, created_at, updated_at) "
+    "SELECT id, target_name, 'queued', {now}, {now} FROM m ORDER BY id) "
+    "SELECT id, task_id FROM m"
+)
+_PROMPT_ROW = (
+    "(CAST({} AS INTEGER), CAST({} AS BIGINT), CAST({} AS TEXT), CAST({} AS TEXT), "
+    "CAST({} AS BIGINT))"
+)
+
+
+def take_and_queue(
+    conn: Conn,
+    picks: Sequence[tuple[int, str, str, int]],
+    actor: str,
+    now: float,
+    lease: float,
+) -> dict[int, int]:
+    """``take_ready`` for the picks (task id, agent, prompt text, priority), and a prompt
+    queued for each task taken, in one statement: task id -> message id of those taken."""
+    args = Args()
+    take = _take_tasks(args, [(task_id, agent) for task_id, agent, _, _ in picks], now, lease)
+    prompts = ", ".join(
+        _PROMPT_ROW.format(*map(args, (n, task_id, agent, text, priority)))
+        for n, (task_id, agent, text, priority) in enumerate(picks)
+    )
+    sql = _TAKE_AND_QUEUE.format(take=take, prompts=prompts, actor=args(actor), now=args(now))
+    return {int(r["task_id"]): int(r["id"]) for r in conn.execute(sql, args).fetchall()}
+
+
+def attempts_of(conn: Conn, task_id: int) -> Any:
+    """The task's ``status``, ``assignee``, ``attempts`` and ``max_attempts``, or None."""
+    return conn.execute(
+        "SELECT status, assignee, attempts, max_attempts FROM tasks WHERE id = $1",
+        (task_id,),
+    ).fetchone()
+
+
+# Each part reads an index: the backoff, the ready tasks' by their not_before (not every
+# ready task of a long queue).
+NEXT_DEADLINE = (
+    "SELECT (SELECT min(lease_expires_at) FROM tasks WHERE status = 'assigned') AS lease, "
+    "(SELECT min(not_before) FROM tasks WHERE status = 'ready' AND not_before > $1) "
+    "AS backoff, (SELECT min(not_before) FROM deliveries WHERE state = 'queued') AS due"
+)
+
+
+def next_deadline(conn: Conn, now: float) -> float | None:
+    """The earliest future moment when something becomes due (lease, backoff, delivery):
+    one statement (the scheduler asks at every pass)."""
+    candidates = values(conn.execute(NEXT_DEADLINE, (now,)).fetchone())
+    due = [c for c in candidates if c is not None]
+    return min(due) if due else None

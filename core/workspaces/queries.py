@@ -1,0 +1,75 @@
+"""The statements of the workspaces' tables (``core.workspaces.work``): ``task_work``, each
+agent's turn on a task (started, ended, reopened, read), and ``task_branches``, the branch a
+task works on of its own. Each is one named operation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from core.store.conn import Conn
+
+_TURN = "task_id, agent_id, path, branch, base, start_sha, end_sha, started_at, finished_at"
+
+
+def insert_turn(conn: Conn, row: Sequence[Any]) -> bool:
+    """Store a turn's start (task_id, agent_id, path, branch, base, start_sha, started_at)
+    unless it is known: True when it was new."""
+    cur = conn.execute(
+        "INSERT INTO task_work (task_id, agent_id, path, branch, base, start_sha, "
+        "started_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        row,
+    )
+    return bool(cur.rowcount == 1)
+
+
+def turn_rows(conn: Conn, task_id: int) -> Any:
+    """Every turn's row on the task (``_TURN``), oldest first."""
+    return conn.execute(
+        f"SELECT {_TURN} FROM task_work WHERE task_id = $1 ORDER BY started_at, agent_id",
+        (task_id,),
+    )
+
+
+def holder_turn_row(conn: Conn, task_id: int) -> Any:
+    """The row (``_TURN``) of the turn of the agent holding (or last holding) the task, or
+    None."""
+    return conn.execute(
+        "SELECT w.task_id, w.agent_id, w.path, w.branch, w.base, w.start_sha, w.end_sha, "
+        "w.started_at, w.finished_at FROM tasks t JOIN task_work w ON w.task_id = t.id AND "
+        "w.agent_id = t.assignee WHERE t.id = $1",
+        (task_id,),
+    ).fetchone()
+
+
+def end_turn(conn: Conn, task_id: int, agent: str, end_sha: str, now: float) -> None:
+    """The agent's turn on the task ended at ``now`` with the head ``end_sha``."""
+    conn.execute(
+        "UPDATE task_work SET end_sha = $1, finished_at = $2 WHERE task_id = $3 AND agent_id = $4",
+        (end_sha, now, task_id, agent),
+    )
+
+
+def reopen_turn(conn: Conn, task_id: int, agent: str) -> None:
+    """The agent's turn on the task goes on (no end)."""
+    conn.execute(
+        "UPDATE task_work SET end_sha = NULL, finished_at = NULL WHERE task_id = $1 AND "
+        "agent_id = $2",
+        (task_id, agent),
+    )
+
+
+def insert_branch(conn: Conn, task_id: int, branch: str, now: float) -> None:
+    """``task_id`` works on ``branch`` of its own, unless it has one."""
+    conn.execute(
+        "INSERT INTO task_branches (task_id, branch, created_at) VALUES ($1, $2, $3) "
+        "ON CONFLICT (task_id) DO NOTHING",
+        (task_id, branch, now),
+    )
+
+
+def branch_row(conn: Conn, task_id: int) -> Any:
+    """The row (``branch``) of the branch ``task_id`` works on of its own, or None."""
+    return conn.execute(
+        "SELECT branch FROM task_branches WHERE task_id = $1", (task_id,)
+    ).fetchone()
