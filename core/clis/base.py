@@ -101,13 +101,17 @@ class UsageReader(Protocol):
 class SessionFiles:
     """Where a CLI writes its sessions, with each turn's usage (issue 51): its config folder
     is ``$<config_env>``, else ``$HOME/<config_home>``; ``folder(config, cwd)`` holds the
-    sessions it ran in ``cwd``, ``pattern`` names them, ``reader(path)`` reads one."""
+    sessions it ran in ``cwd``, ``pattern`` (relative to it, ``*/*/x-*.jsonl`` for files in
+    subfolders) names them, ``reader(path)`` reads one. ``cwd_of(path)``: the folder a
+    session file says it ran in, for a CLI whose ``folder`` holds every workspace's sessions
+    (Codex's); None: ``folder`` holds ``cwd``'s only."""
 
     config_env: str
     config_home: str
     folder: Callable[[Path, str], Path]
     reader: Callable[[Path], UsageReader]
     pattern: str = "*.jsonl"
+    cwd_of: Callable[[Path], str | None] | None = None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ answers since the last ``cost-state``: their usage summed, its cost what the tot
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -19,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from core.clis.base import UsageTurn
+from core.clis.session_lines import JsonLines
 
-TRANSCRIPT_LINE_BYTES = 1 << 20  # a longer line is no answer (a request's blob): skipped
 _USAGE_KEYS = (
     "input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens",
 )  # fmt: skip
@@ -33,30 +32,22 @@ def transcript_dir(config_dir: Path, cwd: str) -> Path:
 
 @dataclass
 class TranscriptReader:
-    """Reads one session's transcript from where it stopped (``offset``); the turns ended
+    """Reads one session's transcript from where it stopped; the turns ended
     since. Read again from the start after a restart, it gives the same turns (their
     ``ref`` is recorded once)."""
 
     path: Path
-    offset: int = 0
     spent: float = 0.0  # the session's total at the last cost-state read
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # message id -> line
+    lines: JsonLines = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lines = JsonLines(self.path)
 
     def read(self) -> list[UsageTurn]:
         """The turns whose ``cost-state`` was written since the last read."""
-        try:
-            with self.path.open("rb") as handle:
-                handle.seek(self.offset)
-                data = handle.read()
-        except OSError:
-            return []
-        end = data.rfind(b"\n") + 1  # a line still being written waits for the next read
-        self.offset += end
         turns = []
-        for raw in data[:end].splitlines():
-            line = _json_line(raw)
-            if line is None:
-                continue
+        for line in self.lines.read():
             if line.get("type") == "assistant":
                 self._answer(line)
             elif line.get("type") == "cost-state" and self.answers:
@@ -88,13 +79,3 @@ class TranscriptReader:
             f"transcript:{session}:{last_id}", session,
             str(model) if isinstance(model, str) else None, usage, cost,
         )  # fmt: skip
-
-
-def _json_line(raw: bytes) -> dict[str, Any] | None:
-    if len(raw) > TRANSCRIPT_LINE_BYTES:
-        return None
-    try:
-        line = json.loads(raw)
-    except ValueError:
-        return None
-    return line if isinstance(line, dict) else None
