@@ -36,7 +36,7 @@ class UsageFiles:
 
     def __init__(self, store: StoreAccess) -> None:
         self.store = store
-        self.readers: dict[Path, UsageReader] = {}
+        self.readers: dict[tuple[Path, str], UsageReader] = {}  # (file, workspace)
         self.looked: set[tuple[Path, str]] = set()  # (folder, workspace) listed once
         self.cwds: dict[Path, str] = {}  # a shared folder's file -> the cwd it says
 
@@ -63,9 +63,9 @@ class UsageFiles:
         self.looked.add((folder, cwd))
         found: list[UsageTurn] = []
         for path in self._files(sessions, folder, cwd):
-            reader = self.readers.get(path)
+            reader = self.readers.get((path, cwd))
             if reader is None:
-                reader = self.readers[path] = sessions.reader(path)
+                reader = self.readers[path, cwd] = sessions.reader(path, cwd)
                 if first_look:  # there before swarm looked: its past is not counted
                     reader.read()
                     continue

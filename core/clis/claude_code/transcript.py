@@ -30,6 +30,11 @@ def transcript_dir(config_dir: Path, cwd: str) -> Path:
     return config_dir / "projects" / re.sub(r"[^A-Za-z0-9-]", "-", cwd)
 
 
+def reader(path: Path, cwd: str) -> TranscriptReader:
+    """The reader of one transcript (a file of ``cwd``'s alone)."""
+    return TranscriptReader(path)
+
+
 @dataclass
 class TranscriptReader:
     """Reads one session's transcript from where it stopped; the turns ended

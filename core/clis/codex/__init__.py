@@ -31,7 +31,7 @@ CLI = AgentCli(
         "CODEX_HOME",
         ".codex",
         rollout.sessions_dir,
-        rollout.RolloutReader,
+        rollout.reader,
         pattern=rollout.PATTERN,
         cwd_of=rollout.session_cwd,
     ),

@@ -41,6 +41,11 @@ def session_cwd(path: Path) -> str | None:
     return cwd if isinstance(cwd, str) else None
 
 
+def reader(path: Path, cwd: str) -> RolloutReader:
+    """The reader of one rollout (``cwd``'s: ``session_cwd`` chose it)."""
+    return RolloutReader(path)
+
+
 @dataclass
 class RolloutReader:
     """Reads one session's rollout from where it stopped; the turns ended since. Read again
