@@ -50,15 +50,15 @@ class UsageFiles:
                 continue
             if agent.delivery not in ROUTES or not agent.workspace:
                 continue
-            folder = cli.sessions.folder(dirs[cli.name], agent.workspace)
             found = await asyncio.to_thread(
-                self._read_folder, cli.sessions, folder, agent.workspace
+                self._read_folder, cli.sessions, dirs[cli.name], agent.workspace
             )
             if found:
                 recorded += await self.store.write(agent.id, _record, agent.id, found)
         return recorded
 
-    def _read_folder(self, sessions: SessionFiles, folder: Path, cwd: str) -> list[UsageTurn]:
+    def _read_folder(self, sessions: SessionFiles, config: Path, cwd: str) -> list[UsageTurn]:
+        folder = sessions.folder(config, cwd)  # may read a file (Gemini CLI's projects.json)
         first_look = (folder, cwd) not in self.looked
         self.looked.add((folder, cwd))
         found: list[UsageTurn] = []
