@@ -3,10 +3,15 @@
 Claude Code writes each session to ``<config dir>/projects/<cwd, every / and . as ->/
 <session id>.jsonl`` (the config dir: ``$CLAUDE_CONFIG_DIR``, else ``~/.claude``). Each
 answer of the model is an ``assistant`` line whose ``message`` has its ``id``, ``model``
-and ``usage`` (one line per content block of a message, the same id on each); at the end
-of each turn a ``cost-state`` line holds the session's running ``totalCostUSD`` (measured
-with 2.1.328: 0.019024 after the first turn, 0.039284 after the second). A turn is the
-answers since the last ``cost-state``: their usage summed, its cost what the total grew by.
+and ``usage`` (one line per content block of a message, the same id on each). Measured with
+2.1.328: in its terminal (the tmux and desktop routes) each turn ends with a ``system`` line of
+``subtype`` ``turn_duration``, and a ``cost-state`` line (the session's running
+``totalCostUSD``) is written only when the session ends; run with ``-p``, each run ends with a
+``cost-state`` line and no ``turn_duration`` (0.019024 after the first run, 0.039284 after the
+second). A turn is the answers since the last turn's end: their usage summed; its cost what
+the session's total grew by when a ``cost-state`` ends it, else unknown (the price table's):
+a session's total at its end also counts Claude Code's side requests (a title, ...), which
+are no turn's.
 """
 
 from __future__ import annotations
@@ -50,26 +55,34 @@ class TranscriptReader:
         self.lines = JsonLines(self.path)
 
     def read(self) -> list[UsageTurn]:
-        """The turns whose ``cost-state`` was written since the last read."""
+        """The turns whose end was written since the last read."""
         turns = []
         for line in self.lines.read():
-            if line.get("type") == "assistant":
+            kind = line.get("type")
+            if kind == "assistant":
                 self._answer(line)
-            elif line.get("type") == "cost-state" and self.answers:
-                turns.append(self._turn(line))
+            elif kind == "system" and line.get("subtype") == "turn_duration" and self.answers:
+                turns.append(self._turn(line, None))
+            elif kind == "cost-state":
+                cost = self._grew(line.get("totalCostUSD"))
+                if self.answers:
+                    turns.append(self._turn(line, cost))
         return turns
+
+    def _grew(self, total: Any) -> float | None:
+        """What the session's total grew by since the last ``cost-state``, if it is one."""
+        number = float(total) if isinstance(total, int | float) else math.nan  # bool: 0 or 1
+        if isinstance(total, bool) or not math.isfinite(number) or number < self.spent:
+            return None
+        grew, self.spent = round(number - self.spent, 9), number
+        return grew
 
     def _answer(self, line: dict[str, Any]) -> None:
         message = line.get("message")
         if isinstance(message, dict) and isinstance(message.get("usage"), dict):
             self.answers[str(message.get("id") or line.get("uuid"))] = message
 
-    def _turn(self, line: dict[str, Any]) -> UsageTurn:
-        total = line.get("totalCostUSD")
-        cost = None
-        number = float(total) if isinstance(total, int | float) else math.nan  # bool: 0 or 1
-        if not isinstance(total, bool) and math.isfinite(number) and number >= self.spent:
-            cost, self.spent = round(number - self.spent, 9), number
+    def _turn(self, line: dict[str, Any], cost: float | None) -> UsageTurn:
         usage = dict.fromkeys(_USAGE_KEYS, 0)
         for message in self.answers.values():
             for key in _USAGE_KEYS:
