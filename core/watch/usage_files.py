@@ -37,7 +37,7 @@ class UsageFiles:
     def __init__(self, store: StoreAccess) -> None:
         self.store = store
         self.readers: dict[tuple[Path, str], UsageReader] = {}  # (file, workspace)
-        self.looked: set[tuple[Path, str]] = set()  # (folder, workspace) listed once
+        self.looked: set[tuple[Path, str]] = set()  # (CLI's folder, workspace) listed once
         self.cwds: dict[Path, str] = {}  # a shared folder's file -> the cwd it says
 
     async def tick(self) -> int:
@@ -59,8 +59,8 @@ class UsageFiles:
 
     def _read_folder(self, sessions: SessionFiles, config: Path, cwd: str) -> list[UsageTurn]:
         folder = sessions.folder(config, cwd)  # may read a file (Gemini CLI's projects.json)
-        first_look = (folder, cwd) not in self.looked
-        self.looked.add((folder, cwd))
+        first_look = (config, cwd) not in self.looked  # (a folder found later: a new session)
+        self.looked.add((config, cwd))
         found: list[UsageTurn] = []
         for path in self._files(sessions, folder, cwd):
             reader = self.readers.get((path, cwd))

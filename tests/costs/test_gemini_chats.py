@@ -111,3 +111,20 @@ def test_gemini_clis_home_is_gemini_cli_home_else_home(
     from core.settings import cli_dirs
 
     assert cli_dirs(env).get("gemini") == found
+
+
+async def test_a_workspace_gemini_cli_names_after_the_first_look_is_read_from_its_start(
+    service: SwarmService, tmp_path: Path
+) -> None:
+    """Gemini CLI names a workspace in projects.json at its first start there: a chat in a
+    folder named after swarm first looked is a session begun while it watched."""
+    agent = Agent("T", "dev", cli="gemini", delivery="tmux", tmux="s:1", workspace=WORK)
+    await service.replace_agents([agent], tmp_path / "agents.toml")
+    service.store.settings = dataclasses.replace(service.settings, cli_dirs={"gemini": tmp_path})
+    watch = UsageFiles(service.store)
+    assert await watch.tick() == 0  # no projects.json yet
+    (tmp_path / ".gemini").mkdir()
+    shutil.copy(PROJECTS, tmp_path / ".gemini" / "projects.json")
+    chats_dir(tmp_path, WORK).mkdir(parents=True)
+    shutil.copy(FIXTURE, chats_dir(tmp_path, WORK) / "session-2026-11-26T10-26-151590c2.jsonl")
+    assert await watch.tick() == 2
