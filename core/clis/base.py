@@ -101,13 +101,18 @@ class UsageReader(Protocol):
 class SessionFiles:
     """Where a CLI writes its sessions, with each turn's usage (issue 51): its config folder
     is ``$<config_env>``, else ``$HOME/<config_home>``; ``folder(config, cwd)`` holds the
-    sessions it ran in ``cwd``, ``pattern`` names them, ``reader(path)`` reads one."""
+    sessions it ran in ``cwd``, ``pattern`` (relative to it, ``*/*/x-*.jsonl`` for files in
+    subfolders) names them, ``reader(path, cwd)`` reads ``cwd``'s turns in one (a file of
+    every workspace's: opencode's database). ``cwd_of(path)``: the folder a session file
+    says it ran in, for a CLI whose ``folder`` holds a file per session of every workspace
+    (Codex's); None: each file is read for ``cwd``."""
 
     config_env: str
     config_home: str
     folder: Callable[[Path, str], Path]
-    reader: Callable[[Path], UsageReader]
+    reader: Callable[[Path, str], UsageReader]
     pattern: str = "*.jsonl"
+    cwd_of: Callable[[Path], str | None] | None = None
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,20 @@
 """The agents' turns read from their CLIs' own files into the cost ledger (issue 51): each
-CLI's session files (an AgentCli's ``sessions``: Claude Code's transcripts) for its agents on
-the tmux and desktop routes (the protocol route reports each turn itself). Read at each
-watch tick.
+CLI's session files (an AgentCli's ``sessions``: Claude Code's transcripts, Codex's rollouts)
+for its agents on the tmux and desktop routes (the protocol route reports each turn itself).
+Read at each watch tick.
 
-A session file seen for the first time is read to its end without recording anything (its
-past turns were not swarm's to count, and have no task): only the turns that end after it
-was first seen are recorded, with the task the agent holds then. After a restart the files
-are seen anew: turns that ended while swarm was stopped are not counted.
+The session files there at an agent's first look are read to their end without recording
+anything (their past turns were not swarm's to count, and have no task); a file that appears
+later is a session started while swarm watched, read from its start. Only the turns that end
+after its first read are recorded, with the task the agent holds then. After a restart
+the files are seen anew: turns that ended while swarm was stopped are not counted.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from pathlib import Path
 
 from core.agents.hook_events import held_task
@@ -34,7 +36,9 @@ class UsageFiles:
 
     def __init__(self, store: StoreAccess) -> None:
         self.store = store
-        self.readers: dict[Path, UsageReader] = {}
+        self.readers: dict[tuple[Path, str], UsageReader] = {}  # (file, workspace)
+        self.looked: set[tuple[Path, str]] = set()  # (CLI's folder, workspace) listed once
+        self.cwds: dict[Path, str] = {}  # a shared folder's file -> the cwd it says
 
     async def tick(self) -> int:
         """Record the turns ended since the last tick; how many were new."""
@@ -46,27 +50,51 @@ class UsageFiles:
                 continue
             if agent.delivery not in ROUTES or not agent.workspace:
                 continue
-            folder = cli.sessions.folder(dirs[cli.name], agent.workspace)
-            found = await asyncio.to_thread(self._read_folder, cli.sessions, folder)
+            found = await asyncio.to_thread(
+                self._read_folder, cli.sessions, dirs[cli.name], agent.workspace
+            )
             if found:
                 recorded += await self.store.write(agent.id, _record, agent.id, found)
         return recorded
 
-    def _read_folder(self, sessions: SessionFiles, folder: Path) -> list[UsageTurn]:
+    def _read_folder(self, sessions: SessionFiles, config: Path, cwd: str) -> list[UsageTurn]:
+        folder = sessions.folder(config, cwd)  # may read a file (Gemini CLI's projects.json)
+        first_look = (config, cwd) not in self.looked  # (a folder found later: a new session)
+        self.looked.add((config, cwd))
+        found: list[UsageTurn] = []
+        for path in self._files(sessions, folder, cwd):
+            reader = self.readers.get((path, cwd))
+            if reader is None:
+                reader = self.readers[path, cwd] = sessions.reader(path, cwd)
+                if first_look:  # there before swarm looked: its past is not counted
+                    reader.read()
+                    continue
+            found += reader.read()
+        return found
+
+    def _files(self, sessions: SessionFiles, folder: Path, cwd: str) -> list[Path]:
+        """The newest ``MAX_FILES`` session files of ``cwd`` in ``folder``, oldest first."""
         try:
             files = sorted(folder.glob(sessions.pattern), key=lambda p: p.stat().st_mtime)
         except OSError as exc:
             log.debug("%s cannot be listed: %s", folder, exc)
             return []
-        found: list[UsageTurn] = []
-        for path in files[-MAX_FILES:]:
-            reader = self.readers.get(path)
-            if reader is None:  # first seen: its past is not counted
-                reader = self.readers[path] = sessions.reader(path)
-                reader.read()
-                continue
-            found += reader.read()
-        return found
+        if sessions.cwd_of is None:
+            return files[-MAX_FILES:]
+        mine: list[Path] = []
+        for path in reversed(files):
+            said = self.cwds.get(path)
+            if said is None and (said := sessions.cwd_of(path)) is not None:
+                self.cwds[path] = said  # a first line being written is read again next time
+            if _same_folder(said, cwd):
+                mine.insert(0, path)
+                if len(mine) == MAX_FILES:
+                    break
+        return mine
+
+
+def _same_folder(said: str | None, cwd: str) -> bool:
+    return said is not None and os.path.normpath(said) == os.path.normpath(cwd)
 
 
 def _record(conn: Conn, ctx: Ctx, agent: str, turns: list[UsageTurn]) -> int:

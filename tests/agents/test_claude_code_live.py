@@ -38,6 +38,10 @@ match = "make a file"
 steps = [{ text = "Creating it.", shell = "touch made-by-localmodel.txt" }, { text = "file made" }]
 
 [[turns]]
+match = "count my tokens"
+steps = [{ text = "tokens counted", input_tokens = 4321, output_tokens = 87 }]
+
+[[turns]]
 match = "freeze now"
 steps = [{ text = "A start, then a freeze until released", chunk_chars = 8, stall_after = 1 }]
 
@@ -296,3 +300,44 @@ async def test_the_first_start_fullscreen_offer_waits_for_the_person_and_their_c
         deliverer.close()
         await service.close()
         stop(live)
+
+
+async def test_a_tmux_turns_usage_reaches_the_ledger_from_its_transcript(
+    claude: LiveCLI, tmp_path: Path
+) -> None:
+    """Issue 51, item 4: a tmux agent's turn read from Claude Code's own session transcript
+    (its ``$CLAUDE_CONFIG_DIR``, the environment swarm runs with) into the cost ledger at the
+    watch's ticks: the tokens localmodel reported (4321 in, 87 out, input and cache
+    together), with the task the agent holds; 2.1.328 writes its cost only when the session
+    ends: the turn's is the price table's (none for its claude-opus-5-5: unknown)."""
+    from core.models import TaskSpec
+    from core.watch.usage_files import UsageFiles
+
+    agent: dict[str, object] = {"id": "A", "role": "dev", "tmux": claude.target,
+                                "tmux_socket": str(claude.tmux.socket), "cli": "claude-code",
+                                "workspace": str(claude.root / "work")}  # fmt: skip
+    config = write_agents(tmp_path / "agents.toml", [agent])
+    (tmp_path / "home").mkdir()
+    env = {"SWARM_HOME": str(tmp_path / "home"), "SWARM_CONFIG": str(config),
+           "CLAUDE_CONFIG_DIR": str(claude.root / "home" / ".claude")}  # fmt: skip
+    service = await SwarmService.open(Settings.from_env(env))
+    try:
+        task = await service.tasks.create(TaskSpec("count", agent="A"), "test")
+        await service.queue.assign_batch()
+        watch = UsageFiles(service.store)
+        claude.wait("? for shortcuts")
+        await watch.tick()  # the first look: the earlier turns are not counted
+        claude.send("count my tokens")
+        claude.wait("tokens counted", timeout=60)
+        claude.wait("? for shortcuts")
+        deadline = time.monotonic() + 30
+        while not await watch.tick():
+            assert time.monotonic() < deadline, "no turn read from the transcript"
+            await asyncio.sleep(0.5)
+        spend = await service.costs.of_task(task.id)
+        (turn,) = spend["turns"]
+        assert (turn["source"], turn["model"]) == ("transcript", "claude-opus-5-5"), turn
+        cost = spend["cost"]
+        assert (cost.input + cost.cache_read + cost.cache_write, cost.output) == (4321, 87)
+    finally:
+        await service.close()

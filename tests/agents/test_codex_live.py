@@ -51,6 +51,10 @@ match = "spend the quota"
 steps = [{ rate_limit = true, quota = "day" }]
 
 [[turns]]
+match = "count my tokens"
+steps = [{ text = "tokens counted", input_tokens = 4321, output_tokens = 87 }]
+
+[[turns]]
 match = "say goodbye"
 text = "goodbye from localmodel"
 
@@ -372,3 +376,49 @@ async def test_a_reset_starts_a_new_chat_with_no_dialog_in_a_git_workspace(
     codex.wait(READY)
     screen = await check_reset(codex, CLI, tmp_path, idle, "› Ask Codex to do anything")
     assert "Where should the new conversation run?" not in screen
+
+
+async def test_a_tmux_turns_usage_reaches_the_ledger_from_its_rollout(
+    codex: LiveCLI, tmp_path: Path
+) -> None:
+    """Issue 51, item 4: a tmux agent's turn read from Codex's own session rollout (its
+    ``$CODEX_HOME``, the environment swarm runs with) into the cost ledger at the watch's
+    ticks: the tokens localmodel reported (4321 in, 87 out; Codex's side request for a title
+    is not the turn's), with the task the agent holds, priced by the price table (Codex
+    writes no cost)."""
+    from core.models import TaskSpec
+    from core.service.swarm import SwarmService
+    from core.settings import Settings
+    from core.watch.usage_files import UsageFiles
+    from tests.helpers import write_agents
+
+    agent: dict[str, object] = {"id": "A", "role": "dev", "tmux": codex.target, "cli": CLI,
+                                "tmux_socket": str(codex.tmux.socket),
+                                "workspace": str(codex.root / "work")}  # fmt: skip
+    config = write_agents(tmp_path / "agents.toml", [agent])
+    (tmp_path / "home").mkdir()
+    env = {"SWARM_HOME": str(tmp_path / "home"), "SWARM_CONFIG": str(config),
+           "CODEX_HOME": str(codex.root / "home" / ".codex")}  # fmt: skip
+    service = await SwarmService.open(Settings.from_env(env))
+    try:
+        task = await service.tasks.create(TaskSpec("count", agent="A"), "test")
+        await service.queue.assign_batch()
+        watch = UsageFiles(service.store)
+        codex.wait(READY)
+        await watch.tick()  # the first look: the session's earlier turns are not counted
+        codex.send("count my tokens")
+        codex.wait("• tokens counted")
+        idle(codex)
+        deadline = time.monotonic() + 30
+        while not await watch.tick():
+            assert time.monotonic() < deadline, "no turn read from the rollout"
+            await asyncio.sleep(0.5)
+        spend = await service.costs.of_task(task.id)
+        (turn,) = spend["turns"]
+        assert (turn["source"], turn["model"], turn["cost_from"]) == (
+            "transcript", "local-model", "price",
+        )  # fmt: skip
+        cost = spend["cost"]
+        assert (cost.input + cost.cache_read + cost.cache_write, cost.output) == (4321, 87)
+    finally:
+        await service.close()

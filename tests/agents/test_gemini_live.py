@@ -56,6 +56,10 @@ match = "send a bad request"
 steps = [{ fail = 400, model = "3.8-flash" }, { text = "never" }]
 
 [[turns]]
+match = "count my tokens"
+steps = [{ text = "tokens counted", input_tokens = 4321, output_tokens = 87 }]
+
+[[turns]]
 match = "say goodbye"
 text = "goodbye from localmodel"
 
@@ -406,3 +410,48 @@ async def test_yolo_mode_reads_its_star_input_and_takes_swarms_delivery(
         deliverer.close()
         await service.close()
         stop(live)
+
+
+async def test_a_tmux_turns_usage_reaches_the_ledger_from_its_chat(
+    gemini: LiveCLI, tmp_path: Path
+) -> None:
+    """Issue 51, item 4: a tmux agent's answer read from Gemini CLI's own saved chat (in its
+    home, ``$GEMINI_CLI_HOME`` of the environment swarm runs with) into the cost ledger at
+    the watch's ticks: the tokens localmodel reported (4321 in, 87 out; its router's request
+    is written nowhere), with the task the agent holds; the model Gemini CLI asked, which
+    the price table does not know: an unknown cost, counted so."""
+    from core.models import TaskSpec
+    from core.service.swarm import SwarmService
+    from core.settings import Settings
+    from core.watch.usage_files import UsageFiles
+    from tests.helpers import write_agents
+
+    agent: dict[str, object] = {"id": "A", "role": "dev", "tmux": gemini.target, "cli": CLI,
+                                "tmux_socket": str(gemini.tmux.socket),
+                                "workspace": str(gemini.root / "work")}  # fmt: skip
+    config = write_agents(tmp_path / "agents.toml", [agent])
+    (tmp_path / "home").mkdir()
+    env = {"SWARM_HOME": str(tmp_path / "home"), "SWARM_CONFIG": str(config),
+           "GEMINI_CLI_HOME": str(gemini.root / "home")}  # fmt: skip
+    service = await SwarmService.open(Settings.from_env(env))
+    try:
+        task = await service.tasks.create(TaskSpec("count", agent="A"), "test")
+        await service.queue.assign_batch()
+        watch = UsageFiles(service.store)
+        gemini.wait(READY)
+        await watch.tick()  # the first look: the earlier answers are not counted
+        gemini.send("count my tokens")
+        gemini.wait("✦ tokens counted")
+        gemini.wait(READY)
+        deadline = time.monotonic() + 30
+        while not await watch.tick():
+            assert time.monotonic() < deadline, "no answer read from the chat"
+            await asyncio.sleep(0.5)
+        spend = await service.costs.of_task(task.id)
+        (turn,) = spend["turns"]
+        assert turn["source"] == "transcript" and turn["model"].startswith("gemini-"), turn
+        cost = spend["cost"]
+        assert (turn["cost_from"], cost.unknown) == (None, 1)
+        assert (cost.input + cost.cache_read + cost.cache_write, cost.output) == (4321, 87)
+    finally:
+        await service.close()

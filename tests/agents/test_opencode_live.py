@@ -11,6 +11,7 @@ tests/agents/live.py). ``SWARM_SAVE_PANES=1`` saves the panes it reaches as the 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,6 +44,10 @@ steps = [{ text = "Creating it.", shell = "touch made-by-localmodel.txt" }, { te
 [[turns]]
 match = "hit the rate limit"
 steps = [{ rate_limit = true, retry_after = 1, times = 2 }, { text = "through at last" }]
+
+[[turns]]
+match = "count my tokens"
+steps = [{ text = "tokens counted", input_tokens = 4321, output_tokens = 87 }]
 
 [[turns]]
 match = "take your time"
@@ -160,3 +165,50 @@ async def test_a_reset_starts_a_new_session_with_no_dialog(
     prompt is taken, alone in its conversation."""
     _idle(opencode)
     await check_reset(opencode, CLI, tmp_path, _idle, READY)
+
+
+@pytest.mark.timeout(200)
+async def test_a_tmux_turns_usage_reaches_the_ledger_from_its_database(
+    opencode: LiveCLI, tmp_path: Path
+) -> None:
+    """Issue 51, item 4: a tmux agent's turn read from opencode's own database (its
+    ``$XDG_DATA_HOME``, the environment swarm runs with) into the cost ledger at the watch's
+    ticks: the tokens localmodel reported (4321 in, 87 out; its request for a title is not
+    the turn's), with the task the agent holds; opencode's cost of 0 (its model has no
+    price) is no cost: the price table prices it."""
+    from core.models import TaskSpec
+    from core.service.swarm import SwarmService
+    from core.settings import Settings
+    from core.watch.usage_files import UsageFiles
+    from tests.helpers import write_agents
+
+    agent: dict[str, object] = {"id": "A", "role": "dev", "tmux": opencode.target, "cli": CLI,
+                                "tmux_socket": str(opencode.tmux.socket),
+                                "workspace": str(opencode.root / "work")}  # fmt: skip
+    config = write_agents(tmp_path / "agents.toml", [agent])
+    (tmp_path / "home").mkdir()
+    env = {"SWARM_HOME": str(tmp_path / "home"), "SWARM_CONFIG": str(config),
+           "XDG_DATA_HOME": str(opencode.root / "home" / ".local" / "share")}  # fmt: skip
+    service = await SwarmService.open(Settings.from_env(env))
+    try:
+        task = await service.tasks.create(TaskSpec("count", agent="A"), "test")
+        await service.queue.assign_batch()
+        watch = UsageFiles(service.store)
+        _idle(opencode)
+        await watch.tick()  # the first look: the earlier turns are not counted
+        opencode.send("count my tokens")
+        opencode.wait("tokens counted", timeout=150)
+        _idle(opencode)
+        deadline = time.monotonic() + 30
+        while not await watch.tick():
+            assert time.monotonic() < deadline, "no turn read from the database"
+            await asyncio.sleep(0.5)
+        spend = await service.costs.of_task(task.id)
+        (turn,) = spend["turns"]
+        assert (turn["source"], turn["model"], turn["cost_from"]) == (
+            "transcript", "local-model", "price",
+        )  # fmt: skip
+        cost = spend["cost"]
+        assert (cost.input + cost.cache_read + cost.cache_write, cost.output) == (4321, 87)
+    finally:
+        await service.close()

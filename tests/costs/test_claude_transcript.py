@@ -21,6 +21,9 @@ from core.store.conn import values
 pytestmark = pytest.mark.both_databases
 
 FIXTURE = Path(__file__).parent / "data" / "claude-code-2.1.328-transcript.jsonl"
+# Claude Code 2.1.328 in tmux (tests/agents/launch.py's setup, in /tmp/h51/claude/root/work),
+# the same two prompts in one session, then its tmux session ended
+IN_TMUX = Path(__file__).parent / "data" / "claude-code-2.1.328-tmux-transcript.jsonl"
 
 
 def test_each_turn_is_its_answers_usage_and_what_the_sessions_total_grew_by() -> None:
@@ -36,6 +39,19 @@ def test_each_turn_is_its_answers_usage_and_what_the_sessions_total_grew_by() ->
     assert first.session == second.session == "34633c89-6b08-4037-982f-ba228daa7ea0"
     assert first.ref != second.ref
     assert reader.read() == []  # nothing new
+
+
+def test_in_its_terminal_a_turn_ends_at_its_turn_duration_line_with_no_cost() -> None:
+    """In its terminal 2.1.328 writes no ``cost-state`` until the session ends: each turn
+    ends at its ``turn_duration`` line, its cost unknown (the price table's); the session's
+    total at its end (0.077332, its side requests with it) is no turn's."""
+    reader = TranscriptReader(IN_TMUX)
+    first, second = reader.read()
+    assert (first.usage["input_tokens"], first.usage["output_tokens"]) == (4321, 87)
+    assert (second.usage["input_tokens"], second.usage["output_tokens"]) == (5000, 13)
+    assert first.cost_usd is None and second.cost_usd is None
+    assert first.model == "claude-opus-5-5" and first.ref != second.ref
+    assert reader.read() == []
 
 
 def test_a_line_being_written_waits_and_a_file_read_in_pieces_gives_the_same_turns(

@@ -38,6 +38,6 @@ CLI = AgentCli(
         ),
     ),
     sessions=SessionFiles(
-        "CLAUDE_CONFIG_DIR", ".claude", transcript.transcript_dir, transcript.TranscriptReader
+        "CLAUDE_CONFIG_DIR", ".claude", transcript.transcript_dir, transcript.reader
     ),
 )

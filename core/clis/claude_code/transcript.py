@@ -3,15 +3,19 @@
 Claude Code writes each session to ``<config dir>/projects/<cwd, every / and . as ->/
 <session id>.jsonl`` (the config dir: ``$CLAUDE_CONFIG_DIR``, else ``~/.claude``). Each
 answer of the model is an ``assistant`` line whose ``message`` has its ``id``, ``model``
-and ``usage`` (one line per content block of a message, the same id on each); at the end
-of each turn a ``cost-state`` line holds the session's running ``totalCostUSD`` (measured
-with 2.1.328: 0.019024 after the first turn, 0.039284 after the second). A turn is the
-answers since the last ``cost-state``: their usage summed, its cost what the total grew by.
+and ``usage`` (one line per content block of a message, the same id on each). Measured with
+2.1.328: in its terminal (the tmux and desktop routes) each turn ends with a ``system`` line of
+``subtype`` ``turn_duration``, and a ``cost-state`` line (the session's running
+``totalCostUSD``) is written only when the session ends; run with ``-p``, each run ends with a
+``cost-state`` line and no ``turn_duration`` (0.019024 after the first run, 0.039284 after the
+second). A turn is the answers since the last turn's end: their usage summed; its cost what
+the session's total grew by when a ``cost-state`` ends it, else unknown (the price table's):
+a session's total at its end also counts Claude Code's side requests (a title, ...), which
+are no turn's.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -19,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from core.clis.base import UsageTurn
+from core.clis.session_lines import JsonLines
 
-TRANSCRIPT_LINE_BYTES = 1 << 20  # a longer line is no answer (a request's blob): skipped
 _USAGE_KEYS = (
     "input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens",
 )  # fmt: skip
@@ -31,49 +35,54 @@ def transcript_dir(config_dir: Path, cwd: str) -> Path:
     return config_dir / "projects" / re.sub(r"[^A-Za-z0-9-]", "-", cwd)
 
 
+def reader(path: Path, cwd: str) -> TranscriptReader:
+    """The reader of one transcript (a file of ``cwd``'s alone)."""
+    return TranscriptReader(path)
+
+
 @dataclass
 class TranscriptReader:
-    """Reads one session's transcript from where it stopped (``offset``); the turns ended
+    """Reads one session's transcript from where it stopped; the turns ended
     since. Read again from the start after a restart, it gives the same turns (their
     ``ref`` is recorded once)."""
 
     path: Path
-    offset: int = 0
     spent: float = 0.0  # the session's total at the last cost-state read
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # message id -> line
+    lines: JsonLines = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lines = JsonLines(self.path)
 
     def read(self) -> list[UsageTurn]:
-        """The turns whose ``cost-state`` was written since the last read."""
-        try:
-            with self.path.open("rb") as handle:
-                handle.seek(self.offset)
-                data = handle.read()
-        except OSError:
-            return []
-        end = data.rfind(b"\n") + 1  # a line still being written waits for the next read
-        self.offset += end
+        """The turns whose end was written since the last read."""
         turns = []
-        for raw in data[:end].splitlines():
-            line = _json_line(raw)
-            if line is None:
-                continue
-            if line.get("type") == "assistant":
+        for line in self.lines.read():
+            kind = line.get("type")
+            if kind == "assistant":
                 self._answer(line)
-            elif line.get("type") == "cost-state" and self.answers:
-                turns.append(self._turn(line))
+            elif kind == "system" and line.get("subtype") == "turn_duration" and self.answers:
+                turns.append(self._turn(line, None))
+            elif kind == "cost-state":
+                cost = self._grew(line.get("totalCostUSD"))
+                if self.answers:
+                    turns.append(self._turn(line, cost))
         return turns
+
+    def _grew(self, total: Any) -> float | None:
+        """What the session's total grew by since the last ``cost-state``, if it is one."""
+        number = float(total) if isinstance(total, int | float) else math.nan  # bool: 0 or 1
+        if isinstance(total, bool) or not math.isfinite(number) or number < self.spent:
+            return None
+        grew, self.spent = round(number - self.spent, 9), number
+        return grew
 
     def _answer(self, line: dict[str, Any]) -> None:
         message = line.get("message")
         if isinstance(message, dict) and isinstance(message.get("usage"), dict):
             self.answers[str(message.get("id") or line.get("uuid"))] = message
 
-    def _turn(self, line: dict[str, Any]) -> UsageTurn:
-        total = line.get("totalCostUSD")
-        cost = None
-        number = float(total) if isinstance(total, int | float) else math.nan  # bool: 0 or 1
-        if not isinstance(total, bool) and math.isfinite(number) and number >= self.spent:
-            cost, self.spent = round(number - self.spent, 9), number
+    def _turn(self, line: dict[str, Any], cost: float | None) -> UsageTurn:
         usage = dict.fromkeys(_USAGE_KEYS, 0)
         for message in self.answers.values():
             for key in _USAGE_KEYS:
@@ -88,13 +97,3 @@ class TranscriptReader:
             f"transcript:{session}:{last_id}", session,
             str(model) if isinstance(model, str) else None, usage, cost,
         )  # fmt: skip
-
-
-def _json_line(raw: bytes) -> dict[str, Any] | None:
-    if len(raw) > TRANSCRIPT_LINE_BYTES:
-        return None
-    try:
-        line = json.loads(raw)
-    except ValueError:
-        return None
-    return line if isinstance(line, dict) else None

@@ -7,7 +7,8 @@ the next prompt would be pasted into."""
 
 from pathlib import Path
 
-from core.clis.base import AgentCli
+from core.clis.base import AgentCli, SessionFiles
+from core.clis.codex import rollout
 from core.clis.codex.hooks import HOOKS
 from core.clis.codex.mcp import MCP
 
@@ -26,4 +27,12 @@ CLI = AgentCli(
     reset=("text:/clear", "enter"),
     protocol="acp",
     protocol_adapter="codex-acp",  # @zed-industries/codex-acp: Codex's engine over ACP
+    sessions=SessionFiles(
+        "CODEX_HOME",
+        ".codex",
+        rollout.sessions_dir,
+        rollout.reader,
+        pattern=rollout.PATTERN,
+        cwd_of=rollout.session_cwd,
+    ),
 )

@@ -6,7 +6,8 @@ redraws the screen). Its debug log tells its retries (``debug_log``)."""
 from pathlib import Path
 from typing import Any
 
-from core.clis.base import AgentCli
+from core.clis.base import AgentCli, SessionFiles
+from core.clis.gemini import chats
 from core.clis.gemini.debug_log import retries
 from core.clis.mcp_files import JsonFile, Server
 
@@ -34,4 +35,7 @@ CLI = AgentCli(
     log_reader=retries,
     protocol="acp",
     protocol_args=("--acp",),  # ACP built in (0.61)
+    sessions=SessionFiles(  # its home: $GEMINI_CLI_HOME, else $HOME (.gemini in it)
+        "GEMINI_CLI_HOME", "", chats.chats_dir, chats.reader, chats.PATTERN
+    ),
 )

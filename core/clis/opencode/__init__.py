@@ -6,8 +6,9 @@ Ctrl+E and Ctrl+U (its ``input_line_end`` and ``input_delete_to_line_start``).""
 from pathlib import Path
 from typing import Any
 
-from core.clis.base import AgentCli
+from core.clis.base import AgentCli, SessionFiles
 from core.clis.mcp_files import JsonFile, Server
+from core.clis.opencode import database
 
 
 def _entry(server: Server) -> dict[str, Any]:
@@ -33,4 +34,7 @@ CLI = AgentCli(
     reset=("text:/new", "enter"),
     protocol="acp",
     protocol_args=("acp",),  # ACP built in (1.18)
+    sessions=SessionFiles(
+        "XDG_DATA_HOME", ".local/share", database.data_dir, database.reader, database.NAME
+    ),
 )

@@ -1,0 +1,137 @@
+"""opencode's stored sessions: each turn's usage and cost (the tmux and desktop routes).
+
+opencode 1.18.33 keeps every workspace's sessions in one SQLite database,
+``<data dir>/opencode/opencode.db`` (the data dir: ``$XDG_DATA_HOME``, else
+``~/.local/share``; no ``storage/`` folder of JSON files any more): a ``session`` row names the
+``directory`` it ran in; each ``message`` row's ``data`` is JSON, an answer's with ``role``
+``assistant``, ``parentID`` (the prompt's message), ``tokens`` (``input``, ``output``,
+``reasoning``, ``cache.read``, ``cache.write``), ``cost`` in dollars, ``modelID``, ``finish``
+and ``time.completed``. A turn is a prompt's answers (one per model call: a tool call's ends
+``finish = "tool-calls"``); it ends at a completed answer that ends otherwise. Its tokens are
+its answers' summed, output with reasoning; its cost theirs, unknown when opencode said 0
+(measured: a model without a price in its config, such as the test model server's, costs
+0, which is no price).
+
+The database is opened read-only for each read (opencode writes it all the while, in WAL
+mode); a read takes the message rows changed since the newest one it saw.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.clis.base import UsageTurn
+
+log = logging.getLogger(__name__)
+NAME = "opencode.db"
+MAX_ROWS = 2000  # message rows read at once; the rest at the next read
+ROW_BYTES = 1 << 20  # a longer message row is no answer's: skipped
+_CHANGED = (
+    "SELECT m.id, m.session_id, m.time_updated, m.data FROM message AS m "
+    "JOIN session AS s ON s.id = m.session_id "
+    "WHERE s.directory = ? AND m.time_updated >= ? AND length(m.data) <= ? "
+    "ORDER BY m.time_updated, m.id LIMIT ?"
+)
+
+
+def data_dir(data_home: Path, cwd: str) -> Path:
+    """The folder of opencode's database (every workspace's sessions)."""
+    return data_home / "opencode"
+
+
+def reader(path: Path, cwd: str) -> DatabaseReader:
+    """The reader of ``cwd``'s turns in opencode's database at ``path``."""
+    return DatabaseReader(path, cwd)
+
+
+@dataclass
+class DatabaseReader:
+    """Reads ``cwd``'s turns from opencode's database from where it stopped (the newest
+    ``time_updated`` seen); the turns ended since, each once."""
+
+    path: Path
+    cwd: str
+    since: int = 0  # the newest time_updated read (ms)
+    answers: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # prompt ->
+    ended: set[str] = field(default_factory=set)  # the refs given
+
+    def read(self) -> list[UsageTurn]:
+        """The turns whose last answer was completed since the last read."""
+        turns = []
+        for message_id, session, updated, raw in self._changed():
+            self.since = max(self.since, updated)
+            answer = _answer(raw)
+            if answer is None:
+                continue
+            prompt = str(answer["parentID"])
+            if f"opencode:{session}:{prompt}" in self.ended:  # read again: the same ms
+                continue
+            self.answers.setdefault(prompt, {})[message_id] = answer
+            if _ends_turn(answer):
+                turns.append(self._turn(session, prompt))
+        return turns
+
+    def _changed(self) -> list[tuple[str, str, int, str]]:
+        uri = f"{self.path.absolute().as_uri()}?mode=ro"
+        try:
+            with closing(sqlite3.connect(uri, uri=True, timeout=1.0)) as db:
+                args = (self.cwd, self.since, ROW_BYTES, MAX_ROWS)
+                found = db.execute(_CHANGED, args).fetchall()
+        except sqlite3.Error as exc:
+            log.debug("%s cannot be read: %s", self.path, exc)
+            return []
+        return [
+            (str(r[0]), str(r[1]), r[2], r[3])
+            for r in found
+            if isinstance(r[2], int) and isinstance(r[3], str)
+        ]
+
+    def _turn(self, session: str, prompt: str) -> UsageTurn:
+        ref = f"opencode:{session}:{prompt}"
+        self.ended.add(ref)
+        answers = list(self.answers.pop(prompt).values())
+        usage = dict.fromkeys(("input_tokens", "output_tokens", "cache_read_input_tokens",
+                               "cache_creation_input_tokens"), 0)  # fmt: skip
+        costs: list[float] = []
+        for answer in answers:
+            tokens = answer["tokens"]
+            cache = tokens.get("cache") if isinstance(tokens.get("cache"), dict) else {}
+            usage["input_tokens"] += _count(tokens.get("input"))
+            usage["output_tokens"] += _count(tokens.get("output")) + _count(tokens.get("reasoning"))
+            usage["cache_read_input_tokens"] += _count(cache.get("read"))
+            usage["cache_creation_input_tokens"] += _count(cache.get("write"))
+            cost = answer.get("cost")
+            if isinstance(cost, int | float) and not isinstance(cost, bool) and cost > 0:
+                costs.append(float(cost))
+        model = answers[-1].get("modelID")
+        return UsageTurn(ref, session, model if isinstance(model, str) else None, usage,
+                         sum(costs) if len(costs) == len(answers) else None)  # fmt: skip
+
+
+def _answer(raw: str) -> dict[str, Any] | None:
+    """A message row's JSON if it is an answer with tokens, else None."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or data.get("role") != "assistant":
+        return None
+    if not isinstance(data.get("tokens"), dict) or not isinstance(data.get("parentID"), str):
+        return None
+    return data
+
+
+def _ends_turn(answer: dict[str, Any]) -> bool:
+    time = answer.get("time")
+    done = isinstance(time, dict) and isinstance(time.get("completed"), int | float)
+    return done and answer.get("finish") != "tool-calls"
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0

@@ -1,0 +1,55 @@
+"""The new whole JSON lines of a CLI's own session file, read from where the last read
+stopped (the session readers of ``core.clis``' CLIs: Claude Code's transcripts, Codex's
+rollouts)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+LINE_BYTES = 1 << 20  # a longer line is no turn's (a request's blob): skipped
+
+
+@dataclass
+class JsonLines:
+    """``path`` read from ``offset``: each read gives the objects on the lines written whole
+    since (a line still being written waits for the next read; a line that is no JSON
+    object, or longer than ``LINE_BYTES``, is skipped)."""
+
+    path: Path
+    offset: int = 0
+
+    def read(self) -> list[dict[str, Any]]:
+        """The objects on the whole lines written since the last read."""
+        try:
+            with self.path.open("rb") as handle:
+                handle.seek(self.offset)
+                data = handle.read()
+        except OSError:
+            return []
+        end = data.rfind(b"\n") + 1
+        self.offset += end
+        return [line for raw in data[:end].splitlines() if (line := json_line(raw)) is not None]
+
+
+def json_line(raw: bytes) -> dict[str, Any] | None:
+    """The JSON object on one line, or None."""
+    if len(raw) > LINE_BYTES:
+        return None
+    try:
+        line = json.loads(raw)
+    except ValueError:
+        return None
+    return line if isinstance(line, dict) else None
+
+
+def first_line(path: Path) -> dict[str, Any] | None:
+    """The JSON object on ``path``'s first line (None: unreadable, unfinished, no object)."""
+    try:
+        with path.open("rb") as handle:
+            raw = handle.readline(LINE_BYTES + 1)
+    except OSError:
+        return None
+    return json_line(raw) if raw.endswith(b"\n") else None

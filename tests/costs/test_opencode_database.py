@@ -1,0 +1,134 @@
+"""Issue 51, item 4: opencode's own database read for each turn's usage and cost (the tmux
+and desktop routes). The file is a real one: opencode 1.18.33 in tmux (tests/agents/launch.py's
+setup) answering two prompts against localmodel scripted to report 4321 input and 87 output
+tokens, then 5000 and 13 (its workspace ``WORK``, under /tmp/h51/opencode/root where it ran;
+the database as opencode left it, its write-ahead log checkpointed into it). Always read from
+a copy: a reader's read-only open makes the database's -shm and -wal files next to it."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.clis.opencode.database import DatabaseReader, data_dir
+from core.models import Agent, TaskSpec
+from core.service.swarm import SwarmService
+from core.watch.usage_files import UsageFiles
+
+pytestmark = pytest.mark.both_databases
+
+FIXTURE = Path(__file__).parent / "data" / "opencode-1.18.33.db"
+WORK = "/tmp/h51/opencode/root/work"
+SESSION = "ses_de8a4334cffepe54PftScAHGgP"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    copy = tmp_path / "opencode" / "opencode.db"
+    copy.parent.mkdir()
+    shutil.copy(FIXTURE, copy)
+    return copy
+
+
+def usage(inp: int, out: int) -> dict[str, int]:
+    return {"input_tokens": inp, "output_tokens": out, "cache_read_input_tokens": 0,
+            "cache_creation_input_tokens": 0}  # fmt: skip
+
+
+def answer(db: Path, prompt: str, n: int, finish: str, cost: float, **tokens: Any) -> None:
+    """An answer to ``prompt`` added as opencode writes one (its row's shape in 1.18.33)."""
+    data = {"parentID": prompt, "role": "assistant", "cost": cost, "modelID": "local-model",
+            "tokens": {"input": 0, "output": 0, "reasoning": 0, "cache": {"read": 0, "write": 0},
+                       **tokens},
+            "time": {"created": 1795688300000 + n, "completed": 1795688300000 + n},
+            "finish": finish}  # fmt: skip
+    with closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute(
+            "INSERT INTO message (id, session_id, time_created, time_updated, data) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (f"msg_test{n}", SESSION, 1795688300000 + n, 1795688300000 + n, json.dumps(data)),
+        )
+
+
+def test_each_turn_is_its_prompts_answers_and_opencodes_zero_cost_is_unknown(db: Path) -> None:
+    reader = DatabaseReader(db, WORK)
+    first, second = reader.read()
+    assert (first.usage, second.usage) == (usage(4321, 87), usage(5000, 13))
+    assert first.model == second.model == "local-model"
+    assert first.cost_usd is None and second.cost_usd is None  # it said 0: no price known
+    assert first.session == second.session == SESSION
+    assert first.ref == f"opencode:{SESSION}:msg_2175bcf15001pLYi5SMT2gChKV"
+    assert first.ref != second.ref
+    assert reader.read() == []  # nothing new
+    assert DatabaseReader(db, "/srv/other").read() == []  # another workspace's sessions
+
+
+def test_a_turn_with_tool_calls_ends_at_its_last_answer(db: Path) -> None:
+    """A prompt's answers (one per model call) are one turn, which ends at the answer that
+    is no tool call; its cost is theirs, unknown when one of them said none."""
+    reader = DatabaseReader(db, WORK)
+    reader.read()
+    answer(db, "msg_p1", 1, "tool-calls", 0.5, input=100, output=10, reasoning=2)
+    assert reader.read() == []
+    answer(db, "msg_p1", 2, "stop", 0.25, input=200, output=20, cache={"read": 50, "write": 7})
+    (turn,) = reader.read()
+    assert turn.usage == {**usage(300, 32), "cache_read_input_tokens": 50,
+                          "cache_creation_input_tokens": 7}  # fmt: skip
+    assert turn.cost_usd == pytest.approx(0.75)
+    answer(db, "msg_p2", 3, "tool-calls", 0.5, input=1)
+    answer(db, "msg_p2", 4, "stop", 0, input=1, output=True)  # no count: left out
+    (turn,) = reader.read()
+    assert turn.cost_usd is None and turn.usage["output_tokens"] == 0
+    assert reader.read() == []
+
+
+@pytest.mark.parametrize("content", [b"", b"not a database", None])
+def test_a_database_that_cannot_be_read_gives_no_turn(
+    tmp_path: Path, content: bytes | None
+) -> None:
+    path = tmp_path / "opencode.db"
+    if content is not None:
+        path.write_bytes(content)
+    assert DatabaseReader(path, WORK).read() == []
+
+
+async def test_the_watch_records_the_turns_that_end_after_its_first_look(
+    service: SwarmService, tmp_path: Path, db: Path
+) -> None:
+    agent = Agent("T", "dev", cli="opencode", delivery="tmux", tmux="s:1", workspace=WORK)
+    await service.replace_agents([agent], tmp_path / "agents.toml")
+    service.store.settings = dataclasses.replace(service.settings, cli_dirs={"opencode": tmp_path})
+    assert data_dir(tmp_path, WORK) == db.parent
+    task = await service.tasks.create(TaskSpec("count", agent="T"), "test")
+    await service.queue.assign_batch()
+    watch = UsageFiles(service.store)
+    assert await watch.tick() == 0  # first look: the database's past is not counted
+    answer(db, "msg_p1", 1, "stop", 0.01, input=4321, output=87)
+    assert await watch.tick() == 1
+    assert await watch.tick() == 0
+    spend = await service.costs.of_task(task.id)
+    assert (spend["cost"].input, spend["cost"].output) == (4321, 87)
+    assert spend["cost"].cost_usd == pytest.approx(0.01)
+
+
+@pytest.mark.parametrize(
+    ("env", "found"),
+    [
+        ({"HOME": "/home/u", "XDG_DATA_HOME": "/data"}, Path("/data")),
+        ({"HOME": "/home/u"}, Path("/home/u/.local/share")),
+        ({}, None),
+    ],
+)
+def test_opencodes_folder_is_xdg_data_home_else_its_folder_in_home(
+    env: dict[str, str], found: Path | None
+) -> None:
+    from core.settings import cli_dirs
+
+    assert cli_dirs(env).get("opencode") == found
