@@ -40,6 +40,10 @@ STORE_PLUMBING = (
     "core/store/row_locks.py",
 )
 
+# Modules that read another program's own database, not swarm's store (opencode keeps its
+# sessions' usage in its SQLite file): their statements name that program's tables.
+OTHER_PROGRAMS = ("core/clis/opencode/database.py",)
+
 # Modules, not queries modules, that still hold SQL text, with how many statements: a number
 # may go down (update it), never up, and no module joins the list.
 WRITTEN_IN_PLACE = {
@@ -85,7 +89,11 @@ def _found() -> dict[str, list[int]]:
             relative = path.relative_to(ROOT)
             lines = sql_literals(path.read_text("utf-8"))
             name = relative.as_posix()
-            if lines and not is_queries_module(relative) and name not in STORE_PLUMBING:
+            if (
+                lines
+                and not is_queries_module(relative)
+                and name not in STORE_PLUMBING + OTHER_PROGRAMS
+            ):
                 found[name] = lines
     return found
 
@@ -251,7 +259,7 @@ def across_owners() -> dict[str, tuple[str, ...]]:
     for top in ("bot", "automation", "core"):
         for path in sorted((ROOT / top).rglob("*.py")):
             name = path.relative_to(ROOT).as_posix()
-            if name in STORE_PLUMBING or name.startswith(READ_MODELS):
+            if name in STORE_PLUMBING + OTHER_PROGRAMS or name.startswith(READ_MODELS):
                 continue
             foreign = sorted(
                 t for t in tables_named(path.read_text("utf-8")) if OWNER[t] != feature_of(name)

@@ -80,6 +80,7 @@ SQLITE_PART = {
     "core/store/sqlite.py",  # the SQLite store (aiosqlite), its migrations, check_writable
     "core/store/db_copy.py",  # reads a SQLite file to copy it into PostgreSQL
     "core/store/commit_watch.py",  # PRAGMA data_version of the SQLite file, for a waiting hook
+    "core/clis/opencode/database.py",  # opencode's own database (its turns' usage), read-only
 }
 
 
