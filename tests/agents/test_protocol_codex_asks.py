@@ -7,7 +7,6 @@ host, against localmodel."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import pytest
@@ -15,11 +14,18 @@ import pytest
 from core.agent_state import AgentState
 from core.coordinator.scheduler import Scheduler
 from core.dialogs import permissions as prompts
-from tests.agents.launch import SETUPS, _git
+from tests.agents.launch import SETUPS
 from tests.agents.live import LocalModel, require_binary
-from tests.agents.test_protocol_live import AGENT, SCRIPT, Rig, Swarm, _asked
+from tests.agents.test_protocol_live import (
+    AGENT,
+    SCRIPT,
+    Rig,
+    Swarm,
+    _asked,
+    started,
+    work_folder,
+)
 from tests.agents.test_protocol_live import swarm as swarm  # the same coordinator parts
-from tests.helpers import ROOT
 
 pytestmark = pytest.mark.xdist_group("codex-live")
 
@@ -29,30 +35,13 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     """Codex, its user's config asking before commands, started by ``desktop up --protocol``."""
     binary = require_binary("codex")
     root = tmp_path_factory.mktemp("protocol-codex-asks").resolve()
-    work, home = root / "work", root / "swarm"
-    work.mkdir()
-    home.mkdir()
-    _git(work)
+    work = work_folder(root)
     model = LocalModel(root, SCRIPT)
     setup = SETUPS["codex"](binary, root / "home", work, model.url)
     config = root / "home" / ".codex" / "config.toml"
     config.write_text('approval_policy = "untrusted"\n' + config.read_text(), encoding="utf-8")
-    agents = root / "agents.toml"
-    agents.write_text(
-        f'[[agent]]\nid = "{AGENT}"\nrole = "dev"\nworkspace = "{work}"\ncli = "codex"\n'
-        f"\n[desktop]\ncommand = {json.dumps(' '.join(setup.argv))}\n",
-        encoding="utf-8",
-    )
-    env = setup.env | {"SWARM_HOME": str(home), "SWARM_CONFIG": str(agents),
-                       "PYTHONPATH": str(ROOT)}  # fmt: skip
-    made = Rig("codex", root, home, agents, work, model, env)
-    try:
-        up = made.swarm("desktop", "up", "--protocol", "--json")
-        assert up.returncode == 0, up.stdout + up.stderr
+    with started("codex", root, model, " ".join(setup.argv), setup.env) as made:
         yield made
-    finally:
-        made.swarm("desktop", "down", "--headless")
-        model.stop()
 
 
 async def _idle(swarm: Swarm) -> bool:

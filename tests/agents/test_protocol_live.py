@@ -10,6 +10,7 @@ Gemini CLI, opencode and Codex (through codex-acp) speak ACP; Claude Code its st
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -17,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,29 +126,24 @@ class Rig:
         )  # fmt: skip
 
 
-@pytest.fixture(scope="module", params=["gemini", "claude-code", "codex", "opencode"])
-def rig(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
-    """The CLI started by ``swarm desktop up --protocol`` (its host outlives the command)."""
-    cli = str(request.param)
-    binary = require_binary(cli)
-    root = tmp_path_factory.mktemp(f"protocol-{cli}").resolve()
-    work, home = root / "work", root / "swarm"
-    work.mkdir()
+@contextlib.contextmanager
+def started(
+    cli: str, root: Path, model: LocalModel, command: str, env: Mapping[str, str]
+) -> Iterator[Rig]:
+    """``cli`` started by ``swarm desktop up --protocol`` from an agents file whose
+    ``[desktop]`` command is the user's ``command``, in ``root/work`` (made before: its setup
+    needs it), run with the user's ``env``; its host outlives the command, ended by ``desktop
+    down`` (and ``model`` stopped) after."""
+    work, home, config = root / "work", root / "swarm", root / "agents.toml"
     home.mkdir()
-    _git(work)
-    model = LocalModel(root, SCRIPT)
-    setup = SETUPS[cli](binary, root / "home", work, model.url)
-    config = root / "agents.toml"
-    command = " ".join(setup.argv)
     config.write_text(
         f'[[agent]]\nid = "{AGENT}"\nrole = "dev"\nworkspace = "{work}"\ncli = "{cli}"\n'
         f'account = "test-account"\n\n'
         f"[desktop]\ncommand = {json.dumps(command)}\n",
         encoding="utf-8",
     )
-    env = {k: v for k, v in setup.env.items() if k not in QUIETING}
-    env |= {"SWARM_HOME": str(home), "SWARM_CONFIG": str(config), "PYTHONPATH": str(ROOT)}
-    made = Rig(cli, root, home, config, work, model, env)
+    full = {**env, "SWARM_HOME": str(home), "SWARM_CONFIG": str(config), "PYTHONPATH": str(ROOT)}
+    made = Rig(cli, root, home, config, work, model, full)
     try:
         up = made.swarm("desktop", "up", "--protocol", "--json")
         assert up.returncode == 0, up.stdout + up.stderr
@@ -157,6 +153,29 @@ def rig(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     finally:
         made.swarm("desktop", "down", "--headless")
         model.stop()
+
+
+def work_folder(root: Path) -> Path:
+    """``root/work``, a git repository (the agent's workspace)."""
+    work = root / "work"
+    work.mkdir()
+    _git(work)
+    return work
+
+
+@pytest.fixture(scope="module", params=["gemini", "claude-code", "codex", "opencode"])
+def rig(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
+    """The CLI started by ``swarm desktop up --protocol`` as a user starts it (none of the
+    settings that quiet it)."""
+    cli = str(request.param)
+    binary = require_binary(cli)
+    root = tmp_path_factory.mktemp(f"protocol-{cli}").resolve()
+    work = work_folder(root)
+    model = LocalModel(root, SCRIPT)
+    setup = SETUPS[cli](binary, root / "home", work, model.url)
+    env = {k: v for k, v in setup.env.items() if k not in QUIETING}
+    with started(cli, root, model, " ".join(setup.argv), env) as made:
+        yield made
 
 
 @pytest.fixture

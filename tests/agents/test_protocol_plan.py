@@ -16,11 +16,18 @@ import pytest
 from core.agent_state import AgentState
 from core.coordinator.scheduler import Scheduler
 from core.dialogs import permissions as prompts
-from tests.agents.launch import SETUPS, _git
+from tests.agents.launch import SETUPS
 from tests.agents.live import LocalModel, require_binary
-from tests.agents.test_protocol_live import AGENT, QUIETING, Rig, Swarm, _asked
+from tests.agents.test_protocol_live import (
+    AGENT,
+    QUIETING,
+    Rig,
+    Swarm,
+    _asked,
+    started,
+    work_folder,
+)
 from tests.agents.test_protocol_live import swarm as swarm  # the same coordinator parts
-from tests.helpers import ROOT
 
 pytestmark = pytest.mark.xdist_group("claude-code-live")
 PLAN = "My plan: 1. create planned.txt with one line; 2. say it is made."
@@ -56,29 +63,13 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     """Claude Code in plan mode, started by ``swarm desktop up --protocol``."""
     binary = require_binary("claude-code")
     root = tmp_path_factory.mktemp("protocol-plan").resolve()
-    work, home = root / "work", root / "swarm"
-    work.mkdir()
-    home.mkdir()
-    _git(work)
+    work = work_folder(root)
     model = LocalModel(root, script(work))
     setup = SETUPS["claude-code"](binary, root / "home", work, model.url)
     command = " ".join([*setup.argv, "--permission-mode", "plan"])
-    config = root / "agents.toml"
-    config.write_text(
-        f'[[agent]]\nid = "{AGENT}"\nrole = "dev"\nworkspace = "{work}"\ncli = "claude-code"\n'
-        f"\n[desktop]\ncommand = {json.dumps(command)}\n",
-        encoding="utf-8",
-    )
     env = {k: v for k, v in setup.env.items() if k not in QUIETING}
-    env |= {"SWARM_HOME": str(home), "SWARM_CONFIG": str(config), "PYTHONPATH": str(ROOT)}
-    made = Rig("claude-code", root, home, config, work, model, env)
-    try:
-        up = made.swarm("desktop", "up", "--protocol", "--json")
-        assert up.returncode == 0, up.stdout + up.stderr
+    with started("claude-code", root, model, command, env) as made:
         yield made
-    finally:
-        made.swarm("desktop", "down", "--headless")
-        model.stop()
 
 
 async def _plan_asked(swarm: Swarm, text: str) -> prompts.Prompt:

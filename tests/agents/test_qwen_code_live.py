@@ -12,25 +12,19 @@ Skipped with the reason when the binary is missing or another version (a failure
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from automation.factory import build_deliverer
 from core.agent_state import AgentState
-from core.agents.judge import Freshness
 from core.coordinator.scheduler import Scheduler
 from core.hosts import launch
 from core.models import TaskSpec
-from core.service.swarm import SwarmService
-from core.watch.protocol_signal import ProtocolWatch
-from core.watch.text_signal import PromptKeys
-from tests.agents.launch import _git
 from tests.agents.live import LocalModel, base_env, require_binary
-from tests.agents.test_protocol_live import AGENT, Rig, Swarm
-from tests.helpers import ROOT
+from tests.agents.test_protocol_live import AGENT, Rig, Swarm, started, work_folder
+from tests.agents.test_protocol_live import swarm as swarm  # the same coordinator parts
 
 pytestmark = pytest.mark.xdist_group("qwen-code-live")  # one worker starts it, once
 
@@ -63,45 +57,10 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     """Qwen Code started by ``swarm desktop up --protocol`` (its host outlives the command)."""
     binary = require_binary(CLI)
     root = tmp_path_factory.mktemp("protocol-qwen").resolve()
-    work, home = root / "work", root / "swarm"
-    work.mkdir()
-    home.mkdir()
-    _git(work)
+    work_folder(root)
     model = LocalModel(root, SCRIPT)
-    config = root / "agents.toml"
-    config.write_text(
-        f'[[agent]]\nid = "{AGENT}"\nrole = "dev"\nworkspace = "{work}"\ncli = "{CLI}"\n'
-        f'account = "test-account"\n\n[desktop]\ncommand = {json.dumps(str(binary))}\n',
-        encoding="utf-8",
-    )
-    env = _home(root / "home", model.url)
-    env |= {"SWARM_HOME": str(home), "SWARM_CONFIG": str(config), "PYTHONPATH": str(ROOT)}
-    made = Rig(CLI, root, home, config, work, model, env)
-    try:
-        up = made.swarm("desktop", "up", "--protocol", "--json")
-        assert up.returncode == 0, up.stdout + up.stderr
-        (row,) = json.loads(up.stdout)
-        assert (row["agent"], row["action"], row["delivery"]) == (AGENT, "started", "protocol")
+    with started(CLI, root, model, str(binary), _home(root / "home", model.url)) as made:
         yield made
-    finally:
-        made.swarm("desktop", "down", "--headless")
-        model.stop()
-
-
-@pytest.fixture
-async def swarm(rig: Rig) -> AsyncIterator[Swarm]:
-    """swarm on the rig's home, as ``swarm run`` builds it."""
-    service = await SwarmService.open(rig.settings)
-    deliverer = build_deliverer(rig.settings, list(service.agents.values()), service.kill_switch)
-    watch = ProtocolWatch(service, Freshness())
-    await watch.start()
-    made = Swarm(service, deliverer, watch, PromptKeys(service, deliverer, None))
-    try:
-        yield made
-    finally:
-        await made.watch.stop()
-        deliverer.close()
-        await made.service.close()
 
 
 @pytest.mark.timeout(300)
