@@ -39,7 +39,11 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     model = LocalModel(root, SCRIPT)
     setup = SETUPS["codex"](binary, root / "home", work, model.url)
     config = root / "home" / ".codex" / "config.toml"
-    config.write_text('approval_policy = "untrusted"\n' + config.read_text(), encoding="utf-8")
+    # asking before each command is the user's choice; no sandbox, so that an approved
+    # command runs wherever bubblewrap is missing (codex-acp's binary finds no bundled one:
+    # "bubblewrap is unavailable", 1 run in 3 here)
+    asks = 'approval_policy = "untrusted"\nsandbox_mode = "danger-full-access"\n'
+    config.write_text(asks + config.read_text(), encoding="utf-8")
     with started("codex", root, model, " ".join(setup.argv), setup.env) as made:
         yield made
 

@@ -98,6 +98,7 @@ _DRIVER_LEVEL = {
     "core/store/sqlite.py",
     "core/store/commit_watch.py",
     "core/store/postgres/failover.py",
+    "core/clis/opencode/database.py",  # opencode's own SQLite file: sqlite3's tuples, never PG
 }
 
 
