@@ -10,6 +10,7 @@ from Agent-1's window was recorded as Agent-2's."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shlex
@@ -51,29 +52,29 @@ class Windows:
     env: dict[str, str]
     folder: Path
 
-    def run_in_agent_1(self, command: str, name: str) -> tuple[int, str]:
+    async def run_in_agent_1(self, command: str, name: str) -> tuple[int, str]:
         """``command`` run in Agent-1's window (its environment: the swarm's settings, no
-        SWARM_AGENT): its exit status and stderr."""
+        SWARM_AGENT): its exit status and stderr. The coordinator's socket is served meanwhile,
+        as a running coordinator's is (a hook relays to it)."""
         given = " ".join(f"{k}={shlex.quote(v)}" for k, v in self.env.items())
         out = self.folder / name
         line = f"cd {shlex.quote(str(ROOT))}; env -u SWARM_AGENT {given} {command} 2>{out}.err"
         script = self.folder / "run.sh"
         script.with_suffix(".tmp").write_text(f"{line}; echo $? >{out}.rc\n", encoding="utf-8")
         script.with_suffix(".tmp").rename(script)  # the window's loop runs it, then removes it
-        rc = Path(f"{out}.rc")
         deadline = time.monotonic() + 60
-        while not (rc.exists() and rc.read_text().strip()):
+        while (done := _finished(out)) is None:
             assert time.monotonic() < deadline, "the window's command never finished"
-            time.sleep(0.05)
-        return int(rc.read_text()), Path(f"{out}.err").read_text()
+            await asyncio.sleep(0.05)
+        return done
 
-    def hook(self, named: str, event: str) -> tuple[int, str]:
+    async def hook(self, named: str, event: str) -> tuple[int, str]:
         """The installed hook run in Agent-1's window with ``--agent named``."""
         payload = self.folder / f"{event}-{named}.json"
         body = {"session_id": "s", "cwd": "/", "hook_event_name": event}
         payload.write_text(json.dumps(body), encoding="utf-8")
         hook = f"{shlex.quote(sys.executable)} -m bot.cli.hook --agent {named}"
-        return self.run_in_agent_1(f"{hook} <{shlex.quote(str(payload))}", f"{event}-{named}")
+        return await self.run_in_agent_1(f"{hook} <{shlex.quote(str(payload))}", f"{event}-{named}")
 
     async def deliver(self, agent: str, text: str) -> None:
         """A prompt typed into ``agent``'s window by the desktop driver, confirmed."""
@@ -81,6 +82,14 @@ class Windows:
             receipt = await self.driver.deliver(Parcel(1, self.service.agents[agent], text, "t"))
         assert receipt.ok, receipt.reason
         self.desktop.wait_at_prompt(agent)
+
+
+def _finished(out: Path) -> tuple[int, str] | None:
+    """The exit status and stderr of a window's command once it wrote its status, else None."""
+    rc = Path(f"{out}.rc")
+    if not (rc.exists() and rc.read_text().strip()):
+        return None
+    return int(rc.read_text()), Path(f"{out}.err").read_text()
 
 
 @pytest.fixture
@@ -131,7 +140,7 @@ async def test_a_hook_in_an_agents_window_is_that_agents_once_a_prompt_went_in(
     recorded = identity.window_path(service.settings.home, "Agent-1").read_text().split()[0]
     assert int(recorded) == windows.desktop.pid("Agent-1")  # the xterm, Agent-1's window
 
-    code, err = windows.hook("Agent-2", "Stop")  # a Stop in Agent-2's name, from Agent-1's
+    code, err = await windows.hook("Agent-2", "Stop")  # a Stop in Agent-2's name, from Agent-1's
     assert code == 0, err
     await windows.server.written()
     assert await state(service, "Agent-2") == "unknown"
@@ -139,13 +148,13 @@ async def test_a_hook_in_an_agents_window_is_that_agents_once_a_prompt_went_in(
     assert refused and all("Stop in Agent-2's name refused: it runs" in r for r in refused)
     assert any(f"in Agent-1's terminal (window process {recorded}" in r for r in refused)
 
-    code, err = windows.hook("Agent-1", "Stop")  # its own: recorded as Agent-1's
+    code, err = await windows.hook("Agent-1", "Stop")  # its own: recorded as Agent-1's
     assert code == 0, err
     await windows.server.written()
     assert await state(service, "Agent-1") == "idle"
 
     approve = f"{shlex.quote(sys.executable)} -m bot.cli.main approve H-1"
-    code, err = windows.run_in_agent_1(approve, "approve")
+    code, err = await windows.run_in_agent_1(approve, "approve")
     assert code == 2 and "a person's to decide" in err and "Agent-1's (window process" in err, err
 
 
