@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -82,11 +83,17 @@ def _price(entry: Any, where: str) -> Price:
 
 
 def price_of(prices: dict[str, Price], model: str | None) -> Price | None:
-    """The price of ``model``: its own entry, else the longest listed name it starts with
-    (``claude-sonnet-4-5-20250929`` is ``claude-sonnet-4-5``); None when none is listed."""
+    """The price of ``model``: its own entry, else the entry it names with a date or a variant
+    after it (``claude-sonnet-4-5-20250929``, ``claude-opus-5-5[1m]``); None when none is
+    listed (``claude-opus-5-7`` is not ``claude-opus-5``: an unknown cost, not a wrong one)."""
     if not model:
         return None
     if model in prices:
         return prices[model]
-    known = [name for name in prices if model.startswith(name)]
+    known = [
+        name for name in prices if model.startswith(name) and _DATED.fullmatch(model[len(name) :])
+    ]
     return prices[max(known, key=len)] if known else None
+
+
+_DATED = re.compile(r"(?:[-@]\d{8})?(?:\[[^\]]*\])?")

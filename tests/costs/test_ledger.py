@@ -216,6 +216,10 @@ def test_the_price_table_parses_and_a_users_file_overrides_it(tmp_path: Path) ->
     assert own["local-model"] == prices.Price(1.0, 2.0, 0.1, 1.25)
     assert prices.price_of(own, "claude-sonnet-4-5-20250929") == own["claude-sonnet-4-5"]
     assert prices.price_of(own, "nobody's-model") is None
+    assert prices.price_of(own, "claude-opus-5-7") is None  # not claude-opus-5's price
+    assert prices.price_of(own, "claude-opus-5-5[1m]") == own["claude-opus-5-5"]
+    for model in ("claude-opus-5-5", "gemini-3.8-flash"):  # the pinned CLIs' own models
+        assert prices.price_of(own, model) is not None, model
     mine = tmp_path / "prices.toml"
     mine.write_text('[models."local-model"]\ninput = 3\noutput = 4\n', encoding="utf-8")
     assert prices.table(mine)["local-model"] == prices.Price(3.0, 4.0)
