@@ -102,7 +102,8 @@ async def test_a_busy_database_does_not_hold_the_agents_hook(relay: Relay) -> No
             began = time.monotonic()
             done = await run_hook({**relay.env, "SWARM_DATABASE_URL": NOWHERE}, body)
             assert done.returncode == 0 and time.monotonic() - began < hook_relay.RELAY_WAIT_S
-        assert relay.server.recorded == 0 and await state_of(relay.service) == "unknown"
+        # nothing written yet (the service's own reads would queue behind its blocked write)
+        assert relay.server.recorded == 0
     finally:
         busy.execute("ROLLBACK")
         busy.close()
