@@ -3,7 +3,7 @@ namespace of its own: ``unshare -m --propagation private python -m tests.full_di
 SPEC``. A 2 MB tmpfs is mounted over ``SPEC["mount"]`` (seen only in that namespace), the
 home is copied in, a writer holds the database open if asked (a coordinator's connection,
 with its commit still in the WAL), and the rest of the file system is filled until writing
-fails with ENOSPC; then each command runs, then the filling is removed and each of
+fails with ENOSPC; then the commands run (four at a time), then the filling is removed and each of
 ``SPEC["after_freeing"]`` runs; their results go to stdout as JSON."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,8 @@ def main(spec: dict[str, Any]) -> None:
         assert writer.stdout is not None and writer.stdout.readline().strip() == "ready"
     try:
         fill(mount / "zz-fill")
-        results = [run(args, env) for args in spec["commands"]]
+        with ThreadPoolExecutor(4) as pool:  # none can write: their order is no matter
+            results = list(pool.map(lambda args: run(args, env), spec["commands"]))
         (mount / "zz-fill").unlink()
         results += [run(args, env) for args in spec.get("after_freeing", [])]
     finally:

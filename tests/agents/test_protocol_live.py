@@ -71,8 +71,8 @@ match = "take your time"
 steps = [{ text = "slowly, piece by piece", delay = 6 }]
 
 [[turns]]
-match = "fail twice"
-steps = [{ fail = 500, times = 2 }, { text = "through after two errors" }]
+match = "fail once"
+steps = [{ fail = 500, times = 1 }, { text = "through after an error" }]
 
 [[turns]]
 match = "wait for the limit"
@@ -505,12 +505,13 @@ async def _turn_of(swarm: Swarm, text: str) -> tuple[int, dict[str, Any]]:
 
 @pytest.mark.timeout(240)
 async def test_a_500_the_agent_retries_ends_its_turn_once(rig: Rig, swarm: Swarm) -> None:
-    """Two 500s then the answer: the turn ends once, as the agent says; Claude Code says each
-    retry (stream-json's ``api_retry``), which its transcript keeps and reads ``errored``."""
-    task, turn = await _turn_of(swarm, "fail twice")
+    """A 500 then the answer: the turn ends once, as the agent says; Claude Code says its
+    retry (stream-json's ``api_retry``), which its transcript keeps and reads ``errored``.
+    (One 500, not two: Gemini CLI waits seconds before each retry.)"""
+    task, turn = await _turn_of(swarm, "fail once")
     assert turn["stop_reason"] == "end_turn", turn
-    asked = [r for r in rig.model.requests() if "fail twice" in str(r.get("prompt") or "")]
-    assert len(asked) >= 3, asked  # the two 500s were served, then the answer
+    asked = [r for r in rig.model.requests() if "fail once" in str(r.get("prompt") or "")]
+    assert len(asked) >= 2, asked  # the 500 was served, then the answer
     if rig.cli == "claude-code":
         lines = await TranscriptBook(swarm.service.store).of_task(task)
         retries = [transcript.status_line(r) for r in lines if r.kind == transcript.RETRY]
