@@ -4,5 +4,5 @@
 ``SWARM_HOME``), ``db_lock`` (one per PostgreSQL database, and who runs a store's) and
 ``notifier`` (the posts of each front end, which plugs in as a ``front_end.FrontEnd``).
 
-The top layer of ``core``: it may import every other package of it.
+In ``core``'s top tier (the loops): it may import every other package of ``core``.
 """

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from core.models import Priority, task_ref
-
-if TYPE_CHECKING:
-    from core.settings import Settings
+from core.settings import swarm_command
 
 
 def render(
@@ -40,7 +36,7 @@ def render(
     the text is that agent's words (a message it sent), quoted line by line
     (:func:`agent_words`); ``commands``: False when the prompt already lists the report
     commands (the onboarding heading it): the shell commands are not said twice;
-    ``program``: how the agent's shell runs swarm (:func:`agent_swarm`)."""
+    ``program``: how the agent's shell runs swarm (``Settings.agent_swarm``)."""
     if withdrawn and task_id is not None:
         head = [withdrawn_head(sender, agent, task_ref(task_id))]
         task_id = None
@@ -104,15 +100,3 @@ def mcp_report_line(ref: str, swarm: str) -> str:
         f"them); my_task shows the task again. "
         f"If the tools are unavailable: {swarm} task start|note|done|fail {ref}"
     )
-
-
-def swarm_command(home: Path | None, program: str = "swarm") -> str:
-    """How an agent's terminal calls swarm: ``program`` (this installation's ``swarm`` by
-    absolute path: an agent's shell, a login shell too, may not have it on its PATH), with
-    ``SWARM_HOME=...`` before it for a custom home."""
-    return f"SWARM_HOME={shlex.quote(str(home))} {program}" if home else program
-
-
-def agent_swarm(settings: Settings) -> str:
-    """How an agent's terminal calls the swarm of ``settings`` (its home and program)."""
-    return swarm_command(settings.custom_home, settings.swarm_program)

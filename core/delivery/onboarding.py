@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 from core.agents import queries as agent_queries
 from core.context import Ctx
 from core.delivery import assignment
-from core.delivery.envelope import agent_swarm
 from core.errors import ConfigError
 from core.event_kinds import EventKind
 from core.models import Agent, Delivery, DeliveryState, Receipt, Target, TargetKind
@@ -78,7 +77,7 @@ def text_for(service: StoreAccess, agent: Agent) -> str:
     from core.workspaces.ops import find
 
     place = find(service.settings.home, service.agents, agent.id)
-    captain, swarm = captain_of(service.agents), agent_swarm(service.settings)
+    captain, swarm = captain_of(service.agents), service.settings.agent_swarm
     values = {
         "agent": agent.id,
         "role": agent.role,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from core.delivery import onboarding
-from core.delivery.envelope import agent_swarm, render
+from core.delivery.envelope import render
 from core.delivery.onboarding import RESET_TEXT
 from core.errors import SwarmError
 from core.formats.text import shorten
@@ -127,7 +127,7 @@ async def plan(
 def _lists_commands(intro: str, settings: Settings) -> bool:
     """Whether the onboarding text already gives the report commands (the bundled templates
     do: ``swarm task done T-N``), so that the prompt under it does not repeat them."""
-    return f"{agent_swarm(settings)} task done " in intro
+    return f"{settings.agent_swarm} task done " in intro
 
 
 def _agent_sender(service: StoreAccess, delivery: Delivery) -> str | None:

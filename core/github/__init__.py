@@ -8,6 +8,6 @@ imported, outsiders' reviews and edits held for a person), ``once`` (comments an
 written once), ``push`` (git push with the token in the environment only), ``sync`` (the
 loop's timer), ``status`` (what ``swarm github status`` and doctor say), ``webhook`` (the
 dashboard's endpoint logic: each delivery taken once), ``service`` (``GitHubBook``: what the
-front ends call). Imports the features below it;
-only ``coordinator`` and ``watch`` sit above it.
+front ends call). A loop (core's top tier): it holds the service and imports the
+features below it.
 """

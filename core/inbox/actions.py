@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from core.context import Ctx
-from core.delivery.envelope import agent_swarm
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.event_kinds import EventKind
 from core.inbox.queue import (
@@ -135,7 +134,7 @@ def _nudge(conn: Conn, ctx: Ctx, need: Need) -> Answered:
     if agent is None or not ids:
         raise InvalidState(f"{need.ref} concerns no agent holding a task: nobody to nudge")
     refs = ", ".join(f"T-{i}" for i in ids)
-    swarm = agent_swarm(ctx.settings)
+    swarm = ctx.settings.agent_swarm
     text = (
         f"{ctx.actor} asks how {refs} is going. If you are still working, report progress: "
         f'{swarm} task start T-{ids[0]} --note "..."; if you are stuck, say why: '

@@ -8,7 +8,6 @@ import asyncio
 from pathlib import Path
 
 from core.context import Ctx, check_chars
-from core.delivery.envelope import agent_swarm
 from core.errors import InvalidInput, NotFound, SwarmError
 from core.formats.text import escape_controls
 from core.models import parse_task_ref, task_ref
@@ -91,7 +90,7 @@ class ReviewBook:
         return await self.access.write(actor, _send, task_id, self._footer(task_id), new)
 
     def _footer(self, task_id: int) -> str:
-        ref, swarm = task_ref(task_id), agent_swarm(self.access.settings)
+        ref, swarm = task_ref(task_id), self.access.settings.agent_swarm
         return (
             f'When the review is addressed: {swarm} task done {ref} --note "what you changed"  '
             f'or  {swarm} task fail {ref} --reason "why"'

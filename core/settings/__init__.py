@@ -10,6 +10,7 @@ import atexit
 import contextlib
 import functools
 import hashlib
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -254,6 +255,11 @@ class Settings:
         return None if home == (Path.home() / ".swarm").absolute() else home
 
     @property
+    def agent_swarm(self) -> str:
+        """How an agent's terminal calls this swarm (its home and program)."""
+        return swarm_command(self.custom_home, self.swarm_program)
+
+    @property
     def inbox_dir(self) -> Path:
         """Folder of per-agent inbox folders (the fallback delivery)."""
         return self.home / "inbox"
@@ -270,6 +276,13 @@ class Settings:
             cli_dirs=cli_dirs(env),
             **read_fields(CORE, env),
         )
+
+
+def swarm_command(home: Path | None, program: str = "swarm") -> str:
+    """How an agent's terminal calls swarm: ``program`` (this installation's ``swarm`` by
+    absolute path: an agent's shell, a login shell too, may not have it on its PATH), with
+    ``SWARM_HOME=...`` before it for a custom home."""
+    return f"SWARM_HOME={shlex.quote(str(home))} {program}" if home else program
 
 
 def cli_dirs(env: Mapping[str, str]) -> dict[str, Path]:

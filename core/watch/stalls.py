@@ -49,7 +49,6 @@ from core.agents.alerts import (
 )
 from core.agents.judge import HELD, Freshness, Verdict, clock_time, duration
 from core.context import Ctx
-from core.delivery.envelope import agent_swarm
 from core.event_kinds import EventKind
 from core.models import Agent, DeliveryState, Task, TaskStatus, task_ref
 from core.store.conn import Conn
@@ -385,7 +384,7 @@ def _nudge(
     report: TickReport,
 ) -> None:
     first = task_ref(view.tasks[0].id)
-    swarm = agent_swarm(ctx.settings)
+    swarm = ctx.settings.agent_swarm
     what = "activity seen" if view.screen else "report"
     text = (
         f"No {what} from you for {minutes(quiet)} on {view.refs}. If you are still "

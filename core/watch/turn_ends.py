@@ -26,7 +26,6 @@ from core.agents import signals as agent_signals
 from core.agents.alerts import UNREPORTED, clear_alert, open_alert
 from core.agents.judge import clock_time
 from core.context import Ctx
-from core.delivery.envelope import agent_swarm
 from core.event_kinds import EventKind
 from core.models import task_ref
 from core.store.conn import Conn
@@ -120,7 +119,7 @@ def _judge_end(conn: Conn, ctx: Ctx, settings: WatchSettings, end: TurnEnd, row:
 def _nudge(conn: Conn, ctx: Ctx, end: TurnEnd, count: int) -> None:
     """The one note of a first silent turn end, and its event."""
     ref = task_ref(end.tasks[0])
-    swarm = agent_swarm(ctx.settings)
+    swarm = ctx.settings.agent_swarm
     agent = ctx.agents[end.agent]
     how = f"report done on {ref} with the swarm MCP tools or run " if agent.mcp else "run "
     text = (

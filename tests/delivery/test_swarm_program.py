@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from bot.config import Config, swarm_program
-from core.delivery.envelope import agent_swarm, render
+from core.delivery.envelope import render
 
 
 def test_the_program_is_absolute_and_runs_in_a_login_shell_without_the_venv(
@@ -30,7 +30,7 @@ def test_task_prompts_name_it_with_the_home(tmp_path: Path) -> None:
     config = Config({"SWARM_HOME": str(tmp_path / "home")}, agents_file=None)
     settings = config.core
     assert settings.swarm_program == swarm_program()
-    swarm = agent_swarm(settings)
+    swarm = settings.agent_swarm
     assert swarm == f"SWARM_HOME={shlex.quote(str(tmp_path / 'home'))} {swarm_program()}"
     text = render(
         "do it",

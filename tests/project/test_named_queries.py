@@ -185,11 +185,17 @@ READ_MODELS = ("core/reports/", "core/inbox/")
 
 # Modules whose statements still name tables of another owner, with those tables: a list that
 # may only shrink. What is left is of three kinds: a read that joins another owner's rows to
-# the module's own (a task beside its agent's state, a turn beside its task); a feature below
-# the table's owner in core's layers, which cannot call up (core/store/tables.py: the shared
-# reads and the event and audit rows every feature writes; core/accounts, core/agents and
-# core/reservations reading tasks; core/tasks writing campaigns and reading prompts, questions
-# and alerts); and history's retention, which deletes the old rows of every table.
+# the module's own (a task beside its agent's state, a turn beside its task); a module that
+# cannot call the owner in core's tiers (pyproject.toml): the store, the tier below every
+# feature (core/store/tables.py: the shared reads and the event and audit rows every feature
+# writes), a feature whose call would close a circle (core/accounts, core/agents,
+# core/reservations and core/workspaces reading tasks, which import them; core/tasks writing
+# campaigns and reading questions, whose features import tasks) or reach a tier above
+# (core/agents reading agent_watch, a loop's); and history's retention, which deletes the old
+# rows of every table. The tiers leave features free to call a feature they already import
+# (core/delivery and core/questions the tasks', core/tasks the agents') or, listing one more
+# arrow, one that closes no circle (core/posts reading deliveries, core/tasks reading prompts
+# and events).
 ACROSS_OWNERS: dict[str, tuple[str, ...]] = {
     "core/accounts/queries.py": ("agent_state", "tasks"),
     "core/agents/hook_events.py": ("tasks",),

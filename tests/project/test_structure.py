@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
+from typing import Any
 
 from tests.helpers import ROOT
 
@@ -57,20 +60,49 @@ def _lint_imports(tree: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_an_import_against_the_contracts_fails_the_check(tmp_path: Path) -> None:
-    # the contracts of pyproject.toml (run by `make test`) on a copy of the tree with two
-    # imports that break them: a core package importing one above it, a circle in bot/cli
+def _tree_copy(tmp_path: Path) -> Path:
     for name in ("bot", "automation", "core"):
         shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
-    lifecycle = tmp_path / "core" / "tasks" / "lifecycle.py"
-    lifecycle.write_text(lifecycle.read_text() + "\nfrom core.service.swarm import SwarmService\n")
-    hook = tmp_path / "bot" / "cli" / "hook.py"  # main imports hook (its fast path)
-    hook.write_text(hook.read_text() + "\nfrom bot.cli.main import main\n")
-    result = _lint_imports(tmp_path)
+    return tmp_path
+
+
+def _append(path: Path, line: str) -> None:
+    path.write_text(path.read_text() + f"\n{line}\n")
+
+
+def test_an_import_against_the_contracts_fails_the_check(tmp_path: Path) -> None:
+    # the contracts of pyproject.toml (run by `make test`) on a copy of the tree with imports
+    # that break them: a feature importing a tier above it (the service), an arrow between
+    # two features that is not listed, a package of core given no tier, a circle in bot/cli
+    tree = _tree_copy(tmp_path)
+    _append(tree / "core/tasks/lifecycle.py", "from core.service.swarm import SwarmService")
+    _append(tree / "core/access/tokens.py", "from core.ai.client import AIClient")
+    (tree / "core/newpart").mkdir()
+    (tree / "core/newpart/__init__.py").write_text('"""A package with no tier."""\n')
+    # main imports hook (its fast path)
+    _append(tree / "bot/cli/hook.py", "from bot.cli.main import main")
+    result = _lint_imports(tree)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "core.tasks.lifecycle -> core.service.swarm" in result.stdout
+    assert "core.access.tokens -> core.ai.client" in result.stdout
+    assert "- core.newpart" in result.stdout
     assert "No cycles are allowed in bot.cli." in result.stdout
+
+
+def test_an_arrow_listed_between_features_that_is_gone_fails_the_check(tmp_path: Path) -> None:
+    # the allowed arrows between features are the ones there are: an entry that matches no
+    # import is refused, so the list shrinks when an arrow goes
+    tree = _tree_copy(tmp_path)
+    config = tree / "pyproject.toml"
+    listed = '    "core.workspaces.** -> core.reservations.**",\n'
+    assert listed in config.read_text()
+    config.write_text(
+        config.read_text().replace(listed, listed + '    "core.access.** -> core.ai.**",\n')
+    )
+    result = _lint_imports(tree)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "No matches for ignored import core.access.** -> core.ai.**." in result.stdout
 
 
 # the store's SQLite part: the only modules that may name the sqlite3 driver (every other
@@ -140,8 +172,6 @@ def test_the_front_ends_reach_the_store_through_features_only_with_no_exceptions
     # issue 42, item 2: the list of exceptions only shrank, and is empty: bot and automation
     # call the features' operations (core.database, core.coordinator.db_lock,
     # core.agents.hook_intake) and name the store's errors from core.errors
-    import tomllib
-
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     (contract,) = [
         c
@@ -156,3 +186,33 @@ def test_core_keeps_at_most_twelve_loose_modules() -> None:
     # the foundations; anything new goes into a feature package
     loose = sorted(p.name for p in (ROOT / "core").glob("*.py") if p.name != "__init__.py")
     assert len(loose) <= 12, loose
+
+
+def _core_contract(kind: str) -> dict[str, Any]:
+    """The import contract of type ``kind`` over core's packages (one of each)."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    (contract,) = [
+        c
+        for c in config["tool"]["importlinter"]["contracts"]
+        if c["type"] == kind and (c.get("containers") == ["core"] or "modules" in c)
+    ]
+    return dict(contract)
+
+
+def test_the_docs_table_of_tiers_is_the_contracts() -> None:
+    # docs/architecture.md names each tier and its packages as the layers contract does,
+    # highest first (the contract's name holds the tiers' names)
+    contract = _core_contract("layers")
+    named = re.search(r"\((.*)\)", contract["name"])
+    assert named
+    layers = [sorted(re.split(r"\s*[:|]\s*", layer.strip())) for layer in contract["layers"]]
+    docs = (ROOT / "docs" / "architecture.md").read_text("utf-8")
+    rows = re.findall(r"^\| ([a-z ]+) \| (`[^|]+`) \|", docs, re.MULTILINE)
+    assert [name for name, _ in rows] == named.group(1).split(", ")
+    assert [sorted(re.findall(r"`([a-z_]+)`", packages)) for _, packages in rows] == layers
+
+
+def test_the_features_arrows_are_counted_in_the_contracts_name() -> None:
+    contract = _core_contract("independence")
+    (count,) = re.findall(r"\d+", contract["name"])
+    assert int(count) == len(contract["ignore_imports"])
