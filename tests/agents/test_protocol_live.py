@@ -89,6 +89,16 @@ stall_after = 3
 times = 1
 
 [[turns]]
+match = "freeze its answer"  # Gemini CLI's: its router's request (to another model) answered
+[[turns.steps]]
+text = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu"
+chunk_chars = 6
+chunk_delay = 0.2
+stall_after = 3
+times = 1
+model = "3.8-flash"
+
+[[turns]]
 match = "count my tokens"
 steps = [{ text = "counted", input_tokens = 4321, output_tokens = 87 }]
 
@@ -561,8 +571,10 @@ async def test_a_stream_frozen_mid_answer_is_stalled_then_ends_when_it_flows(
     into it; the stream released, the turn ends and the stall is over."""
     settings = watch_settings(stall_after_s=6.0, grace_s=1.0, reassign_after_s=600.0)
     watcher = Watcher(swarm.service, settings)
-    task = await swarm.service.tasks.create(TaskSpec("freeze midway", "freeze midway",
-                                                     agent=AGENT), "me")  # fmt: skip
+    # Gemini CLI first asks its router (another model) which model answers: that request is
+    # not the stream frozen here (were it, the prompt would wait ACCEPT_S to be taken)
+    prompt = "freeze its answer" if rig.cli == "gemini" else "freeze midway"
+    task = await swarm.service.tasks.create(TaskSpec(prompt, prompt, agent=AGENT), "me")
     assert (await Scheduler(swarm.service, swarm.deliverer).run_burst()).delivered == 1
 
     async def stalled() -> Any:
@@ -576,7 +588,7 @@ async def test_a_stream_frozen_mid_answer_is_stalled_then_ends_when_it_flows(
     events = await swarm.service.history.events(0, 10_000)
     assert not [e for e in events if e.kind == "agent.nudged"]
 
-    async def flowed() -> Any:  # (Gemini CLI's router request froze first, then its answer)
+    async def flowed() -> Any:
         rig.model.admin.release()
         events = await swarm.service.history.events(0, 10_000)
         return [e for e in events if e.kind == "agent.turn" and e.task_id == task.id]

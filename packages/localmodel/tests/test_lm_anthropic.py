@@ -265,6 +265,24 @@ async def test_a_non_streaming_stall_delays_the_answer(
     assert time.monotonic() - started >= 0.3 and reply.json["content"][0]["text"] == "late"
 
 
+async def test_a_stall_for_one_model_answers_another_models_request_at_once(
+    model: LocalModel, session: aiohttp.ClientSession
+) -> None:
+    """A side request to another model (Gemini CLI's router) is answered with no release;
+    the request to the model named stalls until released."""
+    step = Step(text="late", stall_after=0, model="main", times=1)
+    model.script = Script((Turn("slow", (step,)),))
+    side = await post(session, model.url + "/v1/messages", request("slow", model="router-lite"))
+    assert side.json["content"][0]["text"] == "late" and model.pauses.stalled == 0
+    url = model.url + "/v1/messages"
+    main = asyncio.create_task(post(session, url, request("slow", model="main-model")))
+    while model.pauses.stalled == 0:
+        assert not main.done()
+        await asyncio.sleep(0.01)
+    assert model.pauses.release() == 1
+    assert (await main).json["content"][0]["text"] == "late"
+
+
 async def test_count_tokens_and_models(model: LocalModel, session: aiohttp.ClientSession) -> None:
     body = {"model": "claude-test", "messages": [{"role": "user", "content": "x" * 400}]}
     counted = await post(session, model.url + "/v1/messages/count_tokens", body)

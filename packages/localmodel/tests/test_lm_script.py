@@ -77,7 +77,8 @@ def test_turns_match_in_order_by_substring_or_regex_with_a_default() -> None:
         ({"default": [{"quota": "week", "fail": 429}]},
          "default, step 1: quota must be 'minute' or 'day'"),
         ({"default": [{"model": "pro", "text": "y"}]},
-         "default, step 1: model names whose requests a failure is for: add fail"),
+         "default, step 1: model names whose requests a failure or a stall is for: add fail "
+         "or stall_after"),
         ({"steps": []}, "unknown script keys: steps (turns, default)"),
         ([], "a script is a table/object, got list"),
     ],

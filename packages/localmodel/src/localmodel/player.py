@@ -83,7 +83,8 @@ class Player:
         """The outcome for one request."""
         if self.queued:
             step = self.queued.popleft()
-            return self._realize(step, view, "queued", stall=step.stall_after is not None)
+            stall = step.stall_after is not None and step.model in view.model
+            return self._realize(step, view, "queued", stall=stall)
         steps = self.script.steps_for(view.prompt)
         if steps is self.script.default and self.responder is not None:
             return self._realize(self.responder(request), view, "responder", stall=False)
@@ -101,7 +102,11 @@ class Player:
                 if step.model in view.model and self._take(view.key, index, step.times):
                     return index, step, False
             elif outputs == view.position:
-                stall = step.stall_after is not None and self._take(view.key, index, step.times)
+                stall = (
+                    step.stall_after is not None
+                    and step.model in view.model
+                    and self._take(view.key, index, step.times)
+                )
                 return index, step, stall
             elif not step.failure:
                 outputs += 1

@@ -37,7 +37,9 @@ class Step:
     stall. ``retry_after`` and ``reset_in`` (seconds) set a 429's headers; ``quota`` is
     Gemini's ("minute" or "day"); ``should_retry`` sends ``x-should-retry``. ``model``: a
     failure only for requests to a model whose name contains it (a per-model quota); the
-    other models' requests go on to the next step.
+    other models' requests go on to the next step. With ``stall_after``: the stall only for
+    those requests (a CLI's side request to another model, such as Gemini CLI's router, is
+    answered at once with the step's text).
     """
 
     text: str = ""
@@ -219,8 +221,11 @@ def _check_step(step: Step, where: str) -> None:
         raise ScriptError(f"{where}: chunk_chars must be at least 1")
     if step.times is not None and step.times < 1:
         raise ScriptError(f"{where}: times must be at least 1")
-    if step.model and not step.failure:
-        raise ScriptError(f"{where}: model names whose requests a failure is for: add fail")
+    if step.model and not (step.failure or step.stall_after is not None):
+        raise ScriptError(
+            f"{where}: model names whose requests a failure or a stall is for: add fail "
+            "or stall_after"
+        )
     if step.quota not in ("minute", "day"):
         raise ScriptError(f"{where}: quota must be 'minute' or 'day'")
 
