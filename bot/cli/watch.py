@@ -184,7 +184,9 @@ async def cmd_stats(service: SwarmService, args: argparse.Namespace) -> None:
 def cost_json(spend: dict[str, list[Spent]]) -> dict[str, list[dict[str, Any]]]:
     """``swarm stats --json``'s ``cost``: the sums ``by_task``, ``by_agent``, ``by_account``,
     ``by_cli``, ``by_model``, ``by_day``."""
-    return {f"by_{dimension}": [s.to_json() for s in rows] for dimension, rows in spend.items()}
+    from core.costs.ledger import spend_json
+
+    return spend_json(spend)
 
 
 def cost_tables(spend: dict[str, list[Spent]]) -> str:

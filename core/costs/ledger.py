@@ -163,6 +163,12 @@ def by(
     return [_spent(_key(dimension, r["k"]), r) for r in rows]
 
 
+def spend_json(spend: dict[str, list[Spent]]) -> dict[str, list[dict[str, Any]]]:
+    """The sums per dimension as JSON (``swarm stats --json``'s ``cost``, the dashboard's
+    API): ``by_task``, ``by_agent``, ``by_account``, ``by_cli``, ``by_model``, ``by_day``."""
+    return {f"by_{dimension}": [s.to_json() for s in rows] for dimension, rows in spend.items()}
+
+
 def total(parts: list[Spent], key: str = "all") -> Spent:
     """The sum of ``parts`` (the sums of one dimension: each turn in one of them)."""
     return Spent(
