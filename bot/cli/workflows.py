@@ -62,6 +62,12 @@ def _workflow(sub: Any) -> None:
         action="store_true",
         help="print the task graph that would be created; write nothing",
     )
+    q.add_argument(
+        "--budget",
+        type=float,
+        metavar="DOLLARS",
+        help="the campaign's budget: its tasks get no agent once their turns cost this much",
+    )
     q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_workflow_run)
     for name, helptext in (
@@ -178,8 +184,11 @@ def parse_vars(pairs: Sequence[str]) -> dict[str, str]:
 
 async def cmd_workflow_run(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm workflow run NAME --var k=v [--dry-run] [--json]``."""
+    from core.service.costs import check_dollars
     from core.workflows import WorkflowService
 
+    if args.budget is not None:
+        check_dollars(args.budget)
     flows = WorkflowService(service.store)
     given = parse_vars(args.var)
     plan = await flows.plan(flows.find(args.name), given, parse_role_map(args.role))
@@ -197,7 +206,10 @@ async def cmd_workflow_run(service: SwarmService, args: argparse.Namespace) -> N
         else:
             print("\n".join([*plan.notes, graph_text(plan)]))
         return
-    result = await flows.run(plan, args.actor)
+    if args.budget is None:
+        result = await flows.run(plan, args.actor)
+    else:
+        result = await service.costs.run_workflow(plan, args.actor, args.budget)
     if args.json:
         emit_json(
             {

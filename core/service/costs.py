@@ -15,7 +15,7 @@ from core.store.access import StoreAccess
 from core.store.conn import Conn
 from core.tasks import creation
 from core.tasks import queries as task_queries
-from core.workflows import campaigns
+from core.workflows import RunPlan, campaigns, runs
 
 MAX_BUDGET = 1e9  # dollars: more is a typo
 
@@ -67,6 +67,14 @@ class CostBook:
         """Create a campaign over existing tasks with a budget, in one transaction; its id."""
         check_dollars(dollars)
         return await self.access.write(actor, _create_campaign, title, refs, dollars)
+
+    async def run_workflow(self, plan: RunPlan, actor: str, dollars: float) -> runs.RunResult:
+        """Create a planned workflow run (its campaign and tasks) with a budget for its
+        campaign, in one transaction."""
+        check_dollars(dollars)
+        title = plan.title(self.access.settings.max_title)
+        made = (title, plan.workflow.name, dict(plan.values), plan.tasks)
+        return await self.access.write(actor, _run_with_budget, made, dollars)
 
     async def set_campaign_budget(self, ref: str | int, dollars: float, actor: str) -> None:
         """Give a campaign a budget, or a new one (its crossings are said again)."""
@@ -130,3 +138,9 @@ def _create_campaign(conn: Conn, ctx: Ctx, title: str, refs: list[str], dollars:
 def _set_campaign_budget(conn: Conn, ctx: Ctx, campaign_id: int, dollars: float) -> None:
     campaigns.get(conn, campaign_id)  # NotFound when there is none
     budgets.set_campaign_budget(conn, ctx, campaign_id, dollars)
+
+
+def _run_with_budget(conn: Conn, ctx: Ctx, made: tuple[Any, ...], dollars: float) -> runs.RunResult:
+    result = runs.create_run(conn, ctx, *made)
+    budgets.set_campaign_budget(conn, ctx, result.campaign_id, dollars)
+    return result

@@ -6,6 +6,7 @@ PostgreSQL, manual clock)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.workflows import WorkflowService
 from tests.costs.test_ledger import ACP, CLAUDE, Journal, events
+from tests.helpers import run_cli
 
 pytestmark = pytest.mark.both_databases
 
@@ -165,3 +167,21 @@ def test_a_bad_account_daily_budget_is_refused_in_one_line(
     with pytest.raises(ConfigError, match=error) as caught:
         load_agents(agents_file(tmp_path, *tables))
     assert "\n" not in str(caught.value)
+
+
+def test_the_cli_gives_a_campaign_a_budget_and_shows_its_cost(home: Path) -> None:
+    """``swarm campaign create --budget``, ``swarm campaign budget``, ``swarm workflow run
+    --budget`` and ``swarm campaign show`` (a real CLI process on a fresh home)."""
+    assert run_cli(home, "task", "add", "one").code == 0
+    made = run_cli(home, "campaign", "create", "c", "T-1", "--budget", "2.5")
+    assert made.code == 0 and made.out == "C-1 created (1 task, budget $2.50)\n", made
+    raised = run_cli(home, "campaign", "budget", "C-1", "4", "--json")
+    assert json.loads(raised.out)["budget"] == 4.0, raised
+    shown = run_cli(home, "campaign", "show", "C-1")
+    assert "Cost: no turn recorded, budget $4.00, 0% spent" in shown.out, shown
+    ran = run_cli(home, "workflow", "run", "release", "--var", "version=1", "--var",
+                  "modules=a", "--budget", "3", "--json")  # fmt: skip
+    assert ran.code == 0, ran
+    shown = json.loads(run_cli(home, "campaign", "show", json.loads(ran.out)["campaign"],
+                               "--json").out)  # fmt: skip
+    assert (shown["budget"], shown["cost"]["turns"]) == (3.0, 0)
