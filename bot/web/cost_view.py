@@ -56,7 +56,7 @@ async def spend_of(service: SwarmService, since: float, now: float) -> dict[str,
         "Spend per day (UTC): the turns' known cost",
         days,
         [charts.Series("known cost", [by_day[d].cost_usd if d in by_day else 0.0 for d in days])],
-        charts.Axes("day (UTC)", "dollars", counts=False, unit="$", empty="no turn recorded"),
+        charts.Axes("day (UTC)", "dollars", counts=False, unit="USD", empty="no turn recorded"),
     )
     tables = {d: spend[d][:ROWS_SHOWN] for d in TABLES}
     return {

@@ -73,7 +73,7 @@ async def test_the_charts_page_shows_the_spend_per_day_agent_and_account(
     chart = page.split('id="chart-spend"')[1].split("</svg>")[0]
     assert "Spend per day (UTC)" in chart
     bars = re.findall(r"<title>(\d{4}-\d\d-\d\d) known cost: ([^<]*)</title>", chart)
-    assert [cost for _, cost in bars if cost != "0 $"] == ["0.9 $"]
+    assert [cost for _, cost in bars if cost != "0 USD"] == ["0.9 USD"]
     agents = page.split('id="spend-by-agent"')[1].split("</table>")[0]
     assert re.findall(r"<tr><td>([^<]*)</td>.*?<td>([^<]*)</td></tr>", agents) == [
         ("P1", "$0.9000"),
