@@ -38,6 +38,7 @@ ALLOWED_KEYS = {
     "hooks",
     "account",
     "daily_budget",
+    "account_daily_budget",
 }
 # [desktop]: read by ``swarm desktop up``; [[parked]]: agents kept aside by ``desktop up
 # --agents N`` (not served; a larger N makes them [[agent]] again)
@@ -82,6 +83,7 @@ def load_team(path: Path) -> tuple[list[Agent], list[Agent]]:
     agents = [_parse_agent(path, i, entry, commands) for i, entry in enumerate(entries, 1)]
     parked = [_parse_agent(path, i, entry, commands, "parked") for i, entry in enumerate(kept, 1)]
     _check_unique(path, [*agents, *parked])
+    _check_account_budgets(path, agents)
     captains = [a.id for a in agents if a.captain]
     if len(captains) > 1:
         raise ConfigError(f"agents file {path}: only one captain, not {', '.join(captains)}")
@@ -179,6 +181,7 @@ def _parse_agent(
         hooks=_flag(entry, "hooks", where),
         account=_account(entry.get("account"), where),
         daily_budget=_dollars(entry.get("daily_budget"), "daily_budget", where),
+        account_daily_budget=_account_budget(entry, where),
     )
 
 
@@ -193,6 +196,29 @@ def _account(value: Any, where: str) -> str | None:
             f"starting with a letter or digit, not {value!r}"
         )
     return value
+
+
+def _account_budget(entry: dict[str, Any], where: str) -> float | None:
+    """The daily budget of the agent's account, which it must name (a derived account is
+    known only at run time)."""
+    dollars = _dollars(entry.get("account_daily_budget"), "account_daily_budget", where)
+    if dollars is not None and entry.get("account") is None:
+        raise ConfigError(f'{where}: account_daily_budget needs a named account (account = "...")')
+    return dollars
+
+
+def _check_account_budgets(path: Path, agents: list[Agent]) -> None:
+    """The agents of one account name one ``account_daily_budget`` (or none)."""
+    seen: dict[str, tuple[str, float]] = {}
+    for agent in agents:
+        if agent.account is None or agent.account_daily_budget is None:
+            continue
+        first = seen.setdefault(agent.account, (agent.id, agent.account_daily_budget))
+        if first[1] != agent.account_daily_budget:
+            raise ConfigError(
+                f"agents file {path}: account {agent.account}'s account_daily_budget is "
+                f"{first[1]:g} for {first[0]} but {agent.account_daily_budget:g} for {agent.id}"
+            )
 
 
 def _dollars(value: Any, key: str, where: str) -> float | None:

@@ -151,6 +151,8 @@ class Agent:
     hooks: bool = False
     account: str | None = None  # the account it runs on (its limits, its spend); None: derived
     daily_budget: float | None = None  # dollars it may spend a day (UTC) before it gets no task
+    # dollars its (named) account's agents together may spend a day (UTC)
+    account_daily_budget: float | None = None
 
     def can_take(self, role: str | None, capabilities: tuple[str, ...]) -> bool:
         """True when this agent has the role (if any) and every capability asked for."""

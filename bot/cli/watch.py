@@ -39,8 +39,10 @@ def register(sub: Any) -> None:
     p.add_argument("--png", metavar="FILE", help="also write the chart as a PNG file")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_stats)
-    p = sub.add_parser("export", help="write tasks or events as CSV or JSON")
-    p.add_argument("--what", choices=("tasks", "events"), default="tasks")
+    p = sub.add_parser(
+        "export", help="write tasks, events, the agents' turns (cost) or budgets as CSV or JSON"
+    )
+    p.add_argument("--what", choices=("tasks", "events", "turns", "budgets"), default="tasks")
     p.add_argument("--format", dest="fmt", choices=("csv", "json"), default="csv")
     p.add_argument("--output", "-o", metavar="FILE", help="file to write (default: stdout)")
     p.set_defaults(handler=cmd_export)
@@ -182,7 +184,9 @@ async def cmd_stats(service: SwarmService, args: argparse.Namespace) -> None:
 def cost_json(spend: dict[str, list[Spent]]) -> dict[str, list[dict[str, Any]]]:
     """``swarm stats --json``'s ``cost``: the sums ``by_task``, ``by_agent``, ``by_account``,
     ``by_cli``, ``by_model``, ``by_day``."""
-    return {f"by_{dimension}": [s.to_json() for s in rows] for dimension, rows in spend.items()}
+    from core.costs.ledger import spend_json
+
+    return spend_json(spend)
 
 
 def cost_tables(spend: dict[str, list[Spent]]) -> str:

@@ -62,6 +62,12 @@ def _workflow(sub: Any) -> None:
         action="store_true",
         help="print the task graph that would be created; write nothing",
     )
+    q.add_argument(
+        "--budget",
+        type=float,
+        metavar="DOLLARS",
+        help="the campaign's budget: its tasks get no agent once their turns cost this much",
+    )
     q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_workflow_run)
     for name, helptext in (
@@ -80,7 +86,18 @@ def _campaign(sub: Any) -> None:
     q = csub.add_parser("create", help="a campaign over existing tasks")
     q.add_argument("title")
     q.add_argument("tasks", nargs="*", metavar="TASK", help="task ids, e.g. T-1 T-2")
+    q.add_argument(
+        "--budget",
+        type=float,
+        metavar="DOLLARS",
+        help="give its tasks no agent once their turns cost this much (80%% is posted)",
+    )
     q.set_defaults(handler=cmd_campaign_create)
+    q = csub.add_parser("budget", help="give a campaign a budget in dollars, or raise it")
+    q.add_argument("id", help="e.g. C-3")
+    q.add_argument("dollars", type=float)
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(handler=cmd_campaign_budget, person_only="a campaign's budget")
     q = csub.add_parser("add", help="put more tasks in a campaign")
     q.add_argument("id", help="e.g. C-3")
     q.add_argument("tasks", nargs="+", metavar="TASK")
@@ -167,8 +184,11 @@ def parse_vars(pairs: Sequence[str]) -> dict[str, str]:
 
 async def cmd_workflow_run(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm workflow run NAME --var k=v [--dry-run] [--json]``."""
+    from core.service.costs import check_dollars
     from core.workflows import WorkflowService
 
+    if args.budget is not None:
+        check_dollars(args.budget)
     flows = WorkflowService(service.store)
     given = parse_vars(args.var)
     plan = await flows.plan(flows.find(args.name), given, parse_role_map(args.role))
@@ -186,7 +206,10 @@ async def cmd_workflow_run(service: SwarmService, args: argparse.Namespace) -> N
         else:
             print("\n".join([*plan.notes, graph_text(plan)]))
         return
-    result = await flows.run(plan, args.actor)
+    if args.budget is None:
+        result = await flows.run(plan, args.actor)
+    else:
+        result = await service.costs.run_workflow(plan, args.actor, args.budget)
     if args.json:
         emit_json(
             {
@@ -262,11 +285,30 @@ async def cmd_campaign_create(service: SwarmService, args: argparse.Namespace) -
     """``swarm campaign create TITLE T-1 T-2``."""
     from core.workflows import WorkflowService, campaign_ref
 
-    campaign_id = await WorkflowService(service.store).create_campaign(
-        args.title, args.tasks, args.actor
-    )
+    if args.budget is None:
+        campaign_id = await WorkflowService(service.store).create_campaign(
+            args.title, args.tasks, args.actor
+        )
+    else:
+        campaign_id = await service.costs.create_campaign(
+            args.title, args.tasks, args.actor, args.budget
+        )
     count = len(args.tasks)
-    print(f"{campaign_ref(campaign_id)} created ({count} task{'' if count == 1 else 's'})")
+    budget = "" if args.budget is None else f", budget ${args.budget:.2f}"
+    print(f"{campaign_ref(campaign_id)} created ({count} task{'' if count == 1 else 's'}{budget})")
+
+
+async def cmd_campaign_budget(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm campaign budget C-3 DOLLARS``."""
+    from core.workflows import campaign_ref, parse_campaign_ref
+
+    await service.costs.set_campaign_budget(args.id, args.dollars, args.actor)
+    spend = await service.costs.of_campaign(args.id)
+    ref = campaign_ref(parse_campaign_ref(args.id))
+    if args.json:
+        emit_json({"campaign": ref, "cost": spend["cost"].to_json(), "budget": spend["budget"]})
+    else:
+        print(f"{ref}: budget ${spend['budget']:.2f}, spent {spend['cost'].cost_text()}")
 
 
 async def cmd_campaign_add(service: SwarmService, args: argparse.Namespace) -> None:
@@ -283,11 +325,27 @@ async def cmd_campaign_show(service: SwarmService, args: argparse.Namespace) -> 
     from core.workflows import WorkflowService
 
     campaign = await WorkflowService(service.store).campaign(args.id)
+    spend = await service.costs.of_campaign(campaign.id)
     now = time.time()
     if args.json:
-        emit_json(campaign.to_json(now))
+        cost = {"cost": spend["cost"].to_json(), "budget": spend["budget"]}
+        emit_json({**campaign.to_json(now), **cost})
     else:
         print(campaign_text(campaign, now))
+        print(_cost_line(spend))
+
+
+def _cost_line(spend: dict[str, Any]) -> str:
+    """``Cost: $1.20 (14 turn(s)), budget $5.00, 24% spent``."""
+    cost, budget = spend["cost"], spend["budget"]
+    text = (
+        f"Cost: {cost.cost_text()} ({cost.turns} turn(s))"
+        if cost.turns
+        else "Cost: no turn recorded"
+    )
+    if budget is not None:
+        text += f", budget ${budget:.2f}, {cost.cost_usd / budget:.0%} spent"
+    return text
 
 
 async def cmd_campaign_list(service: SwarmService, args: argparse.Namespace) -> None:

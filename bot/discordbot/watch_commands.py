@@ -20,7 +20,7 @@ from core.schedules.timing import parse_every
 Choice = app_commands.Choice
 PERIODS = [Choice(name=p, value=p) for p in ("1d", "7d", "30d")]
 FORMATS = [Choice(name=f, value=f) for f in ("csv", "json")]
-WHATS = [Choice(name=w, value=w) for w in ("tasks", "events")]
+WHATS = [Choice(name=w, value=w) for w in ("tasks", "events", "turns", "budgets")]
 
 
 def register(bot: Bot) -> None:
@@ -52,7 +52,9 @@ class WatchCommands:
                 extras=ADMIN_ONLY,
             ),
             app_commands.Command(
-                name="export", description="Tasks or events as CSV or JSON", callback=self.export_
+                name="export",
+                description="Tasks, events, turns (cost) or budgets as CSV or JSON",
+                callback=self.export_,
             ),
         ]
 

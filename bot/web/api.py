@@ -15,8 +15,10 @@ from pydantic import BaseModel, BeforeValidator, Field
 
 from bot.web.auth import acting, presented_token, principal_of, require_admin, require_viewer
 from bot.web.context import web_context
+from bot.web.cost_view import task_cost_json
 from bot.web.events import sse_stream
 from core.access.tokens import Principal
+from core.costs.ledger import spend_json
 from core.errors import InvalidInput
 from core.formats.jsonshape import shaped
 from core.models import TaskSpec, TaskStatus, parse_task_ref
@@ -117,11 +119,25 @@ async def list_tasks(
 
 @router.get("/tasks/{ref}")
 async def get_task(request: Request, ref: str, _: Viewer) -> dict[str, Any]:
-    """One task with its history."""
+    """One task with its history and what its turns cost (``cost``, ``turns``, ``budget``,
+    ``waits``: as ``swarm task show --json``)."""
     service = web_context(request).service
     task = await service.tasks.get(ref)
     history = await service.history.events(task=task.id, limit=1000)
-    return {**task.to_json(), "events": [e.to_json() for e in history]}
+    cost = await task_cost_json(service, task.id)
+    return {**task.to_json(), "events": [e.to_json() for e in history], **cost}
+
+
+@router.get("/costs")
+async def costs(
+    request: Request, _: Viewer, hours: Annotated[int, Query(ge=1, le=24 * 31)] = 24
+) -> dict[str, Any]:
+    """What the agents' turns of the last ``hours`` cost, per task, agent, account, CLI,
+    model and UTC day (``swarm stats --json``'s ``cost``), the most spent first."""
+    service = web_context(request).service
+    now = service.clock.now()
+    since = now - hours * 3600
+    return {"since": since, "until": now, **spend_json(await service.costs.spend(since))}
 
 
 @router.post("/tasks", status_code=201)

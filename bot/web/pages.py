@@ -18,6 +18,7 @@ from bot.web import charts
 from bot.web.api import MAX_ID
 from bot.web.auth import COOKIE, page_viewer, principal_of
 from bot.web.context import web_context
+from bot.web.cost_view import spend_of, task_cost
 from core.access.tokens import Principal
 from core.agents.frames import frame_path
 from core.agents.service import TranscriptBook
@@ -259,6 +260,7 @@ async def task_page(request: Request, ref: str, who: Page) -> HTMLResponse:
         actions=[action.value for action in allowed(task)],  # the buttons its state allows
         review=await _review_view(service, task),
         transcript=await TranscriptBook(service.store).of_task(task.id),  # its turns' words
+        cost=await task_cost(service, task.id),  # its turns' tokens and dollars, its budget
     )
 
 
@@ -428,7 +430,7 @@ def _event_filter(request: Request, filters: dict[str, str]) -> EventFilter:
 @router.get("/charts")
 async def charts_page(request: Request, who: Page, hours: int = 24) -> HTMLResponse:
     """What happened per hour and per agent (``core.reports.counts``, the count of
-    ``swarm stats`` and the summary), delivery latency percentiles."""
+    ``swarm stats`` and the summary), delivery latency percentiles, what the turns cost."""
     service = web_context(request).service
     hours = max(1, min(hours, 24 * 14))
     now = service.clock.now()
@@ -449,6 +451,7 @@ async def charts_page(request: Request, who: Page, hours: int = 24) -> HTMLRespo
         hourly=_hourly_chart(found.per_hour, since, now),
         by_agent=_agent_chart(found.per_agent, list(service.agents)),
         latency_chart=_latency_chart(latency),
+        spend=await spend_of(service, since, now),
     )
 
 

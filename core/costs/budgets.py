@@ -1,13 +1,15 @@
-"""Budgets: a task's (``swarm task add --budget``) and an agent's per UTC day
-(``daily_budget`` in its ``[[agent]]`` table), in dollars.
+"""Budgets, in dollars: a task's (``swarm task add --budget``), a campaign's (``swarm campaign
+create --budget``), an agent's per UTC day (``daily_budget`` in its ``[[agent]]`` table) and an
+account's per UTC day (``account_daily_budget`` in its agents' tables).
 
 After each turn recorded, the budgets it counts against are checked: 80 % spent posts once
 (``budget.warned``); 100 % posts once (``budget.reached``), stops new work for what the
-budget covers (the task is not assigned again, the agent gets no new task that day:
-``stopped``) and waits in the needs-you queue until a person raises the budget or cancels the
-task; the turn running is not cancelled. A turn whose cost is unknown is counted as unknown
-and said once per budget (``budget.warned``): a budget is never passed silently for want of
-a figure. Each crossing is a ``budget_marks`` row, so it is said once.
+budget covers (the task is not assigned again, nor any unassigned task of the campaign; the
+agent, or every agent of the account, gets no new task that day: ``stopped``) and waits in
+the needs-you queue until a person raises the budget or cancels what it covers; the turn
+running is not cancelled. A turn whose cost is unknown is counted as unknown and said once
+per budget (``budget.warned``): a budget is never passed silently for want of a figure. Each
+crossing is a ``budget_marks`` row, so it is said once.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from core.accounts.naming import account_of
 from core.context import Ctx
 from core.costs import ledger, queries
 from core.event_kinds import EventKind
@@ -22,7 +25,8 @@ from core.models import task_ref
 from core.store.conn import Conn
 from core.store.tables import insert_event
 
-TASK, AGENT_DAY = "task", "agent_day"
+TASK, CAMPAIGN, AGENT_DAY, ACCOUNT_DAY = "task", "campaign", "agent_day", "account_day"
+DAILY = (AGENT_DAY, ACCOUNT_DAY)
 UNKNOWN, WARN, STOP = 0, 80, 100  # the marks: a turn of unknown cost, 80 %, 100 %
 # whether any budget was ever spent (the assignment pass's read of its agents says it, so
 # that a pass reads no budget while none was)
@@ -42,15 +46,63 @@ def task_budget(conn: Conn, task_id: int) -> float | None:
     return None if row is None else float(row["dollars"])
 
 
+def set_campaign_budget(conn: Conn, ctx: Ctx, campaign_id: int, dollars: float) -> None:
+    """Give campaign ``campaign_id`` a budget of ``dollars`` (a new one replaces the old, as
+    a task's does)."""
+    queries.set_budget(conn, CAMPAIGN, str(campaign_id), dollars, ctx.now, ctx.actor)
+    _check_campaign(conn, ctx, campaign_id, dollars)
+
+
+def campaign_budget(conn: Conn, campaign_id: int) -> float | None:
+    """Campaign ``campaign_id``'s budget in dollars, if it has one."""
+    row = queries.budget_of(conn, CAMPAIGN, str(campaign_id))
+    return None if row is None else float(row["dollars"])
+
+
+def all_set(conn: Conn) -> list[dict[str, Any]]:
+    """Every task's and campaign's budget (``scope``, ``subject``: ``T-3`` or ``C-2``,
+    ``dollars``, ``set_at``, ``set_by``); the daily ones are the agents file's."""
+    prefix = {TASK: "T-", CAMPAIGN: "C-"}
+    return [
+        {"scope": r["scope"], "subject": prefix.get(r["scope"], "") + r["subject"],
+         "dollars": float(r["dollars"]), "set_at": float(r["set_at"]), "set_by": r["set_by"]}
+        for r in queries.all_budgets(conn)
+    ]  # fmt: skip
+
+
+def account_budget(ctx: Ctx, account: str) -> float | None:
+    """``account``'s daily budget: the ``account_daily_budget`` its agents name (the agents
+    file allows one figure per account), if any."""
+    for agent in ctx.agents.values():
+        if agent.account == account and agent.account_daily_budget is not None:
+            return agent.account_daily_budget
+    return None
+
+
 def after_turn(conn: Conn, ctx: Ctx, agent: str, task_id: int | None) -> None:
     """Check the budgets a turn of ``agent`` on ``task_id`` counts against."""
     if task_id is not None:
         _check_task(conn, ctx, task_id)
+        found = queries.campaign_budget_of_task(conn, CAMPAIGN, task_id)
+        if found is not None:
+            _check_campaign(conn, ctx, int(found["subject"]), float(found["dollars"]))
     configured = ctx.agents.get(agent)
-    if configured is not None and configured.daily_budget is not None:
-        day = ledger.day_of(ctx.now)
+    if configured is None:
+        return
+    day = ledger.day_of(ctx.now)
+    if configured.daily_budget is not None:
         spent = ledger.of_agent_day(conn, agent, day)
         _check(conn, ctx, _Subject(AGENT_DAY, agent, day, configured.daily_budget, agent), spent)
+    account = account_of(configured, ctx.settings.credential_prints)
+    dollars = account_budget(ctx, account)
+    if dollars is not None:
+        spent = ledger.of_account_day(conn, account, day)
+        _check(conn, ctx, _Subject(ACCOUNT_DAY, account, day, dollars, account), spent)
+
+
+def _check_campaign(conn: Conn, ctx: Ctx, campaign_id: int, dollars: float) -> None:
+    subject = _Subject(CAMPAIGN, str(campaign_id), "", dollars, f"C-{campaign_id}")
+    _check(conn, ctx, subject, ledger.of_campaign(conn, campaign_id))
 
 
 def _check_task(conn: Conn, ctx: Ctx, task_id: int) -> None:
@@ -66,7 +118,7 @@ class _Subject:
     subject: str
     period: str
     dollars: float
-    name: str  # T-3, Agent-1
+    name: str  # T-3, C-2, Agent-1, anthropic-team
     task_id: int | None = None
 
     @property
@@ -77,6 +129,16 @@ class _Subject:
     def stops(self) -> str:
         if self.scope == TASK:
             return f"{self.name} gets no new turn until its budget is raised or it is cancelled"
+        if self.scope == CAMPAIGN:
+            return (
+                f"{self.name}'s tasks not yet assigned get no agent until its budget is raised "
+                "or it is cancelled"
+            )
+        if self.scope == ACCOUNT_DAY:
+            return (
+                f"{self.name}'s agents get no new task until tomorrow (UTC) or a higher "
+                "account_daily_budget"
+            )
         return f"{self.name} gets no new task until tomorrow (UTC) or a higher daily_budget"
 
 
@@ -126,10 +188,12 @@ class Stopped:
     at: float
     task_id: int | None = None
     agent: str | None = None
+    campaign_id: int | None = None
+    account: str | None = None
 
     def text(self) -> str:
         """The needs-you item's words."""
-        period = "today's budget" if self.scope == AGENT_DAY else "budget"
+        period = "today's budget" if self.scope in DAILY else "budget"
         return f"{self.name}'s {period} is spent: {self.spent.cost_text()} of ${self.dollars:.2f}"
 
     def to_json(self) -> dict[str, Any]:
@@ -139,27 +203,41 @@ class Stopped:
 
 
 def stopped(conn: Conn, ctx: Ctx) -> list[Stopped]:
-    """The budgets spent now: a task's (its budget as it stands), an agent's of today (its
-    ``daily_budget`` as the agents file says it now)."""
-    rows = queries.stop_marks(conn, STOP, TASK, AGENT_DAY, ledger.day_of(ctx.now))
+    """The budgets spent now: a task's and a campaign's (its budget as it stands), an
+    agent's and an account's of today (its figure as the agents file says it now)."""
+    day = ledger.day_of(ctx.now)
     found = []
-    for row in rows:
-        ref, at = f"B-{row['id']}", float(row["at"])
-        if row["scope"] == TASK:
-            task_id = int(row["subject"])
-            budget, spent = task_budget(conn, task_id), ledger.of_task(conn, task_id)
-            if budget is not None and spent.cost_usd >= budget:
-                found.append(Stopped(ref, TASK, task_ref(task_id), budget, spent, at, task_id))
-            continue
-        agent = ctx.agents.get(row["subject"])
-        if agent is None or agent.daily_budget is None:
-            continue
-        spent = ledger.of_agent_day(conn, agent.id, row["period"])
-        if spent.cost_usd >= agent.daily_budget:
-            found.append(
-                Stopped(ref, AGENT_DAY, agent.id, agent.daily_budget, spent, at, agent=agent.id)
-            )
+    for row in queries.stop_marks(conn, STOP, (TASK, CAMPAIGN), DAILY, day):
+        spent = _still_spent(conn, ctx, row, day)
+        if spent is not None:
+            found.append(spent)
     return found
+
+
+def _still_spent(conn: Conn, ctx: Ctx, row: Any, day: str) -> Stopped | None:
+    """The budget of a mark at 100 % (``row``) when it is spent as it stands now; None when
+    it is not (raised, or no longer set)."""
+    scope, subject = row["scope"], row["subject"]
+    extra: dict[str, Any]
+    if scope == TASK:
+        task_id = int(subject)
+        budget, spent = task_budget(conn, task_id), ledger.of_task(conn, task_id)
+        name, extra = task_ref(task_id), {"task_id": task_id}
+    elif scope == CAMPAIGN:
+        campaign_id = int(subject)
+        budget, spent = campaign_budget(conn, campaign_id), ledger.of_campaign(conn, campaign_id)
+        name, extra = f"C-{campaign_id}", {"campaign_id": campaign_id}
+    elif scope == AGENT_DAY:
+        agent = ctx.agents.get(subject)
+        budget = agent.daily_budget if agent is not None else None
+        spent, name, extra = ledger.of_agent_day(conn, subject, day), subject, {"agent": subject}
+    else:
+        budget = account_budget(ctx, subject)
+        spent = ledger.of_account_day(conn, subject, day)
+        name, extra = subject, {"account": subject}
+    if budget is None or spent.cost_usd < budget:
+        return None
+    return Stopped(f"B-{row['id']}", scope, name, budget, spent, float(row["at"]), **extra)
 
 
 def any_stopped(conn: Conn) -> bool:

@@ -152,12 +152,31 @@ def _spent(key: str, row: Any) -> Spent:
     )  # fmt: skip
 
 
-def by(conn: Conn, dimension: str, since: float | None = None) -> list[Spent]:
-    """The sums per task, agent, account, CLI, model or day (``DIMENSIONS``), turns since
-    ``since`` (None: all), the most spent first."""
+def by(
+    conn: Conn, dimension: str, since: float | None = None, until: float | None = None
+) -> list[Spent]:
+    """The sums per task, agent, account, CLI, model or day (``DIMENSIONS``), turns from
+    ``since`` to ``until`` (None: no bound), the most spent first."""
     column = DIMENSIONS[dimension]
-    rows = queries.sums_by(conn, column, since if since is not None else float("-inf"))
+    low = since if since is not None else float("-inf")
+    rows = queries.sums_by(conn, column, low, until if until is not None else float("inf"))
     return [_spent(_key(dimension, r["k"]), r) for r in rows]
+
+
+def spend_json(spend: dict[str, list[Spent]]) -> dict[str, list[dict[str, Any]]]:
+    """The sums per dimension as JSON (``swarm stats --json``'s ``cost``, the dashboard's
+    API): ``by_task``, ``by_agent``, ``by_account``, ``by_cli``, ``by_model``, ``by_day``."""
+    return {f"by_{dimension}": [s.to_json() for s in rows] for dimension, rows in spend.items()}
+
+
+def total(parts: list[Spent], key: str = "all") -> Spent:
+    """The sum of ``parts`` (the sums of one dimension: each turn in one of them)."""
+    return Spent(
+        key, sum(p.turns for p in parts), sum(p.input for p in parts),
+        sum(p.output for p in parts), sum(p.cache_read for p in parts),
+        sum(p.cache_write for p in parts), sum(p.cost_usd for p in parts),
+        sum(p.unknown for p in parts),
+    )  # fmt: skip
 
 
 def _key(dimension: str, value: Any) -> str:
@@ -176,6 +195,30 @@ def of_agent_day(conn: Conn, agent: str, day: str) -> Spent:
     """What ``agent``'s turns of the UTC ``day`` used and cost."""
     row = queries.sums_of_agent_day(conn, agent, day)
     return _spent(agent, row)
+
+
+def of_campaign(conn: Conn, campaign_id: int) -> Spent:
+    """What the turns on campaign ``campaign_id``'s tasks used and cost."""
+    return _spent(f"C-{campaign_id}", queries.sums_of_campaign(conn, campaign_id))
+
+
+def of_account_day(conn: Conn, account: str, day: str) -> Spent:
+    """What ``account``'s turns of the UTC ``day`` used and cost."""
+    return _spent(account, queries.sums_of_account_day(conn, account, day))
+
+
+def turns_after(conn: Conn, after_id: int, limit: int) -> list[dict[str, Any]]:
+    """Up to ``limit`` turns recorded after turn ``after_id``, in order (the export): the
+    ledger's row, its task as ``T-3``."""
+    return [
+        {("task" if k == "task_id" else k): (_task(v) if k == "task_id" else v)
+         for k, v in zip(row.keys(), values(row), strict=True)}
+        for row in queries.turns_after(conn, after_id, limit)
+    ]  # fmt: skip
+
+
+def _task(task_id: int | None) -> str | None:
+    return None if task_id is None else f"T-{task_id}"
 
 
 def turns_of_task(conn: Conn, task_id: int) -> list[dict[str, Any]]:

@@ -32,12 +32,13 @@ def add_turn(conn: Conn, row: tuple[Any, ...]) -> bool:
     return found is not None
 
 
-def sums_by(conn: Conn, column: str, since: float) -> list[Any]:
-    """The sums per value of ``column`` (one of the ledger's own), turns since ``since``."""
+def sums_by(conn: Conn, column: str, since: float, until: float) -> list[Any]:
+    """The sums per value of ``column`` (one of the ledger's own), turns from ``since`` to
+    ``until``."""
     rows: list[Any] = conn.execute(
-        f"SELECT {column} AS k, {SUMS} FROM turn_usage WHERE at >= $1 GROUP BY {column} "
-        "ORDER BY cost DESC, turns DESC",
-        (since,),
+        f"SELECT {column} AS k, {SUMS} FROM turn_usage WHERE at >= $1 AND at <= $2 "
+        f"GROUP BY {column} ORDER BY cost DESC, turns DESC",
+        (since, until),
     ).fetchall()
     return rows
 
@@ -52,6 +53,22 @@ def sums_of_agent_day(conn: Conn, agent: str, day: str) -> Any:
     ).fetchone()
 
 
+def sums_of_campaign(conn: Conn, campaign_id: int) -> Any:
+    """The sums of the turns on the tasks of campaign ``campaign_id`` (the tasks are
+    ``core.tasks``'; a campaign's budget, below it, reads their ids here)."""
+    return conn.execute(
+        f"SELECT {SUMS} FROM turn_usage WHERE task_id IN (SELECT id FROM tasks WHERE "
+        "campaign_id = $1)",
+        (campaign_id,),
+    ).fetchone()
+
+
+def sums_of_account_day(conn: Conn, account: str, day: str) -> Any:
+    return conn.execute(
+        f"SELECT {SUMS} FROM turn_usage WHERE account = $1 AND day = $2", (account, day)
+    ).fetchone()
+
+
 def turns_of_task(conn: Conn, task_id: int) -> list[Any]:
     """``task_id``'s turn rows, oldest first."""
     rows: list[Any] = conn.execute(
@@ -59,6 +76,17 @@ def turns_of_task(conn: Conn, task_id: int) -> list[Any]:
         "output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, cost_from "
         "FROM turn_usage WHERE task_id = $1 ORDER BY id",
         (task_id,),
+    ).fetchall()
+    return rows
+
+
+def turns_after(conn: Conn, after_id: int, limit: int) -> list[Any]:
+    """Up to ``limit`` turn rows with an id above ``after_id``, in id order (the export)."""
+    rows: list[Any] = conn.execute(
+        "SELECT id, at AS recorded_at, day, ref, task_id, agent, account, cli, model, source, "
+        "input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, "
+        "cost_from FROM turn_usage WHERE id > $1 ORDER BY id LIMIT $2",
+        (after_id, limit),
     ).fetchall()
     return rows
 
@@ -84,6 +112,16 @@ def budget_of(conn: Conn, scope: str, subject: str) -> Any:
     ).fetchone()
 
 
+def all_budgets(conn: Conn) -> list[Any]:
+    """Every budget set (``scope``, ``subject``, ``dollars``, ``set_at``, ``set_by``), by
+    scope and when it was set."""
+    rows: list[Any] = conn.execute(
+        "SELECT scope, subject, dollars, set_at, set_by FROM budgets ORDER BY scope, set_at, "
+        "subject"
+    ).fetchall()
+    return rows
+
+
 def add_mark(conn: Conn, mark: tuple[str, str, str, int, float]) -> bool:
     """A crossing (scope, subject, period, level, at); False when it was recorded before."""
     row = conn.execute(
@@ -94,12 +132,25 @@ def add_mark(conn: Conn, mark: tuple[str, str, str, int, float]) -> bool:
     return row is not None
 
 
-def stop_marks(conn: Conn, level: int, task: str, agent_day: str, day: str) -> list[Any]:
-    """The marks at ``level``: every task's, and the agents' of ``day``, oldest first."""
+def campaign_budget_of_task(conn: Conn, scope: str, task_id: int) -> Any:
+    """The budget (``subject``: the campaign's id, ``dollars``) of the campaign of task
+    ``task_id`` (``scope``: the campaigns'), or None when it has none."""
+    return conn.execute(
+        "SELECT b.subject, b.dollars FROM tasks t JOIN budgets b ON b.scope = $1 AND "
+        "b.subject = CAST(t.campaign_id AS TEXT) WHERE t.id = $2",
+        (scope, task_id),
+    ).fetchone()
+
+
+def stop_marks(
+    conn: Conn, level: int, lasting: tuple[str, str], daily: tuple[str, str], day: str
+) -> list[Any]:
+    """The marks at ``level``: every one of the ``lasting`` scopes (tasks', campaigns'), and
+    those of the ``daily`` scopes (agents', accounts') of ``day``, oldest first."""
     rows: list[Any] = conn.execute(
         "SELECT id, scope, subject, period, at FROM budget_marks WHERE level = $1 AND "
-        "(scope = $2 OR (scope = $3 AND period = $4)) ORDER BY id",
-        (level, task, agent_day, day),
+        "(scope IN ($2, $3) OR (scope IN ($4, $5) AND period = $6)) ORDER BY id",
+        (level, *lasting, *daily, day),
     ).fetchall()
     return rows
 

@@ -127,16 +127,16 @@ def assign_batch(
     first = agents[0]
     holds = breaker.holds(conn, ctx) if first["breakers"] else breaker.NO_HOLDS
     spent = budgets.stopped(conn, ctx) if first["spent"] else []
-    no_work = {s.agent for s in spent if s.agent} | holds.held.keys()
-    free = [v for v in free if v.agent.id not in no_work]
+    free = [v for v in free if v.agent.id not in holds.held and not _budget_holds(ctx, v, spent)]
     no_turn = {s.task_id for s in spent if s.task_id is not None}
+    no_agent = {s.campaign_id for s in spent if s.campaign_id is not None}
     picks: list[tuple[Row, _AgentView]] = []
     moved: dict[str, int] = {}
     slots = min(limit, sum(v.agent.capacity - v.load for v in free))
     for row in _ready_rows(conn, ctx, first=min(_PAGE, 4 * slots)):
         if not free or len(picks) >= limit:
             break
-        if row["id"] in no_turn:
+        if row["id"] in no_turn or row["campaign_id"] in no_agent:
             continue
         caps = tuple(json.loads(row["capabilities"])) if row["capabilities"] != "[]" else ()
         shunned = _limited_cli(ctx, row["prev_agent"], limited)
@@ -162,6 +162,14 @@ def assign_batch(
 
 def _account(ctx: Ctx, view: _AgentView) -> str:
     return account_of(view.agent, ctx.settings.credential_prints)
+
+
+def _budget_holds(ctx: Ctx, view: _AgentView, spent: list[budgets.Stopped]) -> bool:
+    """Whether a spent daily budget (the agent's, its account's) keeps new work from it."""
+    if not spent:
+        return False
+    account = _account(ctx, view)
+    return any(s.agent == view.agent.id or s.account == account for s in spent)
 
 
 def _count_moved(

@@ -50,21 +50,39 @@ def budget_needs(conn: Conn, ctx: Ctx) -> list[dict[str, Any]]:
     """One item per budget spent: raise it or cancel what it covers."""
     found = []
     for spent in budgets.stopped(conn, ctx) if budgets.any_stopped(conn) else ():
-        if spent.task_id is not None:
-            hint = (
-                f"raise it (swarm task budget {spent.name} DOLLARS) or cancel the task "
-                f"(swarm task cancel {spent.name}); its running turn goes on"
-            )
-        else:
-            hint = (
-                f"raise daily_budget in {spent.name}'s [[agent]] table, or wait for tomorrow (UTC)"
-            )
         found.append(
             dict(
                 ref=spent.ref, kind=BUDGET, text=spent.text(), since=spent.at,
-                concerns=spent.name, agent=spent.agent,
+                concerns=_concerns(ctx, spent), agent=spent.agent,
                 task=spent.name if spent.task_id is not None else None,
-                hint=hint, extra={"budget": spent.to_json()},
+                hint=_hint(spent), extra={"budget": spent.to_json()},
             )
         )  # fmt: skip
     return found
+
+
+def _concerns(ctx: Ctx, spent: budgets.Stopped) -> str:
+    if spent.account is None:
+        return spent.name
+    mine = by_account(ctx.agents.values(), ctx.settings.credential_prints).get(spent.account)
+    return f"account {spent.account}: {', '.join(mine or []) or 'no configured agent'}"
+
+
+def _hint(spent: budgets.Stopped) -> str:
+    """What a person can do about a spent budget."""
+    if spent.task_id is not None:
+        return (
+            f"raise it (swarm task budget {spent.name} DOLLARS) or cancel the task "
+            f"(swarm task cancel {spent.name}); its running turn goes on"
+        )
+    if spent.campaign_id is not None:
+        return (
+            f"raise it (swarm campaign budget {spent.name} DOLLARS) or cancel the campaign "
+            f"(swarm campaign cancel {spent.name}); its running turns go on"
+        )
+    if spent.account is not None:
+        return (
+            f"raise account_daily_budget in the [[agent]] tables of account {spent.name}, "
+            "or wait for tomorrow (UTC)"
+        )
+    return f"raise daily_budget in {spent.name}'s [[agent]] table, or wait for tomorrow (UTC)"

@@ -1,4 +1,5 @@
-"""Tasks and events as CSV or JSON, streamed page by page (big tables never sit in memory).
+"""Tasks, events, the agents' turns (the cost ledger) and the budgets as CSV or JSON,
+streamed page by page (big tables never sit in memory).
 
 ``chunks`` yields text pieces for a file or stdout; ``export_bytes`` joins them for a
 Discord attachment. CSV cells hold lists and objects as JSON and nothing for None; the JSON
@@ -14,6 +15,7 @@ from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from core.costs import budgets, ledger
 from core.errors import InvalidInput
 from core.formats.jsonshape import shaped
 from core.models import Event
@@ -24,7 +26,7 @@ from core.store.tables import deps_of, events_after, row_to_task
 if TYPE_CHECKING:
     from core.store.access import StoreAccess
 
-WHATS = ("tasks", "events")
+WHATS = ("tasks", "events", "turns", "budgets")
 FORMATS = ("csv", "json")
 PAGE = 1000
 TASK_FIELDS = (
@@ -53,12 +55,33 @@ TASK_FIELDS = (
     "plan_id",
 )
 EVENT_FIELDS = ("id", "ts", "kind", "text", "task", "agent", "actor", "data")
+TURN_FIELDS = (
+    "id",
+    "recorded_at",
+    "day",
+    "ref",
+    "task",
+    "agent",
+    "account",
+    "cli",
+    "model",
+    "source",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cost_usd",
+    "cost_from",
+)
+BUDGET_FIELDS = ("scope", "subject", "dollars", "set_at", "set_by")
+FIELDS = {"tasks": TASK_FIELDS, "events": EVENT_FIELDS, "turns": TURN_FIELDS,
+          "budgets": BUDGET_FIELDS}  # fmt: skip
 
 
 def check(what: str, fmt: str) -> None:
     """InvalidInput for an unknown table or format."""
     if what not in WHATS:
-        raise InvalidInput(f"cannot export {what!r}: choose {' or '.join(WHATS)}")
+        raise InvalidInput(f"cannot export {what!r}: choose {', '.join(WHATS)}")
     if fmt not in FORMATS:
         raise InvalidInput(f"unknown format {fmt!r}: choose {' or '.join(FORMATS)}")
 
@@ -79,11 +102,29 @@ def _event(event: Event) -> dict[str, Any]:
     return event.to_json() | {"_id": event.id}
 
 
+def turns_page(conn: Conn, after_id: int, limit: int) -> list[dict[str, Any]]:
+    """The cost ledger's turns with an id above ``after_id``, in id order."""
+    return [turn | {"_id": turn["id"]} for turn in ledger.turns_after(conn, after_id, limit)]
+
+
+def budgets_page(conn: Conn, after_id: int, limit: int) -> list[dict[str, Any]]:
+    """Every task's and campaign's budget, in one page (one row per budgeted task or
+    campaign: few); none after it."""
+    del limit
+    if after_id:
+        return []
+    return [budget | {"_id": 1} for budget in budgets.all_set(conn)]
+
+
+PAGES = {"tasks": tasks_page, "events": events_page, "turns": turns_page,
+         "budgets": budgets_page}  # fmt: skip
+
+
 async def pages(
     service: StoreAccess, what: str, page: int = PAGE
 ) -> AsyncIterator[list[dict[str, Any]]]:
-    """Every task or event as objects, ``page`` rows per read transaction, in id order."""
-    reader = tasks_page if what == "tasks" else events_page
+    """Every row of ``what`` as objects, ``page`` rows per read transaction, in id order."""
+    reader = PAGES[what]
     after = 0
     while rows := await service.read(reader, after, page):
         after = rows[-1].pop("_id")
@@ -97,7 +138,7 @@ async def chunks(
 ) -> AsyncIterator[str]:
     """The export as text pieces: a header, one piece per page of rows, a footer."""
     check(what, fmt)
-    fields = TASK_FIELDS if what == "tasks" else EVENT_FIELDS
+    fields = FIELDS[what]
     yield _csv_row(fields) if fmt == "csv" else "["
     first = True
     async for rows in pages(service, what, page):

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from core.ai.client import AIClient
 from core.ai.errors import ENABLE_HINT, AIError, BudgetExceeded
+from core.costs import ledger
 from core.errors import InvalidInput
 from core.event_kinds import kinds_where
 from core.formats.text import shorten
@@ -34,6 +35,7 @@ MAX_PERIOD_S = 31 * 86_400
 STALL_S = 3600.0
 NARRATIVE_LIMIT = 1800
 LIST_LIMIT = 10
+TOP_LIMIT = 3  # of the agents and accounts named in the turns' cost
 OLDEST_LIMIT = 5  # of the needs-you items named in "needs attention"
 NOISE = kinds_where(lambda shown: not shown.summary)  # left out of the notable events
 AGENT_WORDS = {  # an agent's counts in the per-agent line, in this order
@@ -150,6 +152,8 @@ class SummaryService:
                 str(exc),
             )
         narrative = _clean(result.content)
+        if narrative and stats["turn_cost"]["turns"]:  # the figures as counted, not retold
+            narrative += "\n" + turn_cost_line(stats["turn_cost"])
         if not narrative:
             return Summary(
                 period,
@@ -185,7 +189,7 @@ def _messages(stats: dict[str, Any], period: str) -> list[dict[str, str]]:
 
 def gather_stats(conn: Conn, since: float, until: float, stall_s: float) -> dict[str, Any]:
     """What happened (``core.reports.counts``: in all and per agent), times to done, blocked
-    and stalled tasks, AI cost, notable events."""
+    and stalled tasks, the agents' turns' cost, AI cost, notable events."""
     window = (since, until)
     counts = count(conn, since, until)
     return {
@@ -202,6 +206,7 @@ def gather_stats(conn: Conn, since: float, until: float, stall_s: float) -> dict
         "avg_minutes_to_done": _avg_minutes(conn, window),
         "blocked": _blocked(conn),
         "stalled": _stalled(conn, until - stall_s, until),
+        "turn_cost": turn_cost(conn, window),
         "ai_cost_usd": _ai_cost(conn, window),
         "events": _events(conn, window),
     }
@@ -267,6 +272,39 @@ def attention_line(found: dict[str, Any] | None) -> str:
     return f"needs attention: {found['count']} ({kinds}); oldest: " + "; ".join(found["oldest"])
 
 
+def turn_cost(conn: Conn, window: tuple[float, float]) -> dict[str, Any]:
+    """The agents' turns in ``window`` (the cost ledger): their sums (``cost_usd`` of the
+    known costs, ``unknown_cost_turns``), ``text``, and the agents and accounts that spent
+    most (``top_agents``, ``top_accounts``)."""
+    agents = ledger.by(conn, "agent", *window)
+    spent = ledger.total(agents)
+    return {
+        **spent.to_json(),
+        "text": spent.cost_text(),
+        "top_agents": [s.to_json() for s in agents[:TOP_LIMIT]],
+        "top_accounts": [s.to_json() for s in ledger.by(conn, "account", *window)[:TOP_LIMIT]],
+    }
+
+
+def turn_cost_line(found: dict[str, Any]) -> str:
+    """``turn cost: $1.23 + 2 turn(s) of unknown cost (14 turns); most: Agent-1 $0.80, ...;
+    accounts: team $1.23``."""
+
+    def named(rows: list[dict[str, Any]]) -> str:
+        return ", ".join(f"{r['key']} {_dollars(r)}" for r in rows)
+
+    return (
+        f"turn cost: {found['text']} ({found['turns']} turn(s)); most: "
+        f"{named(found['top_agents'])}; accounts: {named(found['top_accounts'])}"
+    )
+
+
+def _dollars(row: dict[str, Any]) -> str:
+    cost = row["cost_usd"]
+    known = f"${cost:.4f}" if cost < 1 else f"${cost:.2f}"
+    return known + (f" + {row['unknown_cost_turns']} unknown" if row["unknown_cost_turns"] else "")
+
+
 def _ai_cost(conn: Conn, window: tuple[float, float]) -> float:
     return round(queries.ai_cost(conn, window), 6)
 
@@ -311,6 +349,8 @@ def render_stats(stats: dict[str, Any], period: str) -> str:
             + "; ".join(f"{t['id']} {t['title']}: {t['reason']}" for t in blocked["tasks"])
         )
     lines.append(attention_line(stats.get("attention")))
+    if stats["turn_cost"]["turns"]:
+        lines.append(turn_cost_line(stats["turn_cost"]))
     if stats["ai_cost_usd"]:
         lines.append(f"AI cost: ${stats['ai_cost_usd']:.4f}")
     return "\n".join(lines)

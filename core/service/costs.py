@@ -1,6 +1,6 @@
 """Cost and budgets as the front ends ask for them (``service.costs``): what turns cost by
-task, agent, account, CLI, model or day; a task's spend and budget; a task made with a
-budget; a budget raised."""
+task, agent, account, CLI, model or day; a task's and a campaign's spend and budget; a task
+or a campaign made with a budget; a budget raised."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from core.store.access import StoreAccess
 from core.store.conn import Conn
 from core.tasks import creation
 from core.tasks import queries as task_queries
+from core.workflows import RunPlan, campaigns, runs
 
 MAX_BUDGET = 1e9  # dollars: more is a typo
 
@@ -58,6 +59,29 @@ class CostBook:
         check_dollars(dollars)
         await self.access.write(actor, _set_budget, parse_task_ref(ref), dollars)
 
+    async def of_campaign(self, ref: str | int) -> dict[str, Any]:
+        """A campaign's spend (``cost``: the sums of its tasks' turns, ``budget``)."""
+        return await self.access.read(_of_campaign, campaigns.parse_campaign_ref(ref))
+
+    async def create_campaign(self, title: str, refs: list[str], actor: str, dollars: float) -> int:
+        """Create a campaign over existing tasks with a budget, in one transaction; its id."""
+        check_dollars(dollars)
+        return await self.access.write(actor, _create_campaign, title, refs, dollars)
+
+    async def run_workflow(self, plan: RunPlan, actor: str, dollars: float) -> runs.RunResult:
+        """Create a planned workflow run (its campaign and tasks) with a budget for its
+        campaign, in one transaction."""
+        check_dollars(dollars)
+        title = plan.title(self.access.settings.max_title)
+        made = (title, plan.workflow.name, dict(plan.values), plan.tasks)
+        return await self.access.write(actor, _run_with_budget, made, dollars)
+
+    async def set_campaign_budget(self, ref: str | int, dollars: float, actor: str) -> None:
+        """Give a campaign a budget, or a new one (its crossings are said again)."""
+        check_dollars(dollars)
+        campaign_id = campaigns.parse_campaign_ref(ref)
+        await self.access.write(actor, _set_campaign_budget, campaign_id, dollars)
+
 
 def _spend(conn: Conn, since: float | None) -> dict[str, list[ledger.Spent]]:
     return {dimension: ledger.by(conn, dimension, since) for dimension in ledger.DIMENSIONS}
@@ -71,13 +95,25 @@ def _of_task(conn: Conn, task_id: int) -> dict[str, Any]:
     }
 
 
+def _of_campaign(conn: Conn, campaign_id: int) -> dict[str, Any]:
+    campaigns.get(conn, campaign_id)  # NotFound when there is none
+    return {
+        "cost": ledger.of_campaign(conn, campaign_id),
+        "budget": budgets.campaign_budget(conn, campaign_id),
+    }
+
+
 def _why_waiting(conn: Conn, ctx: Ctx, task_id: int) -> str | None:
     held = why_waiting(conn, ctx, task_id)
     if held is not None:
         return held
-    for spent in budgets.stopped(conn, ctx) if budgets.any_stopped(conn) else ():
+    spent_now = budgets.stopped(conn, ctx) if budgets.any_stopped(conn) else []
+    campaign_id = campaigns.campaign_of_task(conn, task_id) if spent_now else None
+    for spent in spent_now:
         if spent.task_id == task_id:
             return f"gets no new turn: {spent.text()} (swarm task budget T-{task_id} DOLLARS)"
+        if campaign_id is not None and spent.campaign_id == campaign_id:
+            return f"gets no agent: {spent.text()} (swarm campaign budget {spent.name} DOLLARS)"
     return None
 
 
@@ -91,3 +127,20 @@ def _set_budget(conn: Conn, ctx: Ctx, task_id: int, dollars: float) -> None:
     if not task_queries.exists(conn, task_id):
         raise NotFound(f"T-{task_id} does not exist")
     budgets.set_task_budget(conn, ctx, task_id, dollars)
+
+
+def _create_campaign(conn: Conn, ctx: Ctx, title: str, refs: list[str], dollars: float) -> int:
+    campaign_id = campaigns.create(conn, ctx, title, refs)
+    budgets.set_campaign_budget(conn, ctx, campaign_id, dollars)
+    return campaign_id
+
+
+def _set_campaign_budget(conn: Conn, ctx: Ctx, campaign_id: int, dollars: float) -> None:
+    campaigns.get(conn, campaign_id)  # NotFound when there is none
+    budgets.set_campaign_budget(conn, ctx, campaign_id, dollars)
+
+
+def _run_with_budget(conn: Conn, ctx: Ctx, made: tuple[Any, ...], dollars: float) -> runs.RunResult:
+    result = runs.create_run(conn, ctx, *made)
+    budgets.set_campaign_budget(conn, ctx, result.campaign_id, dollars)
+    return result

@@ -12,7 +12,7 @@ from core.store.conn import Args, Conn, Row, values
 
 _READY = (
     "SELECT id, role, capabilities, pinned_agent, prev_agent, not_before, title, details, "
-    "priority, attempts FROM tasks WHERE status = 'ready'"
+    "priority, attempts, campaign_id FROM tasks WHERE status = 'ready'"
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from localmodel import LocalModel, Step
@@ -137,3 +138,39 @@ async def test_needs_attention_is_the_needs_you_queue(
         f"Agent-1 stalled; D-{failed} undelivered (Agent-3, 1 min): message to Agent-3 failed "
         "after 1 attempt(s): window gone: 'please rebase'"
     )
+
+
+async def test_the_agents_turn_cost_is_in_the_summary_with_unknown_turns_counted(
+    service: SwarmService,
+    clock: ManualClock,
+    server: LocalModel,
+    sleep: RecordingSleep,
+    tmp_path: Path,
+) -> None:
+    """Issue 51, item 4: the summary says what the agents' turns of the period cost (known
+    dollars, turns of unknown cost counted, the agents and accounts that spent most), in the
+    plain numbers and after a model's narrative; turns before the period are left out."""
+    from tests.costs.test_ledger import ACP, CLAUDE, Journal, with_agents
+
+    await with_agents(service, tmp_path)
+    p1, p2 = Journal(service, "P1"), Journal(service, "P2")
+    await p1.turn(1, usage=CLAUDE, cost_usd=5.0)  # two days ago: not in the period
+    clock.advance(2 * 86_400)
+    await p1.turn(2, usage=CLAUDE, cost_usd=1.0)
+    await p1.turn(3, usage=CLAUDE, cost_usd=0.25)
+    await p2.turn(4, usage=ACP, meta={"model": "local-model"})  # priced: $0.002
+    await p2.turn(5, usage=ACP)  # no model, no cost: unknown
+    async with AIService(service, AISettings()) as ai:
+        plain = await ai.summaries.summarize("1d")
+    line = (
+        "turn cost: $1.25 + 1 turn(s) of unknown cost (4 turn(s)); most: P1 $1.25, "
+        "P2 $0.0020 + 1 unknown; accounts: team $1.25, gemini-default $0.0020 + 1 unknown"
+    )
+    assert line in plain.text.splitlines()
+    found = plain.stats["turn_cost"]
+    assert (found["turns"], found["unknown_cost_turns"]) == (4, 1)
+    assert found["cost_usd"] == pytest.approx(1.252)
+    server.queue(Step(text="P1 worked."))
+    async with AIService(service, ai_settings(server), sleep) as ai:
+        written = await ai.summaries.summarize("1d")
+    assert written.narrative and written.text == f"P1 worked.\n{line}"

@@ -23,7 +23,7 @@ CASES = [  # the words typed, the last one being completed -> what bash offers
     (["task", "add", "x", "--pri"], ["--priority"]),
     (["--as", "Agent-1", "task", "st"], ["start"]),  # a global option and its value skipped
     (["task", "done", "T-1", "--as", "Agent-2", "--no"], ["--note"]),
-    (["export", "--what", ""], ["tasks", "events"]),
+    (["export", "--what", ""], ["tasks", "events", "turns", "budgets"]),
     (["completion", ""], ["bash", "zsh", "fish"]),
     (["task", "done", ""], ["T-2", "T-1"]),  # from the database, newest first
     (["task", "depend", "T-2", "T-1", ""], ["T-2", "T-1"]),  # repeats

@@ -64,6 +64,24 @@ def filled(home: Path) -> Path:
         (("task", "depend", "T-1", "99999999999999999999"), "task ids look like T-12"),
         (("task", "show", "٣"), "unknown task"),  # a digit, but not an ASCII one
         (("task", "frobnicate"), "invalid choice: 'frobnicate'"),
+        (("task", "add", "x", "--budget", "0"), "a budget is a number of dollars above 0"),
+        (("campaign", "create", "c", "T-1", "--budget", "nan"), "a budget is a number of dol"),
+        (("campaign", "create", "c", "T-1", "--budget", "-1"), "a budget is a number of dol"),
+        (("campaign", "budget", "C-9", "3"), "unknown campaign C-9"),
+        (
+            (
+                "workflow",
+                "run",
+                "release",
+                "--var",
+                "version=1",
+                "--var",
+                "modules=a",
+                "--budget",
+                "inf",
+            ),
+            "a budget is a number of dollars above 0",
+        ),
     ],
 )
 def test_absurd_ids_and_limits(filled: Path, args: tuple[str, ...], text: str) -> None:

@@ -201,6 +201,8 @@ ACROSS_OWNERS: dict[str, tuple[str, ...]] = {
     "core/agents/hook_events.py": ("tasks",),
     "core/agents/queries.py": ("agent_watch", "questions", "tasks"),
     "core/agents/transcript_queries.py": ("deliveries", "messages", "tasks"),
+    # a campaign's budget, below the campaigns' tasks, sums the turns on their ids
+    "core/costs/queries.py": ("tasks",),
     "core/delivery/queries.py": ("agent_state", "deliveries", "tasks"),
     "core/history/retention_queries.py": ("deliveries", "messages", "tasks"),
     "core/posts/queries.py": ("deliveries",),

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import statistics
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -148,8 +149,58 @@ async def test_exports_of_an_empty_database_and_bad_requests(service: SwarmServi
     assert (await export.export_bytes(service.store, "tasks", "csv")).decode().splitlines() == [
         ",".join(export.TASK_FIELDS)
     ]
-    with pytest.raises(InvalidInput, match="choose tasks or events"):
+    with pytest.raises(InvalidInput, match="choose tasks, events, turns, budgets"):
         await export.export_bytes(service.store, "plans", "csv")
     with pytest.raises(InvalidInput, match="choose csv or json"):
         await export.export_bytes(service.store, "tasks", "xml")
     assert export.filename("tasks", "csv", 1_800_000_000) == "swarm-tasks-20270115-0800.csv"
+
+
+async def test_the_turns_and_budgets_export_round_trips(
+    service: SwarmService, tmp_path: Path
+) -> None:
+    """Issue 51, item 4: the cost ledger's turns (unknown cost empty in CSV, null in JSON)
+    and the budgets set, in the export's CSV and JSON, paged like the rest."""
+    from tests.costs.test_ledger import ACP, CLAUDE, Journal, assigned, with_agents
+
+    await with_agents(service, tmp_path)
+    task_id = await assigned(service, "work", "P1")
+    await Journal(service, "P1").turn(1, usage=CLAUDE, cost_usd=0.5)
+    p2 = Journal(service, "P2")
+    await p2.turn(2, usage=ACP)
+    await p2.turn(3, usage=ACP, meta={"model": "local-model"})
+    await service.costs.set_task_budget(task_id, 2.0, "alice")
+    campaign = await service.costs.create_campaign("c", [f"T-{task_id}"], "bob", 9.5)
+    turns = json.loads(await export.export_bytes(service.store, "turns", "json"))
+    assert [tuple(t) for t in turns] == [export.TURN_FIELDS] * 3
+    first = turns[0]
+    assert (first["task"], first["agent"], first["account"], first["cli"]) == (
+        f"T-{task_id}",
+        "P1",
+        "team",
+        "claude-code",
+    )
+    assert (first["input_tokens"], first["cache_write_tokens"]) == (1200, 700)
+    assert (first["cost_usd"], first["cost_from"]) == (0.5, "cli")
+    assert first["recorded_at"].endswith("Z")  # a time, as ISO text
+    assert (turns[1]["task"], turns[1]["cost_usd"], turns[1]["cost_from"]) == (None, None, None)
+    assert turns[2]["cost_from"] == "price"
+    by_id = (await service.costs.spend())["task"]
+    assert sum(t["cost_usd"] or 0 for t in turns) == pytest.approx(sum(s.cost_usd for s in by_id))
+    budgets = json.loads(await export.export_bytes(service.store, "budgets", "json"))
+    assert [(b["scope"], b["subject"], b["dollars"], b["set_by"]) for b in budgets] == [
+        ("campaign", f"C-{campaign}", 9.5, "bob"),
+        ("task", f"T-{task_id}", 2.0, "alice"),
+    ]
+    for what, rows in (("turns", turns), ("budgets", budgets)):
+        text = (await export.export_bytes(service.store, what, "csv")).decode()
+        parsed = list(csv.DictReader(io.StringIO(text)))
+        assert parsed == [{k: export._cell(v) for k, v in row.items()} for row in rows]
+        paged = "".join([c async for c in export.chunks(service.store, what, "csv", page=2)])
+        assert paged == text
+    unknown = list(
+        csv.DictReader(
+            io.StringIO((await export.export_bytes(service.store, "turns", "csv")).decode())
+        )
+    )[1]
+    assert (unknown["cost_usd"], unknown["task"]) == ("", "")  # unknown: empty, not 0

@@ -101,7 +101,8 @@ async def test_activity_uses_the_notifiers_words_and_charts_are_svg(
     assert event_text(newest).replace("'", "&#39;") in activity
     assert activity.index(f'data-id="{newest.id}"') < activity.index('data-id="1"')
     charts = (await client.get("/charts")).text
-    assert charts.count("<svg") == 3 and ">Per agent<" in charts
+    assert charts.count("<svg") == 4 and ">Per agent<" in charts
+    assert "no turn recorded in this period" in charts  # the spend: none yet
     assert re.search(r"<td>Agent-\d</td><td>1</td>", charts)  # one delivery per agent shown
 
 
