@@ -4,7 +4,8 @@ The first limit seen on any agent of an account opens its breaker until the rese
 showed (``SWARM_LIMIT_BACKOFF`` when it showed none): no agent of the account gets a new task
 meanwhile (``held``), and those in a turn finish it. Once the reset has passed the breaker is
 half open: the next task goes to one agent of the account, its probe (``probe_taken``), and the
-others wait. The probe's agent working, or its task reported, closes the breaker
+others wait. The probe's agent working, or idle again by its own word (hook, protocol: a
+fast turn may start and end between two passes), or its task reported, closes the breaker
 (``review``); a limit seen on the account while it probes reopens it with a backoff that
 doubles with each failed probe, up to ``BACKOFF_CAP_S``. The state is a row of
 ``account_breakers``: it survives a restart. Each opening, reopening and closing is one event
@@ -30,6 +31,7 @@ from core.waits import ErrorBackoff
 OPEN, PROBING, CLOSED = "open", "probing", "closed"
 BACKOFF_CAP_S = 6 * 3600.0  # the longest wait after failed probes
 DAY_S = 86400.0
+TURN_WORDS = ("hook", "protocol")  # the signals whose idle is the agent's turn's own end
 # whether any account's breaker is open or probing (the assignment pass's read of its agents
 # says it, so that a pass with none reads no breaker)
 ANY_NOT_CLOSED = "EXISTS (SELECT 1 FROM account_breakers WHERE state <> 'closed')"
@@ -201,8 +203,9 @@ def holds(conn: Conn, ctx: Ctx) -> Holds:
 
 def review(conn: Conn, ctx: Ctx) -> dict[str, Breaker]:
     """The breakers not closed, after closing each whose probe went through (its agent seen
-    working since the probe, or its task reported started or finished) and opening again for
-    a probe one whose probe never showed either within ``SWARM_LIMIT_BACKOFF``."""
+    working since the probe, or ending a turn, or its task reported started or finished) and
+    opening again for a probe one whose probe never showed either within
+    ``SWARM_LIMIT_BACKOFF``."""
     found = not_closed(conn)
     for account, breaker in list(found.items()):
         if breaker.state != PROBING or breaker.probe_at is None:
@@ -222,8 +225,13 @@ def _probe_passed(conn: Conn, breaker: Breaker) -> str | None:
     row = queries.probe_view(conn, breaker.probe_task, breaker.probe_agent)
     if row is None or breaker.probe_at is None:
         return None
-    if row["state"] == "working" and float(row["state_since"] or 0) >= breaker.probe_at:
-        return f"{breaker.probe_agent} is working on its probe"
+    if float(row["state_since"] or 0) >= breaker.probe_at:
+        if row["state"] == "working":
+            return f"{breaker.probe_agent} is working on its probe"
+        # its own word (hook, protocol) that a turn ended since: a fast turn between two
+        # passes; an idle read off its screen may be its limit's end, not a turn
+        if row["state"] == "idle" and row["state_signal"] in TURN_WORDS:
+            return f"{breaker.probe_agent} ended a turn on its probe"
     if row["status"] in ("in_progress", "done") and row["assignee"] == breaker.probe_agent:
         return f"{breaker.probe_agent} reported T-{breaker.probe_task} {row['status']}"
     return None

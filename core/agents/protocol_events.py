@@ -70,12 +70,14 @@ def record(
     host = host or known_host  # 0: the host was not reached (the cursor stays as it is)
     last = known_seq if known_host == host else 0
     seen: Seen | None = None
+    taken: Seen | None = None  # a prompt taken among them: the turn began
     said: Transcriber | None = None
     for entry in entries:
         seq = int(entry.get("seq") or 0)
         if seq and seq <= last:
             continue
         seen = _take(conn, ctx, agent, entry) or seen
+        taken = seen if entry.get("type") == "turn" else taken
         said = said or Transcriber(conn, agent, ctx.now)
         said.take(entry)
         last = max(last, seq)
@@ -86,17 +88,39 @@ def record(
             return last
         row = agent_signals.observations(conn, [agent]).get(agent, {}).get(Signal.PROTOCOL)
         seen = Seen(row.state, row.evidence, row.work) if row else None
+    detail = {"host": host, "seq": last}
+    if taken is not None and seen is not None and seen.state is not AgentState.WORKING:
+        # a whole turn between two looks (milliseconds): the agent worked, then ended it;
+        # judged so, its state is idle since now, not since before the prompt
+        _observe(conn, ctx, agent, taken, detail, fresh)
     if seen is not None:
-        detail = {"host": host, "seq": last}
-        agent_signals.record(conn, Observation(
-            agent, Signal.PROTOCOL, seen.state, ctx.now, seen.evidence, until=seen.until,
-            detail=detail, work=seen.work,
-        ))  # fmt: skip
+        _observe(conn, ctx, agent, seen, detail, fresh)
+    else:
+        _judge(conn, ctx, agent, fresh)
+    return last
+
+
+def _observe(
+    conn: Conn,
+    ctx: Ctx,
+    agent: str,
+    seen: Seen,
+    detail: dict[str, Any],
+    fresh: agent_judge.Freshness,
+) -> None:
+    """``seen`` as the agent's protocol observation now, judged."""
+    agent_signals.record(conn, Observation(
+        agent, Signal.PROTOCOL, seen.state, ctx.now, seen.evidence, until=seen.until,
+        detail=detail, work=seen.work,
+    ))  # fmt: skip
+    _judge(conn, ctx, agent, fresh)
+
+
+def _judge(conn: Conn, ctx: Ctx, agent: str, fresh: agent_judge.Freshness) -> None:
     judge = functools.partial(agent_judge.judge, conn, agent, ctx.now, fresh)
     verdict = agent_judge.isolated(conn, ctx, agent, judge)
     if verdict is not None:
         agent_judge.apply(conn, ctx, agent, verdict)
-    return last
 
 
 def _take(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen | None:

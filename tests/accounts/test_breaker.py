@@ -153,6 +153,38 @@ async def test_a_probe_after_the_reset_closes_it(
     assert len(ended) == 1 and "anthropic-team's usage limit is over" in ended[0]
 
 
+async def show(service: SwarmService, agent: str, state: AgentState, why: str) -> None:
+    """``agent`` in ``state`` by its protocol's word, judged."""
+    seen = Observation(agent, Signal.PROTOCOL, state, service.clock.now(), why)
+    await service.store.update(agent_signals.record, seen)
+    await watcher(service).tick()
+
+
+async def test_a_probe_whose_turn_ended_between_two_passes_closes_it(
+    service: SwarmService, clock: ManualClock, tmp_path: Path
+) -> None:
+    """A turn of milliseconds (the protocol route): the probe's agent worked and is idle
+    again before the next pass looks; its turn ending without a limit closes the breaker
+    (before: only "working" at the pass did, and the breaker waited SWARM_LIMIT_BACKOFF to
+    probe again)."""
+    await with_fleet(service, tmp_path)
+    await service.roster.set_paused(OTHER, True, "test")
+    await show_limit(service, "A1", clock.now() + RESET_S)
+    await watcher(service).tick()
+    task = await service.tasks.create(TaskSpec("probe", agent="A2"), "test")
+    clock.advance(RESET_S + 1)
+    await show(service, "A2", AgentState.IDLE, "protocol: turn ended (end_turn)")
+    await service.queue.assign_batch()
+    assert await holder(service, task.id) == "A2"
+    clock.advance(1)
+    await show(service, "A2", AgentState.WORKING, "protocol: answering")
+    clock.advance(1)
+    await show(service, "A2", AgentState.IDLE, "protocol: turn ended (end_turn)")
+    await service.queue.assign_batch()
+    found = await breaker_of(service, "anthropic-team")
+    assert found is not None and found.state == breaker.CLOSED, found
+
+
 async def test_a_failed_probe_reopens_it_with_a_doubled_backoff(
     service: SwarmService, clock: ManualClock, tmp_path: Path, settings: Settings
 ) -> None:

@@ -138,27 +138,37 @@ class Rig:
 
 @contextlib.contextmanager
 def started(
-    cli: str, root: Path, model: LocalModel, command: str, env: Mapping[str, str]
+    cli: str,
+    root: Path,
+    model: LocalModel,
+    command: str,
+    env: Mapping[str, str],
+    agents: Mapping[str, str] | None = None,
 ) -> Iterator[Rig]:
     """``cli`` started by ``swarm desktop up --protocol`` from an agents file whose
     ``[desktop]`` command is the user's ``command``, in ``root/work`` (made before: its setup
     needs it), run with the user's ``env``; its host outlives the command, ended by ``desktop
-    down`` (and ``model`` stopped) after."""
+    down`` (and ``model`` stopped) after. ``agents``: each agent's account (default: A alone,
+    of ``test-account``); an agent other than A works in ``root/work-<id>``."""
     work, home, config = root / "work", root / "swarm", root / "agents.toml"
     home.mkdir()
+    tables = []
+    for agent, account in (agents or {AGENT: "test-account"}).items():
+        folder = work if agent == AGENT else root / f"work-{agent}"
+        tables.append(
+            f'[[agent]]\nid = "{agent}"\nrole = "dev"\nworkspace = "{folder}"\n'
+            f'cli = "{cli}"\naccount = "{account}"\n'
+        )
     config.write_text(
-        f'[[agent]]\nid = "{AGENT}"\nrole = "dev"\nworkspace = "{work}"\ncli = "{cli}"\n'
-        f'account = "test-account"\n\n'
-        f"[desktop]\ncommand = {json.dumps(command)}\n",
-        encoding="utf-8",
+        "\n".join(tables) + f"\n[desktop]\ncommand = {json.dumps(command)}\n", encoding="utf-8"
     )
     full = {**env, "SWARM_HOME": str(home), "SWARM_CONFIG": str(config), "PYTHONPATH": str(ROOT)}
     made = Rig(cli, root, home, config, work, model, full)
     try:
         up = made.swarm("desktop", "up", "--protocol", "--json")
         assert up.returncode == 0, up.stdout + up.stderr
-        (row,) = json.loads(up.stdout)
-        assert (row["agent"], row["action"], row["delivery"]) == (AGENT, "started", "protocol")
+        rows = [(r["agent"], r["action"], r["delivery"]) for r in json.loads(up.stdout)]
+        assert rows == [(a, "started", "protocol") for a in agents or [AGENT]], rows
         yield made
     finally:
         made.swarm("desktop", "down", "--headless")

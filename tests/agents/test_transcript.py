@@ -118,3 +118,25 @@ async def test_a_tool_call_update_without_an_id_ends_the_open_call(service: Swar
         ("tool", "Bash", "completed"),
         ("turn_error", "rate limit <@everyone>", None),
     ]
+
+
+async def test_a_whole_turn_in_one_batch_is_judged_working_then_idle(
+    service: SwarmService,
+) -> None:
+    """A turn of milliseconds, its start and end taken in by one look: the agent was seen
+    working, then idle since now (before: idle all along, since before its prompt; an
+    account's probe over the protocol never passed)."""
+    _, delivery = await started(service)
+    await record(service, numbered([{"type": "session", "session": "s-1", "loaded": False}]))
+    before = (await service.explain_agent(AGENT))["state"]
+    turn = [
+        {"type": "turn", "delivery": delivery, "chars": 5, "text": "hello"},
+        {"type": "update", "kind": "agent_message_chunk", "text": "hi"},
+        {"type": "turn_end", "delivery": delivery, "stop_reason": "end_turn"},
+    ]
+    await record(service, [{"seq": n, "at": 2000.0 + n, **e} for n, e in enumerate(turn, 2)])
+    states = [e.text for e in await service.history.events(0, 10_000) if e.kind == "agent.state"]
+    assert before == "idle" and states[-2:] == [
+        f"{AGENT} is working (protocol: prompt taken (delivery {delivery}))",
+        f"{AGENT} is idle (protocol: turn ended (end_turn))",
+    ], states
