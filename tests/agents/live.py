@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -232,3 +232,56 @@ def capture_when(live: LiveCLI, text: str, timeout: float = 30.0) -> str:
         assert time.monotonic() < deadline, f"{text!r} never showed: {screen}"
         time.sleep(0.05)
     return screen
+
+
+async def usage_of_a_turn(
+    live: LiveCLI,
+    cli: str,
+    tmp_path: Path,
+    folder: tuple[str, Path],
+    ready: Callable[[], None],
+    turn: Callable[[], None],
+) -> tuple[dict[str, Any], Any]:
+    """Issue 51, item 4: ``live`` as agent A of swarm (in its tmux pane, a task held), the
+    CLI's own files read by swarm's usage watch from ``folder`` (its variable and path, as in
+    the environment swarm runs with); ``ready()`` waits for the CLI at its input, ``turn()``
+    sends "count my tokens" and waits until it answered and is at its input again. The
+    ledger's one turn of the task and its sums (what localmodel reported: 4321 in, 87 out),
+    once a watch tick read it."""
+    import asyncio
+
+    from core.models import TaskSpec
+    from core.service.swarm import SwarmService
+    from core.settings import Settings
+    from core.watch.usage_files import UsageFiles
+    from tests.helpers import write_agents
+
+    agent: dict[str, object] = {"id": "A", "role": "dev", "tmux": live.target, "cli": cli,
+                                "tmux_socket": str(live.tmux.socket),
+                                "workspace": str(live.root / "work")}  # fmt: skip
+    config = write_agents(tmp_path / "agents.toml", [agent])
+    (tmp_path / "home").mkdir()
+    env = {
+        "SWARM_HOME": str(tmp_path / "home"),
+        "SWARM_CONFIG": str(config),
+        folder[0]: str(folder[1]),
+    }
+    service = await SwarmService.open(Settings.from_env(env))
+    try:
+        task = await service.tasks.create(TaskSpec("count", agent="A"), "test")
+        await service.queue.assign_batch()
+        watch = UsageFiles(service.store)
+        ready()
+        await watch.tick()  # the first look: the session's earlier turns are not counted
+        turn()
+        deadline = time.monotonic() + 30
+        while not await watch.tick():
+            assert time.monotonic() < deadline, f"no turn read from {cli}'s files"
+            await asyncio.sleep(0.5)
+        spend = await service.costs.of_task(task.id)
+        (row,) = spend["turns"]
+        cost = spend["cost"]
+        assert (cost.input + cost.cache_read + cost.cache_write, cost.output) == (4321, 87)
+        return row, cost
+    finally:
+        await service.close()

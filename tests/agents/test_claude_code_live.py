@@ -10,6 +10,7 @@ else skipped with the reason, a failure under ``SWARM_REQUIRE_AGENTS=1`` (CI).
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -25,7 +26,7 @@ from core.settings import Settings
 from core.watch.text_signal import TextWatcher
 from tests.agents.deliveries import check_deliveries
 from tests.agents.launch import launch, stop
-from tests.agents.live import LiveCLI
+from tests.agents.live import LiveCLI, usage_of_a_turn
 from tests.helpers import write_agents
 
 pytestmark = pytest.mark.xdist_group("claude-code-live")  # one worker starts it, once
@@ -309,35 +310,16 @@ async def test_a_tmux_turns_usage_reaches_the_ledger_from_its_transcript(
     (its ``$CLAUDE_CONFIG_DIR``, the environment swarm runs with) into the cost ledger at the
     watch's ticks: the tokens localmodel reported (4321 in, 87 out, input and cache
     together), with the task the agent holds; 2.1.328 writes its cost only when the session
-    ends: the turn's is the price table's (none for its claude-opus-5-5: unknown)."""
-    from core.models import TaskSpec
-    from core.watch.usage_files import UsageFiles
+    ends: the turn's is the price table's (its claude-opus-5-5 is listed)."""
 
-    agent: dict[str, object] = {"id": "A", "role": "dev", "tmux": claude.target,
-                                "tmux_socket": str(claude.tmux.socket), "cli": "claude-code",
-                                "workspace": str(claude.root / "work")}  # fmt: skip
-    config = write_agents(tmp_path / "agents.toml", [agent])
-    (tmp_path / "home").mkdir()
-    env = {"SWARM_HOME": str(tmp_path / "home"), "SWARM_CONFIG": str(config),
-           "CLAUDE_CONFIG_DIR": str(claude.root / "home" / ".claude")}  # fmt: skip
-    service = await SwarmService.open(Settings.from_env(env))
-    try:
-        task = await service.tasks.create(TaskSpec("count", agent="A"), "test")
-        await service.queue.assign_batch()
-        watch = UsageFiles(service.store)
-        claude.wait("? for shortcuts")
-        await watch.tick()  # the first look: the earlier turns are not counted
+    def turn() -> None:
         claude.send("count my tokens")
         claude.wait("tokens counted", timeout=60)
         claude.wait("? for shortcuts")
-        deadline = time.monotonic() + 30
-        while not await watch.tick():
-            assert time.monotonic() < deadline, "no turn read from the transcript"
-            await asyncio.sleep(0.5)
-        spend = await service.costs.of_task(task.id)
-        (turn,) = spend["turns"]
-        assert (turn["source"], turn["model"]) == ("transcript", "claude-opus-5-5"), turn
-        cost = spend["cost"]
-        assert (cost.input + cost.cache_read + cost.cache_write, cost.output) == (4321, 87)
-    finally:
-        await service.close()
+
+    folder = ("CLAUDE_CONFIG_DIR", claude.root / "home" / ".claude")
+    ready = functools.partial(claude.wait, "? for shortcuts")
+    row, _ = await usage_of_a_turn(claude, "claude-code", tmp_path, folder, ready, turn)
+    assert (row["source"], row["model"], row["cost_from"]) == (
+        "transcript", "claude-opus-5-5", "price",
+    ), row  # fmt: skip

@@ -19,7 +19,7 @@ import pytest
 
 from tests.agents.deliveries import check_deliveries, check_reset
 from tests.agents.launch import launch, stop
-from tests.agents.live import LiveCLI, reading, save_pane
+from tests.agents.live import LiveCLI, reading, save_pane, usage_of_a_turn
 from tests.agents.mcp_live import TURN, Desk, desk_fixture, task_now
 
 pytestmark = pytest.mark.xdist_group("codex-live")  # one worker starts it, once
@@ -386,39 +386,12 @@ async def test_a_tmux_turns_usage_reaches_the_ledger_from_its_rollout(
     ticks: the tokens localmodel reported (4321 in, 87 out; Codex's side request for a title
     is not the turn's), with the task the agent holds, priced by the price table (Codex
     writes no cost)."""
-    from core.models import TaskSpec
-    from core.service.swarm import SwarmService
-    from core.settings import Settings
-    from core.watch.usage_files import UsageFiles
-    from tests.helpers import write_agents
 
-    agent: dict[str, object] = {"id": "A", "role": "dev", "tmux": codex.target, "cli": CLI,
-                                "tmux_socket": str(codex.tmux.socket),
-                                "workspace": str(codex.root / "work")}  # fmt: skip
-    config = write_agents(tmp_path / "agents.toml", [agent])
-    (tmp_path / "home").mkdir()
-    env = {"SWARM_HOME": str(tmp_path / "home"), "SWARM_CONFIG": str(config),
-           "CODEX_HOME": str(codex.root / "home" / ".codex")}  # fmt: skip
-    service = await SwarmService.open(Settings.from_env(env))
-    try:
-        task = await service.tasks.create(TaskSpec("count", agent="A"), "test")
-        await service.queue.assign_batch()
-        watch = UsageFiles(service.store)
-        codex.wait(READY)
-        await watch.tick()  # the first look: the session's earlier turns are not counted
+    def turn() -> None:
         codex.send("count my tokens")
         codex.wait("• tokens counted")
         idle(codex)
-        deadline = time.monotonic() + 30
-        while not await watch.tick():
-            assert time.monotonic() < deadline, "no turn read from the rollout"
-            await asyncio.sleep(0.5)
-        spend = await service.costs.of_task(task.id)
-        (turn,) = spend["turns"]
-        assert (turn["source"], turn["model"], turn["cost_from"]) == (
-            "transcript", "local-model", "price",
-        )  # fmt: skip
-        cost = spend["cost"]
-        assert (cost.input + cost.cache_read + cost.cache_write, cost.output) == (4321, 87)
-    finally:
-        await service.close()
+
+    folder = ("CODEX_HOME", codex.root / "home" / ".codex")
+    row, _ = await usage_of_a_turn(codex, CLI, tmp_path, folder, lambda: codex.wait(READY), turn)
+    assert (row["source"], row["model"], row["cost_from"]) == ("transcript", "local-model", "price")

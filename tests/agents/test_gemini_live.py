@@ -10,6 +10,7 @@ version (a failure under ``SWARM_REQUIRE_AGENTS=1``: see tests/agents/live.py).
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -27,7 +28,7 @@ from core.settings import Settings
 from core.watch.text_signal import TextWatcher
 from tests.agents.deliveries import check_deliveries
 from tests.agents.launch import launch, stop
-from tests.agents.live import LiveCLI, reading, save_pane
+from tests.agents.live import LiveCLI, reading, save_pane, usage_of_a_turn
 from tests.agents.mcp_live import TURN, Desk, desk_fixture, task_now
 from tests.helpers import write_agents
 
@@ -418,40 +419,18 @@ async def test_a_tmux_turns_usage_reaches_the_ledger_from_its_chat(
     """Issue 51, item 4: a tmux agent's answer read from Gemini CLI's own saved chat (in its
     home, ``$GEMINI_CLI_HOME`` of the environment swarm runs with) into the cost ledger at
     the watch's ticks: the tokens localmodel reported (4321 in, 87 out; its router's request
-    is written nowhere), with the task the agent holds; the model Gemini CLI asked, which
-    the price table does not know: an unknown cost, counted so."""
-    from core.models import TaskSpec
-    from core.service.swarm import SwarmService
-    from core.settings import Settings
-    from core.watch.usage_files import UsageFiles
-    from tests.helpers import write_agents
+    is written nowhere), with the task the agent holds; its model's price from the price
+    table (Gemini CLI writes no cost)."""
 
-    agent: dict[str, object] = {"id": "A", "role": "dev", "tmux": gemini.target, "cli": CLI,
-                                "tmux_socket": str(gemini.tmux.socket),
-                                "workspace": str(gemini.root / "work")}  # fmt: skip
-    config = write_agents(tmp_path / "agents.toml", [agent])
-    (tmp_path / "home").mkdir()
-    env = {"SWARM_HOME": str(tmp_path / "home"), "SWARM_CONFIG": str(config),
-           "GEMINI_CLI_HOME": str(gemini.root / "home")}  # fmt: skip
-    service = await SwarmService.open(Settings.from_env(env))
-    try:
-        task = await service.tasks.create(TaskSpec("count", agent="A"), "test")
-        await service.queue.assign_batch()
-        watch = UsageFiles(service.store)
-        gemini.wait(READY)
-        await watch.tick()  # the first look: the earlier answers are not counted
+    def turn() -> None:
         gemini.send("count my tokens")
         gemini.wait("✦ tokens counted")
         gemini.wait(READY)
-        deadline = time.monotonic() + 30
-        while not await watch.tick():
-            assert time.monotonic() < deadline, "no answer read from the chat"
-            await asyncio.sleep(0.5)
-        spend = await service.costs.of_task(task.id)
-        (turn,) = spend["turns"]
-        assert turn["source"] == "transcript" and turn["model"].startswith("gemini-"), turn
-        cost = spend["cost"]
-        assert (turn["cost_from"], cost.unknown) == (None, 1)
-        assert (cost.input + cost.cache_read + cost.cache_write, cost.output) == (4321, 87)
-    finally:
-        await service.close()
+
+    folder = ("GEMINI_CLI_HOME", gemini.root / "home")
+    ready = functools.partial(gemini.wait, READY)
+    row, cost = await usage_of_a_turn(gemini, CLI, tmp_path, folder, ready, turn)
+    assert (row["source"], row["model"], row["cost_from"]) == (
+        "transcript", "gemini-3.8-flash", "price",
+    ), row  # fmt: skip
+    assert cost.unknown == 0

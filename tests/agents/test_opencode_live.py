@@ -11,7 +11,6 @@ tests/agents/live.py). ``SWARM_SAVE_PANES=1`` saves the panes it reaches as the 
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +20,7 @@ import pytest
 from core.agents.text_rules import classify, load_rule_sets
 from tests.agents.deliveries import check_deliveries, check_reset
 from tests.agents.launch import launch, stop
-from tests.agents.live import LiveCLI, capture_when, reading, save_pane
+from tests.agents.live import LiveCLI, capture_when, reading, save_pane, usage_of_a_turn
 from tests.agents.mcp_live import TURN, Desk, desk_fixture, task_now
 
 pytestmark = pytest.mark.xdist_group("opencode-live")  # one worker starts it, once
@@ -176,39 +175,12 @@ async def test_a_tmux_turns_usage_reaches_the_ledger_from_its_database(
     ticks: the tokens localmodel reported (4321 in, 87 out; its request for a title is not
     the turn's), with the task the agent holds; opencode's cost of 0 (its model has no
     price) is no cost: the price table prices it."""
-    from core.models import TaskSpec
-    from core.service.swarm import SwarmService
-    from core.settings import Settings
-    from core.watch.usage_files import UsageFiles
-    from tests.helpers import write_agents
 
-    agent: dict[str, object] = {"id": "A", "role": "dev", "tmux": opencode.target, "cli": CLI,
-                                "tmux_socket": str(opencode.tmux.socket),
-                                "workspace": str(opencode.root / "work")}  # fmt: skip
-    config = write_agents(tmp_path / "agents.toml", [agent])
-    (tmp_path / "home").mkdir()
-    env = {"SWARM_HOME": str(tmp_path / "home"), "SWARM_CONFIG": str(config),
-           "XDG_DATA_HOME": str(opencode.root / "home" / ".local" / "share")}  # fmt: skip
-    service = await SwarmService.open(Settings.from_env(env))
-    try:
-        task = await service.tasks.create(TaskSpec("count", agent="A"), "test")
-        await service.queue.assign_batch()
-        watch = UsageFiles(service.store)
-        _idle(opencode)
-        await watch.tick()  # the first look: the earlier turns are not counted
+    def turn() -> None:
         opencode.send("count my tokens")
         opencode.wait("tokens counted", timeout=150)
         _idle(opencode)
-        deadline = time.monotonic() + 30
-        while not await watch.tick():
-            assert time.monotonic() < deadline, "no turn read from the database"
-            await asyncio.sleep(0.5)
-        spend = await service.costs.of_task(task.id)
-        (turn,) = spend["turns"]
-        assert (turn["source"], turn["model"], turn["cost_from"]) == (
-            "transcript", "local-model", "price",
-        )  # fmt: skip
-        cost = spend["cost"]
-        assert (cost.input + cost.cache_read + cost.cache_write, cost.output) == (4321, 87)
-    finally:
-        await service.close()
+
+    folder = ("XDG_DATA_HOME", opencode.root / "home" / ".local" / "share")
+    row, _ = await usage_of_a_turn(opencode, CLI, tmp_path, folder, lambda: _idle(opencode), turn)
+    assert (row["source"], row["model"], row["cost_from"]) == ("transcript", "local-model", "price")
