@@ -131,6 +131,7 @@ def complete(conn: Conn, ctx: Ctx, task_id: int, note: str = "", force: bool = F
     )
     if reserved:  # none taken for the task: nothing to release (no statement)
         reserving.task_ended(conn, ctx, task_id, agent, "done")
+    messages.drop_pending(conn, ctx, task_id, agent, notes=True)  # a nudge to report it, stale
     settle_dependents(
         conn,
         ctx,
@@ -146,6 +147,8 @@ def fail(conn: Conn, ctx: Ctx, task_id: int, reason: str, force: bool = False) -
     _, agent = _active(conn, task_id, "failed")
     by, data = ctx.report_by(task_ref(task_id), agent, force)
     _reported(conn, ctx, agent, AgentState.IDLE, f"{task_ref(task_id)} failed by {agent}")
+    if agent:
+        messages.drop_pending(conn, ctx, task_id, agent, notes=True)
     finish_failed(conn, ctx, task_id, agent, reason, by=by, data=data)
 
 

@@ -215,6 +215,18 @@ def pending(conn: Conn, agent: str, task_id: int) -> list[Any]:
     return rows
 
 
+def queued_notes(conn: Conn, agent: str, task_id: int) -> list[Any]:
+    """The deliveries (``id``, ``state``) of the notes about the task to ``agent`` still
+    queued (none on its screen yet)."""
+    rows: list[Any] = conn.execute(
+        "SELECT d.id, d.state FROM deliveries d JOIN messages m ON m.id = d.message_id "
+        "WHERE d.agent_id = $1 AND d.state = 'queued' AND m.task_id = $2 "
+        f"AND m.target_kind = '{TargetKind.note}'",
+        (agent, task_id),
+    ).fetchall()
+    return rows
+
+
 def supersede(conn: Conn, delivery_id: int, now: float) -> bool:
     """Fail a delivery not yet received as superseded; False when its receipt came first
     (another writer): it stays so."""

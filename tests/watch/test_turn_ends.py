@@ -147,3 +147,21 @@ async def test_a_protocol_turn_end_without_a_report_is_nudged(
     clock.advance(1)
     report = await watcher.tick()
     assert report.nudged_turns == ["Agent-5"]
+
+
+async def test_a_nudge_not_yet_delivered_is_dropped_when_the_agent_reports(
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
+    """The agent reported the task done while its nudge waited in the queue (a busy pane,
+    a held delivery): the nudge is superseded, not typed into its next turn (before: "your
+    turn ended without reporting T-1" reached it after T-1 was done)."""
+    watcher = Watcher(service, watch_settings(**SLOW_STALL), frames)
+    task_id = await assign(service, "Agent-6")
+    await deliver_all(service)
+    await turn(service, clock, "Agent-6")
+    clock.advance(1)
+    assert (await watcher.tick()).nudged_turns == ["Agent-6"]
+    await service.tasks.complete(task_id, "Agent-6")
+    assert await deliver_all(service) == []  # the nudge is not delivered
+    (superseded,) = await kinds(service, "delivery.superseded")
+    assert superseded.text.startswith("T-1 prompt to Agent-6 superseded (queued)"), superseded
