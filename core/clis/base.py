@@ -105,7 +105,10 @@ class SessionFiles:
     subfolders) names them, ``reader(path, cwd)`` reads ``cwd``'s turns in one (a file of
     every workspace's: opencode's database). ``cwd_of(path)``: the folder a session file
     says it ran in, for a CLI whose ``folder`` holds a file per session of every workspace
-    (Codex's); None: each file is read for ``cwd``."""
+    (Codex's); None: each file is read for ``cwd``. ``recent(now)``: the patterns where a
+    session begun about ``now`` is written (Codex's folders of the day), for a CLI whose
+    folder keeps every session it ever ran: after the first look only those and the files
+    already followed are listed (None: ``pattern`` at each look)."""
 
     config_env: str
     config_home: str
@@ -113,6 +116,7 @@ class SessionFiles:
     reader: Callable[[Path, str], UsageReader]
     pattern: str = "*.jsonl"
     cwd_of: Callable[[Path], str | None] | None = None
+    recent: Callable[[float], list[str]] | None = None
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,7 @@ class UsageFiles:
         first_look = (config, cwd) not in self.looked  # (a folder found later: a new session)
         self.looked.add((config, cwd))
         found: list[UsageTurn] = []
-        for path in self._files(sessions, folder, cwd):
+        for path in self._files(sessions, folder, cwd, first_look):
             reader = self.readers.get((path, cwd))
             if reader is None:
                 reader = self.readers[path, cwd] = sessions.reader(path, cwd)
@@ -72,10 +72,14 @@ class UsageFiles:
             found += reader.read()
         return found
 
-    def _files(self, sessions: SessionFiles, folder: Path, cwd: str) -> list[Path]:
-        """The newest ``MAX_FILES`` session files of ``cwd`` in ``folder``, oldest first."""
+    def _files(
+        self, sessions: SessionFiles, folder: Path, cwd: str, first_look: bool
+    ) -> list[Path]:
+        """The newest ``MAX_FILES`` session files of ``cwd`` in ``folder``, oldest first
+        (after the first look at a folder of every session ever run: the recent ones and
+        those already followed)."""
         try:
-            files = sorted(folder.glob(sessions.pattern), key=lambda p: p.stat().st_mtime)
+            files = sorted(self._listed(sessions, folder, cwd, first_look), key=_modified)
         except OSError as exc:
             log.debug("%s cannot be listed: %s", folder, exc)
             return []
@@ -91,6 +95,24 @@ class UsageFiles:
                 if len(mine) == MAX_FILES:
                     break
         return mine
+
+    def _listed(
+        self, sessions: SessionFiles, folder: Path, cwd: str, first_look: bool
+    ) -> set[Path]:
+        if first_look or sessions.recent is None:
+            return set(folder.glob(sessions.pattern))
+        followed = {
+            path for path, mine in self.readers if mine == cwd and path.is_relative_to(folder)
+        }
+        recent = sessions.recent(self.store.clock.now())
+        return followed | {path for pattern in recent for path in folder.glob(pattern)}
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:  # removed since it was listed: read last, and found gone
+        return float("inf")
 
 
 def _same_folder(said: str | None, cwd: str) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -95,18 +96,24 @@ async def test_the_watch_reads_only_its_workspaces_sessions_and_a_new_one_from_i
     service: SwarmService, tmp_path: Path
 ) -> None:
     """Codex's one sessions folder for every workspace: agent T's turns are those of the
-    rollouts whose cwd is T's workspace. At the first look the file there is past (not
-    counted) and its next turn is; a session started after that is counted from its
-    start; another workspace's session is not T's."""
+    rollouts whose cwd is T's workspace. At the first look the file there (a session begun
+    days ago, in its day's folder) is past (not counted) and its next turn is; a session
+    started after that (in the folder of the day) is counted from its start; another
+    workspace's session is not T's. After the first look only the day's folders and the
+    sessions followed are listed: a file put in an old day's folder later is not seen (Codex
+    writes none there: its folders keep every session it ever ran)."""
     agent = Agent("T", "dev", cli="codex", delivery="tmux", tmux="s:1", workspace=WORK + "/")
     await service.replace_agents([agent], tmp_path / "agents.toml")
     home = tmp_path / "codex"
     service.store.settings = dataclasses.replace(service.settings, cli_dirs={"codex": home})
-    day = sessions_dir(home, WORK) / "2026" / "11" / "26"
+    old = sessions_dir(home, WORK) / "2026" / "11" / "20"
+    today = time.strftime("%Y/%m/%d", time.localtime(service.clock.now()))
+    day = sessions_dir(home, WORK) / today
+    old.mkdir(parents=True)
     day.mkdir(parents=True)
     lines = FIXTURE.read_bytes().splitlines(keepends=True)
     first_end = next(i for i, line in enumerate(lines) if b'"task_complete"' in line) + 1
-    session = day / NAME
+    session = old / NAME
     session.write_bytes(b"".join(lines[:first_end]))
     task = await service.tasks.create(TaskSpec("and again", agent="T"), "test")
     await service.queue.assign_batch()
@@ -118,6 +125,8 @@ async def test_the_watch_reads_only_its_workspaces_sessions_and_a_new_one_from_i
     copy_as(day, "0b0b0b0b", "/srv/other")  # another workspace's session, begun later
     copy_as(day, "0c0c0c0c", WORK)
     assert await watch.tick() == 2  # a session begun after the first look: both its turns
+    assert await watch.tick() == 0
+    copy_as(old, "0d0d0d0d", WORK)  # not in a folder of the day: not listed
     assert await watch.tick() == 0
     spend = await service.costs.of_task(task.id)
     assert (spend["cost"].input, spend["cost"].output) == (5000 + 9321, 13 + 100)

@@ -34,5 +34,6 @@ CLI = AgentCli(
         rollout.reader,
         pattern=rollout.PATTERN,
         cwd_of=rollout.session_cwd,
+        recent=rollout.recent,  # its sessions folder keeps every session it ran
     ),
 )

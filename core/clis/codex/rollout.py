@@ -16,6 +16,7 @@ ledger's input is the rest (all zero with the test model server: the split is no
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from core.clis.base import UsageTurn
 from core.clis.session_lines import JsonLines, first_line
 
 PATTERN = "*/*/*/rollout-*.jsonl"  # sessions/YYYY/MM/DD/
+DAY_S = 86400.0
 TURN_ENDS = ("task_complete", "turn_aborted")
 _KEYS = ("input_tokens", "cached_input_tokens", "cache_write_input_tokens", "output_tokens")
 
@@ -31,6 +33,17 @@ _KEYS = ("input_tokens", "cached_input_tokens", "cache_write_input_tokens", "out
 def sessions_dir(codex_home: Path, cwd: str) -> Path:
     """The folder of Codex's sessions, every workspace's (``session_cwd`` tells them apart)."""
     return codex_home / "sessions"
+
+
+def recent(now: float) -> list[str]:
+    """The day folders a session begun about ``now`` is in: the day before, the day and the
+    day after, by local time and by UTC (whichever Codex's clock says)."""
+    days = {
+        time.strftime("%Y/%m/%d", convert(now + shift))
+        for shift in (-DAY_S, 0.0, DAY_S)
+        for convert in (time.localtime, time.gmtime)
+    }
+    return [f"{day}/rollout-*.jsonl" for day in sorted(days)]
 
 
 def session_cwd(path: Path) -> str | None:
