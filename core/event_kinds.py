@@ -52,8 +52,6 @@ class EventKind(enum.StrEnum):
     DELIVERY_RETRIED = "delivery.retried"
     DELIVERY_RETRYING = "delivery.retrying"
     DELIVERY_SUPERSEDED = "delivery.superseded"
-    DISCORD_POST_FAILED = "discord.post_failed"
-    DISCORD_REPOSTED = "discord.reposted"
     GATE_APPROVED = "gate.approved"
     GATE_REJECTED = "gate.rejected"
     GATE_WAITING = "gate.waiting"
@@ -77,6 +75,8 @@ class EventKind(enum.StrEnum):
     PLAN_APPROVED = "plan.approved"
     PLAN_CREATED = "plan.created"
     PLAN_DISCARDED = "plan.discarded"
+    POST_FAILED = "post.failed"
+    POST_REPOSTED = "post.reposted"
     PROMPT_CLOSED = "prompt.closed"
     PROMPT_DECIDED = "prompt.decided"
     PROMPT_NOT_TYPED = "prompt.not_typed"
@@ -218,8 +218,8 @@ SHOWN: dict[EventKind, Shown] = {
     EventKind.DELIVERY_RETRIED: Shown(hidden=_HELD),
     EventKind.DELIVERY_RETRYING: Shown(summary=False, hidden=_DELIVERY),
     EventKind.DELIVERY_SUPERSEDED: Shown(hidden=_DELIVERY),
-    EventKind.DISCORD_POST_FAILED: Shown(hidden="the notifier's own failure: its health shows"),
-    EventKind.DISCORD_REPOSTED: Shown(hidden="the notifier's own record: its health shows"),
+    EventKind.POST_FAILED: Shown(hidden="the notifier's own failure: its health shows"),
+    EventKind.POST_REPOSTED: Shown(hidden="the notifier's own record: its health shows"),
     EventKind.GATE_APPROVED: Shown(hidden=_GATE),
     EventKind.GATE_REJECTED: Shown(hidden=_GATE),
     EventKind.GATE_WAITING: Shown(urgent=Urgent.GATE),

@@ -4,7 +4,7 @@ The front end says how its own requests fail (``FrontEnd.failure``): gone (delet
 for good (no access, a payload it never takes) or for now (a rate limit, a server error). A
 lost connection or the database fails for now too; the loop tries again with backoff. A live
 post refused for good is forgotten and posted anew, once; a post refused for good is skipped,
-recorded (``discord.post_failed``) and alerted; an error of swarm's own code on one event is
+recorded (``post.failed``) and alerted; an error of swarm's own code on one event is
 skipped after ``BUG_TRIES``. Every failure is counted per loop (``service.posts``) for ``swarm
 status``, ``/metrics`` and the dashboard.
 """

@@ -189,14 +189,14 @@ def note_retry(conn: Conn, ctx: Ctx, consumer: str, error: str) -> None:
 
 def note_reposted(conn: Conn, ctx: Ctx, consumer: str, key: str, event: Event, error: str) -> None:
     """The live post under ``key`` is gone (or refused for good): forgotten, to be posted
-    anew; counted and written as a ``discord.reposted`` event."""
+    anew; counted and written as a ``post.reposted`` event."""
     drop_post(conn, front_end_of(consumer), key)
     _count(conn, ctx, consumer, "reposted", error)
     text = f"{front_name(consumer)}: {post_name(key)} was gone: {error}; posted anew"
     insert_event(
         conn,
         ctx.now,
-        EventKind.DISCORD_REPOSTED,
+        EventKind.POST_REPOSTED,
         text,
         task_id=event.task_id,
         actor=ctx.actor,
@@ -206,7 +206,7 @@ def note_reposted(conn: Conn, ctx: Ctx, consumer: str, key: str, event: Event, e
 
 def note_skipped(conn: Conn, ctx: Ctx, consumer: str, event: Event, error: str) -> bool:
     """The front end refused the post of ``event`` for good: the loop moves past it, counted,
-    written as a ``discord.post_failed`` event, and the loop's alert opened (True when it
+    written as a ``post.failed`` event, and the loop's alert opened (True when it
     was opened now)."""
     set_cursor(conn, consumer, event.id)
     _count(conn, ctx, consumer, "skipped", error)
@@ -215,7 +215,7 @@ def note_skipped(conn: Conn, ctx: Ctx, consumer: str, event: Event, error: str) 
     insert_event(
         conn,
         ctx.now,
-        EventKind.DISCORD_POST_FAILED,
+        EventKind.POST_FAILED,
         text,
         task_id=event.task_id,
         actor=ctx.actor,

@@ -124,7 +124,7 @@ async def test_a_deleted_card_is_posted_anew_and_later_posts_still_come(world: W
     await server.wait_for_message(has(f"R-{prompt_id}"), channel=channel)
     await service.tasks.start("T-1", "Agent-1", "halfway")
     await edited_to(server, anew, "in progress (Agent-1): halfway")  # the new card is the live one
-    (event,) = await service.history.find(EventFilter(kinds=("discord.reposted",)))
+    (event,) = await service.history.find(EventFilter(kinds=("post.reposted",)))
     assert event.task_id == 1 and "404 Unknown Message (10008)" in event.text
 
 
@@ -143,7 +143,7 @@ async def test_a_deleted_prompt_post_is_posted_anew_and_later_prompts_still_come
     assert later.custom_ids() == [f"swarm:prompt:{second}:{i}" for i in range(3)]
     await service.tasks.create(TaskSpec("still carded"), "cli")
     await server.wait_for_message(has("**T-1** · still carded"), channel=channel)
-    (event,) = await service.history.find(EventFilter(kinds=("discord.reposted",)))
+    (event,) = await service.history.find(EventFilter(kinds=("post.reposted",)))
     assert event.text == (
         f"Discord: R-{first}'s post was gone: 404 Unknown Message (10008); posted anew"
     )
@@ -215,7 +215,7 @@ async def test_a_post_refused_for_good_is_skipped_recorded_alerted_and_shown(
     (alert,) = await until(alerted, "the notifier's alert")
     assert alert.kind == "post_failed" and alert.text.startswith("Discord refused the post of")
     assert alert.text.endswith("(task.created, T-2) for good: 403 Missing Access (50001); skipped")
-    failed = await service.history.find(EventFilter(kinds=("discord.post_failed",)))
+    failed = await service.history.find(EventFilter(kinds=("post.failed",)))
     assert failed[0].task_id == 2 and failed[0].text == alert.text
     assert any(need.ref == f"A-{alert.id}" for need in await service.inbox.needs())  # needs you
     seen = await shown(service, home, database_url)
@@ -313,7 +313,7 @@ async def test_an_event_that_fails_every_time_is_skipped_not_retried_for_ever(
     await service.store.write("cli", _malformed_event)  # int("x") raises in the handler
     await service.tasks.create(TaskSpec("after the bad one"), "cli")
     await server.wait_for_message(has("**T-1** · after the bad one"), channel=channel)
-    (failed,) = await service.history.find(EventFilter(kinds=("discord.post_failed",)))
+    (failed,) = await service.history.find(EventFilter(kinds=("post.failed",)))
     assert "message.queued" in failed.text and "ValueError" in failed.text
     alerts = [a for a in await service.store.read(list_alerts) if a.agent == "discord"]
     assert alerts == [] or alerts[0].kind == "post_failed"  # cleared once T-1's card went

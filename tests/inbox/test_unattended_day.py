@@ -243,7 +243,7 @@ async def check_the_evening(day: Day, local: LocalDiscordServer, seen: dict[str,
     assert len(asked.custom_ids()) == 3
     # the deleted card: posted anew (the live card now) and recorded
     assert seen["anew"].id != seen["card"].id and not seen["anew"].deleted
-    reposted = await service.history.find(EventFilter(kinds=("discord.reposted",)))
+    reposted = await service.history.find(EventFilter(kinds=("post.reposted",)))
     assert [e.task_id for e in reposted] == [seen["review"]]
     # no task parked without a word
     stalled = {n.agent for n in needs.values() if n.kind == "alert" and n.agent}

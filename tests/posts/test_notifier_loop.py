@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import TypeVar
 
 from core.agents.alerts import list_alerts
@@ -116,7 +117,7 @@ async def test_a_card_gone_is_posted_anew_and_recorded(service: SwarmService) ->
         await service.queue.assign_next()
         (anew,) = await until(lambda: front.cards(1), "T-1's card anew")
     assert anew.id != first.id and card_status(front, 1) is TaskStatus.assigned
-    (reposted,) = await service.history.find(EventFilter(kinds=("discord.reposted",)))
+    (reposted,) = await service.history.find(EventFilter(kinds=("post.reposted",)))
     assert reposted.text.startswith("Recording: T-1's card was gone: Refused: refused: gone")
     assert reposted.data is not None and reposted.data["loop"] == "recording"
 
@@ -129,7 +130,7 @@ async def test_a_post_refused_for_good_is_skipped_alerted_then_cleared(
         await service.tasks.create(TaskSpec("refused once"), "cli")  # task.created, task.ready
         await until(lambda: front.cards(1), "T-1's card, from its next event")
         await caught_up(service, front)
-    (failed,) = await service.history.find(EventFilter(kinds=("discord.post_failed",)))
+    (failed,) = await service.history.find(EventFilter(kinds=("post.failed",)))
     assert failed.text.startswith("Recording refused the post of event 1 (task.created, T-1)")
     (alert,) = await service.store.read(list_alerts, True)
     assert (alert.agent, alert.kind) == ("recording", "post_failed")
@@ -178,3 +179,19 @@ async def test_quiet_posts_failures_only(service: SwarmService) -> None:
         await caught_up(service, front)
     assert [type(p.item) for p in front.top()] == [TaskCard]
     assert card_status(front, 2) is TaskStatus.failed and front.cards(1) == []
+
+
+def test_the_loops_records_of_before_are_renamed_by_migration_37(tmp_path: Path) -> None:
+    """A database of before (schema 36) keeps its notifier records under their new kinds."""
+    import sqlite3
+
+    from core.store import sqlite as lite
+
+    conn = sqlite3.connect(tmp_path / "old.db", isolation_level=None)
+    assert lite.migrate(conn, 36) == 36
+    for kind in ("discord.reposted", "discord.post_failed", "task.done"):
+        conn.execute("INSERT INTO events (ts, kind) VALUES (1, ?)", (kind,))
+    lite.migrate(conn)
+    kinds = [r[0] for r in conn.execute("SELECT kind FROM events ORDER BY id")]
+    conn.close()
+    assert kinds == ["post.reposted", "post.failed", "task.done"]
