@@ -186,21 +186,19 @@ def _pane_shows_dialog(conn: Conn, agent: str) -> bool:
     return seen is not None and seen.state is AgentState.WAITING
 
 
-def abandon(conn: Conn, ctx: Ctx, prompt_id: int, why: str, fresh: agent_judge.Freshness) -> bool:
-    """Close a hook's prompt that nothing waits for any more (its hook was stopped or is
-    gone, or its wait is long over): the hook's own ``waiting`` for it then no longer holds
-    the agent: while it is still the hook's latest word it becomes ``unknown`` with ``why``,
-    and the agent is judged again. True when this closed it."""
-    closed = prompts.close_if_open(conn, ctx, prompt_id, why)
-    if closed is None:
-        return False
+def release(
+    conn: Conn, ctx: Ctx, closed: prompts.Prompt, why: str, fresh: agent_judge.Freshness
+) -> None:
+    """The hook's own ``waiting`` for a prompt just closed (``closed``, as it was: nothing
+    waits for it any more, ``core.dialogs.dead_hooks.abandon``) no longer holds the agent:
+    while it is still the hook's latest word it becomes ``unknown`` with ``why``, and the
+    agent is judged again."""
     latest = agent_signals.observations(conn, [closed.agent]).get(closed.agent, {})
     seen = latest.get(Signal.HOOK)
     if seen is not None and seen.state is AgentState.WAITING and seen.at <= closed.opened_at:
-        words = f"hook: prompt {prompt_id} abandoned: {why}"
+        words = f"hook: prompt {closed.id} abandoned: {why}"
         agent_signals.record(
             conn, Observation(closed.agent, Signal.HOOK, AgentState.UNKNOWN, ctx.now, words)
         )
     verdict = agent_judge.judge(conn, closed.agent, ctx.now, fresh)
     agent_judge.apply(conn, ctx, closed.agent, verdict)
-    return True

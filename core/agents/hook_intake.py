@@ -87,7 +87,7 @@ class HookIntake:
         ``answer`` gets Claude Code's decision JSON when a person decided in time. Cancelled
         (a stop signal), the prompt is abandoned, then the cancellation goes on."""
         from core.agents import hook_events
-        from core.dialogs import hook_wait
+        from core.dialogs import dead_hooks, hook_wait
 
         access = self._access
         wait_s = access.settings.approval_wait_s
@@ -99,7 +99,8 @@ class HookIntake:
             return
 
         async def abandon(why: str) -> None:
-            await access.write(agent, hook_events.abandon, prompt.id, why, fresh)
+            release = functools.partial(hook_events.release, fresh=fresh)
+            await access.write(agent, dead_hooks.abandon, prompt.id, why, release)
 
         answered = functools.partial(self._answered, agent, event, fresh, answer=answer)
         await hook_wait.wait_for_decision(access, agent, prompt.id, deadline, answered, abandon)

@@ -196,8 +196,8 @@ class Watcher:
             self.settings.stall_after_s,
             self.service.settings.limit_backoff_s,
         )
-        abandon = functools.partial(hook_events.abandon, fresh=fresh)
-        return await hook_prompts.sweep(self.service.store, abandon, actor)
+        release = functools.partial(hook_events.release, fresh=fresh)
+        return await hook_prompts.sweep(self.service.store, release, actor)
 
     async def close(self) -> None:
         """Close the screen connection (in the thread that used it) and the pane reader."""
