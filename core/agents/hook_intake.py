@@ -98,12 +98,14 @@ class HookIntake:
             log.warning("swarm hook: %s: too long to show: nothing asked", event.evidence)
             return
 
-        async def abandon(why: str) -> None:
+        async def close_on_stop(why: str) -> None:
             release = functools.partial(hook_events.release, fresh=fresh)
             await access.write(agent, dead_hooks.abandon, prompt.id, why, release)
 
         answered = functools.partial(self._answered, agent, event, fresh, answer=answer)
-        await hook_wait.wait_for_decision(access, agent, prompt.id, deadline, answered, abandon)
+        await hook_wait.wait_for_decision(
+            access, agent, prompt.id, deadline, answered, close_on_stop
+        )
 
     async def _answered(
         self,

@@ -94,7 +94,7 @@ def prompt_writes(tree: ast.Module) -> list[int]:
             held = ast.unparse(call.value)
             if held in aliases or held == PERMISSIONS:
                 lines.append(node.lineno)
-    return lines
+    return sorted(lines)
 
 
 def imported(tree: ast.Module) -> set[str]:
