@@ -139,9 +139,16 @@ def record(
             expires_at=None if wait_s is None else ctx.now + wait_s,
         )
     elif not ask and event.ends_turn:
-        said = (event.name, event.evidence, when)
-        pane_shows = functools.partial(_pane_shows_dialog, conn, agent)
-        hook_prompts.close_session(conn, ctx, agent, event.session, said, pane_shows)
+        hook_prompts.close_session(
+            conn,
+            ctx,
+            agent,
+            event.session,
+            event=event.name,
+            evidence=event.evidence,
+            at=when,
+            pane_shows_dialog=functools.partial(_pane_shows_dialog, conn, agent),
+        )
     # the hook's observation and prompt are kept even when the agent cannot be judged
     judge = functools.partial(agent_judge.judge, conn, agent, ctx.now, fresh)
     verdict = agent_judge.isolated(conn, ctx, agent, judge)

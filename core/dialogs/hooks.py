@@ -221,25 +221,26 @@ def close_session(
     ctx: Ctx,
     agent: str,
     session: str | None,
-    said: tuple[str, str, float],
+    *,
+    event: str,
+    evidence: str,
+    at: float,
     pane_shows_dialog: Callable[[], bool],
 ) -> None:
-    """Close ``agent``'s open hook prompts of ``session`` opened before the hook event
-    ``said`` (its name, its evidence, when it came): the agent's turn is over, so no dialog
-    of it waits any more (its hook, if still waiting, returns no decision). A prompt whose
-    dialog the pane showed stays open while ``pane_shows_dialog()`` (the pane, as last
-    read, shows a dialog: the watcher closes it once it does not, answered in the
-    terminal)."""
+    """Close ``agent``'s open hook prompts of ``session`` opened before its hook ``event``
+    (with its ``evidence``) came ``at``: the agent's turn is over, so no dialog of it waits
+    any more (its hook, if still waiting, returns no decision). A prompt whose dialog the
+    pane showed stays open while ``pane_shows_dialog()`` (the pane, as last read, shows a
+    dialog: the watcher closes it once it does not, answered in the terminal)."""
     if session is None:
         return
-    name, evidence, at = said
     why = f"the agent moved on ({evidence})"
     for prompt in prompts.open_prompts(conn, agent):
         ours = prompt.source is Signal.HOOK and prompt.session == session
         if not ours or prompt.opened_at > at:
             continue
         if prompt.pane_seen_at is not None and pane_shows_dialog():
-            log.info("hook: %s of %s leaves R-%d open: its pane still shows it", name, agent,
+            log.info("hook: %s of %s leaves R-%d open: its pane still shows it", event, agent,
                      prompt.id)  # fmt: skip
         else:
             prompts.close(conn, ctx, prompt.id, why)
