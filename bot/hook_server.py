@@ -41,15 +41,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.hook_common import freshness, hook_refusal
 from bot.hook_relay import FLUSH_LINE, SOCKET_NAME
 from core.agents.hook_events import HookEvent, UnknownHookEvent, parse
 from core.agents.identity import Placement, Refused, Resolver, ancestry, hook_agent
-from core.agents.judge import Freshness
 from core.agents.service import SignalBook
-from core.errors import ConfigError, NotFound, Transient
+from core.errors import NotFound, Transient
 from core.privacy.files import make_dirs
 from core.waits import ErrorBackoff
-from core.watch.settings import WatchSettings
 
 if TYPE_CHECKING:
     from bot.config import Config
@@ -344,22 +343,6 @@ class HookServer:
             return Path(config).resolve() == self.service.settings.config_path.resolve()
         except OSError:
             return False
-
-
-def hook_refusal(event: HookEvent, refused: Refused) -> str:
-    """The one line a refused hook event is said in."""
-    return (f"{event.name} in {refused.named}'s name refused: {refused.why}; nothing "
-            "recorded")  # fmt: skip
-
-
-def freshness(config: Config) -> Freshness:
-    """How long observations count (the watch settings; their defaults if one is bad)."""
-    try:
-        watch = config.watch
-    except ConfigError as exc:
-        log.warning("swarm hook: %s: using the default watch settings", exc)
-        watch = WatchSettings()
-    return Freshness.of(watch.interval_s, watch.stall_after_s, config.core.limit_backoff_s)
 
 
 @dataclass(frozen=True)

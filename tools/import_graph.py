@@ -51,7 +51,9 @@ def features_of(root: Path) -> list[str]:
     """The modules of the ``independence`` contract over ``core``'s packages."""
     for contract in contracts(root):
         modules = contract.get("modules")
-        if contract["type"] == "independence" and isinstance(modules, list):
+        core = isinstance(modules, list) and all(str(m).startswith("core.") for m in modules)
+        if contract["type"] == "independence" and core:
+            assert isinstance(modules, list)
             return sorted(str(m).removeprefix("core.") for m in modules)
     return []
 

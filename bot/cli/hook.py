@@ -10,7 +10,7 @@ that names a configured agent, else the one whose workspace holds the hook's ``c
 decision JSON; without one it prints nothing, so the agent's own dialog stays. Stopped while
 it waits (SIGTERM, SIGHUP: its terminal closed, SIGINT, SIGPIPE) it closes its prompt and
 exits 0; the prompt names the waiting process, so the coordinator closes it if the hook was
-killed outright (``core.watch.dead_hooks``).
+killed outright (``core.dialogs.dead_hooks``).
 """
 
 from __future__ import annotations
@@ -161,7 +161,7 @@ async def _hook(
                 event.cwd or os.getcwd(),
             )
             return 0
-        from bot.hook_server import freshness
+        from bot.hook_common import freshness
 
         fresh = freshness(config)
         if event.asks_permission:
@@ -191,7 +191,7 @@ async def _agent_of(
     import asyncio
     from pathlib import Path
 
-    from bot.hook_server import hook_refusal
+    from bot.hook_common import hook_refusal
     from core.agents.identity import Refused, Resolver, hook_agent
 
     resolver = Resolver(config.env, config.core.home)

@@ -1,7 +1,8 @@
 """What an agent CLI's hook says, read from its JSON by the CLI whose JSON it is (each CLI's
 ``hooks.read``: Claude Code's command hooks, the JSON on stdin with ``hook_event_name``, which
 Codex CLI's hooks.json sends too; Codex CLI's ``notify`` program, ``"type":
-"agent-turn-complete"``); and the JSON a ``PermissionRequest`` hook answers with.
+"agent-turn-complete"``), recorded as its agent's observation. A ``PermissionRequest``'s
+prompt, its text and its answer are ``core.dialogs.hooks``'.
 
 Each known event becomes a state with its evidence (``hook: Stop``). Unknown events and
 malformed JSON raise ``UnknownHookEvent`` with a one-line reason: ``swarm hook`` logs it and
@@ -25,40 +26,13 @@ from core.agents import signals as agent_signals
 from core.clis import CLIS
 from core.clis.base import UnknownHookEvent as UnknownHookEvent  # raised by parse
 from core.clis.claude_code.hooks import EXIT_PLAN_MODE, PERMISSION_REQUEST
-from core.clis.claude_code.permissions import suggestion_label, suggestions_of
 from core.context import Ctx
+from core.dialogs import hooks as hook_prompts
 from core.dialogs import permissions as prompts
-from core.dialogs.permissions import PromptOption
-from core.formats.text import one_line, shorten
+from core.formats.text import one_line
 from core.store.conn import Conn
 
 log = logging.getLogger(__name__)
-# a pane's prompt opened this long before a hook's PermissionRequest is that dialog's twin
-TWIN_S = 30.0
-TWIN_CHARS = 60  # characters of a tool's acting field a pane's twin dialog must show
-
-# The choices of Claude Code's own permission dialog, in its order and with its keys.
-ALLOW, ALWAYS, DENY = "1", "2", "3"
-PERMISSION_OPTIONS = (
-    PromptOption(ALLOW, "Yes"),
-    PromptOption(ALWAYS, "Yes, and don't ask again"),
-    PromptOption(DENY, "No"),
-)
-# Plan mode: Claude Code asks to leave it with the ExitPlanMode tool (its input: the plan);
-# the person approves the plan (allow) or sends Claude back to planning (deny).
-PLAN_OPTIONS = (
-    PromptOption(ALLOW, "Yes, go ahead with the plan"),
-    PromptOption(DENY, "No, keep planning"),
-)
-# The fields of a tool's input that say what it does, shown last and in this order, so the
-# tail a long prompt always shows is the end of what runs (``command``'s ``curl ... | sh``);
-# ``description`` is the model's own account of it, shown first and marked as such; any other
-# field goes between them.
-ACTING = (
-    "url", "file_path", "path", "notebook_path", "pattern", "old_string", "query", "statement",
-    "sql", "code", "script", "command", "content", "new_string", "new_source", "edits",
-)  # fmt: skip
-DESCRIPTION = "description"
 # Events that say a prompt was submitted to the agent (by swarm or a person): the agent is
 # busy with it, but that is no progress of its own (the stall clock does not restart).
 PROMPT_SUBMITTED = frozenset(event for cli in CLIS for event in cli.turn_start)
@@ -92,62 +66,6 @@ class HookEvent:
         """A ``PermissionRequest`` to leave plan mode: a plan to approve."""
         return self.asks_permission and self.payload.get("tool_name") == EXIT_PLAN_MODE
 
-    @property
-    def options(self) -> tuple[PromptOption, ...]:
-        """The choices a person has: a plan's two, else the request's own (``Yes``, one per
-        rule or mode Claude Code suggests, ``No``: ``permission_options``)."""
-        return PLAN_OPTIONS if self.asks_plan else permission_options(self.payload)
-
-    def prompt_text(self) -> str:
-        """The request in words: the tool and every field of its input, the model's own
-        ``description`` first (marked as such), the fields that act last (``url``,
-        ``file_path``, ``sql``, ``command``, ``content``...: the tail of a long request is
-        always what runs); or the plan to approve."""
-        tool = shorten(one_line(str(self.payload.get("tool_name") or "a tool")), 100)
-        given = self.payload.get("tool_input")
-        if self.asks_plan:
-            plan = given.get("plan") if isinstance(given, Mapping) else None
-            words = plan.strip() if isinstance(plan, str) and plan.strip() else "(no plan text)"
-            return f"Approve Claude's plan?\n\n{words}"
-        if not given:
-            return f"Allow {tool}?"
-        if not isinstance(given, Mapping):
-            return f"Allow {tool}:\n{_value(given)}"
-        return "\n".join([f"Allow {tool}:", *input_lines(given)])
-
-
-def input_lines(given: Mapping[str, Any]) -> list[str]:
-    """A tool's input as lines a person reads: the model's description first, the fields that
-    act last (``ACTING``'s order), each ``name: value``."""
-    return [_field(k, given[k]) for k in _field_order(given)]
-
-
-def _field_order(given: Mapping[str, Any]) -> list[str]:
-    """The input's keys: the model's description first, the others as given, the known
-    acting fields last (in ``ACTING``'s order)."""
-    acting = [k for k in ACTING if k in given]
-    rest = [str(k) for k in given if k not in acting and k != DESCRIPTION]
-    return ([DESCRIPTION] if DESCRIPTION in given else []) + rest + acting
-
-
-def _field(key: str, value: Any) -> str:
-    """``command: make test``; a value of several lines starts on the next line."""
-    name = shorten(one_line(key), 60)
-    if key == DESCRIPTION:
-        name = "description (the model's words)"
-    shown = _value(value)
-    return f"{name}:\n{shown}" if "\n" in shown else f"{name}: {shown}"
-
-
-def _value(value: Any) -> str:
-    """A string as it is; anything else as JSON."""
-    if isinstance(value, str):
-        return value
-    try:
-        return json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError, RecursionError):
-        return repr(value)
-
 
 def parse(raw: str) -> HookEvent:
     """The event of one hook call's JSON, read by the first CLI whose JSON it is."""
@@ -168,41 +86,6 @@ def parse(raw: str) -> HookEvent:
     kind = payload.get("type")
     what = f"type {one_line(str(kind))[:60]!r}" if kind else "no hook_event_name"
     raise UnknownHookEvent(f"unknown hook event ({what})")
-
-
-def permission_options(payload: Mapping[str, Any]) -> tuple[PromptOption, ...]:
-    """A permission request's choices: ``1`` Yes, one per suggestion it carries (each does
-    what it says: that suggestion alone is kept, ``decision_json``), and No last. Without
-    suggestions, ``PERMISSION_OPTIONS``. (Before: "2. Yes, and don't ask again" kept every
-    suggestion, whatever they were: 2.1.328 suggests a folder for the session and accept
-    edits mode, and its own dialog says neither that way.)"""
-    suggestions = suggestions_of(payload)
-    if not suggestions:
-        return PERMISSION_OPTIONS
-    middle = [PromptOption(str(i), suggestion_label(s)) for i, s in enumerate(suggestions, 2)]
-    return (PromptOption(ALLOW, "Yes"), *middle, PromptOption(str(len(middle) + 2), "No"))
-
-
-def decision_json(key: str, by: str, payload: Mapping[str, Any]) -> str:
-    """Claude Code's ``PermissionRequest`` answer for the chosen option: allow (a
-    suggestion's option also keeps that suggestion, so it does what it says) or deny, the
-    last option (a plan: Claude keeps planning)."""
-    decision: dict[str, Any]
-    plan = payload.get("tool_name") == EXIT_PLAN_MODE
-    options = PLAN_OPTIONS if plan else permission_options(payload)
-    if key == options[-1].key and plan:
-        words = f"{by} did not approve the plan through swarm: keep planning."
-        decision = {"behavior": "deny", "message": words}
-    elif key == options[-1].key:
-        decision = {"behavior": "deny", "message": f"Denied by {by} through swarm."}
-    else:
-        decision = {"behavior": "allow"}
-        suggestions = suggestions_of(payload)
-        chosen = int(key) - 2 if key.isdigit() else -1
-        if not plan and 0 <= chosen < len(suggestions):
-            decision["updatedPermissions"] = [dict(suggestions[chosen])]
-    out = {"hookSpecificOutput": {"hookEventName": PERMISSION_REQUEST, "decision": decision}}
-    return json.dumps(out)
 
 
 def record(
@@ -232,7 +115,8 @@ def record(
         log.info("hook: %s of %s came before the hook's latest word: not recorded", event.name,
                  agent)  # fmt: skip
         return None
-    text = prompts.escaped(event.prompt_text()) if ask else ""
+    asked = hook_prompts.request_text(event.payload, event.asks_plan) if ask else ""
+    text = prompts.escaped(asked) if ask else ""
     too_long = len(text) > prompts.PROMPT_TEXT_LIMIT
     evidence = event.evidence
     if too_long:
@@ -242,65 +126,35 @@ def record(
     agent_signals.record(conn, seen)
     found = None
     if ask and not too_long:
-        found = prompts.open_prompt(
+        found = hook_prompts.open_hook_prompt(
             conn,
             ctx,
             agent,
-            Signal.HOOK,
             text,
-            event.options,
+            hook_prompts.request_options(event.payload, event.asks_plan),
+            event.payload,
             task_id=held_task(conn, agent),
             session=event.session,
             hook=hook,
             expires_at=None if wait_s is None else ctx.now + wait_s,
         )
-        _close_pane_twins(conn, ctx, found, event)
     elif not ask and event.ends_turn:
-        _close_session(conn, ctx, agent, event, when)
+        hook_prompts.close_session(
+            conn,
+            ctx,
+            agent,
+            event.session,
+            event=event.name,
+            evidence=event.evidence,
+            at=when,
+            pane_shows_dialog=functools.partial(_pane_shows_dialog, conn, agent),
+        )
     # the hook's observation and prompt are kept even when the agent cannot be judged
     judge = functools.partial(agent_judge.judge, conn, agent, ctx.now, fresh)
     verdict = agent_judge.isolated(conn, ctx, agent, judge)
     if verdict is not None:
         agent_judge.apply(conn, ctx, agent, verdict)
     return found if ask else verdict
-
-
-def _close_pane_twins(conn: Conn, ctx: Ctx, asked: prompts.Prompt, event: HookEvent) -> None:
-    """Close the prompts the pane's text opened for the dialog this hook now asks about (the
-    CLI draws its dialog while its ``PermissionRequest`` hook starts: under load the pane
-    is read first): open ones of the agent opened less than ``TWIN_S`` before whose text
-    agrees with the hook's (:func:`same_dialog`). One dialog, one item: the person answers
-    the hook's. A twin already decided is left to be typed."""
-    for twin in prompts.open_prompts(conn, asked.agent):
-        if twin.source is not Signal.TEXT or not same_dialog(twin.text, event):
-            continue
-        if asked.opened_at - twin.opened_at < TWIN_S:
-            prompts.close(conn, ctx, twin.id, f"the same dialog, asked through its hook as "
-                          f"R-{asked.id}")  # fmt: skip
-
-
-def same_dialog(shown: str, event: HookEvent) -> bool:
-    """Whether a pane's dialog text ``shown`` is the dialog ``event`` asks about: every field
-    of its tool's input that acts (``command``, ``file_path``, ``url``...: its first
-    ``TWIN_CHARS`` characters) shows in it, else (no such field) its tool's name does (an
-    MCP tool's as Claude Code draws it: ``server - tool``). Spaces are not compared (the
-    pane wraps and indents). A ``PermissionRequest`` "ls docs" is no twin of a dialog that
-    asks to run ``curl ... | sh``."""
-    pane = _squeezed(shown)
-    given = event.payload.get("tool_input")
-    acting = [_value(given[k]) for k in ACTING if isinstance(given, Mapping) and k in given]
-    if acting:
-        return all(_squeezed(value)[:TWIN_CHARS] in pane for value in acting)
-    tool = str(event.payload.get("tool_name") or "")
-    names = [tool]
-    if tool.startswith("mcp__") and tool.count("__") >= 2:
-        server, _, name = tool[len("mcp__") :].partition("__")
-        names.append(f"{server}-{name}")
-    return any(_squeezed(name) and _squeezed(name) in pane for name in names)
-
-
-def _squeezed(text: str) -> str:
-    return "".join(text.split())
 
 
 def held_task(conn: Conn, agent: str) -> int | None:
@@ -328,24 +182,6 @@ def _hook_spoke_after(conn: Conn, agent: str, at: float) -> bool:
     return row is not None and float(row["at"]) > at
 
 
-def _close_session(conn: Conn, ctx: Ctx, agent: str, event: HookEvent, at: float) -> None:
-    """Close ``agent``'s open hook prompts of ``event``'s session opened before ``at``: its
-    turn is over, so no dialog of it waits any more (its hook, if still waiting, returns no
-    decision)."""
-    if event.session is None:
-        return
-    why = f"the agent moved on ({event.evidence})"
-    for prompt in prompts.open_prompts(conn, agent):
-        ours = prompt.source is Signal.HOOK and prompt.session == event.session
-        if not ours or prompt.opened_at > at:
-            continue
-        if prompt.pane_seen_at is not None and _pane_shows_dialog(conn, agent):
-            log.info("hook: %s of %s leaves R-%d open: its pane still shows it", event.name,
-                     agent, prompt.id)  # fmt: skip
-        else:
-            prompts.close(conn, ctx, prompt.id, why)
-
-
 def _pane_shows_dialog(conn: Conn, agent: str) -> bool:
     """Whether the agent's pane, as last read, shows a dialog (its text observation says
     ``waiting``): a hook prompt the pane showed stays open until the pane no longer does
@@ -357,21 +193,19 @@ def _pane_shows_dialog(conn: Conn, agent: str) -> bool:
     return seen is not None and seen.state is AgentState.WAITING
 
 
-def abandon(conn: Conn, ctx: Ctx, prompt_id: int, why: str, fresh: agent_judge.Freshness) -> bool:
-    """Close a hook's prompt that nothing waits for any more (its hook was stopped or is
-    gone, or its wait is long over): the hook's own ``waiting`` for it then no longer holds
-    the agent: while it is still the hook's latest word it becomes ``unknown`` with ``why``,
-    and the agent is judged again. True when this closed it."""
-    closed = prompts.close_if_open(conn, ctx, prompt_id, why)
-    if closed is None:
-        return False
+def release(
+    conn: Conn, ctx: Ctx, closed: prompts.Prompt, why: str, fresh: agent_judge.Freshness
+) -> None:
+    """The hook's own ``waiting`` for a prompt just closed (``closed``, as it was: nothing
+    waits for it any more, ``core.dialogs.dead_hooks.abandon``) no longer holds the agent:
+    while it is still the hook's latest word it becomes ``unknown`` with ``why``, and the
+    agent is judged again."""
     latest = agent_signals.observations(conn, [closed.agent]).get(closed.agent, {})
     seen = latest.get(Signal.HOOK)
     if seen is not None and seen.state is AgentState.WAITING and seen.at <= closed.opened_at:
-        words = f"hook: prompt {prompt_id} abandoned: {why}"
+        words = f"hook: prompt {closed.id} abandoned: {why}"
         agent_signals.record(
             conn, Observation(closed.agent, Signal.HOOK, AgentState.UNKNOWN, ctx.now, words)
         )
     verdict = agent_judge.judge(conn, closed.agent, ctx.now, fresh)
     agent_judge.apply(conn, ctx, closed.agent, verdict)
-    return True

@@ -1,8 +1,9 @@
 """``swarm hook``'s own way into the database, when no coordinator's socket on this machine
 takes the event (``bot.hook_relay``): ``HookIntake.open`` opens the store with the agents
 only (not the whole service: a lighter start) and a short busy timeout; ``record`` writes
-one event; ``ask`` opens a ``PermissionRequest``'s prompt and waits (bounded) for a
-person's decision, handing Claude Code's answer to the front end to print.
+one event; ``ask`` opens a ``PermissionRequest``'s prompt and waits (bounded:
+``core.dialogs.hook_wait``) for a person's decision, handing Claude Code's answer to the
+front end to print.
 
 The front end (``bot.cli.hook``) reads the event, names its agent and prints; this module
 never touches stdin or stdout.
@@ -10,7 +11,6 @@ never touches stdin or stdout.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import functools
 import logging
@@ -21,22 +21,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # the hook's start is its agent's cost: the rest is imported where used
     from core.agents.hook_events import HookEvent
     from core.agents.judge import Freshness
-    from core.dialogs.permissions import HookProcess, Prompt
+    from core.dialogs.permissions import Prompt
     from core.models import Agent
     from core.settings import Settings
     from core.store.access import StoreAccess
 
 log = logging.getLogger(__name__)
 HOOK_BUSY_S = 2.0  # the longest a hook waits for the database's write lock
-# A waiting PermissionRequest wakes when the SQLite store is written (inotify on its log) or
-# on PostgreSQL when its prompt is decided (LISTEN), and at least every SAFETY_S. Where it
-# cannot (no inotify, no LISTEN connection) it looks every POLL_S
-# during its first FAST_S, then every POLL_MAX_S: each wake-up costs CPU (0.8 % of a core at
-# 20 ms on the build machine, in asyncio's sleep alone), and a person answers after seconds.
-SAFETY_S = 0.25
-POLL_S = 0.02
-FAST_S = 1.0
-POLL_MAX_S = 0.1
 
 
 class HookIntake:
@@ -96,43 +87,25 @@ class HookIntake:
         ``answer`` gets Claude Code's decision JSON when a person decided in time. Cancelled
         (a stop signal), the prompt is abandoned, then the cancellation goes on."""
         from core.agents import hook_events
-        from core.dialogs import permissions as prompts
+        from core.dialogs import dead_hooks, hook_wait
 
         access = self._access
         wait_s = access.settings.approval_wait_s
         deadline = time.monotonic() + wait_s
-        ask = functools.partial(hook_events.record, hook=this_process(), wait_s=wait_s)
+        ask = functools.partial(hook_events.record, hook=hook_wait.this_process(), wait_s=wait_s)
         prompt = await access.write(agent, ask, agent, event, fresh, True)
         if prompt is None:  # too long to show: the agent's own dialog decides
             log.warning("swarm hook: %s: too long to show: nothing asked", event.evidence)
             return
-        changes = access.watch_prompt(prompt.id)
-        fast_until = time.monotonic() + FAST_S
-        try:
-            while True:
-                # the prompt is read again only when something was committed since the last look
-                current = (
-                    await access.read(prompts.get_prompt, prompt.id) if changes.changed() else None
-                )
-                if current is not None and current.decision is not None:
-                    await self._answered(agent, event, fresh, current, answer)
-                    return
-                if current is not None and current.closed_at is not None:
-                    return  # closed elsewhere: the agent's own dialog decides
-                if time.monotonic() >= deadline:
-                    why = f"no answer within {wait_s:g} s"
-                    await access.write(agent, prompts.close, prompt.id, why)
-                    return
-                if changes.wakes_on_commits:  # woken by the next commit (or to check anyway)
-                    await changes.wait(min(SAFETY_S, max(0.0, deadline - time.monotonic())))
-                else:
-                    await asyncio.sleep(POLL_S if time.monotonic() < fast_until else POLL_MAX_S)
-        except asyncio.CancelledError as exc:  # a stop signal (SIGTERM, SIGHUP...), Ctrl+C
-            why = "the agent stopped waiting" + (f" ({exc.args[0]})" if exc.args else "")
-            await access.write(agent, hook_events.abandon, prompt.id, why, fresh)
-            raise
-        finally:
-            changes.close()
+
+        async def close_on_stop(why: str) -> None:
+            release = functools.partial(hook_events.release, fresh=fresh)
+            await access.write(agent, dead_hooks.abandon, prompt.id, why, release)
+
+        answered = functools.partial(self._answered, agent, event, fresh, answer=answer)
+        await hook_wait.wait_for_decision(
+            access, agent, prompt.id, deadline, answered, close_on_stop
+        )
 
     async def _answered(
         self,
@@ -145,7 +118,7 @@ class HookIntake:
         """Hand over the decision (first: the agent waits for it), then record the agent
         working again, the answer as its evidence."""
         from core.agent_state import AgentState
-        from core.agents.hook_events import decision_json
+        from core.dialogs.hooks import decision_json
 
         assert decided.decision is not None
         by = decided.decided_by or "someone"
@@ -158,13 +131,3 @@ class HookIntake:
     async def close(self) -> None:
         """Close the store."""
         await self._access.close()
-
-
-def this_process() -> HookProcess:
-    """This hook process: where it runs and which process it is (its prompt names it, so
-    the coordinator closes the prompt of a hook killed outright)."""
-    from core.dialogs.permissions import HookProcess
-    from core.workspaces import procs
-
-    me = procs.me()
-    return HookProcess(procs.host(), me.pid, me.started, procs.pid_namespace())

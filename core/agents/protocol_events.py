@@ -21,13 +21,11 @@ from core.agent_state import AgentState, Observation, Signal
 from core.agents import judge as agent_judge
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
-from core.agents.hook_events import held_task, input_lines
+from core.agents.hook_events import held_task
 from core.agents.transcript import Transcriber
 from core.context import Ctx
 from core.costs import turns as turn_cost
-from core.dialogs import permissions as prompts
-from core.dialogs import queries as prompt_queries
-from core.dialogs.permissions import PromptOption
+from core.dialogs import protocol_requests
 from core.event_kinds import EventKind
 from core.formats.text import one_line, shorten
 from core.store.conn import Conn
@@ -142,10 +140,10 @@ def _take(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen | 
     if kind == "turn_error":
         return _turn_error(conn, ctx, agent, entry)
     if kind == "exited":
-        _close_open(conn, ctx, agent, "the agent exited")
+        protocol_requests.close_open(conn, ctx, agent, "the agent exited")
         return Seen(AgentState.OFFLINE, f"protocol: the agent exited ({entry.get('code')})")
     if kind == "host_error":
-        _close_open(conn, ctx, agent, "the agent's host failed")
+        protocol_requests.close_open(conn, ctx, agent, "the agent's host failed")
         return Seen(AgentState.OFFLINE, f"protocol: {_words(entry.get('message'))}")
     if kind == UNREACHABLE:
         return Seen(AgentState.OFFLINE, f"protocol: {_words(entry.get('message'))}")
@@ -192,63 +190,23 @@ def _number(value: Any) -> TypeGuard[float]:
 
 
 def _permission(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen:
-    request = str(entry.get("request") or "")
     title = _words(entry.get("title")) or "a tool"
-    found = prompt_queries.by_session(conn, agent, Signal.PROTOCOL, request)
-    if found is None:
-        options = [
-            PromptOption(str(o.get("id")), str(o.get("name") or o.get("id")))
-            for o in entry.get("options") or ()
-            if isinstance(o, Mapping) and o.get("id")
-        ]
-        if options:
-            prompts.open_prompt(
-                conn, ctx, agent, Signal.PROTOCOL, _request_text(entry), options,
-                task_id=held_task(conn, agent), session=request,
-            )  # fmt: skip
+    protocol_requests.open_request(
+        conn, ctx, agent, entry, functools.partial(held_task, conn, agent)
+    )
     return Seen(AgentState.WAITING, f"protocol: asks to {title}")
 
 
-# fields of a tool's input that are the agent's bookkeeping, not what it asks to do (codex-acp:
-# its call's ids and time, the decisions its options already are, its parse of the command)
-BOOKKEEPING = frozenset({"call_id", "turn_id", "started_at_ms", "available_decisions",
-                         "parsed_cmd", "proposed_execpolicy_amendment"})  # fmt: skip
-
-
-def _request_text(entry: Mapping[str, Any]) -> str:
-    """What the agent asks to do: its title, the tool's kind, every field of its input but
-    the agent's own bookkeeping."""
-    title = one_line(str(entry.get("title") or "a tool"))
-    lines = [f"Allow {title}?"]
-    tool = entry.get("tool")
-    given = tool.get("rawInput") if isinstance(tool, Mapping) else None
-    if entry.get("kind"):
-        lines.append(f"kind: {entry.get('kind')}")
-    if isinstance(given, Mapping) and given:
-        lines += input_lines({k: v for k, v in given.items() if k not in BOOKKEEPING})
-    elif given:
-        lines.append(json.dumps(given, ensure_ascii=False))
-    return "\n".join(lines)
-
-
 def _permission_done(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen:
-    request = str(entry.get("request") or "")
-    found = prompt_queries.by_session(conn, agent, Signal.PROTOCOL, request)
+    protocol_requests.close_request(conn, ctx, agent, entry)
     option = entry.get("option")
-    if found is not None and found.open:
-        why = (
-            "the agent withdrew the request"
-            if option is None
-            else f"answered {option!r} at the agent"
-        )
-        prompts.close(conn, ctx, found.id, why)
     words = "cancelled" if option is None else f"answered {_words(option)}"
     return Seen(AgentState.WORKING, f"protocol: permission {words}", work=False)
 
 
 def _turn_end(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen:
     reason = _words(entry.get("stop_reason")) or "end_turn"
-    _close_open(conn, ctx, agent, f"the turn ended ({reason})")
+    protocol_requests.close_open(conn, ctx, agent, f"the turn ended ({reason})")
     _turn_event(conn, ctx, agent, entry, f"{agent}'s turn ended: {reason}")
     return Seen(AgentState.IDLE, f"protocol: turn ended ({reason})")
 
@@ -256,7 +214,7 @@ def _turn_end(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> See
 def _turn_error(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen:
     message = _words(_said(entry)) or "no message"
     details = f"{entry.get('code')} {message} {json.dumps(entry.get('data'), default=str)}"
-    _close_open(conn, ctx, agent, "the turn failed")
+    protocol_requests.close_open(conn, ctx, agent, "the turn failed")
     said = {**entry, "message": message}
     _turn_event(conn, ctx, agent, said, f"{agent}'s turn failed: {message}")
     state = AgentState.LIMITED if _LIMIT.search(details) else AgentState.ERRORED
@@ -280,12 +238,6 @@ def _turn_event(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any], text
     insert_event(conn, ctx.now, EventKind.AGENT_TURN, text, task_id=task_id,
                  agent=agent, actor=agent, data=data)  # fmt: skip
     turn_cost.record_protocol_turn(conn, ctx, agent, task_id, entry)
-
-
-def _close_open(conn: Conn, ctx: Ctx, agent: str, why: str) -> None:
-    for prompt in prompts.open_prompts(conn, agent):
-        if prompt.source is Signal.PROTOCOL:
-            prompts.close(conn, ctx, prompt.id, why)
 
 
 def _words(value: Any) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -19,17 +20,17 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
-from core.agents import alerts
+from core.agents import alerts, hook_events
 from core.agents.frames import FrameSource, save_frame
 from core.agents.judge import Freshness
 from core.agents.screen_judge import RECHECK_S, RECHECK_STEP_S, SMALL, ScreenJudge, ScreenLook
+from core.dialogs import dead_hooks as hook_prompts
 from core.errors import StoreError
 from core.models import Agent
 from core.reports.summary import parse_period
 from core.schedules import recurring as schedules
 from core.schedules.recurring import DAILY_SUMMARY, Claim, ScheduleSpec
 from core.schedules.timing import local_zone
-from core.watch import dead_hooks as hook_prompts
 from core.watch import stalls as rules
 from core.watch.settings import WatchSettings
 from core.watch.text_signal import TextWatcher
@@ -188,14 +189,15 @@ class Watcher:
 
     async def close_abandoned_prompts(self) -> list[int]:
         """Close the permission prompts whose hook is gone (a hook of this machine) or whose
-        wait is long over (``core.watch.dead_hooks``); their ids."""
+        wait is long over (``core.dialogs.dead_hooks``); their ids."""
         actor = "watch" if self.node is None else f"node {self.node}"
         fresh = Freshness.of(
             self.settings.interval_s,
             self.settings.stall_after_s,
             self.service.settings.limit_backoff_s,
         )
-        return await hook_prompts.sweep(self.service.store, fresh, actor)
+        release = functools.partial(hook_events.release, fresh=fresh)
+        return await hook_prompts.sweep(self.service.store, release, actor)
 
     async def close(self) -> None:
         """Close the screen connection (in the thread that used it) and the pane reader."""

@@ -1,6 +1,5 @@
 """The watchers of a running coordinator: ``stalls`` (one watch tick: stalls, nudges, the
-agents' states), ``text_signal`` (each tmux pane read and classified), ``dead_hooks``
-(permission prompts whose hook can no longer answer) and ``settings``.
+agents' states), ``text_signal`` (each tmux pane read and classified) and ``settings``.
 
 Import the submodules directly: this package stays empty so that ``core.service.swarm`` can
 read alerts without loading APScheduler.

@@ -4,12 +4,11 @@ answers to its text prompts typed into its window.
 ``TextWatcher.tick`` reads the pane of every agent with a ``tmux`` key (the tmux CLI, in a
 worker thread), classifies its last lines with the agent rule files
 (``core.agents.text_rules``) and, in one transaction, records an ``Observation(Signal.TEXT)``
-per agent (``core.agents.signals.record``), opens a permission prompt it shows
-(``core.dialogs.permissions.open_prompt``: the same prompt is not opened twice) and closes the
-text prompts that left the pane. A pane that is gone is evidence: the agent is ``offline``.
-The prompt is the dialog at the agent's input, its text the pane's last lines as they are
-(``core.dialogs.pane``); a pane with more than one dialog opens none, and a ``dialogs``
-alert says so until it ends.
+per agent (``core.agents.signals.record``) and what its dialog opens or closes
+(``core.dialogs.pane_prompts``: a text prompt, or the hook's prompt of the same dialog). A
+pane that is gone is evidence: the agent is ``offline``. The prompt is the dialog at the
+agent's input, its text the pane's last lines as they are (``core.dialogs.pane``); a pane
+with more than one dialog opens none, and a ``dialogs`` alert says so until it ends.
 
 ``PromptKeys`` (a ``core.protocols.Timer`` of the scheduler's loop) types each decided text
 or screen prompt's key into the agent's window through a ``KeyPresser`` (the desktop
@@ -40,7 +39,7 @@ from core.clis import by_name
 from core.clis.logs import LogFinding, LogTail, log_path
 from core.context import Ctx
 from core.dialogs import answer_keys as prompt_typing
-from core.dialogs import permissions as prompts
+from core.dialogs import pane_prompts
 from core.dialogs.permissions import Prompt
 from core.formats.text import escape_controls, shorten
 from core.models import Agent, Receipt
@@ -60,10 +59,6 @@ DIALOGS = "dialogs"  # the alert kind: a pane shows more than one dialog
 TERMINAL_DIALOG = "terminal-dialog"  # the alert kind: a dialog only its terminal can answer
 UNKNOWN_AFTER_S = 10.0  # a screen no rule knows this long (a CLI's start passes quicker)
 UNKNOWN_LINES = 8  # the last lines of such a screen that its alert shows
-HOOK_ASKS_S = 10.0  # a dialog this soon after the hook's tool call waits for the hook's prompt
-TOOL_CALL = "hook: PreToolUse"  # the hook's evidence of a tool call about to run
-HOOK_SETTLE_S = 15.0  # a hook prompt's dialog may stay in the pane this long after its answer
-ANSWERED_IN_TERMINAL = "answered in the agent's terminal: its dialog left the pane"
 LEFT = "the prompt left the pane before its answer was typed"
 OTHER = "the dialog at the input is not the one that was shown"
 PanesReader = Callable[[Sequence[PaneRef]], list[PaneText]]
@@ -116,11 +111,6 @@ class PaneReading:
 def pane_ref(agent: Agent) -> PaneRef | None:
     """The agent's tmux pane, if it has one."""
     return PaneRef(agent.tmux, agent.tmux_socket) if agent.tmux else None
-
-
-def same_prompt_text(text: str) -> str:
-    """A prompt's text as ``prompts.open_prompt`` stores it (to compare with a stored one)."""
-    return shorten(escape_controls(text.strip(), keep="\n"), prompts.PROMPT_TEXT_LIMIT)
 
 
 class TextWatcher:
@@ -290,59 +280,28 @@ def record_readings(conn: Conn, ctx: Ctx, readings: Sequence[PaneReading]) -> li
         obs = reading.observation(ctx.now)
         agent_signals.record(conn, obs)
         out.append(obs)
-        keep = None
-        shown = reading.prompt
-        answering = _answering(conn, reading.agent, shown.prompt) if shown else None
-        hooked = prompts.hook_prompt(conn, reading.agent, ctx.now, HOOK_SETTLE_S)
-        if shown is not None and answering is None and hooked is not None:
-            if hooked.open:  # the hook's own dialog: one item, answered through the hook
-                prompts.pane_shows(conn, hooked.id, ctx.now)
-        elif shown is not None and answering is None and _hook_asks_soon(conn, ctx, reading, shown):
-            pass  # its hook's own prompt of this dialog is on its way: one item, the hook's
-        elif shown is not None and answering is None:
-            keep = prompts.open_prompt(
-                conn, ctx, reading.agent, Signal.TEXT, shown.prompt, shown.options,
-                task_id=_current_task(conn, reading.agent), session=reading.pane.ref.target,
-            ).id  # fmt: skip
-        elif _answered_in_terminal(reading, hooked):
-            assert hooked is not None
-            prompts.close(conn, ctx, hooked.id, ANSWERED_IN_TERMINAL)
-        why = reading.pane.gone or _left(reading)
-        for stale in prompts.open_prompts(conn, reading.agent):
-            if stale.source is Signal.TEXT and stale.id != keep:
-                prompts.close(conn, ctx, stale.id, why)
+        pane_prompts.record_pane(
+            conn,
+            ctx,
+            pane_dialog(reading),
+            functools.partial(agent_queries.hook_word, conn, reading.agent),
+            functools.partial(_current_task, conn, reading.agent),
+        )
         _flag_dialogs(conn, ctx, reading, reading.agent in flagged)
         _flag_keyless(conn, ctx, reading, reading.agent in keyless)
         _flag_unknown(conn, ctx, reading, open_kinds.get(reading.agent, set()))
     return out
 
 
-def _hook_asks_soon(conn: Conn, ctx: Ctx, reading: PaneReading, shown: TextMatch) -> bool:
-    """Whether the agent's hook said a tool call began less than ``HOOK_ASKS_S`` ago and no
-    prompt of the pane's dialog is open yet: the CLI draws its dialog while its
-    ``PermissionRequest`` hook starts, and under load the pane is read first (with 32 real
-    CLIs, 7 of 61 dialogs became two items so)."""
-    row = agent_queries.hook_word(conn, reading.agent)
-    if row is None or row["state"] != AgentState.WORKING.value:
-        return False
-    if not str(row["evidence"]).startswith(TOOL_CALL) or float(row["at"]) < ctx.now - HOOK_ASKS_S:
-        return False
-    text = prompts.stored_text(shown.prompt)
-    return not any(p.source is Signal.TEXT and p.text == text
-                   for p in prompts.open_prompts(conn, reading.agent))  # fmt: skip
-
-
-def _answered_in_terminal(reading: PaneReading, hooked: prompts.Prompt | None) -> bool:
-    """The open hook prompt's dialog was in the pane and has left it (the pane read, with no
-    dialog): someone answered it in the agent's terminal."""
-    return (
-        hooked is not None
-        and hooked.open
-        and hooked.pane_seen_at is not None
-        and reading.prompt is None
-        and not reading.ambiguous
-        and not reading.pane.gone
-        and not reading.failed
+def pane_dialog(reading: PaneReading) -> pane_prompts.PaneDialog:
+    """What ``reading`` says of the pane's dialogs, as ``core.dialogs.pane_prompts`` takes it."""
+    shown = reading.prompt
+    return pane_prompts.PaneDialog(
+        reading.agent,
+        reading.pane.ref.target,
+        None if shown is None else (shown.prompt, shown.options),
+        not reading.ambiguous and not reading.pane.gone and not reading.failed,
+        reading.pane.gone or _left(reading),
     )
 
 
@@ -422,16 +381,6 @@ def unknown_text(agent: str, reading: PaneReading) -> str:
         "nothing is typed into it, and it gets no new task until it shows a screen swarm "
         f"knows: answer it in its terminal, swarm attach {agent}, or add a rule for it)"
     )
-
-
-def _answering(conn: Conn, agent: str, text: str) -> int | None:
-    """The decided prompt of ``agent`` with this text whose key is still to be typed: the
-    pane shows it until then, and it is not a new prompt."""
-    same = same_prompt_text(text)
-    for prompt in prompt_typing.untyped(conn):
-        if prompt.agent == agent and prompt.source is Signal.TEXT and prompt.text == same:
-            return prompt.id
-    return None
 
 
 def _current_task(conn: Conn, agent: str) -> int | None:
@@ -607,7 +556,7 @@ class PromptKeys:
         shown = reading.prompt
         if shown is None:
             return LEFT
-        if same_prompt_text(shown.prompt) != prompt.text:
+        if pane_prompts.same_prompt_text(shown.prompt) != prompt.text:
             return OTHER
         return shown
 
@@ -619,7 +568,7 @@ class PromptKeys:
         while True:
             (reading,) = await self.text.read([agent])
             shown = reading.prompt
-            if shown is None or same_prompt_text(shown.prompt) != prompt.text:
+            if shown is None or pane_prompts.same_prompt_text(shown.prompt) != prompt.text:
                 return True, "the prompt left the pane"
             if time.monotonic() >= deadline:
                 return False, f"the prompt was still in the pane {self.verify_s:g} s later"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from core.agents.hook_events import PERMISSION_OPTIONS, decision_json, permission_options
+from core.dialogs.hooks import PERMISSION_OPTIONS, decision_json, permission_options
 
 PAYLOAD = json.loads(
     (

@@ -25,9 +25,9 @@ from pathlib import Path
 import pytest
 
 from core.agent_state import Signal
-from core.agents.hook_events import PERMISSION_OPTIONS
 from core.coordinator.jobs import Watcher
 from core.dialogs import permissions as prompts
+from core.dialogs.hooks import PERMISSION_OPTIONS
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.workspaces import procs
@@ -199,8 +199,8 @@ async def test_the_coordinator_closes_a_prompt_its_hook_did_not_close_by_its_dea
     machine (its pid means nothing here) are left alone until their wait ended more than
     ``GRACE_S`` ago; then the watch closes their prompts as expired. A pid that now names
     another process (same pid, another start time) is no hook of ours: gone."""
+    from core.dialogs import dead_hooks as hook_prompts
     from core.dialogs.permissions import HookProcess
-    from core.watch import dead_hooks as hook_prompts
 
     frozen = start_hook(desk, "Agent-1", "make frozen", SWARM_APPROVAL_WAIT="5")
     try:
@@ -244,7 +244,7 @@ async def test_the_coordinator_closes_a_prompt_its_hook_did_not_close_by_its_dea
 def test_a_hook_prompts_process_is_this_one(tmp_path: Path) -> None:
     """What the hook records about itself: this machine, its pid and start time."""
     probe = (
-        "from core.agents.hook_intake import this_process; p = this_process(); import os; "
+        "from core.dialogs.hook_wait import this_process; p = this_process(); import os; "
         "print(p.host, p.pid == os.getpid(), p.started, p.pidns)"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,

@@ -20,6 +20,7 @@ from core.agents import signals as agent_signals
 from core.agents.text_rules import STILL, load_rule_sets
 from core.clis import panes
 from core.dialogs import answer_keys as prompt_typing
+from core.dialogs import pane_prompts
 from core.dialogs import permissions as prompts
 from core.errors import InvalidInput
 from core.models import Agent, Receipt
@@ -463,7 +464,7 @@ async def test_one_dialog_is_one_item_and_an_answer_in_the_terminal_closes_the_h
     clock.advance(5)
     await text.tick()
     closed = await text_service.store.read(prompts.get_prompt, hooked.id)
-    assert closed.closed_why == text_signal.ANSWERED_IN_TERMINAL
+    assert closed.closed_why == pane_prompts.ANSWERED_IN_TERMINAL
     assert await text_service.inbox.needs() == []
     await text.close()
 
@@ -509,7 +510,7 @@ async def test_a_dialog_drawn_before_its_hook_asks_is_one_item_the_hooks(
     await text.tick()
     assert [n.ref for n in await text_service.inbox.needs()] == [f"R-{hooked.id}"]
     await text_service.store.write("test", prompts.close, hooked.id, "its hook was stopped")
-    clock.advance(text_signal.HOOK_SETTLE_S + text_signal.HOOK_ASKS_S)
+    clock.advance(pane_prompts.HOOK_SETTLE_S + pane_prompts.HOOK_ASKS_S)
     await text.tick()  # the dialog is still there, its hook quiet: asked from the pane
     (pane,) = await text_service.store.read(prompts.open_prompts, "A")
     assert pane.source is Signal.TEXT

@@ -13,18 +13,19 @@ delivery node's for the hooks of its machine) closes such prompts:
 - **expired**: the hook's wait (``expires_at``, from its own ``SWARM_APPROVAL_WAIT``) ended
   more than ``GRACE_S`` ago, wherever the hook runs.
 
-The hook's own ``waiting`` observation then no longer holds the agent (``hook_events.abandon``).
+Each is closed by ``abandon`` (also a hook's own, when it is stopped while it waits); the
+hook's own ``waiting`` observation then no longer holds the agent: the caller's ``release``
+says so and judges the agent again (``core.agents.hook_events.release``, given by the
+watch's loop and by the hook).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from core.agents import hook_events
-from core.agents import judge as agent_judge
 from core.context import Ctx
 from core.dialogs import permissions as prompts
 from core.store.conn import Conn
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 GRACE_S = 30.0  # after its wait, the time a hook has to close its prompt itself
+# the agent of a hook's prompt just closed (the prompt as it was, why): its hook's own
+# ``waiting`` no longer holds it, and it is judged again
+Release = Callable[[Conn, Ctx, prompts.Prompt, str], None]
 
 
 @dataclass(frozen=True)
@@ -62,9 +66,9 @@ def abandoned(prompt: prompts.Prompt, now: float, place: Place) -> str | None:
     return f"its hook is gone ({hook})"
 
 
-async def sweep(service: StoreAccess, fresh: agent_judge.Freshness, actor: str) -> list[int]:
+async def sweep(service: StoreAccess, release: Release, actor: str) -> list[int]:
     """Close the open hook prompts nothing answers any more (one write, only when there
-    are some); their ids."""
+    are some), each agent ``release``d; their ids."""
     waiting = await service.read(prompts.waiting_hooks)
     if not waiting:
         return []
@@ -72,7 +76,7 @@ async def sweep(service: StoreAccess, fresh: agent_judge.Freshness, actor: str) 
     found = [(p.id, why) for p in waiting if (why := abandoned(p, now, place)) is not None]
     if not found:
         return []
-    closed: list[int] = await service.write(actor, close_all, found, fresh)
+    closed: list[int] = await service.write(actor, close_all, found, release)
     for prompt_id, why in found:
         if prompt_id in closed:
             log.warning("prompt R-%d closed: %s", prompt_id, why)
@@ -80,8 +84,19 @@ async def sweep(service: StoreAccess, fresh: agent_judge.Freshness, actor: str) 
 
 
 def close_all(
-    conn: Conn, ctx: Ctx, found: Sequence[tuple[int, str]], fresh: agent_judge.Freshness
+    conn: Conn, ctx: Ctx, found: Sequence[tuple[int, str]], release: Release
 ) -> list[int]:
     """Close each prompt with its reason (unless decided or closed meanwhile), its agent
     judged again at once; the ids closed."""
-    return [n for n, why in found if hook_events.abandon(conn, ctx, n, why, fresh)]
+    return [n for n, why in found if abandon(conn, ctx, n, why, release)]
+
+
+def abandon(conn: Conn, ctx: Ctx, prompt_id: int, why: str, release: Release) -> bool:
+    """Close a hook's prompt that nothing waits for any more (its hook was stopped or is
+    gone, or its wait is long over), then ``release`` its agent. True when this closed it
+    (False: decided or closed meanwhile)."""
+    closed = prompts.close_if_open(conn, ctx, prompt_id, why)
+    if closed is None:
+        return False
+    release(conn, ctx, closed, why)
+    return True

@@ -1,0 +1,246 @@
+"""A hook's permission request as a prompt (Claude Code's ``PermissionRequest``): its text
+and choices, its prompt opened (the pane's twin of its dialog closed: one dialog, one item),
+the prompts of a session whose turn is over closed, and the decision in the JSON the hook
+answers with.
+
+The hook's JSON is read by ``core.agents.hook_events`` (``HookEvent``): what is here takes
+its ``payload``, the request's own fields (``tool_name``, ``tool_input``,
+``permission_suggestions``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from core.agent_state import Signal
+from core.clis.claude_code.hooks import EXIT_PLAN_MODE, PERMISSION_REQUEST
+from core.clis.claude_code.permissions import suggestion_label, suggestions_of
+from core.context import Ctx
+from core.dialogs import permissions as prompts
+from core.dialogs.permissions import HookProcess, Prompt, PromptOption
+from core.formats.text import one_line, shorten
+from core.store.conn import Conn
+
+log = logging.getLogger(__name__)
+# a pane's prompt opened this long before a hook's PermissionRequest is that dialog's twin
+TWIN_S = 30.0
+TWIN_CHARS = 60  # characters of a tool's acting field a pane's twin dialog must show
+
+# The choices of Claude Code's own permission dialog, in its order and with its keys.
+ALLOW, ALWAYS, DENY = "1", "2", "3"
+PERMISSION_OPTIONS = (
+    PromptOption(ALLOW, "Yes"),
+    PromptOption(ALWAYS, "Yes, and don't ask again"),
+    PromptOption(DENY, "No"),
+)
+# Plan mode: Claude Code asks to leave it with the ExitPlanMode tool (its input: the plan);
+# the person approves the plan (allow) or sends Claude back to planning (deny).
+PLAN_OPTIONS = (
+    PromptOption(ALLOW, "Yes, go ahead with the plan"),
+    PromptOption(DENY, "No, keep planning"),
+)
+# The fields of a tool's input that say what it does, shown last and in this order, so the
+# tail a long prompt always shows is the end of what runs (``command``'s ``curl ... | sh``);
+# ``description`` is the model's own account of it, shown first and marked as such; any other
+# field goes between them.
+ACTING = (
+    "url", "file_path", "path", "notebook_path", "pattern", "old_string", "query", "statement",
+    "sql", "code", "script", "command", "content", "new_string", "new_source", "edits",
+)  # fmt: skip
+DESCRIPTION = "description"
+
+
+def request_options(payload: Mapping[str, Any], plan: bool) -> tuple[PromptOption, ...]:
+    """The choices a person has: a plan's two (``plan``: a request to leave plan mode), else
+    the request's own (``Yes``, one per rule or mode Claude Code suggests, ``No``:
+    ``permission_options``)."""
+    return PLAN_OPTIONS if plan else permission_options(payload)
+
+
+def request_text(payload: Mapping[str, Any], plan: bool) -> str:
+    """The request in words: the tool and every field of its input, the model's own
+    ``description`` first (marked as such), the fields that act last (``url``,
+    ``file_path``, ``sql``, ``command``, ``content``...: the tail of a long request is
+    always what runs); or (``plan``) the plan to approve."""
+    tool = shorten(one_line(str(payload.get("tool_name") or "a tool")), 100)
+    given = payload.get("tool_input")
+    if plan:
+        words = given.get("plan") if isinstance(given, Mapping) else None
+        shown = words.strip() if isinstance(words, str) and words.strip() else "(no plan text)"
+        return f"Approve Claude's plan?\n\n{shown}"
+    if not given:
+        return f"Allow {tool}?"
+    if not isinstance(given, Mapping):
+        return f"Allow {tool}:\n{_value(given)}"
+    return "\n".join([f"Allow {tool}:", *input_lines(given)])
+
+
+def input_lines(given: Mapping[str, Any]) -> list[str]:
+    """A tool's input as lines a person reads: the model's description first, the fields that
+    act last (``ACTING``'s order), each ``name: value``."""
+    return [_field(k, given[k]) for k in _field_order(given)]
+
+
+def _field_order(given: Mapping[str, Any]) -> list[str]:
+    """The input's keys: the model's description first, the others as given, the known
+    acting fields last (in ``ACTING``'s order)."""
+    acting = [k for k in ACTING if k in given]
+    rest = [str(k) for k in given if k not in acting and k != DESCRIPTION]
+    return ([DESCRIPTION] if DESCRIPTION in given else []) + rest + acting
+
+
+def _field(key: str, value: Any) -> str:
+    """``command: make test``; a value of several lines starts on the next line."""
+    name = shorten(one_line(key), 60)
+    if key == DESCRIPTION:
+        name = "description (the model's words)"
+    shown = _value(value)
+    return f"{name}:\n{shown}" if "\n" in shown else f"{name}: {shown}"
+
+
+def _value(value: Any) -> str:
+    """A string as it is; anything else as JSON."""
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        return repr(value)
+
+
+def permission_options(payload: Mapping[str, Any]) -> tuple[PromptOption, ...]:
+    """A permission request's choices: ``1`` Yes, one per suggestion it carries (each does
+    what it says: that suggestion alone is kept, ``decision_json``), and No last. Without
+    suggestions, ``PERMISSION_OPTIONS``. (Before: "2. Yes, and don't ask again" kept every
+    suggestion, whatever they were: 2.1.328 suggests a folder for the session and accept
+    edits mode, and its own dialog says neither that way.)"""
+    suggestions = suggestions_of(payload)
+    if not suggestions:
+        return PERMISSION_OPTIONS
+    middle = [PromptOption(str(i), suggestion_label(s)) for i, s in enumerate(suggestions, 2)]
+    return (PromptOption(ALLOW, "Yes"), *middle, PromptOption(str(len(middle) + 2), "No"))
+
+
+def decision_json(key: str, by: str, payload: Mapping[str, Any]) -> str:
+    """Claude Code's ``PermissionRequest`` answer for the chosen option: allow (a
+    suggestion's option also keeps that suggestion, so it does what it says) or deny, the
+    last option (a plan: Claude keeps planning)."""
+    decision: dict[str, Any]
+    plan = payload.get("tool_name") == EXIT_PLAN_MODE
+    options = PLAN_OPTIONS if plan else permission_options(payload)
+    if key == options[-1].key and plan:
+        words = f"{by} did not approve the plan through swarm: keep planning."
+        decision = {"behavior": "deny", "message": words}
+    elif key == options[-1].key:
+        decision = {"behavior": "deny", "message": f"Denied by {by} through swarm."}
+    else:
+        decision = {"behavior": "allow"}
+        suggestions = suggestions_of(payload)
+        chosen = int(key) - 2 if key.isdigit() else -1
+        if not plan and 0 <= chosen < len(suggestions):
+            decision["updatedPermissions"] = [dict(suggestions[chosen])]
+    out = {"hookSpecificOutput": {"hookEventName": PERMISSION_REQUEST, "decision": decision}}
+    return json.dumps(out)
+
+
+def open_hook_prompt(
+    conn: Conn,
+    ctx: Ctx,
+    agent: str,
+    text: str,
+    options: tuple[PromptOption, ...],
+    payload: Mapping[str, Any],
+    *,
+    task_id: int | None,
+    session: str | None,
+    hook: HookProcess | None,
+    expires_at: float | None,
+) -> Prompt:
+    """Open the prompt of ``agent``'s hook request (``text``: ``request_text``, escaped),
+    the ``hook`` process waiting for it until ``expires_at``; the pane's twins of its dialog
+    are closed."""
+    found = prompts.open_prompt(
+        conn,
+        ctx,
+        agent,
+        Signal.HOOK,
+        text,
+        options,
+        task_id=task_id,
+        session=session,
+        hook=hook,
+        expires_at=expires_at,
+    )
+    _close_pane_twins(conn, ctx, found, payload)
+    return found
+
+
+def _close_pane_twins(conn: Conn, ctx: Ctx, asked: Prompt, payload: Mapping[str, Any]) -> None:
+    """Close the prompts the pane's text opened for the dialog this hook now asks about (the
+    CLI draws its dialog while its ``PermissionRequest`` hook starts: under load the pane
+    is read first): open ones of the agent opened less than ``TWIN_S`` before whose text
+    agrees with the hook's (:func:`same_dialog`). One dialog, one item: the person answers
+    the hook's. A twin already decided is left to be typed."""
+    for twin in prompts.open_prompts(conn, asked.agent):
+        if twin.source is not Signal.TEXT or not same_dialog(twin.text, payload):
+            continue
+        if asked.opened_at - twin.opened_at < TWIN_S:
+            prompts.close(conn, ctx, twin.id, f"the same dialog, asked through its hook as "
+                          f"R-{asked.id}")  # fmt: skip
+
+
+def same_dialog(shown: str, payload: Mapping[str, Any]) -> bool:
+    """Whether a pane's dialog text ``shown`` is the dialog the hook request ``payload``
+    asks about: every field of its tool's input that acts (``command``, ``file_path``,
+    ``url``...: its first ``TWIN_CHARS`` characters) shows in it, else (no such field) its
+    tool's name does (an MCP tool's as Claude Code draws it: ``server - tool``). Spaces are
+    not compared (the pane wraps and indents). A ``PermissionRequest`` "ls docs" is no twin
+    of a dialog that asks to run ``curl ... | sh``."""
+    pane = _squeezed(shown)
+    given = payload.get("tool_input")
+    acting = [_value(given[k]) for k in ACTING if isinstance(given, Mapping) and k in given]
+    if acting:
+        return all(_squeezed(value)[:TWIN_CHARS] in pane for value in acting)
+    tool = str(payload.get("tool_name") or "")
+    names = [tool]
+    if tool.startswith("mcp__") and tool.count("__") >= 2:
+        server, _, name = tool[len("mcp__") :].partition("__")
+        names.append(f"{server}-{name}")
+    return any(_squeezed(name) and _squeezed(name) in pane for name in names)
+
+
+def _squeezed(text: str) -> str:
+    return "".join(text.split())
+
+
+def close_session(
+    conn: Conn,
+    ctx: Ctx,
+    agent: str,
+    session: str | None,
+    *,
+    event: str,
+    evidence: str,
+    at: float,
+    pane_shows_dialog: Callable[[], bool],
+) -> None:
+    """Close ``agent``'s open hook prompts of ``session`` opened before its hook ``event``
+    (with its ``evidence``) came ``at``: the agent's turn is over, so no dialog of it waits
+    any more (its hook, if still waiting, returns no decision). A prompt whose dialog the
+    pane showed stays open while ``pane_shows_dialog()`` (the pane, as last read, shows a
+    dialog: the watcher closes it once it does not, answered in the terminal)."""
+    if session is None:
+        return
+    why = f"the agent moved on ({evidence})"
+    for prompt in prompts.open_prompts(conn, agent):
+        ours = prompt.source is Signal.HOOK and prompt.session == session
+        if not ours or prompt.opened_at > at:
+            continue
+        if prompt.pane_seen_at is not None and pane_shows_dialog():
+            log.info("hook: %s of %s leaves R-%d open: its pane still shows it", event, agent,
+                     prompt.id)  # fmt: skip
+        else:
+            prompts.close(conn, ctx, prompt.id, why)

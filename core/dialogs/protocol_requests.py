@@ -1,0 +1,84 @@
+"""A protocol agent's permission request as a prompt (its host journal's ``permission``
+entries, read by ``core.agents.protocol_events``): opened once per request with the agent's
+own options, closed when the agent answered or withdrew it, or when its turn or its host
+ended. The decided option goes back to the host as the request's answer
+(``core.watch.text_signal.PromptKeys``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from core.agent_state import Signal
+from core.context import Ctx
+from core.dialogs import permissions as prompts
+from core.dialogs import queries as prompt_queries
+from core.dialogs.hooks import input_lines
+from core.dialogs.permissions import PromptOption
+from core.formats.text import one_line
+from core.store.conn import Conn
+
+# fields of a tool's input that are the agent's bookkeeping, not what it asks to do (codex-acp:
+# its call's ids and time, the decisions its options already are, its parse of the command)
+BOOKKEEPING = frozenset({"call_id", "turn_id", "started_at_ms", "available_decisions",
+                         "parsed_cmd", "proposed_execpolicy_amendment"})  # fmt: skip
+
+
+def open_request(
+    conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any], task: Callable[[], int | None]
+) -> None:
+    """Open the prompt of ``agent``'s request ``entry`` (once per request: its id is the
+    prompt's ``session``), on the task ``task()`` gives; a request with no option opens
+    none."""
+    request = str(entry.get("request") or "")
+    found = prompt_queries.by_session(conn, agent, Signal.PROTOCOL, request)
+    if found is None:
+        options = [
+            PromptOption(str(o.get("id")), str(o.get("name") or o.get("id")))
+            for o in entry.get("options") or ()
+            if isinstance(o, Mapping) and o.get("id")
+        ]
+        if options:
+            prompts.open_prompt(
+                conn, ctx, agent, Signal.PROTOCOL, _request_text(entry), options,
+                task_id=task(), session=request,
+            )  # fmt: skip
+
+
+def _request_text(entry: Mapping[str, Any]) -> str:
+    """What the agent asks to do: its title, the tool's kind, every field of its input but
+    the agent's own bookkeeping."""
+    title = one_line(str(entry.get("title") or "a tool"))
+    lines = [f"Allow {title}?"]
+    tool = entry.get("tool")
+    given = tool.get("rawInput") if isinstance(tool, Mapping) else None
+    if entry.get("kind"):
+        lines.append(f"kind: {entry.get('kind')}")
+    if isinstance(given, Mapping) and given:
+        lines += input_lines({k: v for k, v in given.items() if k not in BOOKKEEPING})
+    elif given:
+        lines.append(json.dumps(given, ensure_ascii=False))
+    return "\n".join(lines)
+
+
+def close_request(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> None:
+    """Close the open prompt of the request ``entry`` settles: answered at the agent (its
+    ``option``) or withdrawn."""
+    request = str(entry.get("request") or "")
+    found = prompt_queries.by_session(conn, agent, Signal.PROTOCOL, request)
+    option = entry.get("option")
+    if found is not None and found.open:
+        why = (
+            "the agent withdrew the request"
+            if option is None
+            else f"answered {option!r} at the agent"
+        )
+        prompts.close(conn, ctx, found.id, why)
+
+
+def close_open(conn: Conn, ctx: Ctx, agent: str, why: str) -> None:
+    """Close every open protocol prompt of ``agent`` (its turn or its host ended)."""
+    for prompt in prompts.open_prompts(conn, agent):
+        if prompt.source is Signal.PROTOCOL:
+            prompts.close(conn, ctx, prompt.id, why)
