@@ -38,6 +38,8 @@ from typing import Any
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[1])]
 
+from bot.app import Builder  # noqa: E402
+from bot.config import Config  # noqa: E402
 from core.accounts import breaker  # noqa: E402
 from core.agent_state import AgentState, Observation, Signal  # noqa: E402
 from core.agents import signals as agent_signals  # noqa: E402
@@ -46,7 +48,6 @@ from core.coordinator.scheduler import Scheduler  # noqa: E402
 from core.models import Receipt, TaskSpec, TaskStatus  # noqa: E402
 from core.protocols import ManualClock, Parcel  # noqa: E402
 from core.service.swarm import SwarmService  # noqa: E402
-from core.settings import Settings  # noqa: E402
 from core.store.conn import Conn  # noqa: E402
 from core.watch.settings import WatchSettings  # noqa: E402
 
@@ -132,11 +133,13 @@ def observe(conn: Conn, seen: list[Observation]) -> None:
 class Simulation:
     """One day over a fresh store."""
 
-    def __init__(self, service: SwarmService, clock: ManualClock, args: argparse.Namespace):
+    def __init__(
+        self, service: SwarmService, clock: ManualClock, watch: WatchSettings, args: Any
+    ) -> None:
         self.service, self.clock, self.args = service, clock, args
         self.agents = Agents()
         self.scheduler = Scheduler(service, self.agents)
-        self.watcher = Watcher(service, WatchSettings())
+        self.watcher = Watcher(service, watch)
         self.start = clock.now()
         self.working: dict[int, tuple[str, float]] = {}  # task -> agent, when it is done
         self.known = False  # swarm was shown the account's limit
@@ -253,12 +256,13 @@ async def one_day(args: argparse.Namespace, limit: bool) -> Day:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "agents.toml"
         path.write_text(agents_toml(), encoding="utf-8")
-        settings = Settings.from_env({"SWARM_HOME": f"{tmp}/home", "SWARM_CONFIG": str(path)})
+        config = Config({"SWARM_HOME": f"{tmp}/home", "SWARM_CONFIG": str(path)})
         clock = ManualClock()
-        service = await SwarmService.open(settings, clock)
+        service = await Builder(config, clock=clock).service()  # as ``swarm run``'s
         try:
             ids = await service.tasks.create_many(specs, "bench")
-            day = await Simulation(service, clock, args).run(work, limit, ids)
+            simulation = Simulation(service, clock, config.watch, args)
+            day = await simulation.run(work, limit, ids)
             day.done_at = {ids.index(t): at for t, at in day.done_at.items()}
             events = await service.history.events(limit=100_000)
             for event in events:
