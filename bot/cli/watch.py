@@ -183,7 +183,7 @@ async def cmd_stats(service: SwarmService, args: argparse.Namespace) -> None:
 
 def cost_json(spend: dict[str, list[Spent]]) -> dict[str, list[dict[str, Any]]]:
     """``swarm stats --json``'s ``cost``: the sums ``by_task``, ``by_agent``, ``by_account``,
-    ``by_cli``, ``by_model``, ``by_day``."""
+    ``by_cli``, ``by_model``, ``by_day``, ``by_campaign``."""
     from core.costs.ledger import spend_json
 
     return spend_json(spend)

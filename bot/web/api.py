@@ -133,7 +133,7 @@ async def costs(
     request: Request, _: Viewer, hours: Annotated[int, Query(ge=1, le=24 * 31)] = 24
 ) -> dict[str, Any]:
     """What the agents' turns of the last ``hours`` cost, per task, agent, account, CLI,
-    model and UTC day (``swarm stats --json``'s ``cost``), the most spent first."""
+    model, UTC day and campaign (``swarm stats --json``'s ``cost``), the most spent first."""
     service = web_context(request).service
     now = service.clock.now()
     since = now - hours * 3600

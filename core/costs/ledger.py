@@ -1,6 +1,7 @@
 """The cost ledger: one row per agent turn (``turn_usage``) with its tokens (input, output,
 cache read, cache write), its cost in dollars or none (unknown), and the task, agent,
-account, CLI, model and source it came from; sums by task, agent, account, CLI or day.
+account, CLI, model and source it came from; sums by task, agent, account, CLI, model, day
+or campaign (its tasks' turns).
 
 A turn's ``ref`` (``protocol:AGENT:HOST:SEQ``, ``transcript:SESSION:MESSAGE``) is recorded
 once: a source read again adds nothing. Its cost is the CLI's where the CLI gives one,
@@ -32,8 +33,10 @@ _FIELDS = {
                    "cachedContentTokenCount"),
     "cache_write": ("cache_creation_input_tokens", "cachedWriteTokens"),
 }  # fmt: skip
+# each dimension's column of the ledger; a campaign's turns are those of its tasks
 DIMENSIONS = {"task": "task_id", "agent": "agent", "account": "account", "cli": "cli",
-              "model": "model", "day": "day"}  # fmt: skip
+              "model": "model", "day": "day", "campaign": None}  # fmt: skip
+REF_PREFIXES = {"task": "T", "campaign": "C"}  # an id's key: T-3, C-2
 
 
 @dataclass(frozen=True)
@@ -155,17 +158,22 @@ def _spent(key: str, row: Any) -> Spent:
 def by(
     conn: Conn, dimension: str, since: float | None = None, until: float | None = None
 ) -> list[Spent]:
-    """The sums per task, agent, account, CLI, model or day (``DIMENSIONS``), turns from
-    ``since`` to ``until`` (None: no bound), the most spent first."""
+    """The sums per task, agent, account, CLI, model, day or campaign (``DIMENSIONS``),
+    turns from ``since`` to ``until`` (None: no bound), the most spent first."""
     column = DIMENSIONS[dimension]
     low = since if since is not None else float("-inf")
-    rows = queries.sums_by(conn, column, low, until if until is not None else float("inf"))
+    high = until if until is not None else float("inf")
+    if column is None:
+        rows = queries.sums_by_campaign(conn, low, high)
+    else:
+        rows = queries.sums_by(conn, column, low, high)
     return [_spent(_key(dimension, r["k"]), r) for r in rows]
 
 
 def spend_json(spend: dict[str, list[Spent]]) -> dict[str, list[dict[str, Any]]]:
     """The sums per dimension as JSON (``swarm stats --json``'s ``cost``, the dashboard's
-    API): ``by_task``, ``by_agent``, ``by_account``, ``by_cli``, ``by_model``, ``by_day``."""
+    API): ``by_task``, ``by_agent``, ``by_account``, ``by_cli``, ``by_model``, ``by_day``,
+    ``by_campaign``."""
     return {f"by_{dimension}": [s.to_json() for s in rows] for dimension, rows in spend.items()}
 
 
@@ -182,7 +190,8 @@ def total(parts: list[Spent], key: str = "all") -> Spent:
 def _key(dimension: str, value: Any) -> str:
     if value is None:
         return "(none)"
-    return f"T-{value}" if dimension == "task" else str(value)
+    prefix = REF_PREFIXES.get(dimension)
+    return f"{prefix}-{value}" if prefix else str(value)
 
 
 def of_task(conn: Conn, task_id: int) -> Spent:

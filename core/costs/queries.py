@@ -43,6 +43,20 @@ def sums_by(conn: Conn, column: str, since: float, until: float) -> list[Any]:
     return rows
 
 
+def sums_by_campaign(conn: Conn, since: float, until: float) -> list[Any]:
+    """The sums per campaign of the turns on its tasks (``k``: the campaign's id; None for
+    the turns of no campaign's task), turns from ``since`` to ``until``; the campaigns are
+    ``core.tasks``' (a task's ``campaign_id``, read here as for a campaign's budget)."""
+    rows: list[Any] = conn.execute(
+        f"SELECT c.campaign_id AS k, {SUMS} FROM turn_usage LEFT JOIN (SELECT id AS task, "
+        "campaign_id FROM tasks WHERE campaign_id IS NOT NULL) c ON c.task = "
+        "turn_usage.task_id WHERE at >= $1 AND at <= $2 GROUP BY c.campaign_id "
+        "ORDER BY cost DESC, turns DESC",
+        (since, until),
+    ).fetchall()
+    return rows
+
+
 def sums_of_task(conn: Conn, task_id: int) -> Any:
     return conn.execute(f"SELECT {SUMS} FROM turn_usage WHERE task_id = $1", (task_id,)).fetchone()
 

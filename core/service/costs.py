@@ -1,6 +1,6 @@
 """Cost and budgets as the front ends ask for them (``service.costs``): what turns cost by
-task, agent, account, CLI, model or day; a task's and a campaign's spend and budget; a task
-or a campaign made with a budget; a budget raised."""
+task, agent, account, CLI, model, day or campaign; a task's and a campaign's spend and
+budget; a task or a campaign made with a budget; a budget raised."""
 
 from __future__ import annotations
 
@@ -34,8 +34,8 @@ class CostBook:
         self.access = access
 
     async def spend(self, since: float | None = None) -> dict[str, list[ledger.Spent]]:
-        """The sums per task, agent, account, CLI, model and day of the turns since
-        ``since`` (None: all)."""
+        """The sums per task, agent, account, CLI, model, day and campaign of the turns
+        since ``since`` (None: all)."""
         return await self.access.read(_spend, since)
 
     async def of_task(self, ref: str | int) -> dict[str, Any]:

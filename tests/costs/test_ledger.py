@@ -6,6 +6,7 @@ unknown cost is said (real store, SQLite and PostgreSQL, manual clock)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from core.models import Agent, TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.store.conn import values
+from tests.helpers import run_cli
 
 pytestmark = pytest.mark.both_databases
 
@@ -141,6 +143,48 @@ async def test_the_sums_per_task_agent_account_cli_and_day(
     assert sorted(keyed["day"].values()) == [0.25, 0.502]
     since = (await service.costs.spend(clock.now() - 10))["agent"]
     assert [(s.key, s.turns) for s in since] == [("P2", 1)]
+
+
+async def test_the_sums_per_campaign_count_its_tasks_turns_and_swarm_stats_shows_them(
+    service: SwarmService, tmp_path: Path, home: Path
+) -> None:
+    """A campaign's sums are its tasks' turns; a turn on a task of no campaign, or on no
+    task, is under ``(none)``; ``swarm stats`` (a real CLI process) shows them."""
+    from core.workflows import WorkflowService
+
+    await with_agents(service, tmp_path)
+    first = await service.tasks.create(TaskSpec("first", agent="P1"), "test")
+    second = await service.tasks.create(TaskSpec("second", agent="P1"), "test")
+    other = await service.tasks.create(TaskSpec("other", agent="P1"), "test")
+    outside = await service.tasks.create(TaskSpec("outside", agent="P2"), "test")
+    flows = WorkflowService(service.store)
+    big = await flows.create_campaign("big", [first.ref, second.ref], "test")
+    small = await flows.create_campaign("small", [other.ref], "test")
+    journal, p2 = Journal(service, "P1"), Journal(service, "P2")
+    await service.queue.assign_batch()
+    for task, cost in ((first, 0.5), (second, 0.25), (other, None)):
+        assert (await service.tasks.get(task.id)).agent == "P1"
+        await journal.turn(journal.seq + 1, usage=CLAUDE, cost_usd=cost)
+        await service.tasks.complete(task.id, "P1")
+        await service.queue.assign_batch()
+    await p2.turn(1, usage=ACP, cost_usd=0.125)  # on ``outside``
+    await service.tasks.complete(outside.id, "P2")
+    await p2.turn(2, usage=ACP, cost_usd=0.0625)  # on no task
+    by_campaign = (await service.costs.spend())["campaign"]
+    assert [(s.key, s.turns, s.unknown, round(s.cost_usd, 6)) for s in by_campaign] == [
+        (f"C-{big}", 2, 0, 0.75), ("(none)", 2, 0, 0.1875), (f"C-{small}", 1, 1, 0.0),
+    ]  # fmt: skip
+    assert by_campaign[0].input == 2 * CLAUDE["input_tokens"]
+    shown = run_cli(home, "stats", "--json")
+    assert shown.code == 0, shown.err
+    listed = json.loads(shown.out)["cost"]["by_campaign"]
+    assert [(c["key"], c["turns"], c["cost_usd"]) for c in listed] == [
+        (f"C-{big}", 2, 0.75), ("(none)", 2, 0.1875), (f"C-{small}", 1, 0.0),
+    ]  # fmt: skip
+    table = run_cli(home, "stats").out
+    assert "Cost by campaign:" in table
+    row = next(line for line in table.splitlines() if line.startswith(f"C-{small} "))
+    assert row.endswith("unknown (1 turn(s) with no cost)")
 
 
 async def test_a_tasks_budget_warns_at_80_stops_at_100_and_a_raise_lets_it_go_on(

@@ -99,6 +99,7 @@ async def test_the_api_gives_a_tasks_cost_and_the_periods_sums(
     day = (await client.get("/api/v1/costs", headers=bearer(viewer_token))).json()
     assert [(s["key"], s["turns"]) for s in day["by_agent"]] == [("P1", 2), ("P2", 1)]
     assert [s["key"] for s in day["by_task"]] == [f"T-{task_id}"]
+    assert [(s["key"], s["turns"]) for s in day["by_campaign"]] == [("(none)", 3)]  # none made
     week = (await client.get("/api/v1/costs?hours=168", headers=bearer(viewer_token))).json()
     assert sum(s["cost_usd"] for s in week["by_day"]) == pytest.approx(4.9)
     bad = await client.get("/api/v1/costs?hours=0", headers=bearer(viewer_token))
