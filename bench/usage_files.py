@@ -21,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -74,9 +75,10 @@ async def ticks(env: dict[str, str], count: int, recent: bool) -> list[float]:
     cli = codex if recent else dataclasses.replace(
         codex, sessions=dataclasses.replace(codex.sessions, recent=None)
     )  # fmt: skip
-    usage_files.by_name = lambda name: cli if name == "codex" else by_name(name)
+    pick = mock.patch.object(usage_files, "by_name", lambda n: cli if n == "codex" else by_name(n))
     service = await SwarmService.open(Settings.from_env(env))
     try:
+        pick.start()
         watch = usage_files.UsageFiles(service.store)
         await watch.tick()  # the first look: the whole folder, both ways
         times = []
@@ -87,7 +89,7 @@ async def ticks(env: dict[str, str], count: int, recent: bool) -> list[float]:
         return times
     finally:
         await service.close()
-        usage_files.by_name = by_name
+        pick.stop()
 
 
 def main() -> None:

@@ -1,6 +1,8 @@
 """Leases: an assigned task whose agent does not report within ``SWARM_LEASE`` goes back to
 the queue (with a doubling backoff) or fails when its attempts are used up; one whose agent
-waits for a person keeps it."""
+waits for a person keeps it; one whose agent is limited goes back with no attempt used (the
+limit is not the task's failure: an account's limit met on three agents in turn failed a
+task for good, and the tasks after it)."""
 
 from __future__ import annotations
 
@@ -41,7 +43,10 @@ def expire_leases(conn: Conn, ctx: Ctx) -> int:
             agent=agent,
             actor=ctx.actor,
         )
-        if attempts >= max_attempts:
+        if state == AgentState.LIMITED.value:  # the limit, not the task, kept the report
+            why = f"{why}: {agent} is limited (no attempt used)"
+            lifecycle.release(conn, ctx, task_id, why, backoff=0.0, counts=False)
+        elif attempts >= max_attempts:
             lifecycle.fail_held(conn, ctx, task_id, agent, f"{why} ({attempts} attempts)")
         else:
             lifecycle.release(conn, ctx, task_id, why, backoff=backoff(ctx, attempts))

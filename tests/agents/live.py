@@ -239,8 +239,8 @@ async def usage_of_a_turn(
     cli: str,
     tmp_path: Path,
     folder: tuple[str, Path],
-    ready: Callable[[], None],
-    turn: Callable[[], None],
+    ready: Callable[[], object],
+    turn: Callable[[], object],
 ) -> tuple[dict[str, Any], Any]:
     """Issue 51, item 4: ``live`` as agent A of swarm (in its tmux pane, a task held), the
     CLI's own files read by swarm's usage watch from ``folder`` (its variable and path, as in

@@ -109,7 +109,7 @@ async def test_the_first_limit_holds_the_account_and_its_work_goes_elsewhere_onc
     assert len(ended) == 1 and ended[0].startswith("team-a's usage limit is over"), ended
     opened_events = [e.text for e in events if e.kind == "account.limited"]
     assert len(opened_events) == 1, opened_events
-    assigned = [e.task_id for e in events if e.kind == "task.assigned"]
+    assigned = [e.task_id or 0 for e in events if e.kind == "task.assigned"]
     assert sorted(assigned) == sorted([limited.id, ready.id, probe.id])  # each once
     asked = [str(r.get("prompt") or "") for r in rig.model.requests()]
     assert sum("hit the limit" in p for p in asked) == 2  # the 429, then its retry

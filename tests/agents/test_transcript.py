@@ -129,7 +129,7 @@ async def test_a_whole_turn_in_one_batch_is_judged_working_then_idle(
     _, delivery = await started(service)
     await record(service, numbered([{"type": "session", "session": "s-1", "loaded": False}]))
     before = (await service.explain_agent(AGENT))["state"]
-    turn = [
+    turn: list[dict[str, Any]] = [
         {"type": "turn", "delivery": delivery, "chars": 5, "text": "hello"},
         {"type": "update", "kind": "agent_message_chunk", "text": "hi"},
         {"type": "turn_end", "delivery": delivery, "stop_reason": "end_turn"},

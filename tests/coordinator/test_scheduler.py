@@ -322,3 +322,29 @@ async def test_a_wait_nobody_is_shown_does_not_keep_the_lease(
     clock.advance(61)
     await scheduler.run_burst()
     assert (await service.tasks.get("T-1")).status is TaskStatus.ready
+
+
+async def test_a_lease_run_out_on_a_limited_agent_uses_no_attempt(
+    service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
+) -> None:
+    """Each agent the task goes to hits a usage limit with its prompt: each lease runs out
+    with no report, and the task goes back with no attempt used (before: an attempt used
+    each time, and the task that met the limit on three agents failed for good, with the
+    tasks after it; bench/limits_day.py)."""
+    await service.tasks.create(TaskSpec("api", capabilities=("python",)), "me")
+    scheduler = Scheduler(service, deliverer)
+    await scheduler.run_burst()
+    for _ in range(3):  # (an agent whose limit is over may take it again)
+        holder = (await service.tasks.get("T-1")).agent
+        assert holder is not None
+        await service.store.update(
+            agent_signals.set_state, holder, AgentState.LIMITED, clock.now(), Signal.HOOK,
+            "hook: StopFailure rate_limit",
+        )  # fmt: skip
+        clock.advance(61)
+        await scheduler.run_burst()
+    task = await service.tasks.get("T-1")
+    assert task.status is not TaskStatus.failed and task.attempts <= 1, task
+    events = await service.history.events(limit=1000)
+    requeued = [e.text for e in events if e.kind == "task.requeued"]
+    assert len(requeued) == 3 and all("is limited (no attempt used)" in t for t in requeued)
