@@ -131,7 +131,8 @@ def complete(conn: Conn, ctx: Ctx, task_id: int, note: str = "", force: bool = F
     )
     if reserved:  # none taken for the task: nothing to release (no statement)
         reserving.task_ended(conn, ctx, task_id, agent, "done")
-    messages.drop_pending(conn, ctx, task_id, agent, notes=True)  # a nudge to report it, stale
+    if row["queued_notes"]:  # a nudge to report it, stale now (no statement when none)
+        messages.drop_pending(conn, ctx, task_id, agent, notes=True)
     settle_dependents(
         conn,
         ctx,

@@ -18,7 +18,7 @@ from typing import Any
 from core.agent_state import AgentState, Observation, Signal
 from core.agents import signal_queries
 from core.agents import signals as agent_signals
-from core.models import task_ref
+from core.models import TargetKind, task_ref
 from core.store import tables
 from core.store.conn import Args, Conn, Pair, values
 from core.store.row_locks import read_held
@@ -41,14 +41,18 @@ def credit(
     )  # fmt: skip
 
 
-# The done task's row, updated where it is still active: its holder, its campaign and whether
-# any reservation was taken for it come back with it (no read first). $1 the note (or NULL),
+# The done task's row, updated where it is still active: its holder, its campaign, whether
+# any reservation was taken for it and whether a note about it waits in its holder's queue
+# (a nudge to report it) come back with it (no read first). $1 the note (or NULL),
 # $2 now, $3 the task.
 _DONE = (
     "UPDATE tasks SET status = 'done', result_note = $1, reason = NULL, finished_at = $2, "
     "lease_expires_at = NULL, updated_at = $2 WHERE id = $3 AND status IN ('assigned', "
     "'in_progress') RETURNING assignee, campaign_id, has_dependents, EXISTS (SELECT 1 FROM "
-    "reservations r WHERE r.task_id = tasks.id) AS reserved"
+    "reservations r WHERE r.task_id = tasks.id) AS reserved, EXISTS (SELECT 1 FROM "
+    "deliveries d JOIN messages m ON m.id = d.message_id WHERE m.task_id = tasks.id AND "
+    f"d.agent_id = tasks.assignee AND d.state = 'queued' AND m.target_kind = '{TargetKind.note}') "
+    "AS queued_notes"
 )
 # PostgreSQL: the done in one statement (data-modifying CTEs, all from the row ``t`` the
 # update returns, so nothing is written when the task was not active): the holder credited
@@ -72,7 +76,7 @@ _DONE_AT_ONCE = (
     "CAST($8 AS TEXT), $2, CAST($7 AS TEXT) || t.assignee, CAST(NULL AS DOUBLE PRECISION), "
     "CAST(NULL AS TEXT), CAST(NULL AS DOUBLE PRECISION) FROM t WHERE t.assignee IS NOT NULL "
     f"AND t.assignee = CAST($9 AS TEXT) {signal_queries.ON_CONFLICT}) "
-    "SELECT assignee, campaign_id, has_dependents, reserved FROM t"
+    "SELECT assignee, campaign_id, has_dependents, reserved, queued_notes FROM t"
 )
 
 
@@ -118,7 +122,8 @@ def mark_done(
     ``window``) and, when the holder is the ``reporter`` (the acting agent; None: a person),
     stamp its report and store the report signal's observation of it (idle): a person's
     done is not the agent's report. The task's row (``assignee``, ``campaign_id``,
-    ``has_dependents``, ``reserved``), or None when it was not active (nothing written)."""
+    ``has_dependents``, ``reserved``, ``queued_notes``), or None when it was not active
+    (nothing written)."""
     return _MARK_DONE.on(conn)(conn, task_id, note, now, window, reporter)
 
 

@@ -76,6 +76,7 @@ CASES: list[tuple[str, list[str], str, type]] = [
     ("workflow run", ["release", "--var", "version=1.0", "--dry-run"], "cli", OBJECT),
     ("workflow run", ["release", "--var", "version=1.0"], "cli", OBJECT),
     ("campaign show", ["C-1"], "cli", OBJECT),
+    ("campaign budget", ["C-1", "3.00"], "cli", OBJECT),
     ("campaign list", [], "cli", ARRAY),
     ("reserve", ["src/api/**", "--ttl", "1h"], "Agent-2", ARRAY),
     ("conflicts", ["src/api/x.py"], "cli", ARRAY),

@@ -49,6 +49,7 @@ PERSON_ONLY = {
     "inbox nudge",
     "inbox handon",
     "task budget",  # a budget is a person's to set (core.costs.budgets)
+    "campaign budget",
     "inbox reassign",
     "inbox cancel",
 }
