@@ -61,6 +61,7 @@ UNSENT_NAME = "input.unsent"  # the agents whose input may hold an unsent paste
 LINE_MODE_WAIT_S = 1.5
 PANE_READ_S = 2.0  # one tmux capture of a terminal agent's pane
 PANE_POLL_S = 0.02  # between two reads of the pane while confirming a submit
+RESET_SETTLE_S = 0.3  # a reset key changed the input: it rests this long before the next step
 
 
 @dataclass(frozen=True)
@@ -570,14 +571,28 @@ class GuiDriver:
         window = self._take_focus(x, y)
         self._meet_window(parcel, window)
         self._press_each(keys.clear)
+        box = self._input_box(parcel.agent)
         for step in parcel.reset:
             self._check_step(x, y, window)
             if step.startswith(TEXT_STEP):
                 text = step[len(TEXT_STEP) :]
                 self._paste_step(parcel, keys, text)
             else:
+                before = self._grab(box)
                 press_combo(self._pag, self._keys(step))
+                self._settle_after_keys(box, before)
         self._inputs.dirty.discard(parcel.agent.id)
+        # the window may have built its input anew (a reload): learn its empty look again
+        self._inputs.empty_look.pop(parcel.agent.id, None)
+
+    def _settle_after_keys(self, box: Rect, before: Image.Image) -> None:
+        """A reset key may rebuild the window (F5 reloads a chat page): when its input
+        changes within a paste's time, wait until it rests, so that the next prompt is not
+        pasted into the page being replaced (its submit then sent an empty input: seen under
+        load in tests/apps/test_driver_reset.py)."""
+        shown = self._waits.change(box, before, self.options.paste_timeout_s)
+        if shown is not None:
+            self._waits.quiet(box, shown, RESET_SETTLE_S)
 
     def _paste_step(self, parcel: Parcel, keys: AgentKeys, text: str) -> None:
         """Paste ``text`` and wait until it shows (the next key must not overtake it)."""
