@@ -132,7 +132,7 @@ def complete(conn: Conn, ctx: Ctx, task_id: int, note: str = "", force: bool = F
     if reserved:  # none taken for the task: nothing to release (no statement)
         reserving.task_ended(conn, ctx, task_id, agent, "done")
     if row["queued_notes"]:  # a nudge to report it, stale now (no statement when none)
-        messages.drop_pending(conn, ctx, task_id, agent, notes=True)
+        messages.drop_queued_notes(conn, ctx, task_id, agent)
     settle_dependents(
         conn,
         ctx,
@@ -149,7 +149,7 @@ def fail(conn: Conn, ctx: Ctx, task_id: int, reason: str, force: bool = False) -
     by, data = ctx.report_by(task_ref(task_id), agent, force)
     _reported(conn, ctx, agent, AgentState.IDLE, f"{task_ref(task_id)} failed by {agent}")
     if agent:
-        messages.drop_pending(conn, ctx, task_id, agent, notes=True)
+        messages.drop_queued_notes(conn, ctx, task_id, agent)
     finish_failed(conn, ctx, task_id, agent, reason, by=by, data=data)
 
 

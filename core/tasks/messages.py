@@ -256,14 +256,19 @@ def _requeue(conn: Conn, ctx: Ctx, delivery_id: int, delay: float, why: str, cou
     )
 
 
-def drop_pending(conn: Conn, ctx: Ctx, task_id: int, agent: str, notes: bool = False) -> None:
+def drop_pending(conn: Conn, ctx: Ctx, task_id: int, agent: str) -> None:
     """Cancel prompts for a task that an agent has not received yet (it no longer holds it).
-    A withdrawal stays: it may take back a prompt of an earlier turn that did arrive.
-    ``notes``: only the notes about it still queued (the agent reported it: a nudge to
-    report, a question's late answer, would only confuse it now)."""
-    found = (message_queries.queued_notes if notes else message_queries.pending)(
-        conn, agent, task_id
-    )
+    A withdrawal stays: it may take back a prompt of an earlier turn that did arrive."""
+    _supersede(conn, ctx, task_id, agent, message_queries.pending(conn, agent, task_id))
+
+
+def drop_queued_notes(conn: Conn, ctx: Ctx, task_id: int, agent: str) -> None:
+    """Cancel the notes about the task still queued to ``agent``, which reported it (a
+    nudge to report it, a question's late answer, would only confuse it now)."""
+    _supersede(conn, ctx, task_id, agent, message_queries.queued_notes(conn, agent, task_id))
+
+
+def _supersede(conn: Conn, ctx: Ctx, task_id: int, agent: str, found: list[Any]) -> None:
     for delivery_id, state in map(values, found):
         if not message_queries.supersede(conn, delivery_id, ctx.now):  # received first
             continue
