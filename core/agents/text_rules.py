@@ -35,7 +35,7 @@ MAX_LINES = 200
 FILE_KEYS = {"version", "cli", "title", "lines", "rule"}
 RULE_KEYS = {
     "name", "state", "match", "lines", "option", "options", "before", "submit", "reset", "framed",
-    "above", "moving", "ended_by", "spinner", "followed_by",
+    "above", "moving", "ended_by", "spinner", "followed_by", "top",
 }  # fmt: skip
 STATES = {s.value for s in AgentState} - {"stalled", "unknown"}  # judged elsewhere / no rule
 OPTION_PLACES = ("below", "inline")
@@ -65,6 +65,10 @@ class Rule:
     # a dialog with no box nor rule drawn above its question is shown from this many lines
     # above its question (0: all the rule's last lines; ``core.dialogs.pane.dialog_top``)
     before: int = 0
+    # a dialog whose body draws rules of its own (Claude Code's plan under "Ready to code?",
+    # between its question and its title) begins at the nearest line above its question that
+    # matches this, looked for in the whole pane; when it has scrolled away, the whole pane
+    top: re.Pattern[str] | None = None
     submit: tuple[str, ...] = ()  # keys pressed after an option's key (aider: enter)
     reset: re.Pattern[str] | None = None  # a limit's reset: groups time [zone], or in
     framed: bool = False  # the matched line must sit between two horizontal borders (a box)
@@ -216,6 +220,9 @@ def _rule(entry: Any, index: int, lines: int, where: str) -> Rule:
     if ended_by is not None and ((moving and state == "idle") or option is not None):
         raise RuleError(f"{where}: ended_by is for a message, not a dialog or an input box")
     followed_by = _regex(entry, "followed_by", where, ())
+    top = _regex(entry, "top", where, ())
+    if top is not None and option is None:
+        raise RuleError(f"{where}: top is for a dialog (a rule with option) only")
     match = _regex(entry, "match", where, ())
     if match is None:
         raise RuleError(f"{where}: match (a regular expression) is missing")
@@ -227,6 +234,7 @@ def _rule(entry: Any, index: int, lines: int, where: str) -> Rule:
         option=option,
         options=options,
         before=_count(entry.get("before", 0), "before", where, minimum=0),
+        top=top,
         submit=tuple(submit),
         reset=reset,
         framed=framed,

@@ -13,7 +13,9 @@ the question is decides, not which pattern matched first:
 - the person is shown the dialog as the pane shows it (``shown_text``), never a text rebuilt
   from the match: the rule's last lines from the dialog's top (the box or the rule drawn
   across the pane above its question: ``dialog_top``), so what the agent printed above the
-  dialog is not taken for what it asks (with several dialogs, all the rule's last lines).
+  dialog is not taken for what it asks (with several dialogs, all the rule's last lines);
+  a dialog whose body draws rules of its own is shown from its title (the rule's ``top``:
+  Claude Code's plan under "Ready to code?"), looked for in the whole pane.
 
 Lines are matched with the box's side borders and the spaces around them removed
 (``clean_line``); blank lines are skipped.
@@ -57,6 +59,9 @@ class Asking(Protocol):
 
     @property
     def before(self) -> int: ...
+
+    @property
+    def top(self) -> re.Pattern[str] | None: ...
 
 
 R = TypeVar("R", bound=Asking)
@@ -115,9 +120,25 @@ def find(rules: Sequence[R], lines: Sequence[str]) -> Dialog[R] | None:
         return None
     questions = tuple(sorted({s[0] for s in seen}))
     raw = [line for _, line in window]
-    top = dialog_top(raw, index, rule.before) if len(questions) == 1 else 0  # several: all
-    shown = shown_text(raw[top:])
+    if len(questions) > 1:
+        shown = shown_text(raw)  # several: all the rule's last lines
+    elif rule.top is not None:
+        shown = shown_text(titled(lines, rule.top, len(window) - index))
+    else:
+        shown = shown_text(raw[dialog_top(raw, index, rule.before) :])
     return Dialog(rule, clean, index, options, shown, questions)
+
+
+def titled(lines: Sequence[str], top: re.Pattern[str], below: int) -> list[str]:
+    """A dialog's lines (as the pane shows them) from its title, the nearest line above its
+    question that ``top`` matches; all the pane's when the title has scrolled away. The
+    question is the ``below``-th non-blank line from the pane's end."""
+    pane = [line for _, line in _window(lines, len(lines))]
+    question = len(pane) - below
+    for at in range(question - 1, -1, -1):
+        if top.search(clean_line(pane[at])):
+            return pane[at:]
+    return pane
 
 
 def dialog_top(raw: Sequence[str], index: int, before: int = 0) -> int:

@@ -61,6 +61,11 @@ REAL = {
     # a user's first start (CLAUDE_CODE_FORCE_FULLSCREEN_UPSELL=1 shows it to any user)
     "fullscreen-offer": ("fullscreen-offer", AgentState.WAITING, None),
     "plan-exit": ("plan", AgentState.WAITING, None),  # --permission-mode plan, ExitPlanMode
+    # its plan written to the plan file first: "Ready to code?", then 3 pressed (its field),
+    # then words typed there and Enter (the plan rejected, the turn over)
+    "plan-ready": ("plan-ready", AgentState.WAITING, None),
+    "plan-ready-field": ("plan-ready", AgentState.WAITING, None),
+    "plan-rejected": ("input", AgentState.IDLE, None),
     # its permission modes: acceptEdits ("⏵⏵ accept edits on"), plan ("⏸ plan mode on")
     "accept-edits-start": ("input", AgentState.IDLE, None),
     "accept-edits-answer": ("input", AgentState.IDLE, None),
@@ -141,6 +146,35 @@ def test_the_plan_modes_exit_dialog_is_a_prompt_of_its_own_options() -> None:
         PromptOption("2", "No"),
     )
     assert found.prompt.splitlines()[1].strip() == "Exit plan mode?"
+
+
+def test_a_plan_to_approve_is_shown_with_the_plan_in_the_dialogs_words() -> None:
+    """Before: "Ready to code?" was shown from the rule drawn right above its question, so
+    the person approved a plan they were not shown (it sits between the dialog's title and
+    its question, under rules of its own)."""
+    found = classify(CLAUDE, real_pane("plan-ready"), NOW)
+    assert found is not None and found.rule == "plan-ready"
+    assert found.options == (
+        PromptOption("1", "Yes, and use auto mode"),
+        PromptOption("2", "Yes, manually approve edits"),
+        PromptOption("3", "Tell Claude what to change"),
+    )
+    shown = [line.strip() for line in found.prompt.splitlines()]
+    assert shown[:2] == ["Ready to code?", "Here is Claude's plan:"], shown
+    assert "1. Create planned.txt with one line." in shown
+    assert not any(line.startswith("● The plan is ready.") for line in shown)
+
+
+def test_a_plan_longer_than_the_pane_is_shown_as_far_as_the_pane_goes() -> None:
+    """The dialog's title scrolled away (the real pane without its lines above the plan's
+    second step, as a longer plan leaves it): the pane's lines are shown, the question's
+    rule too, never the question alone."""
+    pane = real_pane("plan-ready")
+    cut = next(i for i, line in enumerate(pane) if "2. Say it is made." in line)
+    found = classify(CLAUDE, pane[cut:], NOW)
+    assert found is not None and found.rule == "plan-ready"
+    shown = [line.strip() for line in found.prompt.splitlines()]
+    assert shown[0] == "2. Say it is made.", shown
 
 
 def test_a_dialog_is_shown_from_its_top_not_from_what_sits_above_it() -> None:

@@ -287,6 +287,8 @@ def test_a_users_rule_file_is_used_and_can_replace_a_bundled_one(home: Path) -> 
          "rule a: spinner is for a working rule only"),
         ("version = 1\ncli = 'x'\n[[rule]]\nname='a'\nstate='working'\nmatch='x'\nspinner='('",
          "rule a: spinner is not a valid regular expression"),
+        ("version = 1\ncli = 'x'\n[[rule]]\nname='a'\nstate='waiting'\nmatch='x'\ntop='y'",
+         "rule a: top is for a dialog (a rule with option) only"),
     ],
 )  # fmt: skip
 def test_a_bad_users_rule_file_is_one_line_naming_file_and_rule(
