@@ -35,7 +35,7 @@ MAX_LINES = 200
 FILE_KEYS = {"version", "cli", "title", "lines", "rule"}
 RULE_KEYS = {
     "name", "state", "match", "lines", "option", "options", "before", "submit", "reset", "framed",
-    "above", "moving", "ended_by", "spinner", "followed_by", "top",
+    "above", "moving", "ended_by", "spinner", "followed_by", "top", "field",
 }  # fmt: skip
 STATES = {s.value for s in AgentState} - {"stalled", "unknown"}  # judged elsewhere / no rule
 OPTION_PLACES = ("below", "inline")
@@ -70,6 +70,10 @@ class Rule:
     # matches this, looked for in the whole pane; when it has scrolled away, the whole pane
     top: re.Pattern[str] | None = None
     submit: tuple[str, ...] = ()  # keys pressed after an option's key (aider: enter)
+    # an option whose label matches this opens a field in the dialog for the person's words
+    # (Claude Code's plan: "3. Tell Claude what to change"): chosen from swarm, its key is
+    # followed by Enter, the field left empty (the dialog's own "no", without words)
+    field: re.Pattern[str] | None = None
     reset: re.Pattern[str] | None = None  # a limit's reset: groups time [zone], or in
     framed: bool = False  # the matched line must sit between two horizontal borders (a box)
     # an idle rule's input box goes up from the matched line over the lines (as the pane
@@ -122,6 +126,7 @@ class TextMatch:
     prompt: str = ""  # a dialog's text: the rule's last lines, as the pane shows them
     options: tuple[PromptOption, ...] = ()
     submit: tuple[str, ...] = ()
+    fields: tuple[str, ...] = ()  # the keys of options that open a field (``Rule.field``)
     until: float | None = None  # a limit's reset time, when the text gives one
     questions: tuple[int, ...] = ()  # a dialog's: every dialog's place (dialogs.Dialog)
     # what is compared with the last look's: an idle ``moving`` rule's lines above its match;
@@ -130,6 +135,11 @@ class TextMatch:
     above: tuple[str, ...] | None = None
     still: bool = False  # a working reading whose screen did not move since the last look
     log: str = ""  # the CLI's own log line that decided the state (a retry its screen hides)
+
+    def keys_for(self, key: str) -> tuple[str, ...]:
+        """The keys that choose the option ``key``: it, then the rule's ``submit``, or Enter
+        for an option that opens a field (left empty)."""
+        return (key, "enter") if key in self.fields else (key, *self.submit)
 
     @property
     def ambiguous(self) -> bool:
@@ -223,6 +233,9 @@ def _rule(entry: Any, index: int, lines: int, where: str) -> Rule:
     top = _regex(entry, "top", where, ())
     if top is not None and option is None:
         raise RuleError(f"{where}: top is for a dialog (a rule with option) only")
+    field = _regex(entry, "field", where, ())
+    if field is not None and option is None:
+        raise RuleError(f"{where}: field is for a dialog (a rule with option) only")
     match = _regex(entry, "match", where, ())
     if match is None:
         raise RuleError(f"{where}: match (a regular expression) is missing")
@@ -236,6 +249,7 @@ def _rule(entry: Any, index: int, lines: int, where: str) -> Rule:
         before=_count(entry.get("before", 0), "before", where, minimum=0),
         top=top,
         submit=tuple(submit),
+        field=field,
         reset=reset,
         framed=framed,
         above=above,
@@ -244,6 +258,12 @@ def _rule(entry: Any, index: int, lines: int, where: str) -> Rule:
         spinner=spinner,
         followed_by=followed_by,
     )
+
+
+def _fields(rule: Rule, options: Sequence[PromptOption]) -> tuple[str, ...]:
+    """The keys of ``options`` that open a field in the dialog (``Rule.field``)."""
+    field = rule.field
+    return tuple(o.key for o in options if field is not None and field.search(o.label))
 
 
 def _regex(
@@ -390,6 +410,7 @@ def _matched(
         prompt=dialog.shown if dialog is not None and dialog.options else "",
         options=dialog.options if dialog is not None else (),
         submit=rule.submit,
+        fields=_fields(rule, dialog.options if dialog is not None else ()),
         until=until,
         questions=dialog.questions if dialog is not None else (),
         above=_above(rule, window, index),

@@ -482,13 +482,12 @@ class PromptKeys:
         key = prompt.option(prompt.decision or "").key
         if prompt.source is Signal.PROTOCOL:
             return await self._answer_request(agent, prompt, key)
-        submit: tuple[str, ...] = ()
+        keys: tuple[str, ...] = (key,)
         if prompt.source is Signal.TEXT:
             shown = await self._shown(agent, prompt)
             if isinstance(shown, str):
                 return await self._settle(prompt, "", shown)
-            submit = shown.submit
-        keys = (key, *submit)
+            keys = shown.keys_for(key)
         typed = "+".join(keys)
         if not await self.service.store.write(
             "swarm", prompt_typing.begin_typing, prompt.id, typed

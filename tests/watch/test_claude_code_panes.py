@@ -163,6 +163,8 @@ def test_a_plan_to_approve_is_shown_with_the_plan_in_the_dialogs_words() -> None
     assert shown[:2] == ["Ready to code?", "Here is Claude's plan:"], shown
     assert "1. Create planned.txt with one line." in shown
     assert not any(line.startswith("● The plan is ready.") for line in shown)
+    # its third option opens a field for words: chosen from swarm, it is 3 then Enter
+    assert [found.keys_for(k) for k in "123"] == [("1",), ("2",), ("3", "enter")]
 
 
 def test_a_plan_longer_than_the_pane_is_shown_as_far_as_the_pane_goes() -> None:

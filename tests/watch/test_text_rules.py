@@ -289,6 +289,8 @@ def test_a_users_rule_file_is_used_and_can_replace_a_bundled_one(home: Path) -> 
          "rule a: spinner is not a valid regular expression"),
         ("version = 1\ncli = 'x'\n[[rule]]\nname='a'\nstate='waiting'\nmatch='x'\ntop='y'",
          "rule a: top is for a dialog (a rule with option) only"),
+        ("version = 1\ncli = 'x'\n[[rule]]\nname='a'\nstate='waiting'\nmatch='x'\nfield='y'",
+         "rule a: field is for a dialog (a rule with option) only"),
     ],
 )  # fmt: skip
 def test_a_bad_users_rule_file_is_one_line_naming_file_and_rule(
