@@ -58,6 +58,10 @@ REAL = {
     "auto-mode-start": ("input", AgentState.IDLE, None),
     "auto-mode-gateway": ("auto-mode-gateway", AgentState.WAITING, None),
     "auto-mode-approval": ("auto-mode-approval", AgentState.WAITING, None),
+    # auto mode behind a gateway, at an action the server must check: a notice, then the
+    # check sent to the gateway (a local model has no usable answer: the action not run)
+    "auto-mode-billing-notice": ("continue-notice", AgentState.WAITING, None),
+    "auto-mode-check-not-run": ("input", AgentState.IDLE, None),
     # a user's first start (CLAUDE_CODE_FORCE_FULLSCREEN_UPSELL=1 shows it to any user)
     "fullscreen-offer": ("fullscreen-offer", AgentState.WAITING, None),
     "plan-exit": ("plan", AgentState.WAITING, None),  # --permission-mode plan, ExitPlanMode
@@ -177,6 +181,15 @@ def test_a_plan_longer_than_the_pane_is_shown_as_far_as_the_pane_goes() -> None:
     assert found is not None and found.rule == "plan-ready"
     shown = [line.strip() for line in found.prompt.splitlines()]
     assert shown[0] == "2. Say it is made.", shown
+
+
+def test_auto_modes_billing_notice_is_a_prompt_of_its_two_keys() -> None:
+    """Before: no rule knew it (unknown, and the turn waited there)."""
+    found = classify(CLAUDE, real_pane("auto-mode-billing-notice"), NOW)
+    assert found is not None and found.state is AgentState.WAITING
+    assert found.options == (PromptOption("Enter", "continue"), PromptOption("Esc", "cancel"))
+    shown = [line.strip() for line in found.prompt.splitlines()]
+    assert shown[1].startswith("We're changing auto mode"), shown
 
 
 def test_a_dialog_is_shown_from_its_top_not_from_what_sits_above_it() -> None:

@@ -41,6 +41,7 @@ REAL_PANES = {
     ("claude-code", "auto-mode-gateway"): "claude-code-2.1.328-auto-mode-gateway",
     ("claude-code", "auto-mode-approval"): "claude-code-2.1.328-auto-mode-approval",
     ("claude-code", "fullscreen-offer"): "claude-code-2.1.328-fullscreen-offer",
+    ("claude-code", "continue-notice"): "claude-code-2.1.328-auto-mode-billing-notice",
     ("opencode", "working"): "opencode-1.18.33-working",
     ("codex", "hooks-review"): "codex-0.169.0-hooks-review",
     ("codex", "new-chat-where"): "codex-0.169.0-new-chat-where",
