@@ -53,8 +53,8 @@ class ProtocolDeliverer:
                 answer = await self._ask(
                     agent, wire.PROMPT, delivery=parcel.delivery_id, text=parcel.text
                 )
-        except client.HostUnreachable as exc:
-            return Receipt.failed(str(exc), METHOD)
+        except client.HostUnreachable as exc:  # gone: the agent is offline until it is back
+            return Receipt.failed(str(exc), METHOD, gone=exc.gone)
         ms = (time.perf_counter() - started) * 1000
         what = f"delivery {parcel.delivery_id} to {agent} (protocol)"
         if answer.get("ok"):

@@ -343,11 +343,12 @@ def record_receipt(
     if not receipt.ok and not receipt.deferred and receipt.reason == INPUT_NOT_ON_PANE:
         hold_input_unseen(conn, ctx, delivery)
     elif receipt.ok:
-        alerts.clear_alert(conn, ctx, delivery.agent, alerts.INPUT_UNSEEN,
-                           f"a delivery to {delivery.agent} got through")  # fmt: skip
+        through = f"a delivery to {delivery.agent} got through"
+        for kind in (alerts.INPUT_UNSEEN, alerts.MESSAGES_WAIT):
+            alerts.clear_alert(conn, ctx, delivery.agent, kind, through)
     failed = state is DeliveryState.failed
-    if failed and receipt.gone:
-        _gone(conn, ctx, delivery.agent, receipt.reason or "its session is gone")
+    if receipt.gone and state in (DeliveryState.failed, DeliveryState.queued):
+        _gone(conn, ctx, delivery, receipt, waits=not failed)
     if failed and delivery.task_id is not None and messages.is_prompt(delivery.target):
         row = assign_queries.attempts_of(conn, delivery.task_id)
         held = row is not None and row["assignee"] == delivery.agent
@@ -365,14 +366,21 @@ def record_receipt(
     return state
 
 
-def _gone(conn: Conn, ctx: Ctx, agent: str, why: str) -> None:
-    """The deliverer read the agent's pane and it is gone: the agent is offline from now
-    (as its watcher would say), so it gets no task until a look sees it back."""
-    evidence = f"text: {why}"
-    agent_signals.record(
-        conn, Observation(agent, Signal.TEXT, AgentState.OFFLINE, ctx.now, evidence)
-    )
-    agent_signals.set_state(conn, agent, AgentState.OFFLINE, ctx.now, Signal.TEXT, evidence)
+def _gone(conn: Conn, ctx: Ctx, delivery: Delivery, receipt: Receipt, *, waits: bool) -> None:
+    """The deliverer found the agent's pane (or protocol host) gone: the agent is offline
+    from now (as its watcher would say), so it gets no task until a look sees it back. A
+    message that ``waits`` for it (``messages.finish``) is told by one ``messages-wait``
+    alert for all of them, not an item each."""
+    signal = Signal.PROTOCOL if receipt.method == "protocol" else Signal.TEXT
+    agent, why = delivery.agent, receipt.reason or "its session is gone"
+    evidence = f"{signal.value}: {why}"
+    agent_signals.record(conn, Observation(agent, signal, AgentState.OFFLINE, ctx.now, evidence))
+    agent_signals.set_state(conn, agent, AgentState.OFFLINE, ctx.now, signal, evidence)
+    if waits:
+        alerts.open_alert(conn, ctx, agent, alerts.MESSAGES_WAIT, (
+            f"{agent} is offline ({why}): messages to it wait, and are delivered once its "
+            f"session is back (swarm desktop up --agent {agent})"
+        ))  # fmt: skip
 
 
 def hold_input_unseen(conn: Conn, ctx: Ctx, delivery: Delivery) -> None:

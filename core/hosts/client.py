@@ -16,7 +16,13 @@ CONNECT_S = 5.0  # connecting to a host's socket
 
 
 class HostUnreachable(Exception):
-    """The host's socket is missing, refuses, or did not answer in time (one line)."""
+    """The host's socket is missing, refuses, or did not answer in time (one line).
+    ``gone``: no host runs there (no socket, or nothing listening on it), not one slow to
+    answer."""
+
+    def __init__(self, message: str, *, gone: bool = False) -> None:
+        super().__init__(message)
+        self.gone = gone
 
 
 async def request(
@@ -29,7 +35,13 @@ async def request(
             asyncio.open_unix_connection(str(path), limit=wire.LINE_LIMIT), CONNECT_S
         )
     except FileNotFoundError:
-        raise HostUnreachable(f"{agent}'s protocol host is not running (no {path.name})") from None
+        raise HostUnreachable(
+            f"{agent}'s protocol host is not running (no {path.name})", gone=True
+        ) from None
+    except ConnectionRefusedError:
+        raise HostUnreachable(
+            f"{agent}'s protocol host is not running (nothing listens on {path.name})", gone=True
+        ) from None
     except (TimeoutError, OSError) as exc:
         raise HostUnreachable(f"{agent}'s protocol host refused the connection: {exc!r}") from None
     try:

@@ -18,6 +18,9 @@ from core.tasks import message_queries
 from core.waits import ErrorBackoff
 
 DEFER_DELAY_S = 1.0  # a deferred delivery (not attempted) is looked at again after this
+# a message (about no task) to an agent whose session is gone waits for it: tried again
+# after this, never counted, never failed for it
+OFFLINE_RETRY_S = 10.0
 
 
 def note_to(agent: str) -> Target:
@@ -148,20 +151,10 @@ def finish(
     if state is not DeliveryState.delivering:  # superseded (task cancelled or reassigned)
         return state
     if receipt.deferred:
-        why = receipt.reason or "not attempted"
-        if not (delivery.deferred and delivery.reason == why):  # a streak: recorded once
-            insert_event(
-                conn,
-                ctx.now,
-                EventKind.DELIVERY_DEFERRED,
-                f"{_what(delivery)} to {delivery.agent} waits: deferred: {why}",
-                task_id=delivery.task_id,
-                agent=delivery.agent,
-                actor=ctx.actor,
-                data={"delivery": delivery.id},
-            )
-        _requeue(conn, ctx, delivery.id, DEFER_DELAY_S, why, counted=False)
-        return DeliveryState.queued
+        return _wait(conn, ctx, delivery, receipt.reason or "not attempted", DEFER_DELAY_S)
+    if receipt.gone and delivery.task_id is None:  # a message waits for its agent's return
+        why = f"{delivery.agent} is offline ({receipt.reason or 'its session is gone'})"
+        return _wait(conn, ctx, delivery, why, OFFLINE_RETRY_S)
     if receipt.retryable and delivery.attempts < ctx.settings.delivery_attempts:
         backoff = ErrorBackoff(ctx.settings.retry_backoff_s, ctx.settings.retry_backoff_max_s)
         delay = backoff.delay(delivery.attempts)
@@ -178,6 +171,24 @@ def finish(
         )
         return DeliveryState.queued
     return _failed(conn, ctx, delivery, receipt)
+
+
+def _wait(conn: Conn, ctx: Ctx, delivery: Delivery, why: str, delay: float) -> DeliveryState:
+    """Back to the queue after ``delay``, its try given back (``deferred``), with one
+    ``delivery.deferred`` event per streak of the same reason."""
+    if not (delivery.deferred and delivery.reason == why):
+        insert_event(
+            conn,
+            ctx.now,
+            EventKind.DELIVERY_DEFERRED,
+            f"{_what(delivery)} to {delivery.agent} waits: deferred: {why}",
+            task_id=delivery.task_id,
+            agent=delivery.agent,
+            actor=ctx.actor,
+            data={"delivery": delivery.id},
+        )
+    _requeue(conn, ctx, delivery.id, delay, why, counted=False)
+    return DeliveryState.queued
 
 
 def _delivered(

@@ -208,3 +208,49 @@ async def test_a_note_that_fails_to_an_offline_holder_is_told_by_the_holding_ite
     assert (need.ref, need.kind, need.extra) == ("T-1", "holding", {"offline": True})
     await fail_delivery(service, "Agent-1", "stand-up at 10")  # no task: its own item
     assert [n.kind for n in await service.inbox.needs()] == ["holding", "undelivered"]
+
+
+@pytest.mark.timeout(120)
+async def test_messages_to_a_dead_session_wait_for_their_agent_as_one_item(
+    tmux: Tmux,
+    tmux_swarm: tuple[SwarmService, TmuxDeliverer],
+    clock: ManualClock,
+    tmp_path: Path,
+) -> None:
+    """Agent-1's tmux session is gone; three messages (about no task) are sent to it: the
+    real deliverer finds the pane gone, each waits (queued, no try used, never failed),
+    Agent-1 is offline, and "Needs you" holds one item, a messages-wait alert (before: each
+    message failed for good at once, one item each). The session back, the three are
+    delivered in order and the item closes."""
+    service, deliverer = tmux_swarm
+    tmux.window("agents", "keep", "exec sleep 600", "80x24")  # the server outlives Agent-1
+    start_pane(tmux, tmp_path)
+    tmux.run("kill-window", "-t", "agents:Agent-1")
+    for text in ("please rebase", "then run the tests", "and tell me"):
+        await service.messages.send("Agent-1", text, "cli")
+    scheduler = Scheduler(service, deliverer)
+    for _ in range(4):  # several rounds, each past the wait
+        await scheduler.run_burst()
+        clock.advance(60)
+    deliveries = await service.messages.deliveries()
+    assert [(d.state.value, d.attempts) for d in deliveries] == [("queued", 0)] * 3
+    assert all("Agent-1 is offline (tmux pane agents:Agent-1 is gone" in (d.reason or "")
+               for d in deliveries)  # fmt: skip
+    state = await service.store.read(agent_signals.get_state, "Agent-1")
+    assert state.state is AgentState.OFFLINE
+    (need,) = await service.inbox.needs()
+    assert (need.kind, need.agent) == ("alert", "Agent-1"), need
+    assert need.text.startswith("Agent-1 is offline (tmux pane agents:Agent-1 is gone")
+    start_pane(tmux, tmp_path)
+    for _ in range(3):
+        await scheduler.run_burst()
+        clock.advance(60)
+    deliveries = await service.messages.deliveries()
+    assert [d.state.value for d in deliveries] == ["delivered"] * 3
+    taken = (tmp_path / "Agent-1.jsonl").read_text(encoding="utf-8")
+    assert (
+        taken.index("please rebase")
+        < taken.index("then run the tests")
+        < taken.index("and tell me")
+    )
+    assert await service.inbox.needs() == []
