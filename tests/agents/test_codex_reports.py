@@ -2,9 +2,10 @@
 its shell) in tmux against localmodel, driven by swarm's own scheduler, tmux deliverer and
 watcher (issue 53, items 1 and 2): a Codex agent reports through swarm's MCP server without
 ``mcp = true`` (its default, as ``swarm desktop up`` installs it), and a turn it ends without a
-report is nudged at the watcher's next look; the nudge's turn reports through MCP. Before: its
-shell said ``swarm: command not found``, it said "Finished" and went idle, and the task was
-taken back by its lease 300 s later."""
+report is nudged at the watcher's next look; the nudge's turn reports through MCP, and a
+nudge's turn that ends silent again is one "Needs you" item (item 2's second silent end).
+Before: its shell said ``swarm: command not found``, it said "Finished" and went idle, and the
+task was taken back by its lease 300 s later."""
 
 from __future__ import annotations
 
@@ -50,6 +51,14 @@ text = "Finished T-2."
 [[turns]]
 match = "Your turn ended without reporting T-2"
 steps = [{ tool = "report", input = { action = "done", note = "readme tidied", task = "T-2" } }, { text = "Reported T-2 done." }]
+
+[[turns]]
+match = "sweep the docs"
+text = "Finished T-3."
+
+[[turns]]
+match = "Your turn ended without reporting T-3"
+text = "I already finished T-3."
 """  # noqa: E501
 GRACE_S = 20.0
 
@@ -112,6 +121,14 @@ async def test_codex_at_its_defaults_reports_by_mcp_and_a_silent_turn_is_nudged(
         notes = [e.text for e in await service.history.events(limit=1000) if e.task_id == second.id]
         assert any("readme tidied" in n for n in notes), notes
         print(f"\nturn end to nudge: {nudged_after:.1f} s (grace {GRACE_S:g} s)")
+        # its nudge's turn ends silent too: the second silent end needs a person, one item
+        third = await service.tasks.create(TaskSpec("sweep the docs"), "cli")
+        await _until(lambda: _said(codex, "I already finished T-3."), 180, step)
+        await _until(lambda: _unreported(service), 60, step)
+        (need,) = [n for n in await service.inbox.needs() if n.kind == "alert"]
+        assert (need.agent, need.task) == (AGENT, third.ref), need
+        assert f"{AGENT} ended its turn without reporting T-3 (nudged at " in need.text
+        assert len([e for e in await kinds(service, "agent.nudged") if e.task_id == third.id]) == 1
     finally:
         await text.close()
         await service.close()
@@ -147,6 +164,10 @@ async def _done(service: SwarmService, task_id: int) -> bool:
 
 async def _said(codex, words: str) -> bool:
     return words in codex.screen()
+
+
+async def _unreported(service: SwarmService) -> bool:
+    return any(n.kind == "alert" for n in await service.inbox.needs())
 
 
 async def _nudged(service: SwarmService) -> bool:
