@@ -184,9 +184,20 @@ document.addEventListener("click", (e) => {
   const button = e.target.closest("button[data-need-action]");
   if (button) answerNeed(button);
 });
+async function raiseBudget(form) {
+  // A spent budget's new amount: the server checks it (above the spend) and says why not.
+  const input = form.querySelector("input[name=dollars]");
+  if (!window.confirm(`Raise ${form.dataset.name}'s budget to $${input.value}?`)) return;
+  const answer = await postJSON(form.dataset.needRaise, {dollars: input.value});
+  if (answer) toast(answer.text || "done");
+  refreshNeeds();
+}
+
 document.addEventListener("submit", (e) => {
   const form = e.target.closest("form[data-need-reply]");
   if (form) { e.preventDefault(); replyNeed(form); }
+  const raising = e.target.closest("form[data-need-raise]");
+  if (raising) { e.preventDefault(); raiseBudget(raising); }
 });
 
 // The task page's review: comments on lines of the diff (pending, kept by the server until
