@@ -557,9 +557,9 @@ async def test_a_spent_budget_is_raised_in_place_and_a_figure_below_the_spend_is
     await page.wait_for_selector(field, timeout=5000)
     asked: list[str] = []
 
-    def accept(dialog: Any) -> None:
+    async def accept(dialog: Any) -> None:
         asked.append(dialog.message)
-        asyncio.ensure_future(dialog.accept())
+        await dialog.accept()
 
     page.on("dialog", accept)
     await page.fill(field, "1")

@@ -144,6 +144,8 @@ function showNeedsCount(count) {
   badge.classList.toggle("some", count > 0);
 }
 
+const TYPED = "form[data-need-reply] input, form[data-need-raise] input";
+
 function refreshNeeds() {
   clearTimeout(needsTimer);
   needsTimer = setTimeout(async () => {
@@ -155,9 +157,9 @@ function refreshNeeds() {
     showNeedsCount(Number(fresh.dataset.count));
     const old = document.getElementById("needs");
     if (!old) return;
-    for (const input of old.querySelectorAll("form[data-need-reply] input")) {  // keep typing
+    for (const input of old.querySelectorAll(TYPED)) {  // keep typing (an answer, an amount)
       const ref = input.closest("[data-ref]").dataset.ref;
-      const same = fresh.querySelector(`[data-ref="${CSS.escape(ref)}"] form[data-need-reply] input`);
+      const same = fresh.querySelector(`[data-ref="${CSS.escape(ref)}"] input[name="${input.name}"]`);
       if (same) { same.value = input.value; if (document.activeElement === input) setTimeout(() => same.focus()); }
     }
     old.replaceWith(fresh);
