@@ -22,6 +22,7 @@ from bot.discordbot.prompt_posts import LABEL_LIMIT
 from core.errors import NotFound, SwarmError
 from core.formats.text import flat, one_line, shorten
 from core.inbox.queue import Need
+from core.inbox.spend import BUDGET
 
 if TYPE_CHECKING:
     from core.service.swarm import SwarmService
@@ -223,9 +224,13 @@ class RaiseModal(discord.ui.Modal):
 
 
 def need_line(need: Need) -> str:
-    """``**A-2** alert · Agent-3: Agent-3 stalled ...`` (one line, the text bounded)."""
+    """``**A-2** alert · Agent-3: Agent-3 stalled ...`` (one line, the text bounded); a
+    budget with no button says where it is raised (the agents file)."""
     text = discord.utils.escape_markdown(shorten(flat(need.text), LINE_LIMIT))
-    return f"**{need.ref}** {need.kind} · {one_line(need.concerns)}: {text}"
+    line = f"**{need.ref}** {need.kind} · {one_line(need.concerns)}: {text}"
+    if need.kind == BUDGET and not need.actions:
+        line += f" · {discord.utils.escape_markdown(one_line(need.hint))}"
+    return line
 
 
 def inbox_view(found: list[Need]) -> discord.ui.View | None:

@@ -122,7 +122,11 @@ async def test_a_spent_budget_is_raised_in_a_form_or_its_task_cancelled_from_inb
     assert set(listed.custom_ids()) == {  # the daily budget: nothing to press
         f"swarm:need:{a}:{ref}" for a in ("raise", "cancel") for ref in (task_item, campaign_item)
     }
-    assert "the agents file: not from here" not in listed.content  # the hint is the CLI's
+    daily = next(x for x in listed.content.splitlines() if x.startswith(f"**{daily_item}**"))
+    assert daily.endswith(  # no button: where it is raised instead
+        "· raise daily\\_budget in Agent-4's [[agent]] table (the agents file: not "
+        "from here), or wait for tomorrow (UTC)"
+    ), daily
 
     async def raise_to(user: Any, ref: str, typed: str) -> dict[str, object]:
         opened = await server.click_button(user, listed, f"swarm:need:raise:{ref}")
