@@ -64,7 +64,7 @@ def register(sub: Any) -> None:
     q = subs.add_parser(
         "show", help="one item with its whole text (a prompt: also once decided or closed)"
     )
-    q.add_argument("ref", metavar="REF", help="Q-3, R-7, T-12, P-3, H-4, A-2 or D-5")
+    q.add_argument("ref", metavar="REF", help="Q-3, R-7, T-12, P-3, H-4, A-2, D-5, L-1 or B-2")
     q.add_argument("--json", action="store_true", help="print the item as JSON")
     q.set_defaults(handler=cmd_inbox_show)
     for action, helptext in ACTIONS.items():

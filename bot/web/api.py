@@ -346,12 +346,19 @@ class OptionIn(BaseModel):
     option: OptionKey
 
 
+def _not_a_bool(value: Any) -> Any:
+    """A number or its text as given; a JSON boolean is no amount (pydantic reads 1.0)."""
+    if isinstance(value, bool):
+        raise ValueError("an amount of dollars, not a boolean")
+    return value
+
+
 class ActIn(BaseModel):
     """The agent a Reassign gives the item's task(s) to (only ``reassign`` takes one), the
     dollars a Raise makes a spent budget (only ``raise`` takes them: above the spend)."""
 
     agent: str | None = None
-    dollars: float | None = None
+    dollars: Annotated[float, BeforeValidator(_not_a_bool)] | None = None
 
 
 @router.get("/inbox")
