@@ -38,6 +38,7 @@ class EventKind(enum.StrEnum):
     ALERT_CLEARED = "alert.cleared"
     ALERT_OPENED = "alert.opened"
     BUDGET_REACHED = "budget.reached"
+    BUDGET_SET = "budget.set"
     BUDGET_WARNED = "budget.warned"
     CAMPAIGN_CANCELLED = "campaign.cancelled"
     CAMPAIGN_CHANGED = "campaign.changed"
@@ -200,6 +201,7 @@ SHOWN: dict[EventKind, Shown] = {
     EventKind.ALERT_CLEARED: Shown(icon="🟢", urgent=Urgent.ALERT),
     EventKind.ALERT_OPENED: Shown(icon="🚨", urgent=Urgent.ALERT, quiet=True),
     EventKind.BUDGET_REACHED: Shown(icon="⛔", line=True, quiet=True),
+    EventKind.BUDGET_SET: Shown(icon="💵", line=True),
     EventKind.BUDGET_WARNED: Shown(icon="⚠️", line=True),
     EventKind.CAMPAIGN_CANCELLED: _QUIET_LINE,
     EventKind.CAMPAIGN_CHANGED: Shown(hidden=_CAMPAIGN),

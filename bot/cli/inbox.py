@@ -31,6 +31,9 @@ Everything that waits for a person, oldest first, each with its reference:
   T-3   a task held by a limited      swarm inbox handon|nudge|cancel T-3,
         agent, or no agent can take   swarm inbox reassign T-3 AGENT (a stranded task:
                                       reassign or cancel)
+  B-2   a budget spent                a task's or a campaign's: swarm inbox raise B-2
+                                      DOLLARS | swarm inbox cancel B-2; a daily one:
+                                      the agents file
 A long text shows its head and its tail; swarm inbox show REF prints it whole."""
 ACTIONS = {  # swarm inbox ACTION REF (core/inbox/actions.py)
     "retry": "send a failed delivery again (D-5)",
@@ -38,8 +41,13 @@ ACTIONS = {  # swarm inbox ACTION REF (core/inbox/actions.py)
     "handon": "take the task of a stalled or limited agent back for another agent",
     "reassign": "give the task of a stalled or limited agent, or a stranded task, to AGENT",
     "nudge": "remind a stalled or limited agent to report on its task",
-    "cancel": "cancel the task of a stalled or limited agent, or a stranded task",
+    "cancel": "cancel the task of a stalled or limited agent, a stranded task, or what a "
+    "spent budget covers (B-2: its task, or its campaign)",
+    "raise": "raise a task's or a campaign's spent budget (B-2) to DOLLARS",
 }
+
+
+ARGUMENTS = {"reassign": " AGENT", "raise": " DOLLARS"}  # what an action takes after REF
 
 
 def register(sub: Any) -> None:
@@ -56,7 +64,7 @@ def register(sub: Any) -> None:
     q = subs.add_parser(
         "show", help="one item with its whole text (a prompt: also once decided or closed)"
     )
-    q.add_argument("ref", metavar="REF", help="Q-3, R-7, T-12, P-3, H-4, A-2 or D-5")
+    q.add_argument("ref", metavar="REF", help="Q-3, R-7, T-12, P-3, H-4, A-2, D-5, L-1 or B-2")
     q.add_argument("--json", action="store_true", help="print the item as JSON")
     q.set_defaults(handler=cmd_inbox_show)
     for action, helptext in ACTIONS.items():
@@ -64,6 +72,10 @@ def register(sub: Any) -> None:
         q.add_argument("ref", metavar="REF")
         if action == "reassign":
             q.add_argument("agent", metavar="AGENT", help="the agent to give it to")
+        if action == "raise":
+            q.add_argument(
+                "dollars", metavar="DOLLARS", type=float, help="the new budget, above the spend"
+            )
         q.add_argument("--json", action="store_true", help="print what was done as JSON")
         q.set_defaults(handler=cmd_act, action=action, person_only=f"{action} of an item")
     for name, helptext, which in (
@@ -148,7 +160,7 @@ def answers(need: Need) -> str:
         return f"{shown}; --option {keys}"
     if need.actions:
         return " | ".join(
-            f"swarm inbox {a} {need.ref}{' AGENT' if a == 'reassign' else ''}"
+            f"swarm inbox {a} {need.ref}{ARGUMENTS.get(a, '')}"
             if a in ACTIONS
             else f"swarm {a} {need.ref}"
             for a in need.actions
@@ -166,9 +178,10 @@ def ago(ts: float, now: float) -> str:
 
 
 async def cmd_act(service: SwarmService, args: argparse.Namespace) -> None:
-    """``swarm inbox retry|dismiss|handon|nudge|cancel REF`` or ``reassign REF AGENT``."""
-    agent = getattr(args, "agent", None)
-    answered = await service.inbox.act(args.ref, args.action, args.actor, agent)
+    """``swarm inbox retry|dismiss|handon|nudge|cancel REF``, ``reassign REF AGENT`` or
+    ``raise REF DOLLARS``."""
+    agent, dollars = getattr(args, "agent", None), getattr(args, "dollars", None)
+    answered = await service.inbox.act(args.ref, args.action, args.actor, agent, dollars)
     if args.json:
         emit_json(answered.to_json())
     else:

@@ -2,7 +2,9 @@
 a row of buttons per item: Reply (a form) for a question; Approve / Reject for a gate, a plan
 or a held item; the options of a prompt; Hand on, Reassign (a menu of the agents to give it
 to), Nudge, Cancel for a stalled or limited agent's task, Reassign or Cancel for a stranded
-task; Retry / Dismiss for a failed delivery. Listing is
+task; Retry / Dismiss for a failed delivery; Raise budget (a form asking the amount) /
+Cancel for a task's or a campaign's spent budget (a daily one has none: the agents file
+holds it). Listing is
 for users, every button for admins (decisions); the custom id carries the action and the
 item's reference, so a button survives restarts, and a second press is told who acted."""
 
@@ -20,6 +22,7 @@ from bot.discordbot.prompt_posts import LABEL_LIMIT
 from core.errors import NotFound, SwarmError
 from core.formats.text import flat, one_line, shorten
 from core.inbox.queue import Need
+from core.inbox.spend import BUDGET
 
 if TYPE_CHECKING:
     from core.service.swarm import SwarmService
@@ -37,6 +40,7 @@ LABELS = {  # action → the button's word, its style
     "reassign": ("Reassign", discord.ButtonStyle.primary),
     "nudge": ("Nudge", discord.ButtonStyle.secondary),
     "cancel": ("Cancel", discord.ButtonStyle.danger),
+    "raise": ("Raise budget", discord.ButtonStyle.primary),
 }
 _ACTIONS = "|".join([*LABELS, "option"])
 
@@ -82,6 +86,9 @@ class NeedButton(
         if self.action == "reply":
             await interaction.response.send_modal(ReplyModal(self.ref))
             return
+        if self.action == "raise":
+            await self._raise_form(interaction, bot)
+            return
         if self.action == "reassign":
             await self._agent_menu(interaction, bot)
             return
@@ -111,6 +118,18 @@ class NeedButton(
         view.add_item(AgentMenu(self.ref, [a for a in bot.service.agents if a != need.agent]))
         await interaction.response.send_message(
             f"Reassign {self.ref} to:", view=view, ephemeral=True
+        )
+
+    async def _raise_form(self, interaction: discord.Interaction, bot: Bot) -> None:
+        """The form asking the new budget, saying what was spent."""
+        try:
+            need = await bot.service.inbox.item(self.ref)
+        except SwarmError as exc:
+            await interaction.response.send_message(f"⚠️ {one_line(str(exc))}", ephemeral=True)
+            return
+        budget = need.extra.get("budget", {})
+        await interaction.response.send_modal(
+            RaiseModal(self.ref, str(budget.get("name", "")), float(budget.get("cost_usd", 0)))
         )
 
     async def _key(self, service: SwarmService) -> str:
@@ -170,10 +189,48 @@ class ReplyModal(discord.ui.Modal):
         )
 
 
+class RaiseModal(discord.ui.Modal):
+    """A spent budget's new amount, typed in a form (dollars, above what was spent)."""
+
+    dollars: discord.ui.TextInput[RaiseModal] = discord.ui.TextInput(
+        label="New budget in dollars", style=discord.TextStyle.short, max_length=20
+    )
+
+    def __init__(self, ref: str, name: str, spent: float) -> None:
+        super().__init__(title=shorten(f"Raise {name}'s budget ({ref})", 45), timeout=900)
+        self.dollars.placeholder = f"more than the ${spent:.2f} spent"
+        self.ref = ref
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        """Raise the budget; a text that is no number is refused in one line."""
+        bot: Bot = interaction.client  # type: ignore[assignment]
+        typed = self.dollars.value.strip()
+        try:
+            dollars = float(typed.removeprefix("$").replace(",", ""))
+        except ValueError:
+            shown = one_line(shorten(typed, 40))
+            await interaction.response.send_message(
+                f"⚠️ {self.ref}: {shown!r} is not a number of dollars", ephemeral=True
+            )
+            return
+        try:
+            answered = await bot.service.inbox.act(
+                self.ref, "raise", actor(interaction), dollars=dollars
+            )
+        except SwarmError as exc:
+            await interaction.response.send_message(f"⚠️ {one_line(str(exc))}", ephemeral=True)
+            return
+        await interaction.response.send_message(f"✅ {one_line(answered.text)}")
+
+
 def need_line(need: Need) -> str:
-    """``**A-2** alert · Agent-3: Agent-3 stalled ...`` (one line, the text bounded)."""
+    """``**A-2** alert · Agent-3: Agent-3 stalled ...`` (one line, the text bounded); a
+    budget with no button says where it is raised (the agents file)."""
     text = discord.utils.escape_markdown(shorten(flat(need.text), LINE_LIMIT))
-    return f"**{need.ref}** {need.kind} · {one_line(need.concerns)}: {text}"
+    line = f"**{need.ref}** {need.kind} · {one_line(need.concerns)}: {text}"
+    if need.kind == BUDGET and not need.actions:
+        line += f" · {discord.utils.escape_markdown(one_line(need.hint))}"
+    return line
 
 
 def inbox_view(found: list[Need]) -> discord.ui.View | None:

@@ -346,10 +346,19 @@ class OptionIn(BaseModel):
     option: OptionKey
 
 
-class ReassignIn(BaseModel):
-    """The agent a Reassign gives the item's task(s) to (only ``reassign`` takes one)."""
+def _not_a_bool(value: Any) -> Any:
+    """A number or its text as given; a JSON boolean is no amount (pydantic reads 1.0)."""
+    if isinstance(value, bool):
+        raise ValueError("an amount of dollars, not a boolean")
+    return value
+
+
+class ActIn(BaseModel):
+    """The agent a Reassign gives the item's task(s) to (only ``reassign`` takes one), the
+    dollars a Raise makes a spent budget (only ``raise`` takes them: above the spend)."""
 
     agent: str | None = None
+    dollars: Annotated[float, BeforeValidator(_not_a_bool)] | None = None
 
 
 @router.get("/inbox")
@@ -401,16 +410,17 @@ async def inbox_reject(
 async def inbox_act(
     request: Request,
     ref: str,
-    action: Literal["retry", "dismiss", "handon", "reassign", "nudge", "cancel"],
+    action: Literal["retry", "dismiss", "handon", "reassign", "nudge", "cancel", "raise"],
     who: Admin,
-    body: ReassignIn | None = None,
+    body: ActIn | None = None,
 ) -> dict[str, Any]:
     """Retry or dismiss a failed delivery (``D-5``); hand on, reassign (``{"agent":
     "Agent-2"}``), nudge or cancel the task of a stalled or limited agent (``A-2``,
-    ``T-3``); reassign or cancel a stranded task."""
+    ``T-3``); reassign or cancel a stranded task; raise a task's or a campaign's spent
+    budget (``B-2``, ``{"dollars": 5.0}``) or cancel what it covers."""
     service = web_context(request).service
-    agent = body.agent if body is not None else None
-    call = service.inbox.act(ref, action, who.actor, agent)
+    body = body or ActIn()
+    call = service.inbox.act(ref, action, who.actor, body.agent, body.dollars)
     return (await acting(request, who, call)).to_json()
 
 

@@ -1,6 +1,6 @@
 """What the agents' turns cost, as the dashboard shows it (``service.costs``, the sums of
 ``swarm stats`` and ``swarm task show``): a task's spend and budget, the spend per UTC day
-as a chart, the sums per agent, account and day as tables."""
+as a chart, the sums per agent, account, campaign and day as tables."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 DAY = 86_400.0
 TURNS_SHOWN = 100  # of a task's turns, the latest
-TABLES = ("agent", "account", "day")  # the sums the charts page lists
+TABLES = ("agent", "account", "campaign", "day")  # the sums the charts page lists
 ROWS_SHOWN = 20  # per table, the most spent first (the API lists all)
 
 
@@ -48,7 +48,8 @@ async def task_cost_json(service: SwarmService, task_id: int) -> dict[str, Any]:
 
 async def spend_of(service: SwarmService, since: float, now: float) -> dict[str, Any]:
     """The period's spend: ``chart`` (known dollars per UTC day), ``tables`` (the sums per
-    agent, account and day), ``more`` (rows left out of each), ``total``."""
+    agent, account, campaign (``(none)``: the turns on no campaign's task) and day),
+    ``more`` (rows left out of each), ``total``."""
     spend = await service.costs.spend(since)
     by_day = {s.key: s for s in spend["day"]}
     days = _days(since, now) if by_day else []

@@ -20,6 +20,7 @@ from typing import Any
 from core.accounts.naming import account_of
 from core.context import Ctx
 from core.costs import ledger, queries
+from core.errors import InvalidInput
 from core.event_kinds import EventKind
 from core.models import task_ref
 from core.store.conn import Conn
@@ -31,12 +32,20 @@ UNKNOWN, WARN, STOP = 0, 80, 100  # the marks: a turn of unknown cost, 80 %, 100
 # whether any budget was ever spent (the assignment pass's read of its agents says it, so
 # that a pass reads no budget while none was)
 ANY_SPENT = f"EXISTS (SELECT 1 FROM budget_marks WHERE level = {STOP})"
+MAX_BUDGET = 1e9  # dollars: more is a typo
+
+
+def check_dollars(value: float) -> float:
+    """A budget in dollars above 0; InvalidInput (one line) otherwise."""
+    if not 0 < value < MAX_BUDGET:  # NaN fails too
+        raise InvalidInput(f"a budget is a number of dollars above 0, not {value!r}")
+    return float(value)
 
 
 def set_task_budget(conn: Conn, ctx: Ctx, task_id: int, dollars: float) -> None:
     """Give ``task_id`` a budget of ``dollars`` (a new one replaces the old: its crossings
     are said again, and a task stopped by the old one goes on if this one is not spent)."""
-    queries.set_budget(conn, TASK, str(task_id), dollars, ctx.now, ctx.actor)
+    _set(conn, ctx, _Subject(TASK, str(task_id), "", dollars, task_ref(task_id), task_id))
     _check_task(conn, ctx, task_id)
 
 
@@ -49,7 +58,7 @@ def task_budget(conn: Conn, task_id: int) -> float | None:
 def set_campaign_budget(conn: Conn, ctx: Ctx, campaign_id: int, dollars: float) -> None:
     """Give campaign ``campaign_id`` a budget of ``dollars`` (a new one replaces the old, as
     a task's does)."""
-    queries.set_budget(conn, CAMPAIGN, str(campaign_id), dollars, ctx.now, ctx.actor)
+    _set(conn, ctx, _Subject(CAMPAIGN, str(campaign_id), "", dollars, f"C-{campaign_id}"))
     _check_campaign(conn, ctx, campaign_id, dollars)
 
 
@@ -83,7 +92,10 @@ def after_turn(conn: Conn, ctx: Ctx, agent: str, task_id: int | None) -> None:
     """Check the budgets a turn of ``agent`` on ``task_id`` counts against."""
     if task_id is not None:
         _check_task(conn, ctx, task_id)
-        found = queries.campaign_budget_of_task(conn, CAMPAIGN, task_id)
+        # a campaign's budget is read only while some campaign has one (most have none)
+        found = None
+        if queries.any_budget(conn, CAMPAIGN):
+            found = queries.campaign_budget_of_task(conn, CAMPAIGN, task_id)
         if found is not None:
             _check_campaign(conn, ctx, int(found["subject"]), float(found["dollars"]))
     configured = ctx.agents.get(agent)
@@ -140,6 +152,17 @@ class _Subject:
                 "account_daily_budget"
             )
         return f"{self.name} gets no new task until tomorrow (UTC) or a higher daily_budget"
+
+
+def _set(conn: Conn, ctx: Ctx, subject: _Subject) -> None:
+    """``subject``'s budget now its ``dollars``, by ``ctx.actor`` (``budget.set``)."""
+    queries.set_budget(conn, subject.scope, subject.subject, subject.dollars, ctx.now, ctx.actor)
+    insert_event(
+        conn, ctx.now, EventKind.BUDGET_SET,
+        f"{subject.name}'s budget set to ${subject.dollars:.2f} by {ctx.actor}",
+        task_id=subject.task_id, actor=ctx.actor,
+        data={"scope": subject.scope, "subject": subject.subject, "budget": subject.dollars},
+    )  # fmt: skip
 
 
 def _check(conn: Conn, ctx: Ctx, subject: _Subject, spent: ledger.Spent) -> None:

@@ -37,6 +37,7 @@ _FIELDS = {
 DIMENSIONS = {"task": "task_id", "agent": "agent", "account": "account", "cli": "cli",
               "model": "model", "day": "day", "campaign": None}  # fmt: skip
 REF_PREFIXES = {"task": "T", "campaign": "C"}  # an id's key: T-3, C-2
+NO_KEY = "(none)"  # the key of the turns with no value: on no task, no campaign's task
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,7 @@ def total(parts: list[Spent], key: str = "all") -> Spent:
 
 def _key(dimension: str, value: Any) -> str:
     if value is None:
-        return "(none)"
+        return NO_KEY
     prefix = REF_PREFIXES.get(dimension)
     return f"{prefix}-{value}" if prefix else str(value)
 

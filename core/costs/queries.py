@@ -120,6 +120,14 @@ def set_budget(conn: Conn, scope: str, subject: str, dollars: float, at: float, 
     conn.execute("DELETE FROM budget_marks WHERE scope = $1 AND subject = $2", (scope, subject))
 
 
+def any_budget(conn: Conn, scope: str) -> bool:
+    """Whether any budget of ``scope`` is set (one probe of the budgets' key)."""
+    row = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM budgets WHERE scope = $1) AS found", (scope,)
+    ).fetchone()
+    return bool(row["found"])
+
+
 def budget_of(conn: Conn, scope: str, subject: str) -> Any:
     return conn.execute(
         "SELECT dollars FROM budgets WHERE scope = $1 AND subject = $2", (scope, subject)

@@ -8,7 +8,10 @@ reference (``swarm inbox ACTION REF``, Discord's ``/inbox`` buttons, the dashboa
   for any other agent (its attempts kept), given to the agent the person picks
   (``reassign AGENT``: taken from the holder, which is told it is withdrawn), the agent
   reminded to report, or cancelled; a ready task no agent can take (``stranded``): given
-  to the agent picked, or cancelled.
+  to the agent picked, or cancelled;
+- ``raise`` / ``cancel``: a task's or a campaign's budget spent (``B-2``): raised to the
+  amount the person gives (``raise DOLLARS``: a number above what was spent), or the task,
+  or the campaign and its unfinished tasks, cancelled (its running turns stop with them).
 
 An action is taken only on an item the queue lists with it: anything else is refused in one
 line (who already acted, or what the item takes). Every action is a person's.
@@ -19,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from core.context import Ctx
+from core.costs import budgets
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.event_kinds import EventKind
 from core.inbox.queue import (
@@ -30,17 +34,27 @@ from core.inbox.queue import (
     needs,
     parse,
 )
+from core.inbox.spend import BUDGET
 from core.models import parse_task_ref
 from core.store.conn import Conn
 from core.store.tables import insert_event
 from core.tasks import lifecycle, messages
 from core.tasks import undelivered as failed
+from core.workflows import campaigns
 
-ACTIONS = ("retry", "dismiss", "handon", "reassign", "nudge", "cancel")
+ACTIONS = ("retry", "dismiss", "handon", "reassign", "nudge", "cancel", "raise")
 
 
-def act(conn: Conn, ctx: Ctx, ref: str, action: str, agent: str | None = None) -> Answered:
-    """Take ``action`` on the waiting item ``ref`` (``reassign``: to ``agent``)."""
+def act(
+    conn: Conn,
+    ctx: Ctx,
+    ref: str,
+    action: str,
+    agent: str | None = None,
+    dollars: float | None = None,
+) -> Answered:
+    """Take ``action`` on the waiting item ``ref`` (``reassign``: to ``agent``; ``raise``:
+    a budget to ``dollars``)."""
     if action not in ACTIONS:
         raise InvalidInput(f"unknown action {action!r}: one of {', '.join(ACTIONS)}")
     shown = ref.strip().upper()
@@ -50,12 +64,19 @@ def act(conn: Conn, ctx: Ctx, ref: str, action: str, agent: str | None = None) -
             f"reassign names the agent to give the task to (swarm inbox reassign {shown} "
             "AGENT); only reassign takes an agent"
         )
+    if (action == "raise") != (dollars is not None):
+        raise InvalidInput(
+            f"raise names the new budget in dollars (swarm inbox raise {shown} DOLLARS); "
+            "only raise takes an amount"
+        )
     need = _waiting(conn, ctx, ref)
     if action not in need.actions:
         takes = " or ".join(need.actions) or "no action: it clears itself"
         raise InvalidInput(f"{need.ref} ({need.kind}) takes {takes}, not {action}")
     if agent is not None:
         return _reassign(conn, ctx, need, agent)
+    if dollars is not None:
+        return _raise(conn, ctx, need, dollars)
     return _HANDLERS[action](conn, ctx, need)
 
 
@@ -113,7 +134,27 @@ def _reassign(conn: Conn, ctx: Ctx, need: Need, agent_id: str) -> Answered:
     return Answered(need.ref, need.kind, "reassign", text, ctx.actor, data)
 
 
+def _raise(conn: Conn, ctx: Ctx, need: Need, dollars: float) -> Answered:
+    """A spent budget raised to ``dollars``: more than was spent, or refused in one line."""
+    budget = need.extra["budget"]
+    spent = float(budget["cost_usd"])
+    if not budgets.check_dollars(dollars) > spent:
+        raise InvalidInput(
+            f"{need.ref}: ${dollars:.2f} is not above the ${spent:.2f} {budget['name']} "
+            "spent: give more, or cancel"
+        )
+    name = budget["name"]
+    if budget["scope"] == budgets.TASK:
+        budgets.set_task_budget(conn, ctx, parse_task_ref(name), dollars)
+    else:
+        budgets.set_campaign_budget(conn, ctx, campaigns.parse_campaign_ref(name), dollars)
+    text = f"{need.ref}: {name}'s budget raised to ${dollars:.2f} by {ctx.actor}"
+    return Answered(need.ref, need.kind, "raise", text, ctx.actor, {"budget": dollars})
+
+
 def _cancel(conn: Conn, ctx: Ctx, need: Need) -> Answered:
+    if need.kind == BUDGET and need.extra["budget"]["scope"] == budgets.CAMPAIGN:
+        return _cancel_campaign(conn, ctx, need)
     ids = _tasks(need)
     for task_id in ids:
         lifecycle.cancel(conn, ctx, task_id)
@@ -126,6 +167,15 @@ def _cancel(conn: Conn, ctx: Ctx, need: Need) -> Answered:
         ctx.actor,
         {"tasks": refs.split(", ")},
     )
+
+
+def _cancel_campaign(conn: Conn, ctx: Ctx, need: Need) -> Answered:
+    """A campaign whose budget is spent, cancelled with its unfinished tasks."""
+    name = need.extra["budget"]["name"]
+    ids = campaigns.cancel(conn, ctx, campaigns.parse_campaign_ref(name))
+    refs = [f"T-{i}" for i in ids]
+    text = f"{need.ref}: {name} cancelled ({len(ids)} unfinished task(s): {', '.join(refs)})"
+    return Answered(need.ref, need.kind, "cancel", text, ctx.actor, {"tasks": refs})
 
 
 def _nudge(conn: Conn, ctx: Ctx, need: Need) -> Answered:

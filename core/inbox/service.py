@@ -60,13 +60,20 @@ class InboxBook:
 
         return await self.access.write(actor, queue.reject, ref, option, note)
 
-    async def act(self, ref: str, action: str, actor: str, agent: str | None = None) -> Answered:
+    async def act(
+        self,
+        ref: str,
+        action: str,
+        actor: str,
+        agent: str | None = None,
+        dollars: float | None = None,
+    ) -> Answered:
         """Retry or dismiss a failed delivery (``D-5``); hand on, reassign (to ``agent``),
-        nudge or cancel the task of a stalled or limited agent, or a stranded task
-        (``core/inbox/actions.py``)."""
+        nudge or cancel the task of a stalled or limited agent, or a stranded task; raise
+        a spent budget (to ``dollars``) or cancel what it covers (``core/inbox/actions.py``)."""
         from core.inbox import actions
 
-        return await self.access.write(actor, actions.act, ref, action, agent)
+        return await self.access.write(actor, actions.act, ref, action, agent, dollars)
 
     async def decide_prompt(self, prompt_id: int, key: str, actor: str) -> Answered:
         """Choose option ``key`` of an open prompt, once (InvalidState names who decided)."""

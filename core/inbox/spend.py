@@ -1,5 +1,10 @@
 """The needs-you items of limits and spend (issue 51): one per account whose breaker holds
-its agents (``L-1``), one per budget spent (``B-2``), as the fields of a ``queue.Need``."""
+its agents (``L-1``), one per budget spent (``B-2``), as the fields of a ``queue.Need``.
+
+A task's or a campaign's spent budget is answered in place (``raise`` it, ``cancel`` what it
+covers: ``core.inbox.actions``), and clears itself once its task is done or cancelled, or its
+campaign over; an agent's or an account's daily budget lives in the agents file and offers
+no action."""
 
 from __future__ import annotations
 
@@ -11,7 +16,12 @@ from core.accounts.status import state_text
 from core.accounts.waiting import waiting_by_account
 from core.context import Ctx
 from core.costs import budgets
+from core.models import TaskStatus
 from core.store.conn import Conn
+from core.store.tables import get_task
+from core.workflows import campaigns
+
+OVER = (TaskStatus.done, TaskStatus.cancelled)  # a task whose budget no longer stops anything
 
 ACCOUNT = "account"
 BUDGET = "budget"
@@ -47,18 +57,33 @@ def account_needs(conn: Conn, ctx: Ctx) -> list[dict[str, Any]]:
 
 
 def budget_needs(conn: Conn, ctx: Ctx) -> list[dict[str, Any]]:
-    """One item per budget spent: raise it or cancel what it covers."""
+    """One item per budget spent that still stops something: raise it or cancel what it
+    covers (a task's, a campaign's), or the agents file's figure (a daily one)."""
     found = []
     for spent in budgets.stopped(conn, ctx) if budgets.any_stopped(conn) else ():
+        if _over(conn, spent):
+            continue
+        answerable = spent.scope in (budgets.TASK, budgets.CAMPAIGN)
         found.append(
             dict(
                 ref=spent.ref, kind=BUDGET, text=spent.text(), since=spent.at,
                 concerns=_concerns(ctx, spent), agent=spent.agent,
                 task=spent.name if spent.task_id is not None else None,
+                actions=("raise", "cancel") if answerable else (),
                 hint=_hint(spent), extra={"budget": spent.to_json()},
             )
         )  # fmt: skip
     return found
+
+
+def _over(conn: Conn, spent: budgets.Stopped) -> bool:
+    """Whether what a spent budget covers is over: its task done or cancelled, its campaign
+    finished or cancelled (nothing left to stop, nothing to answer)."""
+    if spent.task_id is not None:
+        return get_task(conn, spent.task_id).status in OVER
+    if spent.campaign_id is not None:
+        return campaigns.status(conn, spent.campaign_id) != "open"
+    return False
 
 
 def _concerns(ctx: Ctx, spent: budgets.Stopped) -> str:
@@ -82,7 +107,10 @@ def _hint(spent: budgets.Stopped) -> str:
         )
     if spent.account is not None:
         return (
-            f"raise account_daily_budget in the [[agent]] tables of account {spent.name}, "
-            "or wait for tomorrow (UTC)"
+            f"raise account_daily_budget in the [[agent]] tables of account {spent.name} "
+            "(the agents file: not from here), or wait for tomorrow (UTC)"
         )
-    return f"raise daily_budget in {spent.name}'s [[agent]] table, or wait for tomorrow (UTC)"
+    return (
+        f"raise daily_budget in {spent.name}'s [[agent]] table (the agents file: not from "
+        "here), or wait for tomorrow (UTC)"
+    )

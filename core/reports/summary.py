@@ -36,6 +36,7 @@ STALL_S = 3600.0
 NARRATIVE_LIMIT = 1800
 LIST_LIMIT = 10
 TOP_LIMIT = 3  # of the agents and accounts named in the turns' cost
+CAMPAIGNS_NAMED = 5  # of the campaigns whose tasks had turns (how many more is said)
 OLDEST_LIMIT = 5  # of the needs-you items named in "needs attention"
 NOISE = kinds_where(lambda shown: not shown.summary)  # left out of the notable events
 AGENT_WORDS = {  # an agent's counts in the per-agent line, in this order
@@ -274,32 +275,44 @@ def attention_line(found: dict[str, Any] | None) -> str:
 
 def turn_cost(conn: Conn, window: tuple[float, float]) -> dict[str, Any]:
     """The agents' turns in ``window`` (the cost ledger): their sums (``cost_usd`` of the
-    known costs, ``unknown_cost_turns``), ``text``, and the agents and accounts that spent
-    most (``top_agents``, ``top_accounts``)."""
+    known costs, ``unknown_cost_turns``), ``text``, the agents and accounts that spent most
+    (``top_agents``, ``top_accounts``) and the campaigns whose tasks had turns, the most
+    spent first (``top_campaigns``, ``more_campaigns`` left out)."""
     agents = ledger.by(conn, "agent", *window)
     spent = ledger.total(agents)
+    campaigns = [s for s in ledger.by(conn, "campaign", *window) if s.key != ledger.NO_KEY]
     return {
         **spent.to_json(),
         "text": spent.cost_text(),
         "top_agents": [s.to_json() for s in agents[:TOP_LIMIT]],
         "top_accounts": [s.to_json() for s in ledger.by(conn, "account", *window)[:TOP_LIMIT]],
+        "top_campaigns": [s.to_json() for s in campaigns[:CAMPAIGNS_NAMED]],
+        "more_campaigns": max(0, len(campaigns) - CAMPAIGNS_NAMED),
     }
 
 
 def turn_cost_line(found: dict[str, Any]) -> str:
     """``turn cost: $1.23 + 2 turn(s) of unknown cost (14 turns); most: Agent-1 $0.80, ...;
-    accounts: team $1.23``."""
+    accounts: team $1.23; campaigns: C-2 $0.50, C-3 unknown`` (no campaigns: none had a
+    turn)."""
 
     def named(rows: list[dict[str, Any]]) -> str:
         return ", ".join(f"{r['key']} {_dollars(r)}" for r in rows)
 
-    return (
+    line = (
         f"turn cost: {found['text']} ({found['turns']} turn(s)); most: "
         f"{named(found['top_agents'])}; accounts: {named(found['top_accounts'])}"
     )
+    campaigns, more = found.get("top_campaigns"), found.get("more_campaigns", 0)
+    if campaigns:
+        line += f"; campaigns: {named(campaigns)}" + (f" and {more} more" if more else "")
+    return line
 
 
 def _dollars(row: dict[str, Any]) -> str:
+    """``$0.50``, ``$0.50 + 1 unknown``, or ``unknown`` when no turn of it has a cost."""
+    if row["unknown_cost_turns"] and row["unknown_cost_turns"] == row["turns"]:
+        return "unknown"
     cost = row["cost_usd"]
     known = f"${cost:.4f}" if cost < 1 else f"${cost:.2f}"
     return known + (f" + {row['unknown_cost_turns']} unknown" if row["unknown_cost_turns"] else "")

@@ -320,6 +320,11 @@ def list_all(conn: Conn, limit: int = 50) -> list[Campaign]:
     return [get(conn, i) for i in queries.newest_ids(conn, limit)]
 
 
+def status(conn: Conn, campaign_id: int) -> str:
+    """A campaign's status (``open``, ``finished``, ``cancelled``); NotFound when none."""
+    return str(_row(conn, campaign_id)["status"])
+
+
 def _row(conn: Conn, campaign_id: int) -> Row:
     row = queries.campaign_row(conn, campaign_id)
     if row is None:

@@ -140,6 +140,32 @@ async def test_needs_attention_is_the_needs_you_queue(
     )
 
 
+async def test_the_summary_says_what_each_campaign_cost_unknown_never_as_zero(
+    service: SwarmService, tmp_path: Path
+) -> None:
+    """Issue 51: the summary names the campaigns whose tasks had turns in the period, the
+    most spent first, a campaign whose turns have no cost as unknown (not $0); the turns on
+    no campaign's task are in the total only."""
+    from core.workflows import WorkflowService
+    from tests.costs.test_ledger import ACP, CLAUDE, Journal, assigned, with_agents
+
+    await with_agents(service, tmp_path)
+    first, second = await assigned(service, "a", "P1"), await assigned(service, "b", "P2")
+    flows = WorkflowService(service.store)
+    await flows.create_campaign("one", [f"T-{first}"], "test")
+    await flows.create_campaign("two", [f"T-{second}"], "test")
+    p1 = Journal(service, "P1")
+    await p1.turn(1, usage=CLAUDE, cost_usd=0.5)
+    await Journal(service, "P2").turn(2, usage=ACP)  # no model, no cost: unknown
+    await service.tasks.complete(first, "P1")
+    await p1.turn(3, usage=CLAUDE, cost_usd=0.25)  # on no task
+    async with AIService(service, AISettings()) as ai:
+        plain = await ai.summaries.summarize("1d")
+    line = next(x for x in plain.text.splitlines() if x.startswith("turn cost: "))
+    assert line.endswith("; campaigns: C-1 $0.5000, C-2 unknown"), line
+    assert [c["key"] for c in plain.stats["turn_cost"]["top_campaigns"]] == ["C-1", "C-2"]
+
+
 async def test_the_agents_turn_cost_is_in_the_summary_with_unknown_turns_counted(
     service: SwarmService,
     clock: ManualClock,

@@ -23,6 +23,7 @@ from core.schedules.recurring import ScheduleSpec, add_schedule
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.conftest import skip_or_fail
+from tests.costs.test_ledger import CLAUDE, Journal
 from tests.helpers import run_cli
 from tests.inbox.test_inbox import fail_delivery
 
@@ -97,6 +98,7 @@ INBOX_ACTIONS = {
     "inbox handon",
     "inbox reassign",
     "inbox cancel",
+    "inbox raise",
 }
 
 
@@ -213,6 +215,10 @@ async def _needs(home: Path, database_url: str | None) -> dict[str, str]:
         for agent in ("Agent-2", "Agent-4", "Agent-7"):
             await service.store.write("cli", open_alert, agent, STALLED, "no activity for 10m")
             alerts.append(next(n.ref for n in await service.inbox.needs() if n.agent == agent))
+        spent = await service.costs.create_task(TaskSpec("spent", agent="Agent-3"), "cli", 0.1)
+        await service.queue.assign_batch()
+        await Journal(service, "Agent-3").turn(1, usage=CLAUDE, cost_usd=0.5)
+        budget = next(n.ref for n in await service.inbox.needs() if n.task == f"T-{spent}")
     finally:
         await service.close()
     return {
@@ -222,6 +228,7 @@ async def _needs(home: Path, database_url: str | None) -> dict[str, str]:
         "inbox handon": alerts[0],
         "inbox reassign": f"{alerts[2]} Agent-8",  # REF AGENT
         "inbox cancel": alerts[1],
+        "inbox raise": f"{budget} 2.50",  # REF DOLLARS
     }
 
 

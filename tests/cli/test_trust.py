@@ -52,6 +52,7 @@ PERSON_ONLY = {
     "campaign budget",
     "inbox reassign",
     "inbox cancel",
+    "inbox raise",  # a spent budget's (core/inbox/actions.py)
 }
 
 

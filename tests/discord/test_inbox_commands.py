@@ -10,6 +10,7 @@ import pytest
 
 from core.agents import alerts
 from core.models import TaskSpec, TaskStatus
+from tests.costs.test_budget_answers import spent_budgets
 from tests.discord.conftest import World
 from tests.discord.test_prompt_posts import open_prompt
 from tests.inbox.test_inbox import fail_delivery
@@ -110,3 +111,55 @@ async def test_reassign_opens_a_menu_of_the_other_agents_and_gives_the_task(
     assert (await service.tasks.get(1)).pinned == "Agent-5"
     audit = [(r["user_name"], r["command"]) for r in await service.history.audit_rows()]
     assert ("boss", "button reassign A-1") in audit
+
+
+async def test_a_spent_budget_is_raised_in_a_form_or_its_task_cancelled_from_inbox(
+    world: World,
+) -> None:
+    service, server = world.service, world.server
+    task_item, campaign_item, daily_item = await spent_budgets(service)
+    listed = await (await server.invoke_slash(world.user, "inbox")).wait_original()
+    assert set(listed.custom_ids()) == {  # the daily budget: nothing to press
+        f"swarm:need:{a}:{ref}" for a in ("raise", "cancel") for ref in (task_item, campaign_item)
+    }
+    daily = next(x for x in listed.content.splitlines() if x.startswith(f"**{daily_item}**"))
+    assert daily.endswith(  # no button: where it is raised instead
+        "· raise daily\\_budget in Agent-4's [[agent]] table (the agents file: not "
+        "from here), or wait for tomorrow (UTC)"
+    ), daily
+
+    async def raise_to(user: Any, ref: str, typed: str) -> dict[str, object]:
+        opened = await server.click_button(user, listed, f"swarm:need:raise:{ref}")
+        if (await opened.wait_callback()).type != 9:  # refused: no form
+            return opened.callback.data  # type: ignore[union-attr]
+        submitted = await server.submit_modal(user, opened, {"New budget in dollars": typed})
+        return (await submitted.wait_callback()).data
+
+    refused = await raise_to(world.user, task_item, "5")
+    assert "admins only" in str(refused["content"])
+    for typed, why in (
+        ("lots", f"⚠️ {task_item}: 'lots' is not a number of dollars"),
+        ("1.00", f"⚠️ {task_item}: $1.00 is not above the $1.05 T-1 spent: give more, or cancel"),
+        ("-2", "⚠️ a budget is a number of dollars above 0, not -2.0"),
+        ("nan", "⚠️ a budget is a number of dollars above 0, not nan"),
+    ):
+        said = await raise_to(world.admin, task_item, typed)
+        assert said["content"] == why and int(str(said["flags"])) & 64
+    assert (await service.costs.of_task(1))["budget"] == 1.0  # nothing written
+    raised = await raise_to(world.admin, task_item, "$2.50")
+    assert raised["content"] == f"✅ {task_item}: T-1's budget raised to $2.50 by discord:boss"
+    assert (await service.costs.of_task(1))["budget"] == 2.5
+    cancelled = (
+        await (
+            await server.click_button(world.admin, listed, f"swarm:need:cancel:{campaign_item}")
+        ).wait_callback()
+    ).data
+    assert str(cancelled["content"]).startswith(f"✅ {campaign_item}: C-1 cancelled (1 unfinished")
+    audit = [(r["user_name"], r["command"]) for r in await service.history.audit_rows()]
+    assert ("boss", f"button raise {task_item}") in audit
+    assert ("boss", f"button cancel {campaign_item}") in audit
+    assert ("dev", f"button raise {task_item}") in audit  # refused, audited too
+    left = [n.ref for n in await service.inbox.needs() if n.kind == "budget"]
+    assert left == [daily_item]
+    item = await service.inbox.item(daily_item)
+    assert item.actions == () and "the agents file: not from here" in item.hint

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import cast
 
 import pytest
@@ -16,6 +17,7 @@ from core.errors import InvalidInput
 from core.models import TaskSpec, TaskStatus
 from core.service.swarm import SwarmService
 from core.store.conn import Conn
+from core.workflows import WorkflowService
 from tests.helpers import RecordingDeliverer
 
 
@@ -251,3 +253,24 @@ async def test_a_round_without_expired_leases_reads_no_leases(
     service.clock.advance(service.settings.lease_s + 1)  # type: ignore[attr-defined]
     expired, _ = await scheduler.schedule_once()
     assert expired == 3
+
+
+async def test_a_turn_reads_no_campaigns_budget_while_no_campaign_has_one(
+    service: SwarmService, tmp_path: Path
+) -> None:
+    """Issue 51: after each turn the campaign budget of its task is read only while some
+    campaign has a budget (one probe of the budgets' key instead); set later, it is read."""
+    from tests.costs.test_ledger import CLAUDE, Journal, assigned, with_agents
+
+    await with_agents(service, tmp_path)
+    task_id = await assigned(service, "a", "P1")
+    campaign = await WorkflowService(service.store).create_campaign("c", [f"T-{task_id}"], "t")
+    journal = Journal(service, "P1")
+    read = "FROM tasks t JOIN budgets b"  # the campaign budget of a task
+    async with traced(service) as trace:
+        await journal.turn(1, usage=CLAUDE, cost_usd=0.1)
+    assert not [s for s in trace.statements if read in s], trace.statements
+    await service.costs.set_campaign_budget(campaign, 5.0, "t")
+    async with traced(service) as trace:
+        await journal.turn(2, usage=CLAUDE, cost_usd=0.1)
+    assert [s for s in trace.statements if read in s]

@@ -521,6 +521,60 @@ async def test_needs_you_is_answered_in_place_and_follows_other_processes(
     await page.close()
 
 
+@pytest.fixture
+def spending(tmp_path: Path) -> Iterator[LiveDashboard]:
+    """A dashboard over a home of its own, with one inbox agent (Agent-1)."""
+    agents_file = write_agents(
+        tmp_path / "agents.toml", [{"id": "Agent-1", "role": "dev", "delivery": "inbox"}]
+    )
+    live = LiveDashboard({"SWARM_HOME": str(tmp_path / "home"), "SWARM_CONFIG": str(agents_file)})
+    live.start()
+    yield live
+    live.stop()
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_spent_budget_is_raised_in_place_and_a_figure_below_the_spend_is_refused(
+    browser: Any, spending: LiveDashboard
+) -> None:
+    """Issue 51: the item's field asks the new amount, a confirmation, then the API: a
+    figure not above the spend is the toast's one line and the item stays; a good one
+    raises the budget and the item goes."""
+    from tests.costs.test_ledger import CLAUDE, Journal
+
+    async def spent(service: Any) -> str:
+        task_id = await service.costs.create_task(TaskSpec("a", agent="Agent-1"), "cli", 1.0)
+        await service.queue.assign_batch()
+        await Journal(service, "Agent-1").turn(1, usage=CLAUDE, cost_usd=1.05)
+        return next(n.ref for n in await service.inbox.needs() if n.task == f"T-{task_id}")
+
+    ref = await asyncio.to_thread(spending.call, spent)
+    page = await browser.new_page()
+    await page.goto(spending.url + "/login?next=/inbox")
+    await page.fill("#token", spending.admin_token)
+    await page.click("#login")
+    field = f"#need-{ref} input[name=dollars]"
+    await page.wait_for_selector(field, timeout=5000)
+    asked: list[str] = []
+
+    async def accept(dialog: Any) -> None:
+        asked.append(dialog.message)
+        await dialog.accept()
+
+    page.on("dialog", accept)
+    await page.fill(field, "1")
+    await page.press(field, "Enter")
+    await until(lambda: contains(page.locator("#toast"), "is not above"), "the refusal")
+    assert "$1.00 is not above the $1.05 T-1 spent" in await page.locator("#toast").inner_text()
+    assert asked == ["Raise T-1's budget to $1?"]
+    await page.fill(field, "2.5")
+    await page.press(field, "Enter")
+    await page.wait_for_selector(f"#need-{ref}", state="detached", timeout=5000)
+    found = await asyncio.to_thread(spending.call, lambda s: s.costs.of_task(1))
+    assert found["budget"] == 2.5
+    await page.close()
+
+
 # -- issue 27: reviews batched back to the agent ------------------------------------------
 
 

@@ -15,6 +15,7 @@ from core.formats.jsonshape import iso_utc
 from core.models import TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
+from core.workflows import WorkflowService
 from tests.costs.test_ledger import ACP, CLAUDE, Journal, assigned, with_agents
 from tests.web.conftest import bearer
 from tests.web.test_pages import login
@@ -83,6 +84,34 @@ async def test_the_charts_page_shows_the_spend_per_day_agent_and_account(
     assert "<td>team</td>" in accounts and "<td>gemini-default</td>" in accounts
     week = (await client.get("/charts?hours=168")).text
     assert "$4.90 + 1 turn(s) of unknown cost in 4 turn(s)" in week
+
+
+async def test_the_charts_page_shows_what_each_campaign_cost_unknown_never_as_zero(
+    client: httpx.AsyncClient, service: SwarmService, admin_token: str, tmp_path: Path,
+    clock: ManualClock,
+) -> None:  # fmt: skip
+    task_id = await spent_day(service, tmp_path, clock)
+    flows = WorkflowService(service.store)
+    await flows.create_campaign("known", [f"T-{task_id}"], "test")
+    await service.tasks.complete(task_id, "P2")
+    other = await assigned(service, "unpriced", "P2")
+    await flows.create_campaign("unpriced", [f"T-{other}"], "test")
+    p2 = Journal(service, "P2")
+    p2.seq = 2  # after its first turn's two entries
+    await p2.turn(5, usage=ACP)  # no model, no cost
+    await p2.turn(6, usage=ACP)
+    await service.tasks.complete(other, "P2")
+    p1 = Journal(service, "P1")
+    p1.seq = 6  # after its three turns
+    await p1.turn(7, usage=CLAUDE, cost_usd=0.05)  # on no task
+    await login(client, admin_token)
+    page = (await client.get("/charts")).text
+    table = page.split('id="spend-by-campaign"')[1].split("</table>")[0]
+    assert re.findall(r"<tr><td>([^<]*)</td><td>(\d+)</td>.*?<td>([^<]*)</td></tr>", table) == [
+        ("C-1", "3", "$0.9000 + 1 turn(s) of unknown cost"),
+        ("no campaign", "1", "$0.0500"),
+        ("C-2", "2", "unknown (2 turn(s) with no cost)"),
+    ]
 
 
 async def test_the_api_gives_a_tasks_cost_and_the_periods_sums(

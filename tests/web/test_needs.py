@@ -13,6 +13,7 @@ from core.agents import alerts
 from core.models import TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
+from tests.costs.test_budget_answers import spent_budgets
 from tests.inbox.test_inbox import every_kind, fail_delivery, open_prompt
 from tests.web.conftest import bearer
 from tests.web.test_pages import login
@@ -226,3 +227,55 @@ async def test_reassign_from_the_dashboard_gives_the_task_to_the_agent_picked(
     assert done.status_code == 200, done.text
     assert done.json()["text"] == "A-1: T-1 reassigned from Agent-2 to Agent-3"
     assert (await service.tasks.get("T-1")).pinned == "Agent-3"
+
+
+async def test_a_spent_budget_is_raised_or_cancelled_from_the_dashboard_and_the_api(
+    client: httpx.AsyncClient, service: SwarmService, admin_token: str, viewer_token: str
+) -> None:
+    """Issue 51, item 5: a task's or a campaign's spent budget has a form asking the new
+    amount and a Cancel naming what it cancels (confirmed); the API takes ``{"dollars": x}``
+    (admins only, audited; a figure not above the spend is one line, nothing written); an
+    agent's daily budget offers nothing but where it is raised."""
+    task_item, campaign_item, daily_item = await spent_budgets(service)
+    await login(client, admin_token)
+    page = (await client.get("/inbox")).text
+    assert f'data-need-raise="/api/v1/inbox/{task_item}/raise" data-name="T-1"' in page
+    assert 'placeholder="more than $1.05 spent"' in page
+    assert (
+        f'data-need-action="/api/v1/inbox/{campaign_item}/cancel" '
+        f'data-confirm="Cancel C-1 and its unfinished tasks ({campaign_item})?">Cancel C-1<'
+    ) in page
+    assert f'data-confirm="Cancel T-1 ({task_item})?">Cancel T-1<' in page
+    daily = page[page.index(f'id="need-{daily_item}"') :].split("</article>")[0]
+    assert "data-need" not in daily and "the agents file: not from here" in daily
+    url = f"/api/v1/inbox/{task_item}/raise"
+    viewer = await client.post(url, json={"dollars": 5}, headers=bearer(viewer_token))
+    assert viewer.status_code == 403
+    admin = bearer(admin_token)
+    for body, why in (
+        ({"dollars": 1.0}, "$1.00 is not above the $1.05 T-1 spent: give more, or cancel"),
+        ({"dollars": "-1"}, "a budget is a number of dollars above 0, not -1.0"),
+        ({}, "raise names the new budget in dollars"),
+    ):
+        refused = await client.post(url, json=body, headers=admin)
+        assert refused.status_code == 400 and why in refused.json()["error"], refused.text
+    for bad in ("lots", True):
+        refused = await client.post(url, json={"dollars": bad}, headers=admin)
+        assert refused.status_code == 422 and "\n" not in refused.json()["error"], refused.text
+    assert (await service.costs.of_task(1))["budget"] == 1.0
+    raised = await client.post(url, json={"dollars": "2.5"}, headers=admin)  # the form's text
+    assert raised.status_code == 200, raised.text
+    assert raised.json()["text"] == f"{task_item}: T-1's budget raised to $2.50 by web:laptop"
+    assert (await service.costs.of_task(1))["budget"] == 2.5
+    cancelled = await client.post(f"/api/v1/inbox/{campaign_item}/cancel", headers=admin)
+    assert cancelled.json()["text"].startswith(f"{campaign_item}: C-1 cancelled")
+    daily_raise = await client.post(
+        f"/api/v1/inbox/{daily_item}/raise", json={"dollars": 9}, headers=admin
+    )
+    assert daily_raise.status_code == 400 and "takes no action" in daily_raise.json()["error"]
+    left = (await client.get("/api/v1/inbox", headers=admin)).json()["items"]
+    assert [(i["ref"], i["actions"]) for i in left if i["kind"] == "budget"] == [(daily_item, [])]
+    commands = [(r["command"], r["outcome"]) for r in await service.history.audit_rows()]
+    assert (f"POST {url}", "ok") in commands
+    assert (f"POST /api/v1/inbox/{campaign_item}/cancel", "ok") in commands
+    assert any(c == f"POST {url}" and o.startswith("error: ") for c, o in commands)

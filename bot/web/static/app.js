@@ -144,6 +144,8 @@ function showNeedsCount(count) {
   badge.classList.toggle("some", count > 0);
 }
 
+const TYPED = "form[data-need-reply] input, form[data-need-raise] input";
+
 function refreshNeeds() {
   clearTimeout(needsTimer);
   needsTimer = setTimeout(async () => {
@@ -155,9 +157,9 @@ function refreshNeeds() {
     showNeedsCount(Number(fresh.dataset.count));
     const old = document.getElementById("needs");
     if (!old) return;
-    for (const input of old.querySelectorAll("form[data-need-reply] input")) {  // keep typing
+    for (const input of old.querySelectorAll(TYPED)) {  // keep typing (an answer, an amount)
       const ref = input.closest("[data-ref]").dataset.ref;
-      const same = fresh.querySelector(`[data-ref="${CSS.escape(ref)}"] form[data-need-reply] input`);
+      const same = fresh.querySelector(`[data-ref="${CSS.escape(ref)}"] input[name="${input.name}"]`);
       if (same) { same.value = input.value; if (document.activeElement === input) setTimeout(() => same.focus()); }
     }
     old.replaceWith(fresh);
@@ -184,9 +186,20 @@ document.addEventListener("click", (e) => {
   const button = e.target.closest("button[data-need-action]");
   if (button) answerNeed(button);
 });
+async function raiseBudget(form) {
+  // A spent budget's new amount: the server checks it (above the spend) and says why not.
+  const input = form.querySelector("input[name=dollars]");
+  if (!window.confirm(`Raise ${form.dataset.name}'s budget to $${input.value}?`)) return;
+  const answer = await postJSON(form.dataset.needRaise, {dollars: input.value});
+  if (answer) toast(answer.text || "done");
+  refreshNeeds();
+}
+
 document.addEventListener("submit", (e) => {
   const form = e.target.closest("form[data-need-reply]");
   if (form) { e.preventDefault(); replyNeed(form); }
+  const raising = e.target.closest("form[data-need-raise]");
+  if (raising) { e.preventDefault(); raiseBudget(raising); }
 });
 
 // The task page's review: comments on lines of the diff (pending, kept by the server until
