@@ -177,7 +177,9 @@ def _retrying(entry: Mapping[str, Any]) -> Seen:
     retry_at = float(entry.get("at") or 0.0) + wait / 1000 if _number(wait) else None
     attempt = f"{entry.get('attempt', '?')} of {entry.get('max_retries', '?')}"
     what = f"API error {status}" if status is not None else "no answer from the API"
-    words = f"protocol: {what}{f' ({error})' if error else ''}, retry {attempt}"
+    words = f"protocol: {what}{f' ({error})' if error else ''}"
+    if "attempt" in entry or "max_retries" in entry:  # a retry its log said counts none
+        words += f", retry {attempt}"
     if retry_at is not None:
         words += f" at {agent_judge.clock_time(retry_at)}"
     if status == 429 or _LIMIT.search(error):

@@ -6,6 +6,11 @@ protocol agent streams its host's journal from the entry on record
 agent's entries as one transaction (``core.agents.protocol_events``), then tells the host how
 far swarm has it (``ack``: the host may forget the rest). A host that cannot be reached makes
 its agent ``offline`` with the reason, once, and is tried again every ``RETRY_S``.
+
+What a CLI retries without a word on its protocol (Gemini CLI's 429s and 5xx over ACP) is
+read from the debug log swarm names when it starts the agent (``core.clis.logs``), as the
+text watcher reads it for a tmux pane: each retry found is taken in as the journal's own
+``api_retry`` update (``limited`` until the retry, or ``errored``).
 """
 
 from __future__ import annotations
@@ -17,9 +22,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from core.agent_state import AgentState
 from core.agents import protocol_events
 from core.agents import queries as agent_queries
 from core.agents.judge import Freshness
+from core.clis import by_name
+from core.clis.logs import LogFinding, LogTail, log_path
 from core.context import Ctx
 from core.hosts import client, launch, wire
 from core.models import Agent
@@ -52,6 +60,8 @@ class ProtocolWatch:
         self.pending: dict[str, list[dict[str, Any]]] = {}
         self.hosts: dict[str, int] = {}  # agent -> its host's pid, as its hello said
         self._next_sync = 0.0
+        self._tails: dict[tuple[str, str | None], LogTail | None] = {}
+        self._turn_over_at: dict[str, float] = {}  # agent -> its journal's last turn end
 
     def agents(self) -> list[Agent]:
         """The protocol agents this process serves."""
@@ -59,8 +69,9 @@ class ProtocolWatch:
                 if a.delivery == "protocol" and a.node == self.node]  # fmt: skip
 
     async def start(self) -> None:
-        """Start a reader for each protocol agent."""
+        """Start a reader for each protocol agent; what their logs hold now is old news."""
         self._sync()
+        self._read_logs()
 
     async def next_due(self) -> float | None:
         """Now when entries wait; else the next match of readers to agents."""
@@ -72,18 +83,39 @@ class ProtocolWatch:
     async def fire(self) -> int:
         """Write the entries that came; how many."""
         self._sync()
+        self._read_logs()
         taken = 0
         for agent in list(self.pending):
             entries, self.pending[agent] = self.pending[agent][:BATCH], self.pending[agent][BATCH:]
             if not entries:
                 continue
             host = self.hosts.get(agent, 0)
+            for entry in entries:
+                if entry.get("type") in TURN_OVER:
+                    self._turn_over_at[agent] = float(entry.get("at") or 0.0)
             last = await self.service.store.write(agent, _take_in, agent, host, entries, self.fresh)
             taken += len(entries)
             with contextlib.suppress(client.HostUnreachable):
                 if host:
                     await client.request(self.service.settings.home, agent, wire.ACK, seq=last)
         return taken
+
+    def _read_logs(self) -> None:
+        """Each agent's CLI debug log since the last look (of a CLI that writes one swarm
+        reads): its newest retry, as an ``api_retry`` update of its journal, in its time's
+        place among the entries not yet written; one older than the turn's end the journal
+        said is no news (the turn is over)."""
+        for agent in self.agents():
+            key = (agent.id, agent.cli)  # its CLI may change when the agents file is reloaded
+            if key not in self._tails:
+                cli = by_name(agent.cli)
+                reader = cli.log_reader if cli is not None else None
+                path = log_path(self.service.settings.home, agent.id)
+                self._tails[key] = LogTail(path, reader) if reader is not None else None
+            tail = self._tails[key]
+            finding = tail.read() if tail is not None else None
+            if finding is not None and finding.at > self._turn_over_at.get(agent.id, 0.0):
+                _insert_by_time(self.pending.setdefault(agent.id, []), _retry_entry(finding))
 
     async def stop(self) -> None:
         """Stop the readers (the hosts keep what comes meanwhile)."""
@@ -151,6 +183,26 @@ def _take_in(
     if any(entry.get("type") in TURN_OVER for entry in entries):
         message_queries.hasten_deferred(conn, agent, ctx.now)
     return last
+
+
+def _retry_entry(finding: LogFinding) -> dict[str, Any]:
+    """A retry the CLI's log said, as the journal's ``api_retry`` update says one."""
+    limited = finding.state is AgentState.LIMITED
+    entry: dict[str, Any] = {
+        "type": "update", "kind": protocol_events.API_RETRY, "at": finding.at,
+        "error_status": 429 if limited else None, "error": f"its log: {finding.line}",
+    }  # fmt: skip
+    until = finding.until if finding.until is not None else finding.expires
+    entry["retry_delay_ms"] = max(0.0, until - finding.at) * 1000  # the retry, or its news' end
+    return entry
+
+
+def _insert_by_time(entries: list[dict[str, Any]], entry: dict[str, Any]) -> None:
+    """``entry`` before the first of ``entries`` dated after it (a turn's end the host wrote
+    after the retry the log said comes after it)."""
+    at = float(entry["at"])
+    place = next((i for i, e in enumerate(entries) if float(e.get("at") or 0.0) > at), None)
+    entries.insert(len(entries) if place is None else place, entry)
 
 
 def _why(home: Path, agent: str, exc: Exception) -> str:

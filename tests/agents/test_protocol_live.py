@@ -544,8 +544,10 @@ async def test_a_429_ends_its_turn_once_and_reads_limited_while_it_holds(
     rig: Rig, swarm: Swarm
 ) -> None:
     """A 429 with a reset 2 s away, then the answer. Claude Code says its retry, read
-    ``limited`` until the retry it names, then the turn ends; Gemini CLI and opencode retry
-    unsaid and end it; Codex (through codex-acp) ends the turn at once as failed ("exceeded
+    ``limited`` until the retry it names, then the turn ends; Gemini CLI retries unsaid on
+    ACP, read ``limited`` from its debug log (a row of the turn's transcript; before: not
+    seen, ``working``), and ends it; opencode
+    retries unsaid (read ``working``) and ends it; Codex (through codex-acp) ends the turn at once as failed ("exceeded
     retry limit, last status: 429"), read ``limited`` until the agent is seen working again."""
     task, turn = await _turn_of(swarm, "wait for the limit")
     if rig.cli == "codex":
@@ -562,6 +564,13 @@ async def test_a_429_ends_its_turn_once_and_reads_limited_while_it_holds(
         await swarm.until(free)
         return
     assert turn["stop_reason"] == "end_turn", turn
+    if rig.cli == "gemini":  # its retry, unsaid on ACP, read from the debug log swarm named
+        lines = await TranscriptBook(swarm.service.store).of_task(task)
+        retries = [transcript.status_line(r) for r in lines if r.kind == transcript.RETRY]
+        assert retries and retries[0].startswith("API error 429"), [
+            transcript.status_line(r) for r in lines
+        ]
+        assert "its log: " in retries[0], retries
     if rig.cli == "claude-code":
         lines = await TranscriptBook(swarm.service.store).of_task(task)
         retries = [transcript.status_line(r) for r in lines if r.kind == transcript.RETRY]
