@@ -2,7 +2,7 @@
 nodes over PostgreSQL, each agent doing its tasks by calling swarm's MCP ``report`` tool.
 
 Run: ``.venv/bin/python bench/day_real.py [--each 2 | --agents N] [--tasks 60]
-[--broadcasts 2] [--protocol] [--keep]``.
+[--broadcasts 2] [--protocol] [--usage] [--keep]``.
 
 A throwaway PostgreSQL cluster; ``--each`` agents of each of the three pinned CLIs
 (tests/agents/launch.py: its own HOME and tmux server, against its own ``python -m
@@ -42,6 +42,13 @@ From the hosts' journals it prints too: assignment to the host handing the promp
 CLI, and swarm's own part of it (from the later of the assignment and the end of the agent's
 previous turn: a task is given once the last is reported, while that turn still ends); a
 broadcast until every host handed it over.
+
+With ``--usage`` (issue 51's day) there is one agent of each of Claude Code, Codex, Gemini CLI
+and opencode in tmux, each CLI's own folder named in swarm's environment (where its usage
+watch reads the turns), the day's tasks in one campaign (``swarm campaign create``); once
+the day ends and the ledger has settled, ``swarm stats --json``'s cost per task, agent and
+campaign is printed beside each agent's model server's count of the usage it reported, and
+the difference (bench/day_usage.py).
 """
 
 from __future__ import annotations
@@ -70,6 +77,7 @@ sys.path[:0] = [str(ROOT)]
 import psycopg  # noqa: E402
 from psycopg.rows import dict_row  # noqa: E402
 
+from bench import day_usage as usage  # noqa: E402
 from bench.day_at_scale import (  # noqa: E402
     NODES,
     ROLES,
@@ -96,10 +104,12 @@ from tests.agents.live import LiveCLI, LocalModel, require_binary  # noqa: E402
 from tests.pgcluster import Cluster, cluster, free_port  # noqa: E402
 
 CLIS = ("claude-code", "codex", "gemini")
+USAGE_CLIS = (*CLIS, "opencode")  # --usage: one agent of each
 READY = {
     "claude-code": "? for shortcuts",
     "codex": "? for shortcuts",
     "gemini": "Type your message or @path/to/file",
+    "opencode": "Ask anything",
 }
 GUIDELINES = "please read the new guidelines"
 ASK = "ask the person which branch first"
@@ -140,12 +150,12 @@ class Agent:
     model: LocalModel | None = None
 
 
-def plan_agents(root: Path, count: int) -> list[Agent]:
+def plan_agents(root: Path, count: int, clis: tuple[str, ...] = CLIS) -> list[Agent]:
     """``count`` agents, the CLIs in turn, alternating over the nodes, each with its
     workspace."""
     made = []
     for n in range(count):
-        cli = CLIS[n % len(CLIS)]
+        cli = clis[n % len(clis)]
         work = root / "agents" / f"Agent-{n + 1}" / "work"
         work.mkdir(parents=True)
         subprocess.run(["git", "-C", str(work), "init", "-q"], check=True, timeout=30)
@@ -177,6 +187,26 @@ def write_agents(path: Path, agents: list[Agent]) -> Path:
             lines += [f"[desktop.agent.{agent.id}]", f"command = {json.dumps(agent.command)}", ""]
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+def usage_folders(agents: list[Agent]) -> dict[str, str]:
+    """The coordinator's environment naming each CLI's own folder (where swarm reads its
+    turns): the folder under its one agent's HOME (tests/agents/launch.py)."""
+    clis = [a.cli for a in agents]
+    if len(set(clis)) != len(clis):
+        raise SystemExit("--usage: one agent of each CLI (each has its own HOME)")
+    folders = {
+        "claude-code": ("CLAUDE_CONFIG_DIR", ".claude"),
+        "codex": ("CODEX_HOME", ".codex"),
+        "gemini": ("GEMINI_CLI_HOME", ""),
+        "opencode": ("XDG_DATA_HOME", ".local/share"),
+    }
+    return {folders[a.cli][0]: str(a.work.parent / "home" / folders[a.cli][1]) for a in agents}
+
+
+def stats_json(day: Day) -> dict[str, Any]:
+    """``swarm stats --json --period 1d`` as the person runs it."""
+    return dict(json.loads(swarm_cli(day, "stats", "--json", "--period", "1d")))
 
 
 def swarm_cli(day: Day, *args: str, timeout: float = 120) -> str:
@@ -511,7 +541,9 @@ def _handed(home: Path, agents: list[Agent], marker: str, began: float) -> float
     return max(at for at in handed if at is not None) - began
 
 
-async def the_day(service: SwarmService, agents: list[Agent], args: argparse.Namespace) -> dict:
+async def the_day(
+    service: SwarmService, agents: list[Agent], args: argparse.Namespace, day: Day
+) -> dict:
     """The tasks, the broadcasts, the person answering swarm's inbox; until all are done."""
     stop_event = asyncio.Event()
     person = Person(service)
@@ -522,6 +554,9 @@ async def the_day(service: SwarmService, agents: list[Agent], args: argparse.Nam
              for n, spec in enumerate(day_specs(args.tasks))]  # fmt: skip
     began = time.monotonic()
     ids = await service.tasks.create_many(specs, "person")
+    if args.usage:  # the day's tasks in one campaign, as the person makes one
+        refs = [f"T-{i}" for i in ids]
+        await asyncio.to_thread(swarm_cli, day, "campaign", "create", "usage day", *refs)
     during: list[tuple[float, float | None]] = []
     try:
         deadline = time.monotonic() + args.tasks * 10 + 300
@@ -559,8 +594,11 @@ async def run(args: argparse.Namespace, server: Cluster, root: Path) -> dict[str
     home.mkdir()
     env = {"SWARM_HOME": str(home), "SWARM_DATABASE_URL": url, "SWARM_WEB_PORT":
            str(free_port()), "SWARM_APPROVAL_WAIT": "600"}  # fmt: skip
-    agents = plan_agents(root, args.agents or args.each * len(CLIS))
+    clis = USAGE_CLIS if args.usage else CLIS
+    agents = plan_agents(root, agent_count(args), clis)
     day = Day(root, url, [a.id for a in agents], env)
+    if args.usage:
+        day.env |= usage_folders(agents)
     try:
         if args.protocol:
             for agent in agents:
@@ -589,12 +627,14 @@ async def run(args: argparse.Namespace, server: Cluster, root: Path) -> dict[str
         cpu1, host1 = own_cpu(day), hosts_cpu(day)
         service = await SwarmService.open(Settings.from_env(day.env))
         try:
-            ran = await the_day(service, agents, args)
+            ran = await the_day(service, agents, args, day)
         finally:
             await service.close()
         load_cpu = cpu_share(day, own_cpu(day) - cpu1, ran["wall_s"])
         load_hosts = cpu_share(day, hosts_cpu(day) - host1, ran["wall_s"])
         checked = judge(agents, ran["ids"], store_rows(url), home)
+        if args.usage:
+            ran["usage"] = await usage.compare(lambda: stats_json(day), agents, ran["ids"])
         if args.keep:
             keep_store(url, root)
         pg_cpu = sum(server_cpu(server).values()) - pg0
@@ -614,6 +654,13 @@ async def run(args: argparse.Namespace, server: Cluster, root: Path) -> dict[str
                 agent.model.stop()
 
 
+def agent_count(args: argparse.Namespace) -> int:
+    """``--agents``, else ``--each`` of each CLI (``--usage``: one of each)."""
+    if args.usage:
+        return args.agents or len(USAGE_CLIS)
+    return int(args.agents or args.each * len(CLIS))
+
+
 def own_cpu(day: Day) -> float:
     """CPU seconds so far of swarm's processes: the coordinator, the nodes, the hosts."""
     return swarm_cpu(day) + hosts_cpu(day)
@@ -623,7 +670,8 @@ def summary(agents: list[Agent], args: argparse.Namespace, ran: dict, checked: d
             cpu: tuple[float, float, float, float], rss: tuple[float, float],
             pg_cpu: float) -> dict[str, Any]:  # fmt: skip
     """The figures of one day."""
-    counts = {cli: sum(1 for a in agents if a.cli == cli) for cli in CLIS}
+    counts = {cli: sum(1 for a in agents if a.cli == cli) for cli in USAGE_CLIS}
+    counts = {cli: n for cli, n in counts.items() if n}
     route = "under protocol hosts" if args.protocol else "in tmux"
     total = sum(rss)
     return {
@@ -657,6 +705,7 @@ def summary(agents: list[Agent], args: argparse.Namespace, ran: dict, checked: d
         "prompts": prompts_by_cli(agents, ran["answered"]),
         "claude_stop_hook": claude_stop_hooks(agents),
         "postgres_cpu_s": round(pg_cpu, 1),
+        **({"usage": ran["usage"]} if "usage" in ran else {}),
         "examples": {
             **{k: checked[k][:5] for k in ("lost", "doubled", "false_delivered")},
             "person_could_not_answer": ran["person_failed"][:5],
@@ -695,6 +744,12 @@ def main() -> None:
         "through codex-acp; Claude Code's stream-json), swarm's MCP server passed with the "
         "session; the hosts count in swarm's CPU and are ended with the day",
     )  # fmt: skip
+    parser.add_argument(
+        "--usage", action="store_true",
+        help="issue 51's day: one agent of each of Claude Code, Codex, Gemini CLI and opencode "
+        "in tmux (--agents 4), its tasks in one campaign; after it, swarm stats per task, agent "
+        "and campaign beside each model server's count of the usage it reported",
+    )  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the day's folder")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="swarm-day-real-"))
@@ -703,7 +758,7 @@ def main() -> None:
         with cluster(pg_programs()) as server:
             result = asyncio.run(run(args, server, root))
     finally:  # hosts run in their own sessions: Ctrl-C does not reach them
-        count = args.agents or args.each * len(CLIS)
+        count = agent_count(args)
         left = stop_hosts(root / "home", [f"Agent-{n + 1}" for n in range(count)])
         if left:
             print(f"ended the protocol hosts of {', '.join(left)}", file=sys.stderr)

@@ -170,6 +170,17 @@ class LiveCLI:
         """The pane's lines once ``text`` shows."""
         return wait_text(self.tmux.ref(self.target), text, timeout)
 
+    def wait_any(self, texts: tuple[str, ...], timeout: float = 30.0) -> str:
+        """The first of ``texts`` the pane shows."""
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            found = next((text for text in texts if text in screen), None)
+            if found is not None:
+                return found
+            assert time.monotonic() < deadline, f"none of {texts} showed: {screen}"
+            time.sleep(0.1)
+
     def wait_last(self, line: str, timeout: float = 30.0) -> str:
         """The pane once its last non-blank line (trailing spaces aside) is ``line``."""
         deadline = time.monotonic() + timeout
@@ -234,22 +245,51 @@ def capture_when(live: LiveCLI, text: str, timeout: float = 30.0) -> str:
     return screen
 
 
-async def usage_of_a_turn(
+@dataclass
+class Counted:
+    """A few turns of an agent as the ledger and as localmodel counted them: the ledger's
+    turns (rows) and sums (``Spent``), and the model requests made meanwhile (the admin
+    endpoint's records, each with the ``usage`` its answer reported)."""
+
+    rows: list[dict[str, Any]]
+    spent: Any
+    requests: list[dict[str, Any]]
+
+    def server(self, counted: Callable[[dict[str, Any]], bool]) -> tuple[int, int, int, int]:
+        """localmodel's sums (input, output, cache read, cache write) over the requests
+        ``counted`` keeps (a cache field the dialect does not report counts 0)."""
+        sums = [0, 0, 0, 0]
+        for request in self.requests:
+            usage = request.get("usage")
+            if usage is None or not counted(request):
+                continue
+            for index, name in enumerate(("input", "output", "cache_read", "cache_write")):
+                sums[index] += usage[name] or 0
+        return sums[0], sums[1], sums[2], sums[3]
+
+    @property
+    def ledger(self) -> tuple[int, int, int, int]:
+        """The ledger's sums for the agent: input, output, cache read, cache write."""
+        return self.spent.input, self.spent.output, self.spent.cache_read, self.spent.cache_write
+
+
+async def usage_of_turns(
     live: LiveCLI,
     cli: str,
     tmp_path: Path,
     folder: tuple[str, Path],
     ready: Callable[[], object],
-    turn: Callable[[], object],
-) -> tuple[dict[str, Any], Any]:
+    turns: list[Callable[[], object]],
+) -> Counted:
     """Issue 51, item 4: ``live`` as agent A of swarm (in its tmux pane, a task held), the
     CLI's own files read by swarm's usage watch from ``folder`` (its variable and path, as in
-    the environment swarm runs with); ``ready()`` waits for the CLI at its input, ``turn()``
-    sends "count my tokens" and waits until it answered and is at its input again. The
-    ledger's one turn of the task and its sums (what localmodel reported: 4321 in, 87 out),
-    once a watch tick read it."""
+    the environment swarm runs with); ``ready()`` waits for the CLI at its input, each of
+    ``turns`` sends a prompt and waits until it answered and is at its input again. The
+    ledger's turns and the agent's sums once a watch tick read each turn, beside the model
+    requests localmodel recorded from the first tick on."""
     import asyncio
 
+    from core.costs import ledger
     from core.models import TaskSpec
     from core.service.swarm import SwarmService
     from core.settings import Settings
@@ -273,15 +313,56 @@ async def usage_of_a_turn(
         watch = UsageFiles(service.store)
         ready()
         await watch.tick()  # the first look: the session's earlier turns are not counted
-        turn()
-        deadline = time.monotonic() + 30
-        while not await watch.tick():
-            assert time.monotonic() < deadline, f"no turn read from {cli}'s files"
-            await asyncio.sleep(0.5)
+        before = live.model.admin.requests(since=0)
+        since = before[-1]["seq"] if before else 0
+        for turn in turns:
+            turn()
+            deadline = time.monotonic() + 30
+            while not await watch.tick():
+                assert time.monotonic() < deadline, f"no turn read from {cli}'s files"
+                await asyncio.sleep(0.5)
         spend = await service.costs.of_task(task.id)
-        (row,) = spend["turns"]
-        cost = spend["cost"]
-        assert (cost.input + cost.cache_read + cost.cache_write, cost.output) == (4321, 87)
-        return row, cost
+        day = time.strftime("%Y-%m-%d", time.gmtime())
+        agent_day = await service.store.read(ledger.of_agent_day, "A", day)
+        assert agent_day.to_json() | {"key": ""} == spend["cost"].to_json() | {"key": ""}
+        counted = Counted(spend["turns"], spend["cost"], live.model.admin.requests(since=since))
+        total = live.model.admin.usage(since)["total"]  # the admin endpoint's sums agree
+        every = (
+            total["input"],
+            total["output"],
+            total["cache_read"] or 0,
+            total["cache_write"] or 0,
+        )
+        assert counted.server(lambda _: True) == every
+        return counted
     finally:
         await service.close()
+
+
+def offers_tools(request: dict[str, Any]) -> bool:
+    """Whether a recorded request offers the model tools: one of the agent's conversation (its
+    prompts and tool results), not a CLI's side request (a title, Gemini CLI's router)."""
+    body = request.get("body")
+    return isinstance(body, dict) and bool(body.get("tools"))
+
+
+def check_ledger_is_localmodels(counted: Counted, side: Callable[[dict[str, Any]], bool]) -> None:
+    """The rule for a tmux agent's turns "count my tokens" then "make a file": the agent's
+    ledger sums (input, output, cache read, cache write) are exactly localmodel's over the
+    requests that offer tools (the three of its conversation: 4321 in and 87 out scripted,
+    then the shell call and the answer after it, tokens estimated from what was sent); every
+    other request is a side request ``side`` knows (the CLI writes it nowhere swarm reads),
+    so the ledger is below localmodel's total by exactly those (opencode asks for a title
+    only at a session's first prompt: later turns may have none)."""
+    conversation = [r for r in counted.requests if offers_tools(r)]
+    others = [r for r in counted.requests if not offers_tools(r)]
+    assert all(side(r) for r in others), [(r["prompt"], r["path"]) for r in others]
+    assert len(conversation) == 3, [r["outcome"] for r in conversation]
+    assert "shell" in conversation[1]["outcome"], conversation[1]["outcome"]
+    assert all(r["status"] == 200 and r["usage"] is not None for r in counted.requests)
+    first = counted.rows[0]
+    assert (first["input_tokens"] + first["cache_read_tokens"] + first["cache_write_tokens"],
+            first["output_tokens"]) == (4321, 87), first  # fmt: skip
+    assert counted.ledger == counted.server(offers_tools)
+    if others:  # what they reported is not the agent's turns'
+        assert counted.ledger[:2] != counted.server(lambda _: True)[:2]

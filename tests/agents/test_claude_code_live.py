@@ -26,7 +26,7 @@ from core.settings import Settings
 from core.watch.text_signal import TextWatcher
 from tests.agents.deliveries import check_deliveries
 from tests.agents.launch import launch, stop
-from tests.agents.live import LiveCLI, usage_of_a_turn
+from tests.agents.live import LiveCLI, check_ledger_is_localmodels, usage_of_turns
 from tests.helpers import write_agents
 
 pytestmark = pytest.mark.xdist_group("claude-code-live")  # one worker starts it, once
@@ -303,23 +303,35 @@ async def test_the_first_start_fullscreen_offer_waits_for_the_person_and_their_c
         stop(live)
 
 
-async def test_a_tmux_turns_usage_reaches_the_ledger_from_its_transcript(
+async def test_a_tmux_agents_turns_in_the_ledger_are_what_localmodel_reported(
     claude: LiveCLI, tmp_path: Path
 ) -> None:
-    """Issue 51, item 4: a tmux agent's turn read from Claude Code's own session transcript
+    """Issue 51, item 4: a tmux agent's turns read from Claude Code's own session transcript
     (its ``$CLAUDE_CONFIG_DIR``, the environment swarm runs with) into the cost ledger at the
-    watch's ticks: the tokens localmodel reported (4321 in, 87 out, input and cache
-    together), with the task the agent holds; 2.1.328 writes its cost only when the session
-    ends: the turn's is the price table's (its claude-opus-5-5 is listed)."""
+    watch's ticks, with the task the agent holds: "count my tokens" (4321 in, 87 out, input
+    and cache together), then "make a file" (a Bash call, approved if asked, and the answer
+    after it). The agent's sums are localmodel's count of what it reported to the requests
+    offering tools; Claude Code's title requests ("Write the title ...", no tools) are not in
+    its transcript (:func:`check_ledger_is_localmodels`). 2.1.328 writes its cost only when
+    the session ends: the turn's is the price table's (its claude-opus-5-5 is listed)."""
 
-    def turn() -> None:
+    def count() -> None:
         claude.send("count my tokens")
         claude.wait("tokens counted", timeout=60)
         claude.wait("? for shortcuts")
 
+    def make() -> None:
+        claude.send("make a file")
+        if claude.wait_any(("Do you want to proceed?", "file made"), timeout=60) != "file made":
+            time.sleep(1)  # a key pressed as the dialog appears can be lost
+            claude.keys("1")
+            claude.wait("file made", timeout=30)
+        claude.wait("? for shortcuts")
+
     folder = ("CLAUDE_CONFIG_DIR", claude.root / "home" / ".claude")
     ready = functools.partial(claude.wait, "? for shortcuts")
-    row, _ = await usage_of_a_turn(claude, "claude-code", tmp_path, folder, ready, turn)
-    assert (row["source"], row["model"], row["cost_from"]) == (
-        "transcript", "claude-opus-5-5", "price",
-    ), row  # fmt: skip
+    counted = await usage_of_turns(claude, "claude-code", tmp_path, folder, ready, [count, make])
+    check_ledger_is_localmodels(counted, lambda r: "Write the title" in str(r["prompt"]))
+    assert {(r["source"], r["model"], r["cost_from"]) for r in counted.rows} == {
+        ("transcript", "claude-opus-5-5", "price"),
+    }, counted.rows  # fmt: skip

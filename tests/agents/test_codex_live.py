@@ -10,6 +10,7 @@ it reaches as the fixtures ``panes/codex/codex-VERSION-*.txt``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
 import time
 from collections.abc import Iterator
@@ -19,7 +20,13 @@ import pytest
 
 from tests.agents.deliveries import check_deliveries, check_reset
 from tests.agents.launch import launch, stop
-from tests.agents.live import LiveCLI, reading, save_pane, usage_of_a_turn
+from tests.agents.live import (
+    LiveCLI,
+    check_ledger_is_localmodels,
+    reading,
+    save_pane,
+    usage_of_turns,
+)
 from tests.agents.mcp_live import TURN, Desk, desk_fixture, task_now
 
 pytestmark = pytest.mark.xdist_group("codex-live")  # one worker starts it, once
@@ -378,20 +385,32 @@ async def test_a_reset_starts_a_new_chat_with_no_dialog_in_a_git_workspace(
     assert "Where should the new conversation run?" not in screen
 
 
-async def test_a_tmux_turns_usage_reaches_the_ledger_from_its_rollout(
+async def test_a_tmux_agents_turns_in_the_ledger_are_what_localmodel_reported(
     codex: LiveCLI, tmp_path: Path
 ) -> None:
-    """Issue 51, item 4: a tmux agent's turn read from Codex's own session rollout (its
+    """Issue 51, item 4: a tmux agent's turns read from Codex's own session rollout (its
     ``$CODEX_HOME``, the environment swarm runs with) into the cost ledger at the watch's
-    ticks: the tokens localmodel reported (4321 in, 87 out; Codex's side request for a title
-    is not the turn's), with the task the agent holds, priced by the price table (Codex
+    ticks, with the task the agent holds: "count my tokens" (4321 in, 87 out), then "make a
+    file" (a shell call Codex runs unasked, and the answer after it). The agent's sums are
+    localmodel's count of what it reported to the requests offering tools; Codex's side
+    requests for a title ("Generate a concise, single-line task title", no tools) are not in
+    its rollout (:func:`check_ledger_is_localmodels`). Priced by the price table (Codex
     writes no cost)."""
 
-    def turn() -> None:
+    def count() -> None:
         codex.send("count my tokens")
         codex.wait("• tokens counted")
         idle(codex)
 
+    def make() -> None:
+        codex.send("make a file")
+        codex.wait("• file made")
+        idle(codex)
+
     folder = ("CODEX_HOME", codex.root / "home" / ".codex")
-    row, _ = await usage_of_a_turn(codex, CLI, tmp_path, folder, lambda: codex.wait(READY), turn)
-    assert (row["source"], row["model"], row["cost_from"]) == ("transcript", "local-model", "price")
+    ready = functools.partial(codex.wait, READY)
+    counted = await usage_of_turns(codex, CLI, tmp_path, folder, ready, [count, make])
+    check_ledger_is_localmodels(counted, lambda r: "single-line task title" in str(r["prompt"]))
+    assert {(r["source"], r["model"], r["cost_from"]) for r in counted.rows} == {
+        ("transcript", "local-model", "price"),
+    }, counted.rows  # fmt: skip

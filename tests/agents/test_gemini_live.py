@@ -28,7 +28,13 @@ from core.settings import Settings
 from core.watch.text_signal import TextWatcher
 from tests.agents.deliveries import check_deliveries
 from tests.agents.launch import launch, stop
-from tests.agents.live import LiveCLI, reading, save_pane, usage_of_a_turn
+from tests.agents.live import (
+    LiveCLI,
+    check_ledger_is_localmodels,
+    reading,
+    save_pane,
+    usage_of_turns,
+)
 from tests.agents.mcp_live import TURN, Desk, desk_fixture, task_now
 from tests.helpers import write_agents
 
@@ -413,24 +419,36 @@ async def test_yolo_mode_reads_its_star_input_and_takes_swarms_delivery(
         stop(live)
 
 
-async def test_a_tmux_turns_usage_reaches_the_ledger_from_its_chat(
+async def test_a_tmux_agents_turns_in_the_ledger_are_what_localmodel_reported(
     gemini: LiveCLI, tmp_path: Path
 ) -> None:
-    """Issue 51, item 4: a tmux agent's answer read from Gemini CLI's own saved chat (in its
+    """Issue 51, item 4: a tmux agent's answers read from Gemini CLI's own saved chat (in its
     home, ``$GEMINI_CLI_HOME`` of the environment swarm runs with) into the cost ledger at
-    the watch's ticks: the tokens localmodel reported (4321 in, 87 out; its router's request
-    is written nowhere), with the task the agent holds; its model's price from the price
+    the watch's ticks, with the task the agent holds: "count my tokens" (4321 in, 87 out),
+    then "make a file" (a shell call, allowed once when asked, and the answer after it). The
+    agent's sums are localmodel's count of what it reported to the requests offering tools;
+    its router's request before each prompt (a flash-lite model asked for JSON, no tools) is
+    written nowhere (:func:`check_ledger_is_localmodels`). Its model's price from the price
     table (Gemini CLI writes no cost)."""
 
-    def turn() -> None:
+    def count() -> None:
         gemini.send("count my tokens")
         gemini.wait("✦ tokens counted")
         gemini.wait(READY)
 
+    def make() -> None:
+        gemini.send("make a file")
+        if gemini.wait_any(("Allow execution of [Shell]?", "✦ file made"), 60) != "✦ file made":
+            gemini.wait("3. No, suggest changes (esc)")
+            gemini.keys("1")
+        gemini.wait("✦ file made")
+        gemini.wait(READY)
+
     folder = ("GEMINI_CLI_HOME", gemini.root / "home")
     ready = functools.partial(gemini.wait, READY)
-    row, cost = await usage_of_a_turn(gemini, CLI, tmp_path, folder, ready, turn)
-    assert (row["source"], row["model"], row["cost_from"]) == (
-        "transcript", "gemini-3.8-flash", "price",
-    ), row  # fmt: skip
-    assert cost.unknown == 0
+    counted = await usage_of_turns(gemini, CLI, tmp_path, folder, ready, [count, make])
+    check_ledger_is_localmodels(counted, lambda r: "JSON asked" in r["outcome"])
+    assert {(r["source"], r["model"], r["cost_from"]) for r in counted.rows} == {
+        ("transcript", "gemini-3.8-flash", "price"),
+    }, counted.rows  # fmt: skip
+    assert counted.spent.unknown == 0

@@ -43,7 +43,7 @@ from core.store.conn import values
 from core.watch.protocol_signal import ProtocolWatch
 from core.watch.text_signal import PromptKeys
 from tests.agents.launch import SETUPS, _git
-from tests.agents.live import LocalModel, require_binary
+from tests.agents.live import Counted, LocalModel, offers_tools, require_binary
 from tests.helpers import ROOT
 from tests.watch.conftest import watch_settings
 
@@ -662,6 +662,60 @@ async def test_a_turns_usage_in_the_ledger_is_what_localmodel_reported(
         assert (row["cost_usd"], row["cost_from"]) == (None, None)
     spend = await swarm.service.costs.of_task(task)
     assert spend["cost"].turns == 1
+
+
+@pytest.mark.timeout(300)
+async def test_an_agents_turns_in_the_ledger_are_what_localmodel_reported(
+    counted: Rig, swarm: Swarm
+) -> None:
+    """Issue 51, item 4: two turns, each a task: "count my tokens" (4321 in, 87 out), then
+    "make the allowed file" (a shell call, which Claude Code asks for and swarm's inbox
+    allows, and the answer after it). The two tasks' rows in the ledger sum exactly
+    localmodel's count of the usage it reported to the requests offering tools meanwhile
+    for Claude Code. opencode 1.18.33's turn usage over ACP is its last model request's
+    (measured: the shell call's request, 2934 in / 11 out, is in no turn's usage), so its
+    rows sum the last request offering tools of each turn, below localmodel's count by the
+    others (docs/watching.md). Any other request is opencode's title at a session's first
+    prompt (its title agent's prompt, no tools), which its turn's usage leaves out."""
+    rig = counted
+    before = rig.model.admin.requests(since=0)
+    since = before[-1]["seq"] if before else 0
+    first, _ = await _turn_of(swarm, "count my tokens")
+    text = "make the allowed file"
+    second = await swarm.service.tasks.create(TaskSpec(text, text, agent=AGENT), "me")
+    assert (await Scheduler(swarm.service, swarm.deliverer).run_burst()).delivered >= 1
+    if rig.cli in ASKS:
+        asked = await _asked(swarm)
+        await swarm.service.inbox.decide_prompt(asked.id, "allow", "person")
+
+    async def recorded() -> list[dict[str, Any]]:
+        return await swarm.service.store.read(_ledger, second.id)
+
+    await swarm.until(recorded, within=150)
+    await swarm.service.tasks.complete(second.ref, AGENT)
+    rows = [*await swarm.service.store.read(_ledger, first), *await recorded()]
+    requests = rig.model.admin.requests(since=since)
+    others = [r for r in requests if not offers_tools(r)]
+    assert all(rig.cli == "opencode" and _titles(r) for r in others), others
+    talk = [r["outcome"] for r in requests if offers_tools(r)]
+    assert len(talk) == 3 and "shell" in talk[1], talk
+    ledger = tuple(sum(r[k] for r in rows) for k in ("input_tokens", "output_tokens",
+                   "cache_read_tokens", "cache_write_tokens"))  # fmt: skip
+    talked = Counted([], None, requests)
+    if rig.cli == "opencode":  # its turn's usage over ACP is its last model request's
+        last = list({r["prompt"]: r for r in requests if offers_tools(r)}.values())
+        assert ledger == Counted([], None, last).server(lambda _: True), rows
+        counted_all = talked.server(offers_tools)  # the shell call's request is missing
+        assert ledger[0] < counted_all[0] and ledger[1] < counted_all[1], counted_all
+    else:
+        assert ledger == talked.server(offers_tools), rows
+
+
+def _titles(request: dict[str, Any]) -> bool:
+    """Whether a Chat Completions request is opencode's title agent's (its system prompt)."""
+    messages = request["body"].get("messages") or []
+    return any("title" in str(m.get("content")).lower() for m in messages
+               if m.get("role") == "system")  # fmt: skip
 
 
 # last: the agent stays limited for the module's rest (Gemini says no reset)

@@ -1,6 +1,8 @@
 """The admin endpoints under ``/_localmodel/`` (a path no model client uses).
 
 ``GET /_localmodel/requests[?since=N]`` lists the recorded requests (``DELETE`` forgets them);
+``GET /_localmodel/usage[?since=N]`` sums the usage their answers reported (in all, by model,
+per request);
 ``GET``/``PUT /_localmodel/script`` reads or replaces the script (JSON, or TOML with a
 ``Content-Type`` naming toml); ``POST /_localmodel/queue`` queues steps for the next requests;
 ``POST /_localmodel/release`` ends the stalls under way; ``GET /_localmodel/`` says how it is.
@@ -33,6 +35,12 @@ def register(router: web.UrlDispatcher, model: LocalModel) -> None:
             return _refuse("since must be a whole number")
         chosen = [r.to_json() for r in model.requests if r.seq > since]
         return web.json_response({"requests": chosen})
+
+    async def usage(request: web.Request) -> web.Response:
+        since = _int(request.query.get("since", "0"))
+        if since is None:
+            return _refuse("since must be a whole number")
+        return web.json_response(model.usage(since))
 
     async def clear(_request: web.Request) -> web.Response:
         count = len(model.requests)
@@ -70,6 +78,7 @@ def register(router: web.UrlDispatcher, model: LocalModel) -> None:
     router.add_get(PREFIX + "/", status)
     router.add_get(PREFIX + "/requests", requests)
     router.add_delete(PREFIX + "/requests", clear)
+    router.add_get(PREFIX + "/usage", usage)
     router.add_get(PREFIX + "/script", get_script)
     router.add_put(PREFIX + "/script", put_script)
     router.add_post(PREFIX + "/queue", queue)

@@ -20,6 +20,7 @@ from localmodel.player import Outcome
 from localmodel.script import Step
 from localmodel.streaming import Event, chunks, sse
 from localmodel.tools import TOOL_SEARCH, deferred_tools
+from localmodel.usage import Usage
 from localmodel.view import (
     OfferedTool,
     View,
@@ -91,7 +92,10 @@ class Anthropic:
         """The message as SSE events, its text and tool input in chunks."""
         start = _message(view, outcome, blocks=[])
         start["usage"]["output_tokens"] = 1
-        out = [Event(sse({"type": "message_start", "message": start}, "message_start"))]
+        started = Usage(outcome.input_tokens, 1, 0, 0)
+        out = [
+            Event(sse({"type": "message_start", "message": start}, "message_start"), usage=started)
+        ]
         size = outcome.step.chunk_chars
         for index, block in enumerate(_blocks(outcome)):
             out += _block_events(index, block, size)
@@ -100,9 +104,13 @@ class Anthropic:
             "delta": {"stop_reason": _stop_reason(outcome), "stop_sequence": None},
             "usage": {"output_tokens": outcome.output_tokens},
         }
-        out.append(Event(sse(delta, "message_delta")))
+        out.append(Event(sse(delta, "message_delta"), usage=self.usage(outcome)))
         out.append(Event(sse({"type": "message_stop"}, "message_stop")))
         return out
+
+    def usage(self, outcome: Outcome) -> Usage:
+        """Input, output, and no cache read or written."""
+        return Usage(outcome.input_tokens, outcome.output_tokens, 0, 0)
 
     def error(self, step: Step) -> web.Response:
         """``{"type": "error", "error": {...}}`` with the status's headers."""

@@ -92,6 +92,7 @@ async def serve(request: web.Request, wire: Wire) -> web.StreamResponse:
         model.finish(record, 400, f"bad request: {exc}")
         return wire.error(Step(status=400, message=str(exc)))
     record.api, record.prompt, record.text = view.api, view.prompt, view.text
+    record.model = view.model
     outcome = model.player.decide(view, record)
     step = outcome.step
     model.finish(record, step.status, f"{outcome.note}: {step.describe()}")
@@ -101,10 +102,12 @@ async def serve(request: web.Request, wire: Wire) -> web.StreamResponse:
     if outcome.failure:
         return wire.error(step)
     if view.stream:
-        return await stream(request, wire.events(outcome, view), outcome, model.pauses)
+        return await stream(request, wire.events(outcome, view), outcome, model.pauses, record)
     if outcome.stall and not await model.pauses.stall(step.stall_for):
         return wire.error(Step(status=503, message="localmodel is closing"))
-    return wire.answer(outcome, view)
+    answer = wire.answer(outcome, view)
+    record.usage = wire.usage(outcome)
+    return answer
 
 
 async def _count_anthropic(request: web.Request) -> web.Response:

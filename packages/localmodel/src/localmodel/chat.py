@@ -18,6 +18,7 @@ from localmodel.openai_errors import content_text
 from localmodel.player import Outcome
 from localmodel.script import Step
 from localmodel.streaming import Event, chunks, sse
+from localmodel.usage import Usage
 from localmodel.view import OfferedTool, View, conversation_key, schema_of, strip_context
 from localmodel.wire import BadRequest, new_id, now
 
@@ -92,9 +93,14 @@ class Chat:
             ]
         out.append(chunk({}, _finish(outcome), paced=False))
         if view.extra.get("include_usage"):
-            out.append(Event(sse({**head, "choices": [], "usage": _usage(outcome)})))
+            body = {**head, "choices": [], "usage": _usage(outcome)}
+            out.append(Event(sse(body), usage=self.usage(outcome)))
         out.append(Event(DONE))
         return out
+
+    def usage(self, outcome: Outcome) -> Usage:
+        """Prompt and completion tokens (Chat has no cache fields in its answer)."""
+        return Usage(outcome.input_tokens, outcome.output_tokens)
 
     def error(self, step: Step) -> web.Response:
         """OpenAI's error answer."""

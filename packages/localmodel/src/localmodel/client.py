@@ -28,6 +28,11 @@ class AdminClient:
         answer = self._call("GET", f"/requests?since={since}")
         return list(answer["requests"])
 
+    def usage(self, since: int = 0) -> dict[str, Any]:
+        """The usage the answers to the requests after ``since`` reported: ``total``,
+        ``models`` (by model) and ``requests`` (each one)."""
+        return dict(self._call("GET", f"/usage?since={since}"))
+
     def clear(self) -> int:
         """Forget the recorded requests; how many there were."""
         return int(self._call("DELETE", "/requests")["cleared"])

@@ -18,6 +18,7 @@ from aiohttp import web
 from localmodel.player import Outcome
 from localmodel.script import Step
 from localmodel.streaming import Event, chunks, sse
+from localmodel.usage import Usage
 from localmodel.view import (
     OfferedTool,
     View,
@@ -95,10 +96,18 @@ class Gemini:
         if not pieces:
             pieces.append({"text": ""})
         response_id = new_id("", 11)
-        return [
-            Event(sse(_response(view, outcome, [p], i == len(pieces) - 1, response_id)), chunk=True)
-            for i, p in enumerate(pieces)
-        ]
+        out = []
+        for i, piece in enumerate(pieces):
+            last = i == len(pieces) - 1
+            # every piece says the prompt's tokens; the last one the candidates' too
+            usage = self.usage(outcome) if last else Usage(outcome.input_tokens, 0)
+            body = _response(view, outcome, [piece], last, response_id)
+            out.append(Event(sse(body), chunk=True, usage=usage))
+        return out
+
+    def usage(self, outcome: Outcome) -> Usage:
+        """Prompt and candidates tokens (no cached content is reported)."""
+        return Usage(outcome.input_tokens, outcome.output_tokens)
 
     def error(self, step: Step) -> web.Response:
         """Google's error object; a 429's quota details and retry delay."""

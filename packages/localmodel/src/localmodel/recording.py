@@ -10,6 +10,8 @@ from typing import Any
 
 from multidict import CIMultiDict
 
+from localmodel.usage import Usage
+
 SECRET_HEADERS = frozenset(
     {"authorization", "x-api-key", "x-goog-api-key", "api-key", "cookie", "proxy-authorization"}
 )
@@ -23,7 +25,8 @@ class RecordedRequest:
 
     ``api`` is the wire format it spoke (anthropic, responses, chat, gemini; None for others),
     ``prompt`` the latest user prompt the script matched, ``outcome`` what it got (the step and
-    how it was chosen), ``status`` the HTTP status answered.
+    how it was chosen), ``status`` the HTTP status answered, ``model`` the model it asked for,
+    ``usage`` the tokens its answer reported (None: none reported; see :mod:`localmodel.usage`).
     """
 
     seq: int
@@ -38,6 +41,8 @@ class RecordedRequest:
     text: str = ""
     outcome: str = ""
     status: int = 0
+    model: str | None = None
+    usage: Usage | None = None
     secrets: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -73,6 +78,8 @@ class RecordedRequest:
             "prompt": self.prompt,
             "outcome": self.outcome,
             "status": self.status,
+            "model": self.model,
+            "usage": self.usage.to_json() if self.usage is not None else None,
         }
 
 

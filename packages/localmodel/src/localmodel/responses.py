@@ -21,6 +21,7 @@ from localmodel.openai_errors import content_text
 from localmodel.player import Outcome
 from localmodel.script import Step
 from localmodel.streaming import Event, chunks, sse
+from localmodel.usage import Usage
 from localmodel.view import OfferedTool, View, conversation_key, schema_of, strip_context
 from localmodel.wire import BadRequest, new_id, now
 
@@ -77,9 +78,17 @@ class Responses:
         done = _response(view, outcome, items, "completed", response_id)
         payloads.append({"type": "response.completed", "response": done})
         return [
-            Event(sse({**p, "sequence_number": n}, p["type"]), chunk=p["type"] in _CHUNKS)
+            Event(
+                sse({**p, "sequence_number": n}, p["type"]),
+                chunk=p["type"] in _CHUNKS,
+                usage=self.usage(outcome) if p["type"] == "response.completed" else None,
+            )
             for n, p in enumerate(payloads)
         ]
+
+    def usage(self, outcome: Outcome) -> Usage:
+        """Input, output, and no cached tokens read or written."""
+        return Usage(outcome.input_tokens, outcome.output_tokens, 0, 0)
 
     def error(self, step: Step) -> web.Response:
         """OpenAI's error answer."""

@@ -24,6 +24,7 @@ from localmodel.recording import (
 )
 from localmodel.script import Script, Step
 from localmodel.streaming import Pauses
+from localmodel.usage import summarize
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +140,10 @@ class LocalModel:
             "models": list(self.models),
         }
 
+    def usage(self, since: int = 0) -> dict[str, Any]:
+        """The usage the answers to requests after ``since`` reported (``/_localmodel/usage``)."""
+        return summarize(r for r in self.requests if r.seq > since)
+
     # -- recording ------------------------------------------------------------------------------
 
     def record(self, request: web.Request, body: Any) -> RecordedRequest:
@@ -170,7 +175,9 @@ class LocalModel:
             record.outcome = outcome
         if first and self._record_to is not None:
             with self._record_to.open("a", encoding="utf-8") as out:
-                out.write(json.dumps(record.to_json(), default=str) + "\n")
+                line = record.to_json()
+                del line["usage"]  # not known yet: the answer is still to be sent
+                out.write(json.dumps(line, default=str) + "\n")
 
     async def wait_for(
         self, predicate: Callable[[RecordedRequest], bool], within: float = 10.0

@@ -12,16 +12,20 @@ from typing import Any
 from aiohttp import web
 
 from localmodel.player import Outcome
+from localmodel.recording import RecordedRequest
+from localmodel.usage import Usage
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Event:
-    """One SSE event's bytes; ``chunk`` marks content (paced, counted for a stall)."""
+    """One SSE event's bytes; ``chunk`` marks content (paced, counted for a stall); ``usage``
+    the tokens it reports (the answer's so far, as the client counts them once it is sent)."""
 
     data: bytes
     chunk: bool = False
+    usage: Usage | None = None
 
 
 def sse(payload: Any, name: str | None = None) -> bytes:
@@ -82,9 +86,11 @@ async def stream(
     events: Iterable[Event],
     outcome: Outcome,
     pauses: Pauses,
+    record: RecordedRequest,
     headers: dict[str, str] | None = None,
 ) -> web.StreamResponse:
-    """Send the events as ``text/event-stream``, paced as the outcome's step says."""
+    """Send the events as ``text/event-stream``, paced as the outcome's step says; the
+    record's usage is the latest an event sent reported."""
     step = outcome.step
     response = web.StreamResponse(
         headers={
@@ -109,6 +115,8 @@ async def stream(
                 return response
             sent += event.chunk
             await response.write(event.data)
+            if event.usage is not None:
+                record.usage = event.usage
         await response.write_eof()
     except (ConnectionResetError, asyncio.CancelledError):
         log.info("localmodel: the client left the stream after %d chunks", sent)

@@ -12,6 +12,7 @@ from aiohttp import web
 from localmodel.player import Outcome
 from localmodel.script import Step
 from localmodel.streaming import Event
+from localmodel.usage import Usage
 from localmodel.view import View
 
 
@@ -33,7 +34,11 @@ class Wire(Protocol):
         ...
 
     def events(self, outcome: Outcome, view: View) -> list[Event]:
-        """The streamed answer's events."""
+        """The streamed answer's events (those reporting usage carry it)."""
+        ...
+
+    def usage(self, outcome: Outcome) -> Usage:
+        """The usage the whole answer reports, in the fields the API has."""
         ...
 
     def error(self, step: Step) -> web.Response:
