@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
 from automation.factory import build_deliverer  # noqa: E402
-from bench.live_accuracy import DRIVES, Tally, report, summary  # noqa: E402
+from bench.live_accuracy import Tally, report, summary  # noqa: E402
 from bench.live_accuracy import script as tmux_script  # noqa: E402
 from core.agents import signals as agent_signals  # noqa: E402
 from core.agents.judge import Freshness  # noqa: E402
@@ -103,7 +103,9 @@ class Run:
 
     async def until_idle(self, within_s: float = 60.0) -> None:
         deadline = time.monotonic() + within_s
-        while (await self.read())[0] != "idle" and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
+            if (await self.read())[0] == "idle":
+                return
             await asyncio.sleep(0.2)
 
     async def cancel(self) -> None:

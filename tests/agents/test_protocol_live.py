@@ -546,9 +546,9 @@ async def test_a_429_ends_its_turn_once_and_reads_limited_while_it_holds(
     """A 429 with a reset 2 s away, then the answer. Claude Code says its retry, read
     ``limited`` until the retry it names, then the turn ends; Gemini CLI retries unsaid on
     ACP, read ``limited`` from its debug log (a row of the turn's transcript; before: not
-    seen, ``working``), and ends it; opencode
-    retries unsaid (read ``working``) and ends it; Codex (through codex-acp) ends the turn at once as failed ("exceeded
-    retry limit, last status: 429"), read ``limited`` until the agent is seen working again."""
+    seen, ``working``), and ends it; opencode retries unsaid (read ``working``) and ends it;
+    Codex (through codex-acp) ends the turn at once as failed ("exceeded retry limit, last
+    status: 429"), read ``limited`` until the agent is seen working again."""
     task, turn = await _turn_of(swarm, "wait for the limit")
     if rig.cli == "codex":
         assert "last status: 429" in turn["message"], turn
