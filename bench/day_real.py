@@ -2,7 +2,7 @@
 nodes over PostgreSQL, each agent doing its tasks by calling swarm's MCP ``report`` tool.
 
 Run: ``.venv/bin/python bench/day_real.py [--each 2 | --agents N] [--tasks 60]
-[--broadcasts 2] [--protocol] [--keep]``.
+[--broadcasts 2] [--protocol] [--timings] [--keep]``.
 
 A throwaway PostgreSQL cluster; ``--each`` agents of each of the three pinned CLIs
 (tests/agents/launch.py: its own HOME and tmux server, against its own ``python -m
@@ -41,7 +41,10 @@ share also apart); they are ended when the day ends, also on failure, Ctrl-C or 
 From the hosts' journals it prints too: assignment to the host handing the prompt to its
 CLI, and swarm's own part of it (from the later of the assignment and the end of the agent's
 previous turn: a task is given once the last is reported, while that turn still ends); a
-broadcast until every host handed it over.
+broadcast until every host handed it over. With ``--timings`` the nodes log each delivery's
+steps (``swarm node --timings``) and swarm's own part is given step by step: from its start
+to the claim that delivered it, the claim, the prompt's build (the workspace's git calls, the
+turn's record), the send until the host journaled it; the 5 slowest with their steps.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -698,6 +702,7 @@ async def run(args: argparse.Namespace, server: Cluster, root: Path) -> dict[str
             checked["timings"] = step_figures(root, home, agents, rows)
         if args.keep:
             keep_store(url, root)
+            shutil.copy(server.folder / "log", root / "postgres.log")  # its deadlocks' detail
         pg_cpu = sum(server_cpu(server).values()) - pg0
         cpu = (idle_cpu, load_cpu, idle_hosts, load_hosts)
         return summary(agents, args, ran, checked, cpu, rss, pg_cpu)
