@@ -13,7 +13,6 @@ import pytest
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.workspaces import git as git_module
 from tests.helpers import write_agents
 from tests.workspaces.conftest import sh
 
@@ -21,7 +20,12 @@ from tests.workspaces.conftest import sh
 async def test_a_prompt_in_an_agents_own_folder_runs_git_twice(
     tmp_path: Path, repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    agent = {"id": "A-1", "role": "w", "delivery": "inbox", "workspace": str(repo)}
+    agent: dict[str, object] = {
+        "id": "A-1",
+        "role": "w",
+        "delivery": "inbox",
+        "workspace": str(repo),
+    }
     config = write_agents(tmp_path / "agents.toml", [agent])
     settings = Settings.from_env({"SWARM_HOME": str(tmp_path / "home"),
                                   "SWARM_CONFIG": str(config)})  # fmt: skip
@@ -36,7 +40,7 @@ async def test_a_prompt_in_an_agents_own_folder_runs_git_twice(
                 calls.append(argv[1:])
             return run(argv, *args, **kwargs)
 
-        monkeypatch.setattr(git_module.subprocess, "run", counted)
+        monkeypatch.setattr(subprocess, "run", counted)  # what core.workspaces.git calls
         place = await service.workspaces.before_prompt(task.id, "A-1")
         monkeypatch.undo()
         assert place is not None and place.path == repo and place.branch == "main"
