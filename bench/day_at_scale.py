@@ -73,6 +73,7 @@ class Day:
     tmux: dict[str, Tmux] = field(default_factory=dict)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     children: bool = False  # swarm's CPU counts the children it waited for (tmux, xclip)
+    node_args: list[str] = field(default_factory=list)  # more arguments of each ``swarm node``
 
     def records(self, agent: str) -> list[dict[str, Any]]:
         """What ``agent`` received so far, in order."""
@@ -124,7 +125,7 @@ def start_swarm(day: Day) -> None:
     """``swarm run --no-discord`` and one ``swarm node`` per node, their logs in the day."""
     swarm = [sys.executable, "-m", "bot.cli.main"]
     runs = {"coordinator": [*swarm, "run", "--no-discord"]}
-    runs |= {node: [*swarm, "node", "--name", node] for node in NODES}
+    runs |= {node: [*swarm, "node", "--name", node, *day.node_args] for node in NODES}
     for name, argv in runs.items():
         log = (day.root / f"{name}.log").open("wb")
         env = {**os.environ, **day.env, "PYTHONPATH": str(ROOT)}

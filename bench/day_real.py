@@ -2,7 +2,7 @@
 nodes over PostgreSQL, each agent doing its tasks by calling swarm's MCP ``report`` tool.
 
 Run: ``.venv/bin/python bench/day_real.py [--each 2 | --agents N] [--tasks 60]
-[--broadcasts 2] [--protocol] [--usage] [--keep]``.
+[--broadcasts 2] [--protocol] [--usage] [--timings] [--keep]``.
 
 A throwaway PostgreSQL cluster; ``--each`` agents of each of the three pinned CLIs
 (tests/agents/launch.py: its own HOME and tmux server, against its own ``python -m
@@ -41,7 +41,10 @@ share also apart); they are ended when the day ends, also on failure, Ctrl-C or 
 From the hosts' journals it prints too: assignment to the host handing the prompt to its
 CLI, and swarm's own part of it (from the later of the assignment and the end of the agent's
 previous turn: a task is given once the last is reported, while that turn still ends); a
-broadcast until every host handed it over.
+broadcast until every host handed it over. With ``--timings`` the nodes log each delivery's
+steps (``swarm node --timings``) and swarm's own part is given step by step: from its start
+to the claim that delivered it, the claim, the prompt's build (the workspace's git calls, the
+turn's record), the send until the host journaled it; the 5 slowest with their steps.
 
 With ``--usage`` (issue 51's day) there is one agent of each of Claude Code, Codex, Gemini CLI
 and opencode in tmux, each CLI's own folder named in swarm's environment (where its usage
@@ -61,6 +64,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -318,6 +322,22 @@ def host_prompts(home: Path, agent: str) -> list[tuple[float, str, float]]:
     return found
 
 
+def host_turns(home: Path, agent: str) -> list[tuple[float, str, float, int]]:
+    """``host_prompts`` with each prompt's delivery id."""
+    try:
+        lines = wire.journal_path(home, agent).read_bytes().splitlines()
+    except OSError:
+        return []
+    found, ended = [], 0.0
+    for entry in (wire.decode(line) for line in lines if line.strip()):
+        if entry.get("type") in (wire.TURN_END, wire.TURN_ERROR):
+            ended = float(entry["at"])
+        elif entry.get("type") == wire.TURN:
+            text = str(entry.get("text") or "")
+            found.append((float(entry["at"]), text, ended, int(entry.get("delivery") or 0)))
+    return found
+
+
 def user_prompts(body: Any) -> list[str]:
     """The texts of the user's messages in a request's conversation (not tool results), in
     each API's shape: Anthropic and Chat ``messages``, Responses ``input``, Gemini ``contents``."""
@@ -427,6 +447,86 @@ def _lost_and_doubled(
         "doubled": sorted(doubled & set(ids)),
         "false_delivered": false_delivered,
     }
+
+
+CLAIMED = re.compile(r"timing: delivery (\d+) to \S+: claimed at ([\d.]+), delivering (\d+) ms")
+SENT = re.compile(
+    r"timing: delivery (\d+) to \S+: prompt built in (\d+) ms, sent in (\d+) ms \((\w+)\)"
+)
+
+WORKSPACE = re.compile(
+    r"timing: T-(\d+) prompt to (\S+): workspace read in (\d+) ms \(git\), recorded in (\d+) ms"
+)
+
+
+def workspace_reads(root: Path) -> dict[tuple[int, str], tuple[float, float]]:
+    """The last workspace read of each task's prompt to its agent (``--timings``): the git
+    calls' seconds and the turn's start record's."""
+    found: dict[tuple[int, str], tuple[float, float]] = {}
+    for node in NODES:
+        path = root / f"{node}.log"
+        for line in path.read_text(errors="replace").splitlines() if path.exists() else []:
+            if read := WORKSPACE.search(line):
+                found[(int(read[1]), read[2])] = (int(read[3]) / 1000, int(read[4]) / 1000)
+    return found
+
+
+def node_attempts(root: Path) -> dict[int, list[dict[str, Any]]]:
+    """Each delivery's attempts from the nodes' ``--timings`` lines, in order: when it was
+    claimed, how long it waited in the node before its prompt was built, the prompt's build
+    and its send (to the host's answer), and how the send went."""
+    attempts: dict[int, list[dict[str, Any]]] = {}
+    for node in NODES:
+        path = root / f"{node}.log"
+        for line in path.read_text(errors="replace").splitlines() if path.exists() else []:
+            if found := CLAIMED.search(line):
+                attempts.setdefault(int(found[1]), []).append(
+                    {"claimed": float(found[2]), "waited": int(found[3]) / 1000}
+                )
+            elif (found := SENT.search(line)) and attempts.get(int(found[1])):
+                attempts[int(found[1])][-1].update(
+                    built=int(found[2]) / 1000, sent=int(found[3]) / 1000, result=found[4]
+                )
+    return attempts
+
+
+def step_figures(root: Path, home: Path, agents: list[Agent], rows: dict[str, Any]) -> dict:
+    """Swarm's own part of each task prompt's hand-over (``--timings``), step by step: from
+    the later of the assignment and the agent's last turn end to the claim that delivered it
+    (the node's wake-up or poll, earlier refused tries), then in the node before its prompt
+    was built, the prompt's build (workspace git calls included), the send until the host
+    journaled the prompt; p50/p99 of each, and the steps of the 5 slowest."""
+    attempts = node_attempts(root)
+    reads = workspace_reads(root)
+    steps: dict[str, list[float]] = {}
+    slowest: list[tuple[float, dict[str, Any]]] = []
+    for agent in agents:
+        for at, text, ended, delivery in host_turns(home, agent.id):
+            task = TASK.search(text)
+            tries = attempts.get(delivery, [])
+            if task is None or not tries or int(task[1]) not in rows["assigned"]:
+                continue
+            last = tries[-1]
+            start = max(rows["assigned"][int(task[1])], ended)
+            step = {
+                "to_claim": last["claimed"] - start,
+                "in_node": last["waited"],
+                "prompt_built": last.get("built", 0.0),
+                "of_which_git": reads.get((int(task[1]), agent.id), (0.0, 0.0))[0],
+                "of_which_record": reads.get((int(task[1]), agent.id), (0.0, 0.0))[1],
+                "to_host_turn": at - last["claimed"] - last["waited"] - last.get("built", 0.0),
+                "refused_tries": float(len(tries) - 1),
+            }
+            for name, value in step.items():
+                steps.setdefault(name, []).append(value)
+            slowest.append((at - start, {"task": int(task[1]), "agent": agent.id, **step}))
+    slowest.sort(key=lambda item: -item[0])
+    return {
+        "steps": {name: percentiles(values) for name, values in steps.items()},
+        "slowest": [{"own_s": round(own, 3), **{k: round(v, 3) if isinstance(v, float) else v
+                                                for k, v in step.items()}}
+                    for own, step in slowest[:5]],
+    }  # fmt: skip
 
 
 def claude_stop_hooks(agents: list[Agent]) -> dict[str, Any]:
@@ -599,6 +699,8 @@ async def run(args: argparse.Namespace, server: Cluster, root: Path) -> dict[str
     day = Day(root, url, [a.id for a in agents], env)
     if args.usage:
         day.env |= usage_folders(agents)
+    if args.timings:
+        day.node_args.append("--timings")
     try:
         if args.protocol:
             for agent in agents:
@@ -632,11 +734,15 @@ async def run(args: argparse.Namespace, server: Cluster, root: Path) -> dict[str
             await service.close()
         load_cpu = cpu_share(day, own_cpu(day) - cpu1, ran["wall_s"])
         load_hosts = cpu_share(day, hosts_cpu(day) - host1, ran["wall_s"])
-        checked = judge(agents, ran["ids"], store_rows(url), home)
+        rows = store_rows(url)
+        checked = judge(agents, ran["ids"], rows, home)
         if args.usage:
             ran["usage"] = await usage.compare(lambda: stats_json(day), agents, ran["ids"])
+        if args.timings:
+            checked["timings"] = step_figures(root, home, agents, rows)
         if args.keep:
             keep_store(url, root)
+            shutil.copy(server.folder / "log", root / "postgres.log")  # its deadlocks' detail
         pg_cpu = sum(server_cpu(server).values()) - pg0
         cpu = (idle_cpu, load_cpu, idle_hosts, load_hosts)
         return summary(agents, args, ran, checked, cpu, rss, pg_cpu)
@@ -727,6 +833,7 @@ def host_figures(ran: dict, checked: dict) -> dict[str, Any]:
             cli: percentiles(v) for cli, v in sorted(checked["own_s"].items())
         },
         "broadcast_to_all_hosts": [round(x, 3) for x in ran["broadcast_hosts_s"]],
+        **({"swarm_own_steps": checked["timings"]} if "timings" in checked else {}),
     }
 
 
@@ -751,6 +858,11 @@ def main() -> None:
         "and campaign beside each model server's count of the usage it reported",
     )  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the day's folder")
+    parser.add_argument(
+        "--timings", action="store_true",
+        help="the nodes log each delivery's steps (swarm node --timings): swarm's own part of "
+        "the protocol route's turn starts, step by step",
+    )  # fmt: skip
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="swarm-day-real-"))
     signal.signal(signal.SIGTERM, _interrupted)  # the day's processes ended as on Ctrl-C

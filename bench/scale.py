@@ -243,9 +243,9 @@ class ClaimTrace:
             finally:
                 free[0] = time.perf_counter()
 
-        async def timed_claim() -> Any:
+        async def timed_claim(agents: list[str] | None = None, limit: int | None = None) -> Any:
             since = free[0]
-            claimed = await claim()
+            claimed = await claim(agents, limit)
             now = time.perf_counter()
             self.claims += [(h.delivery.task_id or 0, since, now) for h, _ in claimed]
             return claimed

@@ -26,6 +26,11 @@ def register(sub: Any) -> None:
         help="seconds a claimed delivery stays this node's (default 60); after "
         "that another node may send it again, marked as a retry",
     )
+    p.add_argument(
+        "--timings",
+        action="store_true",
+        help="log each delivery's steps with their times (claim, prompt, send, receipt)",
+    )
     p.set_defaults(handler=cmd_node, no_service=True)
 
 
@@ -40,6 +45,9 @@ async def cmd_node(_service: None, args: argparse.Namespace) -> int:
     if not 0 < args.lease <= 3600:
         raise ConfigError(f"--lease must be between 0 and 3600 seconds, got {args.lease:g}")
     logging.getLogger().setLevel(logging.INFO)
+    if args.timings:  # the node's and its deliverer's "timing:" lines
+        for name in ("core.coordinator.node", "core.coordinator.scheduler", "core.workspaces"):
+            logging.getLogger(name).setLevel(logging.DEBUG)
     builder = Builder(args.configuration)
     settings = builder.config.core
     if not settings.database_url:

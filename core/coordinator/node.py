@@ -1,13 +1,16 @@
 """``swarm node``: a delivery node, the part of the swarm one desktop runs (PostgreSQL).
 
 A node serves the agents whose ``node`` (agents file) is its name: it claims their due
-deliveries (``core/delivery/node_claims.py``: ``SKIP LOCKED``, a lease), puts each in front of its
-agent
-with the normal deliverer (desktop driver or inbox, through ``Scheduler.deliver_one``, so
-prompts, onboarding and resets are the coordinator's), and stores the receipts in one
-transaction per batch. It sleeps until PostgreSQL notifies one of its agents' channels
+deliveries (``core/delivery/node_claims.py``: ``SKIP LOCKED``, a lease), puts each in front of
+its agent with the normal deliverer (desktop driver or inbox, through
+``Scheduler.deliver_one``, so prompts, onboarding and resets are the coordinator's), and
+stores the receipts. Each agent's claims are a lane (the agents of a deliverer that serves
+one at a time share one): lanes run on their own, the node claiming again for the agents
+with no lane in flight meanwhile, so an agent slow to take its prompt holds up only its own
+next delivery; a lane stores its receipts as it ends, with those of the lanes that ended
+meanwhile (one transaction). It sleeps until PostgreSQL notifies one of its agents' channels
 (``swarm_delivery_`` + md5 of the agent's id: a trigger on ``deliveries`` sends it when a
-delivery is queued; the node hears only its own agents'), the next delayed
+delivery is queued; the node hears only its own agents'), a lane ends, the next delayed
 delivery or lease end of its agents falls due, or ``SAFETY_S`` passes (a notification lost
 while the listener reconnected); it says it is alive every ``heartbeat_s``. With a watcher it
 records its agents' screen activity and their tmux panes' text (observations and permission
@@ -99,6 +102,13 @@ class DeliveryNode:
         self.delivered = 0
         self.lost = 0
         self._wake = asyncio.Event()
+        self._lanes: dict[str, asyncio.Task[None]] = {}  # lanes in flight (``run``)
+        self._claims_in_flight: dict[str, int] = {}  # their claims, by lane
+        self._heard_busy: set[str] = set()  # lanes notified while in flight
+        self._full = False  # the last claim took all it might
+        self._freed = asyncio.Event()  # a lane ended
+        self._unstored: list[tuple[node_claims.Claim, Receipt, bool]] = []
+        self._storing = asyncio.Lock()
         self._started = service.clock.now()
 
     def _batch_for(self, deliverer: Deliverer) -> int:
@@ -122,15 +132,18 @@ class DeliveryNode:
         await self.deliver(claimed)
         return len(claimed)
 
-    async def claim(self) -> list[tuple[node_claims.Claim, prompt.PromptFacts | None]]:
-        """Claim this node's due deliveries (and what their prompts need)."""
+    async def claim(
+        self, agents: list[str] | None = None, limit: int | None = None
+    ) -> list[tuple[node_claims.Claim, prompt.PromptFacts | None]]:
+        """Claim the due deliveries of this node's ``agents`` (all by default), up to
+        ``limit`` (the batch) (and what their prompts need)."""
         return await self._db.write_concurrent(
             _claim_with_facts,
             self.claimer,
-            self.agents,
+            self.agents if agents is None else agents,
             self.service.clock.now(),
             self.lease_s,
-            self.batch,
+            self.batch if limit is None else limit,
             self.service.settings.turn_hold_s,
         )
 
@@ -177,8 +190,32 @@ class DeliveryNode:
             ):
                 self.lost += 1  # another node took it after the lease: never deliver it
                 continue
+            log.debug(
+                "timing: delivery %d to %s: claimed at %.3f, delivering %.0f ms later",
+                held.delivery.id,
+                held.delivery.agent,
+                held.claimed_at,
+                (self.service.clock.now() - held.claimed_at) * 1000,
+            )
             receipt, onboarded = await self.worker.deliver_one(held.delivery, facts)
             done.append((held, receipt, onboarded))
+
+    async def _store_lane(self, done: list[tuple[node_claims.Claim, Receipt, bool]]) -> None:
+        """Store a lane's receipts, with those of the lanes that ended while the last
+        receipts were being written (one transaction for them all)."""
+        self._unstored += done
+        async with self._storing:
+            group, self._unstored = self._unstored, []
+            if not group:
+                return  # stored with an earlier lane's
+            states = await self._store(group)
+        self.delivered += states.count(ClaimOutcome.delivered)
+        self.lost += states.count(ClaimOutcome.lost)
+        log.debug(
+            "timing: receipts of deliveries %s stored at %.3f",
+            ",".join(str(held.delivery.id) for held, _, _ in group),
+            self.service.clock.now(),
+        )
 
     async def _store(
         self, done: list[tuple[node_claims.Claim, Receipt, bool]]
@@ -216,44 +253,114 @@ class DeliveryNode:
         if self.protocol is not None:
             helpers.append(asyncio.create_task(self._read_hosts(stop), name="node-protocol"))
         try:
+            due = True
             while not stop.is_set():
-                try:
-                    if await self.step() >= self.batch or self._wake.is_set():
-                        continue  # maybe more is due: claim again before sleeping
-                except Exception:
-                    log.exception("node %s: step failed; next try in 1 s", self.name)
-                    await _wait(stop, 1.0)
-                    continue
-                await self._sleep(stop)
+                if due:
+                    try:
+                        if await self.pipeline_step() or self._wake.is_set():
+                            continue  # maybe more is due: claim again before sleeping
+                    except Exception:
+                        log.exception("node %s: step failed; next try in 1 s", self.name)
+                        await _wait(stop, 1.0)
+                        continue
+                due = await self._sleep(stop)
         finally:
             for task in helpers:
                 task.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
+            await asyncio.gather(*self._lanes.values(), return_exceptions=True)
 
-    async def _sleep(self, stop: asyncio.Event) -> None:
-        due = await self._db.read(claim_queries.next_due, self.agents)
+    async def pipeline_step(self) -> bool:
+        """Claim what is due for the agents with no lane in flight and start their lanes
+        without waiting for them: an agent's delivery goes out while another agent is still
+        taking its prompt (an agent's deliveries stay one lane at a time, in order). Each
+        lane stores its receipts as it ends. True when the claim took all it might (more
+        may be due)."""
+        self._wake.clear()
+        free = self._free_agents()
+        room = self.batch - sum(self._claims_in_flight.values())
+        if not free or room <= 0:
+            return False
+        claimed = await self.claim(free, room)
+        self._full = len(claimed) >= room
+        lanes: dict[str, list[tuple[node_claims.Claim, prompt.PromptFacts | None]]] = {}
+        for item in claimed:
+            lanes.setdefault(self._lane(item[0].delivery.agent), []).append(item)
+        for key, lane in lanes.items():
+            self._lanes[key] = asyncio.create_task(self._run_lane(key, lane), name="node-lane")
+            self._claims_in_flight[key] = len(lane)
+        return self._full
+
+    def _free_agents(self) -> list[str]:
+        """This node's agents whose lane is not in flight."""
+        return [a for a in self.agents if self._lane(a) not in self._lanes]
+
+    async def _run_lane(
+        self, key: str, lane: list[tuple[node_claims.Claim, prompt.PromptFacts | None]]
+    ) -> None:
+        """Deliver one lane and store its receipts; then free it: the loop claims again at
+        once when one of its agents was notified meanwhile or the last claim was full, else
+        it only looks anew when the next delivery is due."""
+        done: list[tuple[node_claims.Claim, Receipt, bool]] = []
+        try:
+            try:
+                await self._deliver_lane(lane, done)
+            finally:
+                if done:
+                    await self._store_lane(done)
+        except Exception:
+            log.exception("node %s: delivering to %s failed", self.name, key or "its agents")
+        finally:
+            self._lanes.pop(key, None)
+            self._claims_in_flight.pop(key, None)
+            if key in self._heard_busy or self._full:
+                self._heard_busy.discard(key)
+                self._wake.set()
+            self._freed.set()
+
+    async def _sleep(self, stop: asyncio.Event) -> bool:
+        """Until a wake-up, the next due delivery of the agents with no lane in flight, a lane
+        ending, or ``SAFETY_S``; True when a claim is due (not a lane ending alone)."""
+        self._freed.clear()
+        free = self._free_agents()
+        room = self.batch > sum(self._claims_in_flight.values())
+        due = await self._db.read(claim_queries.next_due, free) if free and room else None
         timeout = SAFETY_S
         if due is not None:
             timeout = min(timeout, max(0.0, due - self.service.clock.now()) + 0.01)
-        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+        events = (self._wake, stop, self._freed)
+        waiters = [asyncio.ensure_future(event.wait()) for event in events]
         try:
             await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for waiter in waiters:
                 waiter.cancel()
+        return self._wake.is_set() or not self._freed.is_set()
 
     async def _listen(self) -> None:
         """LISTEN on this node's agents' delivery channels (``swarm_delivery_<md5>``: the
         server sends it only its own agents' wake-ups); wake on a notification naming one of
-        them (and each time it listens anew: catch up with what was queued meanwhile)."""
+        them (and each time it listens anew: catch up with what was queued meanwhile). One
+        for an agent whose lane is in flight is kept for when that lane ends."""
         mine = set(self.agents)
 
         def heard(_pid: int, payload: str) -> None:
             if payload in mine:
-                self._wake.set()
+                self._heard(payload)
+
+        def anew() -> None:
+            self._heard_busy.update(self._lanes)
+            self._wake.set()
 
         what = f"node {self.name}: listening"
-        await self.service.store.listen("deliveries", heard, self._wake.set, what, self.agents)
+        await self.service.store.listen("deliveries", heard, anew, what, self.agents)
+
+    def _heard(self, agent: str) -> None:
+        lane = self._lane(agent)
+        if lane in self._lanes:
+            self._heard_busy.add(lane)
+        else:
+            self._wake.set()
 
     async def _heartbeats(self, stop: asyncio.Event) -> None:
         host, pid = socket.gethostname(), os.getpid()

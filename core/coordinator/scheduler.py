@@ -414,6 +414,7 @@ class Scheduler:
         agent = self.service.agents.get(delivery.agent)
         if agent is None:
             return Receipt.failed(f"{delivery.agent} is no longer configured", retryable=False)
+        started = time.perf_counter()
         try:
             steps = await prompt.plan(
                 self.service.store, self.service.workspaces, delivery, agent, facts
@@ -421,6 +422,20 @@ class Scheduler:
         except Exception as exc:  # a role template, a workspace, no file descriptor left...
             log.exception("prompt of delivery %d not built", delivery.id)
             return Receipt.failed(f"prompt not built: {prompt.why(exc)}", retryable=False)
+        built = time.perf_counter()
+        receipt = await self._send(delivery, steps)
+        log.debug(
+            "timing: delivery %d to %s: prompt built in %.0f ms, sent in %.0f ms (%s)",
+            delivery.id,
+            delivery.agent,
+            (built - started) * 1000,
+            (time.perf_counter() - built) * 1000,
+            _result(receipt),
+        )
+        return receipt
+
+    async def _send(self, delivery: Delivery, steps: prompt.Plan) -> Receipt:
+        """The parcels of ``steps`` one after another, each within the delivery timeout."""
         timeout = self.delivery_timeout()
         try:
             for parcel in steps.parcels:

@@ -44,7 +44,7 @@ def find(
     agent = resolve_agent(agents, name)
     if agent.workspace and repo is None:
         path = Path(agent.workspace)
-        branch = current_branch(path) if path.is_dir() and ok(path, "rev-parse") else None
+        branch = current_branch(path) if path.is_dir() else None  # None: not in git either
         return Located(agent.id, path, branch, None, None)
     found = [
         (r, r.workspaces[agent.id])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -87,6 +88,7 @@ class WorkspaceTracker:
         to ``agent``. A worktree that cannot move cleanly fails the prompt (one line)."""
         if not self.may_have_workspace(agent):
             return None
+        started = time.perf_counter()
         try:
             place = await self.locate(agent)
         except SwarmError as exc:  # e.g. workspaces in two repositories: none is named
@@ -116,7 +118,15 @@ class WorkspaceTracker:
             self.service.clock.now(),
             None,
         )
+        read = time.perf_counter()
         await self.service.update(work.record_start, turn)
+        log.debug(
+            "timing: T-%d prompt to %s: workspace read in %.0f ms (git), recorded in %.0f ms",
+            task_id,
+            agent,
+            (read - started) * 1000,
+            (time.perf_counter() - read) * 1000,
+        )
         return place
 
     async def handoff(self, task_id: int, agent: str) -> str | None:

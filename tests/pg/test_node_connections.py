@@ -145,14 +145,16 @@ class CountingNode(DeliveryNode):
         self.claims = 0
         self.asleep = asyncio.Event()
 
-    async def claim(self) -> list[tuple[node_claims.Claim, prompt.PromptFacts | None]]:
+    async def claim(
+        self, agents: list[str] | None = None, limit: int | None = None
+    ) -> list[tuple[node_claims.Claim, prompt.PromptFacts | None]]:
         self.claims += 1
-        return await super().claim()
+        return await super().claim(agents, limit)
 
-    async def _sleep(self, stop: asyncio.Event) -> None:
+    async def _sleep(self, stop: asyncio.Event) -> bool:
         self.asleep.set()
         try:
-            await super()._sleep(stop)
+            return await super()._sleep(stop)
         finally:
             self.asleep.clear()
 

@@ -1,0 +1,98 @@
+"""A running node does not wait for its slowest agent: while one agent is still taking its
+prompt (a protocol agent's first update, a pane's echo), another agent's delivery queued
+meanwhile is claimed, sent and its receipt stored. An agent's own deliveries stay one at a
+time, in order: one queued for it meanwhile goes once its lane ends, once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from core.coordinator.node import DeliveryNode
+from core.models import Agent, DeliveryState, Receipt
+from core.protocols import Parcel
+from core.service.swarm import SwarmService
+from core.settings import Settings
+
+pytestmark = [
+    pytest.mark.parametrize("database_url", ["postgresql"], indirect=True),
+    pytest.mark.timeout(60),
+]
+
+
+@dataclass
+class HeldDeliverer:
+    """Parallel: each agent beside the others; ``A-1``'s parcels wait for ``release``."""
+
+    time_limit_s: float | None = None
+    sent: list[tuple[str, str]] = field(default_factory=list)  # (agent, text), as taken
+    started: list[str] = field(default_factory=list)  # texts whose delivery began
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def parallel(self, agent: Agent) -> bool:
+        return True
+
+    async def deliver(self, parcel: Parcel) -> Receipt:
+        self.started.append(parcel.text)
+        if parcel.agent.id == "A-1":
+            await self.release.wait()
+        self.sent.append((parcel.agent.id, parcel.text))
+        return Receipt.delivered("test")
+
+    def close(self) -> None:
+        """Nothing held."""
+
+    def texts(self, agent: str, word: str) -> list[str]:
+        return [text for who, text in self.sent if who == agent and word in text]
+
+
+async def _until(check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 20
+    while not check():
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+async def coordinator(node_settings: Settings) -> AsyncIterator[SwarmService]:
+    service = await SwarmService.open(node_settings)
+    yield service
+    await service.close()
+
+
+async def _states(service: SwarmService, agent: str) -> list[DeliveryState]:
+    return [d.state for d in await service.messages.deliveries() if d.agent == agent]
+
+
+async def test_a_slow_agent_does_not_hold_up_the_others(
+    node_settings: Settings, coordinator: SwarmService
+) -> None:
+    service = await SwarmService.open(node_settings, readers=0)
+    desk = HeldDeliverer()
+    node = DeliveryNode(service, desk, "desk-1", lease_s=30)
+    stop = asyncio.Event()
+    running = asyncio.create_task(node.run(stop))
+    try:
+        await coordinator.messages.send("A-1", "slow-first", "test")
+        await _until(lambda: any("slow-first" in t for t in desk.started), "A-1 never started")
+        await coordinator.messages.send("A-2", "quick-one", "test")
+        await coordinator.messages.send("A-1", "slow-second", "test")  # behind A-1's lane
+        await _until(lambda: bool(desk.texts("A-2", "quick-one")), "A-2 waited for A-1")
+        await _until(lambda: node.delivered == 1, "A-2's receipt not stored while A-1's lane ran")
+        assert not desk.texts("A-1", "slow")  # A-1 is still taking its first prompt
+        assert not any("slow-second" in t for t in desk.started)  # its second waits its turn
+        desk.release.set()
+        await _until(lambda: node.delivered == 3, "A-1's prompts not delivered")
+        slow = desk.texts("A-1", "slow")
+        assert len(slow) == 2 and "slow-first" in slow[0] and "slow-second" in slow[1]
+        assert await _states(coordinator, "A-1") == [DeliveryState.delivered] * 2
+        assert await _states(coordinator, "A-2") == [DeliveryState.delivered]
+    finally:
+        desk.release.set()
+        stop.set()
+        await running
+        await service.close()
