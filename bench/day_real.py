@@ -81,6 +81,7 @@ sys.path[:0] = [str(ROOT)]
 import psycopg  # noqa: E402
 from psycopg.rows import dict_row  # noqa: E402
 
+from bench import day_defaults  # noqa: E402
 from bench import day_usage as usage  # noqa: E402
 from bench.day_at_scale import (  # noqa: E402
     NODES,
@@ -109,6 +110,9 @@ from tests.pgcluster import Cluster, cluster, free_port  # noqa: E402
 
 CLIS = ("claude-code", "codex", "gemini")
 USAGE_CLIS = (*CLIS, "opencode")  # --usage: one agent of each
+DEFAULTS_CLIS = (*USAGE_CLIS, "gemini-yolo")  # --defaults: one of each, Gemini twice
+MODES = {"gemini-yolo": ("gemini", ("--approval-mode", "yolo"))}  # a CLI in another mode
+GRACE_S = 120.0  # SWARM_GRACE, the default: a silent turn is nudged within it
 READY = {
     "claude-code": "? for shortcuts",
     "codex": "? for shortcuts",
@@ -126,6 +130,10 @@ default = [{{ tool = "report", input = {{ action = "done", note = "done by the m
 [[turns]]
 match = "{GUIDELINES}"
 text = "read them"
+
+[[turns]]
+match = "{day_defaults.QUIET}"
+text = "Finished it."
 
 [[turns]]
 match = "{ASK}"
@@ -152,6 +160,7 @@ class Agent:
     live: LiveCLI | None = None
     command: str | None = None  # protocol: its [desktop.agent] command
     model: LocalModel | None = None
+    args: tuple[str, ...] = ()  # added to its command line (a mode: Gemini CLI's yolo)
 
 
 def plan_agents(root: Path, count: int, clis: tuple[str, ...] = CLIS) -> list[Agent]:
@@ -159,11 +168,11 @@ def plan_agents(root: Path, count: int, clis: tuple[str, ...] = CLIS) -> list[Ag
     workspace."""
     made = []
     for n in range(count):
-        cli = clis[n % len(clis)]
+        cli, args = MODES.get(clis[n % len(clis)], (clis[n % len(clis)], ()))
         work = root / "agents" / f"Agent-{n + 1}" / "work"
         work.mkdir(parents=True)
         subprocess.run(["git", "-C", str(work), "init", "-q"], check=True, timeout=30)
-        made.append(Agent(f"Agent-{n + 1}", cli, NODES[n % len(NODES)], work))
+        made.append(Agent(f"Agent-{n + 1}", cli, NODES[n % len(NODES)], work, args=args))
     return made
 
 
@@ -233,7 +242,8 @@ def start_cli(day: Day, agent: Agent) -> None:
     first = {"claude-code": "New MCP server found", "codex": "Hooks need review"}
     root = agent.work.parent
     agent.live = live = launch(agent.cli, root, SCRIPT, work=agent.work, env=env,
-                               ready=first.get(agent.cli, READY[agent.cli]))  # fmt: skip
+                               ready=first.get(agent.cli, READY[agent.cli]),
+                               args=agent.args)  # fmt: skip
     agent.model = live.model
     if agent.cli == "claude-code":  # "Use this MCP server", the arrows' first line
         time.sleep(1.0)
@@ -571,6 +581,24 @@ def _line(text: str) -> str:
     return " ".join(max(lines, key=len)[:40].split()) if lines else ""
 
 
+def quiet_turn_end(agents: list[Agent], rows: dict[str, Any]) -> Any:
+    """``task -> when its silent turn ended``: the time of the last request its agent's
+    model got with the task's prompt (its details say ``QUIET``; the model answers at once),
+    None when it got none."""
+    by_id = {a.id: a for a in agents}
+
+    def ended(task: int) -> float | None:
+        agent = by_id.get(rows["assignee"].get(task) or "")
+        if agent is None:
+            return None
+        asked = [float(r["at"]) for r in model_record(agent)
+                 if day_defaults.QUIET in str(r.get("prompt") or "")
+                 and f"T-{task}" in str(r.get("prompt") or "")]  # fmt: skip
+        return max(asked) if asked else None
+
+    return ended
+
+
 def done_count(url: str, ids: list[int]) -> int:
     """How many of ``ids`` are done."""
     with psycopg.connect(url) as conn:
@@ -652,6 +680,9 @@ async def the_day(
     specs = [dataclasses.replace(spec, details=f"{spec.details}: {ASK}")
              if n % ASK_EVERY == ASK_EVERY - 1 else spec
              for n, spec in enumerate(day_specs(args.tasks))]  # fmt: skip
+    quiet = {n for n in range(len(specs)) if args.defaults and n % day_defaults.QUIET_EVERY == 1}
+    specs = [dataclasses.replace(spec, details=f"{spec.details}: {day_defaults.QUIET}")
+             if n in quiet else spec for n, spec in enumerate(specs)]  # fmt: skip
     began = time.monotonic()
     ids = await service.tasks.create_many(specs, "person")
     if args.usage:  # the day's tasks in one campaign, as the person makes one
@@ -681,7 +712,8 @@ async def the_day(
     await asyncio.sleep(5.0)
     idle.append(await broadcast(service, agents, 1001))
     hosts = [h for _, h in [idle[0], *during, *idle[1:]] if h is not None]
-    return {"ids": ids, "wall_s": wall, "broadcast_s": [m for m, _ in during],
+    return {"ids": ids, "quiet": [ids[n] for n in sorted(quiet)], "wall_s": wall,
+            "broadcast_s": [m for m, _ in during],
             "idle_broadcast_s": [m for m, _ in idle], "broadcast_hosts_s": hosts,
             "person": person.waited, "person_failed": person.failed,
             "answered": person.answered}  # fmt: skip
@@ -694,7 +726,7 @@ async def run(args: argparse.Namespace, server: Cluster, root: Path) -> dict[str
     home.mkdir()
     env = {"SWARM_HOME": str(home), "SWARM_DATABASE_URL": url, "SWARM_WEB_PORT":
            str(free_port()), "SWARM_APPROVAL_WAIT": "600"}  # fmt: skip
-    clis = USAGE_CLIS if args.usage else CLIS
+    clis = DEFAULTS_CLIS if args.defaults else USAGE_CLIS if args.usage else CLIS
     agents = plan_agents(root, agent_count(args), clis)
     day = Day(root, url, [a.id for a in agents], env)
     if args.usage:
@@ -740,6 +772,10 @@ async def run(args: argparse.Namespace, server: Cluster, root: Path) -> dict[str
             ran["usage"] = await usage.compare(lambda: stats_json(day), agents, ran["ids"])
         if args.timings:
             checked["timings"] = step_figures(root, home, agents, rows)
+        if args.defaults:
+            ran["defaults"] = day_defaults.figures(
+                url, ran["ids"], ran["quiet"], quiet_turn_end(agents, rows), GRACE_S
+            )
         if args.keep:
             keep_store(url, root)
             shutil.copy(server.folder / "log", root / "postgres.log")  # its deadlocks' detail
@@ -761,7 +797,9 @@ async def run(args: argparse.Namespace, server: Cluster, root: Path) -> dict[str
 
 
 def agent_count(args: argparse.Namespace) -> int:
-    """``--agents``, else ``--each`` of each CLI (``--usage``: one of each)."""
+    """``--agents``, else ``--each`` of each CLI (``--usage``, ``--defaults``: one of each)."""
+    if args.defaults:
+        return args.agents or len(DEFAULTS_CLIS)
     if args.usage:
         return args.agents or len(USAGE_CLIS)
     return int(args.agents or args.each * len(CLIS))
@@ -812,6 +850,7 @@ def summary(agents: list[Agent], args: argparse.Namespace, ran: dict, checked: d
         "claude_stop_hook": claude_stop_hooks(agents),
         "postgres_cpu_s": round(pg_cpu, 1),
         **({"usage": ran["usage"]} if "usage" in ran else {}),
+        **({"defaults": ran["defaults"]} if "defaults" in ran else {}),
         "examples": {
             **{k: checked[k][:5] for k in ("lost", "doubled", "false_delivered")},
             "person_could_not_answer": ran["person_failed"][:5],
@@ -856,6 +895,13 @@ def main() -> None:
         help="issue 51's day: one agent of each of Claude Code, Codex, Gemini CLI and opencode "
         "in tmux (--agents 4), its tasks in one campaign; after it, swarm stats per task, agent "
         "and campaign beside each model server's count of the usage it reported",
+    )  # fmt: skip
+    parser.add_argument(
+        "--defaults", action="store_true",
+        help="issue 53's day: one agent of each of Claude Code, Codex, Gemini CLI (also in "
+        "yolo mode) and opencode in tmux at their defaults (--agents 5); a task in "
+        f"{day_defaults.QUIET_EVERY} ends its first turn without a report; after it, who "
+        "reported each task and how long each silent turn waited for swarm's nudge",
     )  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the day's folder")
     parser.add_argument(
