@@ -190,7 +190,8 @@ class GuiDriver:
 
     async def press_keys(self, agent: Agent, keys: Sequence[str]) -> Receipt:
         """Press ``keys`` (a decided prompt's answer: ``1``, ``y`` then ``enter``) into the
-        agent's window, in the driver's worker thread (``core.watch.text_signal.KeyPresser``)."""
+        agent's window, in the driver's worker thread
+        (``core.coordinator.prompt_keys.KeyPresser``)."""
         loop = asyncio.get_running_loop()
         deadline = time.monotonic() + self.options.time_limit_s
         return await loop.run_in_executor(

@@ -36,12 +36,12 @@ from bench.live_accuracy import Tally, report, summary  # noqa: E402
 from bench.live_accuracy import script as tmux_script  # noqa: E402
 from core.agents import signals as agent_signals  # noqa: E402
 from core.agents.judge import Freshness  # noqa: E402
+from core.coordinator.prompt_keys import PromptKeys  # noqa: E402
 from core.coordinator.scheduler import Scheduler  # noqa: E402
 from core.dialogs import permissions as prompts  # noqa: E402
 from core.hosts import client, wire  # noqa: E402
 from core.service.swarm import SwarmService  # noqa: E402
 from core.watch.protocol_signal import ProtocolWatch  # noqa: E402
-from core.watch.text_signal import PromptKeys  # noqa: E402
 from tests.agents.launch import SETUPS  # noqa: E402
 from tests.agents.live import LocalModel, require_binary  # noqa: E402
 from tests.agents.test_protocol_live import QUIETING, Rig, started, work_folder  # noqa: E402

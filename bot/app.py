@@ -217,7 +217,7 @@ class Builder:
     def prompt_keys(self, service: SwarmService, deliverer: Deliverer, jobs: Jobs) -> Timer | None:
         """The timer that types decided text/screen prompts' answers into the agents' windows
         through the deliverer's desktop driver (None: the deliverer cannot press keys)."""
-        from core.watch.text_signal import KeyPresser, PromptKeys
+        from core.coordinator.prompt_keys import KeyPresser, PromptKeys
 
         if not isinstance(deliverer, KeyPresser):
             return None

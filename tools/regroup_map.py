@@ -20,13 +20,13 @@ MOVES: list[tuple[str, str]] = [
     ("core/watch/screen_judge.py", "core/agents/screen_judge.py"),
     ("core/watch/text_rules.py", "core/agents/text_rules.py"),
     ("core/watch/agent_rules", "core/agents/agent_rules"),
-    ("core/workspaces/agent_hooks.py", "core/agents/hook_files.py"),
-    ("core/workspaces/agent_mcp.py", "core/agents/mcp_files.py"),
+    ("core/workspaces/agent_hooks.py", "core/clis/hook_files.py"),
+    ("core/workspaces/agent_mcp.py", "core/clis/mcp_files.py"),
     # dialogs: permission prompts a person answers
     ("core/tasks/prompts.py", "core/dialogs/permissions.py"),
     ("core/tasks/prompt_typing.py", "core/dialogs/answer_keys.py"),
     ("core/watch/dialogs.py", "core/dialogs/pane.py"),
-    ("core/watch/hook_prompts.py", "core/watch/dead_hooks.py"),
+    ("core/watch/hook_prompts.py", "core/dialogs/dead_hooks.py"),
     # questions
     ("core/tasks/questions.py", "core/questions/asking.py"),
     ("core/service/questions.py", "core/questions/service.py"),

@@ -39,8 +39,8 @@ async def cmd_node(_service: None, args: argparse.Namespace) -> int:
     from bot.app import Builder, serve_hooks, stop_on_signals
     from core.coordinator.jobs import Watcher
     from core.coordinator.node import DeliveryNode
+    from core.coordinator.prompt_keys import KeyPresser, PromptKeys
     from core.errors import ConfigError
-    from core.watch.text_signal import KeyPresser, PromptKeys
 
     if not 0 < args.lease <= 3600:
         raise ConfigError(f"--lease must be between 0 and 3600 seconds, got {args.lease:g}")

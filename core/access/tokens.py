@@ -18,8 +18,9 @@ from core.access import queries
 from core.errors import InvalidInput, NotFound
 from core.event_kinds import EventKind
 from core.formats.text import one_line
+from core.history.audit_queries import insert_audit
 from core.store.conn import Conn
-from core.store.tables import insert_audit, insert_event
+from core.store.tables import insert_event
 
 PREFIX = "swt_"
 NAME_MAX = 60

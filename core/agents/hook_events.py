@@ -133,7 +133,7 @@ def record(
             text,
             hook_prompts.request_options(event.payload, event.asks_plan),
             event.payload,
-            task_id=held_task(conn, agent),
+            task_id=agent_queries.task_in_hand(conn, agent),
             session=event.session,
             hook=hook,
             expires_at=None if wait_s is None else ctx.now + wait_s,
@@ -155,16 +155,6 @@ def record(
     if verdict is not None:
         agent_judge.apply(conn, ctx, agent, verdict)
     return found if ask else verdict
-
-
-def held_task(conn: Conn, agent: str) -> int | None:
-    """The agent's task in hand (its oldest assigned or in progress), or None."""
-    row = conn.execute(
-        "SELECT min(id) AS id FROM tasks WHERE assignee = $1 AND status IN ('assigned', "
-        "'in_progress')",
-        (agent,),
-    ).fetchone()
-    return None if row["id"] is None else int(row["id"])
 
 
 def record_taken(

@@ -21,7 +21,6 @@ from core.agent_state import AgentState, Observation, Signal
 from core.agents import judge as agent_judge
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
-from core.agents.hook_events import held_task
 from core.agents.transcript import Transcriber
 from core.context import Ctx
 from core.costs import turns as turn_cost
@@ -194,7 +193,7 @@ def _number(value: Any) -> TypeGuard[float]:
 def _permission(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen:
     title = _words(entry.get("title")) or "a tool"
     protocol_requests.open_request(
-        conn, ctx, agent, entry, functools.partial(held_task, conn, agent)
+        conn, ctx, agent, entry, functools.partial(agent_queries.task_in_hand, conn, agent)
     )
     return Seen(AgentState.WAITING, f"protocol: asks to {title}")
 
@@ -236,7 +235,7 @@ def _turn_event(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any], text
     data = {k: entry.get(k) for k in ("delivery", "stop_reason", "usage", "cost_usd", "code",
                                       "message")
             if entry.get(k) is not None}  # fmt: skip
-    task_id = held_task(conn, agent)
+    task_id = agent_queries.task_in_hand(conn, agent)
     insert_event(conn, ctx.now, EventKind.AGENT_TURN, text, task_id=task_id,
                  agent=agent, actor=agent, data=data)  # fmt: skip
     turn_cost.record_protocol_turn(conn, ctx, agent, task_id, entry)

@@ -1,7 +1,8 @@
 """The agents' SQL that other features share: which agents are frozen (their tasks taken back
 for a stall, their turn not moved since), read by assignment and by the needs-you list; an
 agent's hook's latest word, read by the hook's late writes and the pane's dialogs; the
-``agent_state`` rows' own statements (one per agent: its row made, paused, onboarded)."""
+``agent_state`` rows' own statements (one per agent: its row made, paused, onboarded); the
+task an agent has in hand."""
 
 from __future__ import annotations
 
@@ -161,3 +162,15 @@ def restart_stall_clock(conn: Conn, agent: str, now: float) -> None:
         "DO UPDATE SET resumed_at = excluded.resumed_at",
         (agent, now),
     )
+
+
+def task_in_hand(conn: Conn, agent: str) -> int | None:
+    """The agent's task in hand (its oldest assigned or in progress), or None: what its
+    hook's prompts, its protocol turns and its transcript are of (``core.tasks`` imports
+    this feature, so its own reads are not called here)."""
+    row = conn.execute(
+        "SELECT min(id) AS id FROM tasks WHERE assignee = $1 AND status IN ('assigned', "
+        "'in_progress')",
+        (agent,),
+    ).fetchone()
+    return None if row["id"] is None else int(row["id"])

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from core.agents import transcript_queries as queries
-from core.agents.hook_events import held_task
+from core.agents.queries import task_in_hand
 from core.formats.text import escape_controls, one_line, shorten
 from core.store.conn import Conn
 
@@ -229,11 +229,11 @@ class Transcriber:
             return
         self.delivery = delivery
         known, task = queries.task_of_delivery(self.conn, delivery)
-        self.task = task if known else held_task(self.conn, self.agent)
+        self.task = task if known else task_in_hand(self.conn, self.agent)
 
     def _task(self) -> int | None:
         if self.task is None and self.delivery is None and not self.looked:
-            self.task, self.looked = held_task(self.conn, self.agent), True
+            self.task, self.looked = task_in_hand(self.conn, self.agent), True
         return self.task
 
     def _next(self) -> int:

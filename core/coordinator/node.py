@@ -41,8 +41,8 @@ from core.waits import ErrorBackoff, wait_set
 
 if TYPE_CHECKING:
     from core.coordinator.jobs import Watcher
+    from core.coordinator.prompt_keys import PromptKeys
     from core.watch.protocol_signal import ProtocolWatch
-    from core.watch.text_signal import PromptKeys
 
 log = logging.getLogger(__name__)
 BATCH = 8  # deliveries a claim takes when the deliverer serves its agents one at a time

@@ -26,8 +26,8 @@ from core.delivery import assignment
 from core.event_kinds import EventKind
 from core.models import ClaimOutcome, Delivery, DeliveryState, Receipt, task_ref
 from core.store.conn import Conn
-from core.store.tables import row_to_delivery
 from core.tasks import claim_queries, messages
+from core.tasks.message_queries import row_to_delivery
 
 
 @dataclass(frozen=True)

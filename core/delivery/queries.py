@@ -14,16 +14,6 @@ def agent_state_rows(conn: Conn) -> dict[str, Row]:
     return {r["id"]: r for r in conn.execute("SELECT * FROM agent_state")}
 
 
-def held_tasks(conn: Conn) -> dict[str, list[str]]:
-    """The tasks each agent holds now (assigned or in progress), as ``T-n``, oldest first."""
-    holding: dict[str, list[str]] = {}
-    for row in conn.execute(
-        "SELECT id, assignee FROM tasks WHERE status IN ('assigned', 'in_progress') ORDER BY id"
-    ):
-        holding.setdefault(row["assignee"], []).append(f"T-{row['id']}")
-    return holding
-
-
 def heartbeat(
     conn: Conn,
     node: str,

@@ -11,9 +11,10 @@ from core.agents import signals as agent_signals
 from core.agents.alerts import open_kinds
 from core.context import Ctx
 from core.delivery import assignment, queries
-from core.models import Agent
+from core.models import Agent, task_ref
 from core.store.access import StoreAccess
 from core.store.conn import Conn
+from core.tasks import queries as task_queries
 
 
 class RosterBook:
@@ -39,7 +40,7 @@ def agent_rows(conn: Conn, agents: list[Agent], ctx: Ctx | None = None) -> list[
     alerts = open_kinds(conn)
     # a row that cannot be read is left out (the agent's ``unjudged`` alert says why)
     seen = agent_signals.observations(conn, [a.id for a in agents], unreadable={})
-    holding = queries.held_tasks(conn)
+    holding = _held_tasks(conn)
     breakers = breaker.not_closed(conn) if ctx is not None else {}
     rows = []
     for agent in agents:
@@ -80,3 +81,11 @@ def agent_rows(conn: Conn, agents: list[Agent], ctx: Ctx | None = None) -> list[
             }
         )
     return rows
+
+
+def _held_tasks(conn: Conn) -> dict[str, list[str]]:
+    """The tasks each agent holds now (assigned or in progress), as ``T-n``, oldest first."""
+    holding: dict[str, list[str]] = {}
+    for task_id, agent, *_ in task_queries.active_tasks(conn):
+        holding.setdefault(agent, []).append(task_ref(task_id))
+    return holding

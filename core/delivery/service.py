@@ -4,9 +4,8 @@ broadcast to all (or one role), and the deliveries that carry them."""
 from __future__ import annotations
 
 from core.models import Delivery
-from core.store import tables
 from core.store.access import StoreAccess
-from core.tasks import messages
+from core.tasks import message_queries, messages
 
 
 class MessageBook:
@@ -25,4 +24,4 @@ class MessageBook:
 
     async def deliveries(self, message_id: int | None = None, limit: int = 100) -> list[Delivery]:
         """Deliveries, newest first (or all of one message)."""
-        return await self.access.read(tables.list_deliveries, message_id, limit)
+        return await self.access.read(message_queries.list_deliveries, message_id, limit)

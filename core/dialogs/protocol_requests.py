@@ -2,7 +2,7 @@
 entries, read by ``core.agents.protocol_events``): opened once per request with the agent's
 own options, closed when the agent answered or withdrew it, or when its turn or its host
 ended. The decided option goes back to the host as the request's answer
-(``core.watch.text_signal.PromptKeys``)."""
+(``core.coordinator.prompt_keys.PromptKeys``)."""
 
 from __future__ import annotations
 

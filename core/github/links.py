@@ -16,8 +16,9 @@ from core.github.rules import ci_prompt, task_branch
 from core.history import event_queries
 from core.models import Task, TaskSpec, TaskStatus, task_ref
 from core.store.conn import Conn, values
-from core.store.tables import get_task, insert_event
+from core.store.tables import insert_event
 from core.tasks import creation, lifecycle, person
+from core.tasks.read_queries import get_task
 from core.workspaces import work
 
 OPEN, CLOSED = "open", "closed"  # CLOSED: cancelled, merged or closed on GitHub: left alone

@@ -1,14 +1,58 @@
 """Named reads of the event log (``core.history.events`` holds its filter and its reads):
-the count of those matching a filter, the watcher's nudges and tasks taken back in a window,
-an agent's newest limit, a task's events, the events of a kind (GitHub's reviews posted,
-its webhooks, a follow-up's link, a CI choice)."""
+the events after a consumer's cursor and the newest ones (``row_to_event``: an ``events``
+row as an ``Event``), the count of those matching a filter, the watcher's nudges and tasks
+taken back in a window, an agent's newest limit, a task's events, the events of a kind
+(GitHub's reviews posted, its webhooks, a follow-up's link, a CI choice). Events are
+written through the store's outbox (``core.store.tables.insert_event``), in the
+transaction of the change they tell."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, Protocol
 
 from core.event_kinds import EventKind
-from core.store.conn import Args, Conn, values
+from core.models import Event
+from core.store.conn import Args, Conn, Row, values
+from core.store.tables import newest_first, unseen
+
+
+def row_to_event(row: Row) -> Event:
+    """Build an Event from an ``events`` row."""
+    return Event(
+        id=row["id"],
+        ts=row["ts"],
+        kind=row["kind"],
+        text=row["text"],
+        task_id=row["task_id"],
+        agent=row["agent_id"],
+        actor=row["actor"],
+        data=json.loads(row["data"]) if row["data"] else None,
+    )
+
+
+def events_after(
+    conn: Conn, after_id: int = 0, limit: int = 100, task_id: int | None = None
+) -> list[Event]:
+    """Events after event ``after_id`` in commit order (``core.store.tables.unseen``),
+    oldest first."""
+    args = Args()
+    task = "" if task_id is None else f"task_id = {args(task_id)} AND "
+    where, order = unseen(conn, args, after_id)
+    rows = conn.execute(
+        f"SELECT * FROM events WHERE {task}{where} ORDER BY {order} LIMIT {args(limit)}", args
+    )
+    return [row_to_event(r) for r in rows]
+
+
+def last_events(conn: Conn, limit: int) -> list[Event]:
+    """The newest ``limit`` events a consumer may read, oldest first (the last of them is
+    where a consumer that starts now begins)."""
+    where, order = newest_first(conn)
+    rows = conn.execute(
+        f"SELECT * FROM events WHERE {where} ORDER BY {order} LIMIT $1", (limit,)
+    ).fetchall()
+    return [row_to_event(r) for r in reversed(rows)]
 
 
 class EventFilter(Protocol):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.history import event_queries
+from core.history.event_queries import row_to_event
 from core.models import Event
 from core.store.conn import Args, Conn
-from core.store.tables import newest_first, row_to_event, unseen
+from core.store.tables import newest_first, unseen
 
 
 @dataclass(frozen=True)

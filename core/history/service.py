@@ -7,7 +7,7 @@ from typing import Any
 
 from core.context import Ctx
 from core.event_kinds import EventKind
-from core.history import event_queries as event_counts
+from core.history import audit_queries, event_queries
 from core.history import events as event_query
 from core.models import Event, parse_task_ref
 from core.store import tables
@@ -26,7 +26,7 @@ class HistoryBook:
     ) -> list[Event]:
         """Events after ``after_id``, oldest first (optionally of one task)."""
         task_id = parse_task_ref(task) if task is not None else None
-        return await self.access.read(tables.events_after, after_id, limit, task_id)
+        return await self.access.read(event_queries.events_after, after_id, limit, task_id)
 
     async def find(
         self,
@@ -41,18 +41,18 @@ class HistoryBook:
 
     async def count(self, flt: event_query.EventFilter) -> int:
         """How many events match ``flt``."""
-        return await self.access.read(event_counts.count_events, flt)
+        return await self.access.read(event_queries.count_events, flt)
 
     async def last(self, limit: int = 20) -> list[Event]:
         """The newest events, oldest first."""
-        return await self.access.read(tables.last_events, limit)
+        return await self.access.read(event_queries.last_events, limit)
 
     async def audit(
         self, user_id: int | str, user_name: str, command: str, allowed: bool, outcome: str = ""
     ) -> None:
         """Record who ran what, allowed or refused."""
         await self.access.update(
-            tables.insert_audit,
+            audit_queries.insert_audit,
             self.access.clock.now(),
             str(user_id),
             user_name,
@@ -70,7 +70,7 @@ class HistoryBook:
 
     async def audit_rows(self, limit: int = 100) -> list[dict[str, Any]]:
         """The newest audit rows, newest first."""
-        return await self.access.read(tables.audit_rows, limit)
+        return await self.access.read(audit_queries.audit_rows, limit)
 
 
 def _refused(conn: Conn, ctx: Ctx, agent: str | None, command: str, why: str, user: str) -> None:
@@ -83,4 +83,4 @@ def _refused(conn: Conn, ctx: Ctx, agent: str | None, command: str, why: str, us
         actor=ctx.actor,
         data={"command": command, "why": why, "user": user},
     )
-    tables.insert_audit(conn, ctx.now, user, ctx.actor, command, False, f"refused: {why}")
+    audit_queries.insert_audit(conn, ctx.now, user, ctx.actor, command, False, f"refused: {why}")

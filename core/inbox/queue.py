@@ -46,9 +46,9 @@ from core.planning.model import plan_ref
 from core.questions import asking as questions
 from core.reservations import approval
 from core.store.conn import Conn, values
-from core.store.tables import list_tasks
 from core.tasks import held
 from core.tasks import undelivered as failed
+from core.tasks.read_queries import list_tasks
 from core.tasks.takers import nobody_takes, only_limited, wanted
 from core.workflows import runs
 

@@ -14,7 +14,7 @@ from core.planning import queries
 from core.planning.model import Plan, PlanProgress, item_from_json, plan_ref
 from core.store import tables
 from core.store.conn import Conn, Row
-from core.tasks import creation
+from core.tasks import creation, read_queries
 from core.tasks import queries as task_queries
 
 
@@ -127,5 +127,5 @@ def plan_progress(conn: Conn, plan_id: int) -> PlanProgress:
     """The plan and its tasks, in creation order."""
     plan = get_plan(conn, plan_id)
     rows = task_queries.of_plan(conn, plan.ref)
-    deps = tables.deps_of(conn, [r["id"] for r in rows])
-    return PlanProgress(plan, [tables.row_to_task(r, deps[r["id"]]) for r in rows])
+    deps = read_queries.deps_of(conn, [r["id"] for r in rows])
+    return PlanProgress(plan, [read_queries.row_to_task(r, deps[r["id"]]) for r in rows])

@@ -18,7 +18,7 @@ from core.formats.jsonshape import iso_utc
 from core.history.events import EventFilter, find_events
 from core.models import Event, task_ref
 from core.store.conn import Conn
-from core.store.tables import insert_event, set_cursor
+from core.store.tables import insert_event
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,24 @@ def keep_post(conn: Conn, front_end: str, post: Post) -> None:
 def drop_post(conn: Conn, front_end: str, key: str) -> None:
     """Forget ``front_end``'s post under ``key`` (its message is gone)."""
     conn.execute("DELETE FROM posts WHERE front_end = $1 AND key = $2", (front_end, key))
+
+
+def get_cursor(conn: Conn, consumer: str) -> int:
+    """Last handled event id of a consumer (0 when new)."""
+    row = conn.execute("SELECT last_id FROM event_cursors WHERE consumer = $1", (consumer,))
+    found = row.fetchone()
+    return int(found["last_id"]) if found else 0
+
+
+def set_cursor(conn: Conn, consumer: str, event_id: int) -> None:
+    """Store a consumer's last handled event id (never moved back)."""
+    conn.execute(
+        "INSERT INTO event_cursors (consumer, last_id) VALUES ($1, $2) "
+        "ON CONFLICT(consumer) DO UPDATE SET "
+        "last_id = CASE WHEN excluded.last_id > event_cursors.last_id "
+        "THEN excluded.last_id ELSE event_cursors.last_id END",
+        (consumer, event_id),
+    )
 
 
 def save_post(conn: Conn, post: Post, consumer: str, cursor: int) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from core.models import Event
 from core.posts import queries as posts
-from core.store import tables
 from core.store.access import StoreAccess
 
 
@@ -17,11 +16,11 @@ class PostBook:
 
     async def cursor(self, consumer: str) -> int:
         """The last event id a consumer (a notifier loop: ``discord``) has handled."""
-        return await self.access.read(tables.get_cursor, consumer)
+        return await self.access.read(posts.get_cursor, consumer)
 
     async def set_cursor(self, consumer: str, event_id: int) -> None:
         """Remember that ``consumer`` has handled events up to ``event_id``."""
-        await self.access.update(tables.set_cursor, consumer, event_id)
+        await self.access.update(posts.set_cursor, consumer, event_id)
 
     async def post(self, front_end: str, key: str) -> posts.Post | None:
         """``front_end``'s live post under ``key`` (``task:3``, ``message:5``), if any."""

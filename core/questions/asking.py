@@ -17,8 +17,9 @@ from core.formats.text import shorten
 from core.models import ACTIVE, task_ref
 from core.questions import queries
 from core.store.conn import Conn
-from core.store.tables import get_task, insert_event, list_tasks
+from core.store.tables import insert_event
 from core.tasks import message_queries, messages
+from core.tasks.read_queries import get_task, list_tasks
 
 ANSWER_HOLD_S = 5.0  # an answer waits this long for ``swarm ask --wait`` to print it instead
 PRINTED = "printed by swarm ask --wait"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from core.models import FINISHED, Priority, Task, TaskStatus
 from core.reports import queries
 from core.store.conn import Args, Conn, Row, values
-from core.store.tables import deps_of, row_to_task
+from core.tasks.read_queries import deps_of, row_to_task
 
 BOARD_COLUMNS = tuple(TaskStatus)
 PAGE_MAX = 500

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 from core.costs import budgets, ledger
 from core.errors import InvalidInput
 from core.formats.jsonshape import shaped
+from core.history.event_queries import events_after
 from core.models import Event
 from core.reports import queries
 from core.store.conn import Conn
-from core.store.tables import deps_of, events_after, row_to_task
+from core.tasks.read_queries import deps_of, row_to_task
 
 if TYPE_CHECKING:
     from core.store.access import StoreAccess

@@ -9,7 +9,7 @@ from typing import Any
 
 from core.event_kinds import EventKind
 from core.store.conn import Args, Conn, Pair
-from core.store.tables import TASK_COLUMNS
+from core.tasks.read_queries import TASK_COLUMNS
 
 
 def task_rows(conn: Conn, where: list[str], args: Args, limit: int) -> list[Any]:

@@ -14,8 +14,9 @@ from core.models import ACTIVE, Task, TaskStatus
 from core.reviews import queries as reviews
 from core.reviews.queries import NewComment, ReviewComment
 from core.store.conn import Conn
-from core.store.tables import get_task, insert_event
+from core.store.tables import insert_event
 from core.tasks import lifecycle, messages
+from core.tasks.read_queries import get_task
 
 MAX_PENDING = 50  # comments waiting on one task: a review is one prompt an agent can read
 _SEPARATORS = {"\u2028": "\\u2028", "\u2029": "\\u2029"}

@@ -17,7 +17,7 @@ from core.reviews.queries import NewComment, ReviewComment
 from core.reviews.sendback import Sent
 from core.store.access import StoreAccess
 from core.store.conn import Conn
-from core.store.tables import get_task
+from core.tasks.read_queries import get_task
 from core.workspaces import work
 from core.workspaces.diff_view import ParsedDiff, parse
 from core.workspaces.git import FolderMissing, GitFailed, git

@@ -36,7 +36,7 @@ from core.store import tables
 from core.store.access import StoreAccess
 from core.store.conn import Conn
 from core.store.sqlite import Store, open_store
-from core.tasks import held
+from core.tasks import held, message_queries, read_queries
 from core.tasks.service import TaskBook
 from core.tmux import PaneRef, capture
 from core.workspaces.tracker import WorkspaceTracker
@@ -224,7 +224,7 @@ def _missing_agents(conn: Conn, ids: list[str]) -> bool:
 
 
 def _counts(conn: Conn) -> tuple[dict[str, int], dict[str, int]]:
-    return tables.status_counts(conn), tables.delivery_counts(conn)
+    return read_queries.status_counts(conn), message_queries.delivery_counts(conn)
 
 
 def _explain(conn: Conn, agent: str, now: float) -> dict[str, Any]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from core.models import FINISHED_SQL
-from core.store import tables
 from core.store.conn import Conn
+from core.tasks.read_queries import TASK_COLUMNS
 
 
 def campaign_of(conn: Conn, task_id: int) -> Any:
@@ -46,9 +46,9 @@ def unfinished_tasks(conn: Conn, campaign_id: int) -> list[int]:
 
 
 def task_rows(conn: Conn, campaign_id: int) -> list[Any]:
-    """The campaign's tasks (``tables.TASK_COLUMNS``), in creation order."""
+    """The campaign's tasks (``TASK_COLUMNS``), in creation order."""
     rows: list[Any] = conn.execute(
-        f"SELECT {tables.TASK_COLUMNS} FROM tasks WHERE campaign_id = $1 ORDER BY id",
+        f"SELECT {TASK_COLUMNS} FROM tasks WHERE campaign_id = $1 ORDER BY id",
         (campaign_id,),
     ).fetchall()
     return rows

@@ -12,8 +12,9 @@ from core.errors import DependencyError, InvalidState, MissingDependency, NotFou
 from core.event_kinds import EventKind
 from core.models import BlockedOn, TaskStatus, parse_task_ref, task_ref
 from core.store.conn import Conn
-from core.store.tables import get_task, insert_event, task_exists
-from core.tasks import campaign_end, graph_queries, rules
+from core.store.tables import insert_event
+from core.tasks import campaign_end, graph_queries, queries, rules
+from core.tasks.read_queries import get_task
 
 # A task stored before its rule is applied (in the same transaction): it waits.
 UNSETTLED = rules.Rule(TaskStatus.blocked, None, BlockedOn.dependencies)
@@ -25,7 +26,7 @@ def existing_dep(conn: Conn, dep: str | int) -> int:
         dep_id = parse_task_ref(dep)
     except NotFound:
         raise DependencyError(f"dependency {dep!r} does not exist") from None
-    if not task_exists(conn, dep_id):
+    if not queries.exists(conn, dep_id):
         raise MissingDependency(f"dependency {task_ref(dep_id)} does not exist")
     return dep_id
 

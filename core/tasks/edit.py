@@ -12,8 +12,9 @@ from core.event_kinds import EventKind
 from core.formats.text import invisible_removed, strip_invisible
 from core.models import FINISHED, Priority, Task
 from core.store.conn import Conn
-from core.store.tables import get_task, insert_event
+from core.store.tables import insert_event
 from core.tasks import queries as task_queries
+from core.tasks.read_queries import get_task
 
 
 @dataclass(frozen=True)

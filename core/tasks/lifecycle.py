@@ -16,10 +16,11 @@ from core.event_kinds import EventKind
 from core.models import ACTIVE, Target, TargetKind, TaskStatus, task_ref
 from core.reservations import reserving
 from core.store.conn import Conn
-from core.store.tables import get_task, held_task, insert_event
+from core.store.tables import insert_event
 from core.tasks import messages, queries
 from core.tasks.actions import TaskAction, require
 from core.tasks.dependencies import settle, settle_dependents
+from core.tasks.read_queries import get_task, held_task
 
 if TYPE_CHECKING:
     from core.models import Task

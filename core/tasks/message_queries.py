@@ -14,10 +14,9 @@ from typing import Any
 
 from core.agent_state import AgentState
 from core.agents.queries import turn_ended_on_pane
-from core.models import Priority, Target, TargetKind
-from core.store.conn import Args, Conn
+from core.models import Delivery, DeliveryState, Priority, Target, TargetKind
+from core.store.conn import Args, Conn, Row
 from core.store.row_locks import read_held
-from core.store.tables import DELIVERY_SELECT
 
 # A message's target is two columns, ``target_kind`` (``TargetKind``) and ``target_name``.
 # A note about a task that is not its prompt (an answer, a nudge) is delivered as it is,
@@ -25,6 +24,54 @@ from core.store.tables import DELIVERY_SELECT
 _NOT_WITHDRAWAL = f"m.target_kind <> '{TargetKind.withdraw}'"
 _MESSAGE_COLUMNS = "sender, target_kind, target_name, text, task_id, priority, created_at"
 _DELIVERY_COLUMNS = "message_id, agent_id, state, created_at, updated_at"
+DELIVERY_SELECT = (
+    "SELECT d.id, d.message_id, d.agent_id, d.state, d.attempts, d.reason, d.deferred, "
+    "m.text, m.sender, m.task_id, m.priority, m.target_kind, m.target_name FROM deliveries d "
+    "JOIN messages m ON m.id = d.message_id"
+)
+
+
+def message_target(row: Row) -> Target:
+    """A message's target from its ``target_kind`` and ``target_name`` columns."""
+    return Target(TargetKind(row["target_kind"]), row["target_name"])
+
+
+def row_to_delivery(row: Row) -> Delivery:
+    """Build a Delivery from a deliveries-join-messages row (``DELIVERY_SELECT``)."""
+    return Delivery(
+        id=row["id"],
+        message_id=row["message_id"],
+        agent=row["agent_id"],
+        state=DeliveryState(row["state"]),
+        text=row["text"],
+        sender=row["sender"],
+        task_id=row["task_id"],
+        priority=Priority(row["priority"]),
+        attempts=row["attempts"],
+        reason=row["reason"],
+        is_retry=row["attempts"] > 0,
+        target=message_target(row),
+        deferred=bool(row["deferred"]),
+    )
+
+
+def list_deliveries(conn: Conn, message_id: int | None = None, limit: int = 100) -> list[Delivery]:
+    """Deliveries, newest first, optionally of one message."""
+    if message_id is None:
+        rows = conn.execute(f"{DELIVERY_SELECT} ORDER BY d.id DESC LIMIT $1", (limit,))
+    else:
+        rows = conn.execute(
+            f"{DELIVERY_SELECT} WHERE d.message_id = $1 ORDER BY d.id", (message_id,)
+        )
+    return [row_to_delivery(r) for r in rows]
+
+
+def delivery_counts(conn: Conn) -> dict[str, int]:
+    """Number of deliveries in each state."""
+    counts = {s.value: 0 for s in DeliveryState}
+    for row in conn.execute("SELECT state, count(*) AS n FROM deliveries GROUP BY state"):
+        counts[row["state"]] = row["n"]
+    return counts
 
 
 def not_mid_turn(d: str, since: str) -> str:

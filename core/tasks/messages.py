@@ -13,8 +13,9 @@ from core.event_kinds import EventKind
 from core.formats.text import shorten
 from core.models import Delivery, DeliveryState, Priority, Receipt, Target, TargetKind, task_ref
 from core.store.conn import Conn, values
-from core.store.tables import insert_event, row_to_delivery
+from core.store.tables import insert_event
 from core.tasks import message_queries
+from core.tasks.message_queries import row_to_delivery
 from core.waits import ErrorBackoff
 
 DEFER_DELAY_S = 1.0  # a deferred delivery (not attempted) is looked at again after this

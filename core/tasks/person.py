@@ -10,9 +10,10 @@ from core.errors import InvalidState
 from core.event_kinds import EventKind
 from core.models import TaskStatus
 from core.store.conn import Conn
-from core.store.tables import held_task, insert_event
+from core.store.tables import insert_event
 from core.tasks import dependencies
 from core.tasks import queries as task_queries
+from core.tasks.read_queries import held_task
 
 
 def take_over(conn: Conn, ctx: Ctx, task_id: int, why: str) -> None:

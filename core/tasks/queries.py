@@ -19,9 +19,9 @@ from core.agent_state import AgentState, Observation, Signal
 from core.agents import signal_queries
 from core.agents import signals as agent_signals
 from core.models import TargetKind, task_ref
-from core.store import tables
 from core.store.conn import Args, Conn, Pair, values
 from core.store.row_locks import read_held
+from core.tasks.read_queries import TASK_COLUMNS
 
 
 def credit(
@@ -337,10 +337,10 @@ def set_campaign_finished(
 
 
 def of_plan(conn: Conn, plan_ref: str) -> list[Any]:
-    """The rows (``tables.TASK_COLUMNS``) of the tasks made by plan ``plan_ref``, in
+    """The rows (``TASK_COLUMNS``) of the tasks made by plan ``plan_ref``, in
     creation order."""
     rows: list[Any] = conn.execute(
-        f"SELECT {tables.TASK_COLUMNS} FROM tasks WHERE plan_id = $1 ORDER BY id", (plan_ref,)
+        f"SELECT {TASK_COLUMNS} FROM tasks WHERE plan_id = $1 ORDER BY id", (plan_ref,)
     ).fetchall()
     return rows
 

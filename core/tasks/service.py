@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from core.models import Task, TaskSpec, TaskStatus, parse_task_ref
-from core.store import tables
 from core.store.access import StoreAccess
-from core.tasks import creation, dependencies, edit, holders, lifecycle
+from core.tasks import creation, dependencies, edit, holders, lifecycle, read_queries
 from core.tasks.edit import TaskEdit
 from core.workspaces.tracker import WorkspaceTracker
 
@@ -33,7 +32,7 @@ class TaskBook:
 
     async def get(self, ref: str | int) -> Task:
         """One task by id (``T-12`` or 12)."""
-        return await self.access.read(tables.get_task, parse_task_ref(ref))
+        return await self.access.read(read_queries.get_task, parse_task_ref(ref))
 
     async def holders(self) -> dict[int, holders.Holder]:
         """task -> the agent working on it: its state as every view shows it, and its newest
@@ -51,7 +50,7 @@ class TaskBook:
         """Tasks, newest first, filtered by status (or unfinished ones) and agent."""
         wanted = TaskStatus.parse(status) if status else None
         agent_id = self.access.ctx("").agent(agent).id if agent else None
-        return await self.access.read(tables.list_tasks, wanted, agent_id, limit, open_only)
+        return await self.access.read(read_queries.list_tasks, wanted, agent_id, limit, open_only)
 
     async def find(
         self, prefix: str = "", statuses: Sequence[TaskStatus] | None = None, limit: int = 25
@@ -59,7 +58,7 @@ class TaskBook:
         """Tasks in ``statuses`` (None: any) whose id or title starts with / contains
         ``prefix``, newest first (what autocomplete offers)."""
         wanted = [s.value for s in statuses] if statuses is not None else None
-        return await self.access.read(tables.search_tasks, prefix, wanted, limit)
+        return await self.access.read(read_queries.search_tasks, prefix, wanted, limit)
 
     async def add_dependencies(
         self, ref: str | int, after: Sequence[str | int], actor: str

@@ -52,9 +52,10 @@ from core.context import Ctx
 from core.event_kinds import EventKind
 from core.models import Agent, DeliveryState, Task, TaskStatus, task_ref
 from core.store.conn import Conn
-from core.store.tables import insert_event, list_tasks
+from core.store.tables import insert_event
 from core.tasks import lifecycle, message_queries, messages
 from core.tasks import queries as task_queries
+from core.tasks.read_queries import list_tasks
 from core.watch import queries, silent_hooks, turn_ends
 from core.watch.settings import WatchSettings
 

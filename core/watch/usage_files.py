@@ -17,13 +17,13 @@ import logging
 import os
 from pathlib import Path
 
-from core.agents.hook_events import held_task
 from core.clis import by_name
 from core.clis.base import SessionFiles, UsageReader, UsageTurn
 from core.context import Ctx
 from core.costs import turns as turn_cost
 from core.store.access import StoreAccess
 from core.store.conn import Conn
+from core.tasks import queries as task_queries
 
 log = logging.getLogger(__name__)
 ROUTES = ("tmux", "gui")  # the protocol route records its turns itself
@@ -120,4 +120,6 @@ def _same_folder(said: str | None, cwd: str) -> bool:
 
 
 def _record(conn: Conn, ctx: Ctx, agent: str, turns: list[UsageTurn]) -> int:
-    return turn_cost.record_transcript_turns(conn, ctx, agent, held_task(conn, agent), turns)
+    return turn_cost.record_transcript_turns(
+        conn, ctx, agent, task_queries.first_held(conn, agent), turns
+    )

@@ -25,7 +25,7 @@ from core.reports.counts import count, zero
 from core.store import tables
 from core.store.conn import Conn, Row
 from core.store.row_locks import hold
-from core.tasks import campaign_end, campaign_queries, lifecycle
+from core.tasks import campaign_end, campaign_queries, lifecycle, read_queries
 from core.tasks.takers import nobody_takes
 from core.workflows import queries
 from core.workflows.pace import Pace, recent_pace
@@ -280,9 +280,9 @@ def get(conn: Conn, campaign_id: int) -> Campaign:
     """A campaign with its tasks in creation order; NotFound when there is none."""
     row = _row(conn, campaign_id)
     rows = campaign_queries.task_rows(conn, campaign_id)
-    deps = tables.deps_of(conn, [r["id"] for r in rows])
+    deps = read_queries.deps_of(conn, [r["id"] for r in rows])
     found = _campaign(row)
-    found.tasks = [tables.row_to_task(r, deps[r["id"]]) for r in rows]
+    found.tasks = [read_queries.row_to_task(r, deps[r["id"]]) for r in rows]
     found.kinds = {r["id"]: r["kind"] for r in rows}
     found.happened = count(conn, 0.0, campaign_id=campaign_id).total
     return found

@@ -15,7 +15,7 @@ from core.event_kinds import EventKind
 from core.models import FINISHED, BlockedOn, Task, TaskStatus, task_ref
 from core.store import tables
 from core.store.conn import Conn
-from core.tasks import campaign_queries, creation, dependencies, lifecycle
+from core.tasks import campaign_queries, creation, dependencies, lifecycle, read_queries
 from core.workflows.campaigns import campaign_ref, insert_campaign
 from core.workflows.expand import PlannedTask
 
@@ -95,7 +95,7 @@ def reject(conn: Conn, ctx: Ctx, task_id: int, reason: str = "") -> list[int]:
     )
     cancelled = []
     for dependent in sorted(downstream, reverse=True):  # the farthest first: none is released
-        if tables.get_task(conn, dependent).status not in FINISHED:
+        if read_queries.get_task(conn, dependent).status not in FINISHED:
             lifecycle.cancel(conn, ctx, dependent)
             cancelled.append(dependent)
     lifecycle.cancel(conn, ctx, task_id)
@@ -103,7 +103,7 @@ def reject(conn: Conn, ctx: Ctx, task_id: int, reason: str = "") -> list[int]:
 
 
 def _gate(conn: Conn, task_id: int, action: str) -> Task:
-    task = tables.held_task(conn, task_id)  # approve and reject at once: one after the other
+    task = read_queries.held_task(conn, task_id)  # approve and reject at once: one after the other
     if campaign_queries.task_kind(conn, task_id) != "gate":
         raise InvalidState(f"{task.ref} is not a gate: only a gate step is approved or rejected")
     if task.status is TaskStatus.done:

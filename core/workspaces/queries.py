@@ -1,6 +1,7 @@
 """The statements of the workspaces' tables (``core.workspaces.work``): ``task_work``, each
 agent's turn on a task (started, ended, reopened, read), and ``task_branches``, the branch a
-task works on of its own. Each is one named operation."""
+task works on of its own. Each is one named operation. The task a merge or a diff names is
+read here too (``core.tasks`` imports this feature, so it cannot be called back)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,13 @@ def turn_rows(conn: Conn, task_id: int) -> Any:
         f"SELECT {_TURN} FROM task_work WHERE task_id = $1 ORDER BY started_at, agent_id",
         (task_id,),
     )
+
+
+def task_row(conn: Conn, task_id: int) -> Any:
+    """The task's row (``id``, ``title``, ``assignee``), or None when there is none."""
+    return conn.execute(
+        "SELECT id, title, assignee FROM tasks WHERE id = $1", (task_id,)
+    ).fetchone()
 
 
 def holder_turn_row(conn: Conn, task_id: int) -> Any:

@@ -9,18 +9,25 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.context import Ctx
-from core.errors import InvalidInput, InvalidState, NotFound, ReservationConflict, SwarmError
+from core.errors import (
+    InvalidInput,
+    InvalidState,
+    NotFound,
+    ReservationConflict,
+    SwarmError,
+    UnknownTask,
+)
 from core.event_kinds import EventKind
 from core.history.events import EventFilter, find_events
 from core.models import Event, parse_task_ref, task_ref
 from core.reservations import reserving
 from core.reservations.reserving import Conflict
 from core.store.conn import Conn
-from core.store.tables import get_task, insert_event
-from core.workspaces import handoff, manifest, merging, reservation_hook, task_branch, work
+from core.store.tables import insert_event
+from core.workspaces import handoff, manifest, merging, queries, reservation_hook, task_branch, work
 from core.workspaces.git import (
     FolderMissing,
     GitFailed,
@@ -183,16 +190,17 @@ class WorkspaceTracker:
     async def merge(self, ref: str | int, actor: str, into: str | None = None) -> str:
         """Merge the task's commits into ``into`` (default the base): a fast-forward or a
         merge commit; a conflict is aborted and its files listed."""
-        task = await self.service.read(get_task, parse_task_ref(ref))
-        turn = await self._last_turn(task.id, "merge")
+        task = await self.service.read(_task, parse_task_ref(ref))
+        task_id = task["id"]
+        turn = await self._last_turn(task_id, "merge")
         target = into or turn.base
         if not target:
             raise InvalidInput(f"{turn.path} is not a swarm worktree: say where with --into")
-        warning = await self._check_reservations(task.id, turn, target, actor)
+        warning = await self._check_reservations(task_id, turn, target, actor)
         said, data = await asyncio.to_thread(
-            _merge, turn, target, task.ref, f"{task.ref}: {task.title}"
+            _merge, turn, target, task_ref(task_id), f"{task_ref(task_id)}: {task['title']}"
         )
-        await self.service.write(actor, work.record_merge, task.id, said, data)
+        await self.service.write(actor, work.record_merge, task_id, said, data)
         return f"{warning}\n{said}" if warning else said
 
     async def _check_reservations(
@@ -224,14 +232,24 @@ class WorkspaceTracker:
         return f"warning: {text}"
 
     async def _last_turn(self, ref: str | int, what: str) -> TaskWork:
-        task = await self.service.read(get_task, parse_task_ref(ref))
-        found = [t for t in await self.turns(task.id) if t.start_sha]
+        task = await self.service.read(_task, parse_task_ref(ref))
+        found = [t for t in await self.turns(task["id"]) if t.start_sha]
         if not found:
-            holder = f" ({task.agent} has none)" if task.agent else ""
+            holder = f" ({task['assignee']} has none)" if task["assignee"] else ""
             raise NotFound(
-                f"{task.ref} was not worked on in a workspace{holder}: nothing to {what}"
+                f"{task_ref(task['id'])} was not worked on in a workspace{holder}: "
+                f"nothing to {what}"
             )
         return found[-1]
+
+
+def _task(conn: Conn, task_id: int) -> Any:
+    """The task's row (``id``, ``title``, ``assignee``); UnknownTask (a NotFound) when there
+    is none."""
+    row = queries.task_row(conn, task_id)
+    if row is None:
+        raise UnknownTask(f"unknown task {task_ref(task_id)}")
+    return row
 
 
 def _branch_files(turn: TaskWork, target: str) -> list[str]:

@@ -20,7 +20,7 @@ from core.clis import by_name, mcp_files
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.store import tables
+from core.tasks import read_queries
 from tests.helpers import ROOT
 
 AGENT = "A"
@@ -130,7 +130,7 @@ async def _read(desk: Desk) -> tuple[str, list[str]]:
     service = await SwarmService.open(desk.settings)
     try:
         number = int(desk.task[2:])
-        task = await service.store.read(tables.get_task, number)
+        task = await service.store.read(read_queries.get_task, number)
         return task.status.value, [e.text for e in await service.history.events(task=number)]
     finally:
         await service.close()

@@ -261,9 +261,9 @@ async def test_the_first_start_fullscreen_offer_waits_for_the_person_and_their_c
     (the delivery waits, no try used), a prompt with the dialog's own two options is opened,
     and the person's "2. Not now" typed by swarm brings the CLI to its input."""
     from automation.tmux_delivery import TmuxDeliverer
+    from core.coordinator.prompt_keys import PromptKeys
     from core.delivery.killswitch import KillSwitch
     from core.protocols import Parcel
-    from core.watch.text_signal import PromptKeys
     from tests.agents.launch import agent_of
 
     live = launch("claude-code", tmp_path / "offer", SCRIPT, ready="Enter to confirm",

@@ -22,11 +22,12 @@ import pytest
 from core.agent_state import AgentState
 from core.agents.alerts import list_alerts
 from core.agents.text_rules import load_rule_sets
+from core.coordinator.prompt_keys import PromptKeys
 from core.dialogs import permissions as prompts
 from core.protocols import ManualClock, Parcel
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.watch.text_signal import PromptKeys, TextWatcher
+from core.watch.text_signal import TextWatcher
 from tests.agents.launch import agent_of, launch, stop
 from tests.agents.live import LiveCLI
 from tests.helpers import write_agents

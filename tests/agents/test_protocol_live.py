@@ -33,6 +33,7 @@ from core.agents.alerts import list_alerts
 from core.agents.judge import Freshness
 from core.agents.service import TranscriptBook
 from core.coordinator.jobs import Watcher
+from core.coordinator.prompt_keys import PromptKeys
 from core.coordinator.scheduler import Scheduler
 from core.dialogs import permissions as prompts
 from core.hosts import client, launch, wire
@@ -41,7 +42,6 @@ from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store.conn import values
 from core.watch.protocol_signal import ProtocolWatch
-from core.watch.text_signal import PromptKeys
 from tests.agents.launch import SETUPS, _git
 from tests.agents.live import Counted, LocalModel, offers_tools, require_binary
 from tests.helpers import ROOT

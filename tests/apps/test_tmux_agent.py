@@ -18,13 +18,14 @@ from automation.gui import GuiDriver, GuiOptions
 from automation.virtual_desktop import display_env
 from core.agent_state import AgentState
 from core.agents.text_rules import load_rule_sets
+from core.coordinator.prompt_keys import PromptKeys
 from core.delivery.killswitch import KillSwitch
 from core.dialogs import answer_keys as prompt_typing
 from core.dialogs import permissions as prompts
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.watch.text_signal import PromptKeys, TextWatcher
+from core.watch.text_signal import TextWatcher
 from tests.apps import launchers
 from tests.apps.tmux_xterm import TARGET, tmux_xterm
 from tests.tmux_server import Tmux, wait_text

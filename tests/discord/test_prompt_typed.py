@@ -14,11 +14,12 @@ import pytest
 from automation.gui import GuiDriver
 from core.agent_state import AgentState
 from core.agents.text_rules import load_rule_sets
+from core.coordinator.prompt_keys import PromptKeys
 from core.dialogs import answer_keys as prompt_typing
 from core.dialogs import permissions as prompts
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.watch.text_signal import PromptKeys, TextWatcher
+from core.watch.text_signal import TextWatcher
 from tests.apps import launchers
 from tests.apps import test_tmux_agent as tmux_app
 from tests.apps.test_tmux_agent import NAME, TmuxAgent, state_after

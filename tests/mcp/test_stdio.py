@@ -10,7 +10,7 @@ import pytest
 from mcp import ClientSession
 
 from core.service.swarm import SwarmService
-from core.store import tables
+from core.tasks import read_queries
 from tests.helpers import run_cli
 from tests.mcp.conftest import error, given, stdio_session, text
 
@@ -70,7 +70,7 @@ async def test_every_tool_over_stdio_as_swarm_agent(home: Path, live: SwarmServi
         await _errors_are_the_clis(mcp, home, theirs)
         done = await mcp.call_tool("report", {"action": "done", "note": "parser in place"})
         assert text(done).startswith(f"{parser} [done")
-    task = await live.store.read(tables.get_task, int(parser[2:]))
+    task = await live.store.read(read_queries.get_task, int(parser[2:]))
     assert (task.status.value, task.note) == ("done", "parser in place")
 
 

@@ -44,12 +44,9 @@ STORE_PLUMBING = (
 # sessions' usage in its SQLite file): their statements name that program's tables.
 OTHER_PROGRAMS = ("core/clis/opencode/database.py",)
 
-# Modules, not queries modules, that still hold SQL text, with how many statements: a number
-# may go down (update it), never up, and no module joins the list.
-WRITTEN_IN_PLACE = {
-    "core/agents/hook_events.py": 1,
-    "core/store/tables.py": 14,
-}
+# Modules, not queries modules, that still hold SQL text, with how many statements: none is
+# left (issue 52, item 1), and no module joins the list.
+WRITTEN_IN_PLACE: dict[str, int] = {}
 
 
 def sql_literals(source: str) -> list[int]:
@@ -185,38 +182,28 @@ READ_MODELS = ("core/reports/", "core/inbox/")
 
 # Modules whose statements still name tables of another owner, with those tables: a list that
 # may only shrink. What is left is of three kinds: a read that joins another owner's rows to
-# the module's own (a task beside its agent's state, a turn beside its task); a module that
-# cannot call the owner in core's tiers (pyproject.toml): the store, the tier below every
-# feature (core/store/tables.py: the shared reads and the event and audit rows every feature
-# writes), a feature whose call would close a circle (core/accounts, core/agents,
-# core/reservations and core/workspaces reading tasks, which import them; core/tasks writing
-# campaigns and reading questions, whose features import tasks) or reach a tier above
-# (core/agents reading agent_watch, a loop's); and history's retention, which deletes the old
-# rows of every table. The tiers leave features free to call a feature they already import
-# (core/delivery and core/questions the tasks', core/tasks the agents') or, listing one more
-# arrow, one that closes no circle (core/posts reading deliveries, core/tasks reading prompts
-# and events).
+# the module's own (a task beside its agent's state, a turn beside its task); a feature that
+# cannot call the owner in core's tiers (pyproject.toml) because the call would close a
+# circle (core/accounts, core/agents, core/reservations and core/workspaces reading tasks,
+# which import them; core/tasks writing campaigns and reading questions, whose features
+# import tasks) or reach a tier above (core/agents reading agent_watch, a loop's); and
+# history's retention, which deletes the old rows of every table. The store, the tier below
+# every feature, names no feature's table: what every feature calls of it is the event
+# outbox's write (core/store/tables.py), not a statement. The tiers leave features free to
+# call a feature they already import (core/delivery and core/questions the tasks',
+# core/tasks the agents') or, listing one more arrow, one that closes no circle (core/posts
+# reading deliveries, core/tasks reading prompts and events).
 ACROSS_OWNERS: dict[str, tuple[str, ...]] = {
     "core/accounts/queries.py": ("agent_state", "tasks"),
-    "core/agents/hook_events.py": ("tasks",),
     "core/agents/queries.py": ("agent_watch", "questions", "tasks"),
     "core/agents/transcript_queries.py": ("deliveries", "messages", "tasks"),
     # a campaign's budget, below the campaigns' tasks, sums the turns on their ids
     "core/costs/queries.py": ("tasks",),
-    "core/delivery/queries.py": ("agent_state", "deliveries", "tasks"),
+    "core/delivery/queries.py": ("agent_state", "deliveries"),
     "core/history/retention_queries.py": ("deliveries", "messages", "tasks"),
     "core/posts/queries.py": ("deliveries",),
     "core/questions/queries.py": ("tasks",),
     "core/reservations/queries.py": ("tasks",),
-    "core/store/tables.py": (
-        "audit",
-        "deliveries",
-        "event_cursors",
-        "events",
-        "messages",
-        "task_deps",
-        "tasks",
-    ),
     "core/tasks/campaign_queries.py": ("posts",),
     "core/tasks/claim_queries.py": ("agent_state", "events"),
     "core/tasks/message_queries.py": ("agent_signals", "agent_state"),

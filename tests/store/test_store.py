@@ -13,6 +13,7 @@ from core.agents import queries as agent_queries
 from core.context import Ctx
 from core.errors import DatabaseTooNew
 from core.event_kinds import EventKind
+from core.history import event_queries
 from core.models import TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
@@ -132,7 +133,7 @@ def test_a_connection_class_is_checked_against_a_store_protocol_once(
         for _ in range(3):
             assert row_locks.read_held(conn, "tasks", "id", 1) is None
             row_locks.hold(conn, "tasks", [1])
-            assert tables.events_after(conn) == []
+            assert event_queries.events_after(conn) == []
     assert checks.count(row_locks.RowLocking) <= 1
     assert checks.count(tables.CommitOrdered) <= 1
 

@@ -18,11 +18,12 @@ from core.agents.text_rules import load_rule_sets
 from core.clis import panes
 from core.coordinator.jobs import Watcher
 from core.coordinator.node import DeliveryNode
+from core.coordinator.prompt_keys import PromptKeys
 from core.dialogs import answer_keys as prompt_typing
 from core.dialogs import permissions as prompts
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.watch.text_signal import PromptKeys, TextWatcher
+from core.watch.text_signal import TextWatcher
 from tests.helpers import write_agents
 from tests.tmux_server import Tmux, wait_text
 from tests.watch.conftest import watch_settings

@@ -19,6 +19,7 @@ from core.agents import hook_events, text_rules
 from core.agents import signals as agent_signals
 from core.agents.text_rules import STILL, load_rule_sets
 from core.clis import panes
+from core.coordinator.prompt_keys import PromptKeys
 from core.dialogs import answer_keys as prompt_typing
 from core.dialogs import pane_prompts
 from core.dialogs import permissions as prompts
@@ -30,7 +31,7 @@ from core.settings import Settings
 from core.tmux import PaneRef, PaneText
 from core.watch import text_signal
 from core.watch.stalls import freshness
-from core.watch.text_signal import PromptKeys, TextWatcher
+from core.watch.text_signal import TextWatcher
 from tests.helpers import RecordingDeliverer, write_agents
 from tests.tmux_server import Tmux, wait_text
 from tests.watch.conftest import FakeFrames, watch_settings

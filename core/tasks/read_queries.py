@@ -1,0 +1,135 @@
+"""The task rows as they are read: one task, one held for the rest of a write, a list, a
+search, the counts by status; a task's dependencies. ``TASK_COLUMNS`` and ``row_to_task``
+are the row and its mapper, which the features that read tasks with rows of their own (a
+plan's, a campaign's) and the read models use. ``tasks`` and ``task_deps`` are this
+feature's tables; each read is one named operation."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+
+from core.errors import UnknownTask
+from core.models import FINISHED_SQL, BlockedOn, Priority, Task, TaskStatus, task_ref
+from core.store import row_locks
+from core.store.conn import Args, Conn, Row
+
+TASK_COLUMNS = (
+    "id, title, details, priority, role, capabilities, pinned_agent, assignee, status, reason, "
+    "attempts, max_attempts, created_by, created_at, updated_at, assigned_at, started_at, "
+    "finished_at, lease_expires_at, result_note, plan_id, kind, blocked_on"
+)
+
+
+def row_to_task(row: Row, after: list[int]) -> Task:
+    """Build a Task from a ``tasks`` row and its dependency ids."""
+    return Task(
+        id=row["id"],
+        title=row["title"],
+        details=row["details"],
+        priority=Priority(row["priority"]),
+        status=TaskStatus(row["status"]),
+        role=row["role"],
+        capabilities=tuple(json.loads(row["capabilities"])),
+        pinned=row["pinned_agent"],
+        agent=row["assignee"],
+        after=after,
+        attempts=row["attempts"],
+        max_attempts=row["max_attempts"],
+        reason=row["reason"],
+        note=row["result_note"],
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        assigned_at=row["assigned_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        lease_expires_at=row["lease_expires_at"],
+        plan_id=row["plan_id"],
+        kind=row["kind"],
+        blocked_on=BlockedOn(row["blocked_on"]) if row["blocked_on"] else None,
+    )
+
+
+def deps_of(conn: Conn, task_ids: Iterable[int]) -> dict[int, list[int]]:
+    """Dependency ids of each given task."""
+    ids = list(task_ids)
+    result: dict[int, list[int]] = {i: [] for i in ids}
+    for chunk_start in range(0, len(ids), 500):
+        chunk = ids[chunk_start : chunk_start + 500]
+        args = Args()
+        for row in conn.execute(
+            f"SELECT task_id, dep_id FROM task_deps WHERE task_id IN ({args.many(chunk)}) "
+            "ORDER BY task_id, dep_id",
+            args,
+        ):
+            result[row["task_id"]].append(row["dep_id"])
+    return result
+
+
+def get_task(conn: Conn, task_id: int) -> Task:
+    """One task; UnknownTask (a NotFound) when there is none."""
+    row = conn.execute(f"SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1", (task_id,)).fetchone()
+    if row is None:
+        raise UnknownTask(f"unknown task {task_ref(task_id)}")
+    return row_to_task(row, deps_of(conn, [task_id])[task_id])
+
+
+def held_task(conn: Conn, task_id: int) -> Task:
+    """One task, read after taking its row for the rest of the write transaction (a
+    concurrent writer of it waits, then reads what this one wrote: ``row_locks.hold``)."""
+    row = row_locks.read_held(conn, "tasks", TASK_COLUMNS, task_id)
+    if row is None:
+        raise UnknownTask(f"unknown task {task_ref(task_id)}")
+    return row_to_task(row, deps_of(conn, [task_id])[task_id])
+
+
+def list_tasks(
+    conn: Conn,
+    status: TaskStatus | None = None,
+    agent: str | None = None,
+    limit: int = 200,
+    open_only: bool = False,
+) -> list[Task]:
+    """Tasks filtered by status (or unfinished ones) and/or assignee, newest first."""
+    where, args = [], Args()
+    if open_only and status is None:
+        where.append(f"status NOT IN {FINISHED_SQL}")
+    if status is not None:
+        where.append(f"status = {args(status.value)}")
+    if agent is not None:
+        who = args(agent)
+        where.append(f"(assignee = {who} OR pinned_agent = {who})")
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    rows = conn.execute(
+        f"SELECT {TASK_COLUMNS} FROM tasks {clause} ORDER BY id DESC LIMIT {args(limit)}", args
+    ).fetchall()
+    deps = deps_of(conn, [r["id"] for r in rows])
+    return [row_to_task(r, deps[r["id"]]) for r in rows]
+
+
+def search_tasks(conn: Conn, prefix: str, statuses: Sequence[str] | None, limit: int) -> list[Task]:
+    """Tasks in ``statuses`` (None: any) whose ``T-id`` starts with ``prefix`` or whose title
+    contains it, newest first."""
+    text = prefix.strip()
+    digits = text[2:] if text[:2].upper() == "T-" else text
+    wanted = tuple(statuses) if statuses is not None else ()
+    args = Args()
+    in_status = f"status IN ({args.many(wanted)}) AND " if wanted else ""
+    number = args(f"{digits}%" if digits.isdigit() or not digits else "-")
+    rows = conn.execute(
+        f"SELECT {TASK_COLUMNS} FROM tasks WHERE {in_status}"
+        f"(CAST(id AS TEXT) LIKE {number} OR lower(title) LIKE lower({args(f'%{text}%')})) "
+        f"ORDER BY id DESC LIMIT {args(limit)}",
+        args,
+    ).fetchall()
+    deps = deps_of(conn, [r["id"] for r in rows])
+    return [row_to_task(r, deps[r["id"]]) for r in rows]
+
+
+def status_counts(conn: Conn) -> dict[str, int]:
+    """Number of tasks in each status."""
+    counts = {s.value: 0 for s in TaskStatus}
+    for row in conn.execute("SELECT status, count(*) AS n FROM tasks GROUP BY status"):
+        counts[row["status"]] = row["n"]
+    return counts
