@@ -15,6 +15,7 @@ reads the pane through ``TextWatcher.read``.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 from collections.abc import Callable, Sequence
@@ -58,6 +59,9 @@ class PaneReading:
     match: TextMatch | None
     failed: str | None = None  # why the pane's text could not be classified (a bug's error)
     unknown_since: float | None = None  # since when no rule has known its screen
+    # when the look began: what the pane showed then (its observation's time: a look that
+    # waited for the reading thread or the store is not evidence of a later moment)
+    captured_at: float | None = None
 
     @property
     def unknown(self) -> bool:
@@ -149,13 +153,14 @@ class TextWatcher:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(1, thread_name_prefix="panes")
         loop = asyncio.get_running_loop()
+        captured = self.service.clock.now()
         panes, retries = await loop.run_in_executor(
             self._executor, self._read_all, refs, chosen if logs else ()
         )
         self._retry.update(retries)
         now = self.service.clock.now()
         return [
-            self._classify(a, pane, now)
+            dataclasses.replace(self._classify(a, pane, now), captured_at=captured)
             for a, pane in zip([a for a in chosen if a.tmux], panes, strict=True)
         ]
 
@@ -262,7 +267,7 @@ def record_readings(conn: Conn, ctx: Ctx, readings: Sequence[PaneReading]) -> li
     flagged = {agent for agent, kinds in open_kinds.items() if DIALOGS in kinds}
     keyless = {agent for agent, kinds in open_kinds.items() if TERMINAL_DIALOG in kinds}
     for reading in readings:
-        obs = reading.observation(ctx.now)
+        obs = reading.observation(min(ctx.now, reading.captured_at or ctx.now))
         agent_signals.record(conn, obs)
         out.append(obs)
         pane_prompts.record_pane(

@@ -11,8 +11,10 @@ lease's silence (``SWARM_LEASE``) is no longer the first sign.
 A turn's end is when the agent's state became ``idle``, or when its hook or its protocol
 said the turn ended (their ``idle`` observation: a short turn between two looks counts too);
 it must come after the prompt's delivery (the first silent end) or after the last nudge (the
-second). The nudge is counted with the
-stall rules' (``agent_watch.nudges``): one budget of nudges per set of tasks.
+second). An idle pane is such an end only when its look was captured after the delivery (a
+look under way as the prompt was typed, recorded after it, shows the last turn's end). The
+nudge is counted with the stall rules' (``agent_watch.nudges``): one budget of nudges per
+set of tasks.
 """
 
 from __future__ import annotations
@@ -71,9 +73,18 @@ def ended_turns(conn: Conn, ctx: Ctx) -> list[TurnEnd]:
         ends = [state.since or 0.0]
         ends += [o.at for s, o in seen.items() if s in TURN_SIGNALS and o.state is AgentState.IDLE]
         delivered = message_queries.prompt_delivered_at(conn, agent)
+        if state.signal is Signal.TEXT and _captured_before(seen.get(Signal.TEXT), delivered):
+            continue  # its idle pane was captured before the prompt came: the last turn's end
         if delivered and max(ends) > delivered:
             found.append(TurnEnd(agent, tuple(tasks), max(ends), delivered))
     return found
+
+
+def _captured_before(text: Any, delivered: float) -> bool:
+    """Whether the pane's latest look (its observation's time: when it was captured) began
+    before the prompt's delivery: a look that waited for the reading or the store is
+    recorded after a delivery it did not see."""
+    return text is None or float(text.at) <= delivered
 
 
 def check(conn: Conn, ctx: Ctx, settings: WatchSettings) -> tuple[list[str], list[str]]:

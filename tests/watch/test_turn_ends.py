@@ -165,3 +165,33 @@ async def test_a_nudge_not_yet_delivered_is_dropped_when_the_agent_reports(
     assert await deliver_all(service) == []  # the nudge is not delivered
     (superseded,) = await kinds(service, "delivery.superseded")
     assert superseded.text.startswith("T-1 prompt to Agent-6 superseded (queued)"), superseded
+
+
+async def test_a_pane_captured_before_the_prompt_came_is_not_the_new_turns_end(
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
+    """A look at the pane began as the last turn ended, the task's prompt was delivered while
+    it was read, and it was recorded after: its idle is the last turn's end, not the new
+    one's. Before: the agent was nudged while its new turn ran (a day with the real Gemini
+    CLI; its nudge's turn then reported again, on the next task). A look captured after the
+    prompt came that still shows the pane idle is the new turn's end."""
+    from core.agent_state import AgentState, Observation, Signal
+    from core.agents import signals as agent_signals
+
+    def look(state: AgentState, at: float) -> Observation:
+        return Observation("Agent-6", Signal.TEXT, state, at, f"text: {state.value}")
+
+    watcher = Watcher(service, watch_settings(**SLOW_STALL), frames)
+    await assign(service, "Agent-6")
+    await service.store.update(agent_signals.record, look(AgentState.WORKING, clock.now()))
+    await watcher.tick()  # its last turn, still running
+    captured = clock.now()  # a look begins: that turn just ended
+    clock.advance(1)
+    await deliver_all(service)  # the task's prompt, while the look is read
+    clock.advance(1)
+    await service.store.update(agent_signals.record, look(AgentState.IDLE, captured))
+    report = await watcher.tick()
+    assert report.nudged_turns == [] and await kinds(service, "agent.nudged") == []
+    clock.advance(1)  # the next look, after the prompt: idle (the turn ended, silent)
+    await service.store.update(agent_signals.record, look(AgentState.IDLE, clock.now()))
+    assert (await watcher.tick()).nudged_turns == ["Agent-6"]
