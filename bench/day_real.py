@@ -319,17 +319,7 @@ def host_prompts(home: Path, agent: str) -> list[tuple[float, str, float]]:
     """The prompts ``agent``'s protocol host handed its CLI (its journal's ``turn`` entries):
     when (swarm's own part of a turn start ends there, the CLI's begins), the text, and when
     the turn before it ended (the host takes no prompt during a turn)."""
-    try:
-        lines = wire.journal_path(home, agent).read_bytes().splitlines()
-    except OSError:
-        return []
-    found, ended = [], 0.0
-    for entry in (wire.decode(line) for line in lines if line.strip()):
-        if entry.get("type") in (wire.TURN_END, wire.TURN_ERROR):
-            ended = float(entry["at"])
-        elif entry.get("type") == wire.TURN:
-            found.append((float(entry["at"]), str(entry.get("text") or ""), ended))
-    return found
+    return [(at, text, ended) for at, text, ended, _ in host_turns(home, agent)]
 
 
 def host_turns(home: Path, agent: str) -> list[tuple[float, str, float, int]]:

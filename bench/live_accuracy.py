@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -274,15 +274,19 @@ def report(results: list[dict[str, object]], printer: Callable[[str], None] = pr
             printer(f"    misread x{count}: {key}")
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cli", action="append", choices=CLIS, help="default: all five")
+async def run_bench(
+    doc: str, clis: Sequence[str], run_cli: Callable[[str, Path, int], Awaitable[Tally]]
+) -> None:
+    """A state-accuracy bench's command line: each chosen CLI of ``clis`` run by
+    ``run_cli`` (its tally), printed as it ends, then the figures of all."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--cli", action="append", choices=clis, help="default: all of them")
     parser.add_argument("--looks", type=int, default=6, help="looks per phase (default 6)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     tallies = []
-    with tempfile.TemporaryDirectory(prefix="swarm-live-accuracy-") as tmp:
-        for cli in args.cli or CLIS:
+    with tempfile.TemporaryDirectory(prefix="swarm-accuracy-") as tmp:
+        for cli in args.cli or clis:
             tallies.append(await run_cli(cli, Path(tmp), args.looks))
             if not args.json:
                 report([tallies[-1].summary()])
@@ -292,6 +296,10 @@ async def main() -> None:
         print(json.dumps(results, indent=2))
     else:
         report(results[-1:])
+
+
+async def main() -> None:
+    await run_bench(__doc__ or "", CLIS, run_cli)
 
 
 if __name__ == "__main__":

@@ -20,11 +20,8 @@ share of ``idle`` readings that are not, and every misread with its evidence.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -32,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
 from automation.factory import build_deliverer  # noqa: E402
-from bench.live_accuracy import Tally, report, summary  # noqa: E402
+from bench.live_accuracy import Tally, run_bench  # noqa: E402
 from bench.live_accuracy import script as tmux_script  # noqa: E402
 from core.agents import signals as agent_signals  # noqa: E402
 from core.agents.judge import Freshness  # noqa: E402
@@ -189,23 +186,7 @@ async def run_cli(cli: str, tmp: Path, looks: int) -> Tally:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cli", action="append", choices=CLIS, help="default: all four")
-    parser.add_argument("--looks", type=int, default=6, help="looks per phase (default 6)")
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    tallies = []
-    with tempfile.TemporaryDirectory(prefix="swarm-protocol-accuracy-") as tmp:
-        for cli in args.cli or CLIS:
-            tallies.append(await run_cli(cli, Path(tmp), args.looks))
-            if not args.json:
-                report([tallies[-1].summary()])
-    every = [seen for tally in tallies for seen in tally.seen]
-    results = [t.summary() for t in tallies] + [summary("all", every)]
-    if args.json:
-        print(json.dumps(results, indent=2))
-    else:
-        report(results[-1:])
+    await run_bench(__doc__ or "", CLIS, run_cli)
 
 
 if __name__ == "__main__":

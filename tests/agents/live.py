@@ -366,3 +366,19 @@ def check_ledger_is_localmodels(counted: Counted, side: Callable[[dict[str, Any]
     assert counted.ledger == counted.server(offers_tools)
     if others:  # what they reported is not the agent's turns'
         assert counted.ledger[:2] != counted.server(lambda _: True)[:2]
+
+
+async def pane_swarm(home: Path, folder: Path, live: LiveCLI, cli: str, clock: Any = None) -> Any:
+    """A swarm on ``home`` whose one agent, A, is ``live``'s tmux pane, read with ``cli``'s
+    rules (its agents file in ``folder``): the service, opened."""
+    from core.service.swarm import SwarmService
+    from core.settings import Settings
+    from tests.helpers import write_agents
+
+    config = write_agents(
+        folder / "agents.toml",
+        [{"id": "A", "role": "dev", "tmux": live.target, "tmux_socket": str(live.tmux.socket),
+          "cli": cli}],
+    )  # fmt: skip
+    settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)})
+    return await SwarmService.open(settings, clock)

@@ -26,7 +26,7 @@ from core.settings import Settings
 from core.watch.text_signal import TextWatcher
 from tests.agents.deliveries import check_deliveries
 from tests.agents.launch import launch, stop
-from tests.agents.live import LiveCLI, check_ledger_is_localmodels, usage_of_turns
+from tests.agents.live import LiveCLI, check_ledger_is_localmodels, pane_swarm, usage_of_turns
 from tests.helpers import write_agents
 
 pytestmark = pytest.mark.xdist_group("claude-code-live")  # one worker starts it, once
@@ -71,13 +71,7 @@ async def service(
     home: Path, tmp_path: Path, clock: ManualClock, claude: LiveCLI
 ) -> AsyncIterator[SwarmService]:
     """Agent A: the live Claude Code's pane, read with the claude-code rules."""
-    config = write_agents(
-        tmp_path / "agents.toml",
-        [{"id": "A", "role": "dev", "tmux": claude.target, "tmux_socket": str(claude.tmux.socket),
-          "cli": "claude-code"}],
-    )  # fmt: skip
-    settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)})
-    svc = await SwarmService.open(settings, clock)
+    svc = await pane_swarm(home, tmp_path, claude, "claude-code", clock)
     yield svc
     await svc.close()
 

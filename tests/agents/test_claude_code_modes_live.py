@@ -26,11 +26,9 @@ from core.coordinator.prompt_keys import PromptKeys
 from core.dialogs import permissions as prompts
 from core.protocols import ManualClock, Parcel
 from core.service.swarm import SwarmService
-from core.settings import Settings
 from core.watch.text_signal import TextWatcher
 from tests.agents.launch import agent_of, launch, stop
-from tests.agents.live import LiveCLI
-from tests.helpers import write_agents
+from tests.agents.live import LiveCLI, pane_swarm
 
 pytestmark = pytest.mark.xdist_group("claude-code-live")  # one worker starts it, once
 
@@ -73,13 +71,10 @@ def bypass(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCLI]:
 
 async def swarm_of(home: Path, folder: Path, live: LiveCLI) -> SwarmService:
     """A swarm whose agent A is ``live``'s pane, read with the claude-code rules."""
-    config = write_agents(
-        folder / "agents.toml",
-        [{"id": "A", "role": "dev", "tmux": live.target, "tmux_socket": str(live.tmux.socket),
-          "cli": "claude-code"}],
-    )  # fmt: skip
-    settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)})
-    return await SwarmService.open(settings, ManualClock(1_800_000_000.0))
+    service: SwarmService = await pane_swarm(
+        home, folder, live, "claude-code", ManualClock(1_800_000_000.0)
+    )
+    return service
 
 
 @pytest.fixture

@@ -24,11 +24,9 @@ from core.dialogs import answer_keys
 from core.dialogs import permissions as prompts
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
-from core.settings import Settings
 from core.watch.text_signal import TextWatcher
 from tests.agents.launch import launch, stop
-from tests.agents.live import LiveCLI
-from tests.helpers import write_agents
+from tests.agents.live import LiveCLI, pane_swarm
 
 pytestmark = pytest.mark.xdist_group("claude-code-live")  # one worker starts it, once
 
@@ -59,13 +57,7 @@ async def service(
 ) -> AsyncIterator[SwarmService]:
     """Agent A: the live Claude Code's pane, read with the claude-code rules."""
     live, _ = claude
-    config = write_agents(
-        tmp_path / "agents.toml",
-        [{"id": "A", "role": "dev", "tmux": live.target, "tmux_socket": str(live.tmux.socket),
-          "cli": "claude-code"}],
-    )  # fmt: skip
-    settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)})
-    svc = await SwarmService.open(settings, clock)
+    svc = await pane_swarm(home, tmp_path, live, "claude-code", clock)
     yield svc
     await svc.close()
 
