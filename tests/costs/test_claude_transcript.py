@@ -15,10 +15,20 @@ import pytest
 from core.clis.claude_code.transcript import TranscriptReader, transcript_dir
 from core.costs import turns as turn_cost
 from core.models import Agent, TaskSpec
+from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.store.conn import values
 
 pytestmark = pytest.mark.both_databases
+FILES_DAY = 1_795_651_200.0  # 2026-11-26 00:00 UTC, before every turn of the files here
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The day the files were written, before their turns began: a turn is on the task
+    its agent held when it began."""
+    return ManualClock(FILES_DAY)
+
 
 FIXTURE = Path(__file__).parent / "data" / "claude-code-2.1.328-transcript.jsonl"
 # Claude Code 2.1.328 in tmux (tests/agents/launch.py's setup, in /tmp/h51/claude/root/work),
@@ -82,7 +92,9 @@ async def test_the_turns_reach_the_ledger_once(service: SwarmService, tmp_path: 
     shutil.copy(FIXTURE, copy)
     for _ in range(2):  # read again from the start (a restart): nothing twice
         turns = TranscriptReader(copy).read()
-        await service.store.write("T", turn_cost.record_transcript_turns, "T", None, turns)
+        await service.store.write(
+            "T", turn_cost.record_transcript_turns, "T", [(turn, None) for turn in turns]
+        )
 
     def read(conn: Any) -> list[tuple[Any, ...]]:
         rows = conn.execute(

@@ -19,10 +19,20 @@ import pytest
 
 from core.clis.opencode.database import DatabaseReader, data_dir
 from core.models import Agent, TaskSpec
+from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.watch.usage_files import UsageFiles
 
 pytestmark = pytest.mark.both_databases
+FILES_DAY = 1_795_651_200.0  # 2026-11-26 00:00 UTC, before every turn of the files here
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The day the files were written, before their turns began: a turn is on the task
+    its agent held when it began."""
+    return ManualClock(FILES_DAY)
+
 
 FIXTURE = Path(__file__).parent / "data" / "opencode-1.18.33.db"
 WORK = "/tmp/h51/opencode/root/work"

@@ -7,7 +7,8 @@ opencode 1.18.33 keeps every workspace's sessions in one SQLite database,
 ``assistant``, ``parentID`` (the prompt's message), ``tokens`` (``input``, ``output``,
 ``reasoning``, ``cache.read``, ``cache.write``), ``cost`` in dollars, ``modelID``, ``finish``
 and ``time.completed``. A turn is a prompt's answers (one per model call: a tool call's ends
-``finish = "tool-calls"``); it ends at a completed answer that ends otherwise. Its tokens are
+``finish = "tool-calls"``); it ends at a completed answer that ends otherwise, and began at
+its first answer's ``time.created`` (ms). Its tokens are
 its answers' summed, output with reasoning; its cost theirs, unknown when opencode said 0
 (measured: a model without a price in its config, such as the test model server's, costs
 0, which is no price).
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -110,8 +112,10 @@ class DatabaseReader:
             if isinstance(cost, int | float) and not isinstance(cost, bool) and cost > 0:
                 costs.append(float(cost))
         model = answers[-1].get("modelID")
+        created = [when for answer in answers if (when := _created(answer)) is not None]
         return UsageTurn(ref, session, model if isinstance(model, str) else None, usage,
-                         sum(costs) if len(costs) == len(answers) else None)  # fmt: skip
+                         sum(costs) if len(costs) == len(answers) else None,
+                         min(created) if created else None)  # fmt: skip
 
 
 def _answer(raw: str) -> dict[str, Any] | None:
@@ -125,6 +129,15 @@ def _answer(raw: str) -> dict[str, Any] | None:
     if not isinstance(data.get("tokens"), dict) or not isinstance(data.get("parentID"), str):
         return None
     return data
+
+
+def _created(answer: dict[str, Any]) -> float | None:
+    """When an answer was begun (its ``time.created``, ms), in seconds, or None."""
+    time = answer.get("time")
+    created = time.get("created") if isinstance(time, dict) else None
+    if isinstance(created, bool) or not isinstance(created, int | float) or created < 0:
+        return None
+    return created / 1000 if math.isfinite(created) else None
 
 
 def _ends_turn(answer: dict[str, Any]) -> bool:
