@@ -162,3 +162,29 @@ def test_each_clis_folder_is_its_variable_else_its_folder_in_home(
     from core.settings import cli_dirs
 
     assert cli_dirs(env).get("claude-code") == found
+
+
+def test_a_turn_began_at_its_first_answers_time() -> None:
+    """Each turn's time is its first answer's line's (10:30:18.493Z, 10:30:23.419Z): the
+    task it was spent for is the one its agent held then."""
+    assert [turn.at for turn in TranscriptReader(IN_TMUX).read()] == [
+        1795689018.493, 1795689023.419
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("written", "found"),
+    [
+        ("2026-11-26T10:30:18.216Z", 1795689018.216),
+        ("2026-11-26T11:30:18.216+01:00", 1795689018.216),
+        ("2026-11-26T10:30:18.216", None),  # no zone: not known to be UTC
+        ("yesterday", None),
+        (1795689018.216, None),  # not the file's kind of time
+        ("9" * 100, None),
+        (None, None),
+    ],
+)
+def test_a_time_in_a_clis_file_is_read_only_as_written(written: Any, found: float | None) -> None:
+    from core.clis.session_lines import line_time
+
+    assert line_time(written) == found

@@ -157,3 +157,9 @@ def test_codexs_folder_is_codex_home_else_its_folder_in_home(
     from core.settings import cli_dirs
 
     assert cli_dirs(env).get("codex") == found
+
+
+def test_a_turn_began_at_its_task_started_line() -> None:
+    assert [turn.at for turn in RolloutReader(FIXTURE).read()] == [
+        1795687231.048, 1795687235.859
+    ]  # fmt: skip

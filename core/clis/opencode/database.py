@@ -62,6 +62,7 @@ class DatabaseReader:
     since: int = 0  # the newest time_updated read (ms)
     answers: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # prompt ->
     ended: set[str] = field(default_factory=set)  # the refs given
+    prompts: dict[str, str] = field(default_factory=dict)  # an open turn's prompt -> session
 
     def read(self) -> list[UsageTurn]:
         """The turns whose last answer was completed since the last read."""
@@ -74,10 +75,20 @@ class DatabaseReader:
             prompt = str(answer["parentID"])
             if f"opencode:{session}:{prompt}" in self.ended:  # read again: the same ms
                 continue
+            turns += self._superseded(session, prompt)
             self.answers.setdefault(prompt, {})[message_id] = answer
+            self.prompts[prompt] = session
             if _ends_turn(answer):
                 turns.append(self._turn(session, prompt))
         return turns
+
+    def _superseded(self, session: str, prompt: str) -> list[UsageTurn]:
+        """The turns of ``session``'s earlier prompts still open when an answer to ``prompt``
+        comes: over, though no answer ended them (measured with 1.18.33: a prompt typed
+        while a tool call ran is answered next, the tool's result with it, and the earlier
+        prompt gets no closing answer)."""
+        open_before = [p for p, s in self.prompts.items() if s == session and p != prompt]
+        return [self._turn(session, earlier) for earlier in open_before]
 
     def _changed(self) -> list[tuple[str, str, int, str]]:
         uri = f"{self.path.absolute().as_uri()}?mode=ro"
@@ -97,6 +108,7 @@ class DatabaseReader:
     def _turn(self, session: str, prompt: str) -> UsageTurn:
         ref = f"opencode:{session}:{prompt}"
         self.ended.add(ref)
+        self.prompts.pop(prompt, None)
         answers = list(self.answers.pop(prompt).values())
         usage = dict.fromkeys(("input_tokens", "output_tokens", "cache_read_input_tokens",
                                "cache_creation_input_tokens"), 0)  # fmt: skip
