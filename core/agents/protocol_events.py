@@ -21,6 +21,7 @@ from core.agent_state import AgentState, Observation, Signal
 from core.agents import judge as agent_judge
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
+from core.agents import transcript_queries
 from core.agents.transcript import Transcriber
 from core.context import Ctx
 from core.costs import turns as turn_cost
@@ -235,10 +236,21 @@ def _turn_event(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any], text
     data = {k: entry.get(k) for k in ("delivery", "stop_reason", "usage", "cost_usd", "code",
                                       "message")
             if entry.get(k) is not None}  # fmt: skip
-    task_id = agent_queries.task_in_hand(conn, agent)
+    task_id = _delivered_for(conn, entry.get("delivery"))
     insert_event(conn, ctx.now, EventKind.AGENT_TURN, text, task_id=task_id,
                  agent=agent, actor=agent, data=data)  # fmt: skip
     turn_cost.record_protocol_turn(conn, ctx, agent, task_id, entry)
+
+
+def _delivered_for(conn: Conn, delivery: Any) -> int | None:
+    """The task a turn was spent for: its delivery's (the host's ``turn`` entry names the
+    delivery that started it; its message's task, None for a message about no task, such
+    as a broadcast), not the one the agent holds when the turn's end is read (an agent that
+    reported its task done inside the turn holds its next one by then). A delivery not
+    known (none named, or gone with old history) is on no task: never guessed."""
+    if isinstance(delivery, bool) or not isinstance(delivery, int):
+        return None
+    return transcript_queries.task_of_delivery(conn, delivery)[1]
 
 
 def _words(value: Any) -> str:

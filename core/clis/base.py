@@ -82,13 +82,16 @@ class McpFiles:
 class UsageTurn:
     """One turn read from a CLI's own session file: ``ref`` names it once (its session and
     its last answer's id); ``usage`` in its API's names; ``cost_usd`` None when the file
-    gave no cost for it."""
+    gave no cost for it; ``at`` when the turn began as the file tells it (its prompt's or
+    its first answer's time, seconds since the epoch; None: the file gave none), which
+    names the task it was spent for (the one its agent held then)."""
 
     ref: str
     session: str
     model: str | None
     usage: dict[str, int]
     cost_usd: float | None
+    at: float | None = None
 
 
 class UsageReader(Protocol):

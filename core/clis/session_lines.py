@@ -5,7 +5,9 @@ rollouts)."""
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,3 +55,18 @@ def first_line(path: Path) -> dict[str, Any] | None:
     except OSError:
         return None
     return json_line(raw) if raw.endswith(b"\n") else None
+
+
+def line_time(value: Any) -> float | None:
+    """An ISO 8601 time a CLI wrote (``2026-11-26T10:30:18.216Z``) as seconds since the
+    epoch, or None (no time, or no such time)."""
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if when.tzinfo is None:  # a time with no zone is not known to be UTC
+        return None
+    seconds = when.timestamp()
+    return seconds if math.isfinite(seconds) else None

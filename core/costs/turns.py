@@ -4,7 +4,7 @@ transaction that records the turn: the protocol route's ``turn_end`` and ``turn_
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from core.context import Ctx
@@ -46,12 +46,13 @@ TRANSCRIPT = "transcript"
 
 
 def record_transcript_turns(
-    conn: Conn, ctx: Ctx, agent: str, task_id: int | None, turns: list[Any]
+    conn: Conn, ctx: Ctx, agent: str, turns: Sequence[tuple[Any, int | None]]
 ) -> int:
     """The turns a CLI's own files told (``core.clis``' readers: ``ref``, ``model``,
-    ``usage``, ``cost_usd``), each once; how many were new."""
+    ``usage``, ``cost_usd``), each with the task it was spent for, each once; how many were
+    new."""
     new = 0
-    for turn in turns:
+    for turn, task_id in turns:
         usage = ledger.Usage.from_wire(turn.usage) or ledger.Usage()
         cost = ledger.given_cost(turn.cost_usd)
         new += take(conn, ctx, ledger.Turn(agent, turn.ref, TRANSCRIPT, usage, task_id,

@@ -355,6 +355,17 @@ def first_held(conn: Conn, agent: str) -> int | None:
     return int(row["id"]) if row else None
 
 
+def held_at(conn: Conn, agent: str, at: float) -> int | None:
+    """The oldest task ``agent`` held at time ``at`` (assigned or in progress then: the
+    ``task_holds`` rows the database writes at each change of a task's holder), or None."""
+    row = conn.execute(
+        "SELECT min(task_id) AS id FROM task_holds WHERE agent = $1 AND since <= $2 AND "
+        "(until IS NULL OR until > $3)",
+        (agent, at, at),
+    ).fetchone()
+    return None if row is None or row["id"] is None else int(row["id"])
+
+
 def recent_durations(conn: Conn, since: float, limit: int) -> list[Any]:
     """The newest ``limit`` tasks done since ``since`` (``assignee``, ``took``: from start,
     or assignment, to finish), newest first."""

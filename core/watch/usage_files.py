@@ -6,7 +6,10 @@ Read at each watch tick.
 The session files there at an agent's first look are read to their end without recording
 anything (their past turns were not swarm's to count, and have no task); a file that appears
 later is a session started while swarm watched, read from its start. Only the turns that end
-after its first read are recorded, with the task the agent holds then. After a restart
+after its first read are recorded, each with the task the agent held when the turn began
+(the time its file gives: ``core.tasks.queries.held_at``), not the one it holds when the
+file is read (an agent that reports its task done inside a turn holds its next one by
+then); a turn whose file gives no time is on no task. After a restart
 the files are seen anew: turns that ended while swarm was stopped are not counted.
 """
 
@@ -23,7 +26,7 @@ from core.context import Ctx
 from core.costs import turns as turn_cost
 from core.store.access import StoreAccess
 from core.store.conn import Conn
-from core.tasks import queries as task_queries
+from core.tasks.queries import held_at
 
 log = logging.getLogger(__name__)
 ROUTES = ("tmux", "gui")  # the protocol route records its turns itself
@@ -120,6 +123,7 @@ def _same_folder(said: str | None, cwd: str) -> bool:
 
 
 def _record(conn: Conn, ctx: Ctx, agent: str, turns: list[UsageTurn]) -> int:
-    return turn_cost.record_transcript_turns(
-        conn, ctx, agent, task_queries.first_held(conn, agent), turns
-    )
+    """``turns`` into the ledger, each on the task its agent held when it began (none when
+    its file gave no time: never guessed)."""
+    spent = [(turn, None if turn.at is None else held_at(conn, agent, turn.at)) for turn in turns]
+    return turn_cost.record_transcript_turns(conn, ctx, agent, spent)

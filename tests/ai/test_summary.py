@@ -155,10 +155,10 @@ async def test_the_summary_says_what_each_campaign_cost_unknown_never_as_zero(
     await flows.create_campaign("one", [f"T-{first}"], "test")
     await flows.create_campaign("two", [f"T-{second}"], "test")
     p1 = Journal(service, "P1")
-    await p1.turn(1, usage=CLAUDE, cost_usd=0.5)
-    await Journal(service, "P2").turn(2, usage=ACP)  # no model, no cost: unknown
+    await p1.turn(usage=CLAUDE, cost_usd=0.5)
+    await Journal(service, "P2").turn(usage=ACP)  # no model, no cost: unknown
     await service.tasks.complete(first, "P1")
-    await p1.turn(3, usage=CLAUDE, cost_usd=0.25)  # on no task
+    await p1.turn(delivered=False, usage=CLAUDE, cost_usd=0.25)  # on no task
     async with AIService(service, AISettings()) as ai:
         plain = await ai.summaries.summarize("1d")
     line = next(x for x in plain.text.splitlines() if x.startswith("turn cost: "))
@@ -180,12 +180,12 @@ async def test_the_agents_turn_cost_is_in_the_summary_with_unknown_turns_counted
 
     await with_agents(service, tmp_path)
     p1, p2 = Journal(service, "P1"), Journal(service, "P2")
-    await p1.turn(1, usage=CLAUDE, cost_usd=5.0)  # two days ago: not in the period
+    await p1.turn(usage=CLAUDE, cost_usd=5.0)  # two days ago: not in the period
     clock.advance(2 * 86_400)
-    await p1.turn(2, usage=CLAUDE, cost_usd=1.0)
-    await p1.turn(3, usage=CLAUDE, cost_usd=0.25)
-    await p2.turn(4, usage=ACP, meta={"model": "local-model"})  # priced: $0.002
-    await p2.turn(5, usage=ACP)  # no model, no cost: unknown
+    await p1.turn(usage=CLAUDE, cost_usd=1.0)
+    await p1.turn(usage=CLAUDE, cost_usd=0.25)
+    await p2.turn(usage=ACP, meta={"model": "local-model"})  # priced: $0.002
+    await p2.turn(usage=ACP)  # no model, no cost: unknown
     async with AIService(service, AISettings()) as ai:
         plain = await ai.summaries.summarize("1d")
     line = (

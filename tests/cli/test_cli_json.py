@@ -217,7 +217,7 @@ async def _needs(home: Path, database_url: str | None) -> dict[str, str]:
             alerts.append(next(n.ref for n in await service.inbox.needs() if n.agent == agent))
         spent = await service.costs.create_task(TaskSpec("spent", agent="Agent-3"), "cli", 0.1)
         await service.queue.assign_batch()
-        await Journal(service, "Agent-3").turn(1, usage=CLAUDE, cost_usd=0.5)
+        await Journal(service, "Agent-3").turn(usage=CLAUDE, cost_usd=0.5)
         budget = next(n.ref for n in await service.inbox.needs() if n.task == f"T-{spent}")
     finally:
         await service.close()

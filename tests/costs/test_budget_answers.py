@@ -34,7 +34,7 @@ async def spent_task(service: SwarmService, tmp_path: Path) -> tuple[int, Need]:
     await with_agents(service, tmp_path)
     task_id = await service.costs.create_task(TaskSpec("budgeted", agent="P1"), "test", 1.0)
     await service.queue.assign_batch()
-    await Journal(service, "P1").turn(1, usage=CLAUDE, cost_usd=1.05)
+    await Journal(service, "P1").turn(usage=CLAUDE, cost_usd=1.05)
     (item,) = await budget_items(service)
     return task_id, item
 
@@ -45,7 +45,7 @@ async def spent_campaign(service: SwarmService, tmp_path: Path) -> tuple[int, li
     ids = [(await service.tasks.create(TaskSpec(t, agent="T1"), "test")).id for t in "ab"]
     campaign = await service.costs.create_campaign("c", [f"T-{i}" for i in ids], "test", 1.0)
     await service.queue.assign_batch()
-    await Journal(service, "T1").turn(1, usage=CLAUDE, cost_usd=1.2)
+    await Journal(service, "T1").turn(usage=CLAUDE, cost_usd=1.2)
     (item,) = await budget_items(service)
     return campaign, ids, item
 
@@ -56,13 +56,13 @@ async def spent_budgets(service: SwarmService) -> tuple[str, str, str]:
     other = await service.tasks.create(TaskSpec("b", agent="Agent-3"), "cli")
     campaign = await service.costs.create_campaign("c", [other.ref], "cli", 1.0)
     await service.queue.assign_batch()
-    await Journal(service, "Agent-2").turn(1, usage=CLAUDE, cost_usd=1.05)
-    await Journal(service, "Agent-3").turn(2, usage=CLAUDE, cost_usd=1.5)
+    await Journal(service, "Agent-2").turn(usage=CLAUDE, cost_usd=1.05)
+    await Journal(service, "Agent-3").turn(usage=CLAUDE, cost_usd=1.5)
     agents = [
         replace(a, daily_budget=0.1) if a.id == "Agent-4" else a for a in service.agents.values()
     ]
     await service.replace_agents(agents, service.settings.config_path)
-    await Journal(service, "Agent-4").turn(3, usage=CLAUDE, cost_usd=0.2)
+    await Journal(service, "Agent-4").turn(usage=CLAUDE, cost_usd=0.2)
     items = {n.concerns: n.ref for n in await service.inbox.needs() if n.kind == "budget"}
     return items[f"T-{task_id}"], items[f"C-{campaign}"], items["Agent-4"]
 
@@ -123,7 +123,7 @@ async def test_a_spent_campaigns_budget_is_raised_or_the_campaign_cancelled_from
     assert await budget_items(service) == []
     journal = Journal(service, "T1")
     journal.seq = 2  # after the first turn's two entries
-    await journal.turn(2, usage=CLAUDE, cost_usd=2.0)  # spent again
+    await journal.turn(usage=CLAUDE, cost_usd=2.0)  # spent again
     (again,) = await budget_items(service)
     answered = await service.inbox.act(again.ref, "cancel", "alice")
     assert answered.text.startswith(f"{again.ref}: C-{campaign} cancelled (2 unfinished task(s)")
@@ -136,7 +136,7 @@ async def test_a_spent_daily_budget_offers_no_action_and_says_where_it_is_raised
     service: SwarmService, tmp_path: Path
 ) -> None:
     await with_agents(service, tmp_path, budget=0.4)
-    await Journal(service, "P1").turn(1, usage=CLAUDE, cost_usd=0.45)
+    await Journal(service, "P1").turn(usage=CLAUDE, cost_usd=0.45)
     (item,) = await budget_items(service)
     assert item.actions == ()
     assert "daily_budget in P1's [[agent]] table (the agents file: not from here)" in item.hint
@@ -153,9 +153,9 @@ async def test_a_campaign_budget_set_after_turns_that_read_none_is_still_enforce
     campaign = await WorkflowService(service.store).create_campaign("c", [task.ref], "test")
     await service.queue.assign_batch()
     journal = Journal(service, "T1")
-    await journal.turn(1, usage=CLAUDE, cost_usd=0.5)  # no campaign has a budget: none read
+    await journal.turn(usage=CLAUDE, cost_usd=0.5)  # no campaign has a budget: none read
     assert await events(service, EventKind.BUDGET_WARNED) == []
     await service.costs.set_campaign_budget(campaign, 1.0, "test")
-    await journal.turn(2, usage=CLAUDE, cost_usd=0.6)
+    await journal.turn(usage=CLAUDE, cost_usd=0.6)
     reached = await events(service, EventKind.BUDGET_REACHED)
     assert len(reached) == 1 and f"C-{campaign}'s budget is spent: $1.10 of $1.00" in reached[0]

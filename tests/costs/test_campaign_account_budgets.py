@@ -51,11 +51,11 @@ async def test_a_campaigns_budget_warns_stops_its_unassigned_tasks_and_a_raise_g
     await service.queue.assign_batch()
     assert (await service.tasks.get(first.id)).agent == "T1"
     journal = Journal(service, "T1")
-    await journal.turn(1, usage=CLAUDE, cost_usd=0.85)
+    await journal.turn(usage=CLAUDE, cost_usd=0.85)
     warned = await events(service, EventKind.BUDGET_WARNED)
     assert len(warned) == 1 and f"C-{campaign}'s budget is 85% spent" in warned[0]
-    await journal.turn(2, usage=CLAUDE, cost_usd=0.2)
-    await journal.turn(3, usage=CLAUDE, cost_usd=0.2)  # said once
+    await journal.turn(usage=CLAUDE, cost_usd=0.2)
+    await journal.turn(usage=CLAUDE, cost_usd=0.2)  # said once
     reached = await events(service, EventKind.BUDGET_REACHED)
     assert len(reached) == 1 and f"C-{campaign}'s budget is spent: $1.05 of $1.00" in reached[0]
     assert "tasks not yet assigned get no agent" in reached[0]
@@ -83,12 +83,12 @@ async def test_an_accounts_daily_budget_stops_every_agent_of_it_until_the_next_d
     first = await service.tasks.create(TaskSpec("first", agent="T1"), "test")
     await service.queue.assign_batch()
     t2 = Journal(service, "T2")
-    await Journal(service, "T1").turn(1, usage=CLAUDE, cost_usd=0.5)
-    await t2.turn(2, usage=CLAUDE, cost_usd=0.35)  # the same account
+    await Journal(service, "T1").turn(usage=CLAUDE, cost_usd=0.5)
+    await t2.turn(usage=CLAUDE, cost_usd=0.35)  # the same account
     warned = await events(service, EventKind.BUDGET_WARNED)
     assert len(warned) == 1 and "team's budget for " in warned[0] and "85% spent" in warned[0]
-    await Journal(service, "O1").turn(3, usage=CLAUDE, cost_usd=3.0)  # another account
-    await t2.turn(4, usage=CLAUDE, cost_usd=0.25)
+    await Journal(service, "O1").turn(usage=CLAUDE, cost_usd=3.0)  # another account
+    await t2.turn(usage=CLAUDE, cost_usd=0.25)
     reached = await events(service, EventKind.BUDGET_REACHED)
     assert len(reached) == 1 and "$1.10 of $1.00" in reached[0]
     assert "team's agents get no new task until tomorrow" in reached[0]
@@ -112,8 +112,8 @@ async def test_a_turn_of_unknown_cost_under_an_accounts_budget_is_said_once(
     service: SwarmService, tmp_path: Path
 ) -> None:
     await team(service, tmp_path, 1.0)
-    await Journal(service, "T1").turn(1, usage=ACP)  # no model, no cost
-    await Journal(service, "T2").turn(2, usage=ACP)
+    await Journal(service, "T1").turn(usage=ACP)  # no model, no cost
+    await Journal(service, "T2").turn(usage=ACP)
     said = await events(service, EventKind.BUDGET_WARNED)
     assert len(said) == 1 and "team's budget for " in said[0]
     assert "cannot be followed exactly" in said[0]

@@ -15,10 +15,20 @@ import pytest
 from core.clis.claude_code.transcript import TranscriptReader, transcript_dir
 from core.costs import turns as turn_cost
 from core.models import Agent, TaskSpec
+from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.store.conn import values
 
 pytestmark = pytest.mark.both_databases
+FILES_DAY = 1_795_651_200.0  # 2026-11-26 00:00 UTC, before every turn of the files here
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The day the files were written, before their turns began: a turn is on the task
+    its agent held when it began."""
+    return ManualClock(FILES_DAY)
+
 
 FIXTURE = Path(__file__).parent / "data" / "claude-code-2.1.328-transcript.jsonl"
 # Claude Code 2.1.328 in tmux (tests/agents/launch.py's setup, in /tmp/h51/claude/root/work),
@@ -82,7 +92,9 @@ async def test_the_turns_reach_the_ledger_once(service: SwarmService, tmp_path: 
     shutil.copy(FIXTURE, copy)
     for _ in range(2):  # read again from the start (a restart): nothing twice
         turns = TranscriptReader(copy).read()
-        await service.store.write("T", turn_cost.record_transcript_turns, "T", None, turns)
+        await service.store.write(
+            "T", turn_cost.record_transcript_turns, "T", [(turn, None) for turn in turns]
+        )
 
     def read(conn: Any) -> list[tuple[Any, ...]]:
         rows = conn.execute(
@@ -150,3 +162,29 @@ def test_each_clis_folder_is_its_variable_else_its_folder_in_home(
     from core.settings import cli_dirs
 
     assert cli_dirs(env).get("claude-code") == found
+
+
+def test_a_turn_began_at_its_first_answers_time() -> None:
+    """Each turn's time is its first answer's line's (10:30:18.493Z, 10:30:23.419Z): the
+    task it was spent for is the one its agent held then."""
+    assert [turn.at for turn in TranscriptReader(IN_TMUX).read()] == [
+        1795689018.493, 1795689023.419
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("written", "found"),
+    [
+        ("2026-11-26T10:30:18.216Z", 1795689018.216),
+        ("2026-11-26T11:30:18.216+01:00", 1795689018.216),
+        ("2026-11-26T10:30:18.216", None),  # no zone: not known to be UTC
+        ("yesterday", None),
+        (1795689018.216, None),  # not the file's kind of time
+        ("9" * 100, None),
+        (None, None),
+    ],
+)
+def test_a_time_in_a_clis_file_is_read_only_as_written(written: Any, found: float | None) -> None:
+    from core.clis.session_lines import line_time
+
+    assert line_time(written) == found

@@ -14,10 +14,20 @@ import pytest
 
 from core.clis.codex.rollout import RolloutReader, session_cwd, sessions_dir
 from core.models import Agent, TaskSpec
+from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.watch.usage_files import UsageFiles
 
 pytestmark = pytest.mark.both_databases
+FILES_DAY = 1_795_651_200.0  # 2026-11-26 00:00 UTC, before every turn of the files here
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The day the files were written, before their turns began: a turn is on the task
+    its agent held when it began."""
+    return ManualClock(FILES_DAY)
+
 
 FIXTURE = Path(__file__).parent / "data" / "codex-0.169.0-rollout.jsonl"
 WORK = "/tmp/h51/codex/root/work"
@@ -147,3 +157,9 @@ def test_codexs_folder_is_codex_home_else_its_folder_in_home(
     from core.settings import cli_dirs
 
     assert cli_dirs(env).get("codex") == found
+
+
+def test_a_turn_began_at_its_task_started_line() -> None:
+    assert [turn.at for turn in RolloutReader(FIXTURE).read()] == [
+        1795687231.048, 1795687235.859
+    ]  # fmt: skip

@@ -15,10 +15,20 @@ import pytest
 
 from core.clis.gemini.chats import ChatReader, chats_dir
 from core.models import Agent, TaskSpec
+from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.watch.usage_files import UsageFiles
 
 pytestmark = pytest.mark.both_databases
+FILES_DAY = 1_795_651_200.0  # 2026-11-26 00:00 UTC, before every turn of the files here
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The day the files were written, before their turns began: a turn is on the task
+    its agent held when it began."""
+    return ManualClock(FILES_DAY)
+
 
 DATA = Path(__file__).parent / "data"
 FIXTURE = DATA / "gemini-0.61.0-chat.jsonl"
@@ -128,3 +138,39 @@ async def test_a_workspace_gemini_cli_names_after_the_first_look_is_read_from_it
     chats_dir(tmp_path, WORK).mkdir(parents=True)
     shutil.copy(FIXTURE, chats_dir(tmp_path, WORK) / "session-2026-11-26T10-26-151590c2.jsonl")
     assert await watch.tick() == 2
+
+
+def test_an_answer_is_in_the_turn_of_the_prompt_before_it(tmp_path: Path) -> None:
+    """Each answer's turn began at the last prompt before it (10:26:39.048Z, 10:26:43.852Z);
+    a tool's answer given back is a ``user`` message too (of ``functionResponse`` parts, as
+    0.61.0 writes a swarm report's): no prompt, so the answer after it (the turn's last,
+    written after the report) is still in the turn the prompt began."""
+    assert [turn.at for turn in ChatReader(FIXTURE).read()] == [1795688799.048, 1795688803.852]
+    report = {
+        "id": "u2",
+        "timestamp": "2026-11-26T15:47:31.650Z",
+        "type": "user",
+        "content": [
+            {
+                "functionResponse": {
+                    "id": "r1",
+                    "name": "mcp_swarm_report",
+                    "response": {"output": "T-3 done"},
+                }
+            }
+        ],
+    }
+    lines = [
+        {"id": "u1", "timestamp": "2026-11-26T15:47:26.326Z", "type": "user",
+         "content": [{"text": "T-3: do it"}]},
+        {"id": "g1", "timestamp": "2026-11-26T15:47:27.154Z", "type": "gemini",
+         "tokens": {"input": 10, "output": 1}},
+        report,
+        {"id": "g2", "timestamp": "2026-11-26T15:47:32.126Z", "type": "gemini",
+         "tokens": {"input": 12, "output": 2}},
+        {"id": "g3", "timestamp": 7, "type": "gemini", "tokens": {"input": 1}},
+    ]  # fmt: skip
+    path = tmp_path / "session.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    began = 1795708046.326  # 15:47:26.326Z
+    assert [turn.at for turn in ChatReader(path).read()] == [began, began, began]

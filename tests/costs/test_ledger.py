@@ -47,9 +47,15 @@ class Journal:
 
     def __init__(self, service: SwarmService, agent: str) -> None:
         self.service, self.agent, self.seq = service, agent, 0
+        self.delivery: int | None = None
 
-    async def turn(self, delivery: int, **end: Any) -> None:
-        """A prompt taken and its turn's end (``end``: usage, cost_usd, meta...)."""
+    async def turn(self, *, delivered: bool = True, **end: Any) -> None:
+        """A prompt taken and its turn's end (``end``: usage, cost_usd, meta...), naming the
+        delivery that started it as the host does: the newest to the agent (its task's
+        prompt; None when nothing was delivered to it, or not ``delivered``: a prompt swarm
+        did not send)."""
+        newest = await self.service.store.read(newest_delivery, self.agent)
+        self.delivery = delivery = newest if delivered else None
         entries = []
         for kind, fields in (("turn", {}), ("turn_end", {"stop_reason": "end_turn", **end})):
             self.seq += 1
@@ -60,6 +66,13 @@ class Journal:
         await self.service.store.write(
             self.agent, protocol_events.record, self.agent, HOST, entries, Freshness()
         )
+
+
+def newest_delivery(conn: Any, agent: str) -> int | None:
+    row = conn.execute(
+        "SELECT max(id) AS id FROM deliveries WHERE agent_id = $1", (agent,)
+    ).fetchone()
+    return None if row is None or row["id"] is None else int(row["id"])
 
 
 async def rows(service: SwarmService) -> list[dict[str, Any]]:
@@ -92,8 +105,9 @@ async def test_a_protocol_turn_is_recorded_once_with_its_task_and_the_clis_cost(
     task_id = await assigned(service, "work", "P1")
     journal = Journal(service, "P1")
     meta = {"total_cost_usd": 0.0123, "model": "claude-sonnet-4-5-20250929"}
-    await journal.turn(1, usage=CLAUDE, cost_usd=0.0123, meta=meta)
-    await journal.again([{"seq": 2, "type": "turn_end", "delivery": 1, "usage": CLAUDE}])
+    await journal.turn(usage=CLAUDE, cost_usd=0.0123, meta=meta)
+    again = {"seq": 2, "type": "turn_end", "delivery": journal.delivery, "usage": CLAUDE}
+    await journal.again([again])  # read again: not counted twice
     assert await rows(service) == [
         {"task_id": task_id, "agent": "P1", "account": "team", "cli": "claude-code",
          "model": "claude-sonnet-4-5-20250929", "source": "protocol", "input_tokens": 1200,
@@ -109,9 +123,9 @@ async def test_a_turn_without_a_cost_is_priced_from_the_table_or_counted_unknown
 ) -> None:
     await with_agents(service, tmp_path)
     journal = Journal(service, "P2")  # holds no task
-    await journal.turn(1, usage=ACP, meta={"model": "local-model"})
-    await journal.turn(2, usage=ACP)  # no model said: no price
-    await journal.turn(3)  # no usage, no cost: nothing to count
+    await journal.turn(usage=ACP, meta={"model": "local-model"})
+    await journal.turn(usage=ACP)  # no model said: no price
+    await journal.turn()  # no usage, no cost: nothing to count
     found = await rows(service)
     assert [(r["cost_usd"], r["cost_from"]) for r in found] == [
         (pytest.approx(1000 * 1.0 / 1e6 + 500 * 2.0 / 1e6), "price"),
@@ -129,11 +143,11 @@ async def test_the_sums_per_task_agent_account_cli_and_day(
 ) -> None:
     await with_agents(service, tmp_path)
     task_id = await assigned(service, "work", "P1")
-    await Journal(service, "P1").turn(1, usage=CLAUDE, cost_usd=0.5)
+    await Journal(service, "P1").turn(usage=CLAUDE, cost_usd=0.5)
     p2 = Journal(service, "P2")
-    await p2.turn(2, usage=ACP, meta={"model": "local-model"})
+    await p2.turn(usage=ACP, meta={"model": "local-model"})
     clock.advance(86400)
-    await p2.turn(3, usage=ACP, cost_usd=0.25)
+    await p2.turn(usage=ACP, cost_usd=0.25)
     spend = await service.costs.spend()
     keyed = {d: {s.key: round(s.cost_usd, 6) for s in rows} for d, rows in spend.items()}
     assert keyed["task"] == {f"T-{task_id}": 0.5, "(none)": 0.252}
@@ -164,12 +178,12 @@ async def test_the_sums_per_campaign_count_its_tasks_turns_and_swarm_stats_shows
     await service.queue.assign_batch()
     for task, cost in ((first, 0.5), (second, 0.25), (other, None)):
         assert (await service.tasks.get(task.id)).agent == "P1"
-        await journal.turn(journal.seq + 1, usage=CLAUDE, cost_usd=cost)
+        await journal.turn(usage=CLAUDE, cost_usd=cost)
         await service.tasks.complete(task.id, "P1")
         await service.queue.assign_batch()
-    await p2.turn(1, usage=ACP, cost_usd=0.125)  # on ``outside``
+    await p2.turn(usage=ACP, cost_usd=0.125)  # on ``outside``
     await service.tasks.complete(outside.id, "P2")
-    await p2.turn(2, usage=ACP, cost_usd=0.0625)  # on no task
+    await p2.turn(usage=ACP, cost_usd=0.0625)  # on no task
     by_campaign = (await service.costs.spend())["campaign"]
     assert [(s.key, s.turns, s.unknown, round(s.cost_usd, 6)) for s in by_campaign] == [
         (f"C-{big}", 2, 0, 0.75), ("(none)", 2, 0, 0.1875), (f"C-{small}", 1, 1, 0.0),
@@ -194,13 +208,13 @@ async def test_a_tasks_budget_warns_at_80_stops_at_100_and_a_raise_lets_it_go_on
     task_id = await service.costs.create_task(TaskSpec("budgeted", agent="P1"), "test", 1.0)
     await service.queue.assign_batch()
     journal = Journal(service, "P1")
-    await journal.turn(1, usage=CLAUDE, cost_usd=0.5)
+    await journal.turn(usage=CLAUDE, cost_usd=0.5)
     assert await events(service, EventKind.BUDGET_WARNED) == []
-    await journal.turn(2, usage=CLAUDE, cost_usd=0.35)
-    await journal.turn(3, usage=CLAUDE, cost_usd=0.01)  # still 86 %: said once
+    await journal.turn(usage=CLAUDE, cost_usd=0.35)
+    await journal.turn(usage=CLAUDE, cost_usd=0.01)  # still 86 %: said once
     warned = await events(service, EventKind.BUDGET_WARNED)
     assert len(warned) == 1 and f"T-{task_id}'s budget is 85% spent" in warned[0]
-    await journal.turn(4, usage=CLAUDE, cost_usd=0.2)
+    await journal.turn(usage=CLAUDE, cost_usd=0.2)
     reached = await events(service, EventKind.BUDGET_REACHED)
     assert len(reached) == 1 and "is spent: $1.06 of $1.00" in reached[0]
     items = [n for n in await service.inbox.needs() if n.kind == "budget"]
@@ -223,7 +237,7 @@ async def test_an_agents_daily_budget_stops_its_new_work(
 ) -> None:
     await with_agents(service, tmp_path, budget=0.4)
     first = await assigned(service, "first", "P1")
-    await Journal(service, "P1").turn(1, usage=CLAUDE, cost_usd=0.45)
+    await Journal(service, "P1").turn(usage=CLAUDE, cost_usd=0.45)
     await service.tasks.complete(first, "P1")
     later = await service.tasks.create(TaskSpec("later", agent="P1"), "test")
     await service.queue.assign_batch()
@@ -240,8 +254,8 @@ async def test_a_turn_of_unknown_cost_under_a_budget_is_said(
     task_id = await service.costs.create_task(TaskSpec("budgeted", agent="P2"), "test", 1.0)
     await service.queue.assign_batch()
     p2 = Journal(service, "P2")
-    await p2.turn(1, usage=ACP)  # no model, no cost
-    await p2.turn(2, usage=ACP)
+    await p2.turn(usage=ACP)  # no model, no cost
+    await p2.turn(usage=ACP)
     said = await events(service, EventKind.BUDGET_WARNED)
     assert len(said) == 1
     assert f"T-{task_id}'s budget cannot be followed exactly" in said[0]
@@ -288,8 +302,8 @@ async def test_metrics_show_the_turns_tokens_and_cost_by_agent_and_account(
     from bot.web.metrics import Metrics
 
     await with_agents(service, tmp_path)
-    await Journal(service, "P1").turn(1, usage=CLAUDE, cost_usd=0.5)
-    await Journal(service, "P2").turn(2, usage=ACP)
+    await Journal(service, "P1").turn(usage=CLAUDE, cost_usd=0.5)
+    await Journal(service, "P2").turn(usage=ACP)
     text = (await Metrics().render(service)).decode()
     assert 'swarm_turn_cost_usd_total{account="team",agent="P1"} 0.5' in text
     assert 'swarm_turn_tokens_total{account="team",agent="P1",kind="cache_read"} 5000.0' in text

@@ -19,10 +19,20 @@ import pytest
 
 from core.clis.opencode.database import DatabaseReader, data_dir
 from core.models import Agent, TaskSpec
+from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.watch.usage_files import UsageFiles
 
 pytestmark = pytest.mark.both_databases
+FILES_DAY = 1_795_651_200.0  # 2026-11-26 00:00 UTC, before every turn of the files here
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The day the files were written, before their turns began: a turn is on the task
+    its agent held when it began."""
+    return ManualClock(FILES_DAY)
+
 
 FIXTURE = Path(__file__).parent / "data" / "opencode-1.18.33.db"
 WORK = "/tmp/h51/opencode/root/work"
@@ -132,3 +142,27 @@ def test_opencodes_folder_is_xdg_data_home_else_its_folder_in_home(
     from core.settings import cli_dirs
 
     assert cli_dirs(env).get("opencode") == found
+
+
+def test_a_turn_began_at_its_first_answers_creation(db: Path) -> None:
+    assert [turn.at for turn in DatabaseReader(db, WORK).read()] == [
+        1795688225.294, 1795688259.517
+    ]  # fmt: skip
+
+
+def test_a_turn_cut_short_by_the_next_prompt_ends_when_that_ones_answer_comes(db: Path) -> None:
+    """Measured in a day of 1.18.33 (bench/day_real.py --usage): a prompt typed while the
+    model's tool call (swarm's report) ran is answered next, the tool's result with it: the
+    earlier prompt's turn has its tool call's answer only and no answer that ends it. It is
+    over once an answer to the later prompt comes (before, it was never recorded: T-4's
+    2980 input and 11 output tokens missing from the ledger)."""
+    reader = DatabaseReader(db, WORK)
+    reader.read()  # the file's own two turns
+    answer(db, "msg_p1", 1, "tool-calls", 0.0, input=2980, output=11)
+    assert reader.read() == []  # its turn still open
+    answer(db, "msg_p2", 2, "tool-calls", 0.0, input=3123, output=11)
+    answer(db, "msg_p2", 3, "stop", 0.0, input=3131, output=2)
+    cut, later = reader.read()
+    assert (cut.usage, cut.ref) == (usage(2980, 11), f"opencode:{SESSION}:msg_p1")
+    assert later.usage == usage(3123 + 3131, 13)
+    assert reader.read() == []

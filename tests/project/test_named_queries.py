@@ -168,6 +168,8 @@ OWNER = {
     "schedules": "schedules",
     "task_branches": "workspaces",
     "task_deps": "tasks",
+    # who held each task when: written by the database's triggers on ``tasks``
+    "task_holds": "tasks",
     "task_triggers": "tasks",
     "task_work": "workspaces",
     "tasks": "tasks",

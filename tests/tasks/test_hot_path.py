@@ -268,9 +268,9 @@ async def test_a_turn_reads_no_campaigns_budget_while_no_campaign_has_one(
     journal = Journal(service, "P1")
     read = "FROM tasks t JOIN budgets b"  # the campaign budget of a task
     async with traced(service) as trace:
-        await journal.turn(1, usage=CLAUDE, cost_usd=0.1)
+        await journal.turn(usage=CLAUDE, cost_usd=0.1)
     assert not [s for s in trace.statements if read in s], trace.statements
     await service.costs.set_campaign_budget(campaign, 5.0, "t")
     async with traced(service) as trace:
-        await journal.turn(2, usage=CLAUDE, cost_usd=0.1)
+        await journal.turn(usage=CLAUDE, cost_usd=0.1)
     assert [s for s in trace.statements if read in s]

@@ -165,10 +165,10 @@ async def test_the_turns_and_budgets_export_round_trips(
 
     await with_agents(service, tmp_path)
     task_id = await assigned(service, "work", "P1")
-    await Journal(service, "P1").turn(1, usage=CLAUDE, cost_usd=0.5)
+    await Journal(service, "P1").turn(usage=CLAUDE, cost_usd=0.5)
     p2 = Journal(service, "P2")
-    await p2.turn(2, usage=ACP)
-    await p2.turn(3, usage=ACP, meta={"model": "local-model"})
+    await p2.turn(usage=ACP)
+    await p2.turn(usage=ACP, meta={"model": "local-model"})
     await service.costs.set_task_budget(task_id, 2.0, "alice")
     campaign = await service.costs.create_campaign("c", [f"T-{task_id}"], "bob", 9.5)
     turns = json.loads(await export.export_bytes(service.store, "turns", "json"))

@@ -545,7 +545,7 @@ async def test_a_spent_budget_is_raised_in_place_and_a_figure_below_the_spend_is
     async def spent(service: Any) -> str:
         task_id = await service.costs.create_task(TaskSpec("a", agent="Agent-1"), "cli", 1.0)
         await service.queue.assign_batch()
-        await Journal(service, "Agent-1").turn(1, usage=CLAUDE, cost_usd=1.05)
+        await Journal(service, "Agent-1").turn(usage=CLAUDE, cost_usd=1.05)
         return next(n.ref for n in await service.inbox.needs() if n.task == f"T-{task_id}")
 
     ref = await asyncio.to_thread(spending.call, spent)

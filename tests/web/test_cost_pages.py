@@ -28,16 +28,16 @@ async def spent_day(service: SwarmService, tmp_path: Path, clock: ManualClock) -
     cost on it too; a turn of P1 two days before, on no task."""
     await with_agents(service, tmp_path)
     p1, p2 = Journal(service, "P1"), Journal(service, "P2")
-    await p1.turn(1, usage=CLAUDE, cost_usd=4.0)  # two days ago, no task
+    await p1.turn(usage=CLAUDE, cost_usd=4.0)  # two days ago, no task
     clock.advance(2 * 86_400)
     task_id = await assigned(service, "budgeted", "P1")
     await service.costs.set_task_budget(task_id, 1.0, "test")
-    await p1.turn(2, usage=CLAUDE, cost_usd=0.5)
-    await p1.turn(3, usage=CLAUDE, cost_usd=0.4)
+    await p1.turn(usage=CLAUDE, cost_usd=0.5)
+    await p1.turn(usage=CLAUDE, cost_usd=0.4)
     await service.tasks.requeue(task_id, "test")
     await service.tasks.assign(task_id, "P2", "test")  # pinned to P2, then given to it
     await service.queue.assign_batch()
-    await p2.turn(4, usage=ACP)  # no model, no cost
+    await p2.turn(usage=ACP)  # no model, no cost
     return task_id
 
 
@@ -98,12 +98,12 @@ async def test_the_charts_page_shows_what_each_campaign_cost_unknown_never_as_ze
     await flows.create_campaign("unpriced", [f"T-{other}"], "test")
     p2 = Journal(service, "P2")
     p2.seq = 2  # after its first turn's two entries
-    await p2.turn(5, usage=ACP)  # no model, no cost
-    await p2.turn(6, usage=ACP)
+    await p2.turn(usage=ACP)  # no model, no cost
+    await p2.turn(usage=ACP)
     await service.tasks.complete(other, "P2")
     p1 = Journal(service, "P1")
     p1.seq = 6  # after its three turns
-    await p1.turn(7, usage=CLAUDE, cost_usd=0.05)  # on no task
+    await p1.turn(delivered=False, usage=CLAUDE, cost_usd=0.05)  # on no task
     await login(client, admin_token)
     page = (await client.get("/charts")).text
     table = page.split('id="spend-by-campaign"')[1].split("</table>")[0]

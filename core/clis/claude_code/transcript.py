@@ -11,7 +11,7 @@ and ``usage`` (one line per content block of a message, the same id on each). Me
 second). A turn is the answers since the last turn's end: their usage summed; its cost what
 the session's total grew by when a ``cost-state`` ends it, else unknown (the price table's):
 a session's total at its end also counts Claude Code's side requests (a title, ...), which
-are no turn's.
+are no turn's. A turn began at its first answer's line's ``timestamp``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from core.clis.base import UsageTurn
-from core.clis.session_lines import JsonLines
+from core.clis.session_lines import JsonLines, line_time
 
 _USAGE_KEYS = (
     "input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens",
@@ -49,6 +49,7 @@ class TranscriptReader:
     path: Path
     spent: float = 0.0  # the session's total at the last cost-state read
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # message id -> line
+    began: float | None = None  # the time of the open turn's first answer
     lines: JsonLines = field(init=False)
 
     def __post_init__(self) -> None:
@@ -80,6 +81,8 @@ class TranscriptReader:
     def _answer(self, line: dict[str, Any]) -> None:
         message = line.get("message")
         if isinstance(message, dict) and isinstance(message.get("usage"), dict):
+            if not self.answers:
+                self.began = line_time(line.get("timestamp"))
             self.answers[str(message.get("id") or line.get("uuid"))] = message
 
     def _turn(self, line: dict[str, Any], cost: float | None) -> UsageTurn:
@@ -91,9 +94,9 @@ class TranscriptReader:
                     usage[key] += value
         last_id, last = list(self.answers.items())[-1]
         session = str(line.get("sessionId") or self.path.stem)
-        self.answers = {}
+        self.answers, began, self.began = {}, self.began, None
         model = last.get("model")
         return UsageTurn(
             f"transcript:{session}:{last_id}", session,
-            str(model) if isinstance(model, str) else None, usage, cost,
+            str(model) if isinstance(model, str) else None, usage, cost, began,
         )  # fmt: skip

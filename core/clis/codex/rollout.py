@@ -9,7 +9,8 @@ the session's running total (``last_token_usage`` the answer's own); ``turn_cont
 the ``model``. No cost is written (the price table prices it).
 
 A turn's usage is what the running total grew by since the last turn's end (a ``token_count``
-said twice counts once). Its input is OpenAI's: ``input_tokens`` includes the cached
+said twice counts once); it began at its ``task_started`` line's ``timestamp`` (else its
+first ``token_count``'s). Its input is OpenAI's: ``input_tokens`` includes the cached
 (``cached_input_tokens``) and the cache-written (``cache_write_input_tokens``) tokens; the
 ledger's input is the rest (all zero with the test model server: the split is not measured).
 """
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from core.clis.base import UsageTurn
-from core.clis.session_lines import JsonLines, first_line
+from core.clis.session_lines import JsonLines, first_line, line_time
 
 PATTERN = "*/*/*/rollout-*.jsonl"  # sessions/YYYY/MM/DD/
 DAY_S = 86400.0
@@ -70,6 +71,7 @@ class RolloutReader:
     model: str | None = None
     counted: dict[str, int] = field(default_factory=dict)  # the total at the last turn's end
     total: dict[str, int] = field(default_factory=dict)  # the newest total read
+    began: float | None = None  # when the open turn began
     lines: JsonLines = field(init=False)
 
     def __post_init__(self) -> None:
@@ -88,7 +90,10 @@ class RolloutReader:
                 self.session = payload["id"]
             elif kind == "turn_context" and isinstance(payload.get("model"), str):
                 self.model = payload["model"]
+            elif kind == "event_msg" and payload.get("type") == "task_started":
+                self.began = line_time(line.get("timestamp"))
             elif kind == "event_msg" and payload.get("type") == "token_count":
+                self.began = self.began or line_time(line.get("timestamp"))
                 self._count(payload.get("info"))
             elif kind == "event_msg" and payload.get("type") in TURN_ENDS:
                 turn = self._turn(payload.get("turn_id"))
@@ -105,6 +110,7 @@ class RolloutReader:
 
     def _turn(self, turn_id: Any) -> UsageTurn | None:
         grew = {key: self.total.get(key, 0) - self.counted.get(key, 0) for key in _KEYS}
+        began, self.began = self.began, None
         if not any(grew.values()) or min(grew.values()) < 0:  # nothing new, or no running total
             self.counted = dict(self.total)
             return None
@@ -118,4 +124,4 @@ class RolloutReader:
         }
         turn = turn_id if isinstance(turn_id, str) else f"total-{sum(self.total.values())}"
         ref = f"rollout:{self.session}:{turn}"
-        return UsageTurn(ref, self.session, self.model, usage, None)
+        return UsageTurn(ref, self.session, self.model, usage, None, began)

@@ -10,7 +10,9 @@ end and no cost: each answer (one model call) is a row of the ledger, priced by 
 table. Its input is Gemini's prompt count, the cached part with it: the ledger's input is the
 rest plus the tool-use prompt, its output the answer's with the thoughts (the cached, thought
 and tool counts were 0 with the test model server: that split is not measured). Its router's
-own request (a small model asked which model answers) is written nowhere: not counted.
+own request (a small model asked which model answers) is written nowhere: not counted. An
+answer's turn began at the ``timestamp`` of the last prompt before it (a ``user`` message
+that is no tool's answer: a tool's is a ``user`` message of ``functionResponse`` parts).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from core.clis.base import UsageTurn
-from core.clis.session_lines import LINE_BYTES, JsonLines
+from core.clis.session_lines import LINE_BYTES, JsonLines, line_time
 
 PATTERN = "session-*.jsonl"
 
@@ -53,6 +55,7 @@ class ChatReader:
     path: Path
     session: str = ""
     seen: set[str] = field(default_factory=set)  # answer ids given
+    prompted: float | None = None  # the time of the last prompt read
     lines: JsonLines = field(init=False)
 
     def __post_init__(self) -> None:
@@ -73,6 +76,8 @@ class ChatReader:
         return found
 
     def _answer(self, message: Any) -> UsageTurn | None:
+        if isinstance(message, dict) and message.get("type") == "user" and _prompt(message):
+            self.prompted = line_time(message.get("timestamp"))
         if not isinstance(message, dict) or message.get("type") != "gemini":
             return None
         tokens, answer_id = message.get("tokens"), message.get("id")
@@ -91,8 +96,18 @@ class ChatReader:
             "cache_creation_input_tokens": 0,
         }
         model = message.get("model")
+        began = self.prompted or line_time(message.get("timestamp"))
         return UsageTurn(f"gemini:{self.session}:{answer_id}", self.session,
-                         model if isinstance(model, str) else None, usage, None)  # fmt: skip
+                         model if isinstance(model, str) else None, usage, None,
+                         began)  # fmt: skip
+
+
+def _prompt(message: dict[str, Any]) -> bool:
+    """Whether a ``user`` message is a prompt (not a tool's answer given back)."""
+    parts = message.get("content")
+    if not isinstance(parts, list):
+        return True
+    return not any(isinstance(part, dict) and "functionResponse" in part for part in parts)
 
 
 def _count(value: Any) -> int:

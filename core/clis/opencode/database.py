@@ -7,7 +7,8 @@ opencode 1.18.33 keeps every workspace's sessions in one SQLite database,
 ``assistant``, ``parentID`` (the prompt's message), ``tokens`` (``input``, ``output``,
 ``reasoning``, ``cache.read``, ``cache.write``), ``cost`` in dollars, ``modelID``, ``finish``
 and ``time.completed``. A turn is a prompt's answers (one per model call: a tool call's ends
-``finish = "tool-calls"``); it ends at a completed answer that ends otherwise. Its tokens are
+``finish = "tool-calls"``); it ends at a completed answer that ends otherwise, and began at
+its first answer's ``time.created`` (ms). Its tokens are
 its answers' summed, output with reasoning; its cost theirs, unknown when opencode said 0
 (measured: a model without a price in its config, such as the test model server's, costs
 0, which is no price).
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -60,6 +62,7 @@ class DatabaseReader:
     since: int = 0  # the newest time_updated read (ms)
     answers: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # prompt ->
     ended: set[str] = field(default_factory=set)  # the refs given
+    prompts: dict[str, str] = field(default_factory=dict)  # an open turn's prompt -> session
 
     def read(self) -> list[UsageTurn]:
         """The turns whose last answer was completed since the last read."""
@@ -72,10 +75,20 @@ class DatabaseReader:
             prompt = str(answer["parentID"])
             if f"opencode:{session}:{prompt}" in self.ended:  # read again: the same ms
                 continue
+            turns += self._superseded(session, prompt)
             self.answers.setdefault(prompt, {})[message_id] = answer
+            self.prompts[prompt] = session
             if _ends_turn(answer):
                 turns.append(self._turn(session, prompt))
         return turns
+
+    def _superseded(self, session: str, prompt: str) -> list[UsageTurn]:
+        """The turns of ``session``'s earlier prompts still open when an answer to ``prompt``
+        comes: over, though no answer ended them (measured with 1.18.33: a prompt typed
+        while a tool call ran is answered next, the tool's result with it, and the earlier
+        prompt gets no closing answer)."""
+        open_before = [p for p, s in self.prompts.items() if s == session and p != prompt]
+        return [self._turn(session, earlier) for earlier in open_before]
 
     def _changed(self) -> list[tuple[str, str, int, str]]:
         uri = f"{self.path.absolute().as_uri()}?mode=ro"
@@ -95,6 +108,7 @@ class DatabaseReader:
     def _turn(self, session: str, prompt: str) -> UsageTurn:
         ref = f"opencode:{session}:{prompt}"
         self.ended.add(ref)
+        self.prompts.pop(prompt, None)
         answers = list(self.answers.pop(prompt).values())
         usage = dict.fromkeys(("input_tokens", "output_tokens", "cache_read_input_tokens",
                                "cache_creation_input_tokens"), 0)  # fmt: skip
@@ -110,8 +124,10 @@ class DatabaseReader:
             if isinstance(cost, int | float) and not isinstance(cost, bool) and cost > 0:
                 costs.append(float(cost))
         model = answers[-1].get("modelID")
+        created = [when for answer in answers if (when := _created(answer)) is not None]
         return UsageTurn(ref, session, model if isinstance(model, str) else None, usage,
-                         sum(costs) if len(costs) == len(answers) else None)  # fmt: skip
+                         sum(costs) if len(costs) == len(answers) else None,
+                         min(created) if created else None)  # fmt: skip
 
 
 def _answer(raw: str) -> dict[str, Any] | None:
@@ -125,6 +141,15 @@ def _answer(raw: str) -> dict[str, Any] | None:
     if not isinstance(data.get("tokens"), dict) or not isinstance(data.get("parentID"), str):
         return None
     return data
+
+
+def _created(answer: dict[str, Any]) -> float | None:
+    """When an answer was begun (its ``time.created``, ms), in seconds, or None."""
+    time = answer.get("time")
+    created = time.get("created") if isinstance(time, dict) else None
+    if isinstance(created, bool) or not isinstance(created, int | float) or created < 0:
+        return None
+    return created / 1000 if math.isfinite(created) else None
 
 
 def _ends_turn(answer: dict[str, Any]) -> bool:
