@@ -109,7 +109,10 @@ class Host:
         self.updates = 0  # updates of the current turn
         self.accepted = asyncio.Event()
         self.pending: dict[int, asyncio.Future[str | None]] = {}
-        self.asked = 0
+        # the requests' numbers go on from this host's start (milliseconds): a host started
+        # again on the same session (``session/load``) never reuses an earlier one's number,
+        # which swarm took as a request it had seen (no prompt opened: the agent waited)
+        self.asked = time.time_ns() // 1_000_000
         self.exit_code: int | None = None
         self.stopping = asyncio.Event()
         self._ending = False

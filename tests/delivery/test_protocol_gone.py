@@ -45,13 +45,14 @@ async def test_a_socket_nobody_listens_on_is_a_gone_host(tmp_path: Path) -> None
 async def test_a_host_slow_to_answer_is_not_gone(tmp_path: Path) -> None:
     path = wire.socket_path(tmp_path, "Agent-1")
     path.parent.mkdir(parents=True, exist_ok=True)
-    taken = asyncio.Event()
+    taken, answered = asyncio.Event(), asyncio.Event()
 
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readline()
         taken.set()
-        await asyncio.sleep(5)
+        await answered.wait()  # it never answers in time
         writer.close()
+        await writer.wait_closed()
 
     server = await asyncio.start_unix_server(silent, str(path))
     try:
@@ -59,4 +60,6 @@ async def test_a_host_slow_to_answer_is_not_gone(tmp_path: Path) -> None:
             await client.request(tmp_path, "Agent-1", wire.PROMPT, wait_s=0.3, text="hi")
         assert taken.is_set() and caught.value.gone is False
     finally:
+        answered.set()
         server.close()
+        await server.wait_closed()
