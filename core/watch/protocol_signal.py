@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 RETRY_S = 2.0  # between two tries to reach a host
 SYNC_S = 1.0  # how often the readers are matched to the agents file
 BATCH = 500  # entries of one agent written in one transaction at most
+LOG_S = 0.5  # how often the CLIs' debug logs are read (fire runs at every journal entry)
 TURN_OVER = (wire.TURN_END, wire.TURN_ERROR)  # the agent takes a prompt again
 
 
@@ -62,6 +63,7 @@ class ProtocolWatch:
         self._next_sync = 0.0
         self._tails: dict[tuple[str, str | None], LogTail | None] = {}
         self._turn_over_at: dict[str, float] = {}  # agent -> its journal's last turn end
+        self._next_log = 0.0
 
     def agents(self) -> list[Agent]:
         """The protocol agents this process serves."""
@@ -105,6 +107,10 @@ class ProtocolWatch:
         reads): its newest retry, as an ``api_retry`` update of its journal, in its time's
         place among the entries not yet written; one older than the turn's end the journal
         said is no news (the turn is over)."""
+        now = self.service.clock.now()
+        if now < self._next_log and self._tails:
+            return  # read at most every LOG_S, not at each of a busy journal's entries
+        self._next_log = now + LOG_S
         for agent in self.agents():
             key = (agent.id, agent.cli)  # its CLI may change when the agents file is reloaded
             if key not in self._tails:
