@@ -12,7 +12,10 @@ A turn's end is when the agent's state became ``idle``, or when its hook or its 
 said the turn ended (their ``idle`` observation: a short turn between two looks counts too);
 it must come after the prompt's delivery (the first silent end) or after the last nudge (the
 second). An idle pane is such an end only when its look was captured after the delivery (a
-look under way as the prompt was typed, recorded after it, shows the last turn's end). The
+look under way as the prompt was typed, recorded after it, shows the last turn's end). A
+turn quicker than one look (idle at the look before the prompt and at the one after, never
+seen working) ends at the first idle look one watch interval after the last message reached
+the agent, none of its task's messages still on the way. The
 nudge is counted with the stall rules' (``agent_watch.nudges``): one budget of nudges per
 set of tasks.
 """
@@ -56,10 +59,11 @@ TURN_SIGNALS = (Signal.HOOK, Signal.PROTOCOL)  # their idle word is the turn's e
 IDLE_SIGNALS = (*TURN_SIGNALS, Signal.TEXT)
 
 
-def ended_turns(conn: Conn, ctx: Ctx) -> list[TurnEnd]:
+def ended_turns(conn: Conn, ctx: Ctx, settle_s: float) -> list[TurnEnd]:
     """The agents judged idle now by their hook, protocol or pane, holding a task, whose
     turn ended after its prompt came: their state became idle then, or their hook (``Stop``)
-    or protocol said so then."""
+    or protocol said so then, or their pane was idle at a look ``settle_s`` after the last
+    message reached them (:func:`_quick_end`)."""
     held: dict[str, list[int]] = {}
     for task_id, agent, *_ in task_queries.active_tasks(conn):
         held.setdefault(agent, []).append(task_id)
@@ -73,11 +77,29 @@ def ended_turns(conn: Conn, ctx: Ctx) -> list[TurnEnd]:
         ends = [state.since or 0.0]
         ends += [o.at for s, o in seen.items() if s in TURN_SIGNALS and o.state is AgentState.IDLE]
         delivered = message_queries.prompt_delivered_at(conn, agent)
-        if state.signal is Signal.TEXT and _captured_before(seen.get(Signal.TEXT), delivered):
-            continue  # its idle pane was captured before the prompt came: the last turn's end
+        if state.signal is Signal.TEXT:
+            text = seen.get(Signal.TEXT)
+            if _captured_before(text, delivered):
+                continue  # its idle pane was captured before the prompt came: the last turn's end
+            ends.append(_quick_end(conn, agent, tasks, float(text.at), settle_s))
         if delivered and max(ends) > delivered:
             found.append(TurnEnd(agent, tuple(tasks), max(ends), delivered))
     return found
+
+
+def _quick_end(conn: Conn, agent: str, tasks: list[int], looked: float, settle_s: float) -> float:
+    """A turn quicker than one look: the pane idle before the prompt and at a look after it,
+    never seen working. Its end is that look (0: none) when the look began ``settle_s`` after
+    the last message reached the agent (the CLI has drawn what it took by then) and no
+    message of its tasks is on its way (a nudge queued or being typed: no turn of it yet)."""
+    last = message_queries.last_paste(conn, agent)
+    if last is None or last["state"] != "delivered":
+        return 0.0
+    if looked < float(last["updated_at"]) + settle_s:
+        return 0.0
+    if any(message_queries.pending(conn, agent, task) for task in tasks):
+        return 0.0
+    return looked
 
 
 def _captured_before(text: Any, delivered: float) -> bool:
@@ -91,7 +113,7 @@ def check(conn: Conn, ctx: Ctx, settings: WatchSettings) -> tuple[list[str], lis
     """Nudge each agent whose turn ended without a report for the first time; open an
     ``unreported`` alert at a silent end after that nudge; clear it once the agent holds no
     task or is not idle. The agents nudged and the agents whose alert opened."""
-    ends = {end.agent: end for end in ended_turns(conn, ctx)}
+    ends = {end.agent: end for end in ended_turns(conn, ctx, settings.interval_s)}
     for agent in ctx.agents:
         if agent not in ends and agent_queries.open_alert_text(conn, agent, UNREPORTED) is not None:
             clear_alert(conn, ctx, agent, UNREPORTED, _cleared_text(conn, agent))

@@ -195,3 +195,47 @@ async def test_a_pane_captured_before_the_prompt_came_is_not_the_new_turns_end(
     clock.advance(1)  # the next look, after the prompt: idle (the turn ended, silent)
     await service.store.update(agent_signals.record, look(AgentState.IDLE, clock.now()))
     assert (await watcher.tick()).nudged_turns == ["Agent-6"]
+
+
+async def test_a_turn_quicker_than_one_look_is_seen_to_end(
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
+    """The pane was idle before the prompt and at every look after it: the turn began and
+    ended between two looks (Gemini CLI at its defaults took T-30 of a day, answered in words
+    within a second and went idle; the watch looks every 5 s, so no look saw it working and
+    T-30 waited for its lease). An idle look one interval after the prompt reached it is that
+    turn's end: nudged; a look sooner is not (the CLI may not have drawn its turn yet), nor is
+    one while the nudge waits to be typed; a look an interval after the nudge reached it,
+    still idle, is the second silent end."""
+    from core.agent_state import AgentState, Observation, Signal
+    from core.agents import signals as agent_signals
+
+    async def look() -> None:
+        seen = Observation("Agent-6", Signal.TEXT, AgentState.IDLE, clock.now(), "text: idle")
+        await service.store.update(agent_signals.record, seen)
+
+    watcher = Watcher(service, watch_settings(**SLOW_STALL), frames)
+    await look()  # idle, before the task
+    await watcher.tick()
+    await assign(service, "Agent-6")
+    await deliver_all(service)  # the prompt: taken, answered and over before the next look
+    clock.advance(0.5)
+    await look()  # too soon after the prompt to say
+    assert (await watcher.tick()).nudged_turns == []
+    clock.advance(0.6)
+    await look()
+    report = await watcher.tick()
+    assert report.nudged_turns == ["Agent-6"] and report.unreported == []
+    (nudged,) = await kinds(service, "agent.nudged")
+    assert "its turn ended at" in nudged.text, nudged.text
+    for _ in range(2):  # the nudge still queued: no turn of it yet
+        clock.advance(1)
+        await look()
+        assert (await watcher.tick()).unreported == []
+    assert len(await deliver_all(service)) == 1  # the nudge reaches it; a quick silent turn
+    clock.advance(0.5)
+    await look()
+    assert (await watcher.tick()).unreported == []
+    clock.advance(0.6)
+    await look()
+    assert (await watcher.tick()).unreported == ["Agent-6"]
