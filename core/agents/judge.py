@@ -297,13 +297,15 @@ def apply(conn: Conn, ctx: Ctx, agent: str, verdict: Verdict, *, force: bool = F
     keeps_stall = verdict.state in ENDS_STALL or verdict.state is AgentState.STALLED
     if before.state is AgentState.STALLED and not keeps_stall and not force:
         return False
+    # the stall clock's row before the state's, as the watch tick takes them (a node that
+    # took them the other way round deadlocked with it on PostgreSQL about every 5 s)
+    resume_clock(conn, agent, before.state, verdict.state, ctx.now)
     changed = agent_signals.set_state(
         conn, agent, verdict.state, ctx.now, verdict.signal, verdict.evidence
     )
     signal_queries.set_state_until(conn, agent, verdict.until)
     if not changed:
         return False
-    resume_clock(conn, agent, before.state, verdict.state, ctx.now)
     if verdict.state is AgentState.LIMITED:
         until = f" until {until_text(verdict.until, ctx.now)}" if verdict.until else ""
         limit_events.started(conn, ctx, agent, verdict.until, until, verdict.evidence)
