@@ -5,6 +5,11 @@ swarm's text watcher and delivered to by swarm's tmux deliverer (issue 53, item 
   runs on Anthropic's servers, so behind another base URL (here localmodel) its first action
   that needs the check stops at a notice that the check is billed through the gateway (two
   keys: a prompt swarm types the person's choice into); the check then goes to the gateway.
+  Started with no mode on its command line (the default launch, as ``swarm desktop up``
+  starts it) it is the same here. (On a fresh clone's quick start its first checked action
+  stopped at "Auto mode can't check actions in this session" instead: a saved pane, read in
+  tests/watch/test_claude_code_panes.py; against localmodel the check answered in words or
+  with a 404 gives the notice and "Not run · auto mode's check had no usable answer".)
 - **bypass** (``--dangerously-skip-permissions``; as root it needs ``IS_SANDBOX=1``): its first
   start warns (No/Yes with the arrows: the terminal answers), then actions run unasked.
 
@@ -46,11 +51,16 @@ steps = [{ text = "Running it.", shell = "python3 -c 'open(\\"ran-by-the-model.t
 """
 
 
-@pytest.fixture(scope="module")
-def auto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCLI]:
-    """Claude Code in auto mode, at its input."""
+@pytest.fixture(scope="module", params=["flag", "no flag"])
+def auto(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveCLI]:
+    """Claude Code in auto mode, at its input: started with ``--permission-mode auto``, or
+    with no mode on its command line (its default, as ``swarm desktop up`` starts it)."""
+    flag = request.param == "flag"
     live = launch("claude-code", tmp_path_factory.mktemp("auto").resolve(), SCRIPT,
-                  args=["--permission-mode", "auto"], ready="auto mode on")  # fmt: skip
+                  args=["--permission-mode", "auto"] if flag else [], bare=not flag,
+                  ready="auto mode on")  # fmt: skip
     try:
         yield live
     finally:
