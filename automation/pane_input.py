@@ -172,6 +172,11 @@ class PaneInput:
             return "transcript"
         return None
 
+    def working(self, agent: Agent, pane: PaneText) -> bool:
+        """Whether the agent's rules read it at work on the pane (a turn running)."""
+        match = self.classify(agent, pane)
+        return match is not None and match.state is AgentState.WORKING
+
     def typed(self, agent: Agent, pane: PaneText) -> str:
         """The text on the input line after its marker ("" when empty or a placeholder)."""
         area = self.area(agent, pane)
@@ -180,14 +185,26 @@ class PaneInput:
         words = _MARKER.sub("", clean_line(area[0]), count=1).strip()
         return "" if PLACEHOLDERS.match(words) else words
 
-    def took(self, agent: Agent, pane: PaneText, before: tuple[str, ...], sample: str) -> bool:
+    def took(
+        self,
+        agent: Agent,
+        pane: PaneText,
+        before: tuple[str, ...],
+        sample: str,
+        busy: bool = False,
+    ) -> bool:
         """Whether the agent took a submitted text: its rules read it working, or its input
         changed from ``before`` (the input as the paste left it) and no longer holds the
         text. A submit key the CLI took as a newline leaves the text in the input: not
-        taken."""
+        taken. ``busy``: it was at work before the key (a turn still running), so its work
+        says nothing of the text; only its input does (Gemini CLI ignores an Enter pressed
+        during a turn: the text stays in its input)."""
         match = self.classify(agent, pane)
-        if match is not None and match.state in (AgentState.WORKING, AgentState.WAITING):
+        at_work = match is not None and match.state in (AgentState.WORKING, AgentState.WAITING)
+        if at_work and not busy:
             return True  # at work on it, or asking about it (no dialog was open before)
+        if at_work and self.holds(agent, pane, sample):
+            return False
         if self.input_line(agent, pane) is None and self._knows(agent):
             return False  # a change with no input line on screen says nothing of the text
         return self.area(agent, pane) != before and not self.holds(agent, pane, sample)

@@ -279,6 +279,7 @@ class TmuxDeliverer:
         opened = self.panes.dialog_since_paste(agent, self._read(ref), parcel.text)
         if opened is not None:
             return _failed(opened)
+        busy = self.panes.working(agent, landed)  # a turn still runs: its work is no sign
         self._keys(ref, (agent.submit,))
         pending = self._pending.setdefault(agent.id, _Pending(parcel.delivery_id))
         pending.submitted = True
@@ -286,12 +287,26 @@ class TmuxDeliverer:
         until = min(deadline, time.monotonic() + self.options.confirm_timeout_s)
         while True:
             pane = self._read(ref)
-            if self.panes.took(agent, pane, before, sample):
+            if self.panes.took(agent, pane, before, sample, busy):
                 self._pending.pop(agent.id, None)
                 return Receipt.delivered(METHOD)
-            if time.monotonic() >= until:
-                return _failed(f"{Failure.SUBMIT_NOT_SEEN}: the input still holds the text")
+            if busy and self._turn_left_it(agent, ref, pane, sample):
+                busy, before = False, self.panes.area(agent, pane)  # submitted again
+            elif time.monotonic() >= until:
+                return _not_taken(busy)
             time.sleep(self.options.poll_s)
+
+    def _turn_left_it(self, agent: Agent, ref: PaneRef, pane: PaneText, sample: str) -> bool:
+        """The turn that ran as the text was submitted has ended with the text still in the
+        input (its CLI ignored the key): the key again, unless a dialog is open; True when
+        pressed."""
+        if self.panes.working(agent, pane) or not self.panes.holds(agent, pane, sample):
+            return False
+        if self.panes.blocker(agent, pane) is not None:
+            return False
+        log.info("%s: its turn ended with the text in its input: submitted again", agent.id)
+        self._keys(ref, (agent.submit,))
+        return True
 
     def _landed(self, agent: Agent, ref: PaneRef, before: PaneText, deadline: float) -> PaneText:
         """The pane once the paste shows in the input and the input stays still."""
@@ -468,6 +483,14 @@ def _safe_clear(combo: str) -> bool:
         return parse_combo(combo) in SAFE_CLEAR_KEYS
     except KeyComboError:
         return False
+
+
+def _not_taken(busy: bool) -> Receipt:
+    """The submit key not taken: the text still in the input. Put off without using a try
+    when a turn ran all along (the text waits for the turn's end), else a failed try."""
+    if busy:
+        return _failed(f"{Failure.SUBMIT_NOT_SEEN}: its turn still runs", deferred=True)
+    return _failed(f"{Failure.SUBMIT_NOT_SEEN}: the input still holds the text")
 
 
 def _failed(

@@ -88,6 +88,14 @@ match = "fail me once"
 steps = [{ fail = 500, model = "3.8-flash", times = 1 }, { text = "through after the error" }]
 
 [[turns]]
+match = "think it over"
+steps = [{ text = "thought it over", delay = 8 }]
+
+[[turns]]
+match = "then say thanks"
+text = "thanks from localmodel"
+
+[[turns]]
 match = "stream it slowly"
 [[turns.steps]]
 text = "one two three four five six seven eight nine ten eleven twelve thirteen"
@@ -190,6 +198,36 @@ async def test_swarms_tmux_deliveries_are_each_taken_once_whole(
     deliverer: each taken once, whole, none recorded delivered that the CLI never took."""
     gemini.wait(READY)
     await check_deliveries(gemini, CLI, tmp_path)
+
+
+async def test_a_prompt_typed_while_its_turn_runs_is_delivered_when_the_turn_ends(
+    gemini: LiveCLI, tmp_path: Path
+) -> None:
+    """swarm's tmux deliverer types a prompt while the CLI's turn still runs (a Gemini CLI
+    that reported its task inside its turn gets its next task's prompt before the turn ends):
+    the CLI queues it ("Queued (press ↑ to edit)"), its input empties, and it sends it once
+    the turn ends: the receipt says delivered, and the model gets it once."""
+    from automation.tmux_delivery import TmuxDeliverer
+    from core.delivery.killswitch import KillSwitch
+    from core.protocols import Parcel
+    from tests.agents.launch import agent_of
+
+    gemini.wait(READY)
+    gemini.send("think it over")
+    gemini.wait("(esc to cancel")
+    deliverer = TmuxDeliverer(tmp_path, KillSwitch(tmp_path))
+    try:
+        parcel = Parcel(1, agent_of(gemini, CLI), "then say thanks", "test")
+        receipt = await deliverer.deliver(parcel)
+    finally:
+        deliverer.close()
+    assert receipt.ok, receipt
+    thought = [r for r in gemini.model.requests() if "think it over" in str(r.get("prompt"))]
+    assert thought and thought[-1]["status"] == 200  # the turn it was typed into
+    gemini.wait("thanks from localmodel", timeout=30)
+    asked = [r for r in gemini.model.requests() if r.get("prompt") == "then say thanks"]
+    assert len({json.dumps(r["body"].get("contents", [])[-1:]) for r in asked}) == 1, asked
+    turn_over(gemini)
 
 
 def submit(gemini: LiveCLI, text: str) -> None:

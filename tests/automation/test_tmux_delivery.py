@@ -590,3 +590,64 @@ async def test_an_input_no_rule_finds_is_never_taken_for_the_transcript(
         deliverer.close()
     assert out.read_text(encoding="utf-8") == ""  # cat got no line: nothing was submitted
     assert [r.ok for r in receipts] == [False, False, False], receipts
+
+
+# Gemini CLI's real screens: at work (its spinner) for BUSY_S from the start, then at its
+# input. What is typed shows in its input line; an Enter during the turn is ignored (the text
+# stays), an Enter after it sends the text (recorded) and empties the input
+BUSY_THEN_IDLE = r"""
+import os, select, sys, time, tty
+working, idle, out, busy_s = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+screens = {p: open(p, encoding="utf-8").read().split("\n") for p in (working, idle)}
+until, typed = time.monotonic() + busy_s, ""
+def show():
+    busy = time.monotonic() < until
+    lines = list(screens[working if busy else idle])
+    at = max(i for i, line in enumerate(lines) if "Type your message" in line)
+    if typed:
+        lines[at] = " >   " + typed.split("\n")[0]
+    sys.stdout.write("\x1b[2J\x1b[H" + "\r\n".join(lines))
+    sys.stdout.flush()
+    return busy
+show()
+tty.setraw(0)
+shown_busy = True
+while True:
+    ready, _, _ = select.select([0], [], [], 0.1)
+    if not ready:
+        if shown_busy and time.monotonic() >= until:
+            shown_busy = show()
+        continue
+    data = os.read(0, 4096).decode(errors="replace")
+    for part in data.replace("\x1b[200~", "").replace("\x1b[201~", "").split("\r"):
+        typed += part
+    if data.endswith("\r") and data.strip("\r") == "" and time.monotonic() >= until and typed:
+        with open(out, "a", encoding="utf-8") as got:
+            got.write(typed + "\n")
+        typed = ""
+    shown_busy = show()
+"""
+
+
+@pytest.mark.timeout(120)
+async def test_a_text_typed_while_a_turn_runs_counts_only_once_it_leaves_the_input(
+    tmux: Tmux, tmp_path: Path, tmux_deliverer: TmuxDeliverer
+) -> None:
+    """A prompt typed while the agent's last turn still runs, into a CLI that ignores the
+    submit key during a turn (the text stays in its input): the turn's spinner was taken for
+    the prompt taken, and it was recorded delivered while it sat unsent. Work seen before the
+    key says nothing of the text: once the turn ends with the text still in its input, the
+    key is pressed again and the text is sent, once. (The pinned Gemini CLI queues such a
+    prompt instead: tests/agents/test_gemini_live.py.)"""
+    folder = panes("gemini")
+    program = tmp_path / "program.py"
+    program.write_text(BUSY_THEN_IDLE, encoding="utf-8")
+    got = tmp_path / "got.txt"
+    argv = [sys.executable, str(program), str(folder / "gemini-0.61.0-working.txt"),
+            str(folder / "gemini-0.61.0-idle-start.txt"), str(got), "6"]  # fmt: skip
+    tmux.window("agents", "gm", " ".join(shlex.quote(a) for a in argv), "120x40")
+    wait_text(tmux.ref("agents:gm"), "esc to cancel")
+    agent = pane_agent(tmux, "gm", "gemini")
+    receipt = await tmux_deliverer.deliver(parcel(1, agent, "next task: T-6"))
+    assert receipt.ok, receipt
+    assert got.read_text(encoding="utf-8") == "next task: T-6\n"
