@@ -89,7 +89,7 @@ steps = [{ fail = 500, model = "3.8-flash", times = 1 }, { text = "through after
 
 [[turns]]
 match = "think it over"
-steps = [{ text = "thought it over", delay = 8 }]
+steps = [{ text = "thought it over", delay = 12 }]  # longer than the deliverer waits
 
 [[turns]]
 match = "then say thanks"
