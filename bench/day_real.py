@@ -71,6 +71,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -245,7 +246,13 @@ def start_cli(day: Day, agent: Agent) -> None:
                                ready=first.get(agent.cli, READY[agent.cli]),
                                args=agent.args)  # fmt: skip
     agent.model = live.model
-    if agent.cli == "claude-code":  # "Use this MCP server", the arrows' first line
+    answer_first_start(live, agent.cli)
+
+
+def answer_first_start(live: LiveCLI, cli: str) -> None:
+    """The first start's dialog of ``cli`` answered as a person does (Claude Code's "New MCP
+    server found", Codex's "Hooks need review"), until its input shows."""
+    if cli == "claude-code":  # "Use this MCP server", the arrows' first line
         time.sleep(1.0)
         live.keys("Up")
         live.wait("❯ Use this and all future")
@@ -253,12 +260,12 @@ def start_cli(day: Day, agent: Agent) -> None:
         live.wait("❯ Use this MCP server")
         time.sleep(0.3)
         live.keys("Enter")
-    elif agent.cli == "codex":  # "Trust all and continue"
+    elif cli == "codex":  # "Trust all and continue"
         time.sleep(1.0)
         live.keys("2")
         live.wait("› 2. Trust all and continue")
         live.keys("Enter")
-    live.wait(READY[agent.cli], timeout=60)
+    live.wait(READY[cli], timeout=60)
 
 
 def protocol_command(agent: Agent) -> None:
@@ -405,6 +412,7 @@ def judge(agents: list[Agent], ids: list[int], rows: dict[str, Any], home: Path)
            for t, at in handed.items()}  # fmt: skip
     return {
         **_lost_and_doubled(ids, rows, first_seen, doubled, sent),
+        "first_seen": first_seen,  # task -> its prompt's first model request
         "turn_start_s": _by_cli(agents, ids, rows, first_seen),
         "host_prompt_s": _by_cli(agents, ids, rows, handed),
         "own_s": _by_cli(agents, ids, rows, own),
@@ -660,9 +668,14 @@ def _handed(home: Path, agents: list[Agent], marker: str, began: float) -> float
 
 
 async def the_day(
-    service: SwarmService, agents: list[Agent], args: argparse.Namespace, day: Day
+    service: SwarmService,
+    agents: list[Agent],
+    args: argparse.Namespace,
+    day: Day,
+    tick: Callable[[int], Awaitable[None]] | None = None,
 ) -> dict:
-    """The tasks, the broadcasts, the person answering swarm's inbox; until all are done."""
+    """The tasks, the broadcasts, the person answering swarm's inbox; until all are done
+    (``tick``: called each second with the count done, as ``--restart`` kills swarm run)."""
     stop_event = asyncio.Event()
     person = Person(service)
     answering = asyncio.create_task(person.run(stop_event))
@@ -686,6 +699,8 @@ async def the_day(
             done = done_count(service.settings.database_url or "", ids)
             if done != last:
                 last, moved = done, time.monotonic()
+            if tick is not None:
+                await tick(done)
             if len(during) < args.broadcasts and done >= (len(during) + 1) * args.tasks / (
                 args.broadcasts + 1
             ):
