@@ -207,9 +207,13 @@ def start_day(day: Day, fleet: Fleet) -> None:
 
 def running(day: Day) -> None:
     """SystemExit naming the first of swarm's processes that exited."""
-    for name, proc in day.procs.items():
-        if proc.poll() is not None:
-            raise SystemExit(f"{name} exited: see {day.root / f'{name}.log'}")
+    if (name := exited(day)) is not None:
+        raise SystemExit(f"{name} exited: see {day.root / f'{name}.log'}")
+
+
+def exited(day: Day) -> str | None:
+    """The first of swarm's processes that exited (None: all run)."""
+    return next((name for name, proc in day.procs.items() if proc.poll() is not None), None)
 
 
 def start_proc(day: Day, name: str, args: list[str], env: dict[str, str]) -> None:
@@ -220,31 +224,34 @@ def start_proc(day: Day, name: str, args: list[str], env: dict[str, str]) -> Non
     day.procs[name] = subprocess.Popen(argv, env=full, stdout=log, stderr=log, cwd=ROOT)
 
 
-def restarter(day: Day, fleet: Fleet, restart: Restart | None) -> Any:
-    """The day's tick: swarm's processes still running; with ``restart``, once
-    ``restart.half`` tasks are done, ``swarm run`` is killed with SIGKILL and started again
-    (once)."""
-
-    async def tick(done: int) -> None:
-        running(day)
-        if restart is None or restart.killed_at is not None or done < restart.half:
-            return
+async def watch_day(day: Day, fleet: Fleet, restart: Restart | None) -> str | None:
+    """Beside the day, each second: swarm's processes still running (the name of the first
+    that exited, which ends the watch); with ``restart``, once ``restart.half`` tasks are
+    done and a delivery is in flight (or ``IN_FLIGHT_WAIT_S`` passed), ``swarm run`` is
+    killed with SIGKILL and started again (once)."""
+    while (gone := exited(day)) is None:
+        await asyncio.sleep(1.0)
+        if restart is None or restart.killed_at is not None:
+            continue
+        restart.under_way = await asyncio.to_thread(under_way, day.url)
+        if restart.under_way["tasks"].get("done", 0) < restart.half:
+            continue
         restart.half_at = restart.half_at or time.monotonic()
-        restart.under_way = under_way(day.url)
         sending = sum(restart.under_way["deliveries"].get(s, 0) for s in IN_FLIGHT)
-        if not sending and time.monotonic() - restart.half_at < IN_FLIGHT_WAIT_S:
-            return  # a moment with a delivery in flight
-        coordinator = day.procs["coordinator"]
-        restart.killed_at = time.time()
-        coordinator.send_signal(signal.SIGKILL)
-        await asyncio.to_thread(coordinator.wait, 30)
-        config = Path(day.env["SWARM_CONFIG"])
-        env = swarm_env(day, config, None, fleet)
-        start_proc(day, "coordinator", ["run", "--no-discord"], env)
-        restart.started_at = time.time()
-        restart.under_way["done"] = done
+        if sending or time.monotonic() - restart.half_at >= IN_FLIGHT_WAIT_S:
+            await kill_and_start(day, fleet, restart)
+    return gone
 
-    return tick
+
+async def kill_and_start(day: Day, fleet: Fleet, restart: Restart) -> None:
+    """``swarm run`` killed with SIGKILL, as a crash, and started again."""
+    coordinator = day.procs["coordinator"]
+    restart.killed_at = time.time()
+    coordinator.send_signal(signal.SIGKILL)
+    await asyncio.to_thread(coordinator.wait, 30)
+    env = swarm_env(day, Path(day.env["SWARM_CONFIG"]), None, fleet)
+    start_proc(day, "coordinator", ["run", "--no-discord"], env)
+    restart.started_at = time.time()
 
 
 def under_way(url: str) -> dict[str, Any]:
@@ -338,12 +345,15 @@ async def run(args: argparse.Namespace, server: Cluster, root: Path) -> dict[str
         await asyncio.sleep(15.0)  # every CLI's MCP servers connected
         running(day)
         restart = Restart(half=args.tasks // 2)
-        tick = restarter(day, fleet, restart if args.restart else None)
+        watch = asyncio.create_task(watch_day(day, fleet, restart if args.restart else None))
         service = await SwarmService.open(Settings.from_env(day.env))
         try:
-            ran = await real.the_day(service, fleet.agents, args, day, tick)
+            ran = await real.the_day(service, fleet.agents, args, day)
         finally:
             await service.close()
+        ran["exited"] = watch.result() if watch.done() else None
+        watch.cancel()
+        real.keep_store(url, root)  # the day's deliveries, events, prompts: the folder's
         return figures(fleet, args, ran, restart, url, home)
     finally:
         await end_day(root, day, fleet)
@@ -390,11 +400,30 @@ def figures(fleet: Fleet, args: argparse.Namespace, ran: dict, restart: Restart,
             cli: real.percentiles(v) for cli, v in sorted(checked["turn_start_s"].items())
         },
         "assignment_to_turn_start_by_route": turn_starts(fleet, ran["ids"], rows, checked),
+        "deliveries_by_route": sent_by_route(url, fleet),
         "restart": after_restart(url, restart, home.parent / "coordinator.log"),
+        "exited": ran["exited"],
         "person_answered": {k: len(v) for k, v in ran["person"].items()},
         "person_could_not_answer": len(ran["person_failed"]),
         "examples": {k: checked[k][:5] for k in ("lost", "doubled", "false_delivered")},
     }
+
+
+def sent_by_route(url: str, fleet: Fleet) -> dict[str, Any]:
+    """Per route: deliveries (task prompts, broadcasts, answers) by their end state, those
+    that took more than one attempt, and each failed one (its agent, reason and text)."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT d.id, d.agent_id, d.state, d.attempts, d.reason, m.text "
+                            "FROM deliveries d JOIN messages m ON m.id = d.message_id "
+                            "ORDER BY d.id").fetchall()  # fmt: skip
+    found: dict[str, Any] = {}
+    for d_id, agent, state, attempts, reason, text in rows:
+        mine = found.setdefault(fleet.route.get(agent, "?"), {"retried": 0, "failed_ones": []})
+        mine[state] = mine.get(state, 0) + 1
+        mine["retried"] += attempts > 1
+        if state == "failed":
+            mine["failed_ones"].append(f"{d_id} to {agent}: {reason} ({text[:60]!r})")
+    return found
 
 
 def turn_starts(

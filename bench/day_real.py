@@ -71,7 +71,6 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -668,14 +667,9 @@ def _handed(home: Path, agents: list[Agent], marker: str, began: float) -> float
 
 
 async def the_day(
-    service: SwarmService,
-    agents: list[Agent],
-    args: argparse.Namespace,
-    day: Day,
-    tick: Callable[[int], Awaitable[None]] | None = None,
+    service: SwarmService, agents: list[Agent], args: argparse.Namespace, day: Day
 ) -> dict:
-    """The tasks, the broadcasts, the person answering swarm's inbox; until all are done
-    (``tick``: called each second with the count done, as ``--restart`` kills swarm run)."""
+    """The tasks, the broadcasts, the person answering swarm's inbox; until all are done."""
     stop_event = asyncio.Event()
     person = Person(service)
     answering = asyncio.create_task(person.run(stop_event))
@@ -699,8 +693,6 @@ async def the_day(
             done = done_count(service.settings.database_url or "", ids)
             if done != last:
                 last, moved = done, time.monotonic()
-            if tick is not None:
-                await tick(done)
             if len(during) < args.broadcasts and done >= (len(during) + 1) * args.tasks / (
                 args.broadcasts + 1
             ):
