@@ -66,7 +66,7 @@ def test_a_window_at_the_same_point_on_another_nodes_screen_is_not_in_the_way() 
     """Two machines each show their first agent in the same cell of their own screen: a
     click on one machine types into its own agent, never into the other machine's; two
     agents of one machine at one point still are."""
-    box = [3, 3, 474, 534]
+    box = (3, 3, 474, 534)
     one = Agent(id="A", role="r", input=(240, 270), watch=box, node="desk-1")
     other = Agent(id="B", role="r", input=(240, 270), watch=box, node="desk-2")
     assert inside_others([one, other]) == {}
