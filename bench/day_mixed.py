@@ -3,28 +3,34 @@ routes, under one coordinator and two nodes, ``swarm run`` killed (SIGKILL) and 
 in the middle.
 
 Run: ``.venv/bin/python bench/day_mixed.py [--agents 9] [--tasks 60] [--broadcasts 2]
-[--restart]``. The day's folder (logs, agents files) is kept.
+[--restart]``. The day's folder is kept: the processes' logs, the agents files, and the
+store's deliveries, events and permission prompts as JSON lines.
 
 A throwaway PostgreSQL cluster; the agents the CLIs (Claude Code, Codex, Gemini CLI) in turn
-by threes, the routes in turn within: **protocol** agents (their CLI under swarm's host,
-started by ``swarm desktop up --protocol --node NODE``, as ``day_real.py --protocol``),
-**tmux** agents (a pane of a private tmux server, as ``day_real.py``'s default day) and
-**desktop** agents: ``swarm desktop up --node NODE`` opens each one's CLI (its command the
-same ``env HOME=... <cli>`` line as a protocol agent's) in a tmux session shown in an xterm
-on that node's own Xvfb display (one display per node, as two machines have), and the node
-types into the window with PyAutoGUI (``delivery = "gui"``: click, paste, Enter). Each
-``desktop up`` reads an agents file of its own route's agents only (it starts every agent
-of its node), and their tables go into the one agents file the coordinator and nodes read.
-The first start's dialogs of the tmux and desktop agents are answered as a person would,
-Claude Code's and Codex's permission prompts through swarm's inbox (the day's ``Person``).
+by threes, the routes in turn within, the nodes alternating: **protocol** agents (their CLI
+under swarm's host, started by ``swarm desktop up --protocol --node NODE``, as ``day_real.py
+--protocol``), **tmux** agents (a pane of a private tmux server, as ``day_real.py``'s default
+day) and **desktop** agents: ``swarm desktop up --node NODE`` opens each one's CLI (its
+command the same ``env HOME=... <cli>`` line as a protocol agent's, without the settings
+that quiet Claude Code) in a tmux session shown in an xterm on that node's own Xvfb display
+(one display per node, as two machines have), and the node types into the window with
+PyAutoGUI (``delivery = "gui"``: click, paste, Enter; ``swarm node --lease 90``: a node that
+types into windows refuses the default). Each ``desktop up`` reads an agents file of its own
+route's agents only (it starts every agent of its node), and their tables go into the one
+agents file the coordinator and nodes read. The first start's dialogs of the tmux and
+desktop agents are answered as a person would, Claude Code's and Codex's permission prompts
+through swarm's inbox (the day's ``Person``).
 
-With ``--restart``, once half the tasks are done the coordinator is killed with SIGKILL (a
-crash: turns run, deliveries are in flight) and started again; the day goes on.
+With ``--restart``, once half the tasks are done and a delivery is queued or being delivered
+(else ``IN_FLIGHT_WAIT_S`` later), the coordinator is killed with SIGKILL (a crash: turns
+run, deliveries are in flight) and started again; the day goes on.
 
-Prints, per route: tasks assigned to its agents, done, done more than once (``task.done``
-events of a task), prompts lost (never in a model request), doubled, recorded delivered but
-never sent; over the day: broadcasts until every model had them; the restart: when, what
-was under way then, and how long until the first task was assigned again after it.
+Prints, per route: tasks its agents held, done, done more than once (``task.done`` events of
+a task), prompts lost (never in a model request), doubled, recorded delivered but never
+sent, assignment to turn start; deliveries by end state, those that took a second attempt,
+each failed one; over the day: broadcasts until every model had them; the restart: when,
+what was under way then, how long until the new ``swarm run`` started and until it assigned
+a task; a process of swarm's that exited during the day.
 """
 
 from __future__ import annotations

@@ -46,6 +46,9 @@ steps (``swarm node --timings``) and swarm's own part is given step by step: fro
 to the claim that delivered it, the claim, the prompt's build (the workspace's git calls, the
 turn's record), the send until the host journaled it; the 5 slowest with their steps.
 
+The three routes mixed under one coordinator, ``swarm run`` killed and started again in the
+middle (issue 50's Done-when): ``bench/day_mixed.py``, which reuses this module's parts.
+
 With ``--usage`` (issue 51's day) there is one agent of each of Claude Code, Codex, Gemini CLI
 and opencode in tmux, each CLI's own folder named in swarm's environment (where its usage
 watch reads the turns), the day's tasks in one campaign (``swarm campaign create``); once
