@@ -135,11 +135,12 @@ def agent_problems(agent: Agent, screens: Sequence[Rect]) -> list[str]:
 def window_owner(agent: Agent, agents: Iterable[Agent]) -> tuple[Agent, str] | None:
     """The other on-screen agent whose window holds ``agent``'s input point, with the region
     that says so (``watch region [x, y, w, h]``, else ``input box [...]``); None when the
-    point is in no other agent's window (a click there would type into that agent)."""
+    point is in no other agent's window (a click there would type into that agent). An agent
+    of another delivery node is on another machine's screen: never in the way."""
     if agent.input is None:
         return None
     for other in agents:
-        if other.id == agent.id or other.delivery == "inbox":
+        if other.id == agent.id or other.delivery == "inbox" or other.node != agent.node:
             continue
         for name, region in (("watch region", other.watch), ("input box", other.input_box)):
             if region is not None and Rect(*region).contains(*agent.input):

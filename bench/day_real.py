@@ -46,6 +46,9 @@ steps (``swarm node --timings``) and swarm's own part is given step by step: fro
 to the claim that delivered it, the claim, the prompt's build (the workspace's git calls, the
 turn's record), the send until the host journaled it; the 5 slowest with their steps.
 
+The three routes mixed under one coordinator, ``swarm run`` killed and started again in the
+middle (issue 50's Done-when): ``bench/day_mixed.py``, which reuses this module's parts.
+
 With ``--usage`` (issue 51's day) there is one agent of each of Claude Code, Codex, Gemini CLI
 and opencode in tmux, each CLI's own folder named in swarm's environment (where its usage
 watch reads the turns), the day's tasks in one campaign (``swarm campaign create``); once
@@ -245,7 +248,13 @@ def start_cli(day: Day, agent: Agent) -> None:
                                ready=first.get(agent.cli, READY[agent.cli]),
                                args=agent.args)  # fmt: skip
     agent.model = live.model
-    if agent.cli == "claude-code":  # "Use this MCP server", the arrows' first line
+    answer_first_start(live, agent.cli)
+
+
+def answer_first_start(live: LiveCLI, cli: str) -> None:
+    """The first start's dialog of ``cli`` answered as a person does (Claude Code's "New MCP
+    server found", Codex's "Hooks need review"), until its input shows."""
+    if cli == "claude-code":  # "Use this MCP server", the arrows' first line
         time.sleep(1.0)
         live.keys("Up")
         live.wait("❯ Use this and all future")
@@ -253,12 +262,12 @@ def start_cli(day: Day, agent: Agent) -> None:
         live.wait("❯ Use this MCP server")
         time.sleep(0.3)
         live.keys("Enter")
-    elif agent.cli == "codex":  # "Trust all and continue"
+    elif cli == "codex":  # "Trust all and continue"
         time.sleep(1.0)
         live.keys("2")
         live.wait("› 2. Trust all and continue")
         live.keys("Enter")
-    live.wait(READY[agent.cli], timeout=60)
+    live.wait(READY[cli], timeout=60)
 
 
 def protocol_command(agent: Agent) -> None:
@@ -405,6 +414,7 @@ def judge(agents: list[Agent], ids: list[int], rows: dict[str, Any], home: Path)
            for t, at in handed.items()}  # fmt: skip
     return {
         **_lost_and_doubled(ids, rows, first_seen, doubled, sent),
+        "first_seen": first_seen,  # task -> its prompt's first model request
         "turn_start_s": _by_cli(agents, ids, rows, first_seen),
         "host_prompt_s": _by_cli(agents, ids, rows, handed),
         "own_s": _by_cli(agents, ids, rows, own),

@@ -15,6 +15,7 @@ from automation.screen import (
     Rect,
     detect_screens,
     display_available,
+    inside_others,
     point_problems,
     validate_agents,
 )
@@ -59,6 +60,18 @@ def test_validate_agents_lists_problems_per_agent() -> None:
     assert len(problems["far"]) == 2
     assert "watch region" in problems["far"][1]
     assert "no input point" in problems["unset"][0]
+
+
+def test_a_window_at_the_same_point_on_another_nodes_screen_is_not_in_the_way() -> None:
+    """Two machines each show their first agent in the same cell of their own screen: a
+    click on one machine types into its own agent, never into the other machine's; two
+    agents of one machine at one point still are."""
+    box = (3, 3, 474, 534)
+    one = Agent(id="A", role="r", input=(240, 270), watch=box, node="desk-1")
+    other = Agent(id="B", role="r", input=(240, 270), watch=box, node="desk-2")
+    assert inside_others([one, other]) == {}
+    same = Agent(id="C", role="r", input=(240, 270), watch=box, node="desk-1")
+    assert set(inside_others([one, other, same])) == {"A", "C"}
 
 
 def test_the_virtual_screen_is_detected(xserver: XServer) -> None:
