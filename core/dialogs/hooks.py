@@ -22,6 +22,7 @@ from core.context import Ctx
 from core.dialogs import permissions as prompts
 from core.dialogs.permissions import HookProcess, Prompt, PromptOption
 from core.formats.text import one_line, shorten
+from core.store import row_locks
 from core.store.conn import Conn
 
 log = logging.getLogger(__name__)
@@ -161,7 +162,9 @@ def open_hook_prompt(
 ) -> Prompt:
     """Open the prompt of ``agent``'s hook request (``text``: ``request_text``, escaped),
     the ``hook`` process waiting for it until ``expires_at``; the pane's twins of its dialog
-    are closed."""
+    are closed (the pane's look of the same dialog, written at once by another process,
+    waits for this one: ``row_locks`` ``dialogs``)."""
+    row_locks.hold_key(conn, "dialogs")
     found = prompts.open_prompt(
         conn,
         ctx,

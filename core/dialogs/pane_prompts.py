@@ -17,6 +17,7 @@ from core.dialogs import answer_keys as prompt_typing
 from core.dialogs import permissions as prompts
 from core.dialogs.permissions import Prompt, PromptOption
 from core.formats.text import escape_controls, shorten
+from core.store import row_locks
 from core.store.conn import Conn
 
 HOOK_ASKS_S = 10.0  # a dialog this soon after the hook's tool call waits for the hook's prompt
@@ -57,6 +58,8 @@ def record_pane(
     ``at``), or None; ``task()``: the agent's task in hand."""
     keep = None
     shown = seen.shown
+    if shown is not None:  # its hook's prompt of it, written at once elsewhere, comes first
+        row_locks.hold_key(conn, "dialogs")
     answering = _answering(conn, seen.agent, shown[0]) if shown else None
     hooked = prompts.hook_prompt(conn, seen.agent, ctx.now, HOOK_SETTLE_S)
     if shown is not None and answering is None and hooked is not None:

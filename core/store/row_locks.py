@@ -24,7 +24,10 @@ from core.store.conn import Conn, Params
 # The tables whose rows a write function may hold (names go into SQL: only these).
 TABLES = frozenset({"tasks", "deliveries", "campaigns", "prompts", "questions", "schedules"})
 # Invariants over a whole table, each with a lock of its own (PostgreSQL advisory locks).
-KEYS = {"reservations": 0x5357_0010}
+KEYS = {
+    "reservations": 0x5357_0010,
+    "dialogs": 0x5357_0011,  # a hook's prompt and the pane's of one dialog: one item
+}
 
 
 @runtime_checkable

@@ -18,6 +18,8 @@ import psycopg
 import pytest
 
 from core.delivery import assignment
+from core.dialogs import hooks, pane_prompts
+from core.dialogs import permissions as prompts
 from core.errors import InvalidState
 from core.event_kinds import EventKind
 from core.models import Receipt, TargetKind, TaskSpec
@@ -206,6 +208,44 @@ async def test_a_gate_approved_and_rejected_at_once_is_one_of_them(
             ["gate.approved"],
             ["gate.rejected"],
         ), decided
+
+
+DIALOG = "Bash command\n  make deploy\nDo you want to proceed?"
+
+
+def _pane_shows_dialog(conn: Any, ctx: Any) -> None:
+    """The watcher's look at Agent-1's pane: the dialog at its input."""
+    seen = pane_prompts.PaneDialog(
+        "Agent-1", "cc:0", (DIALOG, hooks.PERMISSION_OPTIONS), True, "it left the pane"
+    )
+    pane_prompts.record_pane(conn, ctx, seen, lambda: None, lambda: None)
+
+
+def _hook_asks(conn: Any, ctx: Any) -> None:
+    """Agent-1's PermissionRequest hook for the same dialog."""
+    payload = {"tool_name": "Bash", "tool_input": {"command": "make deploy"}}
+    hooks.open_hook_prompt(conn, ctx, "Agent-1", "Bash: make deploy", hooks.PERMISSION_OPTIONS,
+                           payload, task_id=None, session="s", hook=None,
+                           expires_at=None)  # fmt: skip
+
+
+async def test_a_dialogs_hook_and_its_pane_at_once_are_one_item(
+    service: SwarmService, other: SwarmService, settings: Settings
+) -> None:
+    """The hook's prompt of a dialog and the pane's look that shows it, written at once by
+    two processes (a node's watcher and the coordinator's hook socket; 2 ms apart in the
+    mixed day): each looked for the other's item before it was committed, and the person got
+    two items for one dialog. One waits for the other now: one item, the hook's."""
+    for n in range(ROUNDS):
+        meet = Meet(settings.database_url)
+        await asyncio.gather(
+            service.store.write("watch", meet("a", _pane_shows_dialog)),
+            other.store.write("hook", meet("b", _hook_asks)),
+        )
+        left = await service.store.read(prompts.open_prompts, "Agent-1")
+        assert [p.source.value for p in left] == ["hook"], (n, left)
+        for p in left:
+            await service.store.write("test", prompts.close, p.id, "next round")
 
 
 async def test_the_last_task_done_as_a_task_is_added_leaves_the_campaign_open(
