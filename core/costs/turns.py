@@ -30,17 +30,18 @@ def protocol_usage(agent: Agent | None) -> tuple[UsageSource, str]:
     """Where ``agent``'s protocol turns' usage comes from, and in words: its protocol's turn
     end (Claude Code's), its CLI's session files in its ``cli_dir`` (the CLI's
     ``protocol_usage = "sessions"``: Codex, Gemini CLI, opencode; read by
-    ``core.watch.usage_files``), or nowhere: those files' folder is not known (its turns
-    are counted of unknown cost)."""
+    ``core.watch.usage_files``, for its ``workspace``), or nowhere: those files' folder
+    or workspace is not known (its turns are counted of unknown cost). An agent off the
+    protocol route has no host: an entry said of it is taken at its word."""
     cli = by_name(agent.cli) if agent is not None else None
-    off_route = agent is None or agent.delivery != "protocol"  # its entries taken as said
+    off_route = agent is None or agent.delivery != "protocol"
     if cli is None or cli.protocol_usage == "turn_end" or off_route:
         return UsageSource.TURN_END, "from its protocol's turn ends"
-    if agent is not None and agent.cli_dir:
+    if agent is not None and agent.cli_dir and agent.workspace:
         return UsageSource.SESSIONS, f"from {cli.title}'s session files in {agent.cli_dir}"
     return UsageSource.UNKNOWN, (
-        f"unknown: {cli.title} says no turn usage over its protocol and the folder of its "
-        "session files is not known (cli_dir: swarm desktop up --protocol writes it)"
+        f"unknown: {cli.title} says no turn usage over its protocol and its session files "
+        "cannot be read (no cli_dir, which swarm desktop up --protocol writes, or no workspace)"
     )
 
 
@@ -73,9 +74,11 @@ def record_protocol_turn(
     meta = entry.get("meta")
     model = meta.get("model") if isinstance(meta, Mapping) else None
     ref = f"{PROTOCOL}:{agent}:{entry.get('delivery')}:{entry.get('seq')}:{entry.get('type')}"
+    if usage is None and cost is not None:  # a cost said alone: its tokens none said
+        usage = ledger.Usage()
     turn = ledger.Turn(
-        agent, ref, PROTOCOL, usage if usage is not None or cost is None else ledger.Usage(),
-        task_id, str(model)[:200] if isinstance(model, str) else None, cost,
+        agent, ref, PROTOCOL, usage, task_id,
+        str(model)[:200] if isinstance(model, str) else None, cost,
     )  # fmt: skip
     take(conn, ctx, turn)
 

@@ -135,8 +135,10 @@ def test_each_protocol_clis_usage_source_is_declared_in_its_module() -> None:
                 ("claude-code", "codex", "gemini", "opencode")}  # fmt: skip
     assert declared == {"claude-code": "turn_end", "codex": "sessions", "gemini": "sessions",
                         "opencode": "sessions"}  # fmt: skip
-    gemini = Agent("G", "dev", cli="gemini", delivery="protocol", cli_dir="/h")
+    gemini = Agent("G", "dev", cli="gemini", delivery="protocol", cli_dir="/h", workspace="/w")
     assert turn_cost.protocol_usage(gemini)[0] is turn_cost.UsageSource.SESSIONS
+    nowhere = dataclasses.replace(gemini, workspace=None)  # its sessions are found by it
+    assert turn_cost.protocol_usage(nowhere)[0] is turn_cost.UsageSource.UNKNOWN
 
 
 @pytest.mark.parametrize(("value", "found"), [('"/h/.codex"', "/h/.codex"), ('""', None)])
