@@ -14,7 +14,9 @@ after its first read are recorded, each with the task the agent held when the tu
 (the time its file gives: ``core.tasks.queries.held_at``), not the one it holds when the
 file is read (an agent that reports its task done inside a turn holds its next one by
 then); a turn whose file gives no time is on no task. After a restart
-the files are seen anew: turns that ended while swarm was stopped are not counted.
+the files are seen anew: turns that ended while swarm was stopped are not counted, but for
+a protocol agent's, whose host's session is read from its start at the first look (each of
+its turns is one swarm's host ran; one recorded before is not recorded again).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from core.clis import by_name
 from core.clis.base import SessionFiles, UsageReader, UsageTurn
 from core.context import Ctx
 from core.costs import turns as turn_cost
+from core.hosts import wire
 from core.models import Agent
 from core.store.access import StoreAccess
 from core.store.conn import Conn
@@ -57,9 +60,11 @@ class UsageFiles:
             config = self._config(agent)
             if cli is None or cli.sessions is None or config is None or not agent.workspace:
                 continue
+            hosts = None if agent.delivery in ROUTES else self.store.settings.home
             found = await asyncio.to_thread(
-                self._read_folder, cli.sessions, config, agent.workspace
-            )
+                self._read_folder, cli.sessions, config, agent.workspace,
+                wire.host_session(hosts, agent.id) if hosts else None,
+            )  # fmt: skip
             if found:
                 recorded += await self.store.write(agent.id, _record, agent.id, found)
         return recorded
@@ -76,7 +81,13 @@ class UsageFiles:
                 return Path(agent.cli_dir)
         return None
 
-    def _read_folder(self, sessions: SessionFiles, config: Path, cwd: str) -> list[UsageTurn]:
+    def _read_folder(
+        self, sessions: SessionFiles, config: Path, cwd: str, hosted: str | None = None
+    ) -> list[UsageTurn]:
+        """The turns ended in ``cwd``'s session files since the last look; at the first
+        look only those of ``hosted`` (a protocol host's session: its turns are all swarm's
+        agent's, those that ended while swarm was stopped too; one counted before is not
+        counted again, ``core.costs.ledger``)."""
         folder = sessions.folder(config, cwd)  # may read a file (Gemini CLI's projects.json)
         first_look = (config, cwd) not in self.looked  # (a folder found later: a new session)
         self.looked.add((config, cwd))
@@ -86,7 +97,7 @@ class UsageFiles:
             if reader is None:
                 reader = self.readers[path, cwd] = sessions.reader(path, cwd)
                 if first_look:  # there before swarm looked: its past is not counted
-                    reader.read()
+                    found += [t for t in reader.read() if hosted and t.session == hosted]
                     continue
             found += reader.read()
         return found

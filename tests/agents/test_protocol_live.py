@@ -424,6 +424,7 @@ async def test_what_comes_while_swarm_is_stopped_is_taken_in_once_when_it_starts
     rig: Rig, swarm: Swarm
 ) -> None:
     before = len(await swarm.turns())
+    spent = await swarm.service.store.read(_agents_rows)  # (the fixture's first look read all)
     await swarm.service.messages.send(AGENT, "take your time", "me")
     await Scheduler(swarm.service, swarm.deliverer).run_burst()
     await swarm.watch.fire()
@@ -436,7 +437,9 @@ async def test_what_comes_while_swarm_is_stopped_is_taken_in_once_when_it_starts
     for _ in range(2):  # started twice: the second start reads the journal again
         service = await SwarmService.open(rig.settings)
         watch = ProtocolWatch(service, Freshness())
-        again = Swarm(service, swarm.deliverer, watch, PromptKeys(service, swarm.deliverer, None))
+        usage = UsageFiles(service.store)
+        keys = PromptKeys(service, swarm.deliverer, None)
+        again = Swarm(service, swarm.deliverer, watch, keys, usage)
         await watch.start()
         try:
 
@@ -446,12 +449,22 @@ async def test_what_comes_while_swarm_is_stopped_is_taken_in_once_when_it_starts
             await again.until(idle)
             await asyncio.sleep(0.5)
             await watch.fire()
+            await usage.tick()
             assert len(await again.turns()) == before + 1
+            # its usage too, once: from Claude Code's turn end in the journal, from the
+            # others' files (their host's session, read from its start at the first look)
+            assert await service.store.read(_agents_rows) == spent + 1
         finally:
             await watch.stop()
             await service.close()
     swarm.service = await SwarmService.open(rig.settings)  # for the fixture's close
     swarm.watch = ProtocolWatch(swarm.service, Freshness())
+
+
+def _agents_rows(conn: Any) -> int:
+    """How many turns of A the ledger holds."""
+    row = conn.execute("SELECT count(*) AS n FROM turn_usage WHERE agent = $1", (AGENT,))
+    return int(row.fetchone()["n"])
 
 
 def _attach(rig: Rig) -> subprocess.Popen[str]:

@@ -20,10 +20,11 @@ from core.clis import by_name, sessions_folder
 from core.clis.codex.rollout import sessions_dir
 from core.costs import turns as turn_cost
 from core.errors import ConfigError
+from core.hosts import wire
 from core.models import Agent, TaskSpec
 from core.service.swarm import SwarmService
 from core.watch.usage_files import UsageFiles
-from tests.costs.test_codex_rollout import FIXTURE, NAME, WORK, clock  # noqa: F401
+from tests.costs.test_codex_rollout import FIXTURE, NAME, SESSION, WORK, clock, copy_as  # noqa: F401
 from tests.costs.test_ledger import Journal, rows
 
 pytestmark = pytest.mark.both_databases
@@ -57,6 +58,27 @@ async def test_a_protocol_agents_turns_are_read_from_its_clis_files_in_its_cli_d
     spend = await service.costs.of_task(task.id)
     assert (spend["cost"].input, spend["cost"].output) == (5000 + 4321, 13 + 87)
     assert [r["source"] for r in await rows(service)] == ["transcript", "transcript"]
+
+
+async def test_the_hosts_session_is_read_from_its_start_after_a_restart_and_counted_once(
+    service: SwarmService, tmp_path: Path
+) -> None:
+    """swarm starts (again) with the host's session file there: its turns are the host's
+    (ended while swarm was stopped, or before it first looked), counted at the first look;
+    another session of the same workspace there then (the user's own) is past, not counted;
+    a second start counts nothing twice."""
+    home = tmp_path / "codex-of-its-host"
+    await _codex_on_protocol(service, tmp_path, home)
+    day = sessions_dir(home, WORK) / time.strftime("%Y/%m/%d", time.localtime(service.clock.now()))
+    day.mkdir(parents=True)
+    (day / NAME).write_bytes(FIXTURE.read_bytes())
+    copy_as(day, "0e0e0e0e", WORK)  # another session, not the host's
+    wire.folder(service.settings.home).mkdir(parents=True, exist_ok=True)
+    wire.session_path(service.settings.home, "P").write_text(SESSION + "\n", encoding="utf-8")
+    assert await UsageFiles(service.store).tick() == 2
+    assert await UsageFiles(service.store).tick() == 0  # started again: recorded before
+    assert {r["source"] for r in await rows(service)} == {"transcript"}
+    assert len(await rows(service)) == 2
 
 
 async def test_a_protocol_turn_whose_usage_is_known_nowhere_is_of_unknown_cost_never_none(
