@@ -22,7 +22,7 @@ from automation.agents_file_writer import write_agent_values
 from automation.desktop_config import fill, launch_env
 from automation.desktop_session import Outcome, Planned, cli_env
 from automation.headless_session import HeadlessSession
-from core.clis import AgentCli, by_name, for_command, protocol_command
+from core.clis import AgentCli, by_name, for_command, protocol_command, sessions_folder
 from core.errors import InvalidState
 from core.hosts import launch
 
@@ -98,6 +98,9 @@ class ProtocolSession(HeadlessSession):
         values: dict[str, list[int] | str] = {
             **item.values, "app": "terminal", "delivery": "protocol",
         }  # fmt: skip
+        if cli.protocol_usage == "sessions":  # where its turns' usage is read ("": unknown)
+            folder = sessions_folder(cli, command, env)
+            values["cli_dir"] = "" if folder is None else str(folder)
         host = f"host pid {hello.get('pid')}"
         return Outcome(item.agent, "kept" if running else "started", session=host, values=values)
 

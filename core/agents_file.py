@@ -34,6 +34,7 @@ ALLOWED_KEYS = {
     "tmux",
     "tmux_socket",
     "cli",
+    "cli_dir",
     "mcp",
     "hooks",
     "account",
@@ -177,12 +178,23 @@ def _parse_agent(
         tmux=_tmux(entry.get("tmux"), where),
         tmux_socket=_tmux_socket(entry, where),
         cli=cli,
+        cli_dir=_cli_dir(entry.get("cli_dir"), where),
         mcp=_flag(entry, "mcp", where, known is not None and known.reports_by_mcp),
         hooks=_flag(entry, "hooks", where),
         account=_account(entry.get("account"), where),
         daily_budget=_dollars(entry.get("daily_budget"), "daily_budget", where),
         account_daily_budget=_account_budget(entry, where),
     )
+
+
+def _cli_dir(value: Any, where: str) -> str | None:
+    """The agent CLI's own folder its protocol host runs it with (an absolute path), or
+    None: not known (``""``, written so by ``desktop up --protocol``, or not said)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not Path(value).is_absolute() or "\0" in value:
+        raise ConfigError(f"{where}: cli_dir must be an absolute path, not {value!r}")
+    return value
 
 
 def _account(value: Any, where: str) -> str | None:

@@ -145,6 +145,9 @@ class Agent:
     tmux: str | None = None  # its terminal's tmux pane, "session:window[.pane]" (text signal)
     tmux_socket: str | None = None  # that tmux server's socket (tmux -S); None: the default
     cli: str | None = None  # the agent CLI it runs (its rule file); None: every rule file
+    # its CLI's own folder (its session files: each turn's usage) as its protocol host runs
+    # it, written by ``desktop up --protocol``; None: not known (its turns' cost unknown)
+    cli_dir: str | None = None
     mcp: bool = False  # it has swarm's MCP tools: its prompts name them, not the shell commands
     # swarm's hooks are in its workspace (``desktop up`` put them there): a prompt that reaches
     # it with no hook event after is an alert (``core.watch.silent_hooks``)

@@ -179,5 +179,7 @@ def explain_text(shown: dict[str, Any]) -> str:
         lines.append("  no signal has seen it yet (hooks: swarm agents hooks install)")
     for alert in shown.get("alerts", []):
         lines.append(f"  alert since {clock_time(alert['opened_at'])}: {alert['text']}")
+    if shown.get("usage"):
+        lines.append(f"  its turns' usage: {shown['usage']}")
     lines.append(f"  (as of {clock_time(now)})")
     return "\n".join(lines)

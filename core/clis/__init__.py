@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shlex
 import shutil
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from core.clis import aider, claude_code, codex, gemini, opencode, qwen_code
@@ -27,7 +28,7 @@ BY_NAME = {cli.name: cli for cli in CLIS}
 
 __all__ = [
     "BY_NAME", "CLIS", "AgentCli", "by_name", "for_command", "panes", "protocol_command",
-    "with_launch_args",
+    "sessions_folder", "with_launch_args",
 ]  # fmt: skip
 
 
@@ -110,3 +111,26 @@ def _beside(program: str, adapter: str) -> str:
     if str(folder) not in ("", ".") and shutil.which(adapter, path=str(folder)):
         return str(folder / adapter)
     return adapter
+
+
+def sessions_folder(cli: AgentCli, argv: Sequence[str], env: Mapping[str, str]) -> Path | None:
+    """``cli``'s own folder (its session files, ``SessionFiles.config_folder``) when
+    ``argv`` (``protocol_command``'s) runs in ``env``, with the ``env A=1`` before its
+    program; None when it cannot be known: the CLI writes no session files swarm reads, its
+    ``env`` has options, or its program is none of the CLI's own (a wrapper may set any
+    environment)."""
+    if cli.sessions is None or not argv:
+        return None
+    words = list(argv)
+    at = 1 if words[0] == "env" else 0
+    given: dict[str, str] = {}
+    while at < len(words) and "=" in words[at] and not words[at].startswith("-"):
+        name, _, value = words[at].partition("=")
+        given[name] = value
+        at += 1
+    if at >= len(words) or words[at].startswith("-"):
+        return None
+    if Path(words[at]).name not in (*cli.programs, cli.protocol_adapter):
+        return None
+    folder = cli.sessions.config_folder({**env, **given})
+    return folder if folder is not None and folder.is_absolute() else None

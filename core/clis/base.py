@@ -7,10 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from core.agent_state import AgentState
 from core.clis.logs import LogReader
+
+ProtocolUsage = Literal["turn_end", "sessions"]  # where a protocol turn's usage is read
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,15 @@ class SessionFiles:
     cwd_of: Callable[[Path], str | None] | None = None
     recent: Callable[[float], list[str]] | None = None
 
+    def config_folder(self, env: Mapping[str, str]) -> Path | None:
+        """The CLI's own folder in the environment ``env`` it runs with: ``$<config_env>``,
+        else ``$HOME/<config_home>``; None when neither is set."""
+        given = env.get(self.config_env, "").strip()
+        if given:
+            return Path(given).expanduser()
+        home = env.get("HOME", "").strip()
+        return Path(home) / self.config_home if home else None
+
 
 @dataclass(frozen=True)
 class FirstStart:
@@ -174,7 +185,11 @@ class AgentCli:
     ``credentials`` names the environment variables that hold the credential it runs with,
     the first set wins (an agent's derived account is its CLI and a fingerprint of it:
     ``core.accounts``). ``sessions``: its own session files, read for each turn's usage on
-    the tmux and desktop routes (None: it writes none swarm reads).
+    the tmux and desktop routes (None: it writes none swarm reads). ``protocol_usage``:
+    where its protocol agents' turns' usage comes from (issue 51): ``"turn_end"``, the
+    protocol's own turn end (Claude Code's stream-json ``result``: the whole turn's), or
+    ``"sessions"``, its session files as on the tmux route (its protocol gives none, or
+    less than the turn's: ``core.costs.turns.protocol_usage``).
     """
 
     name: str
@@ -200,6 +215,7 @@ class AgentCli:
     first_start: tuple[FirstStart, ...] = ()
     credentials: tuple[str, ...] = ()
     sessions: SessionFiles | None = None
+    protocol_usage: ProtocolUsage = "turn_end"
 
     @property
     def speaks_protocol(self) -> bool:

@@ -171,7 +171,8 @@ def _check(conn: Conn, ctx: Ctx, subject: _Subject, spent: ledger.Spent) -> None
     if spent.unknown and _mark(conn, ctx, subject, UNKNOWN):
         _say(conn, ctx, subject, EventKind.BUDGET_WARNED, spent,
              f"{subject.what} cannot be followed exactly: {figure} spent; a turn of unknown "
-             "cost counts as unknown (its model has no price: add it to SWARM_PRICES)")  # fmt: skip
+             "cost counts as unknown (its model has no price: add it to SWARM_PRICES; or its "
+             "usage is not known: swarm agents explain)")  # fmt: skip
     if share >= 1 and _mark(conn, ctx, subject, STOP):
         _say(conn, ctx, subject, EventKind.BUDGET_REACHED, spent,
              f"{subject.what} is spent: {figure}; {subject.stops}")  # fmt: skip

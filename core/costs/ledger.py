@@ -6,7 +6,9 @@ or campaign (its tasks' turns).
 A turn's ``ref`` (``protocol:AGENT:HOST:SEQ``, ``transcript:SESSION:MESSAGE``) is recorded
 once: a source read again adds nothing. Its cost is the CLI's where the CLI gives one,
 else its tokens at the price table's price for its model (``core.costs.prices``), else
-unknown: counted as such, never as zero.
+unknown: counted as such, never as zero. A turn whose usage is not known at all (a protocol
+turn whose CLI said none, and whose session files swarm cannot read) is a row of no tokens
+and unknown cost.
 """
 
 from __future__ import annotations
@@ -85,7 +87,7 @@ class Turn:
     agent: str
     ref: str
     source: str  # protocol, transcript...
-    usage: Usage
+    usage: Usage | None  # None: not known (no tokens counted, its cost unknown)
     task_id: int | None = None
     model: str | None = None
     cost_usd: float | None = None
@@ -97,11 +99,11 @@ def record(conn: Conn, ctx: Ctx, turn: Turn) -> float | bool | None:
     agent = ctx.agents.get(turn.agent)
     account = account_of(agent, ctx.settings.credential_prints) if agent else "unconfigured"
     cost, source = turn.cost_usd, "cli" if turn.cost_usd is not None else None
-    if cost is None:
+    if cost is None and turn.usage is not None:
         price = prices.price_of(prices.table(ctx.settings.prices_file), turn.model)
         if price is not None:
             cost, source = price.cost(turn.usage.tokens()), "price"
-    u = turn.usage
+    u = turn.usage or Usage()
     added = queries.add_turn(conn, (
         ctx.now, day_of(ctx.now), turn.ref, turn.task_id, turn.agent, account,
         agent.cli if agent else None, turn.model, turn.source, u.input, u.output,

@@ -4,31 +4,80 @@ transaction that records the turn: the protocol route's ``turn_end`` and ``turn_
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+from core.clis import by_name
 from core.context import Ctx
 from core.costs import budgets, ledger
+from core.models import Agent
 from core.store.conn import Conn
 
 PROTOCOL = "protocol"
+
+
+class UsageSource(enum.Enum):
+    """Where a protocol agent's turns' usage is read (its CLI's ``protocol_usage``)."""
+
+    TURN_END = "its protocol's turn ends"
+    SESSIONS = "its CLI's session files"
+    UNKNOWN = "nowhere"
+
+
+def protocol_usage(agent: Agent | None) -> tuple[UsageSource, str]:
+    """Where ``agent``'s protocol turns' usage comes from, and in words: its protocol's turn
+    end (Claude Code's), its CLI's session files in its ``cli_dir`` (the CLI's
+    ``protocol_usage = "sessions"``: Codex, Gemini CLI, opencode; read by
+    ``core.watch.usage_files``, for its ``workspace``), or nowhere: those files' folder
+    or workspace is not known (its turns are counted of unknown cost). An agent off the
+    protocol route has no host: an entry said of it is taken at its word."""
+    cli = by_name(agent.cli) if agent is not None else None
+    off_route = agent is None or agent.delivery != "protocol"
+    if cli is None or cli.protocol_usage == "turn_end" or off_route:
+        return UsageSource.TURN_END, "from its protocol's turn ends"
+    if agent is not None and agent.cli_dir and agent.workspace:
+        return UsageSource.SESSIONS, f"from {cli.title}'s session files in {agent.cli_dir}"
+    return UsageSource.UNKNOWN, (
+        f"unknown: {cli.title} says no turn usage over its protocol and its session files "
+        "cannot be read (no cli_dir, which swarm desktop up --protocol writes, or no workspace)"
+    )
+
+
+def usage_said(agent: Agent, cli_dirs: Mapping[str, Path]) -> str | None:
+    """Where ``agent``'s turns' usage comes from, in words (``swarm agents explain``); None
+    for an agent of no CLI swarm reads usage from."""
+    if agent.delivery == "protocol":
+        return protocol_usage(agent)[1]
+    cli = by_name(agent.cli)
+    if cli is None or cli.sessions is None or agent.delivery not in ("tmux", "gui"):
+        return None
+    folder = cli_dirs.get(cli.name)
+    if folder is None:
+        return f"unknown: the folder of {cli.title}'s session files is not known (no HOME)"
+    return f"from {cli.title}'s session files in {folder}"
 
 
 def record_protocol_turn(
     conn: Conn, ctx: Ctx, agent: str, task_id: int | None, entry: Mapping[str, Any]
 ) -> None:
     """The usage of a protocol agent's turn (its journal's ``turn_end`` or ``turn_error``
-    entry: ``usage``, ``cost_usd``, ``meta.model``), once per entry; a turn that says no
-    usage and no cost adds no row (nothing was counted)."""
-    usage = ledger.Usage.from_wire(entry.get("usage"))
-    cost = ledger.given_cost(entry.get("cost_usd"))
-    if usage is None and cost is None:
+    entry: ``usage``, ``cost_usd``, ``meta.model``), once per entry; none when its CLI's
+    session files count it (``protocol_usage``); a turn whose usage is known from neither
+    is a turn of unknown usage and cost (never of none)."""
+    source, _ = protocol_usage(ctx.agents.get(agent))
+    if source is UsageSource.SESSIONS:
         return
+    usage = ledger.Usage.from_wire(entry.get("usage")) if source is UsageSource.TURN_END else None
+    cost = ledger.given_cost(entry.get("cost_usd"))
     meta = entry.get("meta")
     model = meta.get("model") if isinstance(meta, Mapping) else None
     ref = f"{PROTOCOL}:{agent}:{entry.get('delivery')}:{entry.get('seq')}:{entry.get('type')}"
+    if usage is None and cost is not None:  # a cost said alone: its tokens none said
+        usage = ledger.Usage()
     turn = ledger.Turn(
-        agent, ref, PROTOCOL, usage or ledger.Usage(), task_id,
+        agent, ref, PROTOCOL, usage, task_id,
         str(model)[:200] if isinstance(model, str) else None, cost,
     )  # fmt: skip
     take(conn, ctx, turn)

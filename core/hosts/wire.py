@@ -45,6 +45,19 @@ def stem(home: Path, agent: str) -> Path:
     return folder(home) / _SAFE.sub("_", agent)
 
 
+def session_path(home: Path, agent: str) -> Path:
+    """The file holding the session ``agent``'s host has open (to load it again)."""
+    return stem(home, agent).with_suffix(".session")
+
+
+def host_session(home: Path, agent: str) -> str | None:
+    """The session ``agent``'s host has open, or had last; None: none known."""
+    try:
+        return session_path(home, agent).read_text(encoding="utf-8").strip()[:200] or None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def socket_path(home: Path, agent: str) -> Path:
     """The Unix socket ``agent``'s host listens on."""
     return stem(home, agent).with_suffix(".sock")

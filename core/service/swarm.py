@@ -11,6 +11,7 @@ from core.agents import judge as agent_judge
 from core.agents import queries as agent_queries
 from core.agents_file import load_agents
 from core.context import Ctx
+from core.costs import turns as turn_cost
 from core.delivery import assignment
 from core.delivery import queries as delivery_queries
 from core.delivery.killswitch import KillSwitch
@@ -215,8 +216,9 @@ class SwarmService:
 
     async def explain_agent(self, agent: str) -> dict[str, Any]:
         """``agent``'s state, since when, what decided it and each signal's latest evidence."""
-        agent_id = self.ctx("").agent(agent).id
-        return await self.store.read(_explain, agent_id, self.clock.now())
+        found = self.ctx("").agent(agent)
+        shown = await self.store.read(_explain, found.id, self.clock.now())
+        return {**shown, "usage": turn_cost.usage_said(found, self.settings.cli_dirs)}
 
 
 def _missing_agents(conn: Conn, ids: list[str]) -> bool:

@@ -291,15 +291,11 @@ def cli_dirs(env: Mapping[str, str]) -> dict[str, Path]:
     left out."""
     from core.clis import CLIS
 
-    home = env.get("HOME", "").strip()
     found = {}
     for cli in CLIS:
-        if cli.sessions is None:
-            continue
-        if env.get(cli.sessions.config_env, "").strip():
-            found[cli.name] = Path(env[cli.sessions.config_env].strip()).expanduser()
-        elif home:
-            found[cli.name] = Path(home) / cli.sessions.config_home
+        folder = cli.sessions.config_folder(env) if cli.sessions is not None else None
+        if folder is not None:
+            found[cli.name] = folder
     return found
 
 

@@ -1,7 +1,11 @@
 """The agents' turns read from their CLIs' own files into the cost ledger (issue 51): each
 CLI's session files (an AgentCli's ``sessions``: Claude Code's transcripts, Codex's rollouts)
-for its agents on the tmux and desktop routes (the protocol route reports each turn itself).
-Read at each watch tick.
+for its agents on the tmux and desktop routes, in the CLI's folder of swarm's environment
+(``Settings.cli_dirs``), and on the protocol route for a CLI whose protocol gives no turn
+usage, or less than the turn's (``AgentCli.protocol_usage = "sessions"``: Codex through
+codex-acp, Gemini CLI, opencode), in the folder its host runs it with (the agent's
+``cli_dir``; not known: its turns are of unknown cost, ``core.costs.turns``). Read at each
+watch tick.
 
 The session files there at an agent's first look are read to their end without recording
 anything (their past turns were not swarm's to count, and have no task); a file that appears
@@ -10,7 +14,9 @@ after its first read are recorded, each with the task the agent held when the tu
 (the time its file gives: ``core.tasks.queries.held_at``), not the one it holds when the
 file is read (an agent that reports its task done inside a turn holds its next one by
 then); a turn whose file gives no time is on no task. After a restart
-the files are seen anew: turns that ended while swarm was stopped are not counted.
+the files are seen anew: turns that ended while swarm was stopped are not counted, but for
+a protocol agent's, whose host's session is read from its start at the first look (each of
+its turns is one swarm's host ran; one recorded before is not recorded again).
 """
 
 from __future__ import annotations
@@ -24,12 +30,15 @@ from core.clis import by_name
 from core.clis.base import SessionFiles, UsageReader, UsageTurn
 from core.context import Ctx
 from core.costs import turns as turn_cost
+from core.hosts import wire
+from core.models import Agent
 from core.store.access import StoreAccess
 from core.store.conn import Conn
 from core.tasks.queries import held_at
 
 log = logging.getLogger(__name__)
-ROUTES = ("tmux", "gui")  # the protocol route records its turns itself
+ROUTES = ("tmux", "gui")  # and the protocol route where its CLI's files give the usage
+PROTOCOL = "protocol"
 MAX_FILES = 20  # the newest session files of one agent read at each tick
 
 
@@ -45,22 +54,40 @@ class UsageFiles:
 
     async def tick(self) -> int:
         """Record the turns ended since the last tick; how many were new."""
-        dirs = self.store.settings.cli_dirs
         recorded = 0
         for agent in list(self.store.agents.values()):
             cli = by_name(agent.cli)
-            if cli is None or cli.sessions is None or cli.name not in dirs:
+            config = self._config(agent)
+            if cli is None or cli.sessions is None or config is None or not agent.workspace:
                 continue
-            if agent.delivery not in ROUTES or not agent.workspace:
-                continue
+            hosts = None if agent.delivery in ROUTES else self.store.settings.home
             found = await asyncio.to_thread(
-                self._read_folder, cli.sessions, dirs[cli.name], agent.workspace
-            )
+                self._read_folder, cli.sessions, config, agent.workspace,
+                wire.host_session(hosts, agent.id) if hosts else None,
+            )  # fmt: skip
             if found:
                 recorded += await self.store.write(agent.id, _record, agent.id, found)
         return recorded
 
-    def _read_folder(self, sessions: SessionFiles, config: Path, cwd: str) -> list[UsageTurn]:
+    def _config(self, agent: Agent) -> Path | None:
+        """The folder ``agent``'s CLI writes its sessions in: swarm's own environment's on
+        the tmux and desktop routes, the one its host runs it with on the protocol route
+        when its CLI's usage is read from its files (its ``cli_dir``); None: not read."""
+        if agent.delivery in ROUTES:
+            return self.store.settings.cli_dirs.get(agent.cli or "")
+        if agent.delivery == PROTOCOL:
+            source, _ = turn_cost.protocol_usage(agent)
+            if source is turn_cost.UsageSource.SESSIONS and agent.cli_dir:
+                return Path(agent.cli_dir)
+        return None
+
+    def _read_folder(
+        self, sessions: SessionFiles, config: Path, cwd: str, hosted: str | None = None
+    ) -> list[UsageTurn]:
+        """The turns ended in ``cwd``'s session files since the last look; at the first
+        look only those of ``hosted`` (a protocol host's session: its turns are all swarm's
+        agent's, those that ended while swarm was stopped too; one counted before is not
+        counted again, ``core.costs.ledger``)."""
         folder = sessions.folder(config, cwd)  # may read a file (Gemini CLI's projects.json)
         first_look = (config, cwd) not in self.looked  # (a folder found later: a new session)
         self.looked.add((config, cwd))
@@ -70,7 +97,7 @@ class UsageFiles:
             if reader is None:
                 reader = self.readers[path, cwd] = sessions.reader(path, cwd)
                 if first_look:  # there before swarm looked: its past is not counted
-                    reader.read()
+                    found += [t for t in reader.read() if hosted and t.session == hosted]
                     continue
             found += reader.read()
         return found

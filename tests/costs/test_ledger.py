@@ -125,17 +125,18 @@ async def test_a_turn_without_a_cost_is_priced_from_the_table_or_counted_unknown
     journal = Journal(service, "P2")  # holds no task
     await journal.turn(usage=ACP, meta={"model": "local-model"})
     await journal.turn(usage=ACP)  # no model said: no price
-    await journal.turn()  # no usage, no cost: nothing to count
+    await journal.turn(meta={"model": "local-model"})  # no usage, no cost: both unknown
     found = await rows(service)
     assert [(r["cost_usd"], r["cost_from"]) for r in found] == [
         (pytest.approx(1000 * 1.0 / 1e6 + 500 * 2.0 / 1e6), "price"),
         (None, None),
+        (None, None),  # never priced as no tokens: a cost of 0
     ]
     assert {r["account"] for r in found} == {"gemini-default"}  # no credential seen
     assert found[0]["task_id"] is None
     by_agent = (await service.costs.spend())["agent"]
-    assert [(s.key, s.turns, s.input, s.unknown) for s in by_agent] == [("P2", 2, 2000, 1)]
-    assert by_agent[0].cost_text() == "$0.0020 + 1 turn(s) of unknown cost"
+    assert [(s.key, s.turns, s.input, s.unknown) for s in by_agent] == [("P2", 3, 2000, 2)]
+    assert by_agent[0].cost_text() == "$0.0020 + 2 turn(s) of unknown cost"
 
 
 async def test_the_sums_per_task_agent_account_cli_and_day(

@@ -27,6 +27,9 @@ CLI = AgentCli(
     reset=("text:/clear", "enter"),
     protocol="acp",
     protocol_adapter="codex-acp",  # @zed-industries/codex-acp: Codex's engine over ACP
+    # codex-acp 0.16.0 ends a turn with no usage (its usage_update: the context's size);
+    # it writes the rollout as Codex does
+    protocol_usage="sessions",
     sessions=SessionFiles(
         "CODEX_HOME",
         ".codex",

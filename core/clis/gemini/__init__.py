@@ -35,6 +35,8 @@ CLI = AgentCli(
     log_reader=retries,
     protocol="acp",
     protocol_args=("--acp",),  # ACP built in (0.61)
+    # 0.61.0 ends a turn with no usage (its _meta.quota: a count, no cache): its chats
+    protocol_usage="sessions",
     sessions=SessionFiles(  # its home: $GEMINI_CLI_HOME, else $HOME (.gemini in it)
         "GEMINI_CLI_HOME", "", chats.chats_dir, chats.reader, chats.PATTERN
     ),

@@ -34,6 +34,8 @@ CLI = AgentCli(
     reset=("text:/new", "enter"),
     protocol="acp",
     protocol_args=("acp",),  # ACP built in (1.18)
+    # 1.18.33 ends a turn with its last model request's usage alone: its database
+    protocol_usage="sessions",
     sessions=SessionFiles(
         "XDG_DATA_HOME", ".local/share", database.data_dir, database.reader, database.NAME
     ),
