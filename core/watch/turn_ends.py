@@ -79,9 +79,9 @@ def ended_turns(conn: Conn, ctx: Ctx, settle_s: float) -> list[TurnEnd]:
         delivered = message_queries.prompt_delivered_at(conn, agent)
         if state.signal is Signal.TEXT:
             text = seen.get(Signal.TEXT)
-            if _captured_before(text, delivered):
+            if text is None or _captured_before(text, delivered):
                 continue  # its idle pane was captured before the prompt came: the last turn's end
-            ends.append(_quick_end(conn, agent, tasks, float(text.at), settle_s))
+            ends.append(_quick_end(conn, agent, tasks, text.at, settle_s))
         if delivered and max(ends) > delivered:
             found.append(TurnEnd(agent, tuple(tasks), max(ends), delivered))
     return found
