@@ -700,6 +700,7 @@ async def the_day(
                 args.broadcasts + 1
             ):
                 during.append(await broadcast(service, agents, len(during)))
+                moved = time.monotonic()  # its wait for every agent's turn end is no stall
             if done == len(ids):
                 break
             if answering.done():
