@@ -21,10 +21,11 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--lease",
         type=float,
-        default=60.0,
+        default=None,
         metavar="S",
-        help="seconds a claimed delivery stays this node's (default 60); after "
-        "that another node may send it again, marked as a retry",
+        help="seconds a claimed delivery stays this node's (default 60, or 25 more than one "
+        "delivery's time limit when that is longer: 90 with windows); after that another "
+        "node may send it again, marked as a retry",
     )
     p.add_argument(
         "--timings",
@@ -42,7 +43,7 @@ async def cmd_node(_service: None, args: argparse.Namespace) -> int:
     from core.coordinator.prompt_keys import KeyPresser, PromptKeys
     from core.errors import ConfigError
 
-    if not 0 < args.lease <= 3600:
+    if args.lease is not None and not 0 < args.lease <= 3600:
         raise ConfigError(f"--lease must be between 0 and 3600 seconds, got {args.lease:g}")
     logging.getLogger().setLevel(logging.INFO)
     if args.timings:  # the node's and its deliverer's "timing:" lines

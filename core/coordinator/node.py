@@ -50,6 +50,18 @@ SAFETY_S = 5.0  # the longest sleep without a notification
 KEYS_POLL_S = 0.5  # how often the node looks for its agents' decided prompts to type
 
 
+LEASE_S = 60.0  # a claimed delivery's default lease
+LEASE_MARGIN_S = 25.0  # beyond one delivery's time limit, when that is longer
+
+
+def default_lease(limit: float | None) -> float:
+    """A node's lease when none is given: ``LEASE_S``, or ``LEASE_MARGIN_S`` more than one
+    delivery's time limit when that limit is not shorter (the desktop driver's 65 s: 90 s)."""
+    if limit is None or limit < LEASE_S:
+        return LEASE_S
+    return limit + LEASE_MARGIN_S
+
+
 class DeliveryNode:
     """Claims, delivers and records the deliveries of one node's agents."""
 
@@ -59,7 +71,7 @@ class DeliveryNode:
         deliverer: Deliverer,
         name: str,
         *,
-        lease_s: float = 60.0,
+        lease_s: float | None = None,
         batch: int | None = None,
         heartbeat_s: float = 1.0,
         watcher: Watcher | None = None,
@@ -77,7 +89,9 @@ class DeliveryNode:
             raise ConfigError(f"no agent has node = {name!r} in {service.settings.config_path}")
         limit = deliverer.time_limit_s  # the desktop driver's (or tmux's) deadline
         on_desktop = any(service.agents[a].delivery != "inbox" for a in self.agents)
-        if on_desktop and limit is not None and lease_s <= limit:
+        if lease_s is None:  # the default: 60 s, or longer than one delivery may take
+            lease_s = default_lease(limit if on_desktop else None)
+        elif on_desktop and limit is not None and lease_s <= limit:
             raise ConfigError(
                 f"the lease ({lease_s:g} s) must be longer than one delivery's "
                 f"time limit ({limit:g} s): raise --lease"

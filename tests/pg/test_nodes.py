@@ -156,5 +156,12 @@ async def test_a_desktop_nodes_lease_must_outlast_one_delivery(
         with pytest.raises(ConfigError, match=r"lease \(10 s\) must be longer"):
             DeliveryNode(service, slow, "desk-9", lease_s=10)
         assert DeliveryNode(service, slow, "desk-9", lease_s=45).lease_s == 45
+        assert DeliveryNode(service, slow, "desk-9").lease_s == 60  # the default outlasts it
+        # the desktop driver's 65 s: the default lease (60 s) stopped `swarm node` at start
+        # with windows (the mixed day passed --lease 90); the default now outlasts it
+        driver = RecordingDeliverer(time_limit_s=65.0)
+        assert DeliveryNode(service, driver, "desk-9").lease_s == 90
+        with pytest.raises(ConfigError, match=r"lease \(60 s\) must be longer"):
+            DeliveryNode(service, driver, "desk-9", lease_s=60)  # said so: too short
     finally:
         await service.close()
