@@ -177,6 +177,11 @@ class PaneInput:
         match = self.classify(agent, pane)
         return match is not None and match.state is AgentState.WORKING
 
+    def idle(self, agent: Agent, pane: PaneText) -> bool:
+        """Whether the agent's rules read it at its input (no turn, no dialog)."""
+        match = self.classify(agent, pane)
+        return match is not None and match.state is AgentState.IDLE
+
     def typed(self, agent: Agent, pane: PaneText) -> str:
         """The text on the input line after its marker ("" when empty or a placeholder)."""
         area = self.area(agent, pane)

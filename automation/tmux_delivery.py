@@ -298,12 +298,10 @@ class TmuxDeliverer:
 
     def _turn_left_it(self, agent: Agent, ref: PaneRef, pane: PaneText, sample: str) -> bool:
         """The turn that ran as the text was submitted has ended with the text still in the
-        input (its CLI ignored the key): the key again, unless a dialog is open; True when
-        pressed."""
-        if self.panes.working(agent, pane) or not self.panes.holds(agent, pane, sample):
-            return False
-        if self.panes.blocker(agent, pane) is not None:
-            return False
+        input (its CLI ignored the key): the key again once its rules read it at its input
+        (not at work, no dialog, no screen they do not know); True when pressed."""
+        if not self.panes.idle(agent, pane) or not self.panes.holds(agent, pane, sample):
+            return False  # still at work, a dialog open, or the text gone
         log.info("%s: its turn ended with the text in its input: submitted again", agent.id)
         self._keys(ref, (agent.submit,))
         return True

@@ -47,15 +47,20 @@ def protocol_usage(agent: Agent | None) -> tuple[UsageSource, str]:
 
 def usage_said(agent: Agent, cli_dirs: Mapping[str, Path]) -> str | None:
     """Where ``agent``'s turns' usage comes from, in words (``swarm agents explain``); None
-    for an agent of no CLI swarm reads usage from."""
+    for an agent of no CLI swarm reads usage from. A folder that is named but not there
+    reads nothing, so it says so (a moved HOME, a host on another machine)."""
     if agent.delivery == "protocol":
-        return protocol_usage(agent)[1]
+        source, said = protocol_usage(agent)
+        missing = source is UsageSource.SESSIONS and not Path(agent.cli_dir or "").is_dir()
+        return f"none read: {agent.cli_dir} (its cli_dir) is not a folder here" if missing else said
     cli = by_name(agent.cli)
     if cli is None or cli.sessions is None or agent.delivery not in ("tmux", "gui"):
         return None
     folder = cli_dirs.get(cli.name)
     if folder is None:
         return f"unknown: the folder of {cli.title}'s session files is not known (no HOME)"
+    if not folder.is_dir():
+        return f"none read: {cli.title}'s session folder {folder} is not a folder here"
     return f"from {cli.title}'s session files in {folder}"
 
 

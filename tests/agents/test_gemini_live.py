@@ -31,6 +31,7 @@ from tests.agents.launch import launch, stop
 from tests.agents.live import (
     LiveCLI,
     check_ledger_is_localmodels,
+    pane_swarm,
     reading,
     save_pane,
     usage_of_turns,
@@ -426,13 +427,7 @@ async def test_yolo_mode_reads_its_star_input_and_takes_swarms_delivery(
 
     live = launch(CLI, tmp_path / "yolo", SCRIPT, ready="YOLO Ctrl+Y",
                   args=("--approval-mode", "yolo"))  # fmt: skip
-    config = write_agents(
-        tmp_path / "agents.toml",
-        [{"id": "A", "role": "dev", "tmux": live.target, "tmux_socket": str(live.tmux.socket),
-          "cli": CLI}],
-    )  # fmt: skip
-    settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)})
-    service = await SwarmService.open(settings, clock)
+    service = await pane_swarm(home, tmp_path, live, CLI, clock)
     deliverer = TmuxDeliverer(home, KillSwitch(home))
     rule_sets, _ = load_rule_sets(None)
     text = TextWatcher(service, rule_sets)

@@ -60,6 +60,20 @@ async def test_a_protocol_agents_turns_are_read_from_its_clis_files_in_its_cli_d
     assert [r["source"] for r in await rows(service)] == ["transcript", "transcript"]
 
 
+async def test_explain_says_when_a_named_session_folder_is_not_there(
+    service: SwarmService, tmp_path: Path
+) -> None:
+    """A ``cli_dir`` named but not there (a moved HOME, a host on another machine) reads
+    nothing: ``swarm agents explain`` says so instead of naming it as the source."""
+    home = tmp_path / "codex-of-its-host"
+    await _codex_on_protocol(service, tmp_path, home)
+    said = (await service.explain_agent("P"))["usage"]
+    assert said == f"none read: {home} (its cli_dir) is not a folder here", said
+    home.mkdir()
+    said = (await service.explain_agent("P"))["usage"]
+    assert said == f"from Codex CLI's session files in {home}", said
+
+
 async def test_the_hosts_session_is_read_from_its_start_after_a_restart_and_counted_once(
     service: SwarmService, tmp_path: Path
 ) -> None:
