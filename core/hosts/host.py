@@ -311,7 +311,7 @@ def _entries(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def _session_file(journal: Path) -> Path:
-    return journal.with_suffix(".session")  # wire.session_path's
+    return journal.with_suffix(wire.SESSION_SUFFIX)  # as wire.session_path names it
 
 
 def _jsonable(value: Any) -> Any:

@@ -45,9 +45,12 @@ def stem(home: Path, agent: str) -> Path:
     return folder(home) / _SAFE.sub("_", agent)
 
 
+SESSION_SUFFIX = ".session"  # beside the journal: the session its host has open
+
+
 def session_path(home: Path, agent: str) -> Path:
     """The file holding the session ``agent``'s host has open (to load it again)."""
-    return stem(home, agent).with_suffix(".session")
+    return journal_path(home, agent).with_suffix(SESSION_SUFFIX)
 
 
 def host_session(home: Path, agent: str) -> str | None:
