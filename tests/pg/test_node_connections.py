@@ -80,8 +80,14 @@ def test_a_node_process_opens_its_write_connection_and_its_listen_only(
         subprocess.run([sys.executable, "-m", "bot.cli.hook", "--agent", "A-1"], env=hook,
                        input=json.dumps(event), text=True, timeout=30, check=True)  # fmt: skip
         with psycopg.connect(database_url, autocommit=True) as conn:
-            signals = conn.execute("SELECT state FROM agent_signals WHERE agent = 'A-1'")
-            assert [r[0] for r in signals.fetchall()] == ["working"]
+
+            def states() -> list[str]:
+                rows = conn.execute("SELECT state FROM agent_signals WHERE agent = 'A-1'")
+                return [r[0] for r in rows.fetchall()]
+
+            # the node's socket answers the hook before it writes (under load: later)
+            _wait(lambda: bool(states()), f"the hook's event was never written:\n{proc.text()}")
+            assert states() == ["working"]
     finally:
         proc.stop()
 
