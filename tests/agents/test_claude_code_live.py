@@ -34,6 +34,12 @@ pytestmark = pytest.mark.xdist_group("claude-code-live")  # one worker starts it
 SCRIPT = """
 default = [{ text = "localmodel default answer" }]
 
+# Claude Code's session-title request quotes the session's last 1,000 characters: without a
+# turn of its own it gets whichever turn those name (a 429 after "limit me" was tried)
+[[turns]]
+match = "Write the title"
+steps = [{ text = '{"title": "Scripted session"}' }]
+
 [[turns]]
 match = "make a file"
 steps = [{ text = "Creating it.", shell = "touch made-by-localmodel.txt" }, { text = "file made" }]
