@@ -36,6 +36,7 @@ from core.models import ClaimOutcome, Receipt
 from core.protocols import Deliverer, Parallel
 from core.service.swarm import SwarmService
 from core.store.access import StoreAccess
+from core.store.calls import urgent
 from core.tasks import claim_queries
 from core.waits import ErrorBackoff, wait_set
 
@@ -150,16 +151,18 @@ class DeliveryNode:
         self, agents: list[str] | None = None, limit: int | None = None
     ) -> list[tuple[node_claims.Claim, prompt.PromptFacts | None]]:
         """Claim the due deliveries of this node's ``agents`` (all by default), up to
-        ``limit`` (the batch) (and what their prompts need)."""
-        return await self._db.write_concurrent(
-            _claim_with_facts,
-            self.claimer,
-            self.agents if agents is None else agents,
-            self.service.clock.now(),
-            self.lease_s,
-            self.batch if limit is None else limit,
-            self.service.settings.turn_hold_s,
-        )
+        ``limit`` (the batch) (and what their prompts need), ahead of the node's other
+        store calls (its watch, journals and heartbeat wait: ``urgent``)."""
+        with urgent():
+            return await self._db.write_concurrent(
+                _claim_with_facts,
+                self.claimer,
+                self.agents if agents is None else agents,
+                self.service.clock.now(),
+                self.lease_s,
+                self.batch if limit is None else limit,
+                self.service.settings.turn_hold_s,
+            )
 
     async def deliver(
         self, claimed: list[tuple[node_claims.Claim, prompt.PromptFacts | None]]
@@ -167,6 +170,12 @@ class DeliveryNode:
         """Deliver what is still this node's; store the receipts (one transaction).
         Different agents' deliveries go at once when the deliverer can (``Parallel``: tmux
         panes, inbox files); each agent's in order, the desktop driver's one at a time."""
+        with urgent():
+            return await self._deliver_claimed(claimed)
+
+    async def _deliver_claimed(
+        self, claimed: list[tuple[node_claims.Claim, prompt.PromptFacts | None]]
+    ) -> list[ClaimOutcome]:
         lanes: dict[str, list[tuple[node_claims.Claim, prompt.PromptFacts | None]]] = {}
         for item in claimed:
             lanes.setdefault(self._lane(item[0].delivery.agent), []).append(item)
@@ -314,14 +323,16 @@ class DeliveryNode:
     ) -> None:
         """Deliver one lane and store its receipts; then free it: the loop claims again at
         once when one of its agents was notified meanwhile or the last claim was full, else
-        it only looks anew when the next delivery is due."""
+        it only looks anew when the next delivery is due. Its store calls (the prompt's
+        reads and the turn's record, the receipts) go ahead of the node's others."""
         done: list[tuple[node_claims.Claim, Receipt, bool]] = []
         try:
-            try:
-                await self._deliver_lane(lane, done)
-            finally:
-                if done:
-                    await self._store_lane(done)
+            with urgent():
+                try:
+                    await self._deliver_lane(lane, done)
+                finally:
+                    if done:
+                        await self._store_lane(done)
         except Exception:
             log.exception("node %s: delivering to %s failed", self.name, key or "its agents")
         finally:
@@ -338,7 +349,8 @@ class DeliveryNode:
         self._freed.clear()
         free = self._free_agents()
         room = self.batch > sum(self._claims_in_flight.values())
-        due = await self._db.read(claim_queries.next_due, free) if free and room else None
+        with urgent():  # a wake-up during it is claimed only after it
+            due = await self._db.read(claim_queries.next_due, free) if free and room else None
         timeout = SAFETY_S
         if due is not None:
             timeout = min(timeout, max(0.0, due - self.service.clock.now()) + 0.01)

@@ -24,6 +24,7 @@ from core.delivery import assignment, prompt
 from core.models import Delivery, Receipt
 from core.protocols import Deliverer, Parallel, Timer
 from core.service.swarm import SwarmService
+from core.store.calls import urgent
 from core.waits import ErrorBackoff, wait_set
 
 log = logging.getLogger(__name__)
@@ -318,8 +319,10 @@ class Scheduler:
             raise
 
     async def _step(self) -> bool:
-        """Leases, assignments and timers; True when something happened."""
-        expired, assigned = await self.schedule_once()
+        """Leases, assignments and timers; True when something happened. The assignments'
+        store calls go ahead of the others queued (``urgent``); the timers' do not."""
+        with urgent():
+            expired, assigned = await self.schedule_once()
         fired = await self.fire_timers()
         return bool(expired or assigned or fired)
 
@@ -343,8 +346,9 @@ class Scheduler:
         while not stop.is_set():
             self._deliver_wake.clear()
             deliver = functools.partial(self.deliver_once, stop)
-            if await self._guarded(stop, backoff, deliver, "delivery step") is None:
-                continue
+            with urgent():  # a prompt's store calls go ahead of the others queued
+                if await self._guarded(stop, backoff, deliver, "delivery step") is None:
+                    continue
             backoff.succeeded()
             await self._deliver_wake.wait()
 

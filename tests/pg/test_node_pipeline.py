@@ -6,9 +6,11 @@ time, in order: one queued for it meanwhile goes once its lane ends, once."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -93,6 +95,56 @@ async def test_a_slow_agent_does_not_hold_up_the_others(
         assert await _states(coordinator, "A-2") == [DeliveryState.delivered]
     finally:
         desk.release.set()
+        stop.set()
+        await running
+        await service.close()
+
+
+async def test_a_prompts_store_calls_go_ahead_of_the_nodes_others(
+    node_settings: Settings, coordinator: SwarmService
+) -> None:
+    """The node's one write connection: its claims, prompts and receipts go ahead of the
+    other store calls queued for it (its watch, journals, heartbeat), not behind them. A
+    call in flight holds the connection while 20 others queue (each 50 ms); a message sent
+    meanwhile is delivered once the few calls of its own path have run, not after the 20
+    (before: after all of them)."""
+    service = await SwarmService.open(node_settings, readers=0)
+    order: list[str] = []
+
+    class Recording(HeldDeliverer):
+        async def deliver(self, parcel: Parcel) -> Receipt:
+            order.append(f"delivered {parcel.text!r}")
+            return await super().deliver(parcel)
+
+    desk = Recording()
+    desk.release.set()
+    node = DeliveryNode(service, desk, "desk-1", lease_s=30)
+    stop = asyncio.Event()
+    running = asyncio.create_task(node.run(stop))
+    held = threading.Event()
+
+    def hold(conn: Any) -> None:
+        held.wait(20)
+
+    def other(conn: Any, n: int) -> None:
+        conn.execute("SELECT pg_sleep(0.05)")
+        order.append(f"other-{n}")
+
+    try:
+        await coordinator.messages.send("A-2", "warm-up", "test")  # the node listens
+        await _until(lambda: node.delivered == 1, "the first message not delivered")
+        blocker = asyncio.create_task(service.store.write_concurrent(hold))
+        others = [asyncio.create_task(service.store.write_concurrent(other, n)) for n in range(20)]
+        await coordinator.messages.send("A-2", "ahead-of-them", "test")
+        await asyncio.sleep(0.5)  # the node heard it and asked for its claim, behind `hold`
+        held.set()
+        await asyncio.gather(blocker, *others)
+        await _until(lambda: node.delivered == 2, "its receipt not stored")
+        (second,) = [n for n, what in enumerate(order) if "ahead-of-them" in what]
+        assert second < 10, order
+        assert [o for o in order if o.startswith("other")] == [f"other-{n}" for n in range(20)]
+    finally:
+        held.set()
         stop.set()
         await running
         await service.close()

@@ -19,7 +19,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar, TypeVarTuple, cast
 
 import psycopg
@@ -36,7 +36,7 @@ from core.errors import (
     Unavailable,
 )
 from core.privacy.redact import redact_quoted, redact_urls
-from core.store.calls import Abandoned, StoreCall
+from core.store.calls import Abandoned, OneWorker, StoreCall
 from core.store.conn import EVENT_COLUMNS, EVENT_INSERT, Args, Channel, Conn, Dialect, Params
 from core.store.migrations import migrated_text
 from core.store.migrations import migrations as dialect_migrations
@@ -580,9 +580,10 @@ READERS = 4  # most reader connections per process (the dashboard, the notifier,
 
 class PgDatabase:
     """PostgreSQL for one process: writes on one connection in one worker thread (the
-    scheduler's and this process's writes, in order), reads on a pool of up to ``readers``
-    connections with threads of their own (``psycopg_pool``), so a reader never queues
-    behind a write. The pool starts empty and opens a connection when a read needs one;
+    scheduler's and this process's writes, in order, those made under
+    ``core.store.calls.urgent`` first: a node's prompts and receipts), reads on a pool of
+    up to ``readers`` connections with threads of their own (``psycopg_pool``), so a reader
+    never queues behind a write. The pool starts empty and opens a connection when a read needs one;
     ``readers=0`` (a delivery node: its few reads are its own, between its own writes) opens
     no pool and reads on the write connection, so a node costs the server two connections
     (this one and its LISTEN). A call whose caller is cancelled stops at its next statement."""
@@ -591,9 +592,7 @@ class PgDatabase:
     listens = True  # commits NOTIFY swarm_changes, queued deliveries swarm_delivery
     read_only: str | None = None  # a server: opened to write, or not at all
 
-    def __init__(
-        self, url: str, conn: PgConn, pool: ThreadPoolExecutor, readers: int = READERS
-    ) -> None:
+    def __init__(self, url: str, conn: PgConn, pool: OneWorker, readers: int = READERS) -> None:
         self.url = url
         self._conn = conn
         self._pool = pool
@@ -618,7 +617,7 @@ class PgDatabase:
     async def open(cls, url: str, readers: int = READERS) -> PgDatabase:
         """Connect to ``url`` and migrate to the latest schema (``readers``: the most reader
         connections; 0: reads share the write connection)."""
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="swarm-pg")
+        pool = OneWorker("swarm-pg")
         loop = asyncio.get_running_loop()
         try:
             conn = await loop.run_in_executor(pool, connect, url)
@@ -708,7 +707,7 @@ class PgDatabase:
 
     async def _submit(
         self,
-        executor: ThreadPoolExecutor,
+        executor: Executor,
         run: Callable[[Callable[..., T], tuple[Any, ...], StoreCall], T],
         fn: Callable[..., T],
         args: tuple[Any, ...],
