@@ -119,6 +119,21 @@ def current_branch(repo: Path) -> str | None:
         return None
 
 
+def branch_and_head(repo: Path) -> tuple[str | None, str] | None:
+    """In one git call: the branch checked out in ``repo`` (None when HEAD is detached) and
+    the full hash of the commit HEAD is at; None when HEAD names no commit (a repository
+    with no commit yet) or ``repo`` is not in git (:func:`current_branch` and :func:`head`
+    then say which)."""
+    try:
+        lines = git(repo, "rev-parse", "HEAD", "--symbolic-full-name", "HEAD").split()
+    except GitFailed:
+        return None
+    if len(lines) != 2:
+        return None
+    sha, name = lines
+    return (name[len("refs/heads/") :] if name.startswith("refs/heads/") else None), sha
+
+
 def head(repo: Path, rev: str = "HEAD") -> str:
     """The full hash ``rev`` names."""
     return git(repo, "rev-parse", "--verify", f"{rev}^{{commit}}").strip()

@@ -13,6 +13,7 @@ from core.workspaces import manifest, repair
 from core.workspaces.git import (
     GitFailed,
     ahead_behind,
+    branch_and_head,
     changed_files,
     conflicted_files,
     current_branch,
@@ -34,6 +35,7 @@ class Located:
     status: str = manifest.READY
     reason: str | None = None
     log: str | None = None
+    head: str | None = None  # the commit HEAD was at when found, when read with the branch
 
 
 def find(
@@ -44,8 +46,12 @@ def find(
     agent = resolve_agent(agents, name)
     if agent.workspace and repo is None:
         path = Path(agent.workspace)
-        branch = current_branch(path) if path.is_dir() else None  # None: not in git either
-        return Located(agent.id, path, branch, None, None)
+        if not path.is_dir():
+            return Located(agent.id, path, None, None, None)
+        both = branch_and_head(path)  # one git call on a prompt's path
+        if both is None:  # no commit yet, or not in git (None: no branch either)
+            return Located(agent.id, path, current_branch(path), None, None)
+        return Located(agent.id, path, both[0], None, None, head=both[1])
     found = [
         (r, r.workspaces[agent.id])
         for r in manifest.load_all(home)

@@ -17,6 +17,7 @@ from pathlib import Path
 from core.errors import InvalidState
 from core.workspaces.git import (
     GitFailed,
+    branch_and_head,
     branch_exists,
     changed_files,
     conflicted_files,
@@ -29,12 +30,15 @@ from core.workspaces.ops import Located
 
 def checkout(place: Located, wanted: str | None) -> Located:
     """Put ``place`` on ``wanted`` (the task's branch; None: the agent's own); the place
-    as it is now. Blocking (git): call it from a worker thread."""
+    as it is now (with its head when it was there already: one git call). Blocking (git):
+    call it from a worker thread."""
     if place.base is None or place.branch is None:
         return place  # not a worktree swarm made: no base to branch from
     branch = wanted or place.branch
-    if current_branch(place.path) == branch:
-        return dataclasses.replace(place, branch=branch)
+    both = branch_and_head(place.path)
+    there = both[0] if both is not None else current_branch(place.path)
+    if there == branch:
+        return dataclasses.replace(place, branch=branch, head=both[1] if both else None)
     _refuse_changes(place.path, f"commit or discard them, then it moves to {branch}")
     try:
         if branch_exists(place.path, branch):

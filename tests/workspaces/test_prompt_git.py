@@ -1,6 +1,7 @@
 """What a task's prompt costs in git (each call a process on the delivery's path): for an
-agent working in a folder of its own (``workspace =``), its branch and the head, nothing
-else; the head recorded is the branch's."""
+agent working in a folder of its own (``workspace =``) or in the worktree swarm made for it,
+already on the task's branch, one call that reads its branch and head together, nothing
+else; the head recorded is the branch's (a detached HEAD's commit, with no branch)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,32 @@ from typing import Any
 
 import pytest
 
-from core.models import TaskSpec
+from core.models import Agent, TaskSpec
 from core.service.swarm import SwarmService
 from core.settings import Settings
+from core.workspaces.manager import InitRequest, init
+from core.workspaces.ops import find
 from tests.helpers import write_agents
 from tests.workspaces.conftest import sh
 
 
-async def test_a_prompt_in_an_agents_own_folder_runs_git_twice(
-    tmp_path: Path, repo: Path, monkeypatch: pytest.MonkeyPatch
+def _counting(monkeypatch: pytest.MonkeyPatch, where: Path) -> list[list[str]]:
+    """The git calls run in ``where`` from now on (what core.workspaces.git calls)."""
+    calls: list[list[str]] = []
+    run = subprocess.run
+
+    def counted(argv: list[str], *args: Any, **kwargs: Any) -> Any:
+        if argv[0] == "git" and Path(kwargs.get("cwd") or ".") == where:
+            calls.append(argv[1:])
+        return run(argv, *args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", counted)
+    return calls
+
+
+@pytest.mark.parametrize("detached", [False, True])
+async def test_a_prompt_in_an_agents_own_folder_runs_git_once(
+    tmp_path: Path, repo: Path, monkeypatch: pytest.MonkeyPatch, detached: bool
 ) -> None:
     agent: dict[str, object] = {
         "id": "A-1",
@@ -32,20 +50,45 @@ async def test_a_prompt_in_an_agents_own_folder_runs_git_twice(
     service = await SwarmService.open(settings)
     try:
         task = await service.tasks.create(TaskSpec("a change", agent="A-1"), "cli")
-        calls: list[list[str]] = []
-        run = subprocess.run
-
-        def counted(argv: list[str], *args: Any, **kwargs: Any) -> Any:
-            if argv[0] == "git" and Path(kwargs.get("cwd") or ".") == repo:
-                calls.append(argv[1:])
-            return run(argv, *args, **kwargs)
-
-        monkeypatch.setattr(subprocess, "run", counted)  # what core.workspaces.git calls
+        expected = sh(repo, "rev-parse", "HEAD~1" if detached else "main").strip()
+        if detached:
+            sh(repo, "switch", "--quiet", "--detach", "HEAD~1")
+        calls = _counting(monkeypatch, repo)
         place = await service.workspaces.before_prompt(task.id, "A-1")
         monkeypatch.undo()
-        assert place is not None and place.path == repo and place.branch == "main"
-        assert [c[0] for c in calls] == ["symbolic-ref", "rev-parse"], calls
+        assert place is not None and place.path == repo
+        assert place.branch == (None if detached else "main")
+        assert [c[0] for c in calls] == ["rev-parse"], calls  # before: symbolic-ref too
         (turn,) = await service.workspaces.turns(task.id)
-        assert turn.start_sha == sh(repo, "rev-parse", "main").strip()
+        assert turn.start_sha == expected
     finally:
         await service.close()
+
+
+async def test_a_prompt_in_a_worktree_already_on_its_branch_runs_git_once(
+    repo: Path, service: SwarmService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worktree swarm made for Agent-1, on its own branch: its second task's prompt
+    reads where it is in one call and moves nothing."""
+    home = service.settings.home
+    init(home, service.agents, InitRequest(repo, agents=("Agent-1",)))
+    tree = home / "workspaces" / "project" / "Agent-1"
+    task = await service.tasks.create(TaskSpec("a change", agent="Agent-1"), "cli")
+    calls = _counting(monkeypatch, tree)
+    place = await service.workspaces.before_prompt(task.id, "Agent-1")
+    monkeypatch.undo()
+    assert place is not None and place.branch == "swarm/Agent-1"
+    assert [c[0] for c in calls] == ["rev-parse"], calls
+    (turn,) = await service.workspaces.turns(task.id)
+    assert turn.start_sha == sh(repo, "rev-parse", "main").strip()
+
+
+async def test_a_repository_with_no_commit_has_its_branch_and_no_head(
+    tmp_path: Path, service: SwarmService
+) -> None:
+    """``git init`` and nothing committed (a new project): the branch is read, no head."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    sh(empty, "init", "-q", "-b", "trunk")
+    place = find(service.settings.home, {"A": Agent("A", "w", workspace=str(empty))}, "A")
+    assert place is not None and (place.branch, place.head) == ("trunk", None)
