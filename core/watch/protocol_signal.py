@@ -32,6 +32,7 @@ from core.context import Ctx
 from core.hosts import client, launch, wire
 from core.models import Agent
 from core.service.swarm import SwarmService
+from core.store.calls import urgent
 from core.store.conn import Conn
 from core.tasks import message_queries
 
@@ -83,11 +84,13 @@ class ProtocolWatch:
         return self._next_sync if self.readers or self.agents() else None
 
     async def fire(self) -> int:
-        """Write the entries that came; how many."""
+        """Write the entries that came; how many. A turn's end is on the path of the agent's
+        next prompt (its deferred deliveries go once it is written): the agents whose entries
+        end a turn go first, their writes ahead of the node's others (``urgent``)."""
         self._sync()
         self._read_logs()
         taken = 0
-        for agent in list(self.pending):
+        for agent in sorted(self.pending, key=lambda a: not _ends_turn(self.pending[a][:BATCH])):
             entries, self.pending[agent] = self.pending[agent][:BATCH], self.pending[agent][BATCH:]
             if not entries:
                 continue
@@ -95,7 +98,10 @@ class ProtocolWatch:
             for entry in entries:
                 if entry.get("type") in TURN_OVER:
                     self._turn_over_at[agent] = float(entry.get("at") or 0.0)
-            last = await self.service.store.write(agent, _take_in, agent, host, entries, self.fresh)
+            with urgent() if _ends_turn(entries) else contextlib.nullcontext():
+                last = await self.service.store.write(
+                    agent, _take_in, agent, host, entries, self.fresh
+                )
             taken += len(entries)
             with contextlib.suppress(client.HostUnreachable):
                 if host:
@@ -174,6 +180,10 @@ class ProtocolWatch:
             await asyncio.sleep(RETRY_S)
 
 
+def _ends_turn(entries: list[dict[str, Any]]) -> bool:
+    return any(entry.get("type") in TURN_OVER for entry in entries)
+
+
 def _take_in(
     conn: Conn,
     ctx: Ctx,
@@ -186,7 +196,7 @@ def _take_in(
     (refused while it was busy) due now, not ``DEFER_DELAY_S`` after they were refused: the
     next task's prompt goes as soon as the last turn ends."""
     last = protocol_events.record(conn, ctx, agent, host, entries, fresh)
-    if any(entry.get("type") in TURN_OVER for entry in entries):
+    if _ends_turn(entries):
         message_queries.hasten_deferred(conn, agent, ctx.now)
     return last
 

@@ -67,3 +67,23 @@ async def test_while_the_turn_runs_the_deferred_prompt_keeps_its_delay(
     delivery = await deferred(service, clock)
     await journaled(service, [TURN, CHUNK])
     assert due_at(service, delivery) == ("queued", clock.now() + DEFER_DELAY_S, 1)
+
+
+async def test_an_agent_whose_turn_ended_is_written_before_the_others(
+    service: SwarmService, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Entries of several agents waiting at once: the agent whose entries end a turn (its
+    next prompt waits for that) is written first, whatever order its host's came in."""
+    watch = ProtocolWatch(service, Freshness())
+    watch.pending["Agent-2"] = numbered([TURN, CHUNK])
+    watch.pending[AGENT] = numbered([TURN, CHUNK, END])
+    written: list[str] = []
+    write = service.store.write
+
+    async def noted(actor: str, fn: Any, *args: Any) -> Any:
+        written.append(actor)
+        return await write(actor, fn, *args)
+
+    monkeypatch.setattr(service.store, "write", noted)
+    assert await watch.fire() == 5
+    assert written == [AGENT, "Agent-2"]
