@@ -42,6 +42,7 @@ SYNC_S = 1.0  # how often the readers are matched to the agents file
 BATCH = 500  # entries of one agent written in one transaction at most
 LOG_S = 0.5  # how often the CLIs' debug logs are read (fire runs at every journal entry)
 TURN_OVER = (wire.TURN_END, wire.TURN_ERROR)  # the agent takes a prompt again
+GATHER_S = 0.1  # a stream's updates wake the writer at most this often (one transaction)
 
 
 class ProtocolWatch:
@@ -65,6 +66,7 @@ class ProtocolWatch:
         self._tails: dict[tuple[str, str | None], LogTail | None] = {}
         self._turn_over_at: dict[str, float] = {}  # agent -> its journal's last turn end
         self._next_log = 0.0
+        self._wake_planned = False
 
     def agents(self) -> list[Agent]:
         """The protocol agents this process serves."""
@@ -129,6 +131,21 @@ class ProtocolWatch:
             if finding is not None and finding.at > self._turn_over_at.get(agent.id, 0.0):
                 _insert_by_time(self.pending.setdefault(agent.id, []), _retry_entry(finding))
 
+    def heard(self, entry: dict[str, Any]) -> None:
+        """Wake the writer for an entry that came: at once for one that something waits on
+        (a turn's start or end, a permission request, the session, the host's end), and
+        once per ``GATHER_S`` for a stream's updates (its chunks, tool calls, plans), so
+        those written together are one transaction, not one each."""
+        if entry.get("type") != wire.UPDATE:
+            self.wake()
+        elif not self._wake_planned:
+            self._wake_planned = True
+            asyncio.get_running_loop().call_later(GATHER_S, self._planned_wake)
+
+    def _planned_wake(self) -> None:
+        self._wake_planned = False
+        self.wake()
+
     async def stop(self) -> None:
         """Stop the readers (the hosts keep what comes meanwhile)."""
         for task in self.readers.values():
@@ -169,7 +186,7 @@ class ProtocolWatch:
                 self.hosts[agent], said = host, None
                 async for entry in client.stream(home, agent, seq if known_host == host else 0):
                     self.pending.setdefault(agent, []).append(entry)
-                    self.wake()
+                    self.heard(entry)
             except (client.HostUnreachable, OSError) as exc:  # gone, or its stream broke
                 why = _why(home, agent, exc)
                 if why != said:

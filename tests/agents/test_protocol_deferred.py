@@ -5,6 +5,7 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.tasks import message_queries
 from core.tasks.messages import DEFER_DELAY_S
-from core.watch.protocol_signal import ProtocolWatch
+from core.watch.protocol_signal import GATHER_S, ProtocolWatch
 from tests.agents.protocol_journal import AGENT, numbered, started
 from tests.helpers import query
 
@@ -87,3 +88,19 @@ async def test_an_agent_whose_turn_ended_is_written_before_the_others(
     monkeypatch.setattr(service.store, "write", noted)
     assert await watch.fire() == 5
     assert written == [AGENT, "Agent-2"]
+
+
+async def test_a_streams_updates_wake_the_writer_once_a_turns_end_at_once(
+    service: SwarmService,
+) -> None:
+    """What a host streams wakes the journal's writer: 50 updates within a moment once (so
+    they are written in one transaction, not 50), a turn's end at once."""
+    wakes: list[str] = []
+    watch = ProtocolWatch(service, Freshness(), wake=lambda: wakes.append("wake"))
+    for _ in range(50):
+        watch.heard(CHUNK)
+    assert wakes == []
+    await asyncio.sleep(GATHER_S * 3)
+    assert wakes == ["wake"]
+    watch.heard(END)
+    assert wakes == ["wake", "wake"]
