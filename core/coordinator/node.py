@@ -435,10 +435,10 @@ class DeliveryNode:
         try:
             while not stop.is_set():
                 try:
+                    self._protocol_wake.clear()  # a wake for entries already written: spent
                     due = await self.protocol.next_due()
                     now = self.service.clock.now()
                     if due is not None and due <= now:
-                        self._protocol_wake.clear()
                         await self.protocol.fire()
                         continue
                     wait = 1.0 if due is None else min(1.0, due - now)

@@ -148,3 +148,38 @@ async def test_a_prompts_store_calls_go_ahead_of_the_nodes_others(
         stop.set()
         await running
         await service.close()
+
+
+async def test_a_wake_for_entries_already_written_does_not_spin_the_protocol_loop(
+    node_settings: Settings,
+) -> None:
+    """The node's protocol loop woken when the entries that woke it were written already
+    (they came while the last write ran, in its batch): it looks once and sleeps, instead of
+    looking again and again until its next sync (before: thousands of looks in 0.5 s)."""
+    from core.agents.judge import Freshness
+    from core.watch.protocol_signal import ProtocolWatch
+
+    service = await SwarmService.open(node_settings, readers=0)
+    watch = ProtocolWatch(service, Freshness(), node="desk-1")
+    node = DeliveryNode(service, HeldDeliverer(), "desk-1", lease_s=30, protocol=watch)
+    looks = 0
+    next_due = watch.next_due
+
+    async def counted() -> float | None:
+        nonlocal looks
+        looks += 1
+        return await next_due()
+
+    watch.next_due = counted  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    running = asyncio.create_task(node.run(stop))
+    try:
+        await asyncio.sleep(0.3)  # started; nothing pending (no protocol agent)
+        watch.wake()
+        before = looks
+        await asyncio.sleep(0.5)
+        assert looks - before <= 5, looks - before
+    finally:
+        stop.set()
+        await running
+        await service.close()
