@@ -30,7 +30,7 @@ from core.agents import queries as agent_queries
 from core.agents.judge import Freshness
 from core.clis import by_name
 from core.clis.base import SessionLog
-from core.clis.logs import LogFinding, LogTail, log_path
+from core.clis.logs import LogFinding, LogReader, LogTail, log_path
 from core.context import Ctx
 from core.hosts import client, launch, wire
 from core.models import Agent
@@ -203,9 +203,7 @@ def _take_in(
     return last
 
 
-def _session_reader(
-    log: SessionLog, home: Path, agent: str
-) -> Callable[[Sequence[str]], LogFinding | None]:
+def _session_reader(log: SessionLog, home: Path, agent: str) -> LogReader:
     """``log``'s reading of the lines of the session ``agent``'s host has open (as its
     session file says at each read: a reset opens another); no session known, none."""
 

@@ -633,14 +633,14 @@ async def test_a_429_ends_its_turn_once_and_reads_limited_while_it_holds(
         assert "its log: " in retries[0], retries
     if rig.cli == "opencode":  # its retry, unsaid on ACP, read from its own log
         lines = await TranscriptBook(swarm.service.store).of_task(task)
-        retries = [r for r in lines if r.kind == transcript.RETRY]
-        words = [transcript.status_line(r) for r in retries]
+        rows = [r for r in lines if r.kind == transcript.RETRY]
+        words = [transcript.status_line(r) for r in rows]
         assert words and words[0].startswith("API error 429"), words
         assert "its log: AI_APICallError: Rate limit reached" in words[0], words
         assert "limited" in await _log_states(swarm)
         events = await swarm.service.history.events(0, 10_000)
         (limit,) = [e.data or {} for e in events if e.kind in LIMIT_KINDS and "its log" in e.text]
-        assert limit["until"] == pytest.approx(retries[0].at + 2), (limit, retries[0])
+        assert limit["until"] == pytest.approx(rows[0].at + 2), (limit, rows[0])
     if rig.cli == "claude-code":
         lines = await TranscriptBook(swarm.service.store).of_task(task)
         retries = [transcript.status_line(r) for r in lines if r.kind == transcript.RETRY]
