@@ -195,3 +195,23 @@ async def test_the_watch_takes_its_sessions_retries_as_the_journals(
     assert row.state is AgentState.LIMITED and "API error 429" in row.evidence
     held = (await opencode.store.read(judge.held_limits))["O"]
     assert held.until == pytest.approx(at(ACP[LIMIT]) + 2)
+
+
+async def test_a_new_session_of_its_host_is_the_one_read(
+    opencode: SwarmService, home: Path, tmp_path: Path, clock: ManualClock
+) -> None:
+    """A reset opens another session (the host's session file names it): its lines count
+    from then on, the old session's no longer."""
+    clock.advance(at(TUI[0]) - clock.now())
+    path = log_file(tmp_path / "data")
+    append(path, ACP[:1])
+    wire.session_path(home, "O").parent.mkdir(parents=True, exist_ok=True)
+    wire.session_path(home, "O").write_text(SESSION, encoding="utf-8")
+    watch = ProtocolWatch(opencode, Freshness())
+    assert looked(watch, clock) == []
+    wire.session_path(home, "O").write_text(OTHER, encoding="utf-8")
+    append(path, ACP[: LIMIT + 1])
+    assert looked(watch, clock) == []
+    append(path, TUI)
+    (entry,) = looked(watch, clock)
+    assert entry["error_status"] == 429 and entry["retry_delay_ms"] == pytest.approx(1000)
