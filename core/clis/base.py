@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple, Protocol
 
 from core.agent_state import AgentState
-from core.clis.logs import LogReader
+from core.clis.logs import LogReader, SessionLogReader
 
 ProtocolUsage = Literal["turn_end", "sessions"]  # where a protocol turn's usage is read
 
@@ -134,6 +134,17 @@ class SessionFiles:
 
 
 @dataclass(frozen=True)
+class SessionLog:
+    """A log the CLI writes in its own data folder (a protocol agent's ``cli_dir``), one file
+    for every process of its user, each line naming its session (opencode's): ``path(cli_dir)``
+    names it, ``reader(lines, session)`` reads the lines of one session. swarm only reads it:
+    never empties, moves or writes it."""
+
+    path: Callable[[Path], Path]
+    reader: SessionLogReader
+
+
+@dataclass(frozen=True)
 class FirstStart:
     """A first-start offer of the CLI settled as a user would, by a documented setting it
     reads: ``key`` = ``value`` in the JSON file ``path`` of the folder it starts in, written
@@ -173,7 +184,9 @@ class AgentCli:
 
     ``debug_log`` names the environment variable by which the CLI writes a debug log, which
     swarm sets at launch (``core.clis.logs.log_path``) and reads with ``log_reader`` for what
-    the screen does not show (Gemini CLI's retries of a 429 or a 5xx).
+    the screen does not show (Gemini CLI's retries of a 429 or a 5xx). ``session_log``: a log
+    of its own that tells what its protocol does not (opencode's retries over ACP), read on
+    the protocol route for the agent's session alone (None: none).
 
     ``protocol`` is the structured protocol swarm speaks to it (``"acp"``: Zed's Agent Client
     Protocol, JSON-RPC on its standard input and output; ``"stream-json"``: Claude Code's own
@@ -209,6 +222,7 @@ class AgentCli:
     clear: tuple[str, ...] = ("ctrl+e", "ctrl+u")  # end of line, delete to its start
     debug_log: str | None = None
     log_reader: LogReader | None = None
+    session_log: SessionLog | None = None
     protocol: str | None = None
     protocol_args: tuple[str, ...] = ()
     protocol_adapter: str | None = None

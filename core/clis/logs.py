@@ -1,10 +1,14 @@
-"""An agent CLI's own debug log, read for what its screen does not show (Gemini CLI's retries).
+"""An agent CLI's own log, read for what its screen or protocol does not show (Gemini CLI's
+retries; opencode's over ACP).
 
-swarm names the file when it launches the agent (``log_path``: the CLI's ``debug_log``
-variable, ``$SWARM_HOME/agent-logs/AGENT.log``) and reads what was added since its last look
-(``LogTail``). The CLI appends to it; once read past ``KEEP_BYTES`` swarm empties it, so it
-never grows without end (a writer that appends goes on at its new end; a line written
-between the read and the emptying is lost, and the CLI's next retry writes another).
+Gemini CLI's is swarm's file: swarm names it when it launches the agent (``log_path``: the
+CLI's ``debug_log`` variable, ``$SWARM_HOME/agent-logs/AGENT.log``) and reads what was added
+since its last look (``LogTail``). The CLI appends to it; once read past ``KEEP_BYTES`` swarm
+empties it, so it never grows without end (a writer that appends goes on at its new end; a
+line written between the read and the emptying is lost, and the CLI's next retry writes
+another). opencode's is the user's own, in its data folder, one for every opencode process
+of that user (``core.clis.base.SessionLog``): read the same way, never emptied
+(``keep_bytes=None``), each line taken only for the agent's own session.
 """
 
 from __future__ import annotations
@@ -43,6 +47,10 @@ class LogFinding:
 LogReader = Callable[[Sequence[str]], LogFinding | None]
 """A CLI's reading of lines added to its log: the newest finding in them, or None."""
 
+SessionLogReader = Callable[[Sequence[str], str], LogFinding | None]
+"""A CLI's reading of lines added to a log of all its sessions: the newest finding in the
+lines of the session named (its ACP session id), or None."""
+
 
 def log_path(home: Path, agent: str) -> Path:
     """Where ``agent``'s CLI writes the debug log swarm reads."""
@@ -57,10 +65,10 @@ class LogTail:
     not read; the CLI's next attempt writes an entry of its own); a file made after it is
     read whole. A file that shrank (emptied, replaced) is read from its start; a partial
     last line waits for its end; a file that does not exist (yet) is no finding. Read past
-    ``keep_bytes``, it is emptied.
+    ``keep_bytes``, it is emptied (None: never, the file is not swarm's: only read).
     """
 
-    def __init__(self, path: Path, reader: LogReader, keep_bytes: int = KEEP_BYTES) -> None:
+    def __init__(self, path: Path, reader: LogReader, keep_bytes: int | None = KEEP_BYTES) -> None:
         self.path = path
         self.reader = reader
         self.keep_bytes = keep_bytes
@@ -94,7 +102,7 @@ class LogTail:
         self._partial = lines.pop()
         if len(self._partial) > LINE_BYTES:
             self._partial = b""  # its rest reads as a line of its own: not one of the reader's
-        if self._offset >= self.keep_bytes and not self._partial:
+        if self.keep_bytes is not None and self._offset >= self.keep_bytes and not self._partial:
             self._empty()
         return self.reader([raw.decode("utf-8", "replace") for raw in lines]) if lines else None
 

@@ -9,8 +9,10 @@ its agent ``offline`` with the reason, once, and is tried again every ``RETRY_S`
 
 What a CLI retries without a word on its protocol (Gemini CLI's 429s and 5xx over ACP) is
 read from the debug log swarm names when it starts the agent (``core.clis.logs``), as the
-text watcher reads it for a tmux pane: each retry found is taken in as the journal's own
-``api_retry`` update (``limited`` until the retry, or ``errored``).
+text watcher reads it for a tmux pane; opencode's from its own log in the agent's
+``cli_dir``, shared by every opencode process of its user (never emptied), each line taken
+only for the session the agent's host has open. Each retry found is taken in as the
+journal's own ``api_retry`` update (``limited`` until the retry, or ``errored``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,8 @@ from core.agents import protocol_events
 from core.agents import queries as agent_queries
 from core.agents.judge import Freshness
 from core.clis import by_name
-from core.clis.logs import LogFinding, LogTail, log_path
+from core.clis.base import SessionLog
+from core.clis.logs import LogFinding, LogReader, LogTail, log_path
 from core.context import Ctx
 from core.hosts import client, launch, wire
 from core.models import Agent
@@ -63,7 +66,7 @@ class ProtocolWatch:
         self.pending: dict[str, list[dict[str, Any]]] = {}
         self.hosts: dict[str, int] = {}  # agent -> its host's pid, as its hello said
         self._next_sync = 0.0
-        self._tails: dict[tuple[str, str | None], LogTail | None] = {}
+        self._tails: dict[tuple[str, str | None, str | None], LogTail | None] = {}
         self._turn_over_at: dict[str, float] = {}  # agent -> its journal's last turn end
         self._next_log = 0.0
         self._wake_planned = False
@@ -120,12 +123,9 @@ class ProtocolWatch:
             return  # read at most every LOG_S, not at each of a busy journal's entries
         self._next_log = now + LOG_S
         for agent in self.agents():
-            key = (agent.id, agent.cli)  # its CLI may change when the agents file is reloaded
+            key = (agent.id, agent.cli, agent.cli_dir)  # may change when the file is reloaded
             if key not in self._tails:
-                cli = by_name(agent.cli)
-                reader = cli.log_reader if cli is not None else None
-                path = log_path(self.service.settings.home, agent.id)
-                self._tails[key] = LogTail(path, reader) if reader is not None else None
+                self._tails[key] = self._tail(agent)
             tail = self._tails[key]
             finding = tail.read() if tail is not None else None
             if finding is not None and finding.at > self._turn_over_at.get(agent.id, 0.0):
@@ -145,6 +145,18 @@ class ProtocolWatch:
     def _planned_wake(self) -> None:
         self._wake_planned = False
         self.wake()
+
+    def _tail(self, agent: Agent) -> LogTail | None:
+        """The reading of ``agent``'s CLI's log: the debug log swarm named, else its own log
+        in its ``cli_dir`` (only read), for the session its host has open; None: none."""
+        cli = by_name(agent.cli)
+        home = self.service.settings.home
+        if cli is not None and cli.log_reader is not None:
+            return LogTail(log_path(home, agent.id), cli.log_reader)
+        if cli is None or cli.session_log is None or not agent.cli_dir:
+            return None
+        reader = _session_reader(cli.session_log, home, agent.id)
+        return LogTail(cli.session_log.path(Path(agent.cli_dir)), reader, keep_bytes=None)
 
     async def stop(self) -> None:
         """Stop the readers (the hosts keep what comes meanwhile)."""
@@ -216,6 +228,17 @@ def _take_in(
     if _ends_turn(entries):
         message_queries.hasten_deferred(conn, agent, ctx.now)
     return last
+
+
+def _session_reader(log: SessionLog, home: Path, agent: str) -> LogReader:
+    """``log``'s reading of the lines of the session ``agent``'s host has open (as its
+    session file says at each read: a reset opens another); no session known, none."""
+
+    def read(lines: Sequence[str]) -> LogFinding | None:
+        session = wire.host_session(home, agent)
+        return log.reader(lines, session) if session else None
+
+    return read
 
 
 def _retry_entry(finding: LogFinding) -> dict[str, Any]:

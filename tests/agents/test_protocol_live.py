@@ -115,6 +115,7 @@ match = "spend the quota"
 steps = [{ rate_limit = true, quota = "day", model = "3.8-flash", should_retry = false },
          { text = "never" }]
 """
+LIMIT_KINDS = ("agent.limited", "agent.limited_in_account", "agent.limit_flapped")
 ASKS = ("gemini", "claude-code")  # ask before a shell command at their defaults
 IN, OUT = 4321, 87  # the usage localmodel reports for "count my tokens"
 # each CLI's side requests (no tools offered), which its turn's usage leaves out: over their
@@ -538,12 +539,20 @@ async def test_a_killed_host_makes_the_agent_offline_and_up_again_resumes(
     await _prompt_to_idle(swarm, "say hello")
 
 
-async def _turn_of(swarm: Swarm, text: str, allow: bool = False) -> tuple[int, dict[str, Any]]:
-    """``text`` given to A as a task's prompt (``allow``: the permission it asks allowed);
-    the task's id and its turn's end."""
+async def _turn_of(
+    swarm: Swarm, text: str, allow: bool = False, watched: bool = False
+) -> tuple[int, dict[str, Any]]:
+    """``text`` given to A as a task's prompt (``allow``: the permission it asks allowed;
+    ``watched``: the watch fired while the delivery waits for the agent to accept it, as
+    ``swarm run``'s timers do: a CLI that says nothing until its first answer holds it up
+    to ``ACCEPT_S``); the task's id and its turn's end."""
     task = await swarm.service.tasks.create(TaskSpec(text, text, agent=AGENT), "me")
     # (with the task's prompt may go a nudge an earlier test's silent turn end left queued)
-    assert (await Scheduler(swarm.service, swarm.deliverer).run_burst()).delivered >= 1
+    burst = asyncio.create_task(Scheduler(swarm.service, swarm.deliverer).run_burst())
+    while watched and not burst.done():
+        await swarm.watch.fire()
+        await asyncio.sleep(0.1)
+    assert (await burst).delivered >= 1
     if allow:  # (Gemini CLI's key for its "Allow", Claude Code's for its "Yes")
         asked = await _asked(swarm)
         key = next(o.key for o in asked.options if o.label in ("Allow", "Yes"))
@@ -558,12 +567,20 @@ async def _turn_of(swarm: Swarm, text: str, allow: bool = False) -> tuple[int, d
     return task.id, turn
 
 
+async def _log_states(swarm: Swarm) -> list[str]:
+    """The states A was read in from its CLI's own log (``agent.state`` events)."""
+    events = await swarm.service.history.events(0, 10_000)
+    return [str((e.data or {}).get("to")) for e in events
+            if e.kind == "agent.state" and "its log: " in e.text]  # fmt: skip
+
+
 @pytest.mark.timeout(240)
 async def test_a_500_the_agent_retries_ends_its_turn_once(rig: Rig, swarm: Swarm) -> None:
     """A 500 then the answer: the turn ends once, as the agent says; Claude Code says its
-    retry (stream-json's ``api_retry``), which its transcript keeps and reads ``errored``.
+    retry (stream-json's ``api_retry``), which its transcript keeps and reads ``errored``;
+    opencode retries unsaid on ACP, read from its own log (before: not seen, ``working``).
     (One 500, not two: Gemini CLI waits seconds before each retry.)"""
-    task, turn = await _turn_of(swarm, "fail once")
+    task, turn = await _turn_of(swarm, "fail once", watched=True)
     assert turn["stop_reason"] == "end_turn", turn
     asked = [r for r in rig.model.requests() if "fail once" in str(r.get("prompt") or "")]
     assert len(asked) >= 2, asked  # the 500 was served, then the answer
@@ -571,6 +588,13 @@ async def test_a_500_the_agent_retries_ends_its_turn_once(rig: Rig, swarm: Swarm
         lines = await TranscriptBook(swarm.service.store).of_task(task)
         retries = [transcript.status_line(r) for r in lines if r.kind == transcript.RETRY]
         assert retries and all(r.startswith("API error 500, retrying") for r in retries), lines
+    if rig.cli == "opencode":
+        lines = await TranscriptBook(swarm.service.store).of_task(task)
+        retries = [transcript.status_line(r) for r in lines if r.kind == transcript.RETRY]
+        assert retries and "its log: AI_APICallError: The server had an error" in retries[0], [
+            transcript.status_line(r) for r in lines
+        ]
+        assert "errored" in await _log_states(swarm), await _log_states(swarm)
     assert (await swarm.state()).state is AgentState.IDLE
 
 
@@ -581,10 +605,11 @@ async def test_a_429_ends_its_turn_once_and_reads_limited_while_it_holds(
     """A 429 with a reset 2 s away, then the answer. Claude Code says its retry, read
     ``limited`` until the retry it names, then the turn ends; Gemini CLI retries unsaid on
     ACP, read ``limited`` from its debug log (a row of the turn's transcript; before: not
-    seen, ``working``), and ends it; opencode retries unsaid (read ``working``) and ends it;
+    seen, ``working``), and ends it; opencode retries unsaid on ACP, read ``limited`` until
+    the retry its own log says ("Please try again in 2s"; before: ``working``), and ends it;
     Codex (through codex-acp) ends the turn at once as failed ("exceeded retry limit, last
     status: 429"), read ``limited`` until the agent is seen working again."""
-    task, turn = await _turn_of(swarm, "wait for the limit")
+    task, turn = await _turn_of(swarm, "wait for the limit", watched=True)
     if rig.cli == "codex":
         assert "last status: 429" in turn["message"], turn
         row = await swarm.state()
@@ -606,6 +631,16 @@ async def test_a_429_ends_its_turn_once_and_reads_limited_while_it_holds(
             transcript.status_line(r) for r in lines
         ]
         assert "its log: " in retries[0], retries
+    if rig.cli == "opencode":  # its retry, unsaid on ACP, read from its own log
+        lines = await TranscriptBook(swarm.service.store).of_task(task)
+        rows = [r for r in lines if r.kind == transcript.RETRY]
+        words = [transcript.status_line(r) for r in rows]
+        assert words and words[0].startswith("API error 429"), words
+        assert "its log: AI_APICallError: Rate limit reached" in words[0], words
+        assert "limited" in await _log_states(swarm)
+        events = await swarm.service.history.events(0, 10_000)
+        (limit,) = [e.data or {} for e in events if e.kind in LIMIT_KINDS and "its log" in e.text]
+        assert limit["until"] == pytest.approx(rows[0].at + 2), (limit, rows[0])
     if rig.cli == "claude-code":
         lines = await TranscriptBook(swarm.service.store).of_task(task)
         retries = [transcript.status_line(r) for r in lines if r.kind == transcript.RETRY]

@@ -1,14 +1,15 @@
 """opencode: ``opencode``. Mouse reporting off: a delivery's click on its window would open
 its "Message Actions" dialog and the paste would go there. ``/new`` starts a new session
 (1.18.33's command list); its Ctrl+C empties the input but also quits, so its clear keys are
-Ctrl+E and Ctrl+U (its ``input_line_end`` and ``input_delete_to_line_start``)."""
+Ctrl+E and Ctrl+U (its ``input_line_end`` and ``input_delete_to_line_start``). Over ACP it
+retries a 429 or a 5xx unsaid: its own log says them (``stream_log``)."""
 
 from pathlib import Path
 from typing import Any
 
-from core.clis.base import AgentCli, SessionFiles
+from core.clis.base import AgentCli, SessionFiles, SessionLog
 from core.clis.mcp_files import JsonFile, Server
-from core.clis.opencode import database
+from core.clis.opencode import database, stream_log
 
 
 def _entry(server: Server) -> dict[str, Any]:
@@ -39,4 +40,5 @@ CLI = AgentCli(
     sessions=SessionFiles(
         "XDG_DATA_HOME", ".local/share", database.data_dir, database.reader, database.NAME
     ),
+    session_log=SessionLog(stream_log.log_file, stream_log.retries),
 )
