@@ -47,7 +47,12 @@ async def cmd_node(_service: None, args: argparse.Namespace) -> int:
         raise ConfigError(f"--lease must be between 0 and 3600 seconds, got {args.lease:g}")
     logging.getLogger().setLevel(logging.INFO)
     if args.timings:  # the node's and its deliverer's "timing:" lines
-        for name in ("core.coordinator.node", "core.coordinator.scheduler", "core.workspaces"):
+        for name in (
+            "core.coordinator.node",
+            "core.coordinator.scheduler",
+            "core.workspaces",
+            "core.store.postgres.store",
+        ):
             logging.getLogger(name).setLevel(logging.DEBUG)
     builder = Builder(args.configuration)
     settings = builder.config.core

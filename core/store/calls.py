@@ -9,6 +9,7 @@ import contextvars
 import itertools
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
 from typing import Any, TypeVar
@@ -24,12 +25,14 @@ class Abandoned(StoreError):
 
 
 class StoreCall:
-    """One store call in a worker thread; ``abandoned`` once its caller is cancelled."""
+    """One store call in a worker thread; ``abandoned`` once its caller is cancelled;
+    ``queued``: when it was given to the thread (``time.perf_counter``)."""
 
-    __slots__ = ("abandoned",)
+    __slots__ = ("abandoned", "queued")
 
     def __init__(self) -> None:
         self.abandoned = False
+        self.queued = time.perf_counter()
 
 
 URGENT: contextvars.ContextVar[bool] = contextvars.ContextVar("store_urgent", default=False)

@@ -16,8 +16,10 @@ store's own (``core.errors``, by SQLSTATE), the driver's error as ``__cause__``.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import re
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar, TypeVarTuple, cast
@@ -576,6 +578,7 @@ def _no_txid_default(conn: PgConn) -> bool:
 
 
 READERS = 4  # most reader connections per process (the dashboard, the notifier, exports)
+TIMING_MIN_S = 0.1  # a write call that waited and ran this long gets a timing: line (debug)
 
 
 class PgDatabase:
@@ -743,8 +746,13 @@ class PgDatabase:
             log.warning("reconnected to PostgreSQL")
             self._lost = False
         self._conn.call = call
-        with _errors():  # what a statement's own mapping did not see (data_version, DDL)
-            return fn(self._conn, *args)
+        started = time.perf_counter()
+        try:
+            with _errors():  # what a statement's own mapping did not see (data_version, DDL)
+                return fn(self._conn, *args)
+        finally:
+            if log.isEnabledFor(logging.DEBUG):
+                _timing(fn, args, call, started)
 
     def _read(self, fn: Callable[..., T], args: tuple[Any, ...], call: StoreCall) -> T:
         if self._fenced is not None:
@@ -759,6 +767,17 @@ class PgDatabase:
                     return fn(conn, *args)
         except psycopg_pool.PoolTimeout as exc:
             raise StorageError(f"cannot connect to PostgreSQL at {self.path}: {exc}") from None
+
+
+def _timing(fn: Callable[..., Any], args: tuple[Any, ...], call: StoreCall, started: float) -> None:
+    """A ``timing:`` line (``swarm node --timings``) for a write connection's call that
+    waited or ran long: what it was, its wait in the queue and its run."""
+    waited, ran = started - call.queued, time.perf_counter() - started
+    if waited + ran >= TIMING_MIN_S:
+        inner = [getattr(f, "__name__", "?") for f in itertools.takewhile(callable, args)]
+        name = " ".join([getattr(fn, "__name__", "?"), *inner[-1:]])  # the call, what it ran
+        log.debug("timing: store call %s waited %.0f ms, ran %.0f ms", name, waited * 1e3,
+                  ran * 1e3)  # fmt: skip
 
 
 def _reader_pool(
