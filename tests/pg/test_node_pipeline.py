@@ -6,6 +6,7 @@ time, in order: one queued for it meanwhile goes once its lane ends, once."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -182,4 +183,29 @@ async def test_a_wake_for_entries_already_written_does_not_spin_the_protocol_loo
     finally:
         stop.set()
         await running
+        await service.close()
+
+
+async def test_timings_name_a_slow_write_call_with_its_wait_and_run(
+    node_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``swarm node --timings``: a write call that took 100 ms or more is a ``timing:`` line
+    naming what it ran, its wait in the queue and its run; a quick one is none."""
+    service = await SwarmService.open(node_settings, readers=0)
+
+    def slow_step(conn: Any) -> None:
+        conn.execute("SELECT pg_sleep(0.15)")
+
+    def quick_step(conn: Any) -> None:
+        conn.execute("SELECT 1")
+
+    try:
+        with caplog.at_level(logging.DEBUG, logger="core.store.postgres.store"):
+            await service.store.write_concurrent(slow_step)
+            await service.store.write_concurrent(quick_step)
+        lines = [r.getMessage() for r in caplog.records if "timing: store call" in r.message]
+        assert len(lines) == 1 and "run_unlocked slow_step waited" in lines[0], lines
+        ran = int(lines[0].split("ran ")[1].split(" ms")[0])
+        assert ran >= 150, lines
+    finally:
         await service.close()
