@@ -6,8 +6,10 @@ swarm_changes`` (``core.store.postgres.store.run_in_transaction``); ``ChangeList
 connection
 of its own and wakes the loop when the notification comes from another connection (a node's
 receipt, ``swarm task done`` in an agent's terminal), so a finished task frees its agent for
-the next assignment without waiting for the poll. It is a ``Timer`` of the loop with no
-deadline of its own: started and stopped with it.
+the next assignment without waiting for the poll. Notifications that come within
+``GATHER_S`` of the first wake the loop once (a fleet's nodes commit their agents' journals
+many times a second: one scheduler step for each was most of the coordinator's work). It is
+a ``Timer`` of the loop with no deadline of its own: started and stopped with it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Callable
 from core.service.swarm import SwarmService
 
 log = logging.getLogger(__name__)
+GATHER_S = 0.05  # notifications within this of the first wake the loop once
 
 
 class ChangeListener:
@@ -29,6 +32,7 @@ class ChangeListener:
         self.service = service
         self.on_change: Callable[[], None] = lambda: None
         self._task: asyncio.Task[None] | None = None
+        self._planned: asyncio.TimerHandle | None = None
 
     async def start(self) -> None:
         """Start listening; this process's own commits stop notifying (nobody else
@@ -50,16 +54,23 @@ class ChangeListener:
     async def stop(self) -> None:
         """Stop listening; this process's commits notify again."""
         self._quiet(False)
+        if self._planned is not None:
+            self._planned.cancel()
+            self._planned = None
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
+    def _changed(self) -> None:
+        self._planned = None
+        self.on_change()
+
     async def _listen(self) -> None:
         own = self.service.store.backend_pid
 
         def heard(pid: int, _payload: str) -> None:
-            if pid != own():
-                self.on_change()
+            if pid != own() and self._planned is None:
+                self._planned = asyncio.get_running_loop().call_later(GATHER_S, self._changed)
 
         await self.service.store.listen("changes", heard, lambda: None, "listening for changes")

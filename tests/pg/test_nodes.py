@@ -165,3 +165,38 @@ async def test_a_desktop_nodes_lease_must_outlast_one_delivery(
             DeliveryNode(service, driver, "desk-9", lease_s=60)  # said so: too short
     finally:
         await service.close()
+
+
+@pytest.mark.timeout(60)
+async def test_other_processes_commits_in_a_burst_wake_the_loop_once(
+    node_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twenty commits of another process within the gathering time (a fleet's nodes writing
+    their agents' journals) wake the coordinator's loop once, after them, not twenty times;
+    a commit after that wakes it again (none is lost). The gathering time is made 4 s here,
+    so that the twenty fit in it on a loaded machine (it is 0.05 s)."""
+    import asyncio
+
+    from core.coordinator import changes
+    from core.models import TaskSpec
+
+    monkeypatch.setattr(changes, "GATHER_S", 4.0)
+    coordinator = await SwarmService.open(node_settings)
+    other = await SwarmService.open(node_settings)  # another process, as far as PG knows
+    listener = changes.ChangeListener(coordinator)
+    wakes: list[float] = []
+    listener.on_change = lambda: wakes.append(asyncio.get_running_loop().time())
+    await listener.start()
+    try:
+        await asyncio.sleep(0.5)  # listening
+        for n in range(20):
+            await other.tasks.create(TaskSpec(f"burst {n}", agent="C-1"), "cli")
+        await asyncio.sleep(5.0)
+        assert len(wakes) == 1, len(wakes)
+        await other.tasks.create(TaskSpec("after it", agent="C-1"), "cli")
+        await asyncio.sleep(5.0)
+        assert len(wakes) == 2, len(wakes)
+    finally:
+        await listener.stop()
+        await other.close()
+        await coordinator.close()
