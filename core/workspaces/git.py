@@ -119,17 +119,16 @@ def current_branch(repo: Path) -> str | None:
         return None
 
 
-def branch_and_head(repo: Path) -> tuple[str | None, str] | None:
-    """In one git call: the branch checked out in ``repo`` (None when HEAD is detached) and
-    the full hash of the commit HEAD is at; None when HEAD names no commit (a repository
-    with no commit yet) or ``repo`` is not in git (:func:`current_branch` and :func:`head`
-    then say which)."""
+def branch_and_head(repo: Path) -> tuple[str | None, str | None]:
+    """The branch checked out in ``repo`` (None when HEAD is detached) and the full hash of
+    the commit HEAD is at, in one git call; a repository with no commit yet (or a folder
+    not in git) has no head, and its branch is read as :func:`current_branch` reads it."""
     try:
         lines = git(repo, "rev-parse", "HEAD", "--symbolic-full-name", "HEAD").split()
     except GitFailed:
-        return None
+        lines = []
     if len(lines) != 2:
-        return None
+        return current_branch(repo), None
     sha, name = lines
     return (name[len("refs/heads/") :] if name.startswith("refs/heads/") else None), sha
 

@@ -47,11 +47,9 @@ def find(
     if agent.workspace and repo is None:
         path = Path(agent.workspace)
         if not path.is_dir():
-            return Located(agent.id, path, None, None, None)
-        both = branch_and_head(path)  # one git call on a prompt's path
-        if both is None:  # no commit yet, or not in git (None: no branch either)
-            return Located(agent.id, path, current_branch(path), None, None)
-        return Located(agent.id, path, both[0], None, None, head=both[1])
+            return Located(agent.id, path, None, None, None)  # None: not in git either
+        branch, sha = branch_and_head(path)  # one git call on a prompt's path
+        return Located(agent.id, path, branch, None, None, head=sha)
     found = [
         (r, r.workspaces[agent.id])
         for r in manifest.load_all(home)

@@ -21,7 +21,6 @@ from core.workspaces.git import (
     branch_exists,
     changed_files,
     conflicted_files,
-    current_branch,
     git,
     worktrees,
 )
@@ -35,10 +34,9 @@ def checkout(place: Located, wanted: str | None) -> Located:
     if place.base is None or place.branch is None:
         return place  # not a worktree swarm made: no base to branch from
     branch = wanted or place.branch
-    both = branch_and_head(place.path)
-    there = both[0] if both is not None else current_branch(place.path)
+    there, sha = branch_and_head(place.path)
     if there == branch:
-        return dataclasses.replace(place, branch=branch, head=both[1] if both else None)
+        return dataclasses.replace(place, branch=branch, head=sha)
     _refuse_changes(place.path, f"commit or discard them, then it moves to {branch}")
     try:
         if branch_exists(place.path, branch):
