@@ -12,6 +12,7 @@ doubled per failure in a row after the first, capped), counting the failures its
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 
 class ErrorBackoff:
@@ -45,3 +46,29 @@ async def wait_set(event: asyncio.Event, seconds: float) -> bool:
     except TimeoutError:
         return False
     return True
+
+
+class Gathered:
+    """A call made at most once per ``delay_s``: :meth:`soon` asks for it, and the asks
+    that come before it runs are the same call (a burst of notifications, a stream's
+    updates: one wake-up after them, none lost). Used from the event loop."""
+
+    def __init__(self, delay_s: float, call: Callable[[], None]) -> None:
+        self.delay_s = delay_s
+        self.call = call
+        self._planned: asyncio.TimerHandle | None = None
+
+    def soon(self) -> None:
+        """The call ``delay_s`` from now, unless one is planned already."""
+        if self._planned is None:
+            self._planned = asyncio.get_running_loop().call_later(self.delay_s, self._run)
+
+    def cancel(self) -> None:
+        """Drop the planned call, if any."""
+        if self._planned is not None:
+            self._planned.cancel()
+            self._planned = None
+
+    def _run(self) -> None:
+        self._planned = None
+        self.call()

@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable
 
 from core.service.swarm import SwarmService
+from core.waits import Gathered
 
 log = logging.getLogger(__name__)
 GATHER_S = 0.05  # notifications within this of the first wake the loop once
@@ -32,7 +33,7 @@ class ChangeListener:
         self.service = service
         self.on_change: Callable[[], None] = lambda: None
         self._task: asyncio.Task[None] | None = None
-        self._planned: asyncio.TimerHandle | None = None
+        self._gathered = Gathered(GATHER_S, lambda: self.on_change())
 
     async def start(self) -> None:
         """Start listening; this process's own commits stop notifying (nobody else
@@ -54,23 +55,17 @@ class ChangeListener:
     async def stop(self) -> None:
         """Stop listening; this process's commits notify again."""
         self._quiet(False)
-        if self._planned is not None:
-            self._planned.cancel()
-            self._planned = None
+        self._gathered.cancel()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    def _changed(self) -> None:
-        self._planned = None
-        self.on_change()
-
     async def _listen(self) -> None:
         own = self.service.store.backend_pid
 
         def heard(pid: int, _payload: str) -> None:
-            if pid != own() and self._planned is None:
-                self._planned = asyncio.get_running_loop().call_later(GATHER_S, self._changed)
+            if pid != own():
+                self._gathered.soon()
 
         await self.service.store.listen("changes", heard, lambda: None, "listening for changes")

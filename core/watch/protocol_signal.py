@@ -38,6 +38,7 @@ from core.service.swarm import SwarmService
 from core.store.calls import urgent
 from core.store.conn import Conn
 from core.tasks import message_queries
+from core.waits import Gathered
 
 log = logging.getLogger(__name__)
 RETRY_S = 2.0  # between two tries to reach a host
@@ -69,7 +70,7 @@ class ProtocolWatch:
         self._tails: dict[tuple[str, str | None, str | None], LogTail | None] = {}
         self._turn_over_at: dict[str, float] = {}  # agent -> its journal's last turn end
         self._next_log = 0.0
-        self._wake_planned = False
+        self._gathered = Gathered(GATHER_S, lambda: self.wake())
 
     def agents(self) -> list[Agent]:
         """The protocol agents this process serves."""
@@ -138,13 +139,8 @@ class ProtocolWatch:
         those written together are one transaction, not one each."""
         if entry.get("type") != wire.UPDATE:
             self.wake()
-        elif not self._wake_planned:
-            self._wake_planned = True
-            asyncio.get_running_loop().call_later(GATHER_S, self._planned_wake)
-
-    def _planned_wake(self) -> None:
-        self._wake_planned = False
-        self.wake()
+        else:
+            self._gathered.soon()
 
     def _tail(self, agent: Agent) -> LogTail | None:
         """The reading of ``agent``'s CLI's log: the debug log swarm named, else its own log
@@ -160,6 +156,7 @@ class ProtocolWatch:
 
     async def stop(self) -> None:
         """Stop the readers (the hosts keep what comes meanwhile)."""
+        self._gathered.cancel()
         for task in self.readers.values():
             task.cancel()
         for task in self.readers.values():
