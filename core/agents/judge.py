@@ -265,14 +265,15 @@ def _spaced(text: str) -> str:
 def judge(conn: Conn, agent: str, now: float, fresh: Freshness) -> Verdict:
     """``agent``'s state now, from the store (no stall rule: see ``core.watch.stalls``)."""
     seen = agent_signals.observations(conn, [agent]).get(agent, {})
-    held = held_limits(conn).get(agent)
+    held = held_limits(conn, agent).get(agent)
     return combine(seen, now, fresh, waiting=waiting_for(conn, agent), held=held)
 
 
-def held_limits(conn: Conn) -> dict[str, HeldLimit]:
-    """agent -> its decided usage limit, for the agents whose decided state is ``limited``
-    (a stored value that cannot be read counts as none: the next decision replaces it)."""
-    rows = signal_queries.limited_states(conn)
+def held_limits(conn: Conn, agent: str | None = None) -> dict[str, HeldLimit]:
+    """agent -> its decided usage limit, for the agents (or ``agent``) whose decided state is
+    ``limited`` (a stored value that cannot be read counts as none: the next decision
+    replaces it)."""
+    rows = signal_queries.limited_states(conn, agent)
     return {
         agent: HeldLimit(
             agent_signals.stored_time(since) or 0.0,
@@ -301,9 +302,9 @@ def apply(conn: Conn, ctx: Ctx, agent: str, verdict: Verdict, *, force: bool = F
     # took them the other way round deadlocked with it on PostgreSQL about every 5 s)
     resume_clock(conn, agent, before.state, verdict.state, ctx.now)
     changed = agent_signals.set_state(
-        conn, agent, verdict.state, ctx.now, verdict.signal, verdict.evidence
-    )
-    signal_queries.set_state_until(conn, agent, verdict.until)
+        conn, agent, verdict.state, ctx.now, verdict.signal, verdict.evidence,
+        until=verdict.until, before=before,
+    )  # fmt: skip
     if not changed:
         return False
     if verdict.state is AgentState.LIMITED:

@@ -106,12 +106,31 @@ def _observe(
     detail: dict[str, Any],
     fresh: agent_judge.Freshness,
 ) -> None:
-    """``seen`` as the agent's protocol observation now, judged."""
+    """``seen`` as the agent's protocol observation now, judged (unless it only repeats the
+    work its decided state already says: ``_decided_so``)."""
     agent_signals.record(conn, Observation(
         agent, Signal.PROTOCOL, seen.state, ctx.now, seen.evidence, until=seen.until,
         detail=detail, work=seen.work,
     ))  # fmt: skip
-    _judge(conn, ctx, agent, fresh)
+    if not _decided_so(conn, agent, seen):
+        _judge(conn, ctx, agent, fresh)
+
+
+def _decided_so(conn: Conn, agent: str, seen: Seen) -> bool:
+    """Whether ``agent``'s decided state is this working observation's own (the protocol
+    signal, the same words) and it has no open question: a stream's next update. Judging
+    it again would decide the same: no other signal outranked the protocol's then and time
+    only makes them staler; another signal's limit is judged when it is recorded (a
+    question is not: hence its check), and the watch tick judges every agent anyway."""
+    if seen.state is not AgentState.WORKING or not seen.work:
+        return False
+    decided = agent_signals.get_state(conn, agent)
+    words = agent_signals.stored_evidence(seen.evidence)
+    if (decided.state, decided.signal, decided.evidence) != (
+        AgentState.WORKING, Signal.PROTOCOL, words
+    ):  # fmt: skip
+        return False
+    return agent_queries.oldest_open_question(conn, agent) is None
 
 
 def _judge(conn: Conn, ctx: Ctx, agent: str, fresh: agent_judge.Freshness) -> None:

@@ -36,12 +36,18 @@ def active_rows(conn: Conn) -> Any:
     )
 
 
-def observation_rows(conn: Conn) -> list[Any]:
-    """Every observation's row (agent, signal, state, at, evidence, until, detail,
-    active_at: in this order)."""
-    rows: list[Any] = conn.execute(
-        "SELECT agent, signal, state, at, evidence, until, detail, active_at FROM agent_signals"
-    ).fetchall()
+_OBSERVATIONS = (
+    "SELECT agent, signal, state, at, evidence, until, detail, active_at FROM agent_signals"
+)
+
+
+def observation_rows(conn: Conn, agent: str | None = None) -> list[Any]:
+    """Every observation's row, or ``agent``'s (agent, signal, state, at, evidence, until,
+    detail, active_at: in this order)."""
+    if agent is None:
+        rows: list[Any] = conn.execute(_OBSERVATIONS).fetchall()
+    else:
+        rows = conn.execute(f"{_OBSERVATIONS} WHERE agent = $1", (agent,)).fetchall()
     return rows
 
 
@@ -52,37 +58,39 @@ def delete(conn: Conn, agent: str, signal: str) -> None:
 
 def state_row(conn: Conn, agent: str) -> Any:
     """``agent``'s decided state (``state``, ``state_since``, ``state_signal``,
-    ``state_evidence``), or None."""
+    ``state_evidence``, ``state_until``), or None."""
     return conn.execute(
-        "SELECT state, state_since, state_signal, state_evidence FROM agent_state WHERE id = $1",
+        "SELECT state, state_since, state_signal, state_evidence, state_until FROM agent_state "
+        "WHERE id = $1",
         (agent,),
     ).fetchone()
 
 
-def store_state(
-    conn: Conn, agent: str, state: str, since: float, signal: str | None, evidence: str
-) -> None:
-    """Store ``agent``'s decided state (its row made first if it has none)."""
-    conn.execute("INSERT INTO agent_state (id) VALUES ($1) ON CONFLICT (id) DO NOTHING", (agent,))
+def store_state(conn: Conn, row: Sequence[Any]) -> None:
+    """Store an agent's decided state, ``row``: (agent, state, since, signal, evidence,
+    until); its row is made if it has none."""
     conn.execute(
-        "UPDATE agent_state SET state = $1, state_since = $2, state_signal = $3, "
-        "state_evidence = $4 WHERE id = $5",
-        (state, since, signal, evidence, agent),
+        "INSERT INTO agent_state (id, state, state_since, state_signal, state_evidence, "
+        "state_until) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET "
+        "state = excluded.state, state_since = excluded.state_since, "
+        "state_signal = excluded.state_signal, state_evidence = excluded.state_evidence, "
+        "state_until = excluded.state_until",
+        row,
     )
 
 
-def limited_states(conn: Conn) -> Any:
-    """The decided states that are ``limited`` (``id``, ``state_since``, ``state_until``,
-    ``state_signal``, ``state_evidence``)."""
-    return conn.execute(
-        "SELECT id, state_since, state_until, state_signal, state_evidence FROM agent_state "
-        "WHERE state = 'limited'"
-    )
+_LIMITED = (
+    "SELECT id, state_since, state_until, state_signal, state_evidence FROM agent_state "
+    "WHERE state = 'limited'"
+)
 
 
-def set_state_until(conn: Conn, agent: str, until: float | None) -> None:
-    """Until when ``agent``'s decided state holds (a usage limit's reset), or None."""
-    conn.execute("UPDATE agent_state SET state_until = $1 WHERE id = $2", (until, agent))
+def limited_states(conn: Conn, agent: str | None = None) -> Any:
+    """The decided states that are ``limited``, of every agent or of ``agent`` (``id``,
+    ``state_since``, ``state_until``, ``state_signal``, ``state_evidence``)."""
+    if agent is None:
+        return conn.execute(_LIMITED)
+    return conn.execute(f"{_LIMITED} AND id = $1", (agent,))
 
 
 def limited_agents(conn: Conn) -> set[str]:

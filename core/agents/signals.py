@@ -35,6 +35,7 @@ class StateRow:
     since: float | None
     signal: Signal | None
     evidence: str
+    until: float | None = None  # a usage limit's reset, when its state is ``limited``
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict (``swarm agents --json``, the dashboard)."""
@@ -46,9 +47,14 @@ class StateRow:
         }
 
 
+def stored_evidence(evidence: str) -> str:
+    """``evidence`` as an observation or a decided state keeps it: one line, cut."""
+    return shorten(flat(evidence), EVIDENCE_LIMIT)
+
+
 def record(conn: Conn, obs: Observation) -> None:
     """Keep ``obs`` as its signal's latest observation of its agent."""
-    evidence = shorten(flat(obs.evidence), EVIDENCE_LIMIT)
+    evidence = stored_evidence(obs.evidence)
     detail = json.dumps(dict(obs.detail)) if obs.detail else None
     active = obs.at if obs.state is AgentState.WORKING and obs.work else None
     signal_queries.upsert(
@@ -77,8 +83,9 @@ def observations(
     that is not JSON) raises ``UnreadableRow`` naming its agent, or, given ``unreadable``,
     is left out and noted there (agent -> why): one agent's row never spoils another's.
     """
-    rows = signal_queries.observation_rows(conn)
     wanted = set(agents) if agents is not None else None
+    only = next(iter(wanted)) if wanted is not None and len(wanted) == 1 else None
+    rows = signal_queries.observation_rows(conn, only)
     out: dict[str, dict[Signal, Observation]] = {}
     for cells in map(values, rows):  # in the SELECT's order
         agent, signal = cells[0], cells[1]
@@ -136,7 +143,7 @@ def get_state(conn: Conn, agent: str) -> StateRow:
     row = signal_queries.state_row(conn, agent)
     if row is None:
         return StateRow(agent, AgentState.UNKNOWN, None, None, "")
-    state, since, signal, evidence = values(row)
+    state, since, signal, evidence, until = values(row)
     if state not in STATES:
         return StateRow(agent, AgentState.UNKNOWN, None, None, f"stored state {state!r} unknown")
     return StateRow(
@@ -145,6 +152,7 @@ def get_state(conn: Conn, agent: str) -> StateRow:
         stored_time(since),
         Signal(signal) if signal in SIGNALS else None,
         evidence or "",
+        stored_time(until),
     )
 
 
@@ -163,15 +171,22 @@ def set_state(
     now: float,
     signal: Signal | None,
     evidence: str,
+    *,
+    until: float | None = None,
+    before: StateRow | None = None,
 ) -> bool:
-    """Store ``agent``'s decided state; an ``agent.state`` event when it changed (True)."""
-    evidence = shorten(flat(evidence), EVIDENCE_LIMIT)
-    before = get_state(conn, agent)
+    """Store ``agent``'s decided state (``until``: a limit's reset), written only when it
+    differs from the one on record (``before``, read when not given); an ``agent.state``
+    event when the state changed (True)."""
+    evidence = stored_evidence(evidence)
+    before = before or get_state(conn, agent)
     changed = before.state is not state
     since = now if changed or before.since is None else before.since
-    signal_queries.store_state(
-        conn, agent, state.value, since, signal.value if signal else None, evidence
-    )
+    decided = StateRow(agent, state, since, signal, evidence, until)
+    if decided != before:
+        signal_queries.store_state(
+            conn, (agent, state.value, since, signal.value if signal else None, evidence, until)
+        )
     if changed:
         insert_event(
             conn,

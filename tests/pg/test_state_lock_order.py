@@ -41,7 +41,7 @@ def _tick(conn: Any, steps: dict[str, threading.Event]) -> None:
     steps["clocks"].set()
     assert steps["node"].wait(10)
     time.sleep(OVERLAP_S)
-    signal_queries.store_state(conn, AGENT, "waiting", 1.0, "protocol", "still asking")
+    signal_queries.store_state(conn, (AGENT, "waiting", 1.0, "protocol", "still asking", None))
 
 
 def _node(conn: Any, ctx: Any, steps: dict[str, threading.Event]) -> bool:
@@ -67,7 +67,9 @@ async def test_a_nodes_state_write_and_the_watch_tick_do_not_deadlock(
     try:
         ctx = service.ctx("test")
         setup = connect(database_url)
-        run_unlocked(setup, signal_queries.store_state, AGENT, "waiting", 0.0, "protocol", "asks")
+        run_unlocked(
+            setup, signal_queries.store_state, (AGENT, "waiting", 0.0, "protocol", "asks", None)
+        )
         run_unlocked(setup, watch_queries.store_watch_clocks, {AGENT: 0.0}, 0.0)
         setup.raw.close()
         steps = {"clocks": threading.Event(), "node": threading.Event()}
