@@ -93,11 +93,12 @@ class PromptKeys:
         """The decided prompts whose key this process types: of the agents it serves (a
         delivery node's, on its desktop; the coordinator's: the others, and those of agents
         no longer configured, which it settles)."""
-        untyped = await self.service.store.read(prompt_typing.untyped)
-        agents = self.service.agents
+        agents = self.service.agents.values()
         if self.node is None:
-            return [p for p in untyped if p.agent not in agents or agents[p.agent].node is None]
-        return [p for p in untyped if p.agent in agents and agents[p.agent].node == self.node]
+            served = [a.id for a in agents if a.node is not None]
+            return await self.service.store.read(prompt_typing.untyped, None, served)
+        mine = [a.id for a in agents if a.node == self.node]
+        return await self.service.store.read(prompt_typing.untyped, mine)
 
     async def next_due(self) -> float | None:
         """Now when a decided prompt waits for its key (or when its retry is due)."""

@@ -16,7 +16,7 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -81,6 +81,7 @@ class Scheduler:
         self._assign_wake = asyncio.Event()
         self._deliver_wake = asyncio.Event()
         self._failing: dict[int, tuple[ErrorBackoff, float]] = {}  # timer -> backoff, retry at
+        self._dues: dict[int, float | None] = {}  # timer -> its due, read by the last step
         self.flights: dict[int, InFlight] = {}  # the deliveries being made (a stop waits)
         service.on_change(self.wake)
 
@@ -229,9 +230,11 @@ class Scheduler:
         a row): it neither spins nor holds up assignments and deliveries.
         """
         ran = 0
+        self._dues = {}
         for timer in self.timers:
             due = await self._timer_due(timer)
             if due is None or due > self.service.clock.now():
+                self._dues[id(timer)] = due
                 continue
             try:
                 ran += await timer.fire()
@@ -257,10 +260,13 @@ class Scheduler:
             return due
         return max(due, failing[1])
 
-    async def next_deadline(self) -> float | None:
-        """The earliest deadline of tasks, deliveries and timers."""
+    async def next_deadline(self, known: Mapping[int, float | None] | None = None) -> float | None:
+        """The earliest deadline of tasks, deliveries and timers (``known``: id of a timer ->
+        its due just read, not read again)."""
+        known = known or {}
         found = [await self.service.queue.next_deadline()]
-        found += [await self._timer_due(timer) for timer in self.timers]
+        for timer in self.timers:
+            found.append(known[id(timer)] if id(timer) in known else await self._timer_due(timer))
         due = [d for d in found if d is not None]
         return min(due) if due else None
 
@@ -377,8 +383,10 @@ class Scheduler:
         ``stale``: the last step did nothing, so a deadline already past is not a reason to
         run again at once (it waits for the delivery worker, or a poll): no busy loop.
         """
+        known, self._dues = self._dues, {}  # the step's reads: its writes woke the loop
         while True:
-            deadline = await self.next_deadline()
+            deadline = await self.next_deadline(known)
+            known = {}
             now = self.service.clock.now()
             timeout = self.poll_s
             if deadline is not None and not (stale and deadline <= now):

@@ -14,6 +14,8 @@ settles it by what the agent's window shows (``core.watch.text_signal``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from core.agent_state import Signal
 from core.context import Ctx
 from core.dialogs import prompt_queries
@@ -26,9 +28,13 @@ TYPED_SOURCES = (Signal.TEXT, Signal.SCREEN, Signal.PROTOCOL)  # answered by swa
 # a protocol agent's request answered through its host)
 
 
-def untyped(conn: Conn) -> list[Prompt]:
-    """Decided text and screen prompts whose key was not typed yet, oldest decision first."""
-    rows = prompt_queries.untyped_rows(conn, [s.value for s in TYPED_SOURCES])
+def untyped(
+    conn: Conn, agents: Sequence[str] | None = None, other_than: Sequence[str] = ()
+) -> list[Prompt]:
+    """Decided text, screen and protocol prompts whose key was not typed yet, oldest
+    decision first: of ``agents`` (None: of any agent) but none of ``other_than``."""
+    sources = [s.value for s in TYPED_SOURCES]
+    rows = prompt_queries.untyped_rows(conn, sources, agents, other_than)
     return [_row(r) for r in rows]
 
 

@@ -112,7 +112,7 @@ def _answering(conn: Conn, agent: str, text: str) -> int | None:
     """The decided prompt of ``agent`` with this text whose key is still to be typed: the
     pane shows it until then, and it is not a new prompt."""
     same = same_prompt_text(text)
-    for prompt in prompt_typing.untyped(conn):
-        if prompt.agent == agent and prompt.source is Signal.TEXT and prompt.text == same:
+    for prompt in prompt_typing.untyped(conn, [agent]):
+        if prompt.source is Signal.TEXT and prompt.text == same:
             return prompt.id
     return None

@@ -84,15 +84,26 @@ def hook_row(conn: Conn, agent: str, source: str, since: float) -> Any:
     ).fetchone()
 
 
-def untyped_rows(conn: Conn, sources: Sequence[str]) -> list[Any]:
+def untyped_rows(
+    conn: Conn,
+    sources: Sequence[str],
+    agents: Sequence[str] | None = None,
+    other_than: Sequence[str] = (),
+) -> list[Any]:
     """The decided prompts from ``sources`` whose key was not typed yet, oldest decision
-    first."""
+    first: of ``agents`` (None: of any agent) but none of ``other_than``."""
+    if agents is not None and not agents:
+        return []
     args = Args()
-    rows: list[Any] = conn.execute(
+    sql = (
         f"SELECT {COLUMNS} FROM agent_prompts WHERE decided_at IS NOT NULL AND typed_at IS NULL "
-        f"AND source IN ({args.many(sources)}) ORDER BY decided_at, id",
-        args,
-    ).fetchall()
+        f"AND source IN ({args.many(sources)})"
+    )
+    if agents is not None:
+        sql += f" AND agent IN ({args.many(agents)})"
+    if other_than:
+        sql += f" AND agent NOT IN ({args.many(other_than)})"
+    rows: list[Any] = conn.execute(f"{sql} ORDER BY decided_at, id", args).fetchall()
     return rows
 
 
