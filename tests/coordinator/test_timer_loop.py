@@ -117,3 +117,37 @@ async def test_a_failing_step_backs_off_then_the_loop_carries_on(
     assert 1 <= len(failures) <= 4, [r.getMessage() for r in failures]
     failure = failures[0].exc_text or str(failures[0].exc_info)
     assert "no such table: tasks" in failure or 'relation "tasks" does not exist' in failure
+
+
+class CountedTimer(FailingTimer):
+    """A timer due in an hour that counts how often its due is read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    async def next_due(self) -> float:
+        self.reads += 1
+        return time.time() + 3600.0
+
+
+async def test_each_step_reads_a_timers_due_once(live: SwarmService) -> None:
+    """The step reads every timer's due to fire the due ones; the wait after it takes those
+    reads for its deadline instead of reading them again (each read is a query at every
+    scheduler step: issue 50, item 8)."""
+    timer = CountedTimer()
+    scheduler = Scheduler(live, RecordingDeliverer(), timers=[timer], poll_s=60.0)
+    stop = asyncio.Event()
+    runner = asyncio.create_task(scheduler.run(stop))
+    try:
+        await _until(lambda: timer.reads >= 1, "the first step")
+        await asyncio.sleep(0.3)
+        assert timer.reads == 1  # the first step's; the wait read none
+        scheduler.wake()
+        await _until(lambda: timer.reads >= 2, "the step after a wake")
+        await asyncio.sleep(0.3)
+        assert timer.reads == 2
+    finally:
+        stop.set()
+        await asyncio.wait_for(runner, 10)
+    assert timer.fired == 0
