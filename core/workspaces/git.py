@@ -1,4 +1,5 @@
-"""Running the git command line (no library: git itself decides, and says why it refuses)."""
+"""Running the git command line (no library: git itself decides, and says why it refuses;
+only a prompt's branch and head are read from the files first: ``head_files``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import InvalidInput, InvalidState
+from core.workspaces import head_files
 
 GIT_TIMEOUT_S = 120.0
 
@@ -121,8 +123,12 @@ def current_branch(repo: Path) -> str | None:
 
 def branch_and_head(repo: Path) -> tuple[str | None, str | None]:
     """The branch checked out in ``repo`` (None when HEAD is detached) and the full hash of
-    the commit HEAD is at, in one git call; a repository with no commit yet (or a folder
+    the commit HEAD is at: from the repository's files when they are plain
+    (``head_files``), else in one git call; a repository with no commit yet (or a folder
     not in git) has no head, and its branch is read as :func:`current_branch` reads it."""
+    read = head_files.branch_and_head(repo)
+    if read is not None:
+        return read
     try:
         lines = git(repo, "rev-parse", "HEAD", "--symbolic-full-name", "HEAD").split()
     except GitFailed:

@@ -1,7 +1,8 @@
 """What a task's prompt costs in git (each call a process on the delivery's path): for an
 agent working in a folder of its own (``workspace =``) or in the worktree swarm made for it,
-already on the task's branch, one call that reads its branch and head together, nothing
-else; the head recorded is the branch's (a detached HEAD's commit, with no branch)."""
+already on the task's branch, none: its branch and head are read from the repository's
+files (``core.workspaces.head_files``); the head recorded is the branch's (a detached
+HEAD's commit, with no branch)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def _counting(monkeypatch: pytest.MonkeyPatch, where: Path) -> list[list[str]]:
 
 
 @pytest.mark.parametrize("detached", [False, True])
-async def test_a_prompt_in_an_agents_own_folder_runs_git_once(
+async def test_a_prompt_in_an_agents_own_folder_runs_no_git_process(
     tmp_path: Path, repo: Path, monkeypatch: pytest.MonkeyPatch, detached: bool
 ) -> None:
     agent: dict[str, object] = {
@@ -58,18 +59,18 @@ async def test_a_prompt_in_an_agents_own_folder_runs_git_once(
         monkeypatch.undo()
         assert place is not None and place.path == repo
         assert place.branch == (None if detached else "main")
-        assert [c[0] for c in calls] == ["rev-parse"], calls  # before: symbolic-ref too
+        assert calls == []  # before: rev-parse (and before that symbolic-ref too)
         (turn,) = await service.workspaces.turns(task.id)
         assert turn.start_sha == expected
     finally:
         await service.close()
 
 
-async def test_a_prompt_in_a_worktree_already_on_its_branch_runs_git_once(
+async def test_a_prompt_in_a_worktree_already_on_its_branch_runs_no_git_process(
     repo: Path, service: SwarmService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The worktree swarm made for Agent-1, on its own branch: its second task's prompt
-    reads where it is in one call and moves nothing."""
+    reads where it is from the files and moves nothing."""
     home = service.settings.home
     init(home, service.agents, InitRequest(repo, agents=("Agent-1",)))
     tree = home / "workspaces" / "project" / "Agent-1"
@@ -78,7 +79,7 @@ async def test_a_prompt_in_a_worktree_already_on_its_branch_runs_git_once(
     place = await service.workspaces.before_prompt(task.id, "Agent-1")
     monkeypatch.undo()
     assert place is not None and place.branch == "swarm/Agent-1"
-    assert [c[0] for c in calls] == ["rev-parse"], calls
+    assert calls == []
     (turn,) = await service.workspaces.turns(task.id)
     assert turn.start_sha == sh(repo, "rev-parse", "main").strip()
 
