@@ -38,9 +38,9 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from core.agent_state import (
     LIMIT_MAX_S,
@@ -249,10 +249,16 @@ def pane_over_hook(
 def waiting_for(conn: Conn, agent: str) -> str | None:
     """What ``agent`` waits for a person to answer: its oldest open prompt or question."""
     for prompt in prompts.open_prompts(conn, agent):
-        return f"prompt {prompt.id} open: {head_tail(_spaced(prompt.text), 120, mark=CUT)}"
+        return _prompt_words(prompt)
     row = agent_queries.oldest_open_question(conn, agent)
-    if row is None:
-        return None
+    return None if row is None else _question_words(row)
+
+
+def _prompt_words(prompt: prompts.Prompt) -> str:
+    return f"prompt {prompt.id} open: {head_tail(_spaced(prompt.text), 120, mark=CUT)}"
+
+
+def _question_words(row: Any) -> str:
     return f"question on T-{row['task_id']} open: {shorten(_spaced(row['text']), 120)}"
 
 
@@ -267,6 +273,37 @@ def judge(conn: Conn, agent: str, now: float, fresh: Freshness) -> Verdict:
     seen = agent_signals.observations(conn, [agent]).get(agent, {})
     held = held_limits(conn, agent).get(agent)
     return combine(seen, now, fresh, waiting=waiting_for(conn, agent), held=held)
+
+
+def judge_all(
+    conn: Conn, agents: Iterable[str], now: float, fresh: Freshness
+) -> tuple[dict[str, Verdict], dict[str, str]]:
+    """Each of ``agents``' state now, as :func:`judge` decides it, from one read of each
+    table (the watch tick judges every agent); and agent -> why, for those whose rows could
+    not be judged (each agent on its own rows: the others are judged all the same)."""
+    wanted = list(agents)
+    unjudged: dict[str, str] = {}
+    seen = agent_signals.observations(conn, wanted, unjudged)
+    held = held_limits(conn)
+    prompt_rows = prompts.oldest_open_rows(conn)
+    questions = agent_queries.oldest_open_questions(conn)
+    verdicts = {}
+    for agent in wanted:
+        if agent in unjudged:
+            continue
+        try:
+            prompt = prompt_rows.get(agent)
+            question = questions.get(agent)
+            waiting = (
+                _prompt_words(prompts.prompt_of(prompt)) if prompt is not None
+                else _question_words(question) if question is not None
+                else None
+            )  # fmt: skip
+            verdicts[agent] = combine(seen.get(agent, {}), now, fresh, waiting=waiting,
+                                      held=held.get(agent))  # fmt: skip
+        except Exception as exc:  # one agent's data: the others are judged all the same
+            unjudged[agent] = f"{type(exc).__name__}: {exc}"
+    return verdicts, unjudged
 
 
 def held_limits(conn: Conn, agent: str | None = None) -> dict[str, HeldLimit]:

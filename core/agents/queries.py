@@ -155,6 +155,20 @@ def oldest_open_question(conn: Conn, agent: str) -> Any:
     ).fetchone()
 
 
+def oldest_open_questions(conn: Conn) -> dict[str, Any]:
+    """agent -> its oldest unanswered question (``id``, ``task_id``, ``text``) on a task it
+    holds, for every agent that has one."""
+    rows = conn.execute(
+        "SELECT q.id, q.task_id, q.text, t.assignee FROM questions q "
+        "JOIN tasks t ON t.id = q.task_id WHERE q.answered_at IS NULL "
+        "AND t.status IN ('assigned', 'in_progress') ORDER BY q.id"
+    ).fetchall()
+    oldest: dict[str, Any] = {}
+    for row in rows:
+        oldest.setdefault(row["assignee"], row)
+    return oldest
+
+
 def restart_stall_clock(conn: Conn, agent: str, now: float) -> None:
     """``agent``'s stall clock starts again at ``now`` (``agent_watch.resumed_at``)."""
     conn.execute(

@@ -56,6 +56,15 @@ def delete(conn: Conn, agent: str, signal: str) -> None:
     conn.execute("DELETE FROM agent_signals WHERE agent = $1 AND signal = $2", (agent, signal))
 
 
+def state_rows(conn: Conn) -> list[Any]:
+    """Every agent's decided state (``id``, ``state``, ``state_since``, ``state_signal``,
+    ``state_evidence``, ``state_until``)."""
+    rows: list[Any] = conn.execute(
+        "SELECT id, state, state_since, state_signal, state_evidence, state_until FROM agent_state"
+    ).fetchall()
+    return rows
+
+
 def state_row(conn: Conn, agent: str) -> Any:
     """``agent``'s decided state (``state``, ``state_since``, ``state_signal``,
     ``state_evidence``, ``state_until``), or None."""

@@ -141,9 +141,23 @@ def get_state(conn: Conn, agent: str) -> StateRow:
     """``agent``'s decided state; ``UNKNOWN`` when none was ever decided, or when the stored
     one cannot be read (its evidence says what was found: the next decision replaces it)."""
     row = signal_queries.state_row(conn, agent)
-    if row is None:
-        return StateRow(agent, AgentState.UNKNOWN, None, None, "")
-    state, since, signal, evidence, until = values(row)
+    return no_state(agent) if row is None else _state_of(agent, *values(row))
+
+
+def get_states(conn: Conn) -> dict[str, StateRow]:
+    """agent -> its decided state, as :func:`get_state` reads it, for every agent with a
+    row (an agent with none: ``no_state``)."""
+    return {row[0]: _state_of(*row) for row in map(values, signal_queries.state_rows(conn))}
+
+
+def no_state(agent: str) -> StateRow:
+    """The state of an agent none was ever decided for."""
+    return StateRow(agent, AgentState.UNKNOWN, None, None, "")
+
+
+def _state_of(
+    agent: str, state: Any, since: Any, signal: Any, evidence: Any, until: Any
+) -> StateRow:
     if state not in STATES:
         return StateRow(agent, AgentState.UNKNOWN, None, None, f"stored state {state!r} unknown")
     return StateRow(

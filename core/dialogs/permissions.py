@@ -167,6 +167,20 @@ def open_prompts(conn: Conn, agent: str | None = None) -> list[Prompt]:
     return [_row(r) for r in prompt_queries.open_rows(conn, agent)]
 
 
+def oldest_open_rows(conn: Conn) -> dict[str, Any]:
+    """agent -> the row of its oldest open prompt (``prompt_of`` reads it: one agent's row
+    that cannot be read spoils no other's)."""
+    oldest: dict[str, Any] = {}
+    for row in prompt_queries.open_rows(conn):  # oldest first
+        oldest.setdefault(row["agent"], row)
+    return oldest
+
+
+def prompt_of(row: Any) -> Prompt:
+    """A stored prompt's row as a prompt."""
+    return _row(row)
+
+
 def escaped(text: str) -> str:
     """``text`` stripped, its control characters escaped (line breaks kept)."""
     return escape_controls(text.strip(), keep="\n")

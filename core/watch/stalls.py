@@ -128,8 +128,9 @@ def tick(
     starts = _watch_since(conn, ctx, settings, since)
     _observe_screens(conn, ctx, settings, report)
     verdicts = _verdicts(conn, ctx, fresh)
+    states = agent_signals.get_states(conn)
     for agent, verdict in verdicts.items():  # a wait that ends now restarts the clock now
-        before = agent_signals.get_state(conn, agent).state
+        before = states.get(agent, agent_signals.no_state(agent)).state
         agent_judge.resume_clock(conn, agent, before, verdict.state, ctx.now)
     for view in _views(conn, ctx, settings, starts, verdicts):
         _judge(conn, ctx, settings, view, report)
@@ -188,14 +189,11 @@ def _held_by(conn: Conn, agent: str) -> list[Task]:
 
 
 def _verdicts(conn: Conn, ctx: Ctx, fresh: Freshness) -> dict[str, Verdict]:
-    """Each agent's state, judged on its own: an agent whose rows cannot be judged is left
-    out (an ``unjudged`` alert, ``agent_judge.isolated``) and the others go on."""
-    verdicts = {}
-    for agent in ctx.agents:
-        judge = partial(agent_judge.judge, conn, agent, ctx.now, fresh)
-        verdict = agent_judge.isolated(conn, ctx, agent, judge)
-        if verdict is not None:
-            verdicts[agent] = verdict
+    """Each agent's state, judged on its own rows: an agent whose rows cannot be judged is
+    left out (an ``unjudged`` alert, ``agent_judge.hold_unjudged``) and the others go on."""
+    verdicts, unjudged = agent_judge.judge_all(conn, ctx.agents, ctx.now, fresh)
+    for agent, why in unjudged.items():
+        agent_judge.hold_unjudged(conn, ctx, agent, why)
     return verdicts
 
 
