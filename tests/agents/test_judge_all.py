@@ -22,8 +22,8 @@ from tests.watch.conftest import assign
 pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(60)]
 
 
-def seen(agent: str, state: AgentState, now: float, **more: float) -> Observation:
-    return Observation(agent, Signal.PROTOCOL, state, now, f"protocol: {state.value}", **more)
+def seen(agent: str, state: AgentState, now: float, until: float | None = None) -> Observation:
+    return Observation(agent, Signal.PROTOCOL, state, now, f"protocol: {state.value}", until)
 
 
 def prompt(conn: Conn, agent: str, options: str, now: float) -> int:
