@@ -40,11 +40,13 @@ through its protocol. The hosts count as swarm's processes in its CPU and memory
 share also apart); they are ended when the day ends, also on failure, Ctrl-C or SIGTERM.
 From the hosts' journals it prints too: assignment to the host handing the prompt to its
 CLI, and swarm's own part of it (from the later of the assignment and the end of the agent's
-previous turn: a task is given once the last is reported, while that turn still ends); a
-broadcast until every host handed it over. With ``--timings`` the nodes log each delivery's
-steps (``swarm node --timings``) and swarm's own part is given step by step: from its start
-to the claim that delivered it, the claim, the prompt's build (the workspace's git calls, the
-turn's record), the send until the host journaled it; the 5 slowest with their steps.
+previous turn: a task is given once the last is reported, while that turn still ends), also
+without each agent's first task (its onboarding, in the first wave that meets every CLI's
+own start); a broadcast until every host handed it over. With ``--timings`` the nodes log
+each delivery's steps (``swarm node --timings``) and swarm's own part is given step by step:
+from its start to the claim that delivered it, the claim, the prompt's build (the
+workspace's read, the turn's record), the send until the host journaled it; the 5 slowest
+with their steps.
 
 The three routes mixed under one coordinator, ``swarm run`` killed and started again in the
 middle (issue 50's Done-when): ``bench/day_mixed.py``, which reuses this module's parts.
@@ -418,7 +420,18 @@ def judge(agents: list[Agent], ids: list[int], rows: dict[str, Any], home: Path)
         "turn_start_s": _by_cli(agents, ids, rows, first_seen),
         "host_prompt_s": _by_cli(agents, ids, rows, handed),
         "own_s": _by_cli(agents, ids, rows, own),
+        "own_later_s": _by_cli(agents, ids, rows, _after_first(rows, own)),
     }
+
+
+def _after_first(rows: dict[str, Any], seen: dict[int, float]) -> dict[int, float]:
+    """``seen`` without each agent's first task (its prompt carries the onboarding, and the
+    first wave meets every CLI's own start)."""
+    first: dict[str, int] = {}
+    for task in sorted(rows["assigned"], key=rows["assigned"].__getitem__):
+        first.setdefault(rows["assignee"].get(task, ""), task)
+    firsts = set(first.values())
+    return {task: at for task, at in seen.items() if task not in firsts}
 
 
 def _by_cli(
@@ -465,13 +478,14 @@ SENT = re.compile(
 )
 
 WORKSPACE = re.compile(
-    r"timing: T-(\d+) prompt to (\S+): workspace read in (\d+) ms \(git\), recorded in (\d+) ms"
+    r"timing: T-(\d+) prompt to (\S+): workspace read in (\d+) ms(?: \(git\))?, recorded in "
+    r"(\d+) ms"
 )
 
 
 def workspace_reads(root: Path) -> dict[tuple[int, str], tuple[float, float]]:
-    """The last workspace read of each task's prompt to its agent (``--timings``): the git
-    calls' seconds and the turn's start record's."""
+    """The last workspace read of each task's prompt to its agent (``--timings``): the
+    read's seconds (its branch and head) and the turn's start record's."""
     found: dict[tuple[int, str], tuple[float, float]] = {}
     for node in NODES:
         path = root / f"{node}.log"
@@ -522,7 +536,7 @@ def step_figures(root: Path, home: Path, agents: list[Agent], rows: dict[str, An
                 "to_claim": last["claimed"] - start,
                 "in_node": last["waited"],
                 "prompt_built": last.get("built", 0.0),
-                "of_which_git": reads.get((int(task[1]), agent.id), (0.0, 0.0))[0],
+                "of_which_workspace": reads.get((int(task[1]), agent.id), (0.0, 0.0))[0],
                 "of_which_record": reads.get((int(task[1]), agent.id), (0.0, 0.0))[1],
                 "to_host_turn": at - last["claimed"] - last["waited"] - last.get("built", 0.0),
                 "refused_tries": float(len(tries) - 1),
@@ -863,14 +877,18 @@ def host_figures(ran: dict, checked: dict) -> dict[str, Any]:
     """The protocol route's figures from the hosts' journals: assignment to the host handing
     the prompt to its CLI; swarm's own part of it (from the later of the assignment and the
     end of the agent's previous turn: a task is given when the last one is reported, before
-    its turn ends, and a host takes no prompt during a turn); a broadcast until every host
-    handed it over (each broadcast of the day: idle, during, idle)."""
+    its turn ends, and a host takes no prompt during a turn), also without each agent's first
+    task; a broadcast until every host handed it over (each broadcast of the day: idle,
+    during, idle)."""
     return {
         "assignment_to_host_prompt": {
             cli: percentiles(v) for cli, v in sorted(checked["host_prompt_s"].items())
         },
         "swarm_own_to_host_prompt": {
             cli: percentiles(v) for cli, v in sorted(checked["own_s"].items())
+        },
+        "swarm_own_after_each_agents_first": {
+            cli: percentiles(v) for cli, v in sorted(checked["own_later_s"].items())
         },
         "broadcast_to_all_hosts": [round(x, 3) for x in ran["broadcast_hosts_s"]],
         **({"swarm_own_steps": checked["timings"]} if "timings" in checked else {}),

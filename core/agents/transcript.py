@@ -103,8 +103,8 @@ class Transcriber:
 
     def __init__(self, conn: Conn, agent: str, now: float) -> None:
         self.conn, self.agent, self.now = conn, agent, now
-        self.rev = queries.next_rev(conn, agent)
-        last = queries.last_row(conn, agent)
+        last = queries.last_row(conn, agent)  # the newest by rev: the next rev follows it
+        self.rev = int(last["rev"]) + 1 if last is not None else 1
         self.answer: Line | None = Line.of(last) if last is not None else None
         if self.answer is not None and self.answer.kind != MESSAGE:
             self.answer = None

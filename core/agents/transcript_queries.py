@@ -11,15 +11,6 @@ from core.store.conn import Conn
 COLUMNS = "id, agent, rev, task_id, delivery_id, at, kind, call, status, text"
 
 
-def next_rev(conn: Conn, agent: str) -> int:
-    """The rev ``agent``'s next row (or change of a row) takes."""
-    row = conn.execute(
-        "SELECT COALESCE(MAX(rev), 0) + 1 AS rev FROM agent_transcript WHERE agent = $1",
-        (agent,),
-    ).fetchone()
-    return int(row["rev"])
-
-
 def last_row(conn: Conn, agent: str) -> Any:
     """``agent``'s newest row (by rev), or None: an answer continued by the next batch."""
     return conn.execute(

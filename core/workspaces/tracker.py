@@ -130,7 +130,7 @@ class WorkspaceTracker:
         read = time.perf_counter()
         await self.service.update(work.record_start, turn)
         log.debug(
-            "timing: T-%d prompt to %s: workspace read in %.0f ms (git), recorded in %.0f ms",
+            "timing: T-%d prompt to %s: workspace read in %.0f ms, recorded in %.0f ms",
             task_id,
             agent,
             (read - started) * 1000,
