@@ -150,10 +150,7 @@ def record(
             pane_shows_dialog=functools.partial(_pane_shows_dialog, conn, agent),
         )
     # the hook's observation and prompt are kept even when the agent cannot be judged
-    judge = functools.partial(agent_judge.judge, conn, agent, ctx.now, fresh)
-    verdict = agent_judge.isolated(conn, ctx, agent, judge)
-    if verdict is not None:
-        agent_judge.apply(conn, ctx, agent, verdict)
+    verdict = agent_judge.judge_and_apply(conn, ctx, agent, fresh)
     return found if ask else verdict
 
 

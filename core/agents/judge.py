@@ -54,6 +54,7 @@ from core.agents import alert_queries, limit_events, signal_queries
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
 from core.agents.alerts import UNJUDGED, clear_alert, open_alert
+from core.agents.signals import StateRow
 from core.context import Ctx
 from core.dialogs import permissions as prompts
 from core.errors import StoreError
@@ -268,11 +269,34 @@ def _spaced(text: str) -> str:
     return " ".join(text.split())
 
 
-def judge(conn: Conn, agent: str, now: float, fresh: Freshness) -> Verdict:
-    """``agent``'s state now, from the store (no stall rule: see ``core.watch.stalls``)."""
+def judge(
+    conn: Conn, agent: str, now: float, fresh: Freshness, decided: StateRow | None = None
+) -> Verdict:
+    """``agent``'s state now, from the store (no stall rule: see ``core.watch.stalls``);
+    ``decided``: its decided state, already read (its limit, if any, is the one held)."""
     seen = agent_signals.observations(conn, [agent]).get(agent, {})
-    held = held_limits(conn, agent).get(agent)
+    held = held_limits(conn, agent).get(agent) if decided is None else held_of(decided)
     return combine(seen, now, fresh, waiting=waiting_for(conn, agent), held=held)
+
+
+def judge_and_apply(
+    conn: Conn, ctx: Ctx, agent: str, fresh: Freshness, decided: StateRow | None = None
+) -> Verdict | None:
+    """Judge ``agent`` (on its own rows: ``isolated``) and store the verdict; the verdict
+    (None: it could not be judged). ``decided``: its decided state, already read."""
+    before = decided or agent_signals.get_state(conn, agent)
+    verdict = isolated(conn, ctx, agent, lambda: judge(conn, agent, ctx.now, fresh, before))
+    if verdict is not None:
+        apply(conn, ctx, agent, verdict, before=before)
+    return verdict
+
+
+def held_of(decided: StateRow) -> HeldLimit | None:
+    """The usage limit a decided state holds (None: it is not ``limited``), as
+    :func:`held_limits` reads it."""
+    if decided.state is not AgentState.LIMITED:
+        return None
+    return HeldLimit(decided.since or 0.0, decided.until, decided.signal, decided.evidence)
 
 
 def judge_all(
@@ -322,16 +346,25 @@ def held_limits(conn: Conn, agent: str | None = None) -> dict[str, HeldLimit]:
     }
 
 
-def apply(conn: Conn, ctx: Ctx, agent: str, verdict: Verdict, *, force: bool = False) -> bool:
+def apply(
+    conn: Conn,
+    ctx: Ctx,
+    agent: str,
+    verdict: Verdict,
+    *,
+    force: bool = False,
+    before: StateRow | None = None,
+) -> bool:
     """Store ``verdict`` as ``agent``'s state (a stall stays until something ends it, or
     ``force``: the watcher's stall rules, which decide stalls, say so).
 
     Leaving ``waiting`` or ``limited`` restarts the stall clock (``agent_watch.resumed_at``);
     a limit's start and end are events of their own (``agent.limited``,
     ``agent.limit_ended``: one post each; a flap of the same limit is ``agent.limit_flapped``,
-    not posted: ``core.agents.limit_events``). True when the state changed.
+    not posted: ``core.agents.limit_events``). True when the state changed. ``before``: the
+    decided state, already read in this transaction.
     """
-    before = agent_signals.get_state(conn, agent)
+    before = before or agent_signals.get_state(conn, agent)
     keeps_stall = verdict.state in ENDS_STALL or verdict.state is AgentState.STALLED
     if before.state is AgentState.STALLED and not keeps_stall and not force:
         return False

@@ -112,11 +112,12 @@ def _observe(
         agent, Signal.PROTOCOL, seen.state, ctx.now, seen.evidence, until=seen.until,
         detail=detail, work=seen.work,
     ))  # fmt: skip
-    if not _decided_so(conn, agent, seen):
-        _judge(conn, ctx, agent, fresh)
+    decided = agent_signals.get_state(conn, agent)
+    if not _decided_so(conn, agent, seen, decided):
+        agent_judge.judge_and_apply(conn, ctx, agent, fresh, decided)
 
 
-def _decided_so(conn: Conn, agent: str, seen: Seen) -> bool:
+def _decided_so(conn: Conn, agent: str, seen: Seen, decided: agent_signals.StateRow) -> bool:
     """Whether ``agent``'s decided state is this working observation's own (the protocol
     signal, the same words) and it has no open question: a stream's next update. Judging
     it again would decide the same: no other signal outranked the protocol's then and time
@@ -124,7 +125,6 @@ def _decided_so(conn: Conn, agent: str, seen: Seen) -> bool:
     question is not: hence its check), and the watch tick judges every agent anyway."""
     if seen.state is not AgentState.WORKING or not seen.work:
         return False
-    decided = agent_signals.get_state(conn, agent)
     words = agent_signals.stored_evidence(seen.evidence)
     if (decided.state, decided.signal, decided.evidence) != (
         AgentState.WORKING, Signal.PROTOCOL, words
@@ -134,10 +134,7 @@ def _decided_so(conn: Conn, agent: str, seen: Seen) -> bool:
 
 
 def _judge(conn: Conn, ctx: Ctx, agent: str, fresh: agent_judge.Freshness) -> None:
-    judge = functools.partial(agent_judge.judge, conn, agent, ctx.now, fresh)
-    verdict = agent_judge.isolated(conn, ctx, agent, judge)
-    if verdict is not None:
-        agent_judge.apply(conn, ctx, agent, verdict)
+    agent_judge.judge_and_apply(conn, ctx, agent, fresh)
 
 
 def _take(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen | None:

@@ -147,7 +147,7 @@ def get_state(conn: Conn, agent: str) -> StateRow:
 def get_states(conn: Conn) -> dict[str, StateRow]:
     """agent -> its decided state, as :func:`get_state` reads it, for every agent with a
     row (an agent with none: ``no_state``)."""
-    return {row[0]: _state_of(*row) for row in map(values, signal_queries.state_rows(conn))}
+    return {cells[0]: _state_of(*cells) for cells in map(values, signal_queries.state_rows(conn))}
 
 
 def no_state(agent: str) -> StateRow:
