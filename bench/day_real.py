@@ -621,6 +621,15 @@ def done_count(url: str, ids: list[int]) -> int:
     return int(row[0]) if row else 0
 
 
+def transactions(url: str) -> int:
+    """Transactions committed in the day's database so far (``pg_stat_database``)."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def store_rows(url: str) -> dict[str, Any]:
     """Each task's first assignment time, its assignee and status; deliveries recorded
     delivered, with their text."""
@@ -773,7 +782,8 @@ async def run(args: argparse.Namespace, server: Cluster, root: Path) -> dict[str
         idle_cpu = cpu_share(day, own_cpu(day) - cpu0, idle_s)
         idle_hosts = cpu_share(day, hosts_cpu(day) - host0, idle_s)
         rss = (swarm_rss_mb(day), hosts_rss_mb(day))
-        cpu1, host1 = own_cpu(day), hosts_cpu(day)
+        cpu1, host1, each1 = own_cpu(day), hosts_cpu(day), cpu_each(day)
+        commits1 = transactions(url)
         service = await SwarmService.open(Settings.from_env(day.env))
         try:
             ran = await the_day(service, agents, args, day)
@@ -781,6 +791,10 @@ async def run(args: argparse.Namespace, server: Cluster, root: Path) -> dict[str
             await service.close()
         load_cpu = cpu_share(day, own_cpu(day) - cpu1, ran["wall_s"])
         load_hosts = cpu_share(day, hosts_cpu(day) - host1, ran["wall_s"])
+        ran["cpu_s_each"] = {
+            name: round(cpu_each(day)[name] - each1[name], 1) for name in each1
+        } | {"hosts": round(hosts_cpu(day) - host1, 1)}
+        ran["transactions"] = transactions(url) - commits1  # the day's own and swarm's
         rows = store_rows(url)
         checked = judge(agents, ran["ids"], rows, home)
         if args.usage:
@@ -818,6 +832,11 @@ def agent_count(args: argparse.Namespace) -> int:
     if args.usage:
         return args.agents or len(USAGE_CLIS)
     return int(args.agents or args.each * len(CLIS))
+
+
+def cpu_each(day: Day) -> dict[str, float]:
+    """CPU seconds so far of each of swarm's processes (the coordinator, each node)."""
+    return {name: _cpu(f"/proc/{p.pid}/stat") or 0.0 for name, p in day.procs.items()}
 
 
 def own_cpu(day: Day) -> float:
@@ -864,6 +883,8 @@ def summary(agents: list[Agent], args: argparse.Namespace, ran: dict, checked: d
         "prompts": prompts_by_cli(agents, ran["answered"]),
         "claude_stop_hook": claude_stop_hooks(agents),
         "postgres_cpu_s": round(pg_cpu, 1),
+        "swarm_cpu_s_each": ran.get("cpu_s_each", {}),
+        "transactions": ran.get("transactions"),
         **({"usage": ran["usage"]} if "usage" in ran else {}),
         **({"defaults": ran["defaults"]} if "defaults" in ran else {}),
         "examples": {

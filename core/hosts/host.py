@@ -75,8 +75,10 @@ class Journal:
             await waiter
 
     def after(self, seq: int) -> list[dict[str, Any]]:
-        """The entries after ``seq`` still held."""
-        return [e for e in self.entries if e["seq"] > seq]
+        """The entries after ``seq`` still held (they are numbered without a gap: a slice)."""
+        if not self.entries:
+            return []
+        return self.entries[max(0, seq - self.entries[0]["seq"] + 1) :]
 
     def ack(self, seq: int) -> None:
         """Swarm has the entries up to ``seq``."""
@@ -86,7 +88,7 @@ class Journal:
     def _prune(self) -> None:
         keep_from = min(self.acked, self.seq - KEEP)
         if self.entries and self.entries[0]["seq"] <= keep_from:
-            self.entries = [e for e in self.entries if e["seq"] > keep_from]
+            del self.entries[: keep_from - self.entries[0]["seq"] + 1]
 
     async def close(self) -> None:
         """End the streams and close the file."""
