@@ -6,8 +6,8 @@ Only the plain layout is read (git's ``gitrepository-layout``): ``.git`` in the 
 itself, as a folder or as a worktree's ``gitdir:`` file (with its ``commondir``); ``HEAD``
 naming a branch whose ref is a loose file or a line of ``packed-refs``, or holding a
 commit's hash. Anything else (a folder inside a repository, the reftable format, a
-symbolic ref of a ref, a file that cannot be read or is being written) reads as None, and
-the caller asks git, which decides as it always did.
+symbolic ref of a ref, a packed-refs over 1 MiB, a file that cannot be read or is being
+written) reads as None, and the caller asks git, which decides as it always did.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 _SHA = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
 _HEADS = "refs/heads/"
 _MAX_BYTES = 4096  # a HEAD, a loose ref or a gitdir file is one short line
+PACKED_MAX_BYTES = 1 << 20  # a larger packed-refs (tens of thousands of refs): git's to read
 
 
 class Unread(Exception):
@@ -70,6 +71,8 @@ def _ref(common: Path, name: str) -> str | None:
     packed = common / "packed-refs"
     if not packed.exists():
         return None
+    if packed.stat().st_size > PACKED_MAX_BYTES:  # git reads it faster than a scan per prompt
+        raise Unread(f"{packed} is large")
     for line in packed.read_text(encoding="utf-8").splitlines():
         sha, _, ref = line.partition(" ")
         if ref == name and not line.startswith(("#", "^")):

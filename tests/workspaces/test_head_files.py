@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from core.workspaces import git as workspace_git
+from core.workspaces import head_files
 from core.workspaces.head_files import branch_and_head
 from tests.workspaces.conftest import commit_file, sh
 
@@ -98,3 +99,13 @@ def test_the_reftable_format_is_left_to_git(repo: Path) -> None:
     ``HEAD`` file is a placeholder that names no real branch."""
     (repo / ".git" / "reftable").mkdir()
     assert branch_and_head(repo) is None
+
+
+def test_a_large_packed_refs_is_left_to_git(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A repository with tens of thousands of packed refs: git reads it faster than a scan
+    at each prompt."""
+    sh(repo, "pack-refs", "--all")
+    size = (repo / ".git" / "packed-refs").stat().st_size
+    monkeypatch.setattr(head_files, "PACKED_MAX_BYTES", size - 1)
+    assert branch_and_head(repo) is None
+    assert workspace_git.branch_and_head(repo) == gits_answer(repo)
