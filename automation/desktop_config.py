@@ -20,6 +20,10 @@ class = "Code"               # the window's WM_CLASS, to find it (default: by it
 OPENAI_BASE_URL = "http://127.0.0.1:8080/v1"   # a value
 OPENAI_API_KEY = "$TEAM_OPENAI_KEY"             # taken from swarm's environment by name
 ```
+``nice`` (0-19, default 10; ``[desktop]`` or per agent) lowers the CPU priority of a protocol
+agent's CLI (``swarm desktop up --protocol``), and so of what it runs, below swarm's own
+processes: on a busy machine a prompt's delivery does not wait for the agents' own work; 0
+leaves it as swarm's.
 ``env`` may also be a list of names passed from swarm's environment as they are (``env =
 ["ANTHROPIC_API_KEY"]``). A secret is named, never written: a literal value for a name that
 looks secret (``*KEY*``, ``*TOKEN*``, ``*SECRET*``, ``*PASSWORD*``) is refused, and the values
@@ -43,7 +47,8 @@ KINDS = ("terminal", "gui")
 TERMINALS = ("xterm", "urxvt", "gnome-terminal", "konsole", "kitty", "alacritty", "wezterm")
 DEFAULTS = {"kind": "terminal", "command": "claude", "terminal": "xterm"}
 DEFAULT_LAYOUT = (4, 2)
-AGENT_KEYS = ("kind", "command", "resume", "terminal", "app", "class", "env")
+AGENT_KEYS = ("kind", "command", "resume", "terminal", "app", "class", "env", "nice")
+DEFAULT_NICE = 10  # a protocol agent's CLI runs this much below swarm's own processes
 SECTION_KEYS = (*AGENT_KEYS, "layout", "monitor", "agent")  # "env" there: every agent's
 LAYOUT = re.compile(r"\s*([1-9][0-9]?)\s*x\s*([1-9][0-9]?)\s*")
 PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -64,6 +69,7 @@ class Launch:
     window_class: str | None = None  # gui: WM_CLASS (instance or class) of its window
     # its CLI's environment: (name, value or "$NAME" of swarm's environment), in order
     env: tuple[tuple[str, str], ...] = ()
+    nice: int = DEFAULT_NICE  # a protocol agent's CLI: how much lower its CPU priority is
 
 
 @dataclass(frozen=True)
@@ -205,7 +211,18 @@ def _launch(agent: str, section: Mapping[str, Any], own: Mapping[str, Any], wher
         )
     env = parse_env(section.get("env"), f"{where.rsplit('.agent.', 1)[0]}: env")
     env.update(parse_env(own.get("env"), f"{where}: env"))
-    return Launch(agent, kind, command, resume, terminal, app, value("class"), tuple(env.items()))
+    nice_where = where if "nice" in own else where.rsplit(".agent.", 1)[0]
+    nice = parse_nice(own.get("nice", section.get("nice", DEFAULT_NICE)), nice_where)
+    return Launch(
+        agent, kind, command, resume, terminal, app, value("class"), tuple(env.items()), nice
+    )
+
+
+def parse_nice(value: Any, where: str) -> int:
+    """``nice``: a whole number from 0 (as swarm's own) to 19 (the lowest priority)."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 19:
+        raise ConfigError(f"{where}: nice must be a whole number from 0 to 19, not {value!r}")
+    return value
 
 
 def parse_env(value: Any, where: str) -> dict[str, str]:

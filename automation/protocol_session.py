@@ -90,6 +90,7 @@ class ProtocolSession(HeadlessSession):
                     env,
                     self.mcp_for(item.agent),
                     protocol=cli.protocol,
+                    nice=item.launch.nice,
                 )
             )
         except launch.HostStartError as exc:

@@ -181,11 +181,12 @@ def plan_agents(root: Path, count: int, clis: tuple[str, ...] = CLIS) -> list[Ag
     return made
 
 
-def write_agents(path: Path, agents: list[Agent]) -> Path:
+def write_agents(path: Path, agents: list[Agent], nice: int | None = None) -> Path:
     """The agents file: agents of known CLIs, with swarm's MCP server, in three roles; tmux
     agents, or (``command`` set) each protocol agent's command in its ``[desktop.agent]``
-    section, for ``swarm desktop up --protocol`` to start and write ``delivery = "protocol"``."""
-    lines = []
+    section, for ``swarm desktop up --protocol`` to start and write ``delivery = "protocol"``
+    (``nice``: the ``[desktop]`` section's, how much lower their CLIs' CPU priority is)."""
+    lines = ["[desktop]", f"nice = {nice}", ""] if nice is not None else []
     for n, agent in enumerate(agents):
         lines += [
             "[[agent]]", f'id = "{agent.id}"', f'role = "{ROLES[n % len(ROLES)]}"',
@@ -761,7 +762,7 @@ async def run(args: argparse.Namespace, server: Cluster, root: Path) -> dict[str
         if args.protocol:
             for agent in agents:
                 protocol_command(agent)
-        day.env["SWARM_CONFIG"] = str(write_agents(root / "agents.toml", agents))
+        day.env["SWARM_CONFIG"] = str(write_agents(root / "agents.toml", agents, args.nice))
         if not args.protocol:  # a protocol agent gets swarm's MCP server with its session
             swarm_cli(day, "agents", "hooks", "install")
             swarm_cli(day, "agents", "mcp", "install")
@@ -771,7 +772,7 @@ async def run(args: argparse.Namespace, server: Cluster, root: Path) -> dict[str
         else:
             for agent in agents:
                 start_cli(day, agent)
-            write_agents(root / "agents.toml", agents)
+            write_agents(root / "agents.toml", agents, args.nice)
         start_swarm(day)
         await asyncio.sleep(
             15.0
@@ -944,6 +945,11 @@ def main() -> None:
         "reported each task and how long each silent turn waited for swarm's nudge",
     )  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the day's folder")
+    parser.add_argument(
+        "--nice", type=int, choices=range(20), metavar="0-19",
+        help="--protocol: the agents file's [desktop] nice (how much lower the CLIs' CPU "
+        "priority is than swarm's; default: swarm's own default, 10)",
+    )  # fmt: skip
     parser.add_argument(
         "--timings", action="store_true",
         help="the nodes log each delivery's steps (swarm node --timings): swarm's own part of "

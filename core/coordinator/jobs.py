@@ -145,8 +145,11 @@ class Watcher:
             await self.text.tick()
         await self.close_abandoned_prompts()
         changed = await self.sample()
+        starts = await self.service.store.write(
+            "watch", rules.watch_clocks, self.settings, self.since
+        )
         report = await self.service.store.write(
-            "watch", rules.tick, self.settings, changed, self.since, self.first_frames
+            "watch", rules.tick, self.settings, changed, self.since, self.first_frames, starts
         )
         if (
             report.nudged

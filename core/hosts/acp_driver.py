@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from core.hosts import wire
-from core.hosts.turns import Ended, Launched, TurnFailed
+from core.hosts.turns import Ended, Launched, TurnFailed, lower_priority
 
 if TYPE_CHECKING:
     from acp import Client, ClientSideConnection
@@ -31,6 +31,7 @@ class AcpDriver:
             launched.host, launched.env, launched.cwd, launched.mcp,
         )  # fmt: skip
         self.command = list(launched.command)
+        self.nice = launched.nice
         self.process: asyncio.subprocess.Process | None = None
         self.session: str | None = None
         self.conn: ClientSideConnection | None = None
@@ -50,6 +51,7 @@ class AcpDriver:
         )  # fmt: skip
         self._spawned = spawned  # held: the connection lives as long as this context
         self.conn, self.process = await spawned.__aenter__()
+        lower_priority(self.process.pid, self.nice)
         started = await self.conn.initialize(
             protocol_version=PROTOCOL_VERSION,
             client_capabilities=ClientCapabilities(),

@@ -4,7 +4,7 @@ Python SDK does the framing), opens or loads its session, and serves swarm on a 
 swarm is away waits in the host's journal until swarm acknowledges it.
 
     python -m bot.protocol_host --home H --agent A --cwd DIR [--mcp JSON] [--protocol P] \
-        -- COMMAND ARGS...
+        [--nice N] -- COMMAND ARGS...
 
 One turn at a time: a prompt while a turn runs is refused as ``busy`` (swarm delivers it when
 the turn ends). A prompt is accepted when the agent sent its first update of the turn, or
@@ -404,7 +404,8 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> int:
     journal = Journal(wire.journal_path(home, args.agent))
     host = Host(args.agent, journal)
     mcp = json.loads(args.mcp) if args.mcp else []
-    host.driver = _driver(args.protocol, Launched(host, args.command, args.cwd, mcp, env))
+    launched = Launched(host, args.command, args.cwd, mcp, env, nice=args.nice)
+    host.driver = _driver(args.protocol, launched)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, lambda: loop.create_task(host.stop()))
@@ -464,6 +465,14 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
         choices=(ACP, STREAM_JSON),
         default=ACP,
         help="what the agent speaks (ACP; Claude Code's stream-json)",
+    )
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        choices=range(20),
+        metavar="0-19",
+        help="how much lower the agent's CPU priority is than the host's (default 0)",
     )
     parser.add_argument("command", nargs="+", help="the agent CLI in its ACP mode")
     return parser.parse_args(argv)

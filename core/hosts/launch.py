@@ -63,17 +63,19 @@ async def start(
     mcp: Sequence[Mapping[str, Any]] = (),
     protocol: str = "acp",
     wait_s: float = START_S,
+    nice: int = 0,
 ) -> dict[str, Any]:
     """Start ``agent``'s host running ``command`` (the CLI in its protocol's mode, ``acp``
-    or ``stream-json``) in ``cwd``; its hello once the session is open. A host already
-    running is left as it is (its hello)."""
+    or ``stream-json``) in ``cwd``, the CLI ``nice`` below the host's CPU priority; its
+    hello once the session is open. A host already running is left as it is (its hello)."""
     if host_pid(home, agent) is not None:
         with contextlib.suppress(client.HostUnreachable):
             return await client.request(home, agent, wire.HELLO)
     wire.folder(home).mkdir(parents=True, exist_ok=True)
     seen = _journal_size(home, agent)
     argv = [sys.executable, "-m", "bot.protocol_host", "--home", str(home), "--agent", agent,
-            "--cwd", str(cwd), "--mcp", json.dumps(list(mcp)), "--protocol", protocol, "--",
+            "--cwd", str(cwd), "--mcp", json.dumps(list(mcp)), "--protocol", protocol,
+            "--nice", str(nice), "--",
             *command]  # fmt: skip
     process = _spawn(home, agent, argv, cwd, env)
     return await _wait_ready(home, agent, process, seen, wait_s)

@@ -26,7 +26,15 @@ from typing import Any
 
 from core.clis.claude_code.permissions import suggestion_label, suggestions_of
 from core.hosts import plan_mode, wire
-from core.hosts.turns import API_RETRY, STREAM_START, TOTAL_COST, Ended, Launched, TurnFailed
+from core.hosts.turns import (
+    API_RETRY,
+    STREAM_START,
+    TOTAL_COST,
+    Ended,
+    Launched,
+    TurnFailed,
+    lower_priority,
+)
 
 log = logging.getLogger(__name__)
 ARGS = ("-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose",
@@ -43,6 +51,7 @@ class StreamJsonDriver:
         self.host, self.env, self.cwd, self.mcp = (
             launched.host, launched.env, launched.cwd, launched.mcp,
         )  # fmt: skip
+        self.nice = launched.nice
         self.command = [*launched.command, *(a for a in ARGS if a not in launched.command)]
         self.process: asyncio.subprocess.Process | None = None
         self.session: str | None = None
@@ -73,6 +82,7 @@ class StreamJsonDriver:
             stdout=asyncio.subprocess.PIPE,
             limit=wire.LINE_LIMIT,
         )  # fmt: skip
+        lower_priority(self.process.pid, self.nice)
         self._reader = asyncio.get_running_loop().create_task(self._read(self.process))
         await self._control({"subtype": "initialize", "hooks": None})
         self.session = session

@@ -4,8 +4,12 @@ protocol (``acp_driver``, ``stream_json``) and the ``Callbacks`` of the host it 
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
 
 TOTAL_COST = "total_cost_usd"  # a turn end's meta: its session's running total (Claude Code)
 # an update: the agent retries a failed API call (its ``error_status``, ``attempt``,
@@ -101,3 +105,16 @@ class Launched:
     env: dict[str, str]
     process: asyncio.subprocess.Process | None = None
     session: str | None = None
+    nice: int = 0  # how much lower the agent's CPU priority is than the host's
+
+
+def lower_priority(pid: int, by: int) -> None:
+    """Run the agent process ``pid`` (and what it starts after) ``by`` below the host's CPU
+    priority, at most at the lowest (nice 19); a system that refuses is logged, and the
+    agent runs as it is."""
+    if by <= 0:
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, min(19, os.getpriority(os.PRIO_PROCESS, 0) + by))
+    except OSError as exc:
+        log.warning("the agent's CPU priority was not lowered (pid %s): %s", pid, exc)

@@ -240,6 +240,19 @@ def requeue(
     )
 
 
+def turn_ended_since_claim(conn: Conn, delivery_id: int) -> bool:
+    """Whether the delivery's agent ended a turn (its protocol said so, taken in) since the
+    delivery was claimed: the turn that refused it as busy is over already, its end taken in
+    before the refusal was stored (``hasten_deferred`` found nothing to hasten then)."""
+    row = conn.execute(
+        "SELECT 1 FROM deliveries d JOIN agent_signals s ON s.agent = d.agent_id "
+        "WHERE d.id = $1 AND s.signal = 'protocol' AND s.state = 'idle' "
+        "AND s.at >= d.updated_at",
+        (delivery_id,),
+    ).fetchone()
+    return row is not None
+
+
 def hasten_deferred(conn: Conn, agent: str, now: float) -> None:
     """``agent``'s deliveries put off while it was busy (``deferred``) due now: its turn
     ended. Set ``queued`` again, which wakes the agent's node (its NOTIFY trigger)."""

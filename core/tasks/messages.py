@@ -151,8 +151,11 @@ def finish(
     )
     if state is not DeliveryState.delivering:  # superseded (task cancelled or reassigned)
         return state
-    if receipt.deferred:
-        return _wait(conn, ctx, delivery, receipt.reason or "not attempted", DEFER_DELAY_S)
+    if receipt.deferred:  # due at once when the turn that refused it has ended since
+        over = message_queries.turn_ended_since_claim(conn, delivery.id)
+        return _wait(
+            conn, ctx, delivery, receipt.reason or "not attempted", 0.0 if over else DEFER_DELAY_S
+        )
     if receipt.gone and delivery.task_id is None:  # a message waits for its agent's return
         why = f"{delivery.agent} is offline ({receipt.reason or 'its session is gone'})"
         return _wait(conn, ctx, delivery, why, OFFLINE_RETRY_S)

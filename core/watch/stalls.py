@@ -115,17 +115,20 @@ def tick(
     screen_changed: Iterable[str],
     since: float,
     first_frames: Mapping[str, float] | None = None,
+    starts: Mapping[str, float] | None = None,
 ) -> TickReport:
     """Record screen activity, then judge every agent: stalls, then its state.
 
     ``since``: when this watcher began; ``first_frames``: agent -> when its screen was first
-    captured (agents watched on screen only).
+    captured (agents watched on screen only); ``starts``: each agent's watch clock, already
+    stored (:func:`watch_clocks`, a transaction of its own), else stored here.
     """
     report = TickReport()
     fresh = freshness(ctx, settings)
     _record_screen(conn, ctx, settings, screen_changed, report)
     queries.keep_first_frames(conn, first_frames or {})
-    starts = _watch_since(conn, ctx, settings, since)
+    if starts is None:
+        starts = watch_clocks(conn, ctx, settings, since)
     _observe_screens(conn, ctx, settings, report)
     verdicts = _verdicts(conn, ctx, fresh)
     states = agent_signals.get_states(conn)
@@ -247,9 +250,13 @@ def _own_echo(conn: Conn, ctx: Ctx, settings: WatchSettings, agent: str) -> bool
     )
 
 
-def _watch_since(conn: Conn, ctx: Ctx, settings: WatchSettings, since: float) -> dict[str, float]:
+def watch_clocks(conn: Conn, ctx: Ctx, settings: WatchSettings, since: float) -> dict[str, float]:
     """agent -> since when it has been watched without a gap (stored: a restart keeps it;
-    a gap longer than ``stall_after`` starts it again at this watcher's start)."""
+    a gap longer than ``stall_after`` starts it again at this watcher's start). Stored in a
+    transaction of its own before the tick's (``Watcher.tick``): the tick runs long on a busy
+    machine, and every agent's ``agent_watch`` row held all that time kept a node's write of
+    an agent's wait ending (its stall clock's restart), and every call queued behind it on
+    the node's connection, waiting for the tick's commit (up to a second, on PostgreSQL)."""
     stored = queries.watch_clocks(conn)
     starts = {}
     for agent in ctx.agents:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from core.agents.judge import Freshness
+from core.models import Receipt
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.tasks import message_queries
@@ -67,6 +68,43 @@ async def test_while_the_turn_runs_the_deferred_prompt_keeps_its_delay(
 ) -> None:
     delivery = await deferred(service, clock)
     await journaled(service, [TURN, CHUNK])
+    assert due_at(service, delivery) == ("queued", clock.now() + DEFER_DELAY_S, 1)
+
+
+async def refused_with_the_end_taken_in(
+    service: SwarmService, clock: ManualClock, end_first: bool
+) -> int:
+    """The agent's task prompt claimed and refused by its host as busy, the refusal stored
+    after the turn's end was taken in (``end_first``: that end came before the claim)."""
+    await started(service)
+    if end_first:
+        await journaled(service, [TURN, CHUNK, END])
+        clock.advance(0.5)
+    claimed = await service.queue.claim_prompt()
+    assert claimed is not None
+    delivery, _ = claimed
+    clock.advance(0.2)
+    if not end_first:  # the turn that refused it ends, taken in before the refusal is stored
+        await journaled(service, [TURN, CHUNK, END])
+    refused = Receipt.failed("a turn is running", "protocol", deferred=True)
+    assert await service.queue.record_receipt(delivery, refused) == "queued"
+    return delivery.id
+
+
+async def test_a_refusal_stored_after_the_turns_end_was_taken_in_is_due_at_once(
+    service: SwarmService, clock: ManualClock
+) -> None:
+    """The turn ended and its end was taken in between the claim and the refusal's store:
+    no turn end is left to hasten it, so the refusal is due at once, not a delay later."""
+    delivery = await refused_with_the_end_taken_in(service, clock, end_first=False)
+    assert due_at(service, delivery) == ("queued", clock.now(), 1)
+
+
+async def test_a_refusal_after_an_end_older_than_the_claim_keeps_its_delay(
+    service: SwarmService, clock: ManualClock
+) -> None:
+    """An end taken in before the claim is not the turn that refused it (another began)."""
+    delivery = await refused_with_the_end_taken_in(service, clock, end_first=True)
     assert due_at(service, delivery) == ("queued", clock.now() + DEFER_DELAY_S, 1)
 
 

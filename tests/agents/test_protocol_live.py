@@ -329,6 +329,33 @@ async def test_a_task_prompt_is_taken_and_its_turn_ends_as_the_agent_says(
         assert 0 < turn["cost_usd"] < 0.1
 
 
+async def test_the_cli_and_what_it_started_run_below_swarms_priority(rig: Rig) -> None:
+    """``[desktop] nice`` (10 unless set): the agent's CLI, and the processes it started
+    (Gemini CLI's and Codex's helpers), run 10 below the host's CPU priority."""
+    hello = await client.request(rig.home, AGENT, wire.HELLO)
+    lowered = min(19, os.getpriority(os.PRIO_PROCESS, hello["pid"]) + 10)
+    agent = int(hello["agent_pid"])
+    assert os.getpriority(os.PRIO_PROCESS, agent) == lowered
+    started = _descendants(agent)
+    assert all(nice >= lowered for nice in started.values()), started
+
+
+def _descendants(pid: int) -> dict[int, int]:
+    """pid -> its nice value, for every live process below ``pid``."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            stat = (entry / "stat").read_text(encoding="utf-8").rpartition(")")[2].split()
+            parents[int(entry.name)] = (int(stat[1]), int(stat[16]))  # ppid, nice
+    below, found = {pid}, {}
+    for _ in range(8):  # a few generations deep
+        for child, (parent, nice) in parents.items():
+            if parent in below and child not in found:
+                found[child] = nice
+        below |= found.keys()
+    return found
+
+
 async def _asked(swarm: Swarm) -> prompts.Prompt:
     async def opened() -> prompts.Prompt | None:
         found = await swarm.service.store.read(prompts.open_prompts, AGENT)

@@ -51,6 +51,17 @@ def test_desktop_section_defaults_and_per_agent_overrides(tmp_path: Path) -> Non
     assert (b.command, b.resume, b.terminal) == ("codex", "codex resume --last", "urxvt")
 
 
+def test_a_protocol_agents_cli_runs_nice_10_unless_the_section_or_agent_says(
+    tmp_path: Path,
+) -> None:
+    assert {a: x.nice for a, x in parse_desktop({}, ["A"], "[desktop]").launches.items()} == {
+        "A": 10
+    }
+    section = {"nice": 5, "agent": {"B": {"nice": 0}}}
+    launches = parse_desktop(section, ["A", "B"], "[desktop]").launches
+    assert (launches["A"].nice, launches["B"].nice) == (5, 0)
+
+
 def test_no_desktop_section_means_claude_in_xterm_on_4x2(tmp_path: Path) -> None:
     path = tmp_path / "agents.toml"
     path.write_text('[[agent]]\nid = "A"\nrole = "r"\n', encoding="utf-8")
@@ -74,6 +85,10 @@ def test_no_desktop_section_means_claude_in_xterm_on_4x2(tmp_path: Path) -> None
         ({"agent": {"Z": {"kind": "gui"}}}, "[desktop.agent.Z] names no agent"),
         ({"agent": {"A": {"kind": "gui"}}}, "a gui agent needs app = NAME"),
         ({"agent": {"A": {"size": 3}}}, "agent.A: unknown key(s) size"),
+        ({"nice": 20}, "[desktop]: nice must be a whole number from 0 to 19, not 20"),
+        ({"nice": -1}, "nice must be a whole number from 0 to 19"),
+        ({"nice": True}, "nice must be a whole number from 0 to 19"),
+        ({"agent": {"A": {"nice": "10"}}}, "agent.A: nice must be a whole number"),
     ],
 )
 def test_bad_desktop_settings_are_one_line_errors(section: dict[str, object], message: str) -> None:

@@ -9,6 +9,7 @@ the state, then restarted the stall clock. Each held the row the other wanted ne
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from pathlib import Path
@@ -18,12 +19,16 @@ import pytest
 
 from core.agent_state import AgentState, Signal
 from core.agents import judge as agent_judge
+from core.agents import queries as agent_queries
 from core.agents import signal_queries
+from core.coordinator.jobs import Watcher
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.watch import queries as watch_queries
+from core.watch import stalls
 from tests.helpers import write_agents
+from tests.watch.conftest import watch_settings
 
 pytestmark = [
     pytest.mark.parametrize("database_url", ["postgresql"], indirect=True),
@@ -52,18 +57,22 @@ def _node(conn: Any, ctx: Any, steps: dict[str, threading.Event]) -> bool:
     return agent_judge.apply(conn, ctx, AGENT, verdict)
 
 
-async def test_a_nodes_state_write_and_the_watch_tick_do_not_deadlock(
-    tmp_path: Path, database_url: str, clock: ManualClock
-) -> None:
-    from core.store.postgres.store import connect, run_unlocked
-
+async def _service(tmp_path: Path, database_url: str, clock: ManualClock) -> SwarmService:
     config = write_agents(
         tmp_path / "agents.toml", [{"id": AGENT, "role": "w", "delivery": "inbox"}]
     )
     settings = Settings.from_env({"SWARM_HOME": str(tmp_path / "home"),
                                   "SWARM_CONFIG": str(config),
                                   "SWARM_DATABASE_URL": database_url})  # fmt: skip
-    service = await SwarmService.open(settings, clock)
+    return await SwarmService.open(settings, clock)
+
+
+async def test_a_nodes_state_write_and_the_watch_tick_do_not_deadlock(
+    tmp_path: Path, database_url: str, clock: ManualClock
+) -> None:
+    from core.store.postgres.store import connect, run_unlocked
+
+    service = await _service(tmp_path, database_url, clock)
     try:
         ctx = service.ctx("test")
         setup = connect(database_url)
@@ -93,5 +102,42 @@ async def test_a_nodes_state_write_and_the_watch_tick_do_not_deadlock(
         node.join(30)
         errors = {k: v for k, v in outcome.items() if isinstance(v, BaseException)}
         assert errors == {}, {k: f"{type(v).__name__}: {v}" for k, v in errors.items()}
+    finally:
+        await service.close()
+
+
+async def test_the_watch_tick_holds_no_stall_clock_while_it_judges(
+    tmp_path: Path, database_url: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tick stores every agent's watch clock in a transaction of its own, before it
+    judges: a node restarting an agent's stall clock meanwhile (its wait for a person over)
+    does not wait for the tick's commit (the tick runs long on a busy machine: the node's
+    connection, and every prompt behind it, waited up to a second)."""
+    from core.store.postgres.store import connect, run_unlocked
+
+    service = await _service(tmp_path, database_url, clock)
+    try:
+        watcher = Watcher(service, watch_settings())
+        await watcher.tick()  # the agent's clock row exists
+        judging, go_on = threading.Event(), threading.Event()
+        verdicts = stalls._verdicts
+
+        def slow(*args: Any) -> Any:
+            judging.set()
+            assert go_on.wait(10)
+            return verdicts(*args)
+
+        monkeypatch.setattr(stalls, "_verdicts", slow)
+        clock.advance(1.0)
+        ticking = asyncio.create_task(watcher.tick())
+        assert await asyncio.to_thread(judging.wait, 10)
+        node = connect(database_url)
+        try:
+            node.raw.execute("SET lock_timeout = '300ms'")
+            run_unlocked(node, agent_queries.restart_stall_clock, AGENT, clock.now())
+        finally:
+            node.raw.close()
+            go_on.set()
+        await ticking
     finally:
         await service.close()
