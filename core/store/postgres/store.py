@@ -527,8 +527,10 @@ def _is_current(conn: PgConn, version: int) -> bool:
         row = conn.raw.execute(_CURRENT).fetchone()
     except psycopg.errors.UndefinedTable:
         return False
-    return row is not None and row["version"] == version and all(
-        row[k] for k in ("clock", "wake_function", "wake", "prompt_wake", "outbox")
+    return (
+        row is not None
+        and row["version"] == version
+        and all(row[k] for k in ("clock", "wake_function", "wake", "prompt_wake", "outbox"))
     )
 
 
