@@ -26,6 +26,7 @@ from core.models import Event, parse_task_ref, task_ref
 from core.reservations import reserving
 from core.reservations.reserving import Conflict
 from core.store.conn import Conn
+from core.store.grouped import Grouped
 from core.store.tables import insert_event
 from core.workspaces import handoff, manifest, merging, queries, reservation_hook, task_branch, work
 from core.workspaces.git import (
@@ -55,6 +56,8 @@ class WorkspaceTracker:
     def __init__(self, service: StoreAccess) -> None:
         self.service = service
         self._root = str(manifest.root(service.settings.home))  # checked at every prompt
+        # the turns' records of prompts built together (a node's first wave): one transaction
+        self._starts: Grouped[TaskWork] = Grouped(self._record_starts)
 
     async def locate(self, agent: str) -> Located | None:
         """The agent's workspace, or None."""
@@ -128,7 +131,7 @@ class WorkspaceTracker:
             None,
         )
         read = time.perf_counter()
-        await self.service.update(work.record_start, turn)
+        await self._starts.add(turn)
         log.debug(
             "timing: T-%d prompt to %s: workspace read in %.0f ms, recorded in %.0f ms",
             task_id,
@@ -137,6 +140,9 @@ class WorkspaceTracker:
             (time.perf_counter() - read) * 1000,
         )
         return place
+
+    async def _record_starts(self, turns: list[TaskWork]) -> None:
+        await self.service.update(work.record_starts, turns)
 
     async def handoff(self, task_id: int, agent: str) -> str | None:
         """The handoff section for ``agent``'s turn, None when nobody held the task before."""

@@ -50,6 +50,12 @@ def record_start(conn: Conn, work: TaskWork) -> bool:
     )
 
 
+def record_starts(conn: Conn, works: list[TaskWork]) -> None:
+    """:func:`record_start` for each of ``works`` (one transaction: ``Grouped``)."""
+    for one in works:
+        record_start(conn, one)
+
+
 def turns(conn: Conn, task_id: int) -> list[TaskWork]:
     """Every agent's turn on the task, oldest first."""
     return [TaskWork(*values(row)) for row in queries.turn_rows(conn, task_id)]

@@ -6,6 +6,7 @@ HEAD's commit, with no branch)."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -93,3 +94,49 @@ async def test_a_repository_with_no_commit_has_its_branch_and_no_head(
     sh(empty, "init", "-q", "-b", "trunk")
     place = find(service.settings.home, {"A": Agent("A", "w", workspace=str(empty))}, "A")
     assert place is not None and (place.branch, place.head) == ("trunk", None)
+
+
+async def test_prompts_built_together_record_their_turns_in_one_transaction_after_the_first(
+    tmp_path: Path, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A node's first wave: each agent's prompt built at once. The first turns' records
+    are written at once, the others (come while they were in flight) in one transaction
+    after them: at most two transactions, not six in a row."""
+    agents: list[dict[str, object]] = [
+        {"id": f"A-{n}", "role": "w", "delivery": "inbox", "workspace": str(repo)}
+        for n in range(1, 7)
+    ]
+    config = write_agents(tmp_path / "agents.toml", agents)
+    settings = Settings.from_env({"SWARM_HOME": str(tmp_path / "home"),
+                                  "SWARM_CONFIG": str(config)})  # fmt: skip
+    service = await SwarmService.open(settings)
+    try:
+        tasks = [
+            await service.tasks.create(TaskSpec(f"change {n}", agent=f"A-{n}"), "cli")
+            for n in range(1, 7)
+        ]
+        store = service.workspaces.service
+        update = store.update
+        writes: list[str] = []
+
+        async def counted(fn: Any, *args: Any) -> Any:
+            writes.append(fn.__name__)
+            if len(writes) == 1:  # in flight until the other prompts wait for it
+                grouped = service.workspaces._starts
+                for _ in range(1000):
+                    if len(args[0]) + len(grouped._waiting) == 6:
+                        break
+                    await asyncio.sleep(0.01)
+            return await update(fn, *args)
+
+        monkeypatch.setattr(store, "update", counted)
+        await asyncio.gather(
+            *(service.workspaces.before_prompt(t.id, f"A-{n}") for n, t in enumerate(tasks, 1))
+        )
+        monkeypatch.undo()
+        assert writes in (["record_starts"], ["record_starts"] * 2)  # before: six record_start
+        for task in tasks:
+            (turn,) = await service.workspaces.turns(task.id)
+            assert turn.start_sha == sh(repo, "rev-parse", "main").strip()
+    finally:
+        await service.close()
