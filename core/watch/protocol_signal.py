@@ -70,6 +70,8 @@ class ProtocolWatch:
         self._tails: dict[tuple[str, str | None, str | None], LogTail | None] = {}
         self._turn_over_at: dict[str, float] = {}  # agent -> its journal's last turn end
         self._next_log = 0.0
+        self._acks: dict[str, int] = {}  # agent -> the entry to acknowledge next
+        self._acking: dict[str, asyncio.Task[None]] = {}  # agent -> its acknowledgement
         self._gathered = Gathered(GATHER_S, lambda: self.wake())
 
     def agents(self) -> list[Agent]:
@@ -92,14 +94,16 @@ class ProtocolWatch:
     async def fire(self) -> int:
         """Write the entries that came; how many. A turn's end is on the path of the agent's
         next prompt (its deferred deliveries go once it is written): the agents whose entries
-        end a turn go first, their writes ahead of the node's others (``urgent``)."""
+        end a turn go first, their writes ahead of the node's others (``urgent``), also one
+        whose end came while the others were written. The hosts are told how far swarm has
+        their journals on the side (an answer is no reason to wait)."""
         self._sync()
         self._read_logs()
         taken = 0
-        for agent in sorted(self.pending, key=lambda a: not _ends_turn(self.pending[a][:BATCH])):
+        written: set[str] = set()  # each agent once a round: what came since waits for the next
+        while (agent := self._next_to_write(written)) is not None:
+            written.add(agent)
             entries, self.pending[agent] = self.pending[agent][:BATCH], self.pending[agent][BATCH:]
-            if not entries:
-                continue
             host = self.hosts.get(agent, 0)
             for entry in entries:
                 if entry.get("type") in TURN_OVER:
@@ -109,10 +113,31 @@ class ProtocolWatch:
                     agent, _take_in, agent, host, entries, self.fresh
                 )
             taken += len(entries)
-            with contextlib.suppress(client.HostUnreachable):
-                if host:
-                    await client.request(self.service.settings.home, agent, wire.ACK, seq=last)
+            if host:
+                self._ack(agent, last)
         return taken
+
+    def _next_to_write(self, written: set[str]) -> str | None:
+        """The next agent with entries waiting, one whose entries end a turn first."""
+        waiting = [a for a, entries in self.pending.items() if entries and a not in written]
+        ending = [a for a in waiting if _ends_turn(self.pending[a][:BATCH])]
+        first = ending or waiting
+        return first[0] if first else None
+
+    def _ack(self, agent: str, seq: int) -> None:
+        """Tell ``agent``'s host swarm has its journal up to ``seq``, in a task of its own
+        (one at a time per agent: the latest number goes next)."""
+        self._acks[agent] = max(seq, self._acks.get(agent, 0))
+        running = self._acking.get(agent)
+        if running is None or running.done():
+            self._acking[agent] = asyncio.get_running_loop().create_task(self._acked(agent))
+
+    async def _acked(self, agent: str) -> None:
+        sent = 0
+        while (seq := self._acks.get(agent, 0)) > sent:
+            with contextlib.suppress(client.HostUnreachable):
+                await client.request(self.service.settings.home, agent, wire.ACK, seq=seq)
+            sent = seq
 
     def _read_logs(self) -> None:
         """Each agent's CLI debug log since the last look (of a CLI that writes one swarm
@@ -155,14 +180,17 @@ class ProtocolWatch:
         return LogTail(cli.session_log.path(Path(agent.cli_dir)), reader, keep_bytes=None)
 
     async def stop(self) -> None:
-        """Stop the readers (the hosts keep what comes meanwhile)."""
+        """Stop the readers and the acknowledgements (the hosts keep what comes meanwhile,
+        and what was not acknowledged: swarm's cursor skips what it has)."""
         self._gathered.cancel()
-        for task in self.readers.values():
+        tasks = [*self.readers.values(), *self._acking.values()]
+        for task in tasks:
             task.cancel()
-        for task in self.readers.values():
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self.readers.clear()
+        self._acking.clear()
 
     def _sync(self) -> None:
         now = self.service.clock.now()

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from core.agents.judge import Freshness
+from core.hosts import client
 from core.models import Receipt
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
@@ -126,6 +127,60 @@ async def test_an_agent_whose_turn_ended_is_written_before_the_others(
     monkeypatch.setattr(service.store, "write", noted)
     assert await watch.fire() == 5
     assert written == [AGENT, "Agent-2"]
+
+
+async def test_a_turns_end_that_comes_while_others_are_written_goes_next(
+    service: SwarmService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two agents' stream updates waiting; the agent's turn end comes while the first of
+    them is written: it is written next, not after the other (a round of writes takes a
+    second or more on a busy machine, and the agent's next prompt waits for that end)."""
+    watch = ProtocolWatch(service, Freshness())
+    watch.pending["Agent-2"] = numbered([TURN, CHUNK])
+    watch.pending["Agent-3"] = numbered([TURN, CHUNK])
+    written: list[str] = []
+    write = service.store.write
+
+    async def noted(actor: str, fn: Any, *args: Any) -> Any:
+        written.append(actor)
+        if len(written) == 1:  # the end comes meanwhile
+            watch.pending[AGENT] = numbered([TURN, CHUNK, END])
+        return await write(actor, fn, *args)
+
+    monkeypatch.setattr(service.store, "write", noted)
+    assert await watch.fire() == 7
+    assert written == ["Agent-2", AGENT, "Agent-3"]
+
+
+async def test_the_host_is_told_how_far_swarm_has_its_journal_without_waiting_for_it(
+    service: SwarmService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A host slow to answer (its process waiting for a core) holds up no write: the
+    acknowledgement goes on the side, one at a time, the latest number last."""
+    answer = asyncio.Event()
+    acked: list[int] = []
+
+    async def slow_host(_home: Any, agent: str, op: str, **fields: Any) -> dict[str, Any]:
+        assert (agent, op) == (AGENT, "ack")
+        acked.append(int(fields["seq"]))
+        await answer.wait()
+        return {"ok": True}
+
+    monkeypatch.setattr(client, "request", slow_host)
+    watch = ProtocolWatch(service, Freshness())
+    watch.hosts[AGENT] = 4242
+    watch.pending[AGENT] = numbered([TURN, CHUNK])
+    assert await asyncio.wait_for(watch.fire(), 10) == 2
+    watch.pending[AGENT] = numbered([TURN, CHUNK, END])[2:]
+    assert await asyncio.wait_for(watch.fire(), 10) == 1  # the first answer still awaited
+    assert acked == [2]
+    answer.set()
+    for _ in range(100):
+        if acked == [2, 3]:
+            break
+        await asyncio.sleep(0.01)
+    assert acked == [2, 3]
+    await watch.stop()
 
 
 async def test_a_streams_updates_wake_the_writer_once_a_turns_end_at_once(
