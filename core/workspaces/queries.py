@@ -24,6 +24,16 @@ def insert_turn(conn: Conn, row: Sequence[Any]) -> bool:
     return bool(cur.rowcount == 1)
 
 
+def insert_turns(conn: Conn, rows: Sequence[Sequence[Any]]) -> None:
+    """:func:`insert_turn` for each of ``rows`` in one statement's batch (one trip to the
+    database on PostgreSQL: psycopg pipelines it)."""
+    conn.executemany(
+        "INSERT INTO task_work (task_id, agent_id, path, branch, base, start_sha, "
+        "started_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        rows,
+    )
+
+
 def turn_rows(conn: Conn, task_id: int) -> Any:
     """Every turn's row on the task (``_TURN``), oldest first."""
     return conn.execute(

@@ -36,24 +36,19 @@ class TaskWork:
 
 def record_start(conn: Conn, work: TaskWork) -> bool:
     """Remember the branch head when the task first reached the agent; False if known."""
-    return queries.insert_turn(
-        conn,
-        (
-            work.task_id,
-            work.agent,
-            work.path,
-            work.branch,
-            work.base,
-            work.start_sha,
-            work.started_at,
-        ),
-    )
+    return queries.insert_turn(conn, _start_row(work))
+
+
+def _start_row(work: TaskWork) -> tuple[Any, ...]:
+    return (
+        work.task_id, work.agent, work.path, work.branch, work.base, work.start_sha,
+        work.started_at,
+    )  # fmt: skip
 
 
 def record_starts(conn: Conn, works: list[TaskWork]) -> None:
     """:func:`record_start` for each of ``works`` (one transaction: ``Grouped``)."""
-    for one in works:
-        record_start(conn, one)
+    queries.insert_turns(conn, [_start_row(one) for one in works])
 
 
 def turns(conn: Conn, task_id: int) -> list[TaskWork]:
