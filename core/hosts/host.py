@@ -33,10 +33,6 @@ from core.hosts.turns import TOTAL_COST, Driver, Launched, TurnFailed
 log = logging.getLogger(__name__)
 ACP, STREAM_JSON = "acp", "stream-json"
 ACCEPT_S = 30.0  # a prompt with no update nor answer this long is taken as accepted (in flight)
-# a prompt that comes while a turn runs waits this long for its end before it is refused as
-# busy: a task's next prompt comes once the agent reported the last from inside its turn,
-# which ends a moment later (refused, it waited for swarm to write that end, then go again)
-TURN_END_WAIT_S = 2.0
 KEEP = 5_000  # journal entries kept in memory after their acknowledgement (the transcript)
 START_S = 120.0  # initialize and the session, at most
 
@@ -190,12 +186,8 @@ class Host:
     # swarm's side (the socket's requests)
 
     async def prompt(self, delivery: int, text: str) -> dict[str, Any]:
-        """Send a prompt; answer once the agent accepted it. While a turn runs, wait up to
-        ``TURN_END_WAIT_S`` for its end, then refuse as busy."""
+        """Send a prompt; answer once the agent accepted it."""
         if delivery in self.taken:
-            return {"ok": True, "again": True}
-        await self._turn_over(TURN_END_WAIT_S)
-        if delivery in self.taken:  # sent again meanwhile, by a retry of this delivery
             return {"ok": True, "again": True}
         if self.exit_code is not None:
             return {"ok": False, "reason": f"the agent exited ({self.exit_code})", "gone": True}
@@ -216,15 +208,6 @@ class Host:
             )
         waiting.cancel()
         return {"ok": True, "updates": self.updates, "ended": self.turn.done()}
-
-    async def _turn_over(self, wait_s: float) -> None:
-        """Return once no turn runs (another prompt may have begun one), or after ``wait_s``."""
-        deadline = asyncio.get_running_loop().time() + wait_s
-        while self.turn is not None and not self.turn.done():
-            left = deadline - asyncio.get_running_loop().time()
-            if left <= 0:
-                return
-            await asyncio.wait({self.turn}, timeout=left)
 
     async def _turn(self, delivery: int, text: str) -> None:
         assert self.driver is not None
