@@ -13,20 +13,10 @@ from core.store.conn import Conn
 _TURN = "task_id, agent_id, path, branch, base, start_sha, end_sha, started_at, finished_at"
 
 
-def insert_turn(conn: Conn, row: Sequence[Any]) -> bool:
-    """Store a turn's start (task_id, agent_id, path, branch, base, start_sha, started_at)
-    unless it is known: True when it was new."""
-    cur = conn.execute(
-        "INSERT INTO task_work (task_id, agent_id, path, branch, base, start_sha, "
-        "started_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
-        row,
-    )
-    return bool(cur.rowcount == 1)
-
-
 def insert_turns(conn: Conn, rows: Sequence[Sequence[Any]]) -> None:
-    """:func:`insert_turn` for each of ``rows`` in one statement's batch (one trip to the
-    database on PostgreSQL: psycopg pipelines it)."""
+    """Store turns' starts (task_id, agent_id, path, branch, base, start_sha, started_at),
+    each unless it is known, in one statement's batch (one trip to the database on
+    PostgreSQL: psycopg pipelines it)."""
     conn.executemany(
         "INSERT INTO task_work (task_id, agent_id, path, branch, base, start_sha, "
         "started_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",

@@ -34,9 +34,10 @@ class TaskWork:
     finished_at: float | None
 
 
-def record_start(conn: Conn, work: TaskWork) -> bool:
-    """Remember the branch head when the task first reached the agent; False if known."""
-    return queries.insert_turn(conn, _start_row(work))
+def record_starts(conn: Conn, works: list[TaskWork]) -> None:
+    """Remember the branch head when each task first reached its agent (a turn already
+    known stays as it is); one transaction for the prompts built together (``Grouped``)."""
+    queries.insert_turns(conn, [_start_row(one) for one in works])
 
 
 def _start_row(work: TaskWork) -> tuple[Any, ...]:
@@ -44,11 +45,6 @@ def _start_row(work: TaskWork) -> tuple[Any, ...]:
         work.task_id, work.agent, work.path, work.branch, work.base, work.start_sha,
         work.started_at,
     )  # fmt: skip
-
-
-def record_starts(conn: Conn, works: list[TaskWork]) -> None:
-    """:func:`record_start` for each of ``works`` (one transaction: ``Grouped``)."""
-    queries.insert_turns(conn, [_start_row(one) for one in works])
 
 
 def turns(conn: Conn, task_id: int) -> list[TaskWork]:
