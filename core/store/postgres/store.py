@@ -535,6 +535,7 @@ def _is_current(conn: PgConn, version: int) -> bool:
 
 
 def _apply(conn: PgConn, migrations: tuple[tuple[str, ...], ...]) -> int:
+    # what this makes beside the migrations, ``_CURRENT`` reads: a change here changes it
     from core.errors import DatabaseTooNew
 
     exists = conn.raw.execute("SELECT to_regclass('swarm_schema')").fetchone()
