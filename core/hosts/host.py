@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from core.hosts import wire
-from core.hosts.turns import TOTAL_COST, Driver, Launched, TurnFailed, lower_session_priority
+from core.hosts.turns import TOTAL_COST, Driver, Launched, TurnFailed
 
 log = logging.getLogger(__name__)
 ACP, STREAM_JSON = "acp", "stream-json"
@@ -405,7 +405,6 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> int:
     host = Host(args.agent, journal)
     mcp = json.loads(args.mcp) if args.mcp else []
     launched = Launched(host, args.command, args.cwd, mcp, env, nice=args.nice)
-    await lower_session_priority(args.nice)  # before the agent starts: it inherits the share
     host.driver = _driver(args.protocol, launched)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

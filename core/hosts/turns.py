@@ -7,7 +7,6 @@ import asyncio
 import logging
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
@@ -16,8 +15,6 @@ TOTAL_COST = "total_cost_usd"  # a turn end's meta: its session's running total 
 # an update: the agent retries a failed API call (its ``error_status``, ``attempt``,
 # ``max_retries``, ``retry_delay_ms``, ``error``: Claude Code's stream-json says them)
 API_RETRY = "api_retry"
-AUTOGROUP = Path("/proc/self/autogroup")  # Linux: this process's session's CPU share
-GROUP_TRIES = 40  # the kernel takes one autogroup change per 0.1 s from an unprivileged user
 # an update: the model's answer began to stream (the agent took the prompt and asked it)
 STREAM_START = "stream_start"
 
@@ -121,35 +118,3 @@ def lower_priority(pid: int, by: int) -> None:
         os.setpriority(os.PRIO_PROCESS, pid, min(19, os.getpriority(os.PRIO_PROCESS, 0) + by))
     except OSError as exc:
         log.warning("the agent's CPU priority was not lowered (pid %s): %s", pid, exc)
-
-
-async def lower_session_priority(by: int, autogroup: Path = AUTOGROUP) -> None:
-    """Lower the CPU share of this host's session (the host, its agent and what the agent
-    starts) ``by`` below a session at nice 0, such as the terminal running ``swarm run``.
-
-    Linux shares the CPU between sessions (autogroups) before nice counts inside one: each
-    host is a session of its own, so the agent's nice alone left it an equal share beside
-    swarm's processes, and at 32 agents swarm's node waited for a core 13 s for each second
-    it ran. Only a session this process leads is changed (a host started by swarm; not
-    the session of a terminal or a test that ran it); without autogroups (other systems,
-    processes in a cgroup of their own) it changes nothing. A refusal is logged."""
-    if by <= 0 or os.getsid(0) != os.getpid():
-        return
-    for _ in range(GROUP_TRIES):
-        try:
-            _write_session_nice(autogroup, min(19, by))
-            return
-        except FileNotFoundError:  # no autogroups here
-            return
-        except BlockingIOError:  # EAGAIN: another session was changed in the last 0.1 s
-            await asyncio.sleep(0.05)
-        except OSError as exc:
-            log.warning("the session's CPU share was not lowered: %s", exc)
-            return
-    log.warning("the session's CPU share was not lowered: the system was busy changing others")
-
-
-def _write_session_nice(autogroup: Path, nice: int) -> None:
-    """One write to a file of ``/proc`` (it does not block)."""
-    with open(autogroup, "w", encoding="ascii") as handle:
-        handle.write(f"{nice}\n")

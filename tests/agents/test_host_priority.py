@@ -1,9 +1,6 @@
 """A protocol agent's CLI runs below swarm's CPU priority (issue 50): on a busy machine a
 prompt's delivery does not wait for the agents' own work. The host lowers its agent's
-priority as it starts it (``[desktop] nice``); what the agent starts after inherits it.
-Linux shares the CPU between sessions (autogroups) first: the host, a session of its own,
-lowers its session's share as well, so that the agent's nice counts beside swarm's
-processes in other sessions."""
+priority as it starts it (``[desktop] nice``); what the agent starts after inherits it."""
 
 from __future__ import annotations
 
@@ -14,15 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.hosts.turns import AUTOGROUP, lower_priority
-
-SESSION = """
-import asyncio, subprocess, sys
-from core.hosts.turns import lower_session_priority
-asyncio.run(lower_session_priority(int(sys.argv[1])))
-child = subprocess.run(["cat", "/proc/self/autogroup"], capture_output=True, text=True)
-print(open("/proc/self/autogroup").read().strip(), "|", child.stdout.strip())
-"""
+from core.hosts.turns import lower_priority
 
 
 @pytest.fixture
@@ -84,37 +73,3 @@ def test_a_refusal_is_logged_and_the_agent_runs_as_it_is(
     gone.wait()
     lower_priority(gone.pid, 10)  # reaped: no such process
     assert "the agent's CPU priority was not lowered" in caplog.text
-
-
-def _session_shares(by: int, own_session: bool) -> tuple[str, str]:
-    """The autogroup line of a process that lowered its session's share ``by``, and of a
-    process it started after."""
-    ran = subprocess.run(
-        [sys.executable, "-c", SESSION, str(by)],
-        capture_output=True, text=True, check=True, start_new_session=own_session,
-    )  # fmt: skip
-    mine, _, started = ran.stdout.strip().partition(" | ")
-    return mine, started
-
-
-needs_autogroups = pytest.mark.skipif(
-    not AUTOGROUP.exists(), reason="no autogroups on this system (Linux's /proc/self/autogroup)"
-)
-
-
-@needs_autogroups
-def test_a_host_leading_its_session_lowers_the_sessions_share_and_its_agent_inherits_it() -> None:
-    before = AUTOGROUP.read_text().strip()
-    mine, started = _session_shares(7, own_session=True)
-    assert mine.endswith(" nice 7"), mine  # before: nice 0, whatever the agent's nice
-    assert started == mine  # what it starts is in the same session
-    assert AUTOGROUP.read_text().strip() == before  # the session that started it: as it was
-
-
-@needs_autogroups
-def test_a_host_in_a_session_it_does_not_lead_leaves_that_session_as_it_is() -> None:
-    """A host run from a terminal or a test, not started by swarm: the terminal's session
-    is not lowered."""
-    before = AUTOGROUP.read_text().strip()
-    mine, _ = _session_shares(7, own_session=False)
-    assert mine == before

@@ -38,7 +38,6 @@ from core.coordinator.scheduler import Scheduler
 from core.costs import ledger
 from core.dialogs import permissions as prompts
 from core.hosts import client, launch, wire
-from core.hosts.turns import AUTOGROUP
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
 from core.settings import Settings
@@ -339,16 +338,6 @@ async def test_the_cli_and_what_it_started_run_below_swarms_priority(rig: Rig) -
     assert os.getpriority(os.PRIO_PROCESS, agent) == lowered
     started = _descendants(agent)
     assert all(nice >= lowered for nice in started.values()), started
-    if AUTOGROUP.exists():  # Linux: the host's session, the agent's too, shares the CPU lower
-        group = _autogroup(hello["pid"])
-        assert group[1:] == ["nice", "10"], group
-        assert _autogroup(agent) == group
-
-
-def _autogroup(pid: int) -> list[str]:
-    """``/autogroup-N nice M`` of ``pid``'s session, split."""
-    with open(f"/proc/{pid}/autogroup", encoding="ascii") as line:
-        return line.read().split()
 
 
 def _descendants(pid: int) -> dict[int, int]:
