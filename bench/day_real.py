@@ -26,8 +26,9 @@ answers only a turn's latest prompt, so a message typed into the turn, as Codex 
 gets the answer in its place; a real model sees both); a
 broadcast until every agent's model has it; assignment to the agent's turn start (its first
 model request with the prompt: p50/p99, by CLI); swarm's CPU per agent (coordinator and
-nodes) and memory; the permission prompts approved. The model answers at once: model time
-is not in the figures.
+nodes) and memory, and how long those processes were ready to run but waited for a core
+(Linux's run-queue wait, their threads summed); the permission prompts approved. The model
+answers at once: model time is not in the figures.
 
 With ``--protocol`` (issue 50's route) each agent is a protocol agent instead of a tmux pane:
 its CLI under a host process of swarm's (ACP: Gemini CLI ``--acp``, Codex through codex-acp;
@@ -63,6 +64,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import itertools
 import json
@@ -784,6 +786,7 @@ async def run(args: argparse.Namespace, server: Cluster, root: Path) -> dict[str
         idle_hosts = cpu_share(day, hosts_cpu(day) - host0, idle_s)
         rss = (swarm_rss_mb(day), hosts_rss_mb(day))
         cpu1, host1, each1 = own_cpu(day), hosts_cpu(day), cpu_each(day)
+        waits1 = core_waits(day)
         commits1 = transactions(url)
         service = await SwarmService.open(Settings.from_env(day.env))
         try:
@@ -795,6 +798,10 @@ async def run(args: argparse.Namespace, server: Cluster, root: Path) -> dict[str
         ran["cpu_s_each"] = {
             name: round(cpu_each(day)[name] - each1[name], 1) for name in each1
         } | {"hosts": round(hosts_cpu(day) - host1, 1)}
+        ran["core_wait_s_each"] = {
+            name: round(waited - waits1.get(name, 0.0), 1)
+            for name, waited in core_waits(day).items()
+        }
         ran["transactions"] = transactions(url) - commits1  # the day's own and swarm's
         rows = store_rows(url)
         checked = judge(agents, ran["ids"], rows, home)
@@ -838,6 +845,25 @@ def agent_count(args: argparse.Namespace) -> int:
 def cpu_each(day: Day) -> dict[str, float]:
     """CPU seconds so far of each of swarm's processes (the coordinator, each node)."""
     return {name: _cpu(f"/proc/{p.pid}/stat") or 0.0 for name, p in day.procs.items()}
+
+
+def core_waits(day: Day) -> dict[str, float]:
+    """Seconds so far that each of swarm's processes (the coordinator, each node, the hosts
+    together) was ready to run and waited for a core: the second field of each thread's
+    ``/proc/PID/task/TID/schedstat`` (Linux; 0 where it cannot be read)."""
+    home = Path(day.env["SWARM_HOME"])
+    found = {name: _run_queue_wait(p.pid) for name, p in day.procs.items()}
+    pids = [hosts.host_pid(home, agent) for agent in day.agents]
+    found["hosts"] = sum(_run_queue_wait(pid) for pid in pids if pid is not None)
+    return found
+
+
+def _run_queue_wait(pid: int) -> float:
+    total = 0
+    for stat in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            total += int(stat.read_text().split()[1])
+    return total / 1e9
 
 
 def own_cpu(day: Day) -> float:
@@ -885,6 +911,8 @@ def summary(agents: list[Agent], args: argparse.Namespace, ran: dict, checked: d
         "claude_stop_hook": claude_stop_hooks(agents),
         "postgres_cpu_s": round(pg_cpu, 1),
         "swarm_cpu_s_each": ran.get("cpu_s_each", {}),
+        # the same processes' time ready to run, waiting for a core (their threads summed)
+        "swarm_waited_for_a_core_s_each": ran.get("core_wait_s_each", {}),
         "transactions": ran.get("transactions"),
         **({"usage": ran["usage"]} if "usage" in ran else {}),
         **({"defaults": ran["defaults"]} if "defaults" in ran else {}),
