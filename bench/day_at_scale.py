@@ -122,19 +122,14 @@ def start_agents(day: Day, work: float) -> None:
 
 
 def start_swarm(day: Day) -> None:
-    """``swarm run --no-discord`` and one ``swarm node`` per node, their logs in the day:
-    each in a session of its own, as a person starts each from a terminal of its own (on
-    Linux the CPU is shared between sessions first: in the bench's session they would
-    share one share with it and the model servers)."""
+    """``swarm run --no-discord`` and one ``swarm node`` per node, their logs in the day."""
     swarm = [sys.executable, "-m", "bot.cli.main"]
     runs = {"coordinator": [*swarm, "run", "--no-discord"]}
     runs |= {node: [*swarm, "node", "--name", node, *day.node_args] for node in NODES}
     for name, argv in runs.items():
         log = (day.root / f"{name}.log").open("wb")
         env = {**os.environ, **day.env, "PYTHONPATH": str(ROOT)}
-        day.procs[name] = subprocess.Popen(
-            argv, env=env, stdout=log, stderr=log, cwd=ROOT, start_new_session=True
-        )
+        day.procs[name] = subprocess.Popen(argv, env=env, stdout=log, stderr=log, cwd=ROOT)
     time.sleep(5.0)
     for name, proc in day.procs.items():
         if proc.poll() is not None:
