@@ -123,10 +123,9 @@ class WorkspaceTracker:
             return None
         if place.base is not None:  # a worktree swarm made: the task's branch, or the agent's
             wanted = await self.service.read(work.branch_of, task_id)
-            there = task_branch.already_there(place, wanted)
-            if there is None:
-                there = await asyncio.to_thread(task_branch.checkout, place, wanted)
-            place = there
+            place = task_branch.already_there(place, wanted) or await asyncio.to_thread(
+                task_branch.checkout, place, wanted
+            )
         try:
             sha: str | None = place.head or await asyncio.to_thread(
                 head, place.path, place.branch or "HEAD"
