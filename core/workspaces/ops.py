@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,26 +38,17 @@ class Located:
     head: str | None = None  # the commit HEAD was at when found, when read with the branch
 
 
-HeadReader = Callable[[Path], tuple[str | None, str | None]]
-
-
 def find(
-    home: Path,
-    agents: Mapping[str, Agent],
-    name: str,
-    repo: str | None = None,
-    *,
-    heads: HeadReader = branch_and_head,
+    home: Path, agents: Mapping[str, Agent], name: str, repo: str | None = None
 ) -> Located | None:
-    """The agent's workspace: ``workspace =`` in the agents file (its branch and head read
-    by ``heads``), else the one worktree swarm made for it (``repo`` picks one when it has
-    several); None when it has none."""
+    """The agent's workspace: ``workspace =`` in the agents file, else the one worktree swarm
+    made for it (``repo`` picks one when it has several); None when it has none."""
     agent = resolve_agent(agents, name)
     if agent.workspace and repo is None:
         path = Path(agent.workspace)
         if not path.is_dir():
             return Located(agent.id, path, None, None, None)  # None: not in git either
-        branch, sha = heads(path)
+        branch, sha = branch_and_head(path)  # one git call on a prompt's path
         return Located(agent.id, path, branch, None, None, head=sha)
     found = [
         (r, r.workspaces[agent.id])

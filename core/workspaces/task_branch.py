@@ -15,7 +15,6 @@ import dataclasses
 from pathlib import Path
 
 from core.errors import InvalidState
-from core.workspaces import head_files
 from core.workspaces.git import (
     GitFailed,
     branch_and_head,
@@ -26,18 +25,6 @@ from core.workspaces.git import (
     worktrees,
 )
 from core.workspaces.ops import Located
-
-
-def already_there(place: Located, wanted: str | None) -> Located | None:
-    """``place`` with its head when it is on the branch :func:`checkout` would put it on
-    already, read from the repository's files alone (no git: it may run on the event
-    loop); None when it has to move or git has to be asked."""
-    if place.base is None or place.branch is None:
-        return place
-    read = head_files.branch_and_head(place.path)
-    if read is None or read[0] != (wanted or place.branch):
-        return None
-    return dataclasses.replace(place, branch=read[0], head=read[1])
 
 
 def checkout(place: Located, wanted: str | None) -> Located:

@@ -28,16 +28,7 @@ from core.reservations.reserving import Conflict
 from core.store.conn import Conn
 from core.store.grouped import Grouped
 from core.store.tables import insert_event
-from core.workspaces import (
-    handoff,
-    head_files,
-    manifest,
-    merging,
-    queries,
-    reservation_hook,
-    task_branch,
-    work,
-)
+from core.workspaces import handoff, manifest, merging, queries, reservation_hook, task_branch, work
 from core.workspaces.git import (
     FolderMissing,
     GitFailed,
@@ -69,14 +60,8 @@ class WorkspaceTracker:
         self._starts: Grouped[TaskWork] = Grouped(self._record_starts)
 
     async def locate(self, agent: str) -> Located | None:
-        """The agent's workspace, or None: read on the event loop when the repository's
-        files say its branch and head (a few small reads: no hop to a worker thread, which
-        waits for a core on a loaded machine), else with git in a worker thread."""
-        home, agents = self.service.settings.home, self.service.agents
-        try:
-            return find(home, agents, agent, heads=_heads_from_files)
-        except _AskGit:
-            return await asyncio.to_thread(find, home, agents, agent)
+        """The agent's workspace, or None."""
+        return await asyncio.to_thread(find, self.service.settings.home, self.service.agents, agent)
 
     async def tracked_files(self, agent: str) -> list[str] | None:
         """The files git tracks in the agent's workspace (what a reservation's share of the
@@ -123,9 +108,7 @@ class WorkspaceTracker:
             return None
         if place.base is not None:  # a worktree swarm made: the task's branch, or the agent's
             wanted = await self.service.read(work.branch_of, task_id)
-            place = task_branch.already_there(place, wanted) or await asyncio.to_thread(
-                task_branch.checkout, place, wanted
-            )
+            place = await asyncio.to_thread(task_branch.checkout, place, wanted)
         try:
             sha: str | None = place.head or await asyncio.to_thread(
                 head, place.path, place.branch or "HEAD"
@@ -266,17 +249,6 @@ class WorkspaceTracker:
                 f"nothing to {what}"
             )
         return found[-1]
-
-
-class _AskGit(Exception):
-    """The repository's files do not say its branch and head plainly: git has to."""
-
-
-def _heads_from_files(path: Path) -> tuple[str | None, str | None]:
-    read = head_files.branch_and_head(path)
-    if read is None:
-        raise _AskGit(str(path))
-    return read
 
 
 def _task(conn: Conn, task_id: int) -> Any:

@@ -1,10 +1,8 @@
 """What a task's prompt costs in git (each call a process on the delivery's path): for an
 agent working in a folder of its own (``workspace =``) or in the worktree swarm made for it,
 already on the task's branch, none: its branch and head are read from the repository's
-files (``core.workspaces.head_files``) on the event loop, without a hop to a worker thread
-(which waits for a core on a loaded machine); the head recorded is the branch's (a detached
-HEAD's commit, with no branch). Where the files do not say it plainly, git says it, in a
-worker thread."""
+files (``core.workspaces.head_files``); the head recorded is the branch's (a detached
+HEAD's commit, with no branch)."""
 
 from __future__ import annotations
 
@@ -21,7 +19,7 @@ from core.settings import Settings
 from core.workspaces.manager import InitRequest, init
 from core.workspaces.ops import find
 from tests.helpers import write_agents
-from tests.workspaces.conftest import counting_threads, sh
+from tests.workspaces.conftest import sh
 
 
 def _counting(monkeypatch: pytest.MonkeyPatch, where: Path) -> list[list[str]]:
@@ -58,13 +56,11 @@ async def test_a_prompt_in_an_agents_own_folder_runs_no_git_process(
         if detached:
             sh(repo, "switch", "--quiet", "--detach", "HEAD~1")
         calls = _counting(monkeypatch, repo)
-        threads = counting_threads()
         place = await service.workspaces.before_prompt(task.id, "A-1")
         monkeypatch.undo()
         assert place is not None and place.path == repo
         assert place.branch == (None if detached else "main")
         assert calls == []  # before: rev-parse (and before that symbolic-ref too)
-        assert threads.given == []  # before: the workspace read in a worker thread
         (turn,) = await service.workspaces.turns(task.id)
         assert turn.start_sha == expected
     finally:
@@ -81,40 +77,12 @@ async def test_a_prompt_in_a_worktree_already_on_its_branch_runs_no_git_process(
     tree = home / "workspaces" / "project" / "Agent-1"
     task = await service.tasks.create(TaskSpec("a change", agent="Agent-1"), "cli")
     calls = _counting(monkeypatch, tree)
-    threads = counting_threads()
     place = await service.workspaces.before_prompt(task.id, "Agent-1")
     monkeypatch.undo()
     assert place is not None and place.branch == "swarm/Agent-1"
     assert calls == []
-    assert threads.given == []  # before: the manifest's read and the checkout in threads
     (turn,) = await service.workspaces.turns(task.id)
     assert turn.start_sha == sh(repo, "rev-parse", "main").strip()
-
-
-async def test_a_folder_inside_a_repository_is_read_by_git_in_a_worker_thread(
-    tmp_path: Path, repo: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """``workspace =`` a folder inside the repository: it has no ``.git`` of its own, its
-    files do not say the branch, so git is asked (in a worker thread, not on the loop)."""
-    inner = repo / "inner"
-    inner.mkdir()
-    config = write_agents(
-        tmp_path / "agents.toml",
-        [{"id": "A-1", "role": "w", "delivery": "inbox", "workspace": str(inner)}],
-    )
-    settings = Settings.from_env({"SWARM_HOME": str(tmp_path / "home"),
-                                  "SWARM_CONFIG": str(config)})  # fmt: skip
-    service = await SwarmService.open(settings)
-    try:
-        calls = _counting(monkeypatch, inner)
-        threads = counting_threads()
-        place = await service.workspaces.locate("A-1")
-        monkeypatch.undo()
-        assert place is not None and place.branch == "main"
-        assert place.head == sh(repo, "rev-parse", "main").strip()
-        assert calls and len(threads.given) == 1
-    finally:
-        await service.close()
 
 
 async def test_a_repository_with_no_commit_has_its_branch_and_no_head(
