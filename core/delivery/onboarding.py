@@ -28,6 +28,7 @@ from core.tasks import messages
 
 if TYPE_CHECKING:
     from core.store.access import StoreAccess
+    from core.workspaces.ops import Located
 
 NO_WORKSPACE = "your current folder (no swarm workspace)"
 NO_BRANCH = "your current branch"
@@ -76,7 +77,12 @@ def text_for(service: StoreAccess, agent: Agent) -> str:
     """The filled-in template for ``agent`` (blocking: reads files and the workspace)."""
     from core.workspaces.ops import find
 
-    place = find(service.settings.home, service.agents, agent.id)
+    return filled(service, agent, find(service.settings.home, service.agents, agent.id))
+
+
+def filled(service: StoreAccess, agent: Agent, place: Located | None) -> str:
+    """The template for ``agent`` working in ``place`` (read already; blocking: reads the
+    role's template)."""
     captain, swarm = captain_of(service.agents), service.settings.agent_swarm
     values = {
         "agent": agent.id,

@@ -23,6 +23,7 @@ from core.workspaces import handoff as handoff_facts
 if TYPE_CHECKING:
     from core.settings import Settings
     from core.store.access import StoreAccess
+    from core.workspaces.ops import Located
     from core.workspaces.tracker import WorkspaceTracker
 
 ONBOARDING_RULE = "\n\n---\n\n"
@@ -89,7 +90,7 @@ async def plan(
         if agent.reset_between_tasks and not delivery.is_retry:
             parcels.append(reset_parcel(delivery, agent))
         onboards = bool(parcels) or new
-    intro = await asyncio.to_thread(onboarding.text_for, service, agent) if onboards else ""
+    intro = await _intro(service, agent, place) if onboards else ""
     text = render(
         delivery.text,
         sender=delivery.sender,
@@ -122,6 +123,14 @@ async def plan(
         )
     )
     return Plan(tuple(parcels), onboards)
+
+
+async def _intro(service: StoreAccess, agent: Agent, place: Located | None) -> str:
+    """The onboarding text above an agent's first prompt, with the workspace read for the
+    prompt (not read a second time); without one, the workspace is read for it."""
+    if place is not None:
+        return await asyncio.to_thread(onboarding.filled, service, agent, place)
+    return await asyncio.to_thread(onboarding.text_for, service, agent)
 
 
 def _lists_commands(intro: str, settings: Settings) -> bool:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,6 +34,25 @@ def commit_file(cwd: Path, name: str, text: str, message: str) -> str:
     sh(cwd, "add", name)
     sh(cwd, "commit", "-q", "-m", message)
     return sh(cwd, "rev-parse", "HEAD").strip()
+
+
+class CountingExecutor(ThreadPoolExecutor):
+    """A loop's default executor (``asyncio.to_thread``'s), naming what it is given."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=2)
+        self.given: list[str] = []
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        self.given.append(repr(fn))  # to_thread's partial names the function it runs
+        return super().submit(fn, *args, **kwargs)
+
+
+def counting_threads() -> CountingExecutor:
+    """What the running loop runs in a worker thread from now on."""
+    executor = CountingExecutor()
+    asyncio.get_running_loop().set_default_executor(executor)
+    return executor
 
 
 @pytest.fixture(autouse=True)

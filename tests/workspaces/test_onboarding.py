@@ -20,6 +20,7 @@ from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.workspaces.manager import InitRequest, init
 from tests.helpers import run_cli
+from tests.workspaces.conftest import counting_threads
 
 pytestmark = pytest.mark.both_databases
 
@@ -65,6 +66,24 @@ async def test_first_task_starts_with_the_role_template(repo: Path, service: Swa
     assert second.count(done) == 1 and "Report back from your terminal: " in second
     kinds = [e.kind for e in await service.history.last(100)]
     assert kinds.count("agent.onboarded") == 1
+
+
+async def test_a_first_prompts_onboarding_fills_in_the_workspace_read_for_the_prompt(
+    repo: Path, service: SwarmService
+) -> None:
+    """The workspace read for the first prompt fills the template: it is not read a second
+    time (the first wave onboards every agent at once, each read a worker thread's)."""
+    home = service.settings.home
+    init(home, service.agents, InitRequest(repo, agents=("Agent-1",)))
+    scheduler = Scheduler(service, InboxDeliverer(home / "inbox"))
+    await service.tasks.create(TaskSpec("first", agent="Agent-1"), "cli")
+    threads = counting_threads()
+    await scheduler.run_burst()
+    (first,) = _delivered(home, "Agent-1")
+    tree = home / "workspaces" / "project" / "Agent-1"
+    assert f"Your workspace is {tree} on branch swarm/Agent-1." in first
+    reads = [f for f in threads.given if "function find " in f or "function text_for " in f]
+    assert len(reads) == 1, threads.given  # before: find for the prompt, text_for again
 
 
 async def test_onboard_every_agent_with_an_override(service: SwarmService) -> None:
