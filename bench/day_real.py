@@ -310,20 +310,24 @@ def stop_hosts(home: Path, agents: list[str]) -> list[str]:
     return left
 
 
-def hosts_cpu(day: Day) -> float:
-    """CPU seconds so far of the day's protocol hosts (swarm's processes; not their CLIs)."""
+def host_pids(day: Day) -> list[int]:
+    """The day's protocol hosts that run (swarm's processes; not their CLIs)."""
     home = Path(day.env["SWARM_HOME"])
-    pids = [hosts.host_pid(home, agent) for agent in day.agents]
-    return sum(_cpu(f"/proc/{pid}/stat") or 0.0 for pid in pids if pid is not None)
+    found = (hosts.host_pid(home, agent) for agent in day.agents)
+    return [pid for pid in found if pid is not None]
+
+
+def hosts_cpu(day: Day) -> float:
+    """CPU seconds so far of the day's protocol hosts."""
+    return sum(_cpu(f"/proc/{pid}/stat") or 0.0 for pid in host_pids(day))
 
 
 def hosts_rss_mb(day: Day) -> float:
     """Resident memory of the day's protocol hosts, MB."""
-    home = Path(day.env["SWARM_HOME"])
     total = 0
-    for pid in (hosts.host_pid(home, agent) for agent in day.agents):
+    for pid in host_pids(day):
         status = Path(f"/proc/{pid}/status")
-        for line in status.read_text().splitlines() if pid and status.exists() else ():
+        for line in status.read_text().splitlines() if status.exists() else ():
             if line.startswith("VmRSS:"):
                 total += int(line.split()[1])
     return total / 1024
@@ -851,10 +855,8 @@ def core_waits(day: Day) -> dict[str, float]:
     """Seconds so far that each of swarm's processes (the coordinator, each node, the hosts
     together) was ready to run and waited for a core: the second field of each thread's
     ``/proc/PID/task/TID/schedstat`` (Linux; 0 where it cannot be read)."""
-    home = Path(day.env["SWARM_HOME"])
     found = {name: _run_queue_wait(p.pid) for name, p in day.procs.items()}
-    pids = [hosts.host_pid(home, agent) for agent in day.agents]
-    found["hosts"] = sum(_run_queue_wait(pid) for pid in pids if pid is not None)
+    found["hosts"] = sum(_run_queue_wait(pid) for pid in host_pids(day))
     return found
 
 
