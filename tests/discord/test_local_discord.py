@@ -36,8 +36,10 @@ async def test_a_slash_command_from_the_page_makes_a_card_and_its_button_acts(
         card = await run.until(message_with("— assigned to Agent-1"), "the task's card")
         # as typed: the page shows it as text (test_local_discord_page)
         assert card["content"] == f"📨 **T-1** · {HOSTILE} Fix — assigned to Agent-1"
-        inbox = list((tmp_path / "home" / "inbox" / "Agent-1").glob("*.txt"))
-        assert len(inbox) == 1 and HOSTILE in inbox[0].read_text()  # delivered before the card
+        # "assigned" is the card's word: the prompt's file may come after it
+        folder = tmp_path / "home" / "inbox" / "Agent-1"
+        inbox = await run.until(lambda _: sorted(folder.glob("*.txt")), "the prompt's file")
+        assert len(inbox) == 1 and HOSTILE in inbox[0].read_text()
 
         done = next(b for row in card["rows"] for b in row if b["label"] == "Done")
         await run.post("button", {"message_id": card["id"], "custom_id": done["custom_id"]})
