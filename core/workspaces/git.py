@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from core.errors import InvalidInput, InvalidState
 from core.workspaces import head_files
@@ -121,22 +122,33 @@ def current_branch(repo: Path) -> str | None:
         return None
 
 
-def branch_and_head(repo: Path) -> tuple[str | None, str | None]:
-    """The branch checked out in ``repo`` (None when HEAD is detached) and the full hash of
-    the commit HEAD is at: from the repository's files when they are plain
-    (``head_files``), else in one git call; a repository with no commit yet (or a folder
-    not in git) has no head, and its branch is read as :func:`current_branch` reads it."""
+class Where(NamedTuple):
+    """A repository's branch (None: HEAD is detached) and head commit (None: none read),
+    and whether the head was read for sure (``read``: a None head is a branch with no
+    commit yet, not a question left to git)."""
+
+    branch: str | None
+    head: str | None
+    read: bool
+
+
+def branch_and_head(repo: Path) -> Where:
+    """The branch checked out in ``repo`` and the full hash of the commit HEAD is at: from
+    the repository's files when they are plain (``head_files``), else in one git call; a
+    repository with no commit yet (or a folder not in git) has no head, and its branch is
+    read as :func:`current_branch` reads it (the head then read for sure only when the
+    files said there is none)."""
     read = head_files.branch_and_head(repo)
     if read is not None:
-        return read
+        return Where(*read, read=True)
     try:
         lines = git(repo, "rev-parse", "HEAD", "--symbolic-full-name", "HEAD").split()
     except GitFailed:
         lines = []
     if len(lines) != 2:
-        return current_branch(repo), None
+        return Where(current_branch(repo), None, read=False)
     sha, name = lines
-    return (name[len("refs/heads/") :] if name.startswith("refs/heads/") else None), sha
+    return Where(name[len("refs/heads/") :] if name.startswith("refs/heads/") else None, sha, True)
 
 
 def head(repo: Path, rev: str = "HEAD") -> str:

@@ -36,6 +36,7 @@ class Located:
     reason: str | None = None
     log: str | None = None
     head: str | None = None  # the commit HEAD was at when found, when read with the branch
+    head_read: bool = False  # ``head`` was read for sure (None: the branch has no commit yet)
 
 
 def find(
@@ -48,8 +49,10 @@ def find(
         path = Path(agent.workspace)
         if not path.is_dir():
             return Located(agent.id, path, None, None, None)  # None: not in git either
-        branch, sha = branch_and_head(path)  # one git call on a prompt's path
-        return Located(agent.id, path, branch, None, None, head=sha)
+        where = branch_and_head(path)  # from its files (else one git call)
+        return Located(
+            agent.id, path, where.branch, None, None, head=where.head, head_read=where.read
+        )
     found = [
         (r, r.workspaces[agent.id])
         for r in manifest.load_all(home)

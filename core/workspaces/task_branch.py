@@ -34,9 +34,9 @@ def checkout(place: Located, wanted: str | None) -> Located:
     if place.base is None or place.branch is None:
         return place  # not a worktree swarm made: no base to branch from
     branch = wanted or place.branch
-    there, sha = branch_and_head(place.path)
-    if there == branch:
-        return dataclasses.replace(place, branch=branch, head=sha)
+    there = branch_and_head(place.path)
+    if there.branch == branch:
+        return dataclasses.replace(place, branch=branch, head=there.head, head_read=there.read)
     _refuse_changes(place.path, f"commit or discard them, then it moves to {branch}")
     try:
         if branch_exists(place.path, branch):

@@ -110,9 +110,9 @@ class WorkspaceTracker:
             wanted = await self.service.read(work.branch_of, task_id)
             place = await asyncio.to_thread(task_branch.checkout, place, wanted)
         try:
-            sha: str | None = place.head or await asyncio.to_thread(
-                head, place.path, place.branch or "HEAD"
-            )
+            sha = place.head
+            if sha is None and not place.head_read:  # (read for sure: a branch with no commit)
+                sha = await asyncio.to_thread(head, place.path, place.branch or "HEAD")
         except FolderMissing:
             raise  # deleted by hand: the delivery fails saying so (no prompt without its place)
         except (GitFailed, OSError) as exc:

@@ -96,6 +96,33 @@ async def test_a_repository_with_no_commit_has_its_branch_and_no_head(
     assert place is not None and (place.branch, place.head) == ("trunk", None)
 
 
+async def test_a_prompt_in_a_new_project_with_no_commit_runs_no_git_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``git init`` and nothing committed: the files say the branch has no commit, so the
+    prompt asks git nothing (before: its head, then whether it has any commit)."""
+    new = tmp_path / "new-project"
+    new.mkdir()
+    sh(new, "init", "-q", "-b", "trunk")
+    agent: dict[str, object] = {"id": "A-1", "role": "w", "delivery": "inbox",
+                                "workspace": str(new)}  # fmt: skip
+    config = write_agents(tmp_path / "agents.toml", [agent])
+    settings = Settings.from_env({"SWARM_HOME": str(tmp_path / "home"),
+                                  "SWARM_CONFIG": str(config)})  # fmt: skip
+    service = await SwarmService.open(settings)
+    try:
+        task = await service.tasks.create(TaskSpec("start it", agent="A-1"), "cli")
+        calls = _counting(monkeypatch, new)
+        place = await service.workspaces.before_prompt(task.id, "A-1")
+        monkeypatch.undo()
+        assert place is not None and (place.branch, place.head) == ("trunk", None)
+        assert calls == []
+        (turn,) = await service.workspaces.turns(task.id)
+        assert (turn.branch, turn.start_sha) == ("trunk", None)
+    finally:
+        await service.close()
+
+
 async def test_prompts_built_together_record_their_turns_in_one_transaction_after_the_first(
     tmp_path: Path, repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
