@@ -48,6 +48,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 BATCH = 8  # deliveries a claim takes when the deliverer serves its agents one at a time
 SAFETY_S = 5.0  # the longest sleep without a notification
+# how often a delivery left by the last claim (its agent mid-turn) is looked at again: a
+# protocol turn's end wakes the node at once (``message_queries.turn_over``); a hook's or a
+# pane's end of a turn is seen at the next look
+HELD_LOOK_S = 0.25
 KEYS_POLL_S = 0.5  # how often the node looks for its agents' decided prompts to type
 
 
@@ -121,6 +125,7 @@ class DeliveryNode:
         self._claims_in_flight: dict[str, int] = {}  # their claims, by lane
         self._heard_busy: set[str] = set()  # lanes notified while in flight
         self._full = False  # the last claim took all it might
+        self._claimed_at = 0.0  # when the last claim looked (what was due then, it took or left)
         self._freed = asyncio.Event()  # a lane ended
         self._unstored: list[tuple[node_claims.Claim, Receipt, bool]] = []
         self._storing = asyncio.Lock()
@@ -153,12 +158,13 @@ class DeliveryNode:
         """Claim the due deliveries of this node's ``agents`` (all by default), up to
         ``limit`` (the batch) (and what their prompts need), ahead of the node's other
         store calls (its watch, journals and heartbeat wait: ``urgent``)."""
+        self._claimed_at = now = self.service.clock.now()
         with urgent():
             return await self._db.write_concurrent(
                 _claim_with_facts,
                 self.claimer,
                 self.agents if agents is None else agents,
-                self.service.clock.now(),
+                now,
                 self.lease_s,
                 self.batch if limit is None else limit,
                 self.service.settings.turn_hold_s,
@@ -338,6 +344,7 @@ class DeliveryNode:
         finally:
             self._lanes.pop(key, None)
             self._claims_in_flight.pop(key, None)
+            self._claimed_at = 0.0  # its agents' due deliveries: not looked at by that claim
             if key in self._heard_busy or self._full:
                 self._heard_busy.discard(key)
                 self._wake.set()
@@ -345,13 +352,17 @@ class DeliveryNode:
 
     async def _sleep(self, stop: asyncio.Event) -> bool:
         """Until a wake-up, the next due delivery of the agents with no lane in flight, a lane
-        ending, or ``SAFETY_S``; True when a claim is due (not a lane ending alone)."""
+        ending, or ``SAFETY_S`` (``HELD_LOOK_S`` while the last claim left one that was due:
+        not every end of a turn wakes the node); True when a claim is due (not a lane ending
+        alone)."""
         self._freed.clear()
         free = self._free_agents()
         room = self.batch > sum(self._claims_in_flight.values())
-        with urgent():  # a wake-up during it is claimed only after it
-            due = await self._db.read(claim_queries.next_due, free) if free and room else None
-        timeout = SAFETY_S
+        due, held = None, False
+        if free and room:
+            with urgent():  # a wake-up during it is claimed only after it
+                due, held = await self._db.read(claim_queries.next_due, free, self._claimed_at)
+        timeout = HELD_LOOK_S if held else SAFETY_S
         if due is not None:
             timeout = min(timeout, max(0.0, due - self.service.clock.now()) + 0.01)
         events = (self._wake, stop, self._freed)

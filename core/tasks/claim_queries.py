@@ -142,13 +142,15 @@ def mark_delivered(
     return {r["id"] for r in conn.execute(sql, args).fetchall()}
 
 
-def next_due(conn: Conn, agents: list[str]) -> float | None:
-    """When the next delivery of ``agents`` becomes claimable (due, or its lease ends)."""
+def next_due(conn: Conn, agents: list[str], claimed_at: float) -> tuple[float | None, bool]:
+    """When the next delivery of ``agents`` becomes claimable after the claim made at
+    ``claimed_at`` (due, or its lease ends, later than that), and whether one was due then
+    that the claim left (held: its agent mid-turn, ``message_queries.not_mid_turn``)."""
     row = conn.execute(
-        "SELECT min(CASE WHEN state = 'queued' THEN not_before ELSE claim_until END) AS due "
-        "FROM deliveries WHERE agent_id = ANY($1) AND (state = 'queued' OR "
-        "(state = 'delivering' AND claim_until IS NOT NULL))",
-        (agents,),
+        "SELECT min(due) FILTER (WHERE due > $2) AS due, coalesce(bool_or(due <= $2), false) "
+        "AS held FROM (SELECT CASE WHEN state = 'queued' THEN not_before ELSE claim_until END "
+        "AS due FROM deliveries WHERE agent_id = ANY($1) AND (state = 'queued' OR "
+        "(state = 'delivering' AND claim_until IS NOT NULL))) AS pending",
+        (agents, claimed_at),
     ).fetchone()
-    due: float | None = row["due"]
-    return due
+    return row["due"], bool(row["held"])

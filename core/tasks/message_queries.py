@@ -97,7 +97,22 @@ def not_mid_turn(d: str, since: str) -> str:
     return (
         f"NOT EXISTS (SELECT 1 FROM agent_signals s WHERE s.agent = {d}.agent_id "
         f"AND s.signal = 'hook' AND ({hook_says} OR {submitted}) AND NOT EXISTS "
-        f"(SELECT 1 FROM agent_state j WHERE j.id = s.agent AND j.state = '{AgentState.STALLED}'))"
+        f"(SELECT 1 FROM agent_state j WHERE j.id = s.agent AND j.state = '{AgentState.STALLED}')) "
+        f"AND {_not_in_protocol_turn(d, since)}"
+    )
+
+
+def _not_in_protocol_turn(d: str, since: str) -> str:
+    """SQL: delivery ``d``'s agent is in no turn its protocol host reported (working, or
+    waiting on a permission request) after ``since``: its host would refuse the prompt as
+    busy, a round of claim, build and send for nothing (its turn's end wakes it:
+    ``turn_over``). A withdrawal goes anyway: it cancels that turn. A turn with no word
+    since ``since`` is stalled by then: the rules for a stall take it from there."""
+    return (
+        f"NOT EXISTS (SELECT 1 FROM agent_signals r WHERE r.agent = {d}.agent_id "
+        f"AND r.signal = 'protocol' AND r.state IN ('working', 'waiting') AND r.at > {since} "
+        f"AND NOT EXISTS (SELECT 1 FROM messages w WHERE w.id = {d}.message_id "
+        f"AND w.target_kind = '{TargetKind.withdraw}'))"
     )
 
 
@@ -243,7 +258,7 @@ def requeue(
 def turn_ended_since_claim(conn: Conn, delivery_id: int) -> bool:
     """Whether the delivery's agent ended a turn (its protocol said so, taken in) since the
     delivery was claimed: the turn that refused it as busy is over already, its end taken in
-    before the refusal was stored (``hasten_deferred`` found nothing to hasten then)."""
+    before the refusal was stored (``turn_over`` found nothing to hasten then)."""
     row = conn.execute(
         "SELECT 1 FROM deliveries d JOIN agent_signals s ON s.agent = d.agent_id "
         "WHERE d.id = $1 AND s.signal = 'protocol' AND s.state = 'idle' "
@@ -253,12 +268,15 @@ def turn_ended_since_claim(conn: Conn, delivery_id: int) -> bool:
     return row is not None
 
 
-def hasten_deferred(conn: Conn, agent: str, now: float) -> None:
-    """``agent``'s deliveries put off while it was busy (``deferred``) due now: its turn
-    ended. Set ``queued`` again, which wakes the agent's node (its NOTIFY trigger)."""
+def turn_over(conn: Conn, agent: str, now: float) -> None:
+    """``agent``'s turn ended (its host or its hook said so): its deliveries put off while
+    it was busy (``deferred``) are due now, and every queued one is set ``queued`` again,
+    which wakes the agent's node (its NOTIFY trigger) for those held while it was mid-turn
+    (``not_mid_turn``): they go now, not at the node's next look."""
     conn.execute(
-        "UPDATE deliveries SET state = 'queued', not_before = $1 WHERE agent_id = $2 "
-        "AND state = 'queued' AND deferred = 1 AND not_before > $1",
+        "UPDATE deliveries SET state = 'queued', not_before = CASE WHEN deferred = 1 "
+        "AND not_before > $1 THEN $1 ELSE not_before END WHERE agent_id = $2 "
+        "AND state = 'queued'",
         (now, agent),
     )
 

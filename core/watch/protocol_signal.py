@@ -251,7 +251,7 @@ def _take_in(
     next task's prompt goes as soon as the last turn ends."""
     last = protocol_events.record(conn, ctx, agent, host, entries, fresh)
     if _ends_turn(entries):
-        message_queries.hasten_deferred(conn, agent, ctx.now)
+        message_queries.turn_over(conn, agent, ctx.now)
     return last
 
 

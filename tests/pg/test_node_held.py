@@ -1,0 +1,104 @@
+"""A node with a delivery its agent's turn holds (``message_queries.not_mid_turn``) waits:
+it looked again at once, over and over (141 claims in 2 s, two statements each, in a probe
+of the code before), where now it looks every ``HELD_LOOK_S``; a protocol turn's end, taken
+in by the node's own protocol watch, wakes it at once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from core.agents.judge import Freshness
+from core.coordinator import node as node_module
+from core.coordinator.node import DeliveryNode
+from core.service.swarm import SwarmService
+from core.settings import Settings
+from core.watch import protocol_signal
+from tests.delivery.test_turn_hold import hook
+from tests.pg.test_node_pipeline import HeldDeliverer
+
+pytestmark = [
+    pytest.mark.parametrize("database_url", ["postgresql"], indirect=True),
+    pytest.mark.timeout(60),
+]
+
+
+async def _until(check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 20
+    while not check():
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.01)
+
+
+class Counted:
+    """A running node on desk-1 (A-1, A-2) and how many claims it made."""
+
+    def __init__(self, service: SwarmService) -> None:
+        self.desk = HeldDeliverer()
+        self.desk.release.set()
+        self.node = DeliveryNode(service, self.desk, "desk-1", lease_s=30)
+        self.claims = 0
+        claim = self.node.claim
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            self.claims += 1
+            return await claim(*args, **kwargs)
+
+        self.node.claim = counted  # type: ignore[method-assign]
+
+
+@pytest.fixture
+async def running(node_settings: Settings) -> AsyncIterator[tuple[SwarmService, Counted]]:
+    coordinator = await SwarmService.open(node_settings)
+    service = await SwarmService.open(node_settings, readers=0)
+    counted = Counted(service)
+    stop = asyncio.Event()
+    task = asyncio.create_task(counted.node.run(stop))
+    try:
+        yield coordinator, counted
+    finally:
+        stop.set()
+        await task
+        await service.close()
+        await coordinator.close()
+
+
+async def _journal(service: SwarmService, agent: str, seq: int, entry: dict[str, Any]) -> None:
+    numbered = [{"seq": seq, "at": service.clock.now(), **entry}]
+    await service.store.write(agent, protocol_signal._take_in, agent, 77, numbered, Freshness())
+
+
+async def test_a_held_delivery_is_looked_at_every_held_look_and_goes_at_the_hooks_stop(
+    running: tuple[SwarmService, Counted], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    coordinator, counted = running
+    monkeypatch.setattr(node_module, "HELD_LOOK_S", 0.5)
+    await hook(coordinator, "A-2", "UserPromptSubmit", prompt="the person's own")
+    await asyncio.sleep(0.3)  # the node's first claims, of nothing
+    before = counted.claims
+    await coordinator.messages.send("A-2", "held", "test")
+    await asyncio.sleep(2.0)
+    assert counted.desk.started == []
+    assert counted.claims - before <= 8  # a look each 0.5 s (and the notification's)
+    await hook(coordinator, "A-2", "Stop", stop_hook_active=False)
+    await _until(lambda: bool(counted.desk.texts("A-2", "held")), "the Stop let it go")
+
+
+async def test_a_protocol_turns_end_wakes_the_node_for_what_the_turn_held(
+    running: tuple[SwarmService, Counted], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    coordinator, counted = running
+    monkeypatch.setattr(node_module, "HELD_LOOK_S", 60.0)  # only the wake-up can send it
+    monkeypatch.setattr(node_module, "SAFETY_S", 60.0)
+    await _journal(coordinator, "A-1", 1, {"type": "turn", "delivery": 0, "chars": 1, "text": "x"})
+    await asyncio.sleep(0.3)
+    await coordinator.messages.send("A-1", "after the turn", "test")
+    await asyncio.sleep(1.0)
+    assert counted.desk.started == []
+    await _journal(coordinator, "A-1", 2, {"type": "turn_end", "delivery": 0,
+                                           "stop_reason": "end_turn"})  # fmt: skip
+    await _until(lambda: bool(counted.desk.texts("A-1", "after the turn")), "no wake-up")
