@@ -118,6 +118,7 @@ class DeliveryNode:
         self._protocol_wake = asyncio.Event()
         if protocol is not None:
             protocol.wake = self._protocol_wake.set
+            protocol.turn_ended = self._heard  # its next prompt goes now, before the write
         self.delivered = 0
         self.lost = 0
         self._wake = asyncio.Event()
@@ -159,6 +160,7 @@ class DeliveryNode:
         ``limit`` (the batch) (and what their prompts need), ahead of the node's other
         store calls (its watch, journals and heartbeat wait: ``urgent``)."""
         self._claimed_at = now = self.service.clock.now()
+        heard_over = sorted(self.protocol.ended_unwritten) if self.protocol is not None else []
         with urgent():
             return await self._db.write_concurrent(
                 _claim_with_facts,
@@ -168,6 +170,7 @@ class DeliveryNode:
                 self.lease_s,
                 self.batch if limit is None else limit,
                 self.service.settings.turn_hold_s,
+                heard_over,
             )
 
     async def deliver(
@@ -469,11 +472,13 @@ def _claim_with_facts(
     lease_s: float,
     limit: int,
     hold_s: float,
+    turn_heard_over: list[str],
 ) -> list[tuple[node_claims.Claim, prompt.PromptFacts | None]]:
     """The claims and, in the same transaction, what each task prompt needs."""
+    claims = node_claims.claim(conn, node, agents, now, lease_s, limit, hold_s, turn_heard_over)
     return [
         (held, prompt.facts_from(conn, held.delivery, held.fresh_agent, held.handed_over))
-        for held in node_claims.claim(conn, node, agents, now, lease_s, limit, hold_s)
+        for held in claims
     ]
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,14 +63,23 @@ def claim(
     lease_s: float,
     limit: int,
     hold_s: float = 600.0,
+    turn_heard_over: Sequence[str] = (),
 ) -> list[Claim]:
     """Take up to ``limit`` due deliveries of ``agents`` (queued, or claimed by a node whose
     lease ran out), oldest first, skipping rows another node is claiming right now and
-    deliveries to an agent mid-turn (``message_queries.not_mid_turn``, its hook read within
-    ``hold_s``)."""
+    deliveries to an agent mid-turn (``message_queries.not_mid_turn``, its hook or its
+    host read within ``hold_s``; an agent of ``turn_heard_over`` is not: its host said the
+    turn ended, not yet written)."""
     until = now + lease_s
     rows = claim_queries.claim_rows(
-        conn, (claimer.name, claimer.run), agents, now, until, limit, now - hold_s
+        conn,
+        (claimer.name, claimer.run),
+        agents,
+        now,
+        until,
+        limit,
+        now - hold_s,
+        turn_heard_over,
     )
     claims = []
     for row in sorted(rows, key=lambda r: int(r["id"])):

@@ -42,7 +42,7 @@ _CLAIM = (
     "FROM deliveries d "
     "WHERE d.agent_id = ANY($1) AND ((d.state = 'queued' AND d.not_before <= $2) OR "
     "(d.state = 'delivering' AND d.claim_until < $3)) "
-    f"AND {not_mid_turn('d', '$9')} ORDER BY d.id LIMIT $4 "
+    f"AND {not_mid_turn('d', '$9', '$10')} ORDER BY d.id LIMIT $4 "
     "FOR UPDATE SKIP LOCKED) "
     "UPDATE deliveries d SET state = 'delivering', node = $5, node_run = $6, claim_until = $7, "
     "attempts = d.attempts + 1, updated_at = $8 FROM picked p, messages m "
@@ -61,15 +61,17 @@ def claim_rows(
     until: float,
     limit: int,
     mid_turn_since: float,
+    turn_heard_over: Sequence[str] = (),
 ) -> list[Any]:
     """Mark up to ``limit`` due deliveries of ``agents`` (queued, or claimed with a lease
     that ended) ``delivering`` by ``claimer`` (name, run) until ``until``, skipping rows
-    another node is claiming and agents mid-turn since ``mid_turn_since``: their rows as
+    another node is claiming and agents mid-turn since ``mid_turn_since`` (but for
+    ``turn_heard_over``: their host's end of the turn heard, not yet written): their rows as
     they were (``state``, ``held_by``, ``held_run``), their message and ``FACT_COLUMNS``."""
     name, run = claimer
     rows: list[Any] = conn.execute(
         _CLAIM,
-        (agents, now, now, limit, name, run, until, now, mid_turn_since),
+        (agents, now, now, limit, name, run, until, now, mid_turn_since, list(turn_heard_over)),
     ).fetchall()
     return rows
 

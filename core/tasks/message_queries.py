@@ -74,7 +74,7 @@ def delivery_counts(conn: Conn) -> dict[str, int]:
     return counts
 
 
-def not_mid_turn(d: str, since: str) -> str:
+def not_mid_turn(d: str, since: str, turn_heard_over: str | None = None) -> str:
     """SQL: delivery ``d`` may go now. Nothing is typed into an agent with hooks mid-turn:
     while its hook says it is working or waiting on a permission dialog, or while a delivery
     to it was submitted after the hook last spoke (its turn began; the hook that says so
@@ -98,21 +98,24 @@ def not_mid_turn(d: str, since: str) -> str:
         f"NOT EXISTS (SELECT 1 FROM agent_signals s WHERE s.agent = {d}.agent_id "
         f"AND s.signal = 'hook' AND ({hook_says} OR {submitted}) AND NOT EXISTS "
         f"(SELECT 1 FROM agent_state j WHERE j.id = s.agent AND j.state = '{AgentState.STALLED}')) "
-        f"AND {_not_in_protocol_turn(d, since)}"
+        f"AND {_not_in_protocol_turn(d, since, turn_heard_over)}"
     )
 
 
-def _not_in_protocol_turn(d: str, since: str) -> str:
+def _not_in_protocol_turn(d: str, since: str, turn_heard_over: str | None) -> str:
     """SQL: delivery ``d``'s agent is in no turn its protocol host reported (working, or
     waiting on a permission request) after ``since``: its host would refuse the prompt as
     busy, a round of claim, build and send for nothing (its turn's end wakes it:
     ``turn_over``). A withdrawal goes anyway: it cancels that turn. A turn with no word
-    since ``since`` is stalled by then: the rules for a stall take it from there."""
+    since ``since`` is stalled by then: the rules for a stall take it from there.
+    ``turn_heard_over``: an array of agents whose turn's end their node heard from the host
+    and has not written yet (it goes now: the host takes the prompt)."""
+    heard = f"{d}.agent_id = ANY({turn_heard_over}) OR " if turn_heard_over else ""
     return (
-        f"NOT EXISTS (SELECT 1 FROM agent_signals r WHERE r.agent = {d}.agent_id "
+        f"({heard}NOT EXISTS (SELECT 1 FROM agent_signals r WHERE r.agent = {d}.agent_id "
         f"AND r.signal = 'protocol' AND r.state IN ('working', 'waiting') AND r.at > {since} "
         f"AND NOT EXISTS (SELECT 1 FROM messages w WHERE w.id = {d}.message_id "
-        f"AND w.target_kind = '{TargetKind.withdraw}'))"
+        f"AND w.target_kind = '{TargetKind.withdraw}')))"
     )
 
 

@@ -73,6 +73,10 @@ class ProtocolWatch:
         self._acks: dict[str, int] = {}  # agent -> the entry to acknowledge next
         self._acking: dict[str, asyncio.Task[None]] = {}  # agent -> its acknowledgement
         self._gathered = Gathered(GATHER_S, lambda: self.wake())
+        # agents whose host said their turn ended, not yet written: their prompts may go
+        # (``turn_heard_over``), and ``turn_ended`` (the node's) is told at once
+        self.ended_unwritten: set[str] = set()
+        self.turn_ended: Callable[[str], None] = lambda agent: None
 
     def agents(self) -> list[Agent]:
         """The protocol agents this process serves."""
@@ -112,6 +116,8 @@ class ProtocolWatch:
                 last = await self.service.store.write(
                     agent, _take_in, agent, host, entries, self.fresh
                 )
+            if not _ends_with_turn_over(self.pending.get(agent) or []):
+                self.ended_unwritten.discard(agent)  # written (or a turn began since)
             taken += len(entries)
             if host:
                 self._ack(agent, last)
@@ -157,11 +163,19 @@ class ProtocolWatch:
             if finding is not None and finding.at > self._turn_over_at.get(agent.id, 0.0):
                 _insert_by_time(self.pending.setdefault(agent.id, []), _retry_entry(finding))
 
-    def heard(self, entry: dict[str, Any]) -> None:
+    def heard(self, entry: dict[str, Any], agent: str | None = None) -> None:
         """Wake the writer for an entry that came: at once for one that something waits on
         (a turn's start or end, a permission request, the session, the host's end), and
         once per ``GATHER_S`` for a stream's updates (its chunks, tool calls, plans), so
-        those written together are one transaction, not one each."""
+        those written together are one transaction, not one each. A turn's end of
+        ``agent`` is told to ``turn_ended`` too: its next prompt need not wait for the
+        write (the host takes it now)."""
+        if agent is not None:
+            if entry.get("type") in TURN_OVER:
+                self.ended_unwritten.add(agent)
+                self.turn_ended(agent)
+            elif entry.get("type") == wire.TURN:
+                self.ended_unwritten.discard(agent)  # the next turn began
         if entry.get("type") != wire.UPDATE:
             self.wake()
         else:
@@ -223,7 +237,7 @@ class ProtocolWatch:
                 self.hosts[agent], said = host, None
                 async for entry in client.stream(home, agent, seq if known_host == host else 0):
                     self.pending.setdefault(agent, []).append(entry)
-                    self.heard(entry)
+                    self.heard(entry, agent)
             except (client.HostUnreachable, OSError) as exc:  # gone, or its stream broke
                 why = _why(home, agent, exc)
                 if why != said:
@@ -236,6 +250,11 @@ class ProtocolWatch:
 
 def _ends_turn(entries: list[dict[str, Any]]) -> bool:
     return any(entry.get("type") in TURN_OVER for entry in entries)
+
+
+def _ends_with_turn_over(entries: list[dict[str, Any]]) -> bool:
+    """Whether the last of ``entries`` (those not yet written) ends a turn."""
+    return bool(entries) and entries[-1].get("type") in TURN_OVER
 
 
 def _take_in(

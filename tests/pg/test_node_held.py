@@ -1,7 +1,8 @@
 """A node with a delivery its agent's turn holds (``message_queries.not_mid_turn``) waits:
 it looked again at once, over and over (141 claims in 2 s, two statements each, in a probe
 of the code before), where now it looks every ``HELD_LOOK_S``; a protocol turn's end, taken
-in by the node's own protocol watch, wakes it at once."""
+in by the node's own protocol watch, wakes it at once, and so does the host's word that the
+turn ended as it reaches the node, before it is written (the host takes the prompt now)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from core.coordinator.node import DeliveryNode
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.watch import protocol_signal
+from core.watch.protocol_signal import ProtocolWatch
 from tests.delivery.test_turn_hold import hook
 from tests.pg.test_node_pipeline import HeldDeliverer
 
@@ -40,7 +42,8 @@ class Counted:
     def __init__(self, service: SwarmService) -> None:
         self.desk = HeldDeliverer()
         self.desk.release.set()
-        self.node = DeliveryNode(service, self.desk, "desk-1", lease_s=30)
+        self.watch = ProtocolWatch(service, Freshness(), node="desk-1")  # reads no host here
+        self.node = DeliveryNode(service, self.desk, "desk-1", lease_s=30, protocol=self.watch)
         self.claims = 0
         claim = self.node.claim
 
@@ -102,3 +105,22 @@ async def test_a_protocol_turns_end_wakes_the_node_for_what_the_turn_held(
     await _journal(coordinator, "A-1", 2, {"type": "turn_end", "delivery": 0,
                                            "stop_reason": "end_turn"})  # fmt: skip
     await _until(lambda: bool(counted.desk.texts("A-1", "after the turn")), "no wake-up")
+
+
+async def test_a_turns_end_heard_from_the_host_lets_the_prompt_go_before_it_is_written(
+    running: tuple[SwarmService, Counted], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    coordinator, counted = running
+    monkeypatch.setattr(node_module, "HELD_LOOK_S", 60.0)
+    monkeypatch.setattr(node_module, "SAFETY_S", 60.0)
+    await _journal(coordinator, "A-2", 1, {"type": "turn", "delivery": 0, "chars": 1, "text": "x"})
+    await coordinator.messages.send("A-2", "next one", "test")
+    await asyncio.sleep(1.0)
+    assert counted.desk.started == []
+    counted.watch.heard({"seq": 2, "type": "turn", "delivery": 0}, "A-2")  # still its turn
+    await asyncio.sleep(0.5)
+    assert counted.desk.started == []
+    end = {"seq": 3, "at": coordinator.clock.now(), "type": "turn_end", "delivery": 0,
+           "stop_reason": "end_turn"}  # fmt: skip
+    counted.watch.heard(end, "A-2")  # as its stream reader hears it; nothing written
+    await _until(lambda: bool(counted.desk.texts("A-2", "next one")), "it waited for the write")
