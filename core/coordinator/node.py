@@ -49,8 +49,9 @@ log = logging.getLogger(__name__)
 BATCH = 8  # deliveries a claim takes when the deliverer serves its agents one at a time
 SAFETY_S = 5.0  # the longest sleep without a notification
 # how often a delivery left by the last claim (its agent mid-turn) is looked at again: a
-# protocol turn's end wakes the node at once (``message_queries.turn_over``); a hook's or a
-# pane's end of a turn is seen at the next look
+# protocol turn's end wakes the node at once (heard from the host: ``ProtocolWatch.heard``;
+# written by another process: ``message_queries.turn_over``); a hook's or a pane's end of a
+# turn is seen at the next look
 HELD_LOOK_S = 0.25
 KEYS_POLL_S = 0.5  # how often the node looks for its agents' decided prompts to type
 

@@ -272,7 +272,7 @@ def turn_ended_since_claim(conn: Conn, delivery_id: int) -> bool:
 
 
 def turn_over(conn: Conn, agent: str, now: float) -> None:
-    """``agent``'s turn ended (its host or its hook said so): its deliveries put off while
+    """``agent``'s turn ended (its protocol host said so): its deliveries put off while
     it was busy (``deferred``) are due now, and every queued one is set ``queued`` again,
     which wakes the agent's node (its NOTIFY trigger) for those held while it was mid-turn
     (``not_mid_turn``): they go now, not at the node's next look."""
