@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,21 +38,28 @@ def _counting(monkeypatch: pytest.MonkeyPatch, where: Path) -> list[list[str]]:
     return calls
 
 
-@pytest.mark.parametrize("detached", [False, True])
-async def test_a_prompt_in_an_agents_own_folder_runs_no_git_process(
-    tmp_path: Path, repo: Path, monkeypatch: pytest.MonkeyPatch, detached: bool
-) -> None:
-    agent: dict[str, object] = {
-        "id": "A-1",
-        "role": "w",
-        "delivery": "inbox",
-        "workspace": str(repo),
-    }
-    config = write_agents(tmp_path / "agents.toml", [agent])
+@asynccontextmanager
+async def _working_in(tmp_path: Path, folder: Path, agents: int = 1) -> AsyncIterator[SwarmService]:
+    """A service whose agents ``A-1``.. each work in ``folder`` (``workspace =``)."""
+    rows: list[dict[str, object]] = [
+        {"id": f"A-{n}", "role": "w", "delivery": "inbox", "workspace": str(folder)}
+        for n in range(1, agents + 1)
+    ]
+    config = write_agents(tmp_path / "agents.toml", rows)
     settings = Settings.from_env({"SWARM_HOME": str(tmp_path / "home"),
                                   "SWARM_CONFIG": str(config)})  # fmt: skip
     service = await SwarmService.open(settings)
     try:
+        yield service
+    finally:
+        await service.close()
+
+
+@pytest.mark.parametrize("detached", [False, True])
+async def test_a_prompt_in_an_agents_own_folder_runs_no_git_process(
+    tmp_path: Path, repo: Path, monkeypatch: pytest.MonkeyPatch, detached: bool
+) -> None:
+    async with _working_in(tmp_path, repo) as service:
         task = await service.tasks.create(TaskSpec("a change", agent="A-1"), "cli")
         expected = sh(repo, "rev-parse", "HEAD~1" if detached else "main").strip()
         if detached:
@@ -63,8 +72,6 @@ async def test_a_prompt_in_an_agents_own_folder_runs_no_git_process(
         assert calls == []  # before: rev-parse (and before that symbolic-ref too)
         (turn,) = await service.workspaces.turns(task.id)
         assert turn.start_sha == expected
-    finally:
-        await service.close()
 
 
 async def test_a_prompt_in_a_worktree_already_on_its_branch_runs_no_git_process(
@@ -104,13 +111,7 @@ async def test_a_prompt_in_a_new_project_with_no_commit_runs_no_git_process(
     new = tmp_path / "new-project"
     new.mkdir()
     sh(new, "init", "-q", "-b", "trunk")
-    agent: dict[str, object] = {"id": "A-1", "role": "w", "delivery": "inbox",
-                                "workspace": str(new)}  # fmt: skip
-    config = write_agents(tmp_path / "agents.toml", [agent])
-    settings = Settings.from_env({"SWARM_HOME": str(tmp_path / "home"),
-                                  "SWARM_CONFIG": str(config)})  # fmt: skip
-    service = await SwarmService.open(settings)
-    try:
+    async with _working_in(tmp_path, new) as service:
         task = await service.tasks.create(TaskSpec("start it", agent="A-1"), "cli")
         calls = _counting(monkeypatch, new)
         place = await service.workspaces.before_prompt(task.id, "A-1")
@@ -119,8 +120,6 @@ async def test_a_prompt_in_a_new_project_with_no_commit_runs_no_git_process(
         assert calls == []
         (turn,) = await service.workspaces.turns(task.id)
         assert (turn.branch, turn.start_sha) == ("trunk", None)
-    finally:
-        await service.close()
 
 
 async def test_prompts_built_together_record_their_turns_in_one_transaction_after_the_first(
@@ -129,15 +128,7 @@ async def test_prompts_built_together_record_their_turns_in_one_transaction_afte
     """A node's first wave: each agent's prompt built at once. The first turns' records
     are written at once, the others (come while they were in flight) in one transaction
     after them: at most two transactions, not six in a row."""
-    agents: list[dict[str, object]] = [
-        {"id": f"A-{n}", "role": "w", "delivery": "inbox", "workspace": str(repo)}
-        for n in range(1, 7)
-    ]
-    config = write_agents(tmp_path / "agents.toml", agents)
-    settings = Settings.from_env({"SWARM_HOME": str(tmp_path / "home"),
-                                  "SWARM_CONFIG": str(config)})  # fmt: skip
-    service = await SwarmService.open(settings)
-    try:
+    async with _working_in(tmp_path, repo, agents=6) as service:
         tasks = [
             await service.tasks.create(TaskSpec(f"change {n}", agent=f"A-{n}"), "cli")
             for n in range(1, 7)
@@ -165,5 +156,3 @@ async def test_prompts_built_together_record_their_turns_in_one_transaction_afte
         for task in tasks:
             (turn,) = await service.workspaces.turns(task.id)
             assert turn.start_sha == sh(repo, "rev-parse", "main").strip()
-    finally:
-        await service.close()
