@@ -214,6 +214,7 @@ class ProtocolWatch:
         wanted = {a.id for a in self.agents()}
         for agent in set(self.readers) - wanted:
             self.readers.pop(agent).cancel()
+            self.ended_unwritten.discard(agent)
         for agent in wanted - set(self.readers):
             task = asyncio.get_running_loop().create_task(
                 self._read(agent), name=f"protocol:{agent}"
