@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from core.agents import queries as agent_queries
 from core.agents.judge import Freshness
 from core.coordinator.scheduler import Scheduler
 from core.models import TaskSpec
@@ -22,14 +23,9 @@ HOST = 4242
 
 
 async def journal(service: SwarmService, agent: str, *entries: dict[str, Any]) -> None:
-    """``entries`` of ``agent``'s host journal, numbered on from its cursor, taken in."""
-    rows = query(
-        service.settings,
-        "SELECT detail FROM agent_signals WHERE agent = $1 AND signal = 'protocol'",
-        (agent,),
-    )
-    seq = 100 + len(rows) * 10 if rows else 1
-    numbered = [{"seq": seq + n, "at": service.clock.now(), **e} for n, e in enumerate(entries)]
+    """``entries`` of ``agent``'s host journal, numbered on from swarm's cursor, taken in."""
+    _, last = await service.store.read(agent_queries.protocol_cursor, agent)
+    numbered = [{"seq": last + n, "at": service.clock.now(), **e} for n, e in enumerate(entries, 1)]
     await service.store.write(agent, protocol_signal._take_in, agent, HOST, numbered, Freshness())
 
 
