@@ -432,6 +432,21 @@ async def test_a_prompt_while_a_turn_runs_waits_for_its_end_and_a_cancel_ends_it
         await asyncio.sleep(0.05)
     busy = await client.request(rig.home, AGENT, wire.PROMPT, delivery=10**9 + 1, text="say hello")
     assert busy["busy"] and "a turn is running (delivery 1000000000)" in busy["reason"]
+
+    async def working() -> bool:
+        return (await swarm.state()).state is AgentState.WORKING
+
+    await swarm.until(working)  # swarm has the host's word that a turn runs
+    message = await swarm.service.messages.send(AGENT, "say hello", "me")
+    await Scheduler(swarm.service, swarm.deliverer).run_burst()
+    (held,) = await swarm.service.messages.deliveries(message)
+    # never claimed nor sent (before: sent, refused as busy, put off: ``deferred``)
+    assert (held.state.value, held.attempts, held.deferred, held.reason) == (
+        "queued",
+        0,
+        False,
+        None,
+    )
     cancelled = await client.request(rig.home, AGENT, wire.CANCEL)
     assert cancelled == {"ok": True, "running": True}
     assert (await slow)["ok"]
@@ -445,6 +460,14 @@ async def test_a_prompt_while_a_turn_runs_waits_for_its_end_and_a_cancel_ends_it
     reasons = ("cancelled", "end_turn") if rig.cli == "opencode" else ("cancelled",)
     assert turn["stop_reason"] in reasons, turn
     assert (await swarm.state()).state is AgentState.IDLE
+    await Scheduler(swarm.service, swarm.deliverer).run_burst()  # the held one goes now
+    (sent,) = await swarm.service.messages.deliveries(message)
+    assert sent.state.value == "delivered", sent
+
+    async def its_turn_ended() -> bool:
+        return any(t.get("delivery") == sent.id for t in await swarm.turns())
+
+    await swarm.until(its_turn_ended)
 
 
 @pytest.mark.timeout(240)
