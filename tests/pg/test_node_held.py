@@ -7,8 +7,7 @@ turn ended as it reaches the node, before it is written (the host takes the prom
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -18,22 +17,15 @@ from core.coordinator import node as node_module
 from core.coordinator.node import DeliveryNode
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.watch import protocol_signal
 from core.watch.protocol_signal import ProtocolWatch
+from tests.delivery.test_protocol_hold import journal
 from tests.delivery.test_turn_hold import hook
-from tests.pg.test_node_pipeline import HeldDeliverer
+from tests.pg.test_node_pipeline import HeldDeliverer, _until
 
 pytestmark = [
     pytest.mark.parametrize("database_url", ["postgresql"], indirect=True),
     pytest.mark.timeout(60),
 ]
-
-
-async def _until(check: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + 20
-    while not check():
-        assert time.monotonic() < deadline, what
-        await asyncio.sleep(0.01)
 
 
 class Counted:
@@ -70,11 +62,6 @@ async def running(node_settings: Settings) -> AsyncIterator[tuple[SwarmService, 
         await coordinator.close()
 
 
-async def _journal(service: SwarmService, agent: str, seq: int, entry: dict[str, Any]) -> None:
-    numbered = [{"seq": seq, "at": service.clock.now(), **entry}]
-    await service.store.write(agent, protocol_signal._take_in, agent, 77, numbered, Freshness())
-
-
 async def test_a_held_delivery_is_looked_at_every_held_look_and_goes_at_the_hooks_stop(
     running: tuple[SwarmService, Counted], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -97,12 +84,12 @@ async def test_a_protocol_turns_end_wakes_the_node_for_what_the_turn_held(
     coordinator, counted = running
     monkeypatch.setattr(node_module, "HELD_LOOK_S", 60.0)  # only the wake-up can send it
     monkeypatch.setattr(node_module, "SAFETY_S", 60.0)
-    await _journal(coordinator, "A-1", 1, {"type": "turn", "delivery": 0, "chars": 1, "text": "x"})
+    await journal(coordinator, "A-1", {"type": "turn", "delivery": 0, "chars": 1, "text": "x"})
     await asyncio.sleep(0.3)
     await coordinator.messages.send("A-1", "after the turn", "test")
     await asyncio.sleep(1.0)
     assert counted.desk.started == []
-    await _journal(coordinator, "A-1", 2, {"type": "turn_end", "delivery": 0,
+    await journal(coordinator, "A-1", {"type": "turn_end", "delivery": 0,
                                            "stop_reason": "end_turn"})  # fmt: skip
     await _until(lambda: bool(counted.desk.texts("A-1", "after the turn")), "no wake-up")
 
@@ -113,7 +100,7 @@ async def test_a_turns_end_heard_from_the_host_lets_the_prompt_go_before_it_is_w
     coordinator, counted = running
     monkeypatch.setattr(node_module, "HELD_LOOK_S", 60.0)
     monkeypatch.setattr(node_module, "SAFETY_S", 60.0)
-    await _journal(coordinator, "A-2", 1, {"type": "turn", "delivery": 0, "chars": 1, "text": "x"})
+    await journal(coordinator, "A-2", {"type": "turn", "delivery": 0, "chars": 1, "text": "x"})
     await coordinator.messages.send("A-2", "next one", "test")
     await asyncio.sleep(1.0)
     assert counted.desk.started == []
