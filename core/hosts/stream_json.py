@@ -65,8 +65,20 @@ class StreamJsonDriver:
         self._plan = plan_mode.PlanSeen()  # what the model planned (plan mode's request)
 
     async def start(self) -> None:
-        """Spawn Claude Code (resuming the session the host had) and initialize."""
-        await self._spawn(self.host.saved_session())
+        """Spawn Claude Code and initialize, resuming the session the host had; one it cannot
+        resume (it ends at once: "No conversation found with session ID", a session it never
+        saved because no prompt came before its host ended, or its files gone) gives way to
+        a new session, said in the host's log, as an ACP agent's ``session/load`` does."""
+        saved = self.host.saved_session()
+        if saved is None:
+            await self._spawn(None)
+            return
+        try:
+            await self._spawn(saved)
+        except ConnectionError as exc:
+            log.warning("host %s: session %s not resumed (%s): a new session",
+                        self.host.agent, saved, exc)  # fmt: skip
+            await self._spawn(None)
 
     async def _spawn(self, resume: str | None) -> None:
         argv = list(self.command)

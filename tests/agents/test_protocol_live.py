@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -567,6 +568,34 @@ async def test_attach_shows_the_live_transcript_and_sends_what_the_person_types(
 async def test_a_killed_host_makes_the_agent_offline_and_up_again_resumes(
     rig: Rig, swarm: Swarm
 ) -> None:
+    await _kill_host(rig, swarm)
+    await _up_again(rig, swarm)
+    await _prompt_to_idle(swarm, "say hello")
+
+
+async def test_a_saved_session_the_cli_does_not_have_gives_way_to_a_new_one(
+    rig: Rig, swarm: Swarm
+) -> None:
+    """The session a host saved is not always one its CLI can load: Claude Code saves a
+    session with its first prompt, so one whose host ended before any (a crash, a reboot
+    while the agent waited for work) is none of its own, and a user may have removed its
+    files. ``swarm desktop up`` then starts the agent on a new session (before: Claude Code
+    ended at once, "No conversation found with session ID", and the agent never came back
+    up; an ACP CLI's ``session/load`` failed over to ``session/new`` untested)."""
+    await _kill_host(rig, swarm)
+    unknown = str(uuid.uuid4())
+    wire.session_path(rig.home, AGENT).write_text(unknown, encoding="utf-8")
+    await _up_again(rig, swarm)
+    entries = [
+        wire.decode(line) for line in wire.journal_path(rig.home, AGENT).read_bytes().splitlines()
+    ]
+    opened = [e for e in entries if e.get("type") == wire.SESSION][-1]
+    assert opened["session"] != unknown and opened["loaded"] is False, opened
+    await _prompt_to_idle(swarm, "say hello")
+
+
+async def _kill_host(rig: Rig, swarm: Swarm) -> None:
+    """The agent's host and its CLI killed; once swarm reads the agent offline for it."""
     pid = launch.host_pid(rig.home, AGENT)
     assert pid is not None
     os.killpg(pid, signal.SIGKILL)
@@ -577,6 +606,10 @@ async def test_a_killed_host_makes_the_agent_offline_and_up_again_resumes(
         return row if row.state is AgentState.OFFLINE and row.evidence.startswith(gone) else None
 
     await swarm.until(offline)
+
+
+async def _up_again(rig: Rig, swarm: Swarm) -> None:
+    """``swarm desktop up --protocol`` starts the host again; once the agent is idle."""
     up = rig.swarm("desktop", "up", "--protocol", "--json")
     assert up.returncode == 0, up.stdout + up.stderr
     assert json.loads(up.stdout)[0]["action"] == "started"
@@ -586,7 +619,6 @@ async def test_a_killed_host_makes_the_agent_offline_and_up_again_resumes(
         return row if row.state is AgentState.IDLE else None
 
     await swarm.until(back, within=120)  # (Gemini CLI loads its session: 60 s was short at load 9)
-    await _prompt_to_idle(swarm, "say hello")
 
 
 async def _turn_of(
