@@ -141,7 +141,12 @@ def _take(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen | 
     """One entry's records; the state it shows (None: it shows none)."""
     kind = entry.get("type")
     if kind in ("ready", "session"):
-        return Seen(AgentState.IDLE, f"protocol: session {_short(entry.get('session'))} open")
+        lost = entry.get("lost")
+        words = f"protocol: session {_short(entry.get('session'))} open" + (
+            f" (a new one: its session {_short(lost)} could not be loaded, its conversation "
+            "is not in it)" if lost else ""
+        )  # fmt: skip
+        return Seen(AgentState.IDLE, words)
     if kind == "turn":
         words = f"protocol: prompt taken (delivery {entry.get('delivery')})"
         return Seen(AgentState.WORKING, words, work=False)

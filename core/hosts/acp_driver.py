@@ -75,7 +75,7 @@ class AcpDriver:
                 return
         made = await self.conn.new_session(cwd=self.cwd, mcp_servers=servers)
         self.session = made.session_id
-        self.host.on_session(made.session_id, loaded=False)
+        self.host.on_session(made.session_id, loaded=False, lost=load)
 
     async def prompt(self, text: str) -> Ended:
         """``session/prompt``: the turn, until its stop reason."""

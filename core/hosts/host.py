@@ -118,6 +118,7 @@ class Host:
         self.exit_code: int | None = None
         self.stopping = asyncio.Event()
         self._ending = False
+        self.lost: str | None = None  # the saved session the open one replaced (not loaded)
 
     @property
     def session(self) -> str | None:
@@ -178,10 +179,17 @@ class Host:
                 spent = float(meta.get(TOTAL_COST, spent))
         return spent
 
-    def on_session(self, session: str, loaded: bool) -> None:
-        """A session opened: kept for a restart of the host, journaled."""
+    def on_session(self, session: str, loaded: bool, lost: str | None = None) -> None:
+        """A session opened: kept for a restart of the host, journaled (``lost``: the
+        session the host had, which the agent could not load or resume: its conversation
+        is not in the new one)."""
         _session_file(self.journal.path).write_text(session, encoding="utf-8")
-        self.journal.add(wire.SESSION, session=session, loaded=loaded)
+        self.lost = lost
+        self.journal.add(wire.SESSION, session=session, loaded=loaded, **self.said_lost())
+
+    def said_lost(self) -> dict[str, str]:
+        """``lost`` for a journal entry of the session, when the open one replaced another."""
+        return {"lost": self.lost} if self.lost else {}
 
     # swarm's side (the socket's requests)
 
@@ -423,7 +431,7 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> int:
         server.close()
         await journal.close()
         return 1
-    journal.add(wire.READY, session=host.session, pid=host.hello()["agent_pid"])
+    journal.add(wire.READY, session=host.session, pid=host.hello()["agent_pid"], **host.said_lost())
     exit_watch = loop.create_task(host.watch_exit())
     await host.stopping.wait()
     exit_watch.cancel()

@@ -78,9 +78,9 @@ class StreamJsonDriver:
         except ConnectionError as exc:
             log.warning("host %s: session %s not resumed (%s): a new session",
                         self.host.agent, saved, exc)  # fmt: skip
-            await self._spawn(None)
+            await self._spawn(None, lost=saved)
 
-    async def _spawn(self, resume: str | None) -> None:
+    async def _spawn(self, resume: str | None, lost: str | None = None) -> None:
         argv = list(self.command)
         if self.mcp:
             servers = {e["name"]: {k: e[k] for k in ("command", "args", "env") if k in e}
@@ -98,7 +98,7 @@ class StreamJsonDriver:
         self._reader = asyncio.get_running_loop().create_task(self._read(self.process))
         await self._control({"subtype": "initialize", "hooks": None})
         self.session = session
-        self.host.on_session(session, loaded=resume is not None)
+        self.host.on_session(session, loaded=resume is not None, lost=lost)
 
     async def prompt(self, text: str) -> Ended:
         """A ``user`` message; the turn until its ``result``."""

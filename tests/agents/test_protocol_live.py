@@ -581,7 +581,8 @@ async def test_a_saved_session_the_cli_does_not_have_gives_way_to_a_new_one(
     while the agent waited for work) is none of its own, and a user may have removed its
     files. ``swarm desktop up`` then starts the agent on a new session (before: Claude Code
     ended at once, "No conversation found with session ID", and the agent never came back
-    up; an ACP CLI's ``session/load`` failed over to ``session/new`` untested)."""
+    up; an ACP CLI's ``session/load`` failed over to ``session/new`` untested), and the
+    agent's state says its conversation is not in it."""
     await _kill_host(rig, swarm)
     unknown = str(uuid.uuid4())
     wire.session_path(rig.home, AGENT).write_text(unknown, encoding="utf-8")
@@ -591,6 +592,9 @@ async def test_a_saved_session_the_cli_does_not_have_gives_way_to_a_new_one(
     ]
     opened = [e for e in entries if e.get("type") == wire.SESSION][-1]
     assert opened["session"] != unknown and opened["loaded"] is False, opened
+    assert opened["lost"] == unknown, opened
+    said = (await swarm.state()).evidence
+    assert f"its session {unknown} could not be loaded, its conversation is not in it" in said
     await _prompt_to_idle(swarm, "say hello")
 
 
