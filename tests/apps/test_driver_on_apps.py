@@ -147,8 +147,14 @@ async def test_an_input_that_cannot_be_cleared_is_refused_and_nothing_is_submitt
     window = apps_desktop.window("Agent-5")
     before = len(apps_desktop.texts("Agent-5"))
     person.click_into(window)
+    await asyncio.sleep(0.3)  # its focus drawn: what changes next is the draft
+    empty = grab(apps_desktop.xserver, window.input_box)
     person.type("a draft the person was writing")
     apps_desktop.xserver.xdotool("mousemove", "960", "540")
+    deadline = time.monotonic() + 10  # the draft is in the input (a loaded Tk draws it late)
+    while not _shows_text(empty, grab(apps_desktop.xserver, window.input_box)):
+        assert time.monotonic() < deadline, "the person's draft never showed"
+        await asyncio.sleep(0.05)
     receipt = await make_driver().deliver(parcel(1, tk, "must not be glued to the draft"))
     assert (receipt.ok, receipt.reason) == (False, "input not empty")
     await asyncio.sleep(0.3)
