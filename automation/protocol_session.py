@@ -5,8 +5,8 @@ does not know) get their tmux sessions as with ``--headless``.
 
 The agent's command stays the user's (the ``[desktop]`` section: a wrapper, extra flags);
 swarm adds what its protocol needs (``core.clis.protocol_command``). The agents file gets
-``delivery = "protocol"``. A host outlives ``swarm run``: ``up`` again keeps a running one,
-``down`` ends it (and its agent).
+``delivery = "protocol"``. A host outlives ``swarm run``: ``up`` again keeps a running one
+(one whose agent exited is started anew), ``down`` ends it (and its agent).
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ class ProtocolSession(HeadlessSession):
         assert cli is not None and cli.protocol is not None
         if not item.workspace.is_dir():
             raise InvalidState(f"{item.agent}'s workspace {item.workspace} is not a folder")
-        running = launch.host_pid(self.home, item.agent) is not None
+        running = launch.host_pid(self.home, item.agent)
         try:
             command = protocol_command(fill(item.launch.command, item.agent, item.workspace), cli)
         except ValueError as exc:
@@ -103,7 +103,8 @@ class ProtocolSession(HeadlessSession):
             folder = sessions_folder(cli, command, env)
             values["cli_dir"] = "" if folder is None else str(folder)
         host = f"host pid {hello.get('pid')}"
-        return Outcome(item.agent, "kept" if running else "started", session=host, values=values)
+        kept = running is not None and hello.get("pid") == running  # (not one whose agent exited)
+        return Outcome(item.agent, "kept" if kept else "started", session=host, values=values)
 
 
 def stop_hosts(home: Path, agent_ids: Sequence[str]) -> list[str]:

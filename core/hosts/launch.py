@@ -67,10 +67,15 @@ async def start(
 ) -> dict[str, Any]:
     """Start ``agent``'s host running ``command`` (the CLI in its protocol's mode, ``acp``
     or ``stream-json``) in ``cwd``, the CLI ``nice`` below the host's CPU priority; its
-    hello once the session is open. A host already running is left as it is (its hello)."""
+    hello once the session is open. A host already running is left as it is (its hello),
+    unless its agent exited (a host outlives its CLI to say why): that one is ended and a
+    new one started, which loads the session where the CLI can."""
     if host_pid(home, agent) is not None:
         with contextlib.suppress(client.HostUnreachable):
-            return await client.request(home, agent, wire.HELLO)
+            hello = await client.request(home, agent, wire.HELLO)
+            if hello.get("exit_code") is None:
+                return hello
+            await stop(home, agent)
     wire.folder(home).mkdir(parents=True, exist_ok=True)
     seen = _journal_size(home, agent)
     argv = [sys.executable, "-m", "bot.protocol_host", "--home", str(home), "--agent", agent,

@@ -573,6 +573,58 @@ async def test_a_killed_host_makes_the_agent_offline_and_up_again_resumes(
     await _prompt_to_idle(swarm, "say hello")
 
 
+@pytest.fixture
+def two_routes(rig: Rig) -> Rig:
+    """Gemini CLI's and Claude Code's rigs (else skipped, before swarm's parts are set up):
+    one ACP CLI and the stream-json one; the other ACP CLIs' hosts are the same."""
+    if rig.cli not in ("gemini", "claude-code"):
+        pytest.skip("a host outlives its CLI the same way for every ACP CLI")
+    return rig
+
+
+def _process_tree(pid: int) -> list[int]:
+    """``pid`` and every process under it (Gemini CLI runs itself again as its child)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text(encoding="utf-8").rpartition(")")[2].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, todo = [], [pid]
+    while todo:
+        tree.append(todo.pop())
+        todo += children.get(tree[-1], [])
+    return tree
+
+
+async def test_an_agent_whose_cli_exited_is_started_again_by_up(
+    two_routes: Rig, swarm: Swarm
+) -> None:
+    """The agent's CLI ended on its own (a crash, the system's OOM killer, killed by hand)
+    while its host runs on to say why: the agent is offline saying so, and ``swarm desktop
+    up --protocol`` ends that host and starts the agent again, its session loaded (before:
+    it kept that host, and the agent stayed offline until the host was killed by hand); a
+    host whose agent runs is kept."""
+    rig = two_routes
+    hello = await client.request(rig.home, AGENT, wire.HELLO)
+    again = rig.swarm("desktop", "up", "--protocol", "--json")
+    assert again.returncode == 0, again.stdout + again.stderr
+    (kept,) = json.loads(again.stdout)
+    assert (kept["action"], kept["session"]) == ("kept", f"host pid {hello['pid']}"), kept
+    for pid in _process_tree(int(hello["agent_pid"])):  # the CLI, all of it
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+    async def exited() -> Any:
+        row = await swarm.state()
+        gone = row.state is AgentState.OFFLINE
+        return row if gone and row.evidence.startswith("protocol: the agent exited") else None
+
+    await swarm.until(exited)
+    await _up_again(rig, swarm)
+    assert launch.host_pid(rig.home, AGENT) != hello["pid"]
+    await _prompt_to_idle(swarm, "say hello")
+
+
 async def test_a_saved_session_the_cli_does_not_have_gives_way_to_a_new_one(
     rig: Rig, swarm: Swarm
 ) -> None:
