@@ -88,8 +88,8 @@ class Callbacks(Protocol):
         """``session``'s running total cost as its last turn's end said (0: none did)."""
         ...
 
-    def on_session(self, session: str, loaded: bool) -> None:
-        """A session opened."""
+    def on_session(self, session: str, loaded: bool, lost: str | None = None) -> None:
+        """A session opened (``lost``: the saved session it replaced, not loaded)."""
         ...
 
 
