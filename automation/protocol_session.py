@@ -103,6 +103,11 @@ class ProtocolSession(HeadlessSession):
             folder = sessions_folder(cli, command, env)
             values["cli_dir"] = "" if folder is None else str(folder)
         host = f"host pid {hello.get('pid')}"
+        if hello.get("exit_code") is not None:  # kept: swarm has not read all it holds
+            host += (
+                f"; its agent exited ({hello['exit_code']}) and swarm has not read all it said: "
+                "start swarm (swarm run or swarm node), then up again"
+            )
         kept = running is not None and hello.get("pid") == running  # (not one whose agent exited)
         return Outcome(item.agent, "kept" if kept else "started", session=host, values=values)
 

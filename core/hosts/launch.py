@@ -68,12 +68,13 @@ async def start(
     """Start ``agent``'s host running ``command`` (the CLI in its protocol's mode, ``acp``
     or ``stream-json``) in ``cwd``, the CLI ``nice`` below the host's CPU priority; its
     hello once the session is open. A host already running is left as it is (its hello),
-    unless its agent exited (a host outlives its CLI to say why): that one is ended and a
-    new one started, which loads the session where the CLI can."""
+    unless its agent exited (a host outlives its CLI to say why) and swarm has all its
+    journal (``acked``: nothing it holds is lost): that one is ended and a new one started,
+    which loads the session where the CLI can."""
     if host_pid(home, agent) is not None:
         with contextlib.suppress(client.HostUnreachable):
             hello = await client.request(home, agent, wire.HELLO)
-            if hello.get("exit_code") is None:
+            if hello.get("exit_code") is None or not _all_read(hello):
                 return hello
             await stop(home, agent)
     wire.folder(home).mkdir(parents=True, exist_ok=True)
@@ -84,6 +85,11 @@ async def start(
             *command]  # fmt: skip
     process = _spawn(home, agent, argv, cwd, env)
     return await _wait_ready(home, agent, process, seen, wait_s)
+
+
+def _all_read(hello: Mapping[str, Any]) -> bool:
+    """Whether swarm has acknowledged all of a host's journal, as its hello says."""
+    return int(hello.get("acked") or 0) >= int(hello.get("seq") or 0)
 
 
 def _spawn(

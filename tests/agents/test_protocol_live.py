@@ -602,8 +602,9 @@ async def test_an_agent_whose_cli_exited_is_started_again_by_up(
     """The agent's CLI ended on its own (a crash, the system's OOM killer, killed by hand)
     while its host runs on to say why: the agent is offline saying so, and ``swarm desktop
     up --protocol`` ends that host and starts the agent again, its session loaded (before:
-    it kept that host, and the agent stayed offline until the host was killed by hand); a
-    host whose agent runs is kept."""
+    it kept that host, and the agent stayed offline until the host was killed by hand), once
+    swarm has read all its host said (before that, the host is kept and ``up`` says to start
+    swarm: nothing it holds is lost); a host whose agent runs is kept."""
     rig = two_routes
     hello = await client.request(rig.home, AGENT, wire.HELLO)
     again = rig.swarm("desktop", "up", "--protocol", "--json")
@@ -613,6 +614,14 @@ async def test_an_agent_whose_cli_exited_is_started_again_by_up(
     for pid in _process_tree(int(hello["agent_pid"])):  # the CLI, all of it
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30  # the host saw its agent end; swarm has read none of it
+    while (await client.request(rig.home, AGENT, wire.HELLO)).get("exit_code") is None:
+        assert time.monotonic() < deadline, "the host never saw its agent exit"
+        await asyncio.sleep(0.1)
+    unread = rig.swarm("desktop", "up", "--protocol", "--json")
+    assert unread.returncode == 0, unread.stdout + unread.stderr
+    (held,) = json.loads(unread.stdout)
+    assert held["action"] == "kept" and "start swarm" in held["session"], held
 
     async def exited() -> Any:
         row = await swarm.state()
@@ -620,6 +629,12 @@ async def test_an_agent_whose_cli_exited_is_started_again_by_up(
         return row if gone and row.evidence.startswith("protocol: the agent exited") else None
 
     await swarm.until(exited)
+
+    async def all_read() -> bool:  # (a host whose journal swarm has not all read is kept)
+        said = await client.request(rig.home, AGENT, wire.HELLO)
+        return int(said["acked"]) >= int(said["seq"])
+
+    await swarm.until(all_read)
     await _up_again(rig, swarm)
     assert launch.host_pid(rig.home, AGENT) != hello["pid"]
     await _prompt_to_idle(swarm, "say hello")
