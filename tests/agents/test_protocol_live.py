@@ -582,20 +582,6 @@ def two_routes(rig: Rig) -> Rig:
     return rig
 
 
-def _process_tree(pid: int) -> list[int]:
-    """``pid`` and every process under it (Gemini CLI runs itself again as its child)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = stat.read_text(encoding="utf-8").rpartition(")")[2].split()
-            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    tree, todo = [], [pid]
-    while todo:
-        tree.append(todo.pop())
-        todo += children.get(tree[-1], [])
-    return tree
-
-
 async def test_an_agent_whose_cli_exited_is_started_again_by_up(
     two_routes: Rig, swarm: Swarm
 ) -> None:
@@ -611,7 +597,8 @@ async def test_an_agent_whose_cli_exited_is_started_again_by_up(
     assert again.returncode == 0, again.stdout + again.stderr
     (kept,) = json.loads(again.stdout)
     assert (kept["action"], kept["session"]) == ("kept", f"host pid {hello['pid']}"), kept
-    for pid in _process_tree(int(hello["agent_pid"])):  # the CLI, all of it
+    cli = int(hello["agent_pid"])  # the CLI, all of it (Gemini CLI runs itself again below)
+    for pid in [cli, *_descendants(cli)]:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 30  # the host saw its agent end; swarm has read none of it
