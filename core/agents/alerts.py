@@ -101,6 +101,34 @@ def open_kinds(conn: Conn) -> dict[str, set[str]]:
     return found
 
 
+class OpenAlerts:
+    """The open alerts, read once for a pass over every agent (the watch tick), so that
+    clearing an alert that is not open costs no statement: ``clear`` looks up only the
+    alerts open at the read or opened through ``open`` since. An alert another process
+    opens meanwhile is cleared by the next pass."""
+
+    def __init__(self, conn: Conn) -> None:
+        self.kinds = open_kinds(conn)
+
+    def has(self, agent: str, kind: str) -> bool:
+        """Whether ``agent``'s alert of ``kind`` may be open."""
+        return kind in self.kinds.get(agent, ())
+
+    def open(
+        self, conn: Conn, ctx: Ctx, agent: str, kind: str, text: str, task_id: int | None = None
+    ) -> bool:
+        """:func:`open_alert`, kept as open."""
+        self.kinds.setdefault(agent, set()).add(kind)
+        return open_alert(conn, ctx, agent, kind, text, task_id)
+
+    def clear(self, conn: Conn, ctx: Ctx, agent: str, kind: str, text: str) -> bool:
+        """:func:`clear_alert` when it may be open; True when one was cleared now."""
+        if not self.has(agent, kind):
+            return False
+        self.kinds[agent].discard(kind)
+        return clear_alert(conn, ctx, agent, kind, text)
+
+
 def list_alerts(conn: Conn, include_cleared: bool = False, limit: int = 100) -> list[Alert]:
     """Open alerts (or all, newest first) as rows."""
     rows = alert_queries.rows(conn, include_cleared, limit)

@@ -392,19 +392,20 @@ def last_paste(conn: Conn, agent: str) -> Any:
     ).fetchone()
 
 
-def prompt_delivered_at(conn: Conn, agent: str) -> float:
-    """When the prompt of a task the agent holds reached it (0 when none did yet): the first
-    delivery of the task's messages made since its assignment, the latest over its tasks.
-    Nudges, answers and other messages swarm sends later are not the agent's activity."""
-    row = conn.execute(
-        "SELECT max(first_at) AS first_at FROM (SELECT min(d.updated_at) AS first_at FROM tasks t "
+def prompt_delivered_each(conn: Conn) -> dict[str, float]:
+    """Agent -> when the prompt of a task it holds reached it, for each agent a prompt of
+    whose tasks did (one statement for all): the first delivery of the task's messages made
+    since its assignment, the latest over its tasks. Nudges, answers and other messages
+    swarm sends later are not the agent's activity."""
+    rows = conn.execute(
+        "SELECT assignee, max(first_at) AS first_at FROM (SELECT t.assignee AS assignee, "
+        "min(d.updated_at) AS first_at FROM tasks t "
         "JOIN messages m ON m.task_id = t.id AND m.created_at >= t.assigned_at "
         "JOIN deliveries d ON d.message_id = m.id AND d.agent_id = t.assignee "
-        "WHERE t.assignee = $1 AND t.status IN ('assigned', 'in_progress') "
-        "AND d.state = 'delivered' GROUP BY t.id) AS firsts",
-        (agent,),
-    ).fetchone()
-    return float(row["first_at"]) if row and row["first_at"] is not None else 0.0
+        "WHERE t.status IN ('assigned', 'in_progress') "
+        "AND d.state = 'delivered' GROUP BY t.id, t.assignee) AS firsts GROUP BY assignee"
+    ).fetchall()
+    return {row["assignee"]: float(row["first_at"]) for row in rows}
 
 
 def last_finished_deliveries(conn: Conn, agent: str, count: int) -> list[Any]:
@@ -416,6 +417,19 @@ def last_finished_deliveries(conn: Conn, agent: str, count: int) -> list[Any]:
         (agent, count),
     ).fetchall()
     return rows
+
+
+def last_finished_each(conn: Conn) -> dict[str, str | None]:
+    """Agent -> the state of its last delivery delivered or failed, as
+    :func:`last_finished_deliveries` finds it (None: none), for each agent with a row in
+    ``agent_state`` (one statement for all: each agent's newest first on its index)."""
+    rows = conn.execute(
+        "SELECT a.id AS agent, d.state AS state FROM agent_state a LEFT JOIN deliveries d "
+        "ON d.id = (SELECT f.id FROM deliveries f WHERE f.agent_id = a.id AND f.state IN "
+        "('delivered', 'failed') AND COALESCE(f.reason, '') != 'superseded' "
+        "ORDER BY f.id DESC LIMIT 1)"
+    ).fetchall()
+    return {row["agent"]: row["state"] for row in rows}
 
 
 def last_delivered(conn: Conn, agent: str) -> tuple[float, float] | None:

@@ -44,8 +44,7 @@ from core.agents.alerts import (
     STALLED,
     UNREACHABLE,
     UNREPORTED,
-    clear_alert,
-    open_alert,
+    OpenAlerts,
 )
 from core.agents.judge import HELD, Freshness, Verdict, clock_time, duration
 from core.context import Ctx
@@ -133,25 +132,28 @@ def tick(
     verdicts = _verdicts(conn, ctx, fresh)
     states = agent_signals.get_states(conn)
     for agent, verdict in verdicts.items():  # a wait that ends now restarts the clock now
-        before = states.get(agent, agent_signals.no_state(agent)).state
-        agent_judge.resume_clock(conn, agent, before, verdict.state, ctx.now)
+        was = states.get(agent, agent_signals.no_state(agent)).state
+        agent_judge.resume_clock(conn, agent, was, verdict.state, ctx.now)
+    alerts = OpenAlerts(conn)
     for view in _views(conn, ctx, settings, starts, verdicts):
-        _judge(conn, ctx, settings, view, report)
+        _judge(conn, ctx, settings, view, report, alerts)
     applied = set()
     for agent, verdict in verdicts.items():
         stall = _stall_verdict(conn, agent) if agent in report.stalled else None
-        store = partial(agent_judge.apply, conn, ctx, agent, stall or verdict, force=True)
+        before = states.get(agent, agent_signals.no_state(agent))
+        store = partial(
+            agent_judge.apply, conn, ctx, agent, stall or verdict, force=True, before=before
+        )
         if agent_judge.isolated(conn, ctx, agent, store) is not None:
             applied.add(agent)
     agent_judge.judged_again(conn, ctx, applied)
-    report.nudged_turns, report.unreported = turn_ends.check(conn, ctx, settings)
+    report.nudged_turns, report.unreported = turn_ends.check(conn, ctx, settings, alerts)
     report.opened += [f"{agent} {UNREPORTED}" for agent in report.unreported]
     silent = silent_hooks.check(conn, ctx, settings.hooks_silent_s)
     report.opened += [f"{agent} {HOOKS_SILENT}" for agent in silent]
     if settings.limit_handoff_s is not None:
         _hand_on(conn, ctx, settings.limit_handoff_s, report)
-    for agent in ctx.agents:
-        _check_reachable(conn, ctx, settings, agent, report)
+    _check_reachable(conn, ctx, settings, report, alerts)
     return report
 
 
@@ -305,6 +307,7 @@ def _views(
     watch = queries.watch_rows(conn)
     reports = agent_queries.last_reports(conn)
     active = agent_signals.active_times(conn)
+    delivered = message_queries.prompt_delivered_each(conn)
     for agent_id, agent in ctx.agents.items():
         mine = held.get(agent_id, [])
         row = watch.get(agent_id)
@@ -317,7 +320,7 @@ def _views(
             assert row is not None
             times += [row["screen_active_at"] or 0.0, row["screen_seen_at"]]
         if mine:
-            times.append(message_queries.prompt_delivered_at(conn, agent_id) + settings.grace_s)
+            times.append(delivered.get(agent_id, 0.0) + settings.grace_s)
         verdict = verdicts.get(agent_id)
         yield _View(
             agent_id,
@@ -340,28 +343,45 @@ def _stall_verdict(conn: Conn, agent: str) -> Verdict | None:
     return None if text is None else Verdict(AgentState.STALLED, None, text)
 
 
-def _judge(conn: Conn, ctx: Ctx, settings: WatchSettings, view: _View, report: TickReport) -> None:
+def _judge(
+    conn: Conn,
+    ctx: Ctx,
+    settings: WatchSettings,
+    view: _View,
+    report: TickReport,
+    alerts: OpenAlerts,
+) -> None:
     if view.key != view.watched:  # another set of tasks: its nudges count from zero
         queries.set_watched(conn, view.agent, view.key)
         view = dataclasses.replace(view, watched=view.key, nudges=0, last_nudge_at=None)
     quiet = ctx.now - view.last_activity
-    if view.held is not None:
-        why = f"it is {view.held.state.value} ({view.held.evidence})"
-        _clear(conn, ctx, view.agent, STALLED, f"{view.agent} is no longer stalled: {why}", report)
-        return
-    if not view.tasks or quiet < settings.stall_after_s or _fresh(ctx, settings, view):
-        why = "no active task" if not view.tasks else "activity seen"
-        _clear(conn, ctx, view.agent, STALLED, f"{view.agent} is no longer stalled: {why}", report)
+    if (
+        view.held is not None
+        or not view.tasks
+        or quiet < settings.stall_after_s
+        or _fresh(ctx, settings, view)
+    ):
+        _not_stalled(conn, ctx, view, report, alerts)
         return
     report.stalled.append(view.agent)
     what = _quiet_words(view)
     text = f"{view.agent} stalled: no {what} for {minutes(quiet)} on {view.refs}"
-    if open_alert(conn, ctx, view.agent, STALLED, text, view.tasks[0].id):
+    if alerts.open(conn, ctx, view.agent, STALLED, text, view.tasks[0].id):
         report.opened.append(f"{view.agent} {STALLED}")
     if quiet >= settings.reassign_after_s:
-        _reassign(conn, ctx, view, quiet, report)
+        _reassign(conn, ctx, view, quiet, report, alerts)
     elif _may_nudge(ctx, settings, view):
         _nudge(conn, ctx, settings, view, quiet, report)
+
+
+def _not_stalled(conn: Conn, ctx: Ctx, view: _View, report: TickReport, alerts: OpenAlerts) -> None:
+    """Clear ``view``'s stall alert, if open, saying why it is no stall now."""
+    if view.held is not None:
+        why = f"it is {view.held.state.value} ({view.held.evidence})"
+    else:
+        why = "no active task" if not view.tasks else "activity seen"
+    text = f"{view.agent} is no longer stalled: {why}"
+    _clear(conn, ctx, view.agent, STALLED, text, report, alerts)
 
 
 def _fresh(ctx: Ctx, settings: WatchSettings, view: _View) -> bool:
@@ -421,7 +441,9 @@ def _nudge(
     report.nudged.append(view.agent)
 
 
-def _reassign(conn: Conn, ctx: Ctx, view: _View, quiet: float, report: TickReport) -> None:
+def _reassign(
+    conn: Conn, ctx: Ctx, view: _View, quiet: float, report: TickReport, alerts: OpenAlerts
+) -> None:
     why = f"{view.agent} stalled: no {_quiet_words(view)} for "
     why += minutes(quiet)
     for held in view.tasks:
@@ -438,35 +460,42 @@ def _reassign(conn: Conn, ctx: Ctx, view: _View, quiet: float, report: TickRepor
         f"{view.agent}: {view.refs} taken back after {minutes(quiet)} without activity"
         + ("; it gets no new task while it still shows that turn" if view.reads_working else ""),
         report,
+        alerts,
     )
     queries.set_watched(conn, view.agent, None)
     queries.taken_back(conn, view.agent, ctx.now)
 
 
-def _clear(conn: Conn, ctx: Ctx, agent: str, kind: str, text: str, report: TickReport) -> None:
-    if clear_alert(conn, ctx, agent, kind, text):
+def _clear(
+    conn: Conn, ctx: Ctx, agent: str, kind: str, text: str, report: TickReport, alerts: OpenAlerts
+) -> None:
+    if alerts.clear(conn, ctx, agent, kind, text):
         report.cleared.append(f"{agent} {kind}")
 
 
 def _check_reachable(
-    conn: Conn, ctx: Ctx, settings: WatchSettings, agent: str, report: TickReport
+    conn: Conn, ctx: Ctx, settings: WatchSettings, report: TickReport, alerts: OpenAlerts
 ) -> None:
-    """Unreachable: its last N finished deliveries failed; cleared when one gets through."""
+    """Unreachable: an agent's last N finished deliveries failed; cleared when one gets
+    through. Each agent's last finished delivery is read at once; its last N only when that
+    one failed."""
     count = settings.unreachable_after
-    rows = message_queries.last_finished_deliveries(conn, agent, count)
-    if len(rows) == count and all(r["state"] == DeliveryState.failed for r in rows):
-        text = f"{agent} unreachable: its last {count} deliveries failed ({rows[0]['reason']})"
-        if open_alert(conn, ctx, agent, UNREACHABLE, text):
-            report.opened.append(f"{agent} {UNREACHABLE}")
-    elif rows and rows[0]["state"] == DeliveryState.delivered:
-        _clear(
-            conn,
-            ctx,
-            agent,
-            UNREACHABLE,
-            f"{agent} is reachable again: a delivery got through",
-            report,
-        )
+    last = message_queries.last_finished_each(conn)
+    for agent in ctx.agents:
+        if agent in last and last[agent] is None:
+            continue  # none finished
+        if last.get(agent) == DeliveryState.delivered:
+            text = f"{agent} is reachable again: a delivery got through"
+            _clear(conn, ctx, agent, UNREACHABLE, text, report, alerts)
+            continue
+        rows = message_queries.last_finished_deliveries(conn, agent, count)
+        if len(rows) == count and all(r["state"] == DeliveryState.failed for r in rows):
+            text = f"{agent} unreachable: its last {count} deliveries failed ({rows[0]['reason']})"
+            if alerts.open(conn, ctx, agent, UNREACHABLE, text):
+                report.opened.append(f"{agent} {UNREACHABLE}")
+        elif rows and rows[0]["state"] == DeliveryState.delivered:
+            text = f"{agent} is reachable again: a delivery got through"
+            _clear(conn, ctx, agent, UNREACHABLE, text, report, alerts)
 
 
 def minutes(seconds: float) -> str:

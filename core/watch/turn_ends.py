@@ -26,9 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.agent_state import AgentState, Signal
-from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
-from core.agents.alerts import UNREPORTED, clear_alert, open_alert
+from core.agents.alerts import UNREPORTED, OpenAlerts, open_alert
 from core.agents.judge import clock_time
 from core.context import Ctx
 from core.event_kinds import EventKind
@@ -67,16 +66,25 @@ def ended_turns(conn: Conn, ctx: Ctx, settle_s: float) -> list[TurnEnd]:
     held: dict[str, list[int]] = {}
     for task_id, agent, *_ in task_queries.active_tasks(conn):
         held.setdefault(agent, []).append(task_id)
+    states = agent_signals.get_states(conn)
+    idle = {
+        agent: state
+        for agent in held
+        if agent in ctx.agents
+        and (state := states.get(agent, agent_signals.no_state(agent))).state is AgentState.IDLE
+        and state.signal in IDLE_SIGNALS
+    }
+    if not idle:
+        return []
+    observed = agent_signals.observations(conn, list(idle), unreadable={})
+    delivered_at = message_queries.prompt_delivered_each(conn)
     found = []
-    for agent, tasks in held.items():
-        state = agent_signals.get_state(conn, agent)
-        idle = state.state is AgentState.IDLE and state.signal in IDLE_SIGNALS
-        if agent not in ctx.agents or not idle:
-            continue
-        seen = agent_signals.observations(conn, [agent], unreadable={}).get(agent, {})
+    for agent, state in idle.items():
+        tasks = held[agent]
+        seen = observed.get(agent, {})
         ends = [state.since or 0.0]
         ends += [o.at for s, o in seen.items() if s in TURN_SIGNALS and o.state is AgentState.IDLE]
-        delivered = message_queries.prompt_delivered_at(conn, agent)
+        delivered = delivered_at.get(agent, 0.0)
         if state.signal is Signal.TEXT:
             text = seen.get(Signal.TEXT)
             if text is None or _captured_before(text, delivered):
@@ -109,14 +117,18 @@ def _captured_before(text: Any, delivered: float) -> bool:
     return text is None or float(text.at) <= delivered
 
 
-def check(conn: Conn, ctx: Ctx, settings: WatchSettings) -> tuple[list[str], list[str]]:
+def check(
+    conn: Conn, ctx: Ctx, settings: WatchSettings, alerts: OpenAlerts | None = None
+) -> tuple[list[str], list[str]]:
     """Nudge each agent whose turn ended without a report for the first time; open an
     ``unreported`` alert at a silent end after that nudge; clear it once the agent holds no
-    task or is not idle. The agents nudged and the agents whose alert opened."""
+    task or is not idle. The agents nudged and the agents whose alert opened. ``alerts``:
+    the open alerts, already read."""
     ends = {end.agent: end for end in ended_turns(conn, ctx, settings.interval_s)}
+    alerts = alerts or OpenAlerts(conn)
     for agent in ctx.agents:
-        if agent not in ends and agent_queries.open_alert_text(conn, agent, UNREPORTED) is not None:
-            clear_alert(conn, ctx, agent, UNREPORTED, _cleared_text(conn, agent))
+        if agent not in ends and alerts.has(agent, UNREPORTED):
+            alerts.clear(conn, ctx, agent, UNREPORTED, _cleared_text(conn, agent))
     if not ends:
         return [], []
     rows = queries.watch_rows(conn)
