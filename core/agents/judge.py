@@ -270,22 +270,35 @@ def _spaced(text: str) -> str:
 
 
 def judge(
-    conn: Conn, agent: str, now: float, fresh: Freshness, decided: StateRow | None = None
+    conn: Conn,
+    agent: str,
+    now: float,
+    fresh: Freshness,
+    decided: StateRow | None = None,
+    seen: Mapping[Signal, Observation] | None = None,
 ) -> Verdict:
     """``agent``'s state now, from the store (no stall rule: see ``core.watch.stalls``);
-    ``decided``: its decided state, already read (its limit, if any, is the one held)."""
-    seen = agent_signals.observations(conn, [agent]).get(agent, {})
+    ``decided``: its decided state, already read (its limit, if any, is the one held);
+    ``seen``: its observations, already read."""
+    if seen is None:
+        seen = agent_signals.observations(conn, [agent]).get(agent, {})
     held = held_limits(conn, agent).get(agent) if decided is None else held_of(decided)
     return combine(seen, now, fresh, waiting=waiting_for(conn, agent), held=held)
 
 
 def judge_and_apply(
-    conn: Conn, ctx: Ctx, agent: str, fresh: Freshness, decided: StateRow | None = None
+    conn: Conn,
+    ctx: Ctx,
+    agent: str,
+    fresh: Freshness,
+    decided: StateRow | None = None,
+    seen: Mapping[Signal, Observation] | None = None,
 ) -> Verdict | None:
     """Judge ``agent`` (on its own rows: ``isolated``) and store the verdict; the verdict
-    (None: it could not be judged). ``decided``: its decided state, already read."""
+    (None: it could not be judged). ``decided``, ``seen``: its decided state and its
+    observations, already read."""
     before = decided or agent_signals.get_state(conn, agent)
-    verdict = isolated(conn, ctx, agent, lambda: judge(conn, agent, ctx.now, fresh, before))
+    verdict = isolated(conn, ctx, agent, lambda: judge(conn, agent, ctx.now, fresh, before, seen))
     if verdict is not None:
         apply(conn, ctx, agent, verdict, before=before)
     return verdict

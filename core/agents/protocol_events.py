@@ -63,8 +63,11 @@ def record(
     fresh: agent_judge.Freshness,
 ) -> int:
     """Take ``agent``'s journal entries from host ``host`` in, in order (one transaction),
-    then judge the agent; the last entry's number now on record."""
-    known_host, known_seq = agent_queries.protocol_cursor(conn, agent)
+    then judge the agent; the last entry's number now on record. The agent's decided state
+    and observations are read once, at the start (``agent_signals.look``)."""
+    look = agent_signals.look(conn, agent)
+    protocol = look.seen.get(Signal.PROTOCOL)
+    known_host, known_seq = agent_queries.cursor_of(protocol.detail if protocol else None)
     host = host or known_host  # 0: the host was not reached (the cursor stays as it is)
     last = known_seq if known_host == host else 0
     seen: Seen | None = None
@@ -84,15 +87,14 @@ def record(
     if seen is None:
         if last == known_seq and known_host == host:
             return last
-        row = agent_signals.observations(conn, [agent]).get(agent, {}).get(Signal.PROTOCOL)
-        seen = Seen(row.state, row.evidence, row.work) if row else None
+        seen = Seen(protocol.state, protocol.evidence, protocol.work) if protocol else None
     detail = {"host": host, "seq": last}
     if taken is not None and seen is not None and seen.state is not AgentState.WORKING:
         # a whole turn between two looks (milliseconds): the agent worked, then ended it;
         # judged so, its state is idle since now, not since before the prompt
-        _observe(conn, ctx, agent, taken, detail, fresh)
+        _observe(conn, ctx, agent, taken, detail, fresh, look)
     if seen is not None:
-        _observe(conn, ctx, agent, seen, detail, fresh)
+        _observe(conn, ctx, agent, seen, detail, fresh, look)
     else:
         _judge(conn, ctx, agent, fresh)
     return last
@@ -105,16 +107,22 @@ def _observe(
     seen: Seen,
     detail: dict[str, Any],
     fresh: agent_judge.Freshness,
+    look: agent_signals.Look,
 ) -> None:
     """``seen`` as the agent's protocol observation now, judged (unless it only repeats the
-    work its decided state already says: ``_decided_so``)."""
-    agent_signals.record(conn, Observation(
+    work its decided state already says: ``_decided_so``) on ``look``, the agent's rows as
+    read at the take-in's start (its decided state read again once a judgement stored
+    one)."""
+    look.observed(agent_signals.record(conn, Observation(
         agent, Signal.PROTOCOL, seen.state, ctx.now, seen.evidence, until=seen.until,
         detail=detail, work=seen.work,
-    ))  # fmt: skip
-    decided = agent_signals.get_state(conn, agent)
-    if not _decided_so(conn, agent, seen, decided):
-        agent_judge.judge_and_apply(conn, ctx, agent, fresh, decided)
+    )))  # fmt: skip
+    if look.judged:  # a judgement of this take-in may have stored another state
+        look.decided, look.judged = agent_signals.get_state(conn, agent), False
+    if not _decided_so(conn, agent, seen, look.decided):
+        observed = look.seen if look.unreadable is None else None  # else said by the judge
+        agent_judge.judge_and_apply(conn, ctx, agent, fresh, look.decided, observed)
+        look.judged = True
 
 
 def _decided_so(conn: Conn, agent: str, seen: Seen, decided: agent_signals.StateRow) -> bool:

@@ -96,6 +96,14 @@ def protocol_cursor(conn: Conn, agent: str) -> tuple[int, int]:
     ).fetchone()
     try:
         detail = json.loads(row["detail"]) if row is not None and row["detail"] else {}
+    except (TypeError, ValueError):
+        return 0, 0
+    return cursor_of(detail)
+
+
+def cursor_of(detail: Any) -> tuple[int, int]:
+    """The (host, last entry) a protocol observation's ``detail`` holds; (0, 0): none."""
+    try:
         return int(detail.get("host") or 0), int(detail.get("seq") or 0)
     except (TypeError, ValueError, AttributeError):
         return 0, 0

@@ -51,6 +51,20 @@ def observation_rows(conn: Conn, agent: str | None = None) -> list[Any]:
     return rows
 
 
+def look_rows(conn: Conn, agent: str) -> list[Any]:
+    """``agent``'s decided state (``decided``, ``state_since``, ``state_signal``,
+    ``state_evidence``, ``state_until``) on each of its observations' rows (``signal``,
+    ``state``, ``at``, ``evidence``, ``until``, ``detail``, ``active_at``; one row with no
+    signal when it has none): one statement; no row when it has no ``agent_state`` row."""
+    rows: list[Any] = conn.execute(
+        "SELECT st.state AS decided, st.state_since, st.state_signal, st.state_evidence, "
+        "st.state_until, s.signal, s.state, s.at, s.evidence, s.until, s.detail, s.active_at "
+        "FROM agent_state st LEFT JOIN agent_signals s ON s.agent = st.id WHERE st.id = $1",
+        (agent,),
+    ).fetchall()
+    return rows
+
+
 def delete(conn: Conn, agent: str, signal: str) -> None:
     """Drop ``signal``'s observation of ``agent``."""
     conn.execute("DELETE FROM agent_signals WHERE agent = $1 AND signal = $2", (agent, signal))

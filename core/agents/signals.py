@@ -52,15 +52,51 @@ def stored_evidence(evidence: str) -> str:
     return shorten(flat(evidence), EVIDENCE_LIMIT)
 
 
-def record(conn: Conn, obs: Observation) -> None:
-    """Keep ``obs`` as its signal's latest observation of its agent."""
+def record(conn: Conn, obs: Observation) -> Observation:
+    """Keep ``obs`` as its signal's latest observation of its agent; it as read back."""
     evidence = stored_evidence(obs.evidence)
     detail = json.dumps(dict(obs.detail)) if obs.detail else None
     active = obs.at if obs.state is AgentState.WORKING and obs.work else None
-    signal_queries.upsert(
-        conn,
-        (obs.agent, obs.signal.value, obs.state.value, obs.at, evidence, obs.until, detail, active),
-    )
+    state = obs.state.value
+    row = (obs.agent, obs.signal.value, state, obs.at, evidence, obs.until, detail, active)
+    signal_queries.upsert(conn, row)
+    return _observation(*row)
+
+
+@dataclass
+class Look:
+    """An agent's decided state and its signals' latest observations, read in one statement
+    (a protocol journal's take-in, ``core.agents.protocol_events``, judges on them);
+    ``unreadable``: why a row was left out (a judgement then reads the rows itself, and
+    says so)."""
+
+    decided: StateRow
+    seen: dict[Signal, Observation]
+    unreadable: str | None = None
+    judged: bool = False  # judged since ``decided`` was read: it may be another now
+
+    def observed(self, obs: Observation) -> None:
+        """``obs`` was recorded: it is its signal's latest."""
+        self.seen[obs.signal] = obs
+
+
+def look(conn: Conn, agent: str) -> Look:
+    """``agent``'s :class:`Look` now (an agent with no ``agent_state`` row: none decided,
+    its observations read on their own)."""
+    rows = [values(row) for row in signal_queries.look_rows(conn, agent)]
+    if not rows:
+        unreadable: dict[str, str] = {}
+        seen = observations(conn, [agent], unreadable).get(agent, {})
+        return Look(no_state(agent), seen, unreadable.get(agent))
+    found = Look(_state_of(agent, *rows[0][:5]), {})
+    for cells in rows:
+        if cells[5] is None:
+            continue  # no observation
+        try:
+            found.observed(_observation(agent, *cells[5:]))
+        except (ValueError, TypeError, OverflowError) as exc:
+            found.unreadable = f"its {cells[5]!r} signal row cannot be read ({exc})"
+    return found
 
 
 def active_times(conn: Conn) -> dict[str, dict[Signal, float]]:

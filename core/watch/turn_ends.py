@@ -66,6 +66,8 @@ def ended_turns(conn: Conn, ctx: Ctx, settle_s: float) -> list[TurnEnd]:
     held: dict[str, list[int]] = {}
     for task_id, agent, *_ in task_queries.active_tasks(conn):
         held.setdefault(agent, []).append(task_id)
+    if not held:
+        return []
     states = agent_signals.get_states(conn)
     idle = {
         agent: state
