@@ -421,6 +421,10 @@ def judge(agents: list[Agent], ids: list[int], rows: dict[str, Any], home: Path)
                 ready.setdefault(int(found.group(1)), ended)
     own = {t: at - max(0.0, ready[t] - rows["assigned"].get(t, ready[t]))
            for t, at in handed.items()}  # fmt: skip
+    # the turn's start without the last turn's rest (model time): the same start as ``own``
+    later = {t: first_seen[t] - max(0.0, ready[t] - rows["assigned"].get(t, ready[t]))
+             for t in handed if t in first_seen}  # fmt: skip
+    cli_own = {t: first_seen[t] - at for t, at in handed.items() if t in first_seen}
     return {
         **_lost_and_doubled(ids, rows, first_seen, doubled, sent),
         "first_seen": first_seen,  # task -> its prompt's first model request
@@ -428,6 +432,8 @@ def judge(agents: list[Agent], ids: list[int], rows: dict[str, Any], home: Path)
         "host_prompt_s": _by_cli(agents, ids, rows, handed),
         "own_s": _by_cli(agents, ids, rows, own),
         "own_later_s": _by_cli(agents, ids, rows, _after_first(rows, own)),
+        "later_turn_start_s": _by_cli(agents, ids, rows, later),
+        "cli_own_s": _spans_by_cli(agents, rows, cli_own),
     }
 
 
@@ -439,6 +445,17 @@ def _after_first(rows: dict[str, Any], seen: dict[int, float]) -> dict[int, floa
         first.setdefault(rows["assignee"].get(task, ""), task)
     firsts = set(first.values())
     return {task: at for task, at in seen.items() if task not in firsts}
+
+
+def _spans_by_cli(
+    agents: list[Agent], rows: dict[str, Any], spans: dict[int, float]
+) -> dict[str, list[float]]:
+    """Each task's span (seconds) by its agent's CLI."""
+    cli_of = {a.id: a.cli for a in agents}
+    by_cli: dict[str, list[float]] = {}
+    for task, span in spans.items():
+        by_cli.setdefault(cli_of.get(rows["assignee"].get(task, ""), "?"), []).append(span)
+    return by_cli
 
 
 def _by_cli(
@@ -930,8 +947,10 @@ def host_figures(ran: dict, checked: dict) -> dict[str, Any]:
     the prompt to its CLI; swarm's own part of it (from the later of the assignment and the
     end of the agent's previous turn: a task is given when the last one is reported, before
     its turn ends, and a host takes no prompt during a turn), also without each agent's first
-    task; a broadcast until every host handed it over (each broadcast of the day: idle,
-    during, idle)."""
+    task; the turn's start (the model's first request with the prompt) from that same
+    later time, which leaves out the rest of the agent's last turn (model time), and from
+    the host's hand-over (the CLI's own part); a broadcast until every host handed it over
+    (each broadcast of the day: idle, during, idle)."""
     return {
         "assignment_to_host_prompt": {
             cli: percentiles(v) for cli, v in sorted(checked["host_prompt_s"].items())
@@ -941,6 +960,12 @@ def host_figures(ran: dict, checked: dict) -> dict[str, Any]:
         },
         "swarm_own_after_each_agents_first": {
             cli: percentiles(v) for cli, v in sorted(checked["own_later_s"].items())
+        },
+        "turn_start_without_the_last_turn": {
+            cli: percentiles(v) for cli, v in sorted(checked["later_turn_start_s"].items())
+        },
+        "cli_own_host_prompt_to_turn_start": {
+            cli: percentiles(v) for cli, v in sorted(checked["cli_own_s"].items())
         },
         "broadcast_to_all_hosts": [round(x, 3) for x in ran["broadcast_hosts_s"]],
         **({"swarm_own_steps": checked["timings"]} if "timings" in checked else {}),
