@@ -1,5 +1,6 @@
 """What judging agents costs on PostgreSQL: a node's take-in of protocol journal batches and
-the coordinator's watch tick, in statements and CPU of this process, for N agents.
+the coordinator's watch tick, in statements, round trips to the server and CPU of this
+process, for N agents.
 
 Run: ``.venv/bin/python bench/judge_cost.py [--agents 32] [--rounds 20] [--tree DIR]``.
 ``--tree``: the swarm tree to measure (another revision: ``git worktree add --detach DIR
@@ -17,10 +18,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,17 +65,40 @@ TURN: list[list[dict[str, Any]]] = [
 
 
 class Counted:
-    """The statements run through the store's PostgreSQL connections from now on."""
+    """The statements run through the store's PostgreSQL connections from now on, and the
+    round trips to the server they took (a statement sent alone, or a pipeline of them)."""
 
     def __init__(self) -> None:
         self.count = 0
-        real = pg_store.PgConn.execute
+        self.trips = 0
+        for name in ("execute", "write_later"):  # (a tree before write_later has none)
+            if hasattr(pg_store.PgConn, name):
+                setattr(pg_store.PgConn, name, self._counting(getattr(pg_store.PgConn, name)))
+        sent, piped = psycopg.Connection.execute, psycopg.Connection.pipeline
 
+        def execute(conn: Any, *args: Any, **kwargs: Any) -> Any:
+            self.trips += conn._pipeline is None  # in a pipeline: counted at its end
+            return sent(conn, *args, **kwargs)
+
+        @contextlib.contextmanager
+        def pipeline(conn: Any) -> Iterator[Any]:
+            with piped(conn) as pipe:
+                yield pipe
+            self.trips += 1
+
+        setattr(psycopg.Connection, "execute", execute)  # noqa: B010 (a method, replaced)
+        setattr(psycopg.Connection, "pipeline", pipeline)  # noqa: B010
+
+    def _counting(self, real: Any) -> Any:
         def counted(conn: Any, *args: Any, **kwargs: Any) -> Any:
             self.count += 1
             return real(conn, *args, **kwargs)
 
-        setattr(pg_store.PgConn, "execute", counted)  # noqa: B010 (a method, replaced)
+        return counted
+
+    def reset(self) -> None:
+        """Count from zero."""
+        self.count = self.trips = 0
 
 
 async def _service(server: Cluster, folder: Path, name: str, agents: list[str]) -> SwarmService:
@@ -112,13 +138,14 @@ async def _journal_part(
         journals = Journals(agents)
         for agent in agents:
             await journals.take_in(service, agent, [{"type": "session", "session": "s-1"}])
-        counted.count, cpu = 0, time.process_time()
+        counted.reset()
+        cpu = time.process_time()
         for n in range(ARGS.rounds):
             for agent in agents:
                 kinds = [CHUNK] * 3 if name == "stream" else TURN[n % len(TURN)]
                 await journals.take_in(service, agent, kinds)
         batches = ARGS.rounds * len(agents)
-        return _per(counted.count, time.process_time() - cpu, batches, "batch")
+        return _per(counted, time.process_time() - cpu, batches, "batch")
     finally:
         await service.close()
 
@@ -136,17 +163,19 @@ async def _tick_part(
             await journals.take_in(service, agent, [{"type": "session", "session": "s"}, *working])
         watch, since = WatchSettings(), time.time()
         await service.store.write("watch", stalls.tick, watch, [], since, {})
-        counted.count, cpu = 0, time.process_time()
+        counted.reset()
+        cpu = time.process_time()
         for _ in range(ARGS.rounds):
             await service.store.write("watch", stalls.tick, watch, [], since, {})
-        return _per(counted.count, time.process_time() - cpu, ARGS.rounds, "tick")
+        return _per(counted, time.process_time() - cpu, ARGS.rounds, "tick")
     finally:
         await service.close()
 
 
-def _per(statements: int, cpu_s: float, count: int, each: str) -> dict[str, float]:
+def _per(counted: Counted, cpu_s: float, count: int, each: str) -> dict[str, float]:
     return {
-        f"statements_per_{each}": round(statements / count, 1),
+        f"statements_per_{each}": round(counted.count / count, 1),
+        f"round_trips_per_{each}": round(counted.trips / count, 1),
         f"cpu_ms_per_{each}": round(cpu_s * 1000 / count, 2),
     }
 
