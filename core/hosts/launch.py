@@ -24,6 +24,8 @@ from typing import Any
 from core.hosts import client, wire
 
 START_S = 150.0  # the host's start: the CLI's own start and its session (Node CLIs: seconds)
+LISTEN_S = 10.0  # a host just started: until it listens on its socket
+HOST_MODULE = "bot.protocol_host"
 STOP_S = 10.0
 
 
@@ -42,7 +44,9 @@ def log_path(home: Path, agent: str) -> Path:
 
 
 def host_pid(home: Path, agent: str) -> int | None:
-    """The pid of ``agent``'s running host, or None (no pid file, or that process is gone)."""
+    """The pid of ``agent``'s running host, or None: no pid file, that process is gone, or
+    it is not ``agent``'s host (a pid file left by a host that ended, after a reboot: its
+    pid may be another process's now, which is no agent's and never stopped as one)."""
     try:
         pid = int(pid_path(home, agent).read_text(encoding="utf-8").strip())
     except (OSError, ValueError):
@@ -51,7 +55,23 @@ def host_pid(home: Path, agent: str) -> int | None:
         stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
     except OSError:
         return None
-    return None if stat.rpartition(")")[2].split()[:1] == ["Z"] else pid  # a zombie has ended
+    if stat.rpartition(")")[2].split()[:1] == ["Z"]:  # a zombie has ended
+        return None
+    return pid if _runs_host(pid, agent) else None
+
+
+def _runs_host(pid: int, agent: str) -> bool:
+    """Whether process ``pid`` runs ``agent``'s host (its command line, as ``start`` made
+    it: ``-m bot.protocol_host ... --agent AGENT``)."""
+    try:
+        words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    args = [word.decode("utf-8", "replace") for word in words]
+    if HOST_MODULE not in args or "--agent" not in args:
+        return False
+    at = args.index("--agent") + 1
+    return at < len(args) and args[at] == agent
 
 
 async def start(
@@ -71,20 +91,40 @@ async def start(
     unless its agent exited (a host outlives its CLI to say why) and swarm has all its
     journal (``acked``: nothing it holds is lost): that one is ended and a new one started,
     which loads the session where the CLI can."""
-    if host_pid(home, agent) is not None:
-        with contextlib.suppress(client.HostUnreachable):
-            hello = await client.request(home, agent, wire.HELLO)
-            if hello.get("exit_code") is None or not _all_read(hello):
-                return hello
-            await stop(home, agent)
+    hello = await _running_hello(home, agent)
+    if hello is not None:
+        if hello.get("exit_code") is None or not _all_read(hello):
+            return hello
+        await stop(home, agent)
     wire.folder(home).mkdir(parents=True, exist_ok=True)
     seen = _journal_size(home, agent)
-    argv = [sys.executable, "-m", "bot.protocol_host", "--home", str(home), "--agent", agent,
+    argv = [sys.executable, "-m", HOST_MODULE, "--home", str(home), "--agent", agent,
             "--cwd", str(cwd), "--mcp", json.dumps(list(mcp)), "--protocol", protocol,
             "--nice", str(nice), "--",
             *command]  # fmt: skip
     process = _spawn(home, agent, argv, cwd, env)
     return await _wait_ready(home, agent, process, seen, wait_s)
+
+
+async def _running_hello(home: Path, agent: str) -> dict[str, Any] | None:
+    """The hello of ``agent``'s running host; None when none runs. One started a moment ago
+    is waited for until it listens (``LISTEN_S``). One that runs but does not answer is an
+    error: a second host beside it would run a second agent in the same folder, on the same
+    session, while the first lives on unseen."""
+    deadline = time.monotonic() + LISTEN_S
+    while (pid := host_pid(home, agent)) is not None:
+        try:
+            return await client.request(home, agent, wire.HELLO)
+        except client.HostUnreachable as exc:
+            if host_pid(home, agent) is None:
+                return None  # it ended meanwhile
+            if not exc.gone or time.monotonic() >= deadline:
+                raise HostStartError(
+                    f"{agent}'s protocol host (pid {pid}) runs but does not answer ({exc}): "
+                    f"swarm desktop down ends it; its log: {log_path(home, agent)}"
+                ) from None
+        await asyncio.sleep(0.2)
+    return None
 
 
 def _all_read(hello: Mapping[str, Any]) -> bool:

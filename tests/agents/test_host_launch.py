@@ -1,0 +1,107 @@
+"""Which process is an agent's protocol host (issue 50; hardening: an agent is the process it
+runs as): its pid file names it only while that process runs the host of that agent. A pid
+file left behind (a reboot) whose pid another process has now names no host: that process
+is not stopped as one, nor taken for the agent's. A host that runs but does not answer is
+not joined by a second one on the same session."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.agents.identity import host_roots
+from core.hosts import client, launch, wire
+from core.models import Agent
+
+AGENT = "Agent-1"
+
+
+def _own_session(argv: list[str], **kwargs: object) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(argv, start_new_session=True, **kwargs)  # type: ignore[call-overload]
+
+
+def _end(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+@pytest.fixture
+def other() -> Iterator[subprocess.Popen[bytes]]:
+    """A process that is no host, in a session of its own."""
+    process = _own_session(["sleep", "60"])
+    yield process
+    _end(process)
+
+
+def test_a_pid_file_naming_another_process_names_no_host_and_nothing_of_it_is_stopped(
+    tmp_path: Path, other: subprocess.Popen[bytes]
+) -> None:
+    wire.folder(tmp_path).mkdir(parents=True)
+    launch.pid_path(tmp_path, AGENT).write_text(str(other.pid), encoding="utf-8")
+    assert launch.host_pid(tmp_path, AGENT) is None
+    agents = {AGENT: Agent(AGENT, role="w", delivery="protocol")}
+    assert host_roots(agents, tmp_path) == []  # its processes are not the agent's
+    assert asyncio.run(launch.stop(tmp_path, AGENT)) is False
+    assert other.poll() is None  # still running
+
+
+def _hosts_of(agent: str) -> list[int]:
+    """The processes running ``agent``'s host, by their command lines."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                args = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if launch.HOST_MODULE.encode() in args and agent.encode() in args:
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.fixture
+def host(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A real host of ``AGENT`` whose agent never opens a session (its command no CLI): it
+    answers its hello meanwhile, as a host does while its CLI starts."""
+    wire.folder(tmp_path).mkdir(parents=True)
+    argv = [sys.executable, "-m", launch.HOST_MODULE, "--home", str(tmp_path), "--agent", AGENT,
+            "--cwd", str(tmp_path), "--", "sleep", "600"]  # fmt: skip
+    with launch.log_path(tmp_path, AGENT).open("ab") as log:
+        process = _own_session(argv, cwd=tmp_path, stdout=log, stderr=log)
+    launch.pid_path(tmp_path, AGENT).write_text(str(process.pid), encoding="utf-8")
+    yield process
+    _end(process)
+
+
+async def _answers(home: Path) -> dict[str, object]:
+    for _ in range(300):
+        try:
+            return await client.request(home, AGENT, wire.HELLO)
+        except client.HostUnreachable:
+            await asyncio.sleep(0.1)
+    raise AssertionError("the host never answered")
+
+
+async def test_a_host_that_runs_but_does_not_answer_is_not_joined_by_a_second(
+    tmp_path: Path, host: subprocess.Popen[bytes]
+) -> None:
+    first = await _answers(tmp_path)
+    assert first["pid"] == host.pid and launch.host_pid(tmp_path, AGENT) == host.pid
+    os.kill(host.pid, signal.SIGSTOP)  # hung
+    try:
+        with pytest.raises(launch.HostStartError, match="runs but does not answer"):
+            await launch.start(tmp_path, AGENT, ["sleep", "600"], tmp_path, {}, wait_s=5)
+        assert launch.pid_path(tmp_path, AGENT).read_text(encoding="utf-8") == str(host.pid)
+        assert _hosts_of(AGENT) == [host.pid]
+    finally:
+        os.kill(host.pid, signal.SIGCONT)
+    kept = await launch.start(tmp_path, AGENT, ["sleep", "600"], tmp_path, {}, wait_s=5)
+    assert kept["pid"] == host.pid  # answering again: kept, as it is
