@@ -67,7 +67,10 @@ def record(
     and observations are read once, at the start (``agent_signals.look``)."""
     look = agent_signals.look(conn, agent)
     protocol = look.seen.get(Signal.PROTOCOL)
-    known_host, known_seq = agent_queries.cursor_of(protocol.detail if protocol else None)
+    if protocol is None and look.unreadable is not None:  # its row, maybe: its detail alone
+        known_host, known_seq = agent_queries.protocol_cursor(conn, agent)
+    else:
+        known_host, known_seq = agent_queries.cursor_of(protocol.detail if protocol else None)
     host = host or known_host  # 0: the host was not reached (the cursor stays as it is)
     last = known_seq if known_host == host else 0
     seen: Seen | None = None

@@ -5,6 +5,7 @@ judgement on them decides what a judgement reading the store would."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from core.agent_state import AgentState, Signal
@@ -12,7 +13,7 @@ from core.agents import signals as agent_signals
 from core.agents.alerts import list_alerts
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
-from tests.agents.protocol_journal import AGENT, numbered, record, started
+from tests.agents.protocol_journal import AGENT, HOST, numbered, record, started
 from tests.tasks.test_hot_path import traced
 
 TURN = {"type": "turn", "delivery": 1, "chars": 4, "text": "work"}
@@ -89,3 +90,24 @@ async def test_a_take_in_beside_a_row_that_cannot_be_read_is_written_and_the_age
     assert seen[AGENT][Signal.PROTOCOL].evidence == "protocol: tool call touch x (pending)"
     (alert,) = await service.store.read(list_alerts)
     assert alert.kind == "unjudged" and "swarm cannot judge Agent-1's state" in alert.text
+
+
+async def test_entries_taken_in_before_are_skipped_beside_a_protocol_row_that_cannot_be_read(
+    service: SwarmService,
+) -> None:
+    """The journal's cursor is in the protocol observation's detail: a row whose state swarm
+    cannot read still says how far the journal was taken in, and what was is not taken in
+    twice (a turn's end recorded twice would count its usage twice)."""
+    await started(service)
+
+    def plant(conn: Any) -> None:
+        conn.execute(
+            "INSERT INTO agent_signals (agent, signal, state, at, evidence, detail) VALUES "
+            "($1, 'protocol', 'exhausted', 1, 'protocol: ?', $2)",
+            (AGENT, json.dumps({"host": HOST, "seq": 2})),
+        )
+
+    await service.store.update(plant)
+    assert await record(service, numbered([TURN, END, CHUNK])) == 3
+    turns = [e for e in await service.history.events(limit=1000) if e.kind == "agent.turn"]
+    assert turns == []
