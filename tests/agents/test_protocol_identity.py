@@ -5,7 +5,10 @@ whatever name they give."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,38 +17,45 @@ from pathlib import Path
 import pytest
 
 from core.agents.identity import Refused, Resolver, whose
-from core.hosts import launch, wire
+from core.hosts import client, launch, wire
 from core.models import Agent
 
 AGENTS = {
     "A": Agent(id="A", role="dev", delivery="protocol", cli="gemini"),
     "B": Agent(id="B", role="dev", delivery="protocol", cli="claude-code"),
 }
-# a stand-in host: a process that starts a child (the agent) and waits
-HOST = (
-    "import subprocess, time; p = subprocess.Popen(['sleep', '60']); print(p.pid, flush=True); "
-    "time.sleep(60)"
-)
 
 
 @pytest.fixture
 def host(tmp_path: Path) -> Iterator[tuple[Path, int, int]]:
-    """A's host running (its pid file written as launch writes it) and its agent's pid."""
+    """A's host running (a real one, started and its pid file written as launch does; its
+    agent a ``sleep``, which never opens a session: the host runs it meanwhile) and its
+    agent's pid."""
     home = tmp_path / "home"
     wire.folder(home).mkdir(parents=True)
-    process = subprocess.Popen(
-        [sys.executable, "-c", HOST], stdout=subprocess.PIPE, text=True, start_new_session=True
-    )
-    assert process.stdout is not None
-    child = int(process.stdout.readline())
+    argv = [sys.executable, "-m", launch.HOST_MODULE, "--home", str(home), "--agent", "A",
+            "--cwd", str(tmp_path), "--", "sleep", "60"]  # fmt: skip
+    with launch.log_path(home, "A").open("ab") as log:
+        process = subprocess.Popen(
+            argv, cwd=tmp_path, stdout=log, stderr=log, start_new_session=True
+        )
     launch.pid_path(home, "A").write_text(str(process.pid), encoding="utf-8")
     try:
-        yield home, process.pid, child
+        yield home, process.pid, asyncio.run(_agent_pid(home))
     finally:
-        subprocess.run(["kill", str(child)], check=False)
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
         process.wait()
-        process.stdout.close()
+
+
+async def _agent_pid(home: Path) -> int:
+    """The pid of the agent A's host started, as its hello says."""
+    for _ in range(300):
+        with contextlib.suppress(client.HostUnreachable):
+            pid = (await client.request(home, "A", wire.HELLO)).get("agent_pid")
+            if pid:
+                return int(pid)
+        await asyncio.sleep(0.1)
+    raise AssertionError("the host never started its agent")
 
 
 def test_a_process_under_a_protocol_host_is_its_agent(host: tuple[Path, int, int]) -> None:
