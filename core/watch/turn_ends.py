@@ -120,14 +120,13 @@ def _captured_before(text: Any, delivered: float) -> bool:
 
 
 def check(
-    conn: Conn, ctx: Ctx, settings: WatchSettings, alerts: OpenAlerts | None = None
+    conn: Conn, ctx: Ctx, settings: WatchSettings, alerts: OpenAlerts
 ) -> tuple[list[str], list[str]]:
     """Nudge each agent whose turn ended without a report for the first time; open an
     ``unreported`` alert at a silent end after that nudge; clear it once the agent holds no
     task or is not idle. The agents nudged and the agents whose alert opened. ``alerts``:
-    the open alerts, already read."""
+    the open alerts, as the tick read them."""
     ends = {end.agent: end for end in ended_turns(conn, ctx, settings.interval_s)}
-    alerts = alerts or OpenAlerts(conn)
     for agent in ctx.agents:
         if agent not in ends and alerts.has(agent, UNREPORTED):
             alerts.clear(conn, ctx, agent, UNREPORTED, _cleared_text(conn, agent))
