@@ -44,10 +44,11 @@ from typing import TYPE_CHECKING, Any
 from bot.hook_common import freshness, hook_refusal
 from bot.hook_relay import FLUSH_LINE, SOCKET_NAME
 from core.agents.hook_events import HookEvent, UnknownHookEvent, parse
-from core.agents.identity import Placement, Refused, Resolver, ancestry, hook_agent
+from core.agents.identity import Placement, Refused, Resolver, hook_agent
 from core.agents.service import SignalBook
 from core.errors import NotFound, Transient
 from core.privacy.files import make_dirs
+from core.processes import ancestry
 from core.waits import ErrorBackoff
 
 if TYPE_CHECKING:

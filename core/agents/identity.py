@@ -32,16 +32,16 @@ from core.errors import NotFound
 from core.formats.text import one_line, shorten
 from core.hosts import launch
 from core.privacy.files import make_dirs, write_file
+from core.processes import ancestry
 from core.tmux import PaneRef
 from core.workspaces.ops import agent_at
-from core.workspaces.procs import PROC, Proc, start_time
+from core.workspaces.procs import Proc, start_time
 
 if TYPE_CHECKING:
     from core.models import Agent
 
 log = logging.getLogger(__name__)
 LIST_TIMEOUT_S = 2.0  # one ``tmux list-panes -a``; tmux answers in milliseconds
-ANCESTRY_MAX = 64  # parents followed at most (a loop or a very deep tree ends there)
 CACHE_S = 1.0  # the roots found are used again this long when they place the process
 SESSION_PREFIX = "swarm-"  # ``swarm desktop up``'s sessions (automation.desktop_tmux)
 WINDOWS = "windows"  # <home>/windows/<agent>.pid: a desktop agent's window process
@@ -131,30 +131,6 @@ def hook_agent(
         other = next((name for name in given if name != placement.agent), None)
         return whose(placement, other)
     return whose(placement, given[0] if given else agent_at(home, agents, cwd))
-
-
-def ancestry(pid: int) -> list[int]:
-    """``pid`` and its parents, nearest first (at most ``ANCESTRY_MAX``; [] when ``pid``
-    is no process or there is no ``/proc``)."""
-    chain: list[int] = []
-    while pid > 0 and len(chain) < ANCESTRY_MAX and pid not in chain:
-        parent = _parent(pid)
-        if parent is None:
-            break
-        chain.append(pid)
-        pid = parent
-    return chain
-
-
-def _parent(pid: int) -> int | None:
-    try:
-        raw = (PROC / str(pid) / "stat").read_text(encoding="ascii", errors="replace")
-    except OSError:
-        return None
-    try:
-        return int(raw[raw.rindex(")") + 2 :].split()[1])
-    except (ValueError, IndexError):
-        return None
 
 
 def tmux_roots(agents: Mapping[str, Agent], env: Mapping[str, str]) -> list[Root]:

@@ -28,6 +28,7 @@ from core.costs import turns as turn_cost
 from core.dialogs import protocol_requests
 from core.event_kinds import EventKind
 from core.formats.text import one_line, shorten
+from core.history import audit_queries
 from core.store.conn import Conn
 from core.store.tables import insert_event
 
@@ -42,6 +43,8 @@ _LIMIT = re.compile(
 )
 UNREACHABLE = "unreachable"  # not the host's: the watcher could not reach it
 API_RETRY = "api_retry"  # an update: the agent retries a failed API call (core.hosts.turns)
+READER_FAILED = "reader_failed"  # not the host's: swarm's reader of its journal failed
+AGENT_ERROR, REFUSED = "agent_error", "refused"  # core.hosts.wire's
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,8 @@ def _judge(conn: Conn, ctx: Ctx, agent: str, fresh: agent_judge.Freshness) -> No
 def _take(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen | None:
     """One entry's records; the state it shows (None: it shows none)."""
     kind = entry.get("type")
+    if entry.get("unread") is not None and kind == "permission":
+        return _unread_request(entry)
     if kind in ("ready", "session"):
         lost = entry.get("lost")
         words = f"protocol: session {_short(entry.get('session'))} open" + (
@@ -179,7 +184,38 @@ def _take(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen | 
         return Seen(AgentState.OFFLINE, f"protocol: {_words(entry.get('message'))}")
     if kind == UNREACHABLE:
         return Seen(AgentState.OFFLINE, f"protocol: {_words(entry.get('message'))}")
+    if kind in (AGENT_ERROR, READER_FAILED):
+        return Seen(AgentState.ERRORED, f"protocol: {_words(entry.get('message'))}", work=False)
+    if kind == REFUSED:
+        _refused(conn, ctx, agent, entry)
     return None
+
+
+def _unread_request(entry: Mapping[str, Any]) -> Seen:
+    """A permission request too long to read (a host from before entries were bounded):
+    no item can offer its options; the agent waits for an answer until its turn is
+    stopped."""
+    words = (
+        f"protocol: a permission request of {entry.get('unread')} bytes could not be read "
+        f"({_short(entry.get('request'))}): stop its turn (swarm desktop down, then up)"
+    )
+    return Seen(AgentState.ERRORED, words, work=False)
+
+
+def _refused(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> None:
+    """A caller the agent's host refused (a process of an agent: it may not answer, prompt
+    or read a host), audited."""
+    op, why, times = (
+        _words(entry.get("op")) or "a request",
+        _words(entry.get("why")),
+        entry.get("times"),
+    )
+    again = f" ({times} times)" if isinstance(times, int) and times > 1 else ""
+    text = f"{agent}'s protocol host refused {op}{again}: {why}"
+    data = {"command": f"host {op}", "why": why, "pid": entry.get("pid"), "times": times}
+    insert_event(conn, ctx.now, EventKind.ACCESS_REFUSED, text, agent=agent, actor=agent, data=data)
+    caller = f"pid {entry.get('pid')}"
+    audit_queries.insert_audit(conn, ctx.now, caller, agent, f"host {op}", False, f"refused: {why}")
 
 
 def _update(entry: Mapping[str, Any]) -> Seen | None:

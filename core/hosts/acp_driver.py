@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from asyncio.subprocess import Process
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-from core.hosts import wire
+from core.hosts import lines
 from core.hosts.turns import Ended, Launched, TurnFailed, lower_priority
 
 if TYPE_CHECKING:
@@ -37,18 +38,14 @@ class AcpDriver:
         self.conn: ClientSideConnection | None = None
         self.can_load = False
         self._spawned: Any = None
+        self.transport: lines.GuardedTransport | None = None
 
     async def start(self) -> None:
         """Spawn the agent, ``initialize``, and load the session it had or open a new one."""
-        from acp import PROTOCOL_VERSION, spawn_agent_process
+        from acp import PROTOCOL_VERSION
         from acp.schema import ClientCapabilities, Implementation
 
-        client = cast("Client", self)  # the callbacks an ACP client needs (no files, terminals)
-        spawned = spawn_agent_process(
-            lambda _agent: client, self.command[0], *self.command[1:], cwd=self.cwd,
-            env=self.env,  # the SDK's default is a minimal one: the user's, whole
-            transport_kwargs={"limit": wire.LINE_LIMIT, "stderr": None},  # its log: the host's
-        )  # fmt: skip
+        spawned = self._connected()
         self._spawned = spawned  # held: the connection lives as long as this context
         self.conn, self.process = await spawned.__aenter__()
         lower_priority(self.process.pid, self.nice)
@@ -60,6 +57,29 @@ class AcpDriver:
         caps = started.agent_capabilities
         self.can_load = bool(caps is not None and caps.load_session)
         await self._open(self.host.saved_session())
+
+    @contextlib.asynccontextmanager
+    async def _connected(self) -> AsyncIterator[tuple[ClientSideConnection, Process]]:
+        """The agent process and the SDK's connection to it over ``lines.GuardedTransport``
+        (what the agent writes read bounded; a line that is no JSON-RPC object said and
+        skipped, never the connection's end)."""
+        from acp import ClientSideConnection
+        from acp.transports import spawn_stdio_transport
+
+        client = cast("Client", self)  # the callbacks an ACP client needs (no files, terminals)
+        async with spawn_stdio_transport(
+            self.command[0], *self.command[1:], cwd=self.cwd,
+            env=self.env,  # the SDK's default is a minimal one: the user's, whole
+            limit=lines.AGENT_LINE_LIMIT, stderr=None,  # its log: the host's
+        ) as (reader, writer, process):  # fmt: skip
+            self.transport = lines.GuardedTransport(
+                reader, writer, self.host.on_bad_line, self.host.on_output_end
+            )
+            conn = ClientSideConnection(lambda _agent: client, self.transport)
+            try:
+                yield conn, process
+            finally:
+                await conn.close()
 
     async def _open(self, load: str | None) -> None:
         assert self.conn is not None

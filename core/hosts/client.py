@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from core.hosts import wire
+from core.hosts import lines, wire
 
 CONNECT_S = 5.0  # connecting to a host's socket
 
@@ -64,7 +64,9 @@ async def request(
 
 async def stream(home: Path, agent: str, after: int) -> AsyncIterator[dict[str, Any]]:
     """The host's journal entries after ``after``, then each new one, until the host closes
-    the connection (HostUnreachable when it cannot be reached)."""
+    the connection (HostUnreachable when it cannot be reached). A line over the limit (a host
+    from before entries were bounded) comes as ``unread``: the fields its head holds, its
+    size; one that is no JSON object is skipped."""
     path = wire.socket_path(home, agent)
     try:
         reader, writer = await asyncio.wait_for(
@@ -75,10 +77,19 @@ async def stream(home: Path, agent: str, after: int) -> AsyncIterator[dict[str, 
     try:
         writer.write(wire.encode({"op": wire.EVENTS, "after": after}))
         await writer.drain()
-        while line := await reader.readline():
-            try:
-                yield wire.decode(line)
-            except ValueError:
+        while line := await lines.read_line(reader):
+            if isinstance(line, lines.Overlong):
+                yield unread(line)
                 continue
+            found = lines.parse(line)
+            if isinstance(found, dict):
+                yield found
     finally:
         writer.close()
+
+
+def unread(line: lines.Overlong) -> dict[str, Any]:
+    """An entry too long to read, as what its head says: its number, time and type, the
+    small fields before its bulk, and ``unread`` (its size in bytes)."""
+    fields = line.fields()
+    return {**{k: fields[k] for k in wire.HEAD_FIELDS if k in fields}, "unread": line.size}

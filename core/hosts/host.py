@@ -25,16 +25,20 @@ import signal
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from core.hosts import wire
+from core.hosts import callers, lines, wire
 from core.hosts.turns import TOTAL_COST, Driver, Launched, TurnFailed
+from core.privacy import files
 
 log = logging.getLogger(__name__)
 ACP, STREAM_JSON = "acp", "stream-json"
 ACCEPT_S = 30.0  # a prompt with no update nor answer this long is taken as accepted (in flight)
 KEEP = 5_000  # journal entries kept in memory after their acknowledgement (the transcript)
 START_S = 120.0  # initialize and the session, at most
+BAD_LINE_S = 1.0  # a line the agent wrote that cannot be taken: journaled at most this often
+REFUSE_READ_S = 2.0  # a refused caller's request: read this long at most (to name its op)
+OUTPUT_END_S = 1.0  # the agent closed its output: its exit is waited for this long
 
 
 class Journal:
@@ -48,14 +52,16 @@ class Journal:
         self.acked = 0
         self.closed = False
         self._waiters: list[asyncio.Future[None]] = []  # streams waiting for a new entry
-        self._file = path.open("ab")
+        self._file = private_file(path)
 
     def add(self, entry_type: str, /, **fields: Any) -> dict[str, Any]:
-        """Append one entry and wake the streams."""
+        """Append one entry (at most ``lines.ENTRY_LIMIT`` bytes: cut where longer) and wake
+        the streams."""
         self.seq += 1
         entry = {"seq": self.seq, "at": time.time(), "type": entry_type, **fields}
+        entry, line = lines.bounded(entry, wire.encode(entry))
         self.entries.append(entry)
-        self._file.write(wire.encode(entry))
+        self._file.write(line)
         self._file.flush()
         self._prune()
         self._wake()
@@ -119,6 +125,10 @@ class Host:
         self.stopping = asyncio.Event()
         self._ending = False
         self.lost: str | None = None  # the saved session the open one replaced (not loaded)
+        self.bad_lines = 0  # lines the agent wrote that were not said yet
+        self._bad_line_next = 0.0
+        self.output_ended = False
+        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def session(self) -> str | None:
@@ -160,6 +170,40 @@ class Host:
             self.updates += 1
             self.accepted.set()
 
+    def on_bad_line(self, why: str) -> None:
+        """A line the agent wrote that its protocol cannot take: journaled as an
+        ``agent_error`` (at most one each ``BAD_LINE_S``, with how many came since the last
+        said) and logged; the connection goes on."""
+        self.bad_lines += 1
+        now = time.monotonic()
+        if now < self._bad_line_next:
+            return
+        self._bad_line_next = now + BAD_LINE_S
+        log.warning("host %s: the agent wrote %s", self.agent, why)
+        self.journal.add(wire.AGENT_ERROR, message=f"the agent wrote {why}", lines=self.bad_lines)
+        self.bad_lines = 0
+
+    def on_output_end(self) -> None:
+        """The agent closed its output: a prompt can no longer be taken (``prompt`` says
+        so); one whose process runs on is journaled as a host error (an exit is said by
+        ``watch_exit``)."""
+        self.output_ended = True
+        task = asyncio.get_running_loop().create_task(self._said_output_end())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _said_output_end(self) -> None:
+        process = self.driver.process if self.driver is not None else None
+        if process is None:
+            return
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(process.wait(), OUTPUT_END_S)
+            return
+        self.journal.add(wire.HOST_ERROR, message=(
+            f"the agent closed its output but runs on (pid {process.pid}): nothing more can "
+            "come from it (swarm desktop down, then up, starts it again)"
+        ))  # fmt: skip
+
     def saved_session(self) -> str | None:
         """The session the host had before (to load it again), if any."""
         path = _session_file(self.journal.path)
@@ -183,7 +227,7 @@ class Host:
         """A session opened: kept for a restart of the host, journaled (``lost``: the
         session the host had, which the agent could not load or resume: its conversation
         is not in the new one)."""
-        _session_file(self.journal.path).write_text(session, encoding="utf-8")
+        files.write_file(_session_file(self.journal.path), session.encode())
         self.lost = lost
         self.journal.add(wire.SESSION, session=session, loaded=loaded, **self.said_lost())
 
@@ -199,6 +243,9 @@ class Host:
             return {"ok": True, "again": True}
         if self.exit_code is not None:
             return {"ok": False, "reason": f"the agent exited ({self.exit_code})", "gone": True}
+        if self.output_ended:
+            why = "the agent closed its output: nothing can reach it on its protocol"
+            return {"ok": False, "reason": why, "gone": True}
         if self.session is None:
             return {"ok": False, "reason": "the agent's session is not open yet", "busy": True}
         if self.turn is not None and not self.turn.done():
@@ -312,6 +359,14 @@ def _end_group() -> None:
             os.killpg(os.getpgrp(), signal.SIGTERM)
 
 
+def private_file(path: Path) -> BinaryIO:
+    """``path`` opened to append, readable by its owner alone (0600, also when it was
+    made before with another mode): a journal holds the agent's words and diffs."""
+    handle = files.open_file(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    os.fchmod(handle, files.FILE_MODE)
+    return os.fdopen(handle, "ab")
+
+
 def _entries(path: Path) -> Iterator[dict[str, Any]]:
     """The entries of a journal file (none when it cannot be read; a bad line skipped)."""
     with contextlib.suppress(OSError), path.open("rb") as journal:
@@ -338,6 +393,7 @@ class Server:
     def __init__(self, host: Host) -> None:
         self.host = host
         self.writers: set[asyncio.StreamWriter] = set()
+        self._refused: dict[int, tuple[float, int]] = {}  # pid -> (next journaled, times)
 
     async def close(self) -> None:
         """Close every connection (after the journal's streams ended)."""
@@ -346,9 +402,15 @@ class Server:
         await asyncio.sleep(0.05)  # their tasks see the end of their input
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """Answer this connection's requests until it closes."""
+        """Answer this connection's requests until it closes; a caller that runs under a
+        protocol host (this host's agent, or another's) is refused whatever it asks."""
         self.writers.add(writer)
         try:
+            pid = callers.peer_pid(writer)
+            why = callers.refusal(pid) if pid is not None else None
+            if pid is not None and why is not None:
+                await self._refuse(reader, writer, pid, why)
+                return
             while line := await reader.readline():
                 try:
                     request = wire.decode(line)
@@ -365,6 +427,26 @@ class Server:
         finally:
             self.writers.discard(writer)
             writer.close()
+
+    async def _refuse(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, pid: int, why: str
+    ) -> None:
+        """Answer ``pid``'s first request with the refusal, journaled (at most once each
+        ``BAD_LINE_S`` per process, with how many times since) and logged."""
+        line = b""
+        with contextlib.suppress(ValueError, TimeoutError):
+            line = await asyncio.wait_for(reader.readline(), REFUSE_READ_S)
+        op = callers.op_of(line)
+        writer.write(wire.encode({"ok": False, "reason": f"refused: {why}", "refused": True}))
+        await writer.drain()
+        now = time.monotonic()
+        next_at, times = self._refused.get(pid, (0.0, 0))
+        if now < next_at:
+            self._refused[pid] = (next_at, times + 1)
+            return
+        self._refused[pid] = (now + BAD_LINE_S, 0)
+        log.warning("host %s: refused %s from pid %s: %s", self.host.agent, op, pid, why)
+        self.host.journal.add(wire.REFUSED, op=op, pid=pid, why=why, times=times + 1)
 
     async def _answer(self, request: dict[str, Any]) -> dict[str, Any]:
         host, op = self.host, request.get("op")
@@ -407,7 +489,7 @@ class Server:
 async def run(args: argparse.Namespace, env: dict[str, str]) -> int:
     """Start the agent, serve the socket until ``stop`` or a signal; the exit code."""
     home = Path(args.home)
-    wire.folder(home).mkdir(parents=True, exist_ok=True)
+    files.make_dirs(wire.folder(home))
     sock = wire.socket_path(home, args.agent)
     journal = Journal(wire.journal_path(home, args.agent))
     host = Host(args.agent, journal)

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from core.hosts import client, wire
+from core.privacy import files
+from core.processes import command_line
 
 START_S = 150.0  # the host's start: the CLI's own start and its session (Node CLIs: seconds)
 LISTEN_S = 10.0  # a host just started: until it listens on its socket
@@ -63,15 +65,17 @@ def host_pid(home: Path, agent: str) -> int | None:
 def _runs_host(pid: int, agent: str) -> bool:
     """Whether process ``pid`` runs ``agent``'s host (its command line, as ``start`` made
     it: ``-m bot.protocol_host ... --agent AGENT``)."""
-    try:
-        words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    args = [word.decode("utf-8", "replace") for word in words]
+    return hosted_agent(pid) == agent
+
+
+def hosted_agent(pid: int) -> str | None:
+    """The agent whose protocol host process ``pid`` is (of any swarm home), None: it is no
+    host."""
+    args = command_line(pid)
     if HOST_MODULE not in args or "--agent" not in args:
-        return False
+        return None
     at = args.index("--agent") + 1
-    return at < len(args) and args[at] == agent
+    return args[at] if at < len(args) else None
 
 
 async def start(
@@ -96,7 +100,7 @@ async def start(
         if hello.get("exit_code") is None or not _all_read(hello):
             return hello
         await stop(home, agent)
-    wire.folder(home).mkdir(parents=True, exist_ok=True)
+    files.make_dirs(wire.folder(home))
     seen = _journal_size(home, agent)
     argv = [sys.executable, "-m", HOST_MODULE, "--home", str(home), "--agent", agent,
             "--cwd", str(cwd), "--mcp", json.dumps(list(mcp)), "--protocol", protocol,
@@ -136,12 +140,14 @@ def _spawn(
     home: Path, agent: str, argv: list[str], cwd: Path, env: Mapping[str, str]
 ) -> subprocess.Popen[bytes]:
     """The host process, in its own session, its output in its log; its pid file written."""
-    with log_path(home, agent).open("ab") as log:
+    log_file = files.open_file(log_path(home, agent), os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    os.fchmod(log_file, files.FILE_MODE)
+    with os.fdopen(log_file, "ab") as log:
         process = subprocess.Popen(
             argv, cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
             start_new_session=True,
         )  # fmt: skip
-    pid_path(home, agent).write_text(str(process.pid), encoding="utf-8")
+    files.write_file(pid_path(home, agent), str(process.pid).encode())
     return process
 
 

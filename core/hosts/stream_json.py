@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from core.clis.claude_code.permissions import suggestion_label, suggestions_of
-from core.hosts import plan_mode, wire
+from core.hosts import lines, plan_mode, wire
 from core.hosts.turns import (
     API_RETRY,
     STREAM_START,
@@ -92,7 +92,7 @@ class StreamJsonDriver:
         self.process = await asyncio.create_subprocess_exec(
             *argv, cwd=self.cwd, env=self.env, stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
-            limit=wire.LINE_LIMIT,
+            limit=lines.AGENT_LINE_LIMIT,
         )  # fmt: skip
         lower_priority(self.process.pid, self.nice)
         self._reader = asyncio.get_running_loop().create_task(self._read(self.process))
@@ -167,20 +167,34 @@ class StreamJsonDriver:
             self._controls.pop(ident, None)
 
     async def _read(self, process: asyncio.subprocess.Process) -> None:
-        """Route each line Claude Code writes; at its end, a running turn fails."""
+        """Route each line Claude Code writes (read bounded: one that is too long, no JSON
+        object, or that cannot be routed is said to the host and skipped); at its end, a
+        running turn fails."""
         assert process.stdout is not None
         try:
-            while line := await process.stdout.readline():
-                try:
-                    message = wire.decode(line)
-                except ValueError:
-                    continue
-                self._route(message)
+            while line := await lines.read_line(process.stdout):
+                self._take(line)
+            self.host.on_output_end()
         finally:
             gone = ConnectionError(f"Claude Code ended ({process.returncode})")
             for future in [*self._controls.values(), self._result]:
                 if future is not None and not future.done():
                     future.set_exception(gone)
+
+    def _take(self, line: bytes | lines.Overlong) -> None:
+        if isinstance(line, lines.Overlong):
+            self.host.on_bad_line(f"a line of {line.size:,} bytes, over the limit: dropped")
+            return
+        if not line.strip():
+            return
+        message = lines.parse(line)
+        if isinstance(message, str):
+            self.host.on_bad_line(f"a line that is {message}: {lines.shown(line)!r}")
+            return
+        try:
+            self._route(message)
+        except (AttributeError, TypeError, ValueError, KeyError) as exc:  # a field's odd shape
+            self.host.on_bad_line(f"a message swarm cannot read ({exc!r}): {lines.shown(line)!r}")
 
     def _route(self, message: dict[str, Any]) -> None:
         kind = message.get("type")

@@ -92,6 +92,15 @@ class Callbacks(Protocol):
         """A session opened (``lost``: the saved session it replaced, not loaded)."""
         ...
 
+    def on_bad_line(self, why: str) -> None:
+        """The agent wrote a line its protocol cannot take (``why``: what, in words); the
+        connection goes on."""
+        ...
+
+    def on_output_end(self) -> None:
+        """The agent closed its output: nothing more can come on its protocol."""
+        ...
+
 
 @dataclass
 class Launched:

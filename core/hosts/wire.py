@@ -8,8 +8,11 @@ Journal entries (``type``): ``ready`` (the session is open), ``turn`` (a prompt 
 ``update`` (the agent's ``session/update``: ``kind`` and its words), ``permission`` (the agent
 asks; ``request``, ``title``, ``options``), ``permission_done``, ``turn_end`` (the prompt's
 ``stop_reason`` and ``usage``), ``turn_error`` (the prompt's error: ``code``, ``message``),
-``session`` (a new or loaded session), ``exited`` (the agent process ended), ``host_error``.
-Each has ``seq`` (1, 2, ... for the host's life) and ``at`` (epoch seconds).
+``session`` (a new or loaded session), ``exited`` (the agent process ended), ``host_error``,
+``agent_error`` (the agent wrote a line its protocol cannot take: ``message``, ``lines``),
+``refused`` (a caller the socket refused: ``op``, ``pid``, ``why``, ``times``). Each has
+``seq`` (1, 2, ... for the host's life) and ``at`` (epoch seconds); one over
+``core.hosts.lines.ENTRY_LIMIT`` bytes is cut, its ``cut`` saying its size before.
 """
 
 from __future__ import annotations
@@ -33,6 +36,10 @@ READY, TURN, UPDATE, PERMISSION, PERMISSION_DONE, TURN_END, TURN_ERROR, SESSION,
     "session", "exited",
 )  # fmt: skip
 HOST_ERROR = "host_error"
+AGENT_ERROR = "agent_error"  # the agent wrote what its protocol cannot take (``message``)
+# an entry's fields read from the head of a line too long to read (the host writes them first)
+HEAD_FIELDS = ("seq", "at", "type", "request", "delivery", "session", "kind", "code")
+REFUSED = "refused"  # a caller of the host's socket refused (``op``, ``pid``, ``why``)
 
 
 def folder(home: Path) -> Path:

@@ -113,15 +113,38 @@ class ProtocolWatch:
                 if entry.get("type") in TURN_OVER:
                     self._turn_over_at[agent] = float(entry.get("at") or 0.0)
             with urgent() if _ends_turn(entries) else contextlib.nullcontext():
-                last = await self.service.store.write(
-                    agent, _take_in, agent, host, entries, self.fresh
-                )
+                last = await self._write(agent, host, entries)
             if not _ends_with_turn_over(self.pending.get(agent) or []):
                 self.ended_unwritten.discard(agent)  # written (or a turn began since)
             taken += len(entries)
             if host:
                 self._ack(agent, last)
         return taken
+
+    async def _write(self, agent: str, host: int, entries: list[dict[str, Any]]) -> int:
+        """Take ``entries`` in (one transaction); the last one's number. A batch that fails
+        is taken in one entry at a time, and an entry that fails alone is taken in as what
+        failed (its number, an error in the agent's state): nothing else is lost with it and
+        the journal's reading goes on."""
+        try:
+            return await self.service.store.write(agent, _take_in, agent, host, entries, self.fresh)
+        except Exception:
+            log.exception("protocol: %s's entries could not be taken in together", agent)
+        last = 0
+        for entry in entries:
+            try:
+                last = await self.service.store.write(
+                    agent, _take_in, agent, host, [entry], self.fresh
+                )
+            except Exception as exc:
+                log.exception(
+                    "protocol: %s's entry %s could not be taken in", agent, entry.get("seq")
+                )
+                failed = _failed_entry(entry, exc)
+                last = await self.service.store.write(
+                    agent, _take_in, agent, host, [failed], self.fresh
+                )
+        return last
 
     def _next_to_write(self, written: set[str]) -> str | None:
         """The next agent with entries waiting, one whose entries end a turn first."""
@@ -215,7 +238,8 @@ class ProtocolWatch:
         for agent in set(self.readers) - wanted:
             self.readers.pop(agent).cancel()
             self.ended_unwritten.discard(agent)
-        for agent in wanted - set(self.readers):
+        ended = {a for a, task in self.readers.items() if task.done()}  # never, but said so
+        for agent in (wanted - set(self.readers)) | (ended & wanted):
             task = asyncio.get_running_loop().create_task(
                 self._read(agent), name=f"protocol:{agent}"
             )
@@ -243,10 +267,28 @@ class ProtocolWatch:
                 why = _why(home, agent, exc)
                 if why != said:
                     said, self.hosts[agent] = why, 0
-                    gone = {"type": protocol_events.UNREACHABLE, "message": why}
-                    self.pending.setdefault(agent, []).append(gone)
-                    self.wake()
+                    self._said(agent, protocol_events.UNREACHABLE, why)
+            except Exception as exc:  # anything else: said, and read again (never wedged)
+                why = f"swarm's reading of its host failed ({exc!r}): read again in {RETRY_S:g} s"
+                if why != said:
+                    log.exception("protocol: reading %s's host failed", agent)
+                    said, self.hosts[agent] = why, 0
+                    self._said(agent, protocol_events.READER_FAILED, why)
             await asyncio.sleep(RETRY_S)
+
+    def _said(self, agent: str, kind: str, message: str) -> None:
+        """Why ``agent``'s host is not read, as an entry of its own (not the host's)."""
+        self.pending.setdefault(agent, []).append({"type": kind, "message": message[:500]})
+        self.wake()
+
+
+def _failed_entry(entry: dict[str, Any], exc: Exception) -> dict[str, Any]:
+    """An entry swarm could not take in, as an error of its reading (its number kept: it is
+    not read again)."""
+    what = f"{entry.get('type')} entry {entry.get('seq')}"
+    message = f"swarm could not take in its host's {what}: {exc!r}"[:500]
+    failed = {"type": protocol_events.READER_FAILED, "message": message}
+    return {**{k: entry[k] for k in ("seq", "at") if k in entry}, **failed}
 
 
 def _ends_turn(entries: list[dict[str, Any]]) -> bool:

@@ -19,6 +19,7 @@ import pytest
 from core.agents.identity import host_roots
 from core.hosts import client, launch, wire
 from core.models import Agent
+from core.processes import command_line
 
 AGENT = "Agent-1"
 
@@ -53,16 +54,16 @@ def test_a_pid_file_naming_another_process_names_no_host_and_nothing_of_it_is_st
     assert other.poll() is None  # still running
 
 
-def _hosts_of(agent: str) -> list[int]:
-    """The processes running ``agent``'s host, by their command lines."""
+def _hosts_of(home: Path, agent: str) -> list[int]:
+    """The processes running ``agent``'s host of ``home``, by their command lines: never
+    another swarm's on the machine (its hosts may be named ``Agent-1`` too)."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
-            try:
-                args = (entry / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if launch.HOST_MODULE.encode() in args and agent.encode() in args:
+            args = command_line(int(entry.name))
+            at = args.index("--home") + 1 if "--home" in args else 0
+            here = 0 < at < len(args) and Path(args[at]) == home
+            if here and launch.hosted_agent(int(entry.name)) == agent:
                 found.append(int(entry.name))
     return found
 
@@ -100,7 +101,7 @@ async def test_a_host_that_runs_but_does_not_answer_is_not_joined_by_a_second(
         with pytest.raises(launch.HostStartError, match="runs but does not answer"):
             await launch.start(tmp_path, AGENT, ["sleep", "600"], tmp_path, {}, wait_s=5)
         assert launch.pid_path(tmp_path, AGENT).read_text(encoding="utf-8") == str(host.pid)
-        assert _hosts_of(AGENT) == [host.pid]
+        assert _hosts_of(tmp_path, AGENT) == [host.pid]
     finally:
         os.kill(host.pid, signal.SIGCONT)
     kept = await launch.start(tmp_path, AGENT, ["sleep", "600"], tmp_path, {}, wait_s=5)

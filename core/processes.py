@@ -1,0 +1,42 @@
+"""A process's parents, as ``/proc`` says them (Linux; elsewhere no chain is found)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PROC = Path("/proc")
+ANCESTRY_MAX = 64  # parents followed at most (a loop or a very deep tree ends there)
+
+
+def ancestry(pid: int) -> list[int]:
+    """``pid`` and its parents, nearest first (at most ``ANCESTRY_MAX``; [] when ``pid``
+    is no process or there is no ``/proc``)."""
+    chain: list[int] = []
+    while pid > 0 and len(chain) < ANCESTRY_MAX and pid not in chain:
+        parent = parent_of(pid)
+        if parent is None:
+            break
+        chain.append(pid)
+        pid = parent
+    return chain
+
+
+def parent_of(pid: int) -> int | None:
+    """``pid``'s parent (None: no such process)."""
+    try:
+        raw = (PROC / str(pid) / "stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    try:
+        return int(raw[raw.rindex(")") + 2 :].split()[1])
+    except (ValueError, IndexError):
+        return None
+
+
+def command_line(pid: int) -> list[str]:
+    """``pid``'s arguments ([] when it is gone or cannot be read)."""
+    try:
+        words = (PROC / str(pid) / "cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return []
+    return [word.decode("utf-8", "replace") for word in words if word]

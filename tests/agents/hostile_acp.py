@@ -1,0 +1,129 @@
+"""An ACP agent that writes what a broken or hostile agent writes, for the host's hardening
+tests: JSON-RPC by hand over its standard streams (no SDK: it must be able to send anything).
+
+It answers ``initialize`` and ``session/new``; a prompt's text is a list of commands split by
+``;``, run in order, then the turn ends (``end_turn``; ``cancelled`` after a
+``session/cancel``):
+
+    say TEXT        an agent_message_chunk
+    chunk N         an agent_message_chunk of N characters
+    raw JSON        that line, as it is
+    line N          one line of N bytes that is no JSON
+    ask-diff N      an edit's permission request whose diff holds N characters (old and new),
+                    then says the option chosen
+    deep N          a session/update nested N deep
+    probe OP        connects to its host's socket ($HOSTILE_SOCKET), asks OP, says the answer
+    close-output    closes its output and runs on
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+import threading
+import time
+from typing import Any
+
+SESSION = "hostile-1"
+_out = sys.stdout.buffer
+_lock = threading.Lock()
+_answers: dict[int, Any] = {}
+_cancelled = threading.Event()
+
+
+def write(line: bytes) -> None:
+    with _lock:
+        _out.write(line if line.endswith(b"\n") else line + b"\n")
+        _out.flush()
+
+
+def send(message: dict[str, Any]) -> None:
+    write(json.dumps({"jsonrpc": "2.0", **message}).encode())
+
+
+def update(kind: str, **fields: Any) -> None:
+    params = {"sessionId": SESSION, "update": {"sessionUpdate": kind, **fields}}
+    send({"method": "session/update", "params": params})
+
+
+def say(text: str) -> None:
+    update("agent_message_chunk", content={"type": "text", "text": text})
+
+
+def ask_diff(size: int) -> None:
+    call = {"toolCallId": "edit-1", "title": "Edit big.txt", "kind": "edit",
+            "content": [{"type": "diff", "path": "/work/big.txt", "oldText": "a" * size,
+                         "newText": "b" * size}]}  # fmt: skip
+    options = [{"optionId": "allow", "name": "Allow", "kind": "allow_once"},
+               {"optionId": "reject", "name": "Reject", "kind": "reject_once"}]  # fmt: skip
+    send({"id": 900, "method": "session/request_permission",
+          "params": {"sessionId": SESSION, "toolCall": call, "options": options}})  # fmt: skip
+    while 900 not in _answers:
+        time.sleep(0.01)
+    say(f"answered {json.dumps(_answers.pop(900))}")
+
+
+def probe(op: str) -> None:
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.connect(os.environ["HOSTILE_SOCKET"])
+        sock.sendall(json.dumps({"op": op, "request": f"{SESSION}#1", "option": "allow"}).encode()
+                     + b"\n")  # fmt: skip
+        answer = sock.makefile("rb").readline().decode().strip()
+    say(f"host said {answer}")
+
+
+def run(command: str) -> None:
+    word, _, rest = command.strip().partition(" ")
+    if word == "say":
+        say(rest)
+    elif word == "chunk":
+        say("c" * int(rest))
+    elif word == "raw":
+        write(rest.encode())
+    elif word == "line":
+        write(b"z" * int(rest))
+    elif word == "ask-diff":
+        ask_diff(int(rest))
+    elif word == "deep":
+        depth = int(rest)
+        write(b'{"jsonrpc":"2.0","method":"session/update","params":' + b"[" * depth
+              + b"]" * depth + b"}")  # fmt: skip
+    elif word == "probe":
+        probe(rest)
+    elif word == "close-output":
+        _out.close()
+        os.close(1)
+        time.sleep(600)
+
+
+def prompt(ident: Any, params: dict[str, Any]) -> None:
+    _cancelled.clear()
+    text = "".join(b.get("text", "") for b in params.get("prompt") or [])
+    for command in text.split(";"):
+        if _cancelled.is_set():
+            break
+        run(command)
+    reason = "cancelled" if _cancelled.is_set() else "end_turn"
+    send({"id": ident, "result": {"stopReason": reason}})
+
+
+def main() -> None:
+    for raw in sys.stdin.buffer:
+        message = json.loads(raw)
+        method, ident = message.get("method"), message.get("id")
+        if method == "initialize":
+            send({"id": ident, "result": {"protocolVersion": 1, "agentCapabilities": {}}})
+        elif method == "session/new":
+            send({"id": ident, "result": {"sessionId": SESSION}})
+        elif method == "session/prompt":
+            threading.Thread(target=prompt, args=(ident, message["params"]), daemon=True).start()
+        elif method == "session/cancel":
+            _cancelled.set()
+        elif method is None and ident is not None:
+            _answers[ident] = message["result"] if "result" in message else message.get("error")
+
+
+if __name__ == "__main__":
+    main()

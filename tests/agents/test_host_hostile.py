@@ -1,0 +1,286 @@
+"""A protocol host under a broken or hostile agent (hardening, round five): the real host, as
+``swarm desktop up --protocol`` starts it, running ``hostile_acp`` (an ACP agent that writes
+anything), and swarm's own reading of it (``ProtocolWatch``, the take-in) on a real store.
+
+No line wedges the agent: a line over the limit, a 15 MB message, an edit's permission
+request carrying an 8.5 MB diff, a JSON value that is not an object, a message nested 3,000
+deep, an id or error of the wrong shape: each is bounded or said as an ``agent_error``, the
+connection goes on, and swarm takes the turn's end in. The agent's own processes are refused
+by the host's socket (they may not answer, prompt or read), audited; the host's files are
+its owner's alone."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import os
+import stat
+import sys
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.agent_state import AgentState
+from core.agents import queries as agent_queries
+from core.agents import signals as agent_signals
+from core.agents.judge import Freshness
+from core.hosts import client, launch, lines, wire
+from core.protocols import SystemClock
+from core.service.swarm import SwarmService
+from core.settings import Settings
+from core.watch.protocol_signal import ProtocolWatch
+from tests.helpers import query, write_agents
+
+pytestmark = [pytest.mark.timeout(120), pytest.mark.xdist_group("hostile-host")]
+AGENT = "Hostile-1"
+AGENT_SCRIPT = Path(__file__).with_name("hostile_acp.py")
+_deliveries = iter(range(1, 10_000))
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A swarm home of mode 0755 (as a user's may be) with the hostile agent's host
+    running, started as ``swarm desktop up --protocol`` starts it."""
+    root = tmp_path_factory.mktemp("hostile")
+    made = root / "home"
+    made.mkdir(mode=0o755)
+    os.chmod(made, 0o755)
+    env = {**os.environ, "HOSTILE_SOCKET": str(wire.socket_path(made, AGENT))}
+    with warnings.catch_warnings():  # the host outlives its Popen, as after desktop up
+        warnings.simplefilter("ignore", ResourceWarning)
+        command = [sys.executable, str(AGENT_SCRIPT)]
+        asyncio.run(launch.start(made, AGENT, command, root, env, wait_s=30))
+        gc.collect()
+    try:
+        yield made
+    finally:
+        asyncio.run(launch.stop(made, AGENT))
+
+
+async def turn(home: Path, text: str) -> list[dict[str, Any]]:
+    """One prompt to the agent and the journal's entries until its turn ended."""
+    before = int((await client.request(home, AGENT, wire.HELLO))["seq"])
+    answer = await client.request(
+        home, AGENT, wire.PROMPT, wait_s=60, delivery=next(_deliveries), text=text
+    )
+    assert answer["ok"], answer
+    return await entries_until(home, before, (wire.TURN_END, wire.TURN_ERROR))
+
+
+async def entries_until(home: Path, after: int, types: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The journal's entries after ``after`` up to the first of ``types``."""
+    found: list[dict[str, Any]] = []
+
+    async def read() -> None:
+        async for entry in client.stream(home, AGENT, after):
+            found.append(entry)
+            if entry["type"] in types:
+                return
+
+    await asyncio.wait_for(read(), 60)
+    return found
+
+
+def of_type(entries: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [e for e in entries if e["type"] == kind]
+
+
+def said(entries: list[dict[str, Any]]) -> str:
+    return "".join(str(e.get("text") or "") for e in entries if e["type"] == wire.UPDATE)
+
+
+async def test_a_line_over_the_limit_is_said_and_the_agent_goes_on(home: Path) -> None:
+    entries = await turn(home, f"line {lines.AGENT_LINE_LIMIT + 1_000_000}; say still here")
+    (error,) = of_type(entries, wire.AGENT_ERROR)
+    assert "over the limit: dropped" in error["message"], error
+    assert said(entries) == "still here"
+    assert entries[-1]["type"] == wire.TURN_END and entries[-1]["stop_reason"] == "end_turn"
+
+
+async def test_a_15_mb_message_is_journaled_cut_to_its_head_and_tail(home: Path) -> None:
+    entries = await turn(home, "chunk 15000000; say after")
+    (big,) = [e for e in of_type(entries, wire.UPDATE) if "cut" in e]
+    assert big["cut"]["bytes"] > 15_000_000
+    assert big["text"].startswith("c" * 1000) and big["text"].endswith("c" * 1000)
+    assert "characters cut" in big["text"] and len(big["text"]) < 70_000
+    assert said(entries).endswith("after")
+    journal = wire.journal_path(home, AGENT).read_bytes().splitlines()
+    assert max(len(line) for line in journal) <= lines.ENTRY_LIMIT
+
+
+async def test_a_permission_with_a_huge_diff_is_asked_cut_and_answered(home: Path) -> None:
+    """An edit of an 8.5 MB file: the request (which holds the old and new text) is
+    journaled under the limit with its options whole, and the answer reaches the agent."""
+    before = int((await client.request(home, AGENT, wire.HELLO))["seq"])
+    sent = client.request(home, AGENT, wire.PROMPT, delivery=next(_deliveries),
+                          text="ask-diff 8500000")  # fmt: skip
+    prompting = asyncio.create_task(sent)
+    (request,) = of_type(await entries_until(home, before, (wire.PERMISSION,)), wire.PERMISSION)
+    assert [o["id"] for o in request["options"]] == ["allow", "reject"]
+    assert request["title"] == "Edit big.txt" and request["cut"]["bytes"] > 17_000_000
+    assert len(wire.encode(request)) <= lines.ENTRY_LIMIT
+    answer = await client.request(home, AGENT, wire.ANSWER, request=request["request"],
+                                  option="reject")  # fmt: skip
+    assert answer == {"ok": True} and (await prompting)["ok"]
+    entries = await entries_until(home, request["seq"], (wire.TURN_END,))
+    assert '"optionId": "reject"' in said(entries)
+
+
+async def test_a_request_over_the_limit_is_answered_with_an_error(home: Path) -> None:
+    """A permission request of 68 MB (over the 64 MiB an agent's line may hold): said, and
+    answered with an error, so the agent does not wait for an answer that cannot come."""
+    await asyncio.sleep(lines_apart())
+    entries = await turn(home, "ask-diff 34000000")
+    (error,) = of_type(entries, wire.AGENT_ERROR)
+    assert "over the limit: dropped" in error["message"]
+    assert "session/request_permission" in said(entries) and not of_type(entries, "permission")
+
+
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        ("raw [1,2,3]", "not a JSON object (a list)"),
+        ('raw {"jsonrpc":"2.0","id":[1],"result":{}}', "id is no number or string"),
+        ('raw {"jsonrpc":"2.0","id":7,"error":"boom"}', "error is no object"),
+        ('raw {"jsonrpc":"2.0","method":5}', "method is no string"),
+        ("raw not json at all", "not JSON"),
+        ("deep 3000", "nested deeper than 64"),
+    ],
+)
+async def test_a_line_that_is_no_json_rpc_object_leaves_the_connection_up(
+    home: Path, line: str, why: str
+) -> None:
+    await asyncio.sleep(lines_apart())
+    entries = await turn(home, f"{line}; say next")
+    (error,) = of_type(entries, wire.AGENT_ERROR)
+    assert why in error["message"], error
+    assert said(entries) == "next"
+    assert of_type(await turn(home, "say the turn after"), wire.TURN_END)
+
+
+def lines_apart() -> float:
+    """The host says a bad line at most once a second: a test's own line is said."""
+    from core.hosts.host import BAD_LINE_S
+
+    return BAD_LINE_S
+
+
+@pytest.mark.parametrize("op", ["answer", "hello", "events", "prompt", "cancel", "stop"])
+async def test_the_agents_own_processes_are_refused_by_its_host(home: Path, op: str) -> None:
+    """The agent reads its request's id from the journal and answers "allow" on the socket,
+    or prompts itself, or stops: refused, whatever it asks."""
+    await asyncio.sleep(lines_apart())
+    entries = await turn(home, f"probe {op}")
+    assert '"refused":true' in said(entries) and "is a process of the agent" in said(entries)
+    (refused,) = of_type(entries, wire.REFUSED)
+    assert refused["op"] == op and refused["pid"] != os.getpid()
+    assert (await client.request(home, AGENT, wire.HELLO))["ok"]  # swarm is answered
+
+
+def test_the_hosts_files_are_its_owners_alone(home: Path) -> None:
+    """0600 in a home of mode 0755: the journal holds the agent's words and diffs."""
+    for path in (wire.journal_path(home, AGENT), wire.session_path(home, AGENT),
+                 launch.log_path(home, AGENT), launch.pid_path(home, AGENT)):  # fmt: skip
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    assert stat.S_IMODE(wire.folder(home).stat().st_mode) == 0o700
+
+
+@pytest.fixture
+async def service(home: Path) -> AsyncIterator[SwarmService]:
+    """Swarm on the host's home, the agent on the protocol route."""
+    agents: list[dict[str, object]] = [
+        {"id": AGENT, "role": "dev", "delivery": "protocol", "cli": "gemini"}
+    ]
+    config = write_agents(home.parent / "agents.toml", agents)
+    settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)})
+    opened = await SwarmService.open(settings, SystemClock())
+    yield opened
+    await opened.close()
+
+
+async def taken_in(service: SwarmService, watch: ProtocolWatch, seq: int) -> None:
+    """Run the watch until it took the journal in up to ``seq``."""
+    for _ in range(600):
+        await watch.fire()
+        _, cursor = await service.store.read(agent_queries.protocol_cursor, AGENT)
+        if cursor >= seq:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the journal was not taken in up to {seq}")
+
+
+async def test_swarm_takes_in_what_followed_a_line_it_could_not_take(
+    service: SwarmService, home: Path
+) -> None:
+    """Swarm's reader of the journal, from the start of the host's life (every entry the
+    tests above made: cut, refused, said as errors) to a turn's end: the agent is idle, its
+    refusals audited, and its reader still runs."""
+    watch = ProtocolWatch(service, Freshness())
+    await watch.start()
+    try:
+        entries = await turn(home, "say taken")
+        await taken_in(service, watch, entries[-1]["seq"])
+        assert not any(task.done() for task in watch.readers.values())
+    finally:
+        await watch.stop()
+    state = await service.store.read(agent_signals.get_state, AGENT)
+    assert state.state is AgentState.IDLE, state
+    refused = query(service.settings, "SELECT text FROM events WHERE kind = 'access.refused'")
+    assert refused and all("protocol host refused" in row[0] for row in refused)
+
+
+async def test_a_stream_line_over_the_limit_is_read_as_what_its_head_says(
+    tmp_path: Path,
+) -> None:
+    """A host from before entries were bounded streams a 17 MB line: swarm's reader takes
+    it as ``unread`` with its number and type, and reads on."""
+    home = tmp_path / "old"
+    wire.folder(home).mkdir(parents=True)
+    big = wire.encode({"seq": 5, "at": 1.0, "type": "update", "kind": "agent_message_chunk",
+                       "text": "x" * (wire.LINE_LIMIT + 1000)})  # fmt: skip
+    after = wire.encode({"seq": 6, "at": 2.0, "type": "turn_end", "stop_reason": "end_turn"})
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readline()
+        writer.write(big + after)
+        with contextlib.suppress(ConnectionError):
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_unix_server(serve, path=str(wire.socket_path(home, AGENT)))
+    async with server:
+        got = [entry async for entry in client.stream(home, AGENT, 0)]
+    assert got[0] == {"seq": 5, "at": 1.0, "type": "update", "kind": "agent_message_chunk",
+                      "unread": len(big)}  # fmt: skip
+    assert got[1]["seq"] == 6 and len(got) == 2
+
+
+async def test_an_agent_that_closed_its_output_is_said_and_takes_no_prompt(home: Path) -> None:
+    """Its process runs on, but nothing it says can come: a host error (offline in swarm),
+    and a prompt is refused as gone, never marked delivered."""
+    agent = "Mute-1"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        await launch.start(home, agent, [sys.executable, str(AGENT_SCRIPT)], home.parent,
+                           dict(os.environ), wait_s=30)  # fmt: skip
+        gc.collect()
+    try:
+        await client.request(home, agent, wire.PROMPT, wait_s=60, delivery=1, text="close-output")
+        error: list[dict[str, Any]] = []
+
+        async def said_so() -> None:
+            async for entry in client.stream(home, agent, 0):
+                if entry["type"] == wire.HOST_ERROR:
+                    error.append(entry)
+                    return
+
+        await asyncio.wait_for(said_so(), 30)
+        assert "closed its output but runs on" in error[0]["message"]
+        refused = await client.request(home, agent, wire.PROMPT, delivery=2, text="say hi")
+        assert refused["ok"] is False and refused["gone"] is True, refused
+    finally:
+        await launch.stop(home, agent)
