@@ -183,6 +183,8 @@ def _take(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen | 
         protocol_requests.close_open(conn, ctx, agent, "the agent's host failed")
         return Seen(AgentState.OFFLINE, f"protocol: {_words(entry.get('message'))}")
     if kind == UNREACHABLE:
+        if entry.get("gone"):  # no host runs: nothing can answer its requests
+            protocol_requests.close_open(conn, ctx, agent, "the agent's host is not running")
         return Seen(AgentState.OFFLINE, f"protocol: {_words(entry.get('message'))}")
     if kind in (AGENT_ERROR, READER_FAILED):
         return Seen(AgentState.ERRORED, f"protocol: {_words(entry.get('message'))}", work=False)

@@ -23,11 +23,11 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from core.hosts import callers, lines, wire
+from core.hosts import callers, journal_file, lines, wire
 from core.hosts.turns import TOTAL_COST, Driver, Launched, TurnFailed
 from core.privacy import files
 
@@ -59,6 +59,8 @@ class Journal:
         the streams."""
         self.seq += 1
         entry = {"seq": self.seq, "at": time.time(), "type": entry_type, **fields}
+        if self.seq == 1:  # a life's first entry names its host (``journal_file.lives``)
+            entry["host"] = os.getpid()
         entry, line = lines.bounded(entry, wire.encode(entry))
         self.entries.append(entry)
         self._file.write(line)
@@ -210,10 +212,14 @@ class Host:
         return path.read_text(encoding="utf-8").strip() or None if path.is_file() else None
 
     def session_spent(self, session: str) -> float:
-        """``session``'s running total cost (Claude Code's) as the journal's last turn end
-        in it said; 0 when none did."""
+        """``session``'s running total cost (Claude Code's) as its last turn's end said: kept
+        beside the journal (``spent_path``), else read from the journal (a host from before
+        it was kept); 0 when none did."""
+        kept = _kept_spent(wire.spent_path(self.journal.path), session)
+        if kept is not None:
+            return kept
         spent, current = 0.0, None
-        for entry in _entries(self.journal.path):
+        for entry in journal_file.entries(self.journal.path):
             meta = entry.get("meta")
             if entry.get("type") == wire.SESSION:
                 current = entry.get("session")
@@ -281,6 +287,10 @@ class Host:
             wire.TURN_END, delivery=delivery, stop_reason=ended.stop_reason, usage=ended.usage,
             cost_usd=ended.cost_usd, meta=_jsonable(ended.meta),
         )  # fmt: skip
+        total = ended.meta.get(TOTAL_COST) if isinstance(ended.meta, dict) else None
+        if self.session is not None and isinstance(total, int | float):
+            kept = {"session": self.session, TOTAL_COST: float(total)}
+            files.write_file(wire.spent_path(self.journal.path), wire.encode(kept))
 
     def answer(self, request: str, option: str | None) -> dict[str, Any]:
         """Answer a waiting permission request with ``option`` (None: cancelled)."""
@@ -367,12 +377,16 @@ def private_file(path: Path) -> BinaryIO:
     return os.fdopen(handle, "ab")
 
 
-def _entries(path: Path) -> Iterator[dict[str, Any]]:
-    """The entries of a journal file (none when it cannot be read; a bad line skipped)."""
-    with contextlib.suppress(OSError), path.open("rb") as journal:
-        for line in journal:
-            with contextlib.suppress(ValueError):
-                yield wire.decode(line)
+def _kept_spent(path: Path, session: str) -> float | None:
+    """The running total kept for ``session`` (None: none kept for it)."""
+    try:
+        kept = wire.decode(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    total = kept.get(TOTAL_COST)
+    if kept.get("session") != session or not isinstance(total, int | float):
+        return None
+    return float(total)
 
 
 def _session_file(journal: Path) -> Path:
@@ -491,6 +505,7 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> int:
     home = Path(args.home)
     files.make_dirs(wire.folder(home))
     sock = wire.socket_path(home, args.agent)
+    journal_file.rotate(wire.journal_path(home, args.agent))
     journal = Journal(wire.journal_path(home, args.agent))
     host = Host(args.agent, journal)
     mcp = json.loads(args.mcp) if args.mcp else []

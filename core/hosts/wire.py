@@ -68,6 +68,12 @@ def host_session(home: Path, agent: str) -> str | None:
         return None
 
 
+def spent_path(journal: Path) -> Path:
+    """Beside a journal: its session's running total cost at the last turn's end (Claude
+    Code's ``total_cost_usd``), kept whatever becomes of the journal."""
+    return journal.with_suffix(".spent")
+
+
 def socket_path(home: Path, agent: str) -> Path:
     """The Unix socket ``agent``'s host listens on."""
     return stem(home, agent).with_suffix(".sock")

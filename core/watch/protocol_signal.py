@@ -32,7 +32,7 @@ from core.clis import by_name
 from core.clis.base import SessionLog
 from core.clis.logs import LogFinding, LogReader, LogTail, log_path
 from core.context import Ctx
-from core.hosts import client, launch, wire
+from core.hosts import client, journal_file, launch, wire
 from core.models import Agent
 from core.service.swarm import SwarmService
 from core.store.calls import urgent
@@ -72,6 +72,7 @@ class ProtocolWatch:
         self._next_log = 0.0
         self._acks: dict[str, int] = {}  # agent -> the entry to acknowledge next
         self._acking: dict[str, asyncio.Task[None]] = {}  # agent -> its acknowledgement
+        self._looked: dict[str, tuple[int, int, int, tuple[int, float]]] = {}  # journal files
         self._gathered = Gathered(GATHER_S, lambda: self.wake())
         # agents whose host said their turn ended, not yet written: their prompts may go
         # (``turn_heard_over``), and ``turn_ended`` (the node's) is told at once
@@ -256,18 +257,19 @@ class ProtocolWatch:
             try:
                 hello = await client.request(home, agent, wire.HELLO)
                 host = int(hello.get("pid") or 0)
-                known_host, seq = await self.service.store.read(
-                    agent_queries.protocol_cursor, agent
-                )
+                known_host, seq = await self._caught_up(agent, host)
                 self.hosts[agent], said = host, None
                 async for entry in client.stream(home, agent, seq if known_host == host else 0):
                     self.pending.setdefault(agent, []).append(entry)
                     self.heard(entry, agent)
             except (client.HostUnreachable, OSError) as exc:  # gone, or its stream broke
+                gone = launch.host_pid(home, agent) is None
+                if gone:
+                    await self._caught_up(agent, 0)
                 why = _why(home, agent, exc)
                 if why != said:
                     said, self.hosts[agent] = why, 0
-                    self._said(agent, protocol_events.UNREACHABLE, why)
+                    self._said(agent, protocol_events.UNREACHABLE, why, gone=gone)
             except Exception as exc:  # anything else: said, and read again (never wedged)
                 why = f"swarm's reading of its host failed ({exc!r}): read again in {RETRY_S:g} s"
                 if why != said:
@@ -276,10 +278,46 @@ class ProtocolWatch:
                     self._said(agent, protocol_events.READER_FAILED, why)
             await asyncio.sleep(RETRY_S)
 
-    def _said(self, agent: str, kind: str, message: str) -> None:
-        """Why ``agent``'s host is not read, as an entry of its own (not the host's)."""
-        self.pending.setdefault(agent, []).append({"type": kind, "message": message[:500]})
+    async def _caught_up(self, agent: str, running: int) -> tuple[int, int]:
+        """Swarm's cursor of ``agent``'s journal once what its hosts journaled and swarm
+        never read is taken in from the journal files (``journal_file.unread``: a host that
+        died, or was replaced, while swarm was stopped; ``running``: the host now running,
+        0: none): each life with its host's pid, after the entries already waiting. The
+        files are read again only when they or the cursor changed."""
+        known_host, seq = await self.service.store.read(agent_queries.protocol_cursor, agent)
+        if known_host == running:
+            return known_host, seq
+        home = self.service.settings.home
+        key = (known_host, seq, running, _journal_mark(home, agent))
+        if self._looked.get(agent) == key:
+            return known_host, seq
+        self._looked[agent] = key
+        lives = await asyncio.to_thread(journal_file.unread, home, agent, known_host, seq, running)
+        for life in lives:
+            while self.pending.get(agent):  # noqa: ASYNC110 (written by fire, in its turn)
+                await asyncio.sleep(GATHER_S)
+            log.info("protocol: %s: %d entries of host %s read from its journal file",
+                     agent, len(life.entries), life.host)  # fmt: skip
+            await self._write(agent, life.host or 0, life.entries)
+        if not lives:
+            return known_host, seq
+        return await self.service.store.read(agent_queries.protocol_cursor, agent)
+
+    def _said(self, agent: str, kind: str, message: str, gone: bool = False) -> None:
+        """Why ``agent``'s host is not read, as an entry of its own (not the host's;
+        ``gone``: no host runs)."""
+        entry = {"type": kind, "message": message[:500], **({"gone": True} if gone else {})}
+        self.pending.setdefault(agent, []).append(entry)
         self.wake()
+
+
+def _journal_mark(home: Path, agent: str) -> tuple[int, float]:
+    """The journal file's size and time of change (0, 0.0: none)."""
+    try:
+        found = wire.journal_path(home, agent).stat()
+    except OSError:
+        return 0, 0.0
+    return found.st_size, found.st_mtime
 
 
 def _failed_entry(entry: dict[str, Any], exc: Exception) -> dict[str, Any]:

@@ -1,0 +1,189 @@
+"""Nothing a host said is lost (hardening, round five, item 4): what a host journaled while
+swarm was stopped, and swarm never read because the host died (or ``desktop up`` replaced
+it) before swarm came back, is read from the journal file when swarm starts, taken in once;
+a dead host's permission request leaves "Needs you". The real host runs ``hostile_acp`` (an
+ACP agent), swarm's reading is the real ``ProtocolWatch`` on a real store."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import signal
+import sys
+import warnings
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.agent_state import AgentState
+from core.agents import queries as agent_queries
+from core.agents import signals as agent_signals
+from core.agents.judge import Freshness
+from core.hosts import client, journal_file, launch, wire
+from core.hosts.host import Host, Journal
+from core.hosts.turns import TOTAL_COST, Ended
+from core.protocols import SystemClock
+from core.service.swarm import SwarmService
+from core.settings import Settings
+from core.watch.protocol_signal import ProtocolWatch
+from tests.helpers import query, write_agents
+
+pytestmark = [pytest.mark.timeout(120)]
+AGENT = "Agent-1"
+AGENT_SCRIPT = Path(__file__).with_name("hostile_acp.py")
+
+
+@pytest.fixture
+async def service(tmp_path: Path) -> AsyncIterator[SwarmService]:
+    """Swarm with one protocol agent, its host not started yet."""
+    home = tmp_path / "home"
+    home.mkdir()
+    agents: list[dict[str, object]] = [
+        {"id": AGENT, "role": "dev", "delivery": "protocol", "cli": "gemini"}
+    ]
+    config = write_agents(tmp_path / "agents.toml", agents)
+    settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)})
+    opened = await SwarmService.open(settings, SystemClock())
+    yield opened
+    await opened.close()
+    await launch.stop(home, AGENT)
+
+
+async def host_started(home: Path) -> int:
+    """The agent's host, started as ``desktop up --protocol`` starts it; its pid."""
+    with warnings.catch_warnings():  # the host outlives its Popen, as after desktop up
+        warnings.simplefilter("ignore", ResourceWarning)
+        hello = await launch.start(home, AGENT, [sys.executable, str(AGENT_SCRIPT)],
+                                   home.parent, dict(os.environ), wait_s=30)  # fmt: skip
+        gc.collect()
+    return int(hello["pid"])
+
+
+async def until(home: Path, after: int, kind: str) -> dict[str, Any]:
+    """The first journal entry of ``kind`` after ``after``."""
+
+    async def first() -> dict[str, Any]:
+        async for entry in client.stream(home, AGENT, after):
+            if entry["type"] == kind:
+                return entry
+        raise AssertionError("the host ended its journal")
+
+    return await asyncio.wait_for(first(), 30)
+
+
+async def swarm_reads(service: SwarmService, seconds: float = 3.0) -> None:
+    """Swarm's protocol watch running a while (the journal read), then stopped."""
+    watch = ProtocolWatch(service, Freshness())
+    await watch.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + seconds
+        while asyncio.get_running_loop().time() < deadline:
+            await watch.fire()
+            await asyncio.sleep(0.05)
+    finally:
+        await watch.stop()
+
+
+async def said_while_swarm_was_stopped(service: SwarmService) -> int:
+    """A host swarm read once; then, swarm stopped, a turn that ends; then the host killed
+    (SIGKILL): its pid. Swarm never read the turn."""
+    home = service.settings.home
+    pid = await host_started(home)
+    await swarm_reads(service)
+    _, seq = await service.store.read(agent_queries.protocol_cursor, AGENT)
+    answer = await client.request(home, AGENT, wire.PROMPT, wait_s=60, delivery=41,
+                                  text="say done while swarm was away")  # fmt: skip
+    assert answer["ok"]
+    await until(home, seq, wire.TURN_END)
+    os.killpg(pid, signal.SIGKILL)
+    while launch.host_pid(home, AGENT) is not None:  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
+    return pid
+
+
+def turn_events(service: SwarmService) -> list[str]:
+    rows = query(service.settings, "SELECT text FROM events WHERE kind = 'agent.turn'")
+    return [str(row[0]) for row in rows]
+
+
+async def test_a_turn_a_dead_host_journaled_is_taken_in_once_at_start(
+    service: SwarmService,
+) -> None:
+    await said_while_swarm_was_stopped(service)
+    assert turn_events(service) == []
+    await swarm_reads(service)
+    assert turn_events(service) == [f"{AGENT}'s turn ended: end_turn"]
+    state = await service.store.read(agent_signals.get_state, AGENT)
+    assert state.state is AgentState.OFFLINE, state  # its host is gone, said after
+    await swarm_reads(service)  # swarm started again: nothing taken in twice
+    assert turn_events(service) == [f"{AGENT}'s turn ended: end_turn"]
+
+
+async def test_a_turn_of_a_host_desktop_up_replaced_is_taken_in_before_the_new_hosts(
+    service: SwarmService,
+) -> None:
+    dead = await said_while_swarm_was_stopped(service)
+    new = await host_started(service.settings.home)
+    assert new != dead
+    await swarm_reads(service)
+    assert turn_events(service) == [f"{AGENT}'s turn ended: end_turn"]
+    known_host, _ = await service.store.read(agent_queries.protocol_cursor, AGENT)
+    assert known_host == new  # then the new host's journal, from its start
+    state = await service.store.read(agent_signals.get_state, AGENT)
+    assert state.state is AgentState.IDLE, state
+
+
+def test_the_journals_lives_are_told_apart_by_their_first_entry(tmp_path: Path) -> None:
+    """Two lives in the older file and the journal: each numbered from 1, named by its
+    first entry's ``host``; the cursor's life and those after it are unread, the running
+    host's is not (swarm reads it from its socket); an unknown cursor reads nothing."""
+    path = wire.journal_path(tmp_path, AGENT)
+    path.parent.mkdir(parents=True)
+    older = [{"seq": 1, "host": 10, "type": "session"}, {"seq": 2, "type": "turn_end"}]
+    newer = [{"seq": 1, "host": 20, "type": "session"}, {"seq": 2, "type": "turn"},
+             {"seq": 3, "type": "turn_end"}]  # fmt: skip
+    running = [{"seq": 1, "host": 30, "type": "session"}]
+    path.with_suffix(journal_file.OLDER).write_bytes(b"".join(map(wire.encode, older)))
+    path.write_bytes(b"".join(map(wire.encode, newer + running)))
+    lives = journal_file.lives(tmp_path, AGENT)
+    assert [(life.host, len(life.entries)) for life in lives] == [(10, 2), (20, 3), (30, 1)]
+    unread = journal_file.unread(tmp_path, AGENT, 10, 1, running=30)
+    assert [(life.host, [e["seq"] for e in life.entries]) for life in unread] == [
+        (10, [2]), (20, [1, 2, 3])
+    ]  # fmt: skip
+    assert journal_file.unread(tmp_path, AGENT, 20, 3, running=30) == []
+    assert journal_file.unread(tmp_path, AGENT, 99, 3, running=30) == []
+    assert journal_file.unread(tmp_path, AGENT, 0, 0, running=30) == []
+
+
+class _Driver:
+    """A driver whose turn ends as Claude Code's does over stream-json: its session's
+    running total in the turn end's meta."""
+
+    session = "session-1"
+    process = None
+
+    def __init__(self, total: float) -> None:
+        self.total = total
+
+    async def prompt(self, text: str) -> Ended:
+        return Ended("end_turn", None, 0.5, {TOTAL_COST: self.total})
+
+
+async def test_a_sessions_running_total_outlives_an_emptied_journal(tmp_path: Path) -> None:
+    """A resumed session's turn costs what it adds to the total its last turn said, also
+    when the journal was emptied (before: the whole running total was booked again)."""
+    path = tmp_path / "Agent-1.jsonl"
+    journal = Journal(path)
+    host = Host(AGENT, journal)
+    host.driver = _Driver(5.5)  # type: ignore[assignment]
+    await host._turn(1, "work")
+    await journal.close()
+    path.write_bytes(b"")  # emptied (the journal is the transcript: a person may)
+    again = Host(AGENT, Journal(path))
+    assert again.session_spent("session-1") == 5.5
+    assert again.session_spent("another") == 0.0
+    await again.journal.close()
