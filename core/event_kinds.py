@@ -80,6 +80,7 @@ class EventKind(enum.StrEnum):
     POST_REPOSTED = "post.reposted"
     PROMPT_CLOSED = "prompt.closed"
     PROMPT_DECIDED = "prompt.decided"
+    PROMPT_FLOODED = "prompt.flooded"
     PROMPT_NOT_TYPED = "prompt.not_typed"
     PROMPT_OPENED = "prompt.opened"
     PROMPT_TYPED = "prompt.typed"
@@ -248,6 +249,7 @@ SHOWN: dict[EventKind, Shown] = {
     EventKind.PLAN_DISCARDED: _LINE,
     EventKind.PROMPT_CLOSED: Shown(urgent=Urgent.PROMPT),
     EventKind.PROMPT_DECIDED: Shown(urgent=Urgent.PROMPT),
+    EventKind.PROMPT_FLOODED: Shown(icon="🚨", line=True, quiet=True),
     EventKind.PROMPT_NOT_TYPED: Shown(hidden=_TYPED),
     EventKind.PROMPT_OPENED: Shown(urgent=Urgent.PROMPT),
     EventKind.PROMPT_TYPED: Shown(hidden=_TYPED),
