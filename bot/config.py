@@ -76,9 +76,13 @@ class Config:
         )
 
     def check(self) -> Config:
-        """Parse every section now, so a bad value stops a start-up before anything runs."""
+        """Parse every section now, and the price file, so a bad value stops a start-up
+        before anything runs."""
+        from core.costs import prices
+
         for name in SECTIONS:
             getattr(self, name)
+        prices.check(self.core.prices_file)
         return self
 
     @property

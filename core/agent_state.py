@@ -49,12 +49,25 @@ LIMIT_MAX_S = 7 * 24 * 3600.0
 shown further away is taken as no reset shown (``SWARM_LIMIT_BACKOFF``, itself at most this)."""
 
 
+RETRY_MAX_S = 6 * 3600.0
+"""The longest an API retry the agent says (a 429's ``retry_delay_ms``) holds it limited."""
+
+
 def believable_until(until: float | None, at: float) -> float | None:
     """A usage limit's reset ``until``, seen at ``at``, if it can be believed: a finite time
-    from ``at`` to ``LIMIT_MAX_S`` after it; None (no reset shown) otherwise."""
-    if until is None or not math.isfinite(until - at) or not 0 <= until - at <= LIMIT_MAX_S:
+    up to ``LIMIT_MAX_S`` after ``at`` (one before ``at`` is ``at``: the limit is over);
+    None (no reset shown) otherwise."""
+    if until is None or not math.isfinite(until - at) or until - at > LIMIT_MAX_S:
         return None
-    return until
+    return max(until, at)
+
+
+def retry_at(at: float, wait_s: float) -> float:
+    """When an API retry ``wait_s`` after ``at`` falls, within ``at`` and ``RETRY_MAX_S``
+    after it (a negative wait: ``at``; an absurd one, or one that is no number: 6 h)."""
+    if math.isnan(wait_s):
+        return at + RETRY_MAX_S
+    return at + min(max(wait_s, 0.0), RETRY_MAX_S)
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,7 @@ class EventKind(enum.StrEnum):
     POST_REPOSTED = "post.reposted"
     PROMPT_CLOSED = "prompt.closed"
     PROMPT_DECIDED = "prompt.decided"
+    PROMPT_FLOODED = "prompt.flooded"
     PROMPT_NOT_TYPED = "prompt.not_typed"
     PROMPT_OPENED = "prompt.opened"
     PROMPT_TYPED = "prompt.typed"
@@ -119,6 +120,7 @@ class EventKind(enum.StrEnum):
     TASK_WITHDRAWN = "task.withdrawn"
     TOKEN_CREATED = "token.created"
     TOKEN_REVOKED = "token.revoked"
+    USAGE_SUSPECT = "usage.suspect"
 
 
 class Thread(enum.Enum):
@@ -247,6 +249,7 @@ SHOWN: dict[EventKind, Shown] = {
     EventKind.PLAN_DISCARDED: _LINE,
     EventKind.PROMPT_CLOSED: Shown(urgent=Urgent.PROMPT),
     EventKind.PROMPT_DECIDED: Shown(urgent=Urgent.PROMPT),
+    EventKind.PROMPT_FLOODED: Shown(icon="🚨", line=True, quiet=True),
     EventKind.PROMPT_NOT_TYPED: Shown(hidden=_TYPED),
     EventKind.PROMPT_OPENED: Shown(urgent=Urgent.PROMPT),
     EventKind.PROMPT_TYPED: Shown(hidden=_TYPED),
@@ -296,6 +299,7 @@ SHOWN: dict[EventKind, Shown] = {
     EventKind.TASK_WITHDRAWN: Shown(hidden="the word to the agent that lost it: the move is shown"),
     EventKind.TOKEN_CREATED: Shown(icon="🔑", line=True, quiet=True),
     EventKind.TOKEN_REVOKED: Shown(icon="🔑", line=True, quiet=True),
+    EventKind.USAGE_SUSPECT: Shown(icon="🚨", line=True, quiet=True),
 }
 UNKNOWN = Shown(hidden="not a kind this version writes")
 

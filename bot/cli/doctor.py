@@ -77,6 +77,7 @@ async def diagnose(config: Config, timeout_s: float, discord: bool = True) -> li
     the coordinator runs without Discord (not checked)."""
     checks: list[Callable[[Config], list[Finding]]] = [
         _settings,
+        _prices,
         _private,
         _desktop,
         _desktop_windows,
@@ -106,6 +107,18 @@ def _settings(config: Config) -> list[Finding]:
         except SwarmError as exc:
             found.append(Finding(f"settings ({name})", PROBLEM, str(exc)))
     return found or [Finding("settings", OK, "every value parses")]
+
+
+def _prices(config: Config) -> list[Finding]:
+    from core.costs import prices
+
+    try:
+        user_file = config.core.prices_file
+    except SwarmError:
+        return []  # said by _settings
+    found = prices.check(user_file)  # a bad file: a PROBLEM naming it (_safely)
+    where = f"{user_file} over swarm's own" if user_file else "swarm's own (no SWARM_PRICES)"
+    return [Finding("prices", OK, f"{len(found)} models priced: {where}")]
 
 
 def _private(config: Config) -> list[Finding]:

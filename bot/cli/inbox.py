@@ -152,12 +152,20 @@ def answers(need: Need) -> str:
     if need.kind == "question":
         return f'swarm reply {need.ref} "..."'
     if need.kind == "prompt":
-        first, last = need.options[0], need.options[-1]
+        from core.dialogs.permissions import (
+            ALLOW_ALWAYS,
+            ALLOW_ONCE,
+            REJECT_ALWAYS,
+            REJECT_ONCE,
+            choice,
+        )
+
+        allow = choice(need.options, (ALLOW_ONCE, ALLOW_ALWAYS))
+        deny = choice(need.options, (REJECT_ONCE, REJECT_ALWAYS))
+        shown = [f"{word} = {o.key} {o.label}" for word, o in (("approve", allow),
+                 ("reject", deny)) if o is not None]  # fmt: skip
         keys = "|".join(o.key for o in need.options)
-        shown = f"approve = {first.key} {first.label}"
-        if len(need.options) > 1:
-            shown += f"; reject = {last.key} {last.label}"
-        return f"{shown}; --option {keys}"
+        return "; ".join([*shown, f"--option {keys}"])
     if need.actions:
         return " | ".join(
             f"swarm inbox {a} {need.ref}{ARGUMENTS.get(a, '')}"

@@ -247,7 +247,7 @@ def _buttons(need: Need, row: int) -> list[discord.ui.Item[Any]]:
         if not need.actions:
             return []
         return [
-            NeedButton("option", need.ref, row, index, f"{need.ref} {o.key}. {one_line(o.label)}")
+            NeedButton("option", need.ref, row, index, f"{need.ref}: {one_line(o.label)}")
             for index, o in enumerate(need.options[:MAX_BUTTONS])
         ]
     return [NeedButton(action, need.ref, row) for action in need.actions if action in LABELS]

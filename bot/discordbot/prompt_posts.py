@@ -147,8 +147,7 @@ def option_buttons(prompt: Prompt) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     shown = prompt.options[:MAX_OPTION_BUTTONS]
     for index, option in enumerate(shown):
-        label = f"{option.key}. {option.label}" if option.label != option.key else option.key
-        view.add_item(PromptButton(prompt.id, index, label, len(shown)))
+        view.add_item(PromptButton(prompt.id, index, option.label, len(shown)))
     return view
 
 

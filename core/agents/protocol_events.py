@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
+from core import agent_state
 from core.agent_state import AgentState, Observation, Signal
 from core.agents import judge as agent_judge
 from core.agents import queries as agent_queries
@@ -244,7 +245,8 @@ def _retrying(entry: Mapping[str, Any]) -> Seen:
     (a 429, or an error it names a rate limit), else ``errored`` while it retries."""
     status, error = entry.get("error_status"), _words(entry.get("error"))
     wait = entry.get("retry_delay_ms")
-    retry_at = float(entry.get("at") or 0.0) + wait / 1000 if _number(wait) else None
+    at = float(entry.get("at") or 0.0)
+    retry_at = agent_state.retry_at(at, wait / 1000) if _number(wait) else None
     attempt = f"{entry.get('attempt', '?')} of {entry.get('max_retries', '?')}"
     what = f"API error {status}" if status is not None else "no answer from the API"
     words = f"protocol: {what}{f' ({error})' if error else ''}"
@@ -258,7 +260,7 @@ def _retrying(entry: Mapping[str, Any]) -> Seen:
 
 
 def _number(value: Any) -> TypeGuard[float]:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _permission(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen:

@@ -3,11 +3,12 @@ create --budget``), an agent's per UTC day (``daily_budget`` in its ``[[agent]]`
 account's per UTC day (``account_daily_budget`` in its agents' tables).
 
 After each turn recorded, the budgets it counts against are checked: 80 % spent posts once
-(``budget.warned``); 100 % posts once (``budget.reached``), stops new work for what the
-budget covers (the task is not assigned again, nor any unassigned task of the campaign; the
-agent, or every agent of the account, gets no new task that day: ``stopped``) and waits in
-the needs-you queue until a person raises the budget or cancels what it covers; the turn
-running is not cancelled. A turn whose cost is unknown is counted as unknown and said once
+(``budget.warned``; never after the 100 %: a turn that passes both posts the 100 % only);
+100 % posts once (``budget.reached``), stops new work for what the budget covers (the task
+is not assigned again, nor any unassigned task of the campaign; the agent, or every agent
+of the account, gets no new task that day: ``stopped``) and waits in the needs-you queue
+until a person raises the budget or cancels what it covers; the turn running is not
+cancelled. A turn whose cost is unknown is counted as unknown and said once
 per budget (``budget.warned``): a budget is never passed silently for want of a figure. Each
 crossing is a ``budget_marks`` row, so it is said once.
 """
@@ -174,6 +175,7 @@ def _check(conn: Conn, ctx: Ctx, subject: _Subject, spent: ledger.Spent) -> None
              "cost counts as unknown (its model has no price: add it to SWARM_PRICES; or its "
              "usage is not known: swarm agents explain)")  # fmt: skip
     if share >= 1 and _mark(conn, ctx, subject, STOP):
+        _mark(conn, ctx, subject, WARN)  # an 80 % never comes after the 100 %
         _say(conn, ctx, subject, EventKind.BUDGET_REACHED, spent,
              f"{subject.what} is spent: {figure}; {subject.stops}")  # fmt: skip
     elif share >= WARN / 100 and _mark(conn, ctx, subject, WARN):

@@ -21,11 +21,17 @@ from typing import Any
 from core.accounts.naming import account_of
 from core.context import Ctx
 from core.costs import prices, queries
+from core.event_kinds import EventKind
 from core.formats.timetext import utc_text
 from core.store.conn import Conn, values
+from core.store.tables import insert_event
 
 MAX_TOKENS = 10**12  # more in one turn is no count
 MAX_TURN_COST = 1e6  # dollars: more for one turn is no cost
+# one turn beyond either is held as suspect: recorded with its cost unknown, said to a person
+SUSPECT_TOKENS = 100_000_000  # its four token counts together
+SUSPECT_COST = 1_000.0  # dollars, said by its CLI or priced
+SUSPECT = "suspect"  # its cost_from
 # a usage's fields as each wire names them: Anthropic (Claude Code's stream-json and
 # transcripts), ACP (camelCase), OpenAI's Chat Completions and Responses, Gemini
 _FIELDS = {
@@ -104,12 +110,30 @@ def record(conn: Conn, ctx: Ctx, turn: Turn) -> float | bool | None:
         if price is not None:
             cost, source = price.cost(turn.usage.tokens()), "price"
     u = turn.usage or Usage()
+    suspect = sum(u.tokens().values()) > SUSPECT_TOKENS or (cost or 0.0) > SUSPECT_COST
+    said, cost, source = cost, (None if suspect else cost), (SUSPECT if suspect else source)
     added = queries.add_turn(conn, (
         ctx.now, day_of(ctx.now), turn.ref, turn.task_id, turn.agent, account,
         agent.cli if agent else None, turn.model, turn.source, u.input, u.output,
         u.cache_read, u.cache_write, cost, source,
     ))  # fmt: skip
+    if added and suspect:
+        _say_suspect(conn, ctx, turn, u, said)
     return cost if added else False
+
+
+def _say_suspect(conn: Conn, ctx: Ctx, turn: Turn, usage: Usage, said: float | None) -> None:
+    """A person hears of a turn held as suspect (``usage.suspect``)."""
+    tokens = sum(usage.tokens().values())
+    cost = "" if said is None else f" and ${said:,.2f}"
+    insert_event(
+        conn, ctx.now, EventKind.USAGE_SUSPECT,
+        f"{turn.agent}'s turn said {tokens:,} tokens{cost}, beyond one turn's bound "
+        f"({SUSPECT_TOKENS:,} tokens, ${SUSPECT_COST:,.0f}): recorded with its cost unknown, "
+        f"not charged; check the agent's usage ({turn.ref})",
+        task_id=turn.task_id, agent=turn.agent, actor=ctx.actor,
+        data={"ref": turn.ref, "tokens": usage.tokens(), "cost_said": said},
+    )  # fmt: skip
 
 
 def day_of(at: float) -> str:

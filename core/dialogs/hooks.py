@@ -33,15 +33,15 @@ TWIN_CHARS = 60  # characters of a tool's acting field a pane's twin dialog must
 # The choices of Claude Code's own permission dialog, in its order and with its keys.
 ALLOW, ALWAYS, DENY = "1", "2", "3"
 PERMISSION_OPTIONS = (
-    PromptOption(ALLOW, "Yes"),
-    PromptOption(ALWAYS, "Yes, and don't ask again"),
-    PromptOption(DENY, "No"),
+    PromptOption(ALLOW, "Yes", prompts.ALLOW_ONCE),
+    PromptOption(ALWAYS, "Yes, and don't ask again", prompts.ALLOW_ALWAYS),
+    PromptOption(DENY, "No", prompts.REJECT_ONCE),
 )
 # Plan mode: Claude Code asks to leave it with the ExitPlanMode tool (its input: the plan);
 # the person approves the plan (allow) or sends Claude back to planning (deny).
 PLAN_OPTIONS = (
-    PromptOption(ALLOW, "Yes, go ahead with the plan"),
-    PromptOption(DENY, "No, keep planning"),
+    PromptOption(ALLOW, "Yes, go ahead with the plan", prompts.ALLOW_ONCE),
+    PromptOption(DENY, "No, keep planning", prompts.REJECT_ONCE),
 )
 # The fields of a tool's input that say what it does, shown last and in this order, so the
 # tail a long prompt always shows is the end of what runs (``command``'s ``curl ... | sh``);
@@ -121,8 +121,12 @@ def permission_options(payload: Mapping[str, Any]) -> tuple[PromptOption, ...]:
     suggestions = suggestions_of(payload)
     if not suggestions:
         return PERMISSION_OPTIONS
-    middle = [PromptOption(str(i), suggestion_label(s)) for i, s in enumerate(suggestions, 2)]
-    return (PromptOption(ALLOW, "Yes"), *middle, PromptOption(str(len(middle) + 2), "No"))
+    middle = [
+        PromptOption(str(i), suggestion_label(s), prompts.ALLOW_ALWAYS)
+        for i, s in enumerate(suggestions, 2)
+    ]
+    no = PromptOption(str(len(middle) + 2), "No", prompts.REJECT_ONCE)
+    return (PERMISSION_OPTIONS[0], *middle, no)
 
 
 def decision_json(key: str, by: str, payload: Mapping[str, Any]) -> str:

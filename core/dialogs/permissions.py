@@ -15,6 +15,7 @@ so the coordinator can close it when that process is gone or the wait is long ov
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,21 +25,70 @@ from core.context import Ctx
 from core.dialogs import prompt_queries
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.event_kinds import EventKind
-from core.formats.text import escape_controls, head_tail
+from core.formats.text import escape_controls, head_tail, one_line, shorten
 from core.store.conn import Conn
 from core.store.tables import insert_event
 
 PROMPT_TEXT_LIMIT = 1_000_000  # characters of a prompt's text kept (a longer request opens none)
 EVENT_CUT = " […{cut:,} characters cut…] "  # in an event's one line
 PERMISSION = "permission"  # the kind of a tool-permission prompt
+LABEL_MAX = 200  # characters of an option's label kept (the rest cut, with an ellipsis)
+OPTIONS_MAX = 16  # options of one prompt kept (the rest dropped, and said in its text)
+# an option's kind, as ACP names them: what choosing it does
+ALLOW_ONCE, ALLOW_ALWAYS = "allow_once", "allow_always"
+REJECT_ONCE, REJECT_ALWAYS = "reject_once", "reject_always"
+KINDS = (ALLOW_ONCE, ALLOW_ALWAYS, REJECT_ONCE, REJECT_ALWAYS)
+# the kind of an option its route names none for (a pane's dialog), by its words
+_REJECTS = re.compile(r"(?i)^\W*(no|reject|deny|don'?t allow|decline|cancel|keep planning)\b")
+_ALWAYS = re.compile(r"(?i)don'?t ask again|\balways\b|\bsession\b|\ball\b")
+_ALLOWS = re.compile(r"(?i)^\W*(yes|allow|approve|proceed|accept|ok|go ahead)\b")
+
+
+def option_kind(label: str) -> str:
+    """The kind of an option that names none, from its words (``No, and tell Claude ...``:
+    reject_once; ``Yes, and don't ask again``: allow_always); empty when they say none."""
+    if _REJECTS.search(label):
+        return REJECT_ALWAYS if _ALWAYS.search(label) else REJECT_ONCE
+    if _ALLOWS.search(label):
+        return ALLOW_ALWAYS if _ALWAYS.search(label) else ALLOW_ONCE
+    return ""
 
 
 @dataclass(frozen=True)
 class PromptOption:
-    """One choice: ``key`` is what the agent takes (``1``, ``y``, ``allow``); ``label``: words."""
+    """One choice: ``key`` is what the agent takes (``1``, ``y``, ``allow``); ``label``: words;
+    ``kind``: what choosing it does (``KINDS``; empty: unknown)."""
 
     key: str
     label: str
+    kind: str = ""
+
+    @classmethod
+    def of(cls, key: str, label: str, kind: object = None) -> PromptOption:
+        """An option as swarm keeps it: its label on one line within ``LABEL_MAX``, its kind
+        one of ``KINDS`` (else read from its label)."""
+        label = shorten(one_line(label), LABEL_MAX)
+        return cls(key, label, kind if kind in KINDS else option_kind(label))
+
+    def to_json(self) -> dict[str, str]:
+        """A plain dict: the label the agent gave, its key (for ``--option``) and its kind."""
+        return {"key": self.key, "label": self.label, "kind": self.kind}
+
+
+def bounded(options: Sequence[PromptOption]) -> tuple[tuple[PromptOption, ...], int]:
+    """At most ``OPTIONS_MAX`` of ``options`` (labels within ``LABEL_MAX``), and how many
+    were dropped."""
+    kept = tuple(PromptOption.of(o.key, o.label, o.kind) for o in options[:OPTIONS_MAX])
+    return kept, max(0, len(options) - OPTIONS_MAX)
+
+
+def choice(options: Sequence[PromptOption], kinds: Sequence[str]) -> PromptOption | None:
+    """The first option of the first of ``kinds`` any has (None: none has one)."""
+    for kind in kinds:
+        for option in options:
+            if option.kind == kind:
+                return option
+    return None
 
 
 @dataclass(frozen=True)
@@ -91,6 +141,14 @@ class Prompt:
         keys = ", ".join(o.key for o in self.options)
         raise InvalidInput(f"prompt {self.id} has no option {key!r}: choose one of {keys}")
 
+    def approving(self) -> PromptOption | None:
+        """The narrowest option that allows (once before always); None: none allows."""
+        return choice(self.options, (ALLOW_ONCE, ALLOW_ALWAYS))
+
+    def rejecting(self) -> PromptOption | None:
+        """The option that rejects (once before always, never one that allows); None: none."""
+        return choice(self.options, (REJECT_ONCE, REJECT_ALWAYS))
+
     def shown(self, limit: int, more: str = "") -> str:
         """The text in at most ``limit`` characters: whole, or its head and tail with a line
         between them saying how much was cut (``more``: where to see it all)."""
@@ -105,7 +163,7 @@ class Prompt:
             "source": self.source.value,
             "kind": self.kind,
             "text": self.text,
-            "options": [{"key": o.key, "label": o.label} for o in self.options],
+            "options": [o.to_json() for o in self.options],
             "opened_at": self.opened_at,
             "decided_at": self.decided_at,
             "decision": self.decision,
@@ -120,7 +178,8 @@ class Prompt:
 
 def _row(row: Any) -> Prompt:
     options = tuple(
-        PromptOption(str(o["key"]), str(o["label"])) for o in json.loads(row["options"])
+        PromptOption.of(str(o["key"]), str(o["label"]), o.get("kind"))
+        for o in json.loads(row["options"])
     )
     return Prompt(
         id=int(row["id"]),
@@ -205,12 +264,17 @@ def open_prompt(
     session: str | None = None,
     hook: HookProcess | None = None,
     expires_at: float | None = None,
+    quiet: bool = False,
 ) -> Prompt:
     """Record a prompt ``agent`` shows; the same open prompt (same text, and the same hook
     process waiting for it) again is not new. ``hook``: the process waiting for the
-    decision; ``expires_at``: when its wait ends."""
+    decision; ``expires_at``: when its wait ends; ``quiet``: no ``prompt.opened`` (swarm
+    answers it itself)."""
     if not options:
         raise InvalidInput("a prompt needs at least one option")
+    options, dropped = bounded(options)
+    if dropped:
+        text += f"\n({dropped} more option(s) the agent gave are not shown: at most {OPTIONS_MAX})"
     text = stored_text(text)
     for same in open_prompts(conn, agent):
         if same.text == text and same.source is source and same.hook == hook:
@@ -223,13 +287,15 @@ def open_prompt(
             source.value,
             kind,
             text,
-            json.dumps([{"key": o.key, "label": o.label} for o in options]),
+            json.dumps([o.to_json() for o in options]),
             session,
             ctx.now,
             *((hook.host, hook.pid, hook.started, hook.pidns) if hook else (None,) * 4),
             expires_at,
         ),
     )
+    if quiet:
+        return get_prompt(conn, prompt_id)
     insert_event(
         conn,
         ctx.now,

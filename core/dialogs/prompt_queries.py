@@ -47,6 +47,17 @@ def insert(conn: Conn, row: Sequence[Any]) -> int:
     return int(cur.fetchone()["id"])
 
 
+def opened_since(conn: Conn, agent: str, source: str, since: float, most: int) -> int:
+    """How many prompts ``agent`` opened from ``source`` from ``since`` on (at most ``most``
+    counted)."""
+    row = conn.execute(
+        "SELECT count(*) AS n FROM (SELECT 1 FROM agent_prompts WHERE agent = $1 AND "
+        "source = $2 AND opened_at >= $3 LIMIT $4) AS recent",
+        (agent, source, since, most),
+    ).fetchone()
+    return int(row["n"])
+
+
 def decide(conn: Conn, prompt_id: int, key: str, by: str, now: float) -> bool:
     """Record the decision of the open prompt; False when it was decided or closed already."""
     updated = conn.execute(

@@ -13,16 +13,22 @@ from typing import Any
 from core.agent_state import Signal
 from core.context import Ctx
 from core.dialogs import permissions as prompts
+from core.dialogs import prompt_queries as statements
 from core.dialogs import queries as prompt_queries
 from core.dialogs.hooks import input_lines
 from core.dialogs.permissions import PromptOption
+from core.event_kinds import EventKind
 from core.formats.text import one_line
 from core.store.conn import Conn
+from core.store.tables import insert_event
 
 # fields of a tool's input that are the agent's bookkeeping, not what it asks to do (codex-acp:
 # its call's ids and time, the decisions its options already are, its parse of the command)
 BOOKKEEPING = frozenset({"call_id", "turn_id", "started_at_ms", "available_decisions",
                          "parsed_cmd", "proposed_execpolicy_amendment"})  # fmt: skip
+KEY_MAX = 200  # characters of an option's id: a longer one is no option (it is dropped)
+PER_MINUTE = 20  # requests of one agent opened a minute; the rest are rejected, said once
+FLOOD = "swarm (more than 20 requests a minute)"  # who rejects them
 
 
 def open_request(
@@ -30,20 +36,51 @@ def open_request(
 ) -> None:
     """Open the prompt of ``agent``'s request ``entry`` (once per request: its id is the
     prompt's ``session``), on the task ``task()`` gives; a request with no option opens
-    none."""
+    none. Beyond ``PER_MINUTE`` a minute, swarm rejects it without asking (``_unasked``)."""
     request = str(entry.get("request") or "")
     found = prompt_queries.by_session(conn, agent, Signal.PROTOCOL, request)
-    if found is None:
-        options = [
-            PromptOption(str(o.get("id")), str(o.get("name") or o.get("id")))
-            for o in entry.get("options") or ()
-            if isinstance(o, Mapping) and o.get("id")
-        ]
-        if options:
-            prompts.open_prompt(
-                conn, ctx, agent, Signal.PROTOCOL, _request_text(entry), options,
-                task_id=task(), session=request,
-            )  # fmt: skip
+    options = _options(entry.get("options"))
+    if found is not None or not options:
+        return
+    recent = statements.opened_since(
+        conn, agent, Signal.PROTOCOL.value, ctx.now - 60.0, PER_MINUTE + 1
+    )
+    prompt = prompts.open_prompt(
+        conn, ctx, agent, Signal.PROTOCOL, _request_text(entry), options,
+        task_id=task(), session=request, quiet=recent >= PER_MINUTE,
+    )  # fmt: skip
+    if recent >= PER_MINUTE and prompt.session == request:  # (not another's, same words)
+        _unasked(conn, ctx, prompt, first=recent == PER_MINUTE)
+
+
+def _unasked(conn: Conn, ctx: Ctx, prompt: prompts.Prompt, first: bool) -> None:
+    """A request beyond ``PER_MINUTE``: answered with its rejecting option (never one that
+    allows), else closed; the first of a minute's said in one ``prompt.flooded`` event."""
+    option = prompt.rejecting()
+    if option is not None:
+        statements.decide(conn, prompt.id, option.key, FLOOD, ctx.now)
+    else:
+        statements.close(conn, prompt.id, f"not asked: {FLOOD}", ctx.now)
+    if first:
+        insert_event(
+            conn, ctx.now, EventKind.PROMPT_FLOODED,
+            f"{prompt.agent} asked for more than {PER_MINUTE} permissions within a minute: "
+            "swarm rejects the rest of that minute's requests without asking (swarm inbox "
+            "show R-N names each)",
+            task_id=prompt.task_id, agent=prompt.agent, actor=ctx.actor,
+            data={"prompt": prompt.id, "per_minute": PER_MINUTE},
+        )  # fmt: skip
+
+
+def _options(given: Any) -> list[PromptOption]:
+    """A request's options swarm can answer (an id within ``KEY_MAX``), with their kinds."""
+    if not isinstance(given, list | tuple):
+        return []
+    return [
+        PromptOption.of(str(o["id"]), str(o.get("name") or o["id"]), o.get("kind"))
+        for o in given
+        if isinstance(o, Mapping) and o.get("id") and len(str(o["id"])) <= KEY_MAX
+    ]
 
 
 def _request_text(entry: Mapping[str, Any]) -> str:

@@ -11,8 +11,10 @@ that reference:
 - ``reply``: a question (the answer goes to the agent, quoting it);
 - ``approve`` / ``reject``: a gate (its dependents are released / cancelled), a plan (its
   tasks are created / it is discarded), a held item (accepted: it reaches the agent /
-  dropped) or a prompt. A prompt's ``approve`` chooses its first option (Claude Code lists
-  "Yes" first) and ``reject`` its last ("No"); ``option`` chooses any option by its key;
+  dropped) or a prompt. A prompt's ``approve`` chooses its narrowest allowing option
+  (``allow_once`` before ``allow_always``) and ``reject`` its rejecting one (``reject_once``
+  before ``reject_always``, never one that allows), by the options' kinds; a prompt with
+  none is refused in one line; ``option`` chooses any option by its key;
 - an alert is not answered: it clears itself when its condition ends;
 - ``retry`` / ``dismiss`` a failed delivery; ``handon`` / ``nudge`` / ``cancel`` the task of
   a stalled agent, of a limited one, or a stranded task (``core/inbox/actions.py``).
@@ -37,7 +39,7 @@ from core.agents import queries as agent_queries
 from core.context import Ctx
 from core.dialogs import permissions as prompts
 from core.errors import InvalidInput, InvalidState, NotFound
-from core.formats.text import head_tail, one_line
+from core.formats.text import head_tail, one_line, shorten
 from core.inbox import queries
 from core.inbox.spend import ACCOUNT, BUDGET, account_needs, budget_needs
 from core.models import BlockedOn, Task, TaskStatus, task_ref
@@ -114,7 +116,7 @@ class Need:
             "agent": self.agent,
             "task": self.task,
             "actions": list(self.actions),
-            "options": [{"key": o.key, "label": o.label} for o in self.options],
+            "options": [o.to_json() for o in self.options],
             "hint": self.hint,
             **self.extra,
         }
@@ -542,12 +544,12 @@ def reply(conn: Conn, ctx: Ctx, ref: str, text: str) -> questions.Question:
 
 
 def approve(conn: Conn, ctx: Ctx, ref: str, option: str | None = None, note: str = "") -> Answered:
-    """Approve a gate or a plan, or choose a prompt's first option (or ``option``)."""
+    """Approve a gate or a plan, or choose a prompt's narrowest allow (or ``option``)."""
     return _decide(conn, ctx, ref, "approve", option, note)
 
 
 def reject(conn: Conn, ctx: Ctx, ref: str, option: str | None = None, note: str = "") -> Answered:
-    """Reject a gate or a plan, or choose a prompt's last option (or ``option``)."""
+    """Reject a gate or a plan, or choose a prompt's rejecting option (or ``option``)."""
     return _decide(conn, ctx, ref, "reject", option, note)
 
 
@@ -644,13 +646,23 @@ def _prompt(
     prompt = _get_prompt(conn, prompt_id)
     _refuse_decided(prompt)
     if option is None:
-        if action == "reject" and len(prompt.options) < 2:
-            raise InvalidInput(
-                f"{prompt_ref(prompt_id)} has one option only: approve it or choose --option"
-            )
-        option = (prompt.options[0] if action == "approve" else prompt.options[-1]).key
+        option = _chosen(prompt, action).key
     answered = decide_prompt(conn, ctx, prompt_id, option)
     return Answered(answered.ref, PROMPT, action, answered.text, ctx.actor, answered.detail)
+
+
+def _chosen(prompt: prompts.Prompt, action: str) -> prompts.PromptOption:
+    """The option a plain approve (the narrowest allow) or reject (a rejecting one) takes;
+    InvalidInput in one line when the prompt has none."""
+    found = prompt.approving() if action == "approve" else prompt.rejecting()
+    if found is None:
+        what = "allows" if action == "approve" else "rejects"
+        keys = ", ".join(f"{o.key} ({o.label})" for o in prompt.options)
+        raise InvalidInput(
+            f"{prompt_ref(prompt.id)} has no option that {what}: choose one with --option "
+            f"({shorten(keys, 300)})"
+        )
+    return found
 
 
 def _held_item(conn: Conn, ctx: Ctx, held_id: int, action: str, _: str | None, __: str) -> Answered:

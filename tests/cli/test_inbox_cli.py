@@ -42,7 +42,7 @@ async def test_inbox_lists_everything_and_each_item_is_answered_from_the_cli(
     code, out, _ = await swarm(home, "inbox", "--json")
     items = json.loads(out)
     assert [i["ref"] for i in items] == list(refs.values())
-    assert items[3]["options"][0] == {"key": "1", "label": "Yes"}
+    assert items[3]["options"][0] == {"key": "1", "label": "Yes", "kind": "allow_once"}
     assert items[3]["since"].endswith("Z")  # the one JSON shape: times as ISO-8601
 
     assert await swarm(home, "approve", refs["prompt"], "--option", "2") == (

@@ -285,7 +285,7 @@ def test_the_price_table_parses_and_a_users_file_overrides_it(tmp_path: Path) ->
     bad = tmp_path / "bad.toml"
     bad.write_text('[models."x"]\ninput = -1\noutput = 1\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="model 'x': input must be dollars"):
-        prices.table(bad)
+        prices.check(bad)
 
 
 def test_hostile_usage_counts_only_whole_token_numbers() -> None:

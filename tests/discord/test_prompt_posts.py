@@ -46,7 +46,7 @@ async def test_a_prompt_is_one_post_decided_by_an_admins_press(world: World) -> 
     ids = [f"swarm:prompt:{prompt_id}:{i}" for i in range(3)]
     assert post.custom_ids() == ids
     labels = [c["label"] for row in post.components for c in row["components"]]
-    assert labels == ["1. Yes", "2. Yes, and don't ask again", "3. No"]
+    assert labels == ["Yes", "Yes, and don't ask again", "No"]  # the agent's words, no keys
 
     refused = await (await world.server.click_button(world.user, post, ids[0])).wait_callback()
     assert "admins only" in refused.data["content"] and refused.data["flags"] & 64

@@ -25,9 +25,9 @@ from core.workflows import Workflow, WorkflowService
 pytestmark = pytest.mark.both_databases
 
 OPTIONS = (
-    PromptOption("1", "Yes"),
-    PromptOption("2", "Yes, and don't ask again"),
-    PromptOption("3", "No"),
+    PromptOption("1", "Yes", "allow_once"),
+    PromptOption("2", "Yes, and don't ask again", "allow_always"),
+    PromptOption("3", "No", "reject_once"),
 )
 
 
@@ -157,7 +157,7 @@ async def test_a_prompt_takes_any_of_its_options_and_refuses_others(
     single = await open_prompt(
         service, "Agent-2", "Continue?", options=(PromptOption("y", "Continue"),)
     )
-    with pytest.raises(InvalidInput, match="one option only"):
+    with pytest.raises(InvalidInput, match="has no option that rejects: choose one with --opt"):
         await service.inbox.reject(f"R-{single}", "boss")
     await service.store.write("hook", prompts.close, single, "the agent moved on")
     with pytest.raises(InvalidState, match=f"R-{single} is closed: the agent moved on"):
