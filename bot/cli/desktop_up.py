@@ -90,10 +90,16 @@ def register(sub: Any) -> None:
     q.add_argument("--node", metavar="NAME", help="only the agents with node = NAME")
     q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_up, no_service=True)
-    q = dsub.add_parser("status", help="each agent's window, tmux session and process")
-    q.add_argument("--headless", action="store_true", help="the sessions only (no display)")
+    q = dsub.add_parser(
+        "status",
+        help="each agent's route, window/session/host, process, state, task, uptime, cost today",
+        description="Each agent on its route (a window, a tmux session, a protocol host) and "
+        "what swarm says of it. Needs no display: without one the windows are not seen. "
+        "Exit 0 when every route that can be told runs, else 1.",
+    )
+    q.add_argument("--headless", action="store_true", help="do not look for windows")
     q.add_argument("--json", action="store_true")
-    q.set_defaults(handler=cmd_status, no_service=True)
+    q.set_defaults(handler=cmd_status)
     q = dsub.add_parser("down", help="close the windows swarm opened (nothing else)")
     q.add_argument("--headless", action="store_true", help="end the sessions (no display)")
     q.add_argument("--agent", action="append", metavar="A", help="only this agent (repeatable)")
@@ -152,6 +158,30 @@ def _session(
         yield DesktopSession(settings.home, settings.config_path, display)
     finally:
         display.close()
+
+
+@contextlib.contextmanager
+def _seen_session(settings: Settings, headless: bool) -> Iterator[tuple[DesktopSession, bool]]:
+    """The desktop session on the display, or (``headless``, or no display to open) the
+    sessions only; and whether a display is open (``status`` and ``down`` need none)."""
+    from automation.screen import NoDisplay, open_x_display
+
+    if not headless:
+        try:
+            display = open_x_display()
+        except NoDisplay:
+            pass
+        else:
+            from automation.desktop_session import DesktopSession
+
+            try:
+                yield DesktopSession(settings.home, settings.config_path, display), True
+            finally:
+                display.close()
+            return
+    from automation.headless_session import HeadlessSession
+
+    yield HeadlessSession(settings.home, settings.config_path), False
 
 
 def _agents(settings: Settings) -> list[Agent]:
@@ -491,28 +521,27 @@ def _settle_first_start(
             said.setdefault(item.agent, []).extend(f"{FIRST_START}{x}" for x in lines)
 
 
-async def cmd_status(_: SwarmService | None, args: argparse.Namespace) -> int:
-    """``swarm desktop status``: 0 when every agent has its window and a live process."""
+async def cmd_status(service: SwarmService, args: argparse.Namespace) -> int:
+    """``swarm desktop status``: 0 when every agent's route runs (``desktop_status``)."""
+    from bot.cli import desktop_status
+
     settings = args.configuration.core
     agents = _agents(settings)
 
-    def read() -> list[Any]:
-        with _session(settings, args.headless) as session:
-            return session.status([a.id for a in agents])
+    def read() -> tuple[dict[str, Any], bool]:
+        with _seen_session(settings, args.headless) as (session, display):
+            return {row.agent: row for row in session.status([a.id for a in agents])}, display
 
-    rows = await asyncio.to_thread(read)
+    places, display = await asyncio.to_thread(read)
+    rows = await desktop_status.rows(service, agents, places, display)
     if args.json:
         emit_json([row.to_json() for row in rows])
     else:
-        for row in rows:
-            window = "no window" if row.window is None else f"window {row.window:#x}"
-            process = f"{row.process} (pid {row.pid})" if row.pid else "no process"
-            state = "running" if row.alive else "stopped"
-            print(
-                f"{row.agent:<12} {window:<18} {row.session or 'no session':<20} "
-                f"{process:<24} {state}"
-            )
-    return 0 if all((args.headless or row.window is not None) and row.alive for row in rows) else 1
+        if not display and not args.headless:
+            print("(no display: the windows are not seen; the sessions and hosts are)")
+        print(desktop_status.HEADER)
+        print("\n".join(desktop_status.line(row) for row in rows))
+    return 0 if desktop_status.healthy(rows) else 1
 
 
 async def cmd_down(_: SwarmService | None, args: argparse.Namespace) -> int:
@@ -530,7 +559,7 @@ async def cmd_down(_: SwarmService | None, args: argparse.Namespace) -> int:
     def close() -> list[str]:
         from automation.protocol_session import stop_hosts
 
-        with _session(settings, args.headless) as session:
+        with _seen_session(settings, args.headless) as (session, _):
             return [
                 *session.down(chosen, keep_sessions=args.keep_sessions),
                 *stop_hosts(settings.home, chosen),

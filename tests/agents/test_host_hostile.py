@@ -216,9 +216,12 @@ async def taken_in(service: SwarmService, watch: ProtocolWatch, seq: int) -> Non
 async def test_swarm_takes_in_what_followed_a_line_it_could_not_take(
     service: SwarmService, home: Path
 ) -> None:
-    """Swarm's reader of the journal, from the start of the host's life (every entry the
-    tests above made: cut, refused, said as errors) to a turn's end: the agent is idle, its
+    """Swarm's reader of the journal, from the start of the host's life (with whatever
+    the tests before made: cut, refused, said as errors) to a turn's end that follows a
+    refusal, a line over the limit and a line that is no object: the agent is idle, its
     refusals audited, and its reader still runs."""
+    await asyncio.sleep(lines_apart())
+    await turn(home, f"probe answer; line {lines.AGENT_LINE_LIMIT + 10}; raw [1]")
     watch = ProtocolWatch(service, Freshness())
     await watch.start()
     try:

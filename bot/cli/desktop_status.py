@@ -1,0 +1,158 @@
+"""``swarm desktop status``: each agent on its route, from what runs on this machine (its
+window, its tmux session, its protocol host and the agent under it) and what swarm's store
+says (its state, the task it holds, its spend today). No display is needed: without one the
+windows are said to be unknown, the sessions and hosts are read as they are.
+
+The exit code is 0 when every agent's route runs (a window agent's window and process where
+a display is open, a tmux session's pane process, a protocol host with its agent), else 1.
+"""
+
+from __future__ import annotations
+
+import calendar
+import contextlib
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from core.hosts import client, launch, wire
+from core.models import Agent
+from core.service.swarm import SwarmService
+
+HELLO_S = 3.0  # a host's hello, at most
+
+
+@dataclass
+class Row:
+    """One agent's line."""
+
+    agent: str
+    route: str  # protocol, tmux, window (gui: a terminal or an editor), inbox
+    where: str  # its window, tmux session or protocol host, in words
+    pid: int | None  # the process of its route (the pane's, the host's)
+    session: str | None  # the tmux session, or the protocol session
+    running: bool | None  # None: cannot be told here (a window with no display)
+    window: int | None = None
+    box: tuple[int, int, int, int] | None = None  # the window's place on the screen
+    process: str | None = None  # the pane's command, or the host's
+    alive: bool = False  # the route's process runs (its agent too, under a host)
+    state: str = "unknown"
+    task: str | None = None
+    uptime_s: float | None = None
+    cost_today: str = "$0.00"
+    why: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data for ``--json``."""
+        return asdict(self)
+
+
+async def rows(
+    service: SwarmService, agents: list[Agent], places: dict[str, Any], display: bool
+) -> list[Row]:
+    """Each agent's row: ``places`` (the desktop session's status rows, by agent; windows
+    among them only with a ``display``) for the windows and tmux sessions, the hosts asked
+    here, the store for the rest."""
+    roster = {row["id"]: row for row in await service.roster.rows()}
+    spent = await _spent_today(service)
+    found = []
+    for agent in agents:
+        if agent.delivery == "protocol":
+            row = await _hosted(service.settings.home, agent)
+        else:
+            row = _placed(agent, places.get(agent.id), display)
+        info = roster.get(agent.id, {})
+        row.state = str(info.get("state") or "unknown")
+        row.task = next(iter(info.get("tasks") or ()), None)
+        row.cost_today = spent.get(agent.id, "$0.00")
+        row.uptime_s = _uptime(row.pid)
+        found.append(row)
+    return found
+
+
+async def _hosted(home: Path, agent: Agent) -> Row:
+    """A protocol agent's row from its host: running, its agent running, its session."""
+    pid = launch.host_pid(home, agent.id)
+    if pid is None:
+        why = "no protocol host runs (swarm desktop up --protocol starts it)"
+        return Row(agent.id, "protocol", "no host", None, None, False, why=why)
+    try:
+        hello = await client.request(home, agent.id, wire.HELLO, wait_s=HELLO_S)
+    except client.HostUnreachable as exc:
+        return Row(agent.id, "protocol", f"host pid {pid}", pid, None, False, why=str(exc))
+    exited = hello.get("exit_code")
+    where = f"host pid {pid}, agent pid {hello.get('agent_pid') or '-'}"
+    why = f"its agent exited ({exited})" if exited is not None else ""
+    session = str(hello.get("session") or "") or None
+    return Row(agent.id, "protocol", where, pid, session, exited is None,
+               process="protocol host", alive=exited is None, why=why)  # fmt: skip
+
+
+def _placed(agent: Agent, place: Any, display: bool) -> Row:
+    """A window or tmux agent's row from the desktop session's status (None: not read)."""
+    route = {"tmux": "tmux", "inbox": "inbox"}.get(agent.delivery, "window")
+    if place is None:
+        return Row(agent.id, route, "not read", None, None, None)
+    seen = {"window": place.window, "box": place.box, "process": place.process,
+            "alive": bool(place.alive)}  # fmt: skip
+    if route != "window":
+        where = f"tmux {place.session}" if place.session else "no tmux session"
+        return Row(agent.id, route, where, place.pid, place.session, place.alive, **seen)
+    if not display:  # its window cannot be seen; its pane's process can, where it has one
+        return Row(agent.id, route, "window unknown (no display)", place.pid, place.session,
+                   True if place.alive else None, **seen)  # fmt: skip
+    where = f"window {place.window:#x}" if place.window else "no window"
+    running = bool(place.alive and place.window)
+    return Row(agent.id, route, where, place.pid, place.session, running, **seen)
+
+
+async def _spent_today(service: SwarmService) -> dict[str, str]:
+    """Each agent's spend since midnight UTC (the ledger's day), in words (its unknown
+    turns said)."""
+    midnight = calendar.timegm((*time.gmtime(service.clock.now())[:3], 0, 0, 0))
+    spend = await service.costs.spend(since=midnight)
+    return {str(part.key): part.cost_text() for part in spend.get("agent", [])}
+
+
+def _uptime(pid: int | None) -> float | None:
+    """How long process ``pid`` has run, in seconds (None: unknown)."""
+    if pid is None:
+        return None
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+        started = int(stat[stat.rindex(")") + 2 :].split()[19]) / os.sysconf("SC_CLK_TCK")
+        since_boot = float(Path("/proc/uptime").read_text(encoding="ascii").split()[0])
+        return max(0.0, since_boot - started)
+    return None
+
+
+def uptime_text(seconds: float | None) -> str:
+    """``3h12m``, ``4m``, ``-``."""
+    if seconds is None:
+        return "-"
+    minutes = int(seconds // 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+
+
+def line(row: Row) -> str:
+    """One agent's line for a terminal."""
+    running = {True: "running", False: "stopped", None: "unknown"}[row.running]
+    session = row.session or "-"
+    text = (
+        f"{row.agent:<12} {row.route:<8} {row.where:<30} {session[:24]:<24} {running:<8} "
+        f"{row.state:<9} {row.task or '-':<7} {uptime_text(row.uptime_s):>7} {row.cost_today:>9}"
+    )
+    return text + (f"  ({row.why})" if row.why else "")
+
+
+HEADER = (
+    f"{'AGENT':<12} {'ROUTE':<8} {'WHERE':<30} {'SESSION':<24} {'RUNNING':<8} {'STATE':<9} "
+    f"{'TASK':<7} {'UP':>7} {'TODAY':>9}"
+)
+
+
+def healthy(found: list[Row]) -> bool:
+    """Whether every route that can be told runs."""
+    return all(row.running is not False for row in found)

@@ -1,0 +1,61 @@
+"""``swarm desktop status`` and ``down`` as a user of the protocol route meets them (issue 64,
+item 5): no display, no ``--headless``; a protocol agent's real host (started as ``desktop up
+--protocol`` starts it, its agent ``hostile_acp``) is seen running with its session, a tmux
+agent without its session is stopped (exit 1); ``down`` ends the host; after it the agent has
+no host. Each row says the agent's route, state, task and spend today."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import os
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+
+from core.hosts import launch
+from tests.agents.test_host_hostile import AGENT_SCRIPT
+from tests.helpers import run_cli, write_agents
+
+pytestmark = [pytest.mark.timeout(120)]
+
+
+def test_status_and_down_see_hosts_without_a_display(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    config = write_agents(tmp_path / "agents.toml", [
+        {"id": "P", "role": "dev", "delivery": "protocol", "cli": "gemini"},
+        {"id": "T", "role": "dev", "delivery": "tmux", "tmux": "swarm-T:0.0"},
+    ])  # fmt: skip
+    with warnings.catch_warnings():  # the host outlives its Popen, as after desktop up
+        warnings.simplefilter("ignore", ResourceWarning)
+        hello = asyncio.run(launch.start(home, "P", [sys.executable, str(AGENT_SCRIPT)],
+                                         tmp_path, dict(os.environ), wait_s=30))  # fmt: skip
+        gc.collect()
+    env = {"TMUX_TMPDIR": str(tmp_path)}  # a tmux server of the test's own
+    try:
+        shown = run_cli(home, "desktop", "status", "--json", config=config, env=env)
+        assert shown.code == 1, shown.out + shown.err  # T has no session
+        rows = {row["agent"]: row for row in json.loads(shown.out)}
+        p, t = rows["P"], rows["T"]
+        assert (p["route"], p["running"], p["alive"], p["pid"]) == (
+            "protocol", True, True, hello["pid"]
+        )  # fmt: skip
+        assert p["session"] == "hostile-1" and p["where"].startswith(f"host pid {hello['pid']}")
+        assert p["state"] == "unknown" and p["cost_today"] == "$0.00" and p["uptime_s"] >= 0
+        assert (t["route"], t["running"], t["where"]) == ("tmux", False, "no tmux session")
+        text = run_cli(home, "desktop", "status", config=config, env=env)
+        assert text.out.startswith("(no display: the windows are not seen"), text.out
+        assert "protocol" in text.out and "hostile-1" in text.out
+        down = run_cli(home, "desktop", "down", config=config, env=env)
+        assert down.code == 0, down.out + down.err
+        assert "P: protocol host ended" in down.out
+        after = run_cli(home, "desktop", "status", "--json", config=config, env=env)
+        p = next(row for row in json.loads(after.out) if row["agent"] == "P")
+        assert (p["where"], p["running"]) == ("no host", False)
+        assert launch.host_pid(home, "P") is None
+    finally:
+        asyncio.run(launch.stop(home, "P"))
