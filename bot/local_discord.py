@@ -13,6 +13,7 @@ which sends what a person types or clicks to the bot as Discord's client would
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import secrets
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from bot.run_stop import say
 from core.errors import ConfigError
+from core.privacy import files
 
 if TYPE_CHECKING:
     from localdiscord import LocalDiscordServer, WebClient
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 DEFAULT_PORT = 8766  # beside the dashboard's 8765
 HOST = "127.0.0.1"
 GUILD, CHANNEL, PERSON = "swarm (local)", "swarm", "you"
+RUNNING_FILE = "local-discord.json"  # in the home while it runs: its pid and address (doctor)
 
 
 @contextlib.asynccontextmanager
@@ -59,6 +62,8 @@ async def local_discord(builder: Builder, port: int = DEFAULT_PORT) -> AsyncIter
     builder.client_options = {**builder.client_options, **local_client_options()}
     with builder.home_lock():  # a bad setting, or a coordinator already running: said first
         await _start(server, port)
+        said = builder.config.core.home / RUNNING_FILE
+        files.write_file(said, json.dumps({"pid": os.getpid(), "url": server.url}).encode())
         try:
             if configured:
                 say("DISCORD_TOKEN is set but not used: the bot connects to the local Discord")
@@ -66,6 +71,7 @@ async def local_discord(builder: Builder, port: int = DEFAULT_PORT) -> AsyncIter
             with pointed_at(server):
                 yield page
         finally:
+            said.unlink(missing_ok=True)
             await server.close()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import shutil
 from collections import Counter
@@ -87,9 +88,68 @@ async def diagnose(config: Config, timeout_s: float, discord: bool = True) -> li
         _discord if discord else _no_discord,
     ]
     findings = [f for check in checks for f in await asyncio.to_thread(_safely, check, config)]
-    if any(f.check == "discord" and f.status == OK for f in findings):
+    findings += await _hosts(config)
+    local = await asyncio.to_thread(_local_discord, config)
+    if local is None and any(f.check == "discord" and f.status == OK for f in findings):
         findings += await _discord_reach(config, timeout_s)
     return findings + await _ai(config, timeout_s) + await _github(config, timeout_s)
+
+
+async def _hosts(config: Config) -> list[Finding]:
+    """Each protocol agent's host: running, answering, its agent running, its session
+    open; one that is not names the tasks stranded on it."""
+    from core.agents_file import load_agents
+
+    try:
+        hosted = [a for a in load_agents(config.core.config_path) if a.delivery == "protocol"]
+    except SwarmError as exc:
+        return [Finding("protocol hosts", PROBLEM, str(exc))]
+    if not hosted:
+        return []
+    held = await _held(config)
+    return [await _host(config.core.home, agent.id, held.get(agent.id, [])) for agent in hosted]
+
+
+async def _host(home: Path, agent: str, held: list[str]) -> Finding:
+    from core.hosts import client, launch, wire
+
+    stranded = f"; it holds {', '.join(held)}" if held else ""
+    pid = launch.host_pid(home, agent)
+    if pid is None:
+        why = f"{agent}: no protocol host runs (swarm desktop up --protocol starts it){stranded}"
+        return Finding("protocol hosts", PROBLEM, why)
+    try:
+        hello = await client.request(home, agent, wire.HELLO, wait_s=HOST_HELLO_S)
+    except client.HostUnreachable as exc:
+        return Finding("protocol hosts", PROBLEM, f"{agent}: {exc}{stranded}")
+    if hello.get("exit_code") is not None:
+        why = f"{agent}: its agent exited ({hello['exit_code']}) under host pid {pid}{stranded}"
+        return Finding("protocol hosts", PROBLEM, why)
+    if not hello.get("session"):
+        why = f"{agent}: host pid {pid} runs, its agent's session is not open{stranded}"
+        return Finding("protocol hosts", PROBLEM, why)
+    busy = f", in a turn (delivery {hello.get('delivery')})" if hello.get("busy") else ""
+    detail = f"{agent}: host pid {pid}, agent pid {hello.get('agent_pid')}, session open{busy}"
+    return Finding("protocol hosts", OK, detail)
+
+
+async def _held(config: Config) -> dict[str, list[str]]:
+    """The tasks each agent holds, as the store says (empty when it cannot be read)."""
+    from core.service.swarm import SwarmService
+
+    if not (config.core.database_url or config.core.db_path.exists()):
+        return {}
+    try:
+        service = await SwarmService.open(config.core)
+    except SwarmError:
+        return {}
+    try:
+        return {row["id"]: list(row["tasks"]) for row in await service.roster.rows()}
+    finally:
+        await service.close()
+
+
+HOST_HELLO_S = 3.0  # a protocol host's hello, at most
 
 
 def _safely(check: Callable[[Config], list[Finding]], config: Config) -> list[Finding]:
@@ -340,6 +400,9 @@ def _discord(config: Config) -> list[Finding]:
         if not value
     ]
     if missing:
+        local = _local_discord(config)
+        if local is not None:
+            return [local]
         return [
             Finding(
                 "discord", PROBLEM, f"not set: {', '.join(missing)} (see docs/discord-setup.md)"
@@ -352,6 +415,24 @@ def _discord(config: Config) -> list[Finding]:
             f"guild {settings.guild_id}, channel {settings.channel_id}, notify {settings.notify}",
         )
     ]
+
+
+def _local_discord(config: Config) -> Finding | None:
+    """The local Discord ``swarm run --local-discord`` runs for this home (its bot connects
+    there, not to discord.com), while that coordinator runs; None: none runs."""
+    from bot.local_discord import RUNNING_FILE
+    from core.coordinator.home_lock import running_coordinator
+
+    try:
+        said = json.loads((config.core.home / RUNNING_FILE).read_text(encoding="utf-8"))
+        pid, url = int(said["pid"]), str(said["url"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    running = running_coordinator(config.core.home)
+    if running is None or running[0] != pid:
+        return None
+    return Finding("discord", OK, f"the local Discord of swarm run --local-discord (pid {pid}) "
+                   f"at {url}: the bot connects there")  # fmt: skip
 
 
 def _no_discord(_: Config) -> list[Finding]:
