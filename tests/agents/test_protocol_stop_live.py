@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -152,29 +154,46 @@ async def test_a_cancelled_or_taken_back_task_ends_the_running_turn_at_once(
     await swarm.service.tasks.complete(nxt.ref, AGENT)
 
 
+def person(rig: Rig, *args: str) -> subprocess.CompletedProcess[str]:
+    """``swarm ARGS`` run by a person (in a terminal of their own, not in A's folder)."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], env=rig.env, cwd=rig.root,
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
 @pytest.mark.timeout(300)
 async def test_swarm_agents_stop_ends_the_turn_and_leaves_the_task(rig: Rig, swarm: Swarm) -> None:
     task = await in_a_long_turn(rig, swarm, "long stop")
     asked = time.monotonic()
-    stop = rig.swarm("agents", "stop", AGENT)
+    stop = person(rig, "agents", "stop", AGENT)
     assert stop.returncode == 0, stop.stdout + stop.stderr
     assert stop.stdout.strip() == f"{AGENT}: its turn was stopped (the host's cancel)"
     turn = await run_until(swarm, lambda: turn_of(swarm, task), STREAM_S)
     assert turn["stop_reason"] == "cancelled", turn
     assert time.monotonic() - asked < ENDED_WITHIN_S
-    again = await swarm.service.tasks.get(task.ref)
-    assert (again.status.value, again.agent) == ("assigned", AGENT)  # the task as it was
-    events = json.loads(rig.swarm("events", "--json", "--limit", "20").stdout)
-    stopped = [e for e in events if e["kind"] == "agent.stopped"]
-    assert [(e["agent"], e["actor"]) for e in stopped][-1:] == [(AGENT, "cli")], stopped
-    # nothing more is running: a stop now says so
-    hello = await client.request(rig.home, AGENT, wire.HELLO)
-    assert not hello["busy"]
+    kept = await swarm.service.tasks.get(task.ref)
+    assert (kept.status.value, kept.agent) == ("assigned", AGENT)  # the task as it was
+    events = json.loads(person(rig, "events", "--json", "--kind", "agent.stopped").stdout)
+    assert [(e["agent"], e["actor"], e["text"]) for e in events] == [
+        (AGENT, "cli", f"{AGENT}'s turn stopped by cli (the host's cancel)")
+    ]
+    assert not (await client.request(rig.home, AGENT, wire.HELLO))["busy"]
+    again = person(rig, "agents", "stop", AGENT)  # nothing runs now: said, nothing recorded
+    assert (again.returncode, again.stdout.strip()) == (
+        0,
+        f"{AGENT}: no turn was running (nothing to stop)",
+    )
     await swarm.service.tasks.cancel(task.ref, "me")
 
 
 def test_swarm_agents_stop_refuses_an_unknown_agent_in_one_line(rig: Rig) -> None:
-    stop = rig.swarm("agents", "stop", "Nobody")
+    stop = person(rig, "agents", "stop", "Nobody")
     assert stop.returncode != 0
     assert len(stop.stderr.strip().splitlines()) == 1, stop.stderr
     assert "Nobody" in stop.stderr
+
+
+def test_swarm_agents_stop_from_the_agents_own_folder_is_refused(rig: Rig) -> None:
+    stop = rig.swarm("agents", "stop", AGENT)  # run in A's workspace: A's own terminal
+    assert stop.returncode != 0 and "a person's to decide" in stop.stderr, stop.stderr
