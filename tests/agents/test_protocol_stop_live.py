@@ -1,7 +1,7 @@
 """Stop means stop (issue 64, item 1), with a real CLI under swarm's host against localmodel:
 a protocol agent in a long turn whose task is cancelled, or taken back, ends its turn at once
 (stop reason ``cancelled``, long before the model's stream would end), the notice goes after
-that end, and its next prompt follows; ``swarm agents stop`` ends a turn and leaves the task
+that end, and the message held meanwhile and its next prompt follow; ``swarm agents stop`` ends a turn and leaves the task
 as it was. Claude Code over stream-json and Gemini CLI over ACP, each started once for the
 module by ``swarm desktop up --protocol``.
 """
@@ -138,6 +138,7 @@ async def test_a_cancelled_or_taken_back_task_ends_the_running_turn_at_once(
     rig: Rig, swarm: Swarm, how: str
 ) -> None:
     task = await in_a_long_turn(rig, swarm, f"long {how}")
+    await swarm.service.messages.send(AGENT, f"say hello after the {how}", "me")  # held
     asked = time.monotonic()
     await getattr(swarm.service.tasks, how)(task.ref, "me")
     if how == "requeue":  # back in the queue, not to be A's again: cancelled there
@@ -148,6 +149,7 @@ async def test_a_cancelled_or_taken_back_task_ends_the_running_turn_at_once(
     assert ended_s < ENDED_WITHIN_S, ended_s
     # the notice went once the turn ended, and the agent's next prompt after it
     await run_until(swarm, lambda: delivered_after(swarm, "is no longer yours"), 60)
+    await run_until(swarm, lambda: delivered_after(swarm, f"say hello after the {how}"), 60)
     nxt = await swarm.service.tasks.create(TaskSpec("next", "say hello", agent=AGENT), "me")
     await run_until(swarm, lambda: turn_of(swarm, nxt), 60)
     assert time.monotonic() - asked < STREAM_S / 2
@@ -165,6 +167,7 @@ def person(rig: Rig, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.timeout(300)
 async def test_swarm_agents_stop_ends_the_turn_and_leaves_the_task(rig: Rig, swarm: Swarm) -> None:
     task = await in_a_long_turn(rig, swarm, "long stop")
+    await swarm.service.messages.send(AGENT, "say hello after the stop", "me")  # held
     asked = time.monotonic()
     stop = person(rig, "agents", "stop", AGENT)
     assert stop.returncode == 0, stop.stdout + stop.stderr
@@ -172,6 +175,8 @@ async def test_swarm_agents_stop_ends_the_turn_and_leaves_the_task(rig: Rig, swa
     turn = await run_until(swarm, lambda: turn_of(swarm, task), STREAM_S)
     assert turn["stop_reason"] == "cancelled", turn
     assert time.monotonic() - asked < ENDED_WITHIN_S
+    await run_until(swarm, lambda: delivered_after(swarm, "say hello after the stop"), 60)
+    assert time.monotonic() - asked < STREAM_S / 2  # not behind the stopped turn
     kept = await swarm.service.tasks.get(task.ref)
     assert (kept.status.value, kept.agent) == ("assigned", AGENT)  # the task as it was
     events = json.loads(person(rig, "events", "--json", "--kind", "agent.stopped").stdout)
