@@ -1,9 +1,9 @@
 """Stop means stop (issue 64, item 1), with a real CLI under swarm's host against localmodel:
 a protocol agent in a long turn whose task is cancelled, or taken back, ends its turn at once
 (stop reason ``cancelled``, long before the model's stream would end), the notice goes after
-that end, and the message held meanwhile and its next prompt follow; ``swarm agents stop`` ends a turn and leaves the task
-as it was. Claude Code over stream-json and Gemini CLI over ACP, each started once for the
-module by ``swarm desktop up --protocol``.
+that end, and the message held meanwhile and its next prompt follow; ``swarm agents stop``
+ends a turn and leaves the task as it was. Claude Code over stream-json and Gemini CLI over
+ACP, each started once for the module by ``swarm desktop up --protocol``.
 """
 
 from __future__ import annotations
