@@ -29,7 +29,7 @@ they are (close them first: swarm desktop down --agent AGENT)."""
 
 STOP_HELP = """\
 Stop the agent's running turn now, its task left as it is (it stays the agent's; swarm task
-cancel or swarm task reassign take it away, and stop the turn too). On the protocol route
+cancel or swarm task assign take it away, and stop the turn too). On the protocol route
 it is the host's cancel (ACP session/cancel, Claude Code's interrupt): the turn ends with
 the stop reason cancelled and the agent's next prompt goes. In a tmux pane it is the CLI's
 own interrupt key (Escape; Ctrl+C for Aider). A desktop window with no tmux pane, or inbox
@@ -57,7 +57,7 @@ def register(sub: Any) -> None:
         description=STOP_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    q.add_argument("agent", help="the agent whose turn to stop")
+    q.add_argument("agent", metavar="AGENT", help="the agent whose turn to stop")
     q.set_defaults(handler=cmd_agent_stop, person_only="stopping an agent's turn")
     q = asub.add_parser(
         "remove",
