@@ -4,12 +4,15 @@ delivered when the agent accepted it (its first update of the turn, or its answe
 whose agent is in a turn refuses it as busy: deferred, retried without using a try, delivered
 once the turn ended (nothing is ever put into a running turn). A delivery id the host took
 before is accepted again without a second prompt (a retry after a lost answer). A reset is a
-new session; a withdrawal cancels the running turn (``session/cancel``), then tells the agent.
-A decided permission prompt's answer goes back as the request's response (``answer``).
+new session; a withdrawal cancels the running turn (``session/cancel``, Claude Code's
+``interrupt``), waits for its end (at most ``STOP_WAIT_S``), then tells the agent: it is never
+held behind the turn it stops. A decided permission prompt's answer goes back as the request's
+response (``answer``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Sequence
@@ -23,6 +26,7 @@ from core.protocols import Parcel
 
 log = logging.getLogger(__name__)
 METHOD = "protocol"
+STOP_WAIT_S = 15.0  # a cancelled turn's end, waited for before the withdrawal's notice
 
 
 class ProtocolDeliverer:
@@ -33,8 +37,9 @@ class ProtocolDeliverer:
 
     @property
     def time_limit_s(self) -> float:
-        """The host's own wait for the agent to accept a prompt, and a margin."""
-        return ACCEPT_S + 10.0
+        """The wait for a cancelled turn's end, the host's own wait for the agent to accept a
+        prompt, and a margin."""
+        return STOP_WAIT_S + ACCEPT_S + 10.0
 
     def parallel(self, agent: Agent) -> bool:
         """Every host takes its agent's deliveries beside the others'."""
@@ -49,7 +54,7 @@ class ProtocolDeliverer:
                 answer = await self._ask(agent, wire.NEW_SESSION)
             else:
                 if parcel.withdraw:
-                    await self._ask(agent, wire.CANCEL)
+                    await self._stop_turn(agent)
                 answer = await self._ask(
                     agent, wire.PROMPT, delivery=parcel.delivery_id, text=parcel.text
                 )
@@ -88,6 +93,17 @@ class ProtocolDeliverer:
         return (
             Receipt.delivered(METHOD) if answer.get("ok") else Receipt.failed(str(answer), METHOD)
         )
+
+    async def _stop_turn(self, agent: str) -> None:
+        """Cancel the running turn and wait for its end (at most ``STOP_WAIT_S``): the notice
+        then goes as the next turn, not refused as busy and put off."""
+        if not (await self._ask(agent, wire.CANCEL)).get("running"):
+            return
+        deadline = time.monotonic() + STOP_WAIT_S
+        while time.monotonic() < deadline:
+            if not (await self._ask(agent, wire.HELLO)).get("busy"):
+                return
+            await asyncio.sleep(0.05)
 
     async def press_keys(self, agent: Agent, keys: Sequence[str]) -> Receipt:
         """Nothing is typed into a protocol agent."""

@@ -34,6 +34,7 @@ class EventKind(enum.StrEnum):
     AGENT_RESET = "agent.reset"
     AGENT_RESUMED = "agent.resumed"
     AGENT_STATE = "agent.state"
+    AGENT_STOPPED = "agent.stopped"
     AGENT_TURN = "agent.turn"
     ALERT_CLEARED = "alert.cleared"
     ALERT_OPENED = "alert.opened"
@@ -199,6 +200,7 @@ SHOWN: dict[EventKind, Shown] = {
     EventKind.AGENT_RESET: Shown(hidden="part of a delivery: the reset before a prompt"),
     EventKind.AGENT_RESUMED: _LINE,
     EventKind.AGENT_STATE: Shown(hidden="swarm agents and the agents page show the state"),
+    EventKind.AGENT_STOPPED: Shown(icon="✋", line=True),
     EventKind.AGENT_TURN: Shown(hidden="a protocol agent's turn and its usage: the task's page"),
     EventKind.ALERT_CLEARED: Shown(icon="🟢", urgent=Urgent.ALERT),
     EventKind.ALERT_OPENED: Shown(icon="🚨", urgent=Urgent.ALERT, quiet=True),

@@ -1,4 +1,4 @@
-"""``swarm agents``: list agents, pause or resume one or all, remove some;
+"""``swarm agents``: list agents, pause or resume one or all, stop one's running turn, remove some;
 :mod:`bot.cli.desktop` and :mod:`bot.cli.workspaces` add their agent actions."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from bot.cli import format as fmt
 from bot.cli.args import only_reads
 from bot.cli.output import emit_json
 from bot.cli.style import painter
-from core.errors import InvalidInput
+from core.errors import InvalidInput, InvalidState
 from core.models import ACTIVE
 
 if TYPE_CHECKING:
@@ -26,6 +26,15 @@ comments and other agents as they were. A running swarm run reloads it within se
 An agent holding a task is refused unless --hand-on puts its tasks back in the queue for
 another agent; the last agent is never removed. Its window and tmux session are left as
 they are (close them first: swarm desktop down --agent AGENT)."""
+
+STOP_HELP = """\
+Stop the agent's running turn now, its task left as it is (it stays the agent's; swarm task
+cancel or swarm task assign take it away, and stop the turn too). On the protocol route
+it is the host's cancel (ACP session/cancel, Claude Code's interrupt): the turn ends with
+the stop reason cancelled and the agent's next prompt goes. In a tmux pane it is the CLI's
+own interrupt key (Escape; Ctrl+C for Aider). A desktop window with no tmux pane, or inbox
+files, cannot be stopped from swarm: said so, nothing done. Works with or without swarm
+run (run it on the agent's machine); recorded as an agent.stopped event (swarm events)."""
 
 
 def register(sub: Any) -> None:
@@ -42,6 +51,14 @@ def register(sub: Any) -> None:
         q.set_defaults(handler=cmd_agent_pause, paused=paused)
         if not paused:  # anyone may stop an agent; only a person undoes it
             q.set_defaults(person_only="resuming a paused agent")
+    q = asub.add_parser(
+        "stop",
+        help="stop an agent's running turn now (its task stays)",
+        description=STOP_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    q.add_argument("agent", metavar="AGENT", help="the agent whose turn to stop")
+    q.set_defaults(handler=cmd_agent_stop, person_only="stopping an agent's turn")
     q = asub.add_parser(
         "remove",
         help="delete agents from the agents file",
@@ -85,6 +102,19 @@ async def cmd_agent_pause(service: SwarmService, args: argparse.Namespace) -> No
     already = len(service.agents) - done
     were = "were already paused" if args.paused else "were not paused"
     print(f"{word} {done} of {len(service.agents)} agents ({already} {were})")
+
+
+async def cmd_agent_stop(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm agents stop A``."""
+    from automation.turn_stop import stop_turn
+
+    agent = service.ctx(args.actor).agent(args.agent)
+    stop = await stop_turn(service.settings.home, agent, service.kill_switch)
+    if stop.failed:
+        raise InvalidState(f"{agent.id}: {stop.said}")
+    if stop.done:
+        await service.roster.stopped(agent.id, stop.how, args.actor)
+    print(f"{agent.id}: {stop.said}")
 
 
 async def cmd_agent_remove(service: SwarmService, args: argparse.Namespace) -> None:

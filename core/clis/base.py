@@ -178,7 +178,9 @@ class AgentCli:
     home, its MCP servers are not). Its keys are an agent's defaults when the agents file does
     not say them: ``reset`` the steps that start a fresh conversation (key combinations, or
     ``"text:..."`` typed), ``submit`` the key that sends the prompt, ``clear`` editing keys
-    that empty its input (never a key that means something else to it). The wait from a
+    that empty its input (never a key that means something else to it), ``interrupt`` the
+    key that stops its running turn in its terminal (``swarm agents stop`` on the tmux
+    route: Escape but for Aider's Ctrl+C). The wait from a
     paste to the submit key is the routes' (``GuiOptions.submit_gap_s``, ``settle_s``), the
     same for every CLI (Gemini CLI's need).
 
@@ -220,6 +222,7 @@ class AgentCli:
     reset: tuple[str, ...] = ("text:/clear", "enter")
     submit: str = "enter"
     clear: tuple[str, ...] = ("ctrl+e", "ctrl+u")  # end of line, delete to its start
+    interrupt: str = "escape"
     debug_log: str | None = None
     log_reader: LogReader | None = None
     session_log: SessionLog | None = None

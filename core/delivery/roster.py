@@ -1,5 +1,6 @@
 """The agents as the front ends list them (``service.roster``): each agent's row (its decided
-state and signals, alerts, pause, the tasks it holds, its record) and its pause."""
+state and signals, alerts, pause, the tasks it holds, its record), its pause, and the record
+of a person's stop of its running turn (``swarm agents stop``)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from core.agents import signals as agent_signals
 from core.agents.alerts import open_kinds
 from core.context import Ctx
 from core.delivery import assignment, queries
+from core.event_kinds import EventKind
 from core.models import Agent, task_ref
 from core.store.access import StoreAccess
 from core.store.conn import Conn
+from core.store.tables import insert_event
 from core.tasks import queries as task_queries
 
 
@@ -31,6 +34,17 @@ class RosterBook:
     async def set_paused(self, agent: str, paused: bool, actor: str) -> bool:
         """Pause or resume an agent; False when nothing changed."""
         return await self.access.write(actor, assignment.set_paused, agent, paused)
+
+    async def stopped(self, agent: str, how: str, actor: str) -> None:
+        """Record that ``actor`` stopped ``agent``'s running turn ``how`` (its task kept)."""
+        await self.access.write(actor, _stopped, agent, how)
+
+
+def _stopped(conn: Conn, ctx: Ctx, agent: str, how: str) -> None:
+    insert_event(
+        conn, ctx.now, EventKind.AGENT_STOPPED, f"{agent}'s turn stopped by {ctx.actor} ({how})",
+        agent=agent, actor=ctx.actor, data={"how": how},
+    )  # fmt: skip
 
 
 def agent_rows(conn: Conn, agents: list[Agent], ctx: Ctx | None = None) -> list[dict[str, Any]]:

@@ -184,7 +184,8 @@ def finish_failed(
 
 
 def cancel(conn: Conn, ctx: Ctx, task_id: int) -> None:
-    """Stop a task that has not finished; tell its agent if one holds it."""
+    """Stop a task that has not finished; its agent, if one holds it and its prompt reached
+    it, is told by a withdrawal (which stops the agent's running turn on the protocol route)."""
     task = held_task(conn, task_id)
     require(task, TaskAction.cancel)
     queries.mark_cancelled(conn, task_id, ctx.now)
@@ -199,16 +200,10 @@ def cancel(conn: Conn, ctx: Ctx, task_id: int) -> None:
     )
     reserving.task_ended(conn, ctx, task_id, task.agent, "cancelled")
     if task.agent and task.status in ACTIVE:
-        reached = messages.prompt_reached(conn, task_id, task.agent, task.assigned_at)
+        reached = turn_reached(conn, task)  # before its prompt in flight is dropped
         messages.drop_pending(conn, ctx, task_id, task.agent)
         if reached:  # never tell an agent to stop a task it was never told about
-            messages.queue(
-                conn,
-                ctx,
-                [task.agent],
-                f"{task.ref} ({task.title}) was cancelled: stop working on it.",
-                target=Target(TargetKind.agent, task.agent),
-            )
+            withdraw(conn, ctx, task, task.agent, f"cancelled by {ctx.actor}")
     settle_dependents(conn, ctx, task_id)
 
 

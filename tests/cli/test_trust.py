@@ -38,6 +38,7 @@ PERSON_ONLY = {
     "resume",
     "agents resume",
     "agents remove",
+    "agents stop",  # a running turn ended: a person's call, as a pause's undoing
     "workflow approve",
     "workflow reject",
     "plan",  # approve|discard P-3 only (plan_decision)

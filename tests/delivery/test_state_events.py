@@ -133,4 +133,6 @@ async def test_cancel_after_delivery_tells_the_agent(
     await service.tasks.cancel(task.ref, "cli")
     await scheduler.deliver_once()
     texts = [p.text for p in deliverer.for_agent(assignment.agent)]
-    assert len(texts) == 2 and f"{task.ref} (seen) was cancelled: stop working on it." in texts[1]
+    assert len(texts) == 2
+    assert f"{task.ref} (seen) is no longer yours: cancelled by cli." in texts[1]
+    assert texts[1].startswith("[swarm] WITHDRAWN from")  # not to be taken for a new task

@@ -79,8 +79,11 @@ async def test_cancel_blocks_dependents_and_tells_the_agent(service: SwarmServic
     await service.queue.record_receipt(prompt, Receipt(True, None, "test"))  # the agent has it
     await service.tasks.cancel(a.ref, "me")
     assert (await service.tasks.get(b.ref)).reason == "dependency T-1 cancelled"
-    texts = [d.text for d in await service.messages.deliveries()]
-    assert any("T-1 (A) was cancelled" in t for t in texts)
+    notices = [d for d in await service.messages.deliveries() if d.target.kind.value == "withdraw"]
+    assert [d.text for d in notices] == [
+        "T-1 (A) is no longer yours: cancelled by me. Stop working on it now. "
+        "This is not a new task: do not start it and do not report on it."
+    ]  # a withdrawal: it stops the agent's running turn on the protocol route
     with pytest.raises(InvalidState, match="already cancelled"):
         await service.tasks.cancel(a.ref, "me")
 

@@ -1,5 +1,6 @@
 """Aider: ``aider``. ``/clear`` clears the chat history (0.86's ``cmd_clear``; ``/reset``
-drops the added files too). It reads no MCP server."""
+drops the added files too). It reads no MCP server. Ctrl+C stops its answer (0.86's
+``KeyboardInterrupt`` handling; twice in a row at its input quits it), Escape does nothing."""
 
 from pathlib import Path
 
@@ -13,4 +14,5 @@ CLI = AgentCli(
     folder=Path(__file__).parent,
     resume_option="--restore-chat-history",
     reset=("text:/clear", "enter"),
+    interrupt="ctrl+c",
 )

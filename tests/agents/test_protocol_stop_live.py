@@ -1,0 +1,204 @@
+"""Stop means stop (issue 64, item 1), with a real CLI under swarm's host against localmodel:
+a protocol agent in a long turn whose task is cancelled, or taken back, ends its turn at once
+(stop reason ``cancelled``, long before the model's stream would end), the notice goes after
+that end, and the message held meanwhile and its next prompt follow; ``swarm agents stop``
+ends a turn and leaves the task as it was. Claude Code over stream-json and Gemini CLI over
+ACP, each started once for the module by ``swarm desktop up --protocol``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+
+from automation.factory import build_deliverer
+from core.agent_state import AgentState
+from core.agents.judge import Freshness
+from core.coordinator.prompt_keys import PromptKeys
+from core.coordinator.scheduler import Scheduler
+from core.hosts import client, wire
+from core.models import Task, TaskSpec
+from core.service.swarm import SwarmService
+from core.watch.protocol_signal import ProtocolWatch
+from tests.agents.launch import SETUPS
+from tests.agents.live import LocalModel, require_binary
+from tests.agents.test_protocol_live import QUIETING, Rig, Swarm, started, work_folder
+
+pytestmark = pytest.mark.xdist_group("protocol-live")
+AGENT = "A"
+STREAM_S = 90.0  # the slow answer's stream: 90 chunks, one a second
+SCRIPT = f"""
+default = [{{ text = "localmodel default answer" }}]
+
+[[turns]]
+match = "say hello"
+text = "hello from localmodel"
+
+[[turns]]
+match = "work for a long while"
+[[turns.steps]]
+text = "{"x" * int(STREAM_S)}"
+chunk_chars = 1
+chunk_delay = 1.0
+"""
+ENDED_WITHIN_S = 20.0  # a cancelled turn's end, from the cancel: well under the stream
+
+
+@pytest.fixture(scope="module", params=["claude-code", "gemini"])
+def rig(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
+    """The CLI started by ``swarm desktop up --protocol`` as a user starts it."""
+    cli = str(request.param)
+    binary = require_binary(cli)
+    root = tmp_path_factory.mktemp(f"stop-{cli}").resolve()
+    work = work_folder(root)
+    model = LocalModel(root, SCRIPT)
+    setup = SETUPS[cli](binary, root / "home", work, model.url)
+    env = {k: v for k, v in setup.env.items() if k not in QUIETING}
+    with started(cli, root, model, " ".join(setup.argv), env) as made:
+        yield made
+
+
+@pytest.fixture
+async def swarm(rig: Rig) -> AsyncIterator[Swarm]:
+    """swarm on the rig's home, as ``swarm run`` builds it."""
+    service = await SwarmService.open(rig.settings)
+    deliverer = build_deliverer(rig.settings, list(service.agents.values()), service.kill_switch)
+    watch = ProtocolWatch(service, Freshness())
+    await watch.start()
+    made = Swarm(service, deliverer, watch, PromptKeys(service, deliverer, None))
+    try:
+        yield made
+    finally:
+        await made.watch.stop()
+        deliverer.close()
+        await made.service.close()
+
+
+async def run_until(swarm: Swarm, check: Any, within: float) -> Any:
+    """The scheduler's bursts and the watch, as ``swarm run`` turns them, until ``check()``
+    holds; its value."""
+    scheduler = Scheduler(swarm.service, swarm.deliverer)
+    deadline = time.monotonic() + within
+    while not (found := await check()):
+        assert time.monotonic() < deadline, f"not within {within:g} s"
+        await swarm.watch.fire()
+        await scheduler.run_burst()
+        await asyncio.sleep(0.1)
+    return found
+
+
+async def in_a_long_turn(rig: Rig, swarm: Swarm, title: str) -> Task:
+    """A task for A whose turn streams for ``STREAM_S`` s, under way (swarm has its word)."""
+    await idle(swarm)
+    task = await swarm.service.tasks.create(
+        TaskSpec(title, "work for a long while", agent=AGENT), "me"
+    )
+
+    async def working() -> bool:
+        return (await swarm.state()).state is AgentState.WORKING
+
+    await run_until(swarm, working, 60)
+    rig.model.wait_request("work for a long while")
+    return task
+
+
+async def idle(swarm: Swarm) -> None:
+    """Until swarm reads A idle (a turn of an earlier test ended)."""
+
+    async def now_idle() -> bool:
+        return (await swarm.state()).state is AgentState.IDLE
+
+    await run_until(swarm, now_idle, 60)
+
+
+async def turn_of(swarm: Swarm, task: Task) -> dict[str, Any] | None:
+    """The end of the task's turn as swarm recorded it (its ``agent.turn`` event)."""
+    events = await swarm.service.history.events(0, 10_000)
+    found = [e.data for e in events if e.kind == "agent.turn" and e.task_id == task.id]
+    return found[0] if found else None
+
+
+async def delivered_after(swarm: Swarm, text: str) -> bool:
+    """Whether the message to A holding ``text`` was delivered and its turn ended."""
+    deliveries = await swarm.service.messages.deliveries(None, limit=50)
+    ids = [d.id for d in deliveries if text in d.text and d.state.value == "delivered"]
+    return bool(ids) and any(t.get("delivery") in ids for t in await swarm.turns())
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("how", ["cancel", "requeue"])
+async def test_a_cancelled_or_taken_back_task_ends_the_running_turn_at_once(
+    rig: Rig, swarm: Swarm, how: str
+) -> None:
+    task = await in_a_long_turn(rig, swarm, f"long {how}")
+    await swarm.service.messages.send(AGENT, f"say hello after the {how}", "me")  # held
+    asked = time.monotonic()
+    await getattr(swarm.service.tasks, how)(task.ref, "me")
+    if how == "requeue":  # back in the queue, not to be A's again: cancelled there
+        await swarm.service.tasks.cancel(task.ref, "me")
+    turn = await run_until(swarm, lambda: turn_of(swarm, task), STREAM_S)
+    ended_s = time.monotonic() - asked
+    assert turn["stop_reason"] == "cancelled", turn
+    assert ended_s < ENDED_WITHIN_S, ended_s
+    # the notice went once the turn ended, and the agent's next prompt after it
+    await run_until(swarm, lambda: delivered_after(swarm, "is no longer yours"), 60)
+    await run_until(swarm, lambda: delivered_after(swarm, f"say hello after the {how}"), 60)
+    nxt = await swarm.service.tasks.create(TaskSpec("next", "say hello", agent=AGENT), "me")
+    await run_until(swarm, lambda: turn_of(swarm, nxt), 60)
+    assert time.monotonic() - asked < STREAM_S / 2
+    await swarm.service.tasks.complete(nxt.ref, AGENT)
+
+
+def person(rig: Rig, *args: str) -> subprocess.CompletedProcess[str]:
+    """``swarm ARGS`` run by a person (in a terminal of their own, not in A's folder)."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], env=rig.env, cwd=rig.root,
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+@pytest.mark.timeout(300)
+async def test_swarm_agents_stop_ends_the_turn_and_leaves_the_task(rig: Rig, swarm: Swarm) -> None:
+    task = await in_a_long_turn(rig, swarm, "long stop")
+    await swarm.service.messages.send(AGENT, "say hello after the stop", "me")  # held
+    asked = time.monotonic()
+    stop = person(rig, "agents", "stop", AGENT)
+    assert stop.returncode == 0, stop.stdout + stop.stderr
+    assert stop.stdout.strip() == f"{AGENT}: its turn was stopped (the host's cancel)"
+    turn = await run_until(swarm, lambda: turn_of(swarm, task), STREAM_S)
+    assert turn["stop_reason"] == "cancelled", turn
+    assert time.monotonic() - asked < ENDED_WITHIN_S
+    await run_until(swarm, lambda: delivered_after(swarm, "say hello after the stop"), 60)
+    assert time.monotonic() - asked < STREAM_S / 2  # not behind the stopped turn
+    kept = await swarm.service.tasks.get(task.ref)
+    assert (kept.status.value, kept.agent) == ("assigned", AGENT)  # the task as it was
+    events = json.loads(person(rig, "events", "--json", "--kind", "agent.stopped").stdout)
+    assert [(e["agent"], e["actor"], e["text"]) for e in events] == [
+        (AGENT, "cli", f"{AGENT}'s turn stopped by cli (the host's cancel)")
+    ]
+    assert not (await client.request(rig.home, AGENT, wire.HELLO))["busy"]
+    again = person(rig, "agents", "stop", AGENT)  # nothing runs now: said, nothing recorded
+    assert (again.returncode, again.stdout.strip()) == (
+        0,
+        f"{AGENT}: no turn was running (nothing to stop)",
+    )
+    await swarm.service.tasks.cancel(task.ref, "me")
+
+
+def test_swarm_agents_stop_refuses_an_unknown_agent_in_one_line(rig: Rig) -> None:
+    stop = person(rig, "agents", "stop", "Nobody")
+    assert stop.returncode != 0
+    assert len(stop.stderr.strip().splitlines()) == 1, stop.stderr
+    assert "Nobody" in stop.stderr
+
+
+def test_swarm_agents_stop_from_the_agents_own_folder_is_refused(rig: Rig) -> None:
+    stop = rig.swarm("agents", "stop", AGENT)  # run in A's workspace: A's own terminal
+    assert stop.returncode != 0 and "a person's to decide" in stop.stderr, stop.stderr
