@@ -67,9 +67,10 @@ def backoff(ctx: Ctx, attempts: int) -> float:
 
 def hand_back(conn: Conn, ctx: Ctx, agent: str, why: str) -> list[int]:
     """Every task ``agent`` holds back in the queue at once, no attempt used: the session
-    that had it is gone (``swarm desktop down``, or ``desktop up`` starting a fresh one). A
-    task pinned to the agent goes to its fresh session; the ids."""
+    that had it is gone (``swarm desktop down``, or ``desktop up`` starting a fresh one), so
+    no withdrawal is sent (the new session never had the prompt; a gone one cannot take it).
+    A task pinned to the agent goes to its fresh session; the ids."""
     held = task_queries.held_by(conn, agent)
     for task_id in held:
-        lifecycle.release(conn, ctx, task_id, why, backoff=0.0, counts=False)
+        lifecycle.release(conn, ctx, task_id, why, backoff=0.0, counts=False, tell=False)
     return held

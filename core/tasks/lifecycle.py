@@ -291,10 +291,12 @@ def release(
     backoff: float,
     *,
     counts: bool = True,
+    tell: bool = True,
 ) -> None:
     """Take an active task back from its agent and queue it again after ``backoff`` s; the
     agent is told to stop when its prompt reached it (``withdraw``). ``counts=False``: a
-    person moved it, so the turn it ends does not use up one of the task's attempts."""
+    person moved it, so the turn it ends does not use up one of the task's attempts.
+    ``tell=False``: the session its prompt reached is gone (no withdrawal to send)."""
     task = held_task(conn, task_id)
     reached = turn_reached(conn, task)  # before its prompt in flight is dropped
     refund = 0 if counts or task.attempts < 1 else 1
@@ -314,7 +316,7 @@ def release(
         data=None if counts else {"attempt_used": False},
     )
     reserving.task_ended(conn, ctx, task_id, task.agent, "back in the queue")
-    if reached and task.agent:
+    if reached and task.agent and tell:
         withdraw(conn, ctx, task, task.agent, why)
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.models import TaskSpec, TaskStatus
+from core.models import Receipt, TaskSpec, TaskStatus
 from core.service.swarm import SwarmService
+from tests.helpers import query
 
 pytestmark = pytest.mark.both_databases
 
@@ -32,3 +33,24 @@ async def test_hand_back_requeues_every_held_task_without_using_an_attempt(
     assert await service.queue.hand_back("Agent-1", why, "cli") == []  # nothing held now
     await service.queue.assign_batch()
     assert (await service.tasks.get(pinned.id)).agent == "Agent-1"  # to its new session
+
+
+async def test_hand_back_sends_no_withdrawal_to_the_session_that_is_gone(
+    service: SwarmService,
+) -> None:
+    """The prompt reached the agent's session, which ``desktop down`` ended (or ``up``
+    replaced): a withdrawal could only fail (its host gone: an item in "Needs you" a person
+    dismisses after every ``down``) or reach a new session that never had the prompt."""
+    task = await service.tasks.create(TaskSpec("work", agent="Agent-1"), "test")
+    await service.queue.assign_batch()
+    claimed = await service.queue.claim_prompt()
+    assert claimed is not None
+    await service.queue.record_receipt(claimed[0], Receipt.delivered("protocol"))  # reached
+    await service.tasks.start(task.id, "Agent-1", "on it")
+    await service.queue.hand_back("Agent-1", "its session was ended by swarm desktop down", "cli")
+    events = [e.kind for e in await service.history.events(limit=100) if e.task_id == task.id]
+    assert "task.withdrawn" not in events and "task.requeued" in events
+    pending = query(service.settings,
+                    "SELECT m.text FROM messages m JOIN deliveries d ON d.message_id = m.id "
+                    "WHERE d.state = 'queued'")  # fmt: skip
+    assert not any("no longer yours" in row[0] for row in pending), pending
