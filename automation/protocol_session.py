@@ -47,20 +47,27 @@ class ProtocolSession(HeadlessSession):
         config_path: Path,
         env: Mapping[str, str] | None = None,
         mcp_for: McpFor | None = None,
+        only: set[str] | None = None,
     ) -> None:
         super().__init__(home, config_path, env)
         self.host_env = dict(os.environ if env is None else env)
         self.mcp_for = mcp_for or (lambda _agent: [])
+        self.only = only  # the agents hosted (None: every one whose CLI speaks a protocol)
 
     def up(self, planned: Sequence[Planned], timeout: float = 0.0) -> list[Outcome]:
         """Start the hosts that do not run (keep the others), then the tmux sessions of the
-        agents without a protocol; the agents file says each one's delivery."""
-        hosted = [item for item in planned if protocol_cli(item) is not None]
-        outcomes = super().up([item for item in planned if protocol_cli(item) is None])
+        agents without a protocol (or not hosted: ``only``); the agents file says each one's
+        delivery."""
+        hosted = [item for item in planned if self._hosts(item)]
+        outcomes = super().up([item for item in planned if not self._hosts(item)])
         started = [self._host(item) for item in hosted]
         if started:
             write_agent_values(self.config_path, {o.agent: o.values for o in started})
         return [*outcomes, *started]
+
+    def _hosts(self, item: Planned) -> bool:
+        """Whether ``item`` runs under a host here."""
+        return protocol_cli(item) is not None and (self.only is None or item.agent in self.only)
 
     def _host(self, item: Planned) -> Outcome:
         cli = protocol_cli(item)

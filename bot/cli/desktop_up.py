@@ -133,17 +133,20 @@ def register(sub: Any) -> None:
 
 @contextlib.contextmanager
 def _session(
-    settings: Settings, headless: bool = False, protocol: Any = None
+    settings: Settings,
+    headless: bool = False,
+    protocol: Any = None,
+    hosted: set[str] | None = None,
 ) -> Iterator[DesktopSession]:
     """The desktop session on the display; with ``headless``, the sessions only; with
-    ``protocol`` (the MCP servers of an agent's session), the protocol agents' hosts too."""
+    ``protocol`` (the MCP servers of an agent's session), the ``hosted`` agents' hosts too."""
     from automation.desktop_session import DesktopSession
     from automation.screen import NoDisplay, open_x_display
 
     if protocol is not None:
         from automation.protocol_session import ProtocolSession
 
-        yield ProtocolSession(settings.home, settings.config_path, mcp_for=protocol)
+        yield ProtocolSession(settings.home, settings.config_path, mcp_for=protocol, only=hosted)
         return
     if headless:
         from automation.headless_session import HeadlessSession
@@ -340,10 +343,10 @@ def _up_headless(
             "a display (swarm desktop up without --headless)"
         )
     settings = _own_copy(settings)
-    hosted = _hosted(planned) if args.protocol else set()
+    hosted = _hosted(planned, team, args.protocol)
     typed = [item for item in planned if item.agent not in hosted]
-    mcp_for = _mcp_for(settings, args, team) if args.protocol else None
-    with _session(settings, headless=True, protocol=mcp_for) as session:
+    mcp_for = _mcp_for(settings, args, team) if hosted else None
+    with _session(settings, headless=True, protocol=mcp_for, hosted=hosted) as session:
         session.config_path = settings.config_path
         parking = _park_rest(session, settings, agents, parked, planned, args.agents)
         hooks = {} if args.no_hooks else _install_hooks(settings, args, team, typed)
@@ -391,11 +394,14 @@ def _up_headless(
     return 0
 
 
-def _hosted(planned: list[Any]) -> set[str]:
-    """The planned agents whose CLI speaks a protocol (they get a host, not a pane)."""
+def _hosted(planned: list[Any], team: list[Agent], protocol: bool) -> set[str]:
+    """The planned agents that get a host, not a pane: with ``--protocol`` each whose CLI
+    speaks a protocol; without, those of them the agents file says ``delivery =
+    "protocol"`` of (a mixed fleet: ``--headless`` keeps each agent's own route)."""
     from automation.protocol_session import protocol_cli
 
-    return {item.agent for item in planned if protocol_cli(item) is not None}
+    speaks = {item.agent for item in planned if protocol_cli(item) is not None}
+    return speaks if protocol else speaks & {a.id for a in team if a.delivery == "protocol"}
 
 
 def _mcp_for(settings: Settings, args: argparse.Namespace, agents: list[Agent]) -> Any:

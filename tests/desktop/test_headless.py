@@ -279,3 +279,29 @@ def test_headless_up_settles_claude_codes_first_start_offer(rig: DesktopRig) -> 
     assert f'first start: {settled}: tui = "default" settles "Try the new fullscreen ' \
         'renderer?"' in said, done.stdout  # fmt: skip
     assert not any(str(mine) in line for line in said)
+
+
+@pytest.mark.timeout(180)
+def test_headless_up_keeps_each_agents_own_route(rig: DesktopRig) -> None:
+    """Issue 64, item 9: a mixed fleet on one machine. Agent-2 marked ``delivery =
+    "protocol"`` (its CLI Gemini CLI's, over ACP) gets a host under ``--headless``, and
+    keeps its key; the others get their tmux sessions (before: every agent was rewritten to
+    ``delivery = "tmux"``)."""
+    agent = rig.workdir / "bin" / "acp-agent"  # an ACP agent (swarm adds Gemini CLI's --acp)
+    script = Path(__file__).parents[1] / "agents" / "hostile_acp.py"
+    agent.write_text(f'#!/bin/sh\nexec {sys.executable} {script} "$@"\n', encoding="utf-8")
+    agent.chmod(0o755)
+    text = rig.config.read_text(encoding="utf-8").replace(
+        'id = "Agent-2"\n', 'id = "Agent-2"\ndelivery = "protocol"\ncli = "gemini"\n'
+    )
+    text += f'\n[desktop.agent.Agent-2]\ncommand = "{agent}"\n'
+    rig.config.write_text(text, encoding="utf-8")
+    rows = up(rig)
+    assert {a: r["delivery"] for a, r in rows.items()} == {
+        "Agent-1": "tmux", "Agent-2": "protocol", "Agent-3": "tmux", "Agent-4": "tmux"
+    }  # fmt: skip
+    routes = {a.id: a.delivery for a in load_agents(rig.config)}
+    assert routes["Agent-2"] == "protocol" and routes["Agent-1"] == "tmux"
+    again = up(rig)  # run again: each kept on its route
+    assert again["Agent-2"]["action"] == "kept" and again["Agent-2"]["delivery"] == "protocol"
+    assert {a.id: a.delivery for a in load_agents(rig.config)} == routes
