@@ -103,7 +103,7 @@ async def _hosts(config: Config) -> list[Finding]:
     try:
         hosted = [a for a in load_agents(config.core.config_path) if a.delivery == "protocol"]
     except SwarmError as exc:
-        return [Finding("protocol hosts", PROBLEM, str(exc))]
+        return [Finding("hosts", PROBLEM, str(exc))]
     if not hosted:
         return []
     held = await _held(config)
@@ -117,20 +117,20 @@ async def _host(home: Path, agent: str, held: list[str]) -> Finding:
     pid = launch.host_pid(home, agent)
     if pid is None:
         why = f"{agent}: no protocol host runs (swarm desktop up --protocol starts it){stranded}"
-        return Finding("protocol hosts", PROBLEM, why)
+        return Finding("hosts", PROBLEM, why)
     try:
         hello = await client.request(home, agent, wire.HELLO, wait_s=HOST_HELLO_S)
     except client.HostUnreachable as exc:
-        return Finding("protocol hosts", PROBLEM, f"{agent}: {exc}{stranded}")
+        return Finding("hosts", PROBLEM, f"{agent}: {exc}{stranded}")
     if hello.get("exit_code") is not None:
         why = f"{agent}: its agent exited ({hello['exit_code']}) under host pid {pid}{stranded}"
-        return Finding("protocol hosts", PROBLEM, why)
+        return Finding("hosts", PROBLEM, why)
     if not hello.get("session"):
         why = f"{agent}: host pid {pid} runs, its agent's session is not open{stranded}"
-        return Finding("protocol hosts", PROBLEM, why)
+        return Finding("hosts", PROBLEM, why)
     busy = f", in a turn (delivery {hello.get('delivery')})" if hello.get("busy") else ""
     detail = f"{agent}: host pid {pid}, agent pid {hello.get('agent_pid')}, session open{busy}"
-    return Finding("protocol hosts", OK, detail)
+    return Finding("hosts", OK, detail)
 
 
 async def _held(config: Config) -> dict[str, list[str]]:

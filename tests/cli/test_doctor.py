@@ -13,6 +13,8 @@ from localmodel import LocalModel
 from bot.discordbot.reach import Reach, reach
 from bot.discordbot.settings import DiscordSettings
 from core.coordinator.home_lock import CoordinatorLock
+from core.hosts import launch
+from tests.cli.test_doctor_hosts import start_host
 from tests.helpers import run_cli, write_agents
 from tests.watch.conftest import desktop_agents, watch_xserver, windows  # noqa: F401 - fixtures
 
@@ -51,8 +53,12 @@ def test_a_headless_fleet_needs_no_display_and_no_discord_needs_no_discord(
             {"id": "Agent-4", "role": "qa", "delivery": "inbox"},
         ],
     )
-    with CoordinatorLock(home):
-        result = run_cli(home, "doctor", "--no-discord", config=agents)
+    start_host(home, "Agent-3", tmp_path)  # its protocol host runs (doctor checks it)
+    try:
+        with CoordinatorLock(home):
+            result = run_cli(home, "doctor", "--no-discord", config=agents)
+    finally:
+        asyncio.run(launch.stop(home, "Agent-3"))
     assert result.code == 0, result.out + result.err
     assert (
         "skipped  display      DISPLAY is not set; not needed: 2 agent(s) through tmux, "

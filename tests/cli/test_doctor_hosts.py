@@ -22,7 +22,7 @@ from tests.helpers import run_cli, write_agents
 pytestmark = [pytest.mark.timeout(120)]
 
 
-def _host(home: Path, agent: str, cwd: Path) -> int:
+def start_host(home: Path, agent: str, cwd: Path) -> int:
     with warnings.catch_warnings():  # the host outlives its Popen, as after desktop up
         warnings.simplefilter("ignore", ResourceWarning)
         hello = asyncio.run(launch.start(home, agent, [sys.executable, str(AGENT_SCRIPT)],
@@ -38,7 +38,7 @@ async def test_doctor_checks_the_hosts_and_counts_the_local_discord(tmp_path: Pa
             {"id": "Agent-1", "role": "backend", "delivery": "inbox"},
             {"id": "P", "role": "dev", "delivery": "protocol", "cli": "gemini"},
         ])  # fmt: skip
-        pid = await asyncio.to_thread(_host, home, "P", tmp_path)
+        pid = await asyncio.to_thread(start_host, home, "P", tmp_path)
         try:
             healthy = await asyncio.to_thread(run_cli, home, "doctor", config=agents)
             assert healthy.code == 0, healthy.out + healthy.err
@@ -48,7 +48,7 @@ async def test_doctor_checks_the_hosts_and_counts_the_local_discord(tmp_path: Pa
             await launch.stop(home, "P")
         dead = await asyncio.to_thread(run_cli, home, "doctor", config=agents)
         assert dead.code == 1, dead.out
-        assert "PROBLEM  protocol hosts  P: no protocol host runs" in dead.out, dead.out
+        assert "PROBLEM  hosts        P: no protocol host runs" in dead.out, dead.out
         assert await run.stop() == 0
     after = await asyncio.to_thread(run_cli, home, "doctor", config=agents)
     assert "PROBLEM  discord" in after.out  # no local Discord runs now: not set, said
