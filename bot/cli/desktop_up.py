@@ -386,7 +386,8 @@ def _up_headless(
     if parking:
         print(
             f"parked {', '.join(parking)}: [[parked]] in the agents file, given no tasks "
-            f"(swarm desktop up --headless --agents {len(team)} starts them again; swarm "
+            f"(swarm desktop up {'--protocol' if args.protocol else '--headless'} --agents "
+            f"{len(team)} starts them again; swarm "
             "agents remove AGENT deletes one)"
         )
     routes = '"protocol" or "tmux"' if hosted else '"tmux"'

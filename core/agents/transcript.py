@@ -21,7 +21,7 @@ from typing import Any
 
 from core.agents import transcript_queries as queries
 from core.agents.queries import task_in_hand
-from core.formats.text import escape_controls, one_line, shorten
+from core.formats.text import escape_controls, flat, shorten
 from core.store.conn import Conn
 
 KEEP = 2000  # rows per agent
@@ -80,14 +80,16 @@ def status_line(line: Line, width: int = 200) -> str:
         EXITED: lambda: f"the agent exited ({status})",
         RETRY: lambda: f"API error {line.status or '(no answer)'}, retrying: {line.text}",
     }.get(line.kind, lambda: f"{line.kind}: {line.text}")()
-    return shorten(one_line(words), width)
+    return shorten(flat(words), width)
 
 
 def shown_text(line: Line) -> str:
-    """What a page shows of the row: an answer whole (its line breaks kept), the others as
-    their line; every other control character escaped."""
+    """What a page shows of the row: an answer and a prompt whole (their line breaks kept),
+    the others as their line; every other control character escaped."""
     if line.kind == MESSAGE:
         return escape_controls(line.text, keep="\n")
+    if line.kind == PROMPT:
+        return escape_controls(f"prompt taken:\n{line.text}", keep="\n")
     return status_line(line, TEXT_MAX)
 
 
@@ -129,9 +131,7 @@ class Transcriber:
             self._add(PERMISSION, at, call=str(entry.get("request") or ""),
                       text=str(entry.get("title") or "a tool"))  # fmt: skip
         elif kind == "permission_done":
-            option = entry.get("option")
-            self._change(PERMISSION, str(entry.get("request") or ""), at,
-                         f"answered {option}" if option is not None else "cancelled")  # fmt: skip
+            self._change(PERMISSION, str(entry.get("request") or ""), at, _answer(entry))
         elif kind == "turn_end":
             self._add(TURN_END, at, status=str(entry.get("stop_reason") or "end_turn"))
             self.ended = True
@@ -239,6 +239,18 @@ class Transcriber:
     def _next(self) -> int:
         self.rev += 1
         return self.rev - 1
+
+
+def _answer(entry: Mapping[str, Any]) -> str:
+    """A permission request's answer in words: ``allowed (Yes, allow once)``, ``denied
+    (No)``, ``cancelled`` (the option's own label; its id where the host gave none)."""
+    option = entry.get("option")
+    if option is None:
+        return "cancelled"
+    kind = str(entry.get("kind") or "")
+    verb = "allowed" if kind.startswith("allow") else "denied" if kind.startswith("reject") else ""
+    label = shorten(flat(str(entry.get("name") or option)), 80)
+    return f"{verb} ({label})" if verb else f"answered {label}"
 
 
 def _status(entry: Mapping[str, Any]) -> str | None:

@@ -379,8 +379,16 @@ def _gone(conn: Conn, ctx: Ctx, delivery: Delivery, receipt: Receipt, *, waits: 
     if waits:
         alerts.open_alert(conn, ctx, agent, alerts.MESSAGES_WAIT, (
             f"{agent} is offline ({why}): messages to it wait, and are delivered once its "
-            f"session is back (swarm desktop up --agent {agent})"
+            f"session is back ({up_command(ctx.agents.get(agent))} starts it again)"
         ))  # fmt: skip
+
+
+def up_command(agent: Agent | None) -> str:
+    """The command that starts ``agent``'s session again on its route."""
+    route = agent.delivery if agent is not None else ""
+    return {"protocol": "swarm desktop up --protocol", "tmux": "swarm desktop up --headless"}.get(
+        route, "swarm desktop up"
+    )
 
 
 def hold_input_unseen(conn: Conn, ctx: Ctx, delivery: Delivery) -> None:

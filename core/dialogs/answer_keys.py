@@ -80,7 +80,7 @@ def mark_typed(
         return False
     kind = EventKind.PROMPT_TYPED if typed else EventKind.PROMPT_NOT_TYPED
     text = (
-        f"typed {keys!r} into {prompt.agent}'s window for prompt {prompt_id}: {result}"
+        _answered(prompt, keys, result)
         if typed
         else f"{prompt.agent}'s prompt {prompt_id}: its answer was not typed: {result}"
     )
@@ -95,3 +95,13 @@ def mark_typed(
         data={"prompt": prompt_id, "keys": keys, "verified": verified},
     )
     return True
+
+
+def _answered(prompt: Prompt, keys: str, result: str) -> str:
+    """What giving the decided answer did, in the words of the agent's route: a protocol
+    agent's request is answered with its option (its label), a pane or window is typed
+    into."""
+    if prompt.source is Signal.PROTOCOL:
+        label = next((o.label for o in prompt.options if o.key == keys), keys)
+        return f"answered {prompt.agent}'s request (prompt {prompt.id}) with {label!r}: {result}"
+    return f"typed {keys!r} into {prompt.agent}'s window for prompt {prompt.id}: {result}"

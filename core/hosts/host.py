@@ -157,7 +157,9 @@ class Host:
             chosen = await future
         finally:
             self.pending.pop(number, None)
-        self.journal.add(wire.PERMISSION_DONE, request=request, option=chosen)
+        picked = next((o for o in options if o.get("id") == chosen), {})
+        said = {k: str(picked[k]) for k in ("name", "kind") if picked.get(k)}
+        self.journal.add(wire.PERMISSION_DONE, request=request, option=chosen, **said)
         return chosen
 
     def on_update(self, kind: str, **words: Any) -> None:

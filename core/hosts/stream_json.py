@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from core.clis.claude_code.permissions import suggestion_label, suggestions_of
+from core.clis.claude_code.tools import tool_title
 from core.hosts import lines, plan_mode, wire
 from core.hosts.turns import (
     API_RETRY,
@@ -63,6 +64,7 @@ class StreamJsonDriver:
         self.spent = 0.0  # the session's total_cost_usd at its last turn's end
         self._streamed: set[str] = set()  # the turn's messages whose text came in pieces
         self._plan = plan_mode.PlanSeen()  # what the model planned (plan mode's request)
+        self._denied: set[str] = set()  # tool calls a person denied (their results say so)
 
     async def start(self) -> None:
         """Spawn Claude Code and initialize, resuming the session the host had; one it cannot
@@ -212,8 +214,9 @@ class StreamJsonDriver:
         elif kind == "assistant":
             self._assistant(message)
         elif kind == "user":
-            for call in _tool_results(message):
-                self.host.on_update("tool_call_update", status="completed", tool_call_id=call)
+            for call, failed in _tool_results(message):
+                status = "denied" if call in self._denied else "failed" if failed else "completed"
+                self.host.on_update("tool_call_update", status=status, tool_call_id=call)
         elif kind == "system" and message.get("subtype") == "api_retry":
             self.host.on_update(API_RETRY, **_retry(message))
         elif kind == "result" and self._result is not None and not self._result.done():
@@ -254,8 +257,8 @@ class StreamJsonDriver:
                 given = block.get("input")
                 self._plan.tool(str(block.get("name")), given if isinstance(given, dict) else {})
                 self.host.on_update(
-                    "tool_call", title=str(block.get("name")), status="pending",
-                    tool_call_id=str(block.get("id") or ""),
+                    "tool_call", title=tool_title(str(block.get("name")), given),
+                    status="pending", tool_call_id=str(block.get("id") or ""),
                 )  # fmt: skip
 
     async def _permission(self, message: dict[str, Any]) -> None:
@@ -286,6 +289,7 @@ class StreamJsonDriver:
         else:
             words = "Denied by a person through swarm." if chosen else "Cancelled through swarm."
             answer = {"behavior": "deny", "message": words}
+            self._denied.add(str(request.get("tool_use_id") or ""))
         reply = {"subtype": "success", "request_id": ident, "response": answer}
         await self._send({"type": "control_response", "response": reply})
 
@@ -332,14 +336,14 @@ def _retry(message: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-def _tool_results(message: dict[str, Any]) -> list[str]:
-    """The tool calls (their ids) whose results a ``user`` message carries (none in Claude
-    Code's own notes)."""
+def _tool_results(message: dict[str, Any]) -> list[tuple[str, bool]]:
+    """The tool calls (their ids, and whether each failed: ``is_error``) whose results a
+    ``user`` message carries (none in Claude Code's own notes)."""
     content = (message.get("message") or {}).get("content")
     if not isinstance(content, list):
         return []
     return [
-        str(b.get("tool_use_id") or "")
+        (str(b.get("tool_use_id") or ""), b.get("is_error") is True)
         for b in content
         if isinstance(b, dict) and b.get("type") == "tool_result"
     ]

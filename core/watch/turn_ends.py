@@ -194,9 +194,15 @@ def _alert(conn: Conn, ctx: Ctx, end: TurnEnd, nudged_at: float | None) -> bool:
     sent: ``SWARM_MAX_NUDGES`` spent or 0); True when it opened now."""
     refs = ", ".join(task_ref(t) for t in end.tasks)
     nudged = f"nudged at {clock_time(nudged_at)}, " if nudged_at is not None else ""
+    agent = ctx.agents.get(end.agent)
+    look = (
+        f"read its transcript (swarm attach {end.agent})"
+        if agent is not None and agent.delivery == "protocol"
+        else "look at its pane"
+    )
     text = (
         f"{end.agent} ended its turn without reporting {refs} ({nudged}turn over at "
-        f"{clock_time(end.ended_at)}): look at its pane, or retry, reassign or cancel "
+        f"{clock_time(end.ended_at)}): {look}, or retry, reassign or cancel "
         f"{task_ref(end.tasks[0])}"
     )
     return open_alert(conn, ctx, end.agent, UNREPORTED, text, end.tasks[0])

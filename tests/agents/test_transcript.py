@@ -140,3 +140,33 @@ async def test_a_whole_turn_in_one_batch_is_judged_working_then_idle(
         f"{AGENT} is working (protocol: prompt taken (delivery {delivery}))",
         f"{AGENT} is idle (protocol: turn ended (end_turn))",
     ], states
+
+
+async def test_a_prompt_keeps_its_lines_and_an_answer_says_what_was_chosen(
+    service: SwarmService,
+) -> None:
+    """Issue 64, item 7: a prompt of several lines reads as lines on a page and as one line
+    in a list (before: a literal ``\\x0a`` for each newline); a permission's answer names the
+    option the person chose by its label and kind (before: its id, ``answered proceed_once``
+    for Gemini CLI, and a denial read like any other answer)."""
+    task, delivery = await started(service)
+    entries = numbered([
+        {"type": "turn", "delivery": delivery, "chars": 20, "text": "Fix it:\n- a\n- b"},
+        {"type": "permission", "request": "s#1", "delivery": delivery, "title": "rm x",
+         "kind": "execute", "options": [{"id": "proceed_once", "name": "Allow",
+                                         "kind": "allow_once"}]},
+        {"type": "permission_done", "request": "s#1", "option": "proceed_once",
+         "name": "Allow", "kind": "allow_once"},
+        {"type": "permission", "request": "s#2", "delivery": delivery, "title": "rm y",
+         "kind": "execute", "options": [{"id": "cancel", "name": "Reject",
+                                         "kind": "reject_once"}]},
+        {"type": "permission_done", "request": "s#2", "option": "cancel", "name": "Reject",
+         "kind": "reject_once"},
+    ])  # fmt: skip
+    await record(service, entries)
+    rows = await TranscriptBook(service.store).of_task(task)
+    prompt, allowed, denied = rows
+    assert transcript.status_line(prompt) == "prompt taken: Fix it: - a - b"
+    assert transcript.shown_text(prompt) == "prompt taken:\nFix it:\n- a\n- b"
+    assert transcript.status_line(allowed) == "asks: rm x (allowed (Allow))"
+    assert transcript.status_line(denied) == "asks: rm y (denied (Reject))"
