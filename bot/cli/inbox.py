@@ -44,6 +44,8 @@ ACTIONS = {  # swarm inbox ACTION REF (core/inbox/actions.py)
     "cancel": "cancel the task of a stalled or limited agent, a stranded task, or what a "
     "spent budget covers (B-2: its task, or its campaign)",
     "raise": "raise a task's or a campaign's spent budget (B-2) to DOLLARS",
+    "accept": "accept the task of an agent that ended its turn without reporting as done",
+    "fail": "fail the task of an agent that ended its turn without reporting",
 }
 
 

@@ -41,6 +41,8 @@ LABELS = {  # action → the button's word, its style
     "nudge": ("Nudge", discord.ButtonStyle.secondary),
     "cancel": ("Cancel", discord.ButtonStyle.danger),
     "raise": ("Raise budget", discord.ButtonStyle.primary),
+    "accept": ("Accept as done", discord.ButtonStyle.success),
+    "fail": ("Fail", discord.ButtonStyle.danger),
 }
 _ACTIONS = "|".join([*LABELS, "option"])
 

@@ -410,7 +410,9 @@ async def inbox_reject(
 async def inbox_act(
     request: Request,
     ref: str,
-    action: Literal["retry", "dismiss", "handon", "reassign", "nudge", "cancel", "raise"],
+    action: Literal[
+        "retry", "dismiss", "handon", "reassign", "nudge", "cancel", "raise", "accept", "fail"
+    ],
     who: Admin,
     body: ActIn | None = None,
 ) -> dict[str, Any]:

@@ -42,7 +42,7 @@ from core.tasks import lifecycle, messages
 from core.tasks import undelivered as failed
 from core.workflows import campaigns
 
-ACTIONS = ("retry", "dismiss", "handon", "reassign", "nudge", "cancel", "raise")
+ACTIONS = ("retry", "dismiss", "handon", "reassign", "nudge", "cancel", "raise", "accept", "fail")
 
 
 def act(
@@ -207,10 +207,34 @@ def _nudge(conn: Conn, ctx: Ctx, need: Need) -> Answered:
     return Answered(need.ref, need.kind, "nudge", text, ctx.actor, {"message": message_id})
 
 
+def _accept(conn: Conn, ctx: Ctx, need: Need) -> Answered:
+    """The tasks of an agent that ended its turn without reporting, accepted as done by the
+    person (who looked at its work): done, reported by that person."""
+    ids = _tasks(need)
+    for task_id in ids:
+        lifecycle.complete(conn, ctx, task_id, f"accepted as done by {ctx.actor} (unreported)")
+    refs = ", ".join(f"T-{i}" for i in ids)
+    text = f"{need.ref}: {refs} accepted as done by {ctx.actor}"
+    return Answered(need.ref, need.kind, "accept", text, ctx.actor, {"tasks": refs.split(", ")})
+
+
+def _fail(conn: Conn, ctx: Ctx, need: Need) -> Answered:
+    """The tasks of an agent that ended its turn without reporting, failed by the person."""
+    ids = _tasks(need)
+    why = f"failed by {ctx.actor}: {need.agent} ended its turn without reporting it"
+    for task_id in ids:
+        lifecycle.fail(conn, ctx, task_id, why)
+    refs = ", ".join(f"T-{i}" for i in ids)
+    text = f"{need.ref}: {refs} failed by {ctx.actor}"
+    return Answered(need.ref, need.kind, "fail", text, ctx.actor, {"tasks": refs.split(", ")})
+
+
 _HANDLERS: dict[str, Callable[[Conn, Ctx, Need], Answered]] = {
     "retry": _retry,
     "dismiss": _dismiss,
     "handon": _handon,
     "nudge": _nudge,
     "cancel": _cancel,
+    "accept": _accept,
+    "fail": _fail,
 }

@@ -82,6 +82,8 @@ NOT_FAILURES = (failed.SUPERSEDED, questions.PRINTED)
 TEXT_LIMIT = 1000  # characters of an item's text in the queue (the whole text: `show` it)
 ALERT_HINT = "clears itself when its condition ends (see swarm alerts)"
 TASK_ACTIONS = ("handon", "reassign", "nudge", "cancel")  # a task an agent holds, not doing
+# an agent that ended its turn without reporting: its task accepted as done, or failed, too
+UNREPORTED_ACTIONS = ("accept", "fail", *TASK_ACTIONS)
 
 
 @dataclass(frozen=True)
@@ -326,12 +328,17 @@ def _alerts(conn: Conn, whole: bool) -> list[Need]:
                 concerns=a.agent,
                 agent=a.agent,
                 task=tasks[0].ref if tasks else None,
-                actions=TASK_ACTIONS if tasks else (),
+                actions=_alert_actions(a.kind) if tasks else (),
                 hint=ALERT_HINT,
                 extra={"alert": a.kind, "tasks": [t.ref for t in tasks]},
             )
         )
     return out
+
+
+def _alert_actions(kind: str) -> tuple[str, ...]:
+    """What a person may do about the tasks of an alert's agent."""
+    return UNREPORTED_ACTIONS if kind == alerts.UNREPORTED else TASK_ACTIONS
 
 
 def held_by(conn: Conn, agent: str) -> list[Task]:

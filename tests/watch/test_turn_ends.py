@@ -239,3 +239,29 @@ async def test_a_turn_quicker_than_one_look_is_seen_to_end(
     clock.advance(0.6)
     await look()
     assert (await watcher.tick()).unreported == ["Agent-6"]
+
+
+@pytest.mark.parametrize(("action", "status"), [("accept", "done"), ("fail", "failed")])
+async def test_an_unreported_turn_can_be_accepted_as_done_or_failed_from_needs_you(
+    service: SwarmService, clock: ManualClock, frames: FakeFrames, action: str, status: str
+) -> None:
+    """Issue 64, item 6: the person looked at the agent's work (before: only hand on,
+    reassign, nudge or cancel were offered): the task is done (or failed), reported by that
+    person, and the item clears."""
+    watcher = Watcher(service, watch_settings(**SLOW_STALL), frames)
+    task_id = await assign(service, "Agent-6")
+    await deliver_all(service)
+    for _ in range(2):  # a silent end, nudged; then another: a person is asked
+        await turn(service, clock, "Agent-6")
+        clock.advance(1)
+        await watcher.tick()
+        await deliver_all(service)
+    (need,) = [n for n in await service.inbox.needs() if n.kind == "alert"]
+    assert need.actions[:2] == ("accept", "fail")
+    done = await service.inbox.act(need.ref, action, "cli")
+    assert done.text.startswith(f"{need.ref}: T-{task_id} ")
+    task = await service.tasks.get(task_id)
+    assert task.status.value == status
+    clock.advance(1)
+    await watcher.tick()
+    assert [n for n in await service.inbox.needs() if n.kind == "alert"] == []
