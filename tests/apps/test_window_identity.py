@@ -60,11 +60,19 @@ class Windows:
         out = self.folder / name
         line = f"cd {shlex.quote(str(ROOT))}; env -u SWARM_AGENT {given} {command} 2>{out}.err"
         script = self.folder / "run.sh"
-        script.with_suffix(".tmp").write_text(f"{line}; echo $? >{out}.rc\n", encoding="utf-8")
+        started = Path(f"{out}.started")
+        script.with_suffix(".tmp").write_text(
+            f": >{started}; {line}; echo $? >{out}.rc\n", encoding="utf-8"
+        )
         script.with_suffix(".tmp").rename(script)  # the window's loop runs it, then removes it
+        # two signals, not one clock: the window's loop took the command (its shell polls
+        # every 0.05 s), then the command ended; the second waits as long as the test may
+        # (a hook's Python start under CI's load took over a minute once)
         deadline = time.monotonic() + 60
-        while (done := _finished(out)) is None:
-            assert time.monotonic() < deadline, "the window's command never finished"
+        while not _exists(started):
+            assert time.monotonic() < deadline, "the window's loop never took the command"
+            await asyncio.sleep(0.05)
+        while (done := _finished(out)) is None:  # noqa: ASYNC110 (another process's file)
             await asyncio.sleep(0.05)
         return done
 
@@ -82,6 +90,10 @@ class Windows:
             receipt = await self.driver.deliver(Parcel(1, self.service.agents[agent], text, "t"))
         assert receipt.ok, receipt.reason
         self.desktop.wait_at_prompt(agent)
+
+
+def _exists(path: Path) -> bool:
+    return path.exists()
 
 
 def _finished(out: Path) -> tuple[int, str] | None:
