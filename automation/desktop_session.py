@@ -31,7 +31,7 @@ from automation.leftovers import end_leftovers
 from automation.screen import Rect
 from automation.terminals import TERMINALS, Terminal
 from automation.window_place import Desk, WindowInfo
-from core.clis import by_name, for_command, with_launch_args
+from core.clis import by_name, for_command, with_launch_args, with_report_args
 from core.clis.logs import log_path
 from core.errors import InvalidInput, InvalidState, MissingDependency
 from core.models import Agent
@@ -166,6 +166,8 @@ def plan(
 class DesktopSession:
     """Open, find and close the agents' windows for one swarm home."""
 
+    agent_swarm = "swarm"  # how the agents call swarm (their reports: allowed, not asked)
+
     def __init__(
         self,
         home: Path,
@@ -295,7 +297,8 @@ class DesktopSession:
 
     def _start_session(self, item: Planned, name: str, resume: bool) -> None:
         command = item.launch.resume if resume else item.launch.command
-        line = fill(with_launch_args(command), item.agent, item.workspace)
+        reporting = with_report_args(with_launch_args(command), self.agent_swarm, by_name(item.cli))
+        line = fill(reporting, item.agent, item.workspace)
         if not item.workspace.is_dir():
             raise InvalidState(f"{item.agent}'s workspace {item.workspace} is not a folder")
         own = launch_env(item.launch, self.env)  # before anything is ended or started

@@ -22,7 +22,14 @@ from automation.agents_file_writer import write_agent_values
 from automation.desktop_config import fill, launch_env
 from automation.desktop_session import Outcome, Planned, cli_env
 from automation.headless_session import HeadlessSession
-from core.clis import AgentCli, by_name, for_command, protocol_command, sessions_folder
+from core.clis import (
+    AgentCli,
+    by_name,
+    for_command,
+    protocol_command,
+    sessions_folder,
+    with_report_args,
+)
 from core.errors import InvalidState
 from core.hosts import launch
 
@@ -76,7 +83,8 @@ class ProtocolSession(HeadlessSession):
             raise InvalidState(f"{item.agent}'s workspace {item.workspace} is not a folder")
         running = launch.host_pid(self.home, item.agent)
         try:
-            command = protocol_command(fill(item.launch.command, item.agent, item.workspace), cli)
+            line = with_report_args(item.launch.command, self.agent_swarm, cli)
+            command = protocol_command(fill(line, item.agent, item.workspace), cli)
         except ValueError as exc:
             raise InvalidState(f"{item.agent}: {exc}") from None
         env = {

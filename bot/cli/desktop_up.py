@@ -146,19 +146,27 @@ def _session(
     if protocol is not None:
         from automation.protocol_session import ProtocolSession
 
-        yield ProtocolSession(settings.home, settings.config_path, mcp_for=protocol, only=hosted)
+        hosting = ProtocolSession(
+            settings.home, settings.config_path, mcp_for=protocol, only=hosted
+        )
+        hosting.agent_swarm = settings.agent_swarm
+        yield hosting
         return
     if headless:
         from automation.headless_session import HeadlessSession
 
-        yield HeadlessSession(settings.home, settings.config_path)
+        sessions = HeadlessSession(settings.home, settings.config_path)
+        sessions.agent_swarm = settings.agent_swarm
+        yield sessions
         return
     try:
         display = open_x_display()
     except NoDisplay as exc:
         raise InvalidState(f"no display to open windows on: {exc}") from None
     try:
-        yield DesktopSession(settings.home, settings.config_path, display)
+        desktop = DesktopSession(settings.home, settings.config_path, display)
+        desktop.agent_swarm = settings.agent_swarm
+        yield desktop
     finally:
         display.close()
 

@@ -28,7 +28,7 @@ BY_NAME = {cli.name: cli for cli in CLIS}
 
 __all__ = [
     "BY_NAME", "CLIS", "AgentCli", "by_name", "for_command", "panes", "protocol_command",
-    "sessions_folder", "with_launch_args",
+    "sessions_folder", "with_launch_args", "with_report_args",
 ]  # fmt: skip
 
 
@@ -59,6 +59,17 @@ def with_launch_args(command: str) -> str:
     if all(arg in words for arg in cli.launch_args):
         return command
     return shlex.join([*words[: at + 1], *cli.launch_args, *words[at + 1 :]])
+
+
+def with_report_args(command: str, swarm: str, cli: AgentCli | None = None) -> str:
+    """``command`` (a CLI's command line) with what lets it run swarm's report commands
+    unasked (``AgentCli.report_args``, at its end: an option that takes several values ends
+    there), for the agent whose ``swarm`` command is ``swarm``; as it is for a CLI with
+    none, or a command swarm cannot read."""
+    found = cli or for_command(command)
+    if found is None or found.report_args is None:
+        return command
+    return f"{command} {shlex.join(found.report_args(swarm))}"
 
 
 def _program(command: str, given: AgentCli | None = None) -> tuple[AgentCli, list[str], int] | None:

@@ -157,6 +157,11 @@ class FirstStart:
     offer: str
 
 
+# what an agent runs to report (its prompts name them): never a person's decision to allow
+REPORT_COMMANDS = ("task start", "task done", "task note", "task fail", "ask", "send")
+ReportArgs = Callable[[str], tuple[str, ...]]  # the agent's swarm command -> its arguments
+
+
 @dataclass(frozen=True)
 class AgentCli:
     """One agent CLI.
@@ -204,7 +209,10 @@ class AgentCli:
     where its protocol agents' turns' usage comes from (issue 51): ``"turn_end"``, the
     protocol's own turn end (Claude Code's stream-json ``result``: the whole turn's), or
     ``"sessions"``, its session files as on the tmux route (its protocol gives none, or
-    less than the turn's: ``core.costs.turns.protocol_usage``).
+    less than the turn's: ``core.costs.turns.protocol_usage``). ``report_args``: given the
+    agent's ``swarm`` command, the arguments that let it run swarm's own report commands
+    (``REPORT_COMMANDS``) and MCP tools without asking a person (None: it asks for none, or
+    cannot be told).
     """
 
     name: str
@@ -233,6 +241,7 @@ class AgentCli:
     credentials: tuple[str, ...] = ()
     sessions: SessionFiles | None = None
     protocol_usage: ProtocolUsage = "turn_end"
+    report_args: ReportArgs | None = None
 
     @property
     def speaks_protocol(self) -> bool:

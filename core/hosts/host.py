@@ -8,7 +8,8 @@ swarm is away waits in the host's journal until swarm acknowledges it.
 
 One turn at a time: a prompt while a turn runs is refused as ``busy`` (swarm delivers it when
 the turn ends). A prompt is accepted when the agent sent its first update of the turn, asked
-a permission, or answered the request; a delivery id seen before is accepted again without sending it twice.
+a permission, or answered the request; a delivery id seen before is accepted again without
+sending it twice.
 A permission request waits for swarm's ``answer`` (the option the person chose); a cancel
 answers every waiting request ``cancelled``, as ACP asks of a client.
 """

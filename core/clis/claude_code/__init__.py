@@ -13,12 +13,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.clis.base import AgentCli, FirstStart, SessionFiles
+from core.clis.base import REPORT_COMMANDS, AgentCli, FirstStart, SessionFiles
 from core.clis.claude_code import transcript
 from core.clis.claude_code.hooks import HOOKS
-from core.clis.mcp_files import JsonFile
+from core.clis.mcp_files import NAME, JsonFile
 
 MCP = JsonFile(Path(".mcp.json"), "mcpServers").files()
+
+
+def report_args(swarm: str) -> tuple[str, ...]:
+    """Claude Code's allow rules for the agent's own reports: ``Bash(SWARM task done:*)``
+    and the like (a prefix: a command chained after one is still asked, measured with
+    2.1.328) and every tool of swarm's MCP server (``mcp__swarm``)."""
+    rules = [f"Bash({swarm} {command}:*)" for command in REPORT_COMMANDS]
+    return ("--allowedTools", *rules, f"mcp__{NAME}")
+
 
 CLI = AgentCli(
     name="claude-code",
@@ -32,6 +41,7 @@ CLI = AgentCli(
     turn_start=("UserPromptSubmit",),
     reset=("text:/clear", "enter"),
     protocol="stream-json",  # its own (the host adds -p and the stream-json flags)
+    report_args=report_args,
     first_start=(
         FirstStart(
             ".claude/settings.local.json", "tui", "default", "Try the new fullscreen renderer?"

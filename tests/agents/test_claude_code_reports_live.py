@@ -1,0 +1,91 @@
+"""Swarm's own report commands never need a person (issue 64, item 6): the pinned Claude Code
+started by ``swarm desktop up --protocol`` in the permission mode docs/agents.md gives it
+behind a gateway (``--permission-mode default``: it asks for every Bash command) runs the
+agent's ``swarm task start`` unasked, while any other command still asks. Before, each of its
+reports was a "Needs you" item."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from bot.config import swarm_program
+from core.agent_state import AgentState
+from core.coordinator.scheduler import Scheduler
+from core.dialogs import permissions as prompts
+from core.models import TaskSpec
+from core.settings import swarm_command
+from tests.agents.launch import SETUPS
+from tests.agents.live import LocalModel, require_binary
+from tests.agents.test_protocol_live import QUIETING, Rig, Swarm, started, work_folder
+from tests.agents.test_protocol_live import swarm as swarm  # the same coordinator parts
+
+pytestmark = [pytest.mark.xdist_group("claude-code-live"), pytest.mark.timeout(240)]
+AGENT = "A"
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
+    """Claude Code under its host, its model scripted to report the task's start with the
+    ``swarm`` command its prompt names, then to run a command of its own."""
+    binary = require_binary("claude-code")
+    root = tmp_path_factory.mktemp("claude-reports").resolve()
+    work = work_folder(root)
+    reporting = swarm_command(root / "swarm", swarm_program())  # as the agent's prompt says
+    script = f"""
+default = [{{ text = "localmodel default answer" }}]
+
+[[turns]]
+match = "start the report"
+steps = [{{ text = "Starting.", shell = {json.dumps(reporting + " task start T-1")} }},
+         {{ text = "started" }}]
+
+[[turns]]
+match = "make a file"
+steps = [{{ text = "Making it.", shell = "touch made.txt" }}, {{ text = "asked" }}]
+"""
+    model = LocalModel(root, script)
+    setup = SETUPS["claude-code"](binary, root / "home", work, model.url)
+    env = {k: v for k, v in setup.env.items() if k not in QUIETING}
+    with started("claude-code", root, model, " ".join(setup.argv), env) as made:
+        yield made
+
+
+async def _open_prompts(swarm: Swarm) -> list[prompts.Prompt]:
+    return list(await swarm.service.store.read(prompts.open_prompts, AGENT))
+
+
+async def test_the_agents_report_runs_unasked_and_another_command_asks(
+    rig: Rig, swarm: Swarm
+) -> None:
+    assert "--permission-mode default" in rig.config.read_text(encoding="utf-8")
+    task = await swarm.service.tasks.create(
+        TaskSpec("start the report", "start the report", agent=AGENT), "me"
+    )
+    await Scheduler(swarm.service, swarm.deliverer).run_burst()
+    asked: list[str] = []
+
+    async def reported() -> bool:
+        asked.extend(p.text for p in await _open_prompts(swarm))
+        return (await swarm.service.tasks.get(task.id)).status.value == "in_progress"
+
+    await swarm.until(reported, within=120)
+
+    async def idle() -> bool:
+        asked.extend(p.text for p in await _open_prompts(swarm))
+        return (await swarm.state()).state is AgentState.IDLE
+
+    await swarm.until(idle, within=120)
+    assert asked == []  # its own report: no item for a person
+    await swarm.service.messages.send(AGENT, "make a file", "me")
+    await Scheduler(swarm.service, swarm.deliverer).run_burst()
+
+    async def waiting() -> list[prompts.Prompt]:
+        return await _open_prompts(swarm)
+
+    (other,) = await swarm.until(waiting, within=120)
+    assert "touch made.txt" in other.text  # anything else still asks
+    assert (await swarm.state()).state is AgentState.WAITING
+    await swarm.service.inbox.decide_prompt(other.id, "deny", "person")
