@@ -55,9 +55,9 @@ RETRY_MAX_S = 6 * 3600.0
 
 def believable_until(until: float | None, at: float) -> float | None:
     """A usage limit's reset ``until``, seen at ``at``, if it can be believed: a finite time
-    up to ``LIMIT_MAX_S`` after ``at`` (one before ``at`` is ``at``: the limit is over);
-    None (no reset shown) otherwise."""
-    if until is None or not math.isfinite(until - at) or until - at > LIMIT_MAX_S:
+    up to ``LIMIT_MAX_S`` after ``at`` (one before ``at``, by as much at most, is ``at``: the
+    limit is over); None (no reset shown) otherwise."""
+    if until is None or not math.isfinite(until - at) or abs(until - at) > LIMIT_MAX_S:
         return None
     return max(until, at)
 

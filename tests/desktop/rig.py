@@ -188,3 +188,9 @@ def _processes_with(marker: str) -> list[int]:
 def _kill(pid: int) -> None:
     with contextlib.suppress(OSError):
         os.kill(pid, signal.SIGKILL)
+
+
+def own_args(argv: list[str]) -> list[str]:
+    """A started program's arguments but swarm's allow rules for the agent's reports (the
+    ``--allowedTools`` it ends Claude Code's command with: ``core.clis.with_report_args``)."""
+    return argv[: argv.index("--allowedTools")] if "--allowedTools" in argv else argv

@@ -24,7 +24,7 @@ from core.protocols import Parcel
 from tests.apps import launchers
 from tests.automation.messages import make_texts
 from tests.conftest import skip_or_fail
-from tests.desktop.rig import DesktopRig
+from tests.desktop.rig import DesktopRig, own_args
 from tests.helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -150,7 +150,7 @@ async def test_up_opens_four_agents_in_their_cells_and_40_prompts_arrive_exactly
         (start,) = rig.starts(name)
         folder = rig.workspaces.get(name, rig.workdir)
         assert (start["cwd"], start["agent"], start["home"]) == (str(folder), name, str(rig.home))
-        assert start["argv"] == []
+        assert own_args(start["argv"]) == [] and "--allowedTools" in start["argv"]
     texts = make_texts(40, long_every=9)
     for n, message in enumerate(texts):  # no calibration step: the file as up wrote it
         await deliver(rig.names[n % 4], message)
@@ -185,7 +185,7 @@ async def test_a_killed_terminal_is_reattached_and_a_killed_session_resumed(
     assert rows["Agent-3"] == "resumed" and rows["Agent-1"] == "kept"
     rig.wait_ready(["Agent-3"], starts=2)
     first, second = rig.starts("Agent-3")
-    assert first["argv"] == [] and second["argv"] == ["--continue"]
+    assert own_args(first["argv"]) == [] and own_args(second["argv"]) == ["--continue"]
     assert second["cwd"] == str(rig.workdir)
     await deliver("Agent-3", "after the reboot")
     assert rig.wait_for("Agent-3", 1) == ["after the reboot"]

@@ -25,7 +25,7 @@ from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.workspaces.procs import alive_of
 from tests.conftest import skip_or_fail
-from tests.desktop.rig import DesktopRig
+from tests.desktop.rig import DesktopRig, own_args
 
 
 @pytest.fixture
@@ -96,7 +96,8 @@ def test_headless_up_again_keeps_resumes_and_down_ends_the_sessions(rig: Desktop
     again = up(rig)
     assert again["Agent-3"]["action"] == "resumed" and again["Agent-1"]["action"] == "kept"
     rig.wait_ready(["Agent-3"], starts=2)
-    assert rig.starts("Agent-3")[1]["argv"] == ["--continue"]
+    resumed = rig.starts("Agent-3")[1]["argv"]
+    assert own_args(resumed) == ["--continue"] and "--allowedTools" in resumed
     status = rig.swarm("desktop", "status", "--headless")
     assert status.returncode == 0 and status.stdout.count("running") == 4, status.stdout
     done = rig.swarm("desktop", "down", "--headless", "--agent", "agent-2")

@@ -47,7 +47,7 @@ async def test_the_agent_page_and_the_task_page_show_the_transcript_escaped(
     assert f'data-rev="{rev}"' in body
     task_page = (await client.get(f"/tasks/T-{task}")).text
     assert "<h2>Transcript</h2>" in task_page
-    assert "prompt taken: Create x then say done" in task_page
+    assert "prompt taken:\nCreate x then say done" in task_page  # its lines kept
     assert "<script>alert(1)" not in task_page
     agents = (await client.get("/agents")).text
     assert f'<a href="/agents/{AGENT}">{AGENT}</a>' in agents
