@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shutil
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,7 @@ class ProtocolSession(HeadlessSession):
             "SWARM_HOME": str(self.home),
             "SWARM_CONFIG": str(self.config_path),
         }
+        _require_adapter(item.agent, cli, command, env)
         try:
             hello = asyncio.run(
                 launch.start(
@@ -125,6 +127,21 @@ class ProtocolSession(HeadlessSession):
             )
         kept = running is not None and hello.get("pid") == running  # (not one whose agent exited)
         return Outcome(item.agent, "kept" if kept else "started", session=host, values=values)
+
+
+def _require_adapter(agent: str, cli: AgentCli, command: list[str], env: Mapping[str, str]) -> None:
+    """The program that speaks ``cli``'s protocol for it (Codex's ``codex-acp``) installed,
+    or one line naming its package and how to install it."""
+    if cli.protocol_adapter is None:
+        return
+    program = next((w for w in command if Path(w).name == cli.protocol_adapter), None)
+    if program is not None and shutil.which(program, path=env.get("PATH")):
+        return
+    package = cli.adapter_package or cli.protocol_adapter
+    raise InvalidState(
+        f"{agent}: {cli.title} speaks ACP through {cli.protocol_adapter}, which is not "
+        f"installed: npm install -g {package} (or run the agent in tmux: --headless)"
+    )
 
 
 def stop_hosts(home: Path, agent_ids: Sequence[str]) -> list[str]:

@@ -237,6 +237,7 @@ class AgentCli:
     protocol: str | None = None
     protocol_args: tuple[str, ...] = ()
     protocol_adapter: str | None = None
+    adapter_package: str | None = None  # the package that installs ``protocol_adapter``
     first_start: tuple[FirstStart, ...] = ()
     credentials: tuple[str, ...] = ()
     sessions: SessionFiles | None = None

@@ -59,3 +59,26 @@ def test_status_and_down_see_hosts_without_a_display(tmp_path: Path) -> None:
         assert launch.host_pid(home, "P") is None
     finally:
         asyncio.run(launch.stop(home, "P"))
+
+
+def test_codex_without_its_acp_adapter_is_one_line_naming_the_package(tmp_path: Path) -> None:
+    """Issue 64, item 10: the Codex route needs codex-acp; before, the host failed with no
+    package named."""
+    home, work, bin_dir = tmp_path / "home", tmp_path / "work", tmp_path / "bin"
+    for folder in (home, work, bin_dir):
+        folder.mkdir()
+    codex = bin_dir / "codex"
+    codex.write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")
+    codex.chmod(0o755)
+    config = write_agents(tmp_path / "agents.toml", [
+        {"id": "C", "role": "dev", "cli": "codex", "workspace": str(work)},
+    ])  # fmt: skip
+    config.write_text(config.read_text() + '\n[desktop]\ncommand = "codex"\n', encoding="utf-8")
+    path = f"{bin_dir}:/usr/bin:/bin"  # no codex-acp on it
+    up = run_cli(home, "desktop", "up", "--protocol", config=config, env={"PATH": path})
+    assert up.code == 2, up.out + up.err
+    assert up.err == (
+        "swarm: error: C: Codex CLI speaks ACP through codex-acp, which is not installed: "
+        "npm install -g @zed-industries/codex-acp (or run the agent in tmux: --headless)\n"
+    )
+    assert launch.host_pid(home, "C") is None

@@ -26,7 +26,8 @@ CLI = AgentCli(
     turn_start=("UserPromptSubmit",),  # from its .codex/hooks.json
     reset=("text:/clear", "enter"),
     protocol="acp",
-    protocol_adapter="codex-acp",  # @zed-industries/codex-acp: Codex's engine over ACP
+    protocol_adapter="codex-acp",  # Codex's engine over ACP
+    adapter_package="@zed-industries/codex-acp",
     # codex-acp 0.16.0 ends a turn with no usage (its usage_update: the context's size);
     # it writes the rollout as Codex does
     protocol_usage="sessions",
