@@ -19,10 +19,10 @@ from typing import Any, TypeGuard
 
 from core import agent_state
 from core.agent_state import AgentState, Observation, Signal
+from core.agents import alerts, transcript_queries
 from core.agents import judge as agent_judge
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
-from core.agents import transcript_queries
 from core.agents.transcript import Transcriber
 from core.context import Ctx
 from core.costs import turns as turn_cost
@@ -30,6 +30,7 @@ from core.dialogs import protocol_requests
 from core.event_kinds import EventKind
 from core.formats.text import one_line, shorten
 from core.history import audit_queries
+from core.models import task_ref
 from core.store.conn import Conn
 from core.store.tables import insert_event
 
@@ -163,6 +164,8 @@ def _take(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen | 
             f" (a new one: its session {_short(lost)} could not be loaded, its conversation "
             "is not in it)" if lost else ""
         )  # fmt: skip
+        if lost:
+            _session_lost(conn, ctx, agent, entry)
         return Seen(AgentState.IDLE, words)
     if kind == "turn":
         words = f"protocol: prompt taken (delivery {entry.get('delivery')})"
@@ -192,6 +195,20 @@ def _take(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen | 
     if kind == REFUSED:
         _refused(conn, ctx, agent, entry)
     return None
+
+
+def _session_lost(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> None:
+    """A "Needs you" item: the agent's saved session could not be loaded, so what it knew
+    (of the task it holds) is not in its new one; cleared by its next turn's end."""
+    task = agent_queries.task_in_hand(conn, agent)
+    held = f" {task_ref(task)} it holds is" if task is not None else " its work is"
+    text = (
+        f"{agent}'s saved session {_short(entry.get('lost'))} could not be loaded: its "
+        f"conversation is not in its new session {_short(entry.get('session'))}, and what"
+        f"{held} not in its memory: tell it what it needs (swarm send {agent} ...), or "
+        "reassign or cancel its task"
+    )
+    alerts.open_alert(conn, ctx, agent, alerts.SESSION_LOST, text, task)
 
 
 def _unread_request(entry: Mapping[str, Any]) -> Seen:
@@ -281,6 +298,8 @@ def _permission_done(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any])
 def _turn_end(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen:
     reason = _words(entry.get("stop_reason")) or "end_turn"
     protocol_requests.close_open(conn, ctx, agent, f"the turn ended ({reason})")
+    alerts.clear_alert(conn, ctx, agent, alerts.SESSION_LOST,
+                       f"{agent} took a turn in its new session")  # fmt: skip
     _turn_event(conn, ctx, agent, entry, f"{agent}'s turn ended: {reason}")
     return Seen(AgentState.IDLE, f"protocol: turn ended ({reason})")
 
