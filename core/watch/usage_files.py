@@ -55,14 +55,18 @@ class UsageFiles:
     async def tick(self) -> int:
         """Record the turns ended since the last tick; how many were new."""
         recorded = 0
+        home = self.store.settings.home
         for agent in list(self.store.agents.values()):
             cli = by_name(agent.cli)
             config = self._config(agent)
-            if cli is None or cli.sessions is None or config is None or not agent.workspace:
+            if cli is None or cli.sessions is None or config is None:
                 continue
-            hosts = None if agent.delivery in ROUTES else self.store.settings.home
+            cwd = await asyncio.to_thread(turn_cost.workspace_of, agent, home)
+            if cwd is None:  # its files cannot be told from other folders' (explain says so)
+                continue
+            hosts = None if agent.delivery in ROUTES else home
             found = await asyncio.to_thread(
-                self._read_folder, cli.sessions, config, agent.workspace,
+                self._read_folder, cli.sessions, config, cwd,
                 wire.host_session(hosts, agent.id) if hosts else None,
             )  # fmt: skip
             if found:
@@ -70,13 +74,14 @@ class UsageFiles:
         return recorded
 
     def _config(self, agent: Agent) -> Path | None:
-        """The folder ``agent``'s CLI writes its sessions in: swarm's own environment's on
-        the tmux and desktop routes, the one its host runs it with on the protocol route
-        when its CLI's usage is read from its files (its ``cli_dir``); None: not read."""
+        """The folder ``agent``'s CLI writes its sessions in: on the tmux and desktop routes
+        its ``cli_dir`` (which ``swarm desktop up`` writes), else swarm's own environment's;
+        on the protocol route the one its host runs it with when its CLI's usage is read
+        from its files (its ``cli_dir``); None: not read."""
         if agent.delivery in ROUTES:
-            return self.store.settings.cli_dirs.get(agent.cli or "")
+            return turn_cost.terminal_folder(agent, self.store.settings.cli_dirs)
         if agent.delivery == PROTOCOL:
-            source, _ = turn_cost.protocol_usage(agent)
+            source, _ = turn_cost.protocol_usage(agent, self.store.settings.home)
             if source is turn_cost.UsageSource.SESSIONS and agent.cli_dir:
                 return Path(agent.cli_dir)
         return None
