@@ -12,7 +12,8 @@ SUMS = (
     "coalesce(sum(output_tokens), 0) AS output, coalesce(sum(cache_read_tokens), 0) AS "
     "cache_read, coalesce(sum(cache_write_tokens), 0) AS cache_write, "
     "coalesce(sum(cost_usd), 0) AS cost, "
-    "coalesce(sum(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END), 0) AS unknown"
+    "coalesce(sum(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END), 0) AS unknown, "
+    "coalesce(sum(CASE WHEN cost_from = 'no_usage' THEN 1 ELSE 0 END), 0) AS no_usage"
 )
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from core.clis import by_name
 from core.clis.base import SessionFiles, UsageReader, UsageTurn
 from core.context import Ctx
+from core.costs import budgets
 from core.costs import turns as turn_cost
 from core.hosts import wire
 from core.models import Agent
@@ -59,10 +60,9 @@ class UsageFiles:
         for agent in list(self.store.agents.values()):
             cli = by_name(agent.cli)
             config = self._config(agent)
-            if cli is None or cli.sessions is None or config is None:
-                continue
             cwd = await asyncio.to_thread(turn_cost.workspace_of, agent, home)
-            if cwd is None:  # its files cannot be told from other folders' (explain says so)
+            await self._hold_if_unreadable(agent)
+            if cli is None or cli.sessions is None or config is None or cwd is None:
                 continue
             hosts = None if agent.delivery in ROUTES else home
             found = await asyncio.to_thread(
@@ -72,6 +72,17 @@ class UsageFiles:
             if found:
                 recorded += await self.store.write(agent.id, _record, agent.id, found)
         return recorded
+
+    async def _hold_if_unreadable(self, agent: Agent) -> None:
+        """An agent with a daily budget (its own or its account's) whose turns' usage cannot
+        be read is held from new work: that budget cannot be kept (``budgets``)."""
+        budgeted = agent.daily_budget is not None or agent.account_daily_budget is not None
+        if not budgeted and not any(a.account_daily_budget for a in self.store.agents.values()):
+            return
+        settings = self.store.settings
+        why = await asyncio.to_thread(turn_cost.usage_said, agent, settings.cli_dirs, settings.home)
+        if why is not None and why.startswith("unknown"):
+            await self.store.write(agent.id, budgets.hold_unreadable, agent.id, why)
 
     def _config(self, agent: Agent) -> Path | None:
         """The folder ``agent``'s CLI writes its sessions in: on the tmux and desktop routes

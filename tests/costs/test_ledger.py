@@ -130,7 +130,7 @@ async def test_a_turn_without_a_cost_is_priced_from_the_table_or_counted_unknown
     assert [(r["cost_usd"], r["cost_from"]) for r in found] == [
         (pytest.approx(1000 * 1.0 / 1e6 + 500 * 2.0 / 1e6), "price"),
         (None, None),
-        (None, None),  # never priced as no tokens: a cost of 0
+        (None, "no_usage"),  # never priced as no tokens: a cost of 0
     ]
     assert {r["account"] for r in found} == {"gemini-default"}  # no credential seen
     assert found[0]["task_id"] is None
@@ -261,6 +261,34 @@ async def test_a_turn_of_unknown_cost_under_a_budget_is_said(
     assert len(said) == 1
     assert f"T-{task_id}'s budget cannot be followed exactly" in said[0]
     assert "unknown (1 turn(s) with no cost)" in said[0]
+
+
+async def test_an_agents_daily_budget_with_a_turn_of_unknown_cost_holds_its_new_work(
+    service: SwarmService, tmp_path: Path
+) -> None:
+    """Issue 64: a turn of unknown usage under an agent's daily budget (a protocol turn whose
+    usage no one said) cannot be counted, so that budget cannot be kept: the agent gets no
+    new task and a person is asked; task show says the turn's tokens are unknown, not 0."""
+    await with_agents(service, tmp_path, budget=100.0)
+    first = await assigned(service, "first", "P1")
+    await Journal(service, "P1").turn()  # its turn's end says no usage, no cost
+    shown = await run_task_show(service, first)
+    assert "Cost:     unknown (1 turn(s) with no cost) (1 turn(s): unknown tokens)" in shown
+    await service.tasks.complete(first, "P1")
+    later = await service.tasks.create(TaskSpec("later", agent="P1"), "test")
+    await service.queue.assign_batch()
+    assert (await service.tasks.get(later.id)).agent is None
+    (item,) = [n for n in await service.inbox.needs() if n.kind == "budget"]
+    assert item.agent == "P1" and "today's budget cannot be kept" in item.text, item.text
+    assert "swarm costs reprice" in item.hint
+    spend = await service.costs.of_task(first)
+    assert spend["turns"][0]["input_tokens"] is None
+
+
+async def run_task_show(service: SwarmService, task_id: int) -> str:
+    from bot.cli.tasks import cost_lines
+
+    return cost_lines(await service.costs.of_task(task_id))
 
 
 async def test_a_bad_budget_is_refused_and_nothing_is_written(service: SwarmService) -> None:

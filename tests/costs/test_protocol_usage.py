@@ -163,7 +163,7 @@ async def test_a_protocol_turn_whose_usage_is_known_nowhere_is_of_unknown_cost_n
     await Journal(service, "P").turn(usage=ACP, meta={"model": "local-model"})
     (row,) = await rows(service)
     assert (row["source"], row["input_tokens"], row["output_tokens"]) == ("protocol", 0, 0)
-    assert (row["cost_usd"], row["cost_from"], row["model"]) == (None, None, "local-model")
+    assert (row["cost_usd"], row["cost_from"], row["model"]) == (None, "no_usage", "local-model")
     spent = (await service.costs.spend())["agent"][0]
     assert (spent.turns, spent.unknown) == (1, 1)
     assert spent.cost_text() == "unknown (1 turn(s) with no cost)"
@@ -247,3 +247,28 @@ def test_a_cli_dir_that_is_no_absolute_path_is_refused_in_one_line(
     with pytest.raises(ConfigError, match="cli_dir must be an absolute path") as raised:
         load_agents(path)
     assert "\n" not in str(raised.value)
+
+
+async def test_a_tmux_agent_behind_a_wrapper_shows_unknown_and_its_budget_holds_it(
+    service: SwarmService, tmp_path: Path
+) -> None:
+    """Claude Code in tmux behind a wrapper script (``desktop up`` wrote ``cli_dir = ""``):
+    its files cannot be found, so its task's cost is unknown, never $0, and its daily budget
+    of $0.00001, which cannot be kept, holds it from new work with a person asked."""
+    agent = Agent("T", "dev", cli="claude-code", delivery="tmux", cli_dir="", workspace=WORK,
+                  daily_budget=0.00001)  # fmt: skip
+    await service.replace_agents([agent], tmp_path / "agents.toml")
+    task = await service.tasks.create(TaskSpec("work", agent="T"), "test")
+    await service.queue.assign_batch()
+    from bot.cli.tasks import cost_json, cost_lines
+
+    spend = await service.costs.of_task(task.id)
+    assert cost_json(spend)["cost"]["cost_usd"] is None
+    assert cost_lines(spend).startswith("Cost:     unknown (0 turn(s) recorded; T's unknown")
+    await UsageFiles(service.store).tick()
+    await service.tasks.complete(task.ref, "T")
+    later = await service.tasks.create(TaskSpec("later", agent="T"), "test")
+    await service.queue.assign_batch()
+    assert (await service.tasks.get(later.id)).agent is None
+    (item,) = [n for n in await service.inbox.needs() if n.kind == "budget"]
+    assert "T's today's budget cannot be kept" in item.text, item.text
