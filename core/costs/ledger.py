@@ -125,6 +125,24 @@ def record(conn: Conn, ctx: Ctx, turn: Turn) -> float | bool | None:
     return cost if added else False
 
 
+def reprice(conn: Conn, ctx: Ctx) -> int:
+    """Price the turns recorded with no price for their model, now that the price table (or
+    ``SWARM_PRICES``) has one; how many. A cost beyond one turn's bound stays unknown."""
+    table = prices.table(ctx.settings.prices_file)
+    priced = 0
+    for row in queries.unpriced_turns(conn):
+        price = prices.price_of(table, row["model"])
+        if price is None:
+            continue
+        used = Usage(int(row["input_tokens"]), int(row["output_tokens"]),
+                     int(row["cache_read_tokens"]), int(row["cache_write_tokens"]))  # fmt: skip
+        cost = price.cost(used.tokens())
+        if cost <= SUSPECT_COST:
+            queries.price_turn(conn, int(row["id"]), cost)
+            priced += 1
+    return priced
+
+
 def _say_suspect(conn: Conn, ctx: Ctx, turn: Turn, usage: Usage, said: float | None) -> None:
     """A person hears of a turn held as suspect (``usage.suspect``)."""
     tokens = sum(usage.tokens().values())

@@ -45,6 +45,10 @@ class CostBook:
         unknown = said is not None and said.startswith("unknown")
         return {**found, "usage_unknown": f"{agent.id}'s {said}" if agent and unknown else None}
 
+    async def reprice(self, actor: str) -> int:
+        """Price the turns of unknown cost whose model the price table now lists; how many."""
+        return await self.access.write(actor, ledger.reprice)
+
     async def why_waiting(self, ref: str | int) -> str | None:
         """Why a ready task waits: only agents of an account held by its usage limit can
         take it, or its budget is spent; None when nothing of the kind holds it."""

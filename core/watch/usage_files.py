@@ -29,7 +29,7 @@ from pathlib import Path
 from core.clis import by_name
 from core.clis.base import SessionFiles, UsageReader, UsageTurn
 from core.context import Ctx
-from core.costs import budgets
+from core.costs import budgets, ledger, prices
 from core.costs import turns as turn_cost
 from core.hosts import wire
 from core.models import Agent
@@ -40,6 +40,7 @@ from core.tasks.queries import held_at
 log = logging.getLogger(__name__)
 ROUTES = ("tmux", "gui")  # and the protocol route where its CLI's files give the usage
 PROTOCOL = "protocol"
+_UNREAD = object()
 MAX_FILES = 20  # the newest session files of one agent read at each tick
 
 
@@ -52,9 +53,11 @@ class UsageFiles:
         self.readers: dict[tuple[Path, str], UsageReader] = {}  # (file, workspace)
         self.looked: set[tuple[Path, str]] = set()  # (CLI's folder, workspace) listed once
         self.cwds: dict[Path, str] = {}  # a shared folder's file -> the cwd it says
+        self.prices: object = _UNREAD  # the price file's version the turns were priced at
 
     async def tick(self) -> int:
         """Record the turns ended since the last tick; how many were new."""
+        await self._reprice()
         recorded = 0
         home = self.store.settings.home
         for agent in list(self.store.agents.values()):
@@ -72,6 +75,17 @@ class UsageFiles:
             if found:
                 recorded += await self.store.write(agent.id, _record, agent.id, found)
         return recorded
+
+    async def _reprice(self) -> None:
+        """At the first tick and whenever the price file changed: the turns of unknown cost
+        whose model has a price now are priced (logged with how many)."""
+        seen = await asyncio.to_thread(prices.version, self.store.settings.prices_file)
+        if seen == self.prices:
+            return
+        self.prices = seen
+        priced = await self.store.write("swarm", ledger.reprice)
+        if priced:
+            log.info("priced %d turn(s) recorded with no price for their model", priced)
 
     async def _hold_if_unreadable(self, agent: Agent) -> None:
         """An agent with a daily budget (its own or its account's) whose turns' usage cannot

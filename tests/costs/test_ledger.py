@@ -337,3 +337,41 @@ async def test_metrics_show_the_turns_tokens_and_cost_by_agent_and_account(
     assert 'swarm_turn_cost_usd_total{account="team",agent="P1"} 0.5' in text
     assert 'swarm_turn_tokens_total{account="team",agent="P1",kind="cache_read"} 5000.0' in text
     assert 'swarm_turns_unknown_cost_total{account="gemini-default",agent="P2"} 1.0' in text
+
+
+async def test_a_price_added_while_swarm_runs_prices_the_earlier_turns(
+    service: SwarmService, tmp_path: Path
+) -> None:
+    """Issue 64: a turn of a model the table lacks is unknown; a SWARM_PRICES file written
+    while swarm runs is read at the next turn without a restart, and the earlier turns are
+    priced by the usage watch's next tick and by ``swarm costs reprice``, told how many."""
+    import dataclasses
+
+    from core.watch.usage_files import UsageFiles
+
+    user = tmp_path / "prices.toml"
+    service.store.settings = dataclasses.replace(service.settings, prices_file=user)
+    await with_agents(service, tmp_path)
+    journal = Journal(service, "P2")
+    await journal.turn(usage=ACP, meta={"model": "gemini-9-unlisted"})
+    watch = UsageFiles(service.store)
+    await watch.tick()  # the first tick: nothing to price
+    assert [r["cost_usd"] for r in await rows(service)] == [None]
+    user.write_text('[models."gemini-9-unlisted"]\ninput = 2.0\noutput = 12.0\n')
+    await journal.turn(usage=ACP, meta={"model": "gemini-9-unlisted"})  # no restart
+    await watch.tick()  # the file changed: the earlier turn priced
+    cost = 1000 * 2.0 / 1e6 + 500 * 12.0 / 1e6
+    assert [r["cost_usd"] for r in await rows(service)] == [pytest.approx(cost)] * 2
+    await journal.turn(usage=ACP, meta={"model": "gemini-9-other"})
+    assert await service.costs.reprice("test") == 0
+    user.write_text(user.read_text() + '[models."gemini-9-other"]\ninput = 1.0\noutput = 1.0\n')
+    assert await service.costs.reprice("test") == 1
+    if service.settings.database_url:  # the command's part on the SQLite file (its home's)
+        return
+    said = run_cli(service.settings.home, "costs", "reprice")
+    assert said.code == 0 and said.out == "no turn of unknown cost has a price now\n", said
+    shown = run_cli(service.settings.home, "costs", "--json")
+    assert shown.code == 0, shown.err
+    found = json.loads(shown.out)
+    assert found["by_agent"][0]["key"] == "P2" and found["by_agent"][0]["turns"] == 3
+    assert {"by_account", "by_task", "by_day"} <= set(found)
