@@ -303,7 +303,11 @@ class DesktopSession:
         cli = by_name(item.cli) or for_command(item.launch.command)
         if item.launch.kind != "terminal" or cli is None or cli.sessions is None:
             return {}
-        env = {**self.env, **cli_env(item, self.env, self.home), **launch_env(item.launch, self.env)}
+        env = {
+            **self.env,
+            **cli_env(item, self.env, self.home),
+            **launch_env(item.launch, self.env),
+        }
         try:
             words = shlex.split(fill(item.launch.command, item.agent, item.workspace))
         except ValueError:

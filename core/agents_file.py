@@ -190,8 +190,10 @@ def _parse_agent(
 def _cli_dir(value: Any, where: str) -> str | None:
     """The folder of the agent CLI's own files as ``swarm desktop up`` runs it (an absolute
     path); ``""``: not known (written so for a wrapper script); None: not said."""
-    if value is None or value == "":
-        return value
+    if value is None:
+        return None
+    if value == "":
+        return ""
     if not isinstance(value, str) or not Path(value).is_absolute() or "\0" in value:
         raise ConfigError(f"{where}: cli_dir must be an absolute path, not {value!r}")
     return value

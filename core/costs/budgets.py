@@ -21,6 +21,7 @@ from typing import Any
 from core.accounts.naming import account_of
 from core.context import Ctx
 from core.costs import ledger, queries
+from core.costs.usage_place import usage_unknown
 from core.errors import InvalidInput
 from core.event_kinds import EventKind
 from core.models import task_ref
@@ -306,8 +307,6 @@ def hold_unreadable(conn: Conn, ctx: Ctx, agent: str, why: str) -> None:
 def _unreadable(ctx: Ctx, scope: str, subject: str) -> bool:
     """Whether the agent of an agent's daily budget, or any agent of an account's, has turns
     whose usage cannot be read (``core.costs.turns.usage_unknown``)."""
-    from core.costs.turns import usage_unknown
-
     if scope not in DAILY:
         return False
     agents = [ctx.agents[subject]] if scope == AGENT_DAY and subject in ctx.agents else [

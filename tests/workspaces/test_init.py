@@ -136,7 +136,9 @@ def test_cli_init_and_errors(repo: Path, tmp_path: Path) -> None:
     assert shown.code == 2 and shown.err.startswith("swarm: error: Agent-4 has no workspace")
 
 
-def test_configured_workspace_is_found_and_init_makes_its_worktree_too(repo: Path, tmp_path: Path) -> None:
+def test_configured_workspace_is_found_and_init_makes_its_worktree_too(
+    repo: Path, tmp_path: Path
+) -> None:
     own = tmp_path / "own"
     sh(repo, "worktree", "add", "-q", "-b", "mine", str(own))
     config = tmp_path / "agents.toml"
