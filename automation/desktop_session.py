@@ -31,7 +31,7 @@ from automation.leftovers import end_leftovers
 from automation.screen import Rect
 from automation.terminals import TERMINALS, Terminal
 from automation.window_place import Desk, WindowInfo
-from core.clis import by_name, for_command, with_launch_args, with_report_args
+from core.clis import by_name, for_command, sessions_folder, with_launch_args, with_report_args
 from core.clis.logs import log_path
 from core.errors import InvalidInput, InvalidState, MissingDependency
 from core.models import Agent
@@ -241,7 +241,10 @@ class DesktopSession:
         for item, outcome, process in pending:
             if item.launch.kind == "terminal":
                 self._settle(item, outcome, process, deadline)
-        values = {outcome.agent: {**item.values, **outcome.values} for item, outcome, _ in pending}
+        values = {
+            outcome.agent: {**item.values, **outcome.values, **self.usage_values(item)}
+            for item, outcome, _ in pending
+        }
         write_agent_values(self.config_path, values)
         self._save_state(state)
         return [outcome for _, outcome, _ in pending]
@@ -294,6 +297,25 @@ class DesktopSession:
         except OSError as exc:
             raise InvalidState(f"{item.agent}: cannot run {argv[0]}: {exc.strerror}") from None
         return Outcome(item.agent, "started"), process
+
+    def usage_values(self, item: Planned) -> dict[str, str]:
+        """``cli_dir``: the folder of ``item``'s CLI's session files as its terminal runs it
+        (``""``: not known, its command being a wrapper: its turns' usage is unknown); none
+        for an editor's window or a CLI whose files swarm does not read."""
+        cli = by_name(item.cli) or for_command(item.launch.command)
+        if item.launch.kind != "terminal" or cli is None or cli.sessions is None:
+            return {}
+        env = {
+            **self.env,
+            **cli_env(item, self.env, self.home),
+            **launch_env(item.launch, self.env),
+        }
+        try:
+            words = shlex.split(fill(item.launch.command, item.agent, item.workspace))
+        except ValueError:
+            words = []
+        folder = sessions_folder(cli, words, env)
+        return {"cli_dir": "" if folder is None else str(folder)}
 
     def _start_session(self, item: Planned, name: str, resume: bool) -> None:
         command = item.launch.resume if resume else item.launch.command

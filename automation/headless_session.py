@@ -92,6 +92,7 @@ class HeadlessSession(DesktopSession):
                 "app": "terminal",
                 "delivery": "tmux",
                 "tmux": pane.target,
+                **self.usage_values(item),
             }
             outcomes.append(Outcome(item.agent, action, session=name, values=values))
         if outcomes:

@@ -188,10 +188,12 @@ def _parse_agent(
 
 
 def _cli_dir(value: Any, where: str) -> str | None:
-    """The agent CLI's own folder its protocol host runs it with (an absolute path), or
-    None: not known (``""``, written so by ``desktop up --protocol``, or not said)."""
-    if value is None or value == "":
+    """The folder of the agent CLI's own files as ``swarm desktop up`` runs it (an absolute
+    path); ``""``: not known (written so for a wrapper script); None: not said."""
+    if value is None:
         return None
+    if value == "":
+        return ""
     if not isinstance(value, str) or not Path(value).is_absolute() or "\0" in value:
         raise ConfigError(f"{where}: cli_dir must be an absolute path, not {value!r}")
     return value

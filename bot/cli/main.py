@@ -53,6 +53,7 @@ GROUPS: tuple[str, ...] = (
     "db",
     "ai",
     "watch",
+    "costs",
     "web",
     "mcp",
     "workflows",

@@ -226,22 +226,23 @@ async def cmd_task_show(service: SwarmService, args: argparse.Namespace) -> None
 
 
 def cost_json(spend: dict[str, Any]) -> dict[str, Any]:
-    """A task's ``cost`` (its sums), ``turns`` and ``budget`` as JSON."""
-    return {"cost": spend["cost"].to_json(), "turns": spend["turns"], "budget": spend["budget"]}
+    """A task's ``cost`` (its sums), ``turns``, ``budget`` and ``usage_unknown`` as JSON: a
+    cost not known is ``null``, never 0."""
+    from core.service.costs import task_cost_json
+
+    return task_cost_json(spend)
 
 
 def cost_lines(spend: dict[str, Any]) -> str:
     """``Cost:     $0.0123 (3 turns: 1200 in, 300 out, 0 cache read, 0 cache write tokens)``
-    and its budget, if any."""
-    cost = spend["cost"]
-    if not cost.turns:
+    and its budget, if any; ``unknown`` when its agent's usage cannot be read."""
+    cost, unknown = spend["cost"], spend.get("usage_unknown")
+    if unknown:
+        text = f"Cost:     unknown ({cost.turns} turn(s) recorded; {unknown})"
+    elif not cost.turns:
         text = "Cost:     no turn recorded (its route gives no usage, or it has not run)"
     else:
-        text = (
-            f"Cost:     {cost.cost_text()} ({cost.turns} turn(s): {cost.input} in, "
-            f"{cost.output} out, {cost.cache_read} cache read, {cost.cache_write} cache "
-            "write tokens)"
-        )
+        text = f"Cost:     {cost.cost_text()} ({cost.turns} turn(s): {cost.tokens_text()})"
     budget = spend["budget"]
     if budget is not None:
         share = f", {cost.cost_usd / budget:.0%} spent" if budget else ""

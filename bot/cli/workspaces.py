@@ -139,7 +139,7 @@ async def cmd_task_merge(service: SwarmService, args: argparse.Namespace) -> Non
 async def cmd_init(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm workspaces init REPO``."""
     from bot.cli.reservations import hook_command
-    from core.workspaces.manager import InitRequest, init
+    from core.workspaces.manager import InitRequest, configured_over, init
 
     request = InitRequest(
         args.repo,
@@ -159,6 +159,9 @@ async def cmd_init(service: SwarmService, args: argparse.Namespace) -> None:
     for space in made:
         state = f"broken: {space.reason}" if space.reason else "ready"
         print(f"{space.agent}  {space.branch}  {space.path}  {state}")
+        note = configured_over(service.agents[space.agent], space)
+        if note:
+            print(f"  {note}")
     broken = sum(1 for s in made if s.reason)
     print(f"{len(made) - broken} workspace(s) ready, {broken} broken, based on {record.base}")
 

@@ -26,6 +26,7 @@ async def task_cost(service: SwarmService, task_id: int) -> dict[str, Any]:
     turns, budget, cost = found["turns"], found["budget"], found["cost"]
     return {
         "cost": cost,
+        "usage_unknown": found["usage_unknown"],
         "turns": turns[-TURNS_SHOWN:],
         "earlier": max(0, len(turns) - TURNS_SHOWN),
         "budget": budget,
@@ -37,13 +38,10 @@ async def task_cost(service: SwarmService, task_id: int) -> dict[str, Any]:
 async def task_cost_json(service: SwarmService, task_id: int) -> dict[str, Any]:
     """A task's ``cost``, ``turns``, ``budget`` and ``waits``, as ``swarm task show --json``
     gives them."""
+    from core.service.costs import task_cost_json as as_json
+
     found = await service.costs.of_task(task_id)
-    return {
-        "cost": found["cost"].to_json(),
-        "turns": found["turns"],
-        "budget": found["budget"],
-        "waits": await service.costs.why_waiting(task_id),
-    }
+    return {**as_json(found), "waits": await service.costs.why_waiting(task_id)}
 
 
 async def spend_of(service: SwarmService, since: float, now: float) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from typing import Any
 from core.accounts.naming import account_of
 from core.context import Ctx
 from core.costs import ledger, queries
+from core.costs.usage_place import usage_unknown
 from core.errors import InvalidInput
 from core.event_kinds import EventKind
 from core.models import task_ref
@@ -174,7 +175,11 @@ def _check(conn: Conn, ctx: Ctx, subject: _Subject, spent: ledger.Spent) -> None
              f"{subject.what} cannot be followed exactly: {figure} spent; a turn of unknown "
              "cost counts as unknown (its model has no price: add it to SWARM_PRICES; or its "
              "usage is not known: swarm agents explain)")  # fmt: skip
-    if share >= 1 and _mark(conn, ctx, subject, STOP):
+    if subject.scope in DAILY and spent.unknown and _mark(conn, ctx, subject, STOP):
+        _mark(conn, ctx, subject, WARN)
+        _say(conn, ctx, subject, EventKind.BUDGET_REACHED, spent,
+             f"{subject.what} cannot be kept: {figure} spent; {subject.stops}")  # fmt: skip
+    elif share >= 1 and _mark(conn, ctx, subject, STOP):
         _mark(conn, ctx, subject, WARN)  # an 80 % never comes after the 100 %
         _say(conn, ctx, subject, EventKind.BUDGET_REACHED, spent,
              f"{subject.what} is spent: {figure}; {subject.stops}")  # fmt: skip
@@ -220,7 +225,10 @@ class Stopped:
     def text(self) -> str:
         """The needs-you item's words."""
         period = "today's budget" if self.scope in DAILY else "budget"
-        return f"{self.name}'s {period} is spent: {self.spent.cost_text()} of ${self.dollars:.2f}"
+        figure = f"{self.spent.cost_text()} of ${self.dollars:.2f}"
+        if self.scope in DAILY and self.spent.cost_usd < self.dollars:
+            return f"{self.name}'s {period} cannot be kept: {figure} (its cost is not known)"
+        return f"{self.name}'s {period} is spent: {figure}"
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict."""
@@ -261,7 +269,8 @@ def _still_spent(conn: Conn, ctx: Ctx, row: Any, day: str) -> Stopped | None:
         budget = account_budget(ctx, subject)
         spent = ledger.of_account_day(conn, subject, day)
         name, extra = subject, {"account": subject}
-    if budget is None or spent.cost_usd < budget:
+    held = spent.unknown > 0 or _unreadable(ctx, scope, subject)  # a daily budget not kept
+    if budget is None or (spent.cost_usd < budget and not (scope in DAILY and held)):
         return None
     return Stopped(f"B-{row['id']}", scope, name, budget, spent, float(row["at"]), **extra)
 
@@ -269,3 +278,40 @@ def _still_spent(conn: Conn, ctx: Ctx, row: Any, day: str) -> Stopped | None:
 def any_stopped(conn: Conn) -> bool:
     """Whether any budget was ever spent (a read that needs no more when none was)."""
     return queries.any_mark(conn, STOP)
+
+
+# -- a daily budget whose turns cannot be counted ------------------------------------------
+
+
+def hold_unreadable(conn: Conn, ctx: Ctx, agent: str, why: str) -> None:
+    """``agent``'s turns' usage cannot be read (``why``): its daily budget, and its
+    account's, cannot be kept, so they stop new work for today as a spent one does, said
+    once a day (``budget.reached``), until its usage can be read."""
+    configured = ctx.agents.get(agent)
+    if configured is None:
+        return
+    day = ledger.day_of(ctx.now)
+    account = account_of(configured, ctx.settings.credential_prints)
+    found = [(AGENT_DAY, agent, configured.daily_budget, ledger.of_agent_day(conn, agent, day)),
+             (ACCOUNT_DAY, account, account_budget(ctx, account),
+              ledger.of_account_day(conn, account, day))]  # fmt: skip
+    for scope, name, dollars, spent in found:
+        subject = _Subject(scope, name, day, dollars or 0.0, name)
+        if dollars is not None and _mark(conn, ctx, subject, STOP):
+            _mark(conn, ctx, subject, WARN)
+            _say(conn, ctx, subject, EventKind.BUDGET_REACHED, spent,
+                 f"{subject.what} cannot be kept: {agent}'s turns' usage cannot be read "
+                 f"({why}); {subject.stops}")  # fmt: skip
+
+
+def _unreadable(ctx: Ctx, scope: str, subject: str) -> bool:
+    """Whether the agent of an agent's daily budget, or any agent of an account's, has turns
+    whose usage cannot be read (``core.costs.turns.usage_unknown``)."""
+    if scope not in DAILY:
+        return False
+    agents = [ctx.agents[subject]] if scope == AGENT_DAY and subject in ctx.agents else [
+        a for a in ctx.agents.values()
+        if scope == ACCOUNT_DAY and account_of(a, ctx.settings.credential_prints) == subject
+    ]  # fmt: skip
+    home, dirs = ctx.settings.home, ctx.settings.cli_dirs
+    return any(usage_unknown(a, dirs, home) for a in agents)

@@ -32,6 +32,7 @@ MAX_TURN_COST = 1e6  # dollars: more for one turn is no cost
 SUSPECT_TOKENS = 100_000_000  # its four token counts together
 SUSPECT_COST = 1_000.0  # dollars, said by its CLI or priced
 SUSPECT = "suspect"  # its cost_from
+NO_USAGE = "no_usage"  # the cost_from of a turn whose usage is not known: no tokens counted
 # a usage's fields as each wire names them: Anthropic (Claude Code's stream-json and
 # transcripts), ACP (camelCase), OpenAI's Chat Completions and Responses, Gemini
 _FIELDS = {
@@ -112,6 +113,8 @@ def record(conn: Conn, ctx: Ctx, turn: Turn) -> float | bool | None:
     u = turn.usage or Usage()
     suspect = sum(u.tokens().values()) > SUSPECT_TOKENS or (cost or 0.0) > SUSPECT_COST
     said, cost, source = cost, (None if suspect else cost), (SUSPECT if suspect else source)
+    if turn.usage is None and cost is None:
+        source = NO_USAGE
     added = queries.add_turn(conn, (
         ctx.now, day_of(ctx.now), turn.ref, turn.task_id, turn.agent, account,
         agent.cli if agent else None, turn.model, turn.source, u.input, u.output,
@@ -120,6 +123,24 @@ def record(conn: Conn, ctx: Ctx, turn: Turn) -> float | bool | None:
     if added and suspect:
         _say_suspect(conn, ctx, turn, u, said)
     return cost if added else False
+
+
+def reprice(conn: Conn, ctx: Ctx) -> int:
+    """Price the turns recorded with no price for their model, now that the price table (or
+    ``SWARM_PRICES``) has one; how many. A cost beyond one turn's bound stays unknown."""
+    table = prices.table(ctx.settings.prices_file)
+    priced = 0
+    for row in queries.unpriced_turns(conn):
+        price = prices.price_of(table, row["model"])
+        if price is None:
+            continue
+        used = Usage(int(row["input_tokens"]), int(row["output_tokens"]),
+                     int(row["cache_read_tokens"]), int(row["cache_write_tokens"]))  # fmt: skip
+        cost = price.cost(used.tokens())
+        if cost <= SUSPECT_COST:
+            queries.price_turn(conn, int(row["id"]), cost)
+            priced += 1
+    return priced
 
 
 def _say_suspect(conn: Conn, ctx: Ctx, turn: Turn, usage: Usage, said: float | None) -> None:
@@ -157,6 +178,7 @@ class Spent:
     cache_write: int
     cost_usd: float
     unknown: int
+    no_usage: int = 0  # of the unknown: turns whose usage is not known either (no tokens)
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict (``--json``)."""
@@ -164,8 +186,17 @@ class Spent:
             "key": self.key, "turns": self.turns, "input_tokens": self.input,
             "output_tokens": self.output, "cache_read_tokens": self.cache_read,
             "cache_write_tokens": self.cache_write, "cost_usd": round(self.cost_usd, 6),
-            "unknown_cost_turns": self.unknown,
+            "unknown_cost_turns": self.unknown, "unknown_usage_turns": self.no_usage,
         }  # fmt: skip
+
+    def tokens_text(self) -> str:
+        """``1200 in, 300 out, 0 cache read, 0 cache write tokens``, and the turns of unknown
+        usage (``unknown tokens`` when no turn's are known)."""
+        if self.no_usage and self.no_usage == self.turns:
+            return "unknown tokens"
+        known = (f"{self.input} in, {self.output} out, {self.cache_read} cache read, "
+                 f"{self.cache_write} cache write tokens")  # fmt: skip
+        return known + (f", {self.no_usage} turn(s) of unknown usage" if self.no_usage else "")
 
     def cost_text(self) -> str:
         """``$0.42``, ``$0.42 + 2 turn(s) of unknown cost``, or ``unknown (3 turns)``."""
@@ -178,7 +209,7 @@ class Spent:
 def _spent(key: str, row: Any) -> Spent:
     return Spent(
         key, int(row["turns"]), int(row["input"]), int(row["output"]), int(row["cache_read"]),
-        int(row["cache_write"]), float(row["cost"]), int(row["unknown"]),
+        int(row["cache_write"]), float(row["cost"]), int(row["unknown"]), int(row["no_usage"]),
     )  # fmt: skip
 
 
@@ -210,7 +241,7 @@ def total(parts: list[Spent], key: str = "all") -> Spent:
         key, sum(p.turns for p in parts), sum(p.input for p in parts),
         sum(p.output for p in parts), sum(p.cache_read for p in parts),
         sum(p.cache_write for p in parts), sum(p.cost_usd for p in parts),
-        sum(p.unknown for p in parts),
+        sum(p.unknown for p in parts), sum(p.no_usage for p in parts),
     )  # fmt: skip
 
 
@@ -247,10 +278,20 @@ def turns_after(conn: Conn, after_id: int, limit: int) -> list[dict[str, Any]]:
     """Up to ``limit`` turns recorded after turn ``after_id``, in order (the export): the
     ledger's row, its task as ``T-3``."""
     return [
-        {("task" if k == "task_id" else k): (_task(v) if k == "task_id" else v)
-         for k, v in zip(row.keys(), values(row), strict=True)}
+        _shown({("task" if k == "task_id" else k): (_task(v) if k == "task_id" else v)
+                for k, v in zip(row.keys(), values(row), strict=True)})
         for row in queries.turns_after(conn, after_id, limit)
     ]  # fmt: skip
+
+
+_TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+
+
+def _shown(row: dict[str, Any]) -> dict[str, Any]:
+    """A ledger row as shown: a turn of unknown usage has no token counts (None), not 0."""
+    if row.get("cost_from") == NO_USAGE:
+        return {**row, **dict.fromkeys(_TOKENS)}
+    return row
 
 
 def _task(task_id: int | None) -> str | None:
@@ -260,4 +301,4 @@ def _task(task_id: int | None) -> str | None:
 def turns_of_task(conn: Conn, task_id: int) -> list[dict[str, Any]]:
     """``task_id``'s turns, oldest first (``swarm task show --json``)."""
     rows = queries.turns_of_task(conn, task_id)
-    return [dict(zip(r.keys(), values(r), strict=True)) for r in rows]
+    return [_shown(dict(zip(r.keys(), values(r), strict=True))) for r in rows]

@@ -69,6 +69,11 @@ _LAST_GOOD: dict[Path | None, tuple[object, tuple[tuple[str, Price], ...]]] = {}
 _SAID: dict[Path | None, object] = {}  # the file's version whose fault was logged
 
 
+def version(user_file: Path | None) -> object:
+    """What changes when ``user_file`` does (a reprice is due then)."""
+    return _stamp(user_file)
+
+
 def _stamp(user_file: Path | None) -> object:
     """What tells a changed file: its change time, size and inode (None: no file)."""
     if user_file is None:

@@ -12,7 +12,8 @@ SUMS = (
     "coalesce(sum(output_tokens), 0) AS output, coalesce(sum(cache_read_tokens), 0) AS "
     "cache_read, coalesce(sum(cache_write_tokens), 0) AS cache_write, "
     "coalesce(sum(cost_usd), 0) AS cost, "
-    "coalesce(sum(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END), 0) AS unknown"
+    "coalesce(sum(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END), 0) AS unknown, "
+    "coalesce(sum(CASE WHEN cost_from = 'no_usage' THEN 1 ELSE 0 END), 0) AS no_usage"
 )
 
 
@@ -30,6 +31,27 @@ def add_turn(conn: Conn, row: tuple[Any, ...]) -> bool:
         row,
     ).fetchone()
     return found is not None
+
+
+def unpriced_turns(conn: Conn) -> list[Any]:
+    """The turns of known tokens whose cost is unknown for want of a price (``id``,
+    ``model``, the four token counts): no cost, none said by the CLI, not held as suspect,
+    their usage known."""
+    rows: list[Any] = conn.execute(
+        "SELECT id, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens "
+        "FROM turn_usage WHERE cost_usd IS NULL AND cost_from IS NULL AND model IS NOT NULL "
+        "ORDER BY id"
+    ).fetchall()
+    return rows
+
+
+def price_turn(conn: Conn, turn_id: int, cost: float) -> None:
+    """Turn ``turn_id``'s cost, from the price table now (``cost_from`` ``price``)."""
+    conn.execute(
+        "UPDATE turn_usage SET cost_usd = $1, cost_from = 'price' WHERE id = $2 AND "
+        "cost_usd IS NULL",
+        (cost, turn_id),
+    )
 
 
 def sums_by(conn: Conn, column: str, since: float, until: float) -> list[Any]:

@@ -4,64 +4,29 @@ transaction that records the turn: the protocol route's ``turn_end`` and ``turn_
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
-from core.clis import by_name
 from core.context import Ctx
 from core.costs import budgets, ledger
-from core.models import Agent
+from core.costs.usage_place import (
+    NO_WORKSPACE,
+    UsageSource,
+    protocol_usage,
+    terminal_folder,
+    unknown_folder,
+    usage_said,
+    usage_unknown,
+    workspace_of,
+)
 from core.store.conn import Conn
 
+__all__ = [  # where a turn's usage is read (core.costs.usage_place), as callers know it
+    "NO_WORKSPACE", "UsageSource", "protocol_usage", "record_protocol_turn",
+    "record_transcript_turns", "take", "terminal_folder", "unknown_folder", "usage_said",
+    "usage_unknown", "workspace_of",
+]  # fmt: skip
 PROTOCOL = "protocol"
-
-
-class UsageSource(enum.Enum):
-    """Where a protocol agent's turns' usage is read (its CLI's ``protocol_usage``)."""
-
-    TURN_END = "its protocol's turn ends"
-    SESSIONS = "its CLI's session files"
-    UNKNOWN = "nowhere"
-
-
-def protocol_usage(agent: Agent | None) -> tuple[UsageSource, str]:
-    """Where ``agent``'s protocol turns' usage comes from, and in words: its protocol's turn
-    end (Claude Code's), its CLI's session files in its ``cli_dir`` (the CLI's
-    ``protocol_usage = "sessions"``: Codex, Gemini CLI, opencode; read by
-    ``core.watch.usage_files``, for its ``workspace``), or nowhere: those files' folder
-    or workspace is not known (its turns are counted of unknown cost). An agent off the
-    protocol route has no host: an entry said of it is taken at its word."""
-    cli = by_name(agent.cli) if agent is not None else None
-    off_route = agent is None or agent.delivery != "protocol"
-    if cli is None or cli.protocol_usage == "turn_end" or off_route:
-        return UsageSource.TURN_END, "from its protocol's turn ends"
-    if agent is not None and agent.cli_dir and agent.workspace:
-        return UsageSource.SESSIONS, f"from {cli.title}'s session files in {agent.cli_dir}"
-    return UsageSource.UNKNOWN, (
-        f"unknown: {cli.title} says no turn usage over its protocol and its session files "
-        "cannot be read (no cli_dir, which swarm desktop up --protocol writes, or no workspace)"
-    )
-
-
-def usage_said(agent: Agent, cli_dirs: Mapping[str, Path]) -> str | None:
-    """Where ``agent``'s turns' usage comes from, in words (``swarm agents explain``); None
-    for an agent of no CLI swarm reads usage from. A folder that is named but not there
-    reads nothing, so it says so (a moved HOME, a host on another machine)."""
-    if agent.delivery == "protocol":
-        source, said = protocol_usage(agent)
-        missing = source is UsageSource.SESSIONS and not Path(agent.cli_dir or "").is_dir()
-        return f"none read: {agent.cli_dir} (its cli_dir) is not a folder here" if missing else said
-    cli = by_name(agent.cli)
-    if cli is None or cli.sessions is None or agent.delivery not in ("tmux", "gui"):
-        return None
-    folder = cli_dirs.get(cli.name)
-    if folder is None:
-        return f"unknown: the folder of {cli.title}'s session files is not known (no HOME)"
-    if not folder.is_dir():
-        return f"none read: {cli.title}'s session folder {folder} is not a folder here"
-    return f"from {cli.title}'s session files in {folder}"
 
 
 def record_protocol_turn(
@@ -71,7 +36,7 @@ def record_protocol_turn(
     entry: ``usage``, ``cost_usd``, ``meta.model``), once per entry; none when its CLI's
     session files count it (``protocol_usage``); a turn whose usage is known from neither
     is a turn of unknown usage and cost (never of none)."""
-    source, _ = protocol_usage(ctx.agents.get(agent))
+    source, _ = protocol_usage(ctx.agents.get(agent), ctx.settings.home)
     if source is UsageSource.SESSIONS:
         return
     usage = ledger.Usage.from_wire(entry.get("usage")) if source is UsageSource.TURN_END else None

@@ -105,6 +105,12 @@ def _hint(spent: budgets.Stopped) -> str:
             f"raise it (swarm campaign budget {spent.name} DOLLARS) or cancel the campaign "
             f"(swarm campaign cancel {spent.name}); its running turns go on"
         )
+    if spent.scope in budgets.DAILY and spent.spent.cost_usd < spent.dollars:
+        return (
+            "its turns' cost is not known: give their model a price (SWARM_PRICES, then "
+            "swarm costs reprice), or make the usage readable (swarm agents explain "
+            f"{spent.agent or 'AGENT'} says why); new work waits until then or tomorrow (UTC)"
+        )
     if spent.account is not None:
         return (
             f"raise account_daily_budget in the [[agent]] tables of account {spent.name} "

@@ -4,11 +4,13 @@ budget; a task or a campaign made with a budget; a budget raised."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from core.accounts.waiting import why_waiting
 from core.context import Ctx
 from core.costs import budgets, ledger
+from core.costs import turns as turn_cost
 from core.costs.budgets import check_dollars as check_dollars  # the front ends' check
 from core.errors import NotFound
 from core.models import TaskSpec, parse_task_ref
@@ -16,6 +18,7 @@ from core.store.access import StoreAccess
 from core.store.conn import Conn
 from core.tasks import creation
 from core.tasks import queries as task_queries
+from core.tasks.read_queries import get_task
 from core.workflows import RunPlan, campaigns, runs
 
 
@@ -31,8 +34,20 @@ class CostBook:
         return await self.access.read(_spend, since)
 
     async def of_task(self, ref: str | int) -> dict[str, Any]:
-        """A task's spend (``cost``: its sums, ``turns``: each turn, ``budget``)."""
-        return await self.access.read(_of_task, parse_task_ref(ref))
+        """A task's spend (``cost``: its sums, ``turns``: each turn, ``budget``, and
+        ``usage_unknown``: why its agent's turns' usage cannot be read, or None)."""
+        found = await self.access.read(_of_task, parse_task_ref(ref))
+        agent = self.access.agents.get(found.pop("assignee") or "")
+        settings = self.access.settings
+        said = None if agent is None else await asyncio.to_thread(
+            turn_cost.usage_said, agent, settings.cli_dirs, settings.home
+        )  # fmt: skip
+        unknown = said is not None and said.startswith("unknown")
+        return {**found, "usage_unknown": f"{agent.id}'s {said}" if agent and unknown else None}
+
+    async def reprice(self, actor: str) -> int:
+        """Price the turns of unknown cost whose model the price table now lists; how many."""
+        return await self.access.write(actor, ledger.reprice)
 
     async def why_waiting(self, ref: str | int) -> str | None:
         """Why a ready task waits: only agents of an account held by its usage limit can
@@ -75,12 +90,24 @@ class CostBook:
         await self.access.write(actor, _set_campaign_budget, campaign_id, dollars)
 
 
+def task_cost_json(found: dict[str, Any]) -> dict[str, Any]:
+    """A task's spend (``CostBook.of_task``'s) as JSON: ``cost`` (its ``cost_usd`` null when
+    not known: its agent's usage unreadable, or no turn's cost known), ``turns``,
+    ``budget``, ``usage_unknown``."""
+    cost, spent = found["cost"].to_json(), found["cost"]
+    if found.get("usage_unknown") or (spent.unknown and spent.unknown == spent.turns):
+        cost["cost_usd"] = None
+    return {"cost": cost, "turns": found["turns"], "budget": found["budget"],
+            "usage_unknown": found.get("usage_unknown")}  # fmt: skip
+
+
 def _spend(conn: Conn, since: float | None) -> dict[str, list[ledger.Spent]]:
     return {dimension: ledger.by(conn, dimension, since) for dimension in ledger.DIMENSIONS}
 
 
 def _of_task(conn: Conn, task_id: int) -> dict[str, Any]:
     return {
+        "assignee": get_task(conn, task_id).agent,
         "cost": ledger.of_task(conn, task_id),
         "turns": ledger.turns_of_task(conn, task_id),
         "budget": budgets.task_budget(conn, task_id),

@@ -218,7 +218,10 @@ class SwarmService:
         """``agent``'s state, since when, what decided it and each signal's latest evidence."""
         found = self.ctx("").agent(agent)
         shown = await self.store.read(_explain, found.id, self.clock.now())
-        return {**shown, "usage": turn_cost.usage_said(found, self.settings.cli_dirs)}
+        said = await asyncio.to_thread(
+            turn_cost.usage_said, found, self.settings.cli_dirs, self.settings.home
+        )
+        return {**shown, "usage": said}
 
 
 def _missing_agents(conn: Conn, ids: list[str]) -> bool:

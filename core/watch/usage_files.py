@@ -29,6 +29,7 @@ from pathlib import Path
 from core.clis import by_name
 from core.clis.base import SessionFiles, UsageReader, UsageTurn
 from core.context import Ctx
+from core.costs import budgets, ledger, prices
 from core.costs import turns as turn_cost
 from core.hosts import wire
 from core.models import Agent
@@ -39,6 +40,7 @@ from core.tasks.queries import held_at
 log = logging.getLogger(__name__)
 ROUTES = ("tmux", "gui")  # and the protocol route where its CLI's files give the usage
 PROTOCOL = "protocol"
+_UNREAD = object()
 MAX_FILES = 20  # the newest session files of one agent read at each tick
 
 
@@ -51,32 +53,60 @@ class UsageFiles:
         self.readers: dict[tuple[Path, str], UsageReader] = {}  # (file, workspace)
         self.looked: set[tuple[Path, str]] = set()  # (CLI's folder, workspace) listed once
         self.cwds: dict[Path, str] = {}  # a shared folder's file -> the cwd it says
+        self.prices: object = _UNREAD  # the price file's version the turns were priced at
 
     async def tick(self) -> int:
         """Record the turns ended since the last tick; how many were new."""
+        await self._reprice()
         recorded = 0
+        home = self.store.settings.home
         for agent in list(self.store.agents.values()):
             cli = by_name(agent.cli)
             config = self._config(agent)
-            if cli is None or cli.sessions is None or config is None or not agent.workspace:
+            cwd = await asyncio.to_thread(turn_cost.workspace_of, agent, home)
+            await self._hold_if_unreadable(agent)
+            if cli is None or cli.sessions is None or config is None or cwd is None:
                 continue
-            hosts = None if agent.delivery in ROUTES else self.store.settings.home
+            hosts = None if agent.delivery in ROUTES else home
             found = await asyncio.to_thread(
-                self._read_folder, cli.sessions, config, agent.workspace,
+                self._read_folder, cli.sessions, config, cwd,
                 wire.host_session(hosts, agent.id) if hosts else None,
             )  # fmt: skip
             if found:
                 recorded += await self.store.write(agent.id, _record, agent.id, found)
         return recorded
 
+    async def _reprice(self) -> None:
+        """At the first tick and whenever the price file changed: the turns of unknown cost
+        whose model has a price now are priced (logged with how many)."""
+        seen = await asyncio.to_thread(prices.version, self.store.settings.prices_file)
+        if seen == self.prices:
+            return
+        self.prices = seen
+        priced = await self.store.write("swarm", ledger.reprice)
+        if priced:
+            log.info("priced %d turn(s) recorded with no price for their model", priced)
+
+    async def _hold_if_unreadable(self, agent: Agent) -> None:
+        """An agent with a daily budget (its own or its account's) whose turns' usage cannot
+        be read is held from new work: that budget cannot be kept (``budgets``)."""
+        budgeted = agent.daily_budget is not None or agent.account_daily_budget is not None
+        if not budgeted and not any(a.account_daily_budget for a in self.store.agents.values()):
+            return
+        settings = self.store.settings
+        why = await asyncio.to_thread(turn_cost.usage_said, agent, settings.cli_dirs, settings.home)
+        if why is not None and why.startswith("unknown"):
+            await self.store.write(agent.id, budgets.hold_unreadable, agent.id, why)
+
     def _config(self, agent: Agent) -> Path | None:
-        """The folder ``agent``'s CLI writes its sessions in: swarm's own environment's on
-        the tmux and desktop routes, the one its host runs it with on the protocol route
-        when its CLI's usage is read from its files (its ``cli_dir``); None: not read."""
+        """The folder ``agent``'s CLI writes its sessions in: on the tmux and desktop routes
+        its ``cli_dir`` (which ``swarm desktop up`` writes), else swarm's own environment's;
+        on the protocol route the one its host runs it with when its CLI's usage is read
+        from its files (its ``cli_dir``); None: not read."""
         if agent.delivery in ROUTES:
-            return self.store.settings.cli_dirs.get(agent.cli or "")
+            return turn_cost.terminal_folder(agent, self.store.settings.cli_dirs)
         if agent.delivery == PROTOCOL:
-            source, _ = turn_cost.protocol_usage(agent)
+            source, _ = turn_cost.protocol_usage(agent, self.store.settings.home)
             if source is turn_cost.UsageSource.SESSIONS and agent.cli_dir:
                 return Path(agent.cli_dir)
         return None

@@ -177,15 +177,21 @@ def resolve_agent(agents: Mapping[str, Agent], name: str) -> Agent:
 
 
 def _check_agents(home: Path, agents: Mapping[str, Agent], names: Sequence[str]) -> list[str]:
+    """The agents' ids (every agent's when ``names`` is empty); one with ``workspace =`` in
+    the agents file gets its worktree too (that key is then used: ``configured_over``)."""
     chosen = [resolve_agent(agents, n) for n in names] if names else list(agents.values())
-    ids = list(dict.fromkeys(a.id for a in chosen))
-    for agent in chosen:
-        if agent.workspace:
-            raise InvalidInput(
-                f"{agent.id} already has workspace = {agent.workspace!r} in "
-                "the agents file: leave it out of --agents"
-            )
-    return ids
+    return list(dict.fromkeys(a.id for a in chosen))
+
+
+def configured_over(agent: Agent, made: Workspace) -> str | None:
+    """What to tell of an agent whose ``workspace =`` in the agents file is used instead of
+    the worktree ``made`` for it; None when it names none, or that worktree."""
+    if not agent.workspace or Path(agent.workspace) == Path(made.path):
+        return None
+    return (
+        f"{agent.id} works in {agent.workspace} (workspace = in the agents file), not in "
+        f"{made.path}: remove that key to use the worktree (swarm reads its usage either way)"
+    )
 
 
 def _check_copies(repo: Path, names: Sequence[str]) -> list[Path]:

@@ -111,3 +111,14 @@ def drop_stale_temporaries(folder: Path) -> None:
             continue
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
+
+
+def worktree_of(home: Path, agent: str) -> str | None:
+    """The folder of the one worktree ``swarm workspaces init`` made for ``agent`` (what it
+    runs in when the agents file names no ``workspace``); None when it has none, or several
+    (which one it runs in is then not known here)."""
+    try:
+        found = [r.workspaces[agent].path for r in load_all(home) if agent in r.workspaces]
+    except StorageError:  # a manifest that cannot be read: said where workspaces are listed
+        return None
+    return found[0] if len(found) == 1 else None

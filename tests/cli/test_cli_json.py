@@ -70,6 +70,8 @@ CASES: list[tuple[str, list[str], str, type]] = [
     ("schedule list", [], "cli", ARRAY),
     ("schedule remove", ["S-2"], "cli", OBJECT),
     ("stats", [], "cli", OBJECT),
+    ("costs", [], "cli", OBJECT),
+    ("costs reprice", [], "cli", OBJECT),
     ("alerts", ["--all"], "cli", ARRAY),
     ("gc", ["--dry-run"], "cli", OBJECT),
     ("workflow list", [], "cli", ARRAY),

@@ -130,7 +130,7 @@ async def test_a_turn_without_a_cost_is_priced_from_the_table_or_counted_unknown
     assert [(r["cost_usd"], r["cost_from"]) for r in found] == [
         (pytest.approx(1000 * 1.0 / 1e6 + 500 * 2.0 / 1e6), "price"),
         (None, None),
-        (None, None),  # never priced as no tokens: a cost of 0
+        (None, "no_usage"),  # never priced as no tokens: a cost of 0
     ]
     assert {r["account"] for r in found} == {"gemini-default"}  # no credential seen
     assert found[0]["task_id"] is None
@@ -263,6 +263,34 @@ async def test_a_turn_of_unknown_cost_under_a_budget_is_said(
     assert "unknown (1 turn(s) with no cost)" in said[0]
 
 
+async def test_an_agents_daily_budget_with_a_turn_of_unknown_cost_holds_its_new_work(
+    service: SwarmService, tmp_path: Path
+) -> None:
+    """Issue 64: a turn of unknown usage under an agent's daily budget (a protocol turn whose
+    usage no one said) cannot be counted, so that budget cannot be kept: the agent gets no
+    new task and a person is asked; task show says the turn's tokens are unknown, not 0."""
+    await with_agents(service, tmp_path, budget=100.0)
+    first = await assigned(service, "first", "P1")
+    await Journal(service, "P1").turn()  # its turn's end says no usage, no cost
+    shown = await run_task_show(service, first)
+    assert "Cost:     unknown (1 turn(s) with no cost) (1 turn(s): unknown tokens)" in shown
+    await service.tasks.complete(first, "P1")
+    later = await service.tasks.create(TaskSpec("later", agent="P1"), "test")
+    await service.queue.assign_batch()
+    assert (await service.tasks.get(later.id)).agent is None
+    (item,) = [n for n in await service.inbox.needs() if n.kind == "budget"]
+    assert item.agent == "P1" and "today's budget cannot be kept" in item.text, item.text
+    assert "swarm costs reprice" in item.hint
+    spend = await service.costs.of_task(first)
+    assert spend["turns"][0]["input_tokens"] is None
+
+
+async def run_task_show(service: SwarmService, task_id: int) -> str:
+    from bot.cli.tasks import cost_lines
+
+    return cost_lines(await service.costs.of_task(task_id))
+
+
 async def test_a_bad_budget_is_refused_and_nothing_is_written(service: SwarmService) -> None:
     for bad in (0.0, -1.0, float("nan"), float("inf")):
         with pytest.raises(InvalidInput):
@@ -309,3 +337,41 @@ async def test_metrics_show_the_turns_tokens_and_cost_by_agent_and_account(
     assert 'swarm_turn_cost_usd_total{account="team",agent="P1"} 0.5' in text
     assert 'swarm_turn_tokens_total{account="team",agent="P1",kind="cache_read"} 5000.0' in text
     assert 'swarm_turns_unknown_cost_total{account="gemini-default",agent="P2"} 1.0' in text
+
+
+async def test_a_price_added_while_swarm_runs_prices_the_earlier_turns(
+    service: SwarmService, tmp_path: Path
+) -> None:
+    """Issue 64: a turn of a model the table lacks is unknown; a SWARM_PRICES file written
+    while swarm runs is read at the next turn without a restart, and the earlier turns are
+    priced by the usage watch's next tick and by ``swarm costs reprice``, told how many."""
+    import dataclasses
+
+    from core.watch.usage_files import UsageFiles
+
+    user = tmp_path / "prices.toml"
+    service.store.settings = dataclasses.replace(service.settings, prices_file=user)
+    await with_agents(service, tmp_path)
+    journal = Journal(service, "P2")
+    await journal.turn(usage=ACP, meta={"model": "gemini-9-unlisted"})
+    watch = UsageFiles(service.store)
+    await watch.tick()  # the first tick: nothing to price
+    assert [r["cost_usd"] for r in await rows(service)] == [None]
+    user.write_text('[models."gemini-9-unlisted"]\ninput = 2.0\noutput = 12.0\n')
+    await journal.turn(usage=ACP, meta={"model": "gemini-9-unlisted"})  # no restart
+    await watch.tick()  # the file changed: the earlier turn priced
+    cost = 1000 * 2.0 / 1e6 + 500 * 12.0 / 1e6
+    assert [r["cost_usd"] for r in await rows(service)] == [pytest.approx(cost)] * 2
+    await journal.turn(usage=ACP, meta={"model": "gemini-9-other"})
+    assert await service.costs.reprice("test") == 0
+    user.write_text(user.read_text() + '[models."gemini-9-other"]\ninput = 1.0\noutput = 1.0\n')
+    assert await service.costs.reprice("test") == 1
+    if service.settings.database_url:  # the command's part on the SQLite file (its home's)
+        return
+    said = run_cli(service.settings.home, "costs", "reprice")
+    assert said.code == 0 and said.out == "no turn of unknown cost has a price now\n", said
+    shown = run_cli(service.settings.home, "costs", "--json")
+    assert shown.code == 0, shown.err
+    found = json.loads(shown.out)
+    assert found["by_agent"][0]["key"] == "P2" and found["by_agent"][0]["turns"] == 3
+    assert {"by_account", "by_task", "by_day"} <= set(found)

@@ -60,6 +60,55 @@ async def test_a_protocol_agents_turns_are_read_from_its_clis_files_in_its_cli_d
     assert [r["source"] for r in await rows(service)] == ["transcript", "transcript"]
 
 
+def _worktree(home: Path, agent: str, path: str) -> None:
+    """What ``swarm workspaces init`` leaves for ``agent``: its worktree in the manifest."""
+    from core.workspaces import manifest
+
+    folder = manifest.root(home) / "app"
+    folder.mkdir(parents=True, exist_ok=True)
+    record = manifest.RepoWorkspaces("/src/app", "main", str(folder))
+    record.workspaces[agent] = manifest.Workspace(agent, path, f"swarm/{agent}")
+    manifest.save(record)
+
+
+async def test_an_agent_in_the_worktree_init_made_has_its_turns_read_with_no_workspace_key(
+    service: SwarmService, tmp_path: Path
+) -> None:
+    """``swarm workspaces init`` then ``desktop up --protocol``: the agents file names no
+    ``workspace`` (init writes none), the manifest names the worktree the agent runs in;
+    its rollout is read there, and explain names the folder read."""
+    home = tmp_path / "codex-of-its-host"
+    agent = Agent("P", "dev", cli="codex", delivery="protocol", cli_dir=str(home))
+    await service.replace_agents([agent], tmp_path / "agents.toml")
+    _worktree(service.settings.home, "P", WORK)
+    day = sessions_dir(home, WORK) / time.strftime("%Y/%m/%d", time.localtime(service.clock.now()))
+    day.mkdir(parents=True)
+    watch = UsageFiles(service.store)
+    assert await watch.tick() == 0
+    (day / NAME).write_bytes(FIXTURE.read_bytes())
+    assert await watch.tick() == 2
+    await Journal(service, "P").turn(usage=ACP, meta={"model": "local-model"})
+    assert [r["source"] for r in await rows(service)] == ["transcript", "transcript"]
+    said = (await service.explain_agent("P"))["usage"]
+    assert said == f"from Codex CLI's session files in {home}", said
+
+
+async def test_explain_names_the_wrapper_and_the_missing_workspace(
+    service: SwarmService, tmp_path: Path
+) -> None:
+    """An agent whose usage cannot be read is told why: its command a wrapper (``cli_dir``
+    written empty), on the protocol route and in tmux; no workspace swarm knows."""
+    wrapped = Agent("P", "dev", cli="codex", delivery="protocol", cli_dir="", workspace=WORK)
+    tmux = Agent("T", "dev", cli="claude-code", delivery="tmux", cli_dir="", workspace=WORK)
+    nowhere = Agent("N", "dev", cli="gemini", delivery="protocol", cli_dir=str(tmp_path))
+    await service.replace_agents([wrapped, tmux, nowhere], tmp_path / "agents.toml")
+    said = {a: (await service.explain_agent(a))["usage"] for a in ("P", "T", "N")}
+    assert "its command is no Codex CLI program of its own (a wrapper script" in said["P"]
+    assert said["T"].startswith("unknown: Claude Code's turns are not read")
+    assert "a wrapper script" in said["T"] and 'set cli_dir = "/the/folder"' in said["T"]
+    assert "the folder it works in is not known" in said["N"], said["N"]
+
+
 async def test_explain_says_when_a_named_session_folder_is_not_there(
     service: SwarmService, tmp_path: Path
 ) -> None:
@@ -114,7 +163,7 @@ async def test_a_protocol_turn_whose_usage_is_known_nowhere_is_of_unknown_cost_n
     await Journal(service, "P").turn(usage=ACP, meta={"model": "local-model"})
     (row,) = await rows(service)
     assert (row["source"], row["input_tokens"], row["output_tokens"]) == ("protocol", 0, 0)
-    assert (row["cost_usd"], row["cost_from"], row["model"]) == (None, None, "local-model")
+    assert (row["cost_usd"], row["cost_from"], row["model"]) == (None, "no_usage", "local-model")
     spent = (await service.costs.spend())["agent"][0]
     assert (spent.turns, spent.unknown) == (1, 1)
     assert spent.cost_text() == "unknown (1 turn(s) with no cost)"
@@ -177,7 +226,7 @@ def test_each_protocol_clis_usage_source_is_declared_in_its_module() -> None:
     assert turn_cost.protocol_usage(nowhere)[0] is turn_cost.UsageSource.UNKNOWN
 
 
-@pytest.mark.parametrize(("value", "found"), [('"/h/.codex"', "/h/.codex"), ('""', None)])
+@pytest.mark.parametrize(("value", "found"), [('"/h/.codex"', "/h/.codex"), ('""', "")])
 def test_the_agents_files_cli_dir(tmp_path: Path, value: str, found: str | None) -> None:
     from core.agents_file import load_agents
 
@@ -198,3 +247,28 @@ def test_a_cli_dir_that_is_no_absolute_path_is_refused_in_one_line(
     with pytest.raises(ConfigError, match="cli_dir must be an absolute path") as raised:
         load_agents(path)
     assert "\n" not in str(raised.value)
+
+
+async def test_a_tmux_agent_behind_a_wrapper_shows_unknown_and_its_budget_holds_it(
+    service: SwarmService, tmp_path: Path
+) -> None:
+    """Claude Code in tmux behind a wrapper script (``desktop up`` wrote ``cli_dir = ""``):
+    its files cannot be found, so its task's cost is unknown, never $0, and its daily budget
+    of $0.00001, which cannot be kept, holds it from new work with a person asked."""
+    agent = Agent("T", "dev", cli="claude-code", delivery="tmux", cli_dir="", workspace=WORK,
+                  daily_budget=0.00001)  # fmt: skip
+    await service.replace_agents([agent], tmp_path / "agents.toml")
+    task = await service.tasks.create(TaskSpec("work", agent="T"), "test")
+    await service.queue.assign_batch()
+    from bot.cli.tasks import cost_json, cost_lines
+
+    spend = await service.costs.of_task(task.id)
+    assert cost_json(spend)["cost"]["cost_usd"] is None
+    assert cost_lines(spend).startswith("Cost:     unknown (0 turn(s) recorded; T's unknown")
+    await UsageFiles(service.store).tick()
+    await service.tasks.complete(task.ref, "T")
+    later = await service.tasks.create(TaskSpec("later", agent="T"), "test")
+    await service.queue.assign_batch()
+    assert (await service.tasks.get(later.id)).agent is None
+    (item,) = [n for n in await service.inbox.needs() if n.kind == "budget"]
+    assert "T's today's budget cannot be kept" in item.text, item.text

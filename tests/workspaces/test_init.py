@@ -136,7 +136,9 @@ def test_cli_init_and_errors(repo: Path, tmp_path: Path) -> None:
     assert shown.code == 2 and shown.err.startswith("swarm: error: Agent-4 has no workspace")
 
 
-def test_configured_workspace_is_found_and_left_out_of_init(repo: Path, tmp_path: Path) -> None:
+def test_configured_workspace_is_found_and_init_makes_its_worktree_too(
+    repo: Path, tmp_path: Path
+) -> None:
     own = tmp_path / "own"
     sh(repo, "worktree", "add", "-q", "-b", "mine", str(own))
     config = tmp_path / "agents.toml"
@@ -149,10 +151,13 @@ def test_configured_workspace_is_found_and_left_out_of_init(repo: Path, tmp_path
     place = find(tmp_path / "home", agents, "Agent-1")
     assert place is not None and place.path == own and place.branch == "mine"
     assert place.base is None
-    with pytest.raises(InvalidInput, match="already has workspace"):
-        init(tmp_path / "home", agents, InitRequest(repo))
-    commit_file(own, "x.txt", "x\n", "own work")
     assert find(tmp_path / "home", agents, "Agent-2") is None
+    commit_file(own, "x.txt", "x\n", "own work")
+    # an agent with the key gets its worktree too; the key still says where it works
+    made = init(tmp_path / "home", agents, InitRequest(repo, agents=("Agent-1",)))
+    assert Path(made.workspaces["Agent-1"].path).is_dir()
+    again = find(tmp_path / "home", agents, "Agent-1")
+    assert again is not None and again.path == own
 
 
 @pytest.mark.parametrize("value", ['"relative/dir"', '""', "3"])
@@ -177,3 +182,24 @@ def test_a_post_checkout_hook_runs_in_each_new_worktree(repo: Path, tmp_path: Pa
     assert ready.status == "ready"
     assert (Path(ready.path) / "hooked.txt").read_text() == f"{'0' * 40} 1\n"
     assert failed.status == "broken" and failed.reason == "post-checkout hook exited with status 1"
+
+
+def test_cli_init_takes_an_agent_whose_agents_file_names_its_workspace(
+    repo: Path, tmp_path: Path
+) -> None:
+    """A user who added ``workspace =`` by hand, then ran init for that agent: its worktree
+    is made, and init says which folder it works in."""
+    own = tmp_path / "own"
+    own.mkdir()
+    config = tmp_path / "agents.toml"
+    config.write_text(
+        f'[[agent]]\nid = "Agent-1"\nrole = "dev"\nworkspace = "{own}"\n', encoding="utf-8"
+    )
+    home = tmp_path / "home"
+    result = run_cli(
+        home, "workspaces", "init", str(repo), "--agents", "Agent-1", config=config, env=GIT_ENV
+    )
+    assert result.code == 0, result.err
+    made = home / "workspaces" / "project" / "Agent-1"
+    assert made.is_dir()
+    assert f"Agent-1 works in {own} (workspace = in the agents file), not in {made}" in result.out

@@ -1,0 +1,111 @@
+"""Where an agent's turns' usage is read, and why it cannot be (``swarm agents explain``):
+its protocol's turn ends, its CLI's session files (in its ``cli_dir``, for the workspace
+swarm knows), or nowhere."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from pathlib import Path
+
+from core.clis import by_name
+from core.models import Agent
+from core.workspaces.manifest import worktree_of
+
+
+class UsageSource(enum.Enum):
+    """Where a protocol agent's turns' usage is read (its CLI's ``protocol_usage``)."""
+
+    TURN_END = "its protocol's turn ends"
+    SESSIONS = "its CLI's session files"
+    UNKNOWN = "nowhere"
+
+
+def workspace_of(agent: Agent, home: Path | None) -> str | None:
+    """The folder ``agent`` works in, as swarm knows it: ``workspace`` in the agents file,
+    else the worktree ``swarm workspaces init`` made for it (under ``home``); None: neither."""
+    if agent.workspace:
+        return agent.workspace
+    return worktree_of(home, agent.id) if home is not None else None
+
+
+def protocol_usage(agent: Agent | None, home: Path | None = None) -> tuple[UsageSource, str]:
+    """Where ``agent``'s protocol turns' usage comes from, and in words: its protocol's turn
+    end (Claude Code's), its CLI's session files in its ``cli_dir`` (the CLI's
+    ``protocol_usage = "sessions"``: Codex, Gemini CLI, opencode; read by
+    ``core.watch.usage_files``, for its workspace: ``workspace_of``), or nowhere: that
+    folder or that workspace is not known (its turns are counted of unknown usage and
+    cost). An agent off the protocol route has no host: an entry said of it is taken at its
+    word."""
+    cli = by_name(agent.cli) if agent is not None else None
+    off_route = agent is None or agent.delivery != "protocol"
+    if cli is None or cli.protocol_usage == "turn_end" or off_route:
+        return UsageSource.TURN_END, "from its protocol's turn ends"
+    assert agent is not None
+    why = f"unknown: {cli.title} says no turn usage over its protocol, "
+    if not agent.cli_dir:
+        return UsageSource.UNKNOWN, why + (
+            _NO_CLI_DIR if agent.cli_dir is None else unknown_folder(cli.title)
+        )
+    if workspace_of(agent, home) is None:
+        return UsageSource.UNKNOWN, why + NO_WORKSPACE
+    return UsageSource.SESSIONS, f"from {cli.title}'s session files in {agent.cli_dir}"
+
+
+_NO_CLI_DIR = (
+    "and the agents file names no cli_dir (the folder of its session files, which swarm "
+    "desktop up --protocol writes)"
+)
+NO_WORKSPACE = (
+    "and the folder it works in is not known (no workspace = in the agents file, and swarm "
+    "workspaces init made no worktree for it, or several): its session files cannot be told "
+    "from other folders'"
+)
+
+
+def unknown_folder(title: str) -> str:
+    """Why the folder of ``title``'s session files is not known (``cli_dir = ""``)."""
+    return (
+        f"and where it writes its session files is not known: its command is no {title} "
+        "program of its own (a wrapper script, or env with options, may set any environment): "
+        f'set cli_dir = "/the/folder" in its [[agent]] table (where {title} keeps its files, '
+        "e.g. its HOME's)"
+    )
+
+
+def usage_said(agent: Agent, cli_dirs: Mapping[str, Path], home: Path | None = None) -> str | None:
+    """Where ``agent``'s turns' usage comes from, in words (``swarm agents explain``); None
+    for an agent of no CLI swarm reads usage from. A folder that is named but not there
+    reads nothing, so it says so (a moved HOME, a host on another machine)."""
+    if agent.delivery == "protocol":
+        source, said = protocol_usage(agent, home)
+        missing = source is UsageSource.SESSIONS and not Path(agent.cli_dir or "").is_dir()
+        return f"none read: {agent.cli_dir} (its cli_dir) is not a folder here" if missing else said
+    cli = by_name(agent.cli)
+    if cli is None or cli.sessions is None or agent.delivery not in ("tmux", "gui"):
+        return None
+    folder = terminal_folder(agent, cli_dirs)
+    if agent.cli_dir == "":
+        return f"unknown: {cli.title}'s turns are not read, " + unknown_folder(cli.title)
+    if folder is None:
+        return f"unknown: the folder of {cli.title}'s session files is not known (no HOME)"
+    if workspace_of(agent, home) is None:
+        return f"unknown: {cli.title}'s turns are not read, " + NO_WORKSPACE
+    if not folder.is_dir():
+        return f"none read: {cli.title}'s session folder {folder} is not a folder here"
+    return f"from {cli.title}'s session files in {folder}"
+
+
+def terminal_folder(agent: Agent, cli_dirs: Mapping[str, Path]) -> Path | None:
+    """The folder of a tmux or desktop agent's CLI's session files: its ``cli_dir`` (which
+    ``swarm desktop up`` writes), else the one of swarm's environment; None: not known
+    (``cli_dir = ""``: its command is a wrapper)."""
+    if agent.cli_dir is not None:
+        return Path(agent.cli_dir) if agent.cli_dir else None
+    return cli_dirs.get(agent.cli or "")
+
+
+def usage_unknown(agent: Agent, cli_dirs: Mapping[str, Path], home: Path | None) -> bool:
+    """Whether ``agent``'s turns' usage cannot be read (``usage_said`` says "unknown")."""
+    said = usage_said(agent, cli_dirs, home)
+    return said is not None and said.startswith("unknown")

@@ -1,0 +1,144 @@
+"""Cost known on the documented path (issue 64, item 4), with the real pinned CLIs against
+localmodel: ``swarm workspaces init`` then ``swarm desktop up --protocol``, as the docs say,
+and no key added by hand (the agents file names no ``workspace``: init writes none). Codex
+(codex-acp), Gemini CLI and opencode say no turn usage over their protocol: their session
+files are read, in the worktree init made. Each CLI is started once for the module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from automation.factory import build_deliverer
+from core.agents.judge import Freshness
+from core.coordinator.prompt_keys import PromptKeys
+from core.coordinator.scheduler import Scheduler
+from core.models import TaskSpec
+from core.service.swarm import SwarmService
+from core.settings import Settings
+from core.store.conn import values
+from core.watch.protocol_signal import ProtocolWatch
+from core.watch.usage_files import UsageFiles
+from tests.agents.launch import SETUPS, _git
+from tests.agents.live import LocalModel, require_binary
+from tests.agents.test_protocol_live import IN, OUT, QUIETING, SCRIPT, Swarm
+from tests.helpers import ROOT
+
+pytestmark = pytest.mark.xdist_group("protocol-live")
+AGENT = "A"
+
+
+class Rig:
+    """One CLI under its host, in the worktree ``swarm workspaces init`` made for it."""
+
+    def __init__(self, cli: str, root: Path) -> None:
+        self.cli, self.root = cli, root
+        self.home, self.config = root / "swarm", root / "agents.toml"
+        self.repo = root / "app"
+        self.worktree = self.home / "workspaces" / "app" / AGENT
+        self.env: dict[str, str] = {}
+
+    @property
+    def settings(self) -> Settings:
+        return Settings.from_env({"SWARM_HOME": str(self.home), "SWARM_CONFIG": str(self.config)})
+
+    def swarm(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """The ``swarm`` command as the user runs it."""
+        return subprocess.run(
+            [sys.executable, "-m", "bot.cli", *args], env=self.env, cwd=self.repo,
+            capture_output=True, text=True, timeout=240, check=False,
+        )  # fmt: skip
+
+
+@pytest.fixture(scope="module", params=["codex", "gemini", "opencode"])
+def rig(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
+    """The documented path: a repository, ``swarm workspaces init``, ``swarm desktop up
+    --protocol``; the agents file has no ``workspace``."""
+    cli = str(request.param)
+    binary = require_binary(cli)
+    made = Rig(cli, tmp_path_factory.mktemp(f"costs-{cli}").resolve())
+    made.repo.mkdir()
+    _git(made.repo, commit=True)
+    model = LocalModel(made.root, SCRIPT)
+    setup = SETUPS[cli](binary, made.root / "home", made.worktree, model.url)
+    made.config.write_text(
+        f'[[agent]]\nid = "{AGENT}"\nrole = "dev"\ncli = "{cli}"\naccount = "test-account"\n'
+        f"\n[desktop]\ncommand = {json.dumps(' '.join(setup.argv))}\n",
+        encoding="utf-8",
+    )
+    made.env = {
+        **{k: v for k, v in setup.env.items() if k not in QUIETING},
+        "SWARM_HOME": str(made.home), "SWARM_CONFIG": str(made.config), "PYTHONPATH": str(ROOT),
+    }  # fmt: skip
+    try:
+        init = made.swarm("workspaces", "init", str(made.repo))
+        assert init.returncode == 0, init.stdout + init.stderr
+        up = made.swarm("desktop", "up", "--protocol", "--json")
+        assert up.returncode == 0, up.stdout + up.stderr
+        assert "workspace" not in made.config.read_text(encoding="utf-8")
+        yield made
+    finally:
+        made.swarm("desktop", "down", "--headless")
+        model.stop()
+
+
+@pytest.fixture
+async def swarm(rig: Rig) -> AsyncIterator[Swarm]:
+    """swarm on the rig's home, as ``swarm run`` builds it."""
+    service = await SwarmService.open(rig.settings)
+    deliverer = build_deliverer(rig.settings, list(service.agents.values()), service.kill_switch)
+    watch = ProtocolWatch(service, Freshness())
+    await watch.start()
+    usage = UsageFiles(service.store)
+    await usage.tick()
+    made = Swarm(service, deliverer, watch, PromptKeys(service, deliverer, None), usage)
+    try:
+        yield made
+    finally:
+        await made.watch.stop()
+        deliverer.close()
+        await made.service.close()
+
+
+def _ledger(conn: Any, task: int) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        "SELECT agent, cli, model, source, input_tokens, output_tokens, cache_read_tokens, "
+        "cache_write_tokens, cost_usd, cost_from FROM turn_usage WHERE task_id = $1",
+        (task,),
+    ).fetchall()
+    return [dict(zip(r.keys(), values(r), strict=True)) for r in rows]
+
+
+@pytest.mark.timeout(300)
+async def test_a_turns_usage_is_read_after_workspaces_init_and_desktop_up(
+    rig: Rig, swarm: Swarm
+) -> None:
+    """The turn's usage reaches the ledger as localmodel reported it, read from the CLI's
+    files in the worktree init made; explain names the folder read."""
+    said = (await swarm.service.explain_agent(AGENT))["usage"]
+    assert said.startswith("from "), said
+    task = await swarm.service.tasks.create(
+        TaskSpec("count my tokens", "count my tokens", agent=AGENT), "me"
+    )
+    burst = asyncio.create_task(Scheduler(swarm.service, swarm.deliverer).run_burst())
+    while not burst.done():
+        await swarm.watch.fire()
+        await asyncio.sleep(0.1)
+    assert (await burst).delivered >= 1
+
+    async def found() -> list[dict[str, Any]]:
+        return await swarm.service.store.read(_ledger, task.id)
+
+    (row,) = await swarm.until(found, within=150)
+    assert (row["agent"], row["cli"], row["source"]) == (AGENT, rig.cli, "transcript")
+    assert row["output_tokens"] == OUT, row
+    assert row["input_tokens"] + row["cache_read_tokens"] + row["cache_write_tokens"] == IN, row
+    print(f"{rig.cli}: model {row['model']!r}, cost {row['cost_usd']} ({row['cost_from']})")
