@@ -46,7 +46,9 @@ STATE_FILE = "state.json"
 def planned(agent: Agent, config: DesktopConfig, cell: Rect, workspace: Path) -> Planned:
     """``agent`` to open on ``cell`` in ``workspace``, with its launch and its CLI."""
     launch = config.launches[agent.id]
-    return Planned(agent.id, launch, cell, workspace, agent_cli(agent, launch))
+    return Planned(
+        agent.id, launch, cell, workspace, agent_cli(agent, launch), agent.cli_dir or None
+    )
 
 
 def agent_cli(agent: Agent, launch: Launch) -> str | None:
@@ -73,6 +75,14 @@ def cli_env(item: Planned, env: Mapping[str, str], home: Path) -> dict[str, str]
     return wanted
 
 
+def cli_dir_value(item: Planned, folder: Path | None) -> dict[str, str]:
+    """``cli_dir`` for the agents file: the folder swarm worked out; where it cannot (a
+    wrapper script), the one the file has (a person set it), else ``""`` (unknown)."""
+    if folder is None and item.cli_dir:
+        return {}
+    return {"cli_dir": "" if folder is None else str(folder)}
+
+
 @dataclass(frozen=True)
 class Planned:
     """One agent to open: its launch, its cell and its working folder."""
@@ -82,6 +92,7 @@ class Planned:
     cell: Rect
     workspace: Path
     cli: str | None = None  # written to the agents file: its own, else the command's CLI
+    cli_dir: str | None = None  # the agents file's own (a person's, for a wrapper script)
 
     @property
     def values(self) -> dict[str, list[int] | str]:
@@ -314,8 +325,7 @@ class DesktopSession:
             words = shlex.split(fill(item.launch.command, item.agent, item.workspace))
         except ValueError:
             words = []
-        folder = sessions_folder(cli, words, env)
-        return {"cli_dir": "" if folder is None else str(folder)}
+        return cli_dir_value(item, sessions_folder(cli, words, env))
 
     def _start_session(self, item: Planned, name: str, resume: bool) -> None:
         command = item.launch.resume if resume else item.launch.command

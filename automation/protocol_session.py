@@ -21,7 +21,7 @@ from typing import Any
 
 from automation.agents_file_writer import write_agent_values
 from automation.desktop_config import fill, launch_env
-from automation.desktop_session import Outcome, Planned, cli_env
+from automation.desktop_session import Outcome, Planned, cli_dir_value, cli_env
 from automation.headless_session import HeadlessSession
 from core.clis import (
     AgentCli,
@@ -117,8 +117,7 @@ class ProtocolSession(HeadlessSession):
             **item.values, "app": "terminal", "delivery": "protocol",
         }  # fmt: skip
         if cli.protocol_usage == "sessions":  # where its turns' usage is read ("": unknown)
-            folder = sessions_folder(cli, command, env)
-            values["cli_dir"] = "" if folder is None else str(folder)
+            values.update(cli_dir_value(item, sessions_folder(cli, command, env)))
         host = f"host pid {hello.get('pid')}"
         if hello.get("exit_code") is not None:  # kept: swarm has not read all it holds
             host += (
