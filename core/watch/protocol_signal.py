@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 RETRY_S = 2.0  # between two tries to reach a host
 SYNC_S = 1.0  # how often the readers are matched to the agents file
 BATCH = 500  # entries of one agent written in one transaction at most
+# entries of one agent read and not yet written, at most: a journal of 300,000 updates read
+# at start (swarm stopped meanwhile) waits in the host, not in swarm's memory
+PENDING_MAX = 4 * BATCH
 LOG_S = 0.5  # how often the CLIs' debug logs are read (fire runs at every journal entry)
 TURN_OVER = (wire.TURN_END, wire.TURN_ERROR)  # the agent takes a prompt again
 GATHER_S = 0.1  # a stream's updates wake the writer at most this often (one transaction)
@@ -262,6 +265,9 @@ class ProtocolWatch:
                 async for entry in client.stream(home, agent, seq if known_host == host else 0):
                     self.pending.setdefault(agent, []).append(entry)
                     self.heard(entry, agent)
+                    while len(self.pending.get(agent) or ()) >= PENDING_MAX:  # fire drains it
+                        self.wake()
+                        await asyncio.sleep(GATHER_S)
             except (client.HostUnreachable, OSError) as exc:  # gone, or its stream broke
                 gone = launch.host_pid(home, agent) is None
                 if gone:

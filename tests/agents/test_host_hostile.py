@@ -291,3 +291,23 @@ async def test_an_agent_that_closed_its_output_is_said_and_takes_no_prompt(home:
         assert refused["ok"] is False and refused["gone"] is True, refused
     finally:
         await launch.stop(home, agent)
+
+
+async def test_a_long_journal_waits_in_the_host_not_in_swarms_memory(
+    service: SwarmService, home: Path
+) -> None:
+    """5,000 updates while swarm is not writing (stopped, or slow): swarm's reader holds at
+    most ``PENDING_MAX`` of them and reads on as they are written (before: every entry read
+    at once, 300,000 updates took the coordinator from 175 to 334 MB)."""
+    from core.watch.protocol_signal import PENDING_MAX
+
+    entries = await turn(home, ";".join(f"say {n}" for n in range(5000)))
+    watch = ProtocolWatch(service, Freshness())
+    await watch.start()
+    try:
+        for _ in range(40):  # the reader, alone: nothing written
+            await asyncio.sleep(0.05)
+        assert PENDING_MAX <= len(watch.pending.get(AGENT) or ()) <= PENDING_MAX + 1
+        await taken_in(service, watch, entries[-1]["seq"])
+    finally:
+        await watch.stop()
