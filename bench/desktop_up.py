@@ -36,7 +36,7 @@ from core.delivery.killswitch import KillSwitch  # noqa: E402
 from core.protocols import Parcel  # noqa: E402
 from tests.apps import launchers  # noqa: E402
 from tests.automation.messages import make_texts  # noqa: E402
-from tests.desktop.rig import DesktopRig  # noqa: E402
+from tests.desktop.rig import DesktopRig, own_args  # noqa: E402
 
 
 def baseline(server: XServer, workdir: Path, count: int) -> float:
@@ -165,7 +165,9 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
             kill_windows(rig)
             rig.tmux("kill-server")
             reboot_s, rebooted = timed_up(rig, starts=2)
-            continued = all(rig.starts(n)[-1]["argv"] == ["--continue"] for n in rig.names)
+            continued = all(
+                own_args(rig.starts(n)[-1]["argv"]) == ["--continue"] for n in rig.names
+            )
     finally:
         rig.stop()
         if wm is not None:

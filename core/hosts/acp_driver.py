@@ -73,7 +73,7 @@ class AcpDriver:
             limit=lines.AGENT_LINE_LIMIT, stderr=None,  # its log: the host's
         ) as (reader, writer, process):  # fmt: skip
             self.transport = lines.GuardedTransport(
-                reader, writer, self.host.on_bad_line, self.host.on_output_end
+                reader, writer, self.host.on_bad_line, lambda: self.host.on_output_end(process)
             )
             conn = ClientSideConnection(lambda _agent: client, self.transport)
             try:

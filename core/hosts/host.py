@@ -130,7 +130,7 @@ class Host:
         self.lost: str | None = None  # the saved session the open one replaced (not loaded)
         self.bad_lines = 0  # lines the agent wrote that were not said yet
         self._bad_line_next = 0.0
-        self.output_ended = False
+        self.ended_output: asyncio.subprocess.Process | None = None  # its output closed
         self._tasks: set[asyncio.Task[None]] = set()
 
     @property
@@ -189,22 +189,28 @@ class Host:
         self.journal.add(wire.AGENT_ERROR, message=f"the agent wrote {why}", lines=self.bad_lines)
         self.bad_lines = 0
 
-    def on_output_end(self) -> None:
-        """The agent closed its output: a prompt can no longer be taken (``prompt`` says
-        so); one whose process runs on is journaled as a host error (an exit is said by
-        ``watch_exit``)."""
-        self.output_ended = True
-        task = asyncio.get_running_loop().create_task(self._said_output_end())
+    def on_output_end(self, process: asyncio.subprocess.Process) -> None:
+        """The agent ``process`` closed its output: while it is the agent's process, a
+        prompt can no longer be taken (``prompt`` says so); one that runs on is journaled
+        as a host error (an exit is said by ``watch_exit``; a process the driver replaced,
+        as Claude Code's for a session it could not resume, is none of these)."""
+        self.ended_output = process
+        task = asyncio.get_running_loop().create_task(self._said_output_end(process))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _said_output_end(self) -> None:
+    @property
+    def output_ended(self) -> bool:
+        """Whether the agent's process now is one whose output ended."""
         process = self.driver.process if self.driver is not None else None
-        if process is None:
-            return
+        return process is not None and process is self.ended_output
+
+    async def _said_output_end(self, process: asyncio.subprocess.Process) -> None:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(process.wait(), OUTPUT_END_S)
             return
+        if not self.output_ended:
+            return  # replaced meanwhile
         self.journal.add(wire.HOST_ERROR, message=(
             f"the agent closed its output but runs on (pid {process.pid}): nothing more can "
             "come from it (swarm desktop down, then up, starts it again)"

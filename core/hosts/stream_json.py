@@ -176,7 +176,7 @@ class StreamJsonDriver:
         try:
             while line := await lines.read_line(process.stdout):
                 self._take(line)
-            self.host.on_output_end()
+            self.host.on_output_end(process)
         finally:
             gone = ConnectionError(f"Claude Code ended ({process.returncode})")
             for future in [*self._controls.values(), self._result]:

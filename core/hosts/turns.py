@@ -97,8 +97,8 @@ class Callbacks(Protocol):
         connection goes on."""
         ...
 
-    def on_output_end(self) -> None:
-        """The agent closed its output: nothing more can come on its protocol."""
+    def on_output_end(self, process: asyncio.subprocess.Process) -> None:
+        """The agent ``process`` closed its output: nothing more can come from it."""
         ...
 
 
