@@ -12,6 +12,7 @@ from bot.cli import workspaces
 from bot.cli.args import LIMIT_MAX, count_arg, json_option, only_reads
 from bot.cli.output import emit_json
 from bot.cli.style import painter
+from core.formats.text import dollars_text
 from core.models import Priority, Task, TaskSpec, TaskStatus
 
 if TYPE_CHECKING:
@@ -187,7 +188,9 @@ async def cmd_task_budget(service: SwarmService, args: argparse.Namespace) -> No
     if args.json:
         emit_json({"task": task.ref, **cost_json(spend)})
     else:
-        print(f"{task.ref}: budget ${spend['budget']:.2f}, spent {spend['cost'].cost_text()}")
+        print(
+            f"{task.ref}: budget {dollars_text(spend['budget'])}, spent {spend['cost'].cost_text()}"
+        )
 
 
 @only_reads
@@ -246,7 +249,7 @@ def cost_lines(spend: dict[str, Any]) -> str:
     budget = spend["budget"]
     if budget is not None:
         share = f", {cost.cost_usd / budget:.0%} spent" if budget else ""
-        text += f"\nBudget:   ${budget:.2f}{share}"
+        text += f"\nBudget:   {dollars_text(budget)}{share}"
     return text
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from bot.cli.format import table
 from bot.cli.output import emit_json
 from core.errors import InvalidInput
-from core.formats.text import one_line
+from core.formats.text import dollars_text, one_line
 from core.models import Priority, parse_task_ref, task_ref
 from core.workflows.roles import parse_role_map
 from core.workflows.view import campaign_text, workflow_text
@@ -294,7 +294,7 @@ async def cmd_campaign_create(service: SwarmService, args: argparse.Namespace) -
             args.title, args.tasks, args.actor, args.budget
         )
     count = len(args.tasks)
-    budget = "" if args.budget is None else f", budget ${args.budget:.2f}"
+    budget = "" if args.budget is None else f", budget {dollars_text(args.budget)}"
     print(f"{campaign_ref(campaign_id)} created ({count} task{'' if count == 1 else 's'}{budget})")
 
 
@@ -308,7 +308,7 @@ async def cmd_campaign_budget(service: SwarmService, args: argparse.Namespace) -
     if args.json:
         emit_json({"campaign": ref, "cost": spend["cost"].to_json(), "budget": spend["budget"]})
     else:
-        print(f"{ref}: budget ${spend['budget']:.2f}, spent {spend['cost'].cost_text()}")
+        print(f"{ref}: budget {dollars_text(spend['budget'])}, spent {spend['cost'].cost_text()}")
 
 
 async def cmd_campaign_add(service: SwarmService, args: argparse.Namespace) -> None:
@@ -344,7 +344,7 @@ def _cost_line(spend: dict[str, Any]) -> str:
         else "Cost: no turn recorded"
     )
     if budget is not None:
-        text += f", budget ${budget:.2f}, {cost.cost_usd / budget:.0%} spent"
+        text += f", budget {dollars_text(budget)}, {cost.cost_usd / budget:.0%} spent"
     return text
 
 

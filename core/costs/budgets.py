@@ -24,6 +24,7 @@ from core.costs import ledger, queries
 from core.costs.usage_place import usage_unknown
 from core.errors import InvalidInput
 from core.event_kinds import EventKind
+from core.formats.text import dollars_text
 from core.models import task_ref
 from core.store.conn import Conn
 from core.store.tables import insert_event
@@ -161,7 +162,7 @@ def _set(conn: Conn, ctx: Ctx, subject: _Subject) -> None:
     queries.set_budget(conn, subject.scope, subject.subject, subject.dollars, ctx.now, ctx.actor)
     insert_event(
         conn, ctx.now, EventKind.BUDGET_SET,
-        f"{subject.name}'s budget set to ${subject.dollars:.2f} by {ctx.actor}",
+        f"{subject.name}'s budget set to {dollars_text(subject.dollars)} by {ctx.actor}",
         task_id=subject.task_id, actor=ctx.actor,
         data={"scope": subject.scope, "subject": subject.subject, "budget": subject.dollars},
     )  # fmt: skip
@@ -169,7 +170,7 @@ def _set(conn: Conn, ctx: Ctx, subject: _Subject) -> None:
 
 def _check(conn: Conn, ctx: Ctx, subject: _Subject, spent: ledger.Spent) -> None:
     share = spent.cost_usd / subject.dollars
-    figure = f"{spent.cost_text()} of ${subject.dollars:.2f}"
+    figure = f"{spent.cost_text()} of {dollars_text(subject.dollars)}"
     if spent.unknown and _mark(conn, ctx, subject, UNKNOWN):
         _say(conn, ctx, subject, EventKind.BUDGET_WARNED, spent,
              f"{subject.what} cannot be followed exactly: {figure} spent; a turn of unknown "
@@ -225,7 +226,7 @@ class Stopped:
     def text(self) -> str:
         """The needs-you item's words."""
         period = "today's budget" if self.scope in DAILY else "budget"
-        figure = f"{self.spent.cost_text()} of ${self.dollars:.2f}"
+        figure = f"{self.spent.cost_text()} of {dollars_text(self.dollars)}"
         if self.scope in DAILY and self.spent.cost_usd < self.dollars:
             return f"{self.name}'s {period} cannot be kept: {figure} (its cost is not known)"
         return f"{self.name}'s {period} is spent: {figure}"

@@ -173,3 +173,11 @@ def strip_invisible(text: str) -> tuple[str, int]:
 def invisible_removed(count: int) -> str:
     """``3 invisible characters removed`` (events say what was taken out of a text)."""
     return f"{count} invisible character{'s' if count != 1 else ''} removed"
+
+
+def dollars_text(value: float) -> str:
+    """A sum of dollars as it was written, to the cent or finer: ``$5.00``, ``$0.009``,
+    ``$1,234.50`` (``$0.01`` for a budget of $0.009 said a budget it was not)."""
+    if round(value, 2) == value:
+        return f"${value:,.2f}"
+    return f"${value:,.6f}".rstrip("0")

@@ -25,6 +25,7 @@ from core.context import Ctx
 from core.costs import budgets
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.event_kinds import EventKind
+from core.formats.text import dollars_text
 from core.inbox.queue import (
     NOT_FAILURES,
     PREFIX_OF_KIND,
@@ -140,7 +141,7 @@ def _raise(conn: Conn, ctx: Ctx, need: Need, dollars: float) -> Answered:
     spent = float(budget["cost_usd"])
     if not budgets.check_dollars(dollars) > spent:
         raise InvalidInput(
-            f"{need.ref}: ${dollars:.2f} is not above the ${spent:.2f} {budget['name']} "
+            f"{need.ref}: {dollars_text(dollars)} is not above the ${spent:.2f} {budget['name']} "
             "spent: give more, or cancel"
         )
     name = budget["name"]
@@ -148,7 +149,7 @@ def _raise(conn: Conn, ctx: Ctx, need: Need, dollars: float) -> Answered:
         budgets.set_task_budget(conn, ctx, parse_task_ref(name), dollars)
     else:
         budgets.set_campaign_budget(conn, ctx, campaigns.parse_campaign_ref(name), dollars)
-    text = f"{need.ref}: {name}'s budget raised to ${dollars:.2f} by {ctx.actor}"
+    text = f"{need.ref}: {name}'s budget raised to {dollars_text(dollars)} by {ctx.actor}"
     return Answered(need.ref, need.kind, "raise", text, ctx.actor, {"budget": dollars})
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from core.errors import InvalidInput, PersonOnly
 from core.event_kinds import EventKind
+from core.formats.text import dollars_text
 from core.inbox.queue import Need
 from core.models import TaskSpec, TaskStatus
 from core.service.swarm import SwarmService
@@ -159,3 +160,16 @@ async def test_a_campaign_budget_set_after_turns_that_read_none_is_still_enforce
     await journal.turn(usage=CLAUDE, cost_usd=0.6)
     reached = await events(service, EventKind.BUDGET_REACHED)
     assert len(reached) == 1 and f"C-{campaign}'s budget is spent: $1.10 of $1.00" in reached[0]
+
+
+async def test_a_budget_is_said_as_it_was_written(service: SwarmService) -> None:
+    """Issue 64, item 10: a budget of $0.009 was said to be $0.01 (to the cent it was not
+    written in); the events and items say it as given."""
+    task = await service.costs.create_task(TaskSpec("tiny", "tiny"), "test", 0.009)
+    await service.costs.set_task_budget(task, 1234.5, "test")
+    assert await events(service, EventKind.BUDGET_SET) == [
+        f"T-{task}'s budget set to $0.009 by test", f"T-{task}'s budget set to $1,234.50 by test"
+    ]  # fmt: skip
+    assert [dollars_text(d) for d in (5, 0.5, 0.009, 0.0125, 1e-6)] == [
+        "$5.00", "$0.50", "$0.009", "$0.0125", "$0.000001"
+    ]  # fmt: skip
