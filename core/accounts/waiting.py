@@ -20,25 +20,37 @@ def why_waiting(conn: Conn, ctx: Ctx, task_id: int) -> str | None:
     breakers = breaker.not_closed(conn)
     if not breakers:
         return None
-    row = queries.task_takers(conn, task_id)
-    if row is None or row["status"] != "ready":
+    found = takers(conn, ctx, task_id)
+    if not found:
         return None
     prints = ctx.settings.credential_prints
-    pinned = ctx.agents.get(row["pinned_agent"]) if row["pinned_agent"] else None
-    if pinned is not None:
-        takers = [pinned]
-    else:
-        caps = tuple(json.loads(row["capabilities"] or "[]"))
-        takers = [a for a in ctx.agents.values() if a.can_take(row["role"], caps)]
-    accounts = {account_of(a, prints) for a in takers}
-    if not takers or not accounts <= breakers.keys():
+    accounts = {account_of(a, prints) for a in found}
+    if not accounts <= breakers.keys():
         return None
-    held = breakers[account_of(takers[0], prints)]
-    who = takers[0].id if pinned is not None else f"{len(takers)} agent(s) that can take it"
+    held = breakers[account_of(found[0], prints)]
+    who = takers_text(found)
     return (
         f"waits for {who}, whose account {held.account} is "
         f"{state_text(held, ctx.now)} (seen on {held.agent})"
     )
+
+
+def takers(conn: Conn, ctx: Ctx, task_id: int) -> list[Agent]:
+    """The agents that may take ``task_id`` while it is ready (its pinned agent, else those
+    of its role and capabilities); [] when it is not ready."""
+    row = queries.task_takers(conn, task_id)
+    if row is None or row["status"] != "ready":
+        return []
+    pinned = ctx.agents.get(row["pinned_agent"]) if row["pinned_agent"] else None
+    if pinned is not None:
+        return [pinned]
+    caps = tuple(json.loads(row["capabilities"] or "[]"))
+    return [a for a in ctx.agents.values() if a.can_take(row["role"], caps)]
+
+
+def takers_text(found: list[Agent]) -> str:
+    """``A2`` (one), or ``3 agent(s) that can take it``."""
+    return found[0].id if len(found) == 1 else f"{len(found)} agent(s) that can take it"
 
 
 def waiting_by_account(

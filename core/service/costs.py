@@ -7,13 +7,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from core.accounts.waiting import why_waiting
+from core.accounts.naming import account_of
+from core.accounts.waiting import takers, takers_text, why_waiting
 from core.context import Ctx
 from core.costs import budgets, ledger
 from core.costs import turns as turn_cost
 from core.costs.budgets import check_dollars as check_dollars  # the front ends' check
 from core.errors import NotFound
-from core.models import TaskSpec, parse_task_ref
+from core.models import Agent, TaskSpec, parse_task_ref
 from core.store.access import StoreAccess
 from core.store.conn import Conn
 from core.tasks import creation
@@ -133,7 +134,25 @@ def _why_waiting(conn: Conn, ctx: Ctx, task_id: int) -> str | None:
             return f"gets no new turn: {spent.text()} (swarm task budget T-{task_id} DOLLARS)"
         if campaign_id is not None and spent.campaign_id == campaign_id:
             return f"gets no agent: {spent.text()} (swarm campaign budget {spent.name} DOLLARS)"
-    return None
+    return _daily_budgets_hold(ctx, takers(conn, ctx, task_id), spent_now)
+
+
+def _daily_budgets_hold(
+    ctx: Ctx, found: list[Agent], spent_now: list[budgets.Stopped]
+) -> str | None:
+    """Why a ready task waits when every agent that may take it is held by a spent daily
+    budget (its own, or its account's): the first such budget, in words."""
+    prints = ctx.settings.credential_prints
+    holding = []
+    for agent in found:
+        account = account_of(agent, prints)
+        spent = next((s for s in spent_now if s.agent == agent.id or s.account == account), None)
+        if spent is None:
+            return None
+        holding.append(spent)
+    if not holding:
+        return None
+    return f"waits for {takers_text(found)}: {holding[0].text()} (until tomorrow, UTC, or a raise)"
 
 
 def _create_with_budget(conn: Conn, ctx: Ctx, spec: TaskSpec, dollars: float) -> int:

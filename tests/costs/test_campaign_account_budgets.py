@@ -98,6 +98,11 @@ async def test_an_accounts_daily_budget_stops_every_agent_of_it_until_the_next_d
     await service.queue.assign_batch()
     assert (await service.tasks.get(for_t2.id)).agent is None
     assert (await service.tasks.get(for_o1.id)).agent == "O1"
+    waits = await service.costs.why_waiting(for_t2.id)  # task show says why (issue 64)
+    assert waits == (
+        "waits for T2: team's today's budget is spent: $1.10 of $1.00 (until tomorrow, UTC, "
+        "or a raise)"
+    )
     (item,) = await budget_items(service)
     assert "team's today's budget is spent: $1.10 of $1.00" in item.text  # type: ignore[attr-defined]
     assert item.concerns == "account team: T1, T2"  # type: ignore[attr-defined]
