@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,7 @@ from bot.cli import format as fmt
 from bot.cli.args import only_reads
 from bot.cli.output import emit_json
 from bot.cli.style import painter
+from core.coordinator import db_lock
 from core.errors import InvalidInput, InvalidState
 from core.models import ACTIVE
 
@@ -82,7 +84,16 @@ def register(sub: Any) -> None:
 async def cmd_agents(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm agents``."""
     rows = await service.roster.rows()
+    running = await db_lock.running(service.store)  # PostgreSQL: the scheduler lock's
+    if running is None:  # nobody watches the agents: each state is as it was last seen
+        rows = [{**row, "stale": True} for row in rows]
     emit_json(rows) if args.json else print(fmt.agents_table(rows, painter()))
+    if running is None and not args.json:
+        print(
+            "swarm: warning: no coordinator is running for this SWARM_HOME: each state is "
+            "the one swarm last saw (STATE says how old); 'swarm run' watches them again",
+            file=sys.stderr,
+        )
 
 
 async def cmd_agent_pause(service: SwarmService, args: argparse.Namespace) -> None:

@@ -165,9 +165,12 @@ def task_detail(
 
 
 def state_label(row: dict[str, Any]) -> str:
-    """``idle``, ``stalled, paused``, ``unknown, unreachable``: the decided state, the pause
-    and the unreachable alert."""
+    """``idle``, ``stalled, paused``, ``unknown, unreachable``, ``working (as of 12m ago)``:
+    the decided state (how old, when no coordinator watches it), the pause and the
+    unreachable alert."""
     marks = [row["state"]] + ["paused"] * bool(row["paused"])
+    if row.get("stale") and row.get("since"):  # no coordinator watches it: as last seen
+        marks[0] += f" (as of {_ago(row.get('since'))})"
     return ", ".join(marks + [a for a in row["alerts"] if a != "stalled"])
 
 
