@@ -14,20 +14,26 @@ from core.settings import Settings
 FRESH = ("started", "resumed")  # up's actions that start the agent's CLI anew
 
 
-def hand_back(settings: Settings, actor: str, agents: Sequence[str], why: str) -> dict[str, str]:
+def hand_back(
+    settings: Settings,
+    actor: str,
+    agents: Sequence[str],
+    why: str,
+    before: float | None = None,
+) -> dict[str, str]:
     """Hand back what ``agents`` hold (run in a thread without a loop, or as a script):
     agent -> one line, for each that held something; each agent -> a line saying why when
     the store cannot be reached (the sessions stay as they are)."""
     if not agents or not (settings.database_url or settings.db_path.exists()):
         return {}  # no database yet: nobody holds anything
     try:
-        return asyncio.run(_hand_back(settings, actor, agents, why))
+        return asyncio.run(_hand_back(settings, actor, agents, why, before))
     except SwarmError as exc:
         return {a: f"warning: its tasks were not handed back: {exc}" for a in agents}
 
 
 async def _hand_back(
-    settings: Settings, actor: str, agents: Sequence[str], why: str
+    settings: Settings, actor: str, agents: Sequence[str], why: str, before: float | None
 ) -> dict[str, str]:
     from core.service.swarm import SwarmService
 
@@ -37,7 +43,7 @@ async def _hand_back(
         for agent in agents:
             if agent not in service.agents:
                 continue
-            held = await service.queue.hand_back(agent, why, actor)
+            held = await service.queue.hand_back(agent, why, actor, before)
             if held:
                 refs = ", ".join(task_ref(t) for t in held)
                 lines[agent] = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -274,8 +275,9 @@ def _up(args: argparse.Namespace) -> int:
         parking = _park_rest(session, settings, agents, parked, planned, args.agents)
         hooks = {} if args.no_hooks else _install_hooks(settings, args, team, planned)
         _settle_first_start(settings, team, planned, hooks)
+        started = time.time()  # a fresh session's: a prompt delivered before was the old one's
         outcomes = session.up(planned, timeout=args.timeout)
-    _hand_back_fresh(settings, args.actor, outcomes, session.notes)
+    _hand_back_fresh(settings, args.actor, outcomes, session.notes, started)
     if args.json:
         emit_json(
             [
@@ -359,8 +361,9 @@ def _up_headless(
         parking = _park_rest(session, settings, agents, parked, planned, args.agents)
         hooks = {} if args.no_hooks else _install_hooks(settings, args, team, typed)
         _settle_first_start(settings, team, typed, hooks)
+        started = time.time()  # a fresh session's: a prompt delivered before was the old one's
         outcomes = session.up(planned)
-    _hand_back_fresh(settings, args.actor, outcomes, session.notes)
+    _hand_back_fresh(settings, args.actor, outcomes, session.notes, started)
     if args.json:
         emit_json(
             [
@@ -599,15 +602,20 @@ def _hand_back_ended(
 
 
 def _hand_back_fresh(
-    settings: Settings, actor: str, outcomes: list[Any], notes: dict[str, list[str]]
+    settings: Settings,
+    actor: str,
+    outcomes: list[Any],
+    notes: dict[str, list[str]],
+    started: float,
 ) -> None:
-    """What the agents whose CLI ``up`` started anew held, back in the queue (in ``notes``,
-    the lines said under each agent)."""
+    """What the agents whose CLI ``up`` started anew (from ``started`` on) held, back in the
+    queue: the tasks whose prompt their old session had (in ``notes``, the lines said under
+    each agent)."""
     from bot.cli.desktop_handback import FRESH, hand_back
 
     fresh = [o.agent for o in outcomes if o.action in FRESH]
     why = "swarm desktop up started a new session of its agent"
-    for agent, line in hand_back(settings, actor, fresh, why).items():
+    for agent, line in hand_back(settings, actor, fresh, why, before=started).items():
         notes.setdefault(agent, []).append(line)
 
 

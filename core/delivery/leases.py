@@ -65,12 +65,19 @@ def backoff(ctx: Ctx, attempts: int) -> float:
     return ErrorBackoff(settings.retry_backoff_s, settings.retry_backoff_max_s).delay(attempts)
 
 
-def hand_back(conn: Conn, ctx: Ctx, agent: str, why: str) -> list[int]:
-    """Every task ``agent`` holds back in the queue at once, no attempt used: the session
-    that had it is gone (``swarm desktop down``, or ``desktop up`` starting a fresh one), so
-    no withdrawal is sent (the new session never had the prompt; a gone one cannot take it).
-    A task pinned to the agent goes to its fresh session; the ids."""
-    held = task_queries.held_by(conn, agent)
+def hand_back(conn: Conn, ctx: Ctx, agent: str, why: str, before: float | None = None) -> list[int]:
+    """The tasks ``agent`` holds back in the queue at once, no attempt used: the session
+    that had them is gone (``swarm desktop down``: all of them), or ``desktop up`` started a
+    fresh one at ``before``: those whose prompt reached the old session only (one not yet
+    delivered, or delivered into the new session by a running coordinator meanwhile, is the
+    new session's: handing it back sent it twice). No withdrawal is sent (the new session
+    never had the prompt; a gone one cannot take it). A task pinned to the agent goes to its
+    fresh session; the ids."""
+    held = [
+        task_id
+        for task_id in task_queries.held_by(conn, agent)
+        if before is None or lifecycle.reached_before(conn, task_id, agent, before)
+    ]
     for task_id in held:
         lifecycle.release(conn, ctx, task_id, why, backoff=0.0, counts=False, tell=False)
     return held

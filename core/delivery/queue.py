@@ -48,9 +48,12 @@ class DeliveryQueue:
         """Requeue or fail tasks whose lease ran out."""
         return await self.access.write(actor, leases.expire_leases)
 
-    async def hand_back(self, agent: str, why: str, actor: str) -> list[int]:
-        """The tasks ``agent`` holds back in the queue at once (its session ended)."""
-        return await self.access.write(actor, leases.hand_back, agent, why)
+    async def hand_back(
+        self, agent: str, why: str, actor: str, before: float | None = None
+    ) -> list[int]:
+        """The tasks ``agent`` holds back in the queue at once (its session ended; a fresh
+        one started at ``before``: those its old session had)."""
+        return await self.access.write(actor, leases.hand_back, agent, why, before)
 
     async def claim_delivery(self, actor: str = "delivery") -> Delivery | None:
         """Take the next due delivery."""

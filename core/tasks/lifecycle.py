@@ -17,7 +17,7 @@ from core.models import ACTIVE, Target, TargetKind, TaskStatus, task_ref
 from core.reservations import reserving
 from core.store.conn import Conn
 from core.store.tables import insert_event
-from core.tasks import messages, queries
+from core.tasks import message_queries, messages, queries
 from core.tasks.actions import TaskAction, require
 from core.tasks.dependencies import settle, settle_dependents
 from core.tasks.read_queries import get_task, held_task
@@ -337,6 +337,13 @@ def turn_reached(conn: Conn, task: Task) -> bool:
     return task.agent is not None and messages.prompt_reached(
         conn, task.id, task.agent, since=task.assigned_at
     )
+
+
+def reached_before(conn: Conn, task_id: int, agent: str, before: float) -> bool:
+    """Whether a prompt of ``agent``'s current turn with the task was delivered to it
+    before ``before`` (a session that ended then had it)."""
+    task = held_task(conn, task_id)
+    return message_queries.delivered_before(conn, task_id, agent, task.assigned_at, before)
 
 
 def withdraw(conn: Conn, ctx: Ctx, task: Task, agent: str, why: str) -> None:

@@ -332,6 +332,20 @@ def reached(conn: Conn, task_id: int, agent: str, since: float | None) -> bool:
     return row is not None
 
 
+def delivered_before(
+    conn: Conn, task_id: int, agent: str, since: float | None, before: float
+) -> bool:
+    """Whether a message of the task (not a withdrawal) queued from ``since`` on was
+    delivered to ``agent`` before ``before``."""
+    row = conn.execute(
+        "SELECT 1 FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE "
+        "d.agent_id = $1 AND m.task_id = $2 AND d.state = 'delivered' AND d.updated_at < $3 "
+        f"AND m.created_at >= $4 AND {_NOT_WITHDRAWAL} LIMIT 1",
+        (agent, task_id, before, since or 0.0),
+    ).fetchone()
+    return row is not None
+
+
 def interrupted(conn: Conn) -> list[Any]:
     """The deliveries (``id``, ``agent_id``, ``task_id``) left delivering by this process,
     not by a node (a node's claim comes back when its lease ends)."""

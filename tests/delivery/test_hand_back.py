@@ -54,3 +54,24 @@ async def test_hand_back_sends_no_withdrawal_to_the_session_that_is_gone(
                     "SELECT m.text FROM messages m JOIN deliveries d ON d.message_id = m.id "
                     "WHERE d.state = 'queued'")  # fmt: skip
     assert not any("no longer yours" in row[0] for row in pending), pending
+
+
+async def test_a_fresh_session_keeps_the_prompt_a_running_coordinator_gave_it(
+    service: SwarmService,
+) -> None:
+    """Issue 64, item 2: ``desktop up`` started a fresh session at ``before`` while ``swarm
+    run`` ran; the task's prompt was delivered into that new session meanwhile. Handing the
+    task back (as before) sent it again: two copies reached the model, and an attempt was
+    used. Only a task whose prompt reached the old session (before ``before``) goes back."""
+    task = await service.tasks.create(TaskSpec("work", agent="Agent-1"), "test")
+    await service.queue.assign_batch()
+    claimed = await service.queue.claim_prompt()
+    assert claimed is not None
+    await service.queue.record_receipt(claimed[0], Receipt.delivered("protocol"))
+    delivered_at = service.clock.now()
+    why = "swarm desktop up started a new session of its agent"
+    assert await service.queue.hand_back("Agent-1", why, "cli", before=delivered_at) == []
+    assert (await service.tasks.get(task.id)).agent == "Agent-1"  # the new session has it
+    assert await service.queue.hand_back("Agent-1", why, "cli", before=delivered_at + 1) == [
+        task.id
+    ]  # its prompt reached the old session only: back in the queue
