@@ -25,6 +25,7 @@ HOOKS_SILENT = "hooks_silent"  # hooks swarm installed sent nothing after its fi
 UNKNOWN_SCREEN = "unknown-screen"  # its pane shows a screen no rule knows (core.watch.text_signal)
 INPUT_UNSEEN = "input-unseen"  # a delivery found its input not on its pane (core.delivery)
 MESSAGES_WAIT = "messages-wait"  # messages wait for an agent whose session is gone
+HELD_BEHIND_TURN = "held-behind-turn"  # messages wait long behind a turn that does not end
 SESSION_LOST = "session-lost"  # its saved session could not be loaded: its conversation lost
 # an agent with one of these open gets no new task (core.delivery.assignment.free_agents)
 HOLDING = (UNJUDGED, UNKNOWN_SCREEN, INPUT_UNSEEN)

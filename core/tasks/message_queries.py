@@ -346,6 +346,16 @@ def delivered_before(
     return row is not None
 
 
+def queued_since_each(conn: Conn) -> dict[str, tuple[float, int]]:
+    """Agent -> (when its oldest queued message was queued, how many are queued), for each
+    agent with one (one statement for all)."""
+    rows = conn.execute(
+        "SELECT d.agent_id, min(m.created_at) AS oldest, count(*) AS n FROM deliveries d "
+        "JOIN messages m ON m.id = d.message_id WHERE d.state = 'queued' GROUP BY d.agent_id"
+    ).fetchall()
+    return {row["agent_id"]: (float(row["oldest"]), int(row["n"])) for row in rows}
+
+
 def interrupted(conn: Conn) -> list[Any]:
     """The deliveries (``id``, ``agent_id``, ``task_id``) left delivering by this process,
     not by a node (a node's claim comes back when its lease ends)."""

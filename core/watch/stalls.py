@@ -40,6 +40,7 @@ from core.agents import limit_events
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
 from core.agents.alerts import (
+    HELD_BEHIND_TURN,
     HOOKS_SILENT,
     STALLED,
     UNREACHABLE,
@@ -55,7 +56,7 @@ from core.store.tables import insert_event
 from core.tasks import lifecycle, message_queries, messages
 from core.tasks import queries as task_queries
 from core.tasks.read_queries import list_tasks
-from core.watch import queries, silent_hooks, turn_ends
+from core.watch import held_messages, queries, silent_hooks, turn_ends
 from core.watch.settings import WatchSettings
 
 
@@ -149,6 +150,9 @@ def tick(
     agent_judge.judged_again(conn, ctx, applied)
     report.nudged_turns, report.unreported = turn_ends.check(conn, ctx, settings, alerts)
     report.opened += [f"{agent} {UNREPORTED}" for agent in report.unreported]
+    report.opened += [
+        f"{agent} {HELD_BEHIND_TURN}" for agent in held_messages.check(conn, ctx, settings, alerts)
+    ]
     silent = silent_hooks.check(conn, ctx, settings.hooks_silent_s)
     report.opened += [f"{agent} {HOOKS_SILENT}" for agent in silent]
     if settings.limit_handoff_s is not None:
