@@ -114,10 +114,11 @@ class UsageFiles:
     def _read_folder(
         self, sessions: SessionFiles, config: Path, cwd: str, hosted: str | None = None
     ) -> list[UsageTurn]:
-        """The turns ended in ``cwd``'s session files since the last look; at the first
-        look only those of ``hosted`` (a protocol host's session: its turns are all swarm's
-        agent's, those that ended while swarm was stopped too; one counted before is not
-        counted again, ``core.costs.ledger``)."""
+        """The turns ended in ``cwd``'s session files since the last look; a protocol
+        agent's (``hosted``: its host's session) only those of that session, ever (its
+        turns are all swarm's agent's, those that ended while swarm was stopped too; one
+        counted before is not counted again, ``core.costs.ledger``; a session file another
+        process wrote into its workspace is not its own: it charged the agent before)."""
         folder = sessions.folder(config, cwd)  # may read a file (Gemini CLI's projects.json)
         first_look = (config, cwd) not in self.looked  # (a folder found later: a new session)
         self.looked.add((config, cwd))
@@ -129,7 +130,7 @@ class UsageFiles:
                 if first_look:  # there before swarm looked: its past is not counted
                     found += [t for t in reader.read() if hosted and t.session == hosted]
                     continue
-            found += reader.read()
+            found += [t for t in reader.read() if hosted is None or t.session == hosted]
         return found
 
     def _files(

@@ -272,3 +272,25 @@ async def test_a_tmux_agent_behind_a_wrapper_shows_unknown_and_its_budget_holds_
     assert (await service.tasks.get(later.id)).agent is None
     (item,) = [n for n in await service.inbox.needs() if n.kind == "budget"]
     assert "T's today's budget cannot be kept" in item.text, item.text
+
+
+async def test_a_session_file_another_process_wrote_in_its_workspace_is_not_its_own(
+    service: SwarmService, tmp_path: Path
+) -> None:
+    """Hardening 5, item 5: a Codex session file written into a protocol agent's workspace
+    by another process (another agent, with its own session) charged the agent ($9,521 in
+    the attack). Only the turns of the session the agent's host has open are its own."""
+    home = tmp_path / "codex-of-its-host"
+    await _codex_on_protocol(service, tmp_path, home)
+    service.store.settings = dataclasses.replace(service.settings, cli_dirs={})
+    session_file = wire.session_path(service.settings.home, "P")
+    session_file.parent.mkdir(parents=True, exist_ok=True)
+    session_file.write_text(SESSION, encoding="utf-8")
+    day = sessions_dir(home, WORK) / time.strftime("%Y/%m/%d", time.localtime(service.clock.now()))
+    day.mkdir(parents=True)
+    watch = UsageFiles(service.store)
+    assert await watch.tick() == 0  # the first look
+    copy_as(day, "f0f0f0f0", WORK)  # a foreign session in the agent's workspace, begun since
+    assert await watch.tick() == 0
+    (day / NAME).write_bytes(FIXTURE.read_bytes())  # its host's own session
+    assert await watch.tick() == 2
