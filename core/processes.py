@@ -33,6 +33,16 @@ def parent_of(pid: int) -> int | None:
         return None
 
 
+def started(pid: int) -> str | None:
+    """When ``pid`` started, in clock ticks since boot (``/proc/<pid>/stat``'s 22nd field):
+    with its pid, what names one process across pid reuse; None when it cannot be read."""
+    try:
+        raw = (PROC / str(pid) / "stat").read_text(encoding="ascii", errors="replace")
+        return raw[raw.rindex(")") + 2 :].split()[19]
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def command_line(pid: int) -> list[str]:
     """``pid``'s arguments ([] when it is gone or cannot be read)."""
     try:

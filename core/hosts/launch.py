@@ -23,7 +23,7 @@ from typing import Any
 
 from core.hosts import client, wire
 from core.privacy import files
-from core.processes import command_line
+from core.processes import command_line, started
 
 START_S = 150.0  # the host's start: the CLI's own start and its session (Node CLIs: seconds)
 LISTEN_S = 10.0  # a host just started: until it listens on its socket
@@ -50,9 +50,12 @@ def host_pid(home: Path, agent: str) -> int | None:
     it is not ``agent``'s host (a pid file left by a host that ended, after a reboot: its
     pid may be another process's now, which is no agent's and never stopped as one)."""
     try:
-        pid = int(pid_path(home, agent).read_text(encoding="utf-8").strip())
-    except (OSError, ValueError):
+        words = pid_path(home, agent).read_text(encoding="utf-8").split()
+        pid, when = int(words[0]), words[1] if len(words) > 1 else None
+    except (OSError, ValueError, IndexError):
         return None
+    if when is not None and started(pid) != when:
+        return None  # another process has its pid now (a reboot), whatever its name
     try:
         stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
     except OSError:
@@ -147,7 +150,7 @@ def _spawn(
             argv, cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
             start_new_session=True,
         )  # fmt: skip
-    files.write_file(pid_path(home, agent), str(process.pid).encode())
+    files.write_file(pid_path(home, agent), f"{process.pid} {started(process.pid)}".encode())
     return process
 
 

@@ -19,7 +19,7 @@ import pytest
 from core.agents.identity import host_roots
 from core.hosts import client, launch, wire
 from core.models import Agent
-from core.processes import command_line
+from core.processes import command_line, started
 
 AGENT = "Agent-1"
 
@@ -106,3 +106,20 @@ async def test_a_host_that_runs_but_does_not_answer_is_not_joined_by_a_second(
         os.kill(host.pid, signal.SIGCONT)
     kept = await launch.start(tmp_path, AGENT, ["sleep", "600"], tmp_path, {}, wait_s=5)
     assert kept["pid"] == host.pid  # answering again: kept, as it is
+
+
+async def test_a_pid_file_names_its_host_by_its_start_time_too(
+    tmp_path: Path, host: subprocess.Popen[bytes]
+) -> None:
+    """Hardening 5 (smaller): a stale pid file whose pid a process of the same command line
+    has now (a host of that agent started after a reboot by another home's swarm, or a
+    process named like one) was taken for the host: the file names the host's start time
+    (``launch`` writes it), and a process started at another time is not it."""
+    await _answers(tmp_path)
+    path = launch.pid_path(tmp_path, AGENT)
+    path.write_text(f"{host.pid} {started(host.pid)}", encoding="utf-8")
+    assert launch.host_pid(tmp_path, AGENT) == host.pid
+    path.write_text(f"{host.pid} 1", encoding="utf-8")  # another start: another process
+    assert launch.host_pid(tmp_path, AGENT) is None
+    path.write_text(str(host.pid), encoding="utf-8")  # a file from before: its command line
+    assert launch.host_pid(tmp_path, AGENT) == host.pid
