@@ -6,8 +6,9 @@ while a task's turn runs, delivered at its end, as every message to a protocol a
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,27 +60,56 @@ def _one(value: Any, limit: int = 200) -> str:
     return shorten(escape_controls(one_line(str(value if value is not None else ""))), limit)
 
 
-async def attach(home: Path, agent: str, send: Callable[[str], Any]) -> int:
+async def attach(
+    home: Path,
+    agent: str,
+    send: Callable[[str], Any],
+    stop: Callable[[], Awaitable[str]] | None = None,
+) -> int:
     """Show ``agent``'s transcript live; each line read from this terminal goes to ``send``
-    (Ctrl+D leaves, the agent keeps running)."""
+    (Ctrl+D leaves, the agent keeps running); Ctrl+C stops its running turn (``stop``: what
+    it came to, in words), the agent and its task kept."""
     try:
         hello = await client.request(home, agent, wire.HELLO)
     except client.HostUnreachable as exc:
         raise InvalidState(f"{exc} (swarm desktop up --protocol starts it)") from None
     print(
         f"{agent}: protocol session {hello.get('session')} (host pid {hello.get('pid')}); "
-        "a line typed here is sent to it as your message; Ctrl+D leaves it running"
+        "a line typed here is sent to it as your message; Ctrl+C stops its turn; Ctrl+D "
+        "leaves it running"
     )
     shown = asyncio.create_task(_show(home, agent, max(0, int(hello.get("seq") or 0) - BACKLOG)))
+    loop = asyncio.get_running_loop()
+    stopping: set[asyncio.Task[None]] = set()
+    if stop is not None:
+        loop.add_signal_handler(signal.SIGINT, _on_interrupt, loop, stop, stopping)
     try:
-        loop = asyncio.get_running_loop()
         while line := await loop.run_in_executor(None, sys.stdin.readline):
             if line.strip():
                 await send(line.rstrip("\n"))
     finally:
+        if stop is not None:
+            loop.remove_signal_handler(signal.SIGINT)
         shown.cancel()
     print()
     return 0
+
+
+def _on_interrupt(
+    loop: asyncio.AbstractEventLoop,
+    stop: Callable[[], Awaitable[str]],
+    stopping: set[asyncio.Task[None]],
+) -> None:
+    """Ctrl+C: the agent's running turn stopped (one stop at a time), said on a line."""
+    if stopping:
+        return
+
+    async def stopped() -> None:
+        print(f"\n^C {await stop()}", flush=True)
+
+    task = loop.create_task(stopped())
+    stopping.add(task)
+    task.add_done_callback(stopping.discard)
 
 
 async def _show(home: Path, agent: str, after: int) -> None:

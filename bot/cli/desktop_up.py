@@ -664,7 +664,16 @@ async def _attach_protocol(args: argparse.Namespace, agent: str) -> int:
             message = await service.messages.send(agent, text, args.actor)
             print(f"   (message {message} queued for {agent})", flush=True)
 
-        return await attach(settings.home, agent, send)
+        async def stop() -> str:
+            from automation.turn_stop import stop_turn
+
+            found = service.ctx(args.actor).agent(agent)
+            stopped = await stop_turn(settings.home, found, service.kill_switch)
+            if stopped.done:
+                await service.roster.stopped(agent, stopped.how, args.actor)
+            return stopped.said
+
+        return await attach(settings.home, agent, send, stop)
     finally:
         await service.close()
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -202,3 +204,46 @@ def test_swarm_agents_stop_refuses_an_unknown_agent_in_one_line(rig: Rig) -> Non
 def test_swarm_agents_stop_from_the_agents_own_folder_is_refused(rig: Rig) -> None:
     stop = rig.swarm("agents", "stop", AGENT)  # run in A's workspace: A's own terminal
     assert stop.returncode != 0 and "a person's to decide" in stop.stderr, stop.stderr
+
+
+def attached(rig: Rig) -> subprocess.Popen[str]:
+    """``swarm attach A`` as a person runs it in their terminal, its input and output piped."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "attach", AGENT], env=rig.env, cwd=rig.root,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+
+
+@pytest.mark.timeout(300)
+async def test_ctrl_c_in_swarm_attach_stops_the_turn_and_attach_goes_on(
+    rig: Rig, swarm: Swarm
+) -> None:
+    """Issue 64, item 1: Ctrl+C in ``swarm attach`` of a protocol agent stops its running
+    turn (the task kept) and leaves attach running; Ctrl+D then leaves it (before: Ctrl+C
+    ended attach, the turn ran on)."""
+    task = await in_a_long_turn(rig, swarm, "long attach")
+    attach = attached(rig)
+    assert attach.stdin is not None and attach.stdout is not None
+    shown: list[str] = []
+    reader = threading.Thread(target=lambda: shown.extend(attach.stdout or ()), daemon=True)
+    reader.start()
+    try:
+        while not shown:  # attached: its first line says so
+            assert attach.poll() is None, shown
+            await asyncio.sleep(0.1)
+        asked = time.monotonic()
+        attach.send_signal(signal.SIGINT)
+        turn = await run_until(swarm, lambda: turn_of(swarm, task), STREAM_S)
+        assert turn["stop_reason"] == "cancelled" and time.monotonic() - asked < ENDED_WITHIN_S
+        while "^C its turn was stopped" not in "".join(shown):
+            assert attach.poll() is None, shown  # Ctrl+C did not end attach
+            await asyncio.sleep(0.1)
+    finally:
+        attach.stdin.close()  # Ctrl+D
+        attach.wait(timeout=30)
+        reader.join(timeout=10)
+        attach.stdout.close()
+    assert attach.returncode == 0, shown
+    kept = await swarm.service.tasks.get(task.ref)
+    assert (kept.status.value, kept.agent) == ("assigned", AGENT)
+    await swarm.service.tasks.cancel(task.ref, "me")
