@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from automation import desktop_tmux as tmux
-from automation import layout_profiles
+from automation import layout_profiles, sandboxing
 from automation.agents_file_writer import atomic_write, write_agent_values
 from automation.desktop_config import DesktopConfig, Launch, fill, launch_env
 from automation.leftovers import end_leftovers
@@ -34,7 +34,7 @@ from automation.window_place import Desk, WindowInfo
 from core.clis import by_name, for_command, with_launch_args
 from core.clis.logs import log_path
 from core.errors import InvalidInput, InvalidState, MissingDependency
-from core.models import Agent
+from core.models import Agent, Sandbox
 from core.privacy.files import make_dirs
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ STATE_FILE = "state.json"
 def planned(agent: Agent, config: DesktopConfig, cell: Rect, workspace: Path) -> Planned:
     """``agent`` to open on ``cell`` in ``workspace``, with its launch and its CLI."""
     launch = config.launches[agent.id]
-    return Planned(agent.id, launch, cell, workspace, agent_cli(agent, launch))
+    return Planned(agent.id, launch, cell, workspace, agent_cli(agent, launch), agent.sandbox)
 
 
 def agent_cli(agent: Agent, launch: Launch) -> str | None:
@@ -82,6 +82,7 @@ class Planned:
     cell: Rect
     workspace: Path
     cli: str | None = None  # written to the agents file: its own, else the command's CLI
+    sandbox: Sandbox | None = None  # its CLI runs under bubblewrap (automation.sandboxing)
 
     @property
     def values(self) -> dict[str, list[int] | str]:
@@ -306,6 +307,10 @@ class DesktopSession:
             "SWARM_HOME": str(self.home),
             "SWARM_CONFIG": str(self.config_path),
         }
+        if item.sandbox is not None:
+            cli = by_name(item.cli) or for_command(item.launch.command)
+            line = sandboxing.wrap_line(item.agent, item.sandbox, cli, item.workspace, line,
+                                        {**self.env, **extra}, self.home)  # fmt: skip
         tmux.start(self.env, name, line, item.workspace, extra, private=own)
         log.info("started tmux session %s: %s", name, line)
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from automation import sandboxing
 from automation.agents_file_writer import write_agent_values
 from automation.desktop_config import fill, launch_env
 from automation.desktop_session import Outcome, Planned, cli_env
@@ -87,6 +88,11 @@ class ProtocolSession(HeadlessSession):
             "SWARM_HOME": str(self.home),
             "SWARM_CONFIG": str(self.config_path),
         }
+        mcp, plain = self.mcp_for(item.agent), command
+        if item.sandbox is not None:  # the host's child in bwrap; it reports through its door
+            command = sandboxing.wrap(item.agent, item.sandbox, cli, item.workspace, command,
+                                      env, self.home, new_session=True)  # fmt: skip
+            mcp = []
         try:
             hello = asyncio.run(
                 launch.start(
@@ -95,7 +101,7 @@ class ProtocolSession(HeadlessSession):
                     command,
                     item.workspace,
                     env,
-                    self.mcp_for(item.agent),
+                    mcp,
                     protocol=cli.protocol,
                     nice=item.launch.nice,
                 )
@@ -107,7 +113,7 @@ class ProtocolSession(HeadlessSession):
             **item.values, "app": "terminal", "delivery": "protocol",
         }  # fmt: skip
         if cli.protocol_usage == "sessions":  # where its turns' usage is read ("": unknown)
-            folder = sessions_folder(cli, command, env)
+            folder = sessions_folder(cli, plain, env)
             values["cli_dir"] = "" if folder is None else str(folder)
         host = f"host pid {hello.get('pid')}"
         if hello.get("exit_code") is not None:  # kept: swarm has not read all it holds

@@ -233,6 +233,9 @@ class AgentCli:
     credentials: tuple[str, ...] = ()
     sessions: SessionFiles | None = None
     protocol_usage: ProtocolUsage = "turn_end"
+    # its own state and configuration under the home, read and written in a sandbox (a
+    # trailing "/": a folder, made when missing; else a file, bound when it exists)
+    state: tuple[str, ...] = ()
 
     @property
     def speaks_protocol(self) -> bool:

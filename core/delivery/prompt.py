@@ -100,13 +100,13 @@ async def plan(
         is_retry=delivery.is_retry,
         workspace=(str(place.path), place.branch) if place else None,
         handoff=handoff,
-        home=service.settings.custom_home,
+        home=None if agent.sandbox else service.settings.custom_home,
         note=is_note(delivery.target),
         withdrawn=withdrawn,
         mcp=agent.mcp,
         from_agent=_agent_sender(service, delivery),
         commands=not _lists_commands(intro, service.settings),
-        program=service.settings.swarm_program,
+        program="swarm" if agent.sandbox else service.settings.swarm_program,  # its door's
     )
     if onboards:
         text = intro.rstrip() + ONBOARDING_RULE + text
