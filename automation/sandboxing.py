@@ -28,7 +28,7 @@ DOOR_WAIT_S = 15.0
 
 def require_bwrap(agent: str, env: Mapping[str, str] | None = None) -> str:
     """``bwrap``'s path; MissingDependency in one line naming the package."""
-    found = sandbox.bwrap_path(env)
+    found = sandbox.bwrap_path((os.environ if env is None else env).get("PATH"))
     if found is None:
         raise MissingDependency(sandbox.missing_line(agent))
     return found

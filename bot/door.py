@@ -33,6 +33,7 @@ from core.errors import ConfigError
 from core.privacy import files
 from core.sandbox import DOOR_SOCKET as SOCKET
 from core.sandbox import door_folder as folder
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 LINE_MAX = 1 << 20
@@ -87,6 +88,7 @@ class Door:
         self.env = {k: v for k, v in env.items() if k not in DROPPED_ENV}
         self.env.update(SWARM_AGENT=agent, SWARM_HOME=str(home))
         self.resolver = Resolver(self.env, home)
+        self.config = Settings.from_env(self.env).config_path
 
     async def serve(self) -> None:
         """Listen until SIGTERM."""
@@ -138,8 +140,8 @@ class Door:
         if uid != os.getuid():
             return f"uid {uid} is not swarm's"
         try:
-            agents = {a.id: a for a in load_agents(Path(self.env["SWARM_CONFIG"]))}
-        except (ConfigError, KeyError) as exc:
+            agents = {a.id: a for a in load_agents(self.config)}
+        except ConfigError as exc:
             return f"the agents file cannot be read: {exc}"
         placed = self.resolver.place(pid, agents)
         if placed.agent != self.agent:

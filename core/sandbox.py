@@ -53,9 +53,10 @@ def door_pid_path(home: Path, agent: str) -> Path:
     return home / "doors" / f"{agent}.pid"
 
 
-def bwrap_path(env: Mapping[str, str] | None = None) -> str | None:
-    """The ``bwrap`` executable on PATH, None when bubblewrap is not installed."""
-    return shutil.which(BWRAP, path=(env or os.environ).get("PATH"))
+def bwrap_path(path: str | None) -> str | None:
+    """The ``bwrap`` executable on ``path`` (a PATH; None: the default search), None when
+    bubblewrap is not installed."""
+    return shutil.which(BWRAP, path=path)
 
 
 def missing_line(agent: str) -> str:
