@@ -41,6 +41,7 @@ class Mounts:
     door: str | None = None
     network: bool = True
     path: str = "/usr/bin:/bin"  # the agent's PATH (the door's folder is put first)
+    links: tuple[tuple[str, str], ...] = ()  # (link, its target): symlinks on bound paths
 
 
 def door_folder(home: Path, agent: str) -> Path:
@@ -184,15 +185,27 @@ def mounts(
     is given."""
     write = [str(workspace), *git_folders(workspace), *cli_state, *expand(box.write, home)]
     read = [*programs, *expand(box.read, home)]
+    links = {link: target for path in (*read, *write) for link, target in symlinks(path)}
     return Mounts(
-        read=tuple(dict.fromkeys(read)),
-        write=tuple(dict.fromkeys(write)),
+        read=tuple(dict.fromkeys(os.path.realpath(p) for p in read)),
+        write=tuple(dict.fromkeys(os.path.realpath(p) for p in write)),
+        links=tuple(links.items()),
         home=str(home),
         workspace=str(workspace),
         door=None if door is None else str(door),
         network=box.network,
         path=path,
     )
+
+
+def symlinks(path: str) -> list[tuple[str, str]]:
+    """The symlinks on the way to ``path`` (each folder and ``path`` itself), with their
+    targets: made again inside, so the path as written leads where it does outside."""
+    found, here = [], Path(path)
+    for step in (*reversed(here.parents), here):
+        if step.is_symlink() and not _system(str(step)):
+            found.append((str(step), os.readlink(step)))
+    return found
 
 
 def bwrap_argv(
@@ -216,9 +229,14 @@ def bwrap_argv(
     layers = {"/tmp": "--tmpfs", m.home: "--tmpfs"}
     layers.update({path: "--ro-bind" for path in m.read if not _system(path)})
     layers.update({path: "--bind" for path in m.write})
+    layers.update({link: "--symlink" for link, _ in m.links})
+    targets = dict(m.links)
     for path in sorted(layers, key=lambda p: (len(Path(p).parts), p)):
         op = layers[path]
-        argv += [op, path] if op == "--tmpfs" else [op, path, path]
+        if op == "--symlink":
+            argv += [op, targets[path], path]
+        else:
+            argv += [op, path] if op == "--tmpfs" else [op, path, path]
     if m.door is not None:
         argv += ["--ro-bind", m.door, DOOR_AT]
         argv += ["--setenv", "PATH", f"{DOOR_AT}:{m.path}"]

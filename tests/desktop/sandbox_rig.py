@@ -125,3 +125,19 @@ class SandboxRig:
             time.sleep(0.1)
         pairs = (line.partition("=") for line in out.read_text().splitlines() if "=" in line)
         return {key: value for key, _, value in pairs}
+
+
+async def assign(rig: SandboxRig, title: str = "probe") -> None:
+    """T-1, assigned to Agent-1 by the scheduler (its prompt recorded, not typed)."""
+    from core.coordinator.scheduler import Scheduler
+    from core.service.swarm import SwarmService
+    from core.settings import Settings
+    from tests.helpers import RecordingDeliverer
+
+    assert rig.swarm("task", "add", title, "--agent", "Agent-1").returncode == 0
+    settings = Settings.from_env({"SWARM_HOME": str(rig.home), "SWARM_CONFIG": str(rig.config)})
+    service = await SwarmService.open(settings)
+    try:
+        await Scheduler(service, RecordingDeliverer()).run_burst()
+    finally:
+        await service.close()

@@ -16,12 +16,8 @@ from pathlib import Path
 import pytest
 
 from automation.sandboxing import door_pid
-from core.coordinator.scheduler import Scheduler
-from core.service.swarm import SwarmService
-from core.settings import Settings
 from tests.conftest import skip_or_fail
-from tests.desktop.sandbox_rig import SandboxRig
-from tests.helpers import RecordingDeliverer
+from tests.desktop.sandbox_rig import SandboxRig, assign
 
 
 def _need(*tools: str) -> None:
@@ -38,17 +34,6 @@ def box(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[SandboxRig]:
     yield rig
     rig.swarm("desktop", "down", "--headless")
     rig.tmux("kill-server")
-
-
-async def _assign(rig: SandboxRig) -> None:
-    """T-1, assigned to Agent-1 (the prompt recorded, not typed into the probe's shell)."""
-    assert rig.swarm("task", "add", "probe", "--agent", "Agent-1").returncode == 0
-    settings = Settings.from_env({"SWARM_HOME": str(rig.home), "SWARM_CONFIG": str(rig.config)})
-    service = await SwarmService.open(settings)
-    try:
-        await Scheduler(service, RecordingDeliverer()).run_burst()
-    finally:
-        await service.close()
 
 
 def _up(rig: SandboxRig, *args: str) -> None:
@@ -74,7 +59,7 @@ def _assert_fenced(rig: SandboxRig, got: dict[str, str], swarm_pid: int) -> None
 @pytest.mark.parametrize("box", [(True, False)], indirect=True)
 async def test_a_sandboxed_pane_reaches_its_worktree_and_its_door_only(box: SandboxRig) -> None:
     _up(box, "--agents", "1")
-    await _assign(box)  # after up: a new session hands back what its agent held
+    await assign(box)  # after up: a new session hands back what its agent held
     door = door_pid(box.home, "Agent-1")
     assert door is not None  # one of swarm's processes, outside the sandbox
     got = box.probe_pane(door)
@@ -98,7 +83,7 @@ def test_without_the_sandbox_the_same_probe_reaches_everything(box: SandboxRig) 
 @pytest.mark.parametrize("box", [(True, True)], indirect=True)
 async def test_a_sandboxed_protocol_agent_is_fenced_and_its_host_is_not(box: SandboxRig) -> None:
     """The host stays outside (swarm reaches its socket); the command it spawns is fenced."""
-    await _assign(box)
+    await assign(box)
     script, out = box.write_probe(), box.ws["Agent-1"] / "probe.out"
     box.env.update(PROBE_SCRIPT=str(script), PROBE_OUT=str(out), PROBE_PID=str(os.getpid()))
     _up(box, "--protocol", "--agents", "1")
