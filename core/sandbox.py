@@ -54,6 +54,32 @@ def door_pid_path(home: Path, agent: str) -> Path:
     return home / "doors" / f"{agent}.pid"
 
 
+def summary(box: Sandbox | None) -> str:
+    """The roster's word: ``-``, ``bwrap`` or ``bwrap, no network``."""
+    if box is None:
+        return "-"
+    return "bwrap" if box.network else "bwrap, no network"
+
+
+def describe(box: Sandbox, workspace: Path | None, state: Sequence[str]) -> list[str]:
+    """What a sandboxed agent may see and write, in lines (``swarm agents explain``)."""
+    folder = str(workspace) if workspace is not None else "its workspace (none found yet)"
+    own = ", ".join(f"~/{entry.rstrip('/')}" for entry in state) or "none known"
+    lines = [
+        f"writes: {folder} and its git folders; its CLI's own: {own}",
+        f"reads: the system ({', '.join(SYSTEM)}), the programs its command runs",
+        "an empty home and /tmp of its own; its own processes only (pid namespace)",
+        f"network: {'shared' if box.network else 'none (its own loopback)'}",
+        f"swarm: only through its door ({DOOR_AT}: task, ask, send, inbox, status, "
+        "reserve, release); never swarm's home, database, tokens or other agents' worktrees",
+    ]
+    if box.read:
+        lines.insert(2, f"reads also (sandbox_read): {', '.join(box.read)}")
+    if box.write:
+        lines.insert(1, f"writes also (sandbox_write): {', '.join(box.write)}")
+    return lines
+
+
 def bwrap_path(path: str | None) -> str | None:
     """The ``bwrap`` executable on ``path`` (a PATH; None: the default search), None when
     bubblewrap is not installed."""

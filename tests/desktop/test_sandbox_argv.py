@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from core.sandbox import (
     mounts,
     program_paths,
 )
+from tests.helpers import run_cli
 
 
 def _file(tmp_path: Path, text: str) -> Path:
@@ -162,3 +165,66 @@ def test_extra_paths_never_show_swarms_home_or_the_users_secrets(tmp_path: Path)
 )
 def test_the_door_passes_an_agents_own_commands_only(argv: list[str], passes: bool) -> None:
     assert (refusal(argv) is None) == passes
+
+
+def _team(tmp_path: Path) -> Path:
+    return _file(
+        tmp_path,
+        """
+[[agent]]
+id = "Agent-1"
+role = "dev"
+cli = "claude-code"
+sandbox = true
+sandbox_network = false
+
+[[agent]]
+id = "Agent-2"
+role = "dev"
+""",
+    )
+
+
+def test_agents_shows_who_runs_sandboxed_and_explain_says_what_it_reaches(tmp_path: Path) -> None:
+    config = _team(tmp_path)
+    home = tmp_path / "home"
+    shown = run_cli(home, "agents", config=config)
+    assert shown.code == 0, shown.err
+    head, first, second = shown.out.splitlines()[:3]
+    assert "SANDBOX" in head and "bwrap, no network" in first and "bwrap" not in second
+    said = run_cli(home, "agents", "explain", "Agent-1", config=config)
+    assert said.code == 0, said.err
+    assert "sandboxed (bubblewrap):" in said.out and "~/.claude" in said.out
+    assert "network: none" in said.out and "only through its door" in said.out
+    plain = run_cli(home, "agents", "explain", "Agent-2", config=config)
+    assert "sandboxed" not in plain.out
+
+
+def test_without_bwrap_doctor_says_so_and_desktop_up_refuses_in_one_line(tmp_path: Path) -> None:
+    config, home = _team(tmp_path), tmp_path / "home"
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    for tool in ("git", "tmux"):  # what else the commands look for, but no bwrap
+        found = shutil.which(tool)
+        if found:
+            (bare / tool).symlink_to(found)
+    env = {"PATH": str(bare)}
+    doctor = run_cli(home, "doctor", "--json", config=config, env=env, timeout=60)
+    rows = [r for r in json.loads(doctor.out) if r["check"] == "sandbox"]
+    assert rows == [
+        {
+            "check": "sandbox",
+            "status": "PROBLEM",
+            "detail": (
+                "Agent-1 has sandbox = true but bwrap is not installed (apt-get install bubblewrap)"
+            ),
+        }
+    ]
+    up = run_cli(home, "desktop", "up", "--headless", config=config, env=env, timeout=60)
+    assert up.code == 2 and up.out == ""
+    assert up.err == ("swarm: error: Agent-1 has sandbox = true but bwrap is not installed "
+                         "(apt-get install bubblewrap)\n")  # fmt: skip
+    if shutil.which("bwrap"):
+        ok = run_cli(home, "doctor", "--json", config=config, timeout=60)
+        rows = [r for r in json.loads(ok.out) if r["check"] == "sandbox"]
+        assert rows[0]["status"] == "ok" and "Agent-1" in rows[0]["detail"], rows
