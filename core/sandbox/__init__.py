@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.models import Sandbox
+from core.models import Agent, Sandbox
 
 BWRAP = "bwrap"
 INSTALL = "apt-get install bubblewrap"
@@ -52,6 +52,12 @@ def door_folder(home: Path, agent: str) -> Path:
 def door_pid_path(home: Path, agent: str) -> Path:
     """The door process's pid file (beside its folder: never in the sandbox)."""
     return home / "doors" / f"{agent}.pid"
+
+
+def swarm_for(agent: Agent | None, outside: str) -> str:
+    """How ``agent``'s shell calls swarm: its door's plain ``swarm`` in a sandbox (swarm's
+    own path is not there), else ``outside`` (``Settings.agent_swarm``)."""
+    return "swarm" if agent is not None and agent.sandbox is not None else outside
 
 
 def summary(box: Sandbox | None) -> str:

@@ -13,7 +13,7 @@ import pytest
 from bot.door import refusal
 from core.agents_file import load_agents
 from core.errors import ConfigError
-from core.models import Sandbox
+from core.models import Agent, Sandbox
 from core.sandbox import (
     DOOR_AT,
     bwrap_argv,
@@ -21,6 +21,7 @@ from core.sandbox import (
     git_folders,
     mounts,
     program_paths,
+    swarm_for,
 )
 from tests.helpers import run_cli
 
@@ -228,3 +229,9 @@ def test_without_bwrap_doctor_says_so_and_desktop_up_refuses_in_one_line(tmp_pat
         ok = run_cli(home, "doctor", "--json", config=config, timeout=60)
         rows = [r for r in json.loads(ok.out) if r["check"] == "sandbox"]
         assert rows[0]["status"] == "ok" and "Agent-1" in rows[0]["detail"], rows
+
+
+def test_a_sandboxed_agent_is_told_its_doors_swarm() -> None:
+    fenced, plain = Agent("A", "dev", sandbox=Sandbox()), Agent("B", "dev")
+    outside = "SWARM_HOME=/h /venv/bin/swarm"
+    assert swarm_for(fenced, outside) == "swarm" and swarm_for(plain, outside) == outside
