@@ -117,16 +117,16 @@ class Door:
     async def _answer(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> dict[str, Any]:
-        refused = await asyncio.to_thread(self._peer_refused, writer)
-        if refused is not None:
-            log.warning("door of %s: refused %s", self.agent, refused)
-            return _said(refused)
-        try:
+        try:  # read first: a refusal sent before the request would break the sender's pipe
             raw = await asyncio.wait_for(reader.readline(), READ_S)
             asked = json.loads(raw)
             argv = [str(w) for w in asked["argv"]]
         except (TimeoutError, ValueError, KeyError, TypeError, asyncio.LimitOverrunError):
             return _said("swarm's door takes one JSON line with argv")
+        refused = await asyncio.to_thread(self._peer_refused, writer)
+        if refused is not None:
+            log.warning("door of %s: refused %s", self.agent, refused)
+            return _said(refused)
         why = refusal(argv)
         if why is not None:
             return _said(why)

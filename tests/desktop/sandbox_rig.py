@@ -98,6 +98,10 @@ class SandboxRig:
             text=True, timeout=timeout, cwd=self.root,
         )  # fmt: skip
 
+    def run(self, argv: list[str]) -> subprocess.CompletedProcess[str]:
+        """``argv`` in the rig's environment, outside every agent's terminal."""
+        return subprocess.run(argv, env=self.env, capture_output=True, text=True, timeout=60)
+
     def tmux(self, *args: str) -> subprocess.CompletedProcess[str]:
         """``tmux ARGS`` on the rig's server."""
         return subprocess.run(["tmux", *args], env=self.env, capture_output=True, text=True,

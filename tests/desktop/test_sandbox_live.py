@@ -65,6 +65,9 @@ async def test_a_sandboxed_pane_reaches_its_worktree_and_its_door_only(box: Sand
     got = box.probe_pane(door)
     _assert_fenced(box, got, door)
     assert "made" in box.commits()  # its commit is in the repository, seen from outside
+    door_swarm = str(box.home / "doors" / "Agent-1" / "swarm")
+    outside = box.run([door_swarm, "task", "done", "T-1"])  # from no agent's terminal
+    assert outside.returncode == 2 and "not Agent-1's terminal" in outside.stderr, outside
 
 
 @pytest.mark.timeout(180)
