@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from automation import desktop_tmux as tmux
-from automation import layout_profiles
+from automation import layout_profiles, sandboxing
 from automation.agents_file_writer import atomic_write, write_agent_values
 from automation.desktop_config import DesktopConfig, Launch, fill, launch_env
 from automation.leftovers import end_leftovers
@@ -34,7 +34,7 @@ from automation.window_place import Desk, WindowInfo
 from core.clis import by_name, for_command, sessions_folder, with_launch_args, with_report_args
 from core.clis.logs import log_path
 from core.errors import InvalidInput, InvalidState, MissingDependency
-from core.models import Agent
+from core.models import Agent, Sandbox
 from core.privacy.files import make_dirs
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,13 @@ def planned(agent: Agent, config: DesktopConfig, cell: Rect, workspace: Path) ->
     """``agent`` to open on ``cell`` in ``workspace``, with its launch and its CLI."""
     launch = config.launches[agent.id]
     return Planned(
-        agent.id, launch, cell, workspace, agent_cli(agent, launch), agent.cli_dir or None
+        agent.id,
+        launch,
+        cell,
+        workspace,
+        agent_cli(agent, launch),
+        agent.cli_dir or None,
+        agent.sandbox,
     )
 
 
@@ -93,6 +99,7 @@ class Planned:
     workspace: Path
     cli: str | None = None  # written to the agents file: its own, else the command's CLI
     cli_dir: str | None = None  # the agents file's own (a person's, for a wrapper script)
+    sandbox: Sandbox | None = None  # its CLI runs under bubblewrap (automation.sandboxing)
 
     @property
     def values(self) -> dict[str, list[int] | str]:
@@ -329,7 +336,8 @@ class DesktopSession:
 
     def _start_session(self, item: Planned, name: str, resume: bool) -> None:
         command = item.launch.resume if resume else item.launch.command
-        reporting = with_report_args(with_launch_args(command), self.agent_swarm, by_name(item.cli))
+        swarm = "swarm" if item.sandbox is not None else self.agent_swarm  # (its door's)
+        reporting = with_report_args(with_launch_args(command), swarm, by_name(item.cli))
         line = fill(reporting, item.agent, item.workspace)
         if not item.workspace.is_dir():
             raise InvalidState(f"{item.agent}'s workspace {item.workspace} is not a folder")
@@ -341,6 +349,10 @@ class DesktopSession:
             "SWARM_HOME": str(self.home),
             "SWARM_CONFIG": str(self.config_path),
         }
+        if item.sandbox is not None:
+            cli = by_name(item.cli) or for_command(item.launch.command)
+            line = sandboxing.wrap_line(item.agent, item.sandbox, cli, item.workspace, line,
+                                        {**self.env, **extra}, self.home)  # fmt: skip
         tmux.start(self.env, name, line, item.workspace, extra, private=own)
         log.info("started tmux session %s: %s", name, line)
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from automation import sandboxing
 from automation.agents_file_writer import write_agent_values
 from automation.desktop_config import fill, launch_env
 from automation.desktop_session import Outcome, Planned, cli_dir_value, cli_env
@@ -84,7 +85,8 @@ class ProtocolSession(HeadlessSession):
             raise InvalidState(f"{item.agent}'s workspace {item.workspace} is not a folder")
         running = launch.host_pid(self.home, item.agent)
         try:
-            line = with_report_args(item.launch.command, self.agent_swarm, cli)
+            swarm = "swarm" if item.sandbox is not None else self.agent_swarm  # (its door's)
+            line = with_report_args(item.launch.command, swarm, cli)
             command = protocol_command(fill(line, item.agent, item.workspace), cli)
         except ValueError as exc:
             raise InvalidState(f"{item.agent}: {exc}") from None
@@ -97,6 +99,11 @@ class ProtocolSession(HeadlessSession):
             "SWARM_CONFIG": str(self.config_path),
         }
         _require_adapter(item.agent, cli, command, env)
+        mcp, plain = self.mcp_for(item.agent), command
+        if item.sandbox is not None:  # the host's child in bwrap; it reports through its door
+            command = sandboxing.wrap(item.agent, item.sandbox, cli, item.workspace, command,
+                                      env, self.home, new_session=True)  # fmt: skip
+            mcp = []
         try:
             hello = asyncio.run(
                 launch.start(
@@ -105,7 +112,7 @@ class ProtocolSession(HeadlessSession):
                     command,
                     item.workspace,
                     env,
-                    self.mcp_for(item.agent),
+                    mcp,
                     protocol=cli.protocol,
                     nice=item.launch.nice,
                 )
@@ -117,7 +124,7 @@ class ProtocolSession(HeadlessSession):
             **item.values, "app": "terminal", "delivery": "protocol",
         }  # fmt: skip
         if cli.protocol_usage == "sessions":  # where its turns' usage is read ("": unknown)
-            values.update(cli_dir_value(item, sessions_folder(cli, command, env)))
+            values.update(cli_dir_value(item, sessions_folder(cli, plain, env)))
         host = f"host pid {hello.get('pid')}"
         if hello.get("exit_code") is not None:  # kept: swarm has not read all it holds
             host += (

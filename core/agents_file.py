@@ -10,9 +10,11 @@ from core.clis import CLIS, AgentCli, by_name, for_command
 from core.errors import ConfigError
 from core.formats.tomltext import TomlError, loads
 from core.keys import PRESETS, TEXT_STEP, KeyComboError, parse_combo
-from core.models import Agent
+from core.models import Agent, Sandbox
 from core.tmux import BadTarget, parse_target
 
+# bubblewrap around the agent's CLI: in an [[agent]] table, or in [desktop] for every agent
+SANDBOX_KEYS = ("sandbox", "sandbox_network", "sandbox_read", "sandbox_write")
 ALLOWED_KEYS = {
     "id",
     "role",
@@ -40,6 +42,7 @@ ALLOWED_KEYS = {
     "account",
     "daily_budget",
     "account_daily_budget",
+    *SANDBOX_KEYS,
 }
 # [desktop]: read by ``swarm desktop up``; [[parked]]: agents kept aside by ``desktop up
 # --agents N`` (not served; a larger N makes them [[agent]] again)
@@ -81,8 +84,9 @@ def load_team(path: Path) -> tuple[list[Agent], list[Agent]]:
     if not isinstance(entries, list) or not isinstance(kept, list) or not (entries or kept):
         raise ConfigError(f"agents file {path} defines no agents: add [[agent]] tables")
     commands = _desktop_commands(raw.get("desktop"))
-    agents = [_parse_agent(path, i, entry, commands) for i, entry in enumerate(entries, 1)]
-    parked = [_parse_agent(path, i, entry, commands, "parked") for i, entry in enumerate(kept, 1)]
+    fenced = _desktop_sandbox(raw.get("desktop"))
+    agents = [_parse_agent(path, i, e, commands, fenced=fenced) for i, e in enumerate(entries, 1)]
+    parked = [_parse_agent(path, i, e, commands, "parked", fenced) for i, e in enumerate(kept, 1)]
     _check_unique(path, [*agents, *parked])
     _check_account_budgets(path, agents)
     captains = [a.id for a in agents if a.captain]
@@ -104,6 +108,13 @@ def _desktop_commands(section: Any) -> dict[str, str]:
     return found
 
 
+def _desktop_sandbox(section: Any) -> dict[str, Any]:
+    """The sandbox keys of the ``[desktop]`` section: every agent's, unless its own say."""
+    if not isinstance(section, dict):
+        return {}
+    return {key: section[key] for key in SANDBOX_KEYS if key in section}
+
+
 def agent_cli(cli: str | None, agent_id: str, commands: dict[str, str]) -> AgentCli | None:
     """The agent CLI of an agent: its ``cli`` key, else the CLI its ``[desktop]`` command
     starts; None when neither says one swarm knows."""
@@ -114,7 +125,12 @@ def agent_cli(cli: str | None, agent_id: str, commands: dict[str, str]) -> Agent
 
 
 def _parse_agent(
-    path: Path, index: int, entry: Any, commands: dict[str, str], kind: str = "agent"
+    path: Path,
+    index: int,
+    entry: Any,
+    commands: dict[str, str],
+    kind: str = "agent",
+    fenced: dict[str, Any] | None = None,
 ) -> Agent:
     where = f"agents file {path}, {kind} #{index}"
     if not isinstance(entry, dict):
@@ -154,6 +170,8 @@ def _parse_agent(
         )
     point = _ints(entry.get("input"), 2, "input", where)
     watch = _region(entry.get("watch"), "watch", where)
+    sandbox = _sandbox({**(fenced or {}), **entry}, where)
+    fenced_in = sandbox is not None  # it reports through its door, not swarm's MCP server
     return Agent(
         id=agent_id,
         role=_text(entry, "role", where),
@@ -179,12 +197,35 @@ def _parse_agent(
         tmux_socket=_tmux_socket(entry, where),
         cli=cli,
         cli_dir=_cli_dir(entry.get("cli_dir"), where),
-        mcp=_flag(entry, "mcp", where, known is not None and known.reports_by_mcp),
+        mcp=_flag(
+            entry, "mcp", where, known is not None and known.reports_by_mcp and not fenced_in
+        ),
         hooks=_flag(entry, "hooks", where),
         account=_account(entry.get("account"), where),
         daily_budget=_dollars(entry.get("daily_budget"), "daily_budget", where),
         account_daily_budget=_account_budget(entry, where),
+        sandbox=sandbox,
     )
+
+
+def _sandbox(entry: dict[str, Any], where: str) -> Sandbox | None:
+    """The agent's sandbox (``sandbox = true``), or None; ConfigError on a bad key."""
+    if not _flag(entry, "sandbox", where):
+        return None
+    return Sandbox(
+        network=_flag(entry, "sandbox_network", where, True),
+        read=_paths(entry.get("sandbox_read", []), "sandbox_read", where),
+        write=_paths(entry.get("sandbox_write", []), "sandbox_write", where),
+    )
+
+
+def _paths(value: Any, key: str, where: str) -> tuple[str, ...]:
+    """A list of absolute paths, or of paths under the home (``~/...``)."""
+    if not isinstance(value, list) or not all(
+        isinstance(p, str) and (p.startswith(("/", "~/"))) and "\0" not in p for p in value
+    ):
+        raise ConfigError(f"{where}: {key} must be a list of absolute paths (or ~/...)")
+    return tuple(value)
 
 
 def _cli_dir(value: Any, where: str) -> str | None:

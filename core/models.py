@@ -121,6 +121,17 @@ def parse_task_ref(ref: str | int) -> int:
 
 
 @dataclass(frozen=True)
+class Sandbox:
+    """How an agent's CLI is fenced in by bubblewrap (``sandbox = true``): besides its
+    worktree and its CLI's own folders, ``read`` and ``write`` name more paths it may read,
+    or read and write; ``network``: False gives it no network but its own loopback."""
+
+    network: bool = True
+    read: tuple[str, ...] = ()
+    write: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Agent:
     """One configured agent: a chat window on the desktop."""
 
@@ -156,6 +167,7 @@ class Agent:
     daily_budget: float | None = None  # dollars it may spend a day (UTC) before it gets no task
     # dollars its (named) account's agents together may spend a day (UTC)
     account_daily_budget: float | None = None
+    sandbox: Sandbox | None = None  # its CLI runs under bubblewrap (``sandbox = true``)
 
     def can_take(self, role: str | None, capabilities: tuple[str, ...]) -> bool:
         """True when this agent has the role (if any) and every capability asked for."""

@@ -4,6 +4,7 @@ agent CLIs' hooks in each agent's workspace, and an agent's state in plain words
 from __future__ import annotations
 
 import argparse
+import asyncio
 import shlex
 import sys
 from pathlib import Path
@@ -146,7 +147,24 @@ def hook_command(settings: Settings, args: argparse.Namespace, agent: str) -> st
 async def cmd_explain(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm agents explain A``."""
     shown = await service.explain_agent(args.agent)
+    fenced = await asyncio.to_thread(sandbox_lines, service, shown["agent"])
+    if fenced is not None:
+        shown["sandbox"] = fenced
     emit_json(shown) if args.json else print(explain_text(shown))
+
+
+def sandbox_lines(service: SwarmService, agent_id: str) -> list[str] | None:
+    """What ``agent_id``'s sandbox lets it see and write (None: it runs unsandboxed)."""
+    from core.clis import by_name
+    from core.sandbox import describe
+    from core.workspaces.ops import find
+
+    agent = service.agents.get(agent_id)
+    if agent is None or agent.sandbox is None:
+        return None
+    space = find(service.settings.home, service.agents, agent_id)
+    cli = by_name(agent.cli)
+    return describe(agent.sandbox, space.path if space else None, cli.state if cli else ())
 
 
 def explain_text(shown: dict[str, Any]) -> str:
@@ -164,6 +182,8 @@ def explain_text(shown: dict[str, Any]) -> str:
         lines.append(f"  decided by the {who}: {shown['evidence']}")
     if shown["waiting_for"]:
         lines.append(f"  waiting for a person: {shown['waiting_for']}")
+    if shown.get("sandbox"):
+        lines += ["  sandboxed (bubblewrap):", *(f"    {line}" for line in shown["sandbox"])]
     for obs in shown["signals"]:
         words = obs["evidence"]
         if not words.startswith(f"{obs['signal']}:"):

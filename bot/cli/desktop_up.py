@@ -254,6 +254,7 @@ def _up(args: argparse.Namespace) -> int:
         settings.config_path, [a.id for a in team], args.configuration.user_tables.get("desktop")
     )
     agents = _of_node(settings, agents, args.node)
+    _require_sandboxes(agents)
     if args.headless or args.protocol:
         return _up_headless(args, settings, (agents, parked), config)
     if args.layout is not None:
@@ -320,6 +321,15 @@ def _up(args: argparse.Namespace) -> int:
         )
     print(f"agents file written: {settings.config_path} ({RELOADED})")
     return 0
+
+
+def _require_sandboxes(agents: list[Agent]) -> None:
+    """MissingDependency in one line for the first sandboxed agent when bwrap is missing."""
+    from automation.sandboxing import require_bwrap
+
+    for agent in agents:
+        if agent.sandbox is not None:
+            require_bwrap(agent.id)
 
 
 def _of_node(settings: Settings, agents: list[Agent], node: str | None) -> list[Agent]:
@@ -576,11 +586,13 @@ async def cmd_down(_: SwarmService | None, args: argparse.Namespace) -> int:
 
     def close() -> list[str]:
         from automation.protocol_session import stop_hosts
+        from automation.sandboxing import close_doors
 
         with _seen_session(settings, args.headless) as (session, _):
             return [
                 *session.down(chosen, keep_sessions=args.keep_sessions),
                 *stop_hosts(settings.home, chosen),
+                *([] if args.keep_sessions else close_doors(settings.home, chosen)),
             ]
 
     lines = await asyncio.to_thread(close)

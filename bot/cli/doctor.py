@@ -82,6 +82,7 @@ async def diagnose(config: Config, timeout_s: float, discord: bool = True) -> li
         _private,
         _desktop,
         _desktop_windows,
+        _sandboxes,
         _clipboard,
         _database,
         _coordinator,
@@ -291,6 +292,32 @@ def _desktop(config: Config) -> list[Finding]:
         status = OK if check.ok else PROBLEM
         found += [Finding("input points", status, f"{check.agent}: {d}") for d in check.details()]
     return found
+
+
+def _sandboxes(config: Config) -> list[Finding]:
+    """``sandbox = true`` agents: bwrap installed and able to make a sandbox here (user
+    namespaces allowed); nothing said when no agent is sandboxed."""
+    import subprocess
+
+    from core.agents_file import load_agents
+    from core.sandbox import bwrap_path, missing_line
+
+    fenced = [a.id for a in load_agents(config.core.config_path) if a.sandbox is not None]
+    if not fenced:
+        return []
+    found = bwrap_path(config.env.get("PATH"))
+    if found is None:
+        return [Finding("sandbox", PROBLEM, missing_line(agent)) for agent in fenced]
+    probe = [found, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid",
+             "true"]  # fmt: skip
+    try:
+        done = subprocess.run(probe, capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return [Finding("sandbox", PROBLEM, f"{found} does not run: {exc}")]
+    if done.returncode != 0:
+        why = done.stderr.strip().splitlines()[-1:] or [f"exit {done.returncode}"]
+        return [Finding("sandbox", PROBLEM, f"{found} cannot make a sandbox here: {why[0]}")]
+    return [Finding("sandbox", OK, f"{found} runs {', '.join(fenced)} sandboxed")]
 
 
 def _desktop_windows(config: Config) -> list[Finding]:

@@ -179,9 +179,11 @@ def agents_table(rows: Sequence[dict[str, Any]], paint: Painter = PLAIN) -> str:
     pane, if any has one)."""
     panes = any(r.get("tmux") for r in rows)
     accounts = any(r.get("account") for r in rows)
+    fenced = any(r.get("sandbox", "-") != "-" for r in rows)
     return table(
         ("AGENT", "ROLE", "STATE", "TASK", "DONE", "FAILED", "LAST REPORT", "EVIDENCE")
         + (("ACCOUNT",) if accounts else ())
+        + (("SANDBOX",) if fenced else ())
         + (("TMUX",) if panes else ()),
         [
             (
@@ -195,6 +197,7 @@ def agents_table(rows: Sequence[dict[str, Any]], paint: Painter = PLAIN) -> str:
                 shorten(one_line(r.get("evidence") or "-"), 60),
             )
             + ((account_label(r),) if accounts else ())
+            + ((r.get("sandbox") or "-",) if fenced else ())
             + ((r.get("tmux") or "-",) if panes else ())
             for r in rows
         ],

@@ -243,6 +243,9 @@ class AgentCli:
     sessions: SessionFiles | None = None
     protocol_usage: ProtocolUsage = "turn_end"
     report_args: ReportArgs | None = None
+    # its own state and configuration under the home, read and written in a sandbox (a
+    # trailing "/": a folder, made when missing; else a file, bound when it exists)
+    state: tuple[str, ...] = ()
 
     @property
     def speaks_protocol(self) -> bool:

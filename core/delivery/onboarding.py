@@ -22,6 +22,7 @@ from core.delivery import assignment
 from core.errors import ConfigError
 from core.event_kinds import EventKind
 from core.models import Agent, Delivery, DeliveryState, Receipt, Target, TargetKind
+from core.sandbox import swarm_for
 from core.store.conn import Conn
 from core.store.tables import insert_event
 from core.tasks import messages
@@ -83,7 +84,8 @@ def text_for(service: StoreAccess, agent: Agent) -> str:
 def filled(service: StoreAccess, agent: Agent, place: Located | None) -> str:
     """The template for ``agent`` working in ``place`` (read already; blocking: reads the
     role's template)."""
-    captain, swarm = captain_of(service.agents), service.settings.agent_swarm
+    captain = captain_of(service.agents)
+    swarm = swarm_for(agent, service.settings.agent_swarm)
     values = {
         "agent": agent.id,
         "role": agent.role,

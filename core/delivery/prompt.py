@@ -15,13 +15,13 @@ from core.errors import SwarmError
 from core.formats.text import shorten
 from core.models import Agent, Delivery, TargetKind
 from core.protocols import Parcel
+from core.sandbox import swarm_for
 from core.store.conn import Conn
 from core.tasks import claim_queries
 from core.tasks.messages import is_note
 from core.workspaces import handoff as handoff_facts
 
 if TYPE_CHECKING:
-    from core.settings import Settings
     from core.store.access import StoreAccess
     from core.workspaces.ops import Located
     from core.workspaces.tracker import WorkspaceTracker
@@ -100,13 +100,13 @@ async def plan(
         is_retry=delivery.is_retry,
         workspace=(str(place.path), place.branch) if place else None,
         handoff=handoff,
-        home=service.settings.custom_home,
+        home=None if agent.sandbox else service.settings.custom_home,
         note=is_note(delivery.target),
         withdrawn=withdrawn,
         mcp=agent.mcp,
         from_agent=_agent_sender(service, delivery),
-        commands=not _lists_commands(intro, service.settings),
-        program=service.settings.swarm_program,
+        commands=not _lists_commands(intro, swarm_for(agent, service.settings.agent_swarm)),
+        program=swarm_for(agent, service.settings.swarm_program),
     )
     if onboards:
         text = intro.rstrip() + ONBOARDING_RULE + text
@@ -133,10 +133,11 @@ async def _intro(service: StoreAccess, agent: Agent, place: Located | None) -> s
     return await asyncio.to_thread(onboarding.text_for, service, agent)
 
 
-def _lists_commands(intro: str, settings: Settings) -> bool:
+def _lists_commands(intro: str, swarm: str) -> bool:
     """Whether the onboarding text already gives the report commands (the bundled templates
-    do: ``swarm task done T-N``), so that the prompt under it does not repeat them."""
-    return f"{settings.agent_swarm} task done " in intro
+    do: ``swarm task done T-N``, ``swarm`` as the agent calls it), so that the prompt under
+    it does not repeat them."""
+    return f"{swarm} task done " in intro
 
 
 def _agent_sender(service: StoreAccess, delivery: Delivery) -> str | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core import sandbox
 from core.accounts import breaker
 from core.accounts.status import account_fields
 from core.agents import signals as agent_signals
@@ -91,6 +92,7 @@ def agent_rows(conn: Conn, agents: list[Agent], ctx: Ctx | None = None) -> list[
                 "node": agent.node,
                 "tmux": agent.tmux,
                 "cli": agent.cli,
+                "sandbox": sandbox.summary(agent.sandbox),
                 **(account_fields(ctx, agent, breakers) if ctx is not None else {}),
             }
         )

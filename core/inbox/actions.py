@@ -37,6 +37,7 @@ from core.inbox.queue import (
 )
 from core.inbox.spend import BUDGET
 from core.models import parse_task_ref
+from core.sandbox import swarm_for
 from core.store.conn import Conn
 from core.store.tables import insert_event
 from core.tasks import lifecycle, messages
@@ -185,7 +186,7 @@ def _nudge(conn: Conn, ctx: Ctx, need: Need) -> Answered:
     if agent is None or not ids:
         raise InvalidState(f"{need.ref} concerns no agent holding a task: nobody to nudge")
     refs = ", ".join(f"T-{i}" for i in ids)
-    swarm = ctx.settings.agent_swarm
+    swarm = swarm_for(ctx.agents.get(agent), ctx.settings.agent_swarm)
     text = (
         f"{ctx.actor} asks how {refs} is going. If you are still working, report progress: "
         f'{swarm} task start T-{ids[0]} --note "..."; if you are stuck, say why: '

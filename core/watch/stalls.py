@@ -51,6 +51,7 @@ from core.agents.judge import HELD, Freshness, Verdict, clock_time, duration
 from core.context import Ctx
 from core.event_kinds import EventKind
 from core.models import Agent, DeliveryState, Task, TaskStatus, task_ref
+from core.sandbox import swarm_for
 from core.store.conn import Conn
 from core.store.tables import insert_event
 from core.tasks import lifecycle, message_queries, messages
@@ -414,7 +415,7 @@ def _nudge(
     report: TickReport,
 ) -> None:
     first = task_ref(view.tasks[0].id)
-    swarm = ctx.settings.agent_swarm
+    swarm = swarm_for(ctx.agents.get(view.agent), ctx.settings.agent_swarm)
     what = "activity seen" if view.screen else "report"
     text = (
         f"No {what} from you for {minutes(quiet)} on {view.refs}. If you are still "

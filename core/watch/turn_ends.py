@@ -32,6 +32,7 @@ from core.agents.judge import clock_time
 from core.context import Ctx
 from core.event_kinds import EventKind
 from core.models import task_ref
+from core.sandbox import swarm_for
 from core.store.conn import Conn
 from core.store.tables import insert_event
 from core.tasks import message_queries, messages
@@ -165,8 +166,8 @@ def _judge_end(conn: Conn, ctx: Ctx, settings: WatchSettings, end: TurnEnd, row:
 def _nudge(conn: Conn, ctx: Ctx, end: TurnEnd, count: int) -> None:
     """The one note of a first silent turn end, and its event."""
     ref = task_ref(end.tasks[0])
-    swarm = ctx.settings.agent_swarm
     agent = ctx.agents[end.agent]
+    swarm = swarm_for(agent, ctx.settings.agent_swarm)
     how = f"report done on {ref} with the swarm MCP tools or run " if agent.mcp else "run "
     text = (
         f"Your turn ended without reporting {ref}: {how}`{swarm} task done {ref} --note "

@@ -12,6 +12,7 @@ CLI = AgentCli(
     title="Aider",
     programs=("aider",),
     folder=Path(__file__).parent,
+    state=(".aider/", ".aider.conf.yml", ".aider.model.settings.yml", ".aider.model.metadata.json"),
     resume_option="--restore-chat-history",
     reset=("text:/clear", "enter"),
     interrupt="ctrl+c",

@@ -35,6 +35,7 @@ CLI = AgentCli(
     title="Claude Code",
     programs=("claude",),
     folder=Path(__file__).parent,
+    state=(".claude/", ".claude.json", ".claude.json.backup"),
     hooks=HOOKS,
     mcp=MCP,
     resume_option="--continue",

@@ -18,6 +18,7 @@ CLI = AgentCli(
     title="Codex CLI",
     programs=("codex",),
     folder=Path(__file__).parent,
+    state=(".codex/",),
     hooks=HOOKS,
     mcp=MCP,
     reports_by_mcp=True,  # its workspace-write sandbox keeps its shell from swarm's home

@@ -29,6 +29,7 @@ CLI = AgentCli(
     title="Gemini CLI",
     programs=("gemini",),
     folder=Path(__file__).parent,
+    state=(".gemini/",),
     mcp=MCP,
     reset=("text:/clear", "enter"),
     debug_log="GEMINI_DEBUG_LOG_FILE",

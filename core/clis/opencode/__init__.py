@@ -30,6 +30,12 @@ CLI = AgentCli(
     title="opencode",
     programs=("opencode",),
     folder=Path(__file__).parent,
+    state=(
+        ".local/share/opencode/",
+        ".config/opencode/",
+        ".cache/opencode/",
+        ".local/state/opencode/",
+    ),
     mcp=MCP,
     env={"OPENCODE_DISABLE_MOUSE": "1"},
     reset=("text:/new", "enter"),

@@ -18,6 +18,7 @@ CLI = AgentCli(
     title="Qwen Code",
     programs=("qwen",),
     folder=Path(__file__).parent,
+    state=(".qwen/",),
     mcp=MCP,
     resume_option="--continue",
     reset=("text:/clear", "enter"),

@@ -1,0 +1,194 @@
+"""A sandboxed agent's door to swarm: a Unix socket that speaks for that agent alone.
+
+An agent under bubblewrap (``sandbox = true``) sees neither swarm's home nor its database.
+``swarm desktop up`` starts one door per such agent (``python -m bot.door --home H --agent
+A --workspace W``, in its own session, its pid in ``$SWARM_HOME/doors/A.pid``); its folder
+``$SWARM_HOME/doors/A/`` holds the socket ``door.sock`` and a ``swarm`` command
+(:mod:`bot.door_client`) and is bound read-only into A's sandbox alone. A connection is
+taken only from a process of this OS user that swarm places in A's terminal (its pane or
+its protocol host, by the socket's peer credentials: ``core.agents.identity``); it names
+one of the agent's own commands (:data:`ALLOWED`), which runs as A (``SWARM_AGENT``, in
+A's workspace) as ``swarm`` would outside, and its output goes back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import socket
+import struct
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from core.agents.identity import Resolver
+from core.agents_file import load_agents
+from core.errors import ConfigError
+from core.privacy import files
+from core.sandbox import DOOR_SOCKET as SOCKET
+from core.sandbox import door_folder as folder
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+LINE_MAX = 1 << 20
+READ_S = 5.0
+RUN_S = 590.0  # a command's longest run (the client waits 600 s)
+OUTPUT_MAX = 1 << 20
+# the agent's own commands (group -> its subcommands; None: the command has none)
+ALLOWED: dict[str, frozenset[str] | None] = {
+    "task": frozenset({"start", "done", "note", "fail", "show", "list"}),
+    "ask": None,
+    "send": None,
+    "inbox": None,
+    "status": None,
+    "reserve": None,
+    "release": None,
+    "conflicts": None,
+    "reservations": None,
+}
+DROPPED_ENV = ("TMUX", "TMUX_PANE", "SWARM_MCP_TOKEN")
+
+
+def refusal(argv: Sequence[str]) -> str | None:
+    """Why ``argv`` is no command of an agent's own (None: it is)."""
+    words = [w for w in argv if not w.startswith("-")]
+    if any(w.split("=", 1)[0] == "--config" for w in argv):
+        return "--config is not taken through the door"
+    if not words or words[0] not in ALLOWED:
+        shown = ", ".join(sorted(ALLOWED))
+        return f"only an agent's own commands pass the door ({shown})"
+    subs = ALLOWED[words[0]]
+    if subs is not None and (len(words) < 2 or words[1] not in subs):
+        return f"swarm {words[0]} passes the door only as {', '.join(sorted(subs))}"
+    return None
+
+
+def write_client(home: Path, agent: str, python: str = sys.executable) -> Path:
+    """The door's folder with its ``swarm`` (this Python, isolated, standard library only)."""
+    where = folder(home, agent)
+    files.make_dirs(where)
+    source = Path(__file__).with_name("door_client.py").read_text(encoding="utf-8")
+    script = where / "swarm"
+    script.write_text(f"#!{os.path.realpath(python)} -IS\n{source}", encoding="utf-8")
+    script.chmod(0o700)
+    return where
+
+
+class Door:
+    """Serves one agent's socket."""
+
+    def __init__(self, home: Path, agent: str, workspace: Path, env: Mapping[str, str]) -> None:
+        self.home, self.agent, self.workspace = home, agent, workspace.resolve()
+        self.env = {k: v for k, v in env.items() if k not in DROPPED_ENV}
+        self.env.update(SWARM_AGENT=agent, SWARM_HOME=str(home))
+        self.resolver = Resolver(self.env, home)
+        self.config = Settings.from_env(self.env).config_path
+
+    async def serve(self) -> None:
+        """Listen until SIGTERM."""
+        path = write_client(self.home, self.agent) / SOCKET
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        server = await asyncio.start_unix_server(self._one, path=str(path), limit=LINE_MAX)
+        path.chmod(0o600)
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        log.info("door of %s open at %s", self.agent, path)
+        async with server:
+            await stop.wait()
+
+    async def _one(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            reply = await self._answer(reader, writer)
+        except Exception as exc:
+            log.exception("door of %s: a request failed", self.agent)
+            reply = _said(f"swarm's door failed: {exc}")
+        with contextlib.suppress(OSError):
+            writer.write(json.dumps(reply).encode() + b"\n")
+            await writer.drain()
+            writer.close()
+
+    async def _answer(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> dict[str, Any]:
+        try:  # read first: a refusal sent before the request would break the sender's pipe
+            raw = await asyncio.wait_for(reader.readline(), READ_S)
+            asked = json.loads(raw)
+            argv = [str(w) for w in asked["argv"]]
+        except (TimeoutError, ValueError, KeyError, TypeError, asyncio.LimitOverrunError):
+            return _said("swarm's door takes one JSON line with argv")
+        refused = await asyncio.to_thread(self._peer_refused, writer)
+        if refused is not None:
+            log.warning("door of %s: refused %s", self.agent, refused)
+            return _said(refused)
+        why = refusal(argv)
+        if why is not None:
+            return _said(why)
+        return await self._run(argv, str(asked.get("cwd") or ""))
+
+    def _peer_refused(self, writer: asyncio.StreamWriter) -> str | None:
+        """Why the connected process may not speak for the agent (None: it may)."""
+        sock = writer.get_extra_info("socket")
+        raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        pid, uid, _ = struct.unpack("3i", raw)
+        if uid != os.getuid():
+            return f"uid {uid} is not swarm's"
+        try:
+            agents = {a.id: a for a in load_agents(self.config)}
+        except ConfigError as exc:
+            return f"the agents file cannot be read: {exc}"
+        placed = self.resolver.place(pid, agents)
+        if placed.agent != self.agent:
+            return f"{placed.how}: not {self.agent}'s terminal"
+        return None
+
+    def _folder(self, cwd: str) -> Path:
+        """The client's folder when it is in the agent's workspace, else the workspace."""
+        here = Path(cwd).resolve() if cwd.startswith("/") else self.workspace
+        inside = here == self.workspace or self.workspace in here.parents
+        return here if inside else self.workspace
+
+    async def _run(self, argv: list[str], cwd: str) -> dict[str, Any]:
+        here = await asyncio.to_thread(self._folder, cwd)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", *argv, cwd=here, env=self.env,
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            out, err = await asyncio.wait_for(process.communicate(), RUN_S)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+            return _said(f"swarm {' '.join(argv[:2])} took more than {RUN_S:g} s")
+        return {
+            "rc": process.returncode,
+            "stdout": out[:OUTPUT_MAX].decode(errors="replace"),
+            "stderr": err[:OUTPUT_MAX].decode(errors="replace"),
+        }
+
+
+def _said(message: str) -> dict[str, Any]:
+    return {"rc": 2, "stdout": "", "stderr": f"swarm: error: {message}\n"}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Serve one agent's door until SIGTERM."""
+    parser = argparse.ArgumentParser(prog="python -m bot.door")
+    parser.add_argument("--home", required=True, type=Path)
+    parser.add_argument("--agent", required=True)
+    parser.add_argument("--workspace", required=True, type=Path)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    asyncio.run(Door(args.home, args.agent, args.workspace, dict(os.environ)).serve())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

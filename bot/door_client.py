@@ -1,0 +1,42 @@
+"""The ``swarm`` command inside an agent's sandbox: it hands its arguments to the agent's door
+(``door.sock`` beside it, a Unix socket swarm serves for that agent alone) and prints the
+answer.
+
+Standard library only: this file is copied whole into the door's folder as the sandbox's
+``swarm`` and run by swarm's Python with ``-I -S`` (none of swarm's packages are in the
+sandbox, nor its database).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+
+WAIT_S = 600.0  # a command's longest run (``swarm ask --wait``), plus its start
+REPLY_MAX = 4 << 20
+
+
+def forward(argv: list[str], path: str) -> int:
+    """Send ``argv`` and the working folder; print the command's output; its exit status."""
+    line = json.dumps({"argv": argv, "cwd": os.getcwd()}).encode() + b"\n"
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(WAIT_S)
+            sock.connect(path)
+            sock.sendall(line)
+            with sock.makefile("rb") as replies:
+                reply = json.loads(replies.readline(REPLY_MAX) or b"{}")
+    except (OSError, ValueError) as exc:
+        print(f"swarm: error: swarm's door is closed ({exc}): ask a person to run swarm "
+              "desktop up", file=sys.stderr)  # fmt: skip
+        return 2
+    sys.stdout.write(str(reply.get("stdout", "")))
+    sys.stderr.write(str(reply.get("stderr", "")))
+    code = reply.get("rc")
+    return code if isinstance(code, int) else 2
+
+
+if __name__ == "__main__":
+    sys.exit(forward(sys.argv[1:], os.path.join(os.path.dirname(__file__), "door.sock")))

@@ -1,0 +1,294 @@
+"""An agent's CLI under bubblewrap (``sandbox = true``): what it may see, and the ``bwrap``
+command line that shows it only that.
+
+Read-write: its worktree (with the git folders a worktree's ``.git`` file names), its CLI's
+own state under the home (``AgentCli.state``), the agents file's ``sandbox_write``.
+Read-only: the system (``/usr``, ``/etc``, ``/lib*``, ``/bin``, ``/sbin``, ``/opt``), the
+programs its command runs wherever they are installed, ``sandbox_read``, and swarm's door
+(a folder holding the agent's socket and a ``swarm`` command that speaks through it). The
+rest of the home is an empty tmpfs, ``/tmp`` its own, ``/proc`` its own process namespace's.
+:func:`bwrap_argv` is pure; the functions above it gather what it is given.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.models import Agent, Sandbox
+
+BWRAP = "bwrap"
+INSTALL = "apt-get install bubblewrap"
+SYSTEM = ("/usr", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/opt")
+DOOR_AT = "/run/swarm"  # where the agent finds its door (socket and ``swarm``) inside
+DOOR_SOCKET = "door.sock"
+SECRETS = (".ssh", ".aws", ".gnupg", ".config/gcloud", ".kube", ".docker", ".netrc")
+
+
+@dataclass(frozen=True)
+class Mounts:
+    """What one sandbox shows: read-only and read-write binds (at the same path), the home
+    emptied, the door's folder (None: no door)."""
+
+    read: tuple[str, ...]
+    write: tuple[str, ...]
+    home: str
+    workspace: str
+    door: str | None = None
+    network: bool = True
+    path: str = "/usr/bin:/bin"  # the agent's PATH (the door's folder is put first)
+    links: tuple[tuple[str, str], ...] = ()  # (link, its target): symlinks on bound paths
+
+
+def door_folder(home: Path, agent: str) -> Path:
+    """The agent's door folder in swarm's home (its socket and its ``swarm``)."""
+    return home / "doors" / agent
+
+
+def door_pid_path(home: Path, agent: str) -> Path:
+    """The door process's pid file (beside its folder: never in the sandbox)."""
+    return home / "doors" / f"{agent}.pid"
+
+
+def swarm_for(agent: Agent | None, outside: str) -> str:
+    """How ``agent``'s shell calls swarm: its door's plain ``swarm`` in a sandbox (swarm's
+    own path is not there), else ``outside`` (``Settings.agent_swarm``)."""
+    return "swarm" if agent is not None and agent.sandbox is not None else outside
+
+
+def summary(box: Sandbox | None) -> str:
+    """The roster's word: ``-``, ``bwrap`` or ``bwrap, no network``."""
+    if box is None:
+        return "-"
+    return "bwrap" if box.network else "bwrap, no network"
+
+
+def describe(box: Sandbox, workspace: Path | None, state: Sequence[str]) -> list[str]:
+    """What a sandboxed agent may see and write, in lines (``swarm agents explain``)."""
+    folder = str(workspace) if workspace is not None else "its workspace (none found yet)"
+    own = ", ".join(f"~/{entry.rstrip('/')}" for entry in state) or "none known"
+    lines = [
+        f"writes: {folder} and its git folders; its CLI's own: {own}",
+        f"reads: the system ({', '.join(SYSTEM)}), the programs its command runs",
+        "an empty home and /tmp of its own; its own processes only (pid namespace)",
+        f"network: {'shared' if box.network else 'none (its own loopback)'}",
+        f"swarm: only through its door ({DOOR_AT}: task, ask, send, inbox, status, "
+        "reserve, release); never swarm's home, database, tokens or other agents' worktrees",
+    ]
+    if box.read:
+        lines.insert(2, f"reads also (sandbox_read): {', '.join(box.read)}")
+    if box.write:
+        lines.insert(1, f"writes also (sandbox_write): {', '.join(box.write)}")
+    return lines
+
+
+def bwrap_path(path: str | None) -> str | None:
+    """The ``bwrap`` executable on ``path`` (a PATH; None: the default search), None when
+    bubblewrap is not installed."""
+    return shutil.which(BWRAP, path=path)
+
+
+def missing_line(agent: str) -> str:
+    """The one line that says an agent cannot run sandboxed here."""
+    return f"{agent} has sandbox = true but bwrap is not installed ({INSTALL})"
+
+
+def git_folders(workspace: Path) -> list[str]:
+    """The git folders outside ``workspace`` that git needs there: a worktree's ``.git``
+    file names its own folder (``.git/worktrees/NAME``) and that one the common ``.git``."""
+    dot = workspace / ".git"
+    if not dot.is_file():
+        return []
+    text = dot.read_text(encoding="utf-8", errors="replace").strip()
+    if not text.startswith("gitdir:"):
+        return []
+    own = (workspace / text.removeprefix("gitdir:").strip()).resolve()
+    found = [str(own)]
+    common = own / "commondir"
+    if common.is_file():
+        found.append(str((own / common.read_text(encoding="utf-8").strip()).resolve()))
+    return found
+
+
+def state_paths(state: Sequence[str], home: Path) -> list[str]:
+    """The CLI's own folders and files under ``home``: folders made when missing (0700),
+    files kept only when they exist (a bind needs its source)."""
+    found = []
+    for entry in state:
+        path = home / entry.rstrip("/")
+        if entry.endswith("/"):
+            path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if path.exists():
+            found.append(str(path))
+    return found
+
+
+def program_paths(command: Sequence[str], env: Mapping[str, str]) -> list[str]:
+    """The programs ``command`` runs, to be readable inside: its program found on PATH (the
+    folder of that name, and the package it resolves into: a ``node_modules`` package, else
+    the real file's folder), its ``#!`` interpreter the same way, and the files its
+    arguments name by absolute path."""
+    words = list(command)
+    while words and (("=" in words[0] and not words[0].startswith("/")) or words[0] == "env"):
+        words.pop(0)  # VAR=value and env before the program
+    if not words:
+        return []
+    found = _program(words[0], env, depth=2)
+    found += [w for w in words[1:] if w.startswith("/") and os.path.isfile(w)]
+    return found
+
+
+def _program(name: str, env: Mapping[str, str], depth: int) -> list[str]:
+    where = shutil.which(name, path=env.get("PATH"))
+    if where is None or depth == 0:
+        return []
+    real = os.path.realpath(where)
+    found = [os.path.dirname(os.path.abspath(where)), _package(real)]
+    interpreter = _shebang(real)
+    if interpreter:
+        found += _program(interpreter, env, depth - 1)
+    return found
+
+
+def _package(real: str) -> str:
+    """The ``node_modules`` package holding ``real``, else ``real``'s folder."""
+    parts = Path(real).parts
+    if "node_modules" in parts:
+        at = len(parts) - 1 - parts[::-1].index("node_modules")
+        end = at + (3 if at + 1 < len(parts) and parts[at + 1].startswith("@") else 2)
+        return str(Path(*parts[:end]))
+    return os.path.dirname(real)
+
+
+def _shebang(path: str) -> str | None:
+    """The interpreter a script's ``#!`` line names (``env``'s program), None for none."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(256)
+    except OSError:
+        return None
+    if not head.startswith(b"#!"):
+        return None
+    words = head[2:].split(b"\n", 1)[0].decode(errors="replace").split()
+    if words[:1] and os.path.basename(words[0]) == "env":
+        words = [w for w in words[1:] if not w.startswith("-")]
+    return words[0] if words else None
+
+
+def interpreter_paths(python: str, base_prefix: str) -> list[str]:
+    """What the door's ``swarm`` (standard library only) needs of swarm's own Python."""
+    return [os.path.dirname(os.path.realpath(python)), base_prefix]
+
+
+def check_extra(paths: Sequence[str], home: Path, swarm_home: Path) -> None:
+    """ValueError (one line) for a ``sandbox_read``/``sandbox_write`` path that does not
+    exist, holds swarm's home, lies in it, or is one of the user's secrets."""
+    for given in paths:
+        path = Path(os.path.expanduser(given.replace("~", str(home), 1)))
+        if not path.exists():
+            raise ValueError(f"sandbox path {given} does not exist")
+        real, shome = path.resolve(), swarm_home.resolve()
+        if real == shome or shome in real.parents or real in shome.parents:
+            raise ValueError(f"sandbox path {given} would show swarm's home ({swarm_home})")
+        if any(real == (home / s).resolve() or (home / s).resolve() in real.parents
+               for s in SECRETS):  # fmt: skip
+            raise ValueError(f"sandbox path {given} holds the user's secrets")
+
+
+def expand(paths: Sequence[str], home: Path) -> list[str]:
+    """``~/...`` under ``home``."""
+    return [str(home / p[2:]) if p.startswith("~/") else p for p in paths]
+
+
+def mounts(
+    workspace: Path,
+    home: Path,
+    box: Sandbox,
+    cli_state: Sequence[str],
+    programs: Sequence[str],
+    door: Path | None,
+    path: str = "/usr/bin:/bin",
+) -> Mounts:
+    """The sandbox of an agent whose worktree is ``workspace``: what :func:`bwrap_argv`
+    is given."""
+    write = [str(workspace), *git_folders(workspace), *cli_state, *expand(box.write, home)]
+    read = [*programs, *expand(box.read, home)]
+    links = {link: target for path in (*read, *write) for link, target in symlinks(path)}
+    return Mounts(
+        read=tuple(dict.fromkeys(os.path.realpath(p) for p in read)),
+        write=tuple(dict.fromkeys(os.path.realpath(p) for p in write)),
+        links=tuple(links.items()),
+        home=str(home),
+        workspace=str(workspace),
+        door=None if door is None else str(door),
+        network=box.network,
+        path=path,
+    )
+
+
+def symlinks(path: str) -> list[tuple[str, str]]:
+    """The symlinks on the way to ``path`` (each folder and ``path`` itself), with their
+    targets: made again inside, so the path as written leads where it does outside."""
+    found, here = [], Path(path)
+    for step in (*reversed(here.parents), here):
+        if step.is_symlink() and not _system(str(step)):
+            found.append((str(step), os.readlink(step)))
+    return found
+
+
+def bwrap_argv(
+    m: Mounts, command: Sequence[str], new_session: bool = False, bwrap: str = BWRAP
+) -> list[str]:
+    """The ``bwrap`` command that runs ``command`` in ``m``'s sandbox: the system read-only,
+    a private ``/tmp``, ``/proc`` and ``/dev``, the home an empty tmpfs, then each bind
+    (parents before what lies in them; read-write wins over read-only for one path);
+    its own process namespace, ended with its parent; ``new_session``: no controlling
+    terminal (not for a tmux pane: its keys must reach the agent)."""
+    argv = [bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
+    argv += [] if m.network else ["--unshare-net"]
+    argv += ["--new-session"] if new_session else []
+    for path in SYSTEM:
+        if os.path.islink(path):
+            argv += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            argv += ["--ro-bind", path, path]
+    argv += _resolv_conf()
+    argv += ["--proc", "/proc", "--dev", "/dev"]
+    layers = {"/tmp": "--tmpfs", m.home: "--tmpfs"}
+    layers.update({path: "--ro-bind" for path in m.read if not _system(path)})
+    layers.update({path: "--bind" for path in m.write})
+    layers.update({link: "--symlink" for link, _ in m.links})
+    targets = dict(m.links)
+    for path in sorted(layers, key=lambda p: (len(Path(p).parts), p)):
+        op = layers[path]
+        if op == "--symlink":
+            argv += [op, targets[path], path]
+        else:
+            argv += [op, path] if op == "--tmpfs" else [op, path, path]
+    if m.door is not None:
+        argv += ["--ro-bind", m.door, DOOR_AT]
+        argv += ["--setenv", "PATH", f"{DOOR_AT}:{m.path}"]
+    argv += ["--chdir", m.workspace, "--", *command]
+    return argv
+
+
+def _system(path: str) -> bool:
+    return any(path == s or path.startswith(s + "/") for s in SYSTEM if os.path.isdir(s))
+
+
+def _resolv_conf() -> list[str]:
+    """``/etc/resolv.conf`` pointing into ``/run`` (systemd-resolved): its folder shown."""
+    target = os.path.realpath("/etc/resolv.conf")
+    if target.startswith("/run/") and os.path.isfile(target):
+        folder = os.path.dirname(target)
+        return ["--ro-bind", folder, folder]
+    return []
+
+
+def shell_line(argv: Sequence[str]) -> str:
+    """``argv`` as one shell line (a tmux session's command)."""
+    return shlex.join(argv)

@@ -1,0 +1,111 @@
+"""Issue 67: the real Claude Code (pinned) does a task inside its bubblewrap sandbox. ``swarm
+desktop up --headless`` starts it in Agent-1's worktree with ``sandbox = true``; localmodel
+answers the prompt with a Bash call that writes a file and reports ``swarm task done`` (its
+door's ``swarm``); the task is done in swarm's database and the file is in the worktree, while
+Claude Code saw none of the home but its own folders (what it made there is its tmpfs's)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.agents.launch import CLAUDE_KEY
+from tests.agents.live import LocalModel, require_binary
+from tests.conftest import skip_or_fail
+from tests.desktop.sandbox_rig import SandboxRig, assign
+
+pytestmark = pytest.mark.xdist_group("claude-code-live")
+
+SCRIPT = """
+default = [{ text = "localmodel default answer" }]
+
+[[turns]]
+match = "Write the title"
+steps = [{ text = '{"title": "Scripted session"}' }]
+
+[[turns]]
+match = "do the sandboxed task"
+steps = [
+  { text = "Doing it.", shell = "ls -A ~ > home-seen.txt; swarm task done T-1 --note in-bwrap" },
+  { text = "sandboxed task reported" },
+]
+"""
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Iterator[tuple[SandboxRig, LocalModel]]:
+    binary = require_binary("claude-code")
+    if shutil.which("bwrap") is None:
+        skip_or_fail("bwrap is not installed (apt-get install bubblewrap)")
+    made = SandboxRig(tmp_path, sandbox=True)
+    model = LocalModel(tmp_path, SCRIPT)
+    work = made.ws["Agent-1"]
+    (made.user / ".claude").mkdir()
+    state = {
+        "hasCompletedOnboarding": True,
+        "customApiKeyResponses": {"approved": [CLAUDE_KEY[-20:]], "rejected": []},
+        "projects": {str(work): {"hasTrustDialogAccepted": True, "allowedTools": []}},
+    }
+    (made.user / ".claude.json").write_text(json.dumps(state), encoding="utf-8")
+    (made.user / ".claude" / "settings.json").write_text("{}", encoding="utf-8")
+    made.env.update(ANTHROPIC_BASE_URL=model.url, ANTHROPIC_API_KEY=CLAUDE_KEY,
+                    DISABLE_AUTOUPDATER="1", TERM="xterm-256color")  # fmt: skip
+    text = made.config.read_text().replace(
+        'command = "bash --norc --noprofile"', f'command = "{binary} --permission-mode default"'
+    )
+    text = text.replace("sandbox = true", 'sandbox = true\ncli = "claude-code"')  # claude.exe
+    made.config.write_text(text)
+    try:
+        yield made, model
+    finally:
+        made.swarm("desktop", "down", "--headless")
+        made.tmux("kill-server")
+        model.stop()
+
+
+def _screen(rig: SandboxRig) -> str:
+    return rig.tmux("capture-pane", "-p", "-t", "swarm-Agent-1").stdout
+
+
+def _wait(rig: SandboxRig, words: tuple[str, ...], timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        screen = _screen(rig)
+        for word in words:
+            if word in screen:
+                return word
+        time.sleep(0.3)
+    panes = rig.tmux("list-panes", "-a", "-F", "#{pane_dead} #{pane_current_command}")
+    raise AssertionError(f"none of {words} on the screen ({panes}):\n{_screen(rig)}")
+
+
+@pytest.mark.timeout(240)
+def test_claude_code_does_a_task_inside_its_sandbox(
+    rig: tuple[SandboxRig, LocalModel],
+) -> None:
+    box, _model = rig
+    done = box.swarm("desktop", "up", "--headless", "--no-hooks", "--agents", "1")
+    assert done.returncode == 0, done.stdout + done.stderr
+    _wait(box, ("? for shortcuts",), 90)
+    asyncio.run(assign(box, "sandboxed"))
+    box.tmux("send-keys", "-t", "swarm-Agent-1", "-l", "do the sandboxed task T-1")
+    time.sleep(0.5)
+    box.tmux("send-keys", "-t", "swarm-Agent-1", "Enter")
+    if _wait(box, ("Do you want to proceed?", "sandboxed task reported"), 90) != (
+        "sandboxed task reported"
+    ):
+        time.sleep(1)
+        box.tmux("send-keys", "-t", "swarm-Agent-1", "1")
+        _wait(box, ("sandboxed task reported",), 90)
+    shown = box.swarm("task", "show", "T-1").stdout
+    assert "status:      done" in shown and "in-bwrap" in shown, shown
+    seen = (box.ws["Agent-1"] / "home-seen.txt").read_text().split()
+    real = set(os.listdir(box.user))  # .ssh among them; what it made in its tmpfs home is not
+    assert ".ssh" in real and set(seen) & real <= {".claude", ".claude.json"}, (seen, real)

@@ -1,0 +1,147 @@
+"""A swarm home with two agents in git worktrees of one repository, a user HOME with an SSH
+key, a private tmux server, and a probe: a shell script run inside an agent's session that
+writes what it could reach (issue 67's tests)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+ACP_AGENT = Path(__file__).with_name("sandbox_acp.py")
+PROBE = """\
+out="$1"; other_pid="$2"
+{{
+echo "db=$(test -r {home}/swarm.db && echo read || echo hidden)"
+echo "ssh=$(cat {user}/.ssh/id_ed25519 2>/dev/null || echo hidden)"
+echo "other=$(ls {other} 2>/dev/null | tr '\\n' ' ' || true)"
+touch {root}/outside 2>/dev/null; touch "$HOME/left-in-home" 2>/dev/null
+echo "usr=$(touch /usr/.probe-$$ 2>/dev/null && rm /usr/.probe-$$ && echo wrote || echo refused)"
+echo "kill=$(kill -0 "$other_pid" 2>/dev/null && echo alive || echo unseen)"
+echo "procs=$(ls /proc | grep -c '^[0-9]')"
+echo "commit=$(echo x > made.txt && git add made.txt && git -c user.name=a -c user.email=a@a \
+commit -qm made 2>&1 && echo ok)"
+if command -v swarm >/dev/null; then
+echo "start=$( (swarm task start T-1 2>&1; echo rc $?) | tr '\\n' ' ')"
+echo "done=$( (swarm task done T-1 --note inside 2>&1; echo rc $?) | tr '\\n' ' ')"
+echo "approve=$( (swarm approve R-1 2>&1; echo rc $?) | tr '\\n' ' ')"
+fi
+echo end=1
+}} > "$out.part" 2>&1
+mv "$out.part" "$out"
+"""
+
+
+class SandboxRig:
+    """Agent-1 (``sandbox``) and Agent-2 in worktrees of ``repo``; ``swarm`` run as a
+    subprocess with the rig's environment."""
+
+    def __init__(self, root: Path, sandbox: bool, protocol: bool = False) -> None:
+        self.root, self.home, self.user = root, root / "home", root / "user"
+        self.config = self.home / "agents.toml"
+        self.repo, self.bin = root / "repo", root / "bin"
+        self.ws = {name: root / "ws" / name for name in ("Agent-1", "Agent-2")}
+        for folder in (self.home, self.user / ".ssh", self.bin):
+            folder.mkdir(parents=True)
+        (self.user / ".ssh" / "id_ed25519").write_text("SECRET-KEY\n")
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("SWARM_", "TMUX"))},
+            "PATH": f"{self.bin}:{os.environ['PATH']}",
+            "HOME": str(self.user),
+            "XDG_CONFIG_HOME": str(self.user / ".config"),
+            "TMUX_TMPDIR": str(root),
+            "SWARM_HOME": str(self.home),
+            "SWARM_CONFIG": str(self.config),
+            "PYTHONPATH": str(REPO),
+            "LANG": "C.UTF-8",
+        }
+        self._git("init", "-q", str(self.repo))
+        self._git("-C", str(self.repo), "commit", "-q", "--allow-empty", "-m", "init")
+        for name, path in self.ws.items():
+            self._git("-C", str(self.repo), "worktree", "add", "-q", str(path), "-b", name)
+        (self.ws["Agent-2"] / "secret.txt").write_text("Agent-2's work\n")
+        self.config.write_text(self._agents(sandbox, protocol), encoding="utf-8")
+
+    def _agents(self, sandbox: bool, protocol: bool) -> str:
+        command = "acp-agent" if protocol else "bash --norc --noprofile"
+        if protocol:
+            (self.bin / "acp-agent").write_text(ACP_AGENT.read_text())
+            (self.bin / "acp-agent").chmod(0o755)
+        lines = ["[desktop]", f'command = "{command}"', ""]
+        for name, path in self.ws.items():
+            lines += ["[[agent]]", f'id = "{name}"', 'role = "dev"', f'workspace = "{path}"']
+            if protocol:
+                lines += ['cli = "gemini"', 'delivery = "protocol"']
+            if name == "Agent-1":
+                lines.append(f"sandbox = {'true' if sandbox else 'false'}")
+            lines.append("")
+        return "\n".join(lines)
+
+    def _git(self, *args: str) -> None:
+        env = {**self.env, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t"}
+        env.update(GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t")
+        subprocess.run(["git", *args], env=env, check=True, timeout=30)
+
+    def commits(self) -> str:
+        """``git log --all --oneline`` of the repository, seen from outside."""
+        done = subprocess.run(["git", "-C", str(self.repo), "log", "--all", "--oneline"],
+                              capture_output=True, text=True, timeout=30, check=True)  # fmt: skip
+        return done.stdout
+
+    def swarm(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        """``swarm ARGS`` in the rig's environment."""
+        return subprocess.run(
+            [sys.executable, "-m", "bot.cli", *args], env=self.env, capture_output=True,
+            text=True, timeout=timeout, cwd=self.root,
+        )  # fmt: skip
+
+    def run(self, argv: list[str]) -> subprocess.CompletedProcess[str]:
+        """``argv`` in the rig's environment, outside every agent's terminal."""
+        return subprocess.run(argv, env=self.env, capture_output=True, text=True, timeout=60)
+
+    def tmux(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """``tmux ARGS`` on the rig's server."""
+        return subprocess.run(["tmux", *args], env=self.env, capture_output=True, text=True,
+                              timeout=10)  # fmt: skip
+
+    def write_probe(self) -> Path:
+        """The probe script, in Agent-1's worktree."""
+        script = self.ws["Agent-1"] / "probe.sh"
+        other = self.ws["Agent-2"]
+        script.write_text(PROBE.format(home=self.home, user=self.user, other=other, root=self.root))
+        return script
+
+    def probe_pane(self, other_pid: int, timeout: float = 60) -> dict[str, str]:
+        """Run the probe in Agent-1's tmux pane; what it wrote."""
+        script, out = self.write_probe(), self.ws["Agent-1"] / "probe.out"
+        line = f"sh {script} {out} {other_pid}"
+        assert self.tmux("send-keys", "-t", "swarm-Agent-1", line, "Enter").returncode == 0
+        return self.read(out, timeout)
+
+    def read(self, out: Path, timeout: float = 60) -> dict[str, str]:
+        """The probe's ``key=value`` lines once it wrote them."""
+        deadline = time.monotonic() + timeout
+        while not out.exists():
+            assert time.monotonic() < deadline, f"the probe wrote nothing to {out}"
+            time.sleep(0.1)
+        pairs = (line.partition("=") for line in out.read_text().splitlines() if "=" in line)
+        return {key: value for key, _, value in pairs}
+
+
+async def assign(rig: SandboxRig, title: str = "probe") -> None:
+    """T-1, assigned to Agent-1 by the scheduler (its prompt recorded, not typed)."""
+    from core.coordinator.scheduler import Scheduler
+    from core.service.swarm import SwarmService
+    from core.settings import Settings
+    from tests.helpers import RecordingDeliverer
+
+    assert rig.swarm("task", "add", title, "--agent", "Agent-1").returncode == 0
+    settings = Settings.from_env({"SWARM_HOME": str(rig.home), "SWARM_CONFIG": str(rig.config)})
+    service = await SwarmService.open(settings)
+    try:
+        await Scheduler(service, RecordingDeliverer()).run_burst()
+    finally:
+        await service.close()

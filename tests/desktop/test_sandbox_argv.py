@@ -1,0 +1,237 @@
+"""Issue 67: the sandbox's keys in the agents file, the bwrap command line built from them
+(``core.sandbox``), and what the door lets through (``bot.door.refusal``)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bot.door import refusal
+from core.agents_file import load_agents
+from core.errors import ConfigError
+from core.models import Agent, Sandbox
+from core.sandbox import (
+    DOOR_AT,
+    bwrap_argv,
+    check_extra,
+    git_folders,
+    mounts,
+    program_paths,
+    swarm_for,
+)
+from tests.helpers import run_cli
+
+
+def _file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "agents.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_sandbox_keys_per_agent_over_the_desktop_default(tmp_path: Path) -> None:
+    path = _file(
+        tmp_path,
+        """
+[desktop]
+sandbox = true
+sandbox_network = false
+
+[[agent]]
+id = "A"
+role = "dev"
+sandbox_read = ["/opt/data", "~/refs"]
+
+[[agent]]
+id = "B"
+role = "dev"
+sandbox = false
+
+[[agent]]
+id = "C"
+role = "dev"
+cli = "codex"
+""",
+    )
+    agents = {a.id: a for a in load_agents(path)}
+    assert agents["A"].sandbox == Sandbox(network=False, read=("/opt/data", "~/refs"))
+    assert agents["B"].sandbox is None
+    assert agents["C"].sandbox == Sandbox(network=False) and not agents["C"].mcp  # its door
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        ("sandbox = 1", "sandbox must be true or false"),
+        ('sandbox_write = "/tmp"', "sandbox_write must be a list of absolute paths"),
+        ('sandbox_read = ["relative/x"]', "sandbox_read must be a list of absolute paths"),
+        ('sandbox_network = "no"', "sandbox_network must be true or false"),
+    ],
+)
+def test_a_bad_sandbox_key_is_one_line(tmp_path: Path, line: str, said: str) -> None:
+    head = "" if line.startswith("sandbox =") else "sandbox = true\n"
+    path = _file(tmp_path, f'[[agent]]\nid = "A"\nrole = "dev"\n{head}{line}\n')
+    with pytest.raises(ConfigError, match=said):
+        load_agents(path)
+
+
+def _argv(tmp_path: Path, box: Sandbox, **kw: object) -> list[str]:
+    home, work = tmp_path / "user", tmp_path / "user" / "src" / "app"
+    work.mkdir(parents=True)
+    door = tmp_path / "doors" / "A"
+    door.mkdir(parents=True)
+    m = mounts(work, home, box, [str(home / ".claude")], ["/usr/bin", "/srv/tools/bin"], door)
+    return bwrap_argv(m, ["claude", "--x"], **kw)  # type: ignore[arg-type]
+
+
+def test_the_home_is_emptied_before_its_binds_and_the_rest_is_unseen(tmp_path: Path) -> None:
+    argv = _argv(tmp_path, Sandbox())
+    home, work = str(tmp_path / "user"), str(tmp_path / "user" / "src" / "app")
+    assert argv[:5] == ["bwrap", "--die-with-parent", "--unshare-pid", "--unshare-ipc",
+                        "--unshare-uts"]  # fmt: skip
+    at = argv.index
+    assert at("--tmpfs") < at(home) < at(work) and argv[at(work) - 1] == "--bind"
+    assert argv[at(f"{home}/.claude") - 1] == "--bind"
+    tools = at("/srv/tools/bin")
+    assert argv[tools - 1 : tools + 2] == ["--ro-bind", "/srv/tools/bin", "/srv/tools/bin"]
+    assert argv.count("/usr/bin") == 0  # in /usr, bound whole and read-only
+    door = at(DOOR_AT)
+    assert argv[door - 2 : door + 1] == ["--ro-bind", str(tmp_path / "doors" / "A"), DOOR_AT]
+    assert "--unshare-net" not in argv and "--new-session" not in argv
+    assert argv[-3:] == ["--", "claude", "--x"] and argv[at("--chdir") + 1] == work
+    assert str(tmp_path) not in argv  # nothing above the worktree: no other project
+
+
+def test_no_network_and_a_new_session_when_asked(tmp_path: Path) -> None:
+    argv = _argv(tmp_path, Sandbox(network=False), new_session=True)
+    assert "--unshare-net" in argv and "--new-session" in argv
+
+
+def test_git_folders_of_a_worktree(tmp_path: Path) -> None:
+    repo, work = tmp_path / "repo", tmp_path / "wt"
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t", "PATH": "/usr/bin:/bin"}  # fmt: skip
+    for args in (["init", "-q", str(repo)], ["-C", str(repo), "commit", "-q", "--allow-empty",
+                 "-m", "x"], ["-C", str(repo), "worktree", "add", "-q", str(work)]):  # fmt: skip
+        subprocess.run(["git", *args], check=True, env=env, timeout=30)
+    assert git_folders(work) == [str(repo / ".git" / "worktrees" / "wt"), str(repo / ".git")]
+    assert git_folders(repo) == []  # its .git is in it
+
+
+def test_a_cli_in_node_modules_is_seen_as_its_package(tmp_path: Path) -> None:
+    package = tmp_path / "lib" / "node_modules" / "@scope" / "cli"
+    (package / "bin").mkdir(parents=True)
+    script = package / "bin" / "cli.js"
+    script.write_text("#!/usr/bin/env node\n")
+    script.chmod(0o755)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "cli").symlink_to(script)
+    found = program_paths(["FOO=1", "cli", "--flag", str(script)], {"PATH": f"{bin_dir}:/usr/bin"})
+    assert str(bin_dir) in found and str(package) in found and str(script) in found
+
+
+def test_extra_paths_never_show_swarms_home_or_the_users_secrets(tmp_path: Path) -> None:
+    home, swarm = tmp_path / "user", tmp_path / "user" / ".swarm"
+    for folder in (swarm / "workspaces", home / ".ssh", home / "refs"):
+        folder.mkdir(parents=True)
+    check_extra(["~/refs"], home, swarm)
+    bad_ones = [
+        ("~/.ssh", "secrets"),
+        (str(home), "swarm's home"),
+        (str(swarm / "workspaces"), "swarm's home"),
+        ("/nope", "does not exist"),
+    ]
+    for bad, said in bad_ones:
+        with pytest.raises(ValueError, match=said):
+            check_extra([bad], home, swarm)
+
+
+@pytest.mark.parametrize(
+    ("argv", "passes"),
+    [
+        (["task", "done", "T-1", "--note", "x"], True),
+        (["ask", "which table?"], True),
+        (["send", "Agent-2", "hi"], True),
+        (["approve", "R-1"], False),
+        (["task", "merge", "T-1"], False),
+        (["task", "add", "x"], False),
+        (["--config", "/etc/passwd", "status"], False),
+        (["db", "copy"], False),
+        ([], False),
+    ],
+)
+def test_the_door_passes_an_agents_own_commands_only(argv: list[str], passes: bool) -> None:
+    assert (refusal(argv) is None) == passes
+
+
+def _team(tmp_path: Path) -> Path:
+    return _file(
+        tmp_path,
+        """
+[[agent]]
+id = "Agent-1"
+role = "dev"
+cli = "claude-code"
+sandbox = true
+sandbox_network = false
+
+[[agent]]
+id = "Agent-2"
+role = "dev"
+""",
+    )
+
+
+def test_agents_shows_who_runs_sandboxed_and_explain_says_what_it_reaches(tmp_path: Path) -> None:
+    config = _team(tmp_path)
+    home = tmp_path / "home"
+    shown = run_cli(home, "agents", config=config)
+    assert shown.code == 0, shown.err
+    head, first, second = shown.out.splitlines()[:3]
+    assert "SANDBOX" in head and "bwrap, no network" in first and "bwrap" not in second
+    said = run_cli(home, "agents", "explain", "Agent-1", config=config)
+    assert said.code == 0, said.err
+    assert "sandboxed (bubblewrap):" in said.out and "~/.claude" in said.out
+    assert "network: none" in said.out and "only through its door" in said.out
+    plain = run_cli(home, "agents", "explain", "Agent-2", config=config)
+    assert "sandboxed" not in plain.out
+
+
+def test_without_bwrap_doctor_says_so_and_desktop_up_refuses_in_one_line(tmp_path: Path) -> None:
+    config, home = _team(tmp_path), tmp_path / "home"
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    for tool in ("git", "tmux"):  # what else the commands look for, but no bwrap
+        found = shutil.which(tool)
+        if found:
+            (bare / tool).symlink_to(found)
+    env = {"PATH": str(bare)}
+    doctor = run_cli(home, "doctor", "--json", config=config, env=env, timeout=60)
+    rows = [r for r in json.loads(doctor.out) if r["check"] == "sandbox"]
+    assert rows == [
+        {
+            "check": "sandbox",
+            "status": "PROBLEM",
+            "detail": (
+                "Agent-1 has sandbox = true but bwrap is not installed (apt-get install bubblewrap)"
+            ),
+        }
+    ]
+    up = run_cli(home, "desktop", "up", "--headless", config=config, env=env, timeout=60)
+    assert up.code == 2 and up.out == ""
+    assert up.err == ("swarm: error: Agent-1 has sandbox = true but bwrap is not installed "
+                         "(apt-get install bubblewrap)\n")  # fmt: skip
+    if shutil.which("bwrap"):
+        ok = run_cli(home, "doctor", "--json", config=config, timeout=60)
+        rows = [r for r in json.loads(ok.out) if r["check"] == "sandbox"]
+        assert rows[0]["status"] == "ok" and "Agent-1" in rows[0]["detail"], rows
+
+
+def test_a_sandboxed_agent_is_told_its_doors_swarm() -> None:
+    fenced, plain = Agent("A", "dev", sandbox=Sandbox()), Agent("B", "dev")
+    outside = "SWARM_HOME=/h /venv/bin/swarm"
+    assert swarm_for(fenced, outside) == "swarm" and swarm_for(plain, outside) == outside

@@ -1,0 +1,97 @@
+"""Issue 67: ``sandbox = true`` runs an agent's CLI under bubblewrap. A probe run inside the
+agent's session (its tmux pane; the command its protocol host spawns) cannot read swarm's
+database, the user's SSH key or another agent's worktree, cannot write outside its
+worktree, cannot see or signal swarm's processes; it commits in its worktree and reports
+through its door (``swarm task start/done``), where a person's decision is refused. The same
+probe without the sandbox reaches all of it: the tests' teeth."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from automation.sandboxing import door_pid
+from tests.conftest import skip_or_fail
+from tests.desktop.sandbox_rig import SandboxRig, assign
+
+
+def _need(*tools: str) -> None:
+    for tool in tools:
+        if shutil.which(tool) is None:
+            skip_or_fail(f"{tool} is not installed")
+
+
+@pytest.fixture
+def box(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[SandboxRig]:
+    _need("tmux", "bwrap", "git")
+    sandbox, protocol = request.param
+    rig = SandboxRig(tmp_path, sandbox=sandbox, protocol=protocol)
+    yield rig
+    rig.swarm("desktop", "down", "--headless")
+    rig.tmux("kill-server")
+
+
+def _up(rig: SandboxRig, *args: str) -> None:
+    done = rig.swarm("desktop", "up", "--headless", "--json", "--no-hooks", *args)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _assert_fenced(rig: SandboxRig, got: dict[str, str], swarm_pid: int) -> None:
+    assert got["db"] == "hidden" and got["ssh"] == "hidden", got
+    assert "secret.txt" not in got["other"], got
+    assert not (rig.root / "outside").exists()  # its /tmp and its home are its own
+    assert not (rig.user / "left-in-home").exists()
+    assert got["usr"] == "refused" and got["kill"] == "unseen", (got, swarm_pid)
+    assert int(got["procs"]) <= 8, got  # its own process namespace
+    assert got["commit"] == "ok", got
+    log = rig.swarm("task", "show", "T-1").stdout
+    assert "status:      done" in log, log  # reported through its door
+    assert "rc 0" in got["start"] and "rc 0" in got["done"], got
+    assert "rc 2" in got["approve"] and "pass the door" in got["approve"], got
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("box", [(True, False)], indirect=True)
+async def test_a_sandboxed_pane_reaches_its_worktree_and_its_door_only(box: SandboxRig) -> None:
+    _up(box, "--agents", "1")
+    await assign(box)  # after up: a new session hands back what its agent held
+    door = door_pid(box.home, "Agent-1")
+    assert door is not None  # one of swarm's processes, outside the sandbox
+    got = box.probe_pane(door)
+    _assert_fenced(box, got, door)
+    assert "made" in box.commits()  # its commit is in the repository, seen from outside
+    door_swarm = str(box.home / "doors" / "Agent-1" / "swarm")
+    outside = box.run([door_swarm, "task", "done", "T-1"])  # from no agent's terminal
+    assert outside.returncode == 2 and "not Agent-1's terminal" in outside.stderr, outside
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("box", [(False, False)], indirect=True)
+def test_without_the_sandbox_the_same_probe_reaches_everything(box: SandboxRig) -> None:
+    assert box.swarm("task", "add", "probe").returncode == 0  # the database made
+    _up(box, "--agents", "1")
+    got = box.probe_pane(os.getpid())
+    assert got["db"] == "read" and got["ssh"] == "SECRET-KEY", got
+    assert "secret.txt" in got["other"] and got["kill"] == "alive", got
+    assert (box.root / "outside").exists() and int(got["procs"]) > 8, got
+    assert "start" not in got  # no door: its swarm would be the database's
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("box", [(True, True)], indirect=True)
+async def test_a_sandboxed_protocol_agent_is_fenced_and_its_host_is_not(box: SandboxRig) -> None:
+    """The host stays outside (swarm reaches its socket); the command it spawns is fenced."""
+    await assign(box)
+    script, out = box.write_probe(), box.ws["Agent-1"] / "probe.out"
+    box.env.update(PROBE_SCRIPT=str(script), PROBE_OUT=str(out), PROBE_PID=str(os.getpid()))
+    _up(box, "--protocol", "--agents", "1")
+    got = box.read(out)
+    _assert_fenced(box, got, os.getpid())
+    hello = box.swarm("desktop", "status", "--headless", "--json")
+    assert hello.returncode == 0 and "Agent-1" in hello.stdout, hello.stderr
+    assert json.loads(hello.stdout)  # the host answers from outside the sandbox
