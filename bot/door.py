@@ -20,8 +20,6 @@ import json
 import logging
 import os
 import signal
-import socket
-import struct
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -31,6 +29,7 @@ from core.agents.identity import Resolver
 from core.agents_file import load_agents
 from core.errors import ConfigError
 from core.privacy import files
+from core.processes import peer_of
 from core.sandbox import DOOR_SOCKET as SOCKET
 from core.sandbox import door_folder as folder
 from core.settings import Settings
@@ -134,9 +133,10 @@ class Door:
 
     def _peer_refused(self, writer: asyncio.StreamWriter) -> str | None:
         """Why the connected process may not speak for the agent (None: it may)."""
-        sock = writer.get_extra_info("socket")
-        raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-        pid, uid, _ = struct.unpack("3i", raw)
+        found = peer_of(writer.get_extra_info("socket"))
+        if found is None:
+            return "the caller cannot be told (no peer credentials)"
+        pid, uid = found
         if uid != os.getuid():
             return f"uid {uid} is not swarm's"
         try:

@@ -35,7 +35,6 @@ import json
 import logging
 import os
 import socket
-import struct
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +47,7 @@ from core.agents.identity import Placement, Refused, Resolver, hook_agent
 from core.agents.service import SignalBook
 from core.errors import NotFound, Transient
 from core.privacy.files import make_dirs
-from core.processes import ancestry
+from core.processes import ancestry, peer_of
 from core.waits import ErrorBackoff
 
 if TYPE_CHECKING:
@@ -382,18 +381,13 @@ class Peer:
 
 def _peer(writer: asyncio.StreamWriter) -> Peer | None:
     """The connected process (``SO_PEERCRED``; None where the system has no such option)."""
-    sock = writer.get_extra_info("socket")
-    option = getattr(socket, "SO_PEERCRED", None)
-    if sock is None or option is None:
+    found = peer_of(writer.get_extra_info("socket"))
+    if found is None:
         return None
-    try:
-        raw = sock.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i"))
-    except OSError:
-        return None
-    pid, uid, _ = struct.unpack("3i", raw)
+    pid, uid = found
     # its parents read now (a few small /proc reads): a hook that gives up and exits before
     # its event is placed leaves no chain to walk
-    return Peer(pid, uid, tuple(ancestry(pid))) if pid > 0 else None
+    return Peer(pid, uid, tuple(ancestry(pid)))
 
 
 def _is_flush(line: bytes) -> bool:

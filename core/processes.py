@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import socket
+import struct
 from pathlib import Path
+from typing import Any
 
 PROC = Path("/proc")
 ANCESTRY_MAX = 64  # parents followed at most (a loop or a very deep tree ends there)
@@ -50,3 +53,17 @@ def command_line(pid: int) -> list[str]:
     except OSError:
         return []
     return [word.decode("utf-8", "replace") for word in words if word]
+
+
+def peer_of(sock: Any) -> tuple[int, int] | None:
+    """The process connected to the Unix socket ``sock`` and its user, ``(pid, uid)``, as
+    the kernel says (``SO_PEERCRED``); None where the system has no such option."""
+    option = getattr(socket, "SO_PEERCRED", None)
+    if sock is None or option is None:
+        return None
+    try:
+        raw = sock.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i"))
+    except OSError:
+        return None
+    pid, uid, _ = struct.unpack("3i", raw)
+    return (pid, uid) if pid > 0 else None

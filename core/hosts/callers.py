@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import struct
 
 from core.formats.text import one_line, shorten
 from core.hosts import launch, lines
-from core.processes import ancestry
+from core.processes import ancestry, peer_of
 
 
 def refusal(pid: int) -> str | None:
@@ -31,16 +29,8 @@ def refusal(pid: int) -> str | None:
 
 def peer_pid(writer: asyncio.StreamWriter) -> int | None:
     """The connected process (``SO_PEERCRED``; None where the system has no such option)."""
-    sock = writer.get_extra_info("socket")
-    option = getattr(socket, "SO_PEERCRED", None)
-    if sock is None or option is None:
-        return None
-    try:
-        raw = sock.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i"))
-    except OSError:
-        return None
-    pid = struct.unpack("3i", raw)[0]
-    return pid if pid > 0 else None
+    found = peer_of(writer.get_extra_info("socket"))
+    return found[0] if found is not None else None
 
 
 def op_of(line: bytes) -> str | None:

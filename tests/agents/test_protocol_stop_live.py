@@ -15,23 +15,19 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from automation.factory import build_deliverer
 from core.agent_state import AgentState
-from core.agents.judge import Freshness
-from core.coordinator.prompt_keys import PromptKeys
 from core.coordinator.scheduler import Scheduler
 from core.hosts import client, wire
 from core.models import Task, TaskSpec
-from core.service.swarm import SwarmService
-from core.watch.protocol_signal import ProtocolWatch
 from tests.agents.launch import SETUPS
 from tests.agents.live import LocalModel, require_binary
 from tests.agents.test_protocol_live import QUIETING, Rig, Swarm, started, work_folder
+from tests.agents.test_protocol_live import swarm as swarm  # the same coordinator parts
 
 pytestmark = pytest.mark.xdist_group("protocol-live")
 AGENT = "A"
@@ -65,22 +61,6 @@ def rig(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     env = {k: v for k, v in setup.env.items() if k not in QUIETING}
     with started(cli, root, model, " ".join(setup.argv), env) as made:
         yield made
-
-
-@pytest.fixture
-async def swarm(rig: Rig) -> AsyncIterator[Swarm]:
-    """swarm on the rig's home, as ``swarm run`` builds it."""
-    service = await SwarmService.open(rig.settings)
-    deliverer = build_deliverer(rig.settings, list(service.agents.values()), service.kill_switch)
-    watch = ProtocolWatch(service, Freshness())
-    await watch.start()
-    made = Swarm(service, deliverer, watch, PromptKeys(service, deliverer, None))
-    try:
-        yield made
-    finally:
-        await made.watch.stop()
-        deliverer.close()
-        await made.service.close()
 
 
 async def run_until(swarm: Swarm, check: Any, within: float) -> Any:
