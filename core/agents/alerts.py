@@ -26,6 +26,7 @@ UNKNOWN_SCREEN = "unknown-screen"  # its pane shows a screen no rule knows (core
 INPUT_UNSEEN = "input-unseen"  # a delivery found its input not on its pane (core.delivery)
 MESSAGES_WAIT = "messages-wait"  # messages wait for an agent whose session is gone
 HELD_BEHIND_TURN = "held-behind-turn"  # messages wait long behind a turn that does not end
+HOST_REFUSALS = "host-refusals"  # the agent's processes keep calling its host's socket
 SESSION_LOST = "session-lost"  # its saved session could not be loaded: its conversation lost
 # an agent with one of these open gets no new task (core.delivery.assignment.free_agents)
 HOLDING = (UNJUDGED, UNKNOWN_SCREEN, INPUT_UNSEEN)

@@ -236,6 +236,12 @@ def _refused(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> None
     insert_event(conn, ctx.now, EventKind.ACCESS_REFUSED, text, agent=agent, actor=agent, data=data)
     caller = f"pid {entry.get('pid')}"
     audit_queries.insert_audit(conn, ctx.now, caller, agent, f"host {op}", False, f"refused: {why}")
+    if isinstance(times, int) and times > 1:  # again and again: a person should look
+        alerts.open_alert(conn, ctx, agent, alerts.HOST_REFUSALS, (
+            f"{agent}'s own processes keep calling its protocol host ({op}, refused {times} "
+            "times in a second): something in its session tries to answer, prompt or read "
+            "its host; see swarm events --kind access.refused"
+        ))  # fmt: skip
 
 
 def _update(entry: Mapping[str, Any]) -> Seen | None:
@@ -300,6 +306,8 @@ def _turn_end(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> See
     protocol_requests.close_open(conn, ctx, agent, f"the turn ended ({reason})")
     alerts.clear_alert(conn, ctx, agent, alerts.SESSION_LOST,
                        f"{agent} took a turn in its new session")  # fmt: skip
+    alerts.clear_alert(conn, ctx, agent, alerts.HOST_REFUSALS,
+                       f"{agent}'s turn ended ({reason})")  # fmt: skip
     _turn_event(conn, ctx, agent, entry, f"{agent}'s turn ended: {reason}")
     return Seen(AgentState.IDLE, f"protocol: turn ended ({reason})")
 

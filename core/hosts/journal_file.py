@@ -1,6 +1,7 @@
 """A host's journal file, as swarm reads it when the host cannot tell it: every life of the
 agent's host appended (each numbered from 1, its first entry naming the host's pid,
-``host``), moved aside at a host's start once over ``ROTATE_BYTES`` (one older file kept).
+``host``), moved aside at a host's start once over ``ROTATE_BYTES`` or ``ROTATE_AGE_S`` old
+(one older file kept).
 
 What a host journaled that swarm never took in (the host died while swarm was stopped, or
 was replaced by ``desktop up`` before swarm read its end) is read from here once:
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +24,7 @@ from typing import Any
 from core.hosts import lines, wire
 
 ROTATE_BYTES = 64 * 1024 * 1024  # a journal past this is moved aside when its host starts
+ROTATE_AGE_S = 7 * 86400.0  # ... and one whose first entry is older than this
 OLDER = ".1.jsonl"  # beside the journal: the one before it
 
 
@@ -38,14 +41,17 @@ def older_path(home: Path, agent: str) -> Path:
     return wire.journal_path(home, agent).with_suffix(OLDER)
 
 
-def rotate(path: Path) -> bool:
-    """Move ``path`` aside (replacing the older one) when over ``ROTATE_BYTES``; True when
-    it was. Only at a host's start: what swarm has not read of the last life stays readable
-    in the older file."""
+def rotate(path: Path, now: float | None = None) -> bool:
+    """Move ``path`` aside (replacing the older one) when over ``ROTATE_BYTES`` or begun
+    over ``ROTATE_AGE_S`` ago; True when it was. Only at a host's start: what swarm has not
+    read of the last life stays readable in the older file (the one before is dropped)."""
     try:
-        if path.stat().st_size <= ROTATE_BYTES:
-            return False
+        size = path.stat().st_size
     except OSError:
+        return False
+    first = next(_entries(path), {}).get("at")
+    old = isinstance(first, int | float) and (now or time.time()) - first > ROTATE_AGE_S
+    if size <= ROTATE_BYTES and not old:
         return False
     os.replace(path, path.with_suffix(OLDER))
     return True

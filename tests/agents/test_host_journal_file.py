@@ -187,3 +187,22 @@ async def test_a_sessions_running_total_outlives_an_emptied_journal(tmp_path: Pa
     assert again.session_spent("session-1") == 5.5
     assert again.session_spent("another") == 0.0
     await again.journal.close()
+
+
+def test_a_journal_is_moved_aside_when_large_or_old_one_older_kept(tmp_path: Path) -> None:
+    """A journal is never pruned while its host runs; at a host's start one over 64 MiB or
+    begun over 7 days ago is moved aside (``<agent>.1.jsonl``, read too), the one before it
+    dropped (hardening 5, item 4: size and age bounds)."""
+    path = wire.journal_path(tmp_path, AGENT)
+    path.parent.mkdir(parents=True)
+    now = 2_000_000_000.0
+    path.write_bytes(wire.encode({"seq": 1, "host": 7, "at": now - 86400, "type": "session"}))
+    assert not journal_file.rotate(path, now)  # a day old and small: kept
+    path.write_bytes(wire.encode({"seq": 1, "host": 7, "at": now - 8 * 86400, "type": "x"}))
+    assert journal_file.rotate(path, now) and not path.exists()
+    assert [life.host for life in journal_file.lives(tmp_path, AGENT)] == [7]  # still read
+    path.write_bytes(wire.encode({"seq": 1, "host": 8, "at": now, "type": "session"}))
+    with path.open("ab") as journal:
+        journal.truncate(journal_file.ROTATE_BYTES + 1)
+    assert journal_file.rotate(path, now)
+    assert [life.host for life in journal_file.lives(tmp_path, AGENT)] == [8]  # 7's dropped
