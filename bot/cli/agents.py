@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,12 +87,6 @@ async def cmd_agents(service: SwarmService, args: argparse.Namespace) -> None:
     if running is None:  # nobody watches the agents: each state is as it was last seen
         rows = [{**row, "stale": True} for row in rows]
     emit_json(rows) if args.json else print(fmt.agents_table(rows, painter()))
-    if running is None and not args.json:
-        print(
-            "swarm: warning: no coordinator is running for this SWARM_HOME: each state is "
-            "the one swarm last saw (STATE says how old); 'swarm run' watches them again",
-            file=sys.stderr,
-        )
 
 
 async def cmd_agent_pause(service: SwarmService, args: argparse.Namespace) -> None:

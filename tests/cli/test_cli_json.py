@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bot.cli.main import build_parser, main
-from core.agents.alerts import STALLED, open_alert
+from core.agents.alerts import STALLED, UNREPORTED, open_alert
 from core.models import TaskSpec
 from core.planning.store import insert_plan
 from core.schedules.recurring import ScheduleSpec, add_schedule
@@ -101,6 +101,8 @@ INBOX_ACTIONS = {
     "inbox reassign",
     "inbox cancel",
     "inbox raise",
+    "inbox accept",
+    "inbox fail",
 }
 
 
@@ -210,13 +212,17 @@ async def _needs(home: Path, database_url: str | None) -> dict[str, str]:
     service = await SwarmService.open(Settings.from_env(env))
     try:
         failed = [await fail_delivery(service, agent, "hello") for agent in ("Agent-5", "Agent-6")]
-        for agent in ("Agent-2", "Agent-4", "Agent-7"):
+        for agent in ("Agent-2", "Agent-4", "Agent-7", "Agent-1", "Agent-5"):
             await service.tasks.create(TaskSpec(f"{agent}'s work", agent=agent), "cli")
         await service.queue.assign_batch()
         alerts = []
         for agent in ("Agent-2", "Agent-4", "Agent-7"):
             await service.store.write("cli", open_alert, agent, STALLED, "no activity for 10m")
             alerts.append(next(n.ref for n in await service.inbox.needs() if n.agent == agent))
+        for agent in ("Agent-1", "Agent-5"):  # ended their turns without reporting
+            await service.store.write("cli", open_alert, agent, UNREPORTED, "turn over")
+            needs = await service.inbox.needs()
+            alerts.append(next(n.ref for n in needs if n.agent == agent and n.kind == "alert"))
         spent = await service.costs.create_task(TaskSpec("spent", agent="Agent-3"), "cli", 0.1)
         await service.queue.assign_batch()
         await Journal(service, "Agent-3").turn(usage=CLAUDE, cost_usd=0.5)
@@ -231,6 +237,8 @@ async def _needs(home: Path, database_url: str | None) -> dict[str, str]:
         "inbox reassign": f"{alerts[2]} Agent-8",  # REF AGENT
         "inbox cancel": alerts[1],
         "inbox raise": f"{budget} 2.50",  # REF DOLLARS
+        "inbox accept": alerts[3],
+        "inbox fail": alerts[4],
     }
 
 

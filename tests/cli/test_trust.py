@@ -54,6 +54,8 @@ PERSON_ONLY = {
     "inbox reassign",
     "inbox cancel",
     "inbox raise",  # a spent budget's (core/inbox/actions.py)
+    "inbox accept",  # an unreported turn's task, done or failed by a person
+    "inbox fail",
 }
 
 
