@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from core.models import TaskSpec, TaskStatus
+from core.models import Receipt, TaskSpec, TaskStatus
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.workspaces.procs import pid_alive
@@ -98,10 +98,14 @@ async def test_a_held_task_is_handed_back_when_its_session_ends_or_starts_afresh
 
 
 async def _hold_again(rig: DesktopRig, task_id: int, agent: str) -> None:
+    """The task given to ``agent`` again, its prompt delivered (its session has it)."""
     service = await SwarmService.open(_settings(rig))
     try:
         await service.queue.assign_batch()
         assert (await service.tasks.get(task_id)).agent == agent
+        claimed = await service.queue.claim_prompt()
+        assert claimed is not None and claimed[0].task_id == task_id
+        await service.queue.record_receipt(claimed[0], Receipt.delivered("tmux"))
     finally:
         await service.close()
 
