@@ -272,6 +272,7 @@ def bwrap_argv(
     if m.door is not None:
         argv += ["--ro-bind", m.door, DOOR_AT]
         argv += ["--setenv", "PATH", f"{DOOR_AT}:{m.path}"]
+    argv += ["--setenv", "TMPDIR", "/tmp"]  # its own /tmp (a TMPDIR outside is not there)
     argv += ["--chdir", m.workspace, "--", *command]
     return argv
 

@@ -214,8 +214,15 @@ def start(
 
 
 def base_env(home: Path) -> dict[str, str]:
-    """What every CLI gets: its own HOME, a terminal, UTF-8, no colour preferences."""
-    return {"PATH": BASE_PATH, "HOME": str(home), "TERM": "xterm-256color", "LANG": "C.UTF-8"}
+    """What every CLI gets: its own HOME, a terminal, UTF-8, no colour preferences, and a
+    temporary folder of its own: a user's home is never under the temporary folder, and
+    Codex 0.169.0 makes the helper its shell's sandbox runs under bubblewrap in
+    ``$CODEX_HOME`` only when that is not under it ("Refusing to create helper binaries
+    under temporary dir"; its shell commands then failed: ``execvp codex-linux-sandbox``)."""
+    tmp = home.parent / f"{home.name}-tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    return {"PATH": BASE_PATH, "HOME": str(home), "TERM": "xterm-256color", "LANG": "C.UTF-8",
+            "TMPDIR": str(tmp)}  # fmt: skip
 
 
 def reading(live: LiveCLI, cli: str) -> TextMatch | None:
