@@ -534,7 +534,7 @@ def _agents_rows(conn: Any) -> int:
     return int(row.fetchone()["n"])
 
 
-def _attach(rig: Rig) -> subprocess.Popen[str]:
+def attached(rig: Rig) -> subprocess.Popen[str]:
     """``swarm attach A`` as a person runs it, its input and output piped."""
     return subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "attach", AGENT], env=rig.env, cwd=rig.work,
@@ -546,7 +546,7 @@ def _attach(rig: Rig) -> subprocess.Popen[str]:
 async def test_attach_shows_the_live_transcript_and_sends_what_the_person_types(
     rig: Rig, swarm: Swarm
 ) -> None:
-    attach = _attach(rig)
+    attach = attached(rig)
     assert attach.stdin is not None and attach.stdout is not None
     shown: list[str] = []
     reader = threading.Thread(target=lambda: shown.extend(attach.stdout or ()), daemon=True)

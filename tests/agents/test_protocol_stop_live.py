@@ -26,7 +26,14 @@ from core.hosts import client, wire
 from core.models import Task, TaskSpec
 from tests.agents.launch import SETUPS
 from tests.agents.live import LocalModel, require_binary
-from tests.agents.test_protocol_live import QUIETING, Rig, Swarm, started, work_folder
+from tests.agents.test_protocol_live import (
+    QUIETING,
+    Rig,
+    Swarm,
+    attached,
+    started,
+    work_folder,
+)
 from tests.agents.test_protocol_live import swarm as swarm  # the same coordinator parts
 
 pytestmark = pytest.mark.xdist_group("protocol-live")
@@ -184,14 +191,6 @@ def test_swarm_agents_stop_refuses_an_unknown_agent_in_one_line(rig: Rig) -> Non
 def test_swarm_agents_stop_from_the_agents_own_folder_is_refused(rig: Rig) -> None:
     stop = rig.swarm("agents", "stop", AGENT)  # run in A's workspace: A's own terminal
     assert stop.returncode != 0 and "a person's to decide" in stop.stderr, stop.stderr
-
-
-def attached(rig: Rig) -> subprocess.Popen[str]:
-    """``swarm attach A`` as a person runs it in their terminal, its input and output piped."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "attach", AGENT], env=rig.env, cwd=rig.root,
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
 
 
 @pytest.mark.timeout(300)
