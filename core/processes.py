@@ -26,24 +26,28 @@ def ancestry(pid: int) -> list[int]:
 
 def parent_of(pid: int) -> int | None:
     """``pid``'s parent (None: no such process)."""
+    fields = stat_fields(pid)
+    try:
+        return int(fields[1]) if fields is not None else None
+    except (ValueError, IndexError):
+        return None
+
+
+def stat_fields(pid: int) -> list[str] | None:
+    """The fields of ``/proc/<pid>/stat`` after the command name (field 3 is index 0);
+    None when there is no such process (or no ``/proc``)."""
     try:
         raw = (PROC / str(pid) / "stat").read_text(encoding="ascii", errors="replace")
-    except OSError:
-        return None
-    try:
-        return int(raw[raw.rindex(")") + 2 :].split()[1])
-    except (ValueError, IndexError):
+        return raw[raw.rindex(")") + 2 :].split()
+    except (OSError, ValueError):
         return None
 
 
 def started(pid: int) -> str | None:
     """When ``pid`` started, in clock ticks since boot (``/proc/<pid>/stat``'s 22nd field):
     with its pid, what names one process across pid reuse; None when it cannot be read."""
-    try:
-        raw = (PROC / str(pid) / "stat").read_text(encoding="ascii", errors="replace")
-        return raw[raw.rindex(")") + 2 :].split()[19]
-    except (OSError, ValueError, IndexError):
-        return None
+    fields = stat_fields(pid)
+    return fields[19] if fields is not None and len(fields) > 19 else None
 
 
 def command_line(pid: int) -> list[str]:

@@ -19,6 +19,7 @@ from typing import Any
 
 from core.hosts import client, launch, wire
 from core.models import Agent
+from core.processes import started
 from core.service.swarm import SwarmService
 
 HELLO_S = 3.0  # a host's hello, at most
@@ -118,13 +119,12 @@ async def _spent_today(service: SwarmService) -> dict[str, str]:
 
 def _uptime(pid: int | None) -> float | None:
     """How long process ``pid`` has run, in seconds (None: unknown)."""
-    if pid is None:
+    ticks = started(pid) if pid is not None else None
+    if ticks is None:
         return None
     with contextlib.suppress(OSError, ValueError, IndexError):
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
-        started = int(stat[stat.rindex(")") + 2 :].split()[19]) / os.sysconf("SC_CLK_TCK")
         since_boot = float(Path("/proc/uptime").read_text(encoding="ascii").split()[0])
-        return max(0.0, since_boot - started)
+        return max(0.0, since_boot - int(ticks) / os.sysconf("SC_CLK_TCK"))
     return None
 
 

@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.processes import started, stat_fields
+
 log = logging.getLogger(__name__)
 PROC = Path("/proc")
 GONE_WAIT_S = 10.0
@@ -75,9 +77,9 @@ def pid_namespace() -> str:
 
 def start_time(pid: int) -> str | None:
     """When ``pid`` started (clock ticks since boot on Linux), None when no such process."""
-    stat = _stat(pid)
-    if stat is not None:
-        return stat[19]
+    found = started(pid)
+    if found is not None:
+        return found
     if PROC.is_dir():
         return None
     try:  # no /proc (macOS, BSD)
@@ -89,17 +91,8 @@ def start_time(pid: int) -> str | None:
     return out or None
 
 
-def _stat(pid: int) -> list[str] | None:
-    """The fields of ``/proc/<pid>/stat`` after the command name (field 3 is index 0)."""
-    try:
-        raw = (PROC / str(pid) / "stat").read_text(encoding="ascii", errors="replace")
-    except OSError:
-        return None
-    return raw[raw.rindex(")") + 2 :].split()
-
-
 def _zombie(pid: int) -> bool:
-    stat = _stat(pid)
+    stat = stat_fields(pid)
     return stat is not None and stat[0] in ("Z", "X")
 
 
@@ -109,7 +102,7 @@ def session_members(sid: int) -> list[int]:
     for entry in PROC.iterdir() if PROC.is_dir() else ():
         if not entry.name.isdigit():
             continue
-        stat = _stat(int(entry.name))
+        stat = stat_fields(int(entry.name))
         if stat is not None and stat[0] not in ("Z", "X") and int(stat[3]) == sid:
             found.append(int(entry.name))
     return found
@@ -168,7 +161,7 @@ def _wait_gone(pids: list[int]) -> None:
     one may still finish the write it was in)."""
     deadline = time.monotonic() + GONE_WAIT_S
     while time.monotonic() < deadline:
-        if not [p for p in pids if _stat(p) is not None and not _zombie(p)]:
+        if not [p for p in pids if stat_fields(p) is not None and not _zombie(p)]:
             return
         time.sleep(0.02)
     log.warning("processes %s still running %g s after SIGKILL", pids, GONE_WAIT_S)
