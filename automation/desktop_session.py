@@ -36,6 +36,7 @@ from core.clis.logs import log_path
 from core.errors import InvalidInput, InvalidState, MissingDependency
 from core.models import Agent, Sandbox
 from core.privacy.files import make_dirs
+from core.sandbox import swarm_in
 
 log = logging.getLogger(__name__)
 
@@ -336,7 +337,7 @@ class DesktopSession:
 
     def _start_session(self, item: Planned, name: str, resume: bool) -> None:
         command = item.launch.resume if resume else item.launch.command
-        swarm = "swarm" if item.sandbox is not None else self.agent_swarm  # (its door's)
+        swarm = swarm_in(item.sandbox, self.agent_swarm)  # (its door's, sandboxed)
         reporting = with_report_args(with_launch_args(command), swarm, by_name(item.cli))
         line = fill(reporting, item.agent, item.workspace)
         if not item.workspace.is_dir():

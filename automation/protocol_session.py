@@ -34,6 +34,7 @@ from core.clis import (
 )
 from core.errors import InvalidState
 from core.hosts import launch
+from core.sandbox import swarm_in
 
 log = logging.getLogger(__name__)
 McpFor = Callable[[str], list[dict[str, Any]]]  # agent -> the MCP servers of its session
@@ -85,7 +86,7 @@ class ProtocolSession(HeadlessSession):
             raise InvalidState(f"{item.agent}'s workspace {item.workspace} is not a folder")
         running = launch.host_pid(self.home, item.agent)
         try:
-            swarm = "swarm" if item.sandbox is not None else self.agent_swarm  # (its door's)
+            swarm = swarm_in(item.sandbox, self.agent_swarm)  # (its door's, sandboxed)
             line = with_report_args(item.launch.command, swarm, cli)
             command = protocol_command(fill(line, item.agent, item.workspace), cli)
         except ValueError as exc:

@@ -57,7 +57,12 @@ def door_pid_path(home: Path, agent: str) -> Path:
 def swarm_for(agent: Agent | None, outside: str) -> str:
     """How ``agent``'s shell calls swarm: its door's plain ``swarm`` in a sandbox (swarm's
     own path is not there), else ``outside`` (``Settings.agent_swarm``)."""
-    return "swarm" if agent is not None and agent.sandbox is not None else outside
+    return swarm_in(agent.sandbox if agent is not None else None, outside)
+
+
+def swarm_in(box: Sandbox | None, outside: str) -> str:
+    """``swarm_for`` of an agent whose sandbox is ``box`` (None: none)."""
+    return "swarm" if box is not None else outside
 
 
 def summary(box: Sandbox | None) -> str:
