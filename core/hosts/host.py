@@ -130,6 +130,8 @@ class Host:
         self.lost: str | None = None  # the saved session the open one replaced (not loaded)
         self.bad_lines = 0  # lines the agent wrote that were not said yet
         self._bad_line_next = 0.0
+        self._bad_line_last = ""
+        self._bad_line_flush: asyncio.Task[None] | None = None
         self.ended_output: asyncio.subprocess.Process | None = None  # its output closed
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -179,13 +181,30 @@ class Host:
     def on_bad_line(self, why: str) -> None:
         """A line the agent wrote that its protocol cannot take: journaled as an
         ``agent_error`` (at most one each ``BAD_LINE_S``, with how many came since the last
-        said) and logged; the connection goes on."""
+        said) and logged; the connection goes on. Those held back are said once the second
+        is over, the last of them named, so none is only counted and never said."""
         self.bad_lines += 1
+        self._bad_line_last = why
         now = time.monotonic()
         if now < self._bad_line_next:
+            if self._bad_line_flush is None or self._bad_line_flush.done():
+                wait = self._bad_line_next - now
+                self._bad_line_flush = asyncio.get_running_loop().create_task(
+                    self._say_bad_lines(wait)
+                )
             return
         self._bad_line_next = now + BAD_LINE_S
-        log.warning("host %s: the agent wrote %s", self.agent, why)
+        self._journal_bad_lines()
+
+    async def _say_bad_lines(self, wait: float) -> None:
+        await asyncio.sleep(wait)
+        if self.bad_lines:
+            self._bad_line_next = time.monotonic() + BAD_LINE_S
+            self._journal_bad_lines()
+
+    def _journal_bad_lines(self) -> None:
+        why = self._bad_line_last
+        log.warning("host %s: the agent wrote %s (%d line(s))", self.agent, why, self.bad_lines)
         self.journal.add(wire.AGENT_ERROR, message=f"the agent wrote {why}", lines=self.bad_lines)
         self.bad_lines = 0
 

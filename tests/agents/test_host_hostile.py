@@ -311,3 +311,14 @@ async def test_a_long_journal_waits_in_the_host_not_in_swarms_memory(
         await taken_in(service, watch, entries[-1]["seq"])
     finally:
         await watch.stop()
+
+
+async def test_bad_lines_held_back_in_a_burst_are_said_after_the_second(home: Path) -> None:
+    """Three bad lines at once: the first is said at once, the two held back within the
+    second after (before: counted, and said only with a later bad line, if one came)."""
+    await asyncio.sleep(lines_apart())
+    entries = await turn(home, "raw [1]; raw [2]; raw [3]; say burst over")
+    (first,) = of_type(entries, wire.AGENT_ERROR)
+    assert first["lines"] == 1
+    later = await entries_until(home, entries[-1]["seq"], (wire.AGENT_ERROR,))
+    assert later[-1]["lines"] == 2 and "not a JSON object (a list)" in later[-1]["message"]
