@@ -27,6 +27,17 @@ def open_row(conn: Conn, agent: str, kind: str) -> Any:
     ).fetchone()
 
 
+def open_of(conn: Conn, agent: str, kinds: tuple[str, ...]) -> list[Any]:
+    """``agent``'s open alerts of ``kinds`` (``id``, ``kind``, ``opened_at``)."""
+    marks = ", ".join(f"${n}" for n in range(2, len(kinds) + 2))
+    rows: list[Any] = conn.execute(
+        "SELECT id, kind, opened_at FROM alerts WHERE agent_id = $1 AND cleared_at IS NULL "
+        f"AND kind IN ({marks})",
+        (agent, *kinds),
+    ).fetchall()
+    return rows
+
+
 def mark_cleared(conn: Conn, alert_id: int, now: float, text: str) -> None:
     """The alert was cleared at ``now``, saying ``text``."""
     conn.execute(

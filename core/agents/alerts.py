@@ -82,6 +82,18 @@ def clear_alert(conn: Conn, ctx: Ctx, agent: str, kind: str, text: str) -> bool:
     row = alert_queries.open_row(conn, agent, kind)
     if row is None:
         return False
+    _cleared(conn, ctx, agent, kind, row, text)
+    return True
+
+
+def clear_alerts(conn: Conn, ctx: Ctx, agent: str, texts: dict[str, str]) -> None:
+    """Clear ``agent``'s open alerts of the kinds of ``texts``, each saying its text (one
+    read for all: a turn's end clears several, and most are not open)."""
+    for row in alert_queries.open_of(conn, agent, tuple(texts)):
+        _cleared(conn, ctx, agent, row["kind"], row, texts[row["kind"]])
+
+
+def _cleared(conn: Conn, ctx: Ctx, agent: str, kind: str, row: Any, text: str) -> None:
     alert_queries.mark_cleared(conn, row["id"], ctx.now, text)
     insert_event(
         conn,
@@ -92,7 +104,6 @@ def clear_alert(conn: Conn, ctx: Ctx, agent: str, kind: str, text: str) -> bool:
         actor=ctx.actor,
         data={"alert": row["id"], "kind": kind, "open_s": round(ctx.now - row["opened_at"], 1)},
     )
-    return True
 
 
 def open_kinds(conn: Conn) -> dict[str, set[str]]:

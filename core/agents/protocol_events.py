@@ -304,10 +304,10 @@ def _permission_done(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any])
 def _turn_end(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen:
     reason = _words(entry.get("stop_reason")) or "end_turn"
     protocol_requests.close_open(conn, ctx, agent, f"the turn ended ({reason})")
-    alerts.clear_alert(conn, ctx, agent, alerts.SESSION_LOST,
-                       f"{agent} took a turn in its new session")  # fmt: skip
-    alerts.clear_alert(conn, ctx, agent, alerts.HOST_REFUSALS,
-                       f"{agent}'s turn ended ({reason})")  # fmt: skip
+    alerts.clear_alerts(conn, ctx, agent, {
+        alerts.SESSION_LOST: f"{agent} took a turn in its new session",
+        alerts.HOST_REFUSALS: f"{agent}'s turn ended ({reason})",
+    })  # fmt: skip
     _turn_event(conn, ctx, agent, entry, f"{agent}'s turn ended: {reason}")
     return Seen(AgentState.IDLE, f"protocol: turn ended ({reason})")
 
