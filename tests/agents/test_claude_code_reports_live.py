@@ -24,6 +24,13 @@ from tests.agents.test_protocol_live import swarm as swarm  # the same coordinat
 
 pytestmark = [pytest.mark.xdist_group("claude-code-live"), pytest.mark.timeout(240)]
 AGENT = "A"
+# what a process in the agent's shell may try: answer on its own host's socket
+PROBE = (
+    "python3 -c 'import os, socket; s = socket.socket(socket.AF_UNIX); "
+    'hosts = os.environ["SWARM_HOME"] + "/hosts/A.sock"; s.connect(hosts); '
+    's.sendall(b"{\\"op\\": \\"answer\\", \\"request\\": \\"x#1\\"}\\n"); '
+    "print(s.recv(4096))'"
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +52,10 @@ steps = [{{ text = "Starting.", shell = {json.dumps(reporting + " task start T-1
 [[turns]]
 match = "make a file"
 steps = [{{ text = "Making it.", shell = "touch made.txt" }}, {{ text = "asked" }}]
+
+[[turns]]
+match = "call your host"
+steps = [{{ text = "Calling.", shell = {json.dumps(PROBE)} }}, {{ text = "called" }}]
 """
     model = LocalModel(root, script)
     setup = SETUPS["claude-code"](binary, root / "home", work, model.url)
@@ -89,3 +100,27 @@ async def test_the_agents_report_runs_unasked_and_another_command_asks(
     assert "touch made.txt" in other.text  # anything else still asks
     assert (await swarm.state()).state is AgentState.WAITING
     await swarm.service.inbox.decide_prompt(other.id, "deny", "person")
+
+
+async def test_the_real_clis_shell_is_refused_by_its_host(rig: Rig, swarm: Swarm) -> None:
+    """Hardening 5, item 2, with the real CLI's process tree: a command Claude Code's Bash
+    tool runs (allowed by a person) calls the host's socket: refused and audited (the test
+    with the hostile agent's own probe: tests/agents/test_host_hostile.py)."""
+    await swarm.service.messages.send(AGENT, "call your host", "me")
+    scheduler = Scheduler(swarm.service, swarm.deliverer)
+
+    async def asked() -> list[prompts.Prompt]:
+        await scheduler.run_burst()  # (held while the test before's turn ends)
+        return await _open_prompts(swarm)
+
+    (prompt,) = await swarm.until(asked, within=120)
+    assert "hosts/A.sock" in prompt.text
+    await swarm.service.inbox.decide_prompt(prompt.id, "allow", "person")
+
+    async def refused() -> list[str]:
+        events = await swarm.service.history.events(0, 10_000)
+        return [e.text for e in events if e.kind == "access.refused"]
+
+    (said,) = await swarm.until(refused, within=120)
+    assert said.startswith(f"{AGENT}'s protocol host refused answer: pid ")
+    assert "is a process of the agent this host runs" in said
