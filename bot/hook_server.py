@@ -278,6 +278,12 @@ class HookServer:
         given, env_agent = _text(message.get("agent")), _text(message.get("swarm_agent"))
         cwd = _text(message.get("cwd")) or str(self.service.settings.home)
         agents = self.service.agents
+        if peer is not None and not peer.chain:
+            # gone before it could be placed: it gave up waiting and records its event
+            # through the database itself (placed there, by its own process)
+            log.info("swarm hook: %s from pid %s, gone before it was placed: left to the "
+                     "hook itself", event.name, peer.pid)  # fmt: skip
+            return False
         pid, chain = (peer.pid, list(peer.chain)) if peer else (None, [])
         placed = await asyncio.to_thread(self.resolver.place, pid, agents, chain)
         try:

@@ -17,8 +17,12 @@ from core.processes import ancestry, peer_of
 def refusal(pid: int) -> str | None:
     """Why process ``pid`` may not use a host's socket (None: it may): it or a parent of
     it is a protocol host, this one (a process of the agent it runs: the agent may not
-    answer its own requests, prompt itself or read its journal) or another's."""
-    for ancestor in ancestry(pid):
+    answer its own requests, prompt itself or read its journal) or another's; a process
+    gone before it is told (swarm's own callers wait for their answer)."""
+    chain = ancestry(pid)
+    if not chain:
+        return f"pid {pid} was gone before it could be told whose it is"
+    for ancestor in chain:
         if ancestor == os.getpid():
             return f"pid {pid} is a process of the agent this host runs"
         agent = launch.hosted_agent(ancestor)

@@ -480,16 +480,16 @@ class Server:
         with contextlib.suppress(ValueError, TimeoutError):
             line = await asyncio.wait_for(reader.readline(), REFUSE_READ_S)
         op = callers.op_of(line)
-        writer.write(wire.encode({"ok": False, "reason": f"refused: {why}", "refused": True}))
-        await writer.drain()
         now = time.monotonic()
         next_at, times = self._refused.get(pid, (0.0, 0))
         if now < next_at:
             self._refused[pid] = (next_at, times + 1)
-            return
-        self._refused[pid] = (now + BAD_LINE_S, 0)
-        log.warning("host %s: refused %s from pid %s: %s", self.host.agent, op, pid, why)
-        self.host.journal.add(wire.REFUSED, op=op, pid=pid, why=why, times=times + 1)
+        else:  # said before it is answered: a caller that is gone hears nothing
+            self._refused[pid] = (now + BAD_LINE_S, 0)
+            log.warning("host %s: refused %s from pid %s: %s", self.host.agent, op, pid, why)
+            self.host.journal.add(wire.REFUSED, op=op, pid=pid, why=why, times=times + 1)
+        writer.write(wire.encode({"ok": False, "reason": f"refused: {why}", "refused": True}))
+        await writer.drain()
 
     async def _answer(self, request: dict[str, Any]) -> dict[str, Any]:
         host, op = self.host, request.get("op")

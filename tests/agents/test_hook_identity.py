@@ -14,6 +14,7 @@ import os
 import shlex
 import shutil
 import sqlite3
+import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -268,3 +269,25 @@ async def test_a_flood_of_big_events_waits_in_bounded_memory(desk: Desk) -> None
     assert 0 < taken < len(answers) and answers[taken:] == [False] * (len(answers) - taken)
     await desk.server.written()
     assert desk.server.recorded == taken and desk.server.waiting_bytes == 0
+
+
+async def test_a_hook_gone_before_it_is_placed_is_left_to_its_own_path(desk: Desk) -> None:
+    """A hook that gave up waiting (the coordinator busy) and exited before its process was
+    read is no process to place: the socket neither refuses nor records it (the hook
+    records its own event through the database, placed by its own process)."""
+    env = {"SWARM_HOME": desk.env["SWARM_HOME"], "SWARM_CONFIG": desk.env["SWARM_CONFIG"]}
+    code = ("import json,socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); "
+            "s.sendall(sys.argv[2].encode()); s.close()")  # fmt: skip
+    stop = json.dumps(body("Stop", stop_hook_active=False))
+    for agent in ("Agent-2", "C"):
+        message = {"agent": agent, "swarm_agent": None, "config": env["SWARM_CONFIG"],
+                   "cwd": str(desk.folder), "payload": stop}  # fmt: skip
+        path = hook_relay.socket_path(env)
+        # run while the coordinator's loop is held: its process is gone when it is read
+        subprocess.run([sys.executable, "-c", code, str(path), json.dumps(message) + "\n"],  # noqa: ASYNC221
+                       check=True, timeout=30)  # fmt: skip
+    await asyncio.sleep(0.5)
+    await desk.server.written()
+    assert await state(desk.service, "Agent-2") == "unknown"
+    assert await state(desk.service, "C") == "unknown"
+    assert await refusals(desk.service) == []

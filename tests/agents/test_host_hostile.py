@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import gc
 import os
+import signal
 import stat
 import sys
 import warnings
@@ -322,3 +323,27 @@ async def test_bad_lines_held_back_in_a_burst_are_said_after_the_second(home: Pa
     assert first["lines"] == 1
     later = await entries_until(home, entries[-1]["seq"], (wire.AGENT_ERROR,))
     assert later[-1]["lines"] == 2 and "not a JSON object (a list)" in later[-1]["message"]
+
+
+async def test_a_caller_gone_before_it_is_told_is_refused(home: Path) -> None:
+    """A process writes "answer" on the socket and exits before the host reads who it is
+    (the host frozen meanwhile): no parent chain to clear it, so it is refused, never
+    answered as swarm."""
+    await asyncio.sleep(lines_apart())
+    before = int((await client.request(home, AGENT, wire.HELLO))["seq"])
+    host = launch.host_pid(home, AGENT)
+    assert host is not None
+    line = wire.encode({"op": wire.ANSWER, "request": "r-1", "option": "allow"})
+    code = ("import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); "
+            "s.sendall(sys.argv[2].encode()); s.close()")  # fmt: skip
+    os.kill(host, signal.SIGSTOP)
+    try:
+        gone = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", code, str(wire.socket_path(home, AGENT)), line.decode()
+        )
+        assert await gone.wait() == 0
+    finally:
+        os.kill(host, signal.SIGCONT)
+    (refused,) = of_type(await entries_until(home, before, (wire.REFUSED,)), wire.REFUSED)
+    assert refused["pid"] == gone.pid and refused["op"] == wire.ANSWER
+    assert "gone before" in refused["why"], refused
