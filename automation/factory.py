@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from automation.gui import GuiDriver, GuiOptions
 from automation.message_files import INBOX_TIME_LIMIT_S, InboxDeliverer
-from automation.protocol_delivery import ProtocolDeliverer
+from automation.protocol.delivery import ProtocolDeliverer
 from automation.screen import (
     NoDisplay,
     detect_screens,

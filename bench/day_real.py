@@ -88,6 +88,7 @@ sys.path[:0] = [str(ROOT)]
 import psycopg  # noqa: E402
 from psycopg.rows import dict_row  # noqa: E402
 
+from automation.protocol import launch as hosts  # noqa: E402
 from bench import day_defaults  # noqa: E402
 from bench import day_usage as usage  # noqa: E402
 from bench.day_at_scale import (  # noqa: E402
@@ -106,8 +107,7 @@ from bench.pg_load import _cpu, server_cpu  # noqa: E402
 from bench.scale import new_database, pg_programs  # noqa: E402
 from core.clis.hook_files import HOOK_TIMEOUT_S  # noqa: E402
 from core.clis.logs import log_path  # noqa: E402
-from core.hosts import launch as hosts  # noqa: E402
-from core.hosts import wire  # noqa: E402
+from core.hosts import running, wire  # noqa: E402
 from core.service.swarm import SwarmService  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from tests.agents.deliveries import MAIN_PATHS  # noqa: E402
@@ -304,7 +304,7 @@ def start_hosts(day: Day, agents: list[Agent]) -> None:
 
 def stop_hosts(home: Path, agents: list[str]) -> list[str]:
     """End every protocol host of the day (and its CLI): the agents whose host still runs."""
-    left = [agent for agent in agents if hosts.host_pid(home, agent) is not None]
+    left = [agent for agent in agents if running.host_pid(home, agent) is not None]
     for agent in left:
         asyncio.run(hosts.stop(home, agent))
     return left
@@ -313,7 +313,7 @@ def stop_hosts(home: Path, agents: list[str]) -> list[str]:
 def host_pids(day: Day) -> list[int]:
     """The day's protocol hosts that run (swarm's processes; not their CLIs)."""
     home = Path(day.env["SWARM_HOME"])
-    found = (hosts.host_pid(home, agent) for agent in day.agents)
+    found = (running.host_pid(home, agent) for agent in day.agents)
     return [pid for pid in found if pid is not None]
 
 

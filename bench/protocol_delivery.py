@@ -3,14 +3,15 @@
 
 Run: ``.venv/bin/python bench/protocol_delivery.py [--cli gemini ...] [--prompts 200] [--json]``.
 Per CLI that speaks a protocol (Claude Code, Codex, Gemini CLI, opencode), two agents on one
-swarm home (SQLite), each against its own localmodel with the same script: ``T`` in a tmux
-pane (tests/agents/launch.py, as in bench/real_delivery.py) and ``P`` under its protocol host
-(core/hosts/launch.py), started with the same argv and environment (``protocol_command`` adds
-the protocol's flags or adapter). Each prompt is a message to one of them, T then P, delivered
-by swarm's own Scheduler through ``build_deliverer``'s RoutingDeliverer; the next once the
-turn ended (T: its pane still; P: the host journal's ``turn_end``, taken in by swarm's
-ProtocolWatch). Every prompt carries a unique marker, found in its model's record: lost,
-doubled and whole as tests/agents/deliveries.py says; for P also the turns swarm recorded.
+swarm home (SQLite), each against its own localmodel with the same script: ``T`` in a tmux pane
+(tests/agents/launch.py, as in bench/real_delivery.py) and ``P`` under its protocol host
+(automation/protocol/launch.py), started with the same argv and environment
+(``protocol_command`` adds the protocol's flags or adapter). Each prompt is a message to one of
+them, T then P, delivered by swarm's own Scheduler through ``build_deliverer``'s
+RoutingDeliverer; the next once the turn ended (T: its pane still; P: the host journal's
+``turn_end``, taken in by swarm's ProtocolWatch). Every prompt carries a unique marker, found in
+its model's record: lost, doubled and whole as tests/agents/deliveries.py says; for P also the
+turns swarm recorded.
 
 Turn start: from the delivery's claim (the scheduler's ``claim_prompt`` returning it) to the
 CLI's first model request with the marker, both routes. P's swarm time: claim to receipt less
@@ -36,13 +37,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
 from automation.factory import RoutingDeliverer, build_deliverer  # noqa: E402
+from automation.protocol import launch as hosts  # noqa: E402
 from bench.day_at_scale import percentiles  # noqa: E402
 from bench.real_delivery import SCRIPT, each_cli  # noqa: E402
 from core import clis  # noqa: E402
 from core.agents.judge import Freshness  # noqa: E402
 from core.coordinator.scheduler import Scheduler  # noqa: E402
-from core.hosts import launch as hosts  # noqa: E402
-from core.hosts import wire  # noqa: E402
+from core.hosts import running, wire  # noqa: E402
 from core.models import DeliveryState  # noqa: E402
 from core.service.swarm import SwarmService  # noqa: E402
 from core.settings import Settings  # noqa: E402
@@ -177,7 +178,7 @@ class Bench:
 
     def host_cpu(self) -> float:
         """P's host process's CPU seconds so far (not its agent's)."""
-        pid = hosts.host_pid(self.home, AGENT["protocol"])
+        pid = running.host_pid(self.home, AGENT["protocol"])
         if pid is None:
             return 0.0
         fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()

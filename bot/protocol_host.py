@@ -1,7 +1,7 @@
-"""The protocol host's program (``core.hosts.host``), started by ``swarm desktop up
---protocol`` through ``core.hosts.launch``: its composition root. It reads the arguments and
-the environment once; the agent CLI gets that environment whole (its model's base URL and
-key, ``SWARM_AGENT``, ``SWARM_HOME``...)."""
+"""The protocol host's program (``automation.protocol.host``), started by ``swarm desktop up
+--protocol`` through ``automation.protocol.launch``: its composition root. It reads the
+arguments and the environment once; the agent CLI gets that environment whole (its model's base
+URL and key, ``SWARM_AGENT``, ``SWARM_HOME``...)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from core.hosts.host import parse, run
+from automation.protocol.host import parse, run
 
 
 def main(argv: Sequence[str] | None = None) -> int:

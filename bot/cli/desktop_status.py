@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from core.hosts import client, launch, wire
+from core.hosts import client, running, wire
 from core.models import Agent
 from core.processes import started
 from core.service.swarm import SwarmService
@@ -75,7 +75,7 @@ async def rows(
 
 async def _hosted(home: Path, agent: Agent) -> Row:
     """A protocol agent's row from its host: running, its agent running, its session."""
-    pid = launch.host_pid(home, agent.id)
+    pid = running.host_pid(home, agent.id)
     if pid is None:
         why = "no protocol host runs (swarm desktop up --protocol starts it)"
         return Row(agent.id, "protocol", "no host", None, None, False, why=why)

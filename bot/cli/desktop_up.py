@@ -145,7 +145,7 @@ def _session(
     from automation.screen import NoDisplay, open_x_display
 
     if protocol is not None:
-        from automation.protocol_session import ProtocolSession
+        from automation.protocol.session import ProtocolSession
 
         hosting = ProtocolSession(
             settings.home, settings.config_path, mcp_for=protocol, only=hosted
@@ -420,7 +420,7 @@ def _hosted(planned: list[Any], team: list[Agent], protocol: bool) -> set[str]:
     """The planned agents that get a host, not a pane: with ``--protocol`` each whose CLI
     speaks a protocol; without, those of them the agents file says ``delivery =
     "protocol"`` of (a mixed fleet: ``--headless`` keeps each agent's own route)."""
-    from automation.protocol_session import protocol_cli
+    from automation.protocol.session import protocol_cli
 
     speaks = {item.agent for item in planned if protocol_cli(item) is not None}
     return speaks if protocol else speaks & {a.id for a in team if a.delivery == "protocol"}
@@ -585,7 +585,7 @@ async def cmd_down(_: SwarmService | None, args: argparse.Namespace) -> int:
         chosen = [by_lower[a.lower()] for a in args.agent]
 
     def close() -> list[str]:
-        from automation.protocol_session import stop_hosts
+        from automation.protocol.session import stop_hosts
         from automation.sandboxing import close_doors
 
         with _seen_session(settings, args.headless) as (session, _):
@@ -665,7 +665,7 @@ async def cmd_attach(_: SwarmService | None, args: argparse.Namespace) -> int:
 async def _attach_protocol(args: argparse.Namespace, agent: str) -> int:
     """``swarm attach`` of a protocol agent: its live transcript; a line typed is sent to it
     as this person's message."""
-    from bot.cli.attach_protocol import attach
+    from automation.protocol.attach import attach
     from core.service.swarm import SwarmService
 
     settings = args.configuration.core

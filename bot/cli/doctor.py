@@ -112,10 +112,10 @@ async def _hosts(config: Config) -> list[Finding]:
 
 
 async def _host(home: Path, agent: str, held: list[str]) -> Finding:
-    from core.hosts import client, launch, wire
+    from core.hosts import client, running, wire
 
     stranded = f"; it holds {', '.join(held)}" if held else ""
-    pid = launch.host_pid(home, agent)
+    pid = running.host_pid(home, agent)
     if pid is None:
         why = f"{agent}: no protocol host runs (swarm desktop up --protocol starts it){stranded}"
         return Finding("hosts", PROBLEM, why)

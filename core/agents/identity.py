@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from core.errors import NotFound
 from core.formats.text import one_line, shorten
-from core.hosts import launch
+from core.hosts import running
 from core.privacy.files import make_dirs, write_file
 from core.processes import ancestry
 from core.tmux import PaneRef
@@ -184,7 +184,7 @@ def host_roots(agents: Mapping[str, Agent], home: Path) -> list[Root]:
     its host."""
     found = []
     for agent in agents.values():
-        pid = launch.host_pid(home, agent.id) if agent.delivery == "protocol" else None
+        pid = running.host_pid(home, agent.id) if agent.delivery == "protocol" else None
         if pid is not None:
             found.append(Root(agent.id, pid, f"protocol host pid {pid}"))
     return found

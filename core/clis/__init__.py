@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import shlex
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from core.clis import aider, claude_code, codex, gemini, opencode, qwen_code
 from core.clis.base import AgentCli
+from core.hosts.turns import Driver, Launched
 
 CLIS: tuple[AgentCli, ...] = (
     claude_code.CLI,
@@ -27,9 +28,21 @@ CLIS: tuple[AgentCli, ...] = (
 BY_NAME = {cli.name: cli for cli in CLIS}
 
 __all__ = [
-    "BY_NAME", "CLIS", "AgentCli", "by_name", "for_command", "panes", "protocol_command",
+    "BY_NAME", "CLIS", "AgentCli", "by_name", "for_command", "own_driver", "panes",
+    "protocol_command", "protocols",
     "sessions_folder", "with_launch_args", "with_report_args",
 ]  # fmt: skip
+
+
+def protocols() -> tuple[str, ...]:
+    """The protocols the CLIs speak (``"acp"`` and each CLI's own)."""
+    return tuple(sorted({cli.protocol for cli in CLIS if cli.protocol}))
+
+
+def own_driver(protocol: str) -> Callable[[Launched], Driver] | None:
+    """The driver of a CLI's own protocol (None: ACP, or a protocol no CLI speaks)."""
+    return next((cli.protocol_driver for cli in CLIS
+                 if cli.protocol == protocol and cli.protocol_driver), None)  # fmt: skip
 
 
 def by_name(name: str | None) -> AgentCli | None:

@@ -11,6 +11,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 
 from core.agent_state import AgentState
 from core.clis.logs import LogReader, SessionLogReader
+from core.hosts.turns import Driver, Launched
 
 ProtocolUsage = Literal["turn_end", "sessions"]  # where a protocol turn's usage is read
 
@@ -200,7 +201,9 @@ class AgentCli:
     JSON lines, whose flags the host adds), None: no protocol route (``delivery =
     "protocol"`` is refused); ``protocol_args`` make it speak it, put right after the program
     (``--acp``, a subcommand ``acp``); ``protocol_adapter`` a program that speaks it for the
-    CLI instead, given the command's arguments (Codex's ``codex-acp``).
+    CLI instead, given the command's arguments (Codex's ``codex-acp``). ``protocol_driver``:
+    the host's driver of a protocol that is the CLI's own (Claude Code's stream-json), given
+    the launched agent (None: ACP, which the protocol route speaks itself).
 
     ``credentials`` names the environment variables that hold the credential it runs with,
     the first set wins (an agent's derived account is its CLI and a fingerprint of it:
@@ -238,6 +241,7 @@ class AgentCli:
     protocol_args: tuple[str, ...] = ()
     protocol_adapter: str | None = None
     adapter_package: str | None = None  # the package that installs ``protocol_adapter``
+    protocol_driver: Callable[[Launched], Driver] | None = None
     first_start: tuple[FirstStart, ...] = ()
     credentials: tuple[str, ...] = ()
     sessions: SessionFiles | None = None

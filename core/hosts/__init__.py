@@ -1,5 +1,6 @@
-"""Protocol hosts: each protocol agent (``delivery = "protocol"``) runs its CLI's structured
-protocol (ACP over stdio) under a small host process that outlives swarm's own restarts, as
-tmux keeps a pane. The host speaks ACP to the agent and JSON lines to swarm over a Unix socket:
-``wire`` (the socket's messages and where its files are), ``host`` (the process), ``client``
-(swarm's side), ``launch`` (starting and stopping hosts)."""
+"""The wire between swarm and its protocol hosts: where a host's files are and what its socket
+and journal say (``wire``), how an agent's lines are read bounded (``lines``), the driver a
+host speaks to its agent through (``turns``), which hosts run (``running``), and swarm's side
+of the socket and the journal files (``client``, ``journal_file``). The hosts themselves, and
+starting, delivering to and stopping them, are the protocol route's (``automation.protocol``);
+a CLI's own protocol driver is its folder's (``core.clis.claude_code.stream_json``)."""

@@ -66,7 +66,7 @@ class Driver(Protocol):
 
 
 class Callbacks(Protocol):
-    """What a driver tells its host (``core.hosts.host.Host``)."""
+    """What a driver tells its host (``automation.protocol.host.Host``)."""
 
     agent: str
 

@@ -32,7 +32,7 @@ from core.clis import by_name
 from core.clis.base import SessionLog
 from core.clis.logs import LogFinding, LogReader, LogTail, log_path
 from core.context import Ctx
-from core.hosts import client, journal_file, launch, wire
+from core.hosts import client, journal_file, running, wire
 from core.models import Agent
 from core.service.swarm import SwarmService
 from core.store.calls import urgent
@@ -269,7 +269,7 @@ class ProtocolWatch:
                         self.wake()
                         await asyncio.sleep(GATHER_S)
             except (client.HostUnreachable, OSError) as exc:  # gone, or its stream broke
-                gone = launch.host_pid(home, agent) is None
+                gone = running.host_pid(home, agent) is None
                 if gone:
                     await self._caught_up(agent, 0)
                 why = _why(home, agent, exc)
@@ -394,7 +394,7 @@ def _insert_by_time(entries: list[dict[str, Any]], entry: dict[str, Any]) -> Non
 
 def _why(home: Path, agent: str, exc: Exception) -> str:
     """Why ``agent``'s host cannot be reached, in words a person acts on."""
-    if launch.host_pid(home, agent) is None:
+    if running.host_pid(home, agent) is None:
         return (
             f"{agent}'s protocol host is not running (swarm desktop up --protocol starts it "
             "again, the agent's session loaded where its CLI can)"

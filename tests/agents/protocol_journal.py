@@ -16,7 +16,7 @@ HOST = 4242
 
 
 def journal(delivery: int) -> list[dict[str, Any]]:
-    """One turn as Gemini CLI's ACP host journals it (``core.hosts.host``: the shapes of
+    """One turn as Gemini CLI's ACP host journals it (``automation.protocol.host``: the shapes of
     ``acp_driver._words``), numbered from 1."""
     entries: list[dict[str, Any]] = [
         {"type": "session", "session": "s-1", "loaded": False},

@@ -25,11 +25,12 @@ from typing import Any
 
 import pytest
 
+from automation.protocol import launch
 from core.agent_state import AgentState
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
 from core.agents.judge import Freshness
-from core.hosts import client, launch, lines, wire
+from core.hosts import client, lines, running, wire
 from core.protocols import SystemClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
@@ -169,7 +170,7 @@ async def test_a_line_that_is_no_json_rpc_object_leaves_the_connection_up(
 
 def lines_apart() -> float:
     """The host says a bad line at most once a second: a test's own line is said."""
-    from core.hosts.host import BAD_LINE_S
+    from automation.protocol.host import BAD_LINE_S
 
     return BAD_LINE_S
 
@@ -189,7 +190,7 @@ async def test_the_agents_own_processes_are_refused_by_its_host(home: Path, op: 
 def test_the_hosts_files_are_its_owners_alone(home: Path) -> None:
     """0600 in a home of mode 0755: the journal holds the agent's words and diffs."""
     for path in (wire.journal_path(home, AGENT), wire.session_path(home, AGENT),
-                 launch.log_path(home, AGENT), launch.pid_path(home, AGENT)):  # fmt: skip
+                 running.log_path(home, AGENT), running.pid_path(home, AGENT)):  # fmt: skip
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     assert stat.S_IMODE(wire.folder(home).stat().st_mode) == 0o700
 
@@ -331,7 +332,7 @@ async def test_a_caller_gone_before_it_is_told_is_refused(home: Path) -> None:
     answered as swarm."""
     await asyncio.sleep(lines_apart())
     before = int((await client.request(home, AGENT, wire.HELLO))["seq"])
-    host = launch.host_pid(home, AGENT)
+    host = running.host_pid(home, AGENT)
     assert host is not None
     line = wire.encode({"op": wire.ANSWER, "request": "r-1", "option": "allow"})
     code = ("import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); "

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from core.hosts import host
-from core.hosts.host import Journal
+from automation.protocol import host
+from automation.protocol.host import Journal
 
 
 @pytest.fixture

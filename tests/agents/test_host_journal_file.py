@@ -18,12 +18,13 @@ from typing import Any
 
 import pytest
 
+from automation.protocol import launch
+from automation.protocol.host import Host, Journal
 from core.agent_state import AgentState
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
 from core.agents.judge import Freshness
-from core.hosts import client, journal_file, launch, wire
-from core.hosts.host import Host, Journal
+from core.hosts import client, journal_file, running, wire
 from core.hosts.turns import TOTAL_COST, Ended
 from core.protocols import SystemClock
 from core.service.swarm import SwarmService
@@ -99,7 +100,7 @@ async def said_while_swarm_was_stopped(service: SwarmService) -> int:
     assert answer["ok"]
     await until(home, seq, wire.TURN_END)
     os.killpg(pid, signal.SIGKILL)
-    while launch.host_pid(home, AGENT) is not None:  # noqa: ASYNC110
+    while running.host_pid(home, AGENT) is not None:  # noqa: ASYNC110
         await asyncio.sleep(0.05)
     return pid
 

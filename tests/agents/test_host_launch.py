@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from automation.protocol import launch
 from core.agents.identity import host_roots
-from core.hosts import client, launch, wire
+from core.hosts import client, running, wire
 from core.models import Agent
 from core.processes import command_line, started
 
@@ -46,8 +47,8 @@ def test_a_pid_file_naming_another_process_names_no_host_and_nothing_of_it_is_st
     tmp_path: Path, other: subprocess.Popen[bytes]
 ) -> None:
     wire.folder(tmp_path).mkdir(parents=True)
-    launch.pid_path(tmp_path, AGENT).write_text(str(other.pid), encoding="utf-8")
-    assert launch.host_pid(tmp_path, AGENT) is None
+    running.pid_path(tmp_path, AGENT).write_text(str(other.pid), encoding="utf-8")
+    assert running.host_pid(tmp_path, AGENT) is None
     agents = {AGENT: Agent(AGENT, role="w", delivery="protocol")}
     assert host_roots(agents, tmp_path) == []  # its processes are not the agent's
     assert asyncio.run(launch.stop(tmp_path, AGENT)) is False
@@ -63,7 +64,7 @@ def _hosts_of(home: Path, agent: str) -> list[int]:
             args = command_line(int(entry.name))
             at = args.index("--home") + 1 if "--home" in args else 0
             here = 0 < at < len(args) and Path(args[at]) == home
-            if here and launch.hosted_agent(int(entry.name)) == agent:
+            if here and running.hosted_agent(int(entry.name)) == agent:
                 found.append(int(entry.name))
     return found
 
@@ -73,11 +74,11 @@ def host(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     """A real host of ``AGENT`` whose agent never opens a session (its command no CLI): it
     answers its hello meanwhile, as a host does while its CLI starts."""
     wire.folder(tmp_path).mkdir(parents=True)
-    argv = [sys.executable, "-m", launch.HOST_MODULE, "--home", str(tmp_path), "--agent", AGENT,
+    argv = [sys.executable, "-m", running.HOST_MODULE, "--home", str(tmp_path), "--agent", AGENT,
             "--cwd", str(tmp_path), "--", "sleep", "600"]  # fmt: skip
-    with launch.log_path(tmp_path, AGENT).open("ab") as log:
+    with running.log_path(tmp_path, AGENT).open("ab") as log:
         process = _own_session(argv, cwd=tmp_path, stdout=log, stderr=log)
-    launch.pid_path(tmp_path, AGENT).write_text(str(process.pid), encoding="utf-8")
+    running.pid_path(tmp_path, AGENT).write_text(str(process.pid), encoding="utf-8")
     yield process
     _end(process)
 
@@ -95,12 +96,12 @@ async def test_a_host_that_runs_but_does_not_answer_is_not_joined_by_a_second(
     tmp_path: Path, host: subprocess.Popen[bytes]
 ) -> None:
     first = await _answers(tmp_path)
-    assert first["pid"] == host.pid and launch.host_pid(tmp_path, AGENT) == host.pid
+    assert first["pid"] == host.pid and running.host_pid(tmp_path, AGENT) == host.pid
     os.kill(host.pid, signal.SIGSTOP)  # hung
     try:
         with pytest.raises(launch.HostStartError, match="runs but does not answer"):
             await launch.start(tmp_path, AGENT, ["sleep", "600"], tmp_path, {}, wait_s=5)
-        assert launch.pid_path(tmp_path, AGENT).read_text(encoding="utf-8") == str(host.pid)
+        assert running.pid_path(tmp_path, AGENT).read_text(encoding="utf-8") == str(host.pid)
         assert _hosts_of(tmp_path, AGENT) == [host.pid]
     finally:
         os.kill(host.pid, signal.SIGCONT)
@@ -116,10 +117,10 @@ async def test_a_pid_file_names_its_host_by_its_start_time_too(
     process named like one) was taken for the host: the file names the host's start time
     (``launch`` writes it), and a process started at another time is not it."""
     await _answers(tmp_path)
-    path = launch.pid_path(tmp_path, AGENT)
+    path = running.pid_path(tmp_path, AGENT)
     path.write_text(f"{host.pid} {started(host.pid)}", encoding="utf-8")
-    assert launch.host_pid(tmp_path, AGENT) == host.pid
+    assert running.host_pid(tmp_path, AGENT) == host.pid
     path.write_text(f"{host.pid} 1", encoding="utf-8")  # another start: another process
-    assert launch.host_pid(tmp_path, AGENT) is None
+    assert running.host_pid(tmp_path, AGENT) is None
     path.write_text(str(host.pid), encoding="utf-8")  # a file from before: its command line
-    assert launch.host_pid(tmp_path, AGENT) == host.pid
+    assert running.host_pid(tmp_path, AGENT) == host.pid

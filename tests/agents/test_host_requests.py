@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from core.hosts.host import Host, Journal
+from automation.protocol.host import Host, Journal
 
 
 class _Driver:

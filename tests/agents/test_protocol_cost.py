@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from automation.protocol.host import Host, Journal
+from core.clis.claude_code.stream_json import StreamJsonDriver
 from core.hosts import wire
-from core.hosts.host import Host, Journal
-from core.hosts.stream_json import StreamJsonDriver
 from core.hosts.turns import TOTAL_COST, Launched
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from core.agents.identity import Refused, Resolver, whose
-from core.hosts import client, launch, wire
+from core.hosts import client, running, wire
 from core.models import Agent
 
 AGENTS = {
@@ -33,13 +33,13 @@ def host(tmp_path: Path) -> Iterator[tuple[Path, int, int]]:
     agent's pid."""
     home = tmp_path / "home"
     wire.folder(home).mkdir(parents=True)
-    argv = [sys.executable, "-m", launch.HOST_MODULE, "--home", str(home), "--agent", "A",
+    argv = [sys.executable, "-m", running.HOST_MODULE, "--home", str(home), "--agent", "A",
             "--cwd", str(tmp_path), "--", "sleep", "60"]  # fmt: skip
-    with launch.log_path(home, "A").open("ab") as log:
+    with running.log_path(home, "A").open("ab") as log:
         process = subprocess.Popen(
             argv, cwd=tmp_path, stdout=log, stderr=log, start_new_session=True
         )
-    launch.pid_path(home, "A").write_text(str(process.pid), encoding="utf-8")
+    running.pid_path(home, "A").write_text(str(process.pid), encoding="utf-8")
     try:
         yield home, process.pid, asyncio.run(_agent_pid(home))
     finally:

@@ -38,7 +38,7 @@ from core.coordinator.prompt_keys import PromptKeys
 from core.coordinator.scheduler import Scheduler
 from core.costs import ledger
 from core.dialogs import permissions as prompts
-from core.hosts import client, launch, wire
+from core.hosts import client, running, wire
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
 from core.settings import Settings
@@ -638,7 +638,7 @@ async def test_an_agent_whose_cli_exited_is_started_again_by_up(
 
     await swarm.until(all_read)
     await _up_again(rig, swarm)
-    assert launch.host_pid(rig.home, AGENT) != hello["pid"]
+    assert running.host_pid(rig.home, AGENT) != hello["pid"]
     await _prompt_to_idle(swarm, "say hello")
 
 
@@ -669,7 +669,7 @@ async def test_a_saved_session_the_cli_does_not_have_gives_way_to_a_new_one(
 
 async def _kill_host(rig: Rig, swarm: Swarm) -> None:
     """The agent's host and its CLI killed; once swarm reads the agent offline for it."""
-    pid = launch.host_pid(rig.home, AGENT)
+    pid = running.host_pid(rig.home, AGENT)
     assert pid is not None
     os.killpg(pid, signal.SIGKILL)
 

@@ -1,10 +1,10 @@
-"""The MCP servers a protocol host passes in ``session/new`` (``core.hosts.acp_driver``): what
-swarm's server needs to reach the store comes from the agent's environment, as the CLIs that
-give their servers their whole environment would give it."""
+"""The MCP servers a protocol host passes in ``session/new`` (``automation.protocol.acp_driver``):
+what swarm's server needs to reach the store comes from the agent's environment, as the CLIs
+that give their servers their whole environment would give it."""
 
 from __future__ import annotations
 
-from core.hosts.acp_driver import _mcp_server
+from automation.protocol.acp_driver import _mcp_server
 
 ENTRY = {
     "name": "swarm",

@@ -20,7 +20,7 @@ import pytest
 
 from core.agent_state import AgentState
 from core.coordinator.scheduler import Scheduler
-from core.hosts import launch
+from core.hosts import running
 from core.models import TaskSpec
 from tests.agents.live import LocalModel, base_env, require_binary
 from tests.agents.test_protocol_live import AGENT, Rig, Swarm, started, work_folder
@@ -89,7 +89,7 @@ async def test_a_task_prompt_over_acp_is_taken_and_its_turn_ends(rig: Rig, swarm
 def test_its_host_runs_the_users_command_with_acp(rig: Rig) -> None:
     """``swarm desktop up --protocol`` ran the agents file's ``qwen`` with ``--acp`` after
     the program (its folder's ``protocol_args``), under swarm's host."""
-    pid = launch.host_pid(rig.home, AGENT)
+    pid = running.host_pid(rig.home, AGENT)
     assert pid is not None
     argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().rstrip("\0").split("\0")
     assert argv[1:3] == ["-m", "bot.protocol_host"], argv

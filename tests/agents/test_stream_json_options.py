@@ -1,13 +1,13 @@
-"""Claude Code's permission request over stream-json (``core.hosts.stream_json``): its options
-are Yes, one per suggestion it carries in words, No; choosing a suggestion keeps that one
-alone (before: "Yes, and don't ask again" kept every suggestion, whatever they said)."""
+"""Claude Code's permission request over stream-json (``core.clis.claude_code.stream_json``): its
+options are Yes, one per suggestion it carries in words, No; choosing a suggestion keeps that
+one alone (before: "Yes, and don't ask again" kept every suggestion, whatever they said)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from core.hosts import plan_mode
-from core.hosts.stream_json import _options, _suggestion
+from core.clis.claude_code import plan_mode
+from core.clis.claude_code.stream_json import _options, _suggestion
 
 RULE = {"type": "addRules", "rules": [{"toolName": "Bash", "ruleContent": "touch x"}],
         "behavior": "allow", "destination": "localSettings"}  # fmt: skip

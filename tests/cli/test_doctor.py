@@ -10,10 +10,10 @@ from typing import Any
 from localdiscord import LocalDiscordServer
 from localmodel import LocalModel
 
+from automation.protocol import launch
 from bot.discordbot.reach import Reach, reach
 from bot.discordbot.settings import DiscordSettings
 from core.coordinator.home_lock import CoordinatorLock
-from core.hosts import launch
 from tests.cli.test_doctor_hosts import start_host
 from tests.helpers import run_cli, write_agents
 from tests.watch.conftest import desktop_agents, watch_xserver, windows  # noqa: F401 - fixtures

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from core.hosts import launch
+from automation.protocol import launch
 from tests.agents.test_host_hostile import AGENT_SCRIPT
 from tests.discord.local_run import local_run
 from tests.helpers import run_cli, write_agents

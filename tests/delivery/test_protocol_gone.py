@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from automation.protocol_delivery import ProtocolDeliverer
+from automation.protocol.delivery import ProtocolDeliverer
 from core.hosts import client, wire
 from core.models import Agent
 from core.protocols import Parcel

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from core.hosts import launch
+from automation.protocol import launch
+from core.hosts import running
 from tests.agents.test_host_hostile import AGENT_SCRIPT
 from tests.helpers import run_cli, write_agents
 
@@ -56,7 +57,7 @@ def test_status_and_down_see_hosts_without_a_display(tmp_path: Path) -> None:
         after = run_cli(home, "desktop", "status", "--json", config=config, env=env)
         p = next(row for row in json.loads(after.out) if row["agent"] == "P")
         assert (p["where"], p["running"]) == ("no host", False)
-        assert launch.host_pid(home, "P") is None
+        assert running.host_pid(home, "P") is None
     finally:
         asyncio.run(launch.stop(home, "P"))
 
@@ -81,4 +82,4 @@ def test_codex_without_its_acp_adapter_is_one_line_naming_the_package(tmp_path: 
         "swarm: error: C: Codex CLI speaks ACP through codex-acp, which is not installed: "
         "npm install -g @zed-industries/codex-acp (or run the agent in tmux: --headless)\n"
     )
-    assert launch.host_pid(home, "C") is None
+    assert running.host_pid(home, "C") is None

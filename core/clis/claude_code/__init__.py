@@ -17,8 +17,17 @@ from core.clis.base import REPORT_COMMANDS, AgentCli, FirstStart, SessionFiles
 from core.clis.claude_code import transcript
 from core.clis.claude_code.hooks import HOOKS
 from core.clis.mcp_files import NAME, JsonFile
+from core.hosts.turns import Driver, Launched
 
 MCP = JsonFile(Path(".mcp.json"), "mcpServers").files()
+
+
+def stream_json_driver(launched: Launched) -> Driver:
+    """The host's driver of Claude Code's stream-json (imported by the host alone: every
+    ``swarm`` command imports the CLIs)."""
+    from core.clis.claude_code.stream_json import StreamJsonDriver
+
+    return StreamJsonDriver(launched)
 
 
 def report_args(swarm: str) -> tuple[str, ...]:
@@ -42,6 +51,7 @@ CLI = AgentCli(
     turn_start=("UserPromptSubmit",),
     reset=("text:/clear", "enter"),
     protocol="stream-json",  # its own (the host adds -p and the stream-json flags)
+    protocol_driver=stream_json_driver,
     report_args=report_args,
     first_start=(
         FirstStart(

@@ -28,12 +28,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from core.hosts import callers, journal_file, lines, wire
+from automation.protocol import callers
+from core import clis
+from core.hosts import journal_file, lines, wire
 from core.hosts.turns import TOTAL_COST, Driver, Launched, TurnFailed
 from core.privacy import files
 
 log = logging.getLogger(__name__)
-ACP, STREAM_JSON = "acp", "stream-json"
+ACP = "acp"
 ACCEPT_S = 30.0  # a prompt with no update nor answer this long is taken as accepted (in flight)
 KEEP = 5_000  # journal entries kept in memory after their acknowledgement (the transcript)
 START_S = 120.0  # initialize and the session, at most
@@ -578,11 +580,10 @@ def _why(exc: BaseException) -> str:
 
 
 def _driver(protocol: str, launched: Launched) -> Driver:
-    if protocol == STREAM_JSON:
-        from core.hosts.stream_json import StreamJsonDriver
-
-        return StreamJsonDriver(launched)
-    from core.hosts.acp_driver import AcpDriver
+    own = clis.own_driver(protocol)
+    if own is not None:
+        return own(launched)
+    from automation.protocol.acp_driver import AcpDriver  # the ACP SDK, only where spoken
 
     return AcpDriver(launched)
 
@@ -596,7 +597,7 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--mcp", default="", help="MCP servers for the session, as JSON")
     parser.add_argument(
         "--protocol",
-        choices=(ACP, STREAM_JSON),
+        choices=clis.protocols(),
         default=ACP,
         help="what the agent speaks (ACP; Claude Code's stream-json)",
     )

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from automation.protocol.host import ACCEPT_S
 from core.hosts import client, wire
-from core.hosts.host import ACCEPT_S
 from core.models import Agent, Receipt
 from core.protocols import Parcel
 

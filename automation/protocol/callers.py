@@ -10,7 +10,7 @@ import asyncio
 import os
 
 from core.formats.text import one_line, shorten
-from core.hosts import launch, lines
+from core.hosts import lines, running
 from core.processes import ancestry, peer_of
 
 
@@ -25,7 +25,7 @@ def refusal(pid: int) -> str | None:
     for ancestor in chain:
         if ancestor == os.getpid():
             return f"pid {pid} is a process of the agent this host runs"
-        agent = launch.hosted_agent(ancestor)
+        agent = running.hosted_agent(ancestor)
         if agent is not None:
             return f"pid {pid} is a process of {shorten(one_line(agent), 60)}'s protocol agent"
     return None

@@ -24,6 +24,7 @@ from automation.agents_file_writer import write_agent_values
 from automation.desktop_config import fill, launch_env
 from automation.desktop_session import Outcome, Planned, cli_dir_value, cli_env
 from automation.headless_session import HeadlessSession
+from automation.protocol import launch
 from core.clis import (
     AgentCli,
     by_name,
@@ -33,7 +34,7 @@ from core.clis import (
     with_report_args,
 )
 from core.errors import InvalidState
-from core.hosts import launch
+from core.hosts import running
 from core.sandbox import swarm_in
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ class ProtocolSession(HeadlessSession):
         assert cli is not None and cli.protocol is not None
         if not item.workspace.is_dir():
             raise InvalidState(f"{item.agent}'s workspace {item.workspace} is not a folder")
-        running = launch.host_pid(self.home, item.agent)
+        was_running = running.host_pid(self.home, item.agent)
         try:
             swarm = swarm_in(item.sandbox, self.agent_swarm)  # (its door's, sandboxed)
             line = with_report_args(item.launch.command, swarm, cli)
@@ -132,7 +133,9 @@ class ProtocolSession(HeadlessSession):
                 f"; its agent exited ({hello['exit_code']}) and swarm has not read all it said: "
                 "start swarm (swarm run or swarm node), then up again"
             )
-        kept = running is not None and hello.get("pid") == running  # (not one whose agent exited)
+        kept = (
+            was_running is not None and hello.get("pid") == was_running
+        )  # (not one whose agent exited)
         return Outcome(item.agent, "kept" if kept else "started", session=host, values=values)
 
 
@@ -156,5 +159,5 @@ def stop_hosts(home: Path, agent_ids: Sequence[str]) -> list[str]:
     return [
         f"{agent}: protocol host ended"
         for agent in agent_ids
-        if launch.host_pid(home, agent) is not None and asyncio.run(launch.stop(home, agent))
+        if running.host_pid(home, agent) is not None and asyncio.run(launch.stop(home, agent))
     ]

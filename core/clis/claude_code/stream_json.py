@@ -24,9 +24,10 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from core.clis.claude_code import plan_mode
 from core.clis.claude_code.permissions import suggestion_label, suggestions_of
 from core.clis.claude_code.tools import tool_title
-from core.hosts import lines, plan_mode, wire
+from core.hosts import lines, wire
 from core.hosts.turns import (
     API_RETRY,
     STREAM_START,
