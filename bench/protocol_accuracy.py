@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
 from automation.factory import build_deliverer  # noqa: E402
+from automation.protocol.watch import ProtocolWatch  # noqa: E402
 from bench.live_accuracy import Tally, run_bench  # noqa: E402
 from bench.live_accuracy import script as tmux_script  # noqa: E402
 from core.agents import signals as agent_signals  # noqa: E402
@@ -38,7 +39,6 @@ from core.coordinator.scheduler import Scheduler  # noqa: E402
 from core.dialogs import permissions as prompts  # noqa: E402
 from core.hosts import client, wire  # noqa: E402
 from core.service.swarm import SwarmService  # noqa: E402
-from core.watch.protocol_signal import ProtocolWatch  # noqa: E402
 from tests.agents.launch import SETUPS  # noqa: E402
 from tests.agents.live import LocalModel, require_binary  # noqa: E402
 from tests.agents.test_protocol_live import QUIETING, Rig, started, work_folder  # noqa: E402

@@ -38,6 +38,7 @@ sys.path[:0] = [str(ROOT)]
 
 from automation.factory import RoutingDeliverer, build_deliverer  # noqa: E402
 from automation.protocol import launch as hosts  # noqa: E402
+from automation.protocol.watch import ProtocolWatch  # noqa: E402
 from bench.day_at_scale import percentiles  # noqa: E402
 from bench.real_delivery import SCRIPT, each_cli  # noqa: E402
 from core import clis  # noqa: E402
@@ -47,7 +48,6 @@ from core.hosts import running, wire  # noqa: E402
 from core.models import DeliveryState  # noqa: E402
 from core.service.swarm import SwarmService  # noqa: E402
 from core.settings import Settings  # noqa: E402
-from core.watch.protocol_signal import ProtocolWatch  # noqa: E402
 from tests.agents.deliveries import (  # noqa: E402
     MAIN_PATHS,
     Tally,

@@ -26,6 +26,7 @@ from core.protocols import Clock, Deliverer, RoutesAgents, Timer
 from core.service.swarm import SwarmService
 
 if TYPE_CHECKING:  # the CLI imports this module for every command: the rest loads lazily
+    from automation.protocol.watch import ProtocolWatch
     from bot.discordbot.client import SwarmBot
     from bot.hook_server import HookServer
     from bot.web.server import WebServer
@@ -37,7 +38,6 @@ if TYPE_CHECKING:  # the CLI imports this module for every command: the rest loa
     from core.coordinator.scheduler import BurstResult, Scheduler
     from core.github.sync import GitHubSync
     from core.service.ai import AIService
-    from core.watch.protocol_signal import ProtocolWatch
     from core.watch.text_signal import TextWatcher
 
 log = logging.getLogger(__name__)
@@ -191,8 +191,8 @@ class Builder:
     def protocol_watch(self, service: SwarmService, node: str | None = None) -> ProtocolWatch:
         """The protocol agents' host journals read into the store (of ``node``'s agents, or
         the coordinator's): a timer that costs nothing while no agent is a protocol agent."""
+        from automation.protocol.watch import ProtocolWatch
         from core.agents.judge import Freshness
-        from core.watch.protocol_signal import ProtocolWatch
 
         watch = self.config.watch
         fresh = Freshness.of(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -169,4 +169,32 @@ class Observer(Protocol):
 
     def observe(self, name: str, value: float, labels: Mapping[str, str]) -> None:
         """Record one observation."""
+        ...
+
+
+class HostJournals(Protocol):
+    """The protocol route's reading of its agents' host journals, a timer of one node
+    (``automation.protocol.watch.ProtocolWatch``, handed to the node by the composition
+    root): ``wake`` and ``turn_ended`` are the node's to set, ``ended_unwritten`` the agents
+    whose turn's end was heard and not yet written (their next prompt may go)."""
+
+    node: str | None
+    wake: Callable[[], None]
+    turn_ended: Callable[[str], None]
+    ended_unwritten: set[str]
+
+    async def start(self) -> None:
+        """Start reading each protocol agent's host."""
+        ...
+
+    async def next_due(self) -> float | None:
+        """When ``fire`` is due next (None: nothing to read)."""
+        ...
+
+    async def fire(self) -> int:
+        """Write what came; how many entries."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop reading."""
         ...

@@ -33,7 +33,7 @@ from core.delivery import queries as delivery_queries
 from core.delivery.queue import RECEIPT_RETRY_FIRST_S, RECEIPT_RETRY_MAX_S
 from core.errors import ConfigError, Transient
 from core.models import ClaimOutcome, Receipt
-from core.protocols import Deliverer, Parallel
+from core.protocols import Deliverer, HostJournals, Parallel
 from core.service.swarm import SwarmService
 from core.store.access import StoreAccess
 from core.store.calls import urgent
@@ -43,13 +43,12 @@ from core.waits import ErrorBackoff, wait_set
 if TYPE_CHECKING:
     from core.coordinator.jobs import Watcher
     from core.coordinator.prompt_keys import PromptKeys
-    from core.watch.protocol_signal import ProtocolWatch
 
 log = logging.getLogger(__name__)
 BATCH = 8  # deliveries a claim takes when the deliverer serves its agents one at a time
 SAFETY_S = 5.0  # the longest sleep without a notification
 # how often a delivery left by the last claim (its agent mid-turn) is looked at again: a
-# protocol turn's end wakes the node at once (heard from the host: ``ProtocolWatch.heard``;
+# protocol turn's end wakes the node at once (heard from the host: ``HostJournals.turn_ended``;
 # written by another process: ``message_queries.turn_over``); a hook's or a pane's end of a
 # turn is seen at the next look
 HELD_LOOK_S = 0.25
@@ -82,7 +81,7 @@ class DeliveryNode:
         heartbeat_s: float = 1.0,
         watcher: Watcher | None = None,
         keys: PromptKeys | None = None,
-        protocol: ProtocolWatch | None = None,
+        protocol: HostJournals | None = None,
     ) -> None:
         if not service.store.serves_nodes:
             raise ConfigError(

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from automation.factory import build_deliverer
+from automation.protocol.watch import ProtocolWatch
 from core.agents.judge import Freshness
 from core.coordinator.prompt_keys import PromptKeys
 from core.coordinator.scheduler import Scheduler
@@ -25,7 +26,6 @@ from core.models import TaskSpec
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store.conn import values
-from core.watch.protocol_signal import ProtocolWatch
 from core.watch.usage_files import UsageFiles
 from tests.agents.launch import SETUPS, _git
 from tests.agents.live import LocalModel, require_binary

@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from automation.protocol import launch
+from automation.protocol.watch import ProtocolWatch
 from core.agent_state import AgentState
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
@@ -34,7 +35,6 @@ from core.hosts import client, lines, running, wire
 from core.protocols import SystemClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.watch.protocol_signal import ProtocolWatch
 from tests.helpers import query, write_agents
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.xdist_group("hostile-host")]
@@ -301,7 +301,7 @@ async def test_a_long_journal_waits_in_the_host_not_in_swarms_memory(
     """5,000 updates while swarm is not writing (stopped, or slow): swarm's reader holds at
     most ``PENDING_MAX`` of them and reads on as they are written (before: every entry read
     at once, 300,000 updates took the coordinator from 175 to 334 MB)."""
-    from core.watch.protocol_signal import PENDING_MAX
+    from automation.protocol.watch import PENDING_MAX
 
     entries = await turn(home, ";".join(f"say {n}" for n in range(5000)))
     watch = ProtocolWatch(service, Freshness())

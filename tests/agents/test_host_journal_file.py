@@ -20,6 +20,7 @@ import pytest
 
 from automation.protocol import launch
 from automation.protocol.host import Host, Journal
+from automation.protocol.watch import ProtocolWatch
 from core.agent_state import AgentState
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
@@ -29,7 +30,6 @@ from core.hosts.turns import TOTAL_COST, Ended
 from core.protocols import SystemClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.watch.protocol_signal import ProtocolWatch
 from tests.helpers import query, write_agents
 
 pytestmark = [pytest.mark.timeout(120)]

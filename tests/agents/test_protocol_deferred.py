@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from automation.protocol.watch import GATHER_S, ProtocolWatch
 from core.agents.judge import Freshness
 from core.hosts import client
 from core.models import Receipt
@@ -17,7 +18,6 @@ from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.tasks import message_queries
 from core.tasks.messages import DEFER_DELAY_S
-from core.watch.protocol_signal import GATHER_S, ProtocolWatch
 from tests.agents.protocol_journal import AGENT, numbered, started
 from tests.helpers import query
 

@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 from automation.factory import RoutingDeliverer, build_deliverer
+from automation.protocol.watch import ProtocolWatch
 from core.agent_state import AgentState
 from core.agents import signals as agent_signals
 from core.agents import transcript
@@ -43,7 +44,6 @@ from core.models import TaskSpec
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store.conn import values
-from core.watch.protocol_signal import ProtocolWatch
 from core.watch.usage_files import UsageFiles
 from tests.agents.launch import SETUPS, _git
 from tests.agents.live import (

@@ -15,7 +15,7 @@ from core.agents.judge import Freshness
 from core.coordinator.scheduler import Scheduler
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
-from core.watch import protocol_signal
+from core.watch import protocol_intake
 from tests.helpers import RecordingDeliverer, query
 
 pytestmark = pytest.mark.both_databases
@@ -26,7 +26,7 @@ async def journal(service: SwarmService, agent: str, *entries: dict[str, Any]) -
     """``entries`` of ``agent``'s host journal, numbered on from swarm's cursor, taken in."""
     _, last = await service.store.read(agent_queries.protocol_cursor, agent)
     numbered = [{"seq": last + n, "at": service.clock.now(), **e} for n, e in enumerate(entries, 1)]
-    await service.store.write(agent, protocol_signal._take_in, agent, HOST, numbered, Freshness())
+    await protocol_intake.take_in(service, agent, HOST, numbered, Freshness())
 
 
 def texts(deliverer: RecordingDeliverer, agent: str) -> list[str]:

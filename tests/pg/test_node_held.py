@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
+from automation.protocol.watch import ProtocolWatch
 from core.agents.judge import Freshness
 from core.coordinator import node as node_module
 from core.coordinator.node import DeliveryNode
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.watch.protocol_signal import ProtocolWatch
 from tests.delivery.test_protocol_hold import journal
 from tests.delivery.test_turn_hold import hook
 from tests.pg.test_node_pipeline import HeldDeliverer, _until

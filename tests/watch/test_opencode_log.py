@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from automation.protocol.watch import LOG_S, ProtocolWatch
 from core.agent_state import AgentState
 from core.agents import judge, protocol_events
 from core.agents import signals as agent_signals
@@ -29,7 +30,6 @@ from core.hosts import wire
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.watch.protocol_signal import LOG_S, ProtocolWatch
 from tests.helpers import write_agents
 
 LOGS = BY_NAME["opencode"].folder / "logs"

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import pytest
 
+from automation.protocol.watch import ProtocolWatch
 from core.agent_state import AgentState
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
 from core.agents.judge import Freshness
 from core.service.swarm import SwarmService
-from core.watch.protocol_signal import ProtocolWatch
 from tests.agents.protocol_journal import AGENT, numbered, started
 from tests.helpers import query
 

@@ -1,9 +1,10 @@
 """The PROTOCOL signal: each protocol agent's host journal, read as it comes.
 
-A Timer of the scheduler loop (and of ``swarm node`` for its agents). One reader task per
-protocol agent streams its host's journal from the entry on record
-(``core.agents.queries.protocol_cursor``) and wakes the loop; ``fire`` writes what came, each
-agent's entries as one transaction (``core.agents.protocol_events``), then tells the host how
+A Timer of the scheduler loop (and of ``swarm node`` for its agents), handed to the node by
+the composition root (``core.protocols.HostJournals``). One reader task per protocol agent
+streams its host's journal from the entry on record (``core.watch.protocol_intake.cursor``)
+and wakes the loop; ``fire`` writes what came, each agent's entries as one transaction
+(``protocol_intake.take_in``), then tells the host how
 far swarm has it (``ack``: the host may forget the rest). A host that cannot be reached makes
 its agent ``offline`` with the reason, once, and is tried again every ``RETRY_S``.
 
@@ -26,19 +27,15 @@ from typing import Any
 
 from core.agent_state import AgentState
 from core.agents import protocol_events
-from core.agents import queries as agent_queries
 from core.agents.judge import Freshness
 from core.clis import by_name
 from core.clis.base import SessionLog
 from core.clis.logs import LogFinding, LogReader, LogTail, log_path
-from core.context import Ctx
 from core.hosts import client, journal_file, running, wire
 from core.models import Agent
 from core.service.swarm import SwarmService
-from core.store.calls import urgent
-from core.store.conn import Conn
-from core.tasks import message_queries
 from core.waits import Gathered
+from core.watch import protocol_intake
 
 log = logging.getLogger(__name__)
 RETRY_S = 2.0  # between two tries to reach a host
@@ -48,7 +45,7 @@ BATCH = 500  # entries of one agent written in one transaction at most
 # at start (swarm stopped meanwhile) waits in the host, not in swarm's memory
 PENDING_MAX = 4 * BATCH
 LOG_S = 0.5  # how often the CLIs' debug logs are read (fire runs at every journal entry)
-TURN_OVER = (wire.TURN_END, wire.TURN_ERROR)  # the agent takes a prompt again
+TURN_OVER = protocol_intake.TURN_OVER
 GATHER_S = 0.1  # a stream's updates wake the writer at most this often (one transaction)
 
 
@@ -116,8 +113,7 @@ class ProtocolWatch:
             for entry in entries:
                 if entry.get("type") in TURN_OVER:
                     self._turn_over_at[agent] = float(entry.get("at") or 0.0)
-            with urgent() if _ends_turn(entries) else contextlib.nullcontext():
-                last = await self._write(agent, host, entries)
+            last = await self._write(agent, host, entries)
             if not _ends_with_turn_over(self.pending.get(agent) or []):
                 self.ended_unwritten.discard(agent)  # written (or a turn began since)
             taken += len(entries)
@@ -131,29 +127,28 @@ class ProtocolWatch:
         failed (its number, an error in the agent's state): nothing else is lost with it and
         the journal's reading goes on."""
         try:
-            return await self.service.store.write(agent, _take_in, agent, host, entries, self.fresh)
+            return await self._take_in(agent, host, entries)
         except Exception:
             log.exception("protocol: %s's entries could not be taken in together", agent)
         last = 0
         for entry in entries:
             try:
-                last = await self.service.store.write(
-                    agent, _take_in, agent, host, [entry], self.fresh
-                )
+                last = await self._take_in(agent, host, [entry])
             except Exception as exc:
                 log.exception(
                     "protocol: %s's entry %s could not be taken in", agent, entry.get("seq")
                 )
                 failed = _failed_entry(entry, exc)
-                last = await self.service.store.write(
-                    agent, _take_in, agent, host, [failed], self.fresh
-                )
+                last = await self._take_in(agent, host, [failed])
         return last
+
+    async def _take_in(self, agent: str, host: int, entries: list[dict[str, Any]]) -> int:
+        return await protocol_intake.take_in(self.service, agent, host, entries, self.fresh)
 
     def _next_to_write(self, written: set[str]) -> str | None:
         """The next agent with entries waiting, one whose entries end a turn first."""
         waiting = [a for a, entries in self.pending.items() if entries and a not in written]
-        ending = [a for a in waiting if _ends_turn(self.pending[a][:BATCH])]
+        ending = [a for a in waiting if protocol_intake.ends_turn(self.pending[a][:BATCH])]
         first = ending or waiting
         return first[0] if first else None
 
@@ -290,7 +285,7 @@ class ProtocolWatch:
         died, or was replaced, while swarm was stopped; ``running``: the host now running,
         0: none): each life with its host's pid, after the entries already waiting. The
         files are read again only when they or the cursor changed."""
-        known_host, seq = await self.service.store.read(agent_queries.protocol_cursor, agent)
+        known_host, seq = await protocol_intake.cursor(self.service, agent)
         if known_host == running:
             return known_host, seq
         home = self.service.settings.home
@@ -307,7 +302,7 @@ class ProtocolWatch:
             await self._write(agent, life.host or 0, life.entries)
         if not lives:
             return known_host, seq
-        return await self.service.store.read(agent_queries.protocol_cursor, agent)
+        return await protocol_intake.cursor(self.service, agent)
 
     def _said(self, agent: str, kind: str, message: str, gone: bool = False) -> None:
         """Why ``agent``'s host is not read, as an entry of its own (not the host's;
@@ -335,30 +330,9 @@ def _failed_entry(entry: dict[str, Any], exc: Exception) -> dict[str, Any]:
     return {**{k: entry[k] for k in ("seq", "at") if k in entry}, **failed}
 
 
-def _ends_turn(entries: list[dict[str, Any]]) -> bool:
-    return any(entry.get("type") in TURN_OVER for entry in entries)
-
-
 def _ends_with_turn_over(entries: list[dict[str, Any]]) -> bool:
     """Whether the last of ``entries`` (those not yet written) ends a turn."""
     return bool(entries) and entries[-1].get("type") in TURN_OVER
-
-
-def _take_in(
-    conn: Conn,
-    ctx: Ctx,
-    agent: str,
-    host: int,
-    entries: list[dict[str, Any]],
-    fresh: Freshness,
-) -> int:
-    """``protocol_events.record``; and when a turn ended, the agent's deferred deliveries
-    (refused while it was busy) due now, not ``DEFER_DELAY_S`` after they were refused: the
-    next task's prompt goes as soon as the last turn ends."""
-    last = protocol_events.record(conn, ctx, agent, host, entries, fresh)
-    if _ends_turn(entries):
-        message_queries.turn_over(conn, agent, ctx.now)
-    return last
 
 
 def _session_reader(log: SessionLog, home: Path, agent: str) -> LogReader:
