@@ -1,6 +1,6 @@
-"""Agent CLI processes an earlier session left running in an agent's workspace (issue 53,
-item 7): after a crashed session old Gemini CLI processes kept running, and ``swarm desktop
-up`` started a second Gemini in the same worktree. Before a session is started, the
+"""Agent CLI processes an earlier session left running in an agent's workspace: after a
+crashed session old Gemini CLI processes may keep running, and a new session would start a
+second Gemini in the same worktree. Before a session is started, the
 processes of the agent's CLI whose working folder is its workspace are found (Linux:
 ``/proc``): those swarm started for this agent (``SWARM_AGENT`` and ``SWARM_HOME`` in their
 environment, as every session sets them) are ended; one started otherwise (a person's own)

@@ -17,7 +17,7 @@ credentials (``SO_PEERCRED``) give the hook's process, ``core.agents.identity`` 
 parents up to an agent's pane (or another root it knows). A name in the message
 (``--agent``, ``SWARM_AGENT``) that is not that agent's is refused in one log line and an
 ``access.refused`` event; a sender outside every agent's terminal is believed only for an
-agent swarm cannot place (issue 54).
+agent swarm cannot place.
 
 A hook falls back to the database when this says ``{"done": false}``: a
 ``PermissionRequest`` (it waits for its answer itself), a hook of another agents file, a

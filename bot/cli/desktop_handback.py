@@ -1,6 +1,6 @@
 """The tasks of an agent whose session ``swarm desktop down`` ended, or ``desktop up``
-started afresh, back in the queue at once (issue 53, item 7): before, the task waited for
-its lease (300 s) while the fresh session never saw its prompt. Said in one line each."""
+started afresh, back in the queue at once: the fresh session never sees the prompt it was
+sent, so waiting for the task's lease (300 s) would only delay it. Said in one line each."""
 
 from __future__ import annotations
 

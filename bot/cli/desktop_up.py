@@ -520,7 +520,7 @@ def _wants_mcp(agent: Agent, cli: str | None) -> bool:
 
 def _mark_hooked(settings: Settings, agents: list[str]) -> None:
     """``hooks = true`` for ``agents`` in the agents file: their hooks are now installed, so
-    a prompt that reaches one with no hook event after is an alert (issue 53, item 1)."""
+    a prompt that reaches one with no hook event after is an alert."""
     from automation.agents_file_writer import write_agent_values
 
     if agents:

@@ -1,10 +1,10 @@
-"""The ``swarm`` command inside a sandbox that refuses socket writes (issue 53, item 1).
+"""The ``swarm`` command inside a sandbox that refuses socket writes.
 
 Codex CLI 0.169's ``workspace-write`` sandbox (its seccomp filter) refuses ``send`` on every
 socket, a ``socketpair`` too. asyncio wakes its loop from a thread (the SQLite connection's
 worker, ``to_thread``) by writing one byte to such a pair; refused, the error is swallowed and
-the loop sleeps until its next timer: with none, ``swarm task start`` and ``swarm ask`` hung
-for minutes. Where the write is refused, a timer every ``TICK_S`` takes the place of the
+the loop sleeps until its next timer: with none, ``swarm task start`` and ``swarm ask`` would
+hang for minutes. Where the write is refused, a timer every ``TICK_S`` takes the place of the
 wake-up (each hop to a thread then waits at most that long), so the command ends as outside.
 """
 

@@ -116,7 +116,7 @@ class _SnapshotCollector(Collector):
 
 class _TurnCostCollector(Collector):
     """The agents' turns in the cost ledger: tokens by kind, dollars of the turns whose cost
-    is known, and how many turns have none (issue 51), by agent and account."""
+    is known, and how many turns have none, by agent and account."""
 
     def __init__(self, spent: list[Spent], agents: list[dict[str, Any]]) -> None:
         self.spent = spent

@@ -105,7 +105,7 @@ class UsageReader(Protocol):
 
 @dataclass(frozen=True)
 class SessionFiles:
-    """Where a CLI writes its sessions, with each turn's usage (issue 51): its config folder
+    """Where a CLI writes its sessions, with each turn's usage: its config folder
     is ``$<config_env>``, else ``$HOME/<config_home>``; ``folder(config, cwd)`` holds the
     sessions it ran in ``cwd``, ``pattern`` (relative to it, ``*/*/x-*.jsonl`` for files in
     subfolders) names them, ``reader(path, cwd)`` reads ``cwd``'s turns in one (a file of
@@ -209,7 +209,7 @@ class AgentCli:
     the first set wins (an agent's derived account is its CLI and a fingerprint of it:
     ``core.accounts``). ``sessions``: its own session files, read for each turn's usage on
     the tmux and desktop routes (None: it writes none swarm reads). ``protocol_usage``:
-    where its protocol agents' turns' usage comes from (issue 51): ``"turn_end"``, the
+    where its protocol agents' turns' usage comes from: ``"turn_end"``, the
     protocol's own turn end (Claude Code's stream-json ``result``: the whole turn's), or
     ``"sessions"``, its session files as on the tmux route (its protocol gives none, or
     less than the turn's: ``core.costs.turns.protocol_usage``). ``report_args``: given the

@@ -237,7 +237,7 @@ class Jobs:
         self.zone = zone or local_zone()
         self._next_tick: float | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-        # the turns' usage from the CLIs' own files, read at each tick (issue 51)
+        # the turns' usage from the CLIs' own files, read at each tick
         self.usage = UsageFiles(service.store) if watcher is not None else None
 
     async def start(self) -> None:

@@ -1,4 +1,4 @@
-"""Permission prompts whose hook can no longer answer them (issue 40).
+"""Permission prompts whose hook can no longer answer them.
 
 A ``PermissionRequest`` hook waits for its prompt's decision and closes the prompt when its
 wait ends or it is stopped (SIGTERM, SIGHUP, SIGINT, SIGPIPE). A hook killed outright

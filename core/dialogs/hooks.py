@@ -115,9 +115,9 @@ def _value(value: Any) -> str:
 def permission_options(payload: Mapping[str, Any]) -> tuple[PromptOption, ...]:
     """A permission request's choices: ``1`` Yes, one per suggestion it carries (each does
     what it says: that suggestion alone is kept, ``decision_json``), and No last. Without
-    suggestions, ``PERMISSION_OPTIONS``. (Before: "2. Yes, and don't ask again" kept every
-    suggestion, whatever they were: 2.1.328 suggests a folder for the session and accept
-    edits mode, and its own dialog says neither that way.)"""
+    suggestions, ``PERMISSION_OPTIONS``. One option per suggestion, not one "Yes, and don't
+    ask again" keeping them all: Claude Code 2.1.328 suggests a folder for the session and
+    accept-edits mode together, and its own dialog offers neither that way."""
     suggestions = suggestions_of(payload)
     if not suggestions:
         return PERMISSION_OPTIONS

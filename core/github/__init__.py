@@ -1,4 +1,4 @@
-"""GitHub in the loop (issue 26): labelled issues become tasks, a done task a pull request,
+"""GitHub in the loop: labelled issues become tasks, a done task a pull request,
 CI failures and review comments go back to the agent that wrote the code.
 
 ``settings`` (read by the composition root), ``rules`` (pure text rules: the fenced issue,

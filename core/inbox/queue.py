@@ -60,7 +60,7 @@ STRANDED = "stranded"  # a ready task no configured agent can take (its ref: the
 HOLDING = "holding"  # a task held by an agent limited or offline (its ref: the task's)
 UNDELIVERED = "undelivered"  # a delivery that failed for good
 # ACCOUNT: an account's usage limit, one item for all its agents; BUDGET: a budget spent,
-# what it covers gets no new work (issue 51: core/inbox/spend.py)
+# what it covers gets no new work (both: core/inbox/spend.py)
 KIND_OF_PREFIX = {
     "Q": QUESTION,
     "R": PROMPT,

@@ -1,4 +1,4 @@
-"""The needs-you items of limits and spend (issue 51): one per account whose breaker holds
+"""The needs-you items of limits and spend: one per account whose breaker holds
 its agents (``L-1``), one per budget spent (``B-2``), as the fields of a ``queue.Need``.
 
 A task's or a campaign's spent budget is answered in place (``raise`` it, ``cancel`` what it

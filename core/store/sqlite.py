@@ -362,7 +362,7 @@ def _version(dist: str) -> str:
 # WAL pages after which a commit copies the WAL back into the database file (SQLite's default
 # is 1,000). A lifecycle writes ~26 pages, most of them the same hot index leaves again; a
 # checkpoint copies each distinct page once and syncs twice, so a longer WAL (16 MiB at 4 KiB
-# pages) copies and syncs less per lifecycle (docs/performance.md, issue 25, h-sqlite).
+# pages) copies and syncs less per lifecycle (docs/performance.md).
 WAL_CHECKPOINT_PAGES = 4000
 
 

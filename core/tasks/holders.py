@@ -1,7 +1,7 @@
-"""What a task's card says of the agent working on it (issue 53, item 3): the agent's state
+"""What a task's card says of the agent working on it: the agent's state
 as ``swarm agents`` and the dashboard show it (its decided state and what decided it), and
-for a protocol agent its newest transcript row of the task. One state everywhere: a card no
-longer says "working" of an agent every other view shows idle."""
+for a protocol agent its newest transcript row of the task. One state everywhere: a card
+never says "working" of an agent every other view shows idle."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""Messages held behind a turn that does not end (hardening, round five, item 3).
+"""Messages held behind a turn that does not end.
 
 A protocol agent's messages wait while its turn runs: nothing is ever put into a running
-turn. A turn that never ends (a hung CLI, a stream that never answers) held them without
-end, the agent ``unknown`` and nothing for a person to act on. Once the oldest of them has
+turn. A turn that never ends (a hung CLI, a stream that never answers) would hold them
+without end, the agent ``unknown`` and nothing for a person to act on. Once the oldest has
 waited ``stall_after_s`` (``SWARM_STALL``), a ``held-behind-turn`` alert, a "Needs you"
 item, says how many wait since when and how to let them through (``swarm agents stop``: the
 turn ends, they go next); it clears when none waits any longer.

@@ -1,11 +1,11 @@
-"""Hooks that do not speak (issue 53, item 1): an agent whose workspace has swarm's hooks
+"""Hooks that do not speak: an agent whose workspace has swarm's hooks
 (``hooks = true``, written by ``swarm desktop up``) must have its hook say something after
 each prompt that reaches it (Claude Code's and Codex's ``UserPromptSubmit``, then ``Stop``).
 When ``SWARM_HOOKS_SILENT_AFTER`` (30 s) pass after a delivery with no hook event since it
 was queued, a ``hooks_silent`` alert opens ("Codex-1's hooks have not spoken since 10:02:
 ..."), shown in "Needs you" and by ``swarm agents explain``; the hook's next word clears it.
-Before, hooks a CLI never ran (Codex's "Hooks need review" left unanswered) went unnoticed
-for hours.
+So a CLI that never runs its hooks (Codex's "Hooks need review" left unanswered) is noticed
+after its first prompt, not hours later.
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
-"""Turns that end without a report (issue 53, item 2).
+"""Turns that end without a report.
 
 An agent that holds a task, was seen working after the task's prompt reached it, and is now
 judged ``idle`` (its hook's ``Stop``, its protocol's turn end, its idle pane) has ended its
 turn without reporting: the task is still its own, neither done nor failed. The first such
 end is nudged at once (one note: "your turn ended without reporting T-4: ..."); a turn that
 ends after that nudge reached it, still without a report, opens an ``unreported`` alert, a
-"Needs you" item, cleared when the agent no longer holds the task or works again. The
-lease's silence (``SWARM_LEASE``) is no longer the first sign.
+"Needs you" item, cleared when the agent no longer holds the task or works again. So an
+unreported end is seen when the turn ends, not when the lease (``SWARM_LEASE``) runs out.
 
 A turn's end is when the agent's state became ``idle``, or when its hook or its protocol
 said the turn ended (their ``idle`` observation: a short turn between two looks counts too);

@@ -1,6 +1,6 @@
 """A workspace's branch and head read from the repository's own files, without a git
 process: a task's prompt reads them on its delivery's path, where a process each took
-175 ms at the median (800 ms at p99) on the 32-agent day, two cores loaded (issue 50, item 8).
+175 ms at the median (800 ms at p99) with 32 agents on two loaded cores.
 
 Only the plain layout is read (git's ``gitrepository-layout``): ``.git`` in the folder
 itself, as a folder or as a worktree's ``gitdir:`` file (with its ``commondir``); ``HEAD``

@@ -47,7 +47,7 @@ async def listen(
 
 class NotifyWait:
     """Wait for ``NOTIFY channel, 'payload'`` on a connection of its own, inside an asyncio
-    loop (a waiting hook: a person's decision wakes it at once, where it used to poll).
+    loop (a waiting hook: a person's decision wakes it at once, without polling).
 
     The same face as :class:`core.store.commit_watch.CommitWatch`: ``changed()`` says
     whether the awaited notification came since the last look (True at the first look: the

@@ -52,7 +52,7 @@ T = TypeVar("T")
 Ts = TypeVarTuple("Ts")
 
 # advisory lock key: one migration at a time (processes that start together on an empty
-# database create the schema once); it was every writer's lock before issue 25
+# database create the schema once)
 MIGRATE_LOCK = 0x5357_0001
 SCHEDULER_LOCK = 0x5357_0002  # advisory lock key: the one scheduler (postgres_failover.py)
 DEADLOCK = "40P01"  # SQLSTATE deadlock_detected: the transaction is run again whole
