@@ -12,7 +12,7 @@ the agent. An agent with no root process found is one swarm cannot
 place: a name from outside every agent's terminal is believed for it, and only for it.
 
 Blocking (a tmux client, ``/proc`` reads): run it off the event loop. Linux; elsewhere
-there is no ``/proc`` chain and nothing is placed (every agent is believed as before).
+there is no ``/proc`` chain and nothing is placed (every agent is believed by the name it gives).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The agents' turns read from their CLIs' own files into the cost ledger (issue 51): each
+"""The agents' turns read from their CLIs' own files into the cost ledger: each
 CLI's session files (an AgentCli's ``sessions``: Claude Code's transcripts, Codex's rollouts)
 for its agents on the tmux and desktop routes, in the CLI's folder of swarm's environment
 (``Settings.cli_dirs``), and on the protocol route for a CLI whose protocol gives no turn
