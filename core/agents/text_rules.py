@@ -23,10 +23,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.agent_state import LIMIT_MAX_S, AgentState
 from core.agents_file import RULE_NAME
+from core.choices import PromptOption
 from core.clis import CLIS
 from core.dialogs import pane as dialogs
 from core.dialogs.pane import last_lines
-from core.dialogs.permissions import PromptOption
 from core.formats.tomltext import TomlError, loads
 
 USER_RULES_DIR = "agent-rules"  # $SWARM_HOME/agent-rules/*.toml

@@ -16,11 +16,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from core.agent_state import Signal
+from core.choices import ALLOW_ALWAYS, ALLOW_ONCE, REJECT_ONCE, PromptOption
 from core.clis.claude_code.hooks import EXIT_PLAN_MODE, PERMISSION_REQUEST
 from core.clis.claude_code.permissions import suggestion_label, suggestions_of
 from core.context import Ctx
 from core.dialogs import permissions as prompts
-from core.dialogs.permissions import HookProcess, Prompt, PromptOption
+from core.dialogs.permissions import HookProcess, Prompt
 from core.formats.text import one_line, shorten
 from core.store import row_locks
 from core.store.conn import Conn
@@ -33,15 +34,15 @@ TWIN_CHARS = 60  # characters of a tool's acting field a pane's twin dialog must
 # The choices of Claude Code's own permission dialog, in its order and with its keys.
 ALLOW, ALWAYS, DENY = "1", "2", "3"
 PERMISSION_OPTIONS = (
-    PromptOption(ALLOW, "Yes", prompts.ALLOW_ONCE),
-    PromptOption(ALWAYS, "Yes, and don't ask again", prompts.ALLOW_ALWAYS),
-    PromptOption(DENY, "No", prompts.REJECT_ONCE),
+    PromptOption(ALLOW, "Yes", ALLOW_ONCE),
+    PromptOption(ALWAYS, "Yes, and don't ask again", ALLOW_ALWAYS),
+    PromptOption(DENY, "No", REJECT_ONCE),
 )
 # Plan mode: Claude Code asks to leave it with the ExitPlanMode tool (its input: the plan);
 # the person approves the plan (allow) or sends Claude back to planning (deny).
 PLAN_OPTIONS = (
-    PromptOption(ALLOW, "Yes, go ahead with the plan", prompts.ALLOW_ONCE),
-    PromptOption(DENY, "No, keep planning", prompts.REJECT_ONCE),
+    PromptOption(ALLOW, "Yes, go ahead with the plan", ALLOW_ONCE),
+    PromptOption(DENY, "No, keep planning", REJECT_ONCE),
 )
 # The fields of a tool's input that say what it does, shown last and in this order, so the
 # tail a long prompt always shows is the end of what runs (``command``'s ``curl ... | sh``);
@@ -122,10 +123,10 @@ def permission_options(payload: Mapping[str, Any]) -> tuple[PromptOption, ...]:
     if not suggestions:
         return PERMISSION_OPTIONS
     middle = [
-        PromptOption(str(i), suggestion_label(s), prompts.ALLOW_ALWAYS)
+        PromptOption(str(i), suggestion_label(s), ALLOW_ALWAYS)
         for i, s in enumerate(suggestions, 2)
     ]
-    no = PromptOption(str(len(middle) + 2), "No", prompts.REJECT_ONCE)
+    no = PromptOption(str(len(middle) + 2), "No", REJECT_ONCE)
     return (PERMISSION_OPTIONS[0], *middle, no)
 
 

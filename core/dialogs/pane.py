@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
-from core.dialogs.permissions import PromptOption
+from core.choices import PromptOption
 from core.formats.text import escape_controls
 
 BORDERS = "│┃║|"

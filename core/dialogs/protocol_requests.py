@@ -11,12 +11,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from core.agent_state import Signal
+from core.choices import PromptOption
 from core.context import Ctx
 from core.dialogs import permissions as prompts
 from core.dialogs import prompt_queries as statements
 from core.dialogs import queries as prompt_queries
 from core.dialogs.hooks import input_lines
-from core.dialogs.permissions import PromptOption
 from core.event_kinds import EventKind
 from core.formats.text import one_line
 from core.store.conn import Conn

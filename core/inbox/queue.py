@@ -36,6 +36,7 @@ from typing import Any
 from core.agent_state import AgentState
 from core.agents import alerts, judge
 from core.agents import queries as agent_queries
+from core.choices import PromptOption
 from core.context import Ctx
 from core.dialogs import permissions as prompts
 from core.errors import InvalidInput, InvalidState, NotFound
@@ -103,7 +104,7 @@ class Need:
     agent: str | None = None
     task: str | None = None
     actions: tuple[str, ...] = ()
-    options: tuple[prompts.PromptOption, ...] = ()
+    options: tuple[PromptOption, ...] = ()
     hint: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -658,7 +659,7 @@ def _prompt(
     return Answered(answered.ref, PROMPT, action, answered.text, ctx.actor, answered.detail)
 
 
-def _chosen(prompt: prompts.Prompt, action: str) -> prompts.PromptOption:
+def _chosen(prompt: prompts.Prompt, action: str) -> PromptOption:
     """The option a plain approve (the narrowest allow) or reject (a rejecting one) takes;
     InvalidInput in one line when the prompt has none."""
     found = prompt.approving() if action == "approve" else prompt.rejecting()

@@ -6,8 +6,8 @@ import pytest
 
 from core.agent_state import AgentState, Observation, Signal
 from core.agents import signals as agent_signals
+from core.choices import PromptOption
 from core.dialogs import permissions as prompts
-from core.dialogs.permissions import PromptOption
 from core.errors import InvalidInput, InvalidState
 from core.service.swarm import SwarmService
 

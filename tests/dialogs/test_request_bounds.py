@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
+from core.choices import LABEL_MAX, option_kind
 from core.dialogs import permissions as prompts
-from core.dialogs.permissions import LABEL_MAX, OPTIONS_MAX
+from core.dialogs.permissions import OPTIONS_MAX
 from core.dialogs.protocol_requests import FLOOD, PER_MINUTE
 from core.errors import InvalidInput
 from core.event_kinds import EventKind
@@ -70,7 +71,7 @@ async def test_approve_takes_the_narrowest_allow_and_reject_a_rejecting_option(
 
 
 def test_a_panes_options_are_read_by_their_words() -> None:
-    kinds = [prompts.option_kind(w) for w in (
+    kinds = [option_kind(w) for w in (
         "Yes", "Yes, and don't ask again this session", "No, and tell Claude what to do",
         "Allow once", "Allow for this session", "No, suggest changes (esc)", "Maybe",
     )]  # fmt: skip

@@ -11,8 +11,8 @@ import pytest
 from core.agent_state import AgentState, Observation, Signal
 from core.agents import alerts
 from core.agents import signals as agent_signals
+from core.choices import PromptOption
 from core.dialogs import permissions as prompts
-from core.dialogs.permissions import PromptOption
 from core.errors import InvalidInput, InvalidState, NotFound, PersonOnly
 from core.history.events import EventFilter
 from core.models import Receipt, TaskSpec, TaskStatus

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from core.agent_state import Signal
+from core.choices import PromptOption
 from core.dialogs import permissions as prompts
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
@@ -20,7 +21,7 @@ from core.store.postgres.listen import NotifyWait
 from tests.conftest import PgServer
 
 pytestmark = pytest.mark.timeout(90)
-OPTIONS = (prompts.PromptOption("1", "Yes"), prompts.PromptOption("2", "No"))
+OPTIONS = (PromptOption("1", "Yes"), PromptOption("2", "No"))
 
 
 @pytest.fixture
