@@ -23,9 +23,10 @@ from core.agent_state import AgentState, Observation, Signal
 from core.agents import judge as agent_judge
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
+from core.choices import PromptOption
 from core.clis import CLIS
+from core.clis.base import HookDialog
 from core.clis.base import UnknownHookEvent as UnknownHookEvent  # raised by parse
-from core.clis.claude_code.hooks import EXIT_PLAN_MODE, PERMISSION_REQUEST
 from core.context import Ctx
 from core.dialogs import hooks as hook_prompts
 from core.dialogs import permissions as prompts
@@ -55,16 +56,27 @@ class HookEvent:
     session: str | None = None
     payload: Mapping[str, Any] = field(default_factory=dict)
     ends_turn: bool = False
+    dialog: HookDialog | None = None  # its CLI's, when the event is that dialog's request
 
     @property
     def asks_permission(self) -> bool:
-        """A ``PermissionRequest``: swarm opens a prompt and waits for a person's decision."""
-        return self.name == PERMISSION_REQUEST
+        """Its CLI's permission request (Claude Code's ``PermissionRequest``): swarm opens a
+        prompt and waits for a person's decision."""
+        return self.dialog is not None
 
     @property
     def asks_plan(self) -> bool:
-        """A ``PermissionRequest`` to leave plan mode: a plan to approve."""
-        return self.asks_permission and self.payload.get("tool_name") == EXIT_PLAN_MODE
+        """A permission request to leave plan mode: a plan to approve."""
+        return self.dialog is not None and self.dialog.plan(self.payload)
+
+    def options(self) -> tuple[PromptOption, ...]:
+        """The choices of its permission request, in its CLI's order (none: it asks none)."""
+        return self.dialog.options(self.payload) if self.dialog is not None else ()
+
+    def answer(self, key: str, by: str) -> str:
+        """What its hook prints for the option ``key`` that ``by`` chose."""
+        assert self.dialog is not None, "an answer to an event that asks nothing"
+        return self.dialog.answer(key, by, self.payload)
 
 
 def parse(raw: str) -> HookEvent:
@@ -82,7 +94,9 @@ def parse(raw: str) -> HookEvent:
         reading = cli.hooks.read(payload) if cli.hooks is not None else None
         if reading is not None:
             name, state, evidence, ends = reading
-            return HookEvent(name, state, evidence, cwd, session, payload, ends)
+            dialog = cli.hooks.dialog if cli.hooks is not None else None
+            asks = dialog if dialog is not None and dialog.event == name else None
+            return HookEvent(name, state, evidence, cwd, session, payload, ends, asks)
     kind = payload.get("type")
     what = f"type {one_line(str(kind))[:60]!r}" if kind else "no hook_event_name"
     raise UnknownHookEvent(f"unknown hook event ({what})")
@@ -131,7 +145,7 @@ def record(
             ctx,
             agent,
             text,
-            hook_prompts.request_options(event.payload, event.asks_plan),
+            event.options(),
             event.payload,
             task_id=agent_queries.task_in_hand(conn, agent),
             session=event.session,

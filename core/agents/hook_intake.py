@@ -118,11 +118,10 @@ class HookIntake:
         """Hand over the decision (first: the agent waits for it), then record the agent
         working again, the answer as its evidence."""
         from core.agent_state import AgentState
-        from core.dialogs.hooks import decision_json
 
         assert decided.decision is not None
         by = decided.decided_by or "someone"
-        answer(decision_json(decided.decision, by, event.payload))
+        answer(event.answer(decided.decision, by))
         label = decided.option(decided.decision).label
         answered = f"{event.evidence} answered {label!r} by {by}"
         done = dataclasses.replace(event, state=AgentState.WORKING, evidence=answered)

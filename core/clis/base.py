@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple, Protocol
 
 from core.agent_state import AgentState
+from core.choices import PromptOption
 from core.clis.logs import LogReader, SessionLogReader
 from core.hosts.turns import Driver, Launched
 
@@ -52,6 +53,19 @@ class HookReading(NamedTuple):
 
 
 @dataclass(frozen=True)
+class HookDialog:
+    """A permission request a CLI's hook holds open until swarm answers it (Claude Code's
+    ``PermissionRequest``): ``event`` names it; ``plan(payload)``: it asks to leave plan mode
+    (a plan to approve); ``options(payload)``: a person's choices, in the CLI's own order;
+    ``answer(key, by, payload)``: what the hook prints for the option ``key`` ``by`` chose."""
+
+    event: str
+    plan: Callable[[Mapping[str, Any]], bool]
+    options: Callable[[Mapping[str, Any]], tuple[PromptOption, ...]]
+    answer: Callable[[str, str, Mapping[str, Any]], str]
+
+
+@dataclass(frozen=True)
 class HookFiles:
     """The hooks swarm writes into an agent's workspace for one CLI, and how it reads them.
 
@@ -60,13 +74,15 @@ class HookFiles:
     permission hook waits ``wait_s``), ``remove(home, folder)`` takes only swarm's out;
     ``read(payload)`` is what a hook call's JSON says (None: not this CLI's, or raises
     ``UnknownHookEvent`` for an event of its own it does not know); ``note`` is said after
-    an install that wrote its files (a dialog the person meets at its next start)."""
+    an install that wrote its files (a dialog the person meets at its next start);
+    ``dialog``: the permission request its hook waits on (None: its hooks ask nothing)."""
 
     files: tuple[Path, ...]
     install: Callable[[Path, Path, str, float], list[Change]]
     remove: Callable[[Path, Path], list[Change]]
     read: Callable[[Mapping[str, Any]], HookReading | None]
     note: str = ""
+    dialog: HookDialog | None = None
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,11 @@
-"""A hook's permission request as a prompt (Claude Code's ``PermissionRequest``): its text
-and choices, its prompt opened (the pane's twin of its dialog closed: one dialog, one item),
-the prompts of a session whose turn is over closed, and the decision in the JSON the hook
-answers with.
+"""A hook's permission request as a prompt (Claude Code's ``PermissionRequest``): its text,
+its prompt opened with the choices its CLI gives (the pane's twin of its dialog closed: one
+dialog, one item), and the prompts of a session whose turn is over closed.
 
-The hook's JSON is read by ``core.agents.hook_events`` (``HookEvent``): what is here takes
-its ``payload``, the request's own fields (``tool_name``, ``tool_input``,
-``permission_suggestions``).
+The hook's JSON is read by ``core.agents.hook_events`` (``HookEvent``); the choices and the
+JSON the hook answers with are its CLI's (``core.clis.base.HookDialog``: Claude Code's
+``core.clis.claude_code.hook_dialog``). What is here takes the request's own fields
+(``tool_name``, ``tool_input``).
 """
 
 from __future__ import annotations
@@ -16,9 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from core.agent_state import Signal
-from core.choices import ALLOW_ALWAYS, ALLOW_ONCE, REJECT_ONCE, PromptOption
-from core.clis.claude_code.hooks import EXIT_PLAN_MODE, PERMISSION_REQUEST
-from core.clis.claude_code.permissions import suggestion_label, suggestions_of
+from core.choices import PromptOption
 from core.context import Ctx
 from core.dialogs import permissions as prompts
 from core.dialogs.permissions import HookProcess, Prompt
@@ -31,19 +29,6 @@ log = logging.getLogger(__name__)
 TWIN_S = 30.0
 TWIN_CHARS = 60  # characters of a tool's acting field a pane's twin dialog must show
 
-# The choices of Claude Code's own permission dialog, in its order and with its keys.
-ALLOW, ALWAYS, DENY = "1", "2", "3"
-PERMISSION_OPTIONS = (
-    PromptOption(ALLOW, "Yes", ALLOW_ONCE),
-    PromptOption(ALWAYS, "Yes, and don't ask again", ALLOW_ALWAYS),
-    PromptOption(DENY, "No", REJECT_ONCE),
-)
-# Plan mode: Claude Code asks to leave it with the ExitPlanMode tool (its input: the plan);
-# the person approves the plan (allow) or sends Claude back to planning (deny).
-PLAN_OPTIONS = (
-    PromptOption(ALLOW, "Yes, go ahead with the plan", ALLOW_ONCE),
-    PromptOption(DENY, "No, keep planning", REJECT_ONCE),
-)
 # The fields of a tool's input that say what it does, shown last and in this order, so the
 # tail a long prompt always shows is the end of what runs (``command``'s ``curl ... | sh``);
 # ``description`` is the model's own account of it, shown first and marked as such; any other
@@ -53,13 +38,6 @@ ACTING = (
     "sql", "code", "script", "command", "content", "new_string", "new_source", "edits",
 )  # fmt: skip
 DESCRIPTION = "description"
-
-
-def request_options(payload: Mapping[str, Any], plan: bool) -> tuple[PromptOption, ...]:
-    """The choices a person has: a plan's two (``plan``: a request to leave plan mode), else
-    the request's own (``Yes``, one per rule or mode Claude Code suggests, ``No``:
-    ``permission_options``)."""
-    return PLAN_OPTIONS if plan else permission_options(payload)
 
 
 def request_text(payload: Mapping[str, Any], plan: bool) -> str:
@@ -111,45 +89,6 @@ def _value(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError, RecursionError):
         return repr(value)
-
-
-def permission_options(payload: Mapping[str, Any]) -> tuple[PromptOption, ...]:
-    """A permission request's choices: ``1`` Yes, one per suggestion it carries (each does
-    what it says: that suggestion alone is kept, ``decision_json``), and No last. Without
-    suggestions, ``PERMISSION_OPTIONS``. One option per suggestion, not one "Yes, and don't
-    ask again" keeping them all: Claude Code 2.1.328 suggests a folder for the session and
-    accept-edits mode together, and its own dialog offers neither that way."""
-    suggestions = suggestions_of(payload)
-    if not suggestions:
-        return PERMISSION_OPTIONS
-    middle = [
-        PromptOption(str(i), suggestion_label(s), ALLOW_ALWAYS)
-        for i, s in enumerate(suggestions, 2)
-    ]
-    no = PromptOption(str(len(middle) + 2), "No", REJECT_ONCE)
-    return (PERMISSION_OPTIONS[0], *middle, no)
-
-
-def decision_json(key: str, by: str, payload: Mapping[str, Any]) -> str:
-    """Claude Code's ``PermissionRequest`` answer for the chosen option: allow (a
-    suggestion's option also keeps that suggestion, so it does what it says) or deny, the
-    last option (a plan: Claude keeps planning)."""
-    decision: dict[str, Any]
-    plan = payload.get("tool_name") == EXIT_PLAN_MODE
-    options = PLAN_OPTIONS if plan else permission_options(payload)
-    if key == options[-1].key and plan:
-        words = f"{by} did not approve the plan through swarm: keep planning."
-        decision = {"behavior": "deny", "message": words}
-    elif key == options[-1].key:
-        decision = {"behavior": "deny", "message": f"Denied by {by} through swarm."}
-    else:
-        decision = {"behavior": "allow"}
-        suggestions = suggestions_of(payload)
-        chosen = int(key) - 2 if key.isdigit() else -1
-        if not plan and 0 <= chosen < len(suggestions):
-            decision["updatedPermissions"] = [dict(suggestions[chosen])]
-    out = {"hookSpecificOutput": {"hookEventName": PERMISSION_REQUEST, "decision": decision}}
-    return json.dumps(out)
 
 
 def open_hook_prompt(

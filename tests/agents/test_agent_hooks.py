@@ -647,7 +647,7 @@ async def test_a_waiting_hook_reads_the_prompt_only_after_a_commit_and_wakes_for
     tmp_path: Path, desk_service: SwarmService
 ) -> None:
     from core.agent_state import Signal
-    from core.dialogs.hooks import PERMISSION_OPTIONS
+    from core.clis.claude_code.hook_dialog import PERMISSION_OPTIONS
     from core.store.commit_watch import CommitWatch
 
     watch = CommitWatch(desk_service.settings.db_path)

@@ -31,8 +31,8 @@ from core.agent_state import Signal
 from core.agents import hook_events
 from core.agents.identity import Resolver
 from core.agents.judge import Freshness
+from core.clis.claude_code.hook_dialog import PERMISSION_OPTIONS
 from core.context import Ctx
-from core.dialogs import hooks
 from core.dialogs import permissions as prompts
 from core.history.events import EventFilter
 from core.service.swarm import SwarmService
@@ -184,7 +184,7 @@ async def test_a_permission_request_in_another_agents_name_closes_no_twin(desk: 
     def pane_asks(conn: Conn, ctx: Ctx) -> prompts.Prompt:
         text = f"Bash command\n{CURL}\nDo you want to proceed?"
         return prompts.open_prompt(conn, ctx, "Agent-2", Signal.TEXT, text,
-                                   hooks.PERMISSION_OPTIONS, session="agent-2:0")  # fmt: skip
+                                   PERMISSION_OPTIONS, session="agent-2:0")  # fmt: skip
 
     real = await desk.service.store.write("watch", pane_asks)
     ls = body("PermissionRequest", tool_name="Bash", tool_input={"command": "ls docs"})

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from core.dialogs.hooks import PERMISSION_OPTIONS, decision_json, permission_options
+from core.clis.claude_code.hook_dialog import PERMISSION_OPTIONS, decision_json, permission_options
 
 PAYLOAD = json.loads(
     (

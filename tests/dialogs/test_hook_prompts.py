@@ -25,9 +25,9 @@ from pathlib import Path
 import pytest
 
 from core.agent_state import Signal
+from core.clis.claude_code.hook_dialog import PERMISSION_OPTIONS
 from core.coordinator.jobs import Watcher
 from core.dialogs import permissions as prompts
-from core.dialogs.hooks import PERMISSION_OPTIONS
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.workspaces import procs

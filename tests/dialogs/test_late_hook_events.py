@@ -17,8 +17,8 @@ import pytest
 from core.agent_state import Signal
 from core.agents import hook_events
 from core.agents.judge import Freshness
+from core.clis.claude_code.hook_dialog import PERMISSION_OPTIONS
 from core.context import Ctx
-from core.dialogs import hooks
 from core.dialogs import permissions as prompts
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
@@ -74,7 +74,7 @@ async def test_a_stop_closes_only_the_dialogs_opened_before_it(
 
 async def pane_asks(service: SwarmService, text: str) -> prompts.Prompt:
     """The watcher's prompt for a dialog Claude Code's pane shows (its real options)."""
-    options = hooks.PERMISSION_OPTIONS
+    options = PERMISSION_OPTIONS
 
     def opened(conn: Conn, ctx: Ctx) -> prompts.Prompt:
         return prompts.open_prompt(conn, ctx, "Agent-1", Signal.TEXT, text, options,

@@ -17,6 +17,7 @@ from typing import Any, cast
 import psycopg
 import pytest
 
+from core.clis.claude_code.hook_dialog import PERMISSION_OPTIONS
 from core.delivery import assignment
 from core.dialogs import hooks, pane_prompts
 from core.dialogs import permissions as prompts
@@ -216,7 +217,7 @@ DIALOG = "Bash command\n  make deploy\nDo you want to proceed?"
 def _pane_shows_dialog(conn: Any, ctx: Any) -> None:
     """The watcher's look at Agent-1's pane: the dialog at its input."""
     seen = pane_prompts.PaneDialog(
-        "Agent-1", "cc:0", (DIALOG, hooks.PERMISSION_OPTIONS), True, "it left the pane"
+        "Agent-1", "cc:0", (DIALOG, PERMISSION_OPTIONS), True, "it left the pane"
     )
     pane_prompts.record_pane(conn, ctx, seen, lambda: None, lambda: None)
 
@@ -224,7 +225,7 @@ def _pane_shows_dialog(conn: Any, ctx: Any) -> None:
 def _hook_asks(conn: Any, ctx: Any) -> None:
     """Agent-1's PermissionRequest hook for the same dialog."""
     payload = {"tool_name": "Bash", "tool_input": {"command": "make deploy"}}
-    hooks.open_hook_prompt(conn, ctx, "Agent-1", "Bash: make deploy", hooks.PERMISSION_OPTIONS,
+    hooks.open_hook_prompt(conn, ctx, "Agent-1", "Bash: make deploy", PERMISSION_OPTIONS,
                            payload, task_id=None, session="s", hook=None,
                            expires_at=None)  # fmt: skip
 

@@ -10,12 +10,12 @@ from typing import Any
 from core.agent_state import AgentState
 from core.clis import hook_files
 from core.clis.base import HookFiles, HookReading, UnknownHookEvent
+from core.clis.claude_code import hook_dialog
+from core.clis.claude_code.hook_dialog import EXIT_PLAN_MODE, PERMISSION_REQUEST
 from core.clis.hook_files import Change
 from core.formats.text import one_line, shorten
 
 SETTINGS_FILE = Path(".claude") / "settings.local.json"
-PERMISSION_REQUEST = hook_files.PERMISSION_EVENT
-EXIT_PLAN_MODE = "ExitPlanMode"  # the tool by which it asks to leave plan mode
 # Claude Code's events swarm listens to; the tool events match every tool.
 EVENTS = (
     "SessionStart",
@@ -113,4 +113,6 @@ def _failure(payload: Mapping[str, Any]) -> tuple[AgentState, str]:
     return state, shorten(words, 200)
 
 
-HOOKS = HookFiles(files=(SETTINGS_FILE,), install=install, remove=remove, read=read)
+HOOKS = HookFiles(
+    files=(SETTINGS_FILE,), install=install, remove=remove, read=read, dialog=hook_dialog.DIALOG
+)
