@@ -1,9 +1,11 @@
 """Install the pinned real agent CLIs the live tests run into ``.cache/agents/`` (never globally).
 
-npm packages go under ``.cache/agents/node_modules`` (``npm install --prefix``), Aider into its
-own venv ``.cache/agents/aider-venv``. A CLI already there at its pinned version is left alone.
-Prints one line per CLI (installed, already there, or failed with the reason) and exits 1 when
-one failed. Standard library only: CI runs it with the system's python3 before the tests.
+npm packages go under ``.cache/agents/node_modules`` (``npm install --prefix``), each PyPI
+package into its own venv, the folder its binary is in (Aider's ``.cache/agents/aider-venv``),
+made by a Python new enough for it (the installer's own, else ``python3.N`` or pyenv's). A
+CLI already there at its pinned version is left alone. Prints one line per CLI (installed,
+already there, or failed with the reason) and exits 1 when one failed. Standard library only:
+CI runs it with the system's python3 before the tests.
 
     python3 tools/install_agents.py [--dest DIR] [CLI ...]
 """
@@ -35,6 +37,12 @@ class Pin:
     binary: str  # relative to the destination folder
     registry: str = "npm"  # or "pypi"
     extras: tuple[str, ...] = ()  # more npm packages installed with it (name@version)
+    python: tuple[int, int] = (3, 11)  # pypi: the oldest Python its venv may be made with
+
+    @property
+    def venv(self) -> str:
+        """A PyPI package's venv, relative to the destination: the folder of its binary."""
+        return self.binary.split("/", 1)[0]
 
 
 # The versions the live tests are written against (issue 38); tests/agents/live.py reads them.
@@ -47,6 +55,9 @@ PINS = (
     Pin("opencode", "opencode-ai", "1.18.33", "node_modules/.bin/opencode"),
     Pin("aider", "aider-chat", "0.86.2", "aider-venv/bin/aider", registry="pypi"),
     Pin("qwen-code", "@qwen-code/qwen-code", "0.24.4", "node_modules/.bin/qwen"),
+    # 3.0.3 requires certifi==2026.10.19, which the index did not serve (its .post1 only)
+    Pin("mistral-vibe", "mistral-vibe", "3.0.2", "vibe-venv/bin/vibe", registry="pypi",
+        python=(3, 12)),
 )  # fmt: skip
 
 
@@ -63,7 +74,7 @@ def installed_version(pin: Pin, dest: Path) -> str | None:
 
 
 def _pip_version(pin: Pin, dest: Path) -> str | None:
-    python = dest / "aider-venv" / "bin" / "python"
+    python = dest / pin.venv / "bin" / "python"
     if not python.is_file():
         return None
     shown = subprocess.run(
@@ -99,9 +110,9 @@ def _claude_placeholder(dest: Path) -> bool:
 def install(pin: Pin, dest: Path) -> None:
     """Install ``pin`` under ``dest``; raises ``RuntimeError`` with a one-line reason."""
     if pin.registry == "pypi":
-        venv = dest / "aider-venv"
+        venv = dest / pin.venv
         if not (venv / "bin" / "python").is_file():
-            _run([sys.executable, "-m", "venv", str(venv)], dest)
+            _run([_python(pin.python), "-m", "venv", str(venv)], dest)
         _run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
               "--disable-pip-version-check", f"{pin.package}=={pin.version}"], dest)  # fmt: skip
     else:
@@ -116,6 +127,32 @@ def install(pin: Pin, dest: Path) -> None:
     if not is_ready(pin, dest):
         found = installed_version(pin, dest)
         raise RuntimeError(f"after the install {pin.binary} is missing or the version is {found}")
+
+
+def _python(oldest: tuple[int, int]) -> str:
+    """A Python of version ``oldest`` or newer: this one, else ``python3.N`` on the PATH (one
+    that runs: a pyenv shim of a version not chosen does not), else pyenv's own install."""
+    if sys.version_info >= oldest:
+        return sys.executable
+    minors = range(oldest[1], oldest[1] + 7)  # the oldest that fits first: the one measured
+    pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
+    for minor in minors:
+        found = shutil.which(f"python3.{minor}")
+        if found and _runs(found):
+            return found
+        for python in sorted(pyenv.glob(f"3.{minor}.*/bin/python"), reverse=True):
+            if _runs(str(python)):
+                return str(python)
+    wanted = f"{oldest[0]}.{oldest[1]}"
+    raise RuntimeError(f"it needs Python {wanted} or later (python3.{oldest[1]}, or pyenv's)")
+
+
+def _runs(python: str) -> bool:
+    try:
+        done = subprocess.run([python, "-c", ""], capture_output=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
 
 
 def _run(argv: list[str], cwd: Path) -> None:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 FORWARDED_PREFIXES = ("SWARM_", "PG")  # what swarm's MCP server needs to reach the store
+CALLS_KEPT = 64  # the latest tool calls announced, by id: a request may name only its id
 
 
 class AcpDriver:
@@ -39,6 +40,7 @@ class AcpDriver:
         self.can_load = False
         self._spawned: Any = None
         self.transport: lines.GuardedTransport | None = None
+        self.calls: dict[str, Any] = {}
 
     async def start(self) -> None:
         """Spawn the agent, ``initialize``, and load the session it had or open a new one."""
@@ -133,8 +135,16 @@ class AcpDriver:
         """The agent asks: the host waits for swarm's choice, sent back as the response."""
         from acp.schema import AllowedOutcome, DeniedOutcome, RequestPermissionResponse
 
+        # its tool call is an update of the one announced (Mistral Vibe's: the id alone)
+        known = self.calls.get(tool_call.tool_call_id)
+        said, asked = _plain(known) if known else {}, _plain(tool_call)
+        tool = {**said, **asked} if isinstance(said, dict) and isinstance(asked, dict) else asked
+        if isinstance(tool, dict):
+            tool.pop("sessionUpdate", None)
+        title = tool_call.title or getattr(known, "title", None) or ""
+        kind = tool_call.kind or getattr(known, "kind", None) or ""
         chosen = await self.host.ask(
-            tool_call.title or "", str(tool_call.kind or ""), _plain(tool_call),
+            title, str(kind), tool,
             [{"id": o.option_id, "name": o.name, "kind": str(o.kind)} for o in options],
         )  # fmt: skip
         if chosen is None:
@@ -145,6 +155,10 @@ class AcpDriver:
 
     async def session_update(self, session_id: str, update: Any, **_: Any) -> None:
         """One ``session/update``, in words, to the host."""
+        if getattr(update, "session_update", None) == "tool_call":
+            self.calls[update.tool_call_id] = update
+            while len(self.calls) > CALLS_KEPT:
+                del self.calls[next(iter(self.calls))]
         self.host.on_update(
             getattr(update, "session_update", type(update).__name__), **_words(update)
         )

@@ -13,7 +13,7 @@ import shutil
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from core.clis import aider, claude_code, codex, gemini, opencode, qwen_code
+from core.clis import aider, claude_code, codex, gemini, mistral_vibe, opencode, qwen_code
 from core.clis.base import AgentCli
 from core.hosts.turns import Driver, Launched
 
@@ -24,6 +24,7 @@ CLIS: tuple[AgentCli, ...] = (
     aider.CLI,
     opencode.CLI,
     qwen_code.CLI,
+    mistral_vibe.CLI,
 )
 BY_NAME = {cli.name: cli for cli in CLIS}
 

@@ -1,0 +1,205 @@
+"""The real Mistral Vibe (pinned in tools/install_agents.py) over the protocol route: started
+ONCE for the module by ``swarm desktop up --protocol`` as a user starts it (``vibe`` from the
+agents file's ``[desktop]`` section, made ``vibe-acp`` beside it by its CLI's folder; its own
+HOME whose ``~/.vibe/config.toml`` names an OpenAI-compatible provider; its default mode)
+under swarm's host, against localmodel's Chat Completions; swarm's own deliverer, scheduler,
+protocol watch and prompt answering on a real store.
+
+The seventh CLI, added to show that adding one is its folder (``core/clis/mistral_vibe/``),
+its line in ``CLIS`` and its pin. Skipped with the reason when the binary is missing or
+another version (a failure under ``SWARM_REQUIRE_AGENTS=1``; ``SWARM_VIBE_BIN`` names
+another binary: tests/agents/live.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.agent_state import AgentState
+from core.coordinator.scheduler import Scheduler
+from core.dialogs import permissions as prompts
+from core.hosts import launch
+from core.models import TaskSpec
+from tests.agents.live import LocalModel, base_env, offers_tools, require_binary
+from tests.agents.test_protocol_live import (
+    AGENT,
+    Rig,
+    Swarm,
+    _asked,
+    _ledger,
+    _transcript,
+    _turn_of,
+    started,
+    work_folder,
+)
+from tests.agents.test_protocol_live import swarm as swarm  # the same coordinator parts
+
+pytestmark = pytest.mark.xdist_group("mistral-vibe-live")  # one worker starts it, once
+
+CLI = "mistral-vibe"
+IN, OUT = 4321, 87  # the usage localmodel reports for "count my tokens"
+SCRIPT = """
+default = [{ text = "localmodel default answer" }]
+
+[[turns]]
+match = "say hello"
+text = "hello from localmodel"
+
+[[turns]]
+match = "make the allowed file"
+steps = [{ text = "Creating it.", shell = "touch allowed.txt" }, { text = "allowed file made" }]
+
+[[turns]]
+match = "make the refused file"
+steps = [{ text = "Creating it.", shell = "touch refused.txt" }, { text = "done asking" }]
+
+[[turns]]
+match = "count my tokens"
+steps = [{ text = "counted", input_tokens = 4321, output_tokens = 87 }]
+"""
+OPTIONS = ["Allow once", "Allow for remainder of this session", "Always allow", "Deny"]
+
+
+def _home(home: Path, url: str) -> dict[str, str]:
+    """Mistral Vibe's HOME: ``~/.vibe/config.toml`` with localmodel as a provider (its key
+    read from the variable it names) and its model active; the environment with that key."""
+    (home / ".vibe").mkdir(parents=True)
+    config = f"""active_model = "local"
+
+[[providers]]
+name = "localmodel"
+api_base = "{url}/v1"
+api_key_env_var = "LOCALMODEL_KEY"
+api_style = "openai"
+backend = "generic"
+
+[[models]]
+name = "local-model"
+provider = "localmodel"
+alias = "local"
+"""
+    (home / ".vibe" / "config.toml").write_text(config, encoding="utf-8")
+    return {**base_env(home), "LOCALMODEL_KEY": "sk-local"}
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
+    """Mistral Vibe started by ``swarm desktop up --protocol`` (its host outlives the
+    command)."""
+    binary = require_binary(CLI)
+    root = tmp_path_factory.mktemp("protocol-vibe").resolve()
+    work_folder(root)
+    model = LocalModel(root, SCRIPT)
+    with started(CLI, root, model, str(binary), _home(root / "home", model.url)) as made:
+        yield made
+
+
+@pytest.mark.timeout(300)
+async def test_a_task_prompt_over_acp_is_taken_and_its_turn_ends(rig: Rig, swarm: Swarm) -> None:
+    """The prompt reaches the model through ``vibe-acp``, and its turn's end, as the agent
+    says it (with its usage), makes it idle."""
+    task = await swarm.service.tasks.create(TaskSpec("say hello", "say hello", agent=AGENT), "me")
+    done = await Scheduler(swarm.service, swarm.deliverer).run_burst()
+    assert done.delivered == 1
+    asked = rig.model.wait_request("say hello", timeout=120)
+    assert asked["path"].endswith("/chat/completions")
+
+    async def idle() -> Any:
+        row = await swarm.state()
+        return row if row.state is AgentState.IDLE and "turn ended" in row.evidence else None
+
+    row = await swarm.until(idle, within=120)
+    assert row.evidence == "protocol: turn ended (end_turn)"
+    (turn,) = await swarm.turns()
+    assert turn["stop_reason"] == "end_turn"
+    assert turn["usage"]["inputTokens"] > 0 and turn["usage"]["outputTokens"] > 0, turn
+    events = await swarm.service.history.events(0, 10_000)
+    assert [e.task_id for e in events if e.kind == "agent.turn"] == [task.id]
+    await swarm.service.tasks.complete(task.ref, AGENT)
+
+
+@pytest.mark.timeout(240)
+async def test_at_its_default_mode_a_shell_command_asks_with_its_own_options(
+    rig: Rig, swarm: Swarm
+) -> None:
+    """Its default mode (accept edits) asks before a shell command: one item with its four
+    options in its words; allowed once, the command runs and the turn ends."""
+    await swarm.service.messages.send(AGENT, "make the allowed file", "me")
+    await Scheduler(swarm.service, swarm.deliverer).run_burst()
+    asked = await _asked(swarm)
+    assert "touch allowed.txt" in asked.text, asked.text
+    assert (await swarm.state()).state is AgentState.WAITING
+    assert [o.label for o in asked.options] == OPTIONS
+    await swarm.service.inbox.decide_prompt(asked.id, asked.options[0].key, "person")
+
+    async def made() -> bool:
+        return (rig.work / "allowed.txt").exists() and (
+            await swarm.state()
+        ).state is AgentState.IDLE
+
+    await swarm.until(made)
+    assert await swarm.service.store.read(prompts.open_prompts, AGENT) == []
+    said = await _transcript(swarm)
+    assert any(line.endswith("(allowed (Allow once))") for line in said), said
+
+
+@pytest.mark.timeout(240)
+async def test_a_denied_shell_command_does_not_run(rig: Rig, swarm: Swarm) -> None:
+    await swarm.service.messages.send(AGENT, "make the refused file", "me")
+    await Scheduler(swarm.service, swarm.deliverer).run_burst()
+    asked = await _asked(swarm)
+    assert asked.options[-1].label == "Deny"
+    await swarm.service.inbox.decide_prompt(asked.id, asked.options[-1].key, "person")
+
+    async def ended() -> bool:
+        idle = (await swarm.state()).state is AgentState.IDLE
+        return idle and not await swarm.service.store.read(prompts.open_prompts, AGENT)
+
+    await swarm.until(ended)
+    assert not (rig.work / "refused.txt").exists()
+    said = await _transcript(swarm)
+    assert any(line.endswith("(denied (Deny))") for line in said), said
+
+
+@pytest.mark.timeout(240)
+async def test_its_turn_end_says_the_sessions_usage_so_far_and_the_ledger_no_usage(
+    rig: Rig, swarm: Swarm
+) -> None:
+    """Its ACP turn end's usage is its session's running total: the turn's own is what it
+    grew by (localmodel's scripted usage). Taken as the turn's it would count every earlier
+    turn again, so the ledger has the turn of unknown usage and cost, and says so."""
+    before = [t["usage"] for t in await swarm.turns()][-1:] or [{}]
+    task, turn = await _turn_of(swarm, "count my tokens")
+    grew = tuple(turn["usage"][k] - before[0].get(k, 0) for k in ("inputTokens", "outputTokens"))
+    assert grew == (IN, OUT), (before, turn)
+
+    async def found() -> list[dict[str, Any]]:
+        return await swarm.service.store.read(_ledger, task)
+
+    (row,) = await swarm.until(found)
+    assert (row["agent"], row["cli"], row["source"]) == (AGENT, CLI, "protocol"), row
+    assert (row["input_tokens"], row["output_tokens"], row["cost_usd"]) == (0, 0, None), row
+    # its other request of the turn (a title, no tools offered) is not the conversation's
+    others = [
+        r
+        for r in rig.model.requests()
+        if "count my tokens" in str(r.get("prompt")) and not offers_tools(r)
+    ]
+    assert all("user: " in str(r["prompt"]) for r in others), others
+    spend = await swarm.service.costs.of_task(task)
+    assert spend["cost"].turns == 1 and spend["cost"].unknown == 1
+
+
+def test_its_host_runs_vibe_acp_from_beside_the_users_vibe(rig: Rig) -> None:
+    """``swarm desktop up --protocol`` ran ``vibe-acp`` from the folder of the agents file's
+    ``vibe`` (its folder's ``protocol_adapter``), under swarm's host."""
+    pid = launch.host_pid(rig.home, AGENT)
+    assert pid is not None
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().rstrip("\0").split("\0")
+    assert argv[1:3] == ["-m", "bot.protocol_host"], argv
+    program = argv[argv.index("--") + 1 :]
+    assert program == [str(Path(require_binary(CLI)).parent / "vibe-acp")], argv
