@@ -22,7 +22,7 @@ import pytest
 from core.agent_state import AgentState
 from core.coordinator.scheduler import Scheduler
 from core.dialogs import permissions as prompts
-from core.hosts import launch
+from core.hosts import running
 from core.models import TaskSpec
 from tests.agents.live import LocalModel, base_env, offers_tools, require_binary
 from tests.agents.test_protocol_live import (
@@ -197,7 +197,7 @@ async def test_its_turn_end_says_the_sessions_usage_so_far_and_the_ledger_no_usa
 def test_its_host_runs_vibe_acp_from_beside_the_users_vibe(rig: Rig) -> None:
     """``swarm desktop up --protocol`` ran ``vibe-acp`` from the folder of the agents file's
     ``vibe`` (its folder's ``protocol_adapter``), under swarm's host."""
-    pid = launch.host_pid(rig.home, AGENT)
+    pid = running.host_pid(rig.home, AGENT)
     assert pid is not None
     argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().rstrip("\0").split("\0")
     assert argv[1:3] == ["-m", "bot.protocol_host"], argv
