@@ -21,6 +21,7 @@ from typing import Any
 
 from automation.protocol.host import ACCEPT_S
 from core.hosts import client, wire
+from core.hosts.entries import Answer
 from core.models import Agent, Receipt
 from core.protocols import Parcel
 
@@ -77,7 +78,8 @@ class ProtocolDeliverer:
     async def answer(self, agent: Agent, request: str, option: str) -> Receipt:
         """A decided permission prompt's option, as the agent's request's response."""
         try:
-            answer = await self._ask(agent.id, wire.ANSWER, request=request, option=option)
+            said = Answer(request, option)
+            answer = await self._ask(agent.id, said.OP, **said.fields())
         except client.HostUnreachable as exc:
             return Receipt.failed(str(exc), METHOD)
         if answer.get("ok"):

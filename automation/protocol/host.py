@@ -24,13 +24,14 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from automation.protocol import callers
 from core import clis
 from core.hosts import journal_file, lines, wire
+from core.hosts.entries import Answer, PermissionAsked, PermissionDone, RequestOption
 from core.hosts.turns import TOTAL_COST, Driver, Launched, TurnFailed
 from core.privacy import files
 
@@ -155,17 +156,20 @@ class Host:
         self.accepted.set()  # a request of the turn: the agent took its prompt
         future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
         self.pending[number] = future
-        self.journal.add(
-            wire.PERMISSION, request=request, delivery=self.delivery, title=title, kind=kind,
-            tool=tool, options=options,
+        asked = PermissionAsked(
+            request, title, kind, tool if isinstance(tool, Mapping) else {},
+            tuple(RequestOption(str(o.get("id") or ""), str(o.get("name") or ""),
+                                str(o.get("kind") or "")) for o in options),
+            delivery=self.delivery,
         )  # fmt: skip
+        self.journal.add(asked.TYPE, **asked.fields())
         try:
             chosen = await future
         finally:
             self.pending.pop(number, None)
-        picked = next((o for o in options if o.get("id") == chosen), {})
-        said = {k: str(picked[k]) for k in ("name", "kind") if picked.get(k)}
-        self.journal.add(wire.PERMISSION_DONE, request=request, option=chosen, **said)
+        picked = next((o for o in asked.options if o.id == chosen), RequestOption("", ""))
+        done = PermissionDone(request, chosen, picked.name, picked.kind)
+        self.journal.add(done.TYPE, **done.fields())
         return chosen
 
     def on_update(self, kind: str, **words: Any) -> None:
@@ -323,13 +327,13 @@ class Host:
             kept = {"session": self.session, TOTAL_COST: float(total)}
             files.write_file(wire.spent_path(self.journal.path), wire.encode(kept))
 
-    def answer(self, request: str, option: str | None) -> dict[str, Any]:
-        """Answer a waiting permission request with ``option`` (None: cancelled)."""
-        session, _, number = request.rpartition("#")
+    def answer(self, answer: Answer) -> dict[str, Any]:
+        """Answer a waiting permission request with its option (None: cancelled)."""
+        session, _, number = answer.request.rpartition("#")
         future = self.pending.get(int(number)) if number.isdigit() else None
         if session != self.session or future is None or future.done():
-            return {"ok": False, "reason": f"no permission request {request} waits"}
-        future.set_result(option)
+            return {"ok": False, "reason": f"no permission request {answer.request} waits"}
+        future.set_result(answer.option)
         return {"ok": True}
 
     async def cancel(self) -> dict[str, Any]:
@@ -500,9 +504,8 @@ class Server:
                 return host.hello()
             if op == wire.PROMPT:
                 return await host.prompt(int(request["delivery"]), str(request["text"]))
-            if op == wire.ANSWER:
-                option = request.get("option")
-                return host.answer(str(request["request"]), None if option is None else str(option))
+            if op == Answer.OP:
+                return host.answer(Answer.read(request))
             if op == wire.CANCEL:
                 return await host.cancel()
             if op == wire.NEW_SESSION:

@@ -30,6 +30,7 @@ from core.dialogs import protocol_requests
 from core.event_kinds import EventKind
 from core.formats.text import one_line, shorten
 from core.history import audit_queries
+from core.hosts.entries import Entry, PermissionAsked, PermissionDone
 from core.models import task_ref
 from core.store.conn import Conn
 from core.store.tables import insert_event
@@ -64,10 +65,11 @@ def record(
     ctx: Ctx,
     agent: str,
     host: int,
-    entries: Sequence[Mapping[str, Any]],
+    entries: Sequence[Entry],
     fresh: agent_judge.Freshness,
 ) -> int:
-    """Take ``agent``'s journal entries from host ``host`` in, in order (one transaction),
+    """Take ``agent``'s journal entries (read once: ``core.hosts.entries.read``) from host
+    ``host`` in, in order (one transaction),
     then judge the agent; the last entry's number now on record. The agent's decided state
     and observations are read once, at the start (``agent_signals.look``)."""
     look = agent_signals.look(conn, agent)
@@ -82,14 +84,13 @@ def record(
     taken: Seen | None = None  # a prompt taken among them: the turn began
     said: Transcriber | None = None
     for entry in entries:
-        seq = int(entry.get("seq") or 0)
-        if seq and seq <= last:
+        if entry.seq and entry.seq <= last:
             continue
         seen = _take(conn, ctx, agent, entry) or seen
-        taken = seen if entry.get("type") == "turn" else taken
+        taken = seen if entry.type == "turn" else taken
         said = said or Transcriber(conn, agent, ctx.now)
-        said.take(entry)
-        last = max(last, seq)
+        said.take(entry.raw)
+        last = max(last, entry.seq)
     if said is not None:
         said.finish()
     if seen is None:
@@ -153,11 +154,22 @@ def _judge(conn: Conn, ctx: Ctx, agent: str, fresh: agent_judge.Freshness) -> No
     agent_judge.judge_and_apply(conn, ctx, agent, fresh)
 
 
-def _take(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen | None:
+def _take(conn: Conn, ctx: Ctx, agent: str, read: Entry) -> Seen | None:
     """One entry's records; the state it shows (None: it shows none)."""
-    kind = entry.get("type")
-    if entry.get("unread") is not None and kind == "permission":
-        return _unread_request(entry)
+    match read.body:
+        case PermissionAsked(unread=int()) as asked:
+            return _unread_request(asked)
+        case PermissionAsked() as asked:
+            return _permission(conn, ctx, agent, asked)
+        case PermissionDone() as done:
+            return _permission_done(conn, ctx, agent, done)
+    return _take_untyped(conn, ctx, agent, read.type, read.raw)
+
+
+def _take_untyped(
+    conn: Conn, ctx: Ctx, agent: str, kind: str, entry: Mapping[str, Any]
+) -> Seen | None:
+    """An entry of a kind with no typed body yet, from its fields as written."""
     if kind in ("ready", "session"):
         lost = entry.get("lost")
         words = f"protocol: session {_short(entry.get('session'))} open" + (
@@ -172,10 +184,6 @@ def _take(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen | 
         return Seen(AgentState.WORKING, words, work=False)
     if kind == "update":
         return _update(entry)
-    if kind == "permission":
-        return _permission(conn, ctx, agent, entry)
-    if kind == "permission_done":
-        return _permission_done(conn, ctx, agent, entry)
     if kind == "turn_end":
         return _turn_end(conn, ctx, agent, entry)
     if kind == "turn_error":
@@ -211,13 +219,13 @@ def _session_lost(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) ->
     alerts.open_alert(conn, ctx, agent, alerts.SESSION_LOST, text, task)
 
 
-def _unread_request(entry: Mapping[str, Any]) -> Seen:
+def _unread_request(asked: PermissionAsked) -> Seen:
     """A permission request too long to read (a host from before entries were bounded):
     no item can offer its options; the agent waits for an answer until its turn is
     stopped."""
     words = (
-        f"protocol: a permission request of {entry.get('unread')} bytes could not be read "
-        f"({_short(entry.get('request'))}): stop its turn (swarm desktop down, then up)"
+        f"protocol: a permission request of {asked.unread} bytes could not be read "
+        f"({_short(asked.request)}): stop its turn (swarm desktop down, then up)"
     )
     return Seen(AgentState.ERRORED, words, work=False)
 
@@ -286,18 +294,17 @@ def _number(value: Any) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _permission(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen:
-    title = _words(entry.get("title")) or "a tool"
+def _permission(conn: Conn, ctx: Ctx, agent: str, asked: PermissionAsked) -> Seen:
+    title = _words(asked.title) or "a tool"
     protocol_requests.open_request(
-        conn, ctx, agent, entry, functools.partial(agent_queries.task_in_hand, conn, agent)
+        conn, ctx, agent, asked, functools.partial(agent_queries.task_in_hand, conn, agent)
     )
     return Seen(AgentState.WAITING, f"protocol: asks to {title}")
 
 
-def _permission_done(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen:
-    protocol_requests.close_request(conn, ctx, agent, entry)
-    option = entry.get("option")
-    words = "cancelled" if option is None else f"answered {_words(option)}"
+def _permission_done(conn: Conn, ctx: Ctx, agent: str, done: PermissionDone) -> Seen:
+    protocol_requests.close_request(conn, ctx, agent, done)
+    words = "cancelled" if done.option is None else f"answered {_words(done.option)}"
     return Seen(AgentState.WORKING, f"protocol: permission {words}", work=False)
 
 

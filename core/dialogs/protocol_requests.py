@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from core.agent_state import Signal
 from core.choices import PromptOption
@@ -19,6 +18,7 @@ from core.dialogs import queries as prompt_queries
 from core.dialogs.hooks import input_lines
 from core.event_kinds import EventKind
 from core.formats.text import one_line
+from core.hosts.entries import PermissionAsked, PermissionDone
 from core.store.conn import Conn
 from core.store.tables import insert_event
 
@@ -26,27 +26,26 @@ from core.store.tables import insert_event
 # its call's ids and time, the decisions its options already are, its parse of the command)
 BOOKKEEPING = frozenset({"call_id", "turn_id", "started_at_ms", "available_decisions",
                          "parsed_cmd", "proposed_execpolicy_amendment"})  # fmt: skip
-KEY_MAX = 200  # characters of an option's id: a longer one is no option (it is dropped)
 PER_MINUTE = 20  # requests of one agent opened a minute; the rest are rejected, said once
 FLOOD = "swarm (more than 20 requests a minute)"  # who rejects them
 
 
 def open_request(
-    conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any], task: Callable[[], int | None]
+    conn: Conn, ctx: Ctx, agent: str, asked: PermissionAsked, task: Callable[[], int | None]
 ) -> None:
-    """Open the prompt of ``agent``'s request ``entry`` (once per request: its id is the
+    """Open the prompt of ``agent``'s request ``asked`` (once per request: its id is the
     prompt's ``session``), on the task ``task()`` gives; a request with no option opens
     none. Beyond ``PER_MINUTE`` a minute, swarm rejects it without asking (``_unasked``)."""
-    request = str(entry.get("request") or "")
+    request = asked.request
     found = prompt_queries.by_session(conn, agent, Signal.PROTOCOL, request)
-    options = _options(entry.get("options"))
+    options = [PromptOption.of(o.id, o.name, o.kind) for o in asked.options]
     if found is not None or not options:
         return
     recent = statements.opened_since(
         conn, agent, Signal.PROTOCOL.value, ctx.now - 60.0, PER_MINUTE + 1
     )
     prompt = prompts.open_prompt(
-        conn, ctx, agent, Signal.PROTOCOL, _request_text(entry), options,
+        conn, ctx, agent, Signal.PROTOCOL, _request_text(asked), options,
         task_id=task(), session=request, quiet=recent >= PER_MINUTE,
     )  # fmt: skip
     if recent >= PER_MINUTE and prompt.session == request:  # (not another's, same words)
@@ -72,26 +71,14 @@ def _unasked(conn: Conn, ctx: Ctx, prompt: prompts.Prompt, first: bool) -> None:
         )  # fmt: skip
 
 
-def _options(given: Any) -> list[PromptOption]:
-    """A request's options swarm can answer (an id within ``KEY_MAX``), with their kinds."""
-    if not isinstance(given, list | tuple):
-        return []
-    return [
-        PromptOption.of(str(o["id"]), str(o.get("name") or o["id"]), o.get("kind"))
-        for o in given
-        if isinstance(o, Mapping) and o.get("id") and len(str(o["id"])) <= KEY_MAX
-    ]
-
-
-def _request_text(entry: Mapping[str, Any]) -> str:
+def _request_text(asked: PermissionAsked) -> str:
     """What the agent asks to do: its title, the tool's kind, every field of its input but
     the agent's own bookkeeping."""
-    title = one_line(str(entry.get("title") or "a tool"))
+    title = one_line(asked.title or "a tool")
     lines = [f"Allow {title}?"]
-    tool = entry.get("tool")
-    given = tool.get("rawInput") if isinstance(tool, Mapping) else None
-    if entry.get("kind"):
-        lines.append(f"kind: {entry.get('kind')}")
+    given = asked.tool_input
+    if asked.kind:
+        lines.append(f"kind: {asked.kind}")
     if isinstance(given, Mapping) and given:
         lines += input_lines({k: v for k, v in given.items() if k not in BOOKKEEPING})
     elif given:
@@ -99,12 +86,11 @@ def _request_text(entry: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def close_request(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> None:
-    """Close the open prompt of the request ``entry`` settles: answered at the agent (its
+def close_request(conn: Conn, ctx: Ctx, agent: str, done: PermissionDone) -> None:
+    """Close the open prompt of the request ``done`` settles: answered at the agent (its
     ``option``) or withdrawn."""
-    request = str(entry.get("request") or "")
-    found = prompt_queries.by_session(conn, agent, Signal.PROTOCOL, request)
-    option = entry.get("option")
+    found = prompt_queries.by_session(conn, agent, Signal.PROTOCOL, done.request)
+    option = done.option
     if found is not None and found.open:
         why = (
             "the agent withdrew the request"

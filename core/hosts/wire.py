@@ -12,7 +12,9 @@ asks; ``request``, ``title``, ``options``), ``permission_done``, ``turn_end`` (t
 ``agent_error`` (the agent wrote a line its protocol cannot take: ``message``, ``lines``),
 ``refused`` (a caller the socket refused: ``op``, ``pid``, ``why``, ``times``). Each has
 ``seq`` (1, 2, ... for the host's life) and ``at`` (epoch seconds); one over
-``core.hosts.lines.ENTRY_LIMIT`` bytes is cut, its ``cut`` saying its size before.
+``core.hosts.lines.ENTRY_LIMIT`` bytes is cut, its ``cut`` saying its size before. The typed
+messages (a permission request, its end, swarm's answer) and the one reading of every entry
+are ``core.hosts.entries``.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from core.agents import queries as agent_queries
 from core.agents.judge import Freshness
 from core.context import Ctx
 from core.hosts import wire
+from core.hosts.entries import Entry, read
 from core.service.swarm import SwarmService
 from core.store.calls import urgent
 from core.store.conn import Conn
@@ -28,11 +29,13 @@ async def take_in(
     fresh: Freshness,
 ) -> int:
     """Write ``entries`` of ``agent``'s host ``host`` (0: read from its journal file); the
-    last one's number. Entries that end a turn go ahead of the node's other writes
-    (``urgent``): the agent's next prompt waits on them."""
+    last one's number. Each is read once here (``core.hosts.entries.read``: typed, whatever
+    its shape). Entries that end a turn go ahead of the node's other writes (``urgent``):
+    the agent's next prompt waits on them."""
     ends = ends_turn(entries)
+    typed = [read(entry) for entry in entries]
     with urgent() if ends else contextlib.nullcontext():
-        return await service.store.write(agent, _take_in, agent, host, entries, fresh, ends)
+        return await service.store.write(agent, _take_in, agent, host, typed, fresh, ends)
 
 
 def ends_turn(entries: list[dict[str, Any]]) -> bool:
@@ -51,7 +54,7 @@ def _take_in(
     ctx: Ctx,
     agent: str,
     host: int,
-    entries: list[dict[str, Any]],
+    entries: list[Entry],
     fresh: Freshness,
     ends_turn: bool,
 ) -> int:

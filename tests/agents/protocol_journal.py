@@ -7,6 +7,7 @@ from typing import Any
 
 from core.agents import protocol_events
 from core.agents.judge import Freshness
+from core.hosts.entries import read
 from core.service.swarm import SwarmService
 from tests.helpers import query
 from tests.watch.conftest import assign
@@ -52,7 +53,7 @@ def numbered(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 async def record(service: SwarmService, entries: list[dict[str, Any]]) -> int:
     return await service.store.write(
-        AGENT, protocol_events.record, AGENT, HOST, entries, Freshness()
+        AGENT, protocol_events.record, AGENT, HOST, [read(e) for e in entries], Freshness()
     )
 
 

@@ -9,6 +9,7 @@ import asyncio
 from pathlib import Path
 
 from automation.protocol.host import Host, Journal
+from core.hosts.entries import Answer
 
 
 class _Driver:
@@ -20,7 +21,7 @@ async def _asked_request(host: Host) -> str:
     asking = asyncio.create_task(host.ask("run ls", "execute", {}, [{"id": "allow"}]))
     await asyncio.sleep(0)
     (request,) = [e["request"] for e in host.journal.entries if e["type"] == "permission"]
-    assert host.answer(request, None) == {"ok": True}
+    assert host.answer(Answer(request, None)) == {"ok": True}
     assert await asking is None
     return str(request)
 

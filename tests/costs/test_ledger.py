@@ -17,6 +17,7 @@ from core.agents.judge import Freshness
 from core.costs import ledger, prices
 from core.errors import ConfigError, InvalidInput
 from core.event_kinds import EventKind
+from core.hosts.entries import read
 from core.models import Agent, TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
@@ -64,7 +65,12 @@ class Journal:
 
     async def again(self, entries: list[dict[str, Any]]) -> None:
         await self.service.store.write(
-            self.agent, protocol_events.record, self.agent, HOST, entries, Freshness()
+            self.agent,
+            protocol_events.record,
+            self.agent,
+            HOST,
+            [read(e) for e in entries],
+            Freshness(),
         )
 
 

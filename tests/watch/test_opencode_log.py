@@ -26,7 +26,7 @@ from core.agents.judge import Freshness
 from core.clis import BY_NAME
 from core.clis.logs import KEEP_BYTES, LogTail
 from core.clis.opencode.stream_log import LINE_MAX, log_file, retries
-from core.hosts import wire
+from core.hosts import entries, wire
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
@@ -189,7 +189,7 @@ async def test_the_watch_takes_its_sessions_retries_as_the_journals(
     assert entry["at"] == at(ACP[LIMIT]) and entry["retry_delay_ms"] == pytest.approx(2000)
     assert str(entry["error"]).startswith("its log: AI_APICallError: Rate limit reached")
     await opencode.store.write(
-        "O", protocol_events.record, "O", 0, [{"seq": 1, **entry}], Freshness()
+        "O", protocol_events.record, "O", 0, [entries.read({"seq": 1, **entry})], Freshness()
     )
     row = await opencode.store.read(agent_signals.get_state, "O")
     assert row.state is AgentState.LIMITED and "API error 429" in row.evidence

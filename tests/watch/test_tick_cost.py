@@ -12,6 +12,7 @@ from typing import Any
 from core.agents import protocol_events
 from core.agents.judge import Freshness
 from core.coordinator.jobs import Watcher
+from core.hosts.entries import read
 from core.models import Receipt, TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
@@ -45,7 +46,12 @@ async def _fleet(folder: Path, count: int, clock: ManualClock) -> SwarmService:
         now = [TURN, CHUNK] if n % 2 else [TURN, END]
         entries = [{"seq": i + 1, "at": clock.now(), **e} for i, e in enumerate([SESSION, *now])]
         await service.store.write(
-            str(agent["id"]), protocol_events.record, str(agent["id"]), 100, entries, Freshness()
+            str(agent["id"]),
+            protocol_events.record,
+            str(agent["id"]),
+            100,
+            [read(e) for e in entries],
+            Freshness(),
         )
     clock.advance(1)
     for agent in agents:
