@@ -12,7 +12,7 @@ from bot.cli import format as fmt
 from bot.cli.args import only_reads
 from bot.cli.output import emit_json
 from bot.cli.style import painter
-from core.coordinator import db_lock
+from core.coordinator import watched
 from core.errors import InvalidInput, InvalidState
 from core.models import ACTIVE
 
@@ -82,10 +82,7 @@ def register(sub: Any) -> None:
 @only_reads
 async def cmd_agents(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm agents``."""
-    rows = await service.roster.rows()
-    running = await db_lock.running(service.store)  # PostgreSQL: the scheduler lock's
-    if running is None:  # nobody watches the agents: each state is as it was last seen
-        rows = [{**row, "stale": True} for row in rows]
+    rows = await watched.agent_rows(service)  # no coordinator: each state as last seen
     emit_json(rows) if args.json else print(fmt.agents_table(rows, painter()))
 
 

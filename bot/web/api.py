@@ -18,6 +18,7 @@ from bot.web.context import web_context
 from bot.web.cost_view import task_cost_json
 from bot.web.events import sse_stream
 from core.access.tokens import Principal
+from core.coordinator import watched
 from core.costs.ledger import spend_json
 from core.errors import InvalidInput
 from core.formats.jsonshape import shaped
@@ -213,8 +214,9 @@ async def assign_task(request: Request, ref: str, body: AssignIn, who: Admin) ->
 
 @router.get("/agents")
 async def agents(request: Request, _: Viewer) -> list[dict[str, Any]]:
-    """Each agent with its state, load and current tasks."""
-    return await web_context(request).service.roster.rows()
+    """Each agent with its state, load and current tasks (``"stale": true`` while no
+    coordinator runs: the state is the one last seen, at ``since``)."""
+    return await watched.agent_rows(web_context(request).service)
 
 
 @router.post("/agents/{agent}/pause")

@@ -22,6 +22,7 @@ from bot.web.cost_view import spend_of, task_cost
 from core.access.tokens import Principal
 from core.agents.frames import frame_path
 from core.agents.service import TranscriptBook
+from core.coordinator import watched
 from core.errors import InvalidInput, NotFound, SwarmError
 from core.event_kinds import EventKind, event_text, shown
 from core.formats.jsonshape import iso_utc
@@ -296,7 +297,7 @@ async def _review_view(service: SwarmService, task: Task) -> dict[str, Any]:
 async def agents_page(request: Request, who: Page) -> HTMLResponse:
     """The agents as cards."""
     ctx = web_context(request)
-    rows = await ctx.service.roster.rows()
+    rows = await watched.agent_rows(ctx.service)  # no coordinator: each state as last seen
     home = ctx.service.settings.home
     held = await ctx.service.reservations.held()
     for row in rows:
@@ -313,7 +314,9 @@ async def agents_page(request: Request, who: Page) -> HTMLResponse:
         dataclasses.asdict(loop) | {"behind": _lag(loop.behind_s)}
         for loop in await notifier_health(ctx.service.posts)
     ]
-    return await render(request, "agents.html", who, agents=rows, nodes=nodes, notifier=notifier)
+    return await render(
+        request, "agents.html", who, agents=rows, nodes=nodes, notifier=notifier, now=now
+    )
 
 
 @router.get("/api/docs")

@@ -24,6 +24,7 @@ from bot.web.pages import Page, render
 from core.access.tokens import Principal
 from core.agents.service import TranscriptBook
 from core.agents.transcript import PAGE, Line
+from core.coordinator import watched
 from core.formats.jsonshape import shaped
 
 POLL_S = 0.5
@@ -38,11 +39,12 @@ async def agent_page(request: Request, agent: str, who: Page) -> HTMLResponse:
     """One agent: its state and, for a protocol agent, its transcript, kept live."""
     ctx = web_context(request)
     found = ctx.service.resolve_agent(agent)
-    row = next((r for r in await ctx.service.roster.rows() if r["id"] == found.id), {})
+    rows = await watched.agent_rows(ctx.service)  # no coordinator: its state as last seen
+    row = next((r for r in rows if r["id"] == found.id), {})
     lines = await TranscriptBook(ctx.service.store).newest(found.id)
     return await render(
         request, "agent.html", who, agent=found, row=row, lines=lines,
-        rev=max((line.rev for line in lines), default=0),
+        rev=max((line.rev for line in lines), default=0), now=ctx.service.clock.now(),
     )  # fmt: skip
 
 
