@@ -13,7 +13,7 @@ from bot.cli.args import only_reads
 from bot.cli.output import emit_json
 from bot.cli.style import painter
 from core.coordinator import watched
-from core.errors import InvalidInput, InvalidState
+from core.errors import InvalidInput
 from core.models import ACTIVE
 
 if TYPE_CHECKING:
@@ -107,14 +107,9 @@ async def cmd_agent_pause(service: SwarmService, args: argparse.Namespace) -> No
 
 async def cmd_agent_stop(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm agents stop A``."""
-    from automation.turn_stop import stop_turn
+    from automation.turn_stop import stop_and_record
 
-    agent = service.ctx(args.actor).agent(args.agent)
-    stop = await stop_turn(service.settings.home, agent, service.kill_switch)
-    if stop.failed:
-        raise InvalidState(f"{agent.id}: {stop.said}")
-    if stop.done:
-        await service.roster.stopped(agent.id, stop.how, args.actor)
+    agent, stop = await stop_and_record(service, args.agent, args.actor, on_coordinator=False)
     print(f"{agent.id}: {stop.said}")
 
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, BeforeValidator, Field
 
+from automation.turn_stop import stop_and_record
 from bot.web.auth import acting, presented_token, principal_of, require_admin, require_viewer
 from bot.web.context import web_context
 from bot.web.cost_view import task_cost_json
@@ -233,6 +234,22 @@ async def resume_agent(request: Request, agent: str, who: Admin) -> dict[str, An
     service = web_context(request).service
     changed = await acting(request, who, service.roster.set_paused(agent, False, who.actor))
     return {"agent": service.resolve_agent(agent).id, "paused": False, "changed": changed}
+
+
+@router.post("/agents/{agent}/stop")
+async def stop_agent(request: Request, agent: str, who: Admin) -> dict[str, Any]:
+    """Stop the agent's running turn now, its task kept (as ``swarm agents stop``: the
+    protocol host's cancel, the CLI's interrupt key in its tmux pane); ``stopped`` false
+    when no turn was running. 409 when its route cannot stop a turn or it runs on a node."""
+    service = web_context(request).service
+    call = stop_and_record(service, agent, who.actor, on_coordinator=True)
+    found, stop = await acting(request, who, call)
+    return {
+        "agent": found.id,
+        "stopped": stop.done,
+        "how": stop.how,
+        "text": f"{found.id}: {stop.said}",
+    }
 
 
 @router.get(

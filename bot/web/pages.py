@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from automation.turn_stop import can_stop
 from bot.web import charts
 from bot.web.api import MAX_ID
 from bot.web.auth import COOKIE, page_viewer, principal_of
@@ -306,6 +307,7 @@ async def agents_page(request: Request, who: Page) -> HTMLResponse:
         finished = row["done"] + row["failed"]
         row["success"] = f"{row['done'] / finished:.0%}" if finished else "-"
         row["thumbnail"] = agent.delivery != "inbox" and frame_path(home, agent.id).is_file()
+        row["stoppable"] = can_stop(agent)  # a Stop button: its route can end a turn
     nodes = (await ctx.service.status()).get("nodes", [])  # what `swarm status` lists
     now = ctx.service.clock.now()
     for node in nodes:

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
+from automation.turn_stop import can_stop
 from bot.web.auth import presented_token, principal_of, require_viewer
 from bot.web.context import web_context
 from bot.web.events import HEARTBEAT_S, RECHECK_S, REVOKED
@@ -45,6 +46,7 @@ async def agent_page(request: Request, agent: str, who: Page) -> HTMLResponse:
     return await render(
         request, "agent.html", who, agent=found, row=row, lines=lines,
         rev=max((line.rev for line in lines), default=0), now=ctx.service.clock.now(),
+        stoppable=can_stop(found),
     )  # fmt: skip
 
 
