@@ -12,8 +12,8 @@ from bot.cli import format as fmt
 from bot.cli.args import only_reads
 from bot.cli.output import emit_json
 from bot.cli.style import painter
-from core.coordinator import db_lock
-from core.errors import InvalidInput, InvalidState
+from core.coordinator import watched
+from core.errors import InvalidInput
 from core.models import ACTIVE
 
 if TYPE_CHECKING:
@@ -82,10 +82,7 @@ def register(sub: Any) -> None:
 @only_reads
 async def cmd_agents(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm agents``."""
-    rows = await service.roster.rows()
-    running = await db_lock.running(service.store)  # PostgreSQL: the scheduler lock's
-    if running is None:  # nobody watches the agents: each state is as it was last seen
-        rows = [{**row, "stale": True} for row in rows]
+    rows = await watched.agent_rows(service)  # no coordinator: each state as last seen
     emit_json(rows) if args.json else print(fmt.agents_table(rows, painter()))
 
 
@@ -110,14 +107,9 @@ async def cmd_agent_pause(service: SwarmService, args: argparse.Namespace) -> No
 
 async def cmd_agent_stop(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm agents stop A``."""
-    from automation.turn_stop import stop_turn
+    from automation.turn_stop import stop_and_record
 
-    agent = service.ctx(args.actor).agent(args.agent)
-    stop = await stop_turn(service.settings.home, agent, service.kill_switch)
-    if stop.failed:
-        raise InvalidState(f"{agent.id}: {stop.said}")
-    if stop.done:
-        await service.roster.stopped(agent.id, stop.how, args.actor)
+    agent, stop = await stop_and_record(service, args.agent, args.actor, on_coordinator=False)
     print(f"{agent.id}: {stop.said}")
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
+from automation.turn_stop import stop_and_record
 from bot.discordbot import completers, embeds, workspace_commands
 from bot.discordbot.access import ADMIN_ONLY
 from bot.discordbot.completers import ACTIVE_ONLY, tasks_in
@@ -153,8 +154,10 @@ class SwarmCommands:
         return found
 
 
-class AgentGroup(app_commands.Group, name="agent", description="Pause or resume one agent"):
-    """``/agent pause|resume|reset`` (admins)."""
+class AgentGroup(
+    app_commands.Group, name="agent", description="Pause, resume, stop or reset one agent"
+):
+    """``/agent pause|resume|stop|reset`` (admins)."""
 
     def __init__(self, bot: Bot) -> None:
         super().__init__()
@@ -181,6 +184,21 @@ class AgentGroup(app_commands.Group, name="agent", description="Pause or resume 
         await interaction.response.send_message(
             f"▶️ {name} resumed" if changed else f"{name} was not paused"
         )
+
+    @app_commands.command(
+        name="stop",
+        description="Stop the agent's running turn now; its task stays (admins)",
+        extras=ADMIN_ONLY,
+    )
+    @app_commands.autocomplete(agent=completers.agents)
+    async def stop(self, interaction: discord.Interaction, agent: str) -> None:
+        """As ``swarm agents stop``; the channel gets the ``agent.stopped`` line, so the
+        answer (and a failure) is the presser's only. A host may take seconds: deferred."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        call = stop_and_record(self.bot.service, agent, actor(interaction), on_coordinator=True)
+        found, stop = await call
+        said = f"{found.id}: {stop.said}"
+        await interaction.followup.send(f"⏹️ {said}" if stop.done else said, ephemeral=True)
 
     @app_commands.command(
         name="reset",

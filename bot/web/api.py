@@ -13,11 +13,13 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, BeforeValidator, Field
 
+from automation.turn_stop import stop_and_record
 from bot.web.auth import acting, presented_token, principal_of, require_admin, require_viewer
 from bot.web.context import web_context
 from bot.web.cost_view import task_cost_json
 from bot.web.events import sse_stream
 from core.access.tokens import Principal
+from core.coordinator import watched
 from core.costs.ledger import spend_json
 from core.errors import InvalidInput
 from core.formats.jsonshape import shaped
@@ -213,8 +215,9 @@ async def assign_task(request: Request, ref: str, body: AssignIn, who: Admin) ->
 
 @router.get("/agents")
 async def agents(request: Request, _: Viewer) -> list[dict[str, Any]]:
-    """Each agent with its state, load and current tasks."""
-    return await web_context(request).service.roster.rows()
+    """Each agent with its state, load and current tasks (``"stale": true`` while no
+    coordinator runs: the state is the one last seen, at ``since``)."""
+    return await watched.agent_rows(web_context(request).service)
 
 
 @router.post("/agents/{agent}/pause")
@@ -231,6 +234,22 @@ async def resume_agent(request: Request, agent: str, who: Admin) -> dict[str, An
     service = web_context(request).service
     changed = await acting(request, who, service.roster.set_paused(agent, False, who.actor))
     return {"agent": service.resolve_agent(agent).id, "paused": False, "changed": changed}
+
+
+@router.post("/agents/{agent}/stop")
+async def stop_agent(request: Request, agent: str, who: Admin) -> dict[str, Any]:
+    """Stop the agent's running turn now, its task kept (as ``swarm agents stop``: the
+    protocol host's cancel, the CLI's interrupt key in its tmux pane); ``stopped`` false
+    when no turn was running. 409 when its route cannot stop a turn or it runs on a node."""
+    service = web_context(request).service
+    call = stop_and_record(service, agent, who.actor, on_coordinator=True)
+    found, stop = await acting(request, who, call)
+    return {
+        "agent": found.id,
+        "stopped": stop.done,
+        "how": stop.how,
+        "text": f"{found.id}: {stop.said}",
+    }
 
 
 @router.get(

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from automation.turn_stop import can_stop
 from bot.web import charts
 from bot.web.api import MAX_ID
 from bot.web.auth import COOKIE, page_viewer, principal_of
@@ -22,6 +23,7 @@ from bot.web.cost_view import spend_of, task_cost
 from core.access.tokens import Principal
 from core.agents.frames import frame_path
 from core.agents.service import TranscriptBook
+from core.coordinator import watched
 from core.errors import InvalidInput, NotFound, SwarmError
 from core.event_kinds import EventKind, event_text, shown
 from core.formats.jsonshape import iso_utc
@@ -296,7 +298,7 @@ async def _review_view(service: SwarmService, task: Task) -> dict[str, Any]:
 async def agents_page(request: Request, who: Page) -> HTMLResponse:
     """The agents as cards."""
     ctx = web_context(request)
-    rows = await ctx.service.roster.rows()
+    rows = await watched.agent_rows(ctx.service)  # no coordinator: each state as last seen
     home = ctx.service.settings.home
     held = await ctx.service.reservations.held()
     for row in rows:
@@ -305,6 +307,7 @@ async def agents_page(request: Request, who: Page) -> HTMLResponse:
         finished = row["done"] + row["failed"]
         row["success"] = f"{row['done'] / finished:.0%}" if finished else "-"
         row["thumbnail"] = agent.delivery != "inbox" and frame_path(home, agent.id).is_file()
+        row["stoppable"] = can_stop(agent)  # a Stop button: its route can end a turn
     nodes = (await ctx.service.status()).get("nodes", [])  # what `swarm status` lists
     now = ctx.service.clock.now()
     for node in nodes:
@@ -313,7 +316,9 @@ async def agents_page(request: Request, who: Page) -> HTMLResponse:
         dataclasses.asdict(loop) | {"behind": _lag(loop.behind_s)}
         for loop in await notifier_health(ctx.service.posts)
     ]
-    return await render(request, "agents.html", who, agents=rows, nodes=nodes, notifier=notifier)
+    return await render(
+        request, "agents.html", who, agents=rows, nodes=nodes, notifier=notifier, now=now
+    )
 
 
 @router.get("/api/docs")

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
+from automation.turn_stop import can_stop
 from bot.web.auth import presented_token, principal_of, require_viewer
 from bot.web.context import web_context
 from bot.web.events import HEARTBEAT_S, RECHECK_S, REVOKED
@@ -24,6 +25,7 @@ from bot.web.pages import Page, render
 from core.access.tokens import Principal
 from core.agents.service import TranscriptBook
 from core.agents.transcript import PAGE, Line
+from core.coordinator import watched
 from core.formats.jsonshape import shaped
 
 POLL_S = 0.5
@@ -38,11 +40,13 @@ async def agent_page(request: Request, agent: str, who: Page) -> HTMLResponse:
     """One agent: its state and, for a protocol agent, its transcript, kept live."""
     ctx = web_context(request)
     found = ctx.service.resolve_agent(agent)
-    row = next((r for r in await ctx.service.roster.rows() if r["id"] == found.id), {})
+    rows = await watched.agent_rows(ctx.service)  # no coordinator: its state as last seen
+    row = next((r for r in rows if r["id"] == found.id), {})
     lines = await TranscriptBook(ctx.service.store).newest(found.id)
     return await render(
         request, "agent.html", who, agent=found, row=row, lines=lines,
-        rev=max((line.rev for line in lines), default=0),
+        rev=max((line.rev for line in lines), default=0), now=ctx.service.clock.now(),
+        stoppable=can_stop(found),
     )  # fmt: skip
 
 

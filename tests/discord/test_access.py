@@ -15,15 +15,16 @@ from bot.discordbot.settings import DiscordSettings
 from core.service.swarm import SwarmService
 from tests.discord.conftest import World, slash
 
-# docs/discord.md: admins only may use /pause, /resume, /task assign, /agent pause|resume|reset,
-# /task merge, /task review, /github import, /screenshot, the Reassign and Merge buttons and the
-# prompts' option buttons.
+# docs/discord.md: admins only may use /pause, /resume, /task assign,
+# /agent pause|resume|stop|reset, /task merge, /task review, /github import, /screenshot, the
+# Reassign and Merge buttons and the prompts' option buttons.
 ADMIN_COMMANDS = {
     "pause",
     "resume",
     "task assign",
     "agent pause",
     "agent resume",
+    "agent stop",
     "screenshot",
     "task merge",
     "task review",

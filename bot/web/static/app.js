@@ -24,7 +24,8 @@ async function act(button) {
   });
   const answer = await response.json().catch(() => ({}));
   if (!response.ok) { toast(answer.error || response.statusText, true); return; }
-  toast("done: " + button.textContent.trim());
+  toast(typeof answer.text === "string" ? answer.text : "done: " + button.textContent.trim());
+  if (button.dataset.stay) return;  // nothing on the page changes: its answer is the news
   if (document.body.dataset.page !== "board") setTimeout(() => location.reload(), 300);
 }
 
