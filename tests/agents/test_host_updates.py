@@ -101,7 +101,7 @@ async def test_each_update_is_journaled_by_its_kind_with_its_words(home: Path) -
 async def test_what_swarm_does_not_serve_is_answered_method_not_found(home: Path) -> None:
     """No files, no terminals, no elicitation, no extension methods: each request is
     answered with an error, and the turn goes on."""
-    requests = [
+    requests: list[tuple[str, dict[str, Any]]] = [
         ("fs/read_text_file", {"path": "/etc/hostname"}),
         ("fs/write_text_file", {"path": "/tmp/x", "content": "x"}),
         ("terminal/create", {"command": "ls"}),
