@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import itertools
 import json
 import os
 import sys
@@ -20,8 +21,14 @@ from typing import Any
 import pytest
 
 from automation.protocol import launch
-from core.hosts import wire
-from tests.agents.test_host_hostile import AGENT, AGENT_SCRIPT, said, turn
+from core.hosts import client, wire
+from tests.agents.test_host_hostile import (
+    AGENT,
+    AGENT_SCRIPT,
+    entries_until,
+    said,
+    turn,
+)
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.xdist_group("hostile-host")]
 TEXT = {"type": "text", "text": "hello"}
@@ -62,6 +69,7 @@ UPDATES: list[tuple[dict[str, Any], dict[str, Any]]] = [
                 "sessionUpdate": "usage_update"}}),
 ]  # fmt: skip
 METHOD_NOT_FOUND = -32601
+_deliveries = itertools.count(1000)  # a prompt's own (turn()'s count from 1)
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +130,44 @@ async def test_what_swarm_does_not_serve_is_answered_method_not_found(home: Path
     assert [a["code"] for a in answers] == [METHOD_NOT_FOUND] * len(requests), answers
     assert said(entries).endswith("after")
     assert entries[-1]["type"] == wire.TURN_END and entries[-1]["stop_reason"] == "end_turn"
+
+
+async def test_a_permission_request_is_journaled_whole_and_answered(home: Path) -> None:
+    """The request's title, tool kind, tool call (its wire names) and options, then the
+    option swarm chose; a request with no title nor kind, cancelled."""
+    call = {"toolCallId": "call-1", "title": "touch x", "kind": "execute", "status": "pending",
+            "rawInput": {"command": "touch x"}}  # fmt: skip
+    options = [{"optionId": "allow", "name": "Allow", "kind": "allow_once"},
+               {"optionId": "reject", "name": "Reject", "kind": "reject_once"}]  # fmt: skip
+    asks = [{"sessionId": "hostile-1", "toolCall": tool, "options": options}
+            for tool in (call, {"toolCallId": "call-2"})]  # fmt: skip
+    text = ";".join(f"request session/request_permission {json.dumps(ask)}" for ask in asks)
+    start = before = int((await client.request(home, AGENT, wire.HELLO))["seq"])
+    prompting = asyncio.create_task(
+        client.request(home, AGENT, wire.PROMPT, delivery=next(_deliveries), text=text)
+    )
+    journaled = []
+    for option in ("allow", None):
+        found = await entries_until(home, before, (wire.PERMISSION,))
+        (request,) = [e for e in found if e["type"] == wire.PERMISSION]
+        journaled.append(request)
+        answer = await client.request(home, AGENT, wire.ANSWER, request=request["request"],
+                                      option=option)  # fmt: skip
+        assert answer == {"ok": True}
+        before = request["seq"]
+    assert (await prompting)["ok"]
+    entries = await entries_until(home, start, (wire.TURN_END,))
+    said_options = [{"id": "allow", "name": "Allow", "kind": "allow_once"},
+                    {"id": "reject", "name": "Reject", "kind": "reject_once"}]  # fmt: skip
+    assert [{k: e[k] for k in ("title", "kind", "tool", "options")} for e in journaled] == [
+        {"title": "touch x", "kind": "execute", "tool": call, "options": said_options},
+        {"title": "", "kind": "", "tool": {"toolCallId": "call-2"}, "options": said_options},
+    ]
+    done = [e for e in entries if e["type"] == wire.PERMISSION_DONE]
+    assert [{k: v for k, v in e.items() if k not in ("seq", "at", "request")} for e in done] == [
+        {"type": wire.PERMISSION_DONE, "option": "allow", "name": "Allow", "kind": "allow_once"},
+        {"type": wire.PERMISSION_DONE, "option": None},
+    ]
+    texts = [str(e.get("text")) for e in entries if e["type"] == wire.UPDATE]
+    assert texts == ['answered {"outcome": {"optionId": "allow", "outcome": "selected"}}',
+                     'answered {"outcome": {"outcome": "cancelled"}}']  # fmt: skip
