@@ -179,8 +179,9 @@ class AcpDriver:
 
 class AcpClient(Client):
     """The client's side of the connection, as the SDK calls it: the agent's updates and
-    permission requests go to the host; files, terminals, elicitation and extension methods
-    are not served (``initialize`` offers none): answered "method not found"."""
+    permission requests go to the host. Files, terminals, elicitation and extension requests
+    are not served (``initialize`` offers none): each is answered "method not found"; an
+    extension notification is ignored."""
 
     def __init__(self, host: Callbacks) -> None:
         self.host = host
