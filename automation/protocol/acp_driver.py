@@ -11,17 +11,77 @@ import contextlib
 import logging
 from asyncio.subprocess import Process
 from collections.abc import AsyncIterator, Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, TypeAlias
+
+from acp import PROTOCOL_VERSION, Client, RequestError, connect_to_agent, text_block
+from acp.core import ClientSideConnection
+from acp.interfaces import Agent
+from acp.meta import CLIENT_METHODS
+from acp.schema import (
+    AcpMcpServer,
+    AgentMessageChunk,
+    AgentPlanContentUpdate,
+    AgentPlanRemovedUpdate,
+    AgentPlanUpdate,
+    AgentThoughtChunk,
+    AllowedOutcome,
+    AvailableCommandsUpdate,
+    ClientCapabilities,
+    ConfigOptionUpdate,
+    CreateElicitationResponse,
+    CreateTerminalResponse,
+    CurrentModeUpdate,
+    DeniedOutcome,
+    ElicitationMode,
+    EnvVariable,
+    HttpMcpServer,
+    Implementation,
+    KillTerminalResponse,
+    McpServerStdio,
+    PermissionOption,
+    ReadTextFileResponse,
+    ReleaseTerminalResponse,
+    RequestPermissionResponse,
+    SessionInfoUpdate,
+    SseMcpServer,
+    TerminalOutputResponse,
+    TextContentBlock,
+    ToolCallProgress,
+    ToolCallStart,
+    ToolCallUpdate,
+    UsageUpdate,
+    UserMessageChunk,
+    WaitForTerminalExitResponse,
+    WriteTextFileResponse,
+)
+from acp.transports import spawn_stdio_transport
+from pydantic import BaseModel
 
 from core.hosts import lines
-from core.hosts.turns import Ended, Launched, TurnFailed, lower_priority
-
-if TYPE_CHECKING:
-    from acp import Client, ClientSideConnection
+from core.hosts.turns import Callbacks, Ended, Launched, TurnFailed, lower_priority
 
 log = logging.getLogger(__name__)
 FORWARDED_PREFIXES = ("SWARM_", "PG")  # what swarm's MCP server needs to reach the store
 CALLS_KEPT = 64  # the latest tool calls announced, by id: a request may name only its id
+# one ``session/update``: the classes of the SDK's schema (``SessionNotification.update``)
+SessionUpdate: TypeAlias = (
+    UserMessageChunk
+    | AgentMessageChunk
+    | AgentThoughtChunk
+    | ToolCallStart
+    | ToolCallProgress
+    | AgentPlanUpdate
+    | AgentPlanContentUpdate
+    | AgentPlanRemovedUpdate
+    | AvailableCommandsUpdate
+    | CurrentModeUpdate
+    | ConfigOptionUpdate
+    | SessionInfoUpdate
+    | UsageUpdate
+)
+# an MCP server of a session, as ``session/new`` and ``session/load`` take it
+McpServer: TypeAlias = HttpMcpServer | SseMcpServer | AcpMcpServer | McpServerStdio
+Spawned: TypeAlias = contextlib.AbstractAsyncContextManager[tuple[ClientSideConnection, Process]]
 
 
 class AcpDriver:
@@ -38,15 +98,11 @@ class AcpDriver:
         self.session: str | None = None
         self.conn: ClientSideConnection | None = None
         self.can_load = False
-        self._spawned: Any = None
+        self._spawned: Spawned | None = None
         self.transport: lines.GuardedTransport | None = None
-        self.calls: dict[str, Any] = {}
 
     async def start(self) -> None:
         """Spawn the agent, ``initialize``, and load the session it had or open a new one."""
-        from acp import PROTOCOL_VERSION
-        from acp.schema import ClientCapabilities, Implementation
-
         spawned = self._connected()
         self._spawned = spawned  # held: the connection lives as long as this context
         self.conn, self.process = await spawned.__aenter__()
@@ -65,10 +121,6 @@ class AcpDriver:
         """The agent process and the SDK's connection to it over ``lines.GuardedTransport``
         (what the agent writes read bounded; a line that is no JSON-RPC object said and
         skipped, never the connection's end)."""
-        from acp import ClientSideConnection
-        from acp.transports import spawn_stdio_transport
-
-        client = cast("Client", self)  # the callbacks an ACP client needs (no files, terminals)
         async with spawn_stdio_transport(
             self.command[0], *self.command[1:], cwd=self.cwd,
             env=self.env,  # the SDK's default is a minimal one: the user's, whole
@@ -77,7 +129,7 @@ class AcpDriver:
             self.transport = lines.GuardedTransport(
                 reader, writer, self.host.on_bad_line, lambda: self.host.on_output_end(process)
             )
-            conn = ClientSideConnection(lambda _agent: client, self.transport)
+            conn = connect_to_agent(AcpClient(self.host), self.transport)
             try:
                 yield conn, process
             finally:
@@ -85,7 +137,7 @@ class AcpDriver:
 
     async def _open(self, load: str | None) -> None:
         assert self.conn is not None
-        servers = [_mcp_server(entry, self.env) for entry in self.mcp]
+        servers: list[McpServer] = [_mcp_server(entry, self.env) for entry in self.mcp]
         if load is not None and self.can_load:
             try:
                 await self.conn.load_session(cwd=self.cwd, session_id=load, mcp_servers=servers)
@@ -101,8 +153,6 @@ class AcpDriver:
 
     async def prompt(self, text: str) -> Ended:
         """``session/prompt``: the turn, until its stop reason."""
-        from acp import RequestError, text_block
-
         assert self.conn is not None and self.session is not None
         try:
             answer = await self.conn.prompt(session_id=self.session, prompt=[text_block(text)])
@@ -127,22 +177,31 @@ class AcpDriver:
             with contextlib.suppress(Exception):
                 await spawned.__aexit__(None, None, None)
 
-    # the ACP client's callbacks
+
+class AcpClient(Client):
+    """The client's side of the connection, as the SDK calls it: the agent's updates and
+    permission requests go to the host. Files, terminals, elicitation and extension requests
+    are not served (``initialize`` offers none): each is answered "method not found"; an
+    extension notification is ignored."""
+
+    def __init__(self, host: Callbacks) -> None:
+        self.host = host
+        self.calls: dict[str, ToolCallStart] = {}  # the latest announced, ``CALLS_KEPT``
 
     async def request_permission(
-        self, session_id: str, tool_call: Any, options: list[Any], **_: Any
-    ) -> Any:
-        """The agent asks: the host waits for swarm's choice, sent back as the response."""
-        from acp.schema import AllowedOutcome, DeniedOutcome, RequestPermissionResponse
-
-        # its tool call is an update of the one announced (Mistral Vibe's: the id alone)
+        self, session_id: str, tool_call: ToolCallUpdate, options: list[PermissionOption],
+        **kwargs: Any,
+    ) -> RequestPermissionResponse:  # fmt: skip
+        """The agent asks: the host waits for swarm's choice, sent back as the response. Its
+        tool call is an update of the one it announced: what the request leaves out (Mistral
+        Vibe sends the call's id alone) is the announced call's."""
         known = self.calls.get(tool_call.tool_call_id)
-        said, asked = _plain(known) if known else {}, _plain(tool_call)
+        said, asked = (_plain(known) if known else {}), _plain(tool_call)
         tool = {**said, **asked} if isinstance(said, dict) and isinstance(asked, dict) else asked
         if isinstance(tool, dict):
             tool.pop("sessionUpdate", None)
-        title = tool_call.title or getattr(known, "title", None) or ""
-        kind = tool_call.kind or getattr(known, "kind", None) or ""
+        title = tool_call.title or (known.title if known else "") or ""
+        kind = tool_call.kind or (known.kind if known else None) or ""
         chosen = await self.host.ask(
             title, str(kind), tool,
             [{"id": o.option_id, "name": o.name, "kind": str(o.kind)} for o in options],
@@ -153,26 +212,88 @@ class AcpDriver:
             outcome=AllowedOutcome(outcome="selected", option_id=chosen)
         )
 
-    async def session_update(self, session_id: str, update: Any, **_: Any) -> None:
-        """One ``session/update``, in words, to the host."""
-        if getattr(update, "session_update", None) == "tool_call":
+    async def session_update(self, session_id: str, update: SessionUpdate, **kwargs: Any) -> None:
+        """One ``session/update``, in words, to the host (a tool call announced is kept for
+        the permission request that may name it alone)."""
+        if isinstance(update, ToolCallStart):
             self.calls[update.tool_call_id] = update
             while len(self.calls) > CALLS_KEPT:
                 del self.calls[next(iter(self.calls))]
-        self.host.on_update(
-            getattr(update, "session_update", type(update).__name__), **_words(update)
-        )
+        self.host.on_update(update.session_update, **_words(update))
+
+    async def write_text_file(
+        self, session_id: str, path: str, content: str, **kwargs: Any
+    ) -> WriteTextFileResponse | None:
+        """Not served: the agent writes its files itself."""
+        raise RequestError.method_not_found(CLIENT_METHODS["fs_write_text_file"])
+
+    async def read_text_file(
+        self, session_id: str, path: str, line: int | None = None, limit: int | None = None,
+        **kwargs: Any,
+    ) -> ReadTextFileResponse:  # fmt: skip
+        """Not served: the agent reads its files itself."""
+        raise RequestError.method_not_found(CLIENT_METHODS["fs_read_text_file"])
+
+    async def create_terminal(
+        self, session_id: str, command: str, args: list[str] | None = None,
+        env: list[EnvVariable] | None = None, cwd: str | None = None,
+        output_byte_limit: int | None = None, **kwargs: Any,
+    ) -> CreateTerminalResponse:  # fmt: skip
+        """Not served: the agent runs its commands itself."""
+        raise RequestError.method_not_found(CLIENT_METHODS["terminal_create"])
+
+    async def terminal_output(
+        self, session_id: str, terminal_id: str, **kwargs: Any
+    ) -> TerminalOutputResponse:
+        """Not served (no terminals)."""
+        raise RequestError.method_not_found(CLIENT_METHODS["terminal_output"])
+
+    async def release_terminal(
+        self, session_id: str, terminal_id: str, **kwargs: Any
+    ) -> ReleaseTerminalResponse | None:
+        """Not served (no terminals)."""
+        raise RequestError.method_not_found(CLIENT_METHODS["terminal_release"])
+
+    async def wait_for_terminal_exit(
+        self, session_id: str, terminal_id: str, **kwargs: Any
+    ) -> WaitForTerminalExitResponse:
+        """Not served (no terminals)."""
+        raise RequestError.method_not_found(CLIENT_METHODS["terminal_wait_for_exit"])
+
+    async def kill_terminal(
+        self, session_id: str, terminal_id: str, **kwargs: Any
+    ) -> KillTerminalResponse | None:
+        """Not served (no terminals)."""
+        raise RequestError.method_not_found(CLIENT_METHODS["terminal_kill"])
+
+    async def create_elicitation(
+        self, message: str, mode: ElicitationMode, **kwargs: Any
+    ) -> CreateElicitationResponse:
+        """Not served (the SDK refuses it before: the unstable protocol is off)."""
+        raise RequestError.method_not_found(CLIENT_METHODS["elicitation_create"])
+
+    async def complete_elicitation(self, elicitation_id: str, **kwargs: Any) -> None:
+        """Not served (the SDK refuses it before: the unstable protocol is off)."""
+        raise RequestError.method_not_found(CLIENT_METHODS["elicitation_complete"])
+
+    async def ext_method(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """An extension request (``_name``): not served."""
+        raise RequestError.method_not_found(f"_{method}")
+
+    async def ext_notification(self, method: str, params: dict[str, Any]) -> None:
+        """An extension notification (``_name``): ignored."""
+
+    def on_connect(self, conn: Agent) -> None:
+        """The connection is made: the driver holds it, nothing to keep here."""
 
 
-def _mcp_server(entry: dict[str, Any], agent_env: Mapping[str, str]) -> Any:
+def _mcp_server(entry: dict[str, Any], agent_env: Mapping[str, str]) -> McpServerStdio:
     """An MCP server of the session, given swarm's variables (``SWARM_*``) and libpq's
     (``PG*``) from the agent's environment, under the entry's own ``env``. Claude Code, Gemini
     CLI and opencode give their servers the agent's whole environment; Codex (through
     codex-acp) only HOME, PATH, LANG, TERM and the entry's ``env``: swarm's server on a
     PostgreSQL swarm (``SWARM_DATABASE_URL``, never put on a command line) opened another
     store, and every ``report`` said the agent held no task."""
-    from acp.schema import EnvVariable, McpServerStdio
-
     merged = {k: v for k, v in agent_env.items() if k.startswith(FORWARDED_PREFIXES)}
     merged |= dict(entry.get("env") or {})
     env = [EnvVariable(name=k, value=v) for k, v in merged.items()]
@@ -182,7 +303,7 @@ def _mcp_server(entry: dict[str, Any], agent_env: Mapping[str, str]) -> Any:
     )  # fmt: skip
 
 
-def _plain(model: Any) -> Any:
+def _plain(model: BaseModel) -> dict[str, Any] | str:
     """A pydantic model as JSON-able data (its wire names)."""
     try:
         return model.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -190,21 +311,33 @@ def _plain(model: Any) -> Any:
         return repr(model)
 
 
-def _words(update: Any) -> dict[str, Any]:
-    """What one update says, for the transcript: its text, a tool call's title and status,
-    a plan's entries, a usage update's figures."""
-    found: dict[str, Any] = {}
-    content = getattr(update, "content", None)
-    text = getattr(content, "text", None)
-    if isinstance(text, str):
-        found["text"] = text
-    for name in ("title", "status", "tool_call_id", "kind"):
-        value = getattr(update, name, None)
-        if value is not None and not isinstance(value, (dict, list)):
-            found[name if name != "kind" else "tool_kind"] = str(value)
-    entries = getattr(update, "entries", None)
-    if isinstance(entries, list):
-        found["plan"] = [getattr(e, "content", "") for e in entries]
-    if type(update).__name__ == "UsageUpdate":
-        found["usage"] = _plain(update)
-    return found
+def _words(update: SessionUpdate) -> dict[str, Any]:
+    """What one update says, for the transcript: a message's or thought's text, a tool
+    call's title, status, id and kind, a plan's entries, a session's title, a usage
+    update's figures; an update of any other class (commands, modes, config options, a
+    plan's content or removal) says nothing but its kind."""
+    match update:
+        case UserMessageChunk() | AgentMessageChunk() | AgentThoughtChunk():
+            content = update.content
+            return {"text": content.text} if isinstance(content, TextContentBlock) else {}
+        case ToolCallStart() | ToolCallProgress():
+            return _tool_call_words(update)
+        case AgentPlanUpdate():
+            return {"plan": [entry.content for entry in update.entries]}
+        case SessionInfoUpdate():
+            return {"title": update.title} if update.title is not None else {}
+        case UsageUpdate():
+            return {"usage": _plain(update)}
+        case _:
+            return {}
+
+
+def _tool_call_words(update: ToolCallStart | ToolCallProgress) -> dict[str, Any]:
+    """A tool call's title, status, id and kind (``tool_kind``), those it says."""
+    said = {
+        "title": update.title,
+        "status": update.status,
+        "tool_call_id": update.tool_call_id,
+        "tool_kind": update.kind,
+    }
+    return {name: str(value) for name, value in said.items() if value is not None}

@@ -11,6 +11,8 @@ It answers ``initialize`` and ``session/new``; a prompt's text is a list of comm
     line N          one line of N bytes that is no JSON
     ask-diff N      an edit's permission request whose diff holds N characters (old and new),
                     then says the option chosen
+    request M JSON  a request of method M with JSON as its params, then says the answer (its
+                    result, or its error)
     deep N          a session/update nested N deep
     probe OP        connects to its host's socket ($HOSTILE_SOCKET), asks OP, says the answer
     close-output    closes its output and runs on
@@ -18,6 +20,7 @@ It answers ``initialize`` and ``session/new``; a prompt's text is a list of comm
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import socket
@@ -31,6 +34,7 @@ _out = sys.stdout.buffer
 _lock = threading.Lock()
 _answers: dict[int, Any] = {}
 _cancelled = threading.Event()
+_idents = itertools.count(900)  # the ids of its requests to the client
 
 
 def write(line: bytes) -> None:
@@ -52,17 +56,24 @@ def say(text: str) -> None:
     update("agent_message_chunk", content={"type": "text", "text": text})
 
 
+def ask(method: str, params: dict[str, Any]) -> Any:
+    """A request to the client; its result, or its error."""
+    ident = next(_idents)
+    send({"id": ident, "method": method, "params": params})
+    while ident not in _answers:
+        time.sleep(0.01)
+    return _answers.pop(ident)
+
+
 def ask_diff(size: int) -> None:
     call = {"toolCallId": "edit-1", "title": "Edit big.txt", "kind": "edit",
             "content": [{"type": "diff", "path": "/work/big.txt", "oldText": "a" * size,
                          "newText": "b" * size}]}  # fmt: skip
     options = [{"optionId": "allow", "name": "Allow", "kind": "allow_once"},
                {"optionId": "reject", "name": "Reject", "kind": "reject_once"}]  # fmt: skip
-    send({"id": 900, "method": "session/request_permission",
-          "params": {"sessionId": SESSION, "toolCall": call, "options": options}})  # fmt: skip
-    while 900 not in _answers:
-        time.sleep(0.01)
-    say(f"answered {json.dumps(_answers.pop(900))}")
+    answer = ask("session/request_permission",
+                 {"sessionId": SESSION, "toolCall": call, "options": options})  # fmt: skip
+    say(f"answered {json.dumps(answer)}")
 
 
 def probe(op: str) -> None:
@@ -90,6 +101,9 @@ def run(command: str) -> None:
         depth = int(rest)
         write(b'{"jsonrpc":"2.0","method":"session/update","params":' + b"[" * depth
               + b"]" * depth + b"}")  # fmt: skip
+    elif word == "request":
+        method, _, params = rest.partition(" ")
+        say(f"answered {json.dumps(ask(method, json.loads(params)))}")
     elif word == "probe":
         probe(rest)
     elif word == "close-output":
