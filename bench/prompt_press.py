@@ -26,8 +26,8 @@ from localdiscord import LocalDiscordServer, RecordedMessage, UserSpec
 
 from bench.bot_latency import BusyAgents, background_load, coordinator, percentile
 from core.agent_state import Signal
-from core.choices import PromptOption
 from core.dialogs import permissions as prompts
+from core.models import PromptOption
 from core.service.swarm import SwarmService
 
 OPTIONS = (PromptOption("1", "Yes"), PromptOption("2", "Always"), PromptOption("3", "No"))

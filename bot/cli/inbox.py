@@ -154,8 +154,8 @@ def answers(need: Need) -> str:
     if need.kind == "question":
         return f'swarm reply {need.ref} "..."'
     if need.kind == "prompt":
-        from core.choices import ALLOW_ALWAYS, ALLOW_ONCE, REJECT_ALWAYS, REJECT_ONCE
         from core.dialogs.permissions import choice
+        from core.models import ALLOW_ALWAYS, ALLOW_ONCE, REJECT_ALWAYS, REJECT_ONCE
 
         allow = choice(need.options, (ALLOW_ONCE, ALLOW_ALWAYS))
         deny = choice(need.options, (REJECT_ONCE, REJECT_ALWAYS))

@@ -23,7 +23,6 @@ from core.agent_state import AgentState, Observation, Signal
 from core.agents import judge as agent_judge
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
-from core.choices import PromptOption
 from core.clis import CLIS
 from core.clis.base import HookDialog
 from core.clis.base import UnknownHookEvent as UnknownHookEvent  # raised by parse
@@ -31,6 +30,7 @@ from core.context import Ctx
 from core.dialogs import hooks as hook_prompts
 from core.dialogs import permissions as prompts
 from core.formats.text import one_line
+from core.models import PromptOption
 from core.store.conn import Conn
 
 log = logging.getLogger(__name__)

@@ -23,11 +23,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.agent_state import LIMIT_MAX_S, AgentState
 from core.agents_file import RULE_NAME
-from core.choices import PromptOption
 from core.clis import CLIS
 from core.dialogs import pane as dialogs
 from core.dialogs.pane import last_lines
 from core.formats.tomltext import TomlError, loads
+from core.models import PromptOption
 
 USER_RULES_DIR = "agent-rules"  # $SWARM_HOME/agent-rules/*.toml
 DEFAULT_LINES = 15  # last non-blank lines of a pane a rule looks at

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple, Protocol
 
 from core.agent_state import AgentState
-from core.choices import PromptOption
 from core.clis.logs import LogReader, SessionLogReader
 from core.hosts.turns import Driver, Launched
+from core.models import PromptOption
 
 ProtocolUsage = Literal["turn_end", "sessions"]  # where a protocol turn's usage is read
 

@@ -16,11 +16,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from core.agent_state import Signal
-from core.choices import PromptOption
 from core.context import Ctx
 from core.dialogs import permissions as prompts
 from core.dialogs.permissions import HookProcess, Prompt
 from core.formats.text import one_line, shorten
+from core.models import PromptOption
 from core.store import row_locks
 from core.store.conn import Conn
 

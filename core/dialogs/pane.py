@@ -30,8 +30,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
-from core.choices import PromptOption
 from core.formats.text import escape_controls
+from core.models import PromptOption
 
 BORDERS = "│┃║|"
 _MARKED = re.compile(r"\((\w)\)(?=\w)")  # aider's "(Y)es": the key in parentheses

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.agent_state import AgentState, Signal
-from core.choices import PromptOption
 from core.context import Ctx
 from core.dialogs import answer_keys as prompt_typing
 from core.dialogs import permissions as prompts
 from core.dialogs.permissions import Prompt
 from core.formats.text import escape_controls, shorten
+from core.models import PromptOption
 from core.store import row_locks
 from core.store.conn import Conn
 

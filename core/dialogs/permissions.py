@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.agent_state import Signal
-from core.choices import ALLOW_ALWAYS, ALLOW_ONCE, REJECT_ALWAYS, REJECT_ONCE, PromptOption
 from core.context import Ctx
 from core.dialogs import prompt_queries
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.event_kinds import EventKind
 from core.formats.text import escape_controls, head_tail
+from core.models import ALLOW_ALWAYS, ALLOW_ONCE, REJECT_ALWAYS, REJECT_ONCE, PromptOption
 from core.store.conn import Conn
 from core.store.tables import insert_event
 

@@ -10,7 +10,6 @@ import json
 from collections.abc import Callable, Mapping
 
 from core.agent_state import Signal
-from core.choices import PromptOption
 from core.context import Ctx
 from core.dialogs import permissions as prompts
 from core.dialogs import prompt_queries as statements
@@ -19,6 +18,7 @@ from core.dialogs.hooks import input_lines
 from core.event_kinds import EventKind
 from core.formats.text import one_line
 from core.hosts.entries import PermissionAsked, PermissionDone
+from core.models import PromptOption
 from core.store.conn import Conn
 from core.store.tables import insert_event
 

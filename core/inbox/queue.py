@@ -36,14 +36,13 @@ from typing import Any
 from core.agent_state import AgentState
 from core.agents import alerts, judge
 from core.agents import queries as agent_queries
-from core.choices import PromptOption
 from core.context import Ctx
 from core.dialogs import permissions as prompts
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.formats.text import head_tail, one_line, shorten
 from core.inbox import queries
 from core.inbox.spend import ACCOUNT, BUDGET, account_needs, budget_needs
-from core.models import BlockedOn, Task, TaskStatus, task_ref
+from core.models import BlockedOn, PromptOption, Task, TaskStatus, task_ref
 from core.planning import store as plans
 from core.planning.model import plan_ref
 from core.questions import asking as questions

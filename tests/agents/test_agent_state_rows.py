@@ -6,9 +6,9 @@ import pytest
 
 from core.agent_state import AgentState, Observation, Signal
 from core.agents import signals as agent_signals
-from core.choices import PromptOption
 from core.dialogs import permissions as prompts
 from core.errors import InvalidInput, InvalidState
+from core.models import PromptOption
 from core.service.swarm import SwarmService
 
 pytestmark = pytest.mark.both_databases

@@ -134,13 +134,14 @@ async def test_what_swarm_does_not_serve_is_answered_method_not_found(home: Path
 
 async def test_a_permission_request_is_journaled_whole_and_answered(home: Path) -> None:
     """The request's title, tool kind, tool call (its wire names) and options, then the
-    option swarm chose; a request with no title nor kind, cancelled."""
-    call = {"toolCallId": "call-1", "title": "touch x", "kind": "execute", "status": "pending",
+    option swarm chose; a request with no title nor kind, cancelled. (Calls the agent never
+    announced: an announced one fills what its request leaves out.)"""
+    call = {"toolCallId": "asked-1", "title": "touch x", "kind": "execute", "status": "pending",
             "rawInput": {"command": "touch x"}}  # fmt: skip
     options = [{"optionId": "allow", "name": "Allow", "kind": "allow_once"},
                {"optionId": "reject", "name": "Reject", "kind": "reject_once"}]  # fmt: skip
     asks = [{"sessionId": "hostile-1", "toolCall": tool, "options": options}
-            for tool in (call, {"toolCallId": "call-2"})]  # fmt: skip
+            for tool in (call, {"toolCallId": "asked-2"})]  # fmt: skip
     text = ";".join(f"request session/request_permission {json.dumps(ask)}" for ask in asks)
     start = before = int((await client.request(home, AGENT, wire.HELLO))["seq"])
     prompting = asyncio.create_task(
@@ -161,7 +162,7 @@ async def test_a_permission_request_is_journaled_whole_and_answered(home: Path) 
                     {"id": "reject", "name": "Reject", "kind": "reject_once"}]  # fmt: skip
     assert [{k: e[k] for k in ("title", "kind", "tool", "options")} for e in journaled] == [
         {"title": "touch x", "kind": "execute", "tool": call, "options": said_options},
-        {"title": "", "kind": "", "tool": {"toolCallId": "call-2"}, "options": said_options},
+        {"title": "", "kind": "", "tool": {"toolCallId": "asked-2"}, "options": said_options},
     ]
     done = [e for e in entries if e["type"] == wire.PERMISSION_DONE]
     assert [{k: v for k, v in e.items() if k not in ("seq", "at", "request")} for e in done] == [
@@ -171,3 +172,32 @@ async def test_a_permission_request_is_journaled_whole_and_answered(home: Path) 
     texts = [str(e.get("text")) for e in entries if e["type"] == wire.UPDATE]
     assert texts == ['answered {"outcome": {"optionId": "allow", "outcome": "selected"}}',
                      'answered {"outcome": {"outcome": "cancelled"}}']  # fmt: skip
+
+
+async def test_a_request_naming_an_announced_call_alone_is_filled_from_it(home: Path) -> None:
+    """Mistral Vibe's way: the tool call announced (``tool_call``), then a request that names
+    only its id: the request journaled with the call's title, kind and input, so the person
+    sees what would run."""
+    announced = {
+        "sessionUpdate": "tool_call",
+        "toolCallId": "vibe-1",
+        "title": "bash",
+        "kind": "execute",
+        "status": "pending",
+        "rawInput": {"command": "make deploy"},
+    }
+    ask = {"sessionId": "hostile-1", "toolCall": {"toolCallId": "vibe-1"},
+           "options": [{"optionId": "no", "name": "Deny", "kind": "reject_once"}]}  # fmt: skip
+    text = f"{raw_update(announced)};request session/request_permission {json.dumps(ask)}"
+    before = int((await client.request(home, AGENT, wire.HELLO))["seq"])
+    prompting = asyncio.create_task(
+        client.request(home, AGENT, wire.PROMPT, delivery=next(_deliveries), text=text)
+    )
+    found = await entries_until(home, before, (wire.PERMISSION,))
+    (request,) = [e for e in found if e["type"] == wire.PERMISSION]
+    assert (request["title"], request["kind"]) == ("bash", "execute")
+    assert request["tool"]["rawInput"] == {"command": "make deploy"}
+    assert "sessionUpdate" not in request["tool"]
+    answer = await client.request(home, AGENT, wire.ANSWER, request=request["request"],
+                                  option="no")  # fmt: skip
+    assert answer == {"ok": True} and (await prompting)["ok"]

@@ -6,10 +6,9 @@ import pytest
 
 from core.agent_state import AgentState, Signal
 from core.agents import signals as agent_signals
-from core.choices import PromptOption
 from core.coordinator.scheduler import DELIVERY_MARGIN_S, Scheduler
 from core.dialogs import permissions as prompts
-from core.models import TaskSpec, TaskStatus
+from core.models import PromptOption, TaskSpec, TaskStatus
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.store.conn import Conn

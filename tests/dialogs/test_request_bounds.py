@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from core.choices import LABEL_MAX, option_kind
 from core.dialogs import permissions as prompts
 from core.dialogs.permissions import OPTIONS_MAX
 from core.dialogs.protocol_requests import FLOOD, PER_MINUTE
 from core.errors import InvalidInput
 from core.event_kinds import EventKind
+from core.models import LABEL_MAX, option_kind
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings

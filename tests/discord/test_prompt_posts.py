@@ -9,9 +9,8 @@ import asyncio
 import pytest
 
 from core.agent_state import Signal
-from core.choices import PromptOption
 from core.dialogs import permissions as prompts
-from core.models import TaskSpec
+from core.models import PromptOption, TaskSpec
 from core.service.swarm import SwarmService
 from tests.discord.conftest import World
 from tests.discord.test_mentions import NONE, _loud

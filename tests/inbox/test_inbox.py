@@ -11,11 +11,10 @@ import pytest
 from core.agent_state import AgentState, Observation, Signal
 from core.agents import alerts
 from core.agents import signals as agent_signals
-from core.choices import PromptOption
 from core.dialogs import permissions as prompts
 from core.errors import InvalidInput, InvalidState, NotFound, PersonOnly
 from core.history.events import EventFilter
-from core.models import Receipt, TaskSpec, TaskStatus
+from core.models import PromptOption, Receipt, TaskSpec, TaskStatus
 from core.planning.store import insert_plan
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService

@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 from core.agent_state import Signal
-from core.choices import PromptOption
 from core.dialogs import permissions as prompts
-from core.models import TaskSpec
+from core.models import PromptOption, TaskSpec
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store.postgres.listen import NotifyWait

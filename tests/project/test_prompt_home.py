@@ -23,11 +23,8 @@ HOME = "core/dialogs/"
 PROMPT_PATH = {
     # a prompt's rows: opened, closed, its pane seen (deciding is `decide`, a name others use)
     "open_prompt", "close_if_open", "pane_shows", "hook_prompt", "waiting_hooks",
-    # a hook's request: its text and choices, opened, its pane twin, its session's closed,
-    # its answer
-    "request_text", "request_options", "permission_options", "decision_json", "input_lines",
-    "open_hook_prompt", "same_dialog", "close_session", "PERMISSION_OPTIONS", "PLAN_OPTIONS",
-    "TWIN_S",
+    # a hook's request: its text, opened, its pane twin, its session's closed
+    "request_text", "input_lines", "open_hook_prompt", "same_dialog", "close_session", "TWIN_S",
     # the hook's wait, and the process that waits
     "wait_for_decision", "this_process",
     # the sweep of the prompts whose hook is gone
@@ -37,6 +34,11 @@ PROMPT_PATH = {
     # a protocol agent's request
     "open_request", "close_request",
 }  # fmt: skip
+# A hook's request's choices and the answer its hook prints are its CLI's (its folder's
+# hook_dialog.py, behind core.clis.base.HookDialog): defined there and nowhere else.
+CLI_DIALOG = {"request_options", "permission_options", "decision_json", "PERMISSION_OPTIONS",
+              "PLAN_OPTIONS"}  # fmt: skip
+CLI_DIALOG_HOME = "core/clis/claude_code/hook_dialog.py"
 # The writes on a prompt: only core/dialogs calls them (the others call its named functions).
 WRITES = {"open_prompt", "close", "close_if_open", "pane_shows"}
 PERMISSIONS = "core.dialogs.permissions"
@@ -128,7 +130,8 @@ def test_the_scan_sees_a_prompt_function_a_write_and_an_import() -> None:
         "    from bot import hook_server\n"
     )
     tree = ast.parse(source)
-    assert defined(tree) & PROMPT_PATH == {"GRACE_S", "decision_json", "wait_for_decision"}
+    assert defined(tree) & PROMPT_PATH == {"GRACE_S", "wait_for_decision"}
+    assert defined(tree) & CLI_DIALOG == {"decision_json"}
     assert prompt_writes(tree) == [9, 10, 11]
     assert "bot.hook_server" in imported(tree)
 
@@ -138,6 +141,18 @@ def test_the_prompt_path_is_defined_in_core_dialogs_only() -> None:
     assert {name: names for name, names in found.items() if names} == {}, (
         "a function of the permission prompts' path belongs in core/dialogs/"
     )
+
+
+def test_a_hooks_choices_and_answer_are_its_clis_alone() -> None:
+    """Claude Code's hook dialog (its choices, the JSON its hook prints) is in its folder,
+    and nowhere else: not in core/dialogs (which asks the CLI through HookDialog)."""
+    trees = dict(_modules())
+    trees.update((f"core/dialogs/{p.name}", ast.parse(p.read_text("utf-8")))
+                 for p in sorted((ROOT / HOME).glob("*.py")))  # fmt: skip
+    found = {name: sorted(defined(tree) & CLI_DIALOG) for name, tree in trees.items()}
+    assert {name: names for name, names in found.items() if names} == {
+        CLI_DIALOG_HOME: sorted(CLI_DIALOG)
+    }
     home = set().union(*(defined(ast.parse(p.read_text("utf-8")))
                          for p in (ROOT / HOME).glob("*.py")))  # fmt: skip
     assert home >= PROMPT_PATH, sorted(PROMPT_PATH - home)

@@ -14,10 +14,9 @@ from core.agent_state import AgentState, Observation, Signal
 from core.agents import hook_events
 from core.agents import signals as agent_signals
 from core.agents.judge import Freshness, combine
-from core.choices import PromptOption
 from core.coordinator.jobs import Watcher
 from core.dialogs import permissions as prompts
-from core.models import Receipt, TaskSpec, TaskStatus
+from core.models import PromptOption, Receipt, TaskSpec, TaskStatus
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.watch.stalls import freshness

@@ -12,11 +12,10 @@ import pytest
 from core.agent_state import AgentState
 from core.agents.alerts import list_alerts
 from core.agents.text_rules import classify, load_rule_sets
-from core.choices import PromptOption
 from core.clis import panes
 from core.coordinator.jobs import Watcher
 from core.coordinator.scheduler import Scheduler
-from core.models import TaskSpec
+from core.models import PromptOption, TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings

@@ -11,7 +11,7 @@ import pytest
 
 from core.agent_state import AgentState
 from core.agents.text_rules import classify, classify_any, load_rule_sets
-from core.choices import PromptOption
+from core.models import PromptOption
 from tests.watch.pane_labels import real_panes
 
 NOW = dt.datetime(2027, 1, 15, 8, 0, tzinfo=dt.UTC).timestamp()

@@ -21,8 +21,8 @@ from core.agents.text_rules import (
     load_rule_sets,
     next_clock_time,
 )
-from core.choices import PromptOption
 from core.clis import CLIS, panes
+from core.models import PromptOption
 from tools.install_agents import PINS
 
 NOW = dt.datetime(2027, 1, 15, 8, 0, tzinfo=dt.UTC).timestamp()  # 09:00 in Paris

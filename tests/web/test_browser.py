@@ -463,9 +463,8 @@ async def test_needs_you_is_answered_in_place_and_follows_other_processes(
     browser: Any, dashboard: LiveDashboard, swarm_home: tuple[Path, Path]
 ) -> None:
     from core.agent_state import Signal
-    from core.choices import PromptOption
     from core.dialogs import permissions as prompts
-    from core.models import TaskSpec
+    from core.models import PromptOption, TaskSpec
     from core.workflows import Workflow, WorkflowService
 
     home, agents_file = swarm_home

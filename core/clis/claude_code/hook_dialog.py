@@ -8,10 +8,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from core.choices import ALLOW_ALWAYS, ALLOW_ONCE, REJECT_ONCE, PromptOption
 from core.clis import hook_files
 from core.clis.base import HookDialog
 from core.clis.claude_code.permissions import suggestion_label, suggestions_of
+from core.models import ALLOW_ALWAYS, ALLOW_ONCE, REJECT_ONCE, PromptOption
 
 PERMISSION_REQUEST = hook_files.PERMISSION_EVENT
 EXIT_PLAN_MODE = "ExitPlanMode"  # the tool by which it asks to leave plan mode
