@@ -6,10 +6,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from automation.gui import GuiDriver, GuiOptions
-from automation.message_files import INBOX_TIME_LIMIT_S, InboxDeliverer
-from automation.protocol.delivery import ProtocolDeliverer
-from automation.screen import (
+from automation.desktop.gui import GuiDriver, GuiOptions
+from automation.desktop.screen import (
     NoDisplay,
     detect_screens,
     display_available,
@@ -17,7 +15,9 @@ from automation.screen import (
     validate_agents,
     window_owner,
 )
-from automation.tmux_delivery import TmuxDeliverer
+from automation.inbox.files import INBOX_TIME_LIMIT_S, InboxDeliverer
+from automation.protocol.delivery import ProtocolDeliverer
+from automation.tmux.delivery import TmuxDeliverer
 from core.delivery.killswitch import KillSwitch
 from core.models import Agent, Receipt
 from core.protocols import Parcel

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from automation.tmux_delivery import TmuxDeliverer
+from automation.tmux.delivery import TmuxDeliverer
 from core.clis import by_name
 from core.delivery.killswitch import KillSwitch
 from core.errors import InvalidState

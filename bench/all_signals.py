@@ -41,8 +41,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
-from automation.virtual_desktop import display_env, start_xvfb  # noqa: E402
-from automation.watch import ScreenFrames  # noqa: E402
+from automation.desktop.virtual_desktop import display_env, start_xvfb  # noqa: E402
+from automation.desktop.watch import ScreenFrames  # noqa: E402
 from bench.text_signal import server_cpu_s  # noqa: E402
 from bench.text_signal import start as start_panes  # noqa: E402
 from bench.watch_cpu import open_all  # noqa: E402

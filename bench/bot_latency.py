@@ -145,7 +145,7 @@ async def _interactions(server: LocalDiscordServer, user: UserSpec, count: int) 
 
 async def measure_msg_to_window(count: int, home: Path) -> list[float] | None:
     """Seconds from invoking /msg to the text in the agent's window; None without Xvfb."""
-    from automation import virtual_desktop as vd
+    from automation.desktop import virtual_desktop as vd
 
     if vd.xvfb_path() is None:
         return None

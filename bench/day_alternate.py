@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
 from automation.agents_file_writer import write_agent_values  # noqa: E402
-from automation.virtual_desktop import XServer, display_env, start_xvfb  # noqa: E402
+from automation.desktop.virtual_desktop import XServer, display_env, start_xvfb  # noqa: E402
 from bench.day_at_scale import (  # noqa: E402
     ASK_EVERY,
     PROMPT_EVERY,

@@ -59,8 +59,8 @@ sys.path[:0] = [str(ROOT)]
 import psycopg  # noqa: E402
 
 from automation.agents_file_writer import dumps  # noqa: E402
+from automation.desktop.virtual_desktop import XServer, start_xvfb  # noqa: E402
 from automation.protocol import launch as hosts  # noqa: E402
-from automation.virtual_desktop import XServer, start_xvfb  # noqa: E402
 from bench import day_real as real  # noqa: E402
 from bench.day_at_scale import NODES, Day  # noqa: E402
 from bench.scale import new_database, pg_programs  # noqa: E402

@@ -30,8 +30,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "automation")]
 
 from messages import make_texts, parcel  # noqa: E402
 
-from automation.gui import GuiDriver, GuiOptions  # noqa: E402
-from automation.virtual_desktop import display_env  # noqa: E402
+from automation.desktop.gui import GuiDriver, GuiOptions  # noqa: E402
+from automation.desktop.virtual_desktop import display_env  # noqa: E402
 from core.agents_file import load_agents  # noqa: E402
 from core.delivery.killswitch import KillSwitch  # noqa: E402
 from core.models import Agent  # noqa: E402

@@ -27,10 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
-from automation.gui import GuiDriver, GuiOptions  # noqa: E402
-from automation.screen import Rect, open_x_display  # noqa: E402
-from automation.virtual_desktop import XServer, display_env, start_xvfb  # noqa: E402
-from automation.window_place import Desk  # noqa: E402
+from automation.desktop.gui import GuiDriver, GuiOptions  # noqa: E402
+from automation.desktop.screen import Rect, open_x_display  # noqa: E402
+from automation.desktop.virtual_desktop import XServer, display_env, start_xvfb  # noqa: E402
+from automation.desktop.window_place import Desk  # noqa: E402
 from core.agents_file import load_agents  # noqa: E402
 from core.delivery.killswitch import KillSwitch  # noqa: E402
 from core.protocols import Parcel  # noqa: E402

@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from localgithub.server import LocalGitHub
 
-from automation.message_files import InboxDeliverer
+from automation.inbox.files import InboxDeliverer
 from core.coordinator.scheduler import Scheduler
 from core.github import sync as sync_module
 from core.github import webhook

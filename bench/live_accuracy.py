@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
-from automation.tmux_delivery import tmux_key  # noqa: E402
+from automation.tmux.delivery import tmux_key  # noqa: E402
 from core.agents.text_rules import load_rule_sets  # noqa: E402
 from core.clis import by_name  # noqa: E402
 from core.clis.logs import log_path  # noqa: E402

@@ -21,7 +21,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from automation.message_files import InboxDeliverer
+from automation.inbox.files import InboxDeliverer
 from bench.scheduler import write_config
 from core.coordinator.scheduler import Scheduler
 from core.history.retention import DAY_S, collect_garbage

@@ -53,7 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg
 
-from automation.message_files import InboxDeliverer
+from automation.inbox.files import InboxDeliverer
 from core.coordinator.changes import ChangeListener
 from core.coordinator.node import DeliveryNode
 from core.coordinator.scheduler import Scheduler

@@ -5,7 +5,8 @@ Run: ``.venv/bin/python bench/screen_record.py [--out tests/data/screen] [--seco
 
 Each scenario opens one window (``tests/apps/screen_windows.py``) with the keyboard focus, so
 its caret blinks as it does by default, and grabs the window every 0.1 s as the watcher
-does (``automation.watch.ScreenFrames``: a grayscale thumbnail of at most 128 pixels a side).
+does (``automation.desktop.watch.ScreenFrames``: a grayscale thumbnail of at most 128
+pixels a side).
 It writes ``NAME.png``, the distinct frames stacked top to bottom, and one line of
 ``manifest.jsonl``: the scenario, its truth (``still``: nothing but a caret may move;
 ``active``: the window changes all the time), the frame size, the region's size and the
@@ -28,8 +29,8 @@ sys.path[:0] = [str(ROOT)]
 
 from PIL import Image  # noqa: E402
 
-from automation.virtual_desktop import XServer, display_env, start_xvfb  # noqa: E402
-from automation.watch import ScreenFrames  # noqa: E402
+from automation.desktop.virtual_desktop import XServer, display_env, start_xvfb  # noqa: E402
+from automation.desktop.watch import ScreenFrames  # noqa: E402
 from core.agents.frames import thumbnail_size  # noqa: E402
 from core.models import Agent  # noqa: E402
 from tests.apps.screen_windows import open_window  # noqa: E402

@@ -187,7 +187,7 @@ async def delivery_latency(folder: Path, messages: int, clients: int) -> dict[st
 
 
 async def _deliveries(folder: Path, messages: int, clients: int) -> dict[str, float]:
-    from automation.message_files import InboxDeliverer
+    from automation.inbox.files import InboxDeliverer
     from bot.web.server import running
     from core.coordinator.scheduler import Scheduler
 

@@ -150,7 +150,7 @@ class Builder:
         """The given frame source, else this desktop's screen (the watch's frames)."""
         if self._frames is not None:
             return self._frames
-        from automation.watch import ScreenFrames
+        from automation.desktop.watch import ScreenFrames
 
         return ScreenFrames()
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from core.settings import Settings
 
 if TYPE_CHECKING:
-    from automation.gui_options import GuiOptions
+    from automation.desktop.gui_options import GuiOptions
     from bot.discordbot.settings import DiscordSettings
     from bot.web.settings import WebSettings
     from core.ai.settings import AISettings
@@ -120,7 +120,7 @@ class Config:
     @property
     def gui(self) -> GuiOptions:
         """The desktop driver's tunables."""
-        from automation.gui_options import GuiOptions
+        from automation.desktop.gui_options import GuiOptions
 
         return self._section("gui", lambda: GuiOptions.from_env(self.env))
 

@@ -50,7 +50,7 @@ class InboxDesk:
 
     def deliverer(self, service: SwarmService) -> Deliverer:
         """Files under SWARM_HOME/inbox/<agent>/."""
-        from automation.message_files import InboxDeliverer
+        from automation.inbox.files import InboxDeliverer
 
         return InboxDeliverer(self.inbox)
 
@@ -105,7 +105,7 @@ class ScreenDesk:
 
     def screenshot(self, path: Path) -> Path | None:
         """The whole virtual screen as a PNG."""
-        from automation.screen import Grabber, Rect
+        from automation.desktop.screen import Grabber, Rect
 
         grabber = Grabber(self.server.display)
         try:
@@ -123,7 +123,7 @@ class ScreenDesk:
 @contextlib.asynccontextmanager
 async def open_desk(home: Path, inbox: bool = False) -> AsyncIterator[DemoDesk]:
     """Windows on a virtual screen when Xvfb is installed (and not ``inbox``), else inbox files."""
-    from automation import virtual_desktop as vd
+    from automation.desktop import virtual_desktop as vd
 
     if inbox:
         yield InboxDesk(home, "inbox files (--inbox)")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 
-from automation.gui_options import GUI
+from automation.desktop.gui_options import GUI
 from bot.discordbot.settings import DISCORD
 from bot.web.settings import WEB
 from core.ai.settings import AI

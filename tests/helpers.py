@@ -26,12 +26,12 @@ XVFB_LOCK = Path(tempfile.gettempdir()) / "swarm-tests-xvfb.lock"
 
 
 def start_xvfb(workdir: Path, auth: bool = True) -> Any:
-    """``automation.virtual_desktop.start_xvfb`` under a lock that every test process on the
+    """``automation.desktop.virtual_desktop.start_xvfb`` under a lock that every test process on the
     machine shares: two xdist workers probing the same free display number at once could
     otherwise both see it free, and the loser's Xvfb, still exiting, would look started."""
     from filelock import FileLock
 
-    from automation.virtual_desktop import start_xvfb as start
+    from automation.desktop.virtual_desktop import start_xvfb as start
 
     with FileLock(XVFB_LOCK, timeout=120):
         return start(workdir, auth=auth)

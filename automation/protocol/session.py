@@ -21,10 +21,10 @@ from typing import Any
 
 from automation import sandboxing
 from automation.agents_file_writer import write_agent_values
+from automation.desktop.session import Outcome, Planned, cli_dir_value, cli_env
 from automation.desktop_config import fill, launch_env
-from automation.desktop_session import Outcome, Planned, cli_dir_value, cli_env
-from automation.headless_session import HeadlessSession
 from automation.protocol import launch
+from automation.tmux.headless import HeadlessSession
 from core.clis import (
     AgentCli,
     by_name,

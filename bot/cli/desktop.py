@@ -67,8 +67,8 @@ def register(asub: Any) -> None:
 
 async def cmd_check(service: SwarmService, args: argparse.Namespace) -> int:
     """``swarm agents check [--screenshot PNG]``."""
-    from automation.calibrate import check_points
-    from automation.screen import NoDisplay
+    from automation.desktop.calibrate import check_points
+    from automation.desktop.screen import NoDisplay
 
     try:
         checks = await asyncio.to_thread(
@@ -101,8 +101,8 @@ async def _calibrate_app(args: argparse.Namespace) -> int:
 async def cmd_calibrate(service: SwarmService, args: argparse.Namespace) -> int:
     """``swarm agents calibrate [AGENT...]``: writes the agents file atomically, with a backup;
     with ``--app``, an application's layout profile (``swarm desktop calibrate``)."""
-    from automation.calibrate import calibrate, window_under
-    from automation.screen import NoDisplay
+    from automation.desktop.calibrate import calibrate, window_under
+    from automation.desktop.screen import NoDisplay
     from core.coordinator.agents_reload import RELOAD_CHECK_S
 
     if args.app is not None:

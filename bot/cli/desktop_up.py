@@ -16,7 +16,7 @@ from core.privacy.files import copy_file, make_dirs
 from core.settings import Settings, bundled_agents_file
 
 if TYPE_CHECKING:
-    from automation.desktop_session import DesktopSession
+    from automation.desktop.session import DesktopSession
     from core.models import Agent
     from core.service.swarm import SwarmService
 
@@ -141,8 +141,8 @@ def _session(
 ) -> Iterator[DesktopSession]:
     """The desktop session on the display; with ``headless``, the sessions only; with
     ``protocol`` (the MCP servers of an agent's session), the ``hosted`` agents' hosts too."""
-    from automation.desktop_session import DesktopSession
-    from automation.screen import NoDisplay, open_x_display
+    from automation.desktop.screen import NoDisplay, open_x_display
+    from automation.desktop.session import DesktopSession
 
     if protocol is not None:
         from automation.protocol.session import ProtocolSession
@@ -154,7 +154,7 @@ def _session(
         yield hosting
         return
     if headless:
-        from automation.headless_session import HeadlessSession
+        from automation.tmux.headless import HeadlessSession
 
         sessions = HeadlessSession(settings.home, settings.config_path)
         sessions.agent_swarm = settings.agent_swarm
@@ -176,7 +176,7 @@ def _session(
 def _seen_session(settings: Settings, headless: bool) -> Iterator[tuple[DesktopSession, bool]]:
     """The desktop session on the display, or (``headless``, or no display to open) the
     sessions only; and whether a display is open (``status`` and ``down`` need none)."""
-    from automation.screen import NoDisplay, open_x_display
+    from automation.desktop.screen import NoDisplay, open_x_display
 
     if not headless:
         try:
@@ -184,14 +184,14 @@ def _seen_session(settings: Settings, headless: bool) -> Iterator[tuple[DesktopS
         except NoDisplay:
             pass
         else:
-            from automation.desktop_session import DesktopSession
+            from automation.desktop.session import DesktopSession
 
             try:
                 yield DesktopSession(settings.home, settings.config_path, display), True
             finally:
                 display.close()
             return
-    from automation.headless_session import HeadlessSession
+    from automation.tmux.headless import HeadlessSession
 
     yield HeadlessSession(settings.home, settings.config_path), False
 
@@ -243,9 +243,9 @@ async def cmd_up(_: SwarmService | None, args: argparse.Namespace) -> int:
 def _up(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
+    from automation.desktop.screen import detect_screens
+    from automation.desktop.session import plan
     from automation.desktop_config import load_desktop, parse_layout
-    from automation.desktop_session import plan
-    from automation.screen import detect_screens
 
     settings = args.configuration.core
     agents, parked = _team(settings)
@@ -350,7 +350,7 @@ def _up_headless(
 ) -> int:
     """``swarm desktop up --headless``: the tmux sessions, no window, no display; with
     ``--agents N`` the others are parked as on a desktop."""
-    from automation.headless_session import plan
+    from automation.tmux.headless import plan
 
     if args.layout is not None or args.monitor is not None:
         raise InvalidInput("--layout and --monitor place windows: --headless opens none")
@@ -636,7 +636,7 @@ async def cmd_attach(_: SwarmService | None, args: argparse.Namespace) -> int:
     import os
     import sys
 
-    from automation import desktop_tmux as tmux
+    from automation import tmux_sessions as tmux
 
     settings = args.configuration.core
     agents, parked = _team(settings)
@@ -707,8 +707,8 @@ def _ask(question: str) -> None:
 def calibrate_profile(args: argparse.Namespace, name: str, app: str) -> int:
     """Record ``app``'s layout profile on ``name``'s open window; apply it to every gui agent
     with that app (``swarm desktop calibrate`` and ``swarm agents calibrate --app``)."""
+    from automation.desktop.session import apply_profile, record_profile
     from automation.desktop_config import PROFILE_NAME, load_desktop
-    from automation.desktop_session import apply_profile, record_profile
 
     if not PROFILE_NAME.fullmatch(app):
         raise InvalidInput("--app must be a name of letters, digits, '.', '_' or '-'")

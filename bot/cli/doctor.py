@@ -264,8 +264,8 @@ def _open_state(path: Path) -> Finding | None:
 
 
 def _desktop(config: Config) -> list[Finding]:
-    from automation.calibrate import check_points
-    from automation.screen import NoDisplay, detect_screens, display_available
+    from automation.desktop.calibrate import check_points
+    from automation.desktop.screen import NoDisplay, detect_screens, display_available
     from core.agents_file import load_agents
 
     agents = load_agents(config.core.config_path)
@@ -322,8 +322,8 @@ def _sandboxes(config: Config) -> list[Finding]:
 
 def _desktop_windows(config: Config) -> list[Finding]:
     """The windows ``swarm desktop up`` opened: present, holding the point, command alive."""
-    from automation.desktop_session import DesktopSession, desktop_problems
-    from automation.screen import NoDisplay, open_x_display
+    from automation.desktop.screen import NoDisplay, open_x_display
+    from automation.desktop.session import DesktopSession, desktop_problems
     from core.agents_file import load_agents
 
     core = config.core

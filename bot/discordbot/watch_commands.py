@@ -79,7 +79,7 @@ class WatchCommands:
         self, interaction: discord.Interaction, agent: str, public: bool = False
     ) -> None:
         """/screenshot: only to the person who asked unless ``public``."""
-        from automation.watch import screenshot_png
+        from automation.desktop.watch import screenshot_png
 
         found = self.bot.service.resolve_agent(agent)
         await interaction.response.defer(thinking=True, ephemeral=not public)

@@ -260,7 +260,7 @@ async def stop_agent(request: Request, agent: str, who: Admin) -> dict[str, Any]
 async def agent_screenshot(request: Request, agent: str, who: Admin) -> Response:
     """A full-resolution PNG of the agent's watched region, grabbed now from this machine's
     screen (admins only, audited, never cached)."""
-    from automation.watch import screenshot_png
+    from automation.desktop.watch import screenshot_png
 
     found = web_context(request).service.resolve_agent(agent)
     png = await acting(request, who, asyncio.to_thread(screenshot_png, found))

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 LIST_TIMEOUT_S = 2.0  # one ``tmux list-panes -a``; tmux answers in milliseconds
 CACHE_S = 1.0  # the roots found are used again this long when they place the process
-SESSION_PREFIX = "swarm-"  # ``swarm desktop up``'s sessions (automation.desktop_tmux)
+SESSION_PREFIX = "swarm-"  # ``swarm desktop up``'s sessions (automation.tmux_sessions)
 WINDOWS = "windows"  # <home>/windows/<agent>.pid: a desktop agent's window process
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from automation.tmux_delivery import TmuxDeliverer
+from automation.tmux.delivery import TmuxDeliverer
 from core import clis
 from core.delivery.killswitch import KillSwitch
 from core.models import Agent, Receipt

@@ -260,7 +260,7 @@ async def test_the_first_start_fullscreen_offer_waits_for_the_person_and_their_c
     delivery failed on it. Now it is a dialog: swarm's tmux deliverer types nothing into it
     (the delivery waits, no try used), a prompt with the dialog's own two options is opened,
     and the person's "2. Not now" typed by swarm brings the CLI to its input."""
-    from automation.tmux_delivery import TmuxDeliverer
+    from automation.tmux.delivery import TmuxDeliverer
     from core.coordinator.prompt_keys import PromptKeys
     from core.delivery.killswitch import KillSwitch
     from core.protocols import Parcel

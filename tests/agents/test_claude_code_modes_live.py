@@ -101,7 +101,7 @@ async def look(service: SwarmService, text: TextWatcher) -> tuple[AgentState, st
 
 async def deliver(service: SwarmService, live: LiveCLI, words: str) -> None:
     """``words`` delivered into A's pane by swarm's tmux deliverer, taken."""
-    from automation.tmux_delivery import TmuxDeliverer
+    from automation.tmux.delivery import TmuxDeliverer
     from core.delivery.killswitch import KillSwitch
 
     home = service.settings.home
@@ -123,7 +123,7 @@ async def test_auto_mode_behind_a_gateway_asks_the_person_before_its_first_check
     cancel"), read waiting with its two keys (before: unknown, no prompt, the turn stuck);
     the person's Enter is typed by swarm, the check goes to the gateway (a local model has no
     usable answer: the action is not run), the turn ends and the agent is idle."""
-    from automation.tmux_delivery import TmuxDeliverer
+    from automation.tmux.delivery import TmuxDeliverer
     from core.delivery.killswitch import KillSwitch
 
     service = await swarm_of(*rig, auto)

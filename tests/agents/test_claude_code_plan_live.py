@@ -84,7 +84,7 @@ def ask_to_plan(live: LiveCLI, plan_file: str, words: str) -> None:
 
 async def answer(service: SwarmService, live: LiveCLI, key: str) -> prompts.Prompt:
     """Read A's pane (the plan's dialog), decide its prompt ``key`` and let swarm type it."""
-    from automation.tmux_delivery import TmuxDeliverer
+    from automation.tmux.delivery import TmuxDeliverer
     from core.delivery.killswitch import KillSwitch
 
     home = service.settings.home

@@ -208,7 +208,7 @@ async def test_a_prompt_typed_while_its_turn_runs_is_delivered_when_the_turn_end
     that reported its task inside its turn gets its next task's prompt before the turn ends):
     the CLI queues it ("Queued (press ↑ to edit)"), its input empties, and it sends it once
     the turn ends: the receipt says delivered, and the model gets it once."""
-    from automation.tmux_delivery import TmuxDeliverer
+    from automation.tmux.delivery import TmuxDeliverer
     from core.delivery.killswitch import KillSwitch
     from core.protocols import Parcel
     from tests.agents.launch import agent_of
@@ -419,7 +419,7 @@ async def test_yolo_mode_reads_its_star_input_and_takes_swarms_delivery(
     the start, and every delivery failed "its input is not on its pane". Now it reads idle,
     swarm's own tmux deliverer delivers into it, its command runs without a dialog, and it
     reads idle again once its answer is given."""
-    from automation.tmux_delivery import TmuxDeliverer
+    from automation.tmux.delivery import TmuxDeliverer
     from core.agent_state import AgentState
     from core.delivery.killswitch import KillSwitch
     from core.protocols import Parcel

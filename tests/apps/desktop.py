@@ -1,7 +1,7 @@
 """A mixed desktop of real applications on a private Xvfb, for the driver tests and benches.
 
 ``MixedDesktop(["chrome", "chrome", "xterm", "tk", "tk-slow"], workdir).start()`` starts
-Xvfb (``automation.virtual_desktop.start_xvfb``), optionally openbox, the chat web server,
+Xvfb (``automation.desktop.virtual_desktop.start_xvfb``), optionally openbox, the chat web server,
 and one window per entry in a 4x2 grid of 480x540 cells on the 1920x1080 screen, named
 ``Agent-1``, ``Agent-2``, ... in order. Kinds:
 
@@ -28,8 +28,8 @@ from pathlib import Path
 
 from PIL import Image, ImageGrab
 
-from automation.terminal_modes import read_state
-from automation.virtual_desktop import XServer, display_env
+from automation.desktop.terminal_modes import read_state
+from automation.desktop.virtual_desktop import XServer, display_env
 from tests.apps import launchers
 from tests.apps.chat_server import ChatServer
 from tests.apps.launchers import Box, Launched

@@ -21,7 +21,7 @@ from Xlib.display import Display
 from Xlib.ext import xtest
 from Xlib.xobject.drawable import Window
 
-from automation.virtual_desktop import display_env
+from automation.desktop.virtual_desktop import display_env
 from tests.apps.desktop import AppWindow, MixedDesktop
 
 SPEC = ("chrome", "chrome", "xterm", "xterm", "tk", "tk")

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from automation.virtual_desktop import XServer
+from automation.desktop.virtual_desktop import XServer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = (

@@ -26,7 +26,7 @@ import tkinter as tk
 from dataclasses import dataclass
 from pathlib import Path
 
-from automation.virtual_desktop import XServer
+from automation.desktop.virtual_desktop import XServer
 from tests.apps import launchers
 from tests.apps.launchers import CHROMIUM, CHROMIUM_FLAGS, REPO, UTF8, XTERM_FONT, Box, Launched
 

@@ -26,11 +26,11 @@ from pathlib import Path
 
 import pytest
 
-from automation.gui import UNSENT_NAME
-from automation.held_keys import held_buttons, held_keys, release_held
-from automation.input_clearing import UnsentPastes
-from automation.screen import x_display
-from automation.virtual_desktop import XServer, display_env
+from automation.desktop.gui import UNSENT_NAME
+from automation.desktop.held_keys import held_buttons, held_keys, release_held
+from automation.desktop.input_clearing import UnsentPastes
+from automation.desktop.screen import x_display
+from automation.desktop.virtual_desktop import XServer, display_env
 from core.models import Agent
 from tests.apps.conftest import Person
 from tests.apps.desktop import MixedDesktop
@@ -108,7 +108,7 @@ async def test_keys_a_killed_driver_held_are_released_and_each_window_gets_its_p
 PRESSING = r"""
 import sys
 import pyautogui
-from automation.held_keys import click_at, press_combo
+from automation.desktop.held_keys import click_at, press_combo
 pyautogui.PAUSE = 0
 print("pressing", flush=True)
 while True:

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
-from automation.gui import GuiDriver, GuiOptions
-from automation.virtual_desktop import display_env
+from automation.desktop.gui import GuiDriver, GuiOptions
+from automation.desktop.virtual_desktop import display_env
 from core.agents_file import load_agents
 from core.delivery.killswitch import KillSwitch
 from core.models import Agent

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from automation.gui import GuiDriver
+from automation.desktop.gui import GuiDriver
 from core.coordinator.scheduler import Scheduler
 from core.models import Agent
 from core.protocols import Parcel

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from automation.gui import GuiDriver, GuiOptions
-from automation.terminal_modes import find_terminal, read_state
-from automation.virtual_desktop import display_env
+from automation.desktop.gui import GuiDriver, GuiOptions
+from automation.desktop.terminal_modes import find_terminal, read_state
+from automation.desktop.virtual_desktop import display_env
 from core.delivery.killswitch import KillSwitch
 from core.models import Agent
 from core.protocols import Parcel

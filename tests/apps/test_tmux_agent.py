@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from automation.gui import GuiDriver, GuiOptions
-from automation.virtual_desktop import display_env
+from automation.desktop.gui import GuiDriver, GuiOptions
+from automation.desktop.virtual_desktop import display_env
 from core.agent_state import AgentState
 from core.agents.text_rules import load_rule_sets
 from core.coordinator.prompt_keys import PromptKeys

@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
-from automation.gui import GuiDriver, GuiOptions
-from automation.virtual_desktop import display_env
+from automation.desktop.gui import GuiDriver, GuiOptions
+from automation.desktop.virtual_desktop import display_env
 from bot.config import Config
 from bot.hook_server import HookServer
 from core.agents import identity

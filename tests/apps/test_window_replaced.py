@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from automation.gui import UNSENT_NAME, GuiDriver, GuiOptions
-from automation.input_clearing import UnsentPastes
-from automation.virtual_desktop import display_env
+from automation.desktop.gui import UNSENT_NAME, GuiDriver, GuiOptions
+from automation.desktop.input_clearing import UnsentPastes
+from automation.desktop.virtual_desktop import display_env
 from core.agents_file import load_agents
 from core.delivery.killswitch import KillSwitch
 from core.models import Agent
@@ -72,7 +72,7 @@ async def test_a_new_xterm_at_the_same_place_takes_the_next_delivery_without_a_r
             assert stuck.reason == "paste not seen"
             assert "Agent-1" in UnsentPastes(home / UNSENT_NAME)
             one_xterm.replace("Agent-1")  # killed; a new xterm opened at the same place
-            caplog.set_level(logging.INFO, logger="automation.gui")
+            caplog.set_level(logging.INFO, logger="automation.desktop.gui")
             receipts = []
             for n in (3, 4):
                 one_xterm.wait_at_prompt("Agent-1")  # its program has read the last one

@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from automation.gui import GuiDriver, GuiOptions
-from automation.screen import x_display
-from automation.virtual_desktop import XServer, display_env
-from automation.windows import window_at
+from automation.desktop.gui import GuiDriver, GuiOptions
+from automation.desktop.screen import x_display
+from automation.desktop.virtual_desktop import XServer, display_env
+from automation.desktop.windows import window_at
 from core.agents_file import load_agents
 from core.delivery.killswitch import KillSwitch
 from core.protocols import Parcel
@@ -146,7 +146,7 @@ async def test_a_paste_that_lands_in_another_agents_input_is_cleared_there(
             before = await driver.deliver(Parcel(1, agents["Agent-4"], "Agent-4's own", "t"))
             assert before.ok, before.reason
             four_windows.wait_at_prompt("Agent-4")  # idle at its prompt, as the test means
-            caplog.set_level(logging.INFO, logger="automation.gui")
+            caplog.set_level(logging.INFO, logger="automation.desktop.gui")
             wrong = await driver.deliver(Parcel(2, agents["Agent-7"], stray, "t"))
         finally:
             driver.close()

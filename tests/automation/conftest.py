@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from automation import virtual_desktop as desktop_env
-from automation.gui import GuiDriver, GuiOptions
-from automation.virtual_desktop import AgentWindows, XServer
+from automation.desktop import virtual_desktop as desktop_env
+from automation.desktop.gui import GuiDriver, GuiOptions
+from automation.desktop.virtual_desktop import AgentWindows, XServer
 from core.agents_file import load_agents
 from core.delivery.killswitch import KillSwitch
 from core.models import Agent

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from automation.virtual_desktop import COUNT, input_box, input_point, watch_region
+from automation.desktop.virtual_desktop import COUNT, input_box, input_point, watch_region
 
 
 def agents_toml(ctrl_enter: Sequence[int] = (), extra: str = "") -> str:

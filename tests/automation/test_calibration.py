@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from automation.agents_file_writer import dumps, write_agent_values
-from automation.calibrate import AgentCapture, calibrate, overlap_problems
-from automation.virtual_desktop import XServer
+from automation.desktop.calibrate import AgentCapture, calibrate, overlap_problems
+from automation.desktop.virtual_desktop import XServer
 from core.agents_file import load_agents
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.models import Agent

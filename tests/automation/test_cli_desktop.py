@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from automation.virtual_desktop import AgentWindows, XServer
+from automation.desktop.virtual_desktop import AgentWindows, XServer
 from core.agents_file import load_agents
 from tests.helpers import run_cli, write_agents
 

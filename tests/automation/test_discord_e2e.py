@@ -14,7 +14,7 @@ with warnings.catch_warnings():
 import pytest
 from localdiscord import LocalDiscordServer, UserSpec, local_client_options, pointed_at
 
-from automation.virtual_desktop import AgentWindows
+from automation.desktop.virtual_desktop import AgentWindows
 from bot.app import Builder, run_with_discord
 from bot.config import Config
 from bot.discordbot.settings import DiscordSettings

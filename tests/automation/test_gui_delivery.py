@@ -9,8 +9,8 @@ from collections.abc import Callable
 import pytest
 from messages import make_texts, parcel
 
-from automation.gui import GuiDriver
-from automation.virtual_desktop import AgentWindows, XServer
+from automation.desktop.gui import GuiDriver
+from automation.desktop.virtual_desktop import AgentWindows, XServer
 from core.delivery.killswitch import KillSwitch
 from core.models import Agent
 

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from messages import parcel
 
-from automation.gui import GuiDriver
-from automation.screen import x_display
-from automation.virtual_desktop import AgentWindows, XServer, input_point
+from automation.desktop.gui import GuiDriver
+from automation.desktop.screen import x_display
+from automation.desktop.virtual_desktop import AgentWindows, XServer, input_point
 from core.models import Agent
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -145,7 +145,7 @@ async def test_a_keyboard_the_application_gives_up_late_is_taken_again(
 OTHER_PROCESS = """
 import json, sys
 from pathlib import Path
-from automation.gui import GuiDriver, GuiOptions
+from automation.desktop.gui import GuiDriver, GuiOptions
 from core.delivery.killswitch import KillSwitch
 from core.models import Agent
 from core.protocols import Parcel

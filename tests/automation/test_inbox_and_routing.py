@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from messages import make_texts, parcel
 
+from automation.desktop.gui_options import GuiOptions
+from automation.desktop.virtual_desktop import AgentWindows, XServer
 from automation.factory import build_deliverer
-from automation.gui_options import GuiOptions
-from automation.message_files import InboxDeliverer, agent_folder
-from automation.virtual_desktop import AgentWindows, XServer
+from automation.inbox.files import InboxDeliverer, agent_folder
 from core.agents_file import load_agents
 from core.delivery.killswitch import KillSwitch
 from core.models import Agent, Receipt
@@ -122,7 +122,7 @@ async def test_inbox_agents_use_files_and_the_others_the_screen(
 DRIVER_WITHOUT_DISPLAY = """
 import asyncio, sys
 from pathlib import Path
-from automation.gui import GuiDriver
+from automation.desktop.gui import GuiDriver
 from core.delivery.killswitch import KillSwitch
 from core.models import Agent
 from core.protocols import Parcel
@@ -152,7 +152,7 @@ def test_the_gui_driver_without_a_display_says_so(tmp_path: Path, display: str |
 
 
 def test_gui_options_from_the_environment() -> None:
-    from automation.gui_options import GuiOptions
+    from automation.desktop.gui_options import GuiOptions
     from core.errors import ConfigError
 
     options = GuiOptions.from_env({"SWARM_HUMAN_IDLE": "0.5", "SWARM_FOCUS_TIMEOUT": "0.25"})

@@ -20,12 +20,12 @@ from collections.abc import Callable, Iterator
 import pytest
 from PIL import Image
 
+from automation.desktop.gui_options import GuiOptions
+from automation.desktop.input_clearing import InputClearer
+from automation.desktop.screen import Grabber, Rect
+from automation.desktop.screen_waits import Abort, ScreenWaits, changed
+from automation.desktop.virtual_desktop import AgentWindows, XServer, input_box, input_point
 from automation.failures import Failure
-from automation.gui_options import GuiOptions
-from automation.input_clearing import InputClearer
-from automation.screen import Grabber, Rect
-from automation.screen_waits import Abort, ScreenWaits, changed
-from automation.virtual_desktop import AgentWindows, XServer, input_box, input_point
 
 LAG_S = 0.015  # Tk stopped this long after drawing the selection: more than a 5 ms rest
 

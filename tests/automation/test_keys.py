@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from automation.gui import load_pyautogui, parse_keys
-from automation.virtual_desktop import XServer
+from automation.desktop.gui import load_pyautogui, parse_keys
+from automation.desktop.virtual_desktop import XServer
 from core.keys import CHARACTERS, MODIFIERS, NAMED_KEYS, PRESETS, KeyComboError, parse_combo
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from automation.calibrate import CROSS_COLOUR, WATCH_COLOUR, check_points
-from automation.screen import (
+from automation.desktop.calibrate import CROSS_COLOUR, WATCH_COLOUR, check_points
+from automation.desktop.screen import (
     Rect,
     detect_screens,
     display_available,
@@ -19,7 +19,7 @@ from automation.screen import (
     point_problems,
     validate_agents,
 )
-from automation.virtual_desktop import XServer, input_point
+from automation.desktop.virtual_desktop import XServer, input_point
 from core.models import Agent
 from tests.helpers import start_xvfb
 
@@ -112,8 +112,8 @@ ROOT = Path(__file__).resolve().parents[2]
 NO_XAUTH_PROBE = """
 import logging, sys
 logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
-from automation.screen import display_available, Grabber, Rect
-from automation.gui import load_pyautogui
+from automation.desktop.screen import display_available, Grabber, Rect
+from automation.desktop.gui import load_pyautogui
 print(display_available())
 print(load_pyautogui().size())
 print(Grabber().grab(Rect(0, 0, 10, 10)).size)

@@ -6,9 +6,9 @@ import subprocess
 
 import pytest
 
-from automation.clipboard import Clipboard
-from automation.selection import XSelections
-from automation.virtual_desktop import XServer
+from automation.desktop.clipboard import Clipboard
+from automation.desktop.selection import XSelections
+from automation.desktop.virtual_desktop import XServer
 
 
 def xsel(server: XServer, *args: str, data: str | None = None) -> str:

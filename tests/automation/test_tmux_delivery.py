@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from automation.factory import build_deliverer
-from automation.message_files import INBOX_TIME_LIMIT_S
-from automation.tmux_delivery import TmuxDeliverer, TmuxOptions, paste_text, tmux_key
+from automation.inbox.files import INBOX_TIME_LIMIT_S
+from automation.tmux.delivery import TmuxDeliverer, TmuxOptions, paste_text, tmux_key
 from core.agents_file import load_agents
 from core.clis import panes
 from core.coordinator.node import DeliveryNode

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from automation.virtual_desktop import XServer, _try_start, xvfb_path
+from automation.desktop.virtual_desktop import XServer, _try_start, xvfb_path
 
 
 def test_a_taken_display_is_not_mistaken_for_ours(shared_xvfb: XServer, tmp_path: Path) -> None:

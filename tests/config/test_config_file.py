@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from automation.desktop_tmux import NOT_INTERACTIVE
+from automation.tmux_sessions import NOT_INTERACTIVE
 from bot.config import Config
 from bot.config_file import layered_environment, read_user_config
 from bot.settings_index import every_setting

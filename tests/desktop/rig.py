@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from automation.virtual_desktop import XServer
+from automation.desktop.virtual_desktop import XServer
 from tests.apps.desktop import read_records
 
 REPO = Path(__file__).resolve().parents[2]

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from automation.calibrate import calibrate, window_under
-from automation.virtual_desktop import XServer, display_env
+from automation.desktop.calibrate import calibrate, window_under
+from automation.desktop.virtual_desktop import XServer, display_env
 from core.agents_file import load_agents
 from tests.apps import launchers
 from tests.apps.launchers import Launched

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from automation.desktop.screen import Rect
+from automation.desktop.session import Planned, cli_dir_value
 from automation.desktop_config import Launch
-from automation.desktop_session import Planned, cli_dir_value
-from automation.screen import Rect
 
 
 def _planned(cli_dir: str | None) -> Planned:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from automation.gui import GuiDriver, GuiOptions
-from automation.virtual_desktop import XServer, display_env
+from automation.desktop.gui import GuiDriver, GuiOptions
+from automation.desktop.virtual_desktop import XServer, display_env
 from core.agents_file import load_agents
 from core.delivery.killswitch import KillSwitch
 from core.models import Agent

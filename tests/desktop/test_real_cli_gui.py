@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from automation.gui import GuiDriver
-from automation.gui_options import GuiOptions
-from automation.virtual_desktop import XServer, display_env
+from automation.desktop.gui import GuiDriver
+from automation.desktop.gui_options import GuiOptions
+from automation.desktop.virtual_desktop import XServer, display_env
 from core.agents_file import load_agents
 from core.delivery.killswitch import KillSwitch
 from core.models import Agent

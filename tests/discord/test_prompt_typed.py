@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from automation.gui import GuiDriver
+from automation.desktop.gui import GuiDriver
 from core.agent_state import AgentState
 from core.agents.text_rules import load_rule_sets
 from core.coordinator.prompt_keys import PromptKeys

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from automation.message_files import InboxDeliverer
+from automation.inbox.files import InboxDeliverer
 from core.agents.frames import frame_path, save_frame, thumbnail_size
 from core.coordinator.home_lock import HEARTBEAT_NAME, LOCK_NAME
 from core.delivery.killswitch import KillSwitch

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from automation.message_files import InboxDeliverer
+from automation.inbox.files import InboxDeliverer
 from bot.web.app import create_app
 from bot.web.settings import WebSettings
 from core.coordinator.scheduler import Scheduler

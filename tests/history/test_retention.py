@@ -14,7 +14,7 @@ from typing import cast
 
 import pytest
 
-from automation.message_files import InboxDeliverer
+from automation.inbox.files import InboxDeliverer
 from core.coordinator.scheduler import Scheduler
 from core.history.retention import DAY_S, collect_garbage
 from core.logs.setup import configure_logging

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from automation.tmux_delivery import TmuxDeliverer, TmuxOptions
+from automation.tmux.delivery import TmuxDeliverer, TmuxOptions
 from core.agent_state import AgentState, Signal
 from core.agents import signals as agent_signals
 from core.coordinator.scheduler import Scheduler

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from automation.virtual_desktop import kill_display_clients
+from automation.desktop.virtual_desktop import kill_display_clients
 from core.models import DeliveryState, TaskSpec, TaskStatus
 from core.service.swarm import SwarmService
 from core.settings import Settings

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from automation.message_files import InboxDeliverer
+from automation.inbox.files import InboxDeliverer
 from core.coordinator.scheduler import Scheduler
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService

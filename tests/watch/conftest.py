@@ -1,5 +1,5 @@
 """Fixtures: watcher settings, a scriptable frame source, and (for the desktop tests) a
-private Xvfb with the eight demo agent windows (automation/virtual_desktop.py)."""
+private Xvfb with the eight demo agent windows (automation/desktop/virtual_desktop.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ REQUIRED_TOOLS = ("Xvfb", "xsel", "xdotool")
 
 def desktop_env() -> ModuleType:
     """The virtual desktop module (Xvfb and the eight demo windows)."""
-    from automation import virtual_desktop
+    from automation.desktop import virtual_desktop
 
     return virtual_desktop
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from automation.desktop.screen import Rect
+from automation.desktop.session import Planned, cli_env
 from automation.desktop_config import Launch
-from automation.desktop_session import Planned, cli_env
-from automation.screen import Rect
 from core.agent_state import AgentState
 from core.agents.text_rules import load_rule_sets
 from core.clis import BY_NAME, panes

@@ -13,7 +13,7 @@ from typing import Any
 
 from PIL import Image
 
-from automation.watch import ScreenFrames, screenshot_png
+from automation.desktop.watch import ScreenFrames, screenshot_png
 from core.agents.frames import change_between, thumbnail_size
 from core.agents.screen_judge import caret_limit
 from core.coordinator.jobs import Watcher

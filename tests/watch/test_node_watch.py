@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from automation.watch import ScreenFrames
+from automation.desktop.watch import ScreenFrames
 from core.coordinator.jobs import Watcher
 from core.coordinator.node import DeliveryNode
 from core.models import Agent

@@ -278,7 +278,7 @@ async def test_a_nudge_names_the_home_in_its_commands_and_has_no_task_footer(
     """Its inline commands carry ``SWARM_HOME=`` like the prompts (issue 28, item 13)."""
     import shlex
 
-    from automation.message_files import InboxDeliverer
+    from automation.inbox.files import InboxDeliverer
     from core.coordinator.scheduler import Scheduler
 
     home = service.settings.home

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from automation.watch import ScreenFrames
+from automation.desktop.watch import ScreenFrames
 from core.agents.frames import frames_differ
 from core.agents.screen_judge import (
     IDLE,

@@ -10,7 +10,7 @@ from datetime import UTC
 
 import pytest
 
-from automation.watch import ScreenFrames
+from automation.desktop.watch import ScreenFrames
 from bot.app import Builder, run_headless
 from bot.config import Config
 from core.models import Agent, TaskSpec
@@ -98,7 +98,7 @@ def test_no_display_is_said_once_and_gives_no_frames(
     monkeypatch.delenv("DISPLAY", raising=False)
     frames = ScreenFrames()
     agent = Agent("Agent-1", "qa", watch=(0, 0, 100, 100))
-    with caplog.at_level(logging.WARNING, logger="automation.watch"):
+    with caplog.at_level(logging.WARNING, logger="automation.desktop.watch"):
         assert frames.grab(agent) is None
         assert frames.grab(agent) is None
     frames.close()

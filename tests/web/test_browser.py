@@ -101,7 +101,7 @@ def swarm_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path,
             {"id": "Agent-3", "role": "web", "input": [720, 480], "watch": [500, 40, 440, 380]},
         ],
     )
-    from automation.watch import thumbnail
+    from automation.desktop.watch import thumbnail
 
     window = Image.new("RGB", (440, 380), "#1e1e1e")
     ImageDraw.Draw(window).text((20, 20), "Agent-1 is typing...", fill="#ffffff")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PIL import Image, ImageDraw
 
-from automation.watch import thumbnail
+from automation.desktop.watch import thumbnail
 from core.agents.frames import frame_path, thumbnail_size
 from core.coordinator.jobs import Watcher
 from core.models import Agent

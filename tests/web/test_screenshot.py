@@ -14,8 +14,8 @@ import httpx
 import pytest
 from PIL import Image, ImageChops
 
-from automation.screen import Grabber, Rect
-from automation.virtual_desktop import display_env
+from automation.desktop.screen import Grabber, Rect
+from automation.desktop.virtual_desktop import display_env
 from bot.web.app import create_app
 from bot.web.settings import WebSettings
 from core.protocols import ManualClock
@@ -107,7 +107,7 @@ async def test_viewers_are_refused_and_agents_without_a_window_say_why(
 async def test_an_admins_thumbnail_opens_the_screenshot_a_viewers_does_not(
     tk_window: Any, shot_service: SwarmService, shot_client: httpx.AsyncClient
 ) -> None:
-    from automation.watch import screenshot_png, thumbnail
+    from automation.desktop.watch import screenshot_png, thumbnail
     from core.agents.frames import save_frame
     from tests.web.test_pages import login
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from automation.message_files import InboxDeliverer
+from automation.inbox.files import InboxDeliverer
 from core.agents_file import load_agents
 from core.coordinator.scheduler import Scheduler
 from core.delivery.onboarding import RESET_TEXT, onboard, reset

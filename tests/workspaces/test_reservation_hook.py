@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from automation.message_files import InboxDeliverer
+from automation.inbox.files import InboxDeliverer
 from core.coordinator.scheduler import Scheduler
 from core.errors import ReservationConflict
 from core.models import TaskSpec

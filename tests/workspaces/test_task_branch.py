@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from automation.message_files import InboxDeliverer
+from automation.inbox.files import InboxDeliverer
 from core.coordinator.scheduler import Scheduler
 from core.models import TaskSpec
 from core.service.swarm import SwarmService

@@ -23,16 +23,14 @@ from typing import Any
 from filelock import FileLock, Timeout
 from PIL import Image
 
-from automation import terminal_modes, windows
-from automation.agent_windows import AgentWindows
-from automation.clipboard import Clipboard, ClipboardError, SavedSelections
-from automation.failures import Failure
-from automation.focus import FocusDropped, FocusLost, XFocus
-from automation.gui_options import GuiOptions
-from automation.held_keys import click_at, press_combo, pyautogui_display, release_held
-from automation.input_clearing import InputClearer
-from automation.pane_input import PaneInput, pane_of, sample_of
-from automation.screen import (
+from automation.desktop import terminal_modes, windows
+from automation.desktop.agent_windows import AgentWindows
+from automation.desktop.clipboard import Clipboard, ClipboardError, SavedSelections
+from automation.desktop.focus import FocusDropped, FocusLost, XFocus
+from automation.desktop.gui_options import GuiOptions
+from automation.desktop.held_keys import click_at, press_combo, pyautogui_display, release_held
+from automation.desktop.input_clearing import InputClearer
+from automation.desktop.screen import (
     IS_X11,
     Grabber,
     NoDisplay,
@@ -42,7 +40,9 @@ from automation.screen import (
     screen_of,
     x_display,
 )
-from automation.screen_waits import Abort, ScreenWaits, changed
+from automation.desktop.screen_waits import Abort, ScreenWaits, changed
+from automation.failures import Failure
+from automation.pane_input import PaneInput, pane_of, sample_of
 from core.delivery.killswitch import KillSwitch
 from core.keys import TEXT_STEP, KeyComboError, parse_combo
 from core.models import Agent, Receipt

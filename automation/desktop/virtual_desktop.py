@@ -1,7 +1,7 @@
 """A private virtual desktop for the demo, the driver tests and the benchmark.
 
 Starts Xvfb on a free display number with its own X authority cookie, opens the eight
-demo agent windows of ``automation/demo_windows.py`` on it, and cleans up every process it
+demo agent windows of ``automation/desktop/demo_windows.py`` on it, and cleans up every process it
 started (and the ``xsel`` clipboard helpers the driver left on that display).
 """
 
@@ -24,7 +24,7 @@ from pathlib import Path
 
 CELL_W, CELL_H = 480, 540
 COLUMNS, COUNT = 4, 8
-TK_MODULE = "automation.demo_windows"
+TK_MODULE = "automation.desktop.demo_windows"
 SCREEN = (1920, 1080)
 FAMILY_LOCAL = 256
 

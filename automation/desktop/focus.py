@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from automation import windows
+from automation.desktop import windows
 from automation.failures import Failure
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 
 Terminal agents get a terminal window on their grid cell showing the tmux session
 ``swarm-<agent>``, which runs the agent's command in its workspace. Every window swarm opens
-carries X properties naming the agent and the home (:mod:`automation.window_place`), so
+carries X properties naming the agent and the home (:mod:`automation.desktop.window_place`), so
 that a second ``up`` finds it and opens only what is missing, and ``down`` closes exactly
 those. The agents file gets each agent's exact ``input``, ``input_box``, ``watch``, ``app``,
 ``paste`` and ``tmux`` from the measured window: no calibration.
@@ -23,14 +23,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from automation import desktop_tmux as tmux
-from automation import layout_profiles, sandboxing
+from automation import sandboxing
+from automation import tmux_sessions as tmux
 from automation.agents_file_writer import atomic_write, write_agent_values
+from automation.desktop import layout_profiles
+from automation.desktop.screen import Rect
+from automation.desktop.terminals import TERMINALS, Terminal
+from automation.desktop.window_place import Desk, WindowInfo
 from automation.desktop_config import DesktopConfig, Launch, fill, launch_env
 from automation.leftovers import end_leftovers
-from automation.screen import Rect
-from automation.terminals import TERMINALS, Terminal
-from automation.window_place import Desk, WindowInfo
 from core.clis import by_name, for_command, sessions_folder, with_launch_args, with_report_args
 from core.clis.logs import log_path
 from core.errors import InvalidInput, InvalidState, MissingDependency

@@ -1,6 +1,6 @@
 """The text clipboard, with bounded waits.
 
-On X11 the selections are served and read in-process (``automation/selection.py``), with
+On X11 the selections are served and read in-process (``automation/desktop/selection.py``), with
 ``xsel`` for what that cannot do (texts sent in pieces, keeping the clipboard alive after
 the process ends); ``xsel`` is run directly rather than through pyperclip, which prefers
 ``xclip`` when both are installed (its background process inherits stdout and hangs captured
@@ -16,8 +16,8 @@ import subprocess
 import time
 from dataclasses import dataclass
 
-from automation.screen import IS_X11, NoDisplay
-from automation.selection import SelectionError, XSelections
+from automation.desktop.screen import IS_X11, NoDisplay
+from automation.desktop.selection import SelectionError, XSelections
 
 log = logging.getLogger(__name__)
 

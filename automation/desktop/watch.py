@@ -1,8 +1,8 @@
 """Screen frames for the watcher: the agents' watched regions, as small grayscale thumbnails.
 
-Implements ``core.agents.frames.FrameSource`` with ``automation.screen.Grabber`` (imported when
-the first frame is grabbed). Without a display it says so once in the log and returns no
-frames: the watcher then judges activity from CLI reports alone.
+Implements ``core.agents.frames.FrameSource`` with ``automation.desktop.screen.Grabber``
+(imported when the first frame is grabbed). Without a display it says so once in the log and
+returns no frames: the watcher then judges activity from CLI reports alone.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class ScreenFrames:
         """The agent's watched region as a thumbnail; None without a region or a screen."""
         if agent.watch is None or self._disabled is not None:
             return None
-        from automation.screen import NoDisplay, Rect
+        from automation.desktop.screen import NoDisplay, Rect
 
         try:
             image = self._screen().grab(Rect(*agent.watch))
@@ -62,7 +62,7 @@ class ScreenFrames:
 
     def _screen(self) -> Any:
         if self._grabber is None:
-            from automation.screen import Grabber
+            from automation.desktop.screen import Grabber
 
             self._grabber = Grabber()
         return self._grabber
@@ -83,7 +83,7 @@ def screenshot_png(agent: Agent) -> bytes:
         raise InvalidInput(
             f"{agent.id} has no watch region in the agents file (watch = [x, y, width, height])"
         )
-    from automation.screen import Grabber, NoDisplay, Rect
+    from automation.desktop.screen import Grabber, NoDisplay, Rect
 
     grabber = Grabber()
     try:

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from automation.screen import open_x_display
+from automation.desktop.screen import open_x_display
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from automation.screen import Rect
+from automation.desktop.screen import Rect
 
 log = logging.getLogger(__name__)
 

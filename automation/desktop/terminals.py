@@ -7,7 +7,7 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from automation.screen import Rect
+from automation.desktop.screen import Rect
 
 CORE_FONT = "-misc-fixed-medium-r-normal--13-120-75-75-c-70-iso10646-1"  # 7x13, xfonts-base
 CORE_CELL = (7, 13)

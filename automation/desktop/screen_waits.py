@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 from PIL import Image, ImageChops
 
-from automation.gui_options import GuiOptions
-from automation.screen import Rect
+from automation.desktop.gui_options import GuiOptions
+from automation.desktop.screen import Rect
 
 LEVEL_TOLERANCE = 8
 _SIGNIFICANT = [0] * (LEVEL_TOLERANCE + 1) + [255] * (255 - LEVEL_TOLERANCE)

@@ -15,12 +15,12 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from automation import desktop_tmux as tmux
+from automation import tmux_sessions as tmux
 from automation.agents_file_writer import write_agent_values
+from automation.desktop.screen import Rect
+from automation.desktop.session import DesktopSession, Outcome, Planned, planned
+from automation.desktop.window_place import WindowInfo
 from automation.desktop_config import DesktopConfig
-from automation.desktop_session import DesktopSession, Outcome, Planned, planned
-from automation.screen import Rect
-from automation.window_place import WindowInfo
 from core.errors import InvalidInput, InvalidState
 from core.models import Agent
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from automation.agents_file_writer import atomic_write
-from automation.screen import Rect
+from automation.desktop.screen import Rect
 from core.errors import ConfigError
 from core.privacy.files import make_dirs
 

@@ -1,6 +1,6 @@
 """Eight demo agent chat windows in a 4x2 grid (the demo, the desktop tests, the benchmark).
 
-Run as a program: ``python -m automation.demo_windows RECORDS_DIR [--slow-paste I:MS]
+Run as a program: ``python -m automation.desktop.demo_windows RECORDS_DIR [--slow-paste I:MS]
 [--ctrl-enter I]``.
 Window ``i`` (0-based) covers the cell ``(i % 4) * 480, (i // 4) * 540`` (480x540) and has a
 multi-line input whose centre area holds the point ``(cell_x + 240, cell_y + 480)``.
@@ -20,7 +20,7 @@ import json
 import tkinter as tk
 from pathlib import Path
 
-from automation.virtual_desktop import CELL_H, CELL_W, COLUMNS, COUNT
+from automation.desktop.virtual_desktop import CELL_H, CELL_W, COLUMNS, COUNT
 
 
 class AgentWindow:

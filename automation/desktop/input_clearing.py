@@ -15,10 +15,10 @@ from pathlib import Path
 
 from PIL import Image
 
+from automation.desktop.gui_options import GuiOptions
+from automation.desktop.screen import Rect
+from automation.desktop.screen_waits import Abort, ScreenWaits, changed, crop
 from automation.failures import Failure
-from automation.gui_options import GuiOptions
-from automation.screen import Rect
-from automation.screen_waits import Abort, ScreenWaits, changed, crop
 
 OWN_PASTE_PASSES = 25  # times clear_passes, for an input known to hold our own unsent paste
 

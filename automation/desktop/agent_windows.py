@@ -16,8 +16,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from automation.window_place import Desk
-from automation.windows import WindowFacts
+from automation.desktop.window_place import Desk
+from automation.desktop.windows import WindowFacts
 from core.agents.identity import record_window
 
 log = logging.getLogger(__name__)
