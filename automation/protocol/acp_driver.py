@@ -42,6 +42,8 @@ from acp.schema import (
     ReadTextFileResponse,
     ReleaseTerminalResponse,
     RequestPermissionResponse,
+    SessionConfigOptionBoolean,
+    SessionConfigOptionSelect,
     SessionInfoUpdate,
     SseMcpServer,
     TerminalOutputResponse,
@@ -97,6 +99,7 @@ class AcpDriver:
         self.process: asyncio.subprocess.Process | None = None
         self.session: str | None = None
         self.conn: ClientSideConnection | None = None
+        self.client = AcpClient(self.host)
         self.can_load = False
         self._spawned: Spawned | None = None
         self.transport: lines.GuardedTransport | None = None
@@ -129,7 +132,7 @@ class AcpDriver:
             self.transport = lines.GuardedTransport(
                 reader, writer, self.host.on_bad_line, lambda: self.host.on_output_end(process)
             )
-            conn = connect_to_agent(AcpClient(self.host), self.transport)
+            conn = connect_to_agent(self.client, self.transport)
             try:
                 yield conn, process
             finally:
@@ -140,14 +143,18 @@ class AcpDriver:
         servers: list[McpServer] = [_mcp_server(entry, self.env) for entry in self.mcp]
         if load is not None and self.can_load:
             try:
-                await self.conn.load_session(cwd=self.cwd, session_id=load, mcp_servers=servers)
+                loaded = await self.conn.load_session(
+                    cwd=self.cwd, session_id=load, mcp_servers=servers
+                )
             except Exception as exc:  # a session the CLI no longer has: a new one
                 log.warning("host %s: session %s not loaded: %r", self.host.agent, load, exc)
             else:
+                self.client.model = _model(loaded.config_options) if loaded else None
                 self.session = load
                 self.host.on_session(load, loaded=True)
                 return
         made = await self.conn.new_session(cwd=self.cwd, mcp_servers=servers)
+        self.client.model = _model(made.config_options)
         self.session = made.session_id
         self.host.on_session(made.session_id, loaded=False, lost=load)
 
@@ -159,7 +166,10 @@ class AcpDriver:
         except RequestError as exc:
             raise TurnFailed(str(exc), exc.code, exc.data) from None
         usage = answer.usage.model_dump(by_alias=True) if answer.usage is not None else None
-        return Ended(str(answer.stop_reason), usage, None, answer.field_meta)
+        meta = answer.field_meta
+        if self.client.model is not None:  # the model its session names (ACP's turn end names none)
+            meta = {**(meta or {}), "model": self.client.model}
+        return Ended(str(answer.stop_reason), usage, None, meta)
 
     async def cancel(self) -> None:
         """``session/cancel``."""
@@ -187,6 +197,7 @@ class AcpClient(Client):
     def __init__(self, host: Callbacks) -> None:
         self.host = host
         self.calls: dict[str, ToolCallStart] = {}  # the latest announced, ``CALLS_KEPT``
+        self.model: str | None = None  # the session's model, as its config options name it
 
     async def request_permission(
         self, session_id: str, tool_call: ToolCallUpdate, options: list[PermissionOption],
@@ -219,6 +230,8 @@ class AcpClient(Client):
             self.calls[update.tool_call_id] = update
             while len(self.calls) > CALLS_KEPT:
                 del self.calls[next(iter(self.calls))]
+        elif isinstance(update, ConfigOptionUpdate):
+            self.model = _model(update.config_options) or self.model
         self.host.on_update(update.session_update, **_words(update))
 
     async def write_text_file(
@@ -301,6 +314,17 @@ def _mcp_server(entry: dict[str, Any], agent_env: Mapping[str, str]) -> McpServe
         name=str(entry["name"]), command=str(entry["command"]),
         args=[str(a) for a in entry.get("args") or ()], env=env,
     )  # fmt: skip
+
+
+def _model(
+    options: list[SessionConfigOptionSelect | SessionConfigOptionBoolean] | None,
+) -> str | None:
+    """The model a session's config options say it runs: the current value of its option of
+    the ``model`` category (Mistral Vibe's: its ``active_model`` alias); None: none says."""
+    for option in options or ():
+        if isinstance(option, SessionConfigOptionSelect) and option.category == "model":
+            return option.current_value[:200] or None
+    return None
 
 
 def _plain(model: BaseModel) -> dict[str, Any] | str:
