@@ -4,7 +4,7 @@ Python SDK does the framing), opens or loads its session, and serves swarm on a 
 swarm is away waits in the host's journal until swarm acknowledges it.
 
     python -m bot.protocol_host --home H --agent A --cwd DIR [--mcp JSON] [--protocol P] \
-        [--nice N] -- COMMAND ARGS...
+        [--nice N] [--cumulative-usage] -- COMMAND ARGS...
 
 One turn at a time: a prompt while a turn runs is refused as ``busy`` (swarm delivers it when
 the turn ends). A prompt is accepted when the agent sent its first update of the turn, asked
@@ -28,11 +28,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from automation.protocol import callers
+from automation.protocol import callers, running_usage
 from core import clis
 from core.hosts import journal_file, lines, wire
 from core.hosts.entries import Answer, PermissionAsked, PermissionDone, RequestOption
-from core.hosts.turns import TOTAL_COST, Driver, Launched, TurnFailed
+from core.hosts.turns import TOTAL_COST, Driver, Ended, Launched, TurnFailed
 from core.privacy import files
 
 log = logging.getLogger(__name__)
@@ -113,9 +113,10 @@ class Host:
     """One agent's turn, its permission requests and its journal; the socket's requests and
     the driver's callbacks call it."""
 
-    def __init__(self, agent: str, journal: Journal) -> None:
+    def __init__(self, agent: str, journal: Journal, cumulative_usage: bool = False) -> None:
         self.agent = agent
         self.journal = journal
+        self.cumulative_usage = cumulative_usage  # a turn end's usage: its session's so far
         self.driver: Driver | None = None
         self.turn: asyncio.Task[None] | None = None
         self.delivery: int | None = None
@@ -318,14 +319,26 @@ class Host:
             return
         finally:
             self.accepted.set()
+        usage, so_far = self._turn_usage(ended)
         self.journal.add(
-            wire.TURN_END, delivery=delivery, stop_reason=ended.stop_reason, usage=ended.usage,
-            cost_usd=ended.cost_usd, meta=_jsonable(ended.meta),
+            wire.TURN_END, delivery=delivery, stop_reason=ended.stop_reason, usage=usage,
+            cost_usd=ended.cost_usd, meta=_jsonable(ended.meta), **so_far,
         )  # fmt: skip
+        if so_far and self.session is not None:
+            running_usage.keep(self.journal.path, self.session, so_far[wire.SESSION_USAGE])
         total = ended.meta.get(TOTAL_COST) if isinstance(ended.meta, dict) else None
         if self.session is not None and isinstance(total, int | float):
             kept = {"session": self.session, TOTAL_COST: float(total)}
             files.write_file(wire.spent_path(self.journal.path), wire.encode(kept))
+
+    def _turn_usage(self, ended: Ended) -> tuple[Any, dict[str, Any]]:
+        """A turn end's usage, the turn's own: where the agent says its session's running
+        total (``cumulative_usage``), what the turn added to it, with the total as said."""
+        if not self.cumulative_usage or not isinstance(ended.usage, dict) or not self.session:
+            return ended.usage, {}
+        before = running_usage.before(self.journal.path, self.session)
+        usage = running_usage.turn_usage(ended.usage, before)
+        return usage, {wire.SESSION_USAGE: ended.usage}
 
     def answer(self, answer: Answer) -> dict[str, Any]:
         """Answer a waiting permission request with its option (None: cancelled)."""
@@ -541,7 +554,7 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> int:
     sock = wire.socket_path(home, args.agent)
     journal_file.rotate(wire.journal_path(home, args.agent))
     journal = Journal(wire.journal_path(home, args.agent))
-    host = Host(args.agent, journal)
+    host = Host(args.agent, journal, cumulative_usage=args.cumulative_usage)
     mcp = json.loads(args.mcp) if args.mcp else []
     launched = Launched(host, args.command, args.cwd, mcp, env, nice=args.nice)
     host.driver = _driver(args.protocol, launched)
@@ -611,6 +624,11 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
         choices=range(20),
         metavar="0-19",
         help="how much lower the agent's CPU priority is than the host's (default 0)",
+    )
+    parser.add_argument(
+        "--cumulative-usage",
+        action="store_true",
+        help="the agent's turn end says its session's running usage: journal each turn's own",
     )
     parser.add_argument("command", nargs="+", help="the agent CLI in its ACP mode")
     return parser.parse_args(argv)

@@ -45,13 +45,15 @@ async def start(
     protocol: str = "acp",
     wait_s: float = START_S,
     nice: int = 0,
+    cumulative_usage: bool = False,
 ) -> dict[str, Any]:
     """Start ``agent``'s host running ``command`` (the CLI in its protocol's mode, ``acp``
-    or ``stream-json``) in ``cwd``, the CLI ``nice`` below the host's CPU priority; its
-    hello once the session is open. A host already running is left as it is (its hello),
-    unless its agent exited (a host outlives its CLI to say why) and swarm has all its
-    journal (``acked``: nothing it holds is lost): that one is ended and a new one started,
-    which loads the session where the CLI can."""
+    or ``stream-json``) in ``cwd``, the CLI ``nice`` below the host's CPU priority (and,
+    ``cumulative_usage``, its turn end's usage its session's running total: the host
+    journals each turn's own); its hello once the session is open. A host already running
+    is left as it is (its hello), unless its agent exited (a host outlives its CLI to say
+    why) and swarm has all its journal (``acked``: nothing it holds is lost): that one is
+    ended and a new one started, which loads the session where the CLI can."""
     hello = await _running_hello(home, agent)
     if hello is not None:
         if hello.get("exit_code") is None or not _all_read(hello):
@@ -61,7 +63,7 @@ async def start(
     seen = _journal_size(home, agent)
     argv = [sys.executable, "-m", HOST_MODULE, "--home", str(home), "--agent", agent,
             "--cwd", str(cwd), "--mcp", json.dumps(list(mcp)), "--protocol", protocol,
-            "--nice", str(nice), "--",
+            "--nice", str(nice), *(["--cumulative-usage"] if cumulative_usage else []), "--",
             *command]  # fmt: skip
     process = _spawn(home, agent, argv, cwd, env)
     return await _wait_ready(home, agent, process, seen, wait_s)

@@ -117,6 +117,7 @@ class ProtocolSession(HeadlessSession):
                     mcp,
                     protocol=cli.protocol,
                     nice=item.launch.nice,
+                    cumulative_usage=cli.cumulative_usage,
                 )
             )
         except launch.HostStartError as exc:

@@ -228,7 +228,10 @@ class AgentCli:
     where its protocol agents' turns' usage comes from: ``"turn_end"``, the
     protocol's own turn end (Claude Code's stream-json ``result``: the whole turn's), or
     ``"sessions"``, its session files as on the tmux route (its protocol gives none, or
-    less than the turn's: ``core.costs.turns.protocol_usage``). ``report_args``: given the
+    less than the turn's: ``core.costs.turns.protocol_usage``). ``cumulative_usage``: its
+    protocol's turn end says its session's running total, not the turn's (Mistral Vibe's
+    ACP): its host keeps each session's total and journals what a turn added
+    (``--cumulative-usage``). ``report_args``: given the
     agent's ``swarm`` command, the arguments that let it run swarm's own report commands
     (``REPORT_COMMANDS``) and MCP tools without asking a person (None: it asks for none, or
     cannot be told).
@@ -262,6 +265,7 @@ class AgentCli:
     credentials: tuple[str, ...] = ()
     sessions: SessionFiles | None = None
     protocol_usage: ProtocolUsage = "turn_end"
+    cumulative_usage: bool = False
     report_args: ReportArgs | None = None
     # its own state and configuration under the home, read and written in a sandbox (a
     # trailing "/": a folder, made when missing; else a file, bound when it exists)

@@ -13,6 +13,7 @@ from core.costs.usage_place import (
     NO_WORKSPACE,
     UsageSource,
     protocol_usage,
+    running_total,
     terminal_folder,
     unknown_folder,
     usage_said,
@@ -35,11 +36,13 @@ def record_protocol_turn(
     """The usage of a protocol agent's turn (its journal's ``turn_end`` or ``turn_error``
     entry: ``usage``, ``cost_usd``, ``meta.model``), once per entry; none when its CLI's
     session files count it (``protocol_usage``); a turn whose usage is known from neither
-    is a turn of unknown usage and cost (never of none)."""
+    (or whose ``usage`` is its session's running total: ``running_total``) is a turn of
+    unknown usage and cost (never of none)."""
     source, _ = protocol_usage(ctx.agents.get(agent), ctx.settings.home)
     if source is UsageSource.SESSIONS:
         return
-    usage = ledger.Usage.from_wire(entry.get("usage")) if source is UsageSource.TURN_END else None
+    taken = source is UsageSource.TURN_END and not running_total(ctx.agents.get(agent), entry)
+    usage = ledger.Usage.from_wire(entry.get("usage")) if taken else None
     cost = ledger.given_cost(entry.get("cost_usd"))
     meta = entry.get("meta")
     model = meta.get("model") if isinstance(meta, Mapping) else None

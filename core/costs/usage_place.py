@@ -7,8 +7,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from core.clis import by_name
+from core.hosts import wire
 from core.models import Agent
 from core.workspaces.manifest import worktree_of
 
@@ -40,7 +42,9 @@ def protocol_usage(agent: Agent | None, home: Path | None = None) -> tuple[Usage
     cli = by_name(agent.cli) if agent is not None else None
     off_route = agent is None or agent.delivery != "protocol"
     if cli is None or cli.protocol_usage == "turn_end" or off_route:
-        return UsageSource.TURN_END, "from its protocol's turn ends"
+        added = " (what each added to its session's running total)"
+        said = added if cli is not None and cli.cumulative_usage and not off_route else ""
+        return UsageSource.TURN_END, f"from its protocol's turn ends{said}"
     assert agent is not None
     why = f"unknown: {cli.title} says no turn usage over its protocol, "
     if not agent.cli_dir:
@@ -50,6 +54,14 @@ def protocol_usage(agent: Agent | None, home: Path | None = None) -> tuple[Usage
     if workspace_of(agent, home) is None:
         return UsageSource.UNKNOWN, why + NO_WORKSPACE
     return UsageSource.SESSIONS, f"from {cli.title}'s session files in {agent.cli_dir}"
+
+
+def running_total(agent: Agent | None, entry: Mapping[str, Any]) -> bool:
+    """Whether a protocol turn end's ``usage`` is its session's running total as ``agent``'s
+    CLI said it (``cumulative_usage``), not the turn's: journaled by a host started without
+    ``--cumulative-usage`` (before it was given), with no ``session_usage`` beside it."""
+    cli = by_name(agent.cli) if agent is not None and agent.delivery == "protocol" else None
+    return cli is not None and cli.cumulative_usage and wire.SESSION_USAGE not in entry
 
 
 _NO_CLI_DIR = (

@@ -7,8 +7,10 @@ the connection into a stream of the host's journal entries after ``after``, then
 Journal entries (``type``): ``ready`` (the session is open), ``turn`` (a prompt was sent),
 ``update`` (the agent's ``session/update``: ``kind`` and its words), ``permission`` (the agent
 asks; ``request``, ``title``, ``options``), ``permission_done``, ``turn_end`` (the prompt's
-``stop_reason`` and ``usage``), ``turn_error`` (the prompt's error: ``code``, ``message``),
-``session`` (a new or loaded session), ``exited`` (the agent process ended), ``host_error``,
+``stop_reason`` and ``usage``, the turn's own; ``session_usage``: the session's running total
+as the agent said it, where it says that and not the turn's), ``turn_error`` (the prompt's
+error: ``code``, ``message``), ``session`` (a new or loaded session), ``exited`` (the agent
+process ended), ``host_error``,
 ``agent_error`` (the agent wrote a line its protocol cannot take: ``message``, ``lines``),
 ``refused`` (a caller the socket refused: ``op``, ``pid``, ``why``, ``times``). Each has
 ``seq`` (1, 2, ... for the host's life) and ``at`` (epoch seconds); one over
@@ -74,6 +76,16 @@ def spent_path(journal: Path) -> Path:
     """Beside a journal: its session's running total cost at the last turn's end (Claude
     Code's ``total_cost_usd``), kept whatever becomes of the journal."""
     return journal.with_suffix(".spent")
+
+
+SESSION_USAGE = "session_usage"  # a turn end's field: the session's running usage as said
+
+
+def used_path(journal: Path) -> Path:
+    """Beside a journal: its session's running usage at the last turn's end, where the agent
+    says that and not the turn's (Mistral Vibe's ACP), kept whatever becomes of the
+    journal."""
+    return journal.with_suffix(".used")
 
 
 def socket_path(home: Path, agent: str) -> Path:

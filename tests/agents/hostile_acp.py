@@ -3,7 +3,10 @@ tests: JSON-RPC by hand over its standard streams (no SDK: it must be able to se
 
 It answers ``initialize`` and ``session/new``; a prompt's text is a list of commands split by
 ``;``, run in order, then the turn ends (``end_turn``; ``cancelled`` after a
-``session/cancel``):
+``session/cancel``; with the session's running usage once a ``use`` said some, as Mistral
+Vibe's ACP does). With ``$HOSTILE_SESSIONS`` (a file: each session's running usage, kept
+over its processes) it also loads a session (``session/load``), each new one has a new id,
+and its config options name its model (``hostile-model``):
 
     say TEXT        an agent_message_chunk
     chunk N         an agent_message_chunk of N characters
@@ -16,6 +19,7 @@ It answers ``initialize`` and ``session/new``; a prompt's text is a list of comm
     deep N          a session/update nested N deep
     probe OP        connects to its host's socket ($HOSTILE_SOCKET), asks OP, says the answer
     close-output    closes its output and runs on
+    use IN OUT      IN input and OUT output tokens more in the session's running usage
 """
 
 from __future__ import annotations
@@ -30,6 +34,12 @@ import time
 from typing import Any
 
 SESSION = "hostile-1"
+MODEL = {"type": "select", "id": "model", "name": "Model", "category": "model",
+         "currentValue": "hostile-model",
+         "options": [{"value": "hostile-model", "name": "Hostile"}]}  # fmt: skip
+_sessions: dict[str, list[int]] = {}  # each session's running usage: input, output
+_open = [SESSION]  # the session open now
+_KEPT = os.environ.get("HOSTILE_SESSIONS")
 _out = sys.stdout.buffer
 _lock = threading.Lock()
 _answers: dict[int, Any] = {}
@@ -48,7 +58,7 @@ def send(message: dict[str, Any]) -> None:
 
 
 def update(kind: str, **fields: Any) -> None:
-    params = {"sessionId": SESSION, "update": {"sessionUpdate": kind, **fields}}
+    params = {"sessionId": _open[0], "update": {"sessionUpdate": kind, **fields}}
     send({"method": "session/update", "params": params})
 
 
@@ -106,6 +116,10 @@ def run(command: str) -> None:
         say(f"answered {json.dumps(ask(method, json.loads(params)))}")
     elif word == "probe":
         probe(rest)
+    elif word == "use":
+        used, (more_in, more_out) = _sessions.get(_open[0], [0, 0]), rest.split()
+        _sessions[_open[0]] = [used[0] + int(more_in), used[1] + int(more_out)]
+        _keep_sessions()
     elif word == "close-output":
         _out.close()
         os.close(1)
@@ -120,17 +134,48 @@ def prompt(ident: Any, params: dict[str, Any]) -> None:
             break
         run(command)
     reason = "cancelled" if _cancelled.is_set() else "end_turn"
-    send({"id": ident, "result": {"stopReason": reason}})
+    result: dict[str, Any] = {"stopReason": reason}
+    if _open[0] in _sessions:
+        used = _sessions[_open[0]]
+        result["usage"] = {"inputTokens": used[0], "outputTokens": used[1],
+                           "totalTokens": sum(used)}  # fmt: skip
+    send({"id": ident, "result": result})
+
+
+def _keep_sessions() -> None:
+    if _KEPT:
+        with open(_KEPT, "w", encoding="utf-8") as kept:
+            json.dump(_sessions, kept)
+
+
+def new_session() -> dict[str, Any]:
+    """A new session: ``hostile-1`` (with ``$HOSTILE_SESSIONS``, the next number kept)."""
+    if not _KEPT:
+        return {"sessionId": SESSION}
+    _open[0] = f"hostile-{len(_sessions) + 1}"
+    _sessions[_open[0]] = [0, 0]
+    _keep_sessions()
+    return {"sessionId": _open[0], "configOptions": [MODEL]}
 
 
 def main() -> None:
+    if _KEPT and os.path.exists(_KEPT):
+        with open(_KEPT, encoding="utf-8") as kept:
+            _sessions.update(json.load(kept))
     for raw in sys.stdin.buffer:
         message = json.loads(raw)
         method, ident = message.get("method"), message.get("id")
         if method == "initialize":
-            send({"id": ident, "result": {"protocolVersion": 1, "agentCapabilities": {}}})
+            capabilities = {"loadSession": True} if _KEPT else {}
+            send({"id": ident, "result": {"protocolVersion": 1,
+                                          "agentCapabilities": capabilities}})  # fmt: skip
         elif method == "session/new":
-            send({"id": ident, "result": {"sessionId": SESSION}})
+            send({"id": ident, "result": new_session()})
+        elif method == "session/load" and message["params"]["sessionId"] in _sessions:
+            _open[0] = message["params"]["sessionId"]  # its running usage goes on
+            send({"id": ident, "result": {"configOptions": [MODEL]}})
+        elif method == "session/load":
+            send({"id": ident, "error": {"code": -32002, "message": "no such session"}})
         elif method == "session/prompt":
             threading.Thread(target=prompt, args=(ident, message["params"]), daemon=True).start()
         elif method == "session/cancel":

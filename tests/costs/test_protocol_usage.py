@@ -215,13 +215,21 @@ def test_the_folder_a_protocol_host_runs_its_cli_with(
 
 def test_each_protocol_clis_usage_source_is_declared_in_its_module() -> None:
     """Claude Code's turn end gives the whole turn's usage; codex-acp 0.16.0 and Gemini CLI
-    0.61.0 give none, opencode 1.18.33 its last request's: their files are read."""
-    declared = {name: by_name(name).protocol_usage for name in  # type: ignore[union-attr]
-                ("claude-code", "codex", "gemini", "opencode")}  # fmt: skip
-    assert declared == {"claude-code": "turn_end", "codex": "sessions", "gemini": "sessions",
-                        "opencode": "sessions"}  # fmt: skip
+    0.61.0 give none, opencode 1.18.33 its last request's: their files are read. Mistral
+    Vibe 3.0.2's gives its session's running total: its host journals each turn's own."""
+    names = ("claude-code", "codex", "gemini", "opencode", "mistral-vibe")
+    known = [cli for cli in map(by_name, names) if cli is not None]
+    declared = {cli.name: (cli.protocol_usage, cli.cumulative_usage) for cli in known}
+    assert declared == {"claude-code": ("turn_end", False), "codex": ("sessions", False),
+                        "gemini": ("sessions", False), "opencode": ("sessions", False),
+                        "mistral-vibe": ("turn_end", True)}  # fmt: skip
     gemini = Agent("G", "dev", cli="gemini", delivery="protocol", cli_dir="/h", workspace="/w")
     assert turn_cost.protocol_usage(gemini)[0] is turn_cost.UsageSource.SESSIONS
+    vibe = dataclasses.replace(gemini, cli="mistral-vibe")
+    assert turn_cost.protocol_usage(vibe) == (
+        turn_cost.UsageSource.TURN_END,
+        "from its protocol's turn ends (what each added to its session's running total)",
+    )
     nowhere = dataclasses.replace(gemini, workspace=None)  # its sessions are found by it
     assert turn_cost.protocol_usage(nowhere)[0] is turn_cost.UsageSource.UNKNOWN
 

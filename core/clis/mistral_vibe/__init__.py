@@ -4,8 +4,8 @@ options). Any OpenAI-compatible API as a provider of ``$VIBE_HOME/config.toml`` 
 ``~/.vibe``: ``[[providers]]`` with ``api_base`` and ``api_key_env_var``, ``[[models]]``,
 ``active_model``), which also holds its sessions (``logs/session/``) and its log. At its
 default mode (accept edits) it asks before a shell command; over ACP its turn's end carries
-its session's usage so far. ``/clear`` starts a new conversation; ``--continue`` resumes the
-latest saved one."""
+its session's usage so far, and its session's config options name its model (its alias).
+``/clear`` starts a new conversation; ``--continue`` resumes the latest saved one."""
 
 from pathlib import Path
 
@@ -24,6 +24,7 @@ CLI = AgentCli(
     protocol_adapter="vibe-acp",
     adapter_package="mistral-vibe",
     # its ACP turn end's usage is its session's running total (3.0.2, measured), not the
-    # turn's; its own session files (logs/session/unified/) are not read: usage unknown
-    protocol_usage="sessions",
+    # turn's: its host journals what each turn added to it
+    protocol_usage="turn_end",
+    cumulative_usage=True,
 )
