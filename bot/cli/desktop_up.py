@@ -393,8 +393,8 @@ def _up_headless(
     for o in outcomes:
         if o.values.get("delivery") == "protocol":
             print(f"{o.agent:<12} {o.action:<10} protocol, {o.session}")
-            continue
-        print(f"{o.agent:<12} {o.action:<10} tmux {o.values['tmux']}  (swarm attach {o.agent})")
+        else:
+            print(f"{o.agent:<12} {o.action:<10} tmux {o.values['tmux']}  (swarm attach {o.agent})")
         for line in session.notes.get(o.agent, []):
             print(f"{'':<12} {line}")
         for line in hooks.get(o.agent, []):

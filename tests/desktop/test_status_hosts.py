@@ -10,7 +10,9 @@ import asyncio
 import gc
 import json
 import os
+import signal
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -18,6 +20,9 @@ import pytest
 
 from automation.protocol import launch
 from core.hosts import running
+from core.models import Receipt, TaskSpec
+from core.service.swarm import SwarmService
+from core.settings import Settings
 from tests.agents.test_host_hostile import AGENT_SCRIPT
 from tests.helpers import run_cli, write_agents
 
@@ -83,3 +88,54 @@ def test_codex_without_its_acp_adapter_is_one_line_naming_the_package(tmp_path: 
         "npm install -g @zed-industries/codex-acp (or run the agent in tmux: --headless)\n"
     )
     assert running.host_pid(home, "C") is None
+
+
+def test_up_says_under_a_protocol_agent_the_task_it_handed_back(tmp_path: Path) -> None:
+    """A protocol agent whose host ended holding a task its session had: ``desktop up
+    --protocol`` starts it afresh and says under it that the task is back in the queue, as
+    for a tmux agent (before: said in ``--json`` only, nothing under a protocol agent)."""
+    home, work, bin_dir = tmp_path / "home", tmp_path / "work", tmp_path / "bin"
+    for folder in (home, work, bin_dir):
+        folder.mkdir()
+    gemini = bin_dir / "gemini"  # the agent's CLI: the hostile ACP agent, given --acp
+    gemini.write_text(f'#!/bin/sh\nexec {sys.executable} {AGENT_SCRIPT} "$@"\n', encoding="utf-8")
+    gemini.chmod(0o755)
+    config = write_agents(tmp_path / "agents.toml", [
+        {"id": "P", "role": "dev", "cli": "gemini", "workspace": str(work)},
+    ])  # fmt: skip
+    config.write_text(config.read_text() + '\n[desktop]\ncommand = "gemini"\n', encoding="utf-8")
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin"}
+    try:
+        first = run_cli(home, "desktop", "up", "--protocol", config=config, env=env)
+        assert first.code == 0, first.out + first.err
+        settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)})
+        task = asyncio.run(_held_and_delivered(settings, "P"))
+        pid = running.host_pid(home, "P")
+        assert pid is not None
+        os.killpg(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while running.host_pid(home, "P") is not None:
+            assert time.monotonic() < deadline, "the killed host still runs"
+            time.sleep(0.05)
+        again = run_cli(home, "desktop", "up", "--protocol", config=config, env=env)
+        assert again.code == 0, again.out + again.err
+        assert (
+            f"held {task}: back in the queue now (swarm desktop up started a new session of its "
+            "agent; a task pinned to P goes to its new session)" in again.out
+        ), again.out
+    finally:
+        run_cli(home, "desktop", "down", config=config, env=env)
+
+
+async def _held_and_delivered(settings: Settings, agent: str) -> str:
+    """A task pinned to ``agent``, given to it, its prompt delivered; its ref."""
+    service = await SwarmService.open(settings)
+    try:
+        task = await service.tasks.create(TaskSpec("work", agent=agent), "test")
+        await service.queue.assign_batch()
+        claimed = await service.queue.claim_prompt()
+        assert claimed is not None and claimed[0].task_id == task.id
+        await service.queue.record_receipt(claimed[0], Receipt.delivered("protocol"))
+        return task.ref
+    finally:
+        await service.close()

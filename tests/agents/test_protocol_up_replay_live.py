@@ -1,0 +1,207 @@
+"""Issue 64's top seam replayed as a user meets it: ``swarm desktop up --protocol`` run again
+while ``swarm run`` runs, after the agent's host was killed. The real Claude Code (over
+stream-json, under swarm's host, against localmodel), the real coordinator process (``swarm
+run --no-discord``), every step a ``swarm`` command; the model server's record says how many
+times each task's prompt reached the model.
+
+What the docs promise (docs/desktop.md, "when it starts an agent's CLI anew"): a task whose
+prompt was held while the host was gone reaches the new session once, and is not handed back;
+a task whose prompt reached the session that ended is handed back at once, no attempt used,
+and reaches the new session once more (its second and last copy). Nothing is withdrawn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import pytest
+
+from core.agent_state import AgentState
+from core.agents import signals as agent_signals
+from core.hosts import running
+from core.service.swarm import SwarmService
+from tests.agents.deliveries import requests_with
+from tests.agents.launch import SETUPS
+from tests.agents.live import LocalModel, offers_tools, require_binary
+from tests.agents.test_protocol_live import QUIETING, Rig, started, work_folder
+
+pytestmark = pytest.mark.xdist_group("protocol-live")
+CLI, AGENT = "claude-code", "A"
+SCRIPT = 'default = [{ text = "localmodel default answer" }]\n'
+WHY = "swarm desktop up started a new session of its agent"
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
+    """Claude Code started by ``swarm desktop up --protocol`` as a user starts it."""
+    binary = require_binary(CLI)
+    root = tmp_path_factory.mktemp("up-replay").resolve()
+    work = work_folder(root)
+    model = LocalModel(root, SCRIPT)
+    setup = SETUPS[CLI](binary, root / "home", work, model.url)
+    env = {k: v for k, v in setup.env.items() if k not in QUIETING}
+    with started(CLI, root, model, " ".join(setup.argv), env) as made:
+        yield made
+
+
+def swarm(rig: Rig, *args: str, agent: bool = False) -> str:
+    """``swarm ARGS`` typed by the person in a terminal of their own (``agent``: by A in its
+    workspace, as its terminal has ``SWARM_AGENT``); its output."""
+    env = {**rig.env, "SWARM_AGENT": AGENT} if agent else rig.env
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], env=env, cwd=rig.work if agent else rig.root,
+        capture_output=True, text=True, timeout=240, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+@contextlib.contextmanager
+def coordinator(rig: Rig) -> Iterator[None]:
+    """``swarm run --no-discord`` in a process of its own (no dashboard: its default port
+    may be another swarm's), stopped with Ctrl+C after."""
+    env = {k: v for k, v in rig.env.items() if k != "DISPLAY"} | {"SWARM_WEB": "off"}
+    with (rig.root / "run.log").open("w", encoding="utf-8") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "run", "--no-discord"], env=env, cwd=rig.root,
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            yield
+            assert proc.poll() is None, (rig.root / "run.log").read_text(encoding="utf-8")
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+async def until(check: Callable[[], Awaitable[Any]], within: float = 180.0) -> Any:
+    """``check()``'s value once it holds (read every 0.2 s)."""
+    deadline = time.monotonic() + within
+    while not (found := await check()):
+        assert time.monotonic() < deadline, f"not within {within:g} s"
+        await asyncio.sleep(0.2)
+    return found
+
+
+def add(rig: Rig, word: str) -> tuple[str, str]:
+    """``swarm task add`` of a task for A whose prompt holds a marker of its own: its ref and
+    the marker."""
+    marker = f"{word}-{uuid.uuid4().hex[:8]}"
+    added = swarm(rig, "task", "add", f"replay {marker}", "--details", f"{marker} say hello",
+                  "--agent", AGENT, "--json")  # fmt: skip
+    return str(json.loads(added)["id"]), marker
+
+
+def copies(rig: Rig, marker: str) -> list[dict[str, Any]]:
+    """The agent's requests to the model (its conversation's: tools offered) whose latest
+    prompt holds ``marker``: each a copy of the prompt taken."""
+    return [r for r in requests_with(rig.model, "/v1/messages", marker) if offers_tools(r)]
+
+
+async def state(service: SwarmService) -> AgentState:
+    return (await service.store.read(agent_signals.get_state, AGENT)).state
+
+
+async def turns(service: SwarmService, ref: str) -> int:
+    """How many of the task's turns ended (``agent.turn`` events)."""
+    task = await service.tasks.get(ref)
+    events = await service.history.events(task=task.id, limit=1000)
+    return sum(e.kind == "agent.turn" for e in events)
+
+
+async def kill_host(rig: Rig, service: SwarmService) -> float:
+    """A's host and its CLI killed (SIGKILL); when, once ``swarm run`` reads A offline."""
+    pid = running.host_pid(rig.home, AGENT)
+    assert pid is not None
+    killed = time.time()
+    os.killpg(pid, signal.SIGKILL)
+    await until(lambda: _is(service, AgentState.OFFLINE))
+    return killed
+
+
+async def _is(service: SwarmService, wanted: AgentState) -> bool:
+    return await state(service) is wanted
+
+
+def up_again(rig: Rig) -> str:
+    """``swarm desktop up --protocol`` typed again: it starts A's host anew; what it said."""
+    said = swarm(rig, "desktop", "up", "--protocol")
+    assert f"{AGENT} " in said and "started" in said, said
+    return said
+
+
+async def done_after_turns(rig: Rig, service: SwarmService, ref: str, n: int) -> None:
+    """Once the task's ``n``-th turn ended, A reports it done from its terminal."""
+    await until(lambda: _turns_at_least(service, ref, n))
+    swarm(rig, "task", "done", ref, "--note", "replayed", agent=True)
+
+
+async def _turns_at_least(service: SwarmService, ref: str, n: int) -> bool:
+    return await turns(service, ref) >= n
+
+
+def shown(rig: Rig, ref: str) -> dict[str, Any]:
+    """``swarm task show REF --json``."""
+    found: dict[str, Any] = json.loads(swarm(rig, "task", "show", ref, "--json"))
+    return found
+
+
+@pytest.mark.timeout(900)
+async def test_desktop_up_beside_swarm_run_sends_each_prompt_once_per_session(
+    rig: Rig,
+) -> None:
+    service = await SwarmService.open(rig.settings)  # read only: the test's eyes on the store
+    try:
+        with coordinator(rig):
+            await until(lambda: _is(service, AgentState.IDLE))
+            # 1. the host killed while A is free; a task added for A waits for it (its prompt
+            # held), then up starts a new session while swarm run runs
+            await kill_host(rig, service)
+            held, held_marker = add(rig, "held")
+            first_up = up_again(rig)
+            await done_after_turns(rig, service, held, 1)
+            # 2. a task's prompt reached the session, whose host is killed with the task
+            # still A's; a third task waits behind it
+            reached, reached_marker = add(rig, "reached")
+            await until(lambda: _turns_at_least(service, reached, 1))
+            behind, behind_marker = add(rig, "behind")
+            killed = await kill_host(rig, service)
+            second_up = up_again(rig)
+            await done_after_turns(rig, service, reached, 2)
+            await done_after_turns(rig, service, behind, 1)
+    finally:
+        await service.close()
+    counted = {
+        ref: copies(rig, marker)
+        for ref, marker in ((held, held_marker), (reached, reached_marker), (behind, behind_marker))
+    }
+    print("copies per task:", {ref: len(found) for ref, found in counted.items()})
+    print("first up:", first_up, "second up:", second_up, sep="\n")
+    assert [len(counted[held]), len(counted[behind])] == [1, 1], counted
+    # the one that reached the ended session: once there, once in the new one
+    assert [r["at"] < killed for r in counted[reached]] == [True, False], counted[reached]
+    assert "held" not in first_up, first_up  # nothing of A's had reached the ended session
+    assert f"held {reached}: back in the queue now ({WHY}" in second_up, second_up
+    for ref in (held, reached, behind):
+        task = shown(rig, ref)
+        assert (task["status"], task["attempts"]) == ("done", 1), task
+        events = task["events"]
+        assert all(e["kind"] != "task.withdrawn" for e in events), events
+        assigned = [e["data"]["attempt"] for e in events if e["kind"] == "task.assigned"]
+        assert set(assigned) == {1}, events  # no attempt used, whatever went back
+        handed = [e for e in events if e["kind"] == "task.requeued" and WHY in e["text"]]
+        assert len(handed) == (ref == reached), events
