@@ -8,7 +8,12 @@ A --workspace W``, in its own session, its pid in ``$SWARM_HOME/doors/A.pid``); 
 taken only from a process of this OS user that swarm places in A's terminal (its pane or
 its protocol host, by the socket's peer credentials: ``core.agents.identity``); it names
 one of the agent's own commands (:data:`ALLOWED`), which runs as A (``SWARM_AGENT``, in
-A's workspace) as ``swarm`` would outside, and its output goes back.
+A's workspace) as ``swarm`` would outside, and its output goes back. ``swarm hook`` (its
+CLI's hooks: the event's JSON comes as the request's ``stdin``) runs as outside
+(``python -m bot.cli.hook``); what the door runs is placed in A's terminal
+(``core.agents.identity.door_roots``), so a hook naming another agent is refused and a
+``PermissionRequest`` waits for a person's decision, printed back. A caller that hangs up
+ends its command (SIGTERM: a waiting hook closes its prompt).
 """
 
 from __future__ import annotations
@@ -50,7 +55,10 @@ ALLOWED: dict[str, frozenset[str] | None] = {
     "release": None,
     "conflicts": None,
     "reservations": None,
+    "hook": None,
 }
+HOOK_MODULE = "bot.cli.hook"  # ``swarm hook`` without the command tree (a faster start)
+STOP_S = 5.0  # a command whose caller hung up gets this long after SIGTERM
 DROPPED_ENV = ("TMUX", "TMUX_PANE", "SWARM_MCP_TOKEN")
 
 
@@ -120,6 +128,7 @@ class Door:
             raw = await asyncio.wait_for(reader.readline(), READ_S)
             asked = json.loads(raw)
             argv = [str(w) for w in asked["argv"]]
+            stdin = str(asked.get("stdin") or "").encode() if argv[:1] == ["hook"] else b""
         except (TimeoutError, ValueError, KeyError, TypeError, asyncio.LimitOverrunError):
             return _said("swarm's door takes one JSON line with argv")
         refused = await asyncio.to_thread(self._peer_refused, writer)
@@ -129,7 +138,7 @@ class Door:
         why = refusal(argv)
         if why is not None:
             return _said(why)
-        return await self._run(argv, str(asked.get("cwd") or ""))
+        return await self._run(argv, str(asked.get("cwd") or ""), stdin, reader)
 
     def _peer_refused(self, writer: asyncio.StreamWriter) -> str | None:
         """Why the connected process may not speak for the agent (None: it may)."""
@@ -154,24 +163,46 @@ class Door:
         inside = here == self.workspace or self.workspace in here.parents
         return here if inside else self.workspace
 
-    async def _run(self, argv: list[str], cwd: str) -> dict[str, Any]:
+    async def _run(
+        self, argv: list[str], cwd: str, stdin: bytes, caller: asyncio.StreamReader
+    ) -> dict[str, Any]:
         here = await asyncio.to_thread(self._folder, cwd)
+        program = [HOOK_MODULE, *argv[1:]] if argv[0] == "hook" else ["bot.cli", *argv]
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", *argv, cwd=here, env=self.env,
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            sys.executable, "-m", *program, cwd=here, env=self.env,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
+        running = asyncio.ensure_future(process.communicate(stdin))
+        gone = asyncio.ensure_future(caller.read(1))  # the caller sends nothing more: EOF
         try:
-            out, err = await asyncio.wait_for(process.communicate(), RUN_S)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
-            return _said(f"swarm {' '.join(argv[:2])} took more than {RUN_S:g} s")
+            await asyncio.wait({running, gone}, timeout=RUN_S, return_when="FIRST_COMPLETED")
+        finally:
+            gone.cancel()
+            if gone.done() and not gone.cancelled():
+                gone.exception()  # a reset connection: the caller is gone all the same
+        if not running.done():
+            why = "its caller hung up" if gone.done() else f"it took more than {RUN_S:g} s"
+            await _stop(process, running)
+            return _said(f"swarm {' '.join(argv[:2])} ended: {why}")
+        out, err = running.result()
         return {
             "rc": process.returncode,
             "stdout": out[:OUTPUT_MAX].decode(errors="replace"),
             "stderr": err[:OUTPUT_MAX].decode(errors="replace"),
         }
+
+
+async def _stop(process: asyncio.subprocess.Process, running: asyncio.Future[Any]) -> None:
+    """SIGTERM (a waiting hook closes its prompt), SIGKILL after ``STOP_S``."""
+    with contextlib.suppress(ProcessLookupError):
+        process.terminate()
+    try:
+        await asyncio.wait_for(asyncio.shield(running), STOP_S)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        await running
 
 
 def _said(message: str) -> dict[str, Any]:

@@ -2,6 +2,9 @@
 (``door.sock`` beside it, a Unix socket swarm serves for that agent alone) and prints the
 answer.
 
+``swarm hook`` (its CLI's hooks) also hands over its stdin, the event's JSON, prints the
+answer (a ``PermissionRequest``'s decision) and never fails its agent: it exits 0 always.
+
 Standard library only: this file is copied whole into the door's folder as the sandbox's
 ``swarm`` and run by swarm's Python with ``-I -S`` (none of swarm's packages are in the
 sandbox, nor its database).
@@ -19,8 +22,20 @@ REPLY_MAX = 4 << 20
 
 
 def forward(argv: list[str], path: str) -> int:
-    """Send ``argv`` and the working folder; print the command's output; its exit status."""
-    line = json.dumps({"argv": argv, "cwd": os.getcwd()}).encode() + b"\n"
+    """Send ``argv`` and the working folder; print the command's output; its exit status
+    (a hook's: 0 always)."""
+    request: dict[str, object] = {"argv": argv, "cwd": os.getcwd()}
+    if argv[:1] == ["hook"]:
+        piped = sys.stdin is not None and not sys.stdin.isatty()
+        request["stdin"] = sys.stdin.buffer.read().decode("utf-8", "replace") if piped else ""
+        _exchange(request, path)
+        return 0
+    return _exchange(request, path)
+
+
+def _exchange(request: dict[str, object], path: str) -> int:
+    """One request to the door; its output printed; its exit status."""
+    line = json.dumps(request).encode() + b"\n"
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(WAIT_S)

@@ -494,7 +494,8 @@ def _install_hooks(
         folder = workspace_of(item.agent)
         if folder is None:
             continue
-        changes = install(settings, args, item.agent, folder, item.cli)
+        fenced = by_id[item.agent].sandbox is not None
+        changes = install(settings, args, item.agent, folder, item.cli, fenced)
         lines = [f"{c.path}: {said(c)}" for c in changes]
         reads_mcp = bool(workspace_files.mcp_files(item.cli))
         if _wants_mcp(by_id[item.agent], item.cli) and reads_mcp:
