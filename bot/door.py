@@ -13,7 +13,10 @@ CLI's hooks: the event's JSON comes as the request's ``stdin``) runs as outside
 (``python -m bot.cli.hook``); what the door runs is placed in A's terminal
 (``core.agents.identity.door_roots``), so a hook naming another agent is refused and a
 ``PermissionRequest`` waits for a person's decision, printed back. A caller that hangs up
-ends its command (SIGTERM: a waiting hook closes its prompt).
+ends its command (SIGTERM: a waiting hook closes its prompt). ``swarm mcp`` (swarm's MCP
+server, as A: its CLI launches it) is a stream: the door answers ``{"stream": true}`` and
+then carries the bytes both ways between the caller and ``python -m bot.cli mcp`` until
+either ends.
 """
 
 from __future__ import annotations
@@ -56,7 +59,10 @@ ALLOWED: dict[str, frozenset[str] | None] = {
     "conflicts": None,
     "reservations": None,
     "hook": None,
+    "mcp": None,
 }
+STREAMED = ["mcp"]  # a command whose stdin and stdout are the connection's (an MCP server)
+CHUNK = 1 << 16
 HOOK_MODULE = "bot.cli.hook"  # ``swarm hook`` without the command tree (a faster start)
 STOP_S = 5.0  # a command whose caller hung up gets this long after SIGTERM
 DROPPED_ENV = ("TMUX", "TMUX_PANE", "SWARM_MCP_TOKEN")
@@ -70,6 +76,8 @@ def refusal(argv: Sequence[str]) -> str | None:
     if not words or words[0] not in ALLOWED:
         shown = ", ".join(sorted(ALLOWED))
         return f"only an agent's own commands pass the door ({shown})"
+    if words[0] == "mcp" and list(argv) != STREAMED:
+        return "swarm mcp passes the door without arguments"
     subs = ALLOWED[words[0]]
     if subs is not None and (len(words) < 2 or words[1] not in subs):
         return f"swarm {words[0]} passes the door only as {', '.join(sorted(subs))}"
@@ -117,13 +125,15 @@ class Door:
             log.exception("door of %s: a request failed", self.agent)
             reply = _said(f"swarm's door failed: {exc}")
         with contextlib.suppress(OSError):
-            writer.write(json.dumps(reply).encode() + b"\n")
-            await writer.drain()
+            if reply is not None:
+                writer.write(json.dumps(reply).encode() + b"\n")
+                await writer.drain()
             writer.close()
 
     async def _answer(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> dict[str, Any]:
+    ) -> dict[str, Any] | None:
+        """The reply to one request (None: it was a stream, carried to its end)."""
         try:  # read first: a refusal sent before the request would break the sender's pipe
             raw = await asyncio.wait_for(reader.readline(), READ_S)
             asked = json.loads(raw)
@@ -138,6 +148,9 @@ class Door:
         why = refusal(argv)
         if why is not None:
             return _said(why)
+        if argv == STREAMED:
+            await self._stream(reader, writer)
+            return None
         return await self._run(argv, str(asked.get("cwd") or ""), stdin, reader)
 
     def _peer_refused(self, writer: asyncio.StreamWriter) -> str | None:
@@ -156,6 +169,31 @@ class Door:
         if placed.agent != self.agent:
             return f"{placed.how}: not {self.agent}'s terminal"
         return None
+
+    async def _stream(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """``swarm mcp`` as the agent, its stdin and stdout the connection's, until the
+        server ends or the caller hangs up (then its stdin closes: it ends; SIGTERM after
+        ``STOP_S``)."""
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", *STREAMED, cwd=self.workspace, env=self.env,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        assert process.stdin is not None and process.stdout is not None
+        writer.write(json.dumps({"stream": True}).encode() + b"\n")
+        log.info("door of %s: swarm mcp started (pid %s)", self.agent, process.pid)
+        up = asyncio.ensure_future(_carry(reader, process.stdin))
+        down = asyncio.ensure_future(_carry(process.stdout, writer))
+        await asyncio.wait({up, down}, return_when="FIRST_COMPLETED")
+        ended = asyncio.ensure_future(process.wait())
+        try:  # its stdin closed, or its stdout: it ends by itself
+            await asyncio.wait_for(asyncio.shield(ended), STOP_S)
+        except TimeoutError:
+            await _stop(process, ended)
+        await asyncio.wait({down}, timeout=STOP_S)  # the last of its output to the caller
+        for carrier in (up, down):
+            carrier.cancel()
+        await asyncio.gather(up, down, return_exceptions=True)
+        log.info("door of %s: swarm mcp ended (%s)", self.agent, process.returncode)
 
     def _folder(self, cwd: str) -> Path:
         """The client's folder when it is in the agent's workspace, else the workspace."""
@@ -203,6 +241,23 @@ async def _stop(process: asyncio.subprocess.Process, running: asyncio.Future[Any
         with contextlib.suppress(ProcessLookupError):
             process.kill()
         await running
+
+
+async def _carry(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+    """Bytes from ``source`` to ``sink`` until ``source`` ends; then ``sink``'s write side
+    is closed (its reader sees the end)."""
+    try:
+        while chunk := await source.read(CHUNK):
+            sink.write(chunk)
+            await sink.drain()
+    except (OSError, RuntimeError):
+        pass  # the other end went away: the stream ends
+    finally:
+        with contextlib.suppress(OSError, RuntimeError):
+            if sink.can_write_eof():
+                sink.write_eof()
+            else:
+                sink.close()
 
 
 def _said(message: str) -> dict[str, Any]:

@@ -499,7 +499,7 @@ def _install_hooks(
         lines = [f"{c.path}: {said(c)}" for c in changes]
         reads_mcp = bool(workspace_files.mcp_files(item.cli))
         if _wants_mcp(by_id[item.agent], item.cli) and reads_mcp:
-            serve = server(settings, args, item.agent)
+            serve = server(settings, args, item.agent, fenced)
             mcp = workspace_files.install_mcp(settings.home, folder, item.cli, serve)
             lines += [f"{c.path}: {SAID[c.what]}" for c in mcp]
         done[item.agent] = lines
