@@ -99,7 +99,8 @@ def describe(box: Sandbox, workspace: Path | None, state: Sequence[str]) -> list
         "an empty home and /tmp of its own; its own processes only (pid namespace)",
         f"network: {'shared' if box.network else 'none (its own loopback)'}",
         f"swarm: only through its door ({DOOR_AT}: task, ask, send, inbox, status, "
-        "reserve, release); never swarm's home, database, tokens or other agents' worktrees",
+        "reserve, release, its hooks, its MCP server); never swarm's home, database, tokens "
+        "or other agents' worktrees",
     ]
     if box.read:
         lines.insert(2, f"reads also (sandbox_read): {', '.join(box.read)}")
