@@ -3,10 +3,12 @@ Agent-1's hooks as its door's ``swarm hook``; run in its bubblewrap sandbox (its
 a ``PreToolUse`` is recorded as Agent-1's, a ``Stop`` in Agent-2's name is refused and
 recorded as refused, and a ``PermissionRequest`` waits for a person's decision (``swarm
 approve`` outside) and prints Claude Code's answer inside; the door's ``swarm hook`` run
-outside Agent-1's terminal is refused (exit 0: a hook never fails its agent)."""
+outside Agent-1's terminal is refused (exit 0: a hook never fails its agent). With a
+coordinator's hook socket, the hook the door runs is placed and recorded there."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import time
@@ -16,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from core.history.events import EventFilter
 from tests.conftest import skip_or_fail
 from tests.desktop.sandbox_rig import SandboxRig
 
@@ -113,3 +116,42 @@ def test_a_sandboxed_agents_hooks_reach_swarm_through_its_door(box: SandboxRig) 
     stop = box.run_input([door_swarm, "hook", "--agent", "Agent-1"], _event(box, "Agent-1", "Stop"))
     assert stop.returncode == 0 and "not Agent-1's terminal" in stop.stderr, stop
     assert _explain(box, "Agent-1")["state"] == "working"  # its Stop was not taken
+
+
+@pytest.mark.timeout(180)
+async def test_with_a_coordinator_its_hooks_go_to_the_hook_socket(box: SandboxRig) -> None:
+    """A coordinator's hook socket (``bot.hook_server``) takes the hook the door runs: the
+    door is Agent-1's root, so the socket places the event as Agent-1's and refuses one in
+    Agent-2's name."""
+    from bot.config import Config
+    from bot.hook_server import HookServer
+    from core.service.swarm import SwarmService
+    from core.settings import Settings
+
+    assert (await asyncio.to_thread(box.swarm, "task", "add", "probe")).returncode == 0
+    up = await asyncio.to_thread(box.swarm, "desktop", "up", "--headless", "--agents", "2")
+    assert up.returncode == 0, up.stdout + up.stderr
+    env = {k: box.env[k] for k in ("SWARM_HOME", "SWARM_CONFIG", "TMUX_TMPDIR")}  # its panes
+    service = await SwarmService.open(Settings.from_env(env))
+    server = HookServer(service, Config(env))
+    assert await server.start()
+    try:
+        work = box.ws["Agent-1"]
+        (work / "pre.json").write_text(_event(box, "Agent-1", "PreToolUse", tool_name="Edit"))
+        (work / "stop.json").write_text(_event(box, "Agent-2", "Stop"))
+        hook = "/run/swarm/swarm hook --agent"
+        line = f"{hook} Agent-1 < pre.json; {hook} Agent-2 < stop.json; touch relayed.done"
+        assert box.tmux("send-keys", "-t", "swarm-Agent-1", line, "Enter").returncode == 0
+        deadline = time.monotonic() + 60
+        while not (work / "relayed.done").exists():
+            assert time.monotonic() < deadline, "the hooks never ended"
+            await asyncio.sleep(0.1)
+        await server.written()
+        assert server.recorded == 1  # Agent-1's, through the socket (no database path)
+        shown = await service.explain_agent("Agent-1")
+        assert shown["state"] == "working" and "PreToolUse Edit" in json.dumps(shown), shown
+        refused = await service.history.find(EventFilter(kinds=("access.refused",)))
+        assert any("Stop in Agent-2's name refused" in e.text for e in refused), refused
+    finally:
+        await server.close()
+        await service.close()
