@@ -63,6 +63,7 @@ ALLOWED: dict[str, frozenset[str] | None] = {
 }
 STREAMED = ["mcp"]  # a command whose stdin and stdout are the connection's (an MCP server)
 CHUNK = 1 << 16
+RUNNING_MAX = 16  # commands, hooks and MCP servers running at once, at most
 HOOK_MODULE = "bot.cli.hook"  # ``swarm hook`` without the command tree (a faster start)
 STOP_S = 5.0  # a command whose caller hung up gets this long after SIGTERM
 DROPPED_ENV = ("TMUX", "TMUX_PANE", "SWARM_MCP_TOKEN")
@@ -104,6 +105,7 @@ class Door:
         self.env.update(SWARM_AGENT=agent, SWARM_HOME=str(home))
         self.resolver = Resolver(self.env, home)
         self.config = Settings.from_env(self.env).config_path
+        self.running = 0  # commands started and not ended (at most RUNNING_MAX)
 
     async def serve(self) -> None:
         """Listen until SIGTERM."""
@@ -148,10 +150,16 @@ class Door:
         why = refusal(argv)
         if why is not None:
             return _said(why)
-        if argv == STREAMED:
-            await self._stream(reader, writer)
-            return None
-        return await self._run(argv, str(asked.get("cwd") or ""), stdin, reader)
+        if self.running >= RUNNING_MAX:
+            return _said(f"{self.running} of {self.agent}'s commands run: try again shortly")
+        self.running += 1
+        try:
+            if argv == STREAMED:
+                await self._stream(reader, writer)
+                return None
+            return await self._run(argv, str(asked.get("cwd") or ""), stdin, reader)
+        finally:
+            self.running -= 1
 
     def _peer_refused(self, writer: asyncio.StreamWriter) -> str | None:
         """Why the connected process may not speak for the agent (None: it may)."""
