@@ -20,9 +20,7 @@ from core.clis import AgentCli
 from core.errors import InvalidState, MissingDependency
 from core.models import Sandbox
 from core.privacy import files
-from core.processes import command_line
 
-DOOR_MODULE = "bot.door"
 DOOR_WAIT_S = 15.0
 
 
@@ -36,12 +34,7 @@ def require_bwrap(agent: str, env: Mapping[str, str] | None = None) -> str:
 
 def door_pid(home: Path, agent: str) -> int | None:
     """The pid of ``agent``'s running door, None when none runs."""
-    try:
-        pid = int(sandbox.door_pid_path(home, agent).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    args = command_line(pid)
-    return pid if DOOR_MODULE in args and agent in args else None
+    return sandbox.running_door(home, agent)
 
 
 def open_door(home: Path, agent: str, workspace: Path, env: Mapping[str, str]) -> Path:
@@ -50,7 +43,7 @@ def open_door(home: Path, agent: str, workspace: Path, env: Mapping[str, str]) -
     if door_pid(home, agent) is not None:
         return where
     files.make_dirs(where.parent)
-    argv = [sys.executable, "-m", DOOR_MODULE, "--home", str(home), "--agent", agent,
+    argv = [sys.executable, "-m", sandbox.DOOR_MODULE, "--home", str(home), "--agent", agent,
             "--workspace", str(workspace)]  # fmt: skip
     with contextlib.suppress(FileNotFoundError):
         (where / sandbox.DOOR_SOCKET).unlink()

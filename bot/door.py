@@ -8,7 +8,15 @@ A --workspace W``, in its own session, its pid in ``$SWARM_HOME/doors/A.pid``); 
 taken only from a process of this OS user that swarm places in A's terminal (its pane or
 its protocol host, by the socket's peer credentials: ``core.agents.identity``); it names
 one of the agent's own commands (:data:`ALLOWED`), which runs as A (``SWARM_AGENT``, in
-A's workspace) as ``swarm`` would outside, and its output goes back.
+A's workspace) as ``swarm`` would outside, and its output goes back. ``swarm hook`` (its
+CLI's hooks: the event's JSON comes as the request's ``stdin``) runs as outside
+(``python -m bot.cli.hook``); what the door runs is placed in A's terminal
+(``core.agents.identity.door_roots``), so a hook naming another agent is refused and a
+``PermissionRequest`` waits for a person's decision, printed back. A caller that hangs up
+ends its command (SIGTERM: a waiting hook closes its prompt). ``swarm mcp`` (swarm's MCP
+server, as A: its CLI launches it) is a stream: the door answers ``{"stream": true}`` and
+then carries the bytes both ways between the caller and ``python -m bot.cli mcp`` until
+either ends.
 """
 
 from __future__ import annotations
@@ -50,7 +58,14 @@ ALLOWED: dict[str, frozenset[str] | None] = {
     "release": None,
     "conflicts": None,
     "reservations": None,
+    "hook": None,
+    "mcp": None,
 }
+STREAMED = ["mcp"]  # a command whose stdin and stdout are the connection's (an MCP server)
+CHUNK = 1 << 16
+RUNNING_MAX = 16  # commands, hooks and MCP servers running at once, at most
+HOOK_MODULE = "bot.cli.hook"  # ``swarm hook`` without the command tree (a faster start)
+STOP_S = 5.0  # a command whose caller hung up gets this long after SIGTERM
 DROPPED_ENV = ("TMUX", "TMUX_PANE", "SWARM_MCP_TOKEN")
 
 
@@ -62,6 +77,8 @@ def refusal(argv: Sequence[str]) -> str | None:
     if not words or words[0] not in ALLOWED:
         shown = ", ".join(sorted(ALLOWED))
         return f"only an agent's own commands pass the door ({shown})"
+    if words[0] == "mcp" and list(argv) != STREAMED:
+        return "swarm mcp passes the door without arguments"
     subs = ALLOWED[words[0]]
     if subs is not None and (len(words) < 2 or words[1] not in subs):
         return f"swarm {words[0]} passes the door only as {', '.join(sorted(subs))}"
@@ -88,6 +105,7 @@ class Door:
         self.env.update(SWARM_AGENT=agent, SWARM_HOME=str(home))
         self.resolver = Resolver(self.env, home)
         self.config = Settings.from_env(self.env).config_path
+        self.running = 0  # commands started and not ended (at most RUNNING_MAX)
 
     async def serve(self) -> None:
         """Listen until SIGTERM."""
@@ -109,17 +127,20 @@ class Door:
             log.exception("door of %s: a request failed", self.agent)
             reply = _said(f"swarm's door failed: {exc}")
         with contextlib.suppress(OSError):
-            writer.write(json.dumps(reply).encode() + b"\n")
-            await writer.drain()
+            if reply is not None:
+                writer.write(json.dumps(reply).encode() + b"\n")
+                await writer.drain()
             writer.close()
 
     async def _answer(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> dict[str, Any]:
+    ) -> dict[str, Any] | None:
+        """The reply to one request (None: it was a stream, carried to its end)."""
         try:  # read first: a refusal sent before the request would break the sender's pipe
             raw = await asyncio.wait_for(reader.readline(), READ_S)
             asked = json.loads(raw)
             argv = [str(w) for w in asked["argv"]]
+            stdin = str(asked.get("stdin") or "").encode() if argv[:1] == ["hook"] else b""
         except (TimeoutError, ValueError, KeyError, TypeError, asyncio.LimitOverrunError):
             return _said("swarm's door takes one JSON line with argv")
         refused = await asyncio.to_thread(self._peer_refused, writer)
@@ -129,7 +150,16 @@ class Door:
         why = refusal(argv)
         if why is not None:
             return _said(why)
-        return await self._run(argv, str(asked.get("cwd") or ""))
+        if self.running >= RUNNING_MAX:
+            return _said(f"{self.running} of {self.agent}'s commands run: try again shortly")
+        self.running += 1
+        try:
+            if argv == STREAMED:
+                await self._stream(reader, writer)
+                return None
+            return await self._run(argv, str(asked.get("cwd") or ""), stdin, reader)
+        finally:
+            self.running -= 1
 
     def _peer_refused(self, writer: asyncio.StreamWriter) -> str | None:
         """Why the connected process may not speak for the agent (None: it may)."""
@@ -148,30 +178,94 @@ class Door:
             return f"{placed.how}: not {self.agent}'s terminal"
         return None
 
+    async def _stream(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """``swarm mcp`` as the agent, its stdin and stdout the connection's, until the
+        server ends or the caller hangs up (then its stdin closes: it ends; SIGTERM after
+        ``STOP_S``)."""
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", *STREAMED, cwd=self.workspace, env=self.env,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        assert process.stdin is not None and process.stdout is not None
+        writer.write(json.dumps({"stream": True}).encode() + b"\n")
+        log.info("door of %s: swarm mcp started (pid %s)", self.agent, process.pid)
+        up = asyncio.ensure_future(_carry(reader, process.stdin))
+        down = asyncio.ensure_future(_carry(process.stdout, writer))
+        await asyncio.wait({up, down}, return_when="FIRST_COMPLETED")
+        ended = asyncio.ensure_future(process.wait())
+        try:  # its stdin closed, or its stdout: it ends by itself
+            await asyncio.wait_for(asyncio.shield(ended), STOP_S)
+        except TimeoutError:
+            await _stop(process, ended)
+        await asyncio.wait({down}, timeout=STOP_S)  # the last of its output to the caller
+        for carrier in (up, down):
+            carrier.cancel()
+        await asyncio.gather(up, down, return_exceptions=True)
+        log.info("door of %s: swarm mcp ended (%s)", self.agent, process.returncode)
+
     def _folder(self, cwd: str) -> Path:
         """The client's folder when it is in the agent's workspace, else the workspace."""
         here = Path(cwd).resolve() if cwd.startswith("/") else self.workspace
         inside = here == self.workspace or self.workspace in here.parents
         return here if inside else self.workspace
 
-    async def _run(self, argv: list[str], cwd: str) -> dict[str, Any]:
+    async def _run(
+        self, argv: list[str], cwd: str, stdin: bytes, caller: asyncio.StreamReader
+    ) -> dict[str, Any]:
         here = await asyncio.to_thread(self._folder, cwd)
+        program = [HOOK_MODULE, *argv[1:]] if argv[0] == "hook" else ["bot.cli", *argv]
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", *argv, cwd=here, env=self.env,
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            sys.executable, "-m", *program, cwd=here, env=self.env,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
+        running = asyncio.ensure_future(process.communicate(stdin))
+        gone = asyncio.ensure_future(caller.read(1))  # the caller sends nothing more: EOF
         try:
-            out, err = await asyncio.wait_for(process.communicate(), RUN_S)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
-            return _said(f"swarm {' '.join(argv[:2])} took more than {RUN_S:g} s")
+            await asyncio.wait({running, gone}, timeout=RUN_S, return_when="FIRST_COMPLETED")
+        finally:
+            gone.cancel()
+            if gone.done() and not gone.cancelled():
+                gone.exception()  # a reset connection: the caller is gone all the same
+        if not running.done():
+            why = "its caller hung up" if gone.done() else f"it took more than {RUN_S:g} s"
+            await _stop(process, running)
+            return _said(f"swarm {' '.join(argv[:2])} ended: {why}")
+        out, err = running.result()
         return {
             "rc": process.returncode,
             "stdout": out[:OUTPUT_MAX].decode(errors="replace"),
             "stderr": err[:OUTPUT_MAX].decode(errors="replace"),
         }
+
+
+async def _stop(process: asyncio.subprocess.Process, running: asyncio.Future[Any]) -> None:
+    """SIGTERM (a waiting hook closes its prompt), SIGKILL after ``STOP_S``."""
+    with contextlib.suppress(ProcessLookupError):
+        process.terminate()
+    try:
+        await asyncio.wait_for(asyncio.shield(running), STOP_S)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        await running
+
+
+async def _carry(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+    """Bytes from ``source`` to ``sink`` until ``source`` ends; then ``sink``'s write side
+    is closed (its reader sees the end)."""
+    try:
+        while chunk := await source.read(CHUNK):
+            sink.write(chunk)
+            await sink.drain()
+    except (OSError, RuntimeError):
+        pass  # the other end went away: the stream ends
+    finally:
+        with contextlib.suppress(OSError, RuntimeError):
+            if sink.can_write_eof():
+                sink.write_eof()
+            else:
+                sink.close()
 
 
 def _said(message: str) -> dict[str, Any]:

@@ -171,7 +171,6 @@ def _parse_agent(
     point = _ints(entry.get("input"), 2, "input", where)
     watch = _region(entry.get("watch"), "watch", where)
     sandbox = _sandbox({**(fenced or {}), **entry}, where)
-    fenced_in = sandbox is not None  # it reports through its door, not swarm's MCP server
     return Agent(
         id=agent_id,
         role=_text(entry, "role", where),
@@ -197,9 +196,7 @@ def _parse_agent(
         tmux_socket=_tmux_socket(entry, where),
         cli=cli,
         cli_dir=_cli_dir(entry.get("cli_dir"), where),
-        mcp=_flag(
-            entry, "mcp", where, known is not None and known.reports_by_mcp and not fenced_in
-        ),
+        mcp=_flag(entry, "mcp", where, known is not None and known.reports_by_mcp),
         hooks=_flag(entry, "hooks", where),
         account=_account(entry.get("account"), where),
         daily_budget=_dollars(entry.get("daily_budget"), "daily_budget", where),

@@ -53,7 +53,8 @@ async def cmd_hooks_install(service: SwarmService, args: argparse.Namespace) -> 
             if args.remove:
                 changes = workspace_files.remove_hooks(home, folder)
             else:
-                changes = install(service.settings, args, name, folder, cli)
+                fenced = service.agents[name].sandbox is not None
+                changes = install(service.settings, args, name, folder, cli, fenced)
                 notes |= {f.note: None for f in workspace_files.hook_files(cli) if f.note}
             for change in changes:
                 print(f"{name}: {change.path}: {said(change)}")
@@ -62,14 +63,19 @@ async def cmd_hooks_install(service: SwarmService, args: argparse.Namespace) -> 
 
 
 def install(
-    settings: Settings, args: argparse.Namespace, agent: str, folder: Path, cli: str | None
+    settings: Settings,
+    args: argparse.Namespace,
+    agent: str,
+    folder: Path,
+    cli: str | None,
+    sandboxed: bool = False,
 ) -> list[Change]:
     """swarm's hooks for ``agent`` in its workspace ``folder``: the files its CLI reads
     (``cli``'s ``hooks``; none for a CLI that runs no hooks of swarm's), every CLI's when its
-    CLI is not known."""
+    CLI is not known; a ``sandboxed`` agent's run its door's ``swarm hook``."""
     from core.agents import workspace_files
 
-    command = hook_command(settings, args, agent)
+    command = door_hook_command(agent) if sandboxed else hook_command(settings, args, agent)
     wait = settings.approval_wait_s
     return workspace_files.install_hooks(settings.home, folder, cli, command, wait)
 
@@ -142,6 +148,14 @@ def hook_command(settings: Settings, args: argparse.Namespace, agent: str) -> st
     --agent A`` (``swarm hook --agent A``, started faster)."""
     words = [*env_pairs(settings, args), *_hook_program(), "--agent", agent]
     return " ".join(shlex.quote(w) for w in words)
+
+
+def door_hook_command(agent: str) -> str:
+    """A sandboxed agent's hook command: its door's ``swarm hook --agent A`` (swarm's Python
+    and home are not in its sandbox; the door runs the hook outside, as that agent)."""
+    from core.sandbox import DOOR_AT
+
+    return shlex.join([f"{DOOR_AT}/swarm", "hook", "--agent", agent])
 
 
 async def cmd_explain(service: SwarmService, args: argparse.Namespace) -> None:

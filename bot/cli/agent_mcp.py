@@ -59,7 +59,8 @@ async def cmd_mcp_install(service: SwarmService, args: argparse.Namespace) -> No
             if args.remove:
                 changes = workspace_files.remove_mcp(home, folder)
             else:
-                serve = server(service.settings, args, name)
+                fenced = service.agents[name].sandbox is not None
+                serve = server(service.settings, args, name, fenced)
                 changes = workspace_files.install_mcp(home, folder, cli, serve)
             for change in changes:
                 print(f"{name}: {change.path}: {SAID[change.what]}")
@@ -74,10 +75,16 @@ async def cmd_mcp_install(service: SwarmService, args: argparse.Namespace) -> No
         )
 
 
-def server(settings: Settings, args: argparse.Namespace, agent: str) -> Server:
+def server(
+    settings: Settings, args: argparse.Namespace, agent: str, sandboxed: bool = False
+) -> Server:
     """``swarm mcp`` as this installation's Python runs it (by absolute path: an agent's
-    PATH may lack swarm), as ``agent``, on this SWARM_HOME and agents file."""
+    PATH may lack swarm), as ``agent``, on this SWARM_HOME and agents file; a ``sandboxed``
+    agent's door's ``swarm mcp`` (the door runs the server outside, as that agent)."""
     from core.clis.mcp_files import Server
+    from core.sandbox import DOOR_AT
 
+    if sandboxed:
+        return Server(f"{DOOR_AT}/swarm", ("mcp",))
     env: dict[str, str] = dict(pair.split("=", 1) for pair in env_pairs(settings, args))
     return Server(sys.executable, ("-m", "bot.cli", "mcp"), {"SWARM_AGENT": agent, **env})

@@ -494,11 +494,12 @@ def _install_hooks(
         folder = workspace_of(item.agent)
         if folder is None:
             continue
-        changes = install(settings, args, item.agent, folder, item.cli)
+        fenced = by_id[item.agent].sandbox is not None
+        changes = install(settings, args, item.agent, folder, item.cli, fenced)
         lines = [f"{c.path}: {said(c)}" for c in changes]
         reads_mcp = bool(workspace_files.mcp_files(item.cli))
         if _wants_mcp(by_id[item.agent], item.cli) and reads_mcp:
-            serve = server(settings, args, item.agent)
+            serve = server(settings, args, item.agent, fenced)
             mcp = workspace_files.install_mcp(settings.home, folder, item.cli, serve)
             lines += [f"{c.path}: {SAID[c.what]}" for c in mcp]
         done[item.agent] = lines

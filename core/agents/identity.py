@@ -5,7 +5,9 @@ A process is an agent's when one of its ancestors (``/proc/<pid>/stat``'s parent
 a process swarm knows as that agent's root: the shell of its tmux pane (``tmux list-panes
 -a``, on the servers the agents file names: a pane in the window of the agent's ``tmux``
 target, or in its ``swarm-<agent>`` session), a protocol agent's host process (its pid
-file in the swarm home), a desktop agent's window process (:func:`record_window`: the
+file in the swarm home), a sandboxed agent's door (``bot.door``: it runs only that agent's
+commands and hooks, for a caller it placed in that agent's terminal), a desktop agent's
+window process (:func:`record_window`: the
 ``_NET_WM_PID`` of the window a prompt was last delivered into, while that process runs), or
 a process another part registered (:func:`register_roots`). The nearest such ancestor names
 the agent. An agent with no root process found is one swarm cannot
@@ -33,6 +35,7 @@ from core.formats.text import one_line, shorten
 from core.hosts import running
 from core.privacy.files import make_dirs, write_file
 from core.processes import ancestry
+from core.sandbox import running_door
 from core.tmux import PaneRef
 from core.workspaces.ops import agent_at
 from core.workspaces.procs import Proc, start_time
@@ -190,6 +193,17 @@ def host_roots(agents: Mapping[str, Agent], home: Path) -> list[Root]:
     return found
 
 
+def door_roots(agents: Mapping[str, Agent], home: Path) -> list[Root]:
+    """The sandboxed agents' doors running on this machine (``core.sandbox.running_door``):
+    what a door runs (a hook, ``swarm task done``) runs for its agent alone."""
+    found = []
+    for agent in agents.values():
+        pid = running_door(home, agent.id) if agent.sandbox is not None else None
+        if pid is not None:
+            found.append(Root(agent.id, pid, f"door pid {pid}"))
+    return found
+
+
 def window_path(home: Path, agent: str) -> Path:
     """Where ``agent``'s window process is recorded (its name made safe for a file name)."""
     return home / WINDOWS / f"{_SAFE.sub('_', agent)}.pid"
@@ -269,6 +283,7 @@ class Resolver:
                 self._roots = tmux_roots(agents, self.env) + registered_roots(agents)
                 if self.home is not None:
                     self._roots += host_roots(agents, self.home) + window_roots(agents, self.home)
+                    self._roots += door_roots(agents, self.home)
                 self._key, self._at = key, time.monotonic()
             return self._roots
 

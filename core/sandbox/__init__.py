@@ -12,6 +12,7 @@ rest of the home is an empty tmpfs, ``/tmp`` its own, ``/proc`` its own process 
 
 from __future__ import annotations
 
+import itertools
 import os
 import shlex
 import shutil
@@ -20,12 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.models import Agent, Sandbox
+from core.processes import command_line
 
 BWRAP = "bwrap"
 INSTALL = "apt-get install bubblewrap"
 SYSTEM = ("/usr", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/opt")
 DOOR_AT = "/run/swarm"  # where the agent finds its door (socket and ``swarm``) inside
 DOOR_SOCKET = "door.sock"
+DOOR_MODULE = "bot.door"
 SECRETS = (".ssh", ".aws", ".gnupg", ".config/gcloud", ".kube", ".docker", ".netrc")
 
 
@@ -52,6 +55,20 @@ def door_folder(home: Path, agent: str) -> Path:
 def door_pid_path(home: Path, agent: str) -> Path:
     """The door process's pid file (beside its folder: never in the sandbox)."""
     return home / "doors" / f"{agent}.pid"
+
+
+def running_door(home: Path, agent: str) -> int | None:
+    """The pid of ``agent``'s door when it runs (its pid file names a process started as
+    ``python -m bot.door --home HOME --agent AGENT``), else None."""
+    try:
+        pid = int(door_pid_path(home, agent).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    args = command_line(pid)
+    pairs = dict(itertools.pairwise(args))
+    if pairs.get("-m") != DOOR_MODULE or pairs.get("--agent") != agent:
+        return None
+    return pid if Path(pairs.get("--home", "")).resolve() == home.resolve() else None
 
 
 def swarm_for(agent: Agent | None, outside: str) -> str:
@@ -82,7 +99,8 @@ def describe(box: Sandbox, workspace: Path | None, state: Sequence[str]) -> list
         "an empty home and /tmp of its own; its own processes only (pid namespace)",
         f"network: {'shared' if box.network else 'none (its own loopback)'}",
         f"swarm: only through its door ({DOOR_AT}: task, ask, send, inbox, status, "
-        "reserve, release); never swarm's home, database, tokens or other agents' worktrees",
+        "reserve, release, its hooks, its MCP server); never swarm's home, database, tokens "
+        "or other agents' worktrees",
     ]
     if box.read:
         lines.insert(2, f"reads also (sandbox_read): {', '.join(box.read)}")

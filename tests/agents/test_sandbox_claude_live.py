@@ -2,7 +2,10 @@
 desktop up --headless`` starts it in Agent-1's worktree with ``sandbox = true``; localmodel
 answers the prompt with a Bash call that writes a file and reports ``swarm task done`` (its
 door's ``swarm``); the task is done in swarm's database and the file is in the worktree, while
-Claude Code saw none of the home but its own folders (what it made there is its tmpfs's)."""
+Claude Code saw none of the home but its own folders (what it made there is its tmpfs's).
+Its hooks (``desktop up`` writes them as its door's ``swarm hook``) reach swarm from inside:
+the Bash call's permission is asked through swarm and approved there (``swarm approve``, a
+person outside), and its ``Stop`` leaves it idle by its hook."""
 
 from __future__ import annotations
 
@@ -86,26 +89,53 @@ def _wait(rig: SandboxRig, words: tuple[str, ...], timeout: float) -> str:
     raise AssertionError(f"none of {words} on the screen ({panes}):\n{_screen(rig)}")
 
 
+def _prompt(rig: SandboxRig, timeout: float) -> str:
+    """The first prompt swarm opened (its ref), or the screen's words if the task ended."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        items = json.loads(rig.swarm("inbox", "--json").stdout or "[]")
+        refs = [str(i.get("ref")) for i in items if str(i.get("ref", "")).startswith("R-")]
+        if refs:
+            return refs[0]
+        time.sleep(0.5)
+    raise AssertionError(f"swarm opened no prompt for the Bash call:\n{_screen(rig)}")
+
+
+def _hooked(rig: SandboxRig, words: str, timeout: float = 30) -> dict[str, object]:
+    """Agent-1's explanation once it holds ``words`` (its hooks' evidence)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        shown = json.loads(rig.swarm("agents", "explain", "Agent-1", "--json").stdout)
+        if words in json.dumps(shown) or time.monotonic() > deadline:
+            return dict(shown)
+        time.sleep(0.5)
+
+
 @pytest.mark.timeout(240)
 def test_claude_code_does_a_task_inside_its_sandbox(
     rig: tuple[SandboxRig, LocalModel],
 ) -> None:
     box, _model = rig
-    done = box.swarm("desktop", "up", "--headless", "--no-hooks", "--agents", "1")
+    done = box.swarm("desktop", "up", "--headless", "--agents", "1")
     assert done.returncode == 0, done.stdout + done.stderr
+    hooks = (box.ws["Agent-1"] / ".claude" / "settings.local.json").read_text()
+    assert "/run/swarm/swarm hook --agent Agent-1" in hooks, hooks
     _wait(box, ("? for shortcuts",), 90)
     asyncio.run(assign(box, "sandboxed"))
     box.tmux("send-keys", "-t", "swarm-Agent-1", "-l", "do the sandboxed task T-1")
     time.sleep(0.5)
     box.tmux("send-keys", "-t", "swarm-Agent-1", "Enter")
-    if _wait(box, ("Do you want to proceed?", "sandboxed task reported"), 90) != (
-        "sandboxed task reported"
-    ):
-        time.sleep(1)
-        box.tmux("send-keys", "-t", "swarm-Agent-1", "1")
-        _wait(box, ("sandboxed task reported",), 90)
+    ref = _prompt(box, 90)  # its PermissionRequest hook, through its door
+    asking = _hooked(box, "PermissionRequest")
+    assert asking["state"] == "waiting" and "hook: PermissionRequest Bash" in json.dumps(asking)
+    decided = box.swarm("approve", ref)
+    assert decided.returncode == 0, decided.stdout + decided.stderr
+    _wait(box, ("sandboxed task reported",), 90)
     shown = box.swarm("task", "show", "T-1").stdout
     assert "status:      done" in shown and "in-bwrap" in shown, shown
     seen = (box.ws["Agent-1"] / "home-seen.txt").read_text().split()
     real = set(os.listdir(box.user))  # .ssh among them; what it made in its tmpfs home is not
     assert ".ssh" in real and set(seen) & real <= {".claude", ".claude.json"}, (seen, real)
+    # nothing was typed into its dialog: the hook's answer let the Bash call run
+    idle = _hooked(box, "hook: Stop")
+    assert idle["state"] == "idle" and "hook: Stop" in json.dumps(idle), idle

@@ -100,7 +100,12 @@ class SandboxRig:
 
     def run(self, argv: list[str]) -> subprocess.CompletedProcess[str]:
         """``argv`` in the rig's environment, outside every agent's terminal."""
-        return subprocess.run(argv, env=self.env, capture_output=True, text=True, timeout=60)
+        return self.run_input(argv, None)
+
+    def run_input(self, argv: list[str], given: str | None) -> subprocess.CompletedProcess[str]:
+        """``run`` with ``given`` on its stdin."""
+        return subprocess.run(argv, env=self.env, capture_output=True, text=True, timeout=60,
+                              input=given)  # fmt: skip
 
     def tmux(self, *args: str) -> subprocess.CompletedProcess[str]:
         """``tmux ARGS`` on the rig's server."""

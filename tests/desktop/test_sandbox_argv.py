@@ -59,7 +59,8 @@ cli = "codex"
     agents = {a.id: a for a in load_agents(path)}
     assert agents["A"].sandbox == Sandbox(network=False, read=("/opt/data", "~/refs"))
     assert agents["B"].sandbox is None
-    assert agents["C"].sandbox == Sandbox(network=False) and not agents["C"].mcp  # its door
+    assert agents["C"].sandbox == Sandbox(network=False)
+    assert agents["C"].mcp  # Codex reports by MCP: its server through its door
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from core.clis.hook_files import Change
 from core.clis.mcp_files import NAME, Server
 from core.errors import InvalidState
 from core.formats.tomltext import TomlError, loads
+from core.sandbox import DOOR_AT
 
 # What swarm's MCP server needs to reach the store and swarm never writes into a file (the
 # database URL may hold a password; libpq's variables may say the rest). Claude Code, Gemini CLI
@@ -48,7 +49,10 @@ def install(home: Path, folder: Path, server: Server) -> list[Change]:
     if isinstance(servers, dict) and NAME in servers:
         return [Change(path, "kept")]  # a swarm server of the user's own
     parsed = _parse(path, kept)
-    writable = None if SANDBOX_TABLE in parsed else home.absolute()  # the user's own: kept
+    # the user's own table is kept; a sandboxed agent's server is its door's, and swarm's
+    # home is not in its sandbox
+    fenced = server.command.startswith(DOOR_AT + "/")
+    writable = None if SANDBOX_TABLE in parsed or fenced else home.absolute()
     head = kept.rstrip("\n")
     text = (head + "\n\n" if head else "") + table(server, writable)
     _parse(path, text)  # e.g. an inline mcp_servers = {...} cannot take a table after it
