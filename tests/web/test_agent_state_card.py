@@ -25,7 +25,10 @@ async def test_the_agent_card_shows_the_state_and_its_evidence(
     await login(client, viewer_token)
     page = (await client.get("/agents")).text
     card = page.split('id="agent-Agent-2"', 1)[1].split("</article>", 1)[0]
-    assert '<p class="state">waiting, paused</p>' in card
+    state = card.split('<p class="state">', 1)[1].split("</p>", 1)[0]
+    # no coordinator runs here: the state is the last seen, and says how old
+    assert state.startswith('waiting <span class="stale"') and "(as of " in state, state
+    assert state.endswith("</span>, paused"), state
     assert "permission_prompt: &lt;b&gt;Claude&lt;/b&gt; needs you" in card
     other = page.split('id="agent-Agent-3"', 1)[1].split("</article>", 1)[0]
     assert '<p class="state">unknown</p>' in other and 'class="evidence' not in other
