@@ -23,7 +23,6 @@ from core.agent_state import AgentState
 from core.coordinator.scheduler import Scheduler
 from core.dialogs import permissions as prompts
 from core.hosts import journal_file, running, wire
-from core.models import TaskSpec
 from tests.agents.live import LocalModel, base_env, offers_tools, require_binary
 from tests.agents.test_protocol_live import (
     AGENT,
@@ -102,23 +101,8 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
 async def test_a_task_prompt_over_acp_is_taken_and_its_turn_ends(rig: Rig, swarm: Swarm) -> None:
     """The prompt reaches the model through ``vibe-acp``, and its turn's end, as the agent
     says it (with its usage), makes it idle."""
-    task = await swarm.service.tasks.create(TaskSpec("say hello", "say hello", agent=AGENT), "me")
-    done = await Scheduler(swarm.service, swarm.deliverer).run_burst()
-    assert done.delivered == 1
-    asked = rig.model.wait_request("say hello", timeout=120)
-    assert asked["path"].endswith("/chat/completions")
-
-    async def idle() -> Any:
-        row = await swarm.state()
-        return row if row.state is AgentState.IDLE and "turn ended" in row.evidence else None
-
-    row = await swarm.until(idle, within=120)
-    assert row.evidence == "protocol: turn ended (end_turn)"
-    (turn,) = await swarm.turns()
-    assert turn["stop_reason"] == "end_turn"
+    task, turn = await swarm.said_hello(rig.model)
     assert turn["usage"]["inputTokens"] > 0 and turn["usage"]["outputTokens"] > 0, turn
-    events = await swarm.service.history.events(0, 10_000)
-    assert [e.task_id for e in events if e.kind == "agent.turn"] == [task.id]
     await swarm.service.tasks.complete(task.ref, AGENT)
 
 

@@ -40,7 +40,7 @@ from core.coordinator.scheduler import Scheduler
 from core.costs import ledger
 from core.dialogs import permissions as prompts
 from core.hosts import client, running, wire
-from core.models import TaskSpec
+from core.models import Task, TaskSpec
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store.conn import values
@@ -268,6 +268,29 @@ class Swarm:
         """The ``agent.turn`` events: each turn's end as swarm recorded it."""
         events = await self.service.history.events(0, 10_000)
         return [e.data or {} for e in events if e.kind == "agent.turn"]
+
+    async def said_hello(self, model: LocalModel) -> tuple[Task, dict[str, Any]]:
+        """A task "say hello" delivered by the scheduler, its prompt seen by ``model`` over
+        chat completions, its turn ended (the agent idle by the protocol): the task and
+        its ``agent.turn`` (the only one, on that task)."""
+        task = await self.service.tasks.create(TaskSpec("say hello", "say hello", agent=AGENT),
+                                               "me")  # fmt: skip
+        done = await Scheduler(self.service, self.deliverer).run_burst()
+        assert done.delivered == 1
+        asked = model.wait_request("say hello", timeout=120)
+        assert asked["path"].endswith("/chat/completions")
+
+        async def idle() -> Any:
+            row = await self.state()
+            return row if row.state is AgentState.IDLE and "turn ended" in row.evidence else None
+
+        row = await self.until(idle, within=120)
+        assert row.evidence == "protocol: turn ended (end_turn)"
+        (turn,) = await self.turns()
+        assert turn["stop_reason"] == "end_turn"
+        events = await self.service.history.events(0, 10_000)
+        assert [e.task_id for e in events if e.kind == "agent.turn"] == [task.id]
+        return task, turn
 
 
 @pytest.fixture

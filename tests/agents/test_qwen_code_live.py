@@ -14,14 +14,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from core.agent_state import AgentState
-from core.coordinator.scheduler import Scheduler
 from core.hosts import running
-from core.models import TaskSpec
 from tests.agents.live import LocalModel, base_env, require_binary
 from tests.agents.test_protocol_live import AGENT, Rig, Swarm, started, work_folder
 from tests.agents.test_protocol_live import swarm as swarm  # the same coordinator parts
@@ -67,22 +63,7 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
 async def test_a_task_prompt_over_acp_is_taken_and_its_turn_ends(rig: Rig, swarm: Swarm) -> None:
     """The prompt reaches the model through ``qwen --acp`` (the command swarm made of the
     user's ``qwen``), and its turn's end, as the agent says it, makes it idle."""
-    task = await swarm.service.tasks.create(TaskSpec("say hello", "say hello", agent=AGENT), "me")
-    done = await Scheduler(swarm.service, swarm.deliverer).run_burst()
-    assert done.delivered == 1
-    asked = rig.model.wait_request("say hello", timeout=120)
-    assert asked["path"].endswith("/chat/completions")
-
-    async def idle() -> Any:
-        row = await swarm.state()
-        return row if row.state is AgentState.IDLE and "turn ended" in row.evidence else None
-
-    row = await swarm.until(idle, within=120)
-    assert row.evidence == "protocol: turn ended (end_turn)"
-    (turn,) = await swarm.turns()
-    assert turn["stop_reason"] == "end_turn"
-    events = await swarm.service.history.events(0, 10_000)
-    assert [e.task_id for e in events if e.kind == "agent.turn"] == [task.id]
+    task, _ = await swarm.said_hello(rig.model)
     await swarm.service.tasks.complete(task.ref, AGENT)
 
 
