@@ -25,5 +25,8 @@ def test_claude_code_is_given_its_allow_rules_at_the_end_of_its_command() -> Non
 
 
 def test_a_cli_that_needs_none_and_a_command_swarm_does_not_know_are_left_as_they_are() -> None:
-    for command in ("codex --ask-for-approval on-request", "gemini", "my-agent --flag", "a 'b"):
+    """Codex and opencode ask for no report at their defaults; Gemini CLI and Qwen Code have no
+    rule that spares a report and still asks for what rides on it (docs/agents.md)."""
+    known = ("codex --ask-for-approval on-request", "gemini", "opencode", "qwen")
+    for command in (*known, "my-agent --flag", "a 'b"):
         assert with_report_args(command, SWARM) == command

@@ -3,7 +3,9 @@ outlives the agent's session (measured with 0.169: ``codex app-server --managed-
 left running after its pane ended; none with the option). ``/clear`` clears the terminal and
 starts a new chat; its ``/new`` ("start a new chat during a conversation") asks first, in a git
 workspace, "Where should the new conversation run?" (current worktree or a new one): a dialog
-the next prompt would be pasted into."""
+the next prompt would be pasted into. At its default it runs each command unasked in its
+sandbox, where swarm's home is writable (its MCP file): no ``report_args`` (an allow rule
+would run a report outside the sandbox)."""
 
 from pathlib import Path
 

@@ -1,7 +1,9 @@
 """Gemini CLI (Google): ``gemini``. An Enter within 40 ms of a paste is a newline to it
 (the desktop driver's ``submit_gap_s``, the tmux route's ``settle_s``). ``/clear`` clears the
 conversation and starts a new session (0.61's docs/reference/commands.md; its Ctrl+L only
-redraws the screen). Its debug log tells its retries (``debug_log``)."""
+redraws the screen). Its debug log tells its retries (``debug_log``). No ``report_args``:
+its ``--allowed-tools`` refuses every other shell command once one is allowed (0.61), and
+its policy files cannot be given to one agent (docs/agents.md, swarm's own reports)."""
 
 from pathlib import Path
 from typing import Any

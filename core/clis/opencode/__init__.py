@@ -2,7 +2,8 @@
 its "Message Actions" dialog and the paste would go there. ``/new`` starts a new session
 (1.18.33's command list); its Ctrl+C empties the input but also quits, so its clear keys are
 Ctrl+E and Ctrl+U (its ``input_line_end`` and ``input_delete_to_line_start``). Over ACP it
-retries a 429 or a 5xx unsaid: its own log says them (``stream_log``)."""
+retries a 429 or a 5xx unsaid: its own log says them (``stream_log``). Its build agent runs
+every command unasked, swarm's reports too: no ``report_args``."""
 
 from pathlib import Path
 from typing import Any

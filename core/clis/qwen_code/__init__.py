@@ -3,7 +3,9 @@
 conversation (0.24.4's command, aliases ``reset``, ``new``); ``--continue`` resumes the
 project's latest session; ``--acp`` speaks ACP (its protocol route). It reads MCP servers
 from the workspace's ``.qwen/settings.json`` (``mcpServers``, what ``qwen mcp add -s
-project`` writes)."""
+project`` writes). No ``report_args``: its command rules (``--allowed-tools``,
+``permissions.allow``) let a ``"$(...)"`` argument or a variable before the command through
+(0.24.4; docs/agents.md, swarm's own reports)."""
 
 from pathlib import Path
 
