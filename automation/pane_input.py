@@ -20,6 +20,7 @@ from pathlib import Path
 from automation.failures import Failure
 from core.agent_state import AgentState
 from core.agents.text_rules import Rule, RuleSet, TextMatch, classify_any, load_rule_sets
+from core.clis import CLIS
 from core.dialogs.pane import clean_line
 from core.formats.text import escape_controls, shorten
 from core.models import Agent
@@ -32,10 +33,9 @@ TRANSCRIPT_SAMPLE_MIN = 8  # a shorter sample is too common to tell a transcript
 TRANSCRIPT_LINES = 200  # how far above the input line an earlier try's text is looked for
 INPUT_FALLBACK_LINES = 3  # the input, when no rule finds the input line: the last lines
 PASTE_MARK = re.compile(r"(?i)\[past(?:ed|e)\b[^\]]*\]")  # "[Pasted text #1 +80 lines]"
-# What an empty input shows in grey (a plain capture cannot tell it from typed text).
+# What an empty input shows in grey, by every CLI (its folder's ``placeholders``)
 PLACEHOLDERS = re.compile(
-    r"^(?:Try \".*\"|Resend your message to try again|Ask Codex to do anything"
-    r"|Type your message or @path/to/file|Ask anything… \".*\")$"
+    "^(?:" + "|".join(dict.fromkeys(p for cli in CLIS for p in cli.placeholders)) + ")$"
 )
 _MARKER = re.compile(r"^(?:[a-z-]*>|❯|›|▌)\s?")  # the input line's prompt marker
 

@@ -185,7 +185,9 @@ class AgentCli:
 
     ``name`` is the agents file's ``cli`` value and its rule file's ``cli``; ``folder`` is
     its folder (``core/clis/<cli>/``: its rule file ``rules.toml``, its saved real panes
-    ``panes/``); ``programs`` the executables that start it;
+    ``panes/``); ``programs`` the executables that start it; ``placeholders`` what its empty
+    input shows in grey (regular expressions of the whole text after the input's marker: a
+    plain capture cannot tell it from typed text);
     ``resume_option`` is added to the command to continue the last conversation, or
     ``resume_subcommand`` put right after the program; ``hooks`` the hook files swarm
     writes into its workspace (None: it runs no hooks of swarm's, its pane alone tells its
@@ -253,6 +255,7 @@ class AgentCli:
     submit: str = "enter"
     clear: tuple[str, ...] = ("ctrl+e", "ctrl+u")  # end of line, delete to its start
     interrupt: str = "escape"
+    placeholders: tuple[str, ...] = ()
     debug_log: str | None = None
     log_reader: LogReader | None = None
     session_log: SessionLog | None = None

@@ -42,6 +42,7 @@ CLI = AgentCli(
     name="claude-code",
     credentials=("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN"),
     title="Claude Code",
+    placeholders=(r'Try ".*"', "Resend your message to try again"),
     programs=("claude",),
     folder=Path(__file__).parent,
     state=(".claude/", ".claude.json", ".claude.json.backup"),

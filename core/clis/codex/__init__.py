@@ -18,6 +18,7 @@ CLI = AgentCli(
     name="codex",
     credentials=("OPENAI_API_KEY", "CODEX_API_KEY"),
     title="Codex CLI",
+    placeholders=("Ask Codex to do anything",),
     programs=("codex",),
     folder=Path(__file__).parent,
     state=(".codex/",),

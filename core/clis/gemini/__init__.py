@@ -29,6 +29,7 @@ CLI = AgentCli(
     name="gemini",
     credentials=("GEMINI_API_KEY", "GOOGLE_API_KEY"),
     title="Gemini CLI",
+    placeholders=("Type your message or @path/to/file",),
     programs=("gemini",),
     folder=Path(__file__).parent,
     state=(".gemini/",),

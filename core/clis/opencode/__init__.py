@@ -29,6 +29,7 @@ CLI = AgentCli(
     name="opencode",
     credentials=("OPENAI_API_KEY", "ANTHROPIC_API_KEY"),
     title="opencode",
+    placeholders=(r'Ask anything… ".*"',),
     programs=("opencode",),
     folder=Path(__file__).parent,
     state=(

@@ -18,6 +18,7 @@ CLI = AgentCli(
     name="qwen-code",
     credentials=("OPENAI_API_KEY", "DASHSCOPE_API_KEY"),
     title="Qwen Code",
+    placeholders=("Type your message or @path/to/file",),
     programs=("qwen",),
     folder=Path(__file__).parent,
     state=(".qwen/",),
