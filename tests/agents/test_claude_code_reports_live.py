@@ -15,7 +15,6 @@ from bot.config import swarm_program
 from core.agent_state import AgentState
 from core.coordinator.scheduler import Scheduler
 from core.dialogs import permissions as prompts
-from core.models import TaskSpec
 from core.settings import swarm_command
 from tests.agents.launch import SETUPS
 from tests.agents.live import LocalModel, require_binary
@@ -64,37 +63,16 @@ steps = [{{ text = "Calling.", shell = {json.dumps(PROBE)} }}, {{ text = "called
         yield made
 
 
-async def _open_prompts(swarm: Swarm) -> list[prompts.Prompt]:
-    return list(await swarm.service.store.read(prompts.open_prompts, AGENT))
-
-
 async def test_the_agents_report_runs_unasked_and_another_command_asks(
     rig: Rig, swarm: Swarm
 ) -> None:
     assert "--permission-mode default" in rig.config.read_text(encoding="utf-8")
-    task = await swarm.service.tasks.create(
-        TaskSpec("start the report", "start the report", agent=AGENT), "me"
-    )
-    await Scheduler(swarm.service, swarm.deliverer).run_burst()
-    asked: list[str] = []
-
-    async def reported() -> bool:
-        asked.extend(p.text for p in await _open_prompts(swarm))
-        return (await swarm.service.tasks.get(task.id)).status.value == "in_progress"
-
-    await swarm.until(reported, within=120)
-
-    async def idle() -> bool:
-        asked.extend(p.text for p in await _open_prompts(swarm))
-        return (await swarm.state()).state is AgentState.IDLE
-
-    await swarm.until(idle, within=120)
-    assert asked == []  # its own report: no item for a person
+    await swarm.reported_unasked()
     await swarm.service.messages.send(AGENT, "make a file", "me")
     await Scheduler(swarm.service, swarm.deliverer).run_burst()
 
     async def waiting() -> list[prompts.Prompt]:
-        return await _open_prompts(swarm)
+        return await swarm.open_prompts()
 
     (other,) = await swarm.until(waiting, within=120)
     assert "touch made.txt" in other.text  # anything else still asks
@@ -111,7 +89,7 @@ async def test_the_real_clis_shell_is_refused_by_its_host(rig: Rig, swarm: Swarm
 
     async def asked() -> list[prompts.Prompt]:
         await scheduler.run_burst()  # (held while the test before's turn ends)
-        return await _open_prompts(swarm)
+        return await swarm.open_prompts()
 
     (prompt,) = await swarm.until(asked, within=120)
     assert "hosts/A.sock" in prompt.text

@@ -18,7 +18,6 @@ from core.agent_state import AgentState
 from core.clis.base import REPORT_COMMANDS
 from core.coordinator.scheduler import Scheduler
 from core.dialogs import permissions as prompts
-from core.models import TaskSpec
 from core.settings import swarm_command
 from tests.agents.launch import SETUPS
 from tests.agents.live import LocalModel, require_binary
@@ -72,17 +71,13 @@ steps = [{{ text = "Making it.", shell = "touch made.txt" }}, {{ text = "asked" 
         yield made
 
 
-async def _open_prompts(swarm: Swarm) -> list[prompts.Prompt]:
-    return list(await swarm.service.store.read(prompts.open_prompts, AGENT))
-
-
 async def _asked(swarm: Swarm, text: str) -> prompts.Prompt:
     """The one open prompt once the agent asks (after ``text`` is sent), denied after."""
     await swarm.service.messages.send(AGENT, text, "me")
     await Scheduler(swarm.service, swarm.deliverer).run_burst()
 
     async def waiting() -> list[prompts.Prompt]:
-        return await _open_prompts(swarm)
+        return await swarm.open_prompts()
 
     (asked,) = await swarm.until(waiting, within=120)
     assert (await swarm.state()).state is AgentState.WAITING
@@ -98,24 +93,7 @@ async def _asked(swarm: Swarm, text: str) -> prompts.Prompt:
 async def test_the_report_runs_unasked_and_a_chained_or_other_command_asks(
     rig: Rig, swarm: Swarm
 ) -> None:
-    task = await swarm.service.tasks.create(
-        TaskSpec("start the report", "start the report", agent=AGENT), "me"
-    )
-    await Scheduler(swarm.service, swarm.deliverer).run_burst()
-    asked: list[str] = []
-
-    async def reported() -> bool:
-        asked.extend(p.text for p in await _open_prompts(swarm))
-        return (await swarm.service.tasks.get(task.id)).status.value == "in_progress"
-
-    await swarm.until(reported, within=120)
-
-    async def idle() -> bool:
-        asked.extend(p.text for p in await _open_prompts(swarm))
-        return (await swarm.state()).state is AgentState.IDLE
-
-    await swarm.until(idle, within=120)
-    assert asked == []  # its own report: no item for a person
+    await swarm.reported_unasked()
     chained = await _asked(swarm, "chain a command")
     assert "touch chained.txt" in chained.text  # a command after a report still asks
     other = await _asked(swarm, "make a file")

@@ -269,6 +269,33 @@ class Swarm:
         events = await self.service.history.events(0, 10_000)
         return [e.data or {} for e in events if e.kind == "agent.turn"]
 
+    async def open_prompts(self) -> list[prompts.Prompt]:
+        """The agent's open permission prompts ("Needs you")."""
+        return list(await self.service.store.read(prompts.open_prompts, AGENT))
+
+    async def reported_unasked(self) -> Task:
+        """A task "start the report" delivered; the agent reports its start with swarm's own
+        command and its turn ends, with no item for a person on the way (asserted)."""
+        task = await self.service.tasks.create(
+            TaskSpec("start the report", "start the report", agent=AGENT), "me"
+        )
+        await Scheduler(self.service, self.deliverer).run_burst()
+        asked: list[str] = []
+
+        async def reported() -> bool:
+            asked.extend(p.text for p in await self.open_prompts())
+            return (await self.service.tasks.get(task.id)).status.value == "in_progress"
+
+        await self.until(reported, within=120)
+
+        async def idle() -> bool:
+            asked.extend(p.text for p in await self.open_prompts())
+            return (await self.state()).state is AgentState.IDLE
+
+        await self.until(idle, within=120)
+        assert asked == []  # its own report: no item for a person
+        return task
+
     async def said_hello(self, model: LocalModel) -> tuple[Task, dict[str, Any]]:
         """A task "say hello" delivered by the scheduler, its prompt seen by ``model`` over
         chat completions, its turn ended (the agent idle by the protocol): the task and
