@@ -22,6 +22,7 @@ from typing import Any
 from core.agent_state import AgentState, Observation, Signal
 from core.agents import judge as agent_judge
 from core.agents import queries as agent_queries
+from core.agents import session_queries
 from core.agents import signals as agent_signals
 from core.clis import CLIS
 from core.clis.base import HookDialog
@@ -123,8 +124,10 @@ def record(
     ``at``: when the event came (the hook socket took it, and writes it after answering;
     default now, a hook writing its own event). Such an event written after a later hook of
     the agent was records nothing: it would put back an older state and close the newer
-    dialog."""
+    dialog. The session it names is the agent's (``session_queries``), whenever it came."""
     when = ctx.now if at is None else at
+    if event.session:  # its session files are charged to it from the sessions it names
+        session_queries.name(conn, agent, event.session, when)
     if not ask and at is not None and _hook_spoke_after(conn, agent, at):
         log.info("hook: %s of %s came before the hook's latest word: not recorded", event.name,
                  agent)  # fmt: skip

@@ -105,7 +105,10 @@ def usage_said(agent: Agent, cli_dirs: Mapping[str, Path], home: Path | None = N
         return f"unknown: {cli.title}'s turns are not read, " + NO_WORKSPACE
     if not folder.is_dir():
         return f"none read: {cli.title}'s session folder {folder} is not a folder here"
-    return f"from {cli.title}'s session files in {folder}"
+    return (
+        f"from {cli.title}'s session files in {folder}, for its workspace (of the sessions "
+        "its hooks named, once they name one)"
+    )
 
 
 def terminal_folder(agent: Agent, cli_dirs: Mapping[str, Path]) -> Path | None:

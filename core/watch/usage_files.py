@@ -13,7 +13,12 @@ later is a session started while swarm watched, read from its start. Only the tu
 after its first read are recorded, each with the task the agent held when the turn began
 (the time its file gives: ``core.tasks.queries.held_at``), not the one it holds when the
 file is read (an agent that reports its task done inside a turn holds its next one by
-then); a turn whose file gives no time is on no task. After a restart
+then); a turn whose file gives no time is on no task. On the tmux and desktop routes a
+workspace's session files may be another process's (the person's own CLI run in the
+worktree): once an agent's own hooks named a session (``core.agents.session_queries``), its
+turns are charged from the sessions they named only; a turn of another session waits
+``NAMING_WAIT_S`` for a hook to name it (a hook may come after the turn's end is written),
+then is not charged, said in the log. After a restart
 the files are seen anew: turns that ended while swarm was stopped are not counted, but for
 a protocol agent's, whose host's session is read from its start at the first look (each of
 its turns is one swarm's host ran; one recorded before is not recorded again).
@@ -26,6 +31,7 @@ import logging
 import os
 from pathlib import Path
 
+from core.agents import session_queries
 from core.clis import by_name
 from core.clis.base import SessionFiles, UsageReader, UsageTurn
 from core.context import Ctx
@@ -42,6 +48,8 @@ ROUTES = ("tmux", "gui")  # and the protocol route where its CLI's files give th
 PROTOCOL = "protocol"
 _UNREAD = object()
 MAX_FILES = 20  # the newest session files of one agent read at each tick
+NAMING_WAIT_S = 600.0  # how long a turn of a session its agent's hooks did not name waits
+UNNAMED_LIMIT = 500  # turns of unnamed sessions kept waiting per agent (the oldest go first)
 
 
 class UsageFiles:
@@ -54,12 +62,14 @@ class UsageFiles:
         self.looked: set[tuple[Path, str]] = set()  # (CLI's folder, workspace) listed once
         self.cwds: dict[Path, str] = {}  # a shared folder's file -> the cwd it says
         self.prices: object = _UNREAD  # the price file's version the turns were priced at
+        self.unnamed: dict[str, list[tuple[float, UsageTurn]]] = {}  # agent -> (read at, turn)
 
     async def tick(self) -> int:
         """Record the turns ended since the last tick; how many were new."""
         await self._reprice()
         recorded = 0
         home = self.store.settings.home
+        named = await self.store.read(session_queries.named)
         for agent in list(self.store.agents.values()):
             cli = by_name(agent.cli)
             config = self._config(agent)
@@ -72,9 +82,35 @@ class UsageFiles:
                 self._read_folder, cli.sessions, config, cwd,
                 wire.host_session(hosts, agent.id) if hosts else None,
             )  # fmt: skip
+            if agent.delivery in ROUTES:
+                found = self._of_named(agent.id, found, named.get(agent.id, set()))
             if found:
                 recorded += await self.store.write(agent.id, _record, agent.id, found)
         return recorded
+
+    def _of_named(self, agent: str, found: list[UsageTurn], named: set[str]) -> list[UsageTurn]:
+        """Of the turns read from a tmux or desktop agent's workspace (``found``) and those
+        waiting, the ones to charge it: all, while its hooks named no session; else those of
+        the sessions they named. The others wait ``NAMING_WAIT_S``, then are dropped, said in
+        the log (another process's session in its workspace)."""
+        if not named:
+            return found
+        now = self.store.clock.now()
+        waiting = self.unnamed.pop(agent, []) + [(now, turn) for turn in found]
+        charged = [turn for _, turn in waiting if turn.session in named]
+        kept = [(at, turn) for at, turn in waiting if turn.session not in named]
+        gone = [turn for at, turn in kept if now - at >= NAMING_WAIT_S]
+        kept = [(at, turn) for at, turn in kept if now - at < NAMING_WAIT_S]
+        gone += [turn for _, turn in kept[:-UNNAMED_LIMIT]]
+        if kept[-UNNAMED_LIMIT:]:
+            self.unnamed[agent] = kept[-UNNAMED_LIMIT:]
+        for session in sorted({turn.session for turn in gone}):
+            log.warning(
+                "%s: %d turn(s) of session %s in its workspace not charged to it: its hooks "
+                "never named that session (another process's)", agent,
+                sum(turn.session == session for turn in gone), session[:80],
+            )  # fmt: skip
+        return charged
 
     async def _reprice(self) -> None:
         """At the first tick and whenever the price file changed: the turns of unknown cost

@@ -188,3 +188,100 @@ def test_a_time_in_a_clis_file_is_read_only_as_written(written: Any, found: floa
     from core.clis.session_lines import line_time
 
     assert line_time(written) == found
+
+
+OWN = "34633c89-6b08-4037-982f-ba228daa7ea0"  # FIXTURE's session: the agent's, its hooks say
+OTHER = "fffd4a57-80e3-4238-9130-b5cbb8914bba"  # IN_TMUX's: a person's own run in the worktree
+
+
+async def _two_sessions(service: SwarmService, tmp_path: Path) -> tuple[Any, Path]:
+    """Agent T in tmux, its workspace's transcript folder empty at the watch's first look,
+    then two sessions in it (each read from its start): its own (FIXTURE) and another's."""
+    import dataclasses
+
+    from core.watch.usage_files import UsageFiles
+
+    work = "/srv/agents/T/work"
+    agent = Agent("T", "dev", cli="claude-code", delivery="tmux", tmux="s:1", workspace=work)
+    await service.replace_agents([agent], tmp_path / "agents.toml")
+    service.store.settings = dataclasses.replace(
+        service.settings, cli_dirs={"claude-code": tmp_path / "claude"}
+    )
+    folder = transcript_dir(tmp_path / "claude", work)
+    folder.mkdir(parents=True)
+    usage = UsageFiles(service.store)
+    assert await usage.tick() == 0
+    shutil.copy(FIXTURE, folder / f"{OWN}.jsonl")
+    shutil.copy(IN_TMUX, folder / f"{OTHER}.jsonl")
+    return usage, folder
+
+
+async def _hook_names(service: SwarmService, session: str) -> None:
+    """T's own hook (Claude Code's SessionStart, as its hooks send it) names ``session``."""
+    import json
+
+    from core.agents import hook_events
+    from core.agents.judge import Freshness
+
+    said = {
+        "session_id": session,
+        "transcript_path": f"/x/{session}.jsonl",
+        "cwd": "/srv/agents/T/work",
+        "hook_event_name": "SessionStart",
+        "source": "startup",
+    }
+    event = hook_events.parse(json.dumps(said))
+    await service.store.write("T", hook_events.record, "T", event, Freshness(), False)
+
+
+async def _charged(service: SwarmService) -> list[tuple[Any, ...]]:
+    def read(conn: Any) -> list[tuple[Any, ...]]:
+        rows = conn.execute(
+            "SELECT input_tokens, output_tokens FROM turn_usage WHERE agent = $1 ORDER BY id",
+            ("T",),
+        ).fetchall()
+        return [values(r) for r in rows]
+
+    return list(await service.store.read(read))
+
+
+async def test_once_its_hooks_named_a_session_another_sessions_turns_are_not_its(
+    service: SwarmService, clock: ManualClock, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A tmux agent's hooks named its session: the turns of another session in its workspace
+    (a person's own Claude Code run there) wait for a hook to name it, then are not charged
+    to the agent, said in the log; its own session's turns are."""
+    from core.watch.usage_files import NAMING_WAIT_S
+
+    usage, _ = await _two_sessions(service, tmp_path)
+    await _hook_names(service, OWN)
+    assert await usage.tick() == 2
+    clock.advance(NAMING_WAIT_S)
+    with caplog.at_level("WARNING", logger="core.watch.usage_files"):
+        assert await usage.tick() == 0
+    assert await _charged(service) == [(4321, 87), (5000, 13)]
+    assert f"of session {OTHER} in its workspace not charged to it" in caplog.text
+
+
+async def test_a_turn_read_before_its_hook_named_its_session_is_charged_when_it_does(
+    service: SwarmService, clock: ManualClock, tmp_path: Path
+) -> None:
+    """A hook may name a session after its turn's end was written (Codex's notify comes at
+    the turn's end): the turn waits, and is charged once, when the session is named."""
+    usage, _ = await _two_sessions(service, tmp_path)
+    await _hook_names(service, OWN)
+    assert await usage.tick() == 2
+    clock.advance(60.0)
+    await _hook_names(service, OTHER)
+    assert await usage.tick() == 2
+    assert await usage.tick() == 0
+    assert len(await _charged(service)) == 4
+
+
+async def test_while_its_hooks_named_no_session_its_workspaces_turns_are_its(
+    service: SwarmService, tmp_path: Path
+) -> None:
+    """No hook of the agent named a session (its hooks not installed): every session in its
+    workspace is read as its own, as before."""
+    usage, _ = await _two_sessions(service, tmp_path)
+    assert await usage.tick() == 4

@@ -150,6 +150,7 @@ OWNER = {
     "budget_marks": "costs",
     "budgets": "costs",
     "campaigns": "workflows",
+    "cli_sessions": "agents",
     # a message and its deliveries are written together (``core.tasks.messages``: a send,
     # a task's prompt); core/delivery, above core/tasks, calls tasks' named functions
     "deliveries": "tasks",
