@@ -1,13 +1,18 @@
-"""Issue 64's top seam replayed as a user meets it: ``swarm desktop up --protocol`` run again
-while ``swarm run`` runs, after the agent's host was killed. The real Claude Code (over
-stream-json, under swarm's host, against localmodel), the real coordinator process (``swarm
-run --no-discord``), every step a ``swarm`` command; the model server's record says how many
-times each task's prompt reached the model.
+"""A seam of the protocol route replayed as a user meets it: ``swarm desktop up --protocol``
+run again while ``swarm run`` runs, after the agent's host was killed. Each real CLI (Claude
+Code over stream-json, Codex through codex-acp, Gemini CLI and opencode over ACP, under
+swarm's host, against localmodel; each started once for the module), the real coordinator
+process (``swarm run --no-discord``), every step a ``swarm`` command; the model server's
+record says how many times each task's prompt reached the model.
 
 What the docs promise (docs/desktop.md, "when it starts an agent's CLI anew"): a task whose
 prompt was held while the host was gone reaches the new session once, and is not handed back;
 a task whose prompt reached the session that ended is handed back at once, no attempt used,
 and reaches the new session once more (its second and last copy). Nothing is withdrawn.
+Then ``swarm run`` is killed twice (SIGKILL: once while a task's turn runs, with a task added
+while it is down; once just after a prompt was taken) and started again: each of those
+prompts reaches the model once. At the end ``desktop status`` and ``doctor`` are right about
+the host, ``doctor`` finds no problem, and "Needs you" is empty: swarm made no chore.
 """
 
 from __future__ import annotations
@@ -30,27 +35,28 @@ from core.agent_state import AgentState
 from core.agents import signals as agent_signals
 from core.hosts import running
 from core.service.swarm import SwarmService
-from tests.agents.deliveries import requests_with
+from tests.agents.deliveries import MAIN_PATHS, requests_with
 from tests.agents.launch import SETUPS
 from tests.agents.live import LocalModel, offers_tools, require_binary
 from tests.agents.test_protocol_live import QUIETING, Rig, started, work_folder
 
 pytestmark = pytest.mark.xdist_group("protocol-live")
-CLI, AGENT = "claude-code", "A"
+AGENT = "A"
 SCRIPT = 'default = [{ text = "localmodel default answer" }]\n'
 WHY = "swarm desktop up started a new session of its agent"
 
 
-@pytest.fixture(scope="module")
-def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
-    """Claude Code started by ``swarm desktop up --protocol`` as a user starts it."""
-    binary = require_binary(CLI)
-    root = tmp_path_factory.mktemp("up-replay").resolve()
+@pytest.fixture(scope="module", params=["claude-code", "codex", "gemini", "opencode"])
+def rig(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
+    """The CLI started by ``swarm desktop up --protocol`` as a user starts it."""
+    cli = request.param
+    binary = require_binary(cli)
+    root = tmp_path_factory.mktemp(f"up-replay-{cli}").resolve()
     work = work_folder(root)
     model = LocalModel(root, SCRIPT)
-    setup = SETUPS[CLI](binary, root / "home", work, model.url)
+    setup = SETUPS[cli](binary, root / "home", work, model.url)
     env = {k: v for k, v in setup.env.items() if k not in QUIETING}
-    with started(CLI, root, model, " ".join(setup.argv), env) as made:
+    with started(cli, root, model, " ".join(setup.argv), env) as made:
         yield made
 
 
@@ -67,9 +73,9 @@ def swarm(rig: Rig, *args: str, agent: bool = False) -> str:
 
 
 @contextlib.contextmanager
-def coordinator(rig: Rig) -> Iterator[None]:
+def coordinator(rig: Rig) -> Iterator[subprocess.Popen[bytes]]:
     """``swarm run --no-discord`` in a process of its own (no dashboard: its default port
-    may be another swarm's), stopped with Ctrl+C after."""
+    may be another swarm's), stopped with Ctrl+C after, unless the test killed it."""
     env = {k: v for k, v in rig.env.items() if k != "DISPLAY"} | {"SWARM_WEB": "off"}
     with (rig.root / "run.log").open("w", encoding="utf-8") as log:
         proc = subprocess.Popen(
@@ -77,8 +83,9 @@ def coordinator(rig: Rig) -> Iterator[None]:
             stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:
-            yield
-            assert proc.poll() is None, (rig.root / "run.log").read_text(encoding="utf-8")
+            yield proc
+            alive = proc.poll() in (None, -signal.SIGKILL)
+            assert alive, (rig.root / "run.log").read_text(encoding="utf-8")
         finally:
             proc.send_signal(signal.SIGINT)
             try:
@@ -109,7 +116,8 @@ def add(rig: Rig, word: str) -> tuple[str, str]:
 def copies(rig: Rig, marker: str) -> list[dict[str, Any]]:
     """The agent's requests to the model (its conversation's: tools offered) whose latest
     prompt holds ``marker``: each a copy of the prompt taken."""
-    return [r for r in requests_with(rig.model, "/v1/messages", marker) if offers_tools(r)]
+    found = requests_with(rig.model, MAIN_PATHS[rig.cli], marker)
+    return [r for r in found if offers_tools(r)]
 
 
 async def state(service: SwarmService) -> AgentState:
@@ -154,6 +162,31 @@ async def _turns_at_least(service: SwarmService, ref: str, n: int) -> bool:
     return await turns(service, ref) >= n
 
 
+def kill_coordinator(run: subprocess.Popen[bytes]) -> None:
+    """``swarm run`` killed (SIGKILL: a crash, nothing said to anyone)."""
+    run.kill()
+    run.wait(timeout=30)
+
+
+async def taken(rig: Rig, marker: str) -> None:
+    """Once the model has the task's prompt (its turn runs)."""
+    await until(lambda: _taken(rig, marker))
+
+
+async def _taken(rig: Rig, marker: str) -> bool:
+    return bool(copies(rig, marker))
+
+
+def doctor_says(rig: Rig) -> str:
+    """What ``swarm doctor --no-discord`` prints; it exits 0 (a healthy headless fleet)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "doctor", "--no-discord", "--timeout", "1"],
+        env=rig.env, cwd=rig.root, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
 def shown(rig: Rig, ref: str) -> dict[str, Any]:
     """``swarm task show REF --json``."""
     found: dict[str, Any] = json.loads(swarm(rig, "task", "show", ref, "--json"))
@@ -166,7 +199,7 @@ async def test_desktop_up_beside_swarm_run_sends_each_prompt_once_per_session(
 ) -> None:
     service = await SwarmService.open(rig.settings)  # read only: the test's eyes on the store
     try:
-        with coordinator(rig):
+        with coordinator(rig) as run:
             await until(lambda: _is(service, AgentState.IDLE))
             # 1. the host killed while A is free; a task added for A waits for it (its prompt
             # held), then up starts a new session while swarm run runs
@@ -183,20 +216,48 @@ async def test_desktop_up_beside_swarm_run_sends_each_prompt_once_per_session(
             second_up = up_again(rig)
             await done_after_turns(rig, service, reached, 2)
             await done_after_turns(rig, service, behind, 1)
+            # 3. swarm run killed while a task's turn runs
+            during, during_marker = add(rig, "during")
+            await taken(rig, during_marker)
+            kill_coordinator(run)
+        # ... a task added while no swarm run runs; swarm run started again
+        down, down_marker = add(rig, "down")
+        with coordinator(rig) as run:
+            await done_after_turns(rig, service, during, 1)
+            await done_after_turns(rig, service, down, 1)
+            # 4. swarm run killed a second time, a task's prompt just taken
+            again, again_marker = add(rig, "again")
+            await taken(rig, again_marker)
+            kill_coordinator(run)
+        with coordinator(rig):
+            await done_after_turns(rig, service, again, 1)
+            await until(lambda: _is(service, AgentState.IDLE))
+            status = json.loads(swarm(rig, "desktop", "status", "--json"))
+            doctor = doctor_says(rig)
+            needs_you = json.loads(swarm(rig, "inbox", "--json"))
     finally:
         await service.close()
-    counted = {
-        ref: copies(rig, marker)
-        for ref, marker in ((held, held_marker), (reached, reached_marker), (behind, behind_marker))
-    }
+    markers = ((held, held_marker), (reached, reached_marker), (behind, behind_marker),
+               (during, during_marker), (down, down_marker), (again, again_marker))  # fmt: skip
+    counted = {ref: copies(rig, marker) for ref, marker in markers}
     print("copies per task:", {ref: len(found) for ref, found in counted.items()})
     print("first up:", first_up, "second up:", second_up, sep="\n")
-    assert [len(counted[held]), len(counted[behind])] == [1, 1], counted
+    once = [held, behind, during, down, again]
+    assert [len(counted[ref]) for ref in once] == [1] * len(once), counted
     # the one that reached the ended session: once there, once in the new one
     assert [r["at"] < killed for r in counted[reached]] == [True, False], counted[reached]
     assert "held" not in first_up, first_up  # nothing of A's had reached the ended session
     assert f"held {reached}: back in the queue now ({WHY}" in second_up, second_up
-    for ref in (held, reached, behind):
+    pid = running.host_pid(rig.home, AGENT)
+    row = next(r for r in status if r["agent"] == AGENT)
+    assert (row["route"], row["running"], row["alive"], row["pid"]) == (
+        "protocol", True, True, pid
+    ), row  # fmt: skip
+    assert row["session"] and row["state"] == "idle", row
+    assert f"{AGENT}: host pid {pid}, agent pid" in doctor, doctor
+    assert "session open" in doctor and "no problems found" in doctor, doctor
+    assert needs_you == [], needs_you  # nothing in "Needs you" that swarm made itself
+    for ref, _ in markers:
         task = shown(rig, ref)
         assert (task["status"], task["attempts"]) == ("done", 1), task
         events = task["events"]
