@@ -2,8 +2,9 @@
 a protocol agent in a long turn whose task is cancelled, or taken back, ends its turn at once
 (stop reason ``cancelled``, long before the model's stream would end), the notice goes after
 that end, and the message held meanwhile and its next prompt follow; ``swarm agents stop``
-ends a turn and leaves the task as it was. Claude Code over stream-json and Gemini CLI over
-ACP, each started once for the module by ``swarm desktop up --protocol``.
+ends a turn and leaves the task as it was. Claude Code over stream-json, Gemini CLI and
+opencode over ACP, Codex through codex-acp, each started once for the module by ``swarm
+desktop up --protocol``.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ chunk_delay = 1.0
 ENDED_WITHIN_S = 20.0  # a cancelled turn's end, from the cancel: well under the stream
 
 
-@pytest.fixture(scope="module", params=["claude-code", "gemini"])
+@pytest.fixture(scope="module", params=["claude-code", "gemini", "codex", "opencode"])
 def rig(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     """The CLI started by ``swarm desktop up --protocol`` as a user starts it."""
     cli = str(request.param)
