@@ -44,7 +44,6 @@ from bot.hook_common import freshness, hook_refusal
 from bot.hook_relay import FLUSH_LINE, SOCKET_NAME
 from core.agents.hook_events import HookEvent, UnknownHookEvent, parse
 from core.agents.identity import Placement, Refused, Resolver, hook_agent
-from core.agents.service import SignalBook
 from core.errors import NotFound, Transient
 from core.privacy.files import make_dirs
 from core.processes import ancestry, peer_of
@@ -186,7 +185,7 @@ class HookServer:
         # writes them): two writers taking the same rows in another order deadlock
         place = {agent: n for n, agent in enumerate(self.service.agents)}
         ordered = sorted(taken, key=lambda t: place.get(t.agent, len(place)))
-        book, rows = SignalBook(self.service.store), [(t.agent, t.event, t.at) for t in ordered]
+        book, rows = self.service.signals, [(t.agent, t.event, t.at) for t in ordered]
         backoff, began = ErrorBackoff(0.5, 5.0), time.monotonic()
         for left in range(WRITE_TRIES - 1, -1, -1):
             try:

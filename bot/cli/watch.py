@@ -228,9 +228,8 @@ async def cmd_alerts(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm alerts``."""
     from bot.cli.format import table
     from bot.cli.style import painter
-    from core.agents.service import SignalBook
 
-    found = await SignalBook(service.store).alerts(args.all, 200)
+    found = await service.signals.alerts(args.all, 200)
     if args.json:
         emit_json([a.to_json() for a in found])
         return

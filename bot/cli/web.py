@@ -96,7 +96,6 @@ async def cmd_web(service: SwarmService, args: argparse.Namespace) -> int:
 async def cmd_token_create(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm web token create``: print the token once."""
     from core.access import tokens
-    from core.access.service import TokenBook
     from core.errors import InvalidInput
 
     if (args.role is None) == (args.agent is None):
@@ -107,7 +106,7 @@ async def cmd_token_create(service: SwarmService, args: argparse.Namespace) -> N
     role = tokens.Role.agent if agent else tokens.Role(args.role)
     name = tokens.check_name(args.name or agent or args.role)
     token = tokens.new_token()
-    token_id = await TokenBook(service.store).create(
+    token_id = await service.tokens.create(
         token,
         name,
         role,
@@ -126,9 +125,8 @@ async def cmd_token_create(service: SwarmService, args: argparse.Namespace) -> N
 async def cmd_token_list(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm web token list``."""
     from bot.cli import format as fmt
-    from core.access.service import TokenBook
 
-    rows = await TokenBook(service.store).rows()
+    rows = await service.tokens.rows()
     if args.json:
         emit_json(rows)
         return
@@ -147,7 +145,6 @@ async def cmd_token_list(service: SwarmService, args: argparse.Namespace) -> Non
 
 async def cmd_token_revoke(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm web token revoke ID``."""
-    from core.access.service import TokenBook
 
-    await TokenBook(service.store).revoke(args.id, by=args.actor, user=os_user())
+    await service.tokens.revoke(args.id, by=args.actor, user=os_user())
     print(f"token {args.id} revoked")

@@ -185,11 +185,10 @@ def parse_vars(pairs: Sequence[str]) -> dict[str, str]:
 async def cmd_workflow_run(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm workflow run NAME --var k=v [--dry-run] [--json]``."""
     from core.service.costs import check_dollars
-    from core.workflows import WorkflowService
 
     if args.budget is not None:
         check_dollars(args.budget)
-    flows = WorkflowService(service.store)
+    flows = service.workflows
     given = parse_vars(args.var)
     plan = await flows.plan(flows.find(args.name), given, parse_role_map(args.role))
     if args.dry_run:
@@ -269,9 +268,8 @@ def graph_text(plan: RunPlan) -> str:
 
 async def cmd_gate(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm workflow approve|reject T-12``."""
-    from core.workflows import WorkflowService
 
-    flows = WorkflowService(service.store)
+    flows = service.workflows
     if args.decision == "approve":
         await flows.approve(args.id, args.actor, args.note)
         print(f"{task_ref(parse_task_ref(args.id))} approved")
@@ -283,12 +281,10 @@ async def cmd_gate(service: SwarmService, args: argparse.Namespace) -> None:
 
 async def cmd_campaign_create(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm campaign create TITLE T-1 T-2``."""
-    from core.workflows import WorkflowService, campaign_ref
+    from core.workflows import campaign_ref
 
     if args.budget is None:
-        campaign_id = await WorkflowService(service.store).create_campaign(
-            args.title, args.tasks, args.actor
-        )
+        campaign_id = await service.workflows.create_campaign(args.title, args.tasks, args.actor)
     else:
         campaign_id = await service.costs.create_campaign(
             args.title, args.tasks, args.actor, args.budget
@@ -313,18 +309,17 @@ async def cmd_campaign_budget(service: SwarmService, args: argparse.Namespace) -
 
 async def cmd_campaign_add(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm campaign add C-3 T-9``."""
-    from core.workflows import WorkflowService, campaign_ref, parse_campaign_ref
+    from core.workflows import campaign_ref, parse_campaign_ref
 
-    ids = await WorkflowService(service.store).add_to_campaign(args.id, args.tasks, args.actor)
+    ids = await service.workflows.add_to_campaign(args.id, args.tasks, args.actor)
     shown = ", ".join(task_ref(i) for i in ids)
     print(f"{campaign_ref(parse_campaign_ref(args.id))} now also follows {shown}")
 
 
 async def cmd_campaign_show(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm campaign show C-3``."""
-    from core.workflows import WorkflowService
 
-    campaign = await WorkflowService(service.store).campaign(args.id)
+    campaign = await service.workflows.campaign(args.id)
     spend = await service.costs.of_campaign(campaign.id)
     now = time.time()
     if args.json:
@@ -350,9 +345,8 @@ def _cost_line(spend: dict[str, Any]) -> str:
 
 async def cmd_campaign_list(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm campaign list``."""
-    from core.workflows import WorkflowService
 
-    found = await WorkflowService(service.store).campaigns()
+    found = await service.workflows.campaigns()
     now = time.time()
     if args.json:
         emit_json([{k: v for k, v in c.to_json(now).items() if k != "tasks"} for c in found])
@@ -375,8 +369,8 @@ async def cmd_campaign_list(service: SwarmService, args: argparse.Namespace) -> 
 
 async def cmd_campaign_cancel(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm campaign cancel C-3``."""
-    from core.workflows import WorkflowService, campaign_ref, parse_campaign_ref
+    from core.workflows import campaign_ref, parse_campaign_ref
 
-    ids = await WorkflowService(service.store).cancel_campaign(args.id, args.actor)
+    ids = await service.workflows.cancel_campaign(args.id, args.actor)
     ref = campaign_ref(parse_campaign_ref(args.id))
     print(f"{ref} cancelled ({len(ids)} unfinished tasks cancelled)")

@@ -27,7 +27,6 @@ from core.errors import NotFound
 from core.formats.text import one_line, shorten
 from core.models import Event, Task
 from core.posts.queries import Post
-from core.workflows import WorkflowService
 from core.workflows.campaigns import Campaign, campaign_ref, parse_campaign_ref
 from core.workflows.service import live_key
 
@@ -59,7 +58,7 @@ class CampaignPosts:
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
-        self.flows = WorkflowService(bot.service.store)
+        self.flows = bot.service.workflows
         self.touched: set[int] = set()
 
     async def follow(self, campaign: Campaign, message: Any, shown: str) -> None:

@@ -13,7 +13,6 @@ from bot.discordbot.context import Bot, actor
 from core.errors import SwarmError
 from core.formats.text import one_line
 from core.models import task_ref
-from core.workflows import WorkflowService
 
 MAX_GATE_BUTTONS = 10  # two buttons each: within Discord's 25 components
 
@@ -50,7 +49,7 @@ class GateButton(
         bot: Bot = interaction.client  # type: ignore[assignment]
         if not await bot.authorize(interaction, f"button gate {self.action}", self.needed):
             return
-        flows = WorkflowService(bot.service.store)
+        flows = bot.service.workflows
         ref = task_ref(self.task_id)
         try:
             if self.action == "approve":

@@ -88,9 +88,8 @@ class HistoryCommands:
 
     async def alerts(self, interaction: discord.Interaction, all: bool = False) -> None:
         """/alerts: the open ones, or (all) the cleared ones too."""
-        from core.agents.service import SignalBook
 
-        found = await SignalBook(self.bot.service.store).alerts(all, 50)
+        found = await self.bot.service.signals.alerts(all, 50)
         text = _alerts_table(found) if found else ("no alerts" if all else "no open alerts")
         await interaction.response.send_message(code_block_chunks(text)[0])
 

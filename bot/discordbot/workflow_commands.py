@@ -18,7 +18,7 @@ from bot.discordbot.render import code_block_chunks
 from core.errors import InvalidInput, SwarmError
 from core.formats.text import one_line, shorten
 from core.models import task_ref
-from core.workflows import Workflow, WorkflowService
+from core.workflows import Workflow, WorkflowBook
 from core.workflows.expand import as_text
 from core.workflows.model import Var
 
@@ -43,7 +43,7 @@ class VariablesModal(discord.ui.Modal):
     modal holds gets four inputs and a fifth, multi-line one with ``NAME=VALUE`` lines for
     the others (defaults filled in), parsed like the ``variables`` option."""
 
-    def __init__(self, flows: WorkflowService, flow: Workflow, dry_run: bool) -> None:
+    def __init__(self, flows: WorkflowBook, flow: Workflow, dry_run: bool) -> None:
         super().__init__(title=shorten(f"Run {flow.name}", 45), timeout=600)
         self.flows = flows
         self.flow = flow
@@ -121,7 +121,7 @@ def _hint(var: Var) -> str:
 
 async def _run_or_preview(
     interaction: discord.Interaction,
-    flows: WorkflowService,
+    flows: WorkflowBook,
     flow: Workflow,
     given: dict[str, str],
     dry_run: bool,
@@ -158,7 +158,7 @@ class WorkflowGroup(app_commands.Group, name="workflow", description="Reusable t
 
     def __init__(self, bot: Bot) -> None:
         super().__init__()
-        self.flows = WorkflowService(bot.service.store)
+        self.flows = bot.service.workflows
 
     @app_commands.command(name="list", description="The workflows that can be run")
     async def list_(self, interaction: discord.Interaction) -> None:
@@ -212,7 +212,7 @@ class CampaignGroup(
         name="show", description="Progress of a campaign, kept up to date; gates to approve"
     )
     async def show(self, interaction: discord.Interaction, id: str) -> None:
-        campaign = await WorkflowService(self.bot.service.store).campaign(id)
+        campaign = await self.bot.service.workflows.campaign(id)
         embed, view, shown = campaign_message(campaign, time.time())
         kwargs: dict[str, Any] = {"view": view} if view is not None else {}
         await interaction.response.send_message(embed=embed, **kwargs)

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.mcp.limits import CallLimits, McpBusy
-from core.access.service import TokenBook
 from core.agents_file import load_agents
 from core.context import find_agent
 from core.errors import ConfigError, InvalidInput, NotFound
@@ -116,7 +115,7 @@ class StdioBackend:
             assert self.agent is not None
             return self.agent
         service = await self.service()
-        found = await TokenBook(service.store).lookup(self.token)
+        found = await service.tokens.lookup(self.token)
         if found is None or found.agent is None:
             raise InvalidInput(BAD_TOKEN)
         if self.agent is not None and found.agent != self.agent:
@@ -207,7 +206,7 @@ class McpAuth:
                 "(make one with: swarm web token create --agent A)",
             )
             return
-        found = await TokenBook(self.service.store).lookup(token)
+        found = await self.service.tokens.lookup(token)
         if found is None:
             await _refuse(send, 401, "unknown, revoked or expired token")
             return

@@ -26,7 +26,6 @@ from core.formats.jsonshape import shaped
 from core.models import TaskSpec, TaskStatus, parse_task_ref
 from core.posts.health import with_notifier
 from core.reports.dashboard import PAGE_MAX, TaskFilter
-from core.reports.service import ReportBook
 
 
 class ShapedJSON(JSONResponse):
@@ -111,7 +110,7 @@ async def list_tasks(
         text=q or None,
     )
     before = parse_task_ref(cursor) if cursor else None
-    found = await ReportBook(service.store).find_tasks(flt, before, limit)
+    found = await service.reports.find_tasks(flt, before, limit)
     more = len(found) == limit
     return {
         "tasks": [t.to_json() for t in found],

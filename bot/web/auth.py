@@ -14,7 +14,6 @@ from typing import TypeVar
 from fastapi import HTTPException, Request
 
 from bot.web.context import WebContext, web_context
-from core.access.service import TokenBook
 from core.access.tokens import Principal
 
 log = logging.getLogger(__name__)
@@ -47,7 +46,7 @@ async def principal_of(ctx: WebContext, token: str) -> Principal | None:
 
 async def live_principal(ctx: WebContext, token: str) -> Principal | None:
     """The principal of any live token, an agent's too; else None."""
-    return await TokenBook(ctx.service.store).lookup(token)
+    return await ctx.service.tokens.lookup(token)
 
 
 async def require_viewer(request: Request) -> Principal:

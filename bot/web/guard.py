@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 from bot.web.auth import COOKIE
 from bot.web.connections import CONNECTION_KEY
 from bot.web.settings import WebSettings
-from core.access.service import TokenBook
 
 if TYPE_CHECKING:
     from core.service.swarm import SwarmService
@@ -99,7 +98,7 @@ class PortGuard:
         token = _token(headers)
         if token is None or self.service is None:
             return False
-        return await TokenBook(self.service.store).lookup(token) is not None
+        return await self.service.tokens.lookup(token) is not None
 
     async def _read_body(
         self, headers: dict[str, str], receive: Receive, send: Send

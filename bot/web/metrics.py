@@ -21,7 +21,6 @@ from core.costs.ledger import Spent
 from core.posts.health import notifier_health
 from core.posts.queries import LoopHealth
 from core.reports.dashboard import Snapshot
-from core.reports.service import ReportBook
 from core.service.swarm import SwarmService
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -74,7 +73,7 @@ class Metrics:
 
     async def render(self, service: SwarmService) -> bytes:
         """The whole exposition: the in-process registry, then the database's figures."""
-        snapshot = await ReportBook(service.store).snapshot()
+        snapshot = await service.reports.snapshot()
         agents = await service.roster.rows()
         scrape = CollectorRegistry(auto_describe=True)
         scrape.register(_SnapshotCollector(snapshot, agents, await notifier_health(service.posts)))

@@ -22,7 +22,6 @@ from bot.web.context import web_context
 from bot.web.cost_view import spend_of, task_cost
 from core.access.tokens import Principal
 from core.agents.frames import frame_path
-from core.agents.service import TranscriptBook
 from core.coordinator import watched
 from core.errors import InvalidInput, NotFound, SwarmError
 from core.event_kinds import EventKind, event_text, shown
@@ -36,7 +35,6 @@ from core.posts.health import notifier_health
 from core.reports import counts
 from core.reports import dashboard as queries
 from core.reports.chart_style import hour_labels
-from core.reports.service import ReportBook
 from core.reviews.queries import ReviewComment
 from core.schedules.timing import parse_every
 from core.tasks.actions import allowed
@@ -189,7 +187,7 @@ async def board_page(
     )
     per_column = COLUMN_MAX if status else PER_COLUMN  # one column asked for: show more
     capped = {} if status else {TaskStatus.done: DONE_SHOWN}
-    columns = await ReportBook(service.store).board(flt, per_column, capped)
+    columns = await service.reports.board(flt, per_column, capped)
     return await render(
         request,
         "board.html",
@@ -261,7 +259,7 @@ async def task_page(request: Request, ref: str, who: Page) -> HTMLResponse:
         agents=list(service.agents),
         actions=[action.value for action in allowed(task)],  # the buttons its state allows
         review=await _review_view(service, task),
-        transcript=await TranscriptBook(service.store).of_task(task.id),  # its turns' words
+        transcript=await service.transcripts.of_task(task.id),  # its turns' words
         cost=await task_cost(service, task.id),  # its turns' tokens and dollars, its budget
     )
 
@@ -440,7 +438,7 @@ async def charts_page(request: Request, who: Page, hours: int = 24) -> HTMLRespo
     hours = max(1, min(hours, 24 * 14))
     now = service.clock.now()
     since = now - hours * queries.HOUR
-    book = ReportBook(service.store)
+    book = service.reports
     found = await book.counts(since, now)
     latency = await book.delivery_latency(since)
     return await render(

@@ -21,7 +21,6 @@ from bot.web.connections import (
 )
 from bot.web.metrics import Metrics
 from bot.web.settings import WebSettings
-from core.access.service import TokenBook
 from core.errors import ConfigError
 from core.service.swarm import SwarmService
 
@@ -127,7 +126,7 @@ async def check_access(service: SwarmService, settings: WebSettings) -> None:
     """ConfigError when bound beyond localhost while no token exists."""
     if settings.local:
         return
-    if not await TokenBook(service.store).any_live():
+    if not await service.tokens.any_live():
         raise ConfigError(
             f"SWARM_WEB_HOST={settings.host} opens the dashboard beyond this machine and no "
             "web token exists: create one first (swarm web token create --role admin) or "

@@ -42,7 +42,7 @@ async def agent_page(request: Request, agent: str, who: Page) -> HTMLResponse:
     found = ctx.service.resolve_agent(agent)
     rows = await watched.agent_rows(ctx.service)  # no coordinator: its state as last seen
     row = next((r for r in rows if r["id"] == found.id), {})
-    lines = await TranscriptBook(ctx.service.store).newest(found.id)
+    lines = await ctx.service.transcripts.newest(found.id)
     return await render(
         request, "agent.html", who, agent=found, row=row, lines=lines,
         rev=max((line.rev for line in lines), default=0), now=ctx.service.clock.now(),
@@ -55,7 +55,7 @@ async def transcript(request: Request, agent: str, _: Viewer, after: Rev = 0) ->
     """The agent's transcript rows written or changed after rev ``after``, in that order
     (a tool call's row comes again as its status changes); ``rev`` is the next cursor."""
     service = web_context(request).service
-    lines = await TranscriptBook(service.store).after(service.resolve_agent(agent).id, after)
+    lines = await service.transcripts.after(service.resolve_agent(agent).id, after)
     return shaped({"lines": [line.to_json() for line in lines],
                    "rev": lines[-1].rev if lines else after})  # fmt: skip
 
@@ -70,7 +70,7 @@ async def transcript_stream(
     start = int(last) if last.isdigit() and len(last) < 19 else after
     ctx = web_context(request)
     token = presented_token(request)[0]
-    book = TranscriptBook(ctx.service.store)
+    book = ctx.service.transcripts
 
     async def allowed() -> bool:  # a revoked or expired token ends the stream
         return token is not None and await principal_of(ctx, token) is not None

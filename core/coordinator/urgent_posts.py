@@ -15,7 +15,7 @@ from core.inbox.queue import Need
 from core.models import BlockedOn, Event, TaskStatus
 from core.posts.notify import NotifyLevel
 from core.service.swarm import SwarmService
-from core.workflows.service import WorkflowService
+from core.workflows.service import WorkflowBook
 
 
 def prompt_key(prompt_id: int) -> str:
@@ -37,7 +37,7 @@ class UrgentPosts:
         self.level = level
         self.front_end = loop.front.name
         self.github = GitHubBook(service.store)
-        self.flows = WorkflowService(service.store)
+        self.flows = WorkflowBook(service.store)
 
     async def handle(self, event: Event) -> None:
         """Post or edit what an event a person must act on changes (posted at every level,

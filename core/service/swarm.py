@@ -7,8 +7,10 @@ import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from core.access.service import TokenBook
 from core.agents import judge as agent_judge
 from core.agents import queries as agent_queries
+from core.agents.service import SignalBook, TranscriptBook
 from core.agents_file import load_agents
 from core.context import Ctx
 from core.costs import turns as turn_cost
@@ -29,6 +31,7 @@ from core.models import (
 from core.posts.service import PostBook
 from core.protocols import Clock, Observer, SystemClock
 from core.questions.service import QuestionBook
+from core.reports.service import ReportBook
 from core.reservations.service import ReservationBook
 from core.reviews.service import ReviewBook
 from core.service.costs import CostBook
@@ -40,6 +43,7 @@ from core.store.sqlite import Store, open_store
 from core.tasks import held, message_queries, read_queries
 from core.tasks.service import TaskBook
 from core.tmux import PaneRef, capture
+from core.workflows.service import WorkflowBook
 from core.workspaces.tracker import WorkspaceTracker
 
 if TYPE_CHECKING:
@@ -82,6 +86,11 @@ class SwarmService:
         self.messages = MessageBook(store)  # messages to agents and their deliveries
         self.roster = RosterBook(store)  # each agent's row, and its pause
         self.costs = CostBook(store)  # what turns cost, and the budgets
+        self.reports = ReportBook(store)  # the board, task lists, snapshots (reads only)
+        self.transcripts = TranscriptBook(store)  # what protocol agents said, by turn
+        self.signals = SignalBook(store)  # agents' hooks, observations and alerts
+        self.tokens = TokenBook(store)  # the dashboard's and MCP's tokens
+        self.workflows = WorkflowBook(store)  # workflows, campaigns and their gates
 
     @property
     def settings(self) -> Settings:

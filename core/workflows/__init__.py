@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from core.workflows.campaigns import Campaign, campaign_ref, parse_campaign_ref
 from core.workflows.model import Step, Var, Workflow, WorkflowError
-from core.workflows.service import RunPlan, WorkflowService
+from core.workflows.service import RunPlan, WorkflowBook
 
 __all__ = [
     "Campaign",
@@ -18,8 +18,8 @@ __all__ = [
     "Step",
     "Var",
     "Workflow",
+    "WorkflowBook",
     "WorkflowError",
-    "WorkflowService",
     "campaign_ref",
     "parse_campaign_ref",
 ]

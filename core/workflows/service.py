@@ -1,4 +1,4 @@
-"""WorkflowService: what the CLI and the bot call for workflows, runs, gates and campaigns."""
+"""WorkflowBook: what the CLI and the bot call for workflows, runs, gates and campaigns."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ class RunPlan:
         return shorten(f"{self.workflow.name}" + (f" ({shown})" if shown else ""), limit)
 
 
-class WorkflowService:
+class WorkflowBook:
     """Find, check and run workflows; decide gates; follow campaigns."""
 
     def __init__(self, service: StoreAccess) -> None:

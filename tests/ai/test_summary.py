@@ -146,12 +146,12 @@ async def test_the_summary_says_what_each_campaign_cost_unknown_never_as_zero(
     """Issue 51: the summary names the campaigns whose tasks had turns in the period, the
     most spent first, a campaign whose turns have no cost as unknown (not $0); the turns on
     no campaign's task are in the total only."""
-    from core.workflows import WorkflowService
+    from core.workflows import WorkflowBook
     from tests.costs.test_ledger import ACP, CLAUDE, Journal, assigned, with_agents
 
     await with_agents(service, tmp_path)
     first, second = await assigned(service, "a", "P1"), await assigned(service, "b", "P2")
-    flows = WorkflowService(service.store)
+    flows = WorkflowBook(service.store)
     await flows.create_campaign("one", [f"T-{first}"], "test")
     await flows.create_campaign("two", [f"T-{second}"], "test")
     p1 = Journal(service, "P1")

@@ -27,7 +27,7 @@ from core.history.events import EventFilter
 from core.models import Event
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
-from core.workflows import WorkflowService
+from core.workflows import WorkflowBook
 from tests.helpers import ROOT, cli_env, run_cli, write_agents
 from tests.inbox.test_inbox import every_kind
 
@@ -174,7 +174,7 @@ async def test_a_service_call_as_an_agent_decides_nothing(
         service.inbox.decide_prompt(prompt, "2", "agent-2"),
         service.inbox.reject(refs["gate"], "Agent-4"),
         service.inbox.reply(refs["question"], "yes", "Agent-2"),
-        WorkflowService(service.store).approve(refs["gate"], "Agent-3"),
+        WorkflowBook(service.store).approve(refs["gate"], "Agent-3"),
     ):
         with pytest.raises(PersonOnly, match="is a person's decision, not Agent-"):
             await call

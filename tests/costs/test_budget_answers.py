@@ -19,7 +19,7 @@ from core.formats.text import dollars_text
 from core.inbox.queue import Need
 from core.models import TaskSpec, TaskStatus
 from core.service.swarm import SwarmService
-from core.workflows import WorkflowService
+from core.workflows import WorkflowBook
 from tests.costs.test_campaign_account_budgets import team
 from tests.costs.test_ledger import CLAUDE, Journal, events, with_agents
 
@@ -128,7 +128,7 @@ async def test_a_spent_campaigns_budget_is_raised_or_the_campaign_cancelled_from
     (again,) = await budget_items(service)
     answered = await service.inbox.act(again.ref, "cancel", "alice")
     assert answered.text.startswith(f"{again.ref}: C-{campaign} cancelled (2 unfinished task(s)")
-    assert (await WorkflowService(service.store).campaign(campaign)).status == "cancelled"
+    assert (await WorkflowBook(service.store).campaign(campaign)).status == "cancelled"
     assert [(await service.tasks.get(i)).status for i in ids] == [TaskStatus.cancelled] * 2
     assert await budget_items(service) == []
 
@@ -151,7 +151,7 @@ async def test_a_campaign_budget_set_after_turns_that_read_none_is_still_enforce
 ) -> None:
     await team(service, tmp_path, None)
     task = await service.tasks.create(TaskSpec("a", agent="T1"), "test")
-    campaign = await WorkflowService(service.store).create_campaign("c", [task.ref], "test")
+    campaign = await WorkflowBook(service.store).create_campaign("c", [task.ref], "test")
     await service.queue.assign_batch()
     journal = Journal(service, "T1")
     await journal.turn(usage=CLAUDE, cost_usd=0.5)  # no campaign has a budget: none read

@@ -17,7 +17,7 @@ from core.event_kinds import EventKind
 from core.models import Agent, TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
-from core.workflows import WorkflowService
+from core.workflows import WorkflowBook
 from tests.costs.test_ledger import ACP, CLAUDE, Journal, events
 from tests.helpers import run_cli
 
@@ -131,7 +131,7 @@ async def test_a_bad_campaign_budget_is_refused_and_nothing_is_written(
     for bad in (0.0, -1.0, float("nan"), float("inf")):
         with pytest.raises(InvalidInput, match="a budget is a number of dollars above 0"):
             await service.costs.create_campaign("c", [task.ref], "test", bad)
-    assert await WorkflowService(service.store).campaigns() == []
+    assert await WorkflowBook(service.store).campaigns() == []
     with pytest.raises(NotFound):
         await service.costs.set_campaign_budget("C-9", 2.0, "test")
 

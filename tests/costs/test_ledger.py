@@ -171,14 +171,14 @@ async def test_the_sums_per_campaign_count_its_tasks_turns_and_swarm_stats_shows
 ) -> None:
     """A campaign's sums are its tasks' turns; a turn on a task of no campaign, or on no
     task, is under ``(none)``; ``swarm stats`` (a real CLI process) shows them."""
-    from core.workflows import WorkflowService
+    from core.workflows import WorkflowBook
 
     await with_agents(service, tmp_path)
     first = await service.tasks.create(TaskSpec("first", agent="P1"), "test")
     second = await service.tasks.create(TaskSpec("second", agent="P1"), "test")
     other = await service.tasks.create(TaskSpec("other", agent="P1"), "test")
     outside = await service.tasks.create(TaskSpec("outside", agent="P2"), "test")
-    flows = WorkflowService(service.store)
+    flows = WorkflowBook(service.store)
     big = await flows.create_campaign("big", [first.ref, second.ref], "test")
     small = await flows.create_campaign("small", [other.ref], "test")
     journal, p2 = Journal(service, "P1"), Journal(service, "P2")

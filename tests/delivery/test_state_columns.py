@@ -17,7 +17,7 @@ from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.store.migrations import migrations
 from core.tasks import messages, person
-from core.workflows import WorkflowService
+from core.workflows import WorkflowBook
 from tests.conftest import BACKENDS
 from tests.delivery.old_database import old_database
 from tests.helpers import RecordingDeliverer, query
@@ -108,7 +108,7 @@ async def test_a_person_waiting_for_someone_is_blocked_whatever_the_text_says(
         [TaskSpec("first", ref="a", agent="Agent-1"), TaskSpec("after", ref="b", after=("a",))],
         "cli",
     )
-    flows = WorkflowService(service.store)
+    flows = WorkflowBook(service.store)
     campaign = await flows.create_campaign("C", [f"T-{first}", f"T-{after}"], "cli")
     await Scheduler(service, RecordingDeliverer()).run_burst()
     await service.tasks.complete(first, "Agent-1")
@@ -225,5 +225,5 @@ async def _check_upgraded(service: SwarmService) -> None:
     deliverer = RecordingDeliverer(deferring={"Agent-2": "paused"})
     await Scheduler(service, deliverer).deliver_once()
     assert [e.kind for e in await service.history.events()] == []
-    await WorkflowService(service.store).approve("T-3", "alice")
+    await WorkflowBook(service.store).approve("T-3", "alice")
     assert (await service.tasks.get(3)).status is TaskStatus.done

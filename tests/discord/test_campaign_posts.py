@@ -7,7 +7,7 @@ import pytest
 from localdiscord import LocalDiscordServer, RecordedMessage, running_client
 
 from core.service.swarm import SwarmService
-from core.workflows import Workflow, WorkflowService
+from core.workflows import Workflow, WorkflowBook
 from tests.discord.conftest import builder_for
 
 pytestmark = pytest.mark.both_databases
@@ -28,7 +28,7 @@ async def test_campaign_show_is_one_live_message_kept_across_a_restart(
 ) -> None:
     channel = server.guild.channels[0]
     dev = next(u for u in server.guild.users if u.name == "dev")
-    flows = WorkflowService(service.store)
+    flows = WorkflowBook(service.store)
     flow = (
         Workflow("ship")
         .step("a", "Build A")

@@ -8,7 +8,7 @@ from bot.discordbot.access import Access
 from bot.discordbot.gates import GateButton
 from bot.discordbot.workflow_commands import MORE_LABEL
 from core.models import TaskStatus
-from core.workflows import Workflow, WorkflowService
+from core.workflows import Workflow, WorkflowBook
 from tests.discord.conftest import World, slash
 
 pytestmark = pytest.mark.both_databases
@@ -47,7 +47,7 @@ async def test_workflow_list_and_run_from_discord(world: World) -> None:
 
 async def test_gate_buttons_are_for_admins(world: World) -> None:
     assert GateButton.needed is Access.admin
-    flows = WorkflowService(world.service.store)
+    flows = WorkflowBook(world.service.store)
     flow = (
         Workflow("ship")
         .step("ok", "Approve shipping", gate=True)

@@ -19,7 +19,7 @@ from core.planning.store import insert_plan
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.tasks import held
-from core.workflows import Workflow, WorkflowService
+from core.workflows import Workflow, WorkflowBook
 
 pytestmark = pytest.mark.both_databases
 
@@ -52,7 +52,7 @@ async def draft_plan(service: SwarmService, summary: str) -> int:
 
 async def waiting_gate(service: SwarmService) -> tuple[int, int]:
     """A workflow run whose gate waits for a person: (gate, the task after it)."""
-    flows = WorkflowService(service.store)
+    flows = WorkflowBook(service.store)
     flow = Workflow("ship").step("ok", "Approve shipping", gate=True)
     flow = flow.step("go", "Ship", needs=["ok"]).check()
     gate, go = (await flows.run(await flows.plan(flow, {}), "cli")).task_ids

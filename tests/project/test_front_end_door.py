@@ -150,3 +150,42 @@ def dump(out, fd, values, root, data):
     return out.read(4096)
 """
     assert list(store_access(source)) == []
+
+
+# A book a front end may still build from the store: GitHub's is in the loops' tier (core's
+# tiers: pyproject.toml), above SwarmService, which cannot hold it.
+BUILT_BOOKS = {"GitHubBook"}
+
+
+def books_built(source: str) -> Iterator[tuple[int, str]]:
+    """Each place in ``source`` that builds a feature's book (``*Book(...)``) from a store
+    (``XBook(service.store)``) instead of taking ``service.<book>``: ``(line, code)``."""
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.Call)
+            and (_called(node.func) or "").endswith("Book")
+            and _called(node.func) not in BUILT_BOOKS
+            and any(isinstance(a, ast.Attribute) and a.attr == "store" for a in node.args)
+        ):
+            yield node.lineno, ast.unparse(node)
+
+
+def test_front_ends_take_each_book_from_the_service() -> None:
+    """One door to a feature: ``service.reports``, never ``ReportBook(service.store)``."""
+    found = {
+        f"{path.relative_to(ROOT)}:{line}": code
+        for front in FRONT_ENDS
+        for path in sorted((ROOT / front).rglob("*.py"))
+        for line, code in books_built(path.read_text(encoding="utf-8"))
+    }
+    assert found == {}, "take the book from the service (SwarmService's attributes)"
+
+
+def test_a_book_built_from_the_store_is_found() -> None:
+    source = """
+book = ReportBook(service.store)
+found = await TokenBook(ctx.service.store).lookup(token)
+link = await GitHubBook(service.store).link_of_task(1)
+reports = service.reports
+"""
+    assert [line for line, _ in books_built(source)] == [2, 3]

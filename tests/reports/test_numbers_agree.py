@@ -21,7 +21,7 @@ from core.reports.counts import count, deliveries_text, tasks_text
 from core.service.ai import AIService
 from core.service.swarm import SwarmService
 from core.tasks import lifecycle
-from core.workflows.service import WorkflowService
+from core.workflows.service import WorkflowBook
 from core.workflows.view import campaign_text
 from tests.helpers import RecordingDeliverer
 from tests.web.conftest import make_token
@@ -60,7 +60,7 @@ async def make_history(service: SwarmService, clock: ManualClock) -> None:
         ("undelivered", "Agent-5"),
     ]:
         await service.tasks.create(TaskSpec(title, agent=agent), "cli")
-    await WorkflowService(service.store).create_campaign(
+    await WorkflowBook(service.store).create_campaign(
         "the day", ["T-1", "T-2", "T-3", "T-4", "T-5"], "cli"
     )
     await scheduler.run_burst()
@@ -122,7 +122,7 @@ async def test_stats_dashboard_campaign_and_summary_count_one_history_alike(
     page = await dashboard_page(service)
     assert f"tasks: {tasks_line}; deliveries: {deliveries_line}" in page
 
-    campaign = await WorkflowService(service.store).campaign("C-1")
+    campaign = await WorkflowBook(service.store).campaign("C-1")
     in_campaign = EXPECTED  # the word that T-3 was cancelled is a withdrawal of T-3: its own
     assert campaign.to_json(clock.now())["happened"] == in_campaign
     assert f"history:    {tasks_line}; deliveries: {deliveries_text(in_campaign)}" in campaign_text(
@@ -147,7 +147,7 @@ async def test_a_campaign_whose_rest_no_agent_can_take_says_so(
     configured agent can take what is left: no time is estimated, the tasks are named."""
     await service.tasks.create(TaskSpec("Load the data", role="data"), "cli")
     await service.tasks.create(TaskSpec("Any agent will do"), "cli")
-    flows = WorkflowService(service.store)
+    flows = WorkflowBook(service.store)
     await flows.create_campaign("data", ["T-1", "T-2"], "cli")
     await Scheduler(service, RecordingDeliverer()).run_burst()
     await service.tasks.cancel("T-1", "cli")  # the data agent's turn ends

@@ -17,7 +17,7 @@ from core.errors import InvalidInput
 from core.models import TaskSpec, TaskStatus
 from core.service.swarm import SwarmService
 from core.store.conn import Conn
-from core.workflows import WorkflowService
+from core.workflows import WorkflowBook
 from tests.helpers import RecordingDeliverer
 
 
@@ -264,7 +264,7 @@ async def test_a_turn_reads_no_campaigns_budget_while_no_campaign_has_one(
 
     await with_agents(service, tmp_path)
     task_id = await assigned(service, "a", "P1")
-    campaign = await WorkflowService(service.store).create_campaign("c", [f"T-{task_id}"], "t")
+    campaign = await WorkflowBook(service.store).create_campaign("c", [f"T-{task_id}"], "t")
     journal = Journal(service, "P1")
     read = "FROM tasks t JOIN budgets b"  # the campaign budget of a task
     async with traced(service) as trace:

@@ -465,7 +465,7 @@ async def test_needs_you_is_answered_in_place_and_follows_other_processes(
     from core.agent_state import Signal
     from core.dialogs import permissions as prompts
     from core.models import PromptOption, TaskSpec
-    from core.workflows import Workflow, WorkflowService
+    from core.workflows import Workflow, WorkflowBook
 
     home, agents_file = swarm_home
     page = await browser.new_page()
@@ -484,7 +484,7 @@ async def test_needs_you_is_answered_in_place_and_follows_other_processes(
         prompt = await service.store.write(
             "Agent-1", prompts.open_prompt, "Agent-1", Signal.HOOK, "Bash(make <all>)", options
         )
-        flows = WorkflowService(service.store)
+        flows = WorkflowBook(service.store)
         flow = Workflow("ship").step("ok", "Approve shipping", gate=True).check()
         (gate,) = (await flows.run(await flows.plan(flow, {}), "cli")).task_ids
         return task.ref, f"R-{prompt.id}", f"T-{gate}"

@@ -15,7 +15,7 @@ from core.formats.jsonshape import iso_utc
 from core.models import TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
-from core.workflows import WorkflowService
+from core.workflows import WorkflowBook
 from tests.costs.test_ledger import ACP, CLAUDE, Journal, assigned, with_agents
 from tests.web.conftest import bearer
 from tests.web.test_pages import login
@@ -91,7 +91,7 @@ async def test_the_charts_page_shows_what_each_campaign_cost_unknown_never_as_ze
     clock: ManualClock,
 ) -> None:  # fmt: skip
     task_id = await spent_day(service, tmp_path, clock)
-    flows = WorkflowService(service.store)
+    flows = WorkflowBook(service.store)
     await flows.create_campaign("known", [f"T-{task_id}"], "test")
     await service.tasks.complete(task_id, "P2")
     other = await assigned(service, "unpriced", "P2")

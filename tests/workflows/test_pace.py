@@ -8,7 +8,7 @@ from core.models import TaskSpec
 from core.posts.queries import Post
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
-from core.workflows import Workflow, WorkflowService
+from core.workflows import Workflow, WorkflowBook
 from core.workflows.view import campaign_text
 
 pytestmark = pytest.mark.both_databases
@@ -31,7 +31,7 @@ async def test_estimate_uses_the_agents_recent_pace_then_falls_back(
 ) -> None:
     for agent, seconds in (("Agent-1", 600), ("Agent-1", 1200), ("Agent-2", 900), ("Agent-3", 60)):
         await _done_after(service, clock, agent, seconds)
-    flows = WorkflowService(service.store)
+    flows = WorkflowBook(service.store)
     flow = (
         Workflow("w")
         .var("mods", "list", default=["a", "b"])
@@ -74,7 +74,7 @@ async def test_estimate_uses_the_agents_recent_pace_then_falls_back(
 
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 async def test_a_campaign_live_post_is_found_from_its_tasks(service: SwarmService) -> None:
-    flows = WorkflowService(service.store)
+    flows = WorkflowBook(service.store)
     flow = Workflow("w").step("a", "A").step("b", "B", needs=["a"]).check()
     first, second = (await flows.run(await flows.plan(flow, {}), "cli")).task_ids
     loose = await service.tasks.create(TaskSpec("not in a campaign"), "cli")

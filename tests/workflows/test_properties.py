@@ -20,7 +20,7 @@ from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store.conn import Conn
-from core.workflows import Workflow, WorkflowService
+from core.workflows import Workflow, WorkflowBook
 from core.workflows.model import find_cycle
 from tests.helpers import RecordingDeliverer
 
@@ -71,7 +71,7 @@ async def _run(database: ExampleDatabase, flow: Workflow, given: dict[str, str],
 async def _drive(
     service: SwarmService, flow: Workflow, given: dict[str, str], rng: random.Random
 ) -> None:
-    flows = WorkflowService(service.store)
+    flows = WorkflowBook(service.store)
     run = await flows.run(await flows.plan(flow, given), "prop")
     edges: dict[str, list[str]] = {str(i): [] for i in run.task_ids}
     for task_id, dep in await service.store.read(_task_deps):

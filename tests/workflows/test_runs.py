@@ -9,7 +9,7 @@ from core.coordinator.scheduler import Scheduler
 from core.errors import InvalidState, NotFound, SwarmError, Unassignable
 from core.models import TaskStatus
 from core.service.swarm import SwarmService
-from core.workflows import Workflow, WorkflowError, WorkflowService
+from core.workflows import Workflow, WorkflowBook, WorkflowError
 from tests.helpers import RecordingDeliverer, query
 
 pytestmark = pytest.mark.both_databases
@@ -40,7 +40,7 @@ async def _finish(service: SwarmService, task_id: int, ok: bool = True) -> None:
 
 
 async def test_release_runs_to_the_end_through_its_gate(service: SwarmService) -> None:
-    flows = WorkflowService(service.store)
+    flows = WorkflowBook(service.store)
     plan = await flows.plan(flows.find("release"), {"version": "1.4", "modules": "api,cli"})
     assert _counts(service) == (0, 0, 0), "planning writes nothing"
     run = await flows.run(plan, "cli")
@@ -73,14 +73,14 @@ async def test_a_false_condition_skips_and_releases_its_dependents(service: Swar
         .step("ship", "Ship", needs=["docs"], role="integration")
         .check()
     )
-    flows = WorkflowService(service.store)
+    flows = WorkflowBook(service.store)
     docs, ship = (await flows.run(await flows.plan(flow, {}), "cli")).task_ids
     assert (await service.tasks.get(docs)).status is TaskStatus.skipped
     assert (await service.tasks.get(ship)).status is TaskStatus.ready
 
 
 async def test_a_failure_runs_the_branch_and_a_pass_skips_the_rest(service: SwarmService) -> None:
-    flows = WorkflowService(service.store)
+    flows = WorkflowBook(service.store)
     ids = (
         await flows.run(
             await flows.plan(flows.find("fix-until-green"), {"problem": "login 500s"}), "cli"
@@ -108,7 +108,7 @@ async def test_reject_cancels_the_gate_and_what_depends_on_it(service: SwarmServ
         .step("announce", "Announce", needs=["ship"], role="coordination")
         .check()
     )
-    flows = WorkflowService(service.store)
+    flows = WorkflowBook(service.store)
     build, gate, ship, announce = (await flows.run(await flows.plan(flow, {}), "cli")).task_ids
     await _finish(service, build)
     cancelled = await flows.reject(f"T-{gate}", "alice", "not this week")
@@ -121,7 +121,7 @@ async def test_reject_cancels_the_gate_and_what_depends_on_it(service: SwarmServ
 
 
 async def test_a_bad_run_writes_nothing(service: SwarmService) -> None:
-    flows = WorkflowService(service.store)
+    flows = WorkflowBook(service.store)
     bad_role = Workflow("w").step("a", "A").step("b", "B", needs=["a"], role="nobody").check()
     with pytest.raises(SwarmError, match="no agent has the role 'chef'"):
         await flows.plan(bad_role, {}, {"nobody": "chef"})
@@ -143,7 +143,7 @@ async def test_200_fanned_out_items_in_one_transaction(service: SwarmService) ->
         .step("after", "Sum up", needs=["each"])
         .check()
     )
-    flows = WorkflowService(service.store)
+    flows = WorkflowBook(service.store)
     plan = await flows.plan(flow, {"items": ",".join(f"i{n}" for n in range(200))})
     run = await flows.run(plan, "cli")
     assert len(run.task_ids) == 201
@@ -162,7 +162,7 @@ async def test_campaigns_by_hand_and_cancelled_mid_run(service: SwarmService) ->
         ],
         "cli",
     )
-    flows = WorkflowService(service.store)
+    flows = WorkflowBook(service.store)
     campaign_id = await flows.create_campaign("Notes app MVP", [f"T-{a}", f"T-{b}"], "cli")
     await flows.add_to_campaign(f"C-{campaign_id}", [f"T-{c}"], "cli")
     other = await flows.create_campaign("Other", [], "cli")
@@ -198,7 +198,7 @@ async def test_campaign_progress_time_and_pace(service: SwarmService) -> None:
 
     clock = service.clock
     assert isinstance(clock, ManualClock)
-    flows = WorkflowService(service.store)
+    flows = WorkflowBook(service.store)
     flow = (
         Workflow("w")
         .var("mods", "list", default=["a", "b", "c", "d"])
@@ -225,7 +225,7 @@ async def test_campaign_progress_time_and_pace(service: SwarmService) -> None:
 async def test_campaign_finished_is_recorded_once_and_again_after_a_retry(
     service: SwarmService,
 ) -> None:
-    flows = WorkflowService(service.store)
+    flows = WorkflowBook(service.store)
     flow = (
         Workflow("w")
         .var("mods", "list", default=["a", "b"])
