@@ -1,7 +1,7 @@
 """Workflow benchmark: a run that fans out N items creates its tasks in one transaction.
 
 Run: .venv/bin/python bench/workflows.py [--items 200] [--runs 20]
-Times ``WorkflowService.run`` (the one write transaction: the campaign, the tasks, their
+Times ``WorkflowBook.run`` (the one write transaction: the campaign, the tasks, their
 dependencies and events) on a real SQLite file; planning (variables, expansion, the
 rolled-back check) is timed apart. Prints figures; asserts nothing (target: <= 50 ms for 200).
 """
@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.workflows import Workflow, WorkflowService
+from core.workflows import Workflow, WorkflowBook
 
 
 def fan_out() -> Workflow:
@@ -41,7 +41,7 @@ async def measure(items: int, runs: int) -> tuple[list[float], list[float]]:
     with tempfile.TemporaryDirectory() as tmp:
         service = await SwarmService.open(Settings.from_env({"SWARM_HOME": tmp}))
         try:
-            flows = WorkflowService(service.store)
+            flows = WorkflowBook(service.store)
             given = {"items": ",".join(f"item-{n}" for n in range(items))}
             for _ in range(runs):
                 start = time.perf_counter()
