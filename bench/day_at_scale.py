@@ -49,7 +49,7 @@ from psycopg.rows import dict_row  # noqa: E402
 from bench.pg_load import _cpu, server_cpu  # noqa: E402
 from bench.scale import new_database, pg_programs  # noqa: E402
 from core.errors import SwarmError  # noqa: E402
-from core.inbox.queue import Need  # noqa: E402
+from core.inbox.needs import Need  # noqa: E402
 from core.models import TaskSpec  # noqa: E402
 from core.service.swarm import SwarmService  # noqa: E402
 from core.settings import Settings  # noqa: E402

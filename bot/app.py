@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # the CLI imports this module for every command: the rest loa
     from core.coordinator.jobs import Jobs, Summarizer
     from core.coordinator.scheduler import BurstResult, Scheduler
     from core.github.sync import GitHubSync
-    from core.service.ai import AIService
+    from core.service.ai import AIBook
     from core.watch.text_signal import TextWatcher
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class Coordinator:
 
     service: SwarmService
     deliverer: Deliverer
-    ai: AIService
+    ai: AIBook
     jobs: Jobs
     scheduler: Scheduler
 
@@ -117,13 +117,13 @@ class Builder:
             service.settings, list(service.agents.values()), service.kill_switch, self.config.gui
         )
 
-    def ai(self, service: SwarmService) -> AIService:
+    def ai(self, service: SwarmService) -> AIBook:
         """Plans, summaries and usage over the configured model (close it)."""
-        from core.service.ai import AIService
+        from core.service.ai import AIBook
 
-        return AIService(service, self.config.ai)
+        return AIBook(service, self.config.ai)
 
-    def jobs(self, service: SwarmService, ai: AIService) -> Jobs:
+    def jobs(self, service: SwarmService, ai: AIBook) -> Jobs:
         """The watch tick over the screen (or the given frames) and the stored schedules."""
         from core.coordinator.jobs import Jobs, Watcher, summarizer
 
@@ -260,7 +260,7 @@ class Builder:
             apply=routes.use_agents if routes is not None else (lambda _: None),
         )
 
-    def bot(self, service: SwarmService, ai: AIService) -> SwarmBot:
+    def bot(self, service: SwarmService, ai: AIBook) -> SwarmBot:
         """A new Discord client (one per connection attempt)."""
         from bot.discordbot.client import SwarmBot
 

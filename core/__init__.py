@@ -7,7 +7,7 @@ the tiers below it (the contracts in ``pyproject.toml``; docs/architecture.md ha
   PostgreSQL change listener, the one-coordinator-per-home lock, the notifier), ``github``
   (GitHub in the loop), ``schedules`` (recurring prompts and summary posts), ``watch``
   (stalls and nudges, each tmux pane's text, hooks gone dead).
-- service: ``service`` (``SwarmService``, the API every front end calls; ``AIService``).
+- service: ``service`` (``SwarmService``, the API every front end calls; ``AIBook``).
 - read models: ``inbox`` (what needs a person, in one queue), ``reports`` (stats,
   summaries, exports, the dashboard's reads).
 - features: ``tasks``, ``delivery``, ``agents``, ``workflows``, ``reviews``, ``planning``,

@@ -16,7 +16,7 @@ from bot.cli.style import spinner
 
 if TYPE_CHECKING:
     from core.planning import Plan
-    from core.service.ai import AIService
+    from core.service.ai import AIBook
     from core.service.swarm import SwarmService
 
 ACTIONS = ("show", "approve", "discard")
@@ -65,7 +65,7 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_summary)
 
 
-def _open(service: SwarmService, args: argparse.Namespace) -> AIService:
+def _open(service: SwarmService, args: argparse.Namespace) -> AIBook:
     from bot.app import Builder
 
     return Builder(args.configuration).ai(service)
@@ -94,7 +94,7 @@ def _looks_like_plan(word: str) -> bool:
     return (text[2:] if text[:2].upper() == "P-" else text).isdigit()
 
 
-async def _plan_action(ai: AIService, action: str, ref: str, args: argparse.Namespace) -> int:
+async def _plan_action(ai: AIBook, action: str, ref: str, args: argparse.Namespace) -> int:
     from core.planning import render_progress
 
     if action == "approve":
@@ -106,7 +106,7 @@ async def _plan_action(ai: AIService, action: str, ref: str, args: argparse.Name
     return 0
 
 
-async def _plan_draft(ai: AIService, goal: str, args: argparse.Namespace) -> int:
+async def _plan_draft(ai: AIBook, goal: str, args: argparse.Namespace) -> int:
     from core.errors import InvalidInput
     from core.planning import render_preview, render_progress
 

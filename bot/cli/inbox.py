@@ -10,7 +10,7 @@ from bot.cli.args import only_reads
 from bot.cli.output import emit_json
 
 if TYPE_CHECKING:
-    from core.inbox.queue import Need
+    from core.inbox.needs import Need
     from core.service.swarm import SwarmService
 
 WHAT_WIDTH = 60

@@ -35,7 +35,7 @@ from core.privacy.redact import redact_urls
 from core.service.swarm import SwarmService
 
 if TYPE_CHECKING:
-    from core.service.ai import AIService
+    from core.service.ai import AIBook
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ class SwarmBot(discord.Client):
         self,
         service: SwarmService,
         settings: DiscordSettings,
-        ai: AIService,
+        ai: AIBook,
         *,
         github: GitHubSettings | None = None,
         **options: Any,

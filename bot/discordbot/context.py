@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from bot.discordbot.access import Access
     from bot.discordbot.settings import DiscordSettings
     from core.github.settings import GitHubSettings
-    from core.service.ai import AIService
+    from core.service.ai import AIBook
     from core.service.swarm import SwarmService
 
 FRONT_END = "discord"  # its posts' rows, its notifier loops' cursors (``discord:urgent``)
@@ -39,7 +39,7 @@ class Bot(Protocol):
         ...
 
     @property
-    def ai(self) -> AIService:
+    def ai(self) -> AIBook:
         """Plans, summaries and usage (``/plan``, ``/summary``, ``/usage``)."""
         ...
 

@@ -1,4 +1,4 @@
-"""``/inbox``: what needs a person ("Needs you", ``core/inbox/queue.py``), oldest first, with
+"""``/inbox``: what needs a person ("Needs you", ``core/inbox/needs.py``), oldest first, with
 a row of buttons per item: Reply (a form) for a question; Approve / Reject for a gate, a plan
 or a held item; the options of a prompt; Hand on, Reassign (a menu of the agents to give it
 to), Nudge, Cancel for a stalled or limited agent's task, Reassign or Cancel for a stranded
@@ -21,7 +21,7 @@ from bot.discordbot.context import Bot, SlashCommand, actor
 from bot.discordbot.prompt_posts import LABEL_LIMIT
 from core.errors import NotFound, SwarmError
 from core.formats.text import flat, one_line, shorten
-from core.inbox.queue import Need
+from core.inbox.needs import Need
 from core.inbox.spend import BUDGET
 
 if TYPE_CHECKING:

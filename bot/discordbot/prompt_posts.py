@@ -24,7 +24,7 @@ from core.coordinator.urgent_posts import prompt_key
 from core.dialogs.permissions import Prompt
 from core.errors import NotFound, SwarmError
 from core.formats.text import head_tail, one_line, shorten
-from core.inbox.queue import prompt_ref
+from core.inbox.needs import prompt_ref
 from core.models import task_ref
 from core.posts.queries import Post
 

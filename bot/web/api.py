@@ -333,7 +333,7 @@ async def _task_json(request: Request, ref: str) -> dict[str, Any]:
     return task.to_json()
 
 
-# -- what needs a person ("Needs you": core/inbox/queue.py) ------------------------------
+# -- what needs a person ("Needs you": core/inbox/needs.py) ------------------------------
 
 
 class ReplyIn(BaseModel):

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from core.dialogs.permissions import Prompt
 from core.github.links import CiDecision
-from core.inbox.queue import Need
+from core.inbox.needs import Need
 from core.models import Event, Task
 from core.posts.queries import Post, Progress
 from core.questions.asking import Question

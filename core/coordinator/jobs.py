@@ -37,7 +37,7 @@ from core.watch.text_signal import TextWatcher
 from core.watch.usage_files import UsageFiles
 
 if TYPE_CHECKING:
-    from core.service.ai import AIService
+    from core.service.ai import AIBook
     from core.service.swarm import SwarmService
 
 log = logging.getLogger(__name__)
@@ -373,7 +373,7 @@ class Jobs:
             log.error("%s crashed", task.get_name(), exc_info=task.exception())
 
 
-def summarizer(ai: AIService) -> Summarizer:
+def summarizer(ai: AIBook) -> Summarizer:
     """The period's summary by ``ai``: a model's narrative when one is configured, else the
     numbers."""
 

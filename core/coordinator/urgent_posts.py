@@ -11,7 +11,7 @@ from core.coordinator.post_loop import PostLoop
 from core.errors import NotFound, SwarmError
 from core.event_kinds import EventKind, Urgent, shown
 from core.github.service import GitHubBook
-from core.inbox.queue import Need
+from core.inbox.needs import Need
 from core.models import BlockedOn, Event, TaskStatus
 from core.posts.notify import NotifyLevel
 from core.service.swarm import SwarmService

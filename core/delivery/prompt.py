@@ -24,7 +24,7 @@ from core.workspaces import handoff as handoff_facts
 if TYPE_CHECKING:
     from core.store.access import StoreAccess
     from core.workspaces.ops import Located
-    from core.workspaces.tracker import WorkspaceTracker
+    from core.workspaces.tracker import WorkspaceBook
 
 ONBOARDING_RULE = "\n\n---\n\n"
 _NOT_PROMPTS = (TargetKind.reset, TargetKind.withdraw, TargetKind.note)  # about a task
@@ -68,7 +68,7 @@ def facts_from(
 
 async def plan(
     service: StoreAccess,
-    workspaces: WorkspaceTracker,
+    workspaces: WorkspaceBook,
     delivery: Delivery,
     agent: Agent,
     facts: PromptFacts | None = None,

@@ -24,7 +24,7 @@ RECEIPT_RETRY_FIRST_S = 0.05  # then doubled per try, up to
 RECEIPT_RETRY_MAX_S = 5.0
 
 
-class DeliveryQueue:
+class DeliveryBook:
     """Ready tasks to agents, and deliveries from queued to their receipt."""
 
     def __init__(self, access: StoreAccess) -> None:

@@ -26,7 +26,7 @@ from core.costs import budgets
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.event_kinds import EventKind
 from core.formats.text import dollars_text
-from core.inbox.queue import (
+from core.inbox.needs import (
     NOT_FAILURES,
     PREFIX_OF_KIND,
     UNDELIVERED,

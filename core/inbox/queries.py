@@ -1,4 +1,4 @@
-"""The needs-you list's own statements (``core.inbox.queue``, a read model: it reads other
+"""The needs-you list's own statements (``core.inbox.needs``, a read model: it reads other
 features' tables and writes none): the gates waiting for a person, the agents offline."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What needs a person, as the front ends ask for it (``service.inbox``): the open items,
 one item, and the answers (reply, approve, reject, act, decide a prompt).
 
-``core.inbox.queue`` and ``actions`` load plans and workflows: they are imported by the
+``core.inbox.needs`` and ``actions`` load plans and workflows: they are imported by the
 call that needs them, so a command that never reads the inbox does not pay for them.
 """
 
@@ -14,7 +14,7 @@ from core.store.access import StoreAccess
 
 if TYPE_CHECKING:
     from core.dialogs.permissions import Prompt
-    from core.inbox.queue import Answered, Need
+    from core.inbox.needs import Answered, Need
     from core.questions.asking import Question
 
 
@@ -27,38 +27,38 @@ class InboxBook:
     async def needs(self) -> list[Need]:
         """Open questions, prompts, gates, draft plans, held items, open alerts, ready tasks
         no configured agent can take and tasks held by a limited agent, oldest first."""
-        from core.inbox import queue
+        from core.inbox import needs
 
-        return await self.access.read(queue.needs, False, self.access.ctx("swarm"))
+        return await self.access.read(needs.needs, False, self.access.ctx("swarm"))
 
     async def item(self, ref: str) -> Need:
         """One item with its whole text (a prompt also once decided or closed)."""
-        from core.inbox import queue
+        from core.inbox import needs
 
-        return await self.access.read(queue.show, ref, self.access.ctx("swarm"))
+        return await self.access.read(needs.show, ref, self.access.ctx("swarm"))
 
     async def reply(self, ref: str, text: str, actor: str) -> Question:
         """Answer question ``Q-3`` (or task ``T-3``'s oldest open question)."""
-        from core.inbox import queue
+        from core.inbox import needs
 
-        return await self.access.write(actor, queue.reply, ref, text)
+        return await self.access.write(actor, needs.reply, ref, text)
 
     async def approve(
         self, ref: str, actor: str, option: str | None = None, note: str = ""
     ) -> Answered:
         """Approve a gate (``T-12``) or a plan (``P-3``), or choose a prompt's (``R-7``)
         first option or ``option``."""
-        from core.inbox import queue
+        from core.inbox import needs
 
-        return await self.access.write(actor, queue.approve, ref, option, note)
+        return await self.access.write(actor, needs.approve, ref, option, note)
 
     async def reject(
         self, ref: str, actor: str, option: str | None = None, note: str = ""
     ) -> Answered:
         """Reject a gate or a plan, or choose a prompt's last option (or ``option``)."""
-        from core.inbox import queue
+        from core.inbox import needs
 
-        return await self.access.write(actor, queue.reject, ref, option, note)
+        return await self.access.write(actor, needs.reject, ref, option, note)
 
     async def act(
         self,
@@ -77,9 +77,9 @@ class InboxBook:
 
     async def decide_prompt(self, prompt_id: int, key: str, actor: str) -> Answered:
         """Choose option ``key`` of an open prompt, once (InvalidState names who decided)."""
-        from core.inbox import queue
+        from core.inbox import needs
 
-        return await self.access.write(actor, queue.decide_prompt, prompt_id, key)
+        return await self.access.write(actor, needs.decide_prompt, prompt_id, key)
 
     async def prompt(self, prompt_id: int) -> Prompt:
         """One permission prompt, open, decided or closed."""

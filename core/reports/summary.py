@@ -95,7 +95,7 @@ class Summary:
 
 
 class Waiting(Protocol):
-    """One item of "Needs you" (``core.inbox.queue.Need``), as the summary reads it."""
+    """One item of "Needs you" (``core.inbox.needs.Need``), as the summary reads it."""
 
     @property
     def ref(self) -> str: ...

@@ -21,7 +21,7 @@ from core.tasks.read_queries import get_task
 from core.workspaces import work
 from core.workspaces.diff_view import ParsedDiff, parse
 from core.workspaces.git import FolderMissing, GitFailed, git
-from core.workspaces.tracker import WorkspaceTracker, end_of
+from core.workspaces.tracker import WorkspaceBook, end_of
 
 MAX_PATH = 1000
 
@@ -29,7 +29,7 @@ MAX_PATH = 1000
 class ReviewBook:
     """Add, change, remove and send review comments."""
 
-    def __init__(self, access: StoreAccess, workspaces: WorkspaceTracker) -> None:
+    def __init__(self, access: StoreAccess, workspaces: WorkspaceBook) -> None:
         self.access = access
         self.workspaces = workspaces
 

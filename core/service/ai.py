@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from core.service.swarm import SwarmService
 
 
-class AIService:
+class AIBook:
     """Plans, summaries and usage over a SwarmService; close it (or use ``async with``)."""
 
     def __init__(
@@ -47,7 +47,7 @@ class AIService:
         """Close the model client."""
         await self.client.close()
 
-    async def __aenter__(self) -> AIService:
+    async def __aenter__(self) -> AIBook:
         return self
 
     async def __aexit__(

@@ -17,7 +17,7 @@ from core.costs import turns as turn_cost
 from core.delivery import assignment
 from core.delivery import queries as delivery_queries
 from core.delivery.killswitch import KillSwitch
-from core.delivery.queue import DeliveryQueue
+from core.delivery.queue import DeliveryBook
 from core.delivery.roster import RosterBook
 from core.delivery.service import MessageBook
 from core.dialogs import permissions as prompts
@@ -44,7 +44,7 @@ from core.tasks import held, message_queries, read_queries
 from core.tasks.service import TaskBook
 from core.tmux import PaneRef, capture
 from core.workflows.service import WorkflowBook
-from core.workspaces.tracker import WorkspaceTracker
+from core.workspaces.tracker import WorkspaceBook
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -73,8 +73,8 @@ class SwarmService:
         self.on_change = store.on_change  # woken after every write (the notifier, the board)
         self.observe = store.observe  # timed work, told to the observers (metrics)
         self.kill_switch = KillSwitch(settings.home)
-        self.workspaces = WorkspaceTracker(store)
-        self.queue = DeliveryQueue(store)  # what the scheduler and delivery nodes call
+        self.workspaces = WorkspaceBook(store)
+        self.queue = DeliveryBook(store)  # what the scheduler and delivery nodes call
         self.questions = QuestionBook(store)
         self.posts = PostBook(store)  # the Discord notifier's live posts and cursors
         self.reviews = ReviewBook(store, self.workspaces)  # review comments sent to agents

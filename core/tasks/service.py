@@ -9,13 +9,13 @@ from core.models import Task, TaskSpec, TaskStatus, parse_task_ref
 from core.store.access import StoreAccess
 from core.tasks import creation, dependencies, edit, holders, lifecycle, read_queries
 from core.tasks.edit import TaskEdit
-from core.workspaces.tracker import WorkspaceTracker
+from core.workspaces.tracker import WorkspaceBook
 
 
 class TaskBook:
     """Create, find, report on and change tasks (``service.tasks``)."""
 
-    def __init__(self, access: StoreAccess, workspaces: WorkspaceTracker) -> None:
+    def __init__(self, access: StoreAccess, workspaces: WorkspaceBook) -> None:
         self.access = access
         self.workspaces = workspaces  # told when a task is done (its commits join the history)
 

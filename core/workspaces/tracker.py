@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class WorkspaceTracker:
+class WorkspaceBook:
     """What the service and the scheduler ask about tasks done in workspaces."""
 
     def __init__(self, service: StoreAccess) -> None:

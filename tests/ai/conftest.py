@@ -9,7 +9,7 @@ import pytest
 from localmodel import LocalModel, Step
 
 from core.ai.settings import DEFAULT_PRICES, AISettings, Price
-from core.service.ai import AIService
+from core.service.ai import AIBook
 from core.service.swarm import SwarmService
 
 MODEL = "test-model"
@@ -59,9 +59,9 @@ def sleep() -> RecordingSleep:
 @pytest.fixture
 async def ai(
     service: SwarmService, server: LocalModel, sleep: RecordingSleep
-) -> AsyncIterator[AIService]:
+) -> AsyncIterator[AIBook]:
     """The AI service over the test database and the local server."""
-    async with AIService(service, ai_settings(server), sleep) as svc:
+    async with AIBook(service, ai_settings(server), sleep) as svc:
         yield svc
 
 

@@ -16,7 +16,7 @@ from core.ai.settings import DEFAULT_MODEL, AISettings, Price, parse_prices
 from core.ai.usage import month_start, render_usage
 from core.errors import ConfigError
 from core.protocols import ManualClock
-from core.service.ai import AIService
+from core.service.ai import AIBook
 from core.service.swarm import SwarmService
 from tests.ai.conftest import KEY, RecordingSleep, ai_settings, count_rows
 
@@ -128,7 +128,7 @@ async def test_usage_and_cost_are_summed_per_purpose_model_and_day(
         Step(text="s1", input_tokens=1_000_000, output_tokens=0),
         Step.fail(400, "bad request"),
     )
-    async with AIService(service, settings, sleep) as ai:
+    async with AIBook(service, settings, sleep) as ai:
         await ai.client.chat("plan", HELLO)
         clock.advance(86_400)
         await ai.client.chat("plan", HELLO)
@@ -162,7 +162,7 @@ async def test_unknown_models_are_recorded_without_a_price(
 ) -> None:
     server.queue(Step(text="ok"))
     settings = ai_settings(server, model_plan="llama3.1:8b")
-    async with AIService(service, settings, sleep) as ai:
+    async with AIBook(service, settings, sleep) as ai:
         result = await ai.client.chat("plan", HELLO)
         report = await ai.usage()
     assert result.cost is None

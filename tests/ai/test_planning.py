@@ -13,7 +13,7 @@ from core.errors import InvalidState, NotFound
 from core.formats.text import split_text
 from core.models import TaskStatus
 from core.planning import render_preview, render_progress
-from core.service.ai import AIService
+from core.service.ai import AIBook
 from core.service.swarm import SwarmService
 from tests.ai.conftest import VALID, ai_settings, count_rows, plan_reply, task
 
@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(30)]
 
 
 async def test_valid_plan_is_previewed_then_approved_in_one_batch(
-    ai: AIService, server: LocalModel, service: SwarmService
+    ai: AIBook, server: LocalModel, service: SwarmService
 ) -> None:
     server.queue(plan_reply(*VALID))
     plan = await ai.plans.draft("Make login robust", "", "alice")
@@ -58,7 +58,7 @@ async def test_valid_plan_is_previewed_then_approved_in_one_batch(
 
 
 async def test_progress_says_done_total_and_why_tasks_are_blocked(
-    ai: AIService, server: LocalModel, service: SwarmService
+    ai: AIBook, server: LocalModel, service: SwarmService
 ) -> None:
     server.queue(plan_reply(task("a", "qa"), task("b", "qa", ("a",))))
     plan = await ai.plans.draft("Tests", "", "alice")
@@ -81,7 +81,7 @@ async def test_progress_says_done_total_and_why_tasks_are_blocked(
 
 
 async def test_invalid_answer_is_corrected_on_the_second_try(
-    ai: AIService, server: LocalModel, service: SwarmService
+    ai: AIBook, server: LocalModel, service: SwarmService
 ) -> None:
     bad = plan_reply(task("a", "wizard"), task("b", "qa", ("zz",), priority="asap"))
     server.queue(bad, plan_reply(task("a", "qa"), task("b", "qa", ("a",))))
@@ -98,7 +98,7 @@ async def test_invalid_answer_is_corrected_on_the_second_try(
 
 
 async def test_two_invalid_answers_create_nothing(
-    ai: AIService, server: LocalModel, service: SwarmService
+    ai: AIBook, server: LocalModel, service: SwarmService
 ) -> None:
     server.queue(Step(text="not json at all"), plan_reply(task("a", "wizard")))
     with pytest.raises(PlanRejected, match=r"invalid twice, nothing was created: .*wizard"):
@@ -120,7 +120,7 @@ async def test_two_invalid_answers_create_nothing(
     ],
 )
 async def test_invalid_plans_are_refused_and_nothing_is_created(
-    ai: AIService, server: LocalModel, service: SwarmService, answer: Step, reason: str
+    ai: AIBook, server: LocalModel, service: SwarmService, answer: Step, reason: str
 ) -> None:
     server.queue(answer, answer)
     with pytest.raises(PlanRejected, match=reason):
@@ -131,7 +131,7 @@ async def test_invalid_plans_are_refused_and_nothing_is_created(
 
 
 async def test_a_draft_is_approved_once_and_a_discarded_one_never(
-    ai: AIService, server: LocalModel, service: SwarmService
+    ai: AIBook, server: LocalModel, service: SwarmService
 ) -> None:
     server.queue(plan_reply(task("a")), plan_reply(task("a")))
     first = await ai.plans.draft("One", "", "alice")
@@ -154,7 +154,7 @@ async def test_long_context_is_bounded_and_said(service: SwarmService, server: L
     settings = ai_settings(server, plan_max_context=1000)
     server.queue(plan_reply(task("a")))
     context = "finding: the cache is never invalidated\n" + "x" * 5000 + "TAIL-MARKER"
-    async with AIService(service, settings) as ai:
+    async with AIBook(service, settings) as ai:
         plan = await ai.plans.draft("Fix the review findings", context, "alice")
     text = server.requests[0].text
     assert "the cache is never invalidated" in text and "TAIL-MARKER" not in text
@@ -162,7 +162,7 @@ async def test_long_context_is_bounded_and_said(service: SwarmService, server: L
     assert "note: the context was cut" in render_preview(plan)
 
 
-async def test_secrets_are_never_sent_in_prompts(ai: AIService, server: LocalModel) -> None:
+async def test_secrets_are_never_sent_in_prompts(ai: AIBook, server: LocalModel) -> None:
     server.queue(plan_reply(task("a")))
     leaked = "use key sk-test-0123456789abcdefghijklmnop and sk-otherKEY1234567890abcdef"
     await ai.plans.draft("Rotate keys", leaked, "alice")
@@ -172,7 +172,7 @@ async def test_secrets_are_never_sent_in_prompts(ai: AIService, server: LocalMod
 
 
 async def test_planning_without_a_model_says_how_to_enable_it(service: SwarmService) -> None:
-    async with AIService(service, AISettings()) as ai:
+    async with AIBook(service, AISettings()) as ai:
         with pytest.raises(AINotConfigured, match=r"set OPENAI_API_KEY .* or OPENAI_BASE_URL"):
             await ai.plans.draft("Anything", "", "alice")
     assert await count_rows(service, "usage") == 0

@@ -14,7 +14,7 @@ from core.errors import InvalidInput
 from core.models import TaskSpec
 from core.protocols import ManualClock
 from core.reports.summary import parse_period
-from core.service.ai import AIService
+from core.service.ai import AIBook
 from core.service.swarm import SwarmService
 from tests.ai.conftest import RecordingSleep, ai_settings
 from tests.inbox.test_inbox import fail_delivery
@@ -42,7 +42,7 @@ async def test_without_a_model_the_plain_numbers_are_posted_and_said(
     service: SwarmService, clock: ManualClock
 ) -> None:
     await busy_day(service, clock)
-    async with AIService(service, AISettings()) as ai:
+    async with AIBook(service, AISettings()) as ai:
         summary = await ai.summaries.summarize("1d")
     assert not summary.narrative and summary.note == "no model configured"
     first, *rest = summary.text.splitlines()
@@ -64,7 +64,7 @@ async def test_with_a_model_the_narrative_is_written_from_the_facts(
 ) -> None:
     await busy_day(service, clock)
     server.queue(Step(text="  T-1 done. T-2 failed: runner is down. @everyone look  "))
-    async with AIService(service, ai_settings(server), sleep) as ai:
+    async with AIBook(service, ai_settings(server), sleep) as ai:
         summary = await ai.summaries.summarize("12h", actor="daily")
         usage = await ai.usage()
     assert summary.narrative and summary.note is None
@@ -84,7 +84,7 @@ async def test_a_failing_model_falls_back_to_the_numbers(
 ) -> None:
     await busy_day(service, clock)
     server.queue(*(Step.fail(503) for _ in range(3)))
-    async with AIService(service, ai_settings(server), sleep) as ai:
+    async with AIBook(service, ai_settings(server), sleep) as ai:
         summary = await ai.summaries.summarize()
     assert not summary.narrative
     assert summary.text.startswith(
@@ -96,7 +96,7 @@ async def test_a_failing_model_falls_back_to_the_numbers(
 async def test_past_the_budget_the_numbers_are_posted(
     service: SwarmService, server: LocalModel, sleep: RecordingSleep
 ) -> None:
-    async with AIService(service, ai_settings(server, budget_usd=0.0), sleep) as ai:
+    async with AIBook(service, ai_settings(server, budget_usd=0.0), sleep) as ai:
         summary = await ai.summaries.summarize("1w")
     assert "budget of $0.00 is used up" in summary.text and server.requests == []
     assert "tasks: 0 created, 0 done, 0 failed, 0 cancelled" in summary.text
@@ -126,7 +126,7 @@ async def test_needs_attention_is_the_needs_you_queue(
     clock.advance(600)
     failed = await fail_delivery(service, "Agent-3", "please rebase")
     clock.advance(60)
-    async with AIService(service, AISettings()) as ai:
+    async with AIBook(service, AISettings()) as ai:
         summary = await ai.summaries.summarize("1d")
     refs = [n.ref for n in await service.inbox.needs()]
     assert refs == ["A-1", f"D-{failed}"]
@@ -159,7 +159,7 @@ async def test_the_summary_says_what_each_campaign_cost_unknown_never_as_zero(
     await Journal(service, "P2").turn(usage=ACP)  # no model, no cost: unknown
     await service.tasks.complete(first, "P1")
     await p1.turn(delivered=False, usage=CLAUDE, cost_usd=0.25)  # on no task
-    async with AIService(service, AISettings()) as ai:
+    async with AIBook(service, AISettings()) as ai:
         plain = await ai.summaries.summarize("1d")
     line = next(x for x in plain.text.splitlines() if x.startswith("turn cost: "))
     assert line.endswith("; campaigns: C-1 $0.5000, C-2 unknown"), line
@@ -186,7 +186,7 @@ async def test_the_agents_turn_cost_is_in_the_summary_with_unknown_turns_counted
     await p1.turn(usage=CLAUDE, cost_usd=0.25)
     await p2.turn(usage=ACP, meta={"model": "local-model"})  # priced: $0.002
     await p2.turn(usage=ACP)  # no model, no cost: unknown
-    async with AIService(service, AISettings()) as ai:
+    async with AIBook(service, AISettings()) as ai:
         plain = await ai.summaries.summarize("1d")
     line = (
         "turn cost: $1.25 + 1 turn(s) of unknown cost (4 turn(s)); most: P1 $1.25, "
@@ -197,6 +197,6 @@ async def test_the_agents_turn_cost_is_in_the_summary_with_unknown_turns_counted
     assert (found["turns"], found["unknown_cost_turns"]) == (4, 1)
     assert found["cost_usd"] == pytest.approx(1.252)
     server.queue(Step(text="P1 worked."))
-    async with AIService(service, ai_settings(server), sleep) as ai:
+    async with AIBook(service, ai_settings(server), sleep) as ai:
         written = await ai.summaries.summarize("1d")
     assert written.narrative and written.text == f"P1 worked.\n{line}"

@@ -16,7 +16,7 @@ import pytest
 from core.errors import InvalidInput, PersonOnly
 from core.event_kinds import EventKind
 from core.formats.text import dollars_text
-from core.inbox.queue import Need
+from core.inbox.needs import Need
 from core.models import TaskSpec, TaskStatus
 from core.service.swarm import SwarmService
 from core.workflows import WorkflowBook

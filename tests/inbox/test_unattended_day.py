@@ -17,7 +17,7 @@ from core.agents import hook_events
 from core.coordinator.jobs import Jobs, Watcher
 from core.coordinator.scheduler import Scheduler
 from core.history.events import EventFilter
-from core.inbox.queue import Need
+from core.inbox.needs import Need
 from core.models import ACTIVE, Event, Task, TaskSpec, TaskStatus
 from core.posts.health import URGENT, urgent_consumer
 from core.protocols import ManualClock

@@ -96,8 +96,8 @@ class SwarmService(StoreAccess):
         await self.store.write(actor, lifecycle.cancel, parse_task_ref(ref))
 
     async def two(self, ref):
-        from core.inbox import queue
-        return await self.store.db.read(queue.show, ref, self.ctx("swarm"))
+        from core.inbox import needs
+        return await self.store.db.read(needs.show, ref, self.ctx("swarm"))
 
     async def three(self, ref, actor):
         return await self.tasks.complete(ref, actor)

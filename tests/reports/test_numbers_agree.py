@@ -18,7 +18,7 @@ from core.models import Receipt, TaskSpec, TaskStatus
 from core.protocols import ManualClock
 from core.reports import stats
 from core.reports.counts import count, deliveries_text, tasks_text
-from core.service.ai import AIService
+from core.service.ai import AIBook
 from core.service.swarm import SwarmService
 from core.tasks import lifecycle
 from core.workflows.service import WorkflowBook
@@ -113,7 +113,7 @@ async def test_stats_dashboard_campaign_and_summary_count_one_history_alike(
     table = stats.render_table(found)
     assert f"tasks: {tasks_line}" in table and f"deliveries: {deliveries_line}" in table
 
-    async with AIService(service, AISettings()) as ai:
+    async with AIBook(service, AISettings()) as ai:
         summary = await ai.summaries.summarize("1d")
     assert summary.stats["counts"] == EXPECTED
     assert f"tasks: 5 created, {tasks_line}" in summary.text

@@ -15,7 +15,7 @@ from core.agents import alerts
 from core.agents.text_rules import load_rule_sets
 from core.clis import panes
 from core.delivery.assignment import INPUT_NOT_ON_PANE
-from core.inbox import queue as inbox
+from core.inbox import needs as inbox
 from core.models import Receipt, TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
