@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from automation.inbox.files import InboxDeliverer
 from bench.scheduler import write_config
+from core.coordinator.retention import DAY_S, collect_garbage
 from core.coordinator.scheduler import Scheduler
-from core.history.retention import DAY_S, collect_garbage
 from core.models import Receipt, TaskSpec
 from core.protocols import ManualClock, Parcel
 from core.service.swarm import SwarmService

@@ -157,8 +157,8 @@ class Builder:
     def scheduler(self, service: SwarmService, deliverer: Deliverer, jobs: Jobs) -> Scheduler:
         """The one timer loop: tasks, deliveries; the jobs and retention as its timers."""
         from core.coordinator.home_lock import Heartbeat
+        from core.coordinator.retention import RetentionTimer
         from core.coordinator.scheduler import Scheduler
-        from core.history.retention import RetentionTimer
 
         timers: list[Timer] = [
             jobs,

@@ -28,7 +28,7 @@ def register(sub: Any) -> None:
 
 async def cmd_gc(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm gc [--dry-run]``."""
-    from core.history.retention import collect_garbage
+    from core.coordinator.retention import collect_garbage
 
     report = await collect_garbage(service.store, days=args.keep_days, dry_run=args.dry_run)
     if args.json:

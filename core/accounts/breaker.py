@@ -14,7 +14,7 @@ doubles with each failed probe, up to ``BACKOFF_CAP_S``. The state is a row of
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -181,9 +181,15 @@ class Holds:
 NO_HOLDS = Holds({}, {}, frozenset())
 
 
-def holds(conn: Conn, ctx: Ctx) -> Holds:
+# A probe's view (``core.agents.queries.probe_view``: the agents' table is theirs, and
+# core.agents imports this package): (conn, the probe's task, its agent) -> its agent's
+# ``state``, ``state_since``, ``state_signal``, its task's ``status``, ``assignee``
+ProbeView = Callable[[Conn, int | None, str | None], Any]
+
+
+def holds(conn: Conn, ctx: Ctx, probe_view: ProbeView) -> Holds:
     """The agents the breakers hold now, after ``review`` settled the probes."""
-    breakers = review(conn, ctx)
+    breakers = review(conn, ctx, probe_view)
     if not breakers:
         return NO_HOLDS
     prints = ctx.settings.credential_prints
@@ -201,7 +207,7 @@ def holds(conn: Conn, ctx: Ctx) -> Holds:
     return Holds(breakers, held, frozenset(probing))
 
 
-def review(conn: Conn, ctx: Ctx) -> dict[str, Breaker]:
+def review(conn: Conn, ctx: Ctx, probe_view: ProbeView) -> dict[str, Breaker]:
     """The breakers not closed, after closing each whose probe went through (its agent seen
     working since the probe, or ending a turn, or its task reported started or finished) and
     opening again for a probe one whose probe never showed either within
@@ -210,7 +216,7 @@ def review(conn: Conn, ctx: Ctx) -> dict[str, Breaker]:
     for account, breaker in list(found.items()):
         if breaker.state != PROBING or breaker.probe_at is None:
             continue
-        passed = _probe_passed(conn, breaker)
+        passed = _probe_passed(probe_view(conn, breaker.probe_task, breaker.probe_agent), breaker)
         if passed:
             _close(conn, ctx, breaker, passed)
             del found[account]
@@ -220,9 +226,8 @@ def review(conn: Conn, ctx: Ctx) -> dict[str, Breaker]:
     return found
 
 
-def _probe_passed(conn: Conn, breaker: Breaker) -> str | None:
-    """What shows the probe went through, in words, or None."""
-    row = queries.probe_view(conn, breaker.probe_task, breaker.probe_agent)
+def _probe_passed(row: Any, breaker: Breaker) -> str | None:
+    """What shows the probe went through (``row``: its view), in words, or None."""
     if row is None or breaker.probe_at is None:
         return None
     if float(row["state_since"] or 0) >= breaker.probe_at:

@@ -65,17 +65,6 @@ def probe_again(conn: Conn, breaker: int, state: str, now: float) -> None:
     )
 
 
-def probe_view(conn: Conn, task: int | None, agent: str | None) -> Any:
-    """The probe's agent's state, since when and its signal, its task's status and
-    assignee."""
-    return conn.execute(
-        "SELECT s.state, s.state_since, s.state_signal, t.status, t.assignee "
-        "FROM agent_state s LEFT JOIN "
-        "tasks t ON t.id = $1 WHERE s.id = $2",
-        (task, agent),
-    ).fetchone()
-
-
 def set_state(conn: Conn, breaker: int, state: str, now: float) -> None:
     """The breaker's state now ``state``."""
     conn.execute(

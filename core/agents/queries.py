@@ -1,8 +1,9 @@
 """The agents' SQL that other features share: which agents are frozen (their tasks taken back
 for a stall, their turn not moved since), read by assignment and by the needs-you list; an
 agent's hook's latest word, read by the hook's late writes and the pane's dialogs; the
-``agent_state`` rows' own statements (one per agent: its row made, paused, onboarded); the
-task an agent has in hand."""
+``agent_state`` rows' own statements (one per agent: its row made, paused, onboarded,
+credited) and the fragments of it that other features' statements compose; the task an agent
+has in hand; a breaker's probe's view."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from core.accounts.breaker import ANY_NOT_CLOSED
+from core.agent_state import AgentState
 from core.agents.alerts import HOLDING
 from core.costs.budgets import ANY_SPENT
 from core.store.conn import Conn, values
@@ -196,3 +198,83 @@ def task_in_hand(conn: Conn, agent: str) -> int | None:
         (agent,),
     ).fetchone()
     return None if row["id"] is None else int(row["id"])
+
+
+# The ``agent_state`` fragments other features' statements compose (the table is the agents'
+# alone); each is spliced into one statement, so no round trip is added.
+
+# 1 when the agent of delivery ``d`` was never onboarded, else 0
+FRESH_AGENT_OF_DELIVERY = (
+    "(SELECT count(*) FROM agent_state a WHERE a.id = d.agent_id AND a.onboarded_at IS NULL) "
+)
+# 1 when agent $1 was never onboarded, else 0
+FRESH_AGENT_PARAM = "(SELECT count(*) FROM agent_state WHERE id = $1 AND onboarded_at IS NULL) "
+# each agent's row as ``a``, to join its other rows to
+EACH_AGENT = "FROM agent_state a "
+# the state row ``s`` of task ``t``'s holder, when it has one
+HOLDER_STATE = "LEFT JOIN agent_state s ON s.id = t.assignee "
+
+
+def stalled(agent: str) -> str:
+    """True when the agent ``agent`` (a column or a parameter) is decided stalled."""
+    return (
+        f"(SELECT 1 FROM agent_state j WHERE j.id = {agent} AND j.state = '{AgentState.STALLED}')"
+    )
+
+
+# The done's credit as one CTE over the done task's row ``t`` (PostgreSQL): $4 the score
+# kept, $5 the score a success adds, $2 now, $9 the reporter (its report stamped)
+CREDIT_DONE = (
+    "c AS (UPDATE agent_state SET score = score * $4 + $5, done_count = done_count + 1, "
+    "last_report_at = CASE WHEN t.assignee = $9 THEN $2 ELSE last_report_at END, "
+    "idle_since = CASE WHEN t.assignee = $9 THEN $2 ELSE idle_since END "
+    "FROM t WHERE agent_state.id = t.assignee), "
+)
+
+
+def credit(
+    conn: Conn, agent: str | None, *, success: bool, now: float, window: float, stamp: bool = True
+) -> None:
+    """Count a finished task to ``agent`` (its success score, over ``window``) and, with
+    ``stamp`` (the agent reported it), stamp its report; nothing for no agent."""
+    if not agent:
+        return
+    conn.execute(
+        "UPDATE agent_state SET score = score * $1 + $2, done_count = done_count + $3, "
+        "fail_count = fail_count + $4, last_report_at = CASE WHEN $5 = 1 THEN $6 "
+        "ELSE last_report_at END, idle_since = CASE WHEN $5 = 1 THEN $6 ELSE idle_since END "
+        "WHERE id = $7",
+        (1 - window, window if success else 0.0, int(success), int(not success), int(stamp), now,
+         agent),
+    )  # fmt: skip
+
+
+def touch_agent(conn: Conn, agent: str, now: float) -> None:
+    """Stamp ``agent``'s last report now."""
+    conn.execute("UPDATE agent_state SET last_report_at = $1 WHERE id = $2", (now, agent))
+
+
+def state_rows_by_id(conn: Conn) -> dict[str, Any]:
+    """Each agent's ``agent_state`` row (pause, score, counts, last report) by its id."""
+    return {r["id"]: r for r in conn.execute("SELECT * FROM agent_state")}
+
+
+def agents_in_state(conn: Conn, state: str) -> list[Any]:
+    """The agents whose decided state is ``state`` (``id``, ``state_since``,
+    ``state_evidence``)."""
+    rows: list[Any] = conn.execute(
+        "SELECT id, state_since, state_evidence FROM agent_state WHERE state = $1",
+        (state,),
+    ).fetchall()
+    return rows
+
+
+def probe_view(conn: Conn, task: int | None, agent: str | None) -> Any:
+    """A breaker's probe (``core.accounts.breaker``): its agent's state, since when and its
+    signal, its task's status and assignee."""
+    return conn.execute(
+        "SELECT s.state, s.state_since, s.state_signal, t.status, t.assignee "
+        "FROM agent_state s LEFT JOIN "
+        "tasks t ON t.id = $1 WHERE s.id = $2",
+        (task, agent),
+    ).fetchone()

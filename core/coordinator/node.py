@@ -28,7 +28,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from core.coordinator.scheduler import Scheduler
-from core.delivery import node_claims, prompt
+from core.delivery import claim_queries, node_claims, prompt
 from core.delivery import queries as delivery_queries
 from core.delivery.queue import RECEIPT_RETRY_FIRST_S, RECEIPT_RETRY_MAX_S
 from core.errors import ConfigError, Transient
@@ -37,7 +37,6 @@ from core.protocols import Deliverer, HostJournals, Parallel
 from core.service.swarm import SwarmService
 from core.store.access import StoreAccess
 from core.store.calls import urgent
-from core.tasks import claim_queries
 from core.waits import ErrorBackoff, wait_set
 
 if TYPE_CHECKING:

@@ -4,7 +4,11 @@
 of one delivery: a reset when due, the onboarding on a first task, the envelope),
 ``envelope`` (the text an agent sees), ``onboarding`` (role templates), ``node_claims``
 (a delivery node's claims and fenced receipts), ``queue`` (what the loops call) and
-``killswitch`` (the flag that stops all desktop input), ``service`` (``MessageBook``, what
-the front ends call to message agents: ``service.messages``). The loops live in
+``killswitch`` (the flag that stops all desktop input), ``undelivered`` (deliveries that
+failed for good, shown to a person), ``service`` (``MessageBook``, what
+the front ends call to message agents: ``service.messages``). The statements on deliveries
+and messages: ``claim_queries`` (a claim and what its prompt needs), ``assign_queries``
+(ready tasks taken and their prompts queued), ``undelivered_queries``,
+``retention_queries`` (old messages); ``queries`` (the delivery nodes). The loops live in
 ``core.coordinator``.
 """

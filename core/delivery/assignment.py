@@ -21,12 +21,13 @@ from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
 from core.context import Ctx
 from core.costs import budgets
+from core.delivery import assign_queries
 from core.delivery.leases import backoff, expire_leases
 from core.event_kinds import EventKind
 from core.models import Agent, Delivery, DeliveryState, Priority, Receipt, TaskStatus, task_ref
 from core.store.conn import Conn, Pair, Row
 from core.store.tables import insert_event
-from core.tasks import assign_queries, lifecycle, messages
+from core.tasks import lifecycle, messages
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,11 @@ def assign_batch(
     if not free:  # every agent busy: the ready tasks need no reading
         return []
     first = agents[0]
-    holds = breaker.holds(conn, ctx) if first["breakers"] else breaker.NO_HOLDS
+    holds = (
+        breaker.holds(conn, ctx, agent_queries.probe_view)
+        if first["breakers"]
+        else breaker.NO_HOLDS
+    )
     spent = budgets.stopped(conn, ctx) if first["spent"] else []
     free = [v for v in free if v.agent.id not in holds.held and not _budget_holds(ctx, v, spent)]
     no_turn = {s.task_id for s in spent if s.task_id is not None}

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.context import Ctx
-from core.delivery import assignment
+from core.delivery import assignment, claim_queries
 from core.event_kinds import EventKind
 from core.models import ClaimOutcome, Delivery, DeliveryState, Receipt, task_ref
 from core.store.conn import Conn
-from core.tasks import claim_queries, messages
+from core.tasks import messages
 from core.tasks.message_queries import row_to_delivery
 
 

@@ -8,7 +8,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from core.delivery import onboarding
+from core.delivery import claim_queries, onboarding
 from core.delivery.envelope import render
 from core.delivery.onboarding import RESET_TEXT
 from core.errors import SwarmError
@@ -17,7 +17,6 @@ from core.models import Agent, Delivery, TargetKind
 from core.protocols import Parcel
 from core.sandbox import swarm_for
 from core.store.conn import Conn
-from core.tasks import claim_queries
 from core.tasks.messages import is_note
 from core.workspaces import handoff as handoff_facts
 

@@ -1,17 +1,14 @@
-"""The roster's statements (``core.delivery.roster``): one named read each; the delivery
-nodes' rows (``nodes``: a node's heartbeat, the nodes listed)."""
+"""Reads of deliveries other features ask for, one named operation each: the delivery
+nodes' (``core.delivery.roster``: a node's heartbeat, the nodes listed with their deliveries
+in flight), a message's progress (the posts'), how long the latest deliveries took (the
+dashboard's)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from core.store.conn import Conn, Row
-
-
-def agent_state_rows(conn: Conn) -> dict[str, Row]:
-    """Each agent's ``agent_state`` row (pause, score, counts, last report) by its id."""
-    return {r["id"]: r for r in conn.execute("SELECT * FROM agent_state")}
+from core.store.conn import Conn
 
 
 def heartbeat(
@@ -52,3 +49,24 @@ def node_rows(conn: Conn) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+
+
+def message_counts(conn: Conn, message_id: int) -> Any:
+    """Of one message's deliveries: how many were ``delivered``, ``failed``, in all
+    (``total``)."""
+    return conn.execute(
+        "SELECT COUNT(*) FILTER (WHERE state = 'delivered') AS delivered, "
+        "COUNT(*) FILTER (WHERE state = 'failed') AS failed, "
+        "COUNT(*) AS total FROM deliveries WHERE message_id = $1",
+        (message_id,),
+    ).fetchone()
+
+
+def delivered_spans(conn: Conn, since: float, limit: int) -> Any:
+    """The newest ``limit`` deliveries delivered since ``since`` (``agent_id``, ``took``:
+    queued to delivered)."""
+    return conn.execute(
+        "SELECT agent_id, updated_at - created_at AS took FROM deliveries "
+        "WHERE state = 'delivered' AND updated_at >= $1 ORDER BY id DESC LIMIT $2",
+        (since, limit),
+    )

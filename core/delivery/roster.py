@@ -9,10 +9,11 @@ from typing import Any
 from core import sandbox
 from core.accounts import breaker
 from core.accounts.status import account_fields
+from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
 from core.agents.alerts import open_kinds
 from core.context import Ctx
-from core.delivery import assignment, queries
+from core.delivery import assignment
 from core.event_kinds import EventKind
 from core.models import Agent, task_ref
 from core.store.access import StoreAccess
@@ -51,7 +52,7 @@ def _stopped(conn: Conn, ctx: Ctx, agent: str, how: str) -> None:
 def agent_rows(conn: Conn, agents: list[Agent], ctx: Ctx | None = None) -> list[dict[str, Any]]:
     """The rows ``swarm agents --json`` prints, in the agents file's order (``ctx``: with
     each agent's account, its breaker and its spend today)."""
-    state = queries.agent_state_rows(conn)
+    state = agent_queries.state_rows_by_id(conn)
     alerts = open_kinds(conn)
     # a row that cannot be read is left out (the agent's ``unjudged`` alert says why)
     seen = agent_signals.observations(conn, [a.id for a in agents], unreadable={})

@@ -2,19 +2,37 @@
 the events after a consumer's cursor and the newest ones (``row_to_event``: an ``events``
 row as an ``Event``), the count of those matching a filter, the watcher's nudges and tasks
 taken back in a window, an agent's newest limit, a task's events, the events of a kind
-(GitHub's reviews posted, its webhooks, a follow-up's link, a CI choice). Events are
-written through the store's outbox (``core.store.tables.insert_event``), in the
-transaction of the change they tell."""
+(GitHub's reviews posted, its webhooks, a follow-up's link, a CI choice); the reports'
+counts (nudges per agent, events per hour, the notable ones); the fragments of ``events``
+that other features' statements compose. Events are written through the store's outbox
+(``core.store.tables.insert_event``), in the transaction of the change they tell."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from core.event_kinds import EventKind
 from core.models import Event
-from core.store.conn import Args, Conn, Row, values
+from core.store.conn import Args, Conn, Pair, Row, values
 from core.store.tables import newest_first, unseen
+
+# The ``events`` fragments other features' statements compose (the table is the history's
+# alone); each is spliced into one statement, so no round trip is added.
+
+# whether another agent than delivery ``d``'s was ever assigned the task of message ``m``
+HANDED_OVER_OF_DELIVERY = (
+    "EXISTS (SELECT 1 FROM events e WHERE e.task_id = m.task_id "
+    f"AND e.kind = '{EventKind.TASK_ASSIGNED}' AND e.agent_id <> d.agent_id) "
+)
+# whether another agent than $3 was ever assigned task $2
+HANDED_OVER_PARAM = (
+    "EXISTS (SELECT 1 FROM events WHERE task_id = $2 "
+    f"AND kind = '{EventKind.TASK_ASSIGNED}' AND agent_id <> $3) "
+)
+# the head of an insert of event rows selected after it (the outbox's columns)
+INSERT_HEAD = "INSERT INTO events (ts, kind, text, task_id, agent_id, actor, data) "
 
 
 def row_to_event(row: Row) -> Event:
@@ -165,3 +183,55 @@ def ci_exhausted(conn: Conn, task_id: int) -> str | None:
         (task_id,),
     ).fetchone()
     return None if row is None else str(row["data"] or "{}")
+
+
+def nudges_per_agent(conn: Conn) -> Any:
+    """How many times each agent was nudged (``agent_id``, ``n``)."""
+    return conn.execute(
+        "SELECT agent_id, count(*) AS n FROM events "
+        f"WHERE kind = '{EventKind.AGENT_NUDGED}' "
+        "AND agent_id IS NOT NULL GROUP BY agent_id"
+    )
+
+
+# a failure taken back: a later retry of its task, which is done now
+_RETRIED_THEN_DONE = (
+    "EXISTS (SELECT 1 FROM events r WHERE r.task_id = e.task_id AND r.kind = {retried} "
+    "AND r.id > e.id) AND EXISTS (SELECT 1 FROM tasks t WHERE t.id = e.task_id "
+    "AND t.status = 'done')"
+)
+_HOUR = Pair(sqlite="CAST(ts / 3600 AS INTEGER)", postgres="floor(ts / 3600)")
+
+
+def event_counts(
+    conn: Conn, since: float, until: float, kinds: Sequence[str], campaign_id: int | None
+) -> Any:
+    """How many events of ``kinds`` each agent had per hour (``kind``, ``agent_id``,
+    ``hour``, ``n``) with ``since <= ts <= until`` (``campaign_id``: of its tasks only), a
+    failure later retried into a done left out."""
+    args = Args((since, until))
+    scope = ""
+    if campaign_id is not None:
+        scope = f" AND task_id IN (SELECT id FROM tasks WHERE campaign_id = {args(campaign_id)})"
+    failed, retried = args(EventKind.TASK_FAILED.value), args(EventKind.TASK_RETRIED.value)
+    return conn.execute(
+        f"SELECT kind, agent_id, {_HOUR.on(conn)} AS hour, count(*) AS n FROM events e "
+        f"WHERE ts >= $1 AND ts <= $2 AND kind IN ({args.many(kinds)}){scope} "
+        f"AND NOT (kind = {failed} AND {_RETRIED_THEN_DONE.format(retried=retried)}) "
+        "GROUP BY kind, agent_id, hour",
+        args,
+    )
+
+
+def notable_events(
+    conn: Conn, window: tuple[float, float], noise: Sequence[str], limit: int
+) -> list[Any]:
+    """The newest ``limit`` events in the window not of ``noise`` (``kind``, ``text``),
+    newest first."""
+    args = Args(window)
+    rows: list[Any] = conn.execute(
+        f"SELECT kind, text FROM events WHERE ts >= $1 AND ts <= $2 AND kind NOT IN "
+        f"({args.many(noise)}) ORDER BY id DESC LIMIT {args(limit)}",
+        args,
+    ).fetchall()
+    return rows

@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 from core.context import Ctx
 from core.costs import budgets
+from core.delivery import undelivered as failed
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.event_kinds import EventKind
 from core.formats.text import dollars_text
@@ -41,7 +42,6 @@ from core.sandbox import swarm_for
 from core.store.conn import Conn
 from core.store.tables import insert_event
 from core.tasks import lifecycle, messages
-from core.tasks import undelivered as failed
 from core.workflows import campaigns
 
 ACTIONS = ("retry", "dismiss", "handon", "reassign", "nudge", "cancel", "raise", "accept", "fail")

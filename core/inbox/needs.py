@@ -37,6 +37,7 @@ from core.agent_state import AgentState
 from core.agents import alerts, judge
 from core.agents import queries as agent_queries
 from core.context import Ctx
+from core.delivery import undelivered as failed
 from core.dialogs import permissions as prompts
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.formats.text import head_tail, one_line, shorten
@@ -49,7 +50,6 @@ from core.questions import asking as questions
 from core.reservations import approval
 from core.store.conn import Conn, values
 from core.tasks import held
-from core.tasks import undelivered as failed
 from core.tasks.read_queries import list_tasks
 from core.tasks.takers import nobody_takes, only_limited, wanted
 from core.workflows import runs
@@ -420,7 +420,7 @@ def _stranded(conn: Conn, ctx: Ctx) -> list[Need]:
 
 def _offline(conn: Conn, ctx: Ctx) -> dict[str, tuple[float, str]]:
     """The configured agents that are offline now: agent -> (since, evidence)."""
-    rows = queries.agents_in_state(conn, AgentState.OFFLINE.value)
+    rows = agent_queries.agents_in_state(conn, AgentState.OFFLINE.value)
     return {
         agent: (float(since or 0.0), one_line(evidence or "no signal sees it"))
         for agent, since, evidence in map(values, rows)

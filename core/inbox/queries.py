@@ -1,5 +1,5 @@
 """The needs-you list's own statements (``core.inbox.needs``, a read model: it reads other
-features' tables and writes none): the gates waiting for a person, the agents offline."""
+features' tables and writes none): the gates waiting for a person."""
 
 from __future__ import annotations
 
@@ -16,15 +16,5 @@ def waiting_gates(conn: Conn, blocked_on: str) -> list[Any]:
         "WHERE d.dep_id = tasks.id) AS waiting FROM tasks WHERE kind = 'gate' "
         "AND status = 'blocked' AND blocked_on = $1 ORDER BY id",
         (blocked_on,),
-    ).fetchall()
-    return rows
-
-
-def agents_in_state(conn: Conn, state: str) -> list[Any]:
-    """The agents whose decided state is ``state`` (``id``, ``state_since``,
-    ``state_evidence``)."""
-    rows: list[Any] = conn.execute(
-        "SELECT id, state_since, state_evidence FROM agent_state WHERE state = $1",
-        (state,),
     ).fetchall()
     return rows

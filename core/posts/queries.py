@@ -13,6 +13,7 @@ from typing import Any
 
 from core.agents.alerts import clear_alert, open_alert
 from core.context import Ctx
+from core.delivery import queries as delivery_queries
 from core.event_kinds import EventKind
 from core.formats.jsonshape import iso_utc
 from core.history.events import EventFilter, find_events
@@ -129,12 +130,7 @@ def front_end_of(consumer: str) -> str:
 
 def message_progress(conn: Conn, message_id: int) -> Progress:
     """Delivered, failed and total deliveries of one message."""
-    row = conn.execute(
-        "SELECT COUNT(*) FILTER (WHERE state = 'delivered') AS delivered, "
-        "COUNT(*) FILTER (WHERE state = 'failed') AS failed, "
-        "COUNT(*) AS total FROM deliveries WHERE message_id = $1",
-        (message_id,),
-    ).fetchone()
+    row = delivery_queries.message_counts(conn, message_id)
     return Progress(int(row["delivered"]), int(row["failed"]), int(row["total"]))
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.event_kinds import EventKind
-from core.reports import queries
+from core.history import event_queries
 from core.store.conn import Conn, values
 
 HOUR = 3600
@@ -69,7 +69,7 @@ def count(
 ) -> Counts:
     """Count the events of ``COUNTED`` with ``since <= ts <= until`` (``campaign_id``: only
     those of the campaign's tasks)."""
-    rows = queries.event_counts(conn, since, until, sorted(_BY_KIND), campaign_id)
+    rows = event_queries.event_counts(conn, since, until, sorted(_BY_KIND), campaign_id)
     found = Counts(since, until)
     for kind, agent, hour, n in map(values, rows):
         name = _BY_KIND[kind]

@@ -10,6 +10,8 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from core.delivery import queries as delivery_queries
+from core.history import event_queries
 from core.models import FINISHED, Priority, Task, TaskStatus
 from core.reports import queries
 from core.store.conn import Args, Conn, Row, values
@@ -91,7 +93,7 @@ def delivery_latency(conn: Conn, since: float, limit: int = 5000) -> dict[str, d
     """Per agent: p50/p90/p99 seconds from queued to delivered, over the newest ``limit``
     deliveries delivered since ``since`` (and ``n``, how many)."""
     samples: dict[str, list[float]] = {}
-    for agent, seconds in map(values, queries.delivered_spans(conn, since, limit)):
+    for agent, seconds in map(values, delivery_queries.delivered_spans(conn, since, limit)):
         samples.setdefault(agent, []).append(max(0.0, float(seconds)))
     return {agent: percentiles(values) for agent, values in sorted(samples.items())}
 
@@ -128,7 +130,7 @@ def read_snapshot(conn: Conn) -> Snapshot:
     tasks = {s.value: 0 for s in TaskStatus}
     tasks.update(map(values, queries.status_counts(conn)))
     stalls = dict(map(values, queries.stalls_per_agent(conn)))
-    nudges = dict(map(values, queries.nudges_per_agent(conn)))
+    nudges = dict(map(values, event_queries.nudges_per_agent(conn)))
     usage = [
         (r["model"], int(r["prompt"] or 0), int(r["completion"] or 0), float(r["cost"] or 0.0))
         for r in queries.usage_per_model(conn)

@@ -4,11 +4,9 @@ owners; ``tests/project/test_named_queries.py``). Each is one named read."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from core.event_kinds import EventKind
-from core.store.conn import Args, Conn, Pair
+from core.store.conn import Args, Conn
 from core.tasks.read_queries import TASK_COLUMNS
 
 
@@ -43,16 +41,6 @@ def column_rows(
     return rows
 
 
-def delivered_spans(conn: Conn, since: float, limit: int) -> Any:
-    """The newest ``limit`` deliveries delivered since ``since`` (``agent_id``, ``took``:
-    queued to delivered)."""
-    return conn.execute(
-        "SELECT agent_id, updated_at - created_at AS took FROM deliveries "
-        "WHERE state = 'delivered' AND updated_at >= $1 ORDER BY id DESC LIMIT $2",
-        (since, limit),
-    )
-
-
 def status_counts(conn: Conn) -> Any:
     """How many tasks are in each status (``status``, ``n``)."""
     return conn.execute("SELECT status, count(*) AS n FROM tasks GROUP BY status")
@@ -65,50 +53,12 @@ def stalls_per_agent(conn: Conn) -> Any:
     )
 
 
-def nudges_per_agent(conn: Conn) -> Any:
-    """How many times each agent was nudged (``agent_id``, ``n``)."""
-    return conn.execute(
-        "SELECT agent_id, count(*) AS n FROM events "
-        f"WHERE kind = '{EventKind.AGENT_NUDGED}' "
-        "AND agent_id IS NOT NULL GROUP BY agent_id"
-    )
-
-
 def usage_per_model(conn: Conn) -> Any:
     """The AI calls' tokens and cost per model (``model``, ``prompt``, ``completion``,
     ``cost``)."""
     return conn.execute(
         "SELECT model, sum(prompt_tokens) AS prompt, sum(completion_tokens) AS completion, "
         "sum(cost) AS cost FROM usage GROUP BY model"
-    )
-
-
-# a failure taken back: a later retry of its task, which is done now
-_RETRIED_THEN_DONE = (
-    "EXISTS (SELECT 1 FROM events r WHERE r.task_id = e.task_id AND r.kind = {retried} "
-    "AND r.id > e.id) AND EXISTS (SELECT 1 FROM tasks t WHERE t.id = e.task_id "
-    "AND t.status = 'done')"
-)
-_HOUR = Pair(sqlite="CAST(ts / 3600 AS INTEGER)", postgres="floor(ts / 3600)")
-
-
-def event_counts(
-    conn: Conn, since: float, until: float, kinds: Sequence[str], campaign_id: int | None
-) -> Any:
-    """How many events of ``kinds`` each agent had per hour (``kind``, ``agent_id``,
-    ``hour``, ``n``) with ``since <= ts <= until`` (``campaign_id``: of its tasks only), a
-    failure later retried into a done left out."""
-    args = Args((since, until))
-    scope = ""
-    if campaign_id is not None:
-        scope = f" AND task_id IN (SELECT id FROM tasks WHERE campaign_id = {args(campaign_id)})"
-    failed, retried = args(EventKind.TASK_FAILED.value), args(EventKind.TASK_RETRIED.value)
-    return conn.execute(
-        f"SELECT kind, agent_id, {_HOUR.on(conn)} AS hour, count(*) AS n FROM events e "
-        f"WHERE ts >= $1 AND ts <= $2 AND kind IN ({args.many(kinds)}){scope} "
-        f"AND NOT (kind = {failed} AND {_RETRIED_THEN_DONE.format(retried=retried)}) "
-        "GROUP BY kind, agent_id, hour",
-        args,
     )
 
 
@@ -176,20 +126,6 @@ def ai_cost(conn: Conn, window: tuple[float, float]) -> float:
         "SELECT COALESCE(SUM(cost), 0) AS cost FROM usage WHERE ts >= $1 AND ts <= $2", window
     ).fetchone()
     return float(row["cost"])
-
-
-def notable_events(
-    conn: Conn, window: tuple[float, float], noise: Sequence[str], limit: int
-) -> list[Any]:
-    """The newest ``limit`` events in the window not of ``noise`` (``kind``, ``text``),
-    newest first."""
-    args = Args(window)
-    rows: list[Any] = conn.execute(
-        f"SELECT kind, text FROM events WHERE ts >= $1 AND ts <= $2 AND kind NOT IN "
-        f"({args.many(noise)}) ORDER BY id DESC LIMIT {args(limit)}",
-        args,
-    ).fetchall()
-    return rows
 
 
 def tasks_after(conn: Conn, after_id: int, limit: int) -> list[Any]:

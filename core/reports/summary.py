@@ -19,6 +19,7 @@ from core.errors import InvalidInput
 from core.event_kinds import kinds_where
 from core.formats.text import shorten
 from core.formats.timetext import utc_text
+from core.history import event_queries
 from core.models import task_ref
 from core.reports import queries
 from core.reports.counts import count, deliveries_text, tasks_text
@@ -323,7 +324,7 @@ def _ai_cost(conn: Conn, window: tuple[float, float]) -> float:
 
 
 def _events(conn: Conn, window: tuple[float, float], limit: int = 60) -> list[str]:
-    rows = queries.notable_events(conn, window, sorted(NOISE), limit)
+    rows = event_queries.notable_events(conn, window, sorted(NOISE), limit)
     return [f"{r['kind']}: {r['text'][:200]}" for r in reversed(rows)]
 
 

@@ -370,7 +370,7 @@ def _setup(conn: sqlite3.Connection, busy_timeout_s: float) -> None:
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
     if int(conn.execute("PRAGMA page_count").fetchone()[0]) == 0:
-        # new files only (core/history/retention.py); on a file with tables it writes nothing
+        # new files only (core/coordinator/retention.py); on a file with tables it writes nothing
         # but asks to write (a full disk refused every reader)
         conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
     _use_wal(conn, busy_timeout_s)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from core.agent_state import AgentState, Observation, Signal
+from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
 from core.context import Ctx
 from core.errors import InvalidInput, InvalidState
@@ -168,7 +169,7 @@ def finish_failed(
     queries.mark_failed(conn, task_id, reason, ctx.now)
     window = ctx.settings.success_window
     own = agent is not None and ctx.as_agent() == agent  # its report, not a person's
-    queries.credit(conn, agent, success=False, now=ctx.now, window=window, stamp=own)
+    agent_queries.credit(conn, agent, success=False, now=ctx.now, window=window, stamp=own)
     insert_event(
         conn,
         ctx.now,
@@ -386,4 +387,4 @@ def _reported(conn: Conn, ctx: Ctx, agent: str | None, state: AgentState, words:
 
 def _touch_agent(conn: Conn, ctx: Ctx, agent: str | None) -> None:
     if agent and ctx.as_agent() == agent:
-        queries.touch_agent(conn, agent, ctx.now)
+        agent_queries.touch_agent(conn, agent, ctx.now)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.agent_state import AgentState
+from core.agents import queries as agent_queries
 from core.agents.queries import turn_ended_on_pane
 from core.models import Delivery, DeliveryState, Priority, Target, TargetKind
 from core.store.conn import Args, Conn, Row
@@ -97,7 +97,7 @@ def not_mid_turn(d: str, since: str, turn_heard_over: str | None = None) -> str:
     return (
         f"NOT EXISTS (SELECT 1 FROM agent_signals s WHERE s.agent = {d}.agent_id "
         f"AND s.signal = 'hook' AND ({hook_says} OR {submitted}) AND NOT EXISTS "
-        f"(SELECT 1 FROM agent_state j WHERE j.id = s.agent AND j.state = '{AgentState.STALLED}')) "
+        f"{agent_queries.stalled('s.agent')}) "
         f"AND {_not_in_protocol_turn(d, since, turn_heard_over)}"
     )
 
@@ -448,7 +448,7 @@ def last_finished_each(conn: Conn) -> dict[str, str | None]:
     :func:`last_finished_deliveries` finds it (None: none), for each agent with a row in
     ``agent_state`` (one statement for all: each agent's newest first on its index)."""
     rows = conn.execute(
-        "SELECT a.id AS agent, d.state AS state FROM agent_state a LEFT JOIN deliveries d "
+        f"SELECT a.id AS agent, d.state AS state {agent_queries.EACH_AGENT}LEFT JOIN deliveries d "
         "ON d.id = (SELECT f.id FROM deliveries f WHERE f.agent_id = a.id AND f.state IN "
         "('delivered', 'failed') AND COALESCE(f.reason, '') != 'superseded' "
         "ORDER BY f.id DESC LIMIT 1)"

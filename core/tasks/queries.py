@@ -1,5 +1,6 @@
 """The task lifecycle's statements: an active task's changes of state (started, done,
-failed, cancelled, retried, pinned, reopened, back in the queue) and its holder's credit.
+failed, cancelled, retried, pinned, reopened, back in the queue); its holder's credit is the
+agents' (``core.agents.queries``: ``credit``, and ``CREDIT_DONE`` in the done).
 Each is one named operation of ``core.tasks.lifecycle``; where the two databases differ (the
 done) the dialect is chosen here, through the store's seams (``Pair``, ``row_locks``), never
 in the lifecycle. The task graph's statements (creation, dependencies, the dependents' hold)
@@ -16,30 +17,13 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from core.agent_state import AgentState, Observation, Signal
+from core.agents import queries as agent_queries
 from core.agents import signal_queries
 from core.agents import signals as agent_signals
 from core.models import TargetKind, task_ref
 from core.store.conn import Args, Conn, Pair, values
 from core.store.row_locks import read_held
 from core.tasks.read_queries import TASK_COLUMNS
-
-
-def credit(
-    conn: Conn, agent: str | None, *, success: bool, now: float, window: float, stamp: bool = True
-) -> None:
-    """Count a finished task to ``agent`` (its success score, over ``window``) and, with
-    ``stamp`` (the agent reported it), stamp its report; nothing for no agent."""
-    if not agent:
-        return
-    conn.execute(
-        "UPDATE agent_state SET score = score * $1 + $2, done_count = done_count + $3, "
-        "fail_count = fail_count + $4, last_report_at = CASE WHEN $5 = 1 THEN $6 "
-        "ELSE last_report_at END, idle_since = CASE WHEN $5 = 1 THEN $6 ELSE idle_since END "
-        "WHERE id = $7",
-        (1 - window, window if success else 0.0, int(success), int(not success), int(stamp), now,
-         agent),
-    )  # fmt: skip
-
 
 # The done task's row, updated where it is still active: its holder, its campaign, whether
 # any reservation was taken for it and whether a note about it waits in its holder's queue
@@ -68,10 +52,7 @@ _DONE = (
 # holding the task (a task created after it) would not see that writer's new dependent.
 _DONE_AT_ONCE = (
     f"WITH t AS ({_DONE}), "
-    "c AS (UPDATE agent_state SET score = score * $4 + $5, done_count = done_count + 1, "
-    "last_report_at = CASE WHEN t.assignee = $9 THEN $2 ELSE last_report_at END, "
-    "idle_since = CASE WHEN t.assignee = $9 THEN $2 ELSE idle_since END "
-    "FROM t WHERE agent_state.id = t.assignee), "
+    f"{agent_queries.CREDIT_DONE}"
     f"s AS ({signal_queries.INSERT_HEAD}SELECT t.assignee, CAST($6 AS TEXT), "
     "CAST($8 AS TEXT), $2, CAST($7 AS TEXT) || t.assignee, CAST(NULL AS DOUBLE PRECISION), "
     "CAST(NULL AS TEXT), CAST(NULL AS DOUBLE PRECISION) FROM t WHERE t.assignee IS NOT NULL "
@@ -103,7 +84,7 @@ def _done_apart(
     agent = row["assignee"] if row is not None else None
     if agent:
         own = agent == reporter
-        credit(conn, agent, success=True, now=now, window=window, stamp=own)
+        agent_queries.credit(conn, agent, success=True, now=now, window=window, stamp=own)
         if own:
             words = _done_words(task_id) + agent
             obs = Observation(agent, Signal.REPORT, AgentState.IDLE, now, words)
@@ -141,11 +122,6 @@ def mark_started(conn: Conn, task_id: int, now: float) -> None:
         "lease_expires_at = NULL, updated_at = $2 WHERE id = $3",
         (now, now, task_id),
     )
-
-
-def touch_agent(conn: Conn, agent: str, now: float) -> None:
-    """Stamp ``agent``'s last report now."""
-    conn.execute("UPDATE agent_state SET last_report_at = $1 WHERE id = $2", (now, agent))
 
 
 def mark_failed(conn: Conn, task_id: int, reason: str, now: float) -> None:
@@ -252,7 +228,7 @@ def expired_leases(conn: Conn, now: float) -> list[Any]:
     you" shows something about the task or its agent)."""
     rows: list[Any] = conn.execute(
         f"SELECT t.id, t.assignee, t.attempts, t.max_attempts, s.state, {_SHOWN} AS shown "
-        "FROM tasks t LEFT JOIN agent_state s ON s.id = t.assignee "
+        f"FROM tasks t {agent_queries.HOLDER_STATE}"
         "WHERE t.lease_expires_at <= $1 AND t.status = 'assigned'",
         (now,),
     ).fetchall()

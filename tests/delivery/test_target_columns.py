@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from core.coordinator.scheduler import Scheduler
+from core.delivery import undelivered
 from core.delivery.onboarding import RESET_TEXT
 from core.models import Target, TargetKind
 from core.protocols import ManualClock
@@ -19,7 +20,6 @@ from core.schedules import recurring
 from core.schedules.timing import local_zone
 from core.service.swarm import SwarmService
 from core.store.migrations import migrations
-from core.tasks import undelivered
 from tests.conftest import BACKENDS
 from tests.delivery.old_database import old_database
 from tests.helpers import RecordingDeliverer, query

@@ -15,8 +15,8 @@ from typing import cast
 import pytest
 
 from automation.inbox.files import InboxDeliverer
+from core.coordinator.retention import DAY_S, collect_garbage
 from core.coordinator.scheduler import Scheduler
-from core.history.retention import DAY_S, collect_garbage
 from core.logs.setup import configure_logging
 from core.models import TaskSpec
 from core.protocols import ManualClock

@@ -8,7 +8,7 @@ import asyncio
 import httpx
 import pytest
 
-from core.history.retention import DAY_S, collect_garbage
+from core.coordinator.retention import DAY_S, collect_garbage
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from tests.helpers import read_archive

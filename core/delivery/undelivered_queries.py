@@ -1,4 +1,4 @@
-"""The statements of deliveries that failed for good (``core.tasks.undelivered``): those
+"""The statements of deliveries that failed for good (``core.delivery.undelivered``): those
 that wait for a person, one read with why it no longer does, one queued again or dismissed.
 Each is one named operation."""
 

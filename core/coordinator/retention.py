@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from core.delivery import retention_queries as message_queries
 from core.history import retention_queries as queries
 from core.history.retention_queries import BATCH
 from core.privacy.files import make_dirs, open_file
@@ -63,7 +64,7 @@ class GcReport:
         )
 
 
-# -- old rows: archived, then deleted (the statements: ``retention_queries``) --------------
+# -- old rows: archived, then deleted (each owner's ``retention_queries``) -----------------
 
 
 def count_old_audit(conn: Conn, cutoff: float) -> int:
@@ -82,7 +83,7 @@ def archive_audit(conn: Conn, cutoff: float, out: Path) -> int:
 
 def count_old(conn: Conn, cutoff: float) -> tuple[int, int, int]:
     """Events, messages and deliveries a pass would remove."""
-    return queries.old_counts(conn, cutoff)
+    return queries.old_event_count(conn, cutoff), *message_queries.old_counts(conn, cutoff)
 
 
 def archive_events(conn: Conn, cutoff: float, out: Path) -> int:
@@ -96,15 +97,15 @@ def archive_events(conn: Conn, cutoff: float, out: Path) -> int:
 
 def archive_messages(conn: Conn, cutoff: float, out: Path) -> tuple[int, int]:
     """Archive and delete one batch of old messages with their deliveries."""
-    rows = queries.old_messages(conn, cutoff)
+    rows = message_queries.old_messages(conn, cutoff)
     if not rows:
         return 0, 0
     ids = [int(r["id"]) for r in rows]
-    sent = queries.deliveries_of(conn, ids)
+    sent = message_queries.deliveries_of(conn, ids)
     lines = [{"table": "messages", **dict(r)} for r in rows]
     lines += [{"table": "deliveries", **dict(r)} for r in sent]
     append_archive(out, iter(lines))
-    queries.delete_messages(conn, ids)
+    message_queries.delete_messages(conn, ids)
     return len(rows), len(sent)
 
 
@@ -183,7 +184,7 @@ def sweep_temp_files(home: Path, now: float | None = None, dry_run: bool = False
 
 
 def _idle(conn: Conn) -> bool:
-    return queries.pending_deliveries(conn) == 0
+    return message_queries.pending_deliveries(conn) == 0
 
 
 # -- one pass ------------------------------------------------------------------------------

@@ -8,13 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.context import Ctx
+from core.delivery import undelivered_queries
 from core.errors import InvalidState, NotFound
 from core.event_kinds import EventKind
 from core.formats.text import flat, one_line, shorten
 from core.models import Target, TargetKind, TaskStatus, task_ref
 from core.store.conn import Conn, Row
 from core.store.tables import insert_event
-from core.tasks import undelivered_queries
 from core.tasks.message_queries import message_target
 
 SUPERSEDED = "superseded"  # dropped on purpose (the task moved on): not a failure

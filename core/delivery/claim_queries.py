@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.event_kinds import EventKind
+from core.agents import queries as agent_queries
+from core.history import event_queries
 from core.store.conn import Args, Conn
 from core.tasks.message_queries import not_mid_turn
 
@@ -17,14 +18,12 @@ from core.tasks.message_queries import not_mid_turn
 # deliveries ``d`` and messages ``m``: whether its agent was never onboarded, and whether
 # another agent was ever assigned its task (else there is no handoff: no events read).
 FACT_COLUMNS = (
-    "(SELECT count(*) FROM agent_state a WHERE a.id = d.agent_id AND a.onboarded_at IS NULL) "
-    "AS fresh_agent, EXISTS (SELECT 1 FROM events e WHERE e.task_id = m.task_id "
-    f"AND e.kind = '{EventKind.TASK_ASSIGNED}' AND e.agent_id <> d.agent_id) AS handed_over"
+    f"{agent_queries.FRESH_AGENT_OF_DELIVERY}AS fresh_agent, "
+    f"{event_queries.HANDED_OVER_OF_DELIVERY}AS handed_over"
 )
 _FLAGS = (
-    "SELECT (SELECT count(*) FROM agent_state WHERE id = $1 AND onboarded_at IS NULL) "
-    "AS fresh_agent, EXISTS (SELECT 1 FROM events WHERE task_id = $2 "
-    f"AND kind = '{EventKind.TASK_ASSIGNED}' AND agent_id <> $3) AS handed_over"
+    f"SELECT {agent_queries.FRESH_AGENT_PARAM}AS fresh_agent, "
+    f"{event_queries.HANDED_OVER_PARAM}AS handed_over"
 )
 
 
@@ -96,15 +95,15 @@ def claim_of(conn: Conn, delivery_id: int, *, lock: bool = False) -> Any:
 # ``h``, so none is written for a claim that was lost), and they are marked delivered: the
 # statement itself is that UPDATE, so the rows it changed count as a commit's changes.
 _DELIVERED = (
-    "WITH v (id, method, task, lease) AS (VALUES {deliveries}), "
+    f"WITH v (id, method, task, lease) AS (VALUES {{deliveries}}), "
     "h AS (SELECT deliveries.id, deliveries.agent_id FROM deliveries JOIN v "
     "ON v.id = deliveries.id WHERE deliveries.node = $2 AND deliveries.node_run = $3 "
     "AND deliveries.state = 'delivering' ORDER BY deliveries.id FOR UPDATE OF deliveries), "
     "t AS (UPDATE tasks SET lease_expires_at = v.lease FROM h JOIN v ON v.id = h.id "
     "WHERE tasks.id = v.task AND v.lease IS NOT NULL AND tasks.status = 'assigned' "
     "AND tasks.assignee = h.agent_id), "
-    "e (delivery, n, ts, kind, text, task_id, agent_id, actor, data) AS (VALUES {events}), "
-    "i AS (INSERT INTO events (ts, kind, text, task_id, agent_id, actor, data) "
+    f"e (delivery, n, ts, kind, text, task_id, agent_id, actor, data) AS (VALUES {{events}}), "
+    f"i AS ({event_queries.INSERT_HEAD}"
     "SELECT e.ts, e.kind, e.text, e.task_id, e.agent_id, e.actor, e.data FROM e "
     "JOIN h ON h.id = e.delivery ORDER BY e.n) "
     "UPDATE deliveries SET state = 'delivered', method = v.method, reason = NULL, "
