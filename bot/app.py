@@ -111,7 +111,7 @@ class Builder:
         """The given deliverer, else the desktop driver / inbox files (imported lazily)."""
         if self._deliverer is not None:
             return self._deliverer(service)
-        from automation.factory import build_deliverer
+        from automation.routes import build_deliverer
 
         return build_deliverer(
             service.settings, list(service.agents.values()), service.kill_switch, self.config.gui
