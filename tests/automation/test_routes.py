@@ -165,3 +165,19 @@ async def test_a_window_whose_point_is_anothers_is_refused_and_cannot_be_stopped
     assert stopped == Stop.cannot("", f"its route (a window with no tmux pane) {CANNOT}")
     said = [r.getMessage() for r in caplog.records if "not delivered to until" in r.getMessage()]
     assert len(said) == 1 and said[0].startswith("B: input point (200, 200) lies inside A's")
+
+
+async def test_a_window_with_a_pane_is_stopped_through_its_pane(
+    xserver: XServer, settings: Settings, tmux: Tmux
+) -> None:
+    """On a display a desktop agent's prompts go to its window, its stop to its pane."""
+    agent = Agent("A", "dev", cli="claude-code", input=(100, 100), tmux="agents:a",
+                  tmux_socket=str(tmux.socket))  # fmt: skip
+    routing = build_deliverer(settings, [agent], KillSwitch(settings.home))
+    try:
+        assert routing.method_for(agent) == "gui"
+        stopped = await routing.stop_turn(agent)
+    finally:
+        routing.close()
+    assert (stopped.done, stopped.how) == (True, "escape in its tmux pane")
+    wait_text(tmux.ref("agents:a"), "^[")
