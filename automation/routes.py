@@ -47,8 +47,8 @@ class RoutingDeliverer:
         return next((route for route in self.by_order if route.name == name), None)
 
     def route_for(self, agent: Agent) -> Route:
-        """The route ``agent`` gets its messages by."""
-        return next(route for route in self.by_order if route.takes(agent))
+        """The route ``agent`` gets its messages by (the fallback's when none takes it)."""
+        return next((route for route in self.by_order if route.takes(agent)), self.fallback)
 
     def method_for(self, agent: Agent) -> str:
         """``"gui"``, ``"tmux"``, ``"protocol"`` or ``"inbox"``: how ``agent`` gets its

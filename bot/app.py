@@ -108,7 +108,8 @@ class Builder:
         )
 
     def deliverer(self, service: SwarmService) -> Deliverer:
-        """The given deliverer, else the desktop driver / inbox files (imported lazily)."""
+        """The given deliverer, else the registry of the routes at hand (the desktop driver,
+        tmux panes, protocol hosts, inbox files: ``automation.routes``, imported lazily)."""
         if self._deliverer is not None:
             return self._deliverer(service)
         from automation.routes import build_deliverer
