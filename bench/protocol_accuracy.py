@@ -28,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
-from automation.factory import build_deliverer  # noqa: E402
 from automation.protocol.watch import ProtocolWatch  # noqa: E402
+from automation.routes import build_deliverer  # noqa: E402
 from bench.live_accuracy import Tally, run_bench  # noqa: E402
 from bench.live_accuracy import script as tmux_script  # noqa: E402
 from core.agents import signals as agent_signals  # noqa: E402

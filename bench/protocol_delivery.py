@@ -36,9 +36,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
-from automation.factory import RoutingDeliverer, build_deliverer  # noqa: E402
 from automation.protocol import launch as hosts  # noqa: E402
 from automation.protocol.watch import ProtocolWatch  # noqa: E402
+from automation.routes import RoutingDeliverer, build_deliverer  # noqa: E402
 from bench.day_at_scale import percentiles  # noqa: E402
 from bench.real_delivery import SCRIPT, each_cli  # noqa: E402
 from core import clis  # noqa: E402

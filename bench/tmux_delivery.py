@@ -100,7 +100,7 @@ async def measure(agents: list[tuple[Agent, Path]], runs: int, home: Path) -> di
 async def through_scheduler(agents: list[tuple[Agent, Path]], runs: int, home: Path) -> dict:
     """Each broadcast queued (one message per agent) and delivered by the scheduler; the
     figures and the audit (every agent got its texts, in order, once)."""
-    from automation.factory import build_deliverer
+    from automation.routes import build_deliverer
     from core.coordinator.scheduler import Scheduler
     from core.service.swarm import SwarmService
     from core.settings import Settings

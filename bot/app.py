@@ -108,10 +108,11 @@ class Builder:
         )
 
     def deliverer(self, service: SwarmService) -> Deliverer:
-        """The given deliverer, else the desktop driver / inbox files (imported lazily)."""
+        """The given deliverer, else the registry of the routes at hand (the desktop driver,
+        tmux panes, protocol hosts, inbox files: ``automation.routes``, imported lazily)."""
         if self._deliverer is not None:
             return self._deliverer(service)
-        from automation.factory import build_deliverer
+        from automation.routes import build_deliverer
 
         return build_deliverer(
             service.settings, list(service.agents.values()), service.kill_switch, self.config.gui

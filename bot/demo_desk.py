@@ -87,7 +87,7 @@ class ScreenDesk:
 
     def deliverer(self, service: SwarmService) -> Deliverer:
         """The real desktop driver (PyAutoGUI) for the bundled 4x2 layout."""
-        from automation.factory import build_deliverer
+        from automation.routes import build_deliverer
 
         self._driver = build_deliverer(
             service.settings, list(service.agents.values()), service.kill_switch

@@ -63,14 +63,90 @@ class Parallel(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Stop:
+    """What stopping an agent's running turn did: ``done`` (a turn was stopped), ``how`` (the
+    route's means), in words what it came to (``said``); ``failed``: it could not be done
+    (not: nothing ran)."""
+
+    done: bool
+    how: str
+    said: str
+    failed: bool = False
+
+    @classmethod
+    def cannot(cls, how: str, said: str) -> Stop:
+        """It could not be done, and why."""
+        return cls(False, how, said, failed=True)
+
+
+@runtime_checkable
+class Route(Protocol):
+    """One way swarm talks to an agent, a package of ``automation/``: ``name`` is ``"gui"``
+    (desktop windows), ``"tmux"`` (panes), ``"protocol"`` (the agent's own protocol under a
+    host) or ``"inbox"`` (files). The registry (``automation.routes``) holds the routes at
+    hand and gives each agent the first that ``takes`` it; the inbox takes every agent.
+
+    Every route answers every call for an agent it serves: one that cannot do a thing says so
+    in its Receipt (``answer`` off the protocol route, ``press_keys`` on it or into files) or
+    its ``Stop`` (a window or files have no way to stop a turn). Not part of the seam, as the
+    routes share no shape for them: watching (a window's frames, a pane's text read by
+    ``core.watch``, the host journals' timer ``HostJournals``, nothing for files) and up/down
+    (``swarm desktop up`` opens windows, tmux sessions and hosts from the CLI's process, not
+    the coordinator's; files have neither).
+    """
+
+    @property
+    def name(self) -> str:
+        """``"gui"``, ``"tmux"``, ``"protocol"`` or ``"inbox"``."""
+        ...
+
+    @property
+    def time_limit_s(self) -> float:
+        """The route's own deadline for one delivery, in seconds."""
+        ...
+
+    def takes(self, agent: Agent) -> bool:
+        """Whether ``agent``'s messages go this way when this route is at hand."""
+        ...
+
+    def parallel(self, agent: Agent) -> bool:
+        """Whether ``agent``'s deliveries may run beside other agents' (``Parallel``)."""
+        ...
+
+    async def deliver(self, parcel: Parcel) -> Receipt:
+        """Deliver once and say how it went; never raise for an expected failure."""
+        ...
+
+    async def answer(self, agent: Agent, request: str, option: str) -> Receipt:
+        """Answer the agent's request ``request`` with the decided ``option``."""
+        ...
+
+    async def press_keys(self, agent: Agent, keys: Sequence[str]) -> Receipt:
+        """Press ``keys`` (a decided prompt's answer) where the agent takes its input."""
+        ...
+
+    def can_stop(self, agent: Agent) -> bool:
+        """Whether this route has a way to stop ``agent``'s running turn."""
+        ...
+
+    async def stop_turn(self, agent: Agent) -> Stop:
+        """Stop ``agent``'s running turn, its task left as it is."""
+        ...
+
+    def close(self) -> None:
+        """Release what the route holds (worker threads, X connections)."""
+        ...
+
+
 @runtime_checkable
 class RoutesAgents(Protocol):
-    """A deliverer that routes each agent (desktop driver, tmux pane or inbox) and keeps its
-    own list of the agents (where a stray paste may land): told when the agents file is
-    reloaded."""
+    """A deliverer that routes each agent (``Route``: desktop window, tmux pane, protocol
+    host or inbox) and keeps its own list of the agents (where a stray paste may land): told
+    when the agents file is reloaded."""
 
     def method_for(self, agent: Agent) -> str:
-        """``"gui"``, ``"tmux"`` or ``"inbox"``: how ``agent`` gets its messages."""
+        """The ``name`` of the route ``agent`` gets its messages by."""
         ...
 
     def use_agents(self, agents: Sequence[Agent]) -> None:

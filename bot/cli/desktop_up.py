@@ -681,7 +681,7 @@ async def _attach_protocol(args: argparse.Namespace, agent: str) -> int:
             from automation.turn_stop import stop_turn
 
             found = service.ctx(args.actor).agent(agent)
-            stopped = await stop_turn(settings.home, found, service.kill_switch)
+            stopped = await stop_turn(settings, found, service.kill_switch)
             if stopped.done:
                 await service.roster.stopped(agent, stopped.how, args.actor)
             return stopped.said

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from automation.factory import build_deliverer
+from automation.routes import build_deliverer
 from bot.cli.agent_hooks import explain_text
 from core.agents.alerts import HOOKS_SILENT, list_alerts
 from core.agents.text_rules import load_rule_sets

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from automation.factory import build_deliverer
+from automation.routes import build_deliverer
 from core.agents import workspace_files
 from core.agents.text_rules import load_rule_sets
 from core.clis import mcp_files

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from automation.factory import build_deliverer
 from automation.protocol.watch import ProtocolWatch
+from automation.routes import build_deliverer
 from core.agents.judge import Freshness
 from core.coordinator.prompt_keys import PromptKeys
 from core.coordinator.scheduler import Scheduler

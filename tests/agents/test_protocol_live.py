@@ -26,8 +26,8 @@ from typing import Any
 
 import pytest
 
-from automation.factory import RoutingDeliverer, build_deliverer
 from automation.protocol.watch import ProtocolWatch
+from automation.routes import RoutingDeliverer, build_deliverer
 from core.agent_state import AgentState
 from core.agents import signals as agent_signals
 from core.agents import transcript

@@ -14,8 +14,8 @@ from messages import make_texts, parcel
 
 from automation.desktop.gui_options import GuiOptions
 from automation.desktop.virtual_desktop import AgentWindows, XServer
-from automation.factory import build_deliverer
 from automation.inbox.files import InboxDeliverer, agent_folder
+from automation.routes import build_deliverer
 from core.agents_file import load_agents
 from core.delivery.killswitch import KillSwitch
 from core.models import Agent, Receipt

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from automation.factory import build_deliverer
 from automation.inbox.files import INBOX_TIME_LIMIT_S
+from automation.routes import build_deliverer
 from automation.tmux.delivery import TmuxDeliverer, TmuxOptions, paste_text, tmux_key
 from core.agents_file import load_agents
 from core.clis import panes
@@ -422,9 +422,10 @@ def test_the_time_limit_is_the_slowest_route_an_agent_uses(tmp_path: Path) -> No
     try:
         assert routing.time_limit_s == INBOX_TIME_LIMIT_S
         routing.use_agents([*files, Agent("C", "dev", delivery="tmux", tmux="swarm:c")])
-        assert routing.tmux is not None and routing.time_limit_s == routing.tmux.time_limit_s
+        tmux = routing.route("tmux")
+        assert tmux is not None and routing.time_limit_s == tmux.time_limit_s
         routing.use_agents([Agent("C", "dev", delivery="tmux", tmux="swarm:c")])
-        assert routing.time_limit_s == routing.tmux.time_limit_s  # files' 30 s not counted
+        assert routing.time_limit_s == tmux.time_limit_s  # files' 30 s not counted
     finally:
         routing.close()
 

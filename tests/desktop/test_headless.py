@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from automation.factory import build_deliverer
+from automation.routes import build_deliverer
 from core.agents_file import load_agents
 from core.clis.logs import log_path
 from core.coordinator.scheduler import Scheduler

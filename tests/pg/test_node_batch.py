@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from automation.factory import build_deliverer
+from automation.routes import build_deliverer
 from core.coordinator.node import BATCH, DeliveryNode
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService

@@ -1,0 +1,70 @@
+"""The protocol route as a ``core.protocols.Route``: ``ProtocolDeliverer`` for prompts and
+answers, the host's cancel (ACP ``session/cancel``, Claude Code's ``interrupt``) to stop a
+turn."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from automation.protocol.delivery import METHOD, ProtocolDeliverer
+from core.hosts import client, wire
+from core.models import Agent, Receipt
+from core.protocols import Parcel, Stop
+
+CANCEL = "the host's cancel"
+
+
+class ProtocolRoute:
+    """The agents of ``delivery = "protocol"``, each through its own host."""
+
+    name = METHOD
+
+    def __init__(self, deliverer: ProtocolDeliverer) -> None:
+        self.deliverer = deliverer
+
+    @property
+    def time_limit_s(self) -> float:
+        """The deliverer's deadline."""
+        return self.deliverer.time_limit_s
+
+    @staticmethod
+    def takes(agent: Agent) -> bool:
+        """A protocol agent."""
+        return agent.delivery == METHOD
+
+    def parallel(self, agent: Agent) -> bool:
+        """Every host takes its agent's deliveries beside the others'."""
+        return self.deliverer.parallel(agent)
+
+    async def deliver(self, parcel: Parcel) -> Receipt:
+        """Through the agent's host."""
+        return await self.deliverer.deliver(parcel)
+
+    async def answer(self, agent: Agent, request: str, option: str) -> Receipt:
+        """The option as the request's response, over the host's socket."""
+        return await self.deliverer.answer(agent, request, option)
+
+    async def press_keys(self, agent: Agent, keys: Sequence[str]) -> Receipt:
+        """Failed: nothing is typed into a protocol agent."""
+        return await self.deliverer.press_keys(agent, keys)
+
+    @staticmethod
+    def can_stop(agent: Agent) -> bool:
+        """Every protocol agent's host can cancel its turn."""
+        return agent.delivery == METHOD
+
+    async def stop_turn(self, agent: Agent) -> Stop:
+        """The host's cancel; done when a turn was running."""
+        try:
+            answer = await client.request(self.deliverer.home, agent.id, wire.CANCEL)
+        except client.HostUnreachable as exc:
+            return Stop.cannot(CANCEL, f"not stopped: {exc}")
+        if not answer.get("ok"):
+            return Stop.cannot(CANCEL, f"not stopped: {answer.get('reason') or answer}")
+        if not answer.get("running"):
+            return Stop(False, CANCEL, "no turn was running (nothing to stop)")
+        return Stop(True, CANCEL, f"its turn was stopped ({CANCEL})")
+
+    def close(self) -> None:
+        """Nothing held between deliveries."""
+        self.deliverer.close()
