@@ -445,8 +445,8 @@ async def test_a_permission_request_is_one_item_with_the_agents_options_and_allo
     assert settled.decision == allow
     assert await swarm.service.store.read(prompts.open_prompts, AGENT) == []
     said = await _transcript(swarm)  # the call named by its command, the answer by its label
-    assert any(line.endswith(f"(allowed ({labels[0] if rig.cli != 'gemini' else 'Allow'}))")
-               for line in said), said  # fmt: skip
+    label = labels[0] if rig.cli != "gemini" else "Allow"
+    assert any(line.endswith(f"(allowed ({label}) by person)") for line in said), said
     if rig.cli == "claude-code":
         assert "tool call Bash: touch allowed.txt (completed)" in said, said
 
@@ -470,7 +470,8 @@ async def test_a_rejected_permission_request_does_not_run(asks: Rig, swarm: Swar
     await swarm.until(ended)
     assert not (rig.work / "refused.txt").exists()
     said = await _transcript(swarm)  # a denied call reads denied (before: "completed")
-    assert any(line.endswith(f"(denied ({asked.options[-1].label}))") for line in said), said
+    denied = f"(denied ({asked.options[-1].label}) by person)"
+    assert any(line.endswith(denied) for line in said), said
     if rig.cli == "claude-code":
         assert "tool call Bash: touch refused.txt (denied)" in said, said
 
