@@ -449,6 +449,11 @@ async def test_a_permission_request_is_one_item_with_the_agents_options_and_allo
     assert any(line.endswith(f"(allowed ({label}) by person)") for line in said), said
     if rig.cli == "claude-code":
         assert "tool call Bash: touch allowed.txt (completed)" in said, said
+    # read in order (by row), the request comes before the outcome of the call it gates
+    rows = await swarm.service.store.read(transcript.newest, AGENT)
+    (request,) = [r.id for r in rows if r.kind == transcript.PERMISSION and r.status]
+    calls = [r.id for r in rows if r.kind == transcript.TOOL and "touch allowed.txt" in r.text]
+    assert calls and request < min(calls), [(r.id, transcript.status_line(r)) for r in rows]
 
 
 @pytest.mark.timeout(240)
