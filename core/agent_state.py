@@ -46,7 +46,7 @@ SIGNAL_ORDER: tuple[Signal, ...] = (
 
 LIMIT_MAX_S = 7 * 24 * 3600.0
 """The longest a usage limit holds an agent: a week (the agent CLIs' weekly limits). A reset
-shown further away is taken as no reset shown (``SWARM_LIMIT_BACKOFF``, itself at most this)."""
+shown further away is taken as no reset shown (probed: ``core.agents.limit_probes``)."""
 
 
 RETRY_MAX_S = 6 * 3600.0

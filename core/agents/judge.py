@@ -39,7 +39,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from core.agent_state import (
@@ -50,7 +50,7 @@ from core.agent_state import (
     Signal,
     believable_until,
 )
-from core.agents import alert_queries, limit_events, signal_queries
+from core.agents import alert_queries, limit_events, limit_probes, signal_queries
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
 from core.agents.alerts import UNJUDGED, clear_alert, open_alert
@@ -104,6 +104,7 @@ class Verdict:
     signal: Signal | None
     evidence: str
     until: float | None = None
+    probe: bool = False  # a limit that named no reset: ``until`` is its next probe
 
 
 def clock_time(at: float) -> str:
@@ -167,9 +168,9 @@ def current_limit(
         reset = believable_until(obs.until, obs.at)
         end = reset if reset is not None else min(started + backoff_s, now + backoff_s)
         if end > now:
-            how = "until" if reset is not None else "no reset time shown: backing off until"
+            how = "until" if reset is not None else "no reset time shown: next probe at"
             words = f"{obs.evidence} ({how} {until_text(end, now)})"
-            return Verdict(AgentState.LIMITED, obs.signal, words, end)
+            return Verdict(AgentState.LIMITED, obs.signal, words, end, probe=reset is None)
     until = believable_until(held.until, now) if held is not None else None
     if held is None or until is None or until <= now:
         return None
@@ -283,7 +284,26 @@ def judge(
     if seen is None:
         seen = agent_signals.observations(conn, [agent]).get(agent, {})
     held = held_limits(conn, agent).get(agent) if decided is None else held_of(decided)
+    fresh = replace(fresh, limit_backoff_s=probe_wait(conn, agent, seen, held, now, fresh))
     return combine(seen, now, fresh, waiting=waiting_for(conn, agent), held=held)
+
+
+def probe_wait(
+    conn: Conn,
+    agent: str,
+    seen: Mapping[Signal, Observation],
+    held: HeldLimit | None,
+    now: float,
+    fresh: Freshness,
+) -> float:
+    """How long a limit of ``agent``'s that names no reset holds before its next probe
+    (``limit_probes``); its state changes are read only when it is or is seen limited."""
+    setting = fresh.limit_backoff_s
+    if held is None and all(o.state is not AgentState.LIMITED for o in seen.values()):
+        return setting
+    since = held.since if held is not None else None
+    failed = limit_probes.failed_probes(conn, agent, now, since)
+    return limit_probes.probe_wait(failed, setting)
 
 
 def judge_and_apply(
@@ -336,8 +356,10 @@ def judge_all(
                 else _question_words(question) if question is not None
                 else None
             )  # fmt: skip
-            verdicts[agent] = combine(seen.get(agent, {}), now, fresh, waiting=waiting,
-                                      held=held.get(agent))  # fmt: skip
+            mine, limit = seen.get(agent, {}), held.get(agent)
+            wait = probe_wait(conn, agent, mine, limit, now, fresh)
+            verdicts[agent] = combine(mine, now, replace(fresh, limit_backoff_s=wait),
+                                      waiting=waiting, held=limit)  # fmt: skip
         except Exception as exc:  # one agent's data: the others are judged all the same
             unjudged[agent] = f"{type(exc).__name__}: {exc}"
     return verdicts, unjudged
@@ -392,7 +414,9 @@ def apply(
         return False
     if verdict.state is AgentState.LIMITED:
         until = f" until {until_text(verdict.until, ctx.now)}" if verdict.until else ""
-        limit_events.started(conn, ctx, agent, verdict.until, until, verdict.evidence)
+        limit_events.started(
+            conn, ctx, agent, verdict.until, until, verdict.evidence, probe=verdict.probe
+        )
     elif before.state is AgentState.LIMITED:
         limit_events.ended(conn, ctx, agent, verdict.state)
     return True
@@ -425,7 +449,9 @@ def limits(conn: Conn, now: float, backoff_s: float) -> Limits:
     seen = agent_signals.observations(conn, agents, found.unjudged)
     for agent in agents - set(found.unjudged):
         try:
-            limit = current_limit(seen.get(agent, {}), now, backoff_s, held.get(agent))
+            mine, decided = seen.get(agent, {}), held.get(agent)
+            wait = probe_wait(conn, agent, mine, decided, now, Freshness(limit_backoff_s=backoff_s))
+            limit = current_limit(mine, now, wait, decided)
         except Exception as exc:  # one agent's data: the others are judged all the same
             found.unjudged[agent] = f"{type(exc).__name__}: {exc}"
             continue

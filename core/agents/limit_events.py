@@ -16,6 +16,7 @@ from typing import Any
 
 from core.accounts import breaker
 from core.agent_state import AgentState
+from core.agents import limit_probes
 from core.context import Ctx
 from core.event_kinds import EventKind
 from core.history.event_queries import newest_of_kinds
@@ -26,11 +27,19 @@ SAME_RESET_S = 600.0  # two reset times this close are one limit's (read off a s
 
 
 def started(
-    conn: Conn, ctx: Ctx, agent: str, until: float | None, until_words: str, evidence: str
+    conn: Conn,
+    ctx: Ctx,
+    agent: str,
+    until: float | None,
+    until_words: str,
+    evidence: str,
+    *,
+    probe: bool = False,
 ) -> None:
     """``agent.limited`` (posted), or ``agent.limit_flapped`` when the reset window of the
-    limit last posted has not passed and this limit ends with it (``until_words``: `` until
-    15:00:00``, or empty when no reset is known)."""
+    limit last posted has not passed and this limit ends with it, or when this limit names
+    no reset (``probe``: ``until`` is its next probe) and a probe hit it (``until_words``:
+    `` until 15:00:00``, or empty when no end is known)."""
     if breaker.limit_seen(conn, ctx, agent, until, evidence):
         insert_event(
             conn,
@@ -45,6 +54,17 @@ def started(
         return
     last = last_limit(conn, agent)
     window = posted_window(last)
+    failed = limit_probes.failed_probes(conn, agent, ctx.now, ctx.now) if probe else 0
+    if failed and last is not None:
+        insert_event(
+            conn, ctx.now, EventKind.AGENT_LIMIT_FLAPPED,
+            f"{agent} is still limited: probe {failed} hit the limit again, the next "
+            f"one{until_words.replace(' until', ' after')} ({evidence})",
+            agent=agent, actor=ctx.actor,
+            data={"until": until, "window": until, "limited": True, "since": _since(last),
+                  "failed_probes": failed},
+        )  # fmt: skip
+        return
     if (
         window is not None
         and ctx.now < window

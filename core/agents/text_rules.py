@@ -429,7 +429,7 @@ def _above(rule: Rule, window: list[str], index: int) -> tuple[str, ...] | None:
 def _reset(rule: Rule, lines: list[str], now: float) -> float | None:
     """The reset time a limit message gives (its line or the next ones), as epoch seconds;
     None when it gives none, or one more than ``LIMIT_MAX_S`` away (no reset shown: the
-    limit backs off for ``SWARM_LIMIT_BACKOFF``)."""
+    limit is probed, ``core.agents.limit_probes``)."""
     assert rule.reset is not None
     m = rule.reset.search(" ".join(lines[:3]))  # the message may go on on the next lines
     if m is None:

@@ -19,8 +19,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from core.agent_state import Signal
 from core.agents import transcript_queries as queries
 from core.agents.queries import task_in_hand
+from core.dialogs.queries import by_session
 from core.formats.text import escape_controls, flat, shorten
 from core.store.conn import Conn
 
@@ -128,10 +130,10 @@ class Transcriber:
         if kind == "turn":
             self._add(PROMPT, at, text=str(entry.get("text") or ""))
         elif kind == "permission":
-            self._add(PERMISSION, at, call=str(entry.get("request") or ""),
-                      text=str(entry.get("title") or "a tool"))  # fmt: skip
+            self._asked(entry, at)
         elif kind == "permission_done":
-            self._change(PERMISSION, str(entry.get("request") or ""), at, _answer(entry))
+            request = str(entry.get("request") or "")
+            self._change(PERMISSION, request, at, _answer(entry, self._decider(request)))
         elif kind == "turn_end":
             self._add(TURN_END, at, status=str(entry.get("stop_reason") or "end_turn"))
             self.ended = True
@@ -194,6 +196,30 @@ class Transcriber:
         queries.update(self.conn, line.id, self._next(), at, _status(entry) or line.status,
                        _cut(title))  # fmt: skip
 
+    def _asked(self, entry: Mapping[str, Any], at: float) -> None:
+        """A permission request's row, before the outcome of the tool call it gates: when
+        that call's row is written and still open, the request takes its place and the call
+        goes on in a new row after it (a page that shows the row by id rewrites it)."""
+        request, title = str(entry.get("request") or ""), str(entry.get("title") or "a tool")
+        call = _gated_call(entry)
+        found = queries.by_call(self.conn, self.agent, TOOL, call) if call else None
+        if found is None or found["status"] in FINAL:
+            self._add(PERMISSION, at, call=request, text=title)
+            return
+        self._flush()
+        self.answer = None
+        tool = Line.of(found)
+        queries.rewrite(self.conn, tool.id, self._next(), at, PERMISSION, request, None,
+                        _cut(title))  # fmt: skip
+        values = (self.agent, self._next(), tool.task_id, tool.delivery_id, tool.at, TOOL,
+                  tool.call, tool.status, tool.text)  # fmt: skip
+        queries.insert(self.conn, values)
+
+    def _decider(self, request: str) -> str | None:
+        """Who chose the answer to ``request`` in swarm (None: nobody in swarm did)."""
+        found = by_session(self.conn, self.agent, Signal.PROTOCOL, request) if request else None
+        return found.decided_by if found is not None else None
+
     def _change(self, kind: str, call: str, at: float, status: str) -> None:
         found = queries.by_call(self.conn, self.agent, kind, call) if call else None
         if found is None:
@@ -241,16 +267,26 @@ class Transcriber:
         return self.rev - 1
 
 
-def _answer(entry: Mapping[str, Any]) -> str:
-    """A permission request's answer in words: ``allowed (Yes, allow once)``, ``denied
-    (No)``, ``cancelled`` (the option's own label; its id where the host gave none)."""
+def _answer(entry: Mapping[str, Any], decider: str | None = None) -> str:
+    """A permission request's answer in words: ``allowed (Yes, allow once) by cli:ann``,
+    ``denied (No)``, ``cancelled`` (the option's own label, its id where the host gave none;
+    who chose it where a person or rule in swarm did)."""
     option = entry.get("option")
     if option is None:
         return "cancelled"
     kind = str(entry.get("kind") or "")
     verb = "allowed" if kind.startswith("allow") else "denied" if kind.startswith("reject") else ""
     label = shorten(flat(str(entry.get("name") or option)), 80)
-    return f"{verb} ({label})" if verb else f"answered {label}"
+    said = f"{verb} ({label})" if verb else f"answered {label}"
+    return said + (f" by {shorten(flat(decider), 80)}" if decider else "")
+
+
+def _gated_call(entry: Mapping[str, Any]) -> str:
+    """The id of the tool call a permission request gates, where its entry names it (ACP's
+    ``toolCall.toolCallId``); empty when it names none."""
+    tool = entry.get("tool")
+    call = tool.get("toolCallId") if isinstance(tool, Mapping) else None
+    return call[:TEXT_MAX] if isinstance(call, str) else ""
 
 
 def _status(entry: Mapping[str, Any]) -> str | None:

@@ -64,6 +64,18 @@ def update(conn: Conn, row_id: int, rev: int, at: float, status: str | None, tex
     )
 
 
+def rewrite(
+    conn: Conn, row_id: int, rev: int, at: float, kind: str, call: str, status: str | None,
+    text: str,
+) -> None:  # fmt: skip
+    """A row given over to another line (a permission request takes its tool call's place)."""
+    conn.execute(
+        "UPDATE agent_transcript SET rev = $2, at = $3, kind = $4, call = $5, status = $6, "
+        "text = $7 WHERE id = $1",
+        (row_id, rev, at, kind, call, status, text),
+    )
+
+
 def prune(conn: Conn, agent: str, keep: int) -> int:
     """Delete all but ``agent``'s newest ``keep`` rows; how many went."""
     return int(

@@ -1,11 +1,11 @@
 """Named reads of the event log (``core.history.events`` holds its filter and its reads):
 the events after a consumer's cursor and the newest ones (``row_to_event``: an ``events``
 row as an ``Event``), the count of those matching a filter, the watcher's nudges and tasks
-taken back in a window, an agent's newest limit, a task's events, the events of a kind
-(GitHub's reviews posted, its webhooks, a follow-up's link, a CI choice); the reports'
-counts (nudges per agent, events per hour, the notable ones); the fragments of ``events``
-that other features' statements compose. Events are written through the store's outbox
-(``core.store.tables.insert_event``), in the transaction of the change they tell."""
+taken back in a window, an agent's newest limit and state changes, a task's events, the
+events of a kind (GitHub's reviews posted, its webhooks, a follow-up's link, a CI choice);
+the reports' counts (nudges per agent, events per hour, the notable ones); the fragments of
+``events`` that other features' statements compose. Events are written through the store's
+outbox (``core.store.tables.insert_event``), in the transaction of the change they tell."""
 
 from __future__ import annotations
 
@@ -111,6 +111,18 @@ def newest_of_kinds(conn: Conn, agent: str, kinds: tuple[str, str, str]) -> Any:
         "ORDER BY id DESC LIMIT 1",
         (agent, *kinds),
     ).fetchone()
+
+
+def state_changes(conn: Conn, agent: str, since: float, before: float, limit: int) -> list[Any]:
+    """``agent``'s newest ``limit`` state changes (``agent.state``: their ``data``) at or
+    after ``since`` and before ``before``, newest first."""
+    return list(
+        conn.execute(
+            "SELECT data FROM events WHERE agent_id = $1 AND kind = $2 AND ts >= $3 "
+            "AND ts < $4 ORDER BY id DESC LIMIT $5",
+            (agent, EventKind.AGENT_STATE, since, before, limit),
+        )
+    )
 
 
 def of_task(conn: Conn, task_id: int) -> list[Any]:

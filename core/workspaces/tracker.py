@@ -42,6 +42,7 @@ from core.workspaces.git import (
 )
 from core.workspaces.handoff import Handoff
 from core.workspaces.ops import Located, find
+from core.workspaces.untracked import untracked_diff
 from core.workspaces.work import TaskWork
 
 if TYPE_CHECKING:
@@ -191,7 +192,8 @@ class WorkspaceBook:
         await self.service.write(actor, work.record_end, turn, end, commits, stat)
 
     async def diff(self, ref: str | int) -> str:
-        """The diff of the task's commits (its last turn, up to now when not done)."""
+        """The diff of the task's commits (its last turn, up to now when not done, with the
+        files its worktree holds untracked)."""
         turn = await self._last_turn(ref, "diff")
         return await asyncio.to_thread(_diff, turn)
 
@@ -309,7 +311,11 @@ def _commits_since(turn: TaskWork) -> tuple[str, list[dict[str, str]], str]:
 
 
 def _diff(turn: TaskWork) -> str:
-    return git(Path(turn.path), "diff", turn.start_sha or "HEAD", _end(turn))
+    """The turn's commits; while it is not done, its worktree's untracked files too."""
+    committed = git(Path(turn.path), "diff", turn.start_sha or "HEAD", _end(turn))
+    if turn.end_sha is not None:
+        return committed
+    return committed + untracked_diff(Path(turn.path))
 
 
 def checkout_of(path: Path, branch: str) -> Path | None:

@@ -127,12 +127,42 @@ def _opencode(binary: Path, home: Path, work: Path, url: str) -> Setup:
     return Setup([str(binary)], {**base_env(home), **OPENCODE_OFFLINE}, "Ask anything")
 
 
+def vibe_home(home: Path, url: str) -> dict[str, str]:
+    """Mistral Vibe's HOME: ``~/.vibe/config.toml`` with localmodel as a provider (its key
+    read from the variable it names) and its model active (alias ``local``); the
+    environment with that key."""
+    (home / ".vibe").mkdir(parents=True)
+    config = f"""active_model = "local"
+
+[[providers]]
+name = "localmodel"
+api_base = "{url}/v1"
+api_key_env_var = "LOCALMODEL_KEY"
+api_style = "openai"
+backend = "generic"
+
+[[models]]
+name = "local-model"
+provider = "localmodel"
+alias = "local"
+"""
+    (home / ".vibe" / "config.toml").write_text(config, encoding="utf-8")
+    return {**base_env(home), "LOCALMODEL_KEY": "sk-local"}
+
+
+def _mistral_vibe(binary: Path, home: Path, work: Path, url: str) -> Setup:
+    """Over the protocol route only (``vibe``, made ``vibe-acp`` by its CLI's folder): not
+    one of ``CLIS``, started in tmux, so no screen is waited for."""
+    return Setup([str(binary)], vibe_home(home, url), "")
+
+
 SETUPS: dict[str, Callable[[Path, Path, Path, str], Setup]] = {
     "claude-code": _claude,
     "codex": _codex,
     "gemini": _gemini,
     "aider": _aider,
     "opencode": _opencode,
+    "mistral-vibe": _mistral_vibe,
 }
 
 

@@ -2,7 +2,9 @@
 localmodel: ``swarm workspaces init`` then ``swarm desktop up --protocol``, as the docs say,
 and no key added by hand (the agents file names no ``workspace``: init writes none). Codex
 (codex-acp), Gemini CLI and opencode say no turn usage over their protocol: their session
-files are read, in the worktree init made. Each CLI is started once for the module.
+files are read, in the worktree init made. Mistral Vibe says its session's running total at
+each turn's end: the turn's tokens are what it added; its model (its alias) has no price in
+the table, so its cost is unknown. Each CLI is started once for the module.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from tests.helpers import ROOT
 
 pytestmark = pytest.mark.xdist_group("protocol-live")
 AGENT = "A"
+TURN_END = ("mistral-vibe",)  # its usage from its protocol's turn ends, not its files
 
 
 class Rig:
@@ -58,7 +61,7 @@ class Rig:
         )  # fmt: skip
 
 
-@pytest.fixture(scope="module", params=["codex", "gemini", "opencode"])
+@pytest.fixture(scope="module", params=["codex", "gemini", "opencode", "mistral-vibe"])
 def rig(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     """The documented path: a repository, ``swarm workspaces init``, ``swarm desktop up
     --protocol``; the agents file has no ``workspace``."""
@@ -138,7 +141,12 @@ async def test_a_turns_usage_is_read_after_workspaces_init_and_desktop_up(
         return await swarm.service.store.read(_ledger, task.id)
 
     (row,) = await swarm.until(found, within=150)
-    assert (row["agent"], row["cli"], row["source"]) == (AGENT, rig.cli, "transcript")
+    source = "protocol" if rig.cli in TURN_END else "transcript"
+    assert (row["agent"], row["cli"], row["source"]) == (AGENT, rig.cli, source)
     assert row["output_tokens"] == OUT, row
     assert row["input_tokens"] + row["cache_read_tokens"] + row["cache_write_tokens"] == IN, row
+    if rig.cli == "mistral-vibe":  # its model as its alias: no price listed, none invented
+        assert (row["model"], row["cost_usd"], row["cost_from"]) == ("local", None, None), row
+        spent = (await swarm.service.costs.of_task(task.id))["cost"]
+        assert (spent.unknown, spent.no_usage, spent.cost_usd) == (1, 0, 0.0), spent
     print(f"{rig.cli}: model {row['model']!r}, cost {row['cost_usd']} ({row['cost_from']})")

@@ -23,7 +23,8 @@ from core.agent_state import AgentState
 from core.coordinator.scheduler import Scheduler
 from core.dialogs import permissions as prompts
 from core.hosts import journal_file, running, wire
-from tests.agents.live import LocalModel, base_env, offers_tools, require_binary
+from tests.agents.launch import vibe_home
+from tests.agents.live import LocalModel, offers_tools, require_binary
 from tests.agents.test_protocol_live import (
     AGENT,
     Rig,
@@ -63,28 +64,6 @@ steps = [{ text = "counted", input_tokens = 4321, output_tokens = 87 }]
 OPTIONS = ["Allow once", "Allow for remainder of this session", "Always allow", "Deny"]
 
 
-def _home(home: Path, url: str) -> dict[str, str]:
-    """Mistral Vibe's HOME: ``~/.vibe/config.toml`` with localmodel as a provider (its key
-    read from the variable it names) and its model active; the environment with that key."""
-    (home / ".vibe").mkdir(parents=True)
-    config = f"""active_model = "local"
-
-[[providers]]
-name = "localmodel"
-api_base = "{url}/v1"
-api_key_env_var = "LOCALMODEL_KEY"
-api_style = "openai"
-backend = "generic"
-
-[[models]]
-name = "local-model"
-provider = "localmodel"
-alias = "local"
-"""
-    (home / ".vibe" / "config.toml").write_text(config, encoding="utf-8")
-    return {**base_env(home), "LOCALMODEL_KEY": "sk-local"}
-
-
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     """Mistral Vibe started by ``swarm desktop up --protocol`` (its host outlives the
@@ -93,7 +72,7 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     root = tmp_path_factory.mktemp("protocol-vibe").resolve()
     work_folder(root)
     model = LocalModel(root, SCRIPT)
-    with started(CLI, root, model, str(binary), _home(root / "home", model.url)) as made:
+    with started(CLI, root, model, str(binary), vibe_home(root / "home", model.url)) as made:
         yield made
 
 
@@ -127,8 +106,12 @@ async def test_at_its_default_mode_a_shell_command_asks_with_its_own_options(
 
     await swarm.until(made)
     assert await swarm.service.store.read(prompts.open_prompts, AGENT) == []
-    said = await _transcript(swarm)
-    assert any(line.endswith("(allowed (Allow once))") for line in said), said
+    said = await _transcript(swarm)  # the request, who answered it how, then the call's outcome
+    (asks,) = [
+        n for n, line in enumerate(said) if line.endswith("(allowed (Allow once) by person)")
+    ]
+    call = [n for n, line in enumerate(said) if line.startswith("tool call ") and "(" in line]
+    assert call and asks < min(call), said
 
 
 @pytest.mark.timeout(240)
@@ -146,7 +129,7 @@ async def test_a_denied_shell_command_does_not_run(rig: Rig, swarm: Swarm) -> No
     await swarm.until(ended)
     assert not (rig.work / "refused.txt").exists()
     said = await _transcript(swarm)
-    assert any(line.endswith("(denied (Deny))") for line in said), said
+    assert any(line.endswith("(denied (Deny) by person)") for line in said), said
 
 
 @pytest.mark.timeout(300)

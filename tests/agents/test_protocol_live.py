@@ -445,10 +445,15 @@ async def test_a_permission_request_is_one_item_with_the_agents_options_and_allo
     assert settled.decision == allow
     assert await swarm.service.store.read(prompts.open_prompts, AGENT) == []
     said = await _transcript(swarm)  # the call named by its command, the answer by its label
-    assert any(line.endswith(f"(allowed ({labels[0] if rig.cli != 'gemini' else 'Allow'}))")
-               for line in said), said  # fmt: skip
+    label = labels[0] if rig.cli != "gemini" else "Allow"
+    assert any(line.endswith(f"(allowed ({label}) by person)") for line in said), said
     if rig.cli == "claude-code":
         assert "tool call Bash: touch allowed.txt (completed)" in said, said
+    # read in order (by row), the request comes before the outcome of the call it gates
+    rows = await swarm.service.store.read(transcript.newest, AGENT)
+    (request,) = [r.id for r in rows if r.kind == transcript.PERMISSION and r.status]
+    calls = [r.id for r in rows if r.kind == transcript.TOOL and "touch allowed.txt" in r.text]
+    assert calls and request < min(calls), [(r.id, transcript.status_line(r)) for r in rows]
 
 
 @pytest.mark.timeout(240)
@@ -470,7 +475,8 @@ async def test_a_rejected_permission_request_does_not_run(asks: Rig, swarm: Swar
     await swarm.until(ended)
     assert not (rig.work / "refused.txt").exists()
     said = await _transcript(swarm)  # a denied call reads denied (before: "completed")
-    assert any(line.endswith(f"(denied ({asked.options[-1].label}))") for line in said), said
+    denied = f"(denied ({asked.options[-1].label}) by person)"
+    assert any(line.endswith(denied) for line in said), said
     if rig.cli == "claude-code":
         assert "tool call Bash: touch refused.txt (denied)" in said, said
 

@@ -12,6 +12,8 @@ import pytest
 
 from core.agents import transcript
 from core.agents.service import TranscriptBook
+from core.hosts import wire
+from core.hosts.entries import PermissionAsked, PermissionDone, RequestOption
 from core.service.swarm import SwarmService
 from tests.agents.protocol_journal import AGENT, journal, numbered, record, started
 from tests.helpers import query
@@ -170,3 +172,74 @@ async def test_a_prompt_keeps_its_lines_and_an_answer_says_what_was_chosen(
     assert transcript.shown_text(prompt) == "prompt taken:\nFix it:\n- a\n- b"
     assert transcript.status_line(allowed) == "asks: rm x (allowed (Allow))"
     assert transcript.status_line(denied) == "asks: rm y (denied (Reject))"
+
+
+def asked_turn(delivery: int) -> list[dict[str, Any]]:
+    """A turn in which the agent asks to run a tool it announced, twice (allowed, denied), as
+    the real host journals it: ACP's request names its announced call (``toolCallId``, the
+    announced call's fields merged in: ``acp_driver``), its end the option's name and kind
+    (``PermissionAsked.fields``, ``PermissionDone.fields``)."""
+
+    def call(n: int, status: str) -> dict[str, Any]:
+        return {"type": "update", "kind": "tool_call_update", "tool_call_id": f"call-{n}",
+                "status": status}  # fmt: skip
+
+    def asked(n: int) -> dict[str, Any]:
+        tool = {"toolCallId": f"call-{n}", "title": f"touch {n}", "kind": "execute",
+                "status": "pending", "rawInput": {"command": f"touch {n}"}}  # fmt: skip
+        options = (RequestOption("allow", "Allow", "allow_once"),
+                   RequestOption("reject", "Reject", "reject_once"))  # fmt: skip
+        said = PermissionAsked(f"s-1#{n}", f"touch {n}", "execute", tool, options, delivery)
+        return {"type": wire.PERMISSION, **said.fields()}
+
+    def done(n: int, option: str, name: str, kind: str) -> dict[str, Any]:
+        return {
+            "type": wire.PERMISSION_DONE,
+            **PermissionDone(f"s-1#{n}", option, name, kind).fields(),
+        }
+
+    entries = [{"type": "turn", "delivery": delivery, "text": "touch 1 and 2"}]
+    for n, answer in (
+        (1, ("allow", "Allow", "allow_once")),
+        (2, ("reject", "Reject", "reject_once")),
+    ):
+        entries += [
+            {"type": "update", "kind": "tool_call", "title": f"touch {n}", "status": "pending",
+             "tool_call_id": f"call-{n}", "tool_kind": "execute"},
+            asked(n), done(n, *answer),
+            call(n, "in_progress" if n == 1 else "failed"),
+        ]  # fmt: skip
+    entries[-4:-4] = [call(1, "completed")]
+    entries.append({"type": "turn_end", "delivery": delivery, "stop_reason": "end_turn"})
+    return numbered(entries)
+
+
+async def test_a_permission_line_comes_before_the_outcome_of_the_call_it_gates(
+    service: SwarmService,
+) -> None:
+    """Journaled: the call announced, the request, its answer, the call's outcome. Read: the
+    request (and who answered it how) before the call, by id and by rev alike."""
+    task, delivery = await started(service)
+    entries = asked_turn(delivery)
+    await record(service, entries[:3])  # the call announced, its request waiting
+    ((prompt,),) = query(
+        service.settings, "SELECT id FROM agent_prompts WHERE agent = $1", (AGENT,)
+    )
+    await service.inbox.decide_prompt(int(prompt), "allow", "cli:ann")
+    await record(service, entries[3:])
+    book = TranscriptBook(service.store)
+    want = [
+        ("prompt", "touch 1 and 2", None),
+        ("permission", "touch 1", "allowed (Allow) by cli:ann"),
+        ("tool", "touch 1", "completed"),
+        ("permission", "touch 2", "denied (Reject)"),
+        ("tool", "touch 2", "failed"),
+        ("turn_end", "", "end_turn"),
+    ]
+    assert shown(await book.of_task(task)) == want
+    assert shown(await book.newest(AGENT)) == want
+    lines = [transcript.status_line(r) for r in await book.of_task(task)]
+    assert lines[1:3] == [
+        "asks: touch 1 (allowed (Allow) by cli:ann)",
+        "tool call touch 1 (completed)",
+    ]

@@ -219,10 +219,11 @@ async def check_the_evening(day: Day, local: LocalDiscordServer, seen: dict[str,
     handed = await service.history.find(EventFilter(task_id=parser.id, kinds=("task.requeued",)))
     assert f"{limited_agent} is limited until" in handed[0].text
     assert handed[0].ts - seen["limited_at"] >= FAST["limit_handoff_s"]  # not before
-    # the task pinned to the limited agent waits for its reset, and says so
+    # the task pinned to the limited agent is its probe (the limit named no reset): the
+    # limit hit it again, and the task it holds says so
     pinned = needs[f"T-{seen['lexer'].id}"]
-    assert pinned.kind == "stranded" and pinned.actions == ("reassign", "cancel")
-    assert f"waits for {limited_agent}, which is limited until " in pinned.text
+    assert pinned.kind == "holding" and pinned.agent == limited_agent
+    assert f"is held by {limited_agent}, which is limited until " in pinned.text
     # the freeze: stalled, nudged, taken back with the reason, within the documented bound
     frozen_agent, frozen = seen["frozen_agent"], seen["frozen"]
     took = await service.history.find(EventFilter(task_id=frozen, kinds=("task.requeued",)))

@@ -222,3 +222,10 @@ def test_the_features_arrows_are_counted_in_the_contracts_name() -> None:
     (count,) = re.findall(r"\d+", contract["name"])
     assert exceptions <= set(contract["ignore_imports"])
     assert int(count) == len(set(contract["ignore_imports"]) - exceptions)
+
+
+def test_the_architecture_map_is_a_first_days_read() -> None:
+    # docs/architecture.md is the map (tiers, routes, features, paths through the code), at
+    # most 300 lines; history lives in git and docs/decisions/
+    lines = (ROOT / "docs" / "architecture.md").read_text("utf-8").splitlines()
+    assert len(lines) <= 300, f"docs/architecture.md is {len(lines)} lines: at most 300"

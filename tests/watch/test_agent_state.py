@@ -14,6 +14,7 @@ from core.agent_state import AgentState, Observation, Signal
 from core.agents import hook_events
 from core.agents import signals as agent_signals
 from core.agents.judge import Freshness, combine
+from core.agents.limit_probes import PROBE_FIRST_S
 from core.coordinator.jobs import Watcher
 from core.dialogs import permissions as prompts
 from core.models import PromptOption, Receipt, TaskSpec, TaskStatus
@@ -236,8 +237,8 @@ async def test_without_a_reset_time_the_limit_backs_off_and_all_limited_is_said(
     assert await service.queue.assign_batch() == []
     status = await service.status()
     assert status["limited"]["all"] is True
-    assert status["limited"]["until"] == clock.now() + service.settings.limit_backoff_s
-    clock.advance(service.settings.limit_backoff_s + 1)
+    assert status["limited"]["until"] == clock.now() + PROBE_FIRST_S  # then a task probes it
+    clock.advance(PROBE_FIRST_S + 1)
     assert len(await service.queue.assign_batch()) == 1
     assert (await service.status())["limited"]["all"] is False
 

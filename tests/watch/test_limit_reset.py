@@ -24,6 +24,7 @@ from bot.web.settings import WebSettings
 from core.agent_state import AgentState, Observation, Signal
 from core.agents import signals as agent_signals
 from core.agents.alerts import list_alerts
+from core.agents.limit_probes import PROBE_FIRST_S
 from core.agents.text_rules import load_rule_sets
 from core.coordinator.jobs import Watcher
 from core.coordinator.scheduler import Scheduler
@@ -111,13 +112,13 @@ async def test_an_absurd_reset_in_a_pane_is_a_backoff_and_the_others_get_work(
     text = TextWatcher(panes_service, rule_sets)
     watcher = Watcher(panes_service, watch_settings(interval_s=1.0), text=text)
     await watcher.tick()  # reads the panes: the three are limited, with no reset shown
-    backoff = pane_settings.limit_backoff_s
+    backoff = PROBE_FIRST_S  # no reset shown: the first wait before a probe
     status = await panes_service.status()
     ends = {r["agent"]: r["until"] for r in status["limited"]["agents"]}
     assert ends == {a: clock.now() + backoff for a in ("A", "G", "N")}
     rows = {r["id"]: r for r in status["agents"]}
     assert rows["A"]["state"] == "limited"
-    assert "no reset time shown: backing off until" in rows["A"]["evidence"]
+    assert "no reset time shown: next probe at" in rows["A"]["evidence"]
     assert rows["A"]["signals"]["text"]["until"] is None  # not the absurd reset
     ids = await add_tasks(panes_service, 4)
     await Scheduler(panes_service, RecordingDeliverer()).run_burst()

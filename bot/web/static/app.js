@@ -334,8 +334,9 @@ function onEvent(message) {
 
 function followTranscript() {
   // The agent page: each transcript row written or changed after the page's rev, from its
-  // own stream; a row already shown (an answer growing, a tool call's status) is rewritten
-  // in place. The agent's words go in as text, never as HTML.
+  // own stream; a row already shown (an answer growing, a tool call's status, a tool call's
+  // row given to the permission request that gates it) is rewritten in place. The agent's
+  // words go in as text, never as HTML.
   const holder = document.querySelector("[data-agent]");
   const list = document.getElementById("transcript");
   if (!holder || !list) return;
@@ -348,11 +349,11 @@ function followTranscript() {
     if (!item) {
       item = document.createElement("li");
       item.id = "line-" + line.id;
-      item.className = "line kind-" + line.kind;
       item.append(document.createElement("time"), " ", document.createElement("span"));
       item.lastChild.className = "text";
       list.append(item);
     }
+    item.className = "line kind-" + line.kind;  // a tool call's row given to its request
     item.querySelector("time").textContent = new Date(line.ts).toLocaleString();
     item.querySelector(".text").textContent = line.shown;
     holder.dataset.rev = line.rev;

@@ -277,6 +277,9 @@ class StreamJsonDriver:
             return
         title = str(request.get("description") or request.get("tool_name") or "a tool")
         tool = {"toolName": request.get("tool_name"), "rawInput": given}
+        call = request.get("tool_use_id")
+        if isinstance(call, str) and call:  # the call it gates, as ACP's request names it
+            tool["toolCallId"] = call
         suggestions = suggestions_of(request)
         chosen = await self.host.ask(
             title, str(request.get("tool_name") or ""), tool, _options(suggestions)
