@@ -32,15 +32,16 @@ async def take_in(
     last one's number. Each is read once here (``core.hosts.entries.read``: typed, whatever
     its shape). Entries that end a turn go ahead of the node's other writes (``urgent``):
     the agent's next prompt waits on them."""
-    ends = ends_turn(entries)
     typed = [read(entry) for entry in entries]
+    ends = any(entry.type in TURN_OVER for entry in typed)
     with urgent() if ends else contextlib.nullcontext():
         return await service.store.write(agent, _take_in, agent, host, typed, fresh, ends)
 
 
 def ends_turn(entries: list[dict[str, Any]]) -> bool:
-    """Whether one of ``entries`` ends a turn (the agent takes a prompt again)."""
-    return any(entry.get("type") in TURN_OVER for entry in entries)
+    """Whether one of ``entries`` (not read yet: the watch's) ends a turn (the agent takes
+    a prompt again)."""
+    return any(read(entry).type in TURN_OVER for entry in entries)
 
 
 async def cursor(service: SwarmService, agent: str) -> tuple[int, int]:
