@@ -155,6 +155,16 @@ async def test_a_request_over_the_limit_is_answered_with_an_error(home: Path) ->
         ('raw {"jsonrpc":"2.0","method":5}', "method is no string"),
         ("raw not json at all", "not JSON"),
         ("deep 3000", "nested deeper than 64"),
+        (  # a kind of update the SDK's schema does not know: it would drop it unsaid
+            'raw {"jsonrpc":"2.0","method":"session/update","params":{"sessionId":"hostile-1",'
+            '"update":{"sessionUpdate":"brand_new_kind","words":1}}}',
+            "a session/update of a shape ACP does not know (update: Input tag 'brand_new_kind'",
+        ),
+        (  # a known kind of a shape it does not know
+            'raw {"jsonrpc":"2.0","method":"session/update","params":{"sessionId":"hostile-1",'
+            '"update":{"sessionUpdate":"tool_call","title":["not","text"]}}}',
+            "a session/update of a shape ACP does not know (update.tool_call.",
+        ),
     ],
 )
 async def test_a_line_that_is_no_json_rpc_object_leaves_the_connection_up(
