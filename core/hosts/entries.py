@@ -55,6 +55,7 @@ __all__ = [
     "TurnError",
     "Unreachable",
     "Update",
+    "of",
     "read",
 ]  # fmt: skip
 
@@ -73,8 +74,8 @@ _BODIES: dict[str, type[Body]] = {kind.TYPE: kind for kind in _KINDS}
 class Entry:
     """One journal entry as swarm reads it: ``seq`` (0: none, an entry swarm made itself),
     ``at`` (epoch seconds, 0.0: none), ``type``, ``body`` (the typed fields; None for a
-    type no host writes), ``cut`` (what was cut of it, None: nothing) and ``raw`` (every
-    field as written)."""
+    type no host writes), ``cut`` (what was cut of it, None: nothing), ``host`` (the pid a
+    life's first entry names) and ``raw`` (every field as written)."""
 
     seq: int
     at: float
@@ -82,6 +83,7 @@ class Entry:
     raw: Mapping[str, Any]
     body: Body | None = None
     cut: Cut | None = None
+    host: int | None = None
 
 
 def read(raw: Mapping[str, Any]) -> Entry:
@@ -95,4 +97,11 @@ def read(raw: Mapping[str, Any]) -> Entry:
         raw=raw,
         body=maker.read(raw) if maker is not None else None,
         cut=Cut.read(raw.get("cut")),
+        host=integer(raw.get("host")),
     )
+
+
+def of(body: Body, seq: int = 0, at: float = 0.0) -> Entry:
+    """An entry swarm makes itself (a host it cannot read, a retry a CLI's log said), as
+    ``read`` would give it from its line."""
+    return Entry(seq, at, body.TYPE, {"type": body.TYPE, **body.fields()}, body)

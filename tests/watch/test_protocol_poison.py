@@ -13,8 +13,9 @@ from core.agent_state import AgentState
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
 from core.agents.judge import Freshness
+from core.hosts.entries import read
 from core.service.swarm import SwarmService
-from tests.agents.protocol_journal import AGENT, numbered, started
+from tests.agents.protocol_journal import AGENT, arrived, started
 from tests.helpers import query
 
 pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(60)]
@@ -23,7 +24,7 @@ pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(60)]
 async def test_an_entry_that_cannot_be_taken_in_costs_only_itself(service: SwarmService) -> None:
     _, delivery = await started(service)
     watch = ProtocolWatch(service, Freshness())
-    watch.pending[AGENT] = numbered([
+    watch.pending[AGENT] = arrived([
         {"type": "turn", "delivery": delivery, "chars": 4, "text": "work"},
         {"type": "update", "kind": "agent_message_chunk", "text": "odd \ud800"},
         {"type": "update", "kind": "agent_message_chunk", "text": "done"},
@@ -37,7 +38,7 @@ async def test_an_entry_that_cannot_be_taken_in_costs_only_itself(service: Swarm
     turns = query(service.settings, "SELECT text FROM events WHERE kind = 'agent.turn'")
     assert [row[0] for row in turns] == [f"{AGENT}'s turn ended: end_turn"]
     odd = {"seq": 5, "at": 2000.0, "type": "turn", "delivery": 9, "chars": 1, "text": "\ud800"}
-    watch.pending[AGENT] = [odd]
+    watch.pending[AGENT] = [read(odd)]
     assert await watch.fire() == 1
     _, cursor = await service.store.read(agent_queries.protocol_cursor, AGENT)
     assert cursor == 5
