@@ -145,7 +145,8 @@ def cut_text(text: str, chars: int) -> str:
 
 
 def _encode(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.encode("utf-8", "replace") + b"\n"  # as ``wire.encode``
 
 
 class GuardedTransport:

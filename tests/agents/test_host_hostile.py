@@ -4,10 +4,10 @@ anything), and swarm's own reading of it (``ProtocolWatch``, the take-in) on a r
 
 No line wedges the agent: a line over the limit, a 15 MB message, an edit's permission
 request carrying an 8.5 MB diff, a JSON value that is not an object, a message nested 3,000
-deep, an id or error of the wrong shape: each is bounded or said as an ``agent_error``, the
-connection goes on, and swarm takes the turn's end in. The agent's own processes are refused
-by the host's socket (they may not answer, prompt or read), audited; the host's files are
-its owner's alone."""
+deep, an id or error of the wrong shape, a session/update ACP does not know: each is bounded
+or said as an ``agent_error``, the connection goes on, and swarm takes the turn's end in.
+The agent's own processes are refused by the host's socket (they may not answer, prompt or
+read), audited; the host's files are its owner's alone."""
 
 from __future__ import annotations
 
@@ -176,6 +176,21 @@ async def test_a_line_that_is_no_json_rpc_object_leaves_the_connection_up(
     assert why in error["message"], error
     assert said(entries) == "next"
     assert of_type(await turn(home, "say the turn after"), wire.TURN_END)
+
+
+async def test_a_lone_surrogate_is_journaled_replaced_and_the_numbering_goes_on(
+    home: Path,
+) -> None:
+    """JSON's ``\\ud800`` is a string UTF-8 cannot hold: the update is journaled with it as
+    ``?`` (before: the journal's write raised, the update was lost and its number skipped,
+    which the streams' slicing assumes never happens)."""
+    update = ('{"jsonrpc":"2.0","method":"session/update","params":{"sessionId":"hostile-1",'
+              '"update":{"sessionUpdate":"agent_message_chunk","content":{"type":"text",'
+              '"text":"a\\ud800b"}}}}')  # fmt: skip
+    entries = await turn(home, f"raw {update}; say next")
+    assert said(entries) == "a?bnext"
+    numbers = [entry["seq"] for entry in entries]
+    assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
 
 
 def lines_apart() -> float:
