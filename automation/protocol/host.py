@@ -1,10 +1,9 @@
 """The host process of one protocol agent: it starts the agent's CLI in its ACP mode (the ACP
 Python SDK does the framing), opens or loads its session, and serves swarm on a Unix socket
 (``core.hosts.wire``). It outlives ``swarm run`` and ``swarm node``: what the agent says while
-swarm is away waits in the host's journal until swarm acknowledges it.
-
-    python -m bot.protocol_host --home H --agent A --cwd DIR [--mcp JSON] [--protocol P] \
-        [--nice N] [--cumulative-usage] -- COMMAND ARGS...
+swarm is away waits in the host's journal until swarm acknowledges it. Here are its turns,
+sessions and permission requests (``Host``); its program is ``program``, its journal
+``journal``, its socket ``server``.
 
 One turn at a time: a prompt while a turn runs is refused as ``busy`` (swarm delivers it when
 the turn ends). A prompt is accepted when the agent sent its first update of the turn, asked

@@ -193,6 +193,31 @@ async def test_a_lone_surrogate_is_journaled_replaced_and_the_numbering_goes_on(
     assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
 
 
+@pytest.mark.parametrize(
+    ("request_", "why"),
+    [
+        ({"op": "events", "after": [1]}, "bad events request: after is no number"),
+        ({"op": "prompt", "delivery": "x", "text": "hi"}, "bad prompt request"),
+        ({"op": "ack"}, "bad ack request: seq is no number"),
+        ({"op": {"a": 1}}, "unknown op {'a': 1}"),
+    ],
+)
+async def test_a_request_of_a_bad_shape_is_answered_in_one_line(
+    home: Path, request_: dict[str, Any], why: str
+) -> None:
+    """Each request is read once, typed, where the host reads it: a bad shape is answered
+    with one line why, and the connection goes on (before: an ``events`` whose ``after`` is
+    no number ended it unanswered)."""
+    reader, writer = await asyncio.open_unix_connection(str(wire.socket_path(home, AGENT)))
+    try:
+        writer.write(wire.encode(request_) + wire.encode({"op": wire.HELLO}))
+        refused = wire.decode(await asyncio.wait_for(reader.readline(), 10))
+        assert refused["ok"] is False and refused["reason"].startswith(why), refused
+        assert wire.decode(await asyncio.wait_for(reader.readline(), 10))["ok"]
+    finally:
+        writer.close()
+
+
 def lines_apart() -> float:
     """The host says a bad line at most once a second: a test's own line is said."""
     from automation.protocol.host import BAD_LINE_S
