@@ -1,4 +1,4 @@
-"""The protocol host's program (``automation.protocol.host``), started by ``swarm desktop up
+"""The protocol host's program (``automation.protocol.program``), started by ``swarm desktop up
 --protocol`` through ``automation.protocol.launch``: its composition root. It reads the
 arguments and the environment once; the agent CLI gets that environment whole (its model's base
 URL and key, ``SWARM_AGENT``, ``SWARM_HOME``...)."""
@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from automation.protocol.host import parse, run
+from automation.protocol.program import parse, run
 
 
 def main(argv: Sequence[str] | None = None) -> int:

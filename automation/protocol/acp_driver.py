@@ -45,6 +45,7 @@ from acp.schema import (
     SessionConfigOptionBoolean,
     SessionConfigOptionSelect,
     SessionInfoUpdate,
+    SessionNotification,
     SseMcpServer,
     TerminalOutputResponse,
     TextContentBlock,
@@ -57,13 +58,15 @@ from acp.schema import (
     WriteTextFileResponse,
 )
 from acp.transports import spawn_stdio_transport
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
+from core.formats.text import one_line, shorten
 from core.hosts import lines
 from core.hosts.turns import Callbacks, Ended, Launched, TurnFailed, lower_priority
 
 log = logging.getLogger(__name__)
 FORWARDED_PREFIXES = ("SWARM_", "PG")  # what swarm's MCP server needs to reach the store
+SESSION_UPDATE = CLIENT_METHODS["session_update"]  # the agent's notification of its work
 CALLS_KEPT = 64  # the latest tool calls announced, by id: a request may name only its id
 # one ``session/update``: the classes of the SDK's schema (``SessionNotification.update``)
 SessionUpdate: TypeAlias = (
@@ -130,8 +133,9 @@ class AcpDriver:
             limit=lines.AGENT_LINE_LIMIT, stderr=None,  # its log: the host's
         ) as (reader, writer, process):  # fmt: skip
             self.transport = lines.GuardedTransport(
-                reader, writer, self.host.on_bad_line, lambda: self.host.on_output_end(process)
-            )
+                reader, writer, self.host.on_bad_line, lambda: self.host.on_output_end(process),
+                check=unknown_update,
+            )  # fmt: skip
             conn = connect_to_agent(self.client, self.transport)
             try:
                 yield conn, process
@@ -298,6 +302,22 @@ class AcpClient(Client):
 
     def on_connect(self, conn: Agent) -> None:
         """The connection is made: the driver holds it, nothing to keep here."""
+
+
+def unknown_update(message: dict[str, Any]) -> str | None:
+    """Why ``message`` is a ``session/update`` the SDK cannot take (an update of a kind or a
+    shape its schema does not know, which it would drop before the client saw it, with only
+    a traceback in the host's log); None: it is none, or one it takes."""
+    if message.get("method") != SESSION_UPDATE or "id" in message:
+        return None
+    try:
+        SessionNotification.model_validate(message.get("params"))
+    except ValidationError as exc:
+        errors = exc.errors()
+        where = ".".join(str(part) for part in errors[0]["loc"]) if errors else ""
+        said = shorten(one_line(f"{where}: {errors[0]['msg']}" if errors else str(exc)), 160)
+        return f"a session/update of a shape ACP does not know ({said})"
+    return None
 
 
 def _mcp_server(entry: dict[str, Any], agent_env: Mapping[str, str]) -> McpServerStdio:

@@ -23,15 +23,16 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from core.agent_state import AgentState
-from core.agents import protocol_events
 from core.agents.judge import Freshness
 from core.clis import by_name
 from core.clis.base import SessionLog
 from core.clis.logs import LogFinding, LogReader, LogTail, log_path
 from core.hosts import client, journal_file, running, wire
+from core.hosts import entries as host_entries
+from core.hosts.entries import Entry, ReaderFailed, Unreachable, Update
+from core.hosts.turns import API_RETRY
 from core.models import Agent
 from core.service.swarm import SwarmService
 from core.waits import Gathered
@@ -64,7 +65,7 @@ class ProtocolWatch:
         self.node = node
         self.wake = wake or (lambda: None)
         self.readers: dict[str, asyncio.Task[None]] = {}
-        self.pending: dict[str, list[dict[str, Any]]] = {}
+        self.pending: dict[str, list[Entry]] = {}  # each entry read once, as it came
         self.hosts: dict[str, int] = {}  # agent -> its host's pid, as its hello said
         self._next_sync = 0.0
         self._tails: dict[tuple[str, str | None, str | None], LogTail | None] = {}
@@ -111,8 +112,8 @@ class ProtocolWatch:
             entries, self.pending[agent] = self.pending[agent][:BATCH], self.pending[agent][BATCH:]
             host = self.hosts.get(agent, 0)
             for entry in entries:
-                if entry.get("type") in TURN_OVER:
-                    self._turn_over_at[agent] = float(entry.get("at") or 0.0)
+                if entry.type in TURN_OVER:
+                    self._turn_over_at[agent] = entry.at
             last = await self._write(agent, host, entries)
             if not _ends_with_turn_over(self.pending.get(agent) or []):
                 self.ended_unwritten.discard(agent)  # written (or a turn began since)
@@ -121,7 +122,7 @@ class ProtocolWatch:
                 self._ack(agent, last)
         return taken
 
-    async def _write(self, agent: str, host: int, entries: list[dict[str, Any]]) -> int:
+    async def _write(self, agent: str, host: int, entries: list[Entry]) -> int:
         """Take ``entries`` in (one transaction); the last one's number. A batch that fails
         is taken in one entry at a time, and an entry that fails alone is taken in as what
         failed (its number, an error in the agent's state): nothing else is lost with it and
@@ -135,14 +136,12 @@ class ProtocolWatch:
             try:
                 last = await self._take_in(agent, host, [entry])
             except Exception as exc:
-                log.exception(
-                    "protocol: %s's entry %s could not be taken in", agent, entry.get("seq")
-                )
+                log.exception("protocol: %s's entry %s could not be taken in", agent, entry.seq)
                 failed = _failed_entry(entry, exc)
                 last = await self._take_in(agent, host, [failed])
         return last
 
-    async def _take_in(self, agent: str, host: int, entries: list[dict[str, Any]]) -> int:
+    async def _take_in(self, agent: str, host: int, entries: list[Entry]) -> int:
         return await protocol_intake.take_in(self.service, agent, host, entries, self.fresh)
 
     def _next_to_write(self, written: set[str]) -> str | None:
@@ -185,7 +184,7 @@ class ProtocolWatch:
             if finding is not None and finding.at > self._turn_over_at.get(agent.id, 0.0):
                 _insert_by_time(self.pending.setdefault(agent.id, []), _retry_entry(finding))
 
-    def heard(self, entry: dict[str, Any], agent: str | None = None) -> None:
+    def heard(self, entry: Entry, agent: str | None = None) -> None:
         """Wake the writer for an entry that came: at once for one that something waits on
         (a turn's start or end, a permission request, the session, the host's end), and
         once per ``GATHER_S`` for a stream's updates (its chunks, tool calls, plans), so
@@ -193,12 +192,12 @@ class ProtocolWatch:
         ``agent`` is told to ``turn_ended`` too: its next prompt need not wait for the
         write (the host takes it now)."""
         if agent is not None:
-            if entry.get("type") in TURN_OVER:
+            if entry.type in TURN_OVER:
                 self.ended_unwritten.add(agent)
                 self.turn_ended(agent)
-            elif entry.get("type") == wire.TURN:
+            elif entry.type == wire.TURN:
                 self.ended_unwritten.discard(agent)  # the next turn began
-        if entry.get("type") != wire.UPDATE:
+        if entry.type != wire.UPDATE:
             self.wake()
         else:
             self._gathered.soon()
@@ -257,7 +256,8 @@ class ProtocolWatch:
                 host = int(hello.get("pid") or 0)
                 known_host, seq = await self._caught_up(agent, host)
                 self.hosts[agent], said = host, None
-                async for entry in client.stream(home, agent, seq if known_host == host else 0):
+                async for raw in client.stream(home, agent, seq if known_host == host else 0):
+                    entry = host_entries.read(raw)  # read once, where it enters swarm
                     self.pending.setdefault(agent, []).append(entry)
                     self.heard(entry, agent)
                     while len(self.pending.get(agent) or ()) >= PENDING_MAX:  # fire drains it
@@ -270,13 +270,13 @@ class ProtocolWatch:
                 why = _why(home, agent, exc)
                 if why != said:
                     said, self.hosts[agent] = why, 0
-                    self._said(agent, protocol_events.UNREACHABLE, why, gone=gone)
+                    self._said(agent, Unreachable(why[:500], gone))
             except Exception as exc:  # anything else: said, and read again (never wedged)
                 why = f"swarm's reading of its host failed ({exc!r}): read again in {RETRY_S:g} s"
                 if why != said:
                     log.exception("protocol: reading %s's host failed", agent)
                     said, self.hosts[agent] = why, 0
-                    self._said(agent, protocol_events.READER_FAILED, why)
+                    self._said(agent, ReaderFailed(why[:500]))
             await asyncio.sleep(RETRY_S)
 
     async def _caught_up(self, agent: str, running: int) -> tuple[int, int]:
@@ -304,11 +304,9 @@ class ProtocolWatch:
             return known_host, seq
         return await protocol_intake.cursor(self.service, agent)
 
-    def _said(self, agent: str, kind: str, message: str, gone: bool = False) -> None:
-        """Why ``agent``'s host is not read, as an entry of its own (not the host's;
-        ``gone``: no host runs)."""
-        entry = {"type": kind, "message": message[:500], **({"gone": True} if gone else {})}
-        self.pending.setdefault(agent, []).append(entry)
+    def _said(self, agent: str, why: Unreachable | ReaderFailed) -> None:
+        """Why ``agent``'s host is not read, as an entry of its own (not the host's)."""
+        self.pending.setdefault(agent, []).append(host_entries.of(why))
         self.wake()
 
 
@@ -321,18 +319,17 @@ def _journal_mark(home: Path, agent: str) -> tuple[int, float]:
     return found.st_size, found.st_mtime
 
 
-def _failed_entry(entry: dict[str, Any], exc: Exception) -> dict[str, Any]:
+def _failed_entry(entry: Entry, exc: Exception) -> Entry:
     """An entry swarm could not take in, as an error of its reading (its number kept: it is
     not read again)."""
-    what = f"{entry.get('type')} entry {entry.get('seq')}"
+    what = f"{entry.type} entry {entry.seq}"
     message = f"swarm could not take in its host's {what}: {exc!r}"[:500]
-    failed = {"type": protocol_events.READER_FAILED, "message": message}
-    return {**{k: entry[k] for k in ("seq", "at") if k in entry}, **failed}
+    return host_entries.of(ReaderFailed(message), entry.seq, entry.at)
 
 
-def _ends_with_turn_over(entries: list[dict[str, Any]]) -> bool:
-    """Whether the last of ``entries`` (those not yet written) ends a turn."""
-    return bool(entries) and entries[-1].get("type") in TURN_OVER
+def _ends_with_turn_over(pending: list[Entry]) -> bool:
+    """Whether the last of ``pending`` (those not yet written) ends a turn."""
+    return bool(pending) and pending[-1].type in TURN_OVER
 
 
 def _session_reader(log: SessionLog, home: Path, agent: str) -> LogReader:
@@ -346,24 +343,22 @@ def _session_reader(log: SessionLog, home: Path, agent: str) -> LogReader:
     return read
 
 
-def _retry_entry(finding: LogFinding) -> dict[str, Any]:
+def _retry_entry(finding: LogFinding) -> Entry:
     """A retry the CLI's log said, as the journal's ``api_retry`` update says one."""
     limited = finding.state is AgentState.LIMITED
-    entry: dict[str, Any] = {
-        "type": "update", "kind": protocol_events.API_RETRY, "at": finding.at,
-        "error_status": 429 if limited else None, "error": f"its log: {finding.line}",
-    }  # fmt: skip
     until = finding.until if finding.until is not None else finding.expires
-    entry["retry_delay_ms"] = max(0.0, until - finding.at) * 1000  # the retry, or its news' end
-    return entry
+    words = {
+        "error_status": 429 if limited else None, "error": f"its log: {finding.line}",
+        "retry_delay_ms": max(0.0, until - finding.at) * 1000,  # the retry, or its news' end
+    }  # fmt: skip
+    return host_entries.of(Update(API_RETRY, None, words), at=finding.at)
 
 
-def _insert_by_time(entries: list[dict[str, Any]], entry: dict[str, Any]) -> None:
-    """``entry`` before the first of ``entries`` dated after it (a turn's end the host wrote
+def _insert_by_time(pending: list[Entry], entry: Entry) -> None:
+    """``entry`` before the first of ``pending`` dated after it (a turn's end the host wrote
     after the retry the log said comes after it)."""
-    at = float(entry["at"])
-    place = next((i for i, e in enumerate(entries) if float(e.get("at") or 0.0) > at), None)
-    entries.insert(len(entries) if place is None else place, entry)
+    place = next((i for i, e in enumerate(pending) if e.at > entry.at), None)
+    pending.insert(len(pending) if place is None else place, entry)
 
 
 def _why(home: Path, agent: str, exc: Exception) -> str:

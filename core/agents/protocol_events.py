@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import Any
 
 from core import agent_state
 from core.agent_state import AgentState, Observation, Signal
@@ -30,7 +30,24 @@ from core.dialogs import protocol_requests
 from core.event_kinds import EventKind
 from core.formats.text import one_line, shorten
 from core.history import audit_queries
-from core.hosts.entries import Entry, PermissionAsked, PermissionDone
+from core.hosts import turns
+from core.hosts.entries import (
+    AgentError,
+    Entry,
+    Exited,
+    HostError,
+    PermissionAsked,
+    PermissionDone,
+    ReaderFailed,
+    Ready,
+    Refused,
+    Session,
+    Turn,
+    TurnEnd,
+    TurnError,
+    Unreachable,
+    Update,
+)
 from core.models import task_ref
 from core.store.conn import Conn
 from core.store.tables import insert_event
@@ -44,10 +61,9 @@ QUIET = frozenset(
 _LIMIT = re.compile(
     r"(?i)\b429\b|rate.?limit|quota|resource.?exhausted|too many requests|usage limit"
 )
-UNREACHABLE = "unreachable"  # not the host's: the watcher could not reach it
-API_RETRY = "api_retry"  # an update: the agent retries a failed API call (core.hosts.turns)
-READER_FAILED = "reader_failed"  # not the host's: swarm's reader of its journal failed
-AGENT_ERROR, REFUSED = "agent_error", "refused"  # core.hosts.wire's
+UNREACHABLE = Unreachable.TYPE  # not the host's: the watcher could not reach it
+API_RETRY = turns.API_RETRY  # an update: the agent retries a failed API call
+READER_FAILED = ReaderFailed.TYPE  # not the host's: swarm's reader of its journal failed
 
 
 @dataclass(frozen=True)
@@ -87,9 +103,9 @@ def record(
         if entry.seq and entry.seq <= last:
             continue
         seen = _take(conn, ctx, agent, entry) or seen
-        taken = seen if entry.type == "turn" else taken
+        taken = seen if isinstance(entry.body, Turn) else taken
         said = said or Transcriber(conn, agent, ctx.now)
-        said.take(entry.raw)
+        said.take(entry)
         last = max(last, entry.seq)
     if said is not None:
         said.finish()
@@ -163,56 +179,59 @@ def _take(conn: Conn, ctx: Ctx, agent: str, read: Entry) -> Seen | None:
             return _permission(conn, ctx, agent, asked)
         case PermissionDone() as done:
             return _permission_done(conn, ctx, agent, done)
-    return _take_untyped(conn, ctx, agent, read.type, read.raw)
+        case Ready(session=session, lost=lost) | Session(session=session, lost=lost):
+            return _session(conn, ctx, agent, session, lost)
+        case Turn(delivery=delivery):
+            words = f"protocol: prompt taken (delivery {delivery})"
+            return Seen(AgentState.WORKING, words, work=False)
+        case Update() as update:
+            return _update(update, read.at)
+        case TurnEnd() as end:
+            return _turn_end(conn, ctx, agent, end, read)
+        case TurnError() as error:
+            return _turn_error(conn, ctx, agent, error, read)
+    return _take_trouble(conn, ctx, agent, read)
 
 
-def _take_untyped(
-    conn: Conn, ctx: Ctx, agent: str, kind: str, entry: Mapping[str, Any]
-) -> Seen | None:
-    """An entry of a kind with no typed body yet, from its fields as written."""
-    if kind in ("ready", "session"):
-        lost = entry.get("lost")
-        words = f"protocol: session {_short(entry.get('session'))} open" + (
-            f" (a new one: its session {_short(lost)} could not be loaded, its conversation "
-            "is not in it)" if lost else ""
-        )  # fmt: skip
-        if lost:
-            _session_lost(conn, ctx, agent, entry)
-        return Seen(AgentState.IDLE, words)
-    if kind == "turn":
-        words = f"protocol: prompt taken (delivery {entry.get('delivery')})"
-        return Seen(AgentState.WORKING, words, work=False)
-    if kind == "update":
-        return _update(entry)
-    if kind == "turn_end":
-        return _turn_end(conn, ctx, agent, entry)
-    if kind == "turn_error":
-        return _turn_error(conn, ctx, agent, entry)
-    if kind == "exited":
-        protocol_requests.close_open(conn, ctx, agent, "the agent exited")
-        return Seen(AgentState.OFFLINE, f"protocol: the agent exited ({entry.get('code')})")
-    if kind == "host_error":
-        protocol_requests.close_open(conn, ctx, agent, "the agent's host failed")
-        return Seen(AgentState.OFFLINE, f"protocol: {_words(entry.get('message'))}")
-    if kind == UNREACHABLE:
-        if entry.get("gone"):  # no host runs: nothing can answer its requests
-            protocol_requests.close_open(conn, ctx, agent, "the agent's host is not running")
-        return Seen(AgentState.OFFLINE, f"protocol: {_words(entry.get('message'))}")
-    if kind in (AGENT_ERROR, READER_FAILED):
-        return Seen(AgentState.ERRORED, f"protocol: {_words(entry.get('message'))}", work=False)
-    if kind == REFUSED:
-        _refused(conn, ctx, agent, entry)
+def _take_trouble(conn: Conn, ctx: Ctx, agent: str, read: Entry) -> Seen | None:
+    """An entry of the agent's or its host's trouble: its exit, a failure, a refusal."""
+    match read.body:
+        case Exited(code=code):
+            protocol_requests.close_open(conn, ctx, agent, "the agent exited")
+            return Seen(AgentState.OFFLINE, f"protocol: the agent exited ({code})")
+        case HostError(message=message):
+            protocol_requests.close_open(conn, ctx, agent, "the agent's host failed")
+            return Seen(AgentState.OFFLINE, f"protocol: {_words(message)}")
+        case Unreachable(message=message, gone=gone):
+            if gone:  # no host runs: nothing can answer its requests
+                protocol_requests.close_open(conn, ctx, agent, "the agent's host is not running")
+            return Seen(AgentState.OFFLINE, f"protocol: {_words(message)}")
+        case AgentError(message=message) | ReaderFailed(message=message):
+            return Seen(AgentState.ERRORED, f"protocol: {_words(message)}", work=False)
+        case Refused() as refused:
+            _refused(conn, ctx, agent, refused)
     return None
 
 
-def _session_lost(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> None:
+def _session(conn: Conn, ctx: Ctx, agent: str, session: str | None, lost: str) -> Seen:
+    """A session open (``lost``: the saved one it replaced, not loaded)."""
+    words = f"protocol: session {_short(session)} open" + (
+        f" (a new one: its session {_short(lost)} could not be loaded, its conversation "
+        "is not in it)" if lost else ""
+    )  # fmt: skip
+    if lost:
+        _session_lost(conn, ctx, agent, session, lost)
+    return Seen(AgentState.IDLE, words)
+
+
+def _session_lost(conn: Conn, ctx: Ctx, agent: str, session: str | None, lost: str) -> None:
     """A "Needs you" item: the agent's saved session could not be loaded, so what it knew
     (of the task it holds) is not in its new one; cleared by its next turn's end."""
     task = agent_queries.task_in_hand(conn, agent)
     held = f" {task_ref(task)} it holds is" if task is not None else " its work is"
     text = (
-        f"{agent}'s saved session {_short(entry.get('lost'))} could not be loaded: its "
-        f"conversation is not in its new session {_short(entry.get('session'))}, and what"
+        f"{agent}'s saved session {_short(lost)} could not be loaded: its "
+        f"conversation is not in its new session {_short(session)}, and what"
         f"{held} not in its memory: tell it what it needs (swarm send {agent} ...), or "
         "reassign or cancel its task"
     )
@@ -230,21 +249,17 @@ def _unread_request(asked: PermissionAsked) -> Seen:
     return Seen(AgentState.ERRORED, words, work=False)
 
 
-def _refused(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> None:
+def _refused(conn: Conn, ctx: Ctx, agent: str, refused: Refused) -> None:
     """A caller the agent's host refused (a process of an agent: it may not answer, prompt
     or read a host), audited."""
-    op, why, times = (
-        _words(entry.get("op")) or "a request",
-        _words(entry.get("why")),
-        entry.get("times"),
-    )
-    again = f" ({times} times)" if isinstance(times, int) and times > 1 else ""
+    op, why, times = _words(refused.op) or "a request", _words(refused.why), refused.times
+    again = f" ({times} times)" if times > 1 else ""
     text = f"{agent}'s protocol host refused {op}{again}: {why}"
-    data = {"command": f"host {op}", "why": why, "pid": entry.get("pid"), "times": times}
+    data = {"command": f"host {op}", "why": why, "pid": refused.pid, "times": times}
     insert_event(conn, ctx.now, EventKind.ACCESS_REFUSED, text, agent=agent, actor=agent, data=data)
-    caller = f"pid {entry.get('pid')}"
+    caller = f"pid {refused.pid}"
     audit_queries.insert_audit(conn, ctx.now, caller, agent, f"host {op}", False, f"refused: {why}")
-    if isinstance(times, int) and times > 1:  # again and again: a person should look
+    if times > 1:  # again and again: a person should look
         alerts.open_alert(conn, ctx, agent, alerts.HOST_REFUSALS, (
             f"{agent}'s own processes keep calling its protocol host ({op}, refused {times} "
             "times in a second): something in its session tries to answer, prompt or read "
@@ -252,15 +267,15 @@ def _refused(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> None
         ))  # fmt: skip
 
 
-def _update(entry: Mapping[str, Any]) -> Seen | None:
-    kind = str(entry.get("kind") or "")
-    if kind in QUIET or entry.get("outside"):  # (outside a turn: a loaded session's history)
+def _update(update: Update, at: float) -> Seen | None:
+    kind = update.kind
+    if kind in QUIET or update.outside:  # (outside a turn: a loaded session's history)
         return None
     if kind == API_RETRY:
-        return _retrying(entry)
+        return _retrying(update, at)
     if kind in ("tool_call", "tool_call_update"):
-        title = _words(entry.get("title")) or "a tool"
-        status = entry.get("status")
+        title = _words(update.title or None) or "a tool"
+        status = update.status
         return Seen(
             AgentState.WORKING, f"protocol: tool call {title}" + (f" ({status})" if status else "")
         )
@@ -271,17 +286,17 @@ def _update(entry: Mapping[str, Any]) -> Seen | None:
     return Seen(AgentState.WORKING, "protocol: answering")
 
 
-def _retrying(entry: Mapping[str, Any]) -> Seen:
+def _retrying(update: Update, at: float) -> Seen:
     """An API call the agent retries: ``limited`` until the retry it said for a rate limit
     (a 429, or an error it names a rate limit), else ``errored`` while it retries."""
-    status, error = entry.get("error_status"), _words(entry.get("error"))
-    wait = entry.get("retry_delay_ms")
-    at = float(entry.get("at") or 0.0)
-    retry_at = agent_state.retry_at(at, wait / 1000) if _number(wait) else None
-    attempt = f"{entry.get('attempt', '?')} of {entry.get('max_retries', '?')}"
+    retry = update.retry
+    status, error = retry.status, _words(retry.error or None)
+    wait = retry.delay_ms
+    retry_at = agent_state.retry_at(at, wait / 1000) if wait is not None else None
+    attempt = f"{_said_count(retry.attempt)} of {_said_count(retry.max_retries)}"
     what = f"API error {status}" if status is not None else "no answer from the API"
     words = f"protocol: {what}{f' ({error})' if error else ''}"
-    if "attempt" in entry or "max_retries" in entry:  # a retry its log said counts none
+    if retry.counted:  # a retry its log said counts none
         words += f", retry {attempt}"
     if retry_at is not None:
         words += f" at {agent_judge.clock_time(retry_at)}"
@@ -290,8 +305,8 @@ def _retrying(entry: Mapping[str, Any]) -> Seen:
     return Seen(AgentState.ERRORED, words, work=False)
 
 
-def _number(value: Any) -> TypeGuard[float]:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def _said_count(count: int | None) -> str:
+    return "?" if count is None else str(count)
 
 
 def _permission(conn: Conn, ctx: Ctx, agent: str, asked: PermissionAsked) -> Seen:
@@ -308,53 +323,48 @@ def _permission_done(conn: Conn, ctx: Ctx, agent: str, done: PermissionDone) -> 
     return Seen(AgentState.WORKING, f"protocol: permission {words}", work=False)
 
 
-def _turn_end(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen:
-    reason = _words(entry.get("stop_reason")) or "end_turn"
+def _turn_end(conn: Conn, ctx: Ctx, agent: str, end: TurnEnd, read: Entry) -> Seen:
+    reason = _words(end.stop_reason or None) or "end_turn"
     protocol_requests.close_open(conn, ctx, agent, f"the turn ended ({reason})")
     alerts.clear_alerts(conn, ctx, agent, {
         alerts.SESSION_LOST: f"{agent} took a turn in its new session",
         alerts.HOST_REFUSALS: f"{agent}'s turn ended ({reason})",
     })  # fmt: skip
-    _turn_event(conn, ctx, agent, entry, f"{agent}'s turn ended: {reason}")
+    said = {"delivery": end.delivery, "stop_reason": end.stop_reason, "usage": end.usage,
+            "cost_usd": end.cost_usd}  # fmt: skip
+    _turn_event(conn, ctx, agent, end.delivery, said, f"{agent}'s turn ended: {reason}", read)
     return Seen(AgentState.IDLE, f"protocol: turn ended ({reason})")
 
 
-def _turn_error(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen:
-    message = _words(_said(entry)) or "no message"
-    details = f"{entry.get('code')} {message} {json.dumps(entry.get('data'), default=str)}"
+def _turn_error(conn: Conn, ctx: Ctx, agent: str, error: TurnError, read: Entry) -> Seen:
+    message = _words(error.said or None) or "no message"
+    details = f"{error.code} {message} {json.dumps(error.data, default=str)}"
     protocol_requests.close_open(conn, ctx, agent, "the turn failed")
-    said = {**entry, "message": message}
-    _turn_event(conn, ctx, agent, said, f"{agent}'s turn failed: {message}")
+    said = {"delivery": error.delivery, "code": error.code, "message": message}
+    _turn_event(conn, ctx, agent, error.delivery, said, f"{agent}'s turn failed: {message}", read)
     state = AgentState.LIMITED if _LIMIT.search(details) else AgentState.ERRORED
     return Seen(state, f"protocol: the turn failed: {message}")
 
 
-def _said(entry: Mapping[str, Any]) -> Any:
-    """A failed turn's words: the error's own message where the protocol's is a generic one
-    (codex-acp: "Internal error", its data saying "exceeded retry limit, last status: 429")."""
-    data = entry.get("data")
-    inner = data.get("message") if isinstance(data, Mapping) else None
-    generic = str(entry.get("message") or "").strip().lower() in ("", "internal error")
-    return inner if generic and isinstance(inner, str) and inner.strip() else entry.get("message")
-
-
-def _turn_event(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any], text: str) -> None:
-    data = {k: entry.get(k) for k in ("delivery", "stop_reason", "usage", "cost_usd", "code",
-                                      "message")
-            if entry.get(k) is not None}  # fmt: skip
-    task_id = _delivered_for(conn, entry.get("delivery"))
+def _turn_event(
+    conn: Conn, ctx: Ctx, agent: str, delivery: int | None, said: Mapping[str, Any],
+    text: str, read: Entry,
+) -> None:  # fmt: skip
+    """The turn's ``agent.turn`` event (``said``: its data, those not None) and its cost."""
+    data = {k: v for k, v in said.items() if v is not None}
+    task_id = _delivered_for(conn, delivery)
     insert_event(conn, ctx.now, EventKind.AGENT_TURN, text, task_id=task_id,
                  agent=agent, actor=agent, data=data)  # fmt: skip
-    turn_cost.record_protocol_turn(conn, ctx, agent, task_id, entry)
+    turn_cost.record_protocol_turn(conn, ctx, agent, task_id, read.raw)
 
 
-def _delivered_for(conn: Conn, delivery: Any) -> int | None:
+def _delivered_for(conn: Conn, delivery: int | None) -> int | None:
     """The task a turn was spent for: its delivery's (the host's ``turn`` entry names the
     delivery that started it; its message's task, None for a message about no task, such
     as a broadcast), not the one the agent holds when the turn's end is read (an agent that
     reported its task done inside the turn holds its next one by then). A delivery not
     known (none named, or gone with old history) is on no task: never guessed."""
-    if isinstance(delivery, bool) or not isinstance(delivery, int):
+    if delivery is None:
         return None
     return transcript_queries.task_of_delivery(conn, delivery)[1]
 

@@ -15,7 +15,6 @@ front end escapes them as it shows them (``status_line`` for one line: controls 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -24,6 +23,18 @@ from core.agents import transcript_queries as queries
 from core.agents.queries import task_in_hand
 from core.dialogs.queries import by_session
 from core.formats.text import escape_controls, flat, shorten
+from core.hosts.entries import (
+    ApiRetry,
+    Entry,
+    Exited,
+    PermissionAsked,
+    PermissionDone,
+    Turn,
+    TurnEnd,
+    TurnError,
+    Update,
+)
+from core.hosts.turns import API_RETRY
 from core.store.conn import Conn
 
 KEEP = 2000  # rows per agent
@@ -118,30 +129,31 @@ class Transcriber:
         self.grown = False  # the open answer has words not yet written
         self.ended = False  # a turn ended in this batch: the agent's rows are pruned
 
-    def take(self, entry: Mapping[str, Any]) -> None:
+    def take(self, entry: Entry) -> None:
         """One journal entry's row, if it says anything people read."""
-        kind, at = entry.get("type"), float(entry.get("at") or self.now)
-        if kind == "update":
-            if not entry.get("outside"):  # (a loaded session's history: kept before)
-                self._update(entry, at)
-            return
-        if kind in ("turn", "turn_end", "turn_error") and entry.get("delivery") is not None:
-            self._delivery(int(entry["delivery"]))
-        if kind == "turn":
-            self._add(PROMPT, at, text=str(entry.get("text") or ""))
-        elif kind == "permission":
-            self._asked(entry, at)
-        elif kind == "permission_done":
-            request = str(entry.get("request") or "")
-            self._change(PERMISSION, request, at, _answer(entry, self._decider(request)))
-        elif kind == "turn_end":
-            self._add(TURN_END, at, status=str(entry.get("stop_reason") or "end_turn"))
-            self.ended = True
-        elif kind == "turn_error":
-            self._add(TURN_ERROR, at, text=str(entry.get("message") or "no message"))
-            self.ended = True
-        elif kind == "exited":
-            self._add(EXITED, at, status=str(entry.get("code")))
+        at = entry.at or self.now
+        match entry.body:
+            case Update(outside=False) as update:  # (outside: a loaded session's history)
+                self._update(update, at)
+            case Turn(delivery=delivery, text=text):
+                self._delivery(delivery)
+                self._add(PROMPT, at, text=text)
+            case PermissionAsked() as asked:
+                self._asked(asked, at)
+            case PermissionDone() as done:
+                self._change(
+                    PERMISSION, done.request, at, _answer(done, self._decider(done.request))
+                )
+            case TurnEnd(delivery=delivery, stop_reason=reason):
+                self._delivery(delivery)
+                self._add(TURN_END, at, status=reason or "end_turn")
+                self.ended = True
+            case TurnError(delivery=delivery, message=message):
+                self._delivery(delivery)
+                self._add(TURN_ERROR, at, text=message or "no message")
+                self.ended = True
+            case Exited(code=code):
+                self._add(EXITED, at, status=str(code))
 
     def finish(self) -> None:
         """Write the open answer; at a turn's end keep only the agent's newest rows."""
@@ -149,22 +161,20 @@ class Transcriber:
         if self.ended:
             queries.prune(self.conn, self.agent, KEEP)
 
-    def _update(self, entry: Mapping[str, Any], at: float) -> None:
-        kind = entry.get("kind")
+    def _update(self, update: Update, at: float) -> None:
+        kind = update.kind
         if kind == "agent_message_chunk":
-            self._say(str(entry.get("text") or ""), at)
+            self._say(update.text, at)
         elif kind == "tool_call":
-            call = str(entry.get("tool_call_id") or "") or None
-            self._add(TOOL, at, call=call, status=_status(entry),
-                      text=str(entry.get("title") or "a tool"))  # fmt: skip
+            self._add(TOOL, at, call=update.tool_call_id or None, status=update.status or None,
+                      text=update.title or "a tool")  # fmt: skip
         elif kind == "tool_call_update":
-            self._tool_update(entry, at)
-        elif kind == "api_retry":
-            self._add(RETRY, at, status=str(entry.get("error_status") or ""),
-                      text=_retry_words(entry))  # fmt: skip
+            self._tool_update(update, at)
+        elif kind == API_RETRY:
+            retry = update.retry
+            self._add(RETRY, at, status=str(retry.status or ""), text=_retry_words(retry))
         elif kind == "plan":
-            steps = "; ".join(str(step) for step in entry.get("plan") or ())
-            self._add(PLAN, at, text=steps)
+            self._add(PLAN, at, text="; ".join(update.plan))
 
     def _say(self, text: str, at: float) -> None:
         if not text:
@@ -179,29 +189,29 @@ class Transcriber:
         if len(text) > room:
             self._say(text[room:], at)
 
-    def _tool_update(self, entry: Mapping[str, Any], at: float) -> None:
-        call = str(entry.get("tool_call_id") or "")
+    def _tool_update(self, update: Update, at: float) -> None:
+        call = update.tool_call_id
         found = (
             queries.by_call(self.conn, self.agent, TOOL, call)
             if call
             else queries.last_open_tool(self.conn, self.agent)
         )
         if found is None:
-            self._add(TOOL, at, call=call or None, status=_status(entry),
-                      text=str(entry.get("title") or "a tool"))  # fmt: skip
+            self._add(TOOL, at, call=call or None, status=update.status or None,
+                      text=update.title or "a tool")  # fmt: skip
             return
         self._flush()
         line = Line.of(found)
-        title = str(entry.get("title") or "") or line.text
-        queries.update(self.conn, line.id, self._next(), at, _status(entry) or line.status,
+        title = update.title or line.text
+        queries.update(self.conn, line.id, self._next(), at, update.status or line.status,
                        _cut(title))  # fmt: skip
 
-    def _asked(self, entry: Mapping[str, Any], at: float) -> None:
+    def _asked(self, asked: PermissionAsked, at: float) -> None:
         """A permission request's row, before the outcome of the tool call it gates: when
         that call's row is written and still open, the request takes its place and the call
         goes on in a new row after it (a page that shows the row by id rewrites it)."""
-        request, title = str(entry.get("request") or ""), str(entry.get("title") or "a tool")
-        call = _gated_call(entry)
+        request, title = asked.request, asked.title or "a tool"
+        call = _gated_call(asked)
         found = queries.by_call(self.conn, self.agent, TOOL, call) if call else None
         if found is None or found["status"] in FINAL:
             self._add(PERMISSION, at, call=request, text=title)
@@ -249,9 +259,10 @@ class Transcriber:
         self.grown = False
         queries.update(self.conn, answer.id, self._next(), answer.at, None, answer.text)
 
-    def _delivery(self, delivery: int) -> None:
-        """A turn's delivery: its rows belong to the task its message is for."""
-        if delivery == self.delivery and self.task is not None:
+    def _delivery(self, delivery: int | None) -> None:
+        """A turn's delivery: its rows belong to the task its message is for (None: none
+        named, the rows stay where they were)."""
+        if delivery is None or (delivery == self.delivery and self.task is not None):
             return
         self.delivery = delivery
         known, task = queries.task_of_delivery(self.conn, delivery)
@@ -267,31 +278,24 @@ class Transcriber:
         return self.rev - 1
 
 
-def _answer(entry: Mapping[str, Any], decider: str | None = None) -> str:
+def _answer(done: PermissionDone, decider: str | None = None) -> str:
     """A permission request's answer in words: ``allowed (Yes, allow once) by cli:ann``,
     ``denied (No)``, ``cancelled`` (the option's own label, its id where the host gave none;
     who chose it where a person or rule in swarm did)."""
-    option = entry.get("option")
-    if option is None:
+    if done.option is None:
         return "cancelled"
-    kind = str(entry.get("kind") or "")
+    kind = done.kind
     verb = "allowed" if kind.startswith("allow") else "denied" if kind.startswith("reject") else ""
-    label = shorten(flat(str(entry.get("name") or option)), 80)
+    label = shorten(flat(done.name or done.option), 80)
     said = f"{verb} ({label})" if verb else f"answered {label}"
     return said + (f" by {shorten(flat(decider), 80)}" if decider else "")
 
 
-def _gated_call(entry: Mapping[str, Any]) -> str:
+def _gated_call(asked: PermissionAsked) -> str:
     """The id of the tool call a permission request gates, where its entry names it (ACP's
     ``toolCall.toolCallId``); empty when it names none."""
-    tool = entry.get("tool")
-    call = tool.get("toolCallId") if isinstance(tool, Mapping) else None
+    call = asked.tool.get("toolCallId")
     return call[:TEXT_MAX] if isinstance(call, str) else ""
-
-
-def _status(entry: Mapping[str, Any]) -> str | None:
-    status = entry.get("status")
-    return str(status) if status else None
 
 
 def _cut(text: str) -> str:
@@ -324,10 +328,11 @@ def activity(conn: Conn) -> dict[int, Line]:
     return {int(r["task_id"]): Line.of(r) for r in queries.latest_of_tasks_in_progress(conn)}
 
 
-def _retry_words(entry: Mapping[str, Any]) -> str:
+def _retry_words(retry: ApiRetry) -> str:
     """``attempt 2 of 10 in 1.2 s (rate_limit)``: an API call the agent retries."""
-    wait = entry.get("retry_delay_ms")
-    words = f"attempt {entry.get('attempt', '?')} of {entry.get('max_retries', '?')}"
-    if isinstance(wait, int | float) and not isinstance(wait, bool):
-        words += f" in {wait / 1000:g} s"
-    return words + (f" ({entry['error']})" if entry.get("error") else "")
+    attempt = "?" if retry.attempt is None else retry.attempt
+    most = "?" if retry.max_retries is None else retry.max_retries
+    words = f"attempt {attempt} of {most}"
+    if retry.delay_ms is not None:
+        words += f" in {retry.delay_ms / 1000:g} s"
+    return words + (f" ({retry.error})" if retry.error else "")

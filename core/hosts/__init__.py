@@ -1,5 +1,6 @@
 """The wire between swarm and its protocol hosts: where a host's files are and what its socket
-and journal say (``wire``), how an agent's lines are read bounded (``lines``), the driver a
+and journal say (``wire``), each journal entry and socket request typed (``entries``,
+``requests``), how an agent's lines are read bounded (``lines``), the driver a
 host speaks to its agent through (``turns``), which hosts run (``running``), and swarm's side
 of the socket and the journal files (``client``, ``journal_file``). The hosts themselves, and
 starting, delivering to and stopping them, are the protocol route's (``automation.protocol``);

@@ -7,8 +7,8 @@ What a host journaled that swarm never took in (the host died while swarm was st
 was replaced by ``desktop up`` before swarm read its end) is read from here once:
 ``unread`` gives, from the life swarm's cursor names (its host's pid and the last entry
 taken in), the entries after the cursor and every later life but the running host's (which
-swarm reads from its socket). A cursor whose life is no longer in the files gives nothing:
-nothing is taken in twice.
+swarm reads from its socket), each entry read once (``core.hosts.entries.read``). A cursor
+whose life is no longer in the files gives nothing: nothing is taken in twice.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from core.hosts import lines, wire
+from core.hosts.entries import Entry, read
 
 ROTATE_BYTES = 64 * 1024 * 1024  # a journal past this is moved aside when its host starts
 ROTATE_AGE_S = 7 * 86400.0  # ... and one whose first entry is older than this
@@ -33,7 +34,7 @@ class Life:
     """One host's entries in the journal files (``host``: its pid; None: not named)."""
 
     host: int | None
-    entries: list[dict[str, Any]] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
 
 
 def older_path(home: Path, agent: str) -> Path:
@@ -61,15 +62,14 @@ def lives(home: Path, agent: str) -> list[Life]:
     """Every host's life in the older file, then the journal, in order."""
     found: list[Life] = []
     last = 0
-    for entry in entries(wire.journal_path(home, agent)):
-        seq = entry.get("seq")
-        if not isinstance(seq, int) or isinstance(seq, bool):
+    for raw in entries(wire.journal_path(home, agent)):
+        entry = read(raw)
+        if entry.seq <= 0:
             continue
-        if seq <= last or not found:
-            host = entry.get("host")
-            found.append(Life(host if isinstance(host, int) and seq == 1 else None))
+        if entry.seq <= last or not found:
+            found.append(Life(entry.host if entry.seq == 1 else None))
         found[-1].entries.append(entry)
-        last = seq
+        last = entry.seq
     return found
 
 
@@ -83,7 +83,7 @@ def unread(home: Path, agent: str, known_host: int, seq: int, running: int) -> l
     at = next((n for n in range(len(found) - 1, -1, -1) if found[n].host == known_host), None)
     if at is None:
         return []
-    rest = [Life(known_host, [e for e in found[at].entries if e["seq"] > seq])]
+    rest = [Life(known_host, [e for e in found[at].entries if e.seq > seq])]
     rest += [life for life in found[at + 1 :] if life.host is not None and life.host != running]
     return [life for life in rest if life.entries]
 

@@ -145,14 +145,16 @@ def cut_text(text: str, chars: int) -> str:
 
 
 def _encode(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.encode("utf-8", "replace") + b"\n"  # as ``wire.encode``
 
 
 class GuardedTransport:
     """The ACP SDK's ``Transport`` over an agent's standard streams: each line it writes read
     bounded and parsed once, one that is no JSON-RPC object said to ``on_bad`` and skipped
     (the SDK's own reader ends its connection on a JSON value that is not an object, and
-    joins a line of any size); ``ended`` once its output closed."""
+    joins a line of any size), as is one ``check`` says the SDK cannot take (it would drop
+    it with only a traceback in the log); ``ended`` once its output closed."""
 
     def __init__(
         self,
@@ -160,9 +162,10 @@ class GuardedTransport:
         writer: asyncio.StreamWriter,
         on_bad: Callable[[str], None],
         on_end: Callable[[], None],
+        check: Callable[[dict[str, Any]], str | None] = lambda message: None,
     ) -> None:
         self.reader, self.writer = reader, writer
-        self.on_bad, self.on_end = on_bad, on_end
+        self.on_bad, self.on_end, self.check = on_bad, on_end, check
         self.ended = False
         self._sending = asyncio.Lock()
 
@@ -188,7 +191,7 @@ class GuardedTransport:
             found = parse(line)
             if isinstance(found, str):
                 self.on_bad(f"a line that is {found}: {shown(line)!r}")
-            elif (why := rpc_problem(found)) is not None:
+            elif (why := rpc_problem(found) or self.check(found)) is not None:
                 self.on_bad(f"a line that is {why}: {shown(line)!r}")
             else:
                 return found

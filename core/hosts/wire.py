@@ -14,9 +14,9 @@ process ended), ``host_error``,
 ``agent_error`` (the agent wrote a line its protocol cannot take: ``message``, ``lines``),
 ``refused`` (a caller the socket refused: ``op``, ``pid``, ``why``, ``times``). Each has
 ``seq`` (1, 2, ... for the host's life) and ``at`` (epoch seconds); one over
-``core.hosts.lines.ENTRY_LIMIT`` bytes is cut, its ``cut`` saying its size before. The typed
-messages (a permission request, its end, swarm's answer) and the one reading of every entry
-are ``core.hosts.entries``.
+``core.hosts.lines.ENTRY_LIMIT`` bytes is cut, its ``cut`` saying its size before. Each
+entry is typed (``core.hosts.entries``: the host writes it from its body, swarm reads it
+once), and so is each request (``core.hosts.requests``).
 """
 
 from __future__ import annotations
@@ -99,8 +99,10 @@ def journal_path(home: Path, agent: str) -> Path:
 
 
 def encode(message: dict[str, Any]) -> bytes:
-    """One message as its line."""
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+    """One message as its line (a lone surrogate, which JSON's ``\\ud800`` gives and UTF-8
+    cannot hold, written as ``?``)."""
+    text = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+    return text.encode("utf-8", "replace") + b"\n"
 
 
 def decode(line: bytes) -> dict[str, Any]:

@@ -5,14 +5,14 @@ transaction, and reads how far swarm has each journal."""
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from collections.abc import Sequence
 
 from core.agents import protocol_events
 from core.agents import queries as agent_queries
 from core.agents.judge import Freshness
 from core.context import Ctx
 from core.hosts import wire
-from core.hosts.entries import Entry, read
+from core.hosts.entries import Entry
 from core.service.swarm import SwarmService
 from core.store.calls import urgent
 from core.store.conn import Conn
@@ -25,22 +25,21 @@ async def take_in(
     service: SwarmService,
     agent: str,
     host: int,
-    entries: list[dict[str, Any]],
+    entries: Sequence[Entry],
     fresh: Freshness,
 ) -> int:
-    """Write ``entries`` of ``agent``'s host ``host`` (0: read from its journal file); the
-    last one's number. Each is read once here (``core.hosts.entries.read``: typed, whatever
-    its shape). Entries that end a turn go ahead of the node's other writes (``urgent``):
-    the agent's next prompt waits on them."""
+    """Write ``entries`` of ``agent``'s host ``host`` (0: read from its journal file),
+    each read once where it came in (``core.hosts.entries.read``); the last one's number.
+    Entries that end a turn go ahead of the node's other writes (``urgent``): the agent's
+    next prompt waits on them."""
     ends = ends_turn(entries)
-    typed = [read(entry) for entry in entries]
     with urgent() if ends else contextlib.nullcontext():
-        return await service.store.write(agent, _take_in, agent, host, typed, fresh, ends)
+        return await service.store.write(agent, _take_in, agent, host, entries, fresh, ends)
 
 
-def ends_turn(entries: list[dict[str, Any]]) -> bool:
+def ends_turn(entries: Sequence[Entry]) -> bool:
     """Whether one of ``entries`` ends a turn (the agent takes a prompt again)."""
-    return any(entry.get("type") in TURN_OVER for entry in entries)
+    return any(entry.type in TURN_OVER for entry in entries)
 
 
 async def cursor(service: SwarmService, agent: str) -> tuple[int, int]:
@@ -54,7 +53,7 @@ def _take_in(
     ctx: Ctx,
     agent: str,
     host: int,
-    entries: list[Entry],
+    entries: Sequence[Entry],
     fresh: Freshness,
     ends_turn: bool,
 ) -> int:

@@ -7,7 +7,7 @@ from typing import Any
 
 from core.agents import protocol_events
 from core.agents.judge import Freshness
-from core.hosts.entries import read
+from core.hosts.entries import Entry, read
 from core.service.swarm import SwarmService
 from tests.helpers import query
 from tests.watch.conftest import assign
@@ -49,6 +49,11 @@ def journal(delivery: int) -> list[dict[str, Any]]:
 def numbered(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Entries as the host numbers them (``seq`` from 1, ``at``)."""
     return [{"seq": n, "at": 1000.0 + n, **e} for n, e in enumerate(entries, 1)]
+
+
+def arrived(entries: list[dict[str, Any]]) -> list[Entry]:
+    """Entries as the host numbers them, read as the watch holds them once they came."""
+    return [read(e) for e in numbered(entries)]
 
 
 async def record(service: SwarmService, entries: list[dict[str, Any]]) -> int:

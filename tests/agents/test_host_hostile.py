@@ -4,10 +4,10 @@ anything), and swarm's own reading of it (``ProtocolWatch``, the take-in) on a r
 
 No line wedges the agent: a line over the limit, a 15 MB message, an edit's permission
 request carrying an 8.5 MB diff, a JSON value that is not an object, a message nested 3,000
-deep, an id or error of the wrong shape: each is bounded or said as an ``agent_error``, the
-connection goes on, and swarm takes the turn's end in. The agent's own processes are refused
-by the host's socket (they may not answer, prompt or read), audited; the host's files are
-its owner's alone."""
+deep, an id or error of the wrong shape, a session/update ACP does not know: each is bounded
+or said as an ``agent_error``, the connection goes on, and swarm takes the turn's end in.
+The agent's own processes are refused by the host's socket (they may not answer, prompt or
+read), audited; the host's files are its owner's alone."""
 
 from __future__ import annotations
 
@@ -155,6 +155,16 @@ async def test_a_request_over_the_limit_is_answered_with_an_error(home: Path) ->
         ('raw {"jsonrpc":"2.0","method":5}', "method is no string"),
         ("raw not json at all", "not JSON"),
         ("deep 3000", "nested deeper than 64"),
+        (  # a kind of update the SDK's schema does not know: it would drop it unsaid
+            'raw {"jsonrpc":"2.0","method":"session/update","params":{"sessionId":"hostile-1",'
+            '"update":{"sessionUpdate":"brand_new_kind","words":1}}}',
+            "a session/update of a shape ACP does not know (update: Input tag 'brand_new_kind'",
+        ),
+        (  # a known kind of a shape it does not know
+            'raw {"jsonrpc":"2.0","method":"session/update","params":{"sessionId":"hostile-1",'
+            '"update":{"sessionUpdate":"tool_call","title":["not","text"]}}}',
+            "a session/update of a shape ACP does not know (update.tool_call.",
+        ),
     ],
 )
 async def test_a_line_that_is_no_json_rpc_object_leaves_the_connection_up(
@@ -166,6 +176,46 @@ async def test_a_line_that_is_no_json_rpc_object_leaves_the_connection_up(
     assert why in error["message"], error
     assert said(entries) == "next"
     assert of_type(await turn(home, "say the turn after"), wire.TURN_END)
+
+
+async def test_a_lone_surrogate_is_journaled_replaced_and_the_numbering_goes_on(
+    home: Path,
+) -> None:
+    """JSON's ``\\ud800`` is a string UTF-8 cannot hold: the update is journaled with it as
+    ``?`` (before: the journal's write raised, the update was lost and its number skipped,
+    which the streams' slicing assumes never happens)."""
+    update = ('{"jsonrpc":"2.0","method":"session/update","params":{"sessionId":"hostile-1",'
+              '"update":{"sessionUpdate":"agent_message_chunk","content":{"type":"text",'
+              '"text":"a\\ud800b"}}}}')  # fmt: skip
+    entries = await turn(home, f"raw {update}; say next")
+    assert said(entries) == "a?bnext"
+    numbers = [entry["seq"] for entry in entries]
+    assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+
+
+@pytest.mark.parametrize(
+    ("request_", "why"),
+    [
+        ({"op": "events", "after": [1]}, "bad events request: after is no number"),
+        ({"op": "prompt", "delivery": "x", "text": "hi"}, "bad prompt request"),
+        ({"op": "ack"}, "bad ack request: seq is no number"),
+        ({"op": {"a": 1}}, "unknown op {'a': 1}"),
+    ],
+)
+async def test_a_request_of_a_bad_shape_is_answered_in_one_line(
+    home: Path, request_: dict[str, Any], why: str
+) -> None:
+    """Each request is read once, typed, where the host reads it: a bad shape is answered
+    with one line why, and the connection goes on (before: an ``events`` whose ``after`` is
+    no number ended it unanswered)."""
+    reader, writer = await asyncio.open_unix_connection(str(wire.socket_path(home, AGENT)))
+    try:
+        writer.write(wire.encode(request_) + wire.encode({"op": wire.HELLO}))
+        refused = wire.decode(await asyncio.wait_for(reader.readline(), 10))
+        assert refused["ok"] is False and refused["reason"].startswith(why), refused
+        assert wire.decode(await asyncio.wait_for(reader.readline(), 10))["ok"]
+    finally:
+        writer.close()
 
 
 def lines_apart() -> float:

@@ -152,7 +152,7 @@ def test_the_journals_lives_are_told_apart_by_their_first_entry(tmp_path: Path) 
     lives = journal_file.lives(tmp_path, AGENT)
     assert [(life.host, len(life.entries)) for life in lives] == [(10, 2), (20, 3), (30, 1)]
     unread = journal_file.unread(tmp_path, AGENT, 10, 1, running=30)
-    assert [(life.host, [e["seq"] for e in life.entries]) for life in unread] == [
+    assert [(life.host, [e.seq for e in life.entries]) for life in unread] == [
         (10, [2]), (20, [1, 2, 3])
     ]  # fmt: skip
     assert journal_file.unread(tmp_path, AGENT, 20, 3, running=30) == []

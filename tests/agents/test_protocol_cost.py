@@ -11,7 +11,7 @@ import pytest
 
 from automation.protocol.host import Host, Journal
 from core.clis.claude_code.stream_json import StreamJsonDriver
-from core.hosts import wire
+from core.hosts.entries import Session, TurnEnd
 from core.hosts.turns import TOTAL_COST, Launched
 
 
@@ -32,12 +32,12 @@ async def test_a_turn_costs_what_it_adds_to_the_sessions_total(tmp_path: Path) -
 async def test_a_resumed_session_counts_from_its_last_turns_total(tmp_path: Path) -> None:
     host = _host(tmp_path)
     journal = host.journal
-    journal.add(wire.SESSION, session="one", loaded=False)
-    journal.add(wire.TURN_END, delivery=1, stop_reason="end_turn", meta={TOTAL_COST: 0.05})
-    journal.add(wire.SESSION, session="two", loaded=False)
-    journal.add(wire.TURN_END, delivery=2, stop_reason="end_turn", meta={TOTAL_COST: 0.01})
-    journal.add(wire.SESSION, session="one", loaded=True)
-    journal.add(wire.TURN_END, delivery=3, stop_reason="end_turn", meta="not a dict")
+    journal.add(Session("one"))
+    journal.add(TurnEnd(1, "end_turn", meta={TOTAL_COST: 0.05}))
+    journal.add(Session("two"))
+    journal.add(TurnEnd(2, "end_turn", meta={TOTAL_COST: 0.01}))
+    journal.add(Session("one", loaded=True))
+    journal.add(TurnEnd(3, "end_turn", meta="not a dict"))
     await journal.close()
     again = _host(tmp_path)  # a host started again on the same journal
     assert again.session_spent("one") == pytest.approx(0.05)

@@ -13,12 +13,13 @@ import pytest
 from automation.protocol.watch import GATHER_S, ProtocolWatch
 from core.agents.judge import Freshness
 from core.hosts import client
+from core.hosts.entries import read
 from core.models import Receipt
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.tasks import message_queries
 from core.tasks.messages import DEFER_DELAY_S
-from tests.agents.protocol_journal import AGENT, numbered, started
+from tests.agents.protocol_journal import AGENT, arrived, started
 from tests.helpers import query
 
 pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(60)]
@@ -51,7 +52,7 @@ def due_at(service: SwarmService, delivery: int) -> tuple[str, float, int]:
 async def journaled(service: SwarmService, entries: list[dict[str, Any]]) -> None:
     """The entries as the watch writes what a host streamed."""
     watch = ProtocolWatch(service, Freshness())
-    watch.pending[AGENT] = numbered(entries)
+    watch.pending[AGENT] = arrived(entries)
     assert await watch.fire() == len(entries)
 
 
@@ -115,8 +116,8 @@ async def test_an_agent_whose_turn_ended_is_written_before_the_others(
     """Entries of several agents waiting at once: the agent whose entries end a turn (its
     next prompt waits for that) is written first, whatever order its host's came in."""
     watch = ProtocolWatch(service, Freshness())
-    watch.pending["Agent-2"] = numbered([TURN, CHUNK])
-    watch.pending[AGENT] = numbered([TURN, CHUNK, END])
+    watch.pending["Agent-2"] = arrived([TURN, CHUNK])
+    watch.pending[AGENT] = arrived([TURN, CHUNK, END])
     written: list[str] = []
     write = service.store.write
 
@@ -136,15 +137,15 @@ async def test_a_turns_end_that_comes_while_others_are_written_goes_next(
     them is written: it is written next, not after the other (a round of writes takes a
     second or more on a busy machine, and the agent's next prompt waits for that end)."""
     watch = ProtocolWatch(service, Freshness())
-    watch.pending["Agent-2"] = numbered([TURN, CHUNK])
-    watch.pending["Agent-3"] = numbered([TURN, CHUNK])
+    watch.pending["Agent-2"] = arrived([TURN, CHUNK])
+    watch.pending["Agent-3"] = arrived([TURN, CHUNK])
     written: list[str] = []
     write = service.store.write
 
     async def noted(actor: str, fn: Any, *args: Any) -> Any:
         written.append(actor)
         if len(written) == 1:  # the end comes meanwhile
-            watch.pending[AGENT] = numbered([TURN, CHUNK, END])
+            watch.pending[AGENT] = arrived([TURN, CHUNK, END])
         return await write(actor, fn, *args)
 
     monkeypatch.setattr(service.store, "write", noted)
@@ -169,9 +170,9 @@ async def test_the_host_is_told_how_far_swarm_has_its_journal_without_waiting_fo
     monkeypatch.setattr(client, "request", slow_host)
     watch = ProtocolWatch(service, Freshness())
     watch.hosts[AGENT] = 4242
-    watch.pending[AGENT] = numbered([TURN, CHUNK])
+    watch.pending[AGENT] = arrived([TURN, CHUNK])
     assert await asyncio.wait_for(watch.fire(), 10) == 2
-    watch.pending[AGENT] = numbered([TURN, CHUNK, END])[2:]
+    watch.pending[AGENT] = arrived([TURN, CHUNK, END])[2:]
     assert await asyncio.wait_for(watch.fire(), 10) == 1  # the first answer still awaited
     assert acked == [2]
     answer.set()
@@ -191,9 +192,9 @@ async def test_a_streams_updates_wake_the_writer_once_a_turns_end_at_once(
     wakes: list[str] = []
     watch = ProtocolWatch(service, Freshness(), wake=lambda: wakes.append("wake"))
     for _ in range(50):
-        watch.heard(CHUNK)
+        watch.heard(read(CHUNK))
     assert wakes == []
     await asyncio.sleep(GATHER_S * 3)
     assert wakes == ["wake"]
-    watch.heard(END)
+    watch.heard(read(END))
     assert wakes == ["wake", "wake"]

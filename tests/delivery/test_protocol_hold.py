@@ -13,6 +13,7 @@ import pytest
 from core.agents import queries as agent_queries
 from core.agents.judge import Freshness
 from core.coordinator.scheduler import Scheduler
+from core.hosts.entries import read
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
 from core.watch import protocol_intake
@@ -26,7 +27,7 @@ async def journal(service: SwarmService, agent: str, *entries: dict[str, Any]) -
     """``entries`` of ``agent``'s host journal, numbered on from swarm's cursor, taken in."""
     _, last = await service.store.read(agent_queries.protocol_cursor, agent)
     numbered = [{"seq": last + n, "at": service.clock.now(), **e} for n, e in enumerate(entries, 1)]
-    await protocol_intake.take_in(service, agent, HOST, numbered, Freshness())
+    await protocol_intake.take_in(service, agent, HOST, [read(e) for e in numbered], Freshness())
 
 
 def texts(deliverer: RecordingDeliverer, agent: str) -> list[str]:

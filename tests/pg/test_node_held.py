@@ -16,6 +16,7 @@ from automation.protocol.watch import ProtocolWatch
 from core.agents.judge import Freshness
 from core.coordinator import node as node_module
 from core.coordinator.node import DeliveryNode
+from core.hosts.entries import read
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.delivery.test_protocol_hold import journal
@@ -104,10 +105,10 @@ async def test_a_turns_end_heard_from_the_host_lets_the_prompt_go_before_it_is_w
     await coordinator.messages.send("A-2", "next one", "test")
     await asyncio.sleep(1.0)
     assert counted.desk.started == []
-    counted.watch.heard({"seq": 2, "type": "turn", "delivery": 0}, "A-2")  # still its turn
+    counted.watch.heard(read({"seq": 2, "type": "turn", "delivery": 0}), "A-2")  # still its turn
     await asyncio.sleep(0.5)
     assert counted.desk.started == []
     end = {"seq": 3, "at": coordinator.clock.now(), "type": "turn_end", "delivery": 0,
            "stop_reason": "end_turn"}  # fmt: skip
-    counted.watch.heard(end, "A-2")  # as its stream reader hears it; nothing written
+    counted.watch.heard(read(end), "A-2")  # as its stream reader hears it; nothing written
     await _until(lambda: bool(counted.desk.texts("A-2", "next one")), "it waited for the write")

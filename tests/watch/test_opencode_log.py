@@ -11,6 +11,7 @@ user's own opencode would write in the same file).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -160,7 +161,7 @@ def append(path: Path, lines: list[str]) -> None:
         log.write("\n".join(lines) + "\n")
 
 
-def looked(watch: ProtocolWatch, clock: ManualClock) -> list[dict[str, object]]:
+def looked(watch: ProtocolWatch, clock: ManualClock) -> list[entries.Entry]:
     """What one look at the logs took in for O (the entries waiting to be written)."""
     clock.advance(LOG_S)
     watch._read_logs()
@@ -185,12 +186,13 @@ async def test_the_watch_takes_its_sessions_retries_as_the_journals(
     assert looked(watch, clock) == []
     append(path, ACP[ERRORS[1] : LIMIT + 1])
     (entry,) = looked(watch, clock)
-    assert entry["kind"] == "api_retry" and entry["error_status"] == 429
-    assert entry["at"] == at(ACP[LIMIT]) and entry["retry_delay_ms"] == pytest.approx(2000)
-    assert str(entry["error"]).startswith("its log: AI_APICallError: Rate limit reached")
-    await opencode.store.write(
-        "O", protocol_events.record, "O", 0, [entries.read({"seq": 1, **entry})], Freshness()
-    )
+    assert isinstance(entry.body, entries.Update) and entry.body.kind == "api_retry"
+    retry = entry.body.retry
+    assert retry.status == 429 and retry.delay_ms == pytest.approx(2000)
+    assert entry.at == at(ACP[LIMIT])
+    assert retry.error.startswith("its log: AI_APICallError: Rate limit reached")
+    numbered = dataclasses.replace(entry, seq=1)
+    await opencode.store.write("O", protocol_events.record, "O", 0, [numbered], Freshness())
     row = await opencode.store.read(agent_signals.get_state, "O")
     assert row.state is AgentState.LIMITED and "API error 429" in row.evidence
     held = (await opencode.store.read(judge.held_limits))["O"]
@@ -214,4 +216,5 @@ async def test_a_new_session_of_its_host_is_the_one_read(
     assert looked(watch, clock) == []
     append(path, TUI)
     (entry,) = looked(watch, clock)
-    assert entry["error_status"] == 429 and entry["retry_delay_ms"] == pytest.approx(1000)
+    assert isinstance(entry.body, entries.Update)
+    assert entry.body.retry.status == 429 and entry.body.retry.delay_ms == pytest.approx(1000)

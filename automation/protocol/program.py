@@ -1,0 +1,118 @@
+"""The protocol host's program (``bot.protocol_host``): its arguments, and its run: start the
+agent through its driver, serve the socket until ``stop`` or a signal.
+
+    python -m bot.protocol_host --home H --agent A --cwd DIR [--mcp JSON] [--protocol P] \
+        [--nice N] [--cumulative-usage] -- COMMAND ARGS...
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+from collections.abc import Sequence
+from pathlib import Path
+
+from automation.protocol.host import Host
+from automation.protocol.journal import Journal
+from automation.protocol.server import Server
+from core import clis
+from core.hosts import journal_file, wire
+from core.hosts.entries import HostError, Ready
+from core.hosts.turns import Driver, Launched
+from core.privacy import files
+
+log = logging.getLogger(__name__)
+ACP = "acp"
+START_S = 120.0  # initialize and the session, at most
+
+
+async def run(args: argparse.Namespace, env: dict[str, str]) -> int:
+    """Start the agent, serve the socket until ``stop`` or a signal; the exit code."""
+    home = Path(args.home)
+    files.make_dirs(wire.folder(home))
+    sock = wire.socket_path(home, args.agent)
+    journal_file.rotate(wire.journal_path(home, args.agent))
+    journal = Journal(wire.journal_path(home, args.agent))
+    host = Host(args.agent, journal, cumulative_usage=args.cumulative_usage)
+    mcp = json.loads(args.mcp) if args.mcp else []
+    launched = Launched(host, args.command, args.cwd, mcp, env, nice=args.nice)
+    host.driver = _driver(args.protocol, launched)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, lambda: loop.create_task(host.stop()))
+    with contextlib.suppress(FileNotFoundError):
+        sock.unlink()
+    serving = Server(host)
+    server = await asyncio.start_unix_server(serving.serve, path=str(sock), limit=wire.LINE_LIMIT)
+    os.chmod(sock, 0o600)
+    try:
+        await asyncio.wait_for(host.driver.start(), START_S)
+    except Exception as exc:
+        journal.add(HostError(f"the agent did not start: {_why(exc)}"))
+        log.exception("host %s: the agent did not start", args.agent)
+        await host.stop()
+        server.close()
+        await journal.close()
+        return 1
+    journal.add(Ready(host.session, host.agent_pid, host.lost or ""))
+    exit_watch = loop.create_task(host.watch_exit())
+    await host.stopping.wait()
+    exit_watch.cancel()
+    server.close()
+    with contextlib.suppress(FileNotFoundError):
+        sock.unlink()
+    await journal.close()
+    await serving.close()
+    return 0
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, FileNotFoundError) and exc.filename:
+        return f"{exc.filename} is not installed (not found)"
+    if isinstance(exc, asyncio.TimeoutError):
+        return f"no session within {START_S:g} s"
+    return repr(exc)
+
+
+def _driver(protocol: str, launched: Launched) -> Driver:
+    own = clis.own_driver(protocol)
+    if own is not None:
+        return own(launched)
+    from automation.protocol.acp_driver import AcpDriver  # the ACP SDK, only where spoken
+
+    return AcpDriver(launched)
+
+
+def parse(argv: Sequence[str]) -> argparse.Namespace:
+    """The host's arguments."""
+    parser = argparse.ArgumentParser(prog="python -m bot.protocol_host", description=__doc__)
+    parser.add_argument("--home", required=True, help="SWARM_HOME (its hosts/ folder)")
+    parser.add_argument("--agent", required=True, help="the agent's id")
+    parser.add_argument("--cwd", required=True, help="the agent's workspace")
+    parser.add_argument("--mcp", default="", help="MCP servers for the session, as JSON")
+    parser.add_argument(
+        "--protocol",
+        choices=clis.protocols(),
+        default=ACP,
+        help="what the agent speaks (ACP; Claude Code's stream-json)",
+    )
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        choices=range(20),
+        metavar="0-19",
+        help="how much lower the agent's CPU priority is than the host's (default 0)",
+    )
+    parser.add_argument(
+        "--cumulative-usage",
+        action="store_true",
+        help="the agent's turn end says its session's running usage: journal each turn's own",
+    )
+    parser.add_argument("command", nargs="+", help="the agent CLI in its ACP mode")
+    return parser.parse_args(argv)
