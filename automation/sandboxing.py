@@ -17,6 +17,7 @@ from pathlib import Path
 
 from core import sandbox
 from core.clis import AgentCli
+from core.clis.logs import log_path
 from core.errors import InvalidState, MissingDependency
 from core.models import Sandbox
 from core.privacy import files
@@ -77,6 +78,17 @@ def close_doors(home: Path, agents: Sequence[str]) -> list[str]:
     return said
 
 
+def debug_log(home: Path, agent: str, cli: AgentCli | None) -> list[str]:
+    """The debug log swarm names to ``cli`` at launch (``core.clis.logs.log_path``), made
+    when missing so that it can be bound writable: that one file of swarm's home alone."""
+    if cli is None or cli.debug_log is None:
+        return []
+    path = log_path(home, agent)
+    files.make_dirs(path.parent)
+    os.close(files.open_file(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT))
+    return [str(path)]
+
+
 def wrap(
     agent: str,
     box: Sandbox,
@@ -99,6 +111,7 @@ def wrap(
     except ValueError as exc:
         raise InvalidState(f"{agent}: {exc}") from None
     state = sandbox.state_paths(cli.state if cli else (), user_home)
+    state += debug_log(home, agent, cli)
     programs = sandbox.program_paths(seen if seen is not None else command, env)
     programs += sandbox.interpreter_paths(sys.executable, sys.base_prefix)
     door = open_door(home, agent, space, env)
