@@ -25,9 +25,10 @@ from tests.agents import sandbox_live as box  # noqa: E402
 from tests.agents.live import LocalModel, find_binary  # noqa: E402
 from tests.desktop.sandbox_rig import SandboxRig  # noqa: E402
 
-MODES = {  # cli: (its no-prompt mode, the text at its input)
-    "codex": ("--dangerously-bypass-approvals-and-sandbox", "? for shortcuts"),
-    "gemini": ("--approval-mode yolo", "Type your message or @path/to/file"),
+MODES = {  # cli: its no-prompt mode, then the text at its input in that mode and its default
+    "claude-code": ("--dangerously-skip-permissions", "bypass permissions on", "auto mode on"),
+    "codex": ("--dangerously-bypass-approvals-and-sandbox", "? for shortcuts", "? for shortcuts"),
+    "gemini": ("--approval-mode yolo", "Type your message", "Type your message"),
 }
 
 
@@ -36,20 +37,24 @@ def one(cli: str, sandboxed: bool) -> tuple[box.Tally, str]:
     binary, why = find_binary(cli)
     if binary is None:
         raise SystemExit(why)
-    mode, ready = MODES[cli]
+    mode, ready, default_ready = MODES[cli]
     root = Path(tempfile.mkdtemp(prefix="needs-you-", dir=Path.home()))
     try:
         rig = SandboxRig(root / "rig", sandbox=sandboxed)
         model = LocalModel(root, box.script(rig, sandboxed))
-        getattr(box, f"setup_{cli}")(rig, model)
+        getattr(box, f"setup_{cli.replace('-', '_')}")(rig, model)
         command = f"{binary} {mode}" if sandboxed else str(binary)
         box.use_command(rig, cli, command, mcp=True)
         tally = box.Tally(answer=True)
         try:
-            box.start(rig, cli, ready, tally)
+            box.start(rig, cli, ready if sandboxed else default_ready, tally)
             box.wait_mcp(rig, cli, model, tally, timeout=150)
             box.do_task(rig, cli, tally)
-            seen = (rig.ws["Agent-1"] / "seen.txt").read_text().split("\n")[:2]
+            seen_file = rig.ws["Agent-1"] / "seen.txt"
+            if not seen_file.exists():  # its shell command never ran: what its pane says
+                print(box.screen(rig), file=sys.stderr)
+                return tally, "its shell did not run"
+            seen = seen_file.read_text().split("\n")[:2]
         finally:
             box.stop(rig, model)
         return tally, " ".join("SECRET" if "SECRET" in s else s for s in seen)

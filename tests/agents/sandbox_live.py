@@ -118,6 +118,28 @@ def setup_gemini(rig: SandboxRig, model: LocalModel) -> None:
                    TERM="xterm-256color")  # fmt: skip
 
 
+def setup_claude_code(rig: SandboxRig, model: LocalModel) -> None:
+    """Claude Code's ``~/.claude.json`` (onboarding done, the key approved, Agent-1's
+    worktree trusted, its project's MCP servers enabled) and settings that skip the
+    bypass mode's warning (as tests/agents/launch.py sets it up); ``IS_SANDBOX=1`` for
+    ``--dangerously-skip-permissions`` as root."""
+    from tests.agents.launch import CLAUDE_KEY
+
+    work = str(rig.ws["Agent-1"])
+    state = {
+        "hasCompletedOnboarding": True,
+        "customApiKeyResponses": {"approved": [CLAUDE_KEY[-20:]], "rejected": []},
+        "projects": {work: {"hasTrustDialogAccepted": True, "allowedTools": [],
+                            "enableAllProjectMcpServers": True}},
+    }  # fmt: skip
+    (rig.user / ".claude").mkdir(exist_ok=True)
+    (rig.user / ".claude.json").write_text(json.dumps(state), encoding="utf-8")
+    quiet = {"skipDangerousModePermissionPrompt": True, "enableAllProjectMcpServers": True}
+    (rig.user / ".claude" / "settings.json").write_text(json.dumps(quiet), encoding="utf-8")
+    rig.env.update(ANTHROPIC_BASE_URL=model.url, ANTHROPIC_API_KEY=CLAUDE_KEY,
+                   DISABLE_AUTOUPDATER="1", IS_SANDBOX="1", TERM="xterm-256color")  # fmt: skip
+
+
 def screen(rig: SandboxRig) -> str:
     """Agent-1's pane as swarm's watch reads it."""
     return rig.tmux("capture-pane", "-p", "-J", "-t", SESSION).stdout
