@@ -16,9 +16,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from core import sandbox
-from core.clis import AgentCli
+from core.agents import workspace_files
+from core.clis import AgentCli, hook_files
+from core.clis.logs import log_path
 from core.errors import InvalidState, MissingDependency
-from core.models import Sandbox
+from core.models import Agent, Sandbox
 from core.privacy import files
 
 DOOR_WAIT_S = 15.0
@@ -77,6 +79,17 @@ def close_doors(home: Path, agents: Sequence[str]) -> list[str]:
     return said
 
 
+def debug_log(home: Path, agent: str, cli: AgentCli | None) -> list[str]:
+    """The debug log swarm names to ``cli`` at launch (``core.clis.logs.log_path``), made
+    when missing so that it can be bound writable: that one file of swarm's home alone."""
+    if cli is None or cli.debug_log is None:
+        return []
+    path = log_path(home, agent)
+    files.make_dirs(path.parent)
+    os.close(files.open_file(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT))
+    return [str(path)]
+
+
 def wrap(
     agent: str,
     box: Sandbox,
@@ -99,6 +112,7 @@ def wrap(
     except ValueError as exc:
         raise InvalidState(f"{agent}: {exc}") from None
     state = sandbox.state_paths(cli.state if cli else (), user_home)
+    state += debug_log(home, agent, cli)
     programs = sandbox.program_paths(seen if seen is not None else command, env)
     programs += sandbox.interpreter_paths(sys.executable, sys.base_prefix)
     door = open_door(home, agent, space, env)
@@ -122,3 +136,48 @@ def wrap_line(
     argv = wrap(agent, box, cli, workspace, ["/bin/sh", "-c", line], env, home,
                 seen=shlex.split(line))  # fmt: skip
     return shlex.join(argv)
+
+
+def door_hook_command(agent: str) -> str:
+    """A sandboxed agent's hook command: its door's ``swarm hook --agent A``."""
+    return shlex.join([sandbox.DOOR_SWARM, "hook", "--agent", agent])
+
+
+def stale_hooks(home: Path, agents: Sequence[Agent], wait_s: float) -> list[str]:
+    """Rewrite the hook files of each sandboxed agent (``hooks = true``, its own
+    ``workspace``) that still run swarm's hook outside the sandbox (written before it was
+    sandboxed: swarm's Python and home are not in there) with its door's; a line each.
+    A file without swarm's hook, or with the door's already, is left as it is."""
+    said = []
+    for agent in agents:
+        if agent.sandbox is None or not agent.hooks or agent.workspace is None:
+            continue
+        folder, door = Path(agent.workspace), door_hook_command(agent.id)
+        if not folder.is_dir() or not _stale(folder, agent.cli, door):
+            continue
+        try:
+            changes = workspace_files.install_hooks(home, folder, agent.cli, door, wait_s)
+        except (OSError, InvalidState) as exc:
+            said.append(f"{agent.id}: its hooks still run outside its sandbox: {exc}")
+            continue
+        said += [f"{agent.id}: {c.path}: hooks now run through its door" for c in changes
+                 if c.what != "already installed"]  # fmt: skip
+    return said
+
+
+def _stale(folder: Path, cli: str | None, door: str) -> bool:
+    """Whether a hook file of ``cli`` in ``folder`` holds swarm's hook but not ``door``."""
+    for written in workspace_files.hook_files(cli):
+        for path in written.files:
+            try:
+                text = (folder / path).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            if door not in text and any(hook_files.is_ours(line) for line in _commands(text)):
+                return True
+    return False
+
+
+def _commands(text: str) -> list[str]:
+    """The ``command`` strings of a hook file's text, JSON or TOML alike (a line each)."""
+    return [line for line in text.splitlines() if "command" in line]

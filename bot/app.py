@@ -354,6 +354,7 @@ class Builder:
             service = await self.service()
             if lock is not None:
                 lock.guard(service.store)
+            await _rewrite_stale_hooks(service)
             try:
                 async with contextlib.AsyncExitStack() as stack:
                     deliverer = self.deliverer(service)
@@ -369,6 +370,18 @@ class Builder:
                     )
             finally:
                 await service.close()
+
+
+async def _rewrite_stale_hooks(service: SwarmService) -> None:
+    """Sandboxed agents' hook files written before they were sandboxed run their door's
+    hook from now on (``automation.sandboxing.stale_hooks``), said in the log."""
+    from automation.sandboxing import stale_hooks
+
+    agents, settings = list(service.agents.values()), service.settings
+    for line in await asyncio.to_thread(
+        stale_hooks, settings.home, agents, settings.approval_wait_s
+    ):
+        log.warning("%s", line)
 
 
 async def serve_hooks(service: SwarmService, config: Config) -> HookServer | None:

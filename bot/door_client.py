@@ -15,6 +15,7 @@ sandbox, nor its database).
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import socket
@@ -40,6 +41,16 @@ def forward(argv: list[str], path: str) -> int:
     return _exchange(request, path)
 
 
+def closed_line(exc: Exception) -> str:
+    """The one line for a door that could not be reached: refused by a sandbox of the CLI's
+    own (Codex's ``workspace-write`` refuses every socket write: EPERM), else closed."""
+    if isinstance(exc, PermissionError) and exc.errno == errno.EPERM:
+        return (f"swarm: error: this shell may not reach swarm's door ({exc}): its CLI's own "
+                "sandbox refuses sockets; report with swarm's MCP tools, or run the CLI with "
+                "its own sandbox off")  # fmt: skip
+    return f"swarm: error: swarm's door is closed ({exc}): ask a person to run swarm desktop up"
+
+
 def _stream(request: dict[str, object], path: str) -> int:
     """Carry stdin to the door and the door's bytes to stdout until the door ends."""
     try:
@@ -50,8 +61,7 @@ def _stream(request: dict[str, object], path: str) -> int:
         replies = sock.makefile("rb")
         reply = json.loads(replies.readline(REPLY_MAX) or b"{}")
     except (OSError, ValueError) as exc:
-        print(f"swarm: error: swarm's door is closed ({exc}): ask a person to run swarm "
-              "desktop up", file=sys.stderr)  # fmt: skip
+        print(closed_line(exc), file=sys.stderr)
         return 2
     if reply.get("stream") is not True:
         sys.stderr.write(str(reply.get("stderr", "")))
@@ -89,8 +99,7 @@ def _exchange(request: dict[str, object], path: str) -> int:
             with sock.makefile("rb") as replies:
                 reply = json.loads(replies.readline(REPLY_MAX) or b"{}")
     except (OSError, ValueError) as exc:
-        print(f"swarm: error: swarm's door is closed ({exc}): ask a person to run swarm "
-              "desktop up", file=sys.stderr)  # fmt: skip
+        print(closed_line(exc), file=sys.stderr)
         return 2
     sys.stdout.write(str(reply.get("stdout", "")))
     sys.stderr.write(str(reply.get("stderr", "")))

@@ -153,9 +153,9 @@ def hook_command(settings: Settings, args: argparse.Namespace, agent: str) -> st
 def door_hook_command(agent: str) -> str:
     """A sandboxed agent's hook command: its door's ``swarm hook --agent A`` (swarm's Python
     and home are not in its sandbox; the door runs the hook outside, as that agent)."""
-    from core.sandbox import DOOR_AT
+    from automation.sandboxing import door_hook_command as door_command
 
-    return shlex.join([f"{DOOR_AT}/swarm", "hook", "--agent", agent])
+    return door_command(agent)
 
 
 async def cmd_explain(service: SwarmService, args: argparse.Namespace) -> None:

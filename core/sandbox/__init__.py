@@ -13,6 +13,7 @@ rest of the home is an empty tmpfs, ``/tmp`` its own, ``/proc`` its own process 
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import shlex
 import shutil
@@ -29,6 +30,8 @@ SYSTEM = ("/usr", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin"
 DOOR_AT = "/run/swarm"  # where the agent finds its door (socket and ``swarm``) inside
 DOOR_SOCKET = "door.sock"
 DOOR_MODULE = "bot.door"
+DOOR_SWARM = f"{DOOR_AT}/swarm"  # the door's ``swarm``, by path: a login shell resets PATH
+MAX_PACKAGES = 500  # a program's installed dependencies bound, at most
 SECRETS = (".ssh", ".aws", ".gnupg", ".config/gcloud", ".kube", ".docker", ".netrc")
 
 
@@ -72,14 +75,15 @@ def running_door(home: Path, agent: str) -> int | None:
 
 
 def swarm_for(agent: Agent | None, outside: str) -> str:
-    """How ``agent``'s shell calls swarm: its door's plain ``swarm`` in a sandbox (swarm's
-    own path is not there), else ``outside`` (``Settings.agent_swarm``)."""
+    """How ``agent``'s shell calls swarm: its door's ``swarm`` by path in a sandbox (swarm's
+    own path is not there, and a login shell's PATH, Codex's, leaves the door's folder
+    out), else ``outside`` (``Settings.agent_swarm``)."""
     return swarm_in(agent.sandbox if agent is not None else None, outside)
 
 
 def swarm_in(box: Sandbox | None, outside: str) -> str:
     """``swarm_for`` of an agent whose sandbox is ``box`` (None: none)."""
-    return "swarm" if box is not None else outside
+    return DOOR_SWARM if box is not None else outside
 
 
 def summary(box: Sandbox | None) -> str:
@@ -170,21 +174,55 @@ def _program(name: str, env: Mapping[str, str], depth: int) -> list[str]:
     if where is None or depth == 0:
         return []
     real = os.path.realpath(where)
-    found = [os.path.dirname(os.path.abspath(where)), _package(real)]
+    found = [os.path.dirname(os.path.abspath(where)), *_packages(real)]
     interpreter = _shebang(real)
     if interpreter:
         found += _program(interpreter, env, depth - 1)
     return found
 
 
-def _package(real: str) -> str:
-    """The ``node_modules`` package holding ``real``, else ``real``'s folder."""
+def _packages(real: str) -> list[str]:
+    """The ``node_modules`` package holding ``real`` and the packages it depends on that are
+    installed beside it (a native binary in an optional one: Codex's
+    ``@openai/codex-linux-x64``), else ``real``'s folder."""
     parts = Path(real).parts
-    if "node_modules" in parts:
-        at = len(parts) - 1 - parts[::-1].index("node_modules")
-        end = at + (3 if at + 1 < len(parts) and parts[at + 1].startswith("@") else 2)
-        return str(Path(*parts[:end]))
-    return os.path.dirname(real)
+    if "node_modules" not in parts:
+        return [os.path.dirname(real)]
+    at = len(parts) - 1 - parts[::-1].index("node_modules")
+    end = at + (3 if at + 1 < len(parts) and parts[at + 1].startswith("@") else 2)
+    modules, first = Path(*parts[: at + 1]), Path(*parts[:end])
+    found, todo = [str(first)], [first]
+    while todo and len(found) < MAX_PACKAGES:
+        for name in _dependencies(todo.pop()):
+            folder = modules / name
+            if str(folder) not in found and folder.is_dir():
+                found.append(str(folder))
+                todo.append(folder)
+    return found
+
+
+def _dependencies(package: Path) -> list[str]:
+    """The names ``package``'s ``package.json`` depends on (optional ones too); none when it
+    cannot be read. A name that would leave ``node_modules`` is dropped."""
+    try:
+        data = json.loads((package / "package.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(data, dict):
+        return []
+    names = []
+    for key in ("dependencies", "optionalDependencies"):
+        table = data.get(key)
+        if isinstance(table, dict):
+            names += [n for n in table if isinstance(n, str) and _package_name(n)]
+    return names
+
+
+def _package_name(name: str) -> bool:
+    """An npm package name: ``name`` or ``@scope/name``, no ``..`` nor other slashes."""
+    parts = name.split("/")
+    shape = len(parts) == 2 and parts[0].startswith("@") if "/" in name else len(parts) == 1
+    return shape and all(p not in ("", ".", "..", "@") for p in parts)
 
 
 def _shebang(path: str) -> str | None:

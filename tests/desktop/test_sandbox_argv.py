@@ -135,6 +135,27 @@ def test_a_cli_in_node_modules_is_seen_as_its_package(tmp_path: Path) -> None:
     assert str(bin_dir) in found and str(package) in found and str(script) in found
 
 
+def test_a_node_package_brings_the_packages_it_depends_on_installed_beside_it(
+    tmp_path: Path,
+) -> None:
+    """Codex's native binary is an optional dependency (``@openai/codex-linux-x64``)."""
+    modules = tmp_path / "node_modules"
+    deps = {"optionalDependencies": {"@scope/cli-linux": "1", "@scope/cli-mac": "1"},
+            "dependencies": {"../../etc": "1", "a/b/c": "1", "plain": "1"}}  # fmt: skip
+    for name, data in (("@scope/cli", deps), ("@scope/cli-linux", {"dependencies": {"x": 1}}),
+                       ("plain", []), ("x", {}), ("unused", {})):  # fmt: skip
+        (modules / name).mkdir(parents=True)
+        (modules / name / "package.json").write_text(json.dumps(data))
+    script = modules / "@scope" / "cli" / "cli.js"
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "cli").symlink_to(script)
+    found = program_paths(["cli"], {"PATH": str(tmp_path / "bin")})
+    packages = [Path(p).relative_to(modules).as_posix() for p in found if str(modules) in p]
+    assert sorted(packages) == ["@scope/cli", "@scope/cli-linux", "plain", "x"], found
+
+
 def test_extra_paths_never_show_swarms_home_or_the_users_secrets(tmp_path: Path) -> None:
     home, swarm = tmp_path / "user", tmp_path / "user" / ".swarm"
     for folder in (swarm / "workspaces", home / ".ssh", home / "refs"):
@@ -235,4 +256,4 @@ def test_without_bwrap_doctor_says_so_and_desktop_up_refuses_in_one_line(tmp_pat
 def test_a_sandboxed_agent_is_told_its_doors_swarm() -> None:
     fenced, plain = Agent("A", "dev", sandbox=Sandbox()), Agent("B", "dev")
     outside = "SWARM_HOME=/h /venv/bin/swarm"
-    assert swarm_for(fenced, outside) == "swarm" and swarm_for(plain, outside) == outside
+    assert swarm_for(fenced, outside) == "/run/swarm/swarm" and swarm_for(plain, outside) == outside

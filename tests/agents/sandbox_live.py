@@ -1,0 +1,253 @@
+"""A real CLI started by ``swarm desktop up --headless`` (tmux) as Agent-1 of a
+:class:`~tests.desktop.sandbox_rig.SandboxRig`, sandboxed or not, against localmodel; a small
+task typed into it, and what it took of a person: the dialogs swarm's rules read on its pane
+(each one a "Needs you" item once swarm's watch sees it) and the items opened in swarm's inbox.
+Shared by the live sandbox modules and ``bench/needs_you_sandbox.py``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.agent_state import AgentState
+from core.agents.text_rules import TextMatch, classify, load_rule_sets
+from core.sandbox import DOOR_SWARM
+from tests.agents.live import LocalModel
+from tests.desktop.sandbox_rig import SandboxRig, assign
+
+SESSION = "swarm-Agent-1"
+TASK_PROMPT = "do the small task T-1"
+TASK_DONE = "small task reported"
+TOOLS_PROMPT = "are your tools there"
+RESUBMIT_S = 10.0
+ALLOW = re.compile(r"\b(yes|allow|trust|proceed)", re.IGNORECASE)
+# the small task: a file written in the worktree, what the shell could read, a report by the
+# shell (``swarm task start``), then ``done`` by swarm's MCP tool
+PROBE = (
+    "echo made > made-here.txt; "
+    "(test -r {home}/swarm.db && echo db=read || echo db=hidden) > seen.txt; "
+    "(cat {user}/.ssh/id_ed25519 2>/dev/null || echo ssh=hidden) >> seen.txt; "
+    "{swarm} task start T-1 --note from-shell >> seen.txt 2>&1"
+)
+SCRIPT = """
+default = [{{ text = "localmodel default answer" }}]
+
+[[turns]]
+match = "{prompt}"
+steps = [
+  {{ text = "Doing it.", shell = "{probe}" }},
+  {{ text = "Reporting.", tool = "report", input = {report} }},
+  {{ text = "{done}" }},
+]
+
+[[turns]]
+match = "{tools}"
+steps = [{{ tool = "my_task", input = {{}} }}, {{ text = "tools are there" }}]
+"""
+
+
+def script(rig: SandboxRig, sandboxed: bool) -> str:
+    """localmodel's script of the small task, with the ``swarm`` the agent's prompts name:
+    its door's by path in a sandbox, else the rig's own (``bin/swarm``)."""
+    swarm = DOOR_SWARM if sandboxed else str(outside_swarm(rig))
+    probe = PROBE.format(home=rig.home, user=rig.user, swarm=swarm)
+    note = "in-bwrap" if sandboxed else "outside"
+    report = f'{{ action = "done", task = "T-1", note = "{note}" }}'
+    return SCRIPT.format(
+        prompt=TASK_PROMPT, probe=probe, report=report, done=TASK_DONE, tools=TOOLS_PROMPT
+    )
+
+
+def outside_swarm(rig: SandboxRig) -> Path:
+    """``bin/swarm``: swarm's CLI for an agent outside the sandbox (made once)."""
+    path = rig.bin / "swarm"
+    if not path.exists():
+        path.write_text(f'#!/bin/sh\nexec {sys.executable} -m bot.cli "$@"\n', encoding="utf-8")
+        path.chmod(0o755)
+    return path
+
+
+def use_command(rig: SandboxRig, cli: str, command: str, mcp: bool = False) -> None:
+    """Agent-1 runs ``command`` as ``cli``; ``mcp``: with swarm's MCP tools said in the
+    agents file (else its CLI's default: Codex has them)."""
+    text = rig.config.read_text().replace('command = "bash --norc --noprofile"',
+                                          f'command = "{command}"')  # fmt: skip
+    text = text.replace(
+        'id = "Agent-1"', f'id = "Agent-1"\ncli = "{cli}"' + ("\nmcp = true" if mcp else "")
+    )
+    rig.config.write_text(text)
+
+
+def setup_codex(rig: SandboxRig, model: LocalModel) -> None:
+    """Codex's ``~/.codex/config.toml``: localmodel's Responses API, Agent-1's worktree
+    trusted (as tests/agents/launch.py sets it up, in the rig's user home)."""
+    (rig.user / ".codex").mkdir(exist_ok=True)
+    config = f"""model = "local-model"
+model_provider = "local"
+
+[model_providers.local]
+name = "local"
+base_url = "{model.url}/v1"
+env_key = "LOCALMODEL_KEY"
+wire_api = "responses"
+
+[projects."{rig.ws["Agent-1"]}"]
+trust_level = "trusted"
+"""
+    (rig.user / ".codex" / "config.toml").write_text(config, encoding="utf-8")
+    rig.env.update(LOCALMODEL_KEY="sk-local", TERM="xterm-256color")
+
+
+def setup_gemini(rig: SandboxRig, model: LocalModel) -> None:
+    """Gemini CLI's ``~/.gemini/settings.json``: an API key on localmodel, folder trust off,
+    no update check nor statistics (as tests/agents/launch.py sets it up)."""
+    settings = {
+        "security": {"folderTrust": {"enabled": False},
+                     "auth": {"selectedType": "gemini-api-key"}},
+        "general": {"disableAutoUpdate": True},
+        "privacy": {"usageStatisticsEnabled": False},
+    }  # fmt: skip
+    (rig.user / ".gemini").mkdir(exist_ok=True)
+    (rig.user / ".gemini" / "settings.json").write_text(json.dumps(settings), encoding="utf-8")
+    rig.env.update(GOOGLE_GEMINI_BASE_URL=model.url, GEMINI_API_KEY="local",
+                   TERM="xterm-256color")  # fmt: skip
+
+
+def setup_claude_code(rig: SandboxRig, model: LocalModel) -> None:
+    """Claude Code's ``~/.claude.json`` (onboarding done, the key approved, Agent-1's
+    worktree trusted, its project's MCP servers enabled) and settings that skip the
+    bypass mode's warning (as tests/agents/launch.py sets it up); ``IS_SANDBOX=1`` for
+    ``--dangerously-skip-permissions`` as root."""
+    from tests.agents.launch import CLAUDE_KEY
+
+    work = str(rig.ws["Agent-1"])
+    state = {
+        "hasCompletedOnboarding": True,
+        "customApiKeyResponses": {"approved": [CLAUDE_KEY[-20:]], "rejected": []},
+        "projects": {work: {"hasTrustDialogAccepted": True, "allowedTools": [],
+                            "enableAllProjectMcpServers": True}},
+    }  # fmt: skip
+    (rig.user / ".claude").mkdir(exist_ok=True)
+    (rig.user / ".claude.json").write_text(json.dumps(state), encoding="utf-8")
+    quiet = {"skipDangerousModePermissionPrompt": True, "enableAllProjectMcpServers": True}
+    (rig.user / ".claude" / "settings.json").write_text(json.dumps(quiet), encoding="utf-8")
+    rig.env.update(ANTHROPIC_BASE_URL=model.url, ANTHROPIC_API_KEY=CLAUDE_KEY,
+                   DISABLE_AUTOUPDATER="1", IS_SANDBOX="1", TERM="xterm-256color")  # fmt: skip
+
+
+def screen(rig: SandboxRig) -> str:
+    """Agent-1's pane as swarm's watch reads it."""
+    return rig.tmux("capture-pane", "-p", "-J", "-t", SESSION).stdout
+
+
+def send(rig: SandboxRig, text: str) -> None:
+    """``text`` typed into Agent-1's pane, then Enter half a second later."""
+    rig.tmux("send-keys", "-t", SESSION, "-l", text)
+    time.sleep(0.5)
+    rig.tmux("send-keys", "-t", SESSION, "Enter")
+
+
+def wait_mcp(
+    rig: SandboxRig, cli: str, model: LocalModel, tally: Tally, timeout: float = 90
+) -> None:
+    """Until a turn's request offers swarm's MCP tools: a CLI starts its MCP servers in the
+    background, and a prompt sent before swarm's answered gets none (asked again)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = len(_turns(model, TOOLS_PROMPT))
+        send(rig, TOOLS_PROMPT)
+        sent = time.monotonic()
+        while len(asked := _turns(model, TOOLS_PROMPT)) == seen:
+            assert time.monotonic() < deadline, f"no turn asked:\n{screen(rig)}"
+            if time.monotonic() - sent > RESUBMIT_S:  # an Enter taken while it was busy
+                rig.tmux("send-keys", "-t", SESSION, "Enter")  # (an empty input ignores it)
+                sent = time.monotonic()
+            time.sleep(0.2)
+        if "no tool 'my_task'" not in str(asked[-1].get("outcome")):
+            until(rig, cli, "tools are there", tally, 30)
+            return
+        assert time.monotonic() < deadline, f"swarm's MCP tools never offered:\n{screen(rig)}"
+        time.sleep(2)
+
+
+def _turns(model: LocalModel, prompt: str) -> list[dict[str, object]]:
+    """The model's turn requests with ``prompt`` (not a CLI's side requests, which offer
+    no tools: Codex's title)."""
+    asked = [r for r in model.requests() if prompt in str(r.get("prompt"))]
+    return [r for r in asked if "no tools offered" not in str(r.get("outcome"))]
+
+
+@dataclass
+class Tally:
+    """What the small task took of a person: each dialog read on the pane (its rule), the
+    inbox items swarm opened, and the seconds from the prompt to the task's end."""
+
+    answer: bool = False  # answer each dialog (its allowing option), as a person would
+    dialogs: list[str] = field(default_factory=list)
+    items: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def needs_you(self) -> int:
+        return len(self.dialogs) + len(self.items)
+
+
+def dialog(rig: SandboxRig, cli: str) -> TextMatch | None:
+    """The dialog swarm's rules for ``cli`` read on the pane now, None if none."""
+    rules = {rs.cli: rs for rs in load_rule_sets(None)[0]}[cli]
+    found = classify(rules, screen(rig).split("\n"), time.time())
+    return found if found is not None and found.state is AgentState.WAITING else None
+
+
+def inbox(rig: SandboxRig) -> list[str]:
+    """The refs of the items open in swarm's inbox ("Needs you")."""
+    items = json.loads(rig.swarm("inbox", "--json").stdout or "[]")
+    return [str(item.get("ref")) for item in items]
+
+
+def until(rig: SandboxRig, cli: str, words: str, tally: Tally, timeout: float) -> None:
+    """Until the pane shows ``words``, each dialog met counted in ``tally``; with
+    ``tally.answer`` answered as a person would (its allowing option), else AssertionError
+    (the agent waits for a person)."""
+    deadline = time.monotonic() + timeout
+    while words not in screen(rig):
+        assert time.monotonic() < deadline, f"{words!r} never showed:\n{screen(rig)}"
+        asked = dialog(rig, cli)
+        if asked is not None:
+            tally.dialogs.append(asked.rule)
+            assert tally.answer, f"a dialog waits for a person ({asked.rule}):\n{screen(rig)}"
+            allowing = [o for o in asked.options if ALLOW.search(o.label)] or list(asked.options)
+            keys = [allowing[0].key] if allowing else []
+            rig.tmux("send-keys", "-t", SESSION, *keys, *(asked.submit or ("Enter",)))
+            time.sleep(1.5)  # the dialog closes before the next look
+        time.sleep(0.2)
+
+
+def start(rig: SandboxRig, cli: str, ready: str, tally: Tally, timeout: float = 90) -> None:
+    """``swarm desktop up --headless`` of Agent-1, until its pane shows ``ready``."""
+    up = rig.swarm("desktop", "up", "--headless", "--agents", "1")
+    assert up.returncode == 0, up.stdout + up.stderr
+    until(rig, cli, ready, tally, timeout)
+
+
+def do_task(rig: SandboxRig, cli: str, tally: Tally, timeout: float = 120) -> None:
+    """T-1 assigned to Agent-1, the small task typed in, until the pane says it is done;
+    the open inbox items then in ``tally``."""
+    asyncio.run(assign(rig, "small task"))
+    started = time.monotonic()
+    send(rig, TASK_PROMPT)
+    until(rig, cli, TASK_DONE, tally, timeout)
+    tally.seconds = time.monotonic() - started
+    tally.items = inbox(rig)
+
+
+def stop(rig: SandboxRig, model: LocalModel) -> None:
+    """``swarm desktop down``, the rig's tmux server and localmodel ended."""
+    rig.swarm("desktop", "down", "--headless")
+    rig.tmux("kill-server")
+    model.stop()

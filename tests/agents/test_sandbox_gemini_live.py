@@ -1,0 +1,62 @@
+"""The real Gemini CLI (pinned) does a small task inside swarm's bubblewrap sandbox in its
+no-prompt mode (``--approval-mode yolo``; its own sandbox is off unless asked for), started by
+``swarm desktop up --headless`` with ``sandbox = true`` and ``mcp = true`` as a user starts
+it. Its shell writes a file in its worktree and reports ``swarm task start`` through its door;
+swarm's MCP tools report ``done`` through the same door; no dialog on its pane and no item in
+"Needs you". From inside its shell, swarm's database and a key planted in the user's
+``~/.ssh`` cannot be read; the debug log swarm names at launch is written from inside."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.clis.logs import log_path
+from tests.agents import sandbox_live as box
+from tests.agents.live import LocalModel, require_binary
+from tests.conftest import skip_or_fail
+from tests.desktop.sandbox_rig import SandboxRig
+
+pytestmark = pytest.mark.xdist_group("gemini-live")
+
+NO_PROMPT = "--approval-mode yolo"
+READY = "Type your message or @path/to/file"
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Iterator[tuple[SandboxRig, LocalModel]]:
+    binary = require_binary("gemini")
+    if shutil.which("bwrap") is None:
+        skip_or_fail("bwrap is not installed (apt-get install bubblewrap)")
+    made = SandboxRig(tmp_path, sandbox=True)
+    model = LocalModel(tmp_path, box.script(made, sandboxed=True))
+    box.setup_gemini(made, model)
+    box.use_command(made, "gemini", f"{binary} {NO_PROMPT}", mcp=True)
+    try:
+        yield made, model
+    finally:
+        box.stop(made, model)
+
+
+@pytest.mark.timeout(300)
+def test_gemini_in_its_no_prompt_mode_does_a_task_in_the_sandbox_unasked(
+    rig: tuple[SandboxRig, LocalModel],
+) -> None:
+    made, model = rig
+    tally = box.Tally()
+    box.start(made, "gemini", READY, tally)
+    box.wait_mcp(made, "gemini", model, tally, timeout=150)
+    box.do_task(made, "gemini", tally)
+    assert (tally.dialogs, tally.items) == ([], []), tally
+    work = made.ws["Agent-1"]
+    assert (work / "made-here.txt").read_text() == "made\n"
+    seen = (work / "seen.txt").read_text()
+    assert "db=hidden" in seen and "ssh=hidden" in seen and "SECRET" not in seen, seen
+    assert "T-1 [in_progress]" in seen, seen  # the shell's report, through the door
+    shown = made.swarm("task", "show", "T-1").stdout
+    assert "status:      done" in shown and "in-bwrap" in shown, shown  # its MCP report
+    assert "Error writing to debug log" not in box.screen(made)
+    assert log_path(made.home, "Agent-1").stat().st_size > 0  # written from inside

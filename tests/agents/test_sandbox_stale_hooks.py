@@ -1,0 +1,57 @@
+"""Hook files written before an agent was sandboxed run swarm's hook outside the sandbox
+(swarm's Python and home, which the sandbox does not show). ``swarm run`` at its start
+rewrites them to the door's ``swarm hook`` for each sandboxed agent, says so once, and leaves
+an unsandboxed agent's and the user's own hooks as they are."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import run_cli
+
+USERS = {"type": "command", "command": "echo mine"}
+
+
+def _agents(tmp_path: Path, sandboxed: bool) -> Path:
+    lines = []
+    for name in ("A", "B"):
+        lines += ["[[agent]]", f'id = "{name}"', 'role = "dev"', 'delivery = "inbox"',
+                  'cli = "claude-code"', "hooks = true"]  # fmt: skip
+        lines.append(f'workspace = "{tmp_path / name}"')
+        lines += ["sandbox = true", ""] if sandboxed and name == "A" else [""]
+    path = tmp_path / "agents.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def _commands(tmp_path: Path, name: str) -> list[str]:
+    settings = json.loads((tmp_path / name / ".claude" / "settings.local.json").read_text())
+    return [h["command"] for entries in settings["hooks"].values() for e in entries
+            for h in e["hooks"]]  # fmt: skip
+
+
+@pytest.mark.timeout(120)
+def test_swarm_run_rewrites_a_sandboxed_agents_stale_hooks_once(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    for name in ("A", "B"):
+        (tmp_path / name / ".claude").mkdir(parents=True)
+        mine = {"hooks": {"Stop": [{"hooks": [USERS]}]}}
+        (tmp_path / name / ".claude" / "settings.local.json").write_text(json.dumps(mine))
+    config = _agents(tmp_path, sandboxed=False)
+    installed = run_cli(home, "agents", "hooks", "install", config=config)
+    assert installed.code == 0, installed.err
+    assert any("bot.cli.hook --agent A" in c for c in _commands(tmp_path, "A"))
+    _agents(tmp_path, sandboxed=True)  # the person sandboxes A afterwards
+    first = run_cli(home, "run", "--no-discord", "--burst", config=config, timeout=60)
+    assert first.code == 0, first.err
+    said = [line for line in first.err.splitlines() if "through its door" in line]
+    assert len(said) == 1 and "A: " in said[0], first.err
+    commands = _commands(tmp_path, "A")
+    assert "/run/swarm/swarm hook --agent A" in commands and "echo mine" in commands
+    assert not any("bot.cli.hook" in c for c in commands), commands
+    assert any("bot.cli.hook --agent B" in c for c in _commands(tmp_path, "B"))
+    again = run_cli(home, "run", "--no-discord", "--burst", config=config, timeout=60)
+    assert again.code == 0 and "through its door" not in again.err, again.err
