@@ -32,6 +32,8 @@ DOOR_SOCKET = "door.sock"
 DOOR_MODULE = "bot.door"
 DOOR_SWARM = f"{DOOR_AT}/swarm"  # the door's ``swarm``, by path: a login shell resets PATH
 MAX_PACKAGES = 500  # a program's installed dependencies bound, at most
+# swarm's hooks in a worktree's git folder (core.workspaces.reservation_hook): read-only inside
+WORKTREE_HOOKS = "swarm-hooks"
 SECRETS = (".ssh", ".aws", ".gnupg", ".config/gcloud", ".kube", ".docker", ".netrc")
 
 
@@ -98,7 +100,8 @@ def describe(box: Sandbox, workspace: Path | None, state: Sequence[str]) -> list
     folder = str(workspace) if workspace is not None else "its workspace (none found yet)"
     own = ", ".join(f"~/{entry.rstrip('/')}" for entry in state) or "none known"
     lines = [
-        f"writes: {folder} and its git folders; its CLI's own: {own}",
+        f"writes: {folder} and its git folders (not their config, hooks or other worktrees'); "
+        f"its CLI's own: {own}",
         f"reads: the system ({', '.join(SYSTEM)}), the programs its command runs",
         "an empty home and /tmp of its own; its own processes only (pid namespace)",
         f"network: {'shared' if box.network else 'none (its own loopback)'}",
@@ -139,6 +142,27 @@ def git_folders(workspace: Path) -> list[str]:
     if common.is_file():
         found.append(str((own / common.read_text(encoding="utf-8").strip()).resolve()))
     return found
+
+
+def git_guards(workspace: Path) -> list[str]:
+    """What of the git folders (``git_folders``) stays read-only inside, though they are
+    bound read-write for the agent's commits (objects, refs, its index): what would run code
+    outside when the person's or swarm's git reads it (the common ``config``, ``hooks`` and
+    ``info``; the worktree's ``commondir``, ``gitdir`` and ``config.worktree``, which say where
+    its config is; swarm's own hooks there), and the other worktrees' git folders. A missing
+    ``hooks`` or ``info`` is made first (a bind needs its source; an agent must not make one
+    the person's git runs)."""
+    folders = git_folders(workspace)
+    if len(folders) < 2:
+        return []
+    own, common = Path(folders[0]), Path(folders[1])
+    for name in ("hooks", "info"):
+        (common / name).mkdir(exist_ok=True)
+    guarded = [common / "config", common / "hooks", common / "info"]
+    if own.parent.name == "worktrees" and own.parent.parent == common:
+        guarded.append(own.parent)  # every worktree's folder; its own is bound again below
+    guarded += [own / name for name in ("commondir", "gitdir", "config.worktree", WORKTREE_HOOKS)]
+    return [str(path) for path in guarded if path.exists()]
 
 
 def state_paths(state: Sequence[str], home: Path) -> list[str]:
@@ -277,7 +301,7 @@ def mounts(
     """The sandbox of an agent whose worktree is ``workspace``: what :func:`bwrap_argv`
     is given."""
     write = [str(workspace), *git_folders(workspace), *cli_state, *expand(box.write, home)]
-    read = [*programs, *expand(box.read, home)]
+    read = [*programs, *expand(box.read, home), *git_guards(workspace)]
     links = {link: target for path in (*read, *write) for link, target in symlinks(path)}
     return Mounts(
         read=tuple(dict.fromkeys(os.path.realpath(p) for p in read)),

@@ -19,10 +19,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from core.privacy.files import make_dirs
+from core.sandbox import WORKTREE_HOOKS
 from core.workspaces.git import GitFailed, git
 
 log = logging.getLogger(__name__)
-FOLDER = "swarm-hooks"
+FOLDER = WORKTREE_HOOKS
 MARK = "# swarm: file reservations (swarm workspaces init)"
 # git's client-side hooks: each hands over to the one that ran before swarm's folder
 HOOKS = (

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+from core.sandbox import git_folders
+
 REPO = Path(__file__).resolve().parents[2]
 ACP_AGENT = Path(__file__).with_name("sandbox_acp.py")
 PROBE = """\
@@ -24,6 +26,10 @@ echo "kill=$(kill -0 "$other_pid" 2>/dev/null && echo alive || echo unseen)"
 echo "procs=$(ls /proc | grep -c '^[0-9]')"
 echo "commit=$(echo x > made.txt && git add made.txt && git -c user.name=a -c user.email=a@a \
 commit -qm made 2>&1 && echo ok)"
+echo "hooks=$(touch {common}/hooks/probe-hook 2>/dev/null && echo wrote || echo refused)"
+echo "config=$(git config swarm.probe 1 2>/dev/null && echo wrote || echo refused)"
+echo "commondir=$(touch {own_git}/commondir 2>/dev/null && echo wrote || echo refused)"
+echo "othergit=$(touch {other_git}/probe 2>/dev/null && echo wrote || echo refused)"
 if command -v swarm >/dev/null; then
 echo "start=$( (swarm task start T-1 2>&1; echo rc $?) | tr '\\n' ' ')"
 echo "done=$( (swarm task done T-1 --note inside 2>&1; echo rc $?) | tr '\\n' ' ')"
@@ -116,7 +122,12 @@ class SandboxRig:
         """The probe script, in Agent-1's worktree."""
         script = self.ws["Agent-1"] / "probe.sh"
         other = self.ws["Agent-2"]
-        script.write_text(PROBE.format(home=self.home, user=self.user, other=other, root=self.root))
+        own_git, common = git_folders(self.ws["Agent-1"])
+        other_git, _ = git_folders(other)
+        script.write_text(PROBE.format(
+            home=self.home, user=self.user, other=other, root=self.root, common=common,
+            own_git=own_git, other_git=other_git,
+        ))  # fmt: skip
         return script
 
     def probe_pane(self, other_pid: int, timeout: float = 60) -> dict[str, str]:

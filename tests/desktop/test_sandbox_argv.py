@@ -19,6 +19,7 @@ from core.sandbox import (
     bwrap_argv,
     check_extra,
     git_folders,
+    git_guards,
     mounts,
     program_paths,
     swarm_for,
@@ -120,6 +121,20 @@ def test_git_folders_of_a_worktree(tmp_path: Path) -> None:
         subprocess.run(["git", *args], check=True, env=env, timeout=30)
     assert git_folders(work) == [str(repo / ".git" / "worktrees" / "wt"), str(repo / ".git")]
     assert git_folders(repo) == []  # its .git is in it
+    shutil.rmtree(repo / ".git" / "hooks")  # an agent must not be the one to make it
+    git = repo / ".git"
+    own = git / "worktrees" / "wt"
+    guarded = [git / "config", git / "hooks", git / "info", git / "worktrees",
+               own / "commondir", own / "gitdir"]  # fmt: skip
+    assert git_guards(work) == [str(p) for p in guarded]
+    assert git_guards(repo) == []
+    box = mounts(work, tmp_path / "home", Sandbox(), (), (), None)
+    argv = bwrap_argv(box, ["sh"])
+    binds = [(argv[i], argv[i + 1]) for i in range(len(argv) - 1) if argv[i].endswith("bind")]
+    order = [binds.index((op, str(p))) for op, p in (
+        ("--bind", git), ("--ro-bind", git / "worktrees"), ("--bind", own),
+        ("--ro-bind", own / "commondir"))]  # fmt: skip
+    assert order == sorted(order)  # the worktrees read-only, its own read-write again inside
 
 
 def test_a_cli_in_node_modules_is_seen_as_its_package(tmp_path: Path) -> None:

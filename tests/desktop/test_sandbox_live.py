@@ -49,6 +49,10 @@ def _assert_fenced(rig: SandboxRig, got: dict[str, str], swarm_pid: int) -> None
     assert got["usr"] == "refused" and got["kill"] == "unseen", (got, swarm_pid)
     assert int(got["procs"]) <= 8, got  # its own process namespace
     assert got["commit"] == "ok", got
+    # the shared .git: objects and refs for its commits, never what runs code outside (its
+    # hooks, its config, a worktree's commondir) nor another worktree's git folder
+    shared = (got["hooks"], got["config"], got["commondir"], got["othergit"])
+    assert shared == ("refused",) * 4, got
     log = rig.swarm("task", "show", "T-1").stdout
     assert "status:      done" in log, log  # reported through its door
     assert "rc 0" in got["start"] and "rc 0" in got["done"], got
@@ -78,6 +82,8 @@ def test_without_the_sandbox_the_same_probe_reaches_everything(box: SandboxRig) 
     got = box.probe_pane(os.getpid())
     assert got["db"] == "read" and got["ssh"] == "SECRET-KEY", got
     assert "secret.txt" in got["other"] and got["kill"] == "alive", got
+    shared = (got["hooks"], got["config"], got["commondir"], got["othergit"])
+    assert shared == ("wrote",) * 4, got
     assert (box.root / "outside").exists() and int(got["procs"]) > 8, got
     assert "start" not in got  # no door: its swarm would be the database's
 
