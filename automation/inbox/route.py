@@ -6,35 +6,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from automation.inbox.files import METHOD, InboxDeliverer
+from automation.route_base import DelivererRoute
 from core.models import Agent, Receipt
-from core.protocols import Parcel, Stop
+from core.protocols import Stop
 
 
-class InboxRoute:
+class InboxRoute(DelivererRoute[InboxDeliverer]):
     """Every agent no other route at hand takes (the registry's last)."""
 
     name = METHOD
-
-    def __init__(self, deliverer: InboxDeliverer) -> None:
-        self.deliverer = deliverer
-
-    @property
-    def time_limit_s(self) -> float:
-        """A file write's deadline."""
-        return self.deliverer.time_limit_s
 
     @staticmethod
     def takes(agent: Agent) -> bool:
         """Any agent: files need nothing of it."""
         return True
-
-    def parallel(self, agent: Agent) -> bool:
-        """Every agent's files are written beside the others'."""
-        return self.deliverer.parallel(agent)
-
-    async def deliver(self, parcel: Parcel) -> Receipt:
-        """A file in the agent's inbox folder."""
-        return await self.deliverer.deliver(parcel)
 
     async def answer(self, agent: Agent, request: str, option: str) -> Receipt:
         """Failed: files answer no request."""
@@ -55,7 +40,3 @@ class InboxRoute:
         return Stop.cannot(
             "", f"its route ({where}) has no way to stop a turn: stop it where it runs"
         )
-
-    def close(self) -> None:
-        """Nothing held."""
-        self.deliverer.close()

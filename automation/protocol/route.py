@@ -7,38 +7,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from automation.protocol.delivery import METHOD, ProtocolDeliverer
+from automation.route_base import DelivererRoute
 from core.hosts import client, wire
 from core.models import Agent, Receipt
-from core.protocols import Parcel, Stop
+from core.protocols import Stop
 
 CANCEL = "the host's cancel"
 
 
-class ProtocolRoute:
+class ProtocolRoute(DelivererRoute[ProtocolDeliverer]):
     """The agents of ``delivery = "protocol"``, each through its own host."""
 
     name = METHOD
-
-    def __init__(self, deliverer: ProtocolDeliverer) -> None:
-        self.deliverer = deliverer
-
-    @property
-    def time_limit_s(self) -> float:
-        """The deliverer's deadline."""
-        return self.deliverer.time_limit_s
 
     @staticmethod
     def takes(agent: Agent) -> bool:
         """A protocol agent."""
         return agent.delivery == METHOD
-
-    def parallel(self, agent: Agent) -> bool:
-        """Every host takes its agent's deliveries beside the others'."""
-        return self.deliverer.parallel(agent)
-
-    async def deliver(self, parcel: Parcel) -> Receipt:
-        """Through the agent's host."""
-        return await self.deliverer.deliver(parcel)
 
     async def answer(self, agent: Agent, request: str, option: str) -> Receipt:
         """The option as the request's response, over the host's socket."""
@@ -64,7 +49,3 @@ class ProtocolRoute:
         if not answer.get("running"):
             return Stop(False, CANCEL, "no turn was running (nothing to stop)")
         return Stop(True, CANCEL, f"its turn was stopped ({CANCEL})")
-
-    def close(self) -> None:
-        """Nothing held between deliveries."""
-        self.deliverer.close()

@@ -6,38 +6,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from automation.route_base import DelivererRoute
 from automation.tmux.delivery import METHOD, TmuxDeliverer
 from core.clis import by_name
 from core.models import Agent, Receipt
-from core.protocols import Parcel, Stop
+from core.protocols import Stop
 
 
-class TmuxRoute:
+class TmuxRoute(DelivererRoute[TmuxDeliverer]):
     """The agents with a tmux pane (``delivery = "tmux"``, and desktop agents when there is
     no desktop driver)."""
 
     name = METHOD
 
-    def __init__(self, deliverer: TmuxDeliverer) -> None:
-        self.deliverer = deliverer
-
-    @property
-    def time_limit_s(self) -> float:
-        """The deliverer's deadline."""
-        return self.deliverer.time_limit_s
-
     @staticmethod
     def takes(agent: Agent) -> bool:
         """A tmux or desktop agent with a pane."""
         return agent.delivery in ("gui", METHOD) and bool(agent.tmux)
-
-    def parallel(self, agent: Agent) -> bool:
-        """Every pane takes its deliveries beside the others'."""
-        return self.deliverer.parallel(agent)
-
-    async def deliver(self, parcel: Parcel) -> Receipt:
-        """Pasted into the agent's pane."""
-        return await self.deliverer.deliver(parcel)
 
     async def answer(self, agent: Agent, request: str, option: str) -> Receipt:
         """Failed: a pane's prompt is answered by keys (``press_keys``)."""
@@ -62,7 +47,3 @@ class TmuxRoute:
         if not receipt.ok:
             return Stop.cannot(how, f"not stopped: {receipt.reason}")
         return Stop(True, how, f"{cli.title}'s interrupt key pressed ({how})")
-
-    def close(self) -> None:
-        """Wait for the deliveries in flight."""
-        self.deliverer.close()
