@@ -221,9 +221,32 @@ def clock() -> ManualClock:
     return ManualClock()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated once for the session (closed: no write-ahead log), which a
+    test's service starts from: the same file a fresh home's first open makes, without its
+    migrations each time (about 50 ms a test)."""
+    import asyncio
+
+    home = tmp_path_factory.mktemp("migrated")
+
+    async def made() -> None:
+        settings = Settings.from_env({"SWARM_HOME": str(home)})
+        svc = await SwarmService.open(settings, ManualClock())  # as the ``clock`` fixture
+        await svc.close()
+
+    asyncio.run(made())
+    return home / "swarm.db"
+
+
 @pytest.fixture
-async def service(settings: Settings, clock: ManualClock) -> AsyncIterator[SwarmService]:
+async def service(
+    settings: Settings, clock: ManualClock, migrated_sqlite: Path
+) -> AsyncIterator[SwarmService]:
     """The service over a real database file."""
+    fresh = not settings.database_url and not settings.db_path.exists()
+    if fresh and clock.now() == ManualClock().now():  # as the template was made
+        shutil.copy(migrated_sqlite, settings.db_path)
     svc = await SwarmService.open(settings, clock)
     yield svc
     await svc.close()

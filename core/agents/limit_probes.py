@@ -15,6 +15,7 @@ from typing import Any
 from core.agent_state import AgentState
 from core.history import event_queries
 from core.store.conn import Conn
+from core.waits import ErrorBackoff
 
 PROBE_FIRST_S = 30.0  # the first wait of a limit with no reset
 PROBE_CAP_S = 300.0  # the longest wait between two probes
@@ -47,7 +48,7 @@ def failed_probes(conn: Conn, agent: str, now: float, since: float | None) -> in
 def probe_wait(failed: int, setting_s: float) -> float:
     """The wait before the next probe after ``failed`` failed probes: ``PROBE_FIRST_S``
     doubled per failure, at most ``PROBE_CAP_S`` and ``setting_s`` (SWARM_LIMIT_BACKOFF)."""
-    return min(PROBE_FIRST_S * 2.0 ** min(failed, 32), PROBE_CAP_S, setting_s)
+    return min(ErrorBackoff(PROBE_FIRST_S, PROBE_CAP_S).delay(failed + 1), setting_s)
 
 
 def _data(raw: Any) -> dict[str, Any]:
