@@ -27,6 +27,7 @@ INPUT_UNSEEN = "input-unseen"  # a delivery found its input not on its pane (cor
 MESSAGES_WAIT = "messages-wait"  # messages wait for an agent whose session is gone
 HELD_BEHIND_TURN = "held-behind-turn"  # messages wait long behind a turn that does not end
 HOST_REFUSALS = "host-refusals"  # the agent's processes keep calling its host's socket
+SANDBOX_FAILED = "sandbox-failed"  # its CLI's own sandbox failed (core.watch.text_signal)
 SESSION_LOST = "session-lost"  # its saved session could not be loaded: its conversation lost
 # an agent with one of these open gets no new task (core.delivery.assignment.free_agents)
 HOLDING = (UNJUDGED, UNKNOWN_SCREEN, INPUT_UNSEEN)

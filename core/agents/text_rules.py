@@ -35,7 +35,8 @@ MAX_LINES = 200
 FILE_KEYS = {"version", "cli", "title", "lines", "rule"}
 RULE_KEYS = {
     "name", "state", "match", "lines", "option", "options", "before", "submit", "reset", "framed",
-    "above", "moving", "ended_by", "spinner", "followed_by", "top", "field",
+    "above", "moving", "ended_by", "spinner", "followed_by", "top", "field", "sandbox",
+    "preceded_by",
 }  # fmt: skip
 STATES = {s.value for s in AgentState} - {"stalled", "unknown"}  # judged elsewhere / no rule
 OPTION_PLACES = ("below", "inline")
@@ -96,6 +97,21 @@ class Rule:
     # comparing): the screen is the agent's progress only when the rest of it changed since
     # the last look (``core.watch.text_signal``)
     spinner: re.Pattern[str] | None = None
+    # the match counts only when the non-blank line right above it matches this (a command's
+    # output under the CLI's own line for the command, not the same words in a prompt)
+    preceded_by: re.Pattern[str] | None = None
+    # a line the CLI prints when its own sandbox failed, and what would allow the command:
+    # not a state (skipped by ``classify``), an alert of the pane's agent (``sandbox_failure``)
+    sandbox: str = ""
+
+
+@dataclass(frozen=True)
+class SandboxFailure:
+    """A CLI's own line saying its sandbox failed, and what would allow it."""
+
+    rule: str
+    line: str
+    hint: str
 
 
 @dataclass(frozen=True)
@@ -201,7 +217,10 @@ def _rule(entry: Any, index: int, lines: int, where: str) -> Rule:
     unknown = set(entry) - RULE_KEYS
     if unknown:
         raise RuleError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
-    state = entry.get("state")
+    sandbox = entry.get("sandbox", "")
+    if not isinstance(sandbox, str):
+        raise RuleError(f"{where}: sandbox must be the hint of what would allow it (a string)")
+    state = entry.get("state", "errored" if sandbox else None)
     if state not in STATES:
         raise RuleError(f"{where}: state must be one of {', '.join(sorted(STATES))}")
     options = entry.get("options", "below")
@@ -230,6 +249,7 @@ def _rule(entry: Any, index: int, lines: int, where: str) -> Rule:
     if ended_by is not None and ((moving and state == "idle") or option is not None):
         raise RuleError(f"{where}: ended_by is for a message, not a dialog or an input box")
     followed_by = _regex(entry, "followed_by", where, ())
+    preceded_by = _regex(entry, "preceded_by", where, ())
     top = _regex(entry, "top", where, ())
     if top is not None and option is None:
         raise RuleError(f"{where}: top is for a dialog (a rule with option) only")
@@ -257,6 +277,8 @@ def _rule(entry: Any, index: int, lines: int, where: str) -> Rule:
         ended_by=ended_by,
         spinner=spinner,
         followed_by=followed_by,
+        preceded_by=preceded_by,
+        sandbox=sandbox,
     )
 
 
@@ -321,6 +343,8 @@ def classify(rule_set: RuleSet, lines: Sequence[str], now: float) -> TextMatch |
     first: their match is the dialog at the input (``core.dialogs.pane.find``), if any."""
     asked = False
     for rule in rule_set.rules:
+        if rule.sandbox:
+            continue
         if rule.option is not None:
             if not asked:
                 asked = True
@@ -340,11 +364,28 @@ def classify(rule_set: RuleSet, lines: Sequence[str], now: float) -> TextMatch |
     return None
 
 
+def sandbox_failure(rule_set: RuleSet, lines: Sequence[str]) -> SandboxFailure | None:
+    """The first ``sandbox`` rule of ``rule_set`` whose line is in the pane's last lines (as
+    the other rules read them, its turn not ended); None if none is."""
+    for rule in rule_set.rules:
+        if not rule.sandbox:
+            continue
+        window = last_lines(lines, rule.lines)
+        for index, line in enumerate(window):
+            if rule.match.search(line) is not None and _counts(rule, window, index):
+                return SandboxFailure(rule.name, line, rule.sandbox)
+    return None
+
+
 def _counts(rule: Rule, window: Sequence[str], index: int) -> bool:
-    """Whether the match on ``window[index]`` counts: framed when the rule says so, no line
+    """Whether the match on ``window[index]`` counts: framed when the rule says so, right
+    under its ``preceded_by`` line when it has one, no line
     below it says its message's turn is over (``ended_by``), and one below it is the CLI's
     input (``followed_by``) when the rule says so."""
     if rule.framed and not _framed(window, index):
+        return False
+    above = rule.preceded_by
+    if above is not None and (index == 0 or above.search(window[index - 1]) is None):
         return False
     below = window[index + 1 :]
     if rule.followed_by is not None and not any(rule.followed_by.search(x) for x in below):

@@ -27,7 +27,7 @@ from core.agent_state import AgentState, Observation, Signal
 from core.agents import alerts
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
-from core.agents.text_rules import RuleSet, TextMatch, classify_any
+from core.agents.text_rules import RuleSet, SandboxFailure, TextMatch, classify_any, sandbox_failure
 from core.clis import by_name
 from core.clis.logs import LogFinding, LogTail, log_path
 from core.context import Ctx
@@ -62,6 +62,7 @@ class PaneReading:
     # when the look began: what the pane showed then (its observation's time: a look that
     # waited for the reading thread or the store is not evidence of a later moment)
     captured_at: float | None = None
+    sandbox: SandboxFailure | None = None  # its CLI's own line: its sandbox failed
 
     @property
     def unknown(self) -> bool:
@@ -203,7 +204,14 @@ class TextWatcher:
         since = self._unknown_since.pop(agent.id, now) if match is None and pane.ok else None
         if since is not None:
             self._unknown_since[agent.id] = since
-        return PaneReading(agent.id, pane, match, unknown_since=since)
+        failure = self._sandbox(agent, pane)
+        return PaneReading(agent.id, pane, match, unknown_since=since, sandbox=failure)
+
+    def _sandbox(self, agent: Agent, pane: PaneText) -> SandboxFailure | None:
+        """The line of ``agent``'s own CLI (its rule file alone) saying its sandbox failed."""
+        cli = self._cli(agent)
+        chosen = [rs for rs in self.rule_sets if rs.cli == cli]
+        return sandbox_failure(chosen[0], pane.lines) if chosen and pane.ok else None
 
     def _retrying(self, agent: str, found: TextMatch | None, now: float) -> TextMatch | None:
         """A working reading as the retry the CLI's log said since its screen last moved
@@ -266,6 +274,7 @@ def record_readings(conn: Conn, ctx: Ctx, readings: Sequence[PaneReading]) -> li
     open_kinds = alerts.open_kinds(conn)
     flagged = {agent for agent, kinds in open_kinds.items() if DIALOGS in kinds}
     keyless = {agent for agent, kinds in open_kinds.items() if TERMINAL_DIALOG in kinds}
+    sandboxed = {agent for agent, kinds in open_kinds.items() if alerts.SANDBOX_FAILED in kinds}
     for reading in readings:
         obs = reading.observation(min(ctx.now, reading.captured_at or ctx.now))
         agent_signals.record(conn, obs)
@@ -279,6 +288,7 @@ def record_readings(conn: Conn, ctx: Ctx, readings: Sequence[PaneReading]) -> li
         )
         _flag_dialogs(conn, ctx, reading, reading.agent in flagged)
         _flag_keyless(conn, ctx, reading, reading.agent in keyless)
+        _flag_sandbox(conn, ctx, reading, reading.agent in sandboxed)
         _flag_unknown(conn, ctx, reading, open_kinds.get(reading.agent, set()))
     return out
 
@@ -337,6 +347,22 @@ def _flag_keyless(conn: Conn, ctx: Ctx, reading: PaneReading, flagged: bool) -> 
         alerts.clear_alert(
             conn, ctx, agent, TERMINAL_DIALOG, f"{agent}'s pane no longer shows that dialog"
         )
+
+
+def _flag_sandbox(conn: Conn, ctx: Ctx, reading: PaneReading, flagged: bool) -> None:
+    """Open the agent's ``sandbox-failed`` alert while its pane shows its CLI's own line
+    saying its sandbox failed (the line, and what would allow it); clear it once it is gone."""
+    if not reading.pane.ok or reading.failed is not None:
+        return  # not read this time: no news either way
+    agent, failure = reading.agent, reading.sandbox
+    if failure is not None and not flagged:
+        said = escape_controls(shorten(failure.line, 200))
+        alerts.open_alert(conn, ctx, agent, alerts.SANDBOX_FAILED, (
+            f"{agent}'s own sandbox failed: {said!r} ({failure.rule}); {failure.hint}"
+        ), _current_task(conn, agent))  # fmt: skip
+    elif flagged and failure is None:
+        alerts.clear_alert(conn, ctx, agent, alerts.SANDBOX_FAILED,
+                           f"{agent}'s pane no longer shows its sandbox failing")  # fmt: skip
 
 
 def _flag_unknown(conn: Conn, ctx: Ctx, reading: PaneReading, kinds: set[str]) -> None:

@@ -176,14 +176,16 @@ def launch(
     env: Mapping[str, str] | None = None,
     args: Sequence[str] = (),
     bare: bool = False,
+    wrap: Sequence[str] = (),
 ) -> LiveCLI:
     """``cli`` running in tmux under ``root`` against a new localmodel with ``script``, once
     its screen shows it ready (or ``ready``); in ``work`` when given (a folder made ready
     by the caller: a git repository is made in it if none), else ``root/work``; with
     ``env`` added to its environment and ``args`` to its command line (a mode: Gemini CLI's
     ``--approval-mode yolo``); ``bare``: the binary alone before ``args``, without the mode
-    the suite starts it in (Claude Code's ``--permission-mode default``), as a user starts it.
-    Skipped with the reason when the binary is missing."""
+    the suite starts it in (Claude Code's ``--permission-mode default``), as a user starts it;
+    ``wrap``: a command it runs under (a bwrap without user namespaces). Skipped with the
+    reason when the binary is missing."""
     binary = require_binary(cli)
     home = root / "home"
     if work is None:
@@ -194,7 +196,7 @@ def launch(
         _git(work, commit=cli == "aider")
     model = LocalModel(root, script)
     setup = SETUPS[cli](binary, home, work, model.url)
-    argv = [*(setup.argv[:1] if bare else setup.argv), *args]
+    argv = [*wrap, *(setup.argv[:1] if bare else setup.argv), *args]
     live = start(cli.replace("-", ""), root, model, argv, {**setup.env, **(env or {})}, work)
     try:
         live.wait(ready or setup.ready, timeout=timeout)

@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 
 from core.agent_state import AgentState
-from core.agents.text_rules import classify, load_rule_sets
+from core.agents.text_rules import classify, load_rule_sets, sandbox_failure
 from tests.watch.pane_labels import real_panes
 
 NOW = dt.datetime(2027, 1, 15, 8, 0, tzinfo=dt.UTC).timestamp()
@@ -66,6 +66,9 @@ READS: dict[str, dict[str, tuple[str, AgentState, float | None]]] = {
         "full-access-answer": ("input", IDLE, None),
         "error-500": ("error", ERRORED, None),
         "error-after-limit": ("error", ERRORED, None),  # before: limited (the 429 above it)
+        # its own sandbox failed on its command (bwrap without user namespaces): its turn is
+        # over and it reads idle; the failure is an alert of its own (sandbox_failure)
+        "sandbox-failed": ("input", IDLE, None),
         "stream-disconnected": ("error", ERRORED, None),
     },
     "aider": {
@@ -121,6 +124,18 @@ def test_each_real_pane_reads_as_its_state(cli: str, screen: str) -> None:
 @pytest.mark.parametrize("cli", sorted(READS))
 def test_every_real_pane_is_in_the_table(cli: str) -> None:
     assert sorted(real_panes(cli)) == sorted(READS[cli])
+
+
+@pytest.mark.parametrize(("cli", "screen"), CASES, ids=[f"{c}/{s}" for c, s in CASES])
+def test_only_codexs_failed_sandbox_pane_shows_a_sandbox_failure(cli: str, screen: str) -> None:
+    """Codex's own line under its command's "• Exited (status 1)"; no other saved pane."""
+    found = sandbox_failure(RULE_SETS[cli], real_pane(cli, screen))
+    if (cli, screen) != ("codex", "sandbox-failed"):
+        assert found is None, found
+        return
+    assert found is not None and found.rule == "sandbox-exec"
+    assert found.line.startswith("└ bwrap: Creating new namespace failed: nesting depth")
+    assert "-s danger-full-access" in found.hint
 
 
 def test_codexs_approval_is_shown_from_the_command_it_runs_with_its_own_options() -> None:

@@ -20,6 +20,7 @@ from core.agents.text_rules import (
     load_rule_file,
     load_rule_sets,
     next_clock_time,
+    sandbox_failure,
 )
 from core.clis import CLIS, panes
 from core.models import PromptOption
@@ -57,6 +58,7 @@ REAL_PANES = {
     ("opencode", "permission"): "opencode-1.18.33-permission-external-dir",
     ("codex", "busy-reconnecting"): "codex-0.169.0-busy-reconnecting",
     ("gemini", "input"): "gemini-0.61.0-yolo-start",
+    ("codex", "sandbox-exec"): "codex-0.169.0-sandbox-failed",
 }
 KEYLESS_DIALOGS = {  # chosen with the arrows: no prompt
     ("claude-code", "bypass-warning"), ("claude-code", "auto-mode-approval"),
@@ -96,6 +98,10 @@ def test_each_rule_classifies_its_saved_pane(rule_set: object, rule: object) -> 
     from core.agents.text_rules import Rule, RuleSet
 
     assert isinstance(rule_set, RuleSet) and isinstance(rule, Rule)
+    if rule.sandbox:  # not a state: the pane's sandbox failure
+        failed = sandbox_failure(rule_set, pane(rule_set.cli, rule.name))
+        assert failed is not None and failed.rule == rule.name
+        return
     found = classify(rule_set, pane(rule_set.cli, rule.name), NOW)
     assert found is not None and (found.rule, found.state) == (rule.name, rule.state)
     assert found.evidence.startswith("text: ") and f"rule {rule.name}" in found.evidence
