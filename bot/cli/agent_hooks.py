@@ -76,8 +76,12 @@ def install(
     from core.agents import workspace_files
 
     command = door_hook_command(agent) if sandboxed else hook_command(settings, args, agent)
+    from core.sandbox import DOOR_SWARM
+
     wait = settings.approval_wait_s
-    return workspace_files.install_hooks(settings.home, folder, cli, command, wait)
+    changes = workspace_files.install_hooks(settings.home, folder, cli, command, wait)
+    swarm = DOOR_SWARM if sandboxed else settings.agent_swarm
+    return changes + workspace_files.install_report_rules(folder, cli, swarm)
 
 
 def workspaces_of(service: SwarmService, args: argparse.Namespace) -> list[tuple[str, list[Path]]]:

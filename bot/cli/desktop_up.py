@@ -370,6 +370,7 @@ def _up_headless(
         session.config_path = settings.config_path
         parking = _park_rest(session, settings, agents, parked, planned, args.agents)
         hooks = {} if args.no_hooks else _install_hooks(settings, args, team, typed)
+        _install_report_rules(settings, team, [i for i in planned if i.agent in hosted])
         _settle_first_start(settings, team, typed, hooks)
         started = time.time()  # a fresh session's: a prompt delivered before was the old one's
         outcomes = session.up(planned)
@@ -507,6 +508,21 @@ def _install_hooks(
             hooked.append(item.agent)
     _mark_hooked(settings, hooked)
     return done
+
+
+def _install_report_rules(settings: Settings, agents: list[Agent], planned: list[Any]) -> None:
+    """The rules that spare protocol agents' reports a person's approval, in their
+    workspaces (a typed agent's come with its hooks: ``agent_hooks.install``)."""
+    from core.agents import workspace_files
+    from core.sandbox import swarm_for
+
+    workspace_of = _workspace_finder(settings, agents)
+    by_id = {agent.id: agent for agent in agents}
+    for item in planned:
+        folder = workspace_of(item.agent)
+        if folder is not None:
+            swarm = swarm_for(by_id[item.agent], settings.agent_swarm)
+            workspace_files.install_report_rules(folder, item.cli, swarm)
 
 
 def _wants_mcp(agent: Agent, cli: str | None) -> bool:

@@ -45,6 +45,15 @@ def install_hooks(
     return [change for files in found for change in files.install(home, folder, command, wait_s)]
 
 
+def install_report_rules(folder: Path, cli: str | None, swarm: str) -> list[Change]:
+    """The rules that let an agent of ``cli`` run its ``swarm`` report commands unasked, in
+    ``folder`` (its CLI's ``report_rules``, every CLI's when it is not known), kept out of
+    git."""
+    changes = [c for x in _clis(cli) if x.report_rules for c in x.report_rules(folder, swarm)]
+    keep_out_of_git(folder, [change.path.relative_to(folder) for change in changes])
+    return changes
+
+
 def remove_hooks(home: Path, folder: Path) -> list[Change]:
     """Take swarm's hooks out of every CLI's hook files in ``folder``."""
     return [c for cli in CLIS if cli.hooks is not None for c in cli.hooks.remove(home, folder)]

@@ -270,6 +270,9 @@ class AgentCli:
     protocol_usage: ProtocolUsage = "turn_end"
     cumulative_usage: bool = False
     report_args: ReportArgs | None = None
+    # given an agent's workspace and its ``swarm`` command, writes the rules that run its
+    # report commands unasked (Gemini CLI's policy file); None: it has none swarm writes
+    report_rules: Callable[[Path, str], list[Change]] | None = None
     # its own state and configuration under the home, read and written in a sandbox (a
     # trailing "/": a folder, made when missing; else a file, bound when it exists)
     state: tuple[str, ...] = ()

@@ -1,10 +1,8 @@
-"""The Gemini CLI rule docs/agents.md gives a user for swarm's own reports (swarm cannot give
-it to one agent in 0.61: its workspace policies are switched off, its ``--allowed-tools``
-refuses every other shell command): a ``commandPrefix`` allow rule in the user's
-``~/.gemini/policies/`` runs the agent's ``swarm task start`` unasked, while a command chained
-after a report, and any other command, is still asked. The pinned Gemini CLI started by
-``swarm desktop up --protocol`` at its default approval mode; without the rule the report is
-a "Needs you" item."""
+"""swarm's own Gemini CLI policy for an agent's reports (``core.clis.gemini.policy``), as
+``swarm desktop up --protocol`` writes it in the agent's workspace, with no rule of the
+user's: the pinned Gemini CLI at its default approval mode runs the agent's ``swarm task
+start`` unasked, while a command chained after a report, and any other command, still ask.
+Without swarm's policy the report is a "Needs you" item."""
 
 from __future__ import annotations
 
@@ -15,7 +13,6 @@ import pytest
 
 from bot.config import swarm_program
 from core.agent_state import AgentState
-from core.clis.base import REPORT_COMMANDS
 from core.coordinator.scheduler import Scheduler
 from core.dialogs import permissions as prompts
 from core.settings import swarm_command
@@ -27,18 +24,9 @@ from tests.agents.test_protocol_live import swarm as swarm  # the same coordinat
 pytestmark = [pytest.mark.xdist_group("gemini-reports-live"), pytest.mark.timeout(300)]
 
 
-def policy(reporting: str) -> str:
-    """The user's policy file of docs/agents.md for the agent's ``swarm`` command."""
-    prefixes = ", ".join(json.dumps(f"{reporting} {command}") for command in REPORT_COMMANDS)
-    return (
-        '[[rule]]\ntoolName = "run_shell_command"\n'
-        f'commandPrefix = [{prefixes}]\ndecision = "allow"\npriority = 100\n'
-    )
-
-
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
-    """Gemini CLI under its host with the user's rule, its model scripted to report the
+    """Gemini CLI under its host with swarm's policy only, its model scripted to report the
     task's start with the ``swarm`` command its prompt names, then a report with a command
     chained after it, then a command of its own."""
     binary = require_binary("gemini")
@@ -64,9 +52,6 @@ steps = [{{ text = "Making it.", shell = "touch made.txt" }}, {{ text = "asked" 
 """
     model = LocalModel(root, script)
     setup = SETUPS["gemini"](binary, root / "home", work, model.url)
-    policies = root / "home" / ".gemini" / "policies"
-    policies.mkdir(parents=True)
-    (policies / "swarm.toml").write_text(policy(reporting), encoding="utf-8")
     with started("gemini", root, model, " ".join(setup.argv), setup.env) as made:
         yield made
 

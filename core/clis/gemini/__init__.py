@@ -2,14 +2,14 @@
 (the desktop driver's ``submit_gap_s``, the tmux route's ``settle_s``). ``/clear`` clears the
 conversation and starts a new session (0.61's docs/reference/commands.md; its Ctrl+L only
 redraws the screen). Its debug log tells its retries (``debug_log``). No ``report_args``:
-its ``--allowed-tools`` refuses every other shell command once one is allowed (0.61), and
-its policy files cannot be given to one agent (docs/agents.md, swarm's own reports)."""
+its ``--allowed-tools`` refuses every other shell command once one is allowed (0.61); its
+agents' reports run unasked by a policy file swarm writes in the workspace (``policy``)."""
 
 from pathlib import Path
 from typing import Any
 
 from core.clis.base import AgentCli, SessionFiles
-from core.clis.gemini import chats
+from core.clis.gemini import chats, policy
 from core.clis.gemini.debug_log import retries
 from core.clis.mcp_files import JsonFile, Server
 
@@ -33,6 +33,7 @@ CLI = AgentCli(
     programs=("gemini",),
     folder=Path(__file__).parent,
     state=(".gemini/",),
+    report_rules=policy.install,
     mcp=MCP,
     reset=("text:/clear", "enter"),
     debug_log="GEMINI_DEBUG_LOG_FILE",
