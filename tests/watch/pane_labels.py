@@ -26,6 +26,7 @@ LABELS: dict[str, dict[str, AgentState]] = {
         "busy-reconnecting-3": LIMITED,
         "approval-dialog": WAITING,  # --sandbox read-only --ask-for-approval on-request
         "read-only-start": IDLE,
+        "sandbox-failed": IDLE,  # its own sandbox failed a command; its turn is over
         "full-access-start": IDLE,  # --dangerously-bypass-approvals-and-sandbox
         "full-access-answer": IDLE,
         "error-500": ERRORED,
