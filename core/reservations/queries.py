@@ -14,14 +14,38 @@ from typing import Any
 
 from core.formats.timetext import local_text
 from core.models import task_ref
-from core.store.conn import Conn
+from core.store.conn import Conn, sql
 
 COLUMNS = "r.id, r.agent, r.task_id, r.pattern, r.exclusive, r.created_at, r.expires_at"
-# ``now`` is always the statement's first parameter ($1).
+# a reservation still in force at ``:now``
 LIVE = (
-    "(r.expires_at IS NULL OR r.expires_at > $1) AND (r.task_id IS NULL OR EXISTS ("
+    "(r.expires_at IS NULL OR r.expires_at > :now) AND (r.task_id IS NULL OR EXISTS ("
     "SELECT 1 FROM tasks t WHERE t.id = r.task_id AND t.assignee = r.agent "
     "AND t.status IN ('assigned', 'in_progress')))"
+)
+LIVE_ALL = sql(f"SELECT {COLUMNS} FROM reservations r WHERE {LIVE} ORDER BY r.agent, r.id")
+LIVE_OF_AGENT = sql(
+    f"SELECT {COLUMNS} FROM reservations r WHERE {LIVE} AND r.agent = :agent ORDER BY r.agent, r.id"
+)
+LIVE_OF_TASK = sql(
+    f"SELECT {COLUMNS} FROM reservations r WHERE r.task_id = :task_id AND {LIVE} ORDER BY r.id"
+)
+TASK_HELD = sql(
+    "SELECT id FROM tasks WHERE assignee = :agent AND status IN ('assigned', 'in_progress') "
+    "ORDER BY status = 'in_progress' DESC, COALESCE(started_at, assigned_at) DESC, id DESC "
+    "LIMIT 1"
+)
+DELETE_PATTERN = sql("DELETE FROM reservations WHERE agent = :agent AND pattern = :pattern")
+INSERT = sql(
+    "INSERT INTO reservations (agent, task_id, pattern, exclusive, created_at, expires_at) "
+    "VALUES (:agent, :task_id, :pattern, :exclusive, :now, :expires_at) RETURNING id"
+)
+PATTERNS_OF_AGENT = sql("SELECT pattern FROM reservations WHERE agent = :agent ORDER BY id")
+DELETE_OF_AGENT = sql("DELETE FROM reservations WHERE agent = :agent")
+OF_TASK = sql("SELECT agent, pattern FROM reservations WHERE task_id = :task_id ORDER BY id")
+DELETE_OF_TASK = sql("DELETE FROM reservations WHERE task_id = :task_id")
+DELETE_DEAD = sql(
+    f"DELETE FROM reservations WHERE id IN (SELECT r.id FROM reservations r WHERE NOT ({LIVE}))"
 )
 
 
@@ -94,34 +118,20 @@ def _row(row: Any) -> Reservation:
 
 def live(conn: Conn, now: float, agent: str | None = None) -> list[Reservation]:
     """Live reservations (of one agent, or everyone's), by agent then age."""
-    where = LIVE
-    args: list[object] = [now]
-    if agent is not None:
-        where += " AND r.agent = $2"
-        args.append(agent)
-    rows = conn.execute(
-        f"SELECT {COLUMNS} FROM reservations r WHERE {where} ORDER BY r.agent, r.id", args
-    )
-    return [_row(r) for r in rows]
+    if agent is None:
+        return [_row(r) for r in conn.execute(LIVE_ALL, {"now": now})]
+    return [_row(r) for r in conn.execute(LIVE_OF_AGENT, {"now": now, "agent": agent})]
 
 
 def of_task(conn: Conn, now: float, task_id: int) -> list[Reservation]:
     """The live reservations taken for one task."""
-    rows = conn.execute(
-        f"SELECT {COLUMNS} FROM reservations r WHERE r.task_id = $2 AND {LIVE} ORDER BY r.id",
-        (now, task_id),
-    )
+    rows = conn.execute(LIVE_OF_TASK, {"now": now, "task_id": task_id})
     return [_row(r) for r in rows]
 
 
 def current_task(conn: Conn, agent: str) -> int | None:
     """The task ``agent`` works on: the one it holds (the latest started, when several)."""
-    row = conn.execute(
-        "SELECT id FROM tasks WHERE assignee = $1 AND status IN ('assigned', 'in_progress') "
-        "ORDER BY status = 'in_progress' DESC, COALESCE(started_at, assigned_at) DESC, id DESC "
-        "LIMIT 1",
-        (agent,),
-    ).fetchone()
+    row = conn.execute(TASK_HELD, {"agent": agent}).fetchone()
     return int(row["id"]) if row else None
 
 
@@ -135,11 +145,17 @@ def put(
     expires_at: float | None,
 ) -> Reservation:
     """Store (or renew) ``agent``'s reservation of ``pattern``."""
-    conn.execute("DELETE FROM reservations WHERE agent = $1 AND pattern = $2", (agent, pattern))
+    conn.execute(DELETE_PATTERN, {"agent": agent, "pattern": pattern})
     cur = conn.execute(
-        "INSERT INTO reservations (agent, task_id, pattern, exclusive, created_at, expires_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        (agent, task_id, pattern, int(exclusive), now, expires_at),
+        INSERT,
+        {
+            "agent": agent,
+            "task_id": task_id,
+            "pattern": pattern,
+            "exclusive": int(exclusive),
+            "now": now,
+            "expires_at": expires_at,
+        },
     )
     rid = int(cur.fetchone()["id"])
     return Reservation(rid, agent, task_id, pattern, exclusive, now, expires_at)
@@ -148,16 +164,12 @@ def put(
 def delete(conn: Conn, agent: str, patterns: Sequence[str] | None) -> list[str]:
     """Delete ``agent``'s reservations of ``patterns`` (None: all); the patterns deleted."""
     if patterns is None:
-        found = conn.execute(
-            "SELECT pattern FROM reservations WHERE agent = $1 ORDER BY id", (agent,)
-        ).fetchall()
-        conn.execute("DELETE FROM reservations WHERE agent = $1", (agent,))
+        found = conn.execute(PATTERNS_OF_AGENT, {"agent": agent}).fetchall()
+        conn.execute(DELETE_OF_AGENT, {"agent": agent})
         return [r["pattern"] for r in found]
     gone = []
     for pattern in dict.fromkeys(patterns):
-        cur = conn.execute(
-            "DELETE FROM reservations WHERE agent = $1 AND pattern = $2", (agent, pattern)
-        )
+        cur = conn.execute(DELETE_PATTERN, {"agent": agent, "pattern": pattern})
         if cur.rowcount:
             gone.append(pattern)
     return gone
@@ -165,19 +177,16 @@ def delete(conn: Conn, agent: str, patterns: Sequence[str] | None) -> list[str]:
 
 def delete_task(conn: Conn, task_id: int) -> list[tuple[str, str]]:
     """Delete every reservation taken for ``task_id``; their (agent, pattern) pairs."""
-    found = conn.execute(
-        "SELECT agent, pattern FROM reservations WHERE task_id = $1 ORDER BY id", (task_id,)
-    ).fetchall()
+    found = conn.execute(OF_TASK, {"task_id": task_id}).fetchall()
     if found:
-        conn.execute("DELETE FROM reservations WHERE task_id = $1", (task_id,))
+        conn.execute(DELETE_OF_TASK, {"task_id": task_id})
     return [(r["agent"], r["pattern"]) for r in found]
 
 
 def purge(conn: Conn, now: float) -> int:
     """Delete the reservations that are no longer live (expired, or their task left the
     agent); how many."""
-    dead = f"SELECT r.id FROM reservations r WHERE NOT ({LIVE})"
-    cur = conn.execute(f"DELETE FROM reservations WHERE id IN ({dead})", (now,))
+    cur = conn.execute(DELETE_DEAD, {"now": now})
     return max(int(cur.rowcount), 0)
 
 

@@ -1,13 +1,18 @@
 """The one connection interface the store's functions run on, and its SQLite implementation.
 
 Every store function is a plain function of a ``Conn``. Its SQL is written once, in the
-subset that SQLite (>= 3.35) and PostgreSQL both run unchanged: ``$1``..``$n`` placeholders
-bound from a sequence, ``INSERT ... ON CONFLICT DO NOTHING``, ``RETURNING id``,
-``lower(x) LIKE lower($1)`` where matching is case-blind, ``id`` (never ``rowid``) for order.
-Nothing rewrites a statement at run time. Where the dialects truly differ a function either
-calls a named operation of the connection (``data_version``, ``give_back_space``,
-``add_event``/``flush_events``), one of the store's row locks (``core.store.row_locks``), or
-picks one statement or one operation of a ``Pair``; it never reads ``conn.dialect`` itself.
+subset that SQLite (>= 3.35) and PostgreSQL both run unchanged: named parameters
+(``:task_id``), ``INSERT ... ON CONFLICT DO NOTHING``, ``RETURNING id``, ``lower(x) LIKE
+lower(:pattern)`` where matching is case-blind, ``id`` (never ``rowid``) for order. Each
+statement is a module constant made by ``sql()`` and run with a mapping of its names;
+``sql()`` numbers the names once, when its module is imported (``$1``..``$n`` for
+PostgreSQL's server-side binding, ``?1``..``?n`` for SQLite's), so nothing rewrites a
+statement while it runs. A plain string with ``$n`` placeholders bound from a sequence is still
+run as written: the few statements built in pieces at run time (``Args``). Where the dialects
+truly differ a function either calls a named operation of the connection (``data_version``,
+``give_back_space``, ``add_event``/``flush_events``), one of the store's row locks
+(``core.store.row_locks``), or picks one statement or one operation of a ``Pair``; it never
+reads ``conn.dialect`` itself.
 
 Rows are read by column name (``row["id"]``, the ``Row`` protocol): ``sqlite3.Row`` here,
 psycopg's ``dict_row`` on PostgreSQL (``core.store.postgres.store.PgConn``), never by index; code
@@ -17,6 +22,7 @@ names). Errors are the store's own (``core.errors``; ``sqlite_error`` maps SQLit
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -45,6 +51,58 @@ EVENT_INSERT = (
     f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "
     f"VALUES ({', '.join(f'${i}' for i in range(1, len(EVENT_COLUMNS) + 1))})"
 )
+
+
+# ``:name`` outside quotes, not a PostgreSQL cast (``x::text``) nor part of a word (``a:b``)
+_PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+_NUMBERED = re.compile(r"\$\d")
+
+
+@dataclass(frozen=True, slots=True)
+class Sql:
+    """One statement with named parameters, as both databases run it: ``text`` with ``$1``..
+    ``$n`` (PostgreSQL), ``sqlite`` with ``?1``..``?n``, ``names`` the parameter each number
+    stands for (a name used twice is one number)."""
+
+    text: str
+    sqlite: str
+    names: tuple[str, ...]
+
+    def bind(self, params: Params) -> tuple[Any, ...]:
+        """The values of ``params`` in the statement's order; a missing or unknown name is a
+        ``TypeError`` naming it (a typo must not bind NULL or be ignored)."""
+        try:
+            values = tuple([params[name] for name in self.names])  # type: ignore[call-overload]
+        except KeyError as exc:
+            raise TypeError(f"the statement has no value for :{exc.args[0]}") from None
+        except TypeError:
+            raise TypeError("a statement with named parameters takes a mapping") from None
+        if len(params) != len(self.names):
+            extra = sorted(set(params) - set(self.names))
+            raise TypeError(f"the statement has no parameter {', '.join(extra)}")
+        return values
+
+
+def sql(text: str) -> Sql:
+    """``text`` with ``:name`` parameters made one ``Sql`` (call it where the statement is
+    defined: a module constant, so it is compiled once); quoted text is left as written, and
+    numbered placeholders (``$1``) are refused: one statement names all its parameters or
+    none."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"\0{names.index(match.group(1)) + 1}\0"
+
+    pieces = text.split("'")  # even pieces are outside quotes ('' inside a literal: two splits)
+    for i in range(0, len(pieces), 2):
+        if _NUMBERED.search(pieces[i]):
+            raise ValueError(f"numbered placeholder in a statement with named ones: {text!r}")
+        pieces[i] = _PARAMETER.sub(number, pieces[i])
+    marked = "'".join(pieces)
+    numbered = re.compile("\0(\\d+)\0")
+    return Sql(numbered.sub(r"$\1", marked), numbered.sub(r"?\1", marked), tuple(names))
 
 
 class Row(Protocol):
@@ -85,11 +143,12 @@ class Conn(Protocol):
     def total_changes(self) -> int:
         """Rows changed through this connection so far (a write compares before/after)."""
 
-    def execute(self, sql: str, params: Params = ()) -> Any:
-        """Run one portable statement with ``$n`` placeholders bound from ``params``."""
+    def execute(self, sql: str | Sql, params: Params = ()) -> Any:
+        """Run one portable statement: a ``Sql`` bound from a mapping of its names, or a
+        string with ``$n`` placeholders bound from a sequence."""
 
-    def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> Any:
-        """Run one statement once per parameter sequence."""
+    def executemany(self, sql: str | Sql, seq: Iterable[Params]) -> Any:
+        """Run one statement once per mapping (``Sql``) or sequence (a string)."""
 
     def add_event(self, row: Sequence[Any]) -> None:
         """Append one event (values in ``EVENT_COLUMNS`` order) to the outbox, in the
@@ -141,9 +200,14 @@ class SqliteConn(sqlite3.Connection):
 
     dialect: Dialect = "sqlite"
 
-    def execute(self, sql: str, params: Params = (), /) -> sqlite3.Cursor:  # type: ignore[override]
-        """Run one statement with ``$n`` placeholders bound from ``params``."""
+    def execute(  # type: ignore[override]
+        self, sql: str | Sql, params: Params = (), /
+    ) -> sqlite3.Cursor:
+        """Run one statement: a ``Sql`` in SQLite's numbered placeholders, a string's ``$n``
+        bound by name."""
         try:
+            if isinstance(sql, Sql):
+                return _execute(self, sql.sqlite, sql.bind(params))
             if params and params.__class__ is not dict:  # a sequence, the common case: inline
                 return _execute(self, sql, dict(zip(_NAMES, params)))  # noqa: B905
             return _execute(self, sql, params)
@@ -151,10 +215,12 @@ class SqliteConn(sqlite3.Connection):
             raise sqlite_error(exc) from exc
 
     def executemany(  # type: ignore[override]
-        self, sql: str, seq: Iterable[Sequence[Any]], /
+        self, sql: str | Sql, seq: Iterable[Params], /
     ) -> sqlite3.Cursor:
-        """Run one statement once per parameter sequence."""
+        """Run one statement once per mapping (``Sql``) or sequence (a string)."""
         try:
+            if isinstance(sql, Sql):
+                return _executemany(self, sql.sqlite, map(sql.bind, seq))
             return _executemany(self, sql, map(dict, map(zip, repeat(_NAMES), seq)))
         except sqlite3.Error as exc:
             raise sqlite_error(exc) from exc

@@ -39,7 +39,7 @@ from core.errors import (
 )
 from core.privacy.redact import redact_quoted, redact_urls
 from core.store.calls import Abandoned, OneWorker, StoreCall
-from core.store.conn import EVENT_COLUMNS, EVENT_INSERT, Args, Channel, Conn, Dialect, Params
+from core.store.conn import EVENT_COLUMNS, EVENT_INSERT, Args, Channel, Conn, Dialect, Params, Sql
 from core.store.migrations import migrated_text
 from core.store.migrations import migrations as dialect_migrations
 from core.store.postgres.net import DATA_TIMEOUT_S, client_timeouts, server_timeouts_sql, shut_down
@@ -139,24 +139,30 @@ class PgConn:
         self.notify_changes = True  # NOTIFY swarm_changes at each commit that changed rows
         self.call: StoreCall | None = None  # the store call running on it (``PgDatabase``)
 
-    def execute(self, sql: str, params: Params = ()) -> psycopg.Cursor[dict[str, Any]]:
-        """Run one statement as written; the driver's cursor."""
+    def execute(self, sql: str | Sql, params: Params = ()) -> psycopg.Cursor[dict[str, Any]]:
+        """Run one statement as written (a ``Sql``'s numbered text, its values in order); the
+        driver's cursor."""
         self.go_on()
+        if isinstance(sql, Sql):
+            text, params = sql.text, sql.bind(params)
+        else:
+            text = sql
         with _errors():
-            cur = self.raw.execute(sql, _plain(params))
+            cur = self.raw.execute(text, _plain(params))
         self._count(cur)
         return cur
 
-    def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> psycopg.Cursor[Any]:
+    def executemany(self, sql: str | Sql, seq: Iterable[Params]) -> psycopg.Cursor[Any]:
         """Run one statement once per parameter sequence; no sequence, no round trip
         (psycopg's own ``executemany`` still syncs with the server: a task created with no
         dependencies paid one for its empty ``task_deps`` insert)."""
         self.go_on()
-        rows = [_plain(p) for p in seq]
+        text = sql.text if isinstance(sql, Sql) else sql
+        rows = [_plain(sql.bind(p) if isinstance(sql, Sql) else p) for p in seq]
         cur = self.raw.cursor()
         if rows:
             with _errors():
-                cur.executemany(sql, rows)
+                cur.executemany(text, rows)
             self.total_changes += max(cur.rowcount, 0)
         return cur
 
