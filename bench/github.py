@@ -38,10 +38,10 @@ from localgithub.server import LocalGitHub
 
 from automation.inbox.files import InboxDeliverer
 from core.coordinator.scheduler import Scheduler
-from core.github import sync as sync_module
 from core.github import webhook
 from core.github.settings import GitHubSettings
-from core.github.sync import GitHubSync
+from core.github_loop import sync as sync_module
+from core.github_loop.sync import GitHubSync
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store.conn import Conn

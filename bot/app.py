@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # the CLI imports this module for every command: the rest loa
     from core.coordinator.home_lock import CoordinatorLock
     from core.coordinator.jobs import Jobs, Summarizer
     from core.coordinator.scheduler import BurstResult, Scheduler
-    from core.github.sync import GitHubSync
+    from core.github_loop.sync import GitHubSync
     from core.service.ai import AIBook
     from core.watch.text_signal import TextWatcher
 
@@ -210,7 +210,7 @@ class Builder:
 
         settings.require()
         require_library()
-        from core.github.sync import GitHubSync
+        from core.github_loop.sync import GitHubSync
 
         self.github_sync = GitHubSync(service, settings)
         return self.github_sync

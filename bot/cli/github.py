@@ -39,13 +39,12 @@ def register(sub: Any) -> None:
 
 async def cmd_status(service: SwarmService, args: argparse.Namespace) -> int:
     """``swarm github status``: the connection's verdict and the issues followed."""
-    from core.github.service import GitHubBook
     from core.github.status import check
 
     settings = args.configuration.github
     verdict = await check(settings, args.timeout)
     followed = (
-        [link.to_json() for link in await GitHubBook(service.store).links(settings.repo, 50)]
+        [link.to_json() for link in await service.github.links(settings.repo, 50)]
         if settings.repo
         else []
     )
@@ -66,7 +65,7 @@ async def cmd_import(service: SwarmService, args: argparse.Namespace) -> int:
     settings = args.configuration.github
     settings.require()
     require_library()
-    from core.github.sync import GitHubSync
+    from core.github_loop.sync import GitHubSync
 
     sync = GitHubSync(service, settings)
     try:

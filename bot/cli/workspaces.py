@@ -127,7 +127,7 @@ async def cmd_task_merge(service: SwarmService, args: argparse.Namespace) -> Non
     """``swarm task merge T-3 [--into BRANCH]``: a task with a GitHub PR is merged there
     (checks green, a review approves, no conflict); any other locally."""
     if args.into is None:
-        from core.github.merge import merge_if_pull
+        from core.github_loop.merge import merge_if_pull
 
         said = await merge_if_pull(service, args.configuration.github, args.id, args.actor)
         if said is not None:

@@ -7,7 +7,6 @@ from discord import app_commands
 
 from bot.discordbot.access import ADMIN_ONLY
 from bot.discordbot.context import Bot, actor
-from core.github.service import GitHubBook
 from core.github.settings import GitHubSettings
 
 NOT_SET = "GitHub is not configured: set SWARM_GITHUB_REPO and GITHUB_TOKEN (docs/github.md)"
@@ -34,7 +33,7 @@ class GitHubGroup(app_commands.Group, name="github", description="Labelled issue
         verdict = await check(self.settings)
         lines = [f"GitHub: {verdict.state}: {verdict.detail}"]
         if self.settings.repo:
-            for link in await GitHubBook(self.bot.service.store).links(self.settings.repo, 10):
+            for link in await self.bot.service.github.links(self.settings.repo, 10):
                 pr = f", PR #{link.pr}" if link.pr else ""
                 lines.append(f"#{link.issue} → T-{link.task_id}: {link.shown or 'queued'}{pr}")
         await interaction.followup.send("\n".join(lines)[:1900])
@@ -48,7 +47,7 @@ class GitHubGroup(app_commands.Group, name="github", description="Labelled issue
             await interaction.response.send_message(NOT_SET, ephemeral=True)
             return
         who = actor(interaction)
-        await GitHubBook(self.bot.service.store).look_now(who, "discord", str(interaction.id))
+        await self.bot.service.github.look_now(who, "discord", str(interaction.id))
         await interaction.response.send_message(
             f"The GitHub loop looks at {self.settings.repo} now (within a few seconds): new "
             "labelled issues become tasks, CI and reviews of open PRs are read."

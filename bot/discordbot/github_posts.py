@@ -20,7 +20,6 @@ from core.coordinator.urgent_posts import ci_key
 from core.errors import SwarmError
 from core.formats.text import escape_controls, one_line, shorten
 from core.github import links
-from core.github.service import GitHubBook
 from core.models import task_ref
 from core.posts.queries import Post
 
@@ -86,13 +85,13 @@ class CiButton(
         if not await bot.authorize(interaction, "button github-ci", self.needed, details):
             return
         try:
-            decided = await GitHubBook(bot.service.store).decide_ci(
+            decided = await bot.service.github.decide_ci(
                 self.task_id, self.action, actor(interaction)
             )
         except SwarmError as exc:
             await interaction.response.send_message(f"⚠️ {one_line(str(exc))}", ephemeral=True)
             return
-        data = await GitHubBook(bot.service.store).ci_exhausted(self.task_id)
+        data = await bot.service.github.ci_exhausted(self.task_id)
         text = ci_text(data, self.task_id, decided)
         await interaction.response.edit_message(content=text, view=None)
         message = interaction.message

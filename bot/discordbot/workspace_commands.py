@@ -60,7 +60,7 @@ async def _merge(bot: Bot, ref: str, who: str, into: str | None) -> str:
     """A task with a GitHub PR is merged there, as ``swarm task merge`` does (CI green on
     its head, a review approving, no conflict); any other in its workspace."""
     if into is None:
-        from core.github.merge import merge_if_pull
+        from core.github_loop.merge import merge_if_pull
 
         said = await merge_if_pull(bot.service, bot.github, ref, who)
         if said is not None:

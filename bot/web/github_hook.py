@@ -11,7 +11,6 @@ from fastapi.responses import JSONResponse
 
 from bot.web.context import web_context
 from core.github import webhook
-from core.github.service import GitHubBook
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/github", tags=["github"])
@@ -26,7 +25,7 @@ async def github_webhook(request: Request) -> JSONResponse:
     verdict = webhook.judge(ctx.settings.github_webhook_secret, body, headers)
     if verdict.record:
         delivery = headers.get("x-github-delivery", "")
-        fresh = await GitHubBook(ctx.service.store).receive(
+        fresh = await ctx.service.github.receive(
             headers.get("x-github-event", ""), delivery, webhook.digest(body)
         )
         if not fresh:

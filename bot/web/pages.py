@@ -28,7 +28,6 @@ from core.event_kinds import EventKind, event_text, shown
 from core.formats.jsonshape import iso_utc
 from core.formats.text import MULTI_LINE, escape_controls, shorten
 from core.formats.timetext import local_text
-from core.github.service import GitHubBook
 from core.history.events import EventFilter
 from core.models import Event, Priority, Task, TaskStatus, parse_task_ref
 from core.posts.health import notifier_health
@@ -248,7 +247,7 @@ async def task_page(request: Request, ref: str, who: Page) -> HTMLResponse:
         who,
         task=task,
         holders=await _holder_states(service),
-        github=await GitHubBook(service.store).link_of_task(task.id),  # its issue and PR, if any
+        github=await service.github.link_of_task(task.id),  # its issue and PR, if any
         history=history,
         question=(await service.questions.open_questions()).get(task.id),
         now=service.clock.now(),

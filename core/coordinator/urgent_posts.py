@@ -10,7 +10,6 @@ from core.coordinator.front_end import AlertPost, CiPost, GatePost, PromptPost
 from core.coordinator.post_loop import PostLoop
 from core.errors import NotFound, SwarmError
 from core.event_kinds import EventKind, Urgent, shown
-from core.github.service import GitHubBook
 from core.inbox.needs import Need
 from core.models import BlockedOn, Event, TaskStatus
 from core.posts.notify import NotifyLevel
@@ -36,7 +35,7 @@ class UrgentPosts:
         self.loop = loop
         self.level = level
         self.front_end = loop.front.name
-        self.github = GitHubBook(service.store)
+        self.github = service.github
         self.flows = WorkflowBook(service.store)
 
     async def handle(self, event: Event) -> None:

@@ -1,6 +1,5 @@
 """GitHub's rows as the front ends ask for them: the issues followed, a CI choice, the
-webhook's deliveries. Built on the service by whoever needs it (``GitHubBook(service)``:
-``core.github`` is a loop, the tier above ``core.service``)."""
+webhook's deliveries (``service.github``)."""
 
 from __future__ import annotations
 

@@ -23,6 +23,7 @@ from core.delivery.service import MessageBook
 from core.dialogs import permissions as prompts
 from core.errors import InvalidInput
 from core.event_kinds import EventKind
+from core.github.service import GitHubBook
 from core.history.service import HistoryBook
 from core.inbox.service import InboxBook
 from core.models import (
@@ -91,6 +92,7 @@ class SwarmService:
         self.signals = SignalBook(store)  # agents' hooks, observations and alerts
         self.tokens = TokenBook(store)  # the dashboard's and MCP's tokens
         self.workflows = WorkflowBook(store)  # workflows, campaigns and their gates
+        self.github = GitHubBook(store)  # the issues followed, CI choices, webhook deliveries
 
     @property
     def settings(self) -> Settings:

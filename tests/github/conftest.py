@@ -14,7 +14,7 @@ import pytest
 from localgithub.server import LocalGitHub
 
 from core.github.settings import GitHubSettings
-from core.github.sync import GitHubSync
+from core.github_loop.sync import GitHubSync
 from core.service.swarm import SwarmService
 
 REPO = "acme/app"

@@ -13,7 +13,7 @@ import pytest
 from localdiscord import LocalDiscordServer, RecordedMessage, UserSpec, running_client
 
 from core.github import links
-from core.github.sync import GitHubSync
+from core.github_loop.sync import GitHubSync
 from core.models import TaskStatus
 from core.service.swarm import SwarmService
 from core.settings import Settings

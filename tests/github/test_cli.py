@@ -71,7 +71,7 @@ async def test_swarm_run_adds_the_loop_only_when_a_repository_is_set(
     world: World, service: SwarmService
 ) -> None:
     from bot.app import Builder
-    from core.github.sync import GitHubSync
+    from core.github_loop.sync import GitHubSync
 
     assert Builder(Config({}, core=service.settings)).github(service) is None
     on = Builder(Config(_env(world, world.token), core=service.settings))

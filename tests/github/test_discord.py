@@ -10,7 +10,7 @@ import pytest
 from localdiscord import LocalDiscordServer, running_client
 
 from core.github import webhook
-from core.github.sync import GitHubSync
+from core.github_loop.sync import GitHubSync
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.discord.conftest import builder_for

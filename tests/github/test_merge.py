@@ -12,8 +12,8 @@ import pytest
 from automation.inbox.files import InboxDeliverer
 from core.coordinator.scheduler import Scheduler
 from core.errors import InvalidState
-from core.github.merge import merge_if_pull
-from core.github.sync import GitHubSync
+from core.github_loop.merge import merge_if_pull
+from core.github_loop.sync import GitHubSync
 from core.service.swarm import SwarmService
 from core.workspaces.manager import InitRequest, init
 from tests.github.conftest import REPO, World, sh

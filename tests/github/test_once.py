@@ -20,7 +20,7 @@ from bot.web.app import create_app
 from bot.web.settings import WebSettings
 from core.github import links
 from core.github.client import GitHubError, RateLimited
-from core.github.sync import GitHubSync
+from core.github_loop.sync import GitHubSync
 from core.service.swarm import SwarmService
 from core.workspaces.manager import InitRequest, init
 from tests.github.conftest import REPO, World

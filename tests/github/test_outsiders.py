@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import InvalidState
-from core.github.merge import merge_if_pull
+from core.github_loop.merge import merge_if_pull
 from core.service.swarm import SwarmService
 from core.workspaces.manager import InitRequest, init
 from tests.github.conftest import REPO, World

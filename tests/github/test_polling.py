@@ -8,7 +8,7 @@ import dataclasses
 from pathlib import Path
 
 from core.github import webhook
-from core.github.sync import GitHubSync
+from core.github_loop.sync import GitHubSync
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.workspaces.manager import InitRequest, init

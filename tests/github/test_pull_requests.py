@@ -19,7 +19,7 @@ from automation.inbox.files import InboxDeliverer
 from bot.web.app import create_app
 from bot.web.settings import WebSettings
 from core.coordinator.scheduler import Scheduler
-from core.github.sync import GitHubSync
+from core.github_loop.sync import GitHubSync
 from core.models import TaskStatus
 from core.service.swarm import SwarmService
 from core.settings import Settings

@@ -13,7 +13,6 @@ import pytest
 from bot.web.app import create_app
 from bot.web.settings import WebSettings
 from core.github import webhook
-from core.github.service import GitHubBook
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from tests.helpers import query
@@ -113,7 +112,7 @@ async def test_deliveries_are_forgotten_after_the_window(
 async def test_look_now_wakes_the_loop_like_a_delivery(service: SwarmService) -> None:
     # /github import's call (GitHubBook.look_now): a github.webhook event the loop wakes on
     before = await service.store.read(webhook.latest)
-    await GitHubBook(service.store).look_now("Admin", "discord", "1234")
+    await service.github.look_now("Admin", "discord", "1234")
     assert await service.store.read(webhook.latest) > before
     (event,) = await service.history.last(1)
     assert (event.actor, event.text) == ("Admin", "GitHub webhook: discord")

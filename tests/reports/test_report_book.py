@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from core.github.service import GitHubBook
 from core.models import TaskSpec, TaskStatus
 from core.protocols import ManualClock
 from core.reports.dashboard import TaskFilter
@@ -33,4 +32,4 @@ async def test_the_board_counts_and_latency_read_through_the_book(
     assert (found.total["created"], found.total["cancelled"]) == (2, 1)
     assert await book.delivery_latency(since) == {}  # nothing was delivered
     assert [t.title for t in await book.find_tasks(TaskFilter(text="sec"), None, 5)] == ["second"]
-    assert await GitHubBook(service.store).link_of_task(first.id) is None  # not from an issue
+    assert await service.github.link_of_task(first.id) is None  # not from an issue

@@ -28,10 +28,10 @@ from core.formats.text import one_line, shorten
 from core.formats.timetext import local_text
 from core.github import links, once, review_out, rules, webhook
 from core.github.client import GitHub, GitHubError, RateLimited
-from core.github.intake import Intake, PassResult
 from core.github.links import Link
 from core.github.push import PushRefused, push
 from core.github.settings import GitHubSettings
+from core.github_loop.intake import Intake, PassResult
 from core.history.events import EventFilter, find_events
 from core.models import Task, TaskSpec, TaskStatus, task_ref
 from core.service.swarm import SwarmService
