@@ -22,6 +22,7 @@ from core.accounts.naming import account_of
 from core.context import Ctx
 from core.costs import prices, queries
 from core.event_kinds import EventKind
+from core.formats.text import one_line
 from core.formats.timetext import utc_text
 from core.store.conn import Conn, values
 from core.store.tables import insert_event
@@ -155,6 +156,19 @@ def _say_suspect(conn: Conn, ctx: Ctx, turn: Turn, usage: Usage, said: float | N
         task_id=turn.task_id, agent=turn.agent, actor=ctx.actor,
         data={"ref": turn.ref, "tokens": usage.tokens(), "cost_said": said},
     )  # fmt: skip
+
+
+def say_not_charged(conn: Conn, ctx: Ctx, agent: str, dropped: dict[str, int]) -> None:
+    """A person hears of the turns of sessions in ``agent``'s workspace that its hooks never
+    named, not charged to it (``usage.not_charged``): session id -> how many turns."""
+    for session, count in dropped.items():
+        insert_event(
+            conn, ctx.now, EventKind.USAGE_NOT_CHARGED,
+            f"{count} turn(s) of session {one_line(session)[:80]} in {agent}'s workspace not "
+            f"charged to {agent}: its hooks never named that session (another process's, "
+            "e.g. a person's own CLI run there)",
+            agent=agent, actor=ctx.actor, data={"session": session[:200], "turns": count},
+        )  # fmt: skip
 
 
 def day_of(at: float) -> str:

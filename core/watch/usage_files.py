@@ -18,7 +18,7 @@ workspace's session files may be another process's (the person's own CLI run in 
 worktree): once an agent's own hooks named a session (``core.agents.session_queries``), its
 turns are charged from the sessions they named only; a turn of another session waits
 ``NAMING_WAIT_S`` for a hook to name it (a hook may come after the turn's end is written),
-then is not charged, said in the log. After a restart
+then is not charged, said in the log and as an event (``usage.not_charged``). After a restart
 the files are seen anew: turns that ended while swarm was stopped are not counted, but for
 a protocol agent's, whose host's session is read from its start at the first look (each of
 its turns is one swarm's host ran; one recorded before is not recorded again).
@@ -83,18 +83,22 @@ class UsageFiles:
                 wire.host_session(hosts, agent.id) if hosts else None,
             )  # fmt: skip
             if agent.delivery in ROUTES:
-                found = self._of_named(agent.id, found, named.get(agent.id, set()))
+                found, gone = self._of_named(agent.id, found, named.get(agent.id, set()))
+                if gone:
+                    await self.store.write("swarm", ledger.say_not_charged, agent.id, gone)
             if found:
                 recorded += await self.store.write(agent.id, _record, agent.id, found)
         return recorded
 
-    def _of_named(self, agent: str, found: list[UsageTurn], named: set[str]) -> list[UsageTurn]:
+    def _of_named(
+        self, agent: str, found: list[UsageTurn], named: set[str]
+    ) -> tuple[list[UsageTurn], dict[str, int]]:
         """Of the turns read from a tmux or desktop agent's workspace (``found``) and those
         waiting, the ones to charge it: all, while its hooks named no session; else those of
-        the sessions they named. The others wait ``NAMING_WAIT_S``, then are dropped, said in
-        the log (another process's session in its workspace)."""
+        the sessions they named. The others wait ``NAMING_WAIT_S``, then are dropped (another
+        process's session in its workspace): how many turns of each session, to be said."""
         if not named:
-            return found
+            return found, {}
         now = self.store.clock.now()
         waiting = self.unnamed.pop(agent, []) + [(now, turn) for turn in found]
         charged = [turn for _, turn in waiting if turn.session in named]
@@ -104,13 +108,13 @@ class UsageFiles:
         gone += [turn for _, turn in kept[:-UNNAMED_LIMIT]]
         if kept[-UNNAMED_LIMIT:]:
             self.unnamed[agent] = kept[-UNNAMED_LIMIT:]
-        for session in sorted({turn.session for turn in gone}):
+        dropped = {s: sum(t.session == s for t in gone) for s in sorted({t.session for t in gone})}
+        for session, count in dropped.items():
             log.warning(
                 "%s: %d turn(s) of session %s in its workspace not charged to it: its hooks "
-                "never named that session (another process's)", agent,
-                sum(turn.session == session for turn in gone), session[:80],
+                "never named that session (another process's)", agent, count, session[:80],
             )  # fmt: skip
-        return charged
+        return charged, dropped
 
     async def _reprice(self) -> None:
         """At the first tick and whenever the price file changed: the turns of unknown cost

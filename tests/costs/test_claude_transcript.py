@@ -250,7 +250,8 @@ async def test_once_its_hooks_named_a_session_another_sessions_turns_are_not_its
 ) -> None:
     """A tmux agent's hooks named its session: the turns of another session in its workspace
     (a person's own Claude Code run there) wait for a hook to name it, then are not charged
-    to the agent, said in the log; its own session's turns are."""
+    to the agent, said in the log and as an event; its own session's turns are."""
+    from core.history.events import EventFilter
     from core.watch.usage_files import NAMING_WAIT_S
 
     usage, _ = await _two_sessions(service, tmp_path)
@@ -261,6 +262,11 @@ async def test_once_its_hooks_named_a_session_another_sessions_turns_are_not_its
         assert await usage.tick() == 0
     assert await _charged(service) == [(4321, 87), (5000, 13)]
     assert f"of session {OTHER} in its workspace not charged to it" in caplog.text
+    said = await service.history.find(EventFilter(kinds=("usage.not_charged",)))
+    assert [e.text for e in said] == [
+        f"2 turn(s) of session {OTHER} in T's workspace not charged to T: its hooks never "
+        "named that session (another process's, e.g. a person's own CLI run there)"
+    ]
 
 
 async def test_a_turn_read_before_its_hook_named_its_session_is_charged_when_it_does(
