@@ -302,7 +302,7 @@ SHOWN: dict[EventKind, Shown] = {
     EventKind.TASK_WITHDRAWN: Shown(hidden="the word to the agent that lost it: the move is shown"),
     EventKind.TOKEN_CREATED: Shown(icon="🔑", line=True, quiet=True),
     EventKind.TOKEN_REVOKED: Shown(icon="🔑", line=True, quiet=True),
-    EventKind.USAGE_NOT_CHARGED: Shown(icon="💸", line=True),
+    EventKind.USAGE_NOT_CHARGED: _LINE,
     EventKind.USAGE_SUSPECT: Shown(icon="🚨", line=True, quiet=True),
 }
 UNKNOWN = Shown(hidden="not a kind this version writes")

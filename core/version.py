@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
+
 NOT_INSTALLED = "(not installed)"
 
 
 def swarm_version() -> str:
     """The installed ``swarm`` package's version; ``(not installed)`` from a bare source tree."""
-    from importlib.metadata import PackageNotFoundError, version
 
     try:
         return version("swarm")

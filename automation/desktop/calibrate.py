@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from PIL import ImageDraw, ImageFont
 
 from automation.agents_file_writer import write_agent_values
+from automation.desktop.gui import load_pyautogui
 from automation.desktop.screen import (
     IS_X11,
+    NoDisplay,
     Rect,
     agent_problems,
     bounding_box,
@@ -21,6 +23,8 @@ from automation.desktop.screen import (
     point_problems,
     x_display,
 )
+from automation.desktop.terminals import is_terminal_class
+from automation.desktop.window_place import Desk
 from automation.desktop.windows import WindowFacts, window_at
 from core.agents_file import load_agents
 from core.errors import InvalidInput, InvalidState, NotFound
@@ -197,7 +201,6 @@ def _mark(draw: ImageDraw.ImageDraw, font: _Font, agent: Agent, box: Rect) -> No
 
 def pointer_position() -> tuple[int, int]:
     """Where the pointer is now (imports PyAutoGUI; NoDisplay without a display)."""
-    from automation.desktop.gui import load_pyautogui
 
     x, y = load_pyautogui().position()
     return int(x), int(y)
@@ -282,8 +285,6 @@ class WindowUnder:
 
 def window_under(x: int, y: int) -> WindowUnder | None:
     """The topmost client window under (x, y) on ``$DISPLAY``, or None (none, or no X)."""
-    from automation.desktop.screen import NoDisplay, x_display
-    from automation.desktop.window_place import Desk
 
     try:
         with x_display() as display:
@@ -302,9 +303,6 @@ def _with_window(
     say: Callable[[str], None],
 ) -> AgentCapture:
     """The capture with ``app`` and ``watch`` from the window under its input point."""
-    from dataclasses import replace
-
-    from automation.desktop.terminals import is_terminal_class
 
     found = window_of(*capture.input) if window_of is not None else None
     if found is None:

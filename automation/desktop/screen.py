@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import gc
 import logging
 import os
@@ -270,8 +271,6 @@ def detect_screens(display: Any = None) -> list[Rect]:
 
 def _desktop_bounds() -> Rect:
     if sys.platform == "win32":
-        import ctypes
-
         metric = ctypes.windll.user32.GetSystemMetrics  # type: ignore[attr-defined]
         return Rect(metric(76), metric(77), metric(78), metric(79))
     import pyautogui

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import termios
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,7 +48,6 @@ def find_terminal(pid: int, proc: Path = PROC) -> tuple[int, str] | None:
 def read_state(child: int, tty: str, proc: Path = PROC) -> TerminalState | None:
     """How the program on ``tty`` reads now (``child``: the process started on it); None
     when the terminal cannot be opened (gone, no permission)."""
-    import termios  # POSIX only
 
     try:
         fd = os.open(tty, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)

@@ -13,6 +13,7 @@ from typing import Any
 
 from PIL import Image
 
+from automation.desktop.screen import Grabber, NoDisplay, Rect
 from core.agents.frames import THUMBNAIL_BOX, thumbnail_size
 from core.errors import InvalidInput, InvalidState
 from core.models import Agent
@@ -40,7 +41,6 @@ class ScreenFrames:
         """The agent's watched region as a thumbnail; None without a region or a screen."""
         if agent.watch is None or self._disabled is not None:
             return None
-        from automation.desktop.screen import NoDisplay, Rect
 
         try:
             image = self._screen().grab(Rect(*agent.watch))
@@ -62,8 +62,6 @@ class ScreenFrames:
 
     def _screen(self) -> Any:
         if self._grabber is None:
-            from automation.desktop.screen import Grabber
-
             self._grabber = Grabber()
         return self._grabber
 
@@ -83,7 +81,6 @@ def screenshot_png(agent: Agent) -> bytes:
         raise InvalidInput(
             f"{agent.id} has no watch region in the agents file (watch = [x, y, width, height])"
         )
-    from automation.desktop.screen import Grabber, NoDisplay, Rect
 
     grabber = Grabber()
     try:

@@ -17,6 +17,7 @@ import signal
 from collections.abc import Sequence
 from pathlib import Path
 
+from automation.protocol.acp_driver import AcpDriver
 from automation.protocol.host import Host
 from automation.protocol.journal import Journal
 from automation.protocol.server import Server
@@ -83,7 +84,6 @@ def _driver(protocol: str, launched: Launched) -> Driver:
     own = clis.own_driver(protocol)
     if own is not None:
         return own(launched)
-    from automation.protocol.acp_driver import AcpDriver  # the ACP SDK, only where spoken
 
     return AcpDriver(launched)
 

@@ -17,6 +17,7 @@ from bot.discordbot.cards import Card, progress_line
 from bot.discordbot.context import FRONT_END
 from bot.discordbot.gates import gate_buttons
 from bot.discordbot.github_posts import ci_buttons, ci_text
+from bot.discordbot.inbox_commands import inbox_view
 from bot.discordbot.post_failures import describe, discord_failure
 from bot.discordbot.prompt_posts import option_buttons, prompt_text, whole_text
 from bot.discordbot.render import MESSAGE_LIMIT
@@ -138,7 +139,6 @@ class DiscordFrontEnd:
         """Alerts go to the alerts channel; an opened one carries its "Needs you" actions
         (a stalled agent's task: Hand on, Reassign, Nudge, Cancel) and pings
         ``SWARM_ALERTS_ROLE_ID`` (the only mention the bot ever allows)."""
-        from bot.discordbot.inbox_commands import inbox_view
 
         alerts = await self._channel(self.bot.settings.alerts_channel_id)
         text = event_text(item.event)

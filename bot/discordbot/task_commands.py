@@ -10,6 +10,7 @@ from bot.discordbot.access import ADMIN_ONLY
 from bot.discordbot.completers import ACTIVE_ONLY, OPEN, RETRYABLE, tasks_in
 from bot.discordbot.context import Bot, Choice, SlashCommand, actor
 from bot.discordbot.render import code_block_chunks, parse_refs, task_line
+from bot.discordbot.views import DetailsModal, reply_created
 from core.models import Priority, TaskSpec, TaskStatus
 
 PRIORITY_CHOICES = [Choice(name=p.name, value=p.name) for p in Priority]
@@ -65,7 +66,6 @@ class TaskGroup(app_commands.Group, name="task", description="Tasks"):
             agent=agent,
             after=tuple(parse_refs(after)),
         )
-        from bot.discordbot.views import DetailsModal, reply_created
 
         if details_form:
             await interaction.response.send_modal(DetailsModal(spec, actor(interaction)))

@@ -10,6 +10,7 @@ from typing import Any
 
 import discord
 
+from bot.discordbot import embeds
 from bot.discordbot.access import Access
 from bot.discordbot.cards import STATE_ICONS, card_actions, task_card
 from bot.discordbot.context import FRONT_END, Bot
@@ -115,7 +116,6 @@ async def reply_created(interaction: discord.Interaction, task: Task) -> None:
     """The answer to ``/task create``: one visible post per task. When the notifier posts
     the task's card (every level but quiet), the person gets a short acknowledgement only
     they see, naming the card's channel; at quiet (no card) the task's embed is the post."""
-    from bot.discordbot import embeds
 
     bot: Bot = interaction.client  # type: ignore[assignment]
     if not kind_creates_card(EventKind.TASK_CREATED, NotifyLevel(bot.settings.notify)):

@@ -8,6 +8,7 @@ import io
 import discord
 from discord import app_commands
 
+from automation.desktop.watch import screenshot_png
 from bot.discordbot import completers
 from bot.discordbot.access import ADMIN_ONLY
 from bot.discordbot.context import Bot, SlashCommand, actor
@@ -79,7 +80,6 @@ class WatchCommands:
         self, interaction: discord.Interaction, agent: str, public: bool = False
     ) -> None:
         """/screenshot: only to the person who asked unless ``public``."""
-        from automation.desktop.watch import screenshot_png
 
         found = self.bot.service.resolve_agent(agent)
         await interaction.response.defer(thinking=True, ephemeral=not public)

@@ -12,7 +12,9 @@ import discord
 
 from bot.discordbot.access import Access
 from bot.discordbot.context import Bot, actor
+from core.delivery.onboarding import reset as queue_reset
 from core.errors import InvalidInput, SwarmError
+from core.github_loop.merge import merge_if_pull
 from core.models import task_ref
 
 MAX_BRANCH = 60  # the button's custom id carries the target branch (Discord allows 100)
@@ -60,8 +62,6 @@ async def _merge(bot: Bot, ref: str, who: str, into: str | None) -> str:
     """A task with a GitHub PR is merged there, as ``swarm task merge`` does (CI green on
     its head, a review approving, no conflict); any other in its workspace."""
     if into is None:
-        from core.github_loop.merge import merge_if_pull
-
         said = await merge_if_pull(bot.service, bot.github, ref, who)
         if said is not None:
             return said
@@ -99,7 +99,6 @@ async def ask_merge(bot: Bot, interaction: discord.Interaction, ref: str, into: 
 
 async def reset_agent(bot: Bot, interaction: discord.Interaction, agent: str) -> None:
     """``/agent reset``: clear an agent's conversation, then onboard it."""
-    from core.delivery.onboarding import reset as queue_reset
 
     name = bot.service.resolve_agent(agent).id
     await queue_reset(bot.service.store, name, actor(interaction))

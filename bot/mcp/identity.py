@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.mcp.limits import CallLimits, McpBusy
+from core.agents.identity import Resolver
 from core.agents_file import load_agents
 from core.context import find_agent
 from core.errors import ConfigError, InvalidInput, NotFound
@@ -79,7 +80,6 @@ class StdioBackend:
         agent's terminal (``core.agents.identity``: its CLI starts this server), the caller is
         that agent, whatever ``env`` says: a ``SWARM_AGENT`` naming another is refused (a
         token of another agent is refused at its first call)."""
-        from core.agents.identity import Resolver
 
         agent, token = AGENT.read(env), MCP_TOKEN.read(env)
         try:

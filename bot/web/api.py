@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, BeforeValidator, Field
 
+from automation.desktop.watch import screenshot_png
 from automation.turn_stop import stop_and_record
 from bot.web.auth import acting, presented_token, principal_of, require_admin, require_viewer
 from bot.web.context import web_context
@@ -259,7 +260,6 @@ async def stop_agent(request: Request, agent: str, who: Admin) -> dict[str, Any]
 async def agent_screenshot(request: Request, agent: str, who: Admin) -> Response:
     """A full-resolution PNG of the agent's watched region, grabbed now from this machine's
     screen (admins only, audited, never cached)."""
-    from automation.desktop.watch import screenshot_png
 
     found = web_context(request).service.resolve_agent(agent)
     png = await acting(request, who, asyncio.to_thread(screenshot_png, found))

@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from fastapi import HTTPException, Request
 
+from bot.errors import describe
 from bot.web.context import WebContext, web_context
 from core.access.tokens import Principal
 
@@ -109,8 +110,6 @@ async def acting(request: Request, principal: Principal, call: Awaitable[T]) -> 
     try:
         result = await call
     except Exception as exc:
-        from bot.errors import describe
-
         await audit(request, principal, allowed=True, outcome=f"error: {describe(exc) or exc}")
         raise
     await audit(request, principal, allowed=True, outcome="ok")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.web import charts
 from core.costs.ledger import day_of, total
+from core.service.costs import task_cost_json as as_json
 
 if TYPE_CHECKING:
     from core.service.swarm import SwarmService
@@ -38,7 +39,6 @@ async def task_cost(service: SwarmService, task_id: int) -> dict[str, Any]:
 async def task_cost_json(service: SwarmService, task_id: int) -> dict[str, Any]:
     """A task's ``cost``, ``turns``, ``budget`` and ``waits``, as ``swarm task show --json``
     gives them."""
-    from core.service.costs import task_cost_json as as_json
 
     found = await service.costs.of_task(task_id)
     return {**as_json(found), "waits": await service.costs.why_waiting(task_id)}

@@ -13,6 +13,7 @@ from core.clis.base import AgentCli, HookFiles, McpFiles
 from core.clis.hook_files import Change, read_text, write_text
 from core.clis.mcp_files import EDITORS, Server
 from core.privacy.files import make_dirs
+from core.workspaces.git import GitFailed, git, ok
 
 
 def hook_files(cli: str | None) -> list[HookFiles]:
@@ -77,7 +78,6 @@ def keep_out_of_git(folder: Path, files: Sequence[Path]) -> list[str]:
     """Name swarm's ``files`` (relative to ``folder``) in the repository's ``info/exclude``
     when ``folder`` is a git work tree and they are not tracked there, so an agent's ``git
     add -A`` never commits them (they hold this machine's paths); the patterns added."""
-    from core.workspaces.git import GitFailed, git, ok
 
     if not ok(folder, "rev-parse", "--is-inside-work-tree"):
         return []

@@ -24,6 +24,7 @@ from typing import Any
 
 from core.context import Ctx
 from core.delivery import assignment, claim_queries
+from core.delivery.onboarding import record_receipt_onboarded
 from core.event_kinds import EventKind
 from core.models import ClaimOutcome, Delivery, DeliveryState, Receipt, task_ref
 from core.store.conn import Conn
@@ -127,7 +128,6 @@ def finish(
 ) -> list[ClaimOutcome]:
     """Store the receipts of ``done`` (claim, receipt, onboarded) whose claims are still
     ``claimer``'s; ``lost`` for the others (another node took them after the lease)."""
-    from core.delivery.onboarding import record_receipt_onboarded
 
     outcomes: list[ClaimOutcome] = []
     group: list[tuple[Claim, Receipt]] = []  # delivered receipts in a row: one statement

@@ -12,6 +12,7 @@ for a custom home, as in the task prompts) and ``${ask}``
 from __future__ import annotations
 
 import asyncio
+from importlib.resources import files
 from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING
@@ -26,6 +27,7 @@ from core.sandbox import swarm_for
 from core.store.conn import Conn
 from core.store.tables import insert_event
 from core.tasks import messages
+from core.workspaces.ops import find
 
 if TYPE_CHECKING:
     from core.store.access import StoreAccess
@@ -53,7 +55,6 @@ def template(home: Path, role: str) -> str:
             return own.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
             raise ConfigError(f"role template {own} is not UTF-8 text (byte {exc.start})") from None
-    from importlib.resources import files
 
     bundled = files("core") / "bundled" / "roles"
     named = bundled / f"{role}.md"
@@ -76,7 +77,6 @@ def ask_command(captain: str, swarm: str) -> str:
 
 def text_for(service: StoreAccess, agent: Agent) -> str:
     """The filled-in template for ``agent`` (blocking: reads files and the workspace)."""
-    from core.workspaces.ops import find
 
     return filled(service, agent, find(service.settings.home, service.agents, agent.id))
 

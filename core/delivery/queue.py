@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from core.context import Ctx
 from core.delivery import assign_queries, assignment, claim_queries, leases
+from core.delivery.onboarding import record_receipt_onboarded
 from core.delivery.prompt import PromptFacts, facts_from
 from core.errors import Transient
 from core.models import Delivery, Receipt
@@ -138,7 +139,6 @@ def _data_version(conn: Conn) -> int:
 
 def _receipt(onboarded: bool) -> Callable[..., str]:
     """The store function that records a receipt (with the onboarding, if it carried it)."""
-    from core.delivery.onboarding import record_receipt_onboarded
 
     return record_receipt_onboarded if onboarded else assignment.record_receipt
 

@@ -11,6 +11,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from core.dialogs import permissions as prompts
+from core.dialogs.permissions import HookProcess
+from core.workspaces import procs
+
 if TYPE_CHECKING:  # the hook's start is its agent's cost: the rest is imported where used
     from core.dialogs.permissions import HookProcess, Prompt
     from core.store.access import StoreAccess
@@ -39,7 +43,6 @@ async def wait_for_decision(
     ``answered`` gets the decided prompt; closed elsewhere, nothing (the agent's own dialog
     decides); no decision in time, the prompt is closed. Cancelled (a stop signal), the
     prompt is ``abandon``ed with why, then the cancellation goes on."""
-    from core.dialogs import permissions as prompts
 
     wait_s = access.settings.approval_wait_s
     changes = access.watch_prompt(prompt_id)
@@ -73,8 +76,6 @@ async def wait_for_decision(
 def this_process() -> HookProcess:
     """This hook process: where it runs and which process it is (its prompt names it, so
     the coordinator closes the prompt of a hook killed outright)."""
-    from core.dialogs.permissions import HookProcess
-    from core.workspaces import procs
 
     me = procs.me()
     return HookProcess(procs.host(), me.pid, me.started, procs.pid_namespace())

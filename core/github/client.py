@@ -9,11 +9,13 @@ is sent only in the ``Authorization`` header; no error text, log line or repr ho
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import httpx
 from gidgethub import BadRequest, GitHubException, HTTPException, RateLimitExceeded
@@ -68,7 +70,6 @@ class _Api(gh_abc.GitHubAPI):
         return response.status_code, response.headers, response.content
 
     async def sleep(self, seconds: float) -> None:
-        import asyncio
 
         await asyncio.sleep(seconds)
 
@@ -278,7 +279,6 @@ class GitHub:
 
     async def remove_label(self, number: int, label: str) -> None:
         """Remove one label (absent: nothing)."""
-        from urllib.parse import quote
 
         try:
             await self.delete(f"{self.repo}/issues/{number}/labels/{quote(label, safe='')}")
@@ -397,7 +397,6 @@ def _with_query(url: str, params: Mapping[str, Any]) -> str:
     """``url?name=value...`` (gidgethub's ``url_vars`` fill URI templates, not queries)."""
     if not params:
         return url
-    from urllib.parse import urlencode
 
     return f"{url}?{urlencode({k: str(v) for k, v in params.items()})}"
 

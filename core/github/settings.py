@@ -3,6 +3,7 @@ printed (``repr=False``; ``bot.config_file.SECRETS`` hides them in ``swarm confi
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -181,7 +182,6 @@ class GitHubSettings:
 
 def require_library() -> None:
     """ConfigError naming the extra to install when the GitHub client library is missing."""
-    import importlib.util
 
     missing = [m for m in ("gidgethub", "httpx") if importlib.util.find_spec(m) is None]
     if missing:

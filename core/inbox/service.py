@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from core.dialogs import permissions as prompts
+from core.inbox import actions, needs
 from core.store.access import StoreAccess
 
 if TYPE_CHECKING:
@@ -27,19 +28,16 @@ class InboxBook:
     async def needs(self) -> list[Need]:
         """Open questions, prompts, gates, draft plans, held items, open alerts, ready tasks
         no configured agent can take and tasks held by a limited agent, oldest first."""
-        from core.inbox import needs
 
         return await self.access.read(needs.needs, False, self.access.ctx("swarm"))
 
     async def item(self, ref: str) -> Need:
         """One item with its whole text (a prompt also once decided or closed)."""
-        from core.inbox import needs
 
         return await self.access.read(needs.show, ref, self.access.ctx("swarm"))
 
     async def reply(self, ref: str, text: str, actor: str) -> Question:
         """Answer question ``Q-3`` (or task ``T-3``'s oldest open question)."""
-        from core.inbox import needs
 
         return await self.access.write(actor, needs.reply, ref, text)
 
@@ -48,7 +46,6 @@ class InboxBook:
     ) -> Answered:
         """Approve a gate (``T-12``) or a plan (``P-3``), or choose a prompt's (``R-7``)
         first option or ``option``."""
-        from core.inbox import needs
 
         return await self.access.write(actor, needs.approve, ref, option, note)
 
@@ -56,7 +53,6 @@ class InboxBook:
         self, ref: str, actor: str, option: str | None = None, note: str = ""
     ) -> Answered:
         """Reject a gate or a plan, or choose a prompt's last option (or ``option``)."""
-        from core.inbox import needs
 
         return await self.access.write(actor, needs.reject, ref, option, note)
 
@@ -71,13 +67,11 @@ class InboxBook:
         """Retry or dismiss a failed delivery (``D-5``); hand on, reassign (to ``agent``),
         nudge or cancel the task of a stalled or limited agent, or a stranded task; raise
         a spent budget (to ``dollars``) or cancel what it covers (``core/inbox/actions.py``)."""
-        from core.inbox import actions
 
         return await self.access.write(actor, actions.act, ref, action, agent, dollars)
 
     async def decide_prompt(self, prompt_id: int, key: str, actor: str) -> Answered:
         """Choose option ``key`` of an open prompt, once (InvalidState names who decided)."""
-        from core.inbox import needs
 
         return await self.access.write(actor, needs.decide_prompt, prompt_id, key)
 

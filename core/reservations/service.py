@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from core.errors import InvalidState, ReservationHeld
 from core.reservations import approval, reserving
+from core.reservations import queries as reservations
 from core.reservations import queries as rows
 from core.reservations.queries import Reservation
 from core.reservations.reserving import Conflict
@@ -117,6 +118,5 @@ class ReservationBook:
 
     async def of_task(self, task_id: int) -> list[Reservation]:
         """The live reservations taken for one task (its page)."""
-        from core.reservations import queries as reservations
 
         return await self.access.read(reservations.of_task, self.access.clock.now(), task_id)

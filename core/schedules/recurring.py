@@ -17,6 +17,7 @@ from core.errors import NotFound, SwarmError
 from core.event_kinds import EventKind
 from core.formats.timetext import utc_text
 from core.models import Target, TargetKind, parse_ref
+from core.reports.summary import parse_period
 from core.schedules import queries
 from core.schedules.timing import InvalidSchedule, cron_trigger, local_zone, next_run, span
 from core.store.conn import Conn, Row
@@ -135,8 +136,6 @@ def check_spec(ctx: Ctx, spec: ScheduleSpec, zone: tzinfo) -> ScheduleSpec:
     if spec.every_s is not None and not spec.every_s >= MIN_EVERY_S:
         raise InvalidSchedule(f"the interval must be at least {MIN_EVERY_S:g} seconds")
     if spec.kind == "summary":
-        from core.reports.summary import parse_period
-
         period = spec.period or "1d"
         parse_period(period)
         return ScheduleSpec("summary", None, "", cron, spec.every_s, period)

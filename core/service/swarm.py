@@ -8,8 +8,12 @@ import logging
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from core.access.service import TokenBook
+from core.agent_state import SIGNAL_ORDER
 from core.agents import judge as agent_judge
 from core.agents import queries as agent_queries
+from core.agents import signals as agent_signals
+from core.agents.alerts import list_alerts
+from core.agents.judge import limits
 from core.agents.service import SignalBook, TranscriptBook
 from core.agents_file import load_agents
 from core.context import Ctx
@@ -244,9 +248,6 @@ def _counts(conn: Conn) -> tuple[dict[str, int], dict[str, int]]:
 
 
 def _explain(conn: Conn, agent: str, now: float) -> dict[str, Any]:
-    from core.agent_state import SIGNAL_ORDER
-    from core.agents import signals as agent_signals
-    from core.agents.alerts import list_alerts
 
     decided = agent_signals.get_state(conn, agent)
     seen = agent_signals.observations(conn, [agent], unreadable={}).get(agent, {})
@@ -275,7 +276,6 @@ def _explain(conn: Conn, agent: str, now: float) -> dict[str, Any]:
 def _limits(conn: Conn, agents: list[str], now: float, backoff_s: float) -> dict[str, Any]:
     """Agents held by a usage limit (and until when); ``all``: every agent is, so the queue
     waits until the earliest reset (``until``) instead of looking stuck."""
-    from core.agents.judge import limits
 
     ends = {a: t for a, t in limits(conn, now, backoff_s).ends.items() if a in agents}
     every = bool(agents) and set(agents) <= set(ends)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from core.formats.tomltext import TomlError, loads
+from core.settings import bundled_file
 from core.workflows.model import Workflow, WorkflowError
 
 TOP_KEYS = {"name", "description", "vars", "steps"}
@@ -126,7 +127,6 @@ def _add_step(flow: Workflow, index: int, spec: Any) -> None:
 
 def bundled_folder() -> Path:
     """The workflows shipped with swarm (package data ``core/bundled/workflows``)."""
-    from core.settings import bundled_file
 
     return bundled_file("workflows")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.models import Agent
 from core.privacy.files import make_dirs
-from core.workspaces import build, manifest, repair
+from core.workspaces import build, manifest, repair, reservation_hook
 from core.workspaces.git import (
     GitFailed,
     branch_exists,
@@ -134,7 +134,6 @@ def _make(
 def _install_hook(space: Workspace, command: Sequence[str]) -> None:
     """The reservations' pre-commit hook in the new worktree; a failure is logged (the
     workspace stays usable: ``task merge`` still checks)."""
-    from core.workspaces import reservation_hook
 
     try:
         reservation_hook.install(Path(space.path), command, space.agent)

@@ -16,6 +16,7 @@ from pathlib import Path
 from core.clis.base import REPORT_COMMANDS, AgentCli, FirstStart, SessionFiles
 from core.clis.claude_code import transcript
 from core.clis.claude_code.hooks import HOOKS
+from core.clis.claude_code.stream_json import StreamJsonDriver
 from core.clis.mcp_files import NAME, JsonFile
 from core.hosts.turns import Driver, Launched
 
@@ -25,7 +26,6 @@ MCP = JsonFile(Path(".mcp.json"), "mcpServers").files()
 def stream_json_driver(launched: Launched) -> Driver:
     """The host's driver of Claude Code's stream-json (imported by the host alone: every
     ``swarm`` command imports the CLIs)."""
-    from core.clis.claude_code.stream_json import StreamJsonDriver
 
     return StreamJsonDriver(launched)
 

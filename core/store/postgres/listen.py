@@ -7,7 +7,9 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from core.privacy.redact import redact_urls
 from core.store.commit_watch import wait_readable
+from core.store.postgres.net import DATA_TIMEOUT_S, client_timeouts, server_timeouts_sql
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +27,6 @@ async def listen(
     again every second."""
     import psycopg
     from psycopg import sql
-
-    from core.store.postgres.net import DATA_TIMEOUT_S, client_timeouts, server_timeouts_sql
 
     while True:
         try:  # keepalives: a listener cut off silently notices, reconnects and catches up
@@ -66,8 +66,6 @@ class NotifyWait:
     def open(cls, url: str, channel: str, payload: str) -> NotifyWait | None:
         """LISTEN ``channel``; None (logged) when the database cannot be reached."""
         import psycopg
-
-        from core.store.postgres.net import DATA_TIMEOUT_S, client_timeouts, server_timeouts_sql
 
         try:
             conn = psycopg.connect(url, autocommit=True, **client_timeouts(DATA_TIMEOUT_S))
@@ -119,6 +117,5 @@ class NotifyWait:
 def _error_line(exc: BaseException) -> str:
     """The error's first line, without a password a URL in it may hold (as
     ``core.store.postgres.store.error_line``, which this module cannot import)."""
-    from core.privacy.redact import redact_urls
 
     return redact_urls((str(exc).strip() or type(exc).__name__).splitlines()[0])

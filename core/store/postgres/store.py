@@ -32,6 +32,7 @@ from core.errors import (
     Busy,
     Conflict,
     Constraint,
+    DatabaseTooNew,
     IntegrityError,
     StorageError,
     StoreError,
@@ -39,9 +40,11 @@ from core.errors import (
 )
 from core.privacy.redact import redact_quoted, redact_urls
 from core.store.calls import Abandoned, OneWorker, StoreCall
+from core.store.commit_watch import CommitWatch
 from core.store.conn import EVENT_COLUMNS, EVENT_INSERT, Args, Channel, Conn, Dialect, Params, Sql
 from core.store.migrations import migrated_text
 from core.store.migrations import migrations as dialect_migrations
+from core.store.postgres.listen import NotifyWait, listen
 from core.store.postgres.net import DATA_TIMEOUT_S, client_timeouts, server_timeouts_sql, shut_down
 
 if TYPE_CHECKING:
@@ -542,7 +545,6 @@ def _is_current(conn: PgConn, version: int) -> bool:
 
 def _apply(conn: PgConn, migrations: tuple[tuple[str, ...], ...]) -> int:
     # what this makes beside the migrations, ``_CURRENT`` reads: a change here changes it
-    from core.errors import DatabaseTooNew
 
     exists = conn.raw.execute("SELECT to_regclass('swarm_schema')").fetchone()
     if exists is None or exists["to_regclass"] is None:
@@ -722,7 +724,6 @@ class PgDatabase:
         """LISTEN ``swarm_changes``, or the delivery channels of ``agents``
         (``swarm_delivery_<md5>``, their names read from the server), on a connection of its
         own until cancelled (``core.store.postgres.listen``)."""
-        from core.store.postgres.listen import listen
 
         if channel == "changes":
             await listen(self.url, CHANGES_CHANNEL, heard, ready, what)
@@ -740,8 +741,6 @@ class PgDatabase:
         """A LISTEN for the prompt's own ``swarm_prompt`` notification (sent by a trigger when
         it is decided or closed; ``core.store.postgres.listen.NotifyWait``), on a connection
         of its own; without one (unreachable), a wait that reads each time."""
-        from core.store.commit_watch import CommitWatch
-        from core.store.postgres.listen import NotifyWait
 
         found = NotifyWait.open(self.url, PROMPT_CHANNEL, str(prompt_id))
         return found if found is not None else CommitWatch(None)
