@@ -126,6 +126,8 @@ def said(change: Change) -> str:
         "restored": "restored as it was before install",
         "not installed": "no swarm hooks",
         "kept": "kept your own notify program: not changed",
+        "rule added": "report rule added (swarm's report commands run unasked)",
+        "rule removed": "swarm's report rule removed",
     }[change.what]
 
 

@@ -56,8 +56,10 @@ def install_report_rules(folder: Path, cli: str | None, swarm: str) -> list[Chan
 
 
 def remove_hooks(home: Path, folder: Path) -> list[Change]:
-    """Take swarm's hooks out of every CLI's hook files in ``folder``."""
-    return [c for cli in CLIS if cli.hooks is not None for c in cli.hooks.remove(home, folder)]
+    """Take swarm's hooks and report rules out of every CLI's files in ``folder``."""
+    hooks = [c for cli in CLIS if cli.hooks is not None for c in cli.hooks.remove(home, folder)]
+    rules = [c for x in CLIS if x.remove_report_rules for c in x.remove_report_rules(folder)]
+    return hooks + rules
 
 
 def install_mcp(home: Path, folder: Path, cli: str | None, server: Server) -> list[Change]:

@@ -22,7 +22,9 @@ class Change:
     """What one install or remove did to one file in a workspace."""
 
     path: Path
-    what: str  # "added", "already installed", "removed", "restored", "not installed", "kept"
+    # "added", "already installed", "removed", "restored", "not installed", "kept"; a
+    # report rule's "rule added" and "rule removed"
+    what: str
 
 
 @dataclass(frozen=True)
@@ -273,6 +275,8 @@ class AgentCli:
     # given an agent's workspace and its ``swarm`` command, writes the rules that run its
     # report commands unasked (Gemini CLI's policy file); None: it has none swarm writes
     report_rules: Callable[[Path, str], list[Change]] | None = None
+    # and takes them out of a workspace folder again (``hooks install --remove``)
+    remove_report_rules: Callable[[Path], list[Change]] | None = None
     # its own state and configuration under the home, read and written in a sandbox (a
     # trailing "/": a folder, made when missing; else a file, bound when it exists)
     state: tuple[str, ...] = ()

@@ -583,7 +583,8 @@ def test_install_twice_keeps_the_users_hooks_and_remove_restores_the_file(
     )
     codex_before = codex.read_bytes()
     first = desk.cli("agents", "hooks", "install")
-    assert first.code == 0 and first.out.count("hooks added") == 8  # and Gemini's policy
+    assert first.code == 0 and first.out.count("hooks added") == 4
+    assert first.out.count("report rule added") == 4  # Gemini's policy file and its path
     after_first = mine.read_bytes(), codex.read_bytes()
     again = desk.cli("agents", "hooks", "install")
     assert again.code == 0 and again.out.count("already installed") == 8
@@ -610,6 +611,29 @@ def test_install_twice_keeps_the_users_hooks_and_remove_restores_the_file(
     assert codex.read_bytes() == codex_before
     assert not (desk.ws["Agent-1"] / ".claude").exists()  # made by install: gone again
     assert not (desk.ws["Agent-1"] / ".codex").exists()
+    assert not (desk.ws["Agent-1"] / ".gemini").exists()  # the policy and its path too
+    assert removed.out.count("swarm's report rule removed") == 4
+
+
+def test_remove_takes_swarms_policy_path_out_and_keeps_the_users_settings(
+    tmp_path: Path,
+) -> None:
+    """Gemini CLI's report rule: remove deletes swarm's policy file and its path in
+    ``policyPaths``; the user's own keys and policy paths stay as they were."""
+    desk = Desk(tmp_path)
+    settings = desk.ws["Agent-1"] / ".gemini" / "settings.json"
+    settings.parent.mkdir()
+    mine = {"model": {"name": "gemini-2.5-pro"}, "policyPaths": ["/etc/team-policies"]}
+    settings.write_text(json.dumps(mine))
+    assert desk.cli("agents", "hooks", "install", "--agent", "agent-1").code == 0
+    installed = json.loads(settings.read_text())
+    policy = desk.ws["Agent-1"] / ".gemini" / "swarm-reports.toml"
+    assert str(policy) in installed["policyPaths"] and policy.exists()
+    removed = desk.cli("agents", "hooks", "install", "--agent", "agent-1", "--remove")
+    assert removed.code == 0, removed.err
+    assert "swarm-reports.toml: swarm's report rule removed" in removed.out
+    assert not policy.exists()
+    assert json.loads(settings.read_text()) == mine  # the user's folder, added by swarm, too
 
 
 def test_remove_after_the_user_edited_takes_only_ours_out(tmp_path: Path) -> None:

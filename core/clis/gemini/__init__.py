@@ -34,6 +34,7 @@ CLI = AgentCli(
     folder=Path(__file__).parent,
     state=(".gemini/",),
     report_rules=policy.install,
+    remove_report_rules=policy.remove,
     mcp=MCP,
     reset=("text:/clear", "enter"),
     debug_log="GEMINI_DEBUG_LOG_FILE",
