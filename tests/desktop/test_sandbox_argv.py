@@ -272,3 +272,56 @@ def test_a_sandboxed_agent_is_told_its_doors_swarm() -> None:
     fenced, plain = Agent("A", "dev", sandbox=Sandbox()), Agent("B", "dev")
     outside = "SWARM_HOME=/h /venv/bin/swarm"
     assert swarm_for(fenced, outside) == "/run/swarm/swarm" and swarm_for(plain, outside) == outside
+
+
+def _editor_team(tmp_path: Path, editor_line: str = "") -> Path:
+    """``[desktop] sandbox = true``; Agent-1 an editor's window (VS Code), Agent-2 a terminal."""
+    return _file(
+        tmp_path,
+        f"""[desktop]
+sandbox = true
+
+[desktop.agent.Agent-1]
+kind = "gui"
+command = "code --new-window {{workspace}}"
+app = "vscode"
+
+[[agent]]
+id = "Agent-1"
+role = "dev"
+{editor_line}
+
+[[agent]]
+id = "Agent-2"
+role = "dev"
+""",
+    )
+
+
+def test_a_sandboxed_editor_window_is_refused_in_one_line_everywhere(tmp_path: Path) -> None:
+    """An editor's window is not wrapped: desktop up refuses it rather than open it outside
+    the sandbox the file asks for; doctor and explain say the same line."""
+    config, home = _editor_team(tmp_path), tmp_path / "home"
+    line = (
+        "Agent-1: an editor window (vscode) cannot run in swarm's sandbox (its command is "
+        "not wrapped): set sandbox = false in its [[agent]] table to run it unsandboxed, or "
+        "make it a terminal agent"
+    )
+    up = run_cli(home, "desktop", "up", config=config, timeout=60)
+    assert (up.code, up.out, up.err) == (2, "", f"swarm: error: {line}\n")
+    doctor = run_cli(home, "doctor", "--json", config=config, timeout=60)
+    rows = [r for r in json.loads(doctor.out) if r["check"] == "sandbox"]
+    assert rows == [{"check": "sandbox", "status": "PROBLEM", "detail": line}]
+    said = run_cli(home, "agents", "explain", "Agent-1", config=config)
+    assert said.code == 0 and line in said.out, said.err
+    terminal = run_cli(home, "agents", "explain", "Agent-2", config=config)
+    assert "editor window" not in terminal.out and "sandboxed (bubblewrap):" in terminal.out
+
+
+def test_an_editor_the_file_opts_out_of_the_sandbox_is_not_refused(tmp_path: Path) -> None:
+    config, home = _editor_team(tmp_path, "sandbox = false"), tmp_path / "home"
+    doctor = run_cli(home, "doctor", "--json", config=config, timeout=60)
+    rows = [r for r in json.loads(doctor.out) if r["check"] == "sandbox"]
+    assert all("editor window" not in r["detail"] for r in rows), rows
+    said = run_cli(home, "agents", "explain", "Agent-1", config=config)
+    assert "sandboxed" not in said.out
