@@ -280,6 +280,9 @@ class AgentCli:
     # its own state and configuration under the home, read and written in a sandbox (a
     # trailing "/": a folder, made when missing; else a file, bound when it exists)
     state: tuple[str, ...] = ()
+    # the files of ``state`` it writes at its first start, made with this text when missing
+    # so they are bound and kept (else written in the sandbox's own home, and lost with it)
+    state_seeds: tuple[tuple[str, str], ...] = ()
 
     @property
     def speaks_protocol(self) -> bool:

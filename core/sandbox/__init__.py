@@ -165,9 +165,19 @@ def git_guards(workspace: Path) -> list[str]:
     return [str(path) for path in guarded if path.exists()]
 
 
-def state_paths(state: Sequence[str], home: Path) -> list[str]:
+def state_paths(
+    state: Sequence[str], home: Path, seeds: Sequence[tuple[str, str]] = ()
+) -> list[str]:
     """The CLI's own folders and files under ``home``: folders made when missing (0700),
+    the files it writes at its first start made from ``seeds`` when missing (0600), other
     files kept only when they exist (a bind needs its source)."""
+    for entry, text in seeds:
+        path = home / entry
+        if not path.exists() and not path.is_symlink():
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(text)
     found = []
     for entry in state:
         path = home / entry.rstrip("/")

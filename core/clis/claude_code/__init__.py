@@ -46,6 +46,7 @@ CLI = AgentCli(
     programs=("claude",),
     folder=Path(__file__).parent,
     state=(".claude/", ".claude.json", ".claude.json.backup"),
+    state_seeds=((".claude.json", "{}\n"),),  # an empty file: "was empty", it says
     hooks=HOOKS,
     mcp=MCP,
     resume_option="--continue",
