@@ -162,7 +162,52 @@ def git_guards(workspace: Path) -> list[str]:
     if own.parent.name == "worktrees" and own.parent.parent == common:
         guarded.append(own.parent)  # every worktree's folder; its own is bound again below
     guarded += [own / name for name in ("commondir", "gitdir", "config.worktree", WORKTREE_HOOKS)]
+    guarded += ref_guards(own, common)
     return [str(path) for path in guarded if path.exists()]
+
+
+def ref_guards(own: Path, common: Path) -> list[Path]:
+    """The refs a worktree's agent may not move: the main checkout's ``HEAD`` and every
+    branch but the one its worktree has checked out, each loose ref file bound read-only (git
+    replaces a ref by renaming its lock over it, which a bound file refuses). A branch kept
+    only in ``packed-refs`` is given its loose file first, with the same value, so a loose
+    ref the agent writes cannot shadow it."""
+    head = (own / "HEAD").read_text(encoding="utf-8", errors="replace").strip()
+    mine = head.removeprefix("ref:").strip() if head.startswith("ref:") else None
+    heads = common / "refs" / "heads"
+    _loosen_packed_branches(common)
+    found = [common / "HEAD"]
+    for path in sorted(heads.rglob("*")) if heads.is_dir() else ():
+        ref = "refs/heads/" + path.relative_to(heads).as_posix()
+        if path.is_file() and not path.name.endswith(".lock") and ref != mine:
+            found.append(path)
+    return found
+
+
+def _loosen_packed_branches(common: Path) -> None:
+    """Each branch of ``packed-refs`` without a loose ref file gets one, with its value
+    (written as git writes a ref: its lock made exclusively, then renamed; skipped when the
+    lock is taken, a git at work on it)."""
+    try:
+        packed = (common / "packed-refs").read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return
+    for line in packed.splitlines():
+        value, _, ref = line.partition(" ")
+        if not ref.startswith("refs/heads/") or len(value) < 40 or ".." in ref:
+            continue
+        path = common / ref
+        if path.exists():
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = path.with_name(path.name + ".lock")
+        try:
+            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            continue
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(value + "\n")
+        os.replace(lock, path)
 
 
 def state_paths(

@@ -30,6 +30,13 @@ echo "hooks=$(touch {common}/hooks/probe-hook 2>/dev/null && echo wrote || echo 
 echo "config=$(git config swarm.probe 1 2>/dev/null && echo wrote || echo refused)"
 echo "commondir=$(touch {own_git}/commondir 2>/dev/null && echo wrote || echo refused)"
 echo "othergit=$(touch {other_git}/probe 2>/dev/null && echo wrote || echo refused)"
+echo "mainref=$(git update-ref refs/heads/{main} HEAD 2>/dev/null && echo wrote || echo refused)"
+echo "otherref=$(git update-ref refs/heads/Agent-2 HEAD 2>/dev/null && echo wrote || echo refused)"
+echo "rawref=$( (echo 0000 > {common}/refs/heads/Agent-2) 2>/dev/null && echo wrote \
+|| echo refused)"
+echo "userhead=$( (echo 'ref: refs/heads/x' > {common}/HEAD) 2>/dev/null && echo wrote \
+|| echo refused)"
+echo "newbranch=$(git branch probe-branch 2>/dev/null && echo made || echo refused)"
 if command -v swarm >/dev/null; then
 echo "start=$( (swarm task start T-1 2>&1; echo rc $?) | tr '\\n' ' ')"
 echo "done=$( (swarm task done T-1 --note inside 2>&1; echo rc $?) | tr '\\n' ' ')"
@@ -124,9 +131,13 @@ class SandboxRig:
         other = self.ws["Agent-2"]
         own_git, common = git_folders(self.ws["Agent-1"])
         other_git, _ = git_folders(other)
+        main = subprocess.run(
+            ["git", "-C", str(self.repo), "symbolic-ref", "--short", "HEAD"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
         script.write_text(PROBE.format(
             home=self.home, user=self.user, other=other, root=self.root, common=common,
-            own_git=own_git, other_git=other_git,
+            own_git=own_git, other_git=other_git, main=main,
         ))  # fmt: skip
         return script
 

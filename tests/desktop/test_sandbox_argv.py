@@ -124,9 +124,20 @@ def test_git_folders_of_a_worktree(tmp_path: Path) -> None:
     shutil.rmtree(repo / ".git" / "hooks")  # an agent must not be the one to make it
     git = repo / ".git"
     own = git / "worktrees" / "wt"
+    main = subprocess.run(["git", "-C", str(repo), "symbolic-ref", "HEAD"], check=True,
+                          capture_output=True, text=True, timeout=30).stdout.strip()  # fmt: skip
+    subprocess.run(["git", "-C", str(repo), "pack-refs", "--all"], check=True, timeout=30)
+    assert not (git / main).exists()  # the person's branch only in packed-refs
     guarded = [git / "config", git / "hooks", git / "info", git / "worktrees",
-               own / "commondir", own / "gitdir"]  # fmt: skip
-    assert git_guards(work) == [str(p) for p in guarded]
+               own / "commondir", own / "gitdir", git / "HEAD", git / main]  # fmt: skip
+    assert git_guards(work) == [str(p) for p in guarded]  # not its own branch, refs/heads/wt
+    assert (git / main).read_text().strip() == subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", main],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    ).stdout.strip()  # loosened with its value, so a loose ref cannot shadow it
     assert git_guards(repo) == []
     box = mounts(work, tmp_path / "home", Sandbox(), (), (), None)
     argv = bwrap_argv(box, ["sh"])

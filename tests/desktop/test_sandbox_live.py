@@ -53,6 +53,10 @@ def _assert_fenced(rig: SandboxRig, got: dict[str, str], swarm_pid: int) -> None
     # hooks, its config, a worktree's commondir) nor another worktree's git folder
     shared = (got["hooks"], got["config"], got["commondir"], got["othergit"])
     assert shared == ("refused",) * 4, got
+    # other branches' refs and the person's checkout's HEAD: not moved, by git or by hand;
+    # a branch of its own can still be made
+    refs = (got["mainref"], got["otherref"], got["rawref"], got["userhead"])
+    assert refs == ("refused",) * 4 and got["newbranch"] == "made", got
     log = rig.swarm("task", "show", "T-1").stdout
     assert "status:      done" in log, log  # reported through its door
     assert "rc 0" in got["start"] and "rc 0" in got["done"], got
@@ -84,6 +88,8 @@ def test_without_the_sandbox_the_same_probe_reaches_everything(box: SandboxRig) 
     assert "secret.txt" in got["other"] and got["kill"] == "alive", got
     shared = (got["hooks"], got["config"], got["commondir"], got["othergit"])
     assert shared == ("wrote",) * 4, got
+    refs = (got["mainref"], got["otherref"], got["rawref"], got["userhead"])
+    assert refs == ("wrote",) * 4, got
     assert (box.root / "outside").exists() and int(got["procs"]) > 8, got
     assert "start" not in got  # no door: its swarm would be the database's
 
