@@ -66,6 +66,11 @@ def register(sub: Any) -> None:
         "pre-commit hook runs it; git commit --no-verify skips it)",
     )
     _agent_option(q)
+    q.add_argument(
+        "--index",
+        help="the index file to read the staged files from (the hook passes git's "
+        "GIT_INDEX_FILE when the check runs through a sandbox's door)",
+    )
     q.set_defaults(handler=cmd_check_commit)
     q = rsub.add_parser(
         "install-hook",
@@ -174,7 +179,7 @@ async def cmd_check_commit(service: SwarmService, args: argparse.Namespace) -> N
 
     agent = caller(service, args)
     try:
-        files = await asyncio.to_thread(staged_files, Path.cwd())
+        files = await asyncio.to_thread(staged_files, Path.cwd(), args.index)
     except GitFailed as exc:
         raise InvalidInput(f"not in a git worktree: {exc.output.strip()}") from None
     found = await service.reservations.files_touching(files, agent)

@@ -3,8 +3,10 @@ only a prompt's branch and head are read from the files first: ``head_files``)."
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -32,8 +34,11 @@ class Commit:
     subject: str
 
 
-def git(cwd: Path, *args: str, timeout: float = GIT_TIMEOUT_S) -> str:
-    """Run ``git ARGS`` in ``cwd``; its stdout, or GitFailed with its output."""
+def git(
+    cwd: Path, *args: str, timeout: float = GIT_TIMEOUT_S, env: Mapping[str, str] | None = None
+) -> str:
+    """Run ``git ARGS`` in ``cwd`` (``env``: variables set over swarm's own); its stdout, or
+    GitFailed with its output."""
     try:  # the environment is inherited (git's identity and config); stdin is closed
         proc = subprocess.run(
             ["git", *args],
@@ -42,6 +47,7 @@ def git(cwd: Path, *args: str, timeout: float = GIT_TIMEOUT_S) -> str:
             text=True,
             timeout=timeout,
             stdin=subprocess.DEVNULL,
+            env=None if env is None else {**os.environ, **env},
         )
     except (FileNotFoundError, NotADirectoryError):
         raise _missing(cwd) from None

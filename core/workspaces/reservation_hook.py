@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from core.privacy.files import make_dirs
-from core.sandbox import WORKTREE_HOOKS
+from core.sandbox import DOOR_SWARM, WORKTREE_HOOKS
 from core.workspaces.git import GitFailed, git
 
 log = logging.getLogger(__name__)
@@ -73,10 +73,13 @@ def installed(worktree: Path) -> bool:
     return hook.is_file() and MARK in hook.read_text(encoding="utf-8", errors="replace")
 
 
-def staged_files(worktree: Path) -> list[str]:
+def staged_files(worktree: Path, index: str | None = None) -> list[str]:
     """The paths the commit being made adds, changes or deletes (both sides of a rename),
-    relative to the repository root."""
-    out = git(worktree, "diff", "--cached", "--name-only", "--no-renames", "-z")
+    relative to the repository root; ``index``: the index file git gave the hook (``git
+    commit -a`` stages into a lock of its own), when the check runs where git did not set
+    it (through a sandbox's door)."""
+    env = None if index is None else {"GIT_INDEX_FILE": index}
+    out = git(worktree, "diff", "--cached", "--name-only", "--no-renames", "-z", env=env)
     return [p for p in out.split("\0") if p]
 
 
@@ -105,11 +108,18 @@ def _previous_hooks(worktree: Path, ours: Path) -> Path:
 
 
 def _check_text(command: Sequence[str], agent: str) -> str:
+    """The check: in the agent's sandbox through its door's ``swarm`` (swarm's own Python and
+    home are not there; the door runs it outside, given the index git staged into), else by
+    ``command``."""
     words = " ".join(shlex.quote(w) if "=" not in w else _quote_env(w) for w in command)
     program = next((w for w in command if "=" not in w), "")
+    who = shlex.quote(agent)
     return (
-        f"if [ -x {shlex.quote(program)} ]; then\n"
-        f"  {words} reservations check-commit --agent {shlex.quote(agent)} || exit $?\n"
+        f"if [ -x {DOOR_SWARM} ]; then\n"
+        f"  {DOOR_SWARM} reservations check-commit --agent {who} "
+        '${GIT_INDEX_FILE:+--index "$GIT_INDEX_FILE"} || exit $?\n'
+        f"elif [ -x {shlex.quote(program)} ]; then\n"
+        f"  {words} reservations check-commit --agent {who} || exit $?\n"
         "else\n"
         f'  echo "swarm: {program} is gone: file reservations not checked" >&2\n'
         "fi\n"
