@@ -259,7 +259,6 @@ class Builder:
             limits=limits,
             report=report,
             apply=routes.use_agents if routes is not None else (lambda _: None),
-            refresh=lambda agents: _stale_hook_lines(service, agents),
         )
 
     def bot(self, service: SwarmService, ai: AIBook) -> SwarmBot:
@@ -376,17 +375,13 @@ class Builder:
 async def _rewrite_stale_hooks(service: SwarmService) -> None:
     """Sandboxed agents' hook files written before they were sandboxed run their door's
     hook from now on (``automation.sandboxing.stale_hooks``), said in the log."""
-    for line in await _stale_hook_lines(service, list(service.agents.values())):
-        log.warning("%s", line)
-
-
-async def _stale_hook_lines(service: SwarmService, agents: Sequence[Agent]) -> list[str]:
-    """The stale hook files of ``agents`` rewritten (at start, and when the agents file is
-    reloaded with an agent newly sandboxed); a line each."""
     from automation.sandboxing import stale_hooks
 
-    settings = service.settings
-    return await asyncio.to_thread(stale_hooks, settings.home, agents, settings.approval_wait_s)
+    agents, settings = list(service.agents.values()), service.settings
+    for line in await asyncio.to_thread(
+        stale_hooks, settings.home, agents, settings.approval_wait_s
+    ):
+        log.warning("%s", line)
 
 
 async def serve_hooks(service: SwarmService, config: Config) -> HookServer | None:

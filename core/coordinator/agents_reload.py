@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from core.agents_file import load_agents
@@ -37,7 +37,6 @@ class AgentsReload(PeriodicTimer):
         limits: Callable[[Sequence[Agent]], list[str]] = lambda _: [],
         report: Callable[[str], None] = lambda _: None,
         apply: Callable[[Sequence[Agent]], None] = lambda _: None,
-        refresh: Callable[[Sequence[Agent]], Awaitable[list[str]]] | None = None,
         every_s: float = RELOAD_CHECK_S,
     ) -> None:
         super().__init__(service.clock, every_s)
@@ -46,9 +45,6 @@ class AgentsReload(PeriodicTimer):
         self.limits = limits  # what this coordinator cannot take live ("restart swarm run")
         self.report = report  # also tell the terminal (the log may be in a file)
         self.apply = apply  # the deliverer's own copy of the agents (the desktop driver's)
-        # what else follows the new agents (a sandboxed agent's stale hook files rewritten):
-        # the lines it has to say
-        self.refresh = refresh
         self._seen: Signature = None
 
     async def start(self) -> None:
@@ -73,8 +69,6 @@ class AgentsReload(PeriodicTimer):
         said = await self.service.replace_agents(agents, path)
         self.apply(agents)
         self._say(log.info, f"agents file reloaded from {path}: {said}")
-        for line in await self.refresh(agents) if self.refresh is not None else ():
-            self._say(log.warning, line)
         for problem in self.limits(agents):
             self._say(log.warning, f"{problem}; restart swarm run")
         return 1
