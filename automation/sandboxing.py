@@ -15,7 +15,6 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from automation.desktop_config import DesktopConfig
 from core import sandbox
 from core.agents import workspace_files
 from core.clis import AgentCli, hook_files
@@ -33,21 +32,6 @@ def require_bwrap(agent: str, env: Mapping[str, str] | None = None) -> str:
     if found is None:
         raise MissingDependency(sandbox.missing_line(agent))
     return found
-
-
-def unwrapped_windows(agents: Sequence[Agent], config: DesktopConfig) -> list[str]:
-    """One line per sandboxed agent that ``desktop up`` would open as an editor's window
-    (``kind = "gui"``): its command is not wrapped, so it would run outside the sandbox the
-    agents file asks for. Its own ``sandbox = false`` runs it unsandboxed knowingly."""
-    return [
-        f"{agent.id}: an editor window ({launch.app or launch.command}) cannot run in "
-        "swarm's sandbox (its command is not wrapped): set sandbox = false in its [[agent]] "
-        "table to run it unsandboxed, or make it a terminal agent"
-        for agent in agents
-        if agent.sandbox is not None
-        and (launch := config.launches.get(agent.id)) is not None
-        and launch.kind == "gui"
-    ]
 
 
 def door_pid(home: Path, agent: str) -> int | None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.cli.output import emit_json
-from core.errors import ConfigError, NotFound
+from core.errors import NotFound
 from core.settings import CONFIG
 
 if TYPE_CHECKING:
@@ -167,19 +167,14 @@ def door_hook_command(agent: str) -> str:
 async def cmd_explain(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm agents explain A``."""
     shown = await service.explain_agent(args.agent)
-    table = args.configuration.user_tables.get("desktop")
-    fenced = await asyncio.to_thread(sandbox_lines, service, shown["agent"], table)
+    fenced = await asyncio.to_thread(sandbox_lines, service, shown["agent"])
     if fenced is not None:
         shown["sandbox"] = fenced
     emit_json(shown) if args.json else print(explain_text(shown))
 
 
-def sandbox_lines(service: SwarmService, agent_id: str, desktop: Any = None) -> list[str] | None:
-    """What ``agent_id``'s sandbox lets it see and write (None: it runs unsandboxed); first,
-    that ``desktop up`` refuses it, when it would open as an editor's window (``desktop``:
-    the user config's ``[desktop]`` table)."""
-    from automation.desktop_config import load_desktop
-    from automation.sandboxing import unwrapped_windows
+def sandbox_lines(service: SwarmService, agent_id: str) -> list[str] | None:
+    """What ``agent_id``'s sandbox lets it see and write (None: it runs unsandboxed)."""
     from core.clis import by_name
     from core.sandbox import describe
     from core.workspaces.ops import find
@@ -189,15 +184,7 @@ def sandbox_lines(service: SwarmService, agent_id: str, desktop: Any = None) -> 
         return None
     space = find(service.settings.home, service.agents, agent_id)
     cli = by_name(agent.cli)
-    try:
-        config = load_desktop(service.settings.config_path, list(service.agents), desktop)
-    except ConfigError:
-        refused = []  # the [desktop] section is wrong: desktop up and doctor say how
-    else:
-        refused = unwrapped_windows([agent], config)
-    return refused + describe(
-        agent.sandbox, space.path if space else None, cli.state if cli else ()
-    )
+    return describe(agent.sandbox, space.path if space else None, cli.state if cli else ())
 
 
 def explain_text(shown: dict[str, Any]) -> str:

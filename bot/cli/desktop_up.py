@@ -257,7 +257,6 @@ def _up(args: argparse.Namespace) -> int:
     _require_sandboxes(agents)
     if args.headless or args.protocol:
         return _up_headless(args, settings, (agents, parked), config)
-    _refuse_unwrapped_windows(agents, config)
     if args.layout is not None:
         config = replace(config, layout=parse_layout(args.layout, "--layout"))
     if args.monitor is not None:
@@ -331,16 +330,6 @@ def _require_sandboxes(agents: list[Agent]) -> None:
     for agent in agents:
         if agent.sandbox is not None:
             require_bwrap(agent.id)
-
-
-def _refuse_unwrapped_windows(agents: list[Agent], config: Any) -> None:
-    """InvalidInput in one line for a sandboxed agent that would open as an editor's window
-    (its command is not wrapped): never an unsandboxed agent the file asked to fence."""
-    from automation.sandboxing import unwrapped_windows
-
-    refused = unwrapped_windows(agents, config)
-    if refused:
-        raise InvalidInput(refused[0])
 
 
 def _of_node(settings: Settings, agents: list[Agent], node: str | None) -> list[Agent]:

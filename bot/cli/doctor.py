@@ -294,16 +294,6 @@ def _desktop(config: Config) -> list[Finding]:
     return found
 
 
-def _unwrapped_windows(config: Config, agents: list[Any]) -> list[str]:
-    """The sandboxed agents ``desktop up`` would open as editor windows, unwrapped."""
-    from automation.desktop_config import load_desktop
-    from automation.sandboxing import unwrapped_windows
-
-    table = config.user_tables.get("desktop")
-    desktop = load_desktop(config.core.config_path, [a.id for a in agents], table)
-    return unwrapped_windows(agents, desktop)
-
-
 def _sandboxes(config: Config) -> list[Finding]:
     """``sandbox = true`` agents: bwrap installed and able to make a sandbox here (user
     namespaces allowed); nothing said when no agent is sandboxed."""
@@ -312,13 +302,9 @@ def _sandboxes(config: Config) -> list[Finding]:
     from core.agents_file import load_agents
     from core.sandbox import bwrap_path, missing_line
 
-    agents = load_agents(config.core.config_path)
-    fenced = [a.id for a in agents if a.sandbox is not None]
+    fenced = [a.id for a in load_agents(config.core.config_path) if a.sandbox is not None]
     if not fenced:
         return []
-    windows = _unwrapped_windows(config, agents)
-    if windows:
-        return [Finding("sandbox", PROBLEM, line) for line in windows]
     found = bwrap_path(config.env.get("PATH"))
     if found is None:
         return [Finding("sandbox", PROBLEM, missing_line(agent)) for agent in fenced]
