@@ -81,6 +81,11 @@ class DesktopConfig:
     layout: tuple[int, int]
     monitor: int
     launches: dict[str, Launch]
+    sandbox: bool = False  # the section's sandbox = true: terminal agents' default
+
+    def editors(self) -> list[str]:
+        """The agents it opens as editor windows (``kind = "gui"``)."""
+        return [agent for agent, launch in self.launches.items() if launch.kind == "gui"]
 
     @property
     def cells(self) -> int:
@@ -176,7 +181,7 @@ def parse_desktop(
             raise ConfigError(f"{where}: [desktop.agent.{agent}] must be a table")
         _check_keys(own, AGENT_KEYS, f"{where}.agent.{agent}")
         launches[agent] = _launch(agent, section, own, f"{where}.agent.{agent}")
-    return DesktopConfig(layout, monitor, launches)
+    return DesktopConfig(layout, monitor, launches, section.get("sandbox") is True)
 
 
 def _check_keys(table: Mapping[str, Any], allowed: Sequence[str], where: str) -> None:
