@@ -50,7 +50,7 @@ DEFAULTS = {"kind": "terminal", "command": "claude", "terminal": "xterm"}
 DEFAULT_LAYOUT = (4, 2)
 AGENT_KEYS = ("kind", "command", "resume", "terminal", "app", "class", "env", "nice")
 DEFAULT_NICE = 10  # a protocol agent's CLI runs this much below swarm's own processes
-# "env" there: every agent's; the sandbox keys: every agent's default (core.agents_file)
+# "env" there: every agent's; the sandbox keys: every terminal agent's default (core.agents_file)
 SECTION_KEYS = (*AGENT_KEYS, "layout", "monitor", "agent", *SANDBOX_KEYS)
 LAYOUT = re.compile(r"\s*([1-9][0-9]?)\s*x\s*([1-9][0-9]?)\s*")
 PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")

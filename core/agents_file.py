@@ -119,7 +119,8 @@ def _desktop_commands(section: Any) -> dict[str, str]:
 
 
 def _desktop_sandbox(section: Any) -> dict[str, Any]:
-    """The sandbox keys of the ``[desktop]`` section: every agent's, unless its own say."""
+    """The sandbox keys of the ``[desktop]`` section: every terminal agent's, unless its own
+    say (not an editor window's: ``_desktop_kind``)."""
     if not isinstance(section, dict):
         return {}
     return {key: section[key] for key in SANDBOX_KEYS if key in section}
