@@ -66,3 +66,19 @@ def test_the_desktop_default_sandboxes_terminal_agents_and_says_editors_are_not(
     up = run_cli(home, "desktop", "up", config=config, timeout=60)  # no display: it stops
     assert up.out.splitlines()[0] == f"Ed: {EDITOR_UNSANDBOXED}", (up.out, up.err)
     assert EDITOR_REFUSED not in up.err
+
+
+def test_the_default_follows_each_windows_kind_own_or_the_sections(tmp_path: Path) -> None:
+    """``[desktop] kind = "gui"`` makes every agent an editor but the one whose own table
+    says ``kind = "terminal"``: only that one takes the sandbox default."""
+    from core.agents_file import load_agents
+
+    config = tmp_path / "agents.toml"
+    config.write_text(
+        '[desktop]\nkind = "gui"\napp = "vscode"\nsandbox = true\n\n'
+        '[desktop.agent.Term]\nkind = "terminal"\n\n'
+        '[[agent]]\nid = "Term"\nrole = "dev"\n\n[[agent]]\nid = "Ed"\nrole = "dev"\n',
+        encoding="utf-8",
+    )
+    fenced = {agent.id: agent.sandbox is not None for agent in load_agents(config)}
+    assert fenced == {"Term": True, "Ed": False}
