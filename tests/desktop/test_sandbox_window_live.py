@@ -83,6 +83,7 @@ async def test_a_probe_typed_into_the_window_is_fenced_and_reports_through_its_d
     driver = GuiDriver(window.home, KillSwitch(window.home), GuiOptions(human_idle_s=0.05))
     try:
         with display_env(shared_xvfb):
+            shared_xvfb.xdotool("mousemove", "960", "1000")  # off the window, as a person's
             receipt = await driver.deliver(Parcel(1, agent, f"sh {script} {out} {door}", "test"))
     finally:
         driver.close()
