@@ -50,7 +50,7 @@ DEFAULTS = {"kind": "terminal", "command": "claude", "terminal": "xterm"}
 DEFAULT_LAYOUT = (4, 2)
 AGENT_KEYS = ("kind", "command", "resume", "terminal", "app", "class", "env", "nice")
 DEFAULT_NICE = 10  # a protocol agent's CLI runs this much below swarm's own processes
-# "env" there: every agent's; the sandbox keys: every agent's default (core.agents_file)
+# "env" there: every agent's; the sandbox keys: every terminal agent's default (core.agents_file)
 SECTION_KEYS = (*AGENT_KEYS, "layout", "monitor", "agent", *SANDBOX_KEYS)
 LAYOUT = re.compile(r"\s*([1-9][0-9]?)\s*x\s*([1-9][0-9]?)\s*")
 PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -81,6 +81,11 @@ class DesktopConfig:
     layout: tuple[int, int]
     monitor: int
     launches: dict[str, Launch]
+    sandbox: bool = False  # the section's sandbox = true: terminal agents' default
+
+    def editors(self) -> list[str]:
+        """The agents it opens as editor windows (``kind = "gui"``)."""
+        return [agent for agent, launch in self.launches.items() if launch.kind == "gui"]
 
     @property
     def cells(self) -> int:
@@ -176,7 +181,7 @@ def parse_desktop(
             raise ConfigError(f"{where}: [desktop.agent.{agent}] must be a table")
         _check_keys(own, AGENT_KEYS, f"{where}.agent.{agent}")
         launches[agent] = _launch(agent, section, own, f"{where}.agent.{agent}")
-    return DesktopConfig(layout, monitor, launches)
+    return DesktopConfig(layout, monitor, launches, section.get("sandbox") is True)
 
 
 def _check_keys(table: Mapping[str, Any], allowed: Sequence[str], where: str) -> None:

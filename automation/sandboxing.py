@@ -15,6 +15,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from automation.desktop_config import DesktopConfig
 from core import sandbox
 from core.agents import workspace_files
 from core.clis import AgentCli, hook_files
@@ -24,6 +25,14 @@ from core.models import Agent, Sandbox
 from core.privacy import files
 
 DOOR_WAIT_S = 15.0
+EDITOR_REFUSED = (
+    "an editor window cannot run in swarm's sandbox: its command is not wrapped; remove "
+    "sandbox = true from its [[agent]] table to run it unsandboxed knowingly"
+)
+EDITOR_UNSANDBOXED = (
+    "an editor window runs unsandboxed: the [desktop] sandbox = true default covers "
+    "terminal agents only"
+)
 
 
 def require_bwrap(agent: str, env: Mapping[str, str] | None = None) -> str:
@@ -31,6 +40,21 @@ def require_bwrap(agent: str, env: Mapping[str, str] | None = None) -> str:
     found = sandbox.bwrap_path((os.environ if env is None else env).get("PATH"))
     if found is None:
         raise MissingDependency(sandbox.missing_line(agent))
+    return found
+
+
+def editor_lines(agents: Sequence[Agent], config: DesktopConfig) -> dict[str, tuple[bool, str]]:
+    """Each editor agent (``kind = "gui"``) a sandbox concerns: (refused, its line): refused
+    when its own ``sandbox = true`` asks for one (its window is not wrapped), else said that
+    the ``[desktop]`` default left it unsandboxed."""
+    editors, found = set(config.editors()), {}
+    for agent in agents:
+        if agent.id not in editors:
+            continue
+        if agent.sandbox is not None:
+            found[agent.id] = (True, f"{agent.id}: {EDITOR_REFUSED}")
+        elif config.sandbox:
+            found[agent.id] = (False, f"{agent.id}: {EDITOR_UNSANDBOXED}")
     return found
 
 

@@ -259,6 +259,7 @@ class Builder:
             limits=limits,
             report=report,
             apply=routes.use_agents if routes is not None else (lambda _: None),
+            rewrite=lambda agents: _stale_hook_lines(service, agents),
         )
 
     def bot(self, service: SwarmService, ai: AIBook) -> SwarmBot:
@@ -375,13 +376,17 @@ class Builder:
 async def _rewrite_stale_hooks(service: SwarmService) -> None:
     """Sandboxed agents' hook files written before they were sandboxed run their door's
     hook from now on (``automation.sandboxing.stale_hooks``), said in the log."""
+    agents = list(service.agents.values())
+    for line in await asyncio.to_thread(_stale_hook_lines, service, agents):
+        log.warning("%s", line)
+
+
+def _stale_hook_lines(service: SwarmService, agents: Sequence[Agent]) -> list[str]:
+    """Rewrite the stale hook files of ``agents`` that are sandboxed; a line each."""
     from automation.sandboxing import stale_hooks
 
-    agents, settings = list(service.agents.values()), service.settings
-    for line in await asyncio.to_thread(
-        stale_hooks, settings.home, agents, settings.approval_wait_s
-    ):
-        log.warning("%s", line)
+    settings = service.settings
+    return stale_hooks(settings.home, agents, settings.approval_wait_s)
 
 
 async def serve_hooks(service: SwarmService, config: Config) -> HookServer | None:

@@ -83,10 +83,20 @@ def load_team(path: Path) -> tuple[list[Agent], list[Agent]]:
     entries, kept = raw.get("agent", []), raw.get("parked", [])
     if not isinstance(entries, list) or not isinstance(kept, list) or not (entries or kept):
         raise ConfigError(f"agents file {path} defines no agents: add [[agent]] tables")
-    commands = _desktop_commands(raw.get("desktop"))
-    fenced = _desktop_sandbox(raw.get("desktop"))
-    agents = [_parse_agent(path, i, e, commands, fenced=fenced) for i, e in enumerate(entries, 1)]
-    parked = [_parse_agent(path, i, e, commands, "parked", fenced) for i, e in enumerate(kept, 1)]
+    section = raw.get("desktop")
+    commands = _desktop_commands(section)
+    fenced = _desktop_sandbox(section)
+
+    def default(entry: Any) -> dict[str, Any]:  # terminal agents': an editor's is not wrapped
+        agent_id = entry.get("id") if isinstance(entry, dict) else None
+        return {} if _desktop_kind(section, agent_id) == "gui" else fenced
+
+    agents = [
+        _parse_agent(path, i, e, commands, fenced=default(e)) for i, e in enumerate(entries, 1)
+    ]
+    parked = [
+        _parse_agent(path, i, e, commands, "parked", default(e)) for i, e in enumerate(kept, 1)
+    ]
     _check_unique(path, [*agents, *parked])
     _check_account_budgets(path, agents)
     captains = [a.id for a in agents if a.captain]
@@ -109,10 +119,22 @@ def _desktop_commands(section: Any) -> dict[str, str]:
 
 
 def _desktop_sandbox(section: Any) -> dict[str, Any]:
-    """The sandbox keys of the ``[desktop]`` section: every agent's, unless its own say."""
+    """The sandbox keys of the ``[desktop]`` section: every terminal agent's, unless its own
+    say (not an editor window's: ``_desktop_kind``)."""
     if not isinstance(section, dict):
         return {}
     return {key: section[key] for key in SANDBOX_KEYS if key in section}
+
+
+def _desktop_kind(section: Any, agent_id: Any) -> Any:
+    """The ``kind`` the ``[desktop]`` section gives ``agent_id``'s window (its own, else the
+    section's); an editor window's (``"gui"``) command is not wrapped, so the section's
+    sandbox keys are not its default."""
+    if not isinstance(section, dict):
+        return None
+    agents = section.get("agent")
+    own = agents.get(agent_id) if isinstance(agents, dict) and isinstance(agent_id, str) else None
+    return own.get("kind", section.get("kind")) if isinstance(own, dict) else section.get("kind")
 
 
 def agent_cli(cli: str | None, agent_id: str, commands: dict[str, str]) -> AgentCli | None:

@@ -170,6 +170,9 @@ async def cmd_explain(service: SwarmService, args: argparse.Namespace) -> None:
     fenced = await asyncio.to_thread(sandbox_lines, service, shown["agent"])
     if fenced is not None:
         shown["sandbox"] = fenced
+    editor = await asyncio.to_thread(editor_line, service, shown["agent"])
+    if editor is not None:
+        shown["sandbox_editor"] = editor
     emit_json(shown) if args.json else print(explain_text(shown))
 
 
@@ -187,6 +190,22 @@ def sandbox_lines(service: SwarmService, agent_id: str) -> list[str] | None:
     return describe(agent.sandbox, space.path if space else None, cli.state if cli else ())
 
 
+def editor_line(service: SwarmService, agent_id: str) -> str | None:
+    """``agent_id``'s line when it is an editor agent a sandbox concerns
+    (``automation.sandboxing.editor_lines``), else None."""
+    from automation.desktop_config import load_desktop
+    from automation.sandboxing import editor_lines
+    from core.errors import ConfigError
+
+    agents = list(service.agents.values())
+    try:
+        desktop = load_desktop(service.settings.config_path, [a.id for a in agents])
+    except ConfigError:
+        return None
+    found = editor_lines(agents, desktop).get(agent_id)
+    return found[1].removeprefix(f"{agent_id}: ") if found else None
+
+
 def explain_text(shown: dict[str, Any]) -> str:
     """``Agent-3: idle since 10:42:07 (3 m 10 s), decided by hook``, then one line per signal:
     ``hook: Stop at 10:42:07 → idle``."""
@@ -202,7 +221,9 @@ def explain_text(shown: dict[str, Any]) -> str:
         lines.append(f"  decided by the {who}: {shown['evidence']}")
     if shown["waiting_for"]:
         lines.append(f"  waiting for a person: {shown['waiting_for']}")
-    if shown.get("sandbox"):
+    if shown.get("sandbox_editor"):
+        lines.append(f"  {shown['sandbox_editor']}")
+    elif shown.get("sandbox"):
         lines += ["  sandboxed (bubblewrap):", *(f"    {line}" for line in shown["sandbox"])]
     for obs in shown["signals"]:
         words = obs["evidence"]

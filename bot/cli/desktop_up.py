@@ -17,6 +17,7 @@ from core.settings import Settings, bundled_agents_file
 
 if TYPE_CHECKING:
     from automation.desktop.session import DesktopSession
+    from automation.desktop_config import DesktopConfig
     from core.models import Agent
     from core.service.swarm import SwarmService
 
@@ -255,6 +256,7 @@ def _up(args: argparse.Namespace) -> int:
     )
     agents = _of_node(settings, agents, args.node)
     _require_sandboxes(agents)
+    _refuse_sandboxed_editors(agents, config, args.json)
     if args.headless or args.protocol:
         return _up_headless(args, settings, (agents, parked), config)
     if args.layout is not None:
@@ -330,6 +332,19 @@ def _require_sandboxes(agents: list[Agent]) -> None:
     for agent in agents:
         if agent.sandbox is not None:
             require_bwrap(agent.id)
+
+
+def _refuse_sandboxed_editors(agents: list[Agent], config: DesktopConfig, quiet: bool) -> None:
+    """InvalidInput in one line for an editor agent that asks for a sandbox (its window is
+    not wrapped); a line each for one the ``[desktop]`` default left unsandboxed."""
+    from automation.sandboxing import editor_lines
+
+    lines = editor_lines(agents, config)
+    for refused, line in lines.values():
+        if refused:
+            raise InvalidInput(line)
+    for _, line in lines.values() if not quiet else ():
+        print(line)
 
 
 def _of_node(settings: Settings, agents: list[Agent], node: str | None) -> list[Agent]:

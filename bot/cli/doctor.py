@@ -296,15 +296,41 @@ def _desktop(config: Config) -> list[Finding]:
 
 def _sandboxes(config: Config) -> list[Finding]:
     """``sandbox = true`` agents: bwrap installed and able to make a sandbox here (user
-    namespaces allowed); nothing said when no agent is sandboxed."""
+    namespaces allowed), an editor agent's refused or defaulted sandbox said; nothing said
+    when no agent is sandboxed."""
+    from core.agents_file import load_agents
+
+    agents = load_agents(config.core.config_path)
+    editors = _sandboxed_editors(config, agents)
+    refused = {agent for agent, (no, _) in editors.items() if no}
+    said = [Finding("sandbox", PROBLEM if no else OK, line) for no, line in editors.values()]
+    fenced = [a.id for a in agents if a.sandbox is not None and a.id not in refused]
+    if not fenced:
+        return said
+    return said + _bwrap(config, fenced)
+
+
+def _sandboxed_editors(config: Config, agents: list[Agent]) -> dict[str, tuple[bool, str]]:
+    """``automation.sandboxing.editor_lines`` of the agents file (none when its
+    ``[desktop]`` section is bad: ``swarm desktop up`` says why)."""
+    from automation.desktop_config import load_desktop
+    from automation.sandboxing import editor_lines
+    from core.errors import ConfigError
+
+    path, user = config.core.config_path, config.user_tables.get("desktop")
+    try:
+        desktop = load_desktop(path, [a.id for a in agents], user)
+    except ConfigError:
+        return {}
+    return editor_lines(agents, desktop)
+
+
+def _bwrap(config: Config, fenced: list[str]) -> list[Finding]:
+    """bwrap installed and able to make a sandbox here for the ``fenced`` agents."""
     import subprocess
 
-    from core.agents_file import load_agents
     from core.sandbox import bwrap_path, missing_line
 
-    fenced = [a.id for a in load_agents(config.core.config_path) if a.sandbox is not None]
-    if not fenced:
-        return []
     found = bwrap_path(config.env.get("PATH"))
     if found is None:
         return [Finding("sandbox", PROBLEM, missing_line(agent)) for agent in fenced]

@@ -3,7 +3,8 @@ at the file every ``RELOAD_CHECK_S``; when it changed, it is loaded and checked 
 A good file replaces the agents at once (new agents get their state rows); a bad one keeps
 the agents of before and says why, once per bad version. What cannot change live (a
 coordinator started without the desktop driver now given desktop agents) is said too,
-ending with "restart swarm run" (the deliverer is chosen at start)."""
+ending with "restart swarm run" (the deliverer is chosen at start). Files the new agents need
+changed are rewritten then (``rewrite``: a newly sandboxed agent's hooks), a line each."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ class AgentsReload(PeriodicTimer):
         limits: Callable[[Sequence[Agent]], list[str]] = lambda _: [],
         report: Callable[[str], None] = lambda _: None,
         apply: Callable[[Sequence[Agent]], None] = lambda _: None,
+        rewrite: Callable[[Sequence[Agent]], list[str]] = lambda _: [],
         every_s: float = RELOAD_CHECK_S,
     ) -> None:
         super().__init__(service.clock, every_s)
@@ -45,6 +47,7 @@ class AgentsReload(PeriodicTimer):
         self.limits = limits  # what this coordinator cannot take live ("restart swarm run")
         self.report = report  # also tell the terminal (the log may be in a file)
         self.apply = apply  # the deliverer's own copy of the agents (the desktop driver's)
+        self.rewrite = rewrite  # files the new agents need changed (sandboxed agents' hooks)
         self._seen: Signature = None
 
     async def start(self) -> None:
@@ -71,6 +74,8 @@ class AgentsReload(PeriodicTimer):
         self._say(log.info, f"agents file reloaded from {path}: {said}")
         for problem in self.limits(agents):
             self._say(log.warning, f"{problem}; restart swarm run")
+        for line in await asyncio.to_thread(self.rewrite, agents):
+            self._say(log.warning, line)
         return 1
 
     def _say(self, level: Callable[[str], None], text: str) -> None:
