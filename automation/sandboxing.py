@@ -135,9 +135,7 @@ def wrap(
         sandbox.check_extra([*box.read, *box.write], user_home, home)
     except ValueError as exc:
         raise InvalidState(f"{agent}: {exc}") from None
-    state = sandbox.state_paths(
-        cli.state if cli else (), user_home, cli.state_seeds if cli else ()
-    )
+    state = sandbox.state_paths(cli.state if cli else (), user_home, cli.state_seeds if cli else ())
     state += debug_log(home, agent, cli)
     programs = sandbox.program_paths(seen if seen is not None else command, env)
     programs += sandbox.interpreter_paths(sys.executable, sys.base_prefix)
