@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from automation.desktop_config import DesktopConfig
@@ -143,6 +144,7 @@ def wrap(
     mounts = sandbox.mounts(
         space, user_home, box, state, programs, door, env.get("PATH", "/usr/bin:/bin")
     )
+    mounts = replace(mounts, env=sandbox.git_identity(space, env))
     return sandbox.bwrap_argv(mounts, command, new_session, bwrap)
 
 

@@ -17,6 +17,7 @@ import json
 import os
 import shlex
 import shutil
+import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,32 @@ class Mounts:
     network: bool = True
     path: str = "/usr/bin:/bin"  # the agent's PATH (the door's folder is put first)
     links: tuple[tuple[str, str], ...] = ()  # (link, its target): symlinks on bound paths
+    env: tuple[tuple[str, str], ...] = ()  # set inside (the person's git identity)
+
+
+IDENTITY = (("user.name", ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME")),
+            ("user.email", ("GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL")))  # fmt: skip
+
+
+def git_identity(workspace: Path, env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """Who the agent commits as inside: the ``user.name`` and ``user.email`` git resolves
+    in its worktree outside (the person's ``~/.gitconfig`` included, which the sandbox does
+    not show: it may hold tokens in its URL rewrites), as git's author and committer
+    variables; a variable ``env`` sets already is left to it, and nothing is said for a
+    value git does not know."""
+    found = []
+    for key, names in IDENTITY:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(workspace), "config", key],
+                env=dict(env), capture_output=True, text=True, timeout=10, check=False,
+            )  # fmt: skip
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        value = done.stdout.strip()
+        if done.returncode == 0 and value and "\n" not in value:
+            found += [(name, value) for name in names if name not in env]
+    return tuple(found)
 
 
 def door_folder(home: Path, agent: str) -> Path:
@@ -413,6 +440,8 @@ def bwrap_argv(
         argv += ["--ro-bind", m.door, DOOR_AT]
         argv += ["--setenv", "PATH", f"{DOOR_AT}:{m.path}"]
     argv += ["--setenv", "TMPDIR", "/tmp"]  # its own /tmp (a TMPDIR outside is not there)
+    for name, value in m.env:
+        argv += ["--setenv", name, value]
     argv += ["--chdir", m.workspace, "--", *command]
     return argv
 

@@ -37,6 +37,9 @@ echo "rawref=$( (echo 0000 > {common}/refs/heads/Agent-2) 2>/dev/null && echo wr
 echo "userhead=$( (echo 'ref: refs/heads/x' > {common}/HEAD) 2>/dev/null && echo wrote \
 || echo refused)"
 echo "newbranch=$(git branch probe-branch 2>/dev/null && echo made || echo refused)"
+echo "gitconfig=$(cat {user}/.gitconfig 2>/dev/null | tr '\n' ' ' || echo hidden)"
+echo "ident=$(echo i > ident.txt && git add ident.txt && git commit -qm ident 2>&1 \
+&& git log -1 --format='%an <%ae>')"
 if command -v swarm >/dev/null; then
 echo "start=$( (swarm task start T-1 2>&1; echo rc $?) | tr '\\n' ' ')"
 echo "done=$( (swarm task done T-1 --note inside 2>&1; echo rc $?) | tr '\\n' ' ')"
@@ -60,6 +63,10 @@ class SandboxRig:
         for folder in (self.home, self.user / ".ssh", self.bin):
             folder.mkdir(parents=True)
         (self.user / ".ssh" / "id_ed25519").write_text("SECRET-KEY\n")
+        (self.user / ".gitconfig").write_text(  # the person's, with a token in a rewrite
+            "[user]\n\tname = Pat Person\n\temail = pat@example.com\n"
+            '[url "https://TOKEN-SECRET@example.com/"]\n\tinsteadOf = https://example.com/\n'
+        )
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("SWARM_", "TMUX"))},
             "PATH": f"{self.bin}:{os.environ['PATH']}",

@@ -57,6 +57,9 @@ def _assert_fenced(rig: SandboxRig, got: dict[str, str], swarm_pid: int) -> None
     # a branch of its own can still be made
     refs = (got["mainref"], got["otherref"], got["rawref"], got["userhead"])
     assert refs == ("refused",) * 4 and got["newbranch"] == "made", got
+    # it commits as the person (their identity passed in), never seeing their ~/.gitconfig
+    assert got["gitconfig"] in ("hidden", ""), got
+    assert got["ident"] == "Pat Person <pat@example.com>", got
     log = rig.swarm("task", "show", "T-1").stdout
     assert "status:      done" in log, log  # reported through its door
     assert "rc 0" in got["start"] and "rc 0" in got["done"], got
