@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from core.formats.text import escape_controls, one_line, shorten
 from core.hosts import client, wire
 
 BACKLOG = 200  # journal entries shown before the live ones
+HOLD_S = 1.0  # how long a pending tool call's line waits for the permission request it needs
 
 
 def line_of(entry: dict[str, Any]) -> str | None:
@@ -112,8 +114,95 @@ def _on_interrupt(
     task.add_done_callback(stopping.discard)
 
 
+class Order:
+    """Journal entries in the order a person reads them: a tool call's line while its status
+    is pending is held, and a permission request naming that call is printed before it. A
+    held line goes out with the next shown entry (before it), the call's own next update, a
+    permission request naming it (after it), or ``HOLD_S`` after it came (``due``)."""
+
+    def __init__(self) -> None:
+        self.held: list[tuple[str, dict[str, Any]]] = []  # (its call's id, the entry)
+        self.since: float | None = None  # when the oldest held line came (monotonic)
+
+    def take(self, entry: dict[str, Any], now: float) -> list[dict[str, Any]]:
+        """The entries to print now, ``entry`` taken (nothing lost, none twice)."""
+        if line_of(entry) is None:
+            return [entry]
+        call = _pending_call(entry)
+        if call:
+            self.held.append((call, entry))
+            self.since = now if self.since is None else self.since
+            return []
+        gated = _gated_call(entry)
+        if gated and any(c == gated for c, _ in self.held):
+            mine = [e for c, e in self.held if c == gated]
+            self.held = [(c, e) for c, e in self.held if c != gated]
+            self.since = now if self.held else None
+            return [entry, *mine]
+        return [*self.release(), entry]
+
+    def release(self) -> list[dict[str, Any]]:
+        """Every held entry, in the order they came."""
+        held, self.held, self.since = [e for _, e in self.held], [], None
+        return held
+
+    def due(self, now: float) -> float | None:
+        """Seconds until the held lines go out by themselves (None: none held)."""
+        return None if self.since is None else max(0.0, self.since + HOLD_S - now)
+
+
+def _pending_call(entry: dict[str, Any]) -> str:
+    """The id of the tool call ``entry`` shows still pending ("" when it is none such)."""
+    if entry.get("type") != wire.UPDATE or entry.get("kind") not in (
+        "tool_call",
+        "tool_call_update",
+    ):
+        return ""
+    call = entry.get("tool_call_id")
+    return call if entry.get("status") == "pending" and isinstance(call, str) else ""
+
+
+def _gated_call(entry: dict[str, Any]) -> str:
+    """The id of the tool call a permission request names ("" when none)."""
+    tool = entry.get("tool") if entry.get("type") == wire.PERMISSION else None
+    call = tool.get("toolCallId") if isinstance(tool, dict) else None
+    return call if isinstance(call, str) else ""
+
+
+async def ordered(entries: AsyncIterator[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
+    """``entries`` in ``Order``: a pending call's line held at most ``HOLD_S``; every held
+    line given at the stream's end."""
+    order, came = Order(), asyncio.Queue[dict[str, Any] | None]()
+
+    async def read() -> None:
+        try:
+            async for entry in entries:
+                await came.put(entry)
+        finally:
+            await came.put(None)
+
+    reader = asyncio.create_task(read())
+    try:
+        while True:
+            try:
+                entry = await asyncio.wait_for(came.get(), order.due(time.monotonic()))
+            except TimeoutError:
+                for held in order.release():
+                    yield held
+                continue
+            if entry is None:
+                break
+            for shown in order.take(entry, time.monotonic()):
+                yield shown
+        for held in order.release():
+            yield held
+        await reader  # the stream's own error, if it ended in one
+    finally:
+        reader.cancel()
+
+
 async def _show(home: Path, agent: str, after: int) -> None:
-    async for entry in client.stream(home, agent, after):
+    async for entry in ordered(client.stream(home, agent, after)):
         shown = line_of(entry)
         if shown is not None:
             print(shown, end="" if entry.get("kind") == "agent_message_chunk" else "\n", flush=True)

@@ -636,6 +636,37 @@ async def test_attach_shows_the_live_transcript_and_sends_what_the_person_types(
 
 
 @pytest.mark.timeout(240)
+async def test_attach_prints_a_permission_request_before_the_tool_call_it_gates(
+    asks: Rig, swarm: Swarm
+) -> None:
+    attach = attached(asks)
+    assert attach.stdin is not None and attach.stdout is not None
+    shown: list[str] = []
+    reader = threading.Thread(target=lambda: shown.extend(attach.stdout or ()), daemon=True)
+    reader.start()
+    try:
+        await swarm.service.messages.send(AGENT, "make the allowed file for attach", "me")
+        await Scheduler(swarm.service, swarm.deliverer).run_burst()
+        asked = await _asked(swarm)
+        await swarm.service.inbox.decide_prompt(asked.id, asked.options[0].key, "person")
+
+        async def ended() -> bool:  # (the keys send the answer)
+            return "turn ended" in "".join(shown).rpartition("allowed file for attach")[2]
+
+        await swarm.until(ended)
+    finally:
+        attach.stdin.close()
+        attach.wait(timeout=30)
+        reader.join(timeout=10)
+        attach.stdout.close()
+    turn = "".join(shown).rpartition("allowed file for attach")[2].splitlines()
+    about = [line for line in turn if "touch allowed" in line]
+    assert about and about[0].startswith("?? asks: touch allowed"), turn  # the request first
+    calls = [line for line in about if line.startswith("   [")]
+    assert calls and len(calls) == len(set(calls)), turn  # the call after it, each line once
+
+
+@pytest.mark.timeout(240)
 async def test_a_killed_host_makes_the_agent_offline_and_up_again_resumes(
     rig: Rig, swarm: Swarm
 ) -> None:
