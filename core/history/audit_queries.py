@@ -7,7 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.store.conn import Conn
+from core.store.conn import Conn, sql
+
+INSERT = sql(
+    "INSERT INTO audit (ts, user_id, user_name, command, allowed, outcome) "
+    "VALUES (:ts, :user_id, :user_name, :command, :allowed, :outcome)"
+)
+NEWEST = sql("SELECT * FROM audit ORDER BY id DESC LIMIT :limit")
 
 
 def insert_audit(
@@ -21,13 +27,19 @@ def insert_audit(
 ) -> None:
     """One audit row."""
     conn.execute(
-        "INSERT INTO audit (ts, user_id, user_name, command, allowed, outcome) "
-        "VALUES ($1, $2, $3, $4, $5, $6)",
-        (ts, user_id, user_name, command, int(allowed), outcome),
+        INSERT,
+        {
+            "ts": ts,
+            "user_id": user_id,
+            "user_name": user_name,
+            "command": command,
+            "allowed": int(allowed),
+            "outcome": outcome,
+        },
     )
 
 
 def audit_rows(conn: Conn, limit: int) -> list[dict[str, Any]]:
     """Newest audit rows first."""
-    rows = conn.execute("SELECT * FROM audit ORDER BY id DESC LIMIT $1", (limit,))
+    rows = conn.execute(NEWEST, {"limit": limit})
     return [dict(r) for r in rows]

@@ -8,18 +8,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.store.conn import Conn
+from core.store.conn import Conn, sql
 
 COLUMNS = "id, task_id, agent_id, text, asked_by, asked_at, answer, answered_by, answered_at"
 _Q_COLUMNS = ", ".join("q." + c for c in COLUMNS.split(", "))
+INSERT = sql(
+    "INSERT INTO questions (task_id, agent_id, text, asked_by, asked_at) "
+    "VALUES (:task_id, :agent, :text, :by, :now) RETURNING id"
+)
+ANSWER = sql(
+    "UPDATE questions SET answer = :text, answered_by = :by, answered_at = :now "
+    "WHERE id = :id AND answered_at IS NULL"
+)
+QUESTION = sql(f"SELECT {COLUMNS} FROM questions WHERE id = :id")
+OLDEST_OPEN = sql(
+    f"SELECT {COLUMNS} FROM questions WHERE task_id = :task_id AND answered_at IS "
+    "NULL ORDER BY id LIMIT 1"
+)
 
 
 def insert(conn: Conn, task_id: int, agent: str | None, text: str, by: str, now: float) -> int:
     """Store a question on the task (to its agent ``agent``); its id."""
     cur = conn.execute(
-        "INSERT INTO questions (task_id, agent_id, text, asked_by, asked_at) "
-        "VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        (task_id, agent, text, by, now),
+        INSERT, {"task_id": task_id, "agent": agent, "text": text, "by": by, "now": now}
     )
     return int(cur.fetchone()["id"])
 
@@ -27,26 +38,18 @@ def insert(conn: Conn, task_id: int, agent: str | None, text: str, by: str, now:
 def answer(conn: Conn, question_id: int, text: str, by: str, now: float) -> bool:
     """Store the answer while the question has none; False when another writer answered it
     in between."""
-    updated = conn.execute(
-        "UPDATE questions SET answer = $1, answered_by = $2, answered_at = $3 "
-        "WHERE id = $4 AND answered_at IS NULL",
-        (text, by, now, question_id),
-    ).rowcount
+    updated = conn.execute(ANSWER, {"text": text, "by": by, "now": now, "id": question_id}).rowcount
     return bool(updated == 1)
 
 
 def row(conn: Conn, question_id: int) -> Any:
     """The question's row, or None."""
-    return conn.execute(f"SELECT {COLUMNS} FROM questions WHERE id = $1", (question_id,)).fetchone()
+    return conn.execute(QUESTION, {"id": question_id}).fetchone()
 
 
 def oldest_open(conn: Conn, task_id: int) -> Any:
     """The task's oldest unanswered question's row, or None."""
-    return conn.execute(
-        f"SELECT {COLUMNS} FROM questions WHERE task_id = $1 AND answered_at IS "
-        "NULL ORDER BY id LIMIT 1",
-        (task_id,),
-    ).fetchone()
+    return conn.execute(OLDEST_OPEN, {"task_id": task_id}).fetchone()
 
 
 def open_on_active(conn: Conn) -> list[Any]:

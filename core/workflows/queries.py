@@ -6,7 +6,18 @@ before its end is decided.
 
 from __future__ import annotations
 
-from core.store.conn import Conn, Row
+from core.store.conn import Conn, Row, sql
+
+INSERT = sql(
+    "INSERT INTO campaigns (title, workflow, vars, created_by, created_at, updated_at) "
+    "VALUES (:title, :workflow, :vars, :by, :now, :now) RETURNING id"
+)
+CAMPAIGN = sql("SELECT * FROM campaigns WHERE id = :id")
+NEWEST_IDS = sql("SELECT id FROM campaigns ORDER BY id DESC LIMIT :limit")
+CANCEL = sql(
+    "UPDATE campaigns SET status = 'cancelled', cancelled_at = :now, updated_at = :now "
+    "WHERE id = :id"
+)
 
 
 def insert_campaign(
@@ -14,33 +25,22 @@ def insert_campaign(
 ) -> int:
     """Store a new open campaign (``variables``: its workflow's values as JSON); its id."""
     cur = conn.execute(
-        "INSERT INTO campaigns (title, workflow, vars, created_by, created_at, updated_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        (title, workflow, variables, by, now, now),
+        INSERT, {"title": title, "workflow": workflow, "vars": variables, "by": by, "now": now}
     )
     return int(cur.fetchone()["id"])
 
 
 def campaign_row(conn: Conn, campaign_id: int) -> Row | None:
     """The campaign's row, every column, or None."""
-    found: Row | None = conn.execute(
-        "SELECT * FROM campaigns WHERE id = $1", (campaign_id,)
-    ).fetchone()
+    found: Row | None = conn.execute(CAMPAIGN, {"id": campaign_id}).fetchone()
     return found
 
 
 def newest_ids(conn: Conn, limit: int) -> list[int]:
     """The ids of the newest ``limit`` campaigns, newest first."""
-    return [
-        r["id"]
-        for r in conn.execute("SELECT id FROM campaigns ORDER BY id DESC LIMIT $1", (limit,))
-    ]
+    return [r["id"] for r in conn.execute(NEWEST_IDS, {"limit": limit})]
 
 
 def mark_cancelled(conn: Conn, campaign_id: int, now: float) -> None:
     """The campaign cancelled now (before its tasks are: it never "finishes")."""
-    conn.execute(
-        "UPDATE campaigns SET status = 'cancelled', cancelled_at = $1, updated_at = $2 "
-        "WHERE id = $3",
-        (now, now, campaign_id),
-    )
+    conn.execute(CANCEL, {"now": now, "id": campaign_id})

@@ -23,8 +23,8 @@ out="$1"
 commit() {{ git -c user.name=a -c user.email=a@a commit -q "$@" > c.log 2>&1; \
 echo "$? $(tr '\\n' ' ' < c.log)"; }}
 {{
-mkdir -p src docs
-echo x > docs/readme.md; git add docs/readme.md
+mkdir -p src notes
+echo x > notes/plan.txt; git add notes/plan.txt
 echo "docs=$(commit -m docs)"
 echo y > src/app.py; git add src/app.py
 echo "src=$(commit -m src)"

@@ -24,7 +24,6 @@ NOT_SQL = (
 
 # Modules whose statements still number their parameters.
 STILL_NUMBERED: tuple[str, ...] = (
-    "core/access/queries.py",
     "core/accounts/queries.py",
     "core/agents/alert_queries.py",
     "core/agents/queries.py",
@@ -41,13 +40,10 @@ STILL_NUMBERED: tuple[str, ...] = (
     "core/dialogs/prompt_queries.py",
     "core/dialogs/queries.py",
     "core/github/queries.py",
-    "core/history/audit_queries.py",
     "core/history/event_queries.py",
-    "core/history/retention_queries.py",
     "core/inbox/queries.py",
     "core/planning/queries.py",
     "core/posts/queries.py",
-    "core/questions/queries.py",
     "core/reports/queries.py",
     "core/reviews/queries.py",
     "core/schedules/queries.py",
@@ -58,7 +54,6 @@ STILL_NUMBERED: tuple[str, ...] = (
     "core/tasks/queries.py",
     "core/tasks/read_queries.py",
     "core/watch/queries.py",
-    "core/workflows/queries.py",
     "core/workspaces/queries.py",
 )
 
