@@ -7,25 +7,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.store.conn import Conn
+from core.store.conn import Conn, sql
+
+# one call's columns, in the order ``insert`` takes them
+CALL_COLUMNS = ("ts", "purpose", "model", "prompt_tokens", "completion_tokens", "cost",
+                "latency_s", "attempts", "ok", "error", "actor")  # fmt: skip
+INSERT = sql(
+    f"INSERT INTO usage ({', '.join(CALL_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + c for c in CALL_COLUMNS)}) RETURNING id"
+)
+COST_SINCE = sql("SELECT COALESCE(SUM(cost), 0) AS cost FROM usage WHERE ts >= :since")
 
 
 def insert(conn: Conn, row: Sequence[Any]) -> int:
-    """Store one call (ts, purpose, model, prompt_tokens, completion_tokens, cost,
-    latency_s, attempts, ok, error, actor): its id."""
-    cur = conn.execute(
-        "INSERT INTO usage (ts, purpose, model, prompt_tokens, completion_tokens, cost, "
-        "latency_s, attempts, ok, error, actor) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-        row,
-    )
+    """Store one call (its values in ``CALL_COLUMNS`` order): its id."""
+    cur = conn.execute(INSERT, dict(zip(CALL_COLUMNS, row, strict=True)))
     return int(cur.fetchone()["id"])
 
 
 def cost_since(conn: Conn, since: float) -> float:
     """US dollars spent on priced calls since ``since``."""
-    row = conn.execute("SELECT COALESCE(SUM(cost), 0) AS cost FROM usage WHERE ts >= $1", (since,))
-    return float(row.fetchone()["cost"])
+    return float(conn.execute(COST_SINCE, {"since": since}).fetchone()["cost"])
 
 
 _SUMS = (
@@ -36,26 +38,34 @@ _SUMS = (
 )
 
 
+# the sums per purpose and per model, one statement each
+SUMS_BY = {
+    key: sql(
+        f"SELECT {key} AS key, {_SUMS} FROM usage WHERE ts >= :since GROUP BY key ORDER BY key"
+    )
+    for key in ("purpose", "model")
+}
+CALLS = sql(
+    "SELECT ts, ok, prompt_tokens, completion_tokens, cost, latency_s FROM usage "
+    "WHERE ts >= :since ORDER BY ts"
+)
+SUMS = sql(f"SELECT {_SUMS} FROM usage WHERE ts >= :since")
+
+
 def sums_by(conn: Conn, key: str, since: float) -> list[Any]:
-    """The sums since ``since`` per value of column ``key`` (``key`` and the sums)."""
-    rows: list[Any] = conn.execute(
-        f"SELECT {key} AS key, {_SUMS} FROM usage WHERE ts >= $1 GROUP BY key ORDER BY key",
-        (since,),
-    ).fetchall()
+    """The sums since ``since`` per value of column ``key`` (``purpose`` or ``model``;
+    ``key`` and the sums)."""
+    rows: list[Any] = conn.execute(SUMS_BY[key], {"since": since}).fetchall()
     return rows
 
 
 def call_rows(conn: Conn, since: float) -> list[Any]:
     """The calls since ``since`` (ts, ok, prompt_tokens, completion_tokens, cost,
     latency_s), oldest first."""
-    rows: list[Any] = conn.execute(
-        "SELECT ts, ok, prompt_tokens, completion_tokens, cost, latency_s FROM usage "
-        "WHERE ts >= $1 ORDER BY ts",
-        (since,),
-    ).fetchall()
+    rows: list[Any] = conn.execute(CALLS, {"since": since}).fetchall()
     return rows
 
 
 def sums(conn: Conn, since: float) -> Any:
     """The sums of every call since ``since``."""
-    return conn.execute(f"SELECT {_SUMS} FROM usage WHERE ts >= $1", (since,)).fetchone()
+    return conn.execute(SUMS, {"since": since}).fetchone()
