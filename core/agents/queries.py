@@ -15,7 +15,7 @@ from core.accounts.breaker import ANY_NOT_CLOSED
 from core.agent_state import AgentState
 from core.agents.alerts import HOLDING
 from core.costs.budgets import ANY_SPENT
-from core.store.conn import Conn, values
+from core.store.conn import Conn, sql, values
 
 # over ``agent_state s``: when the stall rules took the agent's tasks back, while its state
 # still reads working or stalled and no signal has seen it work since; else NULL
@@ -59,9 +59,60 @@ _ASSIGNABLE = (
 # The agents' read of a scheduling round's first pass also says whether any lease ran out
 # (the same on every row: a subquery of no row, computed once), so a round with none costs
 # no read of its own.
-_ASSIGNABLE_AND_EXPIRY = (
-    f"{_ASSIGNABLE}, EXISTS (SELECT 1 FROM tasks WHERE lease_expires_at <= $1 "
+ASSIGNABLE = sql(f"{_ASSIGNABLE} FROM agent_state s")
+ASSIGNABLE_AND_EXPIRY = sql(
+    f"{_ASSIGNABLE}, EXISTS (SELECT 1 FROM tasks WHERE lease_expires_at <= :expired_by "
     "AND status = 'assigned') AS expired FROM agent_state s"
+)
+FROZEN = sql(f"SELECT s.id, {FROZEN_SINCE} AS since FROM agent_state s")
+HOOK_WORD = sql(
+    "SELECT state, evidence, at FROM agent_signals WHERE agent = :agent AND signal = 'hook'"
+)
+PROTOCOL_DETAIL = sql(
+    "SELECT detail FROM agent_signals WHERE agent = :agent AND signal = 'protocol'"
+)
+INSERT_STATE_ROW = sql(
+    "INSERT INTO agent_state (id, idle_since) VALUES (:agent, :now) ON CONFLICT DO NOTHING"
+)
+STATE_IDS = sql("SELECT id FROM agent_state")
+PAUSED = sql("SELECT paused FROM agent_state WHERE id = :agent")
+SET_PAUSED = sql("UPDATE agent_state SET paused = :paused WHERE id = :agent")
+SET_ONBOARDED = sql("UPDATE agent_state SET onboarded_at = :now WHERE id = :agent")
+LAST_REPORTS = sql("SELECT id, last_report_at FROM agent_state")
+OPEN_ALERT_TEXT = sql(
+    "SELECT text FROM alerts WHERE agent_id = :agent AND kind = :kind AND cleared_at IS NULL"
+)
+OLDEST_OPEN_QUESTION = sql(
+    "SELECT q.id, q.task_id, q.text FROM questions q JOIN tasks t ON t.id = q.task_id "
+    "WHERE q.answered_at IS NULL AND t.assignee = :agent AND t.status IN ('assigned', "
+    "'in_progress') ORDER BY q.id LIMIT 1"
+)
+OPEN_QUESTIONS = sql(
+    "SELECT q.id, q.task_id, q.text, t.assignee FROM questions q "
+    "JOIN tasks t ON t.id = q.task_id WHERE q.answered_at IS NULL "
+    "AND t.status IN ('assigned', 'in_progress') ORDER BY q.id"
+)
+RESTART_STALL_CLOCK = sql(
+    "INSERT INTO agent_watch (agent_id, resumed_at) VALUES (:agent, :now) ON CONFLICT(agent_id) "
+    "DO UPDATE SET resumed_at = excluded.resumed_at"
+)
+TASK_IN_HAND = sql(
+    "SELECT min(id) AS id FROM tasks WHERE assignee = :agent AND status IN ('assigned', "
+    "'in_progress')"
+)
+CREDIT = sql(
+    "UPDATE agent_state SET score = score * :kept + :gained, done_count = done_count + :done, "
+    "fail_count = fail_count + :failed, last_report_at = CASE WHEN :stamp = 1 THEN :now "
+    "ELSE last_report_at END, idle_since = CASE WHEN :stamp = 1 THEN :now ELSE idle_since END "
+    "WHERE id = :agent"
+)
+TOUCH = sql("UPDATE agent_state SET last_report_at = :now WHERE id = :agent")
+STATE_ROWS = sql("SELECT * FROM agent_state")
+IN_STATE = sql("SELECT id, state_since, state_evidence FROM agent_state WHERE state = :state")
+PROBE_VIEW = sql(
+    "SELECT s.state, s.state_since, s.state_signal, t.status, t.assignee "
+    "FROM agent_state s LEFT JOIN "
+    "tasks t ON t.id = :task_id WHERE s.id = :agent"
 )
 
 
@@ -70,32 +121,27 @@ def assignable_rows(conn: Conn, expired_by: float | None = None) -> list[Any]:
     load, whether a limit, an alert or a freeze holds it, its hook's turn); with
     ``expired_by``, also whether any assigned task's lease ran out by then (``expired``)."""
     if expired_by is None:
-        rows: list[Any] = conn.execute(f"{_ASSIGNABLE} FROM agent_state s").fetchall()
+        rows: list[Any] = conn.execute(ASSIGNABLE).fetchall()
     else:
-        rows = conn.execute(_ASSIGNABLE_AND_EXPIRY, (expired_by,)).fetchall()
+        rows = conn.execute(ASSIGNABLE_AND_EXPIRY, {"expired_by": expired_by}).fetchall()
     return rows
 
 
 def frozen_agents(conn: Conn) -> dict[str, float]:
     """agent -> when its tasks were taken back, for the agents frozen now."""
-    rows = conn.execute(f"SELECT s.id, {FROZEN_SINCE} AS since FROM agent_state s")
+    rows = conn.execute(FROZEN)
     return {agent: float(since) for agent, since in map(values, rows) if since is not None}
 
 
 def hook_word(conn: Conn, agent: str) -> Any:
     """``agent``'s hook observation on record (``state``, ``evidence``, ``at``), or None."""
-    return conn.execute(
-        "SELECT state, evidence, at FROM agent_signals WHERE agent = $1 AND signal = 'hook'",
-        (agent,),
-    ).fetchone()
+    return conn.execute(HOOK_WORD, {"agent": agent}).fetchone()
 
 
 def protocol_cursor(conn: Conn, agent: str) -> tuple[int, int]:
     """The host (its pid) and the last journal entry of it that ``agent``'s protocol
     observation on record took in; (0, 0) when there is none."""
-    row = conn.execute(
-        "SELECT detail FROM agent_signals WHERE agent = $1 AND signal = 'protocol'", (agent,)
-    ).fetchone()
+    row = conn.execute(PROTOCOL_DETAIL, {"agent": agent}).fetchone()
     try:
         detail = json.loads(row["detail"]) if row is not None and row["detail"] else {}
     except (TypeError, ValueError):
@@ -113,66 +159,51 @@ def cursor_of(detail: Any) -> tuple[int, int]:
 
 def ensure_rows(conn: Conn, agents: Iterable[str], now: float) -> None:
     """Give each of ``agents`` its ``agent_state`` row (idle since ``now``) if it has none."""
-    conn.executemany(
-        "INSERT INTO agent_state (id, idle_since) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        [(a, now) for a in agents],
-    )
+    conn.executemany(INSERT_STATE_ROW, [{"agent": a, "now": now} for a in agents])
 
 
 def known_ids(conn: Conn) -> set[str]:
     """The agents that have an ``agent_state`` row."""
-    return {r["id"] for r in conn.execute("SELECT id FROM agent_state")}
+    return {r["id"] for r in conn.execute(STATE_IDS)}
 
 
 def is_paused(conn: Conn, agent: str) -> bool:
     """Whether ``agent`` is paused (its row must exist)."""
-    row = conn.execute("SELECT paused FROM agent_state WHERE id = $1", (agent,)).fetchone()
+    row = conn.execute(PAUSED, {"agent": agent}).fetchone()
     return bool(row["paused"])
 
 
 def set_paused(conn: Conn, agent: str, paused: bool) -> None:
     """Pause or resume ``agent``."""
-    conn.execute("UPDATE agent_state SET paused = $1 WHERE id = $2", (int(paused), agent))
+    conn.execute(SET_PAUSED, {"paused": int(paused), "agent": agent})
 
 
 def set_onboarded(conn: Conn, agent: str, now: float) -> None:
     """``agent`` was onboarded at ``now``."""
-    conn.execute("UPDATE agent_state SET onboarded_at = $1 WHERE id = $2", (now, agent))
+    conn.execute(SET_ONBOARDED, {"now": now, "agent": agent})
 
 
 def last_reports(conn: Conn) -> dict[str, float | None]:
     """agent -> when it last reported through the CLI."""
-    return dict(map(values, conn.execute("SELECT id, last_report_at FROM agent_state")))
+    return dict(map(values, conn.execute(LAST_REPORTS)))
 
 
 def open_alert_text(conn: Conn, agent: str, kind: str) -> str | None:
     """The text of ``agent``'s open alert of ``kind``, or None."""
-    row = conn.execute(
-        "SELECT text FROM alerts WHERE agent_id = $1 AND kind = $2 AND cleared_at IS NULL",
-        (agent, kind),
-    ).fetchone()
+    row = conn.execute(OPEN_ALERT_TEXT, {"agent": agent, "kind": kind}).fetchone()
     return None if row is None else str(row["text"])
 
 
 def oldest_open_question(conn: Conn, agent: str) -> Any:
     """The oldest unanswered question (``id``, ``task_id``, ``text``) on a task ``agent``
     holds, or None."""
-    return conn.execute(
-        "SELECT q.id, q.task_id, q.text FROM questions q JOIN tasks t ON t.id = q.task_id "
-        "WHERE q.answered_at IS NULL AND t.assignee = $1 AND t.status IN ('assigned', "
-        "'in_progress') ORDER BY q.id LIMIT 1",
-        (agent,),
-    ).fetchone()
+    return conn.execute(OLDEST_OPEN_QUESTION, {"agent": agent}).fetchone()
 
 
 def oldest_open_questions(conn: Conn) -> dict[str, Any]:
     """agent -> its oldest unanswered question (``id``, ``task_id``, ``text``) on a task it
     holds, for every agent that has one."""
-    rows = conn.execute(
-        "SELECT q.id, q.task_id, q.text, t.assignee FROM questions q "
-        "JOIN tasks t ON t.id = q.task_id WHERE q.answered_at IS NULL "
-        "AND t.status IN ('assigned', 'in_progress') ORDER BY q.id"
-    ).fetchall()
+    rows = conn.execute(OPEN_QUESTIONS).fetchall()
     oldest: dict[str, Any] = {}
     for row in rows:
         oldest.setdefault(row["assignee"], row)
@@ -181,22 +212,14 @@ def oldest_open_questions(conn: Conn) -> dict[str, Any]:
 
 def restart_stall_clock(conn: Conn, agent: str, now: float) -> None:
     """``agent``'s stall clock starts again at ``now`` (``agent_watch.resumed_at``)."""
-    conn.execute(
-        "INSERT INTO agent_watch (agent_id, resumed_at) VALUES ($1, $2) ON CONFLICT(agent_id) "
-        "DO UPDATE SET resumed_at = excluded.resumed_at",
-        (agent, now),
-    )
+    conn.execute(RESTART_STALL_CLOCK, {"agent": agent, "now": now})
 
 
 def task_in_hand(conn: Conn, agent: str) -> int | None:
     """The agent's task in hand (its oldest assigned or in progress), or None: what its
     hook's prompts, its protocol turns and its transcript are of (``core.tasks`` imports
     this feature, so its own reads are not called here)."""
-    row = conn.execute(
-        "SELECT min(id) AS id FROM tasks WHERE assignee = $1 AND status IN ('assigned', "
-        "'in_progress')",
-        (agent,),
-    ).fetchone()
+    row = conn.execute(TASK_IN_HAND, {"agent": agent}).fetchone()
     return None if row["id"] is None else int(row["id"])
 
 
@@ -207,7 +230,7 @@ def task_in_hand(conn: Conn, agent: str) -> int | None:
 FRESH_AGENT_OF_DELIVERY = (
     "(SELECT count(*) FROM agent_state a WHERE a.id = d.agent_id AND a.onboarded_at IS NULL) "
 )
-# 1 when agent $1 was never onboarded, else 0
+# 1 when agent $1 was never onboarded, else 0 (numbered while core.delivery.claim_queries is)
 FRESH_AGENT_PARAM = "(SELECT count(*) FROM agent_state WHERE id = $1 AND onboarded_at IS NULL) "
 # each agent's row as ``a``, to join its other rows to
 EACH_AGENT = "FROM agent_state a "
@@ -223,7 +246,8 @@ def stalled(agent: str) -> str:
 
 
 # The done's credit as one CTE over the done task's row ``t`` (PostgreSQL): $4 the score
-# kept, $5 the score a success adds, $2 now, $9 the reporter (its report stamped)
+# kept, $5 the score a success adds, $2 now, $9 the reporter (its report stamped); numbered
+# while core.tasks.queries' done statement is
 CREDIT_DONE = (
     "c AS (UPDATE agent_state SET score = score * $4 + $5, done_count = done_count + 1, "
     "last_report_at = CASE WHEN t.assignee = $9 THEN $2 ELSE last_report_at END, "
@@ -240,41 +264,37 @@ def credit(
     if not agent:
         return
     conn.execute(
-        "UPDATE agent_state SET score = score * $1 + $2, done_count = done_count + $3, "
-        "fail_count = fail_count + $4, last_report_at = CASE WHEN $5 = 1 THEN $6 "
-        "ELSE last_report_at END, idle_since = CASE WHEN $5 = 1 THEN $6 ELSE idle_since END "
-        "WHERE id = $7",
-        (1 - window, window if success else 0.0, int(success), int(not success), int(stamp), now,
-         agent),
-    )  # fmt: skip
+        CREDIT,
+        {
+            "kept": 1 - window,
+            "gained": window if success else 0.0,
+            "done": int(success),
+            "failed": int(not success),
+            "stamp": int(stamp),
+            "now": now,
+            "agent": agent,
+        },
+    )
 
 
 def touch_agent(conn: Conn, agent: str, now: float) -> None:
     """Stamp ``agent``'s last report now."""
-    conn.execute("UPDATE agent_state SET last_report_at = $1 WHERE id = $2", (now, agent))
+    conn.execute(TOUCH, {"now": now, "agent": agent})
 
 
 def state_rows_by_id(conn: Conn) -> dict[str, Any]:
     """Each agent's ``agent_state`` row (pause, score, counts, last report) by its id."""
-    return {r["id"]: r for r in conn.execute("SELECT * FROM agent_state")}
+    return {r["id"]: r for r in conn.execute(STATE_ROWS)}
 
 
 def agents_in_state(conn: Conn, state: str) -> list[Any]:
     """The agents whose decided state is ``state`` (``id``, ``state_since``,
     ``state_evidence``)."""
-    rows: list[Any] = conn.execute(
-        "SELECT id, state_since, state_evidence FROM agent_state WHERE state = $1",
-        (state,),
-    ).fetchall()
+    rows: list[Any] = conn.execute(IN_STATE, {"state": state}).fetchall()
     return rows
 
 
 def probe_view(conn: Conn, task: int | None, agent: str | None) -> Any:
     """A breaker's probe (``core.accounts.breaker``): its agent's state, since when and its
     signal, its task's status and assignee."""
-    return conn.execute(
-        "SELECT s.state, s.state_since, s.state_signal, t.status, t.assignee "
-        "FROM agent_state s LEFT JOIN "
-        "tasks t ON t.id = $1 WHERE s.id = $2",
-        (task, agent),
-    ).fetchone()
+    return conn.execute(PROBE_VIEW, {"task_id": task, "agent": agent}).fetchone()

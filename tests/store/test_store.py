@@ -105,7 +105,7 @@ async def test_sqlite_keeps_only_the_indexes_its_hot_path_reads(tmp_path: Path) 
     db = await Database.open(path)
     try:
         events, tasks = await db.read(indexes, "events"), await db.read(indexes, "tasks")
-        plan = await db.read(query_plan, agent_queries._ASSIGNABLE_AND_EXPIRY, 0.0)
+        plan = await db.read(query_plan, agent_queries.ASSIGNABLE_AND_EXPIRY.text, 0.0)
     finally:
         await db.close()
     assert "events_txid" not in events and "events_by_task" in events
