@@ -52,7 +52,6 @@ STILL_NUMBERED: tuple[str, ...] = (
     "core/tasks/queries.py",
     "core/tasks/read_queries.py",
     "core/watch/queries.py",
-    "core/workspaces/queries.py",
 )
 
 
