@@ -9,7 +9,26 @@ from __future__ import annotations
 from typing import Any
 
 from core.models import Target
-from core.store.conn import Conn, Row
+from core.store.conn import Conn, Row, sql
+
+INSERT = sql(
+    "INSERT INTO schedules (kind, target_kind, target_name, text, period, cron, every_s, "
+    "next_run_at, builtin, created_by, created_at) VALUES (:kind, :target_kind, :target_name, "
+    ":text, :period, :cron, :every_s, :first, :builtin, :by, :now) RETURNING id"
+)
+REMOVE = sql("UPDATE schedules SET enabled = 0, removed_at = :now WHERE id = :id")
+SCHEDULE = sql("SELECT * FROM schedules WHERE id = :id AND removed_at IS NULL")
+BUILTIN = sql("SELECT * FROM schedules WHERE builtin = :name")
+DISABLE = sql("UPDATE schedules SET enabled = 0 WHERE id = :id")
+SET_TIMING = sql(
+    "UPDATE schedules SET cron = :cron, every_s = :every_s, enabled = 1, next_run_at = :first "
+    "WHERE id = :id"
+)
+ENABLED = sql("SELECT * FROM schedules WHERE id = :id AND enabled = 1 AND removed_at IS NULL")
+RAN = sql(
+    "UPDATE schedules SET last_run_at = :now, next_run_at = :following, runs = runs + 1 "
+    "WHERE id = :id"
+)
 
 
 def insert(
@@ -29,38 +48,32 @@ def insert(
     """Store a schedule (its cron or its period in seconds, its first run ``first``); its
     id."""
     cur = conn.execute(
-        "INSERT INTO schedules (kind, target_kind, target_name, text, period, cron, every_s, "
-        "next_run_at, builtin, created_by, created_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-        (
-            kind,
-            None if target is None else target.kind.value,
-            None if target is None else target.name,
-            text,
-            period,
-            cron,
-            every_s,
-            first,
-            builtin,
-            by,
-            now,
-        ),
+        INSERT,
+        {
+            "kind": kind,
+            "target_kind": None if target is None else target.kind.value,
+            "target_name": None if target is None else target.name,
+            "text": text,
+            "period": period,
+            "cron": cron,
+            "every_s": every_s,
+            "first": first,
+            "builtin": builtin,
+            "by": by,
+            "now": now,
+        },
     )
     return int(cur.fetchone()["id"])
 
 
 def remove(conn: Conn, schedule_id: int, now: float) -> None:
     """The schedule stopped for good, removed now (its row stays)."""
-    conn.execute(
-        "UPDATE schedules SET enabled = 0, removed_at = $1 WHERE id = $2", (now, schedule_id)
-    )
+    conn.execute(REMOVE, {"now": now, "id": schedule_id})
 
 
 def row(conn: Conn, schedule_id: int) -> Row | None:
     """The schedule's row, unless it was removed."""
-    found: Row | None = conn.execute(
-        "SELECT * FROM schedules WHERE id = $1 AND removed_at IS NULL", (schedule_id,)
-    ).fetchone()
+    found: Row | None = conn.execute(SCHEDULE, {"id": schedule_id}).fetchone()
     return found
 
 
@@ -88,39 +101,28 @@ def next_due(conn: Conn) -> float | None:
 
 def builtin_row(conn: Conn, name: str) -> Row | None:
     """The row of the built-in schedule ``name`` (removed or not)."""
-    found: Row | None = conn.execute(
-        "SELECT * FROM schedules WHERE builtin = $1", (name,)
-    ).fetchone()
+    found: Row | None = conn.execute(BUILTIN, {"name": name}).fetchone()
     return found
 
 
 def disable(conn: Conn, schedule_id: int) -> None:
     """The schedule runs no more until enabled again."""
-    conn.execute("UPDATE schedules SET enabled = 0 WHERE id = $1", (schedule_id,))
+    conn.execute(DISABLE, {"id": schedule_id})
 
 
 def set_timing(
     conn: Conn, schedule_id: int, cron: str | None, every_s: float | None, first: float
 ) -> None:
     """The schedule enabled with a new cron or period, next run ``first``."""
-    conn.execute(
-        "UPDATE schedules SET cron = $1, every_s = $2, enabled = 1, next_run_at = $3 WHERE id = $4",
-        (cron, every_s, first, schedule_id),
-    )
+    conn.execute(SET_TIMING, {"cron": cron, "every_s": every_s, "first": first, "id": schedule_id})
 
 
 def enabled_row(conn: Conn, schedule_id: int) -> Row | None:
     """The schedule's row while it is enabled and not removed."""
-    found: Row | None = conn.execute(
-        "SELECT * FROM schedules WHERE id = $1 AND enabled = 1 AND removed_at IS NULL",
-        (schedule_id,),
-    ).fetchone()
+    found: Row | None = conn.execute(ENABLED, {"id": schedule_id}).fetchone()
     return found
 
 
 def ran(conn: Conn, schedule_id: int, now: float, following: float | None) -> None:
     """The schedule ran ``now``; its next run ``following``."""
-    conn.execute(
-        "UPDATE schedules SET last_run_at = $1, next_run_at = $2, runs = runs + 1 WHERE id = $3",
-        (now, following, schedule_id),
-    )
+    conn.execute(RAN, {"now": now, "following": following, "id": schedule_id})

@@ -44,7 +44,6 @@ STILL_NUMBERED: tuple[str, ...] = (
     "core/posts/queries.py",
     "core/reports/queries.py",
     "core/reviews/queries.py",
-    "core/schedules/queries.py",
     "core/tasks/campaign_queries.py",
     "core/tasks/graph_queries.py",
     "core/tasks/held_queries.py",
