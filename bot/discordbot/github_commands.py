@@ -8,7 +8,6 @@ from discord import app_commands
 from bot.discordbot.access import ADMIN_ONLY
 from bot.discordbot.context import Bot, actor
 from core.github.settings import GitHubSettings
-from core.github.status import check
 
 NOT_SET = "GitHub is not configured: set SWARM_GITHUB_REPO and GITHUB_TOKEN (docs/github.md)"
 
@@ -28,6 +27,7 @@ class GitHubGroup(app_commands.Group, name="github", description="Labelled issue
 
     @app_commands.command(name="status", description="The token, its access, the rate limit left")
     async def status(self, interaction: discord.Interaction) -> None:
+        from core.github.status import check
 
         await interaction.response.defer(thinking=True)
         verdict = await check(self.settings)

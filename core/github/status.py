@@ -3,12 +3,10 @@ the token work, what may it do, how much of the rate limit is left. No token in 
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 from core.errors import ConfigError
 from core.formats.timetext import local_text
-from core.github.client import GitHub, GitHubError
 from core.github.settings import GitHubSettings, require_library
 
 WRITE = frozenset({"admin", "maintain", "write"})
@@ -31,9 +29,12 @@ async def check(settings: GitHubSettings, timeout_s: float = 10.0) -> Verdict:
         require_library()
     except ConfigError as exc:
         return Verdict("problem", str(exc))
+    from core.github.client import GitHub, GitHubError
 
     client = GitHub(settings)
     try:
+        import asyncio
+
         found = await asyncio.wait_for(client.check(), timeout_s)
     except TimeoutError:
         return Verdict("problem", f"{settings.api_url} did not answer within {timeout_s:g} s")

@@ -12,8 +12,6 @@ from core.context import Ctx
 from core.errors import InvalidState
 from core.event_kinds import EventKind
 from core.github import links, rules, trust
-from core.github.client import GitHub
-from core.github.push import conflicts
 from core.github.settings import GitHubSettings, require_library
 from core.models import parse_task_ref, task_ref
 from core.service.swarm import SwarmService
@@ -35,6 +33,7 @@ async def merge_if_pull(
         return None
     settings.require()
     require_library()
+    from core.github.client import GitHub
 
     client = GitHub(settings)
     try:
@@ -46,6 +45,7 @@ async def merge_if_pull(
 async def _merge(
     service: SwarmService, settings: GitHubSettings, client: GitHub, link: links.Link, actor: str
 ) -> str:
+    from core.github.push import conflicts
 
     assert link.pr is not None
     pull = await client.pull(link.pr)
