@@ -568,7 +568,8 @@ async def test_a_spent_budget_is_raised_in_place_and_a_figure_below_the_spend_is
     assert asked == ["Raise T-1's budget to $1?"]
     await page.fill(field, "2.5")
     await page.press(field, "Enter")
-    await page.wait_for_selector(f"#need-{ref}", state="detached", timeout=5000)
+    # 15 s: under the whole suite's load on two cores, 5 s was once not enough
+    await page.wait_for_selector(f"#need-{ref}", state="detached", timeout=15000)
     found = await asyncio.to_thread(spending.call, lambda s: s.costs.of_task(1))
     assert found["budget"] == 2.5
     await page.close()
