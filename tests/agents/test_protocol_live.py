@@ -598,16 +598,29 @@ def attached(rig: Rig) -> subprocess.Popen[str]:
     )  # fmt: skip
 
 
-@pytest.mark.timeout(240)
-async def test_attach_shows_the_live_transcript_and_sends_what_the_person_types(
-    rig: Rig, swarm: Swarm
-) -> None:
+@contextlib.contextmanager
+def following(rig: Rig) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+    """``swarm attach A`` running, what it prints gathered; left at the end (Ctrl+D)."""
     attach = attached(rig)
     assert attach.stdin is not None and attach.stdout is not None
     shown: list[str] = []
     reader = threading.Thread(target=lambda: shown.extend(attach.stdout or ()), daemon=True)
     reader.start()
     try:
+        yield attach, shown
+    finally:
+        attach.stdin.close()
+        attach.wait(timeout=30)
+        reader.join(timeout=10)
+        attach.stdout.close()
+
+
+@pytest.mark.timeout(240)
+async def test_attach_shows_the_live_transcript_and_sends_what_the_person_types(
+    rig: Rig, swarm: Swarm
+) -> None:
+    with following(rig) as (attach, shown):
+        assert attach.stdin is not None
         attach.stdin.write("say hello from attach\n")
         attach.stdin.flush()
 
@@ -622,11 +635,6 @@ async def test_attach_shows_the_live_transcript_and_sends_what_the_person_types(
         while "turn ended" not in "".join(shown).rpartition("say hello from attach")[2]:
             assert time.monotonic() < deadline, shown  # the turn it started, shown live
             await asyncio.sleep(0.1)
-    finally:
-        attach.stdin.close()
-        attach.wait(timeout=30)
-        reader.join(timeout=10)
-        attach.stdout.close()
     text = "".join(shown)
     assert attach.returncode == 0, text
     assert f"{AGENT}: protocol session" in shown[0]
@@ -639,12 +647,7 @@ async def test_attach_shows_the_live_transcript_and_sends_what_the_person_types(
 async def test_attach_prints_a_permission_request_before_the_tool_call_it_gates(
     asks: Rig, swarm: Swarm
 ) -> None:
-    attach = attached(asks)
-    assert attach.stdin is not None and attach.stdout is not None
-    shown: list[str] = []
-    reader = threading.Thread(target=lambda: shown.extend(attach.stdout or ()), daemon=True)
-    reader.start()
-    try:
+    with following(asks) as (_, shown):
         await swarm.service.messages.send(AGENT, "make the allowed file for attach", "me")
         await Scheduler(swarm.service, swarm.deliverer).run_burst()
         asked = await _asked(swarm)
@@ -654,11 +657,6 @@ async def test_attach_prints_a_permission_request_before_the_tool_call_it_gates(
             return "turn ended" in "".join(shown).rpartition("allowed file for attach")[2]
 
         await swarm.until(ended)
-    finally:
-        attach.stdin.close()
-        attach.wait(timeout=30)
-        reader.join(timeout=10)
-        attach.stdout.close()
     turn = "".join(shown).rpartition("allowed file for attach")[2].splitlines()
     about = [line for line in turn if "touch allowed" in line]
     assert about and about[0].startswith("?? asks: touch allowed"), turn  # the request first
