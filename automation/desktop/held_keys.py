@@ -7,12 +7,15 @@ letter or Enter into the focused window, and a held Ctrl or Shift turns the next
 click and paste into other commands (a paste that never shows), for the person at the desktop
 as well. So the driver presses each combination and its releases, and clicks, in one write to
 the server (:func:`press_combo`, :func:`click_at`: a kill lands before it or after it, and no
-scheduling pause between a press and its release lets the server repeat the key), and
-releases whatever another XTEST client left held before it types, under the input lock.
+scheduling pause between a press and its release lets the server repeat the key), keeps its
+connection open half a second past its own death so the server processes the whole write
+(:func:`hold_past_exit`), and releases whatever another XTEST client left held before it
+types, under the input lock.
 """
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Sequence
 from typing import Any
 
@@ -116,5 +119,37 @@ def click_at(pag: Any, x: int, y: int) -> None:
 
 
 def pyautogui_display(pag: Any) -> Any:
-    """PyAutoGUI's python-xlib connection (None when not on X11)."""
-    return getattr(getattr(pag, "_pyautogui_x11", None), "_display", None)
+    """PyAutoGUI's python-xlib connection (None when not on X11), held open past this
+    process's death (:func:`hold_past_exit`)."""
+    display = getattr(getattr(pag, "_pyautogui_x11", None), "_display", None)
+    if display is not None:
+        hold_past_exit(display)
+    return display
+
+
+LINGER_S = 0.5
+_holders: dict[int, subprocess.Popen[bytes]] = {}
+
+
+def hold_past_exit(display: Any) -> None:
+    """Keep ``display``'s socket open for :data:`LINGER_S` after this process ends.
+
+    One write puts a press and its release on the server's socket together, but the server
+    may yield to other clients between the two requests; if it then sees the socket hung up
+    (``kill -9`` of the driver), it closes the client and drops the release it had already
+    been sent: the key stays down. A small process that inherits the socket and outlives
+    this one by half a second lets the server finish what it was sent. It ends when this
+    process does (its standard input, a pipe only this process writes, reaches its end)."""
+    if id(display) in _holders:
+        return
+    socket = getattr(getattr(display, "display", None), "socket", None)
+    if socket is None:
+        return
+    _holders[id(display)] = subprocess.Popen(
+        ["sh", "-c", f"read -r _; sleep {LINGER_S}"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        pass_fds=(socket.fileno(),),
+        start_new_session=True,
+    )

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from automation.desktop.gui import UNSENT_NAME
-from automation.desktop.held_keys import held_buttons, held_keys, release_held
+from automation.desktop.held_keys import LINGER_S, held_buttons, held_keys, release_held
 from automation.desktop.input_clearing import UnsentPastes
 from automation.desktop.screen import x_display
 from automation.desktop.virtual_desktop import XServer, display_env
@@ -139,6 +139,16 @@ def down_on_server(server: XServer) -> list[int]:
         return held_keys(connection) + held_buttons(connection)
 
 
+def down_once_settled(server: XServer) -> list[int]:
+    """What the server still has down once it had time to finish the killed driver's last
+    write: asked at once, a press could be seen before the release queued behind it (the
+    server serves other clients between two requests of one), which it then processes."""
+    deadline = time.monotonic() + LINGER_S + 3
+    while (down := down_on_server(server)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return down
+
+
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("what", [("ctrl", "shift"), ("click",)], ids=["keys", "click"])
 def test_a_driver_killed_at_any_moment_of_its_keys_leaves_none_held(
@@ -149,14 +159,16 @@ def test_a_driver_killed_at_any_moment_of_its_keys_leaves_none_held(
     no key is left down for the server to repeat into the person's focused window, nor a
     button for their next move to drag with, until the next driver starts. Ctrl+Shift alone
     does nothing in any window, nor a click on the desktop's empty cell; with
-    ``pyautogui.hotkey`` and ``click`` a kill left one down about every other time."""
+    ``pyautogui.hotkey`` and ``click`` a kill left one down about every other time, and
+    with one write but the socket closed at the kill, once in 16 kills on a loaded suite
+    (the server had served the press, and dropped the release with the client)."""
     server = apps_desktop.xserver
     keyboard_to_no_window(server)
     held = []
     try:
         for _ in range(KILLS):
             killed_while_pressing(server, what)
-            held.append(len(down_on_server(server)))
+            held.append(len(down_once_settled(server)))
             with display_env(server), x_display(server.display) as connection:
                 release_held(connection)
     finally:
