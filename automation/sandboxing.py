@@ -24,6 +24,8 @@ from core.clis.logs import log_path
 from core.errors import InvalidState, MissingDependency
 from core.models import Agent, Sandbox
 from core.privacy import files
+from core.workspaces import manifest, reservation_hook
+from core.workspaces.git import GitFailed
 
 DOOR_WAIT_S = 15.0
 EDITOR_REFUSED = (
@@ -188,7 +190,42 @@ def stale_hooks(home: Path, agents: Sequence[Agent], wait_s: float) -> list[str]
             continue
         said += [f"{agent.id}: {c.path}: hooks now run through its door" for c in changes
                  if c.what != "already installed"]  # fmt: skip
+    return said + stale_commit_checks(home, agents)
+
+
+def stale_commit_checks(home: Path, agents: Sequence[Agent]) -> list[str]:
+    """Rewrite the reservations' ``pre-commit`` check in each sandboxed agent's worktrees
+    written before the check went through its door (inside, it found swarm gone and let
+    every commit through unchecked); a line each."""
+    return [f"{agent.id}: {line}" for agent in agents
+            for line in commit_checks_through_door(home, agent)]  # fmt: skip
+
+
+def commit_checks_through_door(home: Path, agent: Agent) -> list[str]:
+    """Rewrite ``agent``'s stale reservations checks (:func:`stale_commit_checks`) if it is
+    sandboxed; a line for each rewritten."""
+    if agent.sandbox is None:
+        return []
+    said = []
+    for tree in _worktrees(home, agent):
+        try:
+            folder = reservation_hook.add_door(tree, agent.id)
+        except (OSError, GitFailed) as exc:
+            said.append(f"{tree}: its commits' reservations check still runs outside: {exc}")
+            continue
+        if folder is not None:
+            said.append(f"{folder}/pre-commit: reservations now checked by its door")
     return said
+
+
+def _worktrees(home: Path, agent: Agent) -> list[Path]:
+    """The agent's own folder (``workspace =``), else the worktrees swarm made for it."""
+    if agent.workspace:
+        paths = [Path(agent.workspace)]
+    else:
+        paths = [Path(space.path) for record in manifest.load_all(home)
+                 for space in record.workspaces.values() if space.agent == agent.id]  # fmt: skip
+    return [path for path in paths if path.is_dir()]
 
 
 def _stale(folder: Path, cli: str | None, door: str) -> bool:

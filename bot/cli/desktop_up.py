@@ -277,6 +277,7 @@ def _up(args: argparse.Namespace) -> int:
         session.config_path = settings.config_path
         parking = _park_rest(session, settings, agents, parked, planned, args.agents)
         hooks = {} if args.no_hooks else _install_hooks(settings, args, team, planned)
+        _door_commit_checks(settings, team, planned, hooks)
         _settle_first_start(settings, team, planned, hooks)
         started = time.time()  # a fresh session's: a prompt delivered before was the old one's
         outcomes = session.up(planned, timeout=args.timeout)
@@ -385,6 +386,7 @@ def _up_headless(
         session.config_path = settings.config_path
         parking = _park_rest(session, settings, agents, parked, planned, args.agents)
         hooks = {} if args.no_hooks else _install_hooks(settings, args, team, typed)
+        _door_commit_checks(settings, team, planned, hooks)
         _install_report_rules(settings, team, [i for i in planned if i.agent in hosted])
         _settle_first_start(settings, team, typed, hooks)
         started = time.time()  # a fresh session's: a prompt delivered before was the old one's
@@ -523,6 +525,21 @@ def _install_hooks(
             hooked.append(item.agent)
     _mark_hooked(settings, hooked)
     return done
+
+
+def _door_commit_checks(
+    settings: Settings, agents: list[Agent], planned: list[Any], said: dict[str, list[str]]
+) -> None:
+    """The reservations' check of each sandboxed agent about to start, written before it
+    went through the door, rewritten to (``automation.sandboxing.stale_commit_checks``);
+    each rewrite said with that agent's hook lines."""
+    from automation.sandboxing import commit_checks_through_door
+
+    by_id = {agent.id: agent for agent in agents}
+    for item in planned:
+        lines = commit_checks_through_door(settings.home, by_id[item.agent])
+        if lines:
+            said.setdefault(item.agent, []).extend(lines)
 
 
 def _install_report_rules(settings: Settings, agents: list[Agent], planned: list[Any]) -> None:

@@ -73,6 +73,32 @@ def installed(worktree: Path) -> bool:
     return hook.is_file() and MARK in hook.read_text(encoding="utf-8", errors="replace")
 
 
+def add_door(worktree: Path, agent: str) -> Path | None:
+    """Rewrite swarm's ``pre-commit`` in ``worktree`` written before the check went through
+    a sandbox's door (inside the sandbox swarm's Python is not there: the commit went
+    unchecked, "file reservations not checked") with the door's check first, its command
+    kept; the hooks folder, or None when there was nothing to rewrite."""
+    if not installed(worktree):
+        return None
+    folder = Path(git(worktree, "config", "--worktree", "--get", "core.hooksPath").strip())
+    text = (folder / "pre-commit").read_text(encoding="utf-8", errors="replace")
+    command = None if DOOR_SWARM in text else _written_command(text)
+    return None if command is None else install(worktree, command, agent)
+
+
+def _written_command(text: str) -> list[str] | None:
+    """How an installed check runs ``swarm`` (the words before ``reservations
+    check-commit``), or None when the text has no such line."""
+    for line in text.splitlines():
+        before, found, _ = line.strip().partition(" reservations check-commit ")
+        if found:
+            try:
+                return shlex.split(before) or None
+            except ValueError:
+                return None
+    return None
+
+
 def staged_files(worktree: Path, index: str | None = None) -> list[str]:
     """The paths the commit being made adds, changes or deletes (both sides of a rename),
     relative to the repository root; ``index``: the index file git gave the hook (``git

@@ -2,11 +2,14 @@
 not in an agent's sandbox, so the hook runs the check through the agent's door
 (``/run/swarm/swarm reservations check-commit``), passing the index git staged into: a commit
 in a sandboxed pane that touches another agent's exclusive reservation is refused as it is
-outside, ``git commit -a`` included; one that touches nothing reserved goes through. Before,
-the check was skipped inside ("swarm: ... is gone: file reservations not checked")."""
+outside, ``git commit -a`` included; one that touches nothing reserved goes through. A
+worktree's hook written before the check went through the door (it skipped the check inside:
+"swarm: ... is gone: file reservations not checked") is rewritten by ``desktop up``, which
+says so; the rig starts from such a hook."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from collections.abc import Iterator
@@ -14,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from core.workspaces.reservation_hook import install
 from tests.conftest import skip_or_fail
 from tests.desktop.sandbox_rig import SandboxRig
+from tests.workspaces.old_hooks import write_old_hook
 
 PROBE = """\
 out="$1"
@@ -45,7 +48,8 @@ def rig(tmp_path: Path) -> Iterator[SandboxRig]:
     made = SandboxRig(tmp_path, sandbox=True)
     command = [f"SWARM_HOME={made.home}", f"SWARM_CONFIG={made.config}", sys.executable,
                "-m", "bot.cli.main"]  # fmt: skip
-    install(made.ws["Agent-1"], command, "Agent-1")
+    old = write_old_hook(made.ws["Agent-1"], command, "Agent-1")
+    assert "/run/swarm/swarm" not in old.read_text()
     yield made
     made.swarm("desktop", "down", "--headless")
     made.tmux("kill-server")
@@ -57,6 +61,8 @@ def test_a_sandboxed_commit_on_another_agents_reservation_is_refused(rig: Sandbo
     assert held.returncode == 0, held.stderr
     done = rig.swarm("desktop", "up", "--headless", "--json", "--no-hooks", "--agents", "1")
     assert done.returncode == 0, done.stdout + done.stderr
+    said = next(o["hooks"] for o in json.loads(done.stdout) if o["agent"] == "Agent-1")
+    assert any("reservations now checked by its door" in line for line in said), said
     script, out = rig.ws["Agent-1"] / "commits.sh", rig.ws["Agent-1"] / "commits.out"
     script.write_text(PROBE.format())
     assert (

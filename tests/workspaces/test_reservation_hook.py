@@ -142,3 +142,32 @@ async def test_install_hook_reaches_worktrees_made_without_it(
         2,
         "swarm: error: no swarm worktree of Agent-2: swarm workspaces init\n",
     )
+
+
+def test_a_sandboxed_agents_check_written_before_the_door_is_rewritten_once(
+    repo: Path, service: SwarmService
+) -> None:
+    """``swarm run`` at its start (``stale_hooks``): the check of a sandboxed agent's
+    worktree written before the door's gets it, the same command kept; an unsandboxed
+    agent's is left as written, and a second start finds nothing to do."""
+    from automation.sandboxing import stale_commit_checks
+    from core.models import Sandbox
+    from core.workspaces.manager import InitRequest, init
+    from tests.workspaces.old_hooks import write_old_hook
+
+    home = service.settings.home
+    init(home, service.agents, InitRequest(repo, agents=("Agent-1", "Agent-2")))
+    command = [f"SWARM_HOME={home}", "/opt/py bin/python", "-m", "bot.cli.main"]
+    trees = {a: home / "workspaces" / "project" / a for a in ("Agent-1", "Agent-2")}
+    old = {a: write_old_hook(trees[a], command, a) for a in trees}
+    before = old["Agent-2"].read_text()
+    agents = [dataclasses.replace(service.agents["Agent-1"], sandbox=Sandbox()),
+              service.agents["Agent-2"]]  # fmt: skip
+    assert stale_commit_checks(home, agents) == [
+        f"Agent-1: {old['Agent-1'].parent}/pre-commit: reservations now checked by its door"
+    ]
+    text = old["Agent-1"].read_text()
+    assert "/run/swarm/swarm reservations check-commit --agent Agent-1" in text
+    assert f"SWARM_HOME={home} '/opt/py bin/python' -m bot.cli.main reservations" in text
+    assert old["Agent-2"].read_text() == before
+    assert stale_commit_checks(home, agents) == []
