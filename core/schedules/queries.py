@@ -6,9 +6,8 @@ never run one due schedule twice.
 
 from __future__ import annotations
 
-from typing import Any
-
 from core.models import Target
+from core.schedules.rows import Schedule, schedule_of
 from core.store.conn import Conn, Row, sql
 
 INSERT = sql(
@@ -25,6 +24,7 @@ SET_TIMING = sql(
     "WHERE id = :id"
 )
 ENABLED = sql("SELECT * FROM schedules WHERE id = :id AND enabled = 1 AND removed_at IS NULL")
+ALL = sql("SELECT * FROM schedules WHERE removed_at IS NULL ORDER BY id")
 RAN = sql(
     "UPDATE schedules SET last_run_at = :now, next_run_at = :following, runs = runs + 1 "
     "WHERE id = :id"
@@ -71,15 +71,14 @@ def remove(conn: Conn, schedule_id: int, now: float) -> None:
     conn.execute(REMOVE, {"now": now, "id": schedule_id})
 
 
-def row(conn: Conn, schedule_id: int) -> Row | None:
-    """The schedule's row, unless it was removed."""
-    found: Row | None = conn.execute(SCHEDULE, {"id": schedule_id}).fetchone()
-    return found
+def row(conn: Conn, schedule_id: int) -> Schedule | None:
+    """The schedule, unless it was removed."""
+    return _one(conn.execute(SCHEDULE, {"id": schedule_id}).fetchone())
 
 
-def rows(conn: Conn) -> Any:
-    """Every schedule's row not removed, oldest first."""
-    return conn.execute("SELECT * FROM schedules WHERE removed_at IS NULL ORDER BY id")
+def rows(conn: Conn) -> list[Schedule]:
+    """Every schedule not removed, oldest first."""
+    return [schedule_of(r) for r in conn.execute(ALL)]
 
 
 def planned(conn: Conn) -> dict[int, float]:
@@ -99,10 +98,9 @@ def next_due(conn: Conn) -> float | None:
     return None if due["due"] is None else float(due["due"])
 
 
-def builtin_row(conn: Conn, name: str) -> Row | None:
-    """The row of the built-in schedule ``name`` (removed or not)."""
-    found: Row | None = conn.execute(BUILTIN, {"name": name}).fetchone()
-    return found
+def builtin_row(conn: Conn, name: str) -> Schedule | None:
+    """The built-in schedule ``name`` (removed or not)."""
+    return _one(conn.execute(BUILTIN, {"name": name}).fetchone())
 
 
 def disable(conn: Conn, schedule_id: int) -> None:
@@ -117,10 +115,13 @@ def set_timing(
     conn.execute(SET_TIMING, {"cron": cron, "every_s": every_s, "first": first, "id": schedule_id})
 
 
-def enabled_row(conn: Conn, schedule_id: int) -> Row | None:
-    """The schedule's row while it is enabled and not removed."""
-    found: Row | None = conn.execute(ENABLED, {"id": schedule_id}).fetchone()
-    return found
+def enabled_row(conn: Conn, schedule_id: int) -> Schedule | None:
+    """The schedule while it is enabled and not removed."""
+    return _one(conn.execute(ENABLED, {"id": schedule_id}).fetchone())
+
+
+def _one(found: Row | None) -> Schedule | None:
+    return None if found is None else schedule_of(found)
 
 
 def ran(conn: Conn, schedule_id: int, now: float, following: float | None) -> None:

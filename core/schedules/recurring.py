@@ -19,8 +19,9 @@ from core.formats.timetext import utc_text
 from core.models import Target, TargetKind, parse_ref
 from core.reports.summary import parse_period
 from core.schedules import queries
-from core.schedules.timing import InvalidSchedule, cron_trigger, local_zone, next_run, span
-from core.store.conn import Conn, Row
+from core.schedules.rows import Schedule, schedule_ref
+from core.schedules.timing import InvalidSchedule, cron_trigger, local_zone, next_run
+from core.store.conn import Conn
 from core.store.tables import insert_event
 from core.tasks import messages
 
@@ -47,73 +48,12 @@ class ScheduleSpec:
 
 
 @dataclass(frozen=True)
-class Schedule:
-    """One stored schedule (``target``: a prompt's, from ``target_kind`` and ``target_name``)."""
-
-    id: int
-    kind: str
-    target: Target | None
-    text: str
-    period: str | None
-    cron: str | None
-    every_s: float | None
-    next_run_at: float | None
-    last_run_at: float | None
-    runs: int
-    enabled: bool
-    builtin: str | None
-    created_by: str
-    created_at: float
-
-    @property
-    def ref(self) -> str:
-        """Human-friendly id, e.g. ``S-3``."""
-        return schedule_ref(self.id)
-
-    @property
-    def when(self) -> str:
-        """``cron 0 18 * * *`` or ``every 3600 s``."""
-        return f"cron {self.cron}" if self.cron else f"every {span(self.every_s or 0)}"
-
-    @property
-    def what(self) -> str:
-        """``prompt to role:qa`` or ``summary of 1d``."""
-        if self.kind == "summary":
-            return f"summary of {self.period}"
-        return f"prompt to {self.target}"
-
-    def to_json(self) -> dict[str, Any]:
-        """A plain dict for ``--json`` output and the bot."""
-        return {
-            "id": self.ref,
-            "kind": self.kind,
-            "target": None if self.target is None else str(self.target),
-            "text": self.text,
-            "period": self.period,
-            "cron": self.cron,
-            "every_s": self.every_s,
-            "next_run_at": self.next_run_at,
-            "last_run_at": self.last_run_at,
-            "runs": self.runs,
-            "enabled": self.enabled,
-            "builtin": self.builtin,
-            "created_by": self.created_by,
-            "created_at": self.created_at,
-        }
-
-
-@dataclass(frozen=True)
 class Claim:
     """A schedule taken for one run: what to do, and whether the run is late."""
 
     schedule: Schedule
     due_at: float
     late: bool
-
-
-def schedule_ref(schedule_id: int) -> str:
-    """``S-3``."""
-    return f"S-{schedule_id}"
 
 
 def parse_schedule_ref(ref: str | int) -> int:
@@ -207,15 +147,15 @@ def remove(conn: Conn, ctx: Ctx, schedule_id: int) -> Schedule:
 
 def get(conn: Conn, schedule_id: int) -> Schedule:
     """One schedule that was not removed; NotFound otherwise."""
-    row = queries.row(conn, schedule_id)
-    if row is None:
+    found = queries.row(conn, schedule_id)
+    if found is None:
         raise NotFound(f"unknown schedule {schedule_ref(schedule_id)}")
-    return _row(row)
+    return found
 
 
 def list_all(conn: Conn) -> list[Schedule]:
     """Every schedule not removed, oldest first."""
-    return [_row(r) for r in queries.rows(conn)]
+    return queries.rows(conn)
 
 
 def planned(conn: Conn) -> dict[int, float]:
@@ -233,11 +173,10 @@ def sync_builtin(
 ) -> int | None:
     """Keep a built-in schedule as the settings say: created once (a removed one stays
     removed), its cron updated, disabled when ``spec`` is None. Its id, if it exists."""
-    row = queries.builtin_row(conn, name)
-    if row is None:
+    schedule = queries.builtin_row(conn, name)
+    if schedule is None:
         return add(conn, ctx, spec, zone, builtin=name) if spec else None
-    schedule = _row(row)
-    if row["removed_at"] is not None:
+    if schedule.removed_at is not None:
         return None
     if spec is None:
         if schedule.enabled:
@@ -264,27 +203,6 @@ def _changed(conn: Conn, ctx: Ctx, schedule: Schedule, how: str) -> None:
     )
 
 
-def _row(row: Row) -> Schedule:
-    return Schedule(
-        id=row["id"],
-        kind=row["kind"],
-        target=Target(TargetKind(row["target_kind"]), row["target_name"])
-        if row["target_kind"]
-        else None,
-        text=row["text"],
-        period=row["period"],
-        cron=row["cron"],
-        every_s=row["every_s"],
-        next_run_at=row["next_run_at"],
-        last_run_at=row["last_run_at"],
-        runs=row["runs"],
-        enabled=bool(row["enabled"]),
-        builtin=row["builtin"],
-        created_by=row["created_by"],
-        created_at=row["created_at"],
-    )
-
-
 # -- running -----------------------------------------------------------------------------
 
 
@@ -294,11 +212,10 @@ def claim(conn: Conn, ctx: Ctx, schedule_id: int, zone: tzinfo, late: bool = Fal
     None when it is not due (another process ran it, or it was removed). Missed runs are
     not repeated: one late run stands for all of them.
     """
-    row = queries.enabled_row(conn, schedule_id)
-    if row is None or row["next_run_at"] is None or row["next_run_at"] > ctx.now + DUE_TOLERANCE_S:
+    schedule = queries.enabled_row(conn, schedule_id)
+    due = None if schedule is None else schedule.next_run_at
+    if schedule is None or due is None or due > ctx.now + DUE_TOLERANCE_S:
         return None
-    schedule = _row(row)
-    due = float(row["next_run_at"])
     made = Claim(schedule, due, late or ctx.now - due > LATE_AFTER_S)
     following = next_run(schedule.cron, schedule.every_s, max(ctx.now, due), zone)
     queries.ran(conn, schedule_id, ctx.now, following)

@@ -1,0 +1,123 @@
+"""Query functions return typed rows (a frozen dataclass or a NamedTuple per row shape, as
+``core.schedules.rows``), not the driver's row or ``Any``: a caller's ``row["colum"]`` typo
+is found by mypy, not by a user. The functions not converted yet are listed
+(``STILL_UNTYPED``), a list that may only shrink; an entry that is typed now fails too, so
+the list stays true."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from tests.helpers import ROOT
+
+_ROW = re.compile(r"\bRow\b")  # the driver's row type, not a typed ``TaskRow``
+
+STILL_UNTYPED: tuple[str, ...] = (
+    "core/access/queries.py:by_hash",
+    "core/access/queries.py:revoke",
+    "core/access/queries.py:all_rows",
+    "core/accounts/queries.py:of_account",
+    "core/accounts/queries.py:task_takers",
+    "core/agents/alert_queries.py:insert_open",
+    "core/agents/alert_queries.py:open_row",
+    "core/agents/alert_queries.py:open_pairs",
+    "core/agents/alert_queries.py:rows",
+    "core/agents/queries.py:hook_word",
+    "core/agents/queries.py:oldest_open_question",
+    "core/agents/queries.py:oldest_open_questions",
+    "core/agents/queries.py:state_rows_by_id",
+    "core/agents/queries.py:probe_view",
+    "core/agents/signal_queries.py:active_rows",
+    "core/agents/signal_queries.py:state_row",
+    "core/agents/signal_queries.py:limited_states",
+    "core/agents/transcript_queries.py:last_row",
+    "core/agents/transcript_queries.py:by_call",
+    "core/agents/transcript_queries.py:last_open_tool",
+    "core/ai/queries.py:sums",
+    "core/costs/queries.py:sums_of_task",
+    "core/costs/queries.py:sums_of_agent_day",
+    "core/costs/queries.py:sums_of_campaign",
+    "core/costs/queries.py:sums_of_account_day",
+    "core/costs/queries.py:budget_of",
+    "core/costs/queries.py:campaign_budget_of_task",
+    "core/delivery/assign_queries.py:attempts_of",
+    "core/delivery/claim_queries.py:prompt_flags",
+    "core/delivery/claim_queries.py:claim_of",
+    "core/delivery/queries.py:node_rows",
+    "core/delivery/queries.py:message_counts",
+    "core/delivery/queries.py:delivered_spans",
+    "core/delivery/undelivered_queries.py:with_verdict",
+    "core/delivery/undelivered_queries.py:holder",
+    "core/dialogs/prompt_queries.py:by_id",
+    "core/dialogs/prompt_queries.py:hook_row",
+    "core/dialogs/prompt_queries.py:typing_row",
+    "core/dialogs/prompt_queries.py:typed_row",
+    "core/github/queries.py:row_by_id",
+    "core/github/queries.py:row_of_task",
+    "core/history/audit_queries.py:audit_rows",
+    "core/history/event_queries.py:newest_of_kinds",
+    "core/history/event_queries.py:data_of_kind",
+    "core/history/event_queries.py:followup_data",
+    "core/history/event_queries.py:ci_decided",
+    "core/history/event_queries.py:nudges_per_agent",
+    "core/history/event_queries.py:event_counts",
+    "core/planning/queries.py:by_id",
+    "core/planning/queries.py:rows",
+    "core/questions/queries.py:row",
+    "core/questions/queries.py:oldest_open",
+    "core/reports/queries.py:status_counts_where",
+    "core/reports/queries.py:status_counts",
+    "core/reports/queries.py:stalls_per_agent",
+    "core/reports/queries.py:usage_per_model",
+    "core/reports/queries.py:done_spans",
+    "core/reports/queries.py:stalls_between",
+    "core/reports/queries.py:done_averages",
+    "core/reports/queries.py:blocked_rows",
+    "core/reports/queries.py:quiet_rows",
+    "core/reviews/queries.py:comment_rows",
+    "core/tasks/campaign_queries.py:campaign_of",
+    "core/tasks/campaign_queries.py:live_campaign_of",
+    "core/tasks/graph_queries.py:held_rule",
+    "core/tasks/held_queries.py:insert",
+    "core/tasks/held_queries.py:by_id",
+    "core/tasks/held_queries.py:by_key",
+    "core/tasks/message_queries.py:oldest_due",
+    "core/tasks/message_queries.py:last_paste",
+    "core/tasks/queries.py:mark_done",
+    "core/tasks/queries.py:held_holder",
+    "core/tasks/queries.py:open_campaign_of",
+    "core/watch/queries.py:watch_rows",
+    "core/workflows/queries.py:campaign_row",
+    "core/workspaces/queries.py:turn_rows",
+    "core/workspaces/queries.py:task_row",
+    "core/workspaces/queries.py:holder_turn_row",
+    "core/workspaces/queries.py:branch_row",
+)
+
+
+def _untyped() -> set[str]:
+    found = set()
+    for path in sorted(ROOT.glob("core/**/*queries*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+                if _untyped_return(node.returns):
+                    found.add(f"{rel}:{node.name}")
+    return found
+
+
+def _untyped_return(returns: ast.expr | None) -> bool:
+    """A driver's row, ``Any``, or a plain dict of ``Any`` (a row in all but name)."""
+    text = ast.unparse(returns) if returns is not None else ""
+    return text == "Any" or bool(_ROW.search(text)) or "dict[str, Any]" in text
+
+
+def test_no_query_outside_the_list_returns_an_untyped_row() -> None:
+    new = sorted(_untyped() - set(STILL_UNTYPED))
+    assert not new, f"return a typed row (a frozen dataclass or NamedTuple): {new}"
+
+
+def test_every_listed_query_still_returns_an_untyped_row() -> None:
+    typed = sorted(set(STILL_UNTYPED) - _untyped())
+    assert not typed, f"typed now: take them off STILL_UNTYPED: {typed}"
