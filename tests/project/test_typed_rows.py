@@ -101,8 +101,9 @@ def _untyped() -> set[str]:
     for path in sorted(ROOT.glob("core/**/*queries*.py")):
         rel = path.relative_to(ROOT).as_posix()
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
-            public = isinstance(node, ast.FunctionDef) and not node.name.startswith("_")
-            if public and _untyped_return(node.returns):
+            if not isinstance(node, ast.FunctionDef) or node.name.startswith("_"):
+                continue
+            if _untyped_return(node.returns):
                 found.add(f"{rel}:{node.name}")
     return found
 
