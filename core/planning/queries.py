@@ -3,10 +3,12 @@ plan read and listed, decided once, its tasks recorded. Each is one named operat
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
-from core.store.conn import Conn, sql
+from core.planning.model import Plan, item_from_json
+from core.store.conn import Conn, Row, sql
 
 # a draft's columns, in the order ``insert`` takes them
 DRAFT_COLUMNS = ("goal", "summary", "plan", "model", "notes", "created_by", "created_at",
@@ -32,16 +34,19 @@ def insert(conn: Conn, row: Sequence[Any]) -> int:
     return int(cur.fetchone()["id"])
 
 
-def by_id(conn: Conn, plan_id: int) -> Any:
-    """The plan's row, or None."""
-    return conn.execute(PLAN, {"id": plan_id}).fetchone()
+def by_id(conn: Conn, plan_id: int) -> Plan | None:
+    """The plan, or None."""
+    found = conn.execute(PLAN, {"id": plan_id}).fetchone()
+    return None if found is None else plan_of(found)
 
 
-def rows(conn: Conn, status: str | None, limit: int) -> Any:
-    """The plans' rows (of ``status``, or all), newest first, at most ``limit``."""
+def rows(conn: Conn, status: str | None, limit: int) -> list[Plan]:
+    """The plans (of ``status``, or all), newest first, at most ``limit``."""
     if status:
-        return conn.execute(NEWEST_OF_STATUS, {"status": status, "limit": limit})
-    return conn.execute(NEWEST, {"limit": limit})
+        found = conn.execute(NEWEST_OF_STATUS, {"status": status, "limit": limit})
+    else:
+        found = conn.execute(NEWEST, {"limit": limit})
+    return [plan_of(r) for r in found]
 
 
 def decide(conn: Conn, plan_id: int, status: str, by: str, now: float) -> None:
@@ -52,3 +57,22 @@ def decide(conn: Conn, plan_id: int, status: str, by: str, now: float) -> None:
 def set_tasks(conn: Conn, plan_id: int, task_ids: str) -> None:
     """The plan's tasks (``task_ids``: a JSON list)."""
     conn.execute(SET_TASKS, {"task_ids": task_ids, "id": plan_id})
+
+
+def plan_of(row: Row) -> Plan:
+    """The plan a ``plans`` row holds."""
+    document = json.loads(row["plan"])
+    return Plan(
+        id=row["id"],
+        goal=row["goal"],
+        summary=row["summary"],
+        status=row["status"],
+        items=tuple(item_from_json(t) for t in document["tasks"]),
+        model=row["model"],
+        notes=tuple(json.loads(row["notes"])),
+        task_ids=tuple(json.loads(row["task_ids"])),
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+        decided_by=row["decided_by"],
+        decided_at=row["decided_at"],
+    )

@@ -11,9 +11,9 @@ from core.errors import InvalidState, NotFound
 from core.event_kinds import EventKind
 from core.models import task_ref
 from core.planning import queries
-from core.planning.model import Plan, PlanProgress, item_from_json, plan_ref
+from core.planning.model import Plan, PlanProgress, plan_ref
 from core.store import tables
-from core.store.conn import Conn, Row
+from core.store.conn import Conn
 from core.tasks import creation, read_queries
 from core.tasks import queries as task_queries
 
@@ -55,33 +55,15 @@ def insert_plan(
 
 def get_plan(conn: Conn, plan_id: int) -> Plan:
     """One plan; NotFound when there is none."""
-    row = queries.by_id(conn, plan_id)
-    if row is None:
+    plan = queries.by_id(conn, plan_id)
+    if plan is None:
         raise NotFound(f"unknown plan {plan_ref(plan_id)}")
-    return _row_to_plan(row)
+    return plan
 
 
 def list_plans(conn: Conn, status: str | None, limit: int) -> list[Plan]:
     """Plans, newest first."""
-    return [_row_to_plan(r) for r in queries.rows(conn, status, limit)]
-
-
-def _row_to_plan(row: Row) -> Plan:
-    document = json.loads(row["plan"])
-    return Plan(
-        id=row["id"],
-        goal=row["goal"],
-        summary=row["summary"],
-        status=row["status"],
-        items=tuple(item_from_json(t) for t in document["tasks"]),
-        model=row["model"],
-        notes=tuple(json.loads(row["notes"])),
-        task_ids=tuple(json.loads(row["task_ids"])),
-        created_by=row["created_by"],
-        created_at=row["created_at"],
-        decided_by=row["decided_by"],
-        decided_at=row["decided_at"],
-    )
+    return queries.rows(conn, status, limit)
 
 
 def _decide(conn: Conn, ctx: Ctx, plan_id: int, status: str) -> Plan:
