@@ -47,6 +47,7 @@ from core.models import BlockedOn, PromptOption, Task, TaskStatus, task_ref
 from core.planning import store as plans
 from core.planning.model import plan_ref
 from core.questions import asking as questions
+from core.questions.rows import Question
 from core.reservations import approval
 from core.store.conn import Conn, values
 from core.tasks import held
@@ -539,7 +540,7 @@ def parse(ref: str) -> tuple[str, int]:
 # -- answering ----------------------------------------------------------------------------
 
 
-def reply(conn: Conn, ctx: Ctx, ref: str, text: str) -> questions.Question:
+def reply(conn: Conn, ctx: Ctx, ref: str, text: str) -> Question:
     """Answer question ``Q-3`` (or a task's oldest open question: ``T-3``, ``3``)."""
     ctx.require_person("answering a question")
     kind, number = parse(f"T-{ref.strip()}" if ref.strip().isdigit() else ref)

@@ -7,15 +7,13 @@ the task (``task.asked``, ``task.answered``), so they are in its history and its
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from core.context import Ctx
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.event_kinds import EventKind
 from core.formats.text import shorten
 from core.models import ACTIVE, task_ref
 from core.questions import queries
+from core.questions.rows import Question
 from core.store.conn import Conn
 from core.store.tables import insert_event
 from core.tasks import message_queries, messages
@@ -23,54 +21,6 @@ from core.tasks.read_queries import get_task, list_tasks
 
 ANSWER_HOLD_S = 5.0  # an answer waits this long for ``swarm ask --wait`` to print it instead
 PRINTED = "printed by swarm ask --wait"
-
-
-@dataclass(frozen=True)
-class Question:
-    """One question about a task, answered or not."""
-
-    id: int
-    task_id: int
-    agent: str | None
-    text: str
-    asked_by: str
-    asked_at: float
-    answer: str | None = None
-    answered_by: str | None = None
-    answered_at: float | None = None
-
-    @property
-    def open(self) -> bool:
-        """Still waiting for an answer."""
-        return self.answered_at is None
-
-    def to_json(self) -> dict[str, Any]:
-        """A plain dict (``task show --json``, ``task list --json``)."""
-        return {
-            "id": self.id,
-            "task": task_ref(self.task_id),
-            "agent": self.agent,
-            "text": self.text,
-            "asked_by": self.asked_by,
-            "asked_at": self.asked_at,
-            "answer": self.answer,
-            "answered_by": self.answered_by,
-            "answered_at": self.answered_at,
-        }
-
-
-def _row(row: Any) -> Question:
-    return Question(
-        id=int(row["id"]),
-        task_id=int(row["task_id"]),
-        agent=row["agent_id"],
-        text=row["text"],
-        asked_by=row["asked_by"],
-        asked_at=float(row["asked_at"]),
-        answer=row["answer"],
-        answered_by=row["answered_by"],
-        answered_at=row["answered_at"],
-    )
 
 
 def ask(conn: Conn, ctx: Ctx, task_id: int, text: str) -> Question:
@@ -201,26 +151,24 @@ def get_question(conn: Conn, question_id: int) -> Question:
     found = queries.row(conn, question_id)
     if found is None:
         raise NotFound(f"unknown question Q-{question_id}")
-    return _row(found)
+    return found
 
 
 def oldest_open(conn: Conn, task_id: int) -> Question | None:
     """The task's oldest unanswered question, if any."""
     get_task(conn, task_id)  # NotFound for an unknown task
-    row = queries.oldest_open(conn, task_id)
-    return _row(row) if row else None
+    return queries.oldest_open(conn, task_id)
 
 
 def open_on_active(conn: Conn) -> dict[int, Question]:
     """The oldest unanswered question of every assigned or in-progress task, by task id
     (what the task lists, cards and boards show as "waiting for an answer")."""
     found: dict[int, Question] = {}
-    for row in queries.open_on_active(conn):
-        question = _row(row)
+    for question in queries.open_on_active(conn):
         found.setdefault(question.task_id, question)
     return found
 
 
 def open_questions(conn: Conn) -> list[Question]:
     """Every unanswered question of an assigned or in-progress task, oldest first."""
-    return [_row(row) for row in queries.open_on_active(conn)]
+    return queries.open_on_active(conn)

@@ -6,8 +6,7 @@ operation; rows come back with ``COLUMNS``.
 
 from __future__ import annotations
 
-from typing import Any
-
+from core.questions.rows import Question, question_of
 from core.store.conn import Conn, sql
 
 COLUMNS = "id, task_id, agent_id, text, asked_by, asked_at, answer, answered_by, answered_at"
@@ -26,6 +25,11 @@ OLDEST_OPEN = sql(
     "NULL ORDER BY id LIMIT 1"
 )
 
+OPEN_ON_ACTIVE = sql(
+    f"SELECT {_Q_COLUMNS} FROM questions q JOIN tasks t ON t.id = q.task_id "
+    "WHERE q.answered_at IS NULL AND t.status IN ('assigned', 'in_progress') ORDER BY q.id"
+)
+
 
 def insert(conn: Conn, task_id: int, agent: str | None, text: str, by: str, now: float) -> int:
     """Store a question on the task (to its agent ``agent``); its id."""
@@ -42,21 +46,18 @@ def answer(conn: Conn, question_id: int, text: str, by: str, now: float) -> bool
     return bool(updated == 1)
 
 
-def row(conn: Conn, question_id: int) -> Any:
-    """The question's row, or None."""
-    return conn.execute(QUESTION, {"id": question_id}).fetchone()
+def row(conn: Conn, question_id: int) -> Question | None:
+    """The question, or None."""
+    found = conn.execute(QUESTION, {"id": question_id}).fetchone()
+    return None if found is None else question_of(found)
 
 
-def oldest_open(conn: Conn, task_id: int) -> Any:
-    """The task's oldest unanswered question's row, or None."""
-    return conn.execute(OLDEST_OPEN, {"task_id": task_id}).fetchone()
+def oldest_open(conn: Conn, task_id: int) -> Question | None:
+    """The task's oldest unanswered question, or None."""
+    found = conn.execute(OLDEST_OPEN, {"task_id": task_id}).fetchone()
+    return None if found is None else question_of(found)
 
 
-def open_on_active(conn: Conn) -> list[Any]:
+def open_on_active(conn: Conn) -> list[Question]:
     """Every unanswered question of an assigned or in-progress task, oldest first."""
-    rows: list[Any] = conn.execute(
-        f"SELECT {_Q_COLUMNS} FROM questions q "
-        "JOIN tasks t ON t.id = q.task_id WHERE q.answered_at IS NULL "
-        "AND t.status IN ('assigned', 'in_progress') ORDER BY q.id"
-    ).fetchall()
-    return rows
+    return [question_of(r) for r in conn.execute(OPEN_ON_ACTIVE)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.models import parse_task_ref
 from core.questions import asking as questions
+from core.questions.rows import Question
 from core.store.access import StoreAccess
 
 
@@ -13,26 +14,26 @@ class QuestionBook:
     def __init__(self, access: StoreAccess) -> None:
         self.access = access
 
-    async def ask(self, ref: str | int | None, text: str, actor: str) -> questions.Question:
+    async def ask(self, ref: str | int | None, text: str, actor: str) -> Question:
         """The task's agent asks a question: the task waits for an answer (``ref`` None: the
         one task the acting agent holds)."""
         if ref is None:
             return await self.access.write(actor, questions.ask_mine, text)
         return await self.access.write(actor, questions.ask, parse_task_ref(ref), text)
 
-    async def reply(self, ref: str | int, text: str, actor: str) -> questions.Question:
+    async def reply(self, ref: str | int, text: str, actor: str) -> Question:
         """Answer the task's oldest open question; the answer goes to its agent."""
         return await self.access.write(actor, questions.answer, parse_task_ref(ref), text)
 
-    async def open_question(self, ref: str | int) -> questions.Question | None:
+    async def open_question(self, ref: str | int) -> Question | None:
         """The task's oldest unanswered question, if any."""
         return await self.access.read(questions.oldest_open, parse_task_ref(ref))
 
-    async def open_questions(self) -> dict[int, questions.Question]:
+    async def open_questions(self) -> dict[int, Question]:
         """The oldest unanswered question of each active task, by task id."""
         return await self.access.read(questions.open_on_active)
 
-    async def question(self, question_id: int) -> questions.Question:
+    async def question(self, question_id: int) -> Question:
         """One question by id."""
         return await self.access.read(questions.get_question, question_id)
 

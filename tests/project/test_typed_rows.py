@@ -62,8 +62,6 @@ STILL_UNTYPED: tuple[str, ...] = (
     "core/history/event_queries.py:ci_decided",
     "core/history/event_queries.py:nudges_per_agent",
     "core/history/event_queries.py:event_counts",
-    "core/questions/queries.py:row",
-    "core/questions/queries.py:oldest_open",
     "core/reports/queries.py:status_counts_where",
     "core/reports/queries.py:status_counts",
     "core/reports/queries.py:stalls_per_agent",
