@@ -4,7 +4,8 @@ operation; no statement reads or returns a token itself."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from core.store.conn import Conn, sql
 
@@ -12,10 +13,9 @@ INSERT = sql(
     "INSERT INTO web_tokens (name, role, token_hash, created_at, expires_at, agent) "
     "VALUES (:name, :role, :token_hash, :now, :expires_at, :agent) RETURNING id"
 )
-BY_HASH = sql(
-    "SELECT id, name, role, expires_at, revoked_at, agent FROM web_tokens "
-    "WHERE token_hash = :token_hash"
-)
+COLUMNS = "id, name, role, agent, created_at, expires_at, revoked_at"
+BY_HASH = sql(f"SELECT {COLUMNS} FROM web_tokens WHERE token_hash = :token_hash")
+ALL = sql(f"SELECT {COLUMNS} FROM web_tokens ORDER BY id")
 REVOKE = sql(
     "UPDATE web_tokens SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL "
     "RETURNING name, role, agent"
@@ -50,24 +50,43 @@ def insert(
     return int(cur.fetchone()["id"])
 
 
-def by_hash(conn: Conn, token_hash: str) -> Any:
-    """The row (``id``, ``name``, ``role``, ``expires_at``, ``revoked_at``, ``agent``) of
-    the token with this hash, or None."""
-    return conn.execute(BY_HASH, {"token_hash": token_hash}).fetchone()
+@dataclass(frozen=True)
+class TokenRow:
+    """A web token as stored, without its hash."""
+
+    id: int
+    name: str
+    role: str
+    agent: str | None
+    created_at: float
+    expires_at: float | None
+    revoked_at: float | None
 
 
-def revoke(conn: Conn, token_id: int, now: float) -> Any:
-    """Revoke the live token ``token_id``: its ``name``, ``role`` and ``agent``, or None
-    when no live token has this id."""
-    return conn.execute(REVOKE, {"now": now, "id": token_id}).fetchone()
+class Revoked(NamedTuple):
+    """What a revoked token was."""
+
+    name: str
+    role: str
+    agent: str | None
 
 
-def all_rows(conn: Conn) -> Any:
-    """Every token's row, oldest first, without its hash."""
-    return conn.execute(
-        "SELECT id, name, role, agent, created_at, expires_at, revoked_at FROM web_tokens "
-        "ORDER BY id"
-    )
+def by_hash(conn: Conn, token_hash: str) -> TokenRow | None:
+    """The token with this hash, or None."""
+    found = conn.execute(BY_HASH, {"token_hash": token_hash}).fetchone()
+    return None if found is None else TokenRow(**found)
+
+
+def revoke(conn: Conn, token_id: int, now: float) -> Revoked | None:
+    """Revoke the live token ``token_id``: what it was, or None when no live token has this
+    id."""
+    found = conn.execute(REVOKE, {"now": now, "id": token_id}).fetchone()
+    return None if found is None else Revoked(found["name"], found["role"], found["agent"])
+
+
+def all_rows(conn: Conn) -> list[TokenRow]:
+    """Every token, oldest first, without its hash."""
+    return [TokenRow(**r) for r in conn.execute(ALL)]
 
 
 def any_live(conn: Conn, now: float) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -134,29 +134,27 @@ def _utc(ts: float) -> str:
 
 def lookup(conn: Conn, token: str, now: float) -> Principal | None:
     """The principal of a live token (not revoked, not expired), else None."""
-    row = queries.by_hash(conn, token_hash(token))
-    if row is None or row["revoked_at"] is not None:
+    found = queries.by_hash(conn, token_hash(token))
+    if found is None or found.revoked_at is not None:
         return None
-    if row["expires_at"] is not None and row["expires_at"] <= now:
+    if found.expires_at is not None and found.expires_at <= now:
         return None
-    return Principal(row["id"], row["name"], Role(row["role"]), row["agent"])
+    return Principal(found.id, found.name, Role(found.role), found.agent)
 
 
 def revoke(conn: Conn, token_id: int, now: float, *, by: str = "cli", user: str = "") -> None:
     """Stop a token from working (a ``token.revoked`` event and an audit row); NotFound when
     no live token has this id."""
-    row = queries.revoke(conn, token_id, now)
-    if row is None:
+    gone = queries.revoke(conn, token_id, now)
+    if gone is None:
         raise NotFound(f"no live web token with id {token_id} (see swarm web token list)")
-    text = f"web token {token_id} ({row['role']}, {row['name']!r}) revoked by {by}"
-    _record(
-        conn, now, (EventKind.TOKEN_REVOKED, text), (by, user, row["agent"]), {"token": token_id}
-    )
+    text = f"web token {token_id} ({gone.role}, {gone.name!r}) revoked by {by}"
+    _record(conn, now, (EventKind.TOKEN_REVOKED, text), (by, user, gone.agent), {"token": token_id})
 
 
 def rows(conn: Conn) -> list[dict[str, Any]]:
     """Every token, oldest first, without its hash."""
-    return [dict(r) for r in queries.all_rows(conn)]
+    return [asdict(r) for r in queries.all_rows(conn)]
 
 
 def state(row: dict[str, Any], now: float) -> str:

@@ -14,9 +14,6 @@ from tests.helpers import ROOT
 _ROW = re.compile(r"\bRow\b")  # the driver's row type, not a typed ``TaskRow``
 
 STILL_UNTYPED: tuple[str, ...] = (
-    "core/access/queries.py:by_hash",
-    "core/access/queries.py:revoke",
-    "core/access/queries.py:all_rows",
     "core/accounts/queries.py:of_account",
     "core/accounts/queries.py:task_takers",
     "core/agents/alert_queries.py:insert_open",
