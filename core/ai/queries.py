@@ -5,9 +5,9 @@ for the days. Each is one named operation."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-from core.store.conn import Conn, sql
+from core.store.conn import Conn, Row, sql
 
 # one call's columns, in the order ``insert`` takes them
 CALL_COLUMNS = ("ts", "purpose", "model", "prompt_tokens", "completion_tokens", "cost",
@@ -52,20 +52,56 @@ CALLS = sql(
 SUMS = sql(f"SELECT {_SUMS} FROM usage WHERE ts >= :since")
 
 
-def sums_by(conn: Conn, key: str, since: float) -> list[Any]:
-    """The sums since ``since`` per value of column ``key`` (``purpose`` or ``model``;
-    ``key`` and the sums)."""
-    rows: list[Any] = conn.execute(SUMS_BY[key], {"since": since}).fetchall()
-    return rows
+class Sums(NamedTuple):
+    """The sums of a window's calls (a count of none is 0, a sum of none 0.0)."""
+
+    calls: int
+    failed: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost: float
+    unpriced: int
+    avg_latency_s: float
 
 
-def call_rows(conn: Conn, since: float) -> list[Any]:
-    """The calls since ``since`` (ts, ok, prompt_tokens, completion_tokens, cost,
-    latency_s), oldest first."""
-    rows: list[Any] = conn.execute(CALLS, {"since": since}).fetchall()
-    return rows
+class Call(NamedTuple):
+    """One call as the days' sums count it."""
+
+    ts: float
+    ok: bool
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    cost: float | None
+    latency_s: float | None
 
 
-def sums(conn: Conn, since: float) -> Any:
+def sums_by(conn: Conn, key: str, since: float) -> list[tuple[str, Sums]]:
+    """The sums since ``since`` per value of column ``key`` (``purpose`` or ``model``)."""
+    return [(row["key"], _sums(row)) for row in conn.execute(SUMS_BY[key], {"since": since})]
+
+
+def call_rows(conn: Conn, since: float) -> list[Call]:
+    """The calls since ``since``, oldest first."""
+    return [_call(r) for r in conn.execute(CALLS, {"since": since})]
+
+
+def _call(row: Row) -> Call:
+    return Call(row["ts"], bool(row["ok"]), row["prompt_tokens"], row["completion_tokens"],
+                row["cost"], row["latency_s"])  # fmt: skip
+
+
+def sums(conn: Conn, since: float) -> Sums:
     """The sums of every call since ``since``."""
-    return conn.execute(SUMS, {"since": since}).fetchone()
+    return _sums(conn.execute(SUMS, {"since": since}).fetchone())
+
+
+def _sums(row: Row) -> Sums:
+    return Sums(
+        calls=int(row["calls"] or 0),
+        failed=int(row["failed"] or 0),
+        prompt_tokens=int(row["prompt_tokens"] or 0),
+        completion_tokens=int(row["completion_tokens"] or 0),
+        cost=float(row["cost"] or 0),
+        unpriced=int(row["unpriced"] or 0),
+        avg_latency_s=float(row["avg_latency_s"] or 0),
+    )

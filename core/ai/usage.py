@@ -8,7 +8,7 @@ from typing import Any
 
 from core.ai import queries
 from core.privacy.redact import redact_urls
-from core.store.conn import Conn, Row, values
+from core.store.conn import Conn
 
 DAY_S = 86_400.0
 
@@ -61,8 +61,7 @@ def spent_since(conn: Conn, since: float) -> float:
 
 
 def _group(conn: Conn, key: str, name: str, since: float) -> list[dict[str, Any]]:
-    rows = queries.sums_by(conn, key, since)
-    return [{name: row["key"], **_sums(row)} for row in rows]
+    return [{name: value, **_sums(sums)} for value, sums in queries.sums_by(conn, key, since)]
 
 
 def _by_day(conn: Conn, since: float) -> list[dict[str, Any]]:
@@ -71,7 +70,7 @@ def _by_day(conn: Conn, since: float) -> list[dict[str, Any]]:
     days: dict[str, dict[str, Any]] = {}
     latency: dict[str, list[float]] = {}
     rows = queries.call_rows(conn, since)
-    for ts, ok, prompt, completion, cost, latency_s in map(values, rows):
+    for ts, ok, prompt, completion, cost, latency_s in rows:
         day = datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d")
         sums = days.setdefault(
             day,
@@ -96,12 +95,11 @@ def _by_day(conn: Conn, since: float) -> list[dict[str, Any]]:
     return out
 
 
-def _sums(row: Row) -> dict[str, Any]:
-    names = ("calls", "failed", "prompt_tokens", "completion_tokens", "unpriced")
-    result: dict[str, Any] = {k: int(row[k] or 0) for k in names}
-    result["cost"] = round(float(row["cost"] or 0), 6)
-    result["avg_latency_s"] = round(float(row["avg_latency_s"] or 0), 3)
-    return result
+def _sums(sums: queries.Sums) -> dict[str, Any]:
+    return sums._asdict() | {
+        "cost": round(sums.cost, 6),
+        "avg_latency_s": round(sums.avg_latency_s, 3),
+    }
 
 
 def usage_report(conn: Conn, now: float, budget: float | None, days: int = 30) -> dict[str, Any]:
