@@ -6,9 +6,10 @@ read here too (``core.tasks`` imports this feature, so it cannot be called back)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
-from core.store.conn import Conn, sql
+from core.store.conn import Conn, sql, values
 
 _TURN = "task_id, agent_id, path, branch, base, start_sha, end_sha, started_at, finished_at"
 # a turn's start, in the order ``insert_turns`` takes it
@@ -39,6 +40,29 @@ INSERT_BRANCH = sql(
 BRANCH = sql("SELECT branch FROM task_branches WHERE task_id = :task_id")
 
 
+@dataclass(frozen=True)
+class TaskWork:
+    """One agent's turn on a task: its workspace and the branch heads before and after."""
+
+    task_id: int
+    agent: str
+    path: str
+    branch: str | None
+    base: str | None
+    start_sha: str | None
+    end_sha: str | None
+    started_at: float
+    finished_at: float | None
+
+
+class TaskHead(NamedTuple):
+    """What a merge or a diff names of a task."""
+
+    id: int
+    title: str
+    assignee: str | None
+
+
 def insert_turns(conn: Conn, rows: Sequence[Sequence[Any]]) -> None:
     """Store turns' starts (their values in ``START_COLUMNS`` order), each unless it is
     known, in one statement's batch (one trip to the database on PostgreSQL: psycopg
@@ -46,20 +70,21 @@ def insert_turns(conn: Conn, rows: Sequence[Sequence[Any]]) -> None:
     conn.executemany(INSERT_TURN, [dict(zip(START_COLUMNS, row, strict=True)) for row in rows])
 
 
-def turn_rows(conn: Conn, task_id: int) -> Any:
-    """Every turn's row on the task (``_TURN``), oldest first."""
-    return conn.execute(TURNS, {"task_id": task_id})
+def turn_rows(conn: Conn, task_id: int) -> list[TaskWork]:
+    """Every turn on the task, oldest first."""
+    return [TaskWork(*values(row)) for row in conn.execute(TURNS, {"task_id": task_id})]
 
 
-def task_row(conn: Conn, task_id: int) -> Any:
-    """The task's row (``id``, ``title``, ``assignee``), or None when there is none."""
-    return conn.execute(TASK, {"task_id": task_id}).fetchone()
+def task_row(conn: Conn, task_id: int) -> TaskHead | None:
+    """The task's id, title and assignee, or None when there is none."""
+    found = conn.execute(TASK, {"task_id": task_id}).fetchone()
+    return None if found is None else TaskHead(*values(found))
 
 
-def holder_turn_row(conn: Conn, task_id: int) -> Any:
-    """The row (``_TURN``) of the turn of the agent holding (or last holding) the task, or
-    None."""
-    return conn.execute(HOLDER_TURN, {"task_id": task_id}).fetchone()
+def holder_turn_row(conn: Conn, task_id: int) -> TaskWork | None:
+    """The turn of the agent holding (or last holding) the task, or None."""
+    found = conn.execute(HOLDER_TURN, {"task_id": task_id}).fetchone()
+    return None if found is None else TaskWork(*values(found))
 
 
 def end_turn(conn: Conn, task_id: int, agent: str, end_sha: str, now: float) -> None:
@@ -77,6 +102,7 @@ def insert_branch(conn: Conn, task_id: int, branch: str, now: float) -> None:
     conn.execute(INSERT_BRANCH, {"task_id": task_id, "branch": branch, "now": now})
 
 
-def branch_row(conn: Conn, task_id: int) -> Any:
-    """The row (``branch``) of the branch ``task_id`` works on of its own, or None."""
-    return conn.execute(BRANCH, {"task_id": task_id}).fetchone()
+def branch_row(conn: Conn, task_id: int) -> str | None:
+    """The branch ``task_id`` works on of its own, or None."""
+    found = conn.execute(BRANCH, {"task_id": task_id}).fetchone()
+    return None if found is None else str(found["branch"])

@@ -9,7 +9,7 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from core.context import Ctx
 from core.errors import (
@@ -201,14 +201,14 @@ class WorkspaceBook:
         """Merge the task's commits into ``into`` (default the base): a fast-forward or a
         merge commit; a conflict is aborted and its files listed."""
         task = await self.service.read(_task, parse_task_ref(ref))
-        task_id = task["id"]
+        task_id = task.id
         turn = await self._last_turn(task_id, "merge")
         target = into or turn.base
         if not target:
             raise InvalidInput(f"{turn.path} is not a swarm worktree: say where with --into")
         warning = await self._check_reservations(task_id, turn, target, actor)
         said, data = await asyncio.to_thread(
-            _merge, turn, target, task_ref(task_id), f"{task_ref(task_id)}: {task['title']}"
+            _merge, turn, target, task_ref(task_id), f"{task_ref(task_id)}: {task.title}"
         )
         await self.service.write(actor, work.record_merge, task_id, said, data)
         return f"{warning}\n{said}" if warning else said
@@ -243,19 +243,17 @@ class WorkspaceBook:
 
     async def _last_turn(self, ref: str | int, what: str) -> TaskWork:
         task = await self.service.read(_task, parse_task_ref(ref))
-        found = [t for t in await self.turns(task["id"]) if t.start_sha]
+        found = [t for t in await self.turns(task.id) if t.start_sha]
         if not found:
-            holder = f" ({task['assignee']} has none)" if task["assignee"] else ""
+            holder = f" ({task.assignee} has none)" if task.assignee else ""
             raise NotFound(
-                f"{task_ref(task['id'])} was not worked on in a workspace{holder}: "
-                f"nothing to {what}"
+                f"{task_ref(task.id)} was not worked on in a workspace{holder}: nothing to {what}"
             )
         return found[-1]
 
 
-def _task(conn: Conn, task_id: int) -> Any:
-    """The task's row (``id``, ``title``, ``assignee``); UnknownTask (a NotFound) when there
-    is none."""
+def _task(conn: Conn, task_id: int) -> queries.TaskHead:
+    """The task's id, title and assignee; UnknownTask (a NotFound) when there is none."""
     row = queries.task_row(conn, task_id)
     if row is None:
         raise UnknownTask(f"unknown task {task_ref(task_id)}")

@@ -8,30 +8,15 @@ Each function runs inside one transaction (a function of a ``Conn``); the statem
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from core.context import Ctx
 from core.event_kinds import EventKind
 from core.models import task_ref
-from core.store.conn import Conn, values
+from core.store.conn import Conn
 from core.store.tables import insert_event
 from core.workspaces import queries
-
-
-@dataclass(frozen=True)
-class TaskWork:
-    """One agent's turn on a task: its workspace and the branch heads before and after."""
-
-    task_id: int
-    agent: str
-    path: str
-    branch: str | None
-    base: str | None
-    start_sha: str | None
-    end_sha: str | None
-    started_at: float
-    finished_at: float | None
+from core.workspaces.queries import TaskWork as TaskWork
 
 
 def record_starts(conn: Conn, works: list[TaskWork]) -> None:
@@ -49,13 +34,12 @@ def _start_row(work: TaskWork) -> tuple[Any, ...]:
 
 def turns(conn: Conn, task_id: int) -> list[TaskWork]:
     """Every agent's turn on the task, oldest first."""
-    return [TaskWork(*values(row)) for row in queries.turn_rows(conn, task_id)]
+    return queries.turn_rows(conn, task_id)
 
 
 def holder_turn(conn: Conn, task_id: int) -> TaskWork | None:
     """The latest turn of the agent holding (or last holding) the task, or None."""
-    row = queries.holder_turn_row(conn, task_id)
-    return TaskWork(*values(row)) if row is not None else None
+    return queries.holder_turn_row(conn, task_id)
 
 
 def record_end(
@@ -112,5 +96,4 @@ def set_branch(conn: Conn, task_id: int, branch: str, now: float) -> None:
 
 def branch_of(conn: Conn, task_id: int) -> str | None:
     """The branch ``task_id`` works on of its own; None: its agent's branch."""
-    row = queries.branch_row(conn, task_id)
-    return str(row["branch"]) if row is not None else None
+    return queries.branch_row(conn, task_id)

@@ -136,10 +136,6 @@ STILL_UNTYPED: tuple[str, ...] = (
     "core/watch/queries.py:screen_times",
     "core/watch/queries.py:watch_rows",
     "core/workflows/queries.py:campaign_row",
-    "core/workspaces/queries.py:turn_rows",
-    "core/workspaces/queries.py:task_row",
-    "core/workspaces/queries.py:holder_turn_row",
-    "core/workspaces/queries.py:branch_row",
 )
 
 
