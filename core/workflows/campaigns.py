@@ -23,7 +23,7 @@ from core.models import (
 )
 from core.reports.counts import count, zero
 from core.store import tables
-from core.store.conn import Conn, Row
+from core.store.conn import Conn
 from core.store.row_locks import hold
 from core.tasks import campaign_end, campaign_queries, lifecycle, read_queries
 from core.tasks.takers import nobody_takes
@@ -227,8 +227,8 @@ def add(
     """Put existing tasks in an open campaign (a task belongs to one campaign at most)."""
     hold(conn, "campaigns", [campaign_id])  # its end is decided under this lock
     campaign = _row(conn, campaign_id)
-    if campaign["status"] != "open":
-        raise InvalidState(f"{campaign_ref(campaign_id)} is {campaign['status']}")
+    if campaign.status != "open":
+        raise InvalidState(f"{campaign_ref(campaign_id)} is {campaign.status}")
     ids = list(dict.fromkeys(parse_task_ref(r) for r in refs))
     if not ids:
         raise InvalidInput("name at least one task, e.g. T-12")
@@ -258,8 +258,8 @@ def cancel(conn: Conn, ctx: Ctx, campaign_id: int) -> list[int]:
     """Cancel a campaign and every task of it not finished; the ids cancelled."""
     hold(conn, "campaigns", [campaign_id])  # its end is decided under this lock
     campaign = _row(conn, campaign_id)
-    if campaign["status"] != "open":
-        raise InvalidState(f"{campaign_ref(campaign_id)} is already {campaign['status']}")
+    if campaign.status != "open":
+        raise InvalidState(f"{campaign_ref(campaign_id)} is already {campaign.status}")
     open_ids = campaign_queries.unfinished_tasks(conn, campaign_id)
     queries.mark_cancelled(conn, campaign_id, ctx.now)  # first: it never "finishes"
     for task_id in open_ids:  # dependents first: nobody is released by a cancel mid-way
@@ -322,24 +322,24 @@ def list_all(conn: Conn, limit: int = 50) -> list[Campaign]:
 
 def status(conn: Conn, campaign_id: int) -> str:
     """A campaign's status (``open``, ``finished``, ``cancelled``); NotFound when none."""
-    return str(_row(conn, campaign_id)["status"])
+    return _row(conn, campaign_id).status
 
 
-def _row(conn: Conn, campaign_id: int) -> Row:
+def _row(conn: Conn, campaign_id: int) -> queries.CampaignRow:
     row = queries.campaign_row(conn, campaign_id)
     if row is None:
         raise NotFound(f"unknown campaign {campaign_ref(campaign_id)}")
     return row
 
 
-def _campaign(row: Row) -> Campaign:
+def _campaign(row: queries.CampaignRow) -> Campaign:
     return Campaign(
-        row["id"],
-        row["title"],
-        row["status"],
-        row["workflow"],
-        json.loads(row["vars"]) if row["vars"] else {},
-        row["created_by"],
-        row["created_at"],
-        row["cancelled_at"],
+        row.id,
+        row.title,
+        row.status,
+        row.workflow,
+        json.loads(row.vars) if row.vars else {},
+        row.created_by,
+        row.created_at,
+        row.cancelled_at,
     )

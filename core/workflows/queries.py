@@ -6,6 +6,8 @@ before its end is decided.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from core.store.conn import Conn, Row, sql
 
 INSERT = sql(
@@ -30,10 +32,23 @@ def insert_campaign(
     return int(cur.fetchone()["id"])
 
 
-def campaign_row(conn: Conn, campaign_id: int) -> Row | None:
-    """The campaign's row, every column, or None."""
+class CampaignRow(NamedTuple):
+    """A stored campaign (``vars``: its workflow's variables as JSON, or None)."""
+
+    id: int
+    title: str
+    status: str
+    workflow: str | None
+    vars: str | None
+    created_by: str
+    created_at: float
+    cancelled_at: float | None
+
+
+def campaign_row(conn: Conn, campaign_id: int) -> CampaignRow | None:
+    """The campaign, or None."""
     found: Row | None = conn.execute(CAMPAIGN, {"id": campaign_id}).fetchone()
-    return found
+    return None if found is None else CampaignRow(*(found[f] for f in CampaignRow._fields))
 
 
 def newest_ids(conn: Conn, limit: int) -> list[int]:

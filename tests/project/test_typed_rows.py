@@ -135,7 +135,6 @@ STILL_UNTYPED: tuple[str, ...] = (
     "core/tasks/queries.py:recent_durations",
     "core/watch/queries.py:screen_times",
     "core/watch/queries.py:watch_rows",
-    "core/workflows/queries.py:campaign_row",
 )
 
 
