@@ -17,7 +17,7 @@ from core.formats.timetext import local_text
 from core.models import BlockedOn, Event, Task, task_ref
 
 if TYPE_CHECKING:
-    from core.questions.rows import Question
+    from core.questions import Question
 
 
 def _when(ts: float | None) -> str:

@@ -12,7 +12,7 @@ from bot.cli.style import spinner
 from core.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from core.questions.rows import Question
+    from core.questions import Question
     from core.service.swarm import SwarmService
 
 POLL_S = 0.5

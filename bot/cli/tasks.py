@@ -16,7 +16,7 @@ from core.formats.text import dollars_text
 from core.models import Priority, Task, TaskSpec, TaskStatus
 
 if TYPE_CHECKING:
-    from core.questions.rows import Question
+    from core.questions import Question
     from core.service.swarm import SwarmService
 
 PRIORITIES = [p.name for p in Priority]

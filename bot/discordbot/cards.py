@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from core.formats.text import one_line, shorten
 from core.models import ACTIVE, Task, TaskStatus
 from core.posts.queries import Progress
-from core.questions.rows import Question
+from core.questions import Question
 from core.tasks.actions import TaskAction, allowed
 
 STATE_ICONS = {

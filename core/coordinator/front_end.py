@@ -17,7 +17,7 @@ from core.github.links import CiDecision
 from core.inbox.needs import Need
 from core.models import Event, Task
 from core.posts.queries import Post, Progress
-from core.questions.rows import Question
+from core.questions import Question
 
 
 class Failure(enum.StrEnum):

@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from core import questions
 from core.agent_state import AgentState
 from core.agents import alerts, judge
 from core.agents import queries as agent_queries
@@ -46,8 +47,7 @@ from core.inbox.spend import ACCOUNT, BUDGET, account_needs, budget_needs
 from core.models import BlockedOn, PromptOption, Task, TaskStatus, task_ref
 from core.planning import store as plans
 from core.planning.model import plan_ref
-from core.questions import asking as questions
-from core.questions.rows import Question
+from core.questions import Question
 from core.reservations import approval
 from core.store.conn import Conn, values
 from core.tasks import held

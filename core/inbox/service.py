@@ -16,7 +16,7 @@ from core.store.access import StoreAccess
 if TYPE_CHECKING:
     from core.dialogs.permissions import Prompt
     from core.inbox.needs import Answered, Need
-    from core.questions.rows import Question
+    from core.questions import Question
 
 
 class InboxBook:

@@ -35,7 +35,7 @@ from core.models import (
 )
 from core.posts.service import PostBook
 from core.protocols import Clock, Observer, SystemClock
-from core.questions.service import QuestionBook
+from core.questions import QuestionBook
 from core.reports.service import ReportBook
 from core.reservations.service import ReservationBook
 from core.reviews.service import ReviewBook

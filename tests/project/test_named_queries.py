@@ -211,7 +211,7 @@ ACROSS_OWNERS: dict[str, tuple[str, ...]] = {
     # events are those of finished tasks
     "core/history/event_queries.py": ("tasks",),
     "core/history/retention_queries.py": ("tasks",),
-    "core/questions/queries.py": ("tasks",),
+    "core/questions/_queries.py": ("tasks",),
     "core/reservations/queries.py": ("tasks",),
     "core/tasks/campaign_queries.py": ("posts",),
     "core/tasks/message_queries.py": ("agent_signals", "deliveries", "messages"),

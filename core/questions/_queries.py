@@ -1,4 +1,4 @@
-"""The statements of agents' questions (``core.questions.asking``): a question stored,
+"""The statements of agents' questions (``core.questions._asking``): a question stored,
 answered once (the update's rowcount says whether this writer was first), read; and the
 answer's delivery held back or taken back for ``swarm ask --wait``. Each is one named
 operation; rows come back with ``COLUMNS``.
@@ -6,7 +6,7 @@ operation; rows come back with ``COLUMNS``.
 
 from __future__ import annotations
 
-from core.questions.rows import Question, question_of
+from core.questions._rows import Question, question_of
 from core.store.conn import Conn, sql
 
 COLUMNS = "id, task_id, agent_id, text, asked_by, asked_at, answer, answered_by, answered_at"

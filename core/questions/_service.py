@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from core.models import parse_task_ref
-from core.questions import asking as questions
-from core.questions.rows import Question
+from core.questions import _asking as questions
+from core.questions._rows import Question
 from core.store.access import StoreAccess
 
 

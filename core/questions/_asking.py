@@ -12,8 +12,8 @@ from core.errors import InvalidInput, InvalidState, NotFound
 from core.event_kinds import EventKind
 from core.formats.text import shorten
 from core.models import ACTIVE, task_ref
-from core.questions import queries
-from core.questions.rows import Question
+from core.questions import _queries as queries
+from core.questions._rows import Question
 from core.store.conn import Conn
 from core.store.tables import insert_event
 from core.tasks import message_queries, messages
