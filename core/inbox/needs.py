@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from core import planning as plans
 from core import questions
 from core.agent_state import AgentState
 from core.agents import alerts, judge
@@ -45,8 +46,7 @@ from core.formats.text import head_tail, one_line, shorten
 from core.inbox import queries
 from core.inbox.spend import ACCOUNT, BUDGET, account_needs, budget_needs
 from core.models import BlockedOn, PromptOption, Task, TaskStatus, task_ref
-from core.planning import store as plans
-from core.planning.model import plan_ref
+from core.planning import plan_ref
 from core.questions import Question
 from core.reservations import approval
 from core.store.conn import Conn, values

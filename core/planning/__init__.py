@@ -8,15 +8,19 @@ task created at once, grouped under the plan id) or discarded. The model client 
 
 from __future__ import annotations
 
-from core.planning.model import Plan, PlanItem, PlanProgress, parse_plan_ref, plan_ref
-from core.planning.service import PlanService
-from core.planning.view import render_preview, render_progress
+from core.planning._model import Plan, PlanItem, PlanProgress, parse_plan_ref, plan_ref
+from core.planning._service import PlanService
+from core.planning._store import approve_plan, discard_plan, list_plans
+from core.planning._view import render_preview, render_progress
 
 __all__ = [
     "Plan",
     "PlanItem",
     "PlanProgress",
     "PlanService",
+    "approve_plan",
+    "discard_plan",
+    "list_plans",
     "parse_plan_ref",
     "plan_ref",
     "render_preview",

@@ -15,7 +15,7 @@ from core.workflows.loader import from_document
 from core.workflows.model import Step, Workflow, WorkflowError
 
 if TYPE_CHECKING:
-    from core.planning.model import Plan
+    from core.planning import Plan
 
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 

@@ -13,7 +13,7 @@ from localmodel import LocalModel, RecordedRequest, Step
 
 from core.agents_file import load_agents
 from core.context import Ctx
-from core.planning.prompt import PlanLimits, check_answer, parse_answer
+from core.planning._prompt import PlanLimits, check_answer, parse_answer
 from core.settings import Settings, bundled_agents_file
 from tests.ai.conftest import task
 

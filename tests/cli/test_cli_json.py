@@ -18,7 +18,7 @@ import pytest
 from bot.cli.main import build_parser, main
 from core.agents.alerts import STALLED, UNREPORTED, open_alert
 from core.models import TaskSpec
-from core.planning.store import insert_plan
+from core.planning._store import insert_plan
 from core.schedules.recurring import ScheduleSpec, add_schedule
 from core.service.swarm import SwarmService
 from core.settings import Settings

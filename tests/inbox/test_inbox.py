@@ -15,7 +15,7 @@ from core.dialogs import permissions as prompts
 from core.errors import InvalidInput, InvalidState, NotFound, PersonOnly
 from core.history.events import EventFilter
 from core.models import PromptOption, Receipt, TaskSpec, TaskStatus
-from core.planning.store import insert_plan
+from core.planning._store import insert_plan
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.tasks import held

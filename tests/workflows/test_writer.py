@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from localmodel import LocalModel
 
-from core.planning.model import Plan, PlanItem
+from core.planning._model import Plan, PlanItem
 from core.workflows import Workflow, WorkflowError, loader
 from core.workflows.expand import expand, resolve_vars
 from core.workflows.writer import from_plan, save, to_toml

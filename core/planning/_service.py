@@ -8,15 +8,15 @@ from typing import TYPE_CHECKING, Any
 from core.ai.client import AIClient
 from core.ai.errors import PlanRejected
 from core.errors import SwarmError
-from core.planning.model import Plan, PlanProgress, item_from_json, parse_plan_ref, plan_ref
-from core.planning.prompt import (
+from core.planning._model import Plan, PlanProgress, item_from_json, parse_plan_ref, plan_ref
+from core.planning._prompt import (
     PlanLimits,
     check_answer,
     correction_prompt,
     system_prompt,
     user_prompt,
 )
-from core.planning.store import (
+from core.planning._store import (
     approve_plan,
     discard_plan,
     get_plan,

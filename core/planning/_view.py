@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from core.formats.text import shorten
 from core.models import Task
-from core.planning.model import Plan, PlanItem, PlanProgress
+from core.planning._model import Plan, PlanItem, PlanProgress
 
 
 def tree(items: Sequence[PlanItem]) -> list[tuple[int, int, str]]:

@@ -10,8 +10,8 @@ from core.context import Ctx
 from core.errors import InvalidState, NotFound
 from core.event_kinds import EventKind
 from core.models import task_ref
-from core.planning import queries
-from core.planning.model import Plan, PlanProgress, plan_ref
+from core.planning import _queries as queries
+from core.planning._model import Plan, PlanProgress, plan_ref
 from core.store import tables
 from core.store.conn import Conn
 from core.tasks import creation, read_queries

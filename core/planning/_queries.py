@@ -1,4 +1,4 @@
-"""The statements of plans (``core.planning.store``, table ``plans``): a draft stored, a
+"""The statements of plans (``core.planning._store``, table ``plans``): a draft stored, a
 plan read and listed, decided once, its tasks recorded. Each is one named operation."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from core.planning.model import Plan, item_from_json
+from core.planning._model import Plan, item_from_json
 from core.store.conn import Conn, Row, sql
 
 # a draft's columns, in the order ``insert`` takes them
