@@ -106,6 +106,8 @@ class Door:
         self.resolver = Resolver(self.env, home)
         self.config = Settings.from_env(self.env).config_path
         self.running = 0  # commands started and not ended (at most RUNNING_MAX)
+        self.handlers: set[asyncio.Task[Any]] = set()  # one per connection being served
+        self.streams: set[asyncio.Task[Any]] = set()  # those carrying a stream (no reply)
 
     async def serve(self) -> None:
         """Listen until SIGTERM."""
@@ -119,13 +121,33 @@ class Door:
         log.info("door of %s open at %s", self.agent, path)
         async with server:
             await stop.wait()
+            server.close()
+            await self._end_handlers()
+        log.info("door of %s closed", self.agent)
+
+    async def _end_handlers(self) -> None:
+        """What runs when the door closes (an MCP stream its CLI keeps open, a hook waiting
+        for a person) is stopped and its end said, not cut off by the loop's end."""
+        for task in self.handlers:
+            task.cancel()
+        if self.handlers:
+            await asyncio.wait(self.handlers, timeout=3 * STOP_S)
 
     async def _one(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self.handlers.add(task)
         try:
             reply = await self._answer(reader, writer)
+        except asyncio.CancelledError:  # the door closes: what ran for it was stopped
+            closed = _said("swarm's door closed (swarm desktop down)")
+            reply = None if task in self.streams else closed
         except Exception as exc:
             log.exception("door of %s: a request failed", self.agent)
             reply = _said(f"swarm's door failed: {exc}")
+        finally:
+            self.handlers.discard(task)
+            self.streams.discard(task)
         with contextlib.suppress(OSError):
             if reply is not None:
                 writer.write(json.dumps(reply).encode() + b"\n")
@@ -155,6 +177,7 @@ class Door:
         self.running += 1
         try:
             if argv == STREAMED:
+                self.streams.update(filter(None, [asyncio.current_task()]))
                 await self._stream(reader, writer)
                 return None
             return await self._run(argv, str(asked.get("cwd") or ""), stdin, reader)
@@ -191,17 +214,21 @@ class Door:
         log.info("door of %s: swarm mcp started (pid %s)", self.agent, process.pid)
         up = asyncio.ensure_future(_carry(reader, process.stdin))
         down = asyncio.ensure_future(_carry(process.stdout, writer))
-        await asyncio.wait({up, down}, return_when="FIRST_COMPLETED")
         ended = asyncio.ensure_future(process.wait())
-        try:  # its stdin closed, or its stdout: it ends by itself
-            await asyncio.wait_for(asyncio.shield(ended), STOP_S)
-        except TimeoutError:
-            await _stop(process, ended)
-        await asyncio.wait({down}, timeout=STOP_S)  # the last of its output to the caller
-        for carrier in (up, down):
-            carrier.cancel()
-        await asyncio.gather(up, down, return_exceptions=True)
-        log.info("door of %s: swarm mcp ended (%s)", self.agent, process.returncode)
+        try:
+            await asyncio.wait({up, down}, return_when="FIRST_COMPLETED")
+            try:  # its stdin closed, or its stdout: it ends by itself
+                await asyncio.wait_for(asyncio.shield(ended), STOP_S)
+            except TimeoutError:
+                await _stop(process, ended)
+            await asyncio.wait({down}, timeout=STOP_S)  # the last of its output to the caller
+        finally:  # cancelled too (the door closes): the server is stopped, not left behind
+            if not ended.done():
+                await _stop(process, ended)
+            for carrier in (up, down):
+                carrier.cancel()
+            await asyncio.gather(up, down, return_exceptions=True)
+            log.info("door of %s: swarm mcp ended (%s)", self.agent, process.returncode)
 
     def _folder(self, cwd: str) -> Path:
         """The client's folder when it is in the agent's workspace, else the workspace."""
@@ -223,6 +250,9 @@ class Door:
         gone = asyncio.ensure_future(caller.read(1))  # the caller sends nothing more: EOF
         try:
             await asyncio.wait({running, gone}, timeout=RUN_S, return_when="FIRST_COMPLETED")
+        except asyncio.CancelledError:  # the door closes: the command is stopped, not left
+            await _stop(process, running)
+            raise
         finally:
             gone.cancel()
             if gone.done() and not gone.cancelled():

@@ -80,3 +80,33 @@ def test_a_sandboxed_agents_mcp_server_runs_through_its_door(box: SandboxRig) ->
     refused = answers[3]["result"]
     assert refused["isError"] is True and "held by Agent-2" in json.dumps(refused), refused
     assert "in_progress" not in box.swarm("task", "show", "T-1").stdout
+
+
+HELD_OPEN = """\
+{{ cat calls.jsonl; sleep 600; }} | {command} > mcp.out 2> mcp.err
+"""
+
+
+@pytest.mark.timeout(180)
+def test_desktop_down_ends_an_open_mcp_stream_without_a_traceback(box: SandboxRig) -> None:
+    """A CLI keeps its MCP server's stream open for its whole session: ``desktop down``
+    closes the door while that stream is open; the door ends its ``swarm mcp`` and says
+    so, with no traceback in its log."""
+    up = box.swarm("desktop", "up", "--headless", "--json", "--agents", "1")
+    assert up.returncode == 0, up.stdout + up.stderr
+    work = box.ws["Agent-1"]
+    (work / "calls.jsonl").write_text(_calls("T-9", "T-8").splitlines(keepends=True)[0])
+    (work / "mcp.sh").write_text(HELD_OPEN.format(command="/run/swarm/swarm mcp"))
+    assert box.tmux("send-keys", "-t", "swarm-Agent-1", "sh mcp.sh", "Enter").returncode == 0
+    deadline = time.monotonic() + 60
+    while '"id":1' not in (work / "mcp.out").read_text() if (work / "mcp.out").exists() else True:
+        assert time.monotonic() < deadline, "no answer to initialize"
+        time.sleep(0.2)
+    down = box.swarm("desktop", "down", "--headless")
+    assert down.returncode == 0, down.stdout + down.stderr
+    log = box.home / "doors" / "Agent-1.log"
+    deadline = time.monotonic() + 30
+    while "swarm mcp ended" not in log.read_text():
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.2)
+    assert "Traceback" not in log.read_text(), log.read_text()
