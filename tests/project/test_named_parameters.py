@@ -24,7 +24,6 @@ NOT_SQL = (
 
 # Modules whose statements still number their parameters.
 STILL_NUMBERED: tuple[str, ...] = (
-    "core/accounts/queries.py",
     "core/agents/alert_queries.py",
     "core/agents/queries.py",
     "core/agents/session_queries.py",
