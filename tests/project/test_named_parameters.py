@@ -34,8 +34,6 @@ STILL_NUMBERED: tuple[str, ...] = (
     "core/delivery/queries.py",
     "core/delivery/retention_queries.py",
     "core/delivery/undelivered_queries.py",
-    "core/dialogs/prompt_queries.py",
-    "core/dialogs/queries.py",
     "core/github/queries.py",
     "core/history/event_queries.py",
     "core/inbox/queries.py",
