@@ -34,7 +34,6 @@ STILL_NUMBERED: tuple[str, ...] = (
     "core/delivery/queries.py",
     "core/delivery/retention_queries.py",
     "core/delivery/undelivered_queries.py",
-    "core/github/queries.py",
     "core/history/event_queries.py",
     "core/inbox/queries.py",
     "core/posts/queries.py",
