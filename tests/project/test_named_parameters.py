@@ -35,7 +35,6 @@ STILL_NUMBERED: tuple[str, ...] = (
     "core/delivery/retention_queries.py",
     "core/delivery/undelivered_queries.py",
     "core/history/event_queries.py",
-    "core/reviews/queries.py",
     "core/tasks/campaign_queries.py",
     "core/tasks/graph_queries.py",
     "core/tasks/held_queries.py",
