@@ -41,7 +41,6 @@ STILL_NUMBERED: tuple[str, ...] = (
     "core/tasks/message_queries.py",
     "core/tasks/queries.py",
     "core/tasks/read_queries.py",
-    "core/watch/queries.py",
 )
 
 
