@@ -6,35 +6,55 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.store.conn import Conn
+from core.store.conn import Conn, sql
 
 COLUMNS = (
     "id, account, state, opened_at, until, failures, agent, evidence, probe_agent, "
     "probe_task, probe_at, moved"
 )
+NOT_CLOSED = sql(f"SELECT {COLUMNS} FROM account_breakers WHERE state <> :closed ORDER BY id")
+OF_ACCOUNT = sql(f"SELECT {COLUMNS} FROM account_breakers WHERE account = :account")
+MOVE_RESET = sql("UPDATE account_breakers SET until = :until, updated_at = :now WHERE id = :id")
+OPEN_BREAKER = sql(
+    "INSERT INTO account_breakers (account, state, opened_at, until, failures, agent, "
+    "evidence, moved, updated_at) VALUES (:account, :state, :now, :until, :failures, :agent, "
+    ":evidence, 0, :now) "
+    "ON CONFLICT (account) DO UPDATE SET state = excluded.state, opened_at = "
+    "excluded.opened_at, until = excluded.until, failures = excluded.failures, agent = "
+    "excluded.agent, evidence = excluded.evidence, probe_agent = NULL, probe_task = NULL, "
+    "probe_at = NULL, moved = CASE WHEN account_breakers.state = :closed THEN 0 ELSE "
+    "account_breakers.moved END, updated_at = excluded.updated_at"
+)
+PROBE_AGAIN = sql(
+    "UPDATE account_breakers SET state = :state, until = :now, probe_agent = NULL, "
+    "probe_task = NULL, probe_at = NULL, updated_at = :now WHERE id = :id"
+)
+SET_STATE = sql("UPDATE account_breakers SET state = :state, updated_at = :now WHERE id = :id")
+TAKE_PROBE = sql(
+    "UPDATE account_breakers SET state = :probing, probe_agent = :agent, probe_task = :task, "
+    "probe_at = :now, updated_at = :now WHERE account = :account AND state = :open_state"
+)
+ADD_MOVED = sql(
+    "UPDATE account_breakers SET moved = moved + :count WHERE account = :account "
+    "AND state <> :closed"
+)
+TASK_TAKERS = sql("SELECT status, role, capabilities, pinned_agent FROM tasks WHERE id = :id")
 
 
 def not_closed(conn: Conn, closed: str) -> list[Any]:
     """The rows of the breakers whose state is not ``closed``, oldest first."""
-    rows: list[Any] = conn.execute(
-        f"SELECT {COLUMNS} FROM account_breakers WHERE state <> $1 ORDER BY id", (closed,)
-    ).fetchall()
+    rows: list[Any] = conn.execute(NOT_CLOSED, {"closed": closed}).fetchall()
     return rows
 
 
 def of_account(conn: Conn, account: str) -> Any:
     """``account``'s row, if its breaker ever opened."""
-    return conn.execute(
-        f"SELECT {COLUMNS} FROM account_breakers WHERE account = $1", (account,)
-    ).fetchone()
+    return conn.execute(OF_ACCOUNT, {"account": account}).fetchone()
 
 
 def move_reset(conn: Conn, breaker: int, until: float, now: float) -> None:
     """An open breaker's reset moved to ``until``."""
-    conn.execute(
-        "UPDATE account_breakers SET until = $1, updated_at = $2 WHERE id = $3",
-        (until, now, breaker),
-    )
+    conn.execute(MOVE_RESET, {"until": until, "now": now, "id": breaker})
 
 
 def open_breaker(
@@ -45,32 +65,28 @@ def open_breaker(
     ``closed``."""
     now, until, failures, agent, evidence = seen
     conn.execute(
-        "INSERT INTO account_breakers (account, state, opened_at, until, failures, agent, "
-        "evidence, moved, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8) "
-        "ON CONFLICT (account) DO UPDATE SET state = excluded.state, opened_at = "
-        "excluded.opened_at, until = excluded.until, failures = excluded.failures, agent = "
-        "excluded.agent, evidence = excluded.evidence, probe_agent = NULL, probe_task = NULL, "
-        "probe_at = NULL, moved = CASE WHEN account_breakers.state = $9 THEN 0 ELSE "
-        "account_breakers.moved END, updated_at = excluded.updated_at",
-        (account, state, now, until, failures, agent, evidence, now, closed),
+        OPEN_BREAKER,
+        {
+            "account": account,
+            "state": state,
+            "now": now,
+            "until": until,
+            "failures": failures,
+            "agent": agent,
+            "evidence": evidence,
+            "closed": closed,
+        },
     )
 
 
 def probe_again(conn: Conn, breaker: int, state: str, now: float) -> None:
     """A probe that showed nothing forgotten: the breaker in ``state``, probed from ``now``."""
-    conn.execute(
-        "UPDATE account_breakers SET state = $1, until = $2, probe_agent = NULL, "
-        "probe_task = NULL, probe_at = NULL, updated_at = $2 WHERE id = $3",
-        (state, now, breaker),
-    )
+    conn.execute(PROBE_AGAIN, {"state": state, "now": now, "id": breaker})
 
 
 def set_state(conn: Conn, breaker: int, state: str, now: float) -> None:
     """The breaker's state now ``state``."""
-    conn.execute(
-        "UPDATE account_breakers SET state = $1, updated_at = $2 WHERE id = $3",
-        (state, now, breaker),
-    )
+    conn.execute(SET_STATE, {"state": state, "now": now, "id": breaker})
 
 
 def take_probe(
@@ -79,25 +95,26 @@ def take_probe(
     """``account``'s open breaker probing with ``probe`` (the agent, its task, when)."""
     agent, task, now = probe
     conn.execute(
-        "UPDATE account_breakers SET state = $1, probe_agent = $2, probe_task = $3, "
-        "probe_at = $4, updated_at = $4 WHERE account = $5 AND state = $6",
-        (probing, agent, task, now, account, open_state),
+        TAKE_PROBE,
+        {
+            "probing": probing,
+            "agent": agent,
+            "task": task,
+            "now": now,
+            "account": account,
+            "open_state": open_state,
+        },
     )
 
 
 def add_moved(conn: Conn, account: str, count: int, closed: str) -> None:
     """``count`` more tasks of ``account``'s went to another account's agents."""
-    conn.execute(
-        "UPDATE account_breakers SET moved = moved + $1 WHERE account = $2 AND state <> $3",
-        (count, account, closed),
-    )
+    conn.execute(ADD_MOVED, {"count": count, "account": account, "closed": closed})
 
 
 def task_takers(conn: Conn, task_id: int) -> Any:
     """What decides who may take ``task_id``: its status, role, capabilities, pinned agent."""
-    return conn.execute(
-        "SELECT status, role, capabilities, pinned_agent FROM tasks WHERE id = $1", (task_id,)
-    ).fetchone()
+    return conn.execute(TASK_TAKERS, {"id": task_id}).fetchone()
 
 
 def ready_takers(conn: Conn) -> list[Any]:

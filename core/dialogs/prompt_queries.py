@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.store.conn import Args, Conn
+from core.store.conn import Args, Conn, sql
 
 COLUMNS = (
     "id, agent, task_id, source, kind, text, options, session, opened_at, "
@@ -15,35 +15,72 @@ COLUMNS = (
     "hook_host, hook_pid, hook_start, hook_pidns, expires_at, pane_seen_at"
 )
 _OPEN = "decided_at IS NULL AND closed_at IS NULL"  # the open prompts' index has this WHERE
+# a new prompt's values, in the order ``insert`` takes them
+INSERT_COLUMNS = (
+    "agent", "task_id", "source", "kind", "text", "options", "session", "opened_at",
+    "hook_host", "hook_pid", "hook_start", "hook_pidns", "expires_at",
+)  # fmt: skip
+BY_ID = sql(f"SELECT {COLUMNS} FROM agent_prompts WHERE id = :id")
+OPEN_ROWS = sql(f"SELECT {COLUMNS} FROM agent_prompts WHERE {_OPEN} ORDER BY opened_at, id")
+OPEN_ROWS_OF_AGENT = sql(
+    f"SELECT {COLUMNS} FROM agent_prompts WHERE {_OPEN} AND agent = :agent ORDER BY opened_at, id"
+)
+INSERT = sql(
+    f"INSERT INTO agent_prompts ({', '.join(INSERT_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + c for c in INSERT_COLUMNS)}) RETURNING id"
+)
+OPENED_SINCE = sql(
+    "SELECT count(*) AS n FROM (SELECT 1 FROM agent_prompts WHERE agent = :agent AND "
+    "source = :source AND opened_at >= :since LIMIT :most) AS recent"
+)
+DECIDE = sql(
+    "UPDATE agent_prompts SET decided_at = :now, decision = :key, decided_by = :by "
+    "WHERE id = :id AND decided_at IS NULL AND closed_at IS NULL"
+)
+CLOSE = sql(
+    f"UPDATE agent_prompts SET closed_at = :now, closed_why = :why WHERE id = :id AND {_OPEN}"
+)
+PANE_SEEN = sql(
+    "UPDATE agent_prompts SET pane_seen_at = :at WHERE id = :id AND pane_seen_at IS NULL"
+)
+HOOK_ROW = sql(
+    f"SELECT {COLUMNS} FROM agent_prompts WHERE agent = :agent AND source = :source AND ("
+    f"({_OPEN}) OR decided_at > :since OR closed_at > :since) ORDER BY opened_at, id LIMIT 1"
+)
+TYPING = sql("SELECT typing_at, typed_keys FROM agent_prompts WHERE id = :id")
+BEGIN_TYPING = sql(
+    "UPDATE agent_prompts SET typing_at = :now, typed_keys = :keys "
+    "WHERE id = :id AND typing_at IS NULL AND typed_at IS NULL"
+)
+FORGET_TYPING = sql(
+    "UPDATE agent_prompts SET typing_at = NULL, typed_keys = NULL "
+    "WHERE id = :id AND typed_at IS NULL"
+)
+TYPED = sql("SELECT typed_at, typed_keys, typed_result FROM agent_prompts WHERE id = :id")
+MARK_TYPED = sql(
+    "UPDATE agent_prompts SET typed_at = :now, typed_keys = :keys, typed_result = :result "
+    "WHERE id = :id AND typed_at IS NULL"
+)
 
 
 def by_id(conn: Conn, prompt_id: int) -> Any:
     """Prompt ``prompt_id``'s row (``COLUMNS``), or None."""
-    return conn.execute(
-        f"SELECT {COLUMNS} FROM agent_prompts WHERE id = $1", (prompt_id,)
-    ).fetchone()
+    return conn.execute(BY_ID, {"id": prompt_id}).fetchone()
 
 
 def open_rows(conn: Conn, agent: str | None = None) -> list[Any]:
     """The open prompts' rows (of one agent, or all), oldest first."""
-    sql = f"SELECT {COLUMNS} FROM agent_prompts WHERE {_OPEN}"
-    args: tuple[Any, ...] = ()
-    if agent is not None:
-        sql += " AND agent = $1"
-        args = (agent,)
-    rows: list[Any] = conn.execute(sql + " ORDER BY opened_at, id", args).fetchall()
+    if agent is None:
+        rows: list[Any] = conn.execute(OPEN_ROWS).fetchall()
+    else:
+        rows = conn.execute(OPEN_ROWS_OF_AGENT, {"agent": agent}).fetchall()
     return rows
 
 
 def insert(conn: Conn, row: Sequence[Any]) -> int:
     """Store a new prompt (agent, task_id, source, kind, text, options, session, opened_at,
     hook_host, hook_pid, hook_start, hook_pidns, expires_at): its id."""
-    cur = conn.execute(
-        "INSERT INTO agent_prompts (agent, task_id, source, kind, text, options, session, "
-        "opened_at, hook_host, hook_pid, hook_start, hook_pidns, expires_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
-        row,
-    )
+    cur = conn.execute(INSERT, dict(zip(INSERT_COLUMNS, row, strict=True)))
     return int(cur.fetchone()["id"])
 
 
@@ -51,48 +88,32 @@ def opened_since(conn: Conn, agent: str, source: str, since: float, most: int) -
     """How many prompts ``agent`` opened from ``source`` from ``since`` on (at most ``most``
     counted)."""
     row = conn.execute(
-        "SELECT count(*) AS n FROM (SELECT 1 FROM agent_prompts WHERE agent = $1 AND "
-        "source = $2 AND opened_at >= $3 LIMIT $4) AS recent",
-        (agent, source, since, most),
+        OPENED_SINCE, {"agent": agent, "source": source, "since": since, "most": most}
     ).fetchone()
     return int(row["n"])
 
 
 def decide(conn: Conn, prompt_id: int, key: str, by: str, now: float) -> bool:
     """Record the decision of the open prompt; False when it was decided or closed already."""
-    updated = conn.execute(
-        "UPDATE agent_prompts SET decided_at = $1, decision = $2, decided_by = $3 "
-        "WHERE id = $4 AND decided_at IS NULL AND closed_at IS NULL",
-        (now, key, by, prompt_id),
-    ).rowcount
+    updated = conn.execute(DECIDE, {"now": now, "key": key, "by": by, "id": prompt_id}).rowcount
     return bool(updated == 1)
 
 
 def close(conn: Conn, prompt_id: int, why: str, now: float) -> bool:
     """Close the open prompt with ``why``; False when it was decided or closed already."""
-    closed = conn.execute(
-        f"UPDATE agent_prompts SET closed_at = $1, closed_why = $2 WHERE id = $3 AND {_OPEN}",
-        (now, why, prompt_id),
-    ).rowcount
+    closed = conn.execute(CLOSE, {"now": now, "why": why, "id": prompt_id}).rowcount
     return bool(closed == 1)
 
 
 def pane_seen(conn: Conn, prompt_id: int, at: float) -> None:
     """The prompt's dialog was first seen on its agent's pane ``at``."""
-    conn.execute(
-        "UPDATE agent_prompts SET pane_seen_at = $1 WHERE id = $2 AND pane_seen_at IS NULL",
-        (at, prompt_id),
-    )
+    conn.execute(PANE_SEEN, {"at": at, "id": prompt_id})
 
 
 def hook_row(conn: Conn, agent: str, source: str, since: float) -> Any:
     """``agent``'s oldest prompt from ``source`` that is open, or was decided or closed after
     ``since``; None when there is none."""
-    return conn.execute(
-        f"SELECT {COLUMNS} FROM agent_prompts WHERE agent = $1 AND source = $2 AND ("
-        f"({_OPEN}) OR decided_at > $3 OR closed_at > $3) ORDER BY opened_at, id LIMIT 1",
-        (agent, source, since),
-    ).fetchone()
+    return conn.execute(HOOK_ROW, {"agent": agent, "source": source, "since": since}).fetchone()
 
 
 def untyped_rows(
@@ -105,61 +126,45 @@ def untyped_rows(
     first: of ``agents`` (None: of any agent) but none of ``other_than``."""
     if agents is not None and not agents:
         return []
-    args = Args()
-    sql = (
+    args = Args()  # its IN lists vary in length: numbered as they are built
+    text = (
         f"SELECT {COLUMNS} FROM agent_prompts WHERE decided_at IS NOT NULL AND typed_at IS NULL "
         f"AND source IN ({args.many(sources)})"
     )
     if agents is not None:
-        sql += f" AND agent IN ({args.many(agents)})"
+        text += f" AND agent IN ({args.many(agents)})"
     if other_than:
-        sql += f" AND agent NOT IN ({args.many(other_than)})"
-    rows: list[Any] = conn.execute(f"{sql} ORDER BY decided_at, id", args).fetchall()
+        text += f" AND agent NOT IN ({args.many(other_than)})"
+    rows: list[Any] = conn.execute(f"{text} ORDER BY decided_at, id", args).fetchall()
     return rows
 
 
 def typing_row(conn: Conn, prompt_id: int) -> Any:
     """The prompt's ``typing_at`` and ``typed_keys``, or None."""
-    return conn.execute(
-        "SELECT typing_at, typed_keys FROM agent_prompts WHERE id = $1", (prompt_id,)
-    ).fetchone()
+    return conn.execute(TYPING, {"id": prompt_id}).fetchone()
 
 
 def begin_typing(conn: Conn, prompt_id: int, keys: str, now: float) -> bool:
     """Record that ``keys`` are about to be sent; False when the typing began or was settled
     already."""
-    return bool(
-        conn.execute(
-            "UPDATE agent_prompts SET typing_at = $1, typed_keys = $2 "
-            "WHERE id = $3 AND typing_at IS NULL AND typed_at IS NULL",
-            (now, keys, prompt_id),
-        ).rowcount
-        == 1
-    )
+    begun = conn.execute(BEGIN_TYPING, {"now": now, "keys": keys, "id": prompt_id}).rowcount
+    return bool(begun == 1)
 
 
 def forget_typing(conn: Conn, prompt_id: int) -> None:
     """Forget a begun typing that was not settled."""
-    conn.execute(
-        "UPDATE agent_prompts SET typing_at = NULL, typed_keys = NULL "
-        "WHERE id = $1 AND typed_at IS NULL",
-        (prompt_id,),
-    )
+    conn.execute(FORGET_TYPING, {"id": prompt_id})
 
 
 def typed_row(conn: Conn, prompt_id: int) -> Any:
     """The prompt's ``typed_at``, ``typed_keys`` and ``typed_result``, or None."""
-    return conn.execute(
-        "SELECT typed_at, typed_keys, typed_result FROM agent_prompts WHERE id = $1", (prompt_id,)
-    ).fetchone()
+    return conn.execute(TYPED, {"id": prompt_id}).fetchone()
 
 
 def mark_typed(conn: Conn, prompt_id: int, keys: str | None, result: str, now: float) -> bool:
     """Record the prompt's typing settled (``keys`` typed, or None) with ``result``; False
     when it was settled already."""
     done = conn.execute(
-        "UPDATE agent_prompts SET typed_at = $1, typed_keys = $2, typed_result = $3 "
-        "WHERE id = $4 AND typed_at IS NULL",
-        (now, keys, result, prompt_id),
+        MARK_TYPED, {"now": now, "keys": keys, "result": result, "id": prompt_id}
     ).rowcount
     return bool(done == 1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.store.conn import Args, Conn
+from core.store.conn import Args, Conn, sql
 
 COLUMNS = (
     "id, repo, issue, first_task, task_id, state, comment_id, shown, history, pr, branch, "
@@ -20,6 +20,35 @@ CHANGEABLE = frozenset(
     {"task_id", "state", "comment_id", "shown", "pr", "branch", "head_sha", "ci", "ci_retries"}
     | {"review_id", "history", "pr_url"}
 )
+LINKED_TASKS = sql("SELECT issue, task_id FROM github_issues WHERE repo = :repo")
+LINK_TASK = sql(
+    "UPDATE github_issues SET first_task = :task_id, task_id = :task_id, issue_url = :url "
+    "WHERE repo = :repo AND issue = :issue"
+)
+ROWS_IN_STATE = sql(
+    f"SELECT {COLUMNS} FROM github_issues WHERE repo = :repo AND state = :state ORDER BY id"
+)
+NEWEST_ROWS = sql(
+    f"SELECT {COLUMNS} FROM github_issues WHERE repo = :repo ORDER BY id DESC LIMIT :limit"
+)
+ROW_BY_ID = sql(f"SELECT {COLUMNS} FROM github_issues WHERE id = :id")
+ROW_OF_TASK = sql(
+    f"SELECT {COLUMNS} FROM github_issues WHERE task_id = :task_id OR first_task = :task_id "
+    "ORDER BY id DESC LIMIT 1"
+)
+TAKE_CI = sql(
+    "UPDATE github_issues SET ci = :pending, updated_at = :now WHERE id = :id AND "
+    "task_id = :task_id AND ci = :was"
+)
+IMPORTED_ISSUES = sql("SELECT issue FROM github_issues WHERE repo = :repo")
+FORGET_HEAD = sql(
+    "UPDATE github_issues SET head_sha = NULL, ci = NULL, updated_at = :now WHERE id = :id"
+)
+FORGET_DELIVERIES = sql("DELETE FROM github_deliveries WHERE received_at < :since")
+RECEIVE = sql(
+    "INSERT INTO github_deliveries (delivery, digest, received_at) VALUES (:delivery, "
+    ":digest, :now) ON CONFLICT DO NOTHING RETURNING delivery"
+)
 
 
 def claim_issues(conn: Conn, repo: str, issues: Sequence[int], now: float) -> set[int]:
@@ -27,7 +56,7 @@ def claim_issues(conn: Conn, repo: str, issues: Sequence[int], now: float) -> se
     transaction, its task 0 until ``link_task``. One statement on the unique ``(repo,
     issue)``: an issue another writer is importing now waits for that writer's end, then is
     left out (PostgreSQL); on SQLite the write transaction already holds the whole
-    database."""
+    database. Its rows vary in number: numbered as they are built."""
     args = Args()
     rows = ", ".join(
         f"({args(repo)}, {args(issue)}, 0, 0, {args(now)}, {args(now)})" for issue in issues
@@ -42,53 +71,32 @@ def claim_issues(conn: Conn, repo: str, issues: Sequence[int], now: float) -> se
 
 def linked_tasks(conn: Conn, repo: str) -> dict[int, int]:
     """Issue -> its task now, for every issue of ``repo`` swarm imported."""
-    return {
-        r["issue"]: r["task_id"]
-        for r in conn.execute("SELECT issue, task_id FROM github_issues WHERE repo = $1", (repo,))
-    }
+    return {r["issue"]: r["task_id"] for r in conn.execute(LINKED_TASKS, {"repo": repo})}
 
 
 def link_task(conn: Conn, repo: str, issue: int, task_id: int, url: str | None) -> None:
     """The claimed issue's first (and current) task is ``task_id``; its page ``url``."""
-    conn.execute(
-        "UPDATE github_issues SET first_task = $1, task_id = $2, issue_url = $3 "
-        "WHERE repo = $4 AND issue = $5",
-        (task_id, task_id, url, repo, issue),
-    )
+    conn.execute(LINK_TASK, {"task_id": task_id, "url": url, "repo": repo, "issue": issue})
 
 
 def rows_in_state(conn: Conn, repo: str, state: str) -> list[Any]:
     """The rows of ``repo`` in ``state``, oldest first."""
-    return list(
-        conn.execute(
-            f"SELECT {COLUMNS} FROM github_issues WHERE repo = $1 AND state = $2 ORDER BY id",
-            (repo, state),
-        )
-    )
+    return list(conn.execute(ROWS_IN_STATE, {"repo": repo, "state": state}))
 
 
 def newest_rows(conn: Conn, repo: str, limit: int) -> list[Any]:
     """The newest ``limit`` rows of ``repo``."""
-    return list(
-        conn.execute(
-            f"SELECT {COLUMNS} FROM github_issues WHERE repo = $1 ORDER BY id DESC LIMIT $2",
-            (repo, limit),
-        )
-    )
+    return list(conn.execute(NEWEST_ROWS, {"repo": repo, "limit": limit}))
 
 
 def row_by_id(conn: Conn, link_id: int) -> Any:
     """One row by its id, or None."""
-    return conn.execute(f"SELECT {COLUMNS} FROM github_issues WHERE id = $1", (link_id,)).fetchone()
+    return conn.execute(ROW_BY_ID, {"id": link_id}).fetchone()
 
 
 def row_of_task(conn: Conn, task_id: int) -> Any:
     """The newest row whose first or current task is ``task_id``, or None."""
-    return conn.execute(
-        f"SELECT {COLUMNS} FROM github_issues WHERE task_id = $1 OR first_task = $2 "
-        "ORDER BY id DESC LIMIT 1",
-        (task_id, task_id),
-    ).fetchone()
+    return conn.execute(ROW_OF_TASK, {"task_id": task_id}).fetchone()
 
 
 def check_columns(fields: dict[str, Any]) -> None:
@@ -100,7 +108,7 @@ def check_columns(fields: dict[str, Any]) -> None:
 
 def change(conn: Conn, link_id: int, now: float, fields: dict[str, Any]) -> None:
     """Set the columns ``fields`` (names from ``CHANGEABLE``, checked: they go into the
-    statement) of a row, stamped ``now``."""
+    statement) of a row, stamped ``now``; its columns vary: numbered as they are set."""
     check_columns(fields)
     args = Args()
     sets = ", ".join(f"{name} = {args(value)}" for name, value in fields.items())
@@ -114,36 +122,26 @@ def take_ci(conn: Conn, link_id: int, task_id: int, pending: str, was: str, now:
     """Set the row's ``ci`` to ``pending`` while it is still ``was`` for ``task_id``; False
     when another writer chose in between."""
     taken = conn.execute(
-        "UPDATE github_issues SET ci = $1, updated_at = $2 WHERE id = $3 AND task_id = $4 AND "
-        "ci = $5",
-        (pending, now, link_id, task_id, was),
+        TAKE_CI, {"pending": pending, "now": now, "id": link_id, "task_id": task_id, "was": was}
     ).rowcount
     return bool(taken == 1)
 
 
 def imported_issues(conn: Conn, repo: str) -> list[tuple[int]]:
     """The issues of ``repo`` that were imported, as one-tuples."""
-    return [
-        (r["issue"],)
-        for r in conn.execute("SELECT issue FROM github_issues WHERE repo = $1", (repo,))
-    ]
+    return [(r["issue"],) for r in conn.execute(IMPORTED_ISSUES, {"repo": repo})]
 
 
 def forget_head(conn: Conn, link_id: int, now: float) -> None:
     """The link's PR head and CI are unknown again (its branch is pushed anew)."""
-    conn.execute(
-        "UPDATE github_issues SET head_sha = NULL, ci = NULL, updated_at = $1 WHERE id = $2",
-        (now, link_id),
-    )
+    conn.execute(FORGET_HEAD, {"now": now, "id": link_id})
 
 
 def receive_once(conn: Conn, delivery: str, body_digest: str, now: float, since: float) -> bool:
     """Forget the webhook deliveries received before ``since``, then record ``delivery``
     (its id and its body's digest) unless either was received since: True when it was new."""
-    conn.execute("DELETE FROM github_deliveries WHERE received_at < $1", (since,))
+    conn.execute(FORGET_DELIVERIES, {"since": since})
     fresh = conn.execute(
-        "INSERT INTO github_deliveries (delivery, digest, received_at) VALUES ($1, $2, $3) "
-        "ON CONFLICT DO NOTHING RETURNING delivery",
-        (delivery, body_digest, now),
+        RECEIVE, {"delivery": delivery, "digest": body_digest, "now": now}
     ).fetchone()
     return fresh is not None

@@ -18,8 +18,45 @@ from core.event_kinds import EventKind
 from core.formats.jsonshape import iso_utc
 from core.history.events import EventFilter, find_events
 from core.models import Event, task_ref
-from core.store.conn import Conn
+from core.store.conn import Conn, sql
 from core.store.tables import insert_event
+
+POST = sql(
+    "SELECT key, message_id, thread_id, note, shown, channel_id FROM posts "
+    "WHERE front_end = :front_end AND key = :key"
+)
+KEEP_POST = sql(
+    "INSERT INTO posts (front_end, key, message_id, thread_id, note, shown, channel_id) "
+    "VALUES (:front_end, :key, :message_id, :thread_id, :note, :shown, :channel_id) "
+    "ON CONFLICT(front_end, key) DO UPDATE SET "
+    "message_id = excluded.message_id, thread_id = excluded.thread_id, "
+    "note = excluded.note, shown = excluded.shown, channel_id = excluded.channel_id"
+)
+DROP_POST = sql("DELETE FROM posts WHERE front_end = :front_end AND key = :key")
+CURSOR = sql("SELECT last_id FROM event_cursors WHERE consumer = :consumer")
+SET_CURSOR = sql(
+    "INSERT INTO event_cursors (consumer, last_id) VALUES (:consumer, :last_id) "
+    "ON CONFLICT(consumer) DO UPDATE SET "
+    "last_id = CASE WHEN excluded.last_id > event_cursors.last_id "
+    "THEN excluded.last_id ELSE event_cursors.last_id END"
+)
+TASK_OF_THREAD = sql(
+    "SELECT key FROM posts WHERE front_end = :front_end AND key LIKE 'task:%' "
+    "AND (thread_id = :channel_id OR message_id = :channel_id)"
+)
+LOOP = sql("SELECT * FROM event_cursors WHERE consumer = :consumer")
+ADD_LOOP = sql(
+    "INSERT INTO event_cursors (consumer, last_id) VALUES (:consumer, 0) "
+    "ON CONFLICT(consumer) DO NOTHING"
+)
+# a loop's count of each way it failed, one statement each
+COUNT = {
+    column: sql(
+        f"UPDATE event_cursors SET {column} = {column} + 1, last_error = :error, "
+        "last_error_at = :now WHERE consumer = :consumer"
+    )
+    for column in ("retried", "skipped", "reposted")
+}
 
 
 @dataclass(frozen=True)
@@ -47,11 +84,7 @@ class Progress:
 
 def get_post(conn: Conn, front_end: str, key: str) -> Post | None:
     """The post ``front_end`` stored under ``key``, if any."""
-    row = conn.execute(
-        "SELECT key, message_id, thread_id, note, shown, channel_id FROM posts "
-        "WHERE front_end = $1 AND key = $2",
-        (front_end, key),
-    ).fetchone()
+    row = conn.execute(POST, {"front_end": front_end, "key": key}).fetchone()
     if row is None:
         return None
     return Post(
@@ -67,43 +100,34 @@ def get_post(conn: Conn, front_end: str, key: str) -> Post | None:
 def keep_post(conn: Conn, front_end: str, post: Post) -> None:
     """Store ``front_end``'s ``post`` (replacing the one under its key)."""
     conn.execute(
-        "INSERT INTO posts (front_end, key, message_id, thread_id, note, shown, channel_id) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT(front_end, key) DO UPDATE SET "
-        "message_id = excluded.message_id, thread_id = excluded.thread_id, "
-        "note = excluded.note, shown = excluded.shown, channel_id = excluded.channel_id",
-        (
-            front_end,
-            post.key,
-            post.message_id,
-            post.thread_id,
-            post.note,
-            post.shown,
-            post.channel_id,
-        ),
+        KEEP_POST,
+        {
+            "front_end": front_end,
+            "key": post.key,
+            "message_id": post.message_id,
+            "thread_id": post.thread_id,
+            "note": post.note,
+            "shown": post.shown,
+            "channel_id": post.channel_id,
+        },
     )
 
 
 def drop_post(conn: Conn, front_end: str, key: str) -> None:
     """Forget ``front_end``'s post under ``key`` (its message is gone)."""
-    conn.execute("DELETE FROM posts WHERE front_end = $1 AND key = $2", (front_end, key))
+    conn.execute(DROP_POST, {"front_end": front_end, "key": key})
 
 
 def get_cursor(conn: Conn, consumer: str) -> int:
     """Last handled event id of a consumer (0 when new)."""
-    row = conn.execute("SELECT last_id FROM event_cursors WHERE consumer = $1", (consumer,))
+    row = conn.execute(CURSOR, {"consumer": consumer})
     found = row.fetchone()
     return int(found["last_id"]) if found else 0
 
 
 def set_cursor(conn: Conn, consumer: str, event_id: int) -> None:
     """Store a consumer's last handled event id (never moved back)."""
-    conn.execute(
-        "INSERT INTO event_cursors (consumer, last_id) VALUES ($1, $2) "
-        "ON CONFLICT(consumer) DO UPDATE SET "
-        "last_id = CASE WHEN excluded.last_id > event_cursors.last_id "
-        "THEN excluded.last_id ELSE event_cursors.last_id END",
-        (consumer, event_id),
-    )
+    conn.execute(SET_CURSOR, {"consumer": consumer, "last_id": event_id})
 
 
 def save_post(conn: Conn, post: Post, consumer: str, cursor: int) -> None:
@@ -116,9 +140,7 @@ def save_post(conn: Conn, post: Post, consumer: str, cursor: int) -> None:
 def task_of_thread(conn: Conn, front_end: str, channel_id: str) -> int | None:
     """The task whose thread (or message) on ``front_end`` has this id, if any."""
     row = conn.execute(
-        "SELECT key FROM posts WHERE front_end = $1 AND key LIKE 'task:%' "
-        "AND (thread_id = $2 OR message_id = $3)",
-        (front_end, channel_id, channel_id),
+        TASK_OF_THREAD, {"front_end": front_end, "channel_id": channel_id}
     ).fetchone()
     return int(row["key"].removeprefix("task:")) if row else None
 
@@ -179,7 +201,7 @@ def loop_health(
 ) -> LoopHealth | None:
     """``consumer``'s health, reading the events of ``kinds`` (all: empty) after its cursor
     (``fallback`` while it has none); None when it never ran."""
-    row = conn.execute("SELECT * FROM event_cursors WHERE consumer = $1", (consumer,)).fetchone()
+    row = conn.execute(LOOP, {"consumer": consumer}).fetchone()
     if row is None and not fallback:
         return None
     cursor = (int(row["last_id"]) if row else 0) or fallback
@@ -267,13 +289,5 @@ def _what(event: Event) -> str:
 
 
 def _count(conn: Conn, ctx: Ctx, consumer: str, column: str, error: str) -> None:
-    conn.execute(
-        "INSERT INTO event_cursors (consumer, last_id) VALUES ($1, 0) "
-        "ON CONFLICT(consumer) DO NOTHING",
-        (consumer,),
-    )
-    conn.execute(
-        f"UPDATE event_cursors SET {column} = {column} + 1, last_error = $1, "
-        "last_error_at = $2 WHERE consumer = $3",
-        (error, ctx.now, consumer),
-    )
+    conn.execute(ADD_LOOP, {"consumer": consumer})
+    conn.execute(COUNT[column], {"error": error, "now": ctx.now, "consumer": consumer})

@@ -11,10 +11,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import NotFound
-from core.store.conn import Args, Conn, values
+from core.store.conn import Args, Conn, sql, values
 
 _COLUMNS = (
     "id, task_id, path, line, line_text, body, author, created_at, updated_at, sent_at, message_id"
+)
+ADD = sql(
+    "INSERT INTO review_comments (task_id, path, line, line_text, body, author, "
+    "created_at, updated_at) VALUES (:task_id, :path, :line, :line_text, :body, :author, "
+    ":now, :now) RETURNING id"
+)
+PENDING = sql(
+    f"SELECT {_COLUMNS} FROM review_comments WHERE task_id = :task_id AND sent_at IS NULL "
+    "ORDER BY COALESCE(path, ''), COALESCE(line, 0), id"
+)
+COMMENT = sql(f"SELECT {_COLUMNS} FROM review_comments WHERE id = :id AND task_id = :task_id")
+UPDATE = sql("UPDATE review_comments SET body = :body, updated_at = :now WHERE id = :id")
+DELETE = sql("DELETE FROM review_comments WHERE id = :id")
+MARK_SENT = sql(
+    "UPDATE review_comments SET sent_at = :now, message_id = :message_id WHERE id = :id"
 )
 
 
@@ -68,29 +83,29 @@ class NewComment:
 def add(conn: Conn, task_id: int, new: NewComment, author: str, now: float) -> int:
     """Store a pending comment; its id."""
     cur = conn.execute(
-        "INSERT INTO review_comments (task_id, path, line, line_text, body, author, "
-        "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-        (task_id, new.path, new.line, new.line_text, new.body, author, now, now),
+        ADD,
+        {
+            "task_id": task_id,
+            "path": new.path,
+            "line": new.line,
+            "line_text": new.line_text,
+            "body": new.body,
+            "author": author,
+            "now": now,
+        },
     )
     return int(cur.fetchone()["id"])
 
 
 def pending(conn: Conn, task_id: int) -> list[ReviewComment]:
     """The task's comments not sent yet, by file, line, then age (whole-task ones first)."""
-    rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM review_comments WHERE task_id = $1 AND sent_at IS NULL "
-        "ORDER BY COALESCE(path, ''), COALESCE(line, 0), id",
-        (task_id,),
-    )
+    rows = conn.execute(PENDING, {"task_id": task_id})
     return [ReviewComment(*values(row)) for row in rows]
 
 
 def get_pending(conn: Conn, task_id: int, comment_id: int) -> ReviewComment:
     """One pending comment of the task; NotFound when there is none (or it was sent)."""
-    row = conn.execute(
-        f"SELECT {_COLUMNS} FROM review_comments WHERE id = $1 AND task_id = $2",
-        (comment_id, task_id),
-    ).fetchone()
+    row = conn.execute(COMMENT, {"id": comment_id, "task_id": task_id}).fetchone()
     if row is None:
         raise NotFound(f"T-{task_id} has no review comment {comment_id}")
     found = ReviewComment(*values(row))
@@ -102,29 +117,24 @@ def get_pending(conn: Conn, task_id: int, comment_id: int) -> ReviewComment:
 def update(conn: Conn, task_id: int, comment_id: int, body: str, now: float) -> ReviewComment:
     """Change a pending comment's text; the comment as it is now."""
     get_pending(conn, task_id, comment_id)
-    conn.execute(
-        "UPDATE review_comments SET body = $1, updated_at = $2 WHERE id = $3",
-        (body, now, comment_id),
-    )
+    conn.execute(UPDATE, {"body": body, "now": now, "id": comment_id})
     return get_pending(conn, task_id, comment_id)
 
 
 def delete(conn: Conn, task_id: int, comment_id: int) -> None:
     """Remove a pending comment."""
     get_pending(conn, task_id, comment_id)
-    conn.execute("DELETE FROM review_comments WHERE id = $1", (comment_id,))
+    conn.execute(DELETE, {"id": comment_id})
 
 
 def mark_sent(conn: Conn, ids: list[int], now: float, message_id: int) -> None:
     """The comments ``ids`` went to the agent in message ``message_id``."""
-    conn.executemany(
-        "UPDATE review_comments SET sent_at = $1, message_id = $2 WHERE id = $3",
-        [(now, message_id, i) for i in ids],
-    )
+    conn.executemany(MARK_SENT, [{"now": now, "message_id": message_id, "id": i} for i in ids])
 
 
 def comment_rows(conn: Conn, ids: Sequence[int]) -> Any:
-    """The comments ``ids`` (``path``, ``line``, ``body``), by path, line and id."""
+    """The comments ``ids`` (``path``, ``line``, ``body``), by path, line and id (their number
+    varies: numbered as they are listed)."""
     args = Args()
     return conn.execute(
         f"SELECT path, line, body FROM review_comments WHERE id IN ({args.many(ids)}) "

@@ -11,38 +11,54 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from core.store.conn import Conn, values
+from core.store.conn import Conn, sql, values
+
+FIRST_SEEN = sql(
+    "INSERT INTO agent_watch (agent_id, screen_seen_at) VALUES (:agent, :at) "
+    "ON CONFLICT(agent_id) DO UPDATE SET screen_seen_at = excluded.screen_seen_at"
+)
+KEEP_FIRST_FRAME = sql(
+    "INSERT INTO agent_watch (agent_id, screen_seen_at) VALUES (:agent, :at) "
+    "ON CONFLICT(agent_id) DO UPDATE SET screen_seen_at = "
+    "COALESCE(agent_watch.screen_seen_at, excluded.screen_seen_at)"
+)
+SCREEN_CHANGED = sql(
+    "INSERT INTO agent_watch (agent_id, screen_active_at) VALUES (:agent, :at) "
+    "ON CONFLICT(agent_id) DO UPDATE SET screen_active_at = excluded.screen_active_at"
+)
+STORE_WATCH_CLOCK = sql(
+    "INSERT INTO agent_watch (agent_id, watch_since, ticked_at) VALUES (:agent, :since, :now) "
+    "ON CONFLICT(agent_id) DO UPDATE SET watch_since = excluded.watch_since, "
+    "ticked_at = excluded.ticked_at"
+)
+COUNT_NUDGE = sql(
+    "UPDATE agent_watch SET nudges = nudges + 1, last_nudge_at = :now WHERE agent_id = :agent"
+)
+SET_WATCHED = sql(
+    "INSERT INTO agent_watch (agent_id, watched_tasks) VALUES (:agent, :key) "
+    "ON CONFLICT(agent_id) DO UPDATE SET watched_tasks = excluded.watched_tasks, "
+    "nudges = 0, last_nudge_at = NULL"
+)
+TAKEN_BACK = sql(
+    "INSERT INTO agent_watch (agent_id, taken_back_at) VALUES (:agent, :at) "
+    "ON CONFLICT(agent_id) DO UPDATE SET taken_back_at = excluded.taken_back_at"
+)
 
 
 def first_seen(conn: Conn, agent: str, at: float) -> None:
     """``agent``'s screen was first captured ``at`` (a node's part of the tick: it replaces
     what was stored)."""
-    conn.execute(
-        "INSERT INTO agent_watch (agent_id, screen_seen_at) VALUES ($1, $2) "
-        "ON CONFLICT(agent_id) DO UPDATE SET screen_seen_at = "
-        "excluded.screen_seen_at",
-        (agent, at),
-    )
+    conn.execute(FIRST_SEEN, {"agent": agent, "at": at})
 
 
 def keep_first_frames(conn: Conn, frames: Mapping[str, float]) -> None:
     """When each screen was first captured, the earliest kept (a restart keeps it)."""
-    conn.executemany(
-        "INSERT INTO agent_watch (agent_id, screen_seen_at) VALUES ($1, $2) "
-        "ON CONFLICT(agent_id) DO UPDATE SET screen_seen_at = "
-        "COALESCE(agent_watch.screen_seen_at, excluded.screen_seen_at)",
-        list(frames.items()),
-    )
+    conn.executemany(KEEP_FIRST_FRAME, [{"agent": agent, "at": at} for agent, at in frames.items()])
 
 
 def screen_changed(conn: Conn, agent: str, at: float) -> None:
     """``agent``'s screen changed ``at`` (not by our own paste)."""
-    conn.execute(
-        "INSERT INTO agent_watch (agent_id, screen_active_at) VALUES ($1, $2) "
-        "ON CONFLICT(agent_id) DO UPDATE SET screen_active_at = "
-        "excluded.screen_active_at",
-        (agent, at),
-    )
+    conn.execute(SCREEN_CHANGED, {"agent": agent, "at": at})
 
 
 def watch_clocks(conn: Conn) -> dict[str, tuple[float | None, float | None]]:
@@ -56,10 +72,8 @@ def watch_clocks(conn: Conn) -> dict[str, tuple[float | None, float | None]]:
 def store_watch_clocks(conn: Conn, starts: Mapping[str, float], now: float) -> None:
     """Each agent watched since its start in ``starts``, ticked ``now``."""
     conn.executemany(
-        "INSERT INTO agent_watch (agent_id, watch_since, ticked_at) VALUES ($1, $2, $3) "
-        "ON CONFLICT(agent_id) DO UPDATE SET watch_since = excluded.watch_since, "
-        "ticked_at = excluded.ticked_at",
-        [(agent, began, now) for agent, began in starts.items()],
+        STORE_WATCH_CLOCK,
+        [{"agent": agent, "since": began, "now": now} for agent, began in starts.items()],
     )
 
 
@@ -84,27 +98,15 @@ def watch_rows(conn: Conn) -> dict[str, Any]:
 
 def count_nudge(conn: Conn, agent: str, now: float) -> None:
     """One more nudge of ``agent``, now."""
-    conn.execute(
-        "UPDATE agent_watch SET nudges = nudges + 1, last_nudge_at = $1 WHERE agent_id = $2",
-        (now, agent),
-    )
+    conn.execute(COUNT_NUDGE, {"now": now, "agent": agent})
 
 
 def set_watched(conn: Conn, agent: str, key: str | None) -> None:
     """``agent`` is watched about the tasks ``key`` (None: none), its nudges from zero."""
-    conn.execute(
-        "INSERT INTO agent_watch (agent_id, watched_tasks) VALUES ($1, $2) "
-        "ON CONFLICT(agent_id) DO UPDATE SET watched_tasks = excluded.watched_tasks, "
-        "nudges = 0, last_nudge_at = NULL",
-        (agent, key),
-    )
+    conn.execute(SET_WATCHED, {"agent": agent, "key": key})
 
 
 def taken_back(conn: Conn, agent: str, at: float) -> None:
     """The stall rules took ``agent``'s tasks back at ``at`` (``assignment.free_agents``
     gives it none while it still shows the frozen turn)."""
-    conn.execute(
-        "INSERT INTO agent_watch (agent_id, taken_back_at) VALUES ($1, $2) "
-        "ON CONFLICT(agent_id) DO UPDATE SET taken_back_at = excluded.taken_back_at",
-        (agent, at),
-    )
+    conn.execute(TAKEN_BACK, {"agent": agent, "at": at})

@@ -213,6 +213,45 @@ async def test_a_failed_probe_reopens_it_with_a_doubled_backoff(
     assert await holder(service, task.id) is None
 
 
+async def test_a_later_reset_seen_on_another_agent_moves_the_reset(
+    service: SwarmService, clock: ManualClock, tmp_path: Path
+) -> None:
+    await with_fleet(service, tmp_path)
+    await show_limit(service, "A1", clock.now() + RESET_S)
+    await watcher(service).tick()
+    later = clock.now() + 2 * RESET_S
+    await show_limit(service, "A2", later)
+    clock.advance(1)
+    await watcher(service).tick()
+    found = await breaker_of(service, "anthropic-team")
+    assert found is not None and found.state == breaker.OPEN and found.until == later
+    assert found.agent == "A1" and found.failures == 0  # the same opening, reset moved
+    assert len(await events(service, EventKind.ACCOUNT_LIMITED)) == 1
+
+
+async def test_a_probe_that_shows_nothing_is_made_again(
+    service: SwarmService, clock: ManualClock, tmp_path: Path, settings: Settings
+) -> None:
+    """The probe's agent neither works nor ends a turn nor reports within
+    SWARM_LIMIT_BACKOFF: the breaker is open again, half open from now (no failure)."""
+    await with_fleet(service, tmp_path)
+    await service.roster.set_paused(OTHER, True, "test")
+    await show_limit(service, "A1", clock.now() + RESET_S)
+    await watcher(service).tick()
+    task = await service.tasks.create(TaskSpec("probe"), "test")
+    clock.advance(RESET_S + 1)
+    await service.queue.assign_batch()
+    found = await breaker_of(service, "anthropic-team")
+    assert found is not None and found.state == breaker.PROBING
+    assert found.probe_task == task.id
+    clock.advance(settings.limit_backoff_s)
+    await service.queue.assign_batch()
+    found = await breaker_of(service, "anthropic-team")
+    assert found is not None and found.state == breaker.OPEN and found.failures == 0
+    assert (found.until, found.probe_agent, found.probe_task) == (clock.now(), None, None)
+    assert found.half_open(clock.now())
+
+
 async def test_the_breaker_survives_a_restart(
     service: SwarmService, clock: ManualClock, tmp_path: Path, settings: Settings
 ) -> None:
