@@ -156,8 +156,9 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
 
 
 @contextlib.contextmanager
-def _fresh_database(server: PgServer | None) -> Iterator[str | None]:
+def _fresh_database(server: PgServer | None, migrated: Path, home: Path) -> Iterator[str | None]:
     if server is None:
+        shutil.copy(migrated, home / "swarm.db")  # as the home's first open makes it
         yield None
         return
     url = server.fresh_database()
@@ -169,13 +170,14 @@ def _fresh_database(server: PgServer | None) -> Iterator[str | None]:
 
 @pytest.fixture
 def example_database(
-    request: pytest.FixtureRequest, database_url: str | None
-) -> Callable[[], contextlib.AbstractContextManager[str | None]]:
-    """For property tests: ``with example_database() as url:`` a database of its own per
-    example: None on SQLite (each example makes its own home), else a new PostgreSQL
+    request: pytest.FixtureRequest, database_url: str | None, migrated_sqlite: Path
+) -> Callable[[Path], contextlib.AbstractContextManager[str | None]]:
+    """For property tests: ``with example_database(home) as url:`` a database of its own per
+    example: None on SQLite, the home's database file a copy of ``migrated_sqlite`` (an
+    example's service opens it on the ``ManualClock`` it was made on), else a new PostgreSQL
     database from the template, dropped after the example."""
     server = request.getfixturevalue("pg_server") if database_url else None
-    return lambda: _fresh_database(server)
+    return lambda home: _fresh_database(server, migrated_sqlite, home)
 
 
 @pytest.fixture
