@@ -111,8 +111,11 @@ def _child(request: dict[str, object], requests: int, replies: int) -> None:
 class Zygote:
     """One zygote process for this test process; runs one CLI at a time (else: no)."""
 
-    def __init__(self, root: Path) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")}
+    def __init__(self, root: Path, started_with: Mapping[str, str] | None = None) -> None:
+        """The zygote of ``root`` (the repository), started with ``started_with`` (default:
+        this process's environment) less swarm's settings and the display."""
+        base = os.environ if started_with is None else started_with
+        env = {k: v for k, v in base.items() if not k.startswith("SWARM_")}
         env.pop("DISPLAY", None)
         self.startup = {k: v for k, v in env.items() if _startup_key(k)}
         self.process = subprocess.Popen(

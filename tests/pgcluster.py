@@ -5,7 +5,10 @@ that folder, and is stopped and deleted afterwards: no system service is used. `
 refuses to run as root, so as root the server runs as the ``postgres`` system user
 (``runuser``). It runs with ``fsync=off``, ``synchronous_commit=off`` and
 ``full_page_writes=off``: fast and unsafe on a crash of the machine, which is what a test
-cluster wants (never a production setting).
+cluster wants (never a production setting). The test session's cluster keeps its folder in
+memory (``in_memory``: under ``/dev/shm`` when there is one): each test's database is copied
+from a template by ``CREATE DATABASE``, whose checkpoint and thousand file copies took 0.3 to
+2 s on the disk of a loaded machine and take 0.05 s there.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ FAST = (
     "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
     "-c max_connections=300 -c shared_buffers=64MB"
 )
+RAM_FOLDER = Path("/dev/shm")  # tmpfs on Linux: the in-memory cluster's folder
 # A server as a user's would be (PostgreSQL's defaults): every commit flushed to disk.
 DURABLE = "-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
 
@@ -119,15 +123,21 @@ def _as_server_user(cmd: list[str]) -> list[str]:
 
 @contextlib.contextmanager
 def cluster(
-    bin_dir: Path, also_listen: str = "", trust: str = "", options: str = ""
+    bin_dir: Path,
+    also_listen: str = "",
+    trust: str = "",
+    options: str = "",
+    in_memory: bool = False,
 ) -> Iterator[Cluster]:
     """Start a cluster in a fresh temporary folder; stop it and delete the folder after.
 
     ``also_listen``: one more address to listen on besides 127.0.0.1; ``trust``: a client
     network (``10.0.0.2/32``) let in without a password, besides this machine's own;
     ``options``: more server settings (``-c name=value ...``; they override FAST's: a
-    benchmark that wants a durable server passes ``DURABLE``)."""
-    folder = Path(tempfile.mkdtemp(prefix="swarm-pg-"))
+    benchmark that wants a durable server passes ``DURABLE``); ``in_memory``: its folder in
+    ``RAM_FOLDER`` when that is a writable folder (else the temporary folder, as without)."""
+    memory = in_memory and RAM_FOLDER.is_dir() and os.access(RAM_FOLDER, os.W_OK | os.X_OK)
+    folder = Path(tempfile.mkdtemp(prefix="swarm-pg-", dir=RAM_FOLDER if memory else None))
     user = "postgres" if os.geteuid() == 0 else os.environ.get("USER", "postgres")
     data = folder / "data"
     if os.geteuid() == 0:

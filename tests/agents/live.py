@@ -136,6 +136,16 @@ class LocalModel:
             assert time.monotonic() < deadline, f"no request with {prompt!r}: {self.requests()}"
             time.sleep(0.1)
 
+    def asked_within(self, prompt: str, seconds: float) -> bool:
+        """Whether a request whose latest prompt contains ``prompt`` is recorded within
+        ``seconds`` (looked for every 0.1 s)."""
+        deadline = time.monotonic() + seconds
+        while not any(prompt in str(r.get("prompt") or "") for r in self.requests()):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.1)
+        return True
+
     def stop(self) -> None:
         """Terminate the server."""
         self.process.terminate()

@@ -30,7 +30,7 @@ from tests.watch.conftest import watch_settings
 pytestmark = pytest.mark.xdist_group("codex-live")
 AGENT = "Codex-1"
 READY = "? for shortcuts"
-PROOF_S = 10.0  # SWARM_HOOKS_SILENT_AFTER here (30 s by default): Codex's hook runs at submit
+PROOF_S = 6.0  # SWARM_HOOKS_SILENT_AFTER here (30 s by default): Codex's hook runs at submit
 SCRIPT = 'default = [{ text = "localmodel default answer" }]\n'
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -43,8 +42,7 @@ def submit(live: LiveCLI, text: str) -> None:
     Gemini CLI shows its input is sometimes not taken: tests/agents/test_gemini_live.py)."""
     live.send(text)
     for _ in range(10):
-        time.sleep(1)
-        if any(text in str(r.get("prompt") or "") for r in live.model.requests()):
+        if live.model.asked_within(text, 1.0):
             return
         live.keys("Enter")
     raise AssertionError(f"{text!r} was never submitted: {live.screen()}")

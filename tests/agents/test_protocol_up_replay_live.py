@@ -39,6 +39,8 @@ from tests.agents.deliveries import MAIN_PATHS, requests_with
 from tests.agents.launch import SETUPS
 from tests.agents.live import LocalModel, offers_tools, require_binary
 from tests.agents.test_protocol_live import QUIETING, Rig, started, work_folder
+from tests.cli_zygote import Zygote
+from tests.helpers import ROOT
 
 pytestmark = pytest.mark.xdist_group("protocol-live")
 AGENT = "A"
@@ -60,16 +62,31 @@ def rig(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         yield made
 
 
-def swarm(rig: Rig, *args: str, agent: bool = False) -> str:
+@pytest.fixture(scope="module")
+def zygote(rig: Rig) -> Iterator[Zygote]:
+    """A CLI zygote started with the user's environment (``tests/cli_zygote.py``): each short
+    ``swarm`` command of the test a process forked from it, not a fresh Python importing swarm
+    (``desktop up`` and ``swarm run``, which start processes that outlive them, run fresh)."""
+    made = Zygote(ROOT, rig.env)
+    yield made
+    made.close()
+
+
+def swarm(rig: Rig, *args: str, agent: bool = False, fork: Zygote | None = None) -> str:
     """``swarm ARGS`` typed by the person in a terminal of their own (``agent``: by A in its
-    workspace, as its terminal has ``SWARM_AGENT``); its output."""
+    workspace, as its terminal has ``SWARM_AGENT``); its output. ``fork``: run as a child of
+    that zygote when it can."""
     env = {**rig.env, "SWARM_AGENT": AGENT} if agent else rig.env
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], env=env, cwd=rig.work if agent else rig.root,
-        capture_output=True, text=True, timeout=240, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
+    cwd = rig.work if agent else rig.root
+    ran = fork.run(list(args), env, cwd, 240) if fork is not None and fork.fits(env) else None
+    if ran is None:
+        done = subprocess.run(
+            [sys.executable, "-m", "bot.cli", *args], env=env, cwd=cwd,
+            capture_output=True, text=True, timeout=240, check=False,
+        )  # fmt: skip
+        ran = (done.returncode, done.stdout, done.stderr)
+    assert ran[0] == 0, ran[1] + ran[2]
+    return ran[1]
 
 
 @contextlib.contextmanager
@@ -104,12 +121,12 @@ async def until(check: Callable[[], Awaitable[Any]], within: float = 180.0) -> A
     return found
 
 
-def add(rig: Rig, word: str) -> tuple[str, str]:
+def add(rig: Rig, word: str, fork: Zygote) -> tuple[str, str]:
     """``swarm task add`` of a task for A whose prompt holds a marker of its own: its ref and
     the marker."""
     marker = f"{word}-{uuid.uuid4().hex[:8]}"
     added = swarm(rig, "task", "add", f"replay {marker}", "--details", f"{marker} say hello",
-                  "--agent", AGENT, "--json")  # fmt: skip
+                  "--agent", AGENT, "--json", fork=fork)  # fmt: skip
     return str(json.loads(added)["id"]), marker
 
 
@@ -152,10 +169,10 @@ def up_again(rig: Rig) -> str:
     return said
 
 
-async def done_after_turns(rig: Rig, service: SwarmService, ref: str, n: int) -> None:
+async def done_after_turns(rig: Rig, service: SwarmService, ref: str, n: int, fork: Zygote) -> None:
     """Once the task's ``n``-th turn ended, A reports it done from its terminal."""
     await until(lambda: _turns_at_least(service, ref, n))
-    swarm(rig, "task", "done", ref, "--note", "replayed", agent=True)
+    swarm(rig, "task", "done", ref, "--note", "replayed", agent=True, fork=fork)
 
 
 async def _turns_at_least(service: SwarmService, ref: str, n: int) -> bool:
@@ -187,15 +204,15 @@ def doctor_says(rig: Rig) -> str:
     return done.stdout
 
 
-def shown(rig: Rig, ref: str) -> dict[str, Any]:
+def shown(rig: Rig, ref: str, fork: Zygote) -> dict[str, Any]:
     """``swarm task show REF --json``."""
-    found: dict[str, Any] = json.loads(swarm(rig, "task", "show", ref, "--json"))
+    found: dict[str, Any] = json.loads(swarm(rig, "task", "show", ref, "--json", fork=fork))
     return found
 
 
 @pytest.mark.timeout(900)
 async def test_desktop_up_beside_swarm_run_sends_each_prompt_once_per_session(
-    rig: Rig,
+    rig: Rig, zygote: Zygote
 ) -> None:
     service = await SwarmService.open(rig.settings)  # read only: the test's eyes on the store
     try:
@@ -204,37 +221,37 @@ async def test_desktop_up_beside_swarm_run_sends_each_prompt_once_per_session(
             # 1. the host killed while A is free; a task added for A waits for it (its prompt
             # held), then up starts a new session while swarm run runs
             await kill_host(rig, service)
-            held, held_marker = add(rig, "held")
+            held, held_marker = add(rig, "held", zygote)
             first_up = up_again(rig)
-            await done_after_turns(rig, service, held, 1)
+            await done_after_turns(rig, service, held, 1, zygote)
             # 2. a task's prompt reached the session, whose host is killed with the task
             # still A's; a third task waits behind it
-            reached, reached_marker = add(rig, "reached")
+            reached, reached_marker = add(rig, "reached", zygote)
             await until(lambda: _turns_at_least(service, reached, 1))
-            behind, behind_marker = add(rig, "behind")
+            behind, behind_marker = add(rig, "behind", zygote)
             killed = await kill_host(rig, service)
             second_up = up_again(rig)
-            await done_after_turns(rig, service, reached, 2)
-            await done_after_turns(rig, service, behind, 1)
+            await done_after_turns(rig, service, reached, 2, zygote)
+            await done_after_turns(rig, service, behind, 1, zygote)
             # 3. swarm run killed while a task's turn runs
-            during, during_marker = add(rig, "during")
+            during, during_marker = add(rig, "during", zygote)
             await taken(rig, during_marker)
             kill_coordinator(run)
         # ... a task added while no swarm run runs; swarm run started again
-        down, down_marker = add(rig, "down")
+        down, down_marker = add(rig, "down", zygote)
         with coordinator(rig) as run:
-            await done_after_turns(rig, service, during, 1)
-            await done_after_turns(rig, service, down, 1)
+            await done_after_turns(rig, service, during, 1, zygote)
+            await done_after_turns(rig, service, down, 1, zygote)
             # 4. swarm run killed a second time, a task's prompt just taken
-            again, again_marker = add(rig, "again")
+            again, again_marker = add(rig, "again", zygote)
             await taken(rig, again_marker)
             kill_coordinator(run)
         with coordinator(rig):
-            await done_after_turns(rig, service, again, 1)
+            await done_after_turns(rig, service, again, 1, zygote)
             await until(lambda: _is(service, AgentState.IDLE))
-            status = json.loads(swarm(rig, "desktop", "status", "--json"))
+            status = json.loads(swarm(rig, "desktop", "status", "--json", fork=zygote))
             doctor = doctor_says(rig)
-            needs_you = json.loads(swarm(rig, "inbox", "--json"))
+            needs_you = json.loads(swarm(rig, "inbox", "--json", fork=zygote))
     finally:
         await service.close()
     markers = ((held, held_marker), (reached, reached_marker), (behind, behind_marker),
@@ -258,7 +275,7 @@ async def test_desktop_up_beside_swarm_run_sends_each_prompt_once_per_session(
     assert "session open" in doctor and "no problems found" in doctor, doctor
     assert needs_you == [], needs_you  # nothing in "Needs you" that swarm made itself
     for ref, _ in markers:
-        task = shown(rig, ref)
+        task = shown(rig, ref, zygote)
         assert (task["status"], task["attempts"]) == ("done", 1), task
         events = task["events"]
         assert all(e["kind"] != "task.withdrawn" for e in events), events

@@ -21,7 +21,7 @@ from core.settings import Settings
 from tests.helpers import RecordingDeliverer, write_agents
 
 pytestmark = pytest.mark.both_databases
-ExampleDatabase = Callable[[], AbstractContextManager[str | None]]
+ExampleDatabase = Callable[[Path], AbstractContextManager[str | None]]
 # the example_database fixture is function-scoped on purpose: it makes a database per example
 SLOW_AND_PER_EXAMPLE = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 
@@ -50,7 +50,7 @@ def dags(draw: st.DrawFn) -> list[TaskSpec]:
 async def _run(
     database: ExampleDatabase, specs: list[TaskSpec], capacities: list[int], seed: int
 ) -> None:
-    with tempfile.TemporaryDirectory() as tmp, database() as url:
+    with tempfile.TemporaryDirectory() as tmp, database(Path(tmp)) as url:
         config = write_agents(
             Path(tmp) / "agents.toml",
             [

@@ -1,11 +1,12 @@
-"""Eight separate ``swarm`` processes writing at once lose nothing and never see a lock."""
+"""Eight separate ``swarm`` processes writing at once lose nothing and never see a lock (each
+worker's commands one after another, each a process of its own)."""
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import os
-import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ from core.coordinator.scheduler import Scheduler
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
 from core.settings import Settings
+from tests.cli_zygote import Zygote
 from tests.helpers import ROOT, RecordingDeliverer, run_cli, write_agents
 
 WORKERS = 8
@@ -46,6 +48,40 @@ async def _assigned_tasks(home: Path, config: Path, url: str | None) -> dict[int
         await service.close()
 
 
+def _worker(worker: int, ids: list[str], env: dict[str, str]) -> list[tuple[int, str]]:
+    """One worker's ``swarm`` commands in turn, each a process of its own forked from the
+    worker's CLI zygote (``tests/cli_zygote.py``: swarm imported once a worker, not once a
+    command), up to the first that fails: (exit status, stderr) of each."""
+    steps: list[tuple[list[str], dict[str, str]]] = []
+    for n, task_id in enumerate(ids):
+        steps.append((["task", "add", f"new {worker}.{n}", "--priority", "high"], env))
+        steps.append(
+            (["task", "done", task_id, "--note", "ok"], env | {"SWARM_AGENT": f"W-{worker}"})
+        )
+    zygote = Zygote(ROOT) if os.environ.get("SWARM_TEST_CLI_FORK", "1") != "0" else None
+    done: list[tuple[int, str]] = []
+    try:
+        for argv, step_env in steps:
+            done.append(_swarm(zygote, argv, step_env))
+            if done[-1][0] != 0:
+                break
+    finally:
+        if zygote is not None:
+            zygote.close()
+    return done
+
+
+def _swarm(zygote: Zygote | None, argv: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """``swarm ARGV``'s exit status and stderr: forked from ``zygote`` when it can, else a
+    fresh ``python -m bot.cli.main``."""
+    ran = zygote.run(argv, env, ROOT, 120) if zygote and zygote.fits(env) else None
+    if ran is not None:
+        return ran[0], ran[2]
+    fresh = subprocess.run([sys.executable, "-m", "bot.cli.main", *argv], env=env, cwd=ROOT,
+                           capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    return fresh.returncode, fresh.stderr
+
+
 @pytest.mark.timeout(180)
 def test_eight_processes_add_and_complete_at_once(tmp_path: Path, database_url: str | None) -> None:
     home = tmp_path / "home"
@@ -61,28 +97,12 @@ def test_eight_processes_add_and_complete_at_once(tmp_path: Path, database_url: 
 
     url = {"SWARM_DATABASE_URL": database_url} if database_url else {}
     env = {**os.environ, "SWARM_HOME": str(home), "SWARM_CONFIG": str(config), **url}
-    swarm = f"{shlex.quote(sys.executable)} -m bot.cli.main"
-    procs = []
-    for worker, ids in mine.items():
-        steps = []
-        for n, task_id in enumerate(ids):
-            steps.append(f"{swarm} task add 'new {worker}.{n}' --priority high")
-            steps.append(f"SWARM_AGENT=W-{worker} {swarm} task done {task_id} --note ok")
-        script = "set -e\n" + "\n".join(steps)
-        procs.append(
-            subprocess.Popen(
-                ["bash", "-c", script],
-                env=env,
-                cwd=ROOT,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-        )
-    outputs = [p.communicate(timeout=150) for p in procs]
-    for proc, (_, err) in zip(procs, outputs, strict=True):
-        assert proc.returncode == 0, err
-        assert "locked" not in err
+    with concurrent.futures.ThreadPoolExecutor(WORKERS) as pool:
+        runs = [pool.submit(_worker, w, ids, env) for w, ids in mine.items()]
+        for run in runs:
+            for code, err in run.result(timeout=150):
+                assert code == 0, err
+                assert "locked" not in err
     tasks = json.loads(
         run_cli(
             home, "task", "list", "--all", "--limit", "1000", "--json", config=config, env=url

@@ -9,6 +9,7 @@ import random
 import tempfile
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -25,7 +26,7 @@ from core.workflows.model import find_cycle
 from tests.helpers import RecordingDeliverer
 
 pytestmark = pytest.mark.both_databases
-ExampleDatabase = Callable[[], AbstractContextManager[str | None]]
+ExampleDatabase = Callable[[Path], AbstractContextManager[str | None]]
 # the example_database fixture is function-scoped on purpose: it makes a database per example
 SLOW_AND_PER_EXAMPLE = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 
@@ -58,7 +59,7 @@ def workflows(draw: st.DrawFn) -> tuple[Workflow, dict[str, str]]:
 
 
 async def _run(database: ExampleDatabase, flow: Workflow, given: dict[str, str], seed: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp, database() as url:
+    with tempfile.TemporaryDirectory() as tmp, database(Path(tmp)) as url:
         env = {"SWARM_HOME": tmp, "SWARM_MAX_ATTEMPTS": "1", "SWARM_DATABASE_URL": url or ""}
         conf = Settings.from_env(env)
         service = await SwarmService.open(conf, ManualClock())
