@@ -34,6 +34,7 @@ FAST = (
     "-c max_connections=300 -c shared_buffers=64MB"
 )
 RAM_FOLDER = Path("/dev/shm")  # tmpfs on Linux: the in-memory cluster's folder
+RAM_NEEDED = 1 << 30  # free bytes it must have (a container's is often 64 MB)
 # A server as a user's would be (PostgreSQL's defaults): every commit flushed to disk.
 DURABLE = "-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
 
@@ -121,6 +122,14 @@ def _as_server_user(cmd: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
 
 
+def _roomy(folder: Path) -> bool:
+    """Whether ``folder`` is a writable folder with ``RAM_NEEDED`` bytes free."""
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        return False
+    found = os.statvfs(folder)
+    return found.f_bavail * found.f_frsize >= RAM_NEEDED
+
+
 @contextlib.contextmanager
 def cluster(
     bin_dir: Path,
@@ -135,8 +144,9 @@ def cluster(
     network (``10.0.0.2/32``) let in without a password, besides this machine's own;
     ``options``: more server settings (``-c name=value ...``; they override FAST's: a
     benchmark that wants a durable server passes ``DURABLE``); ``in_memory``: its folder in
-    ``RAM_FOLDER`` when that is a writable folder (else the temporary folder, as without)."""
-    memory = in_memory and RAM_FOLDER.is_dir() and os.access(RAM_FOLDER, os.W_OK | os.X_OK)
+    ``RAM_FOLDER`` when that is a writable folder with ``RAM_NEEDED`` free (else the
+    temporary folder, as without)."""
+    memory = in_memory and _roomy(RAM_FOLDER)
     folder = Path(tempfile.mkdtemp(prefix="swarm-pg-", dir=RAM_FOLDER if memory else None))
     user = "postgres" if os.geteuid() == 0 else os.environ.get("USER", "postgres")
     data = folder / "data"
