@@ -26,10 +26,10 @@ HANDED_OVER_OF_DELIVERY = (
     "EXISTS (SELECT 1 FROM events e WHERE e.task_id = m.task_id "
     f"AND e.kind = '{EventKind.TASK_ASSIGNED}' AND e.agent_id <> d.agent_id) "
 )
-# whether another agent than $3 was ever assigned task $2
+# whether another agent than ``:agent`` was ever assigned task ``:task_id``
 HANDED_OVER_PARAM = (
-    "EXISTS (SELECT 1 FROM events WHERE task_id = $2 "
-    f"AND kind = '{EventKind.TASK_ASSIGNED}' AND agent_id <> $3) "
+    "EXISTS (SELECT 1 FROM events WHERE task_id = :task_id "
+    f"AND kind = '{EventKind.TASK_ASSIGNED}' AND agent_id <> :agent) "
 )
 # the head of an insert of event rows selected after it (the outbox's columns)
 INSERT_HEAD = "INSERT INTO events (ts, kind, text, task_id, agent_id, actor, data) "

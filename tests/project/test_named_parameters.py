@@ -31,7 +31,6 @@ STILL_NUMBERED: tuple[str, ...] = (
     "core/agents/signal_queries.py",
     "core/agents/transcript_queries.py",
     "core/costs/queries.py",
-    "core/delivery/claim_queries.py",
     "core/delivery/queries.py",
     "core/delivery/retention_queries.py",
     "core/delivery/undelivered_queries.py",
