@@ -34,7 +34,6 @@ STILL_NUMBERED: tuple[str, ...] = (
     "core/dialogs/prompt_queries.py",
     "core/dialogs/queries.py",
     "core/github/queries.py",
-    "core/history/event_queries.py",
     "core/inbox/queries.py",
     "core/posts/queries.py",
     "core/reports/queries.py",
