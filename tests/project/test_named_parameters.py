@@ -25,9 +25,7 @@ NOT_SQL = (
 # Modules whose statements still number their parameters.
 STILL_NUMBERED: tuple[str, ...] = (
     "core/accounts/queries.py",
-    "core/agents/alert_queries.py",
     "core/agents/queries.py",
-    "core/agents/session_queries.py",
     "core/agents/signal_queries.py",
     "core/agents/transcript_queries.py",
     "core/costs/queries.py",
