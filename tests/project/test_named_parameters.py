@@ -26,7 +26,6 @@ NOT_SQL = (
 STILL_NUMBERED: tuple[str, ...] = (
     "core/accounts/queries.py",
     "core/agents/queries.py",
-    "core/agents/transcript_queries.py",
     "core/costs/queries.py",
     "core/dialogs/prompt_queries.py",
     "core/dialogs/queries.py",
