@@ -230,8 +230,8 @@ def task_in_hand(conn: Conn, agent: str) -> int | None:
 FRESH_AGENT_OF_DELIVERY = (
     "(SELECT count(*) FROM agent_state a WHERE a.id = d.agent_id AND a.onboarded_at IS NULL) "
 )
-# 1 when agent $1 was never onboarded, else 0 (numbered while core.delivery.claim_queries is)
-FRESH_AGENT_PARAM = "(SELECT count(*) FROM agent_state WHERE id = $1 AND onboarded_at IS NULL) "
+# 1 when agent ``:agent`` was never onboarded, else 0
+FRESH_AGENT_PARAM = "(SELECT count(*) FROM agent_state WHERE id = :agent AND onboarded_at IS NULL) "
 # each agent's row as ``a``, to join its other rows to
 EACH_AGENT = "FROM agent_state a "
 # the state row ``s`` of task ``t``'s holder, when it has one

@@ -4,24 +4,24 @@ tmux and desktop routes are charged to it from those sessions only, once it name
 
 from __future__ import annotations
 
-from core.store.conn import Conn
+from core.store.conn import Conn, sql
 
 SESSION_LIMIT = 200  # characters of a session id kept (a hook's JSON is the agent's words)
 KEPT_S = 30 * 86400.0  # an agent's sessions named longer ago are forgotten when it names one
+
+INSERT = sql(
+    "INSERT INTO cli_sessions (agent_id, session, seen_at) VALUES (:agent, :session, :at) "
+    "ON CONFLICT (agent_id, session) DO NOTHING"
+)
+FORGET_BEFORE = sql("DELETE FROM cli_sessions WHERE agent_id = :agent AND seen_at < :before")
 
 
 def name(conn: Conn, agent: str, session: str, at: float) -> None:
     """``agent``'s hook named ``session`` at ``at``: kept (once), and the agent's sessions
     named more than ``KEPT_S`` before forgotten when it is new."""
-    added = conn.execute(
-        "INSERT INTO cli_sessions (agent_id, session, seen_at) VALUES ($1, $2, $3) "
-        "ON CONFLICT (agent_id, session) DO NOTHING",
-        (agent, session[:SESSION_LIMIT], at),
-    )
+    added = conn.execute(INSERT, {"agent": agent, "session": session[:SESSION_LIMIT], "at": at})
     if added.rowcount:
-        conn.execute(
-            "DELETE FROM cli_sessions WHERE agent_id = $1 AND seen_at < $2", (agent, at - KEPT_S)
-        )
+        conn.execute(FORGET_BEFORE, {"agent": agent, "before": at - KEPT_S})
 
 
 def named(conn: Conn) -> dict[str, set[str]]:

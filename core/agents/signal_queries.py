@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.store.conn import Conn
+from core.store.conn import Conn, sql
 
 INSERT_HEAD = (
     "INSERT INTO agent_signals (agent, signal, state, at, evidence, until, detail, active_at) "
@@ -20,13 +20,15 @@ ON_CONFLICT = (
     "until = excluded.until, detail = excluded.detail, "
     "active_at = COALESCE(excluded.active_at, agent_signals.active_at)"
 )
-_UPSERT = f"{INSERT_HEAD}VALUES ($1, $2, $3, $4, $5, $6, $7, $8) {ON_CONFLICT}"
+# an observation's values, in the order ``upsert`` takes them
+SIGNAL_COLUMNS = ("agent", "signal", "state", "at", "evidence", "until", "detail", "active_at")
+UPSERT = sql(f"{INSERT_HEAD}VALUES ({', '.join(':' + c for c in SIGNAL_COLUMNS)}) {ON_CONFLICT}")
 
 
 def upsert(conn: Conn, row: Sequence[Any]) -> None:
     """Keep ``row`` (agent, signal, state, at, evidence, until, detail, active_at) as its
     signal's latest observation of its agent."""
-    conn.execute(_UPSERT, row)
+    conn.execute(UPSERT, dict(zip(SIGNAL_COLUMNS, row, strict=True)))
 
 
 def active_rows(conn: Conn) -> Any:
@@ -39,6 +41,27 @@ def active_rows(conn: Conn) -> Any:
 _OBSERVATIONS = (
     "SELECT agent, signal, state, at, evidence, until, detail, active_at FROM agent_signals"
 )
+OBSERVATIONS_OF = sql(f"{_OBSERVATIONS} WHERE agent = :agent")
+LOOK = sql(
+    "SELECT st.state AS decided, st.state_since, st.state_signal, st.state_evidence, "
+    "st.state_until, s.signal, s.state, s.at, s.evidence, s.until, s.detail, s.active_at "
+    "FROM agent_state st LEFT JOIN agent_signals s ON s.agent = st.id WHERE st.id = :agent"
+)
+DELETE = sql("DELETE FROM agent_signals WHERE agent = :agent AND signal = :signal")
+STATE = sql(
+    "SELECT state, state_since, state_signal, state_evidence, state_until FROM agent_state "
+    "WHERE id = :agent"
+)
+# a decided state's values, in the order ``store_state`` takes them
+STATE_COLUMNS = ("agent", "state", "since", "signal", "evidence", "until")
+STORE_STATE = sql(
+    "INSERT INTO agent_state (id, state, state_since, state_signal, state_evidence, "
+    "state_until) VALUES (:agent, :state, :since, :signal, :evidence, :until) "
+    "ON CONFLICT (id) DO UPDATE SET "
+    "state = excluded.state, state_since = excluded.state_since, "
+    "state_signal = excluded.state_signal, state_evidence = excluded.state_evidence, "
+    "state_until = excluded.state_until"
+)
 
 
 def observation_rows(conn: Conn, agent: str | None = None) -> list[Any]:
@@ -47,7 +70,7 @@ def observation_rows(conn: Conn, agent: str | None = None) -> list[Any]:
     if agent is None:
         rows: list[Any] = conn.execute(_OBSERVATIONS).fetchall()
     else:
-        rows = conn.execute(f"{_OBSERVATIONS} WHERE agent = $1", (agent,)).fetchall()
+        rows = conn.execute(OBSERVATIONS_OF, {"agent": agent}).fetchall()
     return rows
 
 
@@ -56,18 +79,13 @@ def look_rows(conn: Conn, agent: str) -> list[Any]:
     ``state_evidence``, ``state_until``) on each of its observations' rows (``signal``,
     ``state``, ``at``, ``evidence``, ``until``, ``detail``, ``active_at``; one row with no
     signal when it has none): one statement; no row when it has no ``agent_state`` row."""
-    rows: list[Any] = conn.execute(
-        "SELECT st.state AS decided, st.state_since, st.state_signal, st.state_evidence, "
-        "st.state_until, s.signal, s.state, s.at, s.evidence, s.until, s.detail, s.active_at "
-        "FROM agent_state st LEFT JOIN agent_signals s ON s.agent = st.id WHERE st.id = $1",
-        (agent,),
-    ).fetchall()
+    rows: list[Any] = conn.execute(LOOK, {"agent": agent}).fetchall()
     return rows
 
 
 def delete(conn: Conn, agent: str, signal: str) -> None:
     """Drop ``signal``'s observation of ``agent``."""
-    conn.execute("DELETE FROM agent_signals WHERE agent = $1 AND signal = $2", (agent, signal))
+    conn.execute(DELETE, {"agent": agent, "signal": signal})
 
 
 def state_rows(conn: Conn) -> list[Any]:
@@ -82,30 +100,20 @@ def state_rows(conn: Conn) -> list[Any]:
 def state_row(conn: Conn, agent: str) -> Any:
     """``agent``'s decided state (``state``, ``state_since``, ``state_signal``,
     ``state_evidence``, ``state_until``), or None."""
-    return conn.execute(
-        "SELECT state, state_since, state_signal, state_evidence, state_until FROM agent_state "
-        "WHERE id = $1",
-        (agent,),
-    ).fetchone()
+    return conn.execute(STATE, {"agent": agent}).fetchone()
 
 
 def store_state(conn: Conn, row: Sequence[Any]) -> None:
     """Store an agent's decided state, ``row``: (agent, state, since, signal, evidence,
     until); its row is made if it has none."""
-    conn.execute(
-        "INSERT INTO agent_state (id, state, state_since, state_signal, state_evidence, "
-        "state_until) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET "
-        "state = excluded.state, state_since = excluded.state_since, "
-        "state_signal = excluded.state_signal, state_evidence = excluded.state_evidence, "
-        "state_until = excluded.state_until",
-        row,
-    )
+    conn.execute(STORE_STATE, dict(zip(STATE_COLUMNS, row, strict=True)))
 
 
 _LIMITED = (
     "SELECT id, state_since, state_until, state_signal, state_evidence FROM agent_state "
     "WHERE state = 'limited'"
 )
+LIMITED_OF = sql(f"{_LIMITED} AND id = :agent")
 
 
 def limited_states(conn: Conn, agent: str | None = None) -> Any:
@@ -113,7 +121,7 @@ def limited_states(conn: Conn, agent: str | None = None) -> Any:
     ``state_since``, ``state_until``, ``state_signal``, ``state_evidence``)."""
     if agent is None:
         return conn.execute(_LIMITED)
-    return conn.execute(f"{_LIMITED} AND id = $1", (agent,))
+    return conn.execute(LIMITED_OF, {"agent": agent})
 
 
 def limited_agents(conn: Conn) -> set[str]:

@@ -8,26 +8,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.store.conn import Args, Conn, Row, values
+from core.store.conn import Args, Conn, Row, sql, values
 
 _READY = (
     "SELECT id, role, capabilities, pinned_agent, prev_agent, not_before, title, details, "
     "priority, attempts, campaign_id FROM tasks WHERE status = 'ready'"
 )
+READY_FIRST = sql(f"{_READY} ORDER BY priority DESC, id LIMIT :size")
+READY_AFTER = sql(
+    f"{_READY} AND (priority < :priority OR (priority = :priority AND id > :id)) "
+    "ORDER BY priority DESC, id LIMIT :size"
+)
+ATTEMPTS = sql("SELECT status, assignee, attempts, max_attempts FROM tasks WHERE id = :task_id")
 
 
 def ready_page(conn: Conn, size: int, after: Row | None = None) -> list[Any]:
     """Up to ``size`` ready tasks by priority then age, those after ``after`` (keyset
     paging: the last row of the page before)."""
     if after is None:
-        first: list[Any] = conn.execute(
-            f"{_READY} ORDER BY priority DESC, id LIMIT $1", (size,)
-        ).fetchall()
+        first: list[Any] = conn.execute(READY_FIRST, {"size": size}).fetchall()
         return first
     rows: list[Any] = conn.execute(
-        f"{_READY} AND (priority < $1 OR (priority = $2 AND id > $3)) "
-        "ORDER BY priority DESC, id LIMIT $4",
-        (after["priority"], after["priority"], after["id"], size),
+        READY_AFTER, {"priority": after["priority"], "id": after["id"], "size": size}
     ).fetchall()
     return rows
 
@@ -97,17 +99,14 @@ def take_and_queue(
 
 def attempts_of(conn: Conn, task_id: int) -> Any:
     """The task's ``status``, ``assignee``, ``attempts`` and ``max_attempts``, or None."""
-    return conn.execute(
-        "SELECT status, assignee, attempts, max_attempts FROM tasks WHERE id = $1",
-        (task_id,),
-    ).fetchone()
+    return conn.execute(ATTEMPTS, {"task_id": task_id}).fetchone()
 
 
 # Each part reads an index: the backoff, the ready tasks' by their not_before (not every
 # ready task of a long queue).
-NEXT_DEADLINE = (
+NEXT_DEADLINE = sql(
     "SELECT (SELECT min(lease_expires_at) FROM tasks WHERE status = 'assigned') AS lease, "
-    "(SELECT min(not_before) FROM tasks WHERE status = 'ready' AND not_before > $1) "
+    "(SELECT min(not_before) FROM tasks WHERE status = 'ready' AND not_before > :now) "
     "AS backoff, (SELECT min(not_before) FROM deliveries WHERE state = 'queued') AS due"
 )
 
@@ -115,6 +114,6 @@ NEXT_DEADLINE = (
 def next_deadline(conn: Conn, now: float) -> float | None:
     """The earliest future moment when something becomes due (lease, backoff, delivery):
     one statement (the scheduler asks at every pass)."""
-    candidates = values(conn.execute(NEXT_DEADLINE, (now,)).fetchone())
+    candidates = values(conn.execute(NEXT_DEADLINE, {"now": now}).fetchone())
     due = [c for c in candidates if c is not None]
     return min(due) if due else None

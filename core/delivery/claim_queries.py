@@ -11,7 +11,7 @@ from typing import Any
 
 from core.agents import queries as agent_queries
 from core.history import event_queries
-from core.store.conn import Args, Conn
+from core.store.conn import Args, Conn, sql
 from core.tasks.message_queries import not_mid_turn
 
 # What a prompt needs to know before its facts are read, as columns of a claim's select over
@@ -21,7 +21,7 @@ FACT_COLUMNS = (
     f"{agent_queries.FRESH_AGENT_OF_DELIVERY}AS fresh_agent, "
     f"{event_queries.HANDED_OVER_OF_DELIVERY}AS handed_over"
 )
-_FLAGS = (
+FLAGS = sql(
     f"SELECT {agent_queries.FRESH_AGENT_PARAM}AS fresh_agent, "
     f"{event_queries.HANDED_OVER_PARAM}AS handed_over"
 )
@@ -29,22 +29,23 @@ _FLAGS = (
 
 def prompt_flags(conn: Conn, agent: str, task_id: int) -> Any:
     """``FACT_COLUMNS`` of a prompt of task ``task_id`` to ``agent``, read on their own."""
-    return conn.execute(_FLAGS, (agent, task_id, agent)).fetchone()
+    return conn.execute(FLAGS, {"agent": agent, "task_id": task_id}).fetchone()
 
 
 # One statement (as procrastinate's ``procrastinate_fetch_job``): pick the due rows, skipping
 # those another node is claiming, and mark them ours; the rows come back with what was there
 # before (``was``, ``held_by``) and their message, and the prompt's facts. With ``= ANY``
 # and ``FOR UPDATE SKIP LOCKED``.
-_CLAIM = (
+CLAIM = sql(
     "WITH picked AS (SELECT d.id, d.state AS was, d.node AS held_by, d.node_run AS held_run "
     "FROM deliveries d "
-    "WHERE d.agent_id = ANY($1) AND ((d.state = 'queued' AND d.not_before <= $2) OR "
-    "(d.state = 'delivering' AND d.claim_until < $3)) "
-    f"AND {not_mid_turn('d', '$9', '$10')} ORDER BY d.id LIMIT $4 "
+    "WHERE d.agent_id = ANY(:agents) AND ((d.state = 'queued' AND d.not_before <= :now) OR "
+    "(d.state = 'delivering' AND d.claim_until < :now)) "
+    f"AND {not_mid_turn('d', ':mid_turn_since', ':heard_over')} ORDER BY d.id LIMIT :limit "
     "FOR UPDATE SKIP LOCKED) "
-    "UPDATE deliveries d SET state = 'delivering', node = $5, node_run = $6, claim_until = $7, "
-    "attempts = d.attempts + 1, updated_at = $8 FROM picked p, messages m "
+    "UPDATE deliveries d SET state = 'delivering', node = :node, node_run = :run, "
+    "claim_until = :until, attempts = d.attempts + 1, updated_at = :now "
+    "FROM picked p, messages m "
     "WHERE d.id = p.id AND m.id = d.message_id "
     "RETURNING d.id, d.message_id, d.agent_id, p.was AS state, d.attempts - 1 AS attempts, "
     "d.reason, d.deferred, m.text, m.sender, m.task_id, m.priority, m.target_kind, "
@@ -69,23 +70,29 @@ def claim_rows(
     they were (``state``, ``held_by``, ``held_run``), their message and ``FACT_COLUMNS``."""
     name, run = claimer
     rows: list[Any] = conn.execute(
-        _CLAIM,
-        (agents, now, now, limit, name, run, until, now, mid_turn_since, list(turn_heard_over)),
+        CLAIM,
+        {
+            "agents": agents,
+            "now": now,
+            "limit": limit,
+            "node": name,
+            "run": run,
+            "until": until,
+            "mid_turn_since": mid_turn_since,
+            "heard_over": list(turn_heard_over),
+        },
     ).fetchall()
     return rows
+
+
+CLAIM_OF = sql("SELECT node, state, node_run FROM deliveries WHERE id = :id")
+CLAIM_LOCKED = sql("SELECT node, state, node_run FROM deliveries WHERE id = :id FOR UPDATE")
 
 
 def claim_of(conn: Conn, delivery_id: int, *, lock: bool = False) -> Any:
     """The delivery's claim (``node``, ``state``, ``node_run``), or None; ``lock``: held
     (``FOR UPDATE``) until the transaction ends."""
-    if lock:
-        return conn.execute(
-            "SELECT node, state, node_run FROM deliveries WHERE id = $1 FOR UPDATE",
-            (delivery_id,),
-        ).fetchone()
-    return conn.execute(
-        "SELECT node, state, node_run FROM deliveries WHERE id = $1", (delivery_id,)
-    ).fetchone()
+    return conn.execute(CLAIM_LOCKED if lock else CLAIM_OF, {"id": delivery_id}).fetchone()
 
 
 # A node's delivered receipts as one statement (PostgreSQL's data-modifying CTEs): of the
@@ -97,7 +104,7 @@ def claim_of(conn: Conn, delivery_id: int, *, lock: bool = False) -> Any:
 _DELIVERED = (
     f"WITH v (id, method, task, lease) AS (VALUES {{deliveries}}), "
     "h AS (SELECT deliveries.id, deliveries.agent_id FROM deliveries JOIN v "
-    "ON v.id = deliveries.id WHERE deliveries.node = $2 AND deliveries.node_run = $3 "
+    "ON v.id = deliveries.id WHERE deliveries.node = {node} AND deliveries.node_run = {run} "
     "AND deliveries.state = 'delivering' ORDER BY deliveries.id FOR UPDATE OF deliveries), "
     "t AS (UPDATE tasks SET lease_expires_at = v.lease FROM h JOIN v ON v.id = h.id "
     "WHERE tasks.id = v.task AND v.lease IS NOT NULL AND tasks.status = 'assigned' "
@@ -107,7 +114,7 @@ _DELIVERED = (
     "SELECT e.ts, e.kind, e.text, e.task_id, e.agent_id, e.actor, e.data FROM e "
     "JOIN h ON h.id = e.delivery ORDER BY e.n) "
     "UPDATE deliveries SET state = 'delivered', method = v.method, reason = NULL, "
-    "deferred = 0, updated_at = $1, claim_until = NULL FROM h JOIN v ON v.id = h.id "
+    "deferred = 0, updated_at = {now}, claim_until = NULL FROM h JOIN v ON v.id = h.id "
     "WHERE deliveries.id = h.id RETURNING deliveries.id"
 )
 _DELIVERY_ROW = (
@@ -130,7 +137,8 @@ def mark_delivered(
     renewed, in one statement, for those whose claim is still ``claimer``'s (name, run):
     their ids (nothing is written for the others)."""
     name, run = claimer
-    args = Args([now, name, run])  # $1, $2, $3 of _DELIVERED
+    args = Args()
+    fixed = {"now": args(now), "node": args(name), "run": args(run)}
     deliveries: list[str] = []
     events: list[str] = []
     for receipt, event_rows in group:
@@ -138,20 +146,23 @@ def mark_delivered(
         deliveries.append(_DELIVERY_ROW.format(*map(args, receipt)))
         for event in event_rows:
             events.append(_EVENT_ROW.format(*map(args, (delivery_id, len(events), *event))))
-    sql = _DELIVERED.format(deliveries=", ".join(deliveries), events=", ".join(events))
+    text = _DELIVERED.format(deliveries=", ".join(deliveries), events=", ".join(events), **fixed)
     conn.flush_events()  # the events held so far keep their place before these
-    return {r["id"] for r in conn.execute(sql, args).fetchall()}
+    return {r["id"] for r in conn.execute(text, args).fetchall()}
+
+
+NEXT_DUE = sql(
+    "SELECT min(due) FILTER (WHERE due > :claimed_at) AS due, "
+    "coalesce(bool_or(due <= :claimed_at), false) AS held FROM (SELECT CASE "
+    "WHEN state = 'queued' THEN not_before ELSE claim_until END AS due FROM deliveries "
+    "WHERE agent_id = ANY(:agents) AND (state = 'queued' OR "
+    "(state = 'delivering' AND claim_until IS NOT NULL))) AS pending"
+)
 
 
 def next_due(conn: Conn, agents: list[str], claimed_at: float) -> tuple[float | None, bool]:
     """When the next delivery of ``agents`` becomes claimable after the claim made at
     ``claimed_at`` (due, or its lease ends, later than that), and whether one was due then
     that the claim left (held: its agent mid-turn, ``message_queries.not_mid_turn``)."""
-    row = conn.execute(
-        "SELECT min(due) FILTER (WHERE due > $2) AS due, coalesce(bool_or(due <= $2), false) "
-        "AS held FROM (SELECT CASE WHEN state = 'queued' THEN not_before ELSE claim_until END "
-        "AS due FROM deliveries WHERE agent_id = ANY($1) AND (state = 'queued' OR "
-        "(state = 'delivering' AND claim_until IS NOT NULL))) AS pending",
-        (agents, claimed_at),
-    ).fetchone()
+    row = conn.execute(NEXT_DUE, {"agents": agents, "claimed_at": claimed_at}).fetchone()
     return row["due"], bool(row["held"])

@@ -8,7 +8,23 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from core.store.conn import Conn
+from core.store.conn import Conn, sql
+
+HEARTBEAT = sql(
+    "INSERT INTO nodes (name, agents, host, pid, started_at, heartbeat_at) "
+    "VALUES (:node, :agents, :host, :pid, :started_at, :now) ON CONFLICT(name) DO UPDATE SET "
+    "agents = excluded.agents, host = excluded.host, pid = excluded.pid, "
+    "started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at"
+)
+MESSAGE_COUNTS = sql(
+    "SELECT COUNT(*) FILTER (WHERE state = 'delivered') AS delivered, "
+    "COUNT(*) FILTER (WHERE state = 'failed') AS failed, "
+    "COUNT(*) AS total FROM deliveries WHERE message_id = :message_id"
+)
+DELIVERED_SPANS = sql(
+    "SELECT agent_id, updated_at - created_at AS took FROM deliveries "
+    "WHERE state = 'delivered' AND updated_at >= :since ORDER BY id DESC LIMIT :limit"
+)
 
 
 def heartbeat(
@@ -22,11 +38,15 @@ def heartbeat(
 ) -> None:
     """Say that ``node`` is alive and which agents it serves."""
     conn.execute(
-        "INSERT INTO nodes (name, agents, host, pid, started_at, heartbeat_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT(name) DO UPDATE SET agents = excluded.agents, "
-        "host = excluded.host, pid = excluded.pid, started_at = excluded.started_at, "
-        "heartbeat_at = excluded.heartbeat_at",
-        (node, json.dumps(agents), host, pid, started_at, now),
+        HEARTBEAT,
+        {
+            "node": node,
+            "agents": json.dumps(agents),
+            "host": host,
+            "pid": pid,
+            "started_at": started_at,
+            "now": now,
+        },
     )
 
 
@@ -54,19 +74,10 @@ def node_rows(conn: Conn) -> list[dict[str, Any]]:
 def message_counts(conn: Conn, message_id: int) -> Any:
     """Of one message's deliveries: how many were ``delivered``, ``failed``, in all
     (``total``)."""
-    return conn.execute(
-        "SELECT COUNT(*) FILTER (WHERE state = 'delivered') AS delivered, "
-        "COUNT(*) FILTER (WHERE state = 'failed') AS failed, "
-        "COUNT(*) AS total FROM deliveries WHERE message_id = $1",
-        (message_id,),
-    ).fetchone()
+    return conn.execute(MESSAGE_COUNTS, {"message_id": message_id}).fetchone()
 
 
 def delivered_spans(conn: Conn, since: float, limit: int) -> Any:
     """The newest ``limit`` deliveries delivered since ``since`` (``agent_id``, ``took``:
     queued to delivered)."""
-    return conn.execute(
-        "SELECT agent_id, updated_at - created_at AS took FROM deliveries "
-        "WHERE state = 'delivered' AND updated_at >= $1 ORDER BY id DESC LIMIT $2",
-        (since, limit),
-    )
+    return conn.execute(DELIVERED_SPANS, {"since": since, "limit": limit})

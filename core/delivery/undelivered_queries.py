@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.store.conn import Args, Conn
+from core.store.conn import Args, Conn, sql
 
 _COLUMNS = (
     "SELECT d.id, d.agent_id, d.state, d.reason, d.attempts, d.updated_at, d.dismissed_by, "
@@ -22,7 +22,7 @@ _GOT_THROUGH = (
     "AND (l.message_id = d.message_id OR lm.task_id = m.task_id))"
 )
 # a later delivery to the same agent, of the same message or about the same task, that
-# failed too (``$1``...: the reasons that are no failure): the newest failure stands for it
+# failed too (``{ignored}``: the reasons that are no failure): the newest failure stands for it
 _FAILED_AGAIN = (
     "EXISTS (SELECT 1 FROM deliveries l JOIN messages lm ON lm.id = l.message_id "
     "WHERE l.agent_id = d.agent_id AND l.id > d.id AND l.state = 'failed' "
@@ -37,6 +37,14 @@ _MOVED_ON = (
     "AND m.target_kind = 'agent' THEN 'held by ' || t.assignee END "
     "FROM tasks t WHERE t.id = m.task_id)"
 )
+
+REQUEUE = sql(
+    "UPDATE deliveries SET state = 'queued', attempts = 0, reason = NULL, deferred = 0, "
+    "not_before = :now, updated_at = :now, claim_until = NULL WHERE id = :id "
+    "AND state = 'failed'"
+)
+HOLDER = sql("SELECT status, assignee FROM tasks WHERE id = :task_id")
+DISMISS = sql("UPDATE deliveries SET dismissed_by = :by, dismissed_at = :now WHERE id = :id")
 
 
 def failed_for_good(conn: Conn, ignored: Sequence[str]) -> list[Any]:
@@ -58,32 +66,26 @@ def failed_for_good(conn: Conn, ignored: Sequence[str]) -> list[Any]:
 def with_verdict(conn: Conn, delivery_id: int, ignored: Sequence[str]) -> Any:
     """The delivery's row (``_COLUMNS``) with ``through``, ``again`` and ``moved_on``: why
     it no longer waits for a person; None when there is no such delivery."""
-    args = Args([delivery_id])
+    args = Args()
+    delivery = args(delivery_id)
     reasons = args.many(ignored) if ignored else "NULL"
     return conn.execute(
         f"{_COLUMNS}, {_GOT_THROUGH} AS through, {_FAILED_AGAIN.format(ignored=reasons)} "
-        f"AS again, {_MOVED_ON} AS moved_on{_FROM} WHERE d.id = $1",
+        f"AS again, {_MOVED_ON} AS moved_on{_FROM} WHERE d.id = {delivery}",
         args,
     ).fetchone()
 
 
 def requeue(conn: Conn, delivery_id: int, now: float) -> None:
     """Queue the failed delivery again, due now, its attempts anew."""
-    conn.execute(
-        "UPDATE deliveries SET state = 'queued', attempts = 0, reason = NULL, deferred = 0, "
-        "not_before = $1, updated_at = $2, claim_until = NULL WHERE id = $3 AND state = 'failed'",
-        (now, now, delivery_id),
-    )
+    conn.execute(REQUEUE, {"now": now, "id": delivery_id})
 
 
 def holder(conn: Conn, task_id: int) -> Any:
     """The task's ``status`` and ``assignee``, or None."""
-    return conn.execute("SELECT status, assignee FROM tasks WHERE id = $1", (task_id,)).fetchone()
+    return conn.execute(HOLDER, {"task_id": task_id}).fetchone()
 
 
 def mark_dismissed(conn: Conn, delivery_id: int, by: str, now: float) -> None:
     """A person (``by``) has seen the failed delivery."""
-    conn.execute(
-        "UPDATE deliveries SET dismissed_by = $1, dismissed_at = $2 WHERE id = $3",
-        (by, now, delivery_id),
-    )
+    conn.execute(DISMISS, {"by": by, "now": now, "id": delivery_id})

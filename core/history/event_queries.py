@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from core.event_kinds import EventKind
 from core.models import Event
-from core.store.conn import Args, Conn, Pair, Row, values
+from core.store.conn import Args, Conn, Pair, Row, sql, values
 from core.store.tables import newest_first, unseen
 
 # The ``events`` fragments other features' statements compose (the table is the history's
@@ -26,13 +26,49 @@ HANDED_OVER_OF_DELIVERY = (
     "EXISTS (SELECT 1 FROM events e WHERE e.task_id = m.task_id "
     f"AND e.kind = '{EventKind.TASK_ASSIGNED}' AND e.agent_id <> d.agent_id) "
 )
-# whether another agent than $3 was ever assigned task $2
+# whether another agent than ``:agent`` was ever assigned task ``:task_id``
 HANDED_OVER_PARAM = (
-    "EXISTS (SELECT 1 FROM events WHERE task_id = $2 "
-    f"AND kind = '{EventKind.TASK_ASSIGNED}' AND agent_id <> $3) "
+    "EXISTS (SELECT 1 FROM events WHERE task_id = :task_id "
+    f"AND kind = '{EventKind.TASK_ASSIGNED}' AND agent_id <> :agent) "
 )
 # the head of an insert of event rows selected after it (the outbox's columns)
 INSERT_HEAD = "INSERT INTO events (ts, kind, text, task_id, agent_id, actor, data) "
+
+WATCH_COUNTS = sql(
+    f"SELECT COUNT(*) FILTER (WHERE kind = '{EventKind.AGENT_NUDGED}') AS nudges, "
+    f"COUNT(*) FILTER (WHERE kind IN ('{EventKind.TASK_REQUEUED}', "
+    f"'{EventKind.TASK_FAILED}')) AS taken "
+    "FROM events WHERE actor = 'watch' AND ts >= :since AND ts <= :until"
+)
+NEWEST_OF_KINDS = sql(
+    "SELECT kind, data, ts FROM events WHERE agent_id = :agent "
+    "AND kind IN (:kind1, :kind2, :kind3) ORDER BY id DESC LIMIT 1"
+)
+STATE_CHANGES = sql(
+    "SELECT data FROM events WHERE agent_id = :agent AND kind = :kind AND ts >= :since "
+    "AND ts < :before ORDER BY id DESC LIMIT :limit"
+)
+OF_TASK = sql(
+    "SELECT kind, text, agent_id AS agent, data FROM events WHERE task_id = :task_id ORDER BY id"
+)
+NEWEST_REVIEWS = sql(
+    f"SELECT id, task_id, actor, data FROM events WHERE kind = '{EventKind.TASK_REVIEW}' "
+    "ORDER BY id DESC LIMIT :limit"
+)
+DATA_OF_KIND = sql("SELECT data FROM events WHERE kind = :kind")
+NEWEST_ID_OF_KIND = sql("SELECT max(id) AS id FROM events WHERE kind = :kind")
+FOLLOWUP = sql(
+    f"SELECT data FROM events WHERE kind = '{EventKind.GITHUB_FOLLOWUP}' "
+    "AND task_id = :task_id LIMIT 1"
+)
+CI_DECIDED = sql(
+    f"SELECT actor, text, data FROM events WHERE kind = '{EventKind.GITHUB_CI_DECIDED}' "
+    "AND task_id = :task_id ORDER BY id LIMIT 1"
+)
+CI_EXHAUSTED = sql(
+    f"SELECT data FROM events WHERE kind = '{EventKind.GITHUB_CI_EXHAUSTED}' "
+    "AND task_id = :task_id ORDER BY id DESC LIMIT 1"
+)
 
 
 def row_to_event(row: Row) -> Event:
@@ -67,8 +103,9 @@ def last_events(conn: Conn, limit: int) -> list[Event]:
     """The newest ``limit`` events a consumer may read, oldest first (the last of them is
     where a consumer that starts now begins)."""
     where, order = newest_first(conn)
+    args = Args()
     rows = conn.execute(
-        f"SELECT * FROM events WHERE {where} ORDER BY {order} LIMIT $1", (limit,)
+        f"SELECT * FROM events WHERE {where} ORDER BY {order} LIMIT {args(limit)}", args
     ).fetchall()
     return [row_to_event(r) for r in reversed(rows)]
 
@@ -91,25 +128,16 @@ def count_events(conn: Conn, flt: EventFilter) -> int:
 def watch_counts(conn: Conn, since: float, until: float) -> tuple[Any, Any]:
     """The watcher's nudges and tasks it took back (requeued or failed) in [since, until]
     (NULL counts as they come: the caller says 0)."""
-    nudges, taken = values(
-        conn.execute(
-            f"SELECT COUNT(*) FILTER (WHERE kind = '{EventKind.AGENT_NUDGED}') AS nudges, "
-            f"COUNT(*) FILTER (WHERE kind IN ('{EventKind.TASK_REQUEUED}', "
-            f"'{EventKind.TASK_FAILED}')) AS taken "
-            "FROM events WHERE actor = 'watch' AND ts >= $1 AND ts <= $2",
-            (since, until),
-        ).fetchone()
-    )
+    nudges, taken = values(conn.execute(WATCH_COUNTS, {"since": since, "until": until}).fetchone())
     return nudges, taken
 
 
 def newest_of_kinds(conn: Conn, agent: str, kinds: tuple[str, str, str]) -> Any:
     """``agent``'s newest event of one of the three ``kinds`` (``kind``, ``data``, ``ts``),
     or None: read newest first, up to the first match."""
+    kind1, kind2, kind3 = kinds
     return conn.execute(
-        "SELECT kind, data, ts FROM events WHERE agent_id = $1 AND kind IN ($2, $3, $4) "
-        "ORDER BY id DESC LIMIT 1",
-        (agent, *kinds),
+        NEWEST_OF_KINDS, {"agent": agent, "kind1": kind1, "kind2": kind2, "kind3": kind3}
     ).fetchone()
 
 
@@ -118,41 +146,39 @@ def state_changes(conn: Conn, agent: str, since: float, before: float, limit: in
     after ``since`` and before ``before``, newest first."""
     return list(
         conn.execute(
-            "SELECT data FROM events WHERE agent_id = $1 AND kind = $2 AND ts >= $3 "
-            "AND ts < $4 ORDER BY id DESC LIMIT $5",
-            (agent, EventKind.AGENT_STATE, since, before, limit),
+            STATE_CHANGES,
+            {
+                "agent": agent,
+                "kind": EventKind.AGENT_STATE,
+                "since": since,
+                "before": before,
+                "limit": limit,
+            },
         )
     )
 
 
 def of_task(conn: Conn, task_id: int) -> list[Any]:
     """The task's events (``kind``, ``text``, ``agent``, ``data``), oldest first."""
-    rows: list[Any] = conn.execute(
-        "SELECT kind, text, agent_id AS agent, data FROM events WHERE task_id = $1 ORDER BY id",
-        (task_id,),
-    ).fetchall()
+    rows: list[Any] = conn.execute(OF_TASK, {"task_id": task_id}).fetchall()
     return rows
 
 
 def newest_reviews(conn: Conn, limit: int) -> list[Any]:
     """The newest ``limit`` dashboard reviews' events (``id``, ``task_id``, ``actor``,
     ``data``), newest first."""
-    rows: list[Any] = conn.execute(
-        f"SELECT id, task_id, actor, data FROM events WHERE kind = '{EventKind.TASK_REVIEW}' "
-        "ORDER BY id DESC LIMIT $1",
-        (limit,),
-    ).fetchall()
+    rows: list[Any] = conn.execute(NEWEST_REVIEWS, {"limit": limit}).fetchall()
     return rows
 
 
 def data_of_kind(conn: Conn, kind: str) -> Any:
     """The rows (``data``) of every event of ``kind``."""
-    return conn.execute("SELECT data FROM events WHERE kind = $1", (kind,))
+    return conn.execute(DATA_OF_KIND, {"kind": kind})
 
 
 def newest_id_of_kind(conn: Conn, kind: str) -> int:
     """The id of the newest event of ``kind`` (0: none)."""
-    row = conn.execute("SELECT max(id) AS id FROM events WHERE kind = $1", (kind,)).fetchone()
+    row = conn.execute(NEWEST_ID_OF_KIND, {"kind": kind}).fetchone()
     return int(row["id"] or 0) if row else 0
 
 
@@ -169,31 +195,19 @@ def matching(conn: Conn, params: Args, cond: str, where: str, order: str, limit:
 def followup_data(conn: Conn, task_id: int) -> Any:
     """The data of the ``github.followup`` event that made ``task_id`` (its link's id), or
     None for a task no follow-up made."""
-    found = conn.execute(
-        f"SELECT data FROM events WHERE kind = '{EventKind.GITHUB_FOLLOWUP}' "
-        "AND task_id = $1 LIMIT 1",
-        (task_id,),
-    ).fetchone()
+    found = conn.execute(FOLLOWUP, {"task_id": task_id}).fetchone()
     return None if found is None else found["data"]
 
 
 def ci_decided(conn: Conn, task_id: int) -> Any:
     """The first ``github.ci_decided`` event of ``task_id`` (``actor``, ``text``,
     ``data``), or None."""
-    return conn.execute(
-        f"SELECT actor, text, data FROM events WHERE kind = '{EventKind.GITHUB_CI_DECIDED}' "
-        "AND task_id = $1 ORDER BY id LIMIT 1",
-        (task_id,),
-    ).fetchone()
+    return conn.execute(CI_DECIDED, {"task_id": task_id}).fetchone()
 
 
 def ci_exhausted(conn: Conn, task_id: int) -> str | None:
     """The data of the last ``github.ci_exhausted`` event of ``task_id``, or None."""
-    row = conn.execute(
-        f"SELECT data FROM events WHERE kind = '{EventKind.GITHUB_CI_EXHAUSTED}' AND task_id = $1 "
-        "ORDER BY id DESC LIMIT 1",
-        (task_id,),
-    ).fetchone()
+    row = conn.execute(CI_EXHAUSTED, {"task_id": task_id}).fetchone()
     return None if row is None else str(row["data"] or "{}")
 
 
@@ -221,14 +235,15 @@ def event_counts(
     """How many events of ``kinds`` each agent had per hour (``kind``, ``agent_id``,
     ``hour``, ``n``) with ``since <= ts <= until`` (``campaign_id``: of its tasks only), a
     failure later retried into a done left out."""
-    args = Args((since, until))
+    args = Args()
+    start, end = args(since), args(until)
     scope = ""
     if campaign_id is not None:
         scope = f" AND task_id IN (SELECT id FROM tasks WHERE campaign_id = {args(campaign_id)})"
     failed, retried = args(EventKind.TASK_FAILED.value), args(EventKind.TASK_RETRIED.value)
     return conn.execute(
         f"SELECT kind, agent_id, {_HOUR.on(conn)} AS hour, count(*) AS n FROM events e "
-        f"WHERE ts >= $1 AND ts <= $2 AND kind IN ({args.many(kinds)}){scope} "
+        f"WHERE ts >= {start} AND ts <= {end} AND kind IN ({args.many(kinds)}){scope} "
         f"AND NOT (kind = {failed} AND {_RETRIED_THEN_DONE.format(retried=retried)}) "
         "GROUP BY kind, agent_id, hour",
         args,
@@ -240,9 +255,10 @@ def notable_events(
 ) -> list[Any]:
     """The newest ``limit`` events in the window not of ``noise`` (``kind``, ``text``),
     newest first."""
-    args = Args(window)
+    args = Args()
+    start, end = args(window[0]), args(window[1])
     rows: list[Any] = conn.execute(
-        f"SELECT kind, text FROM events WHERE ts >= $1 AND ts <= $2 AND kind NOT IN "
+        f"SELECT kind, text FROM events WHERE ts >= {start} AND ts <= {end} AND kind NOT IN "
         f"({args.many(noise)}) ORDER BY id DESC LIMIT {args(limit)}",
         args,
     ).fetchall()

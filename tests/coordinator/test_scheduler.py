@@ -268,7 +268,7 @@ async def test_the_next_deadline_finds_a_backoff_without_reading_every_ready_tas
 
     await service.store.update(hold_back, held.id, now + 90)
     assert await service.store.read(assign_queries.next_deadline, now) == now + 90
-    plan = await service.store.read(query_plan, assign_queries.NEXT_DEADLINE, now)
+    plan = await service.store.read(query_plan, assign_queries.NEXT_DEADLINE.text, now)
     assert "tasks_ready_by_not_before" in plan, plan
 
 

@@ -24,17 +24,7 @@ NOT_SQL = (
 
 # Modules whose statements still number their parameters.
 STILL_NUMBERED: tuple[str, ...] = (
-    "core/agents/alert_queries.py",
     "core/agents/queries.py",
-    "core/agents/session_queries.py",
-    "core/agents/signal_queries.py",
-    "core/agents/transcript_queries.py",
-    "core/delivery/assign_queries.py",
-    "core/delivery/claim_queries.py",
-    "core/delivery/queries.py",
-    "core/delivery/retention_queries.py",
-    "core/delivery/undelivered_queries.py",
-    "core/history/event_queries.py",
     "core/tasks/campaign_queries.py",
     "core/tasks/graph_queries.py",
     "core/tasks/held_queries.py",
