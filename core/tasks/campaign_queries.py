@@ -8,76 +8,74 @@ from __future__ import annotations
 from typing import Any
 
 from core.models import FINISHED_SQL
-from core.store.conn import Conn
+from core.store.conn import Conn, sql
 from core.tasks.read_queries import TASK_COLUMNS
+
+CAMPAIGN = sql("SELECT campaign_id FROM tasks WHERE id = :task_id")
+LIVE_CAMPAIGN = sql(
+    "SELECT t.campaign_id FROM tasks t JOIN posts p ON p.key = "
+    "'campaign:' || t.campaign_id WHERE t.id = :task_id"
+)
+JOIN = sql("UPDATE tasks SET campaign_id = :campaign_id WHERE id = :task_id")
+UNFINISHED = sql(
+    f"SELECT id FROM tasks WHERE campaign_id = :campaign_id AND status NOT IN {FINISHED_SQL} "
+    "ORDER BY id DESC"
+)
+TASKS = sql(f"SELECT {TASK_COLUMNS} FROM tasks WHERE campaign_id = :campaign_id ORDER BY id")
+KIND = sql("SELECT kind FROM tasks WHERE id = :task_id")
+APPROVE_GATE = sql(
+    "UPDATE tasks SET status = 'done', reason = NULL, blocked_on = NULL, result_note = :note, "
+    "finished_at = :now, updated_at = :now WHERE id = :task_id"
+)
+NOTE_REJECTION = sql("UPDATE tasks SET result_note = :note WHERE id = :task_id")
+DOWNSTREAM = sql(
+    "WITH RECURSIVE down(id) AS (SELECT task_id FROM task_deps WHERE dep_id = :task_id UNION "
+    "SELECT d.task_id FROM task_deps d JOIN down ON d.dep_id = down.id) SELECT id FROM down"
+)
 
 
 def campaign_of(conn: Conn, task_id: int) -> Any:
     """The task's ``campaign_id`` (a row), or None when there is no such task."""
-    return conn.execute("SELECT campaign_id FROM tasks WHERE id = $1", (task_id,)).fetchone()
+    return conn.execute(CAMPAIGN, {"task_id": task_id}).fetchone()
 
 
 def live_campaign_of(conn: Conn, task_id: int) -> Any:
     """The task's ``campaign_id`` (a row) when that campaign has a live post, or None."""
-    return conn.execute(
-        "SELECT t.campaign_id FROM tasks t JOIN posts p ON p.key = "
-        "'campaign:' || t.campaign_id WHERE t.id = $1",
-        (task_id,),
-    ).fetchone()
+    return conn.execute(LIVE_CAMPAIGN, {"task_id": task_id}).fetchone()
 
 
 def join(conn: Conn, campaign_id: int, task_ids: list[int]) -> None:
     """The tasks ``task_ids`` belong to the campaign."""
-    conn.executemany(
-        "UPDATE tasks SET campaign_id = $1 WHERE id = $2", [(campaign_id, i) for i in task_ids]
-    )
+    conn.executemany(JOIN, [{"campaign_id": campaign_id, "task_id": i} for i in task_ids])
 
 
 def unfinished_tasks(conn: Conn, campaign_id: int) -> list[int]:
     """The campaign's tasks not finished, the newest (dependents) first."""
-    return [
-        r["id"]
-        for r in conn.execute(
-            f"SELECT id FROM tasks WHERE campaign_id = $1 AND status NOT IN {FINISHED_SQL} "
-            "ORDER BY id DESC",
-            (campaign_id,),
-        )
-    ]
+    return [r["id"] for r in conn.execute(UNFINISHED, {"campaign_id": campaign_id})]
 
 
 def task_rows(conn: Conn, campaign_id: int) -> list[Any]:
     """The campaign's tasks (``TASK_COLUMNS``), in creation order."""
-    rows: list[Any] = conn.execute(
-        f"SELECT {TASK_COLUMNS} FROM tasks WHERE campaign_id = $1 ORDER BY id",
-        (campaign_id,),
-    ).fetchall()
+    rows: list[Any] = conn.execute(TASKS, {"campaign_id": campaign_id}).fetchall()
     return rows
 
 
 def task_kind(conn: Conn, task_id: int) -> str:
     """The task's kind (work, gate, on_failure, skip)."""
-    return str(conn.execute("SELECT kind FROM tasks WHERE id = $1", (task_id,)).fetchone()["kind"])
+    return str(conn.execute(KIND, {"task_id": task_id}).fetchone()["kind"])
 
 
 def approve_gate(conn: Conn, task_id: int, note: str, now: float) -> None:
     """The gate is done now with ``note`` (who approved it, and why)."""
-    conn.execute(
-        "UPDATE tasks SET status = 'done', reason = NULL, blocked_on = NULL, result_note = $1, "
-        "finished_at = $2, updated_at = $3 WHERE id = $4",
-        (note, now, now, task_id),
-    )
+    conn.execute(APPROVE_GATE, {"note": note, "now": now, "task_id": task_id})
 
 
 def note_rejection(conn: Conn, task_id: int, note: str) -> None:
     """The gate's note says who rejected it, and why (it is cancelled after)."""
-    conn.execute("UPDATE tasks SET result_note = $1 WHERE id = $2", (note, task_id))
+    conn.execute(NOTE_REJECTION, {"note": note, "task_id": task_id})
 
 
 def downstream(conn: Conn, task_id: int) -> set[int]:
     """Every task that depends, directly or not, on ``task_id``."""
-    rows = conn.execute(
-        "WITH RECURSIVE down(id) AS (SELECT task_id FROM task_deps WHERE dep_id = $1 UNION "
-        "SELECT d.task_id FROM task_deps d JOIN down ON d.dep_id = down.id) SELECT id FROM down",
-        (task_id,),
-    ).fetchall()
+    rows = conn.execute(DOWNSTREAM, {"task_id": task_id}).fetchall()
     return {r["id"] for r in rows}
