@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import Any, Protocol, TypeGuard, runtime_checkable
 
 from core.store.capability import implements
-from core.store.conn import Conn, Params
+from core.store.conn import Conn, Params, Sql
 
 # The tables whose rows a write function may hold (names go into SQL: only these).
 TABLES = frozenset({"tasks", "deliveries", "campaigns", "prompts", "questions", "schedules"})
@@ -65,7 +65,7 @@ def read_held(conn: Conn, table: str, columns: str, row_id: int) -> Any:
     return conn.execute(f"SELECT {columns} FROM {table} WHERE id = $1{lock}", (row_id,)).fetchone()
 
 
-def hold_found(conn: Conn, select: str, params: Params) -> bool:
+def hold_found(conn: Conn, select: str | Sql, params: Params) -> bool:
     """Hold the rows ``select`` picks (a ``SELECT ... FOR UPDATE``, run only on a connection
     that locks rows) until this write transaction ends; whether there may be any: False only
     when it found none. A connection that holds the whole database runs nothing and says True

@@ -9,19 +9,56 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from core.store.conn import Args, Conn
+from core.store.conn import Args, Conn, sql
 from core.store.row_locks import hold, hold_found, read_held
 
 # The columns a task is created with, in the order of ``task_values``.
-_TASK_COLUMNS = (
-    "title, details, priority, role, capabilities, pinned_agent, status, reason, blocked_on, "
-    "max_attempts, created_by, created_at, updated_at, plan_id, campaign_id, kind"
+TASK_COLUMNS = (
+    "title",
+    "details",
+    "priority",
+    "role",
+    "capabilities",
+    "pinned_agent",
+    "status",
+    "reason",
+    "blocked_on",
+    "max_attempts",
+    "created_by",
+    "created_at",
+    "updated_at",
+    "plan_id",
+    "campaign_id",
+    "kind",
 )
+_TASK_COLUMNS = ", ".join(TASK_COLUMNS)
 FREE_ROWS = 62  # tasks per INSERT (16 parameters each: SqliteConn binds up to $1000)
 
-_INSERT_TASK = (
-    f"INSERT INTO tasks ({_TASK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-    "$10, $11, $12, $13, $14, $15, $16) RETURNING id"
+INSERT_TASK = sql(
+    f"INSERT INTO tasks ({_TASK_COLUMNS}) VALUES ({', '.join(':' + c for c in TASK_COLUMNS)}) "
+    "RETURNING id"
+)
+INSERT_DEP = sql("INSERT INTO task_deps (task_id, dep_id) VALUES (:task_id, :dep_id)")
+INSERT_TRIGGER = sql("INSERT INTO task_triggers (task_id, dep_id) VALUES (:task_id, :dep_id)")
+ADD_DEP = sql(
+    "INSERT INTO task_deps (task_id, dep_id) VALUES (:task_id, :dep_id) ON CONFLICT DO NOTHING"
+)
+DEPENDENCY_STATES = sql(
+    "SELECT t.id, t.status FROM task_deps d JOIN tasks t ON "
+    "t.id = d.dep_id WHERE d.task_id = :task_id ORDER BY t.id"
+)
+DEPENDENCY_TRIGGERS = sql(
+    "SELECT t.id, t.status, g.dep_id IS NOT NULL AS trig FROM task_deps d "
+    "JOIN tasks t ON t.id = d.dep_id LEFT JOIN task_triggers g "
+    "ON g.task_id = d.task_id AND g.dep_id = d.dep_id WHERE d.task_id = :task_id ORDER BY t.id"
+)
+REACHES = sql(
+    "WITH RECURSIVE up(id) AS (SELECT :start UNION SELECT d.dep_id FROM task_deps d "
+    "JOIN up ON d.task_id = up.id) SELECT 1 FROM up WHERE id = :target LIMIT 1"
+)
+STORE_RULE = sql(
+    "UPDATE tasks SET status = :status, reason = :reason, blocked_on = :blocked_on, "
+    "updated_at = :now, finished_at = :finished_at WHERE id = :task_id"
 )
 
 
@@ -33,9 +70,10 @@ def hold_tasks(conn: Conn, ids: Iterable[int]) -> None:
 
 
 def insert_task(conn: Conn, task: Sequence[Any]) -> int:
-    """Insert one task, ``task`` its 16 column values in the order of ``_TASK_COLUMNS``; its
+    """Insert one task, ``task`` its 16 column values in the order of ``TASK_COLUMNS``; its
     id."""
-    return int(conn.execute(_INSERT_TASK, tuple(task)).fetchone()["id"])
+    values = dict(zip(TASK_COLUMNS, task, strict=True))
+    return int(conn.execute(INSERT_TASK, values).fetchone()["id"])
 
 
 def insert_tasks(conn: Conn, tasks: Sequence[Sequence[Any]]) -> list[int]:
@@ -55,23 +93,14 @@ def insert_edges(conn: Conn, task_id: int, deps: Iterable[int], triggers: Sequen
     trigger is also a dependency: one row each in ``task_deps``, a row in ``task_triggers``
     more; none for no triggers). Each ``task_deps`` row sets its dependency's
     ``has_dependents`` (the ``task_deps_mark`` trigger)."""
-    conn.executemany(
-        "INSERT INTO task_deps (task_id, dep_id) VALUES ($1, $2)",
-        [(task_id, d) for d in deps],
-    )
+    conn.executemany(INSERT_DEP, [{"task_id": task_id, "dep_id": d} for d in deps])
     if triggers:
-        conn.executemany(
-            "INSERT INTO task_triggers (task_id, dep_id) VALUES ($1, $2)",
-            [(task_id, d) for d in triggers],
-        )
+        conn.executemany(INSERT_TRIGGER, [{"task_id": task_id, "dep_id": d} for d in triggers])
 
 
 def add_edges(conn: Conn, task_id: int, after: Sequence[int]) -> None:
     """A stored task waits for ``after`` too (a dependency it already has is kept as is)."""
-    conn.executemany(
-        "INSERT INTO task_deps (task_id, dep_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        [(task_id, d) for d in after],
-    )
+    conn.executemany(ADD_DEP, [{"task_id": task_id, "dep_id": d} for d in after])
 
 
 def statuses(conn: Conn, ids: list[int]) -> list[tuple[int, str]]:
@@ -84,33 +113,20 @@ def statuses(conn: Conn, ids: list[int]) -> list[tuple[int, str]]:
 
 def dependency_states(conn: Conn, task_id: int) -> list[tuple[int, str]]:
     """Each dependency of ``task_id`` with its status, by id."""
-    rows = conn.execute(
-        "SELECT t.id, t.status FROM task_deps d JOIN tasks t ON "
-        "t.id = d.dep_id WHERE d.task_id = $1 ORDER BY t.id",
-        (task_id,),
-    )
+    rows = conn.execute(DEPENDENCY_STATES, {"task_id": task_id})
     return [(r["id"], r["status"]) for r in rows]
 
 
 def dependency_triggers(conn: Conn, task_id: int) -> list[tuple[int, str, bool]]:
     """Each dependency of ``task_id`` with its status and whether it is a failure trigger,
     by id."""
-    rows = conn.execute(
-        "SELECT t.id, t.status, g.dep_id IS NOT NULL AS trig FROM task_deps d "
-        "JOIN tasks t ON t.id = d.dep_id LEFT JOIN task_triggers g "
-        "ON g.task_id = d.task_id AND g.dep_id = d.dep_id WHERE d.task_id = $1 ORDER BY t.id",
-        (task_id,),
-    ).fetchall()
+    rows = conn.execute(DEPENDENCY_TRIGGERS, {"task_id": task_id}).fetchall()
     return [(r["id"], r["status"], bool(r["trig"])) for r in rows]
 
 
 def reaches(conn: Conn, start: int, target: int) -> bool:
     """True when ``start`` depends, directly or not, on ``target``."""
-    row = conn.execute(
-        "WITH RECURSIVE up(id) AS (SELECT $1 UNION SELECT d.dep_id FROM task_deps d "
-        "JOIN up ON d.task_id = up.id) SELECT 1 FROM up WHERE id = $2 LIMIT 1",
-        (start, target),
-    ).fetchone()
+    row = conn.execute(REACHES, {"start": start, "target": target}).fetchone()
     return row is not None
 
 
@@ -126,25 +142,32 @@ def store_rule(
 ) -> None:
     """Store a not-yet-started task's rule (status, reason, blocked_on), finished now when
     ``ended`` (skipped)."""
+    status, reason, blocked_on = rule
     conn.execute(
-        "UPDATE tasks SET status = $1, reason = $2, blocked_on = $3, updated_at = $4, "
-        "finished_at = $5 WHERE id = $6",
-        (*rule, now, now if ended else None, task_id),
+        STORE_RULE,
+        {
+            "status": status,
+            "reason": reason,
+            "blocked_on": blocked_on,
+            "now": now,
+            "finished_at": now if ended else None,
+            "task_id": task_id,
+        },
     )
 
 
 # Every dependent not yet started, with each of its dependencies' status: one read for all.
-_DEPENDENTS = (
+DEPENDENTS = sql(
     "SELECT x.id, x.status, x.reason, x.kind, x.blocked_on, t.id AS dep, "
     "t.status AS dep_status "
     "FROM task_deps w JOIN tasks x ON x.id = w.task_id JOIN task_deps d ON d.task_id = x.id "
-    "JOIN tasks t ON t.id = d.dep_id WHERE w.dep_id = $1 AND x.status IN ('blocked', 'ready') "
-    "ORDER BY x.id, t.id"
+    "JOIN tasks t ON t.id = d.dep_id WHERE w.dep_id = :task_id "
+    "AND x.status IN ('blocked', 'ready') ORDER BY x.id, t.id"
 )
 
 # The dependents not yet started, held (run only where rows are locked: PostgreSQL).
-_HOLD_DEPENDENTS = (
-    "SELECT x.id FROM task_deps w JOIN tasks x ON x.id = w.task_id WHERE w.dep_id = $1 "
+HOLD_DEPENDENTS = sql(
+    "SELECT x.id FROM task_deps w JOIN tasks x ON x.id = w.task_id WHERE w.dep_id = :task_id "
     "AND x.status IN ('blocked', 'ready') ORDER BY x.id FOR UPDATE OF x"
 )
 
@@ -156,11 +179,11 @@ def hold_dependents(conn: Conn, task_id: int) -> bool:
     transaction decided. The read of their dependencies (``dependents``) must come after, in
     a statement of its own: a statement's snapshot is taken when it starts, so a read in this
     one that waited for such a writer would not see what it committed."""
-    return hold_found(conn, _HOLD_DEPENDENTS, (task_id,))
+    return hold_found(conn, HOLD_DEPENDENTS, {"task_id": task_id})
 
 
 def dependents(conn: Conn, task_id: int) -> list[Any]:
     """Each dependent of ``task_id`` not yet started, a row per dependency of it (``id``,
     ``status``, ``reason``, ``kind``, ``blocked_on``, ``dep``, ``dep_status``), by id."""
-    rows: list[Any] = conn.execute(_DEPENDENTS, (task_id,)).fetchall()
+    rows: list[Any] = conn.execute(DEPENDENTS, {"task_id": task_id}).fetchall()
     return rows

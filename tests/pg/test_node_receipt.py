@@ -15,6 +15,7 @@ from core.models import DeliveryState, TaskSpec, TaskStatus
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
+from core.store.conn import Sql
 from core.store.postgres.store import clock_version
 from core.tasks import lifecycle
 from tests.helpers import RecordingDeliverer, write_agents
@@ -49,8 +50,8 @@ def statements() -> Iterator[list[str]]:
     sent: list[str] = []
     execute = PgConn.execute
 
-    def counted(conn: PgConn, sql: str, params: Any = ()) -> Any:
-        sent.append(sql)
+    def counted(conn: PgConn, sql: str | Sql, params: Any = ()) -> Any:
+        sent.append(sql.text if isinstance(sql, Sql) else sql)
         return execute(conn, sql, params)
 
     PgConn.execute = counted  # type: ignore[method-assign,assignment]
