@@ -6,12 +6,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.store.conn import Conn
+from core.store.conn import Conn, sql
 
 COLUMNS = (
     "id, source, kind, held_key, text, task_id, agent_id, data, opened_at, decision, "
     "decided_by, decided_at, applied_at, result"
 )
+INSERT = sql(
+    "INSERT INTO held_items (source, kind, held_key, text, task_id, agent_id, data, "
+    "opened_at) VALUES (:source, :kind, :key, :text, :task_id, :agent, :data, :now) "
+    "ON CONFLICT (held_key) DO NOTHING RETURNING id"
+)
+BY_ID = sql(f"SELECT {COLUMNS} FROM held_items WHERE id = :id")
+BY_KEY = sql(f"SELECT {COLUMNS} FROM held_items WHERE held_key = :key")
+NOT_APPLIED = sql(
+    f"SELECT {COLUMNS} FROM held_items WHERE decision = :decision AND applied_at IS NULL "
+    "AND source = :source ORDER BY id"
+)
+DECIDE = sql(
+    "UPDATE held_items SET decision = :decision, decided_by = :by, decided_at = :now "
+    "WHERE id = :id AND decision IS NULL"
+)
+MARK_APPLIED = sql("UPDATE held_items SET applied_at = :now, result = :result WHERE id = :id")
 
 
 def insert(
@@ -28,21 +44,28 @@ def insert(
     """Hold ``key`` (``data``: JSON) unless it was held before: the new row (``id``), or
     None."""
     return conn.execute(
-        "INSERT INTO held_items (source, kind, held_key, text, task_id, agent_id, data, "
-        "opened_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
-        "ON CONFLICT (held_key) DO NOTHING RETURNING id",
-        (source, kind, key, text, task_id, agent, data, now),
+        INSERT,
+        {
+            "source": source,
+            "kind": kind,
+            "key": key,
+            "text": text,
+            "task_id": task_id,
+            "agent": agent,
+            "data": data,
+            "now": now,
+        },
     ).fetchone()
 
 
 def by_id(conn: Conn, held_id: int) -> Any:
     """The item's row (``COLUMNS``), or None."""
-    return conn.execute(f"SELECT {COLUMNS} FROM held_items WHERE id = $1", (held_id,)).fetchone()
+    return conn.execute(BY_ID, {"id": held_id}).fetchone()
 
 
 def by_key(conn: Conn, key: str) -> Any:
     """The row of the item held for ``key``, or None."""
-    return conn.execute(f"SELECT {COLUMNS} FROM held_items WHERE held_key = $1", (key,)).fetchone()
+    return conn.execute(BY_KEY, {"key": key}).fetchone()
 
 
 def undecided(conn: Conn) -> list[Any]:
@@ -56,27 +79,18 @@ def undecided(conn: Conn) -> list[Any]:
 def not_applied(conn: Conn, decision: str, source: str) -> list[Any]:
     """The rows of ``source``'s items decided ``decision`` and not applied yet, oldest
     first."""
-    rows: list[Any] = conn.execute(
-        f"SELECT {COLUMNS} FROM held_items WHERE decision = $1 AND applied_at IS NULL "
-        "AND source = $2 ORDER BY id",
-        (decision, source),
-    ).fetchall()
+    rows: list[Any] = conn.execute(NOT_APPLIED, {"decision": decision, "source": source}).fetchall()
     return rows
 
 
 def decide(conn: Conn, held_id: int, decision: str, by: str, now: float) -> bool:
     """Record the decision on an undecided item; False when it was decided already."""
     taken = conn.execute(
-        "UPDATE held_items SET decision = $1, decided_by = $2, decided_at = $3 "
-        "WHERE id = $4 AND decision IS NULL",
-        (decision, by, now, held_id),
+        DECIDE, {"decision": decision, "by": by, "now": now, "id": held_id}
     ).rowcount
     return bool(taken == 1)
 
 
 def mark_applied(conn: Conn, held_id: int, now: float, result: str) -> None:
     """An accepted item was applied, with ``result``."""
-    conn.execute(
-        "UPDATE held_items SET applied_at = $1, result = $2 WHERE id = $3",
-        (now, result, held_id),
-    )
+    conn.execute(MARK_APPLIED, {"now": now, "result": result, "id": held_id})

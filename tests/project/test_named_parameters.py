@@ -25,7 +25,6 @@ NOT_SQL = (
 # Modules whose statements still number their parameters.
 STILL_NUMBERED: tuple[str, ...] = (
     "core/agents/queries.py",
-    "core/tasks/held_queries.py",
     "core/tasks/message_queries.py",
     "core/tasks/queries.py",
     "core/tasks/read_queries.py",
