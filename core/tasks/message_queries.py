@@ -15,7 +15,7 @@ from typing import Any
 from core.agents import queries as agent_queries
 from core.agents.queries import turn_ended_on_pane
 from core.models import Delivery, DeliveryState, Priority, Target, TargetKind
-from core.store.conn import Args, Conn, Row
+from core.store.conn import Args, Conn, Row, sql
 from core.store.row_locks import read_held
 
 # A message's target is two columns, ``target_kind`` (``TargetKind``) and ``target_name``.
@@ -28,6 +28,103 @@ DELIVERY_SELECT = (
     "SELECT d.id, d.message_id, d.agent_id, d.state, d.attempts, d.reason, d.deferred, "
     "m.text, m.sender, m.task_id, m.priority, m.target_kind, m.target_name FROM deliveries d "
     "JOIN messages m ON m.id = d.message_id"
+)
+
+LATEST_DELIVERIES = sql(f"{DELIVERY_SELECT} ORDER BY d.id DESC LIMIT :limit")
+MESSAGE_DELIVERIES = sql(f"{DELIVERY_SELECT} WHERE d.message_id = :message_id ORDER BY d.id")
+INSERT_MESSAGE = sql(
+    f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES (:sender, :target_kind, :target_name, "
+    ":text, :task_id, :priority, :now) RETURNING id"
+)
+INSERT_DELIVERY = sql(
+    f"INSERT INTO deliveries ({_DELIVERY_COLUMNS}) "
+    "VALUES (:message_id, :agent, 'queued', :now, :now)"
+)
+TAKE = sql(
+    "UPDATE deliveries SET state = 'delivering', attempts = attempts + 1, updated_at = :now "
+    "WHERE id = :id AND state = 'queued'"
+)
+STATE = sql("SELECT state FROM deliveries WHERE id = :id")
+_MARK_DELIVERED = (
+    "UPDATE deliveries SET state = 'delivered', method = :method, reason = NULL, deferred = 0, "
+    "updated_at = :now, claim_until = NULL WHERE id = :id"
+)
+MARK_DELIVERED = sql(_MARK_DELIVERED)
+MARK_DELIVERED_IF_DELIVERING = sql(f"{_MARK_DELIVERED} AND state = 'delivering'")
+RESTART_LEASE = sql(
+    "UPDATE tasks SET lease_expires_at = :until WHERE id = :task_id AND status = 'assigned' "
+    "AND assignee = :agent"
+)
+MARK_FAILED = sql(
+    "UPDATE deliveries SET state = 'failed', reason = :reason, deferred = 0, updated_at = :now, "
+    "claim_until = NULL WHERE id = :id"
+)
+REQUEUE = sql(
+    "UPDATE deliveries SET state = 'queued', reason = :why, deferred = :deferred, "
+    "not_before = :not_before, attempts = attempts - :given_back, updated_at = :now, "
+    "claim_until = NULL WHERE id = :id"
+)
+TURN_ENDED_SINCE_CLAIM = sql(
+    "SELECT 1 FROM deliveries d JOIN agent_signals s ON s.agent = d.agent_id "
+    "WHERE d.id = :id AND s.signal = 'protocol' AND s.state = 'idle' "
+    "AND s.at >= d.updated_at"
+)
+TURN_OVER = sql(
+    "UPDATE deliveries SET state = 'queued', not_before = CASE WHEN deferred = 1 "
+    "AND not_before > :now THEN :now ELSE not_before END WHERE agent_id = :agent "
+    "AND state = 'queued'"
+)
+PENDING = sql(
+    "SELECT d.id, d.state FROM deliveries d JOIN messages m ON m.id = d.message_id "
+    "WHERE d.agent_id = :agent AND d.state IN ('queued', 'delivering') AND m.task_id = :task_id "
+    f"AND {_NOT_WITHDRAWAL}"
+)
+QUEUED_NOTES = sql(
+    "SELECT d.id, d.state FROM deliveries d JOIN messages m ON m.id = d.message_id "
+    "WHERE d.agent_id = :agent AND d.state = 'queued' AND m.task_id = :task_id "
+    f"AND m.target_kind = '{TargetKind.note}'"
+)
+SUPERSEDE = sql(
+    "UPDATE deliveries SET state = 'failed', reason = 'superseded', deferred = 0, "
+    "updated_at = :now WHERE id = :id AND state IN ('queued', 'delivering')"
+)
+_REACHED = (
+    "SELECT 1 FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE "
+    "d.agent_id = :agent AND m.task_id = :task_id AND d.state IN ('delivered', 'delivering') "
+    f"AND {_NOT_WITHDRAWAL}"
+)
+REACHED = sql(f"{_REACHED} LIMIT 1")
+REACHED_SINCE = sql(f"{_REACHED} AND m.created_at >= :since LIMIT 1")
+DELIVERED_BEFORE = sql(
+    "SELECT 1 FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE "
+    "d.agent_id = :agent AND m.task_id = :task_id AND d.state = 'delivered' "
+    f"AND d.updated_at < :before AND m.created_at >= :since AND {_NOT_WITHDRAWAL} LIMIT 1"
+)
+REQUEUE_INTERRUPTED = sql(
+    "UPDATE deliveries SET state = 'queued', reason = 'interrupted', deferred = 0, "
+    "updated_at = :now WHERE id = :id AND state = 'delivering' AND node IS NULL"
+)
+HOLD_DELIVERIES = sql("UPDATE deliveries SET not_before = :until WHERE message_id = :message_id")
+QUEUED_ANSWERS = sql(
+    "SELECT d.id FROM deliveries d JOIN messages m ON m.id = d.message_id "
+    "WHERE m.task_id = :task_id AND m.target_kind = :target_kind AND m.target_name = :agent "
+    "AND m.created_at = :answered_at AND d.state = 'queued'"
+)
+DROP_DELIVERY = sql(
+    "UPDATE deliveries SET state = 'failed', reason = :reason, deferred = 0, updated_at = :now "
+    "WHERE id = :id"
+)
+LAST_PASTE = sql(
+    "SELECT state, updated_at FROM deliveries WHERE agent_id = :agent AND state "
+    "IN ('delivering', 'delivered') ORDER BY id DESC LIMIT 1"
+)
+LAST_FINISHED = sql(
+    "SELECT state, reason FROM deliveries WHERE agent_id = :agent AND state IN ('delivered', "
+    "'failed') AND COALESCE(reason, '') != 'superseded' ORDER BY id DESC LIMIT :count"
+)
+LAST_DELIVERED = sql(
+    "SELECT created_at, updated_at FROM deliveries WHERE agent_id = :agent AND state = "
+    "'delivered' ORDER BY id DESC LIMIT 1"
 )
 
 
@@ -58,11 +155,9 @@ def row_to_delivery(row: Row) -> Delivery:
 def list_deliveries(conn: Conn, message_id: int | None = None, limit: int = 100) -> list[Delivery]:
     """Deliveries, newest first, optionally of one message."""
     if message_id is None:
-        rows = conn.execute(f"{DELIVERY_SELECT} ORDER BY d.id DESC LIMIT $1", (limit,))
+        rows = conn.execute(LATEST_DELIVERIES, {"limit": limit})
     else:
-        rows = conn.execute(
-            f"{DELIVERY_SELECT} WHERE d.message_id = $1 ORDER BY d.id", (message_id,)
-        )
+        rows = conn.execute(MESSAGE_DELIVERIES, {"message_id": message_id})
     return [row_to_delivery(r) for r in rows]
 
 
@@ -130,9 +225,16 @@ def insert_message(
 ) -> int:
     """Store one message; its id."""
     cur = conn.execute(
-        f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) "
-        "RETURNING id",
-        (sender, target.kind.value, target.name, text, task_id, int(priority), now),
+        INSERT_MESSAGE,
+        {
+            "sender": sender,
+            "target_kind": target.kind.value,
+            "target_name": target.name,
+            "text": text,
+            "task_id": task_id,
+            "priority": int(priority),
+            "now": now,
+        },
     )
     return int(cur.fetchone()["id"])
 
@@ -140,8 +242,8 @@ def insert_message(
 def insert_deliveries(conn: Conn, message_id: int, agents: Sequence[str], now: float) -> None:
     """A queued delivery of the message to each of ``agents``."""
     conn.executemany(
-        f"INSERT INTO deliveries ({_DELIVERY_COLUMNS}) VALUES ($1, $2, 'queued', $3, $4)",
-        [(message_id, agent, now, now) for agent in agents],
+        INSERT_DELIVERY,
+        [{"message_id": message_id, "agent": agent, "now": now} for agent in agents],
     )
 
 
@@ -191,17 +293,13 @@ def oldest_due(conn: Conn, now: float, since: float, skip: list[str], extra: str
 def take(conn: Conn, delivery_id: int, now: float) -> bool:
     """Mark a queued delivery delivering (one more attempt); False when it was no longer
     queued (dropped or claimed meanwhile by another writer)."""
-    taken = conn.execute(
-        "UPDATE deliveries SET state = 'delivering', attempts = attempts + 1, updated_at = $1 "
-        "WHERE id = $2 AND state = 'queued'",
-        (now, delivery_id),
-    )
+    taken = conn.execute(TAKE, {"now": now, "id": delivery_id})
     return bool(taken.rowcount != 0)
 
 
 def state(conn: Conn, delivery_id: int) -> str:
     """The delivery's state."""
-    row = conn.execute("SELECT state FROM deliveries WHERE id = $1", (delivery_id,)).fetchone()
+    row = conn.execute(STATE, {"id": delivery_id}).fetchone()
     return str(row["state"])
 
 
@@ -217,32 +315,20 @@ def mark_delivered(
     """Mark the delivery delivered by ``method``, its claim over; ``checked``: the caller read
     it as delivering in this transaction, else only while it still is. False when it was not
     (superseded meanwhile)."""
-    still = "" if checked else " AND state = 'delivering'"
-    cur = conn.execute(
-        "UPDATE deliveries SET state = 'delivered', method = $1, reason = NULL, deferred = 0, "
-        f"updated_at = $2, claim_until = NULL WHERE id = $3{still}",
-        (method, now, delivery_id),
-    )
+    statement = MARK_DELIVERED if checked else MARK_DELIVERED_IF_DELIVERING
+    cur = conn.execute(statement, {"method": method, "now": now, "id": delivery_id})
     return bool(cur.rowcount != 0)
 
 
 def restart_lease(conn: Conn, task_id: int | None, agent: str, until: float) -> None:
     """The task's lease runs to ``until`` while it is assigned to ``agent`` (nothing for a
     task no longer the agent's)."""
-    conn.execute(
-        "UPDATE tasks SET lease_expires_at = $1 WHERE id = $2 AND status = 'assigned' "
-        "AND assignee = $3",
-        (until, task_id, agent),
-    )
+    conn.execute(RESTART_LEASE, {"until": until, "task_id": task_id, "agent": agent})
 
 
 def mark_failed(conn: Conn, delivery_id: int, reason: str, now: float) -> None:
     """The delivery failed for ``reason``, its claim over."""
-    conn.execute(
-        "UPDATE deliveries SET state = 'failed', reason = $1, deferred = 0, updated_at = $2, "
-        "claim_until = NULL WHERE id = $3",
-        (reason, now, delivery_id),
-    )
+    conn.execute(MARK_FAILED, {"reason": reason, "now": now, "id": delivery_id})
 
 
 def requeue(
@@ -252,9 +338,15 @@ def requeue(
     (``counted``: a try was used) or a deferral (not attempted: ``deferred``, the try given
     back)."""
     conn.execute(
-        "UPDATE deliveries SET state = 'queued', reason = $1, deferred = $2, not_before = $3, "
-        "attempts = attempts - $4, updated_at = $5, claim_until = NULL WHERE id = $6",
-        (why, 0 if counted else 1, not_before, 0 if counted else 1, now, delivery_id),
+        REQUEUE,
+        {
+            "why": why,
+            "deferred": 0 if counted else 1,
+            "not_before": not_before,
+            "given_back": 0 if counted else 1,
+            "now": now,
+            "id": delivery_id,
+        },
     )
 
 
@@ -262,12 +354,7 @@ def turn_ended_since_claim(conn: Conn, delivery_id: int) -> bool:
     """Whether the delivery's agent ended a turn (its protocol said so, taken in) since the
     delivery was claimed: the turn that refused it as busy is over already, its end taken in
     before the refusal was stored (``turn_over`` found nothing to hasten then)."""
-    row = conn.execute(
-        "SELECT 1 FROM deliveries d JOIN agent_signals s ON s.agent = d.agent_id "
-        "WHERE d.id = $1 AND s.signal = 'protocol' AND s.state = 'idle' "
-        "AND s.at >= d.updated_at",
-        (delivery_id,),
-    ).fetchone()
+    row = conn.execute(TURN_ENDED_SINCE_CLAIM, {"id": delivery_id}).fetchone()
     return row is not None
 
 
@@ -276,59 +363,39 @@ def turn_over(conn: Conn, agent: str, now: float) -> None:
     it was busy (``deferred``) are due now, and every queued one is set ``queued`` again,
     which wakes the agent's node (its NOTIFY trigger) for those held while it was mid-turn
     (``not_mid_turn``): they go now, not at the node's next look."""
-    conn.execute(
-        "UPDATE deliveries SET state = 'queued', not_before = CASE WHEN deferred = 1 "
-        "AND not_before > $1 THEN $1 ELSE not_before END WHERE agent_id = $2 "
-        "AND state = 'queued'",
-        (now, agent),
-    )
+    conn.execute(TURN_OVER, {"now": now, "agent": agent})
 
 
 def pending(conn: Conn, agent: str, task_id: int) -> list[Any]:
     """The deliveries (``id``, ``state``) of the task's messages to ``agent`` not yet
     received (queued or delivering), withdrawals left out."""
-    rows: list[Any] = conn.execute(
-        "SELECT d.id, d.state FROM deliveries d JOIN messages m ON m.id = d.message_id "
-        "WHERE d.agent_id = $1 AND d.state IN ('queued', 'delivering') AND m.task_id = $2 "
-        f"AND {_NOT_WITHDRAWAL}",
-        (agent, task_id),
-    ).fetchall()
+    rows: list[Any] = conn.execute(PENDING, {"agent": agent, "task_id": task_id}).fetchall()
     return rows
 
 
 def queued_notes(conn: Conn, agent: str, task_id: int) -> list[Any]:
     """The deliveries (``id``, ``state``) of the notes about the task to ``agent`` still
     queued (none on its screen yet)."""
-    rows: list[Any] = conn.execute(
-        "SELECT d.id, d.state FROM deliveries d JOIN messages m ON m.id = d.message_id "
-        "WHERE d.agent_id = $1 AND d.state = 'queued' AND m.task_id = $2 "
-        f"AND m.target_kind = '{TargetKind.note}'",
-        (agent, task_id),
-    ).fetchall()
+    rows: list[Any] = conn.execute(QUEUED_NOTES, {"agent": agent, "task_id": task_id}).fetchall()
     return rows
 
 
 def supersede(conn: Conn, delivery_id: int, now: float) -> bool:
     """Fail a delivery not yet received as superseded; False when its receipt came first
     (another writer): it stays so."""
-    dropped = conn.execute(
-        "UPDATE deliveries SET state = 'failed', reason = 'superseded', deferred = 0, "
-        "updated_at = $1 WHERE id = $2 AND state IN ('queued', 'delivering')",
-        (now, delivery_id),
-    )
+    dropped = conn.execute(SUPERSEDE, {"now": now, "id": delivery_id})
     return bool(dropped.rowcount != 0)
 
 
 def reached(conn: Conn, task_id: int, agent: str, since: float | None) -> bool:
     """Whether a message of the task (not a withdrawal) queued from ``since`` on (any, for
     None) was delivered to ``agent`` or is being delivered."""
-    turn = "" if since is None else " AND m.created_at >= $3"
-    row = conn.execute(
-        "SELECT 1 FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE "
-        "d.agent_id = $1 AND m.task_id = $2 AND d.state IN ('delivered', 'delivering') "
-        f"AND {_NOT_WITHDRAWAL}{turn} LIMIT 1",
-        (agent, task_id) if since is None else (agent, task_id, since),
-    ).fetchone()
+    if since is None:
+        row = conn.execute(REACHED, {"agent": agent, "task_id": task_id}).fetchone()
+    else:
+        row = conn.execute(
+            REACHED_SINCE, {"agent": agent, "task_id": task_id, "since": since}
+        ).fetchone()
     return row is not None
 
 
@@ -338,10 +405,8 @@ def delivered_before(
     """Whether a message of the task (not a withdrawal) queued from ``since`` on was
     delivered to ``agent`` before ``before``."""
     row = conn.execute(
-        "SELECT 1 FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE "
-        "d.agent_id = $1 AND m.task_id = $2 AND d.state = 'delivered' AND d.updated_at < $3 "
-        f"AND m.created_at >= $4 AND {_NOT_WITHDRAWAL} LIMIT 1",
-        (agent, task_id, before, since or 0.0),
+        DELIVERED_BEFORE,
+        {"agent": agent, "task_id": task_id, "before": before, "since": since or 0.0},
     ).fetchone()
     return row is not None
 
@@ -369,18 +434,14 @@ def interrupted(conn: Conn) -> list[Any]:
 def requeue_interrupted(conn: Conn, delivery_id: int, now: float) -> bool:
     """An interrupted delivery back in the queue; False when its receipt was stored
     meanwhile."""
-    back = conn.execute(
-        "UPDATE deliveries SET state = 'queued', reason = 'interrupted', deferred = 0, "
-        "updated_at = $1 WHERE id = $2 AND state = 'delivering' AND node IS NULL",
-        (now, delivery_id),
-    )
+    back = conn.execute(REQUEUE_INTERRUPTED, {"now": now, "id": delivery_id})
     return bool(back.rowcount != 0)
 
 
 def hold_deliveries(conn: Conn, message_id: int, until: float) -> None:
     """The message's deliveries wait until ``until`` (an asker waiting in its terminal
     prints the answer and takes it back before)."""
-    conn.execute("UPDATE deliveries SET not_before = $1 WHERE message_id = $2", (until, message_id))
+    conn.execute(HOLD_DELIVERIES, {"until": until, "message_id": message_id})
 
 
 def queued_answers(
@@ -389,31 +450,26 @@ def queued_answers(
     """The deliveries (``id``) still queued of the answer note to ``agent`` on the task,
     made when the question was answered."""
     rows: list[Any] = conn.execute(
-        "SELECT d.id FROM deliveries d JOIN messages m ON m.id = d.message_id "
-        "WHERE m.task_id = $1 AND m.target_kind = $2 AND m.target_name = $3 "
-        "AND m.created_at = $4 AND d.state = 'queued'",
-        (task_id, TargetKind.note.value, agent, answered_at),
+        QUEUED_ANSWERS,
+        {
+            "task_id": task_id,
+            "target_kind": TargetKind.note.value,
+            "agent": agent,
+            "answered_at": answered_at,
+        },
     ).fetchall()
     return rows
 
 
 def drop_delivery(conn: Conn, delivery_id: int, reason: str, now: float) -> None:
     """Fail the delivery for ``reason`` (the answer was printed instead)."""
-    conn.execute(
-        "UPDATE deliveries SET state = 'failed', reason = $1, deferred = 0, updated_at = $2 "
-        "WHERE id = $3",
-        (reason, now, delivery_id),
-    )
+    conn.execute(DROP_DELIVERY, {"reason": reason, "now": now, "id": delivery_id})
 
 
 def last_paste(conn: Conn, agent: str) -> Any:
     """The latest delivery to ``agent`` being made or made (``state``, ``updated_at``), or
     None."""
-    return conn.execute(
-        "SELECT state, updated_at FROM deliveries WHERE agent_id = $1 AND state "
-        "IN ('delivering', 'delivered') ORDER BY id DESC LIMIT 1",
-        (agent,),
-    ).fetchone()
+    return conn.execute(LAST_PASTE, {"agent": agent}).fetchone()
 
 
 def prompt_delivered_each(conn: Conn) -> dict[str, float]:
@@ -435,11 +491,7 @@ def prompt_delivered_each(conn: Conn) -> dict[str, float]:
 def last_finished_deliveries(conn: Conn, agent: str, count: int) -> list[Any]:
     """The last ``count`` deliveries to ``agent`` delivered or failed (``state``,
     ``reason``), newest first; superseded ones left out."""
-    rows: list[Any] = conn.execute(
-        "SELECT state, reason FROM deliveries WHERE agent_id = $1 AND state IN ('delivered', "
-        "'failed') AND COALESCE(reason, '') != 'superseded' ORDER BY id DESC LIMIT $2",
-        (agent, count),
-    ).fetchall()
+    rows: list[Any] = conn.execute(LAST_FINISHED, {"agent": agent, "count": count}).fetchall()
     return rows
 
 
@@ -458,9 +510,5 @@ def last_finished_each(conn: Conn) -> dict[str, str | None]:
 
 def last_delivered(conn: Conn, agent: str) -> tuple[float, float] | None:
     """The latest delivery that reached ``agent``: when it was queued and when it arrived."""
-    row = conn.execute(
-        "SELECT created_at, updated_at FROM deliveries WHERE agent_id = $1 AND state = "
-        "'delivered' ORDER BY id DESC LIMIT 1",
-        (agent,),
-    ).fetchone()
+    row = conn.execute(LAST_DELIVERED, {"agent": agent}).fetchone()
     return None if row is None else (float(row["created_at"]), float(row["updated_at"]))
