@@ -21,7 +21,7 @@ from core.agents import queries as agent_queries
 from core.agents import signal_queries
 from core.agents import signals as agent_signals
 from core.models import TargetKind, task_ref
-from core.store.conn import Args, Conn, Pair, values
+from core.store.conn import Args, Conn, Pair, sql, values
 from core.store.row_locks import read_held
 from core.tasks.read_queries import TASK_COLUMNS
 
@@ -58,6 +58,40 @@ _DONE_AT_ONCE = (
     "CAST(NULL AS TEXT), CAST(NULL AS DOUBLE PRECISION) FROM t WHERE t.assignee IS NOT NULL "
     f"AND t.assignee = CAST($9 AS TEXT) {signal_queries.ON_CONFLICT}) "
     "SELECT assignee, campaign_id, has_dependents, reserved, queued_notes FROM t"
+)
+
+MARK_STARTED = sql(
+    "UPDATE tasks SET status = 'in_progress', started_at = COALESCE(started_at, :now), "
+    "lease_expires_at = NULL, updated_at = :now WHERE id = :task_id"
+)
+MARK_FAILED = sql(
+    "UPDATE tasks SET status = 'failed', reason = :reason, blocked_on = NULL, "
+    "finished_at = :now, lease_expires_at = NULL, updated_at = :now WHERE id = :task_id"
+)
+MARK_CANCELLED = sql(
+    "UPDATE tasks SET status = 'cancelled', blocked_on = NULL, finished_at = :now, "
+    "lease_expires_at = NULL, updated_at = :now WHERE id = :task_id"
+)
+MARK_RETRIED = sql(
+    "UPDATE tasks SET status = 'blocked', reason = NULL, blocked_on = 'dependencies', "
+    "attempts = 0, prev_agent = assignee, assignee = NULL, finished_at = NULL, "
+    "not_before = 0, updated_at = :now WHERE id = :task_id"
+)
+PIN = sql("UPDATE tasks SET pinned_agent = :agent, updated_at = :now WHERE id = :task_id")
+UNPIN = sql("UPDATE tasks SET pinned_agent = NULL WHERE id = :task_id")
+MARK_REOPENED = sql(
+    "UPDATE tasks SET status = 'in_progress', finished_at = NULL, reason = NULL, "
+    "lease_expires_at = NULL, updated_at = :now WHERE id = :task_id"
+)
+MARK_REQUEUED = sql(
+    "UPDATE tasks SET status = 'ready', prev_agent = assignee, assignee = NULL, "
+    "lease_expires_at = NULL, not_before = :not_before, reason = :why, "
+    "attempts = attempts - :refund, updated_at = :now WHERE id = :task_id"
+)
+TASK_EXISTS = sql("SELECT 1 FROM tasks WHERE id = :task_id")
+HELD_BY = sql(
+    "SELECT id FROM tasks WHERE assignee = :agent AND status IN ('assigned', 'in_progress') "
+    "ORDER BY id"
 )
 
 
@@ -117,63 +151,38 @@ def held_holder(conn: Conn, task_id: int) -> Any:
 
 def mark_started(conn: Conn, task_id: int, now: float) -> None:
     """The task in progress (started now, unless it had started), its lease gone."""
-    conn.execute(
-        "UPDATE tasks SET status = 'in_progress', started_at = COALESCE(started_at, $1), "
-        "lease_expires_at = NULL, updated_at = $2 WHERE id = $3",
-        (now, now, task_id),
-    )
+    conn.execute(MARK_STARTED, {"now": now, "task_id": task_id})
 
 
 def mark_failed(conn: Conn, task_id: int, reason: str, now: float) -> None:
     """The task failed for ``reason``, finished now, its lease gone."""
-    conn.execute(
-        "UPDATE tasks SET status = 'failed', reason = $1, blocked_on = NULL, finished_at = $2, "
-        "lease_expires_at = NULL, "
-        "updated_at = $3 WHERE id = $4",
-        (reason, now, now, task_id),
-    )
+    conn.execute(MARK_FAILED, {"reason": reason, "now": now, "task_id": task_id})
 
 
 def mark_cancelled(conn: Conn, task_id: int, now: float) -> None:
     """The task cancelled, finished now, its lease gone."""
-    conn.execute(
-        "UPDATE tasks SET status = 'cancelled', blocked_on = NULL, finished_at = $1, "
-        "lease_expires_at = NULL, updated_at = $2 WHERE id = $3",
-        (now, now, task_id),
-    )
+    conn.execute(MARK_CANCELLED, {"now": now, "task_id": task_id})
 
 
 def mark_retried(conn: Conn, task_id: int, now: float) -> None:
     """The task waits again with no attempt used and no holder (the last one kept as
     ``prev_agent``), to be settled by its rule."""
-    conn.execute(
-        "UPDATE tasks SET status = 'blocked', reason = NULL, blocked_on = 'dependencies', "
-        "attempts = 0, prev_agent = assignee, assignee = NULL, finished_at = NULL, "
-        "not_before = 0, updated_at = $1 WHERE id = $2",
-        (now, task_id),
-    )
+    conn.execute(MARK_RETRIED, {"now": now, "task_id": task_id})
 
 
 def pin(conn: Conn, task_id: int, agent: str, now: float) -> None:
     """The task is for ``agent`` only."""
-    conn.execute(
-        "UPDATE tasks SET pinned_agent = $1, updated_at = $2 WHERE id = $3",
-        (agent, now, task_id),
-    )
+    conn.execute(PIN, {"agent": agent, "now": now, "task_id": task_id})
 
 
 def unpin(conn: Conn, task_id: int) -> None:
     """The task is for any agent that can take it."""
-    conn.execute("UPDATE tasks SET pinned_agent = NULL WHERE id = $1", (task_id,))
+    conn.execute(UNPIN, {"task_id": task_id})
 
 
 def mark_reopened(conn: Conn, task_id: int, now: float) -> None:
     """A done task in progress again with the agent that did it, no longer finished."""
-    conn.execute(
-        "UPDATE tasks SET status = 'in_progress', finished_at = NULL, reason = NULL, "
-        "lease_expires_at = NULL, updated_at = $1 WHERE id = $2",
-        (now, task_id),
-    )
+    conn.execute(MARK_REOPENED, {"now": now, "task_id": task_id})
 
 
 def mark_requeued(
@@ -182,25 +191,19 @@ def mark_requeued(
     """The task back in the queue from ``not_before`` for ``why``, its holder kept as
     ``prev_agent``; ``refund`` (0 or 1) attempts given back."""
     conn.execute(
-        "UPDATE tasks SET status = 'ready', prev_agent = assignee, assignee = NULL, "
-        "lease_expires_at = NULL, not_before = $1, reason = $2, attempts = attempts - $3, "
-        "updated_at = $4 WHERE id = $5",
-        (not_before, why, refund, now, task_id),
+        MARK_REQUEUED,
+        {"not_before": not_before, "why": why, "refund": refund, "now": now, "task_id": task_id},
     )
 
 
 def exists(conn: Conn, task_id: int) -> bool:
     """Whether task ``task_id`` exists."""
-    return conn.execute("SELECT 1 FROM tasks WHERE id = $1", (task_id,)).fetchone() is not None
+    return conn.execute(TASK_EXISTS, {"task_id": task_id}).fetchone() is not None
 
 
 def held_by(conn: Conn, agent: str) -> list[int]:
     """The ids of the tasks ``agent`` holds (assigned or in progress), by id."""
-    rows = conn.execute(
-        "SELECT id FROM tasks WHERE assignee = $1 AND status IN ('assigned', 'in_progress') "
-        "ORDER BY id",
-        (agent,),
-    ).fetchall()
+    rows = conn.execute(HELD_BY, {"agent": agent}).fetchall()
     return [int(values(row)[0]) for row in rows]
 
 
@@ -220,24 +223,58 @@ _SHOWN = (
     "OR EXISTS (SELECT 1 FROM questions q WHERE q.task_id = t.id AND q.answered_at IS NULL) "
     "OR EXISTS (SELECT 1 FROM alerts a WHERE a.agent_id = t.assignee AND a.cleared_at IS NULL))"
 )
+EXPIRED_LEASES = sql(
+    f"SELECT t.id, t.assignee, t.attempts, t.max_attempts, s.state, {_SHOWN} AS shown "
+    f"FROM tasks t {agent_queries.HOLDER_STATE}"
+    "WHERE t.lease_expires_at <= :now AND t.status = 'assigned'"
+)
+RENEW_LEASE = sql("UPDATE tasks SET lease_expires_at = :until WHERE id = :task_id")
+HAND_TO_PERSON = sql(
+    "UPDATE tasks SET status = 'blocked', reason = :why, blocked_on = 'person', "
+    "prev_agent = assignee, assignee = NULL, finished_at = NULL, lease_expires_at = NULL, "
+    "updated_at = :now WHERE id = :task_id"
+)
+MARK_DISCARDED = sql(
+    "UPDATE tasks SET status = 'cancelled', reason = :why, updated_at = :now WHERE id = :task_id"
+)
+OPEN_CAMPAIGN = sql(
+    "SELECT c.id, c.title, c.created_at, c.finished_at FROM tasks t JOIN campaigns c "
+    "ON c.id = t.campaign_id WHERE t.id = :task_id AND c.status = 'open'"
+)
+CAMPAIGN_STATUS_COUNTS = sql(
+    "SELECT status, count(*) AS n FROM tasks WHERE campaign_id = :campaign_id GROUP BY status"
+)
+SET_CAMPAIGN_FINISHED = sql(
+    "UPDATE campaigns SET finished_at = :finished_at, updated_at = :now WHERE id = :campaign_id"
+)
+OF_PLAN = sql(f"SELECT {TASK_COLUMNS} FROM tasks WHERE plan_id = :plan_ref ORDER BY id")
+FIRST_HELD = sql(
+    "SELECT id FROM tasks WHERE assignee = :agent AND status IN ('assigned', 'in_progress') "
+    "ORDER BY id LIMIT 1"
+)
+HELD_AT = sql(
+    "SELECT min(task_id) AS id FROM task_holds WHERE agent = :agent AND since <= :at AND "
+    "(until IS NULL OR until > :at)"
+)
+RECENT_DURATIONS = sql(
+    "SELECT assignee, finished_at - COALESCE(started_at, assigned_at) AS took FROM tasks "
+    "WHERE status = 'done' AND finished_at >= :since AND assignee IS NOT NULL "
+    "AND COALESCE(started_at, assigned_at) IS NOT NULL "
+    "ORDER BY finished_at DESC LIMIT :limit"
+)
 
 
 def expired_leases(conn: Conn, now: float) -> list[Any]:
     """The assigned tasks whose lease ran out by ``now`` (``id``, ``assignee``,
     ``attempts``, ``max_attempts``, their agent's ``state``, and ``shown``: whether "Needs
     you" shows something about the task or its agent)."""
-    rows: list[Any] = conn.execute(
-        f"SELECT t.id, t.assignee, t.attempts, t.max_attempts, s.state, {_SHOWN} AS shown "
-        f"FROM tasks t {agent_queries.HOLDER_STATE}"
-        "WHERE t.lease_expires_at <= $1 AND t.status = 'assigned'",
-        (now,),
-    ).fetchall()
+    rows: list[Any] = conn.execute(EXPIRED_LEASES, {"now": now}).fetchall()
     return rows
 
 
 def renew_lease(conn: Conn, task_id: int, until: float) -> None:
     """The task's lease runs until ``until``."""
-    conn.execute("UPDATE tasks SET lease_expires_at = $1 WHERE id = $2", (until, task_id))
+    conn.execute(RENEW_LEASE, {"until": until, "task_id": task_id})
 
 
 def active_tasks(conn: Conn) -> Iterable[tuple[Any, ...]]:
@@ -254,20 +291,12 @@ def active_tasks(conn: Conn) -> Iterable[tuple[Any, ...]]:
 
 def hand_to_person(conn: Conn, task_id: int, why: str, now: float) -> None:
     """The task is ``blocked`` on a person (``why``); its agent's hold on it ends."""
-    conn.execute(
-        "UPDATE tasks SET status = 'blocked', reason = $1, blocked_on = 'person', "
-        "prev_agent = assignee, assignee = NULL, finished_at = NULL, lease_expires_at = NULL, "
-        "updated_at = $2 WHERE id = $3",
-        (why, now, task_id),
-    )
+    conn.execute(HAND_TO_PERSON, {"why": why, "now": now, "task_id": task_id})
 
 
 def mark_discarded(conn: Conn, task_id: int, why: str, now: float) -> None:
     """A done task is ``cancelled`` (``why``): its result is thrown away."""
-    conn.execute(
-        "UPDATE tasks SET status = 'cancelled', reason = $1, updated_at = $2 WHERE id = $3",
-        (why, now, task_id),
-    )
+    conn.execute(MARK_DISCARDED, {"why": why, "now": now, "task_id": task_id})
 
 
 def set_fields(conn: Conn, task_id: int, fields: dict[str, Any], now: float) -> None:
@@ -282,24 +311,13 @@ def set_fields(conn: Conn, task_id: int, fields: dict[str, Any], now: float) -> 
 def open_campaign_of(conn: Conn, task_id: int) -> Any:
     """The open campaign of the task (``id``, ``title``, ``created_at``, ``finished_at``),
     or None."""
-    return conn.execute(
-        "SELECT c.id, c.title, c.created_at, c.finished_at FROM tasks t JOIN campaigns c "
-        "ON c.id = t.campaign_id WHERE t.id = $1 AND c.status = 'open'",
-        (task_id,),
-    ).fetchone()
+    return conn.execute(OPEN_CAMPAIGN, {"task_id": task_id}).fetchone()
 
 
 def campaign_status_counts(conn: Conn, campaign_id: int) -> dict[str, int]:
     """How many of the campaign's tasks are in each status."""
-    return dict(
-        map(
-            values,
-            conn.execute(
-                "SELECT status, count(*) AS n FROM tasks WHERE campaign_id = $1 GROUP BY status",
-                (campaign_id,),
-            ).fetchall(),
-        )
-    )
+    rows = conn.execute(CAMPAIGN_STATUS_COUNTS, {"campaign_id": campaign_id}).fetchall()
+    return dict(map(values, rows))
 
 
 def set_campaign_finished(
@@ -307,49 +325,32 @@ def set_campaign_finished(
 ) -> None:
     """The campaign finished at ``finished_at`` (None: not finished any more)."""
     conn.execute(
-        "UPDATE campaigns SET finished_at = $1, updated_at = $2 WHERE id = $3",
-        (finished_at, now, campaign_id),
+        SET_CAMPAIGN_FINISHED, {"finished_at": finished_at, "now": now, "campaign_id": campaign_id}
     )
 
 
 def of_plan(conn: Conn, plan_ref: str) -> list[Any]:
     """The rows (``TASK_COLUMNS``) of the tasks made by plan ``plan_ref``, in
     creation order."""
-    rows: list[Any] = conn.execute(
-        f"SELECT {TASK_COLUMNS} FROM tasks WHERE plan_id = $1 ORDER BY id", (plan_ref,)
-    ).fetchall()
+    rows: list[Any] = conn.execute(OF_PLAN, {"plan_ref": plan_ref}).fetchall()
     return rows
 
 
 def first_held(conn: Conn, agent: str) -> int | None:
     """The oldest task ``agent`` holds (assigned or in progress), or None."""
-    row = conn.execute(
-        "SELECT id FROM tasks WHERE assignee = $1 AND status IN ('assigned', 'in_progress') "
-        "ORDER BY id LIMIT 1",
-        (agent,),
-    ).fetchone()
+    row = conn.execute(FIRST_HELD, {"agent": agent}).fetchone()
     return int(row["id"]) if row else None
 
 
 def held_at(conn: Conn, agent: str, at: float) -> int | None:
     """The oldest task ``agent`` held at time ``at`` (assigned or in progress then: the
     ``task_holds`` rows the database writes at each change of a task's holder), or None."""
-    row = conn.execute(
-        "SELECT min(task_id) AS id FROM task_holds WHERE agent = $1 AND since <= $2 AND "
-        "(until IS NULL OR until > $3)",
-        (agent, at, at),
-    ).fetchone()
+    row = conn.execute(HELD_AT, {"agent": agent, "at": at}).fetchone()
     return None if row is None or row["id"] is None else int(row["id"])
 
 
 def recent_durations(conn: Conn, since: float, limit: int) -> list[Any]:
     """The newest ``limit`` tasks done since ``since`` (``assignee``, ``took``: from start,
     or assignment, to finish), newest first."""
-    rows: list[Any] = conn.execute(
-        "SELECT assignee, finished_at - COALESCE(started_at, assigned_at) AS took FROM tasks "
-        "WHERE status = 'done' AND finished_at >= $1 AND assignee IS NOT NULL "
-        "AND COALESCE(started_at, assigned_at) IS NOT NULL "
-        "ORDER BY finished_at DESC LIMIT $2",
-        (since, limit),
-    ).fetchall()
+    rows: list[Any] = conn.execute(RECENT_DURATIONS, {"since": since, "limit": limit}).fetchall()
     return rows
