@@ -12,13 +12,39 @@ from collections.abc import Iterable, Sequence
 from core.errors import UnknownTask
 from core.models import FINISHED_SQL, BlockedOn, Priority, Task, TaskStatus, task_ref
 from core.store import row_locks
-from core.store.conn import Args, Conn, Row
+from core.store.conn import Args, Conn, Row, Sql, sql
 
 TASK_COLUMNS = (
     "id, title, details, priority, role, capabilities, pinned_agent, assignee, status, reason, "
     "attempts, max_attempts, created_by, created_at, updated_at, assigned_at, started_at, "
     "finished_at, lease_expires_at, result_note, plan_id, kind, blocked_on"
 )
+TASK = sql(f"SELECT {TASK_COLUMNS} FROM tasks WHERE id = :task_id")
+
+
+def _listing(open_only: bool, by_status: bool, by_agent: bool) -> Sql:
+    """The newest tasks, filtered as ``list_tasks`` is asked (unfinished ones, one status,
+    one agent's), at most ``:limit``."""
+    where = []
+    if open_only:
+        where.append(f"status NOT IN {FINISHED_SQL}")
+    if by_status:
+        where.append("status = :status")
+    if by_agent:
+        where.append("(assignee = :agent OR pinned_agent = :agent)")
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    return sql(f"SELECT {TASK_COLUMNS} FROM tasks {clause} ORDER BY id DESC LIMIT :limit")
+
+
+# ``list_tasks``' statement for each filter it may be given: (unfinished only, by status, by
+# agent); a status asked for overrides unfinished only
+LISTINGS = {
+    (open_only, by_status, by_agent): _listing(open_only, by_status, by_agent)
+    for open_only in (False, True)
+    for by_status in (False, True)
+    for by_agent in (False, True)
+    if not (open_only and by_status)
+}
 
 
 def row_to_task(row: Row, after: list[int]) -> Task:
@@ -69,7 +95,7 @@ def deps_of(conn: Conn, task_ids: Iterable[int]) -> dict[int, list[int]]:
 
 def get_task(conn: Conn, task_id: int) -> Task:
     """One task; UnknownTask (a NotFound) when there is none."""
-    row = conn.execute(f"SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1", (task_id,)).fetchone()
+    row = conn.execute(TASK, {"task_id": task_id}).fetchone()
     if row is None:
         raise UnknownTask(f"unknown task {task_ref(task_id)}")
     return row_to_task(row, deps_of(conn, [task_id])[task_id])
@@ -92,18 +118,13 @@ def list_tasks(
     open_only: bool = False,
 ) -> list[Task]:
     """Tasks filtered by status (or unfinished ones) and/or assignee, newest first."""
-    where, args = [], Args()
-    if open_only and status is None:
-        where.append(f"status NOT IN {FINISHED_SQL}")
+    listing = LISTINGS[(open_only and status is None, status is not None, agent is not None)]
+    params: dict[str, object] = {"limit": limit}
     if status is not None:
-        where.append(f"status = {args(status.value)}")
+        params["status"] = status.value
     if agent is not None:
-        who = args(agent)
-        where.append(f"(assignee = {who} OR pinned_agent = {who})")
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
-    rows = conn.execute(
-        f"SELECT {TASK_COLUMNS} FROM tasks {clause} ORDER BY id DESC LIMIT {args(limit)}", args
-    ).fetchall()
+        params["agent"] = agent
+    rows = conn.execute(listing, params).fetchall()
     deps = deps_of(conn, [r["id"] for r in rows])
     return [row_to_task(r, deps[r["id"]]) for r in rows]
 

@@ -27,7 +27,6 @@ STILL_NUMBERED: tuple[str, ...] = (
     "core/agents/queries.py",
     "core/tasks/message_queries.py",
     "core/tasks/queries.py",
-    "core/tasks/read_queries.py",
 )
 
 
