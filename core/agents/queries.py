@@ -245,13 +245,14 @@ def stalled(agent: str) -> str:
     )
 
 
-# The done's credit as one CTE over the done task's row ``t`` (PostgreSQL): $4 the score
-# kept, $5 the score a success adds, $2 now, $9 the reporter (its report stamped); numbered
-# while core.tasks.queries' done statement is
+# The done's credit as one CTE over the done task's row ``t`` (PostgreSQL, in
+# core.tasks.queries' done statement): ``:kept`` the score kept, ``:gained`` the score a
+# success adds, ``:reporter`` the agent whose report is stamped ``:now``
 CREDIT_DONE = (
-    "c AS (UPDATE agent_state SET score = score * $4 + $5, done_count = done_count + 1, "
-    "last_report_at = CASE WHEN t.assignee = $9 THEN $2 ELSE last_report_at END, "
-    "idle_since = CASE WHEN t.assignee = $9 THEN $2 ELSE idle_since END "
+    "c AS (UPDATE agent_state SET score = score * :kept + :gained, "
+    "done_count = done_count + 1, "
+    "last_report_at = CASE WHEN t.assignee = :reporter THEN :now ELSE last_report_at END, "
+    "idle_since = CASE WHEN t.assignee = :reporter THEN :now ELSE idle_since END "
     "FROM t WHERE agent_state.id = t.assignee), "
 )
 

@@ -27,11 +27,10 @@ from core.tasks.read_queries import TASK_COLUMNS
 
 # The done task's row, updated where it is still active: its holder, its campaign, whether
 # any reservation was taken for it and whether a note about it waits in its holder's queue
-# (a nudge to report it) come back with it (no read first). $1 the note (or NULL),
-# $2 now, $3 the task.
+# (a nudge to report it) come back with it (no read first).
 _DONE = (
-    "UPDATE tasks SET status = 'done', result_note = $1, reason = NULL, finished_at = $2, "
-    "lease_expires_at = NULL, updated_at = $2 WHERE id = $3 AND status IN ('assigned', "
+    "UPDATE tasks SET status = 'done', result_note = :note, reason = NULL, finished_at = :now, "
+    "lease_expires_at = NULL, updated_at = :now WHERE id = :task_id AND status IN ('assigned', "
     "'in_progress') RETURNING assignee, campaign_id, has_dependents, EXISTS (SELECT 1 FROM "
     "reservations r WHERE r.task_id = tasks.id) AS reserved, EXISTS (SELECT 1 FROM "
     "deliveries d JOIN messages m ON m.id = d.message_id WHERE m.task_id = tasks.id AND "
@@ -40,9 +39,9 @@ _DONE = (
 )
 # PostgreSQL: the done in one statement (data-modifying CTEs, all from the row ``t`` the
 # update returns, so nothing is written when the task was not active): the holder credited
-# (``credit``: $4 the score kept, $5 the score a success adds) and the report signal's
-# observation of it stored ($6 the signal, $7 the evidence before the agent's id, which
-# ``AGENT_ID`` keeps short and free of control characters, $8 the state: what
+# (``credit``: ``:kept`` the score kept, ``:gained`` the score a success adds) and the report
+# signal's observation of it stored (``:signal``, ``:evidence`` before the agent's id, which
+# ``AGENT_ID`` keeps short and free of control characters, ``:state``: what
 # ``agent_signals.record`` would store; its upsert is that module's, so the two never
 # differ). Its dependents are read in statements of their own
 # (``graph_queries.hold_dependents``), and only
@@ -50,15 +49,17 @@ _DONE = (
 # row, so a done that waited for it reads the flag from the version it updated): a
 # statement's snapshot is taken when it starts, so a read here that waited for a writer
 # holding the task (a task created after it) would not see that writer's new dependent.
-_DONE_AT_ONCE = (
+DONE_AT_ONCE = sql(
     f"WITH t AS ({_DONE}), "
     f"{agent_queries.CREDIT_DONE}"
-    f"s AS ({signal_queries.INSERT_HEAD}SELECT t.assignee, CAST($6 AS TEXT), "
-    "CAST($8 AS TEXT), $2, CAST($7 AS TEXT) || t.assignee, CAST(NULL AS DOUBLE PRECISION), "
-    "CAST(NULL AS TEXT), CAST(NULL AS DOUBLE PRECISION) FROM t WHERE t.assignee IS NOT NULL "
-    f"AND t.assignee = CAST($9 AS TEXT) {signal_queries.ON_CONFLICT}) "
+    f"s AS ({signal_queries.INSERT_HEAD}SELECT t.assignee, CAST(:signal AS TEXT), "
+    "CAST(:state AS TEXT), :now, CAST(:evidence AS TEXT) || t.assignee, "
+    "CAST(NULL AS DOUBLE PRECISION), CAST(NULL AS TEXT), CAST(NULL AS DOUBLE PRECISION) FROM t "
+    "WHERE t.assignee IS NOT NULL AND t.assignee = CAST(:reporter AS TEXT) "
+    f"{signal_queries.ON_CONFLICT}) "
     "SELECT assignee, campaign_id, has_dependents, reserved, queued_notes FROM t"
 )
+DONE = sql(_DONE)
 
 MARK_STARTED = sql(
     "UPDATE tasks SET status = 'in_progress', started_at = COALESCE(started_at, :now), "
@@ -103,10 +104,19 @@ def _done_words(task_id: int) -> str:
 def _done_at_once(
     conn: Conn, task_id: int, note: str, now: float, window: float, reporter: str | None
 ) -> Any:
-    """PostgreSQL: ``_DONE_AT_ONCE``, one statement."""
-    signal = (Signal.REPORT.value, _done_words(task_id), AgentState.IDLE.value)
-    args = (note or None, now, task_id, 1 - window, window, *signal, reporter)
-    return conn.execute(_DONE_AT_ONCE, args).fetchone()
+    """PostgreSQL: ``DONE_AT_ONCE``, one statement."""
+    params = {
+        "note": note or None,
+        "now": now,
+        "task_id": task_id,
+        "kept": 1 - window,
+        "gained": window,
+        "signal": Signal.REPORT.value,
+        "evidence": _done_words(task_id),
+        "state": AgentState.IDLE.value,
+        "reporter": reporter,
+    }
+    return conn.execute(DONE_AT_ONCE, params).fetchone()
 
 
 def _done_apart(
@@ -114,7 +124,7 @@ def _done_apart(
 ) -> Any:
     """SQLite (no data-modifying CTEs): the update, then the credit and the signal in
     statements of their own, when it was done."""
-    row = conn.execute(_DONE, (note or None, now, task_id)).fetchone()
+    row = conn.execute(DONE, {"note": note or None, "now": now, "task_id": task_id}).fetchone()
     agent = row["assignee"] if row is not None else None
     if agent:
         own = agent == reporter

@@ -23,11 +23,7 @@ NOT_SQL = (
 )
 
 # Modules whose statements still number their parameters.
-STILL_NUMBERED: tuple[str, ...] = (
-    "core/agents/queries.py",
-    "core/tasks/message_queries.py",
-    "core/tasks/queries.py",
-)
+STILL_NUMBERED: tuple[str, ...] = ("core/tasks/message_queries.py",)
 
 
 def _numbered_modules() -> set[str]:
