@@ -18,6 +18,7 @@ from core.coordinator.scheduler import Scheduler
 from core.models import Receipt, TaskSpec, TaskStatus
 from core.protocols import ManualClock, Parcel
 from core.service.swarm import SwarmService
+from core.tasks import messages
 from tests.helpers import RecordingDeliverer
 from tests.watch.conftest import FakeFrames, kinds, watch_settings
 
@@ -161,3 +162,24 @@ async def test_a_task_failed_for_an_expired_lease_is_withdrawn_from_its_holder(
     marks = ["WITHDRAWN" in t for t in texts]
     assert marks == [False, True] * service.settings.max_attempts
     assert "it failed (no report from Agent-6" in texts[-1]
+
+
+async def test_a_prompt_reached_its_agent_from_any_time_or_from_a_moment_on(
+    service: SwarmService, clock: ManualClock
+) -> None:
+    """``prompt_reached``: a prompt of the task delivered to the agent, or in flight, at any
+    time (no ``since``) or queued from ``since`` on; one queued only, or another agent's,
+    is not."""
+    task = await service.tasks.create(TaskSpec("Ship the login page", agent="Agent-1"), "me")
+    await service.queue.assign_batch()
+
+    async def reached(agent: str, since: float | None = None) -> bool:
+        return await service.store.read(messages.prompt_reached, task.id, agent, since)
+
+    assert not await reached("Agent-1")  # queued, not yet on its screen
+    queued_at = clock.now()
+    clock.advance(5)
+    assert await service.queue.claim_delivery() is not None  # being pasted
+    assert await reached("Agent-1") and await reached("Agent-1", queued_at)
+    assert not await reached("Agent-1", clock.now())  # queued before that
+    assert not await reached("Agent-2")
