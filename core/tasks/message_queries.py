@@ -277,7 +277,8 @@ def oldest_due(conn: Conn, now: float, since: float, skip: list[str], extra: str
     and not to an agent mid-turn since ``since`` (``not_mid_turn``); None when
     there is none. The due id is picked first: the columns (``extra``'s subqueries) are
     then computed for that one row, not for every due delivery the ordering looks at."""
-    args = Args([now])
+    args = Args()
+    due = args(now)
     others = f" AND agent_id NOT IN ({args.many(skip)})" if skip else ""
     free = not_mid_turn("q", args(since))
     select = (
@@ -285,7 +286,7 @@ def oldest_due(conn: Conn, now: float, since: float, skip: list[str], extra: str
     )
     return conn.execute(
         f"{select} WHERE d.id = (SELECT id FROM deliveries q WHERE state = 'queued' "
-        f"AND not_before <= $1{others} AND {free} ORDER BY id LIMIT 1)",
+        f"AND not_before <= {due}{others} AND {free} ORDER BY id LIMIT 1)",
         args,
     ).fetchone()
 

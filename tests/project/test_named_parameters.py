@@ -23,7 +23,7 @@ NOT_SQL = (
 )
 
 # Modules whose statements still number their parameters.
-STILL_NUMBERED: tuple[str, ...] = ("core/tasks/message_queries.py",)
+STILL_NUMBERED: tuple[str, ...] = ()
 
 
 def _numbered_modules() -> set[str]:
