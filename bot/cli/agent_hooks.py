@@ -47,19 +47,31 @@ async def cmd_hooks_install(service: SwarmService, args: argparse.Namespace) -> 
 
     home = service.settings.home
     notes: dict[str, None] = {}  # said once each, in order
+    refused = refused_editors_of(service)
     for name, folders in workspaces_of(service, args):
         cli = service.agents[name].cli
         for folder in folders:
             if args.remove:
                 changes = workspace_files.remove_hooks(home, folder)
             else:
-                fenced = service.agents[name].sandbox is not None
+                fenced = service.agents[name].sandbox is not None and name not in refused
                 changes = install(service.settings, args, name, folder, cli, fenced)
                 notes |= {f.note: None for f in workspace_files.hook_files(cli) if f.note}
             for change in changes:
                 print(f"{name}: {change.path}: {said(change)}")
     for note in notes:
         print(note)
+    from automation.sandboxing import EDITOR_REFUSED
+
+    for name in sorted(refused):
+        print(f"{name}: {EDITOR_REFUSED}: its hooks run swarm's own, as it runs unsandboxed")
+
+
+def refused_editors_of(service: SwarmService) -> set[str]:
+    """The editor agents whose ``sandbox = true`` is refused (they run unsandboxed)."""
+    from automation.sandboxing import refused_editors
+
+    return refused_editors(service.settings.config_path, list(service.agents.values()))
 
 
 def install(

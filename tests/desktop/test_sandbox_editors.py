@@ -6,6 +6,7 @@ editor it leaves unsandboxed. Real agents files, real CLI runs."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -82,3 +83,34 @@ def test_the_default_follows_each_windows_kind_own_or_the_sections(tmp_path: Pat
     )
     fenced = {agent.id: agent.sandbox is not None for agent in load_agents(config)}
     assert fenced == {"Term": True, "Ed": False}
+
+
+def test_a_refused_editor_keeps_swarms_own_hooks_and_is_shown_unsandboxed(
+    tmp_path: Path,
+) -> None:
+    """An editor asking for a sandbox runs unsandboxed (its window is not wrapped): its
+    hooks are swarm's own, not its door's (which its CLI could not reach), from ``agents
+    hooks install`` and at ``swarm run``'s start; ``swarm agents`` says the sandbox was
+    refused instead of showing it fenced."""
+    from automation.sandboxing import refused_editors, stale_hooks
+    from core.agents_file import load_agents
+
+    home, config = tmp_path / "home", _agents(tmp_path, desktop_default=False, own=True)
+    text = config.read_text().replace('id = "Ed"', 'id = "Ed"\ncli = "claude-code"')
+    config.write_text(text)
+    done = run_cli(home, "agents", "hooks", "install", "--agent", "Ed", config=config)
+    assert done.code == 0, done.err
+    assert f"Ed: {EDITOR_REFUSED}" in done.out, done.out
+    settings = (tmp_path / "Ed" / ".claude" / "settings.local.json").read_text()
+    assert "bot.cli.hook --agent Ed" in settings and "/run/swarm/swarm" not in settings
+    agents = [dataclasses.replace(a, hooks=True) for a in load_agents(config)]
+    refused = refused_editors(config, agents)
+    assert refused == {"Ed"}
+    assert stale_hooks(home, agents, 5.0, refused) == []
+    assert (
+        "/run/swarm/swarm" not in (tmp_path / "Ed" / ".claude" / "settings.local.json").read_text()
+    )
+    shown = run_cli(home, "agents", "--json", config=config)
+    assert shown.code == 0, shown.err
+    sandbox = {row["id"]: row["sandbox"] for row in json.loads(shown.out)}
+    assert sandbox == {"Term": "-", "Ed": "refused (editor window)"}, sandbox
