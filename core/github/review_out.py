@@ -84,7 +84,7 @@ def _comments(conn: Conn, ids: Sequence[int]) -> tuple[Comment, ...]:
     if not ids:
         return ()
     rows = review_queries.comment_rows(conn, ids)
-    return tuple(Comment(path, line, str(body)) for path, line, body in map(values, rows))
+    return tuple(Comment(row.path, row.line, row.body) for row in rows)
 
 
 def key(out: Outgoing) -> str:

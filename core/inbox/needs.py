@@ -263,7 +263,7 @@ def _prompt_need(p: prompts.Prompt, whole: bool) -> Need:
 def _gates(conn: Conn, whole: bool) -> list[Need]:
     rows = queries.waiting_gates(conn, BlockedOn.gate.value)
     out = []
-    for task_id, title, updated_at, campaign_id, waiting in map(values, rows):
+    for task_id, title, updated_at, campaign_id, waiting in rows:
         where = f"campaign C-{campaign_id}" if campaign_id is not None else "a gate"
         out.append(
             Need(

@@ -3,9 +3,9 @@ features' tables and writes none): the gates waiting for a person."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import NamedTuple
 
-from core.store.conn import Conn, sql
+from core.store.conn import Conn, sql, values
 
 WAITING_GATES = sql(
     "SELECT id, title, updated_at, campaign_id, (SELECT count(*) FROM task_deps d "
@@ -14,8 +14,17 @@ WAITING_GATES = sql(
 )
 
 
-def waiting_gates(conn: Conn, blocked_on: str) -> list[Any]:
-    """The gates blocked on ``blocked_on`` (``id``, ``title``, ``updated_at``,
-    ``campaign_id``, ``waiting``: how many tasks depend on each), by id."""
-    rows: list[Any] = conn.execute(WAITING_GATES, {"blocked_on": blocked_on}).fetchall()
-    return rows
+class WaitingGate(NamedTuple):
+    """A gate blocked on a person, and how many tasks depend on it."""
+
+    id: int
+    title: str
+    updated_at: float
+    campaign_id: int | None
+    waiting: int
+
+
+def waiting_gates(conn: Conn, blocked_on: str) -> list[WaitingGate]:
+    """The gates blocked on ``blocked_on``, by id."""
+    found = conn.execute(WAITING_GATES, {"blocked_on": blocked_on})
+    return [WaitingGate(*values(row)) for row in found]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from core.errors import NotFound
 from core.store.conn import Args, Conn, sql, values
@@ -132,12 +132,21 @@ def mark_sent(conn: Conn, ids: list[int], now: float, message_id: int) -> None:
     conn.executemany(MARK_SENT, [{"now": now, "message_id": message_id, "id": i} for i in ids])
 
 
-def comment_rows(conn: Conn, ids: Sequence[int]) -> Any:
-    """The comments ``ids`` (``path``, ``line``, ``body``), by path, line and id (their number
-    varies: numbered as they are listed)."""
+class CommentRow(NamedTuple):
+    """A review comment: on a file's line, a file, or the whole change."""
+
+    path: str | None
+    line: int | None
+    body: str
+
+
+def comment_rows(conn: Conn, ids: Sequence[int]) -> list[CommentRow]:
+    """The comments ``ids``, by path, line and id (their number varies: numbered as they
+    are listed)."""
     args = Args()
-    return conn.execute(
+    found = conn.execute(
         f"SELECT path, line, body FROM review_comments WHERE id IN ({args.many(ids)}) "
         "ORDER BY COALESCE(path, ''), COALESCE(line, 0), id",
         args,
     )
+    return [CommentRow(row["path"], row["line"], str(row["body"])) for row in found]
