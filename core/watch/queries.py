@@ -8,8 +8,9 @@ transaction, so what it reads is what it writes on.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from core.store.conn import Conn, sql, values
 
@@ -77,23 +78,44 @@ def store_watch_clocks(conn: Conn, starts: Mapping[str, float], now: float) -> N
     )
 
 
-def screen_times(conn: Conn) -> Iterable[tuple[Any, ...]]:
-    """Each watch row's (agent, first frame, last change)."""
-    rows = conn.execute("SELECT agent_id, screen_seen_at, screen_active_at FROM agent_watch")
-    return map(values, rows)
+SCREEN_TIMES = sql("SELECT agent_id, screen_seen_at, screen_active_at FROM agent_watch")
+WATCH_ROWS = sql(
+    "SELECT agent_id, screen_active_at, watched_tasks, nudges, last_nudge_at, "
+    "screen_seen_at, resumed_at FROM agent_watch"
+)
 
 
-def watch_rows(conn: Conn) -> dict[str, Any]:
-    """agent -> its watch row (``screen_active_at``, ``watched_tasks``, ``nudges``,
-    ``last_nudge_at``, ``screen_seen_at``, ``resumed_at``)."""
-    return {
-        r["agent_id"]: r
-        for r in conn.execute(
-            "SELECT agent_id, screen_active_at, watched_tasks, "
-            "nudges, last_nudge_at, screen_seen_at, resumed_at "
-            "FROM agent_watch"
-        )
-    }
+class ScreenTimes(NamedTuple):
+    """An agent's screen: when its first frame was seen and its last change (None: none)."""
+
+    agent: str
+    seen_at: float | None
+    active_at: float | None
+
+
+def screen_times(conn: Conn) -> list[ScreenTimes]:
+    """Each watch row's agent, first frame and last change."""
+    return [ScreenTimes(*values(row)) for row in conn.execute(SCREEN_TIMES)]
+
+
+@dataclass(frozen=True)
+class WatchRow:
+    """What the watch keeps of an agent: its screen's times, the tasks its nudges were
+    about and how many, when it resumed."""
+
+    agent_id: str
+    screen_active_at: float | None
+    watched_tasks: str | None
+    nudges: int
+    last_nudge_at: float | None
+    screen_seen_at: float | None
+    resumed_at: float | None
+
+
+def watch_rows(conn: Conn) -> dict[str, WatchRow]:
+    """agent -> what the watch keeps of it."""
+    found = (WatchRow(*values(row)) for row in conn.execute(WATCH_ROWS))
+    return {row.agent_id: row for row in found}
 
 
 def count_nudge(conn: Conn, agent: str, now: float) -> None:

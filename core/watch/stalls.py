@@ -316,14 +316,14 @@ def _views(
     for agent_id, agent in ctx.agents.items():
         mine = held.get(agent_id, [])
         row = watch.get(agent_id)
-        screen = has_screen(agent) and row is not None and row["screen_seen_at"] is not None
-        resumed = (row["resumed_at"] or 0.0) if row else 0.0
+        screen = has_screen(agent) and row is not None and row.screen_seen_at is not None
+        resumed = (row.resumed_at or 0.0) if row else 0.0
         times = [starts[agent_id], reports.get(agent_id) or 0.0, resumed]
         times += [at for sig, at in active.get(agent_id, {}).items() if sig is not Signal.SCREEN]
         times += [t.assigned_at for t in mine]
         if screen:
             assert row is not None
-            times += [row["screen_active_at"] or 0.0, row["screen_seen_at"]]
+            times += [row.screen_active_at or 0.0, row.screen_seen_at or 0.0]
         if mine:
             times.append(delivered.get(agent_id, 0.0) + settings.grace_s)
         verdict = verdicts.get(agent_id)
@@ -331,9 +331,9 @@ def _views(
             agent_id,
             mine,
             max(times),
-            row["watched_tasks"] if row else None,
-            row["nudges"] if row else 0,
-            row["last_nudge_at"] if row else None,
+            row.watched_tasks if row else None,
+            row.nudges if row else 0,
+            row.last_nudge_at if row else None,
             screen,
             verdict if verdict is not None and verdict.state in HELD else None,
             verdict is not None and verdict.state is AgentState.WORKING,

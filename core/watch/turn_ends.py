@@ -142,15 +142,17 @@ def check(
     return nudged, [agent for agent, said in done.items() if said == "opened"]
 
 
-def _judge_end(conn: Conn, ctx: Ctx, settings: WatchSettings, end: TurnEnd, row: Any) -> str | None:
+def _judge_end(
+    conn: Conn, ctx: Ctx, settings: WatchSettings, end: TurnEnd, row: queries.WatchRow | None
+) -> str | None:
     """Nudge a first silent end, open the alert at a later one: ``"nudged"``, ``"opened"``,
     or None (this end was nudged or alerted already)."""
     key = ",".join(str(t) for t in end.tasks)
     count, last = 0, None
-    if row is None or row["watched_tasks"] != key:  # another set: its nudges from zero
+    if row is None or row.watched_tasks != key:  # another set: its nudges from zero
         queries.set_watched(conn, end.agent, key)
     else:
-        count, last = int(row["nudges"] or 0), row["last_nudge_at"]
+        count, last = int(row.nudges or 0), row.last_nudge_at
     fresh = last is None or float(last) < end.delivered_at  # no nudge since the prompt came
     if fresh and count < settings.max_nudges:
         _nudge(conn, ctx, end, count + 1)

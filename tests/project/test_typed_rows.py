@@ -131,8 +131,6 @@ STILL_UNTYPED: tuple[str, ...] = (
     "core/tasks/queries.py:open_campaign_of",
     "core/tasks/queries.py:of_plan",
     "core/tasks/queries.py:recent_durations",
-    "core/watch/queries.py:screen_times",
-    "core/watch/queries.py:watch_rows",
 )
 
 
