@@ -5,8 +5,6 @@ transaction; the statements are ``core.tasks.graph_queries``."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from core.context import Ctx
 from core.errors import DependencyError, InvalidState, MissingDependency, NotFound
 from core.event_kinds import EventKind
@@ -48,16 +46,16 @@ def settle(conn: Conn, ctx: Ctx, task_id: int) -> None:
     by the rule of its kind (:mod:`core.tasks.rules`). Its row is held first
     (``graph_queries.held_rule``)."""
     row = graph_queries.held_rule(conn, task_id)
-    if row["status"] not in (TaskStatus.blocked, TaskStatus.ready):
+    if row.status not in (TaskStatus.blocked, TaskStatus.ready):
         return
-    deps = dependency_states(conn, task_id, triggers=row["kind"] == "on_failure")
-    apply_rule(conn, ctx, task_id, _stored_rule(row), rules.decide(row["kind"], deps))
+    deps = dependency_states(conn, task_id, triggers=row.kind == "on_failure")
+    apply_rule(conn, ctx, task_id, _stored_rule(row), rules.decide(row.kind, deps))
 
 
-def _stored_rule(row: Any) -> rules.Rule:
+def _stored_rule(row: graph_queries.HeldRule | graph_queries.DependentRow) -> rules.Rule:
     """The rule a task's row holds (status, reason, blocked_on)."""
-    on = row["blocked_on"]
-    return rules.Rule(TaskStatus(row["status"]), row["reason"], BlockedOn(on) if on else None)
+    on = row.blocked_on
+    return rules.Rule(TaskStatus(row.status), row.reason, BlockedOn(on) if on else None)
 
 
 def columns(rule: rules.Rule) -> tuple[str, str | None, str | None]:
@@ -99,13 +97,13 @@ def settle_dependents(
     updated, so none are read). The dependents are held first
     (``graph_queries.hold_dependents``), then read in a statement of their own, only when
     there are any."""
-    rows = []
+    rows: list[graph_queries.DependentRow] = []
     if dependents and graph_queries.hold_dependents(conn, task_id):
         rows = graph_queries.dependents(conn, task_id)
     found: dict[int, tuple[rules.Rule, str, list[tuple[int, str, bool]]]] = {}
     for row in rows:
-        entry = found.setdefault(row["id"], (_stored_rule(row), row["kind"], []))
-        entry[2].append((row["dep"], row["dep_status"], False))
+        entry = found.setdefault(row.id, (_stored_rule(row), row.kind, []))
+        entry[2].append((row.dep, row.dep_status, False))
     cascaded = False  # a dependent skipped: it settled others, whose rows read above are stale
     for dependent, (was, kind, deps) in found.items():
         if cascaded or kind == "on_failure":  # failure triggers: read with their flags

@@ -7,9 +7,9 @@ why, are said with each (the races are in ``tests/store/test_write_races.py``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-from core.store.conn import Args, Conn, sql
+from core.store.conn import Args, Conn, sql, values
 from core.store.row_locks import hold, hold_found, read_held
 
 # The columns a task is created with, in the order of ``task_values``.
@@ -130,11 +130,20 @@ def reaches(conn: Conn, start: int, target: int) -> bool:
     return row is not None
 
 
-def held_rule(conn: Conn, task_id: int) -> Any:
-    """The task's ``status``, ``reason``, ``kind`` and ``blocked_on``, read as it is held
-    (``row_locks.read_held``): two of its dependencies finishing at once settle it one after
-    the other, the second reading what the first wrote."""
-    return read_held(conn, "tasks", "status, reason, kind, blocked_on", task_id)
+class HeldRule(NamedTuple):
+    """A task's rule as stored: its status, the reason, its kind, what it waits for."""
+
+    status: str
+    reason: str | None
+    kind: str
+    blocked_on: str | None
+
+
+def held_rule(conn: Conn, task_id: int) -> HeldRule:
+    """The task's rule, read as it is held (``row_locks.read_held``): two of its
+    dependencies finishing at once settle it one after the other, the second reading what
+    the first wrote."""
+    return HeldRule(*values(read_held(conn, "tasks", ", ".join(HeldRule._fields), task_id)))
 
 
 def store_rule(
@@ -182,8 +191,18 @@ def hold_dependents(conn: Conn, task_id: int) -> bool:
     return hold_found(conn, HOLD_DEPENDENTS, {"task_id": task_id})
 
 
-def dependents(conn: Conn, task_id: int) -> list[Any]:
-    """Each dependent of ``task_id`` not yet started, a row per dependency of it (``id``,
-    ``status``, ``reason``, ``kind``, ``blocked_on``, ``dep``, ``dep_status``), by id."""
-    rows: list[Any] = conn.execute(DEPENDENTS, {"task_id": task_id}).fetchall()
-    return rows
+class DependentRow(NamedTuple):
+    """A dependent not yet started (its rule) and one of its dependencies with its status."""
+
+    id: int
+    status: str
+    reason: str | None
+    kind: str
+    blocked_on: str | None
+    dep: int
+    dep_status: str
+
+
+def dependents(conn: Conn, task_id: int) -> list[DependentRow]:
+    """Each dependent of ``task_id`` not yet started, a row per dependency of it, by id."""
+    return [DependentRow(*values(r)) for r in conn.execute(DEPENDENTS, {"task_id": task_id})]

@@ -110,8 +110,6 @@ STILL_UNTYPED: tuple[str, ...] = (
     "core/tasks/campaign_queries.py:campaign_of",
     "core/tasks/campaign_queries.py:live_campaign_of",
     "core/tasks/campaign_queries.py:task_rows",
-    "core/tasks/graph_queries.py:held_rule",
-    "core/tasks/graph_queries.py:dependents",
     "core/tasks/held_queries.py:insert",
     "core/tasks/held_queries.py:by_id",
     "core/tasks/held_queries.py:by_key",
