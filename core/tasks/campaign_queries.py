@@ -5,7 +5,7 @@ campaigns' own rows are ``core.workflows.queries``'."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from core.models import FINISHED_SQL
 from core.store.conn import Conn, sql
@@ -34,14 +34,22 @@ DOWNSTREAM = sql(
 )
 
 
-def campaign_of(conn: Conn, task_id: int) -> Any:
-    """The task's ``campaign_id`` (a row), or None when there is no such task."""
-    return conn.execute(CAMPAIGN, {"task_id": task_id}).fetchone()
+class CampaignOf(NamedTuple):
+    """The campaign a task belongs to (None: it belongs to none)."""
+
+    campaign_id: int | None
 
 
-def live_campaign_of(conn: Conn, task_id: int) -> Any:
-    """The task's ``campaign_id`` (a row) when that campaign has a live post, or None."""
-    return conn.execute(LIVE_CAMPAIGN, {"task_id": task_id}).fetchone()
+def campaign_of(conn: Conn, task_id: int) -> CampaignOf | None:
+    """The task's campaign, or None when there is no such task."""
+    found = conn.execute(CAMPAIGN, {"task_id": task_id}).fetchone()
+    return None if found is None else CampaignOf(found["campaign_id"])
+
+
+def live_campaign_of(conn: Conn, task_id: int) -> CampaignOf | None:
+    """The task's campaign when that campaign has a live post, or None."""
+    found = conn.execute(LIVE_CAMPAIGN, {"task_id": task_id}).fetchone()
+    return None if found is None else CampaignOf(found["campaign_id"])
 
 
 def join(conn: Conn, campaign_id: int, task_ids: list[int]) -> None:

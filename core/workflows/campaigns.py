@@ -236,7 +236,7 @@ def add(
         row = campaign_queries.campaign_of(conn, task_id)
         if row is None:
             raise UnknownTask(f"unknown task {task_ref(task_id)}")
-        owner = row["campaign_id"]
+        owner = row.campaign_id
         if owner is not None and owner != campaign_id:
             raise InvalidState(f"{task_ref(task_id)} already belongs to {campaign_ref(owner)}")
     campaign_queries.join(conn, campaign_id, ids)
@@ -312,7 +312,7 @@ def campaign_of_task(conn: Conn, task_id: int, live_only: bool = False) -> int |
     row = (campaign_queries.live_campaign_of if live_only else campaign_queries.campaign_of)(
         conn, task_id
     )
-    return int(row["campaign_id"]) if row and row["campaign_id"] is not None else None
+    return None if row is None or row.campaign_id is None else int(row.campaign_id)
 
 
 def list_all(conn: Conn, limit: int = 50) -> list[Campaign]:

@@ -107,8 +107,6 @@ STILL_UNTYPED: tuple[str, ...] = (
     "core/reports/queries.py:blocked_rows",
     "core/reports/queries.py:quiet_rows",
     "core/reports/queries.py:tasks_after",
-    "core/tasks/campaign_queries.py:campaign_of",
-    "core/tasks/campaign_queries.py:live_campaign_of",
     "core/tasks/campaign_queries.py:task_rows",
     "core/tasks/held_queries.py:insert",
     "core/tasks/held_queries.py:by_id",
