@@ -12,16 +12,16 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from automation.desktop_config import DesktopConfig, load_desktop
+from automation.desktop_config import DesktopConfig
 from core import sandbox
 from core.agents import workspace_files
 from core.clis import AgentCli, hook_files
 from core.clis.logs import log_path
-from core.errors import ConfigError, InvalidState, MissingDependency
+from core.errors import InvalidState, MissingDependency
 from core.models import Agent, Sandbox
 from core.privacy import files
 from core.workspaces import manifest, reservation_hook
@@ -54,22 +54,11 @@ def editor_lines(agents: Sequence[Agent], config: DesktopConfig) -> dict[str, tu
     for agent in agents:
         if agent.id not in editors:
             continue
-        if agent.sandbox is not None:
+        if agent.sandbox is not None or agent.sandbox_refused:
             found[agent.id] = (True, f"{agent.id}: {EDITOR_REFUSED}")
         elif config.sandbox:
             found[agent.id] = (False, f"{agent.id}: {EDITOR_UNSANDBOXED}")
     return found
-
-
-def refused_editors(config_path: Path, agents: Sequence[Agent]) -> set[str]:
-    """The editor agents whose own ``sandbox = true`` is refused (:func:`editor_lines`):
-    they run unsandboxed, so their hooks are swarm's own, not a door's; none when the
-    agents file's ``[desktop]`` section cannot be read (``desktop up`` says why)."""
-    try:
-        desktop = load_desktop(config_path, [a.id for a in agents])
-    except ConfigError:
-        return set()
-    return {agent for agent, (refused, _) in editor_lines(agents, desktop).items() if refused}
 
 
 def door_pid(home: Path, agent: str) -> int | None:
@@ -182,16 +171,12 @@ def door_hook_command(agent: str) -> str:
     return shlex.join([sandbox.DOOR_SWARM, "hook", "--agent", agent])
 
 
-def stale_hooks(
-    home: Path, agents: Sequence[Agent], wait_s: float, refused: Collection[str] = ()
-) -> list[str]:
+def stale_hooks(home: Path, agents: Sequence[Agent], wait_s: float) -> list[str]:
     """Rewrite the hook files of each sandboxed agent (``hooks = true``, its own
     ``workspace``) that still run swarm's hook outside the sandbox (written before it was
     sandboxed: swarm's Python and home are not in there) with its door's; a line each.
-    A file without swarm's hook, or with the door's already, is left as it is; so are the
-    ``refused`` editors' (:func:`refused_editors`: they run unsandboxed)."""
+    A file without swarm's hook, or with the door's already, is left as it is."""
     said = []
-    agents = [agent for agent in agents if agent.id not in refused]
     for agent in agents:
         if agent.sandbox is None or not agent.hooks or agent.workspace is None:
             continue

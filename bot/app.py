@@ -383,11 +383,10 @@ async def _rewrite_stale_hooks(service: SwarmService) -> None:
 
 def _stale_hook_lines(service: SwarmService, agents: Sequence[Agent]) -> list[str]:
     """Rewrite the stale hook files of ``agents`` that are sandboxed; a line each."""
-    from automation.sandboxing import refused_editors, stale_hooks
+    from automation.sandboxing import stale_hooks
 
     settings = service.settings
-    refused = refused_editors(settings.config_path, agents)
-    return stale_hooks(settings.home, agents, settings.approval_wait_s, refused)
+    return stale_hooks(settings.home, agents, settings.approval_wait_s)
 
 
 async def serve_hooks(service: SwarmService, config: Config) -> HookServer | None:

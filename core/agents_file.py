@@ -87,15 +87,17 @@ def load_team(path: Path) -> tuple[list[Agent], list[Agent]]:
     commands = _desktop_commands(section)
     fenced = _desktop_sandbox(section)
 
-    def default(entry: Any) -> dict[str, Any]:  # terminal agents': an editor's is not wrapped
+    def editor(entry: Any) -> bool:  # an editor's command is not wrapped: never sandboxed
         agent_id = entry.get("id") if isinstance(entry, dict) else None
-        return {} if _desktop_kind(section, agent_id) == "gui" else fenced
+        return bool(_desktop_kind(section, agent_id) == "gui")
 
     agents = [
-        _parse_agent(path, i, e, commands, fenced=default(e)) for i, e in enumerate(entries, 1)
+        _parse_agent(path, i, e, commands, fenced=fenced, editor=editor(e))
+        for i, e in enumerate(entries, 1)
     ]
     parked = [
-        _parse_agent(path, i, e, commands, "parked", default(e)) for i, e in enumerate(kept, 1)
+        _parse_agent(path, i, e, commands, "parked", fenced, editor(e))
+        for i, e in enumerate(kept, 1)
     ]
     _check_unique(path, [*agents, *parked])
     _check_account_budgets(path, agents)
@@ -153,6 +155,7 @@ def _parse_agent(
     commands: dict[str, str],
     kind: str = "agent",
     fenced: dict[str, Any] | None = None,
+    editor: bool = False,
 ) -> Agent:
     where = f"agents file {path}, {kind} #{index}"
     if not isinstance(entry, dict):
@@ -192,7 +195,7 @@ def _parse_agent(
         )
     point = _ints(entry.get("input"), 2, "input", where)
     watch = _region(entry.get("watch"), "watch", where)
-    sandbox = _sandbox({**(fenced or {}), **entry}, where)
+    sandbox = _sandbox(entry if editor else {**(fenced or {}), **entry}, where)
     return Agent(
         id=agent_id,
         role=_text(entry, "role", where),
@@ -223,7 +226,8 @@ def _parse_agent(
         account=_account(entry.get("account"), where),
         daily_budget=_dollars(entry.get("daily_budget"), "daily_budget", where),
         account_daily_budget=_account_budget(entry, where),
-        sandbox=sandbox,
+        sandbox=None if editor else sandbox,
+        sandbox_refused=editor and sandbox is not None,
     )
 
 

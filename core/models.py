@@ -170,6 +170,9 @@ class Agent:
     # dollars its (named) account's agents together may spend a day (UTC)
     account_daily_budget: float | None = None
     sandbox: Sandbox | None = None  # its CLI runs under bubblewrap (``sandbox = true``)
+    # an editor window's own ``sandbox = true``, refused (its command is not wrapped): it
+    # runs unsandboxed (``sandbox`` None) and ``desktop up`` will not start it
+    sandbox_refused: bool = False
 
     def can_take(self, role: str | None, capabilities: tuple[str, ...]) -> bool:
         """True when this agent has the role (if any) and every capability asked for."""

@@ -47,14 +47,16 @@ async def cmd_hooks_install(service: SwarmService, args: argparse.Namespace) -> 
 
     home = service.settings.home
     notes: dict[str, None] = {}  # said once each, in order
-    refused = refused_editors_of(service)
+    refused: set[str] = set()  # editors whose sandbox was refused: they run unsandboxed
     for name, folders in workspaces_of(service, args):
         cli = service.agents[name].cli
+        if service.agents[name].sandbox_refused and not args.remove:
+            refused.add(name)
         for folder in folders:
             if args.remove:
                 changes = workspace_files.remove_hooks(home, folder)
             else:
-                fenced = service.agents[name].sandbox is not None and name not in refused
+                fenced = service.agents[name].sandbox is not None
                 changes = install(service.settings, args, name, folder, cli, fenced)
                 notes |= {f.note: None for f in workspace_files.hook_files(cli) if f.note}
             for change in changes:
@@ -65,13 +67,6 @@ async def cmd_hooks_install(service: SwarmService, args: argparse.Namespace) -> 
 
     for name in sorted(refused):
         print(f"{name}: {EDITOR_REFUSED}: its hooks run swarm's own, as it runs unsandboxed")
-
-
-def refused_editors_of(service: SwarmService) -> set[str]:
-    """The editor agents whose ``sandbox = true`` is refused (they run unsandboxed)."""
-    from automation.sandboxing import refused_editors
-
-    return refused_editors(service.settings.config_path, list(service.agents.values()))
 
 
 def install(

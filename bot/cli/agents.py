@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -84,10 +83,6 @@ def register(sub: Any) -> None:
 async def cmd_agents(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm agents``."""
     rows = await watched.agent_rows(service)  # no coordinator: each state as last seen
-    refused = await asyncio.to_thread(agent_hooks.refused_editors_of, service)
-    for row in rows:
-        if row["id"] in refused:  # its window is not wrapped: it runs unsandboxed
-            row["sandbox"] = "refused (editor window)"
     emit_json(rows) if args.json else print(fmt.agents_table(rows, painter()))
 
 

@@ -93,7 +93,7 @@ def agent_rows(conn: Conn, agents: list[Agent], ctx: Ctx | None = None) -> list[
                 "node": agent.node,
                 "tmux": agent.tmux,
                 "cli": agent.cli,
-                "sandbox": sandbox.summary(agent.sandbox),
+                "sandbox": sandbox.summary(agent.sandbox, agent.sandbox_refused),
                 **(account_fields(ctx, agent, breakers) if ctx is not None else {}),
             }
         )

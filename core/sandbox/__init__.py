@@ -115,8 +115,11 @@ def swarm_in(box: Sandbox | None, outside: str) -> str:
     return DOOR_SWARM if box is not None else outside
 
 
-def summary(box: Sandbox | None) -> str:
-    """The roster's word: ``-``, ``bwrap`` or ``bwrap, no network``."""
+def summary(box: Sandbox | None, refused: bool = False) -> str:
+    """The roster's word: ``-``, ``bwrap``, ``bwrap, no network``, or that an editor
+    window's was ``refused``."""
+    if refused:
+        return "refused (editor window)"
     if box is None:
         return "-"
     return "bwrap" if box.network else "bwrap, no network"

@@ -92,7 +92,7 @@ def test_a_refused_editor_keeps_swarms_own_hooks_and_is_shown_unsandboxed(
     hooks are swarm's own, not its door's (which its CLI could not reach), from ``agents
     hooks install`` and at ``swarm run``'s start; ``swarm agents`` says the sandbox was
     refused instead of showing it fenced."""
-    from automation.sandboxing import refused_editors, stale_hooks
+    from automation.sandboxing import stale_hooks
     from core.agents_file import load_agents
 
     home, config = tmp_path / "home", _agents(tmp_path, desktop_default=False, own=True)
@@ -104,9 +104,8 @@ def test_a_refused_editor_keeps_swarms_own_hooks_and_is_shown_unsandboxed(
     settings = (tmp_path / "Ed" / ".claude" / "settings.local.json").read_text()
     assert "bot.cli.hook --agent Ed" in settings and "/run/swarm/swarm" not in settings
     agents = [dataclasses.replace(a, hooks=True) for a in load_agents(config)]
-    refused = refused_editors(config, agents)
-    assert refused == {"Ed"}
-    assert stale_hooks(home, agents, 5.0, refused) == []
+    assert [a.id for a in agents if a.sandbox_refused] == ["Ed"]
+    assert stale_hooks(home, agents, 5.0) == []
     assert (
         "/run/swarm/swarm" not in (tmp_path / "Ed" / ".claude" / "settings.local.json").read_text()
     )
