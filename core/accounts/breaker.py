@@ -183,8 +183,9 @@ NO_HOLDS = Holds({}, {}, frozenset())
 
 # A probe's view (``core.agents.queries.probe_view``: the agents' table is theirs, and
 # core.agents imports this package): (conn, the probe's task, its agent) -> its agent's
-# ``state``, ``state_since``, ``state_signal``, its task's ``status``, ``assignee``
-ProbeView = Callable[[Conn, int | None, str | None], Any]
+# state, since when and by which signal, its task's status and assignee (None: no row)
+ProbeSeen = tuple[str, float | None, str | None, str | None, str | None]
+ProbeView = Callable[[Conn, int | None, str | None], ProbeSeen | None]
 
 
 def holds(conn: Conn, ctx: Ctx, probe_view: ProbeView) -> Holds:
@@ -226,19 +227,20 @@ def review(conn: Conn, ctx: Ctx, probe_view: ProbeView) -> dict[str, Breaker]:
     return found
 
 
-def _probe_passed(row: Any, breaker: Breaker) -> str | None:
-    """What shows the probe went through (``row``: its view), in words, or None."""
-    if row is None or breaker.probe_at is None:
+def _probe_passed(seen: ProbeSeen | None, breaker: Breaker) -> str | None:
+    """What shows the probe went through (``seen``: its view), in words, or None."""
+    if seen is None or breaker.probe_at is None:
         return None
-    if float(row["state_since"] or 0) >= breaker.probe_at:
-        if row["state"] == "working":
+    state, since, signal, status, assignee = seen
+    if float(since or 0) >= breaker.probe_at:
+        if state == "working":
             return f"{breaker.probe_agent} is working on its probe"
         # its own word (hook, protocol) that a turn ended since: a fast turn between two
         # passes; an idle read off its screen may be its limit's end, not a turn
-        if row["state"] == "idle" and row["state_signal"] in TURN_WORDS:
+        if state == "idle" and signal in TURN_WORDS:
             return f"{breaker.probe_agent} ended a turn on its probe"
-    if row["status"] in ("in_progress", "done") and row["assignee"] == breaker.probe_agent:
-        return f"{breaker.probe_agent} reported T-{breaker.probe_task} {row['status']}"
+    if status in ("in_progress", "done") and assignee == breaker.probe_agent:
+        return f"{breaker.probe_agent} reported T-{breaker.probe_task} {status}"
     return None
 
 

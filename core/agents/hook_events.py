@@ -183,7 +183,7 @@ def record_taken(
 def _hook_spoke_after(conn: Conn, agent: str, at: float) -> bool:
     """Whether ``agent``'s hook observation on record is later than ``at``."""
     row = agent_queries.hook_word(conn, agent)
-    return row is not None and float(row["at"]) > at
+    return row is not None and row.at > at
 
 
 def _pane_shows_dialog(conn: Conn, agent: str) -> bool:

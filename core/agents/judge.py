@@ -40,7 +40,7 @@ import logging
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from core.agent_state import (
     LIMIT_MAX_S,
@@ -260,8 +260,8 @@ def _prompt_words(prompt: prompts.Prompt) -> str:
     return f"prompt {prompt.id} open: {head_tail(_spaced(prompt.text), 120, mark=CUT)}"
 
 
-def _question_words(row: Any) -> str:
-    return f"question on T-{row['task_id']} open: {shorten(_spaced(row['text']), 120)}"
+def _question_words(question: agent_queries.OpenQuestion) -> str:
+    return f"question on T-{question.task_id} open: {shorten(_spaced(question.text), 120)}"
 
 
 def _spaced(text: str) -> str:

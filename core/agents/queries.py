@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from core.accounts.breaker import ANY_NOT_CLOSED
 from core.agent_state import AgentState
 from core.agents.alerts import HOLDING
 from core.costs.budgets import ANY_SPENT
-from core.store.conn import Conn, sql, values
+from core.store.conn import Conn, Row, sql, values
 
 # over ``agent_state s``: when the stall rules took the agent's tasks back, while its state
 # still reads working or stalled and no signal has seen it work since; else NULL
@@ -107,7 +108,9 @@ CREDIT = sql(
     "WHERE id = :agent"
 )
 TOUCH = sql("UPDATE agent_state SET last_report_at = :now WHERE id = :agent")
-STATE_ROWS = sql("SELECT * FROM agent_state")
+STATE_ROWS = sql(
+    "SELECT id, paused, score, done_count, fail_count, last_report_at FROM agent_state"
+)
 IN_STATE = sql("SELECT id, state_since, state_evidence FROM agent_state WHERE state = :state")
 PROBE_VIEW = sql(
     "SELECT s.state, s.state_since, s.state_signal, t.status, t.assignee "
@@ -116,15 +119,47 @@ PROBE_VIEW = sql(
 )
 
 
-def assignable_rows(conn: Conn, expired_by: float | None = None) -> list[Any]:
-    """Every agent's row as a scheduling pass reads it (``core.delivery.assignment``: its
-    load, whether a limit, an alert or a freeze holds it, its hook's turn); with
+@dataclass(frozen=True)
+class AssignableAgent:
+    """An agent as a scheduling pass reads it: its load, what may hold it, its hook's turn;
+    the same on every row: whether a breaker or a spent budget may hold anyone, and whether
+    a lease ran out (False when not asked)."""
+
+    id: str
+    paused: bool
+    score: float
+    idle_since: float
+    state: str
+    load: int
+    limited: bool
+    unjudged: bool
+    held: bool
+    turn_at: float | None
+    frozen_since: float | None
+    breakers: bool
+    spent: bool
+    expired: bool = False
+
+
+def _assignable(row: Row) -> AssignableAgent:
+    """A row of ``ASSIGNABLE`` (or ``ASSIGNABLE_AND_EXPIRY``): SQLite's 0/1 as booleans."""
+    (agent, paused, score, idle_since, state, load, limited, unjudged, held, turn_at,
+     frozen_since, breakers, spent, *expired) = values(row)  # fmt: skip
+    return AssignableAgent(
+        agent, bool(paused), score, idle_since, state, int(load), bool(limited),
+        bool(unjudged), bool(held), turn_at, frozen_since, bool(breakers), bool(spent),
+        bool(expired and expired[0]),
+    )  # fmt: skip
+
+
+def assignable_rows(conn: Conn, expired_by: float | None = None) -> list[AssignableAgent]:
+    """Every agent as a scheduling pass reads it (``core.delivery.assignment``); with
     ``expired_by``, also whether any assigned task's lease ran out by then (``expired``)."""
     if expired_by is None:
-        rows: list[Any] = conn.execute(ASSIGNABLE).fetchall()
+        rows = conn.execute(ASSIGNABLE).fetchall()
     else:
         rows = conn.execute(ASSIGNABLE_AND_EXPIRY, {"expired_by": expired_by}).fetchall()
-    return rows
+    return [_assignable(row) for row in rows]
 
 
 def frozen_agents(conn: Conn) -> dict[str, float]:
@@ -133,9 +168,18 @@ def frozen_agents(conn: Conn) -> dict[str, float]:
     return {agent: float(since) for agent, since in map(values, rows) if since is not None}
 
 
-def hook_word(conn: Conn, agent: str) -> Any:
-    """``agent``'s hook observation on record (``state``, ``evidence``, ``at``), or None."""
-    return conn.execute(HOOK_WORD, {"agent": agent}).fetchone()
+class HookWord(NamedTuple):
+    """What an agent's hook said last: its state, in words, and when."""
+
+    state: str
+    evidence: str
+    at: float
+
+
+def hook_word(conn: Conn, agent: str) -> HookWord | None:
+    """``agent``'s hook observation on record, or None."""
+    row = conn.execute(HOOK_WORD, {"agent": agent}).fetchone()
+    return None if row is None else HookWord(*values(row))
 
 
 def protocol_cursor(conn: Conn, agent: str) -> tuple[int, int]:
@@ -194,19 +238,26 @@ def open_alert_text(conn: Conn, agent: str, kind: str) -> str | None:
     return None if row is None else str(row["text"])
 
 
-def oldest_open_question(conn: Conn, agent: str) -> Any:
-    """The oldest unanswered question (``id``, ``task_id``, ``text``) on a task ``agent``
-    holds, or None."""
-    return conn.execute(OLDEST_OPEN_QUESTION, {"agent": agent}).fetchone()
+class OpenQuestion(NamedTuple):
+    """An unanswered question on a task its agent holds."""
+
+    id: int
+    task_id: int
+    text: str
 
 
-def oldest_open_questions(conn: Conn) -> dict[str, Any]:
-    """agent -> its oldest unanswered question (``id``, ``task_id``, ``text``) on a task it
-    holds, for every agent that has one."""
-    rows = conn.execute(OPEN_QUESTIONS).fetchall()
-    oldest: dict[str, Any] = {}
-    for row in rows:
-        oldest.setdefault(row["assignee"], row)
+def oldest_open_question(conn: Conn, agent: str) -> OpenQuestion | None:
+    """The oldest unanswered question on a task ``agent`` holds, or None."""
+    row = conn.execute(OLDEST_OPEN_QUESTION, {"agent": agent}).fetchone()
+    return None if row is None else OpenQuestion(*values(row))
+
+
+def oldest_open_questions(conn: Conn) -> dict[str, OpenQuestion]:
+    """agent -> its oldest unanswered question on a task it holds, for every agent that has
+    one."""
+    oldest: dict[str, OpenQuestion] = {}
+    for question_id, task_id, text, assignee in map(values, conn.execute(OPEN_QUESTIONS)):
+        oldest.setdefault(assignee, OpenQuestion(question_id, task_id, text))
     return oldest
 
 
@@ -283,19 +334,51 @@ def touch_agent(conn: Conn, agent: str, now: float) -> None:
     conn.execute(TOUCH, {"now": now, "agent": agent})
 
 
-def state_rows_by_id(conn: Conn) -> dict[str, Any]:
-    """Each agent's ``agent_state`` row (pause, score, counts, last report) by its id."""
-    return {r["id"]: r for r in conn.execute(STATE_ROWS)}
+@dataclass(frozen=True)
+class AgentRecord:
+    """An agent's record: paused or not, its success score, its tasks done and failed, when
+    it last reported."""
+
+    id: str
+    paused: int
+    score: float
+    done_count: int
+    fail_count: int
+    last_report_at: float | None
 
 
-def agents_in_state(conn: Conn, state: str) -> list[Any]:
-    """The agents whose decided state is ``state`` (``id``, ``state_since``,
-    ``state_evidence``)."""
-    rows: list[Any] = conn.execute(IN_STATE, {"state": state}).fetchall()
-    return rows
+def state_rows_by_id(conn: Conn) -> dict[str, AgentRecord]:
+    """Each agent's record by its id."""
+    found = (AgentRecord(*values(row)) for row in conn.execute(STATE_ROWS))
+    return {row.id: row for row in found}
 
 
-def probe_view(conn: Conn, task: int | None, agent: str | None) -> Any:
+class InState(NamedTuple):
+    """An agent in a decided state: since when, and what was seen."""
+
+    id: str
+    state_since: float | None
+    state_evidence: str | None
+
+
+def agents_in_state(conn: Conn, state: str) -> list[InState]:
+    """The agents whose decided state is ``state``."""
+    return [InState(*values(row)) for row in conn.execute(IN_STATE, {"state": state})]
+
+
+class ProbeSeen(NamedTuple):
+    """A breaker's probe as seen: its agent's state, since when and by which signal; its
+    task's status and assignee (None: no such task)."""
+
+    state: str
+    state_since: float | None
+    state_signal: str | None
+    status: str | None
+    assignee: str | None
+
+
+def probe_view(conn: Conn, task: int | None, agent: str | None) -> ProbeSeen | None:
     """A breaker's probe (``core.accounts.breaker``): its agent's state, since when and its
-    signal, its task's status and assignee."""
-    return conn.execute(PROBE_VIEW, {"task_id": task, "agent": agent}).fetchone()
+    signal, its task's status and assignee; None when the agent has no row."""
+    row = conn.execute(PROBE_VIEW, {"task_id": task, "agent": agent}).fetchone()
+    return None if row is None else ProbeSeen(*values(row))

@@ -10,7 +10,6 @@ import dataclasses
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from core.accounts import breaker
 from core.accounts.naming import account_of
@@ -53,7 +52,7 @@ INPUT_NOT_ON_PANE = "its input is not on its pane"
 
 
 def free_agents(
-    conn: Conn, ctx: Ctx, rows: list[Any] | None = None
+    conn: Conn, ctx: Ctx, rows: list[agent_queries.AssignableAgent] | None = None
 ) -> tuple[list[_AgentView], frozenset[str]]:
     """Configured agents that are not paused, not offline (their pane or host gone), not
     held by a usage limit or by an open alert that holds it (``alerts.HOLDING``: a state that
@@ -63,35 +62,35 @@ def free_agents(
     (``rows``: the agents' rows, already read); and the agents a usage limit holds now."""
     if rows is None:
         rows = agent_queries.assignable_rows(conn)
-    state = {r["id"]: r for r in rows}
+    state = {r.id: r for r in rows}
     # the usage limits are worked out only when an agent's state or a signal says limited;
     # an agent whose limit cannot be judged is held (an alert says why), the others go on
     limits = (
         agent_judge.limits(conn, ctx.now, ctx.settings.limit_backoff_s)
-        if any(r["limited"] for r in rows)
+        if any(r.limited for r in rows)
         else agent_judge.Limits()
     )
     for agent_id, why in limits.unjudged.items():
-        said = agent_id in state and state[agent_id]["unjudged"]
+        said = agent_id in state and state[agent_id].unjudged
         if agent_id in ctx.agents and not said:
             agent_judge.hold_unjudged(conn, ctx, agent_id, why)
     held = limits.ends.keys() | limits.unjudged.keys()
     views = []
     for agent in ctx.agents.values():
         row = state.get(agent.id)
-        if row is None or row["paused"] or row["held"] or row["load"] >= agent.capacity:
+        if row is None or row.paused or row.held or row.load >= agent.capacity:
             continue
-        if row["frozen_since"] is not None:  # its taken-back task would go to it again
+        if row.frozen_since is not None:  # its taken-back task would go to it again
             continue
-        if row["state"] == AgentState.OFFLINE:  # its pane or host is gone: nothing reaches it
+        if row.state == AgentState.OFFLINE:  # its pane or host is gone: nothing reaches it
             continue
-        if agent.id in held or (row["load"] == 0 and _mid_turn(ctx, row["turn_at"])):
+        if agent.id in held or (row.load == 0 and _mid_turn(ctx, row.turn_at)):
             continue
-        views.append(_AgentView(agent, row["load"], row["score"], row["idle_since"]))
+        views.append(_AgentView(agent, row.load, row.score, row.idle_since))
     return views, frozenset(limits.ends)
 
 
-def _mid_turn(ctx: Ctx, turn_at: Any) -> bool:
+def _mid_turn(ctx: Ctx, turn_at: float | None) -> bool:
     """Whether the agent's hook said it is mid-turn (working, or waiting on a dialog) within
     ``turn_hold_s``: an agent that reported its task done from a tool call gets its next
     task when its turn ends (``message_queries.not_mid_turn`` holds a prompt already queued)."""
@@ -111,7 +110,10 @@ BATCH = 64  # assignments per pass; a pass that made fewer found nothing more to
 
 
 def assign_batch(
-    conn: Conn, ctx: Ctx, limit: int = BATCH, agents: list[Any] | None = None
+    conn: Conn,
+    ctx: Ctx,
+    limit: int = BATCH,
+    agents: list[agent_queries.AssignableAgent] | None = None,
 ) -> list[Assignment]:
     """Hand ready tasks (by priority, then age) to free agents in one pass, at most ``limit``
     (``agents``: the agents' rows, already read by the caller).
@@ -127,11 +129,9 @@ def assign_batch(
         return []
     first = agents[0]
     holds = (
-        breaker.holds(conn, ctx, agent_queries.probe_view)
-        if first["breakers"]
-        else breaker.NO_HOLDS
+        breaker.holds(conn, ctx, agent_queries.probe_view) if first.breakers else breaker.NO_HOLDS
     )
-    spent = budgets.stopped(conn, ctx) if first["spent"] else []
+    spent = budgets.stopped(conn, ctx) if first.spent else []
     free = [v for v in free if v.agent.id not in holds.held and not _budget_holds(ctx, v, spent)]
     no_turn = {s.task_id for s in spent if s.task_id is not None}
     no_agent = {s.campaign_id for s in spent if s.campaign_id is not None}
@@ -329,7 +329,7 @@ def expire_then_assign(conn: Conn, ctx: Ctx) -> tuple[int, list[Assignment]]:
     agents' read says whether a lease ran out: only then are the leases read (and the
     agents read again after their tasks went back to the queue)."""
     rows = agent_queries.assignable_rows(conn, expired_by=ctx.now)
-    if rows and not rows[0]["expired"]:
+    if rows and not rows[0].expired:
         return 0, assign_batch(conn, ctx, agents=rows)
     return expire_leases(conn, ctx), assign_batch(conn, ctx)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from core.agent_state import AgentState, Signal
 from core.context import Ctx
@@ -46,11 +45,15 @@ def same_prompt_text(text: str) -> str:
     return shorten(escape_controls(text.strip(), keep="\n"), prompts.PROMPT_TEXT_LIMIT)
 
 
+# what an agent's hook said last (``core.agents.queries.HookWord``): its state, in words, when
+HookWord = tuple[str, str, float]
+
+
 def record_pane(
     conn: Conn,
     ctx: Ctx,
     seen: PaneDialog,
-    hook_word: Callable[[], Any],
+    hook_word: Callable[[], HookWord | None],
     task: Callable[[], int | None],
 ) -> None:
     """Open the prompt of the pane's dialog, or mark the hook's prompt of it seen; close the
@@ -81,15 +84,20 @@ def record_pane(
             prompts.close(conn, ctx, stale.id, seen.left)
 
 
-def _hook_asks_soon(conn: Conn, ctx: Ctx, seen: PaneDialog, hook_word: Callable[[], Any]) -> bool:
+def _hook_asks_soon(
+    conn: Conn, ctx: Ctx, seen: PaneDialog, hook_word: Callable[[], HookWord | None]
+) -> bool:
     """Whether the agent's hook said a tool call began less than ``HOOK_ASKS_S`` ago and no
     prompt of the pane's dialog is open yet: the CLI draws its dialog while its
     ``PermissionRequest`` hook starts, and under load the pane is read first (with 32 real
     CLIs, 7 of 61 dialogs became two items so)."""
-    row = hook_word()
-    if row is None or row["state"] != AgentState.WORKING.value:
+    said = hook_word()
+    if said is None:
         return False
-    if not str(row["evidence"]).startswith(TOOL_CALL) or float(row["at"]) < ctx.now - HOOK_ASKS_S:
+    state, evidence, at = said
+    if state != AgentState.WORKING.value:
+        return False
+    if not evidence.startswith(TOOL_CALL) or at < ctx.now - HOOK_ASKS_S:
         return False
     assert seen.shown is not None
     text = prompts.stored_text(seen.shown[0])

@@ -49,7 +49,7 @@ from core.models import BlockedOn, PromptOption, Task, TaskStatus, task_ref
 from core.planning import plan_ref
 from core.questions import Question
 from core.reservations import approval
-from core.store.conn import Conn, values
+from core.store.conn import Conn
 from core.tasks import held
 from core.tasks.read_queries import list_tasks
 from core.tasks.takers import nobody_takes, only_limited, wanted
@@ -424,7 +424,7 @@ def _offline(conn: Conn, ctx: Ctx) -> dict[str, tuple[float, str]]:
     rows = agent_queries.agents_in_state(conn, AgentState.OFFLINE.value)
     return {
         agent: (float(since or 0.0), one_line(evidence or "no signal sees it"))
-        for agent, since, evidence in map(values, rows)
+        for agent, since, evidence in rows
         if agent in ctx.agents
     }
 
