@@ -4,9 +4,12 @@ one named operation."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
-from core.store.conn import Args, Conn, sql
+from core.store.conn import Args, Conn, sql, values
+
+_ALERT = "SELECT id, agent_id, kind, text, opened_at, cleared_at, cleared_text FROM alerts"
 
 INSERT_OPEN = sql(
     "INSERT INTO alerts (agent_id, kind, text, opened_at) VALUES (:agent, :kind, :text, :now) "
@@ -17,8 +20,8 @@ OPEN_ROW = sql(
     "AND cleared_at IS NULL"
 )
 MARK_CLEARED = sql("UPDATE alerts SET cleared_at = :now, cleared_text = :text WHERE id = :id")
-ALL_ROWS = sql("SELECT * FROM alerts ORDER BY id DESC LIMIT :limit")
-OPEN_ROWS = sql("SELECT * FROM alerts WHERE cleared_at IS NULL ORDER BY id DESC LIMIT :limit")
+ALL_ROWS = sql(f"{_ALERT} ORDER BY id DESC LIMIT :limit")
+OPEN_ROWS = sql(f"{_ALERT} WHERE cleared_at IS NULL ORDER BY id DESC LIMIT :limit")
 OPENED_PER_AGENT = sql(
     "SELECT agent_id, count(*) AS n FROM alerts WHERE kind = :kind AND opened_at >= :since AND "
     "opened_at <= :until GROUP BY agent_id ORDER BY agent_id"
@@ -30,26 +33,78 @@ OPENED_COUNT = sql(
 OPEN_AGENTS = sql("SELECT agent_id FROM alerts WHERE kind = :kind AND cleared_at IS NULL")
 
 
-def insert_open(conn: Conn, agent: str, kind: str, text: str, now: float) -> Any:
-    """Open ``agent``'s alert of ``kind`` unless one is open: its row (``id``), or None."""
+@dataclass(frozen=True)
+class Alert:
+    """One alert row."""
+
+    id: int
+    agent: str
+    kind: str
+    text: str
+    opened_at: float
+    cleared_at: float | None
+    cleared_text: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict for ``--json`` output and the bot."""
+        return {
+            "id": self.id,
+            "agent": self.agent,
+            "kind": self.kind,
+            "text": self.text,
+            "opened_at": self.opened_at,
+            "cleared_at": self.cleared_at,
+            "cleared_text": self.cleared_text,
+        }
+
+
+class OpenAlert(NamedTuple):
+    """An open alert of an agent's: its kind, since when."""
+
+    id: int
+    kind: str
+    opened_at: float
+
+
+class OpenKind(NamedTuple):
+    """An agent with an open alert of a kind."""
+
+    agent_id: str
+    kind: str
+
+
+class AgentCount(NamedTuple):
+    """An agent and how many alerts it had opened."""
+
+    agent_id: str
+    n: int
+
+
+def insert_open(conn: Conn, agent: str, kind: str, text: str, now: float) -> int | None:
+    """Open ``agent``'s alert of ``kind`` unless one is open: its id, or None."""
     cur = conn.execute(INSERT_OPEN, {"agent": agent, "kind": kind, "text": text, "now": now})
-    return cur.fetchone()
+    row = cur.fetchone()
+    return None if row is None else int(row["id"])
 
 
-def open_row(conn: Conn, agent: str, kind: str) -> Any:
-    """``agent``'s open alert of ``kind`` (``id``, ``opened_at``), or None."""
-    return conn.execute(OPEN_ROW, {"agent": agent, "kind": kind}).fetchone()
+def open_row(conn: Conn, agent: str, kind: str) -> OpenAlert | None:
+    """``agent``'s open alert of ``kind``, or None."""
+    row = conn.execute(OPEN_ROW, {"agent": agent, "kind": kind}).fetchone()
+    if row is None:
+        return None
+    alert_id, opened_at = values(row)
+    return OpenAlert(alert_id, kind, opened_at)
 
 
-def open_of(conn: Conn, agent: str, kinds: tuple[str, ...]) -> list[Any]:
-    """``agent``'s open alerts of ``kinds`` (``id``, ``kind``, ``opened_at``)."""
+def open_of(conn: Conn, agent: str, kinds: tuple[str, ...]) -> list[OpenAlert]:
+    """``agent``'s open alerts of ``kinds``."""
     args = Args()
-    rows: list[Any] = conn.execute(
+    found = conn.execute(
         f"SELECT id, kind, opened_at FROM alerts WHERE agent_id = {args(agent)} "
         f"AND cleared_at IS NULL AND kind IN ({args.many(kinds)})",
         args,
-    ).fetchall()
-    return rows
+    )
+    return [OpenAlert(*values(row)) for row in found]
 
 
 def mark_cleared(conn: Conn, alert_id: int, now: float, text: str) -> None:
@@ -57,23 +112,22 @@ def mark_cleared(conn: Conn, alert_id: int, now: float, text: str) -> None:
     conn.execute(MARK_CLEARED, {"now": now, "text": text, "id": alert_id})
 
 
-def open_pairs(conn: Conn) -> Any:
-    """The open alerts' rows (``agent_id``, ``kind``)."""
-    return conn.execute("SELECT agent_id, kind FROM alerts WHERE cleared_at IS NULL")
+def open_pairs(conn: Conn) -> list[OpenKind]:
+    """The open alerts' agents and kinds."""
+    found = conn.execute("SELECT agent_id, kind FROM alerts WHERE cleared_at IS NULL")
+    return [OpenKind(*values(row)) for row in found]
 
 
-def rows(conn: Conn, include_cleared: bool, limit: int) -> Any:
-    """The open alerts' rows (or all), newest first, at most ``limit``."""
-    return conn.execute(ALL_ROWS if include_cleared else OPEN_ROWS, {"limit": limit})
+def rows(conn: Conn, include_cleared: bool, limit: int) -> list[Alert]:
+    """The open alerts (or all), newest first, at most ``limit``."""
+    found = conn.execute(ALL_ROWS if include_cleared else OPEN_ROWS, {"limit": limit})
+    return [Alert(*values(row)) for row in found]
 
 
-def opened_per_agent(conn: Conn, kind: str, since: float, until: float) -> list[Any]:
-    """How many alerts of ``kind`` each agent had opened in [since, until] (``agent_id``,
-    ``n``), by agent."""
-    found: list[Any] = conn.execute(
-        OPENED_PER_AGENT, {"kind": kind, "since": since, "until": until}
-    ).fetchall()
-    return found
+def opened_per_agent(conn: Conn, kind: str, since: float, until: float) -> list[AgentCount]:
+    """How many alerts of ``kind`` each agent had opened in [since, until], by agent."""
+    found = conn.execute(OPENED_PER_AGENT, {"kind": kind, "since": since, "until": until})
+    return [AgentCount(*values(row)) for row in found]
 
 
 def opened_count(conn: Conn, kind: str, since: float, until: float) -> int:

@@ -7,14 +7,12 @@ the Discord notifier routes ``alert.*`` events to the alerts channel.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from core.agents import alert_queries
+from core.agents.alert_queries import Alert as Alert
 from core.context import Ctx
 from core.event_kinds import EventKind
 from core.history.event_queries import watch_counts
-from core.store.conn import Conn, values
+from core.store.conn import Conn
 from core.store.tables import insert_event
 
 STALLED = "stalled"
@@ -33,31 +31,6 @@ SESSION_LOST = "session-lost"  # its saved session could not be loaded: its conv
 HOLDING = (UNJUDGED, UNKNOWN_SCREEN, INPUT_UNSEEN)
 
 
-@dataclass(frozen=True)
-class Alert:
-    """One alert row."""
-
-    id: int
-    agent: str
-    kind: str
-    text: str
-    opened_at: float
-    cleared_at: float | None
-    cleared_text: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        """A plain dict for ``--json`` output and the bot."""
-        return {
-            "id": self.id,
-            "agent": self.agent,
-            "kind": self.kind,
-            "text": self.text,
-            "opened_at": self.opened_at,
-            "cleared_at": self.cleared_at,
-            "cleared_text": self.cleared_text,
-        }
-
-
 def open_alert(
     conn: Conn, ctx: Ctx, agent: str, kind: str, text: str, task_id: int | None = None
 ) -> bool:
@@ -73,7 +46,7 @@ def open_alert(
         task_id=task_id,
         agent=agent,
         actor=ctx.actor,
-        data={"alert": int(opened["id"]), "kind": kind},
+        data={"alert": opened, "kind": kind},
     )
     return True
 
@@ -91,11 +64,13 @@ def clear_alerts(conn: Conn, ctx: Ctx, agent: str, texts: dict[str, str]) -> Non
     """Clear ``agent``'s open alerts of the kinds of ``texts``, each saying its text (one
     read for all: a turn's end clears several, and most are not open)."""
     for row in alert_queries.open_of(conn, agent, tuple(texts)):
-        _cleared(conn, ctx, agent, row["kind"], row, texts[row["kind"]])
+        _cleared(conn, ctx, agent, row.kind, row, texts[row.kind])
 
 
-def _cleared(conn: Conn, ctx: Ctx, agent: str, kind: str, row: Any, text: str) -> None:
-    alert_queries.mark_cleared(conn, row["id"], ctx.now, text)
+def _cleared(
+    conn: Conn, ctx: Ctx, agent: str, kind: str, row: alert_queries.OpenAlert, text: str
+) -> None:
+    alert_queries.mark_cleared(conn, row.id, ctx.now, text)
     insert_event(
         conn,
         ctx.now,
@@ -103,15 +78,14 @@ def _cleared(conn: Conn, ctx: Ctx, agent: str, kind: str, row: Any, text: str) -
         text,
         agent=agent,
         actor=ctx.actor,
-        data={"alert": row["id"], "kind": kind, "open_s": round(ctx.now - row["opened_at"], 1)},
+        data={"alert": row.id, "kind": kind, "open_s": round(ctx.now - row.opened_at, 1)},
     )
 
 
 def open_kinds(conn: Conn) -> dict[str, set[str]]:
     """Agent id -> kinds of its open alerts."""
     found: dict[str, set[str]] = {}
-    for row in alert_queries.open_pairs(conn):
-        agent, kind = row["agent_id"], row["kind"]
+    for agent, kind in alert_queries.open_pairs(conn):
         found.setdefault(agent, set()).add(kind)
     return found
 
@@ -146,19 +120,7 @@ class OpenAlerts:
 
 def list_alerts(conn: Conn, include_cleared: bool = False, limit: int = 100) -> list[Alert]:
     """Open alerts (or all, newest first) as rows."""
-    rows = alert_queries.rows(conn, include_cleared, limit)
-    return [
-        Alert(
-            r["id"],
-            r["agent_id"],
-            r["kind"],
-            r["text"],
-            r["opened_at"],
-            r["cleared_at"],
-            r["cleared_text"],
-        )
-        for r in rows
-    ]
+    return alert_queries.rows(conn, include_cleared, limit)
 
 
 def digest(conn: Conn, since: float, until: float) -> str:
@@ -167,7 +129,6 @@ def digest(conn: Conn, since: float, until: float) -> str:
     unreachable = alert_queries.opened_count(conn, UNREACHABLE, since, until)
     conn.flush_events()
     nudges, taken = watch_counts(conn, since, until)
-    stalls = [values(r) for r in stalls]
     per_agent = ", ".join(f"{agent} {n}" for agent, n in stalls)
     return (
         f"watcher: {sum(n for _, n in stalls)} stall(s)"

@@ -60,7 +60,7 @@ from core.dialogs import permissions as prompts
 from core.errors import StoreError
 from core.formats.text import head_tail, shorten
 from core.formats.timetext import local_text
-from core.store.conn import Conn, values
+from core.store.conn import Conn
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -377,7 +377,7 @@ def held_limits(conn: Conn, agent: str | None = None) -> dict[str, HeldLimit]:
             Signal(signal) if signal in agent_signals.SIGNALS else None,
             evidence or "",
         )
-        for agent, since, until, signal, evidence in map(values, rows)
+        for agent, since, until, signal, evidence in rows
     }
 
 

@@ -5,9 +5,9 @@ read and stored. Each is one named operation."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-from core.store.conn import Conn, sql
+from core.store.conn import Conn, sql, values
 
 INSERT_HEAD = (
     "INSERT INTO agent_signals (agent, signal, state, at, evidence, until, detail, active_at) "
@@ -31,11 +31,63 @@ def upsert(conn: Conn, row: Sequence[Any]) -> None:
     conn.execute(UPSERT, dict(zip(SIGNAL_COLUMNS, row, strict=True)))
 
 
-def active_rows(conn: Conn) -> Any:
-    """The observations that saw their agent working (``agent``, ``signal``, ``active_at``)."""
-    return conn.execute(
+class WorkSeen(NamedTuple):
+    """When a signal last saw its agent working."""
+
+    agent: str
+    signal: str
+    active_at: float
+
+
+def active_rows(conn: Conn) -> list[WorkSeen]:
+    """The observations that saw their agent working."""
+    found = conn.execute(
         "SELECT agent, signal, active_at FROM agent_signals WHERE active_at IS NOT NULL"
     )
+    return [WorkSeen(*values(row)) for row in found]
+
+
+class StoredObservation(NamedTuple):
+    """An observation's row as stored (read into ``core.agent_state.Observation``, which
+    checks it)."""
+
+    agent: str
+    signal: str
+    state: str
+    at: float
+    evidence: str
+    until: float | None
+    detail: str | None
+    active_at: float | None
+
+
+class LookRow(NamedTuple):
+    """An agent's decided state beside one of its observations (all None: it has none)."""
+
+    decided: str
+    state_since: float | None
+    state_signal: str | None
+    state_evidence: str | None
+    state_until: float | None
+    signal: str | None
+    state: str | None
+    at: float | None
+    evidence: str | None
+    until: float | None
+    detail: str | None
+    active_at: float | None
+
+
+class StoredState(NamedTuple):
+    """An agent's decided state as stored: since when, the signal that decided it and what
+    it saw, a limit's end."""
+
+    agent: str
+    state: str
+    state_since: float | None
+    state_signal: str | None
+    state_evidence: str | None
+    state_until: float | None
 
 
 _OBSERVATIONS = (
@@ -64,23 +116,19 @@ STORE_STATE = sql(
 )
 
 
-def observation_rows(conn: Conn, agent: str | None = None) -> list[Any]:
-    """Every observation's row, or ``agent``'s (agent, signal, state, at, evidence, until,
-    detail, active_at: in this order)."""
+def observation_rows(conn: Conn, agent: str | None = None) -> list[StoredObservation]:
+    """Every observation's row, or ``agent``'s."""
     if agent is None:
-        rows: list[Any] = conn.execute(_OBSERVATIONS).fetchall()
+        rows = conn.execute(_OBSERVATIONS).fetchall()
     else:
         rows = conn.execute(OBSERVATIONS_OF, {"agent": agent}).fetchall()
-    return rows
+    return [StoredObservation(*values(row)) for row in rows]
 
 
-def look_rows(conn: Conn, agent: str) -> list[Any]:
-    """``agent``'s decided state (``decided``, ``state_since``, ``state_signal``,
-    ``state_evidence``, ``state_until``) on each of its observations' rows (``signal``,
-    ``state``, ``at``, ``evidence``, ``until``, ``detail``, ``active_at``; one row with no
-    signal when it has none): one statement; no row when it has no ``agent_state`` row."""
-    rows: list[Any] = conn.execute(LOOK, {"agent": agent}).fetchall()
-    return rows
+def look_rows(conn: Conn, agent: str) -> list[LookRow]:
+    """``agent``'s decided state on each of its observations' rows (one row with no signal
+    when it has none): one statement; no row when it has no ``agent_state`` row."""
+    return [LookRow(*values(row)) for row in conn.execute(LOOK, {"agent": agent})]
 
 
 def delete(conn: Conn, agent: str, signal: str) -> None:
@@ -88,19 +136,18 @@ def delete(conn: Conn, agent: str, signal: str) -> None:
     conn.execute(DELETE, {"agent": agent, "signal": signal})
 
 
-def state_rows(conn: Conn) -> list[Any]:
-    """Every agent's decided state (``id``, ``state``, ``state_since``, ``state_signal``,
-    ``state_evidence``, ``state_until``)."""
-    rows: list[Any] = conn.execute(
+def state_rows(conn: Conn) -> list[StoredState]:
+    """Every agent's decided state."""
+    found = conn.execute(
         "SELECT id, state, state_since, state_signal, state_evidence, state_until FROM agent_state"
-    ).fetchall()
-    return rows
+    )
+    return [StoredState(*values(row)) for row in found]
 
 
-def state_row(conn: Conn, agent: str) -> Any:
-    """``agent``'s decided state (``state``, ``state_since``, ``state_signal``,
-    ``state_evidence``, ``state_until``), or None."""
-    return conn.execute(STATE, {"agent": agent}).fetchone()
+def state_row(conn: Conn, agent: str) -> StoredState | None:
+    """``agent``'s decided state, or None."""
+    row = conn.execute(STATE, {"agent": agent}).fetchone()
+    return None if row is None else StoredState(agent, *values(row))
 
 
 def store_state(conn: Conn, row: Sequence[Any]) -> None:
@@ -116,12 +163,22 @@ _LIMITED = (
 LIMITED_OF = sql(f"{_LIMITED} AND id = :agent")
 
 
-def limited_states(conn: Conn, agent: str | None = None) -> Any:
-    """The decided states that are ``limited``, of every agent or of ``agent`` (``id``,
-    ``state_since``, ``state_until``, ``state_signal``, ``state_evidence``)."""
-    if agent is None:
-        return conn.execute(_LIMITED)
-    return conn.execute(LIMITED_OF, {"agent": agent})
+class LimitedState(NamedTuple):
+    """An agent's decided usage limit: since when, its end if known, the signal that decided
+    it and what it saw."""
+
+    id: str
+    state_since: float | None
+    state_until: float | None
+    state_signal: str | None
+    state_evidence: str | None
+
+
+def limited_states(conn: Conn, agent: str | None = None) -> list[LimitedState]:
+    """The decided states that are ``limited``, of every agent or of ``agent``."""
+    args = {"agent": agent}
+    found = conn.execute(_LIMITED) if agent is None else conn.execute(LIMITED_OF, args)
+    return [LimitedState(*values(row)) for row in found]
 
 
 def limited_agents(conn: Conn) -> set[str]:

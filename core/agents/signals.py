@@ -18,7 +18,7 @@ from core.agent_state import AgentState, Observation, Signal, believable_until
 from core.agents import signal_queries
 from core.event_kinds import EventKind
 from core.formats.text import flat, shorten
-from core.store.conn import Conn, values
+from core.store.conn import Conn
 from core.store.tables import insert_event
 
 EVIDENCE_LIMIT = 500  # characters of evidence kept per observation
@@ -83,26 +83,31 @@ class Look:
 def look(conn: Conn, agent: str) -> Look:
     """``agent``'s :class:`Look` now (an agent with no ``agent_state`` row: none decided,
     its observations read on their own)."""
-    rows = [values(row) for row in signal_queries.look_rows(conn, agent)]
+    rows = signal_queries.look_rows(conn, agent)
     if not rows:
         unreadable: dict[str, str] = {}
         seen = observations(conn, [agent], unreadable).get(agent, {})
         return Look(no_state(agent), seen, unreadable.get(agent))
-    found = Look(_state_of(agent, *rows[0][:5]), {})
-    for cells in rows:
-        if cells[5] is None:
+    first = rows[0]
+    decided = (first.decided, first.state_since, first.state_signal, first.state_evidence)
+    found = Look(_state_of(agent, *decided, first.state_until), {})
+    for row in rows:
+        if row.signal is None:
             continue  # no observation
         try:
-            found.observed(_observation(agent, *cells[5:]))
+            # an observation's state and evidence are NOT NULL columns
+            found.observed(_observation(agent, row.signal, str(row.state), row.at,
+                                        row.evidence or "", row.until, row.detail,
+                                        row.active_at))  # fmt: skip
         except (ValueError, TypeError, OverflowError) as exc:
-            found.unreadable = f"its {cells[5]!r} signal row cannot be read ({exc})"
+            found.unreadable = f"its {row.signal!r} signal row cannot be read ({exc})"
     return found
 
 
 def active_times(conn: Conn) -> dict[str, dict[Signal, float]]:
     """agent -> signal -> when that signal last saw the agent working."""
     out: dict[str, dict[Signal, float]] = {}
-    for agent, signal, active in map(values, signal_queries.active_rows(conn)):
+    for agent, signal, active in signal_queries.active_rows(conn):
         if signal in SIGNALS:  # another row is no evidence (its agent's judgement says why)
             out.setdefault(agent, {})[Signal(signal)] = float(active)
     return out
@@ -123,8 +128,8 @@ def observations(
     only = next(iter(wanted)) if wanted is not None and len(wanted) == 1 else None
     rows = signal_queries.observation_rows(conn, only)
     out: dict[str, dict[Signal, Observation]] = {}
-    for cells in map(values, rows):  # in the SELECT's order
-        agent, signal = cells[0], cells[1]
+    for cells in rows:
+        agent, signal = cells.agent, cells.signal
         if wanted is not None and agent not in wanted:
             continue
         try:
@@ -177,13 +182,13 @@ def get_state(conn: Conn, agent: str) -> StateRow:
     """``agent``'s decided state; ``UNKNOWN`` when none was ever decided, or when the stored
     one cannot be read (its evidence says what was found: the next decision replaces it)."""
     row = signal_queries.state_row(conn, agent)
-    return no_state(agent) if row is None else _state_of(agent, *values(row))
+    return no_state(agent) if row is None else _state_of(*row)
 
 
 def get_states(conn: Conn) -> dict[str, StateRow]:
     """agent -> its decided state, as :func:`get_state` reads it, for every agent with a
     row (an agent with none: ``no_state``)."""
-    return {cells[0]: _state_of(*cells) for cells in map(values, signal_queries.state_rows(conn))}
+    return {row.agent: _state_of(*row) for row in signal_queries.state_rows(conn)}
 
 
 def no_state(agent: str) -> StateRow:

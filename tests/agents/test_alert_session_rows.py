@@ -18,10 +18,10 @@ def _alerts(conn: Conn) -> tuple[list[str], list[str], list[str]]:
         alert_queries.insert_open(conn, "Agent-1", kind, f"{kind}!", 1.0)
     alert_queries.insert_open(conn, "Agent-2", "stalled", "stalled!", 1.0)
     (stalled,) = alert_queries.open_of(conn, "Agent-1", ("stalled",))
-    alert_queries.mark_cleared(conn, stalled["id"], 2.0, "working again")
-    of = sorted(r["kind"] for r in alert_queries.open_of(conn, "Agent-1", ("stalled", "limited")))
-    every = [r["kind"] for r in alert_queries.rows(conn, True, 10) if r["agent_id"] == "Agent-1"]
-    still = [r["kind"] for r in alert_queries.rows(conn, False, 10) if r["agent_id"] == "Agent-1"]
+    alert_queries.mark_cleared(conn, stalled.id, 2.0, "working again")
+    of = sorted(r.kind for r in alert_queries.open_of(conn, "Agent-1", ("stalled", "limited")))
+    every = [r.kind for r in alert_queries.rows(conn, True, 10) if r.agent == "Agent-1"]
+    still = [r.kind for r in alert_queries.rows(conn, False, 10) if r.agent == "Agent-1"]
     return of, every, still
 
 

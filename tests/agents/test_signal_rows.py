@@ -21,9 +21,7 @@ def _observed(conn: Conn) -> None:
 
 
 def _look(conn: Conn) -> list[tuple[str, str | None, str | None]]:
-    return sorted(
-        (r["decided"], r["signal"], r["state"]) for r in signal_queries.look_rows(conn, "Agent-1")
-    )
+    return sorted((r.decided, r.signal, r.state) for r in signal_queries.look_rows(conn, "Agent-1"))
 
 
 async def test_a_look_an_observation_dropped_and_one_agent_s_limit(
@@ -36,8 +34,6 @@ async def test_a_look_an_observation_dropped_and_one_agent_s_limit(
     ]
     await service.store.update(signal_queries.delete, "Agent-1", "hook")
     assert await service.store.read(_look) == [("limited", "pane", "limited")]
-    rows = await service.store.read(
-        lambda conn: [dict(r) for r in signal_queries.limited_states(conn, "Agent-1")]
-    )
-    assert [(r["id"], r["state_until"]) for r in rows] == [("Agent-1", 9.0)]
+    rows = await service.store.read(signal_queries.limited_states, "Agent-1")
+    assert [(r.id, r.state_until) for r in rows] == [("Agent-1", 9.0)]
     assert await service.store.read(signal_queries.look_rows, "nobody") == []
