@@ -15,14 +15,28 @@ front end escapes them as it shows them (``status_line`` for one line: controls 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
 
 from core.agent_state import Signal
 from core.agents import transcript_queries as queries
 from core.agents.queries import task_in_hand
+from core.agents.transcript_rows import (
+    EXITED,
+    MESSAGE,
+    PERMISSION,
+    PLAN,
+    PROMPT,
+    RETRY,
+    TEXT_MAX,
+    TOOL,
+    TURN_END,
+    TURN_ERROR,
+    Line,
+    shown_text,
+    status_line,
+)
 from core.dialogs.queries import by_session
-from core.formats.text import escape_controls, flat, shorten
+from core.formats.text import flat, shorten
 from core.hosts.entries import (
     ApiRetry,
     Entry,
@@ -37,79 +51,11 @@ from core.hosts.entries import (
 from core.hosts.turns import API_RETRY
 from core.store.conn import Conn
 
+__all__ = [  # a row and its words (core.agents.transcript_rows), as callers know them
+    "PERMISSION", "RETRY", "TEXT_MAX", "TOOL", "Line", "shown_text", "status_line",
+]  # fmt: skip
 KEEP = 2000  # rows per agent
-TEXT_MAX = 4000  # characters of one row
 FINAL = ("completed", "failed")  # a tool call's last statuses
-
-# the row kinds
-PROMPT, MESSAGE, TOOL, PLAN, PERMISSION, TURN_END, TURN_ERROR, EXITED, RETRY = (
-    "prompt", "message", "tool", "plan", "permission", "turn_end", "turn_error", "exited",
-    "retry",
-)  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Line:
-    """One transcript row."""
-
-    id: int
-    agent: str
-    rev: int
-    task_id: int | None
-    delivery_id: int | None
-    at: float
-    kind: str
-    call: str | None
-    status: str | None
-    text: str
-
-    @classmethod
-    def of(cls, row: Any) -> Line:
-        """The row as read (``transcript_queries.COLUMNS``)."""
-        return cls(
-            int(row["id"]), str(row["agent"]), int(row["rev"]), row["task_id"],
-            row["delivery_id"], float(row["at"]), str(row["kind"]), row["call"],
-            row["status"], str(row["text"]),
-        )  # fmt: skip
-
-    def to_json(self) -> dict[str, Any]:
-        """The row for the API and the live stream (its time as ``ts``), with its one line
-        and the text a page shows."""
-        found = {k: v for k, v in self.__dict__.items() if k != "at"}
-        return {**found, "ts": self.at, "line": status_line(self), "shown": shown_text(self)}
-
-
-def status_line(line: Line, width: int = 200) -> str:
-    """What the row says in one line, controls escaped: ``tool call touch x (in progress)``."""
-    status = (line.status or "").replace("_", " ")
-    words = {
-        PROMPT: lambda: f"prompt taken: {line.text}",
-        MESSAGE: lambda: f"says: {_tail(line.text, width)}",
-        TOOL: lambda: f"tool call {line.text or 'a tool'}" + (f" ({status})" if status else ""),
-        PLAN: lambda: f"plan: {line.text}",
-        PERMISSION: lambda: f"asks: {line.text}" + (f" ({status})" if status else " (waiting)"),
-        TURN_END: lambda: f"turn ended ({line.status})",
-        TURN_ERROR: lambda: f"the turn failed: {line.text}",
-        EXITED: lambda: f"the agent exited ({status})",
-        RETRY: lambda: f"API error {line.status or '(no answer)'}, retrying: {line.text}",
-    }.get(line.kind, lambda: f"{line.kind}: {line.text}")()
-    return shorten(flat(words), width)
-
-
-def shown_text(line: Line) -> str:
-    """What a page shows of the row: an answer and a prompt whole (their line breaks kept),
-    the others as their line; every other control character escaped."""
-    if line.kind == MESSAGE:
-        return escape_controls(line.text, keep="\n")
-    if line.kind == PROMPT:
-        return escape_controls(f"prompt taken:\n{line.text}", keep="\n")
-    return status_line(line, TEXT_MAX)
-
-
-def _tail(text: str, width: int) -> str:
-    """The end of an answer (what it says now), on one line."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else "…" + flat[-(width - 1) :]
 
 
 class Transcriber:
@@ -119,12 +65,10 @@ class Transcriber:
     def __init__(self, conn: Conn, agent: str, now: float) -> None:
         self.conn, self.agent, self.now = conn, agent, now
         last = queries.last_row(conn, agent)  # the newest by rev: the next rev follows it
-        self.rev = int(last["rev"]) + 1 if last is not None else 1
-        self.answer: Line | None = Line.of(last) if last is not None else None
-        if self.answer is not None and self.answer.kind != MESSAGE:
-            self.answer = None
-        self.delivery: int | None = last["delivery_id"] if last is not None else None
-        self.task: int | None = last["task_id"] if last is not None else None
+        self.rev = last.rev + 1 if last is not None else 1
+        self.answer: Line | None = last if last is not None and last.kind == MESSAGE else None
+        self.delivery: int | None = last.delivery_id if last is not None else None
+        self.task: int | None = last.task_id if last is not None else None
         self.looked = False  # the held task was looked up (rows before any turn)
         self.grown = False  # the open answer has words not yet written
         self.ended = False  # a turn ended in this batch: the agent's rows are pruned
@@ -201,7 +145,7 @@ class Transcriber:
                       text=update.title or "a tool")  # fmt: skip
             return
         self._flush()
-        line = Line.of(found)
+        line = found
         title = update.title or line.text
         queries.update(self.conn, line.id, self._next(), at, update.status or line.status,
                        _cut(title))  # fmt: skip
@@ -213,12 +157,12 @@ class Transcriber:
         request, title = asked.request, asked.title or "a tool"
         call = _gated_call(asked)
         found = queries.by_call(self.conn, self.agent, TOOL, call) if call else None
-        if found is None or found["status"] in FINAL:
+        if found is None or found.status in FINAL:
             self._add(PERMISSION, at, call=request, text=title)
             return
         self._flush()
         self.answer = None
-        tool = Line.of(found)
+        tool = found
         queries.rewrite(self.conn, tool.id, self._next(), at, PERMISSION, request, None,
                         _cut(title))  # fmt: skip
         values = (self.agent, self._next(), tool.task_id, tool.delivery_id, tool.at, TOOL,
@@ -235,8 +179,7 @@ class Transcriber:
         if found is None:
             return
         self._flush()
-        line = Line.of(found)
-        queries.update(self.conn, line.id, self._next(), at, status, line.text)
+        queries.update(self.conn, found.id, self._next(), at, status, found.text)
 
     def _add(
         self, kind: str, at: float, *, text: str = "", call: str | None = None,
@@ -309,23 +252,24 @@ PAGE = 500  # rows one read gives
 
 def after(conn: Conn, agent: str, rev: int, limit: int = PAGE) -> list[Line]:
     """``agent``'s rows written or changed after ``rev`` (the live stream)."""
-    return [Line.of(r) for r in queries.after(conn, agent, rev, limit)]
+    return queries.after(conn, agent, rev, limit)
 
 
 def newest(conn: Conn, agent: str, limit: int = PAGE) -> list[Line]:
     """``agent``'s newest ``limit`` rows, oldest first (the agent's page)."""
-    return [Line.of(r) for r in reversed(queries.newest(conn, agent, limit))]
+    return list(reversed(queries.newest(conn, agent, limit)))
 
 
 def of_task(conn: Conn, task_id: int, limit: int = PAGE * 4) -> list[Line]:
     """The rows of a task's turns, in order (the task's page)."""
-    return [Line.of(r) for r in queries.of_task(conn, task_id, limit)]
+    return queries.of_task(conn, task_id, limit)
 
 
 def activity(conn: Conn) -> dict[int, Line]:
     """task -> its holder's newest row, for each task in progress whose holder's newest row
     is of it (the Discord card's status line)."""
-    return {int(r["task_id"]): Line.of(r) for r in queries.latest_of_tasks_in_progress(conn)}
+    found = queries.latest_of_tasks_in_progress(conn)
+    return {line.task_id: line for line in found if line.task_id is not None}
 
 
 def _retry_words(retry: ApiRetry) -> str:

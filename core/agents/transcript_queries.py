@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.store.conn import Conn, sql
+from core.agents.transcript_rows import Line
+from core.store.conn import Conn, sql, values
 
-COLUMNS = "id, agent, rev, task_id, delivery_id, at, kind, call, status, text"
+COLUMNS = "id, agent, rev, task_id, delivery_id, at, kind, call, status, text"  # ``Line``'s
 # a new row's values, in the order ``insert`` takes them
 INSERT_COLUMNS = tuple(COLUMNS.split(", ")[1:])
 
@@ -53,19 +54,22 @@ OF_TASK = sql(
 )
 
 
-def last_row(conn: Conn, agent: str) -> Any:
+def last_row(conn: Conn, agent: str) -> Line | None:
     """``agent``'s newest row (by rev), or None: an answer continued by the next batch."""
-    return conn.execute(LAST, {"agent": agent}).fetchone()
+    row = conn.execute(LAST, {"agent": agent}).fetchone()
+    return None if row is None else Line(*values(row))
 
 
-def by_call(conn: Conn, agent: str, kind: str, call: str) -> Any:
+def by_call(conn: Conn, agent: str, kind: str, call: str) -> Line | None:
     """``agent``'s newest row of ``kind`` for the tool call or request ``call``, or None."""
-    return conn.execute(BY_CALL, {"agent": agent, "call": call, "kind": kind}).fetchone()
+    row = conn.execute(BY_CALL, {"agent": agent, "call": call, "kind": kind}).fetchone()
+    return None if row is None else Line(*values(row))
 
 
-def last_open_tool(conn: Conn, agent: str) -> Any:
+def last_open_tool(conn: Conn, agent: str) -> Line | None:
     """``agent``'s newest tool call row not yet finished (an update that names no call)."""
-    return conn.execute(LAST_OPEN_TOOL, {"agent": agent}).fetchone()
+    row = conn.execute(LAST_OPEN_TOOL, {"agent": agent}).fetchone()
+    return None if row is None else Line(*values(row))
 
 
 def task_of_delivery(conn: Conn, delivery: int) -> tuple[bool, int | None]:
@@ -74,9 +78,9 @@ def task_of_delivery(conn: Conn, delivery: int) -> tuple[bool, int | None]:
     return (False, None) if row is None else (True, row["task_id"])
 
 
-def insert(conn: Conn, values: tuple[Any, ...]) -> int:
+def insert(conn: Conn, cells: tuple[Any, ...]) -> int:
     """A new row (``COLUMNS`` but ``id``, in order); its id."""
-    row = conn.execute(INSERT, dict(zip(INSERT_COLUMNS, values, strict=True))).fetchone()
+    row = conn.execute(INSERT, dict(zip(INSERT_COLUMNS, cells, strict=True))).fetchone()
     return int(row["id"])
 
 
@@ -109,28 +113,32 @@ def prune(conn: Conn, agent: str, keep: int) -> int:
     return int(conn.execute(PRUNE, {"agent": agent, "keep": keep}).rowcount)
 
 
-def after(conn: Conn, agent: str, rev: int, limit: int) -> list[Any]:
+def after(conn: Conn, agent: str, rev: int, limit: int) -> list[Line]:
     """``agent``'s rows written or changed after ``rev``, oldest change first."""
-    return list(conn.execute(AFTER, {"agent": agent, "rev": rev, "limit": limit}))
+    return [
+        Line(*values(row))
+        for row in conn.execute(AFTER, {"agent": agent, "rev": rev, "limit": limit})
+    ]
 
 
-def newest(conn: Conn, agent: str, limit: int) -> list[Any]:
+def newest(conn: Conn, agent: str, limit: int) -> list[Line]:
     """``agent``'s newest ``limit`` rows by rev, newest first."""
-    return list(conn.execute(NEWEST, {"agent": agent, "limit": limit}))
+    return [Line(*values(row)) for row in conn.execute(NEWEST, {"agent": agent, "limit": limit})]
 
 
-def of_task(conn: Conn, task_id: int, limit: int) -> list[Any]:
+def of_task(conn: Conn, task_id: int, limit: int) -> list[Line]:
     """The rows written while task ``task_id`` was worked on, the first ``limit`` in order."""
-    return list(conn.execute(OF_TASK, {"task_id": task_id, "limit": limit}))
+    return [
+        Line(*values(row)) for row in conn.execute(OF_TASK, {"task_id": task_id, "limit": limit})
+    ]
 
 
-def latest_of_tasks_in_progress(conn: Conn) -> list[Any]:
+def latest_of_tasks_in_progress(conn: Conn) -> list[Line]:
     """For each task in progress, its holder's newest row when that row is of the task."""
-    return list(
-        conn.execute(
-            f"SELECT {', '.join('t.' + c for c in COLUMNS.split(', '))} FROM tasks k "
-            "JOIN agent_transcript t ON t.agent = k.assignee AND t.task_id = k.id AND t.rev = "
-            "(SELECT MAX(rev) FROM agent_transcript WHERE agent = k.assignee) "
-            "WHERE k.status = 'in_progress' ORDER BY k.id"
-        )
+    found = conn.execute(
+        f"SELECT {', '.join('t.' + c for c in COLUMNS.split(', '))} FROM tasks k "
+        "JOIN agent_transcript t ON t.agent = k.assignee AND t.task_id = k.id AND t.rev = "
+        "(SELECT MAX(rev) FROM agent_transcript WHERE agent = k.assignee) "
+        "WHERE k.status = 'in_progress' ORDER BY k.id"
     )
+    return [Line(*values(row)) for row in found]
