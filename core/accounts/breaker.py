@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from core.accounts import queries
 from core.accounts.naming import account_of, by_account
+from core.accounts.rows import CLOSED, OPEN, PROBING, Breaker
 from core.context import Ctx
 from core.event_kinds import EventKind
 from core.formats.text import one_line, shorten
@@ -28,7 +28,7 @@ from core.store.conn import Conn
 from core.store.tables import insert_event
 from core.waits import ErrorBackoff
 
-OPEN, PROBING, CLOSED = "open", "probing", "closed"
+__all__ = ["CLOSED", "OPEN", "PROBING", "Breaker"]  # a breaker's row (core.accounts.rows)
 BACKOFF_CAP_S = 6 * 3600.0  # the longest wait after failed probes
 DAY_S = 86400.0
 TURN_WORDS = ("hook", "protocol")  # the signals whose idle is the agent's turn's own end
@@ -37,62 +37,14 @@ TURN_WORDS = ("hook", "protocol")  # the signals whose idle is the agent's turn'
 ANY_NOT_CLOSED = "EXISTS (SELECT 1 FROM account_breakers WHERE state <> 'closed')"
 
 
-@dataclass(frozen=True)
-class Breaker:
-    """One account's breaker: ``until`` when it may be probed; ``agent`` where the limit was
-    first seen; ``moved``: tasks its agents could have taken that went to another account."""
-
-    id: int
-    account: str
-    state: str
-    opened_at: float
-    until: float
-    failures: int
-    agent: str
-    evidence: str
-    probe_agent: str | None
-    probe_task: int | None
-    probe_at: float | None
-    moved: int
-
-    def half_open(self, now: float) -> bool:
-        """Open and past its reset: the next task to one of its agents probes it."""
-        return self.state == OPEN and now >= self.until
-
-    def to_json(self) -> dict[str, Any]:
-        """A plain dict (``swarm agents --json``, the dashboard, the inbox)."""
-        return {
-            "account": self.account,
-            "state": self.state,
-            "opened_at": self.opened_at,
-            "until": self.until,
-            "failures": self.failures,
-            "agent": self.agent,
-            "evidence": self.evidence,
-            "probe_agent": self.probe_agent,
-            "probe_task": self.probe_task,
-            "moved": self.moved,
-        }
-
-
-def _breaker(row: Any) -> Breaker:
-    return Breaker(
-        int(row["id"]), str(row["account"]), str(row["state"]), float(row["opened_at"]),
-        float(row["until"]), int(row["failures"]), str(row["agent"]), str(row["evidence"]),
-        row["probe_agent"], None if row["probe_task"] is None else int(row["probe_task"]),
-        None if row["probe_at"] is None else float(row["probe_at"]), int(row["moved"]),
-    )  # fmt: skip
-
-
 def not_closed(conn: Conn) -> dict[str, Breaker]:
     """account -> its breaker, for each account whose breaker is open or probing."""
-    return {b.account: b for b in map(_breaker, queries.not_closed(conn, CLOSED))}
+    return {b.account: b for b in queries.not_closed(conn, CLOSED)}
 
 
 def get(conn: Conn, account: str) -> Breaker | None:
     """``account``'s breaker in any state, if it ever opened."""
-    row = queries.of_account(conn, account)
-    return None if row is None else _breaker(row)
+    return queries.of_account(conn, account)
 
 
 def backoff_s(ctx: Ctx, failures: int) -> float:

@@ -4,11 +4,12 @@ take a task (``core.accounts.waiting``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import NamedTuple
 
-from core.store.conn import Conn, sql
+from core.accounts.rows import Breaker
+from core.store.conn import Conn, sql, values
 
-COLUMNS = (
+COLUMNS = (  # ``Breaker``'s
     "id, account, state, opened_at, until, failures, agent, evidence, probe_agent, "
     "probe_task, probe_at, moved"
 )
@@ -41,15 +42,25 @@ ADD_MOVED = sql(
 TASK_TAKERS = sql("SELECT status, role, capabilities, pinned_agent FROM tasks WHERE id = :id")
 
 
-def not_closed(conn: Conn, closed: str) -> list[Any]:
-    """The rows of the breakers whose state is not ``closed``, oldest first."""
-    rows: list[Any] = conn.execute(NOT_CLOSED, {"closed": closed}).fetchall()
-    return rows
+class TaskTakers(NamedTuple):
+    """What decides who may take a task: its status, role, capabilities (a JSON list),
+    pinned agent."""
+
+    status: str
+    role: str | None
+    capabilities: str
+    pinned_agent: str | None
 
 
-def of_account(conn: Conn, account: str) -> Any:
-    """``account``'s row, if its breaker ever opened."""
-    return conn.execute(OF_ACCOUNT, {"account": account}).fetchone()
+def not_closed(conn: Conn, closed: str) -> list[Breaker]:
+    """The breakers whose state is not ``closed``, oldest first."""
+    return [Breaker(*values(row)) for row in conn.execute(NOT_CLOSED, {"closed": closed})]
+
+
+def of_account(conn: Conn, account: str) -> Breaker | None:
+    """``account``'s breaker, if it ever opened."""
+    row = conn.execute(OF_ACCOUNT, {"account": account}).fetchone()
+    return None if row is None else Breaker(*values(row))
 
 
 def move_reset(conn: Conn, breaker: int, until: float, now: float) -> None:
@@ -112,14 +123,15 @@ def add_moved(conn: Conn, account: str, count: int, closed: str) -> None:
     conn.execute(ADD_MOVED, {"count": count, "account": account, "closed": closed})
 
 
-def task_takers(conn: Conn, task_id: int) -> Any:
-    """What decides who may take ``task_id``: its status, role, capabilities, pinned agent."""
-    return conn.execute(TASK_TAKERS, {"id": task_id}).fetchone()
+def task_takers(conn: Conn, task_id: int) -> TaskTakers | None:
+    """What decides who may take ``task_id``, or None: no such task."""
+    row = conn.execute(TASK_TAKERS, {"id": task_id}).fetchone()
+    return None if row is None else TaskTakers(*values(row))
 
 
-def ready_takers(conn: Conn) -> list[Any]:
-    """The role, capabilities and pinned agent of every ready task."""
-    rows: list[Any] = conn.execute(
+def ready_takers(conn: Conn) -> list[TaskTakers]:
+    """What decides who may take each ready task."""
+    found = conn.execute(
         "SELECT role, capabilities, pinned_agent FROM tasks WHERE status = 'ready'"
-    ).fetchall()
-    return rows
+    )
+    return [TaskTakers("ready", *values(row)) for row in found]

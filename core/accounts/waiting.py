@@ -39,13 +39,13 @@ def takers(conn: Conn, ctx: Ctx, task_id: int) -> list[Agent]:
     """The agents that may take ``task_id`` while it is ready (its pinned agent, else those
     of its role and capabilities); [] when it is not ready."""
     row = queries.task_takers(conn, task_id)
-    if row is None or row["status"] != "ready":
+    if row is None or row.status != "ready":
         return []
-    pinned = ctx.agents.get(row["pinned_agent"]) if row["pinned_agent"] else None
+    pinned = ctx.agents.get(row.pinned_agent) if row.pinned_agent else None
     if pinned is not None:
         return [pinned]
-    caps = tuple(json.loads(row["capabilities"] or "[]"))
-    return [a for a in ctx.agents.values() if a.can_take(row["role"], caps)]
+    caps = tuple(json.loads(row.capabilities or "[]"))
+    return [a for a in ctx.agents.values() if a.can_take(row.role, caps)]
 
 
 def takers_text(found: list[Agent]) -> str:
@@ -67,9 +67,9 @@ def waiting_by_account(
         for account in breakers
     }
     for row in queries.ready_takers(conn):
-        caps = tuple(json.loads(row["capabilities"] or "[]"))
+        caps = tuple(json.loads(row.capabilities or "[]"))
         for account, agents in members.items():
-            if any(_takes(a, row["pinned_agent"], row["role"], caps) for a in agents):
+            if any(_takes(a, row.pinned_agent, row.role, caps) for a in agents):
                 found[account] += 1
     return found
 

@@ -14,10 +14,6 @@ from tests.helpers import ROOT
 _UNTYPED = re.compile(r"\b(Row|Any)\b")  # the driver's row type, not a typed ``TaskRow``
 
 STILL_UNTYPED: tuple[str, ...] = (
-    "core/accounts/queries.py:not_closed",
-    "core/accounts/queries.py:of_account",
-    "core/accounts/queries.py:task_takers",
-    "core/accounts/queries.py:ready_takers",
     "core/costs/queries.py:unpriced_turns",
     "core/costs/queries.py:sums_by",
     "core/costs/queries.py:sums_by_campaign",
