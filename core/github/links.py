@@ -5,69 +5,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from core.context import Ctx
 from core.errors import InvalidState
 from core.event_kinds import EventKind
 from core.github import queries
+from core.github.queries import Link as Link
 from core.github.rules import ci_prompt, task_branch
 from core.history import event_queries
 from core.models import Task, TaskSpec, TaskStatus, task_ref
-from core.store.conn import Conn, values
+from core.store.conn import Conn
 from core.store.tables import insert_event
 from core.tasks import creation, lifecycle, person
 from core.tasks.read_queries import get_task
 from core.workspaces import work
 
 OPEN, CLOSED = "open", "closed"  # CLOSED: cancelled, merged or closed on GitHub: left alone
-
-
-@dataclass
-class Link:
-    """One imported issue and the task working on it now."""
-
-    id: int
-    repo: str
-    issue: int
-    first_task: int
-    task_id: int
-    state: str
-    comment_id: int | None
-    shown: str | None
-    history: list[str] = field(default_factory=list)
-    pr: int | None = None
-    branch: str | None = None
-    head_sha: str | None = None
-    ci: str | None = None
-    ci_retries: int = 0
-    review_id: int = 0
-    issue_url: str | None = None
-    pr_url: str | None = None
-    created_at: float = 0.0
-    updated_at: float = 0.0
-
-    def to_json(self) -> dict[str, Any]:
-        """Plain data for ``--json`` and the dashboard."""
-        return {
-            "issue": self.issue,
-            "issue_url": self.issue_url,
-            "pr_url": self.pr_url,
-            "task": task_ref(self.task_id),
-            "first_task": task_ref(self.first_task),
-            "state": self.state,
-            "shown": self.shown,
-            "pr": self.pr,
-            "ci": self.ci,
-            "ci_retries": self.ci_retries,
-        }
-
-
-def _row(row: Sequence[Any]) -> Link:
-    fields = list(values(row))  # in queries.COLUMNS' order
-    fields[8] = json.loads(fields[8] or "[]")
-    return Link(*fields)
 
 
 @dataclass(frozen=True)
@@ -147,18 +102,17 @@ def web_url(url: object) -> str | None:
 
 def open_links(conn: Conn, repo: str) -> list[Link]:
     """Every issue swarm still follows on ``repo``, oldest first."""
-    return [_row(r) for r in queries.rows_in_state(conn, repo, OPEN)]
+    return queries.rows_in_state(conn, repo, OPEN)
 
 
 def all_links(conn: Conn, repo: str, limit: int = 200) -> list[Link]:
     """The newest imported issues of ``repo``."""
-    return [_row(r) for r in queries.newest_rows(conn, repo, limit)]
+    return queries.newest_rows(conn, repo, limit)
 
 
 def link_by_id(conn: Conn, link_id: int) -> Link | None:
     """One link by its id."""
-    row = queries.row_by_id(conn, link_id)
-    return _row(row) if row is not None else None
+    return queries.row_by_id(conn, link_id)
 
 
 def current_task(conn: Conn, link: Link) -> Task:
@@ -168,9 +122,9 @@ def current_task(conn: Conn, link: Link) -> Task:
 
 def link_of_task(conn: Conn, task_id: int) -> Link | None:
     """The issue a task (first or follow-up) works on; None for other tasks."""
-    row = queries.row_of_task(conn, task_id)
-    if row is not None:
-        return _row(row)
+    link = queries.row_of_task(conn, task_id)
+    if link is not None:
+        return link
     found = event_queries.followup_data(conn, task_id)
     if found is None:
         return None

@@ -6,12 +6,15 @@ taken once. Each is one named operation; the rows come back in ``COLUMNS``' orde
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from core.store.conn import Args, Conn, sql
+from core.models import task_ref
+from core.store.conn import Args, Conn, Row, sql, values
 
-COLUMNS = (
+COLUMNS = (  # ``Link``'s
     "id, repo, issue, first_task, task_id, state, comment_id, shown, history, pr, branch, "
     "head_sha, ci, ci_retries, review_id, issue_url, pr_url, created_at, updated_at"
 )
@@ -51,6 +54,53 @@ RECEIVE = sql(
 )
 
 
+@dataclass
+class Link:
+    """One imported issue and the task working on it now."""
+
+    id: int
+    repo: str
+    issue: int
+    first_task: int
+    task_id: int
+    state: str
+    comment_id: int | None
+    shown: str | None
+    history: list[str] = field(default_factory=list)
+    pr: int | None = None
+    branch: str | None = None
+    head_sha: str | None = None
+    ci: str | None = None
+    ci_retries: int = 0
+    review_id: int = 0
+    issue_url: str | None = None
+    pr_url: str | None = None
+    created_at: float = 0.0
+    updated_at: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data for ``--json`` and the dashboard."""
+        return {
+            "issue": self.issue,
+            "issue_url": self.issue_url,
+            "pr_url": self.pr_url,
+            "task": task_ref(self.task_id),
+            "first_task": task_ref(self.first_task),
+            "state": self.state,
+            "shown": self.shown,
+            "pr": self.pr,
+            "ci": self.ci,
+            "ci_retries": self.ci_retries,
+        }
+
+
+def _link(row: Row) -> Link:
+    """A row of ``COLUMNS``, its history (a JSON list) read."""
+    cells = list(values(row))
+    cells[8] = json.loads(cells[8] or "[]")
+    return Link(*cells)
+
+
 def claim_issues(conn: Conn, repo: str, issues: Sequence[int], now: float) -> set[int]:
     """The ``issues`` (at least one) not imported yet, each now held by a row of this
     transaction, its task 0 until ``link_task``. One statement on the unique ``(repo,
@@ -79,24 +129,26 @@ def link_task(conn: Conn, repo: str, issue: int, task_id: int, url: str | None) 
     conn.execute(LINK_TASK, {"task_id": task_id, "url": url, "repo": repo, "issue": issue})
 
 
-def rows_in_state(conn: Conn, repo: str, state: str) -> list[Any]:
-    """The rows of ``repo`` in ``state``, oldest first."""
-    return list(conn.execute(ROWS_IN_STATE, {"repo": repo, "state": state}))
+def rows_in_state(conn: Conn, repo: str, state: str) -> list[Link]:
+    """The links of ``repo`` in ``state``, oldest first."""
+    return [_link(row) for row in conn.execute(ROWS_IN_STATE, {"repo": repo, "state": state})]
 
 
-def newest_rows(conn: Conn, repo: str, limit: int) -> list[Any]:
-    """The newest ``limit`` rows of ``repo``."""
-    return list(conn.execute(NEWEST_ROWS, {"repo": repo, "limit": limit}))
+def newest_rows(conn: Conn, repo: str, limit: int) -> list[Link]:
+    """The newest ``limit`` links of ``repo``."""
+    return [_link(row) for row in conn.execute(NEWEST_ROWS, {"repo": repo, "limit": limit})]
 
 
-def row_by_id(conn: Conn, link_id: int) -> Any:
-    """One row by its id, or None."""
-    return conn.execute(ROW_BY_ID, {"id": link_id}).fetchone()
+def row_by_id(conn: Conn, link_id: int) -> Link | None:
+    """One link by its id, or None."""
+    row = conn.execute(ROW_BY_ID, {"id": link_id}).fetchone()
+    return None if row is None else _link(row)
 
 
-def row_of_task(conn: Conn, task_id: int) -> Any:
-    """The newest row whose first or current task is ``task_id``, or None."""
-    return conn.execute(ROW_OF_TASK, {"task_id": task_id}).fetchone()
+def row_of_task(conn: Conn, task_id: int) -> Link | None:
+    """The newest link whose first or current task is ``task_id``, or None."""
+    row = conn.execute(ROW_OF_TASK, {"task_id": task_id}).fetchone()
+    return None if row is None else _link(row)
 
 
 def check_columns(fields: dict[str, Any]) -> None:
