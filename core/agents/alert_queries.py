@@ -73,7 +73,7 @@ class OpenKind(NamedTuple):
     kind: str
 
 
-class AgentCount(NamedTuple):
+class AlertsOpened(NamedTuple):
     """An agent and how many alerts it had opened."""
 
     agent_id: str
@@ -124,10 +124,10 @@ def rows(conn: Conn, include_cleared: bool, limit: int) -> list[Alert]:
     return [Alert(*values(row)) for row in found]
 
 
-def opened_per_agent(conn: Conn, kind: str, since: float, until: float) -> list[AgentCount]:
+def opened_per_agent(conn: Conn, kind: str, since: float, until: float) -> list[AlertsOpened]:
     """How many alerts of ``kind`` each agent had opened in [since, until], by agent."""
     found = conn.execute(OPENED_PER_AGENT, {"kind": kind, "since": since, "until": until})
-    return [AgentCount(*values(row)) for row in found]
+    return [AlertsOpened(*values(row)) for row in found]
 
 
 def opened_count(conn: Conn, kind: str, since: float, until: float) -> int:

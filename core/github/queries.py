@@ -1,7 +1,7 @@
 """The statements of ``github_issues`` (``core.github.links``): an issue's row claimed and
 linked to its task, the rows read, a row's columns changed (the events it reads, a CI
 choice and a follow-up's link, are ``core.history.event_queries``'); the webhook deliveries
-taken once. Each is one named operation; the rows come back in ``COLUMNS``' order.
+taken once. Each is one named operation; the rows come back as ``Link``.
 """
 
 from __future__ import annotations
