@@ -190,7 +190,7 @@ def price_turn(conn: Conn, turn_id: int, cost: float) -> None:
 
 
 def _sums(found: tuple[Any, ...]) -> Sums:
-    """The sums of ``SUMS``' columns (PostgreSQL sums its integers as ``Decimal``)."""
+    """The sums of ``SUMS``' columns (SQLite's sum of no cost is the integer 0)."""
     turns, tokens_in, out, read, write, cost, unknown, no_usage = found
     return Sums(int(turns), int(tokens_in), int(out), int(read), int(write), float(cost),
                 int(unknown), int(no_usage))  # fmt: skip
