@@ -123,7 +123,7 @@ def read_snapshot(conn: Conn) -> Snapshot:
     tasks = {s.value: 0 for s in TaskStatus}
     tasks.update(queries.status_counts(conn))
     stalls = dict(queries.stalls_per_agent(conn))
-    nudges = dict(map(values, event_queries.nudges_per_agent(conn)))
+    nudges = dict(event_queries.nudges_per_agent(conn))
     usage = [
         (r.model, r.prompt, r.completion, r.cost or 0.0) for r in queries.usage_per_model(conn)
     ]

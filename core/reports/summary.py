@@ -323,7 +323,7 @@ def _ai_cost(conn: Conn, window: tuple[float, float]) -> float:
 
 def _events(conn: Conn, window: tuple[float, float], limit: int = 60) -> list[str]:
     rows = event_queries.notable_events(conn, window, sorted(NOISE), limit)
-    return [f"{r['kind']}: {r['text'][:200]}" for r in reversed(rows)]
+    return [f"{r.kind}: {r.text[:200]}" for r in reversed(rows)]
 
 
 # -- the plain numbers -------------------------------------------------------------------
