@@ -146,13 +146,13 @@ def last_limit(conn: Conn, agent: str) -> tuple[str, dict[str, Any]] | None:
     if row is None:
         return None
     try:
-        data = json.loads(row["data"]) if row["data"] else {}
+        data = json.loads(row.data) if row.data else {}
     except ValueError:
         data = {}
     data = data if isinstance(data, dict) else {}
-    if row["kind"] == EventKind.AGENT_LIMITED:
-        data["since"] = float(row["ts"])
-    return str(row["kind"]), data
+    if row.kind == EventKind.AGENT_LIMITED:
+        data["since"] = float(row.ts)
+    return row.kind, data
 
 
 def _since(last: tuple[str, dict[str, Any]] | None) -> float | None:

@@ -30,7 +30,7 @@ def limits_in_a_row(conn: Conn, agent: str, now: float) -> int:
     since = now - CHANGES_SINCE_S
     rows = event_queries.state_changes(conn, agent, since, now, CHANGES_READ)
     count = 0
-    for data in (_data(row["data"]) for row in rows):
+    for data in map(_data, rows):
         if data.get("to") == AgentState.LIMITED.value:
             count += 1
         elif data.get("from") == AgentState.WORKING.value:

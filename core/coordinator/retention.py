@@ -19,7 +19,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -76,7 +76,7 @@ def archive_audit(conn: Conn, cutoff: float, out: Path) -> int:
     """Archive and delete one batch of old audit rows (who ran what, allowed or refused)."""
     rows = queries.old_audit(conn, cutoff)
     if rows:
-        append_archive(out, ({"table": "audit", **dict(r)} for r in rows))
+        append_archive(out, ({"table": "audit", **asdict(r)} for r in rows))
         queries.delete_audit(conn, rows)
     return len(rows)
 
@@ -90,7 +90,7 @@ def archive_events(conn: Conn, cutoff: float, out: Path) -> int:
     """Archive and delete one batch of old events (in the caller's transaction)."""
     rows = queries.old_events(conn, cutoff)
     if rows:
-        append_archive(out, ({"table": "events", **dict(r)} for r in rows))
+        append_archive(out, ({"table": "events", **asdict(r)} for r in rows))
         queries.delete_events(conn, rows)
     return len(rows)
 

@@ -54,8 +54,7 @@ def set_task_budget(conn: Conn, ctx: Ctx, task_id: int, dollars: float) -> None:
 
 def task_budget(conn: Conn, task_id: int) -> float | None:
     """``task_id``'s budget in dollars, if it has one."""
-    row = queries.budget_of(conn, TASK, str(task_id))
-    return None if row is None else float(row["dollars"])
+    return queries.budget_of(conn, TASK, str(task_id))
 
 
 def set_campaign_budget(conn: Conn, ctx: Ctx, campaign_id: int, dollars: float) -> None:
@@ -67,8 +66,7 @@ def set_campaign_budget(conn: Conn, ctx: Ctx, campaign_id: int, dollars: float) 
 
 def campaign_budget(conn: Conn, campaign_id: int) -> float | None:
     """Campaign ``campaign_id``'s budget in dollars, if it has one."""
-    row = queries.budget_of(conn, CAMPAIGN, str(campaign_id))
-    return None if row is None else float(row["dollars"])
+    return queries.budget_of(conn, CAMPAIGN, str(campaign_id))
 
 
 def all_set(conn: Conn) -> list[dict[str, Any]]:
@@ -76,8 +74,8 @@ def all_set(conn: Conn) -> list[dict[str, Any]]:
     ``dollars``, ``set_at``, ``set_by``); the daily ones are the agents file's."""
     prefix = {TASK: "T-", CAMPAIGN: "C-"}
     return [
-        {"scope": r["scope"], "subject": prefix.get(r["scope"], "") + r["subject"],
-         "dollars": float(r["dollars"]), "set_at": float(r["set_at"]), "set_by": r["set_by"]}
+        {"scope": r.scope, "subject": prefix.get(r.scope, "") + r.subject,
+         "dollars": r.dollars, "set_at": r.set_at, "set_by": r.set_by}
         for r in queries.all_budgets(conn)
     ]  # fmt: skip
 
@@ -100,7 +98,7 @@ def after_turn(conn: Conn, ctx: Ctx, agent: str, task_id: int | None) -> None:
         if queries.any_budget(conn, CAMPAIGN):
             found = queries.campaign_budget_of_task(conn, CAMPAIGN, task_id)
         if found is not None:
-            _check_campaign(conn, ctx, int(found["subject"]), float(found["dollars"]))
+            _check_campaign(conn, ctx, int(found.subject), found.dollars)
     configured = ctx.agents.get(agent)
     if configured is None:
         return
@@ -249,10 +247,10 @@ def stopped(conn: Conn, ctx: Ctx) -> list[Stopped]:
     return found
 
 
-def _still_spent(conn: Conn, ctx: Ctx, row: Any, day: str) -> Stopped | None:
+def _still_spent(conn: Conn, ctx: Ctx, row: queries.StopMark, day: str) -> Stopped | None:
     """The budget of a mark at 100 % (``row``) when it is spent as it stands now; None when
     it is not (raised, or no longer set)."""
-    scope, subject = row["scope"], row["subject"]
+    scope, subject = row.scope, row.subject
     extra: dict[str, Any]
     if scope == TASK:
         task_id = int(subject)
@@ -273,7 +271,7 @@ def _still_spent(conn: Conn, ctx: Ctx, row: Any, day: str) -> Stopped | None:
     held = spent.unknown > 0 or _unreadable(ctx, scope, subject)  # a daily budget not kept
     if budget is None or (spent.cost_usd < budget and not (scope in DAILY and held)):
         return None
-    return Stopped(f"B-{row['id']}", scope, name, budget, spent, float(row["at"]), **extra)
+    return Stopped(f"B-{row.id}", scope, name, budget, spent, row.at, **extra)
 
 
 def any_stopped(conn: Conn) -> bool:

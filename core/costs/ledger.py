@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from core.accounts.naming import account_of
@@ -24,7 +24,7 @@ from core.costs import prices, queries
 from core.event_kinds import EventKind
 from core.formats.text import one_line
 from core.formats.timetext import utc_text
-from core.store.conn import Conn, values
+from core.store.conn import Conn
 from core.store.tables import insert_event
 
 MAX_TOKENS = 10**12  # more in one turn is no count
@@ -132,14 +132,14 @@ def reprice(conn: Conn, ctx: Ctx) -> int:
     table = prices.table(ctx.settings.prices_file)
     priced = 0
     for row in queries.unpriced_turns(conn):
-        price = prices.price_of(table, row["model"])
+        price = prices.price_of(table, row.model)
         if price is None:
             continue
-        used = Usage(int(row["input_tokens"]), int(row["output_tokens"]),
-                     int(row["cache_read_tokens"]), int(row["cache_write_tokens"]))  # fmt: skip
+        used = Usage(row.input_tokens, row.output_tokens, row.cache_read_tokens,
+                     row.cache_write_tokens)  # fmt: skip
         cost = price.cost(used.tokens())
         if cost <= SUSPECT_COST:
-            queries.price_turn(conn, int(row["id"]), cost)
+            queries.price_turn(conn, row.id, cost)
             priced += 1
     return priced
 
@@ -220,10 +220,10 @@ class Spent:
         return known + (f" + {self.unknown} turn(s) of unknown cost" if self.unknown else "")
 
 
-def _spent(key: str, row: Any) -> Spent:
+def _spent(key: str, sums: queries.Sums) -> Spent:
     return Spent(
-        key, int(row["turns"]), int(row["input"]), int(row["output"]), int(row["cache_read"]),
-        int(row["cache_write"]), float(row["cost"]), int(row["unknown"]), int(row["no_usage"]),
+        key, sums.turns, sums.input, sums.output, sums.cache_read, sums.cache_write,
+        sums.cost, sums.unknown, sums.no_usage,
     )  # fmt: skip
 
 
@@ -239,7 +239,7 @@ def by(
         rows = queries.sums_by_campaign(conn, low, high)
     else:
         rows = queries.sums_by(conn, column, low, high)
-    return [_spent(_key(dimension, r["k"]), r) for r in rows]
+    return [_spent(_key(dimension, r.key), r.sums) for r in rows]
 
 
 def spend_json(spend: dict[str, list[Spent]]) -> dict[str, list[dict[str, Any]]]:
@@ -293,7 +293,7 @@ def turns_after(conn: Conn, after_id: int, limit: int) -> list[dict[str, Any]]:
     ledger's row, its task as ``T-3``."""
     return [
         _shown({("task" if k == "task_id" else k): (_task(v) if k == "task_id" else v)
-                for k, v in zip(row.keys(), values(row), strict=True)})
+                for k, v in asdict(row).items()})
         for row in queries.turns_after(conn, after_id, limit)
     ]  # fmt: skip
 
@@ -315,4 +315,4 @@ def _task(task_id: int | None) -> str | None:
 def turns_of_task(conn: Conn, task_id: int) -> list[dict[str, Any]]:
     """``task_id``'s turns, oldest first (``swarm task show --json``)."""
     rows = queries.turns_of_task(conn, task_id)
-    return [_shown(dict(zip(r.keys(), values(r), strict=True))) for r in rows]
+    return [_shown(asdict(r)) for r in rows]

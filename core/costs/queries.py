@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
-from core.store.conn import Conn, sql
+from core.store.conn import Conn, Cursor, Params, Sql, sql, values
 
 SUMS = (
     "count(*) AS turns, coalesce(sum(input_tokens), 0) AS input, "
@@ -84,10 +85,90 @@ STOP_MARKS = sql(
     "(scope IN (:lasting1, :lasting2) OR (scope IN (:daily1, :daily2) AND period = :day)) "
     "ORDER BY id"
 )
+UNPRICED_TURNS = sql(
+    "SELECT id, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens "
+    "FROM turn_usage WHERE cost_usd IS NULL AND cost_from IS NULL AND model IS NOT NULL "
+    "ORDER BY id"
+)
+ALL_BUDGETS = sql(
+    "SELECT scope, subject, dollars, set_at, set_by FROM budgets ORDER BY scope, set_at, subject"
+)
 ANY_MARK = sql("SELECT EXISTS (SELECT 1 FROM budget_marks WHERE level = :level) AS found")
 
 
 # -- the ledger ---------------------------------------------------------------------------
+
+
+class UnpricedTurn(NamedTuple):
+    """A turn of known tokens whose model had no price when it was recorded."""
+
+    id: int
+    model: str
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+
+
+class Sums(NamedTuple):
+    """A sum of turns: how many, their four token counts, the dollars of those whose cost is
+    known, how many have none (``unknown``) and, of those, how many no usage either."""
+
+    turns: int
+    input: int
+    output: int
+    cache_read: int
+    cache_write: int
+    cost: float
+    unknown: int
+    no_usage: int
+
+
+class KeyedSums(NamedTuple):
+    """The sums of the turns of one value of a dimension (``key``: None for no value)."""
+
+    key: int | str | None
+    sums: Sums
+
+
+@dataclass(frozen=True)
+class TaskTurn:
+    """One turn of a task, as ``swarm task show --json`` lists it."""
+
+    recorded_at: float
+    agent: str
+    account: str
+    cli: str | None
+    model: str | None
+    source: str
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    cost_usd: float | None
+    cost_from: str | None
+
+
+@dataclass(frozen=True)
+class LedgerTurn:
+    """One turn's whole ledger row, as the export writes it."""
+
+    id: int
+    recorded_at: float
+    day: str
+    ref: str
+    task_id: int | None
+    agent: str
+    account: str
+    cli: str | None
+    model: str | None
+    source: str
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    cost_usd: float | None
+    cost_from: str | None
 
 
 def add_turn(conn: Conn, row: tuple[Any, ...]) -> bool:
@@ -97,16 +178,10 @@ def add_turn(conn: Conn, row: tuple[Any, ...]) -> bool:
     return found is not None
 
 
-def unpriced_turns(conn: Conn) -> list[Any]:
-    """The turns of known tokens whose cost is unknown for want of a price (``id``,
-    ``model``, the four token counts): no cost, none said by the CLI, not held as suspect,
-    their usage known."""
-    rows: list[Any] = conn.execute(
-        "SELECT id, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens "
-        "FROM turn_usage WHERE cost_usd IS NULL AND cost_from IS NULL AND model IS NOT NULL "
-        "ORDER BY id"
-    ).fetchall()
-    return rows
+def unpriced_turns(conn: Conn) -> list[UnpricedTurn]:
+    """The turns of known tokens whose cost is unknown for want of a price: no cost, none
+    said by the CLI, not held as suspect, their usage known."""
+    return [UnpricedTurn(*values(row)) for row in conn.execute(UNPRICED_TURNS)]
 
 
 def price_turn(conn: Conn, turn_id: int, cost: float) -> None:
@@ -114,52 +189,94 @@ def price_turn(conn: Conn, turn_id: int, cost: float) -> None:
     conn.execute(PRICE_TURN, {"cost": cost, "id": turn_id})
 
 
-def sums_by(conn: Conn, column: str, since: float, until: float) -> list[Any]:
+def _sums(found: tuple[Any, ...]) -> Sums:
+    """The sums of ``SUMS``' columns (SQLite's sum of no cost is the integer 0)."""
+    turns, tokens_in, out, read, write, cost, unknown, no_usage = found
+    return Sums(int(turns), int(tokens_in), int(out), int(read), int(write), float(cost),
+                int(unknown), int(no_usage))  # fmt: skip
+
+
+def _keyed(rows: Cursor) -> list[KeyedSums]:
+    return [KeyedSums(found[0], _sums(found[1:])) for found in map(values, rows)]
+
+
+def sums_by(conn: Conn, column: str, since: float, until: float) -> list[KeyedSums]:
     """The sums per value of ``column`` (one of the ledger's, a key of ``SUMS_BY``), turns
     from ``since`` to ``until``."""
-    rows: list[Any] = conn.execute(SUMS_BY[column], {"since": since, "until": until}).fetchall()
-    return rows
+    return _keyed(conn.execute(SUMS_BY[column], {"since": since, "until": until}))
 
 
-def sums_by_campaign(conn: Conn, since: float, until: float) -> list[Any]:
-    """The sums per campaign of the turns on its tasks (``k``: the campaign's id; None for
+def sums_by_campaign(conn: Conn, since: float, until: float) -> list[KeyedSums]:
+    """The sums per campaign of the turns on its tasks (``key``: the campaign's id; None for
     the turns of no campaign's task), turns from ``since`` to ``until``; the campaigns are
     ``core.tasks``' (a task's ``campaign_id``, read here as for a campaign's budget)."""
-    rows: list[Any] = conn.execute(SUMS_BY_CAMPAIGN, {"since": since, "until": until}).fetchall()
-    return rows
+    return _keyed(conn.execute(SUMS_BY_CAMPAIGN, {"since": since, "until": until}))
 
 
-def sums_of_task(conn: Conn, task_id: int) -> Any:
-    return conn.execute(SUMS_OF_TASK, {"task_id": task_id}).fetchone()
+def _one_sums(conn: Conn, statement: Sql, args: Params) -> Sums:
+    return _sums(values(conn.execute(statement, args).fetchone()))
 
 
-def sums_of_agent_day(conn: Conn, agent: str, day: str) -> Any:
-    return conn.execute(SUMS_OF_AGENT_DAY, {"agent": agent, "day": day}).fetchone()
+def sums_of_task(conn: Conn, task_id: int) -> Sums:
+    """The sums of task ``task_id``'s turns."""
+    return _one_sums(conn, SUMS_OF_TASK, {"task_id": task_id})
 
 
-def sums_of_campaign(conn: Conn, campaign_id: int) -> Any:
+def sums_of_agent_day(conn: Conn, agent: str, day: str) -> Sums:
+    """The sums of ``agent``'s turns of the UTC ``day``."""
+    return _one_sums(conn, SUMS_OF_AGENT_DAY, {"agent": agent, "day": day})
+
+
+def sums_of_campaign(conn: Conn, campaign_id: int) -> Sums:
     """The sums of the turns on the tasks of campaign ``campaign_id`` (the tasks are
     ``core.tasks``'; a campaign's budget, below it, reads their ids here)."""
-    return conn.execute(SUMS_OF_CAMPAIGN, {"campaign_id": campaign_id}).fetchone()
+    return _one_sums(conn, SUMS_OF_CAMPAIGN, {"campaign_id": campaign_id})
 
 
-def sums_of_account_day(conn: Conn, account: str, day: str) -> Any:
-    return conn.execute(SUMS_OF_ACCOUNT_DAY, {"account": account, "day": day}).fetchone()
+def sums_of_account_day(conn: Conn, account: str, day: str) -> Sums:
+    """The sums of ``account``'s turns of the UTC ``day``."""
+    return _one_sums(conn, SUMS_OF_ACCOUNT_DAY, {"account": account, "day": day})
 
 
-def turns_of_task(conn: Conn, task_id: int) -> list[Any]:
-    """``task_id``'s turn rows, oldest first."""
-    rows: list[Any] = conn.execute(TURNS_OF_TASK, {"task_id": task_id}).fetchall()
-    return rows
+def turns_of_task(conn: Conn, task_id: int) -> list[TaskTurn]:
+    """``task_id``'s turns, oldest first."""
+    return [TaskTurn(*values(row)) for row in conn.execute(TURNS_OF_TASK, {"task_id": task_id})]
 
 
-def turns_after(conn: Conn, after_id: int, limit: int) -> list[Any]:
-    """Up to ``limit`` turn rows with an id above ``after_id``, in id order (the export)."""
-    rows: list[Any] = conn.execute(TURNS_AFTER, {"after_id": after_id, "limit": limit}).fetchall()
-    return rows
+def turns_after(conn: Conn, after_id: int, limit: int) -> list[LedgerTurn]:
+    """Up to ``limit`` turns with an id above ``after_id``, in id order (the export)."""
+    found = conn.execute(TURNS_AFTER, {"after_id": after_id, "limit": limit})
+    return [LedgerTurn(*values(row)) for row in found]
 
 
 # -- budgets ------------------------------------------------------------------------------
+
+
+class Budget(NamedTuple):
+    """A task's or a campaign's budget in dollars, and who set it when."""
+
+    scope: str
+    subject: str
+    dollars: float
+    set_at: float
+    set_by: str
+
+
+class CampaignBudget(NamedTuple):
+    """A campaign's budget in dollars (``subject``: the campaign's id)."""
+
+    subject: str
+    dollars: float
+
+
+class StopMark(NamedTuple):
+    """A budget's crossing of 100 % (``period``: its day, or empty for a lasting one)."""
+
+    id: int
+    scope: str
+    subject: str
+    period: str
+    at: float
 
 
 def set_budget(conn: Conn, scope: str, subject: str, dollars: float, at: float, by: str) -> None:
@@ -178,18 +295,15 @@ def any_budget(conn: Conn, scope: str) -> bool:
     return bool(row["found"])
 
 
-def budget_of(conn: Conn, scope: str, subject: str) -> Any:
-    return conn.execute(BUDGET, {"scope": scope, "subject": subject}).fetchone()
+def budget_of(conn: Conn, scope: str, subject: str) -> float | None:
+    """``subject``'s budget in ``scope`` in dollars, or None when it has none."""
+    row = conn.execute(BUDGET, {"scope": scope, "subject": subject}).fetchone()
+    return None if row is None else float(row["dollars"])
 
 
-def all_budgets(conn: Conn) -> list[Any]:
-    """Every budget set (``scope``, ``subject``, ``dollars``, ``set_at``, ``set_by``), by
-    scope and when it was set."""
-    rows: list[Any] = conn.execute(
-        "SELECT scope, subject, dollars, set_at, set_by FROM budgets ORDER BY scope, set_at, "
-        "subject"
-    ).fetchall()
-    return rows
+def all_budgets(conn: Conn) -> list[Budget]:
+    """Every budget set, by scope and when it was set."""
+    return [Budget(*values(row)) for row in conn.execute(ALL_BUDGETS)]
 
 
 def add_mark(conn: Conn, mark: tuple[str, str, str, int, float]) -> bool:
@@ -198,19 +312,20 @@ def add_mark(conn: Conn, mark: tuple[str, str, str, int, float]) -> bool:
     return row is not None
 
 
-def campaign_budget_of_task(conn: Conn, scope: str, task_id: int) -> Any:
-    """The budget (``subject``: the campaign's id, ``dollars``) of the campaign of task
-    ``task_id`` (``scope``: the campaigns'), or None when it has none."""
-    return conn.execute(CAMPAIGN_BUDGET_OF_TASK, {"scope": scope, "task_id": task_id}).fetchone()
+def campaign_budget_of_task(conn: Conn, scope: str, task_id: int) -> CampaignBudget | None:
+    """The budget of the campaign of task ``task_id`` (``scope``: the campaigns'), or None
+    when it has none."""
+    row = conn.execute(CAMPAIGN_BUDGET_OF_TASK, {"scope": scope, "task_id": task_id}).fetchone()
+    return None if row is None else CampaignBudget(*values(row))
 
 
 def stop_marks(
     conn: Conn, level: int, lasting: tuple[str, str], daily: tuple[str, str], day: str
-) -> list[Any]:
+) -> list[StopMark]:
     """The marks at ``level``: every one of the ``lasting`` scopes (tasks', campaigns'), and
     those of the ``daily`` scopes (agents', accounts') of ``day``, oldest first."""
     (lasting1, lasting2), (daily1, daily2) = lasting, daily
-    rows: list[Any] = conn.execute(
+    found = conn.execute(
         STOP_MARKS,
         {
             "level": level,
@@ -220,8 +335,8 @@ def stop_marks(
             "daily2": daily2,
             "day": day,
         },
-    ).fetchall()
-    return rows
+    )
+    return [StopMark(*values(row)) for row in found]
 
 
 def any_mark(conn: Conn, level: int) -> bool:

@@ -238,9 +238,9 @@ def ci_decision(conn: Conn, task_id: int) -> CiDecision | None:
     row = event_queries.ci_decided(conn, task_id)
     if row is None:
         return None
-    data = json.loads(row["data"] or "{}")
+    data = json.loads(row.data or "{}")
     return CiDecision(
-        task_id, str(data.get("action")), str(row["actor"]), row["text"], data.get("followup")
+        task_id, str(data.get("action")), str(row.actor), row.text, data.get("followup")
     )
 
 

@@ -23,7 +23,7 @@ from core.github.links import Link, link_of_task
 from core.history import event_queries
 from core.models import task_ref
 from core.reviews import queries as review_queries
-from core.store.conn import Conn, values
+from core.store.conn import Conn
 from core.store.tables import insert_event
 
 KIND = EventKind.GITHUB_REVIEW_POSTED
@@ -55,7 +55,7 @@ def unposted(conn: Conn, repo: str) -> list[Outgoing]:
     posted = _posted(conn)
     rows = event_queries.newest_reviews(conn, SCAN)
     found = []
-    for event_id, task_id, actor, data in map(values, reversed(rows)):
+    for event_id, task_id, actor, data in reversed(rows):
         if event_id in posted["events"] or task_id is None:
             continue
         link = link_of_task(conn, int(task_id))
@@ -73,8 +73,8 @@ def posted_reviews(conn: Conn) -> set[int]:
 
 def _posted(conn: Conn) -> dict[str, set[int]]:
     seen: dict[str, set[int]] = {"events": set(), "reviews": set()}
-    for row in event_queries.data_of_kind(conn, KIND):
-        loaded = json.loads(row["data"] or "{}")
+    for data in event_queries.data_of_kind(conn, KIND):
+        loaded = json.loads(data or "{}")
         seen["events"].add(int(loaded.get("event") or 0))
         seen["reviews"].add(int(loaded.get("review") or 0))
     return seen

@@ -5,15 +5,30 @@ refused), in the transaction of the change; read newest first."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
-from core.store.conn import Conn, sql
+from core.store.conn import Conn, sql, values
 
 INSERT = sql(
     "INSERT INTO audit (ts, user_id, user_name, command, allowed, outcome) "
     "VALUES (:ts, :user_id, :user_name, :command, :allowed, :outcome)"
 )
-NEWEST = sql("SELECT * FROM audit ORDER BY id DESC LIMIT :limit")
+# an audit row's columns, in ``AuditRow``'s order
+AUDIT_COLUMNS = "id, ts, user_id, user_name, command, allowed, outcome"
+NEWEST = sql(f"SELECT {AUDIT_COLUMNS} FROM audit ORDER BY id DESC LIMIT :limit")
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """Who ran what, when, whether it was allowed (1) or refused (0), and what came of it."""
+
+    id: int
+    ts: float
+    user_id: str
+    user_name: str
+    command: str
+    allowed: int
+    outcome: str
 
 
 def insert_audit(
@@ -39,7 +54,6 @@ def insert_audit(
     )
 
 
-def audit_rows(conn: Conn, limit: int) -> list[dict[str, Any]]:
+def audit_rows(conn: Conn, limit: int) -> list[AuditRow]:
     """Newest audit rows first."""
-    rows = conn.execute(NEWEST, {"limit": limit})
-    return [dict(r) for r in rows]
+    return [AuditRow(*values(row)) for row in conn.execute(NEWEST, {"limit": limit})]

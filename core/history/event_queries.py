@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import NamedTuple, Protocol
 
 from core.event_kinds import EventKind
 from core.models import Event
@@ -65,10 +65,80 @@ CI_DECIDED = sql(
     f"SELECT actor, text, data FROM events WHERE kind = '{EventKind.GITHUB_CI_DECIDED}' "
     "AND task_id = :task_id ORDER BY id LIMIT 1"
 )
+NUDGES_PER_AGENT = sql(
+    "SELECT agent_id, count(*) AS n FROM events "
+    f"WHERE kind = '{EventKind.AGENT_NUDGED}' "
+    "AND agent_id IS NOT NULL GROUP BY agent_id"
+)
 CI_EXHAUSTED = sql(
     f"SELECT data FROM events WHERE kind = '{EventKind.GITHUB_CI_EXHAUSTED}' "
     "AND task_id = :task_id ORDER BY id DESC LIMIT 1"
 )
+
+
+class WatchCounts(NamedTuple):
+    """The watcher's nudges and the tasks it took back (requeued or failed) in a window."""
+
+    nudges: int
+    taken: int
+
+
+class EventData(NamedTuple):
+    """An event's kind, its data (JSON; None: none) and when it happened."""
+
+    kind: str
+    data: str | None
+    ts: float
+
+
+class TaskEvent(NamedTuple):
+    """One event of a task: its kind, text, agent and data (JSON; None: none)."""
+
+    kind: str
+    text: str
+    agent: str | None
+    data: str | None
+
+
+class ReviewEvent(NamedTuple):
+    """A dashboard review's event: its id, task, who reviewed and its data (JSON)."""
+
+    id: int
+    task_id: int | None
+    actor: str | None
+    data: str | None
+
+
+class CiDecidedEvent(NamedTuple):
+    """The choice made for a task's exhausted CI: who, the event's text, its data (JSON)."""
+
+    actor: str | None
+    text: str
+    data: str | None
+
+
+class NudgeCount(NamedTuple):
+    """How many times an agent was nudged."""
+
+    agent_id: str
+    n: int
+
+
+class HourCount(NamedTuple):
+    """How many events of a kind an agent (None: no agent's) had in an hour (``hour``:
+    seconds since the epoch over 3600)."""
+
+    kind: str
+    agent_id: str | None
+    hour: float
+    n: int
+
+
+class NotableEvent(NamedTuple):
+    """An event the summary lists."""
+
+    kind: str
+    text: str
 
 
 def row_to_event(row: Row) -> Event:
@@ -125,27 +195,30 @@ def count_events(conn: Conn, flt: EventFilter) -> int:
     return int(values(row)[0])
 
 
-def watch_counts(conn: Conn, since: float, until: float) -> tuple[Any, Any]:
-    """The watcher's nudges and tasks it took back (requeued or failed) in [since, until]
-    (NULL counts as they come: the caller says 0)."""
-    nudges, taken = values(conn.execute(WATCH_COUNTS, {"since": since, "until": until}).fetchone())
-    return nudges, taken
+def watch_counts(conn: Conn, since: float, until: float) -> WatchCounts:
+    """The watcher's nudges and tasks it took back (requeued or failed) in [since, until]."""
+    found = conn.execute(WATCH_COUNTS, {"since": since, "until": until}).fetchone()
+    return WatchCounts(*values(found))
 
 
-def newest_of_kinds(conn: Conn, agent: str, kinds: tuple[str, str, str]) -> Any:
-    """``agent``'s newest event of one of the three ``kinds`` (``kind``, ``data``, ``ts``),
-    or None: read newest first, up to the first match."""
+def newest_of_kinds(conn: Conn, agent: str, kinds: tuple[str, str, str]) -> EventData | None:
+    """``agent``'s newest event of one of the three ``kinds``, or None: read newest first,
+    up to the first match."""
     kind1, kind2, kind3 = kinds
-    return conn.execute(
+    found = conn.execute(
         NEWEST_OF_KINDS, {"agent": agent, "kind1": kind1, "kind2": kind2, "kind3": kind3}
     ).fetchone()
+    return None if found is None else EventData(*values(found))
 
 
-def state_changes(conn: Conn, agent: str, since: float, before: float, limit: int) -> list[Any]:
-    """``agent``'s newest ``limit`` state changes (``agent.state``: their ``data``) at or
+def state_changes(
+    conn: Conn, agent: str, since: float, before: float, limit: int
+) -> list[str | None]:
+    """The data (JSON) of ``agent``'s newest ``limit`` state changes (``agent.state``) at or
     after ``since`` and before ``before``, newest first."""
-    return list(
-        conn.execute(
+    return [
+        row["data"]
+        for row in conn.execute(
             STATE_CHANGES,
             {
                 "agent": agent,
@@ -155,25 +228,22 @@ def state_changes(conn: Conn, agent: str, since: float, before: float, limit: in
                 "limit": limit,
             },
         )
-    )
+    ]
 
 
-def of_task(conn: Conn, task_id: int) -> list[Any]:
-    """The task's events (``kind``, ``text``, ``agent``, ``data``), oldest first."""
-    rows: list[Any] = conn.execute(OF_TASK, {"task_id": task_id}).fetchall()
-    return rows
+def of_task(conn: Conn, task_id: int) -> list[TaskEvent]:
+    """The task's events, oldest first."""
+    return [TaskEvent(*values(row)) for row in conn.execute(OF_TASK, {"task_id": task_id})]
 
 
-def newest_reviews(conn: Conn, limit: int) -> list[Any]:
-    """The newest ``limit`` dashboard reviews' events (``id``, ``task_id``, ``actor``,
-    ``data``), newest first."""
-    rows: list[Any] = conn.execute(NEWEST_REVIEWS, {"limit": limit}).fetchall()
-    return rows
+def newest_reviews(conn: Conn, limit: int) -> list[ReviewEvent]:
+    """The newest ``limit`` dashboard reviews' events, newest first."""
+    return [ReviewEvent(*values(row)) for row in conn.execute(NEWEST_REVIEWS, {"limit": limit})]
 
 
-def data_of_kind(conn: Conn, kind: str) -> Any:
-    """The rows (``data``) of every event of ``kind``."""
-    return conn.execute(DATA_OF_KIND, {"kind": kind})
+def data_of_kind(conn: Conn, kind: str) -> list[str | None]:
+    """The data (JSON; None: none) of every event of ``kind``."""
+    return [row["data"] for row in conn.execute(DATA_OF_KIND, {"kind": kind})]
 
 
 def newest_id_of_kind(conn: Conn, kind: str) -> int:
@@ -182,27 +252,29 @@ def newest_id_of_kind(conn: Conn, kind: str) -> int:
     return int(row["id"] or 0) if row else 0
 
 
-def matching(conn: Conn, params: Args, cond: str, where: str, order: str, limit: int) -> list[Any]:
+def matching(
+    conn: Conn, params: Args, cond: str, where: str, order: str, limit: int
+) -> list[Event]:
     """The events that meet ``cond`` and ``where`` (their parameters in ``params``), in
     ``order``, at most ``limit``."""
-    rows: list[Any] = conn.execute(
+    rows = conn.execute(
         f"SELECT * FROM events WHERE {cond} AND {where} ORDER BY {order} LIMIT {params(limit)}",
         params,
-    ).fetchall()
-    return rows
+    )
+    return [row_to_event(r) for r in rows]
 
 
-def followup_data(conn: Conn, task_id: int) -> Any:
+def followup_data(conn: Conn, task_id: int) -> str | None:
     """The data of the ``github.followup`` event that made ``task_id`` (its link's id), or
     None for a task no follow-up made."""
     found = conn.execute(FOLLOWUP, {"task_id": task_id}).fetchone()
-    return None if found is None else found["data"]
+    return None if found is None else str(found["data"])
 
 
-def ci_decided(conn: Conn, task_id: int) -> Any:
-    """The first ``github.ci_decided`` event of ``task_id`` (``actor``, ``text``,
-    ``data``), or None."""
-    return conn.execute(CI_DECIDED, {"task_id": task_id}).fetchone()
+def ci_decided(conn: Conn, task_id: int) -> CiDecidedEvent | None:
+    """The first ``github.ci_decided`` event of ``task_id``, or None."""
+    found = conn.execute(CI_DECIDED, {"task_id": task_id}).fetchone()
+    return None if found is None else CiDecidedEvent(*values(found))
 
 
 def ci_exhausted(conn: Conn, task_id: int) -> str | None:
@@ -211,13 +283,9 @@ def ci_exhausted(conn: Conn, task_id: int) -> str | None:
     return None if row is None else str(row["data"] or "{}")
 
 
-def nudges_per_agent(conn: Conn) -> Any:
-    """How many times each agent was nudged (``agent_id``, ``n``)."""
-    return conn.execute(
-        "SELECT agent_id, count(*) AS n FROM events "
-        f"WHERE kind = '{EventKind.AGENT_NUDGED}' "
-        "AND agent_id IS NOT NULL GROUP BY agent_id"
-    )
+def nudges_per_agent(conn: Conn) -> list[NudgeCount]:
+    """How many times each agent was nudged."""
+    return [NudgeCount(*values(row)) for row in conn.execute(NUDGES_PER_AGENT)]
 
 
 # a failure taken back: a later retry of its task, which is done now
@@ -231,35 +299,34 @@ _HOUR = Pair(sqlite="CAST(ts / 3600 AS INTEGER)", postgres="floor(ts / 3600)")
 
 def event_counts(
     conn: Conn, since: float, until: float, kinds: Sequence[str], campaign_id: int | None
-) -> Any:
-    """How many events of ``kinds`` each agent had per hour (``kind``, ``agent_id``,
-    ``hour``, ``n``) with ``since <= ts <= until`` (``campaign_id``: of its tasks only), a
-    failure later retried into a done left out."""
+) -> list[HourCount]:
+    """How many events of ``kinds`` each agent had per hour with ``since <= ts <= until``
+    (``campaign_id``: of its tasks only), a failure later retried into a done left out."""
     args = Args()
     start, end = args(since), args(until)
     scope = ""
     if campaign_id is not None:
         scope = f" AND task_id IN (SELECT id FROM tasks WHERE campaign_id = {args(campaign_id)})"
     failed, retried = args(EventKind.TASK_FAILED.value), args(EventKind.TASK_RETRIED.value)
-    return conn.execute(
+    found = conn.execute(
         f"SELECT kind, agent_id, {_HOUR.on(conn)} AS hour, count(*) AS n FROM events e "
         f"WHERE ts >= {start} AND ts <= {end} AND kind IN ({args.many(kinds)}){scope} "
         f"AND NOT (kind = {failed} AND {_RETRIED_THEN_DONE.format(retried=retried)}) "
         "GROUP BY kind, agent_id, hour",
         args,
     )
+    return [HourCount(*values(row)) for row in found]
 
 
 def notable_events(
     conn: Conn, window: tuple[float, float], noise: Sequence[str], limit: int
-) -> list[Any]:
-    """The newest ``limit`` events in the window not of ``noise`` (``kind``, ``text``),
-    newest first."""
+) -> list[NotableEvent]:
+    """The newest ``limit`` events in the window not of ``noise``, newest first."""
     args = Args()
     start, end = args(window[0]), args(window[1])
-    rows: list[Any] = conn.execute(
+    found = conn.execute(
         f"SELECT kind, text FROM events WHERE ts >= {start} AND ts <= {end} AND kind NOT IN "
         f"({args.many(noise)}) ORDER BY id DESC LIMIT {args(limit)}",
         args,
-    ).fetchall()
-    return rows
+    )
+    return [NotableEvent(*values(row)) for row in found]

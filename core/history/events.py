@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.history import event_queries
-from core.history.event_queries import row_to_event
 from core.models import Event
 from core.store.conn import Args, Conn
 from core.store.tables import newest_first, unseen
@@ -66,6 +65,5 @@ def find_events(
     else:
         cond, order = unseen(conn, params, after_id)
     where = flt.where(params)
-    rows = event_queries.matching(conn, params, cond, where, order, limit)
-    found = [row_to_event(r) for r in rows]
+    found = event_queries.matching(conn, params, cond, where, order, limit)
     return found[::-1] if newest else found

@@ -7,18 +7,20 @@ each statement's one parameter, the cutoff ``:cutoff``: events of tasks that fin
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
+from core.history.audit_queries import AUDIT_COLUMNS, AuditRow
 from core.models import FINISHED_SQL
-from core.store.conn import Conn, sql
+from core.store.conn import Conn, sql, values
 
 BATCH = 2000  # rows per batch: one transaction each
 
 _OLD_EVENTS = (
-    "SELECT e.* FROM events e LEFT JOIN tasks t ON t.id = e.task_id WHERE e.ts < :cutoff AND "
+    "SELECT e.id, e.ts, e.kind, e.text, e.task_id, e.agent_id, e.actor, e.data, e.txid "
+    "FROM events e LEFT JOIN tasks t ON t.id = e.task_id WHERE e.ts < :cutoff AND "
     f"(e.task_id IS NULL OR (t.status IN {FINISHED_SQL} AND t.finished_at < :cutoff))"
 )
-_OLD_AUDIT = "SELECT * FROM audit WHERE ts < :cutoff"
+_OLD_AUDIT = f"SELECT {AUDIT_COLUMNS} FROM audit WHERE ts < :cutoff"
 OLD_AUDIT_COUNT = sql(f"SELECT count(*) AS n FROM ({_OLD_AUDIT}) AS old")
 OLD_AUDIT = sql(f"{_OLD_AUDIT} ORDER BY id LIMIT {BATCH}")
 DELETE_AUDIT = sql("DELETE FROM audit WHERE id = :id")
@@ -27,21 +29,35 @@ OLD_EVENTS = sql(f"{_OLD_EVENTS} ORDER BY e.id LIMIT {BATCH}")
 DELETE_EVENT = sql("DELETE FROM events WHERE id = :id")
 
 
+@dataclass(frozen=True)
+class EventRow:
+    """An ``events`` row as it is archived: every column, its data as stored (JSON)."""
+
+    id: int
+    ts: float
+    kind: str
+    text: str
+    task_id: int | None
+    agent_id: str | None
+    actor: str | None
+    data: str | None
+    txid: int
+
+
 def old_audit_count(conn: Conn, cutoff: float) -> int:
     """How many audit rows are older than ``cutoff``."""
     row = conn.execute(OLD_AUDIT_COUNT, {"cutoff": cutoff}).fetchone()
     return int(row["n"])
 
 
-def old_audit(conn: Conn, cutoff: float) -> list[Any]:
-    """The oldest ``BATCH`` audit rows older than ``cutoff``, every column."""
-    rows: list[Any] = conn.execute(OLD_AUDIT, {"cutoff": cutoff}).fetchall()
-    return rows
+def old_audit(conn: Conn, cutoff: float) -> list[AuditRow]:
+    """The oldest ``BATCH`` audit rows older than ``cutoff``."""
+    return [AuditRow(*values(row)) for row in conn.execute(OLD_AUDIT, {"cutoff": cutoff})]
 
 
-def delete_audit(conn: Conn, rows: list[Any]) -> None:
+def delete_audit(conn: Conn, rows: list[AuditRow]) -> None:
     """Delete the audit ``rows`` (as ``old_audit`` read them)."""
-    conn.executemany(DELETE_AUDIT, [{"id": r["id"]} for r in rows])
+    conn.executemany(DELETE_AUDIT, [{"id": r.id} for r in rows])
 
 
 def old_event_count(conn: Conn, cutoff: float) -> int:
@@ -52,14 +68,13 @@ def old_event_count(conn: Conn, cutoff: float) -> int:
     return int(row["n"])
 
 
-def old_events(conn: Conn, cutoff: float) -> list[Any]:
-    """The oldest ``BATCH`` old events, every column (the events this transaction holds
-    written first, ``flush_events``)."""
+def old_events(conn: Conn, cutoff: float) -> list[EventRow]:
+    """The oldest ``BATCH`` old events (the events this transaction holds written first,
+    ``flush_events``)."""
     conn.flush_events()
-    rows: list[Any] = conn.execute(OLD_EVENTS, {"cutoff": cutoff}).fetchall()
-    return rows
+    return [EventRow(*values(row)) for row in conn.execute(OLD_EVENTS, {"cutoff": cutoff})]
 
 
-def delete_events(conn: Conn, rows: list[Any]) -> None:
+def delete_events(conn: Conn, rows: list[EventRow]) -> None:
     """Delete the events ``rows`` (as ``old_events`` read them)."""
-    conn.executemany(DELETE_EVENT, [{"id": r["id"]} for r in rows])
+    conn.executemany(DELETE_EVENT, [{"id": r.id} for r in rows])

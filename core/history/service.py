@@ -3,8 +3,6 @@ events after a cursor, a filtered search, the newest events, who ran what."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from core.context import Ctx
 from core.event_kinds import EventKind
 from core.history import audit_queries, event_queries
@@ -68,7 +66,7 @@ class HistoryBook:
         an ``access.refused`` event and an audit row (``user``: the OS user), together."""
         await self.access.write(actor, _refused, agent, command, why, user)
 
-    async def audit_rows(self, limit: int = 100) -> list[dict[str, Any]]:
+    async def audit_rows(self, limit: int = 100) -> list[audit_queries.AuditRow]:
         """The newest audit rows, newest first."""
         return await self.access.read(audit_queries.audit_rows, limit)
 

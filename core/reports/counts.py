@@ -18,7 +18,7 @@ from typing import Any
 
 from core.event_kinds import EventKind
 from core.history import event_queries
-from core.store.conn import Conn, values
+from core.store.conn import Conn
 
 HOUR = 3600
 FOREVER = 1e18  # "until" of a count over all time
@@ -71,7 +71,7 @@ def count(
     those of the campaign's tasks)."""
     rows = event_queries.event_counts(conn, since, until, sorted(_BY_KIND), campaign_id)
     found = Counts(since, until)
-    for kind, agent, hour, n in map(values, rows):
+    for kind, agent, hour, n in rows:
         name = _BY_KIND[kind]
         found.total[name] += int(n)
         found.per_hour.setdefault(int(hour) * HOUR, zero())[name] += int(n)

@@ -14,8 +14,7 @@ from core.delivery import queries as delivery_queries
 from core.history import event_queries
 from core.models import FINISHED, Priority, Task, TaskStatus
 from core.reports import queries
-from core.store.conn import Args, Conn, Row, values
-from core.tasks.read_queries import deps_of, row_to_task
+from core.store.conn import Args, Conn, values
 
 BOARD_COLUMNS = tuple(TaskStatus)
 PAGE_MAX = 500
@@ -64,7 +63,7 @@ def find_tasks(conn: Conn, flt: TaskFilter, before_id: int | None, limit: int) -
     where, args = flt.where()
     if before_id is not None:
         where.append(f"id < {args(before_id)}")
-    return _tasks(conn, queries.task_rows(conn, where, args, min(limit, PAGE_MAX)))
+    return queries.task_rows(conn, where, args, min(limit, PAGE_MAX))
 
 
 def board(
@@ -74,7 +73,7 @@ def board(
     a status in ``capped``, its number): open ones in queue order (priority, then oldest
     first: what the scheduler takes next), finished ones the latest finished first."""
     where, args = flt.where()
-    counts = {r["status"]: r["n"] for r in queries.status_counts_where(conn, where, args)}
+    counts = dict(queries.status_counts_where(conn, where, args))
     columns = []
     for status in BOARD_COLUMNS:
         if flt.status not in (None, status):
@@ -83,8 +82,7 @@ def board(
         if counts.get(status.value):
             order = "finished_at DESC, id DESC" if status in FINISHED else "priority DESC, id"
             limit = (capped or {}).get(status, per_column)
-            rows = queries.column_rows(conn, where, args, status.value, order, limit)
-            shown = _tasks(conn, rows)
+            shown = queries.column_rows(conn, where, args, status.value, order, limit)
         columns.append((status, int(counts.get(status.value, 0)), shown))
     return columns
 
@@ -106,11 +104,6 @@ def percentiles(values: Sequence[float]) -> dict[str, float]:
     return {"n": len(values), "p50": cuts[49], "p90": cuts[89], "p99": cuts[98]}
 
 
-def _tasks(conn: Conn, rows: list[Row]) -> list[Task]:
-    deps = deps_of(conn, [r["id"] for r in rows])
-    return [row_to_task(r, deps[r["id"]]) for r in rows]
-
-
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -128,11 +121,10 @@ class Snapshot:
 def read_snapshot(conn: Conn) -> Snapshot:
     """Read every database figure in one trip."""
     tasks = {s.value: 0 for s in TaskStatus}
-    tasks.update(map(values, queries.status_counts(conn)))
-    stalls = dict(map(values, queries.stalls_per_agent(conn)))
-    nudges = dict(map(values, event_queries.nudges_per_agent(conn)))
+    tasks.update(queries.status_counts(conn))
+    stalls = dict(queries.stalls_per_agent(conn))
+    nudges = dict(event_queries.nudges_per_agent(conn))
     usage = [
-        (r["model"], int(r["prompt"] or 0), int(r["completion"] or 0), float(r["cost"] or 0.0))
-        for r in queries.usage_per_model(conn)
+        (r.model, r.prompt, r.completion, r.cost or 0.0) for r in queries.usage_per_model(conn)
     ]
     return Snapshot(tasks, stalls, nudges, usage)

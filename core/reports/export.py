@@ -22,7 +22,6 @@ from core.history.event_queries import events_after
 from core.models import Event
 from core.reports import queries
 from core.store.conn import Conn
-from core.tasks.read_queries import deps_of, row_to_task
 
 if TYPE_CHECKING:
     from core.store.access import StoreAccess
@@ -89,9 +88,9 @@ def check(what: str, fmt: str) -> None:
 
 def tasks_page(conn: Conn, after_id: int, limit: int) -> list[dict[str, Any]]:
     """Tasks with an id above ``after_id``, in id order, as ``--json`` objects."""
-    rows = queries.tasks_after(conn, after_id, limit)
-    deps = deps_of(conn, [r["id"] for r in rows])
-    return [row_to_task(r, deps[r["id"]]).to_json() | {"_id": r["id"]} for r in rows]
+    return [
+        task.to_json() | {"_id": task.id} for task in queries.tasks_after(conn, after_id, limit)
+    ]
 
 
 def events_page(conn: Conn, after_id: int, limit: int) -> list[dict[str, Any]]:

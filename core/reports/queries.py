@@ -4,10 +4,11 @@ owners; ``tests/project/test_named_queries.py``). Each is one named read."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import NamedTuple
 
-from core.store.conn import Args, Conn, sql
-from core.tasks.read_queries import TASK_COLUMNS
+from core.models import Task
+from core.store.conn import Args, Conn, Cursor, sql, values
+from core.tasks.read_queries import TASK_COLUMNS, deps_of, row_to_task
 
 DONE_SPANS = sql(
     "SELECT assignee, finished_at - COALESCE(assigned_at, created_at) AS span FROM tasks "
@@ -31,32 +32,106 @@ QUIET_ROWS = sql(
     "SELECT id, title, assignee, updated_at FROM tasks WHERE status = 'in_progress' AND "
     "updated_at < :before ORDER BY updated_at LIMIT :limit"
 )
+STATUS_COUNTS = sql("SELECT status, count(*) AS n FROM tasks GROUP BY status")
+STALLS_PER_AGENT = sql(
+    "SELECT agent_id, count(*) AS n FROM alerts WHERE kind = 'stalled' GROUP BY agent_id"
+)
+USAGE_PER_MODEL = sql(
+    "SELECT model, sum(prompt_tokens) AS prompt, sum(completion_tokens) AS completion, "
+    "sum(cost) AS cost FROM usage GROUP BY model"
+)
 AI_COST = sql(
     "SELECT COALESCE(SUM(cost), 0) AS cost FROM usage WHERE ts >= :since AND ts <= :until"
 )
 TASKS_AFTER = sql(f"SELECT {TASK_COLUMNS} FROM tasks WHERE id > :after_id ORDER BY id LIMIT :limit")
 
 
-def task_rows(conn: Conn, where: list[str], args: Args, limit: int) -> list[Any]:
+class StatusCount(NamedTuple):
+    """How many tasks are in one status."""
+
+    status: str
+    n: int
+
+
+class AgentCount(NamedTuple):
+    """How many of something (stall alerts) one agent had."""
+
+    agent_id: str
+    n: int
+
+
+class ModelUsage(NamedTuple):
+    """The AI calls' tokens and cost of one model (cost None: none of them had one)."""
+
+    model: str
+    prompt: int
+    completion: int
+    cost: float | None
+
+
+class DoneSpan(NamedTuple):
+    """A task done: who did it and the seconds from its (last) assignment, or creation, to
+    done."""
+
+    assignee: str
+    span: float
+
+
+class DoneAverages(NamedTuple):
+    """The average seconds to done of the tasks done in a window, from creation and from
+    start (None: no task was done)."""
+
+    total: float | None
+    work: float | None
+
+
+class BlockedTask(NamedTuple):
+    """A blocked task and why."""
+
+    id: int
+    title: str
+    reason: str | None
+
+
+class QuietTask(NamedTuple):
+    """A task in progress, its agent and when it was last updated."""
+
+    id: int
+    title: str
+    assignee: str | None
+    updated_at: float
+
+
+def _tasks(conn: Conn, found: Cursor) -> list[Task]:
+    """The tasks of ``found``'s ``TASK_COLUMNS`` rows, with their dependencies."""
+    rows = found.fetchall()
+    deps = deps_of(conn, [r["id"] for r in rows])
+    return [row_to_task(r, deps[r["id"]]) for r in rows]
+
+
+def task_rows(conn: Conn, where: list[str], args: Args, limit: int) -> list[Task]:
     """The tasks meeting ``where`` (its parameters in ``args``), newest first, at most
     ``limit``. The clauses are the caller's: numbered as they are built (``Args``)."""
     clause = f"WHERE {' AND '.join(where)}" if where else ""
-    rows: list[Any] = conn.execute(
-        f"SELECT {TASK_COLUMNS} FROM tasks {clause} ORDER BY id DESC LIMIT {args(limit)}",
-        args,
-    ).fetchall()
-    return rows
+    return _tasks(
+        conn,
+        conn.execute(
+            f"SELECT {TASK_COLUMNS} FROM tasks {clause} ORDER BY id DESC LIMIT {args(limit)}",
+            args,
+        ),
+    )
 
 
-def status_counts_where(conn: Conn, where: list[str], args: Args) -> Any:
-    """How many tasks meeting ``where`` are in each status (``status``, ``n``)."""
+def status_counts_where(conn: Conn, where: list[str], args: Args) -> list[StatusCount]:
+    """How many tasks meeting ``where`` are in each status."""
     clause = f"WHERE {' AND '.join(where)}" if where else ""
-    return conn.execute(f"SELECT status, count(*) AS n FROM tasks {clause} GROUP BY status", args)
+    found = conn.execute(f"SELECT status, count(*) AS n FROM tasks {clause} GROUP BY status", args)
+    return [StatusCount(*values(row)) for row in found]
 
 
 def column_rows(
     conn: Conn, where: list[str], args: Args, status: str, order: str, limit: int
-) -> list[Any]:
+) -> list[Task]:
     """The tasks meeting ``where`` in ``status``, in ``order``, at most ``limit``."""
     more = Args(args)
     text = (
@@ -64,47 +139,41 @@ def column_rows(
         f"{' AND '.join([*where, f'status = {more(status)}'])}"
         f" ORDER BY {order} LIMIT {more(limit)}"
     )
-    rows: list[Any] = conn.execute(text, more).fetchall()
-    return rows
+    return _tasks(conn, conn.execute(text, more))
 
 
-def status_counts(conn: Conn) -> Any:
-    """How many tasks are in each status (``status``, ``n``)."""
-    return conn.execute("SELECT status, count(*) AS n FROM tasks GROUP BY status")
+def status_counts(conn: Conn) -> list[StatusCount]:
+    """How many tasks are in each status."""
+    return [StatusCount(*values(row)) for row in conn.execute(STATUS_COUNTS)]
 
 
-def stalls_per_agent(conn: Conn) -> Any:
-    """How many stall alerts each agent had (``agent_id``, ``n``)."""
-    return conn.execute(
-        "SELECT agent_id, count(*) AS n FROM alerts WHERE kind = 'stalled' GROUP BY agent_id"
-    )
+def stalls_per_agent(conn: Conn) -> list[AgentCount]:
+    """How many stall alerts each agent had."""
+    return [AgentCount(*values(row)) for row in conn.execute(STALLS_PER_AGENT)]
 
 
-def usage_per_model(conn: Conn) -> Any:
-    """The AI calls' tokens and cost per model (``model``, ``prompt``, ``completion``,
-    ``cost``)."""
-    return conn.execute(
-        "SELECT model, sum(prompt_tokens) AS prompt, sum(completion_tokens) AS completion, "
-        "sum(cost) AS cost FROM usage GROUP BY model"
-    )
+def usage_per_model(conn: Conn) -> list[ModelUsage]:
+    """The AI calls' tokens and cost per model."""
+    return [ModelUsage(*values(row)) for row in conn.execute(USAGE_PER_MODEL)]
 
 
-def done_spans(conn: Conn, since: float, until: float) -> Any:
-    """The tasks done in [since, until] (``assignee``, ``span``: (last) assignment, or
-    creation, to done)."""
-    return conn.execute(DONE_SPANS, {"since": since, "until": until})
+def done_spans(conn: Conn, since: float, until: float) -> list[DoneSpan]:
+    """The tasks done in [since, until]."""
+    found = conn.execute(DONE_SPANS, {"since": since, "until": until})
+    return [DoneSpan(*values(row)) for row in found]
 
 
-def stalls_between(conn: Conn, since: float, until: float) -> Any:
-    """How many stall alerts each agent had opened in [since, until] (``agent_id``, ``n``)."""
-    return conn.execute(STALLS_BETWEEN, {"since": since, "until": until})
+def stalls_between(conn: Conn, since: float, until: float) -> list[AgentCount]:
+    """How many stall alerts each agent had opened in [since, until]."""
+    found = conn.execute(STALLS_BETWEEN, {"since": since, "until": until})
+    return [AgentCount(*values(row)) for row in found]
 
 
-def done_averages(conn: Conn, window: tuple[float, float]) -> Any:
-    """The tasks done in the window: average seconds from creation (``total``) and from
-    start (``work``)."""
+def done_averages(conn: Conn, window: tuple[float, float]) -> DoneAverages:
+    """The tasks done in the window: average seconds from creation and from start."""
     since, until = window
-    return conn.execute(DONE_AVERAGES, {"since": since, "until": until}).fetchone()
+    found = conn.execute(DONE_AVERAGES, {"since": since, "until": until}).fetchone()
+    return DoneAverages(*values(found))
 
 
 def blocked_count(conn: Conn) -> int:
@@ -115,15 +184,15 @@ def blocked_count(conn: Conn) -> int:
     return n
 
 
-def blocked_rows(conn: Conn, limit: int) -> Any:
-    """The blocked tasks (``id``, ``title``, ``reason``), by priority then age."""
-    return conn.execute(BLOCKED_ROWS, {"limit": limit})
+def blocked_rows(conn: Conn, limit: int) -> list[BlockedTask]:
+    """The blocked tasks, by priority then age."""
+    return [BlockedTask(*values(row)) for row in conn.execute(BLOCKED_ROWS, {"limit": limit})]
 
 
-def quiet_rows(conn: Conn, before: float, limit: int) -> Any:
-    """The tasks in progress not updated since ``before`` (``id``, ``title``,
-    ``assignee``, ``updated_at``), oldest first."""
-    return conn.execute(QUIET_ROWS, {"before": before, "limit": limit})
+def quiet_rows(conn: Conn, before: float, limit: int) -> list[QuietTask]:
+    """The tasks in progress not updated since ``before``, oldest first."""
+    found = conn.execute(QUIET_ROWS, {"before": before, "limit": limit})
+    return [QuietTask(*values(row)) for row in found]
 
 
 def ai_cost(conn: Conn, window: tuple[float, float]) -> float:
@@ -133,7 +202,6 @@ def ai_cost(conn: Conn, window: tuple[float, float]) -> float:
     return float(row["cost"])
 
 
-def tasks_after(conn: Conn, after_id: int, limit: int) -> list[Any]:
+def tasks_after(conn: Conn, after_id: int, limit: int) -> list[Task]:
     """The tasks with an id above ``after_id``, in id order, at most ``limit``."""
-    rows: list[Any] = conn.execute(TASKS_AFTER, {"after_id": after_id, "limit": limit}).fetchall()
-    return rows
+    return _tasks(conn, conn.execute(TASKS_AFTER, {"after_id": after_id, "limit": limit}))

@@ -19,7 +19,7 @@ from core.reports import queries
 from core.reports.chart_style import colour as series_colour
 from core.reports.counts import Counts, count, deliveries_text, tasks_text
 from core.reports.summary import parse_period
-from core.store.conn import Conn, values
+from core.store.conn import Conn
 
 if TYPE_CHECKING:
     from PIL import ImageDraw
@@ -148,14 +148,13 @@ def _no_agent(counts: Counts) -> tuple[AgentStats, ...]:
 def _median_minutes(conn: Conn, since: float, until: float) -> dict[str, float]:
     """Per agent: median minutes from (last) assignment to done, of tasks done in the window."""
     spans: dict[str, list[float]] = {}
-    for agent, span in map(values, queries.done_spans(conn, since, until)):
+    for agent, span in queries.done_spans(conn, since, until):
         spans.setdefault(agent, []).append(max(0.0, span))
     return {agent: round(statistics.median(v) / 60, 1) for agent, v in spans.items()}
 
 
 def _stalls(conn: Conn, since: float, until: float) -> dict[str, int]:
-    rows = queries.stalls_between(conn, since, until)
-    return {agent: int(n) for agent, n in map(values, rows)}
+    return dict(queries.stalls_between(conn, since, until))
 
 
 async def collect(service: StoreAccess, period: str = "7d") -> Stats:

@@ -23,7 +23,7 @@ from core.history import event_queries
 from core.models import task_ref
 from core.reports import queries
 from core.reports.counts import count, deliveries_text, tasks_text
-from core.store.conn import Conn, values
+from core.store.conn import Conn
 
 if TYPE_CHECKING:
     from core.store.access import StoreAccess
@@ -215,8 +215,7 @@ def gather_stats(conn: Conn, since: float, until: float, stall_s: float) -> dict
 
 
 def _avg_minutes(conn: Conn, window: tuple[float, float]) -> dict[str, Any]:
-    row = queries.done_averages(conn, window)
-    total, work = row["total"], row["work"]
+    total, work = queries.done_averages(conn, window)
     return {
         "from_creation": None if total is None else round(total / 60, 1),
         "from_start": None if work is None else round(work / 60, 1),
@@ -229,8 +228,7 @@ def _blocked(conn: Conn) -> dict[str, Any]:
     return {
         "total": int(total),
         "tasks": [
-            {"id": task_ref(i), "title": title[:80], "reason": reason}
-            for i, title, reason in map(values, rows)
+            {"id": task_ref(i), "title": title[:80], "reason": reason} for i, title, reason in rows
         ],
     }
 
@@ -244,7 +242,7 @@ def _stalled(conn: Conn, before: float, now: float) -> list[dict[str, Any]]:
             "agent": agent,
             "minutes_without_report": round((now - ts) / 60),
         }
-        for i, title, agent, ts in map(values, rows)
+        for i, title, agent, ts in rows
     ]
 
 
@@ -325,7 +323,7 @@ def _ai_cost(conn: Conn, window: tuple[float, float]) -> float:
 
 def _events(conn: Conn, window: tuple[float, float], limit: int = 60) -> list[str]:
     rows = event_queries.notable_events(conn, window, sorted(NOISE), limit)
-    return [f"{r['kind']}: {r['text'][:200]}" for r in reversed(rows)]
+    return [f"{r.kind}: {r.text[:200]}" for r in reversed(rows)]
 
 
 # -- the plain numbers -------------------------------------------------------------------

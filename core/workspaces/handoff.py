@@ -80,25 +80,25 @@ class Handoff:
 def facts(conn: Conn, task_id: int, agent: str) -> Handoff | None:
     """The handoff for ``agent``'s current turn, or None when nobody held the task before."""
     rows = event_queries.of_task(conn, task_id)
-    assigned = [i for i, r in enumerate(rows) if r["kind"] == EventKind.TASK_ASSIGNED]
-    mine = [i for i in assigned if rows[i]["agent"] == agent]
+    assigned = {i: r.agent for i, r in enumerate(rows) if r.kind == EventKind.TASK_ASSIGNED}
+    mine = [i for i, to in assigned.items() if to == agent]
     if not mine:
         return None
-    before = [i for i in assigned if i < mine[-1] and rows[i]["agent"] != agent]
+    before = [(i, to) for i, to in assigned.items() if i < mine[-1] and to not in (agent, None)]
     if not before:
         return None
-    previous = rows[before[-1]]["agent"]
-    span = rows[before[-1] : mine[-1]]
-    moves = [r["text"] for r in span if r["kind"] in MOVES]
+    start, previous = before[-1]
+    span = rows[start : mine[-1]]
+    moves = [r.text for r in span if r.kind in MOVES]
     why = moves[-1].split(": ", 1)[-1] if moves else "reassigned"
     found = Handoff(task_id, previous, why)
     for row in rows[: mine[-1]]:
-        if row["agent"] != previous or row["kind"] not in REPORTS:
+        if row.agent != previous or row.kind not in REPORTS:
             continue
-        note = json.loads(row["data"]).get("note") if row["data"] else None
+        note = json.loads(row.data).get("note") if row.data else None
         if note:
             found.notes.append(note)
-        found.last_report = row["text"]
+        found.last_report = row.text
     found.turn = next((t for t in reversed(turns(conn, task_id)) if t.agent == previous), None)
     found.branch = branch_of(conn, task_id)
     return found

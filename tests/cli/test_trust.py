@@ -15,6 +15,7 @@ import shlex
 import subprocess
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -107,9 +108,9 @@ async def test_an_agents_terminal_cannot_answer_a_prompt_question_gate_or_plan(
     refusals = await kinds(service, "access.refused")
     assert [e.agent for e in refusals] == [agent for *_, agent in tries]
     assert refusals[0].text.startswith(f"swarm approve {prompt} refused (Agent-1, os:")
-    audit = [r for r in await service.history.audit_rows() if not r["allowed"]]
-    assert len(audit) == len(tries) and all(r["user_id"].startswith("os:") for r in audit)
-    assert audit[-1]["command"] == f"swarm approve {prompt}"  # newest first
+    audit = [r for r in await service.history.audit_rows() if not r.allowed]
+    assert len(audit) == len(tries) and all(r.user_id.startswith("os:") for r in audit)
+    assert audit[-1].command == f"swarm approve {prompt}"  # newest first
     code, out, err = await swarm(cli_home, "--as", "boss", "approve", prompt)
     assert code == 0 and "'Yes' chosen for Agent-1" in out, err
 
@@ -135,10 +136,12 @@ async def test_credentials_are_a_persons_and_every_token_is_recorded(
     assert created.text.startswith("web token 1 created by cli: admin token 'admin', never")
     assert created.data is not None and created.data["user"].startswith("os:")
     assert revoked.text.startswith("web token 1 (admin, 'admin') revoked by cli")
-    allowed = [r for r in await service.history.audit_rows() if r["allowed"]]
-    assert [r["command"] for r in allowed] == ["web token revoke", "web token create"]
+    allowed = [r for r in await service.history.audit_rows() if r.allowed]
+    assert [r.command for r in allowed] == ["web token revoke", "web token create"]
     everything = json.dumps([e.__dict__ for e in await service.history.last(100)], default=str)
-    assert token.strip() not in everything + json.dumps(await service.history.audit_rows())
+    assert token.strip() not in everything + json.dumps(
+        [asdict(r) for r in await service.history.audit_rows()]
+    )
 
 
 async def test_the_kill_switch_a_paused_agent_a_gate_a_plan_and_a_merge_stay_a_persons(

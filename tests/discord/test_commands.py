@@ -202,13 +202,13 @@ async def test_unauthorized_users_are_refused_and_audited(world: World) -> None:
     allowed = await (await world.server.invoke_slash(world.user, "status")).wait_callback()
     assert allowed.data["embeds"]
     audit = await world.service.history.audit_rows()
-    summary = [(r["user_name"], r["command"].split()[0], bool(r["allowed"])) for r in audit]
+    summary = [(r.user_name, r.command.split()[0], bool(r.allowed)) for r in audit]
     assert summary[:3] == [
         ("dev", "status", True),
         ("dev", "pause", False),
         ("stranger", "task", False),
     ]
-    assert "title=sneaky" in audit[2]["command"]
+    assert "title=sneaky" in audit[2].command
 
 
 async def test_task_done_through_discord(world: World) -> None:

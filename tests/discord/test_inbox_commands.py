@@ -75,7 +75,7 @@ async def test_inbox_lists_the_queue_and_its_buttons_answer_each_item(world: Wor
     handed = await press(world.admin, "swarm:need:handon:A-1")
     assert handed["content"] == "✅ A-1: T-1 taken from Agent-2, queued for another agent"
     assert (await service.tasks.get(1)).status is TaskStatus.ready
-    audit = [(r["user_name"], r["command"]) for r in await service.history.audit_rows()]
+    audit = [(r.user_name, r.command) for r in await service.history.audit_rows()]
     assert ("boss", "button handon A-1") in audit and ("dev", f"button retry D-{failed}") in audit
     left = await (await server.invoke_slash(world.user, "inbox")).wait_callback()
     assert left.data["content"] == "✋ 1 item(s) need you, oldest first:\n" + (
@@ -109,7 +109,7 @@ async def test_reassign_opens_a_menu_of_the_other_agents_and_gives_the_task(
     ).wait_callback()
     assert chosen.data["content"] == "✅ A-1: T-1 reassigned from Agent-2 to Agent-5"
     assert (await service.tasks.get(1)).pinned == "Agent-5"
-    audit = [(r["user_name"], r["command"]) for r in await service.history.audit_rows()]
+    audit = [(r.user_name, r.command) for r in await service.history.audit_rows()]
     assert ("boss", "button reassign A-1") in audit
 
 
@@ -155,7 +155,7 @@ async def test_a_spent_budget_is_raised_in_a_form_or_its_task_cancelled_from_inb
         ).wait_callback()
     ).data
     assert str(cancelled["content"]).startswith(f"✅ {campaign_item}: C-1 cancelled (1 unfinished")
-    audit = [(r["user_name"], r["command"]) for r in await service.history.audit_rows()]
+    audit = [(r.user_name, r.command) for r in await service.history.audit_rows()]
     assert ("boss", f"button raise {task_item}") in audit
     assert ("boss", f"button cancel {campaign_item}") in audit
     assert ("dev", f"button raise {task_item}") in audit  # refused, audited too

@@ -58,7 +58,7 @@ async def test_a_prompt_is_one_post_decided_by_an_admins_press(world: World) -> 
     await edited_to(world.server, post, '2. "Yes, and don\'t ask again" chosen by discord:boss')
     assert post.custom_ids() == []
     audit = await world.service.history.audit_rows()
-    assert [(r["user_name"], r["command"], bool(r["allowed"])) for r in audit[:2]] == [
+    assert [(r.user_name, r.command, bool(r.allowed)) for r in audit[:2]] == [
         ("boss", f"button prompt R-{prompt_id} option 2", True),
         ("dev", f"button prompt R-{prompt_id} option 1", False),
     ]

@@ -124,7 +124,7 @@ async def test_ci_past_its_retries_asks_a_person_on_discord(
         await sync.stop()
     audit = await service.history.audit_rows()
     assert ("dev", f"button github-ci retry T-{first}", False) in [
-        (r["user_name"], r["command"], bool(r["allowed"])) for r in audit
+        (r.user_name, r.command, bool(r.allowed)) for r in audit
     ]
 
 

@@ -78,6 +78,8 @@ async def test_old_history_is_archived_then_deleted(
     gone = [r for r in events_before if r[0] not in {e.id for e in kept}]
     assert [r["id"] for r in by_table["events"]] == [r[0] for r in gone]
     assert [r["text"] for r in by_table["events"]] == [r[3] for r in gone]
+    # every column of each event, as stored and in the table's order
+    assert [tuple(r.values())[1:] for r in by_table["events"]] == gone
     assert sorted(r["text"] for r in by_table["inbox"]) == texts
     assert not any(p.exists() for p in old_files)
     assert [p for p in files if p.exists()] == [p for p in files if p not in old_files]

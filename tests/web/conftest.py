@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from bot.web.app import create_app
 from bot.web.settings import WebSettings
 from core.access import tokens
+from core.history.audit_queries import AuditRow
 from core.service.swarm import SwarmService
 
 
@@ -25,11 +25,11 @@ async def make_token(
     return token
 
 
-async def acting_rows(service: SwarmService, limit: int = 100) -> list[dict[str, Any]]:
+async def acting_rows(service: SwarmService, limit: int = 100) -> list[AuditRow]:
     """The audit rows of requests made with a web token, newest first (the creation of each
     token is audited too: a person's row, left out here)."""
     rows = await service.history.audit_rows(limit)
-    return [r for r in rows if str(r["user_id"]).startswith("web-token:")]
+    return [r for r in rows if str(r.user_id).startswith("web-token:")]
 
 
 @pytest.fixture

@@ -82,7 +82,7 @@ async def test_an_admin_stops_a_pane_agents_turn_and_it_is_recorded(
         ("P", "web:laptop", "P's turn stopped by web:laptop (escape in its tmux pane)")
     ]
     (row,) = await acting_rows(service)
-    assert (row["command"], row["allowed"], row["outcome"]) == (
+    assert (row.command, row.allowed, row.outcome) == (
         "POST /api/v1/agents/p/stop",
         1,
         "ok",
@@ -106,7 +106,7 @@ async def test_a_viewer_an_agents_token_and_an_agent_are_refused_and_nothing_is_
         await stop_and_record(service, "P", "I", on_coordinator=True)  # any front end's call
     assert escapes(pane) == 0 and await stopped_events(service) == []
     (row,) = await acting_rows(service)
-    assert (row["user_name"], row["allowed"], row["outcome"]) == (
+    assert (row.user_name, row.allowed, row.outcome) == (
         "wall",
         0,
         "refused: viewer token",
@@ -124,7 +124,7 @@ async def test_a_route_that_cannot_stop_is_one_line_and_nothing_recorded(
     unknown = await client.post("/api/v1/agents/Z/stop", headers=bearer(admin_token))
     assert unknown.status_code == 404 and "unknown agent" in unknown.json()["error"]
     assert await stopped_events(service) == []
-    outcomes = [r["outcome"] for r in await acting_rows(service)]
+    outcomes = [r.outcome for r in await acting_rows(service)]
     assert [o.split(":", 1)[0] for o in outcomes] == ["error"] * 2
 
 

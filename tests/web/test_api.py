@@ -39,8 +39,8 @@ async def test_a_viewer_reads_but_may_not_act_and_the_refusal_is_audited(
     assert refused.status_code == 403 and "viewer token" in refused.json()["error"]
     assert await service.tasks.newest() == []
     (row,) = await acting_rows(service)
-    assert (row["user_name"], row["command"], row["allowed"]) == ("wall", "POST /api/v1/tasks", 0)
-    assert row["outcome"] == "refused: viewer token"
+    assert (row.user_name, row.command, row.allowed) == ("wall", "POST /api/v1/tasks", 0)
+    assert row.outcome == "refused: viewer token"
 
 
 async def test_an_admin_acts_through_the_service_and_each_action_is_audited(
@@ -74,9 +74,9 @@ async def test_an_admin_acts_through_the_service_and_each_action_is_audited(
     iso = re.compile(r"^20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ$")  # the CLI's --json shape
     assert iso.match(made.json()["created_at"]) and iso.match(history[0]["ts"])
     rows = await acting_rows(service)
-    assert len(rows) == 8 and {r["user_name"] for r in rows} == {"laptop"}
-    assert all(r["allowed"] == 1 and r["outcome"] == "ok" for r in rows)
-    assert rows[-1]["command"] == "POST /api/v1/tasks"
+    assert len(rows) == 8 and {r.user_name for r in rows} == {"laptop"}
+    assert all(r.allowed == 1 and r.outcome == "ok" for r in rows)
+    assert rows[-1].command == "POST /api/v1/tasks"
 
 
 async def test_errors_are_the_cli_texts_as_json_and_nothing_is_written(
@@ -92,7 +92,7 @@ async def test_errors_are_the_cli_texts_as_json_and_nothing_is_written(
     done = await client.post(f"/api/v1/tasks/{made['id']}/done", headers=auth)
     assert done.status_code == 409 and made["id"] in done.json()["error"]
     assert len(await service.history.events(limit=1000)) == before
-    outcome = (await service.history.audit_rows())[0]["outcome"]
+    outcome = (await service.history.audit_rows())[0].outcome
     assert outcome == f"error: {done.json()['error']}"
     bad = await client.post("/api/v1/tasks", headers=auth, json={"details": "no title"})
     assert bad.status_code == 422 and bad.json()["error"].startswith("invalid request: title")

@@ -25,13 +25,13 @@ async def test_a_viewer_hammering_an_action_writes_few_audit_rows(
         assert got.status_code == 403
     rows = await acting_rows(service, 1000)
     assert 1 <= len(rows) <= 10
-    assert all(r["outcome"].startswith("refused: viewer token") for r in rows)
+    assert all(r.outcome.startswith("refused: viewer token") for r in rows)
     clock.advance(61)
     assert (
         await client.post("/api/v1/input/pause", headers=bearer(viewer_token))
     ).status_code == 403
     newest = (await service.history.audit_rows(1))[0]
-    assert newest["outcome"] == (
+    assert newest.outcome == (
         "refused: viewer token (and 290 more refused since the previous row, not written)"
     )
     assert not service.kill_switch.reason()
@@ -48,7 +48,7 @@ async def test_retention_archives_and_deletes_old_audit_rows(
     assert dry.audit == 5 and "5 audit rows" in dry.summary(dry_run=True)
     done = await collect_garbage(service.store)
     assert done.audit == 5 and done.archive is not None
-    assert [r["command"] for r in await service.history.audit_rows(100)] == ["POST /api/v1/recent"]
+    assert [r.command for r in await service.history.audit_rows(100)] == ["POST /api/v1/recent"]
     archived = await asyncio.to_thread(read_archive, done.archive)
     assert sorted(r["command"] for r in archived if r["table"] == "audit") == [
         f"POST /api/v1/x{n}" for n in range(5)

@@ -68,7 +68,7 @@ async def test_the_inbox_api_lists_and_answers_each_kind(
     left = (await client.get("/api/v1/inbox", headers=admin)).json()
     assert [i["ref"] for i in left["items"]] == ["A-1"]
     rows = await service.history.audit_rows()
-    commands = [(r["command"], r["outcome"]) for r in rows]
+    commands = [(r.command, r.outcome) for r in rows]
     assert (f"POST /api/v1/prompts/{prompt_id}/decide", "ok") in commands
     assert any(c.endswith("/decide") and o.startswith("error: ") for c, o in commands)
     assert (f"POST /api/v1/inbox/{refs['gate']}/approve", "refused: viewer token") in commands
@@ -275,7 +275,7 @@ async def test_a_spent_budget_is_raised_or_cancelled_from_the_dashboard_and_the_
     assert daily_raise.status_code == 400 and "takes no action" in daily_raise.json()["error"]
     left = (await client.get("/api/v1/inbox", headers=admin)).json()["items"]
     assert [(i["ref"], i["actions"]) for i in left if i["kind"] == "budget"] == [(daily_item, [])]
-    commands = [(r["command"], r["outcome"]) for r in await service.history.audit_rows()]
+    commands = [(r.command, r.outcome) for r in await service.history.audit_rows()]
     assert (f"POST {url}", "ok") in commands
     assert (f"POST /api/v1/inbox/{campaign_item}/cancel", "ok") in commands
     assert any(c == f"POST {url}" and o.startswith("error: ") for c, o in commands)

@@ -82,7 +82,7 @@ async def test_an_admin_gets_the_window_at_full_resolution_never_cached(
     box = ImageChops.difference(image.convert("RGB"), screen).getbbox()
     assert box is None or (box[2] - box[0] <= 4 and box[3] - box[1] <= 24)  # the caret, at most
     (row,) = await acting_rows(shot_service)
-    assert (row["user_name"], row["command"], row["outcome"]) == (
+    assert (row.user_name, row.command, row.outcome) == (
         "laptop",
         "GET /api/v1/agents/agent-1/screenshot",
         "ok",
