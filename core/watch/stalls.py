@@ -253,7 +253,7 @@ def _own_echo(conn: Conn, ctx: Ctx, settings: WatchSettings, agent: str) -> bool
     """True while a delivery to the agent is being pasted, or just was."""
     row = message_queries.last_paste(conn, agent)
     return row is not None and (
-        row["state"] == DeliveryState.delivering or ctx.now - row["updated_at"] <= settings.echo_s
+        row.state == DeliveryState.delivering or ctx.now - row.updated_at <= settings.echo_s
     )
 
 
@@ -494,11 +494,11 @@ def _check_reachable(
             _clear(conn, ctx, agent, UNREACHABLE, text, report, alerts)
             continue
         rows = message_queries.last_finished_deliveries(conn, agent, count)
-        if len(rows) == count and all(r["state"] == DeliveryState.failed for r in rows):
-            text = f"{agent} unreachable: its last {count} deliveries failed ({rows[0]['reason']})"
+        if len(rows) == count and all(r.state == DeliveryState.failed for r in rows):
+            text = f"{agent} unreachable: its last {count} deliveries failed ({rows[0].reason})"
             if alerts.open(conn, ctx, agent, UNREACHABLE, text):
                 report.opened.append(f"{agent} {UNREACHABLE}")
-        elif rows and rows[0]["state"] == DeliveryState.delivered:
+        elif rows and rows[0].state == DeliveryState.delivered:
             text = f"{agent} is reachable again: a delivery got through"
             _clear(conn, ctx, agent, UNREACHABLE, text, report, alerts)
 
