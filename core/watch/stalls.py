@@ -307,8 +307,9 @@ def _views(
     verdicts: Mapping[str, Verdict],
 ) -> Iterator[_View]:
     held: dict[str, list[_Held]] = {}
-    for task_id, agent, assigned_at, attempts, most in task_queries.active_tasks(conn):
-        held.setdefault(agent, []).append(_Held(task_id, assigned_at or 0.0, attempts, most))
+    for task in task_queries.active_tasks(conn):
+        found = _Held(task.id, task.assigned_at or 0.0, task.attempts, task.max_attempts)
+        held.setdefault(task.assignee, []).append(found)
     watch = queries.watch_rows(conn)
     reports = agent_queries.last_reports(conn)
     active = agent_signals.active_times(conn)

@@ -110,13 +110,6 @@ STILL_UNTYPED: tuple[str, ...] = (
     "core/tasks/held_queries.py:by_key",
     "core/tasks/held_queries.py:undecided",
     "core/tasks/held_queries.py:not_applied",
-    "core/tasks/queries.py:mark_done",
-    "core/tasks/queries.py:held_holder",
-    "core/tasks/queries.py:expired_leases",
-    "core/tasks/queries.py:active_tasks",
-    "core/tasks/queries.py:open_campaign_of",
-    "core/tasks/queries.py:of_plan",
-    "core/tasks/queries.py:recent_durations",
 )
 
 
