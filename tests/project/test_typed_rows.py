@@ -104,12 +104,6 @@ STILL_UNTYPED: tuple[str, ...] = (
     "core/reports/queries.py:blocked_rows",
     "core/reports/queries.py:quiet_rows",
     "core/reports/queries.py:tasks_after",
-    "core/tasks/campaign_queries.py:task_rows",
-    "core/tasks/held_queries.py:insert",
-    "core/tasks/held_queries.py:by_id",
-    "core/tasks/held_queries.py:by_key",
-    "core/tasks/held_queries.py:undecided",
-    "core/tasks/held_queries.py:not_applied",
 )
 
 
