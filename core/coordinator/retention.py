@@ -100,10 +100,10 @@ def archive_messages(conn: Conn, cutoff: float, out: Path) -> tuple[int, int]:
     rows = message_queries.old_messages(conn, cutoff)
     if not rows:
         return 0, 0
-    ids = [int(r["id"]) for r in rows]
+    ids = [r.id for r in rows]
     sent = message_queries.deliveries_of(conn, ids)
-    lines = [{"table": "messages", **dict(r)} for r in rows]
-    lines += [{"table": "deliveries", **dict(r)} for r in sent]
+    lines = [{"table": "messages", **asdict(r)} for r in rows]
+    lines += [{"table": "deliveries", **asdict(r)} for r in sent]
     append_archive(out, iter(lines))
     message_queries.delete_messages(conn, ids)
     return len(rows), len(sent)

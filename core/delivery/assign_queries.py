@@ -6,9 +6,10 @@ which task goes to which agent is decided in assignment."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import NamedTuple
 
-from core.store.conn import Args, Conn, Row, sql, values
+from core.store.conn import Args, Conn, sql, values
 
 _READY = (
     "SELECT id, role, capabilities, pinned_agent, prev_agent, not_before, title, details, "
@@ -22,16 +23,33 @@ READY_AFTER = sql(
 ATTEMPTS = sql("SELECT status, assignee, attempts, max_attempts FROM tasks WHERE id = :task_id")
 
 
-def ready_page(conn: Conn, size: int, after: Row | None = None) -> list[Any]:
+@dataclass(frozen=True)
+class ReadyTask:
+    """A ready task as a scheduling pass sees it: who may take it (``capabilities``: a JSON
+    list), its last holder, when it is due, its prompt's words and its attempts so far."""
+
+    id: int
+    role: str | None
+    capabilities: str
+    pinned_agent: str | None
+    prev_agent: str | None
+    not_before: float
+    title: str
+    details: str
+    priority: int
+    attempts: int
+    campaign_id: int | None
+
+
+def ready_page(conn: Conn, size: int, after: ReadyTask | None = None) -> list[ReadyTask]:
     """Up to ``size`` ready tasks by priority then age, those after ``after`` (keyset
     paging: the last row of the page before)."""
     if after is None:
-        first: list[Any] = conn.execute(READY_FIRST, {"size": size}).fetchall()
-        return first
-    rows: list[Any] = conn.execute(
-        READY_AFTER, {"priority": after["priority"], "id": after["id"], "size": size}
-    ).fetchall()
-    return rows
+        rows = conn.execute(READY_FIRST, {"size": size})
+    else:
+        page = {"priority": after.priority, "id": after.id, "size": size}
+        rows = conn.execute(READY_AFTER, page)
+    return [ReadyTask(*values(row)) for row in rows]
 
 
 def _take_tasks(args: Args, picks: Sequence[tuple[int, str]], now: float, lease: float) -> str:
@@ -97,9 +115,19 @@ def take_and_queue(
     return {int(r["task_id"]): int(r["id"]) for r in conn.execute(sql, args).fetchall()}
 
 
-def attempts_of(conn: Conn, task_id: int) -> Any:
-    """The task's ``status``, ``assignee``, ``attempts`` and ``max_attempts``, or None."""
-    return conn.execute(ATTEMPTS, {"task_id": task_id}).fetchone()
+class Attempts(NamedTuple):
+    """A task's status, its holder (None: none) and its attempts, used and allowed."""
+
+    status: str
+    assignee: str | None
+    attempts: int
+    max_attempts: int
+
+
+def attempts_of(conn: Conn, task_id: int) -> Attempts | None:
+    """The task's attempts, or None when there is no such task."""
+    row = conn.execute(ATTEMPTS, {"task_id": task_id}).fetchone()
+    return None if row is None else Attempts(*values(row))
 
 
 # Each part reads an index: the backoff, the ready tasks' by their not_before (not every

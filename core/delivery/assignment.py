@@ -21,10 +21,11 @@ from core.agents import signals as agent_signals
 from core.context import Ctx
 from core.costs import budgets
 from core.delivery import assign_queries
+from core.delivery.assign_queries import ReadyTask
 from core.delivery.leases import backoff, expire_leases
 from core.event_kinds import EventKind
 from core.models import Agent, Delivery, DeliveryState, Priority, Receipt, TaskStatus, task_ref
-from core.store.conn import Conn, Pair, Row
+from core.store.conn import Conn, Pair
 from core.store.tables import insert_event
 from core.tasks import lifecycle, messages
 
@@ -135,19 +136,17 @@ def assign_batch(
     free = [v for v in free if v.agent.id not in holds.held and not _budget_holds(ctx, v, spent)]
     no_turn = {s.task_id for s in spent if s.task_id is not None}
     no_agent = {s.campaign_id for s in spent if s.campaign_id is not None}
-    picks: list[tuple[Row, _AgentView]] = []
+    picks: list[tuple[ReadyTask, _AgentView]] = []
     moved: dict[str, int] = {}
     slots = min(limit, sum(v.agent.capacity - v.load for v in free))
     for row in _ready_rows(conn, ctx, first=min(_PAGE, 4 * slots)):
         if not free or len(picks) >= limit:
             break
-        if row["id"] in no_turn or row["campaign_id"] in no_agent:
+        if row.id in no_turn or row.campaign_id in no_agent:
             continue
-        caps = tuple(json.loads(row["capabilities"])) if row["capabilities"] != "[]" else ()
-        shunned = _limited_cli(ctx, row["prev_agent"], limited)
-        choice = _best_agent(
-            free, row["role"], caps, row["pinned_agent"], row["prev_agent"], shunned
-        )
+        caps = tuple(json.loads(row.capabilities)) if row.capabilities != "[]" else ()
+        shunned = _limited_cli(ctx, row.prev_agent, limited)
+        choice = _best_agent(free, row.role, caps, row.pinned_agent, row.prev_agent, shunned)
         if choice is None:
             continue
         picks.append((row, choice))
@@ -180,19 +179,19 @@ def _budget_holds(ctx: Ctx, view: _AgentView, spent: list[budgets.Stopped]) -> b
 def _count_moved(
     ctx: Ctx,
     holds: breaker.Holds,
-    row: Row,
+    row: ReadyTask,
     caps: tuple[str, ...],
     choice: _AgentView,
     moved: dict[str, int],
 ) -> None:
     """Count ``row`` as moved for each account held by its breaker whose agents could have
     taken it, when it went to an agent of another account."""
-    if not holds.held or row["pinned_agent"]:
+    if not holds.held or row.pinned_agent:
         return
     mine = _account(ctx, choice)
     for account in {a for a in holds.held.values() if a != mine}:
         takers = (ctx.agents[a] for a, acc in holds.held.items() if acc == account)
-        if any(agent.can_take(row["role"], caps) for agent in takers):
+        if any(agent.can_take(row.role, caps) for agent in takers):
             moved[account] = moved.get(account, 0) + 1
 
 
@@ -209,14 +208,14 @@ def _after_breakers(
         breaker.count_moved(conn, moved)
 
 
-def _ready_rows(conn: Conn, ctx: Ctx, first: int) -> Iterator[Row]:
+def _ready_rows(conn: Conn, ctx: Ctx, first: int) -> Iterator[ReadyTask]:
     """Ready tasks due now, by priority then age, a page at a time (keyset paging: the
     pass changes the rows it has read, so an offset would shift); ``first``: the size of
     the first page (a few per free slot: most passes need no more), then ``_PAGE``."""
     size = max(first, 1)
     rows = assign_queries.ready_page(conn, size)
     while rows:
-        yield from (row for row in rows if row["not_before"] <= ctx.now)
+        yield from (row for row in rows if row.not_before <= ctx.now)
         if len(rows) < size:
             return
         size = _PAGE
@@ -259,16 +258,18 @@ def _best_agent(
     )
 
 
-def _assign_all(conn: Conn, ctx: Ctx, picks: list[tuple[Row, _AgentView]]) -> list[Assignment]:
+def _assign_all(
+    conn: Conn, ctx: Ctx, picks: list[tuple[ReadyTask, _AgentView]]
+) -> list[Assignment]:
     """Hand each picked ready task to its agent and queue its prompt: the whole pass in a
     few statements (the tasks, their messages, their deliveries, the agents), not per task."""
     if not picks:
         return []
     message_ids = _TAKE.on(conn)(conn, ctx, picks)
-    picks = [(row, view) for row, view in picks if row["id"] in message_ids]
+    picks = [(row, view) for row, view in picks if row.id in message_ids]
     made = []
     for row, view in picks:
-        agent, task_id, attempts = view.agent.id, row["id"], row["attempts"] + 1
+        agent, task_id, attempts = view.agent.id, row.id, row.attempts + 1
         why = f"load {view.load}/{view.agent.capacity}, success {view.score:.2f}"
         insert_event(
             conn,
@@ -284,44 +285,43 @@ def _assign_all(conn: Conn, ctx: Ctx, picks: list[tuple[Row, _AgentView]]) -> li
     return made
 
 
-def _take_then_queue(conn: Conn, ctx: Ctx, picks: list[tuple[Row, _AgentView]]) -> dict[int, int]:
+def _take_then_queue(
+    conn: Conn, ctx: Ctx, picks: list[tuple[ReadyTask, _AgentView]]
+) -> dict[int, int]:
     """Take the picked tasks still ready, then queue their prompts (SQLite: a statement
     each); task id -> message id of those taken."""
     lease = ctx.now + ctx.settings.lease_s
     taken = assign_queries.take_ready(
-        conn, [(row["id"], view.agent.id) for row, view in picks], ctx.now, lease
+        conn, [(row.id, view.agent.id) for row, view in picks], ctx.now, lease
     )
     # another writer changed some meanwhile: they stay theirs
-    picks = [(row, view) for row, view in picks if row["id"] in taken]
+    picks = [(row, view) for row, view in picks if row.id in taken]
     if not picks:
         return {}
     return messages.queue_prompts(
         conn,
         ctx,
-        [
-            (view.agent.id, _prompt_text(row), row["id"], Priority(row["priority"]))
-            for row, view in picks
-        ],
+        [(view.agent.id, _prompt_text(row), row.id, Priority(row.priority)) for row, view in picks],
     )
 
 
-def _take_and_queue(conn: Conn, ctx: Ctx, picks: list[tuple[Row, _AgentView]]) -> dict[int, int]:
+def _take_and_queue(
+    conn: Conn, ctx: Ctx, picks: list[tuple[ReadyTask, _AgentView]]
+) -> dict[int, int]:
     """``_take_then_queue`` in one statement (``assign_queries.take_and_queue``)."""
-    prompts = [
-        (row["id"], view.agent.id, _prompt_text(row), int(row["priority"])) for row, view in picks
-    ]
+    prompts = [(row.id, view.agent.id, _prompt_text(row), int(row.priority)) for row, view in picks]
     lease = ctx.now + ctx.settings.lease_s
     return assign_queries.take_and_queue(conn, prompts, ctx.actor, ctx.now, lease)
 
 
 # The pass's writes: a statement each on SQLite (no data-modifying CTEs), one on PostgreSQL.
-_Take = Callable[[Conn, Ctx, list[tuple[Row, _AgentView]]], dict[int, int]]
+_Take = Callable[[Conn, Ctx, list[tuple[ReadyTask, _AgentView]]], dict[int, int]]
 _TAKE: Pair[_Take] = Pair(sqlite=_take_then_queue, postgres=_take_and_queue)
 
 
-def _prompt_text(row: Row) -> str:
-    details = row["details"]
-    return f"{task_ref(row['id'])}: {row['title']}" + (f"\n\n{details}" if details else "")
+def _prompt_text(row: ReadyTask) -> str:
+    details = row.details
+    return f"{task_ref(row.id)}: {row.title}" + (f"\n\n{details}" if details else "")
 
 
 def expire_then_assign(conn: Conn, ctx: Ctx) -> tuple[int, list[Assignment]]:
@@ -356,13 +356,13 @@ def record_receipt(
         _gone(conn, ctx, delivery, receipt, waits=not failed)
     if failed and delivery.task_id is not None and messages.is_prompt(delivery.target):
         row = assign_queries.attempts_of(conn, delivery.task_id)
-        held = row is not None and row["assignee"] == delivery.agent
-        if held and row["status"] == TaskStatus.assigned:
+        held = row is not None and row.assignee == delivery.agent
+        if row is not None and held and row.status == TaskStatus.assigned:
             why = f"could not deliver to {delivery.agent}: {receipt.reason or 'failed'}"
-            attempts = row["attempts"]
+            attempts = row.attempts
             if receipt.gone:  # no try of the task: it waits for the agent, or goes elsewhere
                 lifecycle.release(conn, ctx, delivery.task_id, why, backoff=0.0, counts=False)
-            elif attempts >= row["max_attempts"]:
+            elif attempts >= row.max_attempts:
                 lifecycle.finish_failed(
                     conn, ctx, delivery.task_id, None, f"{why} ({attempts} attempts)"
                 )

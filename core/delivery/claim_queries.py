@@ -7,12 +7,14 @@ operation; what a claim means (its lease, its fencing, its events) is in node_cl
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from core.agents import queries as agent_queries
 from core.history import event_queries
-from core.store.conn import Args, Conn, sql
-from core.tasks.message_queries import not_mid_turn
+from core.models import Delivery
+from core.store.conn import Args, Conn, sql, values
+from core.tasks.message_queries import not_mid_turn, row_to_delivery
 
 # What a prompt needs to know before its facts are read, as columns of a claim's select over
 # deliveries ``d`` and messages ``m``: whether its agent was never onboarded, and whether
@@ -27,9 +29,24 @@ FLAGS = sql(
 )
 
 
-def prompt_flags(conn: Conn, agent: str, task_id: int) -> Any:
+class PromptFlags(NamedTuple):
+    """``FACT_COLUMNS`` of a prompt: its agent was never onboarded, another agent was ever
+    assigned its task."""
+
+    fresh_agent: bool
+    handed_over: bool
+
+    @classmethod
+    def of(cls, found: Sequence[object]) -> PromptFlags:
+        """The flags from ``FACT_COLUMNS``' values (0/1 on SQLite)."""
+        fresh_agent, handed_over = found
+        return cls(bool(fresh_agent), bool(handed_over))
+
+
+def prompt_flags(conn: Conn, agent: str, task_id: int) -> PromptFlags:
     """``FACT_COLUMNS`` of a prompt of task ``task_id`` to ``agent``, read on their own."""
-    return conn.execute(FLAGS, {"agent": agent, "task_id": task_id}).fetchone()
+    found = conn.execute(FLAGS, {"agent": agent, "task_id": task_id}).fetchone()
+    return PromptFlags.of(values(found))
 
 
 # One statement (as procrastinate's ``procrastinate_fetch_job``): pick the due rows, skipping
@@ -53,6 +70,17 @@ CLAIM = sql(
 )
 
 
+@dataclass(frozen=True)
+class ClaimRow:
+    """A delivery a node claimed, as it was before (its ``state``; ``held_by`` and
+    ``held_run``: the node whose lease ran out, or None) with its prompt's flags."""
+
+    delivery: Delivery
+    held_by: str | None
+    held_run: str | None
+    flags: PromptFlags
+
+
 def claim_rows(
     conn: Conn,
     claimer: tuple[str, str],
@@ -62,14 +90,14 @@ def claim_rows(
     limit: int,
     mid_turn_since: float,
     turn_heard_over: Sequence[str] = (),
-) -> list[Any]:
+) -> list[ClaimRow]:
     """Mark up to ``limit`` due deliveries of ``agents`` (queued, or claimed with a lease
     that ended) ``delivering`` by ``claimer`` (name, run) until ``until``, skipping rows
     another node is claiming and agents mid-turn since ``mid_turn_since`` (but for
     ``turn_heard_over``: their host's end of the turn heard, not yet written): their rows as
     they were (``state``, ``held_by``, ``held_run``), their message and ``FACT_COLUMNS``."""
     name, run = claimer
-    rows: list[Any] = conn.execute(
+    rows = conn.execute(
         CLAIM,
         {
             "agents": agents,
@@ -82,17 +110,32 @@ def claim_rows(
             "heard_over": list(turn_heard_over),
         },
     ).fetchall()
-    return rows
+    return [_claim_row(row) for row in rows]
+
+
+def _claim_row(row: Any) -> ClaimRow:
+    """``CLAIM``'s row."""
+    flags = PromptFlags(bool(row["fresh_agent"]), bool(row["handed_over"]))
+    return ClaimRow(row_to_delivery(row), row["held_by"], row["held_run"], flags)
 
 
 CLAIM_OF = sql("SELECT node, state, node_run FROM deliveries WHERE id = :id")
 CLAIM_LOCKED = sql("SELECT node, state, node_run FROM deliveries WHERE id = :id FOR UPDATE")
 
 
-def claim_of(conn: Conn, delivery_id: int, *, lock: bool = False) -> Any:
-    """The delivery's claim (``node``, ``state``, ``node_run``), or None; ``lock``: held
-    (``FOR UPDATE``) until the transaction ends."""
-    return conn.execute(CLAIM_LOCKED if lock else CLAIM_OF, {"id": delivery_id}).fetchone()
+class ClaimHolder(NamedTuple):
+    """Who holds a delivery's claim: a node and its run (None: none), in its state."""
+
+    node: str | None
+    state: str
+    node_run: str | None
+
+
+def claim_of(conn: Conn, delivery_id: int, *, lock: bool = False) -> ClaimHolder | None:
+    """The delivery's claim, or None; ``lock``: held (``FOR UPDATE``) until the transaction
+    ends."""
+    found = conn.execute(CLAIM_LOCKED if lock else CLAIM_OF, {"id": delivery_id}).fetchone()
+    return None if found is None else ClaimHolder(*values(found))
 
 
 # A node's delivered receipts as one statement (PostgreSQL's data-modifying CTEs): of the

@@ -12,7 +12,7 @@ from core.agent_state import AgentState
 from core.context import Ctx
 from core.event_kinds import EventKind
 from core.models import task_ref
-from core.store.conn import Conn, values
+from core.store.conn import Conn
 from core.store.tables import insert_event
 from core.tasks import lifecycle
 from core.tasks import queries as task_queries
@@ -28,7 +28,7 @@ def expire_leases(conn: Conn, ctx: Ctx) -> int:
     and another agent would do it twice. A wait nobody is shown expires as any other."""
     rows = task_queries.expired_leases(conn, ctx.now)
     expired = 0
-    for task_id, agent, attempts, max_attempts, state, shown in map(values, rows):
+    for task_id, agent, attempts, max_attempts, state, shown in rows:
         if state == AgentState.WAITING.value and shown:
             _lease_kept(conn, ctx, task_id, agent)
             continue

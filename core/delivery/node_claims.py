@@ -29,7 +29,6 @@ from core.event_kinds import EventKind
 from core.models import ClaimOutcome, Delivery, DeliveryState, Receipt, task_ref
 from core.store.conn import Conn
 from core.tasks import messages
-from core.tasks.message_queries import row_to_delivery
 
 
 @dataclass(frozen=True)
@@ -83,11 +82,11 @@ def claim(
         turn_heard_over,
     )
     claims = []
-    for row in sorted(rows, key=lambda r: int(r["id"])):
-        found = row_to_delivery(row)
+    for row in sorted(rows, key=lambda r: r.delivery.id):
+        found = row.delivery
         taken = (
-            Claimer(row["held_by"], row["held_run"] or "")
-            if row["state"] == DeliveryState.delivering
+            Claimer(row.held_by or "", row.held_run or "")
+            if found.state == DeliveryState.delivering
             else None
         )
         claims.append(
@@ -101,8 +100,8 @@ def claim(
                 now,
                 now + lease_s,
                 taken,
-                bool(row["fresh_agent"]),
-                bool(row["handed_over"]),
+                row.flags.fresh_agent,
+                row.flags.handed_over,
             )
         )
     return claims
@@ -113,13 +112,13 @@ def holds(conn: Conn, claimer: Claimer, delivery_id: int) -> bool:
     return _held_by(claim_queries.claim_of(conn, delivery_id), claimer)
 
 
-def _held_by(row: Any, claimer: Claimer) -> bool:
-    """True when ``row`` (node, node_run, state) is ``claimer``'s claim."""
+def _held_by(row: claim_queries.ClaimHolder | None, claimer: Claimer) -> bool:
+    """True when ``row`` is ``claimer``'s claim."""
     return (
         row is not None
-        and row["node"] == claimer.name
-        and row["node_run"] == claimer.run
-        and row["state"] == DeliveryState.delivering
+        and row.node == claimer.name
+        and row.node_run == claimer.run
+        and row.state == DeliveryState.delivering
     )
 
 

@@ -50,8 +50,8 @@ def read_facts(conn: Conn, delivery: Delivery) -> PromptFacts | None:
     if not _is_prompt(delivery) or delivery.task_id is None:
         return None
     conn.flush_events()  # the flags read events
-    row = claim_queries.prompt_flags(conn, delivery.agent, delivery.task_id)
-    return facts_from(conn, delivery, bool(row["fresh_agent"]), bool(row["handed_over"]))
+    flags = claim_queries.prompt_flags(conn, delivery.agent, delivery.task_id)
+    return facts_from(conn, delivery, flags.fresh_agent, flags.handed_over)
 
 
 def facts_from(

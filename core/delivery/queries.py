@@ -6,9 +6,10 @@ dashboard's)."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from dataclasses import dataclass
+from typing import NamedTuple
 
-from core.store.conn import Conn, sql
+from core.store.conn import Conn, sql, values
 
 HEARTBEAT = sql(
     "INSERT INTO nodes (name, agents, host, pid, started_at, heartbeat_at) "
@@ -50,34 +51,60 @@ def heartbeat(
     )
 
 
-def node_rows(conn: Conn) -> list[dict[str, Any]]:
-    """Every node that ever said it was alive: name, agents, host, pid, last heartbeat,
-    deliveries in flight."""
-    rows = conn.execute(
-        "SELECT n.name, n.agents, n.host, n.pid, n.heartbeat_at, (SELECT count(*) FROM "
-        "deliveries d WHERE d.node = n.name AND d.state = 'delivering') AS in_flight "
-        "FROM nodes n ORDER BY n.name"
-    ).fetchall()
-    return [
-        {
-            "name": r["name"],
-            "agents": json.loads(r["agents"]),
-            "host": r["host"],
-            "pid": r["pid"],
-            "heartbeat_at": r["heartbeat_at"],
-            "in_flight": r["in_flight"],
-        }
-        for r in rows
-    ]
+NODES = sql(
+    "SELECT n.name, n.agents, n.host, n.pid, n.heartbeat_at, (SELECT count(*) FROM "
+    "deliveries d WHERE d.node = n.name AND d.state = 'delivering') AS in_flight "
+    "FROM nodes n ORDER BY n.name"
+)
 
 
-def message_counts(conn: Conn, message_id: int) -> Any:
-    """Of one message's deliveries: how many were ``delivered``, ``failed``, in all
-    (``total``)."""
-    return conn.execute(MESSAGE_COUNTS, {"message_id": message_id}).fetchone()
+@dataclass(frozen=True)
+class NodeRow:
+    """A delivery node that said it was alive: the agents it serves, where it runs, its
+    last heartbeat and its deliveries in flight."""
+
+    name: str
+    agents: list[str]
+    host: str
+    pid: int
+    heartbeat_at: float
+    in_flight: int
 
 
-def delivered_spans(conn: Conn, since: float, limit: int) -> Any:
-    """The newest ``limit`` deliveries delivered since ``since`` (``agent_id``, ``took``:
-    queued to delivered)."""
-    return conn.execute(DELIVERED_SPANS, {"since": since, "limit": limit})
+def node_rows(conn: Conn) -> list[NodeRow]:
+    """Every node that ever said it was alive."""
+    return [_node(*values(row)) for row in conn.execute(NODES)]
+
+
+def _node(
+    name: str, agents: str, host: str, pid: int, heartbeat_at: float, in_flight: int
+) -> NodeRow:
+    """``NODES``' row (``agents``: a JSON list)."""
+    return NodeRow(name, json.loads(agents), host, pid, heartbeat_at, in_flight)
+
+
+class MessageCounts(NamedTuple):
+    """Of one message's deliveries: how many were delivered, failed, in all."""
+
+    delivered: int
+    failed: int
+    total: int
+
+
+def message_counts(conn: Conn, message_id: int) -> MessageCounts:
+    """How many of one message's deliveries were delivered, failed, in all."""
+    row = conn.execute(MESSAGE_COUNTS, {"message_id": message_id}).fetchone()
+    return MessageCounts(*values(row))
+
+
+class DeliverySpan(NamedTuple):
+    """How long a delivery took its agent, from queued to delivered."""
+
+    agent_id: str
+    took: float
+
+
+def delivered_spans(conn: Conn, since: float, limit: int) -> list[DeliverySpan]:
+    """The newest ``limit`` deliveries delivered since ``since``."""
+    rows = conn.execute(DELIVERED_SPANS, {"since": since, "limit": limit})
+    return [DeliverySpan(*values(row)) for row in rows]

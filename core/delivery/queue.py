@@ -161,5 +161,6 @@ def _claim_with_facts(
     found = messages.claim_row(conn, ctx, claim_queries.FACT_COLUMNS, busy)
     if found is None:
         return None
-    delivery, row = found
-    return delivery, facts_from(conn, delivery, bool(row["fresh_agent"]), bool(row["handed_over"]))
+    delivery, extra = found
+    flags = claim_queries.PromptFlags.of(extra)
+    return delivery, facts_from(conn, delivery, flags.fresh_agent, flags.handed_over)

@@ -7,24 +7,67 @@ or being made, or changed since the cutoff.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, fields
 
 from core.history.retention_queries import BATCH
 from core.models import FINISHED_SQL
-from core.store.conn import Args, Conn, sql
+from core.store.conn import Args, Conn, sql, values
 
-_OLD_MESSAGES = (
-    "SELECT m.* FROM messages m LEFT JOIN tasks t ON t.id = m.task_id WHERE m.created_at < "
+
+@dataclass(frozen=True)
+class MessageRow:
+    """A ``messages`` row, every column in the table's order (an archive's line)."""
+
+    id: int
+    sender: str
+    text: str
+    task_id: int | None
+    priority: int
+    created_at: float
+    target_kind: str
+    target_name: str | None
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    """A ``deliveries`` row, every column in the table's order (an archive's line)."""
+
+    id: int
+    message_id: int
+    agent_id: str
+    state: str
+    attempts: int
+    reason: str | None
+    method: str | None
+    not_before: float
+    created_at: float
+    updated_at: float
+    node: str | None
+    claim_until: float | None
+    deferred: int
+    node_run: str | None
+    dismissed_by: str | None
+    dismissed_at: float | None
+
+
+def _columns(row_type: type[MessageRow | DeliveryRow], table: str) -> str:
+    """``row_type``'s fields as ``table``'s columns, in its order."""
+    return ", ".join(f"{table}.{f.name}" for f in fields(row_type))
+
+
+_OLD = (
+    " FROM messages m LEFT JOIN tasks t ON t.id = m.task_id WHERE m.created_at < "
     f":cutoff AND (m.task_id IS NULL OR (t.status IN {FINISHED_SQL} AND t.finished_at < :cutoff))"
     " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND (d.state IN "
     "('queued', 'delivering') OR d.updated_at >= :cutoff))"
 )
+_OLD_MESSAGES = f"SELECT m.*{_OLD}"
 OLD_MESSAGE_COUNT = sql(f"SELECT count(*) AS n FROM ({_OLD_MESSAGES}) AS old")
 OLD_DELIVERY_COUNT = sql(
     "SELECT count(*) AS n FROM deliveries WHERE message_id IN "
     f"(SELECT id FROM ({_OLD_MESSAGES}) AS old)"
 )
-OLD_MESSAGES = sql(f"{_OLD_MESSAGES} ORDER BY m.id LIMIT {BATCH}")
+OLD_MESSAGES = sql(f"SELECT {_columns(MessageRow, 'm')}{_OLD} ORDER BY m.id LIMIT {BATCH}")
 DELETE_DELIVERIES = sql("DELETE FROM deliveries WHERE message_id = :message_id")
 DELETE_MESSAGE = sql("DELETE FROM messages WHERE id = :message_id")
 
@@ -37,19 +80,21 @@ def old_counts(conn: Conn, cutoff: float) -> tuple[int, int]:
     return int(messages["n"]), int(deliveries["n"])
 
 
-def old_messages(conn: Conn, cutoff: float) -> list[Any]:
-    """The oldest ``BATCH`` old messages, every column."""
-    rows: list[Any] = conn.execute(OLD_MESSAGES, {"cutoff": cutoff}).fetchall()
-    return rows
+def old_messages(conn: Conn, cutoff: float) -> list[MessageRow]:
+    """The oldest ``BATCH`` old messages."""
+    rows = conn.execute(OLD_MESSAGES, {"cutoff": cutoff})
+    return [MessageRow(*values(row)) for row in rows]
 
 
-def deliveries_of(conn: Conn, message_ids: list[int]) -> list[Any]:
-    """Every delivery of the messages ``message_ids``, every column."""
+def deliveries_of(conn: Conn, message_ids: list[int]) -> list[DeliveryRow]:
+    """Every delivery of the messages ``message_ids``."""
     args = Args()
-    rows: list[Any] = conn.execute(
-        f"SELECT * FROM deliveries WHERE message_id IN ({args.many(message_ids)})", args
-    ).fetchall()
-    return rows
+    rows = conn.execute(
+        f"SELECT {_columns(DeliveryRow, 'deliveries')} FROM deliveries "
+        f"WHERE message_id IN ({args.many(message_ids)})",
+        args,
+    )
+    return [DeliveryRow(*values(row)) for row in rows]
 
 
 def delete_messages(conn: Conn, message_ids: list[int]) -> None:

@@ -13,9 +13,8 @@ from core.errors import InvalidState, NotFound
 from core.event_kinds import EventKind
 from core.formats.text import flat, one_line, shorten
 from core.models import Target, TargetKind, TaskStatus, task_ref
-from core.store.conn import Conn, Row
+from core.store.conn import Conn
 from core.store.tables import insert_event
-from core.tasks.message_queries import message_target
 
 SUPERSEDED = "superseded"  # dropped on purpose (the task moved on): not a failure
 
@@ -76,39 +75,40 @@ def failed_for_good(conn: Conn, ignored: Sequence[str] = (SUPERSEDED,)) -> list[
     return [_undelivered(r) for r in undelivered_queries.failed_for_good(conn, ignored)]
 
 
-def _undelivered(r: Row) -> Undelivered:
+def _undelivered(r: undelivered_queries.FailedRow) -> Undelivered:
     return Undelivered(
-        id=int(r["id"]),
-        agent=r["agent_id"],
-        reason=r["reason"] or "failed",
-        attempts=int(r["attempts"]),
-        failed_at=float(r["updated_at"]),
-        message_id=int(r["message_id"]),
-        task_id=r["task_id"],
-        target=message_target(r),
-        text=r["text"],
+        id=int(r.id),
+        agent=r.agent_id,
+        reason=r.reason or "failed",
+        attempts=int(r.attempts),
+        failed_at=float(r.updated_at),
+        message_id=int(r.message_id),
+        task_id=r.task_id,
+        target=Target(TargetKind(r.target_kind), r.target_name),
+        text=r.text,
     )
 
 
 def waiting(conn: Conn, delivery_id: int, ignored: Sequence[str]) -> Undelivered:
     """The delivery if it still waits for a person; else one line saying why not."""
     ref = delivery_ref(delivery_id)
-    row = undelivered_queries.with_verdict(conn, delivery_id, ignored)
-    if row is None:
+    found = undelivered_queries.with_verdict(conn, delivery_id, ignored)
+    if found is None:
         raise NotFound(f"unknown delivery {ref}")
-    if row["dismissed_by"] is not None:
-        raise InvalidState(f"{ref} was already dismissed by {row['dismissed_by']}")
-    if row["state"] != "failed":
-        raise InvalidState(f"{ref} is {row['state']}: only a failed delivery waits for you")
-    if (row["reason"] or "") in ignored:
-        raise InvalidState(f"{ref} was dropped on purpose ({row['reason']}): nothing to do")
-    if row["through"]:
-        raise InvalidState(f"{ref}: a later delivery to {row['agent_id']} got through")
-    if row["again"]:
-        raise InvalidState(f"{ref}: a later delivery to {row['agent_id']} failed too: see it")
-    if row["moved_on"] is not None:
+    row = found.delivery
+    if row.dismissed_by is not None:
+        raise InvalidState(f"{ref} was already dismissed by {row.dismissed_by}")
+    if row.state != "failed":
+        raise InvalidState(f"{ref} is {row.state}: only a failed delivery waits for you")
+    if (row.reason or "") in ignored:
+        raise InvalidState(f"{ref} was dropped on purpose ({row.reason}): nothing to do")
+    if found.through:
+        raise InvalidState(f"{ref}: a later delivery to {row.agent_id} got through")
+    if found.again:
+        raise InvalidState(f"{ref}: a later delivery to {row.agent_id} failed too: see it")
+    if found.moved_on is not None and row.task_id is not None:  # a task's, moved on
         raise InvalidState(
-            f"{ref}: {task_ref(row['task_id'])} is {row['moved_on']}: nothing to send again"
+            f"{ref}: {task_ref(row.task_id)} is {found.moved_on}: nothing to send again"
         )
     return _undelivered(row)
 
@@ -138,8 +138,8 @@ def retry(conn: Conn, ctx: Ctx, delivery_id: int, ignored: Sequence[str]) -> Und
 def _require_held(conn: Conn, found: Undelivered, task_id: int) -> None:
     row = undelivered_queries.holder(conn, task_id)
     active = (TaskStatus.assigned.value, TaskStatus.in_progress.value)
-    if row is None or row["assignee"] != found.agent or row["status"] not in active:
-        status = row["status"] if row is not None else "gone"
+    if row is None or row.assignee != found.agent or row.status not in active:
+        status = row.status if row is not None else "gone"
         raise InvalidState(
             f"{found.ref} is {task_ref(task_id)}'s prompt and {found.agent} no longer holds "
             f"{task_ref(task_id)} (it is {status}): dismiss it (swarm inbox dismiss {found.ref})"

@@ -5,9 +5,11 @@ Each is one named operation."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from core.store.conn import Args, Conn, sql
+from core.store.conn import Args, Conn, sql, values
+from core.tasks.queries import Holder
 
 _COLUMNS = (
     "SELECT d.id, d.agent_id, d.state, d.reason, d.attempts, d.updated_at, d.dismissed_by, "
@@ -47,33 +49,70 @@ HOLDER = sql("SELECT status, assignee FROM tasks WHERE id = :task_id")
 DISMISS = sql("UPDATE deliveries SET dismissed_by = :by, dismissed_at = :now WHERE id = :id")
 
 
-def failed_for_good(conn: Conn, ignored: Sequence[str]) -> list[Any]:
+@dataclass(frozen=True)
+class FailedRow:
+    """A delivery (``_COLUMNS``: one that failed, or was asked for by id) and its message."""
+
+    id: int
+    agent_id: str
+    state: str
+    reason: str | None
+    attempts: int
+    updated_at: float
+    dismissed_by: str | None
+    message_id: int
+    task_id: int | None
+    target_kind: str
+    target_name: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A delivery, and why it no longer waits for a person: a later one to its agent got
+    ``through`` or failed ``again``, its task moved on (``moved_on``: its status, or
+    ``held by`` its new holder; None: it did not)."""
+
+    delivery: FailedRow
+    through: bool
+    again: bool
+    moved_on: str | None
+
+
+def failed_for_good(conn: Conn, ignored: Sequence[str]) -> list[FailedRow]:
     """The failed deliveries nobody dismissed (``ignored``: reasons that are no failure),
     none of whose message or task later got through to that agent or failed again there,
-    whose task has not ended or gone to another agent, oldest first (``_COLUMNS``)."""
+    whose task has not ended or gone to another agent, oldest first."""
     args = Args()
     reasons = args.many(ignored) if ignored else "NULL"  # NOT IN (NULL): nothing is kept
     skip = f"AND COALESCE(d.reason, '') NOT IN ({reasons}) " if ignored else ""
-    rows: list[Any] = conn.execute(
+    rows = conn.execute(
         f"{_COLUMNS}{_FROM} WHERE d.state = 'failed' AND d.dismissed_at IS NULL {skip}"
         f"AND NOT {_GOT_THROUGH} AND NOT {_FAILED_AGAIN.format(ignored=reasons)} "
         f"AND {_MOVED_ON} IS NULL ORDER BY d.id",
         args,
-    ).fetchall()
-    return rows
+    )
+    return [FailedRow(*values(row)) for row in rows]
 
 
-def with_verdict(conn: Conn, delivery_id: int, ignored: Sequence[str]) -> Any:
-    """The delivery's row (``_COLUMNS``) with ``through``, ``again`` and ``moved_on``: why
-    it no longer waits for a person; None when there is no such delivery."""
+def with_verdict(conn: Conn, delivery_id: int, ignored: Sequence[str]) -> Verdict | None:
+    """The delivery with why it no longer waits for a person; None when there is no such
+    delivery."""
     args = Args()
     delivery = args(delivery_id)
     reasons = args.many(ignored) if ignored else "NULL"
-    return conn.execute(
+    row = conn.execute(
         f"{_COLUMNS}, {_GOT_THROUGH} AS through, {_FAILED_AGAIN.format(ignored=reasons)} "
         f"AS again, {_MOVED_ON} AS moved_on{_FROM} WHERE d.id = {delivery}",
         args,
     ).fetchone()
+    return None if row is None else _verdict(values(row))
+
+
+def _verdict(found: tuple[Any, ...]) -> Verdict:
+    """``_COLUMNS`` then ``through``, ``again`` (0/1 on SQLite) and ``moved_on``."""
+    *columns, through, again, moved_on = found
+    return Verdict(FailedRow(*columns), bool(through), bool(again), moved_on)
 
 
 def requeue(conn: Conn, delivery_id: int, now: float) -> None:
@@ -81,9 +120,10 @@ def requeue(conn: Conn, delivery_id: int, now: float) -> None:
     conn.execute(REQUEUE, {"now": now, "id": delivery_id})
 
 
-def holder(conn: Conn, task_id: int) -> Any:
-    """The task's ``status`` and ``assignee``, or None."""
-    return conn.execute(HOLDER, {"task_id": task_id}).fetchone()
+def holder(conn: Conn, task_id: int) -> Holder | None:
+    """The task's status and holder, or None when there is no such task."""
+    row = conn.execute(HOLDER, {"task_id": task_id}).fetchone()
+    return None if row is None else Holder(*values(row))
 
 
 def mark_dismissed(conn: Conn, delivery_id: int, by: str, now: float) -> None:

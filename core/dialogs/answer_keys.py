@@ -41,7 +41,7 @@ def untyped(
 def typing_state(conn: Conn, prompt_id: int) -> tuple[float | None, str]:
     """When the typing of prompt ``prompt_id``'s key began (None: it did not), and its keys."""
     row = prompt_queries.typing_row(conn, prompt_id)
-    return (None, "") if row is None else (row["typing_at"], row["typed_keys"] or "")
+    return (None, "") if row is None else (row.typing_at, row.typed_keys or "")
 
 
 def begin_typing(conn: Conn, ctx: Ctx, prompt_id: int, keys: str) -> bool:
@@ -60,7 +60,7 @@ def typed_state(conn: Conn, prompt_id: int) -> tuple[float | None, str, str]:
     row = prompt_queries.typed_row(conn, prompt_id)
     if row is None:
         return None, "", ""
-    return row["typed_at"], row["typed_keys"] or "", row["typed_result"] or ""
+    return row.typed_at, row.typed_keys or "", row.typed_result or ""
 
 
 def mark_typed(

@@ -22,6 +22,7 @@ from typing import Any
 from core.agent_state import Signal
 from core.context import Ctx
 from core.dialogs import prompt_queries
+from core.dialogs.prompt_queries import PromptRow
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.event_kinds import EventKind
 from core.formats.text import escape_controls, head_tail
@@ -136,40 +137,40 @@ class Prompt:
         }
 
 
-def _row(row: Any) -> Prompt:
+def _row(row: PromptRow) -> Prompt:
     options = tuple(
         PromptOption.of(str(o["key"]), str(o["label"]), o.get("kind"))
-        for o in json.loads(row["options"])
+        for o in json.loads(row.options)
     )
     return Prompt(
-        id=int(row["id"]),
-        agent=row["agent"],
-        task_id=row["task_id"],
-        source=Signal(row["source"]),
-        kind=row["kind"],
-        text=row["text"],
+        id=int(row.id),
+        agent=row.agent,
+        task_id=row.task_id,
+        source=Signal(row.source),
+        kind=row.kind,
+        text=row.text,
         options=options,
-        session=row["session"],
-        opened_at=float(row["opened_at"]),
-        decided_at=row["decided_at"],
-        decision=row["decision"],
-        decided_by=row["decided_by"],
-        closed_at=row["closed_at"],
-        closed_why=row["closed_why"],
+        session=row.session,
+        opened_at=float(row.opened_at),
+        decided_at=row.decided_at,
+        decision=row.decision,
+        decided_by=row.decided_by,
+        closed_at=row.closed_at,
+        closed_why=row.closed_why,
         hook=_hook(row),
-        expires_at=row["expires_at"],
-        pane_seen_at=row["pane_seen_at"],
+        expires_at=row.expires_at,
+        pane_seen_at=row.pane_seen_at,
     )
 
 
-def _hook(row: Any) -> HookProcess | None:
-    if row["hook_pid"] is None:
+def _hook(row: PromptRow) -> HookProcess | None:
+    if row.hook_pid is None:
         return None
     return HookProcess(
-        row["hook_host"] or "",
-        int(row["hook_pid"]),
-        row["hook_start"] or "",
-        row["hook_pidns"] or "",
+        row.hook_host or "",
+        int(row.hook_pid),
+        row.hook_start or "",
+        row.hook_pidns or "",
     )
 
 
@@ -186,16 +187,16 @@ def open_prompts(conn: Conn, agent: str | None = None) -> list[Prompt]:
     return [_row(r) for r in prompt_queries.open_rows(conn, agent)]
 
 
-def oldest_open_rows(conn: Conn) -> dict[str, Any]:
+def oldest_open_rows(conn: Conn) -> dict[str, PromptRow]:
     """agent -> the row of its oldest open prompt (``prompt_of`` reads it: one agent's row
     that cannot be read spoils no other's)."""
-    oldest: dict[str, Any] = {}
+    oldest: dict[str, PromptRow] = {}
     for row in prompt_queries.open_rows(conn):  # oldest first
-        oldest.setdefault(row["agent"], row)
+        oldest.setdefault(row.agent, row)
     return oldest
 
 
-def prompt_of(row: Any) -> Prompt:
+def prompt_of(row: PromptRow) -> Prompt:
     """A stored prompt's row as a prompt."""
     return _row(row)
 

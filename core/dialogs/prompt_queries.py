@@ -5,9 +5,10 @@ its pane; its answer's key typed once. Each is one named operation."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
-from core.store.conn import Args, Conn, sql
+from core.store.conn import Args, Conn, sql, values
 
 COLUMNS = (
     "id, agent, task_id, source, kind, text, options, session, opened_at, "
@@ -63,18 +64,50 @@ MARK_TYPED = sql(
 )
 
 
-def by_id(conn: Conn, prompt_id: int) -> Any:
-    """Prompt ``prompt_id``'s row (``COLUMNS``), or None."""
-    return conn.execute(BY_ID, {"id": prompt_id}).fetchone()
+@dataclass(frozen=True)
+class PromptRow:
+    """A stored prompt as it is stored (``COLUMNS``; ``options``: a JSON list), read into a
+    ``permissions.Prompt`` by its reader."""
+
+    id: int
+    agent: str
+    task_id: int | None
+    source: str
+    kind: str
+    text: str
+    options: str
+    session: str | None
+    opened_at: float
+    decided_at: float | None
+    decision: str | None
+    decided_by: str | None
+    closed_at: float | None
+    closed_why: str | None
+    hook_host: str | None
+    hook_pid: int | None
+    hook_start: str | None
+    hook_pidns: str | None
+    expires_at: float | None
+    pane_seen_at: float | None
 
 
-def open_rows(conn: Conn, agent: str | None = None) -> list[Any]:
-    """The open prompts' rows (of one agent, or all), oldest first."""
+def prompt_row(row: Any) -> PromptRow | None:
+    """A ``COLUMNS`` row (None: none was found)."""
+    return None if row is None else PromptRow(*values(row))
+
+
+def by_id(conn: Conn, prompt_id: int) -> PromptRow | None:
+    """Prompt ``prompt_id``, or None."""
+    return prompt_row(conn.execute(BY_ID, {"id": prompt_id}).fetchone())
+
+
+def open_rows(conn: Conn, agent: str | None = None) -> list[PromptRow]:
+    """The open prompts (of one agent, or all), oldest first."""
     if agent is None:
-        rows: list[Any] = conn.execute(OPEN_ROWS).fetchall()
+        rows = conn.execute(OPEN_ROWS)
     else:
-        rows = conn.execute(OPEN_ROWS_OF_AGENT, {"agent": agent}).fetchall()
-    return rows
+        rows = conn.execute(OPEN_ROWS_OF_AGENT, {"agent": agent})
+    return [PromptRow(*values(row)) for row in rows]
 
 
 def insert(conn: Conn, row: Sequence[Any]) -> int:
@@ -110,10 +143,11 @@ def pane_seen(conn: Conn, prompt_id: int, at: float) -> None:
     conn.execute(PANE_SEEN, {"at": at, "id": prompt_id})
 
 
-def hook_row(conn: Conn, agent: str, source: str, since: float) -> Any:
+def hook_row(conn: Conn, agent: str, source: str, since: float) -> PromptRow | None:
     """``agent``'s oldest prompt from ``source`` that is open, or was decided or closed after
     ``since``; None when there is none."""
-    return conn.execute(HOOK_ROW, {"agent": agent, "source": source, "since": since}).fetchone()
+    params = {"agent": agent, "source": source, "since": since}
+    return prompt_row(conn.execute(HOOK_ROW, params).fetchone())
 
 
 def untyped_rows(
@@ -121,7 +155,7 @@ def untyped_rows(
     sources: Sequence[str],
     agents: Sequence[str] | None = None,
     other_than: Sequence[str] = (),
-) -> list[Any]:
+) -> list[PromptRow]:
     """The decided prompts from ``sources`` whose key was not typed yet, oldest decision
     first: of ``agents`` (None: of any agent) but none of ``other_than``."""
     if agents is not None and not agents:
@@ -135,13 +169,21 @@ def untyped_rows(
         text += f" AND agent IN ({args.many(agents)})"
     if other_than:
         text += f" AND agent NOT IN ({args.many(other_than)})"
-    rows: list[Any] = conn.execute(f"{text} ORDER BY decided_at, id", args).fetchall()
-    return rows
+    rows = conn.execute(f"{text} ORDER BY decided_at, id", args)
+    return [PromptRow(*values(row)) for row in rows]
 
 
-def typing_row(conn: Conn, prompt_id: int) -> Any:
-    """The prompt's ``typing_at`` and ``typed_keys``, or None."""
-    return conn.execute(TYPING, {"id": prompt_id}).fetchone()
+class Typing(NamedTuple):
+    """When the typing of a prompt's answer began (None: it did not), and its keys."""
+
+    typing_at: float | None
+    typed_keys: str | None
+
+
+def typing_row(conn: Conn, prompt_id: int) -> Typing | None:
+    """The prompt's typing, or None when there is no such prompt."""
+    row = conn.execute(TYPING, {"id": prompt_id}).fetchone()
+    return None if row is None else Typing(*values(row))
 
 
 def begin_typing(conn: Conn, prompt_id: int, keys: str, now: float) -> bool:
@@ -156,9 +198,18 @@ def forget_typing(conn: Conn, prompt_id: int) -> None:
     conn.execute(FORGET_TYPING, {"id": prompt_id})
 
 
-def typed_row(conn: Conn, prompt_id: int) -> Any:
-    """The prompt's ``typed_at``, ``typed_keys`` and ``typed_result``, or None."""
-    return conn.execute(TYPED, {"id": prompt_id}).fetchone()
+class Typed(NamedTuple):
+    """When a prompt's answer was typed (None: not yet), its keys, and how it went."""
+
+    typed_at: float | None
+    typed_keys: str | None
+    typed_result: str | None
+
+
+def typed_row(conn: Conn, prompt_id: int) -> Typed | None:
+    """The prompt's typing settled, or None when there is no such prompt."""
+    row = conn.execute(TYPED, {"id": prompt_id}).fetchone()
+    return None if row is None else Typed(*values(row))
 
 
 def mark_typed(conn: Conn, prompt_id: int, keys: str | None, result: str, now: float) -> bool:

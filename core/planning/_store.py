@@ -14,7 +14,7 @@ from core.planning import _queries as queries
 from core.planning._model import Plan, PlanProgress, plan_ref
 from core.store import tables
 from core.store.conn import Conn
-from core.tasks import creation, read_queries
+from core.tasks import creation
 from core.tasks import queries as task_queries
 
 
@@ -108,6 +108,4 @@ def discard_plan(conn: Conn, ctx: Ctx, plan_id: int) -> None:
 def plan_progress(conn: Conn, plan_id: int) -> PlanProgress:
     """The plan and its tasks, in creation order."""
     plan = get_plan(conn, plan_id)
-    rows = task_queries.of_plan(conn, plan.ref)
-    deps = read_queries.deps_of(conn, [r["id"] for r in rows])
-    return PlanProgress(plan, [read_queries.row_to_task(r, deps[r["id"]]) for r in rows])
+    return PlanProgress(plan, task_queries.of_plan(conn, plan.ref))

@@ -153,7 +153,7 @@ def front_end_of(consumer: str) -> str:
 def message_progress(conn: Conn, message_id: int) -> Progress:
     """Delivered, failed and total deliveries of one message."""
     row = delivery_queries.message_counts(conn, message_id)
-    return Progress(int(row["delivered"]), int(row["failed"]), int(row["total"]))
+    return Progress(int(row.delivered), int(row.failed), int(row.total))
 
 
 # -- the notifier's failures, per loop (its consumer's row in event_cursors) -----------------

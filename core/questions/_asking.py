@@ -126,7 +126,7 @@ def take_answer(conn: Conn, ctx: Ctx, question_id: int) -> bool:
     rows = message_queries.queued_answers(
         conn, question.task_id, question.agent, question.answered_at
     )
-    for delivery_id in (r["id"] for r in rows):
+    for delivery_id in rows:
         message_queries.drop_delivery(conn, delivery_id, PRINTED, ctx.now)
         insert_event(
             conn,

@@ -91,7 +91,7 @@ def delivery_latency(conn: Conn, since: float, limit: int = 5000) -> dict[str, d
     """Per agent: p50/p90/p99 seconds from queued to delivered, over the newest ``limit``
     deliveries delivered since ``since`` (and ``n``, how many)."""
     samples: dict[str, list[float]] = {}
-    for agent, seconds in map(values, delivery_queries.delivered_spans(conn, since, limit)):
+    for agent, seconds in delivery_queries.delivered_spans(conn, since, limit):
         samples.setdefault(agent, []).append(max(0.0, float(seconds)))
     return {agent: percentiles(values) for agent, values in sorted(samples.items())}
 

@@ -208,7 +208,7 @@ class SwarmService:
         )
         found = await self.store.read(delivery_queries.node_rows)
         if found:  # delivery nodes (PostgreSQL)
-            overview["nodes"] = found
+            overview["nodes"] = [dataclasses.asdict(node) for node in found]
         return overview
 
     # -- terminal text (tmux agents) -------------------------------------------------------

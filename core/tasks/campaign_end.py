@@ -23,7 +23,7 @@ def note_if_finished(conn: Conn, ctx: Ctx, task_id: int) -> None:
     # the campaign is held before its tasks are counted: the last two tasks ending at once
     # (or a task added as the last one ends) are counted one after the other, the second
     # seeing both (the task row itself is held by whoever changed it)
-    row = read_held(conn, "campaigns", "id, title, created_at, finished_at, status", row["id"])
+    row = read_held(conn, "campaigns", "id, title, created_at, finished_at, status", row.id)
     if row is None or row["status"] != "open":
         return
     campaign_id, title, created_at, finished_at = values(row)[:4]

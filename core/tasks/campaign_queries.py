@@ -5,11 +5,11 @@ campaigns' own rows are ``core.workflows.queries``'."""
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from core.models import FINISHED_SQL
+from core.models import FINISHED_SQL, Task
 from core.store.conn import Conn, sql
-from core.tasks.read_queries import TASK_COLUMNS
+from core.tasks.read_queries import TASK_COLUMNS, deps_of, row_to_task
 
 CAMPAIGN = sql("SELECT campaign_id FROM tasks WHERE id = :task_id")
 LIVE_CAMPAIGN = sql(
@@ -62,10 +62,11 @@ def unfinished_tasks(conn: Conn, campaign_id: int) -> list[int]:
     return [r["id"] for r in conn.execute(UNFINISHED, {"campaign_id": campaign_id})]
 
 
-def task_rows(conn: Conn, campaign_id: int) -> list[Any]:
-    """The campaign's tasks (``TASK_COLUMNS``), in creation order."""
-    rows: list[Any] = conn.execute(TASKS, {"campaign_id": campaign_id}).fetchall()
-    return rows
+def task_rows(conn: Conn, campaign_id: int) -> list[Task]:
+    """The campaign's tasks, in creation order."""
+    rows = conn.execute(TASKS, {"campaign_id": campaign_id}).fetchall()
+    deps = deps_of(conn, [r["id"] for r in rows])
+    return [row_to_task(r, deps[r["id"]]) for r in rows]
 
 
 def task_kind(conn: Conn, task_id: int) -> str:

@@ -11,7 +11,6 @@ item records what was done) or rejected (nothing reaches an agent). Each step is
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 from core.context import Ctx
@@ -20,58 +19,10 @@ from core.event_kinds import EventKind
 from core.store.conn import Conn
 from core.store.tables import insert_event
 from core.tasks import held_queries
+from core.tasks.held_queries import Held as Held  # the rows of held_items
+from core.tasks.held_queries import held_ref as held_ref
 
 ACCEPTED, REJECTED = "accepted", "rejected"
-
-
-@dataclass(frozen=True)
-class Held:
-    """One held item. ``data`` is what accepting it applies (kept as it was when held);
-    ``data["on_accept"]`` / ``data["on_reject"]`` say in one line what each answer does."""
-
-    id: int
-    source: str
-    kind: str
-    key: str
-    text: str
-    task_id: int | None
-    agent: str | None
-    data: dict[str, Any] = field(default_factory=dict)
-    opened_at: float = 0.0
-    decision: str | None = None
-    decided_by: str | None = None
-    decided_at: float | None = None
-    applied_at: float | None = None
-    result: str | None = None
-
-    @property
-    def ref(self) -> str:
-        """``H-3``."""
-        return held_ref(self.id)
-
-
-def held_ref(held_id: int) -> str:
-    """``H-3``: an item held for a person."""
-    return f"H-{held_id}"
-
-
-def _row(row: Any) -> Held:
-    return Held(
-        id=int(row["id"]),
-        source=row["source"],
-        kind=row["kind"],
-        key=row["held_key"],
-        text=row["text"],
-        task_id=row["task_id"],
-        agent=row["agent_id"],
-        data=json.loads(row["data"] or "{}"),
-        opened_at=float(row["opened_at"]),
-        decision=row["decision"],
-        decided_by=row["decided_by"],
-        decided_at=row["decided_at"],
-        applied_at=row["applied_at"],
-        result=row["result"],
-    )
 
 
 def hold(
@@ -86,12 +37,11 @@ def hold(
     agent: str | None = None,
 ) -> int | None:
     """Hold ``key`` for a person; its id, or None when it was held before (decided or not)."""
-    row = held_queries.insert(
+    held_id = held_queries.insert(
         conn, source, kind, key, text, task_id, agent, json.dumps(data), ctx.now
     )
-    if row is None:
+    if held_id is None:
         return None
-    held_id = int(row["id"])
     insert_event(
         conn,
         ctx.now,
@@ -107,26 +57,25 @@ def hold(
 
 def get(conn: Conn, held_id: int) -> Held:
     """One item; NotFound naming it otherwise."""
-    row = held_queries.by_id(conn, held_id)
-    if row is None:
+    found = held_queries.by_id(conn, held_id)
+    if found is None:
         raise NotFound(f"unknown item {held_ref(held_id)}")
-    return _row(row)
+    return found
 
 
 def by_key(conn: Conn, key: str) -> Held | None:
     """The item held for ``key``, if one was."""
-    row = held_queries.by_key(conn, key)
-    return _row(row) if row is not None else None
+    return held_queries.by_key(conn, key)
 
 
 def waiting(conn: Conn) -> list[Held]:
     """The items no person has decided yet, oldest first."""
-    return [_row(r) for r in held_queries.undecided(conn)]
+    return held_queries.undecided(conn)
 
 
 def accepted(conn: Conn, source: str) -> list[Held]:
     """``source``'s accepted items not applied yet, oldest first."""
-    return [_row(r) for r in held_queries.not_applied(conn, ACCEPTED, source)]
+    return held_queries.not_applied(conn, ACCEPTED, source)
 
 
 def decide(conn: Conn, ctx: Ctx, held_id: int, accept: bool) -> Held:

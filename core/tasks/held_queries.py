@@ -4,6 +4,8 @@ Each is one named operation."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from core.store.conn import Conn, sql
@@ -30,6 +32,57 @@ DECIDE = sql(
 MARK_APPLIED = sql("UPDATE held_items SET applied_at = :now, result = :result WHERE id = :id")
 
 
+@dataclass(frozen=True)
+class Held:
+    """One held item. ``data`` is what accepting it applies (kept as it was when held);
+    ``data["on_accept"]`` / ``data["on_reject"]`` say in one line what each answer does."""
+
+    id: int
+    source: str
+    kind: str
+    key: str
+    text: str
+    task_id: int | None
+    agent: str | None
+    data: dict[str, Any] = field(default_factory=dict)
+    opened_at: float = 0.0
+    decision: str | None = None
+    decided_by: str | None = None
+    decided_at: float | None = None
+    applied_at: float | None = None
+    result: str | None = None
+
+    @property
+    def ref(self) -> str:
+        """``H-3``."""
+        return held_ref(self.id)
+
+
+def held_ref(held_id: int) -> str:
+    """``H-3``: an item held for a person."""
+    return f"H-{held_id}"
+
+
+def _held(row: Any) -> Held:
+    """A ``COLUMNS`` row."""
+    return Held(
+        id=int(row["id"]),
+        source=row["source"],
+        kind=row["kind"],
+        key=row["held_key"],
+        text=row["text"],
+        task_id=row["task_id"],
+        agent=row["agent_id"],
+        data=json.loads(row["data"] or "{}"),
+        opened_at=float(row["opened_at"]),
+        decision=row["decision"],
+        decided_by=row["decided_by"],
+        decided_at=row["decided_at"],
+        applied_at=row["applied_at"],
+        result=row["result"],
+    )
+
+
 def insert(
     conn: Conn,
     source: str,
@@ -40,10 +93,10 @@ def insert(
     agent: str | None,
     data: str,
     now: float,
-) -> Any:
-    """Hold ``key`` (``data``: JSON) unless it was held before: the new row (``id``), or
+) -> int | None:
+    """Hold ``key`` (``data``: JSON) unless it was held before: the new item's id, or
     None."""
-    return conn.execute(
+    row = conn.execute(
         INSERT,
         {
             "source": source,
@@ -56,31 +109,31 @@ def insert(
             "now": now,
         },
     ).fetchone()
+    return None if row is None else int(row["id"])
 
 
-def by_id(conn: Conn, held_id: int) -> Any:
-    """The item's row (``COLUMNS``), or None."""
-    return conn.execute(BY_ID, {"id": held_id}).fetchone()
+def by_id(conn: Conn, held_id: int) -> Held | None:
+    """The item, or None."""
+    row = conn.execute(BY_ID, {"id": held_id}).fetchone()
+    return None if row is None else _held(row)
 
 
-def by_key(conn: Conn, key: str) -> Any:
-    """The row of the item held for ``key``, or None."""
-    return conn.execute(BY_KEY, {"key": key}).fetchone()
+def by_key(conn: Conn, key: str) -> Held | None:
+    """The item held for ``key``, or None."""
+    row = conn.execute(BY_KEY, {"key": key}).fetchone()
+    return None if row is None else _held(row)
 
 
-def undecided(conn: Conn) -> list[Any]:
-    """The rows of the items no person has decided yet, oldest first."""
-    rows: list[Any] = conn.execute(
-        f"SELECT {COLUMNS} FROM held_items WHERE decision IS NULL ORDER BY id"
-    ).fetchall()
-    return rows
+def undecided(conn: Conn) -> list[Held]:
+    """The items no person has decided yet, oldest first."""
+    rows = conn.execute(f"SELECT {COLUMNS} FROM held_items WHERE decision IS NULL ORDER BY id")
+    return [_held(row) for row in rows]
 
 
-def not_applied(conn: Conn, decision: str, source: str) -> list[Any]:
-    """The rows of ``source``'s items decided ``decision`` and not applied yet, oldest
-    first."""
-    rows: list[Any] = conn.execute(NOT_APPLIED, {"decision": decision, "source": source}).fetchall()
-    return rows
+def not_applied(conn: Conn, decision: str, source: str) -> list[Held]:
+    """``source``'s items decided ``decision`` and not applied yet, oldest first."""
+    rows = conn.execute(NOT_APPLIED, {"decision": decision, "source": source})
+    return [_held(row) for row in rows]
 
 
 def decide(conn: Conn, held_id: int, decision: str, by: str, now: float) -> bool:

@@ -12,7 +12,7 @@ from core.agent_state import AgentState, Observation, Signal
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
 from core.context import Ctx
-from core.errors import InvalidInput, InvalidState
+from core.errors import InvalidInput, InvalidState, UnknownTask
 from core.event_kinds import EventKind
 from core.models import ACTIVE, Target, TargetKind, TaskStatus, task_ref
 from core.reservations import reserving
@@ -21,7 +21,7 @@ from core.store.tables import insert_event
 from core.tasks import message_queries, messages, queries
 from core.tasks.actions import TaskAction, require
 from core.tasks.dependencies import settle, settle_dependents
-from core.tasks.read_queries import get_task, held_task
+from core.tasks.read_queries import held_task
 
 if TYPE_CHECKING:
     from core.models import Task
@@ -44,16 +44,16 @@ __all__ = [
 ]
 
 
-def _active(conn: Conn, task_id: int, action: str) -> tuple[str, str]:
+def _active(conn: Conn, task_id: int, action: str) -> tuple[str, str | None]:
     row = queries.held_holder(conn, task_id)
     if row is None:
-        get_task(conn, task_id)  # raises NotFound
-    if row["status"] not in {s.value for s in ACTIVE}:
+        raise UnknownTask(f"unknown task {task_ref(task_id)}")
+    if row.status not in {s.value for s in ACTIVE}:
         raise InvalidState(
-            f"{task_ref(task_id)} is {row['status']}: only an assigned or in-progress task "
+            f"{task_ref(task_id)} is {row.status}: only an assigned or in-progress task "
             f"can be {action}"
         )
-    return row["status"], row["assignee"]
+    return row.status, row.assignee
 
 
 def start(conn: Conn, ctx: Ctx, task_id: int, note: str = "", force: bool = False) -> None:
@@ -117,7 +117,7 @@ def complete(conn: Conn, ctx: Ctx, task_id: int, note: str = "", force: bool = F
     if row is None:
         _active(conn, task_id, "marked done")  # raises: NotFound, or its status
         raise InvalidState(f"{task_ref(task_id)} is not active")  # (read as active: a race)
-    agent, campaign_id, reserved = row["assignee"], row["campaign_id"], bool(row["reserved"])
+    agent, campaign_id, reserved = row.assignee, row.campaign_id, row.reserved
     by, data = ctx.report_by(task_ref(task_id), agent, force)
     if bad is not None:
         raise bad
@@ -133,14 +133,15 @@ def complete(conn: Conn, ctx: Ctx, task_id: int, note: str = "", force: bool = F
     )
     if reserved:  # none taken for the task: nothing to release (no statement)
         reserving.task_ended(conn, ctx, task_id, agent, "done")
-    if row["queued_notes"]:  # a nudge to report it, stale now (no statement when none)
+    # a nudge to report it, stale now (no statement when none; a queued note is its holder's)
+    if row.queued_notes and agent is not None:
         messages.drop_queued_notes(conn, ctx, task_id, agent)
     settle_dependents(
         conn,
         ctx,
         task_id,
         campaign=campaign_id is not None,
-        dependents=bool(row["has_dependents"]),
+        dependents=row.has_dependents,
     )
 
 

@@ -10,12 +10,12 @@ racing it can change, and its rowcount says whether it won.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import NamedTuple
 
 from core.agents import queries as agent_queries
 from core.agents.queries import turn_ended_on_pane
 from core.models import Delivery, DeliveryState, Priority, Target, TargetKind
-from core.store.conn import Args, Conn, Row, sql
+from core.store.conn import Args, Conn, Row, sql, values
 from core.store.row_locks import read_held
 
 # A message's target is two columns, ``target_kind`` (``TargetKind``) and ``target_name``.
@@ -29,6 +29,7 @@ DELIVERY_SELECT = (
     "m.text, m.sender, m.task_id, m.priority, m.target_kind, m.target_name FROM deliveries d "
     "JOIN messages m ON m.id = d.message_id"
 )
+_DELIVERY_WIDTH = 13  # DELIVERY_SELECT's columns
 
 LATEST_DELIVERIES = sql(f"{DELIVERY_SELECT} ORDER BY d.id DESC LIMIT :limit")
 MESSAGE_DELIVERIES = sql(f"{DELIVERY_SELECT} WHERE d.message_id = :message_id ORDER BY d.id")
@@ -271,7 +272,16 @@ def insert_prompts(
     return ids
 
 
-def oldest_due(conn: Conn, now: float, since: float, skip: list[str], extra: str = "") -> Any:
+class DueDelivery(NamedTuple):
+    """The oldest due delivery, and the values of the ``extra`` columns read with it."""
+
+    delivery: Delivery
+    extra: tuple[object, ...]
+
+
+def oldest_due(
+    conn: Conn, now: float, since: float, skip: list[str], extra: str = ""
+) -> DueDelivery | None:
     """The oldest queued delivery due at ``now`` (``DELIVERY_SELECT``'s row, with ``extra``
     columns over deliveries ``d`` and messages ``m`` first), not one of the agents ``skip``
     and not to an agent mid-turn since ``since`` (``not_mid_turn``); None when
@@ -284,11 +294,15 @@ def oldest_due(conn: Conn, now: float, since: float, skip: list[str], extra: str
     select = (
         f"SELECT {extra}, {DELIVERY_SELECT.removeprefix('SELECT ')}" if extra else DELIVERY_SELECT
     )
-    return conn.execute(
+    row = conn.execute(
         f"{select} WHERE d.id = (SELECT id FROM deliveries q WHERE state = 'queued' "
         f"AND not_before <= {due}{others} AND {free} ORDER BY id LIMIT 1)",
         args,
     ).fetchone()
+    if row is None:
+        return None
+    found = values(row)
+    return DueDelivery(row_to_delivery(row), found[: len(found) - _DELIVERY_WIDTH])
 
 
 def take(conn: Conn, delivery_id: int, now: float) -> bool:
@@ -367,18 +381,25 @@ def turn_over(conn: Conn, agent: str, now: float) -> None:
     conn.execute(TURN_OVER, {"now": now, "agent": agent})
 
 
-def pending(conn: Conn, agent: str, task_id: int) -> list[Any]:
-    """The deliveries (``id``, ``state``) of the task's messages to ``agent`` not yet
-    received (queued or delivering), withdrawals left out."""
-    rows: list[Any] = conn.execute(PENDING, {"agent": agent, "task_id": task_id}).fetchall()
-    return rows
+class Unreceived(NamedTuple):
+    """A delivery not yet received, and its state (``queued`` or ``delivering``)."""
+
+    id: int
+    state: str
 
 
-def queued_notes(conn: Conn, agent: str, task_id: int) -> list[Any]:
-    """The deliveries (``id``, ``state``) of the notes about the task to ``agent`` still
-    queued (none on its screen yet)."""
-    rows: list[Any] = conn.execute(QUEUED_NOTES, {"agent": agent, "task_id": task_id}).fetchall()
-    return rows
+def pending(conn: Conn, agent: str, task_id: int) -> list[Unreceived]:
+    """The deliveries of the task's messages to ``agent`` not yet received (queued or
+    delivering), withdrawals left out."""
+    rows = conn.execute(PENDING, {"agent": agent, "task_id": task_id})
+    return [Unreceived(*values(row)) for row in rows]
+
+
+def queued_notes(conn: Conn, agent: str, task_id: int) -> list[Unreceived]:
+    """The deliveries of the notes about the task to ``agent`` still queued (none on its
+    screen yet)."""
+    rows = conn.execute(QUEUED_NOTES, {"agent": agent, "task_id": task_id})
+    return [Unreceived(*values(row)) for row in rows]
 
 
 def supersede(conn: Conn, delivery_id: int, now: float) -> bool:
@@ -422,14 +443,25 @@ def queued_since_each(conn: Conn) -> dict[str, tuple[float, int]]:
     return {row["agent_id"]: (float(row["oldest"]), int(row["n"])) for row in rows}
 
 
-def interrupted(conn: Conn) -> list[Any]:
-    """The deliveries (``id``, ``agent_id``, ``task_id``) left delivering by this process,
-    not by a node (a node's claim comes back when its lease ends)."""
-    rows: list[Any] = conn.execute(
-        "SELECT d.id, d.agent_id, m.task_id FROM deliveries d JOIN messages m "
-        "ON m.id = d.message_id WHERE d.state = 'delivering' AND d.node IS NULL"
-    ).fetchall()
-    return rows
+INTERRUPTED = sql(
+    "SELECT d.id, d.agent_id, m.task_id FROM deliveries d JOIN messages m "
+    "ON m.id = d.message_id WHERE d.state = 'delivering' AND d.node IS NULL"
+)
+
+
+class Interrupted(NamedTuple):
+    """A delivery left delivering by a crash: its agent, and its message's task (None: a
+    plain message)."""
+
+    id: int
+    agent_id: str
+    task_id: int | None
+
+
+def interrupted(conn: Conn) -> list[Interrupted]:
+    """The deliveries left delivering by this process, not by a node (a node's claim comes
+    back when its lease ends)."""
+    return [Interrupted(*values(row)) for row in conn.execute(INTERRUPTED)]
 
 
 def requeue_interrupted(conn: Conn, delivery_id: int, now: float) -> bool:
@@ -447,10 +479,10 @@ def hold_deliveries(conn: Conn, message_id: int, until: float) -> None:
 
 def queued_answers(
     conn: Conn, task_id: int, agent: str | None, answered_at: float | None
-) -> list[Any]:
-    """The deliveries (``id``) still queued of the answer note to ``agent`` on the task,
+) -> list[int]:
+    """The ids of the deliveries still queued of the answer note to ``agent`` on the task,
     made when the question was answered."""
-    rows: list[Any] = conn.execute(
+    rows = conn.execute(
         QUEUED_ANSWERS,
         {
             "task_id": task_id,
@@ -458,8 +490,8 @@ def queued_answers(
             "agent": agent,
             "answered_at": answered_at,
         },
-    ).fetchall()
-    return rows
+    )
+    return [int(row["id"]) for row in rows]
 
 
 def drop_delivery(conn: Conn, delivery_id: int, reason: str, now: float) -> None:
@@ -467,10 +499,17 @@ def drop_delivery(conn: Conn, delivery_id: int, reason: str, now: float) -> None
     conn.execute(DROP_DELIVERY, {"reason": reason, "now": now, "id": delivery_id})
 
 
-def last_paste(conn: Conn, agent: str) -> Any:
-    """The latest delivery to ``agent`` being made or made (``state``, ``updated_at``), or
-    None."""
-    return conn.execute(LAST_PASTE, {"agent": agent}).fetchone()
+class Paste(NamedTuple):
+    """A delivery being made or made (``delivering``, ``delivered``), and when it was."""
+
+    state: str
+    updated_at: float
+
+
+def last_paste(conn: Conn, agent: str) -> Paste | None:
+    """The latest delivery to ``agent`` being made or made, or None."""
+    row = conn.execute(LAST_PASTE, {"agent": agent}).fetchone()
+    return None if row is None else Paste(*values(row))
 
 
 def prompt_delivered_each(conn: Conn) -> dict[str, float]:
@@ -489,11 +528,18 @@ def prompt_delivered_each(conn: Conn) -> dict[str, float]:
     return {row["assignee"]: float(row["first_at"]) for row in rows}
 
 
-def last_finished_deliveries(conn: Conn, agent: str, count: int) -> list[Any]:
-    """The last ``count`` deliveries to ``agent`` delivered or failed (``state``,
-    ``reason``), newest first; superseded ones left out."""
-    rows: list[Any] = conn.execute(LAST_FINISHED, {"agent": agent, "count": count}).fetchall()
-    return rows
+class Finished(NamedTuple):
+    """A delivery delivered or failed, and why it failed (None: delivered)."""
+
+    state: str
+    reason: str | None
+
+
+def last_finished_deliveries(conn: Conn, agent: str, count: int) -> list[Finished]:
+    """The last ``count`` deliveries to ``agent`` delivered or failed, newest first;
+    superseded ones left out."""
+    rows = conn.execute(LAST_FINISHED, {"agent": agent, "count": count})
+    return [Finished(*values(row)) for row in rows]
 
 
 def last_finished_each(conn: Conn) -> dict[str, str | None]:

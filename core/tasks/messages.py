@@ -12,10 +12,9 @@ from core.context import Ctx
 from core.event_kinds import EventKind
 from core.formats.text import shorten
 from core.models import Delivery, DeliveryState, Priority, Receipt, Target, TargetKind, task_ref
-from core.store.conn import Conn, values
+from core.store.conn import Conn
 from core.store.tables import insert_event
 from core.tasks import message_queries
-from core.tasks.message_queries import row_to_delivery
 from core.waits import ErrorBackoff
 
 DEFER_DELAY_S = 1.0  # a deferred delivery (not attempted) is looked at again after this
@@ -101,19 +100,19 @@ def claim(conn: Conn, ctx: Ctx) -> Delivery | None:
 
 def claim_row(
     conn: Conn, ctx: Ctx, extra: str = "", busy: Collection[str] = ()
-) -> tuple[Delivery, Any] | None:
+) -> tuple[Delivery, tuple[object, ...]] | None:
     """As ``claim``, with ``extra`` columns (SQL over deliveries ``d`` and messages ``m``)
-    read by the same select: the delivery, and the row that has them. ``busy``: agents
+    read by the same select: the delivery, and their values. ``busy``: agents
     whose deliveries wait (one of theirs is being made: one at a time per agent, in order)."""
     skip = [a.id for a in ctx.agents.values() if a.node]  # no node on SQLite: StoreAccess
     skip += sorted(busy)
     since = ctx.now - ctx.settings.turn_hold_s
-    row = message_queries.oldest_due(conn, ctx.now, since, skip, extra)
-    if row is None:
+    due = message_queries.oldest_due(conn, ctx.now, since, skip, extra)
+    if due is None:
         return None
-    if not message_queries.take(conn, row["id"], ctx.now):  # taken by another: next time
+    found = due.delivery  # is_retry: an earlier attempt was made
+    if not message_queries.take(conn, found.id, ctx.now):  # taken by another: next time
         return None
-    found = row_to_delivery(row)  # is_retry: an earlier attempt was made
     if not found.deferred:  # a deferral streak is recorded once
         insert_event(
             conn,
@@ -128,7 +127,7 @@ def claim_row(
     claimed = dataclasses.replace(
         found, state=DeliveryState.delivering, attempts=found.attempts + 1
     )
-    return claimed, row
+    return claimed, due.extra
 
 
 def finish(
@@ -283,8 +282,10 @@ def drop_queued_notes(conn: Conn, ctx: Ctx, task_id: int, agent: str) -> None:
     _supersede(conn, ctx, task_id, agent, message_queries.queued_notes(conn, agent, task_id))
 
 
-def _supersede(conn: Conn, ctx: Ctx, task_id: int, agent: str, found: list[Any]) -> None:
-    for delivery_id, state in map(values, found):
+def _supersede(
+    conn: Conn, ctx: Ctx, task_id: int, agent: str, found: list[message_queries.Unreceived]
+) -> None:
+    for delivery_id, state in found:
         if not message_queries.supersede(conn, delivery_id, ctx.now):  # received first
             continue
         insert_event(
@@ -320,7 +321,7 @@ def recover(conn: Conn, ctx: Ctx) -> int:
     """After a crash: deliveries left 'delivering' go back to the queue, marked as retries
     (not a node's claim: it comes back when its lease ends, ``core/delivery/node_claims.py``)."""
     recovered = 0
-    for delivery_id, agent, task_id in map(values, message_queries.interrupted(conn)):
+    for delivery_id, agent, task_id in message_queries.interrupted(conn):
         if not message_queries.requeue_interrupted(conn, delivery_id, ctx.now):
             continue  # its receipt was stored meanwhile
         recovered += 1

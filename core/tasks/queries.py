@@ -13,17 +13,17 @@ races they close are in ``tests/store/test_write_races.py``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from core.agent_state import AgentState, Observation, Signal
 from core.agents import queries as agent_queries
 from core.agents import signal_queries
 from core.agents import signals as agent_signals
-from core.models import TargetKind, task_ref
+from core.models import TargetKind, Task, task_ref
 from core.store.conn import Args, Conn, Pair, sql, values
 from core.store.row_locks import read_held
-from core.tasks.read_queries import TASK_COLUMNS
+from core.tasks.read_queries import TASK_COLUMNS, deps_of, row_to_task
 
 # The done task's row, updated where it is still active: its holder, its campaign, whether
 # any reservation was taken for it and whether a note about it waits in its holder's queue
@@ -96,6 +96,25 @@ HELD_BY = sql(
 )
 
 
+class DoneRow(NamedTuple):
+    """A task just marked done: its holder, its campaign (None: none), whether it has
+    dependents, took a reservation, and has a note waiting in its holder's queue."""
+
+    assignee: str | None
+    campaign_id: int | None
+    has_dependents: bool
+    reserved: bool
+    queued_notes: bool
+
+
+def _done_row(row: Any) -> DoneRow | None:
+    """``DONE``'s row (flags 0/1 on SQLite), or None."""
+    if row is None:
+        return None
+    assignee, campaign_id, has_dependents, reserved, queued_notes = values(row)
+    return DoneRow(assignee, campaign_id, bool(has_dependents), bool(reserved), bool(queued_notes))
+
+
 def _done_words(task_id: int) -> str:
     """The report signal's evidence of a done, before the agent's id."""
     return f"report: {task_ref(task_id)} done by "
@@ -103,7 +122,7 @@ def _done_words(task_id: int) -> str:
 
 def _done_at_once(
     conn: Conn, task_id: int, note: str, now: float, window: float, reporter: str | None
-) -> Any:
+) -> DoneRow | None:
     """PostgreSQL: ``DONE_AT_ONCE``, one statement."""
     params = {
         "note": note or None,
@@ -116,16 +135,18 @@ def _done_at_once(
         "state": AgentState.IDLE.value,
         "reporter": reporter,
     }
-    return conn.execute(DONE_AT_ONCE, params).fetchone()
+    return _done_row(conn.execute(DONE_AT_ONCE, params).fetchone())
 
 
 def _done_apart(
     conn: Conn, task_id: int, note: str, now: float, window: float, reporter: str | None
-) -> Any:
+) -> DoneRow | None:
     """SQLite (no data-modifying CTEs): the update, then the credit and the signal in
     statements of their own, when it was done."""
-    row = conn.execute(DONE, {"note": note or None, "now": now, "task_id": task_id}).fetchone()
-    agent = row["assignee"] if row is not None else None
+    row = _done_row(
+        conn.execute(DONE, {"note": note or None, "now": now, "task_id": task_id}).fetchone()
+    )
+    agent = row.assignee if row is not None else None
     if agent:
         own = agent == reporter
         agent_queries.credit(conn, agent, success=True, now=now, window=window, stamp=own)
@@ -136,27 +157,34 @@ def _done_apart(
     return row
 
 
-_MarkDone = Callable[[Conn, int, str, float, float, str | None], Any]
+_MarkDone = Callable[[Conn, int, str, float, float, str | None], DoneRow | None]
 _MARK_DONE: Pair[_MarkDone] = Pair(sqlite=_done_apart, postgres=_done_at_once)
 
 
 def mark_done(
     conn: Conn, *, task_id: int, note: str, now: float, window: float, reporter: str | None
-) -> Any:
+) -> DoneRow | None:
     """Mark the task done where it is still active, credit its holder (a success over
     ``window``) and, when the holder is the ``reporter`` (the acting agent; None: a person),
     stamp its report and store the report signal's observation of it (idle): a person's
-    done is not the agent's report. The task's row (``assignee``, ``campaign_id``,
-    ``has_dependents``, ``reserved``, ``queued_notes``), or None when it was not active
+    done is not the agent's report. The task's row, or None when it was not active
     (nothing written)."""
     return _MARK_DONE.on(conn)(conn, task_id, note, now, window, reporter)
 
 
-def held_holder(conn: Conn, task_id: int) -> Any:
-    """The task's ``status`` and ``assignee``, read as it is held (``row_locks.read_held``):
-    a concurrent report or cancel of the task waits, then reads what this one wrote; None
+class Holder(NamedTuple):
+    """A task's status and the agent holding it (None: none)."""
+
+    status: str
+    assignee: str | None
+
+
+def held_holder(conn: Conn, task_id: int) -> Holder | None:
+    """The task's status and holder, read as it is held (``row_locks.read_held``): a
+    concurrent report or cancel of the task waits, then reads what this one wrote; None
     when there is no such task."""
-    return read_held(conn, "tasks", "status, assignee", task_id)
+    row = read_held(conn, "tasks", "status, assignee", task_id)
+    return None if row is None else Holder(*values(row))
 
 
 def mark_started(conn: Conn, task_id: int, now: float) -> None:
@@ -274,12 +302,30 @@ RECENT_DURATIONS = sql(
 )
 
 
-def expired_leases(conn: Conn, now: float) -> list[Any]:
-    """The assigned tasks whose lease ran out by ``now`` (``id``, ``assignee``,
-    ``attempts``, ``max_attempts``, their agent's ``state``, and ``shown``: whether "Needs
-    you" shows something about the task or its agent)."""
-    rows: list[Any] = conn.execute(EXPIRED_LEASES, {"now": now}).fetchall()
-    return rows
+class ExpiredLease(NamedTuple):
+    """An assigned task whose lease ran out: its holder, attempts, the holder's state
+    (None: not judged) and whether "Needs you" shows something about the task or its
+    agent."""
+
+    id: int
+    assignee: str
+    attempts: int
+    max_attempts: int
+    state: str | None
+    shown: bool
+
+
+def expired_leases(conn: Conn, now: float) -> list[ExpiredLease]:
+    """The assigned tasks whose lease ran out by ``now``."""
+    rows = conn.execute(EXPIRED_LEASES, {"now": now})
+    return [_expired(*values(row)) for row in rows]
+
+
+def _expired(
+    task_id: int, assignee: str, attempts: int, most: int, state: str | None, shown: object
+) -> ExpiredLease:
+    """``EXPIRED_LEASES``' row (``shown`` 0/1 on SQLite)."""
+    return ExpiredLease(task_id, assignee, attempts, most, state, bool(shown))
 
 
 def renew_lease(conn: Conn, task_id: int, until: float) -> None:
@@ -287,16 +333,25 @@ def renew_lease(conn: Conn, task_id: int, until: float) -> None:
     conn.execute(RENEW_LEASE, {"until": until, "task_id": task_id})
 
 
-def active_tasks(conn: Conn) -> Iterable[tuple[Any, ...]]:
-    """Each assigned or in-progress task's (id, assignee, assigned_at, attempts,
-    max_attempts), by id."""
-    return map(
-        values,
-        conn.execute(
-            "SELECT id, assignee, assigned_at, attempts, max_attempts FROM tasks "
-            "WHERE status IN ('assigned', 'in_progress') ORDER BY id"
-        ),
-    )
+ACTIVE_TASKS = sql(
+    "SELECT id, assignee, assigned_at, attempts, max_attempts FROM tasks "
+    "WHERE status IN ('assigned', 'in_progress') ORDER BY id"
+)
+
+
+class ActiveTask(NamedTuple):
+    """An assigned or in-progress task: its holder, when it was assigned, its attempts."""
+
+    id: int
+    assignee: str
+    assigned_at: float | None
+    attempts: int
+    max_attempts: int
+
+
+def active_tasks(conn: Conn) -> list[ActiveTask]:
+    """Each assigned or in-progress task, by id."""
+    return [ActiveTask(*values(row)) for row in conn.execute(ACTIVE_TASKS)]
 
 
 def hand_to_person(conn: Conn, task_id: int, why: str, now: float) -> None:
@@ -318,10 +373,19 @@ def set_fields(conn: Conn, task_id: int, fields: dict[str, Any], now: float) -> 
     )
 
 
-def open_campaign_of(conn: Conn, task_id: int) -> Any:
-    """The open campaign of the task (``id``, ``title``, ``created_at``, ``finished_at``),
-    or None."""
-    return conn.execute(OPEN_CAMPAIGN, {"task_id": task_id}).fetchone()
+class OpenCampaign(NamedTuple):
+    """An open campaign: its title, when it was made and finished (None: not finished)."""
+
+    id: int
+    title: str
+    created_at: float
+    finished_at: float | None
+
+
+def open_campaign_of(conn: Conn, task_id: int) -> OpenCampaign | None:
+    """The open campaign of the task, or None."""
+    row = conn.execute(OPEN_CAMPAIGN, {"task_id": task_id}).fetchone()
+    return None if row is None else OpenCampaign(*values(row))
 
 
 def campaign_status_counts(conn: Conn, campaign_id: int) -> dict[str, int]:
@@ -339,11 +403,11 @@ def set_campaign_finished(
     )
 
 
-def of_plan(conn: Conn, plan_ref: str) -> list[Any]:
-    """The rows (``TASK_COLUMNS``) of the tasks made by plan ``plan_ref``, in
-    creation order."""
-    rows: list[Any] = conn.execute(OF_PLAN, {"plan_ref": plan_ref}).fetchall()
-    return rows
+def of_plan(conn: Conn, plan_ref: str) -> list[Task]:
+    """The tasks made by plan ``plan_ref``, in creation order."""
+    rows = conn.execute(OF_PLAN, {"plan_ref": plan_ref}).fetchall()
+    deps = deps_of(conn, [r["id"] for r in rows])
+    return [row_to_task(r, deps[r["id"]]) for r in rows]
 
 
 def first_held(conn: Conn, agent: str) -> int | None:
@@ -359,8 +423,14 @@ def held_at(conn: Conn, agent: str, at: float) -> int | None:
     return None if row is None or row["id"] is None else int(row["id"])
 
 
-def recent_durations(conn: Conn, since: float, limit: int) -> list[Any]:
-    """The newest ``limit`` tasks done since ``since`` (``assignee``, ``took``: from start,
-    or assignment, to finish), newest first."""
-    rows: list[Any] = conn.execute(RECENT_DURATIONS, {"since": since, "limit": limit}).fetchall()
-    return rows
+class Took(NamedTuple):
+    """How long a done task took its agent, from start (or assignment) to finish."""
+
+    assignee: str
+    took: float
+
+
+def recent_durations(conn: Conn, since: float, limit: int) -> list[Took]:
+    """The newest ``limit`` tasks done since ``since``, newest first."""
+    rows = conn.execute(RECENT_DURATIONS, {"since": since, "limit": limit})
+    return [Took(*values(row)) for row in rows]

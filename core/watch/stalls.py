@@ -253,7 +253,7 @@ def _own_echo(conn: Conn, ctx: Ctx, settings: WatchSettings, agent: str) -> bool
     """True while a delivery to the agent is being pasted, or just was."""
     row = message_queries.last_paste(conn, agent)
     return row is not None and (
-        row["state"] == DeliveryState.delivering or ctx.now - row["updated_at"] <= settings.echo_s
+        row.state == DeliveryState.delivering or ctx.now - row.updated_at <= settings.echo_s
     )
 
 
@@ -307,8 +307,9 @@ def _views(
     verdicts: Mapping[str, Verdict],
 ) -> Iterator[_View]:
     held: dict[str, list[_Held]] = {}
-    for task_id, agent, assigned_at, attempts, most in task_queries.active_tasks(conn):
-        held.setdefault(agent, []).append(_Held(task_id, assigned_at or 0.0, attempts, most))
+    for task in task_queries.active_tasks(conn):
+        found = _Held(task.id, task.assigned_at or 0.0, task.attempts, task.max_attempts)
+        held.setdefault(task.assignee, []).append(found)
     watch = queries.watch_rows(conn)
     reports = agent_queries.last_reports(conn)
     active = agent_signals.active_times(conn)
@@ -494,11 +495,11 @@ def _check_reachable(
             _clear(conn, ctx, agent, UNREACHABLE, text, report, alerts)
             continue
         rows = message_queries.last_finished_deliveries(conn, agent, count)
-        if len(rows) == count and all(r["state"] == DeliveryState.failed for r in rows):
-            text = f"{agent} unreachable: its last {count} deliveries failed ({rows[0]['reason']})"
+        if len(rows) == count and all(r.state == DeliveryState.failed for r in rows):
+            text = f"{agent} unreachable: its last {count} deliveries failed ({rows[0].reason})"
             if alerts.open(conn, ctx, agent, UNREACHABLE, text):
                 report.opened.append(f"{agent} {UNREACHABLE}")
-        elif rows and rows[0]["state"] == DeliveryState.delivered:
+        elif rows and rows[0].state == DeliveryState.delivered:
             text = f"{agent} is reachable again: a delivery got through"
             _clear(conn, ctx, agent, UNREACHABLE, text, report, alerts)
 

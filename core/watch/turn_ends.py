@@ -104,9 +104,9 @@ def _quick_end(conn: Conn, agent: str, tasks: list[int], looked: float, settle_s
     the last message reached the agent (the CLI has drawn what it took by then) and no
     message of its tasks is on its way (a nudge queued or being typed: no turn of it yet)."""
     last = message_queries.last_paste(conn, agent)
-    if last is None or last["state"] != "delivered":
+    if last is None or last.state != "delivered":
         return 0.0
-    if looked < float(last["updated_at"]) + settle_s:
+    if looked < float(last.updated_at) + settle_s:
         return 0.0
     if any(message_queries.pending(conn, agent, task) for task in tasks):
         return 0.0

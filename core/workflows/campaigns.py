@@ -25,7 +25,7 @@ from core.reports.counts import count, zero
 from core.store import tables
 from core.store.conn import Conn
 from core.store.row_locks import hold
-from core.tasks import campaign_end, campaign_queries, lifecycle, read_queries
+from core.tasks import campaign_end, campaign_queries, lifecycle
 from core.tasks.takers import nobody_takes
 from core.workflows import queries
 from core.workflows.pace import Pace, recent_pace
@@ -279,11 +279,9 @@ def cancel(conn: Conn, ctx: Ctx, campaign_id: int) -> list[int]:
 def get(conn: Conn, campaign_id: int) -> Campaign:
     """A campaign with its tasks in creation order; NotFound when there is none."""
     row = _row(conn, campaign_id)
-    rows = campaign_queries.task_rows(conn, campaign_id)
-    deps = read_queries.deps_of(conn, [r["id"] for r in rows])
     found = _campaign(row)
-    found.tasks = [read_queries.row_to_task(r, deps[r["id"]]) for r in rows]
-    found.kinds = {r["id"]: r["kind"] for r in rows}
+    found.tasks = campaign_queries.task_rows(conn, campaign_id)
+    found.kinds = {t.id: t.kind for t in found.tasks}
     found.happened = count(conn, 0.0, campaign_id=campaign_id).total
     return found
 

@@ -7,7 +7,7 @@ import statistics
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from core.store.conn import Conn, values
+from core.store.conn import Conn
 from core.tasks import queries as task_queries
 
 WINDOW_S = 24 * 3600.0  # tasks finished in the last 24 hours count
@@ -56,7 +56,7 @@ def recent_pace(
     """The pace of ``agents`` (of every agent that finished a task lately when empty)."""
     rows = task_queries.recent_durations(conn, now - window_s, MAX_SAMPLES)
     wanted = set(agents)
-    picked = [(a, max(0.0, float(d))) for a, d in map(values, rows) if not wanted or a in wanted]
+    picked = [(a, max(0.0, float(d))) for a, d in rows if not wanted or a in wanted]
     if wanted:
         return Pace(tuple(d for _, d in picked), tuple(sorted(wanted)), "its agents", window_s)
     return Pace(

@@ -18,8 +18,8 @@ pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(60)]
 
 def _flags(conn: Conn, agent: str, task_id: int) -> tuple[int, int]:
     conn.flush_events()
-    row = claim_queries.prompt_flags(conn, agent, task_id)
-    return int(row["fresh_agent"]), int(bool(row["handed_over"]))
+    flags = claim_queries.prompt_flags(conn, agent, task_id)
+    return int(flags.fresh_agent), int(flags.handed_over)
 
 
 def _assigned(conn: Conn, task_id: int, agent: str) -> None:

@@ -145,7 +145,7 @@ async def test_a_claimer_is_a_name_and_a_run_and_a_name_may_hold_a_colon(
             delivery_queries.heartbeat, name, ["Agent-1"], "host", 1, now, now
         )
     rows = await service.store.read(delivery_queries.node_rows)
-    assert {r["name"]: r["in_flight"] for r in rows} == {"desk": 0, "desk:1": 1}
+    assert {r.name: r.in_flight for r in rows} == {"desk": 0, "desk:1": 1}
     assert await service.store.read(node_claims.holds, first, held.delivery.id)
     assert not await service.store.read(node_claims.holds, second, held.delivery.id)
     done = [(held, Receipt.delivered("test"), False)]
