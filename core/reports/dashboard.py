@@ -14,7 +14,7 @@ from core.delivery import queries as delivery_queries
 from core.history import event_queries
 from core.models import FINISHED, Priority, Task, TaskStatus
 from core.reports import queries
-from core.store.conn import Args, Conn, values
+from core.store.conn import Args, Conn
 
 BOARD_COLUMNS = tuple(TaskStatus)
 PAGE_MAX = 500
