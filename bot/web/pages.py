@@ -34,7 +34,7 @@ from core.posts.health import notifier_health
 from core.reports import counts
 from core.reports import dashboard as queries
 from core.reports.chart_style import hour_labels
-from core.reviews.queries import ReviewComment
+from core.reviews import ReviewComment
 from core.schedules.timing import parse_every
 from core.tasks.actions import allowed
 from core.workspaces.diff_view import FileDiff

@@ -22,7 +22,7 @@ from core.github import queries
 from core.github.links import Link, link_of_task
 from core.history import event_queries
 from core.models import task_ref
-from core.reviews import queries as review_queries
+from core.reviews import comment_rows
 from core.store.conn import Conn
 from core.store.tables import insert_event
 
@@ -83,7 +83,7 @@ def _posted(conn: Conn) -> dict[str, set[int]]:
 def _comments(conn: Conn, ids: Sequence[int]) -> tuple[Comment, ...]:
     if not ids:
         return ()
-    rows = review_queries.comment_rows(conn, ids)
+    rows = comment_rows(conn, ids)
     return tuple(Comment(row.path, row.line, row.body) for row in rows)
 
 

@@ -38,7 +38,7 @@ from core.protocols import Clock, Observer, SystemClock
 from core.questions import QuestionBook
 from core.reports.service import ReportBook
 from core.reservations.service import ReservationBook
-from core.reviews.service import ReviewBook
+from core.reviews import ReviewBook
 from core.service.costs import CostBook
 from core.settings import Settings
 from core.store import tables

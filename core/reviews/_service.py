@@ -11,10 +11,10 @@ from core.context import Ctx, check_chars
 from core.errors import InvalidInput, NotFound, SwarmError
 from core.formats.text import escape_controls
 from core.models import parse_task_ref, task_ref
-from core.reviews import queries as reviews
-from core.reviews import sendback as review
-from core.reviews.queries import NewComment, ReviewComment
-from core.reviews.sendback import Sent
+from core.reviews import _queries as reviews
+from core.reviews import _sendback as review
+from core.reviews._queries import NewComment, ReviewComment
+from core.reviews._sendback import Sent
 from core.store.access import StoreAccess
 from core.store.conn import Conn
 from core.tasks.read_queries import get_task

@@ -1,6 +1,6 @@
 """A review sent back to the agent that did a task: its comments as one prompt, quoted, and
 the task back in progress (reopened when it was done). Each function runs inside one write
-transaction; the comments are rows of ``core.reviews.queries``."""
+transaction; the comments are rows of ``_queries``."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from core.errors import InvalidInput, InvalidState
 from core.event_kinds import EventKind
 from core.formats.text import MULTI_LINE, escape_controls
 from core.models import ACTIVE, Task, TaskStatus
-from core.reviews import queries as reviews
-from core.reviews.queries import NewComment, ReviewComment
+from core.reviews import _queries as reviews
+from core.reviews._queries import NewComment, ReviewComment
 from core.store.conn import Conn
 from core.store.tables import insert_event
 from core.tasks import lifecycle, messages
