@@ -34,7 +34,7 @@ import httpx2  # noqa: E402
 from mcp import ClientSession, StdioServerParameters, stdio_client  # noqa: E402
 from mcp.client.streamable_http import streamable_http_client  # noqa: E402
 
-from core.access import tokens  # noqa: E402
+from core.access import _tokens as tokens  # noqa: E402
 from core.models import TaskSpec  # noqa: E402
 from core.service.swarm import SwarmService  # noqa: E402
 from tests.helpers import cli_env  # noqa: E402

@@ -99,7 +99,7 @@ async def board_time(folder: Path, tasks: int, runs: int) -> dict[str, Any]:
 
 
 async def _admin_token(service: SwarmService) -> str:
-    from core.access import tokens
+    from core.access import _tokens as tokens
 
     token = tokens.new_token()
     await service.store.update(

@@ -95,7 +95,7 @@ async def cmd_web(service: SwarmService, args: argparse.Namespace) -> int:
 
 async def cmd_token_create(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm web token create``: print the token once."""
-    from core.access import tokens
+    from core.access import Role, check_name, new_token
     from core.errors import InvalidInput
 
     if (args.role is None) == (args.agent is None):
@@ -103,9 +103,9 @@ async def cmd_token_create(service: SwarmService, args: argparse.Namespace) -> N
             "give either --role admin|viewer (the dashboard) or --agent A (its MCP tools)"
         )
     agent = service.ctx(args.actor).agent(args.agent).id if args.agent else None
-    role = tokens.Role.agent if agent else tokens.Role(args.role)
-    name = tokens.check_name(args.name or agent or args.role)
-    token = tokens.new_token()
+    role = Role.agent if agent else Role(args.role)
+    name = check_name(args.name or agent or args.role)
+    token = new_token()
     token_id = await service.tokens.create(
         token,
         name,

@@ -19,7 +19,7 @@ from bot.web.auth import acting, presented_token, principal_of, require_admin, r
 from bot.web.context import web_context
 from bot.web.cost_view import task_cost_json
 from bot.web.events import sse_stream
-from core.access.tokens import Principal
+from core.access import Principal
 from core.coordinator import watched
 from core.costs.ledger import spend_json
 from core.errors import InvalidInput

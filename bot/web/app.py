@@ -22,7 +22,7 @@ from bot.web.mcp_mount import PATH as MCP_PATH
 from bot.web.mcp_mount import McpMount
 from bot.web.metrics import CONTENT_TYPE, Metrics
 from bot.web.settings import WebSettings
-from core.access.tokens import Principal
+from core.access import Principal
 from core.service.swarm import SwarmService
 
 

@@ -15,7 +15,7 @@ from fastapi import HTTPException, Request
 
 from bot.errors import describe
 from bot.web.context import WebContext, web_context
-from core.access.tokens import Principal
+from core.access import Principal
 
 log = logging.getLogger(__name__)
 COOKIE = "swarm_token"

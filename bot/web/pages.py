@@ -20,7 +20,7 @@ from bot.web.api import MAX_ID
 from bot.web.auth import COOKIE, page_viewer, principal_of
 from bot.web.context import web_context
 from bot.web.cost_view import spend_of, task_cost
-from core.access.tokens import Principal
+from core.access import Principal
 from core.agents.frames import frame_path
 from core.coordinator import watched
 from core.errors import InvalidInput, NotFound, SwarmError

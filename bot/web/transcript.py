@@ -22,7 +22,7 @@ from bot.web.auth import presented_token, principal_of, require_viewer
 from bot.web.context import web_context
 from bot.web.events import HEARTBEAT_S, RECHECK_S, REVOKED
 from bot.web.pages import Page, render
-from core.access.tokens import Principal
+from core.access import Principal
 from core.agents.service import TranscriptBook
 from core.agents.transcript import PAGE, Line
 from core.coordinator import watched

@@ -7,7 +7,7 @@ import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from core.access.service import TokenBook
+from core.access import TokenBook
 from core.agent_state import SIGNAL_ORDER
 from core.agents import judge as agent_judge
 from core.agents import queries as agent_queries

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from bot.cli.main import build_parser
-from core.access import tokens as web_tokens
+from core.access import _tokens as web_tokens
 from core.errors import PersonOnly
 from core.history.events import EventFilter
 from core.models import Event

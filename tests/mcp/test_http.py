@@ -21,7 +21,7 @@ from mcp.client.streamable_http import streamable_http_client
 from bot.web.app import create_app
 from bot.web.server import running
 from bot.web.settings import WebSettings
-from core.access import tokens
+from core.access import _tokens as tokens
 from core.service.swarm import SwarmService
 from tests.mcp.conftest import error, given, text
 from tests.web.conftest import bearer, make_token

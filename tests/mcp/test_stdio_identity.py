@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.access import tokens
+from core.access import _tokens as tokens
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.helpers import run_cli

@@ -9,7 +9,7 @@ import pytest
 
 from bot.web.app import create_app
 from bot.web.settings import WebSettings
-from core.access import tokens
+from core.access import _tokens as tokens
 from core.history.audit_queries import AuditRow
 from core.service.swarm import SwarmService
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.web.server import WebServer
 from bot.web.settings import WebSettings
-from core.access import tokens
+from core.access import _tokens as tokens
 from core.service.swarm import SwarmService
 from core.settings import Settings
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from automation.turn_stop import stop_and_record
-from core.access import tokens
+from core.access import _tokens as tokens
 from core.errors import PersonOnly
 from core.event_kinds import EventKind
 from core.service.swarm import SwarmService

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from core.access import tokens
+from core.access import _tokens as tokens
 from core.service.swarm import SwarmService
 from tests.helpers import run_cli
 from tests.web.conftest import bearer

@@ -18,7 +18,7 @@ import pytest
 from bot.web.metrics import Metrics
 from bot.web.server import WebServer, check_access, running
 from bot.web.settings import WebSettings
-from core.access import tokens
+from core.access import _tokens as tokens
 from core.agent_state import AgentState, Signal
 from core.agents import signals as agent_signals
 from core.coordinator.scheduler import Scheduler

@@ -17,7 +17,7 @@ import pytest
 from bot.web.events import QUEUE_BYTES, EventHub
 from bot.web.server import WebServer
 from bot.web.settings import WebSettings
-from core.access import tokens
+from core.access import _tokens as tokens
 from core.event_kinds import EventKind
 from core.models import TaskSpec
 from core.protocols import ManualClock

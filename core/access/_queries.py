@@ -1,4 +1,4 @@
-"""The statements of web tokens (``core.access.tokens``, table ``web_tokens``): a token's
+"""The statements of web tokens (``_tokens``, table ``web_tokens``): a token's
 hash stored, looked up, revoked once, listed, and whether any works. Each is one named
 operation; no statement reads or returns a token itself."""
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from core.access import tokens
+from core.access import _tokens as tokens
 from core.store.access import StoreAccess
 
 

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from core.access import queries
+from core.access import _queries as queries
 from core.errors import InvalidInput, NotFound
 from core.event_kinds import EventKind
 from core.formats.text import one_line
