@@ -55,13 +55,13 @@ def register(sub: Any) -> None:
 
 async def cmd_db_copy(_service: None, args: argparse.Namespace) -> int:
     """``swarm db copy``: one line per table, then the total."""
-    from core.database import copy
+    from core.database import plan_copy, run_copy
 
-    job = copy.plan(args.source, args.target)
+    job = plan_copy(args.source, args.target)
     with _source_held(job.home, args.force) as warning:
         if warning:
             print(f"swarm: warning: {warning}", file=sys.stderr)
-        report = await asyncio.to_thread(copy.run, job)
+        report = await asyncio.to_thread(run_copy, job)
     for table, count in report.counts.items():
         print(f"{table:<16} {count:>8} rows")
     print(

@@ -408,7 +408,7 @@ def _database(config: Config) -> list[Finding]:
         if os.access(parent, os.W_OK):
             return [Finding("database", OK, f"{db} (created on first use)")]
         return [Finding("database", PROBLEM, f"{db}: cannot create it ({parent} is read-only)")]
-    from core.database.checks import sqlite_problem
+    from core.database import sqlite_problem
 
     problem = sqlite_problem(db, config.core.busy_timeout_s)
     if problem is not None:

@@ -16,7 +16,7 @@ CONNECT_S = 5.0
 
 def database(config: Config) -> list[Finding]:
     """Connect; report the schema version (writes nothing)."""
-    from core.database.checks import postgres_schema
+    from core.database import postgres_schema
 
     shown = config.core.database_shown
     assert config.core.database_url is not None
