@@ -3,7 +3,7 @@ globs each (400 live reservations), and what the pre-commit hook costs.
 
 Run: .venv/bin/python bench/reservations.py [--rounds 30]
 
-1. The pure decision (``core.reservations.patterns.overlap``): one new pattern against each of
+1. The pure decision (``core.reservations._patterns.overlap``): one new pattern against each of
    the 400 patterns, automata cached (as in a running process) and cold (cache cleared
    each round, as in a fresh CLI process); baseline in the same run: matching one path
    against the 400 patterns with their compiled regular expressions.
@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.reservations import patterns as rules
+from core.reservations import _patterns as rules
 from core.service.swarm import SwarmService
 from core.settings import Settings
 

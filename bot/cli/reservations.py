@@ -18,7 +18,7 @@ from bot.cli.args import only_reads
 from bot.cli.output import emit_json
 from core.errors import InvalidInput, ReservationConflict
 from core.formats.timetext import local_text
-from core.reservations.queries import released_text
+from core.reservations import released_text
 from core.settings import AGENT, CONFIG
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from core.formats.timetext import local_text
 
 if TYPE_CHECKING:
     from bot.discordbot.context import Bot, SlashCommand
-    from core.reservations.queries import Reservation
+    from core.reservations import Reservation
 
 NONE = discord.AllowedMentions.none()
 

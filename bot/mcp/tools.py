@@ -25,7 +25,7 @@ from bot.errors import describe
 from core.delivery.onboarding import captain_of
 from core.errors import InvalidInput, InvalidState, MissingDependency, NotFound, UnknownTask
 from core.models import ACTIVE, Task
-from core.reservations.queries import released_text
+from core.reservations import released_text
 
 if TYPE_CHECKING:
     from bot.mcp.identity import Backend

@@ -48,7 +48,7 @@ from core.inbox.spend import ACCOUNT, BUDGET, account_needs, budget_needs
 from core.models import BlockedOn, PromptOption, Task, TaskStatus, task_ref
 from core.planning import plan_ref
 from core.questions import Question
-from core.reservations import approval
+from core.reservations import APPROVAL_SOURCE, approved
 from core.store.conn import Conn
 from core.tasks import held
 from core.tasks.read_queries import list_tasks
@@ -676,8 +676,8 @@ def _chosen(prompt: prompts.Prompt, action: str) -> PromptOption:
 def _held_item(conn: Conn, ctx: Ctx, held_id: int, action: str, _: str | None, __: str) -> Answered:
     item = held.decide(conn, ctx, held_id, action == "approve")
     what = str(item.data.get("on_accept" if action == "approve" else "on_reject") or "")
-    if item.source == approval.SOURCE and action == "approve" and item.agent is not None:
-        what = approval.approved(conn, ctx, item.agent, item.data)  # made here, or why not
+    if item.source == APPROVAL_SOURCE and action == "approve" and item.agent is not None:
+        what = approved(conn, ctx, item.agent, item.data)  # made here, or why not
         held.applied(conn, ctx, held_id, what, item.task_id)
     text = f"{item.ref} {item.decision} by {ctx.actor}" + (f": {what}" if what else "")
     return Answered(item.ref, HELD, action, text, ctx.actor, {"decision": item.decision})

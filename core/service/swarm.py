@@ -37,7 +37,7 @@ from core.posts.service import PostBook
 from core.protocols import Clock, Observer, SystemClock
 from core.questions import QuestionBook
 from core.reports.service import ReportBook
-from core.reservations.service import ReservationBook
+from core.reservations import ReservationBook
 from core.reviews import ReviewBook
 from core.service.costs import CostBook
 from core.settings import Settings

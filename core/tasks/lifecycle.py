@@ -15,7 +15,7 @@ from core.context import Ctx
 from core.errors import InvalidInput, InvalidState, UnknownTask
 from core.event_kinds import EventKind
 from core.models import ACTIVE, Target, TargetKind, TaskStatus, task_ref
-from core.reservations import reserving
+from core.reservations import task_ended
 from core.store.conn import Conn
 from core.store.tables import insert_event
 from core.tasks import message_queries, messages, queries
@@ -132,7 +132,7 @@ def complete(conn: Conn, ctx: Ctx, task_id: int, note: str = "", force: bool = F
         data={**(data or {}), "note": note} if note else data,
     )
     if reserved:  # none taken for the task: nothing to release (no statement)
-        reserving.task_ended(conn, ctx, task_id, agent, "done")
+        task_ended(conn, ctx, task_id, agent, "done")
     # a nudge to report it, stale now (no statement when none; a queued note is its holder's)
     if row.queued_notes and agent is not None:
         messages.drop_queued_notes(conn, ctx, task_id, agent)
@@ -181,7 +181,7 @@ def finish_failed(
         actor=ctx.actor,
         data=data,
     )
-    reserving.task_ended(conn, ctx, task_id, agent, "failed")
+    task_ended(conn, ctx, task_id, agent, "failed")
     settle_dependents(conn, ctx, task_id)
 
 
@@ -200,7 +200,7 @@ def cancel(conn: Conn, ctx: Ctx, task_id: int) -> None:
         agent=task.agent,
         actor=ctx.actor,
     )
-    reserving.task_ended(conn, ctx, task_id, task.agent, "cancelled")
+    task_ended(conn, ctx, task_id, task.agent, "cancelled")
     if task.agent and task.status in ACTIVE:
         reached = turn_reached(conn, task)  # before its prompt in flight is dropped
         messages.drop_pending(conn, ctx, task_id, task.agent)
@@ -317,7 +317,7 @@ def release(
         actor=ctx.actor,
         data=None if counts else {"attempt_used": False},
     )
-    reserving.task_ended(conn, ctx, task_id, task.agent, "back in the queue")
+    task_ended(conn, ctx, task_id, task.agent, "back in the queue")
     if reached and task.agent and tell:
         withdraw(conn, ctx, task, task.agent, why)
 

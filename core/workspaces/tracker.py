@@ -23,8 +23,7 @@ from core.errors import (
 from core.event_kinds import EventKind
 from core.history.events import EventFilter, find_events
 from core.models import Event, parse_task_ref, task_ref
-from core.reservations import reserving
-from core.reservations.reserving import Conflict
+from core.reservations import Conflict, files_touching
 from core.store.conn import Conn
 from core.store.grouped import Grouped
 from core.store.tables import insert_event
@@ -224,9 +223,7 @@ class WorkspaceBook:
         except (GitFailed, OSError) as exc:  # FolderMissing: the merge cannot run, it says why
             log.warning("files of %s not checked against reservations: %s", task_ref(task_id), exc)
             return None
-        found = await self.service.read(
-            reserving.files_touching, self.service.clock.now(), files, turn.agent
-        )
+        found = await self.service.read(files_touching, self.service.clock.now(), files, turn.agent)
         if not found:
             return None
         strict = self.service.settings.reservations == "strict"

@@ -15,7 +15,7 @@ from bot.cli.format import status_text
 from bot.discordbot.embeds import status_embed
 from core.agents.judge import clock_time, duration
 from core.formats.jsonshape import iso_utc, shaped
-from core.reservations.queries import Reservation
+from core.reservations import Reservation
 
 HOSTILE = [8.64e24, 1e300, math.inf, -math.inf, math.nan, -1e300, -1.0, 2**63, 1e18]
 

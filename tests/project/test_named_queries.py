@@ -212,7 +212,7 @@ ACROSS_OWNERS: dict[str, tuple[str, ...]] = {
     "core/history/event_queries.py": ("tasks",),
     "core/history/retention_queries.py": ("tasks",),
     "core/questions/_queries.py": ("tasks",),
-    "core/reservations/queries.py": ("tasks",),
+    "core/reservations/_queries.py": ("tasks",),
     "core/tasks/campaign_queries.py": ("posts",),
     "core/tasks/message_queries.py": ("agent_signals", "deliveries", "messages"),
     "core/tasks/queries.py": (

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import PersonOnly, ReservationHeld
-from core.reservations import approval
+from core.reservations import _approval as approval
 from core.service.swarm import SwarmService
 from tests.reservations.test_service import held_task
 

@@ -15,8 +15,8 @@ import pytest
 
 from core.errors import ReservationConflict, TooComplex
 from core.models import TaskSpec
-from core.reservations import reserving
-from core.reservations.patterns import MAX_PATTERN, matches, normalise
+from core.reservations import _reserving as reserving
+from core.reservations._patterns import MAX_PATTERN, matches, normalise
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.helpers import ROOT, cli_env, query, run_cli

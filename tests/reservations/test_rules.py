@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.errors import InvalidInput
-from core.reservations.patterns import matches, normalise, overlap, witness
+from core.reservations._patterns import matches, normalise, overlap, witness
 
 # -- an independent matcher: segments, fnmatch within a segment ------------------------------
 

@@ -8,11 +8,12 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 from core.errors import InvalidState, ReservationHeld
-from core.reservations import approval, reserving
-from core.reservations import queries as reservations
-from core.reservations import queries as rows
-from core.reservations.queries import Reservation
-from core.reservations.reserving import Conflict
+from core.reservations import _approval as approval
+from core.reservations import _queries as reservations
+from core.reservations import _queries as rows
+from core.reservations import _reserving as reserving
+from core.reservations._queries import Reservation
+from core.reservations._reserving import Conflict
 from core.store.access import StoreAccess
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ class ReservationBook:
         change too large to re-check there is checked again outside it.
 
         An exclusive one that is too wide, or has no task and no TTL
-        (:mod:`core.reservations.approval`), is held for a person's approval instead:
+        (:mod:`core.reservations._approval`), is held for a person's approval instead:
         ReservationHeld names the item; nothing is reserved until a person approves."""
         who = self.access.resolve_agent(agent).id
         wanted = reserving.patterns_of(patterns)

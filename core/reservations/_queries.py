@@ -1,5 +1,5 @@
 """File reservations' rows (``reservations``): functions of a connection, like the rest of
-the store. Which patterns overlap is decided above (``core.reservations.patterns``).
+the store. Which patterns overlap is decided above (``core.reservations._patterns``).
 
 A row is live while it has not expired (``expires_at``, a TTL) and, when it was taken for a
 task, while its agent still holds that task (assigned or in progress): checks read only

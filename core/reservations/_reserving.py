@@ -18,9 +18,9 @@ from core.context import Ctx
 from core.errors import InvalidInput, ReservationConflict, TooComplex
 from core.event_kinds import EventKind
 from core.models import task_ref
-from core.reservations import queries as rows
-from core.reservations.patterns import Budget, matches, normalise, overlap
-from core.reservations.queries import Reservation
+from core.reservations import _queries as rows
+from core.reservations._patterns import Budget, matches, normalise, overlap
+from core.reservations._queries import Reservation
 from core.store.conn import Conn
 from core.store.row_locks import hold_key
 from core.store.tables import insert_event

@@ -14,9 +14,9 @@ from typing import Any
 from core.context import Ctx
 from core.errors import ReservationConflict, TooComplex
 from core.models import task_ref
-from core.reservations import queries as rows
-from core.reservations import reserving
-from core.reservations.patterns import matches
+from core.reservations import _queries as rows
+from core.reservations import _reserving as reserving
+from core.reservations._patterns import matches
 from core.store.conn import Conn
 
 SOURCE = "reservations"  # the held item's source
