@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from automation.desktop.gui_options import GuiOptions
     from bot.discordbot.settings import DiscordSettings
     from bot.web.settings import WebSettings
-    from core.ai.settings import AISettings
+    from core.ai import AISettings
     from core.github.settings import GitHubSettings
     from core.watch.settings import WatchSettings
 
@@ -106,7 +106,7 @@ class Config:
     @property
     def ai(self) -> AISettings:
         """Model endpoint, models, prices, budget."""
-        from core.ai.settings import AISettings
+        from core.ai import AISettings
 
         return self._section("ai", lambda: AISettings.from_env(self.env))
 

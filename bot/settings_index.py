@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from automation.desktop.gui_options import GUI
 from bot.discordbot.settings import DISCORD
 from bot.web.settings import WEB
-from core.ai.settings import AI
+from core.ai import AI
 from core.github.settings import GITHUB
 from core.settings import CORE
 from core.settings.envvars import Setting

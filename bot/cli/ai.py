@@ -174,8 +174,7 @@ async def _confirm(question: str) -> bool:
 
 async def cmd_usage(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm usage``."""
-    from core.ai.errors import ENABLE_HINT
-    from core.ai.usage import render_usage
+    from core.ai import ENABLE_HINT, render_usage
     from core.errors import InvalidInput
 
     if not 1 <= args.days <= 3660:

@@ -12,7 +12,7 @@ from discord import app_commands
 from bot.discordbot.access import Access
 from bot.discordbot.context import Bot, SlashCommand, actor
 from bot.discordbot.render import code_block_chunks
-from core.ai.usage import render_usage
+from core.ai import render_usage
 from core.errors import SwarmError
 from core.formats.text import split_text
 from core.planning import parse_plan_ref, plan_ref, render_preview, render_progress

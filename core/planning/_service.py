@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from core.ai.client import AIClient
-from core.ai.errors import PlanRejected
+from core.ai import AIClient, PlanRejected
 from core.errors import SwarmError
 from core.planning._model import Plan, PlanProgress, item_from_json, parse_plan_ref, plan_ref
 from core.planning._prompt import (

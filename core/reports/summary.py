@@ -12,8 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from core.ai.client import AIClient
-from core.ai.errors import ENABLE_HINT, AIError, BudgetExceeded
+from core.ai import ENABLE_HINT, AIClient, AIError, BudgetExceeded
 from core.costs import ledger
 from core.errors import InvalidInput
 from core.event_kinds import kinds_where

@@ -7,9 +7,7 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from core.ai.client import AIClient
-from core.ai.settings import AISettings
-from core.ai.usage import usage_report
+from core.ai import AIClient, AISettings, usage_report
 from core.planning import PlanService
 from core.reports.summary import SummaryService
 

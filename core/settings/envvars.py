@@ -1,7 +1,7 @@
 """One setting declared once: its environment name, field, default, parser and doc.
 
 Each part declares its settings as a tuple of ``Setting`` beside its settings dataclass
-(``core.settings.CORE``, ``core.ai.settings.AI``...); the dataclass's defaults, its
+(``core.settings.CORE``, ``core.ai.AI``...); the dataclass's defaults, its
 ``from_env``, the known-settings list of the user config file, ``swarm config show`` and the
 check of the docs all come from those tuples (``bot/settings_index.py`` lists them in order).
 Nothing else reads a ``SWARM_*`` variable: ``Setting.read(env)`` is the one way in, on a

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from localmodel import LocalModel, Step
 
-from core.ai.settings import DEFAULT_PRICES, AISettings, Price
+from core.ai._settings import DEFAULT_PRICES, AISettings, Price
 from core.service.ai import AIBook
 from core.service.swarm import SwarmService
 

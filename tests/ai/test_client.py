@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from localmodel import LocalModel, Step
 
-from core.ai.client import AIClient
-from core.ai.errors import AIError, AINotConfigured, BudgetExceeded
-from core.ai.settings import DEFAULT_MODEL, AISettings, Price, parse_prices
-from core.ai.usage import month_start, render_usage
+from core.ai._client import AIClient
+from core.ai._errors import AIError, AINotConfigured, BudgetExceeded
+from core.ai._settings import DEFAULT_MODEL, AISettings, Price, parse_prices
+from core.ai._usage import month_start, render_usage
 from core.errors import ConfigError
 from core.protocols import ManualClock
 from core.service.ai import AIBook

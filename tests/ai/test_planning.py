@@ -7,8 +7,8 @@ import json
 import pytest
 from localmodel import LocalModel, Step
 
-from core.ai.errors import AINotConfigured, PlanRejected
-from core.ai.settings import AISettings
+from core.ai._errors import AINotConfigured, PlanRejected
+from core.ai._settings import AISettings
 from core.errors import InvalidState, NotFound
 from core.formats.text import split_text
 from core.models import TaskStatus

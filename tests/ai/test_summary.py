@@ -9,7 +9,7 @@ import pytest
 from localmodel import LocalModel, Step
 
 from core.agents import alerts
-from core.ai.settings import AISettings
+from core.ai._settings import AISettings
 from core.errors import InvalidInput
 from core.models import TaskSpec
 from core.protocols import ManualClock

@@ -14,8 +14,8 @@ from typing import Any, cast
 import pytest
 
 from bot.discordbot.settings import DiscordSettings
-from core.ai.client import AIClient
-from core.ai.settings import AISettings
+from core.ai._client import AIClient
+from core.ai._settings import AISettings
 from core.context import Ctx
 from core.coordinator.notifier import MAX_BACKOFF_S
 from core.coordinator.scheduler import MAX_ERROR_BACKOFF_S

@@ -77,7 +77,7 @@ def test_an_import_against_the_contracts_fails_the_check(tmp_path: Path) -> None
     # two features that is not listed, a package of core given no tier, a circle in bot/cli
     tree = _tree_copy(tmp_path)
     _append(tree / "core/tasks/lifecycle.py", "from core.service.swarm import SwarmService")
-    _append(tree / "core/access/_tokens.py", "from core.ai.client import AIClient")
+    _append(tree / "core/access/_tokens.py", "from core.ai import AIClient")
     (tree / "core/newpart").mkdir()
     (tree / "core/newpart/__init__.py").write_text('"""A package with no tier."""\n')
     # main imports hook (its fast path); and swarm hook reaching into the hook socket
@@ -86,7 +86,7 @@ def test_an_import_against_the_contracts_fails_the_check(tmp_path: Path) -> None
     result = _lint_imports(tree)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "core.tasks.lifecycle -> core.service.swarm" in result.stdout
-    assert "core.access._tokens -> core.ai.client" in result.stdout
+    assert "core.access._tokens -> core.ai" in result.stdout
     assert "- core.newpart" in result.stdout
     assert "No cycles are allowed in bot.cli." in result.stdout
     assert "bot.cli.hook is not allowed to import bot.hook_server" in result.stdout

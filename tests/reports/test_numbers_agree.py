@@ -12,7 +12,7 @@ import pytest
 from bot.discordbot.embeds import campaign_embed
 from bot.web.app import create_app
 from bot.web.settings import WebSettings
-from core.ai.settings import AISettings
+from core.ai._settings import AISettings
 from core.coordinator.scheduler import Scheduler
 from core.models import Receipt, TaskSpec, TaskStatus
 from core.protocols import ManualClock

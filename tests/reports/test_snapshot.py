@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from core.agents import alerts
-from core.ai import queries as ai_queries
+from core.ai import _queries as ai_queries
 from core.context import Ctx
 from core.models import TaskSpec
 from core.reports.dashboard import read_snapshot

@@ -1,4 +1,4 @@
-"""The statements of the AI calls' usage (``core.ai.usage``, table ``usage``): a call
+"""The statements of the AI calls' usage (``core.ai._usage``, table ``usage``): a call
 recorded, the spend since a time, the sums of a window (all, per purpose or model), its rows
 for the days. Each is one named operation."""
 

@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
-from core.ai.errors import AIError, BudgetExceeded
-from core.ai.settings import AISettings
-from core.ai.usage import UsageRecord, month_start, record_usage, spent_since
+from core.ai._errors import AIError, BudgetExceeded
+from core.ai._settings import AISettings
+from core.ai._usage import UsageRecord, month_start, record_usage, spent_since
 from core.privacy.redact import redact_urls
 from core.protocols import Clock
 from core.store.access import StoreAccess

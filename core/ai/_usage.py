@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from core.ai import queries
+from core.ai import _queries as queries
 from core.privacy.redact import redact_urls
 from core.store.conn import Conn
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from core.ai.errors import ENABLE_HINT, AINotConfigured
+from core.ai._errors import ENABLE_HINT, AINotConfigured
 from core.errors import ConfigError
 from core.settings.envvars import Setting, count, defaults, number, read_fields, verbatim
 
