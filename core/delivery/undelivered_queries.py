@@ -6,10 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from core.store.conn import Args, Conn, sql, values
-from core.tasks.queries import Holder
+
+
+class Holder(NamedTuple):
+    """A failed delivery's task: its status and the agent holding it (None: none)."""
+
+    status: str
+    assignee: str | None
+
 
 _COLUMNS = (
     "SELECT d.id, d.agent_id, d.state, d.reason, d.attempts, d.updated_at, d.dismissed_by, "
