@@ -1,7 +1,7 @@
 """What to send to whom: the decisions between a ready task and a prompt on a screen.
 
-``assignment`` (ready tasks to the best free agent, leases, backoff), ``prompt`` (the parcels
-of one delivery: a reset when due, the onboarding on a first task, the envelope),
+``assignment`` (ready tasks to the best free agent, a receipt recorded), ``prompt`` (the
+parcels of one delivery: a reset when due, the onboarding on a first task, the envelope),
 ``envelope`` (the text an agent sees), ``onboarding`` (role templates), ``node_claims``
 (a delivery node's claims and fenced receipts), ``queue`` (what the loops call) and
 ``killswitch`` (the flag that stops all desktop input), ``undelivered`` (deliveries that

@@ -22,12 +22,12 @@ from core.context import Ctx
 from core.costs import budgets
 from core.delivery import assign_queries
 from core.delivery.assign_queries import ReadyTask
-from core.delivery.leases import backoff, expire_leases
 from core.event_kinds import EventKind
 from core.models import Agent, Delivery, DeliveryState, Priority, Receipt, TaskStatus, task_ref
 from core.store.conn import Conn, Pair
 from core.store.tables import insert_event
 from core.tasks import lifecycle, messages
+from core.tasks.leases import backoff, expire_leases
 
 
 @dataclass(frozen=True)

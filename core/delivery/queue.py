@@ -9,14 +9,14 @@ from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 from core.context import Ctx
-from core.delivery import assign_queries, assignment, claim_queries, leases
+from core.delivery import assign_queries, assignment, claim_queries
 from core.delivery.onboarding import record_receipt_onboarded
 from core.delivery.prompt import PromptFacts, facts_from
 from core.errors import Transient
 from core.models import Delivery, Receipt
 from core.store.access import StoreAccess
 from core.store.conn import Conn
-from core.tasks import messages
+from core.tasks import leases, messages
 from core.waits import ErrorBackoff
 
 log = logging.getLogger(__name__)
