@@ -233,6 +233,39 @@ def shared(root: Path) -> Zygote | None:
     return _shared[0]
 
 
+_by_startup: dict[frozenset[tuple[str, str]], Zygote] = {}
+
+
+def run(
+    argv: list[str], env: Mapping[str, str], cwd: Path, timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """``swarm ARGV`` as ``subprocess.run(..., capture_output=True, text=True)`` gives it: in
+    a child of this process's zygote for ``env``'s start-up (one started on first use), else
+    (turned off, or busy with another run) a fresh process."""
+    command = [sys.executable, "-m", "bot.cli", *argv]
+    zygote = _zygote_for(env)
+    ran = zygote.run(argv, env, cwd, timeout) if zygote is not None else None
+    if ran is None:
+        return subprocess.run(
+            command, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout
+        )
+    return subprocess.CompletedProcess(command, *ran)
+
+
+def _zygote_for(env: Mapping[str, str]) -> Zygote | None:
+    if os.environ.get("SWARM_TEST_CLI_FORK", "1") == "0":
+        return None
+    key = frozenset((k, v) for k, v in env.items() if _startup_key(k))
+    zygote = _by_startup.get(key)
+    if zygote is None or zygote.process.poll() is not None:
+        # this process's environment but for the start-up: a zygote must not carry what
+        # marks one test's processes (its home, its tmux folder) into another's
+        started = {"PATH": os.environ.get("PATH", os.defpath), **dict(key)}
+        zygote = _by_startup[key] = Zygote(Path(__file__).resolve().parents[1], started)
+        atexit.register(zygote.close)
+    return zygote
+
+
 def main() -> None:
     """The zygote: import the CLI, keep the protocol off fds 0 and 1, serve."""
     requests, replies = os.dup(0), os.dup(1)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store.conn import values
 from core.watch.usage_files import UsageFiles
+from tests import cli_zygote
 from tests.agents.launch import SETUPS, _git
 from tests.agents.live import LocalModel, require_binary
 from tests.agents.test_protocol_live import IN, OUT, QUIETING, SCRIPT, Swarm
@@ -55,10 +55,7 @@ class Rig:
 
     def swarm(self, *args: str) -> subprocess.CompletedProcess[str]:
         """The ``swarm`` command as the user runs it."""
-        return subprocess.run(
-            [sys.executable, "-m", "bot.cli", *args], env=self.env, cwd=self.repo,
-            capture_output=True, text=True, timeout=240, check=False,
-        )  # fmt: skip
+        return cli_zygote.run(list(args), self.env, self.repo, 240)
 
 
 @pytest.fixture(scope="module", params=["codex", "gemini", "opencode", "mistral-vibe"])

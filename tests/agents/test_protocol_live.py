@@ -45,6 +45,7 @@ from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store.conn import values
 from core.watch.usage_files import UsageFiles
+from tests import cli_zygote
 from tests.agents.launch import SETUPS, _git
 from tests.agents.live import (
     Counted,
@@ -151,10 +152,7 @@ class Rig:
 
     def swarm(self, *args: str) -> subprocess.CompletedProcess[str]:
         """The ``swarm`` command, run as the user runs it (their environment)."""
-        return subprocess.run(
-            [sys.executable, "-m", "bot.cli", *args], env=self.env, cwd=self.work,
-            capture_output=True, text=True, timeout=240, check=False,
-        )  # fmt: skip
+        return cli_zygote.run(list(args), self.env, self.work, 240)
 
 
 @contextlib.contextmanager

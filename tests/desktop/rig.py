@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from automation.desktop.virtual_desktop import XServer
+from tests import cli_zygote
 from tests.apps.desktop import read_records
 
 REPO = Path(__file__).resolve().parents[2]
@@ -93,15 +94,9 @@ class DesktopRig:
         return "\n".join(lines)
 
     def swarm(self, *args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
-        """Run the real ``swarm`` command line."""
-        return subprocess.run(
-            [sys.executable, "-m", "bot.cli", *args],
-            env=self.env,
-            cwd=self.workdir,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+        """Run the real ``swarm`` command line (forked from a CLI zygote: its process and
+        exit are its own, its start-up imports are not repeated)."""
+        return cli_zygote.run(list(args), self.env, self.workdir, timeout)
 
     def up(self, *args: str) -> list[dict[str, Any]]:
         """``swarm desktop up --json``: one row per agent; AssertionError with the output."""

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from core.sandbox import git_folders
+from tests import cli_zygote
 
 REPO = Path(__file__).resolve().parents[2]
 ACP_AGENT = Path(__file__).with_name("sandbox_acp.py")
@@ -113,10 +113,7 @@ class SandboxRig:
 
     def swarm(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         """``swarm ARGS`` in the rig's environment."""
-        return subprocess.run(
-            [sys.executable, "-m", "bot.cli", *args], env=self.env, capture_output=True,
-            text=True, timeout=timeout, cwd=self.root,
-        )  # fmt: skip
+        return cli_zygote.run(list(args), self.env, self.root, timeout)
 
     def run(self, argv: list[str]) -> subprocess.CompletedProcess[str]:
         """``argv`` in the rig's environment, outside every agent's terminal."""
