@@ -87,7 +87,7 @@ async def run(tasks: int, per_day: int, keep_days: float | None) -> dict[str, ob
                 await scheduler.run_burst()
                 clock.advance(DAY_S)
                 if keep_days is not None:
-                    await collect_garbage(service.store, days=keep_days)
+                    await collect_garbage(service, days=keep_days)
                 if (day + 1) * per_day % 2000 == 0:
                     memory.append(((day + 1) * per_day, round(rss_mib(), 1)))
             counts = await service.store.read(_counts)

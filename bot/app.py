@@ -163,7 +163,7 @@ class Builder:
 
         timers: list[Timer] = [
             jobs,
-            RetentionTimer(service.store),
+            RetentionTimer(service),
             Heartbeat(service.settings.home, service.clock),
             self.agents_reload(service, deliverer),
         ]
@@ -354,7 +354,7 @@ class Builder:
         async with _coordinator_lock(self, wait) as lock:
             service = await self.service()
             if lock is not None:
-                lock.guard(service.store)
+                lock.guard(service)
             await _rewrite_stale_hooks(service)
             try:
                 async with contextlib.AsyncExitStack() as stack:

@@ -30,7 +30,7 @@ async def cmd_gc(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm gc [--dry-run]``."""
     from core.coordinator.retention import collect_garbage
 
-    report = await collect_garbage(service.store, days=args.keep_days, dry_run=args.dry_run)
+    report = await collect_garbage(service, days=args.keep_days, dry_run=args.dry_run)
     if args.json:
         emit_json(
             {

@@ -51,7 +51,7 @@ def register(sub: Any) -> None:
 async def cmd_status(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm status``."""
     overview = await service.status()
-    running = await db_lock.running(service.store)  # PostgreSQL: the scheduler lock's, any machine
+    running = await db_lock.running(service)  # PostgreSQL: the scheduler lock's, any machine
     overview["coordinator"] = (
         None
         if running is None

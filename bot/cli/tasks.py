@@ -172,7 +172,7 @@ async def _warn_without_coordinator(service: SwarmService, task: Task) -> None:
     """One line on stderr when no coordinator runs: nothing assigns the task until one does."""
     from core.coordinator import db_lock
 
-    if await db_lock.running(service.store) is None:
+    if await db_lock.running(service) is None:
         print(
             f"swarm: {task.ref} waits for a coordinator: none is running for this SWARM_HOME "
             f"({service.settings.home}); 'swarm run' starts one",

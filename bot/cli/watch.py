@@ -168,7 +168,7 @@ async def cmd_stats(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm stats``."""
     from core.reports import stats
 
-    found = await stats.collect(service.store, args.period)
+    found = await service.reports.stats(args.period)
     spend = await service.costs.spend(found.since)
     if args.png:
         _write(args.png, stats.render_png(found))
@@ -212,14 +212,12 @@ def cost_tables(spend: dict[str, list[Spent]]) -> str:
 
 async def cmd_export(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm export``: streamed, so big tables need little memory."""
-    from core.reports.export import chunks
-
     if not args.output:
-        async for piece in chunks(service.store, args.what, args.fmt):
+        async for piece in service.reports.export(args.what, args.fmt):
             sys.stdout.write(piece)
         return
     with _open_text(args.output) as out:
-        async for piece in chunks(service.store, args.what, args.fmt):
+        async for piece in service.reports.export(args.what, args.fmt):
             out.write(piece)
     print(f"{args.what} written to {args.output} ({args.fmt})", file=sys.stderr)
 

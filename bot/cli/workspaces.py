@@ -81,22 +81,18 @@ def register_agents(asub: Any) -> None:
 
 async def cmd_onboard(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm agents onboard AGENT|--all``."""
-    from core.delivery.onboarding import onboard
-
     if bool(args.agent) == bool(args.all):
         raise InvalidInput("name one agent or give --all")
     chosen = list(service.agents) if args.all else [service.ctx(args.actor).agent(args.agent).id]
     for agent in chosen:
-        message_id = await onboard(service.store, agent, args.actor)
+        message_id = await service.messages.onboard(agent, args.actor)
         print(f"onboarding of {agent} queued (message {message_id})")
 
 
 async def cmd_reset(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm agents reset AGENT``."""
-    from core.delivery.onboarding import reset
-
     agent = service.ctx(args.actor).agent(args.agent)
-    message_id = await reset(service.store, agent.id, args.actor)
+    message_id = await service.messages.reset(agent.id, args.actor)
     print(
         f"reset of {agent.id} queued (message {message_id}: {' then '.join(agent.reset)}), "
         "then its onboarding"

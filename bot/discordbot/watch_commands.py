@@ -63,7 +63,7 @@ class WatchCommands:
     async def stats_(self, interaction: discord.Interaction, period: str = "7d") -> None:
         """/stats: a chart and a table."""
         await interaction.response.defer(thinking=True)  # a long period can take a while
-        found = await stats.collect(self.bot.service.store, period)
+        found = await self.bot.service.reports.stats(period)
         png = await asyncio.to_thread(stats.render_png, found)
         table = code_block_chunks(stats.render_table(found))
         await interaction.followup.send(
@@ -96,7 +96,7 @@ class WatchCommands:
     ) -> None:
         """/export: the file."""
         await interaction.response.defer(thinking=True)
-        data = await export.export_bytes(self.bot.service.store, what, format)
+        data = await self.bot.service.reports.export_bytes(what, format)
         name = export.filename(what, format, self.bot.service.clock.now())
         await interaction.followup.send(
             f"{what}: {len(data)} bytes", file=discord.File(io.BytesIO(data), filename=name)

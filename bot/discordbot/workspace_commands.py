@@ -12,7 +12,6 @@ import discord
 
 from bot.discordbot.access import Access
 from bot.discordbot.context import Bot, actor
-from core.delivery.onboarding import reset as queue_reset
 from core.errors import InvalidInput, SwarmError
 from core.github_loop.merge import merge_if_pull
 from core.models import task_ref
@@ -101,5 +100,5 @@ async def reset_agent(bot: Bot, interaction: discord.Interaction, agent: str) ->
     """``/agent reset``: clear an agent's conversation, then onboard it."""
 
     name = bot.service.resolve_agent(agent).id
-    await queue_reset(bot.service.store, name, actor(interaction))
+    await bot.service.messages.reset(name, actor(interaction))
     await interaction.response.send_message(f"🧹 reset of {name} queued, then its onboarding")

@@ -24,7 +24,7 @@ from core.store.capability import (
 )
 
 if TYPE_CHECKING:
-    from core.store.access import StoreAccess
+    from core.service.swarm import SwarmService
 
 Running = tuple[int, float]  # a coordinator's pid (0: not told) and start (epoch seconds)
 
@@ -35,10 +35,10 @@ class HeldLock:
     def __init__(self, lock: SchedulerLock) -> None:
         self._lock = lock
 
-    def guard(self, service: StoreAccess) -> None:
+    def guard(self, service: SwarmService) -> None:
         """Fence ``service``'s store when the lock is lost (before the body is cancelled):
         what the coordinator has in flight on it can then never commit."""
-        self._lock.fence(service)
+        self._lock.fence(service.store)
 
 
 @contextlib.asynccontextmanager
@@ -50,12 +50,12 @@ async def hold(url: str, failover_s: float, wait: bool = True) -> AsyncIterator[
         yield HeldLock(lock)
 
 
-async def running(service: StoreAccess) -> Running | None:
+async def running(service: SwarmService) -> Running | None:
     """The coordinator of ``service``'s database, if one runs: on a store shared by
     machines (PostgreSQL: it serves nodes) the holder of its scheduler lock, on any
     machine; on SQLite the holder of the home's lock file, on this machine."""
-    if service.serves_nodes:
-        return await service.read(scheduler_holder)
+    if service.store.serves_nodes:
+        return await service.store.read(scheduler_holder)
     return running_coordinator(service.settings.home)
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from core.delivery import retention_queries as message_queries
 from core.history import retention_queries as queries
@@ -31,6 +31,9 @@ from core.privacy.files import make_dirs, open_file
 from core.protocols import PeriodicTimer
 from core.store.access import StoreAccess
 from core.store.conn import Conn
+
+if TYPE_CHECKING:
+    from core.service.swarm import SwarmService
 
 log = logging.getLogger(__name__)
 
@@ -191,9 +194,10 @@ def _idle(conn: Conn) -> bool:
 
 
 async def collect_garbage(
-    service: StoreAccess, *, days: float | None = None, dry_run: bool = False
+    swarm: SwarmService, *, days: float | None = None, dry_run: bool = False
 ) -> GcReport:
     """Archive and delete what is older than ``days`` (default SWARM_KEEP_DAYS)."""
+    service = swarm.store
     now = service.clock.now()
     cutoff = now - DAY_S * (service.settings.keep_days if days is None else days)
     home = service.settings.home
@@ -242,7 +246,7 @@ class RetentionTimer(PeriodicTimer):
     (leftovers of a crash go before anything else), then every ``every_s``; a failed pass
     is logged and tried at the next."""
 
-    def __init__(self, service: StoreAccess, every_s: float = EVERY_S) -> None:
+    def __init__(self, service: SwarmService, every_s: float = EVERY_S) -> None:
         super().__init__(service.clock, every_s)
         self.service = service
 

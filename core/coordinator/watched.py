@@ -17,6 +17,6 @@ async def agent_rows(service: SwarmService) -> list[dict[str, Any]]:
     """``service.roster.rows()``, each marked ``"stale": True`` while no coordinator runs
     (on PostgreSQL: nobody holds the scheduler lock, on any machine)."""
     rows = await service.roster.rows()
-    if await db_lock.running(service.store) is None:
+    if await db_lock.running(service) is None:
         return [{**row, "stale": True} for row in rows]
     return rows

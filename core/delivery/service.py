@@ -3,6 +3,7 @@ broadcast to all (or one role), and the deliveries that carry them."""
 
 from __future__ import annotations
 
+from core.delivery import onboarding
 from core.models import Delivery
 from core.store.access import StoreAccess
 from core.tasks import message_queries, messages
@@ -25,3 +26,11 @@ class MessageBook:
     async def deliveries(self, message_id: int | None = None, limit: int = 100) -> list[Delivery]:
         """Deliveries, newest first (or all of one message)."""
         return await self.access.read(message_queries.list_deliveries, message_id, limit)
+
+    async def onboard(self, agent: str, actor: str) -> int:
+        """Queue the agent's onboarding message and mark it onboarded; the message id."""
+        return await onboarding.onboard(self.access, agent, actor)
+
+    async def reset(self, agent: str, actor: str) -> int:
+        """Queue the agent's reset action followed by its onboarding message; its id."""
+        return await onboarding.reset(self.access, agent, actor)

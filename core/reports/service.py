@@ -3,10 +3,12 @@ figures of a period and the metrics snapshot."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 
 from core.models import Task, TaskStatus
 from core.reports import counts, dashboard
+from core.reports.export import chunks, export_bytes
+from core.reports.stats import Stats, collect
 from core.store.access import StoreAccess
 
 
@@ -42,3 +44,15 @@ class ReportBook:
     async def snapshot(self) -> dashboard.Snapshot:
         """The database's figures ``/metrics`` exposes."""
         return await self.access.read(dashboard.read_snapshot)
+
+    async def stats(self, period: str) -> Stats:
+        """The figures of the last ``period`` (``30m``, ``12h``, ``7d``; at most 31 days)."""
+        return await collect(self.access, period)
+
+    def export(self, what: str, fmt: str) -> AsyncIterator[str]:
+        """The export of ``what`` (tasks, events, ...) as ``fmt`` (csv, json), in pieces."""
+        return chunks(self.access, what, fmt)
+
+    async def export_bytes(self, what: str, fmt: str) -> bytes:
+        """The whole export in memory (a Discord attachment), UTF-8."""
+        return await export_bytes(self.access, what, fmt)

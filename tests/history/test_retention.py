@@ -57,9 +57,9 @@ async def test_old_history_is_archived_then_deleted(
         when = clock.now() - (100 * DAY_S if path in old_files else 0)
         os.utime(path, (when, when))
     events_before = _rows(service.settings, "events")
-    dry = await collect_garbage(service.store, dry_run=True)
+    dry = await collect_garbage(service, dry_run=True)
     assert _rows(service.settings, "events") == events_before
-    report = await collect_garbage(service.store)
+    report = await collect_garbage(service)
     assert (report.events, report.messages, report.deliveries, report.inbox_files) == (
         dry.events,
         dry.messages,
@@ -84,7 +84,7 @@ async def test_old_history_is_archived_then_deleted(
     assert not any(p.exists() for p in old_files)
     assert [p for p in files if p.exists()] == [p for p in files if p not in old_files]
     assert any("an old message" in r["text"] for r in by_table["messages"])
-    again = await collect_garbage(service.store)
+    again = await collect_garbage(service)
     assert (again.events, again.messages, again.inbox_files) == (0, 0, 0)
 
 
@@ -97,9 +97,9 @@ async def test_leftover_temp_files_older_than_a_minute_are_removed(
     stale.write_text("half")
     fresh.write_text("being written")
     os.utime(stale, (stale.stat().st_mtime - 120,) * 2)
-    report = await collect_garbage(service.store, dry_run=True)
+    report = await collect_garbage(service, dry_run=True)
     assert report.temp_files == 1 and stale.exists()
-    report = await collect_garbage(service.store)
+    report = await collect_garbage(service)
     assert report.temp_files == 1 and not stale.exists() and fresh.exists()
 
 
@@ -119,12 +119,12 @@ async def test_an_old_database_is_converted_once_then_vacuumed_incrementally(
         for task in await service.tasks.newest(limit=1000):
             await service.tasks.cancel(task.ref, "cli")
         clock.advance(100 * DAY_S)
-        first = await collect_garbage(service.store)
+        first = await collect_garbage(service)
         assert first.vacuumed == "database converted to incremental auto-vacuum (VACUUM)"
         assert (
             await service.store.read(lambda c: c.execute("PRAGMA auto_vacuum").fetchone()[0]) == 2
         )
-        second = await collect_garbage(service.store)
+        second = await collect_garbage(service)
         assert "converted" not in second.vacuumed
     finally:
         await service.close()

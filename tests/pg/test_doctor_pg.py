@@ -30,11 +30,11 @@ async def test_doctor_names_the_database_without_its_password(
     env = {"SWARM_DATABASE_URL": url}
     home = service.settings.home
     idle = await asyncio.to_thread(run_cli, home, "doctor", "--timeout", "1", env=env)
-    assert await db_lock.running(service.store) is None
+    assert await db_lock.running(service) is None
     async with db_lock.hold(url, 5.0):  # what `swarm run` holds on PostgreSQL
         held = await asyncio.to_thread(run_cli, home, "doctor", "--timeout", "1", env=env)
         status = await asyncio.to_thread(run_cli, home, "status", "--json", env=env)
-        running = await db_lock.running(service.store)
+        running = await db_lock.running(service)
     assert running is not None and running[0] == os.getpid()
     assert json.loads(status.out)["coordinator"]["pid"] == os.getpid()
     missing = await asyncio.to_thread(run_cli, home, "task", "show", "T-99", env=env)

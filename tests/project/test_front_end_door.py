@@ -1,7 +1,7 @@
 """Front ends reach the domain through feature services only (issue 42, item 2).
 
-No module under ``bot/`` or ``automation/`` touches the store (an attribute named ``db``)
-or runs a transaction function itself (``service.read(links.all_links, ...)``,
+No module under ``bot/`` or ``automation/`` touches the store (an attribute named ``db``,
+or the service's ``store``: ``stats.collect(service.store)`` is a second door) or runs a transaction function itself (``service.read(links.all_links, ...)``,
 ``service.write(actor, fn, ...)``, ``service.update(partial(fn, ...), ...)``): it calls a
 named operation of the feature's service (``service.posts.keep_post(post)``). The scan is
 by the syntax tree, so it needs no type: a call of ``read``/``write``/``update``/
@@ -72,7 +72,9 @@ def store_access(source: str) -> Iterator[tuple[int, str]]:
     tree = ast.parse(source)
     functions, modules = _bound_names(tree)
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and node.attr == "db":
+        if isinstance(node, ast.Attribute) and (
+            node.attr == "db" or (node.attr == "store" and _called(node.value) == "service")
+        ):
             yield node.lineno, ast.unparse(node)
         elif (
             isinstance(node, ast.Call)
@@ -130,9 +132,12 @@ async def handler(service, bot, out, text, post):
     service.db.read_only
     out.write(text)
     out.write(post.text)
+    await stats.collect(bot.service.store, "7d")
+    running(service.store)
+    store.read_only
 """
     lines = sorted(line for line, _ in store_access(source))
-    assert lines == [13, 14, 15, 16, 17, 18, 19, 20, 21, 23, 24]
+    assert lines == [13, 14, 15, 16, 17, 18, 19, 20, 21, 23, 24, 27, 28]
 
 
 def test_file_writes_are_not_transactions() -> None:

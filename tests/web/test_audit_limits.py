@@ -44,9 +44,9 @@ async def test_retention_archives_and_deletes_old_audit_rows(
         await service.history.audit("web-token:1", "wall", f"POST /api/v1/x{n}", False, "refused")
     clock.advance(100 * DAY_S)
     await service.history.audit("web-token:1", "wall", "POST /api/v1/recent", True, "ok")
-    dry = await collect_garbage(service.store, dry_run=True)
+    dry = await collect_garbage(service, dry_run=True)
     assert dry.audit == 5 and "5 audit rows" in dry.summary(dry_run=True)
-    done = await collect_garbage(service.store)
+    done = await collect_garbage(service)
     assert done.audit == 5 and done.archive is not None
     assert [r.command for r in await service.history.audit_rows(100)] == ["POST /api/v1/recent"]
     archived = await asyncio.to_thread(read_archive, done.archive)
