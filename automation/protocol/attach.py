@@ -15,50 +15,61 @@ from typing import Any
 
 from core.errors import InvalidState
 from core.formats.text import escape_controls, one_line, shorten
-from core.hosts import client, wire
+from core.hosts import client, entries, wire
+from core.hosts.entries import (
+    Entry,
+    Exited,
+    HostError,
+    PermissionAsked,
+    PermissionDone,
+    Session,
+    Turn,
+    TurnEnd,
+    TurnError,
+    Update,
+)
 
 BACKLOG = 200  # journal entries shown before the live ones
 HOLD_S = 1.0  # how long a pending tool call's line waits for the permission request it needs
 
 
-def line_of(entry: dict[str, Any]) -> str | None:
+def line_of(entry: Entry) -> str | None:
     """One journal entry as the transcript shows it (None: not shown); every control
     character escaped, so nothing the agent writes moves this terminal's cursor."""
-    kind = entry.get("type")
-    if kind == wire.UPDATE:
-        return _update(entry)
-    text = {
-        wire.TURN: lambda e: f"\n> {_one(e.get('text'), 300)}",
-        wire.TURN_END: lambda e: f"\n-- turn ended ({_one(e.get('stop_reason'))})",
-        wire.TURN_ERROR: lambda e: f"\n!! the turn failed: {_one(e.get('message'))}",
-        wire.PERMISSION: lambda e: (
-            f"\n?? asks: {_one(e.get('title'))} ["
-            + " / ".join(_one(o.get("name")) for o in e.get("options") or () if isinstance(o, dict))
-            + "] (answer it with swarm inbox)"
-        ),
-        wire.PERMISSION_DONE: lambda e: f"   answered: {_one(e.get('option') or 'cancelled')}",
-        wire.SESSION: lambda e: (
-            f"-- session {_one(e.get('session'))}" + (" (loaded)" if e.get("loaded") else "")
-        ),
-        wire.EXITED: lambda e: f"\n!! the agent exited ({e.get('code')})",
-        wire.HOST_ERROR: lambda e: f"\n!! {_one(e.get('message'))}",
-    }.get(str(kind))
-    return text(entry) if text is not None else None
-
-
-def _update(entry: dict[str, Any]) -> str | None:
-    kind = entry.get("kind")
-    if kind == "agent_message_chunk":
-        return escape_controls(str(entry.get("text") or ""), keep="\n")
-    if kind in ("tool_call", "tool_call_update") and (entry.get("title") or entry.get("status")):
-        return f"\n   [{_one(entry.get('title') or 'tool')}: {_one(entry.get('status') or '')}]"
-    if kind == "plan":
-        steps = "; ".join(_one(step, 80) for step in entry.get("plan") or ())
-        return f"\n   plan: {steps}"
+    match entry.body:
+        case Update() as update:
+            return _update(update)
+        case Turn(text=said):
+            return f"\n> {_one(said, 300)}"
+        case TurnEnd(stop_reason=reason):
+            return f"\n-- turn ended ({_one(reason)})"
+        case TurnError(message=message):
+            return f"\n!! the turn failed: {_one(message)}"
+        case PermissionAsked(title=title, options=options):
+            names = " / ".join(_one(option.name) for option in options)
+            return f"\n?? asks: {_one(title)} [{names}] (answer it with swarm inbox)"
+        case PermissionDone(option=option):
+            return f"   answered: {_one(option or 'cancelled')}"
+        case Session(session=session, loaded=loaded):
+            return f"-- session {_one(session)}" + (" (loaded)" if loaded else "")
+        case Exited(code=code):
+            return f"\n!! the agent exited ({code})"
+        case HostError(message=message):
+            return f"\n!! {_one(message)}"
     return None
 
 
-def _one(value: Any, limit: int = 200) -> str:
+def _update(update: Update) -> str | None:
+    if update.kind == "agent_message_chunk":
+        return escape_controls(update.text, keep="\n")
+    if update.kind in ("tool_call", "tool_call_update") and (update.title or update.status):
+        return f"\n   [{_one(update.title or 'tool')}: {_one(update.status)}]"
+    if update.kind == "plan":
+        return f"\n   plan: {'; '.join(_one(step, 80) for step in update.plan)}"
+    return None
+
+
+def _one(value: object, limit: int = 200) -> str:
     return shorten(escape_controls(one_line(str(value if value is not None else ""))), limit)
 
 
@@ -121,10 +132,10 @@ class Order:
     permission request naming it (after it), or ``HOLD_S`` after it came (``due``)."""
 
     def __init__(self) -> None:
-        self.held: list[tuple[str, dict[str, Any]]] = []  # (its call's id, the entry)
+        self.held: list[tuple[str, Entry]] = []  # (its call's id, the entry)
         self.since: float | None = None  # when the oldest held line came (monotonic)
 
-    def take(self, entry: dict[str, Any], now: float) -> list[dict[str, Any]]:
+    def take(self, entry: Entry, now: float) -> list[Entry]:
         """The entries to print now, ``entry`` taken (nothing lost, none twice)."""
         if line_of(entry) is None:
             return [entry]
@@ -141,7 +152,7 @@ class Order:
             return [entry, *mine]
         return [*self.release(), entry]
 
-    def release(self) -> list[dict[str, Any]]:
+    def release(self) -> list[Entry]:
         """Every held entry, in the order they came."""
         held, self.held, self.since = [e for _, e in self.held], [], None
         return held
@@ -151,32 +162,29 @@ class Order:
         return None if self.since is None else max(0.0, self.since + HOLD_S - now)
 
 
-def _pending_call(entry: dict[str, Any]) -> str:
+def _pending_call(entry: Entry) -> str:
     """The id of the tool call ``entry`` shows still pending ("" when it is none such)."""
-    if entry.get("type") != wire.UPDATE or entry.get("kind") not in (
-        "tool_call",
-        "tool_call_update",
-    ):
+    update = entry.body
+    if not isinstance(update, Update) or update.kind not in ("tool_call", "tool_call_update"):
         return ""
-    call = entry.get("tool_call_id")
-    return call if entry.get("status") == "pending" and isinstance(call, str) else ""
+    return update.tool_call_id if update.status == "pending" else ""
 
 
-def _gated_call(entry: dict[str, Any]) -> str:
+def _gated_call(entry: Entry) -> str:
     """The id of the tool call a permission request names ("" when none)."""
-    tool = entry.get("tool") if entry.get("type") == wire.PERMISSION else None
-    call = tool.get("toolCallId") if isinstance(tool, dict) else None
+    asked = entry.body
+    call = asked.tool.get("toolCallId") if isinstance(asked, PermissionAsked) else None
     return call if isinstance(call, str) else ""
 
 
-async def ordered(entries: AsyncIterator[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
+async def ordered(journal: AsyncIterator[Entry]) -> AsyncIterator[Entry]:
     """``entries`` in ``Order``: a pending call's line held at most ``HOLD_S``; every held
     line given at the stream's end."""
-    order, came = Order(), asyncio.Queue[dict[str, Any] | None]()
+    order, came = Order(), asyncio.Queue[Entry | None]()
 
     async def read() -> None:
         try:
-            async for entry in entries:
+            async for entry in journal:
                 await came.put(entry)
         finally:
             await came.put(None)
@@ -202,8 +210,15 @@ async def ordered(entries: AsyncIterator[dict[str, Any]]) -> AsyncIterator[dict[
 
 
 async def _show(home: Path, agent: str, after: int) -> None:
-    async for entry in ordered(client.stream(home, agent, after)):
+    async for entry in ordered(_typed(client.stream(home, agent, after))):
         shown = line_of(entry)
         if shown is not None:
-            print(shown, end="" if entry.get("kind") == "agent_message_chunk" else "\n", flush=True)
+            chunk = isinstance(entry.body, Update) and entry.body.kind == "agent_message_chunk"
+            print(shown, end="" if chunk else "\n", flush=True)
     print(f"\n!! {agent}'s protocol host ended the stream", flush=True)
+
+
+async def _typed(journal: AsyncIterator[dict[str, Any]]) -> AsyncIterator[Entry]:
+    """The host's entries read once, where they enter (``core.hosts.entries.read``)."""
+    async for raw in journal:
+        yield entries.read(raw)

@@ -8,30 +8,33 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from automation.protocol import attach
+from core.hosts import entries as journal_entries
 from core.hosts import wire
+from core.hosts.entries import Entry, Update
 
 JOURNAL = Path(__file__).with_name("claude-code-2.1.328-permission-journal.jsonl")
 ASKS = "?? asks: touch allowed.txt"
 CALL = "   [Bash: touch allowed.txt: pending]"
 
 
-def entries() -> list[dict[str, Any]]:
-    return [wire.decode(line) for line in JOURNAL.read_bytes().splitlines()]
+def entries() -> list[Entry]:
+    """The saved journal, each entry read as swarm reads it."""
+    lines = JOURNAL.read_bytes().splitlines()
+    return [journal_entries.read(wire.decode(line)) for line in lines]
 
 
-async def stream(given: list[dict[str, Any]], hold: asyncio.Event) -> AsyncIterator[dict[str, Any]]:
+async def stream(given: list[Entry], hold: asyncio.Event) -> AsyncIterator[Entry]:
     """``given`` as the host streams them, then open until ``hold`` is set."""
     for entry in given:
         yield entry
     await hold.wait()
 
 
-async def shown(given: list[dict[str, Any]]) -> list[str]:
+async def shown(given: list[Entry]) -> list[str]:
     """The lines attach prints for ``given``, the stream ended after them."""
     done = asyncio.Event()
     done.set()
@@ -42,7 +45,7 @@ async def shown(given: list[dict[str, Any]]) -> list[str]:
 @pytest.mark.timeout(30)
 async def test_the_permission_request_is_printed_before_the_pending_call_it_gates() -> None:
     journal = entries()
-    kinds = [e.get("kind") if e["type"] == wire.UPDATE else e["type"] for e in journal]
+    kinds = [e.body.kind if isinstance(e.body, Update) else e.type for e in journal]
     assert kinds.index("tool_call") < kinds.index(wire.PERMISSION)  # the journal's: call first
     lines = await shown(journal)
     asks = next(i for i, line in enumerate(lines) if line.startswith(ASKS))
@@ -55,7 +58,7 @@ async def test_the_permission_request_is_printed_before_the_pending_call_it_gate
 @pytest.mark.timeout(30)
 async def test_a_pending_call_no_request_names_shows_within_the_hold() -> None:
     journal = entries()
-    upto = [e["type"] for e in journal].index(wire.PERMISSION)  # the stream stops before it
+    upto = [e.type for e in journal].index(wire.PERMISSION)  # the stream stops before it
     hold, got = asyncio.Event(), asyncio.Queue[tuple[float, str | None]]()
     start = time.monotonic()
 
@@ -78,8 +81,8 @@ async def test_a_pending_call_no_request_names_shows_within_the_hold() -> None:
 @pytest.mark.timeout(30)
 async def test_held_lines_go_out_at_the_streams_end_and_before_the_next_shown_entry() -> None:
     journal = entries()
-    upto = [e["type"] for e in journal].index(wire.PERMISSION)
+    upto = [e.type for e in journal].index(wire.PERMISSION)
     assert (await shown(journal[:upto]))[-1] == CALL  # the stream ended: given, not lost
-    turn_end = next(e for e in journal if e["type"] == wire.TURN_END)
+    turn_end = next(e for e in journal if e.type == wire.TURN_END)
     lines = await shown([*journal[:upto], turn_end])
     assert lines[-2:] == [CALL, "-- turn ended (end_turn)"]
