@@ -1,7 +1,8 @@
-"""Front ends reach the domain through feature services only (issue 42, item 2).
+"""Front ends reach the domain through feature services only.
 
 No module under ``bot/`` or ``automation/`` touches the store (an attribute named ``db``,
-or the service's ``store``: ``stats.collect(service.store)`` is a second door) or runs a transaction function itself (``service.read(links.all_links, ...)``,
+or the service's ``store``: ``stats.collect(service.store)`` is a second door) or runs a
+transaction function itself (``service.read(links.all_links, ...)``,
 ``service.write(actor, fn, ...)``, ``service.update(partial(fn, ...), ...)``): it calls a
 named operation of the feature's service (``service.posts.keep_post(post)``). The scan is
 by the syntax tree, so it needs no type: a call of ``read``/``write``/``update``/
