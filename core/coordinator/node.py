@@ -258,7 +258,7 @@ class DeliveryNode:
         while True:
             try:
                 states: list[ClaimOutcome] = await self.service.store.write(
-                    self.name, node_claims.finish, self.claimer, done
+                    self.name, node_claims.finish, self.claimer, done, self.service.queue.tasks
                 )
                 return states
             except Transient as exc:
