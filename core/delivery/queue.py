@@ -27,12 +27,12 @@ RECEIPT_RETRY_MAX_S = 5.0
 
 
 class DeliveryBook:
-    """Deliveries from queued to their receipt (``tasks``: what a task prompt that could not
-    be delivered does to its task)."""
+    """Deliveries from queued to their receipt (``on_failed_prompt``: what a task prompt that
+    could not be delivered does to its task)."""
 
-    def __init__(self, access: StoreAccess, tasks: TaskOnFailedPrompt) -> None:
+    def __init__(self, access: StoreAccess, on_failed_prompt: TaskOnFailedPrompt) -> None:
         self.access = access
-        self.tasks = tasks
+        self.on_failed_prompt = on_failed_prompt
 
     async def claim_delivery(self, actor: str = "delivery") -> Delivery | None:
         """Take the next due delivery."""
@@ -61,7 +61,9 @@ class DeliveryBook:
         until the receipt lands: a delivery this process owns never stays ``delivering``
         without an outcome."""
         record = _receipt(onboarded)
-        return await self._until_written(actor, delivery, record, delivery, receipt, self.tasks)
+        return await self._until_written(
+            actor, delivery, record, delivery, receipt, self.on_failed_prompt
+        )
 
     async def receipt_then_claim(
         self,
@@ -78,7 +80,7 @@ class DeliveryBook:
             return None
         record = _receipt(onboarded)
         return await self._until_written(
-            actor, delivery, _receipt_then_claim, record, delivery, receipt, self.tasks
+            actor, delivery, _receipt_then_claim, record, delivery, receipt, self.on_failed_prompt
         )
 
     async def _until_written(

@@ -149,7 +149,7 @@ async def test_a_claimer_is_a_name_and_a_run_and_a_name_may_hold_a_colon(
     assert await service.store.read(node_claims.holds, first, held.delivery.id)
     assert not await service.store.read(node_claims.holds, second, held.delivery.id)
     done = [(held, Receipt.delivered("test"), False)]
-    tasks = service.queue.tasks
+    tasks = service.queue.on_failed_prompt
     # another run
     lost = await service.store.write("desk:1", node_claims.finish, second, done, tasks)
     assert lost == [ClaimOutcome.lost] and isinstance(lost[0], ClaimOutcome)

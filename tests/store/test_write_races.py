@@ -173,7 +173,7 @@ async def test_a_receipt_and_a_requeue_at_once_leave_one_outcome(
                 meet("a", receipts.record_receipt),
                 delivery,
                 Receipt.delivered("x"),
-                service.queue.tasks,
+                service.queue.on_failed_prompt,
             ),
             other.store.write("alice", meet("b", lifecycle.requeue), task_id),
         )
