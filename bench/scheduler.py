@@ -23,11 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.app import Builder
 from bot.config import Config
 from core.context import Ctx
-from core.delivery import assignment
 from core.models import Receipt, TaskSpec
 from core.protocols import Parcel
 from core.service.swarm import SwarmService
 from core.store.conn import Conn, SqliteConn
+from core.tasks import assignment
 
 ROLES = [
     "integration",

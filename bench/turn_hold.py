@@ -1,4 +1,4 @@
-"""The mid-turn hold's read (``core/tasks/message_queries.not_mid_turn``) on a store with
+"""The mid-turn hold's read (``core/delivery/message_queries.not_mid_turn``) on a store with
 many delivered deliveries: without the ``deliveries_given`` index (the baseline, same run)
 and with it.
 
@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[1])]
 
+from core.delivery.message_queries import not_mid_turn  # noqa: E402
 from core.store.migrations import migrations  # noqa: E402
-from core.tasks.message_queries import not_mid_turn  # noqa: E402
 
 
 def store(indexed: bool, delivered: int, agents: int) -> sqlite3.Connection:

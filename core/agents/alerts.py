@@ -27,7 +27,7 @@ HELD_BEHIND_TURN = "held-behind-turn"  # messages wait long behind a turn that d
 HOST_REFUSALS = "host-refusals"  # the agent's processes keep calling its host's socket
 SANDBOX_FAILED = "sandbox-failed"  # its CLI's own sandbox failed (core.watch.text_signal)
 SESSION_LOST = "session-lost"  # its saved session could not be loaded: its conversation lost
-# an agent with one of these open gets no new task (core.delivery.assignment.free_agents)
+# an agent with one of these open gets no new task (core.tasks.assignment.free_agents)
 HOLDING = (UNJUDGED, UNKNOWN_SCREEN, INPUT_UNSEEN)
 
 

@@ -153,7 +153,7 @@ def _assignable(row: Row) -> AssignableAgent:
 
 
 def assignable_rows(conn: Conn, expired_by: float | None = None) -> list[AssignableAgent]:
-    """Every agent as a scheduling pass reads it (``core.delivery.assignment``); with
+    """Every agent as a scheduling pass reads it (``core.tasks.assignment``); with
     ``expired_by``, also whether any assigned task's lease ran out by then (``expired``)."""
     if expired_by is None:
         rows = conn.execute(ASSIGNABLE).fetchall()

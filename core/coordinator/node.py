@@ -258,7 +258,11 @@ class DeliveryNode:
         while True:
             try:
                 states: list[ClaimOutcome] = await self.service.store.write(
-                    self.name, node_claims.finish, self.claimer, done
+                    self.name,
+                    node_claims.finish,
+                    self.claimer,
+                    done,
+                    self.service.queue.on_failed_prompt,
                 )
                 return states
             except Transient as exc:

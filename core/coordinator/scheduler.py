@@ -20,11 +20,12 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from core.delivery import assignment, prompt
+from core.delivery import prompt
 from core.models import Delivery, Receipt
 from core.protocols import Deliverer, Parallel, Timer
 from core.service.swarm import SwarmService
 from core.store.calls import urgent
+from core.tasks import assignment
 from core.waits import ErrorBackoff, wait_set
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""The statements of a scheduling pass on tasks (``core.delivery.assignment``): the ready
+"""The statements of a scheduling pass on tasks (``core.tasks.assignment``): the ready
 tasks a page at a time, the picked ones taken (and, on PostgreSQL, their prompts queued in
 the same statement), a task's attempts, the next deadline. Each is one named operation;
 which task goes to which agent is decided in assignment."""

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from core.agents import queries as agent_queries
+from core.delivery.message_queries import not_mid_turn, row_to_delivery
 from core.history import event_queries
 from core.models import Delivery
 from core.store.conn import Args, Conn, sql, values
-from core.tasks.message_queries import not_mid_turn, row_to_delivery
 
 # What a prompt needs to know before its facts are read, as columns of a claim's select over
 # deliveries ``d`` and messages ``m``: whether its agent was never onboarded, and whether

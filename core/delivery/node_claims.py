@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.context import Ctx
-from core.delivery import assignment, claim_queries
+from core.delivery import claim_queries, messages
 from core.delivery.onboarding import record_receipt_onboarded
+from core.delivery.receipts import TaskOnFailedPrompt, record_receipt
 from core.event_kinds import EventKind
 from core.models import ClaimOutcome, Delivery, DeliveryState, Receipt, task_ref
 from core.store.conn import Conn
-from core.tasks import messages
 
 
 @dataclass(frozen=True)
@@ -123,10 +123,15 @@ def _held_by(row: claim_queries.ClaimHolder | None, claimer: Claimer) -> bool:
 
 
 def finish(
-    conn: Conn, ctx: Ctx, claimer: Claimer, done: list[tuple[Claim, Receipt, bool]]
+    conn: Conn,
+    ctx: Ctx,
+    claimer: Claimer,
+    done: list[tuple[Claim, Receipt, bool]],
+    tasks: TaskOnFailedPrompt,
 ) -> list[ClaimOutcome]:
     """Store the receipts of ``done`` (claim, receipt, onboarded) whose claims are still
-    ``claimer``'s; ``lost`` for the others (another node took them after the lease)."""
+    ``claimer``'s; ``lost`` for the others (another node took them after the lease);
+    ``tasks``: what a task prompt that could not be delivered does to its task."""
 
     outcomes: list[ClaimOutcome] = []
     group: list[tuple[Claim, Receipt]] = []  # delivered receipts in a row: one statement
@@ -141,8 +146,8 @@ def finish(
             outcomes.append(ClaimOutcome.lost)
             continue
         _claimed_event(conn, ctx, claimer, held)
-        record = record_receipt_onboarded if onboarded else assignment.record_receipt
-        state = record(conn, ctx, delivery, receipt, delivering=True)  # ends the claim
+        record = record_receipt_onboarded if onboarded else record_receipt
+        state = record(conn, ctx, delivery, receipt, tasks, delivering=True)  # ends the claim
         outcomes.append(ClaimOutcome(state.value))
     return outcomes + _delivered(conn, ctx, claimer, group)
 

@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING
 
 from core.agents import queries as agent_queries
 from core.context import Ctx
-from core.delivery import assignment
+from core.delivery import messages
+from core.delivery.receipts import TaskOnFailedPrompt, record_receipt
 from core.errors import ConfigError
 from core.event_kinds import EventKind
 from core.models import Agent, Delivery, DeliveryState, Receipt, Target, TargetKind
 from core.sandbox import swarm_for
 from core.store.conn import Conn
 from core.store.tables import insert_event
-from core.tasks import messages
 from core.workspaces.ops import find
 
 if TYPE_CHECKING:
@@ -134,12 +134,13 @@ def record_receipt_onboarded(
     ctx: Ctx,
     delivery: Delivery,
     receipt: Receipt,
+    tasks: TaskOnFailedPrompt,
     *,
     delivering: bool = False,
 ) -> DeliveryState:
     """Store the receipt of a task prompt that carried the onboarding; once delivered, the
     agent is onboarded (same transaction)."""
-    state = assignment.record_receipt(conn, ctx, delivery, receipt, delivering=delivering)
+    state = record_receipt(conn, ctx, delivery, receipt, tasks, delivering=delivering)
     if state is DeliveryState.delivered:
         agent_queries.set_onboarded(conn, delivery.agent, ctx.now)
         insert_event(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from core.delivery import claim_queries, onboarding
 from core.delivery.envelope import render
+from core.delivery.messages import is_note
 from core.delivery.onboarding import RESET_TEXT
 from core.errors import SwarmError
 from core.formats.text import shorten
@@ -17,7 +18,6 @@ from core.models import Agent, Delivery, TargetKind
 from core.protocols import Parcel
 from core.sandbox import swarm_for
 from core.store.conn import Conn
-from core.tasks.messages import is_note
 from core.workspaces import handoff as handoff_facts
 
 if TYPE_CHECKING:

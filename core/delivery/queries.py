@@ -1,5 +1,5 @@
 """Reads of deliveries other features ask for, one named operation each: the delivery
-nodes' (``core.delivery.roster``: a node's heartbeat, the nodes listed with their deliveries
+nodes' (a node's heartbeat, the nodes listed with their deliveries
 in flight), a message's progress (the posts'), how long the latest deliveries took (the
 dashboard's)."""
 

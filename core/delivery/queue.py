@@ -1,5 +1,6 @@
-"""The delivery queue as the scheduler and delivery nodes use it: assignment decisions,
-lease expiry, claims, receipts, recovery and the next deadline, each one transaction."""
+"""The delivery queue as the scheduler and delivery nodes use it: claims, receipts,
+recovery and the next deadline, each one transaction (the assignment decisions and lease
+expiry are core.tasks.scheduling's, on the same book)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,14 @@ from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 from core.context import Ctx
-from core.delivery import assign_queries, assignment, claim_queries
+from core.delivery import assign_queries, claim_queries, messages
 from core.delivery.onboarding import record_receipt_onboarded
 from core.delivery.prompt import PromptFacts, facts_from
+from core.delivery.receipts import TaskOnFailedPrompt, record_receipt
 from core.errors import Transient
 from core.models import Delivery, Receipt
 from core.store.access import StoreAccess
 from core.store.conn import Conn
-from core.tasks import leases, messages
 from core.waits import ErrorBackoff
 
 log = logging.getLogger(__name__)
@@ -26,35 +27,12 @@ RECEIPT_RETRY_MAX_S = 5.0
 
 
 class DeliveryBook:
-    """Ready tasks to agents, and deliveries from queued to their receipt."""
+    """Deliveries from queued to their receipt (``on_failed_prompt``: what a task prompt that
+    could not be delivered does to its task)."""
 
-    def __init__(self, access: StoreAccess) -> None:
+    def __init__(self, access: StoreAccess, on_failed_prompt: TaskOnFailedPrompt) -> None:
         self.access = access
-
-    async def assign_next(self, actor: str = "scheduler") -> assignment.Assignment | None:
-        """One assignment decision."""
-        return await self.access.write(actor, assignment.assign_next)
-
-    async def assign_batch(self, actor: str = "scheduler") -> list[assignment.Assignment]:
-        """Assignment decisions until nothing more fits, in one transaction."""
-        return await self.access.write(actor, assignment.assign_batch)
-
-    async def expire_then_assign(
-        self, actor: str = "scheduler"
-    ) -> tuple[int, list[assignment.Assignment]]:
-        """Expire due leases, then one assignment pass: one transaction."""
-        return await self.access.write(actor, assignment.expire_then_assign)
-
-    async def expire_leases(self, actor: str = "scheduler") -> int:
-        """Requeue or fail tasks whose lease ran out."""
-        return await self.access.write(actor, leases.expire_leases)
-
-    async def hand_back(
-        self, agent: str, why: str, actor: str, before: float | None = None
-    ) -> list[int]:
-        """The tasks ``agent`` holds back in the queue at once (its session ended; a fresh
-        one started at ``before``: those its old session had)."""
-        return await self.access.write(actor, leases.hand_back, agent, why, before)
+        self.on_failed_prompt = on_failed_prompt
 
     async def claim_delivery(self, actor: str = "delivery") -> Delivery | None:
         """Take the next due delivery."""
@@ -82,7 +60,10 @@ class DeliveryBook:
         database that stays locked (or full) past the busy timeout is retried with backoff
         until the receipt lands: a delivery this process owns never stays ``delivering``
         without an outcome."""
-        return await self._until_written(actor, delivery, _receipt(onboarded), delivery, receipt)
+        record = _receipt(onboarded)
+        return await self._until_written(
+            actor, delivery, record, delivery, receipt, self.on_failed_prompt
+        )
 
     async def receipt_then_claim(
         self,
@@ -97,8 +78,9 @@ class DeliveryBook:
         if all(a.node for a in self.access.agents.values()):
             await self.record_receipt(delivery, receipt, actor, onboarded=onboarded)
             return None
+        record = _receipt(onboarded)
         return await self._until_written(
-            actor, delivery, _receipt_then_claim, _receipt(onboarded), delivery, receipt
+            actor, delivery, _receipt_then_claim, record, delivery, receipt, self.on_failed_prompt
         )
 
     async def _until_written(
@@ -140,7 +122,7 @@ def _data_version(conn: Conn) -> int:
 def _receipt(onboarded: bool) -> Callable[..., str]:
     """The store function that records a receipt (with the onboarding, if it carried it)."""
 
-    return record_receipt_onboarded if onboarded else assignment.record_receipt
+    return record_receipt_onboarded if onboarded else record_receipt
 
 
 def _receipt_then_claim(
@@ -149,8 +131,9 @@ def _receipt_then_claim(
     record: Callable[..., str],
     delivery: Delivery,
     receipt: Receipt,
+    tasks: TaskOnFailedPrompt,
 ) -> tuple[Delivery, PromptFacts | None] | None:
-    record(conn, ctx, delivery, receipt)
+    record(conn, ctx, delivery, receipt, tasks)
     return _claim_with_facts(conn, ctx)
 
 

@@ -3,10 +3,9 @@ broadcast to all (or one role), and the deliveries that carry them."""
 
 from __future__ import annotations
 
-from core.delivery import onboarding
+from core.delivery import message_queries, messages, onboarding
 from core.models import Delivery
 from core.store.access import StoreAccess
-from core.tasks import message_queries, messages
 
 
 class MessageBook:

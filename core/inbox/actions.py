@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 from core.context import Ctx
 from core.costs import budgets
+from core.delivery import messages
 from core.delivery import undelivered as failed
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.event_kinds import EventKind
@@ -41,7 +42,7 @@ from core.models import parse_task_ref
 from core.sandbox import swarm_for
 from core.store.conn import Conn
 from core.store.tables import insert_event
-from core.tasks import lifecycle, messages
+from core.tasks import lifecycle
 from core.workflows import campaigns
 
 ACTIONS = ("retry", "dismiss", "handon", "reassign", "nudge", "cancel", "raise", "accept", "fail")

@@ -8,6 +8,7 @@ the task (``task.asked``, ``task.answered``), so they are in its history and its
 from __future__ import annotations
 
 from core.context import Ctx
+from core.delivery import message_queries, messages
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.event_kinds import EventKind
 from core.formats.text import shorten
@@ -16,7 +17,6 @@ from core.questions import _queries as queries
 from core.questions._rows import Question
 from core.store.conn import Conn
 from core.store.tables import insert_event
-from core.tasks import message_queries, messages
 from core.tasks.read_queries import get_task, list_tasks
 
 ANSWER_HOLD_S = 5.0  # an answer waits this long for ``swarm ask --wait`` to print it instead

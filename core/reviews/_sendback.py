@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.context import Ctx
+from core.delivery import messages
 from core.errors import InvalidInput, InvalidState
 from core.event_kinds import EventKind
 from core.formats.text import MULTI_LINE, escape_controls
@@ -15,7 +16,7 @@ from core.reviews import _queries as reviews
 from core.reviews._queries import NewComment, ReviewComment
 from core.store.conn import Conn
 from core.store.tables import insert_event
-from core.tasks import lifecycle, messages
+from core.tasks import lifecycle
 from core.tasks.read_queries import get_task
 
 MAX_PENDING = 50  # comments waiting on one task: a review is one prompt an agent can read

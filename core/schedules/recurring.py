@@ -13,6 +13,7 @@ from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
 from core.context import Ctx
+from core.delivery import messages
 from core.errors import NotFound, SwarmError
 from core.event_kinds import EventKind
 from core.formats.timetext import utc_text
@@ -23,7 +24,6 @@ from core.schedules.rows import Schedule, schedule_ref
 from core.schedules.timing import InvalidSchedule, cron_trigger, local_zone, next_run
 from core.store.conn import Conn
 from core.store.tables import insert_event
-from core.tasks import messages
 
 if TYPE_CHECKING:
     from core.service.swarm import SwarmService

@@ -18,11 +18,9 @@ from core.agents.service import SignalBook, TranscriptBook
 from core.agents_file import load_agents
 from core.context import Ctx
 from core.costs import turns as turn_cost
-from core.delivery import assignment
+from core.delivery import message_queries
 from core.delivery import queries as delivery_queries
 from core.delivery.killswitch import KillSwitch
-from core.delivery.queue import DeliveryBook
-from core.delivery.roster import RosterBook
 from core.delivery.service import MessageBook
 from core.dialogs import permissions as prompts
 from core.errors import InvalidInput
@@ -45,7 +43,10 @@ from core.store import tables
 from core.store.access import StoreAccess
 from core.store.conn import Conn
 from core.store.sqlite import Store, open_store
-from core.tasks import held, message_queries, read_queries
+from core.tasks import assignment, held, read_queries
+from core.tasks.leases import OnFailedPrompt
+from core.tasks.roster import RosterBook
+from core.tasks.scheduling import QueueBook
 from core.tasks.service import TaskBook
 from core.tmux import PaneRef, capture
 from core.workflows.service import WorkflowBook
@@ -79,7 +80,9 @@ class SwarmService:
         self.observe = store.observe  # timed work, told to the observers (metrics)
         self.kill_switch = KillSwitch(settings.home)
         self.workspaces = WorkspaceBook(store)
-        self.queue = DeliveryBook(store)  # what the scheduler and delivery nodes call
+        # what the scheduler and delivery nodes call; a task prompt that could not be
+        # delivered goes back to the lifecycle
+        self.queue = QueueBook(store, OnFailedPrompt())
         self.questions = QuestionBook(store)
         self.posts = PostBook(store)  # the Discord notifier's live posts and cursors
         self.reviews = ReviewBook(store, self.workspaces)  # review comments sent to agents

@@ -81,3 +81,12 @@ def hand_back(conn: Conn, ctx: Ctx, agent: str, why: str, before: float | None =
     for task_id in held:
         lifecycle.release(conn, ctx, task_id, why, backoff=0.0, counts=False, tell=False)
     return held
+
+
+class OnFailedPrompt:
+    """core.delivery's ``TaskOnFailedPrompt``: a task prompt that could not be delivered
+    takes its task back (with this backoff) or fails it (the lifecycle's functions)."""
+
+    release = staticmethod(lifecycle.release)
+    finish_failed = staticmethod(lifecycle.finish_failed)
+    backoff = staticmethod(backoff)

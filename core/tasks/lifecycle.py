@@ -12,13 +12,14 @@ from core.agent_state import AgentState, Observation, Signal
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
 from core.context import Ctx
+from core.delivery import message_queries, messages
 from core.errors import InvalidInput, InvalidState, UnknownTask
 from core.event_kinds import EventKind
 from core.models import ACTIVE, Target, TargetKind, TaskStatus, task_ref
 from core.reservations import task_ended
 from core.store.conn import Conn
 from core.store.tables import insert_event
-from core.tasks import message_queries, messages, queries
+from core.tasks import queries
 from core.tasks.actions import TaskAction, require
 from core.tasks.dependencies import settle, settle_dependents
 from core.tasks.read_queries import held_task

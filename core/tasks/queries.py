@@ -20,22 +20,21 @@ from core.agent_state import AgentState, Observation, Signal
 from core.agents import queries as agent_queries
 from core.agents import signal_queries
 from core.agents import signals as agent_signals
-from core.models import TargetKind, Task, task_ref
+from core.delivery import message_queries
+from core.models import Task, task_ref
 from core.store.conn import Args, Conn, Pair, sql, values
 from core.store.row_locks import read_held
 from core.tasks.read_queries import TASK_COLUMNS, deps_of, row_to_task
 
 # The done task's row, updated where it is still active: its holder, its campaign, whether
 # any reservation was taken for it and whether a note about it waits in its holder's queue
-# (a nudge to report it) come back with it (no read first).
+# (a nudge to report it: core.delivery's ``DONE_QUEUED_NOTES``) come back with it (no read first).
 _DONE = (
     "UPDATE tasks SET status = 'done', result_note = :note, reason = NULL, finished_at = :now, "
     "lease_expires_at = NULL, updated_at = :now WHERE id = :task_id AND status IN ('assigned', "
     "'in_progress') RETURNING assignee, campaign_id, has_dependents, EXISTS (SELECT 1 FROM "
-    "reservations r WHERE r.task_id = tasks.id) AS reserved, EXISTS (SELECT 1 FROM "
-    "deliveries d JOIN messages m ON m.id = d.message_id WHERE m.task_id = tasks.id AND "
-    f"d.agent_id = tasks.assignee AND d.state = 'queued' AND m.target_kind = '{TargetKind.note}') "
-    "AS queued_notes"
+    "reservations r WHERE r.task_id = tasks.id) AS reserved, "
+    f"{message_queries.DONE_QUEUED_NOTES}"
 )
 # PostgreSQL: the done in one statement (data-modifying CTEs, all from the row ``t`` the
 # update returns, so nothing is written when the task was not active): the holder credited

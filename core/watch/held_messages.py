@@ -15,8 +15,8 @@ from core.agents import signals as agent_signals
 from core.agents.alerts import HELD_BEHIND_TURN, OpenAlerts
 from core.agents.judge import clock_time
 from core.context import Ctx
+from core.delivery import message_queries
 from core.store.conn import Conn
-from core.tasks import message_queries
 from core.watch.settings import WatchSettings
 
 IN_A_TURN = (AgentState.WORKING, AgentState.UNKNOWN, AgentState.STALLED)  # (not offline)

@@ -11,12 +11,12 @@ from core.agents import protocol_events
 from core.agents import queries as agent_queries
 from core.agents.judge import Freshness
 from core.context import Ctx
+from core.delivery import message_queries
 from core.hosts import wire
 from core.hosts.entries import Entry
 from core.service.swarm import SwarmService
 from core.store.calls import urgent
 from core.store.conn import Conn
-from core.tasks import message_queries
 
 TURN_OVER = (wire.TURN_END, wire.TURN_ERROR)  # the agent takes a prompt again
 

@@ -15,9 +15,9 @@ from core.agents import signals as agent_signals
 from core.agents.alerts import HOOKS_SILENT, clear_alert, open_alert
 from core.agents.judge import clock_time
 from core.context import Ctx
+from core.delivery import message_queries
 from core.models import Agent
 from core.store.conn import Conn
-from core.tasks import message_queries
 
 TYPED = ("tmux", "gui")  # the routes that type a prompt into the CLI (its hooks then run)
 

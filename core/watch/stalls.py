@@ -49,12 +49,13 @@ from core.agents.alerts import (
 )
 from core.agents.judge import HELD, Freshness, Verdict, clock_time, duration
 from core.context import Ctx
+from core.delivery import message_queries, messages
 from core.event_kinds import EventKind
 from core.models import Agent, DeliveryState, Task, TaskStatus, task_ref
 from core.sandbox import swarm_for
 from core.store.conn import Conn
 from core.store.tables import insert_event
-from core.tasks import lifecycle, message_queries, messages
+from core.tasks import lifecycle
 from core.tasks import queries as task_queries
 from core.tasks.read_queries import list_tasks
 from core.watch import held_messages, queries, silent_hooks, turn_ends

@@ -30,12 +30,12 @@ from core.agents import signals as agent_signals
 from core.agents.alerts import UNREPORTED, OpenAlerts, open_alert
 from core.agents.judge import clock_time
 from core.context import Ctx
+from core.delivery import message_queries, messages
 from core.event_kinds import EventKind
 from core.models import task_ref
 from core.sandbox import swarm_for
 from core.store.conn import Conn
 from core.store.tables import insert_event
-from core.tasks import message_queries, messages
 from core.tasks import queries as task_queries
 from core.watch import queries
 from core.watch.settings import WatchSettings

@@ -12,13 +12,13 @@ import pytest
 
 from automation.protocol.watch import GATHER_S, ProtocolWatch
 from core.agents.judge import Freshness
+from core.delivery import message_queries
+from core.delivery.messages import DEFER_DELAY_S
 from core.hosts import client
 from core.hosts.entries import read
 from core.models import Receipt
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
-from core.tasks import message_queries
-from core.tasks.messages import DEFER_DELAY_S
 from tests.agents.protocol_journal import AGENT, arrived, started
 from tests.helpers import query
 

@@ -21,11 +21,11 @@ import pytest
 
 from core.context import Ctx
 from core.coordinator.scheduler import Scheduler
+from core.delivery import messages
 from core.models import Delivery, TaskSpec, TaskStatus
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store.conn import Conn
-from core.tasks import messages
 from tests.helpers import ROOT, RecordingDeliverer, run_cli, write_agents
 from tests.pgcluster import free_port
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from automation.failures import Failure
 from core.agents import alerts
-from core.delivery.assignment import INPUT_NOT_ON_PANE
+from core.delivery.receipts import INPUT_NOT_ON_PANE
 from core.models import Receipt, TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService

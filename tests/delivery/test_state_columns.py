@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from core.coordinator.scheduler import Scheduler
-from core.delivery import node_claims
+from core.delivery import messages, node_claims
 from core.delivery import queries as delivery_queries
 from core.delivery.node_claims import Claimer
 from core.models import BlockedOn, ClaimOutcome, DeliveryState, Receipt, TaskSpec, TaskStatus
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.store.migrations import migrations
-from core.tasks import messages, person
+from core.tasks import person
 from core.workflows import WorkflowBook
 from tests.conftest import BACKENDS
 from tests.delivery.old_database import old_database
@@ -149,9 +149,11 @@ async def test_a_claimer_is_a_name_and_a_run_and_a_name_may_hold_a_colon(
     assert await service.store.read(node_claims.holds, first, held.delivery.id)
     assert not await service.store.read(node_claims.holds, second, held.delivery.id)
     done = [(held, Receipt.delivered("test"), False)]
-    lost = await service.store.write("desk:1", node_claims.finish, second, done)  # another run
+    tasks = service.queue.on_failed_prompt
+    # another run
+    lost = await service.store.write("desk:1", node_claims.finish, second, done, tasks)
     assert lost == [ClaimOutcome.lost] and isinstance(lost[0], ClaimOutcome)
-    (outcome,) = await service.store.write("desk:1", node_claims.finish, first, done)
+    (outcome,) = await service.store.write("desk:1", node_claims.finish, first, done, tasks)
     assert outcome is ClaimOutcome.delivered
     (claimed,) = [e for e in await service.history.events() if e.kind == "delivery.claimed"]
     assert "delivering by desk:1 (attempt 1)" in claimed.text

@@ -15,10 +15,10 @@ import pytest
 from bot.demo import TASK_IN_TEXT
 from core.coordinator.jobs import Watcher
 from core.coordinator.scheduler import Scheduler
+from core.delivery import messages
 from core.models import Receipt, TaskSpec, TaskStatus
 from core.protocols import ManualClock, Parcel
 from core.service.swarm import SwarmService
-from core.tasks import messages
 from tests.helpers import RecordingDeliverer
 from tests.watch.conftest import FakeFrames, kinds, watch_settings
 

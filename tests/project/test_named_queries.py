@@ -186,15 +186,15 @@ READ_MODELS = ("core/reports/", "core/inbox/")
 # may only shrink. What is left is of two kinds: a read that joins another owner's rows to
 # the module's own (a task beside its agent's state, a turn beside its task); a feature that
 # cannot call the owner in core's tiers (pyproject.toml) because the call would close a
-# circle (core/accounts, core/agents, core/reservations and core/workspaces reading tasks,
-# which import them; core/tasks writing campaigns and reading questions, whose features
-# import tasks, and queuing messages, whose owner core/delivery imports tasks) or reach a
-# tier above (core/agents reading agent_watch, a loop's). The store, the tier below
-# every feature, names no feature's table: what every feature calls of it is the event
-# outbox's write (core/store/tables.py), not a statement. The tiers leave features free to
-# call a feature they already import (core/delivery and core/questions the tasks',
-# core/tasks the agents') or, listing one more arrow, one that closes no circle (core/posts
-# asking core/delivery for a message's progress, core/tasks reading prompts).
+# circle (core/accounts, core/agents, core/delivery, core/reservations and core/workspaces
+# reading tasks, which import them; core/tasks writing campaigns and reading questions, whose
+# features import tasks) or reach a tier above (core/agents reading agent_watch, a loop's).
+# The store, the tier below every feature, names no feature's table: what every feature
+# calls of it is the event outbox's write (core/store/tables.py), not a statement. The
+# tiers leave features free to call a feature they already import (core/questions the
+# tasks', core/tasks the agents' and core/delivery's) or, listing one more arrow, one that
+# closes no circle (core/posts asking core/delivery for a message's progress, core/tasks
+# reading prompts).
 ACROSS_OWNERS: dict[str, tuple[str, ...]] = {
     "core/accounts/queries.py": ("tasks",),
     "core/agents/queries.py": ("agent_watch", "questions", "tasks"),
@@ -207,6 +207,9 @@ ACROSS_OWNERS: dict[str, tuple[str, ...]] = {
     "core/delivery/claim_queries.py": ("tasks",),
     "core/delivery/retention_queries.py": ("tasks",),
     "core/delivery/undelivered_queries.py": ("tasks",),
+    # a delivered prompt renews its task's lease; the first delivery of a task's messages
+    # since its assignment; a mid-turn hold reads the agent's signals
+    "core/delivery/message_queries.py": ("agent_signals", "tasks"),
     # the reports' event counts of a campaign's tasks, a failure retried into a done; old
     # events are those of finished tasks
     "core/history/event_queries.py": ("tasks",),
@@ -214,13 +217,10 @@ ACROSS_OWNERS: dict[str, tuple[str, ...]] = {
     "core/questions/_queries.py": ("tasks",),
     "core/reservations/_queries.py": ("tasks",),
     "core/tasks/campaign_queries.py": ("posts",),
-    "core/tasks/message_queries.py": ("agent_signals", "deliveries", "messages"),
     "core/tasks/queries.py": (
         "agent_prompts",
         "alerts",
         "campaigns",
-        "deliveries",
-        "messages",
         "questions",
         "reservations",
     ),

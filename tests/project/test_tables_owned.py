@@ -23,11 +23,6 @@ OWNER = {
     "events": "core/history/",
 }
 
-_LIFECYCLE = (
-    "the task lifecycle queues and drops its messages (core.tasks.messages) and core.delivery "
-    "imports core.tasks (assignment, leases, the roster): asking core.delivery would close "
-    "a circle; it moves with the lifecycle's messages"
-)
 _OUTBOX = (
     "the event outbox: every feature writes its events through the store's batched insert "
     "(core.store.tables.insert_event) in the transaction of its change, and the store, the "
@@ -43,10 +38,6 @@ ALLOWED: dict[tuple[str, str], str] = {
         "the store's change notification: the trigger that wakes a delivery node when a "
         "delivery is queued (NOTIFY), installed with the store's other plumbing"
     ),
-    ("core/tasks/message_queries.py", "deliveries"): _LIFECYCLE,
-    ("core/tasks/message_queries.py", "messages"): _LIFECYCLE,
-    ("core/tasks/queries.py", "deliveries"): _LIFECYCLE + " (the done's queued-note check)",
-    ("core/tasks/queries.py", "messages"): _LIFECYCLE + " (the done's queued-note check)",
     ("core/agents/transcript_queries.py", "deliveries"): (
         "a turn's task read from its delivery: core.delivery imports core.agents"
     ),

@@ -18,7 +18,7 @@ import psycopg
 import pytest
 
 from core.clis.claude_code.hook_dialog import PERMISSION_OPTIONS
-from core.delivery import assignment
+from core.delivery import receipts
 from core.dialogs import hooks, pane_prompts
 from core.dialogs import permissions as prompts
 from core.errors import InvalidState
@@ -28,7 +28,7 @@ from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store.tables import insert_event
-from core.tasks import creation, lifecycle
+from core.tasks import assignment, creation, lifecycle
 from core.workflows import campaigns, runs
 from tests.helpers import query
 
@@ -169,7 +169,11 @@ async def test_a_receipt_and_a_requeue_at_once_leave_one_outcome(
         meet = Meet(settings.database_url)
         await _race(
             service.store.write(
-                "node", meet("a", assignment.record_receipt), delivery, Receipt.delivered("x")
+                "node",
+                meet("a", receipts.record_receipt),
+                delivery,
+                Receipt.delivered("x"),
+                service.queue.on_failed_prompt,
             ),
             other.store.write("alice", meet("b", lifecycle.requeue), task_id),
         )

@@ -1,4 +1,4 @@
-"""The statements of messages and their deliveries (``core.tasks.messages``): a message
+"""The statements of messages and their deliveries (``core.delivery.messages``): a message
 stored with a queued delivery per recipient, the oldest due delivery claimed, a receipt
 stored, a pending prompt dropped, a crash's deliveries taken back; and what other features
 ask of deliveries (the watch's last paste and finished deliveries, a question's answer held
@@ -30,6 +30,13 @@ DELIVERY_SELECT = (
     "JOIN messages m ON m.id = d.message_id"
 )
 _DELIVERY_WIDTH = 13  # DELIVERY_SELECT's columns
+# Whether a note about the done task waits in its holder's queue (a nudge to report it): a
+# column of the done's statement over its row ``tasks`` (core.tasks.queries composes it)
+DONE_QUEUED_NOTES = (
+    "EXISTS (SELECT 1 FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE "
+    "m.task_id = tasks.id AND d.agent_id = tasks.assignee AND d.state = 'queued' AND "
+    f"m.target_kind = '{TargetKind.note}') AS queued_notes"
+)
 
 LATEST_DELIVERIES = sql(f"{DELIVERY_SELECT} ORDER BY d.id DESC LIMIT :limit")
 MESSAGE_DELIVERIES = sql(f"{DELIVERY_SELECT} WHERE d.message_id = :message_id ORDER BY d.id")

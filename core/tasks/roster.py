@@ -13,7 +13,6 @@ from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
 from core.agents.alerts import open_kinds
 from core.context import Ctx
-from core.delivery import assignment
 from core.event_kinds import EventKind
 from core.models import Agent, task_ref
 from core.store.access import StoreAccess
@@ -35,11 +34,29 @@ class RosterBook:
 
     async def set_paused(self, agent: str, paused: bool, actor: str) -> bool:
         """Pause or resume an agent; False when nothing changed."""
-        return await self.access.write(actor, assignment.set_paused, agent, paused)
+        return await self.access.write(actor, set_paused, agent, paused)
 
     async def stopped(self, agent: str, how: str, actor: str) -> None:
         """Record that ``actor`` stopped ``agent``'s running turn ``how`` (its task kept)."""
         await self.access.write(actor, _stopped, agent, how)
+
+
+def set_paused(conn: Conn, ctx: Ctx, agent_id: str, paused: bool) -> bool:
+    """Pause or resume one agent; return False when it already was so."""
+    agent = ctx.agent(agent_id).id
+    if agent_queries.is_paused(conn, agent) == paused:
+        return False
+    agent_queries.set_paused(conn, agent, paused)
+    word = "paused" if paused else "resumed"
+    insert_event(
+        conn,
+        ctx.now,
+        EventKind.AGENT_PAUSED if paused else EventKind.AGENT_RESUMED,
+        f"{agent} {word} by {ctx.actor}",
+        agent=agent,
+        actor=ctx.actor,
+    )
+    return True
 
 
 def _stopped(conn: Conn, ctx: Ctx, agent: str, how: str) -> None:

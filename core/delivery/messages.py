@@ -1,5 +1,5 @@
 """Messages and their deliveries. Each function runs inside one write transaction; the
-statements are ``core.tasks.message_queries``."""
+statements are ``core.delivery.message_queries``."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from collections.abc import Collection
 from typing import Any
 
 from core.context import Ctx
+from core.delivery import message_queries
 from core.event_kinds import EventKind
 from core.formats.text import shorten
 from core.models import Delivery, DeliveryState, Priority, Receipt, Target, TargetKind, task_ref
 from core.store.conn import Conn
 from core.store.tables import insert_event
-from core.tasks import message_queries
 from core.waits import ErrorBackoff
 
 DEFER_DELAY_S = 1.0  # a deferred delivery (not attempted) is looked at again after this

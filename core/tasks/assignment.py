@@ -1,4 +1,5 @@
-"""Scheduling decisions: which ready task goes to which agent, and expired leases.
+"""Scheduling decisions: which ready task goes to which agent, and expired leases; the
+prompts are queued through core.delivery (``assign_queries``, ``messages``).
 
 Each function runs inside one write transaction, so two coordinators (or a coordinator
 and a CLI ``task assign``) can never hand one task to two agents.
@@ -13,21 +14,18 @@ from dataclasses import dataclass
 
 from core.accounts import breaker
 from core.accounts.naming import account_of
-from core.agent_state import AgentState, Observation, Signal
-from core.agents import alerts
+from core.agent_state import AgentState
 from core.agents import judge as agent_judge
 from core.agents import queries as agent_queries
-from core.agents import signals as agent_signals
 from core.context import Ctx
 from core.costs import budgets
-from core.delivery import assign_queries
+from core.delivery import assign_queries, messages
 from core.delivery.assign_queries import ReadyTask
 from core.event_kinds import EventKind
-from core.models import Agent, Delivery, DeliveryState, Priority, Receipt, TaskStatus, task_ref
+from core.models import Agent, Priority, task_ref
 from core.store.conn import Conn, Pair
 from core.store.tables import insert_event
-from core.tasks import lifecycle, messages
-from core.tasks.leases import backoff, expire_leases
+from core.tasks.leases import expire_leases
 
 
 @dataclass(frozen=True)
@@ -45,11 +43,6 @@ class _AgentView:
     load: int
     score: float
     idle_since: float
-
-
-# a tmux delivery's reason when the agent's CLI shows neither its input nor work
-# (automation.failures.Failure.NOT_AT_INPUT's words)
-INPUT_NOT_ON_PANE = "its input is not on its pane"
 
 
 def free_agents(
@@ -332,99 +325,6 @@ def expire_then_assign(conn: Conn, ctx: Ctx) -> tuple[int, list[Assignment]]:
     if rows and not rows[0].expired:
         return 0, assign_batch(conn, ctx, agents=rows)
     return expire_leases(conn, ctx), assign_batch(conn, ctx)
-
-
-def record_receipt(
-    conn: Conn,
-    ctx: Ctx,
-    delivery: Delivery,
-    receipt: Receipt,
-    *,
-    delivering: bool = False,
-) -> DeliveryState:
-    """Store a delivery's outcome; a task prompt that could not be delivered is requeued
-    (``delivering``: as in ``messages.finish``)."""
-    state = messages.finish(conn, ctx, delivery, receipt, delivering=delivering)
-    if not receipt.ok and not receipt.deferred and receipt.reason == INPUT_NOT_ON_PANE:
-        hold_input_unseen(conn, ctx, delivery)
-    elif receipt.ok:
-        through = f"a delivery to {delivery.agent} got through"
-        for kind in (alerts.INPUT_UNSEEN, alerts.MESSAGES_WAIT):
-            alerts.clear_alert(conn, ctx, delivery.agent, kind, through)
-    failed = state is DeliveryState.failed
-    if receipt.gone and state in (DeliveryState.failed, DeliveryState.queued):
-        _gone(conn, ctx, delivery, receipt, waits=not failed)
-    if failed and delivery.task_id is not None and messages.is_prompt(delivery.target):
-        row = assign_queries.attempts_of(conn, delivery.task_id)
-        held = row is not None and row.assignee == delivery.agent
-        if row is not None and held and row.status == TaskStatus.assigned:
-            why = f"could not deliver to {delivery.agent}: {receipt.reason or 'failed'}"
-            attempts = row.attempts
-            if receipt.gone:  # no try of the task: it waits for the agent, or goes elsewhere
-                lifecycle.release(conn, ctx, delivery.task_id, why, backoff=0.0, counts=False)
-            elif attempts >= row.max_attempts:
-                lifecycle.finish_failed(
-                    conn, ctx, delivery.task_id, None, f"{why} ({attempts} attempts)"
-                )
-            else:
-                lifecycle.release(conn, ctx, delivery.task_id, why, backoff=backoff(ctx, attempts))
-    return state
-
-
-def _gone(conn: Conn, ctx: Ctx, delivery: Delivery, receipt: Receipt, *, waits: bool) -> None:
-    """The deliverer found the agent's pane (or protocol host) gone: the agent is offline
-    from now (as its watcher would say), so it gets no task until a look sees it back. A
-    message that ``waits`` for it (``messages.finish``) is told by one ``messages-wait``
-    alert for all of them, not an item each."""
-    signal = Signal.PROTOCOL if receipt.method == "protocol" else Signal.TEXT
-    agent, why = delivery.agent, receipt.reason or "its session is gone"
-    evidence = f"{signal.value}: {why}"
-    agent_signals.record(conn, Observation(agent, signal, AgentState.OFFLINE, ctx.now, evidence))
-    agent_signals.set_state(conn, agent, AgentState.OFFLINE, ctx.now, signal, evidence)
-    if waits:
-        alerts.open_alert(conn, ctx, agent, alerts.MESSAGES_WAIT, (
-            f"{agent} is offline ({why}): messages to it wait, and are delivered once its "
-            f"session is back ({up_command(ctx.agents.get(agent))} starts it again)"
-        ))  # fmt: skip
-
-
-def up_command(agent: Agent | None) -> str:
-    """The command that starts ``agent``'s session again on its route."""
-    route = agent.delivery if agent is not None else ""
-    return {"protocol": "swarm desktop up --protocol", "tmux": "swarm desktop up --headless"}.get(
-        route, "swarm desktop up"
-    )
-
-
-def hold_input_unseen(conn: Conn, ctx: Ctx, delivery: Delivery) -> None:
-    """A delivery found the agent's input not on its pane (its CLI shows a screen that is
-    not its input, or no CLI): at the first such failure it gets no new task, and one
-    ``input-unseen`` alert says so, until its pane shows its input again (the text
-    watcher clears it) or a delivery gets through."""
-    agent = delivery.agent
-    alerts.open_alert(conn, ctx, agent, alerts.INPUT_UNSEEN, (
-        f"{agent}: {INPUT_NOT_ON_PANE} (a delivery could not type its prompt); it gets no "
-        f"new task until swarm sees its input again: look at its terminal (swarm attach "
-        f"{agent})"
-    ), delivery.task_id)  # fmt: skip
-
-
-def set_paused(conn: Conn, ctx: Ctx, agent_id: str, paused: bool) -> bool:
-    """Pause or resume one agent; return False when it already was so."""
-    agent = ctx.agent(agent_id).id
-    if agent_queries.is_paused(conn, agent) == paused:
-        return False
-    agent_queries.set_paused(conn, agent, paused)
-    word = "paused" if paused else "resumed"
-    insert_event(
-        conn,
-        ctx.now,
-        EventKind.AGENT_PAUSED if paused else EventKind.AGENT_RESUMED,
-        f"{agent} {word} by {ctx.actor}",
-        agent=agent,
-        actor=ctx.actor,
-    )
-    return True
 
 
 def ensure_agents(conn: Conn, ctx: Ctx) -> None:
