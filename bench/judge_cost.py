@@ -45,6 +45,7 @@ import psycopg  # noqa: E402
 
 from core.agents import protocol_events  # noqa: E402
 from core.agents.judge import Freshness  # noqa: E402
+from core.delivery.message_queries import task_of_delivery  # noqa: E402
 from core.hosts.entries import read  # noqa: E402
 from core.service.swarm import SwarmService  # noqa: E402
 from core.settings import Settings  # noqa: E402
@@ -129,8 +130,9 @@ class Journals:
     async def take_in(self, service: SwarmService, agent: str, kinds: list[dict[str, Any]]) -> None:
         entries = self.batch(agent, kinds)
         await service.store.write(
-            agent, protocol_events.record, agent, 100, [read(e) for e in entries], Freshness()
-        )
+            agent, protocol_events.record, agent, 100, [read(e) for e in entries], Freshness(),
+            task_of_delivery,
+        )  # fmt: skip
 
 
 async def _journal_part(

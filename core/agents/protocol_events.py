@@ -19,11 +19,11 @@ from typing import Any
 
 from core import agent_state
 from core.agent_state import AgentState, Observation, Signal
-from core.agents import alerts, transcript_queries
+from core.agents import alerts
 from core.agents import judge as agent_judge
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
-from core.agents.transcript import Transcriber
+from core.agents.transcript import TaskOfDelivery, Transcriber
 from core.context import Ctx
 from core.costs import turns as turn_cost
 from core.dialogs import protocol_requests
@@ -83,11 +83,13 @@ def record(
     host: int,
     entries: Sequence[Entry],
     fresh: agent_judge.Freshness,
+    task_of: TaskOfDelivery,
 ) -> int:
     """Take ``agent``'s journal entries (read once: ``core.hosts.entries.read``) from host
-    ``host`` in, in order (one transaction),
-    then judge the agent; the last entry's number now on record. The agent's decided state
-    and observations are read once, at the start (``agent_signals.look``)."""
+    ``host`` in, in order (one transaction), a turn's task read by ``task_of`` (the
+    deliveries' owner's), then judge the agent; the last entry's number now on record. The
+    agent's decided state and observations are read once, at the start
+    (``agent_signals.look``)."""
     look = agent_signals.look(conn, agent)
     protocol = look.seen.get(Signal.PROTOCOL)
     if protocol is None and look.unreadable is not None:  # its row, maybe: its detail alone
@@ -102,9 +104,9 @@ def record(
     for entry in entries:
         if entry.seq and entry.seq <= last:
             continue
-        seen = _take(conn, ctx, agent, entry) or seen
+        seen = _take(conn, ctx, agent, entry, task_of) or seen
         taken = seen if isinstance(entry.body, Turn) else taken
-        said = said or Transcriber(conn, agent, ctx.now)
+        said = said or Transcriber(conn, agent, ctx.now, task_of)
         said.take(entry)
         last = max(last, entry.seq)
     if said is not None:
@@ -170,7 +172,7 @@ def _judge(conn: Conn, ctx: Ctx, agent: str, fresh: agent_judge.Freshness) -> No
     agent_judge.judge_and_apply(conn, ctx, agent, fresh)
 
 
-def _take(conn: Conn, ctx: Ctx, agent: str, read: Entry) -> Seen | None:
+def _take(conn: Conn, ctx: Ctx, agent: str, read: Entry, task_of: TaskOfDelivery) -> Seen | None:
     """One entry's records; the state it shows (None: it shows none)."""
     match read.body:
         case PermissionAsked(unread=int()) as asked:
@@ -187,9 +189,9 @@ def _take(conn: Conn, ctx: Ctx, agent: str, read: Entry) -> Seen | None:
         case Update() as update:
             return _update(update, read.at)
         case TurnEnd() as end:
-            return _turn_end(conn, ctx, agent, end, read)
+            return _turn_end(conn, ctx, agent, end, read, task_of)
         case TurnError() as error:
-            return _turn_error(conn, ctx, agent, error, read)
+            return _turn_error(conn, ctx, agent, error, read, task_of)
     return _take_trouble(conn, ctx, agent, read)
 
 
@@ -323,7 +325,9 @@ def _permission_done(conn: Conn, ctx: Ctx, agent: str, done: PermissionDone) -> 
     return Seen(AgentState.WORKING, f"protocol: permission {words}", work=False)
 
 
-def _turn_end(conn: Conn, ctx: Ctx, agent: str, end: TurnEnd, read: Entry) -> Seen:
+def _turn_end(
+    conn: Conn, ctx: Ctx, agent: str, end: TurnEnd, read: Entry, task_of: TaskOfDelivery
+) -> Seen:
     reason = _words(end.stop_reason or None) or "end_turn"
     protocol_requests.close_open(conn, ctx, agent, f"the turn ended ({reason})")
     alerts.clear_alerts(conn, ctx, agent, {
@@ -332,41 +336,42 @@ def _turn_end(conn: Conn, ctx: Ctx, agent: str, end: TurnEnd, read: Entry) -> Se
     })  # fmt: skip
     said = {"delivery": end.delivery, "stop_reason": end.stop_reason, "usage": end.usage,
             "cost_usd": end.cost_usd}  # fmt: skip
-    _turn_event(conn, ctx, agent, end.delivery, said, f"{agent}'s turn ended: {reason}", read)
+    text = f"{agent}'s turn ended: {reason}"
+    _turn_event(conn, ctx, agent, _spent_for(conn, end.delivery, task_of), said, text, read)
     return Seen(AgentState.IDLE, f"protocol: turn ended ({reason})")
 
 
-def _turn_error(conn: Conn, ctx: Ctx, agent: str, error: TurnError, read: Entry) -> Seen:
+def _turn_error(
+    conn: Conn, ctx: Ctx, agent: str, error: TurnError, read: Entry, task_of: TaskOfDelivery
+) -> Seen:
     message = _words(error.said or None) or "no message"
     details = f"{error.code} {message} {json.dumps(error.data, default=str)}"
     protocol_requests.close_open(conn, ctx, agent, "the turn failed")
     said = {"delivery": error.delivery, "code": error.code, "message": message}
-    _turn_event(conn, ctx, agent, error.delivery, said, f"{agent}'s turn failed: {message}", read)
+    text = f"{agent}'s turn failed: {message}"
+    _turn_event(conn, ctx, agent, _spent_for(conn, error.delivery, task_of), said, text, read)
     state = AgentState.LIMITED if _LIMIT.search(details) else AgentState.ERRORED
     return Seen(state, f"protocol: the turn failed: {message}")
 
 
 def _turn_event(
-    conn: Conn, ctx: Ctx, agent: str, delivery: int | None, said: Mapping[str, Any],
+    conn: Conn, ctx: Ctx, agent: str, task_id: int | None, said: Mapping[str, Any],
     text: str, read: Entry,
 ) -> None:  # fmt: skip
     """The turn's ``agent.turn`` event (``said``: its data, those not None) and its cost."""
     data = {k: v for k, v in said.items() if v is not None}
-    task_id = _delivered_for(conn, delivery)
     insert_event(conn, ctx.now, EventKind.AGENT_TURN, text, task_id=task_id,
                  agent=agent, actor=agent, data=data)  # fmt: skip
     turn_cost.record_protocol_turn(conn, ctx, agent, task_id, read.raw)
 
 
-def _delivered_for(conn: Conn, delivery: int | None) -> int | None:
+def _spent_for(conn: Conn, delivery: int | None, task_of: TaskOfDelivery) -> int | None:
     """The task a turn was spent for: its delivery's (the host's ``turn`` entry names the
     delivery that started it; its message's task, None for a message about no task, such
     as a broadcast), not the one the agent holds when the turn's end is read (an agent that
     reported its task done inside the turn holds its next one by then). A delivery not
     known (none named, or gone with old history) is on no task: never guessed."""
-    if delivery is None:
-        return None
-    return transcript_queries.task_of_delivery(conn, delivery)[1]
+    return None if delivery is None else task_of(conn, delivery)[1]
 
 
 def _words(value: Any) -> str:

@@ -15,6 +15,7 @@ front end escapes them as it shows them (``status_line`` for one line: controls 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from core.agent_state import Signal
@@ -58,12 +59,18 @@ KEEP = 2000  # rows per agent
 FINAL = ("completed", "failed")  # a tool call's last statuses
 
 
+# Whether a delivery exists and the task its message is for (None: none): the deliveries'
+# owner's read (``core.delivery.message_queries.task_of_delivery``), passed in by the loop
+# that takes the entries in (core.delivery imports core.agents, not the reverse)
+TaskOfDelivery = Callable[[Conn, int], tuple[bool, int | None]]
+
+
 class Transcriber:
     """One batch of one agent's entries written as rows (``protocol_events.record``'s
     transaction): message chunks gather in the open answer until something else comes."""
 
-    def __init__(self, conn: Conn, agent: str, now: float) -> None:
-        self.conn, self.agent, self.now = conn, agent, now
+    def __init__(self, conn: Conn, agent: str, now: float, task_of: TaskOfDelivery) -> None:
+        self.conn, self.agent, self.now, self.task_of = conn, agent, now, task_of
         last = queries.last_row(conn, agent)  # the newest by rev: the next rev follows it
         self.rev = last.rev + 1 if last is not None else 1
         self.answer: Line | None = last if last is not None and last.kind == MESSAGE else None
@@ -208,7 +215,7 @@ class Transcriber:
         if delivery is None or (delivery == self.delivery and self.task is not None):
             return
         self.delivery = delivery
-        known, task = queries.task_of_delivery(self.conn, delivery)
+        known, task = self.task_of(self.conn, delivery)
         self.task = task if known else task_in_hand(self.conn, self.agent)
 
     def _task(self) -> int | None:

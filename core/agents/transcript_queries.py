@@ -22,10 +22,6 @@ LAST_OPEN_TOOL = sql(
     f"SELECT {COLUMNS} FROM agent_transcript WHERE agent = :agent AND kind = 'tool' AND "
     "(status IS NULL OR status NOT IN ('completed', 'failed')) ORDER BY rev DESC LIMIT 1"
 )
-TASK_OF_DELIVERY = sql(
-    "SELECT m.task_id FROM deliveries d JOIN messages m ON m.id = d.message_id "
-    "WHERE d.id = :delivery"
-)
 INSERT = sql(
     f"INSERT INTO agent_transcript ({', '.join(INSERT_COLUMNS)}) "
     f"VALUES ({', '.join(':' + c for c in INSERT_COLUMNS)}) RETURNING id"
@@ -70,12 +66,6 @@ def last_open_tool(conn: Conn, agent: str) -> Line | None:
     """``agent``'s newest tool call row not yet finished (an update that names no call)."""
     row = conn.execute(LAST_OPEN_TOOL, {"agent": agent}).fetchone()
     return None if row is None else Line(*values(row))
-
-
-def task_of_delivery(conn: Conn, delivery: int) -> tuple[bool, int | None]:
-    """Whether delivery ``delivery`` exists, and the task its message is for (or None)."""
-    row = conn.execute(TASK_OF_DELIVERY, {"delivery": delivery}).fetchone()
-    return (False, None) if row is None else (True, row["task_id"])
 
 
 def insert(conn: Conn, cells: tuple[Any, ...]) -> int:

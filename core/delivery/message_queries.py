@@ -566,3 +566,16 @@ def last_delivered(conn: Conn, agent: str) -> tuple[float, float] | None:
     """The latest delivery that reached ``agent``: when it was queued and when it arrived."""
     row = conn.execute(LAST_DELIVERED, {"agent": agent}).fetchone()
     return None if row is None else (float(row["created_at"]), float(row["updated_at"]))
+
+
+TASK_OF_DELIVERY = sql(
+    "SELECT m.task_id FROM deliveries d JOIN messages m ON m.id = d.message_id "
+    "WHERE d.id = :delivery"
+)
+
+
+def task_of_delivery(conn: Conn, delivery: int) -> tuple[bool, int | None]:
+    """Whether delivery ``delivery`` exists, and the task its message is for (or None): a
+    protocol turn's task (``core.agents.transcript.TaskOfDelivery``)."""
+    row = conn.execute(TASK_OF_DELIVERY, {"delivery": delivery}).fetchone()
+    return (False, None) if row is None else (True, values(row)[0])

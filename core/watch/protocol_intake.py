@@ -60,7 +60,9 @@ def _take_in(
     """``protocol_events.record``; and when a turn ended, the agent's deferred deliveries
     (refused while it was busy) due now, not ``DEFER_DELAY_S`` after they were refused: the
     next task's prompt goes as soon as the last turn ends."""
-    last = protocol_events.record(conn, ctx, agent, host, entries, fresh)
+    last = protocol_events.record(
+        conn, ctx, agent, host, entries, fresh, message_queries.task_of_delivery
+    )
     if ends_turn:
         message_queries.turn_over(conn, agent, ctx.now)
     return last

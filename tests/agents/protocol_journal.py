@@ -7,6 +7,7 @@ from typing import Any
 
 from core.agents import protocol_events
 from core.agents.judge import Freshness
+from core.delivery.message_queries import task_of_delivery
 from core.hosts.entries import Entry, read
 from core.service.swarm import SwarmService
 from tests.helpers import query
@@ -58,8 +59,9 @@ def arrived(entries: list[dict[str, Any]]) -> list[Entry]:
 
 async def record(service: SwarmService, entries: list[dict[str, Any]]) -> int:
     return await service.store.write(
-        AGENT, protocol_events.record, AGENT, HOST, [read(e) for e in entries], Freshness()
-    )
+        AGENT, protocol_events.record, AGENT, HOST, [read(e) for e in entries], Freshness(),
+        task_of_delivery,
+    )  # fmt: skip
 
 
 async def started(service: SwarmService) -> tuple[int, int]:

@@ -15,6 +15,7 @@ import pytest
 from core.agents import protocol_events
 from core.agents.judge import Freshness
 from core.costs import ledger, prices
+from core.delivery.message_queries import task_of_delivery
 from core.errors import ConfigError, InvalidInput
 from core.event_kinds import EventKind
 from core.hosts.entries import read
@@ -71,6 +72,7 @@ class Journal:
             HOST,
             [read(e) for e in entries],
             Freshness(),
+            task_of_delivery,
         )
 
 

@@ -198,7 +198,7 @@ READ_MODELS = ("core/reports/", "core/inbox/")
 ACROSS_OWNERS: dict[str, tuple[str, ...]] = {
     "core/accounts/queries.py": ("tasks",),
     "core/agents/queries.py": ("agent_watch", "questions", "tasks"),
-    "core/agents/transcript_queries.py": ("deliveries", "messages", "tasks"),
+    "core/agents/transcript_queries.py": ("tasks",),
     # a campaign's budget, below the campaigns' tasks, sums the turns on their ids
     "core/costs/queries.py": ("tasks",),
     # a ready task taken and its prompt queued, one statement; a claim renews its task's

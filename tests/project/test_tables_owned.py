@@ -38,12 +38,6 @@ ALLOWED: dict[tuple[str, str], str] = {
         "the store's change notification: the trigger that wakes a delivery node when a "
         "delivery is queued (NOTIFY), installed with the store's other plumbing"
     ),
-    ("core/agents/transcript_queries.py", "deliveries"): (
-        "a turn's task read from its delivery: core.delivery imports core.agents"
-    ),
-    ("core/agents/transcript_queries.py", "messages"): (
-        "a turn's task read from its delivery's message: core.delivery imports core.agents"
-    ),
 }
 
 _CLAUSE_END = (

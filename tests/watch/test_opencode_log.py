@@ -27,6 +27,7 @@ from core.agents.judge import Freshness
 from core.clis import BY_NAME
 from core.clis.logs import KEEP_BYTES, LogTail
 from core.clis.opencode.stream_log import LINE_MAX, log_file, retries
+from core.delivery.message_queries import task_of_delivery
 from core.hosts import entries, wire
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
@@ -192,7 +193,9 @@ async def test_the_watch_takes_its_sessions_retries_as_the_journals(
     assert entry.at == at(ACP[LIMIT])
     assert retry.error.startswith("its log: AI_APICallError: Rate limit reached")
     numbered = dataclasses.replace(entry, seq=1)
-    await opencode.store.write("O", protocol_events.record, "O", 0, [numbered], Freshness())
+    await opencode.store.write(
+        "O", protocol_events.record, "O", 0, [numbered], Freshness(), task_of_delivery
+    )
     row = await opencode.store.read(agent_signals.get_state, "O")
     assert row.state is AgentState.LIMITED and "API error 429" in row.evidence
     held = (await opencode.store.read(judge.held_limits))["O"]

@@ -12,6 +12,7 @@ from typing import Any
 from core.agents import protocol_events
 from core.agents.judge import Freshness
 from core.coordinator.jobs import Watcher
+from core.delivery.message_queries import task_of_delivery
 from core.hosts.entries import read
 from core.models import Receipt, TaskSpec
 from core.protocols import ManualClock
@@ -52,6 +53,7 @@ async def _fleet(folder: Path, count: int, clock: ManualClock) -> SwarmService:
             100,
             [read(e) for e in entries],
             Freshness(),
+            task_of_delivery,
         )
     clock.advance(1)
     for agent in agents:
