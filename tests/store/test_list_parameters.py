@@ -1,0 +1,65 @@
+"""A list is one named parameter (``core.store.conn.each``, ``listed``): a JSON array the
+database reads as a table, so the statement's text is the same for any number of items. Each
+statement reads every item, none, and hostile text (quotes, ``%``, JSON's own characters) alike
+on both databases, and still finds its rows through the index."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.agents import alert_queries
+from core.models import TaskSpec
+from core.service.swarm import SwarmService
+from core.store.conn import Conn, Pair, Sql, listed
+from core.tasks import graph_queries
+from tests.helpers import query_plan
+
+pytestmark = pytest.mark.both_databases
+
+HOSTILE = ("it's", 'say "hi"', "100%", "a\\b", "[1, 2]", '{"k": ",}"', "é ✓", "")
+
+
+def _alerts(conn: Conn, kinds: tuple[str, ...]) -> list[str]:
+    for kind in HOSTILE:
+        alert_queries.insert_open(conn, "A", kind, "text", 1.0)
+    alert_queries.insert_open(conn, "B", "it's", "text", 1.0)
+    return sorted(a.kind for a in alert_queries.open_of(conn, "A", kinds))
+
+
+@pytest.mark.parametrize(
+    "kinds", [(), ("it's",), HOSTILE[:4], HOSTILE], ids=["none", "one", "several", "all"]
+)
+async def test_open_alerts_of_several_kinds(service: SwarmService, kinds: tuple[str, ...]) -> None:
+    assert await service.store.update(_alerts, kinds) == sorted(kinds)
+
+
+async def test_statuses_of_several_tasks_and_of_none(service: SwarmService) -> None:
+    ids = [(await service.tasks.create(TaskSpec(f"t{i}"), "cli")).id for i in range(5)]
+    several = await service.store.read(graph_queries.statuses, [*ids[1:4], 999_999])
+    assert several == [(i, "ready") for i in ids[1:4]]
+    assert await service.store.read(graph_queries.statuses, []) == []
+
+
+def _plan(conn: Conn, statement: Pair[Sql], params: dict[str, str]) -> str:
+    chosen = statement.on(conn)
+    return query_plan(conn, chosen.text, *chosen.bind(params))
+
+
+_COLUMNS = ", ".join(graph_queries.TASK_COLUMNS)
+# 2,000 copies of the first task, so the planner weighs a scan against the index
+_COPIES = (
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) "
+    f"INSERT INTO tasks ({_COLUMNS}) SELECT {_COLUMNS} FROM tasks CROSS JOIN n"
+)
+
+
+def _copy_tasks(conn: Conn) -> None:
+    conn.execute(_COPIES)
+    conn.execute("ANALYZE tasks")
+
+
+async def test_a_listed_id_is_found_through_the_primary_key(service: SwarmService) -> None:
+    await service.tasks.create(TaskSpec("first"), "cli")
+    await service.store.update(_copy_tasks)
+    plan = await service.store.read(_plan, graph_queries.STATUSES, {"ids": listed([1, 2])})
+    assert "SCAN tasks" not in plan and "Seq Scan on tasks" not in plan, plan
