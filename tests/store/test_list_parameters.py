@@ -10,7 +10,7 @@ import pytest
 from core.agents import alert_queries
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
-from core.store.conn import Conn, Pair, Sql, listed
+from core.store.conn import Conn, Pair, Sql, in_list, listed, sql_pair
 from core.tasks import graph_queries
 from tests.helpers import query_plan
 
@@ -31,6 +31,27 @@ def _alerts(conn: Conn, kinds: tuple[str, ...]) -> list[str]:
 )
 async def test_open_alerts_of_several_kinds(service: SwarmService, kinds: tuple[str, ...]) -> None:
     assert await service.store.update(_alerts, kinds) == sorted(kinds)
+
+
+OTHER_KINDS = sql_pair(
+    "SELECT kind FROM alerts WHERE kind {kinds} ORDER BY kind",
+    kinds=in_list("kinds", negated=True),
+)
+
+
+def _other_kinds(conn: Conn, kinds: tuple[str, ...]) -> list[str]:
+    for kind in HOSTILE:
+        alert_queries.insert_open(conn, "A", kind, "text", 1.0)
+    found = conn.execute(OTHER_KINDS.on(conn), {"kinds": listed(kinds)})
+    return sorted(r["kind"] for r in found)
+
+
+@pytest.mark.parametrize("kinds", [(), HOSTILE[:4], HOSTILE], ids=["none", "several", "all"])
+async def test_not_in_a_list_keeps_every_other_item(
+    service: SwarmService, kinds: tuple[str, ...]
+) -> None:
+    others = await service.store.update(_other_kinds, kinds)
+    assert others == sorted(set(HOSTILE) - set(kinds))
 
 
 async def test_statuses_of_several_tasks_and_of_none(service: SwarmService) -> None:
