@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 
 from core.agents import alert_queries
-from core.models import TaskSpec
+from core.models import TaskSpec, TaskStatus
 from core.service.swarm import SwarmService
 from core.store.conn import Conn, Pair, Sql, in_list, listed, sql_pair
-from core.tasks import graph_queries
+from core.tasks import graph_queries, read_queries
 from tests.helpers import query_plan
 
 pytestmark = pytest.mark.both_databases
@@ -84,3 +84,33 @@ async def test_a_listed_id_is_found_through_the_primary_key(service: SwarmServic
     await service.store.update(_copy_tasks)
     plan = await service.store.read(_plan, graph_queries.STATUSES, {"ids": listed([1, 2])})
     assert "SCAN tasks" not in plan and "Seq Scan on tasks" not in plan, plan
+
+
+async def test_a_search_keeps_to_the_statuses_asked_for(service: SwarmService) -> None:
+    ids = [(await service.tasks.create(TaskSpec(f"fix {t}"), "cli")).id for t in HOSTILE[:4]]
+    await service.tasks.cancel(ids[0], "cli")
+    found = {
+        name: [t.id for t in await service.tasks.find("fix", statuses)]
+        for name, statuses in {
+            "any": None,
+            "none": [],
+            "ready": [TaskStatus.ready],
+            "both": [TaskStatus.ready, TaskStatus.cancelled],
+        }.items()
+    }
+    newest_first = ids[::-1]
+    assert found == {
+        "any": newest_first,
+        "none": newest_first,
+        "ready": newest_first[:3],
+        "both": newest_first,
+    }
+    assert [t.id for t in await service.tasks.find("100%", None)] == [ids[2]]
+
+
+async def test_the_dependencies_of_several_tasks(service: SwarmService) -> None:
+    first, second = [(await service.tasks.create(TaskSpec(t), "cli")).id for t in "ab"]
+    third = (await service.tasks.create(TaskSpec("c", after=(first, second)), "cli")).id
+    deps = await service.store.read(read_queries.deps_of, [first, third])
+    assert deps == {first: [], third: [first, second]}
+    assert await service.store.read(read_queries.deps_of, []) == {}
