@@ -69,7 +69,7 @@ BUILT_PER_CALL = {
     "core/reports/queries.py": "runs the dashboard's composed clauses",
     "core/store/tables.py": "unseen events: the condition differs by connection class",
     # one row per item in a multi-row INSERT
-    "core/github/queries.py": "one VALUES row per issue; UPDATE of the columns asked for",
+    "core/github/queries.py": "change: UPDATE of the columns asked for",
     "core/tasks/graph_queries.py": "insert_tasks: one VALUES row per task",
     "core/tasks/message_queries.py": "one VALUES row per prompt; oldest_due: caller-made columns",
     # columns named by the caller (checked against the table's)
