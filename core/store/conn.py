@@ -7,8 +7,9 @@ lower(:pattern)`` where matching is case-blind, ``id`` (never ``rowid``) for ord
 statement is a module constant made by ``sql()`` and run with a mapping of its names;
 ``sql()`` numbers the names once, when its module is imported (``$1``..``$n`` for
 PostgreSQL's server-side binding, ``?1``..``?n`` for SQLite's), so nothing rewrites a
-statement while it runs. A plain string with ``$n`` placeholders bound from a sequence is still
-run as written: the few statements built in pieces at run time (``Args``). Where the dialects
+statement while it runs. A list of any length is one parameter (``listed``, ``in_list``,
+``sql_pair``). A plain string with ``$n`` placeholders bound from a sequence is still run as
+written: the few statements built in pieces at run time (``Args``). Where the dialects
 truly differ a function either calls a named operation of the connection (``data_version``,
 ``give_back_space``, ``add_event``/``flush_events``), one of the store's row locks
 (``core.store.row_locks``), or picks one statement or one operation of a ``Pair``; it never
