@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from core.store.conn import Args, Conn, sql, values
+from core.store.conn import Conn, in_list, listed, sql, sql_pair, values
 
 _ALERT = "SELECT id, agent_id, kind, text, opened_at, cleared_at, cleared_text FROM alerts"
 
@@ -29,6 +29,11 @@ OPENED_PER_AGENT = sql(
 OPENED_COUNT = sql(
     "SELECT count(*) AS n FROM alerts WHERE kind = :kind AND opened_at >= :since "
     "AND opened_at <= :until"
+)
+OPEN_OF = sql_pair(
+    "SELECT id, kind, opened_at FROM alerts WHERE agent_id = :agent AND cleared_at IS NULL "
+    "AND kind {kinds}",
+    kinds=in_list("kinds"),
 )
 OPEN_AGENTS = sql("SELECT agent_id FROM alerts WHERE kind = :kind AND cleared_at IS NULL")
 
@@ -98,12 +103,7 @@ def open_row(conn: Conn, agent: str, kind: str) -> OpenAlert | None:
 
 def open_of(conn: Conn, agent: str, kinds: tuple[str, ...]) -> list[OpenAlert]:
     """``agent``'s open alerts of ``kinds``."""
-    args = Args()
-    found = conn.execute(
-        f"SELECT id, kind, opened_at FROM alerts WHERE agent_id = {args(agent)} "
-        f"AND cleared_at IS NULL AND kind IN ({args.many(kinds)})",
-        args,
-    )
+    found = conn.execute(OPEN_OF.on(conn), {"agent": agent, "kinds": listed(kinds)})
     return [OpenAlert(*values(row)) for row in found]
 
 

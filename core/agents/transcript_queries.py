@@ -49,6 +49,13 @@ OF_TASK = sql(
     f"SELECT {COLUMNS} FROM agent_transcript WHERE task_id = :task_id ORDER BY id LIMIT :limit"
 )
 
+LATEST_OF_TASKS_IN_PROGRESS = sql(
+    f"SELECT {', '.join('t.' + c for c in COLUMNS.split(', '))} FROM tasks k "
+    "JOIN agent_transcript t ON t.agent = k.assignee AND t.task_id = k.id AND t.rev = "
+    "(SELECT MAX(rev) FROM agent_transcript WHERE agent = k.assignee) "
+    "WHERE k.status = 'in_progress' ORDER BY k.id"
+)
+
 
 def last_row(conn: Conn, agent: str) -> Line | None:
     """``agent``'s newest row (by rev), or None: an answer continued by the next batch."""
@@ -125,10 +132,5 @@ def of_task(conn: Conn, task_id: int, limit: int) -> list[Line]:
 
 def latest_of_tasks_in_progress(conn: Conn) -> list[Line]:
     """For each task in progress, its holder's newest row when that row is of the task."""
-    found = conn.execute(
-        f"SELECT {', '.join('t.' + c for c in COLUMNS.split(', '))} FROM tasks k "
-        "JOIN agent_transcript t ON t.agent = k.assignee AND t.task_id = k.id AND t.rev = "
-        "(SELECT MAX(rev) FROM agent_transcript WHERE agent = k.assignee) "
-        "WHERE k.status = 'in_progress' ORDER BY k.id"
-    )
+    found = conn.execute(LATEST_OF_TASKS_IN_PROGRESS)
     return [Line(*values(row)) for row in found]

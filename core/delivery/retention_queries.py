@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 
 from core.history.retention_queries import BATCH
 from core.models import FINISHED_SQL
-from core.store.conn import Args, Conn, sql, values
+from core.store.conn import Conn, in_list, listed, sql, sql_pair, values
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,10 @@ OLD_DELIVERY_COUNT = sql(
     f"(SELECT id FROM ({_OLD_MESSAGES}) AS old)"
 )
 OLD_MESSAGES = sql(f"SELECT {_columns(MessageRow, 'm')}{_OLD} ORDER BY m.id LIMIT {BATCH}")
+DELIVERIES_OF = sql_pair(
+    f"SELECT {_columns(DeliveryRow, 'deliveries')} FROM deliveries WHERE message_id {{ids}}",
+    ids=in_list("ids", "BIGINT"),
+)
 DELETE_DELIVERIES = sql("DELETE FROM deliveries WHERE message_id = :message_id")
 DELETE_MESSAGE = sql("DELETE FROM messages WHERE id = :message_id")
 
@@ -88,12 +92,7 @@ def old_messages(conn: Conn, cutoff: float) -> list[MessageRow]:
 
 def deliveries_of(conn: Conn, message_ids: list[int]) -> list[DeliveryRow]:
     """Every delivery of the messages ``message_ids``."""
-    args = Args()
-    rows = conn.execute(
-        f"SELECT {_columns(DeliveryRow, 'deliveries')} FROM deliveries "
-        f"WHERE message_id IN ({args.many(message_ids)})",
-        args,
-    )
+    rows = conn.execute(DELIVERIES_OF.on(conn), {"ids": listed(message_ids)})
     return [DeliveryRow(*values(row)) for row in rows]
 
 

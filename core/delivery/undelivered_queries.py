@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from core.store.conn import Args, Conn, sql, values
+from core.store.conn import Conn, in_list, listed, sql, sql_pair, values
 
 
 class Holder(NamedTuple):
@@ -31,11 +31,11 @@ _GOT_THROUGH = (
     "AND (l.message_id = d.message_id OR lm.task_id = m.task_id))"
 )
 # a later delivery to the same agent, of the same message or about the same task, that
-# failed too (``{ignored}``: the reasons that are no failure): the newest failure stands for it
+# failed too (``:ignored``: the reasons that are no failure): the newest failure stands for it
 _FAILED_AGAIN = (
     "EXISTS (SELECT 1 FROM deliveries l JOIN messages lm ON lm.id = l.message_id "
     "WHERE l.agent_id = d.agent_id AND l.id > d.id AND l.state = 'failed' "
-    "AND (COALESCE(l.reason, '') NOT IN ({ignored})) IS NOT FALSE "
+    "AND COALESCE(l.reason, '') {not_ignored} "
     "AND (l.message_id = d.message_id OR lm.task_id = m.task_id))"
 )
 # the task it was about ended, or another agent holds it now (the task moved on): its
@@ -47,6 +47,18 @@ _MOVED_ON = (
     "FROM tasks t WHERE t.id = m.task_id)"
 )
 
+_NOT_IGNORED = in_list("ignored", negated=True)
+FAILED_FOR_GOOD = sql_pair(
+    f"{_COLUMNS}{_FROM} WHERE d.state = 'failed' AND d.dismissed_at IS NULL "
+    f"AND COALESCE(d.reason, '') {{not_ignored}} AND NOT {_GOT_THROUGH} "
+    f"AND NOT {_FAILED_AGAIN} AND {_MOVED_ON} IS NULL ORDER BY d.id",
+    not_ignored=_NOT_IGNORED,
+)
+WITH_VERDICT = sql_pair(
+    f"{_COLUMNS}, {_GOT_THROUGH} AS through, {_FAILED_AGAIN} AS again, "
+    f"{_MOVED_ON} AS moved_on{_FROM} WHERE d.id = :delivery_id",
+    not_ignored=_NOT_IGNORED,
+)
 REQUEUE = sql(
     "UPDATE deliveries SET state = 'queued', attempts = 0, reason = NULL, deferred = 0, "
     "not_before = :now, updated_at = :now, claim_until = NULL WHERE id = :id "
@@ -90,29 +102,15 @@ def failed_for_good(conn: Conn, ignored: Sequence[str]) -> list[FailedRow]:
     """The failed deliveries nobody dismissed (``ignored``: reasons that are no failure),
     none of whose message or task later got through to that agent or failed again there,
     whose task has not ended or gone to another agent, oldest first."""
-    args = Args()
-    reasons = args.many(ignored) if ignored else "NULL"  # NOT IN (NULL): nothing is kept
-    skip = f"AND COALESCE(d.reason, '') NOT IN ({reasons}) " if ignored else ""
-    rows = conn.execute(
-        f"{_COLUMNS}{_FROM} WHERE d.state = 'failed' AND d.dismissed_at IS NULL {skip}"
-        f"AND NOT {_GOT_THROUGH} AND NOT {_FAILED_AGAIN.format(ignored=reasons)} "
-        f"AND {_MOVED_ON} IS NULL ORDER BY d.id",
-        args,
-    )
+    rows = conn.execute(FAILED_FOR_GOOD.on(conn), {"ignored": listed(ignored)})
     return [FailedRow(*values(row)) for row in rows]
 
 
 def with_verdict(conn: Conn, delivery_id: int, ignored: Sequence[str]) -> Verdict | None:
     """The delivery with why it no longer waits for a person; None when there is no such
     delivery."""
-    args = Args()
-    delivery = args(delivery_id)
-    reasons = args.many(ignored) if ignored else "NULL"
-    row = conn.execute(
-        f"{_COLUMNS}, {_GOT_THROUGH} AS through, {_FAILED_AGAIN.format(ignored=reasons)} "
-        f"AS again, {_MOVED_ON} AS moved_on{_FROM} WHERE d.id = {delivery}",
-        args,
-    ).fetchone()
+    params = {"delivery_id": delivery_id, "ignored": listed(ignored)}
+    row = conn.execute(WITH_VERDICT.on(conn), params).fetchone()
     return None if row is None else _verdict(values(row))
 
 

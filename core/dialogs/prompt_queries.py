@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from core.store.conn import Args, Conn, sql, values
+from core.store.conn import Conn, in_list, listed, sql, sql_pair, values
 
 COLUMNS = (
     "id, agent, task_id, source, kind, text, options, session, opened_at, "
@@ -21,6 +21,18 @@ INSERT_COLUMNS = (
     "agent", "task_id", "source", "kind", "text", "options", "session", "opened_at",
     "hook_host", "hook_pid", "hook_start", "hook_pidns", "expires_at",
 )  # fmt: skip
+# ``untyped_rows``: decided, key not typed yet, from ``:sources``, of none of ``:other_than``
+_UNTYPED = (
+    f"SELECT {COLUMNS} FROM agent_prompts WHERE decided_at IS NOT NULL AND typed_at IS NULL "
+    "AND source {sources} AND agent {other_than}"
+)
+_UNTYPED_LISTS = {"sources": in_list("sources"), "other_than": in_list("other_than", negated=True)}
+UNTYPED = sql_pair(f"{_UNTYPED} ORDER BY decided_at, id", **_UNTYPED_LISTS)
+UNTYPED_OF_AGENTS = sql_pair(
+    f"{_UNTYPED} AND agent {{agents}} ORDER BY decided_at, id",
+    agents=in_list("agents"),
+    **_UNTYPED_LISTS,
+)
 BY_ID = sql(f"SELECT {COLUMNS} FROM agent_prompts WHERE id = :id")
 OPEN_ROWS = sql(f"SELECT {COLUMNS} FROM agent_prompts WHERE {_OPEN} ORDER BY opened_at, id")
 OPEN_ROWS_OF_AGENT = sql(
@@ -160,16 +172,11 @@ def untyped_rows(
     first: of ``agents`` (None: of any agent) but none of ``other_than``."""
     if agents is not None and not agents:
         return []
-    args = Args()  # its IN lists vary in length: numbered as they are built
-    text = (
-        f"SELECT {COLUMNS} FROM agent_prompts WHERE decided_at IS NOT NULL AND typed_at IS NULL "
-        f"AND source IN ({args.many(sources)})"
-    )
+    params = {"sources": listed(sources), "other_than": listed(other_than)}
     if agents is not None:
-        text += f" AND agent IN ({args.many(agents)})"
-    if other_than:
-        text += f" AND agent NOT IN ({args.many(other_than)})"
-    rows = conn.execute(f"{text} ORDER BY decided_at, id", args)
+        params["agents"] = listed(agents)
+    untyped = UNTYPED if agents is None else UNTYPED_OF_AGENTS
+    rows = conn.execute(untyped.on(conn), params)
     return [PromptRow(*values(row)) for row in rows]
 
 

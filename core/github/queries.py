@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.models import task_ref
-from core.store.conn import Args, Conn, Row, sql, values
+from core.store.conn import Args, Conn, Pair, Row, listed, sql, sql_pair, values
 
 COLUMNS = (  # ``Link``'s
     "id, repo, issue, first_task, task_id, state, comment_id, shown, history, pr, branch, "
@@ -94,6 +94,17 @@ class Link:
         }
 
 
+# ``claim_issues``: one row per issue of the list ``:issues`` (``WHERE true``: SQLite reads
+# ``ON CONFLICT`` after a bare ``SELECT ... FROM`` as a join's ``ON``)
+CLAIM_ISSUES = sql_pair(
+    "INSERT INTO github_issues (repo, issue, first_task, task_id, created_at, updated_at) "
+    "SELECT :repo, {issue}, 0, 0, :now, :now FROM {issues} WHERE true "
+    "ON CONFLICT (repo, issue) DO NOTHING RETURNING issue",
+    issue=Pair("value", "CAST(value AS BIGINT)"),
+    issues=Pair("json_each(:issues)", "json_array_elements_text(CAST(:issues AS json)) AS i"),
+)
+
+
 def _link(row: Row) -> Link:
     """A row of ``COLUMNS``, its history (a JSON list) read."""
     cells = list(values(row))
@@ -106,16 +117,9 @@ def claim_issues(conn: Conn, repo: str, issues: Sequence[int], now: float) -> se
     transaction, its task 0 until ``link_task``. One statement on the unique ``(repo,
     issue)``: an issue another writer is importing now waits for that writer's end, then is
     left out (PostgreSQL); on SQLite the write transaction already holds the whole
-    database. Its rows vary in number: numbered as they are built."""
-    args = Args()
-    rows = ", ".join(
-        f"({args(repo)}, {args(issue)}, 0, 0, {args(now)}, {args(now)})" for issue in issues
-    )
-    found = conn.execute(
-        "INSERT INTO github_issues (repo, issue, first_task, task_id, created_at, updated_at) "
-        f"VALUES {rows} ON CONFLICT (repo, issue) DO NOTHING RETURNING issue",
-        args,
-    ).fetchall()
+    database."""
+    params = {"repo": repo, "issues": listed(issues), "now": now}
+    found = conn.execute(CLAIM_ISSUES.on(conn), params).fetchall()
     return {int(r["issue"]) for r in found}
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from core.errors import NotFound
-from core.store.conn import Args, Conn, sql, values
+from core.store.conn import Conn, in_list, listed, sql, sql_pair, values
 
 _COLUMNS = (
     "id, task_id, path, line, line_text, body, author, created_at, updated_at, sent_at, message_id"
@@ -28,6 +28,11 @@ PENDING = sql(
 COMMENT = sql(f"SELECT {_COLUMNS} FROM review_comments WHERE id = :id AND task_id = :task_id")
 UPDATE = sql("UPDATE review_comments SET body = :body, updated_at = :now WHERE id = :id")
 DELETE = sql("DELETE FROM review_comments WHERE id = :id")
+COMMENT_ROWS = sql_pair(
+    "SELECT path, line, body FROM review_comments WHERE id {ids} "
+    "ORDER BY COALESCE(path, ''), COALESCE(line, 0), id",
+    ids=in_list("ids", "BIGINT"),
+)
 MARK_SENT = sql(
     "UPDATE review_comments SET sent_at = :now, message_id = :message_id WHERE id = :id"
 )
@@ -141,12 +146,6 @@ class CommentRow(NamedTuple):
 
 
 def comment_rows(conn: Conn, ids: Sequence[int]) -> list[CommentRow]:
-    """The comments ``ids``, by path, line and id (their number varies: numbered as they
-    are listed)."""
-    args = Args()
-    found = conn.execute(
-        f"SELECT path, line, body FROM review_comments WHERE id IN ({args.many(ids)}) "
-        "ORDER BY COALESCE(path, ''), COALESCE(line, 0), id",
-        args,
-    )
+    """The comments ``ids``, by path, line and id."""
+    found = conn.execute(COMMENT_ROWS.on(conn), {"ids": listed(ids)})
     return [CommentRow(row["path"], row["line"], str(row["body"])) for row in found]

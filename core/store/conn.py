@@ -7,8 +7,9 @@ lower(:pattern)`` where matching is case-blind, ``id`` (never ``rowid``) for ord
 statement is a module constant made by ``sql()`` and run with a mapping of its names;
 ``sql()`` numbers the names once, when its module is imported (``$1``..``$n`` for
 PostgreSQL's server-side binding, ``?1``..``?n`` for SQLite's), so nothing rewrites a
-statement while it runs. A plain string with ``$n`` placeholders bound from a sequence is still
-run as written: the few statements built in pieces at run time (``Args``). Where the dialects
+statement while it runs. A list of any length is one parameter (``listed``, ``in_list``,
+``sql_pair``). A plain string with ``$n`` placeholders bound from a sequence is still run as
+written: the few statements built in pieces at run time (``Args``). Where the dialects
 truly differ a function either calls a named operation of the connection (``data_version``,
 ``give_back_space``, ``add_event``/``flush_events``), one of the store's row locks
 (``core.store.row_locks``), or picks one statement or one operation of a ``Pair``; it never
@@ -22,6 +23,7 @@ names). Errors are the store's own (``core.errors``; ``sqlite_error`` maps SQLit
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -179,6 +181,32 @@ class Pair(Generic[T]):
     def on(self, conn: Conn) -> T:
         """The one for ``conn``'s database."""
         return self.sqlite if conn.dialect == "sqlite" else self.postgres
+
+
+def in_list(name: str, sql_type: str = "TEXT", negated: bool = False) -> Pair[str]:
+    """``IN`` the list parameter ``:name`` (its value from ``listed``), to follow a column:
+    SQLite reads the JSON array with ``json_each``, PostgreSQL makes it one array of
+    ``sql_type`` (``= ANY``: an index scan whatever its length); ``negated``: ``NOT IN``."""
+    items = f"SELECT CAST(value AS {sql_type}) FROM json_array_elements_text(CAST(:{name} AS json))"
+    sqlite = f"IN (SELECT value FROM json_each(:{name}))"
+    postgres = f"= ANY(ARRAY({items}))"
+    if negated:
+        return Pair(f"NOT {sqlite}", f"<> ALL(ARRAY({items}))")
+    return Pair(sqlite, postgres)
+
+
+def listed(items: Iterable[Any]) -> str:
+    """The value of a list parameter (``in_list``): the items as one JSON array."""
+    return json.dumps(list(items))
+
+
+def sql_pair(text: str, **fragments: Pair[str]) -> Pair[Sql]:
+    """``text`` made one ``Sql`` per dialect, each ``{field}`` filled with that dialect's
+    fragment (``in_list``): a module constant, like ``sql``."""
+    return Pair(
+        sql(text.format(**{k: f.sqlite for k, f in fragments.items()})),
+        sql(text.format(**{k: f.postgres for k, f in fragments.items()})),
+    )
 
 
 _NAMES = tuple(str(i) for i in range(1, 1001))

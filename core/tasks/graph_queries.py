@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
-from core.store.conn import Args, Conn, sql, values
+from core.store.conn import Args, Conn, in_list, listed, sql, sql_pair, values
 from core.store.row_locks import hold, hold_found, read_held
 
 # The columns a task is created with, in the order of ``task_values``.
@@ -55,6 +55,9 @@ DEPENDENCY_TRIGGERS = sql(
 REACHES = sql(
     "WITH RECURSIVE up(id) AS (SELECT :start UNION SELECT d.dep_id FROM task_deps d "
     "JOIN up ON d.task_id = up.id) SELECT 1 FROM up WHERE id = :target LIMIT 1"
+)
+STATUSES = sql_pair(
+    "SELECT id, status FROM tasks WHERE id {ids} ORDER BY id", ids=in_list("ids", "BIGINT")
 )
 STORE_RULE = sql(
     "UPDATE tasks SET status = :status, reason = :reason, blocked_on = :blocked_on, "
@@ -105,9 +108,7 @@ def add_edges(conn: Conn, task_id: int, after: Sequence[int]) -> None:
 
 def statuses(conn: Conn, ids: list[int]) -> list[tuple[int, str]]:
     """The tasks ``ids`` (fewer than SQLite binds) with their status, by id."""
-    args = Args()
-    marks = args.many(ids)
-    rows = conn.execute(f"SELECT id, status FROM tasks WHERE id IN ({marks}) ORDER BY id", args)
+    rows = conn.execute(STATUSES.on(conn), {"ids": listed(ids)})
     return [(r["id"], r["status"]) for r in rows]
 
 

@@ -58,6 +58,9 @@ class Held:
         return held_ref(self.id)
 
 
+UNDECIDED = sql(f"SELECT {COLUMNS} FROM held_items WHERE decision IS NULL ORDER BY id")
+
+
 def held_ref(held_id: int) -> str:
     """``H-3``: an item held for a person."""
     return f"H-{held_id}"
@@ -126,7 +129,7 @@ def by_key(conn: Conn, key: str) -> Held | None:
 
 def undecided(conn: Conn) -> list[Held]:
     """The items no person has decided yet, oldest first."""
-    rows = conn.execute(f"SELECT {COLUMNS} FROM held_items WHERE decision IS NULL ORDER BY id")
+    rows = conn.execute(UNDECIDED)
     return [_held(row) for row in rows]
 
 

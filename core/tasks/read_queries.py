@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from core.errors import UnknownTask
 from core.models import FINISHED_SQL, BlockedOn, Priority, Task, TaskStatus, task_ref
 from core.store import row_locks
-from core.store.conn import Args, Conn, Row, Sql, sql
+from core.store.conn import Conn, Row, Sql, in_list, listed, sql, sql_pair
 
 TASK_COLUMNS = (
     "id, title, details, priority, role, capabilities, pinned_agent, assignee, status, reason, "
@@ -20,6 +21,20 @@ TASK_COLUMNS = (
     "finished_at, lease_expires_at, result_note, plan_id, kind, blocked_on"
 )
 TASK = sql(f"SELECT {TASK_COLUMNS} FROM tasks WHERE id = :task_id")
+DEPS_OF = sql_pair(
+    "SELECT task_id, dep_id FROM task_deps WHERE task_id {ids} ORDER BY task_id, dep_id",
+    ids=in_list("ids", "BIGINT"),
+)
+# ``search_tasks``: the id starts with ``:number`` or the title contains ``:title``
+_SEARCH = (
+    "(CAST(id AS TEXT) LIKE :number OR lower(title) LIKE lower(:title)) "
+    "ORDER BY id DESC LIMIT :limit"
+)
+SEARCH = sql(f"SELECT {TASK_COLUMNS} FROM tasks WHERE {_SEARCH}")
+SEARCH_IN_STATUSES = sql_pair(
+    f"SELECT {TASK_COLUMNS} FROM tasks WHERE status {{statuses}} AND {_SEARCH}",
+    statuses=in_list("statuses"),
+)
 
 
 def _listing(open_only: bool, by_status: bool, by_agent: bool) -> Sql:
@@ -81,15 +96,8 @@ def deps_of(conn: Conn, task_ids: Iterable[int]) -> dict[int, list[int]]:
     """Dependency ids of each given task."""
     ids = list(task_ids)
     result: dict[int, list[int]] = {i: [] for i in ids}
-    for chunk_start in range(0, len(ids), 500):
-        chunk = ids[chunk_start : chunk_start + 500]
-        args = Args()
-        for row in conn.execute(
-            f"SELECT task_id, dep_id FROM task_deps WHERE task_id IN ({args.many(chunk)}) "
-            "ORDER BY task_id, dep_id",
-            args,
-        ):
-            result[row["task_id"]].append(row["dep_id"])
+    for row in conn.execute(DEPS_OF.on(conn), {"ids": listed(ids)}):
+        result[row["task_id"]].append(row["dep_id"])
     return result
 
 
@@ -134,16 +142,12 @@ def search_tasks(conn: Conn, prefix: str, statuses: Sequence[str] | None, limit:
     contains it, newest first."""
     text = prefix.strip()
     digits = text[2:] if text[:2].upper() == "T-" else text
-    wanted = tuple(statuses) if statuses is not None else ()
-    args = Args()
-    in_status = f"status IN ({args.many(wanted)}) AND " if wanted else ""
-    number = args(f"{digits}%" if digits.isdigit() or not digits else "-")
-    rows = conn.execute(
-        f"SELECT {TASK_COLUMNS} FROM tasks WHERE {in_status}"
-        f"(CAST(id AS TEXT) LIKE {number} OR lower(title) LIKE lower({args(f'%{text}%')})) "
-        f"ORDER BY id DESC LIMIT {args(limit)}",
-        args,
-    ).fetchall()
+    number = f"{digits}%" if digits.isdigit() or not digits else "-"
+    params: dict[str, Any] = {"number": number, "title": f"%{text}%", "limit": limit}
+    if statuses:
+        params["statuses"] = listed(statuses)
+    search = SEARCH_IN_STATUSES.on(conn) if statuses else SEARCH
+    rows = conn.execute(search, params).fetchall()
     deps = deps_of(conn, [r["id"] for r in rows])
     return [row_to_task(r, deps[r["id"]]) for r in rows]
 
