@@ -71,7 +71,7 @@ BUILT_PER_CALL = {
     # one row per item in a multi-row INSERT
     "core/github/queries.py": "change: UPDATE of the columns asked for",
     "core/tasks/graph_queries.py": "insert_tasks: one VALUES row per task",
-    "core/tasks/message_queries.py": "one VALUES row per prompt; oldest_due: caller-made columns",
+    "core/delivery/message_queries.py": "a VALUES row per prompt; oldest_due: the caller's columns",
     # columns named by the caller (checked against the table's)
     "core/tasks/queries.py": "set_fields: UPDATE of the columns asked for",
     # statements that take no parameters: a PRAGMA's value, a LISTEN's channel
