@@ -45,7 +45,8 @@ def edit(conn: Conn, ctx: Ctx, task_id: int, change: TaskEdit) -> list[str]:
     changed = {k: (old[k], v) for k, v in new.items() if v != old[k]}
     if not changed:
         return []
-    task_queries.set_fields(conn, task_id, {name: v for name, (_, v) in changed.items()}, ctx.now)
+    after = {**old, **{name: v for name, (_, v) in changed.items()}}
+    task_queries.set_edited(conn, task_id, task_queries.Edited(**after), ctx.now)
     insert_event(
         conn,
         ctx.now,

@@ -22,7 +22,7 @@ from core.agents import signal_queries
 from core.agents import signals as agent_signals
 from core.delivery import message_queries
 from core.models import Task, task_ref
-from core.store.conn import Args, Conn, Pair, sql, values
+from core.store.conn import Conn, Pair, sql, values
 from core.store.row_locks import read_held
 from core.tasks.read_queries import TASK_COLUMNS, deps_of, row_to_task
 
@@ -274,6 +274,10 @@ HAND_TO_PERSON = sql(
 MARK_DISCARDED = sql(
     "UPDATE tasks SET status = 'cancelled', reason = :why, updated_at = :now WHERE id = :task_id"
 )
+EDITED = sql(
+    "UPDATE tasks SET title = :title, details = :details, priority = :priority, role = :role, "
+    "updated_at = :now WHERE id = :task_id"
+)
 OPEN_CAMPAIGN = sql(
     "SELECT c.id, c.title, c.created_at, c.finished_at FROM tasks t JOIN campaigns c "
     "ON c.id = t.campaign_id WHERE t.id = :task_id AND c.status = 'open'"
@@ -363,13 +367,18 @@ def mark_discarded(conn: Conn, task_id: int, why: str, now: float) -> None:
     conn.execute(MARK_DISCARDED, {"why": why, "now": now, "task_id": task_id})
 
 
-def set_fields(conn: Conn, task_id: int, fields: dict[str, Any], now: float) -> None:
-    """Set the task's ``fields`` (column -> value; the caller names the columns)."""
-    args = Args()
-    sets = ", ".join(f"{name} = {args(v)}" for name, v in fields.items())
-    conn.execute(
-        f"UPDATE tasks SET {sets}, updated_at = {args(now)} WHERE id = {args(task_id)}", args
-    )
+class Edited(NamedTuple):
+    """A task's editable fields as an edit leaves them (``swarm task edit``)."""
+
+    title: str
+    details: str
+    priority: int
+    role: str | None
+
+
+def set_edited(conn: Conn, task_id: int, edited: Edited, now: float) -> None:
+    """Write the task's editable fields (each, changed or not) as ``edited`` has them."""
+    conn.execute(EDITED, {**edited._asdict(), "now": now, "task_id": task_id})
 
 
 class OpenCampaign(NamedTuple):

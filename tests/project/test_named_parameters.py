@@ -72,8 +72,6 @@ BUILT_PER_CALL = {
     "core/github/queries.py": "change: UPDATE of the columns asked for",
     "core/tasks/graph_queries.py": "insert_tasks: one VALUES row per task",
     "core/delivery/message_queries.py": "a VALUES row per prompt; oldest_due: the caller's columns",
-    # columns named by the caller (checked against the table's)
-    "core/tasks/queries.py": "set_fields: UPDATE of the columns asked for",
     # statements that take no parameters: a PRAGMA's value, a LISTEN's channel
     "core/store/postgres/listen.py": "LISTEN takes no parameter: the channel is a name",
     "core/store/sqlite.py": "a PRAGMA takes no parameter: its value is written in",
