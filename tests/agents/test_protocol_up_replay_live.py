@@ -169,10 +169,24 @@ def up_again(rig: Rig) -> str:
     return said
 
 
-async def done_after_turns(rig: Rig, service: SwarmService, ref: str, n: int, fork: Zygote) -> None:
-    """Once the task's ``n``-th turn ended, A reports it done from its terminal."""
-    await until(lambda: _turns_at_least(service, ref, n))
+async def done_after_prompt(
+    rig: Rig, service: SwarmService, ref: str, marker: str, n: int, fork: Zygote
+) -> None:
+    """Once the model had the task's prompt ``n`` times and a turn of the task ended after
+    the ``n``-th, A reports it done from its terminal. Turns are not counted: a turn of the
+    nudge swarm sends when a turn ends without a report is the task's too, and would let the
+    report come while the task is back in the queue."""
+    await until(lambda: _turn_after_copy(rig, service, ref, marker, n))
     swarm(rig, "task", "done", ref, "--note", "replayed", agent=True, fork=fork)
+
+
+async def _turn_after_copy(rig: Rig, service: SwarmService, ref: str, marker: str, n: int) -> bool:
+    found = copies(rig, marker)
+    if len(found) < n:
+        return False
+    task = await service.tasks.get(ref)
+    events = await service.history.events(task=task.id, limit=1000)
+    return any(e.kind == "agent.turn" and e.ts >= found[n - 1]["at"] for e in events)
 
 
 async def _turns_at_least(service: SwarmService, ref: str, n: int) -> bool:
@@ -223,7 +237,7 @@ async def test_desktop_up_beside_swarm_run_sends_each_prompt_once_per_session(
             await kill_host(rig, service)
             held, held_marker = add(rig, "held", zygote)
             first_up = up_again(rig)
-            await done_after_turns(rig, service, held, 1, zygote)
+            await done_after_prompt(rig, service, held, held_marker, 1, zygote)
             # 2. a task's prompt reached the session, whose host is killed with the task
             # still A's; a third task waits behind it
             reached, reached_marker = add(rig, "reached", zygote)
@@ -231,8 +245,8 @@ async def test_desktop_up_beside_swarm_run_sends_each_prompt_once_per_session(
             behind, behind_marker = add(rig, "behind", zygote)
             killed = await kill_host(rig, service)
             second_up = up_again(rig)
-            await done_after_turns(rig, service, reached, 2, zygote)
-            await done_after_turns(rig, service, behind, 1, zygote)
+            await done_after_prompt(rig, service, reached, reached_marker, 2, zygote)
+            await done_after_prompt(rig, service, behind, behind_marker, 1, zygote)
             # 3. swarm run killed while a task's turn runs
             during, during_marker = add(rig, "during", zygote)
             await taken(rig, during_marker)
@@ -240,14 +254,14 @@ async def test_desktop_up_beside_swarm_run_sends_each_prompt_once_per_session(
         # ... a task added while no swarm run runs; swarm run started again
         down, down_marker = add(rig, "down", zygote)
         with coordinator(rig) as run:
-            await done_after_turns(rig, service, during, 1, zygote)
-            await done_after_turns(rig, service, down, 1, zygote)
+            await done_after_prompt(rig, service, during, during_marker, 1, zygote)
+            await done_after_prompt(rig, service, down, down_marker, 1, zygote)
             # 4. swarm run killed a second time, a task's prompt just taken
             again, again_marker = add(rig, "again", zygote)
             await taken(rig, again_marker)
             kill_coordinator(run)
         with coordinator(rig):
-            await done_after_turns(rig, service, again, 1, zygote)
+            await done_after_prompt(rig, service, again, again_marker, 1, zygote)
             await until(lambda: _is(service, AgentState.IDLE))
             status = json.loads(swarm(rig, "desktop", "status", "--json", fork=zygote))
             doctor = doctor_says(rig)
