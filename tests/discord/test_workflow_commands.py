@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from bot.discordbot.access import Access
@@ -63,6 +65,7 @@ async def test_gate_buttons_are_for_admins(world: World) -> None:
     message = await world.server.wait_for_message(
         lambda m: bool(m.embeds) and m.embeds[0]["title"].startswith("C-1")
     )
+    held = copy.deepcopy(message)  # the admin's client, not redrawn after the approval
     refused = await (
         await world.server.click_button(world.user, message, f"swarm:gate:approve:{gate}")
     ).wait_callback()
@@ -73,8 +76,11 @@ async def test_gate_buttons_are_for_admins(world: World) -> None:
     ).wait_callback()
     assert f"T-{gate} approved by boss" in approved.data["content"]
     assert (await world.service.tasks.get(ship)).status is TaskStatus.ready
+    await world.server.wait_for_message(lambda m: m.id == message.id and not m.custom_ids())
     twice = await (
-        await world.server.click_button(world.admin, message, f"swarm:gate:reject:{gate}")
+        await world.server.click_button(
+            world.admin, held, f"swarm:gate:reject:{gate}", as_held=True
+        )
     ).wait_callback()
     assert (
         twice.data["flags"] & 64 and "was already approved by discord:boss" in twice.data["content"]

@@ -93,10 +93,15 @@ class InteractionDriver:
         return await handle.wait_choices(timeout_s)
 
     async def click_button(
-        self, user: UserRef, message: MessageRef, custom_id: str
+        self, user: UserRef, message: MessageRef, custom_id: str, *, as_held: bool = False
     ) -> InteractionHandle:
-        """Click an enabled button of a recorded message."""
-        target = self._message(message)
+        """Click an enabled button of a recorded message. ``as_held``: of ``message`` as the
+        caller holds it (a copy taken earlier: a client that has not redrawn since the bot
+        edited it), not as the server has it now."""
+        if as_held and isinstance(message, RecordedMessage):
+            target = message
+        else:
+            target = self._message(message)
         component = _component(target, custom_id)
         if component.get("type") != BUTTON or component.get("disabled"):
             raise ValueError(f"{custom_id!r} is not an enabled button")
