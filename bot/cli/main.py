@@ -1,8 +1,9 @@
 """The ``swarm`` command line: what people and agents type in a terminal.
 
-:data:`GROUPS` lists the command groups, one module each with ``register(sub)``; none of them
-imports this module. Kept light to start: heavy packages (discord, pyautogui) are imported only
-by the commands that need them, so ``swarm task done`` answers quickly from an agent's terminal.
+:data:`GROUPS` lists the command groups, one module each with ``register(sub)``, and the
+commands each adds; none of them imports this module. Kept light to start: a command's parser
+is its group's alone, and heavy packages (discord, pyautogui) are imported only by the commands
+that need them, so ``swarm task done`` answers quickly from an agent's terminal.
 """
 
 from __future__ import annotations
@@ -35,35 +36,38 @@ Agents report back with: swarm task start T-12 / swarm task done T-12 --note "..
 
 
 # the command groups (modules of ``bot.cli``), in the order ``swarm --help`` lists their
-# commands; imported only to build the parser, so ``swarm hook`` (run at every event of an
-# agent's CLI) loads its own module alone
-GROUPS: tuple[str, ...] = (
-    "agents",
-    "tasks",
-    "messages",
-    "status",
-    "kill_switch",
-    "gc",
-    "questions",
-    "inbox",
-    "config_show",
-    "doctor",
-    "run",
-    "node",
-    "db",
-    "ai",
-    "watch",
-    "costs",
-    "web",
-    "mcp",
-    "workflows",
-    "workspaces",
-    "reservations",
-    "github",
-    "desktop_up",
-    "hook",
-    "completion",
-)
+# commands, each with the commands its ``register`` adds: a command's parser is built from its
+# group alone (``swarm task done`` imports and builds the task group, not all 25), so that an
+# agent's report answers quickly; ``swarm hook`` (run at every event of an agent's CLI) loads
+# its own module alone
+GROUPS: dict[str, tuple[str, ...]] = {
+    "agents": ("agents",),
+    "tasks": ("task",),
+    "messages": ("broadcast", "send"),
+    "status": ("events", "status"),
+    "kill_switch": ("pause", "resume"),
+    "gc": ("gc",),
+    "questions": ("ask", "reply"),
+    "inbox": ("approve", "inbox", "reject"),
+    "config_show": ("config",),
+    "doctor": ("doctor",),
+    "run": ("demo", "run"),
+    "node": ("node",),
+    "db": ("db",),
+    "ai": ("plan", "summary", "usage"),
+    "watch": ("alerts", "export", "schedule", "stats"),
+    "costs": ("costs",),
+    "web": ("web",),
+    "mcp": ("mcp",),
+    "workflows": ("campaign", "workflow"),
+    "workspaces": ("workspaces",),
+    "reservations": ("conflicts", "release", "reservations", "reserve"),
+    "github": ("github",),
+    "desktop_up": ("attach", "desktop"),
+    "hook": ("hook",),
+    "completion": ("__complete", "completion"),
+}
+WHOLE_TREE = ("__complete", "completion")  # commands that describe the whole tree
 GLOBAL_VALUED = ("--as", "--config")  # global options that take a value
 GLOBAL_FLAGS = ("-v", "--verbose")
 
@@ -125,9 +129,10 @@ def hoist_global_options(argv: list[str]) -> list[str]:
     return front + rest + late
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The whole command tree; ``args.parser`` is the parser itself (``swarm completion``
-    describes it)."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command tree: ``command``'s group alone when it names a command, else the whole
+    tree (``swarm --help``, a mistyped command, ``swarm completion``); ``args.parser`` is the
+    parser itself (``swarm completion`` describes it)."""
     parser = Parser(
         prog="swarm", description=DESCRIPTION, formatter_class=argparse.RawTextHelpFormatter
     )
@@ -142,9 +147,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"swarm {_version()}")
     parser.set_defaults(parser=parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in GROUPS:
+    whole = command is None or command in WHOLE_TREE
+    group = None if whole else next((g for g, words in GROUPS.items() if command in words), None)
+    for name in GROUPS if group is None else (group,):
         import_module(f"bot.cli.{name}").register(sub)
     return parser
+
+
+def command_word(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` (global options hoisted to the front) names, or None when a
+    help or version flag comes first."""
+    args = iter(argv)
+    for arg in args:
+        if arg in GLOBAL_VALUED:
+            next(args, None)
+        elif not arg.startswith("-"):
+            return arg
+        elif arg not in GLOBAL_FLAGS and arg.split("=", 1)[0] not in GLOBAL_VALUED:
+            return None
+    return None
 
 
 def _version() -> str:
@@ -195,7 +216,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     for index, arg in enumerate(raw, 1):
         if any(0xD800 <= ord(c) <= 0xDFFF for c in arg):  # undecodable bytes (surrogateescape)
             raise InvalidInput(f"argument {index} is not valid UTF-8 text")
-    args = build_parser().parse_args(hoist_global_options(raw))
+    hoisted = hoist_global_options(raw)
+    args = build_parser(command_word(hoisted)).parse_args(hoisted)
     args.actor_flag = args.actor is not None
     args.argv = raw  # as typed (a refused command is recorded with it)
     args.configuration = _configuration(args)
