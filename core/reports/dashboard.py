@@ -14,7 +14,7 @@ from core.delivery import queries as delivery_queries
 from core.history import event_queries
 from core.models import FINISHED, Priority, Task, TaskStatus
 from core.reports import queries
-from core.store.conn import Args, Conn
+from core.store.conn import Conn
 
 BOARD_COLUMNS = tuple(TaskStatus)
 PAGE_MAX = 500
@@ -32,38 +32,28 @@ class TaskFilter:
     campaign: int | None = None
     text: str | None = None
 
-    def where(self) -> tuple[list[str], Args]:
-        """SQL conditions and their arguments (``$n`` numbered from 1)."""
-        where: list[str] = []
-        args = Args()
-        for column, value in (
-            ("status", self.status and self.status.value),
-            ("role", self.role),
-            ("campaign_id", self.campaign),
-            ("priority", None if self.priority is None else int(self.priority)),
-        ):
-            if value is not None:
-                where.append(f"{column} = {args(value)}")
-        if self.agent:
-            agent = args(self.agent)
-            where.append(f"(assignee = {agent} OR pinned_agent = {agent})")
+    def match(self) -> queries.TaskMatch:
+        """The parameters of the filter's statements (``queries.TASK_PAGE``): None for a
+        field that narrows nothing."""
+        pattern = number = None
         if self.text:
             digits = self.text.upper().removeprefix("T-")
-            pattern = args("%" + _escape_like(self.text) + "%")
-            number = args(int(digits) if digits.isdigit() and len(digits) < 18 else -1)
-            where.append(
-                f"(lower(title) LIKE lower({pattern}) ESCAPE '\\' OR "
-                f"lower(details) LIKE lower({pattern}) ESCAPE '\\' OR id = {number})"
-            )
-        return where, args
+            pattern = "%" + _escape_like(self.text) + "%"
+            number = int(digits) if digits.isdigit() and len(digits) < 18 else -1
+        return {
+            "status_of": self.status and self.status.value,
+            "role": self.role,
+            "campaign": self.campaign,
+            "priority": None if self.priority is None else int(self.priority),
+            "agent": self.agent or None,
+            "pattern": pattern,
+            "number": number,
+        }
 
 
 def find_tasks(conn: Conn, flt: TaskFilter, before_id: int | None, limit: int) -> list[Task]:
     """Tasks matching ``flt`` with an id below ``before_id``, newest first."""
-    where, args = flt.where()
-    if before_id is not None:
-        where.append(f"id < {args(before_id)}")
-    return queries.task_rows(conn, where, args, min(limit, PAGE_MAX))
+    return queries.task_rows(conn, flt.match(), before_id, min(limit, PAGE_MAX))
 
 
 def board(
@@ -72,17 +62,16 @@ def board(
     """Each status column: how many tasks match, and the first ``per_column`` of them (of
     a status in ``capped``, its number): open ones in queue order (priority, then oldest
     first: what the scheduler takes next), finished ones the latest finished first."""
-    where, args = flt.where()
-    counts = dict(queries.status_counts_where(conn, where, args))
+    match = flt.match()
+    counts = dict(queries.status_counts_where(conn, match))
     columns = []
     for status in BOARD_COLUMNS:
         if flt.status not in (None, status):
             continue
         shown: list[Task] = []
         if counts.get(status.value):
-            order = "finished_at DESC, id DESC" if status in FINISHED else "priority DESC, id"
             limit = (capped or {}).get(status, per_column)
-            shown = queries.column_rows(conn, where, args, status.value, order, limit)
+            shown = queries.column_rows(conn, match, status.value, status in FINISHED, limit)
         columns.append((status, int(counts.get(status.value, 0)), shown))
     return columns
 

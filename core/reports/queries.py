@@ -4,10 +4,10 @@ owners; ``tests/project/test_named_queries.py``). Each is one named read."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from core.models import Task
-from core.store.conn import Args, Conn, Cursor, sql, values
+from core.store.conn import Conn, Cursor, sql, values
 from core.tasks.read_queries import TASK_COLUMNS, deps_of, row_to_task
 
 DONE_SPANS = sql(
@@ -44,6 +44,33 @@ AI_COST = sql(
     "SELECT COALESCE(SUM(cost), 0) AS cost FROM usage WHERE ts >= :since AND ts <= :until"
 )
 TASKS_AFTER = sql(f"SELECT {TASK_COLUMNS} FROM tasks WHERE id > :after_id ORDER BY id LIMIT :limit")
+
+# A dashboard filter's conditions (``core.reports.dashboard.TaskFilter.match``): each
+# parameter None matches any task. The CASTs tell PostgreSQL a parameter's type where it is
+# first read. The filter's status is left out of a board column's statements, whose
+# ``status`` is the column's: so they stay on ``tasks_by_status``.
+_MATCH_BUT_STATUS = (
+    "(CAST(:role AS TEXT) IS NULL OR role = :role) "
+    "AND (CAST(:campaign AS BIGINT) IS NULL OR campaign_id = :campaign) "
+    "AND (CAST(:priority AS INTEGER) IS NULL OR priority = :priority) "
+    "AND (CAST(:agent AS TEXT) IS NULL OR assignee = :agent OR pinned_agent = :agent) "
+    "AND (CAST(:pattern AS TEXT) IS NULL OR lower(title) LIKE lower(:pattern) ESCAPE '\\' "
+    "OR lower(details) LIKE lower(:pattern) ESCAPE '\\' OR id = CAST(:number AS BIGINT))"
+)
+_MATCH = f"(CAST(:status_of AS TEXT) IS NULL OR status = :status_of) AND {_MATCH_BUT_STATUS}"
+TASK_PAGE = sql(
+    f"SELECT {TASK_COLUMNS} FROM tasks WHERE {_MATCH} "
+    "AND (CAST(:before_id AS BIGINT) IS NULL OR id < :before_id) ORDER BY id DESC LIMIT :limit"
+)
+STATUS_COUNTS_MATCHING = sql(
+    f"SELECT status, count(*) AS n FROM tasks WHERE {_MATCH} GROUP BY status"
+)
+_COLUMN = f"SELECT {TASK_COLUMNS} FROM tasks WHERE status = :status AND {_MATCH_BUT_STATUS} "
+OPEN_COLUMN = sql(_COLUMN + "ORDER BY priority DESC, id LIMIT :limit")
+FINISHED_COLUMN = sql(_COLUMN + "ORDER BY finished_at DESC, id DESC LIMIT :limit")
+
+# a dashboard filter's parameters (``TaskFilter.match``)
+TaskMatch = dict[str, Any]
 
 
 class StatusCount(NamedTuple):
@@ -109,37 +136,25 @@ def _tasks(conn: Conn, found: Cursor) -> list[Task]:
     return [row_to_task(r, deps[r["id"]]) for r in rows]
 
 
-def task_rows(conn: Conn, where: list[str], args: Args, limit: int) -> list[Task]:
-    """The tasks meeting ``where`` (its parameters in ``args``), newest first, at most
-    ``limit``. The clauses are the caller's: numbered as they are built (``Args``)."""
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
-    return _tasks(
-        conn,
-        conn.execute(
-            f"SELECT {TASK_COLUMNS} FROM tasks {clause} ORDER BY id DESC LIMIT {args(limit)}",
-            args,
-        ),
-    )
+def task_rows(conn: Conn, flt: TaskMatch, before_id: int | None, limit: int) -> list[Task]:
+    """The tasks matching ``flt`` with an id below ``before_id`` (None: any), newest first,
+    at most ``limit``."""
+    args = {**flt, "before_id": before_id, "limit": limit}
+    return _tasks(conn, conn.execute(TASK_PAGE, args))
 
 
-def status_counts_where(conn: Conn, where: list[str], args: Args) -> list[StatusCount]:
-    """How many tasks meeting ``where`` are in each status."""
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
-    found = conn.execute(f"SELECT status, count(*) AS n FROM tasks {clause} GROUP BY status", args)
-    return [StatusCount(*values(row)) for row in found]
+def status_counts_where(conn: Conn, flt: TaskMatch) -> list[StatusCount]:
+    """How many tasks matching ``flt`` are in each status."""
+    return [StatusCount(*values(row)) for row in conn.execute(STATUS_COUNTS_MATCHING, flt)]
 
 
-def column_rows(
-    conn: Conn, where: list[str], args: Args, status: str, order: str, limit: int
-) -> list[Task]:
-    """The tasks meeting ``where`` in ``status``, in ``order``, at most ``limit``."""
-    more = Args(args)
-    text = (
-        f"SELECT {TASK_COLUMNS} FROM tasks WHERE "
-        f"{' AND '.join([*where, f'status = {more(status)}'])}"
-        f" ORDER BY {order} LIMIT {more(limit)}"
-    )
-    return _tasks(conn, conn.execute(text, more))
+def column_rows(conn: Conn, flt: TaskMatch, status: str, finished: bool, limit: int) -> list[Task]:
+    """The tasks matching ``flt`` in ``status``, at most ``limit``: open ones in queue order
+    (priority, then oldest first), ``finished`` ones the latest finished first."""
+    statement = FINISHED_COLUMN if finished else OPEN_COLUMN
+    # the column's status stands for the filter's
+    args = {k: v for k, v in flt.items() if k != "status_of"} | {"status": status, "limit": limit}
+    return _tasks(conn, conn.execute(statement, args))
 
 
 def status_counts(conn: Conn) -> list[StatusCount]:

@@ -62,11 +62,9 @@ BUILT_PER_CALL = {
     # the assignment's hot path: not converted yet (to be measured with bench/scheduler.py)
     "core/delivery/assign_queries.py": "take-and-queue's VALUES row per assignment",
     "core/delivery/claim_queries.py": "a claim's optional filters",
-    # a WHERE its caller composes from the filter asked for (EventFilter, the dashboard's)
+    # a WHERE its caller composes from the filter asked for (EventFilter)
     "core/history/event_queries.py": "EventFilter's clauses, the consumer's unseen events",
     "core/history/events.py": "EventFilter.where composes the clauses",
-    "core/reports/dashboard.py": "the dashboard's filter composes the clauses",
-    "core/reports/queries.py": "runs the dashboard's composed clauses",
     "core/store/tables.py": "unseen events: the condition differs by connection class",
     # one row per item in a multi-row INSERT
     "core/github/queries.py": "change: UPDATE of the columns asked for",
