@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from core.agents import queries as agent_queries
-from core.delivery.message_queries import not_mid_turn, row_to_delivery
+from core.delivery.message_queries import not_mid_turn, oldest_due_statement, row_to_delivery
 from core.history import event_queries
 from core.models import Delivery
 from core.store.conn import Args, Conn, sql, values
@@ -23,6 +23,8 @@ FACT_COLUMNS = (
     f"{agent_queries.FRESH_AGENT_OF_DELIVERY}AS fresh_agent, "
     f"{event_queries.HANDED_OVER_OF_DELIVERY}AS handed_over"
 )
+# the oldest due delivery with its prompt's flags (``message_queries.oldest_due``)
+OLDEST_DUE_WITH_FACTS = oldest_due_statement(FACT_COLUMNS)
 FLAGS = sql(
     f"SELECT {agent_queries.FRESH_AGENT_PARAM}AS fresh_agent, "
     f"{event_queries.HANDED_OVER_PARAM}AS handed_over"

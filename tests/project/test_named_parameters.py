@@ -69,7 +69,6 @@ BUILT_PER_CALL = {
     "core/reports/queries.py": "runs the dashboard's composed clauses",
     "core/store/tables.py": "unseen events: the condition differs by connection class",
     # one row per item in a multi-row INSERT
-    "core/delivery/message_queries.py": "a VALUES row per prompt; oldest_due: the caller's columns",
     # statements that take no parameters: a PRAGMA's value, a LISTEN's channel
     "core/store/postgres/listen.py": "LISTEN takes no parameter: the channel is a name",
     "core/store/sqlite.py": "a PRAGMA takes no parameter: its value is written in",
