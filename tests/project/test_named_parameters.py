@@ -61,7 +61,6 @@ def test_no_statement_outside_the_list_numbers_its_parameters() -> None:
 BUILT_PER_CALL = {
     # the assignment's hot path: not converted yet (to be measured with bench/scheduler.py)
     "core/delivery/assign_queries.py": "take-and-queue's VALUES row per assignment",
-    "core/delivery/claim_queries.py": "a claim's optional filters",
     # a WHERE its caller composes from the filter asked for (EventFilter, the dashboard's)
     "core/history/event_queries.py": "EventFilter's clauses, the consumer's unseen events",
     "core/history/events.py": "EventFilter.where composes the clauses",
