@@ -5,11 +5,12 @@ which task goes to which agent is decided in assignment."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from core.store.conn import Args, Conn, sql, values
+from core.store.conn import Conn, Pair, in_list, listed, sql, sql_pair, values
 
 _READY = (
     "SELECT id, role, capabilities, pinned_agent, prev_agent, not_before, title, details, "
@@ -52,47 +53,53 @@ def ready_page(conn: Conn, size: int, after: ReadyTask | None = None) -> list[Re
     return [ReadyTask(*values(row)) for row in rows]
 
 
-def _take_tasks(args: Args, picks: Sequence[tuple[int, str]], now: float, lease: float) -> str:
-    """The update of the picked tasks (task id, agent) still ready, to their agents,
-    ``RETURNING id`` (its parameters added to ``args``)."""
-    whens = " ".join(f"WHEN {args(task_id)} THEN {args(agent)}" for task_id, agent in picks)
-    return (
-        f"UPDATE tasks SET status = 'assigned', assignee = CASE id {whens} END, "
-        f"attempts = attempts + 1, assigned_at = {args(now)}, "
-        f"lease_expires_at = {args(lease)}, reason = NULL, "
-        f"updated_at = {args(now)} WHERE id IN ({args.many(task_id for task_id, _ in picks)}) "
-        "AND status = 'ready' RETURNING id"
-    )
+# The picked tasks still ready taken by their agents: ``:ids`` the tasks (``listed``),
+# ``:agents`` a JSON object of task id -> agent, read for each row taken.
+_TAKE = (
+    "UPDATE tasks SET status = 'assigned', assignee = {agent}, attempts = attempts + 1, "
+    "assigned_at = :now, lease_expires_at = :lease, reason = NULL, updated_at = :now "
+    "WHERE id {ids} AND status = 'ready' RETURNING id"
+)
+_AGENT_OF_ROW = Pair(
+    "json_extract(:agents, '$.\"' || id || '\"')",
+    "CAST(:agents AS jsonb) ->> CAST(id AS TEXT)",
+)
+_IDS = in_list("ids", "BIGINT")
+TAKE_READY = sql_pair(_TAKE, agent=_AGENT_OF_ROW, ids=_IDS)
+
+
+def _picked(picks: Sequence[tuple[int, str]]) -> dict[str, str]:
+    """``TAKE_READY``'s parameters for the picks (task id, agent)."""
+    ids = listed(task_id for task_id, _ in picks)
+    return {"ids": ids, "agents": json.dumps({str(t): agent for t, agent in picks})}
 
 
 def take_ready(conn: Conn, picks: Sequence[tuple[int, str]], now: float, lease: float) -> set[int]:
     """Assign the picked tasks (task id, agent) still ready to their agents, leased until
     ``lease``: the ids of those taken (another writer changed the others meanwhile)."""
-    args = Args()
-    rows = conn.execute(_take_tasks(args, picks, now, lease), args).fetchall()
+    params = {**_picked(picks), "now": now, "lease": lease}
+    rows = conn.execute(TAKE_READY.on(conn), params).fetchall()
     return {row["id"] for row in rows}
 
 
 # PostgreSQL: a pass's writes as one statement (data-modifying CTEs): the picked tasks still
 # ready taken (``t``), a prompt queued for each of those (``m``, in the order of the picks,
-# ``v``) and its delivery (``d``, in message order: the claims take the oldest first); the
-# message of each task taken comes back. No agent row is written: a pass that stamped its
-# agents (``last_assigned_at``, read by nothing) locked several ``agent_state`` rows in its
-# scan's order, and deadlocked with a node's receipts onboarding the same agents in its
-# deliveries' order (each such deadlock cost PostgreSQL's 1 s ``deadlock_timeout`` and a
-# retry, at a fleet's start).
-_TAKE_AND_QUEUE = (
-    "WITH t AS ({take}), v (n, task_id, agent, text, priority) AS (VALUES {prompts}), "
+# ``v``: a JSON list of rows) and its delivery (``d``, in message order: the claims take the
+# oldest first); the message of each task taken comes back. No agent row is written: a pass
+# that stamped its agents (``last_assigned_at``, read by nothing) locked several
+# ``agent_state`` rows in its scan's order, and deadlocked with a node's receipts onboarding
+# the same agents in its deliveries' order (each such deadlock cost PostgreSQL's 1 s
+# ``deadlock_timeout`` and a retry, at a fleet's start).
+TAKE_AND_QUEUE = sql(
+    f"WITH t AS ({_TAKE.format(agent=_AGENT_OF_ROW.postgres, ids=_IDS.postgres)}), "
+    "v AS (SELECT * FROM jsonb_to_recordset(CAST(:prompts AS jsonb)) "
+    "AS r(n INTEGER, task_id BIGINT, agent TEXT, text TEXT, priority BIGINT)), "
     "m AS (INSERT INTO messages (sender, target_kind, target_name, text, task_id, priority, "
-    "created_at) SELECT {actor}, 'agent', v.agent, v.text, v.task_id, v.priority, {now} "
+    "created_at) SELECT :actor, 'agent', v.agent, v.text, v.task_id, v.priority, :now "
     "FROM v JOIN t ON t.id = v.task_id ORDER BY v.n RETURNING id, task_id, target_name), "
     "d AS (INSERT INTO deliveries (message_id, agent_id, state, created_at, updated_at) "
-    "SELECT id, target_name, 'queued', {now}, {now} FROM m ORDER BY id) "
+    "SELECT id, target_name, 'queued', :now, :now FROM m ORDER BY id) "
     "SELECT id, task_id FROM m"
-)
-_PROMPT_ROW = (
-    "(CAST({} AS INTEGER), CAST({} AS BIGINT), CAST({} AS TEXT), CAST({} AS TEXT), "
-    "CAST({} AS BIGINT))"
 )
 
 
@@ -105,14 +112,13 @@ def take_and_queue(
 ) -> dict[int, int]:
     """``take_ready`` for the picks (task id, agent, prompt text, priority), and a prompt
     queued for each task taken, in one statement: task id -> message id of those taken."""
-    args = Args()
-    take = _take_tasks(args, [(task_id, agent) for task_id, agent, _, _ in picks], now, lease)
-    prompts = ", ".join(
-        _PROMPT_ROW.format(*map(args, (n, task_id, agent, text, priority)))
+    prompts = listed(
+        {"n": n, "task_id": task_id, "agent": agent, "text": text, "priority": priority}
         for n, (task_id, agent, text, priority) in enumerate(picks)
     )
-    sql = _TAKE_AND_QUEUE.format(take=take, prompts=prompts, actor=args(actor), now=args(now))
-    return {int(r["task_id"]): int(r["id"]) for r in conn.execute(sql, args).fetchall()}
+    taken = _picked([(task_id, agent) for task_id, agent, _, _ in picks])
+    params = {**taken, "prompts": prompts, "actor": actor, "now": now, "lease": lease}
+    return {int(r["task_id"]): int(r["id"]) for r in conn.execute(TAKE_AND_QUEUE, params)}
 
 
 class Attempts(NamedTuple):

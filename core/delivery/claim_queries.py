@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from core.agents import queries as agent_queries
-from core.delivery.message_queries import not_mid_turn, row_to_delivery
+from core.delivery.message_queries import not_mid_turn, oldest_due_statement, row_to_delivery
 from core.history import event_queries
 from core.models import Delivery
-from core.store.conn import Args, Conn, sql, values
+from core.store.conn import Conn, listed, sql, values
 
 # What a prompt needs to know before its facts are read, as columns of a claim's select over
 # deliveries ``d`` and messages ``m``: whether its agent was never onboarded, and whether
@@ -23,6 +23,8 @@ FACT_COLUMNS = (
     f"{agent_queries.FRESH_AGENT_OF_DELIVERY}AS fresh_agent, "
     f"{event_queries.HANDED_OVER_OF_DELIVERY}AS handed_over"
 )
+# the oldest due delivery with its prompt's flags (``message_queries.oldest_due``)
+OLDEST_DUE_WITH_FACTS = oldest_due_statement(FACT_COLUMNS)
 FLAGS = sql(
     f"SELECT {agent_queries.FRESH_AGENT_PARAM}AS fresh_agent, "
     f"{event_queries.HANDED_OVER_PARAM}AS handed_over"
@@ -144,29 +146,27 @@ def claim_of(conn: Conn, delivery_id: int, *, lock: bool = False) -> ClaimHolder
 # written with the change, in order (each event row of ``e`` joined to its delivery's row of
 # ``h``, so none is written for a claim that was lost), and they are marked delivered: the
 # statement itself is that UPDATE, so the rows it changed count as a commit's changes.
-_DELIVERED = (
-    f"WITH v (id, method, task, lease) AS (VALUES {{deliveries}}), "
+_DELIVERED = sql(
+    "WITH v AS (SELECT * FROM jsonb_to_recordset(CAST(:deliveries AS jsonb)) "
+    "AS r(id BIGINT, method TEXT, task BIGINT, lease DOUBLE PRECISION)), "
     "h AS (SELECT deliveries.id, deliveries.agent_id FROM deliveries JOIN v "
-    "ON v.id = deliveries.id WHERE deliveries.node = {node} AND deliveries.node_run = {run} "
+    "ON v.id = deliveries.id WHERE deliveries.node = :node AND deliveries.node_run = :run "
     "AND deliveries.state = 'delivering' ORDER BY deliveries.id FOR UPDATE OF deliveries), "
     "t AS (UPDATE tasks SET lease_expires_at = v.lease FROM h JOIN v ON v.id = h.id "
     "WHERE tasks.id = v.task AND v.lease IS NOT NULL AND tasks.status = 'assigned' "
     "AND tasks.assignee = h.agent_id), "
-    f"e (delivery, n, ts, kind, text, task_id, agent_id, actor, data) AS (VALUES {{events}}), "
+    "e AS (SELECT * FROM jsonb_to_recordset(CAST(:events AS jsonb)) AS r(delivery BIGINT, "
+    "n INTEGER, ts DOUBLE PRECISION, kind TEXT, text TEXT, task_id BIGINT, agent_id TEXT, "
+    "actor TEXT, data TEXT)), "
     f"i AS ({event_queries.INSERT_HEAD}"
     "SELECT e.ts, e.kind, e.text, e.task_id, e.agent_id, e.actor, e.data FROM e "
     "JOIN h ON h.id = e.delivery ORDER BY e.n) "
     "UPDATE deliveries SET state = 'delivered', method = v.method, reason = NULL, "
-    "deferred = 0, updated_at = {now}, claim_until = NULL FROM h JOIN v ON v.id = h.id "
+    "deferred = 0, updated_at = :now, claim_until = NULL FROM h JOIN v ON v.id = h.id "
     "WHERE deliveries.id = h.id RETURNING deliveries.id"
 )
-_DELIVERY_ROW = (
-    "(CAST({} AS BIGINT), CAST({} AS TEXT), CAST({} AS BIGINT), CAST({} AS DOUBLE PRECISION))"
-)
-_EVENT_ROW = (
-    "(CAST({} AS BIGINT), CAST({} AS INTEGER), CAST({} AS DOUBLE PRECISION), CAST({} AS TEXT), "
-    "CAST({} AS TEXT), CAST({} AS BIGINT), CAST({} AS TEXT), CAST({} AS TEXT), CAST({} AS TEXT))"
-)
+_DELIVERY_FIELDS = ("id", "method", "task", "lease")
+_EVENT_FIELDS = ("ts", "kind", "text", "task_id", "agent_id", "actor", "data")
 
 # one delivered receipt: (delivery id, method, task id, the task's new lease or None) and
 # the rows of its events (``Conn.add_event``'s values)
@@ -178,20 +178,21 @@ def mark_delivered(
 ) -> set[int]:
     """Mark ``group``'s deliveries delivered, their events written and their tasks' leases
     renewed, in one statement, for those whose claim is still ``claimer``'s (name, run):
-    their ids (nothing is written for the others)."""
+    their ids (nothing is written for the others). The deliveries and the events are each
+    one JSON list of rows, the events numbered in their order."""
     name, run = claimer
-    args = Args()
-    fixed = {"now": args(now), "node": args(name), "run": args(run)}
-    deliveries: list[str] = []
-    events: list[str] = []
-    for receipt, event_rows in group:
-        delivery_id = receipt[0]
-        deliveries.append(_DELIVERY_ROW.format(*map(args, receipt)))
-        for event in event_rows:
-            events.append(_EVENT_ROW.format(*map(args, (delivery_id, len(events), *event))))
-    text = _DELIVERED.format(deliveries=", ".join(deliveries), events=", ".join(events), **fixed)
+    deliveries = [dict(zip(_DELIVERY_FIELDS, receipt, strict=True)) for receipt, _ in group]
+    events = [
+        {"delivery": receipt[0], **dict(zip(_EVENT_FIELDS, event, strict=True))}
+        for receipt, event_rows in group
+        for event in event_rows
+    ]
+    for n, event in enumerate(events):
+        event["n"] = n
+    params = {"deliveries": listed(deliveries), "events": listed(events)}
     conn.flush_events()  # the events held so far keep their place before these
-    return {r["id"] for r in conn.execute(text, args).fetchall()}
+    found = conn.execute(_DELIVERED, {**params, "now": now, "node": name, "run": run})
+    return {r["id"] for r in found.fetchall()}
 
 
 NEXT_DUE = sql(

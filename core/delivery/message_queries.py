@@ -15,7 +15,18 @@ from typing import NamedTuple
 from core.agents import queries as agent_queries
 from core.agents.queries import turn_ended_on_pane
 from core.models import Delivery, DeliveryState, Priority, Target, TargetKind
-from core.store.conn import Args, Conn, Row, sql, values
+from core.store.conn import (
+    Conn,
+    Pair,
+    Row,
+    Sql,
+    in_list,
+    json_rows,
+    listed,
+    sql,
+    sql_pair,
+    values,
+)
 from core.store.row_locks import read_held
 
 # A message's target is two columns, ``target_kind`` (``TargetKind``) and ``target_name``.
@@ -24,6 +35,22 @@ from core.store.row_locks import read_held
 _NOT_WITHDRAWAL = f"m.target_kind <> '{TargetKind.withdraw}'"
 _MESSAGE_COLUMNS = "sender, target_kind, target_name, text, task_id, priority, created_at"
 _DELIVERY_COLUMNS = "message_id, agent_id, state, created_at, updated_at"
+_MESSAGE_TYPES = {
+    "sender": "TEXT",
+    "target_kind": "TEXT",
+    "target_name": "TEXT",
+    "text": "TEXT",
+    "task_id": "BIGINT",
+    "priority": "BIGINT",
+    "created_at": "DOUBLE PRECISION",
+}
+_DELIVERY_TYPES = {
+    "message_id": "BIGINT",
+    "agent_id": "TEXT",
+    "state": "TEXT",
+    "created_at": "DOUBLE PRECISION",
+    "updated_at": "DOUBLE PRECISION",
+}
 DELIVERY_SELECT = (
     "SELECT d.id, d.message_id, d.agent_id, d.state, d.attempts, d.reason, d.deferred, "
     "m.text, m.sender, m.task_id, m.priority, m.target_kind, m.target_name FROM deliveries d "
@@ -43,6 +70,21 @@ MESSAGE_DELIVERIES = sql(f"{DELIVERY_SELECT} WHERE d.message_id = :message_id OR
 INSERT_MESSAGE = sql(
     f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES (:sender, :target_kind, :target_name, "
     ":text, :task_id, :priority, :now) RETURNING id"
+)
+# ``insert_prompts``: the messages, then their deliveries, each a JSON list of rows
+INSERT_PROMPTS = sql_pair(
+    f"INSERT INTO messages ({_MESSAGE_COLUMNS}) {{rows}} RETURNING id, task_id",
+    rows=json_rows("rows", _MESSAGE_TYPES),
+)
+INSERT_PROMPT_DELIVERIES = sql_pair(
+    f"INSERT INTO deliveries ({_DELIVERY_COLUMNS}) {{rows}}",
+    rows=json_rows("rows", _DELIVERY_TYPES),
+)
+LAST_FINISHED_EACH = sql(
+    f"SELECT a.id AS agent, d.state AS state {agent_queries.EACH_AGENT}LEFT JOIN deliveries d "
+    "ON d.id = (SELECT f.id FROM deliveries f WHERE f.agent_id = a.id AND f.state IN "
+    "('delivered', 'failed') AND COALESCE(f.reason, '') != 'superseded' "
+    "ORDER BY f.id DESC LIMIT 1)"
 )
 INSERT_DELIVERY = sql(
     f"INSERT INTO deliveries ({_DELIVERY_COLUMNS}) "
@@ -259,23 +301,22 @@ def insert_prompts(
     conn: Conn, sender: str, now: float, prompts: list[tuple[str, str, int, Priority]]
 ) -> dict[int, int]:
     """Store the prompts (agent, text, task id, priority) of distinct tasks, each with its
-    queued delivery, in two multi-row INSERTs; the message id of each task."""
-    args, kind = Args(), TargetKind.agent.value
-    groups = ", ".join(
-        f"({args.many((sender, kind, agent, text, task_id, int(priority), now))})"
+    queued delivery, in two INSERTs of their rows as JSON lists; the message id of each
+    task."""
+    kind = TargetKind.agent.value
+    messages = listed(
+        {"sender": sender, "target_kind": kind, "target_name": agent, "text": text}
+        | {"task_id": task_id, "priority": int(priority), "created_at": now}
         for agent, text, task_id, priority in prompts
     )
-    rows = conn.execute(
-        f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES {groups} RETURNING id, task_id",
-        args,
-    ).fetchall()
+    rows = conn.execute(INSERT_PROMPTS.on(conn), {"rows": messages}).fetchall()
     ids = {int(r["task_id"]): int(r["id"]) for r in rows}
-    args = Args()
-    groups = ", ".join(
-        f"({args(ids[task_id])}, {args(agent)}, 'queued', {args(now)}, {args(now)})"
+    deliveries = listed(
+        {"message_id": ids[task_id], "agent_id": agent, "state": "queued"}
+        | {"created_at": now, "updated_at": now}
         for agent, _, task_id, _ in prompts
     )
-    conn.execute(f"INSERT INTO deliveries ({_DELIVERY_COLUMNS}) VALUES {groups}", args)
+    conn.execute(INSERT_PROMPT_DELIVERIES.on(conn), {"rows": deliveries})
     return ids
 
 
@@ -286,26 +327,34 @@ class DueDelivery(NamedTuple):
     extra: tuple[object, ...]
 
 
-def oldest_due(
-    conn: Conn, now: float, since: float, skip: list[str], extra: str = ""
-) -> DueDelivery | None:
-    """The oldest queued delivery due at ``now`` (``DELIVERY_SELECT``'s row, with ``extra``
-    columns over deliveries ``d`` and messages ``m`` first), not one of the agents ``skip``
-    and not to an agent mid-turn since ``since`` (``not_mid_turn``); None when
-    there is none. The due id is picked first: the columns (``extra``'s subqueries) are
-    then computed for that one row, not for every due delivery the ordering looks at."""
-    args = Args()
-    due = args(now)
-    others = f" AND agent_id NOT IN ({args.many(skip)})" if skip else ""
-    free = not_mid_turn("q", args(since))
+def oldest_due_statement(extra: str = "") -> Pair[Sql]:
+    """``oldest_due``'s statement, with ``extra`` columns over deliveries ``d`` and messages
+    ``m`` first (none: ``OLDEST_DUE``): a module constant, made once where it is defined. The
+    due id is picked first: the columns (``extra``'s subqueries) are then computed for that
+    one row, not for every due delivery the ordering looks at."""
     select = (
         f"SELECT {extra}, {DELIVERY_SELECT.removeprefix('SELECT ')}" if extra else DELIVERY_SELECT
     )
-    row = conn.execute(
+    return sql_pair(
         f"{select} WHERE d.id = (SELECT id FROM deliveries q WHERE state = 'queued' "
-        f"AND not_before <= {due}{others} AND {free} ORDER BY id LIMIT 1)",
-        args,
-    ).fetchone()
+        f"AND not_before <= :now AND agent_id {{skip}} AND {not_mid_turn('q', ':since')} "
+        "ORDER BY id LIMIT 1)",
+        skip=in_list("skip", negated=True),
+    )
+
+
+OLDEST_DUE = oldest_due_statement()
+
+
+def oldest_due(
+    conn: Conn, now: float, since: float, skip: list[str], statement: Pair[Sql] = OLDEST_DUE
+) -> DueDelivery | None:
+    """The oldest queued delivery due at ``now`` (``DELIVERY_SELECT``'s row, with the extra
+    columns of ``statement``, from ``oldest_due_statement``, first), not one of the agents
+    ``skip`` and not to an agent mid-turn since ``since`` (``not_mid_turn``); None when there
+    is none."""
+    params = {"now": now, "skip": listed(skip), "since": since}
+    row = conn.execute(statement.on(conn), params).fetchone()
     if row is None:
         return None
     found = values(row)
@@ -553,12 +602,7 @@ def last_finished_each(conn: Conn) -> dict[str, str | None]:
     """Agent -> the state of its last delivery delivered or failed, as
     :func:`last_finished_deliveries` finds it (None: none), for each agent with a row in
     ``agent_state`` (one statement for all: each agent's newest first on its index)."""
-    rows = conn.execute(
-        f"SELECT a.id AS agent, d.state AS state {agent_queries.EACH_AGENT}LEFT JOIN deliveries d "
-        "ON d.id = (SELECT f.id FROM deliveries f WHERE f.agent_id = a.id AND f.state IN "
-        "('delivered', 'failed') AND COALESCE(f.reason, '') != 'superseded' "
-        "ORDER BY f.id DESC LIMIT 1)"
-    ).fetchall()
+    rows = conn.execute(LAST_FINISHED_EACH).fetchall()
     return {row["agent"]: row["state"] for row in rows}
 
 

@@ -13,7 +13,7 @@ from core.delivery import message_queries
 from core.event_kinds import EventKind
 from core.formats.text import shorten
 from core.models import Delivery, DeliveryState, Priority, Receipt, Target, TargetKind, task_ref
-from core.store.conn import Conn
+from core.store.conn import Conn, Pair, Sql
 from core.store.tables import insert_event
 from core.waits import ErrorBackoff
 
@@ -99,15 +99,18 @@ def claim(conn: Conn, ctx: Ctx) -> Delivery | None:
 
 
 def claim_row(
-    conn: Conn, ctx: Ctx, extra: str = "", busy: Collection[str] = ()
+    conn: Conn,
+    ctx: Ctx,
+    statement: Pair[Sql] = message_queries.OLDEST_DUE,
+    busy: Collection[str] = (),
 ) -> tuple[Delivery, tuple[object, ...]] | None:
-    """As ``claim``, with ``extra`` columns (SQL over deliveries ``d`` and messages ``m``)
-    read by the same select: the delivery, and their values. ``busy``: agents
+    """As ``claim``, with the extra columns of ``statement`` (``oldest_due_statement``) read
+    by the same select: the delivery, and their values. ``busy``: agents
     whose deliveries wait (one of theirs is being made: one at a time per agent, in order)."""
     skip = [a.id for a in ctx.agents.values() if a.node]  # no node on SQLite: StoreAccess
     skip += sorted(busy)
     since = ctx.now - ctx.settings.turn_hold_s
-    due = message_queries.oldest_due(conn, ctx.now, since, skip, extra)
+    due = message_queries.oldest_due(conn, ctx.now, since, skip, statement)
     if due is None:
         return None
     found = due.delivery  # is_retry: an earlier attempt was made

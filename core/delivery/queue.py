@@ -140,8 +140,8 @@ def _receipt_then_claim(
 def _claim_with_facts(
     conn: Conn, ctx: Ctx, busy: Collection[str] = ()
 ) -> tuple[Delivery, PromptFacts | None] | None:
-    conn.flush_events()  # FACT_COLUMNS read events; the prompt's flags in the same read
-    found = messages.claim_row(conn, ctx, claim_queries.FACT_COLUMNS, busy)
+    conn.flush_events()  # the facts' columns read events; the prompt's flags in the same read
+    found = messages.claim_row(conn, ctx, claim_queries.OLDEST_DUE_WITH_FACTS, busy)
     if found is None:
         return None
     delivery, extra = found

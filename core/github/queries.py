@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.models import task_ref
-from core.store.conn import Args, Conn, Pair, Row, listed, sql, sql_pair, values
+from core.store.conn import Conn, Pair, Row, listed, sql, sql_pair, values
 
 COLUMNS = (  # ``Link``'s
     "id, repo, issue, first_task, task_id, state, comment_id, shown, history, pr, branch, "
@@ -22,6 +22,13 @@ COLUMNS = (  # ``Link``'s
 CHANGEABLE = frozenset(
     {"task_id", "state", "comment_id", "shown", "pr", "branch", "head_sha", "ci", "ci_retries"}
     | {"review_id", "history", "pr_url"}
+)
+# ``change``: each changeable column set to its value where its ``set_`` flag is 1
+_CHANGE_COLUMNS = sorted(CHANGEABLE)
+CHANGE = sql(
+    "UPDATE github_issues SET "
+    + "".join(f"{c} = CASE WHEN :set_{c} = 1 THEN :{c} ELSE {c} END, " for c in _CHANGE_COLUMNS)
+    + "updated_at = :now WHERE id = :id"
 )
 LINKED_TASKS = sql("SELECT issue, task_id FROM github_issues WHERE repo = :repo")
 LINK_TASK = sql(
@@ -163,15 +170,12 @@ def check_columns(fields: dict[str, Any]) -> None:
 
 
 def change(conn: Conn, link_id: int, now: float, fields: dict[str, Any]) -> None:
-    """Set the columns ``fields`` (names from ``CHANGEABLE``, checked: they go into the
-    statement) of a row, stamped ``now``; its columns vary: numbered as they are set."""
+    """Set the columns ``fields`` (names from ``CHANGEABLE``, checked) of a row, stamped
+    ``now``; a column not named keeps its value, a None sets it NULL."""
     check_columns(fields)
-    args = Args()
-    sets = ", ".join(f"{name} = {args(value)}" for name, value in fields.items())
-    conn.execute(
-        f"UPDATE github_issues SET {sets}, updated_at = {args(now)} WHERE id = {args(link_id)}",
-        args,
-    )
+    given = {f"set_{name}": int(name in fields) for name in _CHANGE_COLUMNS}
+    named = {name: fields.get(name) for name in _CHANGE_COLUMNS}
+    conn.execute(CHANGE, {**given, **named, "now": now, "id": link_id})
 
 
 def take_ci(conn: Conn, link_id: int, task_id: int, pending: str, was: str, now: float) -> bool:

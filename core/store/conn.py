@@ -8,8 +8,9 @@ statement is a module constant made by ``sql()`` and run with a mapping of its n
 ``sql()`` numbers the names once, when its module is imported (``$1``..``$n`` for
 PostgreSQL's server-side binding, ``?1``..``?n`` for SQLite's), so nothing rewrites a
 statement while it runs. A list of any length is one parameter (``listed``, ``in_list``,
-``sql_pair``). A plain string with ``$n`` placeholders bound from a sequence is still run as
-written: the few statements built in pieces at run time (``Args``). Where the dialects
+``sql_pair``), and so are rows of several fields (``json_rows``). A plain string with ``$n``
+placeholders bound from a sequence is still run as written: the few statements built in
+pieces at run time (``Args``). Where the dialects
 truly differ a function either calls a named operation of the connection (``data_version``,
 ``give_back_space``, ``add_event``/``flush_events``), one of the store's row locks
 (``core.store.row_locks``), or picks one statement or one operation of a ``Pair``; it never
@@ -198,6 +199,21 @@ def in_list(name: str, sql_type: str = "TEXT", negated: bool = False) -> Pair[st
 def listed(items: Iterable[Any]) -> str:
     """The value of a list parameter (``in_list``): the items as one JSON array."""
     return json.dumps(list(items))
+
+
+def json_rows(name: str, columns: Mapping[str, str]) -> Pair[str]:
+    """A ``SELECT`` of the rows in the parameter ``:name`` (its value from ``listed``: JSON
+    objects), one column per key of ``columns`` (name -> its SQL type), in the list's order:
+    SQLite reads them with ``json_each``, PostgreSQL with ``jsonb_to_recordset``. A missing
+    key or a JSON null is NULL."""
+    names = ", ".join(columns)
+    typed = ", ".join(f"{c} {t}" for c, t in columns.items())
+    picked = ", ".join(f"json_extract(value, '$.{c}') AS {c}" for c in columns)
+    return Pair(
+        f"SELECT {picked} FROM json_each(:{name}) ORDER BY key",
+        f"SELECT {names} FROM ROWS FROM (jsonb_to_recordset(CAST(:{name} AS jsonb)) "
+        f"AS ({typed})) WITH ORDINALITY AS r({names}, n) ORDER BY n",
+    )
 
 
 def sql_pair(text: str, **fragments: Pair[str]) -> Pair[Sql]:

@@ -9,34 +9,39 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
-from core.store.conn import Args, Conn, in_list, listed, sql, sql_pair, values
+from core.store.conn import Conn, in_list, json_rows, listed, sql, sql_pair, values
 from core.store.row_locks import hold, hold_found, read_held
 
-# The columns a task is created with, in the order of ``task_values``.
-TASK_COLUMNS = (
-    "title",
-    "details",
-    "priority",
-    "role",
-    "capabilities",
-    "pinned_agent",
-    "status",
-    "reason",
-    "blocked_on",
-    "max_attempts",
-    "created_by",
-    "created_at",
-    "updated_at",
-    "plan_id",
-    "campaign_id",
-    "kind",
-)
+# The columns a task is created with, in the order of ``task_values``, with their SQL types.
+TASK_TYPES = {
+    "title": "TEXT",
+    "details": "TEXT",
+    "priority": "BIGINT",
+    "role": "TEXT",
+    "capabilities": "TEXT",
+    "pinned_agent": "TEXT",
+    "status": "TEXT",
+    "reason": "TEXT",
+    "blocked_on": "TEXT",
+    "max_attempts": "BIGINT",
+    "created_by": "TEXT",
+    "created_at": "DOUBLE PRECISION",
+    "updated_at": "DOUBLE PRECISION",
+    "plan_id": "TEXT",
+    "campaign_id": "BIGINT",
+    "kind": "TEXT",
+}
+TASK_COLUMNS = tuple(TASK_TYPES)
 _TASK_COLUMNS = ", ".join(TASK_COLUMNS)
-FREE_ROWS = 62  # tasks per INSERT (16 parameters each: SqliteConn binds up to $1000)
+FREE_ROWS = 62  # tasks per INSERT
 
 INSERT_TASK = sql(
     f"INSERT INTO tasks ({_TASK_COLUMNS}) VALUES ({', '.join(':' + c for c in TASK_COLUMNS)}) "
     "RETURNING id"
+)
+INSERT_TASKS = sql_pair(
+    f"INSERT INTO tasks ({_TASK_COLUMNS}) {{rows}} RETURNING id",
+    rows=json_rows("rows", TASK_TYPES),
 )
 INSERT_DEP = sql("INSERT INTO task_deps (task_id, dep_id) VALUES (:task_id, :dep_id)")
 INSERT_TRIGGER = sql("INSERT INTO task_triggers (task_id, dep_id) VALUES (:task_id, :dep_id)")
@@ -81,13 +86,11 @@ def insert_task(conn: Conn, task: Sequence[Any]) -> int:
 
 def insert_tasks(conn: Conn, tasks: Sequence[Sequence[Any]]) -> list[int]:
     """Insert the tasks ``tasks`` (at most ``FREE_ROWS``, each as ``insert_task`` takes it) in
-    one multi-row INSERT; their ids, sorted: both databases number the rows of one INSERT in
-    the order of its VALUES, so the n-th id is the n-th task's."""
-    args = Args()
-    rows = [f"({args.many(task)})" for task in tasks]
-    cur = conn.execute(
-        f"INSERT INTO tasks ({_TASK_COLUMNS}) VALUES {', '.join(rows)} RETURNING id", args
-    )
+    one INSERT of their rows as one JSON list; their ids, sorted: both databases number the
+    rows of one INSERT in the order they are read, the list's, so the n-th id is the n-th
+    task's."""
+    rows = listed(dict(zip(TASK_COLUMNS, task, strict=True)) for task in tasks)
+    cur = conn.execute(INSERT_TASKS.on(conn), {"rows": rows})
     return sorted(int(r["id"]) for r in cur.fetchall())
 
 

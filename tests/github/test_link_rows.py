@@ -38,3 +38,27 @@ async def test_links_read_by_repo_id_and_task(service: SwarmService) -> None:
     assert by_id.issue_url == "https://example.test/o/r/issues/7"
     assert newest[0].history == [] and newest[0].issue_url is None
     assert missing is None
+
+
+HOSTILE = 'it\'s 100% \\ ["x"] {"a": 1} ünïcødé 🚀'
+
+
+def _changed(conn: Conn) -> list[Link]:
+    queries.claim_issues(conn, "o/c", [1, 2], 1.0)
+    first, second = sorted(queries.newest_rows(conn, "o/c", 5), key=lambda link: link.issue)
+    queries.change(conn, first.id, 2.0, {"branch": HOSTILE, "pr": 5, "ci": "pending"})
+    queries.change(conn, first.id, 3.0, {"ci": None})  # a NULL set, the rest kept
+    queries.change(conn, second.id, 4.0, {"shown": HOSTILE})
+    queries.change(conn, second.id, 5.0, {})  # nothing but the stamp
+    return sorted(queries.newest_rows(conn, "o/c", 5), key=lambda link: link.issue)
+
+
+async def test_change_sets_the_columns_named_and_keeps_the_rest(service: SwarmService) -> None:
+    first, second = await service.store.update(_changed)
+    assert (first.branch, first.pr, first.ci, first.shown, first.updated_at) == (
+        HOSTILE, 5, None, None, 3.0,
+    )  # fmt: skip
+    assert (second.branch, second.pr, second.ci, second.shown, second.updated_at) == (
+        None, None, None, HOSTILE, 5.0,
+    )  # fmt: skip
+    assert (first.task_id, second.task_id, first.state) == (0, 0, "open")

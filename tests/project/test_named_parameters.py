@@ -59,17 +59,10 @@ def test_no_statement_outside_the_list_numbers_its_parameters() -> None:
 # Modules whose statements are still built per call (``core.store.conn.Args``, an f-string
 # run as SQL), and why; a list that may only shrink.
 BUILT_PER_CALL = {
-    # the assignment's hot path: not converted yet (to be measured with bench/scheduler.py)
-    "core/delivery/assign_queries.py": "take-and-queue's VALUES row per assignment",
-    "core/delivery/claim_queries.py": "a claim's optional filters",
     # a WHERE its caller composes from the filter asked for (EventFilter)
     "core/history/event_queries.py": "EventFilter's clauses, the consumer's unseen events",
     "core/history/events.py": "EventFilter.where composes the clauses",
     "core/store/tables.py": "unseen events: the condition differs by connection class",
-    # one row per item in a multi-row INSERT
-    "core/github/queries.py": "change: UPDATE of the columns asked for",
-    "core/tasks/graph_queries.py": "insert_tasks: one VALUES row per task",
-    "core/delivery/message_queries.py": "a VALUES row per prompt; oldest_due: the caller's columns",
     # statements that take no parameters: a PRAGMA's value, a LISTEN's channel
     "core/store/postgres/listen.py": "LISTEN takes no parameter: the channel is a name",
     "core/store/sqlite.py": "a PRAGMA takes no parameter: its value is written in",
