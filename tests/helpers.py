@@ -216,3 +216,21 @@ def query_plan(conn: Conn, sql: str, *params: object) -> str:
         rows = conn.execute(f"EXPLAIN {sql}", params).fetchall()
         return " ".join(str(values(r)[0]) for r in rows)
     return " ".join(r["detail"] for r in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+
+
+# text that breaks SQL or JSON pasted into a statement: quotes, %, a backslash, JSON brackets
+HOSTILE_TEXT = 'it\'s 100% \\ ["x"] {"a": 1} ünïcødé 🚀 \' -- ;'
+
+
+def task_cells(title: str, **overrides: Any) -> tuple[Any, ...]:
+    """A ready task's cells in ``graph_queries.TASK_COLUMNS`` order, for ``insert_tasks``."""
+    from core.tasks.graph_queries import TASK_COLUMNS
+
+    row: dict[str, Any] = {
+        "title": title, "details": "", "priority": 1, "role": None, "capabilities": "[]",
+        "pinned_agent": None, "status": "ready", "reason": None, "blocked_on": None,
+        "max_attempts": 3, "created_by": "cli", "created_at": 1.0, "updated_at": 1.0,
+        "plan_id": None, "campaign_id": None, "kind": "work",
+    }  # fmt: skip
+    row.update(overrides)
+    return tuple(row[c] for c in TASK_COLUMNS)

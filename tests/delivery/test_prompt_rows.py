@@ -15,28 +15,16 @@ from core.models import Priority
 from core.service.swarm import SwarmService
 from core.store.conn import Conn, in_list
 from core.tasks import graph_queries
-from core.tasks.graph_queries import TASK_COLUMNS
-from tests.helpers import query_plan
+from tests.helpers import HOSTILE_TEXT, query_plan, task_cells
 
 pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(60)]
 
-HOSTILE = 'it\'s 100% \\ ["x"] {"a": 1} ünïcødé 🚀 \' -- ;'
-AGENTS = ["a'1", HOSTILE, "c%3"]
-
-
-def _task(title: str) -> tuple[Any, ...]:
-    row: dict[str, Any] = {
-        "title": title, "details": "", "priority": 1, "role": None, "capabilities": "[]",
-        "pinned_agent": None, "status": "ready", "reason": None, "blocked_on": None,
-        "max_attempts": 3, "created_by": "cli", "created_at": 1.0, "updated_at": 1.0,
-        "plan_id": None, "campaign_id": None, "kind": "work",
-    }  # fmt: skip
-    return tuple(row[c] for c in TASK_COLUMNS)
+AGENTS = ["a'1", HOSTILE_TEXT, "c%3"]
 
 
 def _queued(conn: Conn, count: int) -> tuple[dict[int, int], list[tuple[Any, ...]]]:
-    tasks = graph_queries.insert_tasks(conn, [_task(f"t{i}") for i in range(count)])
-    texts = [f"do {i}: {HOSTILE}" for i in range(count)]
+    tasks = graph_queries.insert_tasks(conn, [task_cells(f"t{i}") for i in range(count)])
+    texts = [f"do {i}: {HOSTILE_TEXT}" for i in range(count)]
     priorities = [Priority.urgent, Priority.low, Priority.normal][:count]
     prompts = list(zip(AGENTS, texts, tasks, priorities, strict=False))
     ids = message_queries.insert_prompts(conn, "swarm", 2.5, prompts)
@@ -56,7 +44,7 @@ async def test_prompts_stored_together_reach_their_agents(
     ids, seen = await service.store.update(lambda conn: _queued(conn, count))
     assert len(ids) == count
     expected = [
-        (task_id, AGENTS[i], f"do {i}: {HOSTILE}", [3, 0, 1][i], "swarm", "queued")
+        (task_id, AGENTS[i], f"do {i}: {HOSTILE_TEXT}", [3, 0, 1][i], "swarm", "queued")
         for i, task_id in enumerate(sorted(ids))
     ]
     assert seen == expected
@@ -70,7 +58,7 @@ _ACCESS_OF_Q = re.compile(
 def _due_plans(conn: Conn) -> tuple[str, str]:
     """How the due delivery's row ``q`` is read, with the skip list as one parameter and with
     one agent skipped by ``<>`` (the form built per call had: one ``<>`` per agent)."""
-    tasks = graph_queries.insert_tasks(conn, [_task("t")] * 3000)
+    tasks = graph_queries.insert_tasks(conn, [task_cells("t")] * 3000)
     many = [(f"agent{i % 40}", "hi", t, Priority.normal) for i, t in enumerate(tasks)]
     message_queries.insert_prompts(conn, "swarm", 2.5, many)
     conn.execute("UPDATE deliveries SET state = 'delivered' WHERE id % 50 <> 0")

@@ -13,27 +13,16 @@ from core.delivery import assign_queries
 from core.service.swarm import SwarmService
 from core.store.conn import Conn, sql
 from core.tasks import graph_queries
-from core.tasks.graph_queries import TASK_COLUMNS
+from tests.helpers import HOSTILE_TEXT, task_cells
 
 pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(60)]
 
-HOSTILE = 'it\'s 100% \\ ["x"] {"a": 1} ünïcødé 🚀 \' -- ;'
-AGENTS = ["a'1", HOSTILE, 'c"}3']
+AGENTS = ["a'1", HOSTILE_TEXT, 'c"}3']
 ASSIGNEES = sql("SELECT id, assignee, status FROM tasks ORDER BY id")
 
 
-def _task(title: str) -> tuple[Any, ...]:
-    row: dict[str, Any] = {
-        "title": title, "details": "", "priority": 1, "role": None, "capabilities": "[]",
-        "pinned_agent": None, "status": "ready", "reason": None, "blocked_on": None,
-        "max_attempts": 3, "created_by": "cli", "created_at": 1.0, "updated_at": 1.0,
-        "plan_id": None, "campaign_id": None, "kind": "work",
-    }  # fmt: skip
-    return tuple(row[c] for c in TASK_COLUMNS)
-
-
 def _taken(conn: Conn, count: int) -> tuple[list[int], set[int], list[tuple[Any, ...]]]:
-    ids = graph_queries.insert_tasks(conn, [_task("t")] * 4)
+    ids = graph_queries.insert_tasks(conn, [task_cells("t")] * 4)
     picks = list(zip(ids, AGENTS, strict=False))[:count]
     taken = assign_queries.take_ready(conn, picks, 2.0, 60.0)
     again = assign_queries.take_ready(conn, picks, 3.0, 60.0)  # no longer ready
@@ -57,9 +46,9 @@ QUEUED = sql(
 
 
 def _queued(conn: Conn, count: int) -> tuple[list[int], dict[int, int], list[tuple[Any, ...]]]:
-    ids = graph_queries.insert_tasks(conn, [_task("t")] * 4)
-    picks = [(i, AGENTS[n], f"do {n}: {HOSTILE}", n) for n, i in enumerate(ids[:count])]
-    made = assign_queries.take_and_queue(conn, picks, HOSTILE, 2.0, 60.0)
+    ids = graph_queries.insert_tasks(conn, [task_cells("t")] * 4)
+    picks = [(i, AGENTS[n], f"do {n}: {HOSTILE_TEXT}", n) for n, i in enumerate(ids[:count])]
+    made = assign_queries.take_and_queue(conn, picks, HOSTILE_TEXT, 2.0, 60.0)
     return ids, made, [tuple(r.values()) for r in conn.execute(QUEUED)]
 
 
@@ -71,6 +60,6 @@ async def test_taken_tasks_get_their_prompts_in_the_same_statement(
     ids, made, queued = await service.store.update(lambda conn: _queued(conn, count))
     assert sorted(made) == ids[:count]
     assert queued == [
-        (i, AGENTS[n], f"do {n}: {HOSTILE}", n, AGENTS[n], HOSTILE)
+        (i, AGENTS[n], f"do {n}: {HOSTILE_TEXT}", n, AGENTS[n], HOSTILE_TEXT)
         for n, i in enumerate(ids[:count])
     ]

@@ -12,21 +12,9 @@ from core.service.swarm import SwarmService
 from core.store.conn import Conn, sql
 from core.tasks import graph_queries
 from core.tasks.graph_queries import TASK_COLUMNS
+from tests.helpers import HOSTILE_TEXT, task_cells
 
 pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(60)]
-
-HOSTILE = 'it\'s 100% \\ ["x"] {"a": 1} ünïcødé 🚀 \' -- ;'
-
-
-def _task(title: str, **overrides: Any) -> tuple[Any, ...]:
-    row: dict[str, Any] = {
-        "title": title, "details": "", "priority": 2, "role": None, "capabilities": "[]",
-        "pinned_agent": None, "status": "ready", "reason": None, "blocked_on": None,
-        "max_attempts": 3, "created_by": "cli", "created_at": 1.5, "updated_at": 1.5,
-        "plan_id": None, "campaign_id": None, "kind": "work",
-    }  # fmt: skip
-    row.update(overrides)
-    return tuple(row[c] for c in TASK_COLUMNS)
 
 
 def _stored(conn: Conn, ids: list[int]) -> list[tuple[Any, ...]]:
@@ -41,9 +29,11 @@ def _stored(conn: Conn, ids: list[int]) -> list[tuple[Any, ...]]:
 
 
 TASKS = [
-    _task("first", details=HOSTILE, role="dev", capabilities='["py", "sql"]', priority=7),
-    _task(HOSTILE, pinned_agent='a"b', reason="waiting", blocked_on="gate", plan_id="p'1"),
-    _task("third", max_attempts=1, created_at=1234567890.123456, updated_at=2.25),
+    task_cells("first", details=HOSTILE_TEXT, role="dev", capabilities='["py"]', priority=7),
+    task_cells(
+        HOSTILE_TEXT, pinned_agent='a"b', reason="waiting", blocked_on="gate", plan_id="p'1"
+    ),
+    task_cells("third", max_attempts=1, created_at=1234567890.123456, updated_at=2.25),
 ]
 
 
