@@ -218,6 +218,18 @@ def doctor_says(rig: Rig) -> str:
     return done.stdout
 
 
+async def needs_you_settled(rig: Rig, fork: Zygote, within: float = 60.0) -> list[Any]:
+    """ "Needs you" (``swarm inbox --json``) once empty, else as it stands after ``within``
+    seconds: the watch clears an ``unreported`` alert of a task reported since at its next
+    look at the agent, not at the report."""
+    deadline = time.monotonic() + within
+    while found := json.loads(swarm(rig, "inbox", "--json", fork=fork)):
+        if time.monotonic() > deadline:
+            break
+        await asyncio.sleep(1.0)
+    return list(found)
+
+
 def shown(rig: Rig, ref: str, fork: Zygote) -> dict[str, Any]:
     """``swarm task show REF --json``."""
     found: dict[str, Any] = json.loads(swarm(rig, "task", "show", ref, "--json", fork=fork))
@@ -265,7 +277,7 @@ async def test_desktop_up_beside_swarm_run_sends_each_prompt_once_per_session(
             await until(lambda: _is(service, AgentState.IDLE))
             status = json.loads(swarm(rig, "desktop", "status", "--json", fork=zygote))
             doctor = doctor_says(rig)
-            needs_you = json.loads(swarm(rig, "inbox", "--json", fork=zygote))
+            needs_you = await needs_you_settled(rig, zygote)
     finally:
         await service.close()
     markers = ((held, held_marker), (reached, reached_marker), (behind, behind_marker),
