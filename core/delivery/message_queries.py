@@ -33,8 +33,8 @@ from core.store.row_locks import read_held
 # A note about a task that is not its prompt (an answer, a nudge) is delivered as it is,
 # without the workspace, handoff and footer; a withdrawal takes a task back.
 _NOT_WITHDRAWAL = f"m.target_kind <> '{TargetKind.withdraw}'"
-_MESSAGE_COLUMNS = "sender, target_kind, target_name, text, task_id, priority, created_at"
-_DELIVERY_COLUMNS = "message_id, agent_id, state, created_at, updated_at"
+# the columns a new message and a new delivery are written with, and their SQL types (the
+# types for ``json_rows``: rows passed as one JSON parameter)
 _MESSAGE_TYPES = {
     "sender": "TEXT",
     "target_kind": "TEXT",
@@ -51,6 +51,8 @@ _DELIVERY_TYPES = {
     "created_at": "DOUBLE PRECISION",
     "updated_at": "DOUBLE PRECISION",
 }
+_MESSAGE_COLUMNS = ", ".join(_MESSAGE_TYPES)
+_DELIVERY_COLUMNS = ", ".join(_DELIVERY_TYPES)
 DELIVERY_SELECT = (
     "SELECT d.id, d.message_id, d.agent_id, d.state, d.attempts, d.reason, d.deferred, "
     "m.text, m.sender, m.task_id, m.priority, m.target_kind, m.target_name FROM deliveries d "
