@@ -107,7 +107,7 @@ class EventHub:
             page = []
             for event in await self.service.history.events(after_id, BATCH):
                 page.append(event)
-                if event.id == upto:  # commit order: ids need not rise (tables.unseen)
+                if event.id == upto:  # commit order: ids need not rise (tables.Unseen)
                     break
             if not page:
                 return

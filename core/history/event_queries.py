@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import NamedTuple, Protocol
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from core.event_kinds import EventKind
 from core.models import Event
-from core.store.conn import Args, Conn, Pair, Row, sql, values
-from core.store.tables import newest_first, unseen
+from core.store.conn import Conn, Pair, Row, Sql, in_list, listed, sql, sql_pair, values
+from core.store.tables import NEWEST_FIRST, READABLE, Unseen
 
 # The ``events`` fragments other features' statements compose (the table is the history's
 # alone); each is spliced into one statement, so no round trip is added.
@@ -73,6 +74,88 @@ NUDGES_PER_AGENT = sql(
 CI_EXHAUSTED = sql(
     f"SELECT data FROM events WHERE kind = '{EventKind.GITHUB_CI_EXHAUSTED}' "
     "AND task_id = :task_id ORDER BY id DESC LIMIT 1"
+)
+
+
+# the events after a consumer's, of one task or of all, and the newest a consumer may read
+AFTER = Unseen.of("SELECT * FROM events WHERE {unseen} ORDER BY {order} LIMIT :limit")
+AFTER_OF_TASK = Unseen.of(
+    "SELECT * FROM events WHERE task_id = :task_id AND {unseen} ORDER BY {order} LIMIT :limit"
+)
+NEWEST = sql_pair(
+    "SELECT * FROM events WHERE {readable} ORDER BY {order} LIMIT :limit",
+    readable=READABLE,
+    order=NEWEST_FIRST,
+)
+
+# The events of a filter (``core.history.events.EventFilter``), each part NULL when not
+# asked: at or after ``:since``; of ``:kinds`` (a JSON array: a kind, or a family, the part
+# of a kind before its dot, as ``task`` of ``task.created``); whose lower-case text is LIKE
+# ``:grep``; with an id up to ``:until_id``.
+_FAMILY = Pair("substr(e.kind, 1, instr(e.kind || '.', '.') - 1)", "split_part(e.kind, '.', 1)")
+_KINDS = in_list("kinds")
+_FILTER = (
+    "(CAST(:since AS DOUBLE PRECISION) IS NULL OR e.ts >= :since) "
+    "AND (CAST(:kinds AS TEXT) IS NULL OR e.kind {kinds} OR {family} {kinds}) "
+    "AND (CAST(:grep AS TEXT) IS NULL OR lower(e.text) LIKE :grep ESCAPE '\\') "
+    "AND (CAST(:until_id AS BIGINT) IS NULL OR e.id <= :until_id)"
+)
+
+
+@dataclass(frozen=True)
+class FilterReads:
+    """The reads of a filter's events: the oldest after a consumer's event, the newest
+    after an id (newest first), and how many there are."""
+
+    after: Unseen
+    newest: Pair[Sql]
+    count: Pair[Sql]
+
+
+def _filter_reads(where: str) -> FilterReads:
+    """The reads of the events that meet ``where``."""
+    return FilterReads(
+        Unseen.of(
+            f"SELECT * FROM events e WHERE {{unseen}} AND {where} ORDER BY {{order}} LIMIT :limit",
+            kinds=_KINDS,
+            family=_FAMILY,
+        ),
+        sql_pair(
+            f"SELECT * FROM events e WHERE e.id > :after AND {{readable}} AND {where} "
+            "ORDER BY {order} LIMIT :limit",
+            readable=READABLE,
+            order=NEWEST_FIRST,
+            kinds=_KINDS,
+            family=_FAMILY,
+        ),
+        sql_pair(f"SELECT count(*) FROM events e WHERE {where}", kinds=_KINDS, family=_FAMILY),
+    )
+
+
+MATCHING = _filter_reads(_FILTER)
+MATCHING_OF_TASK = _filter_reads("e.task_id = :task_id AND " + _FILTER)
+
+# a failure taken back: a later retry of its task, which is done now
+_RETRIED_THEN_DONE = (
+    "EXISTS (SELECT 1 FROM events r WHERE r.task_id = e.task_id "
+    f"AND r.kind = '{EventKind.TASK_RETRIED}' AND r.id > e.id) "
+    "AND EXISTS (SELECT 1 FROM tasks t WHERE t.id = e.task_id AND t.status = 'done')"
+)
+_HOUR = Pair(sqlite="CAST(ts / 3600 AS INTEGER)", postgres="floor(ts / 3600)")
+EVENT_COUNTS = sql_pair(
+    "SELECT kind, agent_id, {hour} AS hour, count(*) AS n FROM events e "
+    "WHERE ts >= :since AND ts <= :until AND kind {kinds} "
+    "AND (CAST(:campaign AS BIGINT) IS NULL "
+    "OR task_id IN (SELECT id FROM tasks WHERE campaign_id = :campaign)) "
+    f"AND NOT (kind = '{EventKind.TASK_FAILED}' AND {_RETRIED_THEN_DONE}) "
+    "GROUP BY kind, agent_id, hour",
+    hour=_HOUR,
+    kinds=in_list("kinds"),
+)
+NOTABLE = sql_pair(
+    "SELECT kind, text FROM events WHERE ts >= :start AND ts <= :end AND kind {noise} "
+    "ORDER BY id DESC LIMIT :limit",
+    noise=in_list("noise", negated=True),
 )
 
 
@@ -158,41 +241,21 @@ def row_to_event(row: Row) -> Event:
 def events_after(
     conn: Conn, after_id: int = 0, limit: int = 100, task_id: int | None = None
 ) -> list[Event]:
-    """Events after event ``after_id`` in commit order (``core.store.tables.unseen``),
+    """Events after event ``after_id`` in commit order (``core.store.tables.Unseen``),
     oldest first."""
-    args = Args()
-    task = "" if task_id is None else f"task_id = {args(task_id)} AND "
-    where, order = unseen(conn, args, after_id)
-    rows = conn.execute(
-        f"SELECT * FROM events WHERE {task}{where} ORDER BY {order} LIMIT {args(limit)}", args
-    )
+    if task_id is None:
+        rows = AFTER.run(conn, after_id, {"limit": limit})
+    else:
+        rows = AFTER_OF_TASK.run(conn, after_id, {"limit": limit, "task_id": task_id})
     return [row_to_event(r) for r in rows]
 
 
 def last_events(conn: Conn, limit: int) -> list[Event]:
     """The newest ``limit`` events a consumer may read, oldest first (the last of them is
     where a consumer that starts now begins)."""
-    where, order = newest_first(conn)
-    args = Args()
-    rows = conn.execute(
-        f"SELECT * FROM events WHERE {where} ORDER BY {order} LIMIT {args(limit)}", args
-    ).fetchall()
+    conn.flush_events()
+    rows = conn.execute(NEWEST.on(conn), {"limit": limit}).fetchall()
     return [row_to_event(r) for r in reversed(rows)]
-
-
-class EventFilter(Protocol):
-    """A filter of the events (``core.history.events.EventFilter``)."""
-
-    def where(self, params: Args) -> str:
-        """The condition, its parameters added to ``params``."""
-        ...
-
-
-def count_events(conn: Conn, flt: EventFilter) -> int:
-    """How many events match ``flt``."""
-    params = Args()
-    row = conn.execute(f"SELECT count(*) FROM events WHERE {flt.where(params)}", params).fetchone()
-    return int(values(row)[0])
 
 
 def watch_counts(conn: Conn, since: float, until: float) -> WatchCounts:
@@ -252,18 +315,6 @@ def newest_id_of_kind(conn: Conn, kind: str) -> int:
     return int(row["id"] or 0) if row else 0
 
 
-def matching(
-    conn: Conn, params: Args, cond: str, where: str, order: str, limit: int
-) -> list[Event]:
-    """The events that meet ``cond`` and ``where`` (their parameters in ``params``), in
-    ``order``, at most ``limit``."""
-    rows = conn.execute(
-        f"SELECT * FROM events WHERE {cond} AND {where} ORDER BY {order} LIMIT {params(limit)}",
-        params,
-    )
-    return [row_to_event(r) for r in rows]
-
-
 def followup_data(conn: Conn, task_id: int) -> str | None:
     """The data of the ``github.followup`` event that made ``task_id`` (its link's id), or
     None for a task no follow-up made."""
@@ -288,45 +339,18 @@ def nudges_per_agent(conn: Conn) -> list[NudgeCount]:
     return [NudgeCount(*values(row)) for row in conn.execute(NUDGES_PER_AGENT)]
 
 
-# a failure taken back: a later retry of its task, which is done now
-_RETRIED_THEN_DONE = (
-    "EXISTS (SELECT 1 FROM events r WHERE r.task_id = e.task_id AND r.kind = {retried} "
-    "AND r.id > e.id) AND EXISTS (SELECT 1 FROM tasks t WHERE t.id = e.task_id "
-    "AND t.status = 'done')"
-)
-_HOUR = Pair(sqlite="CAST(ts / 3600 AS INTEGER)", postgres="floor(ts / 3600)")
-
-
 def event_counts(
     conn: Conn, since: float, until: float, kinds: Sequence[str], campaign_id: int | None
 ) -> list[HourCount]:
     """How many events of ``kinds`` each agent had per hour with ``since <= ts <= until``
     (``campaign_id``: of its tasks only), a failure later retried into a done left out."""
-    args = Args()
-    start, end = args(since), args(until)
-    scope = ""
-    if campaign_id is not None:
-        scope = f" AND task_id IN (SELECT id FROM tasks WHERE campaign_id = {args(campaign_id)})"
-    failed, retried = args(EventKind.TASK_FAILED.value), args(EventKind.TASK_RETRIED.value)
-    found = conn.execute(
-        f"SELECT kind, agent_id, {_HOUR.on(conn)} AS hour, count(*) AS n FROM events e "
-        f"WHERE ts >= {start} AND ts <= {end} AND kind IN ({args.many(kinds)}){scope} "
-        f"AND NOT (kind = {failed} AND {_RETRIED_THEN_DONE.format(retried=retried)}) "
-        "GROUP BY kind, agent_id, hour",
-        args,
-    )
-    return [HourCount(*values(row)) for row in found]
+    params = {"since": since, "until": until, "kinds": listed(kinds), "campaign": campaign_id}
+    return [HourCount(*values(row)) for row in conn.execute(EVENT_COUNTS.on(conn), params)]
 
 
 def notable_events(
     conn: Conn, window: tuple[float, float], noise: Sequence[str], limit: int
 ) -> list[NotableEvent]:
     """The newest ``limit`` events in the window not of ``noise``, newest first."""
-    args = Args()
-    start, end = args(window[0]), args(window[1])
-    found = conn.execute(
-        f"SELECT kind, text FROM events WHERE ts >= {start} AND ts <= {end} AND kind NOT IN "
-        f"({args.many(noise)}) ORDER BY id DESC LIMIT {args(limit)}",
-        args,
-    )
-    return [NotableEvent(*values(row)) for row in found]
+    params = {"start": window[0], "end": window[1], "noise": listed(noise), "limit": limit}
+    return [NotableEvent(*values(row)) for row in conn.execute(NOTABLE.on(conn), params)]

@@ -39,7 +39,7 @@ class HistoryBook:
 
     async def count(self, flt: event_query.EventFilter) -> int:
         """How many events match ``flt``."""
-        return await self.access.read(event_queries.count_events, flt)
+        return await self.access.read(event_query.count_events, flt)
 
     async def last(self, limit: int = 20) -> list[Event]:
         """The newest events, oldest first."""

@@ -9,12 +9,11 @@ statement is a module constant made by ``sql()`` and run with a mapping of its n
 PostgreSQL's server-side binding, ``?1``..``?n`` for SQLite's), so nothing rewrites a
 statement while it runs. A list of any length is one parameter (``listed``, ``in_list``,
 ``sql_pair``), and so are rows of several fields (``json_rows``). A plain string with ``$n``
-placeholders bound from a sequence is still run as written: the few statements built in
-pieces at run time (``Args``). Where the dialects
-truly differ a function either calls a named operation of the connection (``data_version``,
-``give_back_space``, ``add_event``/``flush_events``), one of the store's row locks
-(``core.store.row_locks``), or picks one statement or one operation of a ``Pair``; it never
-reads ``conn.dialect`` itself.
+placeholders bound from a sequence is still run as written: the store's own plumbing (a
+``PRAGMA``'s value, a ``LISTEN``'s channel). Where the dialects truly differ a function
+either calls a named operation of the connection (``data_version``, ``give_back_space``,
+``add_event``/``flush_events``), one of the store's row locks (``core.store.row_locks``), or
+picks one statement or one operation of a ``Pair``; it never reads ``conn.dialect`` itself.
 
 Rows are read by column name (``row["id"]``, the ``Row`` protocol): ``sqlite3.Row`` here,
 psycopg's ``dict_row`` on PostgreSQL (``core.store.postgres.store.PgConn``), never by index; code
@@ -297,19 +296,6 @@ class SqliteConn(sqlite3.Connection):
         super().execute("PRAGMA auto_vacuum = INCREMENTAL")
         super().execute("VACUUM")
         return "database converted to incremental auto-vacuum (VACUUM)"
-
-
-class Args(list[Any]):
-    """The parameters of a statement built in pieces: ``args(value)`` appends ``value`` and
-    returns its placeholder (``$n``), so a fragment names its own parameter."""
-
-    def __call__(self, value: Any) -> str:
-        self.append(value)
-        return f"${len(self)}"
-
-    def many(self, values: Iterable[Any]) -> str:
-        """Placeholders of several values, comma-separated (for ``IN (...)``)."""
-        return ", ".join(self(v) for v in values)
 
 
 def values(row: Any) -> tuple[Any, ...]:

@@ -1,17 +1,33 @@
 """The event outbox's write and the order its events are read in: every feature appends
 the event of a change in the change's transaction (``insert_event``), and a consumer reads
-the events in commit order (``unseen``, ``newest_first``, which the event log's reads in
-``core.history.event_queries`` use). No statement here: each table's are its owner's
-(``tests/project/test_named_queries.py``)."""
+the events in commit order (``Unseen``, ``READABLE`` and ``NEWEST_FIRST``, which the event
+log's reads in ``core.history.event_queries`` compose). No statement of a table here: each
+table's are its owner's (``tests/project/test_named_queries.py``)."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeGuard, runtime_checkable
 
 from core.event_kinds import EventKind
 from core.store.capability import implements
-from core.store.conn import Args, Conn
+from core.store.conn import Conn, Pair, Sql, sql_pair
+
+# PostgreSQL: the oldest transaction still running; an event whose ``txid`` is below it
+# committed (or never will), so a consumer reading below it never skips a late commit.
+HORIZON = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+
+# The events a consumer that last saw event ``:after`` reads next (``:txid``: that event's
+# commit position): on SQLite (one writer: ids in commit order) those with a higher id; on
+# PostgreSQL those committed below the horizon, after it in (txid, id) order.
+UNSEEN = Pair("id > :after", f"txid < {HORIZON} AND (txid, id) > (:txid, :after)")
+# the same when event ``:after`` has no known position (0, gone, or SQLite): by id
+UNSEEN_BY_ID = Pair("id > :after", f"txid < {HORIZON} AND id > :after")
+IN_COMMIT_ORDER = Pair("id", "txid, id")
+# the events a consumer may read now, and their order newest first
+READABLE = Pair("TRUE", f"txid < {HORIZON}")
+NEWEST_FIRST = Pair("id DESC", "txid DESC, id DESC")
 
 
 def insert_event(
@@ -33,15 +49,10 @@ def insert_event(
 @runtime_checkable
 class CommitOrdered(Protocol):
     """A connection whose events may commit out of id order (writers side by side): it
-    says which events a consumer may read and in what order (``core.store.postgres.store``)."""
+    tells an event's commit position (``core.store.postgres.store``)."""
 
-    def events_after(self, args: Args, after_id: int) -> tuple[str, str]:
-        """The condition (its parameters added to ``args``) and the order of the events
-        after ``after_id``."""
-        ...
-
-    def newest_events_order(self) -> tuple[str, str]:
-        """The condition and the newest-first order of the events a consumer may read."""
+    def event_txid(self, event_id: int) -> int | None:
+        """The id of the transaction that wrote event ``event_id`` (None: no such event)."""
         ...
 
 
@@ -50,21 +61,29 @@ def _commit_ordered(conn: Conn) -> TypeGuard[CommitOrdered]:
     return implements(conn, CommitOrdered)
 
 
-def unseen(conn: Conn, args: Args, after_id: int) -> tuple[str, str]:
-    """The condition (its parameters added to ``args``) and the order of the events a
-    consumer that last saw event ``after_id`` reads next: on SQLite (one writer: ids in
-    commit order) those with a higher id; on PostgreSQL those committed below the outbox
-    horizon, after it in (txid, id) order. A consumer keeps the id of the last event it
-    handled, not the highest."""
-    conn.flush_events()
-    if _commit_ordered(conn):
-        return conn.events_after(args, after_id)
-    return f"id > {args(after_id)}", "id"
+@dataclass(frozen=True)
+class Unseen:
+    """One read of the events a consumer has not seen, as its statements: ``{unseen}`` and
+    ``{order}`` in ``select`` filled per dialect, after an event whose commit position is
+    known (``known``) and by id (``by_id``). A consumer keeps the id of the last event it
+    handled, not the highest. Make it a module constant (``Unseen.of``)."""
 
+    known: Pair[Sql]
+    by_id: Pair[Sql]
 
-def newest_first(conn: Conn) -> tuple[str, str]:
-    """The condition and the order of the events a consumer may read, newest first."""
-    conn.flush_events()
-    if _commit_ordered(conn):
-        return conn.newest_events_order()
-    return "TRUE", "id DESC"
+    @classmethod
+    def of(cls, select: str, **fragments: Pair[str]) -> Unseen:
+        """The statements of ``select`` (``{unseen}``: the condition; ``{order}``; the
+        other fields from ``fragments``, as ``sql_pair`` fills them)."""
+        return cls(
+            sql_pair(select, unseen=UNSEEN, order=IN_COMMIT_ORDER, **fragments),
+            sql_pair(select, unseen=UNSEEN_BY_ID, order=IN_COMMIT_ORDER, **fragments),
+        )
+
+    def run(self, conn: Conn, after_id: int, params: dict[str, Any]) -> Any:
+        """The cursor of the events after event ``after_id`` (``params``: the others)."""
+        conn.flush_events()
+        txid = conn.event_txid(after_id) if after_id > 0 and _commit_ordered(conn) else None
+        if txid is None:
+            return conn.execute(self.by_id.on(conn), {**params, "after": after_id})
+        return conn.execute(self.known.on(conn), {**params, "after": after_id, "txid": txid})

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from core.event_kinds import EventKind
 from core.history.events import EventFilter
 from core.models import TaskSpec
 from core.protocols import ManualClock
@@ -48,6 +49,30 @@ async def test_since_kind_and_grep_combine(service: SwarmService, clock: ManualC
     ]
     newest = await service.history.find(EventFilter(kinds=("task",)), limit=1, newest=True)
     assert [e.text for e in newest] == ["T-2 is ready"]
+    assert await texts(kinds=("task.%", "task.", "t", ".created")) == []  # no wildcard, no part
+    assert await texts(kinds=("message", "task.ready")) == [
+        "T-1 is ready",
+        "T-2 is ready",
+        "message from cli to Agent-1, Agent-2, Agent-3, "
+        "Agent-4, Agent-5, Agent-6, Agent-7, Agent-8: stand-up",
+    ]
+    both = EventFilter(kinds=("task",), grep="work", task_id=2)
+    assert [e.text for e in await service.history.find(both)] == [
+        "T-2 created by cli: New_work 100% (normal)"
+    ]
+    assert await service.history.count(both) == 1
+    ids = [e.id for e in await service.history.find(EventFilter(), limit=100)]
+    upto = await service.history.find(EventFilter(until_id=ids[1]), after_id=ids[0])
+    assert [e.id for e in upto] == [ids[1]]
+    assert await service.history.count(EventFilter(kinds=("task",), until_id=ids[1])) == 2
+
+
+def test_every_kind_is_a_family_and_a_name() -> None:
+    """The filter matches a family by the part of a kind before its dot: a kind of two dots
+    would not be found by its first two parts."""
+    for kind in EventKind:
+        family, _, name = kind.value.partition(".")
+        assert family and "." not in name, kind
 
 
 async def test_the_cli_filters_and_refuses_a_bad_age(

@@ -56,13 +56,9 @@ def test_no_statement_outside_the_list_numbers_its_parameters() -> None:
     assert not done, f"no numbered placeholder left: take them out of STILL_NUMBERED: {done}"
 
 
-# Modules whose statements are still built per call (``core.store.conn.Args``, an f-string
-# run as SQL), and why; a list that may only shrink.
+# Modules whose statements are built per call (an f-string run as SQL), and why: statements
+# that cannot take a parameter; a list that may only shrink.
 BUILT_PER_CALL = {
-    # a WHERE its caller composes from the filter asked for (EventFilter)
-    "core/history/event_queries.py": "EventFilter's clauses, the consumer's unseen events",
-    "core/history/events.py": "EventFilter.where composes the clauses",
-    "core/store/tables.py": "unseen events: the condition differs by connection class",
     # statements that take no parameters: a PRAGMA's value, a LISTEN's channel
     "core/store/postgres/listen.py": "LISTEN takes no parameter: the channel is a name",
     "core/store/sqlite.py": "a PRAGMA takes no parameter: its value is written in",

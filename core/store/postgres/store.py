@@ -41,7 +41,7 @@ from core.errors import (
 from core.privacy.redact import redact_quoted, redact_urls
 from core.store.calls import Abandoned, OneWorker, StoreCall
 from core.store.commit_watch import CommitWatch
-from core.store.conn import EVENT_COLUMNS, EVENT_INSERT, Args, Channel, Conn, Dialect, Params, Sql
+from core.store.conn import EVENT_COLUMNS, EVENT_INSERT, Channel, Conn, Dialect, Params, Sql
 from core.store.migrations import migrated_text
 from core.store.migrations import migrations as dialect_migrations
 from core.store.postgres.listen import NotifyWait, listen
@@ -122,9 +122,9 @@ def delivery_channels(conn: Conn, agents: list[str]) -> list[str]:
 
 # The events outbox: each event row carries the id of the transaction that wrote it
 # (``events.txid``, a migration on both databases, NULL on SQLite); consumers read only
-# below the oldest transaction still running (``HORIZON``), in (txid, id) order.
+# below the oldest transaction still running (``core.store.tables.HORIZON``), in (txid, id)
+# order.
 _OUTBOX = ("ALTER TABLE events ALTER COLUMN txid SET DEFAULT pg_current_xact_id()::text::bigint",)
-HORIZON = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
 
 
 class PgConn:
@@ -214,25 +214,11 @@ class PgConn:
         with _errors():
             self.raw.execute("SELECT pg_advisory_xact_lock($1)", (key,))
 
-    def events_after(self, args: Args, after_id: int) -> tuple[str, str]:
-        """The condition (its parameters added to ``args``) and the order of the events a
-        consumer has not seen after event ``after_id``: committed below the horizon, after
-        ``after_id`` in (txid, id) order (by id when that event is gone)."""
-        row = None
-        if after_id > 0:
-            self.flush_events()
-            with _errors():
-                row = self.raw.execute(
-                    "SELECT txid FROM events WHERE id = $1", (after_id,)
-                ).fetchone()
-        if row is None or row["txid"] is None:
-            return f"txid < {HORIZON} AND id > {args(after_id)}", "txid, id"
-        cond = f"txid < {HORIZON} AND (txid, id) > ({args(row['txid'])}, {args(after_id)})"
-        return cond, "txid, id"
-
-    def newest_events_order(self) -> tuple[str, str]:
-        """The condition and the order (newest first) of the events a consumer may read."""
-        return f"txid < {HORIZON}", "txid DESC, id DESC"
+    def event_txid(self, event_id: int) -> int | None:
+        """The id of the transaction that wrote event ``event_id`` (None: no such event)."""
+        with _errors():
+            row = self.raw.execute("SELECT txid FROM events WHERE id = $1", (event_id,)).fetchone()
+        return None if row is None or row["txid"] is None else int(row["txid"])
 
     def go_on(self) -> None:
         """Raise Abandoned when the caller of the store call gave up on it."""
