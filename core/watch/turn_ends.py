@@ -5,7 +5,8 @@ judged ``idle`` (its hook's ``Stop``, its protocol's turn end, its idle pane) ha
 turn without reporting: the task is still its own, neither done nor failed. The first such
 end is nudged at once (one note: "your turn ended without reporting T-4: ..."); a turn that
 ends after that nudge reached it, still without a report, opens an ``unreported`` alert, a
-"Needs you" item, cleared when the agent no longer holds the task or works again. So an
+"Needs you" item, cleared when the agent no longer holds the task, works again, or ends a
+turn of a prompt that reached it since (judged afresh). So an
 unreported end is seen when the turn ends, not when the lease (``SWARM_LEASE``) runs out.
 
 A turn's end is when the agent's state became ``idle``, or when its hook or its protocol
@@ -135,7 +136,7 @@ def check(
         return [], []
     rows = queries.watch_rows(conn)
     done = {
-        end.agent: _judge_end(conn, ctx, settings, end, rows.get(end.agent))
+        end.agent: _judge_end(conn, ctx, settings, end, rows.get(end.agent), alerts)
         for end in ends.values()
     }
     nudged = [agent for agent, said in done.items() if said == "nudged"]
@@ -143,10 +144,17 @@ def check(
 
 
 def _judge_end(
-    conn: Conn, ctx: Ctx, settings: WatchSettings, end: TurnEnd, row: queries.WatchRow | None
+    conn: Conn,
+    ctx: Ctx,
+    settings: WatchSettings,
+    end: TurnEnd,
+    row: queries.WatchRow | None,
+    alerts: OpenAlerts,
 ) -> str | None:
     """Nudge a first silent end, open the alert at a later one: ``"nudged"``, ``"opened"``,
-    or None (this end was nudged or alerted already)."""
+    or None (this end was nudged or alerted already). An alert of an earlier end is cleared
+    when a prompt reached the agent since (its task reported and another taken, or a person's
+    word, all between two looks): this end is judged afresh."""
     key = ",".join(str(t) for t in end.tasks)
     count, last = 0, None
     if row is None or row.watched_tasks != key:  # another set: its nudges from zero
@@ -154,6 +162,10 @@ def _judge_end(
     else:
         count, last = int(row.nudges or 0), row.last_nudge_at
     fresh = last is None or float(last) < end.delivered_at  # no nudge since the prompt came
+    if fresh:
+        refs = ", ".join(task_ref(t) for t in end.tasks)
+        text = f"{end.agent} no longer has an unreported turn: prompted since, it holds {refs}"
+        alerts.clear(conn, ctx, end.agent, UNREPORTED, text)
     if fresh and count < settings.max_nudges:
         _nudge(conn, ctx, end, count + 1)
         return "nudged"

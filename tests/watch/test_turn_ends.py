@@ -93,6 +93,32 @@ async def test_a_silent_turn_end_is_nudged_at_once_and_the_second_needs_a_person
     assert [n for n in await service.inbox.needs() if n.kind == "alert"] == []
 
 
+async def test_the_alert_of_a_task_reported_since_clears_when_the_next_ends_silent(
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
+    """Between two looks the agent reports the alerted task, takes the next and ends that
+    turn silent: the old task's item goes, and the new task's first silent end is nudged."""
+    watcher = Watcher(service, watch_settings(**SLOW_STALL), frames)
+    first = await assign(service, "Agent-6")
+    await deliver_all(service)
+    for _ in range(2):  # a silent end, its nudge, a silent end again: the alert
+        await turn(service, clock, "Agent-6")
+        clock.advance(1)
+        await watcher.tick()
+        await deliver_all(service)
+    assert [n.task for n in await service.inbox.needs() if n.kind == "alert"] == ["T-1"]
+    await service.tasks.complete(first, "Agent-6", "late, but done")
+    await assign(service, "Agent-6", "more work")
+    await deliver_all(service)
+    await turn(service, clock, "Agent-6")
+    clock.advance(1)
+    report = await watcher.tick()
+    assert report.nudged_turns == ["Agent-6"] and report.unreported == []
+    (cleared,) = await kinds(service, "alert.cleared")
+    assert cleared.text == "Agent-6 no longer has an unreported turn: prompted since, it holds T-2"
+    assert [n for n in await service.inbox.needs() if n.kind == "alert"] == []
+
+
 async def test_a_turn_with_its_report_a_running_turn_and_a_wait_are_not_nudged(
     service: SwarmService, clock: ManualClock, frames: FakeFrames
 ) -> None:
