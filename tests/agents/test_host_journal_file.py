@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -75,17 +75,49 @@ async def until(home: Path, after: int, kind: str) -> dict[str, Any]:
     return await asyncio.wait_for(first(), 30)
 
 
-async def swarm_reads(service: SwarmService, seconds: float = 3.0) -> None:
-    """Swarm's protocol watch running a while (the journal read), then stopped."""
+async def swarm_reads(
+    service: SwarmService, until: Callable[[], Awaitable[bool]] | None = None
+) -> None:
+    """Swarm's protocol watch running until ``until()`` holds (within 30 s), or for 2 s
+    (a read that must take nothing in), then stopped."""
     watch = ProtocolWatch(service, Freshness())
     await watch.start()
     try:
-        deadline = asyncio.get_running_loop().time() + seconds
-        while asyncio.get_running_loop().time() < deadline:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (30.0 if until else 2.0)
+        while loop.time() < deadline:
             await watch.fire()
+            if until is not None and await until():
+                return
             await asyncio.sleep(0.05)
+        assert until is None, "swarm's watch did not get there within 30 s"
     finally:
         await watch.stop()
+
+
+def read_host(service: SwarmService, pid: int) -> Callable[[], Awaitable[bool]]:
+    """Whether swarm's cursor is on host ``pid``'s journal."""
+
+    async def known() -> bool:
+        host, _ = await service.store.read(agent_queries.protocol_cursor, AGENT)
+        return bool(host == pid)
+
+    return known
+
+
+def took_in_turn(
+    service: SwarmService, state: AgentState, host: int | None = None
+) -> Callable[[], Awaitable[bool]]:
+    """Whether swarm took a turn's end in and reads the agent in ``state`` (``host``: its
+    cursor on that host's journal)."""
+
+    async def taken() -> bool:
+        now = await service.store.read(agent_signals.get_state, AGENT)
+        if host is not None and not await read_host(service, host)():
+            return False
+        return bool(turn_events(service)) and now.state is state
+
+    return taken
 
 
 async def said_while_swarm_was_stopped(service: SwarmService) -> int:
@@ -93,7 +125,7 @@ async def said_while_swarm_was_stopped(service: SwarmService) -> int:
     (SIGKILL): its pid. Swarm never read the turn."""
     home = service.settings.home
     pid = await host_started(home)
-    await swarm_reads(service)
+    await swarm_reads(service, read_host(service, pid))
     _, seq = await service.store.read(agent_queries.protocol_cursor, AGENT)
     answer = await client.request(home, AGENT, wire.PROMPT, wait_s=60, delivery=41,
                                   text="say done while swarm was away")  # fmt: skip
@@ -115,7 +147,7 @@ async def test_a_turn_a_dead_host_journaled_is_taken_in_once_at_start(
 ) -> None:
     await said_while_swarm_was_stopped(service)
     assert turn_events(service) == []
-    await swarm_reads(service)
+    await swarm_reads(service, took_in_turn(service, AgentState.OFFLINE))
     assert turn_events(service) == [f"{AGENT}'s turn ended: end_turn"]
     state = await service.store.read(agent_signals.get_state, AGENT)
     assert state.state is AgentState.OFFLINE, state  # its host is gone, said after
@@ -129,7 +161,7 @@ async def test_a_turn_of_a_host_desktop_up_replaced_is_taken_in_before_the_new_h
     dead = await said_while_swarm_was_stopped(service)
     new = await host_started(service.settings.home)
     assert new != dead
-    await swarm_reads(service)
+    await swarm_reads(service, took_in_turn(service, AgentState.IDLE, new))
     assert turn_events(service) == [f"{AGENT}'s turn ended: end_turn"]
     known_host, _ = await service.store.read(agent_queries.protocol_cursor, AGENT)
     assert known_host == new  # then the new host's journal, from its start
