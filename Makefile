@@ -33,8 +33,8 @@ test: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 	@log=$$(mktemp); \
-	$(MAKE) --no-print-directory typecheck >"$$log" 2>&1 & checker=$$!; \
-	echo "$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup  (make typecheck runs beside it)"; \
+	nice -n 19 $(MAKE) --no-print-directory typecheck >"$$log" 2>&1 & checker=$$!; \
+	echo "$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup  (make typecheck runs beside it, niced)"; \
 	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup; \
 	tests=$$?; \
 	wait $$checker; types=$$?; \

@@ -50,6 +50,8 @@ __all__ = ["BAD_LINE_S", "Host", "Journal"]
 log = logging.getLogger(__name__)
 ACCEPT_S = 30.0  # a prompt with no update nor answer this long is taken as accepted (in flight)
 OUTPUT_END_S = 1.0  # the agent closed its output: its exit is waited for this long
+INPUT_END_S = 0.5  # at a stop, the agent's exit is waited for this long once its input ended
+TERM_S = 5.0  # ... and this long after SIGTERM, before SIGKILL
 
 
 class Host:
@@ -291,17 +293,32 @@ class Host:
         self._ending = True
         process = self.driver.process if self.driver is not None else None
         if process is not None and process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                process.terminate()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(process.wait(), 5)
-            if process.returncode is None:
-                with contextlib.suppress(ProcessLookupError):
-                    process.kill()
+            await _end_agent(process)
         if self.driver is not None:
             await self.driver.close()
         _end_group()
         self.stopping.set()
+
+
+async def _end_agent(process: asyncio.subprocess.Process) -> None:
+    """End the agent as its protocol does first: its input closed (ACP and stream-json agents
+    exit at its end; Gemini CLI over ACP ignores SIGTERM), then SIGTERM, then SIGKILL."""
+    steps = (_close_input, lambda p: p.terminate())
+    for step, wait_s in zip(steps, (INPUT_END_S, TERM_S), strict=True):
+        with contextlib.suppress(ProcessLookupError, OSError, RuntimeError):
+            step(process)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(process.wait(), wait_s)
+        if process.returncode is not None:
+            return
+    with contextlib.suppress(ProcessLookupError):
+        process.kill()
+
+
+def _close_input(process: asyncio.subprocess.Process) -> None:
+    """The end of the agent's input (its protocol's stream)."""
+    if process.stdin is not None:
+        process.stdin.close()
 
 
 def _end_group() -> None:

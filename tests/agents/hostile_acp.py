@@ -20,6 +20,9 @@ and its config options name its model (``hostile-model``):
     probe OP        connects to its host's socket ($HOSTILE_SOCKET), asks OP, says the answer
     close-output    closes its output and runs on
     use IN OUT      IN input and OUT output tokens more in the session's running usage
+
+With ``$HOSTILE_IGNORE_TERM`` it ignores SIGTERM, as Gemini CLI over ACP does, and ends only
+at its input's end; with ``$HOSTILE_ENDED`` (a file) it writes ``input ended`` there then.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import signal
 import socket
 import sys
 import threading
@@ -159,6 +163,8 @@ def new_session() -> dict[str, Any]:
 
 
 def main() -> None:
+    if os.environ.get("HOSTILE_IGNORE_TERM"):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if _KEPT and os.path.exists(_KEPT):
         with open(_KEPT, encoding="utf-8") as kept:
             _sessions.update(json.load(kept))
@@ -182,6 +188,9 @@ def main() -> None:
             _cancelled.set()
         elif method is None and ident is not None:
             _answers[ident] = message["result"] if "result" in message else message.get("error")
+    if os.environ.get("HOSTILE_ENDED"):
+        with open(os.environ["HOSTILE_ENDED"], "w", encoding="utf-8") as ended:
+            ended.write("input ended")
 
 
 if __name__ == "__main__":

@@ -7,10 +7,12 @@ not joined by a second one on the same session."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -107,6 +109,24 @@ async def test_a_host_that_runs_but_does_not_answer_is_not_joined_by_a_second(
         os.kill(host.pid, signal.SIGCONT)
     kept = await launch.start(tmp_path, AGENT, ["sleep", "600"], tmp_path, {}, wait_s=5)
     assert kept["pid"] == host.pid  # answering again: kept, as it is
+
+
+async def test_a_stop_ends_the_agents_input_first_so_one_deaf_to_sigterm_ends_itself(
+    tmp_path: Path,
+) -> None:
+    """Gemini CLI over ACP ignores SIGTERM and ends when its input does: the host's stop
+    closes the agent's input first, so it ends on its own, not by SIGKILL after a wait."""
+    home, ended = tmp_path / "home", tmp_path / "ended"
+    home.mkdir()
+    env = {**os.environ, "HOSTILE_IGNORE_TERM": "1", "HOSTILE_ENDED": str(ended)}
+    agent = [sys.executable, str(Path(__file__).with_name("hostile_acp.py"))]
+    with warnings.catch_warnings():  # the host outlives its Popen, as after desktop up
+        warnings.simplefilter("ignore", ResourceWarning)
+        await launch.start(home, AGENT, agent, tmp_path, env, wait_s=30)
+        gc.collect()
+    assert await launch.stop(home, AGENT)
+    assert ended.read_text(encoding="utf-8") == "input ended"
+    assert running.host_pid(home, AGENT) is None
 
 
 async def test_a_pid_file_names_its_host_by_its_start_time_too(
