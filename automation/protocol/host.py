@@ -294,9 +294,9 @@ class Host:
         process = self.driver.process if self.driver is not None else None
         if process is not None and process.returncode is None:
             await _end_agent(process)
+        _end_group()  # what the agent left (a wrapper's child) holds its output: ended first
         if self.driver is not None:
             await self.driver.close()
-        _end_group()
         self.stopping.set()
 
 
@@ -307,12 +307,20 @@ async def _end_agent(process: asyncio.subprocess.Process) -> None:
     for step, wait_s in zip(steps, (INPUT_END_S, TERM_S), strict=True):
         with contextlib.suppress(ProcessLookupError, OSError, RuntimeError):
             step(process)
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(process.wait(), wait_s)
-        if process.returncode is not None:
+        if await _exited(process, wait_s):
             return
     with contextlib.suppress(ProcessLookupError):
         process.kill()
+
+
+async def _exited(process: asyncio.subprocess.Process, within_s: float) -> bool:
+    """Whether the agent process exited within ``within_s``: its exit, not its output's end
+    (Python 3.11's ``wait()`` waits for both, and a wrapper's child, as codex-acp's native
+    binary under its npm wrapper, holds the output after the wrapper is gone)."""
+    deadline = time.monotonic() + within_s
+    while process.returncode is None and time.monotonic() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
+    return process.returncode is not None
 
 
 def _close_input(process: asyncio.subprocess.Process) -> None:

@@ -92,7 +92,8 @@ NEWEST = sql_pair(
 # asked: at or after ``:since``; of ``:kinds`` (a JSON array: a kind, or a family, the part
 # of a kind before its dot, as ``task`` of ``task.created``); whose lower-case text is LIKE
 # ``:grep``; with an id up to ``:until_id``.
-_FAMILY = Pair("substr(e.kind, 1, instr(e.kind || '.', '.') - 1)", "split_part(e.kind, '.', 1)")
+# SQLite: a kind without a dot has no family ('': its length -1 takes nothing)
+_FAMILY = Pair("substr(e.kind, 1, instr(e.kind, '.') - 1)", "split_part(e.kind, '.', 1)")
 _KINDS = in_list("kinds")
 _FILTER = (
     "(CAST(:since AS DOUBLE PRECISION) IS NULL OR e.ts >= :since) "
