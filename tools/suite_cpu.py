@@ -1,11 +1,11 @@
 """Where the suite's time goes: each test's wall time and an estimate of the CPU it used.
 
-As a pytest plugin it writes one line per test to ``$SUITE_CPU_FILE`` (the worker, the
-test's start and end, the machine's busy time from ``/proc/stat`` at both):
+As a pytest plugin it writes one line per test to ``$SUITE_CPU_FILE`` (the worker and its
+pid, the test's start and end, the machine's busy time from ``/proc/stat`` at both):
 
     SUITE_CPU_FILE=/tmp/suite.tsv PYTEST_ADDOPTS="-p tools.suite_cpu" make test
 
-Run on that file it estimates each test's CPU: between any two test boundaries (of either
+Run on that file it estimates each test's CPU: between any two test boundaries (of any
 worker) the machine's busy cores are the sum of the rates of the tests running then, one per
 worker; the rates are the least-squares fit of all those intervals (pulled gently toward
 0.7 core, so a test seen in few intervals stays sane), solved by coordinate descent. Prints
@@ -28,7 +28,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-_STARTED: dict[str, tuple[float, int]] = {}
+import pytest
+
 PRIOR = 0.7  # the rate a test is pulled toward (cores)
 PULL = 0.25  # how hard (an interval's weight is its length in seconds)
 Spans = list[tuple[list[int], float, float]]  # the tests running, seconds, busy cores
@@ -41,20 +42,21 @@ def _busy() -> int:
     return sum(int(fields[i]) for i in (1, 2, 3, 6, 7))
 
 
-def pytest_runtest_logstart(nodeid: str, location: object) -> None:
-    """The test's start: when, and the machine's busy time then."""
-    _STARTED[nodeid] = (time.time(), _busy())
-
-
-def pytest_runtest_logfinish(nodeid: str, location: object) -> None:
-    """The test's line, once its setup, call and teardown are over."""
-    path, worker = os.environ.get("SUITE_CPU_FILE"), os.environ.get("PYTEST_XDIST_WORKER")
-    if not path or nodeid not in _STARTED:
-        return
-    start, busy = _STARTED.pop(nodeid)
-    line = f"{worker or 'main'}\t{start:.3f}\t{time.time():.3f}\t{busy}\t{_busy()}\t{nodeid}\n"
-    with open(path, "a", encoding="utf-8") as out:
-        out.write(line)
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> object:
+    """The test's line, once its setup, call and teardown are over, where it ran (a worker,
+    not the controller that reports it)."""
+    path = os.environ.get("SUITE_CPU_FILE")
+    start, busy = time.time(), _busy()
+    try:
+        return (yield)
+    finally:
+        if path:
+            worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+            runner = f"{worker}-{os.getpid()}"  # a pytest a test runs is a runner too
+            line = f"{runner}\t{start:.3f}\t{time.time():.3f}\t{busy}\t{_busy()}\t{item.nodeid}\n"
+            with open(path, "a", encoding="utf-8") as out:
+                out.write(line)
 
 
 @dataclass(frozen=True)
