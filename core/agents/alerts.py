@@ -51,10 +51,13 @@ def open_alert(
     return True
 
 
-def clear_alert(conn: Conn, ctx: Ctx, agent: str, kind: str, text: str) -> bool:
-    """Clear the open alert, if any; True when one was cleared now."""
+def clear_alert(
+    conn: Conn, ctx: Ctx, agent: str, kind: str, text: str, opened_by: float | None = None
+) -> bool:
+    """Clear the open alert, if any (``opened_by``: only one opened by then); True when one
+    was cleared now."""
     row = alert_queries.open_row(conn, agent, kind)
-    if row is None:
+    if row is None or (opened_by is not None and row.opened_at > opened_by):
         return False
     _cleared(conn, ctx, agent, kind, row, text)
     return True
@@ -110,12 +113,22 @@ class OpenAlerts:
         self.kinds.setdefault(agent, set()).add(kind)
         return open_alert(conn, ctx, agent, kind, text, task_id)
 
-    def clear(self, conn: Conn, ctx: Ctx, agent: str, kind: str, text: str) -> bool:
+    def clear(
+        self,
+        conn: Conn,
+        ctx: Ctx,
+        agent: str,
+        kind: str,
+        text: str,
+        opened_by: float | None = None,
+    ) -> bool:
         """:func:`clear_alert` when it may be open; True when one was cleared now."""
         if not self.has(agent, kind):
             return False
-        self.kinds[agent].discard(kind)
-        return clear_alert(conn, ctx, agent, kind, text)
+        cleared = clear_alert(conn, ctx, agent, kind, text, opened_by)
+        if cleared or opened_by is None:
+            self.kinds[agent].discard(kind)
+        return cleared
 
 
 def list_alerts(conn: Conn, include_cleared: bool = False, limit: int = 100) -> list[Alert]:

@@ -162,10 +162,10 @@ def _judge_end(
     else:
         count, last = int(row.nudges or 0), row.last_nudge_at
     fresh = last is None or float(last) < end.delivered_at  # no nudge since the prompt came
-    if fresh:
+    if fresh:  # an alert opened before this end's prompt came is of an earlier end
         refs = ", ".join(task_ref(t) for t in end.tasks)
         text = f"{end.agent} no longer has an unreported turn: prompted since, it holds {refs}"
-        alerts.clear(conn, ctx, end.agent, UNREPORTED, text)
+        alerts.clear(conn, ctx, end.agent, UNREPORTED, text, opened_by=end.delivered_at)
     if fresh and count < settings.max_nudges:
         _nudge(conn, ctx, end, count + 1)
         return "nudged"

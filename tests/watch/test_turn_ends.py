@@ -152,8 +152,12 @@ async def test_with_no_nudges_allowed_the_first_silent_end_needs_a_person(
     clock.advance(1)
     report = await watcher.tick()
     assert report.nudged_turns == [] and report.unreported == ["Agent-6"]
+    for _ in range(3):  # one item: not cleared and opened again at each look
+        clock.advance(1)
+        assert (await watcher.tick()).unreported == []
     (opened,) = await kinds(service, "alert.opened")
     assert "nudged at" not in opened.text and "ended its turn without reporting T-1" in opened.text
+    assert await kinds(service, "alert.cleared") == []
 
 
 async def test_a_protocol_turn_end_without_a_report_is_nudged(
