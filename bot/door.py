@@ -196,7 +196,7 @@ class Door:
             agents = {a.id: a for a in load_agents(self.config)}
         except ConfigError as exc:
             return f"the agents file cannot be read: {exc}"
-        placed = self.resolver.place(pid, agents)
+        placed = self.resolver.place(pid, agents, claimed=self.agent)
         if placed.agent != self.agent:
             return f"{placed.how}: not {self.agent}'s terminal"
         return None

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 from bot.hook_common import freshness, hook_refusal
 from bot.hook_relay import FLUSH_LINE, SOCKET_NAME
 from core.agents.hook_events import HookEvent, UnknownHookEvent, parse
-from core.agents.identity import Placement, Refused, Resolver, hook_agent
+from core.agents.identity import Placement, Refused, Resolver, claimed_agent, hook_agent
 from core.errors import NotFound, Transient
 from core.privacy.files import make_dirs
 from core.processes import ancestry, peer_of
@@ -284,9 +284,10 @@ class HookServer:
                      "hook itself", event.name, peer.pid)  # fmt: skip
             return False
         pid, chain = (peer.pid, list(peer.chain)) if peer else (None, [])
-        placed = await asyncio.to_thread(self.resolver.place, pid, agents, chain)
+        named = (("--agent", given), ("SWARM_AGENT", env_agent))
+        claimed = claimed_agent(agents, named)
+        placed = await asyncio.to_thread(self.resolver.place, pid, agents, chain, claimed)
         try:
-            named = (("--agent", given), ("SWARM_AGENT", env_agent))
             where = Path(event.cwd or cwd)
             who = hook_agent(agents, self.service.settings.home, placed, named, where)
         except NotFound as exc:

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 LIST_TIMEOUT_S = 2.0  # one ``tmux list-panes -a``; tmux answers in milliseconds
 CACHE_S = 1.0  # the roots found are used again this long when they place the process
+RootsKey = tuple[tuple[str, str | None, str | None, str], ...]  # what the roots depend on
 SESSION_PREFIX = "swarm-"  # ``swarm desktop up``'s sessions (automation.tmux_sessions)
 WINDOWS = "windows"  # <home>/windows/<agent>.pid: a desktop agent's window process
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -134,6 +135,15 @@ def hook_agent(
         other = next((name for name in given if name != placement.agent), None)
         return whose(placement, other)
     return whose(placement, given[0] if given else agent_at(home, agents, cwd))
+
+
+def claimed_agent(
+    agents: Mapping[str, Agent], named: Iterable[tuple[str, str | None]]
+) -> str | None:
+    """The configured agent the first name given is (None: none given, or no agent's)."""
+    lowered = {a.lower(): a for a in agents}
+    first = next((name.strip() for _, name in named if name and name.strip()), None)
+    return lowered.get(first.lower()) if first is not None else None
 
 
 def tmux_roots(agents: Mapping[str, Agent], env: Mapping[str, str]) -> list[Root]:
@@ -264,43 +274,75 @@ def registered_roots(agents: Mapping[str, Agent]) -> list[Root]:
 class Resolver:
     """Places processes among the agents; the roots found are kept ``CACHE_S`` for the next
     process they place (a process they do not place looks again, at most once a
-    ``CACHE_S``). Thread-safe."""
+    ``CACHE_S``; one that claims an agent whose terminal swarm knows waits for that look,
+    so a terminal opened just after the last look is found, not refused). Thread-safe."""
 
     def __init__(self, env: Mapping[str, str], home: Path | None = None) -> None:
         self.env = {**os.environ, **env}  # tmux is found on this process's PATH at least
         self.home = home  # the swarm home whose hosts and windows are roots too (None: none)
         self._lock = threading.Lock()
         self._roots: list[Root] = []
-        self._key: tuple[tuple[str, str | None, str | None, str], ...] | None = None
+        self._key: RootsKey | None = None
         self._at = -CACHE_S
 
     def roots(self, agents: Mapping[str, Agent], fresh: bool = False) -> list[Root]:
         """The agents' root processes (looked up again when ``fresh`` and due)."""
         with self._lock:
-            key = tuple((a.id, a.tmux, a.tmux_socket, a.delivery) for a in agents.values())
+            key = _key(agents)
             due = time.monotonic() - self._at >= CACHE_S
             if self._key != key or (fresh and due):
-                self._roots = tmux_roots(agents, self.env) + registered_roots(agents)
-                if self.home is not None:
-                    self._roots += host_roots(agents, self.home) + window_roots(agents, self.home)
-                    self._roots += door_roots(agents, self.home)
-                self._key, self._at = key, time.monotonic()
+                self._look(agents, key)
             return self._roots
 
     def place(
-        self, pid: int | None, agents: Mapping[str, Agent], chain: list[int] | None = None
+        self,
+        pid: int | None,
+        agents: Mapping[str, Agent],
+        chain: list[int] | None = None,
+        claimed: str | None = None,
     ) -> Placement:
         """Where process ``pid`` runs (None: unknown, e.g. no peer credentials); ``chain``:
-        its :func:`ancestry` read before (when it connected: it may be gone since)."""
+        its :func:`ancestry` read before (when it connected: it may be gone since);
+        ``claimed``: the agent it says it is (outside that agent's known terminal, it waits
+        for a look begun after it asked)."""
+        asked = time.monotonic()
         chain = chain if chain is not None else ancestry(pid) if pid is not None else []
         found = _nearest(chain, self.roots(agents))
         if found is None and chain:
             found = _nearest(chain, self.roots(agents, fresh=True))
+        if found is None and chain and any(r.agent == claimed for r in self._roots):
+            found = _nearest(chain, self._roots_since(agents, asked))
         placeable = frozenset(root.agent for root in self._roots)
         if found is None:
             shown = f"pid {pid}" if pid is not None else "an unknown process"
             return Placement(pid, None, f"{shown}, in no agent's terminal", placeable)
         return Placement(pid, found.agent, f"{found.what}, pid {pid}", placeable)
+
+    def _roots_since(self, agents: Mapping[str, Agent], asked: float) -> list[Root]:
+        """The roots of a look begun at ``asked`` or later (waited for: at most
+        ``CACHE_S``; callers waiting at once share one look)."""
+        while True:
+            with self._lock:
+                left = CACHE_S - (time.monotonic() - self._at)
+                if self._at >= asked:
+                    return self._roots
+                if left <= 0:
+                    self._look(agents, _key(agents))
+                    return self._roots
+            time.sleep(left)
+
+    def _look(self, agents: Mapping[str, Agent], key: RootsKey) -> None:
+        """Look the roots up (the lock held)."""
+        self._roots = tmux_roots(agents, self.env) + registered_roots(agents)
+        if self.home is not None:
+            self._roots += host_roots(agents, self.home) + window_roots(agents, self.home)
+            self._roots += door_roots(agents, self.home)
+        self._key, self._at = key, time.monotonic()
+
+
+def _key(agents: Mapping[str, Agent]) -> RootsKey:
+    """What the roots depend on in the agents file."""
+    return tuple((a.id, a.tmux, a.tmux_socket, a.delivery) for a in agents.values())
 
 
 def _nearest(chain: list[int], roots: list[Root]) -> Root | None:

@@ -54,9 +54,13 @@ class Desk:
     tmux: Any
     folder: Path
 
-    def in_pane(self, agent: str, command: str, name: str) -> tuple[int, str]:
+    async def in_pane(self, agent: str, command: str, name: str) -> tuple[int, str]:
         """``command`` run in a new pane of ``agent``'s window (its environment: ``env``
-        without SWARM_AGENT, TMUX or TMUX_PANE): its exit status and stderr."""
+        without SWARM_AGENT, TMUX or TMUX_PANE): its exit status and stderr. Waited for in a
+        thread: the test's hook server answers the command meanwhile."""
+        return await asyncio.to_thread(self._in_pane, agent, command, name)
+
+    def _in_pane(self, agent: str, command: str, name: str) -> tuple[int, str]:
         out = self.folder / name
         ours = ("SWARM_", "XDG_", "PYTHON")
         given = " ".join(f"{k}={shlex.quote(v)}" for k, v in self.env.items()
@@ -71,12 +75,14 @@ class Desk:
             time.sleep(0.05)
         return int(rc.read_text()), Path(f"{out}.err").read_text()
 
-    def hook(self, agent: str, named: str, body: dict[str, Any], name: str) -> tuple[int, str]:
+    async def hook(
+        self, agent: str, named: str, body: dict[str, Any], name: str
+    ) -> tuple[int, str]:
         """The installed hook run in ``agent``'s pane with ``--agent named``."""
         payload = self.folder / f"{name}.json"
         payload.write_text(json.dumps(body), encoding="utf-8")
         hook = f"{shlex.quote(sys.executable)} -m bot.cli.hook --agent {named}"
-        return self.in_pane(agent, f"{hook} <{shlex.quote(str(payload))}", name)
+        return await self.in_pane(agent, f"{hook} <{shlex.quote(str(payload))}", name)
 
 
 @pytest.fixture
@@ -134,7 +140,7 @@ async def test_a_stop_in_another_agents_name_closes_nothing(desk: Desk) -> None:
                  tool_input={"command": "make test"})  # fmt: skip
     asked = await record(desk.service, "Agent-2", "PermissionRequest", tool_name="Bash",
                          tool_input={"command": "rm -rf build"})  # fmt: skip
-    code, err = desk.hook("Agent-1", "Agent-2", body("Stop", stop_hook_active=False), "stop")
+    code, err = await desk.hook("Agent-1", "Agent-2", body("Stop", stop_hook_active=False), "stop")
     assert code == 0, err
     await desk.server.written()
     (still,) = await desk.service.store.read(prompts.open_prompts, "Agent-2")
@@ -153,7 +159,7 @@ async def test_a_pre_tool_use_in_another_agents_name_holds_nothing(desk: Desk) -
     held mid-turn). Now refused: Agent-2 stays idle."""
     await record(desk.service, "Agent-2", "Stop", stop_hook_active=False)
     pre = body("PreToolUse", tool_name="Bash", tool_input={"command": "true"})
-    code, err = desk.hook("Agent-1", "Agent-2", pre, "pre")
+    code, err = await desk.hook("Agent-1", "Agent-2", pre, "pre")
     assert code == 0, err
     await desk.server.written()
     assert await state(desk.service, "Agent-2") == "idle"
@@ -164,9 +170,9 @@ async def test_a_rate_limit_in_other_agents_names_limits_nobody(desk: Desk) -> N
     """Before: a StopFailure rate_limit in Agent-2's name made it ``limited`` for 30
     minutes. Now refused; Agent-1's own, from its own pane, is recorded as Agent-1's."""
     limit = body("StopFailure", error="rate_limit", error_details="429")
-    code, err = desk.hook("Agent-1", "Agent-2", limit, "limit")
+    code, err = await desk.hook("Agent-1", "Agent-2", limit, "limit")
     assert code == 0, err
-    code, err = desk.hook("Agent-1", "Agent-1", limit, "own")
+    code, err = await desk.hook("Agent-1", "Agent-1", limit, "own")
     assert code == 0, err
     await desk.server.written()
     assert await state(desk.service, "Agent-2") == "unknown"
@@ -188,7 +194,7 @@ async def test_a_permission_request_in_another_agents_name_closes_no_twin(desk: 
 
     real = await desk.service.store.write("watch", pane_asks)
     ls = body("PermissionRequest", tool_name="Bash", tool_input={"command": "ls docs"})
-    code, err = desk.hook("Agent-1", "Agent-2", ls, "ask")
+    code, err = await desk.hook("Agent-1", "Agent-2", ls, "ask")
     assert code == 0, err
     assert "PermissionRequest in Agent-2's name refused" in err
     (still,) = await desk.service.store.read(prompts.open_prompts, "Agent-2")
@@ -222,12 +228,12 @@ async def test_swarm_send_from_an_agents_pane_is_the_agents_message(desk: Desk) 
     message (sender ``cli``, unquoted). Now the pane's agent sends it (quoted); --as a
     person there is refused."""
     send = f"{shlex.quote(sys.executable)} -m bot.cli.main send C hello"
-    code, err = desk.in_pane("Agent-1", send, "send")
+    code, err = await desk.in_pane("Agent-1", send, "send")
     assert code == 0, err
     (delivery,) = await desk.service.messages.deliveries(1)
     assert delivery.sender == "Agent-1"
     forged = f"{shlex.quote(sys.executable)} -m bot.cli.main --as boss send C hello"
-    code, err = desk.in_pane("Agent-1", forged, "forged")
+    code, err = await desk.in_pane("Agent-1", forged, "forged")
     assert code == 2 and "--as may name only Agent-1 here" in err, err
 
 
@@ -246,6 +252,26 @@ async def test_the_resolver_places_a_pane_and_its_children(desk: Desk) -> None:
         assert placed.agent == "C" and "test-host" in placed.how
     finally:
         identity.unregister_roots("test-host")
+
+
+async def test_a_pane_opened_just_after_a_look_is_its_agents_when_it_claims_it(
+    desk: Desk,
+) -> None:
+    """The resolver looks the panes up at most once a second. A process in a pane opened
+    just after a look, claiming its own agent, waits for the next look and is that agent's,
+    not refused as outside its terminal; one claiming nobody is not kept waiting."""
+    agents = desk.service.agents
+    resolver = Resolver(desk.env)
+    assert resolver.place(os.getpid(), agents).agent is None  # a look: the panes as they are
+    desk.tmux.run("split-window", "-d", "-t", "=agent-1:0", "sleep 600")
+    listed = subprocess.run(  # noqa: ASYNC221
+        ["tmux", "-S", str(desk.tmux.socket), "list-panes", "-t", "=agent-1:0", "-F",
+         "#{pane_pid}"], capture_output=True, text=True, timeout=10, check=True,
+    )  # fmt: skip
+    newest = max(int(pid) for pid in listed.stdout.split())
+    placed = resolver.place(newest, agents, claimed="Agent-1")
+    assert placed.agent == "Agent-1", placed
+    assert resolver.place(os.getpid(), agents, claimed="C").agent is None  # C has no pane
 
 
 async def test_a_flood_of_big_events_waits_in_bounded_memory(desk: Desk) -> None:
