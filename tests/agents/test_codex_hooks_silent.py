@@ -71,7 +71,7 @@ async def test_hooks_codex_does_not_run_are_an_alert_after_its_first_prompt(
         codex.wait("localmodel default answer", timeout=60)
         delivered = time.monotonic()
         opened = None
-        while time.monotonic() - delivered < PROOF_S + 8:
+        while time.monotonic() - delivered < PROOF_S + 4:
             report = await watcher.tick()
             if report.opened and opened is None:
                 opened = time.monotonic() - delivered

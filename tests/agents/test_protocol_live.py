@@ -81,6 +81,10 @@ match = "take your time"
 steps = [{ text = "slowly, piece by piece", delay = 6 }]
 
 [[turns]]
+match = "answer in a moment"
+steps = [{ text = "a moment later", delay = 3 }]  # longer than swarm's stop
+
+[[turns]]
 match = "fail once"
 steps = [{ fail = 500, times = 1 }, { text = "through after an error" }]
 
@@ -546,7 +550,7 @@ async def test_what_comes_while_swarm_is_stopped_is_taken_in_once_when_it_starts
 ) -> None:
     before = len(await swarm.turns())
     spent = await swarm.service.store.read(_agents_rows)  # (the fixture's first look read all)
-    await swarm.service.messages.send(AGENT, "take your time", "me")
+    await swarm.service.messages.send(AGENT, "answer in a moment", "me")
     await Scheduler(swarm.service, swarm.deliverer).run_burst()
     await swarm.watch.fire()
     await swarm.watch.stop()  # swarm stops mid-turn: the host keeps the turn's end
@@ -894,9 +898,9 @@ async def test_a_stream_frozen_mid_answer_is_stalled_then_ends_when_it_flows(
     rig: Rig, swarm: Swarm
 ) -> None:
     """The model's answer stops after three chunks: the agent's last update ages, and the
-    watcher's stall rule (SWARM_STALL_AFTER 6 s here) says it stalled, with no nudge typed
+    watcher's stall rule (SWARM_STALL_AFTER 3 s here) says it stalled, with no nudge typed
     into it; the stream released, the turn ends and the stall is over."""
-    settings = watch_settings(stall_after_s=6.0, grace_s=1.0, reassign_after_s=600.0)
+    settings = watch_settings(stall_after_s=3.0, grace_s=1.0, reassign_after_s=600.0)
     watcher = Watcher(swarm.service, settings)
     # Gemini CLI first asks its router (another model) which model answers: that request is
     # not the stream frozen here (were it, the prompt would wait ACCEPT_S to be taken)
