@@ -51,7 +51,7 @@ steps = [{ rate_limit = true, reset_in = 20 }]
 
 [[turns]]
 match = "be busy"
-steps = [{ fail = 429, retry_after = 3, times = 12 }, { text = "never" }]
+steps = [{ fail = 429, retry_after = 1, times = 12 }, { text = "never" }]
 
 [[turns]]
 match = "spend the quota"
