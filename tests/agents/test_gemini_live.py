@@ -90,7 +90,7 @@ steps = [{ fail = 500, model = "3.8-flash", times = 1 }, { text = "through after
 
 [[turns]]
 match = "think it over"
-steps = [{ text = "thought it over", delay = 5 }]  # twice (its router asks first): past the delivery
+steps = [{ text = "thought it over", delay = 5 }]  # twice (its router asks first)
 
 [[turns]]
 match = "then say thanks"

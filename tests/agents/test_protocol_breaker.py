@@ -27,7 +27,7 @@ from tests.agents.test_protocol_live import swarm as swarm  # the same coordinat
 
 pytestmark = [pytest.mark.xdist_group("claude-code-live"), pytest.mark.timeout(300)]
 ACCOUNTS = {"A": "team-a", "A2": "team-a", "B": "team-b"}
-RESET_S = 8  # the 429's reset: long enough to give out a task while it holds
+RESET_S = 5  # the 429's reset: long enough to give out a task while it holds
 SCRIPT = f"""
 default = [{{ text = "localmodel default answer" }}]
 
