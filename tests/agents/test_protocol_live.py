@@ -89,6 +89,15 @@ match = "fail once"
 steps = [{ fail = 500, times = 1 }, { text = "through after an error" }]
 
 [[turns]]
+match = "fail its model once"  # Gemini CLI's: its router's request (to another model) answered
+steps = [{ fail = 500, times = 1, model = "3.8-flash" }, { text = "through after an error" }]
+
+[[turns]]
+match = "wait for its model's limit"  # Gemini CLI's, as above
+steps = [{ rate_limit = true, retry_after = 2, reset_in = 2, times = 1, model = "3.8-flash" },
+         { text = "through after the limit" }]
+
+[[turns]]
 match = "wait for the limit"
 steps = [{ rate_limit = true, retry_after = 2, reset_in = 2, times = 1 },
          { text = "through after the limit" }]
@@ -822,9 +831,10 @@ async def test_a_500_the_agent_retries_ends_its_turn_once(rig: Rig, swarm: Swarm
     retry (stream-json's ``api_retry``), which its transcript keeps and reads ``errored``;
     opencode retries unsaid on ACP, read from its own log (before: not seen, ``working``).
     (One 500, not two: Gemini CLI waits seconds before each retry.)"""
-    task, turn = await _turn_of(swarm, "fail once", watched=True)
+    prompt = "fail its model once" if rig.cli == "gemini" else "fail once"
+    task, turn = await _turn_of(swarm, prompt, watched=True)
     assert turn["stop_reason"] == "end_turn", turn
-    asked = [r for r in rig.model.requests() if "fail once" in str(r.get("prompt") or "")]
+    asked = [r for r in rig.model.requests() if prompt in str(r.get("prompt") or "")]
     assert len(asked) >= 2, asked  # the 500 was served, then the answer
     if rig.cli == "claude-code":
         lines = await TranscriptBook(swarm.service.store).of_task(task)
@@ -851,7 +861,8 @@ async def test_a_429_ends_its_turn_once_and_reads_limited_while_it_holds(
     the retry its own log says ("Please try again in 2s"; before: ``working``), and ends it;
     Codex (through codex-acp) ends the turn at once as failed ("exceeded retry limit, last
     status: 429"), read ``limited`` until the agent is seen working again."""
-    task, turn = await _turn_of(swarm, "wait for the limit", watched=True)
+    prompt = "wait for its model's limit" if rig.cli == "gemini" else "wait for the limit"
+    task, turn = await _turn_of(swarm, prompt, watched=True)
     if rig.cli == "codex":
         assert "last status: 429" in turn["message"], turn
         row = await swarm.state()
