@@ -72,13 +72,16 @@ class Metrics:
             self.discord_ack_seconds.observe(value)
 
     async def render(self, service: SwarmService) -> bytes:
-        """The whole exposition: the in-process registry, then the database's figures."""
+        """The whole exposition: the in-process registry, then the database's figures, read
+        after it (a delivery it counts has its task's state in them: no older read of the
+        database beside a newer count)."""
+        counted = generate_latest(self.registry)
         snapshot = await service.reports.snapshot()
         agents = await service.roster.rows()
         scrape = CollectorRegistry(auto_describe=True)
         scrape.register(_SnapshotCollector(snapshot, agents, await notifier_health(service.posts)))
         scrape.register(_TurnCostCollector((await service.costs.spend())["agent"], agents))
-        return generate_latest(self.registry) + generate_latest(scrape)
+        return counted + generate_latest(scrape)
 
 
 class _SnapshotCollector(Collector):

@@ -165,6 +165,30 @@ async def test_metrics_from_the_database_and_from_the_scheduler(service: SwarmSe
     assert "swarm_assignment_decision_seconds_count" in text
 
 
+async def test_metrics_count_no_delivery_whose_task_they_do_not_show_assigned(
+    service: SwarmService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A delivery that ends while the page reads the database (the scheduler runs between
+    its reads): the page never counts it beside its task's older state."""
+    metrics = Metrics()
+    service.observers.append(metrics)
+    await service.tasks.create(TaskSpec(title="a"), "cli")
+    read = service.reports.snapshot
+
+    async def read_then_deliver() -> object:
+        found = await read()
+        await Scheduler(service, RecordingDeliverer()).run_burst()  # assigned and delivered
+        return found
+
+    monkeypatch.setattr(service.reports, "snapshot", read_then_deliver)
+    text = (await metrics.render(service)).decode()
+    delivered = 'result="delivered"} 1.0' in text
+    assert not delivered or 'swarm_tasks{status="assigned"} 1.0' in text, text
+    monkeypatch.undo()
+    text = (await metrics.render(service)).decode()  # the next scrape has both
+    assert 'result="delivered"} 1.0' in text and 'swarm_tasks{status="assigned"} 1.0' in text
+
+
 async def test_metrics_need_a_token_beyond_localhost(service: SwarmService) -> None:
     from bot.web.app import create_app
 
