@@ -33,6 +33,7 @@ import pytest
 
 from core.agent_state import AgentState
 from core.agents import signals as agent_signals
+from core.coordinator.home_lock import running_coordinator
 from core.hosts import running
 from core.service.swarm import SwarmService
 from tests.agents.deliveries import MAIN_PATHS, requests_with
@@ -92,7 +93,8 @@ def swarm(rig: Rig, *args: str, agent: bool = False, fork: Zygote | None = None)
 @contextlib.contextmanager
 def coordinator(rig: Rig) -> Iterator[subprocess.Popen[bytes]]:
     """``swarm run --no-discord`` in a process of its own (no dashboard: its default port
-    may be another swarm's), stopped with Ctrl+C after, unless the test killed it."""
+    may be another swarm's), once it holds the home (as ``swarm doctor`` sees it), stopped
+    with Ctrl+C after, unless the test killed it."""
     env = {k: v for k, v in rig.env.items() if k != "DISPLAY"} | {"SWARM_WEB": "off"}
     with (rig.root / "run.log").open("w", encoding="utf-8") as log:
         proc = subprocess.Popen(
@@ -100,6 +102,12 @@ def coordinator(rig: Rig) -> Iterator[subprocess.Popen[bytes]]:
             stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:
+            deadline = time.monotonic() + 60
+            while (running_coordinator(rig.home) or (None,))[0] != proc.pid:
+                assert proc.poll() is None and time.monotonic() < deadline, (
+                    rig.root / "run.log"
+                ).read_text(encoding="utf-8")
+                time.sleep(0.1)
             yield proc
             alive = proc.poll() in (None, -signal.SIGKILL)
             assert alive, (rig.root / "run.log").read_text(encoding="utf-8")
