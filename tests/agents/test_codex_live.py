@@ -10,6 +10,7 @@ it reaches as the fixtures ``panes/codex/codex-VERSION-*.txt``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import sys
 import time
@@ -226,8 +227,7 @@ async def test_swarms_hooks_in_hooks_json_report_after_the_person_trusts_them(
         seen = classify(rules, live.screen().split("\n"), 0)
         assert seen is not None and (seen.rule, seen.state.value) == ("hooks-review", "waiting")
         assert [o.key for o in seen.options] == ["1", "2", "3"] and seen.submit == ("enter",)
-        live.keys("2")  # a person's answer: the option's key, then Enter
-        live.wait("› 2. Trust all and continue")
+        choose(live, "2", "› 2. Trust all and continue")  # a person's answer, then Enter
         live.keys("Enter")
         live.wait(READY)
         live.send("say hello")
@@ -301,6 +301,17 @@ def test_reconnecting_after_a_500_reads_errored_then_working_again(codex: LiveCL
     assert seen is not None and (seen.rule, seen.state.value) == ("reconnecting", "errored")
     save_pane(codex, CLI, "reconnecting")
     codex.wait("• through at last")
+
+
+def choose(live: LiveCLI, key: str, shown: str) -> None:
+    """Press an option's ``key`` until the dialog shows it chosen (``shown``): a key pressed
+    as the dialog appears can be lost, and pressing it again only chooses it again."""
+    for _ in range(3):
+        live.keys(key)
+        with contextlib.suppress(AssertionError):
+            live.wait(shown, timeout=5)
+            return
+    raise AssertionError(f"{shown!r} never showed: {live.screen()}")
 
 
 def frozen(codex: LiveCLI, text: str, timeout: float = 30.0) -> str:
