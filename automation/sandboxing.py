@@ -24,6 +24,7 @@ from core.clis.logs import log_path
 from core.errors import InvalidState, MissingDependency
 from core.models import Agent, Sandbox
 from core.privacy import files
+from core.sandbox import environment
 from core.workspaces import manifest, reservation_hook
 from core.workspaces.git import GitFailed
 
@@ -72,8 +73,8 @@ def open_door(home: Path, agent: str, workspace: Path, env: Mapping[str, str]) -
     if door_pid(home, agent) is not None:
         return where
     files.make_dirs(where.parent)
-    argv = [sys.executable, "-m", sandbox.DOOR_MODULE, "--home", str(home), "--agent", agent,
-            "--workspace", str(workspace)]  # fmt: skip
+    argv = [sys.executable, "-I", "-m", sandbox.DOOR_MODULE, "--home", str(home), "--agent",
+            agent, "--workspace", str(workspace)]  # fmt: skip
     with contextlib.suppress(FileNotFoundError):
         (where / sandbox.DOOR_SOCKET).unlink()
     log_fd = files.open_file(
@@ -82,7 +83,7 @@ def open_door(home: Path, agent: str, workspace: Path, env: Mapping[str, str]) -
     with os.fdopen(log_fd, "ab") as log_file:
         process = subprocess.Popen(
             argv, env=dict(env), stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
-            start_new_session=True, cwd=str(workspace),
+            start_new_session=True, cwd=str(home),
         )  # fmt: skip
     files.write_file(sandbox.door_pid_path(home, agent), str(process.pid).encode())
     deadline = time.monotonic() + DOOR_WAIT_S
@@ -136,6 +137,7 @@ def wrap(
     space = workspace.resolve()
     try:
         sandbox.check_extra([*box.read, *box.write], user_home, home)
+        sandbox.git_folders(space)  # a .git naming what is not its own: refused, nothing run
     except ValueError as exc:
         raise InvalidState(f"{agent}: {exc}") from None
     state = sandbox.state_paths(cli.state if cli else (), user_home, cli.state_seeds if cli else ())
@@ -146,7 +148,9 @@ def wrap(
     mounts = sandbox.mounts(
         space, user_home, box, state, programs, door, env.get("PATH", "/usr/bin:/bin")
     )
-    mounts = replace(mounts, env=sandbox.git_identity(space, env))
+    given = (*sandbox.git_identity(space, env), ("SWARM_AGENT", agent))
+    keep = environment.kept(cli.env_names if cli else (), box.env)
+    mounts = replace(mounts, env=given, keep=keep, python=sys.executable)
     return sandbox.bwrap_argv(mounts, command, new_session, bwrap)
 
 

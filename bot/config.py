@@ -161,4 +161,4 @@ def swarm_program() -> str:
     script = Path(sys.executable).absolute().parent / "swarm"
     if script.is_file():
         return shlex.quote(str(script))
-    return shlex.join([str(Path(sys.executable).absolute()), "-m", "bot.cli"])
+    return shlex.join([str(Path(sys.executable).absolute()), "-I", "-m", "bot.cli"])

@@ -33,6 +33,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from bot.cli.main import GLOBAL_VALUED
 from core.agents.identity import Resolver
 from core.agents_file import load_agents
 from core.errors import ConfigError
@@ -70,10 +71,16 @@ DROPPED_ENV = ("TMUX", "TMUX_PANE", "SWARM_MCP_TOKEN")
 
 
 def refusal(argv: Sequence[str]) -> str | None:
-    """Why ``argv`` is no command of an agent's own (None: it is)."""
+    """Why ``argv`` is no command of an agent's own (None: it is): its command word first
+    (no option before it), never an option that says who acts or which agents file counts
+    (``--as``, ``--config``, in any spelling argparse would take: the CLI's parsers take no
+    abbreviation either)."""
     words = [w for w in argv if not w.startswith("-")]
-    if any(w.split("=", 1)[0] == "--config" for w in argv):
-        return "--config is not taken through the door"
+    if argv[:1] and argv[0].startswith("-"):
+        return "the door takes the command first, no option before it"
+    named = [w.split("=", 1)[0] for w in argv if w.startswith("--")]
+    if any(w == "--" or _names_global(w) for w in named):
+        return "--config and --as are not taken through the door: it speaks for its agent"
     if not words or words[0] not in ALLOWED:
         shown = ", ".join(sorted(ALLOWED))
         return f"only an agent's own commands pass the door ({shown})"
@@ -83,6 +90,11 @@ def refusal(argv: Sequence[str]) -> str | None:
     if subs is not None and (len(words) < 2 or words[1] not in subs):
         return f"swarm {words[0]} passes the door only as {', '.join(sorted(subs))}"
     return None
+
+
+def _names_global(option: str) -> bool:
+    """Whether ``option`` is, or abbreviates, one of the CLI's global options."""
+    return any(g.startswith(option) and len(option) > 2 for g in GLOBAL_VALUED)
 
 
 def write_client(home: Path, agent: str, python: str = sys.executable) -> Path:
@@ -180,7 +192,7 @@ class Door:
                 self.streams.update(filter(None, [asyncio.current_task()]))
                 await self._stream(reader, writer)
                 return None
-            return await self._run(argv, str(asked.get("cwd") or ""), stdin, reader)
+            return await self._run(argv, stdin, reader)
         finally:
             self.running -= 1
 
@@ -206,7 +218,7 @@ class Door:
         server ends or the caller hangs up (then its stdin closes: it ends; SIGTERM after
         ``STOP_S``)."""
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", *STREAMED, cwd=self.workspace, env=self.env,
+            sys.executable, "-I", "-m", "bot.cli", *STREAMED, cwd=self.workspace, env=self.env,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         )  # fmt: skip
         assert process.stdin is not None and process.stdout is not None
@@ -230,19 +242,15 @@ class Door:
             await asyncio.gather(up, down, return_exceptions=True)
             log.info("door of %s: swarm mcp ended (%s)", self.agent, process.returncode)
 
-    def _folder(self, cwd: str) -> Path:
-        """The client's folder when it is in the agent's workspace, else the workspace."""
-        here = Path(cwd).resolve() if cwd.startswith("/") else self.workspace
-        inside = here == self.workspace or self.workspace in here.parents
-        return here if inside else self.workspace
-
     async def _run(
-        self, argv: list[str], cwd: str, stdin: bytes, caller: asyncio.StreamReader
+        self, argv: list[str], stdin: bytes, caller: asyncio.StreamReader
     ) -> dict[str, Any]:
-        here = await asyncio.to_thread(self._folder, cwd)
+        """``argv`` as the agent, by swarm's Python isolated (``-I``: nothing of the agent's
+        folder is imported) in the workspace's top (never a folder the agent made inside,
+        whose ``.git`` would be its own)."""
         program = [HOOK_MODULE, *argv[1:]] if argv[0] == "hook" else ["bot.cli", *argv]
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", *program, cwd=here, env=self.env,
+            sys.executable, "-I", "-m", *program, cwd=self.workspace, env=self.env,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip

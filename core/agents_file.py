@@ -11,10 +11,11 @@ from core.errors import ConfigError
 from core.formats.tomltext import TomlError, loads
 from core.keys import PRESETS, TEXT_STEP, KeyComboError, parse_combo
 from core.models import Agent, Sandbox
+from core.sandbox.environment import never_inside
 from core.tmux import BadTarget, parse_target
 
 # bubblewrap around the agent's CLI: in an [[agent]] table, or in [desktop] for every agent
-SANDBOX_KEYS = ("sandbox", "sandbox_network", "sandbox_read", "sandbox_write")
+SANDBOX_KEYS = ("sandbox", "sandbox_network", "sandbox_read", "sandbox_write", "sandbox_env")
 ALLOWED_KEYS = {
     "id",
     "role",
@@ -239,7 +240,23 @@ def _sandbox(entry: dict[str, Any], where: str) -> Sandbox | None:
         network=_flag(entry, "sandbox_network", where, True),
         read=_paths(entry.get("sandbox_read", []), "sandbox_read", where),
         write=_paths(entry.get("sandbox_write", []), "sandbox_write", where),
+        env=_env_names(entry.get("sandbox_env", []), where),
     )
+
+
+def _env_names(value: Any, where: str) -> tuple[str, ...]:
+    """``sandbox_env``: names of variables, none of swarm's own tokens (``NEVER_INSIDE``)."""
+    if not isinstance(value, list) or not all(
+        isinstance(n, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", n) for n in value
+    ):
+        raise ConfigError(f"{where}: sandbox_env must be a list of variable names")
+    refused = [n for n in value if never_inside(n)]
+    if refused:
+        raise ConfigError(
+            f"{where}: sandbox_env may not pass {', '.join(refused)}: swarm's own tokens and "
+            "settings never enter a sandbox"
+        )
+    return tuple(value)
 
 
 def _paths(value: Any, key: str, where: str) -> tuple[str, ...]:

@@ -126,11 +126,14 @@ def parse_task_ref(ref: str | int) -> int:
 class Sandbox:
     """How an agent's CLI is fenced in by bubblewrap (``sandbox = true``): besides its
     worktree and its CLI's own folders, ``read`` and ``write`` name more paths it may read,
-    or read and write; ``network``: False gives it no network but its own loopback."""
+    or read and write; ``network``: False gives it no network but its own loopback; ``env``:
+    the names of the person's variables it is given besides its CLI's own (nothing else of
+    the environment enters)."""
 
     network: bool = True
     read: tuple[str, ...] = ()
     write: tuple[str, ...] = ()
+    env: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

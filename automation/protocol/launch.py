@@ -61,11 +61,11 @@ async def start(
         await stop(home, agent)
     files.make_dirs(wire.folder(home))
     seen = _journal_size(home, agent)
-    argv = [sys.executable, "-m", HOST_MODULE, "--home", str(home), "--agent", agent,
+    argv = [sys.executable, "-I", "-m", HOST_MODULE, "--home", str(home), "--agent", agent,
             "--cwd", str(cwd), "--mcp", json.dumps(list(mcp)), "--protocol", protocol,
             "--nice", str(nice), *(["--cumulative-usage"] if cumulative_usage else []), "--",
             *command]  # fmt: skip
-    process = _spawn(home, agent, argv, cwd, env)
+    process = _spawn(home, agent, argv, home, env)  # (isolated, outside the agent's folder)
     return await _wait_ready(home, agent, process, seen, wait_s)
 
 

@@ -142,7 +142,7 @@ def _hook_program() -> list[str]:
     """``swarm hook`` as this installation's Python runs it without the command tree
     (``python -m bot.cli.hook``: a faster start), by absolute path (an agent's PATH may lack
     it)."""
-    return [sys.executable, "-m", "bot.cli.hook"]
+    return [sys.executable, "-I", "-m", "bot.cli.hook"]
 
 
 def env_pairs(settings: Settings, args: argparse.Namespace) -> list[str]:

@@ -87,4 +87,4 @@ def server(
     if sandboxed:
         return Server(f"{DOOR_AT}/swarm", ("mcp",))
     env: dict[str, str] = dict(pair.split("=", 1) for pair in env_pairs(settings, args))
-    return Server(sys.executable, ("-m", "bot.cli", "mcp"), {"SWARM_AGENT": agent, **env})
+    return Server(sys.executable, ("-I", "-m", "bot.cli", "mcp"), {"SWARM_AGENT": agent, **env})

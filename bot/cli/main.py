@@ -13,7 +13,7 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from importlib import import_module
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from core.errors import InvalidInput
 from core.formats.text import one_line
@@ -73,7 +73,13 @@ GLOBAL_FLAGS = ("-v", "--verbose")
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse with one-line errors (``swarm: error: ...``, exit 2), like every other error."""
+    """argparse with one-line errors (``swarm: error: ...``, exit 2), like every other error,
+    and no abbreviated options: ``--conf`` is not ``--config`` (an option is what it says,
+    for a person and for the sandbox's door, which refuses ``--config`` and ``--as``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         """Print one line and exit 2 (argparse prints its usage block otherwise); a mistyped

@@ -231,4 +231,4 @@ def hook_command(service: SwarmService, args: argparse.Namespace) -> list[str]:
         words.append(f"SWARM_HOME={service.settings.custom_home}")
     if args.config or CONFIG.read(args.configuration.env):
         words.append(f"SWARM_CONFIG={service.settings.config_path.absolute()}")
-    return [*words, sys.executable, "-m", "bot.cli.main"]
+    return [*words, sys.executable, "-I", "-m", "bot.cli.main"]

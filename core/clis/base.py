@@ -283,6 +283,16 @@ class AgentCli:
     # the files of ``state`` it writes at its first start, made with this text when missing
     # so they are bound and kept (else written in the sandbox's own home, and lost with it)
     state_seeds: tuple[tuple[str, str], ...] = ()
+    # the person's variables its sandbox is given (names or ``fnmatch`` patterns: its
+    # vendor's family); with its credentials, debug log and ``env`` (``env_names``)
+    env_family: tuple[str, ...] = ()
+
+    @property
+    def env_names(self) -> tuple[str, ...]:
+        """The names (and patterns) of the environment its sandbox keeps
+        (``core.sandbox.environment``)."""
+        own = [*self.env_family, *self.credentials, *self.env]
+        return tuple(dict.fromkeys(own + ([self.debug_log] if self.debug_log else [])))
 
     @property
     def speaks_protocol(self) -> bool:

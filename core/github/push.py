@@ -6,13 +6,12 @@ which ``ps`` shows only to the same user, and which git never prints."""
 from __future__ import annotations
 
 import base64
-import os
 import subprocess
 from pathlib import Path
 
 from core.errors import InvalidState
 from core.privacy.redact import redact_urls
-from core.workspaces.git import changed_files, conflicted_files, current_branch
+from core.workspaces.git import changed_files, conflicted_files, current_branch, safe_env
 
 PUSH_TIMEOUT_S = 120.0
 
@@ -51,7 +50,7 @@ def push(worktree: Path, branch: str, url: str, token: str) -> str:
             f"{worktree} has uncommitted changes ({shown}): commit them, then the branch is "
             "pushed (nothing pushed)"
         )
-    env = {**os.environ, **auth_env(token, url)}
+    env = safe_env(auth_env(token, url))
     proc = subprocess.run(
         ["git", "push", "--porcelain", url, f"refs/heads/{branch}:refs/heads/{branch}"],
         cwd=worktree,
@@ -69,6 +68,7 @@ def push(worktree: Path, branch: str, url: str, token: str) -> str:
     head = subprocess.run(
         ["git", "rev-parse", f"refs/heads/{branch}"],
         cwd=worktree,
+        env=safe_env(),
         capture_output=True,
         text=True,
         timeout=30,
@@ -80,7 +80,7 @@ def push(worktree: Path, branch: str, url: str, token: str) -> str:
 def conflicts(worktree: Path, url: str, token: str, base: str, head_sha: str) -> list[str]:
     """The files a merge of ``head_sha`` into GitHub's ``base`` would conflict in (``git
     merge-tree``: nothing is checked out or changed; GitHub's base is fetched first)."""
-    env = {**os.environ, **auth_env(token, url)}
+    env = safe_env(auth_env(token, url))
     fetched = subprocess.run(
         ["git", "fetch", "--quiet", "--no-tags", url, f"refs/heads/{base}", head_sha],
         cwd=worktree,
@@ -94,11 +94,17 @@ def conflicts(worktree: Path, url: str, token: str, base: str, head_sha: str) ->
         said = " ".join(fetched.stderr.split())[-300:]
         raise PushRefused(_hidden(f"git fetch of {base} refused: {said}", token))
     base_sha = subprocess.run(
-        ["git", "rev-parse", "FETCH_HEAD"], cwd=worktree, capture_output=True, text=True, check=True
+        ["git", "rev-parse", "FETCH_HEAD"],
+        cwd=worktree,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=safe_env(),
     ).stdout.split()[0]
     tree = subprocess.run(
         ["git", "merge-tree", "--write-tree", "--name-only", "--no-messages", base_sha, head_sha],
         cwd=worktree,
+        env=safe_env(),
         capture_output=True,
         text=True,
         timeout=PUSH_TIMEOUT_S,

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from core.models import Agent, Sandbox
 from core.processes import command_line
+from core.sandbox.environment import filter_argv
 
 BWRAP = "bwrap"
 INSTALL = "apt-get install bubblewrap"
@@ -52,6 +53,8 @@ class Mounts:
     path: str = "/usr/bin:/bin"  # the agent's PATH (the door's folder is put first)
     links: tuple[tuple[str, str], ...] = ()  # (link, its target): symlinks on bound paths
     env: tuple[tuple[str, str], ...] = ()  # set inside (the person's git identity)
+    keep: tuple[str, ...] = ()  # the environment's names that enter (``environment.kept``)
+    python: str = ""  # swarm's interpreter, which runs the environment's filter
 
 
 IDENTITY = (("user.name", ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME")),
@@ -157,21 +160,76 @@ def missing_line(agent: str) -> str:
     return f"{agent} has sandbox = true but bwrap is not installed ({INSTALL})"
 
 
+class ForeignGit(ValueError):
+    """A worktree's ``.git`` names a git folder that is not its own (one line)."""
+
+
 def git_folders(workspace: Path) -> list[str]:
     """The git folders outside ``workspace`` that git needs there: a worktree's ``.git``
-    file names its own folder (``.git/worktrees/NAME``) and that one the common ``.git``."""
+    file names its own folder (``.git/worktrees/NAME``) and that one the common ``.git``.
+    The ``.git`` file is the agent's to write: what it names is taken only when it is a
+    worktree's own folder of a repository outside every agent's reach (:func:`own_git`),
+    else ForeignGit, never bound."""
     dot = workspace / ".git"
+    if dot.is_symlink():
+        raise ForeignGit(f"{dot} is a symbolic link, not git's own file: refused")
     if not dot.is_file():
         return []
+    own, common = own_git(workspace)
+    return [str(own), str(common)]
+
+
+def own_git(workspace: Path) -> tuple[Path, Path]:
+    """The worktree's own git folder and its repository's common one, as its ``.git`` file
+    names them, checked against what git itself wrote when it made the worktree: the folder
+    is ``<common>/worktrees/<name>``, its ``gitdir`` names this ``.git`` back and its
+    ``commondir`` that common folder, which is a git folder outside the worktree and inside
+    no other worktree's git folder (the only folders outside it an agent writes). ForeignGit
+    (one line) for anything else: a ``.git`` rewritten to name the home, ``/`` or a git
+    folder of the agent's own making."""
+    dot = workspace / ".git"
     text = dot.read_text(encoding="utf-8", errors="replace").strip()
-    if not text.startswith("gitdir:"):
-        return []
-    own = (workspace / text.removeprefix("gitdir:").strip()).resolve()
-    found = [str(own)]
-    common = own / "commondir"
-    if common.is_file():
-        found.append(str((own / common.read_text(encoding="utf-8").strip()).resolve()))
-    return found
+    if not text.startswith("gitdir:") or "\n" in text:
+        raise ForeignGit(f"{dot} is not a worktree's .git file: refused")
+    named = text.removeprefix("gitdir:").strip()
+    own = (workspace / named).resolve()
+    space = workspace.resolve()
+    common = own.parent.parent
+    why = _foreign(own, common, space, dot)
+    if why is not None:
+        raise ForeignGit(
+            f"{dot} names {named}, which is {why}: refused, nothing bound (git -C <repository> "
+            f"worktree repair {workspace} restores it)"
+        )
+    return own, common
+
+
+def _foreign(own: Path, common: Path, space: Path, dot: Path) -> str | None:
+    """Why ``own`` is not the worktree's own git folder (None: it is)."""
+    if own.parent.name != "worktrees" or not own.is_dir():
+        return "not a folder of a repository's worktrees/"
+    if _inside(own, space) or _inside(common, space):
+        return "inside the worktree itself"
+    if not all((common / part).exists() for part in ("HEAD", "objects", "refs")):
+        return "not in a git folder"
+    if _read_path(own, "commondir") != common or _read_path(own, "gitdir") != dot.resolve():
+        return "a git folder that does not name this worktree back"
+    if any(a.name == "worktrees" and (a.parent / "objects").is_dir() for a in common.parents):
+        return "inside another worktree's git folder"
+    return None
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _read_path(folder: Path, name: str) -> Path | None:
+    """The path the file ``folder/name`` holds (relative to ``folder``), None unreadable."""
+    try:
+        text = (folder / name).read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return None
+    return (folder / text).resolve() if text else None
 
 
 def git_guards(workspace: Path) -> list[str]:
@@ -182,18 +240,27 @@ def git_guards(workspace: Path) -> list[str]:
     its config is; swarm's own hooks there), and the other worktrees' git folders. A missing
     ``hooks`` or ``info`` is made first (a bind needs its source; an agent must not make one
     the person's git runs)."""
+    dot = workspace / ".git"
+    if dot.is_dir() and not dot.is_symlink():  # a checkout of its own: its config and hooks
+        return _code_files(dot)
     folders = git_folders(workspace)
     if len(folders) < 2:
         return []
     own, common = Path(folders[0]), Path(folders[1])
-    for name in ("hooks", "info"):
-        (common / name).mkdir(exist_ok=True)
-    guarded = [common / "config", common / "hooks", common / "info"]
+    guarded = [dot, *map(Path, _code_files(common))]  # the .git file: what it names stays
     if own.parent.name == "worktrees" and own.parent.parent == common:
         guarded.append(own.parent)  # every worktree's folder; its own is bound again below
     guarded += [own / name for name in ("commondir", "gitdir", "config.worktree", WORKTREE_HOOKS)]
     guarded += ref_guards(own, common)
     return [str(path) for path in guarded if path.exists()]
+
+
+def _code_files(common: Path) -> list[str]:
+    """A git folder's ``config``, ``hooks`` and ``info`` (what tells git what to run), the
+    folders made first when missing."""
+    for name in ("hooks", "info"):
+        (common / name).mkdir(exist_ok=True)
+    return [str(common / name) for name in ("config", "hooks", "info") if (common / name).exists()]
 
 
 def ref_guards(own: Path, common: Path) -> list[Path]:
@@ -413,12 +480,15 @@ def symlinks(path: str) -> list[tuple[str, str]]:
 def bwrap_argv(
     m: Mounts, command: Sequence[str], new_session: bool = False, bwrap: str = BWRAP
 ) -> list[str]:
-    """The ``bwrap`` command that runs ``command`` in ``m``'s sandbox: the system read-only,
-    a private ``/tmp``, ``/proc`` and ``/dev``, the home an empty tmpfs, then each bind
+    """The ``bwrap`` command that runs ``command`` in ``m``'s sandbox: no capability (as
+    root too; bwrap sets ``no_new_privs``), the system read-only, a private ``/tmp``,
+    ``/proc`` (its ``sys`` read-only) and ``/dev``, the home an empty tmpfs, then each bind
     (parents before what lies in them; read-write wins over read-only for one path);
     its own process namespace, ended with its parent; ``new_session``: no controlling
-    terminal (not for a tmux pane: its keys must reach the agent)."""
+    terminal (not for a tmux pane: its keys must reach the agent). With ``m.python``, the
+    whole started by the environment's filter: only ``m.keep``'s names enter."""
     argv = [bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
+    argv += ["--cap-drop", "ALL"]  # root's too: nothing remounted, no file's owner ignored
     argv += [] if m.network else ["--unshare-net"]
     argv += ["--new-session"] if new_session else []
     for path in SYSTEM:
@@ -427,7 +497,7 @@ def bwrap_argv(
         elif os.path.isdir(path):
             argv += ["--ro-bind", path, path]
     argv += _resolv_conf()
-    argv += ["--proc", "/proc", "--dev", "/dev"]
+    argv += ["--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys", "--dev", "/dev"]
     layers = {"/tmp": "--tmpfs", m.home: "--tmpfs"}
     layers.update({path: "--ro-bind" for path in m.read if not _system(path)})
     layers.update({path: "--bind" for path in m.write})
@@ -446,7 +516,7 @@ def bwrap_argv(
     for name, value in m.env:
         argv += ["--setenv", name, value]
     argv += ["--chdir", m.workspace, "--", *command]
-    return argv
+    return filter_argv(m.python, m.keep, argv) if m.python else argv
 
 
 def _system(path: str) -> bool:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from core.errors import InvalidInput, InvalidState
+from core.sandbox import git_folders
 from core.workspaces import head_files
 
 GIT_TIMEOUT_S = 120.0
@@ -34,26 +35,75 @@ class Commit:
     subject: str
 
 
+# what git would run of a repository's (or an agent's) choosing, off in every git swarm runs
+OFF = (("core.fsmonitor", "false"), ("core.hooksPath", "/dev/null"))
+SHOWS_DIFFS = ("diff", "log", "show", "format-patch")  # --no-ext-diff --no-textconv given
+
+
+def safe_env(env: Mapping[str, str] | None = None, hooks: bool = False) -> dict[str, str]:
+    """swarm's environment (``env`` set over it) with :data:`OFF` given to git as command-line
+    configuration (``GIT_CONFIG_COUNT``), which no configuration file overrides; ``hooks``:
+    the repository's hooks kept (a merge into the person's checkout runs the person's)."""
+    found = {**os.environ, **(env or {})}
+    start = int(found.get("GIT_CONFIG_COUNT", "0") or 0)
+    off = OFF[:1] if hooks else OFF
+    for i, (key, value) in enumerate(off, start):
+        found[f"GIT_CONFIG_KEY_{i}"], found[f"GIT_CONFIG_VALUE_{i}"] = key, value
+    found["GIT_CONFIG_COUNT"] = str(start + len(off))
+    return found
+
+
+def safe_args(args: tuple[str, ...]) -> tuple[str, ...]:
+    """``args`` with ``--no-ext-diff --no-textconv`` after a diff-showing subcommand."""
+    at = 0
+    while at + 1 < len(args) and args[at] in ("-c", "-C"):
+        at += 2
+    if at < len(args) and args[at] in SHOWS_DIFFS:
+        return (*args[: at + 1], "--no-ext-diff", "--no-textconv", *args[at + 1 :])
+    return args
+
+
 def git(
     cwd: Path, *args: str, timeout: float = GIT_TIMEOUT_S, env: Mapping[str, str] | None = None
 ) -> str:
     """Run ``git ARGS`` in ``cwd`` (``env``: variables set over swarm's own); its stdout, or
-    GitFailed with its output."""
+    GitFailed with its output. A linked worktree's ``.git`` is checked first (it is its
+    agent's to write: :func:`checked_worktree`); fsmonitor, hooks, external diffs and
+    textconv are off (:func:`safe_env`, :func:`safe_args`)."""
+    checked_worktree(cwd)
     try:  # the environment is inherited (git's identity and config); stdin is closed
         proc = subprocess.run(
-            ["git", *args],
+            ["git", *safe_args(args)],
             cwd=cwd,
             capture_output=True,
             text=True,
             timeout=timeout,
             stdin=subprocess.DEVNULL,
-            env=None if env is None else {**os.environ, **env},
+            env=safe_env(env),
         )
     except (FileNotFoundError, NotADirectoryError):
         raise _missing(cwd) from None
     if proc.returncode != 0:
         raise GitFailed(args, proc.returncode, proc.stderr or proc.stdout)
     return proc.stdout
+
+
+class ForeignGitFolder(InvalidState):
+    """A worktree's ``.git`` names a git folder that is not its own."""
+
+
+def checked_worktree(cwd: Path) -> None:
+    """ForeignGitFolder (one line) when ``cwd`` is a linked worktree whose ``.git`` file
+    names a git folder that is not its own (``core.sandbox.own_git``): git would read that
+    folder's configuration and run what it names. A folder without a ``.git`` file (a main
+    checkout, a subfolder) is git's to find."""
+    dot = Path(cwd) / ".git"
+    if not (dot.is_file() or dot.is_symlink()):
+        return
+    try:
+        git_folders(Path(cwd))
+    except ValueError as exc:
+        raise ForeignGitFolder(str(exc)) from None
 
 
 class FolderMissing(InvalidState):

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from core.errors import InvalidState
 from core.workspaces import procs
-from core.workspaces.git import GitFailed, changed_files, git, head, ok
+from core.workspaces.git import GitFailed, changed_files, git, head, ok, safe_env
 
 log = logging.getLogger(__name__)
 MARKER = "swarm-merge.json"
@@ -144,6 +144,7 @@ def _git_merge(where: Path, job: Job, marker: Path) -> tuple[int, str]:
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            env=safe_env(hooks=True),
         )
         try:
             job.git_pid, job.git_started = proc.pid, procs.start_time(proc.pid)

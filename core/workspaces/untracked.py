@@ -9,7 +9,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from core.workspaces.git import GIT_TIMEOUT_S, GitFailed, git
+from core.workspaces.git import GIT_TIMEOUT_S, GitFailed, git, safe_env
 
 MAX_FILES = 100  # untracked files shown
 MAX_FILE_BYTES = 256 * 1024  # a larger file is named only (git: treated as binary)
@@ -47,7 +47,7 @@ def new_file_diff(tree: Path, name: str) -> str:
             "--no-color", "--no-ext-diff", "--no-textconv", "--", "/dev/null", name)  # fmt: skip
     proc = subprocess.run(
         ["git", *args], cwd=tree, capture_output=True, text=True, errors="replace",
-        timeout=GIT_TIMEOUT_S, stdin=subprocess.DEVNULL,
+        timeout=GIT_TIMEOUT_S, stdin=subprocess.DEVNULL, env=safe_env(),
     )  # fmt: skip
     if proc.returncode not in (0, 1):  # 1: the files differ
         raise GitFailed(args, proc.returncode, proc.stderr or proc.stdout)

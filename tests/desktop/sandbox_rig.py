@@ -97,6 +97,8 @@ class SandboxRig:
                 lines += ['cli = "gemini"', 'delivery = "protocol"']
             if name == "Agent-1":
                 lines.append(f"sandbox = {'true' if sandbox else 'false'}")
+                if protocol:  # the probe's variables, named: nothing else of swarm's enters
+                    lines.append('sandbox_env = ["PROBE_SCRIPT", "PROBE_OUT", "PROBE_PID"]')
             lines.append("")
         return "\n".join(lines)
 

@@ -128,9 +128,10 @@ def test_git_folders_of_a_worktree(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=30).stdout.strip()  # fmt: skip
     subprocess.run(["git", "-C", str(repo), "pack-refs", "--all"], check=True, timeout=30)
     assert not (git / main).exists()  # the person's branch only in packed-refs
-    guarded = [git / "config", git / "hooks", git / "info", git / "worktrees",
+    guarded = [work / ".git", git / "config", git / "hooks", git / "info", git / "worktrees",
                own / "commondir", own / "gitdir", git / "HEAD", git / main]  # fmt: skip
-    assert git_guards(work) == [str(p) for p in guarded]  # not its own branch, refs/heads/wt
+    # its .git file too: what it names stays its own; not its own branch, refs/heads/wt
+    assert git_guards(work) == [str(p) for p in guarded]
     assert (git / main).read_text().strip() == subprocess.run(
         ["git", "-C", str(repo), "rev-parse", main],
         check=True,
@@ -138,7 +139,8 @@ def test_git_folders_of_a_worktree(tmp_path: Path) -> None:
         text=True,
         timeout=30,
     ).stdout.strip()  # loosened with its value, so a loose ref cannot shadow it
-    assert git_guards(repo) == []
+    # a checkout of its own: what tells git what to run stays read-only
+    assert git_guards(repo) == [str(git / "config"), str(git / "hooks"), str(git / "info")]
     box = mounts(work, tmp_path / "home", Sandbox(), (), (), None)
     argv = bwrap_argv(box, ["sh"])
     binds = [(argv[i], argv[i + 1]) for i in range(len(argv) - 1) if argv[i].endswith("bind")]

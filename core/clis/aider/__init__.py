@@ -8,6 +8,7 @@ from core.clis.base import AgentCli
 
 CLI = AgentCli(
     name="aider",
+    env_family=("AIDER_*", "OPENAI_*", "ANTHROPIC_*"),
     credentials=("OPENAI_API_KEY", "ANTHROPIC_API_KEY"),
     title="Aider",
     programs=("aider",),

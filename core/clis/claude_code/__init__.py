@@ -40,6 +40,15 @@ def report_args(swarm: str) -> tuple[str, ...]:
 
 CLI = AgentCli(
     name="claude-code",
+    env_family=(
+        "ANTHROPIC_*",
+        "CLAUDE_*",
+        "DISABLE_*",
+        "API_TIMEOUT_MS",
+        "MAX_THINKING_TOKENS",
+        "MCP_TIMEOUT",
+        "BASH_*_TIMEOUT_MS",
+    ),
     credentials=("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN"),
     title="Claude Code",
     placeholders=(r'Try ".*"', "Resend your message to try again"),

@@ -16,6 +16,7 @@ from core.clis.codex.mcp import MCP
 
 CLI = AgentCli(
     name="codex",
+    env_family=("OPENAI_*", "CODEX_*", "RUST_LOG"),
     credentials=("OPENAI_API_KEY", "CODEX_API_KEY"),
     title="Codex CLI",
     placeholders=("Ask Codex to do anything",),

@@ -27,6 +27,7 @@ MCP = JsonFile(Path(".gemini") / "settings.json", "mcpServers", _entry).files(
 
 CLI = AgentCli(
     name="gemini",
+    env_family=("GEMINI_*", "GOOGLE_*"),
     credentials=("GEMINI_API_KEY", "GOOGLE_API_KEY"),
     title="Gemini CLI",
     placeholders=("Type your message or @path/to/file",),

@@ -13,6 +13,7 @@ from core.clis.base import AgentCli
 
 CLI = AgentCli(
     name="mistral-vibe",
+    env_family=("MISTRAL_*", "VIBE_*"),
     credentials=("MISTRAL_API_KEY",),  # its default provider's; a custom one names its own
     title="Mistral Vibe",
     programs=("vibe",),

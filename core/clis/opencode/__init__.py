@@ -27,6 +27,7 @@ MCP = JsonFile(Path("opencode.json"), "mcp", _entry).files()
 
 CLI = AgentCli(
     name="opencode",
+    env_family=("OPENCODE_*", "OPENAI_*", "ANTHROPIC_*"),
     credentials=("OPENAI_API_KEY", "ANTHROPIC_API_KEY"),
     title="opencode",
     placeholders=(r'Ask anything… ".*"',),

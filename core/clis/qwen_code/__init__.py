@@ -16,6 +16,7 @@ MCP = JsonFile(Path(".qwen") / "settings.json", "mcpServers").files()
 
 CLI = AgentCli(
     name="qwen-code",
+    env_family=("OPENAI_*", "DASHSCOPE_*", "QWEN_*"),
     credentials=("OPENAI_API_KEY", "DASHSCOPE_API_KEY"),
     title="Qwen Code",
     placeholders=("Type your message or @path/to/file",),

@@ -1,0 +1,58 @@
+"""What of the person's environment enters an agent's sandbox: nothing but an allow-list.
+
+The sandbox starts from an empty environment plus the names :func:`kept` gives: the
+terminal's and locale's, the agent CLI's own variables (its credentials and its families,
+``AgentCli.env_names``) and the names the agents file's ``sandbox_env`` lists; swarm sets
+``SWARM_AGENT`` inside itself. swarm's own tokens and settings (:data:`NEVER`) never enter,
+whatever a CLI's family or the agents file says. The filter runs outside, just before ``bwrap``
+(:func:`filter_argv`): it reads the names and the values from its own environment and hands
+the kept ones on, so no value is ever written on a command line.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable, Sequence
+
+# a terminal's, its locale's, where its CLI keeps its files, a proxy to reach its model
+BASE = (
+    "HOME", "PATH", "TERM", "COLORTERM", "TERM_PROGRAM", "LANG", "LANGUAGE", "LC_*", "TZ",
+    "USER", "LOGNAME", "NO_COLOR", "FORCE_COLOR", "XDG_CONFIG_HOME", "XDG_DATA_HOME",
+    "XDG_CACHE_HOME", "XDG_STATE_HOME", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy",
+    "https_proxy", "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS",
+)  # fmt: skip
+# swarm's own tokens and settings, and the services only swarm speaks to
+NEVER = (
+    "SWARM_*", "DISCORD_*", "GITHUB_*", "GH_*", "TELEGRAM_*", "SLACK_*", "PG*", "DATABASE_URL",
+    "TMUX", "TMUX_*", "DISPLAY", "WAYLAND_*", "XAUTHORITY", "DBUS_*", "XDG_RUNTIME_DIR",
+    "SSH_AUTH_SOCK", "SSH_AGENT_PID", "GPG_AGENT_INFO",
+)  # fmt: skip
+# run by swarm's Python (``-I -S``) just before bwrap: the environment's kept names only
+FILTER = (
+    "import fnmatch,os,sys\n"
+    "k=sys.argv[1].split(',');n=sys.argv[2].split(',')\n"
+    "m=lambda v,p:any(fnmatch.fnmatchcase(v,x) for x in p if x)\n"
+    "e={v:w for v,w in os.environ.items() if m(v,k) and not m(v,n)}\n"
+    "os.execve(sys.argv[3],sys.argv[3:],e)"
+)
+
+
+def never_inside(name: str) -> bool:
+    """Whether ``name`` is one of swarm's own (``NEVER``)."""
+    return any(fnmatch.fnmatchcase(name, p) for p in NEVER)
+
+
+def kept(cli_names: Iterable[str], asked: Sequence[str]) -> tuple[str, ...]:
+    """The names and patterns that enter: ``BASE``, the CLI's, the agents file's."""
+    return tuple(dict.fromkeys([*BASE, *cli_names, *asked]))
+
+
+def allowed(name: str, keep: Sequence[str]) -> bool:
+    """Whether ``name`` enters with ``keep`` (what :data:`FILTER` decides, in Python)."""
+    return any(fnmatch.fnmatchcase(name, p) for p in keep) and not never_inside(name)
+
+
+def filter_argv(python: str, keep: Sequence[str], command: Sequence[str]) -> list[str]:
+    """``command`` started with only the ``keep`` names of the environment (swarm's own
+    never: ``NEVER``); ``python``: swarm's interpreter, run isolated."""
+    return [python, "-I", "-S", "-c", FILTER, ",".join(keep), ",".join(NEVER), *command]

@@ -1,0 +1,154 @@
+"""Issue 77: the sandbox holds against an agent that wants out. Each escape is tried from
+inside a sandboxed agent's pane (``swarm desktop up --headless``: real bubblewrap, real tmux,
+real git, the door as swarm starts it), and its effect is looked for outside: what swarm
+runs for the agent (its door's commands, its hooks) imports nothing of the agent's folder;
+the agent cannot rewrite its ``.git`` to name what the next start binds, and a ``.git``
+rewritten anyway (before this fix, or while unsandboxed) is refused by ``desktop up`` and
+by swarm's git; the door takes no ``--config``/``--as`` in any spelling; none of the
+person's tokens is in the sandbox's environment; as root, no capability is left."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.workspaces.git import ForeignGitFolder, git
+from tests.conftest import skip_or_fail
+from tests.desktop.sandbox_rig import SandboxRig
+
+TOKENS = {
+    "DISCORD_TOKEN": "discord-SECRET-1",
+    "GITHUB_TOKEN": "github-SECRET-2",
+    "OPENAI_API_KEY": "openai-SECRET-3",
+    "ANTHROPIC_API_KEY": "anthropic-SECRET-4",
+    "SWARM_MCP_TOKEN": "mcp-SECRET-5",
+}
+# a Python package of the agent's, named as swarm's: imported, it says so outside
+PLANT = "import pathlib; pathlib.Path({marker!r}).write_text('ran outside')\n"
+PROBE = """\
+out="$1"
+{{
+echo "python=$( (swarm task list 2>&1; echo rc $?) | tail -1)"
+echo "hook=$(echo '{{}}' | swarm hook Stop --agent Agent-1 >/dev/null 2>&1; echo rc $?)"
+echo "dotgit=$( (echo 'gitdir: {user}' > .git) 2>/dev/null && echo wrote || echo refused)"
+echo "conf=$( (swarm --conf={user}/a.toml task list 2>&1; echo rc $?) | tr '\\n' ' ')"
+echo "conflate=$( (swarm task list --conf={user}/a.toml 2>&1; echo rc $?) | tr '\\n' ' ')"
+echo "as=$( (swarm task done T-1 --as Agent-2 2>&1; echo rc $?) | tr '\\n' ' ')"
+echo "env=$(env | tr '\\n' ' ')"
+echo "capeff=$(grep CapEff /proc/self/status | tr -d '\\t')"
+echo "nnp=$(grep NoNewPrivs /proc/self/status | tr -d '\\t')"
+echo "procsys=$(test -w /proc/sys/kernel/hostname && echo writable || echo read-only)"
+echo "remount=$(mount -o remount,rw,bind {common}/hooks 2>/dev/null && echo remounted \
+|| echo refused)"
+echo "hooks=$(touch {common}/hooks/probe-hook 2>/dev/null && echo wrote || echo refused)"
+echo end=1
+}} > "$out.part" 2>&1
+mv "$out.part" "$out"
+"""
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Iterator[SandboxRig]:
+    for tool in ("tmux", "bwrap", "git"):
+        if shutil.which(tool) is None:
+            skip_or_fail(f"{tool} is not installed")
+    made = SandboxRig(tmp_path, sandbox=True)
+    made.env.update(TOKENS)  # the person's tokens exported, as the docs allow
+    yield made
+    made.swarm("desktop", "down", "--headless")
+    made.tmux("kill-server")
+
+
+def _plant_python(rig: SandboxRig) -> Path:
+    """``bot``, ``core`` and ``automation`` packages in Agent-1's worktree, each writing
+    the marker when imported."""
+    marker = rig.root / "escaped-python"
+    for package in ("bot", "bot/cli", "core", "automation"):
+        folder = rig.ws["Agent-1"] / package
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "__init__.py").write_text(PLANT.format(marker=str(marker)))
+    return marker
+
+
+def _probe(rig: SandboxRig) -> dict[str, str]:
+    from core.sandbox import git_folders
+
+    _, common = git_folders(rig.ws["Agent-1"])
+    script, out = rig.ws["Agent-1"] / "escape.sh", rig.ws["Agent-1"] / "escape.out"
+    script.write_text(PROBE.format(user=rig.user, common=common))
+    assert rig.tmux("send-keys", "-t", "swarm-Agent-1", f"sh {script} {out}", "Enter").returncode == 0
+    return rig.read(out, 90)
+
+
+@pytest.mark.timeout(240)
+def test_an_agent_that_wants_out_gets_nothing_outside(rig: SandboxRig) -> None:
+    marker = _plant_python(rig)
+    assert rig.swarm("task", "add", "probe", "--agent", "Agent-1").returncode == 0
+    up = rig.swarm("desktop", "up", "--headless", "--json", "--no-hooks", "--agents", "1")
+    assert up.returncode == 0, up.stdout + up.stderr
+    got = _probe(rig)
+    # what swarm ran for it (door, its commands, its hook) imported none of its Python
+    assert got["python"] == "rc 0" and got["hook"] == "rc 0", got
+    assert not marker.exists(), marker.read_text()
+    # its .git cannot be rewritten to name what the next start binds
+    assert got["dotgit"] == "refused", got
+    assert (rig.ws["Agent-1"] / ".git").read_text().startswith("gitdir: ")
+    assert str(rig.user) not in (rig.ws["Agent-1"] / ".git").read_text()
+    # the door takes no agents file and no other actor, however spelled
+    for key in ("conf", "conflate", "as"):
+        assert "rc 2" in got[key], got
+    assert "rc 2" in got["as"] and "--as" in got["as"], got
+    # nothing of the person's environment but the allow-list
+    for name, value in TOKENS.items():
+        assert value not in got["env"] and f"{name}=" not in got["env"], got["env"]
+    assert "SWARM_AGENT=Agent-1" in got["env"] and "TMUX=" not in got["env"], got["env"]
+    # no privileges, as root too
+    assert got["capeff"] == "CapEff:0000000000000000" and got["nnp"] == "NoNewPrivs:1", got
+    assert got["procsys"] == "read-only", got
+    assert (got["remount"], got["hooks"]) == ("refused", "refused"), got
+    # the teeth: the planted package runs when Python is started in the worktree as before
+    subprocess.run([os.sys.executable, "-c", "import bot"], cwd=rig.ws["Agent-1"],
+                   env={"PATH": "/usr/bin:/bin"}, timeout=60, check=False)  # fmt: skip
+    assert marker.exists()
+
+
+def _fsmonitor_plant(rig: SandboxRig) -> Path:
+    """Agent-1's ``.git`` rewritten (as an agent did before the sandbox guarded it) to name
+    a git folder of its own making, whose config runs its program as fsmonitor."""
+    work, marker = rig.ws["Agent-1"], rig.root / "escaped-fsmonitor"
+    evil = work / "evil"
+    subprocess.run(["git", "init", "-q", "--separate-git-dir", str(evil / "git"),
+                    str(evil / "tree")], check=True, timeout=30)  # fmt: skip
+    program = work / "monitor.sh"
+    program.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    program.chmod(0o755)
+    with (evil / "git" / "config").open("a") as config:
+        config.write(f"[core]\n\tfsmonitor = {program}\n\tworktree = {work}\n")
+    (work / ".git").write_text(f"gitdir: {evil / 'git'}\n")
+    return marker
+
+
+@pytest.mark.timeout(120)
+def test_a_git_folder_the_agent_named_is_refused_not_bound_nor_run(rig: SandboxRig) -> None:
+    marker = _fsmonitor_plant(rig)
+    with pytest.raises(ForeignGitFolder, match="refused"):
+        git(rig.ws["Agent-1"], "status", "--porcelain")
+    assert not marker.exists()  # swarm's git ran nothing of the agent's
+    up = rig.swarm("desktop", "up", "--headless", "--json", "--no-hooks", "--agents", "1")
+    assert up.returncode == 2 and "refused, nothing bound" in up.stderr, up.stderr
+    assert len(up.stderr.strip().splitlines()) == 1, up.stderr
+    assert rig.tmux("has-session", "-t", "=swarm-Agent-1").returncode != 0  # not started
+    # its home named: refused all the same
+    (rig.ws["Agent-1"] / ".git").write_text(f"gitdir: {rig.user}\n")
+    up = rig.swarm("desktop", "up", "--headless", "--json", "--no-hooks", "--agents", "1")
+    assert up.returncode == 2 and "refused, nothing bound" in up.stderr, up.stderr
+    # the teeth: the same folder's plain git runs the agent's program
+    (rig.ws["Agent-1"] / ".git").write_text(f"gitdir: {rig.ws['Agent-1'] / 'evil' / 'git'}\n")
+    subprocess.run(["git", "status", "--porcelain"], cwd=rig.ws["Agent-1"], timeout=30,
+                   capture_output=True, check=False)  # fmt: skip
+    assert marker.exists()
