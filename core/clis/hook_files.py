@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -139,21 +140,50 @@ def read_for_remove(path: Path, restore: Callable[[str], Change | None]) -> str 
 
 
 def read_text(path: Path) -> str | None:
-    """The file's text, None when there is no file."""
+    """The file's text, None when there is no file; InvalidState (one line) when it or a
+    folder on its way in the workspace is a symbolic link (:func:`refuse_links`): the
+    workspace is its agent's, and a link would have swarm read the person's files."""
+    refuse_links(path)
     try:
-        return path.read_text(encoding="utf-8")
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        raise InvalidState(f"{path} cannot be read ({exc.strerror}): nothing written") from None
+    with os.fdopen(fd, encoding="utf-8") as file:
+        return file.read()
 
 
 def write_text(path: Path, text: str) -> None:
-    """Replace ``path`` atomically, keeping its mode."""
+    """Replace ``path`` atomically, keeping its mode: its folders made, no link followed
+    (:func:`refuse_links`), the new text written to a temporary file of a name nobody could
+    plant (made exclusively), then renamed over it."""
+    refuse_links(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    if path.exists():
-        os.chmod(tmp, path.stat().st_mode & 0o7777)
+    refuse_links(path)  # the folders just made: a link planted meanwhile is refused too
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    try:
+        mode = os.lstat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        mode = 0o644
+    os.chmod(tmp, mode)
     os.replace(tmp, path)
+
+
+def refuse_links(path: Path) -> None:
+    """InvalidState (one line) when ``path`` or a folder on its way up to the top of its
+    workspace (the first folder holding ``.git`` that is no link itself) is a symbolic
+    link: a workspace's files are its agent's to make, links to the person's files too."""
+    for step in (path, *path.parents):
+        if step.is_symlink():
+            raise InvalidState(
+                f"{step} is a symbolic link (to {os.readlink(step)}): swarm writes and reads "
+                "no file through a link in an agent's workspace; nothing written"
+            )
+        if step != path and os.path.lexists(step / ".git"):
+            return
 
 
 def backup_path(home: Path, path: Path) -> Path:
