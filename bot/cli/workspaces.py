@@ -115,8 +115,11 @@ def register_task(tsub: Any) -> None:
 
 
 async def cmd_task_diff(service: SwarmService, args: argparse.Namespace) -> None:
-    """``swarm task diff T-3``."""
-    sys.stdout.write(await service.workspaces.diff(args.id))
+    """``swarm task diff T-3``: the agent's bytes with their control characters shown
+    escaped (an escape sequence in a diff would hide a line from its reviewer)."""
+    from core.formats.text import MULTI_LINE, escape_controls
+
+    sys.stdout.write(escape_controls(await service.workspaces.diff(args.id), keep=MULTI_LINE))
 
 
 async def cmd_task_merge(service: SwarmService, args: argparse.Namespace) -> None:

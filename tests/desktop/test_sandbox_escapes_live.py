@@ -9,9 +9,9 @@ person's tokens is in the sandbox's environment; as root, no capability is left.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -81,7 +81,8 @@ def _probe(rig: SandboxRig) -> dict[str, str]:
     _, common = git_folders(rig.ws["Agent-1"])
     script, out = rig.ws["Agent-1"] / "escape.sh", rig.ws["Agent-1"] / "escape.out"
     script.write_text(PROBE.format(user=rig.user, common=common))
-    assert rig.tmux("send-keys", "-t", "swarm-Agent-1", f"sh {script} {out}", "Enter").returncode == 0
+    sent = rig.tmux("send-keys", "-t", "swarm-Agent-1", f"sh {script} {out}", "Enter")
+    assert sent.returncode == 0, sent.stderr
     return rig.read(out, 90)
 
 
@@ -112,7 +113,7 @@ def test_an_agent_that_wants_out_gets_nothing_outside(rig: SandboxRig) -> None:
     assert got["procsys"] == "read-only", got
     assert (got["remount"], got["hooks"]) == ("refused", "refused"), got
     # the teeth: the planted package runs when Python is started in the worktree as before
-    subprocess.run([os.sys.executable, "-c", "import bot"], cwd=rig.ws["Agent-1"],
+    subprocess.run([sys.executable, "-c", "import bot"], cwd=rig.ws["Agent-1"],
                    env={"PATH": "/usr/bin:/bin"}, timeout=60, check=False)  # fmt: skip
     assert marker.exists()
 

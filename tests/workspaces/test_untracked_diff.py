@@ -70,3 +70,27 @@ async def test_untracked_files_are_bounded_in_count(
         "-n0.txt", "-n1.txt", "-n2.txt",
     ]  # fmt: skip
     assert diff.endswith("(2 more untracked files not shown: git status lists them)\n")
+
+
+async def test_the_cli_diff_shows_an_agents_escapes_and_runs_no_external_diff(
+    repo: Path, service: SwarmService, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Issue 77: ``swarm task diff`` prints the agent's bytes with control characters
+    escaped (a cursor-up and erase would hide the line above from the reviewer), and the
+    repository's ``diff.external`` and textconv never run in swarm's git."""
+    import argparse
+
+    from bot.cli.workspaces import cmd_task_diff
+
+    task, tree = await _working(service, repo)
+    marker = tmp_path / "external-ran"
+    program = tmp_path / "external.sh"
+    program.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    program.chmod(0o755)
+    sh(repo, "config", "diff.external", str(program))
+    commit_file(tree, "evil.py", "rm -rf /\n\x1b[1A\x1b[2Kharmless = 1\n", "feature")
+    await cmd_task_diff(service, argparse.Namespace(id=task))
+    shown = capsys.readouterr().out
+    assert "\x1b" not in shown and "+\\x1b[1A\\x1b[2Kharmless = 1" in shown, shown
+    assert "+rm -rf /" in shown
+    assert not marker.exists()
