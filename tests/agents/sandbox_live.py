@@ -101,6 +101,7 @@ trust_level = "trusted"
 """
     (rig.user / ".codex" / "config.toml").write_text(config, encoding="utf-8")
     rig.env.update(LOCALMODEL_KEY="sk-local", TERM="xterm-256color")
+    rig.pass_env("LOCALMODEL_KEY")  # its provider's env_key: named, as docs/agents.md says
 
 
 def setup_gemini(rig: SandboxRig, model: LocalModel) -> None:

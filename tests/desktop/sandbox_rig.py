@@ -102,6 +102,12 @@ class SandboxRig:
             lines.append("")
         return "\n".join(lines)
 
+    def pass_env(self, *names: str) -> None:
+        """Agent-1's agents-file entry names ``names`` in ``sandbox_env``."""
+        text = self.config.read_text(encoding="utf-8")
+        line = f"sandbox_env = {list(names)!r}".replace("'", '"')
+        self.config.write_text(text.replace("sandbox = true\n", f"sandbox = true\n{line}\n", 1))
+
     def _git(self, *args: str) -> None:
         env = {**self.env, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t"}
         env.update(GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t")

@@ -48,6 +48,7 @@ CLI = AgentCli(
         "MAX_THINKING_TOKENS",
         "MCP_TIMEOUT",
         "BASH_*_TIMEOUT_MS",
+        "IS_SANDBOX",
     ),
     credentials=("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN"),
     title="Claude Code",
