@@ -6,6 +6,7 @@ reaches its socket)."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shlex
 import signal
@@ -24,10 +25,11 @@ from core.clis.logs import log_path
 from core.errors import InvalidState, MissingDependency
 from core.models import Agent, Sandbox
 from core.privacy import files
-from core.sandbox import environment
+from core.sandbox import environment, limits, state
 from core.workspaces import manifest, reservation_hook
 from core.workspaces.git import GitFailed
 
+log = logging.getLogger(__name__)
 DOOR_WAIT_S = 15.0
 EDITOR_REFUSED = (
     "an editor window cannot run in swarm's sandbox: its command is not wrapped; remove "
@@ -95,9 +97,11 @@ def open_door(home: Path, agent: str, workspace: Path, env: Mapping[str, str]) -
 
 
 def close_doors(home: Path, agents: Sequence[str]) -> list[str]:
-    """End the doors of ``agents``; one line each ended."""
+    """End the doors of ``agents`` (and take their empty control groups away); one line
+    each door ended."""
     said = []
     for agent in agents:
+        limits.remove(home, agent)  # its control groups, once its processes ended
         pid = door_pid(home, agent)
         if pid is None:
             continue
@@ -140,18 +144,36 @@ def wrap(
         sandbox.git_folders(space)  # a .git naming what is not its own: refused, nothing run
     except ValueError as exc:
         raise InvalidState(f"{agent}: {exc}") from None
-    state = sandbox.state_paths(cli.state if cli else (), user_home, cli.state_seeds if cli else ())
-    state += debug_log(home, agent, cli)
+    own = state.own_state(home, agent, user_home, cli.state if cli else (),
+                          cli.state_seeds if cli else ())  # fmt: skip
+    logs = debug_log(home, agent, cli)
     programs = sandbox.program_paths(seen if seen is not None else command, env)
     programs += sandbox.interpreter_paths(sys.executable, sys.base_prefix)
     door = open_door(home, agent, space, env)
     mounts = sandbox.mounts(
-        space, user_home, box, state, programs, door, env.get("PATH", "/usr/bin:/bin")
+        space, user_home, box, logs, programs, door, env.get("PATH", "/usr/bin:/bin"), own
     )
     given = (*sandbox.git_identity(space, env), ("SWARM_AGENT", agent))
     keep = environment.kept(cli.env_names if cli else (), box.env)
-    mounts = replace(mounts, env=given, keep=keep, python=sys.executable)
+    placed = limits.prepare(home, agent, box.limits)
+    log.info("%s: %s", agent, placed.said)
+    mounts = replace(mounts, env=given, keep=keep, python=sys.executable, join=placed.procs)
     return sandbox.bwrap_argv(mounts, command, new_session, bwrap)
+
+
+def state_folder(
+    home: Path, agent: str, box: Sandbox | None, folder: Path | None, env: Mapping[str, str]
+) -> Path | None:
+    """Where swarm reads ``folder`` (a CLI's folder as its agent sees it: its sessions,
+    ``cli_dir``) outside: a sandboxed agent's own copy of its state, else ``folder``."""
+    if box is None or folder is None:
+        return folder
+    user_home = Path(env.get("HOME") or Path.home())
+    for base in dict.fromkeys((user_home, user_home.resolve())):
+        found = state.inside_path(home, agent, base, folder)
+        if found != folder:
+            return found
+    return folder
 
 
 def wrap_line(

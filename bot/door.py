@@ -23,13 +23,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import json
 import logging
 import os
 import signal
 import sys
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +69,55 @@ CHUNK = 1 << 16
 RUNNING_MAX = 16  # commands, hooks and MCP servers running at once, at most
 HOOK_MODULE = "bot.cli.hook"  # ``swarm hook`` without the command tree (a faster start)
 STOP_S = 5.0  # a command whose caller hung up gets this long after SIGTERM
+SEND_MAX = 30  # messages and questions an agent sends through its door in SEND_WINDOW_S
+SEND_WINDOW_S = 60.0
 DROPPED_ENV = ("TMUX", "TMUX_PANE", "SWARM_MCP_TOKEN")
+
+
+def own_argv(argv: Sequence[str], agent: str) -> list[str] | str:
+    """``argv`` as the door runs it for ``agent`` (``task list`` shows its own tasks), or why
+    it is refused: an ``--agent`` naming another agent (a hook's is the hook's to judge, and
+    to record)."""
+    if argv[:1] == ["hook"]:
+        return list(argv)
+    named = [v for i, w in enumerate(argv) for v in _agent_values(argv, i, w)]
+    if any(v.lower() != agent.lower() for v in named):
+        return f"--agent names another agent: the door speaks for {agent} only"
+    words = [w for w in argv if not w.startswith("-")]
+    if words[:2] == ["task", "list"] and not named:
+        return [*argv, "--agent", agent]
+    return list(argv)
+
+
+def _agent_values(argv: Sequence[str], i: int, word: str) -> list[str]:
+    """The agent ``--agent`` names at ``argv[i]`` (``--agent X`` or ``--agent=X``)."""
+    if word.startswith("--agent="):
+        return [word.split("=", 1)[1]]
+    if word == "--agent":
+        return [argv[i + 1] if i + 1 < len(argv) else ""]
+    return []
+
+
+class SendRate:
+    """At most ``SEND_MAX`` messages and questions (``send``, ``ask``) of one agent in any
+    ``SEND_WINDOW_S``: an agent in a loop reaches nobody's chat faster."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock, self.sent = clock, collections.deque[float]()
+
+    def refused(self, argv: Sequence[str]) -> str | None:
+        """Why this command is over the rate (None: it is not, and is counted)."""
+        if argv[:1] not in (["send"], ["ask"]):
+            return None
+        now = self.clock()
+        while self.sent and self.sent[0] <= now - SEND_WINDOW_S:
+            self.sent.popleft()
+        if len(self.sent) >= SEND_MAX:
+            wait = self.sent[0] + SEND_WINDOW_S - now
+            return (f"{SEND_MAX} messages and questions in {SEND_WINDOW_S:g} s, the door's most: "
+                    f"this one was not sent; try again in {wait:.0f} s")  # fmt: skip
+        self.sent.append(now)
+        return None
 
 
 def refusal(argv: Sequence[str]) -> str | None:
@@ -114,7 +164,8 @@ class Door:
     def __init__(self, home: Path, agent: str, workspace: Path, env: Mapping[str, str]) -> None:
         self.home, self.agent, self.workspace = home, agent, workspace.resolve()
         self.env = {k: v for k, v in env.items() if k not in DROPPED_ENV}
-        self.env.update(SWARM_AGENT=agent, SWARM_HOME=str(home))
+        self.env.update(SWARM_AGENT=agent, SWARM_HOME=str(home), SWARM_DOOR_AGENT=agent)
+        self.rate = SendRate()
         self.resolver = Resolver(self.env, home)
         self.config = Settings.from_env(self.env).config_path
         self.running = 0  # commands started and not ended (at most RUNNING_MAX)
@@ -184,6 +235,14 @@ class Door:
         why = refusal(argv)
         if why is not None:
             return _said(why)
+        own = own_argv(argv, self.agent)
+        if isinstance(own, str):
+            return _said(own)
+        argv = own
+        over = self.rate.refused(argv)
+        if over is not None:
+            log.warning("door of %s: %s", self.agent, over)
+            return _said(over)
         if self.running >= RUNNING_MAX:
             return _said(f"{self.running} of {self.agent}'s commands run: try again shortly")
         self.running += 1

@@ -10,12 +10,20 @@ from core.clis import CLIS, AgentCli, by_name, for_command
 from core.errors import ConfigError
 from core.formats.tomltext import TomlError, loads
 from core.keys import PRESETS, TEXT_STEP, KeyComboError, parse_combo
-from core.models import Agent, Sandbox
+from core.models import Agent, Limits, Sandbox
+from core.sandbox import limits
 from core.sandbox.environment import never_inside
 from core.tmux import BadTarget, parse_target
 
 # bubblewrap around the agent's CLI: in an [[agent]] table, or in [desktop] for every agent
-SANDBOX_KEYS = ("sandbox", "sandbox_network", "sandbox_read", "sandbox_write", "sandbox_env")
+SANDBOX_KEYS = (
+    "sandbox",
+    "sandbox_network",
+    "sandbox_read",
+    "sandbox_write",
+    "sandbox_env",
+    "sandbox_limits",
+)
 ALLOWED_KEYS = {
     "id",
     "role",
@@ -241,7 +249,16 @@ def _sandbox(entry: dict[str, Any], where: str) -> Sandbox | None:
         read=_paths(entry.get("sandbox_read", []), "sandbox_read", where),
         write=_paths(entry.get("sandbox_write", []), "sandbox_write", where),
         env=_env_names(entry.get("sandbox_env", []), where),
+        limits=_limits(entry.get("sandbox_limits", {}), where),
     )
+
+
+def _limits(value: Any, where: str) -> Limits:
+    """``sandbox_limits``: ConfigError in one line for a bad one."""
+    try:
+        return limits.parse(value, where)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _env_names(value: Any, where: str) -> tuple[str, ...]:

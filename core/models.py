@@ -123,6 +123,16 @@ def parse_task_ref(ref: str | int) -> int:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """A sandboxed agent's limits (``sandbox_limits``): at most ``pids`` processes and
+    threads, ``memory`` bytes, ``cpu`` cores (``core.sandbox.limits``)."""
+
+    pids: int = 512
+    memory: int = 4 << 30
+    cpu: float = 2.0
+
+
+@dataclass(frozen=True)
 class Sandbox:
     """How an agent's CLI is fenced in by bubblewrap (``sandbox = true``): besides its
     worktree and its CLI's own folders, ``read`` and ``write`` name more paths it may read,
@@ -134,6 +144,7 @@ class Sandbox:
     read: tuple[str, ...] = ()
     write: tuple[str, ...] = ()
     env: tuple[str, ...] = ()
+    limits: Limits = field(default_factory=Limits)
 
 
 @dataclass(frozen=True)

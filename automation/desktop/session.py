@@ -334,7 +334,10 @@ class DesktopSession:
             words = shlex.split(fill(item.launch.command, item.agent, item.workspace))
         except ValueError:
             words = []
-        return cli_dir_value(item, sessions_folder(cli, words, env))
+        folder = sessions_folder(cli, words, env)  # a sandboxed agent's: its own copy
+        return cli_dir_value(
+            item, sandboxing.state_folder(self.home, item.agent, item.sandbox, folder, env)
+        )
 
     def _start_session(self, item: Planned, name: str, resume: bool) -> None:
         command = item.launch.resume if resume else item.launch.command

@@ -127,7 +127,10 @@ class ProtocolSession(HeadlessSession):
             **item.values, "app": "terminal", "delivery": "protocol",
         }  # fmt: skip
         if cli.protocol_usage == "sessions":  # where its turns' usage is read ("": unknown)
-            values.update(cli_dir_value(item, sessions_folder(cli, plain, env)))
+            folder = sandboxing.state_folder(
+                self.home, item.agent, item.sandbox, sessions_folder(cli, plain, env), env
+            )  # a sandboxed agent's: its own copy
+            values.update(cli_dir_value(item, folder))
         host = f"host pid {hello.get('pid')}"
         if hello.get("exit_code") is not None:  # kept: swarm has not read all it holds
             host += (

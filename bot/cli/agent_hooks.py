@@ -187,6 +187,7 @@ def sandbox_lines(service: SwarmService, agent_id: str) -> list[str] | None:
     """What ``agent_id``'s sandbox lets it see and write (None: it runs unsandboxed)."""
     from core.clis import by_name
     from core.sandbox import describe
+    from core.sandbox.state import agent_home
     from core.workspaces.ops import find
 
     agent = service.agents.get(agent_id)
@@ -194,7 +195,8 @@ def sandbox_lines(service: SwarmService, agent_id: str) -> list[str] | None:
         return None
     space = find(service.settings.home, service.agents, agent_id)
     cli = by_name(agent.cli)
-    return describe(agent.sandbox, space.path if space else None, cli.state if cli else ())
+    copies = agent_home(service.settings.home, agent.id) if cli and cli.state else None
+    return describe(agent.sandbox, space.path if space else None, cli.state if cli else (), copies)
 
 
 def editor_line(service: SwarmService, agent_id: str) -> str | None:

@@ -49,3 +49,13 @@ def port_arg(raw: str) -> int:
 def json_option(parser: Any) -> None:
     """Add ``--json``: print the result as JSON."""
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def door_agent(args: argparse.Namespace) -> str | None:
+    """The agent whose sandbox's door runs this command (``SWARM_DOOR_AGENT``, which only
+    the door sets), None outside a door: it is shown its own items and tasks only."""
+    from core.settings import DOOR_AGENT
+
+    configuration = getattr(args, "configuration", None)
+    found = None if configuration is None else DOOR_AGENT.read(configuration.env)
+    return str(found) if found else None

@@ -307,7 +307,20 @@ def _sandboxes(config: Config) -> list[Finding]:
     fenced = [a.id for a in agents if a.sandbox is not None and a.id not in refused]
     if not fenced:
         return said
-    return said + _bwrap(config, fenced)
+    return said + _bwrap(config, fenced) + _limits([a for a in agents if a.id in fenced])
+
+
+def _limits(fenced: list[Agent]) -> list[Finding]:
+    """Whether the sandboxed agents' limits hold here (a warning where they cannot)."""
+    from core.sandbox import limits
+
+    found = []
+    for agent in fenced:
+        assert agent.sandbox is not None
+        line = limits.said(agent.sandbox.limits)
+        held = limits.backend() is not None
+        found.append(Finding("sandbox", OK if held else WARNING, f"{agent.id}: {line}"))
+    return found
 
 
 def _sandboxed_editors(config: Config, agents: list[Agent]) -> dict[str, tuple[bool, str]]:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.args import only_reads
+from bot.cli.args import door_agent, only_reads
 from bot.cli.output import emit_json
+from core.errors import InvalidInput
 
 if TYPE_CHECKING:
     from core.inbox.needs import Need
@@ -103,8 +104,11 @@ def register(sub: Any) -> None:
 
 @only_reads
 async def cmd_inbox(service: SwarmService, args: argparse.Namespace) -> None:
-    """``swarm inbox [--json]``."""
+    """``swarm inbox [--json]`` (through a sandbox's door: its agent's own items only)."""
     found = await service.inbox.needs()
+    mine = door_agent(args)
+    if mine is not None:
+        found = [n for n in found if (n.agent or "").lower() == mine.lower()]
     if args.json:
         emit_json([n.to_json() for n in found])
         return
@@ -118,6 +122,9 @@ async def cmd_inbox(service: SwarmService, args: argparse.Namespace) -> None:
 async def cmd_inbox_show(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm inbox show REF [--json]``: the item's whole text, then how to answer it."""
     need = await service.inbox.item(args.ref)
+    mine = door_agent(args)
+    if mine is not None and (need.agent or "").lower() != mine.lower():
+        raise InvalidInput(f"{args.ref} is not {mine}'s: its door shows its own items only")
     if args.json:
         emit_json(need.to_json())
         return

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from bot.cli import format as fmt
 from bot.cli import workspaces
-from bot.cli.args import LIMIT_MAX, count_arg, json_option, only_reads
+from bot.cli.args import LIMIT_MAX, count_arg, door_agent, json_option, only_reads
 from bot.cli.output import emit_json
 from bot.cli.style import painter
+from core.errors import InvalidInput
 from core.formats.text import dollars_text
 from core.models import Priority, Task, TaskSpec, TaskStatus
 
@@ -206,8 +207,10 @@ async def cmd_task_list(service: SwarmService, args: argparse.Namespace) -> None
 
 @only_reads
 async def cmd_task_show(service: SwarmService, args: argparse.Namespace) -> None:
-    """``swarm task show``."""
+    """``swarm task show`` (through a sandbox's door: its agent's own tasks, and those they
+    wait for)."""
     task = await service.tasks.get(args.id)
+    await _refuse_others(service, args, task)
     history = await service.history.events(task=task.id, limit=1000)
     question = (await service.questions.open_questions()).get(task.id)
     spend = await service.costs.of_task(task.id)
@@ -226,6 +229,17 @@ async def cmd_task_show(service: SwarmService, args: argparse.Namespace) -> None
         print(cost_lines(spend))
         if waits:
             print(f"Waits:    {waits}")
+
+
+async def _refuse_others(service: SwarmService, args: argparse.Namespace, task: Task) -> None:
+    """InvalidInput when a door's agent asks for a task neither its own nor one its own wait
+    for (another agent's work is not its to read)."""
+    mine = door_agent(args)
+    if mine is None:
+        return
+    own = await service.tasks.newest(None, mine, LIMIT_MAX, open_only=False)
+    if not any(task.id == t.id or task.id in t.after for t in own):
+        raise InvalidInput(f"{task.ref} is not {mine}'s: its door shows its own tasks only")
 
 
 def cost_json(spend: dict[str, Any]) -> dict[str, Any]:

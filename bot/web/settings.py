@@ -73,7 +73,7 @@ WEB: tuple[Setting, ...] = (
     Setting("SWARM_WEB", "enabled", True, _switch, "serve the dashboard with swarm run (on/off)"),
     Setting("SWARM_WEB_HOST", "host", DEFAULT_HOST, text, "the address the dashboard listens on"),
     Setting("SWARM_WEB_PORT", "port", DEFAULT_PORT, _port, "the dashboard's port (0: off)"),
-    Setting("SWARM_WEB_METRICS", "metrics", "local", _metrics, "who may read /metrics"),
+    Setting("SWARM_WEB_METRICS", "metrics", "token", _metrics, "who may read /metrics"),
     Setting(
         "SWARM_WEB_HOSTS",
         "hosts",

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from core.models import Agent, Sandbox
 from core.processes import command_line
+from core.sandbox import limits
 from core.sandbox.environment import filter_argv
 
 BWRAP = "bwrap"
@@ -54,6 +55,8 @@ class Mounts:
     links: tuple[tuple[str, str], ...] = ()  # (link, its target): symlinks on bound paths
     env: tuple[tuple[str, str], ...] = ()  # set inside (the person's git identity)
     keep: tuple[str, ...] = ()  # the environment's names that enter (``environment.kept``)
+    own: tuple[tuple[str, str], ...] = ()  # (its copy, the person's path): bound read-write
+    join: tuple[str, ...] = ()  # its control groups' cgroup.procs (``core.sandbox.limits``)
     python: str = ""  # swarm's interpreter, which runs the environment's filter
 
 
@@ -128,16 +131,22 @@ def summary(box: Sandbox | None, refused: bool = False) -> str:
     return "bwrap" if box.network else "bwrap, no network"
 
 
-def describe(box: Sandbox, workspace: Path | None, state: Sequence[str]) -> list[str]:
-    """What a sandboxed agent may see and write, in lines (``swarm agents explain``)."""
+def describe(
+    box: Sandbox, workspace: Path | None, state: Sequence[str], copies: Path | None = None
+) -> list[str]:
+    """What a sandboxed agent may see and write, in lines (``swarm agents explain``);
+    ``copies``: where its own copies of its CLI's state are kept."""
     folder = str(workspace) if workspace is not None else "its workspace (none found yet)"
     own = ", ".join(f"~/{entry.rstrip('/')}" for entry in state) or "none known"
+    kept = f" (its own copies, in {copies}; the person's own are not shown)" if copies else ""
     lines = [
         f"writes: {folder} and its git folders (not their config, hooks or other worktrees'); "
-        f"its CLI's own: {own}",
+        f"its CLI's own: {own}{kept}",
         f"reads: the system ({', '.join(SYSTEM)}), the programs its command runs",
-        "an empty home and /tmp of its own; its own processes only (pid namespace)",
+        "an empty home and /tmp of its own; its own processes only (pid namespace); no "
+        "capability; of the environment, only its allow-list (sandbox_env adds names)",
         f"network: {'shared' if box.network else 'none (its own loopback)'}",
+        limits.said(box.limits),
         f"swarm: only through its door ({DOOR_AT}: task, ask, send, inbox, status, "
         "reserve, release, its hooks, its MCP server); never swarm's home, database, tokens "
         "or other agents' worktrees",
@@ -307,29 +316,6 @@ def _loosen_packed_branches(common: Path) -> None:
         os.replace(lock, path)
 
 
-def state_paths(
-    state: Sequence[str], home: Path, seeds: Sequence[tuple[str, str]] = ()
-) -> list[str]:
-    """The CLI's own folders and files under ``home``: folders made when missing (0700),
-    the files it writes at its first start made from ``seeds`` when missing (0600), other
-    files kept only when they exist (a bind needs its source)."""
-    for entry, text in seeds:
-        path = home / entry
-        if not path.exists() and not path.is_symlink():
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(text)
-    found = []
-    for entry in state:
-        path = home / entry.rstrip("/")
-        if entry.endswith("/"):
-            path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if path.exists():
-            found.append(str(path))
-    return found
-
-
 def program_paths(command: Sequence[str], env: Mapping[str, str]) -> list[str]:
     """The programs ``command`` runs, to be readable inside: its program found on PATH (the
     folder of that name, and the package it resolves into: a ``node_modules`` package, else
@@ -449,9 +435,11 @@ def mounts(
     programs: Sequence[str],
     door: Path | None,
     path: str = "/usr/bin:/bin",
+    own: Sequence[tuple[str, str]] = (),
 ) -> Mounts:
     """The sandbox of an agent whose worktree is ``workspace``: what :func:`bwrap_argv`
-    is given."""
+    is given; ``own``: its CLI's state, its own copies bound at the person's paths
+    (``core.sandbox.state``)."""
     write = [str(workspace), *git_folders(workspace), *cli_state, *expand(box.write, home)]
     read = [*programs, *expand(box.read, home), *git_guards(workspace)]
     links = {link: target for path in (*read, *write) for link, target in symlinks(path)}
@@ -464,6 +452,7 @@ def mounts(
         door=None if door is None else str(door),
         network=box.network,
         path=path,
+        own=tuple(own),
     )
 
 
@@ -486,7 +475,8 @@ def bwrap_argv(
     (parents before what lies in them; read-write wins over read-only for one path);
     its own process namespace, ended with its parent; ``new_session``: no controlling
     terminal (not for a tmux pane: its keys must reach the agent). With ``m.python``, the
-    whole started by the environment's filter: only ``m.keep``'s names enter."""
+    whole started by the environment's filter: only ``m.keep``'s names enter, in the
+    control groups of ``m.join``."""
     argv = [bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
     argv += ["--cap-drop", "ALL"]  # root's too: nothing remounted, no file's owner ignored
     argv += [] if m.network else ["--unshare-net"]
@@ -501,14 +491,15 @@ def bwrap_argv(
     layers = {"/tmp": "--tmpfs", m.home: "--tmpfs"}
     layers.update({path: "--ro-bind" for path in m.read if not _system(path)})
     layers.update({path: "--bind" for path in m.write})
+    layers.update({dest: "--bind" for _, dest in m.own})
     layers.update({link: "--symlink" for link, _ in m.links})
-    targets = dict(m.links)
+    targets, sources = dict(m.links), {dest: source for source, dest in m.own}
     for path in sorted(layers, key=lambda p: (len(Path(p).parts), p)):
         op = layers[path]
         if op == "--symlink":
             argv += [op, targets[path], path]
         else:
-            argv += [op, path] if op == "--tmpfs" else [op, path, path]
+            argv += [op, path] if op == "--tmpfs" else [op, sources.get(path, path), path]
     if m.door is not None:
         argv += ["--ro-bind", m.door, DOOR_AT]
         argv += ["--setenv", "PATH", f"{DOOR_AT}:{m.path}"]
@@ -516,7 +507,7 @@ def bwrap_argv(
     for name, value in m.env:
         argv += ["--setenv", name, value]
     argv += ["--chdir", m.workspace, "--", *command]
-    return filter_argv(m.python, m.keep, argv) if m.python else argv
+    return filter_argv(m.python, m.keep, argv, m.join) if m.python else argv
 
 
 def _system(path: str) -> bool:

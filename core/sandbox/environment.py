@@ -12,6 +12,7 @@ the kept ones on, so no value is ever written on a command line.
 from __future__ import annotations
 
 import fnmatch
+import json
 from collections.abc import Iterable, Sequence
 
 # a terminal's, its locale's, where its CLI keeps its files, a proxy to reach its model
@@ -29,11 +30,15 @@ NEVER = (
 )  # fmt: skip
 # run by swarm's Python (``-I -S``) just before bwrap: the environment's kept names only
 FILTER = (
-    "import fnmatch,os,sys\n"
+    "import fnmatch,json,os,sys\n"
     "k=sys.argv[1].split(',');n=sys.argv[2].split(',')\n"
+    "for p in json.loads(sys.argv[3]):\n"
+    " try:\n"
+    "  with open(p,'w') as f:f.write(str(os.getpid()))\n"
+    " except OSError as x:sys.exit(f'swarm: the sandbox limits could not be applied: {p}: {x}')\n"
     "m=lambda v,p:any(fnmatch.fnmatchcase(v,x) for x in p if x)\n"
     "e={v:w for v,w in os.environ.items() if m(v,k) and not m(v,n)}\n"
-    "os.execve(sys.argv[3],sys.argv[3:],e)"
+    "os.execve(sys.argv[4],sys.argv[4:],e)"
 )
 
 
@@ -52,7 +57,12 @@ def allowed(name: str, keep: Sequence[str]) -> bool:
     return any(fnmatch.fnmatchcase(name, p) for p in keep) and not never_inside(name)
 
 
-def filter_argv(python: str, keep: Sequence[str], command: Sequence[str]) -> list[str]:
+def filter_argv(
+    python: str, keep: Sequence[str], command: Sequence[str], join: Sequence[str] = ()
+) -> list[str]:
     """``command`` started with only the ``keep`` names of the environment (swarm's own
-    never: ``NEVER``); ``python``: swarm's interpreter, run isolated."""
-    return [python, "-I", "-S", "-c", FILTER, ",".join(keep), ",".join(NEVER), *command]
+    never: ``NEVER``), in the control groups whose ``cgroup.procs`` files ``join`` names
+    (``core.sandbox.limits``: it exits saying why when it cannot join one); ``python``:
+    swarm's interpreter, run isolated."""
+    groups = json.dumps(list(join))
+    return [python, "-I", "-S", "-c", FILTER, ",".join(keep), ",".join(NEVER), groups, *command]

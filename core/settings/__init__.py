@@ -72,6 +72,14 @@ AGENT = Setting(
     "who is acting (an agent's terminal sets it); --as overrides",
     unset="cli",
 )
+DOOR_AGENT = Setting(
+    "SWARM_DOOR_AGENT",
+    "",
+    None,
+    text,
+    "the agent whose sandbox's door runs this command (the door sets it): its own items only",
+    unset="(not through a door)",
+)
 MCP_TOKEN = Setting(
     "SWARM_MCP_TOKEN",
     "",

@@ -34,7 +34,7 @@ def _ask(path: Path, argv: list[str]) -> dict[str, Any]:
 @pytest.fixture
 async def door(tmp_path: Path) -> AsyncIterator[tuple[Door, Path]]:
     rig = SandboxRig(tmp_path, sandbox=True)
-    assert rig.swarm("task", "add", "probe").returncode == 0
+    assert rig.swarm("task", "add", "probe", "--agent", "Agent-1").returncode == 0
     register_roots("door-test", lambda agents: {"Agent-1": [os.getpid()]})
     served = Door(rig.home, "Agent-1", rig.ws["Agent-1"], rig.env)
     task = asyncio.create_task(served.serve())

@@ -94,7 +94,7 @@ async def shown(service: SwarmService, home: Path, database_url: str | None) -> 
         asyncio.to_thread(run_cli, home, "status", env=env),
     )
     assert as_json.code == 0 and text.code == 0, as_json.err + text.err
-    app = create_app(service, WebSettings())
+    app = create_app(service, WebSettings(metrics="local"))  # a scrape without a token
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
         metrics = (await http.get("/metrics")).text

@@ -190,7 +190,7 @@ async def test_connections_without_a_whole_request_are_closed(service: SwarmServ
 
 
 async def test_only_the_configured_host_names_are_served(service: SwarmService) -> None:
-    async with serving(service, SWARM_WEB_HOSTS="swarm.lan") as server:
+    async with serving(service, SWARM_WEB_HOSTS="swarm.lan", SWARM_WEB_METRICS="local") as server:
         url = f"http://127.0.0.1:{server.port}/metrics"
         async with httpx.AsyncClient(timeout=10) as http:
             for host, status in (

@@ -32,12 +32,16 @@ from tests.web.live import free_port
 
 
 def test_settings_parse_and_refuse_bad_values() -> None:
-    assert WebSettings.from_env({}) == WebSettings("127.0.0.1", 8765, True, "local")
+    assert WebSettings.from_env({}) == WebSettings("127.0.0.1", 8765, True, "token")
+    # a token by default, on localhost too: a same-machine agent reaches localhost (issue 77)
+    assert not WebSettings.from_env({}).metrics_open
     assert not WebSettings.from_env({"SWARM_WEB": "off"}).enabled
     assert not WebSettings.from_env({"SWARM_WEB_PORT": "0"}).enabled
     wide = WebSettings.from_env({"SWARM_WEB_HOST": "0.0.0.0"})
     assert not wide.local and not wide.metrics_open
-    assert WebSettings.from_env({"SWARM_WEB_HOST": "::1"}).metrics_open
+    assert WebSettings.from_env(
+        {"SWARM_WEB_HOST": "::1", "SWARM_WEB_METRICS": "local"}
+    ).metrics_open
     assert WebSettings.from_env(
         {"SWARM_WEB_HOST": "0.0.0.0", "SWARM_WEB_METRICS": "open"}
     ).metrics_open
@@ -189,12 +193,12 @@ async def test_metrics_count_no_delivery_whose_task_they_do_not_show_assigned(
     assert 'result="delivered"} 1.0' in text and 'swarm_tasks{status="assigned"} 1.0' in text
 
 
-async def test_metrics_need_a_token_beyond_localhost(service: SwarmService) -> None:
+async def test_local_metrics_need_a_token_beyond_localhost(service: SwarmService) -> None:
     from bot.web.app import create_app
 
     token = await make_token(service, "viewer", "prometheus")
     for host, needs in (("127.0.0.1", False), ("0.0.0.0", True)):
-        app = create_app(service, WebSettings(host=host))
+        app = create_app(service, WebSettings(host=host, metrics="local"))
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
         ) as http:
@@ -233,3 +237,17 @@ def test_swarm_web_serves_alone_and_stops_on_sigint(tmp_path: Path) -> None:
         if web.poll() is None:
             web.kill()
         web.communicate()
+
+
+async def test_metrics_need_a_token_by_default_on_localhost_too(service: SwarmService) -> None:
+    """Issue 77: a sandboxed agent on the same machine reaches localhost: ``/metrics`` asks
+    for a token by default, as the rest of the dashboard does; a viewer's token reads it."""
+    from bot.web.app import create_app
+
+    app = create_app(service, WebSettings())
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+        assert (await http.get("/metrics")).status_code == 401
+        token = await make_token(service, "viewer", "prometheus")
+        scraped = await http.get("/metrics", headers=bearer(token))
+        assert scraped.status_code == 200 and "swarm_tasks" in scraped.text
