@@ -307,7 +307,10 @@ def _sandboxes(config: Config) -> list[Finding]:
     fenced = [a.id for a in agents if a.sandbox is not None and a.id not in refused]
     if not fenced:
         return said
-    return said + _bwrap(config, fenced) + _limits([a for a in agents if a.id in fenced])
+    found = _bwrap(config, fenced)
+    if any(f.status != OK for f in found):
+        return said + found  # no sandbox here: its limits are beside the point
+    return said + found + _limits([a for a in agents if a.id in fenced])
 
 
 def _limits(fenced: list[Agent]) -> list[Finding]:

@@ -197,10 +197,10 @@ def own_git(workspace: Path) -> tuple[Path, Path]:
     (one line) for anything else: a ``.git`` rewritten to name the home, ``/`` or a git
     folder of the agent's own making."""
     dot = workspace / ".git"
-    text = dot.read_text(encoding="utf-8", errors="replace").strip()
-    if not text.startswith("gitdir:") or "\n" in text:
+    text = dot.read_text(encoding="utf-8", errors="surrogateescape").removesuffix("\n")
+    if not text.startswith("gitdir:"):
         raise ForeignGit(f"{dot} is not a worktree's .git file: refused")
-    named = text.removeprefix("gitdir:").strip()
+    named = text.removeprefix("gitdir:").lstrip(" ")  # a folder's name may hold a newline
     own = (workspace / named).resolve()
     space = workspace.resolve()
     common = own.parent.parent
@@ -235,7 +235,8 @@ def _inside(path: Path, folder: Path) -> bool:
 def _read_path(folder: Path, name: str) -> Path | None:
     """The path the file ``folder/name`` holds (relative to ``folder``), None unreadable."""
     try:
-        text = (folder / name).read_text(encoding="utf-8", errors="replace").strip()
+        text = (folder / name).read_text(encoding="utf-8", errors="surrogateescape")
+        text = text.removesuffix("\n")
     except OSError:
         return None
     return (folder / text).resolve() if text else None

@@ -29,15 +29,15 @@ NEVER = (
     "SSH_AUTH_SOCK", "SSH_AGENT_PID", "GPG_AGENT_INFO",
 )  # fmt: skip
 # run by swarm's Python (``-I -S``) just before bwrap: the environment's kept names only
-FILTER = (
-    "import fnmatch,json,os,sys\n"
-    "k=sys.argv[1].split(',');n=sys.argv[2].split(',')\n"
+FILTER = (  # the raw environment (posix.environ: bytes, nothing decoded) filtered by name
+    "import fnmatch,json,os,posix,sys\n"
+    "k=sys.argv[1].encode().split(b',');n=sys.argv[2].encode().split(b',')\n"
     "for p in json.loads(sys.argv[3]):\n"
     " try:\n"
     "  with open(p,'w') as f:f.write(str(os.getpid()))\n"
     " except OSError as x:sys.exit(f'swarm: the sandbox limits could not be applied: {p}: {x}')\n"
     "m=lambda v,p:any(fnmatch.fnmatchcase(v,x) for x in p if x)\n"
-    "e={v:w for v,w in os.environ.items() if m(v,k) and not m(v,n)}\n"
+    "e={v:w for v,w in posix.environ.items() if m(v,k) and not m(v,n)}\n"
     "os.execve(sys.argv[4],sys.argv[4:],e)"
 )
 

@@ -100,6 +100,7 @@ CORE: tuple[Setting, ...] = (
     HOME,
     CONFIG,
     AGENT,
+    DOOR_AGENT,
     MCP_TOKEN,
     LOG_FILE,
     LOG_MAX_BYTES,

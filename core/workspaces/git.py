@@ -55,12 +55,30 @@ def safe_env(env: Mapping[str, str] | None = None, hooks: bool = False) -> dict[
 
 def safe_args(args: tuple[str, ...]) -> tuple[str, ...]:
     """``args`` with ``--no-ext-diff --no-textconv`` after a diff-showing subcommand."""
-    at = 0
-    while at + 1 < len(args) and args[at] in ("-c", "-C"):
-        at += 2
+    at = _subcommand_at(args)
     if at < len(args) and args[at] in SHOWS_DIFFS:
         return (*args[: at + 1], "--no-ext-diff", "--no-textconv", *args[at + 1 :])
     return args
+
+
+def _subcommand_at(args: tuple[str, ...]) -> int:
+    at = 0
+    while at + 1 < len(args) and args[at] in ("-c", "-C"):
+        at += 2
+    return at
+
+
+def _run_env(cwd: Path, args: tuple[str, ...], env: Mapping[str, str] | None) -> dict[str, str]:
+    """The environment of swarm's ``git ARGS`` in ``cwd``: what runs programs off
+    (:func:`safe_env`), hooks too in a linked worktree (its agent's) but where swarm runs
+    one itself (``git hook run``: a new worktree's ``post-checkout``); a ``config`` read
+    gets the files' own values (what ``core.hooksPath`` the person set, say)."""
+    at = _subcommand_at(args)
+    if at < len(args) and args[at] == "config":
+        return {**os.environ, **(env or {})}
+    asked = at < len(args) and args[at] == "hook"  # ``git hook run``: swarm runs one itself
+    linked = (Path(cwd) / ".git").is_file()
+    return safe_env(env, hooks=asked or not linked)
 
 
 def git(
@@ -68,8 +86,9 @@ def git(
 ) -> str:
     """Run ``git ARGS`` in ``cwd`` (``env``: variables set over swarm's own); its stdout, or
     GitFailed with its output. A linked worktree's ``.git`` is checked first (it is its
-    agent's to write: :func:`checked_worktree`); fsmonitor, hooks, external diffs and
-    textconv are off (:func:`safe_env`, :func:`safe_args`)."""
+    agent's to write: :func:`checked_worktree`); fsmonitor, external diffs and textconv are
+    off, and hooks in a linked worktree (:func:`safe_env`, :func:`safe_args`): the main
+    checkout's are the person's (a ``post-checkout`` that sets a new worktree up)."""
     checked_worktree(cwd)
     try:  # the environment is inherited (git's identity and config); stdin is closed
         proc = subprocess.run(
@@ -79,7 +98,7 @@ def git(
             text=True,
             timeout=timeout,
             stdin=subprocess.DEVNULL,
-            env=safe_env(env),
+            env=_run_env(cwd, args, env),
         )
     except (FileNotFoundError, NotADirectoryError):
         raise _missing(cwd) from None

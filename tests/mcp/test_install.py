@@ -61,7 +61,7 @@ async def test_install_twice_keeps_theirs_and_remove_gives_the_files_back(tmp_pa
     for path in (claude, cursor):
         servers = json.loads(path.read_text())["mcpServers"]
         assert servers["docs"] == DOCS
-        assert servers["swarm"]["args"] == ["-m", "bot.cli", "mcp"]
+        assert servers["swarm"]["args"] == ["-I", "-m", "bot.cli", "mcp"]  # isolated
         assert servers["swarm"]["env"]["SWARM_AGENT"] == "Agent-2"
     parsed = tomllib.loads(codex.read_text())
     assert parsed["model"] == "o3" and parsed["mcp_servers"]["docs"]["command"] == "npx"
