@@ -108,13 +108,13 @@ class Config:
     @property
     def telegram(self) -> TelegramSettings:
         """Token, chat, who may decide, the Bot API server (``SWARM_NOTIFY``: Discord's)."""
-        from bot.telegram.settings import NOTIFY, TELEGRAM, TelegramSettings
+        from bot.telegram.settings import TELEGRAM, TelegramSettings, notify_level
         from core.settings.envvars import read_fields
 
         return self._section(
             "telegram",
             lambda: TelegramSettings(
-                **read_fields(TELEGRAM, self.env), notify=NOTIFY.read(self.env)
+                **read_fields(TELEGRAM, self.env), notify=notify_level(self.env)
             ),
         )
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from bot.discordbot.settings import DISCORD
 from core.errors import ConfigError
 from core.settings.envvars import Setting, text
 
 TELEGRAM_API = "https://api.telegram.org"
 FRONT_END = "telegram"  # its posts' rows, its notifier loops' cursors (``telegram:urgent``)
-NOTIFY_LEVELS = ("quiet", "normal", "verbose")
 HOW_TO_GET_A_TOKEN = (
     "set TELEGRAM_BOT_TOKEN (talk to @BotFather: /newbot), SWARM_TELEGRAM_CHAT_ID (the group "
     "the bot posts in) and SWARM_TELEGRAM_ADMIN_IDS (your Telegram user id) in the "
@@ -73,15 +74,8 @@ def _api_url(name: str, raw: str) -> str:
     return value.removesuffix("/bot")
 
 
-def _notify(name: str, raw: str) -> str:
-    value = raw.strip().lower()
-    if value not in NOTIFY_LEVELS:
-        raise ConfigError(f"{name} must be one of {', '.join(NOTIFY_LEVELS)}, got {value!r}")
-    return value
-
-
 # Telegram's declarations: Config.telegram builds TelegramSettings from them (SWARM_NOTIFY is
-# Discord's declaration, read here too: one level for every front end).
+# Discord's declaration: ``notify_level``).
 TELEGRAM: tuple[Setting, ...] = (
     Setting(
         "TELEGRAM_BOT_TOKEN",
@@ -108,4 +102,13 @@ TELEGRAM: tuple[Setting, ...] = (
         "the Bot API server (a self-hosted one)",
     ),
 )
-NOTIFY = Setting("SWARM_NOTIFY", "notify", "normal", _notify, "quiet, normal or verbose posts")
+
+
+def notify_level(env: Mapping[str, str]) -> str:
+    """``SWARM_NOTIFY`` as Discord's declaration reads it: one level for every front end (a
+    bad value is Discord's section's error, said once; Telegram's posts are normal then)."""
+    (declared,) = (s for s in DISCORD if s.name == "SWARM_NOTIFY")
+    try:
+        return str(declared.read(env))
+    except ConfigError:
+        return "normal"
