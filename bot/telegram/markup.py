@@ -56,4 +56,4 @@ def bounded(markup: str) -> str:
 
 def label(text: str) -> str:
     """A button's label: one line, bounded (buttons show text as is, no parse mode)."""
-    return shorten(" ".join(escape_controls(text).split()), BUTTON_TEXT_LIMIT) or "?"
+    return shorten(escape_controls(" ".join(text.split())), BUTTON_TEXT_LIMIT) or "?"

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import BotCommand
@@ -23,6 +24,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bot.telegram.commands import COMMANDS, on_command, on_reply
 from bot.telegram.desk import Desk
@@ -42,18 +44,34 @@ UPDATES = ["message", "callback_query"]
 App = Application[Any, Any, Any, Any, Any, Any]
 
 
-def application(settings: TelegramSettings) -> App:
+def application(settings: TelegramSettings, requests: Requests) -> App:
     """python-telegram-bot's Application for ``settings`` (its Bot API server, flood
-    control waited for)."""
+    control waited for) over ``requests`` (the caller closes them)."""
     assert settings.token
     return (
         ApplicationBuilder()
         .token(settings.token)
         .base_url(f"{settings.api_url}/bot")
         .base_file_url(f"{settings.api_url}/file/bot")
+        .request(requests.calls)
+        .get_updates_request(requests.polls)
         .rate_limiter(WaitOnRetryAfter())
         .build()
     )
+
+
+@dataclass(frozen=True)
+class Requests:
+    """The bot's HTTP clients: its calls, its long polls. Closed by ``running`` whatever
+    happened (python-telegram-bot leaves them open when its start fails: a refused token)."""
+
+    calls: HTTPXRequest = field(default_factory=lambda: HTTPXRequest(connection_pool_size=8))
+    polls: HTTPXRequest = field(default_factory=HTTPXRequest)
+
+    async def close(self) -> None:
+        """Close both (closing twice is nothing)."""
+        await self.calls.shutdown()
+        await self.polls.shutdown()
 
 
 def add_handlers(app: App, desk: Desk) -> None:
@@ -77,12 +95,15 @@ async def running(
     service: SwarmService, settings: TelegramSettings, poll_s: float = 0.5
 ) -> AsyncIterator[Desk]:
     """The bot polling and its notifier posting while the block runs."""
-    app = application(settings)
+    requests = Requests()
+    app = application(settings, requests)
     assert settings.chat_id is not None
     desk = Desk(service, settings, TelegramFrontEnd(app.bot, settings.chat_id))
     add_handlers(app, desk)
     notifier = Notifier(service, desk.front, NotifyLevel(settings.notify), poll_s)
-    async with app:
+    async with contextlib.AsyncExitStack() as stack:
+        stack.push_async_callback(requests.close)
+        await stack.enter_async_context(app)
         await app.bot.set_my_commands([BotCommand(c.name, c.description) for c in COMMANDS])
         await app.start()
         assert app.updater is not None
