@@ -57,3 +57,22 @@ async def test_approve_by_reference_decides_a_prompt(world: World) -> None:
     await bot_message(world, has("'Yes' chosen for Agent-1"))
     decided = await world.service.inbox.prompt(prompt_id)
     assert (decided.decision, decided.decided_by) == ("1", "telegram:boss_person")
+
+
+async def test_an_inbox_button_decides_and_its_row_goes(world: World) -> None:
+    first = await open_prompt(world.service, "Bash(ls)")
+    second = await open_prompt(world.service, "Bash(pwd)", agent="Agent-2")
+    post = await bot_message(world, has(f"R-{first}"))
+    await world.server.say(world.admin, world.chat, "/inbox")
+    listing = await bot_message(world, has("2 item(s) need you"))
+    data = [str(b["callback_data"]) for b in listing.buttons()]
+    assert f"n:option:R-{first}:2" in data and f"n:option:R-{second}:0" in data
+    pressed = await world.server.press(world.admin, listing, f"n:option:R-{first}:2")
+    assert "'No' chosen for Agent-1" in await world.server.answer_of(pressed)
+    await world.server.wait_until(lambda: "'No' chosen for Agent-1" in listing.text)
+    left = {str(b["callback_data"]).split(":")[2] for b in listing.buttons()}
+    assert left == {f"R-{second}"}
+    await world.server.wait_until(lambda: "chosen by telegram:boss_person" in post.text)
+    assert post.buttons() == []
+    decided = await world.service.inbox.prompt(first)
+    assert (decided.decision, decided.decided_by) == ("3", "telegram:boss_person")
