@@ -10,6 +10,10 @@ CARD_ACTIONS = ("done", "retry", "reassign")
 NEED_ACTIONS: tuple[str, ...] = ("approve", "reject", "retry", "dismiss", "handon", "nudge")
 NEED_ACTIONS += ("cancel", "accept", "fail", "option")
 CI_ACTIONS = ("retry", "takeover", "close")
+GATE_ACTIONS = ("approve", "reject")
+ACTIONS = {"t": CARD_ACTIONS, "p": ("choose",), "g": GATE_ACTIONS, "n": NEED_ACTIONS}
+ACTIONS["c"] = CI_ACTIONS
+_REF = re.compile(r"^[A-Z]-\d{1,18}$")
 _DATA = re.compile(
     r"^(?P<kind>[tpgnc]):(?P<action>[a-z]{1,10}):(?P<target>[A-Z0-9-]{1,24})"
     r"(?::(?P<index>\d{1,2}))?$"
@@ -35,11 +39,15 @@ class Press:
 
 
 def parse(data: str) -> Press | None:
-    """The press ``data`` carries; None for data no button of ours carries."""
+    """The press ``data`` carries; None for data no button of ours carries (an unknown
+    action, a task or prompt that is no number, an item that is no reference)."""
     found = _DATA.match(data)
-    if found is None:
+    if found is None or found["action"] not in ACTIONS[found["kind"]]:
         return None
-    return Press(found["kind"], found["action"], found["target"], int(found["index"] or 0))
+    target = found["target"]
+    if not (_REF.match(target) if found["kind"] == "n" else target.isdigit()):
+        return None
+    return Press(found["kind"], found["action"], target, int(found["index"] or 0))
 
 
 def task_press(action: str, task_id: int) -> Press:

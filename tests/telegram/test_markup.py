@@ -22,3 +22,13 @@ def test_bounded_keeps_what_fits_and_cuts_what_does_not() -> None:
 def test_a_label_is_one_bounded_line() -> None:
     assert label("Yes,\nand  don't ask again") == "Yes, and don't ask again"
     assert len(label("y" * 200)) == 64
+
+
+def test_only_data_our_buttons_carry_is_a_press() -> None:
+    from bot.telegram.callbacks import Press, parse
+
+    assert parse("p:choose:7:2") == Press("p", "choose", "7", 2)
+    assert parse("n:option:R-7:1") == Press("n", "option", "R-7", 1)
+    assert parse("g:approve:12") == Press("g", "approve", "12")
+    for forged in ("g:drop:12", "t:done:T-1", "n:nudge:12", "p:choose:R-7:0", "x:done:1", ""):
+        assert parse(forged) is None, forged
