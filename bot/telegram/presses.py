@@ -12,7 +12,7 @@ from telegram.ext import ContextTypes
 
 from bot.telegram.callbacks import Press, parse
 from bot.telegram.desk import REFUSED, Desk, Handler, actor
-from bot.telegram.markup import quoted
+from bot.telegram.markup import bounded, quoted
 from bot.telegram.render import Shown, ci_shown, prompt_shown
 from bot.telegram.settings import FRONT_END
 from core.coordinator.front_end import CiPost
@@ -129,6 +129,8 @@ async def _need(desk: Desk, query: CallbackQuery, press: Press) -> str:
     """An inbox item's action, as ``swarm approve|reject|inbox act`` does it."""
     inbox, who, ref = desk.service.inbox, actor(query.from_user), press.target
     if press.action == "option":
+        if not ref.startswith("R-"):
+            raise NotFound(f"{ref} is no prompt: it has no options")
         prompt = await inbox.prompt(int(ref.partition("-")[2]))
         if press.index >= len(prompt.options):
             raise NotFound(f"{ref} has no option {press.index + 1}")
@@ -167,5 +169,5 @@ async def _show_decided(desk: Desk, query: CallbackQuery, target: str, said: str
         )
         for row in (markup.inline_keyboard if markup else ())
     )
-    text = f"{message.text_html}\n{quoted(said, 500)}"
+    text = bounded(f"{message.text_html}\n{quoted(said, 500)}")
     await desk.front.show_in(message.message_id, Shown(text, tuple(r for r in rows if r)))
