@@ -540,7 +540,8 @@ async def _run_with_front_ends(
         with RunStopper(stop, parts.scheduler).installed():
             async with builder.web(parts.service, sock):
                 on_discord = any(f.name == "Discord" for f in front_ends)
-                banner(parts.service, sock, builder.log_file, discord=on_discord)
+                others = [f.name for f in front_ends if f.name != "Discord"]
+                banner(parts.service, sock, builder.log_file, on_discord, others)
                 scheduler = asyncio.create_task(parts.scheduler.run(stop), name="scheduler")
                 served = [asyncio.create_task(f.run(parts, stop), name=f.name) for f in front_ends]
                 names = ", ".join(f.name for f in front_ends)

@@ -137,3 +137,10 @@ async def test_beside_the_local_discord_one_task_is_a_message_on_both(tmp_path: 
                     break
                 await asyncio.sleep(0.1)
         assert await run.stop() == 0
+
+
+async def test_the_banner_names_telegram(tmp_path: Path) -> None:
+    async with swarm_run(tmp_path) as run:
+        await run.read_until(re.compile(r"^  Telegram:  on \(connecting\)$"))
+        assert "  Discord:   off" in run.lines
+        assert await run.stop() == 0
