@@ -4,17 +4,18 @@ STAMP := $(VENV)/.installed
 LOCALDISCORD := packages/localdiscord
 LOCALGITHUB := packages/localgithub
 LOCALMODEL := packages/localmodel
+LOCALTELEGRAM := packages/localtelegram
 
 .PHONY: demo test lint typecheck wheel-check bench agents clean
 
 # swarm, the local Discord (its `demo` extra), GitHub and model server, all editable, with the
 # dev tools.
 $(STAMP): pyproject.toml $(LOCALDISCORD)/pyproject.toml $(LOCALGITHUB)/pyproject.toml \
-		$(LOCALMODEL)/pyproject.toml
+		$(LOCALMODEL)/pyproject.toml $(LOCALTELEGRAM)/pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '$(LOCALDISCORD)[test]' -e '$(LOCALGITHUB)[test]' \
-		-e '$(LOCALMODEL)[test]' -e '.[dev,demo]'
+		-e '$(LOCALMODEL)[test]' -e '$(LOCALTELEGRAM)[test]' -e '.[dev,demo]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -53,6 +54,8 @@ typecheck: $(STAMP)
 	cd $(LOCALGITHUB) && MYPYPATH=src:tests $(abspath $(VENV))/bin/mypy --strict \
 		--explicit-package-bases src tests
 	cd $(LOCALMODEL) && MYPYPATH=src:tests $(abspath $(VENV))/bin/mypy --strict \
+		--explicit-package-bases src tests
+	cd $(LOCALTELEGRAM) && MYPYPATH=src:tests $(abspath $(VENV))/bin/mypy --strict \
 		--explicit-package-bases src tests
 
 # The wheel is the product: build it, install it in a fresh venv, run it from there.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import logging
 import socket
 import time
@@ -286,9 +287,37 @@ class Builder:
 
         return FrontEndRun("Discord", require, run)
 
+    def telegram(self) -> FrontEndRun:
+        """Telegram as a front end: long polling, reconnected with backoff while it is down."""
+
+        def require() -> None:
+            from core.errors import ConfigError
+
+            self.config.telegram.require_connection()
+            if importlib.util.find_spec("telegram") is None:
+                raise ConfigError(
+                    "TELEGRAM_BOT_TOKEN is set but python-telegram-bot is not installed: "
+                    "pip install 'swarm[telegram]'"
+                )
+            logging.getLogger("httpx").setLevel(logging.WARNING)  # its lines name the token
+
+        async def run(parts: Coordinator, stop: asyncio.Event) -> None:
+            from bot.telegram.runner import serve
+
+            await serve(parts.service, self.config.telegram, stop, self.poll_s)
+
+        return FrontEndRun("Telegram", require, run)
+
     def front_ends(self) -> list[FrontEndRun]:
-        """The front ends ``swarm run`` starts: Discord (the only one today)."""
-        return [self.discord()]
+        """The front ends ``swarm run`` starts: each one configured (Discord, Telegram);
+        none: Discord, whose check says what to set."""
+        telegram = self.config.telegram.configured
+        runs: list[FrontEndRun] = []
+        if self.config.discord.token or not telegram:
+            runs.append(self.discord())
+        if telegram:
+            runs.append(self.telegram())
+        return runs
 
     def web(
         self, service: SwarmService, sock: socket.socket | None = None
@@ -511,7 +540,8 @@ async def _run_with_front_ends(
         with RunStopper(stop, parts.scheduler).installed():
             async with builder.web(parts.service, sock):
                 on_discord = any(f.name == "Discord" for f in front_ends)
-                banner(parts.service, sock, builder.log_file, discord=on_discord)
+                others = [f.name for f in front_ends if f.name != "Discord"]
+                banner(parts.service, sock, builder.log_file, on_discord, others)
                 scheduler = asyncio.create_task(parts.scheduler.run(stop), name="scheduler")
                 served = [asyncio.create_task(f.run(parts, stop), name=f.name) for f in front_ends]
                 names = ", ".join(f.name for f in front_ends)

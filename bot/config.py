@@ -23,17 +23,19 @@ from core.settings import Settings
 if TYPE_CHECKING:
     from automation.desktop.gui_options import GuiOptions
     from bot.discordbot.settings import DiscordSettings
+    from bot.telegram.settings import TelegramSettings
     from bot.web.settings import WebSettings
     from core.ai import AISettings
     from core.github.settings import GitHubSettings
     from core.watch.settings import WatchSettings
 
 T = TypeVar("T")
-SECTIONS = ("core", "discord", "ai", "watch", "gui", "web", "github")
+SECTIONS = ("core", "discord", "ai", "watch", "gui", "web", "github", "telegram")
 
 
 class Config:
-    """Settings of every part, by section: core, discord, ai, watch, gui, web, github."""
+    """Settings of every part, by section: core, discord, ai, watch, gui, web, github,
+    telegram."""
 
     def __init__(
         self,
@@ -102,6 +104,19 @@ class Config:
         from core.settings.envvars import read_fields
 
         return self._section("discord", lambda: DiscordSettings(**read_fields(DISCORD, self.env)))
+
+    @property
+    def telegram(self) -> TelegramSettings:
+        """Token, chat, who may decide, the Bot API server (``SWARM_NOTIFY``: Discord's)."""
+        from bot.telegram.settings import TELEGRAM, TelegramSettings, notify_level
+        from core.settings.envvars import read_fields
+
+        return self._section(
+            "telegram",
+            lambda: TelegramSettings(
+                **read_fields(TELEGRAM, self.env), notify=notify_level(self.env)
+            ),
+        )
 
     @property
     def ai(self) -> AISettings:

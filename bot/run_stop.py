@@ -19,7 +19,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
@@ -34,15 +34,24 @@ def say(text: str, out: TextIO | None = None) -> None:
     print(f"swarm run: {text}", file=out or sys.stdout, flush=True)
 
 
-def banner(service: SwarmService, sock: socket.socket | None, log_file: str, discord: bool) -> None:
-    """Where this coordinator lives and how to stop it."""
+def banner(
+    service: SwarmService,
+    sock: socket.socket | None,
+    log_file: str,
+    discord: bool,
+    others: Sequence[str] = (),
+) -> None:
+    """Where this coordinator lives and how to stop it (``others``: the front ends beside
+    Discord it starts, ``Telegram``)."""
     agents = list(service.agents)
+    discord_state = "on (connecting)" if discord else "off" if others else "off (--no-discord)"
     shown = ", ".join(agents[:8]) + (f" and {len(agents) - 8} more" if len(agents) > 8 else "")
     lines = [
         f"started on {service.settings.home} (database {service.settings.database_shown})",
         f"  agents:    {len(agents)} ({shown}) from {service.settings.config_path}",
         f"  dashboard: {dashboard_url(sock) if sock is not None else 'off'}",
-        f"  Discord:   {'on (connecting)' if discord else 'off (--no-discord)'}",
+        f"  Discord:   {discord_state}",
+        *(f"  {name + ':':<11}on (connecting)" for name in others),
         f"  log:       {log_file or 'this terminal'}",
         "  Ctrl+C stops (finishing the delivery in flight); Ctrl+C twice stops at once",
     ]

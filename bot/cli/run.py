@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
 from bot.cli.args import port_arg
 from bot.local_discord import DEFAULT_PORT as DEFAULT_LOCAL_PORT
+from bot.local_telegram import DEFAULT_PORT as DEFAULT_TELEGRAM_PORT
 
 if TYPE_CHECKING:
     from bot.app import Builder
@@ -38,6 +40,20 @@ def register(sub: Any) -> None:
         "free port)",
     )
     p.add_argument(
+        "--local-telegram",
+        action="store_true",
+        help="the Telegram bot on a local Telegram in this process, with a page to use it "
+        "from a browser (no BotFather token needed); beside Discord when it is configured",
+    )
+    p.add_argument(
+        "--local-telegram-port",
+        type=port_arg,
+        default=None,
+        metavar="PORT",
+        help=f"the local Telegram's port on 127.0.0.1 (default {DEFAULT_TELEGRAM_PORT}; 0: any "
+        "free port)",
+    )
+    p.add_argument(
         "--burst",
         action="store_true",
         help="stop once nothing more can happen now (scripts, tests)",
@@ -62,13 +78,22 @@ async def cmd_run(_service: None, args: argparse.Namespace) -> int:
     logging.getLogger().setLevel(logging.INFO)
     builder = Builder(args.configuration, serve_web=not args.burst)
     _check_flags(args)
-    if args.local_discord:
-        from bot.local_discord import local_discord
+    async with contextlib.AsyncExitStack() as local:
+        if args.local_telegram:
+            from bot.local_telegram import local_telegram
 
-        port = DEFAULT_LOCAL_PORT if args.local_discord_port is None else args.local_discord_port
-        async with local_discord(builder, port):
-            return await _run_until_stopped(builder, args)
-    return await _run_until_stopped(builder, args)
+            port = args.local_telegram_port
+            await local.enter_async_context(
+                local_telegram(builder, DEFAULT_TELEGRAM_PORT if port is None else port)
+            )
+        if args.local_discord:
+            from bot.local_discord import local_discord
+
+            port = args.local_discord_port
+            await local.enter_async_context(
+                local_discord(builder, DEFAULT_LOCAL_PORT if port is None else port)
+            )
+        return await _run_until_stopped(builder, args)
 
 
 def _check_flags(args: argparse.Namespace) -> None:
@@ -81,6 +106,10 @@ def _check_flags(args: argparse.Namespace) -> None:
         raise ConfigError("--burst needs --no-discord")
     if args.local_discord_port is not None and not args.local_discord:
         raise ConfigError("--local-discord-port goes with --local-discord")
+    if args.local_telegram and args.no_discord:
+        raise ConfigError("--local-telegram runs the bot: leave out --no-discord")
+    if args.local_telegram_port is not None and not args.local_telegram:
+        raise ConfigError("--local-telegram-port goes with --local-telegram")
 
 
 async def _run_until_stopped(builder: Builder, args: argparse.Namespace) -> int:

@@ -27,6 +27,8 @@ UNPREFIXED = {
     "OPENAI_API_KEY": "sk-secret-4567",
     "OPENAI_BASE_URL": "http://user:pw@models.local/v1",
     "GITHUB_TOKEN": "ghp_secret890",
+    "TELEGRAM_BOT_TOKEN": "123:telegram-secret",
+    "TELEGRAM_API_URL": "http://telegram.local",
 }
 SET = {
     "SWARM_DATABASE_URL": "postgresql://swarm:hunter2@db.local/swarm",

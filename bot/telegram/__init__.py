@@ -1,0 +1,1 @@
+"""Telegram as a front end: its settings, posts, buttons, commands and bot (docs/telegram.md)."""
