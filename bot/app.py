@@ -286,9 +286,28 @@ class Builder:
 
         return FrontEndRun("Discord", require, run)
 
+    def slack(self) -> FrontEndRun:
+        """Slack as a front end: the app over Socket Mode, reconnected while Slack is down."""
+
+        def require() -> None:
+            self.config.slack.require_connection()
+            logging.getLogger("slack_bolt").setLevel(logging.WARNING)
+            logging.getLogger("slack_sdk").setLevel(logging.WARNING)
+
+        async def run(parts: Coordinator, stop: asyncio.Event) -> None:
+            from bot.slack.app import keep_connected
+
+            await keep_connected(parts.service, self.config.slack, stop)
+
+        return FrontEndRun("Slack", require, run)
+
     def front_ends(self) -> list[FrontEndRun]:
-        """The front ends ``swarm run`` starts: Discord (the only one today)."""
-        return [self.discord()]
+        """The front ends ``swarm run`` starts: Slack when any of its keys is set; Discord
+        when its token is, or when no other is configured (its settings then say what to
+        set)."""
+        others = [self.slack()] if self.config.slack.configured else []
+        discord = self.config.discord.token or not others
+        return [self.discord()] * bool(discord) + others
 
     def web(
         self, service: SwarmService, sock: socket.socket | None = None

@@ -23,17 +23,18 @@ from core.settings import Settings
 if TYPE_CHECKING:
     from automation.desktop.gui_options import GuiOptions
     from bot.discordbot.settings import DiscordSettings
+    from bot.slack.settings import SlackSettings
     from bot.web.settings import WebSettings
     from core.ai import AISettings
     from core.github.settings import GitHubSettings
     from core.watch.settings import WatchSettings
 
 T = TypeVar("T")
-SECTIONS = ("core", "discord", "ai", "watch", "gui", "web", "github")
+SECTIONS = ("core", "discord", "ai", "watch", "gui", "web", "github", "slack")
 
 
 class Config:
-    """Settings of every part, by section: core, discord, ai, watch, gui, web, github."""
+    """Settings of every part, by section: core, discord, ai, watch, gui, web, github, slack."""
 
     def __init__(
         self,
@@ -102,6 +103,19 @@ class Config:
         from core.settings.envvars import read_fields
 
         return self._section("discord", lambda: DiscordSettings(**read_fields(DISCORD, self.env)))
+
+    @property
+    def slack(self) -> SlackSettings:
+        """Slack's tokens, channel, admins and API (``SWARM_NOTIFY`` as Discord's)."""
+        from bot.discordbot.settings import DISCORD
+        from bot.slack.settings import SLACK, SlackSettings
+        from core.settings.envvars import read_fields
+
+        def parse() -> SlackSettings:
+            (notify,) = (s.read(self.env) for s in DISCORD if s.name == "SWARM_NOTIFY")
+            return SlackSettings(**read_fields(SLACK, self.env), notify=notify)
+
+        return self._section("slack", parse)
 
     @property
     def ai(self) -> AISettings:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 from automation.desktop.gui_options import GUI
 from bot.discordbot.settings import DISCORD
+from bot.slack.settings import SLACK
 from bot.web.settings import WEB
 from core.ai import AI
 from core.github.settings import GITHUB
@@ -28,6 +29,7 @@ PARTS: Mapping[str, tuple[Setting, ...]] = {
     "gui": GUI,
     "web": WEB,
     "github": GITHUB,
+    "slack": SLACK,
 }
 
 

@@ -38,6 +38,19 @@ def register(sub: Any) -> None:
         "free port)",
     )
     p.add_argument(
+        "--local-slack",
+        action="store_true",
+        help="the Slack app on a local Slack in this process, with a page to use it from a "
+        "browser: try it before creating a Slack app (no token needed)",
+    )
+    p.add_argument(
+        "--local-slack-port",
+        type=port_arg,
+        default=None,
+        metavar="PORT",
+        help="the local Slack's port on 127.0.0.1 (default 8767; 0: any free port)",
+    )
+    p.add_argument(
         "--burst",
         action="store_true",
         help="stop once nothing more can happen now (scripts, tests)",
@@ -62,6 +75,18 @@ async def cmd_run(_service: None, args: argparse.Namespace) -> int:
     logging.getLogger().setLevel(logging.INFO)
     builder = Builder(args.configuration, serve_web=not args.burst)
     _check_flags(args)
+    if args.local_slack:
+        from bot.slack.local import DEFAULT_PORT as SLACK_PORT
+        from bot.slack.local import local_slack
+
+        port = SLACK_PORT if args.local_slack_port is None else args.local_slack_port
+        async with local_slack(builder, port):
+            return await _run_local_discord_or_not(builder, args)
+    return await _run_local_discord_or_not(builder, args)
+
+
+async def _run_local_discord_or_not(builder: Builder, args: argparse.Namespace) -> int:
+    """``--local-discord``'s server around the run, when asked."""
     if args.local_discord:
         from bot.local_discord import local_discord
 
@@ -81,6 +106,10 @@ def _check_flags(args: argparse.Namespace) -> None:
         raise ConfigError("--burst needs --no-discord")
     if args.local_discord_port is not None and not args.local_discord:
         raise ConfigError("--local-discord-port goes with --local-discord")
+    if args.local_slack and args.no_discord:
+        raise ConfigError("--local-slack runs the Slack app: leave out --no-discord")
+    if args.local_slack_port is not None and not args.local_slack:
+        raise ConfigError("--local-slack-port goes with --local-slack")
 
 
 async def _run_until_stopped(builder: Builder, args: argparse.Namespace) -> int:

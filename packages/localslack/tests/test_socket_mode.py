@@ -55,12 +55,12 @@ async def server() -> AsyncIterator[LocalSlackServer]:
 async def seen(server: LocalSlackServer) -> AsyncIterator[Seen]:
     seen = Seen()
     handler = AsyncSocketModeHandler(sample_app(server, seen), server.app_token)
-    await handler.connect_async()
+    await handler.connect_async()  # type: ignore[no-untyped-call]
     try:
         await asyncio.wait_for(server.socket_mode.connected.wait(), 5)
         yield seen
     finally:
-        await handler.close_async()
+        await handler.close_async()  # type: ignore[no-untyped-call]
 
 
 async def test_a_message_event_reaches_the_app(server: LocalSlackServer, seen: Seen) -> None:
@@ -101,7 +101,9 @@ async def test_a_slash_commands_answer_is_shown_to_its_user(
 
 async def test_disconnect_makes_the_app_connect_again(server: LocalSlackServer, seen: Seen) -> None:
     await server.socket_mode.disconnect()
-    await server.wait_for(lambda: server.socket_mode.opened == 2 and server.socket_mode.connected.is_set())
+    await server.wait_for(
+        lambda: server.socket_mode.opened == 2 and server.socket_mode.connected.is_set()
+    )
     channel = next(iter(server.channels.values()))
     await server.say(server.add_user("bob"), channel, "still there?")
     await server.wait_for(lambda: seen.messages == ["still there?"])

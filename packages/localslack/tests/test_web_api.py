@@ -58,7 +58,10 @@ async def test_errors_are_slacks(server: LocalSlackServer) -> None:
     cases: list[tuple[Callable[[], Awaitable[object]], str]] = [
         (lambda: client.chat_postMessage(channel="C404", text="x"), "channel_not_found"),
         (lambda: client.chat_postMessage(channel=elsewhere.id, text="x"), "not_in_channel"),
-        (lambda: client.chat_update(channel=swarm.id, ts="1.000001", text="x"), "message_not_found"),
+        (
+            lambda: client.chat_update(channel=swarm.id, ts="1.000001", text="x"),
+            "message_not_found",
+        ),
         (lambda: client.chat_postMessage(channel=swarm.id, text="x" * 40_001), "msg_too_long"),
         (
             lambda: client.chat_postMessage(channel=swarm.id, text="x", blocks=[section]),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -97,7 +97,12 @@ async def update(server: LocalSlackServer, args: Json) -> Json:
     message.text, message.blocks = _content(args)
     message.edits += 1
     server.changed()
-    return {"channel": channel, "ts": message.ts, "text": message.text, "message": message.to_json()}
+    return {
+        "channel": channel,
+        "ts": message.ts,
+        "text": message.text,
+        "message": message.to_json(),
+    }
 
 
 async def post_ephemeral(server: LocalSlackServer, args: Json) -> Json:

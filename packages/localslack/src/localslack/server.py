@@ -164,7 +164,9 @@ class LocalSlackServer:
         gets its ``message`` event."""
         message = self.add_message(Message(channel.id, self.ids.ts(), user.id, text, [], thread_ts))
         event = {**message.to_json(), "channel": channel.id, "channel_type": "channel"}
-        await self.socket_mode.send("events_api", self._event_callback(event | {"event_ts": message.ts}))
+        await self.socket_mode.send(
+            "events_api", self._event_callback(event | {"event_ts": message.ts})
+        )
         return message
 
     async def press(self, user: User, message: Message, action_id: str) -> Json:
@@ -182,7 +184,12 @@ class LocalSlackServer:
         }
         payload = {
             "type": "block_actions",
-            "user": {"id": user.id, "username": user.name, "name": user.name, "team_id": self.team_id},
+            "user": {
+                "id": user.id,
+                "username": user.name,
+                "name": user.name,
+                "team_id": self.team_id,
+            },
             "api_app_id": self.app_id,
             "token": "localslack",
             "container": {
@@ -222,7 +229,9 @@ class LocalSlackServer:
             text, blocks = str(answer.get("text") or ""), list(answer.get("blocks") or [])
             if answer.get("response_type") == "in_channel":
                 self.add_message(
-                    Message(channel.id, self.ids.ts(), self.bot.id, text, blocks, None, self.bot.bot_id)
+                    Message(
+                        channel.id, self.ids.ts(), self.bot.id, text, blocks, None, self.bot.bot_id
+                    )
                 )
             else:
                 self.add_ephemeral(channel.id, user.id, text, blocks)
@@ -237,9 +246,7 @@ class LocalSlackServer:
             "type": "event_callback",
             "event_id": self.ids.next("Ev"),
             "event_time": int(time.time()),
-            "authorizations": [
-                {"team_id": self.team_id, "user_id": self.bot.id, "is_bot": True}
-            ],
+            "authorizations": [{"team_id": self.team_id, "user_id": self.bot.id, "is_bot": True}],
         }
 
     # --- what the tests read ----------------------------------------------------------------
@@ -265,8 +272,9 @@ class LocalSlackServer:
         """Grows with each change (a message, an edit, an ephemeral)."""
         return self._version
 
-    async def wait_for(self, check: Callable[[], object], timeout: float = 10.0) -> None:
-        """Return once ``check()`` is true (checked every 20 ms); TimeoutError."""
-        async with asyncio.timeout(timeout):
-            while not check():
+    async def wait_for(self, check: Callable[[], object], within_s: float = 10.0) -> None:
+        """Return once ``check()`` is true (checked every 20 ms: what it reads may be the
+        app's as much as the server's); TimeoutError after ``within_s``."""
+        async with asyncio.timeout(within_s):
+            while not check():  # noqa: ASYNC110
                 await asyncio.sleep(0.02)

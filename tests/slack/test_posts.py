@@ -1,0 +1,69 @@
+"""A task's live message, its thread, hostile text, a 429 and a restart: the real Slack app
+against the local Slack."""
+
+from __future__ import annotations
+
+import pytest
+from localslack import LocalSlackServer
+
+from bot.slack.app import SlackBot
+from core.event_kinds import EventKind
+from core.history.events import EventFilter
+from core.models import TaskSpec
+from core.service.swarm import SwarmService
+from tests.slack.conftest import (
+    TEST_RATE_LIMITS,
+    World,
+    buttons,
+    running,
+    showing,
+    slack_settings,
+)
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def test_a_tasks_message_is_edited_in_place_through_its_states(world: World) -> None:
+    server, service = world.server, world.service
+    await service.tasks.create(TaskSpec("Write the docs"), "cli")
+    card = await world.message_with("T-1")
+    await server.wait_for(showing(card, "ready"))
+    await service.queue.assign_next()
+    await server.wait_for(showing(card, "assigned to Agent-1"))
+    assert buttons(card) == ["swarm:done:T-1", "swarm:reassign:T-1"]
+    await service.tasks.complete("T-1", "Agent-1", "written")
+    await server.wait_for(showing(card, "done by Agent-1: written"))
+    assert buttons(card) == []
+    assert card.edits >= 2
+    assert len(world.messages_with("T-1")) == 1  # one live message, never a second
+    await server.wait_for(lambda: server.replies(world.channel, card.ts))
+    assert all(r.thread_ts == card.ts for r in server.replies(world.channel, card.ts))
+
+
+async def test_agent_text_is_escaped_and_never_pings(world: World) -> None:
+    title = "<!channel> <!here|here> <@U0000001> @everyone & <https://evil.example|click>"
+    await world.service.tasks.create(TaskSpec(title), "cli")
+    card = await world.message_with("T-1")
+    shown = card.blocks[0]["text"]["text"]
+    assert "<" not in shown and ">" not in shown.replace("&gt;", "")
+    assert "&lt;!channel&gt;" in shown and "&lt;@U0000001&gt;" in shown
+    assert "@\u2060everyone" in shown and "&amp;" in shown
+
+
+async def test_a_restart_posts_nothing_twice(service: SwarmService) -> None:
+    async with LocalSlackServer(rate_limits=TEST_RATE_LIMITS) as server:
+        channel, admin = server.add_channel("swarm"), server.add_user("boss")
+        settings = slack_settings(server, channel, admin)
+        async with running(SlackBot(service, settings, poll_s=0.1), server):
+            for n in range(3):
+                await service.tasks.create(TaskSpec(f"job {n}"), "cli")
+            await server.wait_for(lambda: len(server.top_level(channel)) == 3)
+        await service.tasks.create(TaskSpec("while it was away"), "cli")
+        async with running(SlackBot(service, settings, poll_s=0.1), server):
+            await server.wait_for(lambda: len(server.top_level(channel)) == 4)
+            await service.queue.assign_next()
+            await server.wait_for(lambda: "assigned" in str(server.top_level(channel)[0].blocks))
+        texts = [m.text for m in server.top_level(channel)]
+        assert [sum(f"*T-{n}*" in t for t in texts) for n in range(1, 5)] == [1, 1, 1, 1]
+        failed = await service.history.find(EventFilter(kinds=[EventKind.POST_FAILED]))
+        assert failed == []
