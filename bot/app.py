@@ -291,6 +291,12 @@ class Builder:
 
         def require() -> None:
             self.config.slack.require_connection()
+            try:
+                import slack_bolt  # noqa: F401
+            except ImportError:
+                from core.errors import ConfigError
+
+                raise ConfigError("Slack needs slack-bolt: pip install 'swarm[slack]'") from None
             logging.getLogger("slack_bolt").setLevel(logging.WARNING)
             logging.getLogger("slack_sdk").setLevel(logging.WARNING)
 

@@ -18,6 +18,7 @@ from bot.slack.access import Person
 from bot.slack.context import Slack
 from bot.slack.front_end import FRONT_END
 from bot.slack.render import context
+from core.coordinator.urgent_posts import prompt_key
 from core.errors import NotFound, SwarmError
 from core.formats.text import one_line
 from core.models import task_ref
@@ -62,7 +63,7 @@ async def pressed(slack: Slack, body: Json) -> None:
         await slack.tell(person, f"⚠️ {one_line(str(exc))}")
         return
     await slack.tell(person, f"✅ {said}")
-    if not press.card:
+    if not press.card and not await _notifiers(slack, press, body):
         await _decided(slack, body, press.ref, f"✅ {said} (by {person.actor})")
 
 
@@ -92,6 +93,16 @@ async def decide(slack: Slack, press: Press, actor: str) -> str:
     if press.action == "reject":
         return (await service.inbox.reject(press.ref, actor)).text
     return (await service.inbox.act(press.ref, press.action, actor)).text
+
+
+async def _notifiers(slack: Slack, press: Press, body: Json) -> bool:
+    """True when the pressed message is a prompt's post: the notifier edits it as the
+    decision's event comes (an edit of ours could land after its and hide it)."""
+    if not press.ref.startswith("R-"):
+        return False
+    post = await slack.service.posts.post(FRONT_END, prompt_key(int(press.ref[2:])))
+    ts = (body.get("message") or {}).get("ts") or body.get("container", {}).get("message_ts")
+    return post is not None and post.message_id == ts
 
 
 async def _decided(slack: Slack, body: Json, ref: str, line: str) -> None:

@@ -65,5 +65,5 @@ async def test_a_restart_posts_nothing_twice(service: SwarmService) -> None:
             await server.wait_for(lambda: "assigned" in str(server.top_level(channel)[0].blocks))
         texts = [m.text for m in server.top_level(channel)]
         assert [sum(f"*T-{n}*" in t for t in texts) for n in range(1, 5)] == [1, 1, 1, 1]
-        failed = await service.history.find(EventFilter(kinds=[EventKind.POST_FAILED]))
+        failed = await service.history.find(EventFilter(kinds=(EventKind.POST_FAILED,)))
         assert failed == []

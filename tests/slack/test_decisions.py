@@ -1,0 +1,137 @@
+"""A person decides from Slack: a permission request by a button with the agent's own
+labels, a question by a reply in the card's thread, a gate, ``/swarm``; a non-admin is
+refused and recorded; a decision made elsewhere edits the message."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from localslack import Message
+
+from bot.slack.render import actions, button
+from core.agent_state import Signal
+from core.dialogs import permissions as prompts
+from core.event_kinds import EventKind
+from core.history.events import EventFilter
+from core.models import PromptOption, TaskSpec
+from core.service.swarm import SwarmService
+from tests.slack.conftest import World, buttons, labels, showing
+
+pytestmark = pytest.mark.timeout(60)
+OPTIONS = (
+    PromptOption("1", "Yes"),
+    PromptOption("2", "Yes, and don't ask again"),
+    PromptOption("3", "No"),
+)
+
+
+async def open_prompt(service: SwarmService, text: str, agent: str = "Agent-1") -> int:
+    """``agent`` shows a permission prompt (as its hook would report it); its id."""
+    found = await service.store.write(agent, prompts.open_prompt, agent, Signal.HOOK, text, OPTIONS)
+    return found.id
+
+
+async def refusals(service: SwarmService) -> list[dict[str, object]]:
+    """The data of the ``access.refused`` events, oldest first."""
+    found = await service.history.find(EventFilter(kinds=(EventKind.ACCESS_REFUSED,)))
+    return [e.data or {} for e in found]
+
+
+async def test_a_prompt_decided_once_by_an_admins_press(world: World) -> None:
+    server, service = world.server, world.service
+    prompt_id = await open_prompt(service, "Bash(rm -rf build)\n```\n<!channel> go")
+    post = await world.message_with(f"R-{prompt_id}")
+    ref = f"R-{prompt_id}"
+    assert labels(post) == ["Yes", "Yes, and don't ask again", "No"]  # the agent's words
+    assert buttons(post) == [f"swarm:option:{ref}:{i}" for i in range(3)]
+    fence = post.blocks[1]["text"]["text"]
+    assert fence.count("```") == 2 and "&lt;!channel&gt;" in fence
+
+    await server.press(world.stranger, post, f"swarm:option:{ref}:0")
+    await server.wait_for(lambda: server.seen_by(world.stranger))
+    assert "admins" in server.seen_by(world.stranger)[0].text
+    assert (await service.inbox.prompt(prompt_id)).open
+    (refused,) = await refusals(service)
+    assert refused["user"] == world.stranger.id
+
+    await server.press(world.admin, post, f"swarm:option:{ref}:1")
+    await server.wait_for(showing(post, "chosen by slack:boss"))
+    decided = await service.inbox.prompt(prompt_id)
+    assert (decided.decision, decided.decided_by) == ("2", "slack:boss")
+    assert buttons(post) == []
+    await server.press(world.admin, as_it_was(post, ref), f"swarm:option:{ref}:2")
+    await server.wait_for(lambda: len(server.seen_by(world.admin)) == 2)
+    assert "already answered" in server.seen_by(world.admin)[1].text
+    assert (await service.inbox.prompt(prompt_id)).decision == "2"  # once
+    assert len(world.messages_with(f"{ref} ·")) == 1  # (the refusal is a line of its own)
+
+
+def as_it_was(post: Message, ref: str) -> Message:
+    """``post`` with the buttons it had before the decision (a person's late press on a
+    screen not yet refreshed)."""
+    late = [button("option", ref, o.label, option=i) for i, o in enumerate(OPTIONS)]
+    return replace(post, blocks=[*post.blocks, *actions(ref, late)])
+
+
+async def test_a_decision_made_elsewhere_edits_the_message(world: World) -> None:
+    prompt_id = await open_prompt(world.service, "Run the migrations?")
+    post = await world.message_with(f"R-{prompt_id}")
+    await world.service.inbox.reject(f"R-{prompt_id}", "cli")  # swarm reject R-1
+    await world.server.wait_for(showing(post, "'No' chosen by cli"))
+    assert buttons(post) == []
+
+
+async def test_a_question_answered_by_a_reply_in_the_cards_thread(world: World) -> None:
+    server, service = world.server, world.service
+    await service.tasks.create(TaskSpec("Pick a database"), "cli")
+    await service.queue.assign_next()
+    card = await world.message_with("T-1")
+    await service.questions.ask("T-1", "Which database?", "Agent-1")
+    await server.wait_for(showing(card, "Which database?"))
+    await server.say(world.stranger, world.channel, "MongoDB!", thread_ts=card.ts)
+    await server.wait_for(lambda: server.seen_by(world.stranger))
+    assert (await service.questions.open_question(1)) is not None
+    await server.say(world.admin, world.channel, "Postgres &amp; nothing else", thread_ts=card.ts)
+    await server.wait_for(lambda: server.seen_by(world.admin))
+    assert "queued for Agent-1" in server.seen_by(world.admin)[0].text
+    assert await service.questions.open_question(1) is None
+    (answer,) = [d for d in await service.messages.deliveries() if "Postgres" in d.text]
+    assert answer.agent == "Agent-1" and "Postgres & nothing else" in answer.text
+    await server.wait_for(showing(card, "assigned to Agent-1"))
+    assert "Which database?" not in str(card.blocks)
+
+
+async def test_swarm_commands(world: World) -> None:
+    server, service = world.server, world.service
+    created = await server.command(world.admin, world.channel, "task Write <the> docs")
+    assert created["text"] == "🆕 *T-1* created: its card follows"
+    task = await service.tasks.get("T-1")
+    assert (task.title, task.created_by) == ("Write <the> docs", "slack:boss")
+    refused = await server.command(world.stranger, world.channel, "task Sneaky")
+    assert "admins" in refused["text"] and len(await service.tasks.newest()) == 1
+    listed = await server.command(world.stranger, world.channel, "tasks")
+    assert "*T-1* · Write &lt;the&gt; docs" in listed["text"]
+    help_ = await server.command(world.stranger, world.channel, "what")
+    assert help_["text"].startswith("/swarm task &lt;title&gt;")
+    other = server.add_channel("random")
+    elsewhere = await server.command(world.admin, other, "task Elsewhere")
+    assert "only" in elsewhere["text"] and len(await service.tasks.newest()) == 1
+    paused = await server.command(world.admin, world.channel, "pause lunch")
+    assert paused["response_type"] == "in_channel" and service.kill_switch.engaged
+    await server.command(world.admin, world.channel, "resume")
+    assert not service.kill_switch.engaged
+
+
+async def test_inbox_with_buttons_and_approve_by_reference(world: World) -> None:
+    server, service = world.server, world.service
+    prompt_id = await open_prompt(service, "Edit main.py?")
+    await world.message_with(f"R-{prompt_id}")
+    inbox = await server.command(world.admin, world.channel, "inbox")
+    assert inbox["response_type"] == "in_channel"
+    listing = next(m for m in server.top_level(world.channel) if "item(s) need you" in m.text)
+    assert labels(listing) == ["Yes", "Yes, and don't ask again", "No"]
+    approved = await server.command(world.admin, world.channel, f"approve R-{prompt_id}")
+    assert approved["text"].startswith("✅")
+    decided = await service.inbox.prompt(prompt_id)
+    assert (decided.decision, decided.decided_by) == ("1", "slack:boss")  # its narrowest allow
