@@ -43,6 +43,7 @@ async def local_slack(builder: Builder, port: int = DEFAULT_PORT) -> AsyncIterat
     server = LocalSlackServer(team_name="swarm (local)", host=HOST)
     channel = server.add_channel(CHANNEL)
     person = server.add_user(PERSON)
+    await _start(server, port)  # its address is in the settings
     builder.config = builder.config.replace(
         slack=SlackSettings(
             bot_token=server.bot_token,
@@ -53,7 +54,6 @@ async def local_slack(builder: Builder, port: int = DEFAULT_PORT) -> AsyncIterat
             notify=builder.config.slack.notify,
         )
     )
-    await _start(server, port)
     try:
         if configured:
             say("SLACK_BOT_TOKEN is set but not used: the app connects to the local Slack")
