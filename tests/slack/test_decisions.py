@@ -11,6 +11,7 @@ from localslack import Message
 
 from bot.slack.render import actions, button
 from core.agent_state import Signal
+from core.agents import alerts
 from core.dialogs import permissions as prompts
 from core.event_kinds import EventKind
 from core.history.events import EventFilter
@@ -135,3 +136,20 @@ async def test_inbox_with_buttons_and_approve_by_reference(world: World) -> None
     assert approved["text"].startswith("✅")
     decided = await service.inbox.prompt(prompt_id)
     assert (decided.decision, decided.decided_by) == ("1", "slack:boss")  # its narrowest allow
+
+
+async def test_an_unreported_turn_accepted_as_done_from_its_alert(world: World) -> None:
+    server, service = world.server, world.service
+    await service.tasks.create(TaskSpec("Fix the login", agent="Agent-2"), "cli")
+    await service.queue.assign_batch()
+    text = "Agent-2 ended its turn without reporting"
+    await service.store.write("watch", alerts.open_alert, "Agent-2", alerts.UNREPORTED, text, 1)
+    alert = await world.message_with("without reporting")
+    assert labels(alert)[:2] == ["Accept as done A-1", "Fail A-1"]
+    await server.press(world.stranger, alert, "swarm:accept:A-1")
+    await server.wait_for(lambda: server.seen_by(world.stranger))
+    assert (await service.tasks.get("T-1")).status.value == "assigned"
+    await server.press(world.admin, alert, "swarm:accept:A-1")
+    await server.wait_for(showing(alert, "(by slack:boss)"))
+    assert buttons(alert) == []
+    assert (await service.tasks.get("T-1")).status.value == "done"
