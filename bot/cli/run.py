@@ -80,7 +80,8 @@ async def cmd_run(_service: None, args: argparse.Namespace) -> int:
         from bot.slack.local import local_slack
 
         port = SLACK_PORT if args.local_slack_port is None else args.local_slack_port
-        async with local_slack(builder, port):
+        async with local_slack(builder.config.slack, port) as settings:
+            builder.config = builder.config.replace(slack=settings)
             return await _run_local_discord_or_not(builder, args)
     return await _run_local_discord_or_not(builder, args)
 

@@ -21,45 +21,41 @@ from core.errors import ConfigError
 if TYPE_CHECKING:
     from localslack import LocalSlackServer
 
-    from bot.app import Builder
-
 DEFAULT_PORT = 8767  # beside the dashboard's 8765 and the local Discord's 8766
 HOST = "127.0.0.1"
 CHANNEL, PERSON = "swarm", "you"
 
 
 @contextlib.asynccontextmanager
-async def local_slack(builder: Builder, port: int = DEFAULT_PORT) -> AsyncIterator[str]:
-    """The local Slack on ``127.0.0.1:port`` (0: a free one) while the block runs, with
-    ``builder``'s Slack settings pointed at it; yields its page's address. A taken port or
-    localslack not installed is a ConfigError, with nothing started."""
+async def local_slack(
+    configured: SlackSettings, port: int = DEFAULT_PORT
+) -> AsyncIterator[SlackSettings]:
+    """The local Slack on ``127.0.0.1:port`` (0: a free one) while the block runs; yields the
+    settings pointing at it (``configured``'s notify level kept), its page's address said. A
+    taken port or localslack not installed is a ConfigError, with nothing started."""
     try:
         from localslack import LocalSlackServer, page_url
     except ImportError:
         raise ConfigError(
             "--local-slack needs packages/localslack: pip install -e packages/localslack"
         ) from None
-    configured = builder.config.slack.bot_token
     server = LocalSlackServer(team_name="swarm (local)", host=HOST)
     channel = server.add_channel(CHANNEL)
     person = server.add_user(PERSON)
     await _start(server, port)  # its address is in the settings
-    builder.config = builder.config.replace(
-        slack=SlackSettings(
+    try:
+        if configured.bot_token:
+            say("SLACK_BOT_TOKEN is set but not used: the app connects to the local Slack")
+        url = page_url(server, person, channel)
+        say(f"local Slack: open {url} to use the app (no Slack app needed)")
+        yield SlackSettings(
             bot_token=server.bot_token,
             app_token=server.app_token,
             channel_id=channel.id,
             admin_ids=frozenset({person.id}),
             api_url=server.api_url,
-            notify=builder.config.slack.notify,
+            notify=configured.notify,
         )
-    )
-    try:
-        if configured:
-            say("SLACK_BOT_TOKEN is set but not used: the app connects to the local Slack")
-        url = page_url(server, person, channel)
-        say(f"local Slack: open {url} to use the app (no Slack app needed)")
-        yield url
     finally:
         await server.close()
 

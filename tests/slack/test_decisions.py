@@ -15,8 +15,9 @@ from core.agents import alerts
 from core.dialogs import permissions as prompts
 from core.event_kinds import EventKind
 from core.history.events import EventFilter
-from core.models import PromptOption, TaskSpec
+from core.models import PromptOption, TaskSpec, TaskStatus
 from core.service.swarm import SwarmService
+from core.workflows import Workflow, WorkflowBook
 from tests.slack.conftest import World, buttons, labels, showing
 
 pytestmark = pytest.mark.timeout(60)
@@ -153,3 +154,21 @@ async def test_an_unreported_turn_accepted_as_done_from_its_alert(world: World) 
     await server.wait_for(showing(alert, "(by slack:boss)"))
     assert buttons(alert) == []
     assert (await service.tasks.get("T-1")).status.value == "done"
+
+
+async def test_a_gate_approved_by_its_button(world: World) -> None:
+    server, service = world.server, world.service
+    flow = (
+        Workflow("ship")
+        .step("ok", "Approve shipping", gate=True)
+        .step("ship", "Ship", needs=["ok"])
+        .check()
+    )
+    flows = WorkflowBook(service.store)
+    gate, ship = (await flows.run(await flows.plan(flow, {}), "cli")).task_ids
+    post = await world.message_with(f"T-{gate} waits for an admin's approval")
+    assert buttons(post) == [f"swarm:approve:T-{gate}", f"swarm:reject:T-{gate}"]
+    await server.press(world.admin, post, f"swarm:approve:T-{gate}")
+    await server.wait_for(showing(post, "(by slack:boss)"))
+    assert buttons(post) == []
+    assert (await service.tasks.get(ship)).status is not TaskStatus.blocked
