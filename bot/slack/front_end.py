@@ -26,7 +26,27 @@ from core.posts.queries import Post
 FRONT_END = "slack"  # its posts' rows, its notifier loops' cursors (``slack:urgent``)
 TEXT_LIMIT = 2900  # a summary's pieces: one section each (3,000 with the escapes' room)
 GONE = frozenset({"message_not_found", "thread_not_found"})
-FOR_NOW = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable"})
+# Slack's own trouble, and the app refused as a whole (a revoked token, the app taken out of
+# the channel): no post would pass, so none is skipped; they wait, counted in ``swarm
+# status``, and go out in order once a person puts it right
+FOR_NOW = frozenset(
+    {
+        "ratelimited",
+        "internal_error",
+        "fatal_error",
+        "service_unavailable",
+        "request_timeout",
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "not_in_channel",
+        "channel_not_found",
+        "is_archived",
+        "missing_scope",
+    }
+)
 
 
 class SlackFrontEnd:
@@ -80,9 +100,10 @@ class SlackFrontEnd:
 
 
 def slack_failure(exc: BaseException) -> Failure | None:
-    """A deleted message or thread: gone; 429, a 5xx, Slack's own trouble, a lost
-    connection: for now; any other error Slack answers (a revoked token, the app out of
-    the channel, blocks it refuses): refused. None when ``exc`` is not Slack's."""
+    """A deleted message or thread: gone; 429, a 5xx, Slack's own trouble, the app refused
+    as a whole (``FOR_NOW``), a lost connection: for now; any other error Slack answers
+    (blocks or a text it refuses, a message it cannot update): refused. None when ``exc``
+    is not Slack's."""
     if isinstance(exc, SlackApiError):
         error = str(exc.response.get("error", ""))
         if exc.response.status_code == 429 or exc.response.status_code >= 500:

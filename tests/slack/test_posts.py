@@ -3,6 +3,8 @@ against the local Slack."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from localslack import LocalSlackServer
 
@@ -67,3 +69,23 @@ async def test_a_restart_posts_nothing_twice(service: SwarmService) -> None:
         assert [sum(f"*T-{n}*" in t for t in texts) for n in range(1, 5)] == [1, 1, 1, 1]
         failed = await service.history.find(EventFilter(kinds=(EventKind.POST_FAILED,)))
         assert failed == []
+
+
+async def test_a_revoked_token_holds_the_posts_until_it_is_back(world: World) -> None:
+    server, service = world.server, world.service
+    server.revoked = True
+    await service.tasks.create(TaskSpec("Posted once the token is back"), "cli")
+
+    async def failing() -> bool:
+        health = await service.posts.loop_health("slack")
+        return health is not None and "invalid_auth" in (health.last_error or "")
+
+    async with asyncio.timeout(10):
+        while not await failing():  # noqa: ASYNC110 - the notifier records it
+            await asyncio.sleep(0.05)
+    assert server.top_level(world.channel) == []
+    server.revoked = False
+    card = await world.message_with("T-1")
+    assert "Posted once the token is back" in card.text
+    failed = await service.history.find(EventFilter(kinds=(EventKind.POST_FAILED,)))
+    assert failed == []  # waited for, never skipped
