@@ -14,10 +14,9 @@ import logging
 import re
 from typing import Any
 
-import aiohttp
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -118,17 +117,31 @@ class SlackBot:
         await self.check()
         handler = AsyncSocketModeHandler(self.app, self.settings.app_token)
         try:
-            await handler.connect_async()
+            await self._connect(handler)
+            await self._post_until(stop)
+        finally:
+            await handler.close_async()
+
+    async def _connect(self, handler: AsyncSocketModeHandler) -> None:
+        """The first address is asked here (slack_sdk's own connect would retry a refused
+        app token for ever), then the connection opened."""
+        try:
+            handler.client.wss_uri = await handler.client.issue_new_wss_url()
         except SlackApiError as exc:
             if str(exc.response.get("error", "")) in REFUSED_TOKEN:
                 raise ConfigError("Slack refused SLACK_APP_TOKEN: make a new one") from None
             raise
+        await handler.connect_async()
+
+    async def _post_until(self, stop: asyncio.Event) -> None:
+        """The notifier until ``stop`` (its message in flight finished, bounded); what ended
+        it otherwise is raised."""
         notifier = asyncio.create_task(self.notifier.run(), name="slack-notifier")
+        stopped = asyncio.create_task(stop.wait())
         try:
-            stopped = asyncio.create_task(stop.wait())
             await asyncio.wait({notifier, stopped}, return_when=asyncio.FIRST_COMPLETED)
-            stopped.cancel()
         finally:
+            stopped.cancel()
             self.notifier.stop()
             try:
                 await asyncio.wait_for(asyncio.shield(notifier), 5)
@@ -136,15 +149,15 @@ class SlackBot:
                 notifier.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await notifier
-            await handler.close_async()
-        notifier.result()  # what ended the notifier, if it was not the stop
+        notifier.result()
 
 
 async def keep_connected(
     service: SwarmService, settings: SlackSettings, stop: asyncio.Event
 ) -> None:
-    """Run the app until ``stop``; Slack out of reach: a warning and a growing wait (the
-    coordinator keeps scheduling); a refused token or channel: ConfigError."""
+    """Run the app until ``stop``; Slack out of reach (or the app failing): a warning and a
+    growing wait, the coordinator scheduling meanwhile; a refused token or channel:
+    ConfigError, which stops ``swarm run``."""
     backoff = ErrorBackoff(settings.reconnect_first_s, settings.reconnect_max_s)
     while not stop.is_set():
         try:
@@ -152,7 +165,7 @@ async def keep_connected(
             return
         except ConfigError:
             raise
-        except (SlackApiError, SlackClientError, aiohttp.ClientError, OSError) as exc:
+        except Exception as exc:  # Slack down, or the app's own failure: never the coordinator
             delay = backoff.failed()
             log.warning(
                 "Slack unreachable (%s): attempt %d failed, next in %.1f s; the coordinator "
