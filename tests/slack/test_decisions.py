@@ -172,3 +172,22 @@ async def test_a_gate_approved_by_its_button(world: World) -> None:
     await server.wait_for(showing(post, "(by slack:boss)"))
     assert buttons(post) == []
     assert (await service.tasks.get(ship)).status is not TaskStatus.blocked
+
+
+async def test_a_long_hostile_prompt_fits_block_kits_limits(world: World) -> None:
+    service = world.service
+    text = "<!here> & " * 1000 + "the end: rm -rf /"
+    options = tuple(PromptOption(str(i), f"<!channel> option {i} " + "x" * 100) for i in range(30))
+    found = await service.store.write(
+        "Agent-1", prompts.open_prompt, "Agent-1", Signal.HOOK, text, options
+    )
+    post = await world.message_with(f"R-{found.id}")  # the local Slack enforces the limits
+    fence = post.blocks[1]["text"]["text"]
+    assert len(fence) <= 3000 and "the end: rm -rf /" in fence  # the tail is never cut
+    assert f"swarm inbox show R-{found.id}" in fence
+    assert "<!here>" not in fence and "&lt;!here&gt;" in fence
+    kept = (await service.inbox.prompt(found.id)).options  # the core keeps some
+    assert len(buttons(post)) == min(25, len(kept)) > 1
+    assert all(len(label) <= 75 for label in labels(post))
+    failed = await service.history.find(EventFilter(kinds=(EventKind.POST_FAILED,)))
+    assert failed == []
