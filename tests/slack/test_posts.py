@@ -89,3 +89,16 @@ async def test_a_revoked_token_holds_the_posts_until_it_is_back(world: World) ->
     assert "Posted once the token is back" in card.text
     failed = await service.history.find(EventFilter(kinds=(EventKind.POST_FAILED,)))
     assert failed == []  # waited for, never skipped
+
+
+async def test_a_deleted_card_is_posted_anew_with_its_thread(world: World) -> None:
+    server, service = world.server, world.service
+    await service.tasks.create(TaskSpec("Survive a delete"), "cli")
+    card = await world.message_with("T-1")
+    server.delete(card)
+    await service.queue.assign_next()
+    again = await world.message_with("T-1")
+    await server.wait_for(showing(again, "assigned to Agent-1"))
+    assert again.ts != card.ts
+    await service.tasks.complete("T-1", "Agent-1", "survived")
+    await server.wait_for(lambda: server.replies(world.channel, again.ts))

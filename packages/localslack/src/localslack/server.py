@@ -237,6 +237,13 @@ class LocalSlackServer:
                 self.add_ephemeral(channel.id, user.id, text, blocks)
         return answer
 
+    def delete(self, message: Message) -> None:
+        """A person deletes ``message`` (its thread's replies with it), as a moderator may."""
+        kept = self.messages[message.channel]
+        gone = message.ts
+        self.messages[message.channel] = [m for m in kept if gone not in (m.ts, m.thread_ts)]
+        self.changed()
+
     def _event_callback(self, event: Json) -> Json:
         return {
             "token": "localslack",
