@@ -109,10 +109,15 @@ class Config:
         """Slack's tokens, channel, admins and API (``SWARM_NOTIFY`` as Discord's)."""
         from bot.discordbot.settings import DISCORD
         from bot.slack.settings import SLACK, SlackSettings
+        from core.errors import ConfigError
         from core.settings.envvars import read_fields
 
         def parse() -> SlackSettings:
-            (notify,) = (s.read(self.env) for s in DISCORD if s.name == "SWARM_NOTIFY")
+            (setting,) = (s for s in DISCORD if s.name == "SWARM_NOTIFY")
+            try:
+                notify = setting.read(self.env)
+            except ConfigError:  # the Discord section says it, and stops swarm run
+                notify = setting.default
             return SlackSettings(**read_fields(SLACK, self.env), notify=notify)
 
         return self._section("slack", parse)

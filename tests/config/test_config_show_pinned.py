@@ -27,6 +27,9 @@ UNPREFIXED = {
     "OPENAI_API_KEY": "sk-secret-4567",
     "OPENAI_BASE_URL": "http://user:pw@models.local/v1",
     "GITHUB_TOKEN": "ghp_secret890",
+    "SLACK_BOT_TOKEN": "xoxb-secret-1234",
+    "SLACK_APP_TOKEN": "xapp-secret-5678",
+    "SLACK_API_URL": "http://slack.local/api/",
 }
 SET = {
     "SWARM_DATABASE_URL": "postgresql://swarm:hunter2@db.local/swarm",
