@@ -25,6 +25,7 @@ from core.models import task_ref
 
 log = logging.getLogger(__name__)
 Json = dict[str, Any]
+PERSONS_REPLY = (None, "thread_broadcast")  # a reply, or one "also sent to the channel"
 
 
 @dataclass(frozen=True)
@@ -121,14 +122,15 @@ async def _decided(slack: Slack, body: Json, ref: str, line: str) -> None:
 
 async def replied(slack: Slack, event: Json) -> None:
     """A person's reply in a card's thread answers the task's open question (admins); a
-    message outside the channel, not in a thread, from a bot or an edit is ignored."""
+    message outside the channel, not in a thread, from a bot, an edit or a deletion is
+    ignored."""
     thread = event.get("thread_ts")
     if (
         event.get("channel") != slack.channel_id
         or not thread
         or thread == event.get("ts")
         or event.get("bot_id")
-        or event.get("subtype")
+        or event.get("subtype") not in PERSONS_REPLY
     ):
         return
     task_id = await slack.service.posts.task_of_thread(FRONT_END, str(thread))

@@ -4,6 +4,7 @@ refused and recorded; a decision made elsewhere edits the message."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 import pytest
@@ -98,10 +99,16 @@ async def test_a_question_answered_by_a_reply_in_the_cards_thread(world: World) 
     await server.wait_for(lambda: server.seen_by(world.admin))
     assert "queued for Agent-1" in server.seen_by(world.admin)[0].text
     assert await service.questions.open_question(1) is None
+    deliveries = len(await service.messages.deliveries())
     (answer,) = [d for d in await service.messages.deliveries() if "Postgres" in d.text]
     assert answer.agent == "Agent-1" and "Postgres & nothing else" in answer.text
     await server.wait_for(showing(card, "assigned to Agent-1"))
     assert "Which database?" not in str(card.blocks)
+    await server.say(world.admin, world.channel, "no question open: ignored", thread_ts=card.ts)
+    await server.say(world.admin, world.channel, "not in a thread: ignored")
+    await asyncio.sleep(0.5)  # handled after the ack: time to answer, were it answered
+    assert len(server.seen_by(world.admin)) == 1
+    assert len(await service.messages.deliveries()) == deliveries
 
 
 async def test_swarm_commands(world: World) -> None:
