@@ -8,7 +8,6 @@ comes, as it does for a decision made elsewhere)."""
 
 from __future__ import annotations
 
-import html
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -139,7 +138,7 @@ async def replied(slack: Slack, event: Json) -> None:
     person = Person(str(event.get("user", "")))
     if not await slack.may_decide(person, f"reply {task_ref(task_id)}"):
         return
-    text = html.unescape(str(event.get("text", "")))
+    text = mrkdwn.unescaped(str(event.get("text", "")))
     try:
         question = await slack.service.inbox.reply(task_ref(task_id), text, person.actor)
     except SwarmError as exc:

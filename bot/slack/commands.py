@@ -1,8 +1,9 @@
 """``/swarm``: the commands a person uses from a phone, each the operation the Discord
 command and the CLI run. Reading (``tasks``, ``show``, ``inbox``, ``agents``, ``help``) is
 for anyone in the channel; deciding (``task``, ``stop``, ``pause``, ``resume``,
-``approve``, ``reject``) for admins only. The answer is the command's ack: shown to the
-person alone, but ``inbox``, whose buttons everyone in the channel sees decided."""
+``approve``, ``reject``, ``send``, ``broadcast``) for admins only. The answer is the
+command's ack: shown to the person alone, but ``inbox``'s (its buttons are the channel's)
+and ``pause``'s. The text comes as Slack sends it (``&lt;`` for ``<``): unescaped here."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from core.models import TaskSpec
 
 USAGE = (
     "/swarm task <title> · tasks · show <T-3> · inbox · agents · stop <agent> · "
-    "pause [reason] · resume · approve <ref> [option] · reject <ref>"
+    "pause [reason] · resume · approve <ref> [option] · reject <ref> · send <agent> <text> · "
+    "broadcast <text>"
 )
 MAX_LINES = 20  # tasks and agents listed
 MAX_NEEDS = 10  # inbox items shown with their buttons (a message holds 50 blocks)
@@ -54,7 +56,7 @@ async def answer(slack: Slack, payload: dict[str, Any]) -> Answer:
     if payload.get("channel_id") != slack.channel_id:
         return Answer(f"swarm answers in <#{slack.channel_id}> only.")
     person = Person(str(payload.get("user_id", "")), str(payload.get("user_name") or ""))
-    name, _, rest = str(payload.get("text") or "").strip().partition(" ")
+    name, _, rest = mrkdwn.unescaped(str(payload.get("text") or "")).strip().partition(" ")
     name = name.lower()
     if name in DECIDING:
         if not await may_decide(slack.service, slack.settings, person, f"/swarm {name}"):
@@ -153,6 +155,20 @@ async def resume(slack: Slack, person: Person, rest: str) -> Answer:
     return Answer("▶️ desktop input resumed" if released else "desktop input was not paused")
 
 
+async def send(slack: Slack, person: Person, rest: str) -> Answer:
+    """``send <agent> <text>``: a message to one agent."""
+    agent, _, text = rest.partition(" ")
+    await slack.service.messages.send(agent, text.strip(), person.actor)
+    return Answer(f"📨 queued for {mrkdwn.line(slack.service.resolve_agent(agent).id, 100)}")
+
+
+async def broadcast(slack: Slack, person: Person, rest: str) -> Answer:
+    """``broadcast <text>``: a message to every agent."""
+    message_id = await slack.service.messages.broadcast(rest, person.actor)
+    count = len(await slack.service.messages.deliveries(message_id))
+    return Answer(f"📣 queued for {count} agent(s)")
+
+
 async def approve(slack: Slack, person: Person, rest: str) -> Answer:
     """``approve <ref> [option]``: a gate, a plan, a held item, or a prompt's narrowest
     allowing option (or the option named)."""
@@ -181,4 +197,6 @@ DECIDING: dict[str, Command] = {
     "resume": resume,
     "approve": approve,
     "reject": reject,
+    "send": send,
+    "broadcast": broadcast,
 }

@@ -24,6 +24,12 @@ def escaped(text: str) -> str:
     return _BROADCAST.sub("@\u2060", text)
 
 
+def unescaped(text: str) -> str:
+    """What a person typed, from the mrkdwn Slack sends (``&amp;``, ``&lt;``, ``&gt;``: the
+    only entities it uses)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def line(text: str, limit: int = SECTION_LIMIT) -> str:
     """``text`` as one escaped line of at most ``limit`` characters."""
     return _bounded(one_line(text), limit, shorten)

@@ -130,6 +130,13 @@ async def test_swarm_commands(world: World) -> None:
     assert paused["response_type"] == "in_channel" and service.kill_switch.engaged
     await server.command(world.admin, world.channel, "resume")
     assert not service.kill_switch.engaged
+    sent = await server.command(world.admin, world.channel, "send Agent-2 rebase &amp; push")
+    assert sent["text"] == "📨 queued for Agent-2"
+    told = await server.command(world.admin, world.channel, "broadcast stand-up at 10")
+    assert told["text"] == "📣 queued for 8 agent(s)"
+    texts = [(d.agent, d.text) for d in await service.messages.deliveries()]
+    assert any(a == "Agent-2" and t.endswith("rebase & push") for a, t in texts)  # unescaped
+    assert sum("stand-up at 10" in t for _, t in texts) == 8
 
 
 async def test_inbox_with_buttons_and_approve_by_reference(world: World) -> None:
