@@ -33,13 +33,21 @@ async def test_a_tasks_message_is_edited_in_place_through_its_states(world: Worl
     await service.queue.assign_next()
     await server.wait_for(showing(card, "assigned to Agent-1"))
     assert buttons(card) == ["swarm:done:T-1", "swarm:reassign:T-1"]
+    await service.tasks.start("T-1", "Agent-1", "half way <there>")
+    await server.wait_for(showing(card, "in progress (Agent-1): half way &lt;there&gt;"))
     await service.tasks.complete("T-1", "Agent-1", "written")
     await server.wait_for(showing(card, "done by Agent-1: written"))
     assert buttons(card) == []
-    assert card.edits >= 2
+    assert card.edits >= 3
     assert len(world.messages_with("T-1")) == 1  # one live message, never a second
     await server.wait_for(lambda: server.replies(world.channel, card.ts))
     assert all(r.thread_ts == card.ts for r in server.replies(world.channel, card.ts))
+    await service.tasks.create(TaskSpec("Break it", agent="Agent-2"), "cli")
+    await service.queue.assign_next()
+    await service.tasks.fail("T-2", "Agent-2", "tests red")
+    failed = await world.message_with("T-2")
+    await server.wait_for(showing(failed, "failed (Agent-2): tests red"))
+    assert buttons(failed) == ["swarm:retry:T-2"]
 
 
 async def test_agent_text_is_escaped_and_never_pings(world: World) -> None:
