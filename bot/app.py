@@ -308,7 +308,7 @@ class Builder:
         return FrontEndRun("Slack", require, run)
 
     def front_ends(self) -> list[FrontEndRun]:
-        """The front ends ``swarm run`` starts: Slack when any of its keys is set; Discord
+        """The front ends ``swarm run`` starts: Slack when a token or its channel is set; Discord
         when its token is, or when no other is configured (its settings then say what to
         set)."""
         others = [self.slack()] if self.config.slack.configured else []

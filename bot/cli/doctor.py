@@ -502,7 +502,7 @@ async def _discord_reach(config: Config, timeout_s: float) -> list[Finding]:
 
 
 async def _slack(config: Config, timeout_s: float) -> list[Finding]:
-    """Slack when any of its keys is set (docs/slack.md): the keys, then the token and the
+    """Slack when a token or its channel is set (docs/slack.md): the keys, then the token and the
     channel (``bot.slack.reach``); nothing when none is."""
     try:
         settings = config.slack

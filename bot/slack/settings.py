@@ -30,7 +30,8 @@ class SlackSettings:
 
     @property
     def configured(self) -> bool:
-        """True when any Slack key is set: ``swarm run`` then starts it (and checks it)."""
+        """True when a token or the channel is set: ``swarm run`` then starts Slack (and
+        checks the rest)."""
         return bool(self.bot_token or self.app_token or self.channel_id)
 
     def require_connection(self) -> None:
