@@ -5,17 +5,19 @@ LOCALDISCORD := packages/localdiscord
 LOCALGITHUB := packages/localgithub
 LOCALMODEL := packages/localmodel
 LOCALTELEGRAM := packages/localtelegram
+LOCALSLACK := packages/localslack
 
 .PHONY: demo test lint typecheck wheel-check bench agents clean
 
-# swarm, the local Discord (its `demo` extra), GitHub and model server, all editable, with the
-# dev tools.
+# swarm, the local Discord (its `demo` extra), GitHub, model server and Slack, all editable,
+# with the dev tools.
 $(STAMP): pyproject.toml $(LOCALDISCORD)/pyproject.toml $(LOCALGITHUB)/pyproject.toml \
-		$(LOCALMODEL)/pyproject.toml $(LOCALTELEGRAM)/pyproject.toml
+		$(LOCALMODEL)/pyproject.toml $(LOCALTELEGRAM)/pyproject.toml $(LOCALSLACK)/pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '$(LOCALDISCORD)[test]' -e '$(LOCALGITHUB)[test]' \
-		-e '$(LOCALMODEL)[test]' -e '$(LOCALTELEGRAM)[test]' -e '.[dev,demo]'
+		-e '$(LOCALMODEL)[test]' -e '$(LOCALTELEGRAM)[test]' -e '$(LOCALSLACK)[test]' \
+		-e '.[dev,demo]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -49,13 +51,15 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
-	# packages/localgithub and localmodel each on its own (their tests' conftest would clash
-	# with localdiscord's)
+	# packages/localgithub, localmodel and localslack each on its own (their tests' conftest
+	# and modules would clash with localdiscord's)
 	cd $(LOCALGITHUB) && MYPYPATH=src:tests $(abspath $(VENV))/bin/mypy --strict \
 		--explicit-package-bases src tests
 	cd $(LOCALMODEL) && MYPYPATH=src:tests $(abspath $(VENV))/bin/mypy --strict \
 		--explicit-package-bases src tests
 	cd $(LOCALTELEGRAM) && MYPYPATH=src:tests $(abspath $(VENV))/bin/mypy --strict \
+		--explicit-package-bases src tests
+	cd $(LOCALSLACK) && MYPYPATH=src:tests $(abspath $(VENV))/bin/mypy --strict \
 		--explicit-package-bases src tests
 
 # The wheel is the product: build it, install it in a fresh venv, run it from there.

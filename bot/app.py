@@ -308,16 +308,36 @@ class Builder:
 
         return FrontEndRun("Telegram", require, run)
 
+
+    def slack(self) -> FrontEndRun:
+        """Slack as a front end: the app over Socket Mode, reconnected while Slack is down."""
+
+        def require() -> None:
+            self.config.slack.require_connection()
+            try:
+                import slack_bolt  # noqa: F401
+            except ImportError:
+                from core.errors import ConfigError
+
+                raise ConfigError("Slack needs slack-bolt: pip install 'swarm[slack]'") from None
+            logging.getLogger("slack_bolt").setLevel(logging.WARNING)
+            logging.getLogger("slack_sdk").setLevel(logging.WARNING)
+
+        async def run(parts: Coordinator, stop: asyncio.Event) -> None:
+            from bot.slack.app import keep_connected
+
+            await keep_connected(parts.service, self.config.slack, stop)
+
+        return FrontEndRun("Slack", require, run)
+
+
     def front_ends(self) -> list[FrontEndRun]:
-        """The front ends ``swarm run`` starts: each one configured (Discord, Telegram);
-        none: Discord, whose check says what to set."""
-        telegram = self.config.telegram.configured
-        runs: list[FrontEndRun] = []
-        if self.config.discord.token or not telegram:
-            runs.append(self.discord())
-        if telegram:
-            runs.append(self.telegram())
-        return runs
+        """The front ends ``swarm run`` starts: each one configured (Discord, Telegram,
+        Slack); Discord also when no other is (its check then says what to set)."""
+        others = [run for run, on in ((self.telegram, self.config.telegram.configured),
+                                      (self.slack, self.config.slack.configured)) if on]  # fmt: skip
+        discord = [self.discord()] if self.config.discord.token or not others else []
+        return discord + [make() for make in others]
 
     def web(
         self, service: SwarmService, sock: socket.socket | None = None

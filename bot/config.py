@@ -24,18 +24,19 @@ if TYPE_CHECKING:
     from automation.desktop.gui_options import GuiOptions
     from bot.discordbot.settings import DiscordSettings
     from bot.telegram.settings import TelegramSettings
+    from bot.slack.settings import SlackSettings
     from bot.web.settings import WebSettings
     from core.ai import AISettings
     from core.github.settings import GitHubSettings
     from core.watch.settings import WatchSettings
 
 T = TypeVar("T")
-SECTIONS = ("core", "discord", "ai", "watch", "gui", "web", "github", "telegram")
+SECTIONS = ("core", "discord", "ai", "watch", "gui", "web", "github", "telegram", "slack")
 
 
 class Config:
     """Settings of every part, by section: core, discord, ai, watch, gui, web, github,
-    telegram."""
+    telegram, slack."""
 
     def __init__(
         self,
@@ -117,6 +118,24 @@ class Config:
                 **read_fields(TELEGRAM, self.env), notify=notify_level(self.env)
             ),
         )
+
+    @property
+    def slack(self) -> SlackSettings:
+        """Slack's tokens, channel, admins and API (``SWARM_NOTIFY`` as Discord's)."""
+        from bot.discordbot.settings import DISCORD
+        from bot.slack.settings import SLACK, SlackSettings
+        from core.errors import ConfigError
+        from core.settings.envvars import read_fields
+
+        def parse() -> SlackSettings:
+            (setting,) = (s for s in DISCORD if s.name == "SWARM_NOTIFY")
+            try:
+                notify = setting.read(self.env)
+            except ConfigError:  # the Discord section says it, and stops swarm run
+                notify = setting.default
+            return SlackSettings(**read_fields(SLACK, self.env), notify=notify)
+
+        return self._section("slack", parse)
 
     @property
     def ai(self) -> AISettings:

@@ -93,6 +93,7 @@ async def diagnose(config: Config, timeout_s: float, discord: bool = True) -> li
     local = await asyncio.to_thread(_local_discord, config)
     if local is None and any(f.check == "discord" and f.status == OK for f in findings):
         findings += await _discord_reach(config, timeout_s)
+    findings += await _slack(config, timeout_s)
     return findings + await _ai(config, timeout_s) + await _github(config, timeout_s)
 
 
@@ -514,6 +515,25 @@ async def _discord_reach(config: Config, timeout_s: float) -> list[Finding]:
 
     found = await reach(config.discord, timeout_s)
     return [Finding("Discord API", OK if found.ok else PROBLEM, found.detail)]
+
+
+async def _slack(config: Config, timeout_s: float) -> list[Finding]:
+    """Slack when a token or its channel is set (docs/slack.md): the keys, then the token and the
+    channel (``bot.slack.reach``); nothing when none is."""
+    try:
+        settings = config.slack
+        if not settings.configured:
+            return []
+        settings.require_connection()
+        from bot.slack.reach import reach
+    except SwarmError as exc:
+        return [Finding("Slack", PROBLEM, str(exc))]
+    except ImportError:
+        return [
+            Finding("Slack", PROBLEM, "slack-bolt is not installed: pip install 'swarm[slack]'")
+        ]
+    found = await reach(settings, timeout_s)
+    return [Finding("Slack", OK if found.ok else PROBLEM, found.detail)]
 
 
 async def _github(config: Config, timeout_s: float) -> list[Finding]:

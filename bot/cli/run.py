@@ -54,6 +54,19 @@ def register(sub: Any) -> None:
         "free port)",
     )
     p.add_argument(
+        "--local-slack",
+        action="store_true",
+        help="the Slack app on a local Slack in this process, with a page to use it from a "
+        "browser: try it before creating a Slack app (no token needed)",
+    )
+    p.add_argument(
+        "--local-slack-port",
+        type=port_arg,
+        default=None,
+        metavar="PORT",
+        help="the local Slack's port on 127.0.0.1 (default 8767; 0: any free port)",
+    )
+    p.add_argument(
         "--burst",
         action="store_true",
         help="stop once nothing more can happen now (scripts, tests)",
@@ -79,6 +92,13 @@ async def cmd_run(_service: None, args: argparse.Namespace) -> int:
     builder = Builder(args.configuration, serve_web=not args.burst)
     _check_flags(args)
     async with contextlib.AsyncExitStack() as local:
+        if args.local_slack:
+            from bot.slack.local import DEFAULT_PORT as SLACK_PORT
+            from bot.slack.local import local_slack
+
+            port = SLACK_PORT if args.local_slack_port is None else args.local_slack_port
+            slack = await local.enter_async_context(local_slack(builder.config.slack, port))
+            builder.config = builder.config.replace(slack=slack)
         if args.local_telegram:
             from bot.local_telegram import local_telegram
 
@@ -110,6 +130,10 @@ def _check_flags(args: argparse.Namespace) -> None:
         raise ConfigError("--local-telegram runs the bot: leave out --no-discord")
     if args.local_telegram_port is not None and not args.local_telegram:
         raise ConfigError("--local-telegram-port goes with --local-telegram")
+    if args.local_slack and args.no_discord:
+        raise ConfigError("--local-slack runs the Slack app: leave out --no-discord")
+    if args.local_slack_port is not None and not args.local_slack:
+        raise ConfigError("--local-slack-port goes with --local-slack")
 
 
 async def _run_until_stopped(builder: Builder, args: argparse.Namespace) -> int:

@@ -61,7 +61,7 @@ def test_a_bad_user_file_is_named(tmp_path: Path, text: str, message: str) -> No
 
 
 def test_every_setting_the_code_reads_is_known() -> None:
-    names = re.compile(r'"((?:SWARM|DISCORD|OPENAI|GITHUB|TELEGRAM)_[A-Z_0-9]+)"')
+    names = re.compile(r'"((?:SWARM|DISCORD|OPENAI|GITHUB|TELEGRAM|SLACK)_[A-Z_0-9]+)"')
     read = {
         name
         for folder in ("bot", "core", "automation")

@@ -29,6 +29,9 @@ UNPREFIXED = {
     "GITHUB_TOKEN": "ghp_secret890",
     "TELEGRAM_BOT_TOKEN": "123:telegram-secret",
     "TELEGRAM_API_URL": "http://telegram.local",
+    "SLACK_BOT_TOKEN": "xoxb-secret-1234",
+    "SLACK_APP_TOKEN": "xapp-secret-5678",
+    "SLACK_API_URL": "http://slack.local/api/",
 }
 SET = {
     "SWARM_DATABASE_URL": "postgresql://swarm:hunter2@db.local/swarm",
