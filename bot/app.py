@@ -308,7 +308,6 @@ class Builder:
 
         return FrontEndRun("Telegram", require, run)
 
-
     def slack(self) -> FrontEndRun:
         """Slack as a front end: the app over Socket Mode, reconnected while Slack is down."""
 
@@ -330,12 +329,17 @@ class Builder:
 
         return FrontEndRun("Slack", require, run)
 
-
     def front_ends(self) -> list[FrontEndRun]:
         """The front ends ``swarm run`` starts: each one configured (Discord, Telegram,
         Slack); Discord also when no other is (its check then says what to set)."""
-        others = [run for run, on in ((self.telegram, self.config.telegram.configured),
-                                      (self.slack, self.config.slack.configured)) if on]  # fmt: skip
+        others = [
+            make
+            for make, on in (
+                (self.telegram, self.config.telegram.configured),
+                (self.slack, self.config.slack.configured),
+            )
+            if on
+        ]
         discord = [self.discord()] if self.config.discord.token or not others else []
         return discord + [make() for make in others]
 

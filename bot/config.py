@@ -23,8 +23,8 @@ from core.settings import Settings
 if TYPE_CHECKING:
     from automation.desktop.gui_options import GuiOptions
     from bot.discordbot.settings import DiscordSettings
-    from bot.telegram.settings import TelegramSettings
     from bot.slack.settings import SlackSettings
+    from bot.telegram.settings import TelegramSettings
     from bot.web.settings import WebSettings
     from core.ai import AISettings
     from core.github.settings import GitHubSettings

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 
 from automation.desktop.gui_options import GUI
 from bot.discordbot.settings import DISCORD
-from bot.telegram.settings import TELEGRAM
 from bot.slack.settings import SLACK
+from bot.telegram.settings import TELEGRAM
 from bot.web.settings import WEB
 from core.ai import AI
 from core.github.settings import GITHUB
