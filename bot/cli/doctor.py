@@ -308,10 +308,32 @@ def _sandboxes(config: Config) -> list[Finding]:
     fenced = [a.id for a in agents if a.sandbox is not None and a.id not in refused]
     if not fenced:
         return said
-    found = _bwrap(config, fenced)
+    found = _bwrap(config, fenced) + _own_gits(config, [a for a in agents if a.id in fenced])
     if any(f.status != OK for f in found):
         return said + found  # no sandbox here: its limits are beside the point
     return said + found + _limits([a for a in agents if a.id in fenced])
+
+
+def _own_gits(config: Config, fenced: list[Agent]) -> list[Finding]:
+    """A sandboxed agent whose worktree's ``.git`` names a git folder not its own: refused
+    by ``desktop up`` and swarm's git (``core.sandbox.own_git``), said here."""
+    from core.errors import SwarmError
+    from core.sandbox import git_folders
+    from core.workspaces.git import ForeignGitFolder
+    from core.workspaces.ops import find
+
+    agents = {a.id: a for a in fenced}
+    found = []
+    for agent in fenced:
+        try:
+            space = find(config.core.home, agents, agent.id)
+            if space is not None and space.path.is_dir():
+                git_folders(space.path)
+        except (ValueError, ForeignGitFolder) as exc:
+            found.append(Finding("sandbox", PROBLEM, f"{agent.id}: {exc}"))
+        except SwarmError:
+            continue
+    return found
 
 
 def _limits(fenced: list[Agent]) -> list[Finding]:

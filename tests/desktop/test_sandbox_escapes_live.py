@@ -52,12 +52,14 @@ mv "$out.part" "$out"
 """
 
 
-@pytest.fixture
-def rig(tmp_path: Path) -> Iterator[SandboxRig]:
+@pytest.fixture(params=["tmux"])
+def rig(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[SandboxRig]:
+    """Agent-1 sandboxed on the route ``request.param`` names (``tmux``: its pane;
+    ``protocol``: the command its host spawns), the person's tokens exported."""
     for tool in ("tmux", "bwrap", "git"):
         if shutil.which(tool) is None:
             skip_or_fail(f"{tool} is not installed")
-    made = SandboxRig(tmp_path, sandbox=True)
+    made = SandboxRig(tmp_path, sandbox=True, protocol=request.param == "protocol")
     made.env.update(TOKENS)  # the person's tokens exported, as the docs allow
     yield made
     made.swarm("desktop", "down", "--headless")
@@ -75,24 +77,31 @@ def _plant_python(rig: SandboxRig) -> Path:
     return marker
 
 
-def _probe(rig: SandboxRig) -> dict[str, str]:
+def _probe(rig: SandboxRig, protocol: bool) -> dict[str, str]:
+    """``desktop up`` of Agent-1, the escape probe run inside: typed into its pane, or run
+    by its ACP agent at its session's start (``sandbox_acp.py``); what the probe wrote."""
     from core.sandbox import git_folders
 
     _, common = git_folders(rig.ws["Agent-1"])
     script, out = rig.ws["Agent-1"] / "escape.sh", rig.ws["Agent-1"] / "escape.out"
     script.write_text(PROBE.format(user=rig.user, common=common))
-    sent = rig.tmux("send-keys", "-t", "swarm-Agent-1", f"sh {script} {out}", "Enter")
-    assert sent.returncode == 0, sent.stderr
+    rig.env.update(PROBE_SCRIPT=str(script), PROBE_OUT=str(out), PROBE_PID="0")
+    route = ["--protocol"] if protocol else []
+    up = rig.swarm("desktop", "up", "--headless", "--json", "--no-hooks", "--agents", "1", *route)
+    assert up.returncode == 0, up.stdout + up.stderr
+    if not protocol:
+        sent = rig.tmux("send-keys", "-t", "swarm-Agent-1", f"sh {script} {out}", "Enter")
+        assert sent.returncode == 0, sent.stderr
     return rig.read(out, 90)
 
 
 @pytest.mark.timeout(240)
+@pytest.mark.parametrize("rig", ["tmux", "protocol"], indirect=True)
 def test_an_agent_that_wants_out_gets_nothing_outside(rig: SandboxRig) -> None:
     marker = _plant_python(rig)
     assert rig.swarm("task", "add", "probe", "--agent", "Agent-1").returncode == 0
-    up = rig.swarm("desktop", "up", "--headless", "--json", "--no-hooks", "--agents", "1")
-    assert up.returncode == 0, up.stdout + up.stderr
-    got = _probe(rig)
+    protocol = (rig.bin / "acp-agent").exists()
+    got = _probe(rig, protocol)
     # what swarm ran for it (door, its commands, its hook) imported none of its Python
     assert got["python"] == "rc 0" and got["hook"] == "rc 0", got
     assert not marker.exists(), marker.read_text()
@@ -108,6 +117,8 @@ def test_an_agent_that_wants_out_gets_nothing_outside(rig: SandboxRig) -> None:
     for name, value in TOKENS.items():
         assert value not in got["env"] and f"{name}=" not in got["env"], got["env"]
     assert "SWARM_AGENT=Agent-1" in got["env"] and "TMUX=" not in got["env"], got["env"]
+    # a variable of the person's enters only when sandbox_env names it (the protocol rig's)
+    assert ("PROBE_OUT=" in got["env"]) == protocol, got["env"]
     # no privileges, as root too
     assert got["capeff"] == "CapEff:0000000000000000" and got["nnp"] == "NoNewPrivs:1", got
     assert got["procsys"] == "read-only", got
@@ -144,6 +155,8 @@ def test_a_git_folder_the_agent_named_is_refused_not_bound_nor_run(rig: SandboxR
     assert up.returncode == 2 and "refused, nothing bound" in up.stderr, up.stderr
     assert len(up.stderr.strip().splitlines()) == 1, up.stderr
     assert rig.tmux("has-session", "-t", "=swarm-Agent-1").returncode != 0  # not started
+    doctor = rig.swarm("doctor")
+    assert "PROBLEM" in doctor.stdout and "refused, nothing bound" in doctor.stdout, doctor.stdout
     # its home named: refused all the same
     (rig.ws["Agent-1"] / ".git").write_text(f"gitdir: {rig.user}\n")
     up = rig.swarm("desktop", "up", "--headless", "--json", "--no-hooks", "--agents", "1")
