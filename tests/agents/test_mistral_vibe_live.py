@@ -174,6 +174,6 @@ def test_its_host_runs_vibe_acp_from_beside_the_users_vibe(rig: Rig) -> None:
     pid = running.host_pid(rig.home, AGENT)
     assert pid is not None
     argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().rstrip("\0").split("\0")
-    assert argv[1:3] == ["-m", "bot.protocol_host"], argv
+    assert argv[1:4] == ["-I", "-m", "bot.protocol_host"], argv  # isolated: issue 77
     program = argv[argv.index("--") + 1 :]
     assert program == [str(Path(require_binary(CLI)).parent / "vibe-acp")], argv

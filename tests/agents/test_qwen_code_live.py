@@ -73,5 +73,5 @@ def test_its_host_runs_the_users_command_with_acp(rig: Rig) -> None:
     pid = running.host_pid(rig.home, AGENT)
     assert pid is not None
     argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().rstrip("\0").split("\0")
-    assert argv[1:3] == ["-m", "bot.protocol_host"], argv
+    assert argv[1:4] == ["-I", "-m", "bot.protocol_host"], argv  # isolated: issue 77
     assert argv[argv.index("--") + 1 :][1:] == ["--acp"], argv

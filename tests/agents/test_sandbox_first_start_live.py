@@ -1,9 +1,10 @@
 """A sandboxed CLI keeps what it writes at its first start. The pinned Claude Code, started
 twice in swarm's sandbox (``automation.sandboxing.wrap``, as ``desktop up`` wraps it) from a
-fresh home with no ``~/.claude.json``: the file it writes at its first start is the user's
-own file (made ``{}`` before the sandbox binds it), so the second start is not a first start
-again. Before, the file was written in the sandbox's own home and lost with it, and the
-second start said its configuration file was missing."""
+fresh home with no ``~/.claude.json``: the file it writes at its first start is the agent's
+own copy (``$SWARM_HOME/sandboxes/Agent-1/home/.claude.json``, made ``{}`` before the
+sandbox binds it at the person's path; the person's home gets none), so the second start is
+not a first start again. Before, the file was written in the sandbox's own home and lost
+with it, and the second start said its configuration file was missing."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from automation.sandboxing import close_doors
+from core.sandbox.state import agent_home
 from tests.agents.launch import CLAUDE_KEY
 from tests.agents.live import LocalModel, require_binary
 from tests.conftest import skip_or_fail
@@ -69,7 +71,7 @@ def test_claude_codes_first_start_state_is_kept_across_sandboxed_starts(tmp_path
         "ANTHROPIC_BASE_URL": model.url, "ANTHROPIC_API_KEY": CLAUDE_KEY,
         "DISABLE_AUTOUPDATER": "1",
     }  # fmt: skip
-    state = user / ".claude.json"
+    state = agent_home(tmp_path / "home", "Agent-1") / ".claude.json"  # its own copy
     try:
         first = _start(binary, tmp_path, env)
         assert first.returncode == 0 and "hello from localmodel" in first.stdout, first.stderr
@@ -80,5 +82,6 @@ def test_claude_codes_first_start_state_is_kept_across_sandboxed_starts(tmp_path
         assert "configuration file" not in second.stderr, second.stderr
         assert json.loads(state.read_text())["firstStartTime"] == started  # one first start
         assert (state.stat().st_mode & 0o777) == 0o600
+        assert not (user / ".claude.json").exists()  # the person's home: nothing of its
     finally:
         model.stop()
