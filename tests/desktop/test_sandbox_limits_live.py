@@ -1,7 +1,7 @@
 """Issue 77, item 5: a sandboxed agent's processes, memory and CPU are limited, in a control
 group of its own. Agent-1 (``sandbox_limits = {pids = 64, memory = "128M", cpu = 0.5}``),
 started by ``swarm desktop up --headless``, tries a fork bomb (bounded: 200 children that
-sleep 15 s) and a 400 MB allocation: at most 64 of its processes run, the allocation is
+wait for the test) and a 400 MB allocation: at most 64 of its processes run, the allocation is
 killed, and meanwhile its door, swarm's CLI and Agent-2's session answer. Where this user
 may make no control group, ``doctor`` and ``agents explain`` say the limits are not
 enforced."""
@@ -31,8 +31,11 @@ for _ in range(200):
     except OSError:
         refused += 1
         continue
-    if pid == 0:
-        time.sleep(15)
+    if pid == 0:  # each child waits for the test to let it go (60 s at most)
+        for _ in range(600):
+            if os.path.exists(out + ".release"):
+                break
+            time.sleep(0.1)
         os._exit(0)
     kids.append(pid)
 with open(out + ".bombed", "w") as said:
@@ -98,6 +101,7 @@ def test_a_fork_bomb_and_a_leak_are_held_and_swarm_answers(rig: SandboxRig) -> N
     assert rig.swarm("task", "list").returncode == 0
     other = rig.tmux("display-message", "-p", "-t", "swarm-Agent-2", "#{pane_pid}")
     assert other.returncode == 0 and other.stdout.strip(), other.stderr
+    Path(f"{out}.release").write_text("go")  # the bomb's children end
     got = rig.read(out, 120)
     assert got["door"] == "rc 0", got  # its door, outside its group, answers it too
     assert got["memory"] == "-9", got  # the leak killed (SIGKILL), not the machine's memory
