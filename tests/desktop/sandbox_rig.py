@@ -172,12 +172,18 @@ class SandboxRig:
 
 async def assign(rig: SandboxRig, title: str = "probe") -> None:
     """T-1, assigned to Agent-1 by the scheduler (its prompt recorded, not typed)."""
+
+    assert rig.swarm("task", "add", title, "--agent", "Agent-1").returncode == 0
+    await burst(rig)
+
+
+async def burst(rig: SandboxRig) -> None:
+    """One round of the scheduler: the ready tasks assigned (their prompts recorded)."""
     from core.coordinator.scheduler import Scheduler
     from core.service.swarm import SwarmService
     from core.settings import Settings
     from tests.helpers import RecordingDeliverer
 
-    assert rig.swarm("task", "add", title, "--agent", "Agent-1").returncode == 0
     settings = Settings.from_env({"SWARM_HOME": str(rig.home), "SWARM_CONFIG": str(rig.config)})
     service = await SwarmService.open(settings)
     try:

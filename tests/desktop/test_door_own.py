@@ -7,31 +7,17 @@ served in this process, made Agent-1's root as in ``test_door_limits``."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from bot.door import SEND_MAX, SEND_WINDOW_S, Door, SendRate
-from core.agents.identity import register_roots, unregister_roots
-from core.sandbox import DOOR_SOCKET, door_folder
-from tests.desktop.sandbox_rig import SandboxRig
+from bot.door import SEND_MAX, SEND_WINDOW_S, SendRate
+from tests.desktop.door_rig import ask, served_door
+from tests.desktop.sandbox_rig import SandboxRig, burst
 
 pytestmark = pytest.mark.timeout(90)
-
-
-def _ask(path: Path, argv: list[str]) -> dict[str, Any]:
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(60)
-        sock.connect(str(path))
-        sock.sendall(json.dumps({"argv": argv, "cwd": "/"}).encode() + b"\n")
-        with sock.makefile("rb") as replies:
-            return dict(json.loads(replies.readline()))
 
 
 @pytest.fixture
@@ -41,38 +27,24 @@ async def door(tmp_path: Path) -> AsyncIterator[tuple[SandboxRig, Path]]:
         assert rig.swarm("task", "add", title, "--agent", agent).returncode == 0
     assert rig.swarm("task", "add", "after theirs", "--agent", "Agent-1",
                      "--after", "T-2").returncode == 0  # fmt: skip
-    register_roots("door-own-test", lambda agents: {"Agent-1": [os.getpid()]})
-    served = Door(rig.home, "Agent-1", rig.ws["Agent-1"], rig.env)
-    task = asyncio.create_task(served.serve())
-    path = door_folder(rig.home, "Agent-1") / DOOR_SOCKET
-    for _ in range(200):
-        if path.exists():
-            break
-        await asyncio.sleep(0.05)
-    assert path.exists(), "the door did not open"
-    try:
+    async with served_door(rig, "door-own-test") as (_, path):
         yield rig, path
-    finally:
-        unregister_roots("door-own-test")
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def test_the_door_shows_its_agent_its_own_tasks_only(
     door: tuple[SandboxRig, Path],
 ) -> None:
     rig, path = door
-    listed = await asyncio.to_thread(_ask, path, ["task", "list", "--json"])
+    listed = await asyncio.to_thread(ask, path, ["task", "list", "--json"])
     assert listed["rc"] == 0, listed
     assert sorted(t["id"] for t in json.loads(listed["stdout"])) == ["T-1", "T-3"]
-    theirs = await asyncio.to_thread(_ask, path, ["task", "list", "--agent", "Agent-2"])
+    theirs = await asyncio.to_thread(ask, path, ["task", "list", "--agent", "Agent-2"])
     assert theirs["rc"] == 2 and "speaks for Agent-1 only" in theirs["stderr"], theirs
-    refused = await asyncio.to_thread(_ask, path, ["task", "show", "T-2"])
+    refused = await asyncio.to_thread(ask, path, ["task", "show", "T-2"])
     # T-2 is what its own T-3 waits for: shown; another agent's task it waits for not: refused
     assert refused["rc"] == 0 and "theirs" in refused["stdout"], refused
     assert rig.swarm("task", "add", "other", "--agent", "Agent-2").returncode == 0
-    other = await asyncio.to_thread(_ask, path, ["task", "show", "T-4"])
+    other = await asyncio.to_thread(ask, path, ["task", "show", "T-4"])
     assert other["rc"] == 2 and "is not Agent-1's" in other["stderr"], other
     # outside the door, the person sees everything
     assert "T-4" in rig.swarm("task", "list").stdout
@@ -80,31 +52,16 @@ async def test_the_door_shows_its_agent_its_own_tasks_only(
 
 async def test_the_door_shows_its_agent_its_own_items_only(door: tuple[SandboxRig, Path]) -> None:
     rig, path = door
-    await _burst(rig)  # T-1 and T-2 assigned to their agents
+    await burst(rig)  # T-1 and T-2 assigned to their agents
     rig.env["SWARM_AGENT"] = "Agent-2"
     asked = rig.swarm("ask", "T-2", "which colour?")
     assert asked.returncode == 0, asked.stderr
     del rig.env["SWARM_AGENT"]
     assert "Q-1" in rig.swarm("inbox").stdout  # the person's inbox holds it
-    listed = await asyncio.to_thread(_ask, path, ["inbox", "--json"])
+    listed = await asyncio.to_thread(ask, path, ["inbox", "--json"])
     assert listed["rc"] == 0 and json.loads(listed["stdout"]) == [], listed
-    shown = await asyncio.to_thread(_ask, path, ["inbox", "show", "Q-1"])
+    shown = await asyncio.to_thread(ask, path, ["inbox", "show", "Q-1"])
     assert shown["rc"] == 2 and "is not Agent-1's" in shown["stderr"], shown
-
-
-async def _burst(rig: SandboxRig) -> None:
-    """One round of the scheduler: the ready tasks assigned (their prompts recorded)."""
-    from core.coordinator.scheduler import Scheduler
-    from core.service.swarm import SwarmService
-    from core.settings import Settings
-    from tests.helpers import RecordingDeliverer
-
-    settings = Settings.from_env({"SWARM_HOME": str(rig.home), "SWARM_CONFIG": str(rig.config)})
-    service = await SwarmService.open(settings)
-    try:
-        await Scheduler(service, RecordingDeliverer()).run_burst()
-    finally:
-        await service.close()
 
 
 def test_an_agents_messages_are_bounded_and_said_when_over() -> None:
