@@ -132,10 +132,12 @@ def wrap(
     home: Path,
     seen: Sequence[str] | None = None,
     new_session: bool = False,
+    given: Sequence[str] = (),
 ) -> list[str]:
     """``command`` run in ``agent``'s sandbox (its door opened first); ``seen``: the words
-    whose programs it must be able to read (``command``'s own by default). InvalidState
-    in one line for a sandbox path it may not have."""
+    whose programs it must be able to read (``command``'s own by default); ``given``: the
+    names of the variables the agents file gives it (its ``[desktop.agent.A.env]``), which
+    enter with its CLI's own. InvalidState in one line for a sandbox path it may not have."""
     bwrap = require_bwrap(agent, env)
     user_home = Path(env.get("HOME") or Path.home()).resolve()
     space = workspace.resolve()
@@ -153,11 +155,11 @@ def wrap(
     mounts = sandbox.mounts(
         space, user_home, box, logs, programs, door, env.get("PATH", "/usr/bin:/bin"), own
     )
-    given = (*sandbox.git_identity(space, env), ("SWARM_AGENT", agent))
-    keep = environment.kept(cli.env_names if cli else (), box.env)
+    inside = (*sandbox.git_identity(space, env), ("SWARM_AGENT", agent))  # set by swarm
+    keep = environment.kept([*(cli.env_names if cli else ()), *given], box.env)
     placed = limits.prepare(home, agent, box.limits)
     log.info("%s: %s", agent, placed.said)
-    mounts = replace(mounts, env=given, keep=keep, python=sys.executable, join=placed.procs)
+    mounts = replace(mounts, env=inside, keep=keep, python=sys.executable, join=placed.procs)
     return sandbox.bwrap_argv(mounts, command, new_session, bwrap)
 
 
@@ -184,11 +186,12 @@ def wrap_line(
     line: str,
     env: Mapping[str, str],
     home: Path,
+    given: Sequence[str] = (),
 ) -> str:
     """A tmux session's shell line run in the sandbox (``sh -c`` inside; the pane keeps its
-    terminal: no new session)."""
+    terminal: no new session); ``given`` as :func:`wrap`'s."""
     argv = wrap(agent, box, cli, workspace, ["/bin/sh", "-c", line], env, home,
-                seen=shlex.split(line))  # fmt: skip
+                seen=shlex.split(line), given=given)  # fmt: skip
     return shlex.join(argv)
 
 

@@ -356,8 +356,10 @@ class DesktopSession:
         }
         if item.sandbox is not None:
             cli = by_name(item.cli) or for_command(item.launch.command)
-            line = sandboxing.wrap_line(item.agent, item.sandbox, cli, item.workspace, line,
-                                        {**self.env, **extra}, self.home)  # fmt: skip
+            line = sandboxing.wrap_line(
+                item.agent, item.sandbox, cli, item.workspace, line, {**self.env, **extra},
+                self.home, given=list(own),  # the agents file's env enters with its CLI's
+            )  # fmt: skip
         tmux.start(self.env, name, line, item.workspace, extra, private=own)
         log.info("started tmux session %s: %s", name, line)
 

@@ -13,7 +13,9 @@ import contextlib
 import json
 import logging
 import os
+import re
 import signal
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from automation.protocol.host import Host
 from automation.protocol.journal import Journal
 from automation.protocol.server import Server
 from core import clis
+from core.formats.text import flat, shorten
 from core.hosts import journal_file, wire
 from core.hosts.entries import HostError, Ready
 from core.hosts.turns import Driver, Launched
@@ -30,6 +33,10 @@ from core.privacy import files
 log = logging.getLogger(__name__)
 ACP = "acp"
 START_S = 120.0  # initialize and the session, at most
+HOST_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ [A-Z]+ ")  # the host's own
+SAID_LINES = 3  # of the CLI's last words, shown in the host's error
+SAID_MAX = 400
+LOG_READ_MAX = 1 << 16
 
 
 async def run(args: argparse.Namespace, env: dict[str, str]) -> int:
@@ -51,10 +58,13 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> int:
     serving = Server(host)
     server = await asyncio.start_unix_server(serving.serve, path=str(sock), limit=wire.LINE_LIMIT)
     os.chmod(sock, 0o600)
+    log_at = _log_size()
     try:
         await asyncio.wait_for(host.driver.start(), START_S)
     except Exception as exc:
-        journal.add(HostError(f"the agent did not start: {_why(exc)}"))
+        said = cli_said(_log_since(log_at))
+        why = f"{said} ({_why(exc)})" if said else _why(exc)
+        journal.add(HostError(f"the agent did not start: {why}"))
         log.exception("host %s: the agent did not start", args.agent)
         await host.stop()
         server.close()
@@ -70,6 +80,36 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> int:
     await journal.close()
     await serving.close()
     return 0
+
+
+def cli_said(log: str) -> str:
+    """What the agent's CLI wrote on its standard error (the host's log, whose own lines
+    carry a time and a level: ``HOST_LINE``), its last ``SAID_LINES`` lines, escaped and
+    bounded: a CLI that refuses its arguments says why in its own words."""
+    lines = [line for line in log.splitlines() if line.strip() and not HOST_LINE.match(line)]
+    said = " / ".join(flat(line.strip()) for line in lines[-SAID_LINES:])
+    return shorten(said, SAID_MAX)
+
+
+def _log_size() -> int:
+    """How much of the host's log (its standard error) is written before the agent starts."""
+    try:
+        return os.fstat(2).st_size
+    except OSError:
+        return 0
+
+
+def _log_since(offset: int) -> str:
+    """The host's log after ``offset``: the agent's standard error is there too (nothing
+    when the host's standard error is no file: a terminal's is not read)."""
+    try:
+        if not stat.S_ISREG(os.fstat(2).st_mode):
+            return ""
+        with open("/proc/self/fd/2", "rb") as log:
+            log.seek(offset)
+            return log.read(LOG_READ_MAX).decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def _why(exc: BaseException) -> str:

@@ -103,8 +103,9 @@ class ProtocolSession(HeadlessSession):
         _require_adapter(item.agent, cli, command, env)
         mcp, plain = self.mcp_for(item.agent), command
         if item.sandbox is not None:  # the host's child in bwrap; it reports through its door
+            given = [name for name, _ in item.launch.env]  # the agents file's
             command = sandboxing.wrap(item.agent, item.sandbox, cli, item.workspace, command,
-                                      env, self.home, new_session=True)  # fmt: skip
+                                      env, self.home, new_session=True, given=given)  # fmt: skip
             mcp = []
         try:
             hello = asyncio.run(

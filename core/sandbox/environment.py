@@ -4,9 +4,9 @@ The sandbox starts from an empty environment plus the names :func:`kept` gives: 
 terminal's and locale's, the agent CLI's own variables (its credentials and its families,
 ``AgentCli.env_names``) and the names the agents file's ``sandbox_env`` lists; swarm sets
 ``SWARM_AGENT`` inside itself. swarm's own tokens and settings (:data:`NEVER`) never enter,
-whatever a CLI's family or the agents file says. The filter runs outside, just before ``bwrap``
-(:func:`filter_argv`): it reads the names and the values from its own environment and hands
-the kept ones on, so no value is ever written on a command line.
+whatever a CLI's family or the agents file says. The filter runs outside, just before
+``bwrap`` (:func:`filter_argv`: ``keep_env.py``): it reads the names and the values from its
+own environment and hands the kept ones on, so no value is ever written on a command line.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import fnmatch
 import json
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 # a terminal's, its locale's, where its CLI keeps its files, a proxy to reach its model
 BASE = (
@@ -29,17 +30,7 @@ NEVER = (
     "SSH_AUTH_SOCK", "SSH_AGENT_PID", "GPG_AGENT_INFO",
 )  # fmt: skip
 # run by swarm's Python (``-I -S``) just before bwrap: the environment's kept names only
-FILTER = (  # the raw environment (posix.environ: bytes, nothing decoded) filtered by name
-    "import fnmatch,json,os,posix,sys\n"
-    "k=sys.argv[1].encode().split(b',');n=sys.argv[2].encode().split(b',')\n"
-    "for p in json.loads(sys.argv[3]):\n"
-    " try:\n"
-    "  with open(p,'w') as f:f.write(str(os.getpid()))\n"
-    " except OSError as x:sys.exit(f'swarm: the sandbox limits could not be applied: {p}: {x}')\n"
-    "m=lambda v,p:any(fnmatch.fnmatchcase(v,x) for x in p if x)\n"
-    "e={v:w for v,w in posix.environ.items() if m(v,k) and not m(v,n)}\n"
-    "os.execve(sys.argv[4],sys.argv[4:],e)"
-)
+FILTER = str(Path(__file__).with_name("keep_env.py"))  # no newline nor quote: tmux reads it
 
 
 def never_inside(name: str) -> bool:
@@ -65,4 +56,4 @@ def filter_argv(
     (``core.sandbox.limits``: it exits saying why when it cannot join one); ``python``:
     swarm's interpreter, run isolated."""
     groups = json.dumps(list(join))
-    return [python, "-I", "-S", "-c", FILTER, ",".join(keep), ",".join(NEVER), groups, *command]
+    return [python, "-I", "-S", FILTER, ",".join(keep), ",".join(NEVER), groups, *command]

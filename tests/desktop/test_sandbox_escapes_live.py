@@ -60,6 +60,8 @@ def rig(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[SandboxRig]:
         if shutil.which(tool) is None:
             skip_or_fail(f"{tool} is not installed")
     made = SandboxRig(tmp_path, sandbox=True, protocol=request.param == "protocol")
+    with made.config.open("a", encoding="utf-8") as config:  # the agents file gives it one
+        config.write('\n[desktop.agent.Agent-1.env]\nMY_TOOL_SETTING = "given-by-the-file"\n')
     made.env.update(TOKENS)  # the person's tokens exported, as the docs allow
     yield made
     made.swarm("desktop", "down", "--headless")
@@ -117,6 +119,7 @@ def test_an_agent_that_wants_out_gets_nothing_outside(rig: SandboxRig) -> None:
     for name, value in TOKENS.items():
         assert value not in got["env"] and f"{name}=" not in got["env"], got["env"]
     assert "SWARM_AGENT=Agent-1" in got["env"] and "TMUX=" not in got["env"], got["env"]
+    assert "MY_TOOL_SETTING=given-by-the-file" in got["env"], got["env"]  # the file's own
     # a variable of the person's enters only when sandbox_env names it (the protocol rig's)
     assert ("PROBE_OUT=" in got["env"]) == protocol, got["env"]
     # no privileges, as root too
