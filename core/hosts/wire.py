@@ -26,6 +26,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from core.models import REJECT_ONCE
+
 LINE_LIMIT = 16 * 1024 * 1024  # bytes of one line (a prompt, a tool call's diff)
 HOSTS = "hosts"  # $SWARM_HOME/hosts/<agent>.{sock,jsonl,session,log,pid}
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -44,6 +46,18 @@ AGENT_ERROR = "agent_error"  # the agent wrote what its protocol cannot take (``
 # an entry's fields read from the head of a line too long to read (the host writes them first)
 HEAD_FIELDS = ("seq", "at", "type", "request", "delivery", "session", "kind", "code")
 REFUSED = "refused"  # a caller of the host's socket refused (``op``, ``pid``, ``why``)
+# the option a host adds to a request that offers none that rejects, so that a person can
+# always say no: answered with it, the request is cancelled (ACP's ``cancelled`` outcome)
+CANCEL_OPTION = "swarm:cancel"
+CANCEL_LABEL = "Cancel (it offers no option that rejects)"
+
+
+def with_a_no(options: list[dict[str, str]]) -> list[dict[str, str]]:
+    """``options`` (a request's: ``id``, ``name``, ``kind``) with :data:`CANCEL_OPTION` added
+    when none of them rejects."""
+    if any(str(o.get("kind", "")).startswith("reject") for o in options):
+        return options
+    return [*options, {"id": CANCEL_OPTION, "name": CANCEL_LABEL, "kind": REJECT_ONCE}]
 
 
 def folder(home: Path) -> Path:

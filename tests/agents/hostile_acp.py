@@ -90,6 +90,16 @@ def ask_diff(size: int) -> None:
     say(f"answered {json.dumps(answer)}")
 
 
+def ask_yes_only() -> None:
+    """A permission request whose every option allows (no way to say no of its own)."""
+    call = {"toolCallId": "run-1", "title": "Run rm -rf build", "kind": "execute"}
+    options = [{"optionId": "once", "name": "Allow once", "kind": "allow_once"},
+               {"optionId": "always", "name": "Always allow", "kind": "allow_always"}]  # fmt: skip
+    answer = ask("session/request_permission",
+                 {"sessionId": SESSION, "toolCall": call, "options": options})  # fmt: skip
+    say(f"answered {json.dumps(answer)}")
+
+
 def probe(op: str) -> None:
     with socket.socket(socket.AF_UNIX) as sock:
         sock.connect(os.environ["HOSTILE_SOCKET"])
@@ -111,6 +121,8 @@ def run(command: str) -> None:
         write(b"z" * int(rest))
     elif word == "ask-diff":
         ask_diff(int(rest))
+    elif word == "ask-yes-only":
+        ask_yes_only()
     elif word == "deep":
         depth = int(rest)
         write(b'{"jsonrpc":"2.0","method":"session/update","params":' + b"[" * depth

@@ -136,6 +136,30 @@ async def test_a_permission_with_a_huge_diff_is_asked_cut_and_answered(home: Pat
     assert '"optionId": "reject"' in said(entries)
 
 
+async def test_a_request_with_no_way_to_say_no_gets_one_and_is_cancelled(home: Path) -> None:
+    """Issue 79, item 4: a request whose options all allow is given swarm's cancel as its
+    rejecting option (so ``swarm reject`` has one); chosen, the agent hears ``cancelled``:
+    nothing allowed."""
+    from core.dialogs.permissions import choice
+    from core.models import REJECT_ALWAYS, REJECT_ONCE, PromptOption
+
+    before = int((await client.request(home, AGENT, wire.HELLO))["seq"])
+    sent = client.request(home, AGENT, wire.PROMPT, delivery=next(_deliveries),
+                          text="ask-yes-only")  # fmt: skip
+    prompting = asyncio.create_task(sent)
+    (request,) = of_type(await entries_until(home, before, (wire.PERMISSION,)), wire.PERMISSION)
+    await asyncio.wait_for(asyncio.shield(prompting), 10)
+    assert [o["id"] for o in request["options"]] == ["once", "always", wire.CANCEL_OPTION]
+    offered = tuple(PromptOption(o["id"], o["name"], o["kind"]) for o in request["options"])
+    rejecting = choice(offered, (REJECT_ONCE, REJECT_ALWAYS))  # what swarm reject takes
+    assert rejecting is not None and rejecting.key == wire.CANCEL_OPTION, offered
+    answer = await client.request(home, AGENT, wire.ANSWER, request=request["request"],
+                                  option=rejecting.key)  # fmt: skip
+    assert answer == {"ok": True}
+    entries = await entries_until(home, request["seq"], (wire.TURN_END,))
+    assert '"outcome": "cancelled"' in said(entries) and "selected" not in said(entries)
+
+
 async def test_a_request_over_the_limit_is_answered_with_an_error(home: Path) -> None:
     """A permission request of 68 MB (over the 64 MiB an agent's line may hold): said, and
     answered with an error, so the agent does not wait for an answer that cannot come."""
