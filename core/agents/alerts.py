@@ -19,6 +19,7 @@ STALLED = "stalled"
 UNREACHABLE = "unreachable"
 UNJUDGED = "unjudged"  # an agent's state cannot be judged from its stored rows
 UNREPORTED = "unreported"  # its turn ended again without a report after a nudge (Needs you)
+STOPPED = "stopped"  # a person stopped its turn: it waits on its task for what next (Needs you)
 HOOKS_SILENT = "hooks_silent"  # hooks swarm installed sent nothing after its first turn
 UNKNOWN_SCREEN = "unknown-screen"  # its pane shows a screen no rule knows (core.watch.text_signal)
 INPUT_UNSEEN = "input-unseen"  # a delivery found its input not on its pane (core.delivery)

@@ -318,8 +318,10 @@ def _held(conn: Conn, whole: bool) -> list[Need]:
 def _alerts(conn: Conn, whole: bool) -> list[Need]:
     out = []
     for a in reversed(alerts.list_alerts(conn, limit=1000)):
-        # a stalled (or unreported) agent's tasks: handed on, cancelled, or the agent nudged
-        tasks = held_by(conn, a.agent) if a.kind in (alerts.STALLED, alerts.UNREPORTED) else []
+        # a stalled, unreported or stopped agent's tasks: handed on, cancelled, or the agent
+        # nudged (a stopped one: told to go on)
+        held = a.kind in (alerts.STALLED, alerts.UNREPORTED, alerts.STOPPED)
+        tasks = held_by(conn, a.agent) if held else []
         out.append(
             Need(
                 ref=f"A-{a.id}",
@@ -339,7 +341,7 @@ def _alerts(conn: Conn, whole: bool) -> list[Need]:
 
 def _alert_actions(kind: str) -> tuple[str, ...]:
     """What a person may do about the tasks of an alert's agent."""
-    return UNREPORTED_ACTIONS if kind == alerts.UNREPORTED else TASK_ACTIONS
+    return UNREPORTED_ACTIONS if kind in (alerts.UNREPORTED, alerts.STOPPED) else TASK_ACTIONS
 
 
 def held_by(conn: Conn, agent: str) -> list[Task]:

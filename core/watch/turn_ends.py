@@ -28,11 +28,12 @@ from typing import Any
 
 from core.agent_state import AgentState, Signal
 from core.agents import signals as agent_signals
-from core.agents.alerts import UNREPORTED, OpenAlerts, open_alert
+from core.agents.alerts import STOPPED, UNREPORTED, OpenAlerts, open_alert
 from core.agents.judge import clock_time
 from core.context import Ctx
 from core.delivery import message_queries, messages
 from core.event_kinds import EventKind
+from core.history.event_queries import newest_of_kinds
 from core.models import task_ref
 from core.sandbox import swarm_for
 from core.store.conn import Conn
@@ -129,18 +130,48 @@ def check(
     task or is not idle. The agents nudged and the agents whose alert opened. ``alerts``:
     the open alerts, as the tick read them."""
     ends = {end.agent: end for end in ended_turns(conn, ctx, settings.interval_s)}
+    stopped = {agent for agent, end in ends.items() if _stopped_since(conn, end)}
     for agent in ctx.agents:
         if agent not in ends and alerts.has(agent, UNREPORTED):
             alerts.clear(conn, ctx, agent, UNREPORTED, _cleared_text(conn, agent))
+        if agent not in stopped and alerts.has(agent, STOPPED):
+            alerts.clear(conn, ctx, agent, STOPPED, f"{agent} goes on: no longer stopped")
     if not ends:
         return [], []
     rows = queries.watch_rows(conn)
     done = {
-        end.agent: _judge_end(conn, ctx, settings, end, rows.get(end.agent), alerts)
+        end.agent: _stopped(conn, ctx, end, alerts)
+        if end.agent in stopped
+        else _judge_end(conn, ctx, settings, end, rows.get(end.agent), alerts)
         for end in ends.values()
     }
     nudged = [agent for agent, said in done.items() if said == "nudged"]
     return nudged, [agent for agent, said in done.items() if said == "opened"]
+
+
+def _stopped_since(conn: Conn, end: TurnEnd) -> bool:
+    """Whether a person stopped ``end``'s turn (``agent.stopped``) after the last message
+    reached the agent: its end is the person's, not a silence to nudge."""
+    stop = newest_of_kinds(conn, end.agent, (EventKind.AGENT_STOPPED,) * 3)
+    if stop is None:
+        return False
+    last = message_queries.last_paste(conn, end.agent)
+    reached = float(last.updated_at) if last is not None and last.state == "delivered" else 0.0
+    return float(stop.ts) > max(end.delivered_at, reached)
+
+
+def _stopped(conn: Conn, ctx: Ctx, end: TurnEnd, alerts: OpenAlerts) -> str | None:
+    """A turn a person stopped: no nudge, no ``unreported`` item (the agent would carry on
+    with what the person stopped); one "Needs you" item asking what next (``STOPPED``: go
+    on, hand on, reassign, cancel, accept as done, fail); ``"stopped"`` when it opened now."""
+    refs = ", ".join(task_ref(t) for t in end.tasks)
+    text = (
+        f"{end.agent} was stopped on {refs} and waits for what next: nudge it to go on, hand "
+        "its task on or reassign it, cancel it, accept it as done, or fail it"
+    )
+    if alerts.has(end.agent, STOPPED):
+        return None
+    return "stopped" if alerts.open(conn, ctx, end.agent, STOPPED, text, end.tasks[0]) else None
 
 
 def _judge_end(

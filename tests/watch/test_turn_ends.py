@@ -295,3 +295,35 @@ async def test_an_unreported_turn_can_be_accepted_as_done_or_failed_from_needs_y
     clock.advance(1)
     await watcher.tick()
     assert [n for n in await service.inbox.needs() if n.kind == "alert"] == []
+
+
+async def test_a_turn_a_person_stopped_is_not_nudged_and_asks_what_next(
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
+    """Issue 79, item 2: after a person's stop (``swarm agents stop``: ``agent.stopped``) the
+    turn's end is theirs: no nudge, no ``unreported`` item (either would start the work the
+    person just stopped), but one "Needs you" item asking what next; the person's nudge
+    (go on) clears it, and a silent end after it is nudged as any."""
+    watcher = Watcher(service, watch_settings(**SLOW_STALL), frames)
+    await assign(service, "Agent-6")
+    await deliver_all(service)
+    hook = hook_of(service, "Agent-6")
+    await hook("UserPromptSubmit")
+    clock.advance(1)
+    await service.roster.stopped("Agent-6", "escape", "cli")  # the person's stop
+    clock.advance(1)
+    await hook("Stop")  # ... and the turn it stopped ends
+    for _ in range(3):
+        clock.advance(1)
+        report = await watcher.tick()
+        assert report.nudged_turns == [] and report.unreported == [], report
+    assert await deliver_all(service) == []  # nothing reached the agent: no model request
+    (item,) = [n for n in await service.inbox.needs() if n.extra.get("alert") == "stopped"]
+    assert item.agent == "Agent-6" and item.task == "T-1" and "waits for what next" in item.text
+    assert {"nudge", "handon", "cancel", "accept", "fail"} <= set(item.actions), item.actions
+    await service.inbox.act(item.ref, "nudge", "cli")  # the person: go on
+    assert len(await deliver_all(service)) == 1
+    await turn(service, clock, "Agent-6")  # it went on, and ended silent
+    clock.advance(1)
+    assert (await watcher.tick()).nudged_turns == ["Agent-6"]  # an end like any other now
+    assert not [n for n in await service.inbox.needs() if n.extra.get("alert") == "stopped"]
