@@ -338,9 +338,31 @@ def _program(name: str, env: Mapping[str, str], depth: int) -> list[str]:
         return []
     real = os.path.realpath(where)
     found = [os.path.dirname(os.path.abspath(where)), *_packages(real)]
+    found += _virtualenv(os.path.abspath(where))
     interpreter = _shebang(real)
     if interpreter:
         found += _program(interpreter, env, depth - 1)
+    return found
+
+
+def _virtualenv(program: str) -> list[str]:
+    """A Python virtual environment ``program`` lies in (its ``bin``'s parent holds
+    ``pyvenv.cfg``: a venv's or pipx's install), whole, with the Python it was made from
+    (``pyvenv.cfg``'s ``home``: its ``bin``'s parent, the standard library with it): Aider
+    installed in a venv runs sandboxed with its packages, nothing to add to ``sandbox_read``."""
+    root = Path(program).parent.parent
+    config = root / "pyvenv.cfg"
+    if not config.is_file() or any((root / secret).exists() for secret in SECRETS):
+        return []  # (a venv made in a home, beside its secrets: not shown whole)
+    found = [str(root)]
+    try:
+        lines = config.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return found
+    for line in lines:
+        key, _, value = line.partition("=")
+        if key.strip() == "home" and value.strip().startswith("/"):
+            found.append(os.path.realpath(Path(value.strip()).parent))
     return found
 
 
