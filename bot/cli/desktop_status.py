@@ -42,7 +42,7 @@ class Row:
     state: str = "unknown"
     task: str | None = None
     uptime_s: float | None = None
-    cost_today: str = "$0.00"
+    cost_today: str = "unknown"
     why: str = ""
 
     def to_json(self) -> dict[str, Any]:
@@ -67,7 +67,7 @@ async def rows(
         info = roster.get(agent.id, {})
         row.state = str(info.get("state") or "unknown")
         row.task = next(iter(info.get("tasks") or ()), None)
-        row.cost_today = spent.get(agent.id, "$0.00")
+        row.cost_today = spent.get(agent.id) or _nothing_spent(service, agent)
         row.uptime_s = _uptime(row.pid)
         found.append(row)
     return found
@@ -115,6 +115,16 @@ async def _spent_today(service: SwarmService) -> dict[str, str]:
     midnight = calendar.timegm((*time.gmtime(service.clock.now())[:3], 0, 0, 0))
     spend = await service.costs.spend(since=midnight)
     return {str(part.key): part.cost_text() for part in spend.get("agent", [])}
+
+
+def _nothing_spent(service: SwarmService, agent: Agent) -> str:
+    """An agent with no turn today: ``$0.00`` where its turns' usage is read, else
+    ``unknown`` (Aider, whose usage swarm cannot read: never $0.00)."""
+    from core.costs.usage_place import usage_said
+
+    said = usage_said(agent, service.settings.cli_dirs, service.settings.home)
+    readable = said is not None and not said.startswith(("unknown", "none read"))
+    return "$0.00" if readable else "unknown"
 
 
 def _uptime(pid: int | None) -> float | None:
