@@ -36,6 +36,7 @@ from core.coordinator.front_end import (
     ThreadLine,
 )
 from core.event_kinds import EventKind, event_text
+from core.formats.text import one_line
 from core.models import Event, Task
 from core.posts.queries import Post
 
@@ -65,7 +66,8 @@ def content(item: Item) -> str:
     if isinstance(item, CiPost):
         return ci_text(item.data, item.task_id, item.decided)
     if isinstance(item, GatePost):
-        return gate_text(item.task, item.campaign_id)
+        text = gate_text(item.task, item.campaign_id)
+        return text if item.decided is None else f"{text}\n{one_line(item.decided)}"
     return event_text(item.event)
 
 
@@ -82,7 +84,7 @@ def fields(item: Item, new: bool) -> dict[str, Any]:
     elif isinstance(item, CiPost):
         shown["view"] = ci_buttons(item.task_id) if item.decided is None else None
     elif isinstance(item, GatePost):
-        shown["view"] = gate_buttons([item.task.id])
+        shown["view"] = gate_buttons([item.task.id]) if item.decided is None else None
     return shown
 
 

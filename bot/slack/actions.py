@@ -17,7 +17,7 @@ from bot.slack.access import Person
 from bot.slack.context import Slack
 from bot.slack.front_end import FRONT_END
 from bot.slack.render import context
-from core.coordinator.urgent_posts import prompt_key
+from core.coordinator.urgent_posts import gate_key, prompt_key
 from core.errors import NotFound, SwarmError
 from core.formats.text import one_line
 from core.models import task_ref
@@ -96,11 +96,18 @@ async def decide(slack: Slack, press: Press, actor: str) -> str:
 
 
 async def _notifiers(slack: Slack, press: Press, body: Json) -> bool:
-    """True when the pressed message is a prompt's post: the notifier edits it as the
-    decision's event comes (an edit of ours could land after its and hide it)."""
-    if not press.ref.startswith("R-"):
+    """True when the pressed message is a prompt's or a gate's post: the notifier edits it
+    as the decision's event comes (an edit of ours could land after its and hide it)."""
+    number = press.ref[2:]
+    if not number.isdigit():
         return False
-    post = await slack.service.posts.post(FRONT_END, prompt_key(int(press.ref[2:])))
+    if press.ref.startswith("R-"):
+        key = prompt_key(int(number))
+    elif press.ref.startswith("T-") and press.action in ("approve", "reject"):
+        key = gate_key(int(number))
+    else:
+        return False
+    post = await slack.service.posts.post(FRONT_END, key)
     ts = (body.get("message") or {}).get("ts") or body.get("container", {}).get("message_ts")
     return post is not None and post.message_id == ts
 

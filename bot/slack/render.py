@@ -177,6 +177,9 @@ def gate(item: GatePost) -> Rendered:
     """A gate that waits: Approve and Reject."""
     ref = item.task.ref
     head = mrkdwn.line(f"⛩️ {ref} waits for an admin's approval: {item.task.title}", 2900)
+    if item.decided is not None:  # decided here or elsewhere: said, its buttons gone
+        said = mrkdwn.line(f"{head} {item.decided}", 2990)
+        return Rendered(said, [section(said)])
     buttons = [button("approve", ref, f"Approve {ref}", "primary")]
     buttons.append(button("reject", ref, f"Reject {ref}", "danger"))
     return Rendered(head, [section(head), *actions(ref, buttons)])

@@ -75,7 +75,7 @@ def shown(item: Item) -> Shown:
     if isinstance(item, PromptPost):
         return prompt_shown(item.prompt)
     if isinstance(item, GatePost):
-        return gate_shown(item.task, item.campaign_id)
+        return gate_shown(item.task, item.campaign_id, item.decided)
     if isinstance(item, CiPost):
         return ci_shown(item)
     if isinstance(item, AlertPost):
@@ -175,10 +175,13 @@ def prompt_shown(prompt: Prompt) -> Shown:
     return Shown(bounded(f"{head}\n{body}"), rows)
 
 
-def gate_shown(task: Task, campaign_id: int | None) -> Shown:
-    """A gate that waits: ``✋ T-4 waits for approval (C-1): title``, Approve and Reject."""
+def gate_shown(task: Task, campaign_id: int | None, decided: str | None = None) -> Shown:
+    """A gate that waits: ``✋ T-4 waits for approval (C-1): title``, Approve and Reject;
+    once ``decided`` (``approved by cli``): said, no buttons."""
     where = f" (C-{campaign_id})" if campaign_id is not None else ""
     head = f"✋ <b>{task.ref}</b> waits for approval{where}: {quoted(task.title, 300)}"
+    if decided is not None:
+        return Shown(f"{head}\n{quoted(decided, 200)}", ())
     row = (
         (f"Approve {task.ref}", gate_press("approve", task.id).data),
         (f"Reject {task.ref}", gate_press("reject", task.id).data),

@@ -86,10 +86,12 @@ class CiPost:
 
 @dataclass(frozen=True)
 class GatePost:
-    """A workflow gate that waits for a person's approval."""
+    """A workflow gate that waits for a person's approval; ``decided``: what became of it
+    once decided (``approved by cli``), its buttons gone, wherever it was decided."""
 
     task: Task
     campaign_id: int | None
+    decided: str | None = None
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,11 @@ def prompt_key(prompt_id: int) -> str:
     return f"prompt:{prompt_id}"
 
 
+def gate_key(task_id: int) -> str:
+    """The ``posts`` key of a workflow gate's post."""
+    return f"gate:{task_id}"
+
+
 def ci_key(task_id: int) -> str:
     """The ``posts`` key of a task's CI post."""
     return f"github-ci:{task_id}"
@@ -100,14 +105,22 @@ class UrgentPosts:
         await self.loop.show(ci_key(task_id), item, event, creates, post)
 
     async def _gate(self, event: Event) -> None:
-        """One post for a gate that waits for a person; nothing when it was decided before
-        the event got here (a replay)."""
+        """A gate's post: made when it starts waiting (not when it was decided before the
+        event got here: a replay), edited when it is decided, wherever (its buttons gone,
+        the decision and who made it shown)."""
         assert event.task_id is not None
         try:
             task = await self.service.tasks.get(event.task_id)
         except NotFound:
+            await self.service.posts.set_cursor(self.loop.consumer, event.id)
             return
-        if task.status is not TaskStatus.blocked or task.blocked_on is not BlockedOn.gate:
-            return
+        waiting = task.status is TaskStatus.blocked and task.blocked_on is BlockedOn.gate
+        decided = None
+        if event.kind != EventKind.GATE_WAITING:
+            word = "approved" if event.kind == EventKind.GATE_APPROVED else "rejected"
+            decided = f"{word} by {event.actor or 'someone'}"
+        creates = event.kind == EventKind.GATE_WAITING and waiting
+        post = await self.service.posts.post(self.front_end, gate_key(task.id))
         campaign_id = await self.flows.campaign_of_task(task.id)
-        await self.loop.send(GatePost(task, campaign_id))
+        item = GatePost(task, campaign_id, decided)
+        await self.loop.show(gate_key(task.id), item, event, creates, post)

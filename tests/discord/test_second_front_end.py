@@ -79,3 +79,33 @@ async def test_a_recording_front_end_receives_every_card_discord_shows(
         (card,) = [m for m in server.messages(channel) if f"**T-{task_id}**" in m.content]
         thread = [m.content for m in server.messages(card.id)]
         assert thread and thread == [content(p.item) for p in recording.thread(task_id)]
+
+
+async def test_a_gate_decided_elsewhere_shows_decided_on_every_front_end(
+    world: World, recording: RecordingFrontEnd
+) -> None:
+    """Issue 81: a gate's post is edited when it is decided, wherever (here by the CLI's
+    operation, as ``swarm approve T-1`` does): on Discord and the recording front end alike,
+    its buttons go and the decision and who made it are shown."""
+    from core.workflows import Workflow, WorkflowBook
+
+    flows = WorkflowBook(world.service.store)
+    flow = (
+        Workflow("ship")
+        .step("ok", "Approve shipping", gate=True)
+        .step("ship", "Ship", needs=["ok"])
+    )
+    gate, _ = (await flows.run(await flows.plan(flow.check(), {}), "cli")).task_ids
+    server, channel = world.server, world.channel
+    waiting = await server.wait_for_message(
+        lambda m: f"T-{gate} waits for approval" in m.content and bool(m.custom_ids()),
+        channel=channel,
+    )
+    await world.service.inbox.approve(f"T-{gate}", "alice")  # from the CLI, not a button
+    await server.wait_for_message(
+        lambda m: m.id == waiting.id and not m.custom_ids() and "approved by alice" in m.content,
+        channel=channel,
+    )
+    await all_caught_up(world.service)
+    (post,) = [p for p in recording.top() if content(p.item).startswith(f"✋ T-{gate}")]
+    assert "approved by alice" in content(post.item), content(post.item)

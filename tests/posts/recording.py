@@ -74,7 +74,7 @@ def plain(item: Item) -> str:
     if isinstance(item, CiPost):
         return f"CI of T-{item.task_id}: {item.data} {item.decided}"
     if isinstance(item, GatePost):
-        return f"gate {item.task.ref} (campaign {item.campaign_id})"
+        return f"gate {item.task.ref} (campaign {item.campaign_id}) {item.decided or ''}"
     return event_text(item.event)
 
 

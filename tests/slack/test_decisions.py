@@ -183,7 +183,8 @@ async def test_a_gate_approved_by_its_button(world: World) -> None:
     post = await world.message_with(f"T-{gate} waits for an admin's approval")
     assert buttons(post) == [f"swarm:approve:T-{gate}", f"swarm:reject:T-{gate}"]
     await server.press(world.admin, post, f"swarm:approve:T-{gate}")
-    await server.wait_for(showing(post, "(by slack:boss)"))
+    # the notifier's edit (as for a gate decided anywhere): who decided, and no buttons
+    await server.wait_for(showing(post, "approved by slack:boss"))
     assert buttons(post) == []
     assert (await service.tasks.get(ship)).status is not TaskStatus.blocked
 
