@@ -94,6 +94,7 @@ async def diagnose(config: Config, timeout_s: float, discord: bool = True) -> li
     if local is None and any(f.check == "discord" and f.status == OK for f in findings):
         findings += await _discord_reach(config, timeout_s)
     findings += await _slack(config, timeout_s)
+    findings += await _telegram(config, timeout_s)
     return findings + await _ai(config, timeout_s) + await _github(config, timeout_s)
 
 
@@ -537,6 +538,24 @@ async def _discord_reach(config: Config, timeout_s: float) -> list[Finding]:
 
     found = await reach(config.discord, timeout_s)
     return [Finding("Discord API", OK if found.ok else PROBLEM, found.detail)]
+
+
+async def _telegram(config: Config, timeout_s: float) -> list[Finding]:
+    """Telegram when its token is set (docs/telegram.md): the keys, then the token
+    (``bot.telegram.reach``); nothing when it is not."""
+    try:
+        settings = config.telegram
+        if not settings.configured:
+            return []
+        settings.require_connection()
+        from bot.telegram.reach import reach
+    except SwarmError as exc:
+        return [Finding("Telegram", PROBLEM, str(exc))]
+    except ImportError:
+        said = "python-telegram-bot is not installed: pip install 'swarm[telegram]'"
+        return [Finding("Telegram", PROBLEM, said)]
+    ok, detail = await reach(settings, timeout_s)
+    return [Finding("Telegram", OK if ok else PROBLEM, detail)]
 
 
 async def _slack(config: Config, timeout_s: float) -> list[Finding]:
