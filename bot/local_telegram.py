@@ -38,7 +38,7 @@ async def local_telegram(builder: Builder, port: int = DEFAULT_PORT) -> AsyncIte
         from localtelegram import LocalTelegramServer
     except ImportError:
         raise ConfigError(
-            "--local-telegram needs the localtelegram package (the swarm[demo] extra): in the "
+            "--local-telegram needs the localtelegram package (not on PyPI): in the "
             "swarm repository run make, or pip install ./packages/localtelegram"
         ) from None
     server = LocalTelegramServer(host=HOST)
