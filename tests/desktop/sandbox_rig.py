@@ -4,7 +4,9 @@ writes what it could reach (issue 67's tests)."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -49,6 +51,17 @@ echo end=1
 }} > "$out.part" 2>&1
 mv "$out.part" "$out"
 """
+
+
+def fenced(root: Path, protocol: bool = False) -> SandboxRig:
+    """A rig whose Agent-1 is sandboxed, once tmux, bwrap and git are there (else skipped;
+    failed under ``SWARM_REQUIRE_*``)."""
+    from tests.conftest import skip_or_fail
+
+    for tool in ("tmux", "bwrap", "git"):
+        if shutil.which(tool) is None:
+            skip_or_fail(f"{tool} is not installed")
+    return SandboxRig(root, sandbox=True, protocol=protocol)
 
 
 class SandboxRig:
@@ -101,6 +114,17 @@ class SandboxRig:
                     lines.append('sandbox_env = ["PROBE_SCRIPT", "PROBE_OUT", "PROBE_PID"]')
             lines.append("")
         return "\n".join(lines)
+
+    def use_command(self, command: str) -> None:
+        """The ``[desktop]`` command every agent runs (the rig's is a bare ``bash``)."""
+        text = self.config.read_text(encoding="utf-8")
+        given = f"command = {json.dumps(command)}"
+        self.config.write_text(text.replace('command = "bash --norc --noprofile"', given))
+
+    def down(self) -> None:
+        """``desktop down`` and the rig's tmux server ended (a fixture's end)."""
+        self.swarm("desktop", "down", "--headless")
+        self.tmux("kill-server")
 
     def pass_env(self, *names: str) -> None:
         """Agent-1's agents-file entry names ``names`` in ``sandbox_env``."""

@@ -9,7 +9,6 @@ person's tokens is in the sandbox's environment; as root, no capability is left.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,8 +17,7 @@ from pathlib import Path
 import pytest
 
 from core.workspaces.git import ForeignGitFolder, git
-from tests.conftest import skip_or_fail
-from tests.desktop.sandbox_rig import SandboxRig
+from tests.desktop.sandbox_rig import SandboxRig, fenced
 
 TOKENS = {
     "DISCORD_TOKEN": "discord-SECRET-1",
@@ -56,16 +54,12 @@ mv "$out.part" "$out"
 def rig(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[SandboxRig]:
     """Agent-1 sandboxed on the route ``request.param`` names (``tmux``: its pane;
     ``protocol``: the command its host spawns), the person's tokens exported."""
-    for tool in ("tmux", "bwrap", "git"):
-        if shutil.which(tool) is None:
-            skip_or_fail(f"{tool} is not installed")
-    made = SandboxRig(tmp_path, sandbox=True, protocol=request.param == "protocol")
+    made = fenced(tmp_path, protocol=request.param == "protocol")
     with made.config.open("a", encoding="utf-8") as config:  # the agents file gives it one
         config.write('\n[desktop.agent.Agent-1.env]\nMY_TOOL_SETTING = "given-by-the-file"\n')
     made.env.update(TOKENS)  # the person's tokens exported, as the docs allow
     yield made
-    made.swarm("desktop", "down", "--headless")
-    made.tmux("kill-server")
+    made.down()
 
 
 def _plant_python(rig: SandboxRig) -> Path:

@@ -9,15 +9,13 @@ are."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from core.sandbox.state import agent_home
-from tests.conftest import skip_or_fail
-from tests.desktop.sandbox_rig import SandboxRig
+from tests.desktop.sandbox_rig import SandboxRig, fenced
 
 SETTINGS = {"theme": "dark", "permissions": {"allow": ["Bash(ls)"]}}
 HOOK = {"hooks": {"SessionStart": [{"hooks": [{"type": "command", "command": "touch /pwned"}]}]}}
@@ -38,10 +36,7 @@ exec sleep 600
 
 @pytest.fixture
 def rig(tmp_path: Path) -> Iterator[SandboxRig]:
-    for tool in ("tmux", "bwrap", "git"):
-        if shutil.which(tool) is None:
-            skip_or_fail(f"{tool} is not installed")
-    made = SandboxRig(tmp_path, sandbox=True)
+    made = fenced(tmp_path)
     claude = made.user / ".claude"
     (claude / "projects" / "-other-project").mkdir(parents=True)
     (claude / "projects" / "-other-project" / "s.jsonl").write_text('{"secret": "other"}\n')
@@ -51,12 +46,9 @@ def rig(tmp_path: Path) -> Iterator[SandboxRig]:
     out = made.ws["Agent-1"] / "state.out"
     (made.bin / "claude").write_text(PROBE.format(out=out, hook=json.dumps(HOOK)))
     (made.bin / "claude").chmod(0o755)
-    text = made.config.read_text().replace('command = "bash --norc --noprofile"',
-                                            'command = "claude"')  # fmt: skip
-    made.config.write_text(text)
+    made.use_command("claude")
     yield made
-    made.swarm("desktop", "down", "--headless")
-    made.tmux("kill-server")
+    made.down()
 
 
 @pytest.mark.timeout(180)

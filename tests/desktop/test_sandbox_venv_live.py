@@ -7,7 +7,6 @@ agent's PATH by a link (as pipx's ``~/.local/bin``), started by ``swarm desktop 
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import skip_or_fail
-from tests.desktop.sandbox_rig import SandboxRig
+from tests.desktop.sandbox_rig import SandboxRig, fenced
 
 SCRIPT = """#!{python}
 import sys
@@ -32,10 +30,7 @@ def main():
 
 @pytest.fixture
 def rig(tmp_path: Path) -> Iterator[SandboxRig]:
-    for tool in ("tmux", "bwrap", "git"):
-        if shutil.which(tool) is None:
-            skip_or_fail(f"{tool} is not installed")
-    made = SandboxRig(tmp_path, sandbox=True)
+    made = fenced(tmp_path)
     venv = tmp_path / "tools" / "venvtool-venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True,
                    timeout=120)  # fmt: skip
@@ -46,12 +41,9 @@ def rig(tmp_path: Path) -> Iterator[SandboxRig]:
     program.write_text(SCRIPT.format(python=venv / "bin" / "python"))
     program.chmod(0o755)
     (made.bin / "venvtool").symlink_to(program)  # on its PATH by a link, as pipx's
-    text = made.config.read_text().replace('command = "bash --norc --noprofile"',
-                                           'command = "venvtool"')  # fmt: skip
-    made.config.write_text(text)
+    made.use_command("venvtool")
     yield made
-    made.swarm("desktop", "down", "--headless")
-    made.tmux("kill-server")
+    made.down()
 
 
 @pytest.mark.timeout(180)
