@@ -1,8 +1,9 @@
 """An agent's CLI under bubblewrap (``sandbox = true``): what it may see, and the ``bwrap``
 command line that shows it only that.
 
-Read-write: its worktree (with the git folders a worktree's ``.git`` file names), its CLI's
-own state under the home (``AgentCli.state``), the agents file's ``sandbox_write``.
+Read-write: its worktree (with the git folders its ``.git`` file names, when they are its own:
+:func:`own_git`), its own copies of its CLI's state (``core.sandbox.state``), the agents
+file's ``sandbox_write``.
 Read-only: the system (``/usr``, ``/etc``, ``/lib*``, ``/bin``, ``/sbin``, ``/opt``), the
 programs its command runs wherever they are installed, ``sandbox_read``, and swarm's door
 (a folder holding the agent's socket and a ``swarm`` command that speaks through it). The
@@ -247,9 +248,11 @@ def git_guards(workspace: Path) -> list[str]:
     bound read-write for the agent's commits (objects, refs, its index): what would run code
     outside when the person's or swarm's git reads it (the common ``config``, ``hooks`` and
     ``info``; the worktree's ``commondir``, ``gitdir`` and ``config.worktree``, which say where
-    its config is; swarm's own hooks there), and the other worktrees' git folders. A missing
-    ``hooks`` or ``info`` is made first (a bind needs its source; an agent must not make one
-    the person's git runs)."""
+    its config is; swarm's own hooks there), the other worktrees' git folders, and the
+    worktree's ``.git`` file itself (what it names stays its own). A checkout of its own
+    (``.git`` a folder in the workspace) keeps its ``config``, ``hooks`` and ``info``. A
+    missing ``hooks`` or ``info`` is made first (a bind needs its source; an agent must not
+    make one the person's git runs)."""
     dot = workspace / ".git"
     if dot.is_dir() and not dot.is_symlink():  # a checkout of its own: its config and hooks
         return _code_files(dot)
