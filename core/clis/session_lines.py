@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import stat
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 LINE_BYTES = 1 << 20  # a longer line is no turn's (a request's blob): skipped
+READ_MAX = 64 << 20  # bytes of a session file read at once (the rest: at the next read)
 
 
 @dataclass
@@ -24,16 +27,32 @@ class JsonLines:
     offset: int = 0
 
     def read(self) -> list[dict[str, Any]]:
-        """The objects on the whole lines written since the last read."""
+        """The objects on the whole lines written since the last read (at most
+        ``READ_MAX`` bytes of them a read)."""
         try:
-            with self.path.open("rb") as handle:
+            with regular_file(self.path) as handle:
                 handle.seek(self.offset)
-                data = handle.read()
+                data = handle.read(READ_MAX)
         except OSError:
             return []
         end = data.rfind(b"\n") + 1
+        if end == 0 and len(data) == READ_MAX:  # a line over READ_MAX: no turn's, passed
+            self.offset += len(data)
+            return []
         self.offset += end
         return [line for raw in data[:end].splitlines() if (line := json_line(raw)) is not None]
+
+
+def regular_file(path: Path) -> BinaryIO:
+    """``path`` opened to read when it is a regular file, not through a link (OSError
+    otherwise). A sandboxed agent writes its CLI's session folder (its own copy,
+    ``core.sandbox.state``): a link there to the person's key, a FIFO that never answers or
+    ``/dev/zero`` must not be what swarm reads, nor hold its watch."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(f"{path} is not a regular file")
+    return os.fdopen(fd, "rb")
 
 
 def json_line(raw: bytes) -> dict[str, Any] | None:
@@ -50,7 +69,7 @@ def json_line(raw: bytes) -> dict[str, Any] | None:
 def first_line(path: Path) -> dict[str, Any] | None:
     """The JSON object on ``path``'s first line (None: unreadable, unfinished, no object)."""
     try:
-        with path.open("rb") as handle:
+        with regular_file(path) as handle:
             raw = handle.readline(LINE_BYTES + 1)
     except OSError:
         return None
