@@ -158,7 +158,8 @@ def wrap(
     inside = (*sandbox.git_identity(space, env), ("SWARM_AGENT", agent))  # set by swarm
     keep = environment.kept([*(cli.env_names if cli else ()), *given], box.env)
     placed = limits.prepare(home, agent, box.limits)
-    log.info("%s: %s", agent, placed.said)
+    said = log.info if placed.procs else log.warning  # not enforced: said where it starts
+    said("%s: %s", agent, placed.said)
     mounts = replace(mounts, env=inside, keep=keep, python=sys.executable, join=placed.procs)
     return sandbox.bwrap_argv(mounts, command, new_session, bwrap)
 
