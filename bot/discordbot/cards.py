@@ -41,22 +41,28 @@ def task_card(
                 f"<t:{int(question.asked_at)}:R>: {question.text}"
             ),
         )
-    elif task.status is TaskStatus.assigned:
-        state = f"assigned to {task.agent}"
-    elif task.status is TaskStatus.in_progress:
-        state = f"in progress ({task.agent})" + (f": {note}" if note else "")
-    elif task.status is TaskStatus.done:
-        state = f"done by {task.agent}" + (f": {task.note}" if task.note else "")
-    elif task.status is TaskStatus.failed:
-        state = "failed" + (f" ({task.agent})" if task.agent else "") + f": {task.reason}"
     else:
-        state = task.status.value + (f": {task.reason}" if task.reason else "")
-        if task.pinned and task.status is TaskStatus.ready:
-            state += f" (for {task.pinned})"
+        state = state_words(task, note)
     line = shorten(one_line(f"{icon} **{task.ref}** · {task.title} — {state}"), 1700)
     if activity and task.status is TaskStatus.in_progress:
         line += "\n" + activity_line(activity)
     return line
+
+
+def state_words(task: Task, note: str | None = None) -> str:
+    """Where a task stands, in words (every front end's card): ``in progress (Agent-2):
+    note``, ``done by Agent-1: note``, ``failed (Agent-3): reason``, ``ready (for A)``."""
+    if task.status is TaskStatus.assigned:
+        return f"assigned to {task.agent}"
+    if task.status is TaskStatus.in_progress:
+        return f"in progress ({task.agent})" + (f": {note}" if note else "")
+    if task.status is TaskStatus.done:
+        return f"done by {task.agent}" + (f": {task.note}" if task.note else "")
+    if task.status is TaskStatus.failed:
+        return "failed" + (f" ({task.agent})" if task.agent else "") + f": {task.reason}"
+    state = task.status.value + (f": {task.reason}" if task.reason else "")
+    pinned = task.pinned and task.status is TaskStatus.ready
+    return state + (f" (for {task.pinned})" if pinned else "")
 
 
 def activity_line(words: str) -> str:

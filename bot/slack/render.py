@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.discordbot.cards import STATE_ICONS, state_words  # no discord: shared words
 from bot.slack import text as mrkdwn
 from core.coordinator.front_end import (
     AlertPost,
@@ -43,16 +44,6 @@ LABELS = {  # a "Needs you" action → its button's word, its style
     "fail": ("Fail", "danger"),
     "done": ("Done", "primary"),
     "reassign": ("Reassign", None),
-}
-STATE_ICONS = {
-    TaskStatus.blocked: "⛔",
-    TaskStatus.ready: "🆕",
-    TaskStatus.assigned: "📨",
-    TaskStatus.in_progress: "🔨",
-    TaskStatus.done: "✅",
-    TaskStatus.failed: "❌",
-    TaskStatus.cancelled: "🚫",
-    TaskStatus.skipped: "⏭️",
 }
 
 
@@ -107,17 +98,7 @@ def plain(text: str) -> Rendered:
 
 def task_line(task: Task, note: str | None = None) -> str:
     """``🔨 *T-3* · Title — in progress (Agent-2): note`` (escaped)."""
-    if task.status is TaskStatus.assigned:
-        state = f"assigned to {task.agent}"
-    elif task.status is TaskStatus.in_progress:
-        state = f"in progress ({task.agent})" + (f": {note}" if note else "")
-    elif task.status is TaskStatus.done:
-        state = f"done by {task.agent}" + (f": {task.note}" if task.note else "")
-    elif task.status is TaskStatus.failed:
-        state = "failed" + (f" ({task.agent})" if task.agent else "") + f": {task.reason}"
-    else:
-        state = task.status.value + (f": {task.reason}" if task.reason else "")
-    rest = mrkdwn.line(f"{task.title} — {state}", 2900)
+    rest = mrkdwn.line(f"{task.title} — {state_words(task, note)}", 2900)
     return f"{STATE_ICONS[task.status]} *{task.ref}* · {rest}"
 
 
