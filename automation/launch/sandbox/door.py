@@ -1,10 +1,11 @@
 """A sandboxed agent's door to swarm: a Unix socket that speaks for that agent alone.
 
 An agent under bubblewrap (``sandbox = true``) sees neither swarm's home nor its database.
-``swarm desktop up`` starts one door per such agent (``python -I -m bot.door --home H
---agent A --workspace W``, in swarm's home, in its own session, its pid in
-``$SWARM_HOME/doors/A.pid``); its folder ``$SWARM_HOME/doors/A/`` holds the socket
-``door.sock`` and a ``swarm`` command (:mod:`bot.door_client`) and is bound read-only into
+``swarm desktop up`` starts one door per such agent (``python -I -m
+automation.launch.sandbox.door --home H --agent A --workspace W``, in swarm's home, in its
+own session, its pid in ``$SWARM_HOME/doors/A.pid``); its folder ``$SWARM_HOME/doors/A/``
+holds the socket
+``door.sock`` and a ``swarm`` command (:mod:`.door_client`) and is bound read-only into
 A's sandbox alone. A connection is taken only from a process of this OS user that swarm
 places in A's terminal (its pane or its protocol host, by the socket's peer credentials:
 ``core.agents.identity``); it names one of the agent's own commands (:data:`ALLOWED`), which
@@ -35,7 +36,6 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.cli.main import GLOBAL_VALUED
 from core.agents.identity import Resolver
 from core.agents_file import load_agents
 from core.errors import ConfigError
@@ -43,7 +43,7 @@ from core.privacy import files
 from core.processes import peer_of
 from core.sandbox import DOOR_SOCKET as SOCKET
 from core.sandbox import door_folder as folder
-from core.settings import Settings
+from core.settings import GLOBAL_VALUED, Settings
 
 log = logging.getLogger(__name__)
 LINE_MAX = 1 << 20
@@ -371,7 +371,7 @@ def _said(message: str) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Serve one agent's door until SIGTERM."""
-    parser = argparse.ArgumentParser(prog="python -m bot.door")
+    parser = argparse.ArgumentParser(prog="python -m automation.launch.sandbox.door")
     parser.add_argument("--home", required=True, type=Path)
     parser.add_argument("--agent", required=True)
     parser.add_argument("--workspace", required=True, type=Path)
