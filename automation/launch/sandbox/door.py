@@ -75,17 +75,15 @@ DROPPED_ENV = ("TMUX", "TMUX_PANE", "SWARM_MCP_TOKEN")
 
 
 def own_argv(argv: Sequence[str], agent: str) -> list[str] | str:
-    """``argv`` as the door runs it for ``agent`` (``task list`` shows its own tasks), or why
-    it is refused: an ``--agent`` naming another agent (a hook's is the hook's to judge, and
-    to record)."""
+    """``argv`` as the door runs it for ``agent``, or why it is refused: an ``--agent`` naming
+    another agent (a hook's is the hook's to judge, and to record). What the command then
+    shows is scoped by the command itself, to ``SWARM_DOOR_AGENT`` (``task list``, ``task
+    show``, ``inbox``: ``bot.cli.args.door_agent``), never by rewriting its words."""
     if argv[:1] == ["hook"]:
         return list(argv)
     named = [v for i, w in enumerate(argv) for v in _agent_values(argv, i, w)]
     if any(v.lower() != agent.lower() for v in named):
         return f"--agent names another agent: the door speaks for {agent} only"
-    words = [w for w in argv if not w.startswith("-")]
-    if words[:2] == ["task", "list"] and not named:
-        return [*argv, "--agent", agent]
     return list(argv)
 
 
