@@ -37,8 +37,11 @@ def display() -> Iterator[Any]:
 
 
 def windows(home: Path, config_path: Path, shown_on: Any, agent_swarm: str) -> Launcher:
-    """The agents' windows on the display ``shown_on`` (a terminal's shows its session)."""
-    return DesktopSession(home, config_path, shown_on, agent_swarm=agent_swarm)
+    """The agents' windows on the display ``shown_on`` (a terminal's shows its session); an
+    agent's protocol host ended when it is opened in a window now."""
+    shown = DesktopSession(home, config_path, shown_on, agent_swarm=agent_swarm)
+    hosts = ProtocolSession(home, config_path, agent_swarm=agent_swarm)
+    return Fleet([(lambda _: True, shown), (lambda _: False, hosts)])
 
 
 def headless(

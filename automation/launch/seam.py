@@ -99,17 +99,31 @@ class Fleet:
         self.notes: dict[str, list[str]] = {}
 
     def up(self, planned: Sequence[Planned], timeout: float) -> list[Outcome]:
-        """Each part's agents started by it, in the parts' order."""
+        """Each part's agents started by it, in the parts' order; an agent that ran by
+        another part (its route changed: a tmux session now hosted, a host now in a pane) is
+        ended there first, said in its notes."""
         left, outcomes = list(planned), []
         for takes, part in self.parts:
             mine = [item for item in left if takes(item)]
             left = [item for item in left if not takes(item)]
             if mine:
+                self._end_elsewhere(part, [item.agent for item in mine])
                 outcomes += part.up(mine, timeout)
-            for agent, lines in part.notes.items():
-                self.notes.setdefault(agent, []).extend(lines)
-            part.notes.clear()
+            self._take_notes(part)
         return outcomes
+
+    def _end_elsewhere(self, keeper: Launcher, agents: list[str]) -> None:
+        """End ``agents`` on every part but ``keeper``, a note each ended."""
+        for _, part in self.parts:
+            if part is not keeper:
+                for line in part.down(agents):
+                    agent, _, said = line.partition(": ")
+                    self.notes.setdefault(agent, []).append(f"{said}: its route changed")
+
+    def _take_notes(self, part: Launcher) -> None:
+        for agent, lines in part.notes.items():
+            self.notes.setdefault(agent, []).extend(lines)
+        part.notes.clear()
 
     def down(self, agent_ids: Sequence[str], keep_sessions: bool = False) -> list[str]:
         """What every part ended."""
