@@ -17,14 +17,13 @@ from automation.desktop.session import DesktopSession, apply_profile, record_pro
 from automation.launch.config import PROFILE_NAME, load_desktop
 from automation.protocol.attach import attach
 from automation.turn_stop import stop_turn
+from bot.cli.desktop_said import RELOADED
 from core.agents_file import load_agents, load_team
 from core.errors import InvalidInput, InvalidState
 
 if TYPE_CHECKING:
     from core.service.swarm import SwarmService
     from core.settings import Settings
-
-RELOADED = "a running swarm run reloads it within seconds: its log says 'agents file reloaded'"
 
 
 def register(sub: Any) -> None:

@@ -4,8 +4,8 @@ said of it under it, the agents parked, the agents file written."""
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
+from automation.launch import Outcome
 from automation.launch import hooks as launch_hooks
 from automation.launch import up as launch_up
 from bot.cli.output import emit_json
@@ -41,8 +41,9 @@ def said(
         )
         return
     for o in done.outcomes:
-        if o.window is not None and o.values.get("app") != "terminal" and "input" not in o.values:
-            app = chosen.config.launches[o.agent].app
+        launch = chosen.config.launches[o.agent]
+        if launch.kind == "gui" and "input" not in o.values:
+            app = launch.app
             print(
                 f"{o.agent}: no layout profile {app} yet: swarm agents calibrate --app {app} "
                 f"{o.agent}"
@@ -84,7 +85,7 @@ def _parked(args: argparse.Namespace, chosen: launch_up.Team) -> str:
     )
 
 
-def _where(o: Any) -> str:
+def _where(o: Outcome) -> str:
     """A window's place, a tmux session's pane, or a protocol host."""
     if o.values.get("delivery") == "protocol":
         return f"protocol, {o.session}"

@@ -28,9 +28,6 @@ from core.settings import Settings, bundled_agents_file
 if TYPE_CHECKING:
     from core.service.swarm import SwarmService
 
-# what a running coordinator does with the agents file these commands write
-RELOADED = "a running swarm run reloads it within seconds: its log says 'agents file reloaded'"
-
 
 def register(sub: Any) -> None:
     """Add ``swarm desktop`` and its actions (``bot.cli.desktop_args``)."""
