@@ -27,8 +27,18 @@ from automation.desktop import layout_profiles
 from automation.desktop.screen import Rect
 from automation.desktop.terminals import TERMINALS, Terminal
 from automation.desktop.window_place import Desk, WindowInfo
-from automation.launch import AgentStatus, Outcome, Planned, TerminalSessions, planned, swarm_env
-from automation.launch.config import DesktopConfig, Launch, fill, launch_env
+from automation.launch import (
+    AgentStatus,
+    DesktopConfig,
+    Launch,
+    Outcome,
+    Planned,
+    TerminalSessions,
+    fill,
+    launch_env,
+    planned,
+    swarm_env,
+)
 from core.errors import InvalidInput, InvalidState, MissingDependency
 from core.models import Agent
 from core.privacy.files import make_dirs

@@ -20,9 +20,17 @@ from pathlib import Path
 from typing import Any
 
 from automation.agents_file_writer import write_agent_values
-from automation.launch import AgentStatus, Outcome, Planned, cli_dir_value, cli_env, swarm_env
+from automation.launch import (
+    AgentStatus,
+    Outcome,
+    Planned,
+    cli_dir_value,
+    cli_env,
+    fill,
+    launch_env,
+    swarm_env,
+)
 from automation.launch import sandbox as sandboxing
-from automation.launch.config import fill, launch_env
 from automation.protocol import launch
 from core.clis import (
     AgentCli,

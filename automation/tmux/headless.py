@@ -16,8 +16,15 @@ from pathlib import Path
 
 from automation import tmux_sessions as tmux
 from automation.agents_file_writer import write_agent_values
-from automation.launch import NO_CELL, AgentStatus, Outcome, Planned, TerminalSessions, planned
-from automation.launch.config import DesktopConfig
+from automation.launch import (
+    NO_CELL,
+    AgentStatus,
+    DesktopConfig,
+    Outcome,
+    Planned,
+    TerminalSessions,
+    planned,
+)
 from core.errors import InvalidInput, InvalidState
 from core.models import Agent
 

@@ -13,7 +13,7 @@ from core.errors import NotFound
 from core.settings import CONFIG
 
 if TYPE_CHECKING:
-    from automation.launch.hooks import Reach
+    from automation.launch import Reach
     from core.clis.hook_files import Change
     from core.service.swarm import SwarmService
     from core.settings import Settings
@@ -77,7 +77,7 @@ def install(
     sandboxed: bool = False,
 ) -> list[Change]:
     """swarm's hooks for ``agent`` in its workspace ``folder``
-    (``automation.launch.hooks.install``)."""
+    (``automation.launch._hooks.install``)."""
     from automation.launch import hooks
 
     return hooks.install(reach(settings, args), agent, folder, cli, sandboxed)
@@ -86,7 +86,7 @@ def install(
 def reach(settings: Settings, args: argparse.Namespace) -> Reach:
     """How this command's agents' hooks and MCP server reach swarm (its home and agents
     file when not the defaults)."""
-    from automation.launch.hooks import Reach
+    from automation.launch import Reach
 
     pairs = tuple(env_pairs(settings, args))
     return Reach(settings.home, pairs, settings.agent_swarm, settings.approval_wait_s)
@@ -127,7 +127,7 @@ def _folders(service: SwarmService, name: str) -> list[Path]:
 
 def said(change: Change) -> str:
     """What happened to one file, in words."""
-    from automation.launch.hooks import SAID
+    from automation.launch import SAID
 
     return SAID[change.what]
 
@@ -173,7 +173,7 @@ def sandbox_lines(service: SwarmService, agent_id: str) -> list[str] | None:
 def editor_line(service: SwarmService, agent_id: str) -> str | None:
     """``agent_id``'s line when it is an editor agent a sandbox concerns
     (``automation.launch.sandbox.editor_lines``), else None."""
-    from automation.launch.config import load_desktop
+    from automation.launch import load_desktop
     from automation.launch.sandbox import editor_lines
     from core.errors import ConfigError
 

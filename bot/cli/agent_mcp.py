@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from automation.launch.hooks import MCP_SAID as SAID
-from automation.launch.hooks import mcp_server
+from automation.launch import MCP_SAID as SAID
+from automation.launch import mcp_server
 from bot.cli.agent_hooks import reach, workspaces_of
 
 if TYPE_CHECKING:
@@ -71,5 +71,5 @@ def server(
     settings: Settings, args: argparse.Namespace, agent: str, sandboxed: bool = False
 ) -> Server:
     """``swarm mcp`` as ``agent`` on this SWARM_HOME and agents file (a ``sandboxed``
-    agent's door's): ``automation.launch.hooks.mcp_server``."""
+    agent's door's): ``automation.launch._hooks.mcp_server``."""
     return mcp_server(reach(settings, args), agent, sandboxed)

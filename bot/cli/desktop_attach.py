@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from automation import tmux_sessions as tmux
 from automation.desktop.screen import NoDisplay, open_x_display
 from automation.desktop.session import DesktopSession, apply_profile, record_profile
-from automation.launch.config import PROFILE_NAME, load_desktop
+from automation.launch import PROFILE_NAME, load_desktop
 from automation.protocol.attach import attach
 from automation.turn_stop import stop_turn
 from bot.cli.desktop_said import RELOADED

@@ -13,8 +13,8 @@ from automation import launchers
 from automation.desktop.screen import detect_screens
 from automation.desktop.session import plan as desktop_plan
 from automation.launch import hooks as launch_hooks
+from automation.launch import parse_layout
 from automation.launch import up as launch_up
-from automation.launch.config import parse_layout
 from automation.tmux.headless import plan as headless_plan
 from bot.cli import desktop_args, desktop_said, desktop_status
 from bot.cli.agent_hooks import reach
@@ -35,7 +35,7 @@ def register(sub: Any) -> None:
 
 
 async def cmd_up(_: SwarmService | None, args: argparse.Namespace) -> int:
-    """``swarm desktop up``: the agents started (``automation.launch.up``), then said."""
+    """``swarm desktop up``: the agents started (``automation.launch._up``), then said."""
     return await asyncio.to_thread(_up, args)
 
 

@@ -353,7 +353,7 @@ def _limits(fenced: list[Agent]) -> list[Finding]:
 def _sandboxed_editors(config: Config, agents: list[Agent]) -> dict[str, tuple[bool, str]]:
     """``automation.launch.sandbox.editor_lines`` of the agents file (none when its
     ``[desktop]`` section is bad: ``swarm desktop up`` says why)."""
-    from automation.launch.config import load_desktop
+    from automation.launch import load_desktop
     from automation.launch.sandbox import editor_lines
     from core.errors import ConfigError
 

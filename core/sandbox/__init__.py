@@ -14,7 +14,7 @@ from core.processes import command_line
 
 DOOR_AT = "/run/swarm"  # where the agent finds its door (socket and ``swarm``) inside
 DOOR_SOCKET = "door.sock"
-DOOR_MODULE = "automation.launch.sandbox.door"
+DOOR_MODULE = "automation.launch.sandbox._door"
 OLD_DOOR_MODULES = ("bot.door",)  # a door started before it moved: found, so down ends it
 DOOR_SWARM = f"{DOOR_AT}/swarm"  # the door's ``swarm``, by path: a login shell resets PATH
 # swarm's hooks in a worktree's git folder (core.workspaces.reservation_hook): read-only inside
@@ -33,7 +33,7 @@ def door_pid_path(home: Path, agent: str) -> Path:
 
 def running_door(home: Path, agent: str) -> int | None:
     """The pid of ``agent``'s door when it runs (its pid file names a process started as
-    ``python -m automation.launch.sandbox.door --home HOME --agent AGENT``), else None."""
+    ``python -m automation.launch.sandbox._door --home HOME --agent AGENT``), else None."""
     try:
         pid = int(door_pid_path(home, agent).read_text(encoding="utf-8"))
     except (OSError, ValueError):

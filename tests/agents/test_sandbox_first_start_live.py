@@ -1,5 +1,5 @@
 """A sandboxed CLI keeps what it writes at its first start. The pinned Claude Code, started
-twice in swarm's sandbox (``automation.launch.sandbox.wrap``, as ``desktop up`` wraps it) from a
+twice in swarm's sandbox (``automation.launch.sandbox._wrap``, as ``desktop up`` wraps it) from a
 fresh home with no ``~/.claude.json``: the file it writes at its first start is the agent's
 own copy (``$SWARM_HOME/sandboxes/Agent-1/home/.claude.json``, made ``{}`` before the
 sandbox binds it at the person's path; the person's home gets none), so the second start is

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from automation.launch import NO_CELL, Planned, cli_dir_value
-from automation.launch.config import Launch
+from automation.launch._config import Launch
 
 
 def _planned(cli_dir: str | None) -> Planned:

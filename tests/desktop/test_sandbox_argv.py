@@ -1,5 +1,5 @@
 """Issue 67: the sandbox's keys in the agents file, the bwrap command line built from them
-(``core.sandbox``), and what the door lets through (``automation.launch.sandbox.door.refusal``)."""
+(``core.sandbox``), and what the door lets through (``automation.launch.sandbox._door.refusal``)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from automation.launch.sandbox.binds import (
+from automation.launch.sandbox._binds import (
     bwrap_argv,
     check_extra,
     git_guards,
     mounts,
     program_paths,
 )
-from automation.launch.sandbox.door import refusal
+from automation.launch.sandbox._door import refusal
 from core.agents_file import load_agents
 from core.errors import ConfigError
 from core.models import Agent, Sandbox

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from automation.launch import Planned, cli_env
-from automation.launch.config import Launch
+from automation.launch._config import Launch
 from core.agent_state import AgentState
 from core.agents.text_rules import load_rule_sets
 from core.clis import BY_NAME, panes

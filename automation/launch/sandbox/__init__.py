@@ -1,25 +1,25 @@
 """An agent's sandbox, whole: what ``desktop up`` builds and starts outside so that an agent's
 CLI runs under bubblewrap (``sandbox = true``) and reaches swarm only through its door.
 
-- :mod:`.wrap`: a command wrapped (its door opened, its state, limits and environment made);
+- :mod:`._wrap`: a command wrapped (its door opened, its state, limits and environment made);
   the editors a sandbox cannot hold; the doors closed; hooks and commit checks rewritten to
   go through the door.
-- :mod:`.binds`: what the sandbox shows (the binds, the git folders' guards, the programs)
+- :mod:`._binds`: what the sandbox shows (the binds, the git folders' guards, the programs)
   and the pure ``bwrap`` command line.
-- :mod:`.environment` and :mod:`.keep_env`: the environment's allow-list, applied outside.
-- :mod:`.state`: the agent's own copies of its CLI's state. :mod:`.limits`: its control
+- :mod:`._environment` and :mod:`._keep_env`: the environment's allow-list, applied outside.
+- :mod:`._state`: the agent's own copies of its CLI's state. :mod:`._limits`: its control
   groups.
-- :mod:`.door` and :mod:`.door_client`: the door (a socket that speaks for that agent alone)
+- :mod:`._door` and :mod:`._door_client`: the door (a socket that speaks for that agent alone)
   and the ``swarm`` bound inside.
 
 What the rest of swarm knows of a sandbox (the door's paths, the git folders a ``.git`` may
 name, the variables that never enter) is ``core.sandbox``.
 """
 
-from automation.launch.sandbox import limits
-from automation.launch.sandbox.binds import bwrap_path, describe, missing_line
-from automation.launch.sandbox.state import agent_home
-from automation.launch.sandbox.wrap import (
+from automation.launch.sandbox import _limits as limits
+from automation.launch.sandbox._binds import bwrap_path, describe, missing_line
+from automation.launch.sandbox._state import agent_home
+from automation.launch.sandbox._wrap import (
     EDITOR_REFUSED,
     EDITOR_UNSANDBOXED,
     close_doors,

@@ -1,6 +1,6 @@
 """``swarm desktop up`` and ``down``, whatever the routes: the team read, the agents planned,
 the ones not chosen parked, each workspace made ready (:mod:`.hooks`), each agent started by
-its route's :class:`~automation.launch.seam.Launcher`; ``down`` ends them and closes their
+its route's :class:`~automation.launch._seam.Launcher`; ``down`` ends them and closes their
 doors. The routes' launchers are given (the command picks them: windows, sessions, hosts)."""
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from automation.agents_file_writer import move_agents
-from automation.launch import hooks, sandbox
-from automation.launch.config import DesktopConfig, load_desktop
-from automation.launch.seam import Launcher, Outcome, Planned
+from automation.launch import _hooks as hooks
+from automation.launch import sandbox
+from automation.launch._config import DesktopConfig, load_desktop
+from automation.launch._seam import Launcher, Outcome, Planned
 from core.agents_file import load_team
 from core.errors import InvalidInput
 from core.models import Agent

@@ -22,8 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from automation.launch.sandbox import limits
-from automation.launch.sandbox.environment import filter_argv
+from automation.launch.sandbox import _limits as limits
+from automation.launch.sandbox._environment import filter_argv
 from core.models import Sandbox
 from core.sandbox import DOOR_AT, WORKTREE_HOOKS, git_folders
 
@@ -339,7 +339,7 @@ def mounts(
 ) -> Mounts:
     """The sandbox of an agent whose worktree is ``workspace``: what :func:`bwrap_argv`
     is given; ``own``: its CLI's state, its own copies bound at the person's paths
-    (``automation.launch.sandbox.state``)."""
+    (``automation.launch.sandbox._state``)."""
     write = [str(workspace), *git_folders(workspace), *cli_state, *expand(box.write, home)]
     read = [*programs, *expand(box.read, home), *git_guards(workspace)]
     links = {link: target for path in (*read, *write) for link, target in symlinks(path)}

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from automation.agents_file_writer import write_agent_values
 from automation.launch import sandbox
-from automation.launch.first_start import settle
-from automation.launch.seam import Planned
+from automation.launch._first_start import settle
+from automation.launch._seam import Planned
 from core.agents import workspace_files
 from core.clis import by_name
 from core.clis.hook_files import Change

@@ -17,8 +17,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from automation.launch.config import DesktopConfig
-from automation.launch.sandbox import binds, environment, limits, state
+from automation.launch._config import DesktopConfig
+from automation.launch.sandbox import _binds as binds
+from automation.launch.sandbox import _environment as environment
+from automation.launch.sandbox import _limits as limits
+from automation.launch.sandbox import _state as state
 from core import sandbox
 from core.agents import workspace_files
 from core.clis import AgentCli, hook_files

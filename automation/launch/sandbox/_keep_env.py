@@ -6,7 +6,7 @@ Python isolated (``-I -S``: the standard library only, nothing of the working fo
 ``KEEP`` and ``NEVER``: ``fnmatch`` patterns, comma-separated; the raw environment's names
 matching one of ``KEEP`` and none of ``NEVER`` are handed on, no value is ever on a command
 line. ``GROUPS``: a JSON list of control groups' ``cgroup.procs`` files this process joins
-first (``automation.launch.sandbox.limits``), exiting with one line when it cannot. Then ``COMMAND``
+first (:mod:`._limits`), exiting with one line when it cannot. Then ``COMMAND``
 replaces it.
 """
 

@@ -17,9 +17,9 @@ from typing import Any
 from automation import tmux_sessions as tmux
 from automation.agents_file_writer import atomic_write
 from automation.launch import sandbox
-from automation.launch.config import fill, launch_env
-from automation.launch.leftovers import end_leftovers
-from automation.launch.seam import AgentStatus, Planned, cli_dir_value, cli_env, swarm_env
+from automation.launch._config import fill, launch_env
+from automation.launch._leftovers import end_leftovers
+from automation.launch._seam import AgentStatus, Planned, cli_dir_value, cli_env, swarm_env
 from core.clis import sessions_folder, with_launch_args, with_report_args
 from core.errors import InvalidState, MissingDependency
 from core.privacy.files import make_dirs

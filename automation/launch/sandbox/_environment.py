@@ -26,7 +26,7 @@ BASE = (
     "https_proxy", "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS",
 )  # fmt: skip
 # run by swarm's Python (``-I -S``) just before bwrap: the environment's kept names only
-FILTER = str(Path(__file__).with_name("keep_env.py"))  # no newline nor quote: tmux reads it
+FILTER = str(Path(__file__).with_name("_keep_env.py"))  # no newline nor quote: tmux reads it
 
 
 def kept(cli_names: Iterable[str], asked: Sequence[str]) -> tuple[str, ...]:
@@ -44,7 +44,7 @@ def filter_argv(
 ) -> list[str]:
     """``command`` started with only the ``keep`` names of the environment (swarm's own
     never: ``NEVER``), in the control groups whose ``cgroup.procs`` files ``join`` names
-    (``automation.launch.sandbox.limits``: it exits saying why when it cannot join one); ``python``:
+    (:mod:`._limits`: it exits saying why when it cannot join one); ``python``:
     swarm's interpreter, run isolated."""
     groups = json.dumps(list(join))
     return [python, "-I", "-S", FILTER, ",".join(keep), ",".join(NEVER), groups, *command]

@@ -2,7 +2,7 @@
 
 An agent under bubblewrap (``sandbox = true``) sees neither swarm's home nor its database.
 ``swarm desktop up`` starts one door per such agent (``python -I -m
-automation.launch.sandbox.door --home H --agent A --workspace W``, in swarm's home, in its
+automation.launch.sandbox._door --home H --agent A --workspace W``, in swarm's home, in its
 own session, its pid in ``$SWARM_HOME/doors/A.pid``); its folder ``$SWARM_HOME/doors/A/``
 holds the socket
 ``door.sock`` and a ``swarm`` command (:mod:`.door_client`) and is bound read-only into
@@ -149,7 +149,7 @@ def write_client(home: Path, agent: str, python: str = sys.executable) -> Path:
     """The door's folder with its ``swarm`` (this Python, isolated, standard library only)."""
     where = folder(home, agent)
     files.make_dirs(where)
-    source = Path(__file__).with_name("door_client.py").read_text(encoding="utf-8")
+    source = Path(__file__).with_name("_door_client.py").read_text(encoding="utf-8")
     script = where / "swarm"
     script.write_text(f"#!{os.path.realpath(python)} -IS\n{source}", encoding="utf-8")
     script.chmod(0o700)
@@ -369,7 +369,7 @@ def _said(message: str) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Serve one agent's door until SIGTERM."""
-    parser = argparse.ArgumentParser(prog="python -m automation.launch.sandbox.door")
+    parser = argparse.ArgumentParser(prog="python -m automation.launch.sandbox._door")
     parser.add_argument("--home", required=True, type=Path)
     parser.add_argument("--agent", required=True)
     parser.add_argument("--workspace", required=True, type=Path)

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from automation.launch.config import DesktopConfig, Launch
+from automation.launch._config import DesktopConfig, Launch
 from core.clis import AgentCli, by_name, for_command
 from core.clis.logs import log_path
 from core.models import Agent, Sandbox
