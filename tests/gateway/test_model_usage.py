@@ -90,12 +90,12 @@ async def test_an_answer_it_cannot_read_is_unknown_usage(
     model: LocalModel, sockets: Path, case: str
 ) -> None:
     raw, content_type = BROKEN[case]
-    async with _Upstream(lambda: web.Response(body=raw, content_type=content_type)) as url:
-        async with Rig(model, sockets, upstream=url) as rig:
-            path, body, headers = request("messages", "say hi", stream=False)
-            async with rig.client(Vendor.ANTHROPIC).post(path, json=body, headers=headers) as got:
-                assert await got.read() == raw  # passed on as it came
-            record = await _one_record(rig)
+    upstream = _Upstream(lambda: web.Response(body=raw, content_type=content_type))
+    async with upstream as url, Rig(model, sockets, upstream=url) as rig:
+        path, body, headers = request("messages", "say hi", stream=False)
+        async with rig.client(Vendor.ANTHROPIC).post(path, json=body, headers=headers) as got:
+            assert await got.read() == raw  # passed on as it came
+        record = await _one_record(rig)
     assert record.usage is None
 
 
