@@ -28,6 +28,7 @@ def main() -> None:
             "host_loopback": _connect(int(host_port)),
             "echo": _tunnel(egress_port, f"127.0.0.1:{echo_port}"),
             "denied": _tunnel(egress_port, f"127.0.0.1:{host_port}"),
+            "dns": _resolve("example.com"),
         }))  # fmt: skip
     finally:
         process.terminate()
@@ -43,6 +44,14 @@ def _ask_model(port: int) -> object:
     )  # fmt: skip
     with urllib.request.urlopen(request, timeout=10) as answer:
         return json.loads(answer.read())
+
+
+def _resolve(name: str) -> str:
+    try:
+        socket.getaddrinfo(name, 443)
+    except OSError as exc:
+        return type(exc).__name__
+    return "resolved"
 
 
 def _connect(port: int) -> str:

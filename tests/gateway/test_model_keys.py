@@ -80,3 +80,17 @@ async def _until(check: Callable[[], bool]) -> None:
             return
         await asyncio.sleep(0.01)
     raise AssertionError("timed out")
+
+
+async def test_the_upstreams_path_comes_before_the_requests(
+    model: LocalModel, sockets: Path
+) -> None:
+    """``OPENAI_BASE_URL=https://host/v1``: the agent's ``/responses`` goes to ``/v1/responses``."""
+    async with Rig(model, sockets, upstream=model.openai_url) as rig:
+        _, body, headers = request("responses", "say hi", stream=False)
+        async with rig.client(Vendor.OPENAI).post(
+            "/responses?key=x&trace=1", json=body, headers=headers
+        ) as answer:
+            assert answer.status == 200
+    assert model.requests[-1].path == "/v1/responses"
+    assert model.requests[-1].query == {"trace": "1"}

@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -118,7 +119,7 @@ async def _refused(socket: Path) -> None:
     writer.close()
 
 
-async def _lines(path: Path) -> list[dict[str, object]]:
+async def _lines(path: Path) -> list[dict[str, Any]]:
     for _ in range(500):
         if found := read_lines(path):
             return found

@@ -1,7 +1,8 @@
 """The relay in a real network namespace (bubblewrap ``--unshare-net``): a client inside
 reaches localmodel through relay -> the gateway's socket -> the gateway outside (with the
 real key put on the wire), reaches an allowed echo server through the egress proxy, and
-cannot reach the host's loopback: not localmodel's port directly, not through the proxy."""
+cannot reach the host's loopback (not localmodel's port directly, not through the proxy) nor
+resolve a name."""
 
 from __future__ import annotations
 
@@ -63,6 +64,7 @@ async def test_inside_reaches_only_swarms_sockets(
     assert rig.model.requests[-1].sent_secret("x-api-key", REAL_KEYS[Vendor.ANTHROPIC])
     assert seen["host_loopback"] == "ConnectionRefusedError"
     assert seen["echo"] == "echo me"
+    assert seen["dns"] == "gaierror", "no name is resolved inside"
     assert seen["denied"].startswith("HTTP/1.1 403 ")
     assert [(r.agent, r.host, r.port) for r in refusals] == [
         ("anthropic", "127.0.0.1", int(host_port))
