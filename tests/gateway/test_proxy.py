@@ -199,3 +199,17 @@ async def test_localhost_by_the_systems_resolver_is_refused(sockets: Path, echo:
     assert [(r.host, r.port) for r in refusals] == [("localhost", echo)]
     assert "not public" in refusals[0].reason
     assert not route.socket.exists()
+
+
+async def test_a_plain_request_reaches_the_host_as_its_own(proxy: Proxy, echo: int) -> None:
+    """The echo server sends back the head it got: the path only, ``Host`` the allowed
+    host, no proxy credentials, ``Connection: close``."""
+    head = (f"GET http://127.0.0.1:{echo}/path?q=1 HTTP/1.1\r\nHost: evil.example\r\n"
+            "Proxy-Authorization: Basic c2VjcmV0\r\nProxy-Connection: keep-alive\r\n"
+            "User-Agent: t\r\n\r\n")  # fmt: skip
+    status, reader, writer = await proxy.ask(head.encode())
+    lines = [status] + [await asyncio.wait_for(reader.readline(), 5) for _ in range(4)]
+    writer.close()
+    assert lines == [b"GET /path?q=1 HTTP/1.1\r\n", b"User-Agent: t\r\n",
+                     f"Host: 127.0.0.1:{echo}\r\n".encode(), b"Connection: close\r\n",
+                     b"\r\n"]  # fmt: skip

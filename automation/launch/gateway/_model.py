@@ -19,6 +19,7 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
@@ -105,7 +106,7 @@ class ModelGateway:
         for route in self.routes:
             unlink_socket(route.socket)
 
-    def _handler(self, route: ModelRoute) -> web.Handler:
+    def _handler(self, route: ModelRoute) -> Handler:
         async def handle(request: web.Request) -> web.StreamResponse:
             return await self._forward(route, request)
 
