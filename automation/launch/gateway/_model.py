@@ -175,11 +175,14 @@ class ModelGateway:
         started: float,
     ) -> web.StreamResponse:  # fmt: skip
         """An error answer, read whole so that a key it quotes is taken out."""
-        raw = await upstream.content.read(MAX_ERROR_BYTES)
-        text = raw.replace(route.key.encode(), b"[redacted]") if route.key else raw
+        raw = bytearray()
+        while len(raw) < MAX_ERROR_BYTES and (
+            chunk := await upstream.content.read(MAX_ERROR_BYTES - len(raw))
+        ):
+            raw += chunk
+        text = bytes(raw).replace(route.key.encode(), b"[redacted]") if route.key else bytes(raw)
         headers = CIMultiDict(_down_headers(upstream.headers))
         headers.popall("content-length", None)
-        headers.popall("content-encoding", None)
         if api is not None:
             self._record(route, api.value, None, upstream.status, False, True, started)
         return web.Response(status=upstream.status, body=text, headers=headers)
