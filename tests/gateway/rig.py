@@ -4,10 +4,12 @@ agent over its socket."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
 import aiohttp
+from aiohttp import web
 from localmodel import LocalModel
 
 from automation.launch.gateway import ModelGateway, ModelRoute, UsageRecord, Vendor
@@ -51,3 +53,28 @@ class Rig:
         session = aiohttp.ClientSession(connector=connector, base_url="http://gateway")
         self._sessions.append(session)
         return session
+
+
+class Upstream:
+    """A tiny upstream answering every request with ``answer()``."""
+
+    def __init__(self, answer: Callable[[], web.Response]) -> None:
+        self.answer = answer
+        self.runner: web.AppRunner | None = None
+
+    async def __aenter__(self) -> str:
+        async def handle(_: web.Request) -> web.Response:
+            return self.answer()
+
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", handle)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self.runner.addresses[0][:2]
+        return f"http://{host}:{port}"
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.runner is not None
+        await self.runner.cleanup()

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from localmodel import LocalModel, Step
 
 from automation.launch.gateway import Vendor
-from tests.gateway.rig import PLACEHOLDER, REAL_KEYS, Rig
+from tests.gateway.rig import PLACEHOLDER, REAL_KEYS, Rig, Upstream
 from tests.gateway.wire import FORMATS, VENDOR_OF, request
 
 KEY_HEADER = {Vendor.ANTHROPIC: ("x-api-key", "{}"),
@@ -94,3 +95,20 @@ async def test_the_upstreams_path_comes_before_the_requests(
             assert answer.status == 200
     assert model.requests[-1].path == "/v1/responses"
     assert model.requests[-1].query == {"trace": "1"}
+
+
+async def test_a_long_error_quoting_the_key_late_comes_back_without_it(
+    model: LocalModel, sockets: Path
+) -> None:
+    key = REAL_KEYS[Vendor.GEMINI]
+    raw = b"x" * 300_000 + f" key {key} refused".encode()
+
+    def answer() -> web.Response:
+        return web.Response(status=403, body=raw, content_type="application/json")
+
+    async with Upstream(answer) as url, Rig(model, sockets, upstream=url) as rig:
+        path, body, headers = request("gemini", "hi", stream=False)
+        async with rig.client(Vendor.GEMINI).post(path, json=body, headers=headers) as got:
+            back = await got.read()
+    assert got.status == 403 and len(back) > 300_000
+    assert key.encode() not in back and back.endswith(b" key [redacted] refused")

@@ -5,7 +5,6 @@ the gateway cannot read gives a record of unknown usage, never a guess."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from aiohttp import web
 from localmodel import LocalModel, Step
 
 from automation.launch.gateway import UsageRecord, Vendor
-from tests.gateway.rig import Rig
+from tests.gateway.rig import Rig, Upstream
 from tests.gateway.wire import FORMATS, VENDOR_OF, request
 
 API_OF = {"messages": "anthropic-messages", "responses": "openai-responses",
@@ -90,38 +89,13 @@ async def test_an_answer_it_cannot_read_is_unknown_usage(
     model: LocalModel, sockets: Path, case: str
 ) -> None:
     raw, content_type = BROKEN[case]
-    upstream = _Upstream(lambda: web.Response(body=raw, content_type=content_type))
+    upstream = Upstream(lambda: web.Response(body=raw, content_type=content_type))
     async with upstream as url, Rig(model, sockets, upstream=url) as rig:
         path, body, headers = request("messages", "say hi", stream=False)
         async with rig.client(Vendor.ANTHROPIC).post(path, json=body, headers=headers) as got:
             assert await got.read() == raw  # passed on as it came
         record = await _one_record(rig)
     assert record.usage is None
-
-
-class _Upstream:
-    """A tiny upstream answering every request with ``answer()``."""
-
-    def __init__(self, answer: Callable[[], web.Response]) -> None:
-        self.answer = answer
-        self.runner: web.AppRunner | None = None
-
-    async def __aenter__(self) -> str:
-        async def handle(_: web.Request) -> web.Response:
-            return self.answer()
-
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", handle)
-        self.runner = web.AppRunner(app, access_log=None)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self.runner.addresses[0][:2]
-        return f"http://{host}:{port}"
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self.runner is not None
-        await self.runner.cleanup()
 
 
 async def _one_record(rig: Rig) -> UsageRecord:
