@@ -7,6 +7,9 @@ with the standard library only. See docs/gateway.md."""
 from pathlib import Path
 
 from automation.launch.gateway._allow import AllowList, AllowListError, Refused, Target
+from automation.launch.gateway._launch import GatewayStartError, gateway_pid
+from automation.launch.gateway._launch import start as start_gateway
+from automation.launch.gateway._launch import stop as stop_gateway
 from automation.launch.gateway._main import MODULE, REFUSALS_FILE, USAGE_FILE, main, running
 from automation.launch.gateway._model import ModelGateway, ModelRoute, Vendor
 from automation.launch.gateway._proxy import EgressProxy, EgressRoute
@@ -24,6 +27,7 @@ __all__ = [
     "AllowListError",
     "EgressProxy",
     "EgressRoute",
+    "GatewayStartError",
     "JsonLinesSink",
     "ModelGateway",
     "ModelRoute",
@@ -34,9 +38,12 @@ __all__ = [
     "Target",
     "UsageRecord",
     "Vendor",
+    "gateway_pid",
     "main",
     "parse_spec",
     "read_lines",
     "read_spec",
     "running",
+    "start_gateway",
+    "stop_gateway",
 ]  # fmt: skip
