@@ -46,6 +46,10 @@ GEMINI_STREAM = (
     b'"candidatesTokenCount": 30, "thoughtsTokenCount": 70}, "modelVersion": "gemini-2.5-pro"}'
     b"\r\n\r\n"
 )
+GEMINI_ARRAY = json.dumps([
+    {"candidates": [], "usageMetadata": {"promptTokenCount": 50}, "modelVersion": "gemini-x"},
+    {"candidates": [], "usageMetadata": {"promptTokenCount": 50, "candidatesTokenCount": 5}},
+]).encode()  # fmt: skip
 CASES = {
     "anthropic stream": (Api.MESSAGES, True, ANTHROPIC_STREAM, "claude-sonnet-4-5",
                          Usage(12, 456, 20000, 3000)),
@@ -53,6 +57,7 @@ CASES = {
                        Usage(904, 300, 4096, 0)),
     "chat stream": (Api.CHAT, True, CHAT_STREAM, "gpt-4.1", Usage(976, 7, 1024, 0)),
     "gemini stream": (Api.GEMINI, True, GEMINI_STREAM, "gemini-2.5-pro", Usage(100, 100, 800, 0)),
+    "gemini array": (Api.GEMINI, False, GEMINI_ARRAY, "gemini-x", Usage(50, 5, 0, 0)),
 }  # fmt: skip
 
 

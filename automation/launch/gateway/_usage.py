@@ -72,9 +72,12 @@ class UsageReader:
         """The model the response named and its usage (None: not known)."""
         if not self.unreadable and not self.streamed:
             try:
-                self._event(json.loads(bytes(self._body)))
+                whole = json.loads(bytes(self._body))
             except (ValueError, RecursionError):
-                self.usage = None
+                whole = None
+            # Gemini's streamGenerateContent without alt=sse: a JSON array of its chunks
+            for event in whole if isinstance(whole, list) else [whole]:
+                self._event(event)
         elif not self.unreadable and self._body.strip():
             self._line(bytes(self._body).rstrip(b"\r"))
         return (None if self.unreadable else self.model), (None if self.unreadable else self.usage)
