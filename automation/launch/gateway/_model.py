@@ -13,15 +13,14 @@ from __future__ import annotations
 import enum
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import aiohttp
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from multidict import CIMultiDict, CIMultiDictProxy
-from yarl import URL
 
 from automation.launch.gateway._records import UsageCallback, UsageRecord
 from automation.launch.gateway._sockets import bind_unix, unlink_socket
@@ -181,8 +180,9 @@ class ModelGateway:
         ):
             raw += chunk
         text = bytes(raw).replace(route.key.encode(), b"[redacted]") if route.key else bytes(raw)
-        headers = CIMultiDict(_down_headers(upstream.headers))
-        headers.popall("content-length", None)
+        headers = [
+            (k, v) for k, v in _down_headers(upstream.headers) if k.lower() != "content-length"
+        ]
         if api is not None:
             self._record(route, api.value, None, upstream.status, False, True, started)
         return web.Response(status=upstream.status, body=text, headers=headers)
@@ -199,29 +199,30 @@ class ModelGateway:
             log.exception("%s: the usage callback failed", route.agent)
 
 
-def _upstream_url(route: ModelRoute, request: web.Request) -> URL:
-    base = URL(route.upstream)
-    query = [(k, v) for k, v in request.rel_url.query.items() if k.lower() != "key"]
-    path = base.raw_path.rstrip("/") + request.rel_url.raw_path
-    return base.with_path(path, encoded=True).with_query(query)
+def _upstream_url(route: ModelRoute, request: web.Request) -> str:
+    """The upstream's base with the request's path after its own, the query less ``key``."""
+    base = urlsplit(route.upstream)
+    given = parse_qsl(request.rel_url.raw_query_string, keep_blank_values=True)
+    query = urlencode([(k, v) for k, v in given if k.lower() != "key"])
+    return urlunsplit((base.scheme, base.netloc, base.path.rstrip("/") + request.rel_url.raw_path,
+                       query, ""))  # fmt: skip
 
 
-def _upstream_headers(given: CIMultiDictProxy[str], route: ModelRoute) -> CIMultiDict[str]:
-    headers = CIMultiDict((k, v) for k, v in given.items() if k.lower() not in _NOT_UP)
-    headers["Accept-Encoding"] = "identity"
+def _upstream_headers(given: Mapping[str, str], route: ModelRoute) -> list[tuple[str, str]]:
+    headers = [(k, v) for k, v in given.items() if k.lower() not in _NOT_UP]
+    headers.append(("Accept-Encoding", "identity"))
     if route.key:
-        name, value = route.vendor.key_header(route.key)
-        headers[name] = value
+        headers.append(route.vendor.key_header(route.key))
     return headers
 
 
-def _down_headers(given: CIMultiDictProxy[str]) -> list[tuple[str, str]]:
+def _down_headers(given: Mapping[str, str]) -> list[tuple[str, str]]:
     return [(k, v) for k, v in given.items() if k.lower() not in _NOT_DOWN]
 
 
 def _origin(route: ModelRoute) -> str:
-    url = URL(route.upstream)
-    return f"{url.scheme}://{url.host}:{url.port}"
+    url = urlsplit(route.upstream)
+    return f"{url.scheme}://{url.hostname}:{url.port or (443 if url.scheme == 'https' else 80)}"
 
 
 def _scrub(text: str, key: str | None) -> str:

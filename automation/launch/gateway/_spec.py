@@ -20,8 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from yarl import URL
+from urllib.parse import urlsplit
 
 from automation.launch.gateway._allow import AllowList, AllowListError
 from automation.launch.gateway._model import ModelRoute, Vendor
@@ -115,11 +114,10 @@ def _model(raw: Any, where: str) -> ModelEntry:
     if not isinstance(raw, dict) or set(raw) - {"socket", "upstream", "vendor", "key_env"}:
         raise SpecError(f"{where}: an object of socket, upstream, vendor, key_env")
     upstream = raw.get("upstream")
-    url = URL(upstream) if isinstance(upstream, str) else None
-    if url is None or url.scheme not in ("http", "https") or not url.host or url.user:
-        raise SpecError(f"{where}: upstream must be an http(s) URL without credentials")
-    if url.query_string or url.fragment:
-        raise SpecError(f"{where}: upstream has no query or fragment")
+    if not _plain_url(upstream):
+        raise SpecError(
+            f"{where}: upstream must be an http(s) URL without credentials, query or fragment"
+        )
     try:
         vendor = Vendor(raw.get("vendor"))
     except ValueError:
@@ -129,6 +127,18 @@ def _model(raw: Any, where: str) -> ModelEntry:
     if key_env is not None and not (isinstance(key_env, str) and _ENV_NAME.fullmatch(key_env)):
         raise SpecError(f"{where}: key_env is the name of an environment variable")
     return ModelEntry(_path(raw.get("socket"), f"{where}.socket"), str(upstream), vendor, key_env)
+
+
+def _plain_url(value: Any) -> bool:
+    if not isinstance(value, str) or not value.isascii() or not value.isprintable() or " " in value:
+        return False
+    try:
+        url = urlsplit(value)
+        url.port  # noqa: B018  (a port that is no number raises here)
+    except ValueError:
+        return False
+    plain = not (url.username or url.password or url.query or url.fragment or "@" in url.netloc)
+    return url.scheme in ("http", "https") and bool(url.hostname) and plain
 
 
 def _egress(raw: Any, where: str) -> tuple[Path, tuple[str, ...]]:
