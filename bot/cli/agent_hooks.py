@@ -167,7 +167,7 @@ def sandbox_lines(service: SwarmService, agent_id: str) -> list[str] | None:
     space = find(service.settings.home, service.agents, agent_id)
     cli = by_name(agent.cli)
     copies = agent_home(service.settings.home, agent.id) if cli and cli.state else None
-    return describe(agent.sandbox, space.path if space else None, cli.state if cli else (), copies)
+    return describe(agent.sandbox, space.path if space else None, cli, copies)
 
 
 def editor_line(service: SwarmService, agent_id: str) -> str | None:

@@ -64,7 +64,7 @@ def summary(box: Sandbox | None, refused: bool = False) -> str:
         return "refused (editor window)"
     if box is None:
         return "-"
-    return "bwrap" if box.network else "bwrap, no network"
+    return {"none": "bwrap, no network", "open": "bwrap, host network"}.get(box.network, "bwrap")
 
 
 class ForeignGit(ValueError):
