@@ -123,6 +123,24 @@ async def resume(desk: Desk, message: Message, args: list[str]) -> Shown:
     return Shown(quoted(f"▶️ {name} resumed" if changed else f"{name} was not paused"))
 
 
+async def send(desk: Desk, message: Message, args: list[str]) -> Shown:
+    """``/send <agent> <text>``: a message to one agent."""
+    if len(args) < 2:
+        raise InvalidInput("name the agent and say what: /send Agent-2 rebase on main")
+    assert message.from_user is not None
+    await desk.service.messages.send(args[0], " ".join(args[1:]), actor(message.from_user))
+    return Shown(quoted(f"📨 queued for {desk.service.resolve_agent(args[0]).id}"))
+
+
+async def broadcast(desk: Desk, message: Message, args: list[str]) -> Shown:
+    """``/broadcast <text>``: a message to every agent."""
+    if not args:
+        raise InvalidInput("say what: /broadcast stand-up in five minutes")
+    assert message.from_user is not None
+    sent = await desk.service.messages.broadcast(" ".join(args), actor(message.from_user))
+    return Shown(f"📣 queued for {len(await desk.service.messages.deliveries(sent))} agent(s)")
+
+
 async def approve(desk: Desk, message: Message, args: list[str]) -> Shown:
     """``/approve <ref> [option]``: a gate, a plan, a held item; a prompt's narrowest allow
     (or the option's key)."""
@@ -165,6 +183,8 @@ COMMANDS = (
     Command("stop", "Stop an agent's turn: /stop <agent>", stop),
     Command("pause", "Pause desktop input, or an agent: /pause [agent]", pause),
     Command("resume", "Resume desktop input, or an agent: /resume [agent]", resume),
+    Command("send", "Message an agent: /send <agent> <text>", send),
+    Command("broadcast", "Message every agent: /broadcast <text>", broadcast),
     Command("approve", "Approve by reference: /approve R-3", approve),
     Command("reject", "Reject by reference: /reject T-4", reject),
 )
