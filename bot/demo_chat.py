@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from bot.app import Builder, Coordinator, run_with_front_ends, started_parts
 from bot.config import Config
 from bot.demo import (
     NEXT_STEPS,
@@ -33,7 +34,7 @@ from core.errors import ConfigError
 from core.service.swarm import SwarmService
 
 if TYPE_CHECKING:
-    from bot.app import Builder, FrontEndRun
+    from bot.app import FrontEndRun
 
 # the scenario as a chat's commands: (command, its text)
 CHAT_SCENARIO: list[tuple[str, str]] = [
@@ -105,8 +106,6 @@ async def play_in_chat(
 ) -> int:
     """The coordinator exactly as ``swarm run`` builds it, with ``stage``'s front end only;
     0 when every task got done."""
-    from bot.app import Builder, Coordinator, run_with_front_ends, started_parts
-
     builder = Builder(stage.configured(config), deliverer=desk.deliverer, poll_s=0.2)
     front_end = stage.front_end(builder)
     stop = asyncio.Event()

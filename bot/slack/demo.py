@@ -8,14 +8,14 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
+from localslack import Channel, LocalSlackServer, User, page_url
+
 from bot.config import Config
 from bot.slack import text as mrkdwn
 from bot.slack.front_end import FRONT_END
 from bot.slack.settings import SlackSettings
 
 if TYPE_CHECKING:
-    from localslack import Channel, LocalSlackServer, User
-
     from bot.app import Builder, FrontEndRun
 
 
@@ -67,8 +67,6 @@ class SlackStage:
 @contextlib.asynccontextmanager
 async def slack_stage() -> AsyncIterator[SlackStage]:
     """A local Slack on a free port of 127.0.0.1, with no rate limits, while the block runs."""
-    from localslack import LocalSlackServer, page_url
-
     server = LocalSlackServer(team_name="swarm-demo", rate_limits=None)
     channel = server.add_channel("swarm")
     you = server.add_user("you")

@@ -8,12 +8,12 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
+from localtelegram import Chat, ChatPage, LocalTelegramServer, User
+
 from bot.config import Config
 from bot.telegram.settings import TelegramSettings
 
 if TYPE_CHECKING:
-    from localtelegram import Chat, ChatPage, LocalTelegramServer, User
-
     from bot.app import Builder, FrontEndRun
 
 ANSWER_S = 30.0
@@ -76,8 +76,6 @@ class TelegramStage:
 async def telegram_stage() -> AsyncIterator[TelegramStage]:
     """A local Telegram on a free port of 127.0.0.1, with no rate limits (under Telegram's
     20 messages a minute in a group the demo would take minutes), while the block runs."""
-    from localtelegram import LocalTelegramServer
-
     server = LocalTelegramServer(rate=None)
     chat = server.add_group("swarm-demo")
     you = server.add_user("you", "you_demo")
