@@ -17,7 +17,7 @@ from bot.discordbot.render import agents_text, task_line
 from bot.telegram.desk import Desk, Handler, actor
 from bot.telegram.front_end import keyboard
 from bot.telegram.markup import bounded, quoted
-from bot.telegram.render import Shown, need_rows
+from bot.telegram.render import Shown, agent_rows, need_rows
 from bot.telegram.settings import FRONT_END
 from core.errors import InvalidInput, SwarmError
 from core.formats.text import one_line, shorten
@@ -152,6 +152,36 @@ async def reject(desk: Desk, message: Message, args: list[str]) -> Shown:
     return await _decide(desk, message, args, "reject")
 
 
+async def reassign(desk: Desk, message: Message, args: list[str]) -> Shown:
+    """``/reassign <ref> <agent>``: the item's task (a stalled or limited agent's, a
+    stranded one) to that agent; without the agent, a keyboard of them."""
+    if not args:
+        raise InvalidInput("give the reference: /reassign A-3 Agent-2 (see /inbox)")
+    assert message.from_user is not None
+    ref = args[0].upper()
+    if len(args) < 2:
+        need = await desk.service.inbox.item(ref)
+        others = [a for a in desk.service.agents if a != need.agent]
+        return Shown(f"Reassign <b>{quoted(ref)}</b> to:", agent_rows(ref, others))
+    answered = await desk.service.inbox.act(ref, "reassign", actor(message.from_user), args[1])
+    return Shown(quoted(f"✅ {answered.text}"))
+
+
+async def budget(desk: Desk, message: Message, args: list[str]) -> Shown:
+    """``/budget <ref> <dollars>``: a spent budget raised to that many dollars."""
+    if len(args) < 2:
+        raise InvalidInput("give the reference and the new budget: /budget B-2 25 (see /inbox)")
+    assert message.from_user is not None
+    typed = args[1].removeprefix("$").replace(",", "")
+    try:
+        dollars = float(typed)
+    except ValueError:
+        raise InvalidInput(f"{shorten(args[1], 40)!r} is not a number of dollars") from None
+    who = actor(message.from_user)
+    answered = await desk.service.inbox.act(args[0].upper(), "raise", who, dollars=dollars)
+    return Shown(quoted(f"✅ {answered.text}"))
+
+
 async def _decide(desk: Desk, message: Message, args: list[str], how: str) -> Shown:
     if not args:
         raise InvalidInput(f"give the reference: /{how} R-3 (see /inbox)")
@@ -187,6 +217,8 @@ COMMANDS = (
     Command("broadcast", "Message every agent: /broadcast <text>", broadcast),
     Command("approve", "Approve by reference: /approve R-3", approve),
     Command("reject", "Reject by reference: /reject T-4", reject),
+    Command("reassign", "Reassign an item's task: /reassign A-3 <agent>", reassign),
+    Command("budget", "Raise a spent budget: /budget B-2 <dollars>", budget),
 )
 
 

@@ -42,7 +42,7 @@ async def test_the_commands_are_registered(world: World) -> None:
     names = [c["command"] for c in world.server.commands]
     assert names == [
         "task", "tasks", "show", "inbox", "agents", "stop", "pause", "resume", "send",
-        "broadcast", "approve", "reject",
+        "broadcast", "approve", "reject", "reassign", "budget",
     ]  # fmt: skip
 
 
