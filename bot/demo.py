@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,7 @@ TASKS = sum(1 for name, _ in SCENARIO if name == "task create")
 TASK_IN_TEXT = re.compile(r"\btask (T-\d+)\b")
 CHANNEL_MENTION = re.compile(r"<#(\d+)>")
 TIMEOUT_S = 90.0
+Player = Callable[[Config, DemoDesk, Path, bool], Awaitable[int]]
 NEXT_STEPS = """
 next steps:
   your agents, in terminals: swarm workspaces init ~/src/your-repo (a worktree per agent),
@@ -125,27 +127,19 @@ def quiet_voice_warning() -> None:
         logger.addFilter(_NoVoiceWarnings())
 
 
-async def run_demo(keep: bool = False, inbox: bool = False, front_end: str = "discord") -> int:
-    """Play the scenario in ``front_end`` (discord, telegram, slack); 0 when every task got
-    done."""
-    if front_end == "discord":
+async def run_demo(keep: bool = False, inbox: bool = False, play: Player | None = None) -> int:
+    """Play the scenario (``play``: in another front end than the local Discord, as
+    ``bot.demo_chat`` does); 0 when every task got done."""
+    if play is None:
         require_localdiscord()
         quiet_voice_warning()
-    else:
-        from bot.demo_chat import require_chat
-
-        require_chat(front_end)
     home = Path(tempfile.mkdtemp(prefix="swarm-demo-"))
     print(f"swarm demo: SWARM_HOME={home}")
     config = Config({"SWARM_HOME": str(home)})  # the demo ignores the user's settings
     try:
         async with open_desk(home, inbox=inbox) as desk:
             print(f"agents: {desk.description}\n")
-            if front_end == "discord":
-                return await _with_discord(config, desk, home, keep)
-            from bot.demo_chat import in_chat
-
-            return await in_chat(front_end, config, desk, home, keep)
+            return await (play or _with_discord)(config, desk, home, keep)
     finally:
         if not keep:
             shutil.rmtree(home, ignore_errors=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
+import importlib
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -26,6 +26,7 @@ from bot.demo import (
     TASKS,
     demo_agents,
     path_hint,
+    run_demo,
     wait_all_done,
     wait_posted,
 )
@@ -34,7 +35,8 @@ from core.errors import ConfigError
 from core.service.swarm import SwarmService
 
 if TYPE_CHECKING:
-    from bot.app import FrontEndRun
+    from bot.slack.settings import SlackSettings
+    from bot.telegram.settings import TelegramSettings
 
 # the scenario as a chat's commands: (command, its text)
 CHAT_SCENARIO: list[tuple[str, str]] = [
@@ -59,12 +61,9 @@ class ChatStage(Protocol):
     setup: str  # where its set-up is documented
     ready_says: str  # what is said once it is ready
 
-    def configured(self, config: Config) -> Config:
-        """``config`` with this front end pointed at the local server."""
-        ...
-
-    def front_end(self, builder: Builder) -> FrontEndRun:
-        """This front end as ``swarm run`` starts it."""
+    def settings(self) -> TelegramSettings | SlackSettings:
+        """This front end's settings, pointed at the local server (its ``posts_name`` is
+        its section of the configuration)."""
         ...
 
     async def ready(self) -> None:
@@ -84,21 +83,35 @@ def require_chat(front_end: str) -> None:
     """Fail with one clear line when the front end's local server or library is missing."""
     modules, package = NEEDS[front_end]
     for module in modules:
-        if importlib.util.find_spec(module) is None:
+        try:
+            importlib.import_module(module)
+        except ImportError:
             raise ConfigError(
                 f"swarm demo --front-end {front_end} needs the {module} package: in the swarm "
                 f"repository run make, or pip install ./{package} 'swarm[{front_end}]'"
-            )
+            ) from None
 
 
-async def in_chat(front_end: str, config: Config, desk: DemoDesk, home: Path, keep: bool) -> int:
-    """The demo in ``front_end``'s local server (telegram, slack)."""
+async def run_chat_demo(front_end: str, keep: bool = False, inbox: bool = False) -> int:
+    """``swarm demo --front-end telegram|slack``: 0 when every task got done."""
+    require_chat(front_end)
+
+    async def play(config: Config, desk: DemoDesk, home: Path, keep: bool) -> int:
+        async with _stage(front_end) as chat:
+            return await play_in_chat(config, desk, home, keep, chat)
+
+    return await run_demo(keep, inbox, play)
+
+
+def _stage(front_end: str) -> contextlib.AbstractAsyncContextManager[ChatStage]:
+    """The local server of ``front_end`` while a block runs."""
     if front_end == "telegram":
-        from bot.telegram.demo import telegram_stage as stage
-    else:
-        from bot.slack.demo import slack_stage as stage
-    async with stage() as chat:
-        return await play_in_chat(config, desk, home, keep, chat)
+        from bot.telegram.demo import telegram_stage
+
+        return telegram_stage()
+    from bot.slack.demo import slack_stage
+
+    return slack_stage()
 
 
 async def play_in_chat(
@@ -106,8 +119,9 @@ async def play_in_chat(
 ) -> int:
     """The coordinator exactly as ``swarm run`` builds it, with ``stage``'s front end only;
     0 when every task got done."""
-    builder = Builder(stage.configured(config), deliverer=desk.deliverer, poll_s=0.2)
-    front_end = stage.front_end(builder)
+    configured = config.replace(**{stage.posts_name: stage.settings()})
+    builder = Builder(configured, deliverer=desk.deliverer, poll_s=0.2)
+    front_end = builder.telegram() if stage.posts_name == "telegram" else builder.slack()
     stop = asyncio.Event()
     started: asyncio.Future[Coordinator] = asyncio.get_running_loop().create_future()
     runner = asyncio.create_task(

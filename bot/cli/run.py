@@ -171,6 +171,10 @@ async def _run_once(builder: Builder, args: argparse.Namespace) -> int:
 
 async def cmd_demo(_service: None, args: argparse.Namespace) -> int:
     """``swarm demo``."""
+    if args.front_end != "discord":
+        from bot.demo_chat import run_chat_demo
+
+        return await run_chat_demo(args.front_end, keep=args.keep, inbox=args.inbox)
     from bot.demo import run_demo
 
-    return await run_demo(keep=args.keep, inbox=args.inbox, front_end=args.front_end)
+    return await run_demo(keep=args.keep, inbox=args.inbox)

@@ -6,17 +6,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
 
 from localslack import Channel, LocalSlackServer, User, page_url
 
-from bot.config import Config
 from bot.slack import text as mrkdwn
 from bot.slack.front_end import FRONT_END
 from bot.slack.settings import SlackSettings
-
-if TYPE_CHECKING:
-    from bot.app import Builder, FrontEndRun
 
 
 class SlackStage:
@@ -30,20 +25,15 @@ class SlackStage:
     def __init__(self, server: LocalSlackServer, channel: Channel, you: User, url: str) -> None:
         self.server, self.channel, self.you, self.url = server, channel, you, url
 
-    def configured(self, config: Config) -> Config:
+    def settings(self) -> SlackSettings:
         """Slack pointed at the local server, its channel, ``you`` its admin."""
-        settings = SlackSettings(
+        return SlackSettings(
             bot_token=self.server.bot_token,
             app_token=self.server.app_token,
             channel_id=self.channel.id,
             admin_ids=frozenset({self.you.id}),
             api_url=self.server.api_url,
         )
-        return config.replace(slack=settings)
-
-    def front_end(self, builder: Builder) -> FrontEndRun:
-        """Slack as ``swarm run`` starts it."""
-        return builder.slack()
 
     async def ready(self) -> None:
         """Until the app is connected over Socket Mode."""

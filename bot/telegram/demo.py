@@ -6,15 +6,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
 
 from localtelegram import Chat, ChatPage, LocalTelegramServer, User
 
-from bot.config import Config
 from bot.telegram.settings import TelegramSettings
-
-if TYPE_CHECKING:
-    from bot.app import Builder, FrontEndRun
 
 ANSWER_S = 30.0
 
@@ -31,19 +26,14 @@ class TelegramStage:
         self.server, self.chat, self.you = server, chat, you
         self.url = page.url
 
-    def configured(self, config: Config) -> Config:
+    def settings(self) -> TelegramSettings:
         """Telegram pointed at the local server, its group, ``you`` its admin."""
-        settings = TelegramSettings(
+        return TelegramSettings(
             token=self.server.token,
             chat_id=self.chat.id,
             admin_ids=frozenset({self.you.id}),
             api_url=self.server.url,
         )
-        return config.replace(telegram=settings)
-
-    def front_end(self, builder: Builder) -> FrontEndRun:
-        """Telegram as ``swarm run`` starts it."""
-        return builder.telegram()
 
     async def ready(self) -> None:
         """Until the bot registered its commands and polls for updates."""

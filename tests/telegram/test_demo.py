@@ -4,7 +4,10 @@ place to done."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -39,3 +42,21 @@ def test_the_demo_plays_in_the_local_telegram(tmp_path: Path) -> None:
     assert "your own Telegram bot:     docs/telegram.md" in result.out
     assert "Discord:   off" in result.out  # the demo's own chat only
     assert list(tmp_path.iterdir()) == []  # nothing left behind without --keep
+
+
+def test_the_demo_without_localtelegram_names_the_package(tmp_path: Path) -> None:
+    hide = (
+        "import sys; sys.modules['localtelegram'] = None; "  # as if it were not installed
+        "from bot.cli.main import main; sys.exit(main(['demo', '--front-end', 'telegram']))"
+    )
+    env = {**os.environ, "SWARM_HOME": str(tmp_path / "home"), "TMPDIR": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-c", hide], env=env, capture_output=True, text=True, timeout=30
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == (
+        "swarm: error: swarm demo --front-end telegram needs the localtelegram package: in "
+        "the swarm repository run make, or pip install ./packages/localtelegram "
+        "'swarm[telegram]'\n"
+    )
+    assert proc.stdout == "" and list(tmp_path.iterdir()) == []  # nothing started
