@@ -188,7 +188,7 @@ async def _play(
 async def _show_chat(stage: ChatStage, stop: asyncio.Event) -> None:
     """Print each message of the bot, and again when it is edited in place."""
     shown: dict[str, str] = {}
-    mark = f"{stage.name.lower()}"
+    mark = stage.name.lower()
     while not stop.is_set():
         for key, text in stage.posts():
             if shown.get(key) == text:

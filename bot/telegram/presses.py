@@ -159,7 +159,8 @@ async def _agent_keyboard(desk: Desk, query: CallbackQuery, ref: str) -> str:
     need = await desk.service.inbox.item(ref)
     others = [a for a in desk.service.agents if a != need.agent]
     shown = Shown(f"Reassign <b>{quoted(ref)}</b> to:", agent_rows(ref, others))
-    assert isinstance(query.message, Message)
+    if not isinstance(query.message, Message):  # too old for the bot to reply to
+        return f"name the agent: /reassign {ref} AGENT"
     await query.message.reply_html(shown.html, reply_markup=keyboard(shown))
     return f"choose the agent for {ref} below"
 
