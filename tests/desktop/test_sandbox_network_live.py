@@ -137,6 +137,15 @@ def test_a_sandboxed_agent_reaches_its_model_and_its_allowed_host_only(
     refused = [json.loads(line) for line in records.read_text().splitlines()]
     hosts = {(r["agent"], r["host"]) for r in refused}
     assert {("Agent-1", "example.com"), ("Agent-1", "127.0.0.1")} <= hosts, refused
+    # said where a person looks: agents explain, the roster, doctor (a warning once down)
+    explained = box.swarm("agents", "explain", "Agent-1").stdout
+    assert "network: its own; its model only through swarm's gateway" in explained, explained
+    assert f"127.0.0.1:{facts['allowed']}" in explained, explained
+    roster = json.loads(box.swarm("agents", "--json").stdout)
+    assert roster[0]["sandbox"] == "bwrap, model via gateway", roster
+    assert "Agent-1: network: its own" in box.swarm("doctor").stdout
+    box.swarm("desktop", "down", "--headless")
+    assert "its gateway is not running" in box.swarm("doctor").stdout
     # the teeth: outside the sandbox the same services answer
     with socket.create_connection(("127.0.0.1", int(str(facts["loopback"]))), 5) as direct:
         assert direct.recv(5) == b"pong\n"
