@@ -141,6 +141,7 @@ def test_a_sandboxed_agent_reaches_its_model_and_its_allowed_host_only(
     explained = box.swarm("agents", "explain", "Agent-1").stdout
     assert "network: its own; its model only through swarm's gateway" in explained, explained
     assert f"127.0.0.1:{facts['allowed']}" in explained, explained
+    assert "its proxy refused example.com:443: 1x, last " in explained, explained
     roster = json.loads(box.swarm("agents", "--json").stdout)
     assert roster[0]["sandbox"] == "bwrap, model via gateway", roster
     assert "Agent-1: network: its own" in box.swarm("doctor").stdout

@@ -22,6 +22,7 @@ import asyncio
 import json
 import os
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,7 @@ EGRESS_PORT = 4181
 PLACEHOLDER = "swarm-gateway-holds-the-key"  # a credential's value inside
 MODEL_SOCKET, EGRESS_SOCKET, RELAY = "model.sock", "egress.sock", "relay.py"
 # what the gateway process is given of swarm's environment besides the key
+TAIL_BYTES = 64 * 1024  # of its refusals file read for ``agents explain``
 GATEWAY_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "SSL_CERT_FILE", "SSL_CERT_DIR")
 
 
@@ -194,3 +196,29 @@ def stop(home: Path, agent: str) -> bool:
 def running(home: Path, agent: str) -> bool:
     """Whether ``agent``'s gateway runs."""
     return gateway.gateway_pid(folder_of(home, agent) / "gateway.pid") is not None
+
+
+def refused(home: Path, agent: str, shown: int = 5) -> list[str]:
+    """The hosts ``agent``'s proxy refused, the latest ``shown``, a line each with how many
+    times, when last and why (from the end of its refusals file: at most ``TAIL_BYTES``)."""
+    path = folder_of(home, agent) / "records" / gateway.REFUSALS_FILE
+    try:
+        with path.open("rb") as stream:
+            stream.seek(max(0, path.stat().st_size - TAIL_BYTES))
+            text = stream.read().decode("ascii", errors="replace")
+    except OSError:
+        return []
+    seen: dict[tuple[str, object], tuple[int, float, str]] = {}
+    for line in text.splitlines()[1:] if len(text) >= TAIL_BYTES else text.splitlines():
+        try:
+            one = json.loads(line)
+            key, at, why = (str(one["host"]), one.get("port")), float(one["at"]), str(one["reason"])
+        except (ValueError, KeyError, TypeError):
+            continue
+        count = seen.pop(key, (0, 0.0, ""))[0]
+        seen[key] = (count + 1, at, why)  # re-inserted: the latest last
+    return [
+        f"{host}{'' if port is None else f':{port}'}: {count}x, last "
+        f"{time.strftime('%H:%M:%S', time.localtime(at))} ({why})"
+        for (host, port), (count, at, why) in list(seen.items())[-shown:]
+    ]
