@@ -55,6 +55,7 @@ TASKS = sum(1 for name, _ in SCENARIO if name == "task create")
 TASK_IN_TEXT = re.compile(r"\btask (T-\d+)\b")
 CHANNEL_MENTION = re.compile(r"<#(\d+)>")
 TIMEOUT_S = 90.0
+READY_S = 30.0  # the bot ready (its commands synced) at most
 Player = Callable[[Config, DemoDesk, Path, bool], Awaitable[int]]
 NEXT_STEPS = """
 next steps:
@@ -196,21 +197,27 @@ async def _with_discord(config: Config, desk: DemoDesk, home: Path, keep: bool) 
 
 
 async def _until_ready(server: Any, runner: asyncio.Task[None]) -> None:
-    """Until the bot is ready with its commands synced; the coordinator's error if it stops."""
+    """Until the local Discord has the bot's commands and the bot is ready."""
 
     async def synced() -> None:
         await server.wait_for_commands("task", "broadcast")
         await server.wait_for_bot_ready()
 
-    ready = asyncio.create_task(synced())
-    await asyncio.wait({ready, runner}, return_when=asyncio.FIRST_COMPLETED)
-    if not ready.done():
-        ready.cancel()
+    await until_ready(synced, runner)
+
+
+async def until_ready(ready: Callable[[], Awaitable[None]], runner: asyncio.Task[None]) -> None:
+    """Until ``ready()`` returns (bounded: ``READY_S``); the coordinator's error if it stops
+    first (the demo of every front end)."""
+    waiting = asyncio.ensure_future(asyncio.wait_for(ready(), READY_S))
+    await asyncio.wait({waiting, runner}, return_when=asyncio.FIRST_COMPLETED)
+    if not waiting.done():
+        waiting.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await ready
+            await waiting
         runner.result()
         raise RuntimeError("the coordinator stopped before the bot was ready")
-    ready.result()
+    waiting.result()
 
 
 async def _play(

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import importlib
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -27,6 +26,7 @@ from bot.demo import (
     demo_agents,
     path_hint,
     run_demo,
+    until_ready,
     wait_all_done,
     wait_posted,
 )
@@ -43,7 +43,6 @@ CHAT_SCENARIO: list[tuple[str, str]] = [
     ("task" if name == "task create" else name, options.get("title") or options["text"])
     for name, options in SCENARIO
 ]
-READY_S = 30.0
 # front end → (the module that must be installed, its package in the repository)
 NEEDS = {
     "telegram": (("localtelegram", "telegram"), "packages/localtelegram"),
@@ -131,7 +130,7 @@ async def play_in_chat(
         await started_parts(runner, started)
         service = await builder.service()
         try:
-            await _until_ready(stage.ready, runner)
+            await until_ready(stage.ready, runner)
             print(f"local {stage.name} at {stage.url}: {stage.ready_says}\n")
             return await _play(stage, service, desk, home, stop, runner, keep)
         finally:
@@ -140,19 +139,6 @@ async def play_in_chat(
         stop.set()
         with contextlib.suppress(asyncio.CancelledError):
             await runner
-
-
-async def _until_ready(ready: Callable[[], Awaitable[None]], runner: asyncio.Task[None]) -> None:
-    """Until ``ready()`` returns (bounded); the coordinator's error if it stops first."""
-    waiting = asyncio.ensure_future(asyncio.wait_for(ready(), READY_S))
-    await asyncio.wait({waiting, runner}, return_when=asyncio.FIRST_COMPLETED)
-    if not waiting.done():
-        waiting.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await waiting
-        runner.result()
-        raise RuntimeError("the coordinator stopped before the bot was ready")
-    waiting.result()
 
 
 async def _play(
