@@ -360,10 +360,12 @@ def _networks(home: Path, fenced: list[Agent]) -> list[Finding]:
             found.append(Finding("sandbox", PROBLEM, str(exc)))
             continue
         line = network_line(agent.sandbox, cli)
-        model = network_mode(agent.sandbox, cli) == "model"
-        down = model and not gateway_running(home, agent.id)
+        mode = network_mode(agent.sandbox, cli)
+        down = mode == "model" and not gateway_running(home, agent.id)
         line += "; its gateway is not running (swarm desktop up starts it)" if down else ""
-        found.append(Finding("sandbox", WARNING if down else OK, f"{agent.id}: {line}"))
+        shared = mode == "open" and not agent.sandbox.network  # the host's, by default only
+        status = WARNING if down or shared else OK
+        found.append(Finding("sandbox", status, f"{agent.id}: {line}"))
     return found
 
 

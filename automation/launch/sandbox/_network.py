@@ -71,8 +71,11 @@ def line(box: Sandbox, cli: AgentCli | None) -> str:
     if mode == "none":
         return "network: none (its own loopback only)"
     if mode == "open":
-        why = "" if box.network else f"; {cli.title if cli else 'its CLI'} has no gateway set-up"
-        return f'network: the host\'s (sandbox_network = "open"{why})'
+        if box.network:
+            return 'network: the host\'s (sandbox_network = "open")'
+        title = cli.title if cli else "its CLI"
+        return (f"network: the host's, its loopback services and abstract sockets too ({title} "
+                'has no gateway set-up in swarm yet; "none" cuts it)')  # fmt: skip
     hosts = ", ".join(box.allow) or "none (sandbox_allow)"
     return (f"network: its own; its model only through swarm's gateway (the person's key kept "
             f"outside), other hosts through swarm's proxy: {hosts}")  # fmt: skip
