@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli.main import GLOBAL_VALUED
-from core.agents.identity import Resolver
+from core.agents import Resolver
 from core.agents_file import load_agents
 from core.errors import ConfigError
 from core.privacy import files

@@ -225,7 +225,7 @@ def _own_copy(settings: Settings) -> Settings:
 
 
 def _workspace_finder(settings: Settings, agents: list[Agent]) -> Any:
-    from core.workspaces.ops import find
+    from core.workspaces import find
 
     by_id = {agent.id: agent for agent in agents}
 

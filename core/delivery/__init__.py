@@ -16,3 +16,42 @@ needs), ``assign_queries`` (ready tasks taken and their prompts queued, in one s
 PostgreSQL), ``undelivered_queries``, ``retention_queries`` (old messages); ``queries`` (the
 delivery nodes). The loops live in ``core.coordinator``.
 """
+
+from __future__ import annotations
+
+from core.delivery import _assign_queries as assign_queries
+from core.delivery import _claim_queries as claim_queries
+from core.delivery import _message_queries as message_queries
+from core.delivery import _messages as messages
+from core.delivery import _node_claims as node_claims
+from core.delivery import _prompt as prompt
+from core.delivery import _queries as queries
+from core.delivery import _retention_queries as retention_queries
+from core.delivery import _undelivered as undelivered
+from core.delivery._assign_queries import ReadyTask
+from core.delivery._killswitch import KillSwitch
+from core.delivery._message_queries import not_mid_turn, task_of_delivery
+from core.delivery._onboarding import captain_of
+from core.delivery._queue import RECEIPT_RETRY_FIRST_S, RECEIPT_RETRY_MAX_S, DeliveryBook
+from core.delivery._service import MessageBook
+
+__all__ = [
+    "RECEIPT_RETRY_FIRST_S",
+    "RECEIPT_RETRY_MAX_S",
+    "DeliveryBook",
+    "KillSwitch",
+    "MessageBook",
+    "ReadyTask",
+    "assign_queries",
+    "captain_of",
+    "claim_queries",
+    "message_queries",
+    "messages",
+    "node_claims",
+    "not_mid_turn",
+    "prompt",
+    "queries",
+    "retention_queries",
+    "task_of_delivery",
+    "undelivered",
+]

@@ -18,7 +18,7 @@ from core.context import Ctx
 from core.costs import budgets
 from core.models import TaskStatus
 from core.store.conn import Conn
-from core.tasks.read_queries import get_task
+from core.tasks import get_task
 from core.workflows import campaigns
 
 OVER = (TaskStatus.done, TaskStatus.cancelled)  # a task whose budget no longer stops anything

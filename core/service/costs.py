@@ -17,9 +17,8 @@ from core.errors import NotFound
 from core.models import Agent, TaskSpec, parse_task_ref
 from core.store.access import StoreAccess
 from core.store.conn import Conn
-from core.tasks import creation
+from core.tasks import creation, get_task
 from core.tasks import queries as task_queries
-from core.tasks.read_queries import get_task
 from core.workflows import RunPlan, campaigns, runs
 
 

@@ -15,3 +15,54 @@ statements, one named operation each, with what it holds and why; the dialect ch
 where the databases differ); ``service``: ``TaskBook``, the task operations the front ends
 call (``service.tasks``).
 """
+
+from __future__ import annotations
+
+from core.tasks import _assignment as assignment
+from core.tasks import _campaign_end as campaign_end
+from core.tasks import _campaign_queries as campaign_queries
+from core.tasks import _creation as creation
+from core.tasks import _dependencies as dependencies
+from core.tasks import _held as held
+from core.tasks import _lifecycle as lifecycle
+from core.tasks import _person as person
+from core.tasks import _queries as queries
+from core.tasks import _read_queries as read_queries
+from core.tasks._actions import TaskAction, allowed
+from core.tasks._edit import TaskEdit
+from core.tasks._leases import OnFailedPrompt
+from core.tasks._queries import held_at
+from core.tasks._read_queries import TASK_COLUMNS, deps_of, get_task, list_tasks, row_to_task
+from core.tasks._roster import RosterBook
+from core.tasks._scheduling import QueueBook
+from core.tasks._service import TaskBook
+from core.tasks._takers import nobody_takes, only_limited, wanted
+
+__all__ = [
+    "TASK_COLUMNS",
+    "OnFailedPrompt",
+    "QueueBook",
+    "RosterBook",
+    "TaskAction",
+    "TaskBook",
+    "TaskEdit",
+    "allowed",
+    "assignment",
+    "campaign_end",
+    "campaign_queries",
+    "creation",
+    "dependencies",
+    "deps_of",
+    "get_task",
+    "held",
+    "held_at",
+    "lifecycle",
+    "list_tasks",
+    "nobody_takes",
+    "only_limited",
+    "person",
+    "queries",
+    "read_queries",
+    "row_to_task",
+    "wanted",
+]

@@ -1,6 +1,6 @@
 """A feature's SQL lives in one named place (issue 42, item 2): its queries module
 (``queries.py``, or ``<part>_queries.py`` beside it), each statement a named operation the
-domain code calls. The task lifecycle (``core/tasks/lifecycle.py``, ``creation.py``,
+domain code calls. The task lifecycle (``core/tasks/_lifecycle.py``, ``creation.py``,
 ``dependencies.py``) holds no SQL text at all; the other modules that still write SQL in
 place are listed with how many statements each has, a list that may only shrink. The
 store's own plumbing (connections, the schema's checks, copy, failover) is the store's.
@@ -25,9 +25,9 @@ _STATEMENT = re.compile(r"\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b(?!\s*$)")
 
 # Modules that must hold no SQL text: their statements are in their feature's queries modules.
 NO_SQL = (
-    "core/tasks/lifecycle.py",
-    "core/tasks/creation.py",
-    "core/tasks/dependencies.py",
+    "core/tasks/_lifecycle.py",
+    "core/tasks/_creation.py",
+    "core/tasks/_dependencies.py",
 )
 
 # The store's own statements (not a feature's): its connections and their dialects, the
@@ -112,7 +112,7 @@ def test_the_check_sees_a_statement() -> None:
 def test_the_lifecycle_holds_no_sql() -> None:
     found = {name: sql_literals((ROOT / name).read_text("utf-8")) for name in NO_SQL}
     assert {name: lines for name, lines in found.items() if lines} == {}, (
-        "a statement of the lifecycle belongs in core/tasks/queries.py or graph_queries.py"
+        "a statement of the lifecycle belongs in core/tasks/_queries.py or graph_queries.py"
     )
 
 
@@ -197,34 +197,34 @@ READ_MODELS = ("core/reports/", "core/inbox/")
 # reading prompts).
 ACROSS_OWNERS: dict[str, tuple[str, ...]] = {
     "core/accounts/queries.py": ("tasks",),
-    "core/agents/queries.py": ("agent_watch", "questions", "tasks"),
-    "core/agents/transcript_queries.py": ("tasks",),
+    "core/agents/_queries.py": ("agent_watch", "questions", "tasks"),
+    "core/agents/_transcript_queries.py": ("tasks",),
     # a campaign's budget, below the campaigns' tasks, sums the turns on their ids
     "core/costs/queries.py": ("tasks",),
     # a ready task taken and its prompt queued, one statement; a claim renews its task's
     # lease; old messages are those of finished tasks; a failed delivery's task
-    "core/delivery/assign_queries.py": ("tasks",),
-    "core/delivery/claim_queries.py": ("tasks",),
-    "core/delivery/retention_queries.py": ("tasks",),
-    "core/delivery/undelivered_queries.py": ("tasks",),
+    "core/delivery/_assign_queries.py": ("tasks",),
+    "core/delivery/_claim_queries.py": ("tasks",),
+    "core/delivery/_retention_queries.py": ("tasks",),
+    "core/delivery/_undelivered_queries.py": ("tasks",),
     # a delivered prompt renews its task's lease; the first delivery of a task's messages
     # since its assignment; a mid-turn hold reads the agent's signals
-    "core/delivery/message_queries.py": ("agent_signals", "tasks"),
+    "core/delivery/_message_queries.py": ("agent_signals", "tasks"),
     # the reports' event counts of a campaign's tasks, a failure retried into a done; old
     # events are those of finished tasks
     "core/history/event_queries.py": ("tasks",),
     "core/history/retention_queries.py": ("tasks",),
     "core/questions/_queries.py": ("tasks",),
     "core/reservations/_queries.py": ("tasks",),
-    "core/tasks/campaign_queries.py": ("posts",),
-    "core/tasks/queries.py": (
+    "core/tasks/_campaign_queries.py": ("posts",),
+    "core/tasks/_queries.py": (
         "agent_prompts",
         "alerts",
         "campaigns",
         "questions",
         "reservations",
     ),
-    "core/workspaces/queries.py": ("tasks",),
+    "core/workspaces/_queries.py": ("tasks",),
 }
 
 _TABLE = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE)\s+([a-z_][a-z0-9_]*)")
@@ -282,7 +282,7 @@ def test_the_owner_check_sees_a_table() -> None:
         'D = "DELETE FROM nowhere"\n'
     )
     assert tables_named(source) == {"agent_state", "tasks", "deliveries", "events"}
-    assert feature_of("core/delivery/queries.py") == "delivery"
+    assert feature_of("core/delivery/_queries.py") == "delivery"
 
 
 def test_every_table_has_an_owner() -> None:

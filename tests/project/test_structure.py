@@ -76,7 +76,7 @@ def test_an_import_against_the_contracts_fails_the_check(tmp_path: Path) -> None
     # that break them: a feature importing a tier above it (the service), an arrow between
     # two features that is not listed, a package of core given no tier, a circle in bot/cli
     tree = _tree_copy(tmp_path)
-    _append(tree / "core/tasks/lifecycle.py", "from core.service.swarm import SwarmService")
+    _append(tree / "core/tasks/_lifecycle.py", "from core.service.swarm import SwarmService")
     _append(tree / "core/access/_tokens.py", "from core.ai import AIClient")
     (tree / "core/newpart").mkdir()
     (tree / "core/newpart/__init__.py").write_text('"""A package with no tier."""\n')
@@ -85,7 +85,7 @@ def test_an_import_against_the_contracts_fails_the_check(tmp_path: Path) -> None
     _append(tree / "bot/cli/hook.py", "from bot.hook_server import HookServer")
     result = _lint_imports(tree)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "core.tasks.lifecycle -> core.service.swarm" in result.stdout
+    assert "core.tasks._lifecycle -> core.service.swarm" in result.stdout
     assert "core.access._tokens -> core.ai" in result.stdout
     assert "- core.newpart" in result.stdout
     assert "No cycles are allowed in bot.cli." in result.stdout
@@ -173,7 +173,7 @@ def test_no_command_group_imports_the_entry_point() -> None:
 def test_the_front_ends_reach_the_store_through_features_only_with_no_exceptions() -> None:
     # issue 42, item 2: the list of exceptions only shrank, and is empty: bot and automation
     # call the features' operations (core.database, core.coordinator.db_lock,
-    # core.agents.hook_intake) and name the store's errors from core.errors
+    # core.agents._hook_intake) and name the store's errors from core.errors
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     (contract,) = [
         c

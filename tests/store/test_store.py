@@ -9,7 +9,7 @@ from typing import Any, cast
 
 import pytest
 
-from core.agents import queries as agent_queries
+from core.agents import _queries as agent_queries
 from core.context import Ctx
 from core.errors import DatabaseTooNew
 from core.event_kinds import EventKind

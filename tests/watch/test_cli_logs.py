@@ -19,7 +19,7 @@ from automation.desktop.screen import Rect
 from automation.desktop.session import Planned, cli_env
 from automation.desktop_config import Launch
 from core.agent_state import AgentState
-from core.agents.text_rules import load_rule_sets
+from core.agents._text_rules import load_rule_sets
 from core.clis import BY_NAME, panes
 from core.clis.gemini.debug_log import retries
 from core.clis.logs import LogTail, log_path
