@@ -218,7 +218,8 @@ def _planted(tmp_path: Path) -> Path:
     face exporting a private module whole."""
     files = {
         "core/feat/__init__.py": (
-            "from core.feat._rules import rule\nfrom . import _rules\nimport core.feat._rules as whole\n"
+            "from core.feat._rules import rule\nfrom . import _rules\n"
+            "import core.feat._rules as whole\n"
         ),
         "core/feat/_rules.py": "def rule() -> None: ...\n",
         "core/feat/loose.py": "",
