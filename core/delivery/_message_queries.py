@@ -67,6 +67,22 @@ DONE_QUEUED_NOTES = (
     f"m.target_kind = '{TargetKind.note}') AS queued_notes"
 )
 
+# Fragments the tasks' scheduling pass composes (core.tasks._assign_queries), the deliveries'
+# and messages' table named here only. PostgreSQL: with ``t`` the tasks taken (``id``) and
+# ``:prompts`` a JSON list of (n, task_id, agent, text, priority), a prompt queued for each
+# task taken (``m``, in the order of the picks) and its delivery (``d``, in message order:
+# the claims take the oldest first).
+QUEUE_PROMPTS_OF_TAKEN = (
+    "v AS (SELECT * FROM jsonb_to_recordset(CAST(:prompts AS jsonb)) "
+    "AS r(n INTEGER, task_id BIGINT, agent TEXT, text TEXT, priority BIGINT)), "
+    "m AS (INSERT INTO messages (sender, target_kind, target_name, text, task_id, priority, "
+    "created_at) SELECT :actor, 'agent', v.agent, v.text, v.task_id, v.priority, :now "
+    "FROM v JOIN t ON t.id = v.task_id ORDER BY v.n RETURNING id, task_id, target_name), "
+    "d AS (INSERT INTO deliveries (message_id, agent_id, state, created_at, updated_at) "
+    "SELECT id, target_name, 'queued', :now, :now FROM m ORDER BY id)"
+)
+# when the earliest queued delivery is due (an index's read)
+QUEUED_DUE = "SELECT min(not_before) FROM deliveries WHERE state = 'queued'"
 LATEST_DELIVERIES = sql(f"{DELIVERY_SELECT} ORDER BY d.id DESC LIMIT :limit")
 MESSAGE_DELIVERIES = sql(f"{DELIVERY_SELECT} WHERE d.message_id = :message_id ORDER BY d.id")
 INSERT_MESSAGE = sql(

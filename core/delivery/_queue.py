@@ -10,7 +10,6 @@ from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 from core.context import Ctx
-from core.delivery import _assign_queries as assign_queries
 from core.delivery import _claim_queries as claim_queries
 from core.delivery import _messages as messages
 from core.delivery._onboarding import record_receipt_onboarded
@@ -107,10 +106,6 @@ class DeliveryBook:
     async def recover(self, actor: str = "swarm") -> int:
         """Put interrupted deliveries back in the queue (start-up after a crash)."""
         return await self.access.write(actor, messages.recover)
-
-    async def next_deadline(self) -> float | None:
-        """When the next lease, backoff or delayed delivery falls due."""
-        return await self.access.read(assign_queries.next_deadline, self.access.clock.now())
 
     async def data_version(self) -> int:
         """Changes when another connection (another process) commits."""

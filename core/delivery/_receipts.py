@@ -4,13 +4,12 @@ gone, and a task prompt that could not be delivered handed to the task's lifecyc
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from core.agent_state import AgentState, Observation, Signal
 from core.agents import alerts
 from core.agents import signals as agent_signals
 from core.context import Ctx
-from core.delivery import _assign_queries as assign_queries
 from core.delivery import _messages as messages
 from core.models import Agent, Delivery, DeliveryState, Receipt, TaskStatus
 from core.store.conn import Conn
@@ -20,10 +19,22 @@ from core.store.conn import Conn
 INPUT_NOT_ON_PANE = "its input is not on its pane"
 
 
+class TaskAttempts(NamedTuple):
+    """A task's status, its holder (None: none) and its attempts, used and allowed."""
+
+    status: str
+    assignee: str | None
+    attempts: int
+    max_attempts: int
+
+
 class TaskOnFailedPrompt(Protocol):
     """What a task prompt that could not be delivered does to its task (the lifecycle's
-    ``release`` and ``finish_failed``, the leases' ``backoff``), in the receipt's
-    transaction."""
+    ``release`` and ``finish_failed``, the leases' ``backoff``, the task's ``attempts`` read
+    by its owner), in the receipt's transaction."""
+
+    def attempts(self, conn: Conn, task_id: int) -> TaskAttempts | None:
+        """The task's attempts, or None when there is no such task."""
 
     def release(
         self, conn: Conn, ctx: Ctx, task_id: int, why: str, backoff: float, *, counts: bool = True
@@ -61,7 +72,7 @@ def record_receipt(
     if receipt.gone and state in (DeliveryState.failed, DeliveryState.queued):
         _gone(conn, ctx, delivery, receipt, waits=not failed)
     if failed and delivery.task_id is not None and messages.is_prompt(delivery.target):
-        row = assign_queries.attempts_of(conn, delivery.task_id)
+        row = tasks.attempts(conn, delivery.task_id)
         held = row is not None and row.assignee == delivery.agent
         if row is not None and held and row.status == TaskStatus.assigned:
             why = f"could not deliver to {delivery.agent}: {receipt.reason or 'failed'}"

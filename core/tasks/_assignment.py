@@ -1,5 +1,6 @@
 """Scheduling decisions: which ready task goes to which agent, and expired leases; the
-prompts are queued through core.delivery (``assign_queries``, ``messages``).
+prompts are queued through core.delivery (``messages``; on PostgreSQL its fragment composed
+in ``_assign_queries``).
 
 Each function runs inside one write transaction, so two coordinators (or a coordinator
 and a CLI ``task assign``) can never hand one task to two agents.
@@ -19,11 +20,13 @@ from core.agents import judge as agent_judge
 from core.agents import queries as agent_queries
 from core.context import Ctx
 from core.costs import budgets
-from core.delivery import ReadyTask, assign_queries, messages
+from core.delivery import messages
 from core.event_kinds import EventKind
 from core.models import Agent, Priority, task_ref
 from core.store.conn import Conn, Pair
 from core.store.tables import insert_event
+from core.tasks import _assign_queries as assign_queries
+from core.tasks._assign_queries import ReadyTask
 from core.tasks._leases import expire_leases
 
 

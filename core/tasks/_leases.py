@@ -16,6 +16,7 @@ from core.store.conn import Conn
 from core.store.tables import insert_event
 from core.tasks import _lifecycle as lifecycle
 from core.tasks import _queries as task_queries
+from core.tasks._assign_queries import attempts_of
 from core.waits import ErrorBackoff
 
 log = logging.getLogger(__name__)
@@ -90,3 +91,4 @@ class OnFailedPrompt:
     release = staticmethod(lifecycle.release)
     finish_failed = staticmethod(lifecycle.finish_failed)
     backoff = staticmethod(backoff)
+    attempts = staticmethod(attempts_of)

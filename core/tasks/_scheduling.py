@@ -6,6 +6,7 @@ prompt that could not be delivered, ``leases.OnFailedPrompt``)."""
 from __future__ import annotations
 
 from core.delivery import DeliveryBook
+from core.tasks import _assign_queries as assign_queries
 from core.tasks import _assignment as assignment
 from core.tasks import _leases as leases
 
@@ -37,3 +38,7 @@ class QueueBook(DeliveryBook):
         """The tasks ``agent`` holds back in the queue at once (its session ended; a fresh
         one started at ``before``: those its old session had)."""
         return await self.access.write(actor, leases.hand_back, agent, why, before)
+
+    async def next_deadline(self) -> float | None:
+        """When the next lease, backoff or delayed delivery falls due."""
+        return await self.access.read(assign_queries.next_deadline, self.access.clock.now())

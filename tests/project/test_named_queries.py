@@ -202,9 +202,8 @@ ACROSS_OWNERS: dict[str, dict[str, int]] = {
     "core/agents/_transcript_queries.py": {"tasks": 1},
     # a campaign's budget, below the campaigns' tasks, sums the turns on their ids
     "core/costs/queries.py": {"tasks": 3},
-    # a ready task taken and its prompt queued, one statement; a claim renews its task's
-    # lease; old messages are those of finished tasks; a failed delivery's task
-    "core/delivery/_assign_queries.py": {"tasks": 4},
+    # a claim renews its task's lease; old messages are those of finished tasks; a failed
+    # delivery's task
     "core/delivery/_claim_queries.py": {"tasks": 1},
     "core/delivery/_retention_queries.py": {"tasks": 1},
     "core/delivery/_undelivered_queries.py": {"tasks": 2},

@@ -76,7 +76,6 @@ NAMESPACES: dict[str, tuple[str, ...]] = {
         "workspace_files",
     ),
     "core/delivery": (
-        "assign_queries",
         "claim_queries",
         "message_queries",
         "messages",

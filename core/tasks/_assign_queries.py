@@ -1,15 +1,16 @@
 """The statements of a scheduling pass on tasks (``core.tasks._assignment``): the ready
 tasks a page at a time, the picked ones taken (and, on PostgreSQL, their prompts queued in
-the same statement), a task's attempts, the next deadline. Each is one named operation;
-which task goes to which agent is decided in assignment."""
+the same statement, core.delivery's fragment composed), a task's attempts (asked by a
+failed prompt's receipt), the next deadline. Each is one named operation; which task goes to
+which agent is decided in assignment."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
 
+from core.delivery import QUEUE_PROMPTS_OF_TAKEN, QUEUED_DUE, TaskAttempts
 from core.store.conn import Conn, Pair, in_list, listed, sql, sql_pair, values
 
 _READY = (
@@ -92,14 +93,7 @@ def take_ready(conn: Conn, picks: Sequence[tuple[int, str]], now: float, lease: 
 # ``deadlock_timeout`` and a retry, at a fleet's start).
 TAKE_AND_QUEUE = sql(
     f"WITH t AS ({_TAKE.format(agent=_AGENT_OF_ROW.postgres, ids=_IDS.postgres)}), "
-    "v AS (SELECT * FROM jsonb_to_recordset(CAST(:prompts AS jsonb)) "
-    "AS r(n INTEGER, task_id BIGINT, agent TEXT, text TEXT, priority BIGINT)), "
-    "m AS (INSERT INTO messages (sender, target_kind, target_name, text, task_id, priority, "
-    "created_at) SELECT :actor, 'agent', v.agent, v.text, v.task_id, v.priority, :now "
-    "FROM v JOIN t ON t.id = v.task_id ORDER BY v.n RETURNING id, task_id, target_name), "
-    "d AS (INSERT INTO deliveries (message_id, agent_id, state, created_at, updated_at) "
-    "SELECT id, target_name, 'queued', :now, :now FROM m ORDER BY id) "
-    "SELECT id, task_id FROM m"
+    f"{QUEUE_PROMPTS_OF_TAKEN} SELECT id, task_id FROM m"
 )
 
 
@@ -121,19 +115,10 @@ def take_and_queue(
     return {int(r["task_id"]): int(r["id"]) for r in conn.execute(TAKE_AND_QUEUE, params)}
 
 
-class Attempts(NamedTuple):
-    """A task's status, its holder (None: none) and its attempts, used and allowed."""
-
-    status: str
-    assignee: str | None
-    attempts: int
-    max_attempts: int
-
-
-def attempts_of(conn: Conn, task_id: int) -> Attempts | None:
+def attempts_of(conn: Conn, task_id: int) -> TaskAttempts | None:
     """The task's attempts, or None when there is no such task."""
     row = conn.execute(ATTEMPTS, {"task_id": task_id}).fetchone()
-    return None if row is None else Attempts(*values(row))
+    return None if row is None else TaskAttempts(*values(row))
 
 
 # Each part reads an index: the backoff, the ready tasks' by their not_before (not every
@@ -141,7 +126,7 @@ def attempts_of(conn: Conn, task_id: int) -> Attempts | None:
 NEXT_DEADLINE = sql(
     "SELECT (SELECT min(lease_expires_at) FROM tasks WHERE status = 'assigned') AS lease, "
     "(SELECT min(not_before) FROM tasks WHERE status = 'ready' AND not_before > :now) "
-    "AS backoff, (SELECT min(not_before) FROM deliveries WHERE state = 'queued') AS due"
+    f"AS backoff, ({QUEUED_DUE}) AS due"
 )
 
 
