@@ -32,13 +32,22 @@ from core.tasks._actions import TaskAction, allowed
 from core.tasks._edit import TaskEdit
 from core.tasks._leases import OnFailedPrompt
 from core.tasks._queries import held_at
-from core.tasks._read_queries import TASK_COLUMNS, deps_of, get_task, list_tasks, row_to_task
+from core.tasks._read_queries import (
+    ACTIVE_TASK_IDS,
+    TASK_COLUMNS,
+    deps_of,
+    get_task,
+    list_tasks,
+    row_to_task,
+)
 from core.tasks._roster import RosterBook
 from core.tasks._scheduling import QueueBook
 from core.tasks._service import TaskBook
 from core.tasks._takers import nobody_takes, only_limited, wanted
+from core.tasks._waiting import takers, takers_text, waiting_by_account, why_waiting
 
 __all__ = [
+    "ACTIVE_TASK_IDS",
     "TASK_COLUMNS",
     "OnFailedPrompt",
     "QueueBook",
@@ -64,5 +73,9 @@ __all__ = [
     "queries",
     "read_queries",
     "row_to_task",
+    "takers",
+    "takers_text",
+    "waiting_by_account",
     "wanted",
+    "why_waiting",
 ]

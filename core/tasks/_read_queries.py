@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from core.errors import UnknownTask
 from core.models import FINISHED_SQL, BlockedOn, Priority, Task, TaskStatus, task_ref
 from core.store import row_locks
-from core.store.conn import Conn, Row, Sql, in_list, listed, sql, sql_pair
+from core.store.conn import Conn, Row, Sql, in_list, listed, sql, sql_pair, values
 
 TASK_COLUMNS = (
     "id, title, details, priority, role, capabilities, pinned_agent, assignee, status, reason, "
@@ -21,6 +21,9 @@ TASK_COLUMNS = (
     "finished_at, lease_expires_at, result_note, plan_id, kind, blocked_on"
 )
 TASK = sql(f"SELECT {TASK_COLUMNS} FROM tasks WHERE id = :task_id")
+# a fragment for the features above that ask which tasks an agent holds now (the questions
+# open on them): the ids of the tasks assigned or in progress
+ACTIVE_TASK_IDS = "SELECT id FROM tasks WHERE status IN ('assigned', 'in_progress')"
 DEPS_OF = sql_pair(
     "SELECT task_id, dep_id FROM task_deps WHERE task_id {ids} ORDER BY task_id, dep_id",
     ids=in_list("ids", "BIGINT"),
@@ -31,10 +34,33 @@ _SEARCH = (
     "ORDER BY id DESC LIMIT :limit"
 )
 SEARCH = sql(f"SELECT {TASK_COLUMNS} FROM tasks WHERE {_SEARCH}")
+TASK_TAKERS = sql("SELECT status, role, capabilities, pinned_agent FROM tasks WHERE id = :id")
+READY_TAKERS = sql("SELECT role, capabilities, pinned_agent FROM tasks WHERE status = 'ready'")
 SEARCH_IN_STATUSES = sql_pair(
     f"SELECT {TASK_COLUMNS} FROM tasks WHERE status {{statuses}} AND {_SEARCH}",
     statuses=in_list("statuses"),
 )
+
+
+class TaskTakers(NamedTuple):
+    """What decides who may take a task: its status, role, capabilities (a JSON list),
+    pinned agent."""
+
+    status: str
+    role: str | None
+    capabilities: str
+    pinned_agent: str | None
+
+
+def task_takers(conn: Conn, task_id: int) -> TaskTakers | None:
+    """What decides who may take ``task_id``, or None: no such task."""
+    row = conn.execute(TASK_TAKERS, {"id": task_id}).fetchone()
+    return None if row is None else TaskTakers(*values(row))
+
+
+def ready_takers(conn: Conn) -> list[TaskTakers]:
+    """What decides who may take each ready task."""
+    return [TaskTakers("ready", *values(row)) for row in conn.execute(READY_TAKERS)]
 
 
 def _listing(open_only: bool, by_status: bool, by_agent: bool) -> Sql:

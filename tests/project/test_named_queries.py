@@ -197,7 +197,6 @@ READ_MODELS = ("core/reports/", "core/inbox/")
 # core/delivery's) or, listing one more arrow, one that closes no circle (core/posts asking
 # core/delivery for a message's progress, core/tasks reading prompts).
 ACROSS_OWNERS: dict[str, dict[str, int]] = {
-    "core/accounts/queries.py": {"tasks": 2},
     "core/agents/_queries.py": {"agent_watch": 2, "questions": 2, "tasks": 6},
     "core/agents/_transcript_queries.py": {"tasks": 1},
     # a campaign's budget, below the campaigns' tasks, sums the turns on their ids
@@ -214,7 +213,6 @@ ACROSS_OWNERS: dict[str, dict[str, int]] = {
     # events are those of finished tasks
     "core/history/event_queries.py": {"tasks": 2},
     "core/history/retention_queries.py": {"tasks": 1},
-    "core/questions/_queries.py": {"tasks": 1},
     "core/reservations/_queries.py": {"tasks": 2},
     "core/tasks/_campaign_queries.py": {"posts": 1},
     "core/tasks/_queries.py": {

@@ -76,9 +76,9 @@ def is_row_type(root: Path, module: str, name: str, seen: frozenset[str] = froze
     if path is None or f"{module}:{name}" in seen:
         return False
     seen |= {f"{module}:{name}"}
-    for node in _tree(path).body:
-        if isinstance(node, ast.ClassDef) and node.name == name:
-            return _is_row_class(node)
+    for top in _tree(path).body:
+        if isinstance(top, ast.ClassDef) and top.name == name:
+            return _is_row_class(top)
     for node in ast.walk(_tree(path)):
         if isinstance(node, ast.ImportFrom) and node.module and not node.level:
             for alias in node.names:

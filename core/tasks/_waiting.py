@@ -1,16 +1,18 @@
 """Why a ready task waits on an account's breaker: pinned to an agent of a limited account,
-or wanting a role or capabilities only such agents have (``swarm task show``, the inbox)."""
+or wanting a role or capabilities only such agents have (``swarm task show``, the inbox).
+The tasks' rows are read here, beside their statements; the breakers are core.accounts'."""
 
 from __future__ import annotations
 
 import json
 
-from core.accounts import breaker, queries
+from core.accounts import breaker
 from core.accounts.naming import account_of
 from core.accounts.status import state_text
 from core.context import Ctx
 from core.models import Agent
 from core.store.conn import Conn
+from core.tasks._read_queries import ready_takers, task_takers
 
 
 def why_waiting(conn: Conn, ctx: Ctx, task_id: int) -> str | None:
@@ -38,7 +40,7 @@ def why_waiting(conn: Conn, ctx: Ctx, task_id: int) -> str | None:
 def takers(conn: Conn, ctx: Ctx, task_id: int) -> list[Agent]:
     """The agents that may take ``task_id`` while it is ready (its pinned agent, else those
     of its role and capabilities); [] when it is not ready."""
-    row = queries.task_takers(conn, task_id)
+    row = task_takers(conn, task_id)
     if row is None or row.status != "ready":
         return []
     pinned = ctx.agents.get(row.pinned_agent) if row.pinned_agent else None
@@ -66,7 +68,7 @@ def waiting_by_account(
         account: [a for a in ctx.agents.values() if account_of(a, prints) == account]
         for account in breakers
     }
-    for row in queries.ready_takers(conn):
+    for row in ready_takers(conn):
         caps = tuple(json.loads(row.capabilities or "[]"))
         for account, agents in members.items():
             if any(_takes(a, row.pinned_agent, row.role, caps) for a in agents):
