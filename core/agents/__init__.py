@@ -1,6 +1,12 @@
 """What each agent is doing and why: its signals, the judge, alerts, screens and pane text,
 and what swarm installs for each agent CLI (hooks, MCP files, text rules with real panes);
-``service`` (``SignalBook``): hook events and alerts, as the front ends call them."""
+``_service`` (``SignalBook``): hook events and alerts, as the front ends call them.
+
+The package's face: what other packages use is named here (``__all__``); its modules
+are its own. Where callers still call a group of operations through a module's name,
+that module is exported whole under its old name (``tests/project/test_package_faces.py``:
+``NAMESPACES``, a list that only shrinks).
+"""
 
 from __future__ import annotations
 

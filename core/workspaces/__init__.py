@@ -1,9 +1,14 @@
 """Agent workspaces: one git worktree per agent on its own branch (``swarm/<agent>``).
 
-``git`` runs the git command line; ``manifest`` stores what ``init`` made per repository
-under ``$SWARM_HOME/workspaces/<repo>/``; ``manager`` creates, lists, syncs and removes;
-``reservation_hook`` is the file reservations' per-worktree ``pre-commit`` hook;
-``task_branch`` a task's own branch.
+``_git`` runs the git command line; ``_manifest`` stores what ``init`` made per repository
+under ``$SWARM_HOME/workspaces/<repo>/``; ``_manager`` creates, lists, syncs and removes;
+``_reservation_hook`` is the file reservations' per-worktree ``pre-commit`` hook;
+``_task_branch`` a task's own branch.
+
+The package's face: what other packages use is named here (``__all__``); its modules
+are its own. Where callers still call a group of operations through a module's name,
+that module is exported whole under its old name (``tests/project/test_package_faces.py``:
+``NAMESPACES``, a list that only shrinks).
 """
 
 from __future__ import annotations
