@@ -428,7 +428,7 @@ class Builder:
 
 async def _rewrite_stale_hooks(service: SwarmService) -> None:
     """Sandboxed agents' hook files written before they were sandboxed run their door's
-    hook from now on (``automation.sandboxing.stale_hooks``), said in the log."""
+    hook from now on (``automation.launch.sandbox.stale_hooks``), said in the log."""
     agents = list(service.agents.values())
     for line in await asyncio.to_thread(_stale_hook_lines, service, agents):
         log.warning("%s", line)
@@ -436,7 +436,7 @@ async def _rewrite_stale_hooks(service: SwarmService) -> None:
 
 def _stale_hook_lines(service: SwarmService, agents: Sequence[Agent]) -> list[str]:
     """Rewrite the stale hook files of ``agents`` that are sandboxed; a line each."""
-    from automation.sandboxing import stale_hooks
+    from automation.launch.sandbox import stale_hooks
 
     settings = service.settings
     return stale_hooks(settings.home, agents, settings.approval_wait_s)

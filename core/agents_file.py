@@ -11,8 +11,7 @@ from core.errors import ConfigError
 from core.formats.tomltext import TomlError, loads
 from core.keys import PRESETS, TEXT_STEP, KeyComboError, parse_combo
 from core.models import Agent, Limits, Sandbox
-from core.sandbox import limits
-from core.sandbox.environment import never_inside
+from core.sandbox import limits, never_inside
 from core.tmux import BadTarget, parse_target
 
 # bubblewrap around the agent's CLI: in an [[agent]] table, or in [desktop] for every agent

@@ -125,7 +125,7 @@ def parse_task_ref(ref: str | int) -> int:
 @dataclass(frozen=True)
 class Limits:
     """A sandboxed agent's limits (``sandbox_limits``): at most ``pids`` processes and
-    threads, ``memory`` bytes, ``cpu`` cores (``core.sandbox.limits``)."""
+    threads, ``memory`` bytes, ``cpu`` cores (``automation.launch.sandbox._limits``)."""
 
     pids: int = 512
     memory: int = 4 << 30

@@ -338,7 +338,7 @@ def _own_gits(config: Config, fenced: list[Agent]) -> list[Finding]:
 
 def _limits(fenced: list[Agent]) -> list[Finding]:
     """Whether the sandboxed agents' limits hold here (a warning where they cannot)."""
-    from core.sandbox import limits
+    from automation.launch.sandbox import limits
 
     found = []
     for agent in fenced:
@@ -350,10 +350,10 @@ def _limits(fenced: list[Agent]) -> list[Finding]:
 
 
 def _sandboxed_editors(config: Config, agents: list[Agent]) -> dict[str, tuple[bool, str]]:
-    """``automation.sandboxing.editor_lines`` of the agents file (none when its
+    """``automation.launch.sandbox.editor_lines`` of the agents file (none when its
     ``[desktop]`` section is bad: ``swarm desktop up`` says why)."""
-    from automation.desktop_config import load_desktop
-    from automation.sandboxing import editor_lines
+    from automation.launch import load_desktop
+    from automation.launch.sandbox import editor_lines
     from core.errors import ConfigError
 
     path, user = config.core.config_path, config.user_tables.get("desktop")
@@ -368,7 +368,7 @@ def _bwrap(config: Config, fenced: list[str]) -> list[Finding]:
     """bwrap installed and able to make a sandbox here for the ``fenced`` agents."""
     import subprocess
 
-    from core.sandbox import bwrap_path, missing_line
+    from automation.launch.sandbox import bwrap_path, missing_line
 
     found = bwrap_path(config.env.get("PATH"))
     if found is None:

@@ -5,9 +5,9 @@ A process is an agent's when one of its ancestors (``/proc/<pid>/stat``'s parent
 a process swarm knows as that agent's root: the shell of its tmux pane (``tmux list-panes
 -a``, on the servers the agents file names: a pane in the window of the agent's ``tmux``
 target, or in its ``swarm-<agent>`` session), a protocol agent's host process (its pid
-file in the swarm home), a sandboxed agent's door (``bot.door``: it runs only that agent's
-commands and hooks, for a caller it placed in that agent's terminal), a desktop agent's
-window process (:func:`record_window`: the
+file in the swarm home), a sandboxed agent's door (its pid file
+in the swarm home: it runs only that agent's commands and hooks, for a caller it placed in
+that agent's terminal), a desktop agent's window process (:func:`record_window`: the
 ``_NET_WM_PID`` of the window a prompt was last delivered into, while that process runs), or
 a process another part registered (:func:`register_roots`). The nearest such ancestor names
 the agent. An agent with no root process found is one swarm cannot

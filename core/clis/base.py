@@ -290,7 +290,7 @@ class AgentCli:
     @property
     def env_names(self) -> tuple[str, ...]:
         """The names (and patterns) of the environment its sandbox keeps
-        (``core.sandbox.environment``)."""
+        (``automation.launch.sandbox._environment``)."""
         own = [*self.env_family, *self.credentials, *self.env]
         return tuple(dict.fromkeys(own + ([self.debug_log] if self.debug_log else [])))
 

@@ -1,5 +1,5 @@
 """Issue 67: the sandbox's keys in the agents file, the bwrap command line built from them
-(``core.sandbox``), and what the door lets through (``bot.door.refusal``)."""
+(``core.sandbox``), and what the door lets through (``automation.launch.sandbox._door.refusal``)."""
 
 from __future__ import annotations
 
@@ -10,20 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from bot.door import refusal
-from core.agents_file import load_agents
-from core.errors import ConfigError
-from core.models import Agent, Sandbox
-from core.sandbox import (
-    DOOR_AT,
+from automation.launch.sandbox._binds import (
     bwrap_argv,
     check_extra,
-    git_folders,
     git_guards,
     mounts,
     program_paths,
-    swarm_for,
 )
+from automation.launch.sandbox._door import refusal
+from core.agents_file import load_agents
+from core.errors import ConfigError
+from core.models import Agent, Sandbox
+from core.sandbox import DOOR_AT, git_folders, swarm_for
 from tests.helpers import run_cli
 
 

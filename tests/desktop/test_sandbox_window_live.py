@@ -16,7 +16,7 @@ import pytest
 
 from automation.desktop.gui import GuiDriver, GuiOptions
 from automation.desktop.virtual_desktop import XServer, display_env
-from automation.sandboxing import door_pid
+from automation.launch.sandbox import door_pid
 from core.agents_file import load_agents
 from core.delivery._killswitch import KillSwitch
 from core.protocols import Parcel

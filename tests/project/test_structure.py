@@ -85,6 +85,9 @@ def test_an_import_against_the_contracts_fails_the_check(tmp_path: Path) -> None
     # main imports hook (its fast path); and swarm hook reaching into the hook socket
     _append(tree / "bot/cli/hook.py", "from bot.cli.main import main")
     _append(tree / "bot/cli/hook.py", "from bot.hook_server import HookServer")
+    # a route's launcher built on another route's; the start's seam reaching up into a route
+    _append(tree / "automation/tmux/headless.py", "from automation.desktop.session import plan")
+    _append(tree / "automation/launch/_up.py", "from automation.protocol.session import stop_hosts")
     result = _lint_imports(tree)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "core.tasks._lifecycle -> core.service.swarm" in result.stdout
@@ -93,6 +96,8 @@ def test_an_import_against_the_contracts_fails_the_check(tmp_path: Path) -> None
     assert "No cycles are allowed in bot.cli." in result.stdout
     assert "bot.cli.hook is not allowed to import bot.hook_server" in result.stdout
     assert "core.newpart is not allowed to import core.clis.codex" in result.stdout
+    assert "automation.tmux is not allowed to import automation.desktop" in result.stdout
+    assert "automation.launch._up -> automation.protocol.session" in result.stdout
 
 
 def test_an_arrow_listed_between_features_that_is_gone_fails_the_check(tmp_path: Path) -> None:

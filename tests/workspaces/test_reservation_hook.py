@@ -150,7 +150,7 @@ def test_a_sandboxed_agents_check_written_before_the_door_is_rewritten_once(
     """``swarm run`` at its start (``stale_hooks``): the check of a sandboxed agent's
     worktree written before the door's gets it, the same command kept; an unsandboxed
     agent's is left as written, and a second start finds nothing to do."""
-    from automation.sandboxing import stale_commit_checks
+    from automation.launch.sandbox import stale_commit_checks
     from core.models import Sandbox
     from core.workspaces._manager import InitRequest, init
     from tests.workspaces.old_hooks import write_old_hook

@@ -1,10 +1,11 @@
 """A sandboxed agent's door to swarm: a Unix socket that speaks for that agent alone.
 
 An agent under bubblewrap (``sandbox = true``) sees neither swarm's home nor its database.
-``swarm desktop up`` starts one door per such agent (``python -I -m bot.door --home H
---agent A --workspace W``, in swarm's home, in its own session, its pid in
-``$SWARM_HOME/doors/A.pid``); its folder ``$SWARM_HOME/doors/A/`` holds the socket
-``door.sock`` and a ``swarm`` command (:mod:`bot.door_client`) and is bound read-only into
+``swarm desktop up`` starts one door per such agent (``python -I -m
+automation.launch.sandbox._door --home H --agent A --workspace W``, in swarm's home, in its
+own session, its pid in ``$SWARM_HOME/doors/A.pid``); its folder ``$SWARM_HOME/doors/A/``
+holds the socket
+``door.sock`` and a ``swarm`` command (:mod:`.door_client`) and is bound read-only into
 A's sandbox alone. A connection is taken only from a process of this OS user that swarm
 places in A's terminal (its pane or its protocol host, by the socket's peer credentials:
 ``core.agents.identity``); it names one of the agent's own commands (:data:`ALLOWED`), which
@@ -35,7 +36,6 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.cli.main import GLOBAL_VALUED
 from core.agents import Resolver
 from core.agents_file import load_agents
 from core.errors import ConfigError
@@ -43,7 +43,7 @@ from core.privacy import files
 from core.processes import peer_of
 from core.sandbox import DOOR_SOCKET as SOCKET
 from core.sandbox import door_folder as folder
-from core.settings import Settings
+from core.settings import GLOBAL_VALUED, Settings
 
 log = logging.getLogger(__name__)
 LINE_MAX = 1 << 20
@@ -75,17 +75,15 @@ DROPPED_ENV = ("TMUX", "TMUX_PANE", "SWARM_MCP_TOKEN")
 
 
 def own_argv(argv: Sequence[str], agent: str) -> list[str] | str:
-    """``argv`` as the door runs it for ``agent`` (``task list`` shows its own tasks), or why
-    it is refused: an ``--agent`` naming another agent (a hook's is the hook's to judge, and
-    to record)."""
+    """``argv`` as the door runs it for ``agent``, or why it is refused: an ``--agent`` naming
+    another agent (a hook's is the hook's to judge, and to record). What the command then
+    shows is scoped by the command itself, to ``SWARM_DOOR_AGENT`` (``task list``, ``task
+    show``, ``inbox``: ``bot.cli.args.door_agent``), never by rewriting its words."""
     if argv[:1] == ["hook"]:
         return list(argv)
     named = [v for i, w in enumerate(argv) for v in _agent_values(argv, i, w)]
     if any(v.lower() != agent.lower() for v in named):
         return f"--agent names another agent: the door speaks for {agent} only"
-    words = [w for w in argv if not w.startswith("-")]
-    if words[:2] == ["task", "list"] and not named:
-        return [*argv, "--agent", agent]
     return list(argv)
 
 
@@ -151,7 +149,7 @@ def write_client(home: Path, agent: str, python: str = sys.executable) -> Path:
     """The door's folder with its ``swarm`` (this Python, isolated, standard library only)."""
     where = folder(home, agent)
     files.make_dirs(where)
-    source = Path(__file__).with_name("door_client.py").read_text(encoding="utf-8")
+    source = Path(__file__).with_name("_door_client.py").read_text(encoding="utf-8")
     script = where / "swarm"
     script.write_text(f"#!{os.path.realpath(python)} -IS\n{source}", encoding="utf-8")
     script.chmod(0o700)
@@ -371,7 +369,7 @@ def _said(message: str) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Serve one agent's door until SIGTERM."""
-    parser = argparse.ArgumentParser(prog="python -m bot.door")
+    parser = argparse.ArgumentParser(prog="python -m automation.launch.sandbox._door")
     parser.add_argument("--home", required=True, type=Path)
     parser.add_argument("--agent", required=True)
     parser.add_argument("--workspace", required=True, type=Path)

@@ -17,7 +17,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from automation.desktop_config import DesktopConfig
+from automation.launch._config import DesktopConfig
+from automation.launch.sandbox import _binds as binds
+from automation.launch.sandbox import _environment as environment
+from automation.launch.sandbox import _limits as limits
+from automation.launch.sandbox import _state as state
 from core import sandbox
 from core.agents import workspace_files
 from core.clis import AgentCli, hook_files
@@ -25,7 +29,6 @@ from core.clis.logs import log_path
 from core.errors import InvalidState, MissingDependency
 from core.models import Agent, Sandbox
 from core.privacy import files
-from core.sandbox import environment, limits, state
 from core.workspaces import GitFailed, manifest, reservation_hook
 
 log = logging.getLogger(__name__)
@@ -42,9 +45,9 @@ EDITOR_UNSANDBOXED = (
 
 def require_bwrap(agent: str, env: Mapping[str, str] | None = None) -> str:
     """``bwrap``'s path; MissingDependency in one line naming the package."""
-    found = sandbox.bwrap_path((os.environ if env is None else env).get("PATH"))
+    found = binds.bwrap_path((os.environ if env is None else env).get("PATH"))
     if found is None:
-        raise MissingDependency(sandbox.missing_line(agent))
+        raise MissingDependency(binds.missing_line(agent))
     return found
 
 
@@ -141,26 +144,26 @@ def wrap(
     user_home = Path(env.get("HOME") or Path.home()).resolve()
     space = workspace.resolve()
     try:
-        sandbox.check_extra([*box.read, *box.write], user_home, home)
+        binds.check_extra([*box.read, *box.write], user_home, home)
         sandbox.git_folders(space)  # a .git naming what is not its own: refused, nothing run
     except ValueError as exc:
         raise InvalidState(f"{agent}: {exc}") from None
     own = state.own_state(home, agent, user_home, cli.state if cli else (),
                           cli.state_seeds if cli else ())  # fmt: skip
     logs = debug_log(home, agent, cli)
-    programs = sandbox.program_paths(seen if seen is not None else command, env)
-    programs += sandbox.interpreter_paths(sys.executable, sys.base_prefix)
+    programs = binds.program_paths(seen if seen is not None else command, env)
+    programs += binds.interpreter_paths(sys.executable, sys.base_prefix)
     door = open_door(home, agent, space, env)
-    mounts = sandbox.mounts(
+    mounts = binds.mounts(
         space, user_home, box, logs, programs, door, env.get("PATH", "/usr/bin:/bin"), own
     )
-    inside = (*sandbox.git_identity(space, env), ("SWARM_AGENT", agent))  # set by swarm
+    inside = (*binds.git_identity(space, env), ("SWARM_AGENT", agent))  # set by swarm
     keep = environment.kept([*(cli.env_names if cli else ()), *given], box.env)
     placed = limits.prepare(home, agent, box.limits)
     said = log.info if placed.procs else log.warning  # not enforced: said where it starts
     said("%s: %s", agent, placed.said)
     mounts = replace(mounts, env=inside, keep=keep, python=sys.executable, join=placed.procs)
-    return sandbox.bwrap_argv(mounts, command, new_session, bwrap)
+    return binds.bwrap_argv(mounts, command, new_session, bwrap)
 
 
 def state_folder(

@@ -1,4 +1,4 @@
-"""The environment's filter before ``bwrap`` (``core.sandbox.environment``), run by swarm's
+"""The environment's filter before ``bwrap`` (:mod:`.environment`), run by swarm's
 Python isolated (``-I -S``: the standard library only, nothing of the working folder):
 
     keep_env.py KEEP NEVER GROUPS COMMAND...
@@ -6,7 +6,7 @@ Python isolated (``-I -S``: the standard library only, nothing of the working fo
 ``KEEP`` and ``NEVER``: ``fnmatch`` patterns, comma-separated; the raw environment's names
 matching one of ``KEEP`` and none of ``NEVER`` are handed on, no value is ever on a command
 line. ``GROUPS``: a JSON list of control groups' ``cgroup.procs`` files this process joins
-first (``core.sandbox.limits``), exiting with one line when it cannot. Then ``COMMAND``
+first (:mod:`._limits`), exiting with one line when it cannot. Then ``COMMAND``
 replaces it.
 """
 

@@ -16,6 +16,8 @@ import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from core.sandbox import NEVER, never_inside
+
 # a terminal's, its locale's, where its CLI keeps its files, a proxy to reach its model
 BASE = (
     "HOME", "PATH", "TERM", "COLORTERM", "TERM_PROGRAM", "LANG", "LANGUAGE", "LC_*", "TZ",
@@ -23,19 +25,8 @@ BASE = (
     "XDG_CACHE_HOME", "XDG_STATE_HOME", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy",
     "https_proxy", "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS",
 )  # fmt: skip
-# swarm's own tokens and settings, and the services only swarm speaks to
-NEVER = (
-    "SWARM_*", "DISCORD_*", "GITHUB_*", "GH_*", "TELEGRAM_*", "SLACK_*", "PG*", "DATABASE_URL",
-    "TMUX", "TMUX_*", "DISPLAY", "WAYLAND_*", "XAUTHORITY", "DBUS_*", "XDG_RUNTIME_DIR",
-    "SSH_AUTH_SOCK", "SSH_AGENT_PID", "GPG_AGENT_INFO",
-)  # fmt: skip
 # run by swarm's Python (``-I -S``) just before bwrap: the environment's kept names only
-FILTER = str(Path(__file__).with_name("keep_env.py"))  # no newline nor quote: tmux reads it
-
-
-def never_inside(name: str) -> bool:
-    """Whether ``name`` is one of swarm's own (``NEVER``)."""
-    return any(fnmatch.fnmatchcase(name, p) for p in NEVER)
+FILTER = str(Path(__file__).with_name("_keep_env.py"))  # no newline nor quote: tmux reads it
 
 
 def kept(cli_names: Iterable[str], asked: Sequence[str]) -> tuple[str, ...]:
@@ -53,7 +44,7 @@ def filter_argv(
 ) -> list[str]:
     """``command`` started with only the ``keep`` names of the environment (swarm's own
     never: ``NEVER``), in the control groups whose ``cgroup.procs`` files ``join`` names
-    (``core.sandbox.limits``: it exits saying why when it cannot join one); ``python``:
+    (:mod:`._limits`: it exits saying why when it cannot join one); ``python``:
     swarm's interpreter, run isolated."""
     groups = json.dumps(list(join))
     return [python, "-I", "-S", FILTER, ",".join(keep), ",".join(NEVER), groups, *command]

@@ -47,7 +47,6 @@ from core.formats.tomltext import TomlError, loads
 KINDS = ("terminal", "gui")
 TERMINALS = ("xterm", "urxvt", "gnome-terminal", "konsole", "kitty", "alacritty", "wezterm")
 DEFAULTS = {"kind": "terminal", "command": "claude", "terminal": "xterm"}
-DEFAULT_LAYOUT = (4, 2)
 AGENT_KEYS = ("kind", "command", "resume", "terminal", "app", "class", "env", "nice")
 DEFAULT_NICE = 10  # a protocol agent's CLI runs this much below swarm's own processes
 # "env" there: every agent's; the sandbox keys: every terminal agent's default (core.agents_file)
