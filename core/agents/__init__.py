@@ -54,7 +54,12 @@ from core.agents._identity import (
     record_window,
 )
 from core.agents._judge import HELD, Freshness, Verdict, clock_time, duration, limits, until_text
-from core.agents._queries import turn_ended_on_pane
+from core.agents._queries import (
+    ASSIGNABLE_HEAD,
+    ASSIGNABLE_TAIL,
+    EVERY_AGENT,
+    turn_ended_on_pane,
+)
 from core.agents._screen_judge import (
     RECHECK_S,
     RECHECK_STEP_S,
@@ -77,6 +82,9 @@ from core.agents._text_rules import (
 from core.agents._transcript import PAGE, Line
 
 __all__ = [
+    "ASSIGNABLE_HEAD",
+    "ASSIGNABLE_TAIL",
+    "EVERY_AGENT",
     "HELD",
     "HELD_BEHIND_TURN",
     "HOOKS_SILENT",

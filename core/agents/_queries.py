@@ -2,8 +2,9 @@
 for a stall, their turn not moved since), read by assignment and by the needs-you list; an
 agent's hook's latest word, read by the hook's late writes and the pane's dialogs; the
 ``agent_state`` rows' own statements (one per agent: its row made, paused, onboarded,
-credited) and the fragments of it that other features' statements compose; the task an agent
-has in hand; a breaker's probe's view."""
+credited) and the fragments of it that other features' statements compose (a scheduling
+pass's read of the agents, core.tasks'); the task an agent has in hand; a breaker's probe's
+view."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from core.accounts.breaker import ANY_NOT_CLOSED
 from core.agent_state import AgentState
 from core.agents._alerts import HOLDING
 from core.costs.budgets import ANY_SPENT
-from core.store.conn import Conn, Row, sql, values
+from core.store.conn import Conn, sql, values
 
 # over ``agent_state s``: when the stall rules took the agent's tasks back, while its state
 # still reads working or stalled and no signal has seen it work since; else NULL
@@ -41,9 +42,11 @@ def turn_ended_on_pane(agent: str, at: str) -> str:
     )
 
 
-_ASSIGNABLE = (
-    "SELECT s.id, s.paused, s.score, s.idle_since, s.state, (SELECT count(*) FROM tasks t WHERE "
-    "t.assignee = s.id AND t.status IN ('assigned', 'in_progress')) AS load, "
+# The agents' part of a scheduling pass's read (core.tasks composes it with each agent's
+# load, its tasks counted, between the head and the tail): the columns of ``agent_state s``
+# and of the agent's signals and alerts that may hold it.
+ASSIGNABLE_HEAD = "SELECT s.id, s.paused, s.score, s.idle_since, s.state, "
+ASSIGNABLE_TAIL = (
     "s.state = 'limited' OR EXISTS (SELECT 1 FROM agent_signals g WHERE g.agent = s.id "
     "AND g.state = 'limited') AS limited, EXISTS (SELECT 1 FROM alerts a WHERE a.agent_id = "
     "s.id AND a.kind = 'unjudged' AND a.cleared_at IS NULL) AS unjudged, "
@@ -57,14 +60,7 @@ _ASSIGNABLE = (
     # may hold someone, so a pass with neither reads no more of them
     f"{ANY_NOT_CLOSED} AS breakers, {ANY_SPENT} AS spent"
 )
-# The agents' read of a scheduling round's first pass also says whether any lease ran out
-# (the same on every row: a subquery of no row, computed once), so a round with none costs
-# no read of its own.
-ASSIGNABLE = sql(f"{_ASSIGNABLE} FROM agent_state s")
-ASSIGNABLE_AND_EXPIRY = sql(
-    f"{_ASSIGNABLE}, EXISTS (SELECT 1 FROM tasks WHERE lease_expires_at <= :expired_by "
-    "AND status = 'assigned') AS expired FROM agent_state s"
-)
+EVERY_AGENT = "FROM agent_state s"  # the rows the columns above are read over
 FROZEN = sql(f"SELECT s.id, {FROZEN_SINCE} AS since FROM agent_state s")
 HOOK_WORD = sql(
     "SELECT state, evidence, at FROM agent_signals WHERE agent = :agent AND signal = 'hook'"
@@ -117,49 +113,6 @@ PROBE_VIEW = sql(
     "FROM agent_state s LEFT JOIN "
     "tasks t ON t.id = :task_id WHERE s.id = :agent"
 )
-
-
-@dataclass(frozen=True)
-class AssignableAgent:
-    """An agent as a scheduling pass reads it: its load, what may hold it, its hook's turn;
-    the same on every row: whether a breaker or a spent budget may hold anyone, and whether
-    a lease ran out (False when not asked)."""
-
-    id: str
-    paused: bool
-    score: float
-    idle_since: float
-    state: str
-    load: int
-    limited: bool
-    unjudged: bool
-    held: bool
-    turn_at: float | None
-    frozen_since: float | None
-    breakers: bool
-    spent: bool
-    expired: bool = False
-
-
-def _assignable(row: Row) -> AssignableAgent:
-    """A row of ``ASSIGNABLE`` (or ``ASSIGNABLE_AND_EXPIRY``): SQLite's 0/1 as booleans."""
-    (agent, paused, score, idle_since, state, load, limited, unjudged, held, turn_at,
-     frozen_since, breakers, spent, *expired) = values(row)  # fmt: skip
-    return AssignableAgent(
-        agent, bool(paused), score, idle_since, state, int(load), bool(limited),
-        bool(unjudged), bool(held), turn_at, frozen_since, bool(breakers), bool(spent),
-        bool(expired and expired[0]),
-    )  # fmt: skip
-
-
-def assignable_rows(conn: Conn, expired_by: float | None = None) -> list[AssignableAgent]:
-    """Every agent as a scheduling pass reads it (``core.tasks._assignment``); with
-    ``expired_by``, also whether any assigned task's lease ran out by then (``expired``)."""
-    if expired_by is None:
-        rows = conn.execute(ASSIGNABLE).fetchall()
-    else:
-        rows = conn.execute(ASSIGNABLE_AND_EXPIRY, {"expired_by": expired_by}).fetchall()
-    return [_assignable(row) for row in rows]
 
 
 def frozen_agents(conn: Conn) -> dict[str, float]:

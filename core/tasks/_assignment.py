@@ -26,6 +26,7 @@ from core.models import Agent, Priority, task_ref
 from core.store.conn import Conn, Pair
 from core.store.tables import insert_event
 from core.tasks import _assign_queries as assign_queries
+from core.tasks._agent_queries import AssignableAgent, assignable_rows
 from core.tasks._assign_queries import ReadyTask
 from core.tasks._leases import expire_leases
 
@@ -48,7 +49,7 @@ class _AgentView:
 
 
 def free_agents(
-    conn: Conn, ctx: Ctx, rows: list[agent_queries.AssignableAgent] | None = None
+    conn: Conn, ctx: Ctx, rows: list[AssignableAgent] | None = None
 ) -> tuple[list[_AgentView], frozenset[str]]:
     """Configured agents that are not paused, not offline (their pane or host gone), not
     held by a usage limit or by an open alert that holds it (``alerts.HOLDING``: a state that
@@ -57,7 +58,7 @@ def free_agents(
     advanced since), below their capacity, and, holding no task, not mid-turn by their hook
     (``rows``: the agents' rows, already read); and the agents a usage limit holds now."""
     if rows is None:
-        rows = agent_queries.assignable_rows(conn)
+        rows = assignable_rows(conn)
     state = {r.id: r for r in rows}
     # the usage limits are worked out only when an agent's state or a signal says limited;
     # an agent whose limit cannot be judged is held (an alert says why), the others go on
@@ -109,7 +110,7 @@ def assign_batch(
     conn: Conn,
     ctx: Ctx,
     limit: int = BATCH,
-    agents: list[agent_queries.AssignableAgent] | None = None,
+    agents: list[AssignableAgent] | None = None,
 ) -> list[Assignment]:
     """Hand ready tasks (by priority, then age) to free agents in one pass, at most ``limit``
     (``agents``: the agents' rows, already read by the caller).
@@ -119,7 +120,7 @@ def assign_batch(
     pass decides what repeating "the first task that fits" would.
     """
     if agents is None:
-        agents = agent_queries.assignable_rows(conn)
+        agents = assignable_rows(conn)
     free, limited = free_agents(conn, ctx, agents)
     if not free:  # every agent busy: the ready tasks need no reading
         return []
@@ -323,7 +324,7 @@ def expire_then_assign(conn: Conn, ctx: Ctx) -> tuple[int, list[Assignment]]:
     """``expire_leases``, then ``assign_batch``: a scheduling round's first transaction. The
     agents' read says whether a lease ran out: only then are the leases read (and the
     agents read again after their tasks went back to the queue)."""
-    rows = agent_queries.assignable_rows(conn, expired_by=ctx.now)
+    rows = assignable_rows(conn, expired_by=ctx.now)
     if rows and not rows[0].expired:
         return 0, assign_batch(conn, ctx, agents=rows)
     return expire_leases(conn, ctx), assign_batch(conn, ctx)
