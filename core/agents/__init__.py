@@ -58,6 +58,7 @@ from core.agents._queries import (
     ASSIGNABLE_HEAD,
     ASSIGNABLE_TAIL,
     EVERY_AGENT,
+    PROBE_AGENT_COLUMNS,
     turn_ended_on_pane,
 )
 from core.agents._screen_judge import (
@@ -89,6 +90,7 @@ __all__ = [
     "HELD_BEHIND_TURN",
     "HOOKS_SILENT",
     "PAGE",
+    "PROBE_AGENT_COLUMNS",
     "RECHECK_S",
     "RECHECK_STEP_S",
     "SMALL",

@@ -3,8 +3,7 @@ for a stall, their turn not moved since), read by assignment and by the needs-yo
 agent's hook's latest word, read by the hook's late writes and the pane's dialogs; the
 ``agent_state`` rows' own statements (one per agent: its row made, paused, onboarded,
 credited) and the fragments of it that other features' statements compose (a scheduling
-pass's read of the agents, core.tasks'); the task an agent has in hand; a breaker's probe's
-view."""
+pass's read of the agents, core.tasks'); the task an agent has in hand."""
 
 from __future__ import annotations
 
@@ -108,11 +107,8 @@ STATE_ROWS = sql(
     "SELECT id, paused, score, done_count, fail_count, last_report_at FROM agent_state"
 )
 IN_STATE = sql("SELECT id, state_since, state_evidence FROM agent_state WHERE state = :state")
-PROBE_VIEW = sql(
-    "SELECT s.state, s.state_since, s.state_signal, t.status, t.assignee "
-    "FROM agent_state s LEFT JOIN "
-    "tasks t ON t.id = :task_id WHERE s.id = :agent"
-)
+# a breaker's probe's agent, as core.tasks' read of the probe composes it
+PROBE_AGENT_COLUMNS = "s.state, s.state_since, s.state_signal"
 
 
 def frozen_agents(conn: Conn) -> dict[str, float]:
@@ -317,21 +313,3 @@ class InState(NamedTuple):
 def agents_in_state(conn: Conn, state: str) -> list[InState]:
     """The agents whose decided state is ``state``."""
     return [InState(*values(row)) for row in conn.execute(IN_STATE, {"state": state})]
-
-
-class ProbeSeen(NamedTuple):
-    """A breaker's probe as seen: its agent's state, since when and by which signal; its
-    task's status and assignee (None: no such task)."""
-
-    state: str
-    state_since: float | None
-    state_signal: str | None
-    status: str | None
-    assignee: str | None
-
-
-def probe_view(conn: Conn, task: int | None, agent: str | None) -> ProbeSeen | None:
-    """A breaker's probe (``core.accounts.breaker``): its agent's state, since when and its
-    signal, its task's status and assignee; None when the agent has no row."""
-    row = conn.execute(PROBE_VIEW, {"task_id": task, "agent": agent}).fetchone()
-    return None if row is None else ProbeSeen(*values(row))

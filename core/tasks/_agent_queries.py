@@ -1,14 +1,15 @@
 """A scheduling pass's read of the agents (``core.tasks._assignment``): each agent's row as
 core.agents gives it (its fragments: the head, the tail and the rows read over), with its
 load, the tasks it holds counted, between them; and, in the same statement, whether any
-assigned task's lease ran out. The agents' tables are named in core.agents only, the
-tasks' here."""
+assigned task's lease ran out; a breaker's probe as seen (its agent's state, its task's).
+The agents' tables are named in core.agents only, the tasks' here."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from core.agents import ASSIGNABLE_HEAD, ASSIGNABLE_TAIL, EVERY_AGENT
+from core.agents import ASSIGNABLE_HEAD, ASSIGNABLE_TAIL, EVERY_AGENT, PROBE_AGENT_COLUMNS
 from core.store.conn import Conn, Row, sql, values
 
 # over ``agent_state s``: the tasks the agent holds
@@ -24,6 +25,11 @@ ASSIGNABLE = sql(f"{_ASSIGNABLE} {EVERY_AGENT}")
 ASSIGNABLE_AND_EXPIRY = sql(
     f"{_ASSIGNABLE}, EXISTS (SELECT 1 FROM tasks WHERE lease_expires_at <= :expired_by "
     f"AND status = 'assigned') AS expired {EVERY_AGENT}"
+)
+# a breaker's probe: its agent (None when it has no row) and its task
+PROBE_VIEW = sql(
+    f"SELECT {PROBE_AGENT_COLUMNS}, t.status, t.assignee {EVERY_AGENT} "
+    "LEFT JOIN tasks t ON t.id = :task_id WHERE s.id = :agent"
 )
 
 
@@ -68,3 +74,21 @@ def assignable_rows(conn: Conn, expired_by: float | None = None) -> list[Assigna
     else:
         rows = conn.execute(ASSIGNABLE_AND_EXPIRY, {"expired_by": expired_by}).fetchall()
     return [_assignable(row) for row in rows]
+
+
+class ProbeSeen(NamedTuple):
+    """A breaker's probe as seen: its agent's state, since when and by which signal; its
+    task's status and assignee (None: no such task)."""
+
+    state: str
+    state_since: float | None
+    state_signal: str | None
+    status: str | None
+    assignee: str | None
+
+
+def probe_view(conn: Conn, task: int | None, agent: str | None) -> ProbeSeen | None:
+    """A breaker's probe (``core.accounts.breaker``): its agent's state, since when and its
+    signal, its task's status and assignee; None when the agent has no row."""
+    row = conn.execute(PROBE_VIEW, {"task_id": task, "agent": agent}).fetchone()
+    return None if row is None else ProbeSeen(*values(row))

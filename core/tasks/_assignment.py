@@ -26,7 +26,7 @@ from core.models import Agent, Priority, task_ref
 from core.store.conn import Conn, Pair
 from core.store.tables import insert_event
 from core.tasks import _assign_queries as assign_queries
-from core.tasks._agent_queries import AssignableAgent, assignable_rows
+from core.tasks._agent_queries import AssignableAgent, assignable_rows, probe_view
 from core.tasks._assign_queries import ReadyTask
 from core.tasks._leases import expire_leases
 
@@ -125,9 +125,7 @@ def assign_batch(
     if not free:  # every agent busy: the ready tasks need no reading
         return []
     first = agents[0]
-    holds = (
-        breaker.holds(conn, ctx, agent_queries.probe_view) if first.breakers else breaker.NO_HOLDS
-    )
+    holds = breaker.holds(conn, ctx, probe_view) if first.breakers else breaker.NO_HOLDS
     spent = budgets.stopped(conn, ctx) if first.spent else []
     free = [v for v in free if v.agent.id not in holds.held and not _budget_holds(ctx, v, spent)]
     no_turn = {s.task_id for s in spent if s.task_id is not None}

@@ -197,7 +197,7 @@ READ_MODELS = ("core/reports/", "core/inbox/")
 # core/delivery's) or, listing one more arrow, one that closes no circle (core/posts asking
 # core/delivery for a message's progress, core/tasks reading prompts).
 ACROSS_OWNERS: dict[str, dict[str, int]] = {
-    "core/agents/_queries.py": {"agent_watch": 2, "questions": 2, "tasks": 4},
+    "core/agents/_queries.py": {"agent_watch": 2, "questions": 2, "tasks": 3},
     "core/agents/_transcript_queries.py": {"tasks": 1},
     # a campaign's budget, below the campaigns' tasks, sums the turns on their ids
     "core/costs/queries.py": {"tasks": 3},
