@@ -157,7 +157,7 @@ async def cmd_explain(service: SwarmService, args: argparse.Namespace) -> None:
 
 def sandbox_lines(service: SwarmService, agent_id: str) -> list[str] | None:
     """What ``agent_id``'s sandbox lets it see and write (None: it runs unsandboxed)."""
-    from automation.launch.sandbox import agent_home, describe
+    from automation.launch.sandbox import agent_home, describe, refused_hosts
     from core.clis import by_name
     from core.workspaces import find
 
@@ -167,7 +167,9 @@ def sandbox_lines(service: SwarmService, agent_id: str) -> list[str] | None:
     space = find(service.settings.home, service.agents, agent_id)
     cli = by_name(agent.cli)
     copies = agent_home(service.settings.home, agent.id) if cli and cli.state else None
-    return describe(agent.sandbox, space.path if space else None, cli.state if cli else (), copies)
+    lines = describe(agent.sandbox, space.path if space else None, cli, copies)
+    refused = refused_hosts(service.settings.home, agent.id)
+    return lines + [f"its proxy refused {line}" for line in refused]
 
 
 def editor_line(service: SwarmService, agent_id: str) -> str | None:

@@ -312,7 +312,8 @@ def _sandboxes(config: Config) -> list[Finding]:
     found = _bwrap(config, fenced) + _own_gits(config, [a for a in agents if a.id in fenced])
     if any(f.status != OK for f in found):
         return said + found  # no sandbox here: its limits are beside the point
-    return said + found + _limits([a for a in agents if a.id in fenced])
+    chosen = [a for a in agents if a.id in fenced]
+    return said + found + _limits(chosen) + _networks(config.core.home, chosen)
 
 
 def _own_gits(config: Config, fenced: list[Agent]) -> list[Finding]:
@@ -333,6 +334,37 @@ def _own_gits(config: Config, fenced: list[Agent]) -> list[Finding]:
             found.append(Finding("sandbox", PROBLEM, f"{agent.id}: {exc}"))
         except SwarmError:
             continue
+    return found
+
+
+def _networks(home: Path, fenced: list[Agent]) -> list[Finding]:
+    """Each sandboxed agent's network in a line; one that cannot be had a problem, a model
+    network whose gateway is not running (while its agent was started) a warning."""
+    from automation.launch.sandbox import (
+        gateway_running,
+        network_check,
+        network_line,
+        network_mode,
+    )
+    from core.clis import by_name
+    from core.errors import InvalidInput
+
+    found = []
+    for agent in fenced:
+        assert agent.sandbox is not None
+        cli = by_name(agent.cli)
+        try:
+            network_check(agent.id, agent.sandbox, cli)
+        except InvalidInput as exc:
+            found.append(Finding("sandbox", PROBLEM, str(exc)))
+            continue
+        line = network_line(agent.sandbox, cli)
+        mode = network_mode(agent.sandbox, cli)
+        down = mode == "model" and not gateway_running(home, agent.id)
+        line += "; its gateway is not running (swarm desktop up starts it)" if down else ""
+        shared = mode == "open" and not agent.sandbox.network  # the host's, by default only
+        status = WARNING if down or shared else OK
+        found.append(Finding("sandbox", status, f"{agent.id}: {line}"))
     return found
 
 

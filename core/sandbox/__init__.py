@@ -57,14 +57,18 @@ def swarm_in(box: Sandbox | None, outside: str) -> str:
     return DOOR_SWARM if box is not None else outside
 
 
-def summary(box: Sandbox | None, refused: bool = False) -> str:
-    """The roster's word: ``-``, ``bwrap``, ``bwrap, no network``, or that an editor
-    window's was ``refused``."""
+def summary(box: Sandbox | None, refused: bool = False, gateway: bool = False) -> str:
+    """The roster's word: ``-``, ``bwrap`` and its network (``model via gateway``, ``no
+    network``, ``host network``; not said: the model's where its CLI has a ``gateway``), or
+    that an editor window's was ``refused``."""
     if refused:
         return "refused (editor window)"
     if box is None:
         return "-"
-    return "bwrap" if box.network else "bwrap, no network"
+    mode = box.network or ("model" if gateway else "open")
+    return {"none": "bwrap, no network", "open": "bwrap, host network"}.get(
+        mode, "bwrap, model via gateway"
+    )
 
 
 class ForeignGit(ValueError):

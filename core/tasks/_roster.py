@@ -12,6 +12,7 @@ from core.accounts.status import account_fields
 from core.agents import open_kinds
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
+from core.clis import by_name
 from core.context import Ctx
 from core.event_kinds import EventKind
 from core.models import Agent, task_ref
@@ -110,7 +111,9 @@ def agent_rows(conn: Conn, agents: list[Agent], ctx: Ctx | None = None) -> list[
                 "node": agent.node,
                 "tmux": agent.tmux,
                 "cli": agent.cli,
-                "sandbox": sandbox.summary(agent.sandbox, agent.sandbox_refused),
+                "sandbox": sandbox.summary(
+                    agent.sandbox, agent.sandbox_refused, _has_gateway(agent.cli)
+                ),
                 **(account_fields(ctx, agent, breakers) if ctx is not None else {}),
             }
         )
@@ -123,3 +126,9 @@ def _held_tasks(conn: Conn) -> dict[str, list[str]]:
     for task_id, agent, *_ in task_queries.active_tasks(conn):
         holding.setdefault(agent, []).append(task_ref(task_id))
     return holding
+
+
+def _has_gateway(cli: str | None) -> bool:
+    """Whether ``cli``'s model can go through swarm's gateway (a sandbox's default network)."""
+    known = by_name(cli)
+    return known is not None and known.model_wire is not None

@@ -308,11 +308,11 @@ def test_an_agent_moved_to_another_route_is_ended_on_the_old_one(rig: DesktopRig
     hosted = up(rig, "--agents", "2")["Agent-2"]
     assert hosted["delivery"] == "protocol", hosted
     assert rig.tmux("has-session", "-t", "=swarm-Agent-2").returncode != 0
-    assert "session swarm-Agent-2 ended: its route changed" in hosted["notes"], hosted
+    assert "session swarm-Agent-2 ended: its route changed" in str(hosted["notes"]), hosted
     _route(rig, "Agent-2", "tmux")  # and back
     typed = up(rig, "--agents", "2")["Agent-2"]
     assert typed["delivery"] == "tmux" and typed["action"] == "started", typed
-    assert "protocol host ended: its route changed" in typed["notes"], typed
+    assert "protocol host ended: its route changed" in str(typed["notes"]), typed
     status = rig.swarm("desktop", "status", "--headless", "--json")
     row = next(r for r in json.loads(status.stdout) if r["agent"] == "Agent-2")
     assert "host" not in str(row), row

@@ -8,11 +8,12 @@ import socket
 from collections.abc import Callable
 from pathlib import Path
 
+import aiohttp
 import pytest
 from aiohttp import web
 from localmodel import LocalModel, Step
 
-from automation.launch.gateway import Vendor
+from automation.launch.gateway import ModelGateway, ModelRoute, Vendor
 from tests.gateway.rig import PLACEHOLDER, REAL_KEYS, Rig, Upstream
 from tests.gateway.wire import FORMATS, VENDOR_OF, request
 
@@ -112,3 +113,23 @@ async def test_a_long_error_quoting_the_key_late_comes_back_without_it(
             back = await got.read()
     assert got.status == 403 and len(back) > 300_000
     assert key.encode() not in back and back.endswith(b" key [redacted] refused")
+
+
+async def test_without_a_key_the_agents_own_login_passes(model: LocalModel, sockets: Path) -> None:
+    """No key configured for the agent (its CLI's own login, kept in its sandbox): the
+    gateway passes the agent's own credential on, as the only one there is; never a cookie."""
+    route = ModelRoute("login", sockets / "login.sock", model.url, Vendor.ANTHROPIC, None)
+    gateway = ModelGateway([route], lambda _: None)
+    await gateway.start()
+    try:
+        connector = aiohttp.UnixConnector(path=str(route.socket))
+        async with aiohttp.ClientSession(connector=connector, base_url="http://gateway") as c:
+            path, body, headers = request("messages", "say hi", stream=False)
+            login = {**headers, "Authorization": "Bearer its-own-oauth", "Cookie": "s=1"}
+            async with c.post(path, json=body, headers=login) as answer:
+                assert answer.status == 200, await answer.text()
+    finally:
+        await gateway.close()
+    seen = model.requests[-1]
+    assert seen.sent_secret("authorization", "Bearer its-own-oauth")
+    assert "cookie" not in {name.lower() for name in (*seen.secrets, *seen.headers)}

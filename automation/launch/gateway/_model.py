@@ -39,6 +39,8 @@ _NOT_UP = frozenset({
     "host", "content-length", "transfer-encoding", "connection", "keep-alive", "te", "trailer",
     "upgrade", "proxy-connection", "accept-encoding", "expect",
 })  # fmt: skip
+# an agent's own login (its CLI's subscription or OAuth), passed on when no key is configured
+_LOGIN = frozenset({"authorization", "x-api-key", "x-goog-api-key", "api-key"})
 _NOT_DOWN = frozenset({"transfer-encoding", "connection", "keep-alive", "trailer", "upgrade",
                        "proxy-connection", "set-cookie"})  # fmt: skip
 
@@ -209,7 +211,10 @@ def _upstream_url(route: ModelRoute, request: web.Request) -> str:
 
 
 def _upstream_headers(given: Mapping[str, str], route: ModelRoute) -> list[tuple[str, str]]:
-    headers = [(k, v) for k, v in given.items() if k.lower() not in _NOT_UP]
+    """The agent's headers less credentials and hop-by-hop ones, and the person's key; with
+    no key (the CLI's own login, kept in its sandbox), the agent's own credential passes."""
+    own = set() if route.key else _LOGIN
+    headers = [(k, v) for k, v in given.items() if k.lower() not in _NOT_UP - own]
     headers.append(("Accept-Encoding", "identity"))
     if route.key:
         headers.append(route.vendor.key_header(route.key))

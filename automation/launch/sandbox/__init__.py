@@ -18,6 +18,11 @@ name, the variables that never enter) is ``core.sandbox``.
 
 from automation.launch.sandbox import _limits as limits
 from automation.launch.sandbox._binds import bwrap_path, describe, missing_line
+from automation.launch.sandbox._network import check as network_check
+from automation.launch.sandbox._network import line as network_line
+from automation.launch.sandbox._network import mode_of as network_mode
+from automation.launch.sandbox._network import refused as refused_hosts
+from automation.launch.sandbox._network import running as gateway_running
 from automation.launch.sandbox._state import agent_home
 from automation.launch.sandbox._wrap import (
     EDITOR_REFUSED,
@@ -46,8 +51,13 @@ __all__ = [
     "door_hook_command",
     "door_pid",
     "editor_lines",
+    "gateway_running",
     "limits",
     "missing_line",
+    "network_check",
+    "network_line",
+    "network_mode",
+    "refused_hosts",
     "require_bwrap",
     "stale_commit_checks",
     "stale_hooks",

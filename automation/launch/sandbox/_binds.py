@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from automation.launch.sandbox import _limits as limits
+from automation.launch.sandbox import _network as network
 from automation.launch.sandbox._environment import filter_argv
+from core.clis import AgentCli
 from core.models import Sandbox
 from core.sandbox import DOOR_AT, WORKTREE_HOOKS, git_folders
 
@@ -44,10 +46,11 @@ class Mounts:
     home: str
     workspace: str
     door: str | None = None
-    network: bool = True
+    network: bool = True  # the host's network (False: a namespace of its own)
     path: str = "/usr/bin:/bin"  # the agent's PATH (the door's folder is put first)
     links: tuple[tuple[str, str], ...] = ()  # (link, its target): symlinks on bound paths
     env: tuple[tuple[str, str], ...] = ()  # set inside (the person's git identity)
+    unset: tuple[str, ...] = ()  # unset inside (a key the gateway holds instead)
     keep: tuple[str, ...] = ()  # the environment's names that enter (``environment.kept``)
     own: tuple[tuple[str, str], ...] = ()  # (its copy, the person's path): bound read-write
     join: tuple[str, ...] = ()  # its control groups' cgroup.procs (:mod:`.limits`)
@@ -80,10 +83,11 @@ def git_identity(workspace: Path, env: Mapping[str, str]) -> tuple[tuple[str, st
 
 
 def describe(
-    box: Sandbox, workspace: Path | None, state: Sequence[str], copies: Path | None = None
+    box: Sandbox, workspace: Path | None, cli: AgentCli | None, copies: Path | None = None
 ) -> list[str]:
     """What a sandboxed agent may see and write, in lines (``swarm agents explain``);
     ``copies``: where its own copies of its CLI's state are kept."""
+    state = cli.state if cli is not None else ()
     folder = str(workspace) if workspace is not None else "its workspace (none found yet)"
     own = ", ".join(f"~/{entry.rstrip('/')}" for entry in state) or "none known"
     kept = f" (its own copies, in {copies}; the person's own are not shown)" if copies else ""
@@ -93,7 +97,7 @@ def describe(
         f"reads: the system ({', '.join(SYSTEM)}), the programs its command runs",
         "an empty home and /tmp of its own; its own processes only (pid namespace); no "
         "capability; of the environment, only its allow-list (sandbox_env adds names)",
-        f"network: {'shared' if box.network else 'none (its own loopback)'}",
+        network.line(box, cli),
         limits.said(box.limits),
         f"swarm: only through its door ({DOOR_AT}: task, ask, send, inbox, status, "
         "reserve, release, its hooks, its MCP server); never swarm's home, database, tokens "
@@ -350,7 +354,6 @@ def mounts(
         home=str(home),
         workspace=str(workspace),
         door=None if door is None else str(door),
-        network=box.network,
         path=path,
         own=tuple(own),
     )
@@ -403,6 +406,8 @@ def bwrap_argv(
     if m.door is not None:
         argv += ["--ro-bind", m.door, DOOR_AT]
         argv += ["--setenv", "PATH", f"{DOOR_AT}:{m.path}"]
+    for name in m.unset:
+        argv += ["--unsetenv", name]
     argv += ["--setenv", "TMPDIR", "/tmp"]  # its own /tmp (a TMPDIR outside is not there)
     for name, value in m.env:
         argv += ["--setenv", name, value]

@@ -21,6 +21,7 @@ from automation.launch._config import DesktopConfig
 from automation.launch.sandbox import _binds as binds
 from automation.launch.sandbox import _environment as environment
 from automation.launch.sandbox import _limits as limits
+from automation.launch.sandbox import _network as network
 from automation.launch.sandbox import _state as state
 from core import sandbox
 from core.agents import workspace_files
@@ -99,11 +100,13 @@ def open_door(home: Path, agent: str, workspace: Path, env: Mapping[str, str]) -
 
 
 def close_doors(home: Path, agents: Sequence[str]) -> list[str]:
-    """End the doors of ``agents`` (and take their empty control groups away); one line
-    each door ended."""
+    """End the doors and model gateways of ``agents`` (and take their empty control groups
+    away); one line each ended."""
     said = []
     for agent in agents:
         limits.remove(home, agent)  # its control groups, once its processes ended
+        if network.stop(home, agent):
+            said.append(f"{agent}: model gateway ended")
         pid = door_pid(home, agent)
         if pid is None:
             continue
@@ -148,22 +151,26 @@ def wrap(
         sandbox.git_folders(space)  # a .git naming what is not its own: refused, nothing run
     except ValueError as exc:
         raise InvalidState(f"{agent}: {exc}") from None
+    network.check(agent, box, cli)
     own = state.own_state(home, agent, user_home, cli.state if cli else (),
                           cli.state_seeds if cli else ())  # fmt: skip
     logs = debug_log(home, agent, cli)
     programs = binds.program_paths(seen if seen is not None else command, env)
     programs += binds.interpreter_paths(sys.executable, sys.base_prefix)
     door = open_door(home, agent, space, env)
+    net = network.prepare(home, agent, box, cli, env)
+    log.info("%s: %s", agent, net.said)
     mounts = binds.mounts(
         space, user_home, box, logs, programs, door, env.get("PATH", "/usr/bin:/bin"), own
     )
-    inside = (*binds.git_identity(space, env), ("SWARM_AGENT", agent))  # set by swarm
+    inside = (*binds.git_identity(space, env), *net.setenv, ("SWARM_AGENT", agent))
     keep = environment.kept([*(cli.env_names if cli else ()), *given], box.env)
     placed = limits.prepare(home, agent, box.limits)
     said = log.info if placed.procs else log.warning  # not enforced: said where it starts
     said("%s: %s", agent, placed.said)
-    mounts = replace(mounts, env=inside, keep=keep, python=sys.executable, join=placed.procs)
-    return binds.bwrap_argv(mounts, command, new_session, bwrap)
+    mounts = replace(mounts, env=inside, keep=keep, python=sys.executable, join=placed.procs,
+                     network=not net.own, unset=net.unsetenv)  # fmt: skip
+    return binds.bwrap_argv(mounts, [*net.relay, *command], new_session, bwrap)
 
 
 def state_folder(
