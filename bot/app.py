@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # the CLI imports this module for every command: the rest loa
     from bot.discordbot.client import SwarmBot
     from bot.hook_server import HookServer
     from bot.web.server import WebServer
-    from core.agents.frames import FrameSource
+    from core.agents import FrameSource
     from core.coordinator.agents_reload import AgentsReload
     from core.coordinator.db_lock import HeldLock
     from core.coordinator.home_lock import CoordinatorLock
@@ -140,7 +140,7 @@ class Builder:
     def text(self, service: SwarmService, node: str | None = None) -> TextWatcher:
         """The tmux agents' pane reader with the agent rule files (bundled, and the user's in
         ``$SWARM_HOME/agent-rules/``: a bad one is logged as one line and left out)."""
-        from core.agents.text_rules import load_rule_sets
+        from core.agents import load_rule_sets
         from core.watch.text_signal import TextWatcher
 
         rule_sets, errors = load_rule_sets(service.settings.home)
@@ -194,7 +194,7 @@ class Builder:
         """The protocol agents' host journals read into the store (of ``node``'s agents, or
         the coordinator's): a timer that costs nothing while no agent is a protocol agent."""
         from automation.protocol.watch import ProtocolWatch
-        from core.agents.judge import Freshness
+        from core.agents import Freshness
 
         watch = self.config.watch
         fresh = Freshness.of(

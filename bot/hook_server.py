@@ -42,8 +42,16 @@ from typing import TYPE_CHECKING, Any
 
 from bot.hook_common import freshness, hook_refusal
 from bot.hook_relay import FLUSH_LINE, SOCKET_NAME
-from core.agents.hook_events import HookEvent, UnknownHookEvent, parse
-from core.agents.identity import Placement, Refused, Resolver, claimed_agent, hook_agent
+from core.agents import (
+    HookEvent,
+    Placement,
+    Refused,
+    Resolver,
+    UnknownHookEvent,
+    claimed_agent,
+    hook_agent,
+    parse,
+)
 from core.errors import NotFound, Transient
 from core.privacy.files import make_dirs
 from core.processes import ancestry, peer_of

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from core.errors import InvalidState
 from core.settings import AGENT, HOME
-from core.workspaces.procs import PROC, Proc, end_processes, start_time
+from core.workspaces import PROC, Proc, end_processes, start_time
 
 log = logging.getLogger(__name__)
 END_GRACE_S = 2.0  # SIGTERM, then SIGKILL this long after

@@ -19,7 +19,7 @@ from automation.launch._seam import Launcher, Outcome, Planned
 from core.agents_file import load_team
 from core.errors import InvalidInput
 from core.models import Agent
-from core.workspaces.ops import find
+from core.workspaces import find
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from core.agent_state import AgentState
-from core.agents.judge import Freshness
+from core.agents import Freshness
 from core.clis import by_name
 from core.clis.base import SessionLog
 from core.clis.logs import LogFinding, LogReader, LogTail, log_path

@@ -159,7 +159,7 @@ def sandbox_lines(service: SwarmService, agent_id: str) -> list[str] | None:
     """What ``agent_id``'s sandbox lets it see and write (None: it runs unsandboxed)."""
     from automation.launch.sandbox import agent_home, describe, refused_hosts
     from core.clis import by_name
-    from core.workspaces.ops import find
+    from core.workspaces import find
 
     agent = service.agents.get(agent_id)
     if agent is None or agent.sandbox is None:
@@ -191,7 +191,7 @@ def editor_line(service: SwarmService, agent_id: str) -> str | None:
 def explain_text(shown: dict[str, Any]) -> str:
     """``Agent-3: idle since 10:42:07 (3 m 10 s), decided by hook``, then one line per signal:
     ``hook: Stop at 10:42:07 → idle``."""
-    from core.agents.judge import clock_time, duration, until_text
+    from core.agents import clock_time, duration, until_text
 
     now = shown["checked_at"]
     head = f"{shown['agent']}: {shown['state']}"

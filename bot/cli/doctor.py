@@ -321,8 +321,7 @@ def _own_gits(config: Config, fenced: list[Agent]) -> list[Finding]:
     by ``desktop up`` and swarm's git (``core.sandbox.own_git``), said here."""
     from core.errors import SwarmError
     from core.sandbox import git_folders
-    from core.workspaces.git import ForeignGitFolder
-    from core.workspaces.ops import find
+    from core.workspaces import ForeignGitFolder, find
 
     agents = {a.id: a for a in fenced}
     found = []

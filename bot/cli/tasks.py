@@ -303,7 +303,7 @@ async def cmd_task_assign(service: SwarmService, args: argparse.Namespace) -> No
 
 async def cmd_task_edit(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm task edit ID [--title] [--details] [--priority] [--role]``."""
-    from core.tasks.edit import TaskEdit
+    from core.tasks import TaskEdit
 
     change = TaskEdit(args.title, args.details, args.priority, args.role)
     changed = await service.tasks.edit(args.id, change, args.actor)

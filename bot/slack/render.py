@@ -27,7 +27,7 @@ from core.dialogs.permissions import Prompt
 from core.event_kinds import event_text
 from core.inbox.needs import Need, prompt_ref
 from core.models import ACTIVE, Task, TaskStatus, task_ref
-from core.tasks.actions import TaskAction, allowed
+from core.tasks import TaskAction, allowed
 
 Json = dict[str, Any]
 MAX_BUTTONS = 25  # an actions block's elements

@@ -20,10 +20,18 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
-from core.agents import alerts, hook_events
-from core.agents.frames import FrameSource, save_frame
-from core.agents.judge import Freshness
-from core.agents.screen_judge import RECHECK_S, RECHECK_STEP_S, SMALL, ScreenJudge, ScreenLook
+from core.agents import (
+    RECHECK_S,
+    RECHECK_STEP_S,
+    SMALL,
+    FrameSource,
+    Freshness,
+    ScreenJudge,
+    ScreenLook,
+    alerts,
+    hook_events,
+    save_frame,
+)
 from core.dialogs import dead_hooks as hook_prompts
 from core.errors import StoreError
 from core.models import Agent

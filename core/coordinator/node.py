@@ -28,9 +28,14 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from core.coordinator.scheduler import Scheduler
-from core.delivery import claim_queries, node_claims, prompt
+from core.delivery import (
+    RECEIPT_RETRY_FIRST_S,
+    RECEIPT_RETRY_MAX_S,
+    claim_queries,
+    node_claims,
+    prompt,
+)
 from core.delivery import queries as delivery_queries
-from core.delivery.queue import RECEIPT_RETRY_FIRST_S, RECEIPT_RETRY_MAX_S
 from core.errors import ConfigError, Transient
 from core.models import ClaimOutcome, Receipt
 from core.protocols import Deliverer, HostJournals, Parallel

@@ -12,7 +12,7 @@ from typing import Any
 from core.clis import by_name
 from core.hosts import wire
 from core.models import Agent
-from core.workspaces.manifest import worktree_of
+from core.workspaces import worktree_of
 
 
 class UsageSource(enum.Enum):

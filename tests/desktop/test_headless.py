@@ -23,7 +23,7 @@ from core.clis.logs import log_path
 from core.coordinator.scheduler import Scheduler
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.workspaces.procs import alive_of
+from core.workspaces._procs import alive_of
 from tests.conftest import skip_or_fail
 from tests.desktop.rig import DesktopRig, own_args
 

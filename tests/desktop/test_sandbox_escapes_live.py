@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from core.workspaces.git import ForeignGitFolder, git
+from core.workspaces._git import ForeignGitFolder, git
 from tests.desktop.sandbox_rig import SandboxRig, fenced
 
 TOKENS = {

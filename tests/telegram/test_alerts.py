@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.agents import alerts
+from core.agents import _alerts as alerts
 from core.models import TaskSpec, TaskStatus
 from tests.telegram.conftest import World, bot_message, buttons, has
 

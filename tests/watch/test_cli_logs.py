@@ -18,7 +18,7 @@ import pytest
 from automation.launch import Planned, cli_env
 from automation.launch._config import Launch
 from core.agent_state import AgentState
-from core.agents.text_rules import load_rule_sets
+from core.agents._text_rules import load_rule_sets
 from core.clis import BY_NAME, panes
 from core.clis.gemini.debug_log import retries
 from core.clis.logs import LogTail, log_path

@@ -36,7 +36,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from core.agents.identity import Resolver
+from core.agents import Resolver
 from core.agents_file import load_agents
 from core.errors import ConfigError
 from core.privacy import files

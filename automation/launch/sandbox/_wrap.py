@@ -30,8 +30,7 @@ from core.clis.logs import log_path
 from core.errors import InvalidState, MissingDependency
 from core.models import Agent, Sandbox
 from core.privacy import files
-from core.workspaces import manifest, reservation_hook
-from core.workspaces.git import GitFailed
+from core.workspaces import GitFailed, manifest, reservation_hook
 
 log = logging.getLogger(__name__)
 DOOR_WAIT_S = 15.0
