@@ -12,10 +12,10 @@ doubled per failure in a row after the first, capped), counting the failures its
 Background work has an owner, and this module is the one place in the product that starts a
 task outside a ``TaskGroup`` (``tests/project/test_task_owners.py`` fails on any other). A
 task whose lifetime one ``async with`` bounds starts in an ``asyncio.TaskGroup`` there
-(``first_of`` races a few that way). One that outlives it (a server's handler of each
-connection, a front end's notifier, a post made in passing) starts in its object's
-``Background``: kept until it ends, its failure logged when it ends (unless the caller reads
-its result itself), and every one still running cancelled and awaited at ``close``.
+(``first_of`` races a few that way). One that outlives the statement that starts it (a front
+end's notifier, a protocol host's turn, a summary made in passing) starts in its object's or
+its run's ``Background``: kept until it ends, its failure logged when it ends (unless the
+caller reads its result itself), every one still running cancelled and awaited at ``close``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from types import TracebackType
 from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
@@ -133,17 +132,6 @@ class Background:
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
             self._tasks.difference_update(running)
-
-    async def __aenter__(self) -> Background:
-        return self
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        await self.close()
 
 
 async def first_of(

@@ -84,12 +84,6 @@ async def test_background_close_waits_its_grace_then_cancels_and_awaits_the_rest
     assert quick.done() and slow.cancelled() and len(tasks) == 0
 
 
-async def test_background_as_a_block_cancels_what_outlives_it() -> None:
-    async with Background("node") as helpers:
-        helper = helpers.start(asyncio.Event().wait(), name="listen")
-    assert helper.cancelled()
-
-
 async def test_first_of_gives_the_first_and_cancels_the_others() -> None:
     woken = asyncio.Event()
     asyncio.get_running_loop().call_later(0.01, woken.set)
