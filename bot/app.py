@@ -25,6 +25,7 @@ from bot.run_stop import RunStopper, banner, on_signals, say
 from core.models import Agent
 from core.protocols import Clock, Deliverer, RoutesAgents, Timer
 from core.service.swarm import SwarmService
+from core.waits import Background
 
 if TYPE_CHECKING:  # the CLI imports this module for every command: the rest loads lazily
     from automation.protocol.watch import ProtocolWatch
@@ -566,8 +567,11 @@ async def _run_with_front_ends(
                 on_discord = any(f.name == "Discord" for f in front_ends)
                 others = [f.name for f in front_ends if f.name != "Discord"]
                 banner(parts.service, sock, builder.log_file, on_discord, others)
-                scheduler = asyncio.create_task(parts.scheduler.run(stop), name="scheduler")
-                served = [asyncio.create_task(f.run(parts, stop), name=f.name) for f in front_ends]
+                running = Background("coordinator")  # each result read below
+                scheduler = running.start(parts.scheduler.run(stop), name="scheduler", awaited=True)
+                served = [
+                    running.start(f.run(parts, stop), name=f.name, awaited=True) for f in front_ends
+                ]
                 names = ", ".join(f.name for f in front_ends)
                 log.info("coordinator started with %s: %d agents", names, len(parts.service.agents))
                 try:

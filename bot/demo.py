@@ -29,6 +29,7 @@ from bot.config import Config
 from bot.demo_desk import DemoDesk, open_desk
 from core.errors import ConfigError
 from core.service.swarm import SwarmService
+from core.waits import Background
 
 SCENARIO: list[tuple[str, dict[str, str]]] = [
     (
@@ -174,11 +175,11 @@ async def _with_discord(config: Config, desk: DemoDesk, home: Path, keep: bool) 
             client_options=local_client_options(),
         )
         stop = asyncio.Event()
+        demo = Background("demo")  # the coordinator, awaited at the end
         with pointed_at(server):
             started: asyncio.Future[Coordinator] = asyncio.get_running_loop().create_future()
-            runner = asyncio.create_task(
-                run_with_discord(builder, stop=stop, started=started), name="coordinator"
-            )
+            coordinator = run_with_discord(builder, stop=stop, started=started)
+            runner = demo.start(coordinator, name="coordinator", awaited=True)
             try:
                 await started_parts(runner, started)  # built: the database is there
                 service = await builder.service()  # the demo's own view; it outlives the run
@@ -209,7 +210,8 @@ async def _until_ready(server: Any, runner: asyncio.Task[None]) -> None:
 async def until_ready(ready: Callable[[], Awaitable[None]], runner: asyncio.Task[None]) -> None:
     """Until ``ready()`` returns (bounded: ``READY_S``); the coordinator's error if it stops
     first (the demo of every front end)."""
-    waiting = asyncio.ensure_future(asyncio.wait_for(ready(), READY_S))
+    starting = Background("demo: the bot's start")  # awaited or cancelled below
+    waiting = starting.start(asyncio.wait_for(ready(), READY_S), name="demo-ready", awaited=True)
     await asyncio.wait({waiting, runner}, return_when=asyncio.FIRST_COMPLETED)
     if not waiting.done():
         waiting.cancel()
@@ -234,9 +236,10 @@ async def _play(
     from bot.discordbot.front_end import DiscordFrontEnd
 
     started = time.monotonic()
+    tasks = Background("demo")  # awaited at the end
     helpers = [
-        asyncio.create_task(_show_channel(server, channel, stop)),
-        asyncio.create_task(demo_agents(desk, home, stop)),
+        tasks.start(_show_channel(server, channel, stop), name="demo-channel", awaited=True),
+        tasks.start(demo_agents(desk, home, stop), name="demo-agents", awaited=True),
     ]
     try:
         for name, options in SCENARIO:

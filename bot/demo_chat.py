@@ -33,6 +33,7 @@ from bot.demo import (
 from bot.demo_desk import DemoDesk
 from core.errors import ConfigError
 from core.service.swarm import SwarmService
+from core.waits import Background
 
 if TYPE_CHECKING:
     from bot.slack.settings import SlackSettings
@@ -123,9 +124,9 @@ async def play_in_chat(
     front_end = builder.telegram() if stage.posts_name == "telegram" else builder.slack()
     stop = asyncio.Event()
     started: asyncio.Future[Coordinator] = asyncio.get_running_loop().create_future()
-    runner = asyncio.create_task(
-        run_with_front_ends(builder, [front_end], stop=stop, started=started), name="coordinator"
-    )
+    demo = Background("chat demo")  # the coordinator, awaited at the end
+    coordinator = run_with_front_ends(builder, [front_end], stop=stop, started=started)
+    runner = demo.start(coordinator, name="coordinator", awaited=True)
     try:
         await started_parts(runner, started)
         service = await builder.service()
@@ -151,9 +152,10 @@ async def _play(
     keep: bool,
 ) -> int:
     started = time.monotonic()
+    tasks = Background("chat demo")  # awaited at the end
     helpers = [
-        asyncio.create_task(_show_chat(stage, stop)),
-        asyncio.create_task(demo_agents(desk, home, stop)),
+        tasks.start(_show_chat(stage, stop), name="demo-chat", awaited=True),
+        tasks.start(demo_agents(desk, home, stop), name="demo-agents", awaited=True),
     ]
     try:
         for name, text in CHAT_SCENARIO:

@@ -44,6 +44,7 @@ from core.processes import peer_of
 from core.sandbox import DOOR_SOCKET as SOCKET
 from core.sandbox import door_folder as folder
 from core.settings import GLOBAL_VALUED, Settings
+from core.waits import Background
 
 log = logging.getLogger(__name__)
 LINE_MAX = 1 << 20
@@ -281,9 +282,10 @@ class Door:
         assert process.stdin is not None and process.stdout is not None
         writer.write(json.dumps({"stream": True}).encode() + b"\n")
         log.info("door of %s: swarm mcp started (pid %s)", self.agent, process.pid)
-        up = asyncio.ensure_future(_carry(reader, process.stdin))
-        down = asyncio.ensure_future(_carry(process.stdout, writer))
-        ended = asyncio.ensure_future(process.wait())
+        tasks = Background(f"door of {self.agent}: swarm mcp")  # each awaited below
+        up = tasks.start(_carry(reader, process.stdin), name="door-up", awaited=True)
+        down = tasks.start(_carry(process.stdout, writer), name="door-down", awaited=True)
+        ended = tasks.start(process.wait(), name="door-mcp-exit", awaited=True)
         try:
             await asyncio.wait({up, down}, return_when="FIRST_COMPLETED")
             try:  # its stdin closed, or its stdout: it ends by itself
@@ -311,8 +313,9 @@ class Door:
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
-        running = asyncio.ensure_future(process.communicate(stdin))
-        gone = asyncio.ensure_future(caller.read(1))  # the caller sends nothing more: EOF
+        tasks = Background(f"door of {self.agent}: a command")  # each awaited or read below
+        running = tasks.start(process.communicate(stdin), name="door-command", awaited=True)
+        gone = tasks.start(caller.read(1), name="door-caller", awaited=True)  # EOF: gone
         try:
             await asyncio.wait({running, gone}, timeout=RUN_S, return_when="FIRST_COMPLETED")
         except asyncio.CancelledError:  # the door closes: the command is stopped, not left
