@@ -10,7 +10,7 @@ given a task's prompt, an agent reports it started, shows hook ``working`` each 
 reports it done after the task's minutes (the same in every day), its hook ``Stop`` then.
 From ``--limit-at`` after the start until its reset ``--reset-after`` later, an agent of
 ``anthropic-team`` given a prompt answers with the limit and its reset instead (the limited
-observation ``core.agents.signals.record`` keeps, as for a pane showing "You've hit your
+observation ``core.agents._signals.record`` keeps, as for a pane showing "You've hit your
 usage limit"); its task goes back when its lease (``SWARM_LEASE``) or the hand-on
 (``SWARM_LIMIT_HANDOFF``) runs out, 300 s each by default. Turns begun before the limit
 finish. Per-agent limits: ``core.accounts.breaker.limit_seen`` is replaced, for that day

@@ -13,7 +13,7 @@ later one), and ``bot.hook_relay.flush`` (the ``PermissionRequest`` hook's, befo
 its prompt through the database) is answered once everything taken before it is written.
 
 An event is recorded for the agent whose terminal the sender runs in: the socket's peer
-credentials (``SO_PEERCRED``) give the hook's process, ``core.agents.identity`` walks its
+credentials (``SO_PEERCRED``) give the hook's process, ``core.agents._identity`` walks its
 parents up to an agent's pane (or another root it knows). A name in the message
 (``--agent``, ``SWARM_AGENT``) that is not that agent's is refused in one log line and an
 ``access.refused`` event; a sender outside every agent's terminal is believed only for an

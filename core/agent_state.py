@@ -2,7 +2,7 @@
 
 Each signal (the agent's own hooks, its terminal's text, its screen, its CLI reports) turns
 what it saw into an ``Observation``: a state, when, and the evidence in plain words. The
-latest observation of each signal is kept per agent (``core.agents.signals``); the
+latest observation of each signal is kept per agent (``core.agents._signals``); the
 watcher combines them, strongest signal first, into the agent's state. ``UNKNOWN`` is a real
 answer: nothing here defaults to ``IDLE``.
 """
@@ -46,7 +46,7 @@ SIGNAL_ORDER: tuple[Signal, ...] = (
 
 LIMIT_MAX_S = 7 * 24 * 3600.0
 """The longest a usage limit holds an agent: a week (the agent CLIs' weekly limits). A reset
-shown further away is taken as no reset shown (probed: ``core.agents.limit_probes``)."""
+shown further away is taken as no reset shown (probed: ``core.agents._limit_probes``)."""
 
 
 RETRY_MAX_S = 6 * 3600.0

@@ -90,7 +90,7 @@ class BlockedOn(enum.StrEnum):
     dependencies = "dependencies"  # earlier tasks not finished yet: no person is needed
     gate = "gate"  # a gate whose dependencies are through: a person approves or rejects it
     dependency_failed = "dependency_failed"  # a dependency failed or was cancelled
-    person = "person"  # a person took the work over (``core/tasks/person.py``)
+    person = "person"  # a person took the work over (``core/tasks/_person.py``)
 
     @property
     def waiting(self) -> bool:

@@ -1,6 +1,6 @@
 """Which process is a desktop agent's window: after a prompt is delivered
 into the window under the agent's input point, that window's process (``_NET_WM_PID``) is
-recorded as the agent's root (``core.agents.identity.record_window``), so a hook, ``swarm
+recorded as the agent's root (``core.agents._identity.record_window``), so a hook, ``swarm
 send`` or ``swarm approve`` run in that terminal is placed as the agent, whatever name it
 gives.
 

@@ -1,6 +1,6 @@
 """Screen frames for the watcher: the agents' watched regions, as small grayscale thumbnails.
 
-Implements ``core.agents.frames.FrameSource`` with ``automation.desktop.screen.Grabber``
+Implements ``core.agents._frames.FrameSource`` with ``automation.desktop.screen.Grabber``
 (imported when the first frame is grabbed). Without a display it says so once in the log and
 returns no frames: the watcher then judges activity from CLI reports alone.
 """

@@ -184,7 +184,7 @@ async def _agent_of(
 ) -> str | None:
     """The agent of a hook run here: the one whose terminal this process runs in, else the
     name given (``--agent``, ``$SWARM_AGENT``, the workspace) when swarm cannot place that
-    agent (``core.agents.identity``); a refused name is said in one line and recorded
+    agent (``core.agents._identity``); a refused name is said in one line and recorded
     (None: nothing to record)."""
     import asyncio
     from pathlib import Path

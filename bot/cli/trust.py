@@ -105,7 +105,7 @@ async def pane_here(
 ) -> tuple[str, str] | None:
     """(the agent, why) when this process runs in an agent's terminal: ``$TMUX_PANE`` is a
     pane of its tmux window, or one of this process's parents is its pane's process
-    (``core.agents.identity``: an environment cleared of ``TMUX`` does not hide it)."""
+    (``core.agents._identity``: an environment cleared of ``TMUX`` does not hide it)."""
     import asyncio
 
     from core.agents import Resolver

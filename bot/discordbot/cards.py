@@ -76,7 +76,7 @@ CARD_BUTTONS = (TaskAction.done, TaskAction.reassign, TaskAction.retry)  # those
 
 def card_actions(task: Task) -> tuple[str, ...]:
     """The buttons a card carries: those of ``CARD_BUTTONS`` the task's state allows
-    (``core.tasks.actions``: Done/Reassign while active, Retry once failed or cancelled)."""
+    (``core.tasks._actions``: Done/Reassign while active, Retry once failed or cancelled)."""
     permitted = allowed(task)
     return tuple(action.value for action in CARD_BUTTONS if action in permitted)
 

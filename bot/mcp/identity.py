@@ -77,7 +77,7 @@ class StdioBackend:
     ) -> StdioBackend:
         """The caller from ``SWARM_AGENT`` / ``SWARM_MCP_TOKEN`` of ``env``; ConfigError (one
         line) for neither, or for an agent ``agents_file`` does not name. Started in an
-        agent's terminal (``core.agents.identity``: its CLI starts this server), the caller is
+        agent's terminal (``core.agents._identity``: its CLI starts this server), the caller is
         that agent, whatever ``env`` says: a ``SWARM_AGENT`` naming another is refused (a
         token of another agent is refused at its first call)."""
 

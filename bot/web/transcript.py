@@ -1,4 +1,4 @@
-"""A protocol agent's page and its live transcript (``core.agents.transcript``): the newest
+"""A protocol agent's page and its live transcript (``core.agents._transcript``): the newest
 rows rendered on the server, then each row written or changed after them as a server-sent
 event (``event: transcript``, ``id:`` its rev, so ``Last-Event-ID`` resumes), read by one
 small query of the agent's rows every ``POLL_S`` while the page is open.

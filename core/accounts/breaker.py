@@ -67,7 +67,7 @@ def limit_seen(conn: Conn, ctx: Ctx, agent: str, until: float | None, evidence: 
     account's breaker, move the reset of an open one later, or reopen one that probes with
     a longer backoff. True when the account's breaker speaks for the agent (its own limit
     event is then not posted); False, and nothing done, for an agent that is not configured
-    or alone on its account (its own limit holds it: ``core.agents.judge``)."""
+    or alone on its account (its own limit holds it: ``core.agents._judge``)."""
     if agent not in ctx.agents:
         return False
     account = account_of(ctx.agents[agent], ctx.settings.credential_prints)

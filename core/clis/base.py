@@ -323,7 +323,7 @@ class AgentCli:
 
     @property
     def rule_file(self) -> Path:
-        """Its rule file: what its terminal text means (``core.agents.text_rules``)."""
+        """Its rule file: what its terminal text means (``core.agents._text_rules``)."""
         return self.folder / "rules.toml"
 
     @property

@@ -1,7 +1,7 @@
 """``swarm node``: a delivery node, the part of the swarm one desktop runs (PostgreSQL).
 
 A node serves the agents whose ``node`` (agents file) is its name: it claims their due
-deliveries (``core/delivery/node_claims.py``: ``SKIP LOCKED``, a lease), puts each in front of
+deliveries (``core/delivery/_node_claims.py``: ``SKIP LOCKED``, a lease), puts each in front of
 its agent with the normal deliverer (desktop driver or inbox, through
 ``Scheduler.deliver_one``, so prompts, onboarding and resets are the coordinator's), and
 stores the receipts. Each agent's claims are a lane (the agents of a deliverer that serves

@@ -1,6 +1,6 @@
 """A turn's usage into the ledger, and the budgets it counts against checked, in the
 transaction that records the turn: the protocol route's ``turn_end`` and ``turn_error``
-(``core.agents.protocol_events``) and the CLIs' own files (``core.clis``' readers)."""
+(``core.agents._protocol_events``) and the CLIs' own files (``core.clis``' readers)."""
 
 from __future__ import annotations
 

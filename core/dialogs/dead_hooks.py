@@ -15,7 +15,7 @@ delivery node's for the hooks of its machine) closes such prompts:
 
 Each is closed by ``abandon`` (also a hook's own, when it is stopped while it waits); the
 hook's own ``waiting`` observation then no longer holds the agent: the caller's ``release``
-says so and judges the agent again (``core.agents.hook_events.release``, given by the
+says so and judges the agent again (``core.agents._hook_events.release``, given by the
 watch's loop and by the hook).
 """
 

@@ -1,5 +1,5 @@
 """A hook waiting for its prompt's decision (``swarm hook``'s ``PermissionRequest``, through
-``core.agents.hook_intake``): bounded by its wait, woken by the store's commits, closing
+``core.agents._hook_intake``): bounded by its wait, woken by the store's commits, closing
 its prompt when the wait runs out; and the hook process a prompt names, so the coordinator
 closes the prompt of a hook killed outright (``core.dialogs.dead_hooks``)."""
 

@@ -2,7 +2,7 @@
 its prompt opened with the choices its CLI gives (the pane's twin of its dialog closed: one
 dialog, one item), and the prompts of a session whose turn is over closed.
 
-The hook's JSON is read by ``core.agents.hook_events`` (``HookEvent``); the choices and the
+The hook's JSON is read by ``core.agents._hook_events`` (``HookEvent``); the choices and the
 JSON the hook answers with are its CLI's (``core.clis.base.HookDialog``: Claude Code's
 ``core.clis.claude_code.hook_dialog``). What is here takes the request's own fields
 (``tool_name``, ``tool_input``).

@@ -1,6 +1,6 @@
 """Dialogs in a pane's text: the one at the agent's input, how many there are, what is shown.
 
-A rule with an ``option`` pattern (``core.agents.text_rules``) finds a dialog by its question
+A rule with an ``option`` pattern (``core.agents._text_rules``) finds a dialog by its question
 line. A program's output can be drawn exactly like a dialog (``cat`` of a file), so where
 the question is decides, not which pattern matched first:
 
@@ -43,7 +43,7 @@ SHOWN_LIMIT = 4000  # characters of the pane text a person is shown: the bottom,
 
 
 class Asking(Protocol):
-    """What finding a dialog reads of a rule (``core.agents.text_rules.Rule``)."""
+    """What finding a dialog reads of a rule (``core.agents._text_rules.Rule``)."""
 
     @property
     def match(self) -> re.Pattern[str]: ...

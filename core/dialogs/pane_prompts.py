@@ -45,7 +45,7 @@ def same_prompt_text(text: str) -> str:
     return shorten(escape_controls(text.strip(), keep="\n"), prompts.PROMPT_TEXT_LIMIT)
 
 
-# what an agent's hook said last (``core.agents.queries.HookWord``): its state, in words, when
+# what an agent's hook said last (``core.agents._queries.HookWord``): its state, in words, when
 HookWord = tuple[str, str, float]
 
 

@@ -1,5 +1,5 @@
 """A protocol agent's permission request as a prompt (its host journal's ``permission``
-entries, read by ``core.agents.protocol_events``): opened once per request with the agent's
+entries, read by ``core.agents._protocol_events``): opened once per request with the agent's
 own options, closed when the agent answered or withdrew it, or when its turn or its host
 ended. The decided option goes back to the host as the request's answer
 (``core.coordinator.prompt_keys.PromptKeys``)."""

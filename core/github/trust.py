@@ -2,7 +2,7 @@
 ``maintain``, ``write`` as the collaborator-permission endpoint says). Anyone can open an
 issue, comment or review a public repository's pull request; what they write reaches an
 agent only when a writer vouched for it (labelled the issue, wrote the review), else it is
-held for a person (``core/tasks/held.py``).
+held for a person (``core/tasks/_held.py``).
 
 The rules here are pure (events and edits in, a verdict out); :class:`Writers` asks GitHub.
 """

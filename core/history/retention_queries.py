@@ -2,7 +2,7 @@
 and audit rows are old, read a batch at a time, and their deletion once archived. Old is
 each statement's one parameter, the cutoff ``:cutoff``: events of tasks that finished before it
 (and task-less ones as old), audit rows before it. The messages' and deliveries' are
-``core.delivery.retention_queries``.
+``core.delivery._retention_queries``.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ class ReservationBook:
     ) -> None:
         self.access = access
         self.tree = tree  # the files of the agent's repository (None: not known)
-        self.hold = hold  # holds an item for a person (core.tasks.held.hold)
+        self.hold = hold  # holds an item for a person (core.tasks._held.hold)
 
     async def reserve(
         self,

@@ -17,7 +17,7 @@ DOOR_SOCKET = "door.sock"
 DOOR_MODULE = "automation.launch.sandbox._door"
 OLD_DOOR_MODULES = ("bot.door",)  # a door started before it moved: found, so down ends it
 DOOR_SWARM = f"{DOOR_AT}/swarm"  # the door's ``swarm``, by path: a login shell resets PATH
-# swarm's hooks in a worktree's git folder (core.workspaces.reservation_hook): read-only inside
+# swarm's hooks in a worktree's git folder (core.workspaces._reservation_hook): read-only inside
 WORKTREE_HOOKS = "swarm-hooks"
 
 

@@ -7,5 +7,5 @@ imported), ``migrations``, ``tables`` (the shared rows: tasks, deliveries, event
 ``row_locks``, ``db_copy`` and ``access`` (a store with its settings, agents and clock: what a
 service writes through). Imports only the foundations of ``core``; the front ends import
 none of it (they call the features above it: ``core.database``, ``core.coordinator.db_lock``,
-``core.agents.hook_intake``, the services).
+``core.agents._hook_intake``, the services).
 """

@@ -1,8 +1,8 @@
 """The watch's statements (``core.watch.stalls``): each agent's watch row (``agent_watch``:
 when its screen was first captured and last changed, since when it is watched, the tasks it
 was nudged about), and the reads a tick judges on (the active tasks, the open stall alert;
-what it reads of deliveries is in ``core.delivery.message_queries``, of the agents' reports in
-``core.agents.queries``). Each is one named operation; a tick runs in one write
+what it reads of deliveries is in ``core.delivery._message_queries``, of the agents' reports in
+``core.agents._queries``). Each is one named operation; a tick runs in one write
 transaction, so what it reads is what it writes on.
 """
 

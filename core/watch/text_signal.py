@@ -2,8 +2,8 @@
 
 ``TextWatcher.tick`` reads the pane of every agent with a ``tmux`` key (the tmux CLI, in a
 worker thread), classifies its last lines with the agent rule files
-(``core.agents.text_rules``) and, in one transaction, records an ``Observation(Signal.TEXT)``
-per agent (``core.agents.signals.record``) and what its dialog opens or closes
+(``core.agents._text_rules``) and, in one transaction, records an ``Observation(Signal.TEXT)``
+per agent (``core.agents._signals.record``) and what its dialog opens or closes
 (``core.dialogs.pane_prompts``: a text prompt, or the hook's prompt of the same dialog). A
 pane that is gone is evidence: the agent is ``offline``. The prompt is the dialog at the
 agent's input, its text the pane's last lines as they are (``core.dialogs.pane``); a pane

@@ -11,11 +11,11 @@ The session files there at an agent's first look are read to their end without r
 anything (their past turns were not swarm's to count, and have no task); a file that appears
 later is a session started while swarm watched, read from its start. Only the turns that end
 after its first read are recorded, each with the task the agent held when the turn began
-(the time its file gives: ``core.tasks.queries.held_at``), not the one it holds when the
+(the time its file gives: ``core.tasks._queries.held_at``), not the one it holds when the
 file is read (an agent that reports its task done inside a turn holds its next one by
 then); a turn whose file gives no time is on no task. On the tmux and desktop routes a
 workspace's session files may be another process's (the person's own CLI run in the
-worktree): once an agent's own hooks named a session (``core.agents.session_queries``), its
+worktree): once an agent's own hooks named a session (``core.agents._session_queries``), its
 turns are charged from the sessions they named only; a turn of another session waits
 ``NAMING_WAIT_S`` for a hook to name it (a hook may come after the turn's end is written),
 then is not charged, said in the log and as an event (``usage.not_charged``). After a restart

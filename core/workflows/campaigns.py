@@ -1,5 +1,5 @@
 """Campaigns: a group of tasks followed to the end. Store functions run in the caller's
-transaction (``conn, ctx, ...``), like :mod:`core.tasks.lifecycle`."""
+transaction (``conn, ctx, ...``), like :mod:`core.tasks._lifecycle`."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The statements of campaigns (``core.workflows.campaigns``): a campaign stored, read,
-listed and cancelled (what campaigns and runs do to tasks is ``core.tasks.campaign_queries``').
+listed and cancelled (what campaigns and runs do to tasks is ``core.tasks._campaign_queries``').
 Each is one named operation; a campaign's row is held (``row_locks.hold``) by the caller
 before its end is decided.
 """

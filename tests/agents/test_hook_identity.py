@@ -2,7 +2,7 @@
 real tmux pane of Agent-1 (a private tmux server; the agents file names each agent's window),
 through the installed hook (``python -m bot.cli.hook``) and a real coordinator socket
 (``bot.hook_server``) over a real SQLite store. The socket learns the sender's process from
-its peer credentials, ``core.agents.identity`` walks its parents to Agent-1's pane: a name
+its peer credentials, ``core.agents._identity`` walks its parents to Agent-1's pane: a name
 given for Agent-2 is refused and recorded, nothing of Agent-2 changes."""
 
 from __future__ import annotations

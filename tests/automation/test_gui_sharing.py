@@ -146,7 +146,7 @@ OTHER_PROCESS = """
 import json, sys
 from pathlib import Path
 from automation.desktop.gui import GuiDriver, GuiOptions
-from core.delivery.killswitch import KillSwitch
+from core.delivery import KillSwitch
 from core.models import Agent
 from core.protocols import Parcel
 

@@ -123,7 +123,7 @@ DRIVER_WITHOUT_DISPLAY = """
 import asyncio, sys
 from pathlib import Path
 from automation.desktop.gui import GuiDriver
-from core.delivery.killswitch import KillSwitch
+from core.delivery import KillSwitch
 from core.models import Agent
 from core.protocols import Parcel
 

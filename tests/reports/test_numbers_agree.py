@@ -143,7 +143,7 @@ async def test_stats_dashboard_campaign_and_summary_count_one_history_alike(
 async def test_a_campaign_whose_rest_no_agent_can_take_says_so(
     service: SwarmService, clock: ManualClock, tmp_path: Path
 ) -> None:
-    """The rule of "Needs you" (``core.tasks.takers``): the agents file changed, and no
+    """The rule of "Needs you" (``core.tasks._takers``): the agents file changed, and no
     configured agent can take what is left: no time is estimated, the tasks are named."""
     await service.tasks.create(TaskSpec("Load the data", role="data"), "cli")
     await service.tasks.create(TaskSpec("Any agent will do"), "cli")

@@ -2,7 +2,7 @@
 
 Tag characters (U+E0000-U+E007F) spell text a model reads and no one sees; zero-width and
 other format characters hide it between visible letters. Every front end's tasks are created
-and edited by ``core.tasks.lifecycle`` / ``core.tasks.edit``: the CLI is run here for real;
+and edited by ``core.tasks._lifecycle`` / ``core.tasks._edit``: the CLI is run here for real;
 GitHub issues in ``tests/github/test_invisible.py``."""
 
 from __future__ import annotations

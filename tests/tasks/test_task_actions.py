@@ -1,5 +1,5 @@
 """Issue 28, item 6: one rule says which actions a task's state allows
-(``core/tasks/actions.py``); the service refuses exactly the others, and the Discord card and
+(``core/tasks/_actions.py``); the service refuses exactly the others, and the Discord card and
 the dashboard show exactly the allowed ones."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What a task's prompt costs in git (each call a process on the delivery's path): for an
 agent working in a folder of its own (``workspace =``) or in the worktree swarm made for it,
 already on the task's branch, none: its branch and head are read from the repository's
-files (``core.workspaces.head_files``); the head recorded is the branch's (a detached
+files (``core.workspaces._head_files``); the head recorded is the branch's (a detached
 HEAD's commit, with no branch)."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from tests.workspaces.conftest import sh
 
 
 def _counting(monkeypatch: pytest.MonkeyPatch, where: Path) -> list[list[str]]:
-    """The git calls run in ``where`` from now on (what core.workspaces.git calls)."""
+    """The git calls run in ``where`` from now on (what core.workspaces._git calls)."""
     calls: list[list[str]] = []
     run = subprocess.run
 

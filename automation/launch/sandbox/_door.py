@@ -8,11 +8,11 @@ holds the socket
 ``door.sock`` and a ``swarm`` command (:mod:`.door_client`) and is bound read-only into
 A's sandbox alone. A connection is taken only from a process of this OS user that swarm
 places in A's terminal (its pane or its protocol host, by the socket's peer credentials:
-``core.agents.identity``); it names one of the agent's own commands (:data:`ALLOWED`), which
+``core.agents._identity``); it names one of the agent's own commands (:data:`ALLOWED`), which
 runs as A (``SWARM_AGENT``, in the top of A's workspace, swarm's Python isolated: ``-I``) as
 ``swarm`` would outside, and its output goes back. ``swarm hook`` (its CLI's hooks: the
 event's JSON comes as the request's ``stdin``) runs as outside (``python -m bot.cli.hook``);
-what the door runs is placed in A's terminal (``core.agents.identity.door_roots``), so a
+what the door runs is placed in A's terminal (``core.agents._identity.door_roots``), so a
 hook naming another agent is refused and a ``PermissionRequest`` waits for a person's
 decision, printed back. A caller that hangs up ends its command (SIGTERM: a waiting hook
 closes its prompt). ``swarm mcp`` (swarm's MCP server, as A: its CLI launches it) is a
