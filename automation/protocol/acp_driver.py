@@ -62,6 +62,7 @@ from pydantic import BaseModel, ValidationError
 
 from core.formats.text import one_line, shorten
 from core.hosts import lines, wire
+from core.hosts.permission import RequestOption, with_a_no
 from core.hosts.turns import Callbacks, Ended, Launched, TurnFailed, lower_priority
 
 log = logging.getLogger(__name__)
@@ -217,8 +218,8 @@ class AcpClient(Client):
             tool.pop("sessionUpdate", None)
         title = tool_call.title or (known.title if known else "") or ""
         kind = tool_call.kind or (known.kind if known else None) or ""
-        offered = [{"id": o.option_id, "name": o.name, "kind": str(o.kind)} for o in options]
-        chosen = await self.host.ask(title, str(kind), tool, wire.with_a_no(offered))
+        offered = [RequestOption(id=o.option_id, name=o.name, kind=str(o.kind)) for o in options]
+        chosen = await self.host.ask(title, str(kind), tool, with_a_no(offered))
         if chosen is None or chosen == wire.CANCEL_OPTION:  # a person's no, where none was
             return RequestPermissionResponse(outcome=DeniedOutcome(outcome="cancelled"))
         return RequestPermissionResponse(

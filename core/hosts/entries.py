@@ -1,17 +1,29 @@
-"""A host journal's entries as typed messages: the host writes each from its body
-(``fields``: ``core.hosts.bodies``, ``core.hosts.permission``) and swarm reads every entry
-once, where it enters swarm's records (``read``), into an ``Entry``: its number, time and
-type, its typed body, what ``lines.bounded`` cut of it (``cut``) and the fields as written
-(``raw``). Reading is total: an entry of any shape (an old host's, a hostile agent's words
-in it) becomes an ``Entry``; a field of the wrong type reads as absent, never raises. Swarm's
-answer to a request (``Answer``) is one of the socket's requests (``core.hosts.requests``).
-"""
+"""A host journal's entries as typed messages: one ``Entry`` (its number, time and type, its
+typed body, what ``lines.bounded`` cut of it, the host a life's first entry names), its body
+one of a discriminated union on ``type`` (``Body``: ``core.hosts.bodies``,
+``core.hosts.permission``), read and written by one ``TypeAdapter`` (``ENTRY``): the host
+writes each entry as ``line`` gives it, swarm reads each once, where it enters swarm's
+records (``read``). Reading is total: an entry of any shape (an old host's, a hostile
+agent's words in it) becomes an ``Entry``; a field of the wrong type reads as absent, a type
+no host writes as no body; it never raises. Swarm's answer to a request (``Answer``) is one
+of the socket's requests (``core.hosts.requests``)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any, Union
+
+from pydantic import (
+    BeforeValidator,
+    Discriminator,
+    SerializerFunctionWrapHandler,
+    Tag,
+    TypeAdapter,
+    ValidationInfo,
+    model_serializer,
+    model_validator,
+)
 
 from core.hosts.bodies import (
     AgentError,
@@ -29,11 +41,13 @@ from core.hosts.bodies import (
     Unreachable,
     Update,
 )
-from core.hosts.fields import integer, real, text
+from core.hosts.fields import Count, Text, Whole, real, text
+from core.hosts.model import LINE, Message, from_line
 from core.hosts.permission import OPTION_ID_MAX, PermissionAsked, PermissionDone, RequestOption
 from core.hosts.requests import Answer
 
 __all__ = [
+    "ENTRY",
     "OPTION_ID_MAX",
     "AgentError",
     "Answer",
@@ -55,53 +69,97 @@ __all__ = [
     "TurnError",
     "Unreachable",
     "Update",
+    "line",
     "of",
     "read",
 ]  # fmt: skip
 
+log = logging.getLogger(__name__)
 Body = (
     Ready | Session | Turn | Update | PermissionAsked | PermissionDone | TurnEnd | TurnError
     | Exited | HostError | AgentError | Refused | Unreachable | ReaderFailed
 )  # fmt: skip
-_KINDS: tuple[type[Body], ...] = (
+KINDS: tuple[type[Body], ...] = (
     Ready, Session, Turn, Update, PermissionAsked, PermissionDone, TurnEnd, TurnError, Exited,
     HostError, AgentError, Refused, Unreachable, ReaderFailed,
 )  # fmt: skip
-_BODIES: dict[str, type[Body]] = {kind.TYPE: kind for kind in _KINDS}
+_TYPES = frozenset(kind.TYPE for kind in KINDS)
 
 
-@dataclass(frozen=True)
-class Entry:
+def _kind(value: Any) -> str | None:
+    """A body's tag: its line's ``type``, or the type of the body it is."""
+    if isinstance(value, Mapping):
+        return text(value.get("type"))
+    return getattr(value, "TYPE", None)
+
+
+if TYPE_CHECKING:
+    Tagged = Body
+else:  # the union as pydantic reads it: each body tagged by its type
+    Tagged = Annotated[
+        Union[tuple(Annotated[kind, Tag(kind.TYPE)] for kind in KINDS)],  # noqa: UP007
+        Discriminator(_kind),
+    ]
+_Cut = Annotated[Cut | None, BeforeValidator(lambda v: v if isinstance(v, Mapping) else None)]
+
+
+class Entry(Message):
     """One journal entry as swarm reads it: ``seq`` (0: none, an entry swarm made itself),
     ``at`` (epoch seconds, 0.0: none), ``type``, ``body`` (the typed fields; None for a
-    type no host writes), ``cut`` (what was cut of it, None: nothing), ``host`` (the pid a
-    life's first entry names) and ``raw`` (every field as written)."""
+    type no host writes), ``host`` (the pid a life's first entry names) and ``cut`` (what
+    was cut of it, None: nothing)."""
 
-    seq: int
-    at: float
-    type: str
-    raw: Mapping[str, Any]
-    body: Body | None = None
-    cut: Cut | None = None
-    host: int | None = None
+    seq: Count = 0
+    at: Annotated[float, BeforeValidator(lambda v: real(v) or 0.0)] = 0.0
+    type: Text = ""
+    body: Tagged | None = None
+    host: Whole = None
+    cut: _Cut = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_line(cls, raw: Any, info: ValidationInfo) -> Any:
+        """A line's flat object: its own fields, and the whole of it as its body's."""
+        if not from_line(info):
+            return raw
+        if not isinstance(raw, Mapping):
+            return {}
+        kind = text(raw.get("type"))
+        return {"seq": raw.get("seq"), "at": raw.get("at"), "type": kind,
+                "body": raw if kind in _TYPES else None, "host": raw.get("host"),
+                "cut": raw.get("cut")}  # fmt: skip
+
+    @model_serializer(mode="wrap")
+    def _flat(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """The line's flat object: number, time, type, the body's fields, then the host
+        and what was cut, where said."""
+        found: dict[str, Any] = handler(self)
+        body = found.pop("body", None) or {}
+        host, cut = found.pop("host", None), found.pop("cut", None)
+        return {**found, **body, **({"host": host} if host is not None else {}),
+                **({"cut": cut} if cut is not None else {})}  # fmt: skip
 
 
-def read(raw: Mapping[str, Any]) -> Entry:
+ENTRY: TypeAdapter[Entry] = TypeAdapter(Entry)
+
+
+def read(raw: Any) -> Entry:
     """``raw`` (one journal line's object) as an ``Entry``; never raises."""
-    kind = text(raw.get("type"))
-    maker = _BODIES.get(kind)
-    return Entry(
-        seq=integer(raw.get("seq")) or 0,
-        at=real(raw.get("at")) or 0.0,
-        type=kind,
-        raw=raw,
-        body=maker.read(raw) if maker is not None else None,
-        cut=Cut.read(raw.get("cut")),
-        host=integer(raw.get("host")),
-    )
+    try:
+        return ENTRY.validate_python(raw, context=LINE)
+    except Exception as exc:  # none known: every field reads total; said, never raised
+        log.warning("a journal entry swarm could not read: %r", exc)
+        kind = text(raw.get("type")) if isinstance(raw, Mapping) else ""
+        return Entry(type=kind)
 
 
-def of(body: Body, seq: int = 0, at: float = 0.0) -> Entry:
-    """An entry swarm makes itself (a host it cannot read, a retry a CLI's log said), as
-    ``read`` would give it from its line."""
-    return Entry(seq, at, body.TYPE, {"type": body.TYPE, **body.fields()}, body)
+def line(entry: Entry) -> dict[str, Any]:
+    """``entry`` as its line's object (``core.hosts.wire.encode`` writes it)."""
+    found: dict[str, Any] = ENTRY.dump_python(entry)
+    return found
+
+
+def of(body: Body, seq: int = 0, at: float = 0.0, host: int | None = None) -> Entry:
+    """An entry of ``body`` (the host's, numbered; or one swarm makes itself, for a host it
+    cannot read or a retry a CLI's log said), as ``read`` would give it from its line."""
+    return Entry(seq=seq, at=at, type=body.TYPE, body=body, host=host)

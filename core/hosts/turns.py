@@ -6,8 +6,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from core.hosts.permission import RequestOption
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +74,10 @@ class Callbacks(Protocol):
     agent: str
 
     async def ask(
-        self, title: str, kind: str, tool: Any, options: list[dict[str, str]]
+        self, title: str, kind: str, tool: Any, options: Sequence[Mapping[str, str] | RequestOption]
     ) -> str | None:
-        """A permission request; the chosen option's id (None: cancelled)."""
+        """A permission request (its ``options`` as the driver has them, read as the
+        journal's ``RequestOption``); the chosen option's id (None: cancelled)."""
         ...
 
     def on_update(self, kind: str, **words: Any) -> None:
