@@ -23,7 +23,7 @@ class Prompt(Message):
     """A prompt for the agent, its delivery's id (sent once whatever the retries)."""
 
     op: Literal["prompt"] = "prompt"
-    delivery: Needed
+    delivery: Needed = Field(default=None, validate_default=True)
     text: StrictStr
 
 
@@ -69,7 +69,7 @@ class Ack(Message):
     """Swarm has the journal's entries up to ``seq``."""
 
     op: Literal["ack"] = "ack"
-    seq: Needed
+    seq: Needed = Field(default=None, validate_default=True)
 
 
 class Stop(Message):
@@ -103,7 +103,7 @@ def _why(raw: Any, exc: ValidationError) -> str:
     if error is None or error["type"] in ("union_tag_invalid", "union_tag_not_found"):
         return f"unknown op {_shown(op)}"
     where = ".".join(str(part) for part in error["loc"][1:]) or "it"
-    said = " ".join(str(error["msg"]).split())
+    said = " ".join(str(error["msg"]).removeprefix("Value error, ").split())
     return f"bad {_shown(op)} request: {_shown(where)} {said}"[:200]
 
 
