@@ -124,7 +124,7 @@ class Server:
 
 def _line(reply: Reply) -> bytes:
     """A reply as its line."""
-    return wire.encode(reply.model_dump())
+    return wire.encode(reply.model_dump(mode="json"))
 
 
 def _parsed(line: bytes) -> requests.Request | str:

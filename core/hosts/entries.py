@@ -155,7 +155,7 @@ def read(raw: Any) -> Entry:
 
 def line(entry: Entry) -> dict[str, Any]:
     """``entry`` as its line's object (``core.hosts.wire.encode`` writes it)."""
-    found: dict[str, Any] = ENTRY.dump_python(entry)
+    found: dict[str, Any] = ENTRY.dump_python(entry, mode="json")
     return found
 
 

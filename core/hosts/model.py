@@ -17,7 +17,7 @@ LINE = {"line": True}  # the validation context of a journal line (or a socket l
 class Message(BaseModel):
     """One message of the host wire (a journal entry's body, a request, a reply)."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", ser_json_inf_nan="constants")
 
 
 def from_line(info: ValidationInfo) -> bool:

@@ -92,7 +92,7 @@ def parse(raw: Any) -> Request | str:
 
 def line(request: Request) -> dict[str, Any]:
     """``request`` as its line's object (``op`` first)."""
-    found: dict[str, Any] = REQUEST.dump_python(request)
+    found: dict[str, Any] = REQUEST.dump_python(request, mode="json")
     return found
 
 
