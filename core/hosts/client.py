@@ -143,6 +143,6 @@ async def stream(home: Path, agent: str, after: int) -> AsyncIterator[Entry]:
 def unread(line: lines.Overlong) -> Entry:
     """An entry too long to read, as what its head says: its number, time and type, the
     small fields before its bulk, and ``unread`` (its size in bytes)."""
-    fields = line.fields()
+    fields = line.head_fields()
     return entries.read({**{k: fields[k] for k in wire.HEAD_FIELDS if k in fields},
                          "unread": line.size})  # fmt: skip
