@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar
 
 from pydantic import (
+    BeforeValidator,
     Field,
     PlainValidator,
     SerializerFunctionWrapHandler,
+    SkipValidation,
     ValidationInfo,
     model_serializer,
     model_validator,
@@ -93,7 +95,7 @@ class Update(Message):
     TYPE: ClassVar[str] = wire.UPDATE
     session: OptionalText = None
     kind: Text = ""
-    words: Mapping[str, Any] = Field(default_factory=dict)
+    words: Annotated[Mapping[str, Any], SkipValidation] = Field(default_factory=dict)
     outside: Truthy = False
 
     @model_validator(mode="before")
@@ -263,7 +265,7 @@ def _names(value: Any) -> tuple[str, ...]:
     return tuple(text(name) for name in value) if isinstance(value, list | tuple) else ()
 
 
-Names = Annotated[tuple[str, ...], PlainValidator(_names)]
+Names = Annotated[tuple[str, ...], BeforeValidator(_names)]
 
 
 class Cut(Message):
@@ -271,6 +273,4 @@ class Cut(Message):
     (``bytes``) and the fields it ``dropped`` whole."""
 
     bytes: Count = 0
-    dropped: Annotated[tuple[str, ...], PlainValidator(_names)] = Field(
-        default=(), exclude_if=empty
-    )
+    dropped: Names = Field(default=(), exclude_if=empty)

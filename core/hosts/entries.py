@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Union
 
 from pydantic import (
-    BeforeValidator,
     Discriminator,
     SerializerFunctionWrapHandler,
     Tag,
@@ -41,7 +40,7 @@ from core.hosts.bodies import (
     Unreachable,
     Update,
 )
-from core.hosts.fields import Count, Text, Whole, real, text
+from core.hosts.fields import count, integer, real, text
 from core.hosts.model import LINE, Message, from_line
 from core.hosts.permission import OPTION_ID_MAX, PermissionAsked, PermissionDone, RequestOption
 from core.hosts.requests import Answer
@@ -100,7 +99,6 @@ else:  # the union as pydantic reads it: each body tagged by its type
         Union[tuple(Annotated[kind, Tag(kind.TYPE)] for kind in KINDS)],  # noqa: UP007
         Discriminator(_kind),
     ]
-_Cut = Annotated[Cut | None, BeforeValidator(lambda v: v if isinstance(v, Mapping) else None)]
 
 
 class Entry(Message):
@@ -109,12 +107,12 @@ class Entry(Message):
     type no host writes), ``host`` (the pid a life's first entry names) and ``cut`` (what
     was cut of it, None: nothing)."""
 
-    seq: Count = 0
-    at: Annotated[float, BeforeValidator(lambda v: real(v) or 0.0)] = 0.0
-    type: Text = ""
+    seq: int = 0
+    at: float = 0.0
+    type: str = ""
     body: Tagged | None = None
-    host: Whole = None
-    cut: _Cut = None
+    host: int | None = None
+    cut: Cut | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -124,10 +122,10 @@ class Entry(Message):
             return raw
         if not isinstance(raw, Mapping):
             return {}
-        kind = text(raw.get("type"))
-        return {"seq": raw.get("seq"), "at": raw.get("at"), "type": kind,
-                "body": raw if kind in _TYPES else None, "host": raw.get("host"),
-                "cut": raw.get("cut")}  # fmt: skip
+        kind, cut = text(raw.get("type")), raw.get("cut")
+        return {"seq": count(raw.get("seq")), "at": real(raw.get("at")) or 0.0, "type": kind,
+                "body": raw if kind in _TYPES else None, "host": integer(raw.get("host")),
+                "cut": cut if isinstance(cut, Mapping) else None}  # fmt: skip
 
     @model_serializer(mode="wrap")
     def _flat(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
