@@ -45,7 +45,7 @@ from core.hosts.entries import (
 )
 from core.hosts.permission import options_of
 from core.hosts.replies import Cancelled, Done, Failed, HostHello, Opened, Taken
-from core.hosts.turns import TOTAL_COST, Driver, Ended, TurnFailed
+from core.hosts.turns import Driver, Ended, TurnFailed
 from core.privacy import files
 
 __all__ = ["BAD_LINE_S", "Host", "Journal"]
@@ -223,14 +223,19 @@ class Host:
         finally:
             self.accepted.set()
         usage, so_far = self._turn_usage(ended)
-        self.journal.add(TurnEnd(delivery=delivery, stop_reason=ended.stop_reason, usage=usage,
-                                 cost_usd=ended.cost_usd, meta=_jsonable(ended.meta),
-                                 session_usage=so_far))  # fmt: skip
+        end = TurnEnd(
+            delivery=delivery,
+            stop_reason=ended.stop_reason,
+            usage=usage,
+            cost_usd=ended.cost_usd,
+            meta=_jsonable(ended.meta),
+            session_usage=so_far,
+        )
+        self.journal.add(end)  # fmt: skip
         if so_far is not None and self.session is not None:
             running_usage.keep(self.journal.path, self.session, so_far)
-        total = ended.meta.get(TOTAL_COST) if isinstance(ended.meta, dict) else None
-        if self.session is not None and isinstance(total, int | float):
-            running_usage.keep_spent(self.journal.path, self.session, float(total))
+        if self.session is not None and end.total_cost is not None:
+            running_usage.keep_spent(self.journal.path, self.session, end.total_cost)
 
     def _turn_usage(self, ended: Ended) -> tuple[Any, Mapping[str, Any] | None]:
         """A turn end's usage, the turn's own: where the agent says its session's running

@@ -90,6 +90,12 @@ def parse(raw: Any) -> Request | str:
         return _why(raw, exc)
 
 
+def op_of(raw: Any) -> str | None:
+    """The ``op`` a request's line names, whatever else it holds (None: none in words)."""
+    op = raw.get("op") if isinstance(raw, dict) else None
+    return op if isinstance(op, str) else None
+
+
 def line(request: Request) -> dict[str, Any]:
     """``request`` as its line's object (``op`` first)."""
     found: dict[str, Any] = REQUEST.dump_python(request, mode="json")
