@@ -3,14 +3,16 @@ what either side writes reads back as it was (both directions by one ``TypeAdapt
 line of any shape an agent or a host gone wrong could put there reads without raising: an
 entry as an ``Entry`` (its bad fields absent), a request as a request or one line why, a reply
 as a reply or a ``Failed``. The wire declares each message once: no hand-written
-``read``/``fields`` pair is left in ``core.hosts`` (checked on the package, and shown to fail
-on one planted)."""
+``read``/``fields`` pair is left in ``core.hosts``, and no untyped reply crosses the socket
+(each checked, and shown to fail on one planted)."""
 
 from __future__ import annotations
 
 import ast
+import inspect
 import json
 import math
+import types
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.hosts import entries, replies, requests, wire
+from core.hosts import client, entries, replies, requests, wire
 from core.hosts.entries import (
     AgentError,
     Cut,
@@ -191,3 +193,33 @@ def test_no_message_of_the_wire_is_read_or_written_by_hand(tmp_path: Path) -> No
         "class Exited:\n    def fields(self): ...\n    @classmethod\n    def read(cls, raw): ...\n"
     )
     assert hand_written_pairs(planted) == ["bodies.py:Exited"]  # the check sees one
+
+
+def untyped_replies(module: Any) -> list[str]:
+    """The public functions of ``module`` (a side of the host socket) whose answer is an
+    untyped object (a ``dict`` or ``Any`` in its return annotation)."""
+    found = []
+    for name, value in vars(module).items():
+        if name.startswith("_") or not inspect.isfunction(value):
+            continue
+        said = str(inspect.signature(value).return_annotation)
+        if value.__module__ == module.__name__ and ("dict" in said or "Any" in said):
+            found.append(name)
+    return found
+
+
+def test_no_untyped_reply_crosses_the_host_socket() -> None:
+    """Swarm's side of the socket answers typed replies and entries, and so do the host's
+    answers to each request."""
+    from automation.protocol import host, server
+
+    assert untyped_replies(client) == []
+    assert untyped_replies(server) == []
+    answers = [host.Host.hello, host.Host.prompt, host.Host.answer, host.Host.cancel,
+               host.Host.new_session]  # fmt: skip
+    assert [
+        f.__name__ for f in answers if "dict" in str(inspect.signature(f).return_annotation)
+    ] == []
+    planted = types.ModuleType("planted")
+    exec("from typing import Any\nasync def hello() -> dict[str, Any]: ...", planted.__dict__)
+    assert untyped_replies(planted) == ["hello"]  # the check sees one
