@@ -83,6 +83,7 @@ KINDS: tuple[type[Body], ...] = (
     HostError, AgentError, Refused, Unreachable, ReaderFailed,
 )  # fmt: skip
 _TYPES = frozenset(kind.TYPE for kind in KINDS)
+_HEADER = frozenset({"seq", "at", "type", "host", "cut"})  # an entry's own: no body's word
 
 
 def _kind(value: Any) -> str | None:
@@ -134,7 +135,8 @@ class Entry(Message):
         found: dict[str, Any] = handler(self)
         body = found.pop("body", None) or {}
         host, cut = found.pop("host", None), found.pop("cut", None)
-        return {**found, **body, **({"host": host} if host is not None else {}),
+        own = {key: value for key, value in body.items() if key not in _HEADER}
+        return {**found, **own, **({"host": host} if host is not None else {}),
                 **({"cut": cut} if cut is not None else {})}  # fmt: skip
 
 

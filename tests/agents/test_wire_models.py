@@ -223,3 +223,12 @@ def test_no_untyped_reply_crosses_the_host_socket() -> None:
     planted = types.ModuleType("planted")
     exec("from typing import Any\nasync def hello() -> dict[str, Any]: ...", planted.__dict__)
     assert untyped_replies(planted) == ["hello"]  # the check sees one
+
+
+def test_an_updates_words_never_stand_for_its_entrys_own_fields() -> None:
+    """Words named as the entry's own fields (its number, type, host, what was cut) are
+    never written over them: the line reads back as the same entry's."""
+    said = Update(kind="x", words={"seq": 99, "type": "exited", "host": 1, "cut": {"bytes": 1}})
+    line = entries.line(entries.of(said, seq=3, at=1.0))
+    assert (line["seq"], line["type"], "host" in line, "cut" in line) == (3, "update", False, False)
+    assert isinstance(entries.read(line).body, Update)
