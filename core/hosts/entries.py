@@ -148,7 +148,7 @@ def read(raw: Any) -> Entry:
     try:
         return ENTRY.validate_python(raw, context=LINE)
     except Exception as exc:  # none known: every field reads total; said, never raised
-        log.warning("a journal entry swarm could not read: %r", exc)
+        log.warning("a journal entry swarm could not read (%s)", type(exc).__name__)
         kind = text(raw.get("type")) if isinstance(raw, Mapping) else ""
         return Entry(type=kind)
 
