@@ -13,11 +13,12 @@ import inspect
 import json
 import math
 import types
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from core.hosts import client, entries, replies, requests, wire
@@ -71,9 +72,11 @@ def _with(tag: str, choices: list[str]) -> Any:
 
 @settings(max_examples=200, deadline=None)
 @given(_with("type", TYPES))
+@example({"type": "update", "acked": [math.inf]})  # (a union's adapter wrote it null once)
 def test_an_entry_of_any_shape_reads_and_is_written_again(raw: dict[str, Any]) -> None:
-    read = entries.ENTRY.validate_python(raw, context=LINE)  # (no net under it: total)
-    assert entries.read(raw) == read
+    if raw.get("type") in TYPES:  # its body read with no net under it: total
+        entries.BODY.validate_python(raw, context=LINE)
+    read = entries.read(raw)
     assert isinstance(read, Entry) and isinstance(read.seq, int) and isinstance(read.at, float)
     if read.type not in TYPES:
         assert read.body is None
@@ -215,11 +218,12 @@ def test_no_untyped_reply_crosses_the_host_socket() -> None:
 
     assert untyped_replies(client) == []
     assert untyped_replies(server) == []
-    answers = [host.Host.hello, host.Host.prompt, host.Host.answer, host.Host.cancel,
-               host.Host.new_session]  # fmt: skip
-    assert [
-        f.__name__ for f in answers if "dict" in str(inspect.signature(f).return_annotation)
-    ] == []
+    answers: list[Callable[..., Any]] = [
+        host.Host.hello, host.Host.prompt, host.Host.answer, host.Host.cancel,
+        host.Host.new_session,
+    ]  # fmt: skip
+    said = [str(inspect.signature(answer).return_annotation) for answer in answers]
+    assert [words for words in said if "dict" in words or "Any" in words] == []
     planted = types.ModuleType("planted")
     exec("from typing import Any\nasync def hello() -> dict[str, Any]: ...", planted.__dict__)
     assert untyped_replies(planted) == ["hello"]  # the check sees one

@@ -11,6 +11,7 @@ user's own opencode would write in the same file).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -191,7 +192,7 @@ async def test_the_watch_takes_its_sessions_retries_as_the_journals(
     assert retry.status == 429 and retry.delay_ms == pytest.approx(2000)
     assert entry.at == at(ACP[LIMIT])
     assert retry.error.startswith("its log: AI_APICallError: Rate limit reached")
-    numbered = entry.model_copy(update={"seq": 1})
+    numbered = dataclasses.replace(entry, seq=1)
     await opencode.store.write(
         "O", protocol_events.record, "O", 0, [numbered], Freshness(), task_of_delivery
     )
