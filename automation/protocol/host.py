@@ -231,7 +231,7 @@ class Host:
             meta=_jsonable(ended.meta),
             session_usage=so_far,
         )
-        self.journal.add(end)  # fmt: skip
+        self.journal.add(end)
         if so_far is not None and self.session is not None:
             running_usage.keep(self.journal.path, self.session, so_far)
         if self.session is not None and end.total_cost is not None:
