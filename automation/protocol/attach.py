@@ -173,8 +173,7 @@ def _pending_call(entry: Entry) -> str:
 def _gated_call(entry: Entry) -> str:
     """The id of the tool call a permission request names ("" when none)."""
     asked = entry.body
-    call = asked.tool.get("toolCallId") if isinstance(asked, PermissionAsked) else None
-    return call if isinstance(call, str) else ""
+    return asked.tool_call_id if isinstance(asked, PermissionAsked) else ""
 
 
 async def ordered(journal: AsyncIterator[Entry]) -> AsyncIterator[Entry]:

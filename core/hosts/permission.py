@@ -73,6 +73,12 @@ class PermissionAsked(Message):
         """What the tool would be run with (None: the agent sent none)."""
         return self.tool.get("rawInput")
 
+    @property
+    def tool_call_id(self) -> str:
+        """The id of the tool call the request gates, as announced ("": none named)."""
+        said = self.tool.get("toolCallId")
+        return said if isinstance(said, str) else ""
+
 
 class PermissionDone(Message):
     """The request is settled (``permission_done``): ``option`` the id chosen (None:
