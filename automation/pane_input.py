@@ -19,7 +19,7 @@ from pathlib import Path
 
 from automation.failures import Failure
 from core.agent_state import AgentState
-from core.agents.text_rules import Rule, RuleSet, TextMatch, classify_any, load_rule_sets
+from core.agents import Rule, RuleSet, TextMatch, classify_any, load_rule_sets
 from core.clis import CLIS
 from core.dialogs.pane import clean_line
 from core.formats.text import escape_controls, shorten

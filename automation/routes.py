@@ -17,7 +17,7 @@ from automation.protocol.delivery import ProtocolDeliverer
 from automation.protocol.route import ProtocolRoute
 from automation.tmux.delivery import TmuxDeliverer
 from automation.tmux.route import TmuxRoute
-from core.delivery.killswitch import KillSwitch
+from core.delivery import KillSwitch
 from core.models import Agent, Receipt
 from core.protocols import Parcel, Route, Stop
 from core.settings import Settings

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import InvalidState, MissingDependency
-from core.workspaces.procs import alive_of, end_processes, pid_alive, session_members
+from core.workspaces import alive_of, end_processes, pid_alive, session_members
 
 log = logging.getLogger(__name__)
 

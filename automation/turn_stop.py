@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from automation.protocol.route import ProtocolRoute
 from automation.routes import build_routes
 from automation.tmux.route import TmuxRoute
-from core.delivery.killswitch import KillSwitch
+from core.delivery import KillSwitch
 from core.errors import InvalidState
 from core.models import Agent
 from core.protocols import Stop

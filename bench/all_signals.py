@@ -46,7 +46,7 @@ from automation.desktop.watch import ScreenFrames  # noqa: E402
 from bench.text_signal import server_cpu_s  # noqa: E402
 from bench.text_signal import start as start_panes  # noqa: E402
 from bench.watch_cpu import open_all  # noqa: E402
-from core.agents.text_rules import load_rule_sets  # noqa: E402
+from core.agents import load_rule_sets  # noqa: E402
 from core.coordinator.jobs import Watcher  # noqa: E402
 from core.service.swarm import SwarmService  # noqa: E402
 from core.settings import Settings  # noqa: E402

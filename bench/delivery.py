@@ -33,7 +33,7 @@ from messages import make_texts, parcel  # noqa: E402
 from automation.desktop.gui import GuiDriver, GuiOptions  # noqa: E402
 from automation.desktop.virtual_desktop import display_env  # noqa: E402
 from core.agents_file import load_agents  # noqa: E402
-from core.delivery.killswitch import KillSwitch  # noqa: E402
+from core.delivery import KillSwitch  # noqa: E402
 from core.models import Agent  # noqa: E402
 from tests.apps.desktop import MixedDesktop  # noqa: E402
 

@@ -32,7 +32,7 @@ from automation.desktop.screen import Rect, open_x_display  # noqa: E402
 from automation.desktop.virtual_desktop import XServer, display_env, start_xvfb  # noqa: E402
 from automation.desktop.window_place import Desk  # noqa: E402
 from core.agents_file import load_agents  # noqa: E402
-from core.delivery.killswitch import KillSwitch  # noqa: E402
+from core.delivery import KillSwitch  # noqa: E402
 from core.protocols import Parcel  # noqa: E402
 from tests.apps import launchers  # noqa: E402
 from tests.automation.messages import make_texts  # noqa: E402

@@ -45,7 +45,7 @@ from core.github_loop.sync import GitHubSync
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store.conn import Conn
-from core.workspaces.manager import InitRequest, init
+from core.workspaces import InitRequest, init
 
 REPO = "acme/app"
 

@@ -43,9 +43,8 @@ sys.path[:0] = [str(ARGS.tree.resolve()), str(ROOT)]
 
 import psycopg  # noqa: E402
 
-from core.agents import protocol_events  # noqa: E402
-from core.agents.judge import Freshness  # noqa: E402
-from core.delivery.message_queries import task_of_delivery  # noqa: E402
+from core.agents import Freshness, protocol_events  # noqa: E402
+from core.delivery import task_of_delivery  # noqa: E402
 from core.hosts.entries import read  # noqa: E402
 from core.service.swarm import SwarmService  # noqa: E402
 from core.settings import Settings  # noqa: E402

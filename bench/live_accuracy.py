@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
 from automation.tmux.delivery import tmux_key  # noqa: E402
-from core.agents.text_rules import load_rule_sets  # noqa: E402
+from core.agents import load_rule_sets  # noqa: E402
 from core.clis import by_name  # noqa: E402
 from core.clis.logs import log_path  # noqa: E402
 from core.service.swarm import SwarmService  # noqa: E402

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
 from core.agent_state import AgentState  # noqa: E402
-from core.agents.text_rules import classify_any, load_rule_sets  # noqa: E402
+from core.agents import classify_any, load_rule_sets  # noqa: E402
 from tests.watch.pane_labels import LABELS, real_panes  # noqa: E402
 
 

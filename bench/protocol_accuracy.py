@@ -32,8 +32,8 @@ from automation.protocol.watch import ProtocolWatch  # noqa: E402
 from automation.routes import build_deliverer  # noqa: E402
 from bench.live_accuracy import Tally, run_bench  # noqa: E402
 from bench.live_accuracy import script as tmux_script  # noqa: E402
+from core.agents import Freshness  # noqa: E402
 from core.agents import signals as agent_signals  # noqa: E402
-from core.agents.judge import Freshness  # noqa: E402
 from core.coordinator.prompt_keys import PromptKeys  # noqa: E402
 from core.coordinator.scheduler import Scheduler  # noqa: E402
 from core.dialogs import permissions as prompts  # noqa: E402

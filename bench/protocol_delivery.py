@@ -42,7 +42,7 @@ from automation.routes import RoutingDeliverer, build_deliverer  # noqa: E402
 from bench.day_at_scale import percentiles  # noqa: E402
 from bench.real_delivery import SCRIPT, each_cli  # noqa: E402
 from core import clis  # noqa: E402
-from core.agents.judge import Freshness  # noqa: E402
+from core.agents import Freshness  # noqa: E402
 from core.coordinator.scheduler import Scheduler  # noqa: E402
 from core.hosts import running, wire  # noqa: E402
 from core.models import DeliveryState  # noqa: E402

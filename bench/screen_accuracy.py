@@ -32,8 +32,13 @@ sys.path[:0] = [str(ROOT)]
 
 from PIL import Image  # noqa: E402
 
-from core.agents.frames import frames_differ  # noqa: E402
-from core.agents.screen_judge import RECHECK_S, SMALL, WORKING, ScreenJudge  # noqa: E402
+from core.agents import (  # noqa: E402
+    RECHECK_S,
+    SMALL,
+    WORKING,
+    ScreenJudge,
+    frames_differ,
+)
 from core.models import Agent  # noqa: E402
 
 INTERVALS = (0.3, 0.5, 0.7, 1.0, 1.3, 2.0)

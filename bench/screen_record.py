@@ -31,7 +31,7 @@ from PIL import Image  # noqa: E402
 
 from automation.desktop.virtual_desktop import XServer, display_env, start_xvfb  # noqa: E402
 from automation.desktop.watch import ScreenFrames  # noqa: E402
-from core.agents.frames import thumbnail_size  # noqa: E402
+from core.agents import thumbnail_size  # noqa: E402
 from core.models import Agent  # noqa: E402
 from tests.apps.screen_windows import open_window  # noqa: E402
 

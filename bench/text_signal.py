@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.agents.text_rules import classify_any, load_rule_sets
+from core.agents import classify_any, load_rule_sets
 from core.clis import panes
 from core.tmux import PaneRef, capture_all
 

@@ -29,7 +29,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "automation")]
 from messages import make_texts, parcel  # noqa: E402
 
 from automation.tmux.delivery import TmuxDeliverer  # noqa: E402
-from core.delivery.killswitch import KillSwitch  # noqa: E402
+from core.delivery import KillSwitch  # noqa: E402
 from core.models import Agent  # noqa: E402
 from tests.tmux_server import Tmux  # noqa: E402
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[1])]
 
-from core.delivery.message_queries import not_mid_turn  # noqa: E402
+from core.delivery import not_mid_turn  # noqa: E402
 from core.store.migrations import migrations  # noqa: E402
 
 

@@ -30,7 +30,7 @@ sys.path[:0] = [str(ROOT)]
 
 from automation.desktop.virtual_desktop import XServer, display_env, start_xvfb  # noqa: E402
 from automation.desktop.watch import ScreenFrames  # noqa: E402
-from core.agents.frames import frames_differ  # noqa: E402
+from core.agents import frames_differ  # noqa: E402
 from core.coordinator.jobs import Watcher  # noqa: E402
 from core.service.swarm import SwarmService  # noqa: E402
 from core.settings import Settings  # noqa: E402

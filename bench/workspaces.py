@@ -28,8 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from core.agents_file import load_agents
 from core.models import Agent
 from core.settings import bundled_agents_file
-from core.workspaces.build import CHECKOUT_WORKERS
-from core.workspaces.manager import InitRequest, init
+from core.workspaces import CHECKOUT_WORKERS, InitRequest, init
 
 IDENTITY = {
     "GIT_AUTHOR_NAME": "bench",

@@ -25,13 +25,14 @@ from bot.run_stop import RunStopper, banner, on_signals, say
 from core.models import Agent
 from core.protocols import Clock, Deliverer, RoutesAgents, Timer
 from core.service.swarm import SwarmService
+from core.waits import Background
 
 if TYPE_CHECKING:  # the CLI imports this module for every command: the rest loads lazily
     from automation.protocol.watch import ProtocolWatch
     from bot.discordbot.client import SwarmBot
     from bot.hook_server import HookServer
     from bot.web.server import WebServer
-    from core.agents.frames import FrameSource
+    from core.agents import FrameSource
     from core.coordinator.agents_reload import AgentsReload
     from core.coordinator.db_lock import HeldLock
     from core.coordinator.home_lock import CoordinatorLock
@@ -140,7 +141,7 @@ class Builder:
     def text(self, service: SwarmService, node: str | None = None) -> TextWatcher:
         """The tmux agents' pane reader with the agent rule files (bundled, and the user's in
         ``$SWARM_HOME/agent-rules/``: a bad one is logged as one line and left out)."""
-        from core.agents.text_rules import load_rule_sets
+        from core.agents import load_rule_sets
         from core.watch.text_signal import TextWatcher
 
         rule_sets, errors = load_rule_sets(service.settings.home)
@@ -194,7 +195,7 @@ class Builder:
         """The protocol agents' host journals read into the store (of ``node``'s agents, or
         the coordinator's): a timer that costs nothing while no agent is a protocol agent."""
         from automation.protocol.watch import ProtocolWatch
-        from core.agents.judge import Freshness
+        from core.agents import Freshness
 
         watch = self.config.watch
         fresh = Freshness.of(
@@ -428,7 +429,7 @@ class Builder:
 
 async def _rewrite_stale_hooks(service: SwarmService) -> None:
     """Sandboxed agents' hook files written before they were sandboxed run their door's
-    hook from now on (``automation.sandboxing.stale_hooks``), said in the log."""
+    hook from now on (``automation.launch.sandbox.stale_hooks``), said in the log."""
     agents = list(service.agents.values())
     for line in await asyncio.to_thread(_stale_hook_lines, service, agents):
         log.warning("%s", line)
@@ -436,7 +437,7 @@ async def _rewrite_stale_hooks(service: SwarmService) -> None:
 
 def _stale_hook_lines(service: SwarmService, agents: Sequence[Agent]) -> list[str]:
     """Rewrite the stale hook files of ``agents`` that are sandboxed; a line each."""
-    from automation.sandboxing import stale_hooks
+    from automation.launch.sandbox import stale_hooks
 
     settings = service.settings
     return stale_hooks(settings.home, agents, settings.approval_wait_s)
@@ -566,8 +567,11 @@ async def _run_with_front_ends(
                 on_discord = any(f.name == "Discord" for f in front_ends)
                 others = [f.name for f in front_ends if f.name != "Discord"]
                 banner(parts.service, sock, builder.log_file, on_discord, others)
-                scheduler = asyncio.create_task(parts.scheduler.run(stop), name="scheduler")
-                served = [asyncio.create_task(f.run(parts, stop), name=f.name) for f in front_ends]
+                running = Background("coordinator")  # each result read below
+                scheduler = running.start(parts.scheduler.run(stop), name="scheduler", awaited=True)
+                served = [
+                    running.start(f.run(parts, stop), name=f.name, awaited=True) for f in front_ends
+                ]
                 names = ", ".join(f.name for f in front_ends)
                 log.info("coordinator started with %s: %d agents", names, len(parts.service.agents))
                 try:

@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from bot.config import Config
 from bot.demo_desk import DemoDesk, open_desk
 from core.errors import ConfigError
 from core.service.swarm import SwarmService
+from core.waits import Background
 
 SCENARIO: list[tuple[str, dict[str, str]]] = [
     (
@@ -54,6 +56,8 @@ TASKS = sum(1 for name, _ in SCENARIO if name == "task create")
 TASK_IN_TEXT = re.compile(r"\btask (T-\d+)\b")
 CHANNEL_MENTION = re.compile(r"<#(\d+)>")
 TIMEOUT_S = 90.0
+READY_S = 30.0  # the bot ready (its commands synced) at most
+Player = Callable[[Config, DemoDesk, Path, bool], Awaitable[int]]
 NEXT_STEPS = """
 next steps:
   your agents, in terminals: swarm workspaces init ~/src/your-repo (a worktree per agent),
@@ -125,17 +129,19 @@ def quiet_voice_warning() -> None:
         logger.addFilter(_NoVoiceWarnings())
 
 
-async def run_demo(keep: bool = False, inbox: bool = False) -> int:
-    """Play the scenario; 0 when every task got done."""
-    require_localdiscord()
-    quiet_voice_warning()
+async def run_demo(keep: bool = False, inbox: bool = False, play: Player | None = None) -> int:
+    """Play the scenario (``play``: in another front end than the local Discord, as
+    ``bot.demo_chat`` does); 0 when every task got done."""
+    if play is None:
+        require_localdiscord()
+        quiet_voice_warning()
     home = Path(tempfile.mkdtemp(prefix="swarm-demo-"))
     print(f"swarm demo: SWARM_HOME={home}")
     config = Config({"SWARM_HOME": str(home)})  # the demo ignores the user's settings
     try:
         async with open_desk(home, inbox=inbox) as desk:
             print(f"agents: {desk.description}\n")
-            return await _with_discord(config, desk, home, keep)
+            return await (play or _with_discord)(config, desk, home, keep)
     finally:
         if not keep:
             shutil.rmtree(home, ignore_errors=True)
@@ -169,11 +175,11 @@ async def _with_discord(config: Config, desk: DemoDesk, home: Path, keep: bool) 
             client_options=local_client_options(),
         )
         stop = asyncio.Event()
+        demo = Background("demo")  # the coordinator, awaited at the end
         with pointed_at(server):
             started: asyncio.Future[Coordinator] = asyncio.get_running_loop().create_future()
-            runner = asyncio.create_task(
-                run_with_discord(builder, stop=stop, started=started), name="coordinator"
-            )
+            coordinator = run_with_discord(builder, stop=stop, started=started)
+            runner = demo.start(coordinator, name="coordinator", awaited=True)
             try:
                 await started_parts(runner, started)  # built: the database is there
                 service = await builder.service()  # the demo's own view; it outlives the run
@@ -192,21 +198,28 @@ async def _with_discord(config: Config, desk: DemoDesk, home: Path, keep: bool) 
 
 
 async def _until_ready(server: Any, runner: asyncio.Task[None]) -> None:
-    """Until the bot is ready with its commands synced; the coordinator's error if it stops."""
+    """Until the local Discord has the bot's commands and the bot is ready."""
 
     async def synced() -> None:
         await server.wait_for_commands("task", "broadcast")
         await server.wait_for_bot_ready()
 
-    ready = asyncio.create_task(synced())
-    await asyncio.wait({ready, runner}, return_when=asyncio.FIRST_COMPLETED)
-    if not ready.done():
-        ready.cancel()
+    await until_ready(synced, runner)
+
+
+async def until_ready(ready: Callable[[], Awaitable[None]], runner: asyncio.Task[None]) -> None:
+    """Until ``ready()`` returns (bounded: ``READY_S``); the coordinator's error if it stops
+    first (the demo of every front end)."""
+    starting = Background("demo: the bot's start")  # awaited or cancelled below
+    waiting = starting.start(asyncio.wait_for(ready(), READY_S), name="demo-ready", awaited=True)
+    await asyncio.wait({waiting, runner}, return_when=asyncio.FIRST_COMPLETED)
+    if not waiting.done():
+        waiting.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await ready
+            await waiting
         runner.result()
         raise RuntimeError("the coordinator stopped before the bot was ready")
-    ready.result()
+    waiting.result()
 
 
 async def _play(
@@ -220,16 +233,19 @@ async def _play(
     runner: asyncio.Task[None],
     keep: bool,
 ) -> int:
+    from bot.discordbot.front_end import DiscordFrontEnd
+
     started = time.monotonic()
+    tasks = Background("demo")  # awaited at the end
     helpers = [
-        asyncio.create_task(_show_channel(server, channel, stop)),
-        asyncio.create_task(_demo_agents(desk, home, stop)),
+        tasks.start(_show_channel(server, channel, stop), name="demo-channel", awaited=True),
+        tasks.start(demo_agents(desk, home, stop), name="demo-agents", awaited=True),
     ]
     try:
         for name, options in SCENARIO:
             await _slash(server, you, name, options)
-        finished = await _wait_all_done(service, stop)
-        await _wait_posted(service)
+        finished = await wait_all_done(service, stop)
+        await wait_posted(service, DiscordFrontEnd.name)
     finally:
         stop.set()
         for task in (*helpers, runner):
@@ -269,7 +285,7 @@ async def _show_channel(server: Any, channel: Any, stop: asyncio.Event) -> None:
         await asyncio.sleep(0.1)
 
 
-async def _demo_agents(desk: DemoDesk, home: Path, stop: asyncio.Event) -> None:
+async def demo_agents(desk: DemoDesk, home: Path, stop: asyncio.Event) -> None:
     """Each demo agent reads what it received and reports through the CLI, like a real one."""
     while not stop.is_set():
         for agent, text in desk.received():
@@ -285,7 +301,7 @@ async def _demo_agents(desk: DemoDesk, home: Path, stop: asyncio.Event) -> None:
         await asyncio.sleep(0.1)
 
 
-async def _wait_all_done(service: SwarmService, stop: asyncio.Event) -> bool:
+async def wait_all_done(service: SwarmService, stop: asyncio.Event) -> bool:
     """Until every task is done (True), or time is up or Ctrl+C stopped the coordinator."""
     deadline = time.monotonic() + TIMEOUT_S
     while time.monotonic() < deadline and not stop.is_set():
@@ -295,13 +311,11 @@ async def _wait_all_done(service: SwarmService, stop: asyncio.Event) -> bool:
     return False
 
 
-async def _wait_posted(service: SwarmService) -> None:
-    """Until the notifier has posted every event (bounded)."""
-    from bot.discordbot.front_end import DiscordFrontEnd
-
+async def wait_posted(service: SwarmService, front_end: str) -> None:
+    """Until ``front_end``'s notifier has posted every event (bounded)."""
     last = (await service.history.last(1))[-1].id
     deadline = time.monotonic() + 5
-    while await service.posts.cursor(DiscordFrontEnd.name) < last and time.monotonic() < deadline:  # noqa: ASYNC110
+    while await service.posts.cursor(front_end) < last and time.monotonic() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.05)  # the cursor lives in the database: nothing to wait on
     await asyncio.sleep(0.2)  # the printer shows what was posted
 

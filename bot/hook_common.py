@@ -8,14 +8,13 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from core.agents.judge import Freshness
+from core.agents import Freshness
 from core.errors import ConfigError
 from core.watch.settings import WatchSettings
 
 if TYPE_CHECKING:
     from bot.config import Config
-    from core.agents.hook_events import HookEvent
-    from core.agents.identity import Refused
+    from core.agents import HookEvent, Refused
 
 log = logging.getLogger(__name__)
 

@@ -42,12 +42,20 @@ from typing import TYPE_CHECKING, Any
 
 from bot.hook_common import freshness, hook_refusal
 from bot.hook_relay import FLUSH_LINE, SOCKET_NAME
-from core.agents.hook_events import HookEvent, UnknownHookEvent, parse
-from core.agents.identity import Placement, Refused, Resolver, claimed_agent, hook_agent
+from core.agents import (
+    HookEvent,
+    Placement,
+    Refused,
+    Resolver,
+    UnknownHookEvent,
+    claimed_agent,
+    hook_agent,
+    parse,
+)
 from core.errors import NotFound, Transient
 from core.privacy.files import make_dirs
 from core.processes import ancestry, peer_of
-from core.waits import ErrorBackoff
+from core.waits import Background, ErrorBackoff
 
 if TYPE_CHECKING:
     from bot.config import Config
@@ -88,6 +96,7 @@ class HookServer:
         self._serving = asyncio.Semaphore(SERVE_MAX)
         self._connections: set[asyncio.Task[Any]] = set()  # being served
         self._writer: asyncio.Task[None] | None = None
+        self._writing = Background("hook socket")  # its writer, awaited at ``close``
 
     async def start(self) -> bool:
         """Listen; False (said once in the log) when the hooks keep the database path."""
@@ -108,7 +117,8 @@ class HookServer:
         finally:
             os.umask(old)
         self._inode = self.path.stat().st_ino
-        self._writer = asyncio.create_task(self._write_taken(), name="hook-socket-writer")
+        writing = self._write_taken()
+        self._writer = self._writing.start(writing, name="hook-socket-writer", awaited=True)
         log.info("hooks on this machine report through %s", self.path)
         return True
 

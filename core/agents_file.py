@@ -11,14 +11,14 @@ from core.errors import ConfigError
 from core.formats.tomltext import TomlError, loads
 from core.keys import PRESETS, TEXT_STEP, KeyComboError, parse_combo
 from core.models import Agent, Limits, Sandbox
-from core.sandbox import limits
-from core.sandbox.environment import never_inside
+from core.sandbox import limits, never_inside
 from core.tmux import BadTarget, parse_target
 
 # bubblewrap around the agent's CLI: in an [[agent]] table, or in [desktop] for every agent
 SANDBOX_KEYS = (
     "sandbox",
     "sandbox_network",
+    "sandbox_allow",
     "sandbox_read",
     "sandbox_write",
     "sandbox_env",
@@ -57,6 +57,7 @@ ALLOWED_KEYS = {
 # --agents N`` (not served; a larger N makes them [[agent]] again)
 TOP_LEVEL_KEYS = {"agent", "parked", "desktop"}
 DELIVERY_METHODS = ("gui", "inbox", "tmux", "protocol")
+NETWORKS = ("model", "none", "open")  # sandbox_network (core.models.Sandbox.network)
 AGENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 RULE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # an agent-rules file's name, no suffix
 
@@ -245,7 +246,8 @@ def _sandbox(entry: dict[str, Any], where: str) -> Sandbox | None:
     if not _flag(entry, "sandbox", where):
         return None
     return Sandbox(
-        network=_flag(entry, "sandbox_network", where, True),
+        network=_network(entry.get("sandbox_network"), where),
+        allow=_allow(entry.get("sandbox_allow", []), where),
         read=_paths(entry.get("sandbox_read", []), "sandbox_read", where),
         write=_paths(entry.get("sandbox_write", []), "sandbox_write", where),
         env=_env_names(entry.get("sandbox_env", []), where),
@@ -259,6 +261,29 @@ def _limits(value: Any, where: str) -> Limits:
         return limits.parse(value, where)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+
+
+def _network(value: Any, where: str) -> str:
+    """``sandbox_network``: ``"model"``, ``"none"`` or ``"open"`` (``""``: not said, the
+    default); ``true`` and ``false`` of before are ``"open"`` and ``"none"``."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "open" if value else "none"
+    if value not in NETWORKS:
+        raise ConfigError(f'{where}: sandbox_network must be "model", "none" or "open"')
+    return str(value)
+
+
+def _allow(value: Any, where: str) -> tuple[str, ...]:
+    """``sandbox_allow``: the hosts its egress proxy opens (``"github.com"``, ``"github.com:443"``,
+    ``"10.0.0.5:5432"``), each checked in full where its sandbox starts."""
+    if not isinstance(value, list) or len(value) > 256 or not all(
+        isinstance(h, str) and 0 < len(h) <= 262 and h.isascii() and h.isprintable()
+        and " " not in h for h in value
+    ):  # fmt: skip
+        raise ConfigError(f"{where}: sandbox_allow must be a list of hosts (name or name:port)")
+    return tuple(value)
 
 
 def _env_names(value: Any, where: str) -> tuple[str, ...]:

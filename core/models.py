@@ -125,7 +125,7 @@ def parse_task_ref(ref: str | int) -> int:
 @dataclass(frozen=True)
 class Limits:
     """A sandboxed agent's limits (``sandbox_limits``): at most ``pids`` processes and
-    threads, ``memory`` bytes, ``cpu`` cores (``core.sandbox.limits``)."""
+    threads, ``memory`` bytes, ``cpu`` cores (``automation.launch.sandbox._limits``)."""
 
     pids: int = 512
     memory: int = 4 << 30
@@ -136,11 +136,14 @@ class Limits:
 class Sandbox:
     """How an agent's CLI is fenced in by bubblewrap (``sandbox = true``): besides its
     worktree and its CLI's own folders, ``read`` and ``write`` name more paths it may read,
-    or read and write; ``network``: False gives it no network but its own loopback; ``env``:
-    the names of the person's variables it is given besides its CLI's own (nothing else of
-    the environment enters)."""
+    or read and write; ``network``: ``"model"`` (a network of its own: its model through
+    swarm's gateway, ``allow``'s hosts through swarm's egress proxy), ``"none"`` (its own
+    loopback only), ``"open"`` (the host's), ``""`` (not said: ``"model"`` where its CLI has
+    a gateway set-up, else ``"open"``); ``env``: the names of the person's variables it is
+    given besides its CLI's own (nothing else of the environment enters)."""
 
-    network: bool = True
+    network: str = ""
+    allow: tuple[str, ...] = ()
     read: tuple[str, ...] = ()
     write: tuple[str, ...] = ()
     env: tuple[str, ...] = ()

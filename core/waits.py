@@ -1,4 +1,5 @@
-"""Waiting: with a time limit without losing a cancellation, and between tries.
+"""Waiting: with a time limit without losing a cancellation, between tries, and for the
+tasks started in the background, each with an owner.
 
 On Python 3.11 ``asyncio.wait_for`` swallows a cancellation that arrives as the awaited
 thing finishes: the caller's loop then outlives the stop (a scheduler going on after losing
@@ -7,12 +8,25 @@ its lock, a coordinator that never exits). ``asyncio.timeout`` does not.
 Every retry loop waits the same way between tries: an ``ErrorBackoff`` (the first wait
 doubled per failure in a row after the first, capped), counting the failures itself
 (``failed``, ``succeeded``) or told a count kept elsewhere (``delay``: a task's attempts).
+
+Background work has an owner, and this module is the one place in the product that starts a
+task outside a ``TaskGroup`` (``tests/project/test_task_owners.py`` fails on any other). A
+task whose lifetime one ``async with`` bounds starts in an ``asyncio.TaskGroup`` there
+(``first_of`` races a few that way). One that outlives the statement that starts it (a front
+end's notifier, a protocol host's turn, a summary made in passing) starts in its object's or
+its run's ``Background``: kept until it ends, its failure logged when it ends (unless the
+caller reads its result itself), every one still running cancelled and awaited at ``close``.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class ErrorBackoff:
@@ -72,3 +86,65 @@ class Gathered:
     def _run(self) -> None:
         self._planned = None
         self.call()
+
+
+class Background:
+    """The tasks one object (or one function's run) started and has not seen end."""
+
+    def __init__(self, owner: str) -> None:
+        self.owner = owner
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def start(
+        self, work: Coroutine[Any, Any, T], name: str, *, awaited: bool = False
+    ) -> asyncio.Task[T]:
+        """``work`` as a task named ``name``, in the caller's context. ``awaited``: the
+        caller awaits it and reports its failure, so it is not logged here too."""
+        task = asyncio.get_running_loop().create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._ended if not awaited else self._tasks.discard)
+        return task
+
+    def _ended(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            log.error("%s: %s failed", self.owner, task.get_name(), exc_info=error)
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    def cancel(self) -> None:
+        """Cancel every task still running (a caller that cannot wait: ``close`` awaits)."""
+        for task in self._tasks:
+            task.cancel()
+
+    async def close(self, grace_s: float = 0.0) -> None:
+        """Let the tasks still running end by themselves for at most ``grace_s``, then
+        cancel the rest; all awaited."""
+        if grace_s > 0 and self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=grace_s)
+        while self._tasks:
+            running = list(self._tasks)
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+            self._tasks.difference_update(running)
+
+
+async def first_of(
+    *work: Coroutine[Any, Any, Any], limit_s: float | None = None
+) -> list[asyncio.Task[Any]]:
+    """Run ``work`` side by side until the first ends (or ``limit_s`` pass): the others are
+    cancelled, all are awaited (a ``TaskGroup``: an error in one is raised). The tasks in
+    the order given; ``done() and not cancelled()`` says which ended by itself."""
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(each) for each in work]
+        try:
+            await asyncio.wait(tasks, timeout=limit_s, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+    return tasks

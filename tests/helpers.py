@@ -224,7 +224,7 @@ HOSTILE_TEXT = 'it\'s 100% \\ ["x"] {"a": 1} ünïcødé 🚀 \' -- ;'
 
 def task_cells(title: str, **overrides: Any) -> tuple[Any, ...]:
     """A ready task's cells in ``graph_queries.TASK_COLUMNS`` order, for ``insert_tasks``."""
-    from core.tasks.graph_queries import TASK_COLUMNS
+    from core.tasks._graph_queries import TASK_COLUMNS
 
     row: dict[str, Any] = {
         "title": title, "details": "", "priority": 1, "role": None, "capabilities": "[]",

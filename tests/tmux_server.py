@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from core.tmux import PaneRef, capture
-from core.workspaces.procs import alive_of, end_processes, session_members
+from core.workspaces._procs import alive_of, end_processes, session_members
 
 
 class Tmux:

@@ -18,7 +18,7 @@ from typing import Any
 
 from automation.desktop.window_place import Desk
 from automation.desktop.windows import WindowFacts
-from core.agents.identity import record_window
+from core.agents import record_window
 
 log = logging.getLogger(__name__)
 

@@ -43,7 +43,7 @@ from automation.desktop.screen import (
 from automation.desktop.screen_waits import Abort, ScreenWaits, changed
 from automation.failures import Failure
 from automation.pane_input import PaneInput, pane_of, sample_of
-from core.delivery.killswitch import KillSwitch
+from core.delivery import KillSwitch
 from core.keys import TEXT_STEP, KeyComboError, parse_combo
 from core.models import Agent, Receipt
 from core.privacy.files import make_dirs

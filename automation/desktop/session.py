@@ -11,7 +11,6 @@ those. The agents file gets each agent's exact ``input``, ``input_box``, ``watch
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import shlex
@@ -19,123 +18,33 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from automation import sandboxing
 from automation import tmux_sessions as tmux
-from automation.agents_file_writer import atomic_write, write_agent_values
+from automation.agents_file_writer import write_agent_values
 from automation.desktop import layout_profiles
 from automation.desktop.screen import Rect
 from automation.desktop.terminals import TERMINALS, Terminal
 from automation.desktop.window_place import Desk, WindowInfo
-from automation.desktop_config import DesktopConfig, Launch, fill, launch_env
-from automation.leftovers import end_leftovers
-from core.clis import by_name, for_command, sessions_folder, with_launch_args, with_report_args
-from core.clis.logs import log_path
+from automation.launch import (
+    AgentStatus,
+    DesktopConfig,
+    Launch,
+    Outcome,
+    Planned,
+    TerminalSessions,
+    fill,
+    launch_env,
+    planned,
+    swarm_env,
+)
 from core.errors import InvalidInput, InvalidState, MissingDependency
-from core.models import Agent, Sandbox
+from core.models import Agent
 from core.privacy.files import make_dirs
-from core.sandbox import swarm_in
 
 log = logging.getLogger(__name__)
-
 WINDOW_TIMEOUT_S = 20.0
-STATE_FILE = "state.json"
-
-
-def planned(agent: Agent, config: DesktopConfig, cell: Rect, workspace: Path) -> Planned:
-    """``agent`` to open on ``cell`` in ``workspace``, with its launch and its CLI."""
-    launch = config.launches[agent.id]
-    return Planned(
-        agent.id,
-        launch,
-        cell,
-        workspace,
-        agent_cli(agent, launch),
-        agent.cli_dir or None,
-        agent.sandbox,
-    )
-
-
-def agent_cli(agent: Agent, launch: Launch) -> str | None:
-    """The agent's ``cli``: its own, else the one its command starts (``claude`` is
-    claude-code: without it the pane was read with every rule file)."""
-    if agent.cli:
-        return agent.cli
-    cli = for_command(launch.command) if launch.kind == "terminal" else None
-    return cli.name if cli else None
-
-
-def cli_env(item: Planned, env: Mapping[str, str], home: Path) -> dict[str, str]:
-    """What ``item``'s agent CLI (its ``cli``, else the one its command starts) needs in its
-    environment: its ``env`` where ``env`` does not already say (opencode: its mouse off),
-    and the debug log swarm reads, always swarm's (Gemini CLI: a file named in swarm's own
-    environment would be one swarm never reads), its folder made."""
-    cli = by_name(item.cli) or for_command(item.launch.command)
-    if cli is None:
-        return {}
-    wanted = {k: v for k, v in cli.env.items() if k not in env}
-    if cli.debug_log is not None:
-        make_dirs(log_path(home, item.agent).parent)
-        wanted[cli.debug_log] = str(log_path(home, item.agent))
-    return wanted
-
-
-def cli_dir_value(item: Planned, folder: Path | None) -> dict[str, str]:
-    """``cli_dir`` for the agents file: the folder swarm worked out; where it cannot (a
-    wrapper script), the one the file has (a person set it), else ``""`` (unknown)."""
-    if folder is None and item.cli_dir:
-        return {}
-    return {"cli_dir": "" if folder is None else str(folder)}
-
-
-@dataclass(frozen=True)
-class Planned:
-    """One agent to open: its launch, its cell and its working folder."""
-
-    agent: str
-    launch: Launch
-    cell: Rect
-    workspace: Path
-    cli: str | None = None  # written to the agents file: its own, else the command's CLI
-    cli_dir: str | None = None  # the agents file's own (a person's, for a wrapper script)
-    sandbox: Sandbox | None = None  # its CLI runs under bubblewrap (automation.sandboxing)
-
-    @property
-    def values(self) -> dict[str, list[int] | str]:
-        """What the agents file gets besides the window's values: its ``cli``."""
-        return {"cli": self.cli} if self.cli else {}
-
-
-@dataclass
-class Outcome:
-    """What ``up`` did for one agent."""
-
-    agent: str
-    action: str  # kept | reattached | resumed | started
-    window: int | None = None
-    box: Rect | None = None
-    session: str | None = None
-    values: dict[str, list[int] | str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class AgentStatus:
-    """One agent's window, session and process (``swarm desktop status``)."""
-
-    agent: str
-    window: int | None
-    box: tuple[int, int, int, int] | None
-    session: str | None
-    process: str | None  # the pane's command, or None
-    pid: int | None
-    alive: bool
-
-    def to_json(self) -> dict[str, Any]:
-        """Plain data for ``--json``."""
-        return asdict(self)
 
 
 def grid(monitor: Rect, layout: tuple[int, int]) -> list[Rect]:
@@ -178,15 +87,18 @@ def plan(
         )
     folder = default_folder or Path.cwd()
     return [
-        planned(agent, config, cell, workspace_of(agent.id) or folder)
+        planned(agent, config, _cell(cell), workspace_of(agent.id) or folder)
         for agent, cell in zip(chosen, cells, strict=False)
     ]
 
 
-class DesktopSession:
-    """Open, find and close the agents' windows for one swarm home."""
+def _cell(rect: Rect) -> tuple[int, int, int, int]:
+    return rect.left, rect.top, rect.width, rect.height
 
-    agent_swarm = "swarm"  # how the agents call swarm (their reports: allowed, not asked)
+
+class DesktopSession:
+    """Open, find and close the agents' windows for one swarm home: a terminal agent's shows
+    its tmux session (``automation.launch.TerminalSessions``), an editor's is its own."""
 
     def __init__(
         self,
@@ -194,14 +106,15 @@ class DesktopSession:
         config_path: Path,
         display: Any,
         env: Mapping[str, str] | None = None,
+        agent_swarm: str = "swarm",
     ) -> None:
         self.home = home
         self.config_path = config_path
         self.desk = Desk(display)
-        self.env = tmux.server_env(os.environ if env is None else env)
-        self.state_path = home / "desktop" / STATE_FILE
+        self.sessions = TerminalSessions(home, config_path, env, agent_swarm)
+        self.env = self.sessions.env
         self._before: set[int] = set()  # windows open before this up: not ours
-        self.notes: dict[str, list[str]] = {}  # agent -> what up did besides (in words)
+        self.notes = self.sessions.notes  # agent -> what up did besides (in words)
 
     # --- finding what is open ---
 
@@ -217,20 +130,18 @@ class DesktopSession:
         """Each agent's window, session and process."""
         windows = self.windows()
         rows = []
-        for agent in agent_ids:
-            info = windows.get(agent)
-            name = tmux.session_name(agent)
-            pane = tmux.pane(self.env, name) if self._tmux_ok() else None
+        for row in self.sessions.status(agent_ids):
+            info = windows.get(row.agent)
             box = self.desk.box(info.window) if info else None
             rows.append(
                 AgentStatus(
-                    agent,
+                    row.agent,
                     info.window if info else None,
-                    (box.left, box.top, box.width, box.height) if box else None,
-                    name if pane else None,
-                    pane.command if pane else None,
-                    pane.pid if pane else None,
-                    bool(pane and not pane.dead and tmux.alive(pane.pid)),
+                    _cell(box) if box else None,
+                    row.session,
+                    row.process,
+                    row.pid,
+                    row.alive,
                 )
             )
         return rows
@@ -244,7 +155,7 @@ class DesktopSession:
             tmux.require_tmux()
         for item in terminals:
             self._require_terminal(item.launch)
-        state = self._load_state()
+        state = self.sessions.load_state()
         existing = self.windows()
         before = {info.window for info in self.desk.windows()}
         self._before = before
@@ -262,11 +173,11 @@ class DesktopSession:
             if item.launch.kind == "terminal":
                 self._settle(item, outcome, process, deadline)
         values = {
-            outcome.agent: {**item.values, **outcome.values, **self.usage_values(item)}
+            outcome.agent: {**item.values, **outcome.values, **self.sessions.usage_values(item)}
             for item, outcome, _ in pending
         }
         write_agent_values(self.config_path, values)
-        self._save_state(state)
+        self.sessions.save_state(state)
         return [outcome for _, outcome, _ in pending]
 
     def _open_terminal(
@@ -278,13 +189,8 @@ class DesktopSession:
             return Outcome(item.agent, "kept", window.window, session=name), None
         if window is not None:  # its session ended while the window stayed: start afresh
             self._close_window(window)
-        if running:
-            action = "reattached"
-        else:
-            resume = bool(state.get(item.agent, {}).get("started"))
-            self._start_session(item, name, resume)
-            action = "resumed" if resume else "started"
-        state[item.agent] = {"started": True, "session": name, "workspace": str(item.workspace)}
+        action = self.sessions.open(item, state)
+        action = "reattached" if action == "kept" else action  # its window was opened anew
         process = self._spawn_terminal(item, name)
         return Outcome(item.agent, action, session=name), process
 
@@ -299,9 +205,7 @@ class DesktopSession:
         env = {
             **self.env,
             **launch_env(item.launch, self.env),
-            "SWARM_AGENT": item.agent,
-            "SWARM_HOME": str(self.home),
-            "SWARM_CONFIG": str(self.config_path),
+            **swarm_env(self.home, self.config_path, item.agent),
         }
         try:
             with self._log(item).open("ab") as out:
@@ -318,62 +222,9 @@ class DesktopSession:
             raise InvalidState(f"{item.agent}: cannot run {argv[0]}: {exc.strerror}") from None
         return Outcome(item.agent, "started"), process
 
-    def usage_values(self, item: Planned) -> dict[str, str]:
-        """``cli_dir``: the folder of ``item``'s CLI's session files as its terminal runs it
-        (``""``: not known, its command being a wrapper: its turns' usage is unknown); none
-        for an editor's window or a CLI whose files swarm does not read."""
-        cli = by_name(item.cli) or for_command(item.launch.command)
-        if item.launch.kind != "terminal" or cli is None or cli.sessions is None:
-            return {}
-        env = {
-            **self.env,
-            **cli_env(item, self.env, self.home),
-            **launch_env(item.launch, self.env),
-        }
-        try:
-            words = shlex.split(fill(item.launch.command, item.agent, item.workspace))
-        except ValueError:
-            words = []
-        folder = sessions_folder(cli, words, env)  # a sandboxed agent's: its own copy
-        return cli_dir_value(
-            item, sandboxing.state_folder(self.home, item.agent, item.sandbox, folder, env)
-        )
-
-    def _start_session(self, item: Planned, name: str, resume: bool) -> None:
-        command = item.launch.resume if resume else item.launch.command
-        swarm = swarm_in(item.sandbox, self.agent_swarm)  # (its door's, sandboxed)
-        reporting = with_report_args(with_launch_args(command), swarm, by_name(item.cli))
-        line = fill(reporting, item.agent, item.workspace)
-        if not item.workspace.is_dir():
-            raise InvalidState(f"{item.agent}'s workspace {item.workspace} is not a folder")
-        own = launch_env(item.launch, self.env)  # before anything is ended or started
-        self._end_leftovers(item)
-        extra = {
-            **cli_env(item, self.env, self.home),
-            "SWARM_AGENT": item.agent,
-            "SWARM_HOME": str(self.home),
-            "SWARM_CONFIG": str(self.config_path),
-        }
-        if item.sandbox is not None:
-            cli = by_name(item.cli) or for_command(item.launch.command)
-            line = sandboxing.wrap_line(
-                item.agent, item.sandbox, cli, item.workspace, line, {**self.env, **extra},
-                self.home, given=list(own),  # the agents file's env enters with its CLI's
-            )  # fmt: skip
-        tmux.start(self.env, name, line, item.workspace, extra, private=own)
-        log.info("started tmux session %s: %s", name, line)
-
-    def _end_leftovers(self, item: Planned) -> None:
-        """End what an earlier session of the agent left running in its workspace (said in
-        ``notes``); InvalidState when a process of its CLI not started by swarm runs there."""
-        cli = by_name(item.cli) or for_command(item.launch.command)
-        if cli is not None:
-            said = end_leftovers(item.agent, self.home, item.workspace, cli.programs)
-            self.notes.setdefault(item.agent, []).extend(said)
-
     def _spawn_terminal(self, item: Planned, session: str) -> subprocess.Popen[bytes]:
         terminal = TERMINALS[item.launch.terminal]
-        argv = terminal.argv(title_of(item.agent), item.cell, tmux.attach_command(session))
+        argv = terminal.argv(title_of(item.agent), Rect(*item.cell), tmux.attach_command(session))
         make_dirs(self.home / "desktop")
         with self._log(item).open("ab") as out:
             return subprocess.Popen(
@@ -398,9 +249,9 @@ class DesktopSession:
             outcome.window = self._wait_window(item, process, deadline)
             self.desk.mark(outcome.window, item.agent, str(self.home), process.pid)
         assert outcome.window is not None
-        self.desk.place(outcome.window, item.cell)
-        box = self.desk.wait_placed(outcome.window, item.cell)
-        outcome.box = box
+        self.desk.place(outcome.window, Rect(*item.cell))
+        box = self.desk.wait_placed(outcome.window, Rect(*item.cell))
+        outcome.box = _cell(box)
         if item.launch.kind == "terminal":
             outcome.values = self._terminal_values(item, box)
         else:
@@ -468,15 +319,7 @@ class DesktopSession:
             if info is not None:
                 self._close_window(info)
                 closed.append(f"{agent}: window closed")
-            name = tmux.session_name(agent)
-            if not keep_sessions and self._tmux_ok() and tmux.kill(self.env, name):
-                closed.append(f"{agent}: session {tmux.session_name(agent)} ended")
-        if not keep_sessions:
-            state = self._load_state()
-            for agent in agent_ids:
-                state.pop(agent, None)  # the next up starts afresh, not with resume
-            self._save_state(state)
-        return closed
+        return closed if keep_sessions else closed + self.sessions.end(agent_ids)
 
     def _close_window(self, info: WindowInfo, timeout: float = 5.0) -> None:
         """End the process swarm started for the window (its tmux client: the session lives
@@ -497,18 +340,7 @@ class DesktopSession:
 
     def started(self) -> set[str]:
         """The agents ``up`` started and ``down`` has not stopped."""
-        return set(self._load_state())
-
-    def _load_state(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self.state_path.read_text(encoding="utf-8"))
-        except (FileNotFoundError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
-
-    def _save_state(self, state: Mapping[str, Any]) -> None:
-        make_dirs(self.state_path.parent)
-        atomic_write(self.state_path, json.dumps(state, indent=2, sort_keys=True) + "\n")
+        return self.sessions.started()
 
     def _require_terminal(self, launch: Launch) -> None:
         terminal: Terminal = TERMINALS[launch.terminal]
@@ -517,13 +349,6 @@ class DesktopSession:
                 f"{terminal.program} is not installed (terminal = "
                 f"{launch.terminal!r} for {launch.agent})"
             )
-
-    def _tmux_ok(self) -> bool:
-        try:
-            tmux.require_tmux()
-        except MissingDependency:
-            return False
-        return True
 
 
 def title_of(agent: str) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from PIL import Image
 
 from automation.desktop.screen import Grabber, NoDisplay, Rect
-from core.agents.frames import THUMBNAIL_BOX, thumbnail_size
+from core.agents import THUMBNAIL_BOX, thumbnail_size
 from core.errors import InvalidInput, InvalidState
 from core.models import Agent
 

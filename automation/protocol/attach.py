@@ -28,6 +28,7 @@ from core.hosts.entries import (
     TurnError,
     Update,
 )
+from core.waits import Background
 
 BACKLOG = 200  # journal entries shown before the live ones
 HOLD_S = 1.0  # how long a pending tool call's line waits for the permission request it needs
@@ -91,11 +92,13 @@ async def attach(
         "a line typed here is sent to it as your message; Ctrl+C stops its turn; Ctrl+D "
         "leaves it running"
     )
-    shown = asyncio.create_task(_show(home, agent, max(0, hello.seq - BACKLOG)))
+    after = max(0, hello.seq - BACKLOG)
+    showing = Background(f"attach to {agent}")
+    shown = showing.start(_show(home, agent, after), name="attach-show")
     loop = asyncio.get_running_loop()
-    stopping: set[asyncio.Task[None]] = set()
+    stopping = Background(f"attach to {agent}: Ctrl+C")
     if stop is not None:
-        loop.add_signal_handler(signal.SIGINT, _on_interrupt, loop, stop, stopping)
+        loop.add_signal_handler(signal.SIGINT, _on_interrupt, stop, stopping)
     try:
         while line := await loop.run_in_executor(None, sys.stdin.readline):
             if line.strip():
@@ -108,21 +111,15 @@ async def attach(
     return 0
 
 
-def _on_interrupt(
-    loop: asyncio.AbstractEventLoop,
-    stop: Callable[[], Awaitable[str]],
-    stopping: set[asyncio.Task[None]],
-) -> None:
+def _on_interrupt(stop: Callable[[], Awaitable[str]], stopping: Background) -> None:
     """Ctrl+C: the agent's running turn stopped (one stop at a time), said on a line."""
-    if stopping:
+    if len(stopping):
         return
 
     async def stopped() -> None:
         print(f"\n^C {await stop()}", flush=True)
 
-    task = loop.create_task(stopped())
-    stopping.add(task)
-    task.add_done_callback(stopping.discard)
+    stopping.start(stopped(), name="attach-stop")
 
 
 class Order:
@@ -188,7 +185,8 @@ async def ordered(journal: AsyncIterator[Entry]) -> AsyncIterator[Entry]:
         finally:
             await came.put(None)
 
-    reader = asyncio.create_task(read())
+    reading = Background("attach's journal")
+    reader = reading.start(read(), name="attach-reader", awaited=True)
     try:
         while True:
             try:

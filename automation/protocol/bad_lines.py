@@ -10,6 +10,7 @@ import time
 
 from automation.protocol.journal import Journal
 from core.hosts.entries import AgentError
+from core.waits import Background
 
 log = logging.getLogger(__name__)
 BAD_LINE_S = 1.0  # a line the agent wrote that cannot be taken: journaled at most this often
@@ -25,6 +26,7 @@ class BadLines:
         self._next = 0.0
         self._last = ""
         self._flush: asyncio.Task[None] | None = None
+        self._later = Background(f"bad lines of {agent}")
 
     def said(self, why: str) -> None:
         """One more bad line (``why``: what, in words): journaled and logged, or held back
@@ -34,8 +36,8 @@ class BadLines:
         now = time.monotonic()
         if now < self._next:
             if self._flush is None or self._flush.done():
-                self._flush = asyncio.get_running_loop().create_task(
-                    self._say_later(self._next - now)
+                self._flush = self._later.start(
+                    self._say_later(self._next - now), name="bad-lines-later"
                 )
             return
         self._next = now + BAD_LINE_S

@@ -47,6 +47,7 @@ from core.hosts.permission import options_of
 from core.hosts.replies import Cancelled, Done, Failed, HostHello, Opened, Taken
 from core.hosts.turns import Driver, Ended, TurnFailed
 from core.privacy import files
+from core.waits import Background
 
 __all__ = ["BAD_LINE_S", "Host", "Journal"]
 log = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ class Host:
         self.lost: str | None = None  # the saved session the open one replaced (not loaded)
         self.bad_lines = BadLines(agent, journal)
         self.ended_output: asyncio.subprocess.Process | None = None  # its output closed
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = Background(f"host of {agent}")  # turns, their waits, output ends
 
     @property
     def session(self) -> str | None:
@@ -137,9 +138,7 @@ class Host:
         as a host error (an exit is said by ``watch_exit``; a process the driver replaced,
         as Claude Code's for a session it could not resume, is none of these)."""
         self.ended_output = process
-        task = asyncio.get_running_loop().create_task(self._said_output_end(process))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.start(self._said_output_end(process), name="host-output-end")
 
     @property
     def output_ended(self) -> bool:
@@ -200,8 +199,8 @@ class Host:
         self.delivery, self.updates = delivery, 0
         self.accepted = asyncio.Event()
         self.journal.add(Turn(delivery=delivery, chars=len(text), text=text))
-        self.turn = asyncio.get_running_loop().create_task(self._turn(delivery, text))
-        waiting = asyncio.get_running_loop().create_task(self.accepted.wait())
+        self.turn = self._tasks.start(self._turn(delivery, text), name=f"turn {delivery}")
+        waiting = self._tasks.start(self.accepted.wait(), name="turn-accepted")
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait(
                 {waiting, self.turn}, timeout=ACCEPT_S, return_when="FIRST_COMPLETED"

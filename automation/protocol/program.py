@@ -29,6 +29,7 @@ from core.hosts import journal_file, wire
 from core.hosts.entries import HostError, Ready
 from core.hosts.turns import Driver, Launched
 from core.privacy import files
+from core.waits import Background
 
 log = logging.getLogger(__name__)
 ACP = "acp"
@@ -51,8 +52,9 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> int:
     launched = Launched(host, args.command, args.cwd, mcp, env, nice=args.nice)
     host.driver = _driver(args.protocol, launched)
     loop = asyncio.get_running_loop()
+    tasks = Background(f"host program of {args.agent}")  # a stop asked by signal, the exit's watch
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, lambda: loop.create_task(host.stop()))
+        loop.add_signal_handler(sig, lambda: tasks.start(host.stop(), name="host-stop"))
     with contextlib.suppress(FileNotFoundError):
         sock.unlink()
     serving = Server(host)
@@ -71,7 +73,7 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> int:
         await journal.close()
         return 1
     journal.add(Ready(session=host.session, pid=host.agent_pid, lost=host.lost or ""))
-    exit_watch = loop.create_task(host.watch_exit())
+    exit_watch = tasks.start(host.watch_exit(), name="host-exit-watch")
     await host.stopping.wait()
     exit_watch.cancel()
     server.close()

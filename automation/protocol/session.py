@@ -19,12 +19,19 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from automation import sandboxing
 from automation.agents_file_writer import write_agent_values
-from automation.desktop.session import Outcome, Planned, cli_dir_value, cli_env
-from automation.desktop_config import fill, launch_env
+from automation.launch import (
+    AgentStatus,
+    Outcome,
+    Planned,
+    cli_dir_value,
+    cli_env,
+    fill,
+    launch_env,
+    swarm_env,
+)
+from automation.launch import sandbox as sandboxing
 from automation.protocol import launch
-from automation.tmux.headless import HeadlessSession
 from core.clis import (
     AgentCli,
     by_name,
@@ -49,8 +56,9 @@ def protocol_cli(item: Planned) -> AgentCli | None:
     return cli
 
 
-class ProtocolSession(HeadlessSession):
-    """The hosts of the protocol agents, the tmux sessions of the others; no display."""
+class ProtocolSession:
+    """The hosts of the protocol agents of one swarm home; no display (the protocol route's
+    :class:`automation.launch.Launcher`)."""
 
     def __init__(
         self,
@@ -59,26 +67,43 @@ class ProtocolSession(HeadlessSession):
         env: Mapping[str, str] | None = None,
         mcp_for: McpFor | None = None,
         only: set[str] | None = None,
+        agent_swarm: str = "swarm",
     ) -> None:
-        super().__init__(home, config_path, env)
+        self.home = home
+        self.config_path = config_path
         self.host_env = dict(os.environ if env is None else env)
         self.mcp_for = mcp_for or (lambda _agent: [])
         self.only = only  # the agents hosted (None: every one whose CLI speaks a protocol)
+        self.agent_swarm = agent_swarm  # how the agents call swarm (their reports)
+        self.notes: dict[str, list[str]] = {}
 
     def up(self, planned: Sequence[Planned], timeout: float = 0.0) -> list[Outcome]:
-        """Start the hosts that do not run (keep the others), then the tmux sessions of the
-        agents without a protocol (or not hosted: ``only``); the agents file says each one's
-        delivery."""
-        hosted = [item for item in planned if self._hosts(item)]
-        outcomes = super().up([item for item in planned if not self._hosts(item)])
-        started = [self._host(item) for item in hosted]
+        """Start the hosts of ``planned`` that do not run (keep the others); the agents file
+        says each one's delivery."""
+        started = [self._host(item) for item in planned]
         if started:
             write_agent_values(self.config_path, {o.agent: o.values for o in started})
-        return [*outcomes, *started]
+        return started
 
-    def _hosts(self, item: Planned) -> bool:
-        """Whether ``item`` runs under a host here."""
+    def takes(self, item: Planned) -> bool:
+        """Whether ``item`` runs under a host here (its CLI speaks a protocol, and it is one
+        of ``only``)."""
         return protocol_cli(item) is not None and (self.only is None or item.agent in self.only)
+
+    def down(self, agent_ids: Sequence[str], keep_sessions: bool = False) -> list[str]:
+        """End the hosts (and their agents) of ``agent_ids`` (none with ``keep_sessions``:
+        the next ``up`` keeps a running host); a line each ended."""
+        return [] if keep_sessions else stop_hosts(self.home, agent_ids)
+
+    def status(self, agent_ids: Sequence[str]) -> list[AgentStatus]:
+        """Each agent whose host runs: its host's pid (its agent is the host's to tell)."""
+        rows = []
+        for agent in agent_ids:
+            pid = running.host_pid(self.home, agent)
+            if pid is not None:
+                rows.append(AgentStatus(agent, None, None, f"host pid {pid}", "protocol host",
+                                        pid, True))  # fmt: skip
+        return rows
 
     def _host(self, item: Planned) -> Outcome:
         cli = protocol_cli(item)
@@ -96,9 +121,7 @@ class ProtocolSession(HeadlessSession):
             **self.host_env,
             **cli_env(item, self.host_env, self.home),
             **launch_env(item.launch, self.host_env),
-            "SWARM_AGENT": item.agent,
-            "SWARM_HOME": str(self.home),
-            "SWARM_CONFIG": str(self.config_path),
+            **swarm_env(self.home, self.config_path, item.agent),
         }
         _require_adapter(item.agent, cli, command, env)
         mcp, plain = self.mcp_for(item.agent), command

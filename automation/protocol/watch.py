@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from core.agent_state import AgentState
-from core.agents.judge import Freshness
+from core.agents import Freshness
 from core.clis import by_name
 from core.clis.base import SessionLog
 from core.clis.logs import LogFinding, LogReader, LogTail, log_path
@@ -35,7 +35,7 @@ from core.hosts.entries import Entry, ReaderFailed, Unreachable, Update
 from core.hosts.turns import API_RETRY
 from core.models import Agent
 from core.service.swarm import SwarmService
-from core.waits import Gathered
+from core.waits import Background, Gathered
 from core.watch import protocol_intake
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,7 @@ class ProtocolWatch:
         self._next_log = 0.0
         self._acks: dict[str, int] = {}  # agent -> the entry to acknowledge next
         self._acking: dict[str, asyncio.Task[None]] = {}  # agent -> its acknowledgement
+        self._tasks = Background("protocol watch")  # the readers and the acknowledgements
         self._looked: dict[str, tuple[int, int, int, tuple[int, float]]] = {}  # journal files
         self._gathered = Gathered(GATHER_S, lambda: self.wake())
         # agents whose host said their turn ended, not yet written: their prompts may go
@@ -157,7 +158,7 @@ class ProtocolWatch:
         self._acks[agent] = max(seq, self._acks.get(agent, 0))
         running = self._acking.get(agent)
         if running is None or running.done():
-            self._acking[agent] = asyncio.get_running_loop().create_task(self._acked(agent))
+            self._acking[agent] = self._tasks.start(self._acked(agent), name=f"ack:{agent}")
 
     async def _acked(self, agent: str) -> None:
         sent = 0
@@ -238,11 +239,7 @@ class ProtocolWatch:
             self.ended_unwritten.discard(agent)
         ended = {a for a, task in self.readers.items() if task.done()}  # never, but said so
         for agent in (wanted - set(self.readers)) | (ended & wanted):
-            task = asyncio.get_running_loop().create_task(
-                self._read(agent), name=f"protocol:{agent}"
-            )
-            task.add_done_callback(_log_end)
-            self.readers[agent] = task
+            self.readers[agent] = self._tasks.start(self._read(agent), name=f"protocol:{agent}")
 
     async def _read(self, agent: str) -> None:
         """Stream ``agent``'s journal into ``pending``, reconnecting while swarm runs; why
@@ -369,8 +366,3 @@ def _why(home: Path, agent: str, exc: Exception) -> str:
     if isinstance(exc, client.HostUnreachable):
         return str(exc)
     return f"{agent}'s protocol host's journal stream broke: {exc!r}"
-
-
-def _log_end(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("protocol: %s ended: %r", task.get_name(), task.exception())

@@ -37,8 +37,8 @@ from pathlib import Path
 
 from automation.failures import Failure
 from automation.pane_input import PaneInput, pane_of, sample_of
-from core.agents.text_rules import RuleSet
-from core.delivery.killswitch import KillSwitch
+from core.agents import RuleSet
+from core.delivery import KillSwitch
 from core.formats.text import control_chars, escape_controls, shorten
 from core.keys import TEXT_STEP, KeyComboError, parse_combo
 from core.models import Agent, Receipt

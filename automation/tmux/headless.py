@@ -11,22 +11,24 @@ of this machine) types prompts straight into the panes. ``swarm attach AGENT`` s
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from automation import tmux_sessions as tmux
 from automation.agents_file_writer import write_agent_values
-from automation.desktop.screen import Rect
-from automation.desktop.session import DesktopSession, Outcome, Planned, planned
-from automation.desktop.window_place import WindowInfo
-from automation.desktop_config import DesktopConfig
+from automation.launch import (
+    NO_CELL,
+    AgentStatus,
+    DesktopConfig,
+    Outcome,
+    Planned,
+    TerminalSessions,
+    planned,
+)
 from core.errors import InvalidInput, InvalidState
 from core.models import Agent
 
 log = logging.getLogger(__name__)
-
-NO_CELL = Rect(0, 0, 0, 0)  # a headless agent has no place on a screen
 
 
 def plan(
@@ -53,37 +55,45 @@ def plan(
     return made, left
 
 
-class HeadlessSession(DesktopSession):
-    """Start, find and end the agents' tmux sessions of one swarm home; no display."""
+class HeadlessSession:
+    """Start, find and end the agents' tmux sessions of one swarm home; no display (the
+    tmux route's :class:`automation.launch.Launcher`)."""
 
-    def __init__(self, home: Path, config_path: Path, env: Mapping[str, str] | None = None) -> None:
-        self.home = home
+    def __init__(
+        self,
+        home: Path,
+        config_path: Path,
+        env: Mapping[str, str] | None = None,
+        agent_swarm: str = "swarm",
+    ) -> None:
+        self.sessions = TerminalSessions(home, config_path, env, agent_swarm)
         self.config_path = config_path
-        self.env = tmux.server_env(os.environ if env is None else env)
-        self.state_path = home / "desktop" / "state.json"
-        self._before = set()
-        self.notes = {}
+        self.env = self.sessions.env
+        self.notes = self.sessions.notes
 
-    def windows(self) -> dict[str, WindowInfo]:
-        """None: there is no display (``down`` and ``status`` see the sessions only)."""
-        return {}
+    def status(self, agent_ids: Sequence[str]) -> list[AgentStatus]:
+        """Each agent's session and pane process."""
+        return self.sessions.status(agent_ids)
+
+    def down(self, agent_ids: Sequence[str], keep_sessions: bool = False) -> list[str]:
+        """End the sessions of ``agent_ids`` (none with ``keep_sessions``: no window hides
+        them); a line each ended."""
+        return [] if keep_sessions else self.sessions.end(agent_ids)
+
+    def started(self) -> set[str]:
+        """The agents ``up`` started and ``down`` has not stopped."""
+        return self.sessions.started()
 
     def up(self, planned: Sequence[Planned], timeout: float = 0.0) -> list[Outcome]:
         """Start the sessions that do not run (resumed when ``up`` started them before),
         keep the others; write ``delivery = "tmux"`` and each pane to the agents file."""
         if planned:
             tmux.require_tmux()
-        state = self._load_state()
+        state = self.sessions.load_state()
         outcomes = []
         for item in planned:
             name = tmux.session_name(item.agent)
-            if tmux.exists(self.env, name):
-                action = "kept"
-            else:
-                resume = bool(state.get(item.agent, {}).get("started"))
-                self._start_session(item, name, resume)
-                action = "resumed" if resume else "started"
-            state[item.agent] = {"started": True, "session": name, "workspace": str(item.workspace)}
+            action = self.sessions.open(item, state)
             pane = tmux.pane(self.env, name)
             if pane is None:
                 raise InvalidState(f"tmux session {name} of {item.agent} ended at once")
@@ -92,10 +102,10 @@ class HeadlessSession(DesktopSession):
                 "app": "terminal",
                 "delivery": "tmux",
                 "tmux": pane.target,
-                **self.usage_values(item),
+                **self.sessions.usage_values(item),
             }
             outcomes.append(Outcome(item.agent, action, session=name, values=values))
         if outcomes:
             write_agent_values(self.config_path, {o.agent: o.values for o in outcomes})
-        self._save_state(state)
+        self.sessions.save_state(state)
         return outcomes

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shlex
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +13,7 @@ from core.errors import NotFound
 from core.settings import CONFIG
 
 if TYPE_CHECKING:
+    from automation.launch import Reach
     from core.clis.hook_files import Change
     from core.service.swarm import SwarmService
     from core.settings import Settings
@@ -63,7 +62,7 @@ async def cmd_hooks_install(service: SwarmService, args: argparse.Namespace) -> 
                 print(f"{name}: {change.path}: {said(change)}")
     for note in notes:
         print(note)
-    from automation.sandboxing import EDITOR_REFUSED
+    from automation.launch.sandbox import EDITOR_REFUSED
 
     for name in sorted(refused):
         print(f"{name}: {EDITOR_REFUSED}: its hooks run swarm's own, as it runs unsandboxed")
@@ -77,18 +76,20 @@ def install(
     cli: str | None,
     sandboxed: bool = False,
 ) -> list[Change]:
-    """swarm's hooks for ``agent`` in its workspace ``folder``: the files its CLI reads
-    (``cli``'s ``hooks``; none for a CLI that runs no hooks of swarm's), every CLI's when its
-    CLI is not known; a ``sandboxed`` agent's run its door's ``swarm hook``."""
-    from core.agents import workspace_files
+    """swarm's hooks for ``agent`` in its workspace ``folder``
+    (``automation.launch._hooks.install``)."""
+    from automation.launch import hooks
 
-    command = door_hook_command(agent) if sandboxed else hook_command(settings, args, agent)
-    from core.sandbox import DOOR_SWARM
+    return hooks.install(reach(settings, args), agent, folder, cli, sandboxed)
 
-    wait = settings.approval_wait_s
-    changes = workspace_files.install_hooks(settings.home, folder, cli, command, wait)
-    swarm = DOOR_SWARM if sandboxed else settings.agent_swarm
-    return changes + workspace_files.install_report_rules(folder, cli, swarm)
+
+def reach(settings: Settings, args: argparse.Namespace) -> Reach:
+    """How this command's agents' hooks and MCP server reach swarm (its home and agents
+    file when not the defaults)."""
+    from automation.launch import Reach
+
+    pairs = tuple(env_pairs(settings, args))
+    return Reach(settings.home, pairs, settings.agent_swarm, settings.approval_wait_s)
 
 
 def workspaces_of(service: SwarmService, args: argparse.Namespace) -> list[tuple[str, list[Path]]]:
@@ -126,23 +127,9 @@ def _folders(service: SwarmService, name: str) -> list[Path]:
 
 def said(change: Change) -> str:
     """What happened to one file, in words."""
-    return {
-        "added": "hooks added",
-        "already installed": "already installed",
-        "removed": "swarm's hooks removed",
-        "restored": "restored as it was before install",
-        "not installed": "no swarm hooks",
-        "kept": "kept your own notify program: not changed",
-        "rule added": "report rule added (swarm's report commands run unasked)",
-        "rule removed": "swarm's report rule removed",
-    }[change.what]
+    from automation.launch import SAID
 
-
-def _hook_program() -> list[str]:
-    """``swarm hook`` as this installation's Python runs it without the command tree
-    (``python -m bot.cli.hook``: a faster start), by absolute path (an agent's PATH may lack
-    it)."""
-    return [sys.executable, "-I", "-m", "bot.cli.hook"]
+    return SAID[change.what]
 
 
 def env_pairs(settings: Settings, args: argparse.Namespace) -> list[str]:
@@ -154,21 +141,6 @@ def env_pairs(settings: Settings, args: argparse.Namespace) -> list[str]:
     if args.config or CONFIG.read(args.configuration.env):
         pairs.append(f"SWARM_CONFIG={settings.config_path.absolute()}")
     return pairs
-
-
-def hook_command(settings: Settings, args: argparse.Namespace, agent: str) -> str:
-    """The shell command Claude Code runs: ``[SWARM_HOME=...] /path/python -m bot.cli.hook
-    --agent A`` (``swarm hook --agent A``, started faster)."""
-    words = [*env_pairs(settings, args), *_hook_program(), "--agent", agent]
-    return " ".join(shlex.quote(w) for w in words)
-
-
-def door_hook_command(agent: str) -> str:
-    """A sandboxed agent's hook command: its door's ``swarm hook --agent A`` (swarm's Python
-    and home are not in its sandbox; the door runs the hook outside, as that agent)."""
-    from automation.sandboxing import door_hook_command as door_command
-
-    return door_command(agent)
 
 
 async def cmd_explain(service: SwarmService, args: argparse.Namespace) -> None:
@@ -185,10 +157,9 @@ async def cmd_explain(service: SwarmService, args: argparse.Namespace) -> None:
 
 def sandbox_lines(service: SwarmService, agent_id: str) -> list[str] | None:
     """What ``agent_id``'s sandbox lets it see and write (None: it runs unsandboxed)."""
+    from automation.launch.sandbox import agent_home, describe, refused_hosts
     from core.clis import by_name
-    from core.sandbox import describe
-    from core.sandbox.state import agent_home
-    from core.workspaces.ops import find
+    from core.workspaces import find
 
     agent = service.agents.get(agent_id)
     if agent is None or agent.sandbox is None:
@@ -196,14 +167,16 @@ def sandbox_lines(service: SwarmService, agent_id: str) -> list[str] | None:
     space = find(service.settings.home, service.agents, agent_id)
     cli = by_name(agent.cli)
     copies = agent_home(service.settings.home, agent.id) if cli and cli.state else None
-    return describe(agent.sandbox, space.path if space else None, cli.state if cli else (), copies)
+    lines = describe(agent.sandbox, space.path if space else None, cli, copies)
+    refused = refused_hosts(service.settings.home, agent.id)
+    return lines + [f"its proxy refused {line}" for line in refused]
 
 
 def editor_line(service: SwarmService, agent_id: str) -> str | None:
     """``agent_id``'s line when it is an editor agent a sandbox concerns
-    (``automation.sandboxing.editor_lines``), else None."""
-    from automation.desktop_config import load_desktop
-    from automation.sandboxing import editor_lines
+    (``automation.launch.sandbox.editor_lines``), else None."""
+    from automation.launch import load_desktop
+    from automation.launch.sandbox import editor_lines
     from core.errors import ConfigError
 
     agents = list(service.agents.values())
@@ -218,7 +191,7 @@ def editor_line(service: SwarmService, agent_id: str) -> str | None:
 def explain_text(shown: dict[str, Any]) -> str:
     """``Agent-3: idle since 10:42:07 (3 m 10 s), decided by hook``, then one line per signal:
     ``hook: Stop at 10:42:07 → idle``."""
-    from core.agents.judge import clock_time, duration, until_text
+    from core.agents import clock_time, duration, until_text
 
     now = shown["checked_at"]
     head = f"{shown['agent']}: {shown['state']}"

@@ -4,24 +4,16 @@ workspace, for Claude Code, Cursor, Codex CLI, Gemini CLI and opencode."""
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.agent_hooks import env_pairs, workspaces_of
+from automation.launch import MCP_SAID as SAID
+from automation.launch import mcp_server
+from bot.cli.agent_hooks import reach, workspaces_of
 
 if TYPE_CHECKING:
     from core.clis.mcp_files import Server
     from core.service.swarm import SwarmService
     from core.settings import Settings
-
-SAID = {  # what happened to one file, in words
-    "added": "MCP server added",
-    "already installed": "already installed",
-    "removed": "swarm's MCP server removed",
-    "restored": "restored as it was before install",
-    "not installed": "no swarm MCP server",
-    "kept": "kept your own server named swarm: not changed",
-}
 
 
 def register_agents(asub: Any) -> None:
@@ -78,13 +70,6 @@ async def cmd_mcp_install(service: SwarmService, args: argparse.Namespace) -> No
 def server(
     settings: Settings, args: argparse.Namespace, agent: str, sandboxed: bool = False
 ) -> Server:
-    """``swarm mcp`` as this installation's Python runs it (by absolute path: an agent's
-    PATH may lack swarm), as ``agent``, on this SWARM_HOME and agents file; a ``sandboxed``
-    agent's door's ``swarm mcp`` (the door runs the server outside, as that agent)."""
-    from core.clis.mcp_files import Server
-    from core.sandbox import DOOR_AT
-
-    if sandboxed:
-        return Server(f"{DOOR_AT}/swarm", ("mcp",))
-    env: dict[str, str] = dict(pair.split("=", 1) for pair in env_pairs(settings, args))
-    return Server(sys.executable, ("-I", "-m", "bot.cli", "mcp"), {"SWARM_AGENT": agent, **env})
+    """``swarm mcp`` as ``agent`` on this SWARM_HOME and agents file (a ``sandboxed``
+    agent's door's): ``automation.launch._hooks.mcp_server``."""
+    return mcp_server(reach(settings, args), agent, sandboxed)

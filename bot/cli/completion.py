@@ -2,6 +2,14 @@
 
 The script holds the tree as tables (subcommands, options, what each argument takes); task
 and agent ids come from the hidden ``swarm __complete tasks|agents`` when Tab is pressed.
+
+Why not argcomplete (3.7, measured): set up to pass ``tests/cli/test_cli_completion.py`` in
+bash, zsh and fish (options only after ``-``, nothing where no kind is known, the global
+options on every subcommand, ids by completers), it does; and ``swarm --help`` costs the
+same when it is imported only under ``_ARGCOMPLETE``. But every Tab then starts Python and
+builds the whole command tree: a command's or an option's Tab took ~0.7 s where these
+tables take ~10 ms (an id's, 1.2 s against 0.7 s; medians on a busy two-core machine),
+and its bash registration (``-o default``) offers file names where nothing is to be typed.
 """
 
 from __future__ import annotations

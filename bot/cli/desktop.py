@@ -87,7 +87,7 @@ async def cmd_check(service: SwarmService, args: argparse.Namespace) -> int:
 
 
 async def _calibrate_app(args: argparse.Namespace) -> int:
-    from bot.cli.desktop_up import calibrate_profile
+    from bot.cli.desktop_attach import calibrate_profile
 
     if len(args.agents) != 1 or args.countdown is not None or args.points_only:
         raise InvalidInput(

@@ -312,7 +312,8 @@ def _sandboxes(config: Config) -> list[Finding]:
     found = _bwrap(config, fenced) + _own_gits(config, [a for a in agents if a.id in fenced])
     if any(f.status != OK for f in found):
         return said + found  # no sandbox here: its limits are beside the point
-    return said + found + _limits([a for a in agents if a.id in fenced])
+    chosen = [a for a in agents if a.id in fenced]
+    return said + found + _limits(chosen) + _networks(config.core.home, chosen)
 
 
 def _own_gits(config: Config, fenced: list[Agent]) -> list[Finding]:
@@ -320,8 +321,7 @@ def _own_gits(config: Config, fenced: list[Agent]) -> list[Finding]:
     by ``desktop up`` and swarm's git (``core.sandbox.own_git``), said here."""
     from core.errors import SwarmError
     from core.sandbox import git_folders
-    from core.workspaces.git import ForeignGitFolder
-    from core.workspaces.ops import find
+    from core.workspaces import ForeignGitFolder, find
 
     agents = {a.id: a for a in fenced}
     found = []
@@ -337,9 +337,40 @@ def _own_gits(config: Config, fenced: list[Agent]) -> list[Finding]:
     return found
 
 
+def _networks(home: Path, fenced: list[Agent]) -> list[Finding]:
+    """Each sandboxed agent's network in a line; one that cannot be had a problem, a model
+    network whose gateway is not running (while its agent was started) a warning."""
+    from automation.launch.sandbox import (
+        gateway_running,
+        network_check,
+        network_line,
+        network_mode,
+    )
+    from core.clis import by_name
+    from core.errors import InvalidInput
+
+    found = []
+    for agent in fenced:
+        assert agent.sandbox is not None
+        cli = by_name(agent.cli)
+        try:
+            network_check(agent.id, agent.sandbox, cli)
+        except InvalidInput as exc:
+            found.append(Finding("sandbox", PROBLEM, str(exc)))
+            continue
+        line = network_line(agent.sandbox, cli)
+        mode = network_mode(agent.sandbox, cli)
+        down = mode == "model" and not gateway_running(home, agent.id)
+        line += "; its gateway is not running (swarm desktop up starts it)" if down else ""
+        shared = mode == "open" and not agent.sandbox.network  # the host's, by default only
+        status = WARNING if down or shared else OK
+        found.append(Finding("sandbox", status, f"{agent.id}: {line}"))
+    return found
+
+
 def _limits(fenced: list[Agent]) -> list[Finding]:
     """Whether the sandboxed agents' limits hold here (a warning where they cannot)."""
-    from core.sandbox import limits
+    from automation.launch.sandbox import limits
 
     found = []
     for agent in fenced:
@@ -351,10 +382,10 @@ def _limits(fenced: list[Agent]) -> list[Finding]:
 
 
 def _sandboxed_editors(config: Config, agents: list[Agent]) -> dict[str, tuple[bool, str]]:
-    """``automation.sandboxing.editor_lines`` of the agents file (none when its
+    """``automation.launch.sandbox.editor_lines`` of the agents file (none when its
     ``[desktop]`` section is bad: ``swarm desktop up`` says why)."""
-    from automation.desktop_config import load_desktop
-    from automation.sandboxing import editor_lines
+    from automation.launch import load_desktop
+    from automation.launch.sandbox import editor_lines
     from core.errors import ConfigError
 
     path, user = config.core.config_path, config.user_tables.get("desktop")
@@ -369,7 +400,7 @@ def _bwrap(config: Config, fenced: list[str]) -> list[Finding]:
     """bwrap installed and able to make a sandbox here for the ``fenced`` agents."""
     import subprocess
 
-    from core.sandbox import bwrap_path, missing_line
+    from automation.launch.sandbox import bwrap_path, missing_line
 
     found = bwrap_path(config.env.get("PATH"))
     if found is None:

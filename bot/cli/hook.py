@@ -30,8 +30,7 @@ if TYPE_CHECKING:  # the rest is imported where used: the relay path needs none 
     import asyncio
 
     from bot.config import Config
-    from core.agents.hook_events import HookEvent
-    from core.agents.hook_intake import HookIntake
+    from core.agents import HookEvent, HookIntake
 
 log = logging.getLogger(__name__)
 # Signals that stop a waiting hook the way SIGTERM does: its prompt is closed, it exits 0.
@@ -136,8 +135,7 @@ def _stop_on_signals(task: asyncio.Task[int]) -> Iterator[list[str]]:
 async def _hook(
     config: Config, payload: str | None, agent: str | None, stdin: TextIO, stdout: TextIO
 ) -> int:
-    from core.agents.hook_events import UnknownHookEvent, parse
-    from core.agents.hook_intake import HookIntake
+    from core.agents import HookIntake, UnknownHookEvent, parse
 
     try:
         raw = payload if payload is not None else ("" if stdin.isatty() else stdin.read())
@@ -192,7 +190,7 @@ async def _agent_of(
     from pathlib import Path
 
     from bot.hook_common import hook_refusal
-    from core.agents.identity import Refused, Resolver, hook_agent
+    from core.agents import Refused, Resolver, hook_agent
 
     resolver = Resolver(config.env, config.core.home)
     place = functools.partial(resolver.place, os.getpid(), intake.agents)

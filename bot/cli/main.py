@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from core.errors import InvalidInput
 from core.formats.text import one_line
+from core.settings import GLOBAL_VALUED
 
 if TYPE_CHECKING:
     from bot.config import Config
@@ -63,12 +64,12 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "workspaces": ("workspaces",),
     "reservations": ("conflicts", "release", "reservations", "reserve"),
     "github": ("github",),
-    "desktop_up": ("attach", "desktop"),
+    "desktop_up": ("desktop",),
+    "desktop_attach": ("attach",),
     "hook": ("hook",),
     "completion": ("__complete", "completion"),
 }
 WHOLE_TREE = ("__complete", "completion")  # commands that describe the whole tree
-GLOBAL_VALUED = ("--as", "--config")  # global options that take a value
 GLOBAL_FLAGS = ("-v", "--verbose")
 
 

@@ -174,8 +174,7 @@ async def cmd_list(service: SwarmService, args: argparse.Namespace) -> None:
 async def cmd_check_commit(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm reservations check-commit --agent A``: ReservationConflict (exit 2, one line)
     when the staged files touch another agent's exclusive reservation."""
-    from core.workspaces.git import GitFailed
-    from core.workspaces.reservation_hook import staged_files
+    from core.workspaces import GitFailed, staged_files
 
     agent = caller(service, args)
     try:
@@ -206,8 +205,7 @@ async def cmd_install_hook(service: SwarmService, args: argparse.Namespace) -> N
 
 
 def _install_hooks(home: Path, wanted: str | None, command: list[str]) -> list[str]:
-    from core.workspaces import manifest, reservation_hook
-    from core.workspaces.git import GitFailed
+    from core.workspaces import GitFailed, manifest, reservation_hook
 
     done = []
     for record in manifest.load_all(home):

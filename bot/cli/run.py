@@ -79,6 +79,12 @@ def register(sub: Any) -> None:
         action="store_true",
         help="deliver to inbox files, even where Xvfb could show real windows",
     )
+    p.add_argument(
+        "--front-end",
+        choices=("discord", "telegram", "slack"),
+        default="discord",
+        help="the chat the demo plays in, each a local server (default discord)",
+    )
     p.set_defaults(handler=cmd_demo, no_service=True)
 
 
@@ -165,6 +171,10 @@ async def _run_once(builder: Builder, args: argparse.Namespace) -> int:
 
 async def cmd_demo(_service: None, args: argparse.Namespace) -> int:
     """``swarm demo``."""
+    if args.front_end != "discord":
+        from bot.demo_chat import run_chat_demo
+
+        return await run_chat_demo(args.front_end, keep=args.keep, inbox=args.inbox)
     from bot.demo import run_demo
 
     return await run_demo(keep=args.keep, inbox=args.inbox)

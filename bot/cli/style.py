@@ -16,6 +16,8 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from typing import TextIO
 
+from core.waits import Background
+
 CODES = {
     "bold": "1",
     "dim": "2",
@@ -100,13 +102,12 @@ async def spinner(text: str, stream: TextIO | None = None) -> AsyncIterator[None
     if not live_terminal(out):
         yield
         return
-    drawing = asyncio.create_task(_spin(out, text), name="spinner")
+    drawing = Background("spinner")
+    drawing.start(_spin(out, text), name="spinner")
     try:
         yield
     finally:
-        drawing.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await drawing
+        await drawing.close()
         out.write("\r\x1b[K")
         out.flush()
 

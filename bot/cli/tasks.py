@@ -196,8 +196,9 @@ async def cmd_task_budget(service: SwarmService, args: argparse.Namespace) -> No
 
 @only_reads
 async def cmd_task_list(service: SwarmService, args: argparse.Namespace) -> None:
-    """``swarm task list``."""
-    found = await service.tasks.newest(args.status, args.agent, args.limit, open_only=not args.all)
+    """``swarm task list`` (through a door: its agent's own tasks, whatever ``--agent``)."""
+    agent = door_agent(args) or args.agent
+    found = await service.tasks.newest(args.status, agent, args.limit, open_only=not args.all)
     waiting = await service.questions.open_questions()
     if args.json:
         emit_json([_task_json(t, waiting.get(t.id)) for t in found])
@@ -302,7 +303,7 @@ async def cmd_task_assign(service: SwarmService, args: argparse.Namespace) -> No
 
 async def cmd_task_edit(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm task edit ID [--title] [--details] [--priority] [--role]``."""
-    from core.tasks.edit import TaskEdit
+    from core.tasks import TaskEdit
 
     change = TaskEdit(args.title, args.details, args.priority, args.role)
     changed = await service.tasks.edit(args.id, change, args.actor)

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 from core.errors import PersonOnly
 from core.formats.text import one_line, shorten
 from core.settings import AGENT, MCP_TOKEN
-from core.workspaces.procs import os_user
+from core.workspaces import os_user
 
 if TYPE_CHECKING:
     from core.models import Agent
@@ -108,7 +108,7 @@ async def pane_here(
     (``core.agents.identity``: an environment cleared of ``TMUX`` does not hide it)."""
     import asyncio
 
-    from core.agents.identity import Resolver
+    from core.agents import Resolver
 
     pane = _pane_agent(agents, env)
     if pane is not None:
@@ -144,7 +144,7 @@ def _pane_agent(agents: Mapping[str, Agent], env: Mapping[str, str]) -> str | No
 
 
 def _folder_agent(agents: Mapping[str, Agent], home: Path) -> tuple[str, str] | None:
-    from core.workspaces.ops import agent_at
+    from core.workspaces import agent_at
 
     try:
         here = Path.cwd()

@@ -138,7 +138,7 @@ async def cmd_task_merge(service: SwarmService, args: argparse.Namespace) -> Non
 async def cmd_init(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm workspaces init REPO``."""
     from bot.cli.reservations import hook_command
-    from core.workspaces.manager import InitRequest, configured_over, init
+    from core.workspaces import InitRequest, configured_over, init
 
     request = InitRequest(
         args.repo,
@@ -166,7 +166,7 @@ async def cmd_init(service: SwarmService, args: argparse.Namespace) -> None:
 
 
 def _chosen(service: SwarmService, names: list[str], made: dict[str, Any]) -> list[str]:
-    from core.workspaces.manager import resolve_agent
+    from core.workspaces import resolve_agent
 
     ids = [resolve_agent(service.agents, n).id for n in names] if names else list(service.agents)
     return [a for a in dict.fromkeys(ids) if a in made]
@@ -174,7 +174,7 @@ def _chosen(service: SwarmService, names: list[str], made: dict[str, Any]) -> li
 
 async def cmd_repair(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm workspaces repair``."""
-    from core.workspaces.repair import repair_all
+    from core.workspaces import repair_all
 
     folders = [Path(a.workspace) for a in service.agents.values() if a.workspace]
     done = await asyncio.to_thread(repair_all, service.settings.home, folders)
@@ -183,7 +183,7 @@ async def cmd_repair(service: SwarmService, args: argparse.Namespace) -> None:
 
 async def cmd_list(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm workspaces list``."""
-    from core.workspaces.ops import list_all
+    from core.workspaces import list_all
 
     rows = await asyncio.to_thread(list_all, service.settings.home, service.agents)
     if args.json:
@@ -217,7 +217,7 @@ def _num(value: int | None) -> str:
 
 async def cmd_show(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm workspaces show AGENT``."""
-    from core.workspaces.ops import describe, require
+    from core.workspaces import describe, require
 
     place = require(service.settings.home, service.agents, args.agent, args.repo)
     row = await asyncio.to_thread(describe, place)
@@ -243,7 +243,7 @@ async def cmd_show(service: SwarmService, args: argparse.Namespace) -> None:
 
 async def cmd_sync(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm workspaces sync AGENT [--merge]``: only while the agent holds no task."""
-    from core.workspaces.ops import require, sync
+    from core.workspaces import require, sync
 
     place = require(service.settings.home, service.agents, args.agent, args.repo)
     row = next(r for r in await service.roster.rows() if r["id"] == place.agent)
@@ -257,7 +257,7 @@ async def cmd_sync(service: SwarmService, args: argparse.Namespace) -> None:
 
 async def cmd_remove(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm workspaces remove AGENT [--delete-branch]``."""
-    from core.workspaces.ops import remove, require
+    from core.workspaces import remove, require
 
     home = service.settings.home
     place = require(home, service.agents, args.agent, args.repo)

@@ -15,6 +15,7 @@ import time
 import discord
 
 from core.service.swarm import SwarmService
+from core.waits import Background
 
 POLL_S = 0.005
 LIMIT_S = 3.0
@@ -25,15 +26,13 @@ class AckWatch:
 
     def __init__(self, service: SwarmService) -> None:
         self.service = service
-        self._pending: set[asyncio.Task[None]] = set()
+        self._pending = Background("Discord's acknowledgements")
 
     def watch(self, interaction: discord.Interaction) -> None:
         """Time this interaction's acknowledgement (only while someone observes)."""
         if not self.service.observers:
             return
-        task = asyncio.create_task(self._wait(interaction), name="discord-ack")
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        self._pending.start(self._wait(interaction), name="discord-ack")
 
     async def _wait(self, interaction: discord.Interaction) -> None:
         created = interaction.created_at.timestamp()
@@ -45,5 +44,4 @@ class AckWatch:
 
     def close(self) -> None:
         """Stop waiting (the client is closing)."""
-        for task in self._pending:
-            task.cancel()
+        self._pending.cancel()

@@ -10,7 +10,7 @@ from core.formats.text import one_line, shorten
 from core.models import ACTIVE, Task, TaskStatus
 from core.posts.queries import Progress
 from core.questions import Question
-from core.tasks.actions import TaskAction, allowed
+from core.tasks import TaskAction, allowed
 
 STATE_ICONS = {
     TaskStatus.blocked: "⛔",

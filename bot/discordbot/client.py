@@ -33,6 +33,7 @@ from core.errors import ConfigError, SwarmError
 from core.github.settings import GitHubSettings
 from core.privacy.redact import redact_urls
 from core.service.swarm import SwarmService
+from core.waits import Background
 
 if TYPE_CHECKING:
     from core.service.ai import AIBook
@@ -126,6 +127,7 @@ class SwarmBot(discord.Client):
         self.acks = AckWatch(service)
         self.notifier = Notifier(self, service)
         self._notifier_task: asyncio.Task[None] | None = None
+        self._posting = Background("Discord")  # the notifier, from ``setup_hook`` to ``close``
         commands.register(self)
         ai_commands.register(self)
         watch_commands.register(self)
@@ -145,8 +147,7 @@ class SwarmBot(discord.Client):
         guild = discord.Object(self.settings.guild_id or 0)
         self.tree.copy_global_to(guild=guild)
         await self.tree.sync(guild=guild)
-        self._notifier_task = asyncio.create_task(self.notifier.run(), name="notifier")
-        self._notifier_task.add_done_callback(_log_crash)
+        self._notifier_task = self._posting.start(self.notifier.run(), name="notifier")
 
     async def _check_guild_and_channels(self) -> None:
         try:
@@ -199,8 +200,3 @@ class SwarmBot(discord.Client):
             )
             await interaction.response.send_message(refusal(command, needed), ephemeral=True)
         return allowed
-
-
-def _log_crash(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("notifier stopped", exc_info=task.exception())

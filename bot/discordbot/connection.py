@@ -17,7 +17,7 @@ import discord
 
 from bot.discordbot.settings import DiscordSettings
 from core.errors import ConfigError
-from core.waits import ErrorBackoff, wait_set
+from core.waits import Background, ErrorBackoff, wait_set
 
 log = logging.getLogger(__name__)
 FATAL = (ConfigError, discord.LoginFailure, discord.PrivilegedIntentsRequired)
@@ -64,8 +64,9 @@ async def _session(
 ) -> str:
     """One connection until ``stop`` (returns "") or until it ends (returns why); ``ready[0]``
     says whether it got ready on the way."""
-    session = asyncio.create_task(bot.start(settings.token or ""), name="discord-session")
-    stopped = asyncio.create_task(stop.wait())
+    tasks = Background("Discord's connection")  # the session awaited below, the stop's wait
+    session = tasks.start(bot.start(settings.token or ""), name="discord-session", awaited=True)
+    stopped = tasks.start(stop.wait(), name="discord-stop")
     try:
         await asyncio.wait({session, stopped}, return_when=asyncio.FIRST_COMPLETED)
     finally:

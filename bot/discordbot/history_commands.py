@@ -16,7 +16,7 @@ from core.schedules.timing import parse_every
 
 if TYPE_CHECKING:
     from bot.discordbot.context import Bot, SlashCommand
-    from core.agents.alerts import Alert
+    from core.agents import Alert
 
 
 def _when(ts: float) -> str:

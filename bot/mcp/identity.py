@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.mcp.limits import CallLimits, McpBusy
-from core.agents.identity import Resolver
+from core.agents import Resolver
 from core.agents_file import load_agents
 from core.context import find_agent
 from core.errors import ConfigError, InvalidInput, NotFound

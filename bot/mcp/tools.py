@@ -22,7 +22,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
 from bot.errors import describe
-from core.delivery.onboarding import captain_of
+from core.delivery import captain_of
 from core.errors import InvalidInput, InvalidState, MissingDependency, NotFound, UnknownTask
 from core.models import ACTIVE, Task
 from core.reservations import released_text

@@ -16,7 +16,7 @@ from bot.slack import text as mrkdwn
 from bot.slack.access import Person
 from bot.slack.context import Slack
 from bot.slack.front_end import FRONT_END
-from bot.slack.render import context
+from bot.slack.render import agent_menu, context
 from core.coordinator.urgent_posts import gate_key, prompt_key
 from core.errors import NotFound, SwarmError
 from core.formats.text import one_line
@@ -29,33 +29,39 @@ PERSONS_REPLY = (None, "thread_broadcast")  # a reply, or one "also sent to the 
 
 @dataclass(frozen=True)
 class Press:
-    """A button: ``swarm:<action>:<ref>[:<option>]``; ``card``: on a task's card."""
+    """A button: ``swarm:<action>:<ref>[:<option>]``; ``card``: on a task's card;
+    ``chosen``: a select menu's option (``swarm:assign:<ref>``: the agent)."""
 
     action: str
     ref: str
     option: int
     card: bool
+    chosen: str = ""
 
     @classmethod
-    def parse(cls, action_id: str, block_id: str) -> Press | None:
+    def parse(cls, action_id: str, block_id: str, chosen: str = "") -> Press | None:
         """The press of ``action_id``; None when it is not swarm's."""
         parts = action_id.split(":")
         if len(parts) not in (3, 4) or parts[0] != "swarm":
             return None
         option = int(parts[3]) if len(parts) == 4 and parts[3].isdigit() else -1
-        return cls(parts[1], parts[2], option, block_id.startswith("card:"))
+        return cls(parts[1], parts[2], option, block_id.startswith("card:"), chosen)
 
 
 async def pressed(slack: Slack, body: Json) -> None:
     """A button press in the channel: decided once by an admin, told to the presser."""
     channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id")
     action = (body.get("actions") or [{}])[0]
-    press = Press.parse(str(action.get("action_id", "")), str(action.get("block_id", "")))
+    chosen = str((action.get("selected_option") or {}).get("value") or "")
+    press = Press.parse(str(action.get("action_id", "")), str(action.get("block_id", "")), chosen)
     if channel != slack.channel_id or press is None:
         return
     user = body.get("user") or {}
     person = Person(str(user.get("id", "")), str(user.get("username") or user.get("name") or ""))
-    if not await slack.may_decide(person, f"button {press.action} {press.ref}"):
+    if not await slack.may_decide(person, describe(press)):
+        return
+    if press.action == "reassign" and not press.card:
+        await _agent_menu(slack, person, press.ref)
         return
     try:
         said = await decide(slack, press, person.actor)
@@ -63,8 +69,27 @@ async def pressed(slack: Slack, body: Json) -> None:
         await slack.tell(person, f"⚠️ {one_line(str(exc))}")
         return
     await slack.tell(person, f"✅ {said}")
-    if not press.card and not await _notifiers(slack, press, body):
+    if not press.card and body.get("message") and not await _notifiers(slack, press, body):
         await _decided(slack, body, press.ref, f"✅ {said} (by {person.actor})")
+
+
+def describe(press: Press) -> str:
+    """What a press does, for the audit: ``button reassign A-2 to Agent-5``."""
+    if press.action == "assign":
+        return f"button reassign {press.ref} to {press.chosen}"
+    return f"button {press.action} {press.ref}"
+
+
+async def _agent_menu(slack: Slack, person: Person, ref: str) -> None:
+    """Reassign: a menu of the agents but the holder, shown to the presser alone; their
+    pick reassigns (``assign``)."""
+    try:
+        need = await slack.service.inbox.item(ref)
+    except SwarmError as exc:
+        await slack.tell(person, f"⚠️ {one_line(str(exc))}")
+        return
+    others = [a for a in slack.service.agents if a != need.agent]
+    await slack.show(person, f"Reassign {ref} to:", agent_menu(ref, others))
 
 
 async def decide(slack: Slack, press: Press, actor: str) -> str:
@@ -88,6 +113,8 @@ async def decide(slack: Slack, press: Press, actor: str) -> str:
             raise NotFound(f"{press.ref} has no option {press.option + 1}")
         key = prompt.options[press.option].key
         return (await service.inbox.decide_prompt(prompt_id, key, actor)).text
+    if press.action == "assign":
+        return (await service.inbox.act(press.ref, "reassign", actor, press.chosen)).text
     if press.action == "approve":
         return (await service.inbox.approve(press.ref, actor)).text
     if press.action == "reject":

@@ -31,7 +31,7 @@ from core.coordinator.notifier import Notifier
 from core.errors import ConfigError
 from core.posts.notify import NotifyLevel
 from core.service.swarm import SwarmService
-from core.waits import ErrorBackoff, wait_set
+from core.waits import Background, ErrorBackoff, wait_set
 
 log = logging.getLogger(__name__)
 RATE_LIMIT_RETRIES = 5  # 429s waited for (Retry-After) before a request fails for now
@@ -136,8 +136,9 @@ class SlackBot:
     async def _post_until(self, stop: asyncio.Event) -> None:
         """The notifier until ``stop`` (its message in flight finished, bounded); what ended
         it otherwise is raised."""
-        notifier = asyncio.create_task(self.notifier.run(), name="slack-notifier")
-        stopped = asyncio.create_task(stop.wait())
+        tasks = Background("Slack")  # the notifier (its result read below), the stop's wait
+        notifier = tasks.start(self.notifier.run(), name="slack-notifier", awaited=True)
+        stopped = tasks.start(stop.wait(), name="slack-stop")
         try:
             await asyncio.wait({notifier, stopped}, return_when=asyncio.FIRST_COMPLETED)
         finally:

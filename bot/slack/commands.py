@@ -1,9 +1,10 @@
 """``/swarm``: the commands a person uses from a phone, each the operation the Discord
 command and the CLI run. Reading (``tasks``, ``show``, ``inbox``, ``agents``, ``help``) is
 for anyone in the channel; deciding (``task``, ``stop``, ``pause``, ``resume``,
-``approve``, ``reject``, ``send``, ``broadcast``) for admins only. The answer is the
-command's ack: shown to the person alone, but ``inbox``'s (its buttons are the channel's)
-and ``pause``'s. The text comes as Slack sends it (``&lt;`` for ``<``): unescaped here."""
+``approve``, ``reject``, ``reassign``, ``budget``, ``send``, ``broadcast``) for admins only.
+The answer is the command's ack: shown to the person alone, but ``inbox``'s (its buttons
+are the channel's) and ``pause``'s. The text comes as Slack sends it (``&lt;`` for
+``<``): unescaped here."""
 
 from __future__ import annotations
 
@@ -15,15 +16,15 @@ from automation.turn_stop import stop_and_record
 from bot.slack import text as mrkdwn
 from bot.slack.access import REFUSAL, Person, may_decide
 from bot.slack.context import Slack
-from bot.slack.render import Json, actions, need_buttons, section, task_line
+from bot.slack.render import Json, actions, agent_menu, need_buttons, section, task_line
 from core.errors import SwarmError
-from core.formats.text import flat, one_line
+from core.formats.text import flat, one_line, shorten
 from core.models import TaskSpec
 
 USAGE = (
     "/swarm task <title> · tasks · show <T-3> · inbox · agents · stop <agent> · "
-    "pause [reason] · resume · approve <ref> [option] · reject <ref> · send <agent> <text> · "
-    "broadcast <text>"
+    "pause [reason] · resume · approve <ref> [option] · reject <ref> · "
+    "reassign <ref> [agent] · budget <ref> <dollars> · send <agent> <text> · broadcast <text>"
 )
 MAX_LINES = 20  # tasks and agents listed
 MAX_NEEDS = 10  # inbox items shown with their buttons (a message holds 50 blocks)
@@ -183,6 +184,33 @@ async def reject(slack: Slack, person: Person, rest: str) -> Answer:
     return Answer(f"🛑 {mrkdwn.line(one_line(done.text))}")
 
 
+async def reassign(slack: Slack, person: Person, rest: str) -> Answer:
+    """``reassign <ref> <agent>``: the item's task (a stalled or limited agent's, a stranded
+    one) to that agent; without the agent, a menu of them."""
+    ref, _, agent = rest.partition(" ")
+    if not ref:
+        return Answer("Give the item: /swarm reassign A-3 <agent> (see /swarm inbox)")
+    if not agent.strip():
+        need = await slack.service.inbox.item(ref.upper())
+        others = [a for a in slack.service.agents if a != need.agent]
+        return Answer(f"Reassign {ref.upper()} to:", agent_menu(ref.upper(), others))
+    done = await slack.service.inbox.act(ref.upper(), "reassign", person.actor, agent.strip())
+    return Answer(f"✅ {mrkdwn.line(one_line(done.text))}")
+
+
+async def budget(slack: Slack, person: Person, rest: str) -> Answer:
+    """``budget <ref> <dollars>``: a task's or a campaign's spent budget raised."""
+    ref, _, typed = rest.partition(" ")
+    amount = typed.strip().removeprefix("$").replace(",", "")
+    try:
+        dollars = float(amount)
+    except ValueError:
+        shown = mrkdwn.line(repr(shorten(typed.strip(), 40)), 100)
+        return Answer(f"⚠️ {shown} is not a number of dollars: /swarm budget B-2 25")
+    done = await slack.service.inbox.act(ref.upper(), "raise", person.actor, dollars=dollars)
+    return Answer(f"✅ {mrkdwn.line(one_line(done.text))}")
+
+
 READING: dict[str, Command] = {
     "tasks": tasks,
     "show": show,
@@ -197,6 +225,8 @@ DECIDING: dict[str, Command] = {
     "resume": resume,
     "approve": approve,
     "reject": reject,
+    "reassign": reassign,
+    "budget": budget,
     "send": send,
     "broadcast": broadcast,
 }

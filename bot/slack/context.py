@@ -4,6 +4,7 @@ Web API client, and a line only one person sees."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -11,6 +12,8 @@ from bot.slack import text as mrkdwn
 from bot.slack.access import REFUSAL, Person, may_decide
 from bot.slack.settings import SlackSettings
 from core.service.swarm import SwarmService
+
+Json = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,12 @@ class Slack:
             return True
         await self.tell(person, REFUSAL)
         return False
+
+    async def show(self, person: Person, text: str, blocks: list[Json]) -> None:
+        """``blocks`` (``text`` their fallback) to ``person`` alone, in the channel."""
+        await self.client.chat_postEphemeral(
+            channel=self.channel_id, user=person.id, text=text, blocks=blocks
+        )
 
     async def tell(self, person: Person, line: str) -> None:
         """``line`` (plain: escaped here) to ``person`` alone, in the channel."""

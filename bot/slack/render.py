@@ -27,10 +27,11 @@ from core.dialogs.permissions import Prompt
 from core.event_kinds import event_text
 from core.inbox.needs import Need, prompt_ref
 from core.models import ACTIVE, Task, TaskStatus, task_ref
-from core.tasks.actions import TaskAction, allowed
+from core.tasks import TaskAction, allowed
 
 Json = dict[str, Any]
 MAX_BUTTONS = 25  # an actions block's elements
+MAX_OPTIONS = 100  # a select menu's options
 CARD_BUTTONS = (TaskAction.done, TaskAction.reassign, TaskAction.retry)
 LABELS = {  # a "Needs you" action → its button's word, its style
     "approve": ("Approve", "primary"),
@@ -167,8 +168,9 @@ def gate(item: GatePost) -> Rendered:
 
 
 def need_buttons(need: Need) -> list[Json]:
-    """The buttons of a "Needs you" item (a prompt: its options; replies and menus are
-    answered otherwise: a thread reply, ``/swarm``)."""
+    """The buttons of a "Needs you" item (a prompt: its options; Reassign: a menu of the
+    agents follows, ``agent_menu``; a reply and a budget are answered otherwise: a thread
+    reply, ``/swarm budget``)."""
     if need.kind == "prompt":
         count = min(len(need.options), MAX_BUTTONS)
         return (
@@ -182,8 +184,23 @@ def need_buttons(need: Need) -> list[Json]:
     return [
         button(a, need.ref, f"{LABELS[a][0]} {need.ref}", LABELS[a][1])
         for a in need.actions
-        if a in LABELS and a != "reassign"
+        if a in LABELS
     ]
+
+
+def agent_menu(ref: str, agents: list[str]) -> list[Json]:
+    """``Reassign <ref> to:`` and a select menu of ``agents`` (``swarm:assign:<ref>``)."""
+    options = [
+        {"text": {"type": "plain_text", "text": mrkdwn.label(a)}, "value": a}
+        for a in agents[:MAX_OPTIONS]
+    ]
+    menu = {
+        "type": "static_select",
+        "action_id": f"swarm:assign:{ref}",
+        "placeholder": {"type": "plain_text", "text": "agent"},
+        "options": options,
+    }
+    return [section(f"Reassign *{mrkdwn.line(ref, 40)}* to:"), *actions(ref, [menu])]
 
 
 def alert(item: AlertPost) -> Rendered:

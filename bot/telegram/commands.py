@@ -17,7 +17,7 @@ from bot.discordbot.render import agents_text, task_line
 from bot.telegram.desk import Desk, Handler, actor
 from bot.telegram.front_end import keyboard
 from bot.telegram.markup import bounded, quoted
-from bot.telegram.render import Shown, need_rows
+from bot.telegram.render import Shown, agent_rows, need_rows
 from bot.telegram.settings import FRONT_END
 from core.errors import InvalidInput, SwarmError
 from core.formats.text import one_line, shorten
@@ -123,6 +123,24 @@ async def resume(desk: Desk, message: Message, args: list[str]) -> Shown:
     return Shown(quoted(f"▶️ {name} resumed" if changed else f"{name} was not paused"))
 
 
+async def send(desk: Desk, message: Message, args: list[str]) -> Shown:
+    """``/send <agent> <text>``: a message to one agent."""
+    if len(args) < 2:
+        raise InvalidInput("name the agent and say what: /send Agent-2 rebase on main")
+    assert message.from_user is not None
+    await desk.service.messages.send(args[0], " ".join(args[1:]), actor(message.from_user))
+    return Shown(quoted(f"📨 queued for {desk.service.resolve_agent(args[0]).id}"))
+
+
+async def broadcast(desk: Desk, message: Message, args: list[str]) -> Shown:
+    """``/broadcast <text>``: a message to every agent."""
+    if not args:
+        raise InvalidInput("say what: /broadcast stand-up in five minutes")
+    assert message.from_user is not None
+    sent = await desk.service.messages.broadcast(" ".join(args), actor(message.from_user))
+    return Shown(f"📣 queued for {len(await desk.service.messages.deliveries(sent))} agent(s)")
+
+
 async def approve(desk: Desk, message: Message, args: list[str]) -> Shown:
     """``/approve <ref> [option]``: a gate, a plan, a held item; a prompt's narrowest allow
     (or the option's key)."""
@@ -132,6 +150,36 @@ async def approve(desk: Desk, message: Message, args: list[str]) -> Shown:
 async def reject(desk: Desk, message: Message, args: list[str]) -> Shown:
     """``/reject <ref> [option]``: a gate or a plan; a prompt's rejecting option."""
     return await _decide(desk, message, args, "reject")
+
+
+async def reassign(desk: Desk, message: Message, args: list[str]) -> Shown:
+    """``/reassign <ref> <agent>``: the item's task (a stalled or limited agent's, a
+    stranded one) to that agent; without the agent, a keyboard of them."""
+    if not args:
+        raise InvalidInput("give the reference: /reassign A-3 Agent-2 (see /inbox)")
+    assert message.from_user is not None
+    ref = args[0].upper()
+    if len(args) < 2:
+        need = await desk.service.inbox.item(ref)
+        others = [a for a in desk.service.agents if a != need.agent]
+        return Shown(f"Reassign <b>{quoted(ref)}</b> to:", agent_rows(ref, others))
+    answered = await desk.service.inbox.act(ref, "reassign", actor(message.from_user), args[1])
+    return Shown(quoted(f"✅ {answered.text}"))
+
+
+async def budget(desk: Desk, message: Message, args: list[str]) -> Shown:
+    """``/budget <ref> <dollars>``: a spent budget raised to that many dollars."""
+    if len(args) < 2:
+        raise InvalidInput("give the reference and the new budget: /budget B-2 25 (see /inbox)")
+    assert message.from_user is not None
+    typed = args[1].removeprefix("$").replace(",", "")
+    try:
+        dollars = float(typed)
+    except ValueError:
+        raise InvalidInput(f"{shorten(args[1], 40)!r} is not a number of dollars") from None
+    who = actor(message.from_user)
+    answered = await desk.service.inbox.act(args[0].upper(), "raise", who, dollars=dollars)
+    return Shown(quoted(f"✅ {answered.text}"))
 
 
 async def _decide(desk: Desk, message: Message, args: list[str], how: str) -> Shown:
@@ -165,8 +213,12 @@ COMMANDS = (
     Command("stop", "Stop an agent's turn: /stop <agent>", stop),
     Command("pause", "Pause desktop input, or an agent: /pause [agent]", pause),
     Command("resume", "Resume desktop input, or an agent: /resume [agent]", resume),
+    Command("send", "Message an agent: /send <agent> <text>", send),
+    Command("broadcast", "Message every agent: /broadcast <text>", broadcast),
     Command("approve", "Approve by reference: /approve R-3", approve),
     Command("reject", "Reject by reference: /reject T-4", reject),
+    Command("reassign", "Reassign an item's task: /reassign A-3 <agent>", reassign),
+    Command("budget", "Raise a spent budget: /budget B-2 <dollars>", budget),
 )
 
 

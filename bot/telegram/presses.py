@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import logging
 
-from telegram import CallbackQuery, Update
+from telegram import CallbackQuery, Message, Update
 from telegram.ext import ContextTypes
 
 from bot.telegram.callbacks import Press, parse
 from bot.telegram.desk import REFUSED, Desk, Handler, actor
+from bot.telegram.front_end import keyboard
 from bot.telegram.markup import bounded, quoted
-from bot.telegram.render import Shown, ci_shown, prompt_shown
+from bot.telegram.render import Shown, agent_rows, ci_shown, prompt_shown
 from bot.telegram.settings import FRONT_END
 from core.coordinator.front_end import CiPost
 from core.coordinator.urgent_posts import ci_key, prompt_key
@@ -53,6 +54,8 @@ def describe(press: Press) -> str:
     """What a press does, for the audit: ``button prompt R-3 option 1``."""
     if press.kind == "p":
         return f"button prompt {prompt_ref(int(press.target))} option {press.index + 1}"
+    if press.kind == "a":
+        return f"button reassign {press.target} to {press.agent}"
     if press.kind in "tgc":
         return f"button {press.action} {task_ref(int(press.target))}"
     option = f" option {press.index + 1}" if press.action == "option" else ""
@@ -69,6 +72,10 @@ async def decide(desk: Desk, query: CallbackQuery, press: Press) -> str:
         return await _gate(desk, query, press.action, int(press.target))
     if press.kind == "c":
         return await _ci(desk, query, press.action, int(press.target))
+    if press.kind == "a":
+        return await _to_agent(desk, query, press)
+    if press.action == "reassign":
+        return await _agent_keyboard(desk, query, press.target)
     return await _need(desk, query, press)
 
 
@@ -143,6 +150,27 @@ async def _need(desk: Desk, query: CallbackQuery, press: Press) -> str:
         answered = await inbox.act(ref, press.action, who)
     said = f"✅ {answered.text} ({who})"
     await _show_decided(desk, query, ref, said)
+    return said
+
+
+async def _agent_keyboard(desk: Desk, query: CallbackQuery, ref: str) -> str:
+    """Reassign: a keyboard of the agents but the holder, in a reply to the pressed
+    message; a press on one of them reassigns (``_to_agent``)."""
+    need = await desk.service.inbox.item(ref)
+    others = [a for a in desk.service.agents if a != need.agent]
+    shown = Shown(f"Reassign <b>{quoted(ref)}</b> to:", agent_rows(ref, others))
+    if not isinstance(query.message, Message):  # too old for the bot to reply to
+        return f"name the agent: /reassign {ref} AGENT"
+    await query.message.reply_html(shown.html, reply_markup=keyboard(shown))
+    return f"choose the agent for {ref} below"
+
+
+async def _to_agent(desk: Desk, query: CallbackQuery, press: Press) -> str:
+    """Reassign the item's task to the agent pressed; the keyboard goes, who did it shown."""
+    who = actor(query.from_user)
+    answered = await desk.service.inbox.act(press.target, "reassign", who, press.agent)
+    said = f"✅ {answered.text} ({who})"
+    await _show_decided(desk, query, press.target, said)
     return said
 
 

@@ -10,6 +10,7 @@ from bot.discordbot.cards import STATE_ICONS, card_actions
 from bot.telegram.callbacks import (
     CI_ACTIONS,
     NEED_ACTIONS,
+    agent_press,
     ci_press,
     gate_press,
     need_press,
@@ -51,7 +52,9 @@ NEED_LABELS = {
     "cancel": "Cancel",
     "accept": "Accept as done",
     "fail": "Fail",
+    "reassign": "Reassign",
 }
+AGENTS_PER_ROW = 3
 
 
 @dataclass(frozen=True)
@@ -220,7 +223,8 @@ def alert_shown(item: AlertPost) -> Shown:
 
 def need_rows(need: Need) -> tuple[Row, ...]:
     """One row of buttons for an inbox item: a prompt's options, else the actions a button
-    can take at once (a reply: to the task's message; reassign and budgets: the CLI)."""
+    can take (a reply: to the task's message; Reassign: a keyboard of the agents follows;
+    a budget: ``/budget``)."""
     if need.kind == "prompt":
         if not need.actions:
             return ()
@@ -235,3 +239,13 @@ def need_rows(need: Need) -> tuple[Row, ...]:
         if a in NEED_ACTIONS and a in NEED_LABELS
     )
     return (row,) if row else ()
+
+
+def agent_rows(ref: str, agents: list[str]) -> tuple[Row, ...]:
+    """A keyboard of ``agents``, a button each that reassigns ``ref``'s task to it (an agent
+    whose id is too long for a button's data left out: ``/reassign`` names it)."""
+    presses = [p for p in (agent_press(ref, a) for a in agents) if p is not None]
+    buttons = [(label(p.agent), p.data) for p in presses]
+    return tuple(
+        tuple(buttons[i : i + AGENTS_PER_ROW]) for i in range(0, len(buttons), AGENTS_PER_ROW)
+    )

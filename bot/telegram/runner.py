@@ -36,7 +36,7 @@ from core.coordinator.notifier import Notifier
 from core.errors import ConfigError
 from core.posts.notify import NotifyLevel
 from core.service.swarm import SwarmService
-from core.waits import ErrorBackoff, wait_set
+from core.waits import Background, ErrorBackoff, wait_set
 
 log = logging.getLogger(__name__)
 POLL_TIMEOUT_S = 10  # getUpdates' long poll
@@ -101,6 +101,7 @@ async def running(
     desk = Desk(service, settings, TelegramFrontEnd(app.bot, settings.chat_id))
     add_handlers(app, desk)
     notifier = Notifier(service, desk.front, NotifyLevel(settings.notify), poll_s)
+    tasks = Background("Telegram")  # the notifier, while the block runs
     async with contextlib.AsyncExitStack() as stack:
         stack.push_async_callback(requests.close)
         await stack.enter_async_context(app)
@@ -108,7 +109,7 @@ async def running(
         await app.start()
         assert app.updater is not None
         await app.updater.start_polling(timeout=POLL_TIMEOUT_S, allowed_updates=UPDATES)
-        posting = asyncio.create_task(notifier.run(), name="telegram notifier")
+        posting = tasks.start(notifier.run(), name="telegram notifier")
         try:
             yield desk
         finally:

@@ -22,6 +22,7 @@ from core.event_kinds import event_text
 from core.formats.jsonshape import shaped
 from core.models import Event
 from core.service.swarm import SwarmService
+from core.waits import Background
 
 log = logging.getLogger(__name__)
 POLL_S = 0.1
@@ -75,6 +76,7 @@ class EventHub:
         self._subscribers: set[ChunkQueue] = set()
         self._last_id: int | None = None  # None while nobody listens
         self._task: asyncio.Task[None] | None = None
+        self._polling = Background("event poller")
         self._lock = asyncio.Lock()  # a poll and a subscriber's catching up never interleave
 
     @property
@@ -116,8 +118,7 @@ class EventHub:
 
     def _ensure_running(self) -> None:
         if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run(), name="web-events")
-            self._task.add_done_callback(_log_failure)
+            self._task = self._polling.start(self._run(), name="web-events")
 
     async def _run(self) -> None:
         while self._subscribers:
@@ -224,8 +225,3 @@ def _offer(queue: ChunkQueue, item: str | None, force: bool = False) -> None:
     while not queue.empty():
         queue.get_nowait()
     queue.put_nowait(None)
-
-
-def _log_failure(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("event poller stopped", exc_info=task.exception())

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse
 from bot.mcp.identity import McpAuth
 from bot.mcp.limits import CallLimits
 from bot.web.connections import port_share
+from core.waits import Background
 
 if TYPE_CHECKING:
     from bot.mcp.server import HttpEndpoint
@@ -42,6 +43,7 @@ class McpMount:
         self._lock = asyncio.Lock()
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._running = Background("/mcp")
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         await self._auth(scope, receive, send)
@@ -65,7 +67,8 @@ class McpMount:
                     return None
                 endpoint = HttpEndpoint(self.service, self.limits)
                 started = asyncio.Event()
-                self._task = asyncio.create_task(self._run(endpoint, started), name="mcp")
+                running = self._run(endpoint, started)
+                self._task = self._running.start(running, name="mcp", awaited=True)
                 await started.wait()
                 self._endpoint = endpoint
         return self._endpoint

@@ -21,7 +21,7 @@ from bot.web.auth import COOKIE, page_viewer, principal_of
 from bot.web.context import web_context
 from bot.web.cost_view import spend_of, task_cost
 from core.access import Principal
-from core.agents.frames import frame_path
+from core.agents import frame_path
 from core.coordinator import watched
 from core.errors import InvalidInput, NotFound, SwarmError
 from core.event_kinds import EventKind, event_text, shown
@@ -36,8 +36,8 @@ from core.reports import dashboard as queries
 from core.reports.chart_style import hour_labels
 from core.reviews import ReviewComment
 from core.schedules.timing import parse_every
-from core.tasks.actions import allowed
-from core.workspaces.diff_view import FileDiff
+from core.tasks import allowed
+from core.workspaces import FileDiff
 
 if TYPE_CHECKING:
     from core.service.swarm import SwarmService

@@ -23,6 +23,7 @@ from bot.web.metrics import Metrics
 from bot.web.settings import WebSettings
 from core.errors import ConfigError
 from core.service.swarm import SwarmService
+from core.waits import Background
 
 log = logging.getLogger(__name__)
 START_TIMEOUT_S = 10.0
@@ -53,6 +54,7 @@ class WebServer:
         self.app = create_app(service, settings, metrics, poll_s)
         self._server: _EmbeddedServer | None = None
         self._task: asyncio.Task[None] | None = None
+        self._serving = Background("dashboard")
         self.port = settings.port
         self.connections: Connections | None = None  # the port's connections, once started
 
@@ -77,7 +79,8 @@ class WebServer:
             h11_max_incomplete_event_size=64 * 1024,
         )
         self._server = _EmbeddedServer(config)
-        self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="web")
+        serving = self._server.serve(sockets=[sock])
+        self._task = self._serving.start(serving, name="web", awaited=True)
         async with asyncio.timeout(START_TIMEOUT_S):
             while not self._server.started:
                 if self._task.done():

@@ -23,8 +23,7 @@ from bot.web.context import web_context
 from bot.web.events import HEARTBEAT_S, RECHECK_S, REVOKED
 from bot.web.pages import Page, render
 from core.access import Principal
-from core.agents.service import TranscriptBook
-from core.agents.transcript import PAGE, Line
+from core.agents import PAGE, Line, TranscriptBook
 from core.coordinator import watched
 from core.formats.jsonshape import shaped
 

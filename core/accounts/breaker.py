@@ -133,9 +133,10 @@ class Holds:
 NO_HOLDS = Holds({}, {}, frozenset())
 
 
-# A probe's view (``core.agents.queries.probe_view``: the agents' table is theirs, and
-# core.agents imports this package): (conn, the probe's task, its agent) -> its agent's
-# state, since when and by which signal, its task's status and assignee (None: no row)
+# A probe's view (``core.tasks._agent_queries.probe_view``, from core.agents' pieces: the
+# agents' table is theirs, and core.agents imports this package): (conn, the probe's task, its
+# agent) -> its agent's state, since when and by which signal, its task's status and
+# assignee (None: no row)
 ProbeSeen = tuple[str, float | None, str | None, str | None, str | None]
 ProbeView = Callable[[Conn, int | None, str | None], ProbeSeen | None]
 

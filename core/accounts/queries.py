@@ -1,10 +1,8 @@
 """Every statement of the accounts feature, each a named operation: ``account_breakers`` (the
-breaker's rules are in ``core.accounts.breaker``) and the reads of ``tasks`` that say who may
-take a task (``core.accounts.waiting``)."""
+breaker's rules are in ``core.accounts.breaker``); who may take a task is read by core.tasks,
+the owner of ``tasks``."""
 
 from __future__ import annotations
-
-from typing import NamedTuple
 
 from core.accounts.rows import Breaker
 from core.store.conn import Conn, sql, values
@@ -39,17 +37,6 @@ ADD_MOVED = sql(
     "UPDATE account_breakers SET moved = moved + :count WHERE account = :account "
     "AND state <> :closed"
 )
-TASK_TAKERS = sql("SELECT status, role, capabilities, pinned_agent FROM tasks WHERE id = :id")
-
-
-class TaskTakers(NamedTuple):
-    """What decides who may take a task: its status, role, capabilities (a JSON list),
-    pinned agent."""
-
-    status: str
-    role: str | None
-    capabilities: str
-    pinned_agent: str | None
 
 
 def not_closed(conn: Conn, closed: str) -> list[Breaker]:
@@ -121,17 +108,3 @@ def take_probe(
 def add_moved(conn: Conn, account: str, count: int, closed: str) -> None:
     """``count`` more tasks of ``account``'s went to another account's agents."""
     conn.execute(ADD_MOVED, {"count": count, "account": account, "closed": closed})
-
-
-def task_takers(conn: Conn, task_id: int) -> TaskTakers | None:
-    """What decides who may take ``task_id``, or None: no such task."""
-    row = conn.execute(TASK_TAKERS, {"id": task_id}).fetchone()
-    return None if row is None else TaskTakers(*values(row))
-
-
-def ready_takers(conn: Conn) -> list[TaskTakers]:
-    """What decides who may take each ready task."""
-    found = conn.execute(
-        "SELECT role, capabilities, pinned_agent FROM tasks WHERE status = 'ready'"
-    )
-    return [TaskTakers("ready", *values(row)) for row in found]

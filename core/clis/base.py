@@ -176,6 +176,25 @@ class FirstStart:
     offer: str
 
 
+@dataclass(frozen=True)
+class ModelWire:
+    """How a CLI reaches its model API, for a sandbox whose model goes through swarm's
+    gateway (``sandbox_network = "model"``): the ``vendor`` (where the gateway puts the key:
+    ``anthropic``, ``openai``, ``gemini``), the variable its API's base URL is read from
+    (``base_url``: its value outside is the gateway's upstream, else ``upstream``, the public
+    API), the variables that hold an API key the gateway can put on the wire (``keys``, the
+    first set wins: never inside), the one that holds a placeholder inside instead
+    (``token``: a variable the CLI sends as its credential without asking about it), and what
+    the CLI expects after the host in its base URL (``suffix``: OpenAI's ``/v1``)."""
+
+    vendor: str
+    base_url: str
+    upstream: str
+    keys: tuple[str, ...]
+    token: str
+    suffix: str = ""
+
+
 # what an agent runs to report (its prompts name them): never a person's decision to allow
 REPORT_COMMANDS = ("task start", "task done", "task note", "task fail", "ask", "send")
 ReportArgs = Callable[[str], tuple[str, ...]]  # the agent's swarm command -> its arguments
@@ -286,11 +305,14 @@ class AgentCli:
     # the person's variables its sandbox is given (names or ``fnmatch`` patterns: its
     # vendor's family); with its credentials, debug log and ``env`` (``env_names``)
     env_family: tuple[str, ...] = ()
+    # how it reaches its model through swarm's gateway (None: not known: a sandbox whose
+    # network is not said shares the host's, and "model" is refused)
+    model_wire: ModelWire | None = None
 
     @property
     def env_names(self) -> tuple[str, ...]:
         """The names (and patterns) of the environment its sandbox keeps
-        (``core.sandbox.environment``)."""
+        (``automation.launch.sandbox._environment``)."""
         own = [*self.env_family, *self.credentials, *self.env]
         return tuple(dict.fromkeys(own + ([self.debug_log] if self.debug_log else [])))
 

@@ -46,7 +46,7 @@ class JsonLines:
 def regular_file(path: Path) -> BinaryIO:
     """``path`` opened to read when it is a regular file, not through a link (OSError
     otherwise). A sandboxed agent writes its CLI's session folder (its own copy,
-    ``core.sandbox.state``): a link there to the person's key, a FIFO that never answers or
+    the sandbox's state): a link there to the person's key, a FIFO that never answers or
     ``/dev/zero`` must not be what swarm reads, nor hold its watch."""
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     if not stat.S_ISREG(os.fstat(fd).st_mode):

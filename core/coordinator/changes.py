@@ -20,7 +20,7 @@ import logging
 from collections.abc import Callable
 
 from core.service.swarm import SwarmService
-from core.waits import Gathered
+from core.waits import Background, Gathered
 
 log = logging.getLogger(__name__)
 GATHER_S = 0.05  # notifications within this of the first wake the loop once
@@ -33,13 +33,14 @@ class ChangeListener:
         self.service = service
         self.on_change: Callable[[], None] = lambda: None
         self._task: asyncio.Task[None] | None = None
+        self._listening = Background("change listener")
         self._gathered = Gathered(GATHER_S, lambda: self.on_change())
 
     async def start(self) -> None:
         """Start listening; this process's own commits stop notifying (nobody else
         listens: the one scheduler is here, and its own writes wake it directly)."""
         self._quiet(True)
-        self._task = asyncio.create_task(self._listen(), name="pg-changes")
+        self._task = self._listening.start(self._listen(), name="pg-changes")
 
     def _quiet(self, quiet: bool) -> None:
         self.service.store.notify_changes(not quiet)

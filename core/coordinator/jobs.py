@@ -11,19 +11,26 @@ APScheduler is used only for cron arithmetic (``core.schedules.timing``). Tests 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from core.agents import alerts, hook_events
-from core.agents.frames import FrameSource, save_frame
-from core.agents.judge import Freshness
-from core.agents.screen_judge import RECHECK_S, RECHECK_STEP_S, SMALL, ScreenJudge, ScreenLook
+from core.agents import (
+    RECHECK_S,
+    RECHECK_STEP_S,
+    SMALL,
+    FrameSource,
+    Freshness,
+    ScreenJudge,
+    ScreenLook,
+    alerts,
+    hook_events,
+    save_frame,
+)
 from core.dialogs import dead_hooks as hook_prompts
 from core.errors import StoreError
 from core.models import Agent
@@ -31,6 +38,7 @@ from core.reports.summary import parse_period
 from core.schedules import recurring as schedules
 from core.schedules.recurring import DAILY_SUMMARY, Claim, ScheduleSpec
 from core.schedules.timing import local_zone
+from core.waits import Background
 from core.watch import stalls as rules
 from core.watch.settings import WatchSettings
 from core.watch.text_signal import TextWatcher
@@ -236,7 +244,7 @@ class Jobs:
         self.summarize = summarize
         self.zone = zone or local_zone()
         self._next_tick: float | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._runs = Background("jobs")  # the summaries made in background
         # the turns' usage from the CLIs' own files, read at each tick
         self.usage = UsageFiles(service.store) if watcher is not None else None
 
@@ -292,14 +300,7 @@ class Jobs:
 
     async def drain(self, limit_s: float = DRAIN_S) -> None:
         """Wait for background runs (summaries); cancel what is left after ``limit_s``."""
-        if not self._tasks:
-            return
-        _, pending = await asyncio.wait(set(self._tasks), timeout=limit_s)
-        for task in pending:
-            task.cancel()
-        for task in pending:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._runs.close(limit_s)
 
     async def ensure_defaults(self) -> None:
         """The daily summary, created once (``SWARM_DAILY_SUMMARY=off``: disabled)."""
@@ -333,7 +334,7 @@ class Jobs:
         if made is None:
             return None
         if made.schedule.kind == "summary":
-            self._spawn(self._post_summary(made), f"summary {made.schedule.ref}")
+            self._runs.start(self._post_summary(made), name=f"summary {made.schedule.ref}")
         log.info(
             "%s ran (%s)%s in %.3f s",
             made.schedule.ref,
@@ -361,16 +362,6 @@ class Jobs:
             "scheduler", schedules.record_summary, made, f"{head}{text}\n{watched}"
         )
         log.info("%s summary posted in %.1f s", made.schedule.ref, time.monotonic() - started)
-
-    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
-        task = asyncio.create_task(work, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("%s crashed", task.get_name(), exc_info=task.exception())
 
 
 def summarizer(ai: AIBook) -> Summarizer:

@@ -28,16 +28,21 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from core.coordinator.scheduler import Scheduler
-from core.delivery import claim_queries, node_claims, prompt
+from core.delivery import (
+    RECEIPT_RETRY_FIRST_S,
+    RECEIPT_RETRY_MAX_S,
+    claim_queries,
+    node_claims,
+    prompt,
+)
 from core.delivery import queries as delivery_queries
-from core.delivery.queue import RECEIPT_RETRY_FIRST_S, RECEIPT_RETRY_MAX_S
 from core.errors import ConfigError, Transient
 from core.models import ClaimOutcome, Receipt
 from core.protocols import Deliverer, HostJournals, Parallel
 from core.service.swarm import SwarmService
 from core.store.access import StoreAccess
 from core.store.calls import urgent
-from core.waits import ErrorBackoff, wait_set
+from core.waits import Background, ErrorBackoff, first_of, wait_set
 
 if TYPE_CHECKING:
     from core.coordinator.jobs import Watcher
@@ -122,6 +127,7 @@ class DeliveryNode:
         self.lost = 0
         self._wake = asyncio.Event()
         self._lanes: dict[str, asyncio.Task[None]] = {}  # lanes in flight (``run``)
+        self._lane_tasks = Background(f"node {name} lanes")
         self._claims_in_flight: dict[str, int] = {}  # their claims, by lane
         self._heard_busy: set[str] = set()  # lanes notified while in flight
         self._full = False  # the last claim took all it might
@@ -277,16 +283,15 @@ class DeliveryNode:
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until ``stop`` is set: listen, heartbeat, claim and deliver."""
         log.info("node %s serves %s", self.name, ", ".join(self.agents))
-        helpers = [
-            asyncio.create_task(self._listen(), name="node-listen"),
-            asyncio.create_task(self._heartbeats(stop), name="node-heartbeat"),
-        ]
+        helpers = Background(f"node {self.name}")
+        helpers.start(self._listen(), name="node-listen")
+        helpers.start(self._heartbeats(stop), name="node-heartbeat")
         if self.watcher is not None:
-            helpers.append(asyncio.create_task(self._watch(stop), name="node-watch"))
+            helpers.start(self._watch(stop), name="node-watch")
         if self.keys is not None:
-            helpers.append(asyncio.create_task(self._type_prompts(stop), name="node-keys"))
+            helpers.start(self._type_prompts(stop), name="node-keys")
         if self.protocol is not None:
-            helpers.append(asyncio.create_task(self._read_hosts(stop), name="node-protocol"))
+            helpers.start(self._read_hosts(stop), name="node-protocol")
         try:
             due = True
             while not stop.is_set():
@@ -300,9 +305,7 @@ class DeliveryNode:
                         continue
                 due = await self._sleep(stop)
         finally:
-            for task in helpers:
-                task.cancel()
-            await asyncio.gather(*helpers, return_exceptions=True)
+            await helpers.close()
             await asyncio.gather(*self._lanes.values(), return_exceptions=True)
 
     async def pipeline_step(self) -> bool:
@@ -322,7 +325,7 @@ class DeliveryNode:
         for item in claimed:
             lanes.setdefault(self._lane(item[0].delivery.agent), []).append(item)
         for key, lane in lanes.items():
-            self._lanes[key] = asyncio.create_task(self._run_lane(key, lane), name="node-lane")
+            self._lanes[key] = self._lane_tasks.start(self._run_lane(key, lane), name="node-lane")
             self._claims_in_flight[key] = len(lane)
         return self._full
 
@@ -371,13 +374,7 @@ class DeliveryNode:
         timeout = HELD_LOOK_S if held else SAFETY_S
         if due is not None:
             timeout = min(timeout, max(0.0, due - self.service.clock.now()) + 0.01)
-        events = (self._wake, stop, self._freed)
-        waiters = [asyncio.ensure_future(event.wait()) for event in events]
-        try:
-            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
+        await first_of(self._wake.wait(), stop.wait(), self._freed.wait(), limit_s=timeout)
         return self._wake.is_set() or not self._freed.is_set()
 
     async def _listen(self) -> None:

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from core.agent_state import Signal
-from core.agents.text_rules import TextMatch
+from core.agents import TextMatch
 from core.dialogs import answer_keys as prompt_typing
 from core.dialogs import pane_prompts
 from core.dialogs.permissions import Prompt

@@ -26,7 +26,7 @@ from core.protocols import Deliverer, Parallel, Timer
 from core.service.swarm import SwarmService
 from core.store.calls import urgent
 from core.tasks import assignment
-from core.waits import ErrorBackoff, wait_set
+from core.waits import Background, ErrorBackoff, wait_set
 
 log = logging.getLogger(__name__)
 MAX_ERROR_BACKOFF_S = 60.0
@@ -81,6 +81,8 @@ class Scheduler:
         self.delivery_timeout_s = delivery_timeout_s
         self._assign_wake = asyncio.Event()
         self._deliver_wake = asyncio.Event()
+        self._loops = Background("scheduler")  # the timer loop, the delivery worker (``run``)
+        self._deliveries = Background("scheduler deliveries")  # in flight, by the worker
         self._failing: dict[int, tuple[ErrorBackoff, float]] = {}  # timer -> backoff, retry at
         self._dues: dict[int, float | None] = {}  # timer -> its due, read by the last step
         self.flights: dict[int, InFlight] = {}  # the deliveries being made (a stop waits)
@@ -177,13 +179,14 @@ class Scheduler:
                 if not running:
                     break
                 # stopping: the wake is the worker's (left set), not waited for
-                wake = asyncio.ensure_future(self._deliver_wake.wait()) if claiming else None
-                waits: list[asyncio.Future[Any]] = [*running, *([wake] if wake else [])]
-                try:
-                    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    if wake is not None:
-                        wake.cancel()
+                async with asyncio.TaskGroup() as waiting:
+                    wake = waiting.create_task(self._deliver_wake.wait()) if claiming else None
+                    waits: list[asyncio.Future[Any]] = [*running, *([wake] if wake else [])]
+                    try:
+                        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                    finally:
+                        if wake is not None:
+                            wake.cancel()
                 for task in [t for t in running if t.done()]:
                     running.pop(task)
                     count += 1
@@ -208,7 +211,8 @@ class Scheduler:
                 return
             delivery, facts = claimed
             work = self._deliver_and_record(delivery, facts)
-            running[asyncio.create_task(work, name=f"delivery {delivery.id}")] = delivery
+            task = self._deliveries.start(work, name=f"delivery {delivery.id}", awaited=True)
+            running[task] = delivery
 
     def _busy(self, deliverer: Parallel, flying: Iterable[Delivery]) -> set[str]:
         """The agents not to claim for now: those with a delivery in flight, and every agent
@@ -299,8 +303,8 @@ class Scheduler:
             for timer in self.timers:
                 await timer.start()
                 started.append(timer)
-            loop = asyncio.create_task(self._timer_loop(stop), name="timer loop")
-            worker = asyncio.create_task(self._delivery_worker(stop), name="delivery")
+            loop = self._loops.start(self._timer_loop(stop), name="timer loop", awaited=True)
+            worker = self._loops.start(self._delivery_worker(stop), name="delivery", awaited=True)
             try:
                 await stop.wait()
             finally:

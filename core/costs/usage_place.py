@@ -11,7 +11,7 @@ from pathlib import Path
 from core.clis import by_name
 from core.hosts.entries import TurnEnd
 from core.models import Agent
-from core.workspaces.manifest import worktree_of
+from core.workspaces import worktree_of
 
 
 class UsageSource(enum.Enum):

@@ -18,8 +18,7 @@ from core.history import event_queries
 from core.models import Task, TaskSpec, TaskStatus, task_ref
 from core.store.conn import Conn
 from core.store.tables import insert_event
-from core.tasks import creation, lifecycle, person
-from core.tasks.read_queries import get_task
+from core.tasks import creation, get_task, lifecycle, person
 from core.workspaces import work
 
 OPEN, CLOSED = "open", "closed"  # CLOSED: cancelled, merged or closed on GitHub: left alone

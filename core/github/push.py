@@ -11,7 +11,7 @@ from pathlib import Path
 
 from core.errors import InvalidState
 from core.privacy.redact import redact_urls
-from core.workspaces.git import changed_files, conflicted_files, current_branch, safe_env
+from core.workspaces import changed_files, conflicted_files, current_branch, safe_env
 
 PUSH_TIMEOUT_S = 120.0
 

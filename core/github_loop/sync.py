@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from core.agents.alerts import clear_alert, open_alert
+from core.agents import clear_alert, open_alert
 from core.errors import SwarmError
 from core.event_kinds import EventKind
 from core.formats.text import one_line, shorten

@@ -50,9 +50,7 @@ from core.planning import plan_ref
 from core.questions import Question
 from core.reservations import APPROVAL_SOURCE, approved
 from core.store.conn import Conn
-from core.tasks import held
-from core.tasks.read_queries import list_tasks
-from core.tasks.takers import nobody_takes, only_limited, wanted
+from core.tasks import held, list_tasks, nobody_takes, only_limited, wanted
 from core.workflows import runs
 
 QUESTION, PROMPT, GATE, PLAN, ALERT = "question", "prompt", "gate", "plan", "alert"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from core.agents.alerts import clear_alert, open_alert
+from core.agents import clear_alert, open_alert
 from core.context import Ctx
 from core.delivery import queries as delivery_queries
 from core.event_kinds import EventKind

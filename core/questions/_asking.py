@@ -17,7 +17,7 @@ from core.questions import _queries as queries
 from core.questions._rows import Question
 from core.store.conn import Conn
 from core.store.tables import insert_event
-from core.tasks.read_queries import get_task, list_tasks
+from core.tasks import get_task, list_tasks
 
 ANSWER_HOLD_S = 5.0  # an answer waits this long for ``swarm ask --wait`` to print it instead
 PRINTED = "printed by swarm ask --wait"

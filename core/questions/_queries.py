@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from core.questions._rows import Question, question_of
 from core.store.conn import Conn, sql
+from core.tasks import ACTIVE_TASK_IDS
 
 COLUMNS = "id, task_id, agent_id, text, asked_by, asked_at, answer, answered_by, answered_at"
 _Q_COLUMNS = ", ".join("q." + c for c in COLUMNS.split(", "))
@@ -26,8 +27,8 @@ OLDEST_OPEN = sql(
 )
 
 OPEN_ON_ACTIVE = sql(
-    f"SELECT {_Q_COLUMNS} FROM questions q JOIN tasks t ON t.id = q.task_id "
-    "WHERE q.answered_at IS NULL AND t.status IN ('assigned', 'in_progress') ORDER BY q.id"
+    f"SELECT {_Q_COLUMNS} FROM questions q WHERE q.answered_at IS NULL "
+    f"AND q.task_id IN ({ACTIVE_TASK_IDS}) ORDER BY q.id"
 )
 
 

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 from core.models import Task
 from core.store.conn import Conn, Cursor, sql, values
-from core.tasks.read_queries import TASK_COLUMNS, deps_of, row_to_task
+from core.tasks import TASK_COLUMNS, deps_of, row_to_task
 
 DONE_SPANS = sql(
     "SELECT assignee, finished_at - COALESCE(assigned_at, created_at) AS span FROM tasks "

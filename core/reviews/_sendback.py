@@ -16,8 +16,7 @@ from core.reviews import _queries as reviews
 from core.reviews._queries import NewComment, ReviewComment
 from core.store.conn import Conn
 from core.store.tables import insert_event
-from core.tasks import lifecycle
-from core.tasks.read_queries import get_task
+from core.tasks import get_task, lifecycle
 
 MAX_PENDING = 50  # comments waiting on one task: a review is one prompt an agent can read
 _SEPARATORS = {"\u2028": "\\u2028", "\u2029": "\\u2029"}

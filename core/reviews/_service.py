@@ -17,11 +17,17 @@ from core.reviews._queries import NewComment, ReviewComment
 from core.reviews._sendback import Sent
 from core.store.access import StoreAccess
 from core.store.conn import Conn
-from core.tasks.read_queries import get_task
-from core.workspaces import work
-from core.workspaces.diff_view import ParsedDiff, parse
-from core.workspaces.git import FolderMissing, GitFailed, git
-from core.workspaces.tracker import WorkspaceBook, end_of
+from core.tasks import get_task
+from core.workspaces import (
+    FolderMissing,
+    GitFailed,
+    ParsedDiff,
+    WorkspaceBook,
+    end_of,
+    git,
+    parse,
+    work,
+)
 
 MAX_PATH = 1000
 

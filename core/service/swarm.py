@@ -9,19 +9,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from core.access import TokenBook
 from core.agent_state import SIGNAL_ORDER
+from core.agents import SignalBook, TranscriptBook, limits, list_alerts
 from core.agents import judge as agent_judge
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
-from core.agents.alerts import list_alerts
-from core.agents.judge import limits
-from core.agents.service import SignalBook, TranscriptBook
 from core.agents_file import load_agents
 from core.context import Ctx
 from core.costs import turns as turn_cost
-from core.delivery import message_queries
+from core.delivery import KillSwitch, MessageBook, message_queries
 from core.delivery import queries as delivery_queries
-from core.delivery.killswitch import KillSwitch
-from core.delivery.service import MessageBook
 from core.dialogs import permissions as prompts
 from core.errors import InvalidInput
 from core.event_kinds import EventKind
@@ -43,14 +39,18 @@ from core.store import tables
 from core.store.access import StoreAccess
 from core.store.conn import Conn
 from core.store.sqlite import Store, open_store
-from core.tasks import assignment, held, read_queries
-from core.tasks.leases import OnFailedPrompt
-from core.tasks.roster import RosterBook
-from core.tasks.scheduling import QueueBook
-from core.tasks.service import TaskBook
+from core.tasks import (
+    OnFailedPrompt,
+    QueueBook,
+    RosterBook,
+    TaskBook,
+    assignment,
+    held,
+    read_queries,
+)
 from core.tmux import PaneRef, capture
 from core.workflows.service import WorkflowBook
-from core.workspaces.tracker import WorkspaceBook
+from core.workspaces import WorkspaceBook
 
 if TYPE_CHECKING:
     from pathlib import Path

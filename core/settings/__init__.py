@@ -63,6 +63,8 @@ STALL_AFTER = Setting(
     "seconds without a sign of life before a busy agent counts as stalled",
 )
 HOME = Setting("SWARM_HOME", "", Path("~/.swarm"), _path, "state folder", unset="{0.home}")
+# the CLI's global options that take a value (bot.cli.main; the door reads them too)
+GLOBAL_VALUED = ("--as", "--config")
 CONFIG = Setting("SWARM_CONFIG", "", None, _path, "agents file", unset="{0.config_path}")
 AGENT = Setting(
     "SWARM_AGENT",

@@ -11,6 +11,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
+from core.waits import Background
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -24,6 +26,7 @@ class Grouped(Generic[T]):
         self._write = write
         self._waiting: list[tuple[T, asyncio.Future[None]]] = []
         self._flushing: asyncio.Task[None] | None = None
+        self._flushes = Background("grouped writes")
 
     async def add(self, item: T) -> None:
         """Write ``item`` with the others that come meanwhile."""
@@ -31,7 +34,7 @@ class Grouped(Generic[T]):
         self._waiting.append((item, done))
         if self._flushing is None or self._flushing.done():
             # the writer runs in this caller's context (an urgent store call stays urgent)
-            self._flushing = asyncio.get_running_loop().create_task(self._flush())
+            self._flushing = self._flushes.start(self._flush(), name="grouped-write")
         await asyncio.shield(done)
 
     async def _flush(self) -> None:

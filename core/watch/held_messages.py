@@ -11,9 +11,8 @@ turn ends, they go next); it clears when none waits any longer.
 from __future__ import annotations
 
 from core.agent_state import AgentState
+from core.agents import HELD_BEHIND_TURN, OpenAlerts, clock_time
 from core.agents import signals as agent_signals
-from core.agents.alerts import HELD_BEHIND_TURN, OpenAlerts
-from core.agents.judge import clock_time
 from core.context import Ctx
 from core.delivery import message_queries
 from core.store.conn import Conn

@@ -7,9 +7,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 
-from core.agents import protocol_events
+from core.agents import Freshness, protocol_events
 from core.agents import queries as agent_queries
-from core.agents.judge import Freshness
 from core.context import Ctx
 from core.delivery import message_queries
 from core.hosts import wire

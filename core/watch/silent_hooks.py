@@ -11,9 +11,8 @@ after its first prompt, not hours later.
 from __future__ import annotations
 
 from core.agent_state import Signal
+from core.agents import HOOKS_SILENT, clear_alert, clock_time, open_alert
 from core.agents import signals as agent_signals
-from core.agents.alerts import HOOKS_SILENT, clear_alert, open_alert
-from core.agents.judge import clock_time
 from core.context import Ctx
 from core.delivery import message_queries
 from core.models import Agent

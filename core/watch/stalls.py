@@ -35,19 +35,23 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from core.agent_state import AgentState, Observation, Signal
-from core.agents import judge as agent_judge
-from core.agents import limit_events
-from core.agents import queries as agent_queries
-from core.agents import signals as agent_signals
-from core.agents.alerts import (
+from core.agents import (
+    HELD,
     HELD_BEHIND_TURN,
     HOOKS_SILENT,
     STALLED,
     UNREACHABLE,
     UNREPORTED,
+    Freshness,
     OpenAlerts,
+    Verdict,
+    clock_time,
+    duration,
+    limit_events,
 )
-from core.agents.judge import HELD, Freshness, Verdict, clock_time, duration
+from core.agents import judge as agent_judge
+from core.agents import queries as agent_queries
+from core.agents import signals as agent_signals
 from core.context import Ctx
 from core.delivery import message_queries, messages
 from core.event_kinds import EventKind
@@ -55,9 +59,8 @@ from core.models import Agent, DeliveryState, Task, TaskStatus, task_ref
 from core.sandbox import swarm_for
 from core.store.conn import Conn
 from core.store.tables import insert_event
-from core.tasks import lifecycle
+from core.tasks import lifecycle, list_tasks
 from core.tasks import queries as task_queries
-from core.tasks.read_queries import list_tasks
 from core.watch import held_messages, queries, silent_hooks, turn_ends
 from core.watch.settings import WatchSettings
 

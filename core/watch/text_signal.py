@@ -24,10 +24,9 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from core.agent_state import AgentState, Observation, Signal
-from core.agents import alerts
+from core.agents import RuleSet, SandboxFailure, TextMatch, alerts, classify_any, sandbox_failure
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
-from core.agents.text_rules import RuleSet, SandboxFailure, TextMatch, classify_any, sandbox_failure
 from core.clis import by_name
 from core.clis.logs import LogFinding, LogTail, log_path
 from core.context import Ctx

@@ -27,9 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.agent_state import AgentState, Signal
+from core.agents import STOPPED, UNREPORTED, OpenAlerts, clock_time, open_alert
 from core.agents import signals as agent_signals
-from core.agents.alerts import STOPPED, UNREPORTED, OpenAlerts, open_alert
-from core.agents.judge import clock_time
 from core.context import Ctx
 from core.delivery import message_queries, messages
 from core.event_kinds import EventKind

@@ -41,7 +41,7 @@ from core.hosts import wire
 from core.models import Agent
 from core.store.access import StoreAccess
 from core.store.conn import Conn
-from core.tasks.queries import held_at
+from core.tasks import held_at
 
 log = logging.getLogger(__name__)
 ROUTES = ("tmux", "gui")  # and the protocol route where its CLI's files give the usage

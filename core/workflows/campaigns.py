@@ -25,8 +25,7 @@ from core.reports.counts import count, zero
 from core.store import tables
 from core.store.conn import Conn
 from core.store.row_locks import hold
-from core.tasks import campaign_end, campaign_queries, lifecycle
-from core.tasks.takers import nobody_takes
+from core.tasks import campaign_end, campaign_queries, lifecycle, nobody_takes
 from core.workflows import queries
 from core.workflows.pace import Pace, recent_pace
 

@@ -14,7 +14,7 @@ import pytest
 
 from core.accounts import breaker
 from core.agent_state import AgentState, Observation, Signal
-from core.agents import signals as agent_signals
+from core.agents import _signals as agent_signals
 from core.coordinator.jobs import Watcher
 from core.coordinator.scheduler import Scheduler
 from core.event_kinds import EventKind

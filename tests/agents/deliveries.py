@@ -31,7 +31,7 @@ from typing import Any
 
 from automation.tmux.delivery import TmuxDeliverer
 from core import clis
-from core.delivery.killswitch import KillSwitch
+from core.delivery._killswitch import KillSwitch
 from core.models import Agent, Receipt
 from core.protocols import Parcel
 from tests.agents.launch import agent_of

@@ -24,7 +24,7 @@ from typing import Any
 
 from localmodel import AdminClient
 
-from core.agents.text_rules import TextMatch, classify, load_rule_sets
+from core.agents._text_rules import TextMatch, classify, load_rule_sets
 from core.clis import CLIS, panes
 from tests.conftest import skip_or_fail
 from tests.helpers import ROOT

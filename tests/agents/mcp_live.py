@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from core.agents import workspace_files
+from core.agents import _workspace_files as workspace_files
 from core.clis import by_name, mcp_files
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.tasks import read_queries
+from core.tasks import _read_queries as read_queries
 from tests.helpers import ROOT
 
 AGENT = "A"

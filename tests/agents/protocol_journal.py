@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.agents import protocol_events
-from core.agents.judge import Freshness
-from core.delivery.message_queries import task_of_delivery
+from core.agents import _protocol_events as protocol_events
+from core.agents._judge import Freshness
+from core.delivery._message_queries import task_of_delivery
 from core.hosts.entries import Entry, read
 from core.service.swarm import SwarmService
 from tests.helpers import query

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.agent_state import AgentState
-from core.agents.text_rules import TextMatch, classify, load_rule_sets
+from core.agents._text_rules import TextMatch, classify, load_rule_sets
 from core.sandbox import DOOR_SWARM
 from tests.agents.live import LocalModel
 from tests.desktop.sandbox_rig import SandboxRig, assign

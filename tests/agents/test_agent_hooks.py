@@ -267,7 +267,7 @@ async def test_a_hook_is_recorded_when_its_agent_cannot_be_judged(
     """Agent-1 has a stored row swarm cannot read (issue 40): before, the judgement after
     the hook raised and the hook's whole write was lost. Now the hook is recorded and the
     agent gets an ``unjudged`` alert."""
-    from core.agents.alerts import list_alerts
+    from core.agents._alerts import list_alerts
 
     def plant(conn: Any) -> None:
         conn.execute(

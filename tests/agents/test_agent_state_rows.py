@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.agent_state import AgentState, Observation, Signal
-from core.agents import signals as agent_signals
+from core.agents import _signals as agent_signals
 from core.dialogs import permissions as prompts
 from core.errors import InvalidInput, InvalidState
 from core.models import PromptOption

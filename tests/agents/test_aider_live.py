@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from core.agents.text_rules import classify, load_rule_sets
+from core.agents._text_rules import classify, load_rule_sets
 from tests.agents.deliveries import check_deliveries
 from tests.agents.launch import launch, stop
 from tests.agents.live import LiveCLI, capture_when, save_pane

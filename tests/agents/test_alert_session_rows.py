@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.agents import alert_queries, session_queries
+from core.agents import _alert_queries as alert_queries
+from core.agents import _session_queries as session_queries
 from core.service.swarm import SwarmService
 from core.store.conn import Conn
 

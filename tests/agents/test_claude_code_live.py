@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from core.agent_state import AgentState
-from core.agents.text_rules import STILL, load_rule_sets
+from core.agents._text_rules import STILL, load_rule_sets
 from core.dialogs import permissions as prompts
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
@@ -262,7 +262,7 @@ async def test_the_first_start_fullscreen_offer_waits_for_the_person_and_their_c
     and the person's "2. Not now" typed by swarm brings the CLI to its input."""
     from automation.tmux.delivery import TmuxDeliverer
     from core.coordinator.prompt_keys import PromptKeys
-    from core.delivery.killswitch import KillSwitch
+    from core.delivery._killswitch import KillSwitch
     from core.protocols import Parcel
     from tests.agents.launch import agent_of
 

@@ -25,8 +25,8 @@ from pathlib import Path
 import pytest
 
 from core.agent_state import AgentState
-from core.agents.alerts import list_alerts
-from core.agents.text_rules import load_rule_sets
+from core.agents._alerts import list_alerts
+from core.agents._text_rules import load_rule_sets
 from core.coordinator.prompt_keys import PromptKeys
 from core.dialogs import permissions as prompts
 from core.protocols import ManualClock, Parcel
@@ -102,7 +102,7 @@ async def look(service: SwarmService, text: TextWatcher) -> tuple[AgentState, st
 async def deliver(service: SwarmService, live: LiveCLI, words: str) -> None:
     """``words`` delivered into A's pane by swarm's tmux deliverer, taken."""
     from automation.tmux.delivery import TmuxDeliverer
-    from core.delivery.killswitch import KillSwitch
+    from core.delivery._killswitch import KillSwitch
 
     home = service.settings.home
     deliverer = TmuxDeliverer(home, KillSwitch(home))
@@ -124,7 +124,7 @@ async def test_auto_mode_behind_a_gateway_asks_the_person_before_its_first_check
     the person's Enter is typed by swarm, the check goes to the gateway (a local model has no
     usable answer: the action is not run), the turn ends and the agent is idle."""
     from automation.tmux.delivery import TmuxDeliverer
-    from core.delivery.killswitch import KillSwitch
+    from core.delivery._killswitch import KillSwitch
 
     service = await swarm_of(*rig, auto)
     text = TextWatcher(service, load_rule_sets(None)[0])

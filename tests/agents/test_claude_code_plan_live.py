@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from core.agent_state import AgentState
-from core.agents.text_rules import load_rule_sets
+from core.agents._text_rules import load_rule_sets
 from core.coordinator.prompt_keys import PromptKeys
 from core.dialogs import answer_keys
 from core.dialogs import permissions as prompts
@@ -85,7 +85,7 @@ def ask_to_plan(live: LiveCLI, plan_file: str, words: str) -> None:
 async def answer(service: SwarmService, live: LiveCLI, key: str) -> prompts.Prompt:
     """Read A's pane (the plan's dialog), decide its prompt ``key`` and let swarm type it."""
     from automation.tmux.delivery import TmuxDeliverer
-    from core.delivery.killswitch import KillSwitch
+    from core.delivery._killswitch import KillSwitch
 
     home = service.settings.home
     deliverer = TmuxDeliverer(home, KillSwitch(home))

@@ -15,8 +15,8 @@ import pytest
 
 from automation.routes import build_deliverer
 from bot.cli.agent_hooks import explain_text
-from core.agents.alerts import HOOKS_SILENT, list_alerts
-from core.agents.text_rules import load_rule_sets
+from core.agents._alerts import HOOKS_SILENT, list_alerts
+from core.agents._text_rules import load_rule_sets
 from core.clis.codex.hooks import install as install_codex
 from core.coordinator.jobs import Watcher
 from core.coordinator.scheduler import Scheduler

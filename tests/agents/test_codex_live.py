@@ -221,7 +221,7 @@ async def test_swarms_hooks_in_hooks_json_report_after_the_person_trusts_them(
     install_codex(home, work, command)
     live = launch(CLI, tmp_path / "codex", SCRIPT, work=work, ready="Hooks need review")
     try:
-        from core.agents.text_rules import classify, load_rule_sets
+        from core.agents._text_rules import classify, load_rule_sets
 
         rules = {rs.cli: rs for rs in load_rule_sets(None)[0]}[CLI]
         seen = classify(rules, live.screen().split("\n"), 0)
@@ -336,8 +336,8 @@ async def test_a_stream_frozen_mid_answer_is_working_without_progress_then_stall
     ends every turn). swarm's text watcher reads working, progress at the first look only;
     the stall clock runs, and the agent holding a task is stalled after SWARM_STALL_AFTER.
     Before: idle at every look (the composer). Released, the answer completes: idle."""
-    from core.agents.alerts import list_alerts
-    from core.agents.text_rules import STILL, load_rule_sets
+    from core.agents._alerts import list_alerts
+    from core.agents._text_rules import STILL, load_rule_sets
     from core.coordinator.jobs import Watcher
     from core.coordinator.scheduler import Scheduler
     from core.models import TaskSpec

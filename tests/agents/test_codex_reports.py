@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from automation.routes import build_deliverer
-from core.agents import workspace_files
-from core.agents.text_rules import load_rule_sets
+from core.agents import _workspace_files as workspace_files
+from core.agents._text_rules import load_rule_sets
 from core.clis import mcp_files
 from core.coordinator.jobs import Watcher
 from core.coordinator.scheduler import Scheduler

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from core.agents.text_rules import load_rule_sets, sandbox_failure
+from core.agents._text_rules import load_rule_sets, sandbox_failure
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings

@@ -20,7 +20,7 @@ import pytest
 
 from automation.protocol.watch import ProtocolWatch
 from automation.routes import build_deliverer
-from core.agents.judge import Freshness
+from core.agents._judge import Freshness
 from core.coordinator.prompt_keys import PromptKeys
 from core.coordinator.scheduler import Scheduler
 from core.models import TaskSpec

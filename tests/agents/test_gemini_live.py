@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from core.agent_state import Observation
-from core.agents.text_rules import STILL, load_rule_sets
+from core.agents._text_rules import STILL, load_rule_sets
 from core.clis.logs import LOG_DIR, log_path
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
@@ -209,7 +209,7 @@ async def test_a_prompt_typed_while_its_turn_runs_is_delivered_when_the_turn_end
     the CLI queues it ("Queued (press ↑ to edit)"), its input empties, and it sends it once
     the turn ends: the receipt says delivered, and the model gets it once."""
     from automation.tmux.delivery import TmuxDeliverer
-    from core.delivery.killswitch import KillSwitch
+    from core.delivery._killswitch import KillSwitch
     from core.protocols import Parcel
     from tests.agents.launch import agent_of
 
@@ -421,7 +421,7 @@ async def test_yolo_mode_reads_its_star_input_and_takes_swarms_delivery(
     reads idle again once its answer is given."""
     from automation.tmux.delivery import TmuxDeliverer
     from core.agent_state import AgentState
-    from core.delivery.killswitch import KillSwitch
+    from core.delivery._killswitch import KillSwitch
     from core.protocols import Parcel
     from tests.agents.launch import agent_of
 

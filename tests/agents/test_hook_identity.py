@@ -28,9 +28,9 @@ from bot import hook_relay
 from bot.config import Config
 from bot.hook_server import QUEUE_BYTES_MAX, HookServer
 from core.agent_state import Signal
-from core.agents import hook_events
-from core.agents.identity import Resolver
-from core.agents.judge import Freshness
+from core.agents import _hook_events as hook_events
+from core.agents._identity import Resolver
+from core.agents._judge import Freshness
 from core.clis.claude_code.hook_dialog import PERMISSION_OPTIONS
 from core.context import Ctx
 from core.dialogs import permissions as prompts
@@ -240,7 +240,7 @@ async def test_swarm_send_from_an_agents_pane_is_the_agents_message(desk: Desk) 
 async def test_the_resolver_places_a_pane_and_its_children(desk: Desk) -> None:
     """The pane's shell and every process below it are Agent-1's; the test process nobody's;
     a registered root (a protocol host's) places its children too."""
-    from core.agents import identity
+    from core.agents import _identity as identity
 
     agents = desk.service.agents
     resolver = Resolver(desk.env)

@@ -28,9 +28,9 @@ import pytest
 from automation.protocol import launch
 from automation.protocol.watch import ProtocolWatch
 from core.agent_state import AgentState
-from core.agents import queries as agent_queries
-from core.agents import signals as agent_signals
-from core.agents.judge import Freshness
+from core.agents import _queries as agent_queries
+from core.agents import _signals as agent_signals
+from core.agents._judge import Freshness
 from core.hosts import client, lines, running, wire
 from core.hosts import entries as host_entries
 from core.hosts.entries import Answer, HostError, Update

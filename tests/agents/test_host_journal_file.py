@@ -22,9 +22,9 @@ from automation.protocol import launch
 from automation.protocol.host import Host, Journal
 from automation.protocol.watch import ProtocolWatch
 from core.agent_state import AgentState
-from core.agents import queries as agent_queries
-from core.agents import signals as agent_signals
-from core.agents.judge import Freshness
+from core.agents import _queries as agent_queries
+from core.agents import _signals as agent_signals
+from core.agents._judge import Freshness
 from core.hosts import client, entries, journal_file, running, wire
 from core.hosts.turns import TOTAL_COST, Ended
 from core.protocols import SystemClock

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from automation.protocol import launch
-from core.agents.identity import host_roots
+from core.agents._identity import host_roots
 from core.hosts import client, running, wire
 from core.models import Agent
 from core.processes import command_line, started

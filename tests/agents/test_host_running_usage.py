@@ -22,8 +22,8 @@ import pytest
 
 from automation.protocol import launch
 from automation.protocol.watch import ProtocolWatch
-from core.agents import queries as agent_queries
-from core.agents.judge import Freshness
+from core.agents import _queries as agent_queries
+from core.agents._judge import Freshness
 from core.hosts import client, wire
 from core.protocols import SystemClock
 from core.service.swarm import SwarmService

@@ -11,8 +11,8 @@ import json
 import pytest
 
 from core.agent_state import AgentState, Observation, Signal
-from core.agents import judge as agent_judge
-from core.agents import signals as agent_signals
+from core.agents import _judge as agent_judge
+from core.agents import _signals as agent_signals
 from core.dialogs import prompt_queries
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService

@@ -4,7 +4,7 @@ may change is bounded by what swarm can see): the judge's rule, on observations.
 from __future__ import annotations
 
 from core.agent_state import AgentState, Observation, Signal
-from core.agents.judge import Freshness, HeldLimit, combine
+from core.agents._judge import Freshness, HeldLimit, combine
 
 
 def _hook_limit(at: float) -> Observation:

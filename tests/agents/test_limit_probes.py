@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from core.agents import judge
-from core.agents.limit_probes import PROBE_CAP_S, PROBE_FIRST_S
+from core.agents import _judge as judge
+from core.agents._limit_probes import PROBE_CAP_S, PROBE_FIRST_S
 from core.coordinator.scheduler import Scheduler
 from core.event_kinds import EventKind
 from core.models import TaskSpec

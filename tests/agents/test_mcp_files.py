@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from core.agents import workspace_files
+from core.agents import _workspace_files as workspace_files
 from core.clis import CLIS, mcp_files
 from core.errors import InvalidState
 from tests.helpers import run_cli, write_agents

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from core.agents.text_rules import classify, load_rule_sets
+from core.agents._text_rules import classify, load_rule_sets
 from tests.agents.deliveries import check_deliveries, check_reset
 from tests.agents.launch import launch, stop
 from tests.agents.live import (

@@ -17,7 +17,7 @@ import pytest
 
 from core.accounts import breaker
 from core.agent_state import AgentState
-from core.agents import signals as agent_signals
+from core.agents import _signals as agent_signals
 from core.coordinator.scheduler import Scheduler
 from core.models import TaskSpec
 from tests.agents.launch import SETUPS, _git

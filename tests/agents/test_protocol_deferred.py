@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from automation.protocol.watch import GATHER_S, ProtocolWatch
-from core.agents.judge import Freshness
-from core.delivery import message_queries
-from core.delivery.messages import DEFER_DELAY_S
+from core.agents._judge import Freshness
+from core.delivery import _message_queries as message_queries
+from core.delivery._messages import DEFER_DELAY_S
 from core.hosts import client
 from core.hosts.entries import read
 from core.hosts.replies import Done

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from core.agents.identity import Refused, Resolver, whose
+from core.agents._identity import Refused, Resolver, whose
 from core.hosts import client, running, wire
 from core.models import Agent
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from core.agent_state import AgentState, Signal
-from core.agents import judge as agent_judge
-from core.agents import signals as agent_signals
+from core.agents import _judge as agent_judge
+from core.agents import _signals as agent_signals
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from tests.agents.protocol_journal import AGENT, numbered, record, started

@@ -29,11 +29,11 @@ import pytest
 from automation.protocol.watch import ProtocolWatch
 from automation.routes import RoutingDeliverer, build_deliverer
 from core.agent_state import AgentState
-from core.agents import signals as agent_signals
-from core.agents import transcript
-from core.agents.alerts import list_alerts
-from core.agents.judge import Freshness
-from core.agents.service import TranscriptBook
+from core.agents import _signals as agent_signals
+from core.agents import _transcript as transcript
+from core.agents._alerts import list_alerts
+from core.agents._judge import Freshness
+from core.agents._service import TranscriptBook
 from core.coordinator.jobs import Watcher
 from core.coordinator.prompt_keys import PromptKeys
 from core.coordinator.scheduler import Scheduler

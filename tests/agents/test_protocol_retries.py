@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from core.agent_state import AgentState
-from core.agents import judge, transcript
-from core.agents import signals as agent_signals
-from core.agents.service import TranscriptBook
+from core.agents import _judge as judge
+from core.agents import _signals as agent_signals
+from core.agents import _transcript as transcript
+from core.agents._service import TranscriptBook
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from tests.agents.protocol_journal import AGENT, record, started

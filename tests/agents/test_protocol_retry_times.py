@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from core.agent_state import RETRY_MAX_S, AgentState, believable_until, retry_at
-from core.agents import judge
+from core.agents import _judge as judge
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from tests.agents.protocol_journal import AGENT, record, started

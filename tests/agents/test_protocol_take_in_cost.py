@@ -9,8 +9,8 @@ import json
 from typing import Any
 
 from core.agent_state import AgentState, Signal
-from core.agents import signals as agent_signals
-from core.agents.alerts import list_alerts
+from core.agents import _signals as agent_signals
+from core.agents._alerts import list_alerts
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from tests.agents.protocol_journal import AGENT, HOST, numbered, record, started

@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 
 from core.agent_state import AgentState
-from core.agents import signals as agent_signals
+from core.agents import _signals as agent_signals
 from core.coordinator.home_lock import running_coordinator
 from core.hosts import running
 from core.service.swarm import SwarmService

@@ -5,7 +5,13 @@ door's ``swarm``); the task is done in swarm's database and the file is in the w
 Claude Code saw none of the home but its own folders (what it made there is its tmpfs's).
 Its hooks (``desktop up`` writes them as its door's ``swarm hook``) reach swarm from inside:
 the Bash call's permission is asked through swarm and approved there (``swarm approve``, a
-person outside), and its ``Stop`` leaves it idle by its hook."""
+person outside), and its ``Stop`` leaves it idle by its hook.
+
+Issue 78: its network is its own (``sandbox_network`` not said: ``"model"``, Claude Code has a
+gateway set-up). It reaches localmodel only through swarm's gateway: inside, its base URL is
+the relay's loopback port and its credential a placeholder, the person's key nowhere in its
+environment; localmodel sees the key in ``x-api-key`` (put there by the gateway), and the
+gateway's usage records equal localmodel's own counts."""
 
 from __future__ import annotations
 
@@ -36,10 +42,12 @@ steps = [{ text = '{"title": "Scripted session"}' }]
 [[turns]]
 match = "do the sandboxed task"
 steps = [
-  { text = "Doing it.", shell = "ls -A ~ > home-seen.txt; swarm task done T-1 --note in-bwrap" },
+  { text = "Doing it.", shell = "SHELL" },
   { text = "sandboxed task reported" },
 ]
-"""
+""".replace(
+    "SHELL", "ls -A ~ > home-seen.txt; env > env-seen.txt; swarm task done T-1 --note in-bwrap"
+)
 
 
 @pytest.fixture
@@ -139,3 +147,20 @@ def test_claude_code_does_a_task_inside_its_sandbox(
     # nothing was typed into its dialog: the hook's answer let the Bash call run
     idle = _hooked(box, "hook: Stop")
     assert idle["state"] == "idle" and "hook: Stop" in json.dumps(idle), idle
+    _through_the_gateway(box, _model)
+
+
+def _through_the_gateway(box: SandboxRig, model: LocalModel) -> None:
+    """The key stayed outside; every model request went through the gateway with it."""
+    inside = (box.ws["Agent-1"] / "env-seen.txt").read_text()
+    assert CLAUDE_KEY not in inside, "the person's key is inside the sandbox"
+    assert "ANTHROPIC_BASE_URL=http://127.0.0.1:4180\n" in inside, inside
+    assert "ANTHROPIC_AUTH_TOKEN=swarm-gateway-holds-the-key\n" in inside, inside
+    asked = [r for r in model.requests() if r["path"] == "/v1/messages"]
+    assert asked and all("x-api-key" in {h.lower() for h in r["headers"]} for r in asked)
+    assert not any("authorization" in {h.lower() for h in r["headers"]} for r in asked)
+    records = box.home / "gateway" / "Agent-1" / "records" / "usage.jsonl"
+    booked = [json.loads(line) for line in records.read_text().splitlines()]
+    theirs = [r["usage"] for r in asked if r["usage"] is not None]
+    assert len(booked) == len(asked) and theirs, (booked, asked)
+    assert sum(b["usage"]["output"] for b in booked) == sum(u["output"] for u in theirs)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.door import write_client
+from automation.launch.sandbox._door import write_client
 from tests.agents.live import base_env, require_binary
 
 pytestmark = pytest.mark.xdist_group("codex-live")

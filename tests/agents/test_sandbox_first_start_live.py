@@ -1,5 +1,5 @@
 """A sandboxed CLI keeps what it writes at its first start. The pinned Claude Code, started
-twice in swarm's sandbox (``automation.sandboxing.wrap``, as ``desktop up`` wraps it) from a
+twice in swarm's sandbox (``automation.launch.sandbox._wrap``, as ``desktop up`` wraps it) from a
 fresh home with no ``~/.claude.json``: the file it writes at its first start is the agent's
 own copy (``$SWARM_HOME/sandboxes/Agent-1/home/.claude.json``, made ``{}`` before the
 sandbox binds it at the person's path; the person's home gets none), so the second start is
@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from automation.sandboxing import close_doors
-from core.sandbox.state import agent_home
+from automation.launch.sandbox import agent_home, close_doors
 from tests.agents.launch import CLAUDE_KEY
 from tests.agents.live import LocalModel, require_binary
 from tests.conftest import skip_or_fail
@@ -30,7 +29,7 @@ REPO = Path(__file__).resolve().parents[2]
 WRAP = """
 import json, os, sys
 from pathlib import Path
-from automation.sandboxing import wrap
+from automation.launch.sandbox import wrap
 from core.clis import by_name
 from core.models import Sandbox
 work, home, binary = (Path(a) for a in sys.argv[1:])

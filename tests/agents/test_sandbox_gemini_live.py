@@ -13,6 +13,7 @@ swarm's report policy lets the model's ``task start`` and ``task done`` through 
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import time
 from collections.abc import Iterator
@@ -66,6 +67,20 @@ def test_gemini_in_its_no_prompt_mode_does_a_task_in_the_sandbox_unasked(
     assert "status:      done" in shown and "in-bwrap" in shown, shown  # its MCP report
     assert "Error writing to debug log" not in box.screen(made)
     assert log_path(made.home, "Agent-1").stat().st_size > 0  # written from inside
+    _through_the_gateway(made, model)
+
+
+def _through_the_gateway(made: SandboxRig, model: LocalModel) -> None:
+    """Issue 78: its model only through swarm's gateway (its network its own, by default
+    for Gemini CLI): localmodel saw every model request with the key in the vendor's header,
+    put there outside, and the gateway's usage records equal localmodel's own counts."""
+    asked = [r for r in model.requests() if r["usage"] is not None]
+    assert asked and all("x-goog-api-key" in {h.lower() for h in r["headers"]} for r in asked)
+    records = made.home / "gateway" / "Agent-1" / "records" / "usage.jsonl"
+    booked = [json.loads(line)["usage"] for line in records.read_text().splitlines()]
+    booked = [b for b in booked if b is not None]
+    assert len(booked) == len(asked), (booked, asked)
+    assert sum(b["output"] for b in booked) == sum(r["usage"]["output"] for r in asked)
 
 
 DOOR = "/run/swarm/swarm"  # core.sandbox.DOOR_SWARM, as the model's command names it

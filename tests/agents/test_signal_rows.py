@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.agents import signal_queries
+from core.agents import _signal_queries as signal_queries
 from core.service.swarm import SwarmService
 from core.store.conn import Conn
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from core.agents import transcript
-from core.agents.service import TranscriptBook
+from core.agents import _transcript as transcript
+from core.agents._service import TranscriptBook
 from core.hosts.entries import PermissionAsked, PermissionDone, RequestOption
 from core.service.swarm import SwarmService
 from tests.agents.protocol_journal import AGENT, journal, numbered, record, started

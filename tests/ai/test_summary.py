@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from localmodel import LocalModel, Step
 
-from core.agents import alerts
+from core.agents import _alerts as alerts
 from core.ai._settings import AISettings
 from core.errors import InvalidInput
 from core.models import TaskSpec

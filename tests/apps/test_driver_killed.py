@@ -186,7 +186,7 @@ def test_a_deliverer_starting_releases_what_a_killed_driver_left_held(
     """``swarm run`` / ``swarm node`` restarted after a kill: the keys go at once, not at
     the next delivery (until then the server repeats them into the focused window)."""
     from automation.routes import build_deliverer
-    from core.delivery.killswitch import KillSwitch
+    from core.delivery._killswitch import KillSwitch
     from core.settings import Settings
 
     server = apps_desktop.xserver

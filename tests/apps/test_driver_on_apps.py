@@ -19,7 +19,7 @@ from PIL import Image, ImageChops
 from automation.desktop.gui import GuiDriver, GuiOptions
 from automation.desktop.virtual_desktop import display_env
 from core.agents_file import load_agents
-from core.delivery.killswitch import KillSwitch
+from core.delivery._killswitch import KillSwitch
 from core.models import Agent
 from core.protocols import Parcel
 from tests.apps.conftest import Person

@@ -21,7 +21,7 @@ import pytest
 from automation.desktop.gui import GuiDriver, GuiOptions
 from automation.desktop.terminal_modes import find_terminal, read_state
 from automation.desktop.virtual_desktop import display_env
-from core.delivery.killswitch import KillSwitch
+from core.delivery._killswitch import KillSwitch
 from core.models import Agent
 from core.protocols import Parcel
 from tests.apps import launchers

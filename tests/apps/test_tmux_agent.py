@@ -17,9 +17,9 @@ import pytest
 from automation.desktop.gui import GuiDriver, GuiOptions
 from automation.desktop.virtual_desktop import display_env
 from core.agent_state import AgentState
-from core.agents.text_rules import load_rule_sets
+from core.agents._text_rules import load_rule_sets
 from core.coordinator.prompt_keys import PromptKeys
-from core.delivery.killswitch import KillSwitch
+from core.delivery._killswitch import KillSwitch
 from core.dialogs import answer_keys as prompt_typing
 from core.dialogs import permissions as prompts
 from core.protocols import ManualClock

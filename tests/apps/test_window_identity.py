@@ -28,8 +28,8 @@ from automation.desktop.gui import GuiDriver, GuiOptions
 from automation.desktop.virtual_desktop import display_env
 from bot.config import Config
 from bot.hook_server import HookServer
-from core.agents import identity
-from core.delivery.killswitch import KillSwitch
+from core.agents import _identity as identity
+from core.delivery._killswitch import KillSwitch
 from core.history.events import EventFilter
 from core.protocols import Parcel
 from core.service.swarm import SwarmService

@@ -23,7 +23,7 @@ from automation.desktop.gui import UNSENT_NAME, GuiDriver, GuiOptions
 from automation.desktop.input_clearing import UnsentPastes
 from automation.desktop.virtual_desktop import display_env
 from core.agents_file import load_agents
-from core.delivery.killswitch import KillSwitch
+from core.delivery._killswitch import KillSwitch
 from core.models import Agent
 from core.protocols import Parcel
 from tests.apps.desktop import MixedDesktop, missing_reason

@@ -22,7 +22,7 @@ from automation.desktop.screen import x_display
 from automation.desktop.virtual_desktop import XServer, display_env
 from automation.desktop.windows import window_at
 from core.agents_file import load_agents
-from core.delivery.killswitch import KillSwitch
+from core.delivery._killswitch import KillSwitch
 from core.protocols import Parcel
 from tests.apps.desktop import AppWindow, MixedDesktop, missing_reason
 from tests.conftest import skip_or_fail

@@ -11,7 +11,7 @@ from automation.desktop import virtual_desktop as desktop_env
 from automation.desktop.gui import GuiDriver, GuiOptions
 from automation.desktop.virtual_desktop import AgentWindows, XServer
 from core.agents_file import load_agents
-from core.delivery.killswitch import KillSwitch
+from core.delivery._killswitch import KillSwitch
 from core.models import Agent
 from tests.automation.desktop_agents import agents_toml
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from automation.first_start import settle
+from automation.launch._first_start import settle
 from core.clis import BY_NAME
 
 OFFER = "Try the new fullscreen renderer?"

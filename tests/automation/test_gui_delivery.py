@@ -11,7 +11,7 @@ from messages import make_texts, parcel
 
 from automation.desktop.gui import GuiDriver
 from automation.desktop.virtual_desktop import AgentWindows, XServer
-from core.delivery.killswitch import KillSwitch
+from core.delivery._killswitch import KillSwitch
 from core.models import Agent
 
 

@@ -17,7 +17,7 @@ from automation.desktop.virtual_desktop import AgentWindows, XServer
 from automation.inbox.files import InboxDeliverer, agent_folder
 from automation.routes import build_deliverer
 from core.agents_file import load_agents
-from core.delivery.killswitch import KillSwitch
+from core.delivery._killswitch import KillSwitch
 from core.models import Agent, Receipt
 from core.protocols import ManualClock
 from core.settings import Settings

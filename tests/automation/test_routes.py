@@ -23,7 +23,7 @@ from automation.routes import build_deliverer, build_routes
 from automation.tmux.delivery import TmuxDeliverer
 from automation.tmux.route import TmuxRoute
 from automation.turn_stop import can_stop, stop_turn
-from core.delivery.killswitch import KillSwitch
+from core.delivery._killswitch import KillSwitch
 from core.models import Agent, Receipt
 from core.protocols import Route, Stop
 from core.settings import Settings

@@ -25,7 +25,7 @@ from core.agents_file import load_agents
 from core.clis import panes
 from core.coordinator.node import DeliveryNode
 from core.coordinator.scheduler import Scheduler
-from core.delivery.killswitch import KillSwitch
+from core.delivery._killswitch import KillSwitch
 from core.errors import ConfigError
 from core.models import Agent, TaskSpec
 from core.protocols import ManualClock, Parcel

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from core.agent_state import AgentState, Observation, Signal
-from core.agents import signals as agent_signals
+from core.agents import _signals as agent_signals
 from core.coordinator.home_lock import CoordinatorLock
 from core.service.swarm import SwarmService
 from tests.helpers import run_cli

@@ -16,7 +16,7 @@ from bot.config import swarm_program
 from core.coordinator.scheduler import Scheduler
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
-from core.tasks import person
+from core.tasks import _person as person
 from tests.helpers import RecordingDeliverer, run_cli
 
 

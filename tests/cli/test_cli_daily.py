@@ -11,7 +11,7 @@ import pytest
 
 from bot.cli.main import hoist_global_options, main
 from core.coordinator.home_lock import CoordinatorLock, Heartbeat, last_heartbeat
-from core.delivery.envelope import render
+from core.delivery._envelope import render
 from core.errors import MissingDependency, UnknownTask
 from core.models import TaskSpec
 from core.protocols import ManualClock

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bot.cli.main import build_parser, main
-from core.agents.alerts import STALLED, UNREPORTED, open_alert
+from core.agents._alerts import STALLED, UNREPORTED, open_alert
 from core.models import TaskSpec
 from core.planning._store import insert_plan
 from core.schedules.recurring import ScheduleSpec, add_schedule

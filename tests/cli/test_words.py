@@ -16,7 +16,7 @@ import pytest
 
 from bot.discordbot.inbox_commands import need_line
 from core.agent_state import AgentState, Signal
-from core.agents import signals as agent_signals
+from core.agents import _signals as agent_signals
 from core.models import TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService

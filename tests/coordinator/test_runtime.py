@@ -21,7 +21,7 @@ import pytest
 
 from core.context import Ctx
 from core.coordinator.scheduler import Scheduler
-from core.delivery import messages
+from core.delivery import _messages as messages
 from core.models import Delivery, TaskSpec, TaskStatus
 from core.service.swarm import SwarmService
 from core.settings import Settings

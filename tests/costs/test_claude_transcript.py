@@ -220,8 +220,8 @@ async def _hook_names(service: SwarmService, session: str) -> None:
     """T's own hook (Claude Code's SessionStart, as its hooks send it) names ``session``."""
     import json
 
-    from core.agents import hook_events
-    from core.agents.judge import Freshness
+    from core.agents import _hook_events as hook_events
+    from core.agents._judge import Freshness
 
     said = {
         "session_id": session,

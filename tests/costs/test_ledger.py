@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from core.agents import protocol_events
-from core.agents.judge import Freshness
+from core.agents import _protocol_events as protocol_events
+from core.agents._judge import Freshness
 from core.costs import ledger, prices
-from core.delivery.message_queries import task_of_delivery
+from core.delivery._message_queries import task_of_delivery
 from core.errors import ConfigError, InvalidInput
 from core.event_kinds import EventKind
 from core.hosts.entries import read

@@ -62,7 +62,7 @@ async def test_a_protocol_agents_turns_are_read_from_its_clis_files_in_its_cli_d
 
 def _worktree(home: Path, agent: str, path: str) -> None:
     """What ``swarm workspaces init`` leaves for ``agent``: its worktree in the manifest."""
-    from core.workspaces import manifest
+    from core.workspaces import _manifest as manifest
 
     folder = manifest.root(home) / "app"
     folder.mkdir(parents=True, exist_ok=True)

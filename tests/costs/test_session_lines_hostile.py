@@ -1,4 +1,4 @@
-"""A sandboxed agent writes its CLI's session folder (its own copy: core/sandbox/state.py),
+"""A sandboxed agent writes its CLI's session folder (its own copy: launch/sandbox/state.py),
 and swarm reads it outside for each turn's usage. What the agent plants there instead of a
 session file is not read: a link to the person's key, a FIFO that never answers (opened, it
 would hold the watch), ``/dev/zero`` (read, it never ends). A real session file is read as

@@ -22,7 +22,7 @@ from core.clis.gemini.chats import chats_dir
 from core.models import Agent, TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
-from core.tasks.queries import held_at
+from core.tasks._queries import held_at
 from core.watch.usage_files import UsageFiles
 from tests.costs import test_codex_rollout as codex
 from tests.costs import test_gemini_chats as gemini

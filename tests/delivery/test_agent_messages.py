@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.delivery import envelope
+from core.delivery import _envelope as envelope
 from tests.helpers import run_cli
 
 pytestmark = pytest.mark.both_databases

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.delivery import node_claims
-from core.delivery.node_claims import Claimer
+from core.delivery import _node_claims as node_claims
+from core.delivery._node_claims import Claimer
 from core.models import ClaimOutcome, Receipt
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService

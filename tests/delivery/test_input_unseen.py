@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from automation.failures import Failure
-from core.agents import alerts
-from core.delivery.receipts import INPUT_NOT_ON_PANE
+from core.agents import _alerts as alerts
+from core.delivery._receipts import INPUT_NOT_ON_PANE
 from core.models import Receipt, TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService

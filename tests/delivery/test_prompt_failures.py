@@ -19,7 +19,7 @@ from core.coordinator.scheduler import Scheduler
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.workspaces.manager import InitRequest, init
+from core.workspaces._manager import InitRequest, init
 from tests.helpers import RecordingDeliverer, headless_run, query, recording_builder, run_cli
 from tests.workspaces.conftest import GIT_ENV, commit_file, sh
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.agents import queries as agent_queries
-from core.delivery import claim_queries
+from core.agents import _queries as agent_queries
+from core.delivery import _claim_queries as claim_queries
 from core.event_kinds import EventKind
 from core.models import TaskSpec
 from core.service.swarm import SwarmService

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from core.delivery import message_queries
+from core.delivery import _message_queries as message_queries
 from core.models import Priority
 from core.service.swarm import SwarmService
 from core.store.conn import Conn, in_list
-from core.tasks import graph_queries
+from core.tasks import _graph_queries as graph_queries
 from tests.helpers import HOSTILE_TEXT, query_plan, task_cells
 
 pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(60)]

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from core.agents import queries as agent_queries
-from core.agents.judge import Freshness
+from core.agents import _queries as agent_queries
+from core.agents._judge import Freshness
 from core.coordinator.scheduler import Scheduler
 from core.hosts.entries import read
 from core.models import TaskSpec

@@ -9,14 +9,15 @@ from pathlib import Path
 import pytest
 
 from core.coordinator.scheduler import Scheduler
-from core.delivery import messages, node_claims
-from core.delivery import queries as delivery_queries
-from core.delivery.node_claims import Claimer
+from core.delivery import _messages as messages
+from core.delivery import _node_claims as node_claims
+from core.delivery import _queries as delivery_queries
+from core.delivery._node_claims import Claimer
 from core.models import BlockedOn, ClaimOutcome, DeliveryState, Receipt, TaskSpec, TaskStatus
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.store.migrations import migrations
-from core.tasks import person
+from core.tasks import _person as person
 from core.workflows import WorkflowBook
 from tests.conftest import BACKENDS
 from tests.delivery.old_database import old_database

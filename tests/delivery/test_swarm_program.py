@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from bot.config import Config, swarm_program
-from core.delivery.envelope import render
+from core.delivery._envelope import render
 
 
 def test_the_program_is_absolute_and_runs_in_a_login_shell_without_the_venv(

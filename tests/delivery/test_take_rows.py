@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from core.delivery import assign_queries
 from core.service.swarm import SwarmService
 from core.store.conn import Conn, sql
-from core.tasks import graph_queries
+from core.tasks import _assign_queries as assign_queries
+from core.tasks import _graph_queries as graph_queries
 from tests.helpers import HOSTILE_TEXT, task_cells
 
 pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(60)]

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from core.coordinator.scheduler import Scheduler
-from core.delivery import undelivered
-from core.delivery.onboarding import RESET_TEXT
+from core.delivery import _undelivered as undelivered
+from core.delivery._onboarding import RESET_TEXT
 from core.models import Target, TargetKind
 from core.protocols import ManualClock
 from core.schedules import recurring

@@ -19,12 +19,13 @@ from pathlib import Path
 import pytest
 
 from core.agent_state import AgentState, Observation, Signal
-from core.agents import hook_events, signals
-from core.agents import queries as agent_queries
-from core.agents.judge import Freshness
+from core.agents import _hook_events as hook_events
+from core.agents import _queries as agent_queries
+from core.agents import _signals as signals
+from core.agents._judge import Freshness
 from core.coordinator.scheduler import Scheduler
-from core.delivery import node_claims
-from core.delivery.node_claims import Claimer
+from core.delivery import _node_claims as node_claims
+from core.delivery._node_claims import Claimer
 from core.models import TaskSpec, TaskStatus
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService

@@ -15,7 +15,7 @@ import pytest
 from bot.demo import TASK_IN_TEXT
 from core.coordinator.jobs import Watcher
 from core.coordinator.scheduler import Scheduler
-from core.delivery import messages
+from core.delivery import _messages as messages
 from core.models import Receipt, TaskSpec, TaskStatus
 from core.protocols import ManualClock, Parcel
 from core.service.swarm import SwarmService

@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from bot.door import Door
-from core.agents.identity import register_roots, unregister_roots
+from automation.launch.sandbox._door import Door
+from core.agents._identity import register_roots, unregister_roots
 from core.sandbox import DOOR_SOCKET, door_folder
 from tests.desktop.sandbox_rig import SandboxRig
 

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from automation.desktop.screen import Rect
-from automation.desktop.session import Planned, cli_dir_value
-from automation.desktop_config import Launch
+from automation.launch import NO_CELL, Planned, cli_dir_value
+from automation.launch._config import Launch
 
 
 def _planned(cli_dir: str | None) -> Planned:
     launch = Launch("A", "terminal", "my-wrapper", "my-wrapper", "xterm")
-    return Planned("A", launch, Rect(0, 0, 0, 0), Path("/w"), "codex", cli_dir)
+    return Planned("A", launch, NO_CELL, Path("/w"), "codex", cli_dir)
 
 
 def test_a_person_set_cli_dir_is_kept_where_swarm_cannot_tell() -> None:

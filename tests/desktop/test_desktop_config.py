@@ -9,7 +9,7 @@ import pytest
 from automation.agents_file_writer import write_agent_values
 from automation.desktop.screen import Rect
 from automation.desktop.session import grid, plan
-from automation.desktop_config import default_resume, load_desktop, parse_desktop, parse_layout
+from automation.launch._config import default_resume, load_desktop, parse_desktop, parse_layout
 from core.agents_file import load_agents
 from core.errors import ConfigError, InvalidInput
 

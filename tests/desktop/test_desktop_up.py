@@ -18,7 +18,7 @@ import pytest
 from automation.desktop.gui import GuiDriver, GuiOptions
 from automation.desktop.virtual_desktop import XServer, display_env
 from core.agents_file import load_agents
-from core.delivery.killswitch import KillSwitch
+from core.delivery._killswitch import KillSwitch
 from core.models import Agent
 from core.protocols import Parcel
 from tests.apps import launchers

@@ -17,7 +17,7 @@ import pytest
 from core.models import Receipt, TaskSpec, TaskStatus
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.workspaces.procs import pid_alive
+from core.workspaces._procs import pid_alive
 from tests.conftest import skip_or_fail
 from tests.desktop.rig import DesktopRig
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.door import RUNNING_MAX, Door
+from automation.launch.sandbox._door import RUNNING_MAX, Door
 from tests.desktop.door_rig import ask, served_door
 from tests.desktop.sandbox_rig import SandboxRig
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.door import SEND_MAX, SEND_WINDOW_S, SendRate
+from automation.launch.sandbox._door import SEND_MAX, SEND_WINDOW_S, SendRate
 from tests.desktop.door_rig import ask, served_door
 from tests.desktop.sandbox_rig import SandboxRig, burst
 

@@ -23,7 +23,7 @@ from core.clis.logs import log_path
 from core.coordinator.scheduler import Scheduler
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.workspaces.procs import alive_of
+from core.workspaces._procs import alive_of
 from tests.conftest import skip_or_fail
 from tests.desktop.rig import DesktopRig, own_args
 
@@ -280,6 +280,51 @@ def test_headless_up_settles_claude_codes_first_start_offer(rig: DesktopRig) -> 
     assert f'first start: {settled}: tui = "default" settles "Try the new fullscreen ' \
         'renderer?"' in said, done.stdout  # fmt: skip
     assert not any(str(mine) in line for line in said)
+
+
+def _acp_agent(rig: DesktopRig) -> Path:
+    """An ACP agent on the rig's PATH (swarm adds Gemini CLI's --acp when it hosts it)."""
+    agent = rig.workdir / "bin" / "acp-agent"
+    script = Path(__file__).parents[1] / "agents" / "hostile_acp.py"
+    agent.write_text(f'#!/bin/sh\nexec {sys.executable} {script} "$@"\n', encoding="utf-8")
+    agent.chmod(0o755)
+    return agent
+
+
+@pytest.mark.timeout(180)
+def test_an_agent_moved_to_another_route_is_ended_on_the_old_one(rig: DesktopRig) -> None:
+    """Issue 79, item 7: an agent that ran in a tmux session, now ``delivery = "protocol"``:
+    ``desktop up`` ends that session as it starts the host (before: the old CLI ran on
+    beside the new host, in the same worktree); moved back to ``"tmux"``, its host is ended.
+    Each said under the agent."""
+    agent = _acp_agent(rig)
+    text = rig.config.read_text(encoding="utf-8").replace(
+        'id = "Agent-2"\n', 'id = "Agent-2"\ncli = "gemini"\n'
+    )
+    rig.config.write_text(text + f'\n[desktop.agent.Agent-2]\ncommand = "{agent}"\n', "utf-8")
+    assert up(rig, "--agents", "2")["Agent-2"]["delivery"] == "tmux"
+    assert rig.tmux("has-session", "-t", "=swarm-Agent-2").returncode == 0
+    _route(rig, "Agent-2", "protocol")  # a person moves it
+    hosted = up(rig, "--agents", "2")["Agent-2"]
+    assert hosted["delivery"] == "protocol", hosted
+    assert rig.tmux("has-session", "-t", "=swarm-Agent-2").returncode != 0
+    assert "session swarm-Agent-2 ended: its route changed" in str(hosted["notes"]), hosted
+    _route(rig, "Agent-2", "tmux")  # and back
+    typed = up(rig, "--agents", "2")["Agent-2"]
+    assert typed["delivery"] == "tmux" and typed["action"] == "started", typed
+    assert "protocol host ended: its route changed" in str(typed["notes"]), typed
+    status = rig.swarm("desktop", "status", "--headless", "--json")
+    row = next(r for r in json.loads(status.stdout) if r["agent"] == "Agent-2")
+    assert "host" not in str(row), row
+
+
+def _route(rig: DesktopRig, agent: str, delivery: str) -> None:
+    """``delivery = ...`` of ``agent`` in the agents file, as a person edits it."""
+    text = rig.config.read_text(encoding="utf-8")
+    head, _, rest = text.partition(f'id = "{agent}"\n')
+    lines = [line for line in rest.split("\n[", 1)[0].splitlines() if line.startswith("delivery")]
+    body = rest.replace(lines[0] + "\n", "", 1) if lines else rest
+    rig.config.write_text(f'{head}id = "{agent}"\ndelivery = "{delivery}"\n{body}', "utf-8")
 
 
 @pytest.mark.timeout(180)

@@ -24,7 +24,7 @@ from automation.desktop.gui import GuiDriver
 from automation.desktop.gui_options import GuiOptions
 from automation.desktop.virtual_desktop import XServer, display_env
 from core.agents_file import load_agents
-from core.delivery.killswitch import KillSwitch
+from core.delivery._killswitch import KillSwitch
 from core.models import Agent
 from core.protocols import Parcel
 from tests.agents.deliveries import (

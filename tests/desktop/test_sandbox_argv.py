@@ -1,8 +1,9 @@
 """Issue 67: the sandbox's keys in the agents file, the bwrap command line built from them
-(``core.sandbox``), and what the door lets through (``bot.door.refusal``)."""
+(``core.sandbox``), and what the door lets through (``automation.launch.sandbox._door.refusal``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -10,20 +11,21 @@ from pathlib import Path
 
 import pytest
 
-from bot.door import refusal
-from core.agents_file import load_agents
-from core.errors import ConfigError
-from core.models import Agent, Sandbox
-from core.sandbox import (
-    DOOR_AT,
+from automation.launch.sandbox._binds import (
     bwrap_argv,
     check_extra,
-    git_folders,
     git_guards,
     mounts,
     program_paths,
-    swarm_for,
 )
+from automation.launch.sandbox._door import refusal
+from automation.launch.sandbox._network import check as network_check
+from automation.launch.sandbox._network import mode_of as network_mode
+from core.agents_file import load_agents
+from core.clis import by_name
+from core.errors import ConfigError, InvalidInput
+from core.models import Agent, Sandbox
+from core.sandbox import DOOR_AT, git_folders, swarm_for
 from tests.helpers import run_cli
 
 
@@ -58,9 +60,9 @@ cli = "codex"
 """,
     )
     agents = {a.id: a for a in load_agents(path)}
-    assert agents["A"].sandbox == Sandbox(network=False, read=("/opt/data", "~/refs"))
+    assert agents["A"].sandbox == Sandbox(network="none", read=("/opt/data", "~/refs"))
     assert agents["B"].sandbox is None
-    assert agents["C"].sandbox == Sandbox(network=False)
+    assert agents["C"].sandbox == Sandbox(network="none")
     assert agents["C"].mcp  # Codex reports by MCP: its server through its door
 
 
@@ -70,7 +72,9 @@ cli = "codex"
         ("sandbox = 1", "sandbox must be true or false"),
         ('sandbox_write = "/tmp"', "sandbox_write must be a list of absolute paths"),
         ('sandbox_read = ["relative/x"]', "sandbox_read must be a list of absolute paths"),
-        ('sandbox_network = "no"', "sandbox_network must be true or false"),
+        ('sandbox_network = "no"', 'sandbox_network must be "model", "none" or "open"'),
+        ('sandbox_allow = "github.com"', "sandbox_allow must be a list of hosts"),
+        ('sandbox_allow = ["a b"]', "sandbox_allow must be a list of hosts"),
     ],
 )
 def test_a_bad_sandbox_key_is_one_line(tmp_path: Path, line: str, said: str) -> None:
@@ -80,12 +84,13 @@ def test_a_bad_sandbox_key_is_one_line(tmp_path: Path, line: str, said: str) -> 
         load_agents(path)
 
 
-def _argv(tmp_path: Path, box: Sandbox, **kw: object) -> list[str]:
+def _argv(tmp_path: Path, box: Sandbox, own_network: bool = False, **kw: object) -> list[str]:
     home, work = tmp_path / "user", tmp_path / "user" / "src" / "app"
     work.mkdir(parents=True)
     door = tmp_path / "doors" / "A"
     door.mkdir(parents=True)
     m = mounts(work, home, box, [str(home / ".claude")], ["/usr/bin", "/srv/tools/bin"], door)
+    m = dataclasses.replace(m, network=not own_network)
     return bwrap_argv(m, ["claude", "--x"], **kw)  # type: ignore[arg-type]
 
 
@@ -108,8 +113,29 @@ def test_the_home_is_emptied_before_its_binds_and_the_rest_is_unseen(tmp_path: P
 
 
 def test_no_network_and_a_new_session_when_asked(tmp_path: Path) -> None:
-    argv = _argv(tmp_path, Sandbox(network=False), new_session=True)
+    argv = _argv(tmp_path, Sandbox(network="none"), new_session=True, own_network=True)
     assert "--unshare-net" in argv and "--new-session" in argv
+
+
+@pytest.mark.parametrize(
+    ("said", "cli", "mode"),
+    [("", "claude-code", "model"), ("", "gemini", "model"), ("", "aider", "open"),
+     ("none", "claude-code", "none"), ("open", "gemini", "open"),
+     ("model", "claude-code", "model")],
+)  # fmt: skip
+def test_a_sandboxs_network_is_its_own_where_its_cli_has_a_gateway(
+    said: str, cli: str, mode: str
+) -> None:
+    """Issue 78: not said, a sandbox's network is ``"model"`` for a CLI swarm's gateway
+    serves (Claude Code, Gemini CLI), else the host's; said, it is what is said."""
+    assert network_mode(Sandbox(network=said), by_name(cli)) == mode
+
+
+def test_a_model_network_for_a_cli_without_a_gateway_is_refused_in_one_line() -> None:
+    with pytest.raises(InvalidInput, match='has no gateway set-up in swarm yet: "open"'):
+        network_check("A", Sandbox(network="model"), by_name("aider"))
+    with pytest.raises(InvalidInput, match="sandbox_allow: "):
+        network_check("A", Sandbox(network="model", allow=("127.1:80",)), by_name("claude-code"))
 
 
 def test_git_folders_of_a_worktree(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import dataclasses
 import json
 from pathlib import Path
 
-from automation.sandboxing import EDITOR_REFUSED, EDITOR_UNSANDBOXED
+from automation.launch.sandbox import EDITOR_REFUSED, EDITOR_UNSANDBOXED
 from tests.helpers import run_cli
 
 
@@ -92,7 +92,7 @@ def test_a_refused_editor_keeps_swarms_own_hooks_and_is_shown_unsandboxed(
     hooks are swarm's own, not its door's (which its CLI could not reach), from ``agents
     hooks install`` and at ``swarm run``'s start; ``swarm agents`` says the sandbox was
     refused instead of showing it fenced."""
-    from automation.sandboxing import stale_hooks
+    from automation.launch.sandbox import stale_hooks
     from core.agents_file import load_agents
 
     home, config = tmp_path / "home", _agents(tmp_path, desktop_default=False, own=True)

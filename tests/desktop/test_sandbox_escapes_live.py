@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from core.workspaces.git import ForeignGitFolder, git
+from core.workspaces._git import ForeignGitFolder, git
 from tests.desktop.sandbox_rig import SandboxRig, fenced
 
 TOKENS = {
@@ -116,6 +116,11 @@ def test_an_agent_that_wants_out_gets_nothing_outside(rig: SandboxRig) -> None:
     assert "MY_TOOL_SETTING=given-by-the-file" in got["env"], got["env"]  # the file's own
     # a variable of the person's enters only when sandbox_env names it (the protocol rig's)
     assert ("PROBE_OUT=" in got["env"]) == protocol, got["env"]
+    # the protocol rig's agent is a Gemini CLI one: its network its own (issue 78), its base
+    # URL the relay's port, its proxy swarm's
+    if protocol:
+        assert "GOOGLE_GEMINI_BASE_URL=http://127.0.0.1:4180 " in got["env"], got["env"]
+        assert "HTTPS_PROXY=http://127.0.0.1:4181 " in got["env"], got["env"]
     # no privileges, as root too
     assert got["capeff"] == "CapEff:0000000000000000" and got["nnp"] == "NoNewPrivs:1", got
     assert got["procsys"] == "read-only", got

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from automation.launch.sandbox import limits
 from core.models import Limits
-from core.sandbox import limits
 from tests.conftest import skip_or_fail
 from tests.desktop.sandbox_rig import SandboxRig, fenced
 

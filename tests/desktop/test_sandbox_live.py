@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from automation.sandboxing import door_pid
+from automation.launch.sandbox import door_pid
 from tests.conftest import skip_or_fail
 from tests.desktop.sandbox_rig import SandboxRig, assign
 

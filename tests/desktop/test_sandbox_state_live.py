@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from core.sandbox.state import agent_home
+from automation.launch.sandbox import agent_home
 from tests.desktop.sandbox_rig import SandboxRig, fenced
 
 SETTINGS = {"theme": "dark", "permissions": {"allow": ["Bash(ls)"]}}

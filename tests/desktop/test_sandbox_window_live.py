@@ -16,9 +16,9 @@ import pytest
 
 from automation.desktop.gui import GuiDriver, GuiOptions
 from automation.desktop.virtual_desktop import XServer, display_env
-from automation.sandboxing import door_pid
+from automation.launch.sandbox import door_pid
 from core.agents_file import load_agents
-from core.delivery.killswitch import KillSwitch
+from core.delivery._killswitch import KillSwitch
 from core.protocols import Parcel
 from tests.conftest import skip_or_fail
 from tests.desktop.sandbox_rig import SandboxRig, assign

@@ -30,7 +30,7 @@ from core.coordinator.jobs import Watcher
 from core.dialogs import permissions as prompts
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
-from core.workspaces import procs
+from core.workspaces import _procs as procs
 from tests.agents import test_agent_hooks
 from tests.agents.test_agent_hooks import Desk, payload, row
 from tests.helpers import ROOT, cli_env

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from core.agent_state import Signal
-from core.agents import hook_events
-from core.agents.judge import Freshness
+from core.agents import _hook_events as hook_events
+from core.agents._judge import Freshness
 from core.clis.claude_code.hook_dialog import PERMISSION_OPTIONS
 from core.context import Ctx
 from core.dialogs import permissions as prompts
@@ -116,7 +116,7 @@ async def test_a_turns_end_leaves_open_the_dialog_its_pane_still_shows(
     longer shows. While the pane's last reading shows a dialog the pane showed as this
     hook's, the prompt stays open (the watcher closes it when it leaves the pane)."""
     from core.agent_state import AgentState, Observation
-    from core.agents import signals
+    from core.agents import _signals as signals
 
     asked = await record(service, "PermissionRequest", tool_name="Bash",
                          tool_input={"command": "make test"})  # fmt: skip

@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from core.agents import hook_events
-from core.agents.judge import Freshness
-from core.agents.service import SignalBook
+from core.agents import _hook_events as hook_events
+from core.agents._judge import Freshness
+from core.agents._service import SignalBook
 from tests.agents.protocol_journal import journal, numbered, record, started
 from tests.discord.conftest import World
 from tests.discord.test_notifier import edited_to, has

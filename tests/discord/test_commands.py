@@ -254,7 +254,7 @@ async def test_task_depend_events_and_alerts(world: World) -> None:
     assert "T-1 created" not in shown.data["content"]
     none = await slash(world, world.user, "alerts")
     assert "no open alerts" in none.data["content"]
-    from core.agents.alerts import open_alert
+    from core.agents._alerts import open_alert
 
     await world.service.store.write("watcher", open_alert, "Agent-3", "stalled", "no screen change")
     listed = await slash(world, world.user, "alerts")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from core.agents import alerts
+from core.agents import _alerts as alerts
 from core.models import TaskSpec, TaskStatus
 from tests.costs.test_budget_answers import spent_budgets
 from tests.discord.conftest import World

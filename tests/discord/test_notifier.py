@@ -11,7 +11,7 @@ from localdiscord import ChannelSpec, LocalDiscordServer, RecordedMessage, runni
 
 from core.models import Receipt, TaskSpec, TaskStatus
 from core.service.swarm import SwarmService
-from core.tasks import held
+from core.tasks import _held as held
 from tests.discord.conftest import World, builder_for, discord_settings
 
 pytestmark = pytest.mark.both_databases

@@ -23,7 +23,7 @@ from localdiscord.world import VIEW_CHANNEL
 from bot.discordbot.post_failures import Failure, classify, describe
 from bot.web.app import create_app
 from bot.web.settings import WebSettings
-from core.agents.alerts import list_alerts
+from core.agents._alerts import list_alerts
 from core.event_kinds import EventKind
 from core.history.events import EventFilter
 from core.models import TaskSpec

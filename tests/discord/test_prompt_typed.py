@@ -13,7 +13,7 @@ import pytest
 
 from automation.desktop.gui import GuiDriver
 from core.agent_state import AgentState
-from core.agents.text_rules import load_rule_sets
+from core.agents._text_rules import load_rule_sets
 from core.coordinator.prompt_keys import PromptKeys
 from core.dialogs import answer_keys as prompt_typing
 from core.dialogs import permissions as prompts

@@ -17,7 +17,7 @@ from core.models import Receipt, TaskSpec
 from core.posts.health import urgent_consumer
 from core.posts.notify import NotifyLevel
 from core.service.swarm import SwarmService
-from core.tasks import held
+from core.tasks import _held as held
 from tests.discord.conftest import World
 from tests.discord.test_notifier import has
 from tests.discord.test_prompt_posts import open_prompt

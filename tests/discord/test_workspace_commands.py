@@ -9,7 +9,7 @@ import pytest
 
 from core.coordinator.scheduler import Scheduler
 from core.models import TaskSpec
-from core.workspaces.manager import InitRequest, init
+from core.workspaces._manager import InitRequest, init
 from tests.discord.conftest import World, slash
 from tests.helpers import RecordingDeliverer
 from tests.workspaces.conftest import GIT_ENV, commit_file, sh

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from automation.desktop_config import default_resume
-from core.agents.text_rules import bundled_rule_files
+from automation.launch._config import default_resume
+from core.agents._text_rules import bundled_rule_files
 from core.clis import CLIS, by_name, for_command, panes, with_launch_args
 from tests.helpers import ROOT
 from tools.install_agents import PINS

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from automation.inbox.files import InboxDeliverer
-from core.agents.frames import frame_path, save_frame, thumbnail_size
+from core.agents._frames import frame_path, save_frame, thumbnail_size
 from core.coordinator.home_lock import HEARTBEAT_NAME, LOCK_NAME
-from core.delivery.killswitch import KillSwitch
+from core.delivery._killswitch import KillSwitch
 from core.logs.setup import configure_logging
 from core.models import TaskSpec
 from core.privacy.files import make_dirs

@@ -13,7 +13,7 @@ import pytest
 
 from bot.cli.format import status_text
 from bot.discordbot.embeds import status_embed
-from core.agents.judge import clock_time, duration
+from core.agents._judge import clock_time, duration
 from core.formats.jsonshape import iso_utc, shaped
 from core.reservations import Reservation
 
@@ -47,7 +47,7 @@ def test_out_of_range_times_show_as_the_nearest_time_that_can_be_shown() -> None
 def test_a_time_more_than_a_day_away_shows_its_date() -> None:
     """Item 9: a limit of 3 days read "until 17:08:22", the day unsaid."""
     from bot.discordbot.embeds import discord_time
-    from core.agents.judge import until_text
+    from core.agents._judge import until_text
 
     now = 1_800_000_000.0
     assert until_text(now + 3600, now) == clock_time(now + 3600)

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from core.waits import ErrorBackoff, wait_set
+from core.waits import Background, ErrorBackoff, first_of, wait_set
 
 
 async def test_a_cancellation_as_the_event_is_set_is_not_swallowed() -> None:
@@ -35,3 +35,59 @@ def test_every_retry_waits_the_one_doubling_way() -> None:
     assert [backoff.failed() for _ in range(5)] == [1.0, 2.0, 4.0, 8.0, 8.0]
     backoff.succeeded()
     assert backoff.failed() == 1.0
+
+
+async def test_background_logs_a_failure_as_it_ends(caplog: pytest.LogCaptureFixture) -> None:
+    async def fails() -> None:
+        raise RuntimeError("the notifier broke")
+
+    tasks = Background("front end")
+    task = tasks.start(fails(), name="notifier")
+    await asyncio.wait({task})
+    await asyncio.sleep(0)  # its done-callback
+    assert len(tasks) == 0  # not kept once ended
+    (record,) = [r for r in caplog.records if r.name == "core.waits"]
+    assert record.getMessage() == "front end: notifier failed"
+    assert record.exc_info and str(record.exc_info[1]) == "the notifier broke"
+
+
+async def test_background_leaves_an_awaited_failure_to_its_caller(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def fails() -> None:
+        raise RuntimeError("bad token")
+
+    task = Background("front end").start(fails(), name="session", awaited=True)
+    with pytest.raises(RuntimeError, match="bad token"):
+        await task
+    await asyncio.sleep(0)
+    assert [r for r in caplog.records if r.name == "core.waits"] == []
+
+
+async def test_background_close_waits_its_grace_then_cancels_and_awaits_the_rest() -> None:
+    ended: list[str] = []
+
+    async def runs(name: str, seconds: float) -> None:
+        try:
+            await asyncio.sleep(seconds)
+            ended.append(name)
+        except asyncio.CancelledError:
+            ended.append(f"{name} cancelled")
+            raise
+
+    tasks = Background("jobs")
+    quick = tasks.start(runs("quick", 0.01), name="quick")
+    slow = tasks.start(runs("slow", 60), name="slow")
+    assert len(tasks) == 2
+    await tasks.close(grace_s=0.5)
+    assert ended == ["quick", "slow cancelled"]
+    assert quick.done() and slow.cancelled() and len(tasks) == 0
+
+
+async def test_first_of_gives_the_first_and_cancels_the_others() -> None:
+    woken = asyncio.Event()
+    asyncio.get_running_loop().call_later(0.01, woken.set)
+    first, other = await first_of(woken.wait(), asyncio.Event().wait(), limit_s=10)
+    assert first.done() and not first.cancelled() and other.cancelled()
+    timed_out = await first_of(asyncio.Event().wait(), limit_s=0.01)
+    assert [t.cancelled() for t in timed_out] == [True]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.service.swarm import SwarmService
-from core.workspaces.manager import InitRequest, init
+from core.workspaces._manager import InitRequest, init
 from tests.github.conftest import REPO, World, sh
 from tests.github.test_pull_requests import _checkout, _commit, _deliver, _started
 

@@ -17,7 +17,7 @@ from core.github_loop.sync import GitHubSync
 from core.models import TaskStatus
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.workspaces.manager import InitRequest, init
+from core.workspaces._manager import InitRequest, init
 from tests.discord.conftest import builder_for
 from tests.discord.conftest import server as server  # the local Discord fixture
 from tests.discord.test_mentions import NONE

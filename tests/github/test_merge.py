@@ -15,7 +15,7 @@ from core.errors import InvalidState
 from core.github_loop.merge import merge_if_pull
 from core.github_loop.sync import GitHubSync
 from core.service.swarm import SwarmService
-from core.workspaces.manager import InitRequest, init
+from core.workspaces._manager import InitRequest, init
 from tests.github.conftest import REPO, World, sh
 from tests.helpers import query
 

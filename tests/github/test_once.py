@@ -22,7 +22,7 @@ from core.github import links
 from core.github.client import GitHubError, RateLimited
 from core.github_loop.sync import GitHubSync
 from core.service.swarm import SwarmService
-from core.workspaces.manager import InitRequest, init
+from core.workspaces._manager import InitRequest, init
 from tests.github.conftest import REPO, World
 from tests.github.test_ci_buttons import _failed_past_retries
 from tests.github.test_cli import _env

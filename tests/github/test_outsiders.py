@@ -14,7 +14,7 @@ import pytest
 from core.errors import InvalidState
 from core.github_loop.merge import merge_if_pull
 from core.service.swarm import SwarmService
-from core.workspaces.manager import InitRequest, init
+from core.workspaces._manager import InitRequest, init
 from tests.github.conftest import REPO, World
 from tests.github.test_pull_requests import _checkout, _commit, _started
 from tests.helpers import query

@@ -11,7 +11,7 @@ from core.github import webhook
 from core.github_loop.sync import GitHubSync
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
-from core.workspaces.manager import InitRequest, init
+from core.workspaces._manager import InitRequest, init
 from tests.github.conftest import REPO, World
 from tests.github.test_pull_requests import _checkout, _commit, _started
 

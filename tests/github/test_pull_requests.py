@@ -23,7 +23,7 @@ from core.github_loop.sync import GitHubSync
 from core.models import TaskStatus
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.workspaces.manager import InitRequest, init
+from core.workspaces._manager import InitRequest, init
 from tests.github.conftest import REPO, World, sh
 from tests.helpers import query
 from tests.web.conftest import make_token

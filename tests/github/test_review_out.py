@@ -13,7 +13,7 @@ import pytest
 from bot.web.app import create_app
 from bot.web.settings import WebSettings
 from core.service.swarm import SwarmService
-from core.workspaces.manager import InitRequest, init
+from core.workspaces._manager import InitRequest, init
 from tests.github.conftest import REPO, World
 from tests.github.test_pull_requests import _checkout, _commit, _started
 from tests.web.conftest import bearer, make_token

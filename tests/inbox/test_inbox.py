@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from core.agent_state import AgentState, Observation, Signal
-from core.agents import alerts
-from core.agents import signals as agent_signals
+from core.agents import _alerts as alerts
+from core.agents import _signals as agent_signals
 from core.dialogs import permissions as prompts
 from core.errors import InvalidInput, InvalidState, NotFound, PersonOnly
 from core.history.events import EventFilter
@@ -18,7 +18,7 @@ from core.models import PromptOption, Receipt, TaskSpec, TaskStatus
 from core.planning._store import insert_plan
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
-from core.tasks import held
+from core.tasks import _held as held
 from core.workflows import Workflow, WorkflowBook
 
 pytestmark = pytest.mark.both_databases

@@ -15,9 +15,9 @@ import pytest
 
 from automation.tmux.delivery import TmuxDeliverer, TmuxOptions
 from core.agent_state import AgentState, Signal
-from core.agents import signals as agent_signals
+from core.agents import _signals as agent_signals
 from core.coordinator.scheduler import Scheduler
-from core.delivery.killswitch import KillSwitch
+from core.delivery._killswitch import KillSwitch
 from core.errors import InvalidState
 from core.models import Receipt, TaskSpec, TaskStatus
 from core.protocols import ManualClock

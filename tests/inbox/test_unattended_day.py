@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from localdiscord import LocalDiscordServer, running_client
 
-from core.agents import hook_events
+from core.agents import _hook_events as hook_events
 from core.coordinator.jobs import Jobs, Watcher
 from core.coordinator.scheduler import Scheduler
 from core.history.events import EventFilter

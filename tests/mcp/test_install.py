@@ -12,7 +12,7 @@ from typing import Any
 
 from mcp import ClientSession, StdioServerParameters, stdio_client
 
-from core.agents import workspace_files
+from core.agents import _workspace_files as workspace_files
 from tests.helpers import run_cli, write_agents
 from tests.mcp.conftest import text
 

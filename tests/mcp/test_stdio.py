@@ -10,7 +10,7 @@ import pytest
 from mcp import ClientSession
 
 from core.service.swarm import SwarmService
-from core.tasks import read_queries
+from core.tasks import _read_queries as read_queries
 from tests.helpers import run_cli
 from tests.mcp.conftest import error, given, stdio_session, text
 

@@ -17,7 +17,8 @@ import psycopg
 import pytest
 
 from core.coordinator.node import DeliveryNode
-from core.delivery import node_claims, prompt
+from core.delivery import _node_claims as node_claims
+from core.delivery import _prompt as prompt
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store.postgres.store import delivery_channels

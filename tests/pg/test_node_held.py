@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from automation.protocol.watch import ProtocolWatch
-from core.agents.judge import Freshness
+from core.agents._judge import Freshness
 from core.coordinator import node as node_module
 from core.coordinator.node import DeliveryNode
 from core.hosts.entries import read

@@ -158,7 +158,7 @@ async def test_a_wake_for_entries_already_written_does_not_spin_the_protocol_loo
     (they came while the last write ran, in its batch): it looks once and sleeps, instead of
     looking again and again until its next sync (before: thousands of looks in 0.5 s)."""
     from automation.protocol.watch import ProtocolWatch
-    from core.agents.judge import Freshness
+    from core.agents._judge import Freshness
 
     service = await SwarmService.open(node_settings, readers=0)
     watch = ProtocolWatch(service, Freshness(), node="desk-1")

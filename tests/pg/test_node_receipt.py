@@ -17,7 +17,7 @@ from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store.conn import Sql
 from core.store.postgres.store import clock_version
-from core.tasks import lifecycle
+from core.tasks import _lifecycle as lifecycle
 from tests.helpers import RecordingDeliverer, write_agents
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from core.agent_state import AgentState, Signal
-from core.agents import judge as agent_judge
-from core.agents import queries as agent_queries
-from core.agents import signal_queries
+from core.agents import _judge as agent_judge
+from core.agents import _queries as agent_queries
+from core.agents import _signal_queries as signal_queries
 from core.coordinator.jobs import Watcher
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService

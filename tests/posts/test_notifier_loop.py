@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from core.agents.alerts import list_alerts
+from core.agents._alerts import list_alerts
 from core.coordinator.front_end import AlertPost, Failure, Lines, MessageLine, TaskCard, ThreadLine
 from core.coordinator.notifier import Notifier
 from core.history.events import EventFilter
@@ -19,7 +19,7 @@ from core.models import Receipt, TaskSpec, TaskStatus
 from core.posts.health import notifier_health
 from core.posts.notify import NotifyLevel
 from core.service.swarm import SwarmService
-from core.tasks import held
+from core.tasks import _held as held
 from tests.posts.recording import RecordingFrontEnd
 
 T = TypeVar("T")

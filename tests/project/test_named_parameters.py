@@ -19,7 +19,7 @@ _NUMBERED = re.compile(r"\$[1-9]\d*(?![\d.,])")
 # Modules whose ``$1`` is not SQL: shell text.
 NOT_SQL = (
     "bot/cli/completion_scripts.py",
-    "core/workspaces/build.py",
+    "core/workspaces/_build.py",
 )
 
 # Modules whose statements still number their parameters.

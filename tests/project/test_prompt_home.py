@@ -45,7 +45,7 @@ PERMISSIONS = "core.dialogs.permissions"
 # Statements elsewhere that name the prompts' table, with why (a list that only shrinks): the
 # lease expiry's "does Needs you show something of this task's agent" is one statement on
 # the tasks, an EXISTS over the open prompts inside it.
-TABLE_NAMED_ELSEWHERE = {"core/tasks/queries.py": "the lease expiry's EXISTS over open prompts"}
+TABLE_NAMED_ELSEWHERE = {"core/tasks/_queries.py": "the lease expiry's EXISTS over open prompts"}
 HOOK_ENDS = ("bot/cli/hook.py", "bot/hook_server.py")
 
 

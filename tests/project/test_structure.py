@@ -76,20 +76,28 @@ def test_an_import_against_the_contracts_fails_the_check(tmp_path: Path) -> None
     # that break them: a feature importing a tier above it (the service), an arrow between
     # two features that is not listed, a package of core given no tier, a circle in bot/cli
     tree = _tree_copy(tmp_path)
-    _append(tree / "core/tasks/lifecycle.py", "from core.service.swarm import SwarmService")
+    _append(tree / "core/tasks/_lifecycle.py", "from core.service.swarm import SwarmService")
     _append(tree / "core/access/_tokens.py", "from core.ai import AIClient")
     (tree / "core/newpart").mkdir()
     (tree / "core/newpart/__init__.py").write_text('"""A package with no tier."""\n')
+    # a package new to core reaching a named CLI (the contract's sources are core.*)
+    _append(tree / "core/newpart/__init__.py", "from core.clis.codex import CLI")
     # main imports hook (its fast path); and swarm hook reaching into the hook socket
     _append(tree / "bot/cli/hook.py", "from bot.cli.main import main")
     _append(tree / "bot/cli/hook.py", "from bot.hook_server import HookServer")
+    # a route's launcher built on another route's; the start's seam reaching up into a route
+    _append(tree / "automation/tmux/headless.py", "from automation.desktop.session import plan")
+    _append(tree / "automation/launch/_up.py", "from automation.protocol.session import stop_hosts")
     result = _lint_imports(tree)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "core.tasks.lifecycle -> core.service.swarm" in result.stdout
+    assert "core.tasks._lifecycle -> core.service.swarm" in result.stdout
     assert "core.access._tokens -> core.ai" in result.stdout
     assert "- core.newpart" in result.stdout
     assert "No cycles are allowed in bot.cli." in result.stdout
     assert "bot.cli.hook is not allowed to import bot.hook_server" in result.stdout
+    assert "core.newpart is not allowed to import core.clis.codex" in result.stdout
+    assert "automation.tmux is not allowed to import automation.desktop" in result.stdout
+    assert "automation.launch._up -> automation.protocol.session" in result.stdout
 
 
 def test_an_arrow_listed_between_features_that_is_gone_fails_the_check(tmp_path: Path) -> None:
@@ -173,7 +181,7 @@ def test_no_command_group_imports_the_entry_point() -> None:
 def test_the_front_ends_reach_the_store_through_features_only_with_no_exceptions() -> None:
     # issue 42, item 2: the list of exceptions only shrank, and is empty: bot and automation
     # call the features' operations (core.database, core.coordinator.db_lock,
-    # core.agents.hook_intake) and name the store's errors from core.errors
+    # core.agents._hook_intake) and name the store's errors from core.errors
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     (contract,) = [
         c
@@ -229,3 +237,41 @@ def test_the_architecture_map_is_a_first_days_read() -> None:
     # most 300 lines; history lives in git and docs/decisions/
     lines = (ROOT / "docs" / "architecture.md").read_text("utf-8").splitlines()
     assert len(lines) <= 300, f"docs/architecture.md is {len(lines)} lines: at most 300"
+
+
+def _named_cli_contract(config_text: str) -> dict[str, Any]:
+    (contract,) = [
+        c
+        for c in tomllib.loads(config_text)["tool"]["importlinter"]["contracts"]
+        if c["name"] == "core outside core.clis imports no named CLI"
+    ]
+    return dict(contract)
+
+
+def named_cli_gaps(root: Path, contract: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The folders of ``core/clis`` the contract forbids not, and what it forbids that is
+    no folder there."""
+    folders = {
+        f"core.clis.{path.parent.name}" for path in (root / "core/clis").glob("*/__init__.py")
+    }
+    listed = set(contract["forbidden_modules"])
+    return sorted(folders - listed), sorted(listed - folders)
+
+
+def test_the_named_cli_contract_is_every_cli_folder() -> None:
+    # import-linter's lists are static: each folder of core/clis must be forbidden by name,
+    # and every child of core is a source (core.*), so a new folder or package is seen
+    contract = _named_cli_contract((ROOT / "pyproject.toml").read_text("utf-8"))
+    assert contract["source_modules"] == ["core.*"]
+    assert named_cli_gaps(ROOT, contract) == ([], [])
+
+
+def test_a_cli_folder_missing_from_the_contract_is_found(tmp_path: Path) -> None:
+    contract = _named_cli_contract((ROOT / "pyproject.toml").read_text("utf-8"))
+    shutil.copytree(
+        ROOT / "core/clis", tmp_path / "core/clis", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (tmp_path / "core/clis/eighth").mkdir()
+    (tmp_path / "core/clis/eighth/__init__.py").write_text("")
+    shutil.rmtree(tmp_path / "core/clis/aider")
+    assert named_cli_gaps(tmp_path, contract) == (["core.clis.eighth"], ["core.clis.aider"])

@@ -20,7 +20,7 @@ from core.reports import stats
 from core.reports.counts import count, deliveries_text, tasks_text
 from core.service.ai import AIBook
 from core.service.swarm import SwarmService
-from core.tasks import lifecycle
+from core.tasks import _lifecycle as lifecycle
 from core.workflows.service import WorkflowBook
 from core.workflows.view import campaign_text
 from tests.helpers import RecordingDeliverer

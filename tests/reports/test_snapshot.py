@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.agents import alerts
+from core.agents import _alerts as alerts
 from core.ai import _queries as ai_queries
 from core.context import Ctx
 from core.models import TaskSpec

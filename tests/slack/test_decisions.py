@@ -12,7 +12,7 @@ from localslack import Message
 
 from bot.slack.render import actions, button
 from core.agent_state import Signal
-from core.agents import alerts
+from core.agents import _alerts as alerts
 from core.dialogs import permissions as prompts
 from core.event_kinds import EventKind
 from core.history.events import EventFilter

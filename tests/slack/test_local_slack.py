@@ -51,7 +51,9 @@ async def test_a_task_made_from_the_slack_page_shows_on_slack_and_discord(
         await run.until(lambda s: s["bot_ready"], "the Discord bot")
         assert (await slack("command", {"text": "task <b>Fix</b> the login"}))["ok"]
         answered = (await slack_state(None))["ephemerals"]
-        assert answered == [{"text": "🆕 *T-1* created: its card follows", "blocks": []}]
+        assert [(a["text"], a["blocks"]) for a in answered] == [
+            ("🆕 *T-1* created: its card follows", [])
+        ]
         card = await slack_card("assigned to Agent-1")
         assert "*T-1* · &lt;b&gt;Fix&lt;/b&gt; the login" in card["text"]
         await run.until(message_with("T-1"), "the task's card on Discord")

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-from core.agents import alert_queries
+from core.agents import _alert_queries as alert_queries
 from core.models import TaskSpec, TaskStatus
 from core.service.swarm import SwarmService
 from core.store.conn import Conn, Pair, Sql, in_list, listed, sql_pair
-from core.tasks import graph_queries, read_queries
+from core.tasks import _graph_queries as graph_queries
+from core.tasks import _read_queries as read_queries
 from tests.helpers import query_plan
 
 pytestmark = pytest.mark.both_databases

@@ -18,7 +18,7 @@ import psycopg
 import pytest
 
 from core.clis.claude_code.hook_dialog import PERMISSION_OPTIONS
-from core.delivery import receipts
+from core.delivery import _receipts as receipts
 from core.dialogs import hooks, pane_prompts
 from core.dialogs import permissions as prompts
 from core.errors import InvalidState
@@ -28,7 +28,9 @@ from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store.tables import insert_event
-from core.tasks import assignment, creation, lifecycle
+from core.tasks import _assignment as assignment
+from core.tasks import _creation as creation
+from core.tasks import _lifecycle as lifecycle
 from core.workflows import campaigns, runs
 from tests.helpers import query
 

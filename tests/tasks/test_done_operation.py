@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from core.agent_state import AgentState, Signal
-from core.agents import signals as agent_signals
+from core.agents import _signals as agent_signals
 from core.coordinator.scheduler import Scheduler
 from core.errors import InvalidInput
 from core.models import TaskSpec, TaskStatus

@@ -11,7 +11,7 @@ from core.coordinator.scheduler import Scheduler
 from core.errors import InvalidState
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
-from core.tasks.actions import TaskAction, allowed
+from core.tasks._actions import TaskAction, allowed
 from tests.helpers import RecordingDeliverer
 
 pytestmark = pytest.mark.both_databases

@@ -10,8 +10,8 @@ import pytest
 
 from core.service.swarm import SwarmService
 from core.store.conn import Conn, sql
-from core.tasks import graph_queries
-from core.tasks.graph_queries import TASK_COLUMNS
+from core.tasks import _graph_queries as graph_queries
+from core.tasks._graph_queries import TASK_COLUMNS
 from tests.helpers import HOSTILE_TEXT, task_cells
 
 pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(60)]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.agents import alerts
+from core.agents import _alerts as alerts
 from core.models import TaskSpec, TaskStatus
 from tests.telegram.conftest import World, bot_message, buttons, has
 
@@ -23,7 +23,7 @@ async def test_a_stalled_agents_alert_is_answered_from_its_buttons(world: World)
     )
     post = await bot_message(world, has("Agent-2 stalled"))
     assert [e["type"] for e in post.entities] == []  # the agent's @ pings nobody
-    assert buttons(post) == ["n:handon:A-1", "n:nudge:A-1", "n:cancel:A-1"]
+    assert buttons(post) == ["n:handon:A-1", "n:reassign:A-1", "n:nudge:A-1", "n:cancel:A-1"]
     refused = await world.server.press(world.stranger, post, "n:nudge:A-1")
     assert "Only swarm admins" in await world.server.answer_of(refused)
     nudged = await world.server.press(world.admin, post, "n:nudge:A-1")

@@ -41,7 +41,8 @@ async def test_a_task_is_one_message_edited_through_its_states(world: World) -> 
 async def test_the_commands_are_registered(world: World) -> None:
     names = [c["command"] for c in world.server.commands]
     assert names == [
-        "task", "tasks", "show", "inbox", "agents", "stop", "pause", "resume", "approve", "reject",
+        "task", "tasks", "show", "inbox", "agents", "stop", "pause", "resume", "send",
+        "broadcast", "approve", "reject", "reassign", "budget",
     ]  # fmt: skip
 
 

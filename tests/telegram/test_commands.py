@@ -76,3 +76,18 @@ async def test_an_inbox_button_decides_and_its_row_goes(world: World) -> None:
     assert post.buttons() == []
     decided = await world.service.inbox.prompt(first)
     assert (decided.decision, decided.decided_by) == ("3", "telegram:boss_person")
+
+
+async def test_send_and_broadcast_queue_messages_for_the_agents(world: World) -> None:
+    await world.server.say(world.stranger, world.chat, "/broadcast sneaky")
+    await bot_message(world, has("Only swarm admins decide"))
+    await world.server.say(world.admin, world.chat, "/send agent-2 rebase <main> & push")
+    await bot_message(world, has("📨 queued for Agent-2"))
+    await world.server.say(world.admin, world.chat, "/broadcast stand-up at 10")
+    await bot_message(world, has("📣 queued for 8 agent(s)"))
+    await world.server.say(world.admin, world.chat, "/send Agent-2")
+    await bot_message(world, has("name the agent and say what"))
+    texts = [(d.agent, d.text) for d in await world.service.messages.deliveries()]
+    assert [a for a, t in texts if t.endswith("rebase <main> & push")] == ["Agent-2"]
+    assert sum("stand-up at 10" in t for _, t in texts) == 8
+    assert not any("sneaky" in t for _, t in texts)

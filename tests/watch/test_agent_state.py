@@ -11,10 +11,10 @@ import pytest
 
 from bot.cli.agent_hooks import explain_text
 from core.agent_state import AgentState, Observation, Signal
-from core.agents import hook_events
-from core.agents import signals as agent_signals
-from core.agents.judge import Freshness, combine
-from core.agents.limit_probes import PROBE_FIRST_S
+from core.agents import _hook_events as hook_events
+from core.agents import _signals as agent_signals
+from core.agents._judge import Freshness, combine
+from core.agents._limit_probes import PROBE_FIRST_S
 from core.coordinator.jobs import Watcher
 from core.dialogs import permissions as prompts
 from core.models import PromptOption, Receipt, TaskSpec, TaskStatus

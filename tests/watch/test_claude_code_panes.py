@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from core.agent_state import AgentState
-from core.agents.alerts import list_alerts
-from core.agents.text_rules import classify, load_rule_sets
+from core.agents._alerts import list_alerts
+from core.agents._text_rules import classify, load_rule_sets
 from core.clis import panes
 from core.coordinator.jobs import Watcher
 from core.coordinator.scheduler import Scheduler

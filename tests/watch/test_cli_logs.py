@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from automation.desktop.screen import Rect
-from automation.desktop.session import Planned, cli_env
-from automation.desktop_config import Launch
+from automation.launch import Planned, cli_env
+from automation.launch._config import Launch
 from core.agent_state import AgentState
-from core.agents.text_rules import load_rule_sets
+from core.agents._text_rules import load_rule_sets
 from core.clis import BY_NAME, panes
 from core.clis.gemini.debug_log import retries
 from core.clis.logs import LogTail, log_path
@@ -265,7 +264,7 @@ async def test_a_retry_before_its_screen_last_moved_is_past(
 
 def planned(agent: str, command: str, cli: str | None = None) -> Planned:
     launch = Launch(agent, "terminal", command, command, "xterm")
-    return Planned(agent, launch, Rect(0, 0, 800, 600), Path("/tmp"), cli)
+    return Planned(agent, launch, (0, 0, 800, 600), Path("/tmp"), cli)
 
 
 def test_a_gemini_agent_is_launched_writing_the_log_swarm_reads(home: Path) -> None:

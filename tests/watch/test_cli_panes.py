@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 
 from core.agent_state import AgentState
-from core.agents.text_rules import classify, load_rule_sets, sandbox_failure
+from core.agents._text_rules import classify, load_rule_sets, sandbox_failure
 from tests.watch.pane_labels import real_panes
 
 NOW = dt.datetime(2027, 1, 15, 8, 0, tzinfo=dt.UTC).timestamp()

@@ -14,8 +14,8 @@ from typing import Any
 from PIL import Image
 
 from automation.desktop.watch import ScreenFrames, screenshot_png
-from core.agents.frames import change_between, thumbnail_size
-from core.agents.screen_judge import caret_limit
+from core.agents._frames import change_between, thumbnail_size
+from core.agents._screen_judge import caret_limit
 from core.coordinator.jobs import Watcher
 from core.models import TaskStatus
 from core.protocols import ManualClock

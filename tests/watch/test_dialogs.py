@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from core.agent_state import AgentState
-from core.agents.text_rules import classify, classify_any, load_rule_sets
+from core.agents._text_rules import classify, classify_any, load_rule_sets
 from core.clis import panes
 from core.dialogs.pane import SHOWN_LIMIT, shown_text
 from tests.watch.dialog_panes import dialog, saved_dialog

@@ -10,8 +10,8 @@ import json
 import pytest
 
 from core.agent_state import AgentState, Observation, Signal
-from core.agents import hook_events
-from core.agents import signals as agent_signals
+from core.agents import _hook_events as hook_events
+from core.agents import _signals as agent_signals
 from core.coordinator.jobs import Watcher
 from core.formats.timetext import local_text
 from core.models import TaskSpec

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from core.agent_state import AgentState, Observation, Signal
-from core.agents import signals as agent_signals
+from core.agents import _signals as agent_signals
 from core.coordinator.jobs import Watcher
 from core.event_kinds import shown
 from core.models import Event

@@ -22,10 +22,10 @@ from bot.discordbot.embeds import status_embed
 from bot.web.app import create_app
 from bot.web.settings import WebSettings
 from core.agent_state import AgentState, Observation, Signal
-from core.agents import signals as agent_signals
-from core.agents.alerts import list_alerts
-from core.agents.limit_probes import PROBE_FIRST_S
-from core.agents.text_rules import load_rule_sets
+from core.agents import _signals as agent_signals
+from core.agents._alerts import list_alerts
+from core.agents._limit_probes import PROBE_FIRST_S
+from core.agents._text_rules import load_rule_sets
 from core.coordinator.jobs import Watcher
 from core.coordinator.scheduler import Scheduler
 from core.formats.jsonshape import shaped
@@ -236,7 +236,7 @@ async def test_one_agent_that_cannot_be_judged_is_held_alone_and_said_once(
     await panes_service.store.update(plant, clock.now())
     watcher = Watcher(panes_service, watch_settings(interval_s=1.0))
     ids = await add_tasks(panes_service, 8)  # what G, N, B and C can hold
-    with caplog.at_level(logging.DEBUG, logger="core.agents.judge"):
+    with caplog.at_level(logging.DEBUG, logger="core.agents._judge"):
         for _ in range(5):
             await watcher.tick()
             await Scheduler(panes_service, RecordingDeliverer()).run_burst()
@@ -300,7 +300,7 @@ async def test_the_scheduler_alone_holds_an_agent_whose_limit_cannot_be_read(
 
     await panes_service.store.update(plant, clock.now())
     ids = await add_tasks(panes_service, 8)
-    with caplog.at_level(logging.ERROR, logger="core.agents.judge"):
+    with caplog.at_level(logging.ERROR, logger="core.agents._judge"):
         for _ in range(3):
             await Scheduler(panes_service, RecordingDeliverer()).run_burst()
     holding = await holders(panes_service, ids)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from core.agent_state import AgentState, Observation, Signal
-from core.agents import signals as agent_signals
+from core.agents import _signals as agent_signals
 from core.coordinator.jobs import Watcher
 from core.models import TaskSpec, TaskStatus
 from core.protocols import ManualClock

@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 
 from core.agent_state import AgentState
-from core.agents.text_rules import classify, classify_any, load_rule_sets
+from core.agents._text_rules import classify, classify_any, load_rule_sets
 from core.models import PromptOption
 from tests.watch.pane_labels import real_panes
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from core.agent_state import AgentState, Signal
-from core.agents import signals as agent_signals
-from core.agents.text_rules import load_rule_sets
+from core.agents import _signals as agent_signals
+from core.agents._text_rules import load_rule_sets
 from core.clis import panes
 from core.coordinator.jobs import Watcher
 from core.coordinator.node import DeliveryNode

@@ -21,13 +21,14 @@ import pytest
 
 from automation.protocol.watch import LOG_S, ProtocolWatch
 from core.agent_state import AgentState
-from core.agents import judge, protocol_events
-from core.agents import signals as agent_signals
-from core.agents.judge import Freshness
+from core.agents import _judge as judge
+from core.agents import _protocol_events as protocol_events
+from core.agents import _signals as agent_signals
+from core.agents._judge import Freshness
 from core.clis import BY_NAME
 from core.clis.logs import KEEP_BYTES, LogTail
 from core.clis.opencode.stream_log import LINE_MAX, log_file, retries
-from core.delivery.message_queries import task_of_delivery
+from core.delivery._message_queries import task_of_delivery
 from core.hosts import entries, wire
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService

@@ -10,9 +10,9 @@ import pytest
 
 from automation.protocol.watch import ProtocolWatch
 from core.agent_state import AgentState
-from core.agents import queries as agent_queries
-from core.agents import signals as agent_signals
-from core.agents.judge import Freshness
+from core.agents import _queries as agent_queries
+from core.agents import _signals as agent_signals
+from core.agents._judge import Freshness
 from core.hosts.entries import read
 from core.service.swarm import SwarmService
 from tests.agents.protocol_journal import AGENT, arrived, started

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.agents.alerts import digest, list_alerts
-from core.agents.frames import frames_differ
+from core.agents._alerts import digest, list_alerts
+from core.agents._frames import frames_differ
 from core.coordinator.jobs import Watcher
 from core.errors import ConfigError
 from core.models import Delivery, Receipt, TaskStatus

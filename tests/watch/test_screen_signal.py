@@ -21,8 +21,8 @@ import pytest
 from PIL import Image
 
 from automation.desktop.watch import ScreenFrames
-from core.agents.frames import frames_differ
-from core.agents.screen_judge import (
+from core.agents._frames import frames_differ
+from core.agents._screen_judge import (
     IDLE,
     RECHECK_S,
     SMALL,

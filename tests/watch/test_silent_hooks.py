@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli.agent_hooks import explain_text
-from core.agents import hook_events
+from core.agents import _hook_events as hook_events
 from core.coordinator.jobs import Watcher
 from core.models import Receipt, TaskSpec
 from core.protocols import ManualClock

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from core.agents.alerts import STALLED, open_alert
+from core.agents._alerts import STALLED, open_alert
 from core.errors import InvalidInput
 from core.formats.jsonshape import shaped
 from core.models import TaskSpec

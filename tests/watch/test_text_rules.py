@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.agent_state import AgentState
-from core.agents.text_rules import (
+from core.agents._text_rules import (
     RuleError,
     bundled_rule_files,
     classify,
@@ -95,7 +95,7 @@ def test_the_five_agent_clis_have_rule_files() -> None:
 
 @pytest.mark.parametrize(("rule_set", "rule"), CASES, ids=[f"{rs.cli}/{r.name}" for rs, r in CASES])
 def test_each_rule_classifies_its_saved_pane(rule_set: object, rule: object) -> None:
-    from core.agents.text_rules import Rule, RuleSet
+    from core.agents._text_rules import Rule, RuleSet
 
     assert isinstance(rule_set, RuleSet) and isinstance(rule, Rule)
     if rule.sandbox:  # not a state: the pane's sandbox failure

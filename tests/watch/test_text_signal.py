@@ -15,9 +15,10 @@ import pytest
 from bot.app import Builder, run_headless
 from bot.config import Config
 from core.agent_state import AgentState, Signal
-from core.agents import hook_events, text_rules
-from core.agents import signals as agent_signals
-from core.agents.text_rules import STILL, load_rule_sets
+from core.agents import _hook_events as hook_events
+from core.agents import _signals as agent_signals
+from core.agents import _text_rules as text_rules
+from core.agents._text_rules import STILL, load_rule_sets
 from core.clis import panes
 from core.coordinator.prompt_keys import PromptKeys
 from core.dialogs import answer_keys as prompt_typing

@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from core.agents import protocol_events
-from core.agents.judge import Freshness
+from core.agents import _protocol_events as protocol_events
+from core.agents._judge import Freshness
 from core.coordinator.jobs import Watcher
-from core.delivery.message_queries import task_of_delivery
+from core.delivery._message_queries import task_of_delivery
 from core.hosts.entries import read
 from core.models import Receipt, TaskSpec
 from core.protocols import ManualClock

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from bot.cli.agent_hooks import explain_text
-from core.agents import hook_events
+from core.agents import _hook_events as hook_events
 from core.coordinator.jobs import Watcher
 from core.models import Receipt
 from core.protocols import ManualClock
@@ -165,7 +165,7 @@ async def test_a_protocol_turn_end_without_a_report_is_nudged(
 ) -> None:
     """The protocol route's turn end (its ``idle`` after ``working``) is a turn's end too."""
     from core.agent_state import AgentState, Observation, Signal
-    from core.agents import signals as agent_signals
+    from core.agents import _signals as agent_signals
 
     watcher = Watcher(service, watch_settings(**SLOW_STALL), frames)
     await assign(service, "Agent-5")
@@ -206,7 +206,7 @@ async def test_a_pane_captured_before_the_prompt_came_is_not_the_new_turns_end(
     CLI; its nudge's turn then reported again, on the next task). A look captured after the
     prompt came that still shows the pane idle is the new turn's end."""
     from core.agent_state import AgentState, Observation, Signal
-    from core.agents import signals as agent_signals
+    from core.agents import _signals as agent_signals
 
     def look(state: AgentState, at: float) -> Observation:
         return Observation("Agent-6", Signal.TEXT, state, at, f"text: {state.value}")
@@ -238,7 +238,7 @@ async def test_a_turn_quicker_than_one_look_is_seen_to_end(
     one while the nudge waits to be typed; a look an interval after the nudge reached it,
     still idle, is the second silent end."""
     from core.agent_state import AgentState, Observation, Signal
-    from core.agents import signals as agent_signals
+    from core.agents import _signals as agent_signals
 
     async def look() -> None:
         seen = Observation("Agent-6", Signal.TEXT, AgentState.IDLE, clock.now(), "text: idle")

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from core.agent_state import AgentState
-from core.agents import alerts
-from core.agents.text_rules import load_rule_sets
+from core.agents import _alerts as alerts
+from core.agents._text_rules import load_rule_sets
 from core.clis import panes
-from core.delivery.receipts import INPUT_NOT_ON_PANE
+from core.delivery._receipts import INPUT_NOT_ON_PANE
 from core.inbox import needs as inbox
 from core.models import Receipt, TaskSpec
 from core.protocols import ManualClock

@@ -9,7 +9,7 @@ from automation.inbox.files import InboxDeliverer
 from core.coordinator.scheduler import Scheduler
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
-from core.workspaces.manager import InitRequest, init
+from core.workspaces._manager import InitRequest, init
 from tests.workspaces.conftest import GIT_ENV, commit_file, sh
 
 FEATURE = "A = 1\nB = 2\nC = 3\n"

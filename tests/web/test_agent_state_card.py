@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from core.agent_state import AgentState, Signal
-from core.agents import signals as agent_signals
+from core.agents import _signals as agent_signals
 from core.service.swarm import SwarmService
 from tests.web.test_pages import login
 

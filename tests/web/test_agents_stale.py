@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from core.agent_state import AgentState, Signal
-from core.agents import signals as agent_signals
+from core.agents import _signals as agent_signals
 from core.context import Ctx
 from core.coordinator import db_lock
 from core.coordinator.home_lock import CoordinatorLock

@@ -10,8 +10,8 @@ import re
 import httpx
 import pytest
 
-from core.agents import hook_events
-from core.agents.judge import Freshness
+from core.agents import _hook_events as hook_events
+from core.agents._judge import Freshness
 from core.coordinator.scheduler import Scheduler
 from core.models import TaskSpec, TaskStatus
 from core.protocols import ManualClock

@@ -14,7 +14,7 @@ import pytest
 import pytest_asyncio
 from PIL import Image, ImageDraw
 
-from core.agents.frames import save_frame
+from core.agents._frames import save_frame
 from core.agents_file import load_agents
 from core.models import TaskSpec
 from core.service.swarm import SwarmService

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from core.agents import hook_events
-from core.agents.judge import Freshness
+from core.agents import _hook_events as hook_events
+from core.agents._judge import Freshness
 from core.coordinator.scheduler import Scheduler
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
@@ -101,7 +101,7 @@ async def test_a_card_follows_its_holders_state_and_done_keeps_its_latest(
 
 async def _stalled_holder(service: SwarmService) -> str:
     """A task Agent-1 holds and a stalled alert on Agent-1: the alert's ref."""
-    from core.agents import alerts
+    from core.agents import _alerts as alerts
 
     await service.tasks.create(TaskSpec("stuck work", agent="Agent-1"), "cli")
     await service.queue.assign_batch()
@@ -140,7 +140,7 @@ async def test_reassign_in_needs_you_gives_the_task_to_the_agent_picked(
 
 async def _stalled_second(service: SwarmService) -> str:
     """Another task, held by Agent-2, and a stalled alert on Agent-2: the alert's ref."""
-    from core.agents import alerts
+    from core.agents import _alerts as alerts
 
     await service.tasks.create(TaskSpec("phone work", agent="Agent-2"), "cli")
     await service.queue.assign_batch()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PIL import Image, ImageDraw
 
 from automation.desktop.watch import thumbnail
-from core.agents.frames import frame_path, thumbnail_size
+from core.agents._frames import frame_path, thumbnail_size
 from core.coordinator.jobs import Watcher
 from core.models import Agent
 from core.service.swarm import SwarmService

@@ -9,7 +9,7 @@ import re
 import httpx
 import pytest
 
-from core.agents import alerts
+from core.agents import _alerts as alerts
 from core.models import TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from core.coordinator.node import DeliveryNode
-from core.delivery import queries as delivery_queries
+from core.delivery import _queries as delivery_queries
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.helpers import RecordingDeliverer, write_agents

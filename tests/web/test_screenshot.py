@@ -108,7 +108,7 @@ async def test_an_admins_thumbnail_opens_the_screenshot_a_viewers_does_not(
     tk_window: Any, shot_service: SwarmService, shot_client: httpx.AsyncClient
 ) -> None:
     from automation.desktop.watch import screenshot_png, thumbnail
-    from core.agents.frames import save_frame
+    from core.agents._frames import save_frame
     from tests.web.test_pages import login
 
     agent = shot_service.agents["Agent-1"]

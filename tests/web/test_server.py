@@ -20,7 +20,7 @@ from bot.web.server import WebServer, check_access, running
 from bot.web.settings import WebSettings
 from core.access import _tokens as tokens
 from core.agent_state import AgentState, Signal
-from core.agents import signals as agent_signals
+from core.agents import _signals as agent_signals
 from core.coordinator.scheduler import Scheduler
 from core.errors import ConfigError
 from core.models import TaskSpec

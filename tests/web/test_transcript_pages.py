@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from core.agents.service import TranscriptBook
+from core.agents._service import TranscriptBook
 from core.service.swarm import SwarmService
 from tests.agents.protocol_journal import AGENT, journal, record, started
 from tests.web.conftest import bearer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from core.workspaces.reservation_hook import install
+from core.workspaces._reservation_hook import install
 
 
 def check_without_door(command: list[str], agent: str) -> str:

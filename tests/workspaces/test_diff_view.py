@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.workspaces.diff_view import parse
+from core.workspaces._diff_view import parse
 from tests.workspaces.conftest import commit_file, sh
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from core.service.swarm import SwarmService
-from core.workspaces.manager import InitRequest, init
+from core.workspaces._manager import InitRequest, init
 from tests.helpers import run_cli
 from tests.workspaces.conftest import GIT_ENV, commit_file, sh
 from tests.workspaces.test_task_work import _run_task

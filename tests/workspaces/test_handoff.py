@@ -11,8 +11,8 @@ from core.coordinator.scheduler import Scheduler
 from core.models import TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
-from core.workspaces.handoff import handoff_text
-from core.workspaces.manager import InitRequest, init
+from core.workspaces._handoff import handoff_text
+from core.workspaces._manager import InitRequest, init
 from tests.workspaces.conftest import commit_file, sh
 
 pytestmark = pytest.mark.both_databases

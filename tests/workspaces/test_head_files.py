@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from core.workspaces import git as workspace_git
-from core.workspaces import head_files
-from core.workspaces.head_files import branch_and_head
+from core.workspaces import _git as workspace_git
+from core.workspaces import _head_files as head_files
+from core.workspaces._head_files import branch_and_head
 from tests.workspaces.conftest import commit_file, sh
 
 

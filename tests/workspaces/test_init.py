@@ -9,9 +9,9 @@ import pytest
 from core.agents_file import load_agents
 from core.errors import InvalidInput, InvalidState, NotFound, SwarmError
 from core.settings import bundled_agents_file
-from core.workspaces import manifest
-from core.workspaces.manager import InitRequest, init
-from core.workspaces.ops import find, list_all
+from core.workspaces import _manifest as manifest
+from core.workspaces._manager import InitRequest, init
+from core.workspaces._ops import find, list_all
 from tests.helpers import run_cli
 from tests.workspaces.conftest import GIT_ENV, commit_file, sh
 

@@ -18,8 +18,9 @@ import pytest
 from core.agents_file import load_agents
 from core.errors import InvalidState
 from core.settings import bundled_agents_file
-from core.workspaces import manifest, repair
-from core.workspaces.manager import InitRequest, init
+from core.workspaces import _manifest as manifest
+from core.workspaces import _repair as repair
+from core.workspaces._manager import InitRequest, init
 from tests.helpers import ROOT, run_cli
 from tests.workspaces.conftest import GIT_ENV, sh
 

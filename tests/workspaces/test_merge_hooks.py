@@ -18,8 +18,8 @@ import pytest
 
 from core.errors import InvalidState
 from core.service.swarm import SwarmService
-from core.workspaces import procs
-from core.workspaces.manager import InitRequest, init
+from core.workspaces import _procs as procs
+from core.workspaces._manager import InitRequest, init
 from tests.helpers import ROOT, cli_env, run_cli
 from tests.workspaces.conftest import GIT_ENV, commit_file, sh
 from tests.workspaces.test_task_work import _run_task

@@ -12,13 +12,13 @@ import pytest
 from automation.inbox.files import InboxDeliverer
 from core.agents_file import load_agents
 from core.coordinator.scheduler import Scheduler
-from core.delivery.onboarding import RESET_TEXT, onboard, reset
+from core.delivery._onboarding import RESET_TEXT, onboard, reset
 from core.errors import ConfigError
 from core.models import TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.workspaces.manager import InitRequest, init
+from core.workspaces._manager import InitRequest, init
 from tests.helpers import run_cli
 from tests.workspaces.conftest import counting_threads
 

@@ -18,8 +18,8 @@ import pytest
 from core.models import Agent, TaskSpec
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.workspaces.manager import InitRequest, init
-from core.workspaces.ops import find
+from core.workspaces._manager import InitRequest, init
+from core.workspaces._ops import find
 from tests.helpers import write_agents
 from tests.workspaces.conftest import sh
 

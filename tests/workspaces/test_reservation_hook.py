@@ -17,7 +17,7 @@ from core.coordinator.scheduler import Scheduler
 from core.errors import ReservationConflict
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
-from core.workspaces import reservation_hook
+from core.workspaces import _reservation_hook as reservation_hook
 from tests.helpers import cli_env, run_cli
 from tests.workspaces.conftest import sh
 
@@ -129,7 +129,7 @@ async def test_task_merge_warns_or_refuses_over_another_agents_reservation(
 async def test_install_hook_reaches_worktrees_made_without_it(
     repo: Path, service: SwarmService
 ) -> None:
-    from core.workspaces.manager import InitRequest, init
+    from core.workspaces._manager import InitRequest, init
 
     init(service.settings.home, service.agents, InitRequest(repo, agents=("Agent-1",)))
     tree = service.settings.home / "workspaces" / "project" / "Agent-1"
@@ -150,9 +150,9 @@ def test_a_sandboxed_agents_check_written_before_the_door_is_rewritten_once(
     """``swarm run`` at its start (``stale_hooks``): the check of a sandboxed agent's
     worktree written before the door's gets it, the same command kept; an unsandboxed
     agent's is left as written, and a second start finds nothing to do."""
-    from automation.sandboxing import stale_commit_checks
+    from automation.launch.sandbox import stale_commit_checks
     from core.models import Sandbox
-    from core.workspaces.manager import InitRequest, init
+    from core.workspaces._manager import InitRequest, init
     from tests.workspaces.old_hooks import write_old_hook
 
     home = service.settings.home

@@ -11,9 +11,9 @@ from bot.cli.workspaces import cmd_sync
 from core.errors import InvalidState
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
-from core.workspaces.manager import InitRequest, init
-from core.workspaces.ops import remove as remove_workspace
-from core.workspaces.ops import require, sync
+from core.workspaces._manager import InitRequest, init
+from core.workspaces._ops import remove as remove_workspace
+from core.workspaces._ops import require, sync
 from tests.workspaces.conftest import commit_file, sh
 from tests.workspaces.test_init import AGENTS
 

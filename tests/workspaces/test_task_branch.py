@@ -15,8 +15,8 @@ from automation.inbox.files import InboxDeliverer
 from core.coordinator.scheduler import Scheduler
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
-from core.workspaces import work
-from core.workspaces.manager import InitRequest, init
+from core.workspaces import _work as work
+from core.workspaces._manager import InitRequest, init
 from tests.helpers import query
 from tests.workspaces.conftest import commit_file, sh
 

@@ -13,7 +13,7 @@ from core.coordinator.scheduler import Scheduler
 from core.errors import InvalidState, NotFound
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
-from core.workspaces.manager import InitRequest, init
+from core.workspaces._manager import InitRequest, init
 from tests.workspaces.conftest import commit_file, sh
 
 pytestmark = pytest.mark.both_databases

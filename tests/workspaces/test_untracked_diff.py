@@ -12,8 +12,8 @@ from automation.inbox.files import InboxDeliverer
 from core.coordinator.scheduler import Scheduler
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
-from core.workspaces import untracked
-from core.workspaces.manager import InitRequest, init
+from core.workspaces import _untracked as untracked
+from core.workspaces._manager import InitRequest, init
 from tests.workspaces.conftest import commit_file, sh
 
 pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(60)]

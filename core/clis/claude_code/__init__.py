@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.clis.base import REPORT_COMMANDS, AgentCli, FirstStart, SessionFiles
+from core.clis.base import REPORT_COMMANDS, AgentCli, FirstStart, ModelWire, SessionFiles
 from core.clis.claude_code import transcript
 from core.clis.claude_code.hooks import HOOKS
 from core.clis.claude_code.stream_json import StreamJsonDriver
@@ -51,6 +51,13 @@ CLI = AgentCli(
         "IS_SANDBOX",
     ),
     credentials=("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN"),
+    model_wire=ModelWire(  # inside, a bearer token Claude Code sends without a key dialog
+        "anthropic",
+        "ANTHROPIC_BASE_URL",
+        "https://api.anthropic.com",
+        keys=("ANTHROPIC_API_KEY",),
+        token="ANTHROPIC_AUTH_TOKEN",
+    ),
     title="Claude Code",
     placeholders=(r'Try ".*"', "Resend your message to try again"),
     programs=("claude",),

@@ -37,6 +37,7 @@ from core.hosts.turns import (
     TurnFailed,
     lower_priority,
 )
+from core.waits import Background
 
 log = logging.getLogger(__name__)
 ARGS = ("-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose",
@@ -60,7 +61,7 @@ class StreamJsonDriver:
         self._reader: asyncio.Task[None] | None = None
         self._controls: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._result: asyncio.Future[dict[str, Any]] | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = Background("claude code's stream-json")  # the reader, each request
         self._interrupted = False  # the running turn was asked to stop
         self.spent = 0.0  # the session's total_cost_usd at its last turn's end
         self._streamed: set[str] = set()  # the turn's messages whose text came in pieces
@@ -98,7 +99,8 @@ class StreamJsonDriver:
             limit=lines.AGENT_LINE_LIMIT,
         )  # fmt: skip
         lower_priority(self.process.pid, self.nice)
-        self._reader = asyncio.get_running_loop().create_task(self._read(self.process))
+        reading = self._read(self.process)
+        self._reader = self._tasks.start(reading, name="stream-json-reader", awaited=True)
         await self._control({"subtype": "initialize", "hooks": None})
         self.session = session
         self.host.on_session(session, loaded=resume is not None, lost=lost)
@@ -207,9 +209,7 @@ class StreamJsonDriver:
             if future is not None and not future.done():
                 future.set_result(response)
         elif kind == "control_request":
-            task = asyncio.get_running_loop().create_task(self._permission(message))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._tasks.start(self._permission(message), name="stream-json-permission")
         elif kind == "stream_event":
             self._partial(message.get("event") or {})
         elif kind == "assistant":

@@ -8,7 +8,7 @@ agents' reports run unasked by a policy file swarm writes in the workspace (``po
 from pathlib import Path
 from typing import Any
 
-from core.clis.base import AgentCli, SessionFiles
+from core.clis.base import AgentCli, ModelWire, SessionFiles
 from core.clis.gemini import chats, policy
 from core.clis.gemini.debug_log import retries
 from core.clis.mcp_files import JsonFile, Server
@@ -29,6 +29,13 @@ CLI = AgentCli(
     name="gemini",
     env_family=("GEMINI_*", "GOOGLE_*"),
     credentials=("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+    model_wire=ModelWire(
+        "gemini",
+        "GOOGLE_GEMINI_BASE_URL",
+        "https://generativelanguage.googleapis.com",
+        keys=("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+        token="GEMINI_API_KEY",
+    ),
     title="Gemini CLI",
     placeholders=("Type your message or @path/to/file",),
     programs=("gemini",),

@@ -33,7 +33,7 @@ from core.errors import InvalidState, LockLost, StorageError
 from core.privacy.redact import redact_urls
 from core.store.postgres.net import client_timeouts, server_timeouts_sql
 from core.store.postgres.store import SCHEDULER_LOCK, CannotConnect, connect_error, error_line
-from core.waits import ErrorBackoff
+from core.waits import Background, ErrorBackoff
 
 log = logging.getLogger(__name__)
 APP_NAME = "swarm scheduler"
@@ -62,6 +62,7 @@ class SchedulerLock:
         self.retry_max_s = max(self.poll_s, failover_s)  # backoff of an unreachable database
         self.lost = False
         self._conn: psycopg.AsyncConnection[Any] | None = None
+        self._tasks = Background("scheduler lock")  # the watch, the proof in flight
         self._watch: asyncio.Task[None] | None = None
         self._query: asyncio.Future[Any] | None = None
         self._asked = time.monotonic()  # when the lock was last asked for
@@ -161,7 +162,7 @@ class SchedulerLock:
     def watch(self, on_lost: asyncio.Task[Any]) -> None:
         """Prove the lock every ``poll_s``; cancel ``on_lost`` when no proof came for
         ``fence_s``."""
-        self._watch = asyncio.create_task(self._check(on_lost), name="scheduler-lock")
+        self._watch = self._tasks.start(self._check(on_lost), name="scheduler-lock")
 
     async def _check(self, on_lost: asyncio.Task[Any]) -> None:
         proven = self._asked  # the lock was held from when it was asked for
@@ -184,7 +185,9 @@ class SchedulerLock:
         left unanswered is cancelled in the background (psycopg then tries to cancel it on
         the server); ``release`` waits for that before it closes the connection."""
         assert self._conn is not None
-        query = self._query = asyncio.ensure_future(self._conn.execute("SELECT 1"))
+        query = self._query = self._tasks.start(
+            self._conn.execute("SELECT 1"), name="scheduler-lock-proof", awaited=True
+        )
         # asyncio.wait, not wait_for: on Python 3.11 wait_for swallows a cancellation that
         # comes as the query answers, and this loop would outlive release() (no takeover)
         done, _ = await asyncio.wait({query}, timeout=max(0.0, within_s))

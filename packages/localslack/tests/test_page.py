@@ -46,6 +46,11 @@ async def test_the_page_shows_the_channel_and_sends_what_the_person_does() -> No
                     shown = await state.json()
             await server.wait_for(lambda: said == ["hello"])
             assert [m["text"] for m in shown["messages"]] == ["<b>hi</b> &amp;", "hello"]
-            assert shown["ephemerals"] == [{"text": "ran inbox", "blocks": []}]
+            (ephemeral,) = shown["ephemerals"]
+            assert (ephemeral["text"], ephemeral["blocks"], ephemeral["ephemeral"]) == (
+                "ran inbox",
+                [],
+                True,
+            )
         finally:
             await handler.close_async()  # type: ignore[no-untyped-call]

@@ -14,6 +14,10 @@ CONTEXT_ELEMENTS = 10
 ACTIONS_ELEMENTS = 25
 BUTTON_TEXT = 75
 BUTTON_VALUE = 2_000
+SELECT_OPTIONS = 100  # a static_select's options
+OPTION_TEXT = 75
+OPTION_VALUE = 150
+PLACEHOLDER = 150
 ACTION_ID = 255
 BLOCK_ID = 255
 
@@ -44,7 +48,7 @@ def _block_ok(block: Any) -> bool:
         )
     if kind == "actions":
         elements = block.get("elements") or []
-        return 0 < len(elements) <= ACTIONS_ELEMENTS and all(_button_ok(e) for e in elements)
+        return 0 < len(elements) <= ACTIONS_ELEMENTS and all(_element_ok(e) for e in elements)
     return kind == "divider"
 
 
@@ -54,6 +58,37 @@ def _text_ok(text: Any, limit: int) -> bool:
         and text.get("type") in ("mrkdwn", "plain_text")
         and 0 < len(str(text.get("text", ""))) <= limit
     )
+
+
+def _element_ok(element: Any) -> bool:
+    return _button_ok(element) or _select_ok(element)
+
+
+def _select_ok(element: Any) -> bool:
+    """A ``static_select``: a placeholder, 1 to 100 options of plain text and a value."""
+    if not isinstance(element, dict) or element.get("type") != "static_select":
+        return False
+    options = element.get("options")
+    placeholder = element.get("placeholder")
+    return (
+        0 < len(str(element.get("action_id", ""))) <= ACTION_ID
+        and (placeholder is None or _plain_ok(placeholder, PLACEHOLDER))
+        and isinstance(options, list)
+        and 0 < len(options) <= SELECT_OPTIONS
+        and all(_option_ok(o) for o in options)
+    )
+
+
+def _option_ok(option: Any) -> bool:
+    return (
+        isinstance(option, dict)
+        and _plain_ok(option.get("text"), OPTION_TEXT)
+        and 0 < len(str(option.get("value", ""))) <= OPTION_VALUE
+    )
+
+
+def _plain_ok(text: Any, limit: int) -> bool:
+    return _text_ok(text, limit) and text.get("type") == "plain_text"
 
 
 def _button_ok(element: Any) -> bool:

@@ -7,7 +7,7 @@ changed and sends what the person does to ``/local/say``, ``/local/press`` and
 from __future__ import annotations
 
 from importlib import resources
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -42,7 +42,7 @@ def add_routes(app: web.Application, server: LocalSlackServer) -> None:
                     for m in server.messages[channel.id]
                 ],
                 "ephemerals": [
-                    {"text": e.text, "blocks": list(e.blocks)}
+                    {"text": e.text, "blocks": list(e.blocks), "ts": e.ts, "ephemeral": True}
                     for e in server.seen_by(user)
                     if e.channel == channel.id
                 ],
@@ -61,6 +61,9 @@ def add_routes(app: web.Application, server: LocalSlackServer) -> None:
                 if message is None:
                     raise web.HTTPNotFound(text="no such message")
                 await server.press(user, message, str(body["action_id"]))
+            elif what == "choose":
+                chosen = _shown_to(server, user, channel, str(body["ts"]))
+                await server.choose(user, chosen, str(body["action_id"]), str(body["value"]))
             else:
                 await server.command(user, channel, str(body["text"]))
         except (NotConnected, NotAcked) as exc:
@@ -69,7 +72,7 @@ def add_routes(app: web.Application, server: LocalSlackServer) -> None:
 
     app.router.add_get("/", show)
     app.router.add_get("/local/state", state)
-    app.router.add_post("/local/{what:say|press|command}", act)
+    app.router.add_post("/local/{what:say|press|choose|command}", act)
 
 
 def _who(server: LocalSlackServer, given: object) -> tuple[User, Channel]:
@@ -79,3 +82,13 @@ def _who(server: LocalSlackServer, given: object) -> tuple[User, Channel]:
     if user is None or channel is None:
         raise web.HTTPNotFound(text="no such user or channel")
     return user, channel
+
+
+def _shown_to(server: LocalSlackServer, user: User, channel: Channel, ts: str) -> Any:
+    """The message ``ts`` of ``channel``, or one only ``user`` sees there; 404 if none."""
+    found = server.find(channel.id, ts) or next(
+        (e for e in server.seen_by(user) if e.channel == channel.id and e.ts == ts), None
+    )
+    if found is None:
+        raise web.HTTPNotFound(text="no such message")
+    return found

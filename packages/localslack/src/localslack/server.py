@@ -148,7 +148,7 @@ class LocalSlackServer:
 
     def add_ephemeral(self, channel: str, user: str, text: str, blocks: list[Json]) -> None:
         """Keep a message only ``user`` sees."""
-        self.ephemerals.append(Ephemeral(channel, user, text, tuple(blocks)))
+        self.ephemerals.append(Ephemeral(channel, user, text, tuple(blocks), self.ids.ts()))
         self.changed()
 
     def changed(self) -> None:
@@ -182,6 +182,38 @@ class LocalSlackServer:
             "value": button.get("value", ""),
             "action_ts": self.ids.ts(),
         }
+        return await self.socket_mode.send(
+            "interactive", self._block_actions(user, message, action)
+        )
+
+    async def choose(
+        self, user: User, message: Message | Ephemeral, action_id: str, value: str
+    ) -> Json:
+        """``user`` picks the option ``value`` of the select menu ``action_id`` of ``message``
+        (one of the channel's, or one only they see); the ack's payload."""
+        menu = next((s for s in message.selects() if s.get("action_id") == action_id), None)
+        if menu is None:
+            raise KeyError(f"no select menu {action_id!r} on message {message.ts}")
+        option = next((o for o in menu["options"] if o.get("value") == value), None)
+        if option is None:
+            raise KeyError(f"no option {value!r} in {action_id!r}")
+        action = {
+            "type": "static_select",
+            "action_id": action_id,
+            "block_id": menu["block_id"],
+            "selected_option": option,
+            "action_ts": self.ids.ts(),
+        }
+        if "placeholder" in menu:
+            action["placeholder"] = menu["placeholder"]
+        return await self.socket_mode.send(
+            "interactive", self._block_actions(user, message, action)
+        )
+
+    def _block_actions(self, user: User, message: Message | Ephemeral, action: Json) -> Json:
+        """The ``block_actions`` payload of ``action`` on ``message`` (an ephemeral one
+        carries no ``message``, as Slack sends it)."""
+        ephemeral = isinstance(message, Ephemeral)
         payload = {
             "type": "block_actions",
             "user": {
@@ -196,16 +228,17 @@ class LocalSlackServer:
                 "type": "message",
                 "message_ts": message.ts,
                 "channel_id": message.channel,
-                "is_ephemeral": False,
+                "is_ephemeral": ephemeral,
             },
             "trigger_id": self.ids.next("TR"),
             "team": {"id": self.team_id, "domain": self.team_name},
             "channel": {"id": message.channel, "name": self.channels[message.channel].name},
-            "message": message.to_json(),
             "response_url": f"{self.url}/response/{message.ts}",
             "actions": [action],
         }
-        return await self.socket_mode.send("interactive", payload)
+        if not isinstance(message, Ephemeral):
+            payload["message"] = message.to_json()
+        return payload
 
     async def command(self, user: User, channel: Channel, text: str, name: str = "/swarm") -> Json:
         """``user`` runs ``name text`` in ``channel``; the answer the ack carries is shown to

@@ -56,13 +56,23 @@ class Message:
 
     def buttons(self) -> list[Json]:
         """The buttons of its ``actions`` blocks, each with its ``block_id``."""
-        return [
-            {**element, "block_id": block.get("block_id", "")}
-            for block in self.blocks
-            if block.get("type") == "actions"
-            for element in block.get("elements", [])
-            if element.get("type") == "button"
-        ]
+        return elements(self.blocks, "button")
+
+    def selects(self) -> list[Json]:
+        """The select menus (``static_select``) of its ``actions`` blocks."""
+        return elements(self.blocks, "static_select")
+
+
+def elements(blocks: Any, kind: str) -> list[Json]:
+    """The interactive elements of type ``kind`` in ``blocks``' ``actions`` blocks, each with
+    its block's ``block_id``."""
+    return [
+        {**element, "block_id": block.get("block_id", "")}
+        for block in blocks
+        if block.get("type") == "actions"
+        for element in block.get("elements", [])
+        if element.get("type") == kind
+    ]
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,15 @@ class Ephemeral:
     user: str
     text: str
     blocks: tuple[Json, ...] = ()
+    ts: str = ""
+
+    def buttons(self) -> list[Json]:
+        """Its buttons, each with its ``block_id``."""
+        return elements(self.blocks, "button")
+
+    def selects(self) -> list[Json]:
+        """Its select menus (``static_select``)."""
+        return elements(self.blocks, "static_select")
 
 
 class Ids:

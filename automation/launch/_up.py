@@ -1,0 +1,151 @@
+"""``swarm desktop up`` and ``down``, whatever the routes: the team read, the agents planned,
+the ones not chosen parked, each workspace made ready (:mod:`.hooks`), each agent started by
+its route's :class:`~automation.launch._seam.Launcher`; ``down`` ends them and closes their
+doors. The routes' launchers are given (the command picks them: windows, sessions, hosts)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from automation.agents_file_writer import move_agents
+from automation.launch import _hooks as hooks
+from automation.launch import sandbox
+from automation.launch._config import DesktopConfig, load_desktop
+from automation.launch._seam import Launcher, Outcome, Planned
+from core.agents_file import load_team
+from core.errors import InvalidInput
+from core.models import Agent
+from core.workspaces import find
+
+
+@dataclass(frozen=True)
+class Team:
+    """The agents file's agents of this ``up`` (one node's, when asked), its parked ones
+    and its ``[desktop]`` section."""
+
+    agents: list[Agent]
+    parked: list[Agent]
+    config: DesktopConfig
+
+    @property
+    def everyone(self) -> list[Agent]:
+        """The agents, then the parked ones."""
+        return [*self.agents, *self.parked]
+
+
+@dataclass
+class Up:
+    """What ``up`` did: each agent's outcome, the lines said of each, the agents parked."""
+
+    outcomes: list[Outcome]
+    said: dict[str, list[str]]
+    notes: dict[str, list[str]]
+    parked: list[str] = field(default_factory=list)
+    started: float = 0.0  # when the agents' sessions started (a prompt before was the old's)
+
+
+def team(
+    config_path: Path, user_desktop: Mapping[str, Any] | None, node: str | None = None
+) -> Team:
+    """The team of ``config_path`` (``node``'s agents only, InvalidInput when it has none),
+    checked: bwrap installed for a sandboxed agent, no editor asking for a sandbox."""
+    agents, parked = load_team(config_path)
+    ids = [a.id for a in [*agents, *parked]]
+    config = load_desktop(config_path, ids, user_desktop)
+    if node is not None:
+        agents = [agent for agent in agents if agent.node == node]
+        if not agents:
+            raise InvalidInput(f"no agent has node = {node!r} in {config_path}")
+    for agent in agents:
+        if agent.sandbox is not None:
+            sandbox.require_bwrap(agent.id)
+    for refused, line in sandbox.editor_lines(agents, config).values():
+        if refused:
+            raise InvalidInput(line)
+    return Team(agents, parked, config)
+
+
+def editor_notes(chosen: Team) -> list[str]:
+    """A line for each editor the ``[desktop]`` default left unsandboxed."""
+    return [line for _, line in sandbox.editor_lines(chosen.agents, chosen.config).values()]
+
+
+def workspace_finder(home: Path, agents: Sequence[Agent]) -> hooks.WorkspaceOf:
+    """agent -> its own workspace (its ``workspace =``, else the worktree swarm made)."""
+    by_id = {agent.id: agent for agent in agents}
+
+    def workspace_of(agent: str) -> Path | None:
+        found = find(home, by_id, agent)
+        return found.path if found is not None else None
+
+    return workspace_of
+
+
+def hosted(
+    planned: Sequence[Planned],
+    chosen: Team,
+    protocol: bool,
+    speaks: Callable[[Planned], bool],
+) -> set[str]:
+    """The planned agents that get a host, not a pane: with ``protocol`` each whose CLI
+    ``speaks`` a protocol; without, those of them the agents file says ``delivery =
+    "protocol"`` of (a mixed fleet: ``--headless`` keeps each agent's own route)."""
+    talking = {item.agent for item in planned if speaks(item)}
+    if protocol:
+        return talking
+    return talking & {a.id for a in chosen.everyone if a.delivery == "protocol"}
+
+
+def start(
+    launcher: Launcher,
+    reach: hooks.Reach,
+    config_path: Path,
+    chosen: Team,
+    planned: Sequence[Planned],
+    count: int | None = None,
+    hosted: set[str] | None = None,
+    with_hooks: bool = True,
+    timeout: float = 20.0,
+) -> Up:
+    """Park the agents ``count`` leaves out, make each planned agent's workspace ready, then
+    start each by ``launcher``."""
+    parked = park_rest(launcher, config_path, chosen, planned, count)
+    workspace_of = workspace_finder(reach.home, chosen.everyone)
+    said = hooks.prepare(
+        reach, config_path, chosen.everyone, planned, hosted or set(), workspace_of, with_hooks
+    )
+    started = time.time()
+    outcomes = launcher.up(planned, timeout)
+    return Up(outcomes, said, launcher.notes, parked, started)
+
+
+def park_rest(
+    launcher: Launcher,
+    config_path: Path,
+    chosen: Team,
+    planned: Sequence[Planned],
+    count: int | None,
+) -> list[str]:
+    """With ``count`` (``--agents N``): the agents not planned become ``[[parked]]`` (their
+    windows closed, their sessions kept), the parked ones planned ``[[agent]]`` again; the
+    agents parked."""
+    if count is None:
+        return []
+    planned_ids = {item.agent for item in planned}
+    park = [a.id for a in chosen.agents if a.id not in planned_ids]
+    unpark = [a.id for a in chosen.parked if a.id in planned_ids]
+    if park or unpark:
+        move_agents(config_path, park=park, unpark=unpark)
+    if park:
+        launcher.down(park, keep_sessions=True)
+    return park
+
+
+def down(launcher: Launcher, home: Path, agent_ids: Sequence[str], keep: bool) -> list[str]:
+    """End (``keep``: only hide) the agents' routes and close their doors; a line each."""
+    closed = launcher.down(agent_ids, keep_sessions=keep)
+    return closed if keep else closed + sandbox.close_doors(home, agent_ids)

@@ -1,0 +1,433 @@
+"""An agent's CLI under bubblewrap (``sandbox = true``): what it may see, and the ``bwrap``
+command line that shows it only that.
+
+Read-write: its worktree (with the git folders its ``.git`` file names, when they are its own:
+:func:`own_git`), its own copies of its CLI's state (:mod:`.state`), the agents
+file's ``sandbox_write``.
+Read-only: the system (``/usr``, ``/etc``, ``/lib*``, ``/bin``, ``/sbin``, ``/opt``), the
+programs its command runs wherever they are installed, ``sandbox_read``, and swarm's door
+(a folder holding the agent's socket and a ``swarm`` command that speaks through it). The
+rest of the home is an empty tmpfs, ``/tmp`` its own, ``/proc`` its own process namespace's.
+:func:`bwrap_argv` is pure; the functions above it gather what it is given.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from automation.launch.sandbox import _limits as limits
+from automation.launch.sandbox import _network as network
+from automation.launch.sandbox._environment import filter_argv
+from core.clis import AgentCli
+from core.models import Sandbox
+from core.sandbox import DOOR_AT, WORKTREE_HOOKS, git_folders
+
+BWRAP = "bwrap"
+INSTALL = "apt-get install bubblewrap"
+SYSTEM = ("/usr", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/opt")
+MAX_PACKAGES = 500  # a program's installed dependencies bound, at most
+SECRETS = (".ssh", ".aws", ".gnupg", ".config/gcloud", ".kube", ".docker", ".netrc")
+
+
+@dataclass(frozen=True)
+class Mounts:
+    """What one sandbox shows: read-only and read-write binds (at the same path), the home
+    emptied, the door's folder (None: no door)."""
+
+    read: tuple[str, ...]
+    write: tuple[str, ...]
+    home: str
+    workspace: str
+    door: str | None = None
+    network: bool = True  # the host's network (False: a namespace of its own)
+    path: str = "/usr/bin:/bin"  # the agent's PATH (the door's folder is put first)
+    links: tuple[tuple[str, str], ...] = ()  # (link, its target): symlinks on bound paths
+    env: tuple[tuple[str, str], ...] = ()  # set inside (the person's git identity)
+    unset: tuple[str, ...] = ()  # unset inside (a key the gateway holds instead)
+    keep: tuple[str, ...] = ()  # the environment's names that enter (``environment.kept``)
+    own: tuple[tuple[str, str], ...] = ()  # (its copy, the person's path): bound read-write
+    join: tuple[str, ...] = ()  # its control groups' cgroup.procs (:mod:`.limits`)
+    python: str = ""  # swarm's interpreter, which runs the environment's filter
+
+
+IDENTITY = (("user.name", ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME")),
+            ("user.email", ("GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL")))  # fmt: skip
+
+
+def git_identity(workspace: Path, env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """Who the agent commits as inside: the ``user.name`` and ``user.email`` git resolves
+    in its worktree outside (the person's ``~/.gitconfig`` included, which the sandbox does
+    not show: it may hold tokens in its URL rewrites), as git's author and committer
+    variables; a variable ``env`` sets already is left to it, and nothing is said for a
+    value git does not know."""
+    found = []
+    for key, names in IDENTITY:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(workspace), "config", key],
+                env=dict(env), capture_output=True, text=True, timeout=10, check=False,
+            )  # fmt: skip
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        value = done.stdout.strip()
+        if done.returncode == 0 and value and "\n" not in value:
+            found += [(name, value) for name in names if name not in env]
+    return tuple(found)
+
+
+def describe(
+    box: Sandbox, workspace: Path | None, cli: AgentCli | None, copies: Path | None = None
+) -> list[str]:
+    """What a sandboxed agent may see and write, in lines (``swarm agents explain``);
+    ``copies``: where its own copies of its CLI's state are kept."""
+    state = cli.state if cli is not None else ()
+    folder = str(workspace) if workspace is not None else "its workspace (none found yet)"
+    own = ", ".join(f"~/{entry.rstrip('/')}" for entry in state) or "none known"
+    kept = f" (its own copies, in {copies}; the person's own are not shown)" if copies else ""
+    lines = [
+        f"writes: {folder} and its git folders (not their config, hooks or other worktrees'); "
+        f"its CLI's own: {own}{kept}",
+        f"reads: the system ({', '.join(SYSTEM)}), the programs its command runs",
+        "an empty home and /tmp of its own; its own processes only (pid namespace); no "
+        "capability; of the environment, only its allow-list (sandbox_env adds names)",
+        network.line(box, cli),
+        limits.said(box.limits),
+        f"swarm: only through its door ({DOOR_AT}: task, ask, send, inbox, status, "
+        "reserve, release, its hooks, its MCP server); never swarm's home, database, tokens "
+        "or other agents' worktrees",
+    ]
+    if box.read:
+        lines.insert(2, f"reads also (sandbox_read): {', '.join(box.read)}")
+    if box.write:
+        lines.insert(1, f"writes also (sandbox_write): {', '.join(box.write)}")
+    return lines
+
+
+def bwrap_path(path: str | None) -> str | None:
+    """The ``bwrap`` executable on ``path`` (a PATH; None: the default search), None when
+    bubblewrap is not installed."""
+    return shutil.which(BWRAP, path=path)
+
+
+def missing_line(agent: str) -> str:
+    """The one line that says an agent cannot run sandboxed here."""
+    return f"{agent} has sandbox = true but bwrap is not installed ({INSTALL})"
+
+
+def git_guards(workspace: Path) -> list[str]:
+    """What of the git folders (``git_folders``) stays read-only inside, though they are
+    bound read-write for the agent's commits (objects, refs, its index): what would run code
+    outside when the person's or swarm's git reads it (the common ``config``, ``hooks`` and
+    ``info``; the worktree's ``commondir``, ``gitdir`` and ``config.worktree``, which say where
+    its config is; swarm's own hooks there), the other worktrees' git folders, and the
+    worktree's ``.git`` file itself (what it names stays its own). A checkout of its own
+    (``.git`` a folder in the workspace) keeps its ``config``, ``hooks`` and ``info``. A
+    missing ``hooks`` or ``info`` is made first (a bind needs its source; an agent must not
+    make one the person's git runs)."""
+    dot = workspace / ".git"
+    if dot.is_dir() and not dot.is_symlink():  # a checkout of its own: its config and hooks
+        return _code_files(dot)
+    folders = git_folders(workspace)
+    if len(folders) < 2:
+        return []
+    own, common = Path(folders[0]), Path(folders[1])
+    guarded = [dot, *map(Path, _code_files(common))]  # the .git file: what it names stays
+    if own.parent.name == "worktrees" and own.parent.parent == common:
+        guarded.append(own.parent)  # every worktree's folder; its own is bound again below
+    guarded += [own / name for name in ("commondir", "gitdir", "config.worktree", WORKTREE_HOOKS)]
+    guarded += ref_guards(own, common)
+    return [str(path) for path in guarded if path.exists()]
+
+
+def _code_files(common: Path) -> list[str]:
+    """A git folder's ``config``, ``hooks`` and ``info`` (what tells git what to run), the
+    folders made first when missing."""
+    for name in ("hooks", "info"):
+        (common / name).mkdir(exist_ok=True)
+    return [str(common / name) for name in ("config", "hooks", "info") if (common / name).exists()]
+
+
+def ref_guards(own: Path, common: Path) -> list[Path]:
+    """The refs a worktree's agent may not move: the main checkout's ``HEAD`` and every
+    branch but the one its worktree has checked out, each loose ref file bound read-only (git
+    replaces a ref by renaming its lock over it, which a bound file refuses). A branch kept
+    only in ``packed-refs`` is given its loose file first, with the same value, so a loose
+    ref the agent writes cannot shadow it."""
+    head = (own / "HEAD").read_text(encoding="utf-8", errors="replace").strip()
+    mine = head.removeprefix("ref:").strip() if head.startswith("ref:") else None
+    heads = common / "refs" / "heads"
+    _loosen_packed_branches(common)
+    found = [common / "HEAD"]
+    for path in sorted(heads.rglob("*")) if heads.is_dir() else ():
+        ref = "refs/heads/" + path.relative_to(heads).as_posix()
+        if path.is_file() and not path.name.endswith(".lock") and ref != mine:
+            found.append(path)
+    return found
+
+
+def _loosen_packed_branches(common: Path) -> None:
+    """Each branch of ``packed-refs`` without a loose ref file gets one, with its value
+    (written as git writes a ref: its lock made exclusively, then renamed; skipped when the
+    lock is taken, a git at work on it)."""
+    try:
+        packed = (common / "packed-refs").read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return
+    for line in packed.splitlines():
+        value, _, ref = line.partition(" ")
+        if not ref.startswith("refs/heads/") or len(value) < 40 or ".." in ref:
+            continue
+        path = common / ref
+        if path.exists():
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = path.with_name(path.name + ".lock")
+        try:
+            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            continue
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(value + "\n")
+        os.replace(lock, path)
+
+
+def program_paths(command: Sequence[str], env: Mapping[str, str]) -> list[str]:
+    """The programs ``command`` runs, to be readable inside: its program found on PATH (the
+    folder of that name, and the package it resolves into: a ``node_modules`` package, else
+    the real file's folder), its ``#!`` interpreter the same way, and the files its
+    arguments name by absolute path."""
+    words = list(command)
+    while words and (("=" in words[0] and not words[0].startswith("/")) or words[0] == "env"):
+        words.pop(0)  # VAR=value and env before the program
+    if not words:
+        return []
+    found = _program(words[0], env, depth=2)
+    found += [w for w in words[1:] if w.startswith("/") and os.path.isfile(w)]
+    return found
+
+
+def _program(name: str, env: Mapping[str, str], depth: int) -> list[str]:
+    where = shutil.which(name, path=env.get("PATH"))
+    if where is None or depth == 0:
+        return []
+    real = os.path.realpath(where)
+    found = [os.path.dirname(os.path.abspath(where)), *_packages(real)]
+    found += _virtualenv(os.path.abspath(where))
+    interpreter = _shebang(real)
+    if interpreter:
+        found += _program(interpreter, env, depth - 1)
+    return found
+
+
+def _virtualenv(program: str) -> list[str]:
+    """A Python virtual environment ``program`` lies in (its ``bin``'s parent holds
+    ``pyvenv.cfg``: a venv's or pipx's install), whole, with the Python it was made from
+    (``pyvenv.cfg``'s ``home``: its ``bin``'s parent, the standard library with it): Aider
+    installed in a venv runs sandboxed with its packages, nothing to add to ``sandbox_read``."""
+    root = Path(program).parent.parent
+    config = root / "pyvenv.cfg"
+    if not config.is_file() or any((root / secret).exists() for secret in SECRETS):
+        return []  # (a venv made in a home, beside its secrets: not shown whole)
+    found = [str(root)]
+    try:
+        lines = config.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return found
+    for line in lines:
+        key, _, value = line.partition("=")
+        if key.strip() == "home" and value.strip().startswith("/"):
+            found.append(os.path.realpath(Path(value.strip()).parent))
+    return found
+
+
+def _packages(real: str) -> list[str]:
+    """The ``node_modules`` package holding ``real`` and the packages it depends on that are
+    installed beside it (a native binary in an optional one: Codex's
+    ``@openai/codex-linux-x64``), else ``real``'s folder."""
+    parts = Path(real).parts
+    if "node_modules" not in parts:
+        return [os.path.dirname(real)]
+    at = len(parts) - 1 - parts[::-1].index("node_modules")
+    end = at + (3 if at + 1 < len(parts) and parts[at + 1].startswith("@") else 2)
+    modules, first = Path(*parts[: at + 1]), Path(*parts[:end])
+    found, todo = [str(first)], [first]
+    while todo and len(found) < MAX_PACKAGES:
+        for name in _dependencies(todo.pop()):
+            folder = modules / name
+            if str(folder) not in found and folder.is_dir():
+                found.append(str(folder))
+                todo.append(folder)
+    return found
+
+
+def _dependencies(package: Path) -> list[str]:
+    """The names ``package``'s ``package.json`` depends on (optional ones too); none when it
+    cannot be read. A name that would leave ``node_modules`` is dropped."""
+    try:
+        data = json.loads((package / "package.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(data, dict):
+        return []
+    names = []
+    for key in ("dependencies", "optionalDependencies"):
+        table = data.get(key)
+        if isinstance(table, dict):
+            names += [n for n in table if isinstance(n, str) and _package_name(n)]
+    return names
+
+
+def _package_name(name: str) -> bool:
+    """An npm package name: ``name`` or ``@scope/name``, no ``..`` nor other slashes."""
+    parts = name.split("/")
+    shape = len(parts) == 2 and parts[0].startswith("@") if "/" in name else len(parts) == 1
+    return shape and all(p not in ("", ".", "..", "@") for p in parts)
+
+
+def _shebang(path: str) -> str | None:
+    """The interpreter a script's ``#!`` line names (``env``'s program), None for none."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(256)
+    except OSError:
+        return None
+    if not head.startswith(b"#!"):
+        return None
+    words = head[2:].split(b"\n", 1)[0].decode(errors="replace").split()
+    if words[:1] and os.path.basename(words[0]) == "env":
+        words = [w for w in words[1:] if not w.startswith("-")]
+    return words[0] if words else None
+
+
+def interpreter_paths(python: str, base_prefix: str) -> list[str]:
+    """What the door's ``swarm`` (standard library only) needs of swarm's own Python."""
+    return [os.path.dirname(os.path.realpath(python)), base_prefix]
+
+
+def check_extra(paths: Sequence[str], home: Path, swarm_home: Path) -> None:
+    """ValueError (one line) for a ``sandbox_read``/``sandbox_write`` path that does not
+    exist, holds swarm's home, lies in it, or is one of the user's secrets."""
+    for given in paths:
+        path = Path(os.path.expanduser(given.replace("~", str(home), 1)))
+        if not path.exists():
+            raise ValueError(f"sandbox path {given} does not exist")
+        real, shome = path.resolve(), swarm_home.resolve()
+        if real == shome or shome in real.parents or real in shome.parents:
+            raise ValueError(f"sandbox path {given} would show swarm's home ({swarm_home})")
+        if any(real == (home / s).resolve() or (home / s).resolve() in real.parents
+               for s in SECRETS):  # fmt: skip
+            raise ValueError(f"sandbox path {given} holds the user's secrets")
+
+
+def expand(paths: Sequence[str], home: Path) -> list[str]:
+    """``~/...`` under ``home``."""
+    return [str(home / p[2:]) if p.startswith("~/") else p for p in paths]
+
+
+def mounts(
+    workspace: Path,
+    home: Path,
+    box: Sandbox,
+    cli_state: Sequence[str],
+    programs: Sequence[str],
+    door: Path | None,
+    path: str = "/usr/bin:/bin",
+    own: Sequence[tuple[str, str]] = (),
+) -> Mounts:
+    """The sandbox of an agent whose worktree is ``workspace``: what :func:`bwrap_argv`
+    is given; ``own``: its CLI's state, its own copies bound at the person's paths
+    (``automation.launch.sandbox._state``)."""
+    write = [str(workspace), *git_folders(workspace), *cli_state, *expand(box.write, home)]
+    read = [*programs, *expand(box.read, home), *git_guards(workspace)]
+    links = {link: target for path in (*read, *write) for link, target in symlinks(path)}
+    return Mounts(
+        read=tuple(dict.fromkeys(os.path.realpath(p) for p in read)),
+        write=tuple(dict.fromkeys(os.path.realpath(p) for p in write)),
+        links=tuple(links.items()),
+        home=str(home),
+        workspace=str(workspace),
+        door=None if door is None else str(door),
+        path=path,
+        own=tuple(own),
+    )
+
+
+def symlinks(path: str) -> list[tuple[str, str]]:
+    """The symlinks on the way to ``path`` (each folder and ``path`` itself), with their
+    targets: made again inside, so the path as written leads where it does outside."""
+    found, here = [], Path(path)
+    for step in (*reversed(here.parents), here):
+        if step.is_symlink() and not _system(str(step)):
+            found.append((str(step), os.readlink(step)))
+    return found
+
+
+def bwrap_argv(
+    m: Mounts, command: Sequence[str], new_session: bool = False, bwrap: str = BWRAP
+) -> list[str]:
+    """The ``bwrap`` command that runs ``command`` in ``m``'s sandbox: no capability (as
+    root too; bwrap sets ``no_new_privs``), the system read-only, a private ``/tmp``,
+    ``/proc`` (its ``sys`` read-only) and ``/dev``, the home an empty tmpfs, then each bind
+    (parents before what lies in them; read-write wins over read-only for one path);
+    its own process namespace, ended with its parent; ``new_session``: no controlling
+    terminal (not for a tmux pane: its keys must reach the agent). With ``m.python``, the
+    whole started by the environment's filter: only ``m.keep``'s names enter, in the
+    control groups of ``m.join``."""
+    argv = [bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
+    argv += ["--cap-drop", "ALL"]  # root's too: nothing remounted, no file's owner ignored
+    argv += [] if m.network else ["--unshare-net"]
+    argv += ["--new-session"] if new_session else []
+    for path in SYSTEM:
+        if os.path.islink(path):
+            argv += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            argv += ["--ro-bind", path, path]
+    argv += _resolv_conf()
+    argv += ["--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys", "--dev", "/dev"]
+    layers = {"/tmp": "--tmpfs", m.home: "--tmpfs"}
+    layers.update({path: "--ro-bind" for path in m.read if not _system(path)})
+    layers.update({path: "--bind" for path in m.write})
+    layers.update({dest: "--bind" for _, dest in m.own})
+    layers.update({link: "--symlink" for link, _ in m.links})
+    targets, sources = dict(m.links), {dest: source for source, dest in m.own}
+    for path in sorted(layers, key=lambda p: (len(Path(p).parts), p)):
+        op = layers[path]
+        if op == "--symlink":
+            argv += [op, targets[path], path]
+        else:
+            argv += [op, path] if op == "--tmpfs" else [op, sources.get(path, path), path]
+    if m.door is not None:
+        argv += ["--ro-bind", m.door, DOOR_AT]
+        argv += ["--setenv", "PATH", f"{DOOR_AT}:{m.path}"]
+    for name in m.unset:
+        argv += ["--unsetenv", name]
+    argv += ["--setenv", "TMPDIR", "/tmp"]  # its own /tmp (a TMPDIR outside is not there)
+    for name, value in m.env:
+        argv += ["--setenv", name, value]
+    argv += ["--chdir", m.workspace, "--", *command]
+    return filter_argv(m.python, m.keep, argv, m.join) if m.python else argv
+
+
+def _system(path: str) -> bool:
+    return any(path == s or path.startswith(s + "/") for s in SYSTEM if os.path.isdir(s))
+
+
+def _resolv_conf() -> list[str]:
+    """``/etc/resolv.conf`` pointing into ``/run`` (systemd-resolved): its folder shown."""
+    target = os.path.realpath("/etc/resolv.conf")
+    if target.startswith("/run/") and os.path.isfile(target):
+        folder = os.path.dirname(target)
+        return ["--ro-bind", folder, folder]
+    return []
+
+
+def shell_line(argv: Sequence[str]) -> str:
+    """``argv`` as one shell line (a tmux session's command)."""
+    return shlex.join(argv)

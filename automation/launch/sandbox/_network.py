@@ -1,0 +1,227 @@
+"""A sandboxed agent's network (``sandbox_network``):
+
+- ``"model"``: a network namespace of its own. Its CLI reaches its model API through swarm's
+  gateway outside (``automation.launch.gateway``): inside, its base URL variable names a
+  loopback port where the relay listens, and its key variable a placeholder; the gateway
+  puts the person's key on the wire. Other hosts only through swarm's egress proxy, as
+  ``sandbox_allow`` lists them (``HTTP_PROXY``/``HTTPS_PROXY`` inside). No host loopback, no
+  abstract socket of the host's (X11, D-Bus): they are the namespace's.
+- ``"none"``: its own namespace, its own loopback only.
+- ``"open"``: the host's network, as before ``sandbox_network`` took words.
+
+Not said: ``"model"`` where its CLI has a gateway set-up (``AgentCli.model_wire``), else
+``"open"``, said where it starts. One gateway process per agent, its spec, pid, log and
+records in ``$SWARM_HOME/gateway/AGENT/``; its two sockets and the relay beside the agent's
+door (``$SWARM_HOME/doors/AGENT/``, bound read-only at ``/run/swarm`` in its sandbox alone:
+a socket's path has at most 107 bytes, and the door's folder is the shortest swarm has).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from automation.launch import gateway
+from core.clis import AgentCli
+from core.clis.base import ModelWire
+from core.errors import InvalidInput, InvalidState
+from core.models import Sandbox
+from core.privacy import files
+from core.sandbox import DOOR_AT, door_folder
+
+MODEL_PORT = 4180  # inside its own namespace: nothing else listens there
+EGRESS_PORT = 4181
+PLACEHOLDER = "swarm-gateway-holds-the-key"  # a credential's value inside
+MODEL_SOCKET, EGRESS_SOCKET, RELAY = "model.sock", "egress.sock", "relay.py"
+# what the gateway process is given of swarm's environment besides the key
+TAIL_BYTES = 64 * 1024  # of its refusals file read for ``agents explain``
+GATEWAY_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "SSL_CERT_FILE", "SSL_CERT_DIR")
+
+
+@dataclass(frozen=True)
+class Network:
+    """What an agent's sandbox gets for its network: its own namespace or the host's, the
+    variables set and unset inside, the relay put before its command, one line saying it."""
+
+    mode: str
+    own: bool = False  # a namespace of its own
+    setenv: tuple[tuple[str, str], ...] = ()
+    unsetenv: tuple[str, ...] = ()
+    relay: tuple[str, ...] = ()
+    said: str = ""
+
+
+def mode_of(box: Sandbox, cli: AgentCli | None) -> str:
+    """The agent's network: ``box.network``, else ``"model"`` where its CLI has a gateway
+    set-up, else ``"open"``."""
+    if box.network:
+        return box.network
+    return "model" if cli is not None and cli.model_wire is not None else "open"
+
+
+def line(box: Sandbox, cli: AgentCli | None) -> str:
+    """The agent's network in one line (``agents explain``)."""
+    mode = mode_of(box, cli)
+    if mode == "none":
+        return "network: none (its own loopback only)"
+    if mode == "open":
+        if box.network:
+            return 'network: the host\'s (sandbox_network = "open")'
+        title = cli.title if cli else "its CLI"
+        return (f"network: the host's, its loopback services and abstract sockets too ({title} "
+                'has no gateway set-up in swarm yet; "none" cuts it)')  # fmt: skip
+    hosts = ", ".join(box.allow) or "none (sandbox_allow)"
+    return (f"network: its own; its model only through swarm's gateway (the person's key kept "
+            f"outside), other hosts through swarm's proxy: {hosts}")  # fmt: skip
+
+
+def folder_of(home: Path, agent: str) -> Path:
+    """The agent's gateway folder in swarm's home (spec, pid file, log, records)."""
+    return home / "gateway" / agent
+
+
+def check(agent: str, box: Sandbox, cli: AgentCli | None) -> None:
+    """InvalidInput in one line for a network that cannot be had: ``"model"`` for a CLI
+    without a gateway set-up, a ``sandbox_allow`` entry the proxy would not take."""
+    if mode_of(box, cli) != "model":
+        return
+    if cli is None or cli.model_wire is None:
+        title = cli.title if cli is not None else "its command"
+        raise InvalidInput(
+            f'{agent}: sandbox_network = "model" but {title} has no gateway set-up in swarm '
+            'yet: "open" (the host\'s network) or "none"'
+        )
+    try:
+        gateway.AllowList(box.allow)
+    except gateway.AllowListError as exc:
+        raise InvalidInput(f"{agent}: sandbox_allow: {exc}") from None
+
+
+def prepare(
+    home: Path, agent: str, box: Sandbox, cli: AgentCli | None, env: Mapping[str, str]
+) -> Network:
+    """The agent's network, its gateway started (or kept) for ``"model"``."""
+    mode = mode_of(box, cli)
+    if mode == "open":
+        return Network(mode, said='network: the host\'s (sandbox_network = "open")')
+    if mode == "none":
+        return Network(mode, own=True, said="network: none (its own loopback only)")
+    check(agent, box, cli)
+    assert cli is not None and cli.model_wire is not None
+    wire = cli.model_wire
+    key_env = next((name for name in wire.keys if env.get(name)), None)
+    _start(home, agent, _spec(home, agent, wire, env, key_env, box.allow), env, key_env)
+    files.write_file(door_folder(home, agent) / RELAY, gateway.RELAY.read_bytes())
+    inside = f"http://127.0.0.1:{MODEL_PORT}{wire.suffix}"
+    proxy = f"http://127.0.0.1:{EGRESS_PORT}"
+    setenv = [(wire.base_url, inside), *_proxies(proxy)]
+    unset = tuple(dict.fromkeys([*cli.credentials, *wire.keys]))
+    if key_env is not None:  # the person's key stays outside; the CLI holds a placeholder
+        setenv.append((wire.token, PLACEHOLDER))
+    listen = [f"{MODEL_PORT}:{DOOR_AT}/{MODEL_SOCKET}", f"{EGRESS_PORT}:{DOOR_AT}/{EGRESS_SOCKET}"]
+    prefix = (os.path.realpath(sys.executable), "-I", "-S", f"{DOOR_AT}/{RELAY}",
+              *(w for pair in listen for w in ("--listen", pair)), "--")  # fmt: skip
+    login = "its key kept outside" if key_env else "its own login inside (no key configured)"
+    hosts = ", ".join(box.allow) or "none"
+    said = f"network: its model through swarm's gateway ({login}); other hosts: {hosts}"
+    return Network(mode, True, tuple(setenv), unset if key_env else (), prefix, said)
+
+
+def _proxies(url: str) -> list[tuple[str, str]]:
+    """The proxy variables every HTTP client reads, loopback left direct (the relay)."""
+    direct = "127.0.0.1,localhost"
+    return [(name, url) for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")] + [
+        ("NO_PROXY", direct), ("no_proxy", direct)
+    ]  # fmt: skip
+
+
+def _spec(
+    home: Path,
+    agent: str,
+    wire: ModelWire,
+    env: Mapping[str, str],
+    key_env: str | None,
+    allow: Sequence[str],
+) -> dict[str, object]:
+    """The gateway's spec for ``agent``: its upstream is what its person configured (the
+    CLI's base URL variable outside, less the CLI's own suffix), else the public API."""
+    upstream = (env.get(wire.base_url) or wire.upstream).rstrip("/")
+    if wire.suffix and upstream.endswith(wire.suffix):
+        upstream = upstream[: -len(wire.suffix)]
+    net = door_folder(home, agent)
+    model = {"socket": str(net / MODEL_SOCKET), "upstream": upstream, "vendor": wire.vendor,
+             "key_env": key_env}  # fmt: skip
+    egress = {"socket": str(net / EGRESS_SOCKET), "allow": list(allow)}
+    return {"records": str(folder_of(home, agent) / "records"),
+            "agents": [{"agent": agent, "model": model, "egress": egress}]}  # fmt: skip
+
+
+def _start(
+    home: Path, agent: str, spec: dict[str, object], env: Mapping[str, str], key: str | None
+) -> None:
+    """The agent's gateway running on ``spec``: kept when it runs on the same spec, else
+    (re)started. InvalidState in one line when it does not come up."""
+    where = folder_of(home, agent)
+    files.make_dirs(where)
+    files.make_dirs(door_folder(home, agent))
+    text = json.dumps(spec, indent=2, sort_keys=True) + "\n"
+    spec_file, pid_file = where / "spec.json", where / "gateway.pid"
+    same = spec_file.exists() and spec_file.read_text(encoding="utf-8") == text
+    running = gateway.gateway_pid(pid_file) is not None
+    if running and same:
+        return
+    if running:
+        asyncio.run(gateway.stop_gateway(pid_file))
+    files.write_file(spec_file, text.encode())
+    given = {name: env[name] for name in GATEWAY_ENV if name in env}
+    if key is not None:
+        given[key] = env[key]
+    try:
+        asyncio.run(gateway.start_gateway(spec_file, pid_file, where / "gateway.log", given))
+    except gateway.GatewayStartError as exc:
+        raise InvalidState(f"{agent}'s model gateway: {exc}") from None
+
+
+def stop(home: Path, agent: str) -> bool:
+    """End ``agent``'s gateway (``desktop down``); True when one ran."""
+    pid_file = folder_of(home, agent) / "gateway.pid"
+    if gateway.gateway_pid(pid_file) is None:
+        return False
+    return asyncio.run(gateway.stop_gateway(pid_file))
+
+
+def running(home: Path, agent: str) -> bool:
+    """Whether ``agent``'s gateway runs."""
+    return gateway.gateway_pid(folder_of(home, agent) / "gateway.pid") is not None
+
+
+def refused(home: Path, agent: str, shown: int = 5) -> list[str]:
+    """The hosts ``agent``'s proxy refused, the latest ``shown``, a line each with how many
+    times, when last and why (from the end of its refusals file: at most ``TAIL_BYTES``)."""
+    path = folder_of(home, agent) / "records" / gateway.REFUSALS_FILE
+    try:
+        with path.open("rb") as stream:
+            stream.seek(max(0, path.stat().st_size - TAIL_BYTES))
+            text = stream.read().decode("ascii", errors="replace")
+    except OSError:
+        return []
+    seen: dict[tuple[str, object], tuple[int, float, str]] = {}
+    for line in text.splitlines()[1:] if len(text) >= TAIL_BYTES else text.splitlines():
+        try:
+            one = json.loads(line)
+            key, at, why = (str(one["host"]), one.get("port")), float(one["at"]), str(one["reason"])
+        except (ValueError, KeyError, TypeError):
+            continue
+        count = seen.pop(key, (0, 0.0, ""))[0]
+        seen[key] = (count + 1, at, why)  # re-inserted: the latest last
+    return [
+        f"{host}{'' if port is None else f':{port}'}: {count}x, last "
+        f"{time.strftime('%H:%M:%S', time.localtime(at))} ({why})"
+        for (host, port), (count, at, why) in list(seen.items())[-shown:]
+    ]

@@ -1,0 +1,138 @@
+"""The statements of a scheduling pass on tasks (``core.tasks._assignment``): the ready
+tasks a page at a time, the picked ones taken (and, on PostgreSQL, their prompts queued in
+the same statement, core.delivery's fragment composed), a task's attempts (asked by a
+failed prompt's receipt), the next deadline. Each is one named operation; which task goes to
+which agent is decided in assignment."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from core.delivery import QUEUE_PROMPTS_OF_TAKEN, QUEUED_DUE, TaskAttempts
+from core.store.conn import Conn, Pair, in_list, listed, sql, sql_pair, values
+
+_READY = (
+    "SELECT id, role, capabilities, pinned_agent, prev_agent, not_before, title, details, "
+    "priority, attempts, campaign_id FROM tasks WHERE status = 'ready'"
+)
+READY_FIRST = sql(f"{_READY} ORDER BY priority DESC, id LIMIT :size")
+READY_AFTER = sql(
+    f"{_READY} AND (priority < :priority OR (priority = :priority AND id > :id)) "
+    "ORDER BY priority DESC, id LIMIT :size"
+)
+ATTEMPTS = sql("SELECT status, assignee, attempts, max_attempts FROM tasks WHERE id = :task_id")
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    """A ready task as a scheduling pass sees it: who may take it (``capabilities``: a JSON
+    list), its last holder, when it is due, its prompt's words and its attempts so far."""
+
+    id: int
+    role: str | None
+    capabilities: str
+    pinned_agent: str | None
+    prev_agent: str | None
+    not_before: float
+    title: str
+    details: str
+    priority: int
+    attempts: int
+    campaign_id: int | None
+
+
+def ready_page(conn: Conn, size: int, after: ReadyTask | None = None) -> list[ReadyTask]:
+    """Up to ``size`` ready tasks by priority then age, those after ``after`` (keyset
+    paging: the last row of the page before)."""
+    if after is None:
+        rows = conn.execute(READY_FIRST, {"size": size})
+    else:
+        page = {"priority": after.priority, "id": after.id, "size": size}
+        rows = conn.execute(READY_AFTER, page)
+    return [ReadyTask(*values(row)) for row in rows]
+
+
+# The picked tasks still ready taken by their agents: ``:ids`` the tasks (``listed``),
+# ``:agents`` a JSON object of task id -> agent, read for each row taken.
+_TAKE = (
+    "UPDATE tasks SET status = 'assigned', assignee = {agent}, attempts = attempts + 1, "
+    "assigned_at = :now, lease_expires_at = :lease, reason = NULL, updated_at = :now "
+    "WHERE id {ids} AND status = 'ready' RETURNING id"
+)
+_AGENT_OF_ROW = Pair(
+    "json_extract(:agents, '$.\"' || id || '\"')",
+    "CAST(:agents AS jsonb) ->> CAST(id AS TEXT)",
+)
+_IDS = in_list("ids", "BIGINT")
+TAKE_READY = sql_pair(_TAKE, agent=_AGENT_OF_ROW, ids=_IDS)
+
+
+def _picked(picks: Sequence[tuple[int, str]]) -> dict[str, str]:
+    """``TAKE_READY``'s parameters for the picks (task id, agent)."""
+    ids = listed(task_id for task_id, _ in picks)
+    return {"ids": ids, "agents": json.dumps({str(t): agent for t, agent in picks})}
+
+
+def take_ready(conn: Conn, picks: Sequence[tuple[int, str]], now: float, lease: float) -> set[int]:
+    """Assign the picked tasks (task id, agent) still ready to their agents, leased until
+    ``lease``: the ids of those taken (another writer changed the others meanwhile)."""
+    params = {**_picked(picks), "now": now, "lease": lease}
+    rows = conn.execute(TAKE_READY.on(conn), params).fetchall()
+    return {row["id"] for row in rows}
+
+
+# PostgreSQL: a pass's writes as one statement (data-modifying CTEs): the picked tasks still
+# ready taken (``t``), a prompt queued for each of those (``m``, in the order of the picks,
+# ``v``: a JSON list of rows) and its delivery (``d``, in message order: the claims take the
+# oldest first); the message of each task taken comes back. No agent row is written: a pass
+# that stamped its agents (``last_assigned_at``, read by nothing) locked several
+# ``agent_state`` rows in its scan's order, and deadlocked with a node's receipts onboarding
+# the same agents in its deliveries' order (each such deadlock cost PostgreSQL's 1 s
+# ``deadlock_timeout`` and a retry, at a fleet's start).
+TAKE_AND_QUEUE = sql(
+    f"WITH t AS ({_TAKE.format(agent=_AGENT_OF_ROW.postgres, ids=_IDS.postgres)}), "
+    f"{QUEUE_PROMPTS_OF_TAKEN} SELECT id, task_id FROM m"
+)
+
+
+def take_and_queue(
+    conn: Conn,
+    picks: Sequence[tuple[int, str, str, int]],
+    actor: str,
+    now: float,
+    lease: float,
+) -> dict[int, int]:
+    """``take_ready`` for the picks (task id, agent, prompt text, priority), and a prompt
+    queued for each task taken, in one statement: task id -> message id of those taken."""
+    prompts = listed(
+        {"n": n, "task_id": task_id, "agent": agent, "text": text, "priority": priority}
+        for n, (task_id, agent, text, priority) in enumerate(picks)
+    )
+    taken = _picked([(task_id, agent) for task_id, agent, _, _ in picks])
+    params = {**taken, "prompts": prompts, "actor": actor, "now": now, "lease": lease}
+    return {int(r["task_id"]): int(r["id"]) for r in conn.execute(TAKE_AND_QUEUE, params)}
+
+
+def attempts_of(conn: Conn, task_id: int) -> TaskAttempts | None:
+    """The task's attempts, or None when there is no such task."""
+    row = conn.execute(ATTEMPTS, {"task_id": task_id}).fetchone()
+    return None if row is None else TaskAttempts(*values(row))
+
+
+# Each part reads an index: the backoff, the ready tasks' by their not_before (not every
+# ready task of a long queue).
+NEXT_DEADLINE = sql(
+    "SELECT (SELECT min(lease_expires_at) FROM tasks WHERE status = 'assigned') AS lease, "
+    "(SELECT min(not_before) FROM tasks WHERE status = 'ready' AND not_before > :now) "
+    f"AS backoff, ({QUEUED_DUE}) AS due"
+)
+
+
+def next_deadline(conn: Conn, now: float) -> float | None:
+    """The earliest future moment when something becomes due (lease, backoff, delivery):
+    one statement (the scheduler asks at every pass)."""
+    candidates = values(conn.execute(NEXT_DEADLINE, {"now": now}).fetchone())
+    due = [c for c in candidates if c is not None]
+    return min(due) if due else None

@@ -1,0 +1,392 @@
+"""An active task's life: started, noted, done, failed, cancelled, retried, pinned,
+reopened, back in the queue, withdrawn from its agent. Each function runs inside one write
+transaction; the statements are ``core.tasks._queries``. Creating tasks is
+``core.tasks._creation``, when a task may run ``core.tasks._dependencies`` (both named here too,
+for the callers that know them as the lifecycle's)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from core.agent_state import AgentState, Observation, Signal
+from core.agents import queries as agent_queries
+from core.agents import signals as agent_signals
+from core.context import Ctx
+from core.delivery import message_queries, messages
+from core.errors import InvalidInput, InvalidState, UnknownTask
+from core.event_kinds import EventKind
+from core.models import ACTIVE, Target, TargetKind, TaskStatus, task_ref
+from core.reservations import task_ended
+from core.store.conn import Conn
+from core.store.tables import insert_event
+from core.tasks import _queries as queries
+from core.tasks._actions import TaskAction, require
+from core.tasks._dependencies import settle, settle_dependents
+from core.tasks._read_queries import held_task
+
+if TYPE_CHECKING:
+    from core.models import Task
+
+__all__ = [
+    "add_note",
+    "cancel",
+    "complete",
+    "fail",
+    "fail_held",
+    "finish_failed",
+    "pin",
+    "release",
+    "reopen",
+    "requeue",
+    "retry",
+    "start",
+    "turn_reached",
+    "withdraw",
+]
+
+
+def _active(conn: Conn, task_id: int, action: str) -> tuple[str, str | None]:
+    row = queries.held_holder(conn, task_id)
+    if row is None:
+        raise UnknownTask(f"unknown task {task_ref(task_id)}")
+    if row.status not in {s.value for s in ACTIVE}:
+        raise InvalidState(
+            f"{task_ref(task_id)} is {row.status}: only an assigned or in-progress task "
+            f"can be {action}"
+        )
+    return row.status, row.assignee
+
+
+def start(conn: Conn, ctx: Ctx, task_id: int, note: str = "", force: bool = False) -> None:
+    """The agent acknowledges the task or reports progress: it is now in progress."""
+    status, agent = _active(conn, task_id, "started")
+    by, data = ctx.report_by(task_ref(task_id), agent, force)
+    note = ctx.check_text(note, "note") if note.strip() else ""
+    queries.mark_started(conn, task_id, ctx.now)
+    _touch_agent(conn, ctx, agent)
+    kind = EventKind.TASK_STARTED if status == "assigned" else EventKind.TASK_PROGRESS
+    text = f"{task_ref(task_id)} {'started' if status == 'assigned' else 'progress'} by {agent}"
+    _reported(conn, ctx, agent, AgentState.WORKING, text)
+    insert_event(
+        conn,
+        ctx.now,
+        kind,
+        f"{text}{by}: {note}" if note else text + by,
+        task_id=task_id,
+        agent=agent,
+        actor=ctx.actor,
+        data={**(data or {}), "note": note} if note else data,
+    )
+
+
+def add_note(conn: Conn, ctx: Ctx, task_id: int, note: str, force: bool = False) -> None:
+    """A progress note on an active task (kept for whoever takes the task over)."""
+    _, agent = _active(conn, task_id, "noted")
+    by, data = ctx.report_by(task_ref(task_id), agent, force)
+    note = ctx.check_text(note, "note")
+    _touch_agent(conn, ctx, agent)
+    _reported(conn, ctx, agent, AgentState.WORKING, f"{task_ref(task_id)} note by {agent}")
+    insert_event(
+        conn,
+        ctx.now,
+        EventKind.TASK_NOTE,
+        f"{task_ref(task_id)} note by {agent}{by}: {note}",
+        task_id=task_id,
+        agent=agent,
+        actor=ctx.actor,
+        data={**(data or {}), "note": note},
+    )
+
+
+def complete(conn: Conn, ctx: Ctx, task_id: int, note: str = "", force: bool = False) -> None:
+    """The task is done: record the note, credit the agent, release its dependents. The row
+    is updated by the statement that reads its holder, which also credits it and stores its
+    report signal (``queries.mark_done``); a check that fails after it raises, and the
+    transaction is rolled back (nothing written)."""
+    try:
+        note, bad = (ctx.check_text(note, "note") if note.strip() else ""), None
+    except InvalidInput as exc:
+        note, bad = "", exc
+    row = queries.mark_done(
+        conn,
+        task_id=task_id,
+        note=note,
+        now=ctx.now,
+        window=ctx.settings.success_window,
+        reporter=ctx.as_agent(),
+    )
+    if row is None:
+        _active(conn, task_id, "marked done")  # raises: NotFound, or its status
+        raise InvalidState(f"{task_ref(task_id)} is not active")  # (read as active: a race)
+    agent, campaign_id, reserved = row.assignee, row.campaign_id, row.reserved
+    by, data = ctx.report_by(task_ref(task_id), agent, force)
+    if bad is not None:
+        raise bad
+    insert_event(
+        conn,
+        ctx.now,
+        EventKind.TASK_DONE,
+        f"{task_ref(task_id)} done by {agent}{by}" + (f": {note}" if note else ""),
+        task_id=task_id,
+        agent=agent,
+        actor=ctx.actor,
+        data={**(data or {}), "note": note} if note else data,
+    )
+    if reserved:  # none taken for the task: nothing to release (no statement)
+        task_ended(conn, ctx, task_id, agent, "done")
+    # a nudge to report it, stale now (no statement when none; a queued note is its holder's)
+    if row.queued_notes and agent is not None:
+        messages.drop_queued_notes(conn, ctx, task_id, agent)
+    settle_dependents(
+        conn,
+        ctx,
+        task_id,
+        campaign=campaign_id is not None,
+        dependents=row.has_dependents,
+    )
+
+
+def fail(conn: Conn, ctx: Ctx, task_id: int, reason: str, force: bool = False) -> None:
+    """The agent could not do the task; its dependents become blocked with the reason."""
+    reason = ctx.check_text(reason, "reason", one_line=True)
+    _, agent = _active(conn, task_id, "failed")
+    by, data = ctx.report_by(task_ref(task_id), agent, force)
+    _reported(conn, ctx, agent, AgentState.IDLE, f"{task_ref(task_id)} failed by {agent}")
+    if agent:
+        messages.drop_queued_notes(conn, ctx, task_id, agent)
+    finish_failed(conn, ctx, task_id, agent, reason, by=by, data=data)
+
+
+def finish_failed(
+    conn: Conn,
+    ctx: Ctx,
+    task_id: int,
+    agent: str | None,
+    reason: str,
+    *,
+    by: str = "",
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Mark a task failed for ``reason`` (by its agent, or by the scheduler)."""
+    queries.mark_failed(conn, task_id, reason, ctx.now)
+    window = ctx.settings.success_window
+    own = agent is not None and ctx.as_agent() == agent  # its report, not a person's
+    agent_queries.credit(conn, agent, success=False, now=ctx.now, window=window, stamp=own)
+    insert_event(
+        conn,
+        ctx.now,
+        EventKind.TASK_FAILED,
+        f"{task_ref(task_id)} failed{by}: {reason}",
+        task_id=task_id,
+        agent=agent,
+        actor=ctx.actor,
+        data=data,
+    )
+    task_ended(conn, ctx, task_id, agent, "failed")
+    settle_dependents(conn, ctx, task_id)
+
+
+def cancel(conn: Conn, ctx: Ctx, task_id: int) -> None:
+    """Stop a task that has not finished; its agent, if one holds it and its prompt reached
+    it, is told by a withdrawal (which stops the agent's running turn on the protocol route)."""
+    task = held_task(conn, task_id)
+    require(task, TaskAction.cancel)
+    queries.mark_cancelled(conn, task_id, ctx.now)
+    insert_event(
+        conn,
+        ctx.now,
+        EventKind.TASK_CANCELLED,
+        f"{task.ref} cancelled by {ctx.actor}",
+        task_id=task_id,
+        agent=task.agent,
+        actor=ctx.actor,
+    )
+    task_ended(conn, ctx, task_id, task.agent, "cancelled")
+    if task.agent and task.status in ACTIVE:
+        reached = turn_reached(conn, task)  # before its prompt in flight is dropped
+        messages.drop_pending(conn, ctx, task_id, task.agent)
+        if reached:  # never tell an agent to stop a task it was never told about
+            withdraw(conn, ctx, task, task.agent, f"cancelled by {ctx.actor}")
+    settle_dependents(conn, ctx, task_id)
+
+
+def retry(conn: Conn, ctx: Ctx, task_id: int) -> None:
+    """Give a failed or cancelled task a fresh set of attempts."""
+    task = held_task(conn, task_id)
+    require(task, TaskAction.retry)
+    queries.mark_retried(conn, task_id, ctx.now)
+    insert_event(
+        conn,
+        ctx.now,
+        EventKind.TASK_RETRIED,
+        f"{task.ref} retried by {ctx.actor}",
+        task_id=task_id,
+        actor=ctx.actor,
+    )
+    settle(conn, ctx, task_id)
+    settle_dependents(conn, ctx, task_id)
+
+
+def pin(conn: Conn, ctx: Ctx, task_id: int, agent_id: str) -> None:
+    """Give a task to one agent: it is taken from its current agent if another holds it."""
+    agent = ctx.agent(agent_id).id
+    task = held_task(conn, task_id)
+    require(task, TaskAction.assign)
+    queries.pin(conn, task_id, agent, ctx.now)
+    insert_event(
+        conn,
+        ctx.now,
+        EventKind.TASK_PINNED,
+        f"{task.ref} given to {agent} by {ctx.actor}",
+        task_id=task_id,
+        agent=agent,
+        actor=ctx.actor,
+    )
+    if task.agent and task.agent != agent and task.status in ACTIVE:
+        why = f"reassigned to {agent} by {ctx.actor}"
+        release(conn, ctx, task_id, why, backoff=0.0, counts=False)
+
+
+def reopen(conn: Conn, ctx: Ctx, task_id: int, why: str) -> bool:
+    """Put a done task back in progress with the agent that did it (a review asks for more
+    work: ``why``); False when it is still assigned or in progress (nothing to reopen). Its
+    dependents not yet started wait for it again."""
+    task = held_task(conn, task_id)
+    if task.status in ACTIVE:
+        return False
+    if task.status is not TaskStatus.done:
+        raise InvalidState(
+            f"{task.ref} is {task.status.value}: only a done, assigned or in-progress "
+            "task can be reopened"
+        )
+    if not task.agent:
+        raise InvalidState(f"{task.ref} has no agent: nobody to reopen it for")
+    agent = ctx.agent(task.agent).id  # still configured (NotFound names the agents)
+    queries.mark_reopened(conn, task_id, ctx.now)
+    insert_event(
+        conn,
+        ctx.now,
+        EventKind.TASK_REOPENED,
+        f"{task.ref} reopened for {agent} by {ctx.actor}: {why}",
+        task_id=task_id,
+        agent=agent,
+        actor=ctx.actor,
+    )
+    settle_dependents(conn, ctx, task_id)
+    return True
+
+
+def requeue(conn: Conn, ctx: Ctx, task_id: int) -> None:
+    """A person takes an active task back: it goes to another agent (no backoff)."""
+    task = held_task(conn, task_id)
+    require(task, TaskAction.reassign)
+    if task.pinned:
+        queries.unpin(conn, task_id)
+    why = f"taken from {task.agent} by {ctx.actor}"
+    release(conn, ctx, task_id, why, backoff=0.0, counts=False)
+
+
+def release(
+    conn: Conn,
+    ctx: Ctx,
+    task_id: int,
+    why: str,
+    backoff: float,
+    *,
+    counts: bool = True,
+    tell: bool = True,
+) -> None:
+    """Take an active task back from its agent and queue it again after ``backoff`` s; the
+    agent is told to stop when its prompt reached it (``withdraw``). ``counts=False``: a
+    person moved it, so the turn it ends does not use up one of the task's attempts.
+    ``tell=False``: the session its prompt reached is gone (no withdrawal to send)."""
+    task = held_task(conn, task_id)
+    reached = turn_reached(conn, task)  # before its prompt in flight is dropped
+    refund = 0 if counts or task.attempts < 1 else 1
+    queries.mark_requeued(
+        conn, task_id, not_before=ctx.now + backoff, why=why, refund=refund, now=ctx.now
+    )
+    if task.agent:
+        messages.drop_pending(conn, ctx, task_id, task.agent)
+    insert_event(
+        conn,
+        ctx.now,
+        EventKind.TASK_REQUEUED,
+        f"{task_ref(task_id)} back in the queue: {why}",
+        task_id=task_id,
+        agent=task.agent,
+        actor=ctx.actor,
+        data=None if counts else {"attempt_used": False},
+    )
+    task_ended(conn, ctx, task_id, task.agent, "back in the queue")
+    if reached and task.agent and tell:
+        withdraw(conn, ctx, task, task.agent, why)
+
+
+def fail_held(conn: Conn, ctx: Ctx, task_id: int, agent: str, reason: str) -> None:
+    """The scheduler gives up on a task ``agent`` holds (its attempts are used up): the task
+    fails, and the agent is told to stop when its prompt reached it."""
+    task = held_task(conn, task_id)
+    reached = turn_reached(conn, task)
+    messages.drop_pending(conn, ctx, task_id, agent)
+    finish_failed(conn, ctx, task_id, agent, reason)
+    if reached:
+        withdraw(conn, ctx, task, agent, f"it failed ({reason})")
+
+
+def turn_reached(conn: Conn, task: Task) -> bool:
+    """True when a prompt of the holder's current turn with ``task`` reached it, or may have
+    (a delivery in flight): read it before the pending prompts are dropped."""
+    return task.agent is not None and messages.prompt_reached(
+        conn, task.id, task.agent, since=task.assigned_at
+    )
+
+
+def reached_before(conn: Conn, task_id: int, agent: str, before: float) -> bool:
+    """Whether a prompt of ``agent``'s current turn with the task was delivered to it
+    before ``before`` (a session that ended then had it)."""
+    task = held_task(conn, task_id)
+    return message_queries.delivered_before(conn, task_id, agent, task.assigned_at, before)
+
+
+def withdraw(conn: Conn, ctx: Ctx, task: Task, agent: str, why: str) -> None:
+    """Tell ``agent`` that ``task`` (as read while the agent held it) is no longer its own:
+    call it only when ``turn_reached``. The message is delivered and checked like any other,
+    marked WITHDRAWN by its target (``withdraw:<agent>``) and envelope, and carries no
+    report commands, so it cannot be taken for a new task."""
+    text = (
+        f"{task.ref} ({task.title}) is no longer yours: {why}. Stop working on it now. "
+        "This is not a new task: do not start it and do not report on it."
+    )
+    message_id = messages.queue(
+        conn,
+        ctx,
+        [agent],
+        text,
+        target=Target(TargetKind.withdraw, agent),
+        task_id=task.id,
+        priority=task.priority,
+    )
+    insert_event(
+        conn,
+        ctx.now,
+        EventKind.TASK_WITHDRAWN,
+        f"{task.ref} withdrawn from {agent}: {why}",
+        task_id=task.id,
+        agent=agent,
+        actor=ctx.actor,
+        data={"message": message_id},
+    )
+
+
+def _reported(conn: Conn, ctx: Ctx, agent: str | None, state: AgentState, words: str) -> None:
+    """The agent's own report on its task is the report signal's observation of it (a
+    person's, or another agent's forced one, says nothing of what the agent does)."""
+    if agent and ctx.as_agent() == agent:
+        obs = Observation(agent, Signal.REPORT, state, ctx.now, f"report: {words}")
+        agent_signals.record(conn, obs)
+
+
+def _touch_agent(conn: Conn, ctx: Ctx, agent: str | None) -> None:
+    if agent and ctx.as_agent() == agent:
+        agent_queries.touch_agent(conn, agent, ctx.now)

@@ -1,0 +1,67 @@
+"""The branch an agent's worktree is on when a task's prompt goes out: the task's own branch
+when it has one (a GitHub task: ``swarm/T-12-fix-the-parser``, made from the base the first
+time, so its pull request holds its commits only), else the agent's branch (``swarm/<agent>``).
+
+The move is clean or not at all: uncommitted changes refuse it in one line (nothing is
+switched, the prompt is not sent); a task branch checked out in another agent's worktree
+(a task handed over) is taken from it when that worktree is clean (it is left detached at the
+same commit: nothing of it changes), refused otherwise. Folders from the agents file
+(``workspace = "/path"``) have no base and are left as they are.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from core.errors import InvalidState
+from core.workspaces._git import (
+    GitFailed,
+    branch_and_head,
+    branch_exists,
+    changed_files,
+    conflicted_files,
+    git,
+    worktrees,
+)
+from core.workspaces._ops import Located
+
+
+def checkout(place: Located, wanted: str | None) -> Located:
+    """Put ``place`` on ``wanted`` (the task's branch; None: the agent's own); the place
+    as it is now (with its head when it was there already: one git call). Blocking (git):
+    call it from a worker thread."""
+    if place.base is None or place.branch is None:
+        return place  # not a worktree swarm made: no base to branch from
+    branch = wanted or place.branch
+    there = branch_and_head(place.path)
+    if there.branch == branch:
+        return dataclasses.replace(place, branch=branch, head=there.head, head_read=there.read)
+    _refuse_changes(place.path, f"commit or discard them, then it moves to {branch}")
+    try:
+        if branch_exists(place.path, branch):
+            _take_from_others(place.path, branch)
+            git(place.path, "switch", "--quiet", branch)
+        else:
+            git(place.path, "switch", "--quiet", "--create", branch, place.base)
+    except GitFailed as exc:
+        said = " ".join(exc.output.split())[-300:]
+        raise InvalidState(f"{place.path} not moved to {branch}: {said}") from None
+    return dataclasses.replace(place, branch=branch)
+
+
+def _refuse_changes(path: Path, then: str) -> None:
+    dirty = changed_files(path) or conflicted_files(path)
+    if dirty:
+        shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
+        raise InvalidState(f"{path} has uncommitted changes ({shown}): {then} (nothing switched)")
+
+
+def _take_from_others(path: Path, branch: str) -> None:
+    """``branch`` checked out in another worktree (a handed-over task): detached there, at
+    the same commit, when that worktree is clean; InvalidState otherwise."""
+    here = path.resolve()
+    for tree in worktrees(path):
+        if tree.branch == branch and tree.path.resolve() != here:
+            _refuse_changes(tree.path, f"{branch} is checked out there; commit or discard them")
+            git(tree.path, "switch", "--quiet", "--detach")
