@@ -37,7 +37,7 @@ from core.agents import signals as agent_signals  # noqa: E402
 from core.coordinator.prompt_keys import PromptKeys  # noqa: E402
 from core.coordinator.scheduler import Scheduler  # noqa: E402
 from core.dialogs import permissions as prompts  # noqa: E402
-from core.hosts import client, wire  # noqa: E402
+from core.hosts import client  # noqa: E402
 from core.service.swarm import SwarmService  # noqa: E402
 from tests.agents.launch import SETUPS  # noqa: E402
 from tests.agents.live import LocalModel, require_binary  # noqa: E402
@@ -107,7 +107,7 @@ class Run:
 
     async def cancel(self) -> None:
         """End a turn that goes on (``session/cancel``), then let it settle."""
-        await client.request(self.rig.home, AGENT, wire.CANCEL, wait_s=10.0)
+        await client.cancel(self.rig.home, AGENT, wait_s=10.0)
         await self.settle(3)
         await self.until_idle(30)
 

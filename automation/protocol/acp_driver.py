@@ -62,7 +62,8 @@ from pydantic import BaseModel, ValidationError
 
 from core.formats.text import one_line, shorten
 from core.hosts import lines, wire
-from core.hosts.turns import Callbacks, Ended, Launched, TurnFailed, lower_priority
+from core.hosts.permission import RequestOption, with_a_no
+from core.hosts.turns import Callbacks, Ended, Launched, McpEntry, TurnFailed, lower_priority
 
 log = logging.getLogger(__name__)
 FORWARDED_PREFIXES = ("SWARM_", "PG")  # what swarm's MCP server needs to reach the store
@@ -217,8 +218,8 @@ class AcpClient(Client):
             tool.pop("sessionUpdate", None)
         title = tool_call.title or (known.title if known else "") or ""
         kind = tool_call.kind or (known.kind if known else None) or ""
-        offered = [{"id": o.option_id, "name": o.name, "kind": str(o.kind)} for o in options]
-        chosen = await self.host.ask(title, str(kind), tool, wire.with_a_no(offered))
+        offered = [RequestOption(id=o.option_id, name=o.name, kind=str(o.kind)) for o in options]
+        chosen = await self.host.ask(title, str(kind), tool, with_a_no(offered))
         if chosen is None or chosen == wire.CANCEL_OPTION:  # a person's no, where none was
             return RequestPermissionResponse(outcome=DeniedOutcome(outcome="cancelled"))
         return RequestPermissionResponse(
@@ -325,13 +326,11 @@ def _mcp_server(entry: dict[str, Any], agent_env: Mapping[str, str]) -> McpServe
     codex-acp) only HOME, PATH, LANG, TERM and the entry's ``env``: swarm's server on a
     PostgreSQL swarm (``SWARM_DATABASE_URL``, never put on a command line) opened another
     store, and every ``report`` said the agent held no task."""
+    said = McpEntry.model_validate(entry)
     merged = {k: v for k, v in agent_env.items() if k.startswith(FORWARDED_PREFIXES)}
-    merged |= dict(entry.get("env") or {})
+    merged |= said.env
     env = [EnvVariable(name=k, value=v) for k, v in merged.items()]
-    return McpServerStdio(
-        name=str(entry["name"]), command=str(entry["command"]),
-        args=[str(a) for a in entry.get("args") or ()], env=env,
-    )  # fmt: skip
+    return McpServerStdio(name=said.name, command=said.command, args=list(said.args), env=env)
 
 
 def _model(

@@ -15,7 +15,7 @@ from typing import Any
 
 from core.errors import InvalidState
 from core.formats.text import escape_controls, one_line, shorten
-from core.hosts import client, entries, wire
+from core.hosts import client
 from core.hosts.entries import (
     Entry,
     Exited,
@@ -84,15 +84,15 @@ async def attach(
     (Ctrl+D leaves, the agent keeps running); Ctrl+C stops its running turn (``stop``: what
     it came to, in words), the agent and its task kept."""
     try:
-        hello = await client.request(home, agent, wire.HELLO)
+        hello = await client.hello(home, agent)
     except client.HostUnreachable as exc:
         raise InvalidState(f"{exc} (swarm desktop up --protocol starts it)") from None
     print(
-        f"{agent}: protocol session {hello.get('session')} (host pid {hello.get('pid')}); "
+        f"{agent}: protocol session {hello.session} (host pid {hello.pid}); "
         "a line typed here is sent to it as your message; Ctrl+C stops its turn; Ctrl+D "
         "leaves it running"
     )
-    after = max(0, int(hello.get("seq") or 0) - BACKLOG)
+    after = max(0, hello.seq - BACKLOG)
     showing = Background(f"attach to {agent}")
     shown = showing.start(_show(home, agent, after), name="attach-show")
     loop = asyncio.get_running_loop()
@@ -170,8 +170,7 @@ def _pending_call(entry: Entry) -> str:
 def _gated_call(entry: Entry) -> str:
     """The id of the tool call a permission request names ("" when none)."""
     asked = entry.body
-    call = asked.tool.get("toolCallId") if isinstance(asked, PermissionAsked) else None
-    return call if isinstance(call, str) else ""
+    return asked.tool_call_id if isinstance(asked, PermissionAsked) else ""
 
 
 async def ordered(journal: AsyncIterator[Entry]) -> AsyncIterator[Entry]:
@@ -208,15 +207,9 @@ async def ordered(journal: AsyncIterator[Entry]) -> AsyncIterator[Entry]:
 
 
 async def _show(home: Path, agent: str, after: int) -> None:
-    async for entry in ordered(_typed(client.stream(home, agent, after))):
+    async for entry in ordered(client.stream(home, agent, after)):
         shown = line_of(entry)
         if shown is not None:
             chunk = isinstance(entry.body, Update) and entry.body.kind == "agent_message_chunk"
             print(shown, end="" if chunk else "\n", flush=True)
     print(f"\n!! {agent}'s protocol host ended the stream", flush=True)
-
-
-async def _typed(journal: AsyncIterator[dict[str, Any]]) -> AsyncIterator[Entry]:
-    """The host's entries read once, where they enter (``core.hosts.entries.read``)."""
-    async for raw in journal:
-        yield entries.read(raw)

@@ -52,5 +52,5 @@ class BadLines:
     def _journal(self) -> None:
         why = self._last
         log.warning("host %s: the agent wrote %s (%d line(s))", self.agent, why, self.count)
-        self.journal.add(AgentError(f"the agent wrote {why}", self.count))
+        self.journal.add(AgentError(message=f"the agent wrote {why}", lines=self.count))
         self.count = 0

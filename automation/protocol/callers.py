@@ -10,7 +10,7 @@ import asyncio
 import os
 
 from core.formats.text import one_line, shorten
-from core.hosts import lines, running
+from core.hosts import lines, requests, running
 from core.processes import ancestry, peer_of
 
 
@@ -39,6 +39,5 @@ def peer_pid(writer: asyncio.StreamWriter) -> int | None:
 
 def op_of(line: bytes) -> str | None:
     """The ``op`` a refused request asked for, in short (None: none could be read)."""
-    found = lines.parse(line) if line else None
-    op = found.get("op") if isinstance(found, dict) else None
-    return shorten(one_line(op), 40) if isinstance(op, str) else None
+    op = requests.op_of(lines.parse(line)) if line else None
+    return shorten(one_line(op), 40) if op is not None else None

@@ -17,11 +17,11 @@ import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from automation.protocol.host import ACCEPT_S
-from core.hosts import client, wire
+from core.hosts import client
 from core.hosts.entries import Answer
+from core.hosts.replies import Failed
 from core.models import Agent, Receipt
 from core.protocols import Parcel
 
@@ -52,58 +52,55 @@ class ProtocolDeliverer:
         agent = parcel.agent.id
         try:
             if parcel.reset:
-                answer = await self._ask(agent, wire.NEW_SESSION)
+                answer: client.Reply = await client.new_session(self.home, agent, self.wait_s)
             else:
                 if parcel.withdraw:
                     await self._stop_turn(agent)
-                answer = await self._ask(
-                    agent, wire.PROMPT, delivery=parcel.delivery_id, text=parcel.text
+                answer = await client.prompt(
+                    self.home, agent, parcel.delivery_id, parcel.text, self.wait_s
                 )
         except client.HostUnreachable as exc:  # gone: the agent is offline until it is back
             return Receipt.failed(str(exc), METHOD, gone=exc.gone)
         ms = (time.perf_counter() - started) * 1000
         what = f"delivery {parcel.delivery_id} to {agent} (protocol)"
-        if answer.get("ok"):
-            log.info(
-                "%s: accepted in %.0f ms%s",
-                what,
-                ms,
-                " (taken before)" if answer.get("again") else "",
-            )
-            return Receipt.delivered(METHOD)
-        reason = str(answer.get("reason") or "refused")
-        log.info("%s: not delivered (%s)", what, reason)
-        return Receipt.failed(reason, METHOD, deferred=bool(answer.get("busy")))
+        if isinstance(answer, Failed):
+            reason = answer.reason or "refused"
+            log.info("%s: not delivered (%s)", what, reason)
+            return Receipt.failed(reason, METHOD, deferred=answer.busy)
+        again = " (taken before)" if isinstance(answer, client.Taken) and answer.again else ""
+        log.info("%s: accepted in %.0f ms%s", what, ms, again)
+        return Receipt.delivered(METHOD)
 
     async def answer(self, agent: Agent, request: str, option: str) -> Receipt:
         """A decided permission prompt's option, as the agent's request's response."""
         try:
-            said = Answer(request, option)
-            answer = await self._ask(agent.id, said.OP, **said.fields())
+            said = Answer(request=request, option=option)
+            answer = await client.answer(self.home, agent.id, said, self.wait_s)
         except client.HostUnreachable as exc:
             return Receipt.failed(str(exc), METHOD)
-        if answer.get("ok"):
-            return Receipt.delivered(METHOD)
-        return Receipt.failed(str(answer.get("reason") or "refused"), METHOD, retryable=False)
+        if isinstance(answer, Failed):
+            return Receipt.failed(answer.reason or "refused", METHOD, retryable=False)
+        return Receipt.delivered(METHOD)
 
     async def cancel(self, agent: Agent) -> Receipt:
         """``session/cancel`` the agent's running turn."""
         try:
-            answer = await self._ask(agent.id, wire.CANCEL)
+            answer = await client.cancel(self.home, agent.id, self.wait_s)
         except client.HostUnreachable as exc:
             return Receipt.failed(str(exc), METHOD)
-        return (
-            Receipt.delivered(METHOD) if answer.get("ok") else Receipt.failed(str(answer), METHOD)
-        )
+        if isinstance(answer, Failed):
+            return Receipt.failed(answer.reason or "refused", METHOD)
+        return Receipt.delivered(METHOD)
 
     async def _stop_turn(self, agent: str) -> None:
         """Cancel the running turn and wait for its end (at most ``STOP_WAIT_S``): the notice
         then goes as the next turn, not refused as busy and put off."""
-        if not (await self._ask(agent, wire.CANCEL)).get("running"):
+        cancelled = await client.cancel(self.home, agent, self.wait_s)
+        if isinstance(cancelled, Failed) or not cancelled.running:
             return
         deadline = time.monotonic() + STOP_WAIT_S
         while time.monotonic() < deadline:
-            if not (await self._ask(agent, wire.HELLO)).get("busy"):
+            if not (await client.hello(self.home, agent, self.wait_s)).busy:
                 return
             await asyncio.sleep(0.05)
 
@@ -111,8 +108,10 @@ class ProtocolDeliverer:
         """Nothing is typed into a protocol agent."""
         return Receipt.failed("a protocol agent takes no keys", METHOD, retryable=False)
 
-    async def _ask(self, agent: str, op: str, **fields: Any) -> dict[str, Any]:
-        return await client.request(self.home, agent, op, wait_s=self.time_limit_s, **fields)
+    @property
+    def wait_s(self) -> float:
+        """A host's answer, at most."""
+        return self.time_limit_s
 
     def close(self) -> None:
         """Nothing held between deliveries."""

@@ -22,7 +22,7 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,9 @@ from core.hosts.entries import (
     TurnError,
     Update,
 )
-from core.hosts.turns import TOTAL_COST, Driver, Ended, TurnFailed
+from core.hosts.permission import options_of
+from core.hosts.replies import Cancelled, Done, Failed, HostHello, Opened, Taken
+from core.hosts.turns import Driver, Ended, TurnFailed
 from core.privacy import files
 from core.waits import Background
 
@@ -90,10 +92,11 @@ class Host:
     # the agent's side (the driver's callbacks)
 
     async def ask(
-        self, title: str, kind: str, tool: Any, options: list[dict[str, str]]
+        self, title: str, kind: str, tool: Any, options: Sequence[Mapping[str, str] | RequestOption]
     ) -> str | None:
         """A permission request: journaled, then answered with swarm's choice (an option's
-        id; None: cancelled)."""
+        id; None: cancelled). Its options are read as the journal's (those swarm cannot
+        answer left out)."""
         self.asked += 1
         number = self.asked
         request = f"{self.session}#{number}"
@@ -101,18 +104,16 @@ class Host:
         future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
         self.pending[number] = future
         asked = PermissionAsked(
-            request, title, kind, tool if isinstance(tool, Mapping) else {},
-            tuple(RequestOption(str(o.get("id") or ""), str(o.get("name") or ""),
-                                str(o.get("kind") or "")) for o in options),
-            delivery=self.delivery,
+            request=request, delivery=self.delivery, title=title, kind=kind,
+            tool=tool if isinstance(tool, Mapping) else {}, options=options_of(options),
         )  # fmt: skip
         self.journal.add(asked)
         try:
             chosen = await future
         finally:
             self.pending.pop(number, None)
-        picked = next((o for o in asked.options if o.id == chosen), RequestOption("", ""))
-        done = PermissionDone(request, chosen, picked.name, picked.kind)
+        picked = next((o for o in asked.options if o.id == chosen), RequestOption(id=""))
+        done = PermissionDone(request=request, option=chosen, name=picked.name, kind=picked.kind)
         self.journal.add(done)
         return chosen
 
@@ -121,7 +122,7 @@ class Host:
         that comes while no turn runs is marked ``outside`` (a loaded session's history, which
         Gemini CLI replays after ``session/load``: no work of the agent's now)."""
         running = self.turn is not None and not self.turn.done()
-        self.journal.add(Update(kind, self.session, words, outside=not running))
+        self.journal.add(Update(session=self.session, kind=kind, words=words, outside=not running))
         if running:
             self.updates += 1
             self.accepted.set()
@@ -151,10 +152,10 @@ class Host:
             return
         if not self.output_ended:
             return  # replaced meanwhile
-        self.journal.add(HostError(
+        self.journal.add(HostError(message=(
             f"the agent closed its output but runs on (pid {process.pid}): nothing more can "
             "come from it (swarm desktop down, then up, starts it again)"
-        ))  # fmt: skip
+        )))  # fmt: skip
 
     def saved_session(self) -> str | None:
         """The session the host had before (to load it again), if any."""
@@ -171,7 +172,7 @@ class Host:
         is not in the new one)."""
         files.write_file(_session_file(self.journal.path), session.encode())
         self.lost = lost
-        self.journal.add(Session(session, loaded, lost or ""))
+        self.journal.add(Session(session=session, loaded=loaded, lost=lost or ""))
 
     @property
     def agent_pid(self) -> int | None:
@@ -181,24 +182,23 @@ class Host:
 
     # swarm's side (the socket's requests)
 
-    async def prompt(self, delivery: int, text: str) -> dict[str, Any]:
+    async def prompt(self, delivery: int, text: str) -> Taken | Failed:
         """Send a prompt; answer once the agent accepted it."""
         if delivery in self.taken:
-            return {"ok": True, "again": True}
+            return Taken(again=True)
         if self.exit_code is not None:
-            return {"ok": False, "reason": f"the agent exited ({self.exit_code})", "gone": True}
+            return Failed(reason=f"the agent exited ({self.exit_code})", gone=True)
         if self.output_ended:
             why = "the agent closed its output: nothing can reach it on its protocol"
-            return {"ok": False, "reason": why, "gone": True}
+            return Failed(reason=why, gone=True)
         if self.session is None:
-            return {"ok": False, "reason": "the agent's session is not open yet", "busy": True}
+            return Failed(reason="the agent's session is not open yet", busy=True)
         if self.turn is not None and not self.turn.done():
-            why = f"a turn is running (delivery {self.delivery})"
-            return {"ok": False, "reason": why, "busy": True}
+            return Failed(reason=f"a turn is running (delivery {self.delivery})", busy=True)
         self.taken.add(delivery)
         self.delivery, self.updates = delivery, 0
         self.accepted = asyncio.Event()
-        self.journal.add(Turn(delivery, text, len(text)))
+        self.journal.add(Turn(delivery=delivery, chars=len(text), text=text))
         self.turn = self._tasks.start(self._turn(delivery, text), name=f"turn {delivery}")
         waiting = self._tasks.start(self.accepted.wait(), name="turn-accepted")
         with contextlib.suppress(asyncio.TimeoutError):
@@ -206,28 +206,35 @@ class Host:
                 {waiting, self.turn}, timeout=ACCEPT_S, return_when="FIRST_COMPLETED"
             )
         waiting.cancel()
-        return {"ok": True, "updates": self.updates, "ended": self.turn.done()}
+        return Taken(updates=self.updates, ended=self.turn.done())
 
     async def _turn(self, delivery: int, text: str) -> None:
         assert self.driver is not None
         try:
             ended = await self.driver.prompt(text)
         except TurnFailed as exc:
-            self.journal.add(TurnError(delivery, str(exc), exc.code, _jsonable(exc.data)))
+            self.journal.add(TurnError(delivery=delivery, code=exc.code, message=str(exc),
+                                       data=_jsonable(exc.data)))  # fmt: skip
             return
         except Exception as exc:  # the connection broke: the process is gone or talks nonsense
-            self.journal.add(TurnError(delivery, repr(exc), has_data=False))
+            self.journal.add(TurnError(delivery=delivery, message=repr(exc), has_data=False))
             return
         finally:
             self.accepted.set()
         usage, so_far = self._turn_usage(ended)
-        self.journal.add(TurnEnd(delivery, ended.stop_reason, usage, ended.cost_usd,
-                                 _jsonable(ended.meta), so_far))  # fmt: skip
+        end = TurnEnd(
+            delivery=delivery,
+            stop_reason=ended.stop_reason,
+            usage=usage,
+            cost_usd=ended.cost_usd,
+            meta=_jsonable(ended.meta),
+            session_usage=so_far,
+        )
+        self.journal.add(end)
         if so_far is not None and self.session is not None:
             running_usage.keep(self.journal.path, self.session, so_far)
-        total = ended.meta.get(TOTAL_COST) if isinstance(ended.meta, dict) else None
-        if self.session is not None and isinstance(total, int | float):
-            running_usage.keep_spent(self.journal.path, self.session, float(total))
+        if self.session is not None and end.total_cost is not None:
+            running_usage.keep_spent(self.journal.path, self.session, end.total_cost)
 
     def _turn_usage(self, ended: Ended) -> tuple[Any, Mapping[str, Any] | None]:
         """A turn end's usage, the turn's own: where the agent says its session's running
@@ -238,52 +245,50 @@ class Host:
         usage = running_usage.turn_usage(ended.usage, before)
         return usage, ended.usage
 
-    def answer(self, answer: Answer) -> dict[str, Any]:
+    def answer(self, answer: Answer) -> Done | Failed:
         """Answer a waiting permission request with its option (None: cancelled)."""
         session, _, number = answer.request.rpartition("#")
         future = self.pending.get(int(number)) if number.isascii() and number.isdigit() else None
         if session != self.session or future is None or future.done():
-            return {"ok": False, "reason": f"no permission request {answer.request} waits"}
+            return Failed(reason=f"no permission request {answer.request} waits")
         future.set_result(answer.option)
-        return {"ok": True}
+        return Done()
 
-    async def cancel(self) -> dict[str, Any]:
+    async def cancel(self) -> Cancelled:
         """Cancel the running turn; every waiting request is answered cancelled."""
         self._cancel_requests()
         running = self.turn is not None and not self.turn.done()
         if running and self.driver is not None:
             await self.driver.cancel()
-        return {"ok": True, "running": running}
+        return Cancelled(running=running)
 
     def _cancel_requests(self) -> None:
         for future in list(self.pending.values()):
             if not future.done():
                 future.set_result(None)
 
-    async def new_session(self) -> dict[str, Any]:
+    async def new_session(self) -> Opened | Failed:
         """A new session (the agent's context cleared); refused while a turn runs."""
         if self.turn is not None and not self.turn.done():
-            return {"ok": False, "reason": f"a turn is running (delivery {self.delivery})",
-                    "busy": True}  # fmt: skip
+            return Failed(reason=f"a turn is running (delivery {self.delivery})", busy=True)
         assert self.driver is not None
         await self.driver.new_session()
-        return {"ok": True, "session": self.session}
+        return Opened(session=self.session)
 
-    def hello(self) -> dict[str, Any]:
+    def hello(self) -> HostHello:
         """Who and where the host is."""
-        return {
-            "ok": True, "agent": self.agent, "pid": os.getpid(),
-            "agent_pid": self.agent_pid, "session": self.session,
-            "busy": self.turn is not None and not self.turn.done(), "delivery": self.delivery,
-            "seq": self.journal.seq, "acked": self.journal.acked, "exit_code": self.exit_code,
-        }  # fmt: skip
+        return HostHello(
+            agent=self.agent, pid=os.getpid(), agent_pid=self.agent_pid, session=self.session,
+            busy=self.turn is not None and not self.turn.done(), delivery=self.delivery,
+            seq=self.journal.seq, acked=self.journal.acked, exit_code=self.exit_code,
+        )  # fmt: skip
 
     async def watch_exit(self) -> None:
         """Journal the agent's exit (the host stays, so swarm reads why, until stopped)."""
         assert self.driver is not None and self.driver.process is not None
         self.exit_code = await self.driver.process.wait()
         self._cancel_requests()
-        self.journal.add(Exited(self.exit_code))
+        self.journal.add(Exited(code=self.exit_code))
 
     async def stop(self) -> None:
         """End the agent, what it started, and this host (once)."""

@@ -1,6 +1,6 @@
 """A protocol host's journal: its entries, numbered, written from their typed bodies
-(``core.hosts.entries``) as JSON lines to its file, and held in memory for the socket's
-streams until swarm acknowledges them."""
+(``core.hosts.entries``) as JSON lines to its file, and held in memory, as their lines, for
+the socket's streams until swarm acknowledges them."""
 
 from __future__ import annotations
 
@@ -8,13 +8,20 @@ import asyncio
 import os
 import time
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO, NamedTuple
 
-from core.hosts import lines, wire
+from core.hosts import entries, lines, wire
 from core.hosts.entries import Body
 from core.privacy import files
 
 KEEP = 5_000  # journal entries kept in memory after their acknowledgement (the transcript)
+
+
+class Written(NamedTuple):
+    """One entry as written: its number and its line."""
+
+    seq: int
+    line: bytes
 
 
 class Journal:
@@ -23,27 +30,28 @@ class Journal:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.entries: list[dict[str, Any]] = []
+        self.entries: list[Written] = []
         self.seq = 0
         self.acked = 0
         self.closed = False
         self._waiters: list[asyncio.Future[None]] = []  # streams waiting for a new entry
         self._file = private_file(path)
 
-    def add(self, body: Body) -> dict[str, Any]:
+    def add(self, body: Body) -> Written:
         """Append ``body``'s entry (at most ``lines.ENTRY_LIMIT`` bytes: cut where longer)
-        and wake the streams; the entry as written."""
+        and wake the streams; the entry as written. A life's first entry names its host
+        (``journal_file.lives``)."""
         self.seq += 1
-        entry = {"seq": self.seq, "at": time.time(), "type": body.TYPE, **body.fields()}
-        if self.seq == 1:  # a life's first entry names its host (``journal_file.lives``)
-            entry["host"] = os.getpid()
-        entry, line = lines.bounded(entry, wire.encode(entry))
-        self.entries.append(entry)
+        entry = entries.of(body, self.seq, time.time(), os.getpid() if self.seq == 1 else None)
+        fields = entries.line(entry)
+        _, line = lines.bounded(fields, wire.encode(fields))
+        written = Written(self.seq, line)
+        self.entries.append(written)
         self._file.write(line)
         self._file.flush()
         self._prune()
         self._wake()
-        return entry
+        return written
 
     def _wake(self) -> None:
         waiters, self._waiters = self._waiters, []
@@ -58,11 +66,11 @@ class Journal:
             self._waiters.append(waiter)
             await waiter
 
-    def after(self, seq: int) -> list[dict[str, Any]]:
+    def after(self, seq: int) -> list[Written]:
         """The entries after ``seq`` still held (they are numbered without a gap: a slice)."""
         if not self.entries:
             return []
-        return self.entries[max(0, seq - self.entries[0]["seq"] + 1) :]
+        return self.entries[max(0, seq - self.entries[0].seq + 1) :]
 
     def ack(self, seq: int) -> None:
         """Swarm has the entries up to ``seq``."""
@@ -71,8 +79,8 @@ class Journal:
 
     def _prune(self) -> None:
         keep_from = min(self.acked, self.seq - KEEP)
-        if self.entries and self.entries[0]["seq"] <= keep_from:
-            del self.entries[: keep_from - self.entries[0]["seq"] + 1]
+        if self.entries and self.entries[0].seq <= keep_from:
+            del self.entries[: keep_from - self.entries[0].seq + 1]
 
     async def close(self) -> None:
         """End the streams and close the file."""

@@ -21,7 +21,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from core.hosts import client, wire
+from core.hosts import client, entries, wire
+from core.hosts.entries import Entry, Exited, HostError, Ready
+from core.hosts.replies import HostHello
 from core.hosts.running import HOST_MODULE, host_pid, log_path, pid_path
 from core.privacy import files
 from core.processes import started
@@ -46,7 +48,7 @@ async def start(
     wait_s: float = START_S,
     nice: int = 0,
     cumulative_usage: bool = False,
-) -> dict[str, Any]:
+) -> HostHello:
     """Start ``agent``'s host running ``command`` (the CLI in its protocol's mode, ``acp``
     or ``stream-json``) in ``cwd``, the CLI ``nice`` below the host's CPU priority (and,
     ``cumulative_usage``, its turn end's usage its session's running total: the host
@@ -56,7 +58,7 @@ async def start(
     ended and a new one started, which loads the session where the CLI can."""
     hello = await _running_hello(home, agent)
     if hello is not None:
-        if hello.get("exit_code") is None or not _all_read(hello):
+        if hello.exit_code is None or hello.acked < hello.seq:  # swarm has not read it all
             return hello
         await stop(home, agent)
     files.make_dirs(wire.folder(home))
@@ -69,7 +71,7 @@ async def start(
     return await _wait_ready(home, agent, process, seen, wait_s)
 
 
-async def _running_hello(home: Path, agent: str) -> dict[str, Any] | None:
+async def _running_hello(home: Path, agent: str) -> HostHello | None:
     """The hello of ``agent``'s running host; None when none runs. One started a moment ago
     is waited for until it listens (``LISTEN_S``). One that runs but does not answer is an
     error: a second host beside it would run a second agent in the same folder, on the same
@@ -77,7 +79,7 @@ async def _running_hello(home: Path, agent: str) -> dict[str, Any] | None:
     deadline = time.monotonic() + LISTEN_S
     while (pid := host_pid(home, agent)) is not None:
         try:
-            return await client.request(home, agent, wire.HELLO)
+            return await client.hello(home, agent)
         except client.HostUnreachable as exc:
             if host_pid(home, agent) is None:
                 return None  # it ended meanwhile
@@ -88,11 +90,6 @@ async def _running_hello(home: Path, agent: str) -> dict[str, Any] | None:
                 ) from None
         await asyncio.sleep(0.2)
     return None
-
-
-def _all_read(hello: Mapping[str, Any]) -> bool:
-    """Whether swarm has acknowledged all of a host's journal, as its hello says."""
-    return int(hello.get("acked") or 0) >= int(hello.get("seq") or 0)
 
 
 def _spawn(
@@ -112,15 +109,19 @@ def _spawn(
 
 async def _wait_ready(
     home: Path, agent: str, process: subprocess.Popen[bytes], seen: int, wait_s: float
-) -> dict[str, Any]:
+) -> HostHello:
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         for entry in _journal_since(home, agent, seen):
-            if entry.get("type") == wire.READY:
-                return await client.request(home, agent, wire.HELLO)
-            if entry.get("type") in (wire.HOST_ERROR, wire.EXITED):
-                _reap(process)
-                raise HostStartError(f"{agent}: {entry.get('message') or entry}")
+            match entry.body:
+                case Ready():
+                    return await client.hello(home, agent)
+                case HostError(message=message):
+                    _reap(process)
+                    raise HostStartError(f"{agent}: {message or 'its host failed'}")
+                case Exited(code=code):
+                    _reap(process)
+                    raise HostStartError(f"{agent}: its agent exited ({code})")
         if process.poll() is not None:
             raise HostStartError(
                 f"{agent}'s protocol host exited ({process.returncode}) before its session "
@@ -146,7 +147,7 @@ def _journal_size(home: Path, agent: str) -> int:
         return 0
 
 
-def _journal_since(home: Path, agent: str, offset: int) -> list[dict[str, Any]]:
+def _journal_since(home: Path, agent: str, offset: int) -> list[Entry]:
     try:
         with wire.journal_path(home, agent).open("rb") as journal:
             journal.seek(offset)
@@ -156,7 +157,7 @@ def _journal_since(home: Path, agent: str, offset: int) -> list[dict[str, Any]]:
     found = []
     for line in lines:
         with contextlib.suppress(ValueError):
-            found.append(wire.decode(line))
+            found.append(entries.read(wire.decode(line)))
     return found
 
 
@@ -166,7 +167,7 @@ async def stop(home: Path, agent: str) -> bool:
     if pid is None:
         return False
     with contextlib.suppress(client.HostUnreachable):
-        await client.request(home, agent, wire.STOP, wait_s=STOP_S)
+        await client.stop(home, agent, wait_s=STOP_S)
     deadline = time.monotonic() + STOP_S
     while time.monotonic() < deadline and host_pid(home, agent) is not None:  # noqa: ASYNC110
         await asyncio.sleep(0.1)  # another process: nothing to wait on but its pid

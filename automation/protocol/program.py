@@ -66,13 +66,13 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> int:
     except Exception as exc:
         said = cli_said(_log_since(log_at))
         why = f"{said} ({_why(exc)})" if said else _why(exc)
-        journal.add(HostError(f"the agent did not start: {why}"))
+        journal.add(HostError(message=f"the agent did not start: {why}"))
         log.exception("host %s: the agent did not start", args.agent)
         await host.stop()
         server.close()
         await journal.close()
         return 1
-    journal.add(Ready(host.session, host.agent_pid, host.lost or ""))
+    journal.add(Ready(session=host.session, pid=host.agent_pid, lost=host.lost or ""))
     exit_watch = tasks.start(host.watch_exit(), name="host-exit-watch")
     await host.stopping.wait()
     exit_watch.cancel()

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 
 from automation.protocol.delivery import METHOD, ProtocolDeliverer
 from automation.route_base import DelivererRoute
-from core.hosts import client, wire
+from core.hosts import client
+from core.hosts.replies import Failed
 from core.models import Agent, Receipt
 from core.protocols import Stop
 
@@ -41,11 +42,11 @@ class ProtocolRoute(DelivererRoute[ProtocolDeliverer]):
     async def stop_turn(self, agent: Agent) -> Stop:
         """The host's cancel; done when a turn was running."""
         try:
-            answer = await client.request(self.deliverer.home, agent.id, wire.CANCEL)
+            answer = await client.cancel(self.deliverer.home, agent.id)
         except client.HostUnreachable as exc:
             return Stop.cannot(CANCEL, f"not stopped: {exc}")
-        if not answer.get("ok"):
-            return Stop.cannot(CANCEL, f"not stopped: {answer.get('reason') or answer}")
-        if not answer.get("running"):
+        if isinstance(answer, Failed):
+            return Stop.cannot(CANCEL, f"not stopped: {answer.reason or 'refused'}")
+        if not answer.running:
             return Stop(False, CANCEL, "no turn was running (nothing to stop)")
         return Stop(True, CANCEL, f"its turn was stopped ({CANCEL})")

@@ -12,13 +12,30 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from core.hosts import entries, journal_file, wire
+from core.hosts import journal_file, wire
 from core.hosts.entries import Session, TurnEnd
-from core.hosts.fields import real
-from core.hosts.turns import TOTAL_COST
+from core.hosts.fields import Object, OptionalText, Real
+from core.hosts.model import Message
 from core.privacy import files
+
+
+class Used(Message):
+    """The file beside a journal of a session's running usage (``wire.used_path``)."""
+
+    session: OptionalText = None
+    usage: Object = None
+
+
+class Spent(Message):
+    """The file beside a journal of a session's running total cost (``wire.spent_path``)."""
+
+    session: OptionalText = None
+    total_cost_usd: Real = None  # (``TOTAL_COST``)
+
+
+Kept = TypeVar("Kept", Used, Spent)
 
 
 def turn_usage(total: Mapping[str, Any], before: Mapping[str, Any]) -> dict[str, Any]:
@@ -38,12 +55,9 @@ def before(journal: Path, session: str) -> dict[str, Any]:
     """``session``'s running total at its last turn end: kept beside the journal, else read
     from the journal (a host from before it was kept: its ``usage`` was the total); empty
     when no turn of it said one."""
-    try:
-        kept = wire.decode(wire.used_path(journal).read_bytes())
-    except (OSError, ValueError):
-        kept = {}
-    if kept.get("session") == session and isinstance(kept.get("usage"), dict):
-        return dict(kept["usage"])
+    kept = _kept(wire.used_path(journal), Used)
+    if kept.session == session and kept.usage is not None:
+        return dict(kept.usage)
     found: dict[str, Any] = {}
     for end in _turn_ends(journal, session):
         said = end.session_usage if end.session_usage is not None else end.usage
@@ -53,20 +67,17 @@ def before(journal: Path, session: str) -> dict[str, Any]:
 
 def keep(journal: Path, session: str, total: Mapping[str, Any]) -> None:
     """``session``'s running ``total`` as its last turn end said it, beside the journal."""
-    files.write_file(wire.used_path(journal), wire.encode({"session": session, "usage": total}))
+    said = Used(session=session, usage=total).model_dump()
+    files.write_file(wire.used_path(journal), wire.encode(said))
 
 
 def spent(journal: Path, session: str) -> float:
     """``session``'s running total cost as its last turn's end said: kept beside the
     journal (``wire.spent_path``), else read from the journal (a host from before it was
     kept); 0 when none did."""
-    try:
-        kept = wire.decode(wire.spent_path(journal).read_bytes())
-    except (OSError, ValueError):
-        kept = {}
-    total = real(kept.get(TOTAL_COST))
-    if kept.get("session") == session and total is not None:
-        return total
+    kept = _kept(wire.spent_path(journal), Spent)
+    if kept.session == session and kept.total_cost_usd is not None:
+        return kept.total_cost_usd
     found = 0.0
     for end in _turn_ends(journal, session):
         found = end.total_cost if end.total_cost is not None else found
@@ -75,15 +86,24 @@ def spent(journal: Path, session: str) -> float:
 
 def keep_spent(journal: Path, session: str, total: float) -> None:
     """``session``'s running total cost as its last turn end said it, beside the journal."""
-    files.write_file(wire.spent_path(journal), wire.encode({"session": session, TOTAL_COST: total}))
+    said = Spent(session=session, total_cost_usd=total).model_dump()
+    files.write_file(wire.spent_path(journal), wire.encode(said))
+
+
+def _kept(path: Path, kind: type[Kept]) -> Kept:
+    """The file at ``path`` as ``kind`` (nothing said where it is missing or no object)."""
+    try:
+        return kind.model_validate(wire.decode(path.read_bytes()))
+    except (OSError, ValueError):  # (pydantic's ValidationError is a ValueError)
+        return kind()
 
 
 def _turn_ends(journal: Path, session: str) -> Iterator[TurnEnd]:
     """The journal's turn ends of ``session`` (each after a ``session`` entry naming it),
     each entry read once (``core.hosts.entries.read``)."""
     current = None
-    for raw in journal_file.entries(journal):
-        body = entries.read(raw).body
+    for entry in journal_file.entries(journal):
+        body = entry.body
         if isinstance(body, Session):
             current = body.session
         elif isinstance(body, TurnEnd) and current == session:

@@ -10,12 +10,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from automation.protocol import callers
 from automation.protocol.bad_lines import BAD_LINE_S
 from core.hosts import requests, wire
 from core.hosts.entries import Refused
+from core.hosts.replies import Done, Failed, Reply
 
 if TYPE_CHECKING:
     from automation.protocol.host import Host
@@ -54,9 +55,9 @@ class Server:
                     await self._stream(writer, request.after)
                     return
                 if isinstance(request, str):
-                    writer.write(wire.encode({"ok": False, "reason": request}))
+                    writer.write(_line(Failed(reason=request)))
                 else:
-                    writer.write(wire.encode(await self._answer(request)))
+                    writer.write(_line(await self._answer(request)))
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError, ValueError):
             pass
@@ -80,18 +81,18 @@ class Server:
         else:  # said before it is answered: a caller that is gone hears nothing
             self._refused[pid] = (now + BAD_LINE_S, 0)
             log.warning("host %s: refused %s from pid %s: %s", self.host.agent, op, pid, why)
-            self.host.journal.add(Refused(op, pid, why, times + 1))
-        writer.write(wire.encode({"ok": False, "reason": f"refused: {why}", "refused": True}))
+            self.host.journal.add(Refused(op=op, pid=pid, why=why, times=times + 1))
+        writer.write(_line(Failed(reason=f"refused: {why}", refused=True)))
         await writer.drain()
 
-    async def _answer(self, request: requests.Request) -> dict[str, Any]:
+    async def _answer(self, request: requests.Request) -> Reply:
         """The host's answer to ``request``; a failure of the agent's connection said."""
         host = self.host
         try:
             match request:
                 case requests.Hello():
                     return host.hello()
-                case requests.Prompt(delivery, text):
+                case requests.Prompt(delivery=delivery, text=text):
                     return await host.prompt(delivery, text)
                 case requests.Answer():
                     return host.answer(request)
@@ -99,26 +100,31 @@ class Server:
                     return await host.cancel()
                 case requests.NewSession():
                     return await host.new_session()
-                case requests.Ack(seq):
+                case requests.Ack(seq=seq):
                     host.journal.ack(seq)
-                    return {"ok": True}
+                    return Done()
                 case requests.Stop():
                     await host.stop()
-                    return {"ok": True}
+                    return Done()
         except Exception as exc:  # the agent's connection failed: said, the host goes on
-            log.exception("host %s: %s failed", host.agent, request.OP)
-            return {"ok": False, "reason": f"{request.OP} failed: {exc!r}"}
-        return {"ok": False, "reason": f"{request.OP} is no request here"}
+            log.exception("host %s: %s failed", host.agent, request.op)
+            return Failed(reason=f"{request.op} failed: {exc!r}")
+        return Failed(reason=f"{request.op} is no request here")
 
     async def _stream(self, writer: asyncio.StreamWriter, after: int) -> None:
         journal = self.host.journal
         sent = after
         while not journal.closed:
             for entry in journal.after(sent):
-                writer.write(wire.encode(entry))
-                sent = entry["seq"]
+                writer.write(entry.line)
+                sent = entry.seq
             await writer.drain()
             await journal.wait_after(sent)
+
+
+def _line(reply: Reply) -> bytes:
+    """A reply as its line."""
+    return wire.encode(reply.model_dump(mode="json"))
 
 
 def _parsed(line: bytes) -> requests.Request | str:

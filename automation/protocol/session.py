@@ -146,7 +146,7 @@ class ProtocolSession:
             )
         except launch.HostStartError as exc:
             raise InvalidState(str(exc)) from None
-        log.info("protocol host of %s: pid %s, %s", item.agent, hello.get("pid"), command)
+        log.info("protocol host of %s: pid %s, %s", item.agent, hello.pid, command)
         values: dict[str, list[int] | str] = {
             **item.values, "app": "terminal", "delivery": "protocol",
         }  # fmt: skip
@@ -155,15 +155,13 @@ class ProtocolSession:
                 self.home, item.agent, item.sandbox, sessions_folder(cli, plain, env), env
             )  # a sandboxed agent's: its own copy
             values.update(cli_dir_value(item, folder))
-        host = f"host pid {hello.get('pid')}"
-        if hello.get("exit_code") is not None:  # kept: swarm has not read all it holds
+        host = f"host pid {hello.pid}"
+        if hello.exit_code is not None:  # kept: swarm has not read all it holds
             host += (
-                f"; its agent exited ({hello['exit_code']}) and swarm has not read all it said: "
+                f"; its agent exited ({hello.exit_code}) and swarm has not read all it said: "
                 "start swarm (swarm run or swarm node), then up again"
             )
-        kept = (
-            was_running is not None and hello.get("pid") == was_running
-        )  # (not one whose agent exited)
+        kept = was_running is not None and hello.pid == was_running  # (not one whose agent exited)
         return Outcome(item.agent, "kept" if kept else "started", session=host, values=values)
 
 

@@ -164,7 +164,7 @@ class ProtocolWatch:
         sent = 0
         while (seq := self._acks.get(agent, 0)) > sent:
             with contextlib.suppress(client.HostUnreachable):
-                await client.request(self.service.settings.home, agent, wire.ACK, seq=seq)
+                await client.ack(self.service.settings.home, agent, seq)
             sent = seq
 
     def _read_logs(self) -> None:
@@ -249,12 +249,10 @@ class ProtocolWatch:
         said: str | None = None
         while True:
             try:
-                hello = await client.request(home, agent, wire.HELLO)
-                host = int(hello.get("pid") or 0)
+                host = (await client.hello(home, agent)).pid or 0
                 known_host, seq = await self._caught_up(agent, host)
                 self.hosts[agent], said = host, None
-                async for raw in client.stream(home, agent, seq if known_host == host else 0):
-                    entry = host_entries.read(raw)  # read once, where it enters swarm
+                async for entry in client.stream(home, agent, seq if known_host == host else 0):
                     self.pending.setdefault(agent, []).append(entry)
                     self.heard(entry, agent)
                     while len(self.pending.get(agent) or ()) >= PENDING_MAX:  # fire drains it
@@ -267,13 +265,13 @@ class ProtocolWatch:
                 why = _why(home, agent, exc)
                 if why != said:
                     said, self.hosts[agent] = why, 0
-                    self._said(agent, Unreachable(why[:500], gone))
+                    self._said(agent, Unreachable(message=why[:500], gone=gone))
             except Exception as exc:  # anything else: said, and read again (never wedged)
                 why = f"swarm's reading of its host failed ({exc!r}): read again in {RETRY_S:g} s"
                 if why != said:
                     log.exception("protocol: reading %s's host failed", agent)
                     said, self.hosts[agent] = why, 0
-                    self._said(agent, ReaderFailed(why[:500]))
+                    self._said(agent, ReaderFailed(message=why[:500]))
             await asyncio.sleep(RETRY_S)
 
     async def _caught_up(self, agent: str, running: int) -> tuple[int, int]:
@@ -321,7 +319,7 @@ def _failed_entry(entry: Entry, exc: Exception) -> Entry:
     not read again)."""
     what = f"{entry.type} entry {entry.seq}"
     message = f"swarm could not take in its host's {what}: {exc!r}"[:500]
-    return host_entries.of(ReaderFailed(message), entry.seq, entry.at)
+    return host_entries.of(ReaderFailed(message=message), entry.seq, entry.at)
 
 
 def _ends_with_turn_over(pending: list[Entry]) -> bool:
@@ -348,7 +346,7 @@ def _retry_entry(finding: LogFinding) -> Entry:
         "error_status": 429 if limited else None, "error": f"its log: {finding.line}",
         "retry_delay_ms": max(0.0, until - finding.at) * 1000,  # the retry, or its news' end
     }  # fmt: skip
-    return host_entries.of(Update(API_RETRY, None, words), at=finding.at)
+    return host_entries.of(Update(kind=API_RETRY, words=words), at=finding.at)
 
 
 def _insert_by_time(pending: list[Entry], entry: Entry) -> None:

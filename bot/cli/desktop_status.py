@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from core.hosts import client, running, wire
+from core.hosts import client, running
 from core.models import Agent
 from core.processes import started
 from core.service.swarm import SwarmService
@@ -80,13 +80,13 @@ async def _hosted(home: Path, agent: Agent) -> Row:
         why = "no protocol host runs (swarm desktop up --protocol starts it)"
         return Row(agent.id, "protocol", "no host", None, None, False, why=why)
     try:
-        hello = await client.request(home, agent.id, wire.HELLO, wait_s=HELLO_S)
+        hello = await client.hello(home, agent.id, wait_s=HELLO_S)
     except client.HostUnreachable as exc:
         return Row(agent.id, "protocol", f"host pid {pid}", pid, None, False, why=str(exc))
-    exited = hello.get("exit_code")
-    where = f"host pid {pid}, agent pid {hello.get('agent_pid') or '-'}"
+    exited = hello.exit_code
+    where = f"host pid {pid}, agent pid {hello.agent_pid or '-'}"
     why = f"its agent exited ({exited})" if exited is not None else ""
-    session = str(hello.get("session") or "") or None
+    session = hello.session
     return Row(agent.id, "protocol", where, pid, session, exited is None,
                process="protocol host", alive=exited is None, why=why)  # fmt: skip
 

@@ -114,7 +114,7 @@ async def _hosts(config: Config) -> list[Finding]:
 
 
 async def _host(home: Path, agent: str, held: list[str]) -> Finding:
-    from core.hosts import client, running, wire
+    from core.hosts import client, running
 
     stranded = f"; it holds {', '.join(held)}" if held else ""
     pid = running.host_pid(home, agent)
@@ -122,17 +122,17 @@ async def _host(home: Path, agent: str, held: list[str]) -> Finding:
         why = f"{agent}: no protocol host runs (swarm desktop up --protocol starts it){stranded}"
         return Finding("hosts", PROBLEM, why)
     try:
-        hello = await client.request(home, agent, wire.HELLO, wait_s=HOST_HELLO_S)
+        hello = await client.hello(home, agent, wait_s=HOST_HELLO_S)
     except client.HostUnreachable as exc:
         return Finding("hosts", PROBLEM, f"{agent}: {exc}{stranded}")
-    if hello.get("exit_code") is not None:
-        why = f"{agent}: its agent exited ({hello['exit_code']}) under host pid {pid}{stranded}"
+    if hello.exit_code is not None:
+        why = f"{agent}: its agent exited ({hello.exit_code}) under host pid {pid}{stranded}"
         return Finding("hosts", PROBLEM, why)
-    if not hello.get("session"):
+    if not hello.session:
         why = f"{agent}: host pid {pid} runs, its agent's session is not open{stranded}"
         return Finding("hosts", PROBLEM, why)
-    busy = f", in a turn (delivery {hello.get('delivery')})" if hello.get("busy") else ""
-    detail = f"{agent}: host pid {pid}, agent pid {hello.get('agent_pid')}, session open{busy}"
+    busy = f", in a turn (delivery {hello.delivery})" if hello.busy else ""
+    detail = f"{agent}: host pid {pid}, agent pid {hello.agent_pid}, session open{busy}"
     return Finding("hosts", OK, detail)
 
 

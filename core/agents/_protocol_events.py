@@ -362,7 +362,7 @@ def _turn_event(
     data = {k: v for k, v in said.items() if v is not None}
     insert_event(conn, ctx.now, EventKind.AGENT_TURN, text, task_id=task_id,
                  agent=agent, actor=agent, data=data)  # fmt: skip
-    turn_cost.record_protocol_turn(conn, ctx, agent, task_id, read.raw)
+    turn_cost.record_protocol_turn(conn, ctx, agent, task_id, read)
 
 
 def _spent_for(conn: Conn, delivery: int | None, task_of: TaskOfDelivery) -> int | None:

@@ -4,7 +4,7 @@ transaction that records the turn: the protocol route's ``turn_end`` and ``turn_
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from core.context import Ctx
@@ -20,6 +20,7 @@ from core.costs.usage_place import (
     usage_unknown,
     workspace_of,
 )
+from core.hosts.entries import Entry, TurnEnd, TurnError
 from core.store.conn import Conn
 
 __all__ = [  # where a turn's usage is read (core.costs.usage_place), as callers know it
@@ -31,7 +32,7 @@ PROTOCOL = "protocol"
 
 
 def record_protocol_turn(
-    conn: Conn, ctx: Ctx, agent: str, task_id: int | None, entry: Mapping[str, Any]
+    conn: Conn, ctx: Ctx, agent: str, task_id: int | None, entry: Entry
 ) -> None:
     """The usage of a protocol agent's turn (its journal's ``turn_end`` or ``turn_error``
     entry: ``usage``, ``cost_usd``, ``meta.model``), once per entry; none when its CLI's
@@ -41,17 +42,18 @@ def record_protocol_turn(
     source, _ = protocol_usage(ctx.agents.get(agent), ctx.settings.home)
     if source is UsageSource.SESSIONS:
         return
-    taken = source is UsageSource.TURN_END and not running_total(ctx.agents.get(agent), entry)
-    usage = ledger.Usage.from_wire(entry.get("usage")) if taken else None
-    cost = ledger.given_cost(entry.get("cost_usd"))
-    meta = entry.get("meta")
-    model = meta.get("model") if isinstance(meta, Mapping) else None
-    ref = f"{PROTOCOL}:{agent}:{entry.get('delivery')}:{entry.get('seq')}:{entry.get('type')}"
+    end = entry.body if isinstance(entry.body, TurnEnd) else None
+    taken = source is UsageSource.TURN_END and not running_total(ctx.agents.get(agent), end)
+    usage = ledger.Usage.from_wire(end.usage) if taken and end is not None else None
+    cost = ledger.given_cost(end.cost_usd if end is not None else None)
+    model = end.model if end is not None else None
+    delivery = entry.body.delivery if isinstance(entry.body, TurnEnd | TurnError) else None
+    ref = f"{PROTOCOL}:{agent}:{delivery}:{entry.seq}:{entry.type}"
     if usage is None and cost is not None:  # a cost said alone: its tokens none said
         usage = ledger.Usage()
     turn = ledger.Turn(
         agent, ref, PROTOCOL, usage, task_id,
-        str(model)[:200] if isinstance(model, str) else None, cost,
+        model, cost,
     )  # fmt: skip
     take(conn, ctx, turn)
 

@@ -7,10 +7,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from core.clis import by_name
-from core.hosts import wire
+from core.hosts.entries import TurnEnd
 from core.models import Agent
 from core.workspaces import worktree_of
 
@@ -56,12 +55,13 @@ def protocol_usage(agent: Agent | None, home: Path | None = None) -> tuple[Usage
     return UsageSource.SESSIONS, f"from {cli.title}'s session files in {agent.cli_dir}"
 
 
-def running_total(agent: Agent | None, entry: Mapping[str, Any]) -> bool:
+def running_total(agent: Agent | None, end: TurnEnd | None) -> bool:
     """Whether a protocol turn end's ``usage`` is its session's running total as ``agent``'s
     CLI said it (``cumulative_usage``), not the turn's: journaled by a host started without
     ``--cumulative-usage`` (before it was given), with no ``session_usage`` beside it."""
     cli = by_name(agent.cli) if agent is not None and agent.delivery == "protocol" else None
-    return cli is not None and cli.cumulative_usage and wire.SESSION_USAGE not in entry
+    said = end is not None and end.session_usage is not None
+    return cli is not None and cli.cumulative_usage and not said
 
 
 _NO_CLI_DIR = (

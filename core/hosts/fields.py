@@ -1,10 +1,14 @@
 """A field of a message an agent or an old host may have written, read as one type or as
-absent: total over any shape (a wrong type, a NaN, a huge number), never raising."""
+absent: total over any shape (a wrong type, a NaN, a huge number), never raising; and the
+same as the annotated types the wire's models declare their fields with (``Text``,
+``Whole``...)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeGuard
+from typing import Annotated, Any, TypeGuard
+
+from pydantic import PlainValidator
 
 INT_LIMIT = 2**63  # a whole number beyond this is none (a seq, a pid, a count)
 
@@ -56,3 +60,45 @@ def number(value: Any) -> TypeGuard[int | float]:
 def mapping(value: Any) -> Mapping[str, Any] | None:
     """A field as an object; None where it is none."""
     return value if isinstance(value, Mapping) else None
+
+
+def option(value: Any) -> str | None:
+    """A field that may say none (None) or some text: anything else as text."""
+    return None if value is None else text(value)
+
+
+def count(value: Any) -> int:
+    """A field as a count: 0 where it is none."""
+    return integer(value) or 0
+
+
+def said(value: Any) -> bool:
+    """A flag written as the host writes it (``true``); anything else is not said."""
+    return value is True
+
+
+def whole(value: Any) -> int | None:
+    """A count or a status said as a number (a string of digits is none)."""
+    return integer(value) if number(value) else None
+
+
+def needed(value: Any) -> int:
+    """A number a request cannot go without; ValueError (one line) where it is none."""
+    found = integer(value)
+    if found is None:
+        raise ValueError("is no number")
+    return found
+
+
+# The fields of the wire's models (``core.hosts.model``), each read total: a wrong type, a
+# NaN or a huge number reads as absent (its default), never as an error.
+Text = Annotated[str, PlainValidator(text)]
+OptionalText = Annotated[str | None, PlainValidator(optional_text)]
+MaybeText = Annotated[str | None, PlainValidator(option)]
+Whole = Annotated[int | None, PlainValidator(integer)]
+Count = Annotated[int, PlainValidator(count)]
+Real = Annotated[float | None, PlainValidator(real)]
+Object = Annotated[Mapping[str, Any] | None, PlainValidator(mapping)]
+Said = Annotated[bool, PlainValidator(said)]
+Truthy = Annotated[bool, PlainValidator(bool)]  # any true value (older hosts' flags)
+Needed = Annotated[int, PlainValidator(needed)]

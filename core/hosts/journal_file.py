@@ -19,7 +19,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from core.hosts import lines, wire
 from core.hosts.entries import Entry, read
@@ -50,8 +49,8 @@ def rotate(path: Path, now: float | None = None) -> bool:
         size = path.stat().st_size
     except OSError:
         return False
-    first = next(_entries(path), {}).get("at")
-    old = isinstance(first, int | float) and (now or time.time()) - first > ROTATE_AGE_S
+    first = next(_entries(path), None)
+    old = first is not None and first.at > 0 and (now or time.time()) - first.at > ROTATE_AGE_S
     if size <= ROTATE_BYTES and not old:
         return False
     os.replace(path, path.with_suffix(OLDER))
@@ -62,8 +61,7 @@ def lives(home: Path, agent: str) -> list[Life]:
     """Every host's life in the older file, then the journal, in order."""
     found: list[Life] = []
     last = 0
-    for raw in entries(wire.journal_path(home, agent)):
-        entry = read(raw)
+    for entry in entries(wire.journal_path(home, agent)):
         if entry.seq <= 0:
             continue
         if entry.seq <= last or not found:
@@ -88,14 +86,15 @@ def unread(home: Path, agent: str, known_host: int, seq: int, running: int) -> l
     return [life for life in rest if life.entries]
 
 
-def entries(journal: Path) -> Iterator[dict[str, Any]]:
-    """The entries of the journal moved aside, then of ``journal`` (a line over
-    ``wire.LINE_LIMIT`` or that is no object skipped)."""
+def entries(journal: Path) -> Iterator[Entry]:
+    """The entries of the journal moved aside, then of ``journal``, each read once
+    (``core.hosts.entries.read``; a line over ``wire.LINE_LIMIT`` or that is no object
+    skipped)."""
     yield from _entries(journal.with_suffix(OLDER))
     yield from _entries(journal)
 
 
-def _entries(path: Path) -> Iterator[dict[str, Any]]:
+def _entries(path: Path) -> Iterator[Entry]:
     with contextlib.suppress(OSError), path.open("rb") as journal:
         while line := journal.readline(wire.LINE_LIMIT + 1):
             if not line.endswith(b"\n") and len(line) > wire.LINE_LIMIT:
@@ -104,4 +103,4 @@ def _entries(path: Path) -> Iterator[dict[str, Any]]:
                 continue
             found = lines.parse(line)
             if isinstance(found, dict):
-                yield found
+                yield read(found)

@@ -36,7 +36,7 @@ class Overlong:
     size: int
     head: bytes
 
-    def fields(self) -> dict[str, Any]:
+    def head_fields(self) -> dict[str, Any]:
         """The scalar fields at the line's start (an entry's ``seq``, ``type`` and the small
         fields written before its bulk), as far as its head holds them whole."""
         found: dict[str, Any] = {}
@@ -200,7 +200,7 @@ class GuardedTransport:
         """An overlong line, said; a request among them answered with an error, so the
         agent does not wait for an answer that cannot come."""
         self.on_bad(f"a line of {line.size:,} bytes, over the limit: dropped")
-        fields = line.fields()
+        fields = line.head_fields()
         ident, method = fields.get("id"), fields.get("method")
         if isinstance(ident, int | str) and isinstance(method, str):
             error = {"code": -32600, "message": f"{method}: {line.size:,} bytes, over the limit"}

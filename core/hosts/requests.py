@@ -1,121 +1,119 @@
 """The host socket's requests as typed messages (``core.hosts.wire``: one JSON object a line,
-its ``op`` naming it): swarm's side sends their ``fields``, the host reads each line once
-(``parse``) into one of them, or the one line why it is none."""
+its ``op`` naming it), a discriminated union on ``op`` read and written by one
+``TypeAdapter`` (``REQUEST``): swarm's side writes each (``line``), the host reads each line
+once (``parse``) into one of them, or the one line why it is none."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Annotated, Any, Literal
 
-from core.hosts import wire
-from core.hosts.fields import integer, text
+from pydantic import Field, PlainValidator, StrictStr, TypeAdapter, ValidationError
+
+from core.hosts.fields import MaybeText, Needed, Text, integer
+from core.hosts.model import Message
 
 
-@dataclass(frozen=True)
-class Hello:
+class Hello(Message):
     """Who and where the host is."""
 
-    OP: ClassVar[str] = wire.HELLO
+    op: Literal["hello"] = "hello"
 
 
-@dataclass(frozen=True)
-class Prompt:
+class Prompt(Message):
     """A prompt for the agent, its delivery's id (sent once whatever the retries)."""
 
-    OP: ClassVar[str] = wire.PROMPT
-    delivery: int
-    text: str
-
-    def fields(self) -> dict[str, Any]:
-        return {"delivery": self.delivery, "text": self.text}
+    op: Literal["prompt"] = "prompt"
+    delivery: Needed = Field(default=None, validate_default=True)
+    text: StrictStr
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(Message):
     """Swarm's answer to a waiting permission request, the socket's ``answer`` request: the
     option ``option`` chosen (None: cancel the request)."""
 
-    OP: ClassVar[str] = wire.ANSWER
-    request: str
-    option: str | None
-
-    def fields(self) -> dict[str, Any]:
-        """The request's fields (the client adds ``op``)."""
-        return {"request": self.request, "option": self.option}
-
-    @classmethod
-    def read(cls, raw: Mapping[str, Any]) -> Answer:
-        option = raw.get("option")
-        return cls(text(raw.get("request")), text(option) if option is not None else None)
+    op: Literal["answer"] = "answer"
+    request: Text = ""
+    option: MaybeText = None
 
 
-@dataclass(frozen=True)
-class Cancel:
+class Cancel(Message):
     """Stop the running turn."""
 
-    OP: ClassVar[str] = wire.CANCEL
+    op: Literal["cancel"] = "cancel"
 
 
-@dataclass(frozen=True)
-class NewSession:
+class NewSession(Message):
     """A new session (the agent's context cleared)."""
 
-    OP: ClassVar[str] = wire.NEW_SESSION
+    op: Literal["new_session"] = "new_session"
 
 
-@dataclass(frozen=True)
-class Events:
+def _after(value: Any) -> int:
+    """``after``: none is 0; anything else a number."""
+    if value is None:
+        return 0
+    found = integer(value)
+    if found is None:
+        raise ValueError("is no number")
+    return found
+
+
+class Events(Message):
     """The journal's entries after ``after``, then live ones (the connection a stream)."""
 
-    OP: ClassVar[str] = wire.EVENTS
-    after: int = 0
+    op: Literal["events"] = "events"
+    after: Annotated[int, PlainValidator(_after)] = 0
 
 
-@dataclass(frozen=True)
-class Ack:
+class Ack(Message):
     """Swarm has the journal's entries up to ``seq``."""
 
-    OP: ClassVar[str] = wire.ACK
-    seq: int
+    op: Literal["ack"] = "ack"
+    seq: Needed = Field(default=None, validate_default=True)
 
 
-@dataclass(frozen=True)
-class Stop:
+class Stop(Message):
     """End the agent and the host."""
 
-    OP: ClassVar[str] = wire.STOP
+    op: Literal["stop"] = "stop"
 
 
 Request = Hello | Prompt | Answer | Cancel | NewSession | Events | Ack | Stop
-_BARE: dict[str, Request] = {
-    wire.HELLO: Hello(), wire.CANCEL: Cancel(), wire.NEW_SESSION: NewSession(),
-    wire.STOP: Stop(),
-}  # fmt: skip
+REQUEST: TypeAdapter[Request] = TypeAdapter(Annotated[Request, Field(discriminator="op")])
 
 
-def parse(raw: Mapping[str, Any]) -> Request | str:
+def parse(raw: Any) -> Request | str:
     """``raw`` (one request line's object) as its request, or why it is none, in one line."""
-    op = raw.get("op")
-    if isinstance(op, str) and op in _BARE:
-        return _BARE[op]
-    if op == wire.PROMPT:
-        delivery, said = integer(raw.get("delivery")), raw.get("text")
-        if delivery is None or not isinstance(said, str):
-            return "bad prompt request: it needs a delivery (a number) and a text (a string)"
-        return Prompt(delivery, said)
-    if op == wire.ANSWER:
-        return Answer.read(raw)
-    if op == wire.EVENTS:
-        after = raw.get("after")
-        found = integer(after) if after is not None else 0
-        return "bad events request: after is no number" if found is None else Events(found)
-    if op == wire.ACK:
-        seq = integer(raw.get("seq"))
-        return "bad ack request: seq is no number" if seq is None else Ack(seq)
-    return f"unknown op {_shown(op)}"
+    try:
+        return REQUEST.validate_python(raw)
+    except ValidationError as exc:
+        return _why(raw, exc)
 
 
-def _shown(op: Any) -> str:
-    said = repr(op)
+def op_of(raw: Any) -> str | None:
+    """The ``op`` a request's line names, whatever else it holds (None: none in words)."""
+    op = raw.get("op") if isinstance(raw, dict) else None
+    return op if isinstance(op, str) else None
+
+
+def line(request: Request) -> dict[str, Any]:
+    """``request`` as its line's object (``op`` first)."""
+    found: dict[str, Any] = REQUEST.dump_python(request, mode="json")
+    return found
+
+
+def _why(raw: Any, exc: ValidationError) -> str:
+    """What is wrong with a request, in one line: its op unknown, or its first bad field."""
+    op = raw.get("op") if isinstance(raw, dict) else None
+    error = exc.errors()[0] if exc.errors() else None
+    if error is None or error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        return f"unknown op {_shown(op)}"
+    where = ".".join(str(part) for part in error["loc"][1:]) or "it"
+    said = " ".join(str(error["msg"]).removeprefix("Value error, ").split())
+    return f"bad {_shown(op)} request: {_shown(where)} {said}"[:200]
+
+
+def _shown(value: Any) -> str:
+    said = value if isinstance(value, str) else repr(value)
+    said = " ".join(said.split())
     return said if len(said) <= 60 else said[:59] + "…"

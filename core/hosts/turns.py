@@ -6,8 +6,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
+
+from pydantic import BeforeValidator, Field, PlainValidator
+
+from core.hosts.fields import Text, text
+from core.hosts.model import Message
+from core.hosts.permission import RequestOption
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +78,10 @@ class Callbacks(Protocol):
     agent: str
 
     async def ask(
-        self, title: str, kind: str, tool: Any, options: list[dict[str, str]]
+        self, title: str, kind: str, tool: Any, options: Sequence[Mapping[str, str] | RequestOption]
     ) -> str | None:
-        """A permission request; the chosen option's id (None: cancelled)."""
+        """A permission request (its ``options`` as the driver has them, read as the
+        journal's ``RequestOption``); the chosen option's id (None: cancelled)."""
         ...
 
     def on_update(self, kind: str, **words: Any) -> None:
@@ -100,6 +108,24 @@ class Callbacks(Protocol):
     def on_output_end(self, process: asyncio.subprocess.Process) -> None:
         """The agent ``process`` closed its output: nothing more can come from it."""
         ...
+
+
+def _words(value: Any) -> tuple[str, ...]:
+    return tuple(text(word) for word in value) if isinstance(value, list | tuple) else ()
+
+
+def _variables(value: Any) -> dict[str, str]:
+    return {text(k): text(v) for k, v in value.items()} if isinstance(value, Mapping) else {}
+
+
+class McpEntry(Message):
+    """One MCP server of the agent's session as swarm hands it to its host (``--mcp``): its
+    ``name``, ``command``, ``args`` and ``env``."""
+
+    name: Text = ""
+    command: Text = ""
+    args: Annotated[tuple[str, ...], BeforeValidator(_words)] = ()
+    env: Annotated[Mapping[str, str], PlainValidator(_variables)] = Field(default_factory=dict)
 
 
 @dataclass

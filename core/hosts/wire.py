@@ -16,7 +16,8 @@ process ended), ``host_error``,
 ``seq`` (1, 2, ... for the host's life) and ``at`` (epoch seconds); one over
 ``core.hosts.lines.ENTRY_LIMIT`` bytes is cut, its ``cut`` saying its size before. Each
 entry is typed (``core.hosts.entries``: the host writes it from its body, swarm reads it
-once), and so is each request (``core.hosts.requests``).
+once), and so is each request (``core.hosts.requests``) and each reply
+(``core.hosts.replies``).
 """
 
 from __future__ import annotations
@@ -25,8 +26,6 @@ import json
 import re
 from pathlib import Path
 from typing import Any
-
-from core.models import REJECT_ONCE
 
 LINE_LIMIT = 16 * 1024 * 1024  # bytes of one line (a prompt, a tool call's diff)
 HOSTS = "hosts"  # $SWARM_HOME/hosts/<agent>.{sock,jsonl,session,log,pid}
@@ -50,14 +49,6 @@ REFUSED = "refused"  # a caller of the host's socket refused (``op``, ``pid``, `
 # always say no: answered with it, the request is cancelled (ACP's ``cancelled`` outcome)
 CANCEL_OPTION = "swarm:cancel"
 CANCEL_LABEL = "Cancel (it offers no option that rejects)"
-
-
-def with_a_no(options: list[dict[str, str]]) -> list[dict[str, str]]:
-    """``options`` (a request's: ``id``, ``name``, ``kind``) with :data:`CANCEL_OPTION` added
-    when none of them rejects."""
-    if any(str(o.get("kind", "")).startswith("reject") for o in options):
-        return options
-    return [*options, {"id": CANCEL_OPTION, "name": CANCEL_LABEL, "kind": REJECT_ONCE}]
 
 
 def folder(home: Path) -> Path:

@@ -32,6 +32,9 @@ from core.agents import _queries as agent_queries
 from core.agents import _signals as agent_signals
 from core.agents._judge import Freshness
 from core.hosts import client, lines, running, wire
+from core.hosts import entries as host_entries
+from core.hosts.entries import Answer, HostError, Update
+from core.hosts.replies import Done, Failed, Taken
 from core.protocols import SystemClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
@@ -65,11 +68,9 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 async def turn(home: Path, text: str) -> list[dict[str, Any]]:
     """One prompt to the agent and the journal's entries until its turn ended."""
-    before = int((await client.request(home, AGENT, wire.HELLO))["seq"])
-    answer = await client.request(
-        home, AGENT, wire.PROMPT, wait_s=60, delivery=next(_deliveries), text=text
-    )
-    assert answer["ok"], answer
+    before = (await client.hello(home, AGENT)).seq
+    answer = await client.prompt(home, AGENT, next(_deliveries), text, wait_s=60)
+    assert answer.ok, answer
     return await entries_until(home, before, (wire.TURN_END, wire.TURN_ERROR))
 
 
@@ -78,7 +79,8 @@ async def entries_until(home: Path, after: int, types: tuple[str, ...]) -> list[
     found: list[dict[str, Any]] = []
 
     async def read() -> None:
-        async for entry in client.stream(home, AGENT, after):
+        async for read in client.stream(home, AGENT, after):
+            entry = host_entries.line(read)  # as the host wrote it
             found.append(entry)
             if entry["type"] in types:
                 return
@@ -117,21 +119,19 @@ async def test_a_15_mb_message_is_journaled_cut_to_its_head_and_tail(home: Path)
 async def test_a_permission_with_a_huge_diff_is_asked_cut_and_answered(home: Path) -> None:
     """An edit of an 8.5 MB file: the request (which holds the old and new text) is
     journaled under the limit with its options whole, and the answer reaches the agent."""
-    before = int((await client.request(home, AGENT, wire.HELLO))["seq"])
-    sent = client.request(home, AGENT, wire.PROMPT, delivery=next(_deliveries),
-                          text="ask-diff 8500000")  # fmt: skip
+    before = (await client.hello(home, AGENT)).seq
+    sent = client.prompt(home, AGENT, next(_deliveries), "ask-diff 8500000")
     prompting = asyncio.create_task(sent)
     (request,) = of_type(await entries_until(home, before, (wire.PERMISSION,)), wire.PERMISSION)
     # the request is the agent taking the prompt: the prompt is delivered now, not after the
     # host's 30 s wait for an update (which held swarm's delivery, and its graceful stop)
     taken = await asyncio.wait_for(asyncio.shield(prompting), 10)
-    assert taken["ok"] and not taken["ended"], taken
+    assert isinstance(taken, Taken) and not taken.ended, taken
     assert [o["id"] for o in request["options"]] == ["allow", "reject"]
     assert request["title"] == "Edit big.txt" and request["cut"]["bytes"] > 17_000_000
     assert len(wire.encode(request)) <= lines.ENTRY_LIMIT
-    answer = await client.request(home, AGENT, wire.ANSWER, request=request["request"],
-                                  option="reject")  # fmt: skip
-    assert answer == {"ok": True}
+    answer = await client.answer(home, AGENT, Answer(request=request["request"], option="reject"))
+    assert answer == Done()
     entries = await entries_until(home, request["seq"], (wire.TURN_END,))
     assert '"optionId": "reject"' in said(entries)
 
@@ -143,9 +143,8 @@ async def test_a_request_with_no_way_to_say_no_gets_one_and_is_cancelled(home: P
     from core.dialogs.permissions import choice
     from core.models import REJECT_ALWAYS, REJECT_ONCE, PromptOption
 
-    before = int((await client.request(home, AGENT, wire.HELLO))["seq"])
-    sent = client.request(home, AGENT, wire.PROMPT, delivery=next(_deliveries),
-                          text="ask-yes-only")  # fmt: skip
+    before = (await client.hello(home, AGENT)).seq
+    sent = client.prompt(home, AGENT, next(_deliveries), "ask-yes-only")
     prompting = asyncio.create_task(sent)
     (request,) = of_type(await entries_until(home, before, (wire.PERMISSION,)), wire.PERMISSION)
     await asyncio.wait_for(asyncio.shield(prompting), 10)
@@ -153,9 +152,8 @@ async def test_a_request_with_no_way_to_say_no_gets_one_and_is_cancelled(home: P
     offered = tuple(PromptOption(o["id"], o["name"], o["kind"]) for o in request["options"])
     rejecting = choice(offered, (REJECT_ONCE, REJECT_ALWAYS))  # what swarm reject takes
     assert rejecting is not None and rejecting.key == wire.CANCEL_OPTION, offered
-    answer = await client.request(home, AGENT, wire.ANSWER, request=request["request"],
-                                  option=rejecting.key)  # fmt: skip
-    assert answer == {"ok": True}
+    said_no = Answer(request=request["request"], option=rejecting.key)
+    assert await client.answer(home, AGENT, said_no) == Done()
     entries = await entries_until(home, request["seq"], (wire.TURN_END,))
     assert '"outcome": "cancelled"' in said(entries) and "selected" not in said(entries)
 
@@ -237,7 +235,7 @@ async def test_a_request_of_a_bad_shape_is_answered_in_one_line(
         writer.write(wire.encode(request_) + wire.encode({"op": wire.HELLO}))
         refused = wire.decode(await asyncio.wait_for(reader.readline(), 10))
         assert refused["ok"] is False and refused["reason"].startswith(why), refused
-        assert wire.decode(await asyncio.wait_for(reader.readline(), 10))["ok"]
+        assert wire.decode(await asyncio.wait_for(reader.readline(), 10))["ok"] is True
     finally:
         writer.close()
 
@@ -258,7 +256,7 @@ async def test_the_agents_own_processes_are_refused_by_its_host(home: Path, op: 
     assert '"refused":true' in said(entries) and "is a process of the agent" in said(entries)
     (refused,) = of_type(entries, wire.REFUSED)
     assert refused["op"] == op and refused["pid"] != os.getpid()
-    assert (await client.request(home, AGENT, wire.HELLO))["ok"]  # swarm is answered
+    assert (await client.hello(home, AGENT)).ok  # swarm is answered
 
 
 def test_the_hosts_files_are_its_owners_alone(home: Path) -> None:
@@ -337,9 +335,9 @@ async def test_a_stream_line_over_the_limit_is_read_as_what_its_head_says(
     server = await asyncio.start_unix_server(serve, path=str(wire.socket_path(home, AGENT)))
     async with server:
         got = [entry async for entry in client.stream(home, AGENT, 0)]
-    assert got[0] == {"seq": 5, "at": 1.0, "type": "update", "kind": "agent_message_chunk",
-                      "unread": len(big)}  # fmt: skip
-    assert got[1]["seq"] == 6 and len(got) == 2
+    assert (got[0].seq, got[0].at, got[0].type) == (5, 1.0, "update")
+    assert got[0].body == Update(kind="agent_message_chunk")  # (its words unread)
+    assert got[1].seq == 6 and len(got) == 2
 
 
 async def test_an_agent_that_closed_its_output_is_said_and_takes_no_prompt(home: Path) -> None:
@@ -352,19 +350,19 @@ async def test_an_agent_that_closed_its_output_is_said_and_takes_no_prompt(home:
                            dict(os.environ), wait_s=30)  # fmt: skip
         gc.collect()
     try:
-        await client.request(home, agent, wire.PROMPT, wait_s=60, delivery=1, text="close-output")
-        error: list[dict[str, Any]] = []
+        await client.prompt(home, agent, 1, "close-output", wait_s=60)
+        error: list[HostError] = []
 
         async def said_so() -> None:
             async for entry in client.stream(home, agent, 0):
-                if entry["type"] == wire.HOST_ERROR:
-                    error.append(entry)
+                if isinstance(entry.body, HostError):
+                    error.append(entry.body)
                     return
 
         await asyncio.wait_for(said_so(), 30)
-        assert "closed its output but runs on" in error[0]["message"]
-        refused = await client.request(home, agent, wire.PROMPT, delivery=2, text="say hi")
-        assert refused["ok"] is False and refused["gone"] is True, refused
+        assert "closed its output but runs on" in error[0].message
+        refused = await client.prompt(home, agent, 2, "say hi")
+        assert isinstance(refused, Failed) and refused.gone, refused
     finally:
         await launch.stop(home, agent)
 
@@ -405,7 +403,7 @@ async def test_a_caller_gone_before_it_is_told_is_refused(home: Path) -> None:
     (the host frozen meanwhile): no parent chain to clear it, so it is refused, never
     answered as swarm."""
     await asyncio.sleep(lines_apart())
-    before = int((await client.request(home, AGENT, wire.HELLO))["seq"])
+    before = (await client.hello(home, AGENT)).seq
     host = running.host_pid(home, AGENT)
     assert host is not None
     line = wire.encode({"op": wire.ANSWER, "request": "r-1", "option": "allow"})

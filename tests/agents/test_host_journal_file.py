@@ -25,7 +25,7 @@ from core.agent_state import AgentState
 from core.agents import _queries as agent_queries
 from core.agents import _signals as agent_signals
 from core.agents._judge import Freshness
-from core.hosts import client, journal_file, running, wire
+from core.hosts import client, entries, journal_file, running, wire
 from core.hosts.turns import TOTAL_COST, Ended
 from core.protocols import SystemClock
 from core.service.swarm import SwarmService
@@ -60,7 +60,8 @@ async def host_started(home: Path) -> int:
         hello = await launch.start(home, AGENT, [sys.executable, str(AGENT_SCRIPT)],
                                    home.parent, dict(os.environ), wait_s=30)  # fmt: skip
         gc.collect()
-    return int(hello["pid"])
+    assert hello.pid is not None
+    return hello.pid
 
 
 async def until(home: Path, after: int, kind: str) -> dict[str, Any]:
@@ -68,8 +69,8 @@ async def until(home: Path, after: int, kind: str) -> dict[str, Any]:
 
     async def first() -> dict[str, Any]:
         async for entry in client.stream(home, AGENT, after):
-            if entry["type"] == kind:
-                return entry
+            if entry.type == kind:
+                return entries.line(entry)
         raise AssertionError("the host ended its journal")
 
     return await asyncio.wait_for(first(), 30)
@@ -127,9 +128,8 @@ async def said_while_swarm_was_stopped(service: SwarmService) -> int:
     pid = await host_started(home)
     await swarm_reads(service, read_host(service, pid))
     _, seq = await service.store.read(agent_queries.protocol_cursor, AGENT)
-    answer = await client.request(home, AGENT, wire.PROMPT, wait_s=60, delivery=41,
-                                  text="say done while swarm was away")  # fmt: skip
-    assert answer["ok"]
+    answer = await client.prompt(home, AGENT, 41, "say done while swarm was away", wait_s=60)
+    assert answer.ok
     await until(home, seq, wire.TURN_END)
     os.killpg(pid, signal.SIGKILL)
     while running.host_pid(home, AGENT) is not None:  # noqa: ASYNC110

@@ -85,10 +85,10 @@ def host(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     _end(process)
 
 
-async def _answers(home: Path) -> dict[str, object]:
+async def _answers(home: Path) -> client.HostHello:
     for _ in range(300):
         try:
-            return await client.request(home, AGENT, wire.HELLO)
+            return await client.hello(home, AGENT)
         except client.HostUnreachable:
             await asyncio.sleep(0.1)
     raise AssertionError("the host never answered")
@@ -98,7 +98,7 @@ async def test_a_host_that_runs_but_does_not_answer_is_not_joined_by_a_second(
     tmp_path: Path, host: subprocess.Popen[bytes]
 ) -> None:
     first = await _answers(tmp_path)
-    assert first["pid"] == host.pid and running.host_pid(tmp_path, AGENT) == host.pid
+    assert first.pid == host.pid and running.host_pid(tmp_path, AGENT) == host.pid
     os.kill(host.pid, signal.SIGSTOP)  # hung
     try:
         with pytest.raises(launch.HostStartError, match="runs but does not answer"):
@@ -108,7 +108,7 @@ async def test_a_host_that_runs_but_does_not_answer_is_not_joined_by_a_second(
     finally:
         os.kill(host.pid, signal.SIGCONT)
     kept = await launch.start(tmp_path, AGENT, ["sleep", "600"], tmp_path, {}, wait_s=5)
-    assert kept["pid"] == host.pid  # answering again: kept, as it is
+    assert kept.pid == host.pid  # answering again: kept, as it is
 
 
 async def test_a_stop_ends_the_agents_input_first_so_one_deaf_to_sigterm_ends_itself(

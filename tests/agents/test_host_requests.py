@@ -9,7 +9,9 @@ import asyncio
 from pathlib import Path
 
 from automation.protocol.host import Host, Journal
-from core.hosts.entries import Answer
+from core.hosts import entries, wire
+from core.hosts.entries import Answer, PermissionAsked
+from core.hosts.replies import Done
 
 
 class _Driver:
@@ -20,8 +22,9 @@ async def _asked_request(host: Host) -> str:
     """The name of the first request ``host`` journals (answered at once: cancelled)."""
     asking = asyncio.create_task(host.ask("run ls", "execute", {}, [{"id": "allow"}]))
     await asyncio.sleep(0)
-    (request,) = [e["request"] for e in host.journal.entries if e["type"] == "permission"]
-    assert host.answer(Answer(request, None)) == {"ok": True}
+    read = [entries.read(wire.decode(e.line)).body for e in host.journal.entries]
+    (request,) = [body.request for body in read if isinstance(body, PermissionAsked)]
+    assert host.answer(Answer(request=request, option=None)) == Done()
     assert await asking is None
     return str(request)
 

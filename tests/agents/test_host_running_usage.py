@@ -96,9 +96,9 @@ async def test_each_turn_books_what_it_added_over_a_restart_and_a_new_session(
     await launch.stop(home, AGENT)
     wire.journal_path(home, AGENT).write_bytes(b"")  # emptied (a person may: the transcript)
     await start_host(home)  # it loads the session, whose total goes on at 300 / 30
-    assert (await client.request(home, AGENT, wire.HELLO))["session"] == "hostile-1"
+    assert (await client.hello(home, AGENT)).session == "hostile-1"
     await booked(service, "use 50 5")
-    assert (await client.request(home, AGENT, wire.NEW_SESSION))["session"] == "hostile-2"
+    assert (await client.new_session(home, AGENT)) == client.Opened(session="hostile-2")
     await booked(service, "use 7 1", "say no tokens")
     model = "hostile-model"  # as its session's config options name it
     assert [row[:3] for row in ledger(service)] == [

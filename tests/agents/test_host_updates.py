@@ -22,6 +22,8 @@ import pytest
 
 from automation.protocol import launch
 from core.hosts import client, wire
+from core.hosts.entries import Answer
+from core.hosts.replies import Done
 from tests.agents.test_host_hostile import (
     AGENT,
     AGENT_SCRIPT,
@@ -143,20 +145,17 @@ async def test_a_permission_request_is_journaled_whole_and_answered(home: Path) 
     asks = [{"sessionId": "hostile-1", "toolCall": tool, "options": options}
             for tool in (call, {"toolCallId": "asked-2"})]  # fmt: skip
     text = ";".join(f"request session/request_permission {json.dumps(ask)}" for ask in asks)
-    start = before = int((await client.request(home, AGENT, wire.HELLO))["seq"])
-    prompting = asyncio.create_task(
-        client.request(home, AGENT, wire.PROMPT, delivery=next(_deliveries), text=text)
-    )
+    start = before = (await client.hello(home, AGENT)).seq
+    prompting = asyncio.create_task(client.prompt(home, AGENT, next(_deliveries), text))
     journaled = []
     for option in ("allow", None):
         found = await entries_until(home, before, (wire.PERMISSION,))
         (request,) = [e for e in found if e["type"] == wire.PERMISSION]
         journaled.append(request)
-        answer = await client.request(home, AGENT, wire.ANSWER, request=request["request"],
-                                      option=option)  # fmt: skip
-        assert answer == {"ok": True}
+        answer = await client.answer(home, AGENT, Answer(request=request["request"], option=option))
+        assert answer == Done()
         before = request["seq"]
-    assert (await prompting)["ok"]
+    assert (await prompting).ok
     entries = await entries_until(home, start, (wire.TURN_END,))
     said_options = [{"id": "allow", "name": "Allow", "kind": "allow_once"},
                     {"id": "reject", "name": "Reject", "kind": "reject_once"}]  # fmt: skip
@@ -189,15 +188,12 @@ async def test_a_request_naming_an_announced_call_alone_is_filled_from_it(home: 
     ask = {"sessionId": "hostile-1", "toolCall": {"toolCallId": "vibe-1"},
            "options": [{"optionId": "no", "name": "Deny", "kind": "reject_once"}]}  # fmt: skip
     text = f"{raw_update(announced)};request session/request_permission {json.dumps(ask)}"
-    before = int((await client.request(home, AGENT, wire.HELLO))["seq"])
-    prompting = asyncio.create_task(
-        client.request(home, AGENT, wire.PROMPT, delivery=next(_deliveries), text=text)
-    )
+    before = (await client.hello(home, AGENT)).seq
+    prompting = asyncio.create_task(client.prompt(home, AGENT, next(_deliveries), text))
     found = await entries_until(home, before, (wire.PERMISSION,))
     (request,) = [e for e in found if e["type"] == wire.PERMISSION]
     assert (request["title"], request["kind"]) == ("bash", "execute")
     assert request["tool"]["rawInput"] == {"command": "make deploy"}
     assert "sessionUpdate" not in request["tool"]
-    answer = await client.request(home, AGENT, wire.ANSWER, request=request["request"],
-                                  option="no")  # fmt: skip
-    assert answer == {"ok": True} and (await prompting)["ok"]
+    answer = await client.answer(home, AGENT, Answer(request=request["request"], option="no"))
+    assert answer == Done() and (await prompting).ok

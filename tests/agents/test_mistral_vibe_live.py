@@ -23,6 +23,7 @@ from core.agent_state import AgentState
 from core.coordinator.scheduler import Scheduler
 from core.dialogs import permissions as prompts
 from core.hosts import journal_file, running, wire
+from core.hosts.entries import TurnEnd
 from tests.agents.launch import vibe_home
 from tests.agents.live import LocalModel, offers_tools, require_binary
 from tests.agents.test_protocol_live import (
@@ -155,9 +156,9 @@ async def test_two_turns_each_book_the_scripted_tokens_in_the_ledger(
         assert (row["agent"], row["cli"], row["source"]) == (AGENT, CLI, "protocol"), row
         assert (row["input_tokens"], row["output_tokens"]) == (IN, OUT), row
         assert (row["model"], row["cost_usd"]) == ("local", None), row
-    ends = [e for e in journal_file.entries(wire.journal_path(rig.home, AGENT))
-            if e["type"] == wire.TURN_END][-2:]  # fmt: skip
-    first, second = (e[wire.SESSION_USAGE]["inputTokens"] for e in ends)
+    ends = [e.body for e in journal_file.entries(wire.journal_path(rig.home, AGENT))
+            if isinstance(e.body, TurnEnd)][-2:]  # fmt: skip
+    first, second = ((e.session_usage or {}).get("inputTokens") or 0 for e in ends)
     assert second - first == IN, ends  # what it said: its session's total
     # its other request of the turn (a title, no tools offered) is not the conversation's
     others = [

@@ -32,12 +32,12 @@ async def test_a_turn_costs_what_it_adds_to_the_sessions_total(tmp_path: Path) -
 async def test_a_resumed_session_counts_from_its_last_turns_total(tmp_path: Path) -> None:
     host = _host(tmp_path)
     journal = host.journal
-    journal.add(Session("one"))
-    journal.add(TurnEnd(1, "end_turn", meta={TOTAL_COST: 0.05}))
-    journal.add(Session("two"))
-    journal.add(TurnEnd(2, "end_turn", meta={TOTAL_COST: 0.01}))
-    journal.add(Session("one", loaded=True))
-    journal.add(TurnEnd(3, "end_turn", meta="not a dict"))
+    journal.add(Session(session="one"))
+    journal.add(TurnEnd(delivery=1, stop_reason="end_turn", meta={TOTAL_COST: 0.05}))
+    journal.add(Session(session="two"))
+    journal.add(TurnEnd(delivery=2, stop_reason="end_turn", meta={TOTAL_COST: 0.01}))
+    journal.add(Session(session="one", loaded=True))
+    journal.add(TurnEnd(delivery=3, stop_reason="end_turn", meta="not a dict"))
     await journal.close()
     again = _host(tmp_path)  # a host started again on the same journal
     assert again.session_spent("one") == pytest.approx(0.05)

@@ -16,6 +16,7 @@ from core.delivery import _message_queries as message_queries
 from core.delivery._messages import DEFER_DELAY_S
 from core.hosts import client
 from core.hosts.entries import read
+from core.hosts.replies import Done
 from core.models import Receipt
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
@@ -161,13 +162,13 @@ async def test_the_host_is_told_how_far_swarm_has_its_journal_without_waiting_fo
     answer = asyncio.Event()
     acked: list[int] = []
 
-    async def slow_host(_home: Any, agent: str, op: str, **fields: Any) -> dict[str, Any]:
-        assert (agent, op) == (AGENT, "ack")
-        acked.append(int(fields["seq"]))
+    async def slow_host(_home: Any, agent: str, seq: int, wait_s: float = 0.0) -> Done:
+        assert agent == AGENT
+        acked.append(seq)
         await answer.wait()
-        return {"ok": True}
+        return Done()
 
-    monkeypatch.setattr(client, "request", slow_host)
+    monkeypatch.setattr(client, "ack", slow_host)
     watch = ProtocolWatch(service, Freshness())
     watch.hosts[AGENT] = 4242
     watch.pending[AGENT] = arrived([TURN, CHUNK])

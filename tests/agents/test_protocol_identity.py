@@ -51,7 +51,7 @@ async def _agent_pid(home: Path) -> int:
     """The pid of the agent A's host started, as its hello says."""
     for _ in range(300):
         with contextlib.suppress(client.HostUnreachable):
-            pid = (await client.request(home, "A", wire.HELLO)).get("agent_pid")
+            pid = (await client.hello(home, "A")).agent_pid
             if pid:
                 return int(pid)
         await asyncio.sleep(0.1)

@@ -394,9 +394,10 @@ async def test_a_task_prompt_is_taken_and_its_turn_ends_as_the_agent_says(
 async def test_the_cli_and_what_it_started_run_below_swarms_priority(rig: Rig) -> None:
     """``[desktop] nice`` (10 unless set): the agent's CLI, and the processes it started
     (Gemini CLI's and Codex's helpers), run 10 below the host's CPU priority."""
-    hello = await client.request(rig.home, AGENT, wire.HELLO)
-    lowered = min(19, os.getpriority(os.PRIO_PROCESS, hello["pid"]) + 10)
-    agent = int(hello["agent_pid"])
+    hello = await client.hello(rig.home, AGENT)
+    assert hello.pid is not None and hello.agent_pid is not None
+    lowered = min(19, os.getpriority(os.PRIO_PROCESS, hello.pid) + 10)
+    agent = hello.agent_pid
     assert os.getpriority(os.PRIO_PROCESS, agent) == lowered
     started = _descendants(agent)
     assert all(nice >= lowered for nice in started.values()), started
@@ -504,17 +505,14 @@ async def test_a_prompt_while_a_turn_runs_waits_for_its_end_and_a_cancel_ends_it
 ) -> None:
     # the agent accepts a prompt with its first update: Gemini's comes with the model's
     # first words, six seconds away here
-    slow = asyncio.create_task(
-        client.request(
-            rig.home, AGENT, wire.PROMPT, delivery=10**9, text="take your time", wait_s=60
-        )
-    )
+    slow = asyncio.create_task(client.prompt(rig.home, AGENT, 10**9, "take your time", wait_s=60))
     deadline = time.monotonic() + 30
-    while not (await client.request(rig.home, AGENT, wire.HELLO))["busy"]:
+    while not (await client.hello(rig.home, AGENT)).busy:
         assert time.monotonic() < deadline
         await asyncio.sleep(0.05)
-    busy = await client.request(rig.home, AGENT, wire.PROMPT, delivery=10**9 + 1, text="say hello")
-    assert busy["busy"] and "a turn is running (delivery 1000000000)" in busy["reason"]
+    busy = await client.prompt(rig.home, AGENT, 10**9 + 1, "say hello")
+    assert isinstance(busy, client.Failed) and busy.busy, busy
+    assert "a turn is running (delivery 1000000000)" in busy.reason
 
     async def working() -> bool:
         return (await swarm.state()).state is AgentState.WORKING
@@ -530,9 +528,9 @@ async def test_a_prompt_while_a_turn_runs_waits_for_its_end_and_a_cancel_ends_it
         False,
         None,
     )
-    cancelled = await client.request(rig.home, AGENT, wire.CANCEL)
-    assert cancelled == {"ok": True, "running": True}
-    assert (await slow)["ok"]
+    cancelled = await client.cancel(rig.home, AGENT)
+    assert cancelled == client.Cancelled(running=True)
+    assert (await slow).ok
 
     async def ended() -> list[dict[str, Any]]:
         return [t for t in await swarm.turns() if t.get("delivery") == 10**9]
@@ -565,7 +563,7 @@ async def test_what_comes_while_swarm_is_stopped_is_taken_in_once_when_it_starts
     await swarm.watch.stop()  # swarm stops mid-turn: the host keeps the turn's end
     await swarm.service.close()
     deadline = time.monotonic() + 60
-    while (await client.request(rig.home, AGENT, wire.HELLO))["busy"]:
+    while (await client.hello(rig.home, AGENT)).busy:
         assert time.monotonic() < deadline
         await asyncio.sleep(0.2)
     for _ in range(2):  # started twice: the second start reads the journal again
@@ -703,17 +701,17 @@ async def test_an_agent_whose_cli_exited_is_started_again_by_up(
     swarm has read all its host said (before that, the host is kept and ``up`` says to start
     swarm: nothing it holds is lost); a host whose agent runs is kept."""
     rig = two_routes
-    hello = await client.request(rig.home, AGENT, wire.HELLO)
+    hello = await client.hello(rig.home, AGENT)
     again = rig.swarm("desktop", "up", "--protocol", "--json")
     assert again.returncode == 0, again.stdout + again.stderr
     (kept,) = json.loads(again.stdout)
-    assert (kept["action"], kept["session"]) == ("kept", f"host pid {hello['pid']}"), kept
-    cli = int(hello["agent_pid"])  # the CLI, all of it (Gemini CLI runs itself again below)
+    assert (kept["action"], kept["session"]) == ("kept", f"host pid {hello.pid}"), kept
+    cli = hello.agent_pid or 0  # the CLI, all of it (Gemini CLI runs itself again below)
     for pid in [cli, *_descendants(cli)]:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 30  # the host saw its agent end; swarm has read none of it
-    while (await client.request(rig.home, AGENT, wire.HELLO)).get("exit_code") is None:
+    while (await client.hello(rig.home, AGENT)).exit_code is None:
         assert time.monotonic() < deadline, "the host never saw its agent exit"
         await asyncio.sleep(0.1)
     unread = rig.swarm("desktop", "up", "--protocol", "--json")
@@ -729,12 +727,12 @@ async def test_an_agent_whose_cli_exited_is_started_again_by_up(
     await swarm.until(exited)
 
     async def all_read() -> bool:  # (a host whose journal swarm has not all read is kept)
-        said = await client.request(rig.home, AGENT, wire.HELLO)
-        return int(said["acked"]) >= int(said["seq"])
+        said = await client.hello(rig.home, AGENT)
+        return said.acked >= said.seq
 
     await swarm.until(all_read)
     await _up_again(rig, swarm)
-    assert running.host_pid(rig.home, AGENT) != hello["pid"]
+    assert running.host_pid(rig.home, AGENT) != hello.pid
     await _prompt_to_idle(swarm, "say hello")
 
 
@@ -867,9 +865,8 @@ async def test_a_429_ends_its_turn_once_and_reads_limited_while_it_holds(
         assert "last status: 429" in turn["message"], turn
         row = await swarm.state()
         assert row.state is AgentState.LIMITED and "429" in row.evidence, row
-        taken = await client.request(rig.home, AGENT, wire.PROMPT, delivery=10**8, text="say hello",
-                                     wait_s=60)  # fmt: skip
-        assert taken["ok"], taken
+        taken = await client.prompt(rig.home, AGENT, 10**8, "say hello", wait_s=60)
+        assert taken.ok, taken
 
         async def free() -> Any:
             return (await swarm.state()).state is AgentState.IDLE

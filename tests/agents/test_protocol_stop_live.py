@@ -23,7 +23,7 @@ import pytest
 
 from core.agent_state import AgentState
 from core.coordinator.scheduler import Scheduler
-from core.hosts import client, wire
+from core.hosts import client
 from core.models import Task, TaskSpec
 from tests.agents.launch import SETUPS
 from tests.agents.live import LocalModel, require_binary
@@ -173,7 +173,7 @@ async def test_swarm_agents_stop_ends_the_turn_and_leaves_the_task(rig: Rig, swa
     assert [(e["agent"], e["actor"], e["text"]) for e in events] == [
         (AGENT, "cli", f"{AGENT}'s turn stopped by cli (the host's cancel)")
     ]
-    assert not (await client.request(rig.home, AGENT, wire.HELLO))["busy"]
+    assert not (await client.hello(rig.home, AGENT)).busy
     again = person(rig, "agents", "stop", AGENT)  # nothing runs now: said, nothing recorded
     assert (again.returncode, again.stdout.strip()) == (
         0,

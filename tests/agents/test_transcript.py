@@ -12,7 +12,6 @@ import pytest
 
 from core.agents import _transcript as transcript
 from core.agents._service import TranscriptBook
-from core.hosts import wire
 from core.hosts.entries import PermissionAsked, PermissionDone, RequestOption
 from core.service.swarm import SwarmService
 from tests.agents.protocol_journal import AGENT, journal, numbered, record, started
@@ -178,7 +177,7 @@ def asked_turn(delivery: int) -> list[dict[str, Any]]:
     """A turn in which the agent asks to run a tool it announced, twice (allowed, denied), as
     the real host journals it: ACP's request names its announced call (``toolCallId``, the
     announced call's fields merged in: ``acp_driver``), its end the option's name and kind
-    (``PermissionAsked.fields``, ``PermissionDone.fields``)."""
+    (``PermissionAsked``, ``PermissionDone`` as the host writes them)."""
 
     def call(n: int, status: str) -> dict[str, Any]:
         return {"type": "update", "kind": "tool_call_update", "tool_call_id": f"call-{n}",
@@ -187,16 +186,15 @@ def asked_turn(delivery: int) -> list[dict[str, Any]]:
     def asked(n: int) -> dict[str, Any]:
         tool = {"toolCallId": f"call-{n}", "title": f"touch {n}", "kind": "execute",
                 "status": "pending", "rawInput": {"command": f"touch {n}"}}  # fmt: skip
-        options = (RequestOption("allow", "Allow", "allow_once"),
-                   RequestOption("reject", "Reject", "reject_once"))  # fmt: skip
-        said = PermissionAsked(f"s-1#{n}", f"touch {n}", "execute", tool, options, delivery)
-        return {"type": wire.PERMISSION, **said.fields()}
+        options = (RequestOption(id="allow", name="Allow", kind="allow_once"),
+                   RequestOption(id="reject", name="Reject", kind="reject_once"))  # fmt: skip
+        said = PermissionAsked(request=f"s-1#{n}", title=f"touch {n}", kind="execute",
+                               tool=tool, options=options, delivery=delivery)  # fmt: skip
+        return {"type": said.TYPE, **said.model_dump()}
 
     def done(n: int, option: str, name: str, kind: str) -> dict[str, Any]:
-        return {
-            "type": wire.PERMISSION_DONE,
-            **PermissionDone(f"s-1#{n}", option, name, kind).fields(),
-        }
+        said = PermissionDone(request=f"s-1#{n}", option=option, name=name, kind=kind)
+        return {"type": said.TYPE, **said.model_dump()}
 
     entries = [{"type": "turn", "delivery": delivery, "text": "touch 1 and 2"}]
     for n, answer in (

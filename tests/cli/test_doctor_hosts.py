@@ -28,7 +28,8 @@ def start_host(home: Path, agent: str, cwd: Path) -> int:
         hello = asyncio.run(launch.start(home, agent, [sys.executable, str(AGENT_SCRIPT)],
                                          cwd, dict(os.environ), wait_s=30))  # fmt: skip
         gc.collect()
-    return int(hello["pid"])
+    assert hello.pid is not None
+    return hello.pid
 
 
 async def test_doctor_checks_the_hosts_and_counts_the_local_discord(tmp_path: Path) -> None:

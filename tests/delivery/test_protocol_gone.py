@@ -57,7 +57,7 @@ async def test_a_host_slow_to_answer_is_not_gone(tmp_path: Path) -> None:
     server = await asyncio.start_unix_server(silent, str(path))
     try:
         with pytest.raises(client.HostUnreachable) as caught:
-            await client.request(tmp_path, "Agent-1", wire.PROMPT, wait_s=0.3, text="hi")
+            await client.prompt(tmp_path, "Agent-1", 1, "hi", wait_s=0.3)
         assert taken.is_set() and caught.value.gone is False
     finally:
         answered.set()

@@ -48,9 +48,9 @@ def test_status_and_down_see_hosts_without_a_display(tmp_path: Path) -> None:
         rows = {row["agent"]: row for row in json.loads(shown.out)}
         p, t = rows["P"], rows["T"]
         assert (p["route"], p["running"], p["alive"], p["pid"]) == (
-            "protocol", True, True, hello["pid"]
+            "protocol", True, True, hello.pid
         )  # fmt: skip
-        assert p["session"] == "hostile-1" and p["where"].startswith(f"host pid {hello['pid']}")
+        assert p["session"] == "hostile-1" and p["where"].startswith(f"host pid {hello.pid}")
         assert p["state"] == "unknown" and p["uptime_s"] >= 0
         # Gemini's usage is read from its session files, and P names no cli_dir: not $0.00
         assert p["cost_today"] == "unknown"
