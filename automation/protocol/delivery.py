@@ -82,16 +82,6 @@ class ProtocolDeliverer:
             return Receipt.failed(answer.reason or "refused", METHOD, retryable=False)
         return Receipt.delivered(METHOD)
 
-    async def cancel(self, agent: Agent) -> Receipt:
-        """``session/cancel`` the agent's running turn."""
-        try:
-            answer = await client.cancel(self.home, agent.id, self.wait_s)
-        except client.HostUnreachable as exc:
-            return Receipt.failed(str(exc), METHOD)
-        if isinstance(answer, Failed):
-            return Receipt.failed(answer.reason or "refused", METHOD)
-        return Receipt.delivered(METHOD)
-
     async def _stop_turn(self, agent: str) -> None:
         """Cancel the running turn and wait for its end (at most ``STOP_WAIT_S``): the notice
         then goes as the next turn, not refused as busy and put off."""
