@@ -87,18 +87,19 @@ async def attach(
         hello = await client.hello(home, agent)
     except client.HostUnreachable as exc:
         raise InvalidState(f"{exc} (swarm desktop up --protocol starts it)") from None
+    loop = asyncio.get_running_loop()
+    stopping = Background(f"attach to {agent}: Ctrl+C")
+    if stop is not None:  # before the line that says Ctrl+C stops its turn: it does from then
+        loop.add_signal_handler(signal.SIGINT, _on_interrupt, stop, stopping)
     print(
         f"{agent}: protocol session {hello.session} (host pid {hello.pid}); "
         "a line typed here is sent to it as your message; Ctrl+C stops its turn; Ctrl+D "
-        "leaves it running"
+        "leaves it running",
+        flush=True,
     )
     after = max(0, hello.seq - BACKLOG)
     showing = Background(f"attach to {agent}")
     shown = showing.start(_show(home, agent, after), name="attach-show")
-    loop = asyncio.get_running_loop()
-    stopping = Background(f"attach to {agent}: Ctrl+C")
-    if stop is not None:
-        loop.add_signal_handler(signal.SIGINT, _on_interrupt, stop, stopping)
     try:
         while line := await loop.run_in_executor(None, sys.stdin.readline):
             if line.strip():
