@@ -329,14 +329,23 @@ async def _summary(
     seconds: float,
     keep: bool,
 ) -> None:
+    posted = f"{len(server.messages(channel))} channel posts"
+    await summary(service, desk, home, seconds, keep, posted)
+    print(NEXT_STEPS + path_hint())
+
+
+async def summary(
+    service: SwarmService, desk: DemoDesk, home: Path, seconds: float, keep: bool, posted: str
+) -> None:
+    """The demo's end in numbers (``posted``: what its front end shows, in words), and the
+    agents' screenshot when kept (every front end's demo)."""
     overview = await service.status()
     tasks, deliveries = overview["tasks"], overview["deliveries"]
     print(
         f"\nsummary: {tasks['done']}/{TASKS} tasks done, {tasks['failed']} failed; "
         f"{deliveries['delivered']} deliveries ({desk.method}), {deliveries['failed']} failed; "
-        f"{len(server.messages(channel))} channel posts; {seconds:.1f} s"
+        f"{posted}; {seconds:.1f} s"
     )
     shot = desk.screenshot(home / "agents.png") if keep else None
     if shot is not None:
         print(f"screenshot of the eight agent windows: {shot}")
-    print(NEXT_STEPS + path_hint())

@@ -22,10 +22,10 @@ from bot.config import Config
 from bot.demo import (
     NEXT_STEPS,
     SCENARIO,
-    TASKS,
     demo_agents,
     path_hint,
     run_demo,
+    summary,
     until_ready,
     wait_all_done,
     wait_posted,
@@ -191,15 +191,6 @@ async def _show_chat(stage: ChatStage, stop: asyncio.Event) -> None:
 async def _summary(
     service: SwarmService, stage: ChatStage, desk: DemoDesk, home: Path, seconds: float, keep: bool
 ) -> None:
-    overview = await service.status()
-    tasks, deliveries = overview["tasks"], overview["deliveries"]
-    print(
-        f"\nsummary: {tasks['done']}/{TASKS} tasks done, {tasks['failed']} failed; "
-        f"{deliveries['delivered']} deliveries ({desk.method}), {deliveries['failed']} failed; "
-        f"{len(stage.posts())} {stage.name} messages; {seconds:.1f} s"
-    )
-    shot = desk.screenshot(home / "agents.png") if keep else None
-    if shot is not None:
-        print(f"screenshot of the eight agent windows: {shot}")
+    await summary(service, desk, home, seconds, keep, f"{len(stage.posts())} {stage.name} messages")
     label = f"your own {stage.name} bot:".ljust(27)
     print(NEXT_STEPS + f"  {label}{stage.setup}\n" + path_hint())
