@@ -109,9 +109,14 @@ async def idle(swarm: Swarm) -> None:
 
 
 async def turn_of(swarm: Swarm, task: Task) -> dict[str, Any] | None:
-    """The end of the task's turn as swarm recorded it (its ``agent.turn`` event)."""
+    """The end of the turn of the task's own prompt as swarm recorded it (its ``agent.turn``
+    event; not a turn of another parcel of its delivery, an onboarding or a reset, which may
+    end first on the same task)."""
+    deliveries = await swarm.service.messages.deliveries(None, limit=200)
+    prompts = {d.id for d in deliveries if task.details in d.text}
     events = await swarm.service.history.events(0, 10_000)
-    found = [e.data for e in events if e.kind == "agent.turn" and e.task_id == task.id]
+    found = [e.data for e in events if e.kind == "agent.turn" and e.task_id == task.id
+             and (e.data or {}).get("delivery") in prompts]  # fmt: skip
     return found[0] if found else None
 
 
@@ -214,7 +219,9 @@ async def test_ctrl_c_in_swarm_attach_stops_the_turn_and_attach_goes_on(
         asked = time.monotonic()
         attach.send_signal(signal.SIGINT)
         turn = await run_until(swarm, lambda: turn_of(swarm, task), STREAM_S)
-        assert turn["stop_reason"] == "cancelled" and time.monotonic() - asked < ENDED_WITHIN_S, shown
+        assert turn["stop_reason"] == "cancelled" and time.monotonic() - asked < ENDED_WITHIN_S, (
+            shown
+        )
         while "^C its turn was stopped" not in "".join(shown):
             assert attach.poll() is None, shown  # Ctrl+C did not end attach
             await asyncio.sleep(0.1)
