@@ -88,14 +88,14 @@ async def in_a_long_turn(rig: Rig, swarm: Swarm, title: str) -> Task:
     """A task for A whose turn streams for ``STREAM_S`` s, under way (swarm has its word)."""
     await idle(swarm)
     task = await swarm.service.tasks.create(
-        TaskSpec(title, "work for a long while", agent=AGENT), "me"
+        TaskSpec(title, f"work for a long while ({title})", agent=AGENT), "me"
     )
 
     async def working() -> bool:
         return (await swarm.state()).state is AgentState.WORKING
 
     await run_until(swarm, working, 60)
-    rig.model.wait_request("work for a long while")
+    rig.model.wait_request(task.details)  # this task's request, not an earlier test's
     return task
 
 
