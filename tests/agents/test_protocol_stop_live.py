@@ -94,8 +94,12 @@ async def in_a_long_turn(rig: Rig, swarm: Swarm, title: str) -> Task:
     async def working() -> bool:
         return (await swarm.state()).state is AgentState.WORKING
 
+    async def asked() -> bool:  # this task's request, not an earlier test's (a wait that
+        # lets swarm's watch and scheduler run: a notice's turn may have to end first)
+        return any(task.details in str(r.get("prompt") or "") for r in rig.model.requests())
+
     await run_until(swarm, working, 60)
-    rig.model.wait_request(task.details)  # this task's request, not an earlier test's
+    await run_until(swarm, asked, 60)
     return task
 
 
