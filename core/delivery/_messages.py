@@ -181,9 +181,7 @@ def finish(
     return _failed(conn, ctx, delivery, receipt)
 
 
-def _nobody_to_tell(
-    conn: Conn, ctx: Ctx, delivery: Delivery, receipt: Receipt
-) -> DeliveryState:
+def _nobody_to_tell(conn: Conn, ctx: Ctx, delivery: Delivery, receipt: Receipt) -> DeliveryState:
     """A withdrawal notice to an agent whose session is gone: the session that held the task
     ended with it, so nothing is left to take back; dropped (``superseded``), never retried
     into an "undelivered" item of swarm's own making."""
