@@ -18,6 +18,7 @@ name, the variables that never enter) is ``core.sandbox``.
 
 from automation.launch.sandbox import _limits as limits
 from automation.launch.sandbox._binds import bwrap_path, describe, missing_line
+from automation.launch.sandbox._network import Gateways, sync_allow
 from automation.launch.sandbox._network import check as network_check
 from automation.launch.sandbox._network import line as network_line
 from automation.launch.sandbox._network import mode_of as network_mode
@@ -45,6 +46,7 @@ from automation.launch.sandbox._wrap import (
 __all__ = [
     "EDITOR_REFUSED",
     "EDITOR_UNSANDBOXED",
+    "Gateways",
     "agent_home",
     "bwrap_path",
     "close_doors",
@@ -66,6 +68,7 @@ __all__ = [
     "stale_commit_checks",
     "stale_hooks",
     "state_folder",
+    "sync_allow",
     "wrap",
     "wrap_line",
 ]

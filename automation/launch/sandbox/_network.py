@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import sys
 import time
@@ -28,13 +29,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from automation.launch import gateway
-from core.clis import AgentCli
+from core.clis import AgentCli, by_name
 from core.clis.base import ModelWire
 from core.errors import InvalidInput, InvalidState
-from core.models import Sandbox
+from core.models import Agent, Sandbox
 from core.privacy import files
-from core.sandbox import DOOR_AT, door_folder
+from core.sandbox import DOOR_AT, door_folder, running_door
 
+log = logging.getLogger(__name__)
 MODEL_PORT = 4180  # inside its own namespace: nothing else listens there
 EGRESS_PORT = 4181
 PLACEHOLDER = "swarm-gateway-holds-the-key"  # a credential's value inside
@@ -269,6 +271,65 @@ def revive(home: Path, agent: str, env: Mapping[str, str]) -> str | None:
     except InvalidState as exc:
         return f"its model gateway is not running and did not start again: {exc}"
     return "its model gateway was not running: started again"
+
+
+def sync_allow(home: Path, agent: str, allow: Sequence[str]) -> bool:
+    """``allow`` written into ``agent``'s gateway spec when it lists other hosts (the running
+    gateway reads it at its next connection); True when written. A list the proxy would not
+    take is not written (said in the log)."""
+    spec_file = folder_of(home, agent) / SPEC_FILE
+    before = _read_text(spec_file)
+    try:
+        spec = json.loads(before or "")
+        entries = [e for e in spec["agents"] if isinstance(e.get("egress"), dict)]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return False
+    if all(e["egress"].get("allow") == list(allow) for e in entries):
+        return False
+    try:
+        gateway.AllowList(allow)
+    except gateway.AllowListError as exc:
+        log.warning("%s: sandbox_allow not given to its gateway: %s", agent, exc)
+        return False
+    for entry in entries:
+        entry["egress"]["allow"] = list(allow)
+    _replace(spec_file, json.dumps(spec, indent=2, sort_keys=True) + "\n")
+    return True
+
+
+@dataclass(frozen=True)
+class Gateways:
+    """The sandboxed agents' gateways of one swarm home, as ``swarm run``'s gateway watch sees
+    them (``core.watch.gateways.GatewayProbe``); ``env``: where a gateway started again gets
+    its key and ``GATEWAY_ENV`` (``swarm run``'s environment)."""
+
+    home: Path
+    env: Mapping[str, str]
+
+    def watched(self, agent: Agent) -> bool:
+        """Sandboxed with a gateway of its own, started by ``desktop up`` (its spec written)
+        and not ended by ``desktop down`` (its door runs)."""
+        box = agent.sandbox
+        if box is None or mode_of(box, by_name(agent.cli)) != "model":
+            return False
+        started = (folder_of(self.home, agent.id) / SPEC_FILE).is_file()
+        return started and running_door(self.home, agent.id) is not None
+
+    def running(self, agent: str) -> bool:
+        """Whether its gateway runs."""
+        return running(self.home, agent)
+
+    def revive(self, agent: str) -> str | None:
+        """:func:`revive`."""
+        return revive(self.home, agent, self.env)
+
+    def sync_allow(self, agent: str, allow: Sequence[str]) -> bool:
+        """:func:`sync_allow`."""
+        return sync_allow(self.home, agent, allow)
+
+    def refusals(self, agent: str) -> Path:
+        """Its proxy's refusals file."""
+        return folder_of(self.home, agent) / "records" / gateway.REFUSALS_FILE
 
 
 def stop(home: Path, agent: str) -> bool:
