@@ -63,6 +63,8 @@ MAX_HOSTS = 50  # events per agent and pass: the other hosts refused are counted
 MAX_OPEN_HOSTS = 5  # refused hosts' items open per agent at once: the others are events only
 HOST_SHOWN = 120  # characters of a host as the agent spelled it
 DOWN = "its model gateway is not running"
+BACK = "its model gateway runs again"
+ENDED = "its sandbox was ended (desktop down): its gateway is not watched"
 ACTOR = "swarm"
 
 
@@ -124,14 +126,19 @@ class GatewayWatch(PeriodicTimer):
     async def run(self) -> int:
         """One pass over the watched agents; how many changes were written."""
         if self._down is None:
-            self._down = await self.service.store.read(_down_agents)
+            others = {a.id for a in self.service.agents.values() if a.node != self.node}
+            self._down = await self.service.store.read(_down_agents) - others
         done = 0
-        for agent in self.agents():
+        watched = self.agents()
+        for agent in watched:
             try:
                 done += await self._health(agent)
                 done += await self._refusals(agent.id)
             except Exception:
                 log.exception("gateway watch: %s could not be checked", agent.id)
+        for gone in self._down - {a.id for a in watched}:  # its sandbox ended (desktop down)
+            self._down.discard(gone)
+            done += await self._write(_came_back, gone, self.fresh, ENDED)
         return done
 
     async def _health(self, agent: Agent) -> int:
@@ -141,7 +148,8 @@ class GatewayWatch(PeriodicTimer):
             if agent.id not in self._down:
                 done = await self._write(_went_down, agent.id, self.fresh)
                 self._down.add(agent.id)
-            if self.clock.now() < self._retry_at.get(agent.id, 0.0):
+            waits = self.clock.now() < self._retry_at.get(agent.id, 0.0)
+            if waits or not self.probe.watched(agent):  # (or ended meanwhile)
                 return done
             said = await asyncio.to_thread(self.probe.revive, agent.id)
             if not self.probe.running(agent.id):
@@ -156,7 +164,7 @@ class GatewayWatch(PeriodicTimer):
         if agent.id in self._down:
             self._down.discard(agent.id)
             self._retry_at.pop(agent.id, None)
-            return int(written) + await self._write(_came_back, agent.id, self.fresh)
+            return int(written) + await self._write(_came_back, agent.id, self.fresh, BACK)
         return int(written)
 
     async def _refusals(self, agent: str) -> int:
@@ -190,8 +198,8 @@ def _went_down(conn: Conn, ctx: Ctx, agent: str, fresh: Freshness) -> int:
     return 1
 
 
-def _came_back(conn: Conn, ctx: Ctx, agent: str, fresh: Freshness) -> int:
-    if not clear_alert(conn, ctx, agent, GATEWAY_DOWN, f"{agent}: its model gateway runs again"):
+def _came_back(conn: Conn, ctx: Ctx, agent: str, fresh: Freshness, why: str) -> int:
+    if not clear_alert(conn, ctx, agent, GATEWAY_DOWN, f"{agent}: {why}"):
         return 0
     agent_judge.judge_and_apply(conn, ctx, agent, fresh)
     return 1

@@ -31,7 +31,7 @@ from core.protocols import ManualClock
 from core.sandbox import door_folder
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.watch.gateways import RETRY_S, GatewayWatch
+from core.watch.gateways import ENDED, RETRY_S, GatewayWatch
 from tests.gateway.test_reload import echo  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.both_databases
@@ -192,7 +192,9 @@ async def test_refusals_are_events_the_first_an_item_to_allow(
 
 
 async def test_a_denied_host_stays_events_only(
-    service: SwarmService, model: LocalModel, echo: int  # noqa: F811
+    service: SwarmService,
+    model: LocalModel,
+    echo: int,  # noqa: F811
 ) -> None:
     home = service.settings.home
     await _start_gateway(home, model)
@@ -207,3 +209,30 @@ async def test_a_denied_host_stays_events_only(
     await watch.run()
     assert len(await _events(service, EventKind.SANDBOX_REFUSED)) == 2
     assert not [n for n in await service.inbox.needs() if n.agent == AGENT]
+
+
+class Ended(Started):
+    """Its sandbox ended (``desktop down``: its door gone)."""
+
+    def watched(self, agent: Agent) -> bool:
+        return False
+
+
+async def test_an_ended_sandbox_leaves_no_agent_errored(
+    service: SwarmService, model: LocalModel
+) -> None:
+    home = service.settings.home
+    os.kill(await _start_gateway(home, model), signal.SIGKILL)
+    for _ in range(200):
+        if _pid(home) is None:
+            break
+        await asyncio.sleep(0.05)
+    no_key = {"PATH": os.environ.get("PATH", "")}
+    await _watch(service, no_key).run()
+    assert (await _state(service)).state is AgentState.ERRORED
+    # swarm run restarted after desktop down: the alert read from the store, and cleared
+    await GatewayWatch(service, Ended(home, no_key), Freshness()).run()
+    assert (await _state(service)).state is not AgentState.ERRORED
+    cleared = await _events(service, EventKind.ALERT_CLEARED)
+    assert [e["text"] for e in cleared] == [f"{AGENT}: {ENDED}"]
+    assert _pid(home) is None
