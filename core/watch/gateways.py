@@ -168,11 +168,10 @@ class GatewayWatch(PeriodicTimer):
         return int(written)
 
     async def _refusals(self, agent: str) -> int:
-        offset = self._offsets.get(agent)
-        if offset is None:
-            offset = await self.service.store.read(_cursor, agent)
+        known = self._offsets.get(agent)
+        start = known if known is not None else await self.service.store.read(_cursor, agent)
         path = self.probe.refusals(agent)
-        chunk, offset = await asyncio.to_thread(_read_from, path, offset)
+        chunk, offset = await asyncio.to_thread(_read_from, path, start)
         if not chunk:
             self._offsets[agent] = offset
             return 0

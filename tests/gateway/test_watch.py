@@ -135,7 +135,7 @@ async def test_a_dead_gateway_errors_its_agent_until_it_is_back(
         state.evidence
     ), state
     assert _pid(home) is None
-    watch.probe = Started(home, {**no_key, KEY_ENV: "k"})  # type: ignore[misc]
+    watch.probe = Started(home, {**no_key, KEY_ENV: "k"})
     await watch.run()  # within RETRY_S: not tried again
     assert _pid(home) is None
     clock.advance(RETRY_S + 1)
