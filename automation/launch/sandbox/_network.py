@@ -14,6 +14,9 @@ Not said: ``"model"`` where its CLI has a gateway set-up (``AgentCli.model_wire`
 records in ``$SWARM_HOME/gateway/AGENT/``; its two sockets and the relay beside the agent's
 door (``$SWARM_HOME/doors/AGENT/``, bound read-only at ``/run/swarm`` in its sandbox alone:
 a socket's path has at most 107 bytes, and the door's folder is the shortest swarm has).
+An allow-list changed is written into the running gateway's spec (it reads it again: no
+restart); a gateway that died is started again on its spec and sockets (``refresh`` for a
+sandbox ``desktop up`` keeps, ``Gateways`` for ``swarm run``'s watch).
 """
 
 from __future__ import annotations
@@ -133,7 +136,7 @@ def prepare(
               *(w for pair in listen for w in ("--listen", pair)), "--")  # fmt: skip
     login = "its key kept outside" if key_env else "its own login inside (no key configured)"
     hosts = ", ".join(box.allow) or "none"
-    said = f"network: its model through swarm's gateway ({login}, {done}); other hosts: {hosts}"
+    said = f"network: its model through swarm's gateway ({login}; {done}); other hosts: {hosts}"
     return Network(mode, True, tuple(setenv), unset if key_env else (), prefix, said, done)
 
 
