@@ -56,7 +56,7 @@ log = logging.getLogger(__name__)
 # a prompt with no update nor answer this long is taken as accepted (in flight): its
 # delivery is answered and its agent's lane is free (a withdrawal cancels the turn at once,
 # not once a model silent this long has spoken)
-ACCEPT_S = 2.0
+ACCEPT_S = 1.0
 CANCEL_ANSWER_S = 2.0  # a cancelled turn's end, waited for from the agent (then the host's)
 OUTPUT_END_S = 1.0  # the agent closed its output: its exit is waited for this long
 INPUT_END_S = 0.5  # at a stop, the agent's exit is waited for this long once its input ended
