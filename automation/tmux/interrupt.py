@@ -103,18 +103,20 @@ def interrupt(
     process = tmux.process(ref)
     if not tmux.press(ref, names, KEY_GAP_S):
         raise OSError(f"tmux did not take the keys into {ref.target}")
-    if before is None or before.state not in (AgentState.WORKING, AgentState.WAITING):
-        return Interrupted(Outcome.UNREAD, pane)  # no turn seen: none to see end
+    at_work = before is not None and before.state in (AgentState.WORKING, AgentState.WAITING)
     pressed = time.monotonic()
     deadline = pressed + CONFIRM_S
     while True:
-        pane = tmux.read(ref)
-        if not pane.ok or tmux.process(ref) != process:
-            return Interrupted(Outcome.EXITED, pane, time.monotonic() - pressed)
-        if panes.idle(agent, pane):
-            return Interrupted(Outcome.IDLE, pane, time.monotonic() - pressed)
+        now = tmux.read(ref)
+        if not now.ok or tmux.process(ref) != process:
+            return Interrupted(Outcome.EXITED, now, time.monotonic() - pressed)
+        if not at_work and now.lines != pane.lines:  # no turn seen: its keys seen, no more
+            return Interrupted(Outcome.UNREAD, now, time.monotonic() - pressed)
+        if at_work and panes.idle(agent, now):
+            return Interrupted(Outcome.IDLE, now, time.monotonic() - pressed)
         if time.monotonic() >= deadline:
-            return Interrupted(Outcome.STILL_WORKING, pane, time.monotonic() - pressed)
+            outcome = Outcome.STILL_WORKING if at_work else Outcome.UNREAD
+            return Interrupted(outcome, now, time.monotonic() - pressed)
         time.sleep(poll_s)
 
 
