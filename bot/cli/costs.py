@@ -1,11 +1,14 @@
-"""``swarm costs [--days N] [--json]`` (what the turns cost per agent, account, task and day)
-and ``swarm costs reprice`` (the turns of unknown cost priced from the price table now)."""
+"""``swarm costs [--days N] [--json]`` (what the turns cost per agent, account, task and day),
+``swarm costs reprice`` (the turns of unknown cost priced from the price table now) and
+``swarm costs prices`` (the models that have a price, and from which table)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING, Any
 
+from bot.cli.format import table
 from bot.cli.output import emit_json
 from core.errors import InvalidInput
 
@@ -32,6 +35,16 @@ def register(sub: Any) -> None:
     q = csub.add_parser("reprice", help="price the turns of unknown cost whose model has a price")
     q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_reprice)
+    q = csub.add_parser(
+        "prices",
+        help="the models that have a price ($ per million tokens), swarm's and SWARM_PRICES'",
+        description="Every model swarm can price a turn of, in dollars per million tokens, "
+        "from swarm's own table and the file SWARM_PRICES names (its models over swarm's). A "
+        "turn of a model not listed has an unknown cost (Claude Code's turns: the CLI's own "
+        "figure); add it to your file to price it, then 'swarm costs reprice'.",
+    )
+    q.add_argument("--json", action="store_true", help="the table as JSON")
+    q.set_defaults(handler=cmd_prices, no_service=True)
 
 
 async def cmd_costs(service: SwarmService, args: argparse.Namespace) -> None:
@@ -67,3 +80,38 @@ async def cmd_reprice(service: SwarmService, args: argparse.Namespace) -> None:
         emit_json({"priced": priced})
         return
     print(f"{priced} turn(s) priced" if priced else "no turn of unknown cost has a price now")
+
+
+async def cmd_prices(_: object, args: argparse.Namespace) -> int:
+    """``swarm costs prices``: the price table as turns are priced with it (a bad file: one
+    line, exit 1)."""
+    from core.costs import prices
+    from core.errors import ConfigError
+
+    user_file = args.configuration.core.prices_file
+    try:
+        found = prices.check(user_file)
+    except ConfigError as exc:
+        print(f"swarm: {exc}", file=sys.stderr)
+        return 1
+    own = dict(prices.own_table())
+    rows = [
+        (model, p, "swarm's" if own.get(model) == p and model in own else str(user_file))
+        for model, p in sorted(found.items())
+    ]
+    if args.json:
+        emit_json([{"model": m, "input": p.input, "output": p.output,
+                    "cache_read": p.cache_read, "cache_write": p.cache_write, "from": where}
+                   for m, p, where in rows])  # fmt: skip
+        return 0
+    print(table(("MODEL", "INPUT", "OUTPUT", "CACHE READ", "CACHE WRITE", "FROM"), [
+        (m, _usd(p.input), _usd(p.output), _usd(p.cache_read),
+         _usd(p.input if p.cache_write is None else p.cache_write), where)
+        for m, p, where in rows
+    ]))  # fmt: skip
+    print("dollars per million tokens; a model not listed: its turns' cost is unknown")
+    return 0
+
+
+def _usd(value: float) -> str:
+    return f"${value:g}"

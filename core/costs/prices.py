@@ -96,6 +96,11 @@ def _read(user_file: Path | None) -> tuple[tuple[str, Price], ...]:
     return tuple(found.items())
 
 
+def own_table() -> tuple[tuple[str, Price], ...]:
+    """swarm's own prices (``prices.toml``), model by model."""
+    return _own()
+
+
 @functools.cache
 def _own() -> tuple[tuple[str, Price], ...]:
     own = files("core.costs") / "prices.toml"

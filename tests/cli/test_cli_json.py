@@ -73,6 +73,7 @@ CASES: list[tuple[str, list[str], str, type]] = [
     ("stats", [], "cli", OBJECT),
     ("costs", [], "cli", OBJECT),
     ("costs reprice", [], "cli", OBJECT),
+    ("costs prices", [], "cli", ARRAY),
     ("alerts", ["--all"], "cli", ARRAY),
     ("gc", ["--dry-run"], "cli", OBJECT),
     ("workflow list", [], "cli", ARRAY),
