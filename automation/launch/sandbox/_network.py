@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shlex
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -55,6 +56,7 @@ class Network:
     unsetenv: tuple[str, ...] = ()
     relay: tuple[str, ...] = ()
     said: str = ""
+    args: tuple[str, ...] = ()  # put right after its CLI's program (``ModelWire.args``)
 
 
 def mode_of(box: Sandbox, cli: AgentCli | None) -> str:
@@ -130,7 +132,23 @@ def prepare(
     login = "its key kept outside" if key_env else "its own login inside (no key configured)"
     hosts = ", ".join(box.allow) or "none"
     said = f"network: its model through swarm's gateway ({login}); other hosts: {hosts}"
-    return Network(mode, True, tuple(setenv), unset if key_env else (), prefix, said)
+    args = tuple(a.replace("{url}", inside).replace("{token}", wire.token) for a in wire.args)
+    return Network(mode, True, tuple(setenv), unset if key_env else (), prefix, said, args)
+
+
+def with_args(command: Sequence[str], net: Network, cli: AgentCli | None) -> list[str]:
+    """``command`` with ``net.args`` right after its CLI's program (or its protocol
+    adapter's), in an argv or in a ``/bin/sh -c LINE``'s line; as it is when it has none or
+    names no such program (a wrapper: its CLI then reaches no model, said by its errors)."""
+    if not net.args or cli is None:
+        return list(command)
+    if len(command) == 3 and list(command[:2]) == ["/bin/sh", "-c"]:
+        return [*command[:2], shlex.join(with_args(shlex.split(command[2]), net, cli))]
+    names = {*cli.programs, *([cli.protocol_adapter] if cli.protocol_adapter else [])}
+    for at, word in enumerate(command):
+        if os.path.basename(word) in names:
+            return [*command[: at + 1], *net.args, *command[at + 1 :]]
+    return list(command)
 
 
 def _proxies(url: str) -> list[tuple[str, str]]:
