@@ -116,10 +116,10 @@ def set_compared(conn: Conn, agent: str, wire: int, said: int, day: str) -> None
 
 
 def _counted(row: Any) -> Counted:
-    n, last_id, last_at, *tokens, unknown = values(row)
-    counts = [int(t) for t in tokens]
+    n, last_id, last_at, given, output, read, written, unknown = values(row)
     at = None if last_at is None else float(last_at)
-    return Counted(int(n), int(last_id), at, *counts, int(unknown))
+    return Counted(int(n), int(last_id), at, int(given), int(output), int(read), int(written),
+                   int(unknown))  # fmt: skip
 
 
 def wire_since(conn: Conn, agent: str, source: str, after: int) -> Counted:
