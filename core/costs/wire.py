@@ -55,7 +55,9 @@ def answer_of(raw: Any, agent: str) -> Answer | None:
     if not isinstance(raw, Mapping) or raw.get("agent") != agent:
         return None
     status, started, ended = raw.get("status"), _time(raw.get("started")), _time(raw.get("ended"))
-    if not _whole(status, 100, 599) or started is None or ended is None or ended < started:
+    if not isinstance(status, int) or not _whole(status, 100, 599):
+        return None
+    if started is None or ended is None or ended < started:
         return None
     usage = raw.get("usage")
     counted = _usage(usage) if usage is not None else None
@@ -63,7 +65,7 @@ def answer_of(raw: Any, agent: str) -> Answer | None:
         return None
     model = raw.get("model")
     model = model[:MAX_MODEL] if isinstance(model, str) and model.isprintable() else None
-    return Answer(model or None, counted, int(status), started, ended)
+    return Answer(model or None, counted, status, started, ended)
 
 
 def _whole(value: Any, low: int, high: int) -> bool:

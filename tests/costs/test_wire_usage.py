@@ -37,9 +37,10 @@ MODEL = "claude-opus-5-5"
 
 
 def _agent(delivery: str, **box: Any) -> Agent:
-    extra = {"tmux": "s:1", "workspace": WORK} if delivery == "tmux" else {}
-    return Agent("W", "dev", cli="claude-code", delivery=delivery, sandbox=Sandbox(**box),
-                 **extra)  # fmt: skip
+    agent = Agent("W", "dev", cli="claude-code", delivery=delivery, sandbox=Sandbox(**box))
+    if delivery == "tmux":
+        return dataclasses.replace(agent, tmux="s:1", workspace=WORK)
+    return agent
 
 
 def _sink(home: Path) -> JsonLinesSink:
