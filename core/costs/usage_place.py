@@ -32,8 +32,9 @@ WIRE_SAID = (
 def metered(agent: Agent | None) -> bool:
     """Whether ``agent``'s model answers pass through swarm's gateway, its turns booked from
     the gateway's records (``core.costs.wire``): sandboxed with a network of its own, said
-    (``"model"``) or its CLI's default (a gateway set-up)."""
-    if agent is None or agent.sandbox is None:
+    (``"model"``) or its CLI's default (a gateway set-up), on this machine (a node's agent's
+    gateway writes its records on the node's: its CLI's reports stay its count)."""
+    if agent is None or agent.sandbox is None or agent.node is not None:
         return False
     network, cli = agent.sandbox.network, by_name(agent.cli)
     return network == "model" or (network == "" and cli is not None and cli.model_wire is not None)

@@ -146,26 +146,41 @@ def differs(wire: Mapping[str, int], said: Mapping[str, int]) -> bool:
     return False
 
 
-def compare(conn: Any, ctx: Ctx, agent: str) -> Difference | None:
-    """Compare ``agent``'s turns since the last comparison once its CLI reported some and
-    both sides were quiet ``SETTLE_S``; a difference beyond rounding is returned when none
-    was said today (the caller says it). Turns of unknown usage on either side are passed
-    over, not compared."""
+def _settled(
+    conn: Any, agent: str, now: float
+) -> tuple[queries.WireRead, queries.Counted, queries.Counted] | None:
+    """What is to compare of ``agent``'s: its booking, both sides' rows since the last
+    comparison; None until its CLI reported some and both sides were quiet ``SETTLE_S``."""
     read = queries.read_of(conn, agent)
     if read is None:
         return None
     wire = queries.wire_since(conn, agent, WIRE, read.wire_compared)
     said = queries.said_since(conn, agent, read.said_compared)
     last = max(wire.last_at or 0.0, said.last_at or 0.0)
-    if said.n == 0 or ctx.now - last < SETTLE_S:
+    return None if said.n == 0 or now - last < SETTLE_S else (read, wire, said)
+
+
+def settled(conn: Any, agent: str, now: float) -> bool:
+    """Whether ``agent``'s turns are to compare now (a read: ``compare`` writes)."""
+    return _settled(conn, agent, now) is not None
+
+
+def compare(conn: Any, ctx: Ctx, agent: str) -> Difference | None:
+    """Compare ``agent``'s turns since the last comparison once its CLI reported some and
+    both sides were quiet ``SETTLE_S``; a difference beyond rounding is returned when none
+    was said today (the caller says it). Turns of unknown usage on either side are passed
+    over, not compared."""
+    found = _settled(conn, agent, ctx.now)
+    if found is None:
         return None
-    wire_to = max(wire.last_id, read.wire_compared)
-    found = Difference(agent, _of(wire), _of(said))
+    read, wire, said = found
+    difference = Difference(agent, _of(wire), _of(said))
     day = ledger.day_of(ctx.now)
-    differ = not (wire.unknown or said.unknown) and differs(found.wire, found.said)
+    differ = not (wire.unknown or said.unknown) and differs(difference.wire, difference.said)
     say = differ and read.differed_day != day
+    wire_to = max(wire.last_id, read.wire_compared)
     queries.set_compared(conn, agent, wire_to, said.last_id, day if say else read.differed_day)
-    return found if say else None
+    return difference if say else None
 
 
 def book(

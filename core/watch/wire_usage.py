@@ -101,7 +101,8 @@ class WireUsage:
         for agent in list(self.store.agents.values()):
             if metered(agent):
                 booked += await self._read(agent.id, usage_file(home, agent.id))
-                await self.store.write(agent.id, _compare, agent.id)
+                if await self.store.read(wire.settled, agent.id, self.store.clock.now()):
+                    await self.store.write(agent.id, _compare, agent.id)
         return booked
 
     async def _read(self, agent: str, path: Path) -> int:

@@ -249,3 +249,24 @@ def stop(rig: SandboxRig, model: LocalModel) -> None:
     rig.swarm("desktop", "down", "--headless")
     rig.tmux("kill-server")
     model.stop()
+
+
+def booked_from_wire(rig: SandboxRig) -> dict[str, int]:
+    """Agent-1's usage records booked as ``swarm run``'s watch books them (issue 78): its
+    ledger's input, output and cache read tokens."""
+    return asyncio.run(_booked(rig))
+
+
+async def _booked(rig: SandboxRig) -> dict[str, int]:
+    from core.service.swarm import SwarmService
+    from core.settings import Settings
+    from core.watch.wire_usage import WireUsage
+
+    settings = Settings.from_env({"SWARM_HOME": str(rig.home), "SWARM_CONFIG": str(rig.config)})
+    service = await SwarmService.open(settings)
+    try:
+        await WireUsage(service.store).tick()
+        spent = {s.key: s for s in (await service.costs.spend())["agent"]}["Agent-1"]
+    finally:
+        await service.close()
+    return {"input": spent.input, "output": spent.output, "cache_read": spent.cache_read}

@@ -15,7 +15,6 @@ localmodel's own counts."""
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -89,23 +88,7 @@ def _through_the_gateway(made: SandboxRig, model: LocalModel) -> None:
     asked = [r for r in model.requests() if r["path"] == "/v1/responses"]
     assert asked and all("authorization" in {h.lower() for h in r["headers"]} for r in asked)
     theirs = [r["usage"] for r in asked if r["usage"] is not None]
-    booked = asyncio.run(_booked(made))
+    booked = box.booked_from_wire(made)
     assert theirs and booked == {
         kind: sum(u[kind] for u in theirs) for kind in ("input", "output", "cache_read")
     }, (booked, theirs)
-
-
-async def _booked(made: SandboxRig) -> dict[str, int]:
-    """Agent-1's usage records booked as ``swarm run``'s watch books them; its ledger."""
-    from core.service.swarm import SwarmService
-    from core.settings import Settings
-    from core.watch.wire_usage import WireUsage
-
-    settings = Settings.from_env({"SWARM_HOME": str(made.home), "SWARM_CONFIG": str(made.config)})
-    service = await SwarmService.open(settings)
-    try:
-        await WireUsage(service.store).tick()
-        spent = {s.key: s for s in (await service.costs.spend())["agent"]}["Agent-1"]
-    finally:
-        await service.close()
-    return {"input": spent.input, "output": spent.output, "cache_read": spent.cache_read}

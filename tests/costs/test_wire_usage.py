@@ -69,12 +69,13 @@ async def _alerts(service: SwarmService) -> list[str]:
 
 async def test_who_is_metered() -> None:
     """Sandboxed with its own network (said, or its CLI's default) is metered; the host's
-    network, no sandbox, or a CLI with no gateway set-up is not."""
+    network, no sandbox, a CLI with no gateway set-up, or a node's agent is not."""
     assert metered(_agent("protocol"))
     assert metered(_agent("tmux", network="model"))
     assert not metered(_agent("tmux", network="open"))
     assert not metered(dataclasses.replace(_agent("tmux"), sandbox=None))
     assert not metered(Agent("A", "dev", cli="aider", sandbox=Sandbox()))
+    assert not metered(dataclasses.replace(_agent("tmux"), node="laptop"))  # records there
 
 
 async def test_tmux_route_answers_booked_once_and_the_transcript_kept_beside(
