@@ -166,5 +166,5 @@ def _through_the_gateway(box: SandboxRig, model: LocalModel) -> None:
     assert len(booked) == len(asked) and theirs, (booked, asked)
     assert sum(b["usage"]["output"] for b in booked) == sum(u["output"] for u in theirs)
     assert sandbox_live.booked_from_wire(box) == {  # as swarm run's watch books them
-        kind: sum(u[kind] for u in theirs) for kind in ("input", "output", "cache_read")
+        kind: sum(u[kind] or 0 for u in theirs) for kind in ("input", "output", "cache_read")
     }

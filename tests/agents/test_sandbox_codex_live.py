@@ -90,5 +90,5 @@ def _through_the_gateway(made: SandboxRig, model: LocalModel) -> None:
     theirs = [r["usage"] for r in asked if r["usage"] is not None]
     booked = box.booked_from_wire(made)
     assert theirs and booked == {
-        kind: sum(u[kind] for u in theirs) for kind in ("input", "output", "cache_read")
+        kind: sum(u[kind] or 0 for u in theirs) for kind in ("input", "output", "cache_read")
     }, (booked, theirs)

@@ -83,7 +83,7 @@ def _through_the_gateway(made: SandboxRig, model: LocalModel) -> None:
     assert sum(b["output"] for b in booked) == sum(r["usage"]["output"] for r in asked)
     theirs = [r["usage"] for r in asked]  # booked into the ledger as swarm run books them
     assert box.booked_from_wire(made) == {
-        kind: sum(u[kind] for u in theirs) for kind in ("input", "output", "cache_read")
+        kind: sum(u[kind] or 0 for u in theirs) for kind in ("input", "output", "cache_read")
     }
 
 
