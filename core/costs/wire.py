@@ -187,17 +187,18 @@ def book(
     conn: Any,
     ctx: Ctx,
     agent: str,
+    seen: tuple[str, int],
     read: tuple[str, int, int],
     answers: Sequence[tuple[str, Answer, int | None]],
 ) -> int:
     """Book ``answers`` (ref, answer, task) read from ``agent``'s records file between two
-    offsets (``read``: the file, from, to), with the new offset, in one transaction; -1 when
-    the booking stands elsewhere than ``from`` (another reader's: nothing booked), else how
-    many were new. The turn's budgets are checked as for any turn."""
-    file, start, end = read
-    stored = position(conn, agent)
-    if stored != (file, start) and start != 0:
+    offsets (``read``: the file, from, to), with the new offset, in one transaction, if the
+    booking still stands where the reader saw it (``seen``: the file and offset it read
+    from the store); -1 when not (another reader's booking: nothing booked), else how many
+    were new. The turn's budgets are checked as for any turn."""
+    if position(conn, agent) != seen:
         return -1
+    file, _, end = read
     new = 0
     for ref, answer, task_id in answers:
         turn = ledger.Turn(agent, ref, WIRE, answer.usage, task_id, answer.model)

@@ -36,9 +36,11 @@ USAGE_DIFFERS = "usage-differs"  # the alert: the gateway's count and the CLI's 
 
 @dataclass(frozen=True)
 class Chunk:
-    """Whole lines of a records file: the file (device and inode), the byte they start at
-    and the byte after them, each line with its offset."""
+    """Whole lines of a records file: the booking's position it was read after (``seen``:
+    file and offset, as stored), the file (device and inode), the byte they start at and the
+    byte after them, each line with its offset."""
 
+    seen: tuple[str, int]
     file: str
     start: int
     end: int
@@ -69,7 +71,7 @@ def read_chunk(path: Path, file: str, read_to: int) -> Chunk | None:
     for line in data[:whole].split(b"\n")[:-1] if whole else []:
         lines.append((at, line))
         at += len(line) + 1
-    return Chunk(here, start, end, lines)
+    return Chunk((file, read_to), here, start, end, lines)
 
 
 def answers_of(agent: str, chunk: Chunk) -> tuple[list[tuple[str, wire.Answer]], int]:
@@ -122,7 +124,7 @@ def _book(
 ) -> int:
     """``answers`` into the ledger, each on the task ``agent`` held when it started."""
     spent = [(ref, a, held_at(conn, agent, a.started)) for ref, a in answers]
-    return wire.book(conn, ctx, agent, (chunk.file, chunk.start, chunk.end), spent)
+    return wire.book(conn, ctx, agent, chunk.seen, (chunk.file, chunk.start, chunk.end), spent)
 
 
 def _compare(conn: Conn, ctx: Ctx, agent: str) -> None:

@@ -27,7 +27,14 @@ from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.store.conn import values
 from core.watch.usage_files import UsageFiles
-from core.watch.wire_usage import MAX_READ_BYTES, USAGE_DIFFERS, WireUsage
+from core.watch.wire_usage import (
+    MAX_READ_BYTES,
+    USAGE_DIFFERS,
+    WireUsage,
+    _book,
+    answers_of,
+    read_chunk,
+)
 from tests.costs.test_ledger import CLAUDE, Journal, assigned, rows
 
 pytestmark = pytest.mark.both_databases
@@ -215,3 +222,28 @@ async def test_hostile_lines_are_skipped_and_the_good_one_booked(
     os.rename(path, elsewhere)
     path.symlink_to(elsewhere)
     assert await watch.tick() == 0
+
+
+async def test_a_replaced_file_is_read_from_its_start_and_a_stale_read_books_nothing(
+    service: SwarmService, clock: ManualClock, home: Path, tmp_path: Path
+) -> None:
+    """The gateway's folder made anew (another file, shorter): its records are read from
+    their start, none lost; a reader whose read began where the booking no longer stands
+    (another reader booked it first) books nothing."""
+    await service.replace_agents([_agent("tmux")], tmp_path / "agents.toml")
+    watch, path = WireUsage(service.store), usage_file(home, "W")
+    sink = _sink(home)
+    _answer(sink, clock.now(), Usage(100, 10))
+    _answer(sink, clock.now(), Usage(200, 20))
+    sink.close()
+    stale = read_chunk(path, "", 0)
+    assert stale is not None and len(stale.lines) == 2
+    assert await watch.tick() == 2
+    answers, _ = answers_of("W", stale)
+    assert await service.store.write("W", _book, "W", stale, answers) == -1  # booked since
+    path.unlink()
+    sink = _sink(home)
+    _answer(sink, clock.now() + 1, Usage(7, 1))
+    sink.close()
+    assert await watch.tick() == 1
+    assert [r["input_tokens"] for r in await rows(service)] == [100, 200, 7]
