@@ -32,12 +32,17 @@ WIRE_SAID = (
 def metered(agent: Agent | None) -> bool:
     """Whether ``agent``'s model answers pass through swarm's gateway, its turns booked from
     the gateway's records (``core.costs.wire``): sandboxed with a network of its own, said
-    (``"model"``) or its CLI's default (a gateway set-up), on this machine (a node's agent's
-    gateway writes its records on the node's: its CLI's reports stay its count)."""
-    if agent is None or agent.sandbox is None or agent.node is not None:
+    (``"model"``) or its CLI's default (a gateway set-up), or unsandboxed with ``gateway =
+    true``; on this machine (a node's agent's gateway writes its records on the node's: its
+    CLI's reports stay its count)."""
+    if agent is None or agent.node is not None:
         return False
-    network, cli = agent.sandbox.network, by_name(agent.cli)
-    return network == "model" or (network == "" and cli is not None and cli.model_wire is not None)
+    cli = by_name(agent.cli)
+    served = cli is not None and cli.model_wire is not None
+    if agent.sandbox is None:
+        return agent.gateway and served
+    network = agent.sandbox.network
+    return network == "model" or (network == "" and served)
 
 
 def usage_file(home: Path, agent: str) -> Path:

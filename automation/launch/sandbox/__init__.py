@@ -19,10 +19,12 @@ name, the variables that never enter) is ``core.sandbox``.
 from automation.launch.sandbox import _limits as limits
 from automation.launch.sandbox._binds import bwrap_path, describe, missing_line
 from automation.launch.sandbox._network import check as network_check
+from automation.launch.sandbox._network import gateway_command
 from automation.launch.sandbox._network import line as network_line
 from automation.launch.sandbox._network import mode_of as network_mode
 from automation.launch.sandbox._network import refused as refused_hosts
 from automation.launch.sandbox._network import running as gateway_running
+from automation.launch.sandbox._network import unsandboxed as gateway_network
 from automation.launch.sandbox._state import agent_home
 from automation.launch.sandbox._wrap import (
     EDITOR_REFUSED,
@@ -51,6 +53,8 @@ __all__ = [
     "door_hook_command",
     "door_pid",
     "editor_lines",
+    "gateway_command",
+    "gateway_network",
     "gateway_running",
     "limits",
     "missing_line",

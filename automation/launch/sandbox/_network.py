@@ -22,6 +22,7 @@ import asyncio
 import json
 import os
 import shlex
+import socket
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -136,6 +137,43 @@ def prepare(
     return Network(mode, True, tuple(setenv), unset if key_env else (), prefix, said, args)
 
 
+def unsandboxed(home: Path, agent: str, cli: AgentCli | None, env: Mapping[str, str]) -> Network:
+    """An unsandboxed agent's model through swarm's gateway (``gateway = true``): its gateway
+    started (or kept) on a model socket beside its door, and swarm's relay before its
+    command on a free loopback port of the host's (any local process can reach that port:
+    the key stays out of the agent's environment, not out of reach); its base URL there, its
+    key variables unset and a placeholder in its token variable."""
+    if cli is None or cli.model_wire is None:
+        raise InvalidInput(f"{agent}: gateway = true but its CLI has no gateway set-up in swarm")
+    wire = cli.model_wire
+    key_env = next((name for name in wire.keys if env.get(name)), None)
+    model = _model_route(home, agent, wire, env, key_env)
+    spec = {"records": str(folder_of(home, agent) / "records"),
+            "agents": [{"agent": agent, "model": model}]}  # fmt: skip
+    _start(home, agent, spec, env, key_env)
+    with socket.socket() as probe:  # a free port, taken again by the relay at once
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inside = f"http://127.0.0.1:{port}{wire.suffix}"
+    listen = f"{port}:{door_folder(home, agent) / MODEL_SOCKET}"
+    relay = (os.path.realpath(sys.executable), "-I", "-S", str(gateway.RELAY), "--listen",
+             listen, "--")  # fmt: skip
+    setenv = [(wire.base_url, inside), *([(wire.token, PLACEHOLDER)] if key_env else [])]
+    unset = tuple(dict.fromkeys([*cli.credentials, *wire.keys])) if key_env else ()
+    args = tuple(a.replace("{url}", inside).replace("{token}", wire.token) for a in wire.args)
+    login = "its key kept outside" if key_env else "its own login (no key configured)"
+    said = f"model: through swarm's gateway at 127.0.0.1:{port} ({login})"
+    return Network("gateway", False, tuple(setenv), unset, relay, said, args)
+
+
+def gateway_command(command: Sequence[str], net: Network, cli: AgentCli | None) -> list[str]:
+    """``command`` started through ``net``'s relay, with its variables set and unset (by
+    ``env``: the tmux server's and the host's environment hold the person's key)."""
+    unset = [word for name in net.unsetenv for word in ("-u", name)]
+    given = [f"{name}={value}" for name, value in net.setenv]
+    return [*net.relay, "env", *unset, *given, *with_args(command, net, cli)]
+
+
 def with_args(command: Sequence[str], net: Network, cli: AgentCli | None) -> list[str]:
     """``command`` with ``net.args`` right after its CLI's program (or its protocol
     adapter's), in an argv or in a ``/bin/sh -c LINE``'s line; as it is when it has none or
@@ -169,15 +207,22 @@ def _spec(
 ) -> dict[str, object]:
     """The gateway's spec for ``agent``: its upstream is what its person configured (the
     CLI's base URL variable outside, less the CLI's own suffix), else the public API."""
-    upstream = (env.get(wire.base_url) or wire.upstream).rstrip("/")
-    if wire.suffix and upstream.endswith(wire.suffix):
-        upstream = upstream[: -len(wire.suffix)]
     net = door_folder(home, agent)
-    model = {"socket": str(net / MODEL_SOCKET), "upstream": upstream, "vendor": wire.vendor,
-             "key_env": key_env}  # fmt: skip
+    model = _model_route(home, agent, wire, env, key_env)
     egress = {"socket": str(net / EGRESS_SOCKET), "allow": list(allow)}
     return {"records": str(folder_of(home, agent) / "records"),
             "agents": [{"agent": agent, "model": model, "egress": egress}]}  # fmt: skip
+
+
+def _model_route(
+    home: Path, agent: str, wire: ModelWire, env: Mapping[str, str], key_env: str | None
+) -> dict[str, object]:
+    """The spec's model route of ``agent``: its socket beside its door, its upstream."""
+    upstream = (env.get(wire.base_url) or wire.upstream).rstrip("/")
+    if wire.suffix and upstream.endswith(wire.suffix):
+        upstream = upstream[: -len(wire.suffix)]
+    return {"socket": str(door_folder(home, agent) / MODEL_SOCKET), "upstream": upstream,
+            "vendor": wire.vendor, "key_env": key_env}  # fmt: skip
 
 
 def _start(
