@@ -37,12 +37,10 @@ def metered(agent: Agent | None) -> bool:
     CLI's reports stay its count)."""
     if agent is None or agent.node is not None:
         return False
-    cli = by_name(agent.cli)
-    served = cli is not None and cli.model_wire is not None
     if agent.sandbox is None:
-        return agent.gateway and served
-    network = agent.sandbox.network
-    return network == "model" or (network == "" and served)
+        return agent.gateway  # (the agents file takes it only for a CLI with a gateway set-up)
+    network, cli = agent.sandbox.network, by_name(agent.cli)
+    return network == "model" or (network == "" and cli is not None and cli.model_wire is not None)
 
 
 def usage_file(home: Path, agent: str) -> Path:

@@ -1,5 +1,6 @@
 """Issue 78 on the protocol route: the real Codex through codex-acp (pinned), sandboxed
-(``sandbox = true``: its network its own, by default for Codex), started by ``swarm desktop up
+(``sandbox = true``: its network its own, by default for Codex) or not but with ``gateway =
+true`` (its base URL at swarm's relay on the host's loopback), started by ``swarm desktop up
 --protocol`` after ``swarm workspaces init``, does a turn of a task. It reaches localmodel only
 through swarm's gateway, with the provider swarm names on codex-acp's command line; the
 person's key stays outside (the host's child holds a placeholder); the gateway's records are
@@ -38,10 +39,10 @@ pytestmark = pytest.mark.xdist_group("protocol-live")
 KEY = "sk-person-codex-acp-key-42"
 
 
-@pytest.fixture
-def rig(tmp_path: Path) -> Iterator[Rig]:
+@pytest.fixture(params=["sandbox", "gateway"])
+def rig(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Rig]:
     binary = require_binary("codex")
-    if shutil.which("bwrap") is None:
+    if request.param == "sandbox" and shutil.which("bwrap") is None:
         skip_or_fail("bwrap is not installed (apt-get install bubblewrap)")
     made = Rig("codex", tmp_path.resolve())
     made.repo.mkdir()
@@ -55,7 +56,7 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
         encoding="utf-8",
     )
     made.config.write_text(
-        f'[[agent]]\nid = "{AGENT}"\nrole = "dev"\ncli = "codex"\nsandbox = true\n'
+        f'[[agent]]\nid = "{AGENT}"\nrole = "dev"\ncli = "codex"\n{request.param} = true\n'
         f"\n[desktop]\ncommand = {json.dumps(str(binary))}\n",
         encoding="utf-8",
     )

@@ -328,3 +328,29 @@ def test_a_sandboxed_agent_is_told_its_doors_swarm() -> None:
     fenced, plain = Agent("A", "dev", sandbox=Sandbox()), Agent("B", "dev")
     outside = "SWARM_HOME=/h /venv/bin/swarm"
     assert swarm_for(fenced, outside) == "/run/swarm/swarm" and swarm_for(plain, outside) == outside
+
+
+def test_gateway_true_is_an_agents_own_or_desktops_default_for_a_cli_with_a_gateway(
+    tmp_path: Path,
+) -> None:
+    """``gateway = true`` (issue 78): an agent's own, or ``[desktop]``'s as the default of each
+    agent whose CLI has a gateway set-up (Aider's none: not its default, and refused as its
+    own in one line); such an agent's turns are booked from its gateway's records."""
+    from core.costs.usage_place import metered
+
+    path = tmp_path / "agents.toml"
+    path.write_text(
+        '[desktop]\ncommand = "claude"\ngateway = true\n\n'
+        '[[agent]]\nid = "C"\nrole = "dev"\n\n'
+        '[[agent]]\nid = "A"\nrole = "dev"\ncli = "aider"\n\n'
+        '[[agent]]\nid = "G"\nrole = "dev"\ncli = "gemini"\ngateway = false\n'
+    )
+    agents = {a.id: a for a in load_agents(path)}
+    assert [(n, agents[n].gateway, metered(agents[n])) for n in "CAG"] == [
+        ("C", True, True), ("A", False, False), ("G", False, False)]  # fmt: skip
+    path.write_text('[[agent]]\nid = "A"\nrole = "dev"\ncli = "aider"\ngateway = true\n')
+    with pytest.raises(ConfigError, match="gateway = true but Aider has no gateway set-up"):
+        load_agents(path)
+    path.write_text('[[agent]]\nid = "C"\nrole = "dev"\ncli = "codex"\ngateway = "yes"\n')
+    with pytest.raises(ConfigError, match="gateway must be true or false"):
+        load_agents(path)
