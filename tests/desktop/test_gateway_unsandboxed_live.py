@@ -1,10 +1,11 @@
 """Issue 78, item 3: ``gateway = true`` for an unsandboxed agent. Agent-1, a Claude Code agent
 by its command (a shell standing for it, to ask from its pane), not sandboxed, started by
 ``swarm desktop up --headless``: its base URL names a loopback port of swarm's relay before
-its command, which leads to its gateway; its environment has a placeholder, not the person's
-key; a model request from its pane reaches localmodel with the key put on the wire outside;
-the gateway's record is booked as ``swarm run``'s watch books it, equal to localmodel's count;
-the relay ends with its command."""
+its command, which leads to its gateway; its environment has its own credential (which the
+gateway asks of every request at that port: another local process without it is refused),
+not the person's key; a model request from its pane reaches localmodel with the key put on
+the wire outside; the gateway's record is booked as ``swarm run``'s watch books it, equal to
+localmodel's count; the relay ends with its command."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import json
 import shutil
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from os.path import realpath
 from pathlib import Path
@@ -81,7 +84,8 @@ def test_an_unsandboxed_agent_reaches_its_model_through_its_gateway(
     assert got["status"] == 200, got
     env = got["env"]
     assert KEY not in env.values() and "ANTHROPIC_API_KEY" not in env, env
-    assert env["ANTHROPIC_AUTH_TOKEN"] == "swarm-gateway-holds-the-key", env
+    token = (box.home / "gateway" / "Agent-1" / "agent-token").read_text()
+    assert env["ANTHROPIC_AUTH_TOKEN"] == token and KEY not in token, env
     assert env["ANTHROPIC_BASE_URL"].startswith("http://127.0.0.1:"), env
     asked = [r for r in model.requests() if r["path"] == "/v1/messages"]
     assert len(asked) == 1 and "x-api-key" in {h.lower() for h in asked[0]["headers"]}, asked
@@ -90,13 +94,28 @@ def test_an_unsandboxed_agent_reaches_its_model_through_its_gateway(
     assert booked_from_wire(box) == {
         kind: theirs[kind] or 0 for kind in ("input", "output", "cache_read")
     }
-    # the relay ends with its command: the pane's shell gone, its port closed
+    # another local process at its port, without the agent's credential: refused there
     port = int(env["ANTHROPIC_BASE_URL"].rsplit(":", 1)[1])
+    for credential in ({}, {"authorization": "Bearer swarm-gateway-holds-the-key"}):
+        assert _status(port, credential) == 401
+    assert len([r for r in model.requests() if r["path"] == "/v1/messages"]) == 1
+    # the relay ends with its command: the pane's shell gone, its port closed
     box.tmux("kill-session", "-t", "swarm-Agent-1")
     deadline = time.monotonic() + 10
     while _listening(port):
         assert time.monotonic() < deadline, f"the relay still listens on {port}"
         time.sleep(0.2)
+
+
+def _status(port: int, headers: dict[str, str]) -> int:
+    """The status of a model request sent straight to ``port`` with ``headers``."""
+    body = json.dumps({"model": "m", "max_tokens": 5, "messages": []}).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/messages", body, headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
 
 
 def _listening(port: int) -> bool:

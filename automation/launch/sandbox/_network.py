@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
 import shlex
 import socket
 import sys
@@ -40,6 +41,8 @@ from core.sandbox import DOOR_AT, door_folder
 MODEL_PORT = 4180  # inside its own namespace: nothing else listens there
 EGRESS_PORT = 4181
 PLACEHOLDER = "swarm-gateway-holds-the-key"  # a credential's value inside
+# an unsandboxed agent's own credential (``gateway = true``): the gateway's variable, its file
+TOKEN_ENV, TOKEN_FILE = "SWARM_GATEWAY_AGENT_TOKEN", "agent-token"
 MODEL_SOCKET, EGRESS_SOCKET, RELAY = "model.sock", "egress.sock", "relay.py"
 # what the gateway process is given of swarm's environment besides the key
 TAIL_BYTES = 64 * 1024  # of its refusals file read for ``agents explain``
@@ -141,16 +144,20 @@ def unsandboxed(home: Path, agent: str, cli: AgentCli | None, env: Mapping[str, 
     """An unsandboxed agent's model through swarm's gateway (``gateway = true``): its gateway
     started (or kept) on a model socket beside its door, and swarm's relay before its
     command on a free loopback port of the host's (any local process can reach that port:
-    the key stays out of the agent's environment, not out of reach); its base URL there, its
-    key variables unset and a placeholder in its token variable."""
+    the gateway asks each request for the agent's own credential); its base URL there, its
+    key variables unset and its token variable holding its own credential, which the gateway
+    asks of every request (a placeholder with no key configured: its own login passes)."""
     if cli is None or cli.model_wire is None:
         raise InvalidInput(f"{agent}: gateway = true but its CLI has no gateway set-up in swarm")
     wire = cli.model_wire
     key_env = next((name for name in wire.keys if env.get(name)), None)
     model = _model_route(home, agent, wire, env, key_env)
-    spec = {"records": str(folder_of(home, agent) / "records"),
-            "agents": [{"agent": agent, "model": model}]}  # fmt: skip
-    _start(home, agent, spec, env, key_env)
+    token = _agent_token(home, agent) if key_env else PLACEHOLDER
+    if key_env:  # its port is the host's: a request without its own credential is refused
+        model["token_env"] = TOKEN_ENV
+    spec: dict[str, object] = {"records": str(folder_of(home, agent) / "records"),
+                               "agents": [{"agent": agent, "model": model}]}  # fmt: skip
+    _start(home, agent, spec, {**env, TOKEN_ENV: token}, key_env, (TOKEN_ENV,) if key_env else ())
     with socket.socket() as probe:  # a free port, taken again by the relay at once
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -158,12 +165,25 @@ def unsandboxed(home: Path, agent: str, cli: AgentCli | None, env: Mapping[str, 
     listen = f"{port}:{door_folder(home, agent) / MODEL_SOCKET}"
     relay = (os.path.realpath(sys.executable), "-I", "-S", str(gateway.RELAY), "--listen",
              listen, "--")  # fmt: skip
-    setenv = [(wire.base_url, inside), *([(wire.token, PLACEHOLDER)] if key_env else [])]
+    setenv = [(wire.base_url, inside), *([(wire.token, token)] if key_env else [])]
     unset = tuple(dict.fromkeys([*cli.credentials, *wire.keys])) if key_env else ()
     args = tuple(a.replace("{url}", inside).replace("{token}", wire.token) for a in wire.args)
     login = "its key kept outside" if key_env else "its own login (no key configured)"
     said = f"model: through swarm's gateway at 127.0.0.1:{port} ({login})"
     return Network("gateway", False, tuple(setenv), unset, relay, said, args)
+
+
+def _agent_token(home: Path, agent: str) -> str:
+    """The credential an unsandboxed agent sends its gateway in place of the key: made once,
+    kept in its gateway folder (0600), so a kept gateway and a restarted CLI agree."""
+    path = folder_of(home, agent) / TOKEN_FILE
+    files.make_dirs(path.parent)
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        token = f"swarm-agent-{secrets.token_hex(24)}"
+        files.write_file(path, token.encode())
+        return token
 
 
 def gateway_command(command: Sequence[str], net: Network, cli: AgentCli | None) -> list[str]:
@@ -226,10 +246,16 @@ def _model_route(
 
 
 def _start(
-    home: Path, agent: str, spec: dict[str, object], env: Mapping[str, str], key: str | None
+    home: Path,
+    agent: str,
+    spec: dict[str, object],
+    env: Mapping[str, str],
+    key: str | None,
+    more: Sequence[str] = (),
 ) -> None:
     """The agent's gateway running on ``spec``: kept when it runs on the same spec, else
-    (re)started. InvalidState in one line when it does not come up."""
+    (re)started, given ``key`` and the variables ``more`` names of ``env``. InvalidState in
+    one line when it does not come up."""
     where = folder_of(home, agent)
     files.make_dirs(where)
     files.make_dirs(door_folder(home, agent))
@@ -245,6 +271,7 @@ def _start(
     given = {name: env[name] for name in GATEWAY_ENV if name in env}
     if key is not None:
         given[key] = env[key]
+    given.update({name: env[name] for name in more})
     try:
         asyncio.run(gateway.start_gateway(spec_file, pid_file, where / "gateway.log", given))
     except gateway.GatewayStartError as exc:
