@@ -1,5 +1,6 @@
 """Usage from the wire: an agent whose model answers pass through swarm's gateway (sandboxed
-with its own network, ``sandbox_network = "model"``) has its turns booked from what the
+with its own network, ``sandbox_network = "model"``, or ``gateway = true``:
+``core.costs.usage_place.metered``) has its turns booked from what the
 gateway read of each answer (``$SWARM_HOME/gateway/AGENT/records/usage.jsonl``): one ledger
 row per answer, source ``wire``, the cost's source of truth for that agent. What its CLI
 reports (session files, stream-json result, ACP usage) is kept beside it in
@@ -21,6 +22,7 @@ from typing import Any
 from core.context import Ctx
 from core.costs import budgets, ledger
 from core.costs import wire_queries as queries
+from core.store.conn import Conn
 
 WIRE = "wire"  # the ledger's source of a turn booked from the gateway's records
 SETTLE_S = 60.0  # both sides quiet this long: the turns since the last comparison are whole
@@ -93,14 +95,14 @@ def ref_of(agent: str, file: str, offset: int, answer: Answer) -> str:
     return f"{WIRE}:{agent}:{file}:{offset}:{answer.started:.6f}"
 
 
-def position(conn: Any, agent: str) -> tuple[str, int]:
+def position(conn: Conn, agent: str) -> tuple[str, int]:
     """The records file (device and inode) and the byte ``agent``'s booking reached
     (``("", 0)``: none yet)."""
     read = queries.read_of(conn, agent)
     return ("", 0) if read is None else (read.file, read.read_to)
 
 
-def said_beside(conn: Any, ctx: Ctx, turn: ledger.Turn) -> bool:
+def said_beside(conn: Conn, ctx: Ctx, turn: ledger.Turn) -> bool:
     """What a gateway agent's CLI reported of ``turn``, kept beside the ledger (not summed);
     False when it was kept before."""
     usage = turn.usage or ledger.Usage()
@@ -114,7 +116,7 @@ def said_beside(conn: Any, ctx: Ctx, turn: ledger.Turn) -> bool:
 @dataclass(frozen=True)
 class Difference:
     """The turns since the last comparison, counted by the gateway and by the CLI (kind ->
-    tokens), and the time of the first of them."""
+    tokens)."""
 
     agent: str
     wire: dict[str, int]
@@ -147,7 +149,7 @@ def differs(wire: Mapping[str, int], said: Mapping[str, int]) -> bool:
 
 
 def _settled(
-    conn: Any, agent: str, now: float
+    conn: Conn, agent: str, now: float
 ) -> tuple[queries.WireRead, queries.Counted, queries.Counted] | None:
     """What is to compare of ``agent``'s: its booking, both sides' rows since the last
     comparison; None until its CLI reported some and both sides were quiet ``SETTLE_S``."""
@@ -160,12 +162,12 @@ def _settled(
     return None if said.n == 0 or now - last < SETTLE_S else (read, wire, said)
 
 
-def settled(conn: Any, agent: str, now: float) -> bool:
+def settled(conn: Conn, agent: str, now: float) -> bool:
     """Whether ``agent``'s turns are to compare now (a read: ``compare`` writes)."""
     return _settled(conn, agent, now) is not None
 
 
-def compare(conn: Any, ctx: Ctx, agent: str) -> Difference | None:
+def compare(conn: Conn, ctx: Ctx, agent: str) -> Difference | None:
     """Compare ``agent``'s turns since the last comparison once its CLI reported some and
     both sides were quiet ``SETTLE_S``; a difference beyond rounding is returned when none
     was said today (the caller says it). Turns of unknown usage on either side are passed
@@ -184,7 +186,7 @@ def compare(conn: Any, ctx: Ctx, agent: str) -> Difference | None:
 
 
 def book(
-    conn: Any,
+    conn: Conn,
     ctx: Ctx,
     agent: str,
     seen: tuple[str, int],

@@ -44,11 +44,6 @@ SAID_SINCE = sql(
     f"SELECT {_COUNTS}, coalesce(sum(CASE WHEN known = 0 THEN 1 ELSE 0 END), 0) AS unknown "
     "FROM reported_usage WHERE agent = :agent AND id > :after"
 )
-SAID_OF_AGENT = sql(
-    "SELECT at, ref, task_id, model, source, known, input_tokens, output_tokens, "
-    "cache_read_tokens, cache_write_tokens, cost_usd FROM reported_usage WHERE agent = :agent "
-    "ORDER BY id DESC LIMIT :limit"
-)
 
 
 class WireRead(NamedTuple):
@@ -74,22 +69,6 @@ class Counted(NamedTuple):
     cache_read: int
     cache_write: int
     unknown: int
-
-
-class Said(NamedTuple):
-    """One turn as the CLI reported it, kept beside the ledger."""
-
-    at: float
-    ref: str
-    task_id: int | None
-    model: str | None
-    source: str
-    known: int
-    input_tokens: int
-    output_tokens: int
-    cache_read_tokens: int
-    cache_write_tokens: int
-    cost_usd: float | None
 
 
 def add_said(conn: Conn, row: tuple[Any, ...]) -> bool:
@@ -131,9 +110,3 @@ def wire_since(conn: Conn, agent: str, source: str, after: int) -> Counted:
 def said_since(conn: Conn, agent: str, after: int) -> Counted:
     """``agent``'s reported rows after row ``after``."""
     return _counted(conn.execute(SAID_SINCE, {"agent": agent, "after": after}).fetchone())
-
-
-def said_of_agent(conn: Conn, agent: str, limit: int) -> list[Said]:
-    """``agent``'s latest reported turns, newest first."""
-    found = conn.execute(SAID_OF_AGENT, {"agent": agent, "limit": limit})
-    return [Said(*values(row)) for row in found]

@@ -47,9 +47,9 @@ async def test_only_the_agents_own_credential_passes(
 def test_the_spec_names_the_credentials_variable_never_the_credential() -> None:
     raw = {"records": "/r", "agents": [{"agent": "A", "model": {
         "socket": "/s/a.sock", "upstream": "https://api.anthropic.com", "vendor": "anthropic",
-        "key_env": "ANTHROPIC_API_KEY", "token_env": "SWARM_GATEWAY_AGENT_TOKEN"}}]}  # fmt: skip
+        "key_env": "ANTHROPIC_API_KEY", "token_env": "GATEWAY_AGENT_TOKEN"}}]}  # fmt: skip
     spec = parse_spec(raw)
-    env = {"ANTHROPIC_API_KEY": REAL_KEYS[Vendor.ANTHROPIC], "SWARM_GATEWAY_AGENT_TOKEN": "own"}
+    env = {"ANTHROPIC_API_KEY": REAL_KEYS[Vendor.ANTHROPIC], "GATEWAY_AGENT_TOKEN": "own"}
     (route,) = spec.model_routes(env)
     assert route.token == "own" and "own" not in repr(route)
     (unset,) = spec.model_routes({})

@@ -42,7 +42,7 @@ MODEL_PORT = 4180  # inside its own namespace: nothing else listens there
 EGRESS_PORT = 4181
 PLACEHOLDER = "swarm-gateway-holds-the-key"  # a credential's value inside
 # an unsandboxed agent's own credential (``gateway = true``): the gateway's variable, its file
-TOKEN_ENV, TOKEN_FILE = "SWARM_GATEWAY_AGENT_TOKEN", "agent-token"
+TOKEN_ENV, TOKEN_FILE = "GATEWAY_AGENT_TOKEN", "agent-token"
 MODEL_SOCKET, EGRESS_SOCKET, RELAY = "model.sock", "egress.sock", "relay.py"
 # what the gateway process is given of swarm's environment besides the key
 TAIL_BYTES = 64 * 1024  # of its refusals file read for ``agents explain``
