@@ -14,6 +14,8 @@ from core.models import Agent, Limits, Sandbox
 from core.sandbox import limits, never_inside
 from core.tmux import BadTarget, parse_target
 
+# its model through swarm's gateway though unsandboxed: in an [[agent]] table, or in [desktop]
+GATEWAY_KEY = "gateway"
 # bubblewrap around the agent's CLI: in an [[agent]] table, or in [desktop] for every agent
 SANDBOX_KEYS = (
     "sandbox",
@@ -52,6 +54,7 @@ ALLOWED_KEYS = {
     "daily_budget",
     "account_daily_budget",
     *SANDBOX_KEYS,
+    GATEWAY_KEY,
 }
 # [desktop]: read by ``swarm desktop up``; [[parked]]: agents kept aside by ``desktop up
 # --agents N`` (not served; a larger N makes them [[agent]] again)
@@ -135,7 +138,7 @@ def _desktop_sandbox(section: Any) -> dict[str, Any]:
     say (not an editor window's: ``_desktop_kind``)."""
     if not isinstance(section, dict):
         return {}
-    return {key: section[key] for key in SANDBOX_KEYS if key in section}
+    return {key: section[key] for key in (*SANDBOX_KEYS, GATEWAY_KEY) if key in section}
 
 
 def _desktop_kind(section: Any, agent_id: Any) -> Any:
@@ -238,7 +241,24 @@ def _parse_agent(
         account_daily_budget=_account_budget(entry, where),
         sandbox=None if editor else sandbox,
         sandbox_refused=editor and sandbox is not None,
+        gateway=_gateway(entry, {} if editor else (fenced or {}), known, where),
     )
+
+
+def _gateway(
+    entry: dict[str, Any], section: dict[str, Any], known: AgentCli | None, where: str
+) -> bool:
+    """``gateway = true``: its model through swarm's gateway though unsandboxed (a sandbox's
+    own network says it for a sandboxed one). The ``[desktop]`` section's is the default of
+    each agent whose CLI has a gateway set-up; an agent's own for another CLI is refused."""
+    served = known is not None and known.model_wire is not None
+    if GATEWAY_KEY not in entry:
+        return served and _flag(section, GATEWAY_KEY, f"{where} ([desktop])")
+    wanted = _flag(entry, GATEWAY_KEY, where)
+    if wanted and not served:
+        title = known.title if known is not None else "its command"
+        raise ConfigError(f"{where}: gateway = true but {title} has no gateway set-up in swarm")
+    return wanted
 
 
 def _sandbox(entry: dict[str, Any], where: str) -> Sandbox | None:

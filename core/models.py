@@ -187,6 +187,9 @@ class Agent:
     # dollars its (named) account's agents together may spend a day (UTC)
     account_daily_budget: float | None = None
     sandbox: Sandbox | None = None  # its CLI runs under bubblewrap (``sandbox = true``)
+    # its model through swarm's gateway though unsandboxed (``gateway = true``): its CLI's
+    # base URL at a loopback port of the gateway's, a placeholder for its key
+    gateway: bool = False
     # an editor window's own ``sandbox = true``, refused (its command is not wrapped): it
     # runs unsandboxed (``sandbox`` None) and ``desktop up`` will not start it
     sandbox_refused: bool = False

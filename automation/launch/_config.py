@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.agents_file import SANDBOX_KEYS
+from core.agents_file import GATEWAY_KEY, SANDBOX_KEYS
 from core.clis import for_command
 from core.errors import ConfigError
 from core.formats.tomltext import TomlError, loads
@@ -50,7 +50,7 @@ DEFAULTS = {"kind": "terminal", "command": "claude", "terminal": "xterm"}
 AGENT_KEYS = ("kind", "command", "resume", "terminal", "app", "class", "env", "nice")
 DEFAULT_NICE = 10  # a protocol agent's CLI runs this much below swarm's own processes
 # "env" there: every agent's; the sandbox keys: every terminal agent's default (core.agents_file)
-SECTION_KEYS = (*AGENT_KEYS, "layout", "monitor", "agent", *SANDBOX_KEYS)
+SECTION_KEYS = (*AGENT_KEYS, "layout", "monitor", "agent", *SANDBOX_KEYS, GATEWAY_KEY)
 LAYOUT = re.compile(r"\s*([1-9][0-9]?)\s*x\s*([1-9][0-9]?)\s*")
 PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")

@@ -31,6 +31,7 @@ class Planned:
     cli: str | None = None  # written to the agents file: its own, else the command's CLI
     cli_dir: str | None = None  # the agents file's own (a person's, for a wrapper script)
     sandbox: Sandbox | None = None  # its CLI runs under bubblewrap (automation.launch.sandbox)
+    gateway: bool = False  # unsandboxed, its model through swarm's gateway (``gateway = true``)
 
     @property
     def values(self) -> dict[str, list[int] | str]:
@@ -149,6 +150,7 @@ def planned(agent: Agent, config: DesktopConfig, cell: Cell, workspace: Path) ->
         agent_cli(agent, launch),
         agent.cli_dir or None,
         agent.sandbox,
+        agent.gateway and agent.sandbox is None,
     )
 
 

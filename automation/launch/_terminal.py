@@ -81,6 +81,8 @@ class TerminalSessions:
                 {**self.env, **extra}, self.home,
                 given=list(own),  # the agents file's env enters with its CLI's
             )  # fmt: skip
+        elif item.gateway:  # its model through swarm's gateway, its key kept outside
+            line = self._through_gateway(item, line, {**self.env, **extra, **own})
         name = tmux.session_name(item.agent)
         tmux.start(self.env, name, line, item.workspace, extra, private=own)
         log.info("started tmux session %s: %s", name, line)
@@ -95,6 +97,14 @@ class TerminalSessions:
         said = sandbox.refresh_gateway(self.home, item.agent, item.sandbox, item.agent_cli, env)
         if said:
             self.notes.setdefault(item.agent, []).append(said)
+
+    def _through_gateway(self, item: Planned, line: str, env: Mapping[str, str]) -> str:
+        """``line`` started through its agent's gateway (``gateway = true``), said in
+        ``notes``."""
+        net = sandbox.gateway_network(self.home, item.agent, item.agent_cli, env)
+        self.notes.setdefault(item.agent, []).append(net.said)
+        command = ["/bin/sh", "-c", line]
+        return shlex.join(sandbox.gateway_command(command, net, item.agent_cli))
 
     def _end_leftovers(self, item: Planned) -> None:
         """End what an earlier session of the agent left running in its workspace (said in

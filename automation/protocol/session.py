@@ -133,6 +133,9 @@ class ProtocolSession:
             command = sandboxing.wrap(item.agent, item.sandbox, cli, item.workspace, command,
                                       env, self.home, new_session=True, given=given)  # fmt: skip
             mcp = []
+        elif item.gateway:  # its model through swarm's gateway, its key kept outside
+            net = sandboxing.gateway_network(self.home, item.agent, cli, env)
+            command = sandboxing.gateway_command(command, net, cli)
         try:
             hello = asyncio.run(
                 launch.start(

@@ -185,7 +185,9 @@ class ModelWire:
     API), the variables that hold an API key the gateway can put on the wire (``keys``, the
     first set wins: never inside), the one that holds a placeholder inside instead
     (``token``: a variable the CLI sends as its credential without asking about it), and what
-    the CLI expects after the host in its base URL (``suffix``: OpenAI's ``/v1``)."""
+    the CLI expects after the host in its base URL (``suffix``: OpenAI's ``/v1``); ``args``:
+    words put right after its program for a CLI that reads its base URL from its config, not
+    its environment (``{url}``: the base URL inside, ``{token}``: ``token``'s name)."""
 
     vendor: str
     base_url: str
@@ -193,6 +195,7 @@ class ModelWire:
     keys: tuple[str, ...]
     token: str
     suffix: str = ""
+    args: tuple[str, ...] = ()
 
 
 # what an agent runs to report (its prompts name them): never a person's decision to allow

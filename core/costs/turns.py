@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.context import Ctx
-from core.costs import budgets, ledger
+from core.costs import budgets, ledger, wire
 from core.costs.usage_place import (
     NO_WORKSPACE,
     UsageSource,
+    metered,
     protocol_usage,
     running_total,
     terminal_folder,
@@ -59,7 +60,11 @@ def record_protocol_turn(
 
 
 def take(conn: Conn, ctx: Ctx, turn: ledger.Turn) -> bool:
-    """Record ``turn`` and check its budgets; False when it was recorded before."""
+    """Record ``turn`` and check its budgets; False when it was recorded before. A gateway
+    agent's turn as its CLI reported it is kept beside the ledger instead: the gateway's
+    count is booked (``core.costs.wire``)."""
+    if metered(ctx.agents.get(turn.agent)):
+        return wire.said_beside(conn, ctx, turn)
     if ledger.record(conn, ctx, turn) is False:
         return False
     budgets.after_turn(conn, ctx, turn.agent, turn.task_id)

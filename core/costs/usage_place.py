@@ -22,6 +22,32 @@ class UsageSource(enum.Enum):
     UNKNOWN = "nowhere"
 
 
+USAGE_FILE = "usage.jsonl"  # a gateway's usage records, in its agent's records folder
+WIRE_SAID = (
+    "from the wire: swarm's model gateway's count of each answer (what its CLI reports is "
+    "kept beside it and compared)"
+)
+
+
+def metered(agent: Agent | None) -> bool:
+    """Whether ``agent``'s model answers pass through swarm's gateway, its turns booked from
+    the gateway's records (``core.costs.wire``): sandboxed with a network of its own, said
+    (``"model"``) or its CLI's default (a gateway set-up), or unsandboxed with ``gateway =
+    true``; on this machine (a node's agent's gateway writes its records on the node's: its
+    CLI's reports stay its count)."""
+    if agent is None or agent.node is not None:
+        return False
+    if agent.sandbox is None:
+        return agent.gateway  # (the agents file takes it only for a CLI with a gateway set-up)
+    network, cli = agent.sandbox.network, by_name(agent.cli)
+    return network == "model" or (network == "" and cli is not None and cli.model_wire is not None)
+
+
+def usage_file(home: Path, agent: str) -> Path:
+    """Where ``agent``'s gateway writes its usage records."""
+    return home / "gateway" / agent / "records" / USAGE_FILE
+
+
 def workspace_of(agent: Agent, home: Path | None) -> str | None:
     """The folder ``agent`` works in, as swarm knows it: ``workspace`` in the agents file,
     else the worktree ``swarm workspaces init`` made for it (under ``home``); None: neither."""
@@ -88,7 +114,10 @@ def unknown_folder(title: str) -> str:
 def usage_said(agent: Agent, cli_dirs: Mapping[str, Path], home: Path | None = None) -> str | None:
     """Where ``agent``'s turns' usage comes from, in words (``swarm agents explain``); None
     for an agent of no CLI swarm reads usage from. A folder that is named but not there
-    reads nothing, so it says so (a moved HOME, a host on another machine)."""
+    reads nothing, so it says so (a moved HOME, a host on another machine). A gateway
+    agent's is the gateway's count (``metered``)."""
+    if metered(agent):
+        return WIRE_SAID
     if agent.delivery == "protocol":
         source, said = protocol_usage(agent, home)
         missing = source is UsageSource.SESSIONS and not Path(agent.cli_dir or "").is_dir()

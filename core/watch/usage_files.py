@@ -42,6 +42,7 @@ from core.models import Agent
 from core.store.access import StoreAccess
 from core.store.conn import Conn
 from core.tasks import held_at
+from core.watch.wire_usage import WireUsage
 
 log = logging.getLogger(__name__)
 ROUTES = ("tmux", "gui")  # and the protocol route where its CLI's files give the usage
@@ -63,6 +64,7 @@ class UsageFiles:
         self.cwds: dict[Path, str] = {}  # a shared folder's file -> the cwd it says
         self.prices: object = _UNREAD  # the price file's version the turns were priced at
         self.unnamed: dict[str, list[tuple[float, UsageTurn]]] = {}  # agent -> (read at, turn)
+        self.wire = WireUsage(store)  # the gateway agents' records (core.watch.wire_usage)
 
     async def tick(self) -> int:
         """Record the turns ended since the last tick; how many were new."""
@@ -88,7 +90,7 @@ class UsageFiles:
                     await self.store.write("swarm", ledger.say_not_charged, agent.id, gone)
             if found:
                 recorded += await self.store.write(agent.id, _record, agent.id, found)
-        return recorded
+        return recorded + await self.wire.tick()
 
     def _of_named(
         self, agent: str, found: list[UsageTurn], named: set[str]

@@ -83,25 +83,22 @@ def use_command(rig: SandboxRig, cli: str, command: str, mcp: bool = False) -> N
     rig.config.write_text(text)
 
 
+CODEX_KEY = "sk-codex-person-key-0123456789"  # the person's, outside only
+
+
 def setup_codex(rig: SandboxRig, model: LocalModel) -> None:
-    """Codex's ``~/.codex/config.toml``: localmodel's Responses API, Agent-1's worktree
-    trusted (as tests/agents/launch.py sets it up, in the rig's user home)."""
+    """Codex's ``~/.codex/config.toml`` (its model, Agent-1's worktree trusted) and the
+    person's OpenAI variables naming localmodel: sandboxed, Codex reaches it through swarm's
+    gateway (a provider swarm names on its command line, the key put on the wire outside)."""
     (rig.user / ".codex").mkdir(exist_ok=True)
     config = f"""model = "local-model"
-model_provider = "local"
-
-[model_providers.local]
-name = "local"
-base_url = "{model.url}/v1"
-env_key = "LOCALMODEL_KEY"
-wire_api = "responses"
 
 [projects."{rig.ws["Agent-1"]}"]
 trust_level = "trusted"
 """
     (rig.user / ".codex" / "config.toml").write_text(config, encoding="utf-8")
-    rig.env.update(LOCALMODEL_KEY="sk-local", TERM="xterm-256color")
-    rig.pass_env("LOCALMODEL_KEY")  # its provider's env_key: named, as docs/agents.md says
+    rig.env.update(OPENAI_BASE_URL=f"{model.url}/v1", OPENAI_API_KEY=CODEX_KEY,
+                   TERM="xterm-256color")  # fmt: skip
 
 
 def setup_gemini(rig: SandboxRig, model: LocalModel) -> None:
@@ -252,3 +249,24 @@ def stop(rig: SandboxRig, model: LocalModel) -> None:
     rig.swarm("desktop", "down", "--headless")
     rig.tmux("kill-server")
     model.stop()
+
+
+def booked_from_wire(rig: SandboxRig) -> dict[str, int]:
+    """Agent-1's usage records booked as ``swarm run``'s watch books them (issue 78): its
+    ledger's input, output and cache read tokens."""
+    return asyncio.run(_booked(rig))
+
+
+async def _booked(rig: SandboxRig) -> dict[str, int]:
+    from core.service.swarm import SwarmService
+    from core.settings import Settings
+    from core.watch.wire_usage import WireUsage
+
+    settings = Settings.from_env({"SWARM_HOME": str(rig.home), "SWARM_CONFIG": str(rig.config)})
+    service = await SwarmService.open(settings)
+    try:
+        await WireUsage(service.store).tick()
+        spent = {s.key: s for s in (await service.costs.spend())["agent"]}["Agent-1"]
+    finally:
+        await service.close()
+    return {"input": spent.input, "output": spent.output, "cache_read": spent.cache_read}

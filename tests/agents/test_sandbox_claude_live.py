@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.agents import sandbox_live
 from tests.agents.launch import CLAUDE_KEY
 from tests.agents.live import LocalModel, require_binary
 from tests.conftest import skip_or_fail
@@ -164,3 +165,6 @@ def _through_the_gateway(box: SandboxRig, model: LocalModel) -> None:
     theirs = [r["usage"] for r in asked if r["usage"] is not None]
     assert len(booked) == len(asked) and theirs, (booked, asked)
     assert sum(b["usage"]["output"] for b in booked) == sum(u["output"] for u in theirs)
+    assert sandbox_live.booked_from_wire(box) == {  # as swarm run's watch books them
+        kind: sum(u[kind] or 0 for u in theirs) for kind in ("input", "output", "cache_read")
+    }

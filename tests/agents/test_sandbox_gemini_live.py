@@ -81,6 +81,10 @@ def _through_the_gateway(made: SandboxRig, model: LocalModel) -> None:
     booked = [b for b in booked if b is not None]
     assert len(booked) == len(asked), (booked, asked)
     assert sum(b["output"] for b in booked) == sum(r["usage"]["output"] for r in asked)
+    theirs = [r["usage"] for r in asked]  # booked into the ledger as swarm run books them
+    assert box.booked_from_wire(made) == {
+        kind: sum(u[kind] or 0 for u in theirs) for kind in ("input", "output", "cache_read")
+    }
 
 
 DOOR = "/run/swarm/swarm"  # core.sandbox.DOOR_SWARM, as the model's command names it

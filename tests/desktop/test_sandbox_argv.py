@@ -19,6 +19,7 @@ from automation.launch.sandbox._binds import (
     program_paths,
 )
 from automation.launch.sandbox._door import refusal
+from automation.launch.sandbox._network import Network, with_args
 from automation.launch.sandbox._network import check as network_check
 from automation.launch.sandbox._network import mode_of as network_mode
 from core.agents_file import load_agents
@@ -121,7 +122,7 @@ def test_no_network_and_a_new_session_when_asked(tmp_path: Path) -> None:
     ("said", "cli", "mode"),
     [("", "claude-code", "model"), ("", "gemini", "model"), ("", "aider", "open"),
      ("none", "claude-code", "none"), ("open", "gemini", "open"),
-     ("model", "claude-code", "model")],
+     ("model", "claude-code", "model"), ("", "codex", "model")],
 )  # fmt: skip
 def test_a_sandboxs_network_is_its_own_where_its_cli_has_a_gateway(
     said: str, cli: str, mode: str
@@ -129,6 +130,22 @@ def test_a_sandboxs_network_is_its_own_where_its_cli_has_a_gateway(
     """Issue 78: not said, a sandbox's network is ``"model"`` for a CLI swarm's gateway
     serves (Claude Code, Gemini CLI), else the host's; said, it is what is said."""
     assert network_mode(Sandbox(network=said), by_name(cli)) == mode
+
+
+def test_codexs_gateway_provider_goes_right_after_its_program() -> None:
+    """Codex reads its base URL from its config only: swarm's provider is named with ``-c``
+    right after ``codex`` or ``codex-acp`` (an argv, or the tmux route's ``sh -c`` line);
+    a wrapper's command, or a CLI with no such words, is left as it is."""
+    net = Network("model", own=True, args=("-c", 'x="http://127.0.0.1:4180/v1"'))
+    codex = by_name("codex")
+    assert with_args(["/opt/bin/codex", "--yolo"], net, codex) == [
+        "/opt/bin/codex", "-c", 'x="http://127.0.0.1:4180/v1"', "--yolo"]  # fmt: skip
+    assert with_args(["codex-acp"], net, codex) == ["codex-acp", *net.args]
+    line = with_args(["/bin/sh", "-c", "env A=1 codex resume --last"], net, codex)
+    assert line == ["/bin/sh", "-c", "env A=1 codex -c 'x=\"http://127.0.0.1:4180/v1\"' "
+                    "resume --last"]  # fmt: skip
+    assert with_args(["my-wrapper", "--x"], net, codex) == ["my-wrapper", "--x"]
+    assert with_args(["claude"], Network("model"), by_name("claude-code")) == ["claude"]
 
 
 def test_a_model_network_for_a_cli_without_a_gateway_is_refused_in_one_line() -> None:
@@ -311,3 +328,29 @@ def test_a_sandboxed_agent_is_told_its_doors_swarm() -> None:
     fenced, plain = Agent("A", "dev", sandbox=Sandbox()), Agent("B", "dev")
     outside = "SWARM_HOME=/h /venv/bin/swarm"
     assert swarm_for(fenced, outside) == "/run/swarm/swarm" and swarm_for(plain, outside) == outside
+
+
+def test_gateway_true_is_an_agents_own_or_desktops_default_for_a_cli_with_a_gateway(
+    tmp_path: Path,
+) -> None:
+    """``gateway = true`` (issue 78): an agent's own, or ``[desktop]``'s as the default of each
+    agent whose CLI has a gateway set-up (Aider's none: not its default, and refused as its
+    own in one line); such an agent's turns are booked from its gateway's records."""
+    from core.costs.usage_place import metered
+
+    path = tmp_path / "agents.toml"
+    path.write_text(
+        '[desktop]\ncommand = "claude"\ngateway = true\n\n'
+        '[[agent]]\nid = "C"\nrole = "dev"\n\n'
+        '[[agent]]\nid = "A"\nrole = "dev"\ncli = "aider"\n\n'
+        '[[agent]]\nid = "G"\nrole = "dev"\ncli = "gemini"\ngateway = false\n'
+    )
+    agents = {a.id: a for a in load_agents(path)}
+    assert [(n, agents[n].gateway, metered(agents[n])) for n in "CAG"] == [
+        ("C", True, True), ("A", False, False), ("G", False, False)]  # fmt: skip
+    path.write_text('[[agent]]\nid = "A"\nrole = "dev"\ncli = "aider"\ngateway = true\n')
+    with pytest.raises(ConfigError, match="gateway = true but Aider has no gateway set-up"):
+        load_agents(path)
+    path.write_text('[[agent]]\nid = "C"\nrole = "dev"\ncli = "codex"\ngateway = "yes"\n')
+    with pytest.raises(ConfigError, match="gateway must be true or false"):
+        load_agents(path)

@@ -163,6 +163,7 @@ OWNER = {
     "plans": "planning",
     "posts": "posts",
     "questions": "questions",
+    "reported_usage": "costs",
     "reservations": "reservations",
     "review_comments": "reviews",
     "schedules": "schedules",
@@ -176,6 +177,7 @@ OWNER = {
     "turn_usage": "costs",
     "usage": "ai",
     "web_tokens": "access",
+    "wire_reads": "costs",
 }
 
 # Read models: they read every feature's tables to show them (the dashboard, the reports,

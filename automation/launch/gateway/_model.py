@@ -11,6 +11,7 @@ logged, never put in an error text, and taken out of an error answer that quotes
 from __future__ import annotations
 
 import enum
+import hmac
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -65,13 +66,17 @@ class Vendor(enum.Enum):
 class ModelRoute:
     """One agent's way to its model: the socket it reaches the gateway on, the upstream base
     URL (``https://api.anthropic.com``; a path in it is put before the request's), the
-    vendor, and the person's key (None: none is sent)."""
+    vendor, the person's key (None: none is sent), the agent's own credential (``token``:
+    a request without it is refused; None: not asked)."""
 
     agent: str
     socket: Path
     upstream: str
     vendor: Vendor
     key: str | None = field(default=None, repr=False)
+    # the credential the agent must send (its placeholder), for a socket a relay on the
+    # host's loopback leads to (``gateway = true``): any local process reaches that port
+    token: str | None = field(default=None, repr=False)
 
 
 class ModelGateway:
@@ -119,6 +124,8 @@ class ModelGateway:
         segments = request.rel_url.raw_path.split("/") + request.path.split("/")
         if any(part in (".", "..") or "%2e" in part.lower() for part in segments):
             return web.Response(status=400, text="swarm's gateway: no . or .. in a path\n")
+        if route.token is not None and not _sent(request, route.token):
+            return web.Response(status=401, text="swarm's gateway: not this agent's credential\n")
         body = await request.read()
         api = api_of(request.path)
         try:
@@ -199,6 +206,17 @@ class ModelGateway:
             self.on_usage(record)
         except Exception:
             log.exception("%s: the usage callback failed", route.agent)
+
+
+def _sent(request: web.Request, token: str) -> bool:
+    """Whether ``request`` carries ``token`` as its credential (a bearer token, an API key
+    header or Gemini's ``key`` query parameter), compared in constant time."""
+    bearer = request.headers.get("Authorization", "")
+    given = [bearer[7:] if bearer[:7].lower() == "bearer " else bearer,
+             request.headers.get("x-api-key", ""), request.headers.get("x-goog-api-key", ""),
+             request.rel_url.query.get("key", "")]  # fmt: skip
+    wanted = token.encode()
+    return any(hmac.compare_digest(value.encode(), wanted) for value in given if value)
 
 
 def _upstream_url(route: ModelRoute, request: web.Request) -> str:

@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,7 @@ class ModelEntry:
     upstream: str
     vendor: Vendor
     key_env: str | None
+    token_env: str | None = None  # the variable holding the agent's own credential
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,8 @@ class Spec:
         """The model routes, each with its key from ``env`` (None: the variable is unset)."""
         return [
             ModelRoute(agent, m.socket, m.upstream, m.vendor,
-                       env.get(m.key_env) if m.key_env else None)
+                       env.get(m.key_env) if m.key_env else None,
+                       _token(env, m.token_env))
             for agent, m in self.models.items()
         ]  # fmt: skip
 
@@ -118,6 +121,14 @@ def _same_but_allow(old: Spec, new: Spec) -> bool:
     )  # fmt: skip
 
 
+def _token(env: Mapping[str, str], name: str | None) -> str | None:
+    """The agent's credential from ``env``: a route whose variable is named but unset asks
+    for one no request can send (refused, never open)."""
+    if name is None:
+        return None
+    return env.get(name) or secrets.token_hex(32)
+
+
 def read_spec(path: Path) -> Spec:
     """The spec in ``path``, or SpecError."""
     try:
@@ -164,8 +175,10 @@ def _path(value: Any, where: str) -> Path:
 
 
 def _model(raw: Any, where: str) -> ModelEntry:
-    if not isinstance(raw, dict) or set(raw) - {"socket", "upstream", "vendor", "key_env"}:
-        raise SpecError(f"{where}: an object of socket, upstream, vendor, key_env")
+    if not isinstance(raw, dict) or set(raw) - {
+        "socket", "upstream", "vendor", "key_env", "token_env"
+    }:  # fmt: skip
+        raise SpecError(f"{where}: an object of socket, upstream, vendor, key_env, token_env")
     upstream = raw.get("upstream")
     if not _plain_url(upstream):
         raise SpecError(
@@ -179,7 +192,13 @@ def _model(raw: Any, where: str) -> ModelEntry:
     key_env = raw.get("key_env")
     if key_env is not None and not (isinstance(key_env, str) and _ENV_NAME.fullmatch(key_env)):
         raise SpecError(f"{where}: key_env is the name of an environment variable")
-    return ModelEntry(_path(raw.get("socket"), f"{where}.socket"), str(upstream), vendor, key_env)
+    token_env = raw.get("token_env")
+    if token_env is not None and not (
+        isinstance(token_env, str) and _ENV_NAME.fullmatch(token_env)
+    ):  # fmt: skip
+        raise SpecError(f"{where}: token_env is the name of an environment variable")
+    socket = _path(raw.get("socket"), f"{where}.socket")
+    return ModelEntry(socket, str(upstream), vendor, key_env, token_env)
 
 
 def _plain_url(value: Any) -> bool:

@@ -6,7 +6,8 @@ library only, no swarm import (it runs where the agent can write). Port 0 takes 
 Once every port listens it prints one JSON line, ``{"ports": [PORT, ...]}``, in the order given.
 With ``-- COMMAND...`` (how a sandbox starts its agent) it prints nothing: once every port
 listens it forks, the child relays and the parent becomes COMMAND (its pid, its terminal),
-so the agent's CLI never starts before its ports listen; the relay ends with the sandbox.
+so the agent's CLI never starts before its ports listen; the relay ends with the sandbox, or
+once COMMAND ended (outside a sandbox: ``gateway = true``).
 It adds nothing and checks nothing: the gateway and the proxy outside do.
 """
 
@@ -77,7 +78,9 @@ async def serve(pairs: list[tuple[int, str]], quiet: bool = False) -> None:
     await _serve(bind(pairs), quiet)
 
 
-async def _serve(bound: list[tuple[socket.socket, str]], quiet: bool = False) -> None:
+async def _serve(
+    bound: list[tuple[socket.socket, str]], quiet: bool = False, parent: int | None = None
+) -> None:
     servers = []
     for listener, path in bound:
 
@@ -94,14 +97,30 @@ async def _serve(bound: list[tuple[socket.socket, str]], quiet: bool = False) ->
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    watched = _watch(loop, parent, stop) if parent is not None else None
     await stop.wait()
+    if watched is not None:
+        loop.remove_reader(watched)
+        os.close(watched)
     for server in servers:
         server.close()
 
 
+def _watch(loop: asyncio.AbstractEventLoop, parent: int, stop: asyncio.Event) -> int | None:
+    """``stop`` set once ``parent`` (the command it relays for) ended, by a pidfd of it:
+    outside a sandbox nothing else ends the relay with it. Its fd (None: already ended)."""
+    try:
+        watched = os.pidfd_open(parent)
+    except ProcessLookupError:
+        stop.set()
+        return None
+    loop.add_reader(watched, stop.set)
+    return watched
+
+
 def run_beside(pairs: list[tuple[int, str]], command: list[str]) -> None:
     """Listen, then relay in a child while this process becomes ``command``."""
-    bound = bind(pairs)
+    bound, parent = bind(pairs), os.getpid()
     if os.fork() == 0:  # the child relays; SIGINT is its agent's (a pane's Ctrl+C), not its
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         os.setsid()
@@ -109,7 +128,7 @@ def run_beside(pairs: list[tuple[int, str]], command: list[str]) -> None:
         for fd in (0, 1, 2):
             os.dup2(null, fd)
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_serve(bound, quiet=True))
+            asyncio.run(_serve(bound, quiet=True, parent=parent))
         os._exit(0)
     for listener, _ in bound:
         listener.close()

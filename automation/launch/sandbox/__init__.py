@@ -18,7 +18,7 @@ name, the variables that never enter) is ``core.sandbox``.
 
 from automation.launch.sandbox import _limits as limits
 from automation.launch.sandbox._binds import bwrap_path, describe, missing_line
-from automation.launch.sandbox._network import Gateways, sync_allow
+from automation.launch.sandbox._network import Gateways, gateway_command, sync_allow
 from automation.launch.sandbox._network import check as network_check
 from automation.launch.sandbox._network import line as network_line
 from automation.launch.sandbox._network import mode_of as network_mode
@@ -26,6 +26,7 @@ from automation.launch.sandbox._network import refresh as refresh_gateway
 from automation.launch.sandbox._network import refused as refused_hosts
 from automation.launch.sandbox._network import revive as revive_gateway
 from automation.launch.sandbox._network import running as gateway_running
+from automation.launch.sandbox._network import unsandboxed as gateway_network
 from automation.launch.sandbox._state import agent_home
 from automation.launch.sandbox._wrap import (
     EDITOR_REFUSED,
@@ -55,6 +56,8 @@ __all__ = [
     "door_hook_command",
     "door_pid",
     "editor_lines",
+    "gateway_command",
+    "gateway_network",
     "gateway_running",
     "limits",
     "missing_line",

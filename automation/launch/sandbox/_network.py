@@ -25,6 +25,9 @@ import asyncio
 import json
 import logging
 import os
+import secrets
+import shlex
+import socket
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -43,6 +46,8 @@ log = logging.getLogger(__name__)
 MODEL_PORT = 4180  # inside its own namespace: nothing else listens there
 EGRESS_PORT = 4181
 PLACEHOLDER = "swarm-gateway-holds-the-key"  # a credential's value inside
+# an unsandboxed agent's own credential (``gateway = true``): the gateway's variable, its file
+TOKEN_ENV, TOKEN_FILE = "GATEWAY_AGENT_TOKEN", "agent-token"
 MODEL_SOCKET, EGRESS_SOCKET, RELAY = "model.sock", "egress.sock", "relay.py"
 # what the gateway process is given of swarm's environment besides the key
 TAIL_BYTES = 64 * 1024  # of its refusals file read for ``agents explain``
@@ -62,6 +67,7 @@ class Network:
     relay: tuple[str, ...] = ()
     said: str = ""
     gateway: str = ""  # what was done to its gateway: started, kept, reloaded, restarted
+    args: tuple[str, ...] = ()  # put right after its CLI's program (``ModelWire.args``)
 
 
 def mode_of(box: Sandbox, cli: AgentCli | None) -> str:
@@ -137,7 +143,9 @@ def prepare(
     login = "its key kept outside" if key_env else "its own login inside (no key configured)"
     hosts = ", ".join(box.allow) or "none"
     said = f"network: its model through swarm's gateway ({login}; {done}); other hosts: {hosts}"
-    return Network(mode, True, tuple(setenv), unset if key_env else (), prefix, said, done)
+    args = tuple(a.replace("{url}", inside).replace("{token}", wire.token) for a in wire.args)
+    return Network(mode, True, tuple(setenv), unset if key_env else (), prefix, said,
+                   gateway=done, args=args)  # fmt: skip
 
 
 GATEWAY_DONE = {
@@ -159,6 +167,75 @@ def refresh(
     return GATEWAY_DONE.get(prepare(home, agent, box, cli, env).gateway)
 
 
+def unsandboxed(home: Path, agent: str, cli: AgentCli | None, env: Mapping[str, str]) -> Network:
+    """An unsandboxed agent's model through swarm's gateway (``gateway = true``): its gateway
+    started (or kept) on a model socket beside its door, and swarm's relay before its
+    command on a free loopback port of the host's (any local process can reach that port:
+    the gateway asks each request for the agent's own credential); its base URL there, its
+    key variables unset and its token variable holding its own credential, which the gateway
+    asks of every request (a placeholder with no key configured: its own login passes)."""
+    if cli is None or cli.model_wire is None:
+        raise InvalidInput(f"{agent}: gateway = true but its CLI has no gateway set-up in swarm")
+    wire = cli.model_wire
+    key_env = next((name for name in wire.keys if env.get(name)), None)
+    model = _model_route(home, agent, wire, env, key_env)
+    token = _agent_token(home, agent) if key_env else PLACEHOLDER
+    if key_env:  # its port is the host's: a request without its own credential is refused
+        model["token_env"] = TOKEN_ENV
+    spec: dict[str, object] = {"records": str(folder_of(home, agent) / "records"),
+                               "agents": [{"agent": agent, "model": model}]}  # fmt: skip
+    _start(home, agent, spec, {**env, TOKEN_ENV: token}, key_env, (TOKEN_ENV,) if key_env else ())
+    with socket.socket() as probe:  # a free port, taken again by the relay at once
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inside = f"http://127.0.0.1:{port}{wire.suffix}"
+    listen = f"{port}:{door_folder(home, agent) / MODEL_SOCKET}"
+    relay = (os.path.realpath(sys.executable), "-I", "-S", str(gateway.RELAY), "--listen",
+             listen, "--")  # fmt: skip
+    setenv = [(wire.base_url, inside), *([(wire.token, token)] if key_env else [])]
+    unset = tuple(dict.fromkeys([*cli.credentials, *wire.keys])) if key_env else ()
+    args = tuple(a.replace("{url}", inside).replace("{token}", wire.token) for a in wire.args)
+    login = "its key kept outside" if key_env else "its own login (no key configured)"
+    said = f"model: through swarm's gateway at 127.0.0.1:{port} ({login})"
+    return Network("gateway", False, tuple(setenv), unset, relay, said, args=args)
+
+
+def _agent_token(home: Path, agent: str) -> str:
+    """The credential an unsandboxed agent sends its gateway in place of the key: made once,
+    kept in its gateway folder (0600), so a kept gateway and a restarted CLI agree."""
+    path = folder_of(home, agent) / TOKEN_FILE
+    files.make_dirs(path.parent)
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        token = f"swarm-agent-{secrets.token_hex(24)}"
+        files.write_file(path, token.encode())
+        return token
+
+
+def gateway_command(command: Sequence[str], net: Network, cli: AgentCli | None) -> list[str]:
+    """``command`` started through ``net``'s relay, with its variables set and unset (by
+    ``env``: the tmux server's and the host's environment hold the person's key)."""
+    unset = [word for name in net.unsetenv for word in ("-u", name)]
+    given = [f"{name}={value}" for name, value in net.setenv]
+    return [*net.relay, "env", *unset, *given, *with_args(command, net, cli)]
+
+
+def with_args(command: Sequence[str], net: Network, cli: AgentCli | None) -> list[str]:
+    """``command`` with ``net.args`` right after its CLI's program (or its protocol
+    adapter's), in an argv or in a ``/bin/sh -c LINE``'s line; as it is when it has none or
+    names no such program (a wrapper: its CLI then reaches no model, said by its errors)."""
+    if not net.args or cli is None:
+        return list(command)
+    if len(command) == 3 and list(command[:2]) == ["/bin/sh", "-c"]:
+        return [*command[:2], shlex.join(with_args(shlex.split(command[2]), net, cli))]
+    names = {*cli.programs, *([cli.protocol_adapter] if cli.protocol_adapter else [])}
+    for at, word in enumerate(command):
+        if os.path.basename(word) in names:
+            return [*command[: at + 1], *net.args, *command[at + 1 :]]
+    return list(command)
+
+
 def _proxies(url: str) -> list[tuple[str, str]]:
     """The proxy variables every HTTP client reads, loopback left direct (the relay)."""
     direct = "127.0.0.1,localhost"
@@ -177,24 +254,37 @@ def _spec(
 ) -> dict[str, object]:
     """The gateway's spec for ``agent``: its upstream is what its person configured (the
     CLI's base URL variable outside, less the CLI's own suffix), else the public API."""
-    upstream = (env.get(wire.base_url) or wire.upstream).rstrip("/")
-    if wire.suffix and upstream.endswith(wire.suffix):
-        upstream = upstream[: -len(wire.suffix)]
     net = door_folder(home, agent)
-    model = {"socket": str(net / MODEL_SOCKET), "upstream": upstream, "vendor": wire.vendor,
-             "key_env": key_env}  # fmt: skip
+    model = _model_route(home, agent, wire, env, key_env)
     egress = {"socket": str(net / EGRESS_SOCKET), "allow": list(allow)}
     return {"records": str(folder_of(home, agent) / "records"),
             "agents": [{"agent": agent, "model": model, "egress": egress}]}  # fmt: skip
 
 
+def _model_route(
+    home: Path, agent: str, wire: ModelWire, env: Mapping[str, str], key_env: str | None
+) -> dict[str, object]:
+    """The spec's model route of ``agent``: its socket beside its door, its upstream."""
+    upstream = (env.get(wire.base_url) or wire.upstream).rstrip("/")
+    if wire.suffix and upstream.endswith(wire.suffix):
+        upstream = upstream[: -len(wire.suffix)]
+    return {"socket": str(door_folder(home, agent) / MODEL_SOCKET), "upstream": upstream,
+            "vendor": wire.vendor, "key_env": key_env}  # fmt: skip
+
+
 def _start(
-    home: Path, agent: str, spec: dict[str, object], env: Mapping[str, str], key: str | None
+    home: Path,
+    agent: str,
+    spec: dict[str, object],
+    env: Mapping[str, str],
+    key: str | None,
+    more: Sequence[str] = (),
 ) -> str:
-    """The agent's gateway running on ``spec``: ``kept`` when it runs on the same spec,
-    ``reloaded`` when only its allow-list changed (the running process reads its spec file
-    again at its next connection: no stream is cut), else ``restarted`` or ``started``.
-    InvalidState in one line when it does not come up."""
+    """The agent's gateway running on ``spec``, given ``key`` and the variables ``more``
+    names of ``env``: ``kept`` when it runs on the same spec, ``reloaded`` when only its
+    allow-list changed (the running process reads its spec file again at its next
+    connection: no stream is cut), else ``restarted`` or ``started``. InvalidState in one
+    line when it does not come up."""
     where = folder_of(home, agent)
     files.make_dirs(where)
     files.make_dirs(door_folder(home, agent))
@@ -210,17 +300,21 @@ def _start(
     if running:
         asyncio.run(gateway.stop_gateway(pid_file))
     _replace(spec_file, text)
-    _run(home, agent, env, key)
+    _run(home, agent, env, key, more)
     return "restarted" if running else "started"
 
 
-def _run(home: Path, agent: str, env: Mapping[str, str], key: str | None) -> None:
-    """Start the gateway on the agent's spec file, given ``env``'s ``GATEWAY_ENV`` and the
-    key ``key`` names; InvalidState in one line when it does not come up."""
+def _run(
+    home: Path, agent: str, env: Mapping[str, str], key: str | None, more: Sequence[str] = ()
+) -> None:
+    """Start the gateway on the agent's spec file, given ``env``'s ``GATEWAY_ENV``, the key
+    ``key`` names and the variables ``more`` names; InvalidState in one line when it does not
+    come up."""
     where = folder_of(home, agent)
     given = {name: env[name] for name in GATEWAY_ENV if name in env}
     if key is not None:
         given[key] = env[key]
+    given.update({name: env[name] for name in more})
     try:
         asyncio.run(
             gateway.start_gateway(where / SPEC_FILE, where / PID_FILE, where / "gateway.log", given)
@@ -269,8 +363,10 @@ def revive(home: Path, agent: str, env: Mapping[str, str]) -> str | None:
     key = next((m.key_env for m in spec.models.values() if m.key_env), None)
     if key is not None and not env.get(key):
         return f"its model gateway is not running: {key} is not set here to give it"
+    token = any(m.token_env for m in spec.models.values())  # gateway = true: its credential
+    given = {**env, TOKEN_ENV: _agent_token(home, agent)} if token else env
     try:
-        _run(home, agent, env, key)
+        _run(home, agent, given, key, (TOKEN_ENV,) if token else ())
     except InvalidState as exc:
         return f"its model gateway is not running and did not start again: {exc}"
     return "its model gateway was not running: started again"

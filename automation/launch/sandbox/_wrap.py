@@ -170,6 +170,7 @@ def wrap(
     said("%s: %s", agent, placed.said)
     mounts = replace(mounts, env=inside, keep=keep, python=sys.executable, join=placed.procs,
                      network=not net.own, unset=net.unsetenv)  # fmt: skip
+    command = network.with_args(command, net, cli)
     return binds.bwrap_argv(mounts, [*net.relay, *command], new_session, bwrap)
 
 
