@@ -3,6 +3,11 @@ window, its tmux session, its protocol host and the agent under it) and what swa
 says (its state, the task it holds, its spend today). No display is needed: without one the
 windows are said to be unknown, the sessions and hosts are read as they are.
 
+Besides the agents' rows, every tmux session and protocol host of the home is listed, the
+stray ones flagged (``stray``): a session or host whose agent is not in the agents file, an
+agent with both a host and a session, a session an older swarm started on the person's
+default tmux server.
+
 The exit code is 0 when every agent's route runs (a window agent's window and process where
 a display is open, a tmux session's pane process, a protocol host with its agent), else 1.
 """
@@ -17,7 +22,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from core.hosts import client, running
+from automation import tmux_sessions as tmux
+from automation.launch import TerminalSessions
+from core.hosts import client, running, wire
 from core.models import Agent
 from core.processes import started
 from core.service.swarm import SwarmService
@@ -44,6 +51,7 @@ class Row:
     uptime_s: float | None = None
     cost_today: str = "unknown"
     why: str = ""
+    stray: bool = False  # a session or host the person should look at (``why`` says)
 
     def to_json(self) -> dict[str, Any]:
         """Plain data for ``--json``."""
@@ -161,6 +169,80 @@ HEADER = (
     f"{'AGENT':<12} {'ROUTE':<8} {'WHERE':<30} {'SESSION':<24} {'RUNNING':<8} {'STATE':<9} "
     f"{'TASK':<7} {'UP':>7} {'TODAY':>9}"
 )
+
+
+@dataclass(frozen=True)
+class Found:
+    """Every tmux session and protocol host of a home, as found on this machine."""
+
+    sessions: list[tmux.Session]
+    hosts: dict[str, int]  # agent -> its host's pid
+
+
+def find(home: Path, config_path: Path) -> Found:
+    """The home's ``swarm-*`` sessions on each server it may use (its own, the agents file's,
+    the default one where an older swarm started them) and its running hosts (blocking)."""
+    terminal = TerminalSessions(home, config_path)
+    found = tmux.home_sessions(terminal.servers(), home) if terminal.tmux_ok() else []
+    return Found(found, _hosts(home))
+
+
+def _hosts(home: Path) -> dict[str, int]:
+    """Each running host of ``home`` by its agent (the agent its command line names)."""
+    hosts = {}
+    for pid_file in sorted(wire.folder(home).glob("*.pid")):
+        try:
+            pid = int(pid_file.read_text(encoding="utf-8").split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+        agent = running.hosted_agent(pid)
+        if agent is not None and running.host_pid(home, agent) == pid:
+            hosts[agent] = pid
+    return hosts
+
+
+def flag(found: list[Row], seen: Found, known: set[str]) -> list[Row]:
+    """``found`` with its agents' stray sessions and hosts flagged, and a row more for each
+    session or host whose agent is not in the agents file (``known``: its agents, parked
+    ones too)."""
+    by_agent = {row.agent: row for row in found}
+    session_of = {tmux.session_name(agent): agent for agent in known}
+    extra = []
+    for session in seen.sessions:
+        agent = session_of.get(session.name)
+        row = by_agent.get(agent) if agent else None
+        where = f"tmux {session.name} on {session.server.said}"
+        if agent is None:
+            extra.append(_stray_session(session, where))
+        elif row is not None and session.server.socket is None:
+            _mark(row, f"{where}, an older swarm's: swarm desktop down ends it, up moves it")
+        elif row is not None and row.route == "protocol":
+            ends = tmux.typed(session.server, "kill-session", "-t", session.name)
+            _mark(row, f"both its protocol host and {where} ({ends} ends the session)")
+    for agent, pid in seen.hosts.items():
+        if agent not in known:
+            why = "stray: its agent is not in the agents file (swarm desktop down does not end it)"
+            extra.append(Row(agent, "protocol", f"host pid {pid}", pid, None, True,
+                             process="protocol host", alive=True, why=why, stray=True))  # fmt: skip
+        elif (row := by_agent.get(agent)) is not None and row.route != "protocol":
+            _mark(row, f"both its {row.route} route and a protocol host (pid {pid}): swarm "
+                       f"desktop down --agent {agent}, then up, keeps one")  # fmt: skip
+    return [*found, *extra]
+
+
+def _stray_session(session: tmux.Session, where: str) -> Row:
+    """The row of a session whose agent is not in the agents file."""
+    alive = not session.pane.dead and tmux.alive(session.pane.pid)
+    ends = tmux.typed(session.server, "kill-session", "-t", session.name)
+    why = f"stray: {where}, its agent is not in the agents file ({ends} ends it)"
+    return Row(session.name.removeprefix(tmux.PREFIX), "tmux", f"tmux {session.name}",
+               session.pane.pid, session.name, alive, process=session.pane.command,
+               alive=alive, why=why, stray=True)  # fmt: skip
+
+
+def _mark(row: Row, why: str) -> None:
+    row.stray = True
+    row.why = f"{row.why}; stray: {why}" if row.why else f"stray: {why}"
 
 
 def healthy(found: list[Row]) -> bool:

@@ -11,6 +11,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from automation import tmux_sessions
 from core.sandbox import git_folders
 from tests import cli_zygote
 
@@ -157,9 +158,10 @@ class SandboxRig:
                               input=given)  # fmt: skip
 
     def tmux(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """``tmux ARGS`` on the rig's server."""
-        return subprocess.run(["tmux", *args], env=self.env, capture_output=True, text=True,
-                              timeout=10)  # fmt: skip
+        """``tmux ARGS`` on the home's own server (where ``desktop up`` starts sessions)."""
+        socket = tmux_sessions.home_socket(self.home, self.env)
+        return subprocess.run(["tmux", "-S", socket, *args], env=self.env, capture_output=True,
+                              text=True, timeout=10)  # fmt: skip
 
     def write_probe(self) -> Path:
         """The probe script, in Agent-1's worktree."""
