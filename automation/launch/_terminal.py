@@ -120,14 +120,23 @@ class TerminalSessions:
         return True
 
     def _require_ours(self, agent: str, server: tmux.Server, name: str) -> None:
-        """InvalidState when session ``name`` on ``server`` is another swarm home's."""
-        other = tmux.session_home(server, name)
-        if other is not None and not tmux.same_home(other, self.home):
+        """InvalidState when session ``name`` on ``server`` is not this home's."""
+        whose = self._whose(server, name)
+        if whose is not None:
             raise InvalidState(
-                f"{agent}: session {name} on {server.said} is swarm home {other}'s, not "
-                f"{self.home}'s: give one of them another tmux_socket in its agents file "
-                "(or none: each home has a tmux server of its own)"
+                f"{agent}: session {name} on {server.said} is {whose}, not {self.home}'s: "
+                "give one of them another tmux_socket in its agents file (or none: each "
+                "home has a tmux server of its own)"
             )
+
+    def _whose(self, server: tmux.Server, name: str) -> str | None:
+        """Whose running session ``name`` on ``server`` is, in words; None: this home's (its
+        ``SWARM_HOME``, or none said on the home's own server)."""
+        other = tmux.session_home(server, name)
+        if other is not None:
+            return None if tmux.same_home(other, self.home) else f"swarm home {other}'s"
+        own = tmux.server_of(None, self.home, self.env)
+        return None if tmux.same_server(server, own) else "no swarm home's"
 
     def start(self, item: Planned, resume: bool) -> None:
         """Start ``item``'s session (its resume command when ``resume``), in its sandbox when
@@ -217,12 +226,11 @@ class TerminalSessions:
         ended = []
         for agent in agent_ids if self.tmux_ok() else ():
             name, server = tmux.session_name(agent), self.server(agent)
-            other = tmux.session_home(server, name)
-            if other is not None and not tmux.same_home(other, self.home):
-                log.warning("%s: session %s on %s is home %s's: left", agent, name,
-                            server.said, other)  # fmt: skip
-            elif tmux.kill(server, name):
+            whose = self._whose(server, name) if tmux.exists(server, name) else "none"
+            if whose is None and tmux.kill(server, name):
                 ended.append(f"{agent}: session {name} ended")
+            elif whose != "none":
+                log.warning("%s: session %s on %s is %s: left", agent, name, server.said, whose)
             older = self.older(agent)
             if older is not None and tmux.kill(self.default, older.name):
                 ended.append(f"{agent}: session {name} an older swarm started on your "

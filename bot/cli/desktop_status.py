@@ -218,7 +218,7 @@ def flag(found: list[Row], seen: Found, known: set[str]) -> list[Row]:
             _mark(row, f"{where}, an older swarm's: swarm desktop down ends it, up moves it")
         elif row is not None and row.route == "protocol":
             ends = tmux.typed(session.server, "kill-session", "-t", session.name)
-            _mark(row, f"both its protocol host and {where} ({ends} ends the session)")
+            _mark(row, f"{where} runs beside its protocol route ({ends} ends the session)")
     for agent, pid in seen.hosts.items():
         if agent not in known:
             why = "stray: its agent is not in the agents file (swarm desktop down does not end it)"

@@ -1,0 +1,303 @@
+"""One machine, several homes, no collisions (issue 79, item 7): each swarm home's sessions on
+a tmux server of its own, the agents file's ``tmux_socket`` honoured, a person's own sessions
+on their default server never touched, an older swarm's sessions there found, said and ended,
+and ``desktop status`` listing every session and host of the home with the stray ones
+flagged. Real tmux, the scripted agent CLI, the real ``swarm`` command line; each test's
+person has a HOME and a default tmux server of its own (``TMUX_TMPDIR``)."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from automation import tmux_sessions
+from automation.protocol import launch
+from automation.routes import build_deliverer
+from core.agents_file import load_agents
+from core.coordinator.scheduler import Scheduler
+from core.service.swarm import SwarmService
+from core.settings import Settings
+from tests.agents.test_host_hostile import AGENT_SCRIPT
+from tests.conftest import skip_or_fail
+from tests.desktop.rig import DesktopRig
+
+pytestmark = [pytest.mark.timeout(180)]
+
+
+@pytest.fixture
+def rigs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[DesktopRig]]:
+    """Two homes of one person on one machine: two agents each, one default tmux server
+    (the first rig's ``TMUX_TMPDIR``), no display."""
+    if shutil.which("tmux") is None:
+        skip_or_fail("tmux is not installed (apt-get install tmux)")
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "TMUX", "TMUX_PANE"):
+        monkeypatch.delenv(name, raising=False)
+    made = [DesktopRig(None, tmp_path / name, agents=2) for name in ("a", "b")]
+    made[1].env["TMUX_TMPDIR"] = made[0].env["TMUX_TMPDIR"]  # the person's one default server
+    monkeypatch.setenv("TMUX_TMPDIR", made[0].env["TMUX_TMPDIR"])
+    yield made
+    for rig in made:
+        rig.stop()
+
+
+def up(rig: DesktopRig, *args: str) -> tuple[dict[str, dict[str, Any]], str]:
+    """``desktop up --headless``: its rows by agent, and its text output (a second run)."""
+    done = rig.swarm("desktop", "up", "--headless", "--json", *args)
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = {row["agent"]: row for row in json.loads(done.stdout)}
+    text = rig.swarm("desktop", "up", "--headless", *args)
+    assert text.returncode == 0, text.stdout + text.stderr
+    return rows, text.stdout
+
+
+def status(rig: DesktopRig) -> tuple[int, dict[str, dict[str, Any]]]:
+    """``desktop status --headless --json``: its exit code and rows by agent."""
+    done = rig.swarm("desktop", "status", "--headless", "--json")
+    assert done.stdout, done.stderr
+    return done.returncode, {row["agent"]: row for row in json.loads(done.stdout)}
+
+
+def attach_line(said: str, session: str) -> list[str]:
+    """The ``tmux [-S SOCKET] attach -t SESSION`` ``desktop up`` printed, as words."""
+    found = re.search(rf"\btmux (-S \S+ )?attach -t {session}\b", said)
+    assert found is not None, f"no attach line for {session} in {said!r}"
+    return shlex.split(found[0])
+
+
+async def deliver(rig: DesktopRig, text: str) -> None:
+    """``text`` to each agent of ``rig``, through the tmux route as the coordinator does."""
+    settings = Settings.from_env({"SWARM_HOME": str(rig.home), "SWARM_CONFIG": str(rig.config)})
+    service = await SwarmService.open(settings)
+    deliverer = build_deliverer(settings, list(service.agents.values()), service.kill_switch)
+    try:
+        for name in rig.names:
+            await service.messages.send(name, f"{text} {name}", "me")
+        await Scheduler(service, deliverer).run_burst()
+    finally:
+        deliverer.close()
+        await service.close()
+
+
+async def test_two_homes_have_their_own_servers_and_the_persons_sessions_are_untouched(
+    rigs: list[DesktopRig],
+) -> None:
+    a, b = rigs
+    # the person's own session on their default server, named as swarm names its own
+    made = a.default_tmux("new-session", "-d", "-s", "swarm-Agent-1", "sleep 600")
+    assert made.returncode == 0, made.stderr
+    rows_a, said_a = up(a)
+    rows_b, _ = up(b)
+    assert {r["action"] for r in [*rows_a.values(), *rows_b.values()]} == {"started"}
+    assert a.socket != b.socket and a.socket.startswith(str(a.home))
+    for rig, rows in ((a, rows_a), (b, rows_b)):
+        rig.wait_ready()
+        agents = {agent.id: agent for agent in load_agents(rig.config)}
+        for name in rig.names:
+            assert rows[name]["tmux_socket"] == rig.socket
+            assert (agents[name].tmux, agents[name].tmux_socket) == (
+                f"swarm-{name}:0", rig.socket,
+            )  # fmt: skip
+            assert rig.tmux("has-session", "-t", f"=swarm-{name}").returncode == 0
+    # what a person types to look at an agent names its home's server
+    words = attach_line(said_a, "swarm-Agent-1")
+    assert words[:3] == ["tmux", "-S", a.socket], said_a
+    shown = a.default_tmux(*words[1:-3], "has-session", "-t", "=swarm-Agent-1")
+    assert shown.returncode == 0, shown.stderr
+    # each home's prompts reach its own agents only
+    await deliver(a, "for home a:")
+    await deliver(b, "for home b:")
+    for rig, other in ((a, "b"), (b, "a")):
+        for name in rig.names:
+            texts = rig.wait_for(name, 1)
+            assert len(texts) == 1 and f"for home {rig.home.parent.name}: {name}" in texts[0]
+            assert f"home {other}" not in texts[0]
+    code, rows = status(b)
+    assert code == 0 and {r["running"] for r in rows.values()} == {True}, rows
+    assert not any(r["stray"] for r in rows.values()), rows
+    # down in one home ends its sessions only
+    done = a.swarm("desktop", "down", "--headless")
+    assert done.returncode == 0, done.stderr
+    assert sorted(done.stdout.split("\n")[:2]) == [
+        "Agent-1: session swarm-Agent-1 ended", "Agent-2: session swarm-Agent-2 ended",
+    ], done.stdout  # fmt: skip
+    assert a.tmux("ls").returncode != 0
+    assert b.tmux("has-session", "-t", "=swarm-Agent-1").returncode == 0
+    mine = a.default_tmux("list-panes", "-t", "=swarm-Agent-1", "-F", "#{pane_current_command}")
+    assert mine.stdout.strip() == "sleep", mine  # the person's, as it was
+
+
+def test_an_older_swarms_sessions_are_found_said_and_ended_by_down(
+    rigs: list[DesktopRig],
+) -> None:
+    """An older swarm started its sessions on the default server: ``status`` finds this home's
+    (its environment names the home), flagged; ``down`` ends them and leaves the person's and
+    another home's."""
+    rig, other = rigs
+    older = ["new-session", "-d", "-s", "swarm-Agent-1", "-e", f"SWARM_HOME={rig.home}"]
+    assert rig.default_tmux(*older, "sleep 600").returncode == 0
+    theirs = ["new-session", "-d", "-s", "swarm-Agent-2", "-e", f"SWARM_HOME={other.home}"]
+    assert rig.default_tmux(*theirs, "sleep 600").returncode == 0
+    assert rig.default_tmux("new-session", "-d", "-s", "swarm-Ghost", "sleep 600").returncode == 0
+    _, rows = status(rig)
+    one, two = rows["Agent-1"], rows["Agent-2"]
+    assert (one["alive"], one["session"], one["stray"]) == (True, "swarm-Agent-1", True)
+    assert "an older swarm's: swarm desktop down ends it" in one["why"], one
+    assert "your default tmux server" in one["why"], one
+    assert (two["session"], two["alive"], two["stray"]) == (None, False, False), two
+    assert "Ghost" not in rows  # the person's session of swarm's naming is not this home's
+    text = rig.swarm("desktop", "status", "--headless")
+    assert "stray: tmux swarm-Agent-1 on your default tmux server" in text.stdout, text.stdout
+    done = rig.swarm("desktop", "down", "--headless")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == (
+        "Agent-1: session swarm-Agent-1 an older swarm started on your default tmux server ended"
+    ), done.stdout
+    listed = rig.default_tmux("ls", "-F", "#{session_name}").stdout.split()
+    assert sorted(listed) == ["swarm-Agent-2", "swarm-Ghost"], listed
+
+
+def test_up_moves_an_older_swarms_session_to_the_homes_own_server(
+    rigs: list[DesktopRig],
+) -> None:
+    rig = rigs[0]
+    first, _ = up(rig, "--agents", "1")  # as an older swarm: its session on the default server
+    rig.wait_ready(["Agent-1"])
+    assert rig.tmux("kill-server").returncode == 0
+    older = ["new-session", "-d", "-s", "swarm-Agent-1", "-e", f"SWARM_HOME={rig.home}"]
+    assert rig.default_tmux(*older, "sleep 600").returncode == 0
+    done = rig.swarm("desktop", "up", "--headless", "--json", "--agents", "1")
+    assert done.returncode == 0, done.stdout + done.stderr
+    row = json.loads(done.stdout)[0]
+    assert row["action"] == "resumed", row
+    assert "an older swarm started on your default tmux server ended" in str(row["notes"]), row
+    assert rig.default_tmux("has-session", "-t", "=swarm-Agent-1").returncode != 0
+    assert rig.tmux("has-session", "-t", "=swarm-Agent-1").returncode == 0
+    assert first["Agent-1"]["tmux_socket"] == row["tmux_socket"] == rig.socket
+
+
+async def test_a_named_tmux_socket_is_honoured_and_another_homes_session_refused(
+    rigs: list[DesktopRig], tmp_path: Path
+) -> None:
+    a, b = rigs
+    named = tmp_path / "shared" / "team.sock"
+    for rig in (a, b):
+        text = rig.config.read_text(encoding="utf-8").replace(
+            'id = "Agent-1"\n',
+            f'id = "Agent-1"\ntmux = "swarm-Agent-1:0"\ntmux_socket = "{named}"\n',
+        )
+        rig.config.write_text(text, encoding="utf-8")
+    rows, said = up(a)
+    a.wait_ready()
+    assert rows["Agent-1"]["tmux_socket"] == str(named)
+    assert rows["Agent-2"]["tmux_socket"] == a.socket
+    on = ["tmux", "-S", str(named)]
+    found = a.default_tmux("-S", str(named), "ls", "-F", "#{session_name}")
+    assert found.stdout.split() == ["swarm-Agent-1"], found
+    assert a.tmux("has-session", "-t", "=swarm-Agent-1").returncode != 0
+    assert attach_line(said, "swarm-Agent-1")[:3] == on
+    await deliver(a, "named:")
+    assert "named: Agent-1" in a.wait_for("Agent-1", 1)[0]
+    code, rows = status(a)
+    assert code == 0 and rows["Agent-1"]["session"] == "swarm-Agent-1", rows
+    # a second home naming the same server: its session of that name is refused, not taken
+    refused = b.swarm("desktop", "up", "--headless")
+    assert refused.returncode != 0
+    assert f"is swarm home {a.home}'s, not {b.home}'s" in refused.stderr, refused.stderr
+    done = a.swarm("desktop", "down", "--headless", "--agent", "Agent-1")
+    assert done.stdout.strip() == "Agent-1: session swarm-Agent-1 ended", done.stdout
+    # the person's own session of that name on the shared server: not taken, not ended
+    assert a.default_tmux("-S", str(named), "new-session", "-d", "-s", "swarm-Agent-1",
+                          "sleep 600").returncode == 0  # fmt: skip
+    refused = b.swarm("desktop", "up", "--headless")
+    assert "swarm-Agent-1 on tmux server" in refused.stderr, refused.stderr
+    assert "is no swarm home's" in refused.stderr and refused.returncode != 0
+    b.swarm("desktop", "down", "--headless")
+    assert a.default_tmux("-S", str(named), "has-session", "-t", "=swarm-Agent-1").returncode == 0
+    a.default_tmux("-S", str(named), "kill-server")
+
+
+def test_status_lists_every_session_and_host_of_the_home_strays_flagged(
+    rigs: list[DesktopRig], tmp_path: Path
+) -> None:
+    rig = rigs[0]
+    up(rig)
+    rig.wait_ready()
+    ghost = rig.tmux("new-session", "-d", "-s", "swarm-Ghost", "sleep 600")  # a removed agent
+    assert ghost.returncode == 0, ghost.stderr
+    _delivery(rig, "Agent-2", "protocol")  # moved by hand: its session runs on
+    with warnings.catch_warnings():  # a host of an agent no longer in the agents file
+        warnings.simplefilter("ignore", ResourceWarning)
+        hello = asyncio.run(launch.start(rig.home, "Gone", [sys.executable, str(AGENT_SCRIPT)],
+                                         tmp_path, dict(os.environ), wait_s=30))  # fmt: skip
+        gc.collect()
+    try:
+        _, rows = status(rig)
+        assert not rows["Agent-1"]["stray"], rows["Agent-1"]
+        moved = rows["Agent-2"]
+        assert moved["stray"] and moved["route"] == "protocol", moved
+        assert "tmux swarm-Agent-2 on tmux server" in moved["why"], moved
+        assert f"tmux -S {rig.socket} kill-session -t swarm-Agent-2" in moved["why"], moved
+        stray = rows["Ghost"]
+        assert (stray["route"], stray["session"], stray["stray"]) == ("tmux", "swarm-Ghost", True)
+        assert "its agent is not in the agents file" in stray["why"], stray
+        host = rows["Gone"]
+        assert (host["route"], host["pid"], host["stray"]) == ("protocol", hello.pid, True)
+        text = rig.swarm("desktop", "status", "--headless").stdout
+        assert "stray: tmux swarm-Ghost" in text and "Gone" in text, text
+    finally:
+        asyncio.run(launch.stop(rig.home, "Gone"))
+
+
+def test_a_sandbox_that_would_show_the_tmux_socket_is_refused(rigs: list[DesktopRig]) -> None:
+    """A tmux client reaching the server types into every pane outside the sandbox: a
+    ``tmux_socket`` inside what the sandbox shows (its worktree) is refused, nothing started."""
+    if shutil.which("bwrap") is None:
+        skip_or_fail("bubblewrap is not installed (apt-get install bubblewrap)")
+    rig = rigs[0]
+    inside = rig.workspaces["Agent-1"] / "tmux.sock"
+    text = rig.config.read_text(encoding="utf-8").replace(
+        'id = "Agent-1"\n',
+        f'id = "Agent-1"\nsandbox = true\ntmux = "swarm-Agent-1:0"\ntmux_socket = "{inside}"\n',
+    )
+    rig.config.write_text(text, encoding="utf-8")
+    done = rig.swarm("desktop", "up", "--headless", "--agents", "1")
+    assert done.returncode != 0
+    assert f"its tmux socket {inside} is inside {rig.workspaces['Agent-1']}" in done.stderr
+    assert not inside.exists()
+
+
+def test_a_home_too_long_for_a_socket_gets_a_short_one_of_its_own(tmp_path: Path) -> None:
+    long_home = tmp_path / ("h" * 60) / ("o" * 60)
+    env = {"TMUX_TMPDIR": str(tmp_path)}
+    socket = tmux_sessions.home_socket(long_home, env)
+    other = tmux_sessions.home_socket(long_home.parent / "other", env)
+    assert len(socket) <= tmux_sessions.SOCKET_MAX and socket != other
+    assert socket.startswith(str(tmp_path / f"tmux-{os.getuid()}" / "swarm-"))
+    server = tmux_sessions.Server(socket, {**os.environ, **env})
+    try:
+        tmux_sessions.start(server, "swarm-A", "sleep 60", tmp_path, {"SWARM_HOME": str(long_home)})
+        assert [s.name for s in tmux_sessions.home_sessions([server], long_home)] == ["swarm-A"]
+    finally:
+        subprocess.run(["tmux", "-S", socket, "kill-server"], capture_output=True, check=False)
+
+
+def _delivery(rig: DesktopRig, agent: str, delivery: str) -> None:
+    """``delivery = ...`` of ``agent`` in the agents file, as a person edits it."""
+    text = rig.config.read_text(encoding="utf-8")
+    head, _, rest = text.partition(f'id = "{agent}"\n')
+    lines = [line for line in rest.split("\n[", 1)[0].splitlines() if line.startswith("delivery")]
+    body = rest.replace(lines[0] + "\n", "", 1) if lines else rest
+    rig.config.write_text(f'{head}id = "{agent}"\ndelivery = "{delivery}"\n{body}', "utf-8")
