@@ -126,6 +126,8 @@ async def test_two_homes_have_their_own_servers_and_the_persons_sessions_are_unt
             assert f"home {other}" not in texts[0]
     code, rows = status(b)
     assert code == 0 and {r["running"] for r in rows.values()} == {True}, rows
+    doctor = b.swarm("doctor", "--no-discord").stdout
+    assert f"Agent-2: pane swarm-Agent-2:0 on tmux server {b.socket}" in doctor, doctor
     assert not any(r["stray"] for r in rows.values()), rows
     # down in one home ends its sessions only
     done = a.swarm("desktop", "down", "--headless")
@@ -160,6 +162,12 @@ def test_an_older_swarms_sessions_are_found_said_and_ended_by_down(
     assert "Ghost" not in rows  # the person's session of swarm's naming is not this home's
     text = rig.swarm("desktop", "status", "--headless")
     assert "stray: tmux swarm-Agent-1 on your default tmux server" in text.stdout, text.stdout
+    _tmux_panes(rig)  # an older swarm's agents file: its panes named on the default server
+    doctor = rig.swarm("doctor", "--no-discord").stdout
+    assert "Agent-1: pane swarm-Agent-1:0 on default server" in doctor, doctor
+    assert "Agent-1: session swarm-Agent-1 an older swarm started on your default tmux " \
+        "server: swarm desktop up moves it" in doctor, doctor  # fmt: skip
+    assert "Agent-2: session" not in doctor, doctor  # another home's
     done = rig.swarm("desktop", "down", "--headless")
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == (
@@ -301,3 +309,11 @@ def _delivery(rig: DesktopRig, agent: str, delivery: str) -> None:
     lines = [line for line in rest.split("\n[", 1)[0].splitlines() if line.startswith("delivery")]
     body = rest.replace(lines[0] + "\n", "", 1) if lines else rest
     rig.config.write_text(f'{head}id = "{agent}"\ndelivery = "{delivery}"\n{body}', "utf-8")
+
+
+def _tmux_panes(rig: DesktopRig) -> None:
+    """Each agent's ``tmux = "swarm-<agent>:0"``, no ``tmux_socket``: as an older swarm wrote."""
+    text = rig.config.read_text(encoding="utf-8")
+    for name in rig.names:
+        text = text.replace(f'id = "{name}"\n', f'id = "{name}"\ntmux = "swarm-{name}:0"\n')
+    rig.config.write_text(text, encoding="utf-8")
