@@ -115,7 +115,7 @@ class TerminalSessions:
             return False
         self.notes.setdefault(agent, []).append(
             f"session {older.name} an older swarm started on your default tmux server ended: "
-            f"it runs on {self.server(agent).said} now (resumed)"
+            f"its agent runs on {self.server(agent).said} now"
         )
         return True
 
