@@ -2,8 +2,8 @@
 desktop up --headless --node NAME`` and ``swarm node --name NAME``; a coordinator runs on a
 third. A machine has a default tmux server of its own (``TMUX_TMPDIR``) and a swarm home of
 its own, so the tmux server its sessions run on; each machine also has decoy panes there
-under the other machine's agents' session names, which record anything typed into them. A node's tmux agents are delivered to
-by that node only, each message once and in order."""
+under the other machine's agents' session names, which record anything typed into them. A
+node's tmux agents are delivered to by that node only, each message once and in order."""
 
 from __future__ import annotations
 
