@@ -11,11 +11,14 @@ import asyncio
 import gc
 import json
 import os
+import pty
 import re
+import select
 import shlex
 import shutil
 import subprocess
 import sys
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +36,7 @@ from core.settings import Settings
 from tests.agents.test_host_hostile import AGENT_SCRIPT
 from tests.conftest import skip_or_fail
 from tests.desktop.rig import DesktopRig
+from tests.desktop.test_headless import drain_until_exit
 
 pytestmark = [pytest.mark.timeout(180)]
 
@@ -175,6 +179,36 @@ def test_an_older_swarms_sessions_are_found_said_and_ended_by_down(
     ), done.stdout
     listed = rig.default_tmux("ls", "-F", "#{session_name}").stdout.split()
     assert sorted(listed) == ["swarm-Agent-2", "swarm-Ghost"], listed
+
+
+def test_attach_finds_an_older_swarms_session_and_nests_inside_another_server(
+    rigs: list[DesktopRig],
+) -> None:
+    """``swarm attach`` of an agent whose session an older swarm started on the default
+    server attaches there; run inside a tmux client of another server (``$TMUX``), it
+    attaches anew (``switch-client`` cannot cross servers)."""
+    rig = rigs[0]
+    older = ["new-session", "-d", "-s", "swarm-Agent-1", "-e", f"SWARM_HOME={rig.home}"]
+    assert rig.default_tmux(*older, "sleep 600").returncode == 0
+    elsewhere = f"{rig.workdir}/other.sock,1,0"  # a client of another tmux server
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: swarm attach in a terminal (a pty)
+        os.chdir(rig.workdir)
+        os.execve(sys.executable, [sys.executable, "-m", "bot.cli", "attach", "Agent-1"],
+                  {**rig.env, "TERM": "xterm", "TMUX": elsewhere})  # fmt: skip
+    try:
+        seen, deadline = b"", time.monotonic() + 30
+        listed = ("list-clients", "-t", "=swarm-Agent-1", "-F", "#{client_name}")
+        while not rig.default_tmux(*listed).stdout.strip():
+            assert time.monotonic() < deadline, seen
+            if select.select([fd], [], [], 0.1)[0]:
+                seen += os.read(fd, 65536)
+        os.write(fd, b"\x02d")  # Ctrl+B, D: detach
+        assert drain_until_exit(pid, fd) == 0, seen
+    finally:
+        os.close(fd)
+    gone = rig.swarm("attach", "Agent-2")
+    assert "no tmux session swarm-Agent-2" in gone.stderr and gone.returncode != 0
 
 
 def test_up_moves_an_older_swarms_session_to_the_homes_own_server(
