@@ -41,6 +41,7 @@ class Server:
 
     socket: str | None
     env: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    chosen: bool = field(default=False, compare=False)  # swarm chose the socket's place
 
     def args(self, *args: str) -> list[str]:
         """``[-S SOCKET] ARGS``: a tmux client's arguments on this server."""
@@ -92,7 +93,7 @@ def home_socket(home: Path, env: Mapping[str, str]) -> str:
 
 def server_of(socket: str | None, home: Path, env: Mapping[str, str]) -> Server:
     """The server of an agent whose agents file names ``socket`` (None: the home's own)."""
-    return Server(socket or home_socket(home, env), env)
+    return Server(socket, env) if socket else Server(home_socket(home, env), env, chosen=True)
 
 
 def default_socket(env: Mapping[str, str]) -> str:
@@ -115,12 +116,15 @@ def same_home(said: str, home: Path) -> bool:
 
 
 def prepare_socket(server: Server) -> None:
-    """The folder of ``server``'s socket made (0700), InvalidState when it is another
-    user's or others may enter it (a socket there would hand them the agents' panes)."""
+    """The folder of ``server``'s socket made (0700); where swarm chose it, InvalidState
+    when it is another user's or others may enter it (a socket there would hand them the
+    agents' panes). A socket the agents file names is where its person put it."""
     if server.socket is None:
         return
     folder = Path(server.socket).parent
     make_dirs(folder)
+    if not server.chosen:
+        return
     found = folder.stat()
     if found.st_uid != os.getuid() or stat.S_IMODE(found.st_mode) & 0o077:
         raise InvalidState(

@@ -351,3 +351,29 @@ def _tmux_panes(rig: DesktopRig) -> None:
     for name in rig.names:
         text = text.replace(f'id = "{name}"\n', f'id = "{name}"\ntmux = "swarm-{name}:0"\n')
     rig.config.write_text(text, encoding="utf-8")
+
+
+def test_a_socket_folder_others_may_enter_is_refused_where_swarm_chose_it(
+    rigs: list[DesktopRig], tmp_path: Path
+) -> None:
+    """The home's own socket's folder must be the person's alone (a socket there hands the
+    panes to whoever reaches it); a ``tmux_socket`` the agents file names is where its
+    person put it (``/tmp`` itself, shared by everyone, too)."""
+    rig = rigs[0]
+    folder = Path(rig.socket).parent
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)
+    refused = rig.swarm("desktop", "up", "--headless", "--agents", "1")
+    assert refused.returncode != 0
+    assert f"the tmux socket's folder {folder} is not yours alone" in refused.stderr
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o1777)  # as /tmp
+    named = shared / "team.sock"
+    text = rig.config.read_text(encoding="utf-8").replace(
+        'id = "Agent-1"\n', f'id = "Agent-1"\ntmux = "swarm-Agent-1:0"\ntmux_socket = "{named}"\n'
+    )
+    rig.config.write_text(text, encoding="utf-8")
+    rows, _ = up(rig, "--agents", "1")
+    assert rows["Agent-1"]["tmux_socket"] == str(named)
+    rig.swarm("desktop", "down", "--headless")
