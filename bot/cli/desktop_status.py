@@ -203,8 +203,8 @@ def _hosts(home: Path) -> dict[str, int]:
 
 def flag(found: list[Row], seen: Found, known: set[str]) -> list[Row]:
     """``found`` with its agents' stray sessions and hosts flagged, and a row more for each
-    session or host whose agent is not in the agents file (``known``: its agents, parked
-    ones too)."""
+    session or host of an agent without a row: a parked one's, or one whose agent is not in
+    the agents file (``known``: its agents, parked ones too), a stray."""
     by_agent = {row.agent: row for row in found}
     session_of = {tmux.session_name(agent): agent for agent in known}
     extra = []
@@ -212,32 +212,43 @@ def flag(found: list[Row], seen: Found, known: set[str]) -> list[Row]:
         agent = session_of.get(session.name)
         row = by_agent.get(agent) if agent else None
         where = f"tmux {session.name} on {session.server.said}"
+        ends = tmux.typed(session.server, "kill-session", "-t", session.name)
+        older = f"{where}, an older swarm's: swarm desktop down ends it, up moves it"
         if agent is None:
-            extra.append(_stray_session(session, where))
-        elif row is not None and session.server.socket is None:
-            _mark(row, f"{where}, an older swarm's: swarm desktop down ends it, up moves it")
-        elif row is not None and row.route == "protocol":
-            ends = tmux.typed(session.server, "kill-session", "-t", session.name)
+            why = f"{where}, its agent is not in the agents file ({ends} ends it)"
+            extra.append(_session_row(session, why, stray=True))
+        elif row is None:  # parked: its session kept
+            said = older if session.server.socket is None else f"parked, {where} kept"
+            extra.append(_session_row(session, said, session.server.socket is None, agent))
+        elif session.server.socket is None:
+            _mark(row, older)
+        elif row.route == "protocol":
             _mark(row, f"{where} runs beside its protocol route ({ends} ends the session)")
     for agent, pid in seen.hosts.items():
-        if agent not in known:
-            why = "stray: its agent is not in the agents file (swarm desktop down does not end it)"
+        row = by_agent.get(agent)
+        if row is None:
+            parked = agent in known
+            why = (
+                "parked, its host kept"
+                if parked
+                else (f"stray: its agent is not in the agents file (kill {pid} ends its host)")
+            )
             extra.append(Row(agent, "protocol", f"host pid {pid}", pid, None, True,
-                             process="protocol host", alive=True, why=why, stray=True))  # fmt: skip
-        elif (row := by_agent.get(agent)) is not None and row.route != "protocol":
+                             process="protocol host", alive=True, why=why,
+                             stray=not parked))  # fmt: skip
+        elif row.route != "protocol":
             _mark(row, f"both its {row.route} route and a protocol host (pid {pid}): swarm "
                        f"desktop down --agent {agent}, then up, keeps one")  # fmt: skip
     return [*found, *extra]
 
 
-def _stray_session(session: tmux.Session, where: str) -> Row:
-    """The row of a session whose agent is not in the agents file."""
+def _session_row(session: tmux.Session, why: str, stray: bool, agent: str = "") -> Row:
+    """The row of a session of an agent that has none (parked, or not in the file)."""
     alive = not session.pane.dead and tmux.alive(session.pane.pid)
-    ends = tmux.typed(session.server, "kill-session", "-t", session.name)
-    why = f"stray: {where}, its agent is not in the agents file ({ends} ends it)"
-    return Row(session.name.removeprefix(tmux.PREFIX), "tmux", f"tmux {session.name}",
-               session.pane.pid, session.name, alive, process=session.pane.command,
-               alive=alive, why=why, stray=True)  # fmt: skip
+    name = agent or session.name.removeprefix(tmux.PREFIX)
+    return Row(name, "tmux", f"tmux {session.name}", session.pane.pid, session.name, alive,
+               process=session.pane.command, alive=alive,
+               why=f"stray: {why}" if stray else why, stray=stray)  # fmt: skip
 
 
 def _mark(row: Row, why: str) -> None:

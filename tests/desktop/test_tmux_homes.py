@@ -143,6 +143,11 @@ async def test_two_homes_have_their_own_servers_and_the_persons_sessions_are_unt
     assert b.tmux("has-session", "-t", "=swarm-Agent-1").returncode == 0
     mine = a.default_tmux("list-panes", "-t", "=swarm-Agent-1", "-F", "#{pane_current_command}")
     assert mine.stdout.strip() == "sleep", mine  # the person's, as it was
+    up(b, "--agents", "1")  # Agent-2 parked: its session kept, listed, no stray
+    _, rows = status(b)
+    parked = rows["Agent-2"]
+    assert (parked["session"], parked["alive"], parked["stray"]) == ("swarm-Agent-2", True, False)
+    assert parked["why"] == f"parked, tmux swarm-Agent-2 on tmux server {b.socket} kept", parked
 
 
 def test_an_older_swarms_sessions_are_found_said_and_ended_by_down(
@@ -297,6 +302,7 @@ def test_status_lists_every_session_and_host_of_the_home_strays_flagged(
         assert "its agent is not in the agents file" in stray["why"], stray
         host = rows["Gone"]
         assert (host["route"], host["pid"], host["stray"]) == ("protocol", hello.pid, True)
+        assert f"kill {hello.pid} ends its host" in host["why"], host
         text = rig.swarm("desktop", "status", "--headless").stdout
         assert "stray: tmux swarm-Ghost" in text and "Gone" in text, text
     finally:
