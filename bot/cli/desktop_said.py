@@ -96,9 +96,8 @@ def _attach_lines(outcomes: list[Outcome]) -> str:
         if isinstance(socket, str) and o.session and o.values.get("delivery") != "protocol":
             first.setdefault(socket, o)
     return "\n".join(
-        f"sessions on {tmux.Server(socket).said}: "
-        f"{tmux.attach_line(tmux.Server(socket), str(o.session))} shows {o.agent} "
-        "(swarm attach AGENT: any agent)"
+        f"to watch {o.agent}: {tmux.attach_line(tmux.Server(socket), str(o.session))} "
+        "(or swarm attach AGENT)"
         for socket, o in first.items()
     )
 

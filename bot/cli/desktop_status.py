@@ -234,8 +234,8 @@ def flag(found: list[Row], seen: Found, known: set[str]) -> list[Row]:
                 else (f"stray: its agent is not in the agents file (kill {pid} ends its host)")
             )
             extra.append(Row(agent, "protocol", f"host pid {pid}", pid, None, True,
-                             process="protocol host", alive=True, why=why,
-                             stray=not parked))  # fmt: skip
+                             process="protocol host", alive=True, why=why, stray=not parked,
+                             uptime_s=_uptime(pid)))  # fmt: skip
         elif row.route != "protocol":
             _mark(row, f"both its {row.route} route and a protocol host (pid {pid}): swarm "
                        f"desktop down --agent {agent}, then up, keeps one")  # fmt: skip
@@ -247,7 +247,7 @@ def _session_row(session: tmux.Session, why: str, stray: bool, agent: str = "") 
     alive = not session.pane.dead and tmux.alive(session.pane.pid)
     name = agent or session.name.removeprefix(tmux.PREFIX)
     return Row(name, "tmux", f"tmux {session.name}", session.pane.pid, session.name, alive,
-               process=session.pane.command, alive=alive,
+               process=session.pane.command, alive=alive, uptime_s=_uptime(session.pane.pid),
                why=f"stray: {why}" if stray else why, stray=stray)  # fmt: skip
 
 
