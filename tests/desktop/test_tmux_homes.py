@@ -285,14 +285,13 @@ def test_status_lists_every_session_and_host_of_the_home_strays_flagged(
     ghost = rig.tmux("new-session", "-d", "-s", "swarm-Ghost", "sleep 600")  # a removed agent
     assert ghost.returncode == 0, ghost.stderr
     _delivery(rig, "Agent-2", "protocol")  # moved by hand: its session runs on
-    with warnings.catch_warnings():  # a host of an agent no longer in the agents file
-        warnings.simplefilter("ignore", ResourceWarning)
-        hello = asyncio.run(launch.start(rig.home, "Gone", [sys.executable, str(AGENT_SCRIPT)],
-                                         tmp_path, dict(os.environ), wait_s=30))  # fmt: skip
-        gc.collect()
+    # a host of an agent no longer in the agents file, and one beside Agent-1's session
     try:
+        hello, beside = _host(rig, "Gone", tmp_path), _host(rig, "Agent-1", tmp_path)
         _, rows = status(rig)
-        assert not rows["Agent-1"]["stray"], rows["Agent-1"]
+        both = rows["Agent-1"]
+        assert both["stray"] and both["route"] == "tmux", both
+        assert f"both its tmux route and a protocol host (pid {beside})" in both["why"], both
         moved = rows["Agent-2"]
         assert moved["stray"] and moved["route"] == "protocol", moved
         assert "tmux swarm-Agent-2 on tmux server" in moved["why"], moved
@@ -301,12 +300,24 @@ def test_status_lists_every_session_and_host_of_the_home_strays_flagged(
         assert (stray["route"], stray["session"], stray["stray"]) == ("tmux", "swarm-Ghost", True)
         assert "its agent is not in the agents file" in stray["why"], stray
         host = rows["Gone"]
-        assert (host["route"], host["pid"], host["stray"]) == ("protocol", hello.pid, True)
-        assert f"kill {hello.pid} ends its host" in host["why"], host
+        assert (host["route"], host["pid"], host["stray"]) == ("protocol", hello, True)
+        assert f"kill {hello} ends its host" in host["why"], host
         text = rig.swarm("desktop", "status", "--headless").stdout
         assert "stray: tmux swarm-Ghost" in text and "Gone" in text, text
     finally:
         asyncio.run(launch.stop(rig.home, "Gone"))
+        asyncio.run(launch.stop(rig.home, "Agent-1"))
+
+
+def _host(rig: DesktopRig, agent: str, folder: Path) -> int:
+    """A protocol host of ``agent`` in ``rig``'s home (as ``desktop up --protocol`` starts
+    it, the hostile ACP agent under it); its pid."""
+    with warnings.catch_warnings():  # the host outlives its Popen, as after desktop up
+        warnings.simplefilter("ignore", ResourceWarning)
+        hello = asyncio.run(launch.start(rig.home, agent, [sys.executable, str(AGENT_SCRIPT)],
+                                         folder, dict(os.environ), wait_s=30))  # fmt: skip
+        gc.collect()
+    return hello.pid
 
 
 def test_a_sandbox_that_would_show_the_tmux_socket_is_refused(rigs: list[DesktopRig]) -> None:
