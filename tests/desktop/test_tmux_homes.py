@@ -317,6 +317,7 @@ def _host(rig: DesktopRig, agent: str, folder: Path) -> int:
         hello = asyncio.run(launch.start(rig.home, agent, [sys.executable, str(AGENT_SCRIPT)],
                                          folder, dict(os.environ), wait_s=30))  # fmt: skip
         gc.collect()
+    assert hello.pid is not None, hello
     return hello.pid
 
 
