@@ -1,12 +1,12 @@
 """``swarm desktop up / status / down``: swarm opens the agents' windows itself.
 
 Terminal agents get a terminal window on their grid cell showing the tmux session
-``swarm-<agent>``, which runs the agent's command in its workspace. Every window swarm opens
-carries X properties naming the agent and the home (:mod:`automation.desktop.window_place`), so
-that a second ``up`` finds it and opens only what is missing, and ``down`` closes exactly
-those. The agents file gets each agent's exact ``input``, ``input_box``, ``watch``, ``app``,
-``paste`` and ``tmux`` from the measured window: no calibration.
-"""
+``swarm-<agent>`` (on the home's own tmux server, ``automation.tmux_sessions``), which runs
+the agent's command in its workspace. Every window swarm opens carries X properties naming
+the agent and the home (:mod:`automation.desktop.window_place`), so that a second ``up``
+finds it and opens only what is missing, and ``down`` closes exactly those. The agents file
+gets each agent's exact ``input``, ``input_box``, ``watch``, ``app``, ``paste``, ``tmux`` and
+``tmux_socket`` from the measured window: no calibration."""
 
 from __future__ import annotations
 
@@ -184,7 +184,7 @@ class DesktopSession:
         self, item: Planned, window: WindowInfo | None, state: dict[str, Any]
     ) -> tuple[Outcome, subprocess.Popen[bytes] | None]:
         name = tmux.session_name(item.agent)
-        running = tmux.exists(self.env, name)
+        running = tmux.exists(self.sessions.server(item.agent), name)
         if window is not None and running:
             return Outcome(item.agent, "kept", window.window, session=name), None
         if window is not None:  # its session ended while the window stayed: start afresh
@@ -224,7 +224,8 @@ class DesktopSession:
 
     def _spawn_terminal(self, item: Planned, session: str) -> subprocess.Popen[bytes]:
         terminal = TERMINALS[item.launch.terminal]
-        argv = terminal.argv(title_of(item.agent), Rect(*item.cell), tmux.attach_command(session))
+        shows = tmux.attach_command(self.sessions.server(item.agent), session)
+        argv = terminal.argv(title_of(item.agent), Rect(*item.cell), shows)
         make_dirs(self.home / "desktop")
         with self._log(item).open("ab") as out:
             return subprocess.Popen(
@@ -260,7 +261,8 @@ class DesktopSession:
     def _terminal_values(self, item: Planned, box: Rect) -> dict[str, list[int] | str]:
         terminal = TERMINALS[item.launch.terminal]
         text = terminal.text_area(box)
-        pane = tmux.pane(self.env, tmux.session_name(item.agent))
+        server = self.sessions.server(item.agent)
+        pane = tmux.pane(server, tmux.session_name(item.agent))
         return {
             "app": "terminal",
             "input": [box.left + box.width // 2, box.top + box.height // 2],
@@ -268,6 +270,7 @@ class DesktopSession:
             "watch": [text.left, text.top, text.width, text.height],
             "paste": terminal.paste,
             "tmux": pane.target if pane else f"{tmux.session_name(item.agent)}:0",
+            "tmux_socket": str(server.socket),  # (an agent's server always has one)
         }
 
     def _gui_values(self, item: Planned, box: Rect) -> dict[str, list[int] | str]:

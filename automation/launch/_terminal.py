@@ -1,8 +1,11 @@
 """The agents' tmux sessions of one swarm home, as ``desktop up`` starts them: ``swarm-<agent>``
-on the user's tmux server, running the agent's command (wrapped in its sandbox when it has one)
-in its workspace with swarm's environment; found, ended, and remembered in the state file
-(``$SWARM_HOME/desktop/state.json``: which agents ``up`` started, so that the next one resumes
-them). The desktop shows them in terminal windows; the tmux route types into them."""
+on the home's own tmux server (or the agents file's ``tmux_socket``), running the agent's
+command (wrapped in its sandbox when it has one) in its workspace with swarm's environment;
+found, ended, and remembered in the state file (``$SWARM_HOME/desktop/state.json``: which
+agents ``up`` started, so that the next one resumes them). The desktop shows them in terminal
+windows; the tmux route types into them. A session an older swarm started for this home on
+the person's default server is found (``status``), moved to the home's server by ``up`` and
+ended by ``down``."""
 
 from __future__ import annotations
 
@@ -20,8 +23,10 @@ from automation.launch import sandbox
 from automation.launch._config import fill, launch_env
 from automation.launch._leftovers import end_leftovers
 from automation.launch._seam import AgentStatus, Planned, cli_dir_value, cli_env, swarm_env
+from core.agents_file import load_team
 from core.clis import sessions_folder, with_launch_args, with_report_args
-from core.errors import InvalidState, MissingDependency
+from core.errors import ConfigError, InvalidState, MissingDependency
+from core.models import Sandbox
 from core.privacy.files import make_dirs
 from core.sandbox import swarm_in
 
@@ -45,20 +50,94 @@ class TerminalSessions:
         self.agent_swarm = agent_swarm  # how the agents call swarm (their reports)
         self.state_path = home / "desktop" / STATE_FILE
         self.notes: dict[str, list[str]] = {}  # agent -> what up did besides (in words)
+        self._sockets: dict[str, str | None] | None = None  # the agents file's tmux_socket
+
+    def server(self, agent: str) -> tmux.Server:
+        """``agent``'s tmux server: the agents file's ``tmux_socket``, else the home's own."""
+        return tmux.server_of(self._named().get(agent), self.home, self.env)
+
+    def _named(self) -> dict[str, str | None]:
+        """Each agent's ``tmux_socket`` in the agents file (read once)."""
+        if self._sockets is None:
+            try:
+                agents, parked = load_team(self.config_path)
+            except (ConfigError, OSError):
+                agents, parked = [], []
+            self._sockets = {a.id: a.tmux_socket for a in [*agents, *parked]}
+        return self._sockets
+
+    def servers(self) -> list[tmux.Server]:
+        """Every server this home's sessions may be on: its own, the agents file's, and the
+        default one (an older swarm's)."""
+        own = tmux.server_of(None, self.home, self.env)
+        named = sorted({s for s in self._named().values() if s})
+        return list(dict.fromkeys([own, *(tmux.Server(s, self.env) for s in named),
+                                   self.default]))  # fmt: skip
+
+    @property
+    def default(self) -> tmux.Server:
+        """The person's default tmux server (where an older swarm started its sessions)."""
+        return tmux.Server(None, self.env)
+
+    def older(self, agent: str) -> tmux.Session | None:
+        """``agent``'s session an older swarm started for this home on the default server
+        (None: none, or the agent's own server is that one)."""
+        if tmux.same_server(self.server(agent), self.default):
+            return None
+        name = tmux.session_name(agent)
+        found = tmux.session_home(self.default, name)
+        if found is None or not tmux.same_home(found, self.home):
+            return None
+        pane = tmux.pane(self.default, name)
+        return tmux.Session(name, self.default, pane, found) if pane else None
 
     def open(self, item: Planned, state: dict[str, Any]) -> str:
         """``item``'s session kept when it runs (``reattached`` when ``ended`` says its window
         is gone), else started: resumed when an earlier ``up`` started it; the action."""
-        name = tmux.session_name(item.agent)
-        if tmux.exists(self.env, name):
+        name, server = tmux.session_name(item.agent), self.server(item.agent)
+        moved = self._end_older(item.agent)
+        if tmux.exists(server, name):
+            self._require_ours(item.agent, server, name)
             action = "kept"
             self._refresh_gateway(item)
         else:
-            resume = bool(state.get(item.agent, {}).get("started"))
+            resume = moved or bool(state.get(item.agent, {}).get("started"))
             self.start(item, resume)
             action = "resumed" if resume else "started"
-        state[item.agent] = {"started": True, "session": name, "workspace": str(item.workspace)}
+        state[item.agent] = {"started": True, "session": name, "socket": server.socket,
+                             "workspace": str(item.workspace)}  # fmt: skip
         return action
+
+    def _end_older(self, agent: str) -> bool:
+        """End ``agent``'s session an older swarm left on the default server (said in
+        ``notes``): it starts again on the home's own; whether there was one."""
+        older = self.older(agent)
+        if older is None or not tmux.kill(self.default, older.name):
+            return False
+        self.notes.setdefault(agent, []).append(
+            f"session {older.name} an older swarm started on your default tmux server ended: "
+            f"its agent runs on {self.server(agent).said} now"
+        )
+        return True
+
+    def _require_ours(self, agent: str, server: tmux.Server, name: str) -> None:
+        """InvalidState when session ``name`` on ``server`` is not this home's."""
+        whose = self._whose(server, name)
+        if whose is not None:
+            raise InvalidState(
+                f"{agent}: session {name} on {server.said} is {whose}, not {self.home}'s: "
+                "give one of them another tmux_socket in its agents file (or none: each "
+                "home has a tmux server of its own)"
+            )
+
+    def _whose(self, server: tmux.Server, name: str) -> str | None:
+        """Whose running session ``name`` on ``server`` is, in words; None: this home's (its
+        ``SWARM_HOME``, or none said on the home's own server)."""
+        other = tmux.session_home(server, name)
+        if other is not None:
+            return None if tmux.same_home(other, self.home) else f"swarm home {other}'s"
+        own = tmux.server_of(None, self.home, self.env)
+        return None if tmux.same_server(server, own) else "no swarm home's"
 
     def start(self, item: Planned, resume: bool) -> None:
         """Start ``item``'s session (its resume command when ``resume``), in its sandbox when
@@ -75,7 +154,9 @@ class TerminalSessions:
             **cli_env(item, self.env, self.home),
             **swarm_env(self.home, self.config_path, item.agent),
         }
+        server = self.server(item.agent)
         if item.sandbox is not None:
+            _socket_hidden(item.agent, server, item.sandbox, item.workspace, self.env)
             line = sandbox.wrap_line(
                 item.agent, item.sandbox, item.agent_cli, item.workspace, line,
                 {**self.env, **extra}, self.home,
@@ -84,8 +165,8 @@ class TerminalSessions:
         elif item.gateway:  # its model through swarm's gateway, its key kept outside
             line = self._through_gateway(item, line, {**self.env, **extra, **own})
         name = tmux.session_name(item.agent)
-        tmux.start(self.env, name, line, item.workspace, extra, private=own)
-        log.info("started tmux session %s: %s", name, line)
+        tmux.start(server, name, line, item.workspace, extra, private=own)
+        log.info("started tmux session %s on %s: %s", name, server.said, line)
 
     def _refresh_gateway(self, item: Planned) -> None:
         """A kept sandbox's model gateway started again when it is not running (its allow-list
@@ -140,7 +221,7 @@ class TerminalSessions:
         rows = []
         for agent in agent_ids:
             name = tmux.session_name(agent)
-            pane = tmux.pane(self.env, name) if self.tmux_ok() else None
+            pane = self._pane(agent) if self.tmux_ok() else None
             rows.append(
                 AgentStatus(
                     agent,
@@ -154,14 +235,28 @@ class TerminalSessions:
             )
         return rows
 
+    def _pane(self, agent: str) -> tmux.Pane | None:
+        """The first pane of ``agent``'s session: on its server, else an older swarm's."""
+        found = tmux.pane(self.server(agent), tmux.session_name(agent))
+        older = self.older(agent) if found is None else None
+        return older.pane if older is not None else found
+
     def end(self, agent_ids: Sequence[str]) -> list[str]:
-        """End the sessions of ``agent_ids`` and forget them (the next ``up`` starts them
-        afresh, not with resume); a line each ended."""
+        """End the sessions of ``agent_ids`` (an older swarm's on the default server too)
+        and forget them (the next ``up`` starts them afresh, not with resume); a line each
+        ended."""
         ended = []
-        for agent in agent_ids:
-            name = tmux.session_name(agent)
-            if self.tmux_ok() and tmux.kill(self.env, name):
+        for agent in agent_ids if self.tmux_ok() else ():
+            name, server = tmux.session_name(agent), self.server(agent)
+            whose = self._whose(server, name) if tmux.exists(server, name) else "none"
+            if whose is None and tmux.kill(server, name):
                 ended.append(f"{agent}: session {name} ended")
+            elif whose != "none":
+                log.warning("%s: session %s on %s is %s: left", agent, name, server.said, whose)
+            older = self.older(agent)
+            if older is not None and tmux.kill(self.default, older.name):
+                ended.append(f"{agent}: session {name} an older swarm started on your "
+                             "default tmux server ended")  # fmt: skip
         state = self.load_state()
         for agent in agent_ids:
             state.pop(agent, None)
@@ -192,3 +287,24 @@ class TerminalSessions:
         except MissingDependency:
             return False
         return True
+
+
+def _socket_hidden(
+    agent: str, server: tmux.Server, box: Sandbox, workspace: Path, env: Mapping[str, str]
+) -> None:
+    """InvalidState when ``agent``'s sandbox would show its tmux server's socket (its
+    worktree or a ``sandbox_read``/``sandbox_write`` path holds it): a client there could
+    type into every pane and run commands outside the sandbox."""
+    if server.socket is None:
+        return
+    socket = Path(os.path.realpath(server.socket))
+    user_home = env.get("HOME") or str(Path.home())
+    for shown in (str(workspace), *box.read, *box.write):
+        named = user_home + shown[1:] if shown == "~" or shown.startswith("~/") else shown
+        folder = Path(os.path.realpath(named))
+        if socket == folder or folder in socket.parents:
+            raise InvalidState(
+                f"{agent}: its tmux socket {server.socket} is inside {shown}, which its sandbox "
+                "shows: a tmux client there could type into every pane outside the sandbox; "
+                "name a tmux_socket elsewhere"
+            )

@@ -1,12 +1,12 @@
 """``swarm desktop up --headless``: the agents' tmux sessions without windows or a display.
 
 The same ``swarm-<agent>`` sessions ``desktop up`` shows in terminal windows, started in each
-agent's workspace with swarm's environment, on the user's tmux server of this machine; no
-window is opened and no X display is needed (a server or a VM over SSH). The agents file gets
-``delivery = "tmux"`` and each agent's ``tmux`` pane, so the coordinator (or the delivery node
-of this machine) types prompts straight into the panes. ``swarm attach AGENT`` shows one;
-``down`` and resume behave as for windows (the state file is the one ``desktop up`` keeps).
-"""
+agent's workspace with swarm's environment, on the home's own tmux server (or the agents
+file's ``tmux_socket``); no window is opened and no X display is needed (a server or a VM
+over SSH). The agents file gets ``delivery = "tmux"``, each agent's ``tmux`` pane and
+``tmux_socket``, so the coordinator (or the delivery node of this machine) types prompts
+straight into the panes. ``swarm attach AGENT`` shows one; ``down`` and resume behave as for
+windows (the state file is the one ``desktop up`` keeps)."""
 
 from __future__ import annotations
 
@@ -86,15 +86,16 @@ class HeadlessSession:
 
     def up(self, planned: Sequence[Planned], timeout: float = 0.0) -> list[Outcome]:
         """Start the sessions that do not run (resumed when ``up`` started them before),
-        keep the others; write ``delivery = "tmux"`` and each pane to the agents file."""
+        keep the others; write ``delivery = "tmux"``, each pane and its server's socket to
+        the agents file."""
         if planned:
             tmux.require_tmux()
         state = self.sessions.load_state()
         outcomes = []
         for item in planned:
-            name = tmux.session_name(item.agent)
+            name, server = tmux.session_name(item.agent), self.sessions.server(item.agent)
             action = self.sessions.open(item, state)
-            pane = tmux.pane(self.env, name)
+            pane = tmux.pane(server, name)
             if pane is None:
                 raise InvalidState(f"tmux session {name} of {item.agent} ended at once")
             values: dict[str, list[int] | str] = {
@@ -102,6 +103,7 @@ class HeadlessSession:
                 "app": "terminal",
                 "delivery": "tmux",
                 "tmux": pane.target,
+                "tmux_socket": str(server.socket),  # (an agent's server always has one)
                 **self.sessions.usage_values(item),
             }
             outcomes.append(Outcome(item.agent, action, session=name, values=values))

@@ -11,10 +11,11 @@ from bot.cli.desktop_attach import register_calibrate
 
 UP_HELP = """\
 Open every agent's window in its cell of the grid: a terminal running the tmux session
-swarm-<agent>, which runs the agent's command in its workspace. Run again, it opens only
+swarm-<agent>, which runs the agent's command in its workspace, on the swarm home's own tmux
+server (SWARM_HOME/tmux/swarm; an agent's tmux_socket names another). Run again, it opens only
 what is missing: a closed window is opened again on its running session, a session that
 ended (a reboot) is started with the resume command. The agents file gets each agent's
-input point, input box, watch region, app, paste keys and tmux pane: no calibration.
+input point, input box, watch region, app, paste keys, tmux pane and socket: no calibration.
 An agent with a workspace of its own gets swarm's hooks there first (Claude Code's
 .claude/settings.local.json, Codex CLI's .codex/hooks.json: swarm agents hooks install),
 so its state is known from its first prompt, and with mcp = true its MCP server (swarm
@@ -82,8 +83,10 @@ def register(
         "status",
         help="each agent's route, window/session/host, process, state, task, uptime, cost today",
         description="Each agent on its route (a window, a tmux session, a protocol host) and "
-        "what swarm says of it. Needs no display: without one the windows are not seen. "
-        "Exit 0 when every route that can be told runs, else 1.",
+        "what swarm says of it, then every other session and host of this home, the stray "
+        "ones flagged (an agent no longer in the agents file, a session beside a host, an "
+        "older swarm's session on your default tmux server). Needs no display: without one "
+        "the windows are not seen. Exit 0 when every route that can be told runs, else 1.",
     )
     q.add_argument("--headless", action="store_true", help="do not look for windows")
     q.add_argument("--json", action="store_true")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from automation import tmux_sessions as tmux
 from automation.desktop.screen import NoDisplay, open_x_display
 from automation.desktop.session import DesktopSession, apply_profile, record_profile
-from automation.launch import PROFILE_NAME, load_desktop
+from automation.launch import PROFILE_NAME, TerminalSessions, load_desktop
 from automation.protocol.attach import attach
 from automation.turn_stop import stop_turn
 from bot.cli.desktop_said import RELOADED
@@ -32,7 +32,8 @@ def register(sub: Any) -> None:
         "attach",
         help="show an agent's tmux session in this terminal (detach: Ctrl+B then D)",
         description="Attach this terminal to the tmux session swarm-AGENT that swarm desktop "
-        "up (with or without --headless) started; detaching leaves the agent running. A "
+        "up (with or without --headless) started, on the home's own tmux server (or the "
+        "agents file's tmux_socket); detaching leaves the agent running. A "
         'protocol agent (delivery = "protocol") shows its live transcript instead, and '
         "each line typed is sent to it as your message (Ctrl+D leaves it running).",
     )
@@ -66,7 +67,8 @@ async def cmd_attach(_: SwarmService | None, args: argparse.Namespace) -> int:
         return await _attach_protocol(args, agent)
     program = tmux.require_tmux()
     name = tmux.session_name(agent)
-    if not tmux.exists(os.environ, name):
+    server = _server_of(settings, agent)
+    if server is None:
         how = "swarm desktop up --headless starts it"
         waiting = [a.id for a in parked]
         if agent in waiting:  # parked (its session may still run): the N that brings it back
@@ -75,9 +77,27 @@ async def cmd_attach(_: SwarmService | None, args: argparse.Namespace) -> int:
         raise InvalidState(f"{agent} has no tmux session {name} on this machine: {how}")
     if not sys.stdin.isatty():
         raise InvalidState("swarm attach needs a terminal (run it in one, e.g. over ssh -t)")
-    inside = "TMUX" in os.environ  # inside tmux: switch this client instead of nesting
-    argv = [program, "switch-client" if inside else "attach-session", "-t", f"={name}"]
+    inside = _inside(server)  # inside tmux on that server: switch this client, not nest
+    action = "switch-client" if inside else "attach-session"
+    argv = [program, *server.args(action, "-t", f"={name}")]
     os.execve(program, argv, dict(os.environ) if inside else tmux.client_env(os.environ))
+
+
+def _server_of(settings: Settings, agent: str) -> tmux.Server | None:
+    """The server ``agent``'s session runs on: its own, else the default one where an older
+    swarm started it; None when it runs on neither."""
+    sessions = TerminalSessions(settings.home, settings.config_path)
+    server = sessions.server(agent)
+    if tmux.exists(server, tmux.session_name(agent)):
+        return server
+    older = sessions.older(agent)
+    return older.server if older is not None else None
+
+
+def _inside(server: tmux.Server) -> bool:
+    """Whether this terminal is a client of ``server`` already (``$TMUX`` names its socket)."""
+    socket = os.environ.get("TMUX", "").split(",")[0]
+    return bool(socket) and tmux.same_server(server, tmux.Server(socket, os.environ))
 
 
 async def _attach_protocol(args: argparse.Namespace, agent: str) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from automation import tmux_sessions as tmux
 from automation.launch import Outcome
 from automation.launch import hooks as launch_hooks
 from automation.launch import up as launch_up
@@ -56,6 +57,8 @@ def said(
                 print(f"{'':<12} {launch_hooks.shown(line)}")
     for agent in left:
         print(f"{agent:<12} left out: an editor needs a display (swarm desktop up)")
+    if shown := _attach_lines(done.outcomes):
+        print(shown)
     if already := launch_hooks.already_installed(done.said):
         print(already)
     if done.parked:
@@ -82,6 +85,20 @@ def _parked(args: argparse.Namespace, chosen: launch_up.Team) -> str:
     return (
         f"[[parked]] in the agents file, given no tasks (swarm desktop up {flag} --agents "
         f"{count} starts them again; swarm agents remove AGENT deletes one)"
+    )
+
+
+def _attach_lines(outcomes: list[Outcome]) -> str:
+    """How a person looks at the sessions, on the server they run on (a line a server)."""
+    first: dict[str, Outcome] = {}
+    for o in outcomes:
+        socket = o.values.get("tmux_socket")
+        if isinstance(socket, str) and o.session and o.values.get("delivery") != "protocol":
+            first.setdefault(socket, o)
+    return "\n".join(
+        f"to watch {o.agent}: {tmux.attach_line(tmux.Server(socket), str(o.session))} "
+        "(or swarm attach AGENT)"
+        for socket, o in first.items()
     )
 
 

@@ -3,6 +3,11 @@ window, its tmux session, its protocol host and the agent under it) and what swa
 says (its state, the task it holds, its spend today). No display is needed: without one the
 windows are said to be unknown, the sessions and hosts are read as they are.
 
+Besides the agents' rows, every tmux session and protocol host of the home is listed, the
+stray ones flagged (``stray``): a session or host whose agent is not in the agents file, an
+agent with both a host and a session, a session an older swarm started on the person's
+default tmux server.
+
 The exit code is 0 when every agent's route runs (a window agent's window and process where
 a display is open, a tmux session's pane process, a protocol host with its agent), else 1.
 """
@@ -17,7 +22,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from core.hosts import client, running
+from automation import tmux_sessions as tmux
+from automation.launch import TerminalSessions
+from core.hosts import client, running, wire
 from core.models import Agent
 from core.processes import started
 from core.service.swarm import SwarmService
@@ -44,6 +51,7 @@ class Row:
     uptime_s: float | None = None
     cost_today: str = "unknown"
     why: str = ""
+    stray: bool = False  # a session or host the person should look at (``why`` says)
 
     def to_json(self) -> dict[str, Any]:
         """Plain data for ``--json``."""
@@ -161,6 +169,91 @@ HEADER = (
     f"{'AGENT':<12} {'ROUTE':<8} {'WHERE':<30} {'SESSION':<24} {'RUNNING':<8} {'STATE':<9} "
     f"{'TASK':<7} {'UP':>7} {'TODAY':>9}"
 )
+
+
+@dataclass(frozen=True)
+class Found:
+    """Every tmux session and protocol host of a home, as found on this machine."""
+
+    sessions: list[tmux.Session]
+    hosts: dict[str, int]  # agent -> its host's pid
+
+
+def find(home: Path, config_path: Path) -> Found:
+    """The home's ``swarm-*`` sessions on each server it may use (its own, the agents file's,
+    the default one where an older swarm started them) and its running hosts (blocking)."""
+    terminal = TerminalSessions(home, config_path)
+    found = tmux.home_sessions(terminal.servers(), home) if terminal.tmux_ok() else []
+    return Found(found, _hosts(home))
+
+
+def _hosts(home: Path) -> dict[str, int]:
+    """Each running host of ``home`` by its agent (the agent its command line names)."""
+    hosts = {}
+    for pid_file in sorted(wire.folder(home).glob("*.pid")):
+        try:
+            pid = int(pid_file.read_text(encoding="utf-8").split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+        agent = running.hosted_agent(pid)
+        if agent is not None and running.host_pid(home, agent) == pid:
+            hosts[agent] = pid
+    return hosts
+
+
+def flag(found: list[Row], seen: Found, known: set[str]) -> list[Row]:
+    """``found`` with its agents' stray sessions and hosts flagged, and a row more for each
+    session or host of an agent without a row: a parked one's, or one whose agent is not in
+    the agents file (``known``: its agents, parked ones too), a stray."""
+    by_agent = {row.agent: row for row in found}
+    session_of = {tmux.session_name(agent): agent for agent in known}
+    extra = []
+    for session in seen.sessions:
+        agent = session_of.get(session.name)
+        row = by_agent.get(agent) if agent else None
+        where = f"tmux {session.name} on {session.server.said}"
+        ends = tmux.typed(session.server, "kill-session", "-t", session.name)
+        older = f"{where}, an older swarm's: swarm desktop down ends it, up moves it"
+        if agent is None:
+            why = f"{where}, its agent is not in the agents file ({ends} ends it)"
+            extra.append(_session_row(session, why, stray=True))
+        elif row is None:  # parked: its session kept
+            said = older if session.server.socket is None else f"parked, {where} kept"
+            extra.append(_session_row(session, said, session.server.socket is None, agent))
+        elif session.server.socket is None:
+            _mark(row, older)
+        elif row.route == "protocol":
+            _mark(row, f"{where} runs beside its protocol route ({ends} ends the session)")
+    for agent, pid in seen.hosts.items():
+        row = by_agent.get(agent)
+        if row is None:
+            parked = agent in known
+            why = (
+                "parked, its host kept"
+                if parked
+                else (f"stray: its agent is not in the agents file (kill {pid} ends its host)")
+            )
+            extra.append(Row(agent, "protocol", f"host pid {pid}", pid, None, True,
+                             process="protocol host", alive=True, why=why, stray=not parked,
+                             uptime_s=_uptime(pid)))  # fmt: skip
+        elif row.route != "protocol":
+            _mark(row, f"both its {row.route} route and a protocol host (pid {pid}): swarm "
+                       f"desktop down --agent {agent}, then up, keeps one")  # fmt: skip
+    return [*found, *extra]
+
+
+def _session_row(session: tmux.Session, why: str, stray: bool, agent: str = "") -> Row:
+    """The row of a session of an agent that has none (parked, or not in the file)."""
+    alive = not session.pane.dead and tmux.alive(session.pane.pid)
+    name = agent or session.name.removeprefix(tmux.PREFIX)
+    return Row(name, "tmux", f"tmux {session.name}", session.pane.pid, session.name, alive,
+               process=session.pane.command, alive=alive, uptime_s=_uptime(session.pane.pid),
+               why=f"stray: {why}" if stray else why, stray=stray)  # fmt: skip
+
+
+def _mark(row: Row, why: str) -> None:
+    row.stray = True
+    row.why = f"{row.why}; stray: {why}" if row.why else f"stray: {why}"
 
 
 def healthy(found: list[Row]) -> bool:

@@ -20,7 +20,7 @@ from bot.cli import desktop_args, desktop_said, desktop_status
 from bot.cli.agent_hooks import reach
 from bot.cli.desktop_handback import FRESH, hand_back
 from bot.cli.output import emit_json
-from core.agents_file import load_agents, load_team
+from core.agents_file import load_team
 from core.errors import InvalidInput
 from core.privacy.files import copy_file, make_dirs
 from core.settings import Settings, bundled_agents_file
@@ -120,15 +120,19 @@ def _own_copy(settings: Settings) -> Settings:
 async def cmd_status(service: SwarmService, args: argparse.Namespace) -> int:
     """``swarm desktop status``: 0 when every agent's route runs (``desktop_status``)."""
     settings = args.configuration.core
-    agents = load_agents(settings.config_path)
+    agents, parked = load_team(settings.config_path)
+    known = {a.id for a in [*agents, *parked]}
 
-    def read() -> tuple[dict[str, Any], bool]:
+    def read() -> tuple[dict[str, Any], bool, desktop_status.Found]:
+        found = desktop_status.find(settings.home, settings.config_path)
         with launchers.seen(settings.home, settings.config_path, args.headless) as seen:
             launcher, display = seen
-            return {row.agent: row for row in launcher.status([a.id for a in agents])}, display
+            places = {row.agent: row for row in launcher.status([a.id for a in agents])}
+            return places, display, found
 
-    places, display = await asyncio.to_thread(read)
+    places, display, found = await asyncio.to_thread(read)
     rows = await desktop_status.rows(service, agents, places, display)
+    rows = desktop_status.flag(rows, found, known)
     if args.json:
         emit_json([row.to_json() for row in rows])
         return 0 if desktop_status.healthy(rows) else 1

@@ -82,6 +82,7 @@ async def diagnose(config: Config, timeout_s: float, discord: bool = True) -> li
         _private,
         _desktop,
         _desktop_windows,
+        _panes,
         _sandboxes,
         _clipboard,
         _database,
@@ -293,6 +294,34 @@ def _desktop(config: Config) -> list[Finding]:
     for check in checks:
         status = OK if check.ok else PROBLEM
         found += [Finding("input points", status, f"{check.agent}: {d}") for d in check.details()]
+    return found
+
+
+def _panes(config: Config) -> list[Finding]:
+    """Each agent's tmux pane read on its own server (its ``tmux_socket``, else the default
+    one); a gone one that ``desktop up`` started is a warning (``up`` starts it again), and
+    so is a session an older swarm left on the default server (``up`` moves it)."""
+    from automation.launch import TerminalSessions
+    from core.agents_file import load_agents
+    from core.tmux import PaneRef, capture_all
+
+    agents = [a for a in load_agents(config.core.config_path) if a.tmux]
+    sessions = TerminalSessions(config.core.home, config.core.config_path, config.env)
+    if not agents or not sessions.tmux_ok():
+        return []
+    started, found = sessions.started(), []
+    texts = capture_all([PaneRef(str(a.tmux), a.tmux_socket) for a in agents])
+    for agent, text in zip(agents, texts, strict=True):
+        server = f"tmux server {agent.tmux_socket}" if agent.tmux_socket else "default server"
+        if text.ok:
+            found.append(Finding("tmux", OK, f"{agent.id}: pane {agent.tmux} on {server}"))
+        elif agent.id in started:
+            why = f"{agent.id}: {text.gone} on {server} (swarm desktop up starts it again)"
+            found.append(Finding("tmux", WARNING, why))
+        if (older := sessions.older(agent.id)) is not None:
+            found.append(Finding("tmux", WARNING, f"{agent.id}: session {older.name} an older "
+                                 "swarm started on your default tmux server: swarm desktop up "
+                                 "moves it to this home's server, down ends it"))  # fmt: skip
     return found
 
 

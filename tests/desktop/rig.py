@@ -1,7 +1,8 @@
 """A swarm home whose agents ``swarm desktop up`` opens on a given X server, for the tests and
 ``bench/desktop_up.py``: an agents file with a ``[desktop]`` section, ``claude`` on PATH
-being :mod:`tests.apps.agent_cli`, a private tmux server (``TMUX_TMPDIR``), and the real
-``swarm`` command line run as a subprocess."""
+being :mod:`tests.apps.agent_cli`, the home's own tmux server (``rig.tmux``) and a private
+default one for the person (``TMUX_TMPDIR``: ``rig.default_tmux``), and the real ``swarm``
+command line run as a subprocess."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from automation import tmux_sessions
 from automation.desktop.virtual_desktop import XServer
 from tests import cli_zygote
 from tests.apps.desktop import read_records
@@ -150,8 +152,17 @@ class DesktopRig:
             time.sleep(0.02)
         return texts
 
+    @property
+    def socket(self) -> str:
+        """The home's own tmux server's socket, where ``desktop up`` starts the sessions."""
+        return tmux_sessions.home_socket(self.home, self.env)
+
     def tmux(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """Run tmux on the rig's server."""
+        """Run tmux on the home's own server (swarm's sessions)."""
+        return self.default_tmux("-S", self.socket, *args)
+
+    def default_tmux(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run tmux on the person's default server (the rig's ``TMUX_TMPDIR``)."""
         return subprocess.run(
             ["tmux", *args], env=self.env, capture_output=True, text=True, timeout=10
         )
@@ -162,6 +173,7 @@ class DesktopRig:
             self.swarm("desktop", "down", timeout=60)
         finally:
             self.tmux("kill-server")
+            self.default_tmux("kill-server")
             for pid in _processes_with(f"TMUX_TMPDIR={self.workdir}"):
                 _kill(pid)
 

@@ -11,6 +11,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from automation import tmux_sessions
 from core.sandbox import git_folders
 from tests import cli_zygote
 
@@ -156,10 +157,15 @@ class SandboxRig:
         return subprocess.run(argv, env=self.env, capture_output=True, text=True, timeout=60,
                               input=given)  # fmt: skip
 
+    @property
+    def socket(self) -> str:
+        """The home's own tmux server's socket (where ``desktop up`` starts sessions)."""
+        return tmux_sessions.home_socket(self.home, self.env)
+
     def tmux(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """``tmux ARGS`` on the rig's server."""
-        return subprocess.run(["tmux", *args], env=self.env, capture_output=True, text=True,
-                              timeout=10)  # fmt: skip
+        """``tmux ARGS`` on the home's own server."""
+        return subprocess.run(["tmux", "-S", self.socket, *args], env=self.env,
+                              capture_output=True, text=True, timeout=10)  # fmt: skip
 
     def write_probe(self) -> Path:
         """The probe script, in Agent-1's worktree."""

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from automation import tmux_sessions
 from tests.conftest import skip_or_fail
 
 REPO = Path(__file__).resolve().parents[2]
@@ -84,6 +85,11 @@ class Person:
             cwd=cwd or self.root, capture_output=True, text=True, timeout=timeout, check=False,
         )  # fmt: skip
 
+    @property
+    def socket(self) -> str:
+        """The home's own tmux server's socket (where ``desktop up`` starts the sessions)."""
+        return tmux_sessions.home_socket(self.home, self.env)
+
     def swarm(self, *args: str) -> subprocess.CompletedProcess[str]:
         """``swarm ARGS`` as the person."""
         return self.run(str(self.python), "-m", "bot.cli", *args)
@@ -118,7 +124,7 @@ def person() -> Iterator[Person]:
         yield made
     finally:
         made.swarm("desktop", "down", "--headless")
-        made.run("tmux", "kill-server")
+        made.run("tmux", "-S", made.socket, "kill-server")
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -173,8 +179,8 @@ def test_an_ordinary_users_agent_that_wants_out_gets_nothing_outside(person: Per
         script, out = person.work / "escape.sh", person.work / "escape.out"
         script.write_text(PROBE.format(abstract=abstract))
         shutil.chown(script, PERSON)
-        typed = person.run("tmux", "send-keys", "-t", "swarm-Agent-1", f"sh {script} {out}",
-                           "Enter")  # fmt: skip
+        typed = person.run("tmux", "-S", person.socket, "send-keys", "-t", "swarm-Agent-1",
+                           f"sh {script} {out}", "Enter")  # fmt: skip
         assert typed.returncode == 0, typed.stderr
         got = _read(out, 90)
     assert got["uid"] != "0", got  # the person's own id inside its user namespace

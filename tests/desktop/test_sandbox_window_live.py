@@ -8,6 +8,7 @@ worktree or signal swarm's processes, and it reports through its door as its age
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,6 +81,9 @@ async def test_a_probe_typed_into_the_window_is_fenced_and_reports_through_its_d
     script, out = window.write_probe(), window.ws["Agent-1"] / "probe.out"
     agent = {a.id: a for a in load_agents(window.config)}["Agent-1"]
     assert agent.input is not None  # desktop up wrote the window's input point
+    assert agent.tmux_socket == window.socket  # and its pane's server: the home's own
+    # its command is a bare shell, no CLI whose input a pane shows: the screen confirms
+    agent = dataclasses.replace(agent, tmux=None, tmux_socket=None)
     driver = GuiDriver(window.home, KillSwitch(window.home), GuiOptions(human_idle_s=0.05))
     try:
         with display_env(shared_xvfb):

@@ -1,9 +1,9 @@
 """Headless agents on two machines (issue 39, items 3 and 5): each machine runs ``swarm
 desktop up --headless --node NAME`` and ``swarm node --name NAME``; a coordinator runs on a
-third. A machine is a tmux server of its own (``TMUX_TMPDIR``), so a node reaches only its
-own machine's panes; each machine also has decoy panes under the other machine's agents'
-session names, which record anything typed into them. A node's tmux agents are delivered to
-by that node only, each message once and in order."""
+third. A machine has a default tmux server of its own (``TMUX_TMPDIR``) and a swarm home of
+its own, so the tmux server its sessions run on; each machine also has decoy panes there
+under the other machine's agents' session names, which record anything typed into them. A
+node's tmux agents are delivered to by that node only, each message once and in order."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from automation import tmux_sessions
 from core.models import DeliveryState
 from core.service.swarm import SwarmService
 from core.settings import Settings
@@ -30,7 +31,15 @@ LEASE_S = 40.0  # longer than one tmux delivery's time limit (30.5 s)
 
 
 def _machine_env(rig: DesktopRig, machine: Path) -> dict[str, str]:
-    return {**rig.env, "TMUX_TMPDIR": str(machine)}
+    """A machine's: its own default tmux server and its own swarm home (so its own server
+    for swarm's sessions)."""
+    return {**rig.env, "TMUX_TMPDIR": str(machine), "SWARM_HOME": str(machine / "home")}
+
+
+def _swarms_tmux(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """tmux on the server ``desktop up`` started the machine's sessions on."""
+    socket = tmux_sessions.home_socket(Path(env["SWARM_HOME"]), env)
+    return _tmux(env, "-S", socket, *args)
 
 
 def _tmux(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -104,6 +113,7 @@ async def test_a_nodes_tmux_agents_are_delivered_to_by_that_node_only(
         fleet.stop()
         for machine in machines.values():
             _tmux(_machine_env(rig, machine), "kill-server")
+            _swarms_tmux(_machine_env(rig, machine), "kill-server")
     for node, agents in NODES.items():
         for agent in agents:
             got = rig.wait_for(agent, 2)
@@ -131,7 +141,7 @@ def _start_machine(rig: DesktopRig, node: str, machine: Path) -> None:
     others = [a for n, agents in NODES.items() if n != node for a in agents]
     for agent in others:
         decoy = shlex.quote(str(machine.parent / f"decoy-{node}-{agent}.txt"))
-        made = _tmux(env, "new-session", "-d", "-s", f"swarm-{agent}", f"cat > {decoy}")
+        made = _swarms_tmux(env, "new-session", "-d", "-s", f"swarm-{agent}", f"cat > {decoy}")
         assert made.returncode == 0, made.stderr
 
 
