@@ -25,7 +25,7 @@ from tests.agents.test_protocol_live import (
     Rig,
     Swarm,
     started,
-    swarm,
+    swarm,  # noqa: F401  (a fixture, as ``parts``)
     work_folder,
 )
 
