@@ -4,12 +4,14 @@ The package's face: what other packages use is named here; its modules (``_askin
 questions' functions of a connection, ``_queries``: their statements, ``_rows``: the stored
 question, ``_choices``: an agent's own questions with its choices, ``_requests``: those
 asked by an agent's own request (Claude Code's ``AskUserQuestion``) and their answers sent
-back, ``_service``: ``QuestionBook``, what the front ends call) are its own.
+back, ``_hook``: those its hook process waits on, ``_service``: ``QuestionBook``, what the
+front ends call) are its own.
 """
 
 from __future__ import annotations
 
 from core.questions._asking import PRINTED, answer, answer_one, open_questions
+from core.questions._hook import wait_through_hook
 from core.questions._requests import (
     REQUEST_QUESTIONS,
     ask_request,
@@ -34,6 +36,7 @@ __all__ = [
     "open_questions",
     "sent",
     "unsent",
+    "wait_through_hook",
     "withdraw",
     "withdraw_open",
 ]

@@ -32,10 +32,11 @@ OPEN_REQUESTS = sql(
     "AND answered_at IS NULL ORDER BY id"
 )
 REPLY = sql("UPDATE questions SET reply = :reply WHERE id = :id")
-# answered, its answer for the agent's request not yet sent
+# answered, its answer for the agent's host not yet sent (a hook's request, ``hook:...``, is
+# answered by the hook process waiting for it)
 UNSENT = sql(
     f"SELECT {COLUMNS} FROM questions WHERE request IS NOT NULL AND reply IS NOT NULL "
-    "AND sent_at IS NULL ORDER BY id"
+    "AND sent_at IS NULL AND request NOT LIKE 'hook:%' ORDER BY id"
 )
 MARK_SENT = sql(
     "UPDATE questions SET sent_at = :now, sent = :how WHERE id = :id AND sent_at IS NULL"

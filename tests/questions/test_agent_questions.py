@@ -162,7 +162,7 @@ async def test_the_answer_goes_to_the_agents_request_once_not_as_a_message(
     await service.inbox.reply(f"Q-{asked.id}", "2", "person")
     assert await _queued(service) == queued  # no message to the agent: its request's answer
     route = Answers()
-    keys = PromptKeys(service, route, None)  # type: ignore[arg-type]
+    keys = PromptKeys(service, route, None)
     assert await keys.next_due() is not None
     assert await keys.fire() == 1
     assert route.sent == [("Agent-2", "s#1", answers_option([[1]]))]
@@ -179,7 +179,7 @@ async def test_a_failed_send_is_said_and_a_withdrawn_question_takes_no_answer(
     asked = await _asked(service)
     await service.inbox.reply(f"Q-{asked.id}", "Postgres", "person")
     route = Answers(ok=False)
-    assert await PromptKeys(service, route, None).fire() == 1  # type: ignore[arg-type]
+    assert await PromptKeys(service, route, None).fire() == 1
     failed = await service.questions.question(asked.id)
     assert failed.sent == "not sent: the host is gone"
     events = await service.history.events(0, 100)
