@@ -118,12 +118,17 @@ class PromptKeys:
         answer for an agent's own request waits to be sent."""
         if await self.answers_due():
             return self.service.clock.now()
+        wait_s = self.service.settings.approval_wait_s
+        gone = None  # when a hook question is past its hook's wait (the coordinator's)
+        if self.node is None:
+            gone = await self.service.store.read(questions.hooks_gone_at, wait_s)
         waiting = await self.waiting()
         if not waiting:
             self._not_before.clear()
-            return None
+            return gone
         now = self.service.clock.now()
-        return min(self._not_before.get(p.id, now) for p in waiting)
+        due = min(self._not_before.get(p.id, now) for p in waiting)
+        return due if gone is None else min(due, gone)
 
     async def fire(self) -> int:
         """Type every decided prompt that is due; how many were settled."""
@@ -135,6 +140,9 @@ class PromptKeys:
                 settled += await self.type_answer(prompt)
         for question in await self.answers_due():
             settled += await self.send_answer(question)
+        if self.node is None:  # the coordinator closes the questions of hooks gone
+            wait_s = self.service.settings.approval_wait_s
+            settled += await self.service.store.write("swarm", questions.close_gone_hooks, wait_s)
         return settled
 
     async def send_answer(self, question: Question) -> int:

@@ -11,7 +11,7 @@ front ends call) are its own.
 from __future__ import annotations
 
 from core.questions._asking import PRINTED, answer, answer_one, open_questions
-from core.questions._hook import wait_through_hook
+from core.questions._hook import close_gone_hooks, hooks_gone_at, wait_through_hook
 from core.questions._requests import (
     REQUEST_QUESTIONS,
     ask_request,
@@ -32,6 +32,8 @@ __all__ = [
     "answer",
     "answer_one",
     "ask_request",
+    "close_gone_hooks",
+    "hooks_gone_at",
     "mark_sent",
     "open_questions",
     "sent",

@@ -24,6 +24,8 @@ from core.store.conn import Conn
 HOOK = "hook:"  # the request of a question a hook process waits on
 POLL_S = 0.25  # how often the waiting hook reads its question
 ANSWERED = "printed by the agent's hook"
+GONE_AFTER_S = 60.0  # past its hook's wait, a question whose hook never closed it is closed
+GONE = "the hook that asked it is gone (its wait is over)"
 
 
 async def wait_through_hook(
@@ -61,3 +63,19 @@ async def _taken(access: StoreAccess, question: Question | None) -> str:
 
 def _printed(conn: Conn, ctx: Ctx, question_id: int) -> None:
     queries.mark_sent(conn, question_id, ANSWERED, ctx.now)
+
+
+def hooks_gone_at(conn: Conn, wait_s: float) -> float | None:
+    """When the oldest open hook question is past its hook's wait (``wait_s``, the
+    approval wait) by ``GONE_AFTER_S``: its hook was killed outright (None: none open)."""
+    found = queries.open_hooks(conn)
+    return found[0].asked_at + wait_s + GONE_AFTER_S if found else None
+
+
+def close_gone_hooks(conn: Conn, ctx: Ctx, wait_s: float) -> int:
+    """Close the open hook questions whose hook is gone (past its wait by ``GONE_AFTER_S``:
+    a hook killed outright never closes its own); how many."""
+    gone = [q for q in queries.open_hooks(conn) if q.asked_at + wait_s + GONE_AFTER_S <= ctx.now]
+    for question in gone:
+        requests.withdraw(conn, ctx, question.agent or "", question.request or "", GONE)
+    return len(gone)

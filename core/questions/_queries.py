@@ -31,6 +31,10 @@ OPEN_REQUESTS = sql(
     f"SELECT {COLUMNS} FROM questions WHERE agent_id = :agent AND request IS NOT NULL "
     "AND answered_at IS NULL ORDER BY id"
 )
+OPEN_HOOKS = sql(
+    f"SELECT {COLUMNS} FROM questions WHERE request LIKE 'hook:%' AND answered_at IS NULL "
+    "ORDER BY asked_at"
+)
 REPLY = sql("UPDATE questions SET reply = :reply WHERE id = :id")
 # answered, its answer for the agent's host not yet sent (a hook's request, ``hook:...``, is
 # answered by the hook process waiting for it)
@@ -130,3 +134,8 @@ def mark_sent(conn: Conn, question_id: int, how: str, now: float) -> bool:
 def sent(conn: Conn, question_id: int, how: str) -> None:
     """Record how the sending went."""
     conn.execute(SENT, {"how": how, "id": question_id})
+
+
+def open_hooks(conn: Conn) -> list[Question]:
+    """Open questions that hook processes wait on, the oldest first."""
+    return [question_of(r) for r in conn.execute(OPEN_HOOKS)]

@@ -16,7 +16,9 @@ from core.coordinator.prompt_keys import PromptKeys
 from core.errors import InvalidInput, InvalidState
 from core.hosts.permission import ANSWERS, answers_of, answers_option
 from core.models import Agent, Receipt, TaskSpec
+from core.protocols import ManualClock
 from core.questions import _choices as choices
+from core.questions._hook import GONE, GONE_AFTER_S
 from core.service.swarm import SwarmService
 
 pytestmark = pytest.mark.both_databases
@@ -191,3 +193,25 @@ async def test_a_failed_send_is_said_and_a_withdrawn_question_takes_no_answer(
     with pytest.raises(InvalidState, match="already answered by swarm"):
         await service.inbox.reply(f"Q-{later.id}", "1", "person")
     assert await service.store.read(questions.unsent) == []
+
+
+async def test_the_question_of_a_hook_killed_outright_is_closed_after_its_wait(
+    service: SwarmService, clock: ManualClock
+) -> None:
+    task = await service.tasks.create(TaskSpec("Pick a database", agent="Agent-2"), "cli")
+    await service.queue.assign_batch()
+    given = {"questions": [DATABASE]}
+    asked = await service.store.write(
+        "Agent-2", questions.ask_request, "Agent-2", "hook:1", given, task.id
+    )
+    assert asked is not None
+    keys = PromptKeys(service, Answers(), None)
+    wait_s = service.settings.approval_wait_s
+    gone_at = asked.asked_at + wait_s + GONE_AFTER_S
+    assert await keys.next_due() == gone_at
+    assert await keys.fire() == 0 and (await service.questions.question(asked.id)).open
+    clock.advance(gone_at - clock.now())
+    assert await keys.fire() == 1
+    closed = await service.questions.question(asked.id)
+    assert closed.answered_by == "swarm" and GONE in (closed.answer or "")
+    assert await keys.next_due() is None
