@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from core.agent_state import AgentState
+from core.agents import _transcript as transcript
 from core.coordinator.scheduler import Scheduler
 from core.errors import InvalidInput
 from core.hosts import client
@@ -150,6 +151,9 @@ async def test_the_agents_question_is_a_question_item_and_its_answer_reaches_the
     assert "did not answer" not in result, result
     answered = await parts.service.questions.question(asked.id)
     assert answered.sent == "sent as the request's answer"
+    rows = await parts.service.store.read(transcript.newest, AGENT)
+    said = [transcript.status_line(row) for row in rows]
+    assert any("answered with the person's answers" in line for line in said), said
     await parts.service.tasks.complete(f"T-{task_id}", AGENT)
 
 
