@@ -1,10 +1,11 @@
 """A person stops an agent's running turn, its task left as it is (``swarm agents stop``,
 the dashboard's Stop, Discord's ``/agent stop``), by the first route that can
 (``core.protocols.Route.stop_turn``): on the protocol route its host's cancel (ACP
-``session/cancel``, Claude Code's ``interrupt``); in a tmux pane its CLI's own interrupt key
-(``AgentCli.interrupt``: Escape, Aider's Ctrl+C); on another route (a GUI window, inbox
-files) it cannot be done. Done from the caller's own process, with or without ``swarm run``:
-the host's socket and the tmux server are local, so a node's agent is stopped on its node."""
+``session/cancel``, Claude Code's ``interrupt``); in a tmux pane its CLI's own interrupt
+keys (``AgentCli.interrupt``: Escape, opencode's Escape twice, Aider's Ctrl+C); on another
+route (a GUI window, inbox files) it cannot be done. Done from the caller's own process,
+with or without ``swarm run``: the host's socket and the tmux server are local, so a node's
+agent is stopped on its node."""
 
 from __future__ import annotations
 

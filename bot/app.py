@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import importlib.util
 import logging
+import os
 import socket
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
@@ -174,6 +175,7 @@ class Builder:
             timers.append(keys)
         hosts = self.protocol_watch(service)
         timers.append(hosts)
+        timers.append(self.gateway_watch(service))
         github = self.github(service)
         if github is not None:
             timers.append(github)
@@ -202,6 +204,21 @@ class Builder:
             watch.interval_s, watch.stall_after_s, self.config.core.limit_backoff_s
         )
         return ProtocolWatch(service, fresh, node=node)
+
+    def gateway_watch(self, service: SwarmService, node: str | None = None) -> Timer:
+        """The sandboxed agents' model gateways (of ``node``'s agents, or the coordinator's):
+        a dead one makes its agent errored and is started again, an edited allow-list is
+        given to it, its refusals become events (``core.watch.gateways``)."""
+        from automation.launch.sandbox import Gateways
+        from core.agents import Freshness
+        from core.watch.gateways import GatewayWatch
+
+        watch = self.config.watch
+        fresh = Freshness.of(
+            watch.interval_s, watch.stall_after_s, self.config.core.limit_backoff_s
+        )
+        probe = Gateways(service.settings.home, dict(os.environ))
+        return GatewayWatch(service, probe, fresh, node=node)
 
     def github(self, service: SwarmService) -> GitHubSync | None:
         """The GitHub loop (a timer) when ``SWARM_GITHUB_REPO`` is set; None otherwise."""

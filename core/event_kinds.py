@@ -88,6 +88,7 @@ class EventKind(enum.StrEnum):
     RESERVATION_CROSSED = "reservation.crossed"
     RESERVATION_MADE = "reservation.made"
     RESERVATION_RELEASED = "reservation.released"
+    SANDBOX_REFUSED = "sandbox.refused"
     SCHEDULE_CREATED = "schedule.created"
     SCHEDULE_FAILED = "schedule.failed"
     SCHEDULE_RAN = "schedule.ran"
@@ -258,6 +259,8 @@ SHOWN: dict[EventKind, Shown] = {
     EventKind.RESERVATION_CROSSED: Shown(hidden="the reply of swarm task merge, which made it"),
     EventKind.RESERVATION_MADE: Shown(hidden=_RESERVATION),
     EventKind.RESERVATION_RELEASED: Shown(hidden=_RESERVATION),
+    # a host an agent's egress proxy refused (its first: a "Needs you" item, core.watch.gateways)
+    EventKind.SANDBOX_REFUSED: Shown(icon="🧱", line=True),
     EventKind.SCHEDULE_CREATED: Shown(summary=False, hidden=_SCHEDULE),
     EventKind.SCHEDULE_FAILED: Shown(line=True, quiet=True),
     EventKind.SCHEDULE_RAN: Shown(line=True, summary=False),

@@ -52,6 +52,7 @@ class TerminalSessions:
         name = tmux.session_name(item.agent)
         if tmux.exists(self.env, name):
             action = "kept"
+            self._refresh_gateway(item)
         else:
             resume = bool(state.get(item.agent, {}).get("started"))
             self.start(item, resume)
@@ -83,6 +84,17 @@ class TerminalSessions:
         name = tmux.session_name(item.agent)
         tmux.start(self.env, name, line, item.workspace, extra, private=own)
         log.info("started tmux session %s: %s", name, line)
+
+    def _refresh_gateway(self, item: Planned) -> None:
+        """A kept sandbox's model gateway started again when it is not running (its allow-list
+        reloaded, or it restarted, when its spec changed), said in ``notes``."""
+        if item.sandbox is None:
+            return
+        env = {**self.env, **cli_env(item, self.env, self.home),
+               **swarm_env(self.home, self.config_path, item.agent)}  # fmt: skip
+        said = sandbox.refresh_gateway(self.home, item.agent, item.sandbox, item.agent_cli, env)
+        if said:
+            self.notes.setdefault(item.agent, []).append(said)
 
     def _end_leftovers(self, item: Planned) -> None:
         """End what an earlier session of the agent left running in its workspace (said in

@@ -28,6 +28,7 @@ from acp.schema import (
     AvailableCommandsUpdate,
     ClientCapabilities,
     ConfigOptionUpdate,
+    ContentToolCallContent,
     CreateElicitationResponse,
     CreateTerminalResponse,
     CurrentModeUpdate,
@@ -62,6 +63,7 @@ from pydantic import BaseModel, ValidationError
 
 from core.formats.text import one_line, shorten
 from core.hosts import lines, wire
+from core.hosts.bodies import OUTPUT_MAX
 from core.hosts.permission import RequestOption, with_a_no
 from core.hosts.turns import Callbacks, Ended, Launched, McpEntry, TurnFailed, lower_priority
 
@@ -381,4 +383,22 @@ def _tool_call_words(update: ToolCallStart | ToolCallProgress) -> dict[str, Any]
         "tool_call_id": update.tool_call_id,
         "tool_kind": update.kind,
     }
-    return {name: str(value) for name, value in said.items() if value is not None}
+    words = {name: str(value) for name, value in said.items() if value is not None}
+    output = _tool_output(update)
+    return {**words, "output": output} if output else words
+
+
+def _tool_output(update: ToolCallStart | ToolCallProgress) -> str:
+    """The head of what a tool call printed: its text contents, else its raw output when it
+    is text (or a mapping naming it: ``output``, ``stdout``); a diff or a terminal is not."""
+    texts = [
+        str(getattr(item.content, "text", ""))
+        for item in update.content or ()
+        if isinstance(item, ContentToolCallContent) and getattr(item.content, "text", None)
+    ]
+    if texts:
+        return "\n".join(texts)[:OUTPUT_MAX]
+    raw = update.raw_output
+    if isinstance(raw, dict):
+        raw = raw.get("output") or raw.get("stdout")
+    return raw[:OUTPUT_MAX] if isinstance(raw, str) else ""

@@ -5,9 +5,12 @@ whose agent is in a turn refuses it as busy: deferred, retried without using a t
 once the turn ended (nothing is ever put into a running turn). A delivery id the host took
 before is accepted again without a second prompt (a retry after a lost answer). A reset is a
 new session; a withdrawal cancels the running turn (``session/cancel``, Claude Code's
-``interrupt``), waits for its end (at most ``STOP_WAIT_S``), then tells the agent: it is never
-held behind the turn it stops. A decided permission prompt's answer goes back as the request's
-response (``answer``).
+``interrupt``: the host answers once the turn ended, an ACP turn whose agent does not answer
+the cancel ended by the host after ``host.CANCEL_ANSWER_S``), waits for its end (at most
+``STOP_WAIT_S``), then tells the agent: it is never held behind the turn it stops. A prompt
+is answered by the host once its agent took it or ``host.ACCEPT_S`` after it was sent, so a
+withdrawal is not held behind a model that has not spoken yet. A decided permission prompt's
+answer goes back as the request's response (``answer``).
 """
 
 from __future__ import annotations

@@ -7,10 +7,12 @@ sessions and permission requests (``Host``); its program is ``program``, its jou
 
 One turn at a time: a prompt while a turn runs is refused as ``busy`` (swarm delivers it when
 the turn ends). A prompt is accepted when the agent sent its first update of the turn, asked
-a permission, or answered the request; a delivery id seen before is accepted again without
-sending it twice.
+a permission, or answered the request, or ``ACCEPT_S`` after it was sent (in flight); a
+delivery id seen before is accepted again without sending it twice.
 A permission request waits for swarm's ``answer`` (the option the person chose); a cancel
-answers every waiting request ``cancelled``, as ACP asks of a client.
+answers every waiting request ``cancelled``, as ACP asks of a client, sends the agent's
+cancel at once, and answers once the turn ended: by the agent's answer, or, from an ACP
+agent that has not answered within ``CANCEL_ANSWER_S``, by the host (its turn end says so).
 """
 
 from __future__ import annotations
@@ -51,7 +53,11 @@ from core.waits import Background
 
 __all__ = ["BAD_LINE_S", "Host", "Journal"]
 log = logging.getLogger(__name__)
-ACCEPT_S = 30.0  # a prompt with no update nor answer this long is taken as accepted (in flight)
+# a prompt with no update nor answer this long is taken as accepted (in flight): its
+# delivery is answered and its agent's lane is free (a withdrawal cancels the turn at once,
+# not once a model silent this long has spoken)
+ACCEPT_S = 1.0
+CANCEL_ANSWER_S = 2.0  # a cancelled turn's end, waited for from the agent (then the host's)
 OUTPUT_END_S = 1.0  # the agent closed its output: its exit is waited for this long
 INPUT_END_S = 0.5  # at a stop, the agent's exit is waited for this long once its input ended
 TERM_S = 5.0  # ... and this long after SIGTERM, before SIGKILL
@@ -65,6 +71,9 @@ class Host:
         self.agent = agent
         self.journal = journal
         self.cumulative_usage = cumulative_usage  # a turn end's usage: its session's so far
+        # a turn whose agent has not answered its cancel may be ended by the host: where its
+        # late answer cannot be taken for the next turn's (ACP's, which names its request)
+        self.ends_unanswered = False
         self.driver: Driver | None = None
         self.turn: asyncio.Task[None] | None = None
         self.delivery: int | None = None
@@ -255,12 +264,34 @@ class Host:
         return Done()
 
     async def cancel(self) -> Cancelled:
-        """Cancel the running turn; every waiting request is answered cancelled."""
+        """Cancel the running turn: every waiting request is answered cancelled, the
+        agent's cancel sent, and its turn's end waited for (``CANCEL_ANSWER_S``); one the
+        agent has not ended by then is ended by the host where it can (``ends_unanswered``)."""
         self._cancel_requests()
-        running = self.turn is not None and not self.turn.done()
-        if running and self.driver is not None:
-            await self.driver.cancel()
-        return Cancelled(running=running)
+        turn = self.turn
+        if turn is None or turn.done() or self.driver is None:
+            return Cancelled(running=False)
+        self.accepted.set()  # the prompt's delivery is answered now, not at its window's end
+        await self.driver.cancel()
+        ended, _ = await asyncio.wait({turn}, timeout=CANCEL_ANSWER_S)
+        if ended or not self.ends_unanswered or turn is not self.turn:
+            return Cancelled(running=True)
+        await self._end_unanswered(turn)
+        return Cancelled(running=True, by_host=True)
+
+    async def _end_unanswered(self, turn: asyncio.Task[None]) -> None:
+        """End ``turn``, whose agent has not answered its cancel, as cancelled: the wait for
+        the agent's answer given up (a late answer is dropped) and its end journaled."""
+        delivery = self.delivery
+        turn.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await turn
+        if self.turn is not turn or not turn.cancelled():
+            return  # it ended by itself meanwhile (its end is journaled)
+        why = f"the agent did not answer its cancel within {CANCEL_ANSWER_S:g} s"
+        log.warning("host %s: turn %s ended by the host: %s", self.agent, delivery, why)
+        meta = {"ended_by": "host", "why": why}
+        self.journal.add(TurnEnd(delivery=delivery, stop_reason="cancelled", meta=meta))
 
     def _cancel_requests(self) -> None:
         for future in list(self.pending.values()):

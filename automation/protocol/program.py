@@ -51,6 +51,7 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> int:
     mcp = json.loads(args.mcp) if args.mcp else []
     launched = Launched(host, args.command, args.cwd, mcp, env, nice=args.nice)
     host.driver = _driver(args.protocol, launched)
+    host.ends_unanswered = isinstance(host.driver, AcpDriver)
     loop = asyncio.get_running_loop()
     tasks = Background(f"host program of {args.agent}")  # a stop asked by signal, the exit's watch
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -1,12 +1,14 @@
 """The protocol route as a ``core.protocols.Route``: ``ProtocolDeliverer`` for prompts and
 answers, the host's cancel (ACP ``session/cancel``, Claude Code's ``interrupt``) to stop a
-turn."""
+turn: answered once the turn ended (by the agent, or by the host when an ACP agent does not
+answer within ``CANCEL_ANSWER_S``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from automation.protocol.delivery import METHOD, ProtocolDeliverer
+from automation.protocol.host import CANCEL_ANSWER_S
 from automation.route_base import DelivererRoute
 from core.hosts import client
 from core.hosts.replies import Failed
@@ -49,4 +51,8 @@ class ProtocolRoute(DelivererRoute[ProtocolDeliverer]):
             return Stop.cannot(CANCEL, f"not stopped: {answer.reason or 'refused'}")
         if not answer.running:
             return Stop(False, CANCEL, "no turn was running (nothing to stop)")
+        if answer.by_host:
+            said = (f"its turn was stopped ({CANCEL}; its CLI did not answer the cancel within "
+                    f"{CANCEL_ANSWER_S:g} s: the host ended the turn)")  # fmt: skip
+            return Stop(True, CANCEL, said)
         return Stop(True, CANCEL, f"its turn was stopped ({CANCEL})")

@@ -125,6 +125,9 @@ class ProtocolSession:
         }
         _require_adapter(item.agent, cli, command, env)
         mcp, plain = self.mcp_for(item.agent), command
+        if item.sandbox is not None and was_running is not None:  # its sandbox runs on
+            said = sandboxing.refresh_gateway(self.home, item.agent, item.sandbox, cli, env)
+            self.notes.setdefault(item.agent, []).extend([said] if said else [])
         if item.sandbox is not None:  # the host's child in bwrap; it reports through its door
             given = [name for name, _ in item.launch.env]  # the agents file's
             command = sandboxing.wrap(item.agent, item.sandbox, cli, item.workspace, command,

@@ -34,10 +34,13 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from automation.failures import Failure
 from automation.pane_input import PaneInput, pane_of, sample_of
+from automation.tmux.interrupt import Interrupted, PaneKeys, interrupt
 from core.agents import RuleSet
+from core.clis import by_name
 from core.delivery import KillSwitch
 from core.formats.text import control_chars, escape_controls, shorten
 from core.keys import TEXT_STEP, KeyComboError, parse_combo
@@ -46,6 +49,7 @@ from core.protocols import Parcel
 from core.tmux import PaneRef, PaneText, SharedReads
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 METHOD = "tmux"
 WORKERS = 64  # panes served at once (threads; each waits on tmux most of the time: with 16,
@@ -179,7 +183,23 @@ class TmuxDeliverer:
             return _failed('no tmux pane: set tmux = "session:window"', retryable=False)
         return await self._in_pane(ref, self.press_blocking, agent, ref, tuple(keys))
 
-    async def _in_pane(self, ref: PaneRef, work: Callable[..., Receipt], *args: object) -> Receipt:
+    async def interrupt(self, agent: Agent, combos: Sequence[str]) -> Interrupted:
+        """Stop the running turn in the agent's pane with ``combos`` (its CLI's interrupt
+        keys), after the pane's earlier deliveries (``interrupt.interrupt``). OSError: no
+        pane, the pane gone, a key that is none, or one tmux refused."""
+        ref = pane_of(agent)
+        if ref is None:
+            raise OSError('no tmux pane: set tmux = "session:window"')
+        try:
+            names = [tmux_key(combo) for combo in combos]
+        except KeyComboError as exc:
+            raise OSError(str(exc)) from None
+        keys = PaneKeys(self.reads, self.options.command_timeout_s)
+        return await self._in_pane(
+            ref, interrupt, keys, self.panes, agent, ref, names, self.options.poll_s
+        )
+
+    async def _in_pane(self, ref: PaneRef, work: Callable[..., T], *args: object) -> T:
         """Run ``work(*args)`` in a worker thread while holding the pane's lock; the lock is
         held until the thread ends, even when the caller stops waiting."""
         lock = self._locks.setdefault(ref, asyncio.Lock())
@@ -190,8 +210,7 @@ class TmuxDeliverer:
             lock.release()
             raise
         future.add_done_callback(lambda _done: lock.release())
-        receipt: Receipt = await asyncio.shield(future)
-        return receipt
+        return await asyncio.shield(future)
 
     def close(self) -> None:
         """Wait for the deliveries in flight, cancel queued ones."""
@@ -226,6 +245,8 @@ class TmuxDeliverer:
             return _failed(blocked.reason, deferred=blocked.dialog)
         if parcel.reset:
             return self._reset(parcel, ref, pane, deadline)
+        if parcel.withdraw and self.panes.working(agent, pane):
+            pane = self._stop_turn(agent, ref)
         text, removed = paste_text(parcel.text)
         if removed:
             log.warning("delivery %s: %d control characters removed", parcel.delivery_id, removed)
@@ -249,6 +270,21 @@ class TmuxDeliverer:
         landed = self._landed(agent, ref, before, deadline)
         time.sleep(max(0.0, pasted_at + self.options.settle_s - time.monotonic()))
         return self._submit(parcel, ref, landed, sample, deadline)
+
+    def _stop_turn(self, agent: Agent, ref: PaneRef) -> PaneText:
+        """A withdrawal's agent at work: its turn stopped first by its CLI's interrupt keys
+        (the notice is not typed into the turn it takes back); the pane after."""
+        cli = by_name(agent.cli)
+        if cli is not None:
+            keys = PaneKeys(self.reads, self.options.command_timeout_s)
+            names = [tmux_key(combo) for combo in cli.interrupt]
+            try:
+                done = interrupt(keys, self.panes, agent, ref, names, self.options.poll_s)
+            except OSError as exc:
+                raise _Stop(_failed(f"its turn not stopped: {exc}")) from None
+            said = (agent.id, " ".join(cli.interrupt), done.outcome.value, done.after_s)
+            log.info("withdrawal to %s: its turn stopped (%s): %s after %.1f s", *said)
+        return self._read(ref)
 
     def _earlier(self, parcel: Parcel, pane: PaneText, sample: str) -> str | None:
         """On a retry: ``"submit"`` (the text is still in the input), ``"delivered"`` (it

@@ -1,6 +1,7 @@
 """The tmux route as a ``core.protocols.Route``: ``TmuxDeliverer`` pastes prompts and presses
 decided prompts' keys into each agent's pane, and stops a turn with its CLI's own interrupt
-key (``AgentCli.interrupt``: Escape, Aider's Ctrl+C)."""
+keys (``AgentCli.interrupt``: Escape, opencode's Escape twice, Aider's Ctrl+C), confirmed by
+the pane (``interrupt``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Sequence
 
 from automation.route_base import DelivererRoute
 from automation.tmux.delivery import METHOD, TmuxDeliverer
+from automation.tmux.interrupt import CONFIRM_S, Interrupted, Outcome
 from core.clis import by_name
 from core.models import Agent, Receipt
 from core.protocols import Stop
@@ -34,16 +36,35 @@ class TmuxRoute(DelivererRoute[TmuxDeliverer]):
 
     @staticmethod
     def can_stop(agent: Agent) -> bool:
-        """An agent with a pane: its CLI's interrupt key."""
+        """An agent with a pane: its CLI's interrupt keys."""
         return TmuxRoute.takes(agent)
 
     async def stop_turn(self, agent: Agent) -> Stop:
-        """Its CLI's interrupt key pressed into its pane."""
+        """Its CLI's interrupt keys pressed into its pane, unless it reads idle; confirmed
+        by the pane read at its input again (``interrupt``)."""
         cli = by_name(agent.cli)
         if cli is None:
             return Stop.cannot("", 'its CLI is not known (cli = "..." in the agents file): no key')
-        how = f"{cli.interrupt} in its tmux pane"
-        receipt = await self.deliverer.press_keys(agent, [cli.interrupt])
-        if not receipt.ok:
-            return Stop.cannot(how, f"not stopped: {receipt.reason}")
-        return Stop(True, how, f"{cli.title}'s interrupt key pressed ({how})")
+        how = f"{' '.join(cli.interrupt)} in its tmux pane"
+        try:
+            done = await self.deliverer.interrupt(agent, cli.interrupt)
+        except OSError as exc:
+            return Stop.cannot(how, f"not stopped: {exc}")
+        return _stop_said(done, cli.title, how, len(cli.interrupt))
+
+
+def _stop_said(done: Interrupted, title: str, how: str, keys: int) -> Stop:
+    """What an interrupt came to, in words."""
+    pressed = f"{title}'s interrupt {'keys' if keys > 1 else 'key'} pressed ({how})"
+    match done.outcome:
+        case Outcome.NOT_RUNNING:
+            return Stop(False, how, "no turn was running (its pane reads idle): nothing pressed")
+        case Outcome.IDLE:
+            return Stop(True, how, f"{pressed}: its pane reads idle {done.after_s:.1f} s after")
+        case Outcome.STILL_WORKING:
+            return Stop(True, how, f"{pressed}, but its pane does not read idle {CONFIRM_S:g} s "
+                                   "after")  # fmt: skip
+        case Outcome.EXITED:
+            return Stop(True, how, f"{pressed}, and its CLI exited (swarm desktop up starts it "
+                                   "again)")  # fmt: skip
+    return Stop(True, how, pressed)  # its pane read neither at work nor idle: unconfirmed

@@ -33,9 +33,11 @@ Stop the agent's running turn now, its task left as it is (it stays the agent's;
 cancel or swarm task assign take it away, and stop the turn too). On the protocol route
 it is the host's cancel (ACP session/cancel, Claude Code's interrupt): the turn ends with
 the stop reason cancelled and the agent's next prompt goes. In a tmux pane it is the CLI's
-own interrupt key (Escape; Ctrl+C for Aider). A desktop window with no tmux pane, or inbox
-files, cannot be stopped from swarm: said so, nothing done. Works with or without swarm
-run (run it on the agent's machine); recorded as an agent.stopped event (swarm events)."""
+own interrupt keys (Escape; twice for opencode; one Ctrl+C for Aider), unless its pane
+reads idle, and the pane is read until it is idle again. A desktop window with no tmux
+pane, or inbox files, cannot be stopped from swarm: said so, nothing done. Works with or
+without swarm run (run it on the agent's machine); recorded as an agent.stopped event
+(swarm events)."""
 
 
 def register(sub: Any) -> None:

@@ -32,6 +32,8 @@ Everything that waits for a person, oldest first, each with its reference:
   T-3   a task held by a limited      swarm inbox handon|nudge|cancel T-3,
         agent, or no agent can take   swarm inbox reassign T-3 AGENT (a stranded task:
                                       reassign or cancel)
+  A-4   a host an agent's proxy       swarm inbox allow A-4 (into its sandbox_allow) |
+        refused, the first time       swarm inbox deny A-4
   B-2   a budget spent                a task's or a campaign's: swarm inbox raise B-2
                                       DOLLARS | swarm inbox cancel B-2; a daily one:
                                       the agents file
@@ -47,6 +49,10 @@ ACTIONS = {  # swarm inbox ACTION REF (core/inbox/actions.py)
     "raise": "raise a task's or a campaign's spent budget (B-2) to DOLLARS",
     "accept": "accept the task of an agent that ended its turn without reporting as done",
     "fail": "fail the task of an agent that ended its turn without reporting",
+    "allow": "allow a host an agent's egress proxy refused (A-4): written into its "
+    "sandbox_allow, its gateway reads it",
+    "deny": "leave a host an agent's egress proxy refused refused (A-4): later refusals "
+    "are events only",
 }
 
 
@@ -190,10 +196,15 @@ def ago(ts: float, now: float) -> str:
 
 
 async def cmd_act(service: SwarmService, args: argparse.Namespace) -> None:
-    """``swarm inbox retry|dismiss|handon|nudge|cancel REF``, ``reassign REF AGENT`` or
-    ``raise REF DOLLARS``."""
+    """``swarm inbox retry|dismiss|handon|nudge|cancel|allow|deny REF``, ``reassign REF
+    AGENT`` or ``raise REF DOLLARS``."""
     agent, dollars = getattr(args, "agent", None), getattr(args, "dollars", None)
     answered = await service.inbox.act(args.ref, args.action, args.actor, agent, dollars)
+    if answered.action == "allow":  # its running gateway reads it now (else swarm run's watch)
+        from automation.launch.sandbox import sync_allow
+
+        detail = answered.detail
+        sync_allow(service.settings.home, str(detail["agent"]), list(detail["allow"]))
     if args.json:
         emit_json(answered.to_json())
     else:

@@ -43,6 +43,8 @@ LABELS = {  # action → the button's word, its style
     "raise": ("Raise budget", discord.ButtonStyle.primary),
     "accept": ("Accept as done", discord.ButtonStyle.success),
     "fail": ("Fail", discord.ButtonStyle.danger),
+    "allow": ("Allow host", discord.ButtonStyle.success),
+    "deny": ("Deny host", discord.ButtonStyle.danger),
 }
 _ACTIONS = "|".join([*LABELS, "option"])
 

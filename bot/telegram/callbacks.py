@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 CARD_ACTIONS = ("done", "retry", "reassign")
 NEED_ACTIONS: tuple[str, ...] = ("approve", "reject", "retry", "dismiss", "handon", "nudge")
-NEED_ACTIONS += ("cancel", "accept", "fail", "option", "reassign")
+NEED_ACTIONS += ("cancel", "accept", "fail", "option", "reassign", "allow", "deny")
 CI_ACTIONS = ("retry", "takeover", "close")
 GATE_ACTIONS = ("approve", "reject")
 ACTIONS = {"t": CARD_ACTIONS, "p": ("choose",), "g": GATE_ACTIONS, "n": NEED_ACTIONS}

@@ -53,6 +53,8 @@ NEED_LABELS = {
     "accept": "Accept as done",
     "fail": "Fail",
     "reassign": "Reassign",
+    "allow": "Allow host",
+    "deny": "Deny host",
 }
 AGENTS_PER_ROW = 3
 

@@ -429,7 +429,17 @@ async def inbox_act(
     request: Request,
     ref: str,
     action: Literal[
-        "retry", "dismiss", "handon", "reassign", "nudge", "cancel", "raise", "accept", "fail"
+        "retry",
+        "dismiss",
+        "handon",
+        "reassign",
+        "nudge",
+        "cancel",
+        "raise",
+        "accept",
+        "fail",
+        "allow",
+        "deny",
     ],
     who: Admin,
     body: ActIn | None = None,

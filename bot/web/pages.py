@@ -291,6 +291,9 @@ async def _review_view(service: SwarmService, task: Task) -> dict[str, Any]:
     }
 
 
+AGENT_CARD_LINES = 4  # a protocol agent's newest transcript rows on its card
+
+
 @router.get("/agents")
 async def agents_page(request: Request, who: Page) -> HTMLResponse:
     """The agents as cards."""
@@ -305,6 +308,8 @@ async def agents_page(request: Request, who: Page) -> HTMLResponse:
         row["success"] = f"{row['done'] / finished:.0%}" if finished else "-"
         row["thumbnail"] = agent.delivery != "inbox" and frame_path(home, agent.id).is_file()
         row["stoppable"] = can_stop(agent)  # a Stop button: its route can end a turn
+        if not row["thumbnail"] and agent.delivery != "inbox":  # its newest words instead
+            row["lines"] = await ctx.service.transcripts.newest(agent.id, AGENT_CARD_LINES)
     nodes = (await ctx.service.status()).get("nodes", [])  # what `swarm status` lists
     now = ctx.service.clock.now()
     for node in nodes:

@@ -22,8 +22,10 @@ from core.agents import _signals as signals
 from core.agents import _transcript as transcript
 from core.agents import _workspace_files as workspace_files
 from core.agents._alerts import (
+    GATEWAY_DOWN,
     HELD_BEHIND_TURN,
     HOOKS_SILENT,
+    HOST_REFUSED,
     STALLED,
     STOPPED,
     UNREACHABLE,
@@ -31,6 +33,7 @@ from core.agents._alerts import (
     Alert,
     OpenAlerts,
     clear_alert,
+    ever_opened,
     list_alerts,
     open_alert,
     open_kinds,
@@ -86,9 +89,11 @@ __all__ = [
     "ASSIGNABLE_HEAD",
     "ASSIGNABLE_TAIL",
     "EVERY_AGENT",
+    "GATEWAY_DOWN",
     "HELD",
     "HELD_BEHIND_TURN",
     "HOOKS_SILENT",
+    "HOST_REFUSED",
     "PAGE",
     "PROBE_AGENT_COLUMNS",
     "RECHECK_S",
@@ -127,6 +132,7 @@ __all__ = [
     "clear_alert",
     "clock_time",
     "duration",
+    "ever_opened",
     "frame_path",
     "frames_differ",
     "hook_agent",

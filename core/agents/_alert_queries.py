@@ -35,6 +35,10 @@ OPEN_OF = sql_pair(
     "AND kind {kinds}",
     kinds=in_list("kinds"),
 )
+EVER_OPENED = sql("SELECT 1 AS one FROM alerts WHERE agent_id = :agent AND kind = :kind LIMIT 1")
+OPEN_TEXT = sql(
+    "SELECT text FROM alerts WHERE agent_id = :agent AND kind = :kind AND cleared_at IS NULL"
+)
 OPEN_AGENTS = sql("SELECT agent_id FROM alerts WHERE kind = :kind AND cleared_at IS NULL")
 
 
@@ -142,3 +146,14 @@ def open_agents(conn: Conn, kind: str) -> set[str]:
     """The agents with an open alert of ``kind``."""
     rows = conn.execute(OPEN_AGENTS, {"kind": kind})
     return {r["agent_id"] for r in rows}
+
+
+def ever_opened(conn: Conn, agent: str, kind: str) -> bool:
+    """Whether ``agent`` ever had an alert of ``kind``."""
+    return conn.execute(EVER_OPENED, {"agent": agent, "kind": kind}).fetchone() is not None
+
+
+def open_text(conn: Conn, agent: str, kind: str) -> str | None:
+    """The text of ``agent``'s open alert of ``kind``, or None."""
+    row = conn.execute(OPEN_TEXT, {"agent": agent, "kind": kind}).fetchone()
+    return None if row is None else str(row["text"])

@@ -28,8 +28,12 @@ HELD_BEHIND_TURN = "held-behind-turn"  # messages wait long behind a turn that d
 HOST_REFUSALS = "host-refusals"  # the agent's processes keep calling its host's socket
 SANDBOX_FAILED = "sandbox-failed"  # its CLI's own sandbox failed (core.watch.text_signal)
 SESSION_LOST = "session-lost"  # its saved session could not be loaded: its conversation lost
+GATEWAY_DOWN = "gateway-down"  # its sandbox's model gateway is not running: it is errored
+# the first refusal of a host by its egress proxy, "host-refused:HOST:PORT" (Needs you: allow
+# or deny it); a kind once opened is never opened again (core.watch.gateways)
+HOST_REFUSED = "host-refused:"
 # an agent with one of these open gets no new task (core.tasks._assignment.free_agents)
-HOLDING = (UNJUDGED, UNKNOWN_SCREEN, INPUT_UNSEEN)
+HOLDING = (UNJUDGED, UNKNOWN_SCREEN, INPUT_UNSEEN, GATEWAY_DOWN)
 
 
 def open_alert(
@@ -84,6 +88,16 @@ def _cleared(
         actor=ctx.actor,
         data={"alert": row.id, "kind": kind, "open_s": round(ctx.now - row.opened_at, 1)},
     )
+
+
+def ever_opened(conn: Conn, agent: str, kind: str) -> bool:
+    """Whether ``agent`` ever had an alert of ``kind`` (open or cleared)."""
+    return alert_queries.ever_opened(conn, agent, kind)
+
+
+def open_text(conn: Conn, agent: str, kind: str) -> str | None:
+    """The text of ``agent``'s open alert of ``kind``, None when none is open."""
+    return alert_queries.open_text(conn, agent, kind)
 
 
 def open_kinds(conn: Conn) -> dict[str, set[str]]:

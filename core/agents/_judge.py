@@ -3,7 +3,9 @@
 The rules, in order (docs/agent-state.md says them to users):
 
 1. **Waiting**: an open permission prompt or an open question on the agent's task makes it
-   ``waiting``, whatever the signals say: a person has to answer.
+   ``waiting``, whatever the signals say: a person has to answer. **Errored** next: its
+   sandbox's model gateway is not running (its ``gateway-down`` alert open,
+   ``core.watch.gateways``): whatever it does, its model is out of reach until it is back.
 2. **Limited**: a ``limited`` observation (any signal) holds until its reset time, or for
    ``limit_backoff_s`` from when the limit was first seen when the agent showed none, unless
    a hook, terminal text or a report saw the agent work after it (a screen change alone does
@@ -56,7 +58,7 @@ from core.agents import _limit_probes as limit_probes
 from core.agents import _queries as agent_queries
 from core.agents import _signal_queries as signal_queries
 from core.agents import _signals as agent_signals
-from core.agents._alerts import UNJUDGED, clear_alert, open_alert
+from core.agents._alerts import GATEWAY_DOWN, UNJUDGED, clear_alert, open_alert
 from core.agents._signals import StateRow
 from core.context import Ctx
 from core.dialogs import permissions as prompts
@@ -210,10 +212,14 @@ def combine(
     *,
     waiting: str | None = None,
     held: HeldLimit | None = None,
+    errored: str | None = None,
 ) -> Verdict:
-    """The agent's state from its observations (rules in the module's docstring)."""
+    """The agent's state from its observations (rules in the module's docstring);
+    ``errored``: why it cannot work whatever its signals say (its model gateway is down)."""
     if waiting:
         return Verdict(AgentState.WAITING, None, waiting)
+    if errored:
+        return Verdict(AgentState.ERRORED, None, errored)
     limit = current_limit(seen, now, fresh.limit_backoff_s, held)
     if limit is not None:
         return limit
@@ -288,7 +294,8 @@ def judge(
         seen = agent_signals.observations(conn, [agent]).get(agent, {})
     held = held_limits(conn, agent).get(agent) if decided is None else held_of(decided)
     fresh = replace(fresh, limit_backoff_s=probe_wait(conn, agent, seen, held, now, fresh))
-    return combine(seen, now, fresh, waiting=waiting_for(conn, agent), held=held)
+    down = alert_queries.open_text(conn, agent, GATEWAY_DOWN)
+    return combine(seen, now, fresh, waiting=waiting_for(conn, agent), held=held, errored=down)
 
 
 def probe_wait(

@@ -237,12 +237,12 @@ def _session_lost(conn: Conn, ctx: Ctx, agent: str, session: str | None, lost: s
     """A "Needs you" item: the agent's saved session could not be loaded, so what it knew
     (of the task it holds) is not in its new one; cleared by its next turn's end."""
     task = agent_queries.task_in_hand(conn, agent)
-    held = f" {task_ref(task)} it holds is" if task is not None else " its work is"
+    held = f"{task_ref(task)}, the task it holds" if task is not None else "its work"
     text = (
-        f"{agent}'s saved session {_short(lost)} could not be loaded: its "
-        f"conversation is not in its new session {_short(session)}, and what"
-        f"{held} not in its memory: tell it what it needs (swarm send {agent} ...), or "
-        "reassign or cancel its task"
+        f"{agent}'s saved session {_short(lost)} could not be loaded: its new session "
+        f"{_short(session)} starts without that conversation, so {agent} does not remember "
+        f"{held}: tell it what it needs (swarm send {agent} ...), or reassign or cancel "
+        "its task"
     )
     alerts.open_alert(conn, ctx, agent, alerts.SESSION_LOST, text, task)
 

@@ -24,6 +24,7 @@ from core.agents._queries import task_in_hand
 from core.agents._transcript_rows import (
     EXITED,
     MESSAGE,
+    OUTPUT_MARK,
     PERMISSION,
     PLAN,
     PROMPT,
@@ -119,7 +120,7 @@ class Transcriber:
             self._say(update.text, at)
         elif kind == "tool_call":
             self._add(TOOL, at, call=update.tool_call_id or None, status=update.status or None,
-                      text=update.title or "a tool")  # fmt: skip
+                      text=_with_output(update.title or "a tool", update.output))  # fmt: skip
         elif kind == "tool_call_update":
             self._tool_update(update, at)
         elif kind == API_RETRY:
@@ -150,11 +151,13 @@ class Transcriber:
         )
         if found is None:
             self._add(TOOL, at, call=call or None, status=update.status or None,
-                      text=update.title or "a tool")  # fmt: skip
+                      text=_with_output(update.title or "a tool", update.output))  # fmt: skip
             return
         self._flush()
         line = found
-        title = update.title or line.text
+        title = _with_output(update.title, update.output) if update.title else line.text
+        if update.output and not update.title:  # its output, after the call's own words
+            title = _with_output(line.text.split(OUTPUT_MARK, 1)[0], update.output)
         queries.update(self.conn, line.id, self._next(), at, update.status or line.status,
                        _cut(title))  # fmt: skip
 
@@ -253,6 +256,20 @@ def _gated_call(asked: PermissionAsked) -> str:
 
 def _cut(text: str) -> str:
     return text[:TEXT_MAX]
+
+
+OUTPUT_LINES, OUTPUT_CHARS = 3, 240  # that head: its first non-empty lines, at most
+
+
+def _with_output(title: str, output: str) -> str:
+    """A tool call's words and the head of its output (its first ``OUTPUT_LINES`` non-empty
+    lines, one line, ``OUTPUT_CHARS`` at most), or its words alone when it printed nothing."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()][:OUTPUT_LINES]
+    if not lines:
+        return title
+    head = " ⏎ ".join(lines)
+    head = head if len(head) <= OUTPUT_CHARS else head[: OUTPUT_CHARS - 1] + "…"
+    return f"{title}{OUTPUT_MARK}{head}"
 
 
 # -- what the front ends read ----------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Any
 from core.formats.text import escape_controls, flat, shorten
 
 TEXT_MAX = 4000  # characters of one row
+OUTPUT_MARK = " → "  # in a tool call's text: between its words and the head of its output
 
 # the row kinds
 PROMPT, MESSAGE, TOOL, PLAN, PERMISSION, TURN_END, TURN_ERROR, EXITED, RETRY = (
@@ -46,7 +47,7 @@ def status_line(line: Line, width: int = 200) -> str:
     words = {
         PROMPT: lambda: f"prompt taken: {line.text}",
         MESSAGE: lambda: f"says: {_tail(line.text, width)}",
-        TOOL: lambda: f"tool call {line.text or 'a tool'}" + (f" ({status})" if status else ""),
+        TOOL: lambda: _tool(line.text, status),
         PLAN: lambda: f"plan: {line.text}",
         PERMISSION: lambda: f"asks: {line.text}" + (f" ({status})" if status else " (waiting)"),
         TURN_END: lambda: f"turn ended ({line.status})",
@@ -65,6 +66,14 @@ def shown_text(line: Line) -> str:
     if line.kind == PROMPT:
         return escape_controls(f"prompt taken:\n{line.text}", keep="\n")
     return status_line(line, TEXT_MAX)
+
+
+def _tool(text: str, status: str) -> str:
+    """``tool call Bash: ls (completed) → a.txt ⏎ b.txt``: its words, its status, then the
+    head of what it printed (after ``OUTPUT_MARK`` in its text)."""
+    words, _, output = (text or "a tool").partition(OUTPUT_MARK)
+    said = f"tool call {words}" + (f" ({status})" if status else "")
+    return f"{said}{OUTPUT_MARK}{output}" if output else said
 
 
 def _tail(text: str, width: int) -> str:

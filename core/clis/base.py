@@ -229,8 +229,9 @@ class AgentCli:
     not say them: ``reset`` the steps that start a fresh conversation (key combinations, or
     ``"text:..."`` typed), ``submit`` the key that sends the prompt, ``clear`` editing keys
     that empty its input (never a key that means something else to it), ``interrupt`` the
-    key that stops its running turn in its terminal (``swarm agents stop`` on the tmux
-    route: Escape but for Aider's Ctrl+C). The wait from a
+    keys that stop its running turn in its terminal, pressed ``interrupt.KEY_GAP_S`` apart
+    (``swarm agents stop`` and a withdrawal on the tmux route: Escape; opencode's Escape
+    twice; Aider's one Ctrl+C). The wait from a
     paste to the submit key is the routes' (``GuiOptions.submit_gap_s``, ``settle_s``), the
     same for every CLI (Gemini CLI's need).
 
@@ -280,7 +281,7 @@ class AgentCli:
     reset: tuple[str, ...] = ("text:/clear", "enter")
     submit: str = "enter"
     clear: tuple[str, ...] = ("ctrl+e", "ctrl+u")  # end of line, delete to its start
-    interrupt: str = "escape"
+    interrupt: tuple[str, ...] = ("escape",)
     placeholders: tuple[str, ...] = ()
     debug_log: str | None = None
     log_reader: LogReader | None = None

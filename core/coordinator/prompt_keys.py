@@ -271,8 +271,9 @@ class PromptKeys:
     ) -> int:
         self._not_before.pop(prompt.id, None)
         level = logging.INFO if verified else logging.WARNING
+        word = "answered" if prompt.source is Signal.PROTOCOL else "typed"  # no key in a host
         log.log(level, "prompt %d of %s: %s%s", prompt.id, prompt.agent,
-                f"typed {keys!r}, " if typed else "not typed: ", result)  # fmt: skip
+                f"{word} {keys!r}, " if typed else f"not {word}: ", result)  # fmt: skip
         mark = functools.partial(prompt_typing.mark_typed, typed=typed, verified=verified)
         await self.service.store.write("swarm", mark, prompt.id, keys, result)
         return 1

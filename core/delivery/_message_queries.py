@@ -630,6 +630,27 @@ def last_delivered(conn: Conn, agent: str) -> tuple[float, float] | None:
     return None if row is None else (float(row["created_at"]), float(row["updated_at"]))
 
 
+DELIVERY_MESSAGE = sql(
+    "SELECT m.task_id, m.created_at, d.agent_id, d.state FROM deliveries d "
+    "JOIN messages m ON m.id = d.message_id WHERE d.id = :delivery"
+)
+
+
+class DeliveredMessage(NamedTuple):
+    """A delivery's message: its task (None: none), when it was queued, its agent, its state."""
+
+    task_id: int | None
+    created_at: float
+    agent: str
+    state: str
+
+
+def delivery_message(conn: Conn, delivery: int) -> DeliveredMessage | None:
+    """Delivery ``delivery``'s message as :class:`DeliveredMessage` (None: no such delivery)."""
+    row = conn.execute(DELIVERY_MESSAGE, {"delivery": delivery}).fetchone()
+    return None if row is None else DeliveredMessage(*values(row))
+
+
 TASK_OF_DELIVERY = sql(
     "SELECT m.task_id FROM deliveries d JOIN messages m ON m.id = d.message_id "
     "WHERE d.id = :delivery"

@@ -158,6 +158,8 @@ def finish(
         return _wait(
             conn, ctx, delivery, receipt.reason or "not attempted", 0.0 if over else DEFER_DELAY_S
         )
+    if receipt.gone and delivery.target.kind is TargetKind.withdraw:
+        return _nobody_to_tell(conn, ctx, delivery, receipt)
     if receipt.gone and delivery.task_id is None:  # a message waits for its agent's return
         why = f"{delivery.agent} is offline ({receipt.reason or 'its session is gone'})"
         return _wait(conn, ctx, delivery, why, OFFLINE_RETRY_S)
@@ -177,6 +179,27 @@ def finish(
         )
         return DeliveryState.queued
     return _failed(conn, ctx, delivery, receipt)
+
+
+def _nobody_to_tell(conn: Conn, ctx: Ctx, delivery: Delivery, receipt: Receipt) -> DeliveryState:
+    """A withdrawal notice to an agent whose session is gone: the session that held the task
+    ended with it, so nothing is left to take back; dropped (``superseded``), never retried
+    into an "undelivered" item of swarm's own making."""
+    if not message_queries.supersede(conn, delivery.id, ctx.now):
+        return DeliveryState(message_queries.held_state(conn, delivery.id))
+    why = receipt.reason or "its session is gone"
+    insert_event(
+        conn,
+        ctx.now,
+        EventKind.DELIVERY_SUPERSEDED,
+        f"{_what(delivery)} to {delivery.agent} dropped: its session is gone ({why}), "
+        "nothing of the task is left to take back",
+        task_id=delivery.task_id,
+        agent=delivery.agent,
+        actor=ctx.actor,
+        data={"delivery": delivery.id, "was": "delivering", "gone": why},
+    )
+    return DeliveryState.failed
 
 
 def _wait(conn: Conn, ctx: Ctx, delivery: Delivery, why: str, delay: float) -> DeliveryState:

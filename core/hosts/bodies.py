@@ -45,6 +45,9 @@ _NOT_WORDS = frozenset({"seq", "at", "type", "session", "kind", "outside", "host
                         "unread"})  # fmt: skip
 
 
+OUTPUT_MAX = 2000  # characters of a tool call's output a driver journals (its head)
+
+
 class Ready(Message):
     """The agent's session is open (``ready``): its ``pid``; ``lost``: the saved session
     the open one replaced (not loaded)."""
@@ -128,6 +131,11 @@ class Update(Message):
     @property
     def tool_call_id(self) -> str:
         return text(self.words.get("tool_call_id"))
+
+    @property
+    def output(self) -> str:
+        """A tool call's output as its driver gave it (its head: ``OUTPUT_MAX`` at most)."""
+        return text(self.words.get("output"))[:OUTPUT_MAX]
 
     @property
     def plan(self) -> tuple[str, ...]:

@@ -60,9 +60,11 @@ class Taken(Done):
 
 
 class Cancelled(Done):
-    """A cancel (``cancel``): whether a turn was ``running``."""
+    """A cancel (``cancel``): whether a turn was ``running``; ``by_host``: its agent did not
+    answer the cancel in time, and its host ended the turn."""
 
     running: Truthy = False
+    by_host: Truthy = Field(default=False, exclude_if=empty)
 
 
 class Opened(Done):

@@ -11,7 +11,11 @@ reference (``swarm inbox ACTION REF``, Discord's ``/inbox`` buttons, the dashboa
   to the agent picked, or cancelled;
 - ``raise`` / ``cancel``: a task's or a campaign's budget spent (``B-2``): raised to the
   amount the person gives (``raise DOLLARS``: a number above what was spent), or the task,
-  or the campaign and its unfinished tasks, cancelled (its running turns stop with them).
+  or the campaign and its unfinished tasks, cancelled (its running turns stop with them);
+- ``allow`` / ``deny``: a host an agent's egress proxy refused the first time (``A-4``):
+  written into that agent's ``sandbox_allow`` in the agents file (its running gateway reads
+  it once its spec is written: ``swarm run``'s gateway watch, or the command that answered),
+  or denied: later refusals of it stay events.
 
 An action is taken only on an item the queue lists with it: anything else is refused in one
 line (who already acted, or what the item takes). Every action is a person's.
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from core.agents import HOST_REFUSED, clear_alert
 from core.context import Ctx
 from core.costs import budgets
 from core.delivery import messages
@@ -40,12 +45,15 @@ from core.inbox.needs import (
 from core.inbox.spend import BUDGET
 from core.models import parse_task_ref
 from core.sandbox import swarm_for
+from core.sandbox.allow_file import allow_host
+from core.settings import bundled_agents_file
 from core.store.conn import Conn
 from core.store.tables import insert_event
 from core.tasks import lifecycle
 from core.workflows import campaigns
 
-ACTIONS = ("retry", "dismiss", "handon", "reassign", "nudge", "cancel", "raise", "accept", "fail")
+ACTIONS = ("retry", "dismiss", "handon", "reassign", "nudge", "cancel", "raise", "accept", "fail",
+           "allow", "deny")  # fmt: skip
 
 
 def act(
@@ -232,6 +240,28 @@ def _fail(conn: Conn, ctx: Ctx, need: Need) -> Answered:
     return Answered(need.ref, need.kind, "fail", text, ctx.actor, {"tasks": refs.split(", ")})
 
 
+def _allow(conn: Conn, ctx: Ctx, need: Need) -> Answered:
+    """The refused host written into its agent's ``sandbox_allow`` (the agents file), the
+    item closed; ``detail``'s ``allow`` is the list as written, for the gateway's spec."""
+    agent, host = str(need.agent), str(need.extra["host"])
+    if ctx.settings.config_path == bundled_agents_file():
+        raise InvalidState(f"{need.ref}: the agents file is swarm's bundled example: give swarm "
+                           "your own (swarm agents calibrate copies it), then allow")  # fmt: skip
+    allow = allow_host(ctx.settings.config_path, agent, host)
+    text = f"{need.ref}: {host} allowed for {agent} by {ctx.actor} (its sandbox_allow)"
+    clear_alert(conn, ctx, agent, HOST_REFUSED + host, text)
+    detail = {"agent": agent, "host": host, "allow": list(allow)}
+    return Answered(need.ref, need.kind, "allow", text, ctx.actor, detail)
+
+
+def _deny(conn: Conn, ctx: Ctx, need: Need) -> Answered:
+    """The refused host left refused, the item closed: later refusals are events only."""
+    agent, host = str(need.agent), str(need.extra["host"])
+    text = f"{need.ref}: {host} denied for {agent} by {ctx.actor} (later refusals: events)"
+    clear_alert(conn, ctx, agent, HOST_REFUSED + host, text)
+    return Answered(need.ref, need.kind, "deny", text, ctx.actor, {"agent": agent, "host": host})
+
+
 _HANDLERS: dict[str, Callable[[Conn, Ctx, Need], Answered]] = {
     "retry": _retry,
     "dismiss": _dismiss,
@@ -240,4 +270,6 @@ _HANDLERS: dict[str, Callable[[Conn, Ctx, Need], Answered]] = {
     "cancel": _cancel,
     "accept": _accept,
     "fail": _fail,
+    "allow": _allow,
+    "deny": _deny,
 }

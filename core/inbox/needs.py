@@ -15,7 +15,8 @@ that reference:
   (``allow_once`` before ``allow_always``) and ``reject`` its rejecting one (``reject_once``
   before ``reject_always``, never one that allows), by the options' kinds; a prompt with
   none is refused in one line; ``option`` chooses any option by its key;
-- an alert is not answered: it clears itself when its condition ends;
+- an alert is not answered: it clears itself when its condition ends (but a refused host's);
+- ``allow`` / ``deny`` a host an agent's egress proxy refused the first time (an alert);
 - ``retry`` / ``dismiss`` a failed delivery; ``handon`` / ``nudge`` / ``cancel`` the task of
   a stalled agent, of a limited one, or a stranded task (``core/inbox/actions.py``).
 
@@ -83,6 +84,7 @@ ALERT_HINT = "clears itself when its condition ends (see swarm alerts)"
 TASK_ACTIONS = ("handon", "reassign", "nudge", "cancel")  # a task an agent holds, not doing
 # an agent that ended its turn without reporting: its task accepted as done, or failed, too
 UNREPORTED_ACTIONS = ("accept", "fail", *TASK_ACTIONS)
+HOST_ACTIONS = ("allow", "deny")  # a host an agent's egress proxy refused (its first time)
 
 
 @dataclass(frozen=True)
@@ -320,6 +322,9 @@ def _alerts(conn: Conn, whole: bool) -> list[Need]:
         # nudged (a stopped one: told to go on)
         held = a.kind in (alerts.STALLED, alerts.UNREPORTED, alerts.STOPPED)
         tasks = held_by(conn, a.agent) if held else []
+        if a.kind.startswith(alerts.HOST_REFUSED):
+            out.append(_host_refused(a, whole))
+            continue
         out.append(
             Need(
                 ref=f"A-{a.id}",
@@ -335,6 +340,19 @@ def _alerts(conn: Conn, whole: bool) -> list[Need]:
             )
         )
     return out
+
+
+def _host_refused(a: alerts.Alert, whole: bool) -> Need:
+    """The first refusal of a host by an agent's egress proxy: allow it (written into its
+    ``sandbox_allow``) or deny it (later refusals are events only)."""
+    host = a.kind.removeprefix(alerts.HOST_REFUSED)
+    return Need(
+        ref=f"A-{a.id}", kind=ALERT, text=_text(a.text, f"A-{a.id}", whole),
+        since=a.opened_at, concerns=a.agent, agent=a.agent, actions=HOST_ACTIONS,
+        hint=f"allow: {host} written into {a.agent}'s sandbox_allow, its gateway reads it; "
+        "deny: later refusals of it are events only",
+        extra={"alert": alerts.HOST_REFUSED.rstrip(":"), "host": host},
+    )  # fmt: skip
 
 
 def _alert_actions(kind: str) -> tuple[str, ...]:

@@ -16,13 +16,16 @@ second). An idle pane is such an end only when its look was captured after the d
 look under way as the prompt was typed, recorded after it, shows the last turn's end). A
 turn quicker than one look (idle at the look before the prompt and at the one after, never
 seen working) ends at the first idle look one watch interval after the last message reached
-the agent, none of its task's messages still on the way. The
+the agent, none of its task's messages still on the way. A protocol turn that names the held
+task's prompt ends it though recorded before the prompt's delivery (a turn that ended while
+swarm was down, its prompt found taken before by the retry after the restart). The
 nudge is counted with the stall rules' (``agent_watch.nudges``): one budget of nudges per
 set of tasks.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +61,7 @@ TURN_SIGNALS = (Signal.HOOK, Signal.PROTOCOL)  # their idle word is the turn's e
 # the signals whose idle is a turn's end: the agent's own word, or its pane at its prompt (a
 # still screen is no end: the agent may think without drawing)
 IDLE_SIGNALS = (*TURN_SIGNALS, Signal.TEXT)
+QUIET_S = 45.0  # idle this long holding a task, nothing on its way, no end seen: an item
 
 
 def ended_turns(conn: Conn, ctx: Ctx, settle_s: float) -> list[TurnEnd]:
@@ -65,11 +69,17 @@ def ended_turns(conn: Conn, ctx: Ctx, settle_s: float) -> list[TurnEnd]:
     turn ended after its prompt came: their state became idle then, or their hook (``Stop``)
     or protocol said so then, or their pane was idle at a look ``settle_s`` after the last
     message reached them (:func:`_quick_end`)."""
-    held: dict[str, list[int]] = {}
-    for task_id, agent, *_ in task_queries.active_tasks(conn):
-        held.setdefault(agent, []).append(task_id)
+    return _scan(conn, ctx, settle_s)[0]
+
+
+def _scan(conn: Conn, ctx: Ctx, settle_s: float) -> tuple[list[TurnEnd], list[TurnEnd]]:
+    """:func:`ended_turns`, and the agents idle as long as ``QUIET_S`` holding a task whose
+    turn's end none of those ways found, nothing on its way to them (:func:`_quiet`)."""
+    held: dict[str, dict[int, float]] = {}  # agent -> its tasks, when each was assigned
+    for task_id, agent, assigned_at, *_ in task_queries.active_tasks(conn):
+        held.setdefault(agent, {})[task_id] = float(assigned_at or 0.0)
     if not held:
-        return []
+        return [], []
     states = agent_signals.get_states(conn)
     idle = {
         agent: state
@@ -79,24 +89,89 @@ def ended_turns(conn: Conn, ctx: Ctx, settle_s: float) -> list[TurnEnd]:
         and state.signal in IDLE_SIGNALS
     }
     if not idle:
-        return []
+        return [], []
     observed = agent_signals.observations(conn, list(idle), unreadable={})
     delivered_at = message_queries.prompt_delivered_each(conn)
-    found = []
+    found, quiet = [], []
     for agent, state in idle.items():
-        tasks = held[agent]
-        seen = observed.get(agent, {})
-        ends = [state.since or 0.0]
-        ends += [o.at for s, o in seen.items() if s in TURN_SIGNALS and o.state is AgentState.IDLE]
-        delivered = delivered_at.get(agent, 0.0)
-        if state.signal is Signal.TEXT:
-            text = seen.get(Signal.TEXT)
-            if text is None or _captured_before(text, delivered):
-                continue  # its idle pane was captured before the prompt came: the last turn's end
-            ends.append(_quick_end(conn, agent, tasks, text.at, settle_s))
-        if delivered and max(ends) > delivered:
-            found.append(TurnEnd(agent, tuple(tasks), max(ends), delivered))
-    return found
+        end = _end_of(conn, agent, state, held[agent], observed.get(agent, {}),
+                      delivered_at.get(agent, 0.0), settle_s)  # fmt: skip
+        if end is not None:
+            found.append(end)
+        elif (still := _quiet(conn, ctx, agent, state, held[agent])) is not None:
+            quiet.append(still)
+    return found, quiet
+
+
+def _end_of(
+    conn: Conn,
+    agent: str,
+    state: Any,
+    assigned: dict[int, float],
+    seen: dict[Signal, Any],
+    delivered: float,
+    settle_s: float,
+) -> TurnEnd | None:
+    """``agent``'s turn end after its held tasks' prompt came (None: none seen)."""
+    tasks = list(assigned)
+    ends = [state.since or 0.0]
+    ends += [o.at for s, o in seen.items() if s in TURN_SIGNALS and o.state is AgentState.IDLE]
+    if state.signal is Signal.TEXT:
+        text = seen.get(Signal.TEXT)
+        if text is None or _captured_before(text, delivered):
+            return None  # its idle pane was captured before the prompt came: the last turn's end
+        ends.append(_quick_end(conn, agent, tasks, text.at, settle_s))
+    if delivered and max(ends) > delivered:
+        return TurnEnd(agent, tuple(tasks), max(ends), delivered)
+    if state.signal is Signal.PROTOCOL and max(ends) > min(assigned.values()):
+        return _taken_before(conn, agent, assigned)  # an end after it was given a task
+    return None
+
+
+def _quiet(
+    conn: Conn, ctx: Ctx, agent: str, state: Any, assigned: dict[int, float]
+) -> TurnEnd | None:
+    """An agent idle for ``QUIET_S`` or more holding tasks, the last message to it as old,
+    none of its tasks' messages on the way, yet no turn end found: a task it would hold
+    silently until its lease ran out. Its "end" is when it became idle."""
+    since = float(state.since or 0.0)
+    if ctx.now - since < QUIET_S:
+        return None
+    last = message_queries.last_delivered(conn, agent)
+    reached = last[1] if last is not None else 0.0
+    if ctx.now - max(since, reached) < QUIET_S:
+        return None
+    if any(message_queries.pending(conn, agent, task) for task in assigned):
+        return None
+    return TurnEnd(agent, tuple(assigned), since, reached)
+
+
+def _taken_before(conn: Conn, agent: str, assigned: dict[int, float]) -> TurnEnd | None:
+    """The end of the turn of a held task's prompt recorded before that prompt's delivery:
+    swarm stopped while its host waited for the agent to take the prompt, the turn ended
+    while swarm was down, and the retry after the restart found the prompt taken before
+    (delivered then, after the end). The host's turn names its delivery: that end is the
+    prompt's, though earlier; the prompt reached the agent by then, after it was queued."""
+    turn = newest_of_kinds(conn, agent, (EventKind.AGENT_TURN,) * 3)
+    delivery = _delivery_named(turn.data) if turn is not None else None
+    if turn is None or delivery is None:
+        return None
+    said = message_queries.delivery_message(conn, delivery)
+    if said is None or said.agent != agent or said.state != "delivered" or said.task_id is None:
+        return None
+    since = assigned.get(said.task_id)
+    if since is None or said.created_at < since:  # not a prompt of the task as it is held now
+        return None
+    return TurnEnd(agent, tuple(assigned), float(turn.ts), said.created_at)
+
+
+def _delivery_named(data: str | None) -> int | None:
+    """The delivery a turn's event names (its data's ``delivery``), or None."""
+    try:
+        named = json.loads(data or "{}").get("delivery")
+    except (ValueError, AttributeError):
+        return None
+    return named if isinstance(named, int) and not isinstance(named, bool) else None
 
 
 def _quick_end(conn: Conn, agent: str, tasks: list[int], looked: float, settle_s: float) -> float:
@@ -128,15 +203,18 @@ def check(
     ``unreported`` alert at a silent end after that nudge; clear it once the agent holds no
     task or is not idle. The agents nudged and the agents whose alert opened. ``alerts``:
     the open alerts, as the tick read them."""
-    ends = {end.agent: end for end in ended_turns(conn, ctx, settings.interval_s)}
-    stopped = {agent for agent, end in ends.items() if _stopped_since(conn, end)}
+    found, still = _scan(conn, ctx, settings.interval_s)
+    ends = {end.agent: end for end in found}
+    quiet = {end.agent: end for end in still}
+    stopped = {agent for agent, end in {**ends, **quiet}.items() if _stopped_since(conn, end)}
     for agent in ctx.agents:
-        if agent not in ends and alerts.has(agent, UNREPORTED):
+        if agent not in ends and agent not in quiet and alerts.has(agent, UNREPORTED):
             alerts.clear(conn, ctx, agent, UNREPORTED, _cleared_text(conn, agent))
         if agent not in stopped and alerts.has(agent, STOPPED):
             alerts.clear(conn, ctx, agent, STOPPED, f"{agent} goes on: no longer stopped")
+    opened = [a for a, end in quiet.items() if _quiet_item(conn, ctx, end, a in stopped, alerts)]
     if not ends:
-        return [], []
+        return [], opened
     rows = queries.watch_rows(conn)
     done = {
         end.agent: _stopped(conn, ctx, end, alerts)
@@ -145,7 +223,23 @@ def check(
         for end in ends.values()
     }
     nudged = [agent for agent, said in done.items() if said == "nudged"]
-    return nudged, [agent for agent, said in done.items() if said == "opened"]
+    return nudged, [agent for agent, said in done.items() if said == "opened"] + opened
+
+
+def _quiet_item(conn: Conn, ctx: Ctx, end: TurnEnd, stopped: bool, alerts: OpenAlerts) -> bool:
+    """The "Needs you" item of an agent idle holding its task with nothing on its way and no
+    turn end seen (a stopped one's is the stop's item); True when it opened now."""
+    if stopped:
+        return _stopped(conn, ctx, end, alerts) == "stopped"
+    if alerts.has(end.agent, UNREPORTED):
+        return False
+    refs = ", ".join(task_ref(t) for t in end.tasks)
+    text = (
+        f"{end.agent} holds {refs} but has been idle since {clock_time(end.ended_at)} with "
+        f"nothing on its way to it, no report and no turn end seen: look at what it did, or "
+        f"nudge, retry, reassign or cancel {task_ref(end.tasks[0])}"
+    )
+    return open_alert(conn, ctx, end.agent, UNREPORTED, text, end.tasks[0])
 
 
 def _stopped_since(conn: Conn, end: TurnEnd) -> bool:

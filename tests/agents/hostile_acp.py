@@ -20,6 +20,9 @@ and its config options name its model (``hostile-model``):
     probe OP        connects to its host's socket ($HOSTILE_SOCKET), asks OP, says the answer
     close-output    closes its output and runs on
     use IN OUT      IN input and OUT output tokens more in the session's running usage
+    wait S          S seconds of silence, ended early by a ``session/cancel``
+    deaf S          S seconds of silence that no cancel ends (an agent that does not answer
+                    its cancel: the turn's answer comes late)
 
 With ``$HOSTILE_IGNORE_TERM`` it ignores SIGTERM, as Gemini CLI over ACP does, and ends only
 at its input's end; with ``$HOSTILE_ENDED`` (a file) it writes ``input ended`` there then.
@@ -136,6 +139,10 @@ def run(command: str) -> None:
         used, (more_in, more_out) = _sessions.get(_open[0], [0, 0]), rest.split()
         _sessions[_open[0]] = [used[0] + int(more_in), used[1] + int(more_out)]
         _keep_sessions()
+    elif word == "wait":
+        _cancelled.wait(float(rest))
+    elif word == "deaf":
+        time.sleep(float(rest))
     elif word == "close-output":
         _out.close()
         os.close(1)
@@ -145,11 +152,13 @@ def run(command: str) -> None:
 def prompt(ident: Any, params: dict[str, Any]) -> None:
     _cancelled.clear()
     text = "".join(b.get("text", "") for b in params.get("prompt") or [])
+    deaf = False
     for command in text.split(";"):
-        if _cancelled.is_set():
+        if _cancelled.is_set() and not deaf:
             break
+        deaf = command.strip().startswith("deaf ")
         run(command)
-    reason = "cancelled" if _cancelled.is_set() else "end_turn"
+    reason = "cancelled" if _cancelled.is_set() and not deaf else "end_turn"
     result: dict[str, Any] = {"stopReason": reason}
     if _open[0] in _sessions:
         used = _sessions[_open[0]]

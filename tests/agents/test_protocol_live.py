@@ -81,6 +81,10 @@ match = "take your time"
 steps = [{ text = "slowly, piece by piece", delay = 6 }]
 
 [[turns]]
+match = "answer quietly later"
+steps = [{ text = "quietly answered", delay = 6 }]  # no update before: not yet taken
+
+[[turns]]
 match = "answer in a moment"
 steps = [{ text = "a moment later", delay = 3 }]  # longer than swarm's stop
 
@@ -593,6 +597,66 @@ async def test_what_comes_while_swarm_is_stopped_is_taken_in_once_when_it_starts
     swarm.watch = ProtocolWatch(swarm.service, Freshness())
 
 
+@pytest.mark.timeout(240)
+async def test_a_turn_that_ends_while_swarm_is_down_before_it_was_taken_is_followed_up(
+    rig: Rig, swarm: Swarm
+) -> None:
+    """Issue 79, item 1: swarm stops while the host waits for the agent to take a task's
+    prompt (the model silent yet); the turn ends, unreported, while swarm is down. Started
+    again, swarm retries the interrupted delivery (the host: taken before, no second prompt)
+    and follows the turn's end up at once: a nudge, not a silent lease timeout."""
+    details = f"answer quietly later ({rig.cli})"
+    task = await swarm.service.tasks.create(TaskSpec("quiet", details, agent=AGENT), "me")
+    burst = asyncio.ensure_future(Scheduler(swarm.service, swarm.deliverer).run_burst())
+
+    async def asked() -> bool:
+        return any(details in str(r.get("prompt") or "") for r in rig.model.requests())
+
+    await swarm.until(asked, within=60)
+    burst.cancel()  # swarm killed while its delivery waits for the host's word
+    with contextlib.suppress(asyncio.CancelledError):
+        await burst
+    await swarm.watch.stop()
+    await swarm.service.close()
+    deadline = time.monotonic() + 60
+    while (await client.hello(rig.home, AGENT)).busy:  # the turn ends while swarm is down
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.2)
+    service = await SwarmService.open(rig.settings)
+    watch = ProtocolWatch(service, Freshness())
+    again = Swarm(service, swarm.deliverer, watch, PromptKeys(service, swarm.deliverer, None),
+                  UsageFiles(service.store))  # fmt: skip
+    swarm.service, swarm.watch = service, watch  # for the fixture's close
+    await watch.start()
+    await service.queue.recover()
+    watcher = Watcher(service, watch_settings(grace_s=1.0, reassign_after_s=600.0))
+    started = time.monotonic()
+
+    async def nudged() -> bool:
+        await Scheduler(service, swarm.deliverer).run_burst()
+        await watch.fire()
+        await watcher.tick()
+        events = await service.history.events(0, 10_000)
+        return any(e.kind == "agent.nudged" and e.task_id == task.id for e in events)
+
+    await again.until(nudged, within=90)
+    followed_s = time.monotonic() - started
+    prompts = [r for r in rig.model.requests() if details in str(r.get("prompt") or "")]
+    assert len([r for r in prompts if not SIDE[rig.cli](r)]) == 1, prompts  # never sent twice
+    assert followed_s < 60, followed_s  # well inside SWARM_GRACE (120 s), not the lease's 300
+    # the agent reports: its nudge, if still queued, is dropped; the next test finds it idle
+    await service.tasks.complete(task.ref, AGENT, "reported after the nudge")
+
+    async def settled() -> bool:
+        await Scheduler(service, swarm.deliverer).run_burst()
+        await watch.fire()
+        left = [d for d in await service.messages.deliveries(None, limit=50)
+                if d.state.value in ("queued", "delivering")]  # fmt: skip
+        return not left and (await again.state()).state is AgentState.IDLE
+
+    await again.until(settled, within=90)
+
+
 def _agents_rows(conn: Any) -> int:
     """How many turns of A the ledger holds."""
     row = conn.execute("SELECT count(*) AS n FROM turn_usage WHERE agent = $1", (AGENT,))
@@ -925,7 +989,7 @@ async def test_a_stream_frozen_mid_answer_is_stalled_then_ends_when_it_flows(
     assert row.evidence.startswith(f"{AGENT} stalled: no update for "), row
     assert [a.kind for a in await swarm.service.store.read(list_alerts)] == ["stalled"]
     events = await swarm.service.history.events(0, 10_000)
-    assert not [e for e in events if e.kind == "agent.nudged"]
+    assert not [e for e in events if e.kind == "agent.nudged" and e.task_id == task.id]
 
     async def flowed() -> Any:
         rig.model.admin.release()

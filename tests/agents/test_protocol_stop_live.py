@@ -10,13 +10,14 @@ desktop up --protocol``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -40,6 +41,7 @@ from tests.agents.test_protocol_live import swarm as swarm  # the same coordinat
 pytestmark = pytest.mark.xdist_group("protocol-live")
 AGENT = "A"
 STREAM_S = 90.0  # the slow answer's stream: 90 chunks, one a second
+SILENT_S = 60  # the model's silence before a silent turn's first byte
 SCRIPT = f"""
 default = [{{ text = "localmodel default answer" }}]
 
@@ -53,8 +55,15 @@ match = "work for a long while"
 text = "{"x" * int(STREAM_S)}"
 chunk_chars = 1
 chunk_delay = 1.0
+
+[[turns]]
+match = "think in silence"
+[[turns.steps]]
+text = "an answer after a long silence"
+delay = {SILENT_S}
 """
 ENDED_WITHIN_S = 20.0  # a cancelled turn's end, from the cancel: well under the stream
+SILENT_ENDED_WITHIN_S = 10.0  # a silent turn's end, from its stop (1 s on an idle machine)
 
 
 @pytest.fixture(scope="module", params=["claude-code", "gemini", "codex", "opencode"])
@@ -238,3 +247,95 @@ async def test_ctrl_c_in_swarm_attach_stops_the_turn_and_attach_goes_on(
     kept = await swarm.service.tasks.get(task.ref)
     assert (kept.status.value, kept.agent) == ("assigned", AGENT)
     await swarm.service.tasks.cancel(task.ref, "me")
+
+
+@contextlib.asynccontextmanager
+async def swarm_running(swarm: Swarm) -> AsyncIterator[None]:
+    """``swarm run``'s loop in the background: the scheduler's bursts, and the watch beside
+    them (a delivery the host has not answered yet holds up neither)."""
+
+    async def bursts() -> None:
+        scheduler = Scheduler(swarm.service, swarm.deliverer)
+        while True:
+            await scheduler.run_burst()
+            await asyncio.sleep(0.05)
+
+    async def watching() -> None:
+        while True:
+            await swarm.watch.fire()
+            await asyncio.sleep(0.05)
+
+    async with asyncio.TaskGroup() as group:
+        loops = [group.create_task(bursts()), group.create_task(watching())]
+        try:
+            yield
+        finally:
+            for loop in loops:
+                loop.cancel()
+
+
+async def until(check: Any, within: float) -> Any:
+    """``check()``'s value once it holds (swarm's loop runs meanwhile)."""
+    deadline = time.monotonic() + within
+    while not (found := await check()):
+        assert time.monotonic() < deadline, f"not within {within:g} s"
+        await asyncio.sleep(0.02)
+    return found
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("how", ["stop", "cancel"])
+async def test_a_turn_whose_model_has_said_nothing_yet_ends_at_its_stop(
+    rig: Rig, swarm: Swarm, how: str
+) -> None:
+    """Issue 79, item 2: a stop (``swarm agents stop``, or the task's cancel: its withdrawal)
+    that comes before the model has streamed anything ends the turn at once, not once the
+    host's window for the agent to take the prompt (``ACCEPT_S``) or the model's silence
+    is over; the agent reads idle soon after."""
+    await idle(swarm)
+    async with swarm_running(swarm):
+        title = f"silent {how}"
+        task = await swarm.service.tasks.create(
+            TaskSpec(title, f"think in silence ({title})", agent=AGENT), "me"
+        )
+
+        async def asked() -> bool:
+            return any(task.details in str(r.get("prompt") or "") for r in rig.model.requests())
+
+        await until(asked, 60)
+        await asyncio.sleep(1.0)  # well into the silence
+        asked_at = time.monotonic()
+        if how == "stop":
+            stop = await asyncio.to_thread(person, rig, "agents", "stop", AGENT)
+            assert stop.returncode == 0, stop.stdout + stop.stderr
+        else:
+            await swarm.service.tasks.cancel(task.ref, "me")
+        said_at = time.monotonic()
+        turn = await until(lambda: turn_of(swarm, task), SILENT_S)
+        ended_at = time.monotonic()
+
+        async def now_idle() -> bool:
+            return (await swarm.state()).state is AgentState.IDLE
+
+        await until(now_idle, SILENT_S)
+        idle_at = time.monotonic()
+        kept = await swarm.service.tasks.get(task.ref)
+        if how == "stop":
+            await swarm.service.tasks.cancel(task.ref, "me")
+        # the agent takes its next prompt (the stopped turn's late answer, if any, is no
+        # answer to it)
+        nxt = await swarm.service.tasks.create(
+            TaskSpec(f"after the silent {how}", "say hello", agent=AGENT), "me"
+        )
+        after = await until(lambda: turn_of(swarm, nxt), 90)
+        await swarm.service.tasks.complete(nxt.ref, AGENT)
+    print(
+        f"{rig.cli} {how}: the stop took {said_at - asked_at:.2f} s, the turn's end recorded "
+        f"{ended_at - said_at:.2f} s after it, idle {idle_at - said_at:.2f} s after it "
+        f"({turn.get('meta')})"
+    )
+    assert turn["stop_reason"] == "cancelled", turn
+    assert ended_at - asked_at < SILENT_ENDED_WITHIN_S, ended_at - asked_at
+    if how == "stop":
+        assert (kept.status.value, kept.agent) == ("assigned", AGENT)
+    assert after["stop_reason"] == "end_turn", after

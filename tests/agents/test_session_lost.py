@@ -24,7 +24,11 @@ async def test_a_lost_session_is_an_item_until_the_agent_works_in_the_new_one(
     (item,) = [n for n in await service.inbox.needs() if n.kind == "alert"]
     assert item.agent == AGENT and item.extra["alert"] == "session-lost"
     assert "saved session s-1 could not be loaded" in item.text
-    assert f"T-{task} it holds is not in its memory" in item.text
+    assert item.text == (
+        f"{AGENT}'s saved session s-1 could not be loaded: its new session s-2 starts without "
+        f"that conversation, so {AGENT} does not remember T-{task}, the task it holds: tell it "
+        f"what it needs (swarm send {AGENT} ...), or reassign or cancel its task"
+    )
     await record(service, numbered([
         {"type": "session", "session": "s-2", "loaded": False, "lost": "s-1"},
         {"type": "ready", "session": "s-2", "pid": 1, "lost": "s-1"},

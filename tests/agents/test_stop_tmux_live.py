@@ -1,26 +1,37 @@
-"""``swarm agents stop`` on the tmux route (issue 64, item 1): the real Claude Code in a tmux
-pane, in a long turn against localmodel, gets its own interrupt key (Escape) and stops long
-before the model's stream would end; started once for the module."""
+"""A stop on the tmux route (issue 64, item 1; issue 79, item 2): each real CLI in a tmux pane,
+in a turn against localmodel (its answer streaming, or its model still silent), gets its own
+interrupt keys from ``swarm agents stop`` (Claude Code's Escape, opencode's Escape twice,
+Aider's one Ctrl+C) and from a withdrawal typed by swarm's tmux deliverer; its pane reads
+idle soon after, its process the same one (never a killed session), and its next prompt goes
+through. Each CLI started once for the module."""
 
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from automation.tmux.delivery import TmuxDeliverer
+from core import clis
 from core.agent_state import AgentState
-from tests.agents.launch import launch, stop
-from tests.agents.live import LiveCLI, reading
+from core.delivery import KillSwitch
+from core.protocols import Parcel
+from tests.agents.launch import agent_of, launch, stop
+from tests.agents.live import LiveCLI, reading, save_pane
 from tests.helpers import CliResult, run_cli, write_agents
 
-pytestmark = pytest.mark.xdist_group("claude-code-live")
-CLI = "claude-code"
+pytestmark = pytest.mark.xdist_group("stop-tmux-live")
 STREAM_S = 90.0
 SCRIPT = f"""
 default = [{{ text = "localmodel default answer" }}]
+
+[[turns]]
+match = "say hello"
+text = "hello from localmodel"
 
 [[turns]]
 match = "work for a long while"
@@ -28,59 +39,162 @@ match = "work for a long while"
 text = "{"y" * int(STREAM_S)} the very end"
 chunk_chars = 1
 chunk_delay = 1.0
+
+[[turns]]
+match = "think in silence"
+[[turns.steps]]
+text = "the very end after a silence"
+delay = {STREAM_S}
 """
+IDLE_WITHIN_S = 10.0  # generous: a loaded machine's, far under the turn's STREAM_S
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCLI]:
-    """Claude Code at its input in a tmux pane."""
-    made = launch(CLI, tmp_path_factory.mktemp("stop-tmux"), SCRIPT)
+_clis: dict[int, str] = {}  # each live CLI's name, by its object
+
+
+@pytest.fixture(scope="module", params=["claude-code", "codex", "gemini", "opencode", "aider"])
+def live(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveCLI]:
+    """The CLI at its input in a tmux pane."""
+    cli = str(request.param)
+    made = launch(cli, tmp_path_factory.mktemp(f"stop-tmux-{cli}"), SCRIPT)
+    _clis[id(made)] = cli
     try:
         yield made
     finally:
         stop(made)
 
 
+def cli_of(live: LiveCLI) -> str:
+    return _clis[id(live)]
+
+
 def person(live: LiveCLI, folder: Path, *args: str) -> CliResult:
     """``swarm ARGS`` by a person, whose agents file makes the pane agent A (tmux)."""
     config = write_agents(
         folder / "agents.toml",
-        [{"id": "A", "role": "dev", "cli": CLI, "delivery": "tmux", "tmux": live.target,
-          "tmux_socket": str(live.tmux.socket)}],
+        [{"id": "A", "role": "dev", "cli": cli_of(live), "delivery": "tmux",
+          "tmux": live.target, "tmux_socket": str(live.tmux.socket)}],
     )  # fmt: skip
     return run_cli(folder / "home", *args, config=config, timeout=60)
 
 
-@pytest.mark.timeout(240)
-def test_swarm_agents_stop_presses_the_clis_interrupt_key(live: LiveCLI, tmp_path: Path) -> None:
-    live.send("work for a long while")
-    live.model.wait_request("work for a long while")
-    live.wait("esc to interrupt")  # its turn runs
-    asked = time.monotonic()
-    done = person(live, tmp_path, "agents", "stop", "A")
-    assert (done.code, done.out.strip()) == (
-        0,
-        "A: Claude Code's interrupt key pressed (escape in its tmux pane)",
-    ), done.err
-    deadline = time.monotonic() + 15
-    while "esc to interrupt" in live.screen():
+def pane_process(live: LiveCLI) -> str:
+    """The pane's process id and whether it is dead."""
+    done = subprocess.run(
+        ["tmux", "-S", str(live.tmux.socket), "display-message", "-p", "-t", live.target,
+         "#{pane_pid} #{pane_dead}"], capture_output=True, text=True, timeout=10, check=True,
+    )  # fmt: skip
+    return done.stdout.strip()
+
+
+def asked(live: LiveCLI, prompt: str, before: int, within: float = 60) -> None:
+    """Until the model has more than ``before`` requests holding ``prompt``."""
+    deadline = time.monotonic() + within
+    while asks(live, prompt) <= before:
+        assert time.monotonic() < deadline, f"{prompt!r} not asked again"
+        time.sleep(0.1)
+
+
+def asks(live: LiveCLI, prompt: str) -> int:
+    return sum(prompt in str(r.get("prompt") or "") for r in live.model.requests())
+
+
+def read_state(live: LiveCLI) -> AgentState | None:
+    found = reading(live, cli_of(live))
+    return found.state if found is not None else None
+
+
+def until_state(live: LiveCLI, state: AgentState, within: float) -> float:
+    """Seconds until the pane reads ``state``."""
+    started = time.monotonic()
+    while read_state(live) is not state:
+        shown = [line.rstrip() for line in live.screen().split("\n") if line.strip()]
+        assert time.monotonic() - started < within, (state, read_state(live), shown[-8:])
+        time.sleep(0.05)
+    return time.monotonic() - started
+
+
+def in_a_turn(live: LiveCLI, prompt: str) -> None:
+    """``prompt`` sent, the model asked, the pane read at work."""
+    until_state(live, AgentState.IDLE, 60)
+    before = asks(live, prompt)
+    live.send(prompt)
+    asked(live, prompt, before)
+    until_state(live, AgentState.WORKING, 30)
+    time.sleep(1.0)  # well into the turn
+
+
+def next_prompt_goes_through(live: LiveCLI) -> None:
+    until_state(live, AgentState.IDLE, 30)
+    before = live.screen().count("hello from localmodel")
+    live.send("say hello")
+    deadline = time.monotonic() + 60
+    while live.screen().count("hello from localmodel") <= before:
         assert time.monotonic() < deadline, live.screen()
         time.sleep(0.1)
-    assert time.monotonic() - asked < STREAM_S / 3
-    found = reading(live, CLI)
-    assert found is not None and found.state is not AgentState.WORKING, found
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("turn", ["streaming", "silent"])
+def test_swarm_agents_stop_presses_the_clis_interrupt_keys_and_the_pane_reads_idle(
+    live: LiveCLI, tmp_path: Path, turn: str
+) -> None:
+    cli = clis.by_name(cli_of(live))
+    assert cli is not None
+    in_a_turn(live, "work for a long while" if turn == "streaming" else "think in silence")
+    process = pane_process(live)
+    asked = time.monotonic()
+    done = person(live, tmp_path, "agents", "stop", "A")
+    said = time.monotonic()
+    idle_s = until_state(live, AgentState.IDLE, IDLE_WITHIN_S)
+    keys = " ".join(cli.interrupt)
+    word = "keys" if len(cli.interrupt) > 1 else "key"
+    pressed = f"A: {cli.title}'s interrupt {word} pressed ({keys} in its tmux pane)"
+    assert done.code == 0 and done.out.startswith(f"{pressed}: its pane reads idle "), (
+        done.out + done.err
+    )
+    print(f"{cli.name} {turn}: the stop took {said - asked:.2f} s ({done.out.strip()}); "
+          f"idle read {idle_s:.2f} s after it")  # fmt: skip
+    assert said - asked < IDLE_WITHIN_S
+    assert pane_process(live) == process  # the same process: never a killed session
+    if turn == "streaming" and cli.name != "claude-code":  # (Claude Code's: its own test)
+        save_pane(live, cli.name, "interrupted")
     assert "the very end" not in live.screen()  # the answer never came whole
     events = json.loads(person(live, tmp_path, "events", "--json", "--kind", "agent.stopped").out)
     assert [(e["agent"], e["text"]) for e in events] == [
-        ("A", "A's turn stopped by cli (escape in its tmux pane)")
+        ("A", f"A's turn stopped by cli ({keys} in its tmux pane)")
     ]
+    again = person(live, tmp_path, "agents", "stop", "A")  # idle now: nothing pressed
+    assert (again.code, again.out.strip()) == (
+        0,
+        "A: no turn was running (its pane reads idle): nothing pressed",
+    ), again.err
+    time.sleep(2.5)  # Aider quits at a second Ctrl+C within 2 s: none was pressed
+    assert pane_process(live) == process
+    next_prompt_goes_through(live)
 
 
-def test_a_window_with_no_pane_cannot_be_stopped_said_in_one_line(tmp_path: Path) -> None:
-    config = write_agents(tmp_path / "agents.toml", [{"id": "A", "role": "dev", "cli": CLI}])
-    done = run_cli(tmp_path / "home", "agents", "stop", "A", config=config)
-    assert done.code != 0
-    assert done.err.strip().splitlines() == [
-        "swarm: error: A: its route (a window with no tmux pane) has no way to stop a turn: "
-        "stop it where it runs"
-    ], done.err
+@pytest.mark.timeout(300)
+async def test_a_withdrawal_stops_the_turn_before_its_notice_is_typed(
+    live: LiveCLI, tmp_path: Path
+) -> None:
+    """swarm's tmux deliverer, given a withdrawal for an agent at work, stops its turn with
+    its CLI's keys first: the notice is taken as the next prompt, not typed into the turn."""
+    in_a_turn(live, "work for a long while")
+    process = pane_process(live)
+    home = tmp_path / "home"
+    deliverer = TmuxDeliverer(home, KillSwitch(home))
+    notice = "T-1 (long) is no longer yours: cancelled by me. say hello"
+    try:
+        receipt = await deliverer.deliver(
+            Parcel(1, agent_of(live, cli_of(live)), notice, "swarm", task_id=1, withdraw=True)
+        )
+    finally:
+        deliverer.close()
+    assert receipt.ok, receipt.reason
+    asked(live, "is no longer yours", 0)
+    assert "the very end" not in live.screen()
+    assert pane_process(live) == process
+    until_state(live, AgentState.IDLE, 60)

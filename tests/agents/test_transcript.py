@@ -241,3 +241,22 @@ async def test_a_permission_line_comes_before_the_outcome_of_the_call_it_gates(
         "asks: touch 1 (allowed (Allow) by cli:ann)",
         "tool call touch 1 (completed)",
     ]
+
+
+async def test_a_tool_calls_row_shows_the_head_of_what_it_printed(service: SwarmService) -> None:
+    """Issue 79, item 8: a tool call's row says what it printed (its first non-empty lines,
+    one line, bounded), after its status; the agent's controls escaped; a call that printed
+    nothing is its words alone."""
+    task, delivery = await started(service)
+    entries = journal(delivery)
+    printed = "a.txt\n\nb.txt\x1b[2J\nc.txt\nd.txt\n" + "x" * 5000
+    entries[10] = {**entries[10], "output": printed}  # its completed update
+    await record(service, entries)
+    (tool,) = [r for r in await TranscriptBook(service.store).of_task(task) if r.kind == "tool"]
+    assert transcript.status_line(tool) == (
+        "tool call touch x (completed) → a.txt ⏎ b.txt\\x1b[2J ⏎ c.txt"
+    )
+    quiet = journal(delivery)  # the same turn printing nothing: no mark
+    await record(service, [{**e, "seq": e["seq"] + 100} for e in quiet[1:]])
+    rows = [r for r in await TranscriptBook(service.store).newest(AGENT) if r.kind == "tool"]
+    assert transcript.status_line(rows[-1]) == "tool call touch x (completed)"

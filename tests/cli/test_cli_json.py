@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,12 +17,12 @@ from typing import Any
 import pytest
 
 from bot.cli.main import build_parser, main
-from core.agents._alerts import STALLED, UNREPORTED, open_alert
+from core.agents._alerts import HOST_REFUSED, STALLED, UNREPORTED, open_alert
 from core.models import TaskSpec
 from core.planning._store import insert_plan
 from core.schedules.recurring import ScheduleSpec, add_schedule
 from core.service.swarm import SwarmService
-from core.settings import Settings
+from core.settings import Settings, bundled_agents_file
 from tests.conftest import skip_or_fail
 from tests.costs.test_ledger import CLAUDE, Journal
 from tests.helpers import run_cli
@@ -103,6 +104,8 @@ INBOX_ACTIONS = {
     "inbox raise",
     "inbox accept",
     "inbox fail",
+    "inbox allow",
+    "inbox deny",
 }
 
 
@@ -227,6 +230,9 @@ async def _needs(home: Path, database_url: str | None) -> dict[str, str]:
         await service.queue.assign_batch()
         await Journal(service, "Agent-3").turn(usage=CLAUDE, cost_usd=0.5)
         budget = next(n.ref for n in await service.inbox.needs() if n.task == f"T-{spent}")
+        for host in ("example.com:443", "example.org:443"):  # refused by Agent-6's proxy
+            await service.store.write("cli", open_alert, "Agent-6", HOST_REFUSED + host, host)
+        hosts = [n.ref for n in await service.inbox.needs() if n.extra.get("host")]
     finally:
         await service.close()
     return {
@@ -239,6 +245,8 @@ async def _needs(home: Path, database_url: str | None) -> dict[str, str]:
         "inbox raise": f"{budget} 2.50",  # REF DOLLARS
         "inbox accept": alerts[3],
         "inbox fail": alerts[4],
+        "inbox allow": hosts[0],
+        "inbox deny": hosts[1],
     }
 
 
@@ -255,6 +263,8 @@ def test_the_inbox_actions_print_one_shape(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-user-config"))
     if database_url:
         monkeypatch.setenv("SWARM_DATABASE_URL", database_url)
+    home.mkdir(parents=True)  # the agents file an "allow" writes: the home's
+    shutil.copy(bundled_agents_file(), home / "agents.toml")
     refs = asyncio.run(_needs(home, database_url))
     assert set(refs) == INBOX_ACTIONS
     times: list[str] = []

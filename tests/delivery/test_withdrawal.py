@@ -183,3 +183,32 @@ async def test_a_prompt_reached_its_agent_from_any_time_or_from_a_moment_on(
     assert await reached("Agent-1") and await reached("Agent-1", queued_at)
     assert not await reached("Agent-1", clock.now())  # queued before that
     assert not await reached("Agent-2")
+
+
+async def test_a_withdrawal_to_an_agent_whose_session_is_gone_is_dropped_not_an_item(
+    service: SwarmService, deliverer: RecordingDeliverer
+) -> None:
+    """Issue 79, item 6: the withdrawal notice of a task taken back from an agent whose
+    session ended (its host killed, its pane closed) has nobody to tell: it is dropped, said
+    in its event, and never an "undelivered" item swarm made for a person."""
+    task = await service.tasks.create(TaskSpec("job", role="web"), "me")
+    scheduler = Scheduler(service, deliverer)
+    await scheduler.run_burst()
+    holder = (await service.tasks.get(task.ref)).agent
+    assert holder is not None
+    await service.tasks.requeue(task.ref, "boss")
+    notice = await service.queue.claim_delivery()
+    assert notice is not None and notice.target.kind.value == "withdraw" and notice.agent == holder
+    gone = Receipt.failed("no host runs for it", "protocol", gone=True)
+    for _ in range(5):  # whatever the tries left, it is not retried into an item
+        await service.queue.record_receipt(notice, gone)
+        (row,) = [d for d in await service.messages.deliveries(None, limit=50) if d.id == notice.id]
+        if row.state.value != "queued":
+            break
+        notice = await service.queue.claim_delivery()
+        assert notice is not None
+    assert (row.state.value, row.reason) == ("failed", "superseded"), row
+    (dropped,) = await kinds(service, "delivery.superseded")
+    assert f"{task.ref} withdrawal notice to {holder} dropped" in dropped.text, dropped.text
+    assert "session is gone" in dropped.text
+    assert [n for n in await service.inbox.needs() if n.kind == "undelivered"] == []

@@ -34,6 +34,7 @@ LABELS: dict[str, dict[str, AgentState]] = {
         "hooks-review": WAITING,
         "new-chat-where": WAITING,
         "idle-start": IDLE,
+        "interrupted": IDLE,  # a turn stopped by its interrupt keys
         "limit-429": LIMITED,
         "limit-then-answer": IDLE,
         "quota-exceeded": LIMITED,
@@ -47,6 +48,7 @@ LABELS: dict[str, dict[str, AgentState]] = {
     "gemini": {
         "answer": IDLE,
         "idle-start": IDLE,
+        "interrupted": IDLE,  # a turn stopped by its interrupt keys
         "permission-dialog": WAITING,
         "error-400": ERRORED,
         "limit-429-minute": LIMITED,  # its spinner on while it retries a per-minute 429
@@ -67,6 +69,7 @@ LABELS: dict[str, dict[str, AgentState]] = {
         "error-500-gave-up": ERRORED,
         "error-500-retrying": ERRORED,  # retrying on its own: no work done meanwhile
         "idle-start": IDLE,
+        "interrupted": IDLE,  # a turn stopped by its interrupt keys
         "limit-429-gave-up": LIMITED,
         "limit-429-retrying": LIMITED,
         "limit-then-answer": IDLE,
@@ -78,6 +81,7 @@ LABELS: dict[str, dict[str, AgentState]] = {
         "error-500-gave-up": ERRORED,
         "error-500-retrying": ERRORED,  # retrying on its own: no work done meanwhile
         "idle-start": IDLE,
+        "interrupted": IDLE,  # a turn stopped by its interrupt keys
         "limit-429-gave-up": LIMITED,
         "limit-429-retrying": LIMITED,
         "limit-429-retrying-live": LIMITED,

@@ -22,6 +22,7 @@ LIMITED, ERRORED = AgentState.LIMITED, AgentState.ERRORED
 READS: dict[str, dict[str, tuple[str, AgentState, float | None]]] = {
     "gemini": {
         "idle-start": ("input", IDLE, None),
+        "interrupted": ("input", IDLE, None),  # Escape's "ℹ Request cancelled." over its input
         "answer": ("input", IDLE, None),
         "working": ("working", WORKING, None),
         "permission-dialog": ("confirmation", WAITING, None),
@@ -42,6 +43,8 @@ READS: dict[str, dict[str, tuple[str, AgentState, float | None]]] = {
     },
     "codex": {
         "idle-start": ("input", IDLE, None),
+        # Escape's "■ Conversation interrupted ...": a stop, no error (before: errored)
+        "interrupted": ("input", IDLE, None),
         "answer": ("input", IDLE, None),
         "working": ("working", WORKING, None),
         # a turn's prompt with no "Worked for" (nor "■") below it: its answer is arriving
@@ -73,6 +76,7 @@ READS: dict[str, dict[str, tuple[str, AgentState, float | None]]] = {
     },
     "aider": {
         "idle-start": ("input", IDLE, None),
+        "interrupted": ("input", IDLE, None),  # Ctrl+C's "^C again to exit" over its input
         "answer": ("input", IDLE, None),
         "working": ("waiting-for-model", WORKING, None),
         "confirm-command": ("confirm", WAITING, None),
@@ -87,6 +91,8 @@ READS: dict[str, dict[str, tuple[str, AgentState, float | None]]] = {
         # 1.18's permission dialog, chosen with the arrows (before: errored)
         "permission-external-dir": ("permission", WAITING, None),
         "idle-start": ("input", IDLE, None),
+        # Escape twice: "▣  Build · Local model · interrupted"
+        "interrupted": ("input", IDLE, None),
         "answer": ("input", IDLE, None),
         "working": ("working", WORKING, None),
         "limit-429-retrying": ("retrying-limit", LIMITED, 4),  # "[retrying in 4s attempt #2]"

@@ -327,3 +327,45 @@ async def test_a_turn_a_person_stopped_is_not_nudged_and_asks_what_next(
     clock.advance(1)
     assert (await watcher.tick()).nudged_turns == ["Agent-6"]  # an end like any other now
     assert not [n for n in await service.inbox.needs() if n.extra.get("alert") == "stopped"]
+
+
+async def test_an_idle_agent_holding_its_task_with_nothing_on_its_way_is_an_item(
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
+    """Issue 79, item 1: an agent idle by its own word since before its task's prompt came,
+    which never started a turn of it (a prompt lost on its way in), nothing else on its way:
+    one "Needs you" item within a minute, not a silent wait for the lease (300 s)."""
+    watcher = Watcher(service, watch_settings(**SLOW_STALL), frames)
+    await hook_of(service, "Agent-6")("Stop")  # idle from a turn before
+    clock.advance(1)
+    await assign(service, "Agent-6")
+    await deliver_all(service)  # the prompt "reached" it: no turn of it ever starts
+    opened_at = None
+    for second in range(60):
+        clock.advance(1)
+        report = await watcher.tick()
+        assert report.nudged_turns == []
+        if report.unreported:
+            assert report.unreported == ["Agent-6"] and opened_at is None
+            opened_at = second
+    assert opened_at is not None and opened_at < 60
+    (opened,) = await kinds(service, "alert.opened")
+    assert "Agent-6 holds T-1 but has been idle since" in opened.text, opened.text
+    assert await kinds(service, "alert.cleared") == []  # one item, kept while it is so
+
+
+async def test_an_agent_waiting_for_its_answer_is_no_quiet_holder(
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
+    """An agent idle after asking the person a question waits for the answer: no item of
+    its own for holding the task, however long the person takes."""
+    watcher = Watcher(service, watch_settings(**SLOW_STALL), frames)
+    asking = await assign(service, "Agent-4")
+    await deliver_all(service)
+    await hook_of(service, "Agent-4")("UserPromptSubmit")
+    await service.questions.ask(asking, "Which database?", "Agent-4")
+    await hook_of(service, "Agent-4")("Stop")
+    for _ in range(60):
+        clock.advance(1)
+        report = await watcher.tick()
+        assert report.nudged_turns == [] and report.unreported == []

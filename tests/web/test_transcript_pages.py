@@ -51,6 +51,10 @@ async def test_the_agent_page_and_the_task_page_show_the_transcript_escaped(
     assert "<script>alert(1)" not in task_page
     agents = (await client.get("/agents")).text
     assert f'<a href="/agents/{AGENT}">{AGENT}</a>' in agents
+    # its card shows its newest words where a window's frame would be (issue 79, item 8)
+    card = agents.split(f'id="agent-{AGENT}"', 1)[1].split("</article>", 1)[0]
+    assert "no frame yet" not in card and 'class="transcript card-lines"' in card
+    assert "asks: touch x (answered allow)" in card and "<script>alert(1)" not in card
 
 
 async def test_the_agents_stream_sends_each_row_changed_after_the_pages_rev(

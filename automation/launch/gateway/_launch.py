@@ -57,6 +57,7 @@ async def start(
         return running
     with contextlib.suppress(FileNotFoundError):
         os.unlink(pid_file)
+    _reap()
     argv = [sys.executable, "-I", "-m", MODULE, "--spec", str(spec_file),
             "--pid-file", str(pid_file)]  # fmt: skip
     process = _spawn(argv, env, log_file)
@@ -104,6 +105,14 @@ def _spawn(argv: list[str], env: Mapping[str, str], log_file: Path) -> subproces
             argv, cwd="/", env=dict(env), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
             start_new_session=True,
         )  # fmt: skip
+
+
+def _reap() -> None:
+    """Forget (and wait for) the children that ended by themselves: a gateway that died
+    while ``swarm run`` ran is no zombie of its for long."""
+    for pid, child in list(_CHILDREN.items()):
+        if child.poll() is not None:
+            _CHILDREN.pop(pid, None)
 
 
 def _end(pid: int, signum: int) -> None:

@@ -4,7 +4,8 @@ come from this process's environment, never from the spec. Records go to the spe
 ``records`` folder as JSON lines (``usage.jsonl``, ``refusals.jsonl``).
 
 ``python -I -m automation.launch.gateway --spec FILE [--pid-file FILE]``: once every socket
-listens it prints ``{"ready": true, "pid": PID}`` on one line; SIGTERM ends it.
+listens it prints ``{"ready": true, "pid": PID}`` on one line; SIGTERM ends it. The spec
+file's allow-lists are read again when it changes (a change elsewhere needs a restart).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from automation.launch.gateway._model import ModelGateway
 from automation.launch.gateway._proxy import EgressProxy
 from automation.launch.gateway._records import JsonLinesSink
 from automation.launch.gateway._sockets import SocketPathError
-from automation.launch.gateway._spec import Spec, SpecError, read_spec
+from automation.launch.gateway._spec import LiveAllow, Spec, SpecError, read_spec
 from core.privacy import files
 from core.processes import started
 
@@ -35,8 +36,11 @@ REFUSALS_FILE = "refusals.jsonl"
 
 
 @contextlib.asynccontextmanager
-async def running(spec: Spec, env: Mapping[str, str]) -> AsyncIterator[None]:
-    """The gateway and the proxy of ``spec`` listening, their records in its folder."""
+async def running(
+    spec: Spec, env: Mapping[str, str], spec_file: Path | None = None
+) -> AsyncIterator[None]:
+    """The gateway and the proxy of ``spec`` listening, their records in its folder; with
+    ``spec_file``, its allow-lists as that file says at each request (``LiveAllow``)."""
     files.make_dirs(spec.records)
     usage, refusals = (
         JsonLinesSink(spec.records, USAGE_FILE),
@@ -47,7 +51,8 @@ async def running(spec: Spec, env: Mapping[str, str]) -> AsyncIterator[None]:
             log.warning("%s: %s is not set: its requests go upstream without a key",
                         agent, entry.key_env)  # fmt: skip
     gateway = ModelGateway(spec.model_routes(env), usage)
-    proxy = EgressProxy(spec.egress_routes(), refusals)
+    live = LiveAllow(spec_file, spec) if spec_file is not None else (lambda: None)
+    proxy = EgressProxy(spec.egress_routes(), refusals, allow_now=live)
     try:
         await gateway.start()
         await proxy.start()
@@ -59,12 +64,12 @@ async def running(spec: Spec, env: Mapping[str, str]) -> AsyncIterator[None]:
         refusals.close()
 
 
-async def _serve(spec: Spec, pid_file: Path | None) -> None:
+async def _serve(spec: Spec, spec_file: Path, pid_file: Path | None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    async with running(spec, os.environ):
+    async with running(spec, os.environ, spec_file):
         if pid_file is not None:
             files.write_file(pid_file, f"{os.getpid()} {started(os.getpid())}".encode())
         print(json.dumps({"ready": True, "pid": os.getpid()}), flush=True)
@@ -84,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
-        asyncio.run(_serve(read_spec(args.spec), args.pid_file))
+        asyncio.run(_serve(read_spec(args.spec), args.spec, args.pid_file))
     except (SpecError, SocketPathError, OSError) as exc:
         print(f"swarm gateway: {exc}", file=sys.stderr)
         return 2

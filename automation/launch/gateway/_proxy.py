@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +46,11 @@ class EgressRoute:
     allow: AllowList
 
 
+# the allow-lists as they are now, by agent (None: as the routes gave them): asked at each
+# request, so that an edited allow-list holds from the next connection on (``_main``)
+AllowSource = Callable[[], Mapping[str, AllowList] | None]
+
+
 class _BadRequest(Exception):
     """A request the proxy cannot read (not a refusal of a host)."""
 
@@ -59,10 +64,12 @@ class EgressProxy:
         routes: Sequence[EgressRoute],
         on_refused: RefusalCallback,
         resolver: Resolver = resolve_with_loop,
+        allow_now: AllowSource = lambda: None,
     ) -> None:
         self.routes = tuple(routes)
         self.on_refused = on_refused
         self.resolver = resolver
+        self.allow_now = allow_now
         self._servers: list[asyncio.Server] = []
         self._open: set[asyncio.StreamWriter] = set()
 
@@ -125,7 +132,7 @@ class EgressProxy:
         shown, port = _shown_target(head)
         try:
             method, target, host, port, rest = _parse(head)
-            where = await route.allow.resolve(host, port, self.resolver)
+            where = await self._allow(route).resolve(host, port, self.resolver)
         except (Refused, _BadRequest) as exc:
             self._refuse(route, shown, port, str(exc))
             await _reply(writer, 403, f"refused {shown}: {exc}")
@@ -153,6 +160,16 @@ class EgressProxy:
         finally:
             self._open.discard(up_writer)
             up_writer.close()
+
+    def _allow(self, route: EgressRoute) -> AllowList:
+        """``route``'s allow-list as it is now (the one it was started with, unless changed)."""
+        try:
+            live = self.allow_now()
+        except Exception:
+            log.exception("%s: the allow-list could not be read again: the last one holds",
+                          route.agent)  # fmt: skip
+            live = None
+        return route.allow if live is None else live.get(route.agent, route.allow)
 
     def _refuse(self, route: EgressRoute, host: str, port: int | None, reason: str) -> None:
         log.info("%s: refused %s port %s: %s", route.agent, host, port, reason)

@@ -15,6 +15,8 @@ keys are never in it, only the names of the variables that hold them.
 from __future__ import annotations
 
 import json
+import logging
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,6 +28,7 @@ from automation.launch.gateway._allow import AllowList, AllowListError
 from automation.launch.gateway._model import ModelRoute, Vendor
 from automation.launch.gateway._proxy import EgressRoute
 
+log = logging.getLogger(__name__)
 MAX_SPEC_BYTES = 1024 * 1024
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,127}")
 
@@ -63,6 +66,56 @@ class Spec:
     def egress_routes(self) -> list[EgressRoute]:
         """The egress routes."""
         return [EgressRoute(a, sock, AllowList(allow)) for a, (sock, allow) in self.egress.items()]
+
+
+class LiveAllow:
+    """The allow-lists of a spec file as it is now, for the proxy to ask at each request: the
+    file read again when it was replaced or changed (a ``stat`` per request otherwise). What
+    cannot change in a running process (the agents, sockets, upstreams, keys' names, the
+    records) is compared with what it started on: a spec changed there keeps the allow-lists
+    it had, and says so once (swarm restarts the process for such a change)."""
+
+    def __init__(self, path: Path, spec: Spec) -> None:
+        self.path = path
+        self.spec = spec
+        self._stamp = _stamp(path)
+        self._lists: dict[str, AllowList] | None = None  # None: the spec's own
+
+    def __call__(self) -> dict[str, AllowList] | None:
+        stamp = _stamp(self.path)
+        if stamp == self._stamp:
+            return self._lists
+        self._stamp = stamp
+        try:
+            found = read_spec(self.path)
+        except SpecError as exc:
+            log.warning("the spec could not be read again, the allow-lists kept: %s", exc)
+            return self._lists
+        if not _same_but_allow(self.spec, found):
+            log.warning("%s changed beyond its allow-lists: the process runs on as it started "
+                        "until it is restarted", self.path)  # fmt: skip
+            return self._lists
+        self._lists = {agent: AllowList(allow) for agent, (_, allow) in found.egress.items()}
+        log.info("allow-lists read again: %s", "; ".join(
+            f"{agent}: {', '.join(allow) or 'none'}" for agent, (_, allow) in found.egress.items()
+        ))  # fmt: skip
+        return self._lists
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_ino, found.st_mtime_ns, found.st_size
+
+
+def _same_but_allow(old: Spec, new: Spec) -> bool:
+    """Whether ``new`` differs from ``old`` in its allow-lists at most."""
+    sockets = {agent: socket for agent, (socket, _) in old.egress.items()}
+    return (old.records, old.models, sockets) == (
+        new.records, new.models, {agent: socket for agent, (socket, _) in new.egress.items()}
+    )  # fmt: skip
 
 
 def read_spec(path: Path) -> Spec:

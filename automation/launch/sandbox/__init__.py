@@ -18,10 +18,13 @@ name, the variables that never enter) is ``core.sandbox``.
 
 from automation.launch.sandbox import _limits as limits
 from automation.launch.sandbox._binds import bwrap_path, describe, missing_line
+from automation.launch.sandbox._network import Gateways, sync_allow
 from automation.launch.sandbox._network import check as network_check
 from automation.launch.sandbox._network import line as network_line
 from automation.launch.sandbox._network import mode_of as network_mode
+from automation.launch.sandbox._network import refresh as refresh_gateway
 from automation.launch.sandbox._network import refused as refused_hosts
+from automation.launch.sandbox._network import revive as revive_gateway
 from automation.launch.sandbox._network import running as gateway_running
 from automation.launch.sandbox._state import agent_home
 from automation.launch.sandbox._wrap import (
@@ -43,6 +46,7 @@ from automation.launch.sandbox._wrap import (
 __all__ = [
     "EDITOR_REFUSED",
     "EDITOR_UNSANDBOXED",
+    "Gateways",
     "agent_home",
     "bwrap_path",
     "close_doors",
@@ -57,11 +61,14 @@ __all__ = [
     "network_check",
     "network_line",
     "network_mode",
+    "refresh_gateway",
     "refused_hosts",
     "require_bwrap",
+    "revive_gateway",
     "stale_commit_checks",
     "stale_hooks",
     "state_folder",
+    "sync_allow",
     "wrap",
     "wrap_line",
 ]

@@ -14,12 +14,16 @@ Not said: ``"model"`` where its CLI has a gateway set-up (``AgentCli.model_wire`
 records in ``$SWARM_HOME/gateway/AGENT/``; its two sockets and the relay beside the agent's
 door (``$SWARM_HOME/doors/AGENT/``, bound read-only at ``/run/swarm`` in its sandbox alone:
 a socket's path has at most 107 bytes, and the door's folder is the shortest swarm has).
+An allow-list changed is written into the running gateway's spec (it reads it again: no
+restart); a gateway that died is started again on its spec and sockets (``refresh`` for a
+sandbox ``desktop up`` keeps, ``Gateways`` for ``swarm run``'s watch).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import sys
 import time
@@ -28,19 +32,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from automation.launch import gateway
-from core.clis import AgentCli
+from core.clis import AgentCli, by_name
 from core.clis.base import ModelWire
 from core.errors import InvalidInput, InvalidState
-from core.models import Sandbox
+from core.models import Agent, Sandbox
 from core.privacy import files
-from core.sandbox import DOOR_AT, door_folder
+from core.sandbox import DOOR_AT, door_folder, running_door
 
+log = logging.getLogger(__name__)
 MODEL_PORT = 4180  # inside its own namespace: nothing else listens there
 EGRESS_PORT = 4181
 PLACEHOLDER = "swarm-gateway-holds-the-key"  # a credential's value inside
 MODEL_SOCKET, EGRESS_SOCKET, RELAY = "model.sock", "egress.sock", "relay.py"
 # what the gateway process is given of swarm's environment besides the key
 TAIL_BYTES = 64 * 1024  # of its refusals file read for ``agents explain``
+SPEC_FILE, PID_FILE = "spec.json", "gateway.pid"
 GATEWAY_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "SSL_CERT_FILE", "SSL_CERT_DIR")
 
 
@@ -55,6 +61,7 @@ class Network:
     unsetenv: tuple[str, ...] = ()
     relay: tuple[str, ...] = ()
     said: str = ""
+    gateway: str = ""  # what was done to its gateway: started, kept, reloaded, restarted
 
 
 def mode_of(box: Sandbox, cli: AgentCli | None) -> str:
@@ -116,7 +123,7 @@ def prepare(
     assert cli is not None and cli.model_wire is not None
     wire = cli.model_wire
     key_env = next((name for name in wire.keys if env.get(name)), None)
-    _start(home, agent, _spec(home, agent, wire, env, key_env, box.allow), env, key_env)
+    done = _start(home, agent, _spec(home, agent, wire, env, key_env, box.allow), env, key_env)
     files.write_file(door_folder(home, agent) / RELAY, gateway.RELAY.read_bytes())
     inside = f"http://127.0.0.1:{MODEL_PORT}{wire.suffix}"
     proxy = f"http://127.0.0.1:{EGRESS_PORT}"
@@ -129,8 +136,27 @@ def prepare(
               *(w for pair in listen for w in ("--listen", pair)), "--")  # fmt: skip
     login = "its key kept outside" if key_env else "its own login inside (no key configured)"
     hosts = ", ".join(box.allow) or "none"
-    said = f"network: its model through swarm's gateway ({login}); other hosts: {hosts}"
-    return Network(mode, True, tuple(setenv), unset if key_env else (), prefix, said)
+    said = f"network: its model through swarm's gateway ({login}; {done}); other hosts: {hosts}"
+    return Network(mode, True, tuple(setenv), unset if key_env else (), prefix, said, done)
+
+
+GATEWAY_DONE = {
+    "started": "its model gateway was not running: started again (its sandbox's relay "
+    "reaches it on the same sockets)",
+    "restarted": "its model gateway restarted: its upstream or key changed",
+    "reloaded": "its model gateway reads its new allow-list (no restart)",
+}
+
+
+def refresh(
+    home: Path, agent: str, box: Sandbox, cli: AgentCli | None, env: Mapping[str, str]
+) -> str | None:
+    """For an agent whose sandbox runs on (kept by ``desktop up``): its gateway started when
+    it is not running, its allow-list reloaded or the gateway restarted when its spec
+    changed; a line saying what was done, None when nothing was."""
+    if mode_of(box, cli) != "model":
+        return None
+    return GATEWAY_DONE.get(prepare(home, agent, box, cli, env).gateway)
 
 
 def _proxies(url: str) -> list[tuple[str, str]]:
@@ -164,33 +190,154 @@ def _spec(
 
 def _start(
     home: Path, agent: str, spec: dict[str, object], env: Mapping[str, str], key: str | None
-) -> None:
-    """The agent's gateway running on ``spec``: kept when it runs on the same spec, else
-    (re)started. InvalidState in one line when it does not come up."""
+) -> str:
+    """The agent's gateway running on ``spec``: ``kept`` when it runs on the same spec,
+    ``reloaded`` when only its allow-list changed (the running process reads its spec file
+    again at its next connection: no stream is cut), else ``restarted`` or ``started``.
+    InvalidState in one line when it does not come up."""
     where = folder_of(home, agent)
     files.make_dirs(where)
     files.make_dirs(door_folder(home, agent))
     text = json.dumps(spec, indent=2, sort_keys=True) + "\n"
-    spec_file, pid_file = where / "spec.json", where / "gateway.pid"
-    same = spec_file.exists() and spec_file.read_text(encoding="utf-8") == text
+    spec_file, pid_file = where / SPEC_FILE, where / PID_FILE
+    before = _read_text(spec_file)
     running = gateway.gateway_pid(pid_file) is not None
-    if running and same:
-        return
+    if running and before == text:
+        return "kept"
+    if running and before is not None and _fixed(before) == _fixed(text):
+        _replace(spec_file, text)
+        return "reloaded"
     if running:
         asyncio.run(gateway.stop_gateway(pid_file))
-    files.write_file(spec_file, text.encode())
+    _replace(spec_file, text)
+    _run(home, agent, env, key)
+    return "restarted" if running else "started"
+
+
+def _run(home: Path, agent: str, env: Mapping[str, str], key: str | None) -> None:
+    """Start the gateway on the agent's spec file, given ``env``'s ``GATEWAY_ENV`` and the
+    key ``key`` names; InvalidState in one line when it does not come up."""
+    where = folder_of(home, agent)
     given = {name: env[name] for name in GATEWAY_ENV if name in env}
     if key is not None:
         given[key] = env[key]
     try:
-        asyncio.run(gateway.start_gateway(spec_file, pid_file, where / "gateway.log", given))
+        asyncio.run(
+            gateway.start_gateway(where / SPEC_FILE, where / PID_FILE, where / "gateway.log", given)
+        )
     except gateway.GatewayStartError as exc:
         raise InvalidState(f"{agent}'s model gateway: {exc}") from None
 
 
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _fixed(text: str) -> object:
+    """A spec's text less its allow-lists: what a running gateway cannot take in live."""
+    try:
+        spec = json.loads(text)
+        for entry in spec["agents"]:
+            entry.get("egress", {}).pop("allow", None)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return spec
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write ``path`` whole by a rename (a reader sees the old spec or the new, never half)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    files.write_file(temporary, text.encode())
+    os.replace(temporary, path)
+
+
+def revive(home: Path, agent: str, env: Mapping[str, str]) -> str | None:
+    """Start ``agent``'s gateway again on the spec it last ran on (same sockets: the relay of
+    its running sandbox reaches it again), when it is not running; None when it runs or was
+    never started, else a line saying what was done. The key is ``env``'s variable the spec
+    names: when ``env`` lacks it the gateway is not started (a line says why)."""
+    where = folder_of(home, agent)
+    if running(home, agent) or not (where / SPEC_FILE).is_file():
+        return None
+    try:
+        spec = gateway.read_spec(where / SPEC_FILE)
+    except gateway.SpecError as exc:
+        return f"its model gateway is not running and its spec cannot be read: {exc}"
+    key = next((m.key_env for m in spec.models.values() if m.key_env), None)
+    if key is not None and not env.get(key):
+        return f"its model gateway is not running: {key} is not set here to give it"
+    try:
+        _run(home, agent, env, key)
+    except InvalidState as exc:
+        return f"its model gateway is not running and did not start again: {exc}"
+    return "its model gateway was not running: started again"
+
+
+def sync_allow(home: Path, agent: str, allow: Sequence[str]) -> bool:
+    """``allow`` written into ``agent``'s gateway spec when it lists other hosts (the running
+    gateway reads it at its next connection); True when written. A list the proxy would not
+    take is not written (said in the log)."""
+    spec_file = folder_of(home, agent) / SPEC_FILE
+    before = _read_text(spec_file)
+    try:
+        spec = json.loads(before or "")
+        entries = [e for e in spec["agents"] if isinstance(e.get("egress"), dict)]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return False
+    if all(e["egress"].get("allow") == list(allow) for e in entries):
+        return False
+    try:
+        gateway.AllowList(allow)
+    except gateway.AllowListError as exc:
+        log.warning("%s: sandbox_allow not given to its gateway: %s", agent, exc)
+        return False
+    for entry in entries:
+        entry["egress"]["allow"] = list(allow)
+    _replace(spec_file, json.dumps(spec, indent=2, sort_keys=True) + "\n")
+    return True
+
+
+@dataclass(frozen=True)
+class Gateways:
+    """The sandboxed agents' gateways of one swarm home, as ``swarm run``'s gateway watch sees
+    them (``core.watch.gateways.GatewayProbe``); ``env``: where a gateway started again gets
+    its key and ``GATEWAY_ENV`` (``swarm run``'s environment)."""
+
+    home: Path
+    env: Mapping[str, str]
+
+    def watched(self, agent: Agent) -> bool:
+        """Sandboxed with a gateway of its own, started by ``desktop up`` (its spec written)
+        and not ended by ``desktop down`` (its door runs)."""
+        box = agent.sandbox
+        if box is None or mode_of(box, by_name(agent.cli)) != "model":
+            return False
+        started = (folder_of(self.home, agent.id) / SPEC_FILE).is_file()
+        return started and running_door(self.home, agent.id) is not None
+
+    def running(self, agent: str) -> bool:
+        """Whether its gateway runs."""
+        return running(self.home, agent)
+
+    def revive(self, agent: str) -> str | None:
+        """:func:`revive`."""
+        return revive(self.home, agent, self.env)
+
+    def sync_allow(self, agent: str, allow: Sequence[str]) -> bool:
+        """:func:`sync_allow`."""
+        return sync_allow(self.home, agent, allow)
+
+    def refusals(self, agent: str) -> Path:
+        """Its proxy's refusals file."""
+        return folder_of(self.home, agent) / "records" / gateway.REFUSALS_FILE
+
+
 def stop(home: Path, agent: str) -> bool:
     """End ``agent``'s gateway (``desktop down``); True when one ran."""
-    pid_file = folder_of(home, agent) / "gateway.pid"
+    pid_file = folder_of(home, agent) / PID_FILE
     if gateway.gateway_pid(pid_file) is None:
         return False
     return asyncio.run(gateway.stop_gateway(pid_file))
@@ -198,7 +345,7 @@ def stop(home: Path, agent: str) -> bool:
 
 def running(home: Path, agent: str) -> bool:
     """Whether ``agent``'s gateway runs."""
-    return gateway.gateway_pid(folder_of(home, agent) / "gateway.pid") is not None
+    return gateway.gateway_pid(folder_of(home, agent) / PID_FILE) is not None
 
 
 def refused(home: Path, agent: str, shown: int = 5) -> list[str]:

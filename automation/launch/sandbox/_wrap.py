@@ -105,14 +105,14 @@ def close_doors(home: Path, agents: Sequence[str]) -> list[str]:
     said = []
     for agent in agents:
         limits.remove(home, agent)  # its control groups, once its processes ended
+        pid = door_pid(home, agent)  # first: swarm run's watch starts no gateway of a door gone
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
         if network.stop(home, agent):
             said.append(f"{agent}: model gateway ended")
-        pid = door_pid(home, agent)
-        if pid is None:
-            continue
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-        said.append(f"{agent}: door closed")
+        if pid is not None:
+            said.append(f"{agent}: door closed")
     return said
 
 

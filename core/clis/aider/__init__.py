@@ -1,6 +1,8 @@
 """Aider: ``aider``. ``/clear`` clears the chat history (0.86's ``cmd_clear``; ``/reset``
-drops the added files too). It reads no MCP server. Ctrl+C stops its answer (0.86's
-``KeyboardInterrupt`` handling; twice in a row at its input quits it), Escape does nothing."""
+drops the added files too). It reads no MCP server. One Ctrl+C stops its answer, streaming or
+still waiting for the model, and leaves it at its input ("^C again to exit": 0.86.2 in a
+pane); a second within 2 s quits it, so swarm presses one, and none at its idle input.
+Escape does nothing."""
 
 from pathlib import Path
 
@@ -16,5 +18,5 @@ CLI = AgentCli(
     state=(".aider/", ".aider.conf.yml", ".aider.model.settings.yml", ".aider.model.metadata.json"),
     resume_option="--restore-chat-history",
     reset=("text:/clear", "enter"),
-    interrupt="ctrl+c",
+    interrupt=("ctrl+c",),
 )

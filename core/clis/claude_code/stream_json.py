@@ -28,6 +28,7 @@ from core.clis.claude_code import ask_user, plan_mode
 from core.clis.claude_code.permissions import suggestion_label, suggestions_of
 from core.clis.claude_code.tools import tool_title
 from core.hosts import lines, wire
+from core.hosts.bodies import OUTPUT_MAX
 from core.hosts.turns import (
     API_RETRY,
     STREAM_START,
@@ -215,9 +216,10 @@ class StreamJsonDriver:
         elif kind == "assistant":
             self._assistant(message)
         elif kind == "user":
-            for call, failed in _tool_results(message):
+            for call, failed, output in _tool_results(message):
                 status = "denied" if call in self._denied else "failed" if failed else "completed"
-                self.host.on_update("tool_call_update", status=status, tool_call_id=call)
+                said = {"output": output} if output else {}
+                self.host.on_update("tool_call_update", status=status, tool_call_id=call, **said)
         elif kind == "system" and message.get("subtype") == "api_retry":
             self.host.on_update(API_RETRY, **_retry(message))
         elif kind == "result" and self._result is not None and not self._result.done():
@@ -356,17 +358,28 @@ def _retry(message: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-def _tool_results(message: dict[str, Any]) -> list[tuple[str, bool]]:
-    """The tool calls (their ids, and whether each failed: ``is_error``) whose results a
-    ``user`` message carries (none in Claude Code's own notes)."""
+def _tool_results(message: dict[str, Any]) -> list[tuple[str, bool, str]]:
+    """The tool calls (their ids, whether each failed: ``is_error``, and the head of what it
+    printed) whose results a ``user`` message carries (none in Claude Code's own notes)."""
     content = (message.get("message") or {}).get("content")
     if not isinstance(content, list):
         return []
     return [
-        (str(b.get("tool_use_id") or ""), b.get("is_error") is True)
+        (str(b.get("tool_use_id") or ""), b.get("is_error") is True, _result_text(b))
         for b in content
         if isinstance(b, dict) and b.get("type") == "tool_result"
     ]
+
+
+def _result_text(block: dict[str, Any]) -> str:
+    """A tool result's text (a string, or its text blocks joined), its head only."""
+    said = block.get("content")
+    if isinstance(said, str):
+        return said[:OUTPUT_MAX]
+    if not isinstance(said, list):
+        return ""
+    parts = [str(b.get("text")) for b in said if isinstance(b, dict) and b.get("type") == "text"]
+    return "\n".join(parts)[:OUTPUT_MAX]
 
 
 def _model(result: dict[str, Any]) -> str | None:

@@ -42,6 +42,9 @@ CLI = AgentCli(
     mcp=MCP,
     env={"OPENCODE_DISABLE_MOUSE": "1"},
     reset=("text:/new", "enter"),
+    # 1.18.33: one Escape only arms the interrupt ("esc again to interrupt"), the second
+    # stops the turn (two 0.2 s apart, as swarm presses them, tried in a pane)
+    interrupt=("escape", "escape"),
     protocol="acp",
     protocol_args=("acp",),  # ACP built in (1.18)
     # 1.18.33 ends a turn with its last model request's usage alone: its database
