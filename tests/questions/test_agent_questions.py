@@ -5,7 +5,9 @@ side is ``tests/agents/test_claude_code_questions_live.py``."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +22,7 @@ from core.protocols import ManualClock
 from core.questions import _choices as choices
 from core.questions._hook import GONE, GONE_AFTER_S
 from core.service.swarm import SwarmService
+from tests.helpers import run_cli
 
 pytestmark = pytest.mark.both_databases
 
@@ -215,3 +218,18 @@ async def test_the_question_of_a_hook_killed_outright_is_closed_after_its_wait(
     closed = await service.questions.question(asked.id)
     assert closed.answered_by == "swarm" and GONE in (closed.answer or "")
     assert await keys.next_due() is None
+
+
+async def test_swarm_inbox_lists_it_and_swarm_reply_answers_it(
+    home: Path, service: SwarmService
+) -> None:
+    asked = await _asked(service)
+    listed = run_cli(home, "inbox", "--json")
+    (item,) = [i for i in json.loads(listed.out) if i["ref"] == f"Q-{asked.id}"]
+    assert item["kind"] == "question" and "2) SQLite - one file" in item["text"]
+    wrong = run_cli(home, "reply", f"Q-{asked.id}", "3")
+    assert wrong.code == 2 and wrong.err.startswith("swarm: error: '3' picks no option")
+    replied = run_cli(home, "reply", f"Q-{asked.id}", "SQLite")
+    assert replied.code == 0, replied.err
+    kept = await service.questions.question(asked.id)
+    assert kept.reply == answers_option([[1]]) and kept.answered_by == "cli"
