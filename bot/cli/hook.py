@@ -7,7 +7,9 @@ program the JSON as the last argument. The agent is ``--agent``, else ``$SWARM_A
 that names a configured agent, else the one whose workspace holds the hook's ``cwd``. A
 ``PermissionRequest`` opens a prompt (Discord, the dashboard, ``swarm inbox``) and waits up to
 ``SWARM_APPROVAL_WAIT`` seconds for a person's decision, which it prints as Claude Code's
-decision JSON; without one it prints nothing, so the agent's own dialog stays. Stopped while
+decision JSON; without one it prints nothing, so the agent's own dialog stays. A
+``PermissionRequest`` of the model's own questions (``AskUserQuestion``) on a task the agent
+holds opens a question item instead and prints the person's answers the same way. Stopped while
 it waits (SIGTERM, SIGHUP: its terminal closed, SIGINT, SIGPIPE) it closes its prompt and
 exits 0; the prompt names the waiting process, so the coordinator closes it if the hook was
 killed outright (``core.dialogs.dead_hooks``).
@@ -162,8 +164,12 @@ async def _hook(
         from bot.hook_common import freshness
 
         fresh = freshness(config)
+        said = functools.partial(_print, stdout)
         if event.asks_permission:
-            await intake.ask(who, event, fresh, functools.partial(_print, stdout))
+            from core.questions import wait_through_hook
+
+            if not await intake.ask_questions(who, event, fresh, said, wait_through_hook):
+                await intake.ask(who, event, fresh, said)
         else:
             await intake.record(who, event, fresh)
     except Exception as exc:

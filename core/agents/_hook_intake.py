@@ -15,8 +15,8 @@ import dataclasses
 import functools
 import logging
 import time
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the hook's start is its agent's cost: the rest is imported where used
     from core.agents._hook_events import HookEvent
@@ -28,6 +28,11 @@ if TYPE_CHECKING:  # the hook's start is its agent's cost: the rest is imported 
 
 log = logging.getLogger(__name__)
 HOOK_BUSY_S = 2.0  # the longest a hook waits for the database's write lock
+# An agent's own questions asked through its hook, waited on (``core.questions``' function,
+# handed in by the front end): the store, the agent, the questions' input, the task, the
+# deadline (``time.monotonic``); the person's answer as the request takes it, "" when none
+# came (the question closed unanswered), None when it asks nothing readable.
+QuestionWait = Callable[["StoreAccess", str, Mapping[str, Any], int, float], Awaitable[str | None]]
 
 
 class HookIntake:
@@ -106,6 +111,41 @@ class HookIntake:
         await hook_wait.wait_for_decision(
             access, agent, prompt.id, deadline, answered, close_on_stop
         )
+
+    async def ask_questions(
+        self,
+        agent: str,
+        event: HookEvent,
+        fresh: Freshness,
+        answer: Callable[[str], None],
+        wait: QuestionWait,
+    ) -> bool:
+        """The agent's own questions (Claude Code's ``AskUserQuestion``) as a question item
+        on the task it holds, waited on (bounded: ``SWARM_APPROVAL_WAIT``); ``answer`` gets
+        what the hook prints for the person's answers. False when the request asks no
+        questions, the agent holds no task or its questions are unreadable: then it is a
+        prompt like any request (``ask``)."""
+        from core.agent_state import AgentState
+        from core.agents import queries as agent_queries
+
+        given = event.dialog.questions(event.payload) if event.dialog is not None else None
+        if given is None or event.dialog is None:
+            return False
+        access = self._access
+        task = await access.read(agent_queries.task_in_hand, agent)
+        if task is None:
+            return False
+        await self.record(agent, event, fresh)
+        deadline = time.monotonic() + access.settings.approval_wait_s
+        reply = await wait(access, agent, given, task, deadline)
+        if reply is None:
+            return False
+        if reply:
+            answer(event.dialog.answer_questions(reply, event.payload))
+            said = f"{event.evidence} answered through swarm"
+            done = dataclasses.replace(event, state=AgentState.WORKING, evidence=said)
+            await self.record(agent, done, fresh)
+        return True
 
     async def _answered(
         self,

@@ -27,6 +27,7 @@ from core.agents._transcript import TaskOfDelivery, Transcriber
 from core.context import Ctx
 from core.costs import turns as turn_cost
 from core.dialogs import protocol_requests
+from core.dialogs.protocol_requests import NO_ASKS, AgentAsks
 from core.event_kinds import EventKind
 from core.formats.text import one_line, shorten
 from core.history import audit_queries
@@ -48,6 +49,7 @@ from core.hosts.entries import (
     Unreachable,
     Update,
 )
+from core.hosts.permission import answers_of
 from core.models import task_ref
 from core.store.conn import Conn
 from core.store.tables import insert_event
@@ -84,6 +86,7 @@ def record(
     entries: Sequence[Entry],
     fresh: agent_judge.Freshness,
     task_of: TaskOfDelivery,
+    asks: AgentAsks = NO_ASKS,
 ) -> int:
     """Take ``agent``'s journal entries (read once: ``core.hosts.entries.read``) from host
     ``host`` in, in order (one transaction), a turn's task read by ``task_of`` (the
@@ -104,7 +107,7 @@ def record(
     for entry in entries:
         if entry.seq and entry.seq <= last:
             continue
-        seen = _take(conn, ctx, agent, entry, task_of) or seen
+        seen = _take(conn, ctx, agent, entry, task_of, asks) or seen
         taken = seen if isinstance(entry.body, Turn) else taken
         said = said or Transcriber(conn, agent, ctx.now, task_of)
         said.take(entry)
@@ -172,15 +175,17 @@ def _judge(conn: Conn, ctx: Ctx, agent: str, fresh: agent_judge.Freshness) -> No
     agent_judge.judge_and_apply(conn, ctx, agent, fresh)
 
 
-def _take(conn: Conn, ctx: Ctx, agent: str, read: Entry, task_of: TaskOfDelivery) -> Seen | None:
+def _take(
+    conn: Conn, ctx: Ctx, agent: str, read: Entry, task_of: TaskOfDelivery, asks: AgentAsks
+) -> Seen | None:
     """One entry's records; the state it shows (None: it shows none)."""
     match read.body:
         case PermissionAsked(unread=int()) as asked:
             return _unread_request(asked)
         case PermissionAsked() as asked:
-            return _permission(conn, ctx, agent, asked)
+            return _permission(conn, ctx, agent, asked, asks)
         case PermissionDone() as done:
-            return _permission_done(conn, ctx, agent, done)
+            return _permission_done(conn, ctx, agent, done, asks)
         case Ready(session=session, lost=lost) | Session(session=session, lost=lost):
             return _session(conn, ctx, agent, session, lost)
         case Turn(delivery=delivery):
@@ -189,24 +194,26 @@ def _take(conn: Conn, ctx: Ctx, agent: str, read: Entry, task_of: TaskOfDelivery
         case Update() as update:
             return _update(update, read.at)
         case TurnEnd() as end:
-            return _turn_end(conn, ctx, agent, end, read, task_of)
+            return _turn_end(conn, ctx, agent, end, read, task_of, asks)
         case TurnError() as error:
-            return _turn_error(conn, ctx, agent, error, read, task_of)
-    return _take_trouble(conn, ctx, agent, read)
+            return _turn_error(conn, ctx, agent, error, read, task_of, asks)
+    return _take_trouble(conn, ctx, agent, read, asks)
 
 
-def _take_trouble(conn: Conn, ctx: Ctx, agent: str, read: Entry) -> Seen | None:
+def _take_trouble(conn: Conn, ctx: Ctx, agent: str, read: Entry, asks: AgentAsks) -> Seen | None:
     """An entry of the agent's or its host's trouble: its exit, a failure, a refusal."""
     match read.body:
         case Exited(code=code):
-            protocol_requests.close_open(conn, ctx, agent, "the agent exited")
+            protocol_requests.close_open(conn, ctx, agent, "the agent exited", asks)
             return Seen(AgentState.OFFLINE, f"protocol: the agent exited ({code})")
         case HostError(message=message):
-            protocol_requests.close_open(conn, ctx, agent, "the agent's host failed")
+            protocol_requests.close_open(conn, ctx, agent, "the agent's host failed", asks)
             return Seen(AgentState.OFFLINE, f"protocol: {_words(message)}")
         case Unreachable(message=message, gone=gone):
             if gone:  # no host runs: nothing can answer its requests
-                protocol_requests.close_open(conn, ctx, agent, "the agent's host is not running")
+                protocol_requests.close_open(
+                    conn, ctx, agent, "the agent's host is not running", asks
+                )
             return Seen(AgentState.OFFLINE, f"protocol: {_words(message)}")
         case AgentError(message=message) | ReaderFailed(message=message):
             return Seen(AgentState.ERRORED, f"protocol: {_words(message)}", work=False)
@@ -311,25 +318,31 @@ def _said_count(count: int | None) -> str:
     return "?" if count is None else str(count)
 
 
-def _permission(conn: Conn, ctx: Ctx, agent: str, asked: PermissionAsked) -> Seen:
+def _permission(conn: Conn, ctx: Ctx, agent: str, asked: PermissionAsked, asks: AgentAsks) -> Seen:
     title = _words(asked.title) or "a tool"
     protocol_requests.open_request(
-        conn, ctx, agent, asked, functools.partial(agent_queries.task_in_hand, conn, agent)
+        conn, ctx, agent, asked, functools.partial(agent_queries.task_in_hand, conn, agent), asks
     )
     return Seen(AgentState.WAITING, f"protocol: asks to {title}")
 
 
-def _permission_done(conn: Conn, ctx: Ctx, agent: str, done: PermissionDone) -> Seen:
-    protocol_requests.close_request(conn, ctx, agent, done)
-    words = "cancelled" if done.option is None else f"answered {_words(done.option)}"
+def _permission_done(
+    conn: Conn, ctx: Ctx, agent: str, done: PermissionDone, asks: AgentAsks
+) -> Seen:
+    protocol_requests.close_request(conn, ctx, agent, done, asks)
+    if answers_of(done.option) is not None:
+        words = "answered with the person's answers"
+    else:
+        words = "cancelled" if done.option is None else f"answered {_words(done.option)}"
     return Seen(AgentState.WORKING, f"protocol: permission {words}", work=False)
 
 
 def _turn_end(
-    conn: Conn, ctx: Ctx, agent: str, end: TurnEnd, read: Entry, task_of: TaskOfDelivery
-) -> Seen:
+    conn: Conn, ctx: Ctx, agent: str, end: TurnEnd, read: Entry, task_of: TaskOfDelivery,
+    asks: AgentAsks,
+) -> Seen:  # fmt: skip
     reason = _words(end.stop_reason or None) or "end_turn"
-    protocol_requests.close_open(conn, ctx, agent, f"the turn ended ({reason})")
+    protocol_requests.close_open(conn, ctx, agent, f"the turn ended ({reason})", asks)
     alerts.clear_alerts(conn, ctx, agent, {
         alerts.SESSION_LOST: f"{agent} took a turn in its new session",
         alerts.HOST_REFUSALS: f"{agent}'s turn ended ({reason})",
@@ -342,11 +355,12 @@ def _turn_end(
 
 
 def _turn_error(
-    conn: Conn, ctx: Ctx, agent: str, error: TurnError, read: Entry, task_of: TaskOfDelivery
-) -> Seen:
+    conn: Conn, ctx: Ctx, agent: str, error: TurnError, read: Entry, task_of: TaskOfDelivery,
+    asks: AgentAsks,
+) -> Seen:  # fmt: skip
     message = _words(error.said or None) or "no message"
     details = f"{error.code} {message} {json.dumps(error.data, default=str)}"
-    protocol_requests.close_open(conn, ctx, agent, "the turn failed")
+    protocol_requests.close_open(conn, ctx, agent, "the turn failed", asks)
     said = {"delivery": error.delivery, "code": error.code, "message": message}
     text = f"{agent}'s turn failed: {message}"
     _turn_event(conn, ctx, agent, _spent_for(conn, error.delivery, task_of), said, text, read)

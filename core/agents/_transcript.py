@@ -50,6 +50,7 @@ from core.hosts.entries import (
     TurnError,
     Update,
 )
+from core.hosts.permission import answers_of
 from core.hosts.turns import API_RETRY
 from core.store.conn import Conn
 
@@ -237,6 +238,8 @@ def _answer(done: PermissionDone, decider: str | None = None) -> str:
     who chose it where a person or rule in swarm did)."""
     if done.option is None:
         return "cancelled"
+    if answers_of(done.option) is not None:  # its questions, answered in swarm's question item
+        return "answered with the person's answers"
     kind = done.kind
     verb = "allowed" if kind.startswith("allow") else "denied" if kind.startswith("reject") else ""
     label = shorten(flat(done.name or done.option), 80)

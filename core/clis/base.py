@@ -59,12 +59,17 @@ class HookDialog:
     """A permission request a CLI's hook holds open until swarm answers it (Claude Code's
     ``PermissionRequest``): ``event`` names it; ``plan(payload)``: it asks to leave plan mode
     (a plan to approve); ``options(payload)``: a person's choices, in the CLI's own order;
-    ``answer(key, by, payload)``: what the hook prints for the option ``key`` ``by`` chose."""
+    ``answer(key, by, payload)``: what the hook prints for the option ``key`` ``by`` chose;
+    ``questions(payload)``: the agent's own questions the request asks (their input, None:
+    it asks none), answered by ``answer_questions(reply, payload)``: what the hook prints for
+    the person's answers (``core.hosts.permission.answers_option``)."""
 
     event: str
     plan: Callable[[Mapping[str, Any]], bool]
     options: Callable[[Mapping[str, Any]], tuple[PromptOption, ...]]
     answer: Callable[[str, str, Mapping[str, Any]], str]
+    questions: Callable[[Mapping[str, Any]], Mapping[str, Any] | None] = lambda _payload: None
+    answer_questions: Callable[[str, Mapping[str, Any]], str] = lambda _reply, _payload: ""
 
 
 @dataclass(frozen=True)

@@ -22,12 +22,14 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from core import questions
 from core.agent_state import Signal
 from core.agents import TextMatch
 from core.dialogs import answer_keys as prompt_typing
 from core.dialogs import pane_prompts
 from core.dialogs.permissions import Prompt
 from core.models import Agent, Receipt
+from core.questions import Question
 from core.watch.text_signal import TextWatcher, why_left
 
 if TYPE_CHECKING:
@@ -100,14 +102,33 @@ class PromptKeys:
         mine = [a.id for a in agents if a.node == self.node]
         return await self.service.store.read(prompt_typing.untyped, mine)
 
+    async def answers_due(self) -> list[Question]:
+        """Answered questions of the served agents' own requests, their answers not yet sent
+        to the agents' hosts."""
+        unsent = await self.service.store.read(questions.unsent)
+        return [q for q in unsent if self._serves(q.agent)]
+
+    def _serves(self, agent_id: str | None) -> bool:
+        agent = self.service.agents.get(agent_id or "")
+        node = agent.node if agent is not None else None
+        return node == self.node if self.node is not None else node is None
+
     async def next_due(self) -> float | None:
-        """Now when a decided prompt waits for its key (or when its retry is due)."""
+        """Now when a decided prompt waits for its key (or when its retry is due), or an
+        answer for an agent's own request waits to be sent."""
+        if await self.answers_due():
+            return self.service.clock.now()
+        wait_s = self.service.settings.approval_wait_s
+        gone = None  # when a hook question is past its hook's wait (the coordinator's)
+        if self.node is None:
+            gone = await self.service.store.read(questions.hooks_gone_at, wait_s)
         waiting = await self.waiting()
         if not waiting:
             self._not_before.clear()
-            return None
+            return gone
         now = self.service.clock.now()
-        return min(self._not_before.get(p.id, now) for p in waiting)
+        due = min(self._not_before.get(p.id, now) for p in waiting)
+        return due if gone is None else min(due, gone)
 
     async def fire(self) -> int:
         """Type every decided prompt that is due; how many were settled."""
@@ -117,7 +138,27 @@ class PromptKeys:
         for prompt in waiting:
             if self._not_before.get(prompt.id, now) <= now:
                 settled += await self.type_answer(prompt)
+        for question in await self.answers_due():
+            settled += await self.send_answer(question)
+        if self.node is None:  # the coordinator closes the questions of hooks gone
+            wait_s = self.service.settings.approval_wait_s
+            settled += await self.service.store.write("swarm", questions.close_gone_hooks, wait_s)
         return settled
+
+    async def send_answer(self, question: Question) -> int:
+        """A person's answer to an agent's own request (its question), sent to the agent's
+        host as the request's answer: recorded first, once; 1 if settled."""
+        agent = self.service.agents.get(question.agent or "")
+        if not await self.service.store.write("swarm", questions.mark_sent, question.id):
+            return 0  # another sender began it
+        if agent is None or not isinstance(self.presser, AnswersRequests):
+            how, ok = "no protocol route to the agent here", False
+        else:
+            receipt = await self.presser.answer(agent, question.request or "", question.reply or "")
+            how = "sent as the request's answer" if receipt.ok else f"not sent: {receipt.reason}"
+            ok = receipt.ok
+        await self.service.store.write("swarm", questions.sent, question, ok, how)
+        return 1
 
     async def stop(self) -> None:
         """Nothing held (the text watcher is closed by the watcher)."""

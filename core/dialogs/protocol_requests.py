@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from typing import Protocol
 
 from core.agent_state import Signal
 from core.context import Ctx
@@ -18,6 +19,7 @@ from core.dialogs.hooks import input_lines
 from core.event_kinds import EventKind
 from core.formats.text import one_line
 from core.hosts.entries import PermissionAsked, PermissionDone
+from core.hosts.permission import QUESTION_KIND
 from core.models import PromptOption
 from core.store.conn import Conn
 from core.store.tables import insert_event
@@ -30,13 +32,57 @@ PER_MINUTE = 20  # requests of one agent opened a minute; the rest are rejected,
 FLOOD = "swarm (more than 20 requests a minute)"  # who rejects them
 
 
+class AgentAsks(Protocol):
+    """An agent's own questions (a ``QUESTION_KIND`` request) as question items: the
+    questions' feature, handed in by the loops' tier (``core.watch.protocol_intake``)."""
+
+    def ask(
+        self, conn: Conn, ctx: Ctx, agent: str, request: str, given: object, task_id: int
+    ) -> bool:
+        """Open the request's question on the task; False: it asks nothing readable."""
+        ...
+
+    def withdraw(self, conn: Conn, ctx: Ctx, agent: str, request: str, why: str) -> None:
+        """Close the request's question unanswered."""
+        ...
+
+    def withdraw_open(self, conn: Conn, ctx: Ctx, agent: str, why: str) -> None:
+        """Close every open question of the agent's requests unanswered."""
+        ...
+
+
+class NoAsks:
+    """No question items: an agent's questions are prompts like any request."""
+
+    def ask(
+        self, conn: Conn, ctx: Ctx, agent: str, request: str, given: object, task_id: int
+    ) -> bool:
+        return False
+
+    def withdraw(self, conn: Conn, ctx: Ctx, agent: str, request: str, why: str) -> None:
+        return None
+
+    def withdraw_open(self, conn: Conn, ctx: Ctx, agent: str, why: str) -> None:
+        return None
+
+
+NO_ASKS = NoAsks()
+
+
 def open_request(
-    conn: Conn, ctx: Ctx, agent: str, asked: PermissionAsked, task: Callable[[], int | None]
+    conn: Conn,
+    ctx: Ctx,
+    agent: str,
+    asked: PermissionAsked,
+    task: Callable[[], int | None],
+    asks: AgentAsks = NO_ASKS,
 ) -> None:
     """Open the prompt of ``agent``'s request ``asked`` (once per request: its id is the
     prompt's ``session``), on the task ``task()`` gives; a request with no option opens
     none. Beyond ``PER_MINUTE`` a minute, swarm rejects it without asking (``_unasked``)."""
     request = asked.request
+    if asked.kind == QUESTION_KIND and _asks(conn, ctx, agent, asked, task(), asks):
+        return
     found = prompt_queries.by_session(conn, agent, Signal.PROTOCOL, request)
     options = [PromptOption.of(o.id, o.name, o.kind) for o in asked.options]
     if found is not None or not options:
@@ -50,6 +96,22 @@ def open_request(
     )  # fmt: skip
     if recent >= PER_MINUTE and prompt.session == request:  # (not another's, same words)
         _unasked(conn, ctx, prompt, first=recent == PER_MINUTE)
+
+
+def _asks(
+    conn: Conn,
+    ctx: Ctx,
+    agent: str,
+    asked: PermissionAsked,
+    task_id: int | None,
+    asks: AgentAsks,
+) -> bool:
+    """The agent's own questions (a ``QUESTION_KIND`` request) as a question item on the
+    task it holds; False when it holds none or asks nothing readable (then the request is a
+    prompt like any other: its text the questions, its one option to skip them)."""
+    if task_id is None:
+        return False
+    return asks.ask(conn, ctx, agent, asked.request, asked.tool_input, task_id)
 
 
 def _unasked(conn: Conn, ctx: Ctx, prompt: prompts.Prompt, first: bool) -> None:
@@ -86,11 +148,15 @@ def _request_text(asked: PermissionAsked) -> str:
     return "\n".join(lines)
 
 
-def close_request(conn: Conn, ctx: Ctx, agent: str, done: PermissionDone) -> None:
+def close_request(
+    conn: Conn, ctx: Ctx, agent: str, done: PermissionDone, asks: AgentAsks = NO_ASKS
+) -> None:
     """Close the open prompt of the request ``done`` settles: answered at the agent (its
     ``option``) or withdrawn."""
     found = prompt_queries.by_session(conn, agent, Signal.PROTOCOL, done.request)
     option = done.option
+    if option is None:
+        asks.withdraw(conn, ctx, agent, done.request, "the agent withdrew the request")
     if found is not None and found.open:
         why = (
             "the agent withdrew the request"
@@ -100,8 +166,10 @@ def close_request(conn: Conn, ctx: Ctx, agent: str, done: PermissionDone) -> Non
         prompts.close(conn, ctx, found.id, why)
 
 
-def close_open(conn: Conn, ctx: Ctx, agent: str, why: str) -> None:
-    """Close every open protocol prompt of ``agent`` (its turn or its host ended)."""
+def close_open(conn: Conn, ctx: Ctx, agent: str, why: str, asks: AgentAsks = NO_ASKS) -> None:
+    """Close every open protocol prompt of ``agent`` (its turn or its host ended), and
+    every question its requests asked."""
+    asks.withdraw_open(conn, ctx, agent, why)
     for prompt in prompts.open_prompts(conn, agent):
         if prompt.source is Signal.PROTOCOL:
             prompts.close(conn, ctx, prompt.id, why)

@@ -14,6 +14,7 @@ from core.event_kinds import EventKind
 from core.formats.text import shorten
 from core.models import ACTIVE, task_ref
 from core.questions import _queries as queries
+from core.questions import _requests as requests
 from core.questions._rows import Question
 from core.store.conn import Conn
 from core.store.tables import insert_event
@@ -86,11 +87,14 @@ def answer_one(conn: Conn, ctx: Ctx, question_id: int, text: str) -> Question:
 def _answer(conn: Conn, ctx: Ctx, question: Question, text: str) -> Question:
     task_id = question.task_id
     text = ctx.check_text(text, "answer")
+    reply, words = requests.reply_of(question, text) if question.request else ("", text)
     if not queries.answer(conn, question.id, text, ctx.actor, ctx.now):  # another was first
         by = get_question(conn, question.id).answered_by
         raise InvalidState(f"Q-{question.id} was already answered by {by}")
     ref = task_ref(task_id)
-    if question.agent:
+    if question.request:  # the agent's own request: the answer goes back as its reply
+        queries.set_reply(conn, question.id, reply)
+    elif question.agent:
         message_id = messages.queue(
             conn,
             ctx,
@@ -104,11 +108,11 @@ def _answer(conn: Conn, ctx: Ctx, question: Question, text: str) -> Question:
         conn,
         ctx.now,
         EventKind.TASK_ANSWERED,
-        f"{ref} answered by {ctx.actor}: {_brief(text)}",
+        f"{ref} answered by {ctx.actor}: {_brief(words)}",
         task_id=task_id,
         agent=question.agent,
         actor=ctx.actor,
-        data={"question": question.id},
+        data={"question": question.id, **({"request": question.request} if reply else {})},
     )
     return get_question(conn, question.id)
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.models import task_ref
+from core.questions._choices import AgentQuestion, loaded
 from core.store.conn import Row
 
 
@@ -22,6 +23,11 @@ class Question:
     answer: str | None = None
     answered_by: str | None = None
     answered_at: float | None = None
+    request: str | None = None  # the agent's own request it answers (its host's ``session#n``)
+    choices: str | None = None  # the agent's questions and options, as stored (JSON)
+    reply: str | None = None  # the answer as the agent's request takes it
+    sent_at: float | None = None  # when that went to the agent's host
+    sent: str | None = None  # how that went
 
     @property
     def open(self) -> bool:
@@ -40,7 +46,12 @@ class Question:
             "answer": self.answer,
             "answered_by": self.answered_by,
             "answered_at": self.answered_at,
+            **({"choices": [q.to_json() for q in self.asked()]} if self.choices else {}),
         }
+
+    def asked(self) -> tuple[AgentQuestion, ...]:
+        """The agent's own questions with its choices (none: a question in words)."""
+        return loaded(self.choices)
 
 
 def question_of(row: Row) -> Question:
@@ -55,4 +66,9 @@ def question_of(row: Row) -> Question:
         answer=row["answer"],
         answered_by=row["answered_by"],
         answered_at=row["answered_at"],
+        request=row["request"],
+        choices=row["choices"],
+        reply=row["reply"],
+        sent_at=row["sent_at"],
+        sent=row["sent"],
     )

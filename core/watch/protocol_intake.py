@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 
+from core import questions
 from core.agents import Freshness, protocol_events
 from core.agents import queries as agent_queries
 from core.context import Ctx
@@ -60,7 +61,14 @@ def _take_in(
     (refused while it was busy) due now, not ``DEFER_DELAY_S`` after they were refused: the
     next task's prompt goes as soon as the last turn ends."""
     last = protocol_events.record(
-        conn, ctx, agent, host, entries, fresh, message_queries.task_of_delivery
+        conn,
+        ctx,
+        agent,
+        host,
+        entries,
+        fresh,
+        message_queries.task_of_delivery,
+        questions.REQUEST_QUESTIONS,
     )
     if ends_turn:
         message_queries.turn_over(conn, agent, ctx.now)

@@ -66,3 +66,35 @@ async def test_ask_from_discord_makes_the_task_wait_and_reply_answers(world: Wor
     )
     await slash(world, world.user, "reply", {"text": "8080", "id": "T-1"})
     assert (await world.service.questions.question(1)).answer == "8080"
+
+
+async def test_an_agents_own_question_is_answered_by_reply_with_its_choice(world: World) -> None:
+    """Claude Code's ``AskUserQuestion`` (its host's request): the thread says it, ``/reply
+    2`` there picks the agent's second choice, which is kept for the agent's request (no
+    note to its window), and the history names the label chosen (issue 79)."""
+    from core import questions
+    from core.hosts.permission import answers_option
+
+    server = world.server
+    await world.service.tasks.create(TaskSpec("Pick a database"), "cli")
+    await world.service.queue.assign_next()
+    card = await server.wait_for_message(has("assigned to Agent-1"), channel=world.channel)
+    given = {"questions": [{
+        "question": "Which database, @everyone?", "header": "Database",
+        "options": [{"label": "Postgres"}, {"label": "SQLite", "description": "one file"}],
+    }]}  # fmt: skip
+    asked = await world.service.store.write(
+        "Agent-1", questions.ask_request, "Agent-1", "s#1", given, 1
+    )
+    assert asked is not None
+    thread = await thread_of(server, card)
+    said = await server.wait_for_message(
+        has("❓ T-1 question from Agent-1: Which database, @everyone?"), channel=thread
+    )
+    assert said.pings == set()  # the agent's @everyone pings nobody
+    handle = await server.invoke_slash(world.user, "reply", {"text": "2"}, channel=thread)
+    assert (await handle.wait_callback()).data["content"] == "💬 answer queued for Agent-1 (T-1)"
+    await server.wait_for_message(has("💬 T-1 answered by discord:dev: SQLite"), channel=thread)
+    kept = await world.service.questions.question(asked.id)
+    assert kept.reply == answers_option([[1]])
+    assert not [d for d in await world.service.messages.deliveries() if "SQLite" in d.text]

@@ -206,3 +206,28 @@ async def test_a_long_hostile_prompt_fits_block_kits_limits(world: World) -> Non
     assert all(len(label) <= 75 for label in labels(post))
     failed = await service.history.find(EventFilter(kinds=(EventKind.POST_FAILED,)))
     assert failed == []
+
+
+async def test_an_agents_own_question_answered_in_the_cards_thread(world: World) -> None:
+    """Claude Code's ``AskUserQuestion`` on the task (issue 79): the card shows its choices,
+    a reply "SQLite" in the thread picks that one, kept for the agent's request (no note)."""
+    from core import questions
+    from core.hosts.permission import answers_option
+
+    server, service = world.server, world.service
+    await service.tasks.create(TaskSpec("Pick a database"), "cli")
+    await service.queue.assign_next()
+    card = await world.message_with("T-1")
+    given = {"questions": [{"question": "Which database? <!channel>", "header": "DB",
+                            "options": [{"label": "Postgres"}, {"label": "SQLite"}]}]}  # fmt: skip
+    asked = await service.store.write("Agent-1", questions.ask_request, "Agent-1", "s#1", given, 1)
+    assert asked is not None
+    await server.wait_for(showing(card, "2) SQLite"))
+    assert "<!channel>" not in str(card.blocks)  # the agent's mention is text, not a ping
+    deliveries = len(await service.messages.deliveries())
+    await server.say(world.admin, world.channel, "sqlite", thread_ts=card.ts)
+    await server.wait_for(lambda: server.seen_by(world.admin))
+    assert "queued for Agent-1" in server.seen_by(world.admin)[0].text
+    kept = await service.questions.question(asked.id)
+    assert kept.reply == answers_option([[1]])
+    assert len(await service.messages.deliveries()) == deliveries

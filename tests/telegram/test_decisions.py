@@ -79,3 +79,27 @@ async def test_a_reply_to_a_tasks_message_answers_its_question(world: World) -> 
     await server.say(world.admin, world.chat, "the release branch", reply_to=card)
     await bot_message(world, has("T-1 answered: queued for Agent-1"))
     assert await service.questions.open_question(1) is None
+
+
+async def test_a_reply_picks_the_choice_of_an_agents_own_question(world: World) -> None:
+    """Claude Code's ``AskUserQuestion`` on the task (issue 79): the card shows its choices
+    (the agent's ``<b>`` as text), a reply "2" picks the second, kept for its request."""
+    from core import questions
+    from core.hosts.permission import answers_option
+
+    service, server = world.service, world.server
+    await service.tasks.create(TaskSpec("ship it"), "cli")
+    await service.queue.assign_next()
+    await service.tasks.start("T-1", "Agent-1", "on it")
+    card = await bot_message(world, has("T-1 · ship it"))
+    given = {"questions": [{"question": "Which <b>branch</b>?", "header": "Branch",
+                            "options": [{"label": "main"}, {"label": "release"}]}]}  # fmt: skip
+    asked = await service.store.write("Agent-1", questions.ask_request, "Agent-1", "s#1", given, 1)
+    assert asked is not None
+    await shows(world, card, "2) release")
+    await server.say(world.admin, world.chat, "9", reply_to=card)
+    await bot_message(world, has("picks no option"))
+    await server.say(world.admin, world.chat, "2", reply_to=card)
+    await bot_message(world, has("T-1 answered: queued for Agent-1"))
+    kept = await service.questions.question(asked.id)
+    assert kept.reply == answers_option([[1]])

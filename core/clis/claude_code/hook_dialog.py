@@ -10,6 +10,7 @@ from typing import Any
 
 from core.clis import hook_files
 from core.clis.base import HookDialog
+from core.clis.claude_code import ask_user
 from core.clis.claude_code.permissions import suggestion_label, suggestions_of
 from core.models import ALLOW_ALWAYS, ALLOW_ONCE, REJECT_ONCE, PromptOption
 
@@ -80,4 +81,22 @@ def decision_json(key: str, by: str, payload: Mapping[str, Any]) -> str:
     return json.dumps(out)
 
 
-DIALOG = HookDialog(PERMISSION_REQUEST, asks_plan, request_options, decision_json)
+def questions(payload: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The model's own questions (``AskUserQuestion``'s input), None for any other tool."""
+    given = payload.get("tool_input")
+    if payload.get("tool_name") != ask_user.ASK_USER or not isinstance(given, Mapping):
+        return None
+    return given
+
+
+def questions_json(reply: str, payload: Mapping[str, Any]) -> str:
+    """The ``PermissionRequest`` answer to the model's questions: allow, the input given back
+    with the person's answers (as over stream-json, ``ask_user.answer``)."""
+    decision = ask_user.answer(reply, questions(payload) or {})
+    return json.dumps({"hookSpecificOutput": {"hookEventName": PERMISSION_REQUEST,
+                                              "decision": decision}})  # fmt: skip
+
+
+DIALOG = HookDialog(
+    PERMISSION_REQUEST, asks_plan, request_options, decision_json, questions, questions_json
+)

@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from core.clis.claude_code import plan_mode
+from core.clis.claude_code import ask_user, plan_mode
 from core.clis.claude_code.permissions import suggestion_label, suggestions_of
 from core.clis.claude_code.tools import tool_title
 from core.hosts import lines, wire
@@ -277,6 +277,9 @@ class StreamJsonDriver:
         if request.get("tool_name") == plan_mode.EXIT_PLAN:
             await self._plan_request(ident, given)
             return
+        if request.get("tool_name") == ask_user.ASK_USER:
+            await self._questions(ident, given, request.get("tool_use_id"))
+            return
         title = str(request.get("description") or request.get("tool_name") or "a tool")
         tool = {"toolName": request.get("tool_name"), "rawInput": given}
         call = request.get("tool_use_id")
@@ -307,6 +310,19 @@ class StreamJsonDriver:
         )
         reply = {"subtype": "success", "request_id": ident,
                  "response": plan_mode.answer(chosen, given)}  # fmt: skip
+        await self._send({"type": "control_response", "response": reply})
+
+    async def _questions(self, ident: Any, given: dict[str, Any], call: Any) -> None:
+        """``AskUserQuestion``: the model's own questions, asked of the person (swarm opens a
+        question item); their answers go back in the call's input, as Claude Code takes them."""
+        tool: dict[str, Any] = {"toolName": ask_user.ASK_USER, "rawInput": given}
+        if isinstance(call, str) and call:
+            tool["toolCallId"] = call
+        chosen = await self.host.ask(ask_user.TITLE, ask_user.KIND, tool, ask_user.options())
+        answer = ask_user.answer(chosen, given)
+        if answer["behavior"] == DENY:
+            self._denied.add(str(call or ""))
+        reply = {"subtype": "success", "request_id": ident, "response": answer}
         await self._send({"type": "control_response", "response": reply})
 
 
