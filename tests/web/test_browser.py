@@ -575,6 +575,45 @@ async def test_a_spent_budget_is_raised_in_place_and_a_figure_below_the_spend_is
     await page.close()
 
 
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_figure_being_typed_over_survives_the_panels_refresh(
+    browser: Any, spending: LiveDashboard
+) -> None:
+    """Issue 79, item 9: the "Needs you" panel refreshed (another decision, a new item)
+    while the person types over a selected figure: the new panel's field has the focus, the
+    figure and the selection at once, so what is typed replaces the figure (before: the
+    focus came back later with the caret at the end, and "2.5" typed over a refused "1"
+    became "12.5")."""
+    from tests.costs.test_ledger import CLAUDE, Journal
+
+    async def spent(service: Any) -> str:
+        task_id = await service.costs.create_task(TaskSpec("a", agent="Agent-1"), "cli", 1.0)
+        await service.queue.assign_batch()
+        await Journal(service, "Agent-1").turn(usage=CLAUDE, cost_usd=1.05)
+        return next(n.ref for n in await service.inbox.needs() if n.task == f"T-{task_id}")
+
+    ref = await asyncio.to_thread(spending.call, spent)
+    page = await browser.new_page()
+    await page.goto(spending.url + "/login?next=/inbox")
+    await page.fill("#token", spending.admin_token)
+    await page.click("#login")
+    field = f"#need-{ref} input[name=dollars]"
+    await page.wait_for_selector(field, timeout=5000)
+    await page.fill(field, "1")
+    await page.eval_on_selector(field, "el => el.select()")  # the figure selected to type over
+    old = await page.query_selector(field)
+    assert old is not None
+    await page.evaluate("refreshNeeds()")
+    await until(lambda: _detached(old), "the panel refreshed")
+    await page.keyboard.type("2.5")
+    assert await page.input_value(field) == "2.5"
+    await page.close()
+
+
+async def _detached(element: Any) -> bool:
+    return not await element.evaluate("el => el.isConnected")
+
+
 # -- issue 27: reviews batched back to the agent ------------------------------------------
 
 

@@ -158,12 +158,20 @@ function refreshNeeds() {
     showNeedsCount(Number(fresh.dataset.count));
     const old = document.getElementById("needs");
     if (!old) return;
+    let typing = null;  // the field being typed in: focus, caret and selection go along
     for (const input of old.querySelectorAll(TYPED)) {  // keep typing (an answer, an amount)
       const ref = input.closest("[data-ref]").dataset.ref;
       const same = fresh.querySelector(`[data-ref="${CSS.escape(ref)}"] input[name="${input.name}"]`);
-      if (same) { same.value = input.value; if (document.activeElement === input) setTimeout(() => same.focus()); }
+      if (!same) continue;
+      same.value = input.value;
+      if (document.activeElement === input) typing = [same, input.selectionStart, input.selectionEnd];
     }
     old.replaceWith(fresh);
+    if (typing) {  // at once, in this task: no key pressed meanwhile lands nowhere, or after
+      const [same, start, end] = typing;  // a caret moved to the end of a selected figure
+      same.focus();
+      try { same.setSelectionRange(start, end); } catch (e) { /* a field with no caret */ }
+    }
   }, 150);
 }
 
