@@ -47,7 +47,9 @@ def allow_host(path: Path, agent: str, entry: str) -> tuple[str, ...]:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise InvalidState(f"{path} cannot be read: {exc}") from None
     table = _agent_table(data, agent, path)
-    allow = list(table.get("sandbox_allow", []))
+    desktop = data.get("desktop")  # its list when its own table says none: [desktop]'s
+    inherited = desktop.get("sandbox_allow", []) if isinstance(desktop, dict) else []
+    allow = list(table.get("sandbox_allow", inherited))
     if entry in allow:
         return tuple(allow)
     allow.append(entry)

@@ -85,3 +85,20 @@ def test_a_list_over_several_lines_is_left_to_the_person(agents: Path) -> None:
 def test_plain_entries() -> None:
     assert plain_entry("github.com:443") and plain_entry("10.0.0.5:5432")
     assert not plain_entry("github.com.:443") and not plain_entry("-a.com:443")
+
+
+def test_an_agent_of_the_desktops_list_keeps_it_with_the_host_added(tmp_path: Path) -> None:
+    """An agent whose hosts are ``[desktop]``'s list (its own table says none): the host is
+    added to that list in its own table, never written alone over it (which would take the
+    section's hosts away from it)."""
+    path = tmp_path / "agents.toml"
+    path.write_text(
+        '[[agent]]\nid = "alice"\nsandbox = true\n\n'
+        '[desktop]\ncommand = "claude"\nsandbox_allow = ["registry.npmjs.org:443"]\n'
+    )
+    assert allow_host(path, "alice", "github.com:443") == (
+        "registry.npmjs.org:443", "github.com:443",
+    )  # fmt: skip
+    data = tomllib.loads(path.read_text())
+    assert data["agent"][0]["sandbox_allow"] == ["registry.npmjs.org:443", "github.com:443"]
+    assert data["desktop"]["sandbox_allow"] == ["registry.npmjs.org:443"]  # the others' as was
