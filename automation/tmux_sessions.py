@@ -82,13 +82,16 @@ def session_name(agent: str) -> str:
 def home_socket(home: Path, env: Mapping[str, str]) -> str:
     """The socket of ``home``'s own tmux server: ``$SWARM_HOME/tmux/swarm``; where that path
     is too long for a Unix socket, ``swarm-<hash of the home>`` in tmux's own folder of this
-    user (``$TMUX_TMPDIR/tmux-UID``, else ``/tmp/tmux-UID``)."""
+    user (``$TMUX_TMPDIR/tmux-UID``, else, or when that is too long too, ``/tmp/tmux-UID``)."""
     path = str(home.absolute() / "tmux" / "swarm")
     if len(os.fsencode(path)) <= SOCKET_MAX:
         return path
     digest = hashlib.sha256(os.fsencode(str(home.absolute()))).hexdigest()[:16]
-    base = env.get("TMUX_TMPDIR") or "/tmp"
-    return str(Path(base) / f"tmux-{os.getuid()}" / f"swarm-{digest}")
+    for base in (env.get("TMUX_TMPDIR") or "/tmp", "/tmp"):  # a long TMUX_TMPDIR: /tmp's
+        short = str(Path(base) / f"tmux-{os.getuid()}" / f"swarm-{digest}")
+        if len(os.fsencode(short)) <= SOCKET_MAX:
+            return short
+    return short
 
 
 def server_of(socket: str | None, home: Path, env: Mapping[str, str]) -> Server:

@@ -260,7 +260,7 @@ SHOWN: dict[EventKind, Shown] = {
     EventKind.RESERVATION_MADE: Shown(hidden=_RESERVATION),
     EventKind.RESERVATION_RELEASED: Shown(hidden=_RESERVATION),
     # a host an agent's egress proxy refused (its first: a "Needs you" item, core.watch.gateways)
-    EventKind.SANDBOX_REFUSED: Shown(icon="🧱", line=True),
+    EventKind.SANDBOX_REFUSED: Shown(icon="⛔", line=True),
     EventKind.SCHEDULE_CREATED: Shown(summary=False, hidden=_SCHEDULE),
     EventKind.SCHEDULE_FAILED: Shown(line=True, quiet=True),
     EventKind.SCHEDULE_RAN: Shown(line=True, summary=False),

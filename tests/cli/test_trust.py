@@ -57,6 +57,8 @@ PERSON_ONLY = {
     "inbox raise",  # a spent budget's (core/inbox/actions.py)
     "inbox accept",  # an unreported turn's task, done or failed by a person
     "inbox fail",
+    "inbox allow",  # a host refused to a sandbox: only a person opens it (core/inbox/actions.py)
+    "inbox deny",
 }
 
 

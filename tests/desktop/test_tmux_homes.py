@@ -18,6 +18,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Iterator
@@ -341,17 +342,22 @@ def test_a_sandbox_that_would_show_the_tmux_socket_is_refused(rigs: list[Desktop
 
 def test_a_home_too_long_for_a_socket_gets_a_short_one_of_its_own(tmp_path: Path) -> None:
     long_home = tmp_path / ("h" * 60) / ("o" * 60)
-    env = {"TMUX_TMPDIR": str(tmp_path)}
+    tmux_tmp = Path(tempfile.mkdtemp(prefix="tm-", dir="/tmp"))  # short, as tmux's own is
+    env = {"TMUX_TMPDIR": str(tmux_tmp)}
     socket = tmux_sessions.home_socket(long_home, env)
     other = tmux_sessions.home_socket(long_home.parent / "other", env)
     assert len(socket) <= tmux_sessions.SOCKET_MAX and socket != other
-    assert socket.startswith(str(tmp_path / f"tmux-{os.getuid()}" / "swarm-"))
+    assert socket.startswith(str(tmux_tmp / f"tmux-{os.getuid()}" / "swarm-"))
+    # a TMUX_TMPDIR too long itself: /tmp's folder, as short as it can be
+    deep = tmux_sessions.home_socket(long_home, {"TMUX_TMPDIR": str(long_home)})
+    assert deep.startswith(f"/tmp/tmux-{os.getuid()}/swarm-") and deep.endswith(socket[-16:])
     server = tmux_sessions.Server(socket, {**os.environ, **env})
     try:
         tmux_sessions.start(server, "swarm-A", "sleep 60", tmp_path, {"SWARM_HOME": str(long_home)})
         assert [s.name for s in tmux_sessions.home_sessions([server], long_home)] == ["swarm-A"]
     finally:
         subprocess.run(["tmux", "-S", socket, "kill-server"], capture_output=True, check=False)
+        shutil.rmtree(tmux_tmp, ignore_errors=True)
 
 
 def _delivery(rig: DesktopRig, agent: str, delivery: str) -> None:
