@@ -119,6 +119,13 @@ async def swarm(rig: Rig) -> AsyncIterator[Swarm]:
 async def test_codex_acp_with_no_approvals_does_a_task_in_the_sandbox_unasked(
     rig: Rig, swarm: Swarm
 ) -> None:
+    await small_task(rig, swarm)
+    assert _policies(rig) == {("never", "danger-full-access")}
+
+
+async def small_task(rig: Rig, swarm: Swarm) -> None:
+    """T-1 delivered by the scheduler, done by the agent's shell through its door, with no
+    permission request nor item on the way; what its shell could read, as it wrote it."""
     task = await swarm.service.tasks.create(TaskSpec(PROMPT, PROMPT, agent=AGENT), "me")
     assert task.ref == "T-1"
     burst = asyncio.create_task(Scheduler(swarm.service, swarm.deliverer).run_burst())
@@ -142,7 +149,6 @@ async def test_codex_acp_with_no_approvals_does_a_task_in_the_sandbox_unasked(
     assert "T-1 [in_progress]" in seen, seen  # the shell's report, through the door
     shown = rig.swarm("task", "show", "T-1").stdout
     assert "in-bwrap" in shown, shown  # its shell's report of the end
-    assert _policies(rig) == {("never", "danger-full-access")}
 
 
 def _policies(rig: Rig) -> set[tuple[str, str]]:
