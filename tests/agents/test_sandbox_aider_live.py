@@ -1,0 +1,110 @@
+"""The real Aider (pinned, in its own venv) in swarm's bubblewrap sandbox in its no-prompt mode
+(``--yes-always``), started by ``swarm desktop up --headless`` with ``sandbox = true`` as a
+user starts it. The model's answer creates a file in its worktree (Aider's "Create new file?"
+answered yes unasked) and suggests a shell command that reports ``swarm task start`` through
+the door: ``--yes-always`` declines it unasked (0.86.2 asks "Run shell command?" with
+``explicit_yes_required``, which its always-yes answers no), so the command never runs and
+the task stays as it was; no dialog on its pane, no item in "Needs you".
+
+One Aider for the module: the test runs in the one fixture that starts it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from core.sandbox import DOOR_SWARM
+from tests.agents import sandbox_live as box
+from tests.agents.launch import AIDER_ARGS, AIDER_MODEL_INFO
+from tests.agents.live import LocalModel, require_binary
+from tests.conftest import skip_or_fail
+from tests.desktop.sandbox_rig import SandboxRig, assign
+
+pytestmark = pytest.mark.xdist_group("aider-live")
+
+NO_PROMPT = "--yes-always"
+READY = "diff>"
+PROMPT = "do the small task T-1"
+SCRIPT = f"""
+default = [{{ text = "localmodel default answer" }}]
+
+[[turns]]
+match = "{PROMPT}"
+text = '''Writing it.
+
+made-here.txt
+```
+<<<<<<< SEARCH
+=======
+made
+>>>>>>> REPLACE
+```
+
+Then report:
+
+```bash
+{DOOR_SWARM} task start T-1 --note from-aider && touch reported.txt
+```
+'''
+"""
+
+
+def setup_aider(rig: SandboxRig, model: LocalModel) -> None:
+    """Aider on localmodel's Chat Completions (its OpenAI variables outside, which enter as
+    its family), the model's context window in ``~/.aider.model.metadata.json``, and a git
+    identity in the repository itself (the person's ``~/.gitconfig`` is not shown inside,
+    and Aider writes one into ``.git/config``, read-only there, when git knows none)."""
+    metadata = rig.user / ".aider.model.metadata.json"
+    metadata.write_text(json.dumps(AIDER_MODEL_INFO), encoding="utf-8")
+    for key, value in (("user.name", "Pat Person"), ("user.email", "pat@example.com")):
+        subprocess.run(["git", "-C", str(rig.repo), "config", key, value], check=True, timeout=30)
+    rig.env.update(OPENAI_API_BASE=f"{model.url}/v1", OPENAI_API_KEY="sk-local",
+                   TERM="xterm-256color")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SandboxRig, LocalModel]]:
+    binary = require_binary("aider")
+    if shutil.which("bwrap") is None:
+        skip_or_fail("bwrap is not installed (apt-get install bubblewrap)")
+    root = tmp_path_factory.mktemp("aider").resolve()
+    made = SandboxRig(root, sandbox=True)
+    model = LocalModel(root, SCRIPT)
+    setup_aider(made, model)
+    box.use_command(made, "aider", " ".join([str(binary), NO_PROMPT, *AIDER_ARGS]))
+    try:
+        yield made, model
+    finally:
+        box.stop(made, model)
+
+
+@pytest.mark.timeout(300)
+def test_aider_always_yes_writes_unasked_and_declines_the_shell_command_unasked(
+    rig: tuple[SandboxRig, LocalModel],
+) -> None:
+    made, model = rig
+    tally = box.Tally()
+    box.start(made, "aider", READY, tally)
+    asyncio.run(assign(made, "small task"))
+    box.send(made, PROMPT)
+    work = made.ws["Agent-1"]
+    box.until(made, "aider", "Then report:", tally, timeout=120)
+    deadline = time.monotonic() + 60
+    while not box.screen(made).rstrip().endswith(READY):  # back at its input
+        assert time.monotonic() < deadline, box.screen(made)
+        assert box.dialog(made, "aider") is None, box.screen(made)
+        time.sleep(0.2)
+    assert (tally.dialogs, box.inbox(made)) == ([], []), tally
+    assert (work / "made-here.txt").read_text() == "made\n"
+    assert not (work / "reported.txt").exists(), box.screen(made)
+    shown = made.swarm("task", "show", "T-1").stdout
+    assert "status:      assigned" in shown, shown  # the shell's report never ran
+    assert "Applied edit to made-here.txt" in box.screen(made)
+    asked = [r["path"] for r in model.requests() if PROMPT in str(r.get("prompt"))]
+    assert asked == ["/v1/chat/completions"], asked  # one turn: nothing sent back after
