@@ -48,7 +48,9 @@ def allow_host(path: Path, agent: str, entry: str) -> tuple[str, ...]:
         raise InvalidState(f"{path} cannot be read: {exc}") from None
     table = _agent_table(data, agent, path)
     desktop = data.get("desktop")  # its list when its own table says none: [desktop]'s
-    inherited = desktop.get("sandbox_allow", []) if isinstance(desktop, dict) else []
+    inherited: list[Any] = (
+        list(desktop.get("sandbox_allow", [])) if isinstance(desktop, dict) else []
+    )
     allow = list(table.get("sandbox_allow", inherited))
     if entry in allow:
         return tuple(allow)
