@@ -57,13 +57,18 @@ Then report:
 
 def setup_aider(rig: SandboxRig, model: LocalModel) -> None:
     """Aider on localmodel's Chat Completions (its OpenAI variables outside, which enter as
-    its family), the model's context window in ``~/.aider.model.metadata.json``, and a git
-    identity in the repository itself (the person's ``~/.gitconfig`` is not shown inside,
-    and Aider writes one into ``.git/config``, read-only there, when git knows none)."""
+    its family), the model's context window in ``~/.aider.model.metadata.json``, and the
+    person's git identity in their own ``~/.gitconfig`` only, as a person has it: it is not
+    shown inside, and swarm passes the identity in as git configuration (before, Aider found
+    none, wrote one into ``.git/config``, read-only there, and stopped)."""
     metadata = rig.user / ".aider.model.metadata.json"
     metadata.write_text(json.dumps(AIDER_MODEL_INFO), encoding="utf-8")
     for key, value in (("user.name", "Pat Person"), ("user.email", "pat@example.com")):
-        subprocess.run(["git", "-C", str(rig.repo), "config", key, value], check=True, timeout=30)
+        subprocess.run(["git", "config", "--file", str(rig.user / ".gitconfig"), key, value],
+                       check=True, timeout=30)  # fmt: skip
+    for key in ("user.name", "user.email"):  # none of the repository's own
+        subprocess.run(["git", "-C", str(rig.repo), "config", "--unset", key], timeout=30,
+                       check=False)  # fmt: skip
     rig.env.update(OPENAI_API_BASE=f"{model.url}/v1", OPENAI_API_KEY="sk-local",
                    TERM="xterm-256color")  # fmt: skip
 

@@ -43,6 +43,7 @@ echo "newbranch=$(git branch probe-branch 2>/dev/null && echo made || echo refus
 echo "gitconfig=$(cat {user}/.gitconfig 2>/dev/null | tr '\n' ' ' || echo hidden)"
 echo "ident=$(echo i > ident.txt && git add ident.txt && git commit -qm ident 2>&1 \
 && git log -1 --format='%an <%ae>')"
+echo "configured=$(git config --get user.name) <$(git config --get user.email)>"
 if command -v swarm >/dev/null; then
 echo "start=$( (swarm task start T-1 2>&1; echo rc $?) | tr '\\n' ' ')"
 echo "done=$( (swarm task done T-1 --note inside 2>&1; echo rc $?) | tr '\\n' ' ')"

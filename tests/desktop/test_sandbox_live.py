@@ -60,6 +60,8 @@ def _assert_fenced(rig: SandboxRig, got: dict[str, str], swarm_pid: int) -> None
     # it commits as the person (their identity passed in), never seeing their ~/.gitconfig
     assert got["gitconfig"] in ("hidden", ""), got
     assert got["ident"] == "Pat Person <pat@example.com>", got
+    # and git itself answers it (a CLI that asks git before committing, as Aider does)
+    assert got["configured"] == "Pat Person <pat@example.com>", got
     log = rig.swarm("task", "show", "T-1").stdout
     assert "status:      done" in log, log  # reported through its door
     assert "rc 0" in got["start"] and "rc 0" in got["done"], got

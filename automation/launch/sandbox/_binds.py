@@ -65,9 +65,11 @@ def git_identity(workspace: Path, env: Mapping[str, str]) -> tuple[tuple[str, st
     """Who the agent commits as inside: the ``user.name`` and ``user.email`` git resolves
     in its worktree outside (the person's ``~/.gitconfig`` included, which the sandbox does
     not show: it may hold tokens in its URL rewrites), as git's author and committer
-    variables; a variable ``env`` sets already is left to it, and nothing is said for a
-    value git does not know."""
-    found = []
+    variables and as configuration given by the environment (:func:`_as_config`); a
+    variable ``env`` sets already is left to it, and nothing is said for a value git does
+    not know."""
+    found: list[tuple[str, str]] = []
+    configured: list[tuple[str, str]] = []
     for key, names in IDENTITY:
         try:
             done = subprocess.run(
@@ -79,7 +81,22 @@ def git_identity(workspace: Path, env: Mapping[str, str]) -> tuple[tuple[str, st
         value = done.stdout.strip()
         if done.returncode == 0 and value and "\n" not in value:
             found += [(name, value) for name in names if name not in env]
-    return tuple(found)
+            configured.append((key, value))
+    return (*found, *_as_config(configured, env))
+
+
+def _as_config(
+    configured: list[tuple[str, str]], env: Mapping[str, str]
+) -> tuple[tuple[str, str], ...]:
+    """The identity as git configuration given by the environment (``GIT_CONFIG_COUNT``,
+    ``GIT_CONFIG_KEY_n``, ``GIT_CONFIG_VALUE_n``): ``git config user.name`` answers it inside
+    too, where a CLI asks git for it before it commits (Aider writes one into ``.git/config``,
+    read-only inside, when git knows none, and stops); none when ``env`` gives some already."""
+    if not configured or "GIT_CONFIG_COUNT" in env:
+        return ()
+    pairs = [(f"GIT_CONFIG_{part}_{n}", text) for n, (key, value) in enumerate(configured)
+             for part, text in (("KEY", key), ("VALUE", value))]  # fmt: skip
+    return (("GIT_CONFIG_COUNT", str(len(configured))), *pairs)
 
 
 def describe(
