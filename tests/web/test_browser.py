@@ -532,13 +532,9 @@ def spending(tmp_path: Path) -> Iterator[LiveDashboard]:
     live.stop()
 
 
-@pytest.mark.asyncio(loop_scope="session")
-async def test_a_spent_budget_is_raised_in_place_and_a_figure_below_the_spend_is_refused(
-    browser: Any, spending: LiveDashboard
-) -> None:
-    """Issue 51: the item's field asks the new amount, a confirmation, then the API: a
-    figure not above the spend is the toast's one line and the item stays; a good one
-    raises the budget and the item goes."""
+async def _spent_budget_item(browser: Any, spending: LiveDashboard) -> tuple[Any, str, str]:
+    """A task of Agent-1 whose $1 budget a $1.05 turn spent, its "Needs you" item open in an
+    admin's page: the page, the item's ref and its amount field's selector."""
     from tests.costs.test_ledger import CLAUDE, Journal
 
     async def spent(service: Any) -> str:
@@ -554,6 +550,17 @@ async def test_a_spent_budget_is_raised_in_place_and_a_figure_below_the_spend_is
     await page.click("#login")
     field = f"#need-{ref} input[name=dollars]"
     await page.wait_for_selector(field, timeout=5000)
+    return page, ref, field
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_spent_budget_is_raised_in_place_and_a_figure_below_the_spend_is_refused(
+    browser: Any, spending: LiveDashboard
+) -> None:
+    """Issue 51: the item's field asks the new amount, a confirmation, then the API: a
+    figure not above the spend is the toast's one line and the item stays; a good one
+    raises the budget and the item goes."""
+    page, ref, field = await _spent_budget_item(browser, spending)
     asked: list[str] = []
 
     async def accept(dialog: Any) -> None:
@@ -584,21 +591,7 @@ async def test_a_figure_being_typed_over_survives_the_panels_refresh(
     figure and the selection at once, so what is typed replaces the figure (before: the
     focus came back later with the caret at the end, and "2.5" typed over a refused "1"
     became "12.5")."""
-    from tests.costs.test_ledger import CLAUDE, Journal
-
-    async def spent(service: Any) -> str:
-        task_id = await service.costs.create_task(TaskSpec("a", agent="Agent-1"), "cli", 1.0)
-        await service.queue.assign_batch()
-        await Journal(service, "Agent-1").turn(usage=CLAUDE, cost_usd=1.05)
-        return next(n.ref for n in await service.inbox.needs() if n.task == f"T-{task_id}")
-
-    ref = await asyncio.to_thread(spending.call, spent)
-    page = await browser.new_page()
-    await page.goto(spending.url + "/login?next=/inbox")
-    await page.fill("#token", spending.admin_token)
-    await page.click("#login")
-    field = f"#need-{ref} input[name=dollars]"
-    await page.wait_for_selector(field, timeout=5000)
+    page, _, field = await _spent_budget_item(browser, spending)
     await page.fill(field, "1")
     await page.eval_on_selector(field, "el => el.select()")  # the figure selected to type over
     old = await page.query_selector(field)
