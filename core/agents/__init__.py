@@ -37,6 +37,7 @@ from core.agents._alerts import (
     list_alerts,
     open_alert,
     open_kinds,
+    say_open,
 )
 from core.agents._frames import (
     THUMBNAIL_BOX,
@@ -150,6 +151,7 @@ __all__ = [
     "record_window",
     "sandbox_failure",
     "save_frame",
+    "say_open",
     "session_queries",
     "signal_queries",
     "signals",

@@ -19,6 +19,10 @@ OPEN_ROW = sql(
     "SELECT id, opened_at FROM alerts WHERE agent_id = :agent AND kind = :kind "
     "AND cleared_at IS NULL"
 )
+SET_OPEN_TEXT = sql(
+    "UPDATE alerts SET text = :text WHERE agent_id = :agent AND kind = :kind "
+    "AND cleared_at IS NULL AND text <> :text"
+)
 MARK_CLEARED = sql("UPDATE alerts SET cleared_at = :now, cleared_text = :text WHERE id = :id")
 ALL_ROWS = sql(f"{_ALERT} ORDER BY id DESC LIMIT :limit")
 OPEN_ROWS = sql(f"{_ALERT} WHERE cleared_at IS NULL ORDER BY id DESC LIMIT :limit")
@@ -94,6 +98,12 @@ def insert_open(conn: Conn, agent: str, kind: str, text: str, now: float) -> int
     cur = conn.execute(INSERT_OPEN, {"agent": agent, "kind": kind, "text": text, "now": now})
     row = cur.fetchone()
     return None if row is None else int(row["id"])
+
+
+def set_open_text(conn: Conn, agent: str, kind: str, text: str) -> bool:
+    """``agent``'s open alert of ``kind`` says ``text`` now; True when it changed."""
+    cur = conn.execute(SET_OPEN_TEXT, {"agent": agent, "kind": kind, "text": text})
+    return bool(cur.rowcount)
 
 
 def open_row(conn: Conn, agent: str, kind: str) -> OpenAlert | None:

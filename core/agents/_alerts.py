@@ -56,6 +56,12 @@ def open_alert(
     return True
 
 
+def say_open(conn: Conn, agent: str, kind: str, text: str) -> bool:
+    """``agent``'s open alert of ``kind`` (its "Needs you" item) says ``text`` now, no event:
+    what changed about a condition still on; True when its words changed."""
+    return alert_queries.set_open_text(conn, agent, kind, text)
+
+
 def clear_alert(
     conn: Conn, ctx: Ctx, agent: str, kind: str, text: str, opened_by: float | None = None
 ) -> bool:

@@ -43,6 +43,7 @@ from core.agents import (
     ever_opened,
     open_alert,
     open_kinds,
+    say_open,
 )
 from core.agents import judge as agent_judge
 from core.context import Ctx
@@ -155,7 +156,8 @@ class GatewayWatch(PeriodicTimer):
             if not self.probe.running(agent.id):
                 self._retry_at[agent.id] = self.clock.now() + RETRY_S
                 log.warning("%s: %s", agent.id, said or DOWN)
-                return done
+                why = f"{agent.id}: {said or DOWN}; tried again every {RETRY_S:g} s"
+                return done + await self._write(_still_down, agent.id, why)
             log.info("%s: %s", agent.id, said)
         allow = agent.sandbox.allow
         written = await asyncio.to_thread(self.probe.sync_allow, agent.id, allow)
@@ -195,6 +197,11 @@ def _went_down(conn: Conn, ctx: Ctx, agent: str, fresh: Freshness) -> int:
         return 0
     agent_judge.judge_and_apply(conn, ctx, agent, fresh)
     return 1
+
+
+def _still_down(conn: Conn, ctx: Ctx, agent: str, why: str) -> int:
+    """Why its gateway did not start again, on its open item (not only in the log)."""
+    return int(say_open(conn, agent, GATEWAY_DOWN, why))
 
 
 def _came_back(conn: Conn, ctx: Ctx, agent: str, fresh: Freshness, why: str) -> int:

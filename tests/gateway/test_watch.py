@@ -135,6 +135,12 @@ async def test_a_dead_gateway_errors_its_agent_until_it_is_back(
         state.evidence
     ), state
     assert _pid(home) is None
+    # why it stays down is on its item, not only in the log
+    (item,) = [n for n in await service.inbox.needs() if n.kind == "alert"]
+    assert item.text == (
+        f"{AGENT}: its model gateway is not running: {KEY_ENV} is not set here to give it; "
+        f"tried again every {RETRY_S:g} s"
+    ), item.text
     watch.probe = Started(home, {**no_key, KEY_ENV: "k"})
     await watch.run()  # within RETRY_S: not tried again
     assert _pid(home) is None
