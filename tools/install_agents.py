@@ -144,7 +144,11 @@ def _python(oldest: tuple[int, int]) -> str:
             if _runs(str(python)):
                 return str(python)
     wanted = f"{oldest[0]}.{oldest[1]}"
-    raise RuntimeError(f"it needs Python {wanted} or later (python3.{oldest[1]}, or pyenv's)")
+    raise RuntimeError(
+        f"it needs Python {wanted} or later, and none runs here (python3.{minors[0]} to "
+        f"python3.{minors[-1]} on the PATH, or under {pyenv}): install one (`pyenv install "
+        f"{wanted}`, or the distribution's python3.{oldest[1]} where it has one), then `make agents`"
+    )
 
 
 def _runs(python: str) -> bool:

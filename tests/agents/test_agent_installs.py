@@ -72,3 +72,22 @@ def test_a_missing_binary_is_said(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         None,
         "aider 0.86.2 is not installed (make agents, or set SWARM_AIDER_BIN)",
     )
+
+
+def test_a_cli_that_needs_a_newer_python_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Mistral Vibe's pin on a machine whose Pythons are all too old: none on the PATH, none
+    # under pyenv; the line names what was looked for and what to do
+    from tools.install_agents import _python
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "pyenv"))
+    with pytest.raises(RuntimeError) as refused:
+        _python((3, 99))
+    said = str(refused.value)
+    assert said.startswith("it needs Python 3.99 or later, and none runs here (python3.99 to")
+    assert f"under {tmp_path / 'pyenv' / 'versions'}" in said
+    assert said.endswith(
+        "`pyenv install 3.99`, or the distribution's python3.99 where it has one), then `make agents`"
+    )
