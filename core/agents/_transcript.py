@@ -267,9 +267,7 @@ def _with_output(title: str, output: str) -> str:
     lines = [line.strip() for line in output.splitlines() if line.strip()][:OUTPUT_LINES]
     if not lines:
         return title
-    head = " ⏎ ".join(lines)
-    head = head if len(head) <= OUTPUT_CHARS else head[: OUTPUT_CHARS - 1] + "…"
-    return f"{title}{OUTPUT_MARK}{head}"
+    return f"{title}{OUTPUT_MARK}{shorten(' ⏎ '.join(lines), OUTPUT_CHARS)}"
 
 
 # -- what the front ends read ----------------------------------------------------------------
