@@ -1,7 +1,9 @@
-"""The sandboxed agents' model gateways, watched by ``swarm run`` (a timer of its loop): each
-agent whose sandbox has a network of its own through swarm's gateway (``sandbox_network =
-"model"``), started by ``desktop up`` and not ended (its door runs), is checked every
-``CHECK_S``:
+"""The agents' model gateways, watched by ``swarm run`` (a timer of its loop): each agent
+whose sandbox has a network of its own through swarm's gateway (``sandbox_network =
+"model"``), started by ``desktop up`` and not ended (its door runs), and each unsandboxed
+agent with ``gateway = true`` whose gateway ``desktop up`` started and ``desktop down`` did
+not end (its credential kept: a gateway started again asks the one its CLI holds), is
+checked every ``CHECK_S``:
 
 - **Its gateway is running.** One that is not makes the agent ``errored`` ("its model
   gateway is not running": a ``gateway-down`` alert, which the judge reads, and the alert's
@@ -122,7 +124,7 @@ class GatewayWatch(PeriodicTimer):
     def agents(self) -> list[Agent]:
         """The agents whose gateway is watched now."""
         mine = [a for a in self.service.agents.values() if a.node == self.node]
-        return [a for a in mine if a.sandbox is not None and self.probe.watched(a)]
+        return [a for a in mine if self.probe.watched(a)]
 
     async def run(self) -> int:
         """One pass over the watched agents; how many changes were written."""
@@ -143,7 +145,7 @@ class GatewayWatch(PeriodicTimer):
         return done
 
     async def _health(self, agent: Agent) -> int:
-        assert self._down is not None and agent.sandbox is not None
+        assert self._down is not None
         if not self.probe.running(agent.id):
             done = 0
             if agent.id not in self._down:
@@ -159,15 +161,23 @@ class GatewayWatch(PeriodicTimer):
                 why = f"{agent.id}: {said or DOWN}; tried again every {RETRY_S:g} s"
                 return done + await self._write(_still_down, agent.id, why)
             log.info("%s: %s", agent.id, said)
-        allow = agent.sandbox.allow
-        written = await asyncio.to_thread(self.probe.sync_allow, agent.id, allow)
-        if written:
-            log.info("%s: its gateway reads its new allow-list: %s", agent.id, ", ".join(allow))
+        written = await self._sync_allow(agent)
         if agent.id in self._down:
             self._down.discard(agent.id)
             self._retry_at.pop(agent.id, None)
             return int(written) + await self._write(_came_back, agent.id, self.fresh, BACK)
         return int(written)
+
+    async def _sync_allow(self, agent: Agent) -> bool:
+        """A sandboxed agent's allow-list written into its gateway's spec when it changed
+        (an unsandboxed one's network is the host's: it has none)."""
+        if agent.sandbox is None:
+            return False
+        allow = agent.sandbox.allow
+        written = await asyncio.to_thread(self.probe.sync_allow, agent.id, allow)
+        if written:
+            log.info("%s: its gateway reads its new allow-list: %s", agent.id, ", ".join(allow))
+        return written
 
     async def _refusals(self, agent: str) -> int:
         known = self._offsets.get(agent)

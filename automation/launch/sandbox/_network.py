@@ -52,6 +52,7 @@ MODEL_SOCKET, EGRESS_SOCKET, RELAY = "model.sock", "egress.sock", "relay.py"
 # what the gateway process is given of swarm's environment besides the key
 TAIL_BYTES = 64 * 1024  # of its refusals file read for ``agents explain``
 SPEC_FILE, PID_FILE = "spec.json", "gateway.pid"
+ENDED_FILE = "ended"  # written by desktop down: a gateway = true gateway not watched since
 GATEWAY_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "SSL_CERT_FILE", "SSL_CERT_DIR")
 
 
@@ -288,6 +289,7 @@ def _start(
     where = folder_of(home, agent)
     files.make_dirs(where)
     files.make_dirs(door_folder(home, agent))
+    (where / ENDED_FILE).unlink(missing_ok=True)
     text = json.dumps(spec, indent=2, sort_keys=True) + "\n"
     spec_file, pid_file = where / SPEC_FILE, where / PID_FILE
     before = _read_text(spec_file)
@@ -406,12 +408,15 @@ class Gateways:
     env: Mapping[str, str]
 
     def watched(self, agent: Agent) -> bool:
-        """Sandboxed with a gateway of its own, started by ``desktop up`` (its spec written)
-        and not ended by ``desktop down`` (its door runs)."""
-        box = agent.sandbox
-        if box is None or mode_of(box, by_name(agent.cli)) != "model":
+        """A gateway of its own started by ``desktop up`` (its spec written) and not ended by
+        ``desktop down``: sandboxed with ``sandbox_network = "model"`` (its door runs), or
+        unsandboxed with ``gateway = true`` (no end written since its start)."""
+        where, box = folder_of(self.home, agent.id), agent.sandbox
+        started = (where / SPEC_FILE).is_file()
+        if box is None:
+            return agent.gateway and started and not (where / ENDED_FILE).exists()
+        if mode_of(box, by_name(agent.cli)) != "model":
             return False
-        started = (folder_of(self.home, agent.id) / SPEC_FILE).is_file()
         return started and running_door(self.home, agent.id) is not None
 
     def running(self, agent: str) -> bool:
@@ -432,8 +437,12 @@ class Gateways:
 
 
 def stop(home: Path, agent: str) -> bool:
-    """End ``agent``'s gateway (``desktop down``); True when one ran."""
-    pid_file = folder_of(home, agent) / PID_FILE
+    """End ``agent``'s gateway (``desktop down``), and say it ended where one was started,
+    so that ``swarm run`` watches it no more; True when one ran."""
+    where = folder_of(home, agent)
+    if (where / SPEC_FILE).is_file():
+        files.write_file(where / ENDED_FILE, b"")
+    pid_file = where / PID_FILE
     if gateway.gateway_pid(pid_file) is None:
         return False
     return asyncio.run(gateway.stop_gateway(pid_file))
