@@ -80,6 +80,7 @@ async def cmd_node(_service: None, args: argparse.Namespace) -> int:
                 watcher=watcher,
                 keys=keys,
                 protocol=builder.protocol_watch(service, node=args.name),
+                timers=[builder.gateway_watch(service, node=args.name)],
             )
             stop = asyncio.Event()
             started = time.monotonic()

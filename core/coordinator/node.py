@@ -15,7 +15,8 @@ delivery or lease end of its agents falls due, or ``SAFETY_S`` passes (a notific
 while the listener reconnected); it says it is alive every ``heartbeat_s``. With a watcher it
 records its agents' screen activity and their tmux panes' text (observations and permission
 prompts) every watch interval, and with ``keys`` it types the decided answers of their text
-prompts into their windows on this desktop (the coordinator types only its own agents').
+prompts into their windows on this desktop (the coordinator types only its own agents');
+its ``timers`` (its agents' model gateways' watch) fire when due.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from core.coordinator.scheduler import Scheduler
@@ -38,7 +40,7 @@ from core.delivery import (
 from core.delivery import queries as delivery_queries
 from core.errors import ConfigError, Transient
 from core.models import ClaimOutcome, Receipt
-from core.protocols import Deliverer, HostJournals, Parallel
+from core.protocols import Deliverer, HostJournals, Parallel, Timer
 from core.service.swarm import SwarmService
 from core.store.access import StoreAccess
 from core.store.calls import urgent
@@ -57,6 +59,7 @@ SAFETY_S = 5.0  # the longest sleep without a notification
 # turn is seen at the next look
 HELD_LOOK_S = 0.25
 KEYS_POLL_S = 0.5  # how often the node looks for its agents' decided prompts to type
+TIMER_POLL_S = 1.0  # the longest a timer of the node's (a gateway watch) waits unasked
 
 
 LEASE_S = 60.0  # a claimed delivery's default lease
@@ -86,6 +89,7 @@ class DeliveryNode:
         watcher: Watcher | None = None,
         keys: PromptKeys | None = None,
         protocol: HostJournals | None = None,
+        timers: Sequence[Timer] = (),
     ) -> None:
         if not service.store.serves_nodes:
             raise ConfigError(
@@ -119,6 +123,7 @@ class DeliveryNode:
         self.protocol = protocol  # this node's protocol agents' host journals
         if protocol is not None and protocol.node != name:
             raise ValueError(f"the protocol watch of node {protocol.node!r} given to node {name!r}")
+        self.timers = list(timers)  # this node's agents' other timed work (their gateways)
         self._protocol_wake = asyncio.Event()
         if protocol is not None:
             protocol.wake = self._protocol_wake.set
@@ -292,6 +297,8 @@ class DeliveryNode:
             helpers.start(self._type_prompts(stop), name="node-keys")
         if self.protocol is not None:
             helpers.start(self._read_hosts(stop), name="node-protocol")
+        for timer in self.timers:
+            helpers.start(self._run_timer(timer, stop), name=f"node-{type(timer).__name__}")
         try:
             due = True
             while not stop.is_set():
@@ -441,6 +448,26 @@ class DeliveryNode:
             except Exception:
                 log.exception("node %s: typing a prompt's answer failed", self.name)
             await _wait(stop, KEYS_POLL_S)
+
+    async def _run_timer(self, timer: Timer, stop: asyncio.Event) -> None:
+        """Fire ``timer`` when it is due (looked at least every ``TIMER_POLL_S``) until
+        ``stop``; a failed firing is logged, and it is fired again at its next due."""
+        await timer.start()
+        try:
+            while not stop.is_set():
+                try:
+                    due = await timer.next_due()
+                    now = self.service.clock.now()
+                    if due is not None and due <= now:
+                        await timer.fire()
+                        continue
+                    wait = TIMER_POLL_S if due is None else min(TIMER_POLL_S, due - now)
+                except Exception:
+                    log.exception("node %s: %s failed", self.name, type(timer).__name__)
+                    wait = TIMER_POLL_S
+                await _wait(stop, wait)
+        finally:
+            await timer.stop()
 
     async def _read_hosts(self, stop: asyncio.Event) -> None:
         """Write what this node's protocol agents' hosts say, as it comes."""

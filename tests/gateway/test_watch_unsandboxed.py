@@ -2,7 +2,8 @@
 SQLite and PostgreSQL, with the real gateway process: watched once ``desktop up`` started it
 (its spec written) and until ``desktop down`` ended it; a dead one is started again with the
 agent's own credential, which its CLI still holds (a request with it passes, another is
-refused); an ended one is neither watched nor started again."""
+refused); an ended one is neither watched nor started again; a delivery node's agent's is
+watched by its node."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from automation.launch.sandbox._network import Gateways
 from core.agents import Freshness
 from core.agents_file import load_agents
 from core.clis import by_name
+from core.coordinator.node import DeliveryNode
 from core.models import Agent
 from core.protocols import ManualClock
 from core.sandbox import door_folder
@@ -30,6 +32,7 @@ from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.watch.gateways import GatewayWatch
 from tests.gateway.wire import request
+from tests.helpers import RecordingDeliverer
 
 pytestmark = pytest.mark.both_databases
 AGENT = "carol"
@@ -123,3 +126,42 @@ async def test_an_ended_gateway_of_an_unsandboxed_agent_is_not_watched(
     # desktop up again: watched again
     await asyncio.to_thread(network.unsandboxed, home, AGENT, by_name("claude-code"), env)
     assert probe.watched(_agent(service))
+
+
+NODE_AGENTS = AGENTS + 'node = "desk-1"\n'
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_delivery_node_watches_its_own_agents_gateways(
+    sockets: Path, database_url: str, clock: ManualClock, model: LocalModel
+) -> None:
+    # carol is served by node desk-1 (`swarm node`, another machine): its gateway is watched
+    # there, by the node's timer, not by `swarm run`
+    (sockets / "ws").mkdir()
+    config = sockets / "agents.toml"
+    config.write_text(NODE_AGENTS.format(ws=sockets / "ws"))
+    settings = Settings.from_env({"SWARM_HOME": str(sockets), "SWARM_CONFIG": str(config),
+                                  "SWARM_DATABASE_URL": database_url})  # fmt: skip
+    service = await SwarmService.open(settings, clock)
+    env = {"PATH": os.environ.get("PATH", ""), "ANTHROPIC_BASE_URL": model.url, KEY_ENV: "k"}
+    try:
+        await asyncio.to_thread(network.unsandboxed, sockets, AGENT, by_name("claude-code"), env)
+        probe = Gateways(sockets, env)
+        assert GatewayWatch(service, probe, Freshness()).agents() == []  # not swarm run's
+        watch = GatewayWatch(service, probe, Freshness(), node="desk-1")
+        node = DeliveryNode(service, RecordingDeliverer(), "desk-1", timers=[watch])
+        stop = asyncio.Event()
+        running = asyncio.create_task(node.run(stop))
+        try:
+            dead = await _killed(sockets)
+            for _ in range(200):
+                if _pid(sockets) not in (None, dead):
+                    break
+                await asyncio.sleep(0.05)
+            assert _pid(sockets) not in (None, dead), "the node did not start it again"
+        finally:
+            stop.set()
+            await asyncio.wait_for(running, 30)
+    finally:
+        await service.close()
+        await asyncio.to_thread(network.stop, sockets, AGENT)
