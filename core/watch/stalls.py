@@ -295,10 +295,12 @@ def _observe_screens(conn: Conn, ctx: Ctx, settings: WatchSettings, report: Tick
         changed = agent in report.active or (
             active is not None and ctx.now - active < settings.interval_s
         )
+        quiet = ctx.now - max(seen, active or 0.0)
         if changed:
             state, words = AgentState.WORKING, f"screen: changed at {clock_time(ctx.now)}"
+        elif quiet < settings.interval_s:  # its first look: no evidence either way yet
+            state, words = AgentState.UNKNOWN, f"screen: first look at {clock_time(seen)}"
         else:
-            quiet = ctx.now - max(seen, active or 0.0)
             state, words = AgentState.IDLE, f"screen: no change for {duration(quiet)}"
         agent_signals.record(conn, Observation(agent, Signal.SCREEN, state, ctx.now, words))
 

@@ -463,3 +463,20 @@ async def test_a_flapping_limit_keeps_the_handoff_wait_from_its_first_start(
             handed = clock.now() - start
     assert await kinds(service, "agent.limit_flapped"), "the limit did not flap"
     assert handed is not None and handed <= 10 + 1, handed
+
+
+async def test_a_screen_looked_at_once_is_unknown_not_idle_for_0_s(
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
+    # the demo's cards said "idle: screen: no change for 0 s" beside a task in progress: one
+    # look is no evidence of rest
+    frames.frames["Agent-1"] = bytes(64)
+    watcher = Watcher(service, watch_settings(**FAST), frames)
+    await watcher.tick()
+    at = time.strftime("%H:%M:%S", time.localtime(clock.now()))
+    row = await state_of(service, "Agent-1")
+    assert (row["state"], row["evidence"]) == ("unknown", f"screen: first look at {at}"), row
+    clock.advance(FAST["interval_s"])
+    await watcher.tick()
+    row = await state_of(service, "Agent-1")
+    assert (row["state"], row["evidence"]) == ("idle", "screen: no change for 1 s"), row
