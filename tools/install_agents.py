@@ -147,7 +147,8 @@ def _python(oldest: tuple[int, int]) -> str:
     raise RuntimeError(
         f"it needs Python {wanted} or later, and none runs here (python3.{minors[0]} to "
         f"python3.{minors[-1]} on the PATH, or under {pyenv}): install one (`pyenv install "
-        f"{wanted}`, or the distribution's python3.{oldest[1]} where it has one), then `make agents`"
+        f"{wanted}`, or the distribution's python3.{oldest[1]} where it has one), "
+        "then `make agents`"
     )
 
 

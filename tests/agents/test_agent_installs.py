@@ -88,6 +88,5 @@ def test_a_cli_that_needs_a_newer_python_says_what_to_install(
     said = str(refused.value)
     assert said.startswith("it needs Python 3.99 or later, and none runs here (python3.99 to")
     assert f"under {tmp_path / 'pyenv' / 'versions'}" in said
-    assert said.endswith(
-        "`pyenv install 3.99`, or the distribution's python3.99 where it has one), then `make agents`"
-    )
+    tail = "`pyenv install 3.99`, or the distribution's python3.99 where it has one), then "
+    assert said.endswith(tail + "`make agents`")
