@@ -242,4 +242,4 @@ async def test_a_done_tasks_uncommitted_work_is_its_diff_and_no_change_is_said(
     assert "notes.md" in page and "never committed" in page and 'id="no-diff"' not in page
     page = (await client.get(f"/tasks/{nothing.ref}")).text
     assert "notes.md" not in page
-    assert f"No changes: {nothing.ref}&#39;s turn has no commit" in page
+    assert f"No changes: {nothing.ref}'s turn has no commit" in page
