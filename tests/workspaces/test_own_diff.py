@@ -223,3 +223,22 @@ async def test_a_slow_status_at_the_start_fails_no_prompt(
     assert "files of Agent-1's workspace at the turn's start not read" in caplog.text
     (tree / "new.txt").write_text("new\n", encoding="utf-8")
     assert _files(await service.workspaces.diff(task)) == ["new.txt"]
+
+
+def test_past_the_files_kept_a_file_not_named_is_the_turns_when_changed_after_it_began(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worktree with more files outside its commits than a snapshot keeps: the snapshot
+    says it was cut, and a file it does not name counts as the turn's only when it changed
+    after the turn began (its time), so an old one is still not shown."""
+    monkeypatch.setattr(start_files, "MAX_NAMED", 1)
+    for name in ("a-old.txt", "b-old.txt"):
+        (repo / name).write_text("old\n", encoding="utf-8")
+        os.utime(repo / name, (1_000_000_000, 1_000_000_000))
+    taken = start_files.take(repo)
+    assert taken.cut and set(taken.files) == {".env"}  # git's order: the first kept
+    began = time.time()
+    (repo / "c-new.txt").write_text("new\n", encoding="utf-8")
+    os.utime(repo / "c-new.txt", (began + 1, began + 1))
+    diff = start_files.uncommitted_diff(repo, taken, began, None)
+    assert _files(diff) == ["c-new.txt"], diff
