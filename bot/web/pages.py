@@ -267,10 +267,10 @@ async def _review_view(service: SwarmService, task: Task) -> dict[str, Any]:
     """The task's diff per file and its pending review comments, placed under their lines
     (``left``: on the whole task, or on a line the diff does not show)."""
     changed: list[FileDiff] = []
-    cut, error = False, ""
+    cut, error, worked = False, "", False
     try:
         parsed = await service.reviews.diff(task.id)
-        changed, cut = parsed.files, parsed.cut
+        changed, cut, worked = parsed.files, parsed.cut, True
     except NotFound:
         pass  # not worked on in a workspace: no diff, comments on the whole task only
     except SwarmError as exc:  # the worktree is gone, git refused
@@ -283,6 +283,7 @@ async def _review_view(service: SwarmService, task: Task) -> dict[str, Any]:
             placed.setdefault((comment.path, comment.line), []).append(comment)
     return {
         "files": changed,
+        "worked": worked,  # in a workspace (no files then: no change there)
         "cut": cut,
         "error": error,
         "count": len(comments),

@@ -82,10 +82,16 @@ def _run_env(cwd: Path, args: tuple[str, ...], env: Mapping[str, str] | None) ->
 
 
 def git(
-    cwd: Path, *args: str, timeout: float = GIT_TIMEOUT_S, env: Mapping[str, str] | None = None
+    cwd: Path,
+    *args: str,
+    timeout: float = GIT_TIMEOUT_S,
+    env: Mapping[str, str] | None = None,
+    errors: str = "strict",
 ) -> str:
     """Run ``git ARGS`` in ``cwd`` (``env``: variables set over swarm's own); its stdout, or
-    GitFailed with its output. A linked worktree's ``.git`` is checked first (it is its
+    GitFailed with its output; ``errors``: how bytes that are not UTF-8 are read (an
+    agent's file names and contents: ``surrogateescape`` for names to use again,
+    ``replace`` for text to show). A linked worktree's ``.git`` is checked first (it is its
     agent's to write: :func:`checked_worktree`); fsmonitor, external diffs and textconv are
     off, and hooks in a linked worktree (:func:`safe_env`, :func:`safe_args`): the main
     checkout's are the person's (a ``post-checkout`` that sets a new worktree up)."""
@@ -96,6 +102,7 @@ def git(
             cwd=cwd,
             capture_output=True,
             text=True,
+            errors=errors,
             timeout=timeout,
             stdin=subprocess.DEVNULL,
             env=_run_env(cwd, args, env),

@@ -11,9 +11,14 @@ from typing import Any, NamedTuple
 
 from core.store.conn import Conn, sql, values
 
-_TURN = "task_id, agent_id, path, branch, base, start_sha, end_sha, started_at, finished_at"
+_TURN = (
+    "task_id, agent_id, path, branch, base, start_sha, end_sha, started_at, finished_at, "
+    "start_files"
+)
 # a turn's start, in the order ``insert_turns`` takes it
-START_COLUMNS = ("task_id", "agent_id", "path", "branch", "base", "start_sha", "started_at")
+START_COLUMNS = (
+    "task_id", "agent_id", "path", "branch", "base", "start_sha", "started_at", "start_files",
+)  # fmt: skip
 INSERT_TURN = sql(
     f"INSERT INTO task_work ({', '.join(START_COLUMNS)}) "
     f"VALUES ({', '.join(':' + c for c in START_COLUMNS)}) ON CONFLICT DO NOTHING"
@@ -32,6 +37,11 @@ END_TURN = sql(
 REOPEN_TURN = sql(
     "UPDATE task_work SET end_sha = NULL, finished_at = NULL WHERE task_id = :task_id AND "
     "agent_id = :agent"
+)
+TURN_KNOWN = sql("SELECT 1 FROM task_work WHERE task_id = :task_id AND agent_id = :agent")
+NEXT_TURN = sql(
+    "SELECT branch, start_sha, start_files FROM task_work WHERE path = :path AND "
+    "started_at > :started_at ORDER BY started_at LIMIT 1"
 )
 INSERT_BRANCH = sql(
     "INSERT INTO task_branches (task_id, branch, created_at) VALUES (:task_id, :branch, :now) "
@@ -53,6 +63,7 @@ class TaskWork:
     end_sha: str | None
     started_at: float
     finished_at: float | None
+    start_files: str | None = None  # the worktree's files at the start (``_start_files``)
 
 
 class TaskHead(NamedTuple):
@@ -97,6 +108,17 @@ def reopen_turn(conn: Conn, task_id: int, agent: str) -> None:
     conn.execute(REOPEN_TURN, {"task_id": task_id, "agent": agent})
 
 
+def turn_known(conn: Conn, task_id: int, agent: str) -> bool:
+    """Whether the agent's turn on the task is stored (its start recorded)."""
+    return conn.execute(TURN_KNOWN, {"task_id": task_id, "agent": agent}).fetchone() is not None
+
+
+def next_turn_row(conn: Conn, path: str, started_at: float) -> NextTurn | None:
+    """The turn begun next after ``started_at`` in the worktree ``path``, or None."""
+    found = conn.execute(NEXT_TURN, {"path": path, "started_at": started_at}).fetchone()
+    return None if found is None else NextTurn(*values(found))
+
+
 def insert_branch(conn: Conn, task_id: int, branch: str, now: float) -> None:
     """``task_id`` works on ``branch`` of its own, unless it has one."""
     conn.execute(INSERT_BRANCH, {"task_id": task_id, "branch": branch, "now": now})
@@ -106,3 +128,11 @@ def branch_row(conn: Conn, task_id: int) -> str | None:
     """The branch ``task_id`` works on of its own, or None."""
     found = conn.execute(BRANCH, {"task_id": task_id}).fetchone()
     return None if found is None else str(found["branch"])
+
+
+class NextTurn(NamedTuple):
+    """Of the turn begun next in a worktree: its branch, head and files at its start."""
+
+    branch: str | None
+    start_sha: str | None
+    start_files: str | None

@@ -1,12 +1,13 @@
-"""Task work in workspaces: the branch head when a prompt goes out, the commits at done,
-the diff and the merge. Git runs in a worker thread; a git failure never stops a delivery
-or a report (it is logged)."""
+"""Task work in workspaces: the branch head (and the files outside its commits) when a
+prompt goes out, the commits at done, the diff and the merge. Git runs in a worker thread;
+a git failure never stops a delivery or a report (it is logged)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
+import subprocess
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +33,7 @@ from core.workspaces import _manifest as manifest
 from core.workspaces import _merging as merging
 from core.workspaces import _queries as queries
 from core.workspaces import _reservation_hook as reservation_hook
+from core.workspaces import _start_files as start_files
 from core.workspaces import _task_branch as task_branch
 from core.workspaces import _work as work
 from core.workspaces._git import (
@@ -47,6 +49,7 @@ from core.workspaces._git import (
 )
 from core.workspaces._handoff import Handoff
 from core.workspaces._ops import Located, find
+from core.workspaces._queries import NextTurn
 from core.workspaces._untracked import untracked_diff
 from core.workspaces._work import TaskWork
 
@@ -112,8 +115,8 @@ class WorkspaceBook:
             return None
         if place is None:
             return None
+        wanted, known = await self.service.read(work.start_known, task_id, agent)
         if place.base is not None:  # a worktree swarm made: the task's branch, or the agent's
-            wanted = await self.service.read(work.branch_of, task_id)
             place = await asyncio.to_thread(task_branch.checkout, place, wanted)
         try:
             sha = place.head
@@ -125,6 +128,7 @@ class WorkspaceBook:
             if await asyncio.to_thread(has_commits, place.path):
                 log.warning("head of %s's workspace not read: %s", agent, exc)
             sha = None  # else a repository with no commit yet (a new project): no head
+        files = None if known else await asyncio.to_thread(_start_files_of, place.path, agent)
         turn = TaskWork(
             task_id,
             agent,
@@ -135,6 +139,7 @@ class WorkspaceBook:
             None,
             self.service.clock.now(),
             None,
+            files,
         )
         read = time.perf_counter()
         await self._starts.add(turn)
@@ -197,10 +202,11 @@ class WorkspaceBook:
         await self.service.write(actor, work.record_end, turn, end, commits, stat)
 
     async def diff(self, ref: str | int) -> str:
-        """The diff of the task's commits (its last turn, up to now when not done, with the
-        files its worktree holds untracked)."""
+        """The diff of the task's last turn: its commits (up to now when not done), then what
+        it changed in its worktree and did not commit (``_diff``)."""
         turn = await self._last_turn(ref, "diff")
-        return await asyncio.to_thread(_diff, turn)
+        after = await self.service.read(work.next_turn, turn) if turn.start_files else None
+        return await asyncio.to_thread(_diff, turn, after)
 
     async def merge(self, ref: str | int, actor: str, into: str | None = None) -> str:
         """Merge the task's commits into ``into`` (default the base): a fast-forward or a
@@ -311,12 +317,39 @@ def _commits_since(turn: TaskWork) -> tuple[str, list[dict[str, str]], str]:
     return end, found, git(path, "diff", "--stat", start, end).rstrip()
 
 
-def _diff(turn: TaskWork) -> str:
-    """The turn's commits; while it is not done, its worktree's untracked files too."""
-    committed = git(Path(turn.path), "diff", turn.start_sha or "HEAD", _end(turn))
-    if turn.end_sha is not None:
+def _start_files_of(tree: Path, agent: str) -> str | None:
+    """What ``tree`` holds outside its commits as a turn begins (stored with the turn);
+    None when git cannot say (that turn's diff is then as before there were snapshots)."""
+    try:
+        return start_files.take(tree).text()
+    except (GitFailed, OSError, SwarmError, ValueError, subprocess.TimeoutExpired) as exc:
+        log.warning("files of %s's workspace at the turn's start not read: %s", agent, exc)
+        return None
+
+
+UNCOMMITTED = "(not committed: in the worktree only, which task merge does not bring)\n"
+
+
+def _diff(turn: TaskWork, after: NextTurn | None) -> str:
+    """The turn's commits (up to the next turn's start on its branch when it was not done
+    before that began), then the files it changed in its worktree and did not commit (see
+    ``start_files.uncommitted_diff``): while it runs and after done, as long as they are as
+    it left them. A turn begun before snapshots has its commits, and while it is not done
+    every untracked file of its worktree; when the next turn's start was not read, its
+    commits alone (what is left is not known to be its own)."""
+    path = Path(turn.path)
+    end = turn.end_sha
+    if end is None and after is not None and after.branch == turn.branch:
+        end = after.start_sha
+    committed = git(path, "diff", turn.start_sha or "HEAD", end or _end(turn), errors="replace")
+    start = start_files.parsed(turn.start_files)
+    if start is None:
+        return committed if turn.end_sha is not None else committed + untracked_diff(path)
+    later = None if after is None else start_files.parsed(after.start_files)
+    if after is not None and later is None:
         return committed
-    return committed + untracked_diff(Path(turn.path))
+    left = start_files.uncommitted_diff(path, start, turn.started_at, later)
+    return committed + (UNCOMMITTED + left if left else "")
 
 
 def checkout_of(path: Path, branch: str) -> Path | None:

@@ -28,13 +28,24 @@ def record_starts(conn: Conn, works: list[TaskWork]) -> None:
 def _start_row(work: TaskWork) -> tuple[Any, ...]:
     return (
         work.task_id, work.agent, work.path, work.branch, work.base, work.start_sha,
-        work.started_at,
+        work.started_at, work.start_files,
     )  # fmt: skip
 
 
 def turns(conn: Conn, task_id: int) -> list[TaskWork]:
     """Every agent's turn on the task, oldest first."""
     return queries.turn_rows(conn, task_id)
+
+
+def start_known(conn: Conn, task_id: int, agent: str) -> tuple[str | None, bool]:
+    """The branch ``task_id`` works on of its own (None: its agent's) and whether the
+    agent's turn on it is stored already (then its start is not read again)."""
+    return queries.branch_row(conn, task_id), queries.turn_known(conn, task_id, agent)
+
+
+def next_turn(conn: Conn, work: TaskWork) -> queries.NextTurn | None:
+    """The turn begun next in ``work``'s worktree (what ends what ``work`` left there)."""
+    return queries.next_turn_row(conn, work.path, work.started_at)
 
 
 def holder_turn(conn: Conn, task_id: int) -> TaskWork | None:

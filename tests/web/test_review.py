@@ -11,8 +11,9 @@ import pytest
 
 from core.models import TaskSpec, TaskStatus
 from core.service.swarm import SwarmService
+from core.workspaces._manager import InitRequest, init
 from tests.web.conftest import bearer
-from tests.web.review_work import GIT_ENV, deliver, inbox_texts, worked_task
+from tests.web.review_work import GIT_ENV, deliver, inbox_texts, make_repo, worked_task
 from tests.workspaces.conftest import commit_file
 
 pytestmark = pytest.mark.both_databases
@@ -216,3 +217,29 @@ async def test_the_task_page_shows_the_diff_and_comments_escaped(
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(2)&gt;" in page
     assert 'data-path="page.html" data-line="2"' in page  # a + button on line 2
     assert "Send review (1)" in page
+
+
+async def test_a_done_tasks_uncommitted_work_is_its_diff_and_no_change_is_said(
+    client: httpx.AsyncClient, service: SwarmService, admin_token: str, tmp_path: Path
+) -> None:
+    """Issue 79: a task whose work is a file it created and did not commit shows that file
+    on its page after done (not "No diff"); a task that changed nothing says so, not that
+    it was never worked on in a workspace."""
+    home = service.settings.home
+    init(home, service.agents, InitRequest(make_repo(tmp_path), agents=("Agent-1",)))
+    tree = home / "workspaces" / "project" / "Agent-1"
+    untracked = await service.tasks.create(TaskSpec("write notes", agent="Agent-1"), "cli")
+    await deliver(service)
+    await service.tasks.start(untracked.ref, "Agent-1")
+    (tree / "notes.md").write_text("# notes\nnever committed\n", encoding="utf-8")
+    await service.tasks.complete(untracked.ref, "Agent-1", "notes written")
+    nothing = await service.tasks.create(TaskSpec("look only", agent="Agent-1"), "cli")
+    await deliver(service)
+    await service.tasks.start(nothing.ref, "Agent-1")
+    await service.tasks.complete(nothing.ref, "Agent-1", "nothing to change")
+    client.cookies.set("swarm_token", admin_token)
+    page = (await client.get(f"/tasks/{untracked.ref}")).text
+    assert "notes.md" in page and "never committed" in page and 'id="no-diff"' not in page
+    page = (await client.get(f"/tasks/{nothing.ref}")).text
+    assert "notes.md" not in page
+    assert f"No changes: {nothing.ref}'s turn has no commit" in page

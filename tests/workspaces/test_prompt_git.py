@@ -1,8 +1,10 @@
 """What a task's prompt costs in git (each call a process on the delivery's path): for an
 agent working in a folder of its own (``workspace =``) or in the worktree swarm made for it,
-already on the task's branch, none: its branch and head are read from the repository's
-files (``core.workspaces._head_files``); the head recorded is the branch's (a detached
-HEAD's commit, with no branch)."""
+already on the task's branch, one ``git status`` at the task's first prompt to that agent
+(the files the worktree holds outside its commits, so that the task's diff is its own:
+``test_own_diff``) and none at a prompt again: its branch and head are read from the
+repository's files (``core.workspaces._head_files``); the head recorded is the branch's (a
+detached HEAD's commit, with no branch)."""
 
 from __future__ import annotations
 
@@ -38,6 +40,21 @@ def _counting(monkeypatch: pytest.MonkeyPatch, where: Path) -> list[list[str]]:
     return calls
 
 
+def _start_files_only(calls: list[list[str]]) -> bool:
+    """Whether ``calls`` is the turn's one read of its start files (``git status``)."""
+    return [call[0] for call in calls] == ["status"]
+
+
+async def _again_runs_none(
+    service: SwarmService, monkeypatch: pytest.MonkeyPatch, where: Path, task: int, agent: str
+) -> None:
+    """The task's prompt to the same agent again (a follow-up) runs no git at all."""
+    calls = _counting(monkeypatch, where)
+    assert await service.workspaces.before_prompt(task, agent) is not None
+    monkeypatch.undo()
+    assert calls == []
+
+
 @asynccontextmanager
 async def _working_in(tmp_path: Path, folder: Path, agents: int = 1) -> AsyncIterator[SwarmService]:
     """A service whose agents ``A-1``.. each work in ``folder`` (``workspace =``)."""
@@ -69,9 +86,10 @@ async def test_a_prompt_in_an_agents_own_folder_runs_no_git_process(
         monkeypatch.undo()
         assert place is not None and place.path == repo
         assert place.branch == (None if detached else "main")
-        assert calls == []  # before: rev-parse (and before that symbolic-ref too)
+        assert _start_files_only(calls), calls  # before: rev-parse (and symbolic-ref)
         (turn,) = await service.workspaces.turns(task.id)
         assert turn.start_sha == expected
+        await _again_runs_none(service, monkeypatch, repo, task.id, "A-1")
 
 
 async def test_a_prompt_in_a_worktree_already_on_its_branch_runs_no_git_process(
@@ -87,9 +105,10 @@ async def test_a_prompt_in_a_worktree_already_on_its_branch_runs_no_git_process(
     place = await service.workspaces.before_prompt(task.id, "Agent-1")
     monkeypatch.undo()
     assert place is not None and place.branch == "swarm/Agent-1"
-    assert calls == []
+    assert _start_files_only(calls), calls
     (turn,) = await service.workspaces.turns(task.id)
     assert turn.start_sha == sh(repo, "rev-parse", "main").strip()
+    await _again_runs_none(service, monkeypatch, tree, task.id, "Agent-1")
 
 
 async def test_a_repository_with_no_commit_has_its_branch_and_no_head(
@@ -107,7 +126,8 @@ async def test_a_prompt_in_a_new_project_with_no_commit_runs_no_git_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``git init`` and nothing committed: the files say the branch has no commit, so the
-    prompt asks git nothing (before: its head, then whether it has any commit)."""
+    prompt asks git only for its start files (before: its head, then whether it has any
+    commit)."""
     new = tmp_path / "new-project"
     new.mkdir()
     sh(new, "init", "-q", "-b", "trunk")
@@ -117,9 +137,10 @@ async def test_a_prompt_in_a_new_project_with_no_commit_runs_no_git_process(
         place = await service.workspaces.before_prompt(task.id, "A-1")
         monkeypatch.undo()
         assert place is not None and (place.branch, place.head) == ("trunk", None)
-        assert calls == []
+        assert _start_files_only(calls), calls
         (turn,) = await service.workspaces.turns(task.id)
         assert (turn.branch, turn.start_sha) == ("trunk", None)
+        await _again_runs_none(service, monkeypatch, new, task.id, "A-1")
 
 
 async def test_prompts_built_together_record_their_turns_in_one_transaction_after_the_first(

@@ -1,6 +1,7 @@
 """A task's diff while it is worked on holds the files its agent created and did not
 ``git add`` (as new files, binary and large ones named only, bounded in count), read on real
-git without changing the worktree's index; a done task's diff is its commits alone."""
+git without changing the worktree's index; a done task's diff keeps them while they are
+as it left them (``test_own_diff``: never another task's)."""
 
 from __future__ import annotations
 
@@ -55,7 +56,8 @@ async def test_the_diff_holds_the_agents_untracked_files(repo: Path, service: Sw
     assert "?? blob.bin" in sh(tree, "status", "--porcelain")
     await service.tasks.complete(task, AGENT, "done")
     done = await service.workspaces.diff(task)
-    assert "+FEATURE = 1" in done and "blob.bin" not in done  # its commits alone
+    assert done == diff  # what it left uncommitted is still its own, said not committed
+    assert "(not committed: in the worktree only, which task merge does not bring)" in done
 
 
 async def test_untracked_files_are_bounded_in_count(
