@@ -30,8 +30,8 @@ from core.models import Agent
 from core.protocols import ManualClock
 from core.sandbox import door_folder
 from core.service.swarm import SwarmService
-from core.settings import Settings
 from core.watch.gateways import ENDED, RETRY_S, GatewayWatch
+from tests.gateway.services import agents_service
 from tests.gateway.test_reload import echo  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.both_databases
@@ -63,14 +63,8 @@ async def service(
     sockets: Path, database_url: str | None, clock: ManualClock
 ) -> AsyncIterator[SwarmService]:
     """A service on a home short enough for the gateway's sockets, its agents file alice's."""
-    (sockets / "ws").mkdir()
-    config = sockets / "agents.toml"
-    config.write_text(AGENTS.format(ws=sockets / "ws"))
-    settings = Settings.from_env({"SWARM_HOME": str(sockets), "SWARM_CONFIG": str(config),
-                                  "SWARM_DATABASE_URL": database_url or ""})  # fmt: skip
-    svc = await SwarmService.open(settings, clock)
-    yield svc
-    await svc.close()
+    async with agents_service(sockets, AGENTS, database_url, clock) as svc:
+        yield svc
     await asyncio.to_thread(network.stop, sockets, AGENT)
 
 

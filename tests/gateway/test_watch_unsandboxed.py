@@ -29,8 +29,8 @@ from core.models import Agent
 from core.protocols import ManualClock
 from core.sandbox import door_folder
 from core.service.swarm import SwarmService
-from core.settings import Settings
 from core.watch.gateways import GatewayWatch
+from tests.gateway.services import agents_service
 from tests.gateway.wire import request
 from tests.helpers import RecordingDeliverer
 
@@ -52,14 +52,8 @@ async def service(
     sockets: Path, database_url: str | None, clock: ManualClock
 ) -> AsyncIterator[SwarmService]:
     """A service on a home short enough for the gateway's sockets, its agents file carol's."""
-    (sockets / "ws").mkdir()
-    config = sockets / "agents.toml"
-    config.write_text(AGENTS.format(ws=sockets / "ws"))
-    settings = Settings.from_env({"SWARM_HOME": str(sockets), "SWARM_CONFIG": str(config),
-                                  "SWARM_DATABASE_URL": database_url or ""})  # fmt: skip
-    svc = await SwarmService.open(settings, clock)
-    yield svc
-    await svc.close()
+    async with agents_service(sockets, AGENTS, database_url, clock) as svc:
+        yield svc
     await asyncio.to_thread(network.stop, sockets, AGENT)
 
 
@@ -137,14 +131,8 @@ async def test_a_delivery_node_watches_its_own_agents_gateways(
 ) -> None:
     # carol is served by node desk-1 (`swarm node`, another machine): its gateway is watched
     # there, by the node's timer, not by `swarm run`
-    (sockets / "ws").mkdir()
-    config = sockets / "agents.toml"
-    config.write_text(NODE_AGENTS.format(ws=sockets / "ws"))
-    settings = Settings.from_env({"SWARM_HOME": str(sockets), "SWARM_CONFIG": str(config),
-                                  "SWARM_DATABASE_URL": database_url})  # fmt: skip
-    service = await SwarmService.open(settings, clock)
     env = {"PATH": os.environ.get("PATH", ""), "ANTHROPIC_BASE_URL": model.url, KEY_ENV: "k"}
-    try:
+    async with agents_service(sockets, NODE_AGENTS, database_url, clock) as service:
         await asyncio.to_thread(network.unsandboxed, sockets, AGENT, by_name("claude-code"), env)
         probe = Gateways(sockets, env)
         assert GatewayWatch(service, probe, Freshness()).agents() == []  # not swarm run's
@@ -162,6 +150,4 @@ async def test_a_delivery_node_watches_its_own_agents_gateways(
         finally:
             stop.set()
             await asyncio.wait_for(running, 30)
-    finally:
-        await service.close()
-        await asyncio.to_thread(network.stop, sockets, AGENT)
+            await asyncio.to_thread(network.stop, sockets, AGENT)
