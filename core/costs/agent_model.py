@@ -53,7 +53,8 @@ def _after_program(cli: AgentCli, argv: Sequence[str]) -> list[str] | None:
     at = 1 if words[:1] == ["env"] else 0
     while at < len(words) and "=" in words[at] and not words[at].startswith("-"):
         at += 1
-    if at >= len(words) or Path(words[at]).name not in (*cli.programs, cli.protocol_adapter):
+    own = (*cli.programs, cli.protocol_adapter)
+    if at >= len(words) or Path(words[at]).name.removesuffix(".exe") not in own:
         return None
     return words[at + 1 :]
 

@@ -87,8 +87,10 @@ def follow(cli: AgentCli, roots: Iterable[int]) -> Followed | str:
 
 
 def _runs(pid: int, programs: tuple[str, ...]) -> bool:
-    """Whether ``pid``'s program is one of ``programs`` (among its first words)."""
-    return any(Path(word).name in programs for word in command_line(pid)[:ARGV_WORDS])
+    """Whether ``pid``'s program is one of ``programs`` (among its first words; Claude
+    Code's npm package runs as ``bin/claude.exe``)."""
+    words = command_line(pid)[:ARGV_WORDS]
+    return any(Path(word).name.removesuffix(".exe") in programs for word in words)
 
 
 def checked_folder(named: Path, uid: int) -> Path | str:

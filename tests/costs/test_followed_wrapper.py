@@ -9,6 +9,7 @@ that sleeps under that name), whose ``/proc`` entries are read as a real CLI's a
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import os
@@ -238,8 +239,11 @@ async def test_a_wrapped_tmux_agent_books_its_turns_and_its_budget_lets_it_work(
             for pid in _children(proc.pid):
                 _kill(pid)
         roots["T"] = [wrapped.start(f"HOME={home}")]
-        for _ in range(3):
+        deadline = time.monotonic() + 10  # until the roots are looked up again (each second)
+        while "names no folder" not in (followed.why_not(service.settings.home, "T") or ""):
+            assert time.monotonic() < deadline, followed.why_not(service.settings.home, "T")
             await usage.tick()
+            await asyncio.sleep(0.1)
         said = (await service.explain_agent("T"))["usage"]
         assert said.startswith("unknown: Claude Code's turns are not read"), said
         assert "its process could not be followed (Claude Code's process (pid" in said
