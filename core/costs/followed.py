@@ -29,7 +29,7 @@ from core.processes import command_line, descendants, environment, owner_of
 from core.workspaces import Proc, start_time
 
 FOLDER = "usage-folders"  # <home>/usage-folders/<agent>.json
-ARGV_WORDS = 3  # a CLI's program is among its first words (``node /path/gemini ...``)
+INTERPRETER = re.compile(r"node|nodejs|bun|deno|python[0-9.]*")  # runs the CLI's script
 SPECIAL = ("/proc", "/sys", "/dev")  # never a CLI's folder, whoever owns it
 RECORD_MAX = 8192  # bytes of one record read, at most
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -87,10 +87,14 @@ def follow(cli: AgentCli, roots: Iterable[int]) -> Followed | str:
 
 
 def _runs(pid: int, programs: tuple[str, ...]) -> bool:
-    """Whether ``pid``'s program is one of ``programs`` (among its first words; Claude
-    Code's npm package runs as ``bin/claude.exe``)."""
-    words = command_line(pid)[:ARGV_WORDS]
-    return any(Path(word).name.removesuffix(".exe") in programs for word in words)
+    """Whether ``pid``'s program is one of ``programs``: its first word, or its second
+    after an interpreter (``node /path/gemini``), never a later word (a wrapper's shell
+    ``sh run-claude.sh claude`` is no Claude Code; Claude Code's npm package runs as
+    ``bin/claude.exe``)."""
+    words = [Path(word).name for word in command_line(pid)[:2]]
+    if len(words) == 2 and not INTERPRETER.fullmatch(words[0]):
+        words = words[:1]
+    return any(word.removesuffix(".exe") in programs for word in words)
 
 
 def checked_folder(named: Path, uid: int) -> Path | str:

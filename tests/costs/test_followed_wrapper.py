@@ -61,7 +61,7 @@ class Wrapped:
         self.procs.append(proc)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            if any("claude" in w for pid in _children(proc.pid) for w in _argv(pid)):
+            if any(Path(w).name == "claude" for p in _children(proc.pid) for w in _argv(p)[:1]):
                 return proc.pid
             time.sleep(0.02)
         raise AssertionError("the wrapper's claude did not start")
@@ -251,3 +251,22 @@ async def test_a_wrapped_tmux_agent_books_its_turns_and_its_budget_lets_it_work(
         assert "T's today's budget cannot be kept" in item.text, item.text
     finally:
         unregister_roots("test-wrapper")
+
+
+def test_a_wrapper_that_names_the_cli_in_its_arguments_is_not_the_cli(
+    wrapped: Wrapped, tmp_path: Path
+) -> None:
+    """``sh run-claude.sh claude``: the shell names Claude Code among its words, with the
+    HOME it was started with (a decoy); only the CLI's own process is read."""
+    if os.getuid() != 0:
+        pytest.skip("a folder of another user is made as root")
+    home = _home(tmp_path / "h")
+    os.chown(home / ".claude", NOBODY, NOBODY)
+    script = tmp_path / "run-claude.sh"
+    script.write_text(f'#!/bin/sh\nHOME={home}\nexport HOME\n"$@"\n')
+    line = f"HOME={tmp_path}/decoy /bin/sh {script}"
+    pid = wrapped.start(line)  # its claude: run-claude.sh's child, its HOME another user's
+    assert CLAUDE is not None
+    found = followed.follow(CLAUDE, [pid])
+    assert isinstance(found, str) and "is not a folder of the user swarm runs as" in found, found
+    assert "decoy" not in found
