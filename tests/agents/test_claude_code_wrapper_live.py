@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -71,7 +71,10 @@ async def test_a_wrapped_claudes_turns_are_booked_as_localmodel_counted_them(
     claude: LiveCLI, tmp_path: Path
 ) -> None:
     ready = functools.partial(claude.wait, "? for shortcuts")
-    turns = [functools.partial(_count, claude), functools.partial(_make, claude)]
+    turns: list[Callable[[], object]] = [
+        functools.partial(_count, claude),
+        functools.partial(_make, claude),
+    ]
     counted = await usage_of_turns(
         claude, "claude-code", tmp_path, None, ready, turns, extra={"cli_dir": ""}
     )
