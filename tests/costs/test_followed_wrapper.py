@@ -52,19 +52,20 @@ class Wrapped:
         claude.chmod(0o755)
         self.procs: list[subprocess.Popen[bytes]] = []
 
-    def start(self, env_line: str) -> int:
-        """The wrapper started with ``env_line`` before the CLI; its pid, once the CLI runs."""
+    def start(self, env_line: str, program: str = "claude") -> int:
+        """The wrapper started with ``env_line`` before the CLI (``program`` of ``bin``);
+        its pid, once the CLI runs."""
         wrapper = self.root / f"wrapper-{len(self.procs)}.sh"
-        wrapper.write_text(f"#!/bin/sh\n{env_line} {self.bin / 'claude'} --model x\n")
+        wrapper.write_text(f"#!/bin/sh\n{env_line} {self.bin / program} --model x\n")
         wrapper.chmod(0o755)
         proc = subprocess.Popen([str(wrapper)], stdin=subprocess.DEVNULL)
         self.procs.append(proc)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            if any(Path(w).name == "claude" for p in _children(proc.pid) for w in _argv(p)[:1]):
+            if any(Path(w).name == program for p in _children(proc.pid) for w in _argv(p)[:1]):
                 return proc.pid
             time.sleep(0.02)
-        raise AssertionError("the wrapper's claude did not start")
+        raise AssertionError(f"the wrapper's {program} did not start")
 
     def stop(self) -> None:
         for proc in self.procs:
@@ -270,3 +271,37 @@ def test_a_wrapper_that_names_the_cli_in_its_arguments_is_not_the_cli(
     found = followed.follow(CLAUDE, [pid])
     assert isinstance(found, str) and "is not a folder of the user swarm runs as" in found, found
     assert "decoy" not in found
+
+
+async def test_a_wrapped_protocol_agents_cli_is_followed_under_its_host(
+    service: SwarmService, wrapped: Wrapped, tmp_path: Path
+) -> None:
+    """Codex on the protocol route behind a wrapper (``cli_dir = ""``): its usage is read
+    from its session files, so the folder its process names under its host (its
+    ``CODEX_HOME``) is followed, and explain names it."""
+    codex_home = tmp_path / "codex-home"
+    codex_home.mkdir()
+    codex = wrapped.bin / "codex"
+    codex.write_text('#!/bin/bash\nexec -a "$0" sleep 120\n')
+    codex.chmod(0o755)
+    agent = Agent("P", "dev", cli="codex", delivery="protocol", cli_dir="",
+                  workspace=str(tmp_path / "work"))  # fmt: skip
+    await service.replace_agents([agent], tmp_path / "agents.toml")
+    said = (await service.explain_agent("P"))["usage"]
+    assert said.startswith("unknown: Codex CLI says no turn usage over its protocol"), said
+    host = wrapped.start(f"CODEX_HOME={codex_home}", "codex")  # the host's child
+    register_roots("test-host", lambda _agents: {"P": [host]})
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            await UsageFiles(service.store).tick()
+            said = (await service.explain_agent("P"))["usage"]
+            if said.startswith("from ") or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.1)
+        assert said == (
+            f"from Codex CLI's session files in {codex_home.resolve()} (followed from its "
+            f"CLI's process (pid {_children(host)[0]}, its CODEX_HOME))"
+        ), said
+    finally:
+        unregister_roots("test-host")
