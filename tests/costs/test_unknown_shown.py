@@ -121,3 +121,22 @@ async def held_by_unknown(service: SwarmService) -> str:
     (item,) = [n for n in await service.inbox.needs() if n.kind == "budget"]
     assert "spent: unknown, of $5.00" in item.text, item.text
     return item.ref
+
+
+async def test_desktop_status_says_a_day_of_unread_usage_unknown_never_zero(
+    service: SwarmService, tmp_path: Path
+) -> None:
+    """``swarm desktop status``'s spend today: $0.00 only where the agent's turns are read;
+    Aider's (no usage swarm reads) and a wrapper's not followed are "unknown"."""
+    from bot.cli.desktop_status import rows
+
+    folder = tmp_path / "claude"
+    folder.mkdir()
+    agents = [
+        wrapped(),
+        Agent("R", "dev", cli="claude-code", delivery="tmux", cli_dir=str(folder), workspace=WORK),
+        Agent("Ai", "dev", cli="aider", delivery="tmux", workspace=WORK),
+    ]
+    await service.replace_agents(agents, tmp_path / "agents.toml")
+    found = {row.agent: row.cost_today for row in await rows(service, agents, {}, False)}
+    assert found == {"T": "unknown", "R": "$0.00", "Ai": "unknown"}
