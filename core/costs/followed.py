@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from core.clis.base import AgentCli
+from core.formats.text import one_line
 from core.privacy.files import make_dirs, write_file
 from core.processes import command_line, descendants, environment, owner_of
 from core.workspaces import Proc, start_time
@@ -98,22 +99,25 @@ def _runs(pid: int, programs: tuple[str, ...]) -> bool:
 
 
 def checked_folder(named: Path, uid: int) -> Path | str:
-    """``named`` resolved, when it is a folder of ``uid`` outside ``SPECIAL``; else why not
-    (one line). Its links are resolved here and the result checked: the resolved folder is
-    the one read."""
+    """``named`` resolved, when it is a folder of ``uid`` outside ``SPECIAL`` whose path
+    prints as one line; else why not (one line). Its links are resolved here and the result
+    checked: the resolved folder is the one read."""
+    shown = one_line(str(named))[:200]
     if not named.is_absolute() or ".." in named.parts:
-        return f"{str(named)[:200]!r} is no absolute path"
+        return f"{shown!r} is no absolute path"
     real = Path(os.path.realpath(named))
+    if one_line(str(real)) != str(real):
+        return f"{shown} names a folder with control characters"
     if any(real == Path(s) or real.is_relative_to(s) for s in SPECIAL):
-        return f"{str(named)[:200]} is under {real.parts[1] if len(real.parts) > 1 else '/'}"
+        return f"{shown} is under {real.parts[1] if len(real.parts) > 1 else '/'}"
     try:
         st = real.stat()
     except OSError:
-        return f"{str(named)[:200]} is no folder here"
+        return f"{shown} is no folder here"
     if not real.is_dir():
-        return f"{str(named)[:200]} is no folder"
+        return f"{shown} is no folder"
     if st.st_uid != uid:
-        return f"{str(named)[:200]} is not a folder of the user swarm runs as"
+        return f"{shown} is not a folder of the user swarm runs as"
     return real
 
 

@@ -139,6 +139,7 @@ def test_its_own_variable_names_the_folder_before_home(wrapped: Wrapped, tmp_pat
         ("other-user", "is not a folder of the user swarm runs as"),
         ("link-to-other-user", "is not a folder of the user swarm runs as"),
         ("no-home", "it has no HOME"),
+        ("newline", "names a folder with control characters"),
     ],
 )
 def test_a_folder_the_agent_names_that_is_not_the_users_is_refused(
@@ -153,6 +154,7 @@ def test_a_folder_the_agent_names_that_is_not_the_users_is_refused(
     elif plant in ("other-user", "link-to-other-user"):
         pytest.skip("a folder of another user is made as root")
     (tmp_path / "link").symlink_to(theirs)
+    (tmp_path / "two\nlines" / ".claude").mkdir(parents=True)
     line = {
         "relative": "HOME=its/home",
         "dots": f"HOME={tmp_path}/x/..",
@@ -162,6 +164,7 @@ def test_a_folder_the_agent_names_that_is_not_the_users_is_refused(
         "other-user": f"HOME={theirs}",
         "link-to-other-user": f"HOME={tmp_path}/link",
         "no-home": "env -u HOME",
+        "newline": f"HOME='{tmp_path}/two\nlines'",
     }[plant]
     pid = wrapped.start(line)
     assert CLAUDE is not None
