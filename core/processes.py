@@ -1,14 +1,19 @@
-"""A process's parents, as ``/proc`` says them (Linux; elsewhere no chain is found)."""
+"""A process's parents and children, its arguments, owner and environment, as ``/proc``
+says them (Linux; elsewhere no chain, no child and no environment is found)."""
 
 from __future__ import annotations
 
+import os
 import socket
 import struct
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 PROC = Path("/proc")
 ANCESTRY_MAX = 64  # parents followed at most (a loop or a very deep tree ends there)
+DESCENDANTS_MAX = 256  # processes under the given roots looked at, at most
+ENVIRON_MAX = 1 << 20  # bytes of one process's environment read, at most
 
 
 def ancestry(pid: int) -> list[int]:
@@ -71,3 +76,40 @@ def peer_of(sock: Any) -> tuple[int, int] | None:
         return None
     pid, uid, _ = struct.unpack("3i", raw)
     return (pid, uid) if pid > 0 else None
+
+
+def descendants(roots: Iterable[int]) -> list[int]:
+    """The processes under ``roots`` (``roots`` first, then their children, nearest first;
+    at most ``DESCENDANTS_MAX``): the parents of every process read once."""
+    children: dict[int, list[int]] = {}
+    for entry in PROC.iterdir() if PROC.is_dir() else ():
+        if entry.name.isdigit() and (parent := parent_of(int(entry.name))) is not None:
+            children.setdefault(parent, []).append(int(entry.name))
+    found = [pid for pid in dict.fromkeys(roots) if (PROC / str(pid)).is_dir()]
+    at = 0
+    while at < len(found) < DESCENDANTS_MAX:
+        found += [pid for pid in sorted(children.get(found[at], [])) if pid not in found]
+        at += 1
+    return found[:DESCENDANTS_MAX]
+
+
+def owner_of(pid: int) -> int | None:
+    """The user ``pid`` runs as (its ``/proc`` folder's owner); None when it is gone."""
+    try:
+        return (PROC / str(pid)).stat().st_uid
+    except OSError:
+        return None
+
+
+def environment(pid: int) -> dict[str, str]:
+    """``pid``'s environment as it started ({} when it is gone, not ours to read, or larger
+    than ``ENVIRON_MAX``): what the process chose, data only."""
+    try:
+        with open(PROC / str(pid) / "environ", "rb") as f:
+            raw = f.read(ENVIRON_MAX + 1)
+    except OSError:
+        return {}
+    if len(raw) > ENVIRON_MAX:
+        return {}
+    pairs = (os.fsdecode(item).partition("=") for item in raw.split(b"\0") if item)
+    return {key: value for key, _, value in pairs if key}

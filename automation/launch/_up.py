@@ -1,10 +1,12 @@
 """``swarm desktop up`` and ``down``, whatever the routes: the team read, the agents planned,
 the ones not chosen parked, each workspace made ready (:mod:`.hooks`), each agent started by
 its route's :class:`~automation.launch._seam.Launcher`; ``down`` ends them and closes their
-doors. The routes' launchers are given (the command picks them: windows, sessions, hosts)."""
+doors. The routes' launchers are given (the command picks them: windows, sessions, hosts).
+Each agent whose model has no price is said once (:func:`price_notes`)."""
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,9 +16,12 @@ from typing import Any
 from automation.agents_file_writer import move_agents
 from automation.launch import _hooks as hooks
 from automation.launch import sandbox
-from automation.launch._config import DesktopConfig, load_desktop
+from automation.launch._config import DesktopConfig, fill, launch_env, load_desktop
 from automation.launch._seam import Launcher, Outcome, Planned
 from core.agents_file import load_team
+from core.clis import by_name, for_command
+from core.costs import prices
+from core.costs.agent_model import model_of, price_warning
 from core.errors import InvalidInput
 from core.models import Agent
 from core.workspaces import find
@@ -149,3 +154,35 @@ def down(launcher: Launcher, home: Path, agent_ids: Sequence[str], keep: bool) -
     """End (``keep``: only hide) the agents' routes and close their doors; a line each."""
     closed = launcher.down(agent_ids, keep_sessions=keep)
     return closed if keep else closed + sandbox.close_doors(home, agent_ids)
+
+
+def price_notes(
+    outcomes: Sequence[Outcome], chosen: Team, env: Mapping[str, str], prices_file: Path | None
+) -> dict[str, str]:
+    """agent -> one line for each started agent whose model (its command's, its
+    environment's, its CLI's config or default) has no price: its turns' cost will be
+    unknown (``core.costs.agent_model``)."""
+    table = prices.table(prices_file)
+    agents = {a.id: a for a in chosen.everyone}
+    said: dict[str, str] = {}
+    for o in outcomes:
+        launch, agent = chosen.config.launches.get(o.agent), agents.get(o.agent)
+        if launch is None or agent is None or launch.kind != "terminal":
+            continue
+        cli = by_name(str(o.values.get("cli") or agent.cli or "")) or for_command(launch.command)
+        if cli is None:
+            continue
+        try:
+            argv = shlex.split(fill(launch.command, o.agent, Path(".")))
+        except ValueError:
+            continue
+        runs = {**env, **launch_env(launch, env)}
+        own = o.values.get("cli_dir")
+        folder = Path(own) if isinstance(own, str) and own else None
+        if folder is None and cli.sessions is not None:
+            folder = cli.sessions.config_folder(runs)
+        route = str(o.values.get("delivery") or agent.delivery)
+        line = price_warning(cli, model_of(cli, argv, runs, folder), table, route)
+        if line is not None:
+            said[o.agent] = line
+    return said

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import os
 from typing import TYPE_CHECKING, Any
 
 from automation import launchers
@@ -48,6 +49,9 @@ def _up(args: argparse.Namespace) -> int:
     headless = args.headless or args.protocol
     up = _headless if headless else _desktop
     done, left, settings = up(args, settings, chosen)
+    priced = launch_up.price_notes(done.outcomes, chosen, os.environ, settings.prices_file)
+    for agent, line in priced.items():
+        done.notes.setdefault(agent, []).append(line)
     fresh = [o.agent for o in done.outcomes if o.action in FRESH]
     why = "swarm desktop up started a new session of its agent"
     for agent, line in hand_back(settings, args.actor, fresh, why, done.started).items():

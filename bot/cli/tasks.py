@@ -263,8 +263,7 @@ def cost_lines(spend: dict[str, Any]) -> str:
         text = f"Cost:     {cost.cost_text()} ({cost.turns} turn(s): {cost.tokens_text()})"
     budget = spend["budget"]
     if budget is not None:
-        share = f", {cost.cost_usd / budget:.0%} spent" if budget else ""
-        text += f"\nBudget:   {dollars_text(budget)}{share}"
+        text += f"\nBudget:   {dollars_text(budget)}, {cost.share_text(budget, bool(unknown))}"
     return text
 
 

@@ -199,14 +199,17 @@ def cost_tables(spend: dict[str, list[Spent]]) -> str:
     parts = []
     for dimension, rows in spend.items():
         body = [
-            (s.key, s.turns, s.input, s.output, s.cache_read, s.cache_write, s.cost_text())
+            (s.key, s.turns, *map(s.count_text, (s.input, s.output, s.cache_read, s.cache_write)),
+             s.cost_text())
             for s in rows[:COST_ROWS]
-        ]
+        ]  # fmt: skip
         head = (dimension.upper(), "TURNS", "IN", "OUT", "CACHE READ", "CACHE WRITE", "COST")
         more = (
             f"\n({len(rows) - COST_ROWS} more: --json lists all)" if len(rows) > COST_ROWS else ""
         )
         parts.append(f"\nCost by {dimension}:\n{table(head, body)}{more}")
+    if any(s.no_usage for rows in spend.values() for s in rows):
+        parts.append("(N+: more, in turns whose usage is not known)")
     return "\n".join(parts)
 
 

@@ -339,7 +339,7 @@ def _cost_line(spend: dict[str, Any]) -> str:
         else "Cost: no turn recorded"
     )
     if budget is not None:
-        text += f", budget {dollars_text(budget)}, {cost.cost_usd / budget:.0%} spent"
+        text += f", budget {dollars_text(budget)}, {cost.share_text(budget)}"
     return text
 
 

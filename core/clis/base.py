@@ -158,6 +158,22 @@ class SessionFiles:
 
 
 @dataclass(frozen=True)
+class ModelChoice:
+    """How the CLI is told its model, as swarm reads it before a turn (``swarm desktop up``'s
+    price warning): ``flags`` on its command line (``--model X``, ``--model=X``), ``env``
+    (its variables), ``config(folder)`` (its own config file in its folder: Codex's
+    ``config.toml``), else ``default`` (the pinned version's own model; None: not known).
+    ``cli_cost``: the routes on which the CLI gives each turn's cost itself (no price needed:
+    Claude Code's stream-json)."""
+
+    flags: tuple[str, ...] = ("--model",)
+    env: tuple[str, ...] = ()
+    config: Callable[[Path], str | None] | None = None
+    default: str | None = None
+    cli_cost: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class SessionLog:
     """A log the CLI writes in its own data folder (a protocol agent's ``cli_dir``), one file
     for every process of its user, each line naming its session (opencode's): ``path(cli_dir)``
@@ -317,6 +333,8 @@ class AgentCli:
     # how it reaches its model through swarm's gateway (None: not known: a sandbox whose
     # network is not said shares the host's, and "model" is refused)
     model_wire: ModelWire | None = None
+    # how its model is chosen, and its default (None: swarm cannot tell its model)
+    model: ModelChoice | None = None
 
     @property
     def env_names(self) -> tuple[str, ...]:

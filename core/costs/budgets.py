@@ -220,11 +220,18 @@ class Stopped:
     agent: str | None = None
     campaign_id: int | None = None
     account: str | None = None
+    usage_unknown: bool = False  # a daily budget held because its turns' usage cannot be read
 
     def text(self) -> str:
-        """The needs-you item's words."""
+        """The needs-you item's words (never $0 for a spend that is not known)."""
         period = "today's budget" if self.scope in DAILY else "budget"
         figure = f"{self.spent.cost_text()} of {dollars_text(self.dollars)}"
+        if self.usage_unknown:
+            known = f"{self.spent.cost_text()} known" if self.spent.turns else "unknown"
+            return (
+                f"{self.name}'s {period} cannot be kept: its turns' usage cannot be read "
+                f"(spent: {known}, of {dollars_text(self.dollars)})"
+            )
         if self.scope in DAILY and self.spent.cost_usd < self.dollars:
             return f"{self.name}'s {period} cannot be kept: {figure} (its cost is not known)"
         return f"{self.name}'s {period} is spent: {figure}"
@@ -232,7 +239,8 @@ class Stopped:
     def to_json(self) -> dict[str, Any]:
         """A plain dict."""
         return {"ref": self.ref, "scope": self.scope, "name": self.name,
-                "budget": self.dollars, "reached_at": self.at, **self.spent.to_json()}  # fmt: skip
+                "budget": self.dollars, "reached_at": self.at, **self.spent.to_json(),
+                "usage_unknown": self.usage_unknown}  # fmt: skip
 
 
 def stopped(conn: Conn, ctx: Ctx) -> list[Stopped]:
@@ -268,10 +276,12 @@ def _still_spent(conn: Conn, ctx: Ctx, row: queries.StopMark, day: str) -> Stopp
         budget = account_budget(ctx, subject)
         spent = ledger.of_account_day(conn, subject, day)
         name, extra = subject, {"account": subject}
-    held = spent.unknown > 0 or _unreadable(ctx, scope, subject)  # a daily budget not kept
+    unreadable = _unreadable(ctx, scope, subject)
+    held = spent.unknown > 0 or unreadable  # a daily budget that cannot be kept
     if budget is None or (spent.cost_usd < budget and not (scope in DAILY and held)):
         return None
-    return Stopped(f"B-{row.id}", scope, name, budget, spent, row.at, **extra)
+    return Stopped(f"B-{row.id}", scope, name, budget, spent, row.at, **extra,
+                   usage_unknown=unreadable and spent.cost_usd < budget)  # fmt: skip
 
 
 def any_stopped(conn: Conn) -> bool:

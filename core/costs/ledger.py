@@ -212,6 +212,22 @@ class Spent:
                  f"{self.cache_write} cache write tokens")  # fmt: skip
         return known + (f", {self.no_usage} turn(s) of unknown usage" if self.no_usage else "")
 
+    def count_text(self, count: int) -> str:
+        """One token count of the sum as shown: ``unknown`` when no turn's usage is known,
+        ``1200+`` when some turns' is not (more than counted), else ``1200``."""
+        if self.no_usage and self.no_usage == self.turns:
+            return "unknown"
+        return f"{count}+" if self.no_usage else str(count)
+
+    def share_text(self, budget: float, usage_unknown: bool = False) -> str:
+        """How much of ``budget`` the sum spent: ``42% spent``, ``at least 42% spent`` when
+        some turns' cost is unknown, ``spent: unknown`` when none is known (or its agent's
+        usage cannot be read: ``usage_unknown``), never 0 % for want of a figure."""
+        if usage_unknown or (self.unknown and self.unknown == self.turns):
+            return "spent: unknown"
+        share = f"{self.cost_usd / budget:.0%} spent" if budget > 0 else "spent"
+        return f"at least {share}" if self.unknown else share
+
     def cost_text(self) -> str:
         """``$0.42``, ``$0.42 + 2 turn(s) of unknown cost``, or ``unknown (3 turns)``."""
         if self.unknown and self.unknown == self.turns:

@@ -12,6 +12,8 @@ from core.costs import budgets, ledger, wire
 from core.costs.usage_place import (
     NO_WORKSPACE,
     UsageSource,
+    cli_folder,
+    followable,
     metered,
     protocol_usage,
     running_total,
@@ -25,9 +27,9 @@ from core.hosts.entries import Entry, TurnEnd, TurnError
 from core.store.conn import Conn
 
 __all__ = [  # where a turn's usage is read (core.costs.usage_place), as callers know it
-    "NO_WORKSPACE", "UsageSource", "protocol_usage", "record_protocol_turn",
-    "record_transcript_turns", "take", "terminal_folder", "unknown_folder", "usage_said",
-    "usage_unknown", "workspace_of",
+    "NO_WORKSPACE", "UsageSource", "cli_folder", "followable", "metered", "protocol_usage",
+    "record_protocol_turn", "record_transcript_turns", "take", "terminal_folder",
+    "unknown_folder", "usage_said", "usage_unknown", "workspace_of",
 ]  # fmt: skip
 PROTOCOL = "protocol"
 

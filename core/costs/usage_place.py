@@ -1,6 +1,7 @@
 """Where an agent's turns' usage is read, and why it cannot be (``swarm agents explain``):
-its protocol's turn ends, its CLI's session files (in its ``cli_dir``, for the workspace
-swarm knows), or nowhere."""
+its protocol's turn ends, its CLI's session files (in its ``cli_dir``, or for a wrapper
+script the folder its running CLI's process names: ``core.costs.followed``; for the
+workspace swarm knows), or nowhere."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from core.clis import by_name
+from core.costs import followed
 from core.hosts.entries import TurnEnd
 from core.models import Agent
 from core.workspaces import worktree_of
@@ -72,13 +74,41 @@ def protocol_usage(agent: Agent | None, home: Path | None = None) -> tuple[Usage
         return UsageSource.TURN_END, f"from its protocol's turn ends{said}"
     assert agent is not None
     why = f"unknown: {cli.title} says no turn usage over its protocol, "
-    if not agent.cli_dir:
+    folder = cli_folder(agent, home)
+    if folder is None:
         return UsageSource.UNKNOWN, why + (
-            _NO_CLI_DIR if agent.cli_dir is None else unknown_folder(cli.title)
+            _NO_CLI_DIR if agent.cli_dir is None else unknown_folder(cli.title, agent, home)
         )
     if workspace_of(agent, home) is None:
         return UsageSource.UNKNOWN, why + NO_WORKSPACE
-    return UsageSource.SESSIONS, f"from {cli.title}'s session files in {agent.cli_dir}"
+    return UsageSource.SESSIONS, f"from {cli.title}'s session files in {folder}" + _how(agent, home)
+
+
+def cli_folder(agent: Agent, home: Path | None) -> str | None:
+    """The folder of ``agent``'s CLI's files as known: its ``cli_dir``; for a wrapper
+    (``cli_dir = ""``, unsandboxed) the one its running CLI's process names
+    (``core.costs.followed``); None: neither."""
+    if agent.cli_dir:
+        return agent.cli_dir
+    found = followed.running(home, agent.id) if followable(agent) else None
+    return found.folder if found is not None else None
+
+
+def followable(agent: Agent) -> bool:
+    """Whether ``agent``'s CLI's folder is looked for in its running process: its command
+    a wrapper (``cli_dir = ""``), on this machine, not sandboxed (a sandbox's folder is its
+    own copy, known), of a CLI whose session files swarm reads."""
+    cli = by_name(agent.cli)
+    return (
+        agent.cli_dir == "" and agent.sandbox is None and agent.node is None
+        and cli is not None and cli.sessions is not None
+    )  # fmt: skip
+
+
+def _how(agent: Agent, home: Path | None) -> str:
+    """`` (followed from its CLI's process ...)`` for a wrapper's folder, else nothing."""
+    found = followed.running(home, agent.id) if followable(agent) else None
+    return f" ({found.said()})" if found is not None else ""
 
 
 def running_total(agent: Agent | None, end: TurnEnd | None) -> bool:
@@ -101,13 +131,16 @@ NO_WORKSPACE = (
 )
 
 
-def unknown_folder(title: str) -> str:
-    """Why the folder of ``title``'s session files is not known (``cli_dir = ""``)."""
+def unknown_folder(title: str, agent: Agent | None = None, home: Path | None = None) -> str:
+    """Why the folder of ``title``'s session files is not known (``cli_dir = ""``), with
+    why its running process could not be followed when a look said so."""
+    why = followed.why_not(home, agent.id) if agent is not None and followable(agent) else None
     return (
         f"and where it writes its session files is not known: its command is no {title} "
-        "program of its own (a wrapper script, or env with options, may set any environment): "
-        f'set cli_dir = "/the/folder" in its [[agent]] table (where {title} keeps its files, '
-        "e.g. its HOME's)"
+        "program of its own (a wrapper script, or env with options, may set any environment)"
+        + (f" and its process could not be followed ({why})" if why else "")
+        + f': set cli_dir = "/the/folder" in its [[agent]] table (where {title} keeps its '
+        "files, e.g. its HOME's)"
     )
 
 
@@ -120,14 +153,17 @@ def usage_said(agent: Agent, cli_dirs: Mapping[str, Path], home: Path | None = N
         return WIRE_SAID
     if agent.delivery == "protocol":
         source, said = protocol_usage(agent, home)
-        missing = source is UsageSource.SESSIONS and not Path(agent.cli_dir or "").is_dir()
-        return f"none read: {agent.cli_dir} (its cli_dir) is not a folder here" if missing else said
+        known = cli_folder(agent, home) or ""
+        missing = source is UsageSource.SESSIONS and not Path(known).is_dir()
+        return f"none read: {known} (its cli_dir) is not a folder here" if missing else said
     cli = by_name(agent.cli)
     if cli is None or cli.sessions is None or agent.delivery not in ("tmux", "gui"):
         return None
-    folder = terminal_folder(agent, cli_dirs)
-    if agent.cli_dir == "":
-        return f"unknown: {cli.title}'s turns are not read, " + unknown_folder(cli.title)
+    folder = terminal_folder(agent, cli_dirs, home)
+    if agent.cli_dir == "" and folder is None:
+        return f"unknown: {cli.title}'s turns are not read, " + unknown_folder(
+            cli.title, agent, home
+        )
     if folder is None:
         return f"unknown: the folder of {cli.title}'s session files is not known (no HOME)"
     if workspace_of(agent, home) is None:
@@ -135,17 +171,21 @@ def usage_said(agent: Agent, cli_dirs: Mapping[str, Path], home: Path | None = N
     if not folder.is_dir():
         return f"none read: {cli.title}'s session folder {folder} is not a folder here"
     return (
-        f"from {cli.title}'s session files in {folder}, for its workspace (of the sessions "
-        "its hooks named, once they name one)"
+        f"from {cli.title}'s session files in {folder}{_how(agent, home)}, for its workspace "
+        "(of the sessions its hooks named, once they name one)"
     )
 
 
-def terminal_folder(agent: Agent, cli_dirs: Mapping[str, Path]) -> Path | None:
+def terminal_folder(
+    agent: Agent, cli_dirs: Mapping[str, Path], home: Path | None = None
+) -> Path | None:
     """The folder of a tmux or desktop agent's CLI's session files: its ``cli_dir`` (which
-    ``swarm desktop up`` writes), else the one of swarm's environment; None: not known
-    (``cli_dir = ""``: its command is a wrapper)."""
+    ``swarm desktop up`` writes), else the one of swarm's environment; for a wrapper
+    (``cli_dir = ""``) the one its running CLI's process names (``cli_folder``); None: not
+    known."""
     if agent.cli_dir is not None:
-        return Path(agent.cli_dir) if agent.cli_dir else None
+        known = cli_folder(agent, home)
+        return Path(known) if known else None
     return cli_dirs.get(agent.cli or "")
 
 

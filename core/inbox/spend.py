@@ -104,6 +104,13 @@ def _hint(spent: budgets.Stopped) -> str:
             f"raise it (swarm campaign budget {spent.name} DOLLARS) or cancel the campaign "
             f"(swarm campaign cancel {spent.name}); its running turns go on"
         )
+    if spent.usage_unknown:
+        return (
+            "its turns' usage cannot be read (swarm agents explain "
+            f"{spent.agent or 'AGENT'} says why and what to set: cli_dir for a wrapper "
+            "script): new work waits until it can be, or until the daily budget is taken "
+            "out of the agents file"
+        )
     if spent.scope in budgets.DAILY and spent.spent.cost_usd < spent.dollars:
         return (
             "its turns' cost is not known: give their model a price (SWARM_PRICES, then "

@@ -150,7 +150,12 @@ def _daily_budgets_hold(
         holding.append(spent)
     if not holding:
         return None
-    return f"waits for {takers_text(found)}: {holding[0].text()} (until tomorrow, UTC, or a raise)"
+    until = (
+        "until its usage can be read, or the budget is taken out"
+        if holding[0].usage_unknown
+        else "until tomorrow, UTC, or a raise"
+    )
+    return f"waits for {takers_text(found)}: {holding[0].text()} ({until})"
 
 
 def _create_with_budget(conn: Conn, ctx: Ctx, spec: TaskSpec, dollars: float) -> int:

@@ -4,8 +4,10 @@ for its agents on the tmux and desktop routes, in the CLI's folder of swarm's en
 (``Settings.cli_dirs``), and on the protocol route for a CLI whose protocol gives no turn
 usage, or less than the turn's (``AgentCli.protocol_usage = "sessions"``: Codex through
 codex-acp, Gemini CLI, opencode), in the folder its host runs it with (the agent's
-``cli_dir``; not known: its turns are of unknown cost, ``core.costs.turns``). Read at each
-watch tick.
+``cli_dir``; not known: its turns are of unknown cost, ``core.costs.turns``). An agent whose
+command is a wrapper script (``cli_dir = ""``) has its CLI's process looked for under its
+pane, window or host at each tick until one is found, and the folder that process names
+read (``core.costs.followed``). Read at each watch tick.
 
 The session files there at an agent's first look are read to their end without recording
 anything (their past turns were not swarm's to count, and have no task); a file that appears
@@ -31,11 +33,11 @@ import logging
 import os
 from pathlib import Path
 
-from core.agents import session_queries
+from core.agents import Resolver, session_queries
 from core.clis import by_name
 from core.clis.base import SessionFiles, UsageReader, UsageTurn
 from core.context import Ctx
-from core.costs import budgets, ledger, prices
+from core.costs import budgets, followed, ledger, prices
 from core.costs import turns as turn_cost
 from core.hosts import wire
 from core.models import Agent
@@ -65,6 +67,7 @@ class UsageFiles:
         self.prices: object = _UNREAD  # the price file's version the turns were priced at
         self.unnamed: dict[str, list[tuple[float, UsageTurn]]] = {}  # agent -> (read at, turn)
         self.wire = WireUsage(store)  # the gateway agents' records (core.watch.wire_usage)
+        self.resolver = Resolver({}, store.settings.home)  # the agents' panes, windows, hosts
 
     async def tick(self) -> int:
         """Record the turns ended since the last tick; how many were new."""
@@ -72,6 +75,7 @@ class UsageFiles:
         recorded = 0
         home = self.store.settings.home
         named = await self.store.read(session_queries.named)
+        await asyncio.to_thread(self._follow_wrappers)
         for agent in list(self.store.agents.values()):
             cli = by_name(agent.cli)
             config = self._config(agent)
@@ -140,17 +144,42 @@ class UsageFiles:
         if why is not None and why.startswith("unknown"):
             await self.store.write(agent.id, budgets.hold_unreadable, agent.id, why)
 
+    def _follow_wrappers(self) -> None:
+        """Each wrapper script's agent whose CLI's process is not followed (none was, or it
+        ended): its CLI's process looked for under its roots, what was found recorded
+        (``core.costs.followed``). Blocking (``/proc``, a tmux client)."""
+        agents = self.store.agents
+        home = self.store.settings.home
+        looking = [
+            a for a in agents.values()
+            if turn_cost.followable(a) and not turn_cost.metered(a)
+            and followed.running(home, a.id) is None
+        ]  # fmt: skip
+        if not looking:
+            return
+        roots = self.resolver.roots(agents, fresh=True)
+        for agent in looking:
+            cli = by_name(agent.cli)
+            mine = [root.pid for root in roots if root.agent == agent.id]
+            assert cli is not None  # (followable)
+            found = followed.follow(cli, mine) if mine else "no pane, window or host of it runs"
+            if isinstance(found, followed.Followed):
+                log.info("%s: its CLI's folder %s, %s", agent.id, found.folder, found.said())
+            followed.record(home, agent.id, found)
+
     def _config(self, agent: Agent) -> Path | None:
         """The folder ``agent``'s CLI writes its sessions in: on the tmux and desktop routes
         its ``cli_dir`` (which ``swarm desktop up`` writes), else swarm's own environment's;
         on the protocol route the one its host runs it with when its CLI's usage is read
         from its files (its ``cli_dir``); None: not read."""
         if agent.delivery in ROUTES:
-            return turn_cost.terminal_folder(agent, self.store.settings.cli_dirs)
+            settings = self.store.settings
+            return turn_cost.terminal_folder(agent, settings.cli_dirs, settings.home)
         if agent.delivery == PROTOCOL:
             source, _ = turn_cost.protocol_usage(agent, self.store.settings.home)
-            if source is turn_cost.UsageSource.SESSIONS and agent.cli_dir:
-                return Path(agent.cli_dir)
+            known = turn_cost.cli_folder(agent, self.store.settings.home)
+            if source is turn_cost.UsageSource.SESSIONS and known:
+                return Path(known)
         return None
 
     def _read_folder(

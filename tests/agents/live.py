@@ -294,13 +294,15 @@ async def usage_of_turns(
     live: LiveCLI,
     cli: str,
     tmp_path: Path,
-    folder: tuple[str, Path],
+    folder: tuple[str, Path] | None,
     ready: Callable[[], object],
     turns: list[Callable[[], object]],
+    extra: Mapping[str, object] | None = None,
 ) -> Counted:
     """Issue 51, item 4: ``live`` as agent A of swarm (in its tmux pane, a task held), the
     CLI's own files read by swarm's usage watch from ``folder`` (its variable and path, as in
-    the environment swarm runs with); ``ready()`` waits for the CLI at its input, each of
+    the environment swarm runs with; None: none, the agent's ``extra`` fields of the agents
+    file say where, e.g. ``cli_dir``); ``ready()`` waits for the CLI at its input, each of
     ``turns`` sends a prompt and waits until it answered and is at its input again. The
     ledger's turns and the agent's sums once a watch tick read each turn, beside the model
     requests localmodel recorded from the first tick on."""
@@ -315,13 +317,13 @@ async def usage_of_turns(
 
     agent: dict[str, object] = {"id": "A", "role": "dev", "tmux": live.target, "cli": cli,
                                 "tmux_socket": str(live.tmux.socket),
-                                "workspace": str(live.root / "work")}  # fmt: skip
+                                "workspace": str(live.root / "work"), **(extra or {})}  # fmt: skip
     config = write_agents(tmp_path / "agents.toml", [agent])
     (tmp_path / "home").mkdir()
     env = {
         "SWARM_HOME": str(tmp_path / "home"),
         "SWARM_CONFIG": str(config),
-        folder[0]: str(folder[1]),
+        **({folder[0]: str(folder[1])} if folder else {}),
     }
     service = await SwarmService.open(Settings.from_env(env))
     try:

@@ -163,3 +163,13 @@ async def test_a_spent_budget_is_raised_in_a_form_or_its_task_cancelled_from_inb
     assert left == [daily_item]
     item = await service.inbox.item(daily_item)
     assert item.actions == () and "the agents file: not from here" in item.hint
+
+
+async def test_a_budget_of_unknown_spend_is_listed_unknown_never_zero(world: World) -> None:
+    """Issue 79, item 8: a daily budget held because its agent's usage cannot be read."""
+    from tests.costs.test_unknown_shown import held_by_unknown
+
+    ref = await held_by_unknown(world.service)
+    listed = await (await world.server.invoke_slash(world.user, "inbox")).wait_original()
+    line = next(x for x in listed.content.splitlines() if x.startswith(f"**{ref}**"))
+    assert "spent: unknown, of $5.00" in line and "$0.00 " not in line, line

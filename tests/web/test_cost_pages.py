@@ -52,7 +52,7 @@ async def test_a_tasks_page_shows_its_turns_cost_unknown_turns_and_budget(
         '<p id="task-cost-sum">$0.9000 + 1 turn(s) of unknown cost (3 turn(s): 3400 in, '
         "1100 out, 10000 cache read, 1400 cache write tokens)</p>"
     ) in page
-    assert "Budget $1.00, 90% spent (its 1 turn(s) of unknown cost not counted)" in page
+    assert "Budget $1.00, at least 90% spent (its 1 turn(s) of unknown cost not counted)" in page
     turns = re.findall(r"<tr><td>[^<]*</td><td>(P\d)</td><td>([^<]*)</td>.*?<td>([^<]*)</td></tr>",
                        page.split('id="task-turns"')[1])  # fmt: skip
     assert turns == [("P1", "team", "$0.5000"), ("P1", "team", "$0.4000"),
@@ -133,3 +133,25 @@ async def test_the_api_gives_a_tasks_cost_and_the_periods_sums(
     assert sum(s["cost_usd"] for s in week["by_day"]) == pytest.approx(4.9)
     bad = await client.get("/api/v1/costs?hours=0", headers=bearer(viewer_token))
     assert bad.status_code == 422
+
+
+async def test_a_turn_of_unknown_usage_is_unknown_on_both_pages_never_zero(
+    client: httpx.AsyncClient, service: SwarmService, admin_token: str, tmp_path: Path
+) -> None:
+    """Issue 79, item 8: a turn whose usage is not known (Claude Code's turn end with none):
+    its tokens and dollars "unknown", its budget's share "spent: unknown", not 0 % or $0."""
+    await with_agents(service, tmp_path)
+    task_id = await assigned(service, "blind", "P1")
+    await service.costs.set_task_budget(task_id, 1.0, "test")
+    await Journal(service, "P1").turn()  # no usage, no cost
+    await login(client, admin_token)
+    page = (await client.get(f"/tasks/T-{task_id}")).text
+    assert (
+        '<p id="task-cost-sum">unknown (1 turn(s) with no cost) (1 turn(s): unknown tokens)</p>'
+    ) in page
+    assert '<p id="task-budget">Budget $1.00, spent: unknown</p>' in page
+    charts = (await client.get("/charts")).text
+    assert "unknown (1 turn(s) with no cost) in 1 turn(s) (unknown tokens)" in charts
+    agents = charts.split('id="spend-by-agent"')[1].split("</table>")[0]
+    assert "<td>P1</td><td>1</td>" + "<td>unknown</td>" * 4 in agents, agents
+    assert "$0.0" not in agents and "<td>0</td>" not in agents

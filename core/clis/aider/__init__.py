@@ -6,7 +6,7 @@ Escape does nothing."""
 
 from pathlib import Path
 
-from core.clis.base import AgentCli
+from core.clis.base import AgentCli, ModelChoice
 
 CLI = AgentCli(
     name="aider",
@@ -19,4 +19,5 @@ CLI = AgentCli(
     resume_option="--restore-chat-history",
     reset=("text:/clear", "enter"),
     interrupt=("ctrl+c",),
+    model=ModelChoice(env=("AIDER_MODEL",)),  # its default depends on the keys it finds
 )

@@ -13,7 +13,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.clis.base import REPORT_COMMANDS, AgentCli, FirstStart, ModelWire, SessionFiles
+from core.clis.base import (
+    REPORT_COMMANDS,
+    AgentCli,
+    FirstStart,
+    ModelChoice,
+    ModelWire,
+    SessionFiles,
+)
 from core.clis.claude_code import transcript
 from core.clis.claude_code.hooks import HOOKS
 from core.clis.claude_code.stream_json import StreamJsonDriver
@@ -80,4 +87,6 @@ CLI = AgentCli(
     sessions=SessionFiles(
         "CLAUDE_CONFIG_DIR", ".claude", transcript.transcript_dir, transcript.reader
     ),
+    # 2.1.328's default model; over stream-json it gives each turn's cost itself
+    model=ModelChoice(env=("ANTHROPIC_MODEL",), default="claude-opus-5-5", cli_cost=("protocol",)),
 )

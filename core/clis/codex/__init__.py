@@ -17,7 +17,7 @@ read from ``OPENAI_API_KEY``, which holds a placeholder inside."""
 
 from pathlib import Path
 
-from core.clis.base import AgentCli, ModelWire, SessionFiles
+from core.clis.base import AgentCli, ModelChoice, ModelWire, SessionFiles
 from core.clis.codex import rollout
 from core.clis.codex.hooks import HOOKS
 from core.clis.codex.mcp import MCP
@@ -76,4 +76,5 @@ CLI = AgentCli(
         cwd_of=rollout.session_cwd,
         recent=rollout.recent,  # its sessions folder keeps every session it ran
     ),
+    model=ModelChoice(("-m", "--model"), config=rollout.configured_model),  # default: not known
 )

@@ -24,6 +24,7 @@ from typing import Any
 
 from core.clis.base import UsageTurn
 from core.clis.session_lines import JsonLines, first_line, line_time
+from core.formats.tomltext import TomlError, loads
 
 PATTERN = "*/*/*/rollout-*.jsonl"  # sessions/YYYY/MM/DD/
 DAY_S = 86400.0
@@ -125,3 +126,17 @@ class RolloutReader:
         turn = turn_id if isinstance(turn_id, str) else f"total-{sum(self.total.values())}"
         ref = f"rollout:{self.session}:{turn}"
         return UsageTurn(ref, self.session, self.model, usage, None, began)
+
+
+CONFIG_MAX = 1 << 20  # bytes of config.toml read, at most
+
+
+def configured_model(codex_home: Path) -> str | None:
+    """The ``model`` its ``config.toml`` chooses (top level), if it says one."""
+    try:
+        with open(codex_home / "config.toml", "rb") as f:
+            raw = loads(f.read(CONFIG_MAX).decode("utf-8"))
+    except (OSError, UnicodeDecodeError, TomlError):
+        return None
+    model = raw.get("model")
+    return model.strip() if isinstance(model, str) and model.strip() else None

@@ -8,7 +8,7 @@ agents' reports run unasked by a policy file swarm writes in the workspace (``po
 from pathlib import Path
 from typing import Any
 
-from core.clis.base import AgentCli, ModelWire, SessionFiles
+from core.clis.base import AgentCli, ModelChoice, ModelWire, SessionFiles
 from core.clis.gemini import chats, policy
 from core.clis.gemini.debug_log import retries
 from core.clis.mcp_files import JsonFile, Server
@@ -54,4 +54,6 @@ CLI = AgentCli(
     sessions=SessionFiles(  # its home: $GEMINI_CLI_HOME, else $HOME (.gemini in it)
         "GEMINI_CLI_HOME", "", chats.chats_dir, chats.reader, chats.PATTERN
     ),
+    # 0.61.0's default in a terminal (over ACP it runs gemini-3.1-pro-preview: priced too)
+    model=ModelChoice(("-m", "--model"), ("GEMINI_MODEL",), default="gemini-3.8-flash"),
 )

@@ -8,7 +8,7 @@ every command unasked, swarm's reports too: no ``report_args``."""
 from pathlib import Path
 from typing import Any
 
-from core.clis.base import AgentCli, SessionFiles, SessionLog
+from core.clis.base import AgentCli, ModelChoice, SessionFiles, SessionLog
 from core.clis.mcp_files import JsonFile, Server
 from core.clis.opencode import database, stream_log
 
@@ -53,4 +53,5 @@ CLI = AgentCli(
         "XDG_DATA_HOME", ".local/share", database.data_dir, database.reader, database.NAME
     ),
     session_log=SessionLog(stream_log.log_file, stream_log.retries),
+    model=ModelChoice(("-m", "--model")),  # else its opencode.json's (provider/model)
 )
