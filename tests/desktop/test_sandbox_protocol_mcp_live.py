@@ -23,9 +23,11 @@ PG_SECRET = "pg-password-of-swarms-own"  # libpq's, in the environment swarm run
 
 @pytest.fixture
 def rig(tmp_path: Path) -> Iterator[SandboxRig]:
+    """Agent-1 sandboxed with ``mcp = true``; no ``delivery`` said yet (``desktop up``
+    writes it once the hosts are up, after their CLIs started their MCP servers)."""
     made = fenced(tmp_path, protocol=True)
     (made.bin / "acp-agent").write_text(AGENT.read_text(encoding="utf-8"), encoding="utf-8")
-    text = made.config.read_text(encoding="utf-8")
+    text = made.config.read_text(encoding="utf-8").replace('delivery = "protocol"\n', "")
     made.config.write_text(text.replace("sandbox = true\n", "sandbox = true\nmcp = true\n", 1))
     made.env["PGPASSWORD"] = PG_SECRET
     yield made
