@@ -71,7 +71,9 @@ def test_a_sandboxed_protocol_agent_is_given_its_doors_server(tmp_path: Path) ->
             Agent("Quiet", "dev", cli="gemini", sandbox=Sandbox())]  # fmt: skip
     servers = hooks.mcp_for(reach, team)
     (outside,) = servers("Out")
-    assert outside["command"] == sys.executable and outside["env"]["SWARM_AGENT"] == "Out"
+    env = outside["env"]
+    assert outside["command"] == sys.executable and isinstance(env, dict), outside
+    assert env["SWARM_AGENT"] == "Out"
     assert servers("In") == [{"name": "swarm", **DOOR_ENTRY}]
     assert servers("Quiet") == []  # no mcp = true, and its CLI does not report by MCP
 

@@ -151,8 +151,8 @@ async def small_task(rig: Rig, swarm: Swarm) -> None:
     assert "db=hidden" in seen and "ssh=hidden" in seen and "SECRET" not in seen, seen
     assert "T-1 [in_progress]" in seen, seen  # the shell's report, through the door
     shown = json.loads(rig.swarm("task", "show", "T-1", "--json").stdout)
-    (done,) = [e for e in shown["events"] if e["kind"] == "task.done"]
-    assert done["actor"] == AGENT and NOTE in json.dumps(done), done  # its MCP report
+    (ended,) = [e for e in shown["events"] if e["kind"] == "task.done"]
+    assert ended["actor"] == AGENT and NOTE in json.dumps(ended), ended  # its MCP report
 
 
 def _policies(rig: Rig) -> set[tuple[str, str]]:
