@@ -99,13 +99,15 @@ def wants_mcp(agent: Agent, cli: str | None) -> bool:
 
 def mcp_for(reach: Reach, agents: Sequence[Agent]) -> Callable[[str], list[dict[str, object]]]:
     """agent -> the MCP servers its protocol session gets: swarm's, for ``mcp = true``
-    (passed with the session: no file written, no dialog asking to trust it)."""
+    (passed with the session: no file written, no dialog asking to trust it); a sandboxed
+    agent's is its door's ``swarm mcp``, by its path inside the sandbox."""
     by_id = {agent.id: agent for agent in agents}
 
     def servers(agent: str) -> list[dict[str, object]]:
-        if not wants_mcp(by_id[agent], by_id[agent].cli):
+        found = by_id[agent]
+        if not wants_mcp(found, found.cli):
             return []
-        return [{"name": NAME, **mcp_server(reach, agent).entry()}]
+        return [{"name": NAME, **mcp_server(reach, agent, found.sandbox is not None).entry()}]
 
     return servers
 

@@ -66,6 +66,7 @@ from core.hosts import lines, wire
 from core.hosts.bodies import OUTPUT_MAX
 from core.hosts.permission import RequestOption, with_a_no
 from core.hosts.turns import Callbacks, Ended, Launched, McpEntry, TurnFailed, lower_priority
+from core.sandbox import DOOR_AT
 
 log = logging.getLogger(__name__)
 FORWARDED_PREFIXES = ("SWARM_", "PG")  # what swarm's MCP server needs to reach the store
@@ -327,9 +328,13 @@ def _mcp_server(entry: dict[str, Any], agent_env: Mapping[str, str]) -> McpServe
     CLI and opencode give their servers the agent's whole environment; Codex (through
     codex-acp) only HOME, PATH, LANG, TERM and the entry's ``env``: swarm's server on a
     PostgreSQL swarm (``SWARM_DATABASE_URL``, never put on a command line) opened another
-    store, and every ``report`` said the agent held no task."""
+    store, and every ``report`` said the agent held no task. A sandboxed agent's server, its
+    door's (``DOOR_AT``), gets none: the door serves it as that agent outside, and swarm's
+    variables (a database URL, a password) never enter the sandbox."""
     said = McpEntry.model_validate(entry)
-    merged = {k: v for k, v in agent_env.items() if k.startswith(FORWARDED_PREFIXES)}
+    fenced = said.command.startswith(DOOR_AT + "/")
+    merged = {} if fenced else {k: v for k, v in agent_env.items()
+                                if k.startswith(FORWARDED_PREFIXES)}  # fmt: skip
     merged |= said.env
     env = [EnvVariable(name=k, value=v) for k, v in merged.items()]
     return McpServerStdio(name=said.name, command=said.command, args=list(said.args), env=env)

@@ -5,8 +5,10 @@ does not know) get their tmux sessions as with ``--headless``.
 
 The agent's command stays the user's (the ``[desktop]`` section: a wrapper, extra flags);
 swarm adds what its protocol needs (``core.clis.protocol_command``). The agents file gets
-``delivery = "protocol"``. A host outlives ``swarm run``: ``up`` again keeps a running one
-(one whose agent exited is started anew), ``down`` ends it (and its agent).
+``delivery = "protocol"``. An agent that wants swarm's MCP tools gets its server with its
+session (``mcp_for``); a sandboxed one its door's ``swarm mcp``, which its CLI starts inside.
+A host outlives ``swarm run``: ``up`` again keeps a running one (one whose agent exited is
+started anew), ``down`` ends it (and its agent).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from core.clis import (
 )
 from core.errors import InvalidState
 from core.hosts import running
-from core.sandbox import swarm_in
+from core.sandbox import DOOR_SWARM, swarm_in
 
 log = logging.getLogger(__name__)
 McpFor = Callable[[str], list[dict[str, Any]]]  # agent -> the MCP servers of its session
@@ -132,7 +134,7 @@ class ProtocolSession:
             given = [name for name, _ in item.launch.env]  # the agents file's
             command = sandboxing.wrap(item.agent, item.sandbox, cli, item.workspace, command,
                                       env, self.home, new_session=True, given=given)  # fmt: skip
-            mcp = []
+            mcp = through_door(item.agent, mcp)
         elif item.gateway:  # its model through swarm's gateway, its key kept outside
             net = sandboxing.gateway_network(self.home, item.agent, cli, env)
             command = sandboxing.gateway_command(command, net, cli)
@@ -169,6 +171,17 @@ class ProtocolSession:
             )
         kept = was_running is not None and hello.pid == was_running  # (not one whose agent exited)
         return Outcome(item.agent, "kept" if kept else "started", session=host, values=values)
+
+
+def through_door(agent: str, servers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The MCP servers a sandboxed agent's session names: its door's ``swarm mcp`` (by its
+    path inside, ``DOOR_SWARM``), which its CLI starts in the sandbox and which serves it as
+    that agent outside; a program of the outside (swarm's Python: not in the sandbox) left
+    out, said in the log."""
+    inside = [s for s in servers if s.get("command") == DOOR_SWARM]
+    for left in (s for s in servers if s not in inside):
+        log.warning("%s: MCP server %s left out: not its door's", agent, left.get("name"))
+    return inside
 
 
 def _require_adapter(agent: str, cli: AgentCli, command: list[str], env: Mapping[str, str]) -> None:

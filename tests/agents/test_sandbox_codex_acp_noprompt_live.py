@@ -5,10 +5,11 @@ tests/agents/test_protocol_refused_args.py), so the agents file's command is ``c
 approval_policy=never -c sandbox_mode=danger-full-access``: no approval asked, its own sandbox
 off (swarm's is the boundary). Started by ``swarm workspaces init`` and ``swarm desktop up
 --protocol`` as a user starts it, against localmodel through swarm's gateway. Its shell writes
-a file in its worktree and reports ``swarm task start`` and ``done`` through its door (a
-sandboxed protocol agent gets no MCP server: its shell reports); no permission request reaches
-"Needs you"; swarm's database and a key planted in the person's ``~/.ssh`` cannot be read
-from its shell; each turn ran with the policies the command named.
+a file in its worktree and reports ``swarm task start`` through its door; swarm's MCP
+``report`` tool reports ``done``: its session's server is its door's ``swarm mcp``, which
+codex-acp starts inside the sandbox (Codex reports by MCP by default); no permission request
+reaches "Needs you"; swarm's database and a key planted in the person's ``~/.ssh`` cannot be
+read from its shell; each turn ran with the policies the command named.
 
 One codex-acp for the module: the test runs in the one fixture that starts it."""
 
@@ -41,6 +42,7 @@ pytestmark = pytest.mark.xdist_group("codex-live")
 
 NO_PROMPT = "-c approval_policy=never -c sandbox_mode=danger-full-access"
 PROMPT = "do the small task"
+NOTE = "by-mcp-in-bwrap"  # said only by the MCP report's call
 PROBE = (
     "echo made > made-here.txt; "
     "(test -r {home}/swarm.db && echo db=read || echo db=hidden) > seen.txt; "
@@ -54,7 +56,7 @@ default = [{{ text = "localmodel default answer" }}]
 match = "{prompt}"
 steps = [
   {{ text = "Doing it.", shell = "{probe}" }},
-  {{ text = "Reporting.", shell = "{swarm} task done T-1 --note in-bwrap" }},
+  {{ tool = "report", input = {{ action = "done", task = "T-1", note = "{note}" }} }},
   {{ text = "small task reported" }},
 ]
 """
@@ -72,7 +74,7 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     (home / ".ssh").mkdir(parents=True)
     (home / ".ssh" / "id_ed25519").write_text("SECRET-KEY\n", encoding="utf-8")
     probe = PROBE.format(home=made.home, user=home, swarm=DOOR_SWARM)
-    model = LocalModel(made.root, SCRIPT.format(prompt=PROMPT, probe=probe, swarm=DOOR_SWARM))
+    model = LocalModel(made.root, SCRIPT.format(prompt=PROMPT, probe=probe, note=NOTE))
     (home / ".codex").mkdir()
     (home / ".codex" / "config.toml").write_text(
         f'model = "local-model"\n\n[projects."{made.worktree}"]\ntrust_level = "trusted"\n',
@@ -124,8 +126,9 @@ async def test_codex_acp_with_no_approvals_does_a_task_in_the_sandbox_unasked(
 
 
 async def small_task(rig: Rig, swarm: Swarm) -> None:
-    """T-1 delivered by the scheduler, done by the agent's shell through its door, with no
-    permission request nor item on the way; what its shell could read, as it wrote it."""
+    """T-1 delivered by the scheduler, started by the agent's shell through its door and done
+    by swarm's MCP ``report`` (its door's server), with no permission request nor item on
+    the way; what its shell could read, as it wrote it."""
     task = await swarm.service.tasks.create(TaskSpec(PROMPT, PROMPT, agent=AGENT), "me")
     assert task.ref == "T-1"
     burst = asyncio.create_task(Scheduler(swarm.service, swarm.deliverer).run_burst())
@@ -147,8 +150,9 @@ async def small_task(rig: Rig, swarm: Swarm) -> None:
     seen = (work / "seen.txt").read_text()
     assert "db=hidden" in seen and "ssh=hidden" in seen and "SECRET" not in seen, seen
     assert "T-1 [in_progress]" in seen, seen  # the shell's report, through the door
-    shown = rig.swarm("task", "show", "T-1").stdout
-    assert "in-bwrap" in shown, shown  # its shell's report of the end
+    shown = json.loads(rig.swarm("task", "show", "T-1", "--json").stdout)
+    (ended,) = [e for e in shown["events"] if e["kind"] == "task.done"]
+    assert ended["actor"] == AGENT and NOTE in json.dumps(ended), ended  # its MCP report
 
 
 def _policies(rig: Rig) -> set[tuple[str, str]]:

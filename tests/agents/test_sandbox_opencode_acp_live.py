@@ -4,8 +4,9 @@ every permission in the agent's ``[desktop.agent.A.env]``, as on the tmux route
 (tests/agents/test_sandbox_opencode_live.py). Started by ``swarm workspaces init`` and
 ``swarm desktop up --protocol`` as a user starts it, against localmodel. Its shell writes a
 file in its worktree, reads outside it (opencode's ``external_directory``, a permission
-request at its defaults) and reports ``swarm task start`` and ``done`` through its door; no
-permission request reaches "Needs you"; swarm's database and a key planted in the person's
+request at its defaults) and reports ``swarm task start`` through its door; with ``mcp =
+true`` its session's MCP server is its door's ``swarm mcp``, whose ``report`` says ``done``;
+no permission request reaches "Needs you"; swarm's database and a key planted in the person's
 ``~/.ssh`` cannot be read from its shell.
 
 One opencode for the module: the test runs in the one fixture that starts it."""
@@ -23,7 +24,13 @@ from tests.agents.launch import OPENCODE_OFFLINE, _git
 from tests.agents.live import LocalModel, base_env, require_binary
 from tests.agents.test_costs_known_live import AGENT, Rig
 from tests.agents.test_protocol_live import Swarm
-from tests.agents.test_sandbox_codex_acp_noprompt_live import PROBE, PROMPT, SCRIPT, small_task
+from tests.agents.test_sandbox_codex_acp_noprompt_live import (
+    NOTE,
+    PROBE,
+    PROMPT,
+    SCRIPT,
+    small_task,
+)
 from tests.agents.test_sandbox_codex_acp_noprompt_live import swarm as swarm  # its parts
 from tests.agents.test_sandbox_opencode_live import PERMISSION
 from tests.conftest import skip_or_fail
@@ -60,10 +67,10 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     made.repo.mkdir()
     _git(made.repo, commit=True)
     probe = PROBE.format(home=made.home, user=made.root / "home", swarm=DOOR_SWARM)
-    model = LocalModel(made.root, SCRIPT.format(prompt=PROMPT, probe=probe, swarm=DOOR_SWARM))
+    model = LocalModel(made.root, SCRIPT.format(prompt=PROMPT, probe=probe, note=NOTE))
     person = _person(made, model)
     made.config.write_text(
-        f'[[agent]]\nid = "{AGENT}"\nrole = "dev"\ncli = "opencode"\nsandbox = true\n'
+        f'[[agent]]\nid = "{AGENT}"\nrole = "dev"\ncli = "opencode"\nsandbox = true\nmcp = true\n'
         f"\n[desktop]\ncommand = {json.dumps(str(binary))}\n"
         f"\n[desktop.agent.{AGENT}.env]\nOPENCODE_PERMISSION = {json.dumps(PERMISSION)}\n",
         encoding="utf-8",

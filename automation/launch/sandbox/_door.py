@@ -39,8 +39,9 @@ from typing import Any
 from core.agents import Resolver
 from core.agents_file import load_agents
 from core.errors import ConfigError
+from core.hosts import running
 from core.privacy import files
-from core.processes import peer_of
+from core.processes import ancestry, peer_of
 from core.sandbox import DOOR_SOCKET as SOCKET
 from core.sandbox import door_folder as folder
 from core.settings import GLOBAL_VALUED, Settings
@@ -267,9 +268,19 @@ class Door:
         except ConfigError as exc:
             return f"the agents file cannot be read: {exc}"
         placed = self.resolver.place(pid, agents, claimed=self.agent)
+        if placed.agent is None and self._under_own_host(pid):
+            return None
         if placed.agent != self.agent:
             return f"{placed.how}: not {self.agent}'s terminal"
         return None
+
+    def _under_own_host(self, pid: int) -> bool:
+        """Whether ``pid`` runs under this agent's protocol host. Its CLI starts its MCP
+        servers (this door's ``swarm mcp``) while ``desktop up`` opens its session, before
+        the agents file says ``delivery = "protocol"``, which the resolver's host roots
+        need; the host's pid file in swarm's home says whose it is all the same."""
+        host = running.host_pid(self.home, self.agent)
+        return host is not None and host in ancestry(pid)
 
     async def _stream(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """``swarm mcp`` as the agent, its stdin and stdout the connection's, until the
