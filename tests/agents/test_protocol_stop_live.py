@@ -200,6 +200,12 @@ async def test_swarm_agents_stop_ends_the_turn_and_leaves_the_task(rig: Rig, swa
     await swarm.service.tasks.cancel(task.ref, "me")
 
 
+# the two refusals below come before anything reaches an agent's route or CLI (the agent's
+# name resolved, the terminal's trust checked): one CLI's rig shows them for all
+ONE_RIG = pytest.mark.parametrize("rig", ["claude-code"], indirect=True)
+
+
+@ONE_RIG
 def test_swarm_agents_stop_refuses_an_unknown_agent_in_one_line(rig: Rig) -> None:
     stop = person(rig, "agents", "stop", "Nobody")
     assert stop.returncode != 0
@@ -207,6 +213,7 @@ def test_swarm_agents_stop_refuses_an_unknown_agent_in_one_line(rig: Rig) -> Non
     assert "Nobody" in stop.stderr
 
 
+@ONE_RIG
 def test_swarm_agents_stop_from_the_agents_own_folder_is_refused(rig: Rig) -> None:
     stop = rig.swarm("agents", "stop", AGENT)  # run in A's workspace: A's own terminal
     assert stop.returncode != 0 and "a person's to decide" in stop.stderr, stop.stderr
