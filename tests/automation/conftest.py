@@ -9,7 +9,8 @@ import pytest
 
 from automation.desktop import virtual_desktop as desktop_env
 from automation.desktop.gui import GuiDriver, GuiOptions
-from automation.desktop.virtual_desktop import AgentWindows, XServer
+from automation.desktop.screen import x_display
+from automation.desktop.virtual_desktop import AgentWindows, XServer, display_env
 from core.agents_file import load_agents
 from core.delivery._killswitch import KillSwitch
 from core.models import Agent
@@ -24,13 +25,27 @@ def private_xvfb(shared_xvfb: XServer) -> XServer:
 
 @pytest.fixture
 def xserver(private_xvfb: XServer, monkeypatch: pytest.MonkeyPatch) -> XServer:
-    """The private Xvfb, with DISPLAY and XAUTHORITY pointing at it during the test only.
+    """The private Xvfb, with DISPLAY and XAUTHORITY pointing at it during the test only,
+    the keyboard following the pointer as on a new display (:func:`keyboard_follows_pointer`).
 
     PyAutoGUI stays bound to the display it was first imported with: always this one here.
     """
     monkeypatch.setenv("DISPLAY", private_xvfb.display)
     monkeypatch.setenv("XAUTHORITY", str(private_xvfb.xauthority))
+    keyboard_follows_pointer(private_xvfb)
     return private_xvfb
+
+
+def keyboard_follows_pointer(server: XServer) -> None:
+    """The X input focus given back to the pointer (PointerRoot). The session's display is
+    shared with the mixed desktop of tests/apps, whose tests give a window the focus
+    (``xdotool windowfocus``): it stays with that window, under this module's Tk windows,
+    so a test's click into an input moved no focus and its typing went there."""
+    from Xlib import X
+
+    with display_env(server), x_display(server.display) as connection:
+        connection.set_input_focus(X.PointerRoot, X.RevertToPointerRoot, X.CurrentTime)
+        connection.sync()
 
 
 @pytest.fixture
