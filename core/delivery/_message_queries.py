@@ -577,18 +577,22 @@ def last_paste(conn: Conn, agent: str) -> Paste | None:
     return None if row is None else Paste(*values(row))
 
 
+# over core.tasks' tasks held now (``ACTIVE_HOLDS``, with when each was assigned)
+PROMPT_DELIVERED_EACH = sql(
+    "SELECT assignee, max(first_at) AS first_at FROM (SELECT t.assignee AS assignee, "
+    f"min(d.updated_at) AS first_at FROM ({ACTIVE_HOLDS}) t "
+    "JOIN messages m ON m.task_id = t.id AND m.created_at >= t.assigned_at "
+    "JOIN deliveries d ON d.message_id = m.id AND d.agent_id = t.assignee "
+    "WHERE d.state = 'delivered' GROUP BY t.id, t.assignee) AS firsts GROUP BY assignee"
+)
+
+
 def prompt_delivered_each(conn: Conn) -> dict[str, float]:
     """Agent -> when the prompt of a task it holds reached it, for each agent a prompt of
     whose tasks did (one statement for all): the first delivery of the task's messages made
     since its assignment, the latest over its tasks. Nudges, answers and other messages
     swarm sends later are not the agent's activity."""
-    rows = conn.execute(
-        "SELECT assignee, max(first_at) AS first_at FROM (SELECT t.assignee AS assignee, "
-        f"min(d.updated_at) AS first_at FROM ({ACTIVE_HOLDS}) t "
-        "JOIN messages m ON m.task_id = t.id AND m.created_at >= t.assigned_at "
-        "JOIN deliveries d ON d.message_id = m.id AND d.agent_id = t.assignee "
-        "WHERE d.state = 'delivered' GROUP BY t.id, t.assignee) AS firsts GROUP BY assignee"
-    ).fetchall()
+    rows = conn.execute(PROMPT_DELIVERED_EACH).fetchall()
     return {row["assignee"]: float(row["first_at"]) for row in rows}
 
 
