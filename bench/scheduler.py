@@ -22,12 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.app import Builder
 from bot.config import Config
+from core.assignment import Assignment, assign_next
 from core.context import Ctx
 from core.models import Receipt, TaskSpec
 from core.protocols import Parcel
 from core.service.swarm import SwarmService
 from core.store.conn import Conn, SqliteConn
-from core.tasks import assignment
 
 ROLES = [
     "integration",
@@ -186,10 +186,10 @@ async def _decisions(
     return {"stored": stored, **_percentiles("call", calls), **_percentiles("sql", inside)}
 
 
-def _timed_decision(conn: Conn, ctx: Ctx) -> tuple[assignment.Assignment | None, float]:
+def _timed_decision(conn: Conn, ctx: Ctx) -> tuple[Assignment | None, float]:
     """One decision, timed inside the database thread (queries and writes, no commit)."""
     start = time.perf_counter()
-    chosen = assignment.assign_next(conn, ctx)
+    chosen = assign_next(conn, ctx)
     return chosen, time.perf_counter() - start
 
 

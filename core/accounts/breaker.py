@@ -133,7 +133,7 @@ class Holds:
 NO_HOLDS = Holds({}, {}, frozenset())
 
 
-# A probe's view (``core.tasks._agent_queries.probe_view``, from core.agents' pieces: the
+# A probe's view (``core.assignment._agent_queries.probe_view``, from core.agents' pieces: the
 # agents' table is theirs, and core.agents imports this package): (conn, the probe's task, its
 # agent) -> its agent's state, since when and by which signal, its task's status and
 # assignee (None: no row)

@@ -32,7 +32,7 @@ GATEWAY_DOWN = "gateway-down"  # its sandbox's model gateway is not running: it 
 # the first refusal of a host by its egress proxy, "host-refused:HOST:PORT" (Needs you: allow
 # or deny it); a kind once opened is never opened again (core.watch.gateways)
 HOST_REFUSED = "host-refused:"
-# an agent with one of these open gets no new task (core.tasks._assignment.free_agents)
+# an agent with one of these open gets no new task (core.assignment._passes.free_agents)
 HOLDING = (UNJUDGED, UNKNOWN_SCREEN, INPUT_UNSEEN, GATEWAY_DOWN)
 
 

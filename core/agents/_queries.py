@@ -3,7 +3,7 @@ for a stall, their turn not moved since), read by assignment and by the needs-yo
 agent's hook's latest word, read by the hook's late writes and the pane's dialogs; the
 ``agent_state`` rows' own statements (one per agent: its row made, paused, onboarded,
 credited) and the fragments of it that other features' statements compose (a scheduling
-pass's read of the agents, core.tasks'); the task an agent has in hand."""
+pass's read of the agents, core.assignment's); the task an agent has in hand (core.tasks')."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from core.agent_state import AgentState
 from core.agents._alerts import HOLDING
 from core.costs.budgets import ANY_SPENT
 from core.store.conn import Conn, sql, values
+from core.tasks import ACTIVE_HOLDS, first_held
 
 # over ``agent_state s``: when the stall rules took the agent's tasks back, while its state
 # still reads working or stalled and no signal has seen it work since; else NULL
@@ -41,7 +42,7 @@ def turn_ended_on_pane(agent: str, at: str) -> str:
     )
 
 
-# The agents' part of a scheduling pass's read (core.tasks composes it with each agent's
+# The agents' part of a scheduling pass's read (core.assignment composes it with each agent's
 # load, its tasks counted, between the head and the tail): the columns of ``agent_state s``
 # and of the agent's signals and alerts that may hold it.
 ASSIGNABLE_HEAD = "SELECT s.id, s.paused, s.score, s.idle_since, s.state, "
@@ -78,23 +79,19 @@ LAST_REPORTS = sql("SELECT id, last_report_at FROM agent_state")
 OPEN_ALERT_TEXT = sql(
     "SELECT text FROM alerts WHERE agent_id = :agent AND kind = :kind AND cleared_at IS NULL"
 )
+# the open questions on the tasks held now (core.tasks' ``ACTIVE_HOLDS``)
 OLDEST_OPEN_QUESTION = sql(
-    "SELECT q.id, q.task_id, q.text FROM questions q JOIN tasks t ON t.id = q.task_id "
-    "WHERE q.answered_at IS NULL AND t.assignee = :agent AND t.status IN ('assigned', "
-    "'in_progress') ORDER BY q.id LIMIT 1"
+    f"SELECT q.id, q.task_id, q.text FROM questions q JOIN ({ACTIVE_HOLDS}) t "
+    "ON t.id = q.task_id WHERE q.answered_at IS NULL AND t.assignee = :agent "
+    "ORDER BY q.id LIMIT 1"
 )
 OPEN_QUESTIONS = sql(
-    "SELECT q.id, q.task_id, q.text, t.assignee FROM questions q "
-    "JOIN tasks t ON t.id = q.task_id WHERE q.answered_at IS NULL "
-    "AND t.status IN ('assigned', 'in_progress') ORDER BY q.id"
+    f"SELECT q.id, q.task_id, q.text, t.assignee FROM questions q JOIN ({ACTIVE_HOLDS}) t "
+    "ON t.id = q.task_id WHERE q.answered_at IS NULL ORDER BY q.id"
 )
 RESTART_STALL_CLOCK = sql(
     "INSERT INTO agent_watch (agent_id, resumed_at) VALUES (:agent, :now) ON CONFLICT(agent_id) "
     "DO UPDATE SET resumed_at = excluded.resumed_at"
-)
-TASK_IN_HAND = sql(
-    "SELECT min(id) AS id FROM tasks WHERE assignee = :agent AND status IN ('assigned', "
-    "'in_progress')"
 )
 CREDIT = sql(
     "UPDATE agent_state SET score = score * :kept + :gained, done_count = done_count + :done, "
@@ -107,7 +104,7 @@ STATE_ROWS = sql(
     "SELECT id, paused, score, done_count, fail_count, last_report_at FROM agent_state"
 )
 IN_STATE = sql("SELECT id, state_since, state_evidence FROM agent_state WHERE state = :state")
-# a breaker's probe's agent, as core.tasks' read of the probe composes it
+# a breaker's probe's agent, as core.assignment's read of the probe composes it
 PROBE_AGENT_COLUMNS = "s.state, s.state_since, s.state_signal"
 
 
@@ -217,10 +214,8 @@ def restart_stall_clock(conn: Conn, agent: str, now: float) -> None:
 
 def task_in_hand(conn: Conn, agent: str) -> int | None:
     """The agent's task in hand (its oldest assigned or in progress), or None: what its
-    hook's prompts, its protocol turns and its transcript are of (``core.tasks`` imports
-    this feature, so its own reads are not called here)."""
-    row = conn.execute(TASK_IN_HAND, {"agent": agent}).fetchone()
-    return None if row["id"] is None else int(row["id"])
+    hook's prompts, its protocol turns and its transcript are of."""
+    return first_held(conn, agent)
 
 
 # The ``agent_state`` fragments other features' statements compose (the table is the agents'
@@ -246,7 +241,7 @@ def stalled(agent: str) -> str:
 
 
 # The done's credit as one CTE over the done task's row ``t`` (PostgreSQL, in
-# core.tasks._queries' done statement): ``:kept`` the score kept, ``:gained`` the score a
+# core.assignment._queries' done statement): ``:kept`` the score kept, ``:gained`` the score a
 # success adds, ``:reporter`` the agent whose report is stamped ``:now``
 CREDIT_DONE = (
     "c AS (UPDATE agent_state SET score = score * :kept + :gained, "

@@ -13,7 +13,7 @@ INSERT_HEAD = (
     "INSERT INTO agent_signals (agent, signal, state, at, evidence, until, detail, active_at) "
 )
 # What an observation does to the row already there (also the done's one statement on
-# PostgreSQL: ``core.tasks._queries``).
+# PostgreSQL: ``core.assignment._queries``).
 ON_CONFLICT = (
     "ON CONFLICT (agent, signal) DO UPDATE SET "
     "state = excluded.state, at = excluded.at, evidence = excluded.evidence, "

@@ -8,6 +8,7 @@ from typing import Any
 
 from core.agents._transcript_rows import Line
 from core.store.conn import Conn, sql, values
+from core.tasks import IN_PROGRESS_HOLDS
 
 COLUMNS = "id, agent, rev, task_id, delivery_id, at, kind, call, status, text"  # ``Line``'s
 # a new row's values, in the order ``insert`` takes them
@@ -49,11 +50,12 @@ OF_TASK = sql(
     f"SELECT {COLUMNS} FROM agent_transcript WHERE task_id = :task_id ORDER BY id LIMIT :limit"
 )
 
+# over core.tasks' tasks in progress (``IN_PROGRESS_HOLDS``)
 LATEST_OF_TASKS_IN_PROGRESS = sql(
-    f"SELECT {', '.join('t.' + c for c in COLUMNS.split(', '))} FROM tasks k "
+    f"SELECT {', '.join('t.' + c for c in COLUMNS.split(', '))} FROM ({IN_PROGRESS_HOLDS}) k "
     "JOIN agent_transcript t ON t.agent = k.assignee AND t.task_id = k.id AND t.rev = "
     "(SELECT MAX(rev) FROM agent_transcript WHERE agent = k.assignee) "
-    "WHERE k.status = 'in_progress' ORDER BY k.id"
+    "ORDER BY k.id"
 )
 
 

@@ -20,12 +20,12 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from core.assignment import BATCH
 from core.delivery import prompt
 from core.models import Delivery, Receipt
 from core.protocols import Deliverer, Parallel, Timer
 from core.service.swarm import SwarmService
 from core.store.calls import urgent
-from core.tasks import assignment
 from core.waits import Background, ErrorBackoff, wait_set
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ class Scheduler:
         expired, made = await self.service.queue.expire_then_assign()
         self.service.observe("assignment", time.perf_counter() - started)
         assigned = len(made)
-        while len(made) >= assignment.BATCH:
+        while len(made) >= BATCH:
             started = time.perf_counter()
             made = await self.service.queue.assign_batch()
             self.service.observe("assignment", time.perf_counter() - started)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from core.store.conn import Conn, Cursor, Params, Sql, sql, values
+from core.tasks import CAMPAIGN_OF_TASK, CAMPAIGN_TASKS, TASKS_OF_CAMPAIGN
 
 SUMS = (
     "count(*) AS turns, coalesce(sum(input_tokens), 0) AS input, "
@@ -39,18 +40,15 @@ SUMS_BY = {
     )
     for column in ("task_id", "agent", "account", "cli", "model", "day")
 }
+# a campaign's tasks are core.tasks' (its fragments, composed here)
 SUMS_BY_CAMPAIGN = sql(
-    f"SELECT c.campaign_id AS k, {SUMS} FROM turn_usage LEFT JOIN (SELECT id AS task, "
-    "campaign_id FROM tasks WHERE campaign_id IS NOT NULL) c ON c.task = "
-    "turn_usage.task_id WHERE at >= :since AND at <= :until GROUP BY c.campaign_id "
-    "ORDER BY cost DESC, turns DESC"
+    f"SELECT c.campaign_id AS k, {SUMS} FROM turn_usage LEFT JOIN ({CAMPAIGN_TASKS}) c "
+    "ON c.task = turn_usage.task_id WHERE at >= :since AND at <= :until "
+    "GROUP BY c.campaign_id ORDER BY cost DESC, turns DESC"
 )
 SUMS_OF_TASK = sql(f"SELECT {SUMS} FROM turn_usage WHERE task_id = :task_id")
 SUMS_OF_AGENT_DAY = sql(f"SELECT {SUMS} FROM turn_usage WHERE agent = :agent AND day = :day")
-SUMS_OF_CAMPAIGN = sql(
-    f"SELECT {SUMS} FROM turn_usage WHERE task_id IN (SELECT id FROM tasks WHERE "
-    "campaign_id = :campaign_id)"
-)
+SUMS_OF_CAMPAIGN = sql(f"SELECT {SUMS} FROM turn_usage WHERE task_id IN ({TASKS_OF_CAMPAIGN})")
 SUMS_OF_ACCOUNT_DAY = sql(f"SELECT {SUMS} FROM turn_usage WHERE account = :account AND day = :day")
 TURNS_OF_TASK = sql(
     "SELECT at AS recorded_at, agent, account, cli, model, source, input_tokens, "
@@ -77,8 +75,8 @@ ADD_MARK = sql(
     f"VALUES ({', '.join(':' + c for c in MARK_COLUMNS)}) ON CONFLICT DO NOTHING RETURNING id"
 )
 CAMPAIGN_BUDGET_OF_TASK = sql(
-    "SELECT b.subject, b.dollars FROM tasks t JOIN budgets b ON b.scope = :scope AND "
-    "b.subject = CAST(t.campaign_id AS TEXT) WHERE t.id = :task_id"
+    "SELECT b.subject, b.dollars FROM budgets b WHERE b.scope = :scope AND "
+    f"b.subject = ({CAMPAIGN_OF_TASK})"
 )
 STOP_MARKS = sql(
     "SELECT id, scope, subject, period, at FROM budget_marks WHERE level = :level AND "
@@ -208,8 +206,8 @@ def sums_by(conn: Conn, column: str, since: float, until: float) -> list[KeyedSu
 
 def sums_by_campaign(conn: Conn, since: float, until: float) -> list[KeyedSums]:
     """The sums per campaign of the turns on its tasks (``key``: the campaign's id; None for
-    the turns of no campaign's task), turns from ``since`` to ``until``; the campaigns are
-    ``core.tasks``' (a task's ``campaign_id``, read here as for a campaign's budget)."""
+    the turns of no campaign's task), turns from ``since`` to ``until``; a task's campaign is
+    ``core.tasks``' (its fragment ``CAMPAIGN_TASKS``)."""
     return _keyed(conn.execute(SUMS_BY_CAMPAIGN, {"since": since, "until": until}))
 
 
@@ -228,8 +226,8 @@ def sums_of_agent_day(conn: Conn, agent: str, day: str) -> Sums:
 
 
 def sums_of_campaign(conn: Conn, campaign_id: int) -> Sums:
-    """The sums of the turns on the tasks of campaign ``campaign_id`` (the tasks are
-    ``core.tasks``'; a campaign's budget, below it, reads their ids here)."""
+    """The sums of the turns on the tasks of campaign ``campaign_id`` (their ids are
+    ``core.tasks``': ``TASKS_OF_CAMPAIGN``)."""
     return _one_sums(conn, SUMS_OF_CAMPAIGN, {"campaign_id": campaign_id})
 
 

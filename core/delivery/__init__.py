@@ -5,7 +5,7 @@ The package's face: what other packages use is named here; its modules are its o
 ``_messages`` (messages with one delivery row per recipient: queue, claim, finish, recover),
 ``_receipts`` (a delivery's outcome stored; a task prompt that could not be delivered handed
 back to the task's lifecycle through ``TaskOnFailedPrompt``, which the composition root
-fills: core.delivery imports no core.tasks, and asks it for the task's attempts),
+fills: core.assignment imports this feature; the task's attempts are core.tasks'),
 ``_prompt`` (the parcels of one delivery: a reset when due, the onboarding on a first task,
 the envelope), ``_envelope`` (the text an agent sees), ``_onboarding`` (role templates),
 ``_node_claims`` (a delivery node's claims and fenced receipts), ``_queue``
@@ -13,8 +13,8 @@ the envelope), ``_envelope`` (the text an agent sees), ``_onboarding`` (role tem
 flag that stops all desktop input), ``_undelivered`` (deliveries that failed for good, shown
 to a person), ``_service`` (``MessageBook``, what the front ends call to message agents:
 ``service.messages``). The statements on deliveries and messages, this feature's tables:
-``_message_queries`` (with the fragments a scheduling pass of core.tasks composes to queue
-its prompts), ``_claim_queries`` (a claim and what its prompt needs),
+``_message_queries`` (with the fragments a scheduling pass of core.assignment composes to
+queue its prompts), ``_claim_queries`` (a claim and what its prompt needs),
 ``_undelivered_queries``, ``_retention_queries`` (old messages); ``_queries`` (the delivery
 nodes). The loops live in ``core.coordinator``.
 """
@@ -38,7 +38,6 @@ from core.delivery._message_queries import (
 )
 from core.delivery._onboarding import captain_of
 from core.delivery._queue import RECEIPT_RETRY_FIRST_S, RECEIPT_RETRY_MAX_S, DeliveryBook
-from core.delivery._receipts import TaskAttempts
 from core.delivery._service import MessageBook
 
 __all__ = [
@@ -49,7 +48,6 @@ __all__ = [
     "DeliveryBook",
     "KillSwitch",
     "MessageBook",
-    "TaskAttempts",
     "captain_of",
     "claim_queries",
     "message_queries",

@@ -15,6 +15,7 @@ from core.delivery._message_queries import not_mid_turn, oldest_due_statement, r
 from core.history import event_queries
 from core.models import Delivery
 from core.store.conn import Conn, listed, sql, values
+from core.tasks import RENEW_LEASES_OF
 
 # What a prompt needs to know before its facts are read, as columns of a claim's select over
 # deliveries ``d`` and messages ``m``: whether its agent was never onboarded, and whether
@@ -142,19 +143,19 @@ def claim_of(conn: Conn, delivery_id: int, *, lock: bool = False) -> ClaimHolder
 
 # A node's delivered receipts as one statement (PostgreSQL's data-modifying CTEs): of the
 # deliveries (``v``), those whose claim is still the claimer's are held (``h``: none for one
-# another node took), their tasks' leases renewed (``t``, for a task's prompt), their events
-# written with the change, in order (each event row of ``e`` joined to its delivery's row of
-# ``h``, so none is written for a claim that was lost), and they are marked delivered: the
-# statement itself is that UPDATE, so the rows it changed count as a commit's changes.
+# another node took), their tasks' leases renewed (``t``, for a task's prompt: core.tasks'
+# fragment over ``renewed``), their events written with the change, in order (each event
+# row of ``e`` joined to its delivery's row of ``h``, so none is written for a claim that
+# was lost), and they are marked delivered: the statement itself is that UPDATE, so the
+# rows it changed count as a commit's changes.
 _DELIVERED = sql(
     "WITH v AS (SELECT * FROM jsonb_to_recordset(CAST(:deliveries AS jsonb)) "
     "AS r(id BIGINT, method TEXT, task BIGINT, lease DOUBLE PRECISION)), "
     "h AS (SELECT deliveries.id, deliveries.agent_id FROM deliveries JOIN v "
     "ON v.id = deliveries.id WHERE deliveries.node = :node AND deliveries.node_run = :run "
     "AND deliveries.state = 'delivering' ORDER BY deliveries.id FOR UPDATE OF deliveries), "
-    "t AS (UPDATE tasks SET lease_expires_at = v.lease FROM h JOIN v ON v.id = h.id "
-    "WHERE tasks.id = v.task AND v.lease IS NOT NULL AND tasks.status = 'assigned' "
-    "AND tasks.assignee = h.agent_id), "
+    "renewed AS (SELECT v.task, h.agent_id AS agent, v.lease FROM h JOIN v ON v.id = h.id), "
+    f"t AS ({RENEW_LEASES_OF}), "
     "e AS (SELECT * FROM jsonb_to_recordset(CAST(:events AS jsonb)) AS r(delivery BIGINT, "
     "n INTEGER, ts DOUBLE PRECISION, kind TEXT, text TEXT, task_id BIGINT, agent_id TEXT, "
     "actor TEXT, data TEXT)), "

@@ -28,6 +28,7 @@ from core.store.conn import (
     values,
 )
 from core.store.row_locks import read_held
+from core.tasks import ACTIVE_HOLDS
 
 # A message's target is two columns, ``target_kind`` (``TargetKind``) and ``target_name``.
 # A note about a task that is not its prompt (an answer, a nudge) is delivered as it is,
@@ -60,14 +61,14 @@ DELIVERY_SELECT = (
 )
 _DELIVERY_WIDTH = 13  # DELIVERY_SELECT's columns
 # Whether a note about the done task waits in its holder's queue (a nudge to report it): a
-# column of the done's statement over its row ``tasks`` (core.tasks._queries composes it)
+# column of the done's statement over its row ``tasks`` (core.assignment._queries composes it)
 DONE_QUEUED_NOTES = (
     "EXISTS (SELECT 1 FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE "
     "m.task_id = tasks.id AND d.agent_id = tasks.assignee AND d.state = 'queued' AND "
     f"m.target_kind = '{TargetKind.note}') AS queued_notes"
 )
 
-# Fragments the tasks' scheduling pass composes (core.tasks._assign_queries), the deliveries'
+# Fragments the tasks' scheduling pass composes (core.assignment._queries), the deliveries'
 # and messages' table named here only. PostgreSQL: with ``t`` the tasks taken (``id``) and
 # ``:prompts`` a JSON list of (n, task_id, agent, text, priority), a prompt queued for each
 # task taken (``m``, in the order of the picks) and its delivery (``d``, in message order:
@@ -119,10 +120,6 @@ _MARK_DELIVERED = (
 )
 MARK_DELIVERED = sql(_MARK_DELIVERED)
 MARK_DELIVERED_IF_DELIVERING = sql(f"{_MARK_DELIVERED} AND state = 'delivering'")
-RESTART_LEASE = sql(
-    "UPDATE tasks SET lease_expires_at = :until WHERE id = :task_id AND status = 'assigned' "
-    "AND assignee = :agent"
-)
 MARK_FAILED = sql(
     "UPDATE deliveries SET state = 'failed', reason = :reason, deferred = 0, updated_at = :now, "
     "claim_until = NULL WHERE id = :id"
@@ -409,12 +406,6 @@ def mark_delivered(
     return bool(cur.rowcount != 0)
 
 
-def restart_lease(conn: Conn, task_id: int | None, agent: str, until: float) -> None:
-    """The task's lease runs to ``until`` while it is assigned to ``agent`` (nothing for a
-    task no longer the agent's)."""
-    conn.execute(RESTART_LEASE, {"until": until, "task_id": task_id, "agent": agent})
-
-
 def mark_failed(conn: Conn, delivery_id: int, reason: str, now: float) -> None:
     """The delivery failed for ``reason``, its claim over."""
     conn.execute(MARK_FAILED, {"reason": reason, "now": now, "id": delivery_id})
@@ -586,19 +577,22 @@ def last_paste(conn: Conn, agent: str) -> Paste | None:
     return None if row is None else Paste(*values(row))
 
 
+# over core.tasks' tasks held now (``ACTIVE_HOLDS``, with when each was assigned)
+PROMPT_DELIVERED_EACH = sql(
+    "SELECT assignee, max(first_at) AS first_at FROM (SELECT t.assignee AS assignee, "
+    f"min(d.updated_at) AS first_at FROM ({ACTIVE_HOLDS}) t "
+    "JOIN messages m ON m.task_id = t.id AND m.created_at >= t.assigned_at "
+    "JOIN deliveries d ON d.message_id = m.id AND d.agent_id = t.assignee "
+    "WHERE d.state = 'delivered' GROUP BY t.id, t.assignee) AS firsts GROUP BY assignee"
+)
+
+
 def prompt_delivered_each(conn: Conn) -> dict[str, float]:
     """Agent -> when the prompt of a task it holds reached it, for each agent a prompt of
     whose tasks did (one statement for all): the first delivery of the task's messages made
     since its assignment, the latest over its tasks. Nudges, answers and other messages
     swarm sends later are not the agent's activity."""
-    rows = conn.execute(
-        "SELECT assignee, max(first_at) AS first_at FROM (SELECT t.assignee AS assignee, "
-        "min(d.updated_at) AS first_at FROM tasks t "
-        "JOIN messages m ON m.task_id = t.id AND m.created_at >= t.assigned_at "
-        "JOIN deliveries d ON d.message_id = m.id AND d.agent_id = t.assignee "
-        "WHERE t.status IN ('assigned', 'in_progress') "
-        "AND d.state = 'delivered' GROUP BY t.id, t.assignee) AS firsts GROUP BY assignee"
-    ).fetchall()
+    rows = conn.execute(PROMPT_DELIVERED_EACH).fetchall()
     return {row["assignee"]: float(row["first_at"]) for row in rows}
 
 

@@ -15,6 +15,7 @@ from core.formats.text import shorten
 from core.models import Delivery, DeliveryState, Priority, Receipt, Target, TargetKind, task_ref
 from core.store.conn import Conn, Pair, Sql
 from core.store.tables import insert_event
+from core.tasks import restart_lease
 from core.waits import ErrorBackoff
 
 DEFER_DELAY_S = 1.0  # a deferred delivery (not attempted) is looked at again after this
@@ -245,7 +246,7 @@ def _restart_lease(conn: Conn, ctx: Ctx, delivery: Delivery) -> None:
     task no longer the agent's)."""
     if renews_lease(delivery):
         until = ctx.now + ctx.settings.lease_s
-        message_queries.restart_lease(conn, delivery.task_id, delivery.agent, until)
+        restart_lease(conn, delivery.task_id, delivery.agent, until)
 
 
 def delivered_event(ctx: Ctx, delivery: Delivery, receipt: Receipt) -> tuple[Any, ...]:

@@ -1,6 +1,6 @@
 """The delivery queue as the scheduler and delivery nodes use it: claims, receipts,
 recovery and the next deadline, each one transaction (the assignment decisions and lease
-expiry are core.tasks._scheduling's, on the same book)."""
+expiry are core.assignment._scheduling's, on the same book)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,11 @@
 """A delivery's receipt stored: the message's outcome, the agent's input unseen or its session
 gone, and a task prompt that could not be delivered handed to the task's lifecycle
-(``TaskOnFailedPrompt``: core.tasks fills it; core.delivery imports no core.tasks)."""
+(``TaskOnFailedPrompt``: core.assignment fills it, above this feature; the task's attempts
+are core.tasks')."""
 
 from __future__ import annotations
 
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
 from core.agent_state import AgentState, Observation, Signal
 from core.agents import alerts
@@ -13,28 +14,17 @@ from core.context import Ctx
 from core.delivery import _messages as messages
 from core.models import Agent, Delivery, DeliveryState, Receipt, TaskStatus
 from core.store.conn import Conn
+from core.tasks import attempts_of
 
 # a tmux delivery's reason when the agent's CLI shows neither its input nor work
 # (automation.failures.Failure.NOT_AT_INPUT's words)
 INPUT_NOT_ON_PANE = "its input is not on its pane"
 
 
-class TaskAttempts(NamedTuple):
-    """A task's status, its holder (None: none) and its attempts, used and allowed."""
-
-    status: str
-    assignee: str | None
-    attempts: int
-    max_attempts: int
-
-
 class TaskOnFailedPrompt(Protocol):
     """What a task prompt that could not be delivered does to its task (the lifecycle's
-    ``release`` and ``finish_failed``, the leases' ``backoff``, the task's ``attempts`` read
-    by its owner), in the receipt's transaction."""
-
-    def attempts(self, conn: Conn, task_id: int) -> TaskAttempts | None:
-        """The task's attempts, or None when there is no such task."""
+    ``release`` and ``finish_failed``, the leases' ``backoff``), in the receipt's
+    transaction."""
 
     def release(
         self, conn: Conn, ctx: Ctx, task_id: int, why: str, backoff: float, *, counts: bool = True
@@ -72,7 +62,7 @@ def record_receipt(
     if receipt.gone and state in (DeliveryState.failed, DeliveryState.queued):
         _gone(conn, ctx, delivery, receipt, waits=not failed)
     if failed and delivery.task_id is not None and messages.is_prompt(delivery.target):
-        row = tasks.attempts(conn, delivery.task_id)
+        row = attempts_of(conn, delivery.task_id)
         held = row is not None and row.assignee == delivery.agent
         if row is not None and held and row.status == TaskStatus.assigned:
             why = f"could not deliver to {delivery.agent}: {receipt.reason or 'failed'}"

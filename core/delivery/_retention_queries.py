@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from core.history.retention_queries import BATCH
-from core.models import FINISHED_SQL
 from core.store.conn import Conn, in_list, listed, sql, sql_pair, values
+from core.tasks import FINISHED_BEFORE
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,8 @@ def _columns(row_type: type[MessageRow | DeliveryRow], table: str) -> str:
 
 
 _OLD = (
-    " FROM messages m LEFT JOIN tasks t ON t.id = m.task_id WHERE m.created_at < "
-    f":cutoff AND (m.task_id IS NULL OR (t.status IN {FINISHED_SQL} AND t.finished_at < :cutoff))"
+    " FROM messages m WHERE m.created_at < :cutoff AND (m.task_id IS NULL OR m.task_id IN "
+    f"({FINISHED_BEFORE}))"
     " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND (d.state IN "
     "('queued', 'delivering') OR d.updated_at >= :cutoff))"
 )

@@ -15,6 +15,7 @@ from core.formats.text import flat, one_line, shorten
 from core.models import Target, TargetKind, TaskStatus, task_ref
 from core.store.conn import Conn
 from core.store.tables import insert_event
+from core.tasks import holder
 
 SUPERSEDED = "superseded"  # dropped on purpose (the task moved on): not a failure
 
@@ -136,7 +137,7 @@ def retry(conn: Conn, ctx: Ctx, delivery_id: int, ignored: Sequence[str]) -> Und
 
 
 def _require_held(conn: Conn, found: Undelivered, task_id: int) -> None:
-    row = undelivered_queries.holder(conn, task_id)
+    row = holder(conn, task_id)
     active = (TaskStatus.assigned.value, TaskStatus.in_progress.value)
     if row is None or row.assignee != found.agent or row.status not in active:
         status = row.status if row is not None else "gone"

@@ -6,17 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 from core.store.conn import Conn, in_list, listed, sql, sql_pair, values
-
-
-class Holder(NamedTuple):
-    """A failed delivery's task: its status and the agent holding it (None: none)."""
-
-    status: str
-    assignee: str | None
-
+from core.tasks import HOLDS
 
 _COLUMNS = (
     "SELECT d.id, d.agent_id, d.state, d.reason, d.attempts, d.updated_at, d.dismissed_by, "
@@ -44,7 +37,7 @@ _MOVED_ON = (
     "(SELECT CASE WHEN t.status IN ('done', 'cancelled', 'skipped') THEN t.status "
     "WHEN t.status IN ('assigned', 'in_progress') AND t.assignee <> d.agent_id "
     "AND m.target_kind = 'agent' THEN 'held by ' || t.assignee END "
-    "FROM tasks t WHERE t.id = m.task_id)"
+    f"FROM ({HOLDS}) t WHERE t.id = m.task_id)"
 )
 
 _NOT_IGNORED = in_list("ignored", negated=True)
@@ -64,7 +57,6 @@ REQUEUE = sql(
     "not_before = :now, updated_at = :now, claim_until = NULL WHERE id = :id "
     "AND state = 'failed'"
 )
-HOLDER = sql("SELECT status, assignee FROM tasks WHERE id = :task_id")
 DISMISS = sql("UPDATE deliveries SET dismissed_by = :by, dismissed_at = :now WHERE id = :id")
 
 
@@ -123,12 +115,6 @@ def _verdict(found: tuple[Any, ...]) -> Verdict:
 def requeue(conn: Conn, delivery_id: int, now: float) -> None:
     """Queue the failed delivery again, due now, its attempts anew."""
     conn.execute(REQUEUE, {"now": now, "id": delivery_id})
-
-
-def holder(conn: Conn, task_id: int) -> Holder | None:
-    """The task's status and holder, or None when there is no such task."""
-    row = conn.execute(HOLDER, {"task_id": task_id}).fetchone()
-    return None if row is None else Holder(*values(row))
 
 
 def mark_dismissed(conn: Conn, delivery_id: int, by: str, now: float) -> None:

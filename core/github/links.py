@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from core.assignment import lifecycle
 from core.context import Ctx
 from core.errors import InvalidState
 from core.event_kinds import EventKind
@@ -18,7 +19,7 @@ from core.history import event_queries
 from core.models import Task, TaskSpec, TaskStatus, task_ref
 from core.store.conn import Conn
 from core.store.tables import insert_event
-from core.tasks import creation, get_task, lifecycle, person
+from core.tasks import creation, get_task, person
 from core.workspaces import work
 
 OPEN, CLOSED = "open", "closed"  # CLOSED: cancelled, merged or closed on GitHub: left alone

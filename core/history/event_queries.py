@@ -18,6 +18,7 @@ from core.event_kinds import EventKind
 from core.models import Event
 from core.store.conn import Conn, Pair, Row, Sql, in_list, listed, sql, sql_pair, values
 from core.store.tables import NEWEST_FIRST, READABLE, Unseen
+from core.tasks import DONE_IDS, TASKS_OF_CAMPAIGN
 
 # The ``events`` fragments other features' statements compose (the table is the history's
 # alone); each is spliced into one statement, so no round trip is added.
@@ -140,14 +141,14 @@ MATCHING_OF_TASK = _filter_reads("e.task_id = :task_id AND " + _FILTER)
 _RETRIED_THEN_DONE = (
     "EXISTS (SELECT 1 FROM events r WHERE r.task_id = e.task_id "
     f"AND r.kind = '{EventKind.TASK_RETRIED}' AND r.id > e.id) "
-    "AND EXISTS (SELECT 1 FROM tasks t WHERE t.id = e.task_id AND t.status = 'done')"
+    f"AND e.task_id IN ({DONE_IDS})"
 )
 _HOUR = Pair(sqlite="CAST(ts / 3600 AS INTEGER)", postgres="floor(ts / 3600)")
 EVENT_COUNTS = sql_pair(
     "SELECT kind, agent_id, {hour} AS hour, count(*) AS n FROM events e "
     "WHERE ts >= :since AND ts <= :until AND kind {kinds} "
-    "AND (CAST(:campaign AS BIGINT) IS NULL "
-    "OR task_id IN (SELECT id FROM tasks WHERE campaign_id = :campaign)) "
+    "AND (CAST(:campaign_id AS BIGINT) IS NULL "
+    f"OR task_id IN ({TASKS_OF_CAMPAIGN})) "
     f"AND NOT (kind = '{EventKind.TASK_FAILED}' AND {_RETRIED_THEN_DONE}) "
     "GROUP BY kind, agent_id, hour",
     hour=_HOUR,
@@ -345,7 +346,7 @@ def event_counts(
 ) -> list[HourCount]:
     """How many events of ``kinds`` each agent had per hour with ``since <= ts <= until``
     (``campaign_id``: of its tasks only), a failure later retried into a done left out."""
-    params = {"since": since, "until": until, "kinds": listed(kinds), "campaign": campaign_id}
+    params = {"since": since, "until": until, "kinds": listed(kinds), "campaign_id": campaign_id}
     return [HourCount(*values(row)) for row in conn.execute(EVENT_COUNTS.on(conn), params)]
 
 

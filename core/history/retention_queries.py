@@ -1,8 +1,8 @@
 """The history's statements of retention (``core.coordinator.retention``): which events
 and audit rows are old, read a batch at a time, and their deletion once archived. Old is
 each statement's one parameter, the cutoff ``:cutoff``: events of tasks that finished before it
-(and task-less ones as old), audit rows before it. The messages' and deliveries' are
-``core.delivery._retention_queries``.
+(core.tasks' ``FINISHED_BEFORE``; task-less ones as old), audit rows before it. The messages'
+and deliveries' are ``core.delivery._retention_queries``.
 """
 
 from __future__ import annotations
@@ -10,15 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.history.audit_queries import AUDIT_COLUMNS, AuditRow
-from core.models import FINISHED_SQL
 from core.store.conn import Conn, sql, values
+from core.tasks import FINISHED_BEFORE
 
 BATCH = 2000  # rows per batch: one transaction each
 
 _OLD_EVENTS = (
     "SELECT e.id, e.ts, e.kind, e.text, e.task_id, e.agent_id, e.actor, e.data, e.txid "
-    "FROM events e LEFT JOIN tasks t ON t.id = e.task_id WHERE e.ts < :cutoff AND "
-    f"(e.task_id IS NULL OR (t.status IN {FINISHED_SQL} AND t.finished_at < :cutoff))"
+    "FROM events e WHERE e.ts < :cutoff AND "
+    f"(e.task_id IS NULL OR e.task_id IN ({FINISHED_BEFORE}))"
 )
 _OLD_AUDIT = f"SELECT {AUDIT_COLUMNS} FROM audit WHERE ts < :cutoff"
 OLD_AUDIT_COUNT = sql(f"SELECT count(*) AS n FROM ({_OLD_AUDIT}) AS old")

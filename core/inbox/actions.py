@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from core.agents import HOST_REFUSED, clear_alert
+from core.assignment import lifecycle
 from core.context import Ctx
 from core.costs import budgets
 from core.delivery import messages
@@ -49,7 +50,6 @@ from core.sandbox.allow_file import allow_host
 from core.settings import bundled_agents_file
 from core.store.conn import Conn
 from core.store.tables import insert_event
-from core.tasks import lifecycle
 from core.workflows import campaigns
 
 ACTIONS = ("retry", "dismiss", "handon", "reassign", "nudge", "cancel", "raise", "accept", "fail",

@@ -13,11 +13,12 @@ from typing import Any
 from core.accounts import breaker
 from core.accounts.naming import by_account
 from core.accounts.status import state_text
+from core.assignment import waiting_by_account
 from core.context import Ctx
 from core.costs import budgets
 from core.models import TaskStatus
 from core.store.conn import Conn
-from core.tasks import get_task, waiting_by_account
+from core.tasks import get_task
 from core.workflows import campaigns
 
 OVER = (TaskStatus.done, TaskStatus.cancelled)  # a task whose budget no longer stops anything

@@ -15,13 +15,14 @@ from typing import Any
 from core.formats.timetext import local_text
 from core.models import task_ref
 from core.store.conn import Conn, sql
+from core.tasks import ACTIVE_HOLDS, working_on
 
 COLUMNS = "r.id, r.agent, r.task_id, r.pattern, r.exclusive, r.created_at, r.expires_at"
 # a reservation still in force at ``:now``
+# (its task held: core.tasks' ``ACTIVE_HOLDS``)
 LIVE = (
     "(r.expires_at IS NULL OR r.expires_at > :now) AND (r.task_id IS NULL OR EXISTS ("
-    "SELECT 1 FROM tasks t WHERE t.id = r.task_id AND t.assignee = r.agent "
-    "AND t.status IN ('assigned', 'in_progress')))"
+    f"SELECT 1 FROM ({ACTIVE_HOLDS}) t WHERE t.id = r.task_id AND t.assignee = r.agent))"
 )
 LIVE_ALL = sql(f"SELECT {COLUMNS} FROM reservations r WHERE {LIVE} ORDER BY r.agent, r.id")
 LIVE_OF_AGENT = sql(
@@ -29,11 +30,6 @@ LIVE_OF_AGENT = sql(
 )
 LIVE_OF_TASK = sql(
     f"SELECT {COLUMNS} FROM reservations r WHERE r.task_id = :task_id AND {LIVE} ORDER BY r.id"
-)
-TASK_HELD = sql(
-    "SELECT id FROM tasks WHERE assignee = :agent AND status IN ('assigned', 'in_progress') "
-    "ORDER BY status = 'in_progress' DESC, COALESCE(started_at, assigned_at) DESC, id DESC "
-    "LIMIT 1"
 )
 DELETE_PATTERN = sql("DELETE FROM reservations WHERE agent = :agent AND pattern = :pattern")
 INSERT = sql(
@@ -131,8 +127,7 @@ def of_task(conn: Conn, now: float, task_id: int) -> list[Reservation]:
 
 def current_task(conn: Conn, agent: str) -> int | None:
     """The task ``agent`` works on: the one it holds (the latest started, when several)."""
-    row = conn.execute(TASK_HELD, {"agent": agent}).fetchone()
-    return int(row["id"]) if row else None
+    return working_on(conn, agent)
 
 
 def put(

@@ -16,7 +16,7 @@ from core.reviews import _queries as reviews
 from core.reviews._queries import NewComment, ReviewComment
 from core.store.conn import Conn
 from core.store.tables import insert_event
-from core.tasks import get_task, lifecycle
+from core.tasks import get_task, reopen
 
 MAX_PENDING = 50  # comments waiting on one task: a review is one prompt an agent can read
 _SEPARATORS = {"\u2028": "\\u2028", "\u2029": "\\u2029"}
@@ -84,7 +84,7 @@ def send(
         found = reviews.pending(conn, task_id)
     if not found:
         raise InvalidInput(f"{task.ref} has no pending review comments: add one first")
-    reopened = lifecycle.reopen(conn, ctx, task_id, f"review by {ctx.actor}")
+    reopened = reopen(conn, ctx, task_id, f"review by {ctx.actor}")
     text = prompt_text(task, ctx.actor, found, footer)
     message_id = messages.queue(
         conn,

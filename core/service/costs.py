@@ -8,6 +8,7 @@ import asyncio
 from typing import Any
 
 from core.accounts.naming import account_of
+from core.assignment import takers, takers_text, why_waiting
 from core.context import Ctx
 from core.costs import budgets, ledger
 from core.costs import turns as turn_cost
@@ -16,7 +17,7 @@ from core.errors import NotFound
 from core.models import Agent, TaskSpec, parse_task_ref
 from core.store.access import StoreAccess
 from core.store.conn import Conn
-from core.tasks import creation, get_task, takers, takers_text, why_waiting
+from core.tasks import creation, get_task
 from core.tasks import queries as task_queries
 from core.workflows import RunPlan, campaigns, runs
 

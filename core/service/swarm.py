@@ -14,6 +14,7 @@ from core.agents import judge as agent_judge
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
 from core.agents_file import load_agents
+from core.assignment import OnFailedPrompt, QueueBook, RosterBook, TaskBook, ensure_agents
 from core.context import Ctx
 from core.costs import turns as turn_cost
 from core.delivery import KillSwitch, MessageBook, message_queries
@@ -39,15 +40,7 @@ from core.store import tables
 from core.store.access import StoreAccess
 from core.store.conn import Conn
 from core.store.sqlite import Store, open_store
-from core.tasks import (
-    OnFailedPrompt,
-    QueueBook,
-    RosterBook,
-    TaskBook,
-    assignment,
-    held,
-    read_queries,
-)
+from core.tasks import held, read_queries
 from core.tmux import PaneRef, capture
 from core.workflows.service import WorkflowBook
 from core.workspaces import WorkspaceBook
@@ -148,7 +141,7 @@ class SwarmService:
         service = cls(settings, agents, db, clock or SystemClock())
         try:
             if db.read_only is None and await db.read(_missing_agents, list(service.agents)):
-                await service.store.write("swarm", assignment.ensure_agents)
+                await service.store.write("swarm", ensure_agents)
         except BaseException:
             await db.close()  # the database's thread is not a daemon: never leave it open
             raise
@@ -166,7 +159,7 @@ class SwarmService:
         if path != self.settings.config_path:
             self.store.settings = dataclasses.replace(self.settings, config_path=path)
         if added:
-            await self.store.write("swarm", assignment.ensure_agents)
+            await self.store.write("swarm", ensure_agents)
         parts = [
             f"{label} {', '.join(ids)}"
             for label, ids in (("added", added), ("removed", removed), ("changed", changed))

@@ -1,23 +1,18 @@
-"""The task graph, and which ready task goes to which agent.
+"""The task graph, the owner of the ``tasks`` table: every statement on it is here, and this
+feature imports no other (the features that read or change tasks ask it).
 
 ``_creation`` (batches with refs, cycle check), ``_dependencies`` (readiness: settle a task
-and its dependents, add dependencies), ``_lifecycle`` (start, done, fail, cancel, retry, pin,
-reopen, release, withdraw; its messages queued and dropped through ``core.delivery``),
-``_rules`` (when a task not yet started may run, per kind), ``_leases`` (an expired lease
-requeues or fails its task, with backoff; an agent's tasks handed back; ``OnFailedPrompt``,
-what a task prompt that could not be delivered does to its task), ``_assignment`` (the
-scheduling decisions: ready tasks to the best free agent, their prompts queued by
-core.delivery), ``_scheduling`` (``QueueBook``: ``service.queue``, the delivery queue with the
-assignment passes and leases), ``_roster`` (``RosterBook``: each agent's row with the tasks it
-holds, its pause), ``_actions``, ``_edit``, ``_person``, ``_held`` (what came from outside and
-waits for a person), ``_campaign_end``; ``_queries`` and ``_graph_queries`` (the lifecycle's
-statements, one named operation each, with what it holds and why; the dialect chosen there
-where the databases differ); ``_service``: ``TaskBook``, the task operations the front ends
-call (``service.tasks``).
-``_assign_queries`` (a scheduling pass's statements), ``_read_queries`` (the rows read;
-who may take a task) and ``_waiting`` (why a ready task waits on an account's breaker):
-the statements on ``tasks`` belong here (those still elsewhere are counted, a list that
-only shrinks: ``tests/project/test_named_queries.py``).
+and its dependents, add dependencies), ``_reopening`` (a retry, a reopen), ``_rules`` (when
+a task not yet started may run, per kind), ``_actions``, ``_edit``, ``_person``, ``_held``
+(what came from outside and waits for a person), ``_campaign_end``, ``_takers`` (who may
+take a task); the statements: ``_queries`` and ``_graph_queries`` (the lifecycle's and the
+graph's, one named operation each, with what it holds and why), ``_assign_queries`` (a
+scheduling pass's), ``_read_queries`` (the rows read), ``_campaign_queries``, and
+``_shared_queries``: the operations and fragments other features ask for, where their own
+statements read their rows beside the tasks'. What crosses features (an active task's
+life, assignment, leases, the roster, ``service.tasks``) is ``core.assignment``, which
+imports this one (``tests/project/test_named_queries.py``: no statement names ``tasks``
+elsewhere).
 
 The package's face: what other packages use is named here (``__all__``); its modules
 are its own. Where callers still call a group of operations through a module's name,
@@ -27,64 +22,123 @@ that module is exported whole under its old name (``tests/project/test_package_f
 
 from __future__ import annotations
 
-from core.tasks import _assignment as assignment
 from core.tasks import _campaign_end as campaign_end
 from core.tasks import _campaign_queries as campaign_queries
 from core.tasks import _creation as creation
 from core.tasks import _dependencies as dependencies
 from core.tasks import _held as held
-from core.tasks import _lifecycle as lifecycle
 from core.tasks import _person as person
 from core.tasks import _queries as queries
 from core.tasks import _read_queries as read_queries
-from core.tasks._actions import TaskAction, allowed
+from core.tasks._actions import TaskAction, allowed, require
+from core.tasks._assign_queries import (
+    DEADLINE_COLUMNS,
+    TAKE_READY_PG,
+    ReadyTask,
+    TaskAttempts,
+    attempts_of,
+    picked,
+    ready_page,
+    take_ready,
+)
+from core.tasks._dependencies import settle_dependents
 from core.tasks._edit import TaskEdit
-from core.tasks._leases import OnFailedPrompt
-from core.tasks._queries import held_at
+from core.tasks._edit import edit as edit_task
+from core.tasks._queries import (
+    DONE_RETURNING,
+    LEASES_RUN_OUT,
+    SHOWN,
+    Holder,
+    first_held,
+    held_at,
+)
 from core.tasks._read_queries import (
     ACTIVE_TASK_IDS,
     TASK_COLUMNS,
     deps_of,
     get_task,
+    held_task,
     list_tasks,
     row_to_task,
 )
-from core.tasks._roster import RosterBook
-from core.tasks._scheduling import QueueBook
-from core.tasks._service import TaskBook
+from core.tasks._reopening import reopen, retry
+from core.tasks._shared_queries import (
+    ACTIVE_HOLDS,
+    ANY_LEASE_RUN_OUT,
+    CAMPAIGN_OF_TASK,
+    CAMPAIGN_TASKS,
+    DONE_IDS,
+    FINISHED_BEFORE,
+    HELD_COUNT,
+    HOLDER_OF_TASK,
+    HOLDS,
+    IN_PROGRESS_HOLDS,
+    RENEW_LEASES_OF,
+    TASKS_OF_CAMPAIGN,
+    Head,
+    head,
+    holder,
+    restart_lease,
+    working_on,
+)
 from core.tasks._takers import nobody_takes, only_limited, wanted
-from core.tasks._waiting import takers, takers_text, waiting_by_account, why_waiting
 
 __all__ = [
+    "ACTIVE_HOLDS",
     "ACTIVE_TASK_IDS",
+    "ANY_LEASE_RUN_OUT",
+    "CAMPAIGN_OF_TASK",
+    "CAMPAIGN_TASKS",
+    "DEADLINE_COLUMNS",
+    "DONE_IDS",
+    "DONE_RETURNING",
+    "FINISHED_BEFORE",
+    "HELD_COUNT",
+    "HOLDER_OF_TASK",
+    "HOLDS",
+    "IN_PROGRESS_HOLDS",
+    "LEASES_RUN_OUT",
+    "RENEW_LEASES_OF",
+    "SHOWN",
+    "TAKE_READY_PG",
+    "TASKS_OF_CAMPAIGN",
     "TASK_COLUMNS",
-    "OnFailedPrompt",
-    "QueueBook",
-    "RosterBook",
+    "Head",
+    "Holder",
+    "ReadyTask",
     "TaskAction",
-    "TaskBook",
+    "TaskAttempts",
     "TaskEdit",
     "allowed",
-    "assignment",
+    "attempts_of",
     "campaign_end",
     "campaign_queries",
     "creation",
     "dependencies",
     "deps_of",
+    "edit_task",
+    "first_held",
     "get_task",
+    "head",
     "held",
     "held_at",
-    "lifecycle",
+    "held_task",
+    "holder",
     "list_tasks",
     "nobody_takes",
     "only_limited",
     "person",
+    "picked",
     "queries",
     "read_queries",
+    "ready_page",
+    "reopen",
+    "require",
+    "restart_lease",
+    "retry",
     "row_to_task",
-    "takers",
-    "takers_text",
-    "waiting_by_account",
+    "settle_dependents",
+    "take_ready",
     "wanted",
-    "why_waiting",
+    "working_on",
 ]

@@ -1,16 +1,17 @@
-"""The statements of a scheduling pass on tasks (``core.tasks._assignment``): the ready
-tasks a page at a time, the picked ones taken (and, on PostgreSQL, their prompts queued in
-the same statement, core.delivery's fragment composed), a task's attempts (asked by a
-failed prompt's receipt), the next deadline. Each is one named operation; which task goes to
-which agent is decided in assignment."""
+"""The statements of a scheduling pass on tasks (``core.assignment._passes``): the ready
+tasks a page at a time, the picked ones taken (on PostgreSQL as the fragment
+``TAKE_READY_PG``, which core.assignment composes with core.delivery's prompts queued), a
+task's attempts (asked by a failed prompt's receipt), the deadlines of the leases and
+backoffs. Each is one named operation or fragment; which task goes to which agent is
+decided in core.assignment."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from core.delivery import QUEUE_PROMPTS_OF_TAKEN, QUEUED_DUE, TaskAttempts
 from core.store.conn import Conn, Pair, in_list, listed, sql, sql_pair, values
 
 _READY = (
@@ -69,7 +70,11 @@ _IDS = in_list("ids", "BIGINT")
 TAKE_READY = sql_pair(_TAKE, agent=_AGENT_OF_ROW, ids=_IDS)
 
 
-def _picked(picks: Sequence[tuple[int, str]]) -> dict[str, str]:
+# PostgreSQL: ``TAKE_READY`` as the body of a CTE (``t``) that a statement composes
+TAKE_READY_PG = _TAKE.format(agent=_AGENT_OF_ROW.postgres, ids=_IDS.postgres)
+
+
+def picked(picks: Sequence[tuple[int, str]]) -> dict[str, str]:
     """``TAKE_READY``'s parameters for the picks (task id, agent)."""
     ids = listed(task_id for task_id, _ in picks)
     return {"ids": ids, "agents": json.dumps({str(t): agent for t, agent in picks})}
@@ -78,41 +83,18 @@ def _picked(picks: Sequence[tuple[int, str]]) -> dict[str, str]:
 def take_ready(conn: Conn, picks: Sequence[tuple[int, str]], now: float, lease: float) -> set[int]:
     """Assign the picked tasks (task id, agent) still ready to their agents, leased until
     ``lease``: the ids of those taken (another writer changed the others meanwhile)."""
-    params = {**_picked(picks), "now": now, "lease": lease}
+    params = {**picked(picks), "now": now, "lease": lease}
     rows = conn.execute(TAKE_READY.on(conn), params).fetchall()
     return {row["id"] for row in rows}
 
 
-# PostgreSQL: a pass's writes as one statement (data-modifying CTEs): the picked tasks still
-# ready taken (``t``), a prompt queued for each of those (``m``, in the order of the picks,
-# ``v``: a JSON list of rows) and its delivery (``d``, in message order: the claims take the
-# oldest first); the message of each task taken comes back. No agent row is written: a pass
-# that stamped its agents (``last_assigned_at``, read by nothing) locked several
-# ``agent_state`` rows in its scan's order, and deadlocked with a node's receipts onboarding
-# the same agents in its deliveries' order (each such deadlock cost PostgreSQL's 1 s
-# ``deadlock_timeout`` and a retry, at a fleet's start).
-TAKE_AND_QUEUE = sql(
-    f"WITH t AS ({_TAKE.format(agent=_AGENT_OF_ROW.postgres, ids=_IDS.postgres)}), "
-    f"{QUEUE_PROMPTS_OF_TAKEN} SELECT id, task_id FROM m"
-)
+class TaskAttempts(NamedTuple):
+    """A task's status, its holder (None: none) and its attempts, used and allowed."""
 
-
-def take_and_queue(
-    conn: Conn,
-    picks: Sequence[tuple[int, str, str, int]],
-    actor: str,
-    now: float,
-    lease: float,
-) -> dict[int, int]:
-    """``take_ready`` for the picks (task id, agent, prompt text, priority), and a prompt
-    queued for each task taken, in one statement: task id -> message id of those taken."""
-    prompts = listed(
-        {"n": n, "task_id": task_id, "agent": agent, "text": text, "priority": priority}
-        for n, (task_id, agent, text, priority) in enumerate(picks)
-    )
-    taken = _picked([(task_id, agent) for task_id, agent, _, _ in picks])
-    params = {**taken, "prompts": prompts, "actor": actor, "now": now, "lease": lease}
-    return {int(r["task_id"]): int(r["id"]) for r in conn.execute(TAKE_AND_QUEUE, params)}
+    status: str
+    assignee: str | None
+    attempts: int
+    max_attempts: int
 
 
 def attempts_of(conn: Conn, task_id: int) -> TaskAttempts | None:
@@ -121,18 +103,11 @@ def attempts_of(conn: Conn, task_id: int) -> TaskAttempts | None:
     return None if row is None else TaskAttempts(*values(row))
 
 
-# Each part reads an index: the backoff, the ready tasks' by their not_before (not every
-# ready task of a long queue).
-NEXT_DEADLINE = sql(
-    "SELECT (SELECT min(lease_expires_at) FROM tasks WHERE status = 'assigned') AS lease, "
+# The columns of the next deadlines of the tasks (core.assignment composes them with the
+# deliveries'): each reads an index, the backoff the ready tasks' by their not_before (not
+# every ready task of a long queue).
+DEADLINE_COLUMNS = (
+    "(SELECT min(lease_expires_at) FROM tasks WHERE status = 'assigned') AS lease, "
     "(SELECT min(not_before) FROM tasks WHERE status = 'ready' AND not_before > :now) "
-    f"AS backoff, ({QUEUED_DUE}) AS due"
+    "AS backoff"
 )
-
-
-def next_deadline(conn: Conn, now: float) -> float | None:
-    """The earliest future moment when something becomes due (lease, backoff, delivery):
-    one statement (the scheduler asks at every pass)."""
-    candidates = values(conn.execute(NEXT_DEADLINE, {"now": now}).fetchone())
-    due = [c for c in candidates if c is not None]
-    return min(due) if due else None

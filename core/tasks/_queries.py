@@ -1,10 +1,10 @@
 """The task lifecycle's statements: an active task's changes of state (started, done,
-failed, cancelled, retried, pinned, reopened, back in the queue); its holder's credit is the
-agents' (``core.agents._queries``: ``credit``, and ``CREDIT_DONE`` in the done).
-Each is one named operation of ``core.tasks._lifecycle``; where the two databases differ (the
-done) the dialect is chosen here, through the store's seams (``Pair``, ``row_locks``), never
-in the lifecycle. The task graph's statements (creation, dependencies, the dependents' hold)
-are in ``core.tasks._graph_queries``.
+failed, cancelled, retried, pinned, reopened, back in the queue). Each is one named
+operation (the lifecycle is ``core.assignment._lifecycle``, which composes the done and the
+lease expiry with the other features' fragments in ``core.assignment._queries``); where the
+databases differ the dialect is chosen through the store's seams (``Pair``, ``row_locks``).
+The task graph's statements (creation, dependencies, the dependents' hold) are in
+``core.tasks._graph_queries``.
 
 Why the done is one statement on PostgreSQL, and why its dependents are held in a statement
 of their own after it: docs/decisions/0005-lifecycles-hot-path-in-postgresqls-own.md; the
@@ -13,52 +13,23 @@ races they close are in ``tests/store/test_write_races.py``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from core.agent_state import AgentState, Observation, Signal
-from core.agents import queries as agent_queries
-from core.agents import signal_queries
-from core.agents import signals as agent_signals
-from core.delivery import message_queries
-from core.models import Task, task_ref
-from core.store.conn import Conn, Pair, sql, values
+from core.models import Task
+from core.store.conn import Conn, sql, values
 from core.store.row_locks import read_held
 from core.tasks._read_queries import TASK_COLUMNS, deps_of, row_to_task
 
-# The done task's row, updated where it is still active: its holder, its campaign, whether
-# any reservation was taken for it and whether a note about it waits in its holder's queue
-# (a nudge to report it: core.delivery's ``DONE_QUEUED_NOTES``) come back with it (no read first).
-_DONE = (
+# The done: the task's row updated where it is still active, its holder, its campaign and
+# whether any reservation was taken for it returned with it (no read first). The columns end
+# in a comma: the composer adds its own over the row ``tasks`` (core.assignment's done adds
+# whether a note about the task waits in its holder's queue).
+DONE_RETURNING = (
     "UPDATE tasks SET status = 'done', result_note = :note, reason = NULL, finished_at = :now, "
     "lease_expires_at = NULL, updated_at = :now WHERE id = :task_id AND status IN ('assigned', "
     "'in_progress') RETURNING assignee, campaign_id, has_dependents, EXISTS (SELECT 1 FROM "
     "reservations r WHERE r.task_id = tasks.id) AS reserved, "
-    f"{message_queries.DONE_QUEUED_NOTES}"
 )
-# PostgreSQL: the done in one statement (data-modifying CTEs, all from the row ``t`` the
-# update returns, so nothing is written when the task was not active): the holder credited
-# (``credit``: ``:kept`` the score kept, ``:gained`` the score a success adds) and the report
-# signal's observation of it stored (``:signal``, ``:evidence`` before the agent's id, which
-# ``AGENT_ID`` keeps short and free of control characters, ``:state``: what
-# ``agent_signals.record`` would store; its upsert is that module's, so the two never
-# differ). Its dependents are read in statements of their own
-# (``graph_queries.hold_dependents``), and only
-# when the row says it has any (``has_dependents``: a writer adding a dependent updates the
-# row, so a done that waited for it reads the flag from the version it updated): a
-# statement's snapshot is taken when it starts, so a read here that waited for a writer
-# holding the task (a task created after it) would not see that writer's new dependent.
-DONE_AT_ONCE = sql(
-    f"WITH t AS ({_DONE}), "
-    f"{agent_queries.CREDIT_DONE}"
-    f"s AS ({signal_queries.INSERT_HEAD}SELECT t.assignee, CAST(:signal AS TEXT), "
-    "CAST(:state AS TEXT), :now, CAST(:evidence AS TEXT) || t.assignee, "
-    "CAST(NULL AS DOUBLE PRECISION), CAST(NULL AS TEXT), CAST(NULL AS DOUBLE PRECISION) FROM t "
-    "WHERE t.assignee IS NOT NULL AND t.assignee = CAST(:reporter AS TEXT) "
-    f"{signal_queries.ON_CONFLICT}) "
-    "SELECT assignee, campaign_id, has_dependents, reserved, queued_notes FROM t"
-)
-DONE = sql(_DONE)
 
 MARK_STARTED = sql(
     "UPDATE tasks SET status = 'in_progress', started_at = COALESCE(started_at, :now), "
@@ -93,82 +64,6 @@ HELD_BY = sql(
     "SELECT id FROM tasks WHERE assignee = :agent AND status IN ('assigned', 'in_progress') "
     "ORDER BY id"
 )
-
-
-class DoneRow(NamedTuple):
-    """A task just marked done: its holder, its campaign (None: none), whether it has
-    dependents, took a reservation, and has a note waiting in its holder's queue."""
-
-    assignee: str | None
-    campaign_id: int | None
-    has_dependents: bool
-    reserved: bool
-    queued_notes: bool
-
-
-def _done_row(row: Any) -> DoneRow | None:
-    """``DONE``'s row (flags 0/1 on SQLite), or None."""
-    if row is None:
-        return None
-    assignee, campaign_id, has_dependents, reserved, queued_notes = values(row)
-    return DoneRow(assignee, campaign_id, bool(has_dependents), bool(reserved), bool(queued_notes))
-
-
-def _done_words(task_id: int) -> str:
-    """The report signal's evidence of a done, before the agent's id."""
-    return f"report: {task_ref(task_id)} done by "
-
-
-def _done_at_once(
-    conn: Conn, task_id: int, note: str, now: float, window: float, reporter: str | None
-) -> DoneRow | None:
-    """PostgreSQL: ``DONE_AT_ONCE``, one statement."""
-    params = {
-        "note": note or None,
-        "now": now,
-        "task_id": task_id,
-        "kept": 1 - window,
-        "gained": window,
-        "signal": Signal.REPORT.value,
-        "evidence": _done_words(task_id),
-        "state": AgentState.IDLE.value,
-        "reporter": reporter,
-    }
-    return _done_row(conn.execute(DONE_AT_ONCE, params).fetchone())
-
-
-def _done_apart(
-    conn: Conn, task_id: int, note: str, now: float, window: float, reporter: str | None
-) -> DoneRow | None:
-    """SQLite (no data-modifying CTEs): the update, then the credit and the signal in
-    statements of their own, when it was done."""
-    row = _done_row(
-        conn.execute(DONE, {"note": note or None, "now": now, "task_id": task_id}).fetchone()
-    )
-    agent = row.assignee if row is not None else None
-    if agent:
-        own = agent == reporter
-        agent_queries.credit(conn, agent, success=True, now=now, window=window, stamp=own)
-        if own:
-            words = _done_words(task_id) + agent
-            obs = Observation(agent, Signal.REPORT, AgentState.IDLE, now, words)
-            agent_signals.record(conn, obs)
-    return row
-
-
-_MarkDone = Callable[[Conn, int, str, float, float, str | None], DoneRow | None]
-_MARK_DONE: Pair[_MarkDone] = Pair(sqlite=_done_apart, postgres=_done_at_once)
-
-
-def mark_done(
-    conn: Conn, *, task_id: int, note: str, now: float, window: float, reporter: str | None
-) -> DoneRow | None:
-    """Mark the task done where it is still active, credit its holder (a success over
-    ``window``) and, when the holder is the ``reporter`` (the acting agent; None: a person),
-    stamp its report and store the report signal's observation of it (idle): a person's
-    done is not the agent's report. The task's row, or None when it was not active
-    (nothing written)."""
-    return _MARK_DONE.on(conn)(conn, task_id, note, now, window, reporter)
 
 
 class Holder(NamedTuple):
@@ -253,17 +148,19 @@ def in_progress(conn: Conn) -> list[tuple[int, str]]:
     return [(int(r["id"]), str(r["assignee"])) for r in rows]
 
 
-# something in "Needs you" about the task or its agent: an open prompt, question or alert
-_SHOWN = (
+# over a task's row ``t``: something in "Needs you" about the task or its agent, an open
+# prompt, question or alert (the lease expiry's column, core.assignment._queries)
+SHOWN = (
     "(EXISTS (SELECT 1 FROM agent_prompts p WHERE p.agent = t.assignee "
     "AND p.decided_at IS NULL AND p.closed_at IS NULL) "
     "OR EXISTS (SELECT 1 FROM questions q WHERE q.task_id = t.id AND q.answered_at IS NULL) "
     "OR EXISTS (SELECT 1 FROM alerts a WHERE a.agent_id = t.assignee AND a.cleared_at IS NULL))"
 )
-EXPIRED_LEASES = sql(
-    f"SELECT t.id, t.assignee, t.attempts, t.max_attempts, s.state, {_SHOWN} AS shown "
-    f"FROM tasks t {agent_queries.HOLDER_STATE}"
-    "WHERE t.lease_expires_at <= :now AND t.status = 'assigned'"
+# the assigned tasks whose lease ran out by ``:now``: a relation to read beside their
+# holders' state (core.assignment._queries)
+LEASES_RUN_OUT = (
+    "SELECT id, assignee, attempts, max_attempts FROM tasks "
+    "WHERE lease_expires_at <= :now AND status = 'assigned'"
 )
 RENEW_LEASE = sql("UPDATE tasks SET lease_expires_at = :until WHERE id = :task_id")
 HAND_TO_PERSON = sql(
@@ -303,32 +200,6 @@ RECENT_DURATIONS = sql(
     "AND COALESCE(started_at, assigned_at) IS NOT NULL "
     "ORDER BY finished_at DESC LIMIT :limit"
 )
-
-
-class ExpiredLease(NamedTuple):
-    """An assigned task whose lease ran out: its holder, attempts, the holder's state
-    (None: not judged) and whether "Needs you" shows something about the task or its
-    agent."""
-
-    id: int
-    assignee: str
-    attempts: int
-    max_attempts: int
-    state: str | None
-    shown: bool
-
-
-def expired_leases(conn: Conn, now: float) -> list[ExpiredLease]:
-    """The assigned tasks whose lease ran out by ``now``."""
-    rows = conn.execute(EXPIRED_LEASES, {"now": now})
-    return [_expired(*values(row)) for row in rows]
-
-
-def _expired(
-    task_id: int, assignee: str, attempts: int, most: int, state: str | None, shown: object
-) -> ExpiredLease:
-    """``EXPIRED_LEASES``' row (``shown`` 0/1 on SQLite)."""
-    return ExpiredLease(task_id, assignee, attempts, most, state, bool(shown))
 
 
 def renew_lease(conn: Conn, task_id: int, until: float) -> None:

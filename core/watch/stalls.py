@@ -52,6 +52,7 @@ from core.agents import (
 from core.agents import judge as agent_judge
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
+from core.assignment import lifecycle
 from core.context import Ctx
 from core.delivery import message_queries, messages
 from core.event_kinds import EventKind
@@ -59,7 +60,7 @@ from core.models import Agent, DeliveryState, Task, TaskStatus, task_ref
 from core.sandbox import swarm_for
 from core.store.conn import Conn
 from core.store.tables import insert_event
-from core.tasks import lifecycle, list_tasks
+from core.tasks import list_tasks
 from core.tasks import queries as task_queries
 from core.watch import held_messages, queries, silent_hooks, turn_ends
 from core.watch.settings import WatchSettings

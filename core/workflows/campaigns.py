@@ -1,5 +1,5 @@
 """Campaigns: a group of tasks followed to the end. Store functions run in the caller's
-transaction (``conn, ctx, ...``), like :mod:`core.tasks._lifecycle`."""
+transaction (``conn, ctx, ...``), like :mod:`core.assignment._lifecycle`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.assignment import lifecycle
 from core.context import Ctx
 from core.errors import InvalidInput, InvalidState, NotFound, UnknownTask
 from core.event_kinds import EventKind
@@ -25,7 +26,7 @@ from core.reports.counts import count, zero
 from core.store import tables
 from core.store.conn import Conn
 from core.store.row_locks import hold
-from core.tasks import campaign_end, campaign_queries, lifecycle, nobody_takes
+from core.tasks import campaign_end, campaign_queries, nobody_takes
 from core.workflows import queries
 from core.workflows.pace import Pace, recent_pace
 

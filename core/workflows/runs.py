@@ -9,13 +9,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from core.assignment import lifecycle
 from core.context import Ctx
 from core.errors import InvalidState
 from core.event_kinds import EventKind
 from core.models import FINISHED, BlockedOn, Task, TaskStatus, task_ref
 from core.store import tables
 from core.store.conn import Conn
-from core.tasks import campaign_queries, creation, dependencies, lifecycle, read_queries
+from core.tasks import campaign_queries, creation, dependencies, read_queries
 from core.workflows.campaigns import campaign_ref, insert_campaign
 from core.workflows.expand import PlannedTask
 

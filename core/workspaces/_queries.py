@@ -1,7 +1,7 @@
 """The statements of the workspaces' tables (``core.workspaces._work``): ``task_work``, each
 agent's turn on a task (started, ended, reopened, read), and ``task_branches``, the branch a
 task works on of its own. Each is one named operation. The task a merge or a diff names is
-read here too (``core.tasks`` imports this feature, so it cannot be called back)."""
+core.tasks' (its ``head``; its holder, ``HOLDER_OF_TASK``, composed)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from core.store.conn import Conn, sql, values
+from core.tasks import HOLDER_OF_TASK, head
 
 _TURN = (
     "task_id, agent_id, path, branch, base, start_sha, end_sha, started_at, finished_at, "
@@ -24,11 +25,11 @@ INSERT_TURN = sql(
     f"VALUES ({', '.join(':' + c for c in START_COLUMNS)}) ON CONFLICT DO NOTHING"
 )
 TURNS = sql(f"SELECT {_TURN} FROM task_work WHERE task_id = :task_id ORDER BY started_at, agent_id")
-TASK = sql("SELECT id, title, assignee FROM tasks WHERE id = :task_id")
+# the turn of the task's holder (core.tasks' ``HOLDER_OF_TASK``)
 HOLDER_TURN = sql(
     "SELECT w.task_id, w.agent_id, w.path, w.branch, w.base, w.start_sha, w.end_sha, "
-    "w.started_at, w.finished_at FROM tasks t JOIN task_work w ON w.task_id = t.id AND "
-    "w.agent_id = t.assignee WHERE t.id = :task_id"
+    "w.started_at, w.finished_at FROM task_work w WHERE w.task_id = :task_id AND "
+    f"w.agent_id = ({HOLDER_OF_TASK})"
 )
 END_TURN = sql(
     "UPDATE task_work SET end_sha = :end_sha, finished_at = :now "
@@ -88,8 +89,8 @@ def turn_rows(conn: Conn, task_id: int) -> list[TaskWork]:
 
 def task_row(conn: Conn, task_id: int) -> TaskHead | None:
     """The task's id, title and assignee, or None when there is none."""
-    found = conn.execute(TASK, {"task_id": task_id}).fetchone()
-    return None if found is None else TaskHead(*values(found))
+    found = head(conn, task_id)
+    return None if found is None else TaskHead(*found)
 
 
 def holder_turn_row(conn: Conn, task_id: int) -> TaskWork | None:

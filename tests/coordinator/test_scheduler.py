@@ -6,13 +6,13 @@ import pytest
 
 from core.agent_state import AgentState, Signal
 from core.agents import _signals as agent_signals
+from core.assignment import _queries as assign_queries
 from core.coordinator.scheduler import DELIVERY_MARGIN_S, Scheduler
 from core.dialogs import permissions as prompts
 from core.models import PromptOption, TaskSpec, TaskStatus
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.store.conn import Conn
-from core.tasks import _assign_queries as assign_queries
 from tests.helpers import RecordingDeliverer, query_plan
 
 pytestmark = pytest.mark.both_databases

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
+from core.assignment import _queries as assign_queries
 from core.service.swarm import SwarmService
 from core.store.conn import Conn, sql
-from core.tasks import _assign_queries as assign_queries
+from core.tasks import _assign_queries as take_queries
 from core.tasks import _graph_queries as graph_queries
 from tests.helpers import HOSTILE_TEXT, task_cells
 
@@ -24,8 +25,8 @@ ASSIGNEES = sql("SELECT id, assignee, status FROM tasks ORDER BY id")
 def _taken(conn: Conn, count: int) -> tuple[list[int], set[int], list[tuple[Any, ...]]]:
     ids = graph_queries.insert_tasks(conn, [task_cells("t")] * 4)
     picks = list(zip(ids, AGENTS, strict=False))[:count]
-    taken = assign_queries.take_ready(conn, picks, 2.0, 60.0)
-    again = assign_queries.take_ready(conn, picks, 3.0, 60.0)  # no longer ready
+    taken = take_queries.take_ready(conn, picks, 2.0, 60.0)
+    again = take_queries.take_ready(conn, picks, 3.0, 60.0)  # no longer ready
     assert again == set()
     rows = [(r["id"], r["assignee"], r["status"]) for r in conn.execute(ASSIGNEES)]
     return ids, taken, rows

@@ -16,13 +16,13 @@ import pytest
 from bot.discordbot.settings import DiscordSettings
 from core.ai._client import AIClient
 from core.ai._settings import AISettings
+from core.assignment import _leases as leases
 from core.context import Ctx
 from core.coordinator.notifier import MAX_BACKOFF_S
 from core.coordinator.scheduler import MAX_ERROR_BACKOFF_S
 from core.delivery._queue import RECEIPT_RETRY_FIRST_S, RECEIPT_RETRY_MAX_S
 from core.settings import Settings
 from core.store.postgres.failover import SchedulerLock
-from core.tasks import _leases as leases
 from core.waits import ErrorBackoff
 from tests.helpers import ROOT
 

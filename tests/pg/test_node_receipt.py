@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from core.assignment import _lifecycle as lifecycle
 from core.coordinator.node import DeliveryNode
 from core.models import DeliveryState, TaskSpec, TaskStatus
 from core.protocols import ManualClock
@@ -17,7 +18,6 @@ from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store.conn import Sql
 from core.store.postgres.store import clock_version
-from core.tasks import _lifecycle as lifecycle
 from tests.helpers import RecordingDeliverer, write_agents
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

@@ -24,6 +24,7 @@ FACES = (
     "automation/launch/sandbox",
     "core/access",
     "core/agents",
+    "core/assignment",
     "core/ai",
     "core/database",
     "core/delivery",
@@ -79,6 +80,8 @@ NAMESPACES: dict[str, tuple[str, ...]] = {
         "transcript",
         "workspace_files",
     ),
+    # moved with the lifecycle from core/tasks (callers write ``lifecycle.cancel``)
+    "core/assignment": ("lifecycle",),
     "core/delivery": (
         "claim_queries",
         "message_queries",
@@ -90,13 +93,11 @@ NAMESPACES: dict[str, tuple[str, ...]] = {
         "undelivered",
     ),
     "core/tasks": (
-        "assignment",
         "campaign_end",
         "campaign_queries",
         "creation",
         "dependencies",
         "held",
-        "lifecycle",
         "person",
         "queries",
         "read_queries",

@@ -74,10 +74,12 @@ def _append(path: Path, line: str) -> None:
 def test_an_import_against_the_contracts_fails_the_check(tmp_path: Path) -> None:
     # the contracts of pyproject.toml (run by `make test`) on a copy of the tree with imports
     # that break them: a feature importing a tier above it (the service), an arrow between
-    # two features that is not listed, a package of core given no tier, a circle in bot/cli
+    # two features that is not listed (the tasks' owner asking another feature), a package
+    # of core given no tier, a circle in bot/cli
     tree = _tree_copy(tmp_path)
-    _append(tree / "core/tasks/_lifecycle.py", "from core.service.swarm import SwarmService")
+    _append(tree / "core/assignment/_lifecycle.py", "from core.service.swarm import SwarmService")
     _append(tree / "core/access/_tokens.py", "from core.ai import AIClient")
+    _append(tree / "core/tasks/_queries.py", "from core.delivery import messages")
     (tree / "core/newpart").mkdir()
     (tree / "core/newpart/__init__.py").write_text('"""A package with no tier."""\n')
     # a package new to core reaching a named CLI (the contract's sources are core.*)
@@ -90,8 +92,9 @@ def test_an_import_against_the_contracts_fails_the_check(tmp_path: Path) -> None
     _append(tree / "automation/launch/_up.py", "from automation.protocol.session import stop_hosts")
     result = _lint_imports(tree)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "core.tasks._lifecycle -> core.service.swarm" in result.stdout
+    assert "core.assignment._lifecycle -> core.service.swarm" in result.stdout
     assert "core.access._tokens -> core.ai" in result.stdout
+    assert "core.tasks._queries -> core.delivery" in result.stdout
     assert "- core.newpart" in result.stdout
     assert "No cycles are allowed in bot.cli." in result.stdout
     assert "bot.cli.hook is not allowed to import bot.hook_server" in result.stdout

@@ -20,7 +20,7 @@ from core.reports import stats
 from core.reports.counts import count, deliveries_text, tasks_text
 from core.service.ai import AIBook
 from core.service.swarm import SwarmService
-from core.tasks import _lifecycle as lifecycle
+from core.tasks import reopen
 from core.workflows.service import WorkflowBook
 from core.workflows.view import campaign_text
 from tests.helpers import RecordingDeliverer
@@ -65,7 +65,7 @@ async def make_history(service: SwarmService, clock: ManualClock) -> None:
     )
     await scheduler.run_burst()
     await service.tasks.complete("T-1", "Agent-1", "first try")
-    await service.store.write("review", lifecycle.reopen, 1, "a review asked for more")
+    await service.store.write("review", reopen, 1, "a review asked for more")
     await service.tasks.complete("T-1", "Agent-1", "second try")
     await service.tasks.cancel("T-3", "cli")
     await service.tasks.fail("T-4", "Agent-4", "cannot")

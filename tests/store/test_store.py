@@ -9,6 +9,7 @@ from typing import Any, cast
 
 import pytest
 
+from core.assignment import _agent_queries as agent_queries
 from core.context import Ctx
 from core.errors import DatabaseTooNew
 from core.event_kinds import EventKind
@@ -22,7 +23,6 @@ from core.store import sqlite as dbmod
 from core.store.conn import EVENT_COLUMNS, Conn, SqliteConn
 from core.store.migrations import LATEST, migrations
 from core.store.sqlite import Database
-from core.tasks import _agent_queries as agent_queries
 from tests.helpers import query_plan, run_cli
 
 

@@ -17,6 +17,8 @@ from typing import Any, cast
 import psycopg
 import pytest
 
+from core.assignment import _lifecycle as lifecycle
+from core.assignment import _passes as assignment
 from core.clis.claude_code.hook_dialog import PERMISSION_OPTIONS
 from core.delivery import _receipts as receipts
 from core.dialogs import hooks, pane_prompts
@@ -28,9 +30,7 @@ from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store.tables import insert_event
-from core.tasks import _assignment as assignment
 from core.tasks import _creation as creation
-from core.tasks import _lifecycle as lifecycle
 from core.workflows import campaigns, runs
 from tests.helpers import query
 

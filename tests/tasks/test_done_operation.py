@@ -1,4 +1,4 @@
-"""A task's done, one named operation on both databases (``core.tasks._queries.mark_done``:
+"""A task's done, one named operation on both databases (``core.assignment._queries.mark_done``:
 one statement on PostgreSQL, three on SQLite): what it writes is the same on each."""
 
 from __future__ import annotations

@@ -266,7 +266,7 @@ async def test_a_turn_reads_no_campaigns_budget_while_no_campaign_has_one(
     task_id = await assigned(service, "a", "P1")
     campaign = await WorkflowBook(service.store).create_campaign("c", [f"T-{task_id}"], "t")
     journal = Journal(service, "P1")
-    read = "FROM tasks t JOIN budgets b"  # the campaign budget of a task
+    read = "FROM budgets b WHERE b.scope"  # the campaign budget of a task
     async with traced(service) as trace:
         await journal.turn(usage=CLAUDE, cost_usd=0.1)
     assert not [s for s in trace.statements if read in s], trace.statements

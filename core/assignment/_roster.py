@@ -19,7 +19,7 @@ from core.models import Agent, task_ref
 from core.store.access import StoreAccess
 from core.store.conn import Conn
 from core.store.tables import insert_event
-from core.tasks import _queries as task_queries
+from core.tasks import queries as task_queries
 
 
 class RosterBook:

@@ -9,14 +9,14 @@ from __future__ import annotations
 import logging
 
 from core.agent_state import AgentState
+from core.assignment import _lifecycle as lifecycle
+from core.assignment import _queries as queries
 from core.context import Ctx
 from core.event_kinds import EventKind
 from core.models import task_ref
 from core.store.conn import Conn
 from core.store.tables import insert_event
-from core.tasks import _lifecycle as lifecycle
-from core.tasks import _queries as task_queries
-from core.tasks._assign_queries import attempts_of
+from core.tasks import queries as task_queries
 from core.waits import ErrorBackoff
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ def expire_leases(conn: Conn, ctx: Ctx) -> int:
     whose agent waits for a person (judged ``waiting``) while "Needs you" shows why (its
     prompt, its question, an alert) keeps it for another lease: the wait is the person's,
     and another agent would do it twice. A wait nobody is shown expires as any other."""
-    rows = task_queries.expired_leases(conn, ctx.now)
+    rows = queries.expired_leases(conn, ctx.now)
     expired = 0
     for task_id, agent, attempts, max_attempts, state, shown in rows:
         if state == AgentState.WAITING.value and shown:
@@ -91,4 +91,3 @@ class OnFailedPrompt:
     release = staticmethod(lifecycle.release)
     finish_failed = staticmethod(lifecycle.finish_failed)
     backoff = staticmethod(backoff)
-    attempts = staticmethod(attempts_of)

@@ -1,8 +1,9 @@
-"""A scheduling pass's read of the agents (``core.tasks._assignment``): each agent's row as
+"""A scheduling pass's read of the agents (``core.assignment._passes``): each agent's row as
 core.agents gives it (its fragments: the head, the tail and the rows read over), with its
-load, the tasks it holds counted, between them; and, in the same statement, whether any
-assigned task's lease ran out; a breaker's probe as seen (its agent's state, its task's).
-The agents' tables are named in core.agents only, the tasks' here."""
+load, the tasks it holds counted (core.tasks' fragment), between them; and, in the same
+statement, whether any assigned task's lease ran out; a breaker's probe as seen (its
+agent's state, its task's). The agents' tables are named in core.agents only, the tasks' in
+core.tasks only."""
 
 from __future__ import annotations
 
@@ -11,25 +12,18 @@ from typing import NamedTuple
 
 from core.agents import ASSIGNABLE_HEAD, ASSIGNABLE_TAIL, EVERY_AGENT, PROBE_AGENT_COLUMNS
 from core.store.conn import Conn, Row, sql, values
+from core.tasks import ANY_LEASE_RUN_OUT, HELD_COUNT, HOLDS
 
-# over ``agent_state s``: the tasks the agent holds
-_LOAD = (
-    "(SELECT count(*) FROM tasks t WHERE t.assignee = s.id "
-    "AND t.status IN ('assigned', 'in_progress')) AS load"
-)
-_ASSIGNABLE = f"{ASSIGNABLE_HEAD}{_LOAD}, {ASSIGNABLE_TAIL}"
+_ASSIGNABLE = f"{ASSIGNABLE_HEAD}{HELD_COUNT} AS load, {ASSIGNABLE_TAIL}"
 ASSIGNABLE = sql(f"{_ASSIGNABLE} {EVERY_AGENT}")
 # The agents' read of a scheduling round's first pass also says whether any lease ran out
 # (the same on every row: a subquery of no row, computed once), so a round with none costs
 # no read of its own.
-ASSIGNABLE_AND_EXPIRY = sql(
-    f"{_ASSIGNABLE}, EXISTS (SELECT 1 FROM tasks WHERE lease_expires_at <= :expired_by "
-    f"AND status = 'assigned') AS expired {EVERY_AGENT}"
-)
+ASSIGNABLE_AND_EXPIRY = sql(f"{_ASSIGNABLE}, {ANY_LEASE_RUN_OUT} AS expired {EVERY_AGENT}")
 # a breaker's probe: its agent (None when it has no row) and its task
 PROBE_VIEW = sql(
     f"SELECT {PROBE_AGENT_COLUMNS}, t.status, t.assignee {EVERY_AGENT} "
-    "LEFT JOIN tasks t ON t.id = :task_id WHERE s.id = :agent"
+    f"LEFT JOIN ({HOLDS}) t ON t.id = :task_id WHERE s.id = :agent"
 )
 
 
@@ -67,7 +61,7 @@ def _assignable(row: Row) -> AssignableAgent:
 
 
 def assignable_rows(conn: Conn, expired_by: float | None = None) -> list[AssignableAgent]:
-    """Every agent as a scheduling pass reads it (``core.tasks._assignment``); with
+    """Every agent as a scheduling pass reads it (``core.assignment._passes``); with
     ``expired_by``, also whether any assigned task's lease ran out by then (``expired``)."""
     if expired_by is None:
         rows = conn.execute(ASSIGNABLE).fetchall()

@@ -5,15 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from core.assignment import _holders as holders
+from core.assignment import _lifecycle as lifecycle
 from core.models import Task, TaskSpec, TaskStatus, parse_task_ref
 from core.store.access import StoreAccess
-from core.tasks import _creation as creation
-from core.tasks import _dependencies as dependencies
-from core.tasks import _edit as edit
-from core.tasks import _holders as holders
-from core.tasks import _lifecycle as lifecycle
-from core.tasks import _read_queries as read_queries
-from core.tasks._edit import TaskEdit
+from core.tasks import TaskEdit, creation, dependencies, edit_task, read_queries, retry
 from core.workspaces import WorkspaceBook
 
 
@@ -100,7 +96,7 @@ class TaskBook:
 
     async def retry(self, ref: str | int, actor: str) -> None:
         """Give a failed or cancelled task new attempts."""
-        await self.access.write(actor, lifecycle.retry, parse_task_ref(ref))
+        await self.access.write(actor, retry, parse_task_ref(ref))
 
     async def assign(self, ref: str | int, agent: str, actor: str) -> None:
         """Give a task to one agent (taken from another if needed)."""
@@ -112,4 +108,4 @@ class TaskBook:
 
     async def edit(self, ref: str | int, change: TaskEdit, actor: str) -> list[str]:
         """Change an unfinished task's title, details, priority or role; what changed."""
-        return await self.access.write(actor, edit.edit, parse_task_ref(ref), change)
+        return await self.access.write(actor, edit_task, parse_task_ref(ref), change)

@@ -12,7 +12,7 @@ from core.accounts.status import state_text
 from core.context import Ctx
 from core.models import Agent
 from core.store.conn import Conn
-from core.tasks._read_queries import ready_takers, task_takers
+from core.tasks import read_queries
 
 
 def why_waiting(conn: Conn, ctx: Ctx, task_id: int) -> str | None:
@@ -40,7 +40,7 @@ def why_waiting(conn: Conn, ctx: Ctx, task_id: int) -> str | None:
 def takers(conn: Conn, ctx: Ctx, task_id: int) -> list[Agent]:
     """The agents that may take ``task_id`` while it is ready (its pinned agent, else those
     of its role and capabilities); [] when it is not ready."""
-    row = task_takers(conn, task_id)
+    row = read_queries.task_takers(conn, task_id)
     if row is None or row.status != "ready":
         return []
     pinned = ctx.agents.get(row.pinned_agent) if row.pinned_agent else None
@@ -68,7 +68,7 @@ def waiting_by_account(
         account: [a for a in ctx.agents.values() if account_of(a, prints) == account]
         for account in breakers
     }
-    for row in ready_takers(conn):
+    for row in read_queries.ready_takers(conn):
         caps = tuple(json.loads(row.capabilities or "[]"))
         for account, agents in members.items():
             if any(_takes(a, row.pinned_agent, row.role, caps) for a in agents):

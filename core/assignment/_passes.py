@@ -1,6 +1,6 @@
 """Scheduling decisions: which ready task goes to which agent, and expired leases; the
-prompts are queued through core.delivery (``messages``; on PostgreSQL its fragment composed
-in ``_assign_queries``).
+tasks are taken through core.tasks and the prompts queued through core.delivery
+(``messages``; on PostgreSQL both in one statement, ``core.assignment._queries``).
 
 Each function runs inside one write transaction, so two coordinators (or a coordinator
 and a CLI ``task assign``) can never hand one task to two agents.
@@ -18,6 +18,9 @@ from core.accounts.naming import account_of
 from core.agent_state import AgentState
 from core.agents import judge as agent_judge
 from core.agents import queries as agent_queries
+from core.assignment import _queries as queries
+from core.assignment._agent_queries import AssignableAgent, assignable_rows, probe_view
+from core.assignment._leases import expire_leases
 from core.context import Ctx
 from core.costs import budgets
 from core.delivery import messages
@@ -25,10 +28,7 @@ from core.event_kinds import EventKind
 from core.models import Agent, Priority, task_ref
 from core.store.conn import Conn, Pair
 from core.store.tables import insert_event
-from core.tasks import _assign_queries as assign_queries
-from core.tasks._agent_queries import AssignableAgent, assignable_rows, probe_view
-from core.tasks._assign_queries import ReadyTask
-from core.tasks._leases import expire_leases
+from core.tasks import ReadyTask, ready_page, take_ready
 
 
 @dataclass(frozen=True)
@@ -207,13 +207,13 @@ def _ready_rows(conn: Conn, ctx: Ctx, first: int) -> Iterator[ReadyTask]:
     pass changes the rows it has read, so an offset would shift); ``first``: the size of
     the first page (a few per free slot: most passes need no more), then ``_PAGE``."""
     size = max(first, 1)
-    rows = assign_queries.ready_page(conn, size)
+    rows = ready_page(conn, size)
     while rows:
         yield from (row for row in rows if row.not_before <= ctx.now)
         if len(rows) < size:
             return
         size = _PAGE
-        rows = assign_queries.ready_page(conn, _PAGE, after=rows[-1])
+        rows = ready_page(conn, _PAGE, after=rows[-1])
 
 
 def _limited_cli(ctx: Ctx, prev: str | None, limited: frozenset[str]) -> str | None:
@@ -285,9 +285,7 @@ def _take_then_queue(
     """Take the picked tasks still ready, then queue their prompts (SQLite: a statement
     each); task id -> message id of those taken."""
     lease = ctx.now + ctx.settings.lease_s
-    taken = assign_queries.take_ready(
-        conn, [(row.id, view.agent.id) for row, view in picks], ctx.now, lease
-    )
+    taken = take_ready(conn, [(row.id, view.agent.id) for row, view in picks], ctx.now, lease)
     # another writer changed some meanwhile: they stay theirs
     picks = [(row, view) for row, view in picks if row.id in taken]
     if not picks:
@@ -302,10 +300,10 @@ def _take_then_queue(
 def _take_and_queue(
     conn: Conn, ctx: Ctx, picks: list[tuple[ReadyTask, _AgentView]]
 ) -> dict[int, int]:
-    """``_take_then_queue`` in one statement (``assign_queries.take_and_queue``)."""
+    """``_take_then_queue`` in one statement (``queries.take_and_queue``)."""
     prompts = [(row.id, view.agent.id, _prompt_text(row), int(row.priority)) for row, view in picks]
     lease = ctx.now + ctx.settings.lease_s
-    return assign_queries.take_and_queue(conn, prompts, ctx.actor, ctx.now, lease)
+    return queries.take_and_queue(conn, prompts, ctx.actor, ctx.now, lease)
 
 
 # The pass's writes: a statement each on SQLite (no data-modifying CTEs), one on PostgreSQL.

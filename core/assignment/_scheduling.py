@@ -5,10 +5,10 @@ prompt that could not be delivered, ``leases.OnFailedPrompt``)."""
 
 from __future__ import annotations
 
+from core.assignment import _leases as leases
+from core.assignment import _passes as assignment
+from core.assignment import _queries as queries
 from core.delivery import DeliveryBook
-from core.tasks import _assign_queries as assign_queries
-from core.tasks import _assignment as assignment
-from core.tasks import _leases as leases
 
 
 class QueueBook(DeliveryBook):
@@ -41,4 +41,4 @@ class QueueBook(DeliveryBook):
 
     async def next_deadline(self) -> float | None:
         """When the next lease, backoff or delayed delivery falls due."""
-        return await self.access.read(assign_queries.next_deadline, self.access.clock.now())
+        return await self.access.read(queries.next_deadline, self.access.clock.now())

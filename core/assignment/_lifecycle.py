@@ -1,8 +1,10 @@
-"""An active task's life: started, noted, done, failed, cancelled, retried, pinned,
-reopened, back in the queue, withdrawn from its agent. Each function runs inside one write
-transaction; the statements are ``core.tasks._queries``. Creating tasks is
-``core.tasks._creation``, when a task may run ``core.tasks._dependencies`` (both named here too,
-for the callers that know them as the lifecycle's)."""
+"""An active task's life: started, noted, done, failed, cancelled, pinned, back in the
+queue, withdrawn from its agent: what crosses features (its holder credited and its report
+signal stored, core.agents; its messages queued and dropped, core.delivery; its
+reservations released, core.reservations). Each function runs inside one write transaction;
+the task's statements are core.tasks' (the done and the lease expiry composed with the
+others' fragments in ``core.assignment._queries``). Creating tasks, their dependencies, a
+retry and a reopen touch no other feature's rows: core.tasks'."""
 
 from __future__ import annotations
 
@@ -11,18 +13,17 @@ from typing import TYPE_CHECKING, Any
 from core.agent_state import AgentState, Observation, Signal
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
+from core.assignment import _queries as queries
 from core.context import Ctx
 from core.delivery import message_queries, messages
 from core.errors import InvalidInput, InvalidState, UnknownTask
 from core.event_kinds import EventKind
-from core.models import ACTIVE, Target, TargetKind, TaskStatus, task_ref
+from core.models import ACTIVE, Target, TargetKind, task_ref
 from core.reservations import task_ended
 from core.store.conn import Conn
 from core.store.tables import insert_event
-from core.tasks import _queries as queries
-from core.tasks._actions import TaskAction, require
-from core.tasks._dependencies import settle, settle_dependents
-from core.tasks._read_queries import held_task
+from core.tasks import TaskAction, held_task, require, settle_dependents
+from core.tasks import queries as task_queries
 
 if TYPE_CHECKING:
     from core.models import Task
@@ -36,9 +37,7 @@ __all__ = [
     "finish_failed",
     "pin",
     "release",
-    "reopen",
     "requeue",
-    "retry",
     "start",
     "turn_reached",
     "withdraw",
@@ -46,7 +45,7 @@ __all__ = [
 
 
 def _active(conn: Conn, task_id: int, action: str) -> tuple[str, str | None]:
-    row = queries.held_holder(conn, task_id)
+    row = task_queries.held_holder(conn, task_id)
     if row is None:
         raise UnknownTask(f"unknown task {task_ref(task_id)}")
     if row.status not in {s.value for s in ACTIVE}:
@@ -62,7 +61,7 @@ def start(conn: Conn, ctx: Ctx, task_id: int, note: str = "", force: bool = Fals
     status, agent = _active(conn, task_id, "started")
     by, data = ctx.report_by(task_ref(task_id), agent, force)
     note = ctx.check_text(note, "note") if note.strip() else ""
-    queries.mark_started(conn, task_id, ctx.now)
+    task_queries.mark_started(conn, task_id, ctx.now)
     _touch_agent(conn, ctx, agent)
     kind = EventKind.TASK_STARTED if status == "assigned" else EventKind.TASK_PROGRESS
     text = f"{task_ref(task_id)} {'started' if status == 'assigned' else 'progress'} by {agent}"
@@ -168,7 +167,7 @@ def finish_failed(
     data: dict[str, Any] | None = None,
 ) -> None:
     """Mark a task failed for ``reason`` (by its agent, or by the scheduler)."""
-    queries.mark_failed(conn, task_id, reason, ctx.now)
+    task_queries.mark_failed(conn, task_id, reason, ctx.now)
     window = ctx.settings.success_window
     own = agent is not None and ctx.as_agent() == agent  # its report, not a person's
     agent_queries.credit(conn, agent, success=False, now=ctx.now, window=window, stamp=own)
@@ -191,7 +190,7 @@ def cancel(conn: Conn, ctx: Ctx, task_id: int) -> None:
     it, is told by a withdrawal (which stops the agent's running turn on the protocol route)."""
     task = held_task(conn, task_id)
     require(task, TaskAction.cancel)
-    queries.mark_cancelled(conn, task_id, ctx.now)
+    task_queries.mark_cancelled(conn, task_id, ctx.now)
     insert_event(
         conn,
         ctx.now,
@@ -210,29 +209,12 @@ def cancel(conn: Conn, ctx: Ctx, task_id: int) -> None:
     settle_dependents(conn, ctx, task_id)
 
 
-def retry(conn: Conn, ctx: Ctx, task_id: int) -> None:
-    """Give a failed or cancelled task a fresh set of attempts."""
-    task = held_task(conn, task_id)
-    require(task, TaskAction.retry)
-    queries.mark_retried(conn, task_id, ctx.now)
-    insert_event(
-        conn,
-        ctx.now,
-        EventKind.TASK_RETRIED,
-        f"{task.ref} retried by {ctx.actor}",
-        task_id=task_id,
-        actor=ctx.actor,
-    )
-    settle(conn, ctx, task_id)
-    settle_dependents(conn, ctx, task_id)
-
-
 def pin(conn: Conn, ctx: Ctx, task_id: int, agent_id: str) -> None:
     """Give a task to one agent: it is taken from its current agent if another holds it."""
     agent = ctx.agent(agent_id).id
     task = held_task(conn, task_id)
     require(task, TaskAction.assign)
-    queries.pin(conn, task_id, agent, ctx.now)
+    task_queries.pin(conn, task_id, agent, ctx.now)
     insert_event(
         conn,
         ctx.now,
@@ -247,41 +229,12 @@ def pin(conn: Conn, ctx: Ctx, task_id: int, agent_id: str) -> None:
         release(conn, ctx, task_id, why, backoff=0.0, counts=False)
 
 
-def reopen(conn: Conn, ctx: Ctx, task_id: int, why: str) -> bool:
-    """Put a done task back in progress with the agent that did it (a review asks for more
-    work: ``why``); False when it is still assigned or in progress (nothing to reopen). Its
-    dependents not yet started wait for it again."""
-    task = held_task(conn, task_id)
-    if task.status in ACTIVE:
-        return False
-    if task.status is not TaskStatus.done:
-        raise InvalidState(
-            f"{task.ref} is {task.status.value}: only a done, assigned or in-progress "
-            "task can be reopened"
-        )
-    if not task.agent:
-        raise InvalidState(f"{task.ref} has no agent: nobody to reopen it for")
-    agent = ctx.agent(task.agent).id  # still configured (NotFound names the agents)
-    queries.mark_reopened(conn, task_id, ctx.now)
-    insert_event(
-        conn,
-        ctx.now,
-        EventKind.TASK_REOPENED,
-        f"{task.ref} reopened for {agent} by {ctx.actor}: {why}",
-        task_id=task_id,
-        agent=agent,
-        actor=ctx.actor,
-    )
-    settle_dependents(conn, ctx, task_id)
-    return True
-
-
 def requeue(conn: Conn, ctx: Ctx, task_id: int) -> None:
     """A person takes an active task back: it goes to another agent (no backoff)."""
     task = held_task(conn, task_id)
     require(task, TaskAction.reassign)
     if task.pinned:
-        queries.unpin(conn, task_id)
+        task_queries.unpin(conn, task_id)
     why = f"taken from {task.agent} by {ctx.actor}"
     release(conn, ctx, task_id, why, backoff=0.0, counts=False)
 
@@ -303,7 +256,7 @@ def release(
     task = held_task(conn, task_id)
     reached = turn_reached(conn, task)  # before its prompt in flight is dropped
     refund = 0 if counts or task.attempts < 1 else 1
-    queries.mark_requeued(
+    task_queries.mark_requeued(
         conn, task_id, not_before=ctx.now + backoff, why=why, refund=refund, now=ctx.now
     )
     if task.agent:

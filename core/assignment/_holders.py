@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from core.agents import StateRow, signals, transcript
 from core.formats.text import one_line, shorten
 from core.store.conn import Conn
-from core.tasks import _queries as task_queries
+from core.tasks import queries as task_queries
 
 EVIDENCE_SHOWN = 120  # characters of the state's evidence on the card
 
