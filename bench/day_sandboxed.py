@@ -336,7 +336,7 @@ def phase_stops(day: Day, rest: Rest, quick: bool) -> list[dict[str, Any]]:
 def act(day: Day, rest: Rest, what: str, how: str, job: Job) -> str:
     if how == "cli":
         args = ["agents", "stop", job.agent] if what == "stop" else ["task", "cancel", job.ref]
-        return setup.swarm(day, *args, check=False).strip()
+        return setup.swarm(day, *args, check=False, said=True).strip()
     path = f"/agents/{job.agent}/stop" if what == "stop" else f"/tasks/{job.ref}/cancel"
     return json.dumps(rest.call("POST", path, {}))
 
@@ -391,7 +391,7 @@ def phase_host(day: Day) -> dict[str, Any]:
     time.sleep(3.0)
     added = add_job(day, job)
     time.sleep(2.0)
-    up = setup.swarm(day, "desktop", "up", "--headless", timeout=600, check=False)
+    up = setup.swarm(day, "desktop", "up", "--headless", timeout=600, check=False, said=True)
     (day.logs / "desktop-up-2.txt").write_text(up)
     return {
         "host_pid": pid,
@@ -402,7 +402,7 @@ def phase_host(day: Day) -> dict[str, Any]:
     }
 
 
-def the_day(day: Day, quick: bool) -> dict[str, Any]:
+def the_day(day: Day, quick: bool, setup_only: bool = False) -> dict[str, Any]:
     port = free_port()
     day.env = setup.person_env(day, port)
     day.logs.mkdir()
@@ -416,6 +416,13 @@ def the_day(day: Day, quick: bool) -> dict[str, Any]:
             raise SystemExit(f"swarm run's dashboard never answered: {day.logs}/run-1.log")
         time.sleep(1.0)
     time.sleep(10.0)  # every host ready, the watch's first look
+    if setup_only:
+        try:
+            status = setup.swarm(day, "desktop", "status", check=False, said=True)
+            return {"agents": rest.call("GET", "/agents"), "followed": setup.FOLLOWED,
+                    "status": status}  # fmt: skip
+        finally:
+            run.end()
     person, watcher = Person(day, rest), Watcher(day, rest)
     person.start()
     watcher.start()
@@ -469,15 +476,20 @@ def main() -> None:
         "--quick", action="store_true", help="fewer tasks: one plain task per CLI, two stop rounds"
     )
     parser.add_argument("--keep", action="store_true", help="keep the day's folder")
+    parser.add_argument("--setup-only", action="store_true",
+                        help="set up, desktop up, swarm run; print the agents and end")  # fmt: skip
     args = parser.parse_args()
     root = args.home.resolve()
     setup.fresh_root(root)
     day = Day(root, [Agent(i, c, r) for i, c, r in AGENTS], plan(args.quick))
     try:
-        ran = the_day(day, args.quick)
-        result = figures(day, ran)
+        ran = the_day(day, args.quick, args.setup_only)
+        result = ran if args.setup_only else figures(day, ran)
     finally:
         end_day(day)
+    if args.setup_only:
+        print(json.dumps(result, indent=2, default=str))
+        return
     print(json.dumps(result, indent=2, default=str), flush=True)
     print("\n".join(verdicts(result)))
     if args.keep:

@@ -104,23 +104,30 @@ def events(day: Day, where: str = "1", args: tuple[Any, ...] = ()) -> list[dict[
     return [dict(r) for r in rows]
 
 
-def _last_is_prompt(body: Any) -> bool:
-    """The request's last conversation item is a user's text (a turn's first request), not
-    a tool result or the model's own."""
+def begins_turn(body: Any, marker: str) -> bool:
+    """The request is a turn's first with the prompt that holds ``marker``: nothing of the
+    model's (its answer, a tool call, a tool's result) follows that prompt in it."""
     if not isinstance(body, dict):
         return False
     items = body.get("messages") or body.get("input") or body.get("contents") or []
-    if not isinstance(items, list) or not items or not isinstance(items[-1], dict):
+    items = items if isinstance(items, list) else []
+    said = [json.dumps(i) for i in items]
+    at = [n for n, i in enumerate(items) if isinstance(i, dict) and i.get("role") == "user"
+          and marker in said[n] and not _tool_result(said[n])]  # fmt: skip
+    if not at:
         return False
-    last = items[-1]
-    if last.get("role") != "user":
-        return False
-    parts = last.get("content", last.get("parts"))
-    if isinstance(parts, str):
-        return True
-    kinds = [p.get("type", "text" if "text" in p else "other") for p in parts or []
-             if isinstance(p, dict)]  # fmt: skip
-    return "tool_result" not in kinds and any(k in ("text", "input_text") for k in kinds)
+    for n, item in enumerate(items[at[-1] + 1 :], at[-1] + 1):
+        if not isinstance(item, dict):
+            continue
+        if item.get("role") in ("assistant", "model", "tool") or _tool_result(said[n]):
+            return False
+        if str(item.get("type")) in ("function_call", "function_call_output", "reasoning"):
+            return False
+    return True
+
+
+def _tool_result(said: str) -> bool:
+    return '"tool_result"' in said or '"functionResponse"' in said
 
 
 def prompts_at_model(day: Day) -> dict[str, int]:
@@ -135,7 +142,8 @@ def prompts_at_model(day: Day) -> dict[str, int]:
                 continue  # a side request (a title, Gemini CLI's router)
             prompt = str(request.get("prompt") or "")
             for job in (j for j in day.jobs if j.agent == agent.id):
-                if f"| task {job.ref} |" in prompt and _last_is_prompt(body):
+                marker = f"| task {job.ref} |"
+                if marker in prompt and begins_turn(body, marker):
                     counts[job.ref] += 1
     return counts
 
@@ -272,14 +280,13 @@ def figures(day: Day, ran: dict[str, Any]) -> dict[str, Any]:
 
 
 def _cost_ok(row: dict[str, Any]) -> bool:
-    """Known (dollars above 0 beside tokens) or shown unknown; never $0.00 for real tokens."""
+    """Known (dollars above 0, no turn of unknown cost) or shown unknown where a person
+    looks (``desktop status``'s today); never $0.00 for tokens the model served."""
     served = row["model_server"]["input"] + row["model_server"]["output"]
-    text = json.dumps([row.get("swarm_stats"), row.get("desktop_status")])
-    if "unknown" in text.lower():
-        return True
+    today = str((row.get("desktop_status") or {}).get("cost_today", ""))
     stats = row.get("swarm_stats") or {}
-    dollars = stats.get("cost_usd", stats.get("dollars", stats.get("cost")))
-    return not served or (isinstance(dollars, (int, float)) and dollars > 0)
+    known = float(stats.get("cost_usd") or 0) > 0 and not stats.get("unknown_cost_turns")
+    return not served or known or "unknown" in today
 
 
 def _took(entry: dict[str, Any]) -> float | None:

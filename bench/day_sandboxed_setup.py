@@ -337,19 +337,22 @@ def start_models(day: Day) -> None:
         agent.model = LocalModel(folder, script(day, agent))
 
 
-def swarm(day: Day, *args: str, timeout: float = 300, check: bool = True) -> str:
-    """``swarm ARGS`` as the person runs it; its output (SystemExit on failure)."""
+def swarm(
+    day: Day, *args: str, timeout: float = 300, check: bool = True, said: bool = False
+) -> str:
+    """``swarm ARGS`` as the person runs it; its standard output (``said``: and its
+    standard error after it); SystemExit on failure."""
     done = subprocess.run([sys.executable, "-m", "bot.cli.main", *args], cwd=day.root,
                           env=day.env, capture_output=True, text=True,
                           timeout=timeout)  # fmt: skip
     if check and done.returncode != 0:
         raise SystemExit(f"swarm {' '.join(args)}: {done.stdout.strip()} {done.stderr.strip()}")
-    return done.stdout + done.stderr
+    return done.stdout + (done.stderr if said else "")
 
 
 def admin_token(day: Day) -> str:
     """``swarm web token create --role admin``: the dashboard's token (dashboard.md)."""
-    said = swarm(day, "web", "token", "create", "--role", "admin", "--name", "day")
+    said = swarm(day, "web", "token", "create", "--role", "admin", "--name", "day", said=True)
     found = re.search(r"swt_[A-Za-z0-9_-]{20,}", said)
     if found is None:
         raise SystemExit(f"no token in: {said!r}")
@@ -365,6 +368,6 @@ def set_up(day: Day) -> str:
     swarm(day, "workspaces", "init", str(day.repo))
     followed("workspaces.md", "swarm workspaces init ~/src/app: one worktree per agent")
     configure_clis(day)
-    up = swarm(day, "desktop", "up", "--headless", timeout=600)
+    up = swarm(day, "desktop", "up", "--headless", timeout=600, said=True)
     (day.logs / "desktop-up-1.txt").write_text(up)
     return admin_token(day)
