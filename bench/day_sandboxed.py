@@ -357,7 +357,14 @@ def wait_idle(rest: Rest, agent: str, since: float, within: float = 20.0) -> flo
 def phase_ask(day: Day) -> dict[str, Any]:
     job = next(j for j in day.jobs if j.kind == "ask")
     at = add_job(day, job)
-    return {"task": job.ref, "added": at, "left": settle(day, [job], within=180)}
+    left = settle(day, [job], within=180)
+    model = day.agent(job.agent).model
+    assert model is not None
+    results = [json.dumps(r.get("body")) for r in model.requests()
+               if "AskUserQuestion" in json.dumps(r.get("body"))]  # fmt: skip
+    answered = any('"tool_result"' in b and "Postgres" in b.split('"tool_result"', 1)[1]
+                   for b in results)  # fmt: skip
+    return {"task": job.ref, "added": at, "left": left, "answer_at_model": answered}
 
 
 def phase_kills(day: Day, run: Run) -> list[dict[str, Any]]:

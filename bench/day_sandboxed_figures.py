@@ -197,23 +197,8 @@ def stops(day: Day, ran: dict[str, Any]) -> list[dict[str, Any]]:
         assert model is not None
         asked = [round(r["at"] - at, 2) for r in model.requests() if at + 1.0 < r["at"] < until]
         found.append({**entry, "nudges": nudged, "unreported": unreported,
-                      "model_requests_after_s": asked,
-                      "from_swarms_record_s": _from_record(day, entry)})  # fmt: skip
+                      "model_requests_after_s": asked})  # fmt: skip
     return found
-
-
-def _from_record(day: Day, entry: dict[str, Any]) -> float | None:
-    """Seconds from swarm's record of the stop or cancel (its event: the person's command
-    itself, a CLI's start included, is not in it) to the turn's end."""
-    if entry.get("ended_at") is None:
-        return None
-    task = int(str(entry["task"]).removeprefix("T-"))
-    kinds = ("agent.stopped",) if str(entry["action"]).startswith("stop") else (
-        "task.cancelled",)  # fmt: skip
-    marks = [e["ts"] for e in events(day, "ts >= ? AND (agent_id = ? OR task_id = ?)",
-                                     (entry["at"] - 0.5, entry["agent"], task))
-             if e["kind"] in kinds]  # fmt: skip
-    return round(float(entry["ended_at"]) - marks[0], 3) if marks else None
 
 
 def figures(day: Day, ran: dict[str, Any]) -> dict[str, Any]:
@@ -229,7 +214,6 @@ def figures(day: Day, ran: dict[str, Any]) -> dict[str, Any]:
                     "action",
                     "task",
                     "turn_end_s",
-                    "from_swarms_record_s",
                     "idle_s",
                     "evidence",
                     "said",
@@ -290,16 +274,16 @@ def _cost_ok(row: dict[str, Any]) -> bool:
 
 
 def _took(entry: dict[str, Any]) -> float | None:
-    """A stop's or cancel's time to the turn's end: from swarm's record of it (a CLI's own
-    start is the person's wait, not the turn's), else from the person's command."""
-    took = entry.get("from_swarms_record_s")
-    return float(took) if took is not None else entry.get("turn_end_s")
+    """A stop's or cancel's time to the turn's end from the person's command (a CLI's: its
+    own start included; swarm records a stop once it is over, so its record is no start)."""
+    took = entry.get("turn_end_s")
+    return None if took is None else float(took)
 
 
 def verdicts(result: dict[str, Any]) -> list[str]:
     """One line per clause of the "Done when"."""
     stops = [e for rows in result["stops_and_cancels_by_cli"].values() for e in rows]
-    slow = [e for e in stops if _took(e) is None or _took(e) > STOP_LIMIT_S]  # type: ignore[operator]
+    slow = [e for e in stops if (_took(e) or 99.0) > STOP_LIMIT_S]
     clis = {cli for cli, rows in result["stops_and_cancels_by_cli"].items()
             if any(r.get("turn_end_s") is not None for r in rows)}  # fmt: skip
     nudged = [e for e in result["after_a_stop"] if e["nudges"] or e["unreported"]
@@ -316,8 +300,11 @@ def verdicts(result: dict[str, Any]) -> list[str]:
             any(k["turns_live_at_kill"].values()) for k in kills),
          f"{len(kills)} kills, tasks left after them: {[k['left'] for k in kills]}"),
         ("stops and cancels on every CLI", len(clis) == 5, f"acted on {sorted(clis)}"),
-        ("AskUserQuestion answered from the dashboard", ask.get("left") == [],
-         f"{ask.get('task')} left: {ask.get('left')}"),
+        ("AskUserQuestion answered from the dashboard", ask.get("left") == [] and bool(
+            ask.get("answer_at_model")) and any(str(p.get("item", "")).startswith("Q-")
+                                               for p in result.get("person") or []),
+         f"{ask.get('task')} left: {ask.get('left')}, the person's answer in the tool's "
+         f"result at the model: {ask.get('answer_at_model')}"),
         ("desktop up after a host death", host.get("left") == [] and result[
             "prompts_at_model"].get(str(host.get("task"))) == 1,
          f"{host.get('task')} left: {host.get('left')}, at its model "
