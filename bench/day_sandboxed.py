@@ -457,6 +457,7 @@ def the_day(day: Day, quick: bool, setup_only: bool = False) -> dict[str, Any]:
         ran["person"] = person.did
         ran["stranded_seen"] = watcher.stranded
         ran["agents_sample"] = watcher.sample
+        ran["inbox_at_end"] = rest.call("GET", "/inbox")
         ran["status"] = setup.swarm(day, "desktop", "status", "--json", check=False)
         ran["stats"] = setup.swarm(day, "stats", "--json", "--period", "1d", check=False)
         run.end()

@@ -201,6 +201,19 @@ def stops(day: Day, ran: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
+def refusals(day: Day) -> dict[str, list[str]]:
+    """The hosts each sandboxed agent's gateway refused (its ``refusals.jsonl``)."""
+    found: dict[str, list[str]] = {}
+    for path in sorted((day.home / "gateway").glob("*/records/refusals.jsonl")):
+        for line in path.read_text().splitlines():
+            entry = json.loads(line)
+            seen = found.setdefault(str(entry.get("agent")), [])
+            host = f"{entry.get('host')}:{entry.get('port')}"
+            if host not in seen:
+                seen.append(host)
+    return found
+
+
 def figures(day: Day, ran: dict[str, Any]) -> dict[str, Any]:
     counts = prompts_at_model(day)
     leases = events(day, "kind = 'task.lease_expired'")
@@ -260,6 +273,11 @@ def figures(day: Day, ran: dict[str, Any]) -> dict[str, Any]:
         "cost": costs(day, ran),
         "agents_sample": ran.get("agents_sample"),
         "errors": ran.get("errors", []),
+        "inbox_at_end": [
+            f"{i.get('ref')} {i.get('kind')}: {str(i.get('text'))[:140]}"
+            for i in (ran.get("inbox_at_end") or {}).get("items", [])
+        ],
+        "refused_hosts": refusals(day),
     }
 
 

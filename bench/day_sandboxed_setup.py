@@ -22,18 +22,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 
 from core.sandbox import DOOR_SWARM  # noqa: E402
-from tests.agents.launch import AIDER_ARGS, AIDER_MODEL_INFO, CLAUDE_KEY, OPENCODE_OFFLINE  # noqa: E402
+from tests.agents.launch import AIDER_MODEL_INFO, CLAUDE_KEY  # noqa: E402
 from tests.agents.live import BASE_PATH, LocalModel, require_binary  # noqa: E402
 
 FOLLOWED: list[str] = []
 FINDINGS: list[str] = []
 MARK = ".day-sandboxed"  # the day's folder: removed only when it carries this file
 REPO = "app"
-KEYS = {  # the person's keys, in the person's environment only (never in the agents file)
-    "ANTHROPIC_API_KEY": CLAUDE_KEY,
-    "OPENAI_API_KEY": "sk-day-person-openai-0123456789",
-    "GEMINI_API_KEY": "day-person-gemini-0123456789",
-}
+KEYS = {"MY_LLM_KEY": CLAUDE_KEY}  # the person's key (agents.md's recipes' variable)
+MODEL = "local-model"  # the recipes' $MODEL: the name the server serves (swarm prices it)
 GUIDELINES = "please read the new guidelines"
 SLOW_TEXT = "Working through it slowly, one careful piece at a time. " * 8  # ~55 s at 4/0.5
 MEDIUM_TEXT = "Working on it, this takes a few seconds. "  # ~6 s at 4 chars / 0.5 s
@@ -160,53 +157,73 @@ def make_repo(day: Day) -> None:
 
 
 def configure_clis(day: Day) -> None:
-    """Each CLI configured in the person's HOME as its row of docs/agents.md and
-    REAL-AGENTS' offline set-up say; the worktrees of ``workspaces init`` trusted."""
+    """Each CLI's files in the person's HOME as agents.md's recipe ("Pointing an agent at
+    another model API") writes them, ``$GATEWAY_URL`` its own localmodel, ``$WORK`` its
+    worktree (``swarm desktop up``: the agent's worktree)."""
     user = day.user
     for agent in day.agents:
         agent.work = day.home / "workspaces" / REPO / agent.id
+    url = {a.id: a.model.url for a in day.agents if a.model is not None}
     claude, codex = day.agent("Claude-1"), day.agent("Codex-1")
     state = {
         "hasCompletedOnboarding": True,
-        "customApiKeyResponses": {"approved": [CLAUDE_KEY[-20:]], "rejected": []},
-        "projects": {str(claude.work): {"hasTrustDialogAccepted": True, "allowedTools": []}},
+        "customApiKeyResponses": {"approved": [KEYS["MY_LLM_KEY"][-20:]], "rejected": []},
+        "projects": {str(claude.work): {"hasTrustDialogAccepted": True}},
     }
+    (user / ".claude.json").write_text(json.dumps(state, indent=2))
+    (user / ".claude.json").chmod(0o600)
+    followed("agents.md recipe claude-code", "~/.claude.json: onboarding, the key approved, "
+             "$WORK trusted")  # fmt: skip
     (user / ".claude").mkdir()
-    (user / ".claude.json").write_text(json.dumps(state))
     (user / ".claude" / "settings.json").write_text(
         json.dumps({"skipDangerousModePermissionPrompt": True})
     )
     followed("agents.md sandbox table", "Claude Code: its warning skipped by "
              "skipDangerousModePermissionPrompt; IS_SANDBOX=1 as root")  # fmt: skip
     (user / ".codex").mkdir()
-    (user / ".codex" / "config.toml").write_text(
-        f'model = "local-model"\n\n[projects."{codex.work}"]\ntrust_level = "trusted"\n'
-    )
+    (user / ".codex" / "config.toml").write_text(f"""model = "{MODEL}"
+model_provider = "gateway"
+
+[model_providers.gateway]
+name = "my gateway"
+base_url = "{url["Codex-1"]}/v1"
+env_key = "MY_LLM_KEY"
+wire_api = "responses"
+
+[projects."{codex.work}"]
+trust_level = "trusted"
+
+[features]
+daemon_auto_start = false
+""")
+    followed("agents.md recipe codex", "~/.codex/config.toml: provider, $WORK trusted, "
+             "daemon_auto_start = false")  # fmt: skip
     settings = {
-        "security": {"folderTrust": {"enabled": False},
-                     "auth": {"selectedType": "gemini-api-key"}},
+        "security": {"auth": {"selectedType": "gemini-api-key"},
+                     "folderTrust": {"enabled": False}},
         "general": {"disableAutoUpdate": True},
-        "privacy": {"usageStatisticsEnabled": False},
     }  # fmt: skip
     (user / ".gemini").mkdir()
-    (user / ".gemini" / "settings.json").write_text(json.dumps(settings))
-    opencode = day.agent("Opencode-1")
-    assert opencode.model is not None
+    (user / ".gemini" / "settings.json").write_text(json.dumps(settings, indent=2))
+    followed("agents.md recipe gemini", "~/.gemini/settings.json: API-key login, trust off")
     provider = {
-        "npm": "@ai-sdk/openai-compatible", "name": "localmodel",
-        "options": {"baseURL": opencode.model.url + "/v1", "apiKey": "sk-local"},
-        "models": {"local-model": {"name": "Local model"}},
+        "npm": "@ai-sdk/openai-compatible", "name": "my gateway",
+        "options": {"baseURL": url["Opencode-1"] + "/v1", "apiKey": "{env:MY_LLM_KEY}"},
+        "models": {MODEL: {"name": MODEL}},
     }  # fmt: skip
-    config = {"autoupdate": False, "share": "disabled", "model": "local/local-model",
-              "provider": {"local": provider}}  # fmt: skip
+    config = {"$schema": "https://opencode.ai/config.json", "model": f"gateway/{MODEL}",
+              "autoupdate": False, "provider": {"gateway": provider}}  # fmt: skip
     (user / ".config" / "opencode").mkdir(parents=True)
-    (user / ".config" / "opencode" / "opencode.json").write_text(json.dumps(config))
-    (user / ".aider.model.metadata.json").write_text(json.dumps(AIDER_MODEL_INFO))
-    FINDINGS.append(
-        "docs say nothing of pointing a CLI at another model API: each CLI's own set-up "
-        "(~/.claude.json, ~/.codex/config.toml, ~/.gemini/settings.json, opencode.json, "
-        "Aider's model metadata) is REAL-AGENTS.md's and tests/agents/launch.py's"
+    (user / ".config" / "opencode" / "opencode.json").write_text(json.dumps(config, indent=2))
+    followed("agents.md recipe opencode", "~/.config/opencode/opencode.json, apiKey "
+             "{env:MY_LLM_KEY}")  # fmt: skip
+    (user / ".aider.conf.yml").write_text(
+        f"model: openai/{MODEL}\ncheck-update: false\nanalytics-disable: true\n"
+        "show-release-notes: false\ngitignore: false\n"
     )
+    (user / ".aider.model.metadata.json").write_text(json.dumps(
+        {f"openai/{MODEL}": AIDER_MODEL_INFO["openai/local-model"]}))  # fmt: skip
+    followed("agents.md recipe aider", "~/.aider.conf.yml, ~/.aider.model.metadata.json")
 
 
 # -- the agents file -----------------------------------------------------------------------
@@ -214,26 +231,27 @@ def configure_clis(day: Day) -> None:
 
 def commands(day: Day) -> dict[str, tuple[str, dict[str, str]]]:
     """Each agent's command and its ``[desktop.agent.A.env]``: the no-prompt mode of
-    docs/agents.md's sandbox table; the upstream model URL named per agent, the key by
-    variable only (configuration.md: the gateway's upstream is that same variable)."""
+    agents.md's sandbox table, the recipe's ``export`` lines (the key named, never written:
+    desktop.md), the gateway's upstream the CLI's base URL variable (configuration.md)."""
     url = {a.id: a.model.url for a in day.agents if a.model is not None}
-    offline = dict(OPENCODE_OFFLINE)
+    key = "$MY_LLM_KEY"
     return {
         "Claude-1": (f"{require_binary('claude-code')} --dangerously-skip-permissions",
-                     {"ANTHROPIC_BASE_URL": url["Claude-1"],
-                      "ANTHROPIC_API_KEY": "$ANTHROPIC_API_KEY", "IS_SANDBOX": "1"}),
+                     {"ANTHROPIC_BASE_URL": url["Claude-1"], "ANTHROPIC_API_KEY": key,
+                      "ANTHROPIC_MODEL": MODEL, "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+                      "DISABLE_AUTOUPDATER": "1", "IS_SANDBOX": "1"}),
         "Codex-1": (f"{require_binary('codex')} -c approval_policy=never "
                     "-c sandbox_mode=danger-full-access",
-                    {"OPENAI_BASE_URL": url["Codex-1"] + "/v1",
-                     "OPENAI_API_KEY": "$OPENAI_API_KEY"}),
+                    {"OPENAI_BASE_URL": url["Codex-1"] + "/v1", "OPENAI_API_KEY": key}),
         "Gemini-1": (f"{require_binary('gemini')} --approval-mode yolo",
-                     {"GOOGLE_GEMINI_BASE_URL": url["Gemini-1"],
-                      "GEMINI_API_KEY": "$GEMINI_API_KEY"}),
+                     {"GOOGLE_GEMINI_BASE_URL": url["Gemini-1"], "GEMINI_API_KEY": key,
+                      "GEMINI_MODEL": MODEL}),
         "Opencode-1": (str(require_binary("opencode")),
-                       {"OPENCODE_PERMISSION": '{"*": "allow"}', **offline}),
-        "Aider-1": (" ".join([str(require_binary("aider")), "--yes-always", *AIDER_ARGS]),
-                    {"OPENAI_API_BASE": url["Aider-1"] + "/v1",
-                     "OPENAI_API_KEY": "$OPENAI_API_KEY"}),
+                       {"OPENCODE_PERMISSION": '{"*": "allow"}',
+                        "OPENCODE_DISABLE_MODELS_FETCH": "1",
+                        "OPENCODE_DISABLE_AUTOUPDATE": "1"}),
+        "Aider-1": (f"{require_binary('aider')} --yes-always",
+                    {"OPENAI_API_BASE": url["Aider-1"] + "/v1", "OPENAI_API_KEY": key}),
     }  # fmt: skip
 
 
@@ -246,6 +264,8 @@ def write_agents(day: Day) -> Path:
                   "sandbox = true"]  # fmt: skip
         if agent.route == "protocol":
             lines.append('delivery = "protocol"')
+        if agent.cli == "opencode":  # its config names the key's variable (agents.md)
+            lines.append('sandbox_env = ["MY_LLM_KEY"]')
         lines.append("")
     for agent_id, (command, env) in commands(day).items():
         lines += [f"[desktop.agent.{agent_id}]", f"command = {json.dumps(command)}", "",
