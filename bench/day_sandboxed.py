@@ -312,11 +312,12 @@ def phase_stops(day: Day, rest: Rest, quick: bool) -> list[dict[str, Any]]:
             time.sleep(max(0.0, began + 3.0 - time.time()))  # the turn streams
             watch = watch_turn_end(day, agent)
             at = time.time()
+            idle_watch = IdleWatch(rest, job.agent)
             said = act(day, rest, what, how, job)
-            watchers.append((job, at, said, watch))
-        for job, at, said, watch in watchers:
+            watchers.append((job, at, said, watch, idle_watch))
+        for job, at, said, watch, idle_watch in watchers:
             ended = watch.result(timeout=70.0)
-            idle = wait_idle(rest, job.agent, at)
+            idle = idle_watch.result()
             done.append({"task": job.ref, "agent": job.agent, "cli": day.agent(job.agent).cli,
                          "action": f"{what} {how}", "at": at, "said": said[:160],
                          "turn_end_s": None if ended is None else round(ended - at, 3),
@@ -325,7 +326,7 @@ def phase_stops(day: Day, rest: Rest, quick: bool) -> list[dict[str, Any]]:
                          "idle_s": None if idle is None else round(idle - at, 3)})  # fmt: skip
         if what == "stop":
             time.sleep(STOPPED_WATCH_S)
-            for job, _, _, _ in watchers:
+            for job, *_ in watchers:
                 decided = time.time()
                 setup.swarm(day, "task", "cancel", job.ref, check=False)
                 next(d for d in done if d["task"] == job.ref)["decided_at"] = decided
@@ -341,17 +342,29 @@ def act(day: Day, rest: Rest, what: str, how: str, job: Job) -> str:
     return json.dumps(rest.call("POST", path, {}))
 
 
-def wait_idle(rest: Rest, agent: str, since: float, within: float = 20.0) -> float | None:
-    """When swarm's REST API first showed ``agent`` idle or stopped after ``since``."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        rows = rest.call("GET", "/agents")
-        for row in rows if isinstance(rows, list) else []:
-            if row.get("id") == agent and row.get("state") in ("idle", "stopped"):
-                since = row.get("since")  # when swarm decided it (its own record)
-                return float(since) if isinstance(since, (int, float)) else time.time()
-        time.sleep(0.1)
-    return None
+class IdleWatch(threading.Thread):
+    """When swarm's REST API first shows ``agent`` idle or stopped (its own word), read
+    every 0.2 s from now for at most 20 s."""
+
+    def __init__(self, rest: Rest, agent: str) -> None:
+        super().__init__(daemon=True)
+        self.rest, self.agent = rest, agent
+        self.seen: float | None = None
+        self.start()
+
+    def run(self) -> None:
+        deadline = time.monotonic() + 20.0
+        while time.monotonic() < deadline:
+            rows = self.rest.call("GET", "/agents")
+            for row in rows if isinstance(rows, list) else []:
+                if row.get("id") == self.agent and row.get("state") in ("idle", "stopped"):
+                    self.seen = time.time()
+                    return
+            time.sleep(0.2)
+
+    def result(self) -> float | None:
+        self.join(25.0)
+        return self.seen
 
 
 def phase_ask(day: Day) -> dict[str, Any]:

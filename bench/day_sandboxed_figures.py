@@ -216,6 +216,10 @@ def refusals(day: Day) -> dict[str, list[str]]:
 
 def figures(day: Day, ran: dict[str, Any]) -> dict[str, Any]:
     counts = prompts_at_model(day)
+    refused = refusals(day)
+    for agent, hosts in refused.items():  # the docs' set-up let it try: an item for a person
+        FINDINGS.append(f"{agent}'s gateway refused {', '.join(hosts)}: set up as the docs "
+                        "say, a no-prompt day still opens a refused-host item")  # fmt: skip
     leases = events(day, "kind = 'task.lease_expired'")
     stopped = stops(day, ran)
     by_cli: dict[str, list[Any]] = {}
@@ -277,7 +281,7 @@ def figures(day: Day, ran: dict[str, Any]) -> dict[str, Any]:
             f"{i.get('ref')} {i.get('kind')}: {str(i.get('text'))[:140]}"
             for i in (ran.get("inbox_at_end") or {}).get("items", [])
         ],
-        "refused_hosts": refusals(day),
+        "refused_hosts": refused,
     }
 
 
