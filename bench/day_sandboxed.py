@@ -324,6 +324,7 @@ def phase_stops(day: Day, rest: Rest, quick: bool) -> list[dict[str, Any]]:
                 "ended_at": ended,
                          "evidence": watch.evidence,
                          "idle_s": None if idle is None else round(idle - at, 3)})  # fmt: skip
+        revive(day, f"after the {what} by {how}")
         if what == "stop":
             time.sleep(STOPPED_WATCH_S)
             for job, *_ in watchers:
@@ -332,6 +333,23 @@ def phase_stops(day: Day, rest: Rest, quick: bool) -> list[dict[str, Any]]:
                 next(d for d in done if d["task"] == job.ref)["decided_at"] = decided
         settle(day, jobs, within=60)
     return done
+
+
+def revive(day: Day, when: str) -> list[str]:
+    """As a person reading ``swarm desktop status``: an agent whose session or host is gone
+    is started again by ``swarm desktop up --headless`` (a finding: said with ``when``)."""
+    try:
+        rows = json.loads(setup.swarm(day, "desktop", "status", "--json", check=False))
+    except ValueError:
+        return []
+    gone = [r.get("agent") for r in rows if not r.get("alive") and not r.get("stray")]
+    if gone:
+        setup.FINDINGS.append(f"{', '.join(map(str, gone))} gone {when}: the person ran "
+                              "swarm desktop up --headless again")  # fmt: skip
+        said = setup.swarm(day, "desktop", "up", "--headless", timeout=600, check=False,
+                           said=True)  # fmt: skip
+        (day.logs / f"desktop-up-revive-{int(time.time())}.txt").write_text(said)
+    return [str(g) for g in gone]
 
 
 def act(day: Day, rest: Rest, what: str, how: str, job: Job) -> str:
