@@ -189,17 +189,30 @@ def settle(day: Day, jobs: list[Job], within: float = SETTLE_S) -> list[str]:
         time.sleep(1.0)
 
 
+def first_requests(day: Day, jobs: list[Job], within: float) -> dict[str, float | None]:
+    """When each job's prompt first reached its model, looked for together until all did or
+    ``within`` passed (None: not yet)."""
+    deadline = time.monotonic() + within
+    seen: dict[str, float | None] = {j.ref: None for j in jobs}
+    while time.monotonic() < deadline and None in seen.values():
+        for job in (j for j in jobs if seen[j.ref] is None):
+            seen[job.ref] = first_request(day.agent(job.agent), job.ref, within=0.0)
+        time.sleep(0.3)
+    return seen
+
+
 def first_request(agent: Agent, ref: str, within: float = 120.0) -> float | None:
     """When ``agent``'s model first got ``ref``'s prompt (None: not within ``within``)."""
     assert agent.model is not None
     deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
+    while True:
         seen = [r["at"] for r in agent.model.requests()
                 if f"| task {ref} |" in str(r.get("prompt") or "")]  # fmt: skip
         if seen:
             return float(min(seen))
+        if time.monotonic() >= deadline:
+            return None
         time.sleep(0.2)
-    return None
 
 
 class Person(threading.Thread):
@@ -304,7 +317,7 @@ def phase_stops(day: Day, rest: Rest, quick: bool) -> list[dict[str, Any]]:
         watchers = []
         for job in jobs:
             agent = day.agent(job.agent)
-            began = first_request(agent, job.ref)
+            began = first_request(agent, job.ref, within=90.0)
             if began is None:
                 done.append({"task": job.ref, "agent": job.agent, "action": f"{what} {how}",
                              "skipped": "its prompt never reached the model"})  # fmt: skip
@@ -401,14 +414,17 @@ def phase_ask(day: Day) -> dict[str, Any]:
 def phase_kills(day: Day, run: Run) -> list[dict[str, Any]]:
     """``swarm run`` SIGKILLed while each CLI's turn runs, twice; started again."""
     kills = []
+    revive(day, "before the kills")
     for kind in ("medium", "quiet"):
         jobs = [j for j in day.jobs if j.kind == kind]
         for job in jobs:
             add_job(day, job)
-        seen = {j.ref: first_request(day.agent(j.agent), j.ref, within=60) for j in jobs}
-        under = {ref: at is not None for ref, at in seen.items()}
+        seen = first_requests(day, jobs, within=20.0)
         time.sleep(1.0)
         killed = run.kill()
+        # a turn is live at the kill when its prompt reached the model less than its
+        # streamed answer's length (MEDIUM_S) before
+        under = {ref: None if at is None else round(killed - at, 2) for ref, at in seen.items()}
         time.sleep(DOWN_S)
         run.start()
         restarted = time.time()

@@ -19,6 +19,7 @@ from core.hosts import wire
 
 ENDS = (wire.TURN_END, wire.TURN_ERROR)
 STOP_LIMIT_S = 1.0
+MEDIUM_S = 15.0  # a medium turn's streamed answer (setup.MEDIUM_TEXT): live this long
 
 
 class TurnEnd(threading.Thread):
@@ -319,7 +320,8 @@ def verdicts(result: dict[str, Any]) -> list[str]:
          f"{len(result['set_up_followed'])} doc lines followed, "
          f"{len(result['set_up_findings'])} findings"),
         ("swarm run killed twice mid-turn", len(kills) == 2 and all(
-            any(k["turns_live_at_kill"].values()) for k in kills),
+            any(v is not None and 0 < v < MEDIUM_S for v in k["turns_live_at_kill"].values())
+            for k in kills),
          f"{len(kills)} kills, tasks left after them: {[k['left'] for k in kills]}"),
         ("stops and cancels on every CLI", len(clis) == 5, f"acted on {sorted(clis)}"),
         ("AskUserQuestion answered from the dashboard", ask.get("left") == [] and bool(

@@ -33,7 +33,7 @@ KEYS = {"MY_LLM_KEY": CLAUDE_KEY}  # the person's key (agents.md's recipes' vari
 MODEL = "local-model"  # the recipes' $MODEL: the name the server serves (swarm prices it)
 GUIDELINES = "please read the new guidelines"
 SLOW_TEXT = "Working through it slowly, one careful piece at a time. " * 8  # ~55 s at 4/0.5
-MEDIUM_TEXT = "Working on it, this takes a few seconds. "  # ~6 s at 4 chars / 0.5 s
+MEDIUM_TEXT = "Working on it, this takes a few seconds. " * 3  # ~16 s at 4 chars / 0.5 s
 
 
 @dataclass
