@@ -533,7 +533,17 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the day's folder")
     parser.add_argument("--setup-only", action="store_true",
                         help="set up, desktop up, swarm run; print the agents and end")  # fmt: skip
+    parser.add_argument(
+        "--verdicts-of",
+        type=Path,
+        metavar="FILE",
+        help="only print the verdicts of a day's saved output (its JSON)",
+    )
     args = parser.parse_args()
+    if args.verdicts_of is not None:
+        saved = json.JSONDecoder().raw_decode(args.verdicts_of.read_text())[0]
+        print("\n".join(verdicts(saved)))
+        return
     root = args.home.resolve()
     setup.fresh_root(root)
     day = Day(root, [Agent(i, c, r) for i, c, r in AGENTS], plan(args.quick))

@@ -308,7 +308,8 @@ def verdicts(result: dict[str, Any]) -> list[str]:
     stops = [e for rows in result["stops_and_cancels_by_cli"].values() for e in rows]
     slow = [e for e in stops if (_took(e) or 99.0) > STOP_LIMIT_S]
     clis = {cli for cli, rows in result["stops_and_cancels_by_cli"].items()
-            if any(r.get("turn_end_s") is not None for r in rows)}  # fmt: skip
+            if rows and all(r.get("turn_end_s") is not None
+                            and "exited" not in str(r.get("said")) for r in rows)}  # fmt: skip
     nudged = [e for e in result["after_a_stop"] if e["nudges"] or e["unreported"]
               or e["model_requests_after_s"]]  # fmt: skip
     kills = result["kills"]
@@ -320,10 +321,11 @@ def verdicts(result: dict[str, Any]) -> list[str]:
          f"{len(result['set_up_followed'])} doc lines followed, "
          f"{len(result['set_up_findings'])} findings"),
         ("swarm run killed twice mid-turn", len(kills) == 2 and all(
-            any(v is not None and 0 < v < MEDIUM_S for v in k["turns_live_at_kill"].values())
+            any(isinstance(v, float) and 0 < v < MEDIUM_S for v in k["turns_live_at_kill"].values())
             for k in kills),
          f"{len(kills)} kills, tasks left after them: {[k['left'] for k in kills]}"),
-        ("stops and cancels on every CLI", len(clis) == 5, f"acted on {sorted(clis)}"),
+        ("stops and cancels on every CLI", len(clis) == 5,
+         f"each ended its turn, its CLI still there: {sorted(clis)}"),
         ("AskUserQuestion answered from the dashboard", ask.get("left") == [] and bool(
             ask.get("answer_at_model")) and any(str(p.get("item", "")).startswith("Q-")
                                                for p in result.get("person") or []),
