@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from automation.launch.sandbox._binds import (
+    DEFAULT_INT,
     bwrap_argv,
     check_extra,
     git_guards,
@@ -354,3 +355,23 @@ def test_gateway_true_is_an_agents_own_or_desktops_default_for_a_cli_with_a_gate
     path.write_text('[[agent]]\nid = "C"\nrole = "dev"\ncli = "codex"\ngateway = "yes"\n')
     with pytest.raises(ConfigError, match="gateway must be true or false"):
         load_agents(path)
+
+
+@pytest.mark.parametrize("new_session", [False, True], ids=["terminal", "new-session"])
+def test_in_a_terminal_bwrap_leaves_the_ctrl_c_to_the_command_inside(
+    tmp_path: Path, new_session: bool
+) -> None:
+    # in a tmux pane the terminal's SIGINT goes to bwrap too: bwrap ignores it (the filter
+    # before it) and the command inside gets it back; a new session has no terminal
+    work = tmp_path / "user" / "src" / "app"
+    work.mkdir(parents=True)
+    m = mounts(work, tmp_path / "user", Sandbox(), [], ["/usr/bin"], None)
+    m = dataclasses.replace(m, python="/opt/py/bin/python")
+    argv = bwrap_argv(m, ["claude", "--x"], new_session=new_session)
+    assert argv[:3] == ["/opt/py/bin/python", "-I", "-S"]  # the environment's filter
+    assert argv[7] == ("-" if new_session else "ignore") and argv[8] == "bwrap"
+    inside = argv[argv.index("--") + 1 :]
+    if new_session:
+        assert inside == ["claude", "--x"]
+    else:
+        assert inside == ["/opt/py/bin/python", "-I", "-S", "-c", DEFAULT_INT, "claude", "--x"]

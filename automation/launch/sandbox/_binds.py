@@ -386,6 +386,12 @@ def symlinks(path: str) -> list[tuple[str, str]]:
     return found
 
 
+DEFAULT_INT = (  # run by swarm's Python inside: SIGINT as it was before bwrap ignored it
+    "import os,signal,sys;signal.signal(signal.SIGINT,signal.SIG_DFL);"
+    "os.execvp(sys.argv[1],sys.argv[1:])"
+)
+
+
 def bwrap_argv(
     m: Mounts, command: Sequence[str], new_session: bool = False, bwrap: str = BWRAP
 ) -> list[str]:
@@ -396,7 +402,9 @@ def bwrap_argv(
     its own process namespace, ended with its parent; ``new_session``: no controlling
     terminal (not for a tmux pane: its keys must reach the agent). With ``m.python``, the
     whole started by the environment's filter: only ``m.keep``'s names enter, in the
-    control groups of ``m.join``."""
+    control groups of ``m.join``; in a terminal ``bwrap`` ignores SIGINT and the command
+    inside gets it back (:data:`DEFAULT_INT`): the terminal's Ctrl+C is its agent's (Aider
+    stops its turn at one), never the end of the sandbox and all in it."""
     argv = [bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
     argv += ["--cap-drop", "ALL"]  # root's too: nothing remounted, no file's owner ignored
     argv += [] if m.network else ["--unshare-net"]
@@ -428,8 +436,11 @@ def bwrap_argv(
     argv += ["--setenv", "TMPDIR", "/tmp"]  # its own /tmp (a TMPDIR outside is not there)
     for name, value in m.env:
         argv += ["--setenv", name, value]
-    argv += ["--chdir", m.workspace, "--", *command]
-    return filter_argv(m.python, m.keep, argv, m.join) if m.python else argv
+    terminal = bool(m.python) and not new_session
+    python = os.path.realpath(m.python)  # inside: its interpreter's folder (a venv's not)
+    inside = [python, "-I", "-S", "-c", DEFAULT_INT, *command] if terminal else [*command]
+    argv += ["--chdir", m.workspace, "--", *inside]
+    return filter_argv(m.python, m.keep, argv, m.join, terminal) if m.python else argv
 
 
 def _system(path: str) -> bool:

@@ -40,11 +40,15 @@ def allowed(name: str, keep: Sequence[str]) -> bool:
 
 
 def filter_argv(
-    python: str, keep: Sequence[str], command: Sequence[str], join: Sequence[str] = ()
+    python: str,
+    keep: Sequence[str],
+    command: Sequence[str],
+    join: Sequence[str] = (),
+    ignore_int: bool = False,
 ) -> list[str]:
     """``command`` started with only the ``keep`` names of the environment (swarm's own
     never: ``NEVER``), in the control groups whose ``cgroup.procs`` files ``join`` names
-    (:mod:`._limits`: it exits saying why when it cannot join one); ``python``:
-    swarm's interpreter, run isolated."""
-    groups = json.dumps(list(join))
-    return [python, "-I", "-S", FILTER, ",".join(keep), ",".join(NEVER), groups, *command]
+    (:mod:`._limits`: it exits saying why when it cannot join one), ignoring SIGINT when
+    ``ignore_int`` (a terminal's Ctrl+C); ``python``: swarm's interpreter, run isolated."""
+    groups, sigint = json.dumps(list(join)), "ignore" if ignore_int else "-"
+    return [python, "-I", "-S", FILTER, ",".join(keep), ",".join(NEVER), groups, sigint, *command]
