@@ -67,12 +67,13 @@ class Parallel(Protocol):
 class Stop:
     """What stopping an agent's running turn did: ``done`` (a turn was stopped), ``how`` (the
     route's means), in words what it came to (``said``); ``failed``: it could not be done
-    (not: nothing ran)."""
+    (not: nothing ran); ``idle_seen``: the route saw it at rest after the stop."""
 
     done: bool
     how: str
     said: str
     failed: bool = False
+    idle_seen: bool = False  # the route saw the agent at rest after it (a tmux pane read idle)
 
     @classmethod
     def cannot(cls, how: str, said: str) -> Stop:

@@ -60,7 +60,8 @@ def _stop_said(done: Interrupted, title: str, how: str, keys: int) -> Stop:
         case Outcome.NOT_RUNNING:
             return Stop(False, how, "no turn was running (its pane reads idle): nothing pressed")
         case Outcome.IDLE:
-            return Stop(True, how, f"{pressed}: its pane reads idle {done.after_s:.1f} s after")
+            said = f"{pressed}: its pane reads idle {done.after_s:.1f} s after"
+            return Stop(True, how, said, idle_seen=True)
         case Outcome.STILL_WORKING:
             return Stop(True, how, f"{pressed}, but its pane does not read idle {CONFIRM_S:g} s "
                                    "after")  # fmt: skip

@@ -23,13 +23,14 @@ from __future__ import annotations
 from core.assignment import _lifecycle as lifecycle
 from core.assignment._leases import OnFailedPrompt
 from core.assignment._passes import BATCH, Assignment, assign_batch, assign_next, ensure_agents
-from core.assignment._roster import RosterBook
+from core.assignment._roster import STOPPED_IDLE, RosterBook
 from core.assignment._scheduling import QueueBook
 from core.assignment._service import TaskBook
 from core.assignment._waiting import takers, takers_text, waiting_by_account, why_waiting
 
 __all__ = [
     "BATCH",
+    "STOPPED_IDLE",
     "Assignment",
     "OnFailedPrompt",
     "QueueBook",

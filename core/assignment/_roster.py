@@ -9,7 +9,9 @@ from typing import Any
 from core import sandbox
 from core.accounts import breaker
 from core.accounts.status import account_fields
-from core.agents import open_kinds
+from core.agent_state import AgentState, Observation, Signal
+from core.agents import Freshness, open_kinds
+from core.agents import judge as agent_judge
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
 from core.clis import by_name
@@ -37,9 +39,16 @@ class RosterBook:
         """Pause or resume an agent; False when nothing changed."""
         return await self.access.write(actor, set_paused, agent, paused)
 
-    async def stopped(self, agent: str, how: str, actor: str) -> None:
-        """Record that ``actor`` stopped ``agent``'s running turn ``how`` (its task kept)."""
-        await self.access.write(actor, _stopped, agent, how)
+    async def stopped(
+        self, agent: str, how: str, actor: str, idle: Freshness | None = None
+    ) -> None:
+        """Record that ``actor`` stopped ``agent``'s running turn ``how`` (its task kept);
+        ``idle``: its pane was read idle after the stop, the text signal's observation now,
+        and the agent judged at once on ``idle``'s freshness (not at the watch's next look)."""
+        await self.access.write(actor, _stopped, agent, how, idle)
+
+
+STOPPED_IDLE = "pane: idle after its turn was stopped"
 
 
 def set_paused(conn: Conn, ctx: Ctx, agent_id: str, paused: bool) -> bool:
@@ -60,11 +69,15 @@ def set_paused(conn: Conn, ctx: Ctx, agent_id: str, paused: bool) -> bool:
     return True
 
 
-def _stopped(conn: Conn, ctx: Ctx, agent: str, how: str) -> None:
+def _stopped(conn: Conn, ctx: Ctx, agent: str, how: str, idle: Freshness | None) -> None:
     insert_event(
         conn, ctx.now, EventKind.AGENT_STOPPED, f"{agent}'s turn stopped by {ctx.actor} ({how})",
         agent=agent, actor=ctx.actor, data={"how": how},
     )  # fmt: skip
+    if idle is not None:
+        seen = Observation(agent, Signal.TEXT, AgentState.IDLE, ctx.now, STOPPED_IDLE)
+        agent_signals.record(conn, seen)
+        agent_judge.judge_and_apply(conn, ctx, agent, idle)
 
 
 def agent_rows(conn: Conn, agents: list[Agent], ctx: Ctx | None = None) -> list[dict[str, Any]]:

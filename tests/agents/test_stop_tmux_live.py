@@ -18,6 +18,7 @@ import pytest
 from automation.tmux.delivery import TmuxDeliverer
 from core import clis
 from core.agent_state import AgentState
+from core.assignment import STOPPED_IDLE
 from core.delivery import KillSwitch
 from core.protocols import Parcel
 from tests.agents.launch import agent_of, launch, stop
@@ -158,6 +159,10 @@ def test_swarm_agents_stop_presses_the_clis_interrupt_keys_and_the_pane_reads_id
     print(f"{cli.name} {turn}: the stop took {said - asked:.2f} s ({done.out.strip()}); "
           f"idle read {idle_s:.2f} s after it")  # fmt: skip
     assert said - asked < IDLE_WITHIN_S
+    # swarm's own word on it at once, not at its watch's next look (issue 79, item 2)
+    rows = json.loads(person(live, tmp_path, "agents", "--json").out)
+    (row,) = [r for r in rows if r["id"] == "A"]
+    assert (row["state"], row["evidence"]) == ("idle", STOPPED_IDLE), row
     assert pane_process(live) == process  # the same process: never a killed session
     if turn == "streaming" and cli.name != "claude-code":  # (Claude Code's: its own test)
         save_pane(live, cli.name, "interrupted")
