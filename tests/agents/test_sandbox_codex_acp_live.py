@@ -31,6 +31,7 @@ from tests.agents.launch import _git
 from tests.agents.live import LocalModel, base_env, require_binary
 from tests.agents.test_costs_known_live import AGENT, Rig
 from tests.agents.test_protocol_live import IN, OUT, SCRIPT, Swarm
+from tests.agents.test_sandbox_codex_acp_noprompt_live import up_protocol
 from tests.agents.test_sandbox_codex_live import _codex_environ
 from tests.conftest import skip_or_fail
 from tests.helpers import ROOT
@@ -64,16 +65,7 @@ def rig(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Rig]:
         **base_env(home), "OPENAI_BASE_URL": f"{model.url}/v1", "OPENAI_API_KEY": KEY,
         "SWARM_HOME": str(made.home), "SWARM_CONFIG": str(made.config), "PYTHONPATH": str(ROOT),
     }  # fmt: skip
-    try:
-        init = made.swarm("workspaces", "init", str(made.repo))
-        assert init.returncode == 0, init.stdout + init.stderr
-        up = made.swarm("desktop", "up", "--protocol", "--json")
-        assert up.returncode == 0, up.stdout + up.stderr
-        made.model = model  # type: ignore[attr-defined]
-        yield made
-    finally:
-        made.swarm("desktop", "down", "--headless")
-        model.stop()
+    yield from up_protocol(made, model)
 
 
 @pytest.fixture

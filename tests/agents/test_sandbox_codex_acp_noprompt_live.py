@@ -90,16 +90,7 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
         **base_env(home), "OPENAI_BASE_URL": f"{model.url}/v1", "OPENAI_API_KEY": "sk-person",
         "SWARM_HOME": str(made.home), "SWARM_CONFIG": str(made.config), "PYTHONPATH": str(ROOT),
     }  # fmt: skip
-    try:
-        init = made.swarm("workspaces", "init", str(made.repo))
-        assert init.returncode == 0, init.stdout + init.stderr
-        up = made.swarm("desktop", "up", "--protocol", "--json")
-        assert up.returncode == 0, up.stdout + up.stderr
-        made.model = model  # type: ignore[attr-defined]
-        yield made
-    finally:
-        made.swarm("desktop", "down", "--headless")
-        model.stop()
+    yield from up_protocol(made, model)
 
 
 @pytest.fixture
@@ -169,3 +160,19 @@ def _policies(rig: Rig) -> set[tuple[str, str]]:
                 said = entry["payload"]
                 found.add((said["approval_policy"], said["sandbox_policy"]["type"]))
     return found
+
+
+def up_protocol(made: Rig, model: LocalModel) -> Iterator[Rig]:
+    """``made``'s workspaces made and its agent started on the protocol route, sandboxed, as
+    a person does (``swarm workspaces init``, ``swarm desktop up --protocol``), its model
+    kept on it; ended after (``desktop down``, the model stopped)."""
+    try:
+        init = made.swarm("workspaces", "init", str(made.repo))
+        assert init.returncode == 0, init.stdout + init.stderr
+        up = made.swarm("desktop", "up", "--protocol", "--json")
+        assert up.returncode == 0, up.stdout + up.stderr
+        made.model = model  # type: ignore[attr-defined]
+        yield made
+    finally:
+        made.swarm("desktop", "down", "--headless")
+        model.stop()

@@ -30,6 +30,7 @@ from tests.agents.test_sandbox_codex_acp_noprompt_live import (
     PROMPT,
     SCRIPT,
     small_task,
+    up_protocol,
 )
 from tests.agents.test_sandbox_codex_acp_noprompt_live import swarm as swarm  # its parts
 from tests.agents.test_sandbox_opencode_live import PERMISSION
@@ -77,15 +78,7 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     )
     made.env = {**person, "SWARM_HOME": str(made.home), "SWARM_CONFIG": str(made.config),
                 "PYTHONPATH": str(ROOT)}  # fmt: skip
-    try:
-        init = made.swarm("workspaces", "init", str(made.repo))
-        assert init.returncode == 0, init.stdout + init.stderr
-        up = made.swarm("desktop", "up", "--protocol", "--json")
-        assert up.returncode == 0, up.stdout + up.stderr
-        yield made
-    finally:
-        made.swarm("desktop", "down", "--headless")
-        model.stop()
+    yield from up_protocol(made, model)
 
 
 @pytest.mark.timeout(300)

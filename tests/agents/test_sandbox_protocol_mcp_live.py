@@ -29,6 +29,7 @@ from tests.agents.test_sandbox_codex_acp_noprompt_live import (
     PROMPT,
     SCRIPT,
     small_task,
+    up_protocol,
 )
 from tests.agents.test_sandbox_codex_acp_noprompt_live import swarm as swarm  # its parts
 from tests.conftest import skip_or_fail
@@ -91,15 +92,7 @@ def rig(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     )
     made.env = {**base_env(home), **own, "SWARM_HOME": str(made.home),
                 "SWARM_CONFIG": str(made.config), "PYTHONPATH": str(ROOT)}  # fmt: skip
-    try:
-        init = made.swarm("workspaces", "init", str(made.repo))
-        assert init.returncode == 0, init.stdout + init.stderr
-        up = made.swarm("desktop", "up", "--protocol", "--json")
-        assert up.returncode == 0, up.stdout + up.stderr
-        yield made
-    finally:
-        made.swarm("desktop", "down", "--headless")
-        model.stop()
+    yield from up_protocol(made, model)
 
 
 @pytest.mark.timeout(300)
