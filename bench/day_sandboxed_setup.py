@@ -202,10 +202,12 @@ daemon_auto_start = false
         "security": {"auth": {"selectedType": "gemini-api-key"},
                      "folderTrust": {"enabled": False}},
         "general": {"disableAutoUpdate": True},
+        "privacy": {"usageStatisticsEnabled": False},
     }  # fmt: skip
     (user / ".gemini").mkdir()
     (user / ".gemini" / "settings.json").write_text(json.dumps(settings, indent=2))
-    followed("agents.md recipe gemini", "~/.gemini/settings.json: API-key login, trust off")
+    followed("agents.md recipe gemini", "~/.gemini/settings.json: API-key login, trust off, "
+             "usage statistics off")  # fmt: skip
     provider = {
         "npm": "@ai-sdk/openai-compatible", "name": "my gateway",
         "options": {"baseURL": url["Opencode-1"] + "/v1", "apiKey": "{env:MY_LLM_KEY}"},
