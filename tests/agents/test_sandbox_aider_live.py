@@ -31,8 +31,15 @@ pytestmark = pytest.mark.xdist_group("aider-live")
 NO_PROMPT = "--yes-always"
 READY = "diff>"
 PROMPT = "do the small task T-1"
+SLOW = "work slowly on it"
 SCRIPT = f"""
 default = [{{ text = "localmodel default answer" }}]
+
+[[turns]]
+match = "{SLOW}"
+text = '''{"Working through it slowly, one careful piece at a time. " * 8}'''
+chunk_chars = 4
+chunk_delay = 0.5
 
 [[turns]]
 match = "{PROMPT}"
@@ -113,3 +120,16 @@ def test_aider_always_yes_writes_unasked_and_declines_the_shell_command_unasked(
     assert "Applied edit to made-here.txt" in box.screen(made)
     asked = [r["path"] for r in model.requests() if PROMPT in str(r.get("prompt"))]
     assert asked == ["/v1/chat/completions"], asked  # one turn: nothing sent back after
+    # a person's Ctrl+C in its pane mid-answer (as swarm's stop presses it) is Aider's to
+    # take: its answer stopped, "^C again to exit", the sandbox's bwrap the same process after
+    pane = made.tmux("display-message", "-p", "-t", "swarm-Agent-1", "#{pane_pid}").stdout
+    box.send(made, SLOW)
+    box.until(made, "aider", "Working through it", tally, timeout=120)
+    assert made.tmux("send-keys", "-t", "swarm-Agent-1", "C-c").returncode == 0
+    deadline = time.monotonic() + 30
+    while "^C again to exit" not in box.screen(made):
+        assert time.monotonic() < deadline, box.screen(made)
+        time.sleep(0.1)
+    time.sleep(2.5)  # past Aider's 2 s window for a second Ctrl+C; no bwrap ended by the first
+    after = made.tmux("display-message", "-p", "-t", "swarm-Agent-1", "#{pane_pid} #{pane_dead}")
+    assert after.stdout.split() == [pane.strip(), "0"], (after.stdout, box.screen(made))
