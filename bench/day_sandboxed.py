@@ -1,7 +1,7 @@
 """Issue 79's "Done when": a replayed day of five sandboxed agent CLIs, each in its documented
 no-prompt mode, set up only as the docs say.
 
-Run: ``.venv/bin/python bench/day_sandboxed.py [--quick] [--home /work/day-home] [--keep]``.
+Run: ``.venv/bin/python bench/day_sandboxed.py [--quick] [--home ~/swarm-day] [--keep]``.
 
 One HOME and one SWARM_HOME under ``--home`` (not under ``/tmp``; made fresh, removed at the
 end unless ``--keep``), a git repository ``app`` as the project, ``swarm workspaces init`` of
@@ -524,7 +524,7 @@ def main() -> None:
         description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 2)[2],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
-    parser.add_argument("--home", type=Path, default=Path("/work/day-home"),
+    parser.add_argument("--home", type=Path, default=Path.home() / "swarm-day",
                         help="the day's folder (HOME, SWARM_HOME, the repository); not under "
                         "/tmp; made fresh")  # fmt: skip
     parser.add_argument(
