@@ -9,19 +9,16 @@ agent is stopped on its node."""
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 from automation.protocol.route import ProtocolRoute
 from automation.routes import build_routes
 from automation.tmux.route import TmuxRoute
-from core.agents import Freshness
 from core.delivery import KillSwitch
 from core.errors import InvalidState
 from core.models import Agent
 from core.protocols import Stop
 from core.settings import Settings
-from core.watch.settings import WatchSettings
 
 if TYPE_CHECKING:
     from core.service.swarm import SwarmService
@@ -50,16 +47,8 @@ async def stop_and_record(
         where = f" ({agent.id} runs on node {agent.node}: run it there)" if agent.node else ""
         raise InvalidState(f"{agent.id}: {stop.said}{where}")
     if stop.done:
-        idle = _freshness(service.settings) if stop.idle_seen else None
-        await service.roster.stopped(agent.id, stop.how, actor, idle)
+        await service.roster.stopped(agent.id, stop.how, actor, stop.idle_seen)
     return agent, stop
-
-
-def _freshness(settings: Settings) -> Freshness:
-    """The watch's freshness of observations, as ``swarm run`` has it (its environment's
-    watch settings): an idle pane read at the stop counts as one of the watch's looks."""
-    watch = WatchSettings.from_env(os.environ)
-    return Freshness.of(watch.interval_s, watch.stall_after_s, settings.limit_backoff_s)
 
 
 async def stop_turn(settings: Settings, agent: Agent, kill_switch: KillSwitch) -> Stop:

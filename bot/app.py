@@ -106,9 +106,13 @@ class Builder:
         """The service over the configured home and agents file (``readers``: PostgreSQL's
         reader connections; ``reads_only``: for a command that only reads;
         ``SwarmService.open``'s)."""
-        return await SwarmService.open(
+        from bot.hook_common import freshness
+
+        service = await SwarmService.open(
             self.config.core, self.clock, readers=readers, reads_only=reads_only
         )
+        service.roster.fresh = freshness(self.config)  # a stop's idle pane judged on it
+        return service
 
     def deliverer(self, service: SwarmService) -> Deliverer:
         """The given deliverer, else the registry of the routes at hand (the desktop driver,

@@ -29,6 +29,7 @@ class RosterBook:
 
     def __init__(self, access: StoreAccess) -> None:
         self.access = access
+        self.fresh = Freshness()  # the watch's, set by the composition root (a stop judges)
 
     async def rows(self) -> list[dict[str, Any]]:
         """Each agent with its live state: paused, load, current tasks, last report."""
@@ -39,13 +40,11 @@ class RosterBook:
         """Pause or resume an agent; False when nothing changed."""
         return await self.access.write(actor, set_paused, agent, paused)
 
-    async def stopped(
-        self, agent: str, how: str, actor: str, idle: Freshness | None = None
-    ) -> None:
+    async def stopped(self, agent: str, how: str, actor: str, idle: bool = False) -> None:
         """Record that ``actor`` stopped ``agent``'s running turn ``how`` (its task kept);
         ``idle``: its pane was read idle after the stop, the text signal's observation now,
-        and the agent judged at once on ``idle``'s freshness (not at the watch's next look)."""
-        await self.access.write(actor, _stopped, agent, how, idle)
+        and the agent judged at once (not at the watch's next look)."""
+        await self.access.write(actor, _stopped, agent, how, self.fresh if idle else None)
 
 
 STOPPED_IDLE = "pane: idle after its turn was stopped"
