@@ -38,7 +38,7 @@ from typing import TypeVar
 
 from automation.failures import Failure
 from automation.pane_input import PaneInput, pane_of, sample_of
-from automation.tmux.interrupt import Interrupted, PaneKeys, interrupt
+from automation.tmux.interrupt import Interrupted, Outcome, PaneKeys, interrupt
 from core.agents import RuleSet
 from core.clis import by_name
 from core.delivery import KillSwitch
@@ -183,10 +183,11 @@ class TmuxDeliverer:
             return _failed('no tmux pane: set tmux = "session:window"', retryable=False)
         return await self._in_pane(ref, self.press_blocking, agent, ref, tuple(keys))
 
-    async def interrupt(self, agent: Agent, combos: Sequence[str]) -> Interrupted:
+    async def interrupt(self, agent: Agent, combos: Sequence[str], armed: str = "") -> Interrupted:
         """Stop the running turn in the agent's pane with ``combos`` (its CLI's interrupt
-        keys), after the pane's earlier deliveries (``interrupt.interrupt``). OSError: no
-        pane, the pane gone, a key that is none, or one tmux refused."""
+        keys; a key after the first once the pane shows ``armed``), after the pane's earlier
+        deliveries (``interrupt.interrupt``). OSError: no pane, the pane gone, a key that is
+        none, or one tmux refused."""
         ref = pane_of(agent)
         if ref is None:
             raise OSError('no tmux pane: set tmux = "session:window"')
@@ -196,7 +197,7 @@ class TmuxDeliverer:
             raise OSError(str(exc)) from None
         keys = PaneKeys(self.reads, self.options.command_timeout_s)
         return await self._in_pane(
-            ref, interrupt, keys, self.panes, agent, ref, names, self.options.poll_s
+            ref, interrupt, keys, self.panes, agent, ref, names, self.options.poll_s, armed
         )
 
     async def _in_pane(self, ref: PaneRef, work: Callable[..., T], *args: object) -> T:
@@ -273,17 +274,23 @@ class TmuxDeliverer:
 
     def _stop_turn(self, agent: Agent, ref: PaneRef) -> PaneText:
         """A withdrawal's agent at work: its turn stopped first by its CLI's interrupt keys
-        (the notice is not typed into the turn it takes back); the pane after."""
+        (the notice is not typed into the turn it takes back); the pane after. A turn that
+        still runs fails the delivery (retried: stopped again first): typed, the notice
+        would wait for the turn's end behind its work."""
         cli = by_name(agent.cli)
         if cli is not None:
             keys = PaneKeys(self.reads, self.options.command_timeout_s)
             names = [tmux_key(combo) for combo in cli.interrupt]
+            how = (agent, ref, names, self.options.poll_s, cli.interrupt_armed)
             try:
-                done = interrupt(keys, self.panes, agent, ref, names, self.options.poll_s)
+                done = interrupt(keys, self.panes, *how)
             except OSError as exc:
                 raise _Stop(_failed(f"its turn not stopped: {exc}")) from None
             said = (agent.id, " ".join(cli.interrupt), done.outcome.value, done.after_s)
             log.info("withdrawal to %s: its turn stopped (%s): %s after %.1f s", *said)
+            if done.outcome is Outcome.STILL_WORKING:
+                keys_said = " ".join(cli.interrupt)
+                raise _Stop(_failed(f"its turn not stopped: still at work after {keys_said}"))
         return self._read(ref)
 
     def _earlier(self, parcel: Parcel, pane: PaneText, sample: str) -> str | None:

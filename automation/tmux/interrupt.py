@@ -1,13 +1,16 @@
 """A running turn stopped in a tmux pane by its CLI's own interrupt keys (``AgentCli.interrupt``:
 Escape; opencode's Escape twice, the second within its window; Aider's one Ctrl+C, which
 stops its answer, where a second within 2 s quits it), confirmed by the pane: its CLI's rules
-read it at its input again, its process the one that ran the turn. A pane that reads idle
+read it at its input again, its process the one that ran the turn. A key after the first
+waits for the pane to show the interrupt armed (``AgentCli.interrupt_armed``), so a busy CLI
+never reads two keys at once. A pane that reads idle
 gets nothing: a key at an idle input means something else (Aider's Ctrl+C arms its quit).
 Blocking: run in the deliverer's worker thread, under the pane's lock."""
 
 from __future__ import annotations
 
 import enum
+import re
 import subprocess
 import time
 from collections.abc import Sequence
@@ -21,6 +24,8 @@ from core.tmux import PaneRef, PaneText, SharedReads
 KEY_GAP_S = 0.2  # between two interrupt keys: opencode takes the second within its window,
 # and a terminal does not read two Escapes this far apart as one Alt+Escape
 CONFIRM_S = 5.0  # the pane read at its input again within this, after the keys
+ARMED_WITHIN_S = 3.0  # a key after the first waits this long at most for the arm shown
+# (opencode 1.18 shows it for 5 s): unseen, the next key is pressed all the same
 
 
 class Outcome(enum.Enum):
@@ -58,13 +63,34 @@ class PaneKeys:
     def read(self, ref: PaneRef) -> PaneText:
         return self.reads.capture(ref)
 
-    def press(self, ref: PaneRef, names: Sequence[str], gap_s: float) -> bool:
-        """Each key (tmux names), ``gap_s`` apart; False when tmux refused one."""
+    def press(
+        self,
+        ref: PaneRef,
+        names: Sequence[str],
+        gap_s: float,
+        armed: str = "",
+        poll_s: float = 0.05,
+    ) -> bool:
+        """Each key (tmux names), ``gap_s`` apart, and a key after the first once the pane
+        shows ``armed`` (a regular expression; "": no wait); False when tmux refused one."""
         for index, name in enumerate(names):
             if index:
                 time.sleep(gap_s)
+                if armed:
+                    self.until_shown(ref, re.compile(armed), ARMED_WITHIN_S, poll_s)
             if self._run(ref, "send-keys", "-t", ref.target, name) is None:
                 return False
+        return True
+
+    def until_shown(
+        self, ref: PaneRef, shown: re.Pattern[str], within_s: float, poll_s: float
+    ) -> bool:
+        """Whether the pane shows ``shown`` within ``within_s``."""
+        deadline = time.monotonic() + within_s
+        while not any(shown.search(line) for line in self.read(ref).lines):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(poll_s)
         return True
 
     def process(self, ref: PaneRef) -> str | None:
@@ -92,16 +118,18 @@ def interrupt(
     ref: PaneRef,
     names: Sequence[str],
     poll_s: float = 0.05,
+    armed: str = "",
 ) -> Interrupted:
-    """Press ``names`` (the CLI's interrupt keys, as tmux names them) into ``agent``'s pane
-    unless it reads idle, then, where it read at work (or at a dialog), wait for it to read
-    idle (``CONFIRM_S``). OSError when the pane is gone or tmux refused the keys."""
+    """Press ``names`` (the CLI's interrupt keys, as tmux names them; a key after the first
+    once the pane shows ``armed``) into ``agent``'s pane unless it reads idle, then, where it
+    read at work (or at a dialog), wait for it to read idle (``CONFIRM_S``). OSError when the
+    pane is gone or tmux refused the keys."""
     pane = _read(tmux, ref)
     before = panes.classify(agent, pane)
     if before is not None and before.state is AgentState.IDLE:
         return Interrupted(Outcome.NOT_RUNNING, pane)
     process = tmux.process(ref)
-    if not tmux.press(ref, names, KEY_GAP_S):
+    if not tmux.press(ref, names, KEY_GAP_S, armed, poll_s):
         raise OSError(f"tmux did not take the keys into {ref.target}")
     at_work = before is not None and before.state in (AgentState.WORKING, AgentState.WAITING)
     pressed = time.monotonic()

@@ -250,7 +250,9 @@ class AgentCli:
     that empty its input (never a key that means something else to it), ``interrupt`` the
     keys that stop its running turn in its terminal, pressed ``interrupt.KEY_GAP_S`` apart
     (``swarm agents stop`` and a withdrawal on the tmux route: Escape; opencode's Escape
-    twice; Aider's one Ctrl+C). The wait from a
+    twice; Aider's one Ctrl+C), ``interrupt_armed`` what its pane shows once the first of
+    several keys armed the interrupt (a regular expression: the next key waits for it, so a
+    busy CLI does not read two keys at once as another key). The wait from a
     paste to the submit key is the routes' (``GuiOptions.submit_gap_s``, ``settle_s``), the
     same for every CLI (Gemini CLI's need).
 
@@ -301,6 +303,7 @@ class AgentCli:
     submit: str = "enter"
     clear: tuple[str, ...] = ("ctrl+e", "ctrl+u")  # end of line, delete to its start
     interrupt: tuple[str, ...] = ("escape",)
+    interrupt_armed: str = ""
     placeholders: tuple[str, ...] = ()
     debug_log: str | None = None
     log_reader: LogReader | None = None

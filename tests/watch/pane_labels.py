@@ -70,6 +70,7 @@ LABELS: dict[str, dict[str, AgentState]] = {
         "error-500-retrying": ERRORED,  # retrying on its own: no work done meanwhile
         "idle-start": IDLE,
         "interrupted": IDLE,  # a turn stopped by its interrupt keys
+        "interrupt-armed": WORKING,  # one Escape of its two: the turn runs on
         "limit-429-gave-up": LIMITED,
         "limit-429-retrying": LIMITED,
         "limit-then-answer": IDLE,
@@ -82,6 +83,7 @@ LABELS: dict[str, dict[str, AgentState]] = {
         "error-500-retrying": ERRORED,  # retrying on its own: no work done meanwhile
         "idle-start": IDLE,
         "interrupted": IDLE,  # a turn stopped by its interrupt keys
+        "interrupt-armed": WORKING,  # one Escape of its two: the turn runs on
         "limit-429-gave-up": LIMITED,
         "limit-429-retrying": LIMITED,
         "limit-429-retrying-live": LIMITED,

@@ -95,6 +95,8 @@ READS: dict[str, dict[str, tuple[str, AgentState, float | None]]] = {
         "interrupted": ("input", IDLE, None),
         "answer": ("input", IDLE, None),
         "working": ("working", WORKING, None),
+        # one Escape of its two: "esc again to interrupt" for 5 s, the turn running on
+        "interrupt-armed": ("working", WORKING, None),
         "limit-429-retrying": ("retrying-limit", LIMITED, 4),  # "[retrying in 4s attempt #2]"
         "limit-429-retrying-live": ("retrying-limit", LIMITED, 1),  # "... try again in 1s."
         "limit-429-gave-up": ("gave-up-limit", LIMITED, 1),

@@ -42,9 +42,11 @@ CLI = AgentCli(
     mcp=MCP,
     env={"OPENCODE_DISABLE_MOUSE": "1"},
     reset=("text:/new", "enter"),
-    # 1.18.33: one Escape only arms the interrupt ("esc again to interrupt"), the second
-    # stops the turn (two 0.2 s apart, as swarm presses them, tried in a pane)
+    # 1.18.33: one Escape only arms the interrupt ("esc again to interrupt", for 5 s), the
+    # second stops the turn; pressed before the first was read, a busy opencode reads the
+    # two as one Alt+Escape and the turn runs on (panes/...-interrupt-armed.txt)
     interrupt=("escape", "escape"),
+    interrupt_armed=r"\besc again to interrupt\b",
     protocol="acp",
     protocol_args=("acp",),  # ACP built in (1.18)
     # 1.18.33 ends a turn with its last model request's usage alone: its database

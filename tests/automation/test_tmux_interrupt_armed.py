@@ -1,0 +1,83 @@
+"""A stop of two keys into a busy CLI (issue 79, item 2): opencode 1.18 arms its interrupt at
+the first Escape ("esc again to interrupt") and stops at the second, but a busy opencode
+reads its terminal seldom, and two Escapes 0.2 s apart read at once are one Alt+Escape: the
+turn ran on (seen in CI). Here a program in a real tmux pane draws opencode's footer and
+reads its keys once every 2 s, as a busy TUI does; swarm's stop presses the second key once
+the pane shows the first armed it. Without that wait both keys land in one read 9 times in
+10 and the pane still reads working."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from automation.tmux.delivery import TmuxDeliverer
+from automation.tmux.interrupt import Outcome
+from core.clis import by_name
+from core.delivery import KillSwitch
+from core.models import Agent
+from tests.tmux_server import Tmux, wait_text
+
+BUSY_TUI = r"""
+import os, sys, termios, time, tty
+tty.setraw(0)
+os.set_blocking(0, False)
+def draw(footer):
+    box = "\x1b[2J\x1b[H┃  work for a long while\r\n┃\r\n┃  Build · Local model localmodel\r\n"
+    sys.stdout.write(box + ("   ■■⬝⬝  " + footer + "\r\n" if footer else "") + "\r\n")
+    sys.stdout.flush()
+armed, reads = False, []
+draw("esc interrupt")
+while True:
+    time.sleep(2.0)  # at work: its keys read once every 2 s
+    try:
+        data = os.read(0, 64)
+    except BlockingIOError:
+        continue
+    reads.append(data)
+    if data == b"\x1b" and armed:
+        draw("")
+        sys.stdout.write("▣  Build · Local model · interrupted\r\n" + repr(reads) + "\r\n")
+        sys.stdout.flush()
+    elif data == b"\x1b":
+        armed = True
+        draw("esc again to interrupt")
+    else:  # b"\x1b\x1b": Alt+Escape, nothing to it
+        draw("esc interrupt" if not armed else "esc again to interrupt")
+        sys.stdout.write(repr(reads) + "\r\n")
+        sys.stdout.flush()
+"""
+
+
+@pytest.fixture
+def tmux(tmp_path: Path) -> Iterator[Tmux]:
+    """A private tmux server whose pane ``agents:a`` is the busy program."""
+    program = tmp_path / "busy_tui.py"
+    program.write_text(BUSY_TUI, "utf-8")
+    server = Tmux(tmp_path / "tmux.sock")
+    server.window("agents", "a", f"exec {sys.executable} {program}")
+    try:
+        wait_text(server.ref("agents:a"), "esc interrupt")
+        yield server
+    finally:
+        server.stop()
+
+
+async def test_the_second_escape_waits_for_the_first_to_arm_the_interrupt(
+    tmp_path: Path, tmux: Tmux
+) -> None:
+    cli = by_name("opencode")
+    assert cli is not None and cli.interrupt == ("escape", "escape") and cli.interrupt_armed
+    agent = Agent("A", "dev", delivery="tmux", cli="opencode", tmux="agents:a",
+                  tmux_socket=str(tmux.socket))  # fmt: skip
+    deliverer = TmuxDeliverer(tmp_path / "home", KillSwitch(tmp_path / "home"))
+    try:
+        done = await deliverer.interrupt(agent, cli.interrupt, cli.interrupt_armed)
+    finally:
+        deliverer.close()
+    shown = wait_text(tmux.ref("agents:a"), "interrupted")
+    assert "[b'\\x1b', b'\\x1b']" in shown, shown  # each Escape read on its own
+    assert done.outcome is Outcome.IDLE, shown
