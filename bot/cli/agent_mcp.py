@@ -1,13 +1,13 @@
 """``swarm agents mcp install [--agent A] [--remove]``: swarm's MCP server in each agent's
-workspace, for Claude Code, Cursor, Codex CLI, Gemini CLI and opencode."""
+workspace, for Claude Code, Cursor, Codex CLI, Gemini CLI and opencode. The launch package
+(sandbox, gateway) is imported by the command alone: ``swarm agents stop`` and the rest of
+the group start without it."""
 
 from __future__ import annotations
 
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from automation.launch import MCP_SAID as SAID
-from automation.launch import mcp_server
 from bot.cli.agent_hooks import reach, workspaces_of
 
 if TYPE_CHECKING:
@@ -36,6 +36,7 @@ def register_agents(asub: Any) -> None:
 
 async def cmd_mcp_install(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm agents mcp install [--agent A] [--remove]``."""
+    from automation.launch import MCP_SAID as SAID
     from core.agents import workspace_files
     from core.clis import CLIS
 
@@ -72,4 +73,6 @@ def server(
 ) -> Server:
     """``swarm mcp`` as ``agent`` on this SWARM_HOME and agents file (a ``sandboxed``
     agent's door's): ``automation.launch._hooks.mcp_server``."""
+    from automation.launch import mcp_server
+
     return mcp_server(reach(settings, args), agent, sandboxed)
