@@ -92,3 +92,15 @@ def test_a_command_imports_its_group_and_what_that_imports_only() -> None:
     assert len(_groups_loaded("from bot.cli.main import build_parser; build_parser()")) > len(
         its_own
     )
+
+
+def test_the_agents_group_builds_without_the_launch_package() -> None:
+    """``swarm agents stop`` is a person's stop, timed from the command (issue 79): its
+    group's parser leaves the sandbox, the gateway and aiohttp to the commands that use
+    them (``agents mcp install`` imported them all for a help text: ~0.4 s a start)."""
+    code = "from bot.cli.main import build_parser; build_parser('agents')"
+    loaded = subprocess.run(
+        [sys.executable, "-c", f"import sys; {code}; print(' '.join(sys.modules))"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    assert not {"automation.launch", "aiohttp"} & set(loaded)
