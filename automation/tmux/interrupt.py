@@ -21,8 +21,8 @@ from core.agent_state import AgentState
 from core.models import Agent
 from core.tmux import PaneRef, PaneText, SharedReads
 
-KEY_GAP_S = 0.2  # between two interrupt keys: opencode takes the second within its window,
-# and a terminal does not read two Escapes this far apart as one Alt+Escape
+KEY_GAP_S = 0.2  # between two interrupt keys where the CLI shows no arm: a terminal does
+# not read two Escapes this far apart as one Alt+Escape (one that shows it: none after it)
 CONFIRM_S = 5.0  # the pane read at its input again within this, after the keys
 ARMED_WITHIN_S = 3.0  # a key after the first waits this long at most for the arm shown
 # (opencode 1.18 shows it for 5 s): unseen, the next key is pressed all the same
@@ -71,13 +71,13 @@ class PaneKeys:
         armed: str = "",
         poll_s: float = 0.05,
     ) -> bool:
-        """Each key (tmux names), ``gap_s`` apart, and a key after the first once the pane
-        shows ``armed`` (a regular expression; "": no wait); False when tmux refused one."""
+        """Each key (tmux names): a key after the first once the pane shows ``armed`` (a
+        regular expression), else ``gap_s`` after the last; False when tmux refused one."""
         for index, name in enumerate(names):
-            if index:
+            if index and armed:
+                self.until_shown(ref, re.compile(armed), ARMED_WITHIN_S, poll_s)
+            elif index:
                 time.sleep(gap_s)
-                if armed:
-                    self.until_shown(ref, re.compile(armed), ARMED_WITHIN_S, poll_s)
             if self._run(ref, "send-keys", "-t", ref.target, name) is None:
                 return False
         return True

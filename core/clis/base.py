@@ -7,12 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 from core.agent_state import AgentState
 from core.clis.logs import LogReader, SessionLogReader
-from core.hosts.turns import Driver, Launched
 from core.models import PromptOption
+
+if TYPE_CHECKING:
+    from core.hosts.turns import Driver, Launched
 
 ProtocolUsage = Literal["turn_end", "sessions"]  # where a protocol turn's usage is read
 
@@ -251,8 +253,8 @@ class AgentCli:
     keys that stop its running turn in its terminal, pressed ``interrupt.KEY_GAP_S`` apart
     (``swarm agents stop`` and a withdrawal on the tmux route: Escape; opencode's Escape
     twice; Aider's one Ctrl+C), ``interrupt_armed`` what its pane shows once the first of
-    several keys armed the interrupt (a regular expression: the next key waits for it, so a
-    busy CLI does not read two keys at once as another key). The wait from a
+    several keys armed the interrupt (a regular expression: the next key waits for it, not
+    for the gap, so a busy CLI does not read two keys at once as another key). The wait from a
     paste to the submit key is the routes' (``GuiOptions.submit_gap_s``, ``settle_s``), the
     same for every CLI (Gemini CLI's need).
 
