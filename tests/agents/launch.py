@@ -22,6 +22,9 @@ CLAUDE_KEY = "sk-ant-localmodel-test-key-0123456789"
 AIDER_ARGS = ["--model", "openai/local-model", "--edit-format", "diff", "--no-check-update",
               "--analytics-disable", "--no-show-release-notes", "--no-auto-commits",
               "--no-gitignore"]  # fmt: skip
+# as docs/agents.md's recipe starts it: the model's own edit format ("whole" for a model
+# LiteLLM does not know), so its prompt and its echo of a prompt are a bare "> "
+AIDER_RECIPE_ARGS = [a for a in AIDER_ARGS if a not in ("--edit-format", "diff")]
 AIDER_MODEL_INFO = {
     "openai/local-model": {"max_input_tokens": 128000, "max_output_tokens": 4096,
                            "litellm_provider": "openai", "mode": "chat"},

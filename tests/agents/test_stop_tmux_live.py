@@ -3,7 +3,8 @@ in a turn against localmodel (its answer streaming, or its model still silent), 
 interrupt keys from ``swarm agents stop`` (Claude Code's Escape, opencode's Escape twice,
 Aider's one Ctrl+C) and from a withdrawal typed by swarm's tmux deliverer; its pane reads
 idle soon after, its process the same one (never a killed session), and its next prompt goes
-through. Each CLI started once for the module."""
+through. Each CLI started once for the module; Aider as docs/agents.md's recipe starts it
+(its model's own edit format: a bare "> " prompt, which read unknown all through an answer)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from core.agent_state import AgentState
 from core.assignment import STOPPED_IDLE
 from core.delivery import KillSwitch
 from core.protocols import Parcel
-from tests.agents.launch import agent_of, launch, stop
+from tests.agents.launch import AIDER_RECIPE_ARGS, agent_of, launch, stop
 from tests.agents.live import LiveCLI, reading, save_pane
 from tests.helpers import CliResult, run_cli, write_agents
 
@@ -59,7 +60,11 @@ def live(
 ) -> Iterator[LiveCLI]:
     """The CLI at its input in a tmux pane."""
     cli = str(request.param)
-    made = launch(cli, tmp_path_factory.mktemp(f"stop-tmux-{cli}"), SCRIPT)
+    root = tmp_path_factory.mktemp(f"stop-tmux-{cli}")
+    if cli == "aider":  # as the recipe starts it: a bare "> " prompt (issue 79's day)
+        made = launch(cli, root, SCRIPT, bare=True, args=AIDER_RECIPE_ARGS, ready=">")
+    else:
+        made = launch(cli, root, SCRIPT)
     _clis[id(made)] = cli
     try:
         yield made

@@ -70,12 +70,16 @@ LABELS: dict[str, dict[str, AgentState]] = {
         "error-500-retrying": ERRORED,  # retrying on its own: no work done meanwhile
         "idle-start": IDLE,
         "interrupted": IDLE,  # a turn stopped by its interrupt keys
-        "interrupt-armed": WORKING,  # one Escape of its two: the turn runs on
         "limit-429-gave-up": LIMITED,
         "limit-429-retrying": LIMITED,
         "limit-then-answer": IDLE,
         "streaming": WORKING,  # its answer arriving below the echo of its prompt
         "working": WORKING,
+        # started as docs/agents.md says: the model's own edit format, a bare "> " prompt
+        "whole-answer": IDLE,
+        "whole-idle-start": IDLE,
+        "whole-interrupted": IDLE,
+        "whole-streaming": WORKING,
     },
     "opencode": {
         "answer": IDLE,

@@ -86,6 +86,11 @@ READS: dict[str, dict[str, tuple[str, AgentState, float | None]]] = {
         "error-500-retrying": ("api-error", ERRORED, None),
         "error-500-gave-up": ("api-error", ERRORED, None),
         "streaming": ("streaming", WORKING, None),  # before: idle (the echo read as input)
+        # started as docs/agents.md says (the model's own "whole" edit format): a bare "> "
+        "whole-idle-start": ("input", IDLE, None),
+        "whole-answer": ("input", IDLE, None),
+        "whole-streaming": ("streaming-bare", WORKING, None),  # before: unknown (no rule)
+        "whole-interrupted": ("input", IDLE, None),
     },
     "opencode": {
         # 1.18's permission dialog, chosen with the arrows (before: errored)
