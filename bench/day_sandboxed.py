@@ -62,6 +62,8 @@ from bench.day_sandboxed_setup import AGENTS, Agent, Day, Job  # noqa: E402
 from tests.pgcluster import free_port  # noqa: E402
 
 ACTIONS = (("stop", "cli"), ("stop", "rest"), ("cancel", "cli"), ("cancel", "rest"))
+KILL_BY_S = 6.0  # swarm run killed this long at most after the first turn's prompt reached its
+# model (then 1 s more): within every medium turn's streamed answer (figures.MEDIUM_S)
 DOWN_S = 15.0  # swarm run stays down this long after each kill: turns end meanwhile
 QUIET_S = 75.0  # the day's end: a task held by an idle agent this long is stranded
 STOPPED_WATCH_S = 20.0  # a stopped task is watched for nudges this long before the cancel
@@ -189,14 +191,20 @@ def settle(day: Day, jobs: list[Job], within: float = SETTLE_S) -> list[str]:
         time.sleep(1.0)
 
 
-def first_requests(day: Day, jobs: list[Job], within: float) -> dict[str, float | None]:
-    """When each job's prompt first reached its model, looked for together until all did or
-    ``within`` passed (None: not yet)."""
+def first_requests(
+    day: Day, jobs: list[Job], within: float, live_s: float
+) -> dict[str, float | None]:
+    """When each job's prompt first reached its model, looked for together until all did,
+    ``within`` passed, or the first seen has been at its model ``live_s`` (a kill after it
+    would come after that turn: None, not yet)."""
     deadline = time.monotonic() + within
     seen: dict[str, float | None] = {j.ref: None for j in jobs}
     while time.monotonic() < deadline and None in seen.values():
         for job in (j for j in jobs if seen[j.ref] is None):
             seen[job.ref] = first_request(day.agent(job.agent), job.ref, within=0.0)
+        found = [at for at in seen.values() if at is not None]
+        if found and time.time() - min(found) >= live_s:
+            break
         time.sleep(0.3)
     return seen
 
@@ -419,7 +427,7 @@ def phase_kills(day: Day, run: Run) -> list[dict[str, Any]]:
         jobs = [j for j in day.jobs if j.kind == kind]
         for job in jobs:
             add_job(day, job)
-        seen = first_requests(day, jobs, within=20.0)
+        seen = first_requests(day, jobs, within=20.0, live_s=KILL_BY_S)
         time.sleep(1.0)
         killed = run.kill()
         # a turn is live at the kill when its prompt reached the model less than its
