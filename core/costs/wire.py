@@ -6,7 +6,10 @@ row per answer, source ``wire``, the cost's source of truth for that agent. What
 reports (session files, stream-json result, ACP usage) is kept beside it in
 ``reported_usage``, not summed; the two are compared once both sides are quiet (a turn's
 answers all read, its report in), and a difference beyond rounding is said once per agent
-per day (``core.watch.wire_usage``), never silently picked.
+per day (``core.watch.wire_usage``), never silently picked. Turns compared that hold one a
+person stopped (``agents stop``, a cancel's withdrawal) differ by design: the gateway counted
+the cancelled request (the model was asked), the CLI's report leaves it out; that difference
+is logged, not alerted, and the gateway's count is booked all the same.
 
 The records file is swarm's, outside the sandbox, but its numbers come from an upstream
 answer: each line is checked (``answer_of``) and a line that is not a record is skipped.
@@ -116,11 +119,13 @@ def said_beside(conn: Conn, ctx: Ctx, turn: ledger.Turn) -> bool:
 @dataclass(frozen=True)
 class Difference:
     """The turns since the last comparison, counted by the gateway and by the CLI (kind ->
-    tokens)."""
+    tokens); ``stopped_at``: when a person stopped one of them (a difference then no
+    alert)."""
 
     agent: str
     wire: dict[str, int]
     said: dict[str, int]
+    stopped_at: float | None = None
 
     def text(self) -> str:
         """One line for a person."""
@@ -128,6 +133,15 @@ class Difference:
             f"{self.agent}'s usage differs: swarm's model gateway counted "
             f"{_tokens(self.wire)}, its CLI reported {_tokens(self.said)} for the same "
             "turns; the ledger books the gateway's count (said once a day)"
+        )
+
+    def stopped_text(self) -> str:
+        """One line for the log: a difference of turns that hold a stopped one."""
+        return (
+            f"{self.agent}'s usage: swarm's model gateway counted {_tokens(self.wire)}, its "
+            f"CLI reported {_tokens(self.said)} for turns that hold one a person stopped (the "
+            "cancelled request counted by the gateway, left out by the CLI): no alert; the "
+            "ledger books the gateway's count"
         )
 
 
@@ -167,22 +181,26 @@ def settled(conn: Conn, agent: str, now: float) -> bool:
     return _settled(conn, agent, now) is not None
 
 
-def compare(conn: Conn, ctx: Ctx, agent: str) -> Difference | None:
+def compare(conn: Conn, ctx: Ctx, agent: str, stopped_at: float | None = None) -> Difference | None:
     """Compare ``agent``'s turns since the last comparison once its CLI reported some and
     both sides were quiet ``SETTLE_S``; a difference beyond rounding is returned when none
     was said today (the caller says it). Turns of unknown usage on either side are passed
-    over, not compared."""
+    over, not compared. ``stopped_at``: the agent's latest stop; one since the last
+    comparison means these turns hold a stopped one, whose difference is returned with
+    its ``stopped_at`` (the caller logs it, no alert) and leaves the day's alert unsaid."""
     found = _settled(conn, agent, ctx.now)
     if found is None:
         return None
     read, wire, said = found
-    difference = Difference(agent, _of(wire), _of(said))
+    stopped = stopped_at if stopped_at is not None and stopped_at > read.compared_at else None
+    difference = Difference(agent, _of(wire), _of(said), stopped)
     day = ledger.day_of(ctx.now)
     differ = not (wire.unknown or said.unknown) and differs(difference.wire, difference.said)
-    say = differ and read.differed_day != day
+    say = differ and stopped is None and read.differed_day != day
     wire_to = max(wire.last_id, read.wire_compared)
-    queries.set_compared(conn, agent, wire_to, said.last_id, day if say else read.differed_day)
-    return difference if say else None
+    said_day = day if say else read.differed_day
+    queries.set_compared(conn, agent, wire_to, said.last_id, said_day, ctx.now)
+    return difference if say or (differ and stopped is not None) else None
 
 
 def book(

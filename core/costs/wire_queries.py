@@ -18,8 +18,8 @@ ADD_SAID = sql(
     "ON CONFLICT (ref) DO NOTHING RETURNING id"
 )
 READ_OF = sql(
-    "SELECT file, read_to, wire_compared, said_compared, differed_day FROM wire_reads "
-    "WHERE agent = :agent"
+    "SELECT file, read_to, wire_compared, said_compared, differed_day, compared_at "
+    "FROM wire_reads WHERE agent = :agent"
 )
 SET_READ = sql(
     "INSERT INTO wire_reads (agent, file, read_to, updated_at) VALUES (:agent, :file, "
@@ -27,8 +27,8 @@ SET_READ = sql(
     "excluded.read_to, updated_at = excluded.updated_at"
 )
 SET_COMPARED = sql(
-    "UPDATE wire_reads SET wire_compared = :wire, said_compared = :said, differed_day = :day "
-    "WHERE agent = :agent"
+    "UPDATE wire_reads SET wire_compared = :wire, said_compared = :said, differed_day = :day, "
+    "compared_at = :at WHERE agent = :agent"
 )
 _COUNTS = (
     "count(*) AS n, coalesce(max(id), 0) AS last_id, max(at) AS last_at, "
@@ -48,13 +48,15 @@ SAID_SINCE = sql(
 
 class WireRead(NamedTuple):
     """How far an agent's records file was booked (``file``: its device and inode), the last
-    ledger and reported rows compared, the UTC day a difference was last said."""
+    ledger and reported rows compared, the UTC day a difference was last said, when they
+    were last compared (0: never)."""
 
     file: str
     read_to: int
     wire_compared: int
     said_compared: int
     differed_day: str
+    compared_at: float
 
 
 class Counted(NamedTuple):
@@ -80,7 +82,10 @@ def add_said(conn: Conn, row: tuple[Any, ...]) -> bool:
 def read_of(conn: Conn, agent: str) -> WireRead | None:
     """How far ``agent``'s records were booked; None: never."""
     row = conn.execute(READ_OF, {"agent": agent}).fetchone()
-    return None if row is None else WireRead(*values(row))
+    if row is None:
+        return None
+    file, read_to, wire, said, day, at = values(row)
+    return WireRead(file, int(read_to), int(wire), int(said), day, float(at))
 
 
 def set_read(conn: Conn, agent: str, file: str, read_to: int, at: float) -> None:
@@ -88,10 +93,11 @@ def set_read(conn: Conn, agent: str, file: str, read_to: int, at: float) -> None
     conn.execute(SET_READ, {"agent": agent, "file": file, "read_to": read_to, "at": at})
 
 
-def set_compared(conn: Conn, agent: str, wire: int, said: int, day: str) -> None:
-    """``agent``'s rows compared up to ledger row ``wire`` and reported row ``said``; a
-    difference last said on ``day``."""
-    conn.execute(SET_COMPARED, {"agent": agent, "wire": wire, "said": said, "day": day})
+def set_compared(conn: Conn, agent: str, wire: int, said: int, day: str, at: float) -> None:
+    """``agent``'s rows compared at ``at`` up to ledger row ``wire`` and reported row
+    ``said``; a difference last said on ``day``."""
+    said_of = {"agent": agent, "wire": wire, "said": said, "day": day, "at": at}
+    conn.execute(SET_COMPARED, said_of)
 
 
 def _counted(row: Any) -> Counted:

@@ -3,7 +3,8 @@
 stored (in the booking's own transaction: exactly once across ``swarm run`` restarts), at
 most ``MAX_READ_BYTES`` a tick; each answer on the task its agent held when the answer
 started. Then what its CLI reported beside is compared, and a difference is an alert (one
-per agent per day).
+per agent per day), but for turns that hold one a person stopped (``agent.stopped``, or a
+withdrawal's stop: ``task.withdrawn``): logged, no alert.
 
 The file is swarm's (its gateway process writes it, outside the sandbox), opened without
 following a link, and only a regular file is read; a line longer than ``MAX_LINE_BYTES`` or
@@ -24,6 +25,8 @@ from core.agents import clear_alert, open_alert
 from core.context import Ctx
 from core.costs import wire
 from core.costs.usage_place import metered, usage_file
+from core.event_kinds import EventKind
+from core.history.event_queries import newest_of_kinds
 from core.store.access import StoreAccess
 from core.store.conn import Conn
 from core.tasks import held_at
@@ -32,6 +35,8 @@ log = logging.getLogger(__name__)
 MAX_READ_BYTES = 1024 * 1024  # of one agent's records read at one tick
 MAX_LINE_BYTES = 64 * 1024  # a record is far shorter: a longer line is no record
 USAGE_DIFFERS = "usage-differs"  # the alert: the gateway's count and the CLI's differ
+# what stops an agent's running turn: a person's stop, a withdrawal (a cancel, a reassign)
+STOPS = (EventKind.AGENT_STOPPED, EventKind.TASK_WITHDRAWN, EventKind.TASK_WITHDRAWN)
 
 
 @dataclass(frozen=True)
@@ -129,9 +134,13 @@ def _book(
 
 def _compare(conn: Conn, ctx: Ctx, agent: str) -> None:
     """A difference between the gateway's count and the CLI's, said as an alert (the one
-    of a day before cleared first)."""
-    found = wire.compare(conn, ctx, agent)
+    of a day before cleared first); of turns that hold a stopped one, logged."""
+    stop = newest_of_kinds(conn, agent, STOPS)
+    found = wire.compare(conn, ctx, agent, None if stop is None else float(stop.ts))
     if found is None:
+        return
+    if found.stopped_at is not None:
+        log.info("%s", found.stopped_text())
         return
     clear_alert(conn, ctx, agent, USAGE_DIFFERS, f"{agent}: a new day's usage difference")
     open_alert(conn, ctx, agent, USAGE_DIFFERS, found.text())

@@ -19,6 +19,7 @@ import pytest
 from automation.launch.gateway import JsonLinesSink, UsageRecord
 from core.agents import list_alerts
 from core.clis.claude_code.transcript import transcript_dir
+from core.coordinator.scheduler import Scheduler
 from core.costs import wire
 from core.costs.ledger import Usage
 from core.costs.usage_place import WIRE_SAID, metered, usage_file, usage_said
@@ -36,6 +37,7 @@ from core.watch.wire_usage import (
     read_chunk,
 )
 from tests.costs.test_ledger import CLAUDE, Journal, assigned, rows
+from tests.helpers import RecordingDeliverer
 
 pytestmark = pytest.mark.both_databases
 DATA = Path(__file__).parent / "data"
@@ -149,6 +151,49 @@ async def test_protocol_route_difference_is_one_alert_a_day(
     clock.advance(wire.SETTLE_S)
     await watch.tick()
     assert len(await _alerts(service)) == 2
+    sink.close()
+
+
+@pytest.mark.parametrize("how", ["stop", "cancel"])
+async def test_turns_holding_a_stopped_one_differ_without_an_alert_and_later_ones_alert(
+    service: SwarmService,
+    clock: ManualClock,
+    home: Path,
+    tmp_path: Path,
+    deliverer: RecordingDeliverer,
+    how: str,
+) -> None:
+    """Issue 79: a person stops a turn (``agents stop``, or its task's cancel: a
+    withdrawal); the gateway counted the request the stop cancelled (the model was asked),
+    the CLI's turn end leaves it out: no alert for those turns, the ledger books the
+    gateway's count; turns after, with no stop among them, that differ (a side request the
+    CLI does not report) are the day's alert."""
+    await service.replace_agents([_agent("protocol")], tmp_path / "agents.toml")
+    task = await assigned(service, "work", "W")
+    assert (await Scheduler(service, deliverer).run_burst()).delivered == 1  # its prompt
+    journal, sink, watch = Journal(service, "W"), _sink(home), WireUsage(service.store)
+    _answer(sink, clock.now(), Usage(1200, 300, 5000, 700))  # the turn's first request
+    _answer(sink, clock.now() + 0.5, Usage(900, 1))  # the one the stop cancelled
+    clock.advance(1)
+    if how == "stop":
+        await service.roster.stopped("W", "the host's cancel", "me")
+    else:
+        await service.tasks.cancel(f"T-{task}", "me")
+    await journal.turn(usage=CLAUDE, meta={"model": MODEL})
+    assert await watch.tick() == 2
+    clock.advance(wire.SETTLE_S)
+    await watch.tick()
+    assert await _alerts(service) == []
+    assert (await service.costs.of_task(task))["cost"].input == 2100  # the gateway's
+    clock.advance(5)
+    _answer(sink, clock.now(), Usage(1200, 300, 5000, 700))
+    _answer(sink, clock.now(), Usage(80, 10))  # e.g. a title made by a small model
+    await journal.turn(usage=CLAUDE, meta={"model": MODEL})
+    await watch.tick()
+    clock.advance(wire.SETTLE_S)
+    await watch.tick()
+    said = await _alerts(service)
+    assert len(said) == 1 and "1,280 input" in said[0], said
     sink.close()
 
 
