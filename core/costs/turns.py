@@ -81,10 +81,11 @@ def record_transcript_turns(
 ) -> int:
     """The turns a CLI's own files told (``core.clis``' readers: ``ref``, ``model``,
     ``usage``, ``cost_usd``), each with the task it was spent for, each once; how many were
-    new."""
+    new. A turn whose ``usage`` names no count (its reader could not read it whole: a
+    stopped opencode turn) is a turn of unknown usage and cost, never of none."""
     new = 0
     for turn, task_id in turns:
-        usage = ledger.Usage.from_wire(turn.usage) or ledger.Usage()
+        usage = ledger.Usage.from_wire(turn.usage)
         cost = ledger.given_cost(turn.cost_usd)
         new += take(conn, ctx, ledger.Turn(agent, turn.ref, TRANSCRIPT, usage, task_id,
                                            turn.model, cost))  # fmt: skip

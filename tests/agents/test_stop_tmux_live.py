@@ -9,6 +9,7 @@ through. Each CLI started once for the module; Aider as docs/agents.md's recipe 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from automation.tmux.delivery import TmuxDeliverer
 from core import clis
 from core.agent_state import AgentState
 from core.assignment import STOPPED_IDLE
+from core.clis.opencode.database import NAME, DatabaseReader, data_dir
 from core.delivery import KillSwitch
 from core.protocols import Parcel
 from tests.agents.launch import AIDER_RECIPE_ARGS, agent_of, launch, stop
@@ -209,3 +211,37 @@ async def test_a_withdrawal_stops_the_turn_before_its_notice_is_typed(
     assert "the very end" not in live.screen()
     assert pane_process(live) == process
     until_state(live, AgentState.IDLE, 60)
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("live", ["opencode"], indirect=True)
+def test_opencodes_stopped_turn_is_read_of_unknown_usage_never_short(
+    live: LiveCLI, tmp_path: Path
+) -> None:
+    """Issue 79: opencode (1.18.33) writes the answer a stop ended with an aborted error and
+    every token 0: its usage never came, though the model was asked. Its database read as
+    swarm reads it gives that turn of unknown usage (none counted, never 0 or a short sum);
+    the turn after it is known, as localmodel counted it."""
+    work = os.path.realpath(live.root / "work")
+    database = data_dir(live.root / "home" / ".local" / "share", work) / NAME
+    reader = DatabaseReader(database, work)
+    reader.read()  # the turns of the tests before
+    in_a_turn(live, "work for a long while")
+    done = person(live, tmp_path, "agents", "stop", "A")
+    assert done.code == 0, done.out + done.err
+    until_state(live, AgentState.IDLE, IDLE_WITHIN_S)
+    deadline = time.monotonic() + 30
+    while not (turns := reader.read()):
+        assert time.monotonic() < deadline, "the stopped turn never read"
+        time.sleep(0.2)
+    (stopped,) = turns
+    assert (stopped.usage, stopped.cost_usd) == ({}, None), stopped
+    next_prompt_goes_through(live)
+    deadline = time.monotonic() + 30
+    while not (turns := reader.read()):
+        assert time.monotonic() < deadline, "the turn after the stop never read"
+        time.sleep(0.2)
+    (after,) = turns
+    (asked,) = [r for r in live.model.requests() if r["prompt"] == "say hello"][-1:]
+    assert after.usage["input_tokens"] == asked["usage"]["input"], (after, asked)
+    assert after.usage["output_tokens"] == asked["usage"]["output"], (after, asked)

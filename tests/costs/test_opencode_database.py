@@ -59,6 +59,20 @@ def answer(db: Path, prompt: str, n: int, finish: str, cost: float, **tokens: An
                        **tokens},
             "time": {"created": 1795688300000 + n, "completed": 1795688300000 + n},
             "finish": finish}  # fmt: skip
+    _insert(db, n, data)
+
+
+def stopped(db: Path, prompt: str, n: int) -> None:
+    """The answer to ``prompt`` a stop ended, as 1.18.33 writes it (Escape twice in tmux):
+    no ``finish``, an aborted error, every token 0."""
+    data = {"parentID": prompt, "role": "assistant", "cost": 0, "modelID": "local-model",
+            "tokens": {"input": 0, "output": 0, "reasoning": 0, "cache": {"read": 0, "write": 0}},
+            "time": {"created": 1795688300000 + n, "completed": 1795688300000 + n},
+            "error": {"name": "MessageAbortedError", "data": {"message": "Aborted"}}}  # fmt: skip
+    _insert(db, n, data)
+
+
+def _insert(db: Path, n: int, data: dict[str, Any]) -> None:
     with closing(sqlite3.connect(db)) as conn, conn:
         conn.execute(
             "INSERT INTO message (id, session_id, time_created, time_updated, data) "
@@ -126,6 +140,29 @@ async def test_the_watch_records_the_turns_that_end_after_its_first_look(
     spend = await service.costs.of_task(task.id)
     assert (spend["cost"].input, spend["cost"].output) == (4321, 87)
     assert spend["cost"].cost_usd == pytest.approx(0.01)
+
+
+async def test_a_stopped_turn_is_booked_of_unknown_usage_never_short(
+    service: SwarmService, tmp_path: Path, db: Path
+) -> None:
+    """Issue 79: a turn a stop ended (its answer aborted: its usage never came, though the
+    model was asked) is a turn of unknown usage and cost, not its other answers' sum; the
+    turn after it is known, and the task's tokens read as more than counted."""
+    agent = Agent("T", "dev", cli="opencode", delivery="tmux", tmux="s:1", workspace=WORK)
+    await service.replace_agents([agent], tmp_path / "agents.toml")
+    service.store.settings = dataclasses.replace(service.settings, cli_dirs={"opencode": tmp_path})
+    task = await service.tasks.create(TaskSpec("count", agent="T"), "test")
+    await service.queue.assign_batch()
+    watch = UsageFiles(service.store)
+    assert await watch.tick() == 0
+    answer(db, "msg_p1", 1, "tool-calls", 0.0, input=2398, output=13)
+    stopped(db, "msg_p1", 2)
+    assert await watch.tick() == 1
+    answer(db, "msg_p2", 3, "stop", 0.0, input=2412, output=5)
+    assert await watch.tick() == 1
+    spent = (await service.costs.of_task(task.id))["cost"]
+    assert (spent.turns, spent.no_usage, spent.unknown, spent.input) == (2, 1, 1, 2412)
+    assert spent.count_text(spent.input) == "2412+"
 
 
 @pytest.mark.parametrize(

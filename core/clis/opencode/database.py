@@ -13,6 +13,14 @@ its answers' summed, output with reasoning; its cost theirs, unknown when openco
 (measured: a model without a price in its config, such as the test model server's, costs
 0, which is no price).
 
+A stopped turn is not read whole: measured with 1.18.33 against localmodel (Chat
+Completions), a stop (Escape twice) ends the running answer at once as an answer row with
+``error.name = "MessageAbortedError"``, no ``finish`` and every token 0, written at the stop
+and never changed after: the stream's usage (its last chunk) never came, though the model
+was asked (an API bills the input it read). Such a turn's usage is given as none (an empty
+``usage``: unknown), never its other answers' sum. Nor does the database hold a session's
+title request (a request of its own at its first prompt, no tools offered): no row counts it.
+
 The database is opened read-only for each read (opencode writes it all the while, in WAL
 mode); a read takes the message rows changed since the newest one it saw.
 """
@@ -34,6 +42,7 @@ log = logging.getLogger(__name__)
 NAME = "opencode.db"
 MAX_ROWS = 2000  # message rows read at once; the rest at the next read
 ROW_BYTES = 1 << 20  # a longer message row is no answer's: skipped
+ABORTED = "MessageAbortedError"  # an answer's error when a stop ended it
 _CHANGED = (
     "SELECT m.id, m.session_id, m.time_updated, m.data FROM message AS m "
     "JOIN session AS s ON s.id = m.session_id "
@@ -125,8 +134,10 @@ class DatabaseReader:
                 costs.append(float(cost))
         model = answers[-1].get("modelID")
         created = [when for answer in answers if (when := _created(answer)) is not None]
-        return UsageTurn(ref, session, model if isinstance(model, str) else None, usage,
-                         sum(costs) if len(costs) == len(answers) else None,
+        whole = not any(_aborted(answer) for answer in answers)
+        cost = sum(costs) if whole and len(costs) == len(answers) else None
+        return UsageTurn(ref, session, model if isinstance(model, str) else None,
+                         usage if whole else {}, cost,
                          min(created) if created else None)  # fmt: skip
 
 
@@ -150,6 +161,12 @@ def _created(answer: dict[str, Any]) -> float | None:
     if isinstance(created, bool) or not isinstance(created, int | float) or created < 0:
         return None
     return created / 1000 if math.isfinite(created) else None
+
+
+def _aborted(answer: dict[str, Any]) -> bool:
+    """Whether opencode aborted the answer (a stop): its usage never came."""
+    error = answer.get("error")
+    return isinstance(error, dict) and error.get("name") == ABORTED
 
 
 def _ends_turn(answer: dict[str, Any]) -> bool:
