@@ -180,12 +180,14 @@ def started(
     command: str,
     env: Mapping[str, str],
     agents: Mapping[str, str] | None = None,
+    gateway: bool = False,
 ) -> Iterator[Rig]:
     """``cli`` started by ``swarm desktop up --protocol`` from an agents file whose
     ``[desktop]`` command is the user's ``command``, in ``root/work`` (made before: its setup
     needs it), run with the user's ``env``; its host outlives the command, ended by ``desktop
     down`` (and ``model`` stopped) after. ``agents``: each agent's account (default: A alone,
-    of ``test-account``); an agent other than A works in ``root/work-<id>``."""
+    of ``test-account``); an agent other than A works in ``root/work-<id>``; ``gateway``:
+    each reaches its model through swarm's gateway (``gateway = true``)."""
     work, home, config = root / "work", root / "swarm", root / "agents.toml"
     home.mkdir()
     tables = []
@@ -193,7 +195,7 @@ def started(
         folder = work if agent == AGENT else root / f"work-{agent}"
         tables.append(
             f'[[agent]]\nid = "{agent}"\nrole = "dev"\nworkspace = "{folder}"\n'
-            f'cli = "{cli}"\naccount = "{account}"\n'
+            f'cli = "{cli}"\naccount = "{account}"\n' + ("gateway = true\n" if gateway else "")
         )
     config.write_text(
         "\n".join(tables) + f"\n[desktop]\ncommand = {json.dumps(command)}\n", encoding="utf-8"
