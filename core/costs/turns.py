@@ -32,6 +32,7 @@ __all__ = [  # where a turn's usage is read (core.costs.usage_place), as callers
     "unknown_folder", "usage_said", "usage_unknown", "workspace_of",
 ]  # fmt: skip
 PROTOCOL = "protocol"
+CANCELLED = "cancelled"  # a turn end's stop reason when a stop (or a withdrawal) cut it
 
 
 def record_protocol_turn(
@@ -41,14 +42,20 @@ def record_protocol_turn(
     entry: ``usage``, ``cost_usd``, ``meta.model``), once per entry; none when its CLI's
     session files count it (``protocol_usage``); a turn whose usage is known from neither
     (or whose ``usage`` is its session's running total: ``running_total``) is a turn of
-    unknown usage and cost (never of none)."""
+    unknown usage and cost (never of none). A turn a stop cut (``cancelled``) is of unknown
+    usage and cost in the ledger: the request it cancelled was asked of the model, and its
+    CLI's report leaves it out (measured with Claude Code: 0 tokens for a cancelled turn the
+    model server counted 4,516 input tokens of); a gateway agent's report is kept as said,
+    beside the gateway's count."""
     source, _ = protocol_usage(ctx.agents.get(agent), ctx.settings.home)
     if source is UsageSource.SESSIONS:
         return
     end = entry.body if isinstance(entry.body, TurnEnd) else None
+    cut = end is not None and end.stop_reason == CANCELLED and not metered(ctx.agents.get(agent))
     taken = source is UsageSource.TURN_END and not running_total(ctx.agents.get(agent), end)
+    taken = taken and not cut
     usage = ledger.Usage.from_wire(end.usage) if taken and end is not None else None
-    cost = ledger.given_cost(end.cost_usd if end is not None else None)
+    cost = ledger.given_cost(end.cost_usd if end is not None and not cut else None)
     model = end.model if end is not None else None
     delivery = entry.body.delivery if isinstance(entry.body, TurnEnd | TurnError) else None
     ref = f"{PROTOCOL}:{agent}:{delivery}:{entry.seq}:{entry.type}"

@@ -147,6 +147,22 @@ async def test_a_turn_without_a_cost_is_priced_from_the_table_or_counted_unknown
     assert by_agent[0].cost_text() == "$0.0020 + 2 turn(s) of unknown cost"
 
 
+async def test_a_turn_a_stop_cut_is_of_unknown_usage_never_its_short_report(
+    service: SwarmService, tmp_path: Path
+) -> None:
+    """Issue 79: a turn end whose stop reason is ``cancelled`` (a person's stop, a
+    withdrawal) says less than was spent (the cancelled request is in no report): a turn
+    of unknown usage and cost, not the figures it said."""
+    await with_agents(service, tmp_path)
+    task_id = await assigned(service, "work", "P1")
+    journal = Journal(service, "P1")
+    await journal.turn(stop_reason="cancelled", usage=CLAUDE, cost_usd=0.01)
+    await journal.turn(usage=CLAUDE, cost_usd=0.0123)
+    spent = (await service.costs.of_task(task_id))["cost"]
+    assert (spent.turns, spent.no_usage, spent.unknown, spent.input) == (2, 1, 1, 1200)
+    assert spent.cost_text() == "$0.0123 + 1 turn(s) of unknown cost"
+
+
 async def test_the_sums_per_task_agent_account_cli_and_day(
     service: SwarmService, tmp_path: Path, clock: ManualClock
 ) -> None:
