@@ -21,6 +21,7 @@ from automation.tmux.delivery import TmuxDeliverer
 from core import clis
 from core.agent_state import AgentState
 from core.assignment import STOPPED_IDLE
+from core.clis.base import UsageTurn
 from core.clis.opencode.database import NAME, DatabaseReader, data_dir
 from core.delivery import KillSwitch
 from core.protocols import Parcel
@@ -230,18 +231,22 @@ def test_opencodes_stopped_turn_is_read_of_unknown_usage_never_short(
     done = person(live, tmp_path, "agents", "stop", "A")
     assert done.code == 0, done.out + done.err
     until_state(live, AgentState.IDLE, IDLE_WITHIN_S)
-    deadline = time.monotonic() + 30
-    while not (turns := reader.read()):
-        assert time.monotonic() < deadline, "the stopped turn never read"
-        time.sleep(0.2)
-    (stopped,) = turns
+    (stopped,) = read_turns(reader)
     assert (stopped.usage, stopped.cost_usd) == ({}, None), stopped
-    next_prompt_goes_through(live)
+    before = asks(live, "say hello")
+    live.send("say hello")
+    asked(live, "say hello", before)
+    (after,) = read_turns(reader)
+    counted = [r for r in live.model.requests() if r["prompt"] == "say hello"][-1]["usage"]
+    assert isinstance(counted, dict), counted
+    said = (after.usage["input_tokens"], after.usage["output_tokens"])
+    assert said == (counted["input"], counted["output"]), (after, counted)
+
+
+def read_turns(reader: DatabaseReader) -> list[UsageTurn]:
+    """The turns ``reader`` reads next (within 30 s)."""
     deadline = time.monotonic() + 30
     while not (turns := reader.read()):
-        assert time.monotonic() < deadline, "the turn after the stop never read"
+        assert time.monotonic() < deadline, "no turn read"
         time.sleep(0.2)
-    (after,) = turns
-    (asked,) = [r for r in live.model.requests() if r["prompt"] == "say hello"][-1:]
-    assert after.usage["input_tokens"] == asked["usage"]["input"], (after, asked)
-    assert after.usage["output_tokens"] == asked["usage"]["output"], (after, asked)
+    return turns
