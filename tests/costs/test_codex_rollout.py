@@ -163,3 +163,42 @@ def test_a_turn_began_at_its_task_started_line() -> None:
     assert [turn.at for turn in RolloutReader(FIXTURE).read()] == [
         1795687231.048, 1795687235.859
     ]  # fmt: skip
+
+
+INTERRUPTED = Path(__file__).parent / "data" / "codex-0.169.0-rollout-interrupted.jsonl"
+INTERRUPTED_WORK = "/tmp/explore-codex/work"
+INTERRUPTED_NAME = "rollout-2026-11-29T20-33-17-01a22903-1676-7503-b08c-6a4922d3faba.jsonl"
+
+
+def test_a_turn_a_stop_cut_is_of_unknown_usage_never_unbooked() -> None:
+    """Issue 79 (a real rollout: Codex 0.169.0 in tmux said hello, then was stopped by
+    Escape mid-answer against localmodel): the cut turn ends ``turn_aborted`` (reason
+    ``interrupted``) and the running total stays at the first turn's, though its request
+    was asked. Before, no turn was given for it (nothing grew): booked nowhere."""
+    first, cut = RolloutReader(INTERRUPTED).read()
+    assert first.usage == usage(4321, 87)
+    assert cut.usage == {} and cut.cost_usd is None
+    assert cut.ref.endswith(":01a22903-38c8-7a30-bf71-9979f22ee330")
+    assert cut.at is not None and first.at is not None and cut.at > first.at
+
+
+async def test_the_watch_books_a_cut_turn_of_unknown_usage(
+    service: SwarmService, tmp_path: Path
+) -> None:
+    agent = Agent("T", "dev", cli="codex", delivery="tmux", tmux="s:1",
+                  workspace=INTERRUPTED_WORK + "/")  # fmt: skip
+    await service.replace_agents([agent], tmp_path / "agents.toml")
+    home = tmp_path / "codex"
+    service.store.settings = dataclasses.replace(service.settings, cli_dirs={"codex": home})
+    today = time.strftime("%Y/%m/%d", time.localtime(service.clock.now()))
+    day = sessions_dir(home, INTERRUPTED_WORK) / today
+    day.mkdir(parents=True)
+    task = await service.tasks.create(TaskSpec("hello, then a stop", agent="T"), "test")
+    await service.queue.assign_batch()
+    watch = UsageFiles(service.store)
+    assert await watch.tick() == 0
+    (day / INTERRUPTED_NAME).write_bytes(INTERRUPTED.read_bytes())
+    assert await watch.tick() == 2
+    spent = (await service.costs.of_task(task.id))["cost"]
+    assert (spent.turns, spent.unknown, spent.input, spent.output) == (2, 1, 4321, 87)
+    assert spent.count_text(spent.input) == "4321+"

@@ -13,6 +13,13 @@ said twice counts once); it began at its ``task_started`` line's ``timestamp`` (
 first ``token_count``'s). Its input is OpenAI's: ``input_tokens`` includes the cached
 (``cached_input_tokens``) and the cache-written (``cache_write_input_tokens``) tokens; the
 ledger's input is the rest (all zero with the test model server: the split is not measured).
+
+A turn a stop cut (Escape: ``turn_aborted``, reason ``interrupted``) is of unknown usage:
+its last request was asked of the model, but its answer's count never came, and the
+running total stays where the last whole answer left it (measured with 0.169.0: the total
+unchanged after the abort; before, such a turn was not booked at all). Not counted in the
+rollout at all: the title request Codex sends beside each prompt ("Generate a concise,
+single-line task title ..."); through swarm's gateway it is on the wire.
 """
 
 from __future__ import annotations
@@ -28,7 +35,8 @@ from core.formats.tomltext import TomlError, loads
 
 PATTERN = "*/*/*/rollout-*.jsonl"  # sessions/YYYY/MM/DD/
 DAY_S = 86400.0
-TURN_ENDS = ("task_complete", "turn_aborted")
+ABORTED = "turn_aborted"  # a turn a stop (or a new prompt) cut
+TURN_ENDS = ("task_complete", ABORTED)
 _KEYS = ("input_tokens", "cached_input_tokens", "cache_write_input_tokens", "output_tokens")
 
 
@@ -97,7 +105,7 @@ class RolloutReader:
                 self.began = self.began or line_time(line.get("timestamp"))
                 self._count(payload.get("info"))
             elif kind == "event_msg" and payload.get("type") in TURN_ENDS:
-                turn = self._turn(payload.get("turn_id"))
+                turn = self._turn(payload.get("turn_id"), payload.get("type") == ABORTED)
                 turns += [turn] if turn else []
         return turns
 
@@ -109,13 +117,17 @@ class RolloutReader:
         if all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in found.values()):
             self.total = {key: int(value) for key, value in found.items()}
 
-    def _turn(self, turn_id: Any) -> UsageTurn | None:
+    def _turn(self, turn_id: Any, aborted: bool = False) -> UsageTurn | None:
+        """The turn ending now: what the total grew by; an ``aborted`` one's usage unknown
+        (an empty ``usage``) whatever it grew by."""
         grew = {key: self.total.get(key, 0) - self.counted.get(key, 0) for key in _KEYS}
         began, self.began = self.began, None
-        if not any(grew.values()) or min(grew.values()) < 0:  # nothing new, or no running total
-            self.counted = dict(self.total)
-            return None
         self.counted = dict(self.total)
+        if aborted and isinstance(turn_id, str):
+            ref = f"rollout:{self.session}:{turn_id}"
+            return UsageTurn(ref, self.session, self.model, {}, None, began)
+        if not any(grew.values()) or min(grew.values()) < 0:  # nothing new, or no running total
+            return None
         cached, written = grew["cached_input_tokens"], grew["cache_write_input_tokens"]
         usage = {
             "input_tokens": max(grew["input_tokens"] - cached - written, 0),
