@@ -253,10 +253,11 @@ class _Forked:
         return 0 if state in ("Z", "X") else None
 
     def wait(self, timeout: float | None = None) -> int:
-        deadline = time.monotonic() + (3600.0 if timeout is None else timeout)
+        limit = 3600.0 if timeout is None else timeout
+        deadline = time.monotonic() + limit
         while self.poll() is None:
             if time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired(f"cli zygote {self.pid}", timeout)
+                raise subprocess.TimeoutExpired(f"cli zygote {self.pid}", limit)
             time.sleep(0.01)
         return 0
 
