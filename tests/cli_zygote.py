@@ -8,7 +8,8 @@ working folder, stdout and stderr (files), stdin from ``/dev/null``, its exit st
 ``subprocess.run`` gives it (negative for a signal), its ``atexit`` handlers and threads
 finished by the interpreter as on any exit. What it cannot give a child is another start-up:
 an environment that changes how Python starts (``PYTHON*``, the locale) runs in a fresh
-process instead, as does a run while another is under way (runs at once stay at once).
+process instead, as does a run while another is under way (runs at once stay at once), unless
+each has a zygote of its own: ``Zygote.sibling()`` forks one from a zygote already started.
 ``SWARM_TEST_CLI_FORK=0`` turns the zygote off.
 
 Run as ``python -m tests.cli_zygote``: one JSON request per line on stdin (``argv``, ``env``,
