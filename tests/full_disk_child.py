@@ -3,8 +3,10 @@ namespace of its own: ``unshare -m --propagation private python -m tests.full_di
 SPEC``. A 2 MB tmpfs is mounted over ``SPEC["mount"]`` (seen only in that namespace), the
 home is copied in, a writer holds the database open if asked (a coordinator's connection,
 with its commit still in the WAL), and the rest of the file system is filled until writing
-fails with ENOSPC; then the commands run (four at a time), then the filling is removed and each of
-``SPEC["after_freeing"]`` runs; their results go to stdout as JSON."""
+fails with ENOSPC; then the commands run, then the filling is removed and each of
+``SPEC["after_freeing"]`` runs; their results go to stdout as JSON. Each command is a child
+forked from a CLI zygote started in this namespace (``tests/cli_zygote.py``), as the suite's
+other commands are, one after another: none can write, so their order is no matter."""
 
 from __future__ import annotations
 
@@ -13,9 +15,10 @@ import os
 import shutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+from tests import cli_zygote
 
 ROOT = Path(__file__).resolve().parent.parent
 # a swarm process holding the database open, its task still in the WAL, until killed
@@ -54,8 +57,7 @@ def main(spec: dict[str, Any]) -> None:
         assert writer.stdout is not None and writer.stdout.readline().strip() == "ready"
     try:
         fill(mount / "zz-fill")
-        with ThreadPoolExecutor(4) as pool:  # none can write: their order is no matter
-            results = list(pool.map(lambda args: run(args, env), spec["commands"]))
+        results = [run(args, env) for args in spec["commands"]]
         (mount / "zz-fill").unlink()
         results += [run(args, env) for args in spec.get("after_freeing", [])]
     finally:
@@ -80,14 +82,7 @@ def fill(path: Path) -> None:
 
 def run(args: list[str], env: dict[str, str]) -> dict[str, Any]:
     """One ``swarm`` command: its exit status, stdout and stderr."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "bot.cli.main", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = cli_zygote.run(args, env, ROOT, 60)
     return {"code": proc.returncode, "out": proc.stdout, "err": proc.stderr}
 
 

@@ -48,6 +48,7 @@ async def start(
     wait_s: float = START_S,
     nice: int = 0,
     cumulative_usage: bool = False,
+    answer_s: float = client.WAIT_S,
 ) -> HostHello:
     """Start ``agent``'s host running ``command`` (the CLI in its protocol's mode, ``acp``
     or ``stream-json``) in ``cwd``, the CLI ``nice`` below the host's CPU priority (and,
@@ -55,8 +56,9 @@ async def start(
     journals each turn's own); its hello once the session is open. A host already running
     is left as it is (its hello), unless its agent exited (a host outlives its CLI to say
     why) and swarm has all its journal (``acked``: nothing it holds is lost): that one is
-    ended and a new one started, which loads the session where the CLI can."""
-    hello = await _running_hello(home, agent)
+    ended and a new one started, which loads the session where the CLI can. A running host
+    that has not answered its hello in ``answer_s`` is an error."""
+    hello = await _running_hello(home, agent, answer_s)
     if hello is not None:
         if hello.exit_code is None or hello.acked < hello.seq:  # swarm has not read it all
             return hello
@@ -71,7 +73,7 @@ async def start(
     return await _wait_ready(home, agent, process, seen, wait_s)
 
 
-async def _running_hello(home: Path, agent: str) -> HostHello | None:
+async def _running_hello(home: Path, agent: str, answer_s: float) -> HostHello | None:
     """The hello of ``agent``'s running host; None when none runs. One started a moment ago
     is waited for until it listens (``LISTEN_S``). One that runs but does not answer is an
     error: a second host beside it would run a second agent in the same folder, on the same
@@ -79,7 +81,7 @@ async def _running_hello(home: Path, agent: str) -> HostHello | None:
     deadline = time.monotonic() + LISTEN_S
     while (pid := host_pid(home, agent)) is not None:
         try:
-            return await client.hello(home, agent)
+            return await client.hello(home, agent, answer_s)
         except client.HostUnreachable as exc:
             if host_pid(home, agent) is None:
                 return None  # it ended meanwhile

@@ -19,7 +19,6 @@ import stat
 from collections.abc import Sequence
 from pathlib import Path
 
-from automation.protocol.acp_driver import AcpDriver
 from automation.protocol.host import Host
 from automation.protocol.journal import Journal
 from automation.protocol.server import Server
@@ -51,7 +50,7 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> int:
     mcp = json.loads(args.mcp) if args.mcp else []
     launched = Launched(host, args.command, args.cwd, mcp, env, nice=args.nice)
     host.driver = _driver(args.protocol, launched)
-    host.ends_unanswered = isinstance(host.driver, AcpDriver)
+    host.ends_unanswered = clis.own_driver(args.protocol) is None  # ACP's: a cancel unanswered
     loop = asyncio.get_running_loop()
     tasks = Background(f"host program of {args.agent}")  # a stop asked by signal, the exit's watch
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -124,9 +123,12 @@ def _why(exc: BaseException) -> str:
 
 
 def _driver(protocol: str, launched: Launched) -> Driver:
+    """The CLI's own protocol's driver, else ACP's (the ACP SDK imported only then: its
+    schema is most of a host's start, and a CLI with its own protocol never needs it)."""
     own = clis.own_driver(protocol)
     if own is not None:
         return own(launched)
+    from automation.protocol.acp_driver import AcpDriver
 
     return AcpDriver(launched)
 

@@ -102,7 +102,9 @@ async def test_a_host_that_runs_but_does_not_answer_is_not_joined_by_a_second(
     os.kill(host.pid, signal.SIGSTOP)  # hung
     try:
         with pytest.raises(launch.HostStartError, match="runs but does not answer"):
-            await launch.start(tmp_path, AGENT, ["sleep", "600"], tmp_path, {}, wait_s=5)
+            await launch.start(
+                tmp_path, AGENT, ["sleep", "600"], tmp_path, {}, wait_s=5, answer_s=1
+            )
         assert running.pid_path(tmp_path, AGENT).read_text(encoding="utf-8") == str(host.pid)
         assert _hosts_of(tmp_path, AGENT) == [host.pid]
     finally:

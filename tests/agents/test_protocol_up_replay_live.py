@@ -216,14 +216,9 @@ async def _taken(rig: Rig, marker: str) -> bool:
     return bool(copies(rig, marker))
 
 
-def doctor_says(rig: Rig) -> str:
+def doctor_says(rig: Rig, fork: Zygote) -> str:
     """What ``swarm doctor --no-discord`` prints; it exits 0 (a healthy headless fleet)."""
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "doctor", "--no-discord", "--timeout", "1"],
-        env=rig.env, cwd=rig.root, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
+    return swarm(rig, "doctor", "--no-discord", "--timeout", "1", fork=fork)
 
 
 async def needs_you_settled(rig: Rig, fork: Zygote, within: float = 60.0) -> list[Any]:
@@ -284,7 +279,7 @@ async def test_desktop_up_beside_swarm_run_sends_each_prompt_once_per_session(
             await done_after_prompt(rig, service, again, again_marker, 1, zygote)
             await until(lambda: _is(service, AgentState.IDLE))
             status = json.loads(swarm(rig, "desktop", "status", "--json", fork=zygote))
-            doctor = doctor_says(rig)
+            doctor = doctor_says(rig, zygote)
             needs_you = await needs_you_settled(rig, zygote)
     finally:
         await service.close()

@@ -48,17 +48,20 @@ async def _assigned_tasks(home: Path, config: Path, url: str | None) -> dict[int
         await service.close()
 
 
-def _worker(worker: int, ids: list[str], env: dict[str, str]) -> list[tuple[int, str]]:
+def _worker(
+    worker: int, ids: list[str], env: dict[str, str], first: Zygote | None
+) -> list[tuple[int, str]]:
     """One worker's ``swarm`` commands in turn, each a process of its own forked from the
-    worker's CLI zygote (``tests/cli_zygote.py``: swarm imported once a worker, not once a
-    command), up to the first that fails: (exit status, stderr) of each."""
+    worker's CLI zygote, a sibling of ``first`` (``tests/cli_zygote.py``: swarm imported once,
+    not once a worker nor once a command), up to the first that fails: (exit status, stderr)
+    of each."""
     steps: list[tuple[list[str], dict[str, str]]] = []
     for n, task_id in enumerate(ids):
         steps.append((["task", "add", f"new {worker}.{n}", "--priority", "high"], env))
         steps.append(
             (["task", "done", task_id, "--note", "ok"], env | {"SWARM_AGENT": f"W-{worker}"})
         )
-    zygote = Zygote(ROOT) if os.environ.get("SWARM_TEST_CLI_FORK", "1") != "0" else None
+    zygote = first.sibling() if first is not None else None
     done: list[tuple[int, str]] = []
     try:
         for argv, step_env in steps:
@@ -97,12 +100,17 @@ def test_eight_processes_add_and_complete_at_once(tmp_path: Path, database_url: 
 
     url = {"SWARM_DATABASE_URL": database_url} if database_url else {}
     env = {**os.environ, "SWARM_HOME": str(home), "SWARM_CONFIG": str(config), **url}
-    with concurrent.futures.ThreadPoolExecutor(WORKERS) as pool:
-        runs = [pool.submit(_worker, w, ids, env) for w, ids in mine.items()]
-        for run in runs:
-            for code, err in run.result(timeout=150):
-                assert code == 0, err
-                assert "locked" not in err
+    first = Zygote(ROOT) if os.environ.get("SWARM_TEST_CLI_FORK", "1") != "0" else None
+    try:
+        with concurrent.futures.ThreadPoolExecutor(WORKERS) as pool:
+            runs = [pool.submit(_worker, w, ids, env, first) for w, ids in mine.items()]
+            for run in runs:
+                for code, err in run.result(timeout=150):
+                    assert code == 0, err
+                    assert "locked" not in err
+    finally:
+        if first is not None:
+            first.close()
     tasks = json.loads(
         run_cli(
             home, "task", "list", "--all", "--limit", "1000", "--json", config=config, env=url
