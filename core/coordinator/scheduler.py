@@ -2,11 +2,13 @@
 
 The loop sleeps until the earliest deadline (a lease, a backoff, a queued delivery, a watch
 tick, a stored schedule) or until something changes: a write through this process's service
-wakes it at once; a write by another process (the CLI) is seen through ``PRAGMA
-data_version``, checked twice a second. Timed work other than tasks (``core.protocols.Timer``:
-the watcher and the stored schedules) is fired by the same loop; there is no second timer.
-The delivery worker sends prompts, woken by the loop, so a slow desktop never holds up
-assignments. A failing step backs off (doubling up to ``MAX_ERROR_BACKOFF_S``): it never spins.
+wakes it at once; a write by another process (the CLI) is heard at once on PostgreSQL
+(``core.coordinator.changes``) and seen on SQLite through ``PRAGMA data_version``, read every
+``CHANGE_POLL_S`` while the loop waits (the deadlines are read again each ``poll_s``). Timed
+work other than tasks (``core.protocols.Timer``: the watcher and the stored schedules) is
+fired by the same loop; there is no second timer. The delivery worker sends prompts, woken
+by the loop, so a slow desktop never holds up assignments. A failing step backs off
+(doubling up to ``MAX_ERROR_BACKOFF_S``): it never spins.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from core.waits import Background, ErrorBackoff, wait_set
 
 log = logging.getLogger(__name__)
 MAX_ERROR_BACKOFF_S = 60.0
+CHANGE_POLL_S = 0.1  # SQLite: another process's commit (a person's `swarm task cancel`) seen
+# within this (it was the loop's poll_s, 0.5 s: up to 0.46 s of a CLI cancel's turn-end)
 R = TypeVar("R")
 
 DELIVERY_MARGIN_S = 10.0  # the scheduler outwaits a deliverer's own deadline by this much
@@ -396,12 +400,26 @@ class Scheduler:
             timeout = self.poll_s
             if deadline is not None and not (stale and deadline <= now):
                 timeout = max(0.0, min(timeout, deadline - now))
-            if await wait_set(self._assign_wake, timeout):
+            woken, version = await self._wait_change(seen, wait_s=timeout)
+            if woken:
                 return seen
-            version = await self.service.queue.data_version()
             due = deadline is not None and deadline <= self.service.clock.now()
             if version != seen or due:
                 return version
+
+    async def _wait_change(self, seen: int, wait_s: float) -> tuple[bool, int]:
+        """Wait ``wait_s`` for a wake-up or (SQLite: every ``CHANGE_POLL_S``) another
+        process's commit: (woken, the data version read last)."""
+        step = wait_s if self.service.listens else min(wait_s, CHANGE_POLL_S)
+        until = time.monotonic() + wait_s
+        while True:
+            if await wait_set(self._assign_wake, step):
+                return True, seen
+            version = await self.service.queue.data_version()
+            left = until - time.monotonic()
+            if version != seen or left <= 0:
+                return False, version
+            step = min(step, left)
 
     def delivery_timeout(self) -> float:
         """How long to wait for one delivery: longer than the deliverer's own deadline.

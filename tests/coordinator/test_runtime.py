@@ -83,6 +83,32 @@ async def test_change_by_another_process_is_noticed(
     assert "from another process" in deliverer.for_agent("Agent-5")[0].text
 
 
+async def test_another_processes_commit_is_seen_long_before_the_loops_poll(
+    settings: Settings,
+) -> None:
+    """SQLite: the loop reads ``PRAGMA data_version`` every ``CHANGE_POLL_S`` while it waits,
+    not only at its poll (30 s here): a person's ``swarm task cancel`` or ``task add`` from
+    another process reaches its agent at once (before: up to the poll, 0.5 s by default)."""
+    service = await SwarmService.open(settings)
+    other = await SwarmService.open(settings)  # another connection: another process
+    deliverer = RecordingDeliverer()
+    stop = asyncio.Event()
+    runner = asyncio.create_task(Scheduler(service, deliverer, poll_s=30.0).run(stop))
+    try:
+        await asyncio.sleep(1.0)  # the loop is asleep for its poll by now
+        await other.messages.send("Agent-5", "from another connection", "me")
+
+        async def delivered() -> bool:
+            return bool(deliverer.for_agent("Agent-5"))
+
+        await wait_for(delivered, limit_s=10.0)
+    finally:
+        stop.set()
+        await runner
+        await other.close()
+        await service.close()
+
+
 def _start(home: Path, config: Path, web_port: int | None = None) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
     # no dashboard unless on a free port: the default one may be held by another swarm run
