@@ -274,8 +274,8 @@ async def _booked(rig: SandboxRig) -> dict[str, int]:
 
 
 def environ_inside(rig: SandboxRig, program: str) -> dict[str, str]:
-    """The environment of the process under Agent-1's pane whose command line names
-    ``program`` (its CLI inside the sandbox), read from ``/proc`` outside."""
+    """The environment of the deepest process under Agent-1's pane that runs ``program``
+    (its CLI inside the sandbox: by its name or its script's), read from ``/proc`` outside."""
     pane = int(rig.tmux("display-message", "-p", "-t", SESSION, "#{pane_pid}").stdout)
     parents: dict[int, int] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -293,7 +293,7 @@ def environ_inside(rig: SandboxRig, program: str) -> dict[str, str]:
             raw = Path(f"/proc/{pid}/environ").read_bytes()
         except OSError:
             continue
-        if any(program in word.decode(errors="replace") for word in argv):
+        if any(Path(word.decode(errors="replace")).name == program for word in argv[:2]):
             pairs = (item.decode(errors="replace").partition("=") for item in raw.split(b"\0"))
             return {key: value for key, _, value in pairs if key}
     raise AssertionError(f"no {program} under the pane: {sorted(depth)}")
