@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from automation.launch.sandbox import _network as network
 from automation.launch.sandbox._binds import (
     DEFAULT_INT,
     bwrap_argv,
@@ -20,7 +21,6 @@ from automation.launch.sandbox._binds import (
     program_paths,
 )
 from automation.launch.sandbox._door import refusal
-from automation.launch.sandbox import _network as network
 from automation.launch.sandbox._network import Network, with_args
 from automation.launch.sandbox._network import check as network_check
 from automation.launch.sandbox._network import mode_of as network_mode
@@ -171,11 +171,13 @@ def test_aiders_model_goes_to_litellms_first_base_url_and_asks_its_usage(tmp_pat
     assert ("OPENAI_API_KEY", network.PLACEHOLDER) in net.setenv
     settings = tmp_path / "doors" / "A" / "aider-model-settings.yml"
     assert "include_usage: true" in settings.read_text()
-    assert with_args(["aider", "--yes-always"], net, aider) == [
-        "aider", "--model-settings-file", f"{DOOR_AT}/aider-model-settings.yml", "--yes-always"]  # fmt: skip
+    named = ["--model-settings-file", f"{DOOR_AT}/aider-model-settings.yml"]
+    assert with_args(["aider", "--yes-always"], net, aider) == ["aider", *named, "--yes-always"]
     env.pop("OPENAI_BASE_URL")
-    route = network._model_route(tmp_path, "A", aider.model_wire, env, None)  # type: ignore[arg-type]
-    assert route["upstream"] == "http://x"
+    assert aider is not None and aider.model_wire is not None
+    assert network._model_route(tmp_path, "A", aider.model_wire, env, None)["upstream"] == (
+        "http://x"
+    )
 
 
 def test_a_model_network_for_a_cli_without_a_gateway_is_refused_in_one_line() -> None:
