@@ -210,15 +210,15 @@ daemon_auto_start = false
              "usage statistics off")  # fmt: skip
     provider = {
         "npm": "@ai-sdk/openai-compatible", "name": "my gateway",
-        "options": {"baseURL": url["Opencode-1"] + "/v1", "apiKey": "{env:MY_LLM_KEY}"},
+        "options": {"baseURL": "{env:OPENAI_BASE_URL}", "apiKey": "{env:OPENAI_API_KEY}"},
         "models": {MODEL: {"name": MODEL}},
     }  # fmt: skip
     config = {"$schema": "https://opencode.ai/config.json", "model": f"gateway/{MODEL}",
               "autoupdate": False, "provider": {"gateway": provider}}  # fmt: skip
     (user / ".config" / "opencode").mkdir(parents=True)
     (user / ".config" / "opencode" / "opencode.json").write_text(json.dumps(config, indent=2))
-    followed("agents.md recipe opencode", "~/.config/opencode/opencode.json, apiKey "
-             "{env:MY_LLM_KEY}")  # fmt: skip
+    followed("agents.md recipe opencode", "~/.config/opencode/opencode.json, baseURL "
+             "{env:OPENAI_BASE_URL}, apiKey {env:OPENAI_API_KEY}")  # fmt: skip
     (user / ".aider.conf.yml").write_text(
         f"model: openai/{MODEL}\ncheck-update: false\nanalytics-disable: true\n"
         "show-release-notes: false\ngitignore: false\n"
@@ -250,6 +250,7 @@ def commands(day: Day) -> dict[str, tuple[str, dict[str, str]]]:
                       "GEMINI_MODEL": MODEL}),
         "Opencode-1": (str(require_binary("opencode")),
                        {"OPENCODE_PERMISSION": '{"*": "allow"}',
+                        "OPENAI_BASE_URL": url["Opencode-1"] + "/v1", "OPENAI_API_KEY": key,
                         "OPENCODE_DISABLE_MODELS_FETCH": "1",
                         "OPENCODE_DISABLE_AUTOUPDATE": "1"}),
         "Aider-1": (f"{require_binary('aider')} --yes-always",

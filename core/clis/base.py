@@ -210,7 +210,10 @@ class ModelWire:
     (``token``: a variable the CLI sends as its credential without asking about it), and what
     the CLI expects after the host in its base URL (``suffix``: OpenAI's ``/v1``); ``args``:
     words put right after its program for a CLI that reads its base URL from its config, not
-    its environment (``{url}``: the base URL inside, ``{token}``: ``token``'s name)."""
+    its environment (``{url}``: the base URL inside, ``{token}``: ``token``'s name, ``{door}``:
+    the folder of ``files`` as the CLI sees it); ``overrides``: variables the CLI reads its
+    base URL from ahead of ``base_url`` (the first set outside is the upstream; never set
+    inside); ``files``: (name, text) written by swarm beside the relay, read-only inside."""
 
     vendor: str
     base_url: str
@@ -219,6 +222,8 @@ class ModelWire:
     token: str
     suffix: str = ""
     args: tuple[str, ...] = ()
+    overrides: tuple[str, ...] = ()
+    files: tuple[tuple[str, str], ...] = ()
 
 
 # what an agent runs to report (its prompts name them): never a person's decision to allow

@@ -13,6 +13,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from core.agent_state import AgentState
 from core.agents._text_rules import TextMatch, classify, load_rule_sets
@@ -270,3 +271,56 @@ async def _booked(rig: SandboxRig) -> dict[str, int]:
     finally:
         await service.close()
     return {"input": spent.input, "output": spent.output, "cache_read": spent.cache_read}
+
+
+def environ_inside(rig: SandboxRig, program: str) -> dict[str, str]:
+    """The environment of the deepest process under Agent-1's pane that runs ``program``
+    (its CLI inside the sandbox: by its name or its script's), read from ``/proc`` outside."""
+    pane = int(rig.tmux("display-message", "-p", "-t", SESSION, "#{pane_pid}").stdout)
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rpartition(")")[2].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    depth, level = {pane: 0}, {pane}
+    for at in range(1, 20):  # the pane's shell, bwrap, the relay become the CLI: a few levels
+        level = {pid for pid, parent in parents.items() if parent in level}
+        depth.update((pid, at) for pid in level)
+    for pid in sorted(depth, key=depth.__getitem__, reverse=True):  # bwrap's names it too
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            raw = Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            continue
+        if any(Path(word.decode(errors="replace")).name == program for word in argv[:2]):
+            pairs = (item.decode(errors="replace").partition("=") for item in raw.split(b"\0"))
+            return {key: value for key, _, value in pairs if key}
+    raise AssertionError(f"no {program} under the pane: {sorted(depth)}")
+
+
+def through_the_gateway(rig: SandboxRig, model: LocalModel, path: str) -> list[dict[str, Any]]:
+    """Every model request (at ``path``) came through Agent-1's gateway with the person's
+    key as a bearer token put there outside, each answer's usage asked and read: the
+    gateway's records equal localmodel's counts, and so does what the ledger books of them
+    (as ``swarm run``'s watch books them). The requests, for more checks."""
+    asked = [r for r in model.requests() if r["path"] == path]
+    assert asked and all("authorization" in {h.lower() for h in r["headers"]} for r in asked)
+    theirs = [r["usage"] for r in asked]
+    assert None not in theirs, [r["body"].get("stream_options") for r in asked]
+    records = rig.home / "gateway" / "Agent-1" / "records" / "usage.jsonl"
+    booked = [json.loads(line)["usage"] for line in records.read_text().splitlines()]
+    assert len(booked) == len(asked) and None not in booked, (booked, theirs)
+    assert sum(b["output"] for b in booked) == sum(u["output"] for u in theirs)
+    assert booked_from_wire(rig) == {
+        kind: sum(u[kind] or 0 for u in theirs) for kind in ("input", "output", "cache_read")
+    }
+    return asked
+
+
+def refused_hosts(rig: SandboxRig) -> set[str]:
+    """The hosts Agent-1's egress proxy refused (its records, outside)."""
+    records = rig.home / "gateway" / "Agent-1" / "records" / "refusals.jsonl"
+    if not records.exists():
+        return set()
+    return {json.loads(line)["host"] for line in records.read_text().splitlines()}

@@ -6,6 +6,12 @@ the door: ``--yes-always`` declines it unasked (0.86.2 asks "Run shell command?"
 ``explicit_yes_required``, which its always-yes answers no), so the command never runs and
 the task stays as it was; no dialog on its pane, no item in "Needs you".
 
+Its model only through swarm's gateway (its network its own, by default for Aider): inside,
+its base URL is the relay's and its key a placeholder; localmodel sees the person's key, put
+on the wire outside; each stream asks for its usage (swarm's model settings file), so the
+gateway's records and the ledger equal localmodel's counts; ``/web`` of another host is
+refused by swarm's proxy and recorded outside.
+
 One Aider for the module: the test runs in the one fixture that starts it."""
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from tests.desktop.sandbox_rig import SandboxRig, assign
 pytestmark = pytest.mark.xdist_group("aider-live")
 
 NO_PROMPT = "--yes-always"
+KEY = "sk-aider-person-key-0123456789"  # the person's, outside only
+ELSEWHERE = "example.com"  # no host of the model's: refused by the proxy
 READY = "diff>"
 PROMPT = "do the small task T-1"
 SLOW = "work slowly on it"
@@ -76,7 +84,7 @@ def setup_aider(rig: SandboxRig, model: LocalModel) -> None:
     for key in ("user.name", "user.email"):  # none of the repository's own
         subprocess.run(["git", "-C", str(rig.repo), "config", "--unset", key], timeout=30,
                        check=False)  # fmt: skip
-    rig.env.update(OPENAI_API_BASE=f"{model.url}/v1", OPENAI_API_KEY="sk-local",
+    rig.env.update(OPENAI_API_BASE=f"{model.url}/v1", OPENAI_API_KEY=KEY,
                    TERM="xterm-256color")  # fmt: skip
 
 
@@ -89,7 +97,8 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SandboxRig, 
     made = SandboxRig(root, sandbox=True)
     model = LocalModel(root, SCRIPT)
     setup_aider(made, model)
-    box.use_command(made, "aider", " ".join([str(binary), NO_PROMPT, *AIDER_ARGS]))
+    command = [str(binary), NO_PROMPT, "--disable-playwright", *AIDER_ARGS]  # /web: httpx
+    box.use_command(made, "aider", " ".join(command))
     try:
         yield made, model
     finally:
@@ -120,6 +129,7 @@ def test_aider_always_yes_writes_unasked_and_declines_the_shell_command_unasked(
     assert "Applied edit to made-here.txt" in box.screen(made)
     asked = [r["path"] for r in model.requests() if PROMPT in str(r.get("prompt"))]
     assert asked == ["/v1/chat/completions"], asked  # one turn: nothing sent back after
+    _through_the_gateway(made, model)
     # a person's Ctrl+C in its pane mid-answer (as swarm's stop presses it) is Aider's to
     # take: its answer stopped, "^C again to exit", the sandbox's bwrap the same process after
     pane = made.tmux("display-message", "-p", "-t", "swarm-Agent-1", "#{pane_pid}").stdout
@@ -133,3 +143,21 @@ def test_aider_always_yes_writes_unasked_and_declines_the_shell_command_unasked(
     time.sleep(2.5)  # past Aider's 2 s window for a second Ctrl+C; no bwrap ended by the first
     after = made.tmux("display-message", "-p", "-t", "swarm-Agent-1", "#{pane_pid} #{pane_dead}")
     assert after.stdout.split() == [pane.strip(), "0"], (after.stdout, box.screen(made))
+
+
+def _through_the_gateway(made: SandboxRig, model: LocalModel) -> None:
+    """Inside, its base URL the relay's and its key the placeholder (its process's
+    environment); outside, every request with the person's key and its usage asked and
+    booked as localmodel counted it; another host refused by the proxy."""
+    inside = box.environ_inside(made, "aider")
+    assert KEY not in "\n".join(inside.values()), "the person's key is inside the sandbox"
+    assert inside["OPENAI_API_BASE"] == "http://127.0.0.1:4180/v1", inside
+    assert inside["OPENAI_API_KEY"] == "swarm-gateway-holds-the-key", inside
+    asked = box.through_the_gateway(made, model, "/v1/chat/completions")
+    streamed = [r["body"] for r in asked if r["body"].get("stream")]
+    assert streamed and all(b["stream_options"] == {"include_usage": True} for b in streamed)
+    box.send(made, f"/web http://{ELSEWHERE}/")
+    deadline = time.monotonic() + 60
+    while ELSEWHERE not in box.refused_hosts(made):
+        assert time.monotonic() < deadline, box.screen(made)
+        time.sleep(0.2)

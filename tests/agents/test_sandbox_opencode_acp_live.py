@@ -41,22 +41,25 @@ pytestmark = pytest.mark.xdist_group("opencode-live")
 
 
 def _person(made: Rig, model: LocalModel) -> dict[str, str]:
-    """The person's HOME (a key in ``~/.ssh``, opencode's config naming localmodel, no
-    ``permission`` block) and environment."""
+    """The person's HOME (a key in ``~/.ssh``, opencode's config naming its provider's URL
+    and key by ``OPENAI_BASE_URL`` and ``OPENAI_API_KEY`` as the recipe does, no
+    ``permission`` block) and environment (those two naming localmodel: its own network's
+    gateway leads there)."""
     home = made.root / "home"
     (home / ".ssh").mkdir(parents=True)
     (home / ".ssh" / "id_ed25519").write_text("SECRET-KEY\n", encoding="utf-8")
     provider = {
         "npm": "@ai-sdk/openai-compatible",
         "name": "localmodel",
-        "options": {"baseURL": model.url + "/v1", "apiKey": "sk-local"},
+        "options": {"baseURL": "{env:OPENAI_BASE_URL}", "apiKey": "{env:OPENAI_API_KEY}"},
         "models": {"local-model": {"name": "Local model"}},
     }
     config = {"autoupdate": False, "share": "disabled", "model": "local/local-model",
               "provider": {"local": provider}}  # fmt: skip
     (home / ".config" / "opencode").mkdir(parents=True)
     (home / ".config" / "opencode" / "opencode.json").write_text(json.dumps(config))
-    return {**base_env(home), **OPENCODE_OFFLINE}
+    return {**base_env(home), **OPENCODE_OFFLINE, "OPENAI_BASE_URL": model.url + "/v1",
+            "OPENAI_API_KEY": "sk-local"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,13 @@ in its worktree, reads outside it (swarm's database, a key in ``~/.ssh``: openco
 task start`` through its door; swarm's MCP ``report`` tool reports ``done``; no dialog on its
 pane and no item in "Needs you"; neither file could be read from inside.
 
+Its model only through swarm's gateway (its network its own, by default for opencode): the
+person's ``opencode.json`` names ``{env:OPENAI_BASE_URL}`` and ``{env:OPENAI_API_KEY}`` (the
+recipe's), which hold the relay's URL and a placeholder inside; localmodel sees the person's
+key, put on the wire outside; the gateway's records, its session titles' requests among
+them, and the ledger equal localmodel's counts; ``curl`` of another host from its shell is
+refused by swarm's proxy and recorded outside.
+
 One opencode for the module: the test runs in the one fixture that starts it."""
 
 from __future__ import annotations
@@ -28,16 +35,26 @@ pytestmark = pytest.mark.xdist_group("opencode-live")
 
 PERMISSION = '{"*": "allow"}'  # every permission, every pattern: nothing asked
 READY = "Ask anything"
+KEY = "sk-opencode-person-key-0123456789"  # the person's, outside only
+ELSEWHERE = "example.com"  # no host of the model's: refused by the proxy
+REACH = f"""
+[[turns]]
+match = "reach elsewhere"
+steps = [{{ text = "Trying.", shell = "curl -s -m 10 http://{ELSEWHERE}/ -o /dev/null; true" }},
+         {{ text = "elsewhere tried" }}]
+"""
 
 
 def setup_opencode(rig: SandboxRig, model: LocalModel) -> None:
-    """The person's ``~/.config/opencode/opencode.json`` (localmodel as its provider, no
-    update nor share; no ``permission`` block) and the agent's ``OPENCODE_PERMISSION`` in
-    the agents file; opencode kept offline (tests/agents/launch.py's variables)."""
+    """The person's ``~/.config/opencode/opencode.json`` (its provider's URL and key read
+    from ``OPENAI_BASE_URL`` and ``OPENAI_API_KEY``, which name localmodel outside, as the
+    recipe has it; no update nor share; no ``permission`` block) and the agent's
+    ``OPENCODE_PERMISSION`` in the agents file; opencode kept offline (tests/agents/launch.py's
+    variables)."""
     provider = {
         "npm": "@ai-sdk/openai-compatible",
         "name": "localmodel",
-        "options": {"baseURL": model.url + "/v1", "apiKey": "sk-local"},
+        "options": {"baseURL": "{env:OPENAI_BASE_URL}", "apiKey": "{env:OPENAI_API_KEY}"},
         "models": {"local-model": {"name": "Local model"}},
     }
     config = {"autoupdate": False, "share": "disabled", "model": "local/local-model",
@@ -45,7 +62,8 @@ def setup_opencode(rig: SandboxRig, model: LocalModel) -> None:
     folder = rig.user / ".config" / "opencode"
     folder.mkdir(parents=True)
     (folder / "opencode.json").write_text(json.dumps(config), encoding="utf-8")
-    rig.env.update({**OPENCODE_OFFLINE, "TERM": "xterm-256color"})
+    rig.env.update({**OPENCODE_OFFLINE, "TERM": "xterm-256color",
+                    "OPENAI_BASE_URL": model.url + "/v1", "OPENAI_API_KEY": KEY})  # fmt: skip
     with rig.config.open("a", encoding="utf-8") as agents:
         agents.write(
             f"\n[desktop.agent.Agent-1.env]\nOPENCODE_PERMISSION = {json.dumps(PERMISSION)}\n"
@@ -59,7 +77,7 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SandboxRig, 
         skip_or_fail("bwrap is not installed (apt-get install bubblewrap)")
     root = tmp_path_factory.mktemp("opencode").resolve()
     made = SandboxRig(root, sandbox=True)
-    model = LocalModel(root, box.script(made, sandboxed=True))
+    model = LocalModel(root, box.script(made, sandboxed=True) + REACH)
     box.use_command(made, "opencode", str(binary), mcp=True)
     setup_opencode(made, model)
     try:
@@ -86,3 +104,18 @@ def test_opencode_with_every_permission_allowed_does_a_task_in_the_sandbox_unask
     shown = made.swarm("task", "show", "T-1").stdout
     assert "status:      done" in shown and "in-bwrap" in shown, shown  # its MCP report
     assert "Permission required" not in box.screen(made)
+    _through_the_gateway(made, model, tally)
+
+
+def _through_the_gateway(made: SandboxRig, model: LocalModel, tally: box.Tally) -> None:
+    """Inside, its base URL the relay's and its key the placeholder (its process's
+    environment); outside, every request with the person's key and its usage booked as
+    localmodel counted it; another host refused by the proxy."""
+    inside = box.environ_inside(made, "opencode")
+    assert KEY not in "\n".join(inside.values()), "the person's key is inside the sandbox"
+    assert inside["OPENAI_BASE_URL"] == "http://127.0.0.1:4180/v1", inside
+    assert inside["OPENAI_API_KEY"] == "swarm-gateway-holds-the-key", inside
+    box.send(made, "reach elsewhere")
+    box.until(made, "opencode", "elsewhere tried", tally, timeout=120)
+    assert ELSEWHERE in box.refused_hosts(made)
+    box.through_the_gateway(made, model, "/v1/chat/completions")

@@ -83,7 +83,7 @@ async def test_who_is_metered() -> None:
     assert metered(_agent("tmux", network="model"))
     assert not metered(_agent("tmux", network="open"))
     assert not metered(dataclasses.replace(_agent("tmux"), sandbox=None))
-    assert not metered(Agent("A", "dev", cli="aider", sandbox=Sandbox()))
+    assert not metered(Agent("A", "dev", cli="qwen-code", sandbox=Sandbox()))
     assert not metered(dataclasses.replace(_agent("tmux"), node="laptop"))  # records there
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from automation.launch.sandbox import _network as network
 from automation.launch.sandbox._binds import (
     DEFAULT_INT,
     bwrap_argv,
@@ -121,7 +122,8 @@ def test_no_network_and_a_new_session_when_asked(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("said", "cli", "mode"),
-    [("", "claude-code", "model"), ("", "gemini", "model"), ("", "aider", "open"),
+    [("", "claude-code", "model"), ("", "gemini", "model"), ("", "aider", "model"),
+     ("", "opencode", "model"), ("", "qwen-code", "open"),
      ("none", "claude-code", "none"), ("open", "gemini", "open"),
      ("model", "claude-code", "model"), ("", "codex", "model")],
 )  # fmt: skip
@@ -129,7 +131,8 @@ def test_a_sandboxs_network_is_its_own_where_its_cli_has_a_gateway(
     said: str, cli: str, mode: str
 ) -> None:
     """Issue 78: not said, a sandbox's network is ``"model"`` for a CLI swarm's gateway
-    serves (Claude Code, Gemini CLI), else the host's; said, it is what is said."""
+    serves (Claude Code, Gemini CLI, Codex, Aider, opencode), else the host's; said, it is
+    what is said."""
     assert network_mode(Sandbox(network=said), by_name(cli)) == mode
 
 
@@ -149,9 +152,37 @@ def test_codexs_gateway_provider_goes_right_after_its_program() -> None:
     assert with_args(["claude"], Network("model"), by_name("claude-code")) == ["claude"]
 
 
+@pytest.mark.timeout(60)
+def test_aiders_model_goes_to_litellms_first_base_url_and_asks_its_usage(tmp_path: Path) -> None:
+    """LiteLLM reads ``OPENAI_BASE_URL`` before ``OPENAI_API_BASE``: the first set outside is
+    the gateway's upstream, and inside it is unset (else Aider would go around the relay);
+    swarm's model settings file is written beside the relay and named after ``aider``."""
+    aider = by_name("aider")
+    env = {"OPENAI_BASE_URL": "http://127.0.0.1:9/first/v1", "OPENAI_API_BASE": "http://x/v1",
+           "OPENAI_API_KEY": "sk-person", "PATH": "/usr/bin:/bin"}  # fmt: skip
+    try:
+        net = network.prepare(tmp_path, "A", Sandbox(), aider, env)
+        spec = json.loads((tmp_path / "gateway" / "A" / "spec.json").read_text())
+    finally:
+        network.stop(tmp_path, "A")
+    assert spec["agents"][0]["model"]["upstream"] == "http://127.0.0.1:9/first"
+    assert "OPENAI_BASE_URL" in net.unsetenv and "OPENAI_API_KEY" in net.unsetenv
+    assert ("OPENAI_API_BASE", "http://127.0.0.1:4180/v1") in net.setenv
+    assert ("OPENAI_API_KEY", network.PLACEHOLDER) in net.setenv
+    settings = tmp_path / "doors" / "A" / "aider-model-settings.yml"
+    assert "include_usage: true" in settings.read_text()
+    named = ["--model-settings-file", f"{DOOR_AT}/aider-model-settings.yml"]
+    assert with_args(["aider", "--yes-always"], net, aider) == ["aider", *named, "--yes-always"]
+    env.pop("OPENAI_BASE_URL")
+    assert aider is not None and aider.model_wire is not None
+    assert network._model_route(tmp_path, "A", aider.model_wire, env, None)["upstream"] == (
+        "http://x"
+    )
+
+
 def test_a_model_network_for_a_cli_without_a_gateway_is_refused_in_one_line() -> None:
     with pytest.raises(InvalidInput, match='has no gateway set-up in swarm yet: "open"'):
-        network_check("A", Sandbox(network="model"), by_name("aider"))
+        network_check("A", Sandbox(network="model"), by_name("qwen-code"))
     with pytest.raises(InvalidInput, match="sandbox_allow: "):
         network_check("A", Sandbox(network="model", allow=("127.1:80",)), by_name("claude-code"))
 
@@ -343,14 +374,14 @@ def test_gateway_true_is_an_agents_own_or_desktops_default_for_a_cli_with_a_gate
     path.write_text(
         '[desktop]\ncommand = "claude"\ngateway = true\n\n'
         '[[agent]]\nid = "C"\nrole = "dev"\n\n'
-        '[[agent]]\nid = "A"\nrole = "dev"\ncli = "aider"\n\n'
+        '[[agent]]\nid = "A"\nrole = "dev"\ncli = "qwen-code"\n\n'
         '[[agent]]\nid = "G"\nrole = "dev"\ncli = "gemini"\ngateway = false\n'
     )
     agents = {a.id: a for a in load_agents(path)}
     assert [(n, agents[n].gateway, metered(agents[n])) for n in "CAG"] == [
         ("C", True, True), ("A", False, False), ("G", False, False)]  # fmt: skip
-    path.write_text('[[agent]]\nid = "A"\nrole = "dev"\ncli = "aider"\ngateway = true\n')
-    with pytest.raises(ConfigError, match="gateway = true but Aider has no gateway set-up"):
+    path.write_text('[[agent]]\nid = "A"\nrole = "dev"\ncli = "qwen-code"\ngateway = true\n')
+    with pytest.raises(ConfigError, match="gateway = true but Qwen Code has no gateway set-up"):
         load_agents(path)
     path.write_text('[[agent]]\nid = "C"\nrole = "dev"\ncli = "codex"\ngateway = "yes"\n')
     with pytest.raises(ConfigError, match="gateway must be true or false"):

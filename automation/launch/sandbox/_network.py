@@ -132,6 +132,7 @@ def prepare(
     key_env = next((name for name in wire.keys if env.get(name)), None)
     done = _start(home, agent, _spec(home, agent, wire, env, key_env, box.allow), env, key_env)
     files.write_file(door_folder(home, agent) / RELAY, gateway.RELAY.read_bytes())
+    _write_files(home, agent, wire)
     inside = f"http://127.0.0.1:{MODEL_PORT}{wire.suffix}"
     proxy = f"http://127.0.0.1:{EGRESS_PORT}"
     setenv = [(wire.base_url, inside), *_proxies(proxy)]
@@ -144,9 +145,9 @@ def prepare(
     login = "its key kept outside" if key_env else "its own login inside (no key configured)"
     hosts = ", ".join(box.allow) or "none"
     said = f"network: its model through swarm's gateway ({login}; {done}); other hosts: {hosts}"
-    args = tuple(a.replace("{url}", inside).replace("{token}", wire.token) for a in wire.args)
-    return Network(mode, True, tuple(setenv), unset if key_env else (), prefix, said,
-                   gateway=done, args=args)  # fmt: skip
+    args = _args(wire, inside, DOOR_AT)
+    return Network(mode, True, tuple(setenv), (*wire.overrides, *(unset if key_env else ())),
+                   prefix, said, gateway=done, args=args)  # fmt: skip
 
 
 GATEWAY_DONE = {
@@ -195,10 +196,26 @@ def unsandboxed(home: Path, agent: str, cli: AgentCli | None, env: Mapping[str, 
              listen, "--")  # fmt: skip
     setenv = [(wire.base_url, inside), *([(wire.token, token)] if key_env else [])]
     unset = tuple(dict.fromkeys([*cli.credentials, *wire.keys])) if key_env else ()
-    args = tuple(a.replace("{url}", inside).replace("{token}", wire.token) for a in wire.args)
+    unset = (*wire.overrides, *unset)
+    _write_files(home, agent, wire)
+    args = _args(wire, inside, str(door_folder(home, agent)))
     login = "its key kept outside" if key_env else "its own login (no key configured)"
     said = f"model: through swarm's gateway at 127.0.0.1:{port} ({login})"
     return Network("gateway", False, tuple(setenv), unset, relay, said, args=args)
+
+
+def _write_files(home: Path, agent: str, wire: ModelWire) -> None:
+    """The files its CLI's wire names (``ModelWire.files``), beside its door's relay."""
+    for name, text in wire.files:
+        files.write_file(door_folder(home, agent) / name, text.encode())
+
+
+def _args(wire: ModelWire, url: str, door: str) -> tuple[str, ...]:
+    """``wire.args`` with the base URL inside, its token's name and its files' folder."""
+    return tuple(
+        a.replace("{url}", url).replace("{token}", wire.token).replace("{door}", door)
+        for a in wire.args
+    )
 
 
 def _agent_token(home: Path, agent: str) -> str:
@@ -266,7 +283,8 @@ def _model_route(
     home: Path, agent: str, wire: ModelWire, env: Mapping[str, str], key_env: str | None
 ) -> dict[str, object]:
     """The spec's model route of ``agent``: its socket beside its door, its upstream."""
-    upstream = (env.get(wire.base_url) or wire.upstream).rstrip("/")
+    given = (env.get(name) for name in (*wire.overrides, wire.base_url))
+    upstream = (next((url for url in given if url), None) or wire.upstream).rstrip("/")
     if wire.suffix and upstream.endswith(wire.suffix):
         upstream = upstream[: -len(wire.suffix)]
     return {"socket": str(door_folder(home, agent) / MODEL_SOCKET), "upstream": upstream,

@@ -3,12 +3,20 @@ its "Message Actions" dialog and the paste would go there. ``/new`` starts a new
 (1.18.33's command list); its Ctrl+C empties the input but also quits, so its clear keys are
 Ctrl+E and Ctrl+U (its ``input_line_end`` and ``input_delete_to_line_start``). Over ACP it
 retries a 429 or a 5xx unsaid: its own log says them (``stream_log``). Its build agent runs
-every command unasked, swarm's reports too: no ``report_args``."""
+every command unasked, swarm's reports too: no ``report_args``.
+
+Through swarm's gateway (a sandbox's own network): its provider's ``baseURL`` and ``apiKey``
+live in the person's ``opencode.json``, which reads a variable as ``{env:NAME}``; the recipe
+names ``OPENAI_BASE_URL`` and ``OPENAI_API_KEY`` there (its bundled ``@ai-sdk/openai`` reads
+the same two when its ``openai`` provider is given none), so the gateway's port and the
+placeholder reach it inside without swarm writing the file. It asks every Chat Completions
+stream of an ``@ai-sdk/openai-compatible`` provider for its usage (``includeUsage``, unless
+the config says false), its session's title request too, which its database never records."""
 
 from pathlib import Path
 from typing import Any
 
-from core.clis.base import AgentCli, ModelChoice, SessionFiles, SessionLog
+from core.clis.base import AgentCli, ModelChoice, ModelWire, SessionFiles, SessionLog
 from core.clis.mcp_files import JsonFile, Server
 from core.clis.opencode import database, stream_log
 
@@ -29,6 +37,14 @@ CLI = AgentCli(
     name="opencode",
     env_family=("OPENCODE_*", "OPENAI_*", "ANTHROPIC_*"),
     credentials=("OPENAI_API_KEY", "ANTHROPIC_API_KEY"),
+    model_wire=ModelWire(  # its opencode.json: {env:OPENAI_BASE_URL}, {env:OPENAI_API_KEY}
+        "openai",
+        "OPENAI_BASE_URL",
+        "https://api.openai.com",
+        keys=("OPENAI_API_KEY",),
+        token="OPENAI_API_KEY",
+        suffix="/v1",
+    ),
     title="opencode",
     placeholders=(r'Ask anything… ".*"',),
     programs=("opencode",),
