@@ -111,7 +111,8 @@ class Builder:
         service = await SwarmService.open(
             self.config.core, self.clock, readers=readers, reads_only=reads_only
         )
-        service.roster.fresh = freshness(self.config)  # a stop's idle pane judged on it
+        # a stop's idle pane and an agent's report judged on it at once
+        service.roster.fresh = service.tasks.fresh = freshness(self.config)
         return service
 
     def deliverer(self, service: SwarmService) -> Deliverer:

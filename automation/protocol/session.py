@@ -130,11 +130,14 @@ class ProtocolSession:
         if item.sandbox is not None and was_running is not None:  # its sandbox runs on
             said = sandboxing.refresh_gateway(self.home, item.agent, item.sandbox, cli, env)
             self.notes.setdefault(item.agent, []).extend([said] if said else [])
+        if item.sandbox is not None:
+            mcp = through_door(item.agent, mcp)
+        if cli.mcp_args is not None and mcp:  # its servers on its command line, trusted
+            command, mcp = [*command, *cli.mcp_args(mcp)], []
         if item.sandbox is not None:  # the host's child in bwrap; it reports through its door
             given = [name for name, _ in item.launch.env]  # the agents file's
             command = sandboxing.wrap(item.agent, item.sandbox, cli, item.workspace, command,
                                       env, self.home, new_session=True, given=given)  # fmt: skip
-            mcp = through_door(item.agent, mcp)
         elif item.gateway:  # its model through swarm's gateway, its key kept outside
             net = sandboxing.gateway_network(self.home, item.agent, cli, env)
             command = sandboxing.gateway_command(command, net, cli)

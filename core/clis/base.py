@@ -319,6 +319,10 @@ class AgentCli:
     protocol_args: tuple[str, ...] = ()
     protocol_adapter: str | None = None
     adapter_package: str | None = None  # the package that installs ``protocol_adapter``
+    # the MCP servers of its protocol session as its command line's arguments, where only its
+    # configuration can trust their tools (codex-acp: a session's server is asked about at
+    # every call); None: they go with the session
+    mcp_args: Callable[[Sequence[Mapping[str, Any]]], tuple[str, ...]] | None = None
     protocol_driver: Callable[[Launched], Driver] | None = None
     first_start: tuple[FirstStart, ...] = ()
     credentials: tuple[str, ...] = ()

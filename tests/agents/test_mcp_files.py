@@ -201,3 +201,29 @@ def test_swarm_agents_mcp_install_writes_each_agents_clis_file(tmp_path: Path) -
     assert [p.name for p in folders["gemini"].iterdir()] == [".gemini"]
     assert [p.name for p in folders["opencode"].iterdir()] == ["opencode.json"]
     assert list(folders["aider"].iterdir()) == []
+
+
+def test_codex_acps_session_servers_go_on_its_command_line_their_tools_approved() -> None:
+    """codex-acp asks before each call of a server its session names (issue 79): swarm's
+    goes as ``-c`` pairs that Codex reads as one ``[mcp_servers.swarm]`` table, its tools
+    approved, its values quoted (a quote or a backslash in a path stays one string)."""
+    from core.clis.codex.mcp import FORWARDED_ENV, session_args
+
+    odd = '/srv/a "b"\\c/python'
+    server = {"name": "swarm", "command": odd, "args": ["-I", "-m", "bot.cli", "mcp"],
+              "env": {"SWARM_AGENT": "A", "SWARM_HOME": "/srv/x y"}}  # fmt: skip
+    args = session_args([server])
+    assert args[::2] == ("-c",) * 5
+    pairs = [a.split("=", 1) for a in args[1::2]]
+    table = tomllib.loads("\n".join(f"{k.removeprefix('mcp_servers.swarm.')} = {v}"
+                                    for k, v in pairs))  # fmt: skip
+    assert table == {
+        "command": odd,
+        "args": ["-I", "-m", "bot.cli", "mcp"],
+        "env": {"SWARM_AGENT": "A", "SWARM_HOME": "/srv/x y"},
+        "env_vars": list(FORWARDED_ENV),
+        "default_tools_approval_mode": "approve",
+    }
+    assert all(k.startswith("mcp_servers.swarm.") for k, _ in pairs)
+    door = session_args([{"name": "swarm", "command": "/run/swarm/swarm", "args": ["mcp"]}])
+    assert "mcp_servers.swarm.env={}" in door

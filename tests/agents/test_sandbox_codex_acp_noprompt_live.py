@@ -176,3 +176,85 @@ def up_protocol(made: Rig, model: LocalModel) -> Iterator[Rig]:
     finally:
         made.swarm("desktop", "down", "--headless")
         model.stop()
+
+
+ONLY_MCP = """
+default = [{{ text = "localmodel default answer" }}]
+
+[[turns]]
+match = "{prompt}"
+steps = [
+  {{ tool = "report", input = {{ action = "done", task = "T-1", note = "{note}" }} }},
+  {{ text = "small task reported" }},
+]
+"""
+
+
+@pytest.fixture(scope="module")
+def at_defaults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
+    """codex-acp sandboxed at its defaults (``on-request``, ``workspace-write``): the agents
+    file's command is ``codex`` alone."""
+    binary = require_binary("codex")
+    if shutil.which("bwrap") is None:
+        skip_or_fail("bwrap is not installed (apt-get install bubblewrap)")
+    made = Rig("codex", tmp_path_factory.mktemp("codex-acp-defaults").resolve())
+    made.repo.mkdir()
+    _git(made.repo, commit=True)
+    home = made.root / "home"
+    home.mkdir()
+    model = LocalModel(made.root, ONLY_MCP.format(prompt=PROMPT, note=NOTE))
+    (home / ".codex").mkdir()
+    (home / ".codex" / "config.toml").write_text(
+        f'model = "local-model"\n\n[projects."{made.worktree}"]\ntrust_level = "trusted"\n',
+        encoding="utf-8",
+    )
+    made.config.write_text(
+        f'[[agent]]\nid = "{AGENT}"\nrole = "dev"\ncli = "codex"\nsandbox = true\n'
+        f"\n[desktop]\ncommand = {json.dumps(str(binary))}\n",
+        encoding="utf-8",
+    )
+    made.env = {
+        **base_env(home), "OPENAI_BASE_URL": f"{model.url}/v1", "OPENAI_API_KEY": "sk-person",
+        "SWARM_HOME": str(made.home), "SWARM_CONFIG": str(made.config), "PYTHONPATH": str(ROOT),
+    }  # fmt: skip
+    yield from up_protocol(made, model)
+
+
+@pytest.mark.timeout(300)
+async def test_codex_acp_at_its_defaults_reports_by_swarms_mcp_tools_unasked(
+    at_defaults: Rig,
+) -> None:
+    """Issue 79: at codex-acp's defaults each call of swarm's MCP tools was a permission
+    request ("Approve MCP tool call?") in "Needs you": an unattended agent waited for a person
+    to let it report its own work. swarm's server alone is trusted now (its tools'
+    ``default_tools_approval_mode``, on codex-acp's command line: ``session_args``); the
+    turn's policies stay codex-acp's defaults."""
+    rig = at_defaults
+    service = await SwarmService.open(rig.settings)
+    deliverer = build_deliverer(rig.settings, list(service.agents.values()), service.kill_switch)
+    watch = ProtocolWatch(service, Freshness())
+    await watch.start()
+    swarm = Swarm(service, deliverer, watch, PromptKeys(service, deliverer, None))
+    try:
+        task = await service.tasks.create(TaskSpec(PROMPT, PROMPT, agent=AGENT), "me")
+        burst = asyncio.create_task(Scheduler(service, deliverer).run_burst())
+        while not burst.done():
+            await watch.fire()
+            await asyncio.sleep(0.1)
+        assert (await burst).delivered == 1
+        asked: list[str] = []
+
+        async def done_or_asked() -> bool:
+            asked.extend(p.text for p in await service.store.read(prompts.open_prompts, AGENT))
+            return bool(asked) or (await service.tasks.get(task.id)).status.value == "done"
+
+        await swarm.until(done_or_asked, within=180)
+        assert asked == [], asked  # no "Approve MCP tool call?" for a person
+    finally:
+        await watch.stop()
+        deliverer.close()
+        await service.close()
+    shown = json.loads(rig.swarm("task", "show", "T-1", "--json").stdout)
+    (ended,) = [e for e in shown["events"] if e["kind"] == "task.done"]
+    assert ended["actor"] == AGENT and NOTE in json.dumps(ended), ended  # its MCP report
+    assert _policies(rig) == {("on-request", "workspace-write")}  # its defaults, no blanket

@@ -480,3 +480,63 @@ async def test_a_screen_looked_at_once_is_unknown_not_idle_for_0_s(
     await watcher.tick()
     row = await state_of(service, "Agent-1")
     assert (row["state"], row["evidence"]) == ("idle", "screen: no change for 1 s"), row
+
+
+def test_a_report_of_work_newer_than_the_panes_reading_decides() -> None:
+    """Issue 79: the agent's ``task start`` made after its pane or screen was read is its
+    newest word (they saw it before it acted); their next reading decides again."""
+    fresh = Freshness(sampled_s=15, event_s=600, limit_backoff_s=1800)
+    pane = Observation("A", Signal.TEXT, AgentState.IDLE, 1000, "text: its input")
+    screen = Observation("A", Signal.SCREEN, AgentState.IDLE, 1000, "screen: no change for 4 s")
+    started = Observation("A", Signal.REPORT, AgentState.WORKING, 1002, "report: T-1 started")
+    for sampled in (pane, screen):
+        verdict = combine({sampled.signal: sampled, Signal.REPORT: started}, 1002, fresh)
+        assert (verdict.state, verdict.signal, verdict.evidence) == (
+            AgentState.WORKING, Signal.REPORT, "report: T-1 started"
+        )  # fmt: skip
+        # read again after the report: the pane's (or the screen's) word again
+        again = Observation("A", sampled.signal, AgentState.IDLE, 1003, sampled.evidence)
+        assert combine({sampled.signal: again, Signal.REPORT: started}, 1003, fresh).state == "idle"
+    # a hook that spoke after it is the newer word; a stale report decides nothing so
+    stop = Observation("A", Signal.HOOK, AgentState.IDLE, 1003, "hook: Stop")
+    assert combine({Signal.HOOK: stop, Signal.REPORT: started}, 1003, fresh).state == "idle"
+    stale = combine({Signal.TEXT: pane, Signal.REPORT: started}, 1700, fresh)
+    assert (stale.state, stale.evidence[:11]) == ("unknown", "no news for")
+    # a report that the task is done says nothing of the turn it ran in: the pane decides
+    busy = Observation("A", Signal.TEXT, AgentState.WORKING, 1000, "text: esc to interrupt")
+    done = Observation("A", Signal.REPORT, AgentState.IDLE, 1002, "report: T-1 done by A")
+    assert combine({Signal.TEXT: busy, Signal.REPORT: done}, 1002, fresh).state == "working"
+
+
+async def test_an_agents_report_is_its_state_when_the_report_returns(
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
+    """Issue 79: the report judges the agent in its own transaction, as ``swarm agents`` and
+    its task's card show it right after (before: at the watch's next look, so the demo's card
+    said ``Agent-2 unknown`` beside the task it had just started, or ``idle: screen: no
+    change`` of a window read just before). A person's report on the agent's task is no word
+    of the agent's: its state stays."""
+    frames.frames["Agent-1"] = bytes(64)
+    watcher = Watcher(service, watch_settings(**FAST), frames)
+    await watcher.tick()
+    clock.advance(FAST["interval_s"])
+    await watcher.tick()
+    assert (await state_of(service, "Agent-1"))["state"] == "idle"  # its quiet window
+    first, second = await assign(service, "Agent-1"), await assign(service, "Agent-6", "other")
+    clock.advance(0.5)
+    await service.tasks.start(first, "Agent-1")
+    row = await state_of(service, "Agent-1")
+    said = f"report: T-{first} started by Agent-1"
+    assert (row["state"], row["signal"], row["evidence"]) == ("working", "report", said), row
+    (card,) = [h for task, h in (await service.tasks.holders()).items() if task == first]
+    assert card.words() == f"Agent-1 working: {said}"
+    await service.tasks.start(second, "cli")  # a person's: Agent-6 never judged on it
+    assert (await state_of(service, "Agent-6"))["state"] == "unknown"
+    clock.advance(0.5)
+    await service.tasks.complete(first, "Agent-1", "fine")
+    row = await state_of(service, "Agent-1")
+    # its window, read before the done, still says so: the done decides nothing over it
+    assert (row["state"], row["signal"]) == ("idle", "screen"), row
+    await service.tasks.note(second, "Agent-6", "on it")
+    row = await state_of(service, "Agent-6")
+    assert (row["state"], row["evidence"]) == ("working", f"report: T-{second} note by Agent-6")

@@ -20,7 +20,7 @@ from pathlib import Path
 from core.clis.base import AgentCli, ModelChoice, ModelWire, SessionFiles
 from core.clis.codex import rollout
 from core.clis.codex.hooks import HOOKS
-from core.clis.codex.mcp import MCP
+from core.clis.codex.mcp import MCP, session_args
 
 GATEWAY = "swarm_gateway"  # the provider swarm names for its gateway (``-c``)
 _PROVIDER = f"model_providers.{GATEWAY}"
@@ -64,6 +64,7 @@ CLI = AgentCli(
     protocol="acp",
     protocol_adapter="codex-acp",  # Codex's engine over ACP
     adapter_package="@zed-industries/codex-acp",
+    mcp_args=session_args,  # swarm's tools trusted: its reports asked about by no one
     # codex-acp 0.16.0 ends a turn with no usage (its usage_update: the context's size);
     # it writes the rollout as Codex does
     protocol_usage="sessions",

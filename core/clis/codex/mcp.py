@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -126,3 +126,27 @@ def _parse(path: Path, text: str) -> dict[str, Any]:
 
 
 MCP = McpFiles(files=(CONFIG_FILE,), install=install, remove=remove, note=NOTE)
+
+
+def session_args(servers: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+    """The MCP servers of a protocol session as codex-acp's ``-c`` arguments, each one's
+    tools approved (``default_tools_approval_mode``, swarm's server alone: never a policy for
+    every tool). codex-acp builds a server given with the session anew, its approval mode
+    unset (0.13's ``build_session_config``; 0.16 the same: "Approve MCP tool call?" at each
+    report), and a ``-c`` for that name alone makes it refuse to start (no transport): so
+    the whole server goes on its command line, not with the session."""
+    args: list[str] = []
+    for server in servers:
+        table = f"mcp_servers.{server['name']}"
+        env = server.get("env") or {}
+        pairs = ", ".join(f"{k} = {json.dumps(str(v), ensure_ascii=False)}" for k, v in env.items())
+        values = {
+            "command": json.dumps(str(server["command"]), ensure_ascii=False),
+            "args": _toml_list([str(a) for a in server.get("args") or ()]),
+            "env": f"{{ {pairs} }}" if pairs else "{}",
+            "env_vars": _toml_list(FORWARDED_ENV),
+            "default_tools_approval_mode": '"approve"',
+        }
+        for key, value in values.items():
+            args += ["-c", f"{table}.{key}={value}"]
+    return tuple(args)
