@@ -157,9 +157,9 @@ class TerminalSessions:
         server = self.server(item.agent)
         if item.sandbox is not None:
             _socket_hidden(item.agent, server, item.sandbox, item.workspace, self.env)
-            line = sandbox.wrap_line(
+            line = sandbox.wrap_line(  # its gateway's upstream and key: the agents file's too
                 item.agent, item.sandbox, item.agent_cli, item.workspace, line,
-                {**self.env, **extra}, self.home,
+                {**self.env, **extra, **own}, self.home,
                 given=list(own),  # the agents file's env enters with its CLI's
             )  # fmt: skip
         elif item.gateway:  # its model through swarm's gateway, its key kept outside
@@ -174,7 +174,8 @@ class TerminalSessions:
         if item.sandbox is None:
             return
         env = {**self.env, **cli_env(item, self.env, self.home),
-               **swarm_env(self.home, self.config_path, item.agent)}  # fmt: skip
+               **swarm_env(self.home, self.config_path, item.agent),
+               **launch_env(item.launch, self.env)}  # fmt: skip
         said = sandbox.refresh_gateway(self.home, item.agent, item.sandbox, item.agent_cli, env)
         if said:
             self.notes.setdefault(item.agent, []).append(said)

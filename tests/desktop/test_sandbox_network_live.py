@@ -92,8 +92,13 @@ def rig(tmp_path: Path) -> Iterator[tuple[SandboxRig, dict[str, object]]]:
     text = made.config.read_text(encoding="utf-8").replace(
         "sandbox = true\n", f'sandbox = true\nsandbox_allow = ["127.0.0.1:{allow_port}"]\n', 1
     )
+    # its model and key as docs/configuration.md gives them: the agents file's env table
+    # (before, only swarm's own environment's were seen: the tmux route's gateway went to
+    # the public API with no key, found by the replayed day)
+    text += f'\n[desktop.agent.Agent-1.env]\nANTHROPIC_BASE_URL = "{model.url}"\n'
+    text += 'ANTHROPIC_API_KEY = "$MY_LLM_KEY"\n'
     made.config.write_text(text, encoding="utf-8")
-    made.env.update(ANTHROPIC_BASE_URL=model.url, ANTHROPIC_API_KEY=KEY)
+    made.env.update(MY_LLM_KEY=KEY)
     facts: dict[str, object] = {"loopback": loop_port, "allowed": allow_port,
                                 "abstract": abstract, "model": model}  # fmt: skip
     try:
