@@ -252,9 +252,12 @@ def commands(day: Day) -> dict[str, tuple[str, dict[str, str]]]:
                        {"OPENCODE_PERMISSION": '{"*": "allow"}',
                         "OPENAI_BASE_URL": url["Opencode-1"] + "/v1", "OPENAI_API_KEY": key,
                         "OPENCODE_DISABLE_MODELS_FETCH": "1",
-                        "OPENCODE_DISABLE_AUTOUPDATE": "1"}),
+                        "OPENCODE_DISABLE_AUTOUPDATE": "1",
+                        "OPENCODE_DISABLE_DEFAULT_PLUGINS": "1",
+                        "OPENCODE_DISABLE_LSP_DOWNLOAD": "1"}),
         "Aider-1": (f"{require_binary('aider')} --yes-always",
-                    {"OPENAI_API_BASE": url["Aider-1"] + "/v1", "OPENAI_API_KEY": key}),
+                    {"OPENAI_API_BASE": url["Aider-1"] + "/v1", "OPENAI_API_KEY": key,
+                     "LITELLM_LOCAL_MODEL_COST_MAP": "True"}),
     }  # fmt: skip
 
 
