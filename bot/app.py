@@ -111,8 +111,7 @@ class Builder:
         service = await SwarmService.open(
             self.config.core, self.clock, readers=readers, reads_only=reads_only
         )
-        # a stop's idle pane and an agent's report judged on it at once
-        service.roster.fresh = service.tasks.fresh = freshness(self.config)
+        service.roster.fresh = freshness(self.config)  # a stop's idle pane judged on it
         return service
 
     def deliverer(self, service: SwarmService) -> Deliverer:

@@ -15,10 +15,7 @@ The rules, in order (docs/agent-state.md says them to users):
    says is checked against the agent's pane where swarm reads one: the pane read
    ``PANE_CHECK_S`` or more after it showing no limit and no error ends it
    (``pane_denies``: a hook's word alone never holds an agent the pane shows free).
-3. **The agent's newest word**: its own report of work (``task start``, a note), made
-   after every other signal's latest reading and fresh, decides (``newest_report``): they
-   saw the agent before it acted, and its report is what it does now, until their next look.
-   **The pane over an older hook's work**: terminal text that shows the turn stopped (a
+3. **The pane over an older hook's work**: terminal text that shows the turn stopped (a
    dialog, an error, a retry, an API wait, a reconnect: ``PANE_OVER_HOOK``), read after the
    hook's latest ``working`` and fresh, decides: the hook spoke before the CLI began to wait
    (Claude Code's "Waiting for API response · will retry in 3m 47s" read working on its
@@ -226,9 +223,6 @@ def combine(
     limit = current_limit(seen, now, fresh.limit_backoff_s, held)
     if limit is not None:
         return limit
-    reported = newest_report(seen, now, fresh)
-    if reported is not None:
-        return Verdict(reported.state, reported.signal, reported.evidence)
     stopped = pane_over_hook(seen, now, fresh)
     if stopped is not None:
         return Verdict(stopped.state, stopped.signal, stopped.evidence)
@@ -247,22 +241,6 @@ def combine(
             f"no news for {duration(now - newest.at)} (last: {newest.evidence})",
         )
     return Verdict(newest.state, newest.signal, newest.evidence)
-
-
-def newest_report(
-    seen: Mapping[Signal, Observation], now: float, fresh: Freshness
-) -> Observation | None:
-    """The report signal's observation when it is the agent's newest word: a report of work,
-    fresh, made after every other signal's latest reading (a pane or a screen read before
-    the agent's ``task start`` saw it before it acted); else None. A report that the agent
-    is done or failed decides nothing so: its turn may go on after it."""
-    report = seen.get(Signal.REPORT)
-    if report is None or report.state is not AgentState.WORKING:
-        return None
-    if not is_fresh(report, now, fresh):
-        return None
-    others = (obs for signal, obs in seen.items() if signal is not Signal.REPORT)
-    return report if all(obs.at < report.at for obs in others) else None
 
 
 def pane_over_hook(

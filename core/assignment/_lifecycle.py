@@ -11,8 +11,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from core.agent_state import AgentState, Observation, Signal
-from core.agents import Freshness
-from core.agents import judge as agent_judge
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
 from core.assignment import _queries as queries
@@ -29,8 +27,6 @@ from core.tasks import queries as task_queries
 
 if TYPE_CHECKING:
     from core.models import Task
-
-WATCH_DEFAULTS = Freshness()  # the watch's defaults, where a caller names none
 
 __all__ = [
     "add_note",
@@ -60,16 +56,8 @@ def _active(conn: Conn, task_id: int, action: str) -> tuple[str, str | None]:
     return row.status, row.assignee
 
 
-def start(
-    conn: Conn,
-    ctx: Ctx,
-    task_id: int,
-    note: str = "",
-    force: bool = False,
-    fresh: Freshness = WATCH_DEFAULTS,
-) -> None:
-    """The agent acknowledges the task or reports progress: it is now in progress (its
-    report judges it at once on ``fresh``, the watch's freshness: ``_reported``)."""
+def start(conn: Conn, ctx: Ctx, task_id: int, note: str = "", force: bool = False) -> None:
+    """The agent acknowledges the task or reports progress: it is now in progress."""
     status, agent = _active(conn, task_id, "started")
     by, data = ctx.report_by(task_ref(task_id), agent, force)
     note = ctx.check_text(note, "note") if note.strip() else ""
@@ -77,6 +65,7 @@ def start(
     _touch_agent(conn, ctx, agent)
     kind = EventKind.TASK_STARTED if status == "assigned" else EventKind.TASK_PROGRESS
     text = f"{task_ref(task_id)} {'started' if status == 'assigned' else 'progress'} by {agent}"
+    _reported(conn, ctx, agent, AgentState.WORKING, text)
     insert_event(
         conn,
         ctx.now,
@@ -87,49 +76,32 @@ def start(
         actor=ctx.actor,
         data={**(data or {}), "note": note} if note else data,
     )
-    _reported(conn, ctx, agent, AgentState.WORKING, text, fresh)
 
 
-def add_note(
-    conn: Conn,
-    ctx: Ctx,
-    task_id: int,
-    note: str,
-    force: bool = False,
-    fresh: Freshness = WATCH_DEFAULTS,
-) -> None:
-    """A progress note on an active task (kept for whoever takes the task over); the
-    agent's own note judges it at once (``start``)."""
+def add_note(conn: Conn, ctx: Ctx, task_id: int, note: str, force: bool = False) -> None:
+    """A progress note on an active task (kept for whoever takes the task over)."""
     _, agent = _active(conn, task_id, "noted")
     by, data = ctx.report_by(task_ref(task_id), agent, force)
     note = ctx.check_text(note, "note")
     _touch_agent(conn, ctx, agent)
-    words = f"{task_ref(task_id)} note by {agent}"
+    _reported(conn, ctx, agent, AgentState.WORKING, f"{task_ref(task_id)} note by {agent}")
     insert_event(
         conn,
         ctx.now,
         EventKind.TASK_NOTE,
-        f"{words}{by}: {note}",
+        f"{task_ref(task_id)} note by {agent}{by}: {note}",
         task_id=task_id,
         agent=agent,
         actor=ctx.actor,
         data={**(data or {}), "note": note},
     )
-    _reported(conn, ctx, agent, AgentState.WORKING, words, fresh)
 
 
-def complete(
-    conn: Conn,
-    ctx: Ctx,
-    task_id: int,
-    note: str = "",
-    force: bool = False,
-    fresh: Freshness = WATCH_DEFAULTS,
-) -> None:
+def complete(conn: Conn, ctx: Ctx, task_id: int, note: str = "", force: bool = False) -> None:
     """The task is done: record the note, credit the agent, release its dependents. The row
     is updated by the statement that reads its holder, which also credits it and stores its
     report signal (``queries.mark_done``); a check that fails after it raises, and the
-    transaction is rolled back (nothing written). The agent's own done judges it at once."""
+    transaction is rolled back (nothing written)."""
     try:
         note, bad = (ctx.check_text(note, "note") if note.strip() else ""), None
     except InvalidInput as exc:
@@ -171,27 +143,17 @@ def complete(
         campaign=campaign_id is not None,
         dependents=row.has_dependents,
     )
-    _judged(conn, ctx, agent, fresh)
 
 
-def fail(
-    conn: Conn,
-    ctx: Ctx,
-    task_id: int,
-    reason: str,
-    force: bool = False,
-    fresh: Freshness = WATCH_DEFAULTS,
-) -> None:
-    """The agent could not do the task; its dependents become blocked with the reason (the
-    agent's own report judges it at once)."""
+def fail(conn: Conn, ctx: Ctx, task_id: int, reason: str, force: bool = False) -> None:
+    """The agent could not do the task; its dependents become blocked with the reason."""
     reason = ctx.check_text(reason, "reason", one_line=True)
     _, agent = _active(conn, task_id, "failed")
     by, data = ctx.report_by(task_ref(task_id), agent, force)
+    _reported(conn, ctx, agent, AgentState.IDLE, f"{task_ref(task_id)} failed by {agent}")
     if agent:
         messages.drop_queued_notes(conn, ctx, task_id, agent)
     finish_failed(conn, ctx, task_id, agent, reason, by=by, data=data)
-    words = f"{task_ref(task_id)} failed by {agent}"
-    _reported(conn, ctx, agent, AgentState.IDLE, words, fresh)
 
 
 def finish_failed(
@@ -370,27 +332,12 @@ def withdraw(conn: Conn, ctx: Ctx, task: Task, agent: str, why: str) -> None:
     )
 
 
-def _reported(
-    conn: Conn, ctx: Ctx, agent: str | None, state: AgentState, words: str, fresh: Freshness
-) -> None:
+def _reported(conn: Conn, ctx: Ctx, agent: str | None, state: AgentState, words: str) -> None:
     """The agent's own report on its task is the report signal's observation of it (a
-    person's, or another agent's forced one, says nothing of what the agent does), and the
-    agent is judged on it at once (``_judged``)."""
+    person's, or another agent's forced one, says nothing of what the agent does)."""
     if agent and ctx.as_agent() == agent:
         obs = Observation(agent, Signal.REPORT, state, ctx.now, f"report: {words}")
         agent_signals.record(conn, obs)
-        _judged(conn, ctx, agent, fresh)
-
-
-def _judged(conn: Conn, ctx: Ctx, agent: str | None, fresh: Freshness) -> None:
-    """``agent`` judged now, when it is the one reporting: its report is the newest word on
-    it, which ``swarm agents`` and its task's card say when the report returns, not at the
-    watch's next look (a report of work outweighs a pane or a screen read before it:
-    ``core.agents.judge.newest_report``)."""
-    if agent and ctx.as_agent() == agent:
-        look = agent_signals.look(conn, agent)  # its state and signals in one read
-        seen = look.seen if look.unreadable is None else None  # else said by the judge
-        agent_judge.judge_and_apply(conn, ctx, agent, fresh, look.decided, seen)
 
 
 def _touch_agent(conn: Conn, ctx: Ctx, agent: str | None) -> None:

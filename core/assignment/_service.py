@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from core.agents import Freshness
 from core.assignment import _holders as holders
 from core.assignment import _lifecycle as lifecycle
 from core.models import Task, TaskSpec, TaskStatus, parse_task_ref
@@ -20,7 +19,6 @@ class TaskBook:
     def __init__(self, access: StoreAccess, workspaces: WorkspaceBook) -> None:
         self.access = access
         self.workspaces = workspaces  # told when a task is done (its commits join the history)
-        self.fresh = Freshness()  # the watch's, set by the composition root (a report judges)
 
     async def create(self, spec: TaskSpec, actor: str) -> Task:
         """Create one task; refuse bad input with a SwarmError and write nothing."""
@@ -74,29 +72,23 @@ class TaskBook:
         self, ref: str | int, actor: str, note: str = "", *, force: bool = False
     ) -> None:
         """The agent has begun (or reports progress); ``force``: another agent reports anyway."""
-        await self.access.write(
-            actor, lifecycle.start, parse_task_ref(ref), note, force, self.fresh
-        )
+        await self.access.write(actor, lifecycle.start, parse_task_ref(ref), note, force)
 
     async def note(self, ref: str | int, actor: str, note: str, *, force: bool = False) -> None:
         """A progress note on an active task (the handoff carries it to a next agent)."""
-        await self.access.write(
-            actor, lifecycle.add_note, parse_task_ref(ref), note, force, self.fresh
-        )
+        await self.access.write(actor, lifecycle.add_note, parse_task_ref(ref), note, force)
 
     async def complete(
         self, ref: str | int, actor: str, note: str = "", *, force: bool = False
     ) -> None:
         """The agent finished the task (its commits, in a workspace, join the history)."""
         task_id = parse_task_ref(ref)
-        await self.access.write(actor, lifecycle.complete, task_id, note, force, self.fresh)
+        await self.access.write(actor, lifecycle.complete, task_id, note, force)
         await self.workspaces.after_done(task_id, actor)
 
     async def fail(self, ref: str | int, actor: str, reason: str, *, force: bool = False) -> None:
         """The agent could not do the task; ``force``: another agent reports anyway."""
-        await self.access.write(
-            actor, lifecycle.fail, parse_task_ref(ref), reason, force, self.fresh
-        )
+        await self.access.write(actor, lifecycle.fail, parse_task_ref(ref), reason, force)
 
     async def cancel(self, ref: str | int, actor: str) -> None:
         """Stop a task that has not finished."""

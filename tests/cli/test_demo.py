@@ -15,17 +15,6 @@ from PIL import Image
 from tests.helpers import run_cli
 
 
-def said_at_once(out: str) -> None:
-    """Each card of a task in progress says its agent working on its report (issue 79:
-    before, the agent was judged at the watch's next look, and its card said ``Agent-2
-    unknown``, or a window's ``Agent-3 idle: screen: no change for 0 s``)."""
-    cards = re.findall(r"\| ↳ `(Agent-\d) (\w+)(?:: ([^`]*))?`", out)
-    assert len({agent for agent, _, _ in cards}) == 5, out  # one agent a task
-    for agent, state, evidence in cards:
-        assert state == "working", out
-        assert re.fullmatch(rf"report: T-\d started by {agent}", evidence), out
-
-
 @pytest.mark.timeout(180)
 def test_demo_runs_the_scenario_through_discord(tmp_path: Path) -> None:
     result = run_cli(
@@ -41,7 +30,6 @@ def test_demo_runs_the_scenario_through_discord(tmp_path: Path) -> None:
     assert "T-4 created: its card follows in #swarm\n" in result.out  # not a raw <#id>
     assert "#swarm (edited) | ✅ **T-4** · Write the API tests — done by Agent-4" in result.out
     assert "summary: 5/5 tasks done, 0 failed" in result.out
-    said_at_once(result.out)
     posts = re.search(r"(\d+) channel posts", result.out)
     assert posts is not None and int(posts.group(1)) <= 12, result.out  # SWARM_NOTIFY=normal
     if shutil.which("Xvfb"):
@@ -72,7 +60,6 @@ def test_demo_inbox_uses_inbox_files_even_with_xvfb(tmp_path: Path) -> None:
     assert "agents: inbox files (--inbox)" in result.out
     assert "summary: 5/5 tasks done, 0 failed" in result.out
     assert "deliveries (inbox)" in result.out
-    said_at_once(result.out)
     activate = Path(sys.prefix) / "bin" / "activate"
     venv = f"source {activate}, or " if sys.prefix != sys.base_prefix else ""
     assert result.out.endswith(  # the next steps say how to get `swarm` (issue 28, item 14)
