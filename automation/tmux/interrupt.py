@@ -3,8 +3,12 @@ Escape; opencode's Escape twice, the second within its window; Aider's one Ctrl+
 stops its answer, where a second within 2 s quits it), confirmed by the pane: its CLI's rules
 read it at its input again, its process the one that ran the turn. A key after the first
 waits for the pane to show the interrupt armed (``AgentCli.interrupt_armed``), so a busy CLI
-never reads two keys at once. A pane that reads idle
-gets nothing: a key at an idle input means something else (Aider's Ctrl+C arms its quit).
+never reads two keys at once. Where the CLI arms (opencode), what it shows leads: each of its
+Escapes lapses 5 s later, so an earlier stop's lapse can undo the first of a new stop's keys
+(seen live: the second only armed again); a key the CLI read (two frames drawn since) whose
+arm is not shown, or an arm still shown after the stopping key, is pressed again. A pane
+that reads idle gets nothing: a key at an idle input means something else (Aider's Ctrl+C
+arms its quit).
 Blocking: run in the deliverer's worker thread, under the pane's lock."""
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ KEY_GAP_S = 0.2  # between two interrupt keys where the CLI shows no arm: a term
 CONFIRM_S = 5.0  # the pane read at its input again within this, after the keys
 ARMED_WITHIN_S = 3.0  # a key after the first waits this long at most for the arm shown
 # (opencode 1.18 shows it for 5 s): unseen, the next key is pressed all the same
+READ_AFTER_S = 0.2  # a key is taken as read once this long after it and two frames drawn
+STOPPING_S = 2.0  # after the stopping key, an unarmed pane at work this long: arm again
 
 
 class Outcome(enum.Enum):
@@ -78,9 +84,13 @@ class PaneKeys:
                 self.until_shown(ref, re.compile(armed), ARMED_WITHIN_S, poll_s)
             elif index:
                 time.sleep(gap_s)
-            if self._run(ref, "send-keys", "-t", ref.target, name) is None:
+            if not self.send(ref, name):
                 return False
         return True
+
+    def send(self, ref: PaneRef, name: str) -> bool:
+        """One key (its tmux name); False when tmux refused it."""
+        return self._run(ref, "send-keys", "-t", ref.target, name) is not None
 
     def until_shown(
         self, ref: PaneRef, shown: re.Pattern[str], within_s: float, poll_s: float
@@ -129,9 +139,11 @@ def interrupt(
     if before is not None and before.state is AgentState.IDLE:
         return Interrupted(Outcome.NOT_RUNNING, pane)
     process = tmux.process(ref)
+    at_work = before is not None and before.state in (AgentState.WORKING, AgentState.WAITING)
+    if at_work and armed and len(names) == 2:
+        return _ArmedStop(tmux, panes, agent, ref, names, re.compile(armed), process).run(poll_s)
     if not tmux.press(ref, names, KEY_GAP_S, armed, poll_s):
         raise OSError(f"tmux did not take the keys into {ref.target}")
-    at_work = before is not None and before.state in (AgentState.WORKING, AgentState.WAITING)
     pressed = time.monotonic()
     deadline = pressed + CONFIRM_S
     while True:
@@ -146,6 +158,66 @@ def interrupt(
             outcome = Outcome.STILL_WORKING if at_work else Outcome.UNREAD
             return Interrupted(outcome, now, time.monotonic() - pressed)
         time.sleep(poll_s)
+
+
+class _ArmedStop:
+    """A turn stopped by a CLI whose first key arms its interrupt and whose second stops it
+    (``names``: the arming key, the stopping key), each press judged by what the pane shows
+    once the CLI has read it: not armed, the arming key again; still armed after the stopping
+    key, that key again; idle, done."""
+
+    def __init__(
+        self, tmux: PaneKeys, panes: PaneInput, agent: Agent, ref: PaneRef,
+        names: Sequence[str], armed: re.Pattern[str], process: str | None,
+    ) -> None:  # fmt: skip
+        self.tmux, self.panes, self.agent, self.ref = tmux, panes, agent, ref
+        self.arming, self.stopping = names
+        self.armed, self.process = armed, process
+        self.stopping_pressed = False  # the last key pressed: the stopping one
+        self.pressed_at = 0.0
+        self.frames = 0
+        self.lines: tuple[str, ...] = ()
+
+    def run(self, poll_s: float) -> Interrupted:
+        started = time.monotonic()
+        deadline = started + ARMED_WITHIN_S + CONFIRM_S
+        self._press(False, self.tmux.read(self.ref))
+        while True:
+            now = self.tmux.read(self.ref)
+            after_s = time.monotonic() - started
+            if not now.ok or self.tmux.process(self.ref) != self.process:
+                return Interrupted(Outcome.EXITED, now, after_s)
+            if self.panes.idle(self.agent, now):
+                return Interrupted(Outcome.IDLE, now, after_s)
+            if time.monotonic() >= deadline:
+                return Interrupted(Outcome.STILL_WORKING, now, after_s)
+            self._next(now)
+            time.sleep(poll_s)
+
+    def _next(self, pane: PaneText) -> None:
+        """The next key, if the pane says one is due."""
+        if tuple(pane.lines) != self.lines:
+            self.frames += 1
+            self.lines = tuple(pane.lines)
+        shown = any(self.armed.search(line) for line in pane.lines)
+        since = time.monotonic() - self.pressed_at
+        read = (self.frames >= 2 and since >= READ_AFTER_S) or since >= ARMED_WITHIN_S
+        if not self.stopping_pressed and shown:
+            self._press(True, pane)
+        elif not self.stopping_pressed and read:
+            self._press(False, pane)  # taken, then lapsed (or lost): arm again
+        elif self.stopping_pressed and shown and read:
+            self._press(True, pane)  # the lapse came first: it only armed again
+        elif self.stopping_pressed and since >= STOPPING_S:
+            self._press(False, pane)  # neither stopped nor armed: start over
+
+    def _press(self, stopping: bool, pane: PaneText) -> None:
+        """The stopping key (else the arming one), counted from ``pane``."""
+        name = self.stopping if stopping else self.arming
+        if not self.tmux.send(self.ref, name):
+            raise OSError(f"tmux did not take the keys into {self.ref.target}")
+        self.stopping_pressed, self.pressed_at = stopping, time.monotonic()
+        self.frames, self.lines = 0, tuple(pane.lines)
 
 
 def _read(tmux: PaneKeys, ref: PaneRef) -> PaneText:

@@ -1,10 +1,17 @@
-"""A stop of two keys into a busy CLI (issue 79, item 2): opencode 1.18 arms its interrupt at
+"""A stop of two keys into a busy CLI, and into one whose arm lapses (issue 79, item 2):
+opencode 1.18 arms its interrupt at
 the first Escape ("esc again to interrupt") and stops at the second, but a busy opencode
 reads its terminal seldom, and two Escapes 0.2 s apart read at once are one Alt+Escape: the
 turn ran on (seen in CI). Here a program in a real tmux pane draws opencode's footer and
 reads its keys once every 2 s, as a busy TUI does; swarm's stop presses the second key once
 the pane shows the first armed it. Without that wait both keys land in one read 9 times in
-10 and the pane still reads working."""
+10 and the pane still reads working.
+
+opencode also counts its Escapes and sets each count back to 0 five seconds after each one:
+an earlier stop's lapse that lands between a new stop's two keys undoes the first, and the
+second only arms again (seen live on 1.18.33: the turn ran on, the arm shown). A program that
+counts as opencode does, its lapse placed on either side of a frame, is stopped all the
+same: swarm presses again by what the pane shows once the program has read its key."""
 
 from __future__ import annotations
 
@@ -52,6 +59,43 @@ while True:
 """
 
 
+LAPSING_TUI = r"""
+import os, sys, time, tty
+tty.setraw(0)
+os.set_blocking(0, False)
+LAPSE = sys.argv[1]  # when an earlier Escape's lapse lands: "before-second", "before-frame"
+count, reads, frame, stale = 0, [], 0, True
+def draw(footer):
+    box = "\x1b[2J\x1b[H┃  work for a long while\r\n┃\r\n┃  Build · Local model localmodel\r\n"
+    spin = "■⬝⬝⬝"[frame % 4:] + "■⬝⬝⬝"[:frame % 4]
+    sys.stdout.write(box + "   " + spin + "  " + footer + "\r\n")
+    sys.stdout.flush()
+while True:
+    time.sleep(0.05)  # at work, drawing its spinner; its keys read at each frame
+    frame += 1
+    try:
+        data = os.read(0, 64)
+    except BlockingIOError:
+        data = b""
+    if data:
+        reads.append(data)
+    for key in [b"\x1b"] * data.count(b"\x1b") if data == b"\x1b" * len(data) else []:
+        if stale and LAPSE == "before-second" and count == 1:
+            count, stale = 0, False  # the lapse fires before the second Escape is handled
+        count += 1
+        if stale and LAPSE == "before-frame":
+            count, stale = 0, False  # the lapse fires before the arm is ever drawn
+        if count >= 2:
+            sys.stdout.write("\x1b[2J\x1b[H┃  work for a long while\r\n┃\r\n")
+            sys.stdout.write("┃  Build · Local model localmodel\r\n\r\n")
+            sys.stdout.write("▣  Build · Local model · interrupted\r\n" + repr(reads) + "\r\n")
+            sys.stdout.flush()
+            while True:
+                time.sleep(1)
+    draw("esc again to interrupt" if count else "esc interrupt")
+"""
+
+
 @pytest.fixture
 def tmux(tmp_path: Path) -> Iterator[Tmux]:
     """A private tmux server whose pane ``agents:a`` is the busy program."""
@@ -81,3 +125,27 @@ async def test_the_second_escape_waits_for_the_first_to_arm_the_interrupt(
     shown = wait_text(tmux.ref("agents:a"), "interrupted")
     assert "[b'\\x1b', b'\\x1b']" in shown, shown  # each Escape read on its own
     assert done.outcome is Outcome.IDLE, shown
+
+
+@pytest.mark.parametrize("lapse", ["before-second", "before-frame"])
+async def test_a_lapse_between_the_keys_is_read_off_the_pane_and_the_turn_still_stops(
+    tmp_path: Path, lapse: str
+) -> None:
+    program = tmp_path / "lapsing_tui.py"
+    program.write_text(LAPSING_TUI, "utf-8")
+    server = Tmux(tmp_path / "tmux.sock")
+    server.window("agents", "a", f"exec {sys.executable} {program} {lapse}")
+    cli = by_name("opencode")
+    assert cli is not None
+    agent = Agent("A", "dev", delivery="tmux", cli="opencode", tmux="agents:a",
+                  tmux_socket=str(server.socket))  # fmt: skip
+    deliverer = TmuxDeliverer(tmp_path / "home", KillSwitch(tmp_path / "home"))
+    try:
+        wait_text(server.ref("agents:a"), "esc interrupt")
+        done = await deliverer.interrupt(agent, cli.interrupt, cli.interrupt_armed)
+        shown = wait_text(server.ref("agents:a"), "interrupted")
+    finally:
+        deliverer.close()
+        server.stop()
+    assert done.outcome is Outcome.IDLE, shown
+    assert "[b'\\x1b', b'\\x1b', b'\\x1b']" in "".join(shown), shown  # three, each alone
