@@ -254,7 +254,7 @@ def commands(day: Day) -> dict[str, tuple[str, dict[str, str]]]:
                         "OPENCODE_DISABLE_MODELS_FETCH": "1",
                         "OPENCODE_DISABLE_AUTOUPDATE": "1",
                         "OPENCODE_DISABLE_DEFAULT_PLUGINS": "1",
-                        "OPENCODE_DISABLE_LSP_DOWNLOAD": "1"}),
+                        "OPENCODE_DISABLE_LSP_DOWNLOAD": "1", "npm_config_offline": "true"}),
         "Aider-1": (f"{require_binary('aider')} --yes-always",
                     {"OPENAI_API_BASE": url["Aider-1"] + "/v1", "OPENAI_API_KEY": key,
                      "LITELLM_LOCAL_MODEL_COST_MAP": "True"}),

@@ -33,6 +33,7 @@ OPENCODE_OFFLINE = {
     "OPENCODE_DISABLE_MODELS_FETCH": "1", "OPENCODE_DISABLE_AUTOUPDATE": "1",
     "OPENCODE_DISABLE_LSP_DOWNLOAD": "1", "OPENCODE_DISABLE_MOUSE": "1",
     "OPENCODE_DISABLE_DEFAULT_PLUGINS": "1",
+    "npm_config_offline": "true",  # its start installs @opencode-ai/plugin (64 MB) from npm
 }  # fmt: skip
 CLIS = ("claude-code", "codex", "gemini", "aider", "opencode")
 

@@ -118,4 +118,6 @@ def _through_the_gateway(made: SandboxRig, model: LocalModel, tally: box.Tally) 
     box.send(made, "reach elsewhere")
     box.until(made, "opencode", "elsewhere tried", tally, timeout=120)
     assert ELSEWHERE in box.refused_hosts(made)
+    # its start's install of @opencode-ai/plugin, turned off as its recipe does
+    assert "registry.npmjs.org" not in box.refused_hosts(made)
     box.through_the_gateway(made, model, "/v1/chat/completions")

@@ -35,7 +35,9 @@ MCP = JsonFile(Path("opencode.json"), "mcp", _entry).files()
 
 CLI = AgentCli(
     name="opencode",
-    env_family=("OPENCODE_*", "OPENAI_*", "ANTHROPIC_*"),
+    # npm_config_offline: its recipe's, so its start's install of @opencode-ai/plugin asks
+    # nothing (npm's other settings can hold a token: not these)
+    env_family=("OPENCODE_*", "OPENAI_*", "ANTHROPIC_*", "npm_config_offline"),
     credentials=("OPENAI_API_KEY", "ANTHROPIC_API_KEY"),
     model_wire=ModelWire(  # its opencode.json: {env:OPENAI_BASE_URL}, {env:OPENAI_API_KEY}
         "openai",
