@@ -79,26 +79,35 @@ def table(server: Server, writable: Path | None = None) -> str:
     """The TOML block install writes (JSON strings are TOML basic strings); ``writable``:
     swarm's home, made a writable root of Codex's ``workspace-write`` sandbox, so that the
     shell's ``swarm task done`` (the fallback of the MCP tools) can write its database."""
-    env = ", ".join(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in server.env.items())
     sandbox = (
         [f"[{SANDBOX_TABLE}]", f"writable_roots = {_toml_list([str(writable)])}"]
         if writable is not None
         else []
     )
+    values = _values(server.command, server.args, server.env)
     return "\n".join(
         [
             BEGIN,
             f"[mcp_servers.{NAME}]",
-            f"command = {json.dumps(server.command, ensure_ascii=False)}",
-            f"args = {_toml_list(server.args)}",
-            'default_tools_approval_mode = "approve"',  # no dialog per report (0.169)
-            f"env = {{ {env} }}" if env else "env = {}",
-            f"env_vars = {_toml_list(FORWARDED_ENV)}",
+            *(f"{key} = {value}" for key, value in values.items()),
             *sandbox,
             END,
             "",
         ]
     )
+
+
+def _values(command: str, args: Sequence[str], env: Mapping[str, str]) -> dict[str, str]:
+    """A server table's keys and their TOML values, as install writes them and as codex-acp
+    reads them on its command line (``session_args``)."""
+    pairs = ", ".join(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in env.items())
+    return {
+        "command": json.dumps(command, ensure_ascii=False),
+        "args": _toml_list(args),
+        "default_tools_approval_mode": '"approve"',  # no dialog per report (0.169)
+        "env": f"{{ {pairs} }}" if pairs else "{}",
+        "env_vars": _toml_list(FORWARDED_ENV),
+    }
 
 
 def _toml_list(items: Sequence[str]) -> str:
@@ -137,16 +146,8 @@ def session_args(servers: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
     the whole server goes on its command line, not with the session."""
     args: list[str] = []
     for server in servers:
-        table = f"mcp_servers.{server['name']}"
-        env = server.get("env") or {}
-        pairs = ", ".join(f"{k} = {json.dumps(str(v), ensure_ascii=False)}" for k, v in env.items())
-        values = {
-            "command": json.dumps(str(server["command"]), ensure_ascii=False),
-            "args": _toml_list([str(a) for a in server.get("args") or ()]),
-            "env": f"{{ {pairs} }}" if pairs else "{}",
-            "env_vars": _toml_list(FORWARDED_ENV),
-            "default_tools_approval_mode": '"approve"',
-        }
-        for key, value in values.items():
-            args += ["-c", f"{table}.{key}={value}"]
+        env = {str(k): str(v) for k, v in (server.get("env") or {}).items()}
+        words = [str(a) for a in server.get("args") or ()]
+        for key, value in _values(str(server["command"]), words, env).items():
+            args += ["-c", f"mcp_servers.{server['name']}.{key}={value}"]
     return tuple(args)
