@@ -9,7 +9,6 @@ booked as ``swarm run``'s watch books them, on the task, equal to localmodel's c
 from __future__ import annotations
 
 import asyncio
-import json
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -28,13 +27,12 @@ from core.service.swarm import SwarmService
 from core.store.conn import values
 from core.watch.usage_files import UsageFiles
 from tests.agents.launch import _git
-from tests.agents.live import LocalModel, base_env, require_binary
+from tests.agents.live import LocalModel, require_binary
 from tests.agents.test_costs_known_live import AGENT, Rig
 from tests.agents.test_protocol_live import IN, OUT, SCRIPT, Swarm
-from tests.agents.test_sandbox_codex_acp_noprompt_live import up_protocol
+from tests.agents.test_sandbox_codex_acp_noprompt_live import codex_agent, up_protocol
 from tests.agents.test_sandbox_codex_live import _codex_environ
 from tests.conftest import skip_or_fail
-from tests.helpers import ROOT
 
 pytestmark = pytest.mark.xdist_group("protocol-live")
 KEY = "sk-person-codex-acp-key-42"
@@ -49,22 +47,8 @@ def rig(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Rig]:
     made.repo.mkdir()
     _git(made.repo, commit=True)
     model = LocalModel(made.root, SCRIPT)
-    home = made.root / "home"
-    (home / ".codex").mkdir(parents=True)
-    (home / ".codex" / "config.toml").write_text(
-        f'model = "local-model"\n\n[features]\ndaemon_auto_start = false\n\n'
-        f'[projects."{made.worktree}"]\ntrust_level = "trusted"\n',
-        encoding="utf-8",
-    )
-    made.config.write_text(
-        f'[[agent]]\nid = "{AGENT}"\nrole = "dev"\ncli = "codex"\n{request.param} = true\n'
-        f"\n[desktop]\ncommand = {json.dumps(str(binary))}\n",
-        encoding="utf-8",
-    )
-    made.env = {
-        **base_env(home), "OPENAI_BASE_URL": f"{model.url}/v1", "OPENAI_API_KEY": KEY,
-        "SWARM_HOME": str(made.home), "SWARM_CONFIG": str(made.config), "PYTHONPATH": str(ROOT),
-    }  # fmt: skip
+    codex_agent(made, made.root / "home", model, str(binary), KEY, str(request.param),
+                "[features]\ndaemon_auto_start = false\n\n")  # fmt: skip
     yield from up_protocol(made, model)
 
 

@@ -19,6 +19,7 @@ import asyncio
 import json
 import shutil
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -75,21 +76,7 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     (home / ".ssh" / "id_ed25519").write_text("SECRET-KEY\n", encoding="utf-8")
     probe = PROBE.format(home=made.home, user=home, swarm=DOOR_SWARM)
     model = LocalModel(made.root, SCRIPT.format(prompt=PROMPT, probe=probe, note=NOTE))
-    (home / ".codex").mkdir()
-    (home / ".codex" / "config.toml").write_text(
-        f'model = "local-model"\n\n[projects."{made.worktree}"]\ntrust_level = "trusted"\n',
-        encoding="utf-8",
-    )
-    command = f"{binary} {NO_PROMPT}"
-    made.config.write_text(
-        f'[[agent]]\nid = "{AGENT}"\nrole = "dev"\ncli = "codex"\nsandbox = true\n'
-        f"\n[desktop]\ncommand = {json.dumps(command)}\n",
-        encoding="utf-8",
-    )
-    made.env = {
-        **base_env(home), "OPENAI_BASE_URL": f"{model.url}/v1", "OPENAI_API_KEY": "sk-person",
-        "SWARM_HOME": str(made.home), "SWARM_CONFIG": str(made.config), "PYTHONPATH": str(ROOT),
-    }  # fmt: skip
+    codex_agent(made, home, model, f"{binary} {NO_PROMPT}")
     yield from up_protocol(made, model)
 
 
@@ -162,6 +149,36 @@ def _policies(rig: Rig) -> set[tuple[str, str]]:
     return found
 
 
+def codex_agent(
+    made: Rig,
+    home: Path,
+    model: LocalModel,
+    command: str,
+    key: str = "sk-person",
+    flag: str = "sandbox",
+    features: str = "",
+) -> None:
+    """``made``'s agent file and environment for codex-acp as a person sets it up: Codex's
+    ``~/.codex/config.toml`` (its model, ``features`` before the project, the worktree
+    trusted), A with ``flag = true`` (``sandbox`` or ``gateway``) run by ``command``, the
+    person's ``OPENAI_*`` pointing at ``model``."""
+    (home / ".codex").mkdir(parents=True, exist_ok=True)
+    (home / ".codex" / "config.toml").write_text(
+        f'model = "local-model"\n\n{features}[projects."{made.worktree}"]\n'
+        'trust_level = "trusted"\n',
+        encoding="utf-8",
+    )
+    made.config.write_text(
+        f'[[agent]]\nid = "{AGENT}"\nrole = "dev"\ncli = "codex"\n{flag} = true\n'
+        f"\n[desktop]\ncommand = {json.dumps(command)}\n",
+        encoding="utf-8",
+    )
+    made.env = {
+        **base_env(home), "OPENAI_BASE_URL": f"{model.url}/v1", "OPENAI_API_KEY": key,
+        "SWARM_HOME": str(made.home), "SWARM_CONFIG": str(made.config), "PYTHONPATH": str(ROOT),
+    }  # fmt: skip
+
+
 def up_protocol(made: Rig, model: LocalModel) -> Iterator[Rig]:
     """``made``'s workspaces made and its agent started on the protocol route, sandboxed, as
     a person does (``swarm workspaces init``, ``swarm desktop up --protocol``), its model
@@ -203,20 +220,7 @@ def at_defaults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     home = made.root / "home"
     home.mkdir()
     model = LocalModel(made.root, ONLY_MCP.format(prompt=PROMPT, note=NOTE))
-    (home / ".codex").mkdir()
-    (home / ".codex" / "config.toml").write_text(
-        f'model = "local-model"\n\n[projects."{made.worktree}"]\ntrust_level = "trusted"\n',
-        encoding="utf-8",
-    )
-    made.config.write_text(
-        f'[[agent]]\nid = "{AGENT}"\nrole = "dev"\ncli = "codex"\nsandbox = true\n'
-        f"\n[desktop]\ncommand = {json.dumps(str(binary))}\n",
-        encoding="utf-8",
-    )
-    made.env = {
-        **base_env(home), "OPENAI_BASE_URL": f"{model.url}/v1", "OPENAI_API_KEY": "sk-person",
-        "SWARM_HOME": str(made.home), "SWARM_CONFIG": str(made.config), "PYTHONPATH": str(ROOT),
-    }  # fmt: skip
+    codex_agent(made, home, model, str(binary))
     yield from up_protocol(made, model)
 
 
