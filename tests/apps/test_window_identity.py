@@ -64,7 +64,7 @@ class Windows:
         script.with_suffix(".tmp").write_text(
             f": >{started}; {line}; echo $? >{out}.rc\n", encoding="utf-8"
         )
-        script.with_suffix(".tmp").rename(script)  # the window's loop runs it, then removes it
+        script.with_suffix(".tmp").rename(script)  # the window's loop takes it, then runs it
         # two signals, not one clock: the window's loop took the command (its shell polls
         # every 0.05 s), then the command ended; the second waits as long as the test may
         # (a hook's Python start under CI's load took over a minute once)
@@ -112,7 +112,10 @@ async def windows(shared_xvfb: Any, tmp_path: Path) -> AsyncIterator[Windows]:
     home = Path(os.environ.get("TMPDIR", "/tmp")) / f"swarm-wi-{os.getpid()}-{time.time_ns()}"
     home.mkdir()
     script = tmp_path / "run.sh"
-    loop = f"while :; do if [ -e {script} ]; then sh {script}; rm -f {script}; fi; sleep 0.05; done"
+    # the loop renames a command before it runs it: a next command written as soon as this
+    # one's status is (before the loop's turn comes round) is never removed unrun
+    taken = tmp_path / "taken.sh"
+    loop = f"while :; do if mv {script} {taken} 2>/dev/null; then sh {taken}; fi; sleep 0.05; done"
     desktop = MixedDesktop(["xterm", "xterm"], tmp_path / "desk", server=shared_xvfb,
                            beside={"Agent-1": loop}).start()  # fmt: skip
     config = tmp_path / "agents.toml"
