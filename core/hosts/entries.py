@@ -100,7 +100,9 @@ else:  # the union as pydantic reads it: each body tagged by its type
     ]
 
 
-BODY: TypeAdapter[Body] = TypeAdapter(Tagged, config=ConfigDict(ser_json_inf_nan="constants"))
+BODY: TypeAdapter[Body] = TypeAdapter(
+    Tagged, config=ConfigDict(ser_json_inf_nan="constants", defer_build=True)
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,9 +15,13 @@ LINE = {"line": True}  # the validation context of a journal line (or a socket l
 
 
 class Message(BaseModel):
-    """One message of the host wire (a journal entry's body, a request, a reply)."""
+    """One message of the host wire (a journal entry's body, a request, a reply). Its
+    validators are built at its first use (``defer_build``; the adapters of ``entries`` and
+    ``requests`` too): a ``swarm`` command that reads no wire does not build them at start."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", ser_json_inf_nan="constants")
+    model_config = ConfigDict(
+        frozen=True, extra="ignore", ser_json_inf_nan="constants", defer_build=True
+    )
 
 
 def from_line(info: ValidationInfo) -> bool:

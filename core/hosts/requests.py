@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PlainValidator, StrictStr, TypeAdapter, ValidationError
+from pydantic import ConfigDict, Field, PlainValidator, StrictStr, TypeAdapter, ValidationError
 
 from core.hosts.fields import MaybeText, Needed, Text, integer
 from core.hosts.model import Message
@@ -79,7 +79,9 @@ class Stop(Message):
 
 
 Request = Hello | Prompt | Answer | Cancel | NewSession | Events | Ack | Stop
-REQUEST: TypeAdapter[Request] = TypeAdapter(Annotated[Request, Field(discriminator="op")])
+REQUEST: TypeAdapter[Request] = TypeAdapter(
+    Annotated[Request, Field(discriminator="op")], config=ConfigDict(defer_build=True)
+)
 
 
 def parse(raw: Any) -> Request | str:
