@@ -9,7 +9,10 @@ answers all read, its report in), and a difference beyond rounding is said once 
 per day (``core.watch.wire_usage``), never silently picked. Turns compared that hold one a
 person stopped (``agents stop``, a cancel's withdrawal) differ by design: the gateway counted
 the cancelled request (the model was asked), the CLI's report leaves it out; that difference
-is logged, not alerted, and the gateway's count is booked all the same.
+is logged, not alerted, and the gateway's count is booked all the same. A CLI's side
+requests (their requests offer the model no tools: a session's title, Gemini CLI's router)
+are in no CLI's report: booked as ``wire_side``, they count like any turn and are left out of
+the comparison (an agent could hide a request from it so, never from the ledger).
 
 The records file is swarm's, outside the sandbox, but its numbers come from an upstream
 answer: each line is checked (``answer_of``) and a line that is not a record is skipped.
@@ -28,6 +31,10 @@ from core.costs import wire_queries as queries
 from core.store.conn import Conn
 
 WIRE = "wire"  # the ledger's source of a turn booked from the gateway's records
+# the ledger's source of a CLI's side request booked from them (its request offered the model
+# no tools: a session's title, Gemini CLI's router): counted like any turn, never compared
+# with the CLI's report, which leaves it out
+WIRE_SIDE = "wire_side"
 SETTLE_S = 60.0  # both sides quiet this long: the turns since the last comparison are whole
 ROUNDING_TOKENS = 2  # a difference of at most this many tokens of a kind is rounding
 ROUNDING_SHARE = 0.005  # or of at most this share of the larger count
@@ -39,13 +46,15 @@ _EPOCH_BOUNDS = (1e9, 1e11)  # a record's times: Unix seconds, 2001 to 5138
 @dataclass(frozen=True)
 class Answer:
     """One model answer as the gateway read it, checked: its model, tokens (None: unknown),
-    HTTP status, when it started and ended."""
+    HTTP status, when it started and ended; ``side``: its request offered the model no tools
+    (a CLI's side request, which the CLI's own report leaves out)."""
 
     model: str | None
     usage: ledger.Usage | None
     status: int
     started: float
     ended: float
+    side: bool = False
 
     @property
     def booked(self) -> bool:
@@ -70,7 +79,8 @@ def answer_of(raw: Any, agent: str) -> Answer | None:
         return None
     model = raw.get("model")
     model = model[:MAX_MODEL] if isinstance(model, str) and model.isprintable() else None
-    return Answer(model or None, counted, status, started, ended)
+    side = raw.get("tools") is False  # a record of before (no "tools") is compared, as then
+    return Answer(model or None, counted, status, started, ended, side)
 
 
 def _whole(value: Any, low: int, high: int) -> bool:
@@ -221,7 +231,8 @@ def book(
     file, _, end = read
     new = 0
     for ref, answer, task_id in answers:
-        turn = ledger.Turn(agent, ref, WIRE, answer.usage, task_id, answer.model)
+        source = WIRE_SIDE if answer.side else WIRE
+        turn = ledger.Turn(agent, ref, source, answer.usage, task_id, answer.model)
         if ledger.record(conn, ctx, turn) is not False:
             budgets.after_turn(conn, ctx, agent, task_id)
             new += 1

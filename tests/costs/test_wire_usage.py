@@ -56,9 +56,12 @@ def _sink(home: Path) -> JsonLinesSink:
     return JsonLinesSink(usage_file(home, "W").parent, usage_file(home, "W").name)
 
 
-def _answer(sink: JsonLinesSink, at: float, usage: Usage | None, status: int = 200) -> None:
+def _answer(
+    sink: JsonLinesSink, at: float, usage: Usage | None, status: int = 200,
+    tools: bool | None = None,
+) -> None:  # fmt: skip
     sink(UsageRecord("W", "anthropic", "anthropic-messages", MODEL, usage, status, True, True,
-                     at, at + 0.5))  # fmt: skip
+                     at, at + 0.5, tools))  # fmt: skip
 
 
 async def _said(service: SwarmService) -> list[tuple[Any, ...]]:
@@ -151,6 +154,37 @@ async def test_protocol_route_difference_is_one_alert_a_day(
     clock.advance(wire.SETTLE_S)
     await watch.tick()
     assert len(await _alerts(service)) == 2
+    sink.close()
+
+
+async def test_side_requests_are_booked_and_left_out_of_the_comparison(
+    service: SwarmService, clock: ManualClock, home: Path, tmp_path: Path
+) -> None:
+    """The gateway says which requests offered the model tools: a CLI's side request (a
+    title, Gemini CLI's router) offered none, and no CLI's report tells it. It is booked
+    (``wire_side``: its cost counts) and left out of the comparison: equal, no alert. An
+    answer of the conversation that the report tells otherwise is still the day's alert."""
+    await service.replace_agents([_agent("protocol")], tmp_path / "agents.toml")
+    task = await assigned(service, "work", "W")
+    journal, sink, watch = Journal(service, "W"), _sink(home), WireUsage(service.store)
+    _answer(sink, clock.now(), Usage(1200, 300, 5000, 700), tools=True)
+    _answer(sink, clock.now(), Usage(80, 10), tools=False)  # the session's title
+    await journal.turn(usage=CLAUDE, meta={"model": MODEL})
+    assert await watch.tick() == 2
+    clock.advance(wire.SETTLE_S)
+    await watch.tick()
+    assert await _alerts(service) == []
+    assert [(r["source"], r["input_tokens"]) for r in await rows(service)] == [
+        ("wire", 1200), ("wire_side", 80),
+    ]  # fmt: skip
+    assert (await service.costs.of_task(task))["cost"].input == 1280  # the side one counts
+    _answer(sink, clock.now(), Usage(1300, 300, 5000, 700), tools=True)  # not as reported
+    await journal.turn(usage=CLAUDE, meta={"model": MODEL})
+    await watch.tick()
+    clock.advance(wire.SETTLE_S)
+    await watch.tick()
+    said = await _alerts(service)
+    assert len(said) == 1 and "1,300 input" in said[0] and "1,200 input" in said[0], said
     sink.close()
 
 

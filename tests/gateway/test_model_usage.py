@@ -5,6 +5,7 @@ the gateway cannot read gives a record of unknown usage, never a guess."""
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from aiohttp import web
 from localmodel import LocalModel, Step
 
 from automation.launch.gateway import UsageRecord, Vendor
+from automation.launch.gateway._usage import offers_tools
 from tests.gateway.rig import Rig, Upstream
 from tests.gateway.wire import FORMATS, VENDOR_OF, request
 
@@ -41,6 +43,41 @@ async def test_usage_equals_localmodels_count(rig: Rig, fmt: str, stream: bool) 
     assert record.model == "local" and record.status == 200
     assert record.streamed is stream and record.complete
     assert record.started <= record.ended
+
+
+TOOLS = {  # one tool, as each wire format offers it
+    "messages": [{"name": "bash", "description": "run", "input_schema": {"type": "object"}}],
+    "responses": [{"type": "function", "name": "bash", "parameters": {"type": "object"}}],
+    "chat": [{"type": "function", "function": {"name": "bash", "parameters": {"type": "object"}}}],
+    "gemini": [{"functionDeclarations": [{"name": "bash", "parameters": {"type": "object"}}]}],
+}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+async def test_a_record_says_whether_its_request_offered_tools(rig: Rig, fmt: str) -> None:
+    """A request of the agent's conversation offers tools; a CLI's side request (a title)
+    offers none: each record says which, for the comparison with the CLI's own report."""
+    for offered in (True, False):
+        path, body, headers = request(fmt, "say hi", stream=True)
+        if offered:
+            body["tools"] = TOOLS[fmt]
+        async with rig.client(VENDOR_OF[fmt]).post(path, json=body, headers=headers) as answer:
+            assert answer.status == 200, await answer.text()
+            await answer.read()
+        record = await _one_record(rig)
+        assert record.tools is offered and record.usage is not None
+        rig.records.clear()
+
+
+def test_a_body_that_is_no_json_object_offers_tools_not_known() -> None:
+    """Gemini's Code Assist wraps the request (``request.tools``); a body that is no JSON
+    object, or empty tools, is read as it is."""
+    wrapped = {"model": "m", "project": "p", "request": {"contents": [], "tools": TOOLS["gemini"]}}
+    assert offers_tools(json.dumps(wrapped).encode()) is True
+    assert offers_tools(b'{"tools": [], "messages": []}') is False
+    assert offers_tools(b'{"request": "tools"}') is False
+    for raw in (b"not json", b"[1, 2]", b"\xff\xfe", b'"tools"', b"[" * 100_000):
+        assert offers_tools(raw) is None, raw
 
 
 async def test_a_chat_stream_without_its_usage_chunk_is_unknown(rig: Rig) -> None:

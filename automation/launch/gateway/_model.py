@@ -25,7 +25,7 @@ from aiohttp.typedefs import Handler
 
 from automation.launch.gateway._records import UsageCallback, UsageRecord
 from automation.launch.gateway._sockets import bind_unix, unlink_socket
-from automation.launch.gateway._usage import Api, UsageReader, api_of
+from automation.launch.gateway._usage import Api, UsageReader, api_of, offers_tools
 from core.costs.ledger import Usage
 
 log = logging.getLogger(__name__)
@@ -128,6 +128,7 @@ class ModelGateway:
             return web.Response(status=401, text="swarm's gateway: not this agent's credential\n")
         body = await request.read()
         api = api_of(request.path)
+        asked = _Asked(started, offers_tools(body) if api is not None else None)
         try:
             upstream = await self._session.request(
                 request.method, _upstream_url(route, request), data=body,
@@ -139,24 +140,24 @@ class ModelGateway:
                 "%s: the gateway could not reach %s: %s", route.agent, _origin(route), reason
             )
             if api is not None:
-                self._record(route, api.value, None, 502, False, False, started)
+                self._record(route, api.value, None, 502, False, False, asked)
             return web.Response(
                 status=502, text=f"swarm's gateway could not reach {_origin(route)}: {reason}\n"
             )
         async with upstream:
-            return await self._answer(route, request, upstream, started)
+            return await self._answer(route, request, upstream, asked)
 
     async def _answer(
         self,
         route: ModelRoute,
         request: web.Request,
         upstream: aiohttp.ClientResponse,
-        started: float,
+        asked: _Asked,
     ) -> web.StreamResponse:
         api = api_of(request.path)
         streamed = upstream.content_type == "text/event-stream"
         if upstream.status >= 400 and not streamed and route.key:
-            return await self._error_answer(route, upstream, api, started)
+            return await self._error_answer(route, upstream, api, asked)
         reader = UsageReader(api, streamed) if api is not None else None
         response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
         response.headers.extend(_down_headers(upstream.headers))
@@ -175,12 +176,12 @@ class ModelGateway:
             if reader is not None and api is not None:
                 model, usage = reader.result()
                 self._record(route, api.value, usage, upstream.status, streamed, complete,
-                             started, model)  # fmt: skip
+                             asked, model)  # fmt: skip
         return response
 
     async def _error_answer(
         self, route: ModelRoute, upstream: aiohttp.ClientResponse, api: Api | None,
-        started: float,
+        asked: _Asked,
     ) -> web.StreamResponse:  # fmt: skip
         """An error answer, read whole so that a key it quotes is taken out."""
         raw = bytearray()
@@ -193,19 +194,28 @@ class ModelGateway:
             (k, v) for k, v in _down_headers(upstream.headers) if k.lower() != "content-length"
         ]
         if api is not None:
-            self._record(route, api.value, None, upstream.status, False, True, started)
+            self._record(route, api.value, None, upstream.status, False, True, asked)
         return web.Response(status=upstream.status, body=text, headers=headers)
 
     def _record(
         self, route: ModelRoute, api: str, usage: Usage | None, status: int, streamed: bool,
-        complete: bool, started: float, model: str | None = None,
+        complete: bool, asked: _Asked, model: str | None = None,
     ) -> None:  # fmt: skip
-        record = UsageRecord(route.agent, route.vendor.value, api, model, usage, status,
-                             streamed, complete, started, time.time())  # fmt: skip
+        record = UsageRecord(route.agent, route.vendor.value, api, model, usage, status, streamed,
+                             complete, asked.started, time.time(), asked.tools)  # fmt: skip
         try:
             self.on_usage(record)
         except Exception:
             log.exception("%s: the usage callback failed", route.agent)
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """What the gateway knows of a model request when its answer comes: when it started,
+    whether it offered the model tools (``offers_tools``)."""
+
+    started: float
+    tools: bool | None
 
 
 def _sent(request: web.Request, token: str) -> bool:

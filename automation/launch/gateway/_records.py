@@ -20,7 +20,9 @@ from core.costs.ledger import Usage
 class UsageRecord:
     """One finished model response: whose, which vendor and wire format, which model, its
     tokens (``usage`` None: not known, never a guess), its HTTP status, whether it was
-    streamed and read to its end, and when it started and ended (Unix seconds)."""
+    streamed and read to its end, when it started and ended (Unix seconds), and whether its
+    request offered the model tools (``offers_tools``: False, a CLI's side request; None:
+    not known)."""
 
     agent: str
     vendor: str
@@ -32,6 +34,7 @@ class UsageRecord:
     complete: bool
     started: float
     ended: float
+    tools: bool | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON object (``usage`` null when unknown)."""

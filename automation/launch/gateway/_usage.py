@@ -42,6 +42,24 @@ def api_of(path: str) -> Api | None:
     return None
 
 
+def offers_tools(body: bytes) -> bool | None:
+    """Whether a model request offers the model tools: every request of an agent's
+    conversation does, in each wire format (``tools``; Gemini's Code Assist wraps the request
+    in ``request``); a CLI's side request (a session's title, Gemini CLI's router) offers
+    none. None: the body is no JSON object (or longer than ``MAX_JSON_BYTES``). The body is
+    the agent's: this only says which answers its CLI's own report is compared with."""
+    if len(body) > MAX_JSON_BYTES:
+        return None
+    try:
+        sent = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(sent, dict):
+        return None
+    inner = sent.get("request")
+    return bool(sent.get("tools") or (isinstance(inner, dict) and inner.get("tools")))
+
+
 class UsageReader:
     """Fed a response's body chunk by chunk; ``result`` gives its model and usage."""
 
