@@ -38,9 +38,16 @@ from typing import TypeVar
 
 from automation.failures import Failure
 from automation.pane_input import PaneInput, pane_of, sample_of
-from automation.tmux.interrupt import Interrupted, Outcome, PaneKeys, interrupt
+from automation.tmux.interrupt import (
+    SHOWN_S,
+    Interrupted,
+    Keys,
+    Outcome,
+    PaneKeys,
+    interrupt,
+)
 from core.agents import RuleSet
-from core.clis import by_name
+from core.clis import AgentCli, by_name
 from core.delivery import KillSwitch
 from core.formats.text import control_chars, escape_controls, shorten
 from core.keys import TEXT_STEP, KeyComboError, parse_combo
@@ -183,22 +190,22 @@ class TmuxDeliverer:
             return _failed('no tmux pane: set tmux = "session:window"', retryable=False)
         return await self._in_pane(ref, self.press_blocking, agent, ref, tuple(keys))
 
-    async def interrupt(self, agent: Agent, combos: Sequence[str], armed: str = "") -> Interrupted:
-        """Stop the running turn in the agent's pane with ``combos`` (its CLI's interrupt
-        keys; a key after the first once the pane shows ``armed``), after the pane's earlier
-        deliveries (``interrupt.interrupt``). OSError: no pane, the pane gone, a key that is
-        none, or one tmux refused."""
+    async def interrupt(self, agent: Agent, cli: AgentCli) -> Interrupted:
+        """Stop the running turn in the agent's pane with its CLI's interrupt keys, after
+        the pane's earlier deliveries (``interrupt.interrupt``). OSError: no pane, the pane
+        gone, a key that is none, or one tmux refused."""
         ref = pane_of(agent)
         if ref is None:
             raise OSError('no tmux pane: set tmux = "session:window"')
-        try:
-            names = [tmux_key(combo) for combo in combos]
-        except KeyComboError as exc:
-            raise OSError(str(exc)) from None
-        keys = PaneKeys(self.reads, self.options.command_timeout_s)
-        return await self._in_pane(
-            ref, interrupt, keys, self.panes, agent, ref, names, self.options.poll_s, armed
-        )
+        keys = _keys_of(cli)
+        return await self._in_pane(ref, self._interrupt, agent, ref, keys)
+
+    def _interrupt(self, agent: Agent, ref: PaneRef, keys: Keys) -> Interrupted:
+        """``interrupt.interrupt`` in the pane (blocking)."""
+        return interrupt(self._pane_keys(), self.panes, agent, ref, keys, self.options.poll_s)
+
+    def _pane_keys(self) -> PaneKeys:
+        return PaneKeys(self.reads, self.options.command_timeout_s)
 
     async def _in_pane(self, ref: PaneRef, work: Callable[..., T], *args: object) -> T:
         """Run ``work(*args)`` in a worker thread while holding the pane's lock; the lock is
@@ -246,7 +253,7 @@ class TmuxDeliverer:
             return _failed(blocked.reason, deferred=blocked.dialog)
         if parcel.reset:
             return self._reset(parcel, ref, pane, deadline)
-        if parcel.withdraw and self.panes.working(agent, pane):
+        if parcel.withdraw and (self.panes.working(agent, pane) or self._just_taken(ref)):
             pane = self._stop_turn(agent, ref)
         text, removed = paste_text(parcel.text)
         if removed:
@@ -259,6 +266,7 @@ class TmuxDeliverer:
             earlier = self._earlier(parcel, pane, sample)
             if earlier == "delivered":
                 self._pending.pop(agent.id, None)
+                self._pane_keys().note(ref, "taken")
                 return Receipt.delivered(METHOD)
             if earlier == "submit":
                 landed = self._quiet(ref, self.panes.area(agent, pane), deadline, agent)
@@ -279,11 +287,8 @@ class TmuxDeliverer:
         would wait for the turn's end behind its work."""
         cli = by_name(agent.cli)
         if cli is not None:
-            keys = PaneKeys(self.reads, self.options.command_timeout_s)
-            names = [tmux_key(combo) for combo in cli.interrupt]
-            how = (agent, ref, names, self.options.poll_s, cli.interrupt_armed)
             try:
-                done = interrupt(keys, self.panes, *how)
+                done = self._interrupt(agent, ref, _keys_of(cli))
             except OSError as exc:
                 raise _Stop(_failed(f"its turn not stopped: {exc}")) from None
             said = (agent.id, " ".join(cli.interrupt), done.outcome.value, done.after_s)
@@ -292,6 +297,12 @@ class TmuxDeliverer:
                 keys_said = " ".join(cli.interrupt)
                 raise _Stop(_failed(f"its turn not stopped: still at work after {keys_said}"))
         return self._read(ref)
+
+    def _just_taken(self, ref: PaneRef) -> bool:
+        """Whether a prompt was taken in the pane so lately that its turn may not show yet
+        (``interrupt.SHOWN_S``)."""
+        taken = self._pane_keys().lately(ref).taken
+        return taken is not None and time.time() < taken + SHOWN_S
 
     def _earlier(self, parcel: Parcel, pane: PaneText, sample: str) -> str | None:
         """On a retry: ``"submit"`` (the text is still in the input), ``"delivered"`` (it
@@ -332,6 +343,7 @@ class TmuxDeliverer:
             pane = self._read(ref)
             if self.panes.took(agent, pane, before, sample, busy):
                 self._pending.pop(agent.id, None)
+                self._pane_keys().note(ref, "taken")
                 return Receipt.delivered(METHOD)
             if busy and self._turn_left_it(agent, ref, pane, sample):
                 busy, before = False, self.panes.area(agent, pane)  # submitted again
@@ -517,6 +529,15 @@ class TmuxDeliverer:
             raise _Stop(_failed(Failure.PAUSED, deferred=True))
         if time.monotonic() >= deadline:
             raise _Stop(_failed(Failure.DEADLINE_PASSED))
+
+
+def _keys_of(cli: AgentCli) -> Keys:
+    """``cli``'s interrupt as the pane takes it. OSError: a key that is none."""
+    try:
+        names = tuple(tmux_key(combo) for combo in cli.interrupt)
+    except KeyComboError as exc:
+        raise OSError(str(exc)) from None
+    return Keys(names, cli.interrupt_armed, cli.interrupt_quits_s)
 
 
 def _safe_clear(combo: str) -> bool:

@@ -8,12 +8,15 @@ Escapes lapses 5 s later, so an earlier stop's lapse can undo the first of a new
 (seen live: the second only armed again); a key the CLI read (two frames drawn since) whose
 arm is not shown, or an arm still shown after the stopping key, is pressed again. A pane
 that reads idle gets nothing: a key at an idle input means something else (Aider's Ctrl+C
-arms its quit).
+arms its quit). But a prompt taken moments ago may not show its turn yet (seen live: opencode
+read idle as the stop came with swarm's delivery, and the turn went on): until ``SHOWN_S``
+after that take, an idle pane is read again until it shows the turn.
 Blocking: run in the deliverer's worker thread, under the pane's lock."""
 
 from __future__ import annotations
 
 import enum
+import math
 import re
 import subprocess
 import time
@@ -22,6 +25,7 @@ from dataclasses import dataclass
 
 from automation.pane_input import PaneInput
 from core.agent_state import AgentState
+from core.agents import TextMatch
 from core.models import Agent
 from core.tmux import PaneRef, PaneText, SharedReads
 
@@ -32,6 +36,8 @@ ARMED_WITHIN_S = 3.0  # a key after the first waits this long at most for the ar
 # (opencode 1.18 shows it for 5 s): unseen, the next key is pressed all the same
 READ_AFTER_S = 0.2  # a key is taken as read once this long after it and two frames drawn
 STOPPING_S = 2.0  # after the stopping key, an unarmed pane at work this long: arm again
+SHOWN_S = 3.0  # a prompt's turn shows in its pane within this of the prompt taken
+QUITS_MARGIN_S = 0.3  # beyond a CLI's interrupt_quits_s: its clock read after the key's
 
 
 class Outcome(enum.Enum):
@@ -42,6 +48,49 @@ class Outcome(enum.Enum):
     EXITED = "exited"  # pressed; the pane's process ended or is another one
     UNREAD = "unread"  # pressed; its rules read neither work nor its input before: unconfirmed
     NOT_RUNNING = "not running"  # the pane reads idle: nothing pressed
+
+
+@dataclass(frozen=True)
+class Keys:
+    """A CLI's interrupt keys as tmux names them; what its pane shows once the first armed
+    the interrupt (``AgentCli.interrupt_armed``); how soon a second interrupt quits it
+    (``AgentCli.interrupt_quits_s``)."""
+
+    names: tuple[str, ...]
+    armed: str = ""
+    quits_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Lately:
+    """What happened in a pane lately, as a swarm process noted it on the pane (any process:
+    ``swarm run``'s delivery, a person's ``swarm agents stop``): when a prompt was last taken
+    there and its interrupt keys last pressed (Unix seconds; None: not noted)."""
+
+    taken: float | None = None
+    pressed: float | None = None
+
+    def shows_by(self) -> float:
+        """Until when (monotonic) an idle pane may yet show the turn of the prompt taken."""
+        left = 0.0 if self.taken is None else self.taken + SHOWN_S - time.time()
+        return time.monotonic() + min(max(left, 0.0), SHOWN_S)
+
+    def quits_wait_s(self, quits_s: float) -> float:
+        """How long to wait before the keys where a second press within ``quits_s`` quits
+        the CLI (bounded: a noted time is a pane option, never trusted past that)."""
+        if self.pressed is None or not quits_s:
+            return 0.0
+        most = quits_s + QUITS_MARGIN_S
+        return min(max(self.pressed + most - time.time(), 0.0), most)
+
+
+def _epoch(text: str) -> float | None:
+    """A noted time (Unix seconds), or None for anything else."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value > 0 else None
 
 
 @dataclass(frozen=True)
@@ -103,6 +152,19 @@ class PaneKeys:
             time.sleep(poll_s)
         return True
 
+    def lately(self, ref: PaneRef) -> Lately:
+        """What the swarm processes noted on the pane (its options ``@swarm-taken`` and
+        ``@swarm-pressed``); nothing noted, or the pane gone: an empty one."""
+        said = self._run(ref, "display-message", "-p", "-t", ref.target,
+                         "#{@swarm-taken} #{@swarm-pressed}")  # fmt: skip
+        taken, _, pressed = (said or "").rstrip("\n").partition(" ")
+        return Lately(_epoch(taken), _epoch(pressed))
+
+    def note(self, ref: PaneRef, what: str) -> None:
+        """Note on the pane that ``what`` (``taken``, ``pressed``) happened now, for every
+        swarm process (best effort: a pane gone notes nothing)."""
+        self._run(ref, "set-option", "-p", "-t", ref.target, f"@swarm-{what}", f"{time.time():.3f}")
+
     def process(self, ref: PaneRef) -> str | None:
         """The pane's process (its pid, None: dead or gone)."""
         said = self._run(ref, "display-message", "-p", "-t", ref.target,
@@ -126,20 +188,27 @@ def interrupt(
     panes: PaneInput,
     agent: Agent,
     ref: PaneRef,
-    names: Sequence[str],
+    keys: Keys,
     poll_s: float = 0.05,
-    armed: str = "",
 ) -> Interrupted:
-    """Press ``names`` (the CLI's interrupt keys, as tmux names them; a key after the first
-    once the pane shows ``armed``) into ``agent``'s pane unless it reads idle, then, where it
-    read at work (or at a dialog), wait for it to read idle (``CONFIRM_S``). OSError when the
-    pane is gone or tmux refused the keys."""
+    """Press ``keys`` (a key after the first once the pane shows it armed) into ``agent``'s
+    pane unless it reads idle, then, where it read at work (or at a dialog), wait for it to
+    read idle (``CONFIRM_S``). What the pane's notes say (``PaneKeys.lately``): a prompt
+    taken moments ago may not show its turn yet (read again until ``SHOWN_S`` after it);
+    keys pressed less than ``keys.quits_s`` ago are waited out first. The press is noted.
+    OSError when the pane is gone or tmux refused the keys."""
     pane = _read(tmux, ref)
     before = panes.classify(agent, pane)
+    lately = tmux.lately(ref)
+    if before is not None and before.state is AgentState.IDLE and lately.taken is not None:
+        pane, before = _turn_shown(tmux, panes, agent, ref, lately.shows_by(), poll_s)
     if before is not None and before.state is AgentState.IDLE:
         return Interrupted(Outcome.NOT_RUNNING, pane)
+    time.sleep(lately.quits_wait_s(keys.quits_s))  # a second press that soon: it quits
+    tmux.note(ref, "pressed")
     process = tmux.process(ref)
     at_work = before is not None and before.state in (AgentState.WORKING, AgentState.WAITING)
+    names, armed = keys.names, keys.armed
     if at_work and armed and len(names) == 2:
         return _ArmedStop(tmux, panes, agent, ref, names, re.compile(armed), process).run(poll_s)
     if not tmux.press(ref, names, KEY_GAP_S, armed, poll_s):
@@ -157,6 +226,21 @@ def interrupt(
         if time.monotonic() >= deadline:
             outcome = Outcome.STILL_WORKING if at_work else Outcome.UNREAD
             return Interrupted(outcome, now, time.monotonic() - pressed)
+        time.sleep(poll_s)
+
+
+def _turn_shown(
+    tmux: PaneKeys, panes: PaneInput, agent: Agent, ref: PaneRef, until: float, poll_s: float
+) -> tuple[PaneText, TextMatch | None]:
+    """The pane read until its rules read it at work or at a dialog (the turn of a prompt
+    just taken shown: a screen they do not know can come first, opencode's as it takes the
+    prompt) or ``until`` (monotonic) passes; the last read and its reading."""
+    while True:
+        pane = _read(tmux, ref)
+        reading = panes.classify(agent, pane)
+        shown = reading is not None and reading.state is not AgentState.IDLE
+        if shown or time.monotonic() >= until:
+            return pane, reading
         time.sleep(poll_s)
 
 

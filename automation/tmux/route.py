@@ -47,7 +47,7 @@ class TmuxRoute(DelivererRoute[TmuxDeliverer]):
             return Stop.cannot("", 'its CLI is not known (cli = "..." in the agents file): no key')
         how = f"{' '.join(cli.interrupt)} in its tmux pane"
         try:
-            done = await self.deliverer.interrupt(agent, cli.interrupt, cli.interrupt_armed)
+            done = await self.deliverer.interrupt(agent, cli)
         except OSError as exc:
             return Stop.cannot(how, f"not stopped: {exc}")
         return _stop_said(done, cli.title, how, len(cli.interrupt))

@@ -259,9 +259,11 @@ class AgentCli:
     (``swarm agents stop`` and a withdrawal on the tmux route: Escape; opencode's Escape
     twice; Aider's one Ctrl+C), ``interrupt_armed`` what its pane shows once the first of
     several keys armed the interrupt (a regular expression: the next key waits for it, not
-    for the gap, so a busy CLI does not read two keys at once as another key). The wait from a
-    paste to the submit key is the routes' (``GuiOptions.submit_gap_s``, ``settle_s``), the
-    same for every CLI (Gemini CLI's need).
+    for the gap, so a busy CLI does not read two keys at once as another key),
+    ``interrupt_quits_s`` how soon a second interrupt quits the CLI (Aider 0.86: a Ctrl+C
+    within 2 s of the last, whatever ran between): swarm's next stop waits that out. The
+    wait from a paste to the submit key is the routes' (``GuiOptions.submit_gap_s``,
+    ``settle_s``), the same for every CLI (Gemini CLI's need).
 
     ``debug_log`` names the environment variable by which the CLI writes a debug log, which
     swarm sets at launch (``core.clis.logs.log_path``) and reads with ``log_reader`` for what
@@ -311,6 +313,7 @@ class AgentCli:
     clear: tuple[str, ...] = ("ctrl+e", "ctrl+u")  # end of line, delete to its start
     interrupt: tuple[str, ...] = ("escape",)
     interrupt_armed: str = ""
+    interrupt_quits_s: float = 0.0
     placeholders: tuple[str, ...] = ()
     debug_log: str | None = None
     log_reader: LogReader | None = None

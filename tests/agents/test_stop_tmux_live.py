@@ -8,6 +8,7 @@ through. Each CLI started once for the module; Aider as docs/agents.md's recipe 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from automation.tmux.delivery import TmuxDeliverer
+from automation.tmux.interrupt import Outcome
 from core import clis
 from core.agent_state import AgentState
 from core.assignment import STOPPED_IDLE
@@ -136,12 +138,18 @@ def in_a_turn(live: LiveCLI, prompt: str) -> None:
 
 
 def next_prompt_goes_through(live: LiveCLI) -> None:
+    """ "say hello" sent, asked and answered below it (the pane shows the newest lines
+    only: a count of answers on it stays the same once the oldest scrolls away)."""
     until_state(live, AgentState.IDLE, 30)
-    before = live.screen().count("hello from localmodel")
+    before = asks(live, "say hello")
     live.send("say hello")
+    asked(live, "say hello", before)
     deadline = time.monotonic() + 60
-    while live.screen().count("hello from localmodel") <= before:
-        assert time.monotonic() < deadline, live.screen()
+    while True:
+        screen = live.screen()
+        if "hello from localmodel" in screen[screen.rfind("say hello") :]:
+            return
+        assert time.monotonic() < deadline, screen
         time.sleep(0.1)
 
 
@@ -249,3 +257,41 @@ def read_turns(reader: DatabaseReader) -> list[UsageTurn]:
         assert time.monotonic() < deadline, "no turn read"
         time.sleep(0.2)
     return turns
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("live", ["opencode", "aider"], indirect=True)
+async def test_a_stop_as_soon_as_a_prompt_went_in_stops_its_turn(
+    live: LiveCLI, tmp_path: Path
+) -> None:
+    """A stop the moment swarm's delivery of a prompt returns, before the CLI shows its work,
+    stops the turn that prompt starts: never "no turn was running" while the turn goes on.
+    opencode 1.18.33 read idle then (2 runs of 2 before the change; the other three CLIs
+    showed their turn at once); Aider's echo of the prompt reads as its input until its
+    spinner is drawn (seen once). The stop is another deliverer's, as a person's ``swarm
+    agents stop`` is another process's: what the delivery noted, it reads off the pane. It
+    comes within 2 s of the withdrawal's Ctrl+C before it (Aider's test before): it quits at
+    a second Ctrl+C that soon, so the stop waits that out (before: Aider exited)."""
+    cli = clis.by_name(cli_of(live))
+    assert cli is not None
+    until_state(live, AgentState.IDLE, 60)
+    process = pane_process(live)
+    home = tmp_path / "home"
+    delivering, stopping = (TmuxDeliverer(home, KillSwitch(home)) for _ in range(2))
+    agent = agent_of(live, cli_of(live))
+    before = asks(live, "think in silence")
+    try:
+        receipt = await delivering.deliver(Parcel(1, agent, "think in silence", "swarm"))
+        assert receipt.ok, receipt.reason
+        done = await stopping.interrupt(agent, cli)
+    finally:
+        delivering.close()
+        stopping.close()
+    assert done.outcome is Outcome.IDLE, (done.outcome, live.screen())
+    until_state(live, AgentState.IDLE, IDLE_WITHIN_S)
+    await asyncio.sleep(2.5)  # it stays stopped (opencode may still send its request)
+    assert read_state(live) is AgentState.IDLE, live.screen()
+    assert pane_process(live) == process
+    late = asks(live, "think in silence") - before
+    print(f"{cli.name}: {done.outcome} {done.after_s:.2f} s after the keys; {late} request(s)")
+    next_prompt_goes_through(live)

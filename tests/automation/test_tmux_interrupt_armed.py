@@ -16,16 +16,18 @@ same: swarm presses again by what the pane shows once the program has read its k
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from automation.tmux.delivery import TmuxDeliverer
-from automation.tmux.interrupt import Outcome
+from automation.tmux.interrupt import QUITS_MARGIN_S, SHOWN_S, Lately, Outcome, PaneKeys
 from core.clis import by_name
 from core.delivery import KillSwitch
 from core.models import Agent
+from core.tmux import SharedReads
 from tests.tmux_server import Tmux, wait_text
 
 BUSY_TUI = r"""
@@ -119,7 +121,7 @@ async def test_the_second_escape_waits_for_the_first_to_arm_the_interrupt(
                   tmux_socket=str(tmux.socket))  # fmt: skip
     deliverer = TmuxDeliverer(tmp_path / "home", KillSwitch(tmp_path / "home"))
     try:
-        done = await deliverer.interrupt(agent, cli.interrupt, cli.interrupt_armed)
+        done = await deliverer.interrupt(agent, cli)
     finally:
         deliverer.close()
     shown = wait_text(tmux.ref("agents:a"), "interrupted")
@@ -142,10 +144,33 @@ async def test_a_lapse_between_the_keys_is_read_off_the_pane_and_the_turn_still_
     deliverer = TmuxDeliverer(tmp_path / "home", KillSwitch(tmp_path / "home"))
     try:
         wait_text(server.ref("agents:a"), "esc interrupt")
-        done = await deliverer.interrupt(agent, cli.interrupt, cli.interrupt_armed)
+        done = await deliverer.interrupt(agent, cli)
         shown = wait_text(server.ref("agents:a"), "interrupted")
     finally:
         deliverer.close()
         server.stop()
     assert done.outcome is Outcome.IDLE, shown
     assert "[b'\\x1b', b'\\x1b', b'\\x1b']" in "".join(shown), shown  # three, each alone
+
+
+def test_the_panes_notes_are_read_by_any_process_and_bounded(tmux: Tmux) -> None:
+    """What a swarm process notes on a pane (a prompt taken, keys pressed) another one reads
+    off the tmux server (a person's ``swarm agents stop`` after ``swarm run``'s delivery).
+    The notes are pane options: a value that is no time is none, and one in the future
+    (an unsandboxed agent can set them) makes swarm wait no longer than the CLI's bound."""
+    keys = PaneKeys(SharedReads(10.0), 10.0)
+    ref = tmux.ref("agents:a")
+    assert keys.lately(ref) == Lately()
+    keys.note(ref, "taken")
+    keys.note(ref, "pressed")
+    noted = PaneKeys(SharedReads(10.0), 10.0).lately(ref)  # another reader: the server's
+    assert noted.taken is not None and abs(noted.taken - time.time()) < 5
+    assert 2.0 < noted.quits_wait_s(2.0) <= 2.0 + QUITS_MARGIN_S and noted.quits_wait_s(0.0) == 0
+    for hostile in ("inf", "nan", "-5", "x", "1e400"):
+        tmux.run("set-option", "-p", "-t", "agents:a", "@swarm-pressed", hostile)
+        assert keys.lately(ref).pressed is None, hostile
+    tmux.run("set-option", "-p", "-t", "agents:a", "@swarm-pressed", str(time.time() + 1e6))
+    tmux.run("set-option", "-p", "-t", "agents:a", "@swarm-taken", str(time.time() + 1e6))
+    future = keys.lately(ref)
+    assert future.quits_wait_s(2.0) == 2.0 + QUITS_MARGIN_S
+    assert future.shows_by() - time.monotonic() <= SHOWN_S

@@ -47,5 +47,6 @@ CLI = AgentCli(
     resume_option="--restore-chat-history",
     reset=("text:/clear", "enter"),
     interrupt=("ctrl+c",),
+    interrupt_quits_s=2.0,  # base_coder.keyboard_interrupt: a second within 2 s exits
     model=ModelChoice(env=("AIDER_MODEL",)),  # its default depends on the keys it finds
 )
