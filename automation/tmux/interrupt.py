@@ -36,7 +36,8 @@ ARMED_WITHIN_S = 3.0  # a key after the first waits this long at most for the ar
 # (opencode 1.18 shows it for 5 s): unseen, the next key is pressed all the same
 READ_AFTER_S = 0.2  # a key is taken as read once this long after it and two frames drawn
 STOPPING_S = 2.0  # after the stopping key, an unarmed pane at work this long: arm again
-SHOWN_S = 3.0  # a prompt's turn shows in its pane within this of the prompt taken
+SHOWN_S = 5.0  # a prompt's turn shows in its pane within this of the prompt taken (a loaded
+# machine: opencode showed it within 0.9 s idle)
 QUITS_MARGIN_S = 0.3  # beyond a CLI's interrupt_quits_s: its clock read after the key's
 
 
