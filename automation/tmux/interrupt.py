@@ -8,9 +8,10 @@ Escapes lapses 5 s later, so an earlier stop's lapse can undo the first of a new
 (seen live: the second only armed again); a key the CLI read (two frames drawn since) whose
 arm is not shown, or an arm still shown after the stopping key, is pressed again. A pane
 that reads idle gets nothing: a key at an idle input means something else (Aider's Ctrl+C
-arms its quit). But a prompt taken moments ago may not show its turn yet (seen live: opencode
-read idle as the stop came with swarm's delivery, and the turn went on): until ``SHOWN_S``
-after that take, an idle pane is read again until it shows the turn.
+arms its quit); where a second key quits the CLI (Aider) and the first did not take, one
+more after that bound. A prompt taken moments ago may not show its turn yet (seen live:
+opencode read idle as the stop came with swarm's delivery, and the turn went on): until
+``SHOWN_S`` after that take, an idle pane is read again until it shows the turn.
 Blocking: run in the deliverer's worker thread, under the pane's lock."""
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ STOPPING_S = 2.0  # after the stopping key, an unarmed pane at work this long: a
 SHOWN_S = 5.0  # a prompt's turn shows in its pane within this of the prompt taken (a loaded
 # machine: opencode showed it within 0.9 s idle)
 QUITS_MARGIN_S = 0.3  # beyond a CLI's interrupt_quits_s: its clock read after the key's
+# a CLI whose second interrupt quits it and still at work this long past that bound: its key
+# did not take (Aider 0.86 went on waiting for its model after "^C again to exit", 2 runs
+# in ~20 loaded ones), so it is pressed once more
+AGAIN_AFTER_S = 1.5
 
 
 class Outcome(enum.Enum):
@@ -215,7 +220,7 @@ def interrupt(
     if not tmux.press(ref, names, KEY_GAP_S, armed, poll_s):
         raise OSError(f"tmux did not take the keys into {ref.target}")
     pressed = time.monotonic()
-    deadline = pressed + CONFIRM_S
+    deadline, again_at = pressed + CONFIRM_S, pressed + keys.quits_s + AGAIN_AFTER_S
     while True:
         now = tmux.read(ref)
         if not now.ok or tmux.process(ref) != process:
@@ -224,6 +229,11 @@ def interrupt(
             return Interrupted(Outcome.UNREAD, now, time.monotonic() - pressed)
         if at_work and panes.idle(agent, now):
             return Interrupted(Outcome.IDLE, now, time.monotonic() - pressed)
+        if at_work and keys.quits_s and time.monotonic() >= again_at:  # the key did not take
+            tmux.note(ref, "pressed")
+            if not tmux.press(ref, names, KEY_GAP_S, armed, poll_s):
+                raise OSError(f"tmux did not take the keys into {ref.target}")
+            deadline, again_at = time.monotonic() + CONFIRM_S, float("inf")
         if time.monotonic() >= deadline:
             outcome = Outcome.STILL_WORKING if at_work else Outcome.UNREAD
             return Interrupted(outcome, now, time.monotonic() - pressed)

@@ -287,7 +287,8 @@ async def test_a_stop_as_soon_as_a_prompt_went_in_stops_its_turn(
     finally:
         delivering.close()
         stopping.close()
-    assert done.outcome is Outcome.IDLE, (done.outcome, live.screen())
+    shown = [line.rstrip() for line in done.pane.lines if line.strip()]
+    assert done.outcome is Outcome.IDLE, (done.outcome, done.after_s, shown[-12:])
     until_state(live, AgentState.IDLE, IDLE_WITHIN_S)
     await asyncio.sleep(2.5)  # it stays stopped (opencode may still send its request)
     assert read_state(live) is AgentState.IDLE, live.screen()
