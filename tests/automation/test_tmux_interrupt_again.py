@@ -7,15 +7,11 @@ does not read idle 5 s after", the turn going on."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-from automation.tmux.delivery import TmuxDeliverer
 from automation.tmux.interrupt import AGAIN_AFTER_S, Outcome
 from core.clis import by_name
-from core.delivery import KillSwitch
-from core.models import Agent
-from tests.tmux_server import Tmux, wait_text
+from tests.automation.test_tmux_interrupt_armed import stopped_in_pane
 
 STUBBORN_TUI = r"""
 import signal, sys, time
@@ -53,20 +49,8 @@ async def test_a_ctrl_c_that_did_not_take_is_pressed_again_past_the_quit_window(
 ) -> None:
     cli = by_name("aider")
     assert cli is not None and cli.interrupt == ("ctrl+c",) and cli.interrupt_quits_s == 2.0
-    program = tmp_path / "stubborn_tui.py"
-    program.write_text(STUBBORN_TUI, "utf-8")
-    server = Tmux(tmp_path / "tmux.sock")
-    server.window("agents", "a", f"exec {sys.executable} {program}")
-    agent = Agent("A", "dev", delivery="tmux", cli="aider", tmux="agents:a",
-                  tmux_socket=str(server.socket))  # fmt: skip
-    deliverer = TmuxDeliverer(tmp_path / "home", KillSwitch(tmp_path / "home"))
-    try:
-        wait_text(server.ref("agents:a"), "Waiting for")
-        done = await deliverer.interrupt(agent, cli)
-        shown = "\n".join(wait_text(server.ref("agents:a"), "gap "))
-    finally:
-        deliverer.close()
-        server.stop()
+    done, lines = await stopped_in_pane(tmp_path, STUBBORN_TUI, "", "aider", "Waiting for", "gap ")
+    shown = "\n".join(lines)
     assert done.outcome is Outcome.IDLE, (done.outcome, shown)
     assert "KeyboardInterrupt" not in shown, shown  # never quit
     gap = float(shown.split("gap ")[1].split()[0])

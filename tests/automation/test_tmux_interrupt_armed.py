@@ -23,7 +23,14 @@ from pathlib import Path
 import pytest
 
 from automation.tmux.delivery import TmuxDeliverer
-from automation.tmux.interrupt import QUITS_MARGIN_S, SHOWN_S, Lately, Outcome, PaneKeys
+from automation.tmux.interrupt import (
+    QUITS_MARGIN_S,
+    SHOWN_S,
+    Interrupted,
+    Lately,
+    Outcome,
+    PaneKeys,
+)
 from core.clis import by_name
 from core.delivery import KillSwitch
 from core.models import Agent
@@ -133,24 +140,35 @@ async def test_the_second_escape_waits_for_the_first_to_arm_the_interrupt(
 async def test_a_lapse_between_the_keys_is_read_off_the_pane_and_the_turn_still_stops(
     tmp_path: Path, lapse: str
 ) -> None:
-    program = tmp_path / "lapsing_tui.py"
-    program.write_text(LAPSING_TUI, "utf-8")
+    done, shown = await stopped_in_pane(
+        tmp_path, LAPSING_TUI, lapse, "opencode", "esc interrupt", "interrupted"
+    )
+    assert done.outcome is Outcome.IDLE, shown
+    assert "[b'\\x1b', b'\\x1b', b'\\x1b']" in "".join(shown), shown  # three, each alone
+
+
+async def stopped_in_pane(
+    tmp_path: Path, source: str, args: str, cli_name: str, ready: str, after: str
+) -> tuple[Interrupted, list[str]]:
+    """``source`` run as the pane of agent A (CLI ``cli_name``) on a private tmux server, once
+    it shows ``ready`` stopped by swarm's tmux deliverer: its outcome, and the pane's lines
+    once they show ``after``."""
+    program = tmp_path / "pane_tui.py"
+    program.write_text(source, "utf-8")
     server = Tmux(tmp_path / "tmux.sock")
-    server.window("agents", "a", f"exec {sys.executable} {program} {lapse}")
-    cli = by_name("opencode")
+    server.window("agents", "a", f"exec {sys.executable} {program} {args}")
+    cli = by_name(cli_name)
     assert cli is not None
-    agent = Agent("A", "dev", delivery="tmux", cli="opencode", tmux="agents:a",
+    agent = Agent("A", "dev", delivery="tmux", cli=cli_name, tmux="agents:a",
                   tmux_socket=str(server.socket))  # fmt: skip
     deliverer = TmuxDeliverer(tmp_path / "home", KillSwitch(tmp_path / "home"))
     try:
-        wait_text(server.ref("agents:a"), "esc interrupt")
+        wait_text(server.ref("agents:a"), ready)
         done = await deliverer.interrupt(agent, cli)
-        shown = wait_text(server.ref("agents:a"), "interrupted")
+        return done, wait_text(server.ref("agents:a"), after)
     finally:
         deliverer.close()
         server.stop()
-    assert done.outcome is Outcome.IDLE, shown
-    assert "[b'\\x1b', b'\\x1b', b'\\x1b']" in "".join(shown), shown  # three, each alone
 
 
 def test_the_panes_notes_are_read_by_any_process_and_bounded(tmux: Tmux) -> None:
