@@ -364,6 +364,11 @@ class Delivery:
         }
 
 
+# a withdrawal's receipt method ends so when its route stopped the turn and typed nothing:
+# its notice is put before the agent's next message (``core.delivery``)
+NOTICE_CARRIED = "turn stopped, notice with the next message"
+
+
 @dataclass(frozen=True)
 class Receipt:
     """What a deliverer says about one delivery."""
@@ -379,6 +384,18 @@ class Receipt:
     def delivered(cls, method: str) -> Receipt:
         """The text arrived."""
         return cls(True, None, method, retryable=False)
+
+    @classmethod
+    def stopped(cls, method: str) -> Receipt:
+        """A withdrawal done by stopping the agent's turn, its notice not typed: the notice
+        goes with the agent's next message (a turn of its own would be a paid model request
+        and would show the agent at work on what it was just told to stop)."""
+        return cls(True, None, f"{method}, {NOTICE_CARRIED}", retryable=False)
+
+    @property
+    def carried(self) -> bool:
+        """Whether a withdrawal's notice was left for the agent's next message."""
+        return self.ok and self.method.endswith(NOTICE_CARRIED)
 
     @classmethod
     def failed(

@@ -6,8 +6,9 @@ once the turn ended (nothing is ever put into a running turn). A delivery id the
 before is accepted again without a second prompt (a retry after a lost answer). A reset is a
 new session; a withdrawal cancels the running turn (``session/cancel``, Claude Code's
 ``interrupt``: the host answers once the turn ended, an ACP turn whose agent does not answer
-the cancel ended by the host after ``host.CANCEL_ANSWER_S``), waits for its end (at most
-``STOP_WAIT_S``), then tells the agent: it is never held behind the turn it stops. A prompt
+the cancel ended by the host after ``host.CANCEL_ANSWER_S``) and waits for its end (at most
+``STOP_WAIT_S``): it is never held behind the turn it stops, and its notice is not a turn of
+its own (a paid request): it goes with the agent's next message (``Receipt.stopped``). A prompt
 is answered by the host once its agent took it or ``host.ACCEPT_S`` after it was sent, so a
 withdrawal is not held behind a model that has not spoken yet. A decided permission prompt's
 answer goes back as the request's response (``answer``).
@@ -30,7 +31,7 @@ from core.protocols import Parcel
 
 log = logging.getLogger(__name__)
 METHOD = "protocol"
-STOP_WAIT_S = 15.0  # a cancelled turn's end, waited for before the withdrawal's notice
+STOP_WAIT_S = 15.0  # a cancelled turn's end, waited for by a withdrawal
 
 
 class ProtocolDeliverer:
@@ -56,9 +57,11 @@ class ProtocolDeliverer:
         try:
             if parcel.reset:
                 answer: client.Reply = await client.new_session(self.home, agent, self.wait_s)
+            elif parcel.withdraw:  # the turn stopped; its notice goes with the next message
+                await self._stop_turn(agent)
+                log.info("withdrawal %s from %s: its turn stopped", parcel.delivery_id, agent)
+                return Receipt.stopped(METHOD)
             else:
-                if parcel.withdraw:
-                    await self._stop_turn(agent)
                 answer = await client.prompt(
                     self.home, agent, parcel.delivery_id, parcel.text, self.wait_s
                 )
@@ -86,8 +89,8 @@ class ProtocolDeliverer:
         return Receipt.delivered(METHOD)
 
     async def _stop_turn(self, agent: str) -> None:
-        """Cancel the running turn and wait for its end (at most ``STOP_WAIT_S``): the notice
-        then goes as the next turn, not refused as busy and put off."""
+        """Cancel the running turn and wait for its end (at most ``STOP_WAIT_S``): the next
+        message (the notice with it) is then not refused as busy and put off."""
         cancelled = await client.cancel(self.home, agent, self.wait_s)
         if isinstance(cancelled, Failed) or not cancelled.running:
             return

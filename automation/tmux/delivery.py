@@ -255,6 +255,8 @@ class TmuxDeliverer:
             return self._reset(parcel, ref, pane, deadline)
         if parcel.withdraw and (self.panes.working(agent, pane) or self._just_taken(ref)):
             pane = self._stop_turn(agent, ref)
+        if parcel.withdraw and _stops_turns(agent):  # its notice goes with the next message
+            return Receipt.stopped(METHOD)
         text, removed = paste_text(parcel.text)
         if removed:
             log.warning("delivery %s: %d control characters removed", parcel.delivery_id, removed)
@@ -281,10 +283,9 @@ class TmuxDeliverer:
         return self._submit(parcel, ref, landed, sample, deadline)
 
     def _stop_turn(self, agent: Agent, ref: PaneRef) -> PaneText:
-        """A withdrawal's agent at work: its turn stopped first by its CLI's interrupt keys
-        (the notice is not typed into the turn it takes back); the pane after. A turn that
-        still runs fails the delivery (retried: stopped again first): typed, the notice
-        would wait for the turn's end behind its work."""
+        """A withdrawal's agent at work: its turn stopped by its CLI's interrupt keys; the
+        pane after. A turn that still runs fails the delivery (retried: stopped again), so
+        the withdrawal is never done while the work it takes back goes on."""
         cli = by_name(agent.cli)
         if cli is not None:
             try:
@@ -529,6 +530,14 @@ class TmuxDeliverer:
             raise _Stop(_failed(Failure.PAUSED, deferred=True))
         if time.monotonic() >= deadline:
             raise _Stop(_failed(Failure.DEADLINE_PASSED))
+
+
+def _stops_turns(agent: Agent) -> bool:
+    """Whether swarm knows the keys that stop a turn of ``agent``'s CLI: a withdrawal is
+    then that stop, and its notice is not typed as a turn of its own (a paid request that
+    would show the agent at work again); for a CLI swarm does not know, it is typed."""
+    cli = by_name(agent.cli)
+    return cli is not None and bool(cli.interrupt)
 
 
 def _keys_of(cli: AgentCli) -> Keys:

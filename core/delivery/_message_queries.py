@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from core.agents import queries as agent_queries
 from core.agents import turn_ended_on_pane
-from core.models import Delivery, DeliveryState, Priority, Target, TargetKind
+from core.models import NOTICE_CARRIED, Delivery, DeliveryState, Priority, Target, TargetKind
 from core.store.conn import (
     Conn,
     Pair,
@@ -656,3 +656,36 @@ def task_of_delivery(conn: Conn, delivery: int) -> tuple[bool, int | None]:
     protocol turn's task (``core.agents._transcript.TaskOfDelivery``)."""
     row = conn.execute(TASK_OF_DELIVERY, {"delivery": delivery}).fetchone()
     return (False, None) if row is None else (True, values(row)[0])
+
+
+# the latest deliveries that reached an agent, newest by id (its index), for the withdrawal
+# notices its next message carries: only the last ones can be due (``carried_notices``)
+RECENT_DELIVERED = sql(
+    "SELECT d.method, d.updated_at, m.target_kind, m.text, m.sender, m.task_id "
+    "FROM deliveries d JOIN messages m ON m.id = d.message_id "
+    "WHERE d.agent_id = :agent AND d.state = 'delivered' ORDER BY d.id DESC LIMIT 50"
+)
+
+
+class CarriedNotice(NamedTuple):
+    """A withdrawal whose turn was stopped and whose notice the agent was not yet told."""
+
+    text: str
+    sender: str
+    task_id: int | None
+
+
+def carried_notices(conn: Conn, agent: str) -> list[CarriedNotice]:
+    """The withdrawal notices ``agent``'s next message carries, oldest first: those whose
+    route stopped the turn and typed nothing (``NOTICE_CARRIED``), delivered after the last
+    other delivery that reached the agent (which carried them, or began a new session)."""
+    rows = conn.execute(RECENT_DELIVERED, {"agent": agent}).fetchall()
+    due: list[CarriedNotice] = []
+    for row in sorted(rows, key=lambda r: float(r["updated_at"]), reverse=True):
+        carried = row["target_kind"] == TargetKind.withdraw and str(row["method"] or "").endswith(
+            NOTICE_CARRIED
+        )
+        if not carried:
+            break
+        due.append(CarriedNotice(row["text"], row["sender"], row["task_id"]))
+    return due[::-1]

@@ -251,10 +251,10 @@ def _restart_lease(conn: Conn, ctx: Ctx, delivery: Delivery) -> None:
 
 def delivered_event(ctx: Ctx, delivery: Delivery, receipt: Receipt) -> tuple[Any, ...]:
     """The ``delivery.delivered`` event's row (``Conn.add_event``'s values)."""
-    text = (
-        f"{_what(delivery)} delivered to {delivery.agent} ({receipt.method or 'delivered'}"
-        f"{', retry' if delivery.is_retry else ''})"
-    )
+    what = f"{_what(delivery)} delivered to {delivery.agent}"
+    if receipt.carried:  # its turn stopped, nothing typed
+        what = f"{task_ref(delivery.task_id or 0)} withdrawal from {delivery.agent} done"
+    text = f"{what} ({receipt.method or 'delivered'}{', retry' if delivery.is_retry else ''})"
     data = json.dumps({"delivery": delivery.id, "message": delivery.message_id})
     return (
         ctx.now,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from core.delivery import _claim_queries as claim_queries
+from core.delivery import _message_queries as message_queries
 from core.delivery import _onboarding as onboarding
 from core.delivery._envelope import render
 from core.delivery._messages import is_note
@@ -109,6 +110,8 @@ async def plan(
     )
     if onboards:
         text = intro.rstrip() + ONBOARDING_RULE + text
+    if not withdrawn and not parcels:  # a reset before it began a session that had no task
+        text = await _with_notices(service, agent, text)
     parcels.append(
         Parcel(
             delivery.id,
@@ -122,6 +125,19 @@ async def plan(
         )
     )
     return Plan(tuple(parcels), onboards)
+
+
+async def _with_notices(service: StoreAccess, agent: Agent, text: str) -> str:
+    """``text`` under the withdrawal notices the agent was not told yet (its route stopped
+    those turns and typed nothing: ``Receipt.stopped``), each as its own WITHDRAWN block."""
+    notices = await service.read(message_queries.carried_notices, agent.id)
+    if not notices:
+        return text
+    blocks = [
+        render(n.text, sender=n.sender, agent=agent.id, task_id=n.task_id, withdrawn=True)
+        for n in notices
+    ]
+    return ONBOARDING_RULE.join([*blocks, text])
 
 
 async def _intro(service: StoreAccess, agent: Agent, place: Located | None) -> str:

@@ -142,6 +142,11 @@ async def turn_of(swarm: Swarm, task: Task) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
+def prompts(rig: Rig) -> list[str]:
+    """The prompts A's model was asked."""
+    return [str(r.get("prompt") or "") for r in rig.model.requests()]
+
+
 async def delivered_after(swarm: Swarm, text: str) -> bool:
     """Whether the message to A holding ``text`` was delivered and its turn ended."""
     deliveries = await swarm.service.messages.deliveries(None, limit=50)
@@ -164,9 +169,13 @@ async def test_a_cancelled_or_taken_back_task_ends_the_running_turn_at_once(
     ended_s = time.monotonic() - asked
     assert turn["stop_reason"] == "cancelled", turn
     assert ended_s < ENDED_WITHIN_S, ended_s
-    # the notice went once the turn ended, and the agent's next prompt after it
-    await run_until(swarm, lambda: delivered_after(swarm, "is no longer yours"), 60)
+    # the message held meanwhile went once the turn ended, the notice at its head: no
+    # model request of the notice's own
     await run_until(swarm, lambda: delivered_after(swarm, f"say hello after the {how}"), 60)
+    held = [p for p in prompts(rig) if f"say hello after the {how}" in p]
+    notice = f"{task.ref} is no longer yours"
+    assert held and all(notice in p for p in held), held
+    assert [p for p in prompts(rig) if notice in p and p not in held] == []
     nxt = await swarm.service.tasks.create(TaskSpec("next", "say hello", agent=AGENT), "me")
     await run_until(swarm, lambda: turn_of(swarm, nxt), 60)
     assert time.monotonic() - asked < STREAM_S / 2
@@ -335,13 +344,14 @@ async def test_a_turn_whose_model_has_said_nothing_yet_ends_at_its_stop(
 
         await until(now_idle, SILENT_S)
         idle_at = time.monotonic()
+        noticed = [p for p in prompts(rig) if f"{task.ref} is no longer yours" in p]
         kept = await swarm.service.tasks.get(task.ref)
         if how == "stop":
             await swarm.service.tasks.cancel(task.ref, "me")
         # the agent takes its next prompt (the stopped turn's late answer, if any, is no
         # answer to it)
         nxt = await swarm.service.tasks.create(
-            TaskSpec(f"after the silent {how}", "say hello", agent=AGENT), "me"
+            TaskSpec(f"after the silent {how}", f"say hello (after {title})", agent=AGENT), "me"
         )
         after = await until(lambda: turn_of(swarm, nxt), 90)
         await swarm.service.tasks.complete(nxt.ref, AGENT)
@@ -355,6 +365,10 @@ async def test_a_turn_whose_model_has_said_nothing_yet_ends_at_its_stop(
     if how == "stop":
         assert (kept.status.value, kept.agent) == ("assigned", AGENT)
     assert after["stop_reason"] == "end_turn", after
+    assert noticed == [], noticed  # the notice asked no model of its own (a paid turn)
+    if how == "cancel":  # the next prompt told it
+        told = [p for p in prompts(rig) if f"say hello (after {title})" in p]
+        assert told and all(f"{task.ref} is no longer yours" in p for p in told), told
 
 
 class Kept(logging.Handler):
