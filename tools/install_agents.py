@@ -2,10 +2,12 @@
 
 npm packages go under ``.cache/agents/node_modules`` (``npm install --prefix``), each PyPI
 package into its own venv, the folder its binary is in (Aider's ``.cache/agents/aider-venv``),
-made by a Python new enough for it (the installer's own, else ``python3.N`` or pyenv's). A
-CLI already there at its pinned version is left alone. Prints one line per CLI (installed,
-already there, or failed with the reason) and exits 1 when one failed. Standard library only:
-CI runs it with the system's python3 before the tests.
+made by a Python new enough for it (the installer's own, else ``python3.N`` or pyenv's, else
+Debian 13's python3.13 unpacked into ``.cache/python`` by ``tools/debian_python.py``, the
+system untouched: Mistral Vibe's on Debian 12). A CLI already there at its pinned version is
+left alone. Prints one line per CLI (installed, already there, or failed with the reason) and
+exits 1 when one failed. Standard library only: CI runs it with the system's python3 before
+the tests.
 
     python3 tools/install_agents.py [--dest DIR] [CLI ...]
 """
@@ -25,6 +27,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEST = ROOT / ".cache" / "agents"
 TIMEOUT = 900  # seconds for one install command
+# where no Python new enough runs: Debian 13's, unpacked into PRIVATE by DEBIAN_PYTHON
+DEBIAN_PYTHON = Path(__file__).resolve().parent / "debian_python.py"
+PRIVATE = ROOT / ".cache" / "python"
+PRIVATE_VERSION = (3, 13)
+OWN = (sys.version_info.major, sys.version_info.minor)  # the installer's own Python
 
 
 @dataclass(frozen=True)
@@ -107,12 +114,17 @@ def _claude_placeholder(dest: Path) -> bool:
     return exe.is_file() and exe.stat().st_size < 1_000_000
 
 
-def install(pin: Pin, dest: Path) -> None:
-    """Install ``pin`` under ``dest``; raises ``RuntimeError`` with a one-line reason."""
+def install(pin: Pin, dest: Path) -> str:
+    """Install ``pin`` under ``dest``; raises ``RuntimeError`` with a one-line reason. Says
+    what its line should add: the Python its venv was made with, when it is not this
+    machine's own."""
+    said = ""
     if pin.registry == "pypi":
         venv = dest / pin.venv
-        if not (venv / "bin" / "python").is_file():
-            _run([_python(pin.python), "-m", "venv", str(venv)], dest)
+        if not (venv / "bin" / "python").is_file():  # (a venv of a Python gone: made anew)
+            python, said = _python(pin.python)
+            _run([python, "-m", "venv", *(["--clear"] if venv.exists() else []), str(venv)],
+                 dest)  # fmt: skip
         _run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
               "--disable-pip-version-check", f"{pin.package}=={pin.version}"], dest)  # fmt: skip
     else:
@@ -127,29 +139,60 @@ def install(pin: Pin, dest: Path) -> None:
     if not is_ready(pin, dest):
         found = installed_version(pin, dest)
         raise RuntimeError(f"after the install {pin.binary} is missing or the version is {found}")
+    return said
 
 
-def _python(oldest: tuple[int, int]) -> str:
-    """A Python of version ``oldest`` or newer: this one, else ``python3.N`` on the PATH (one
-    that runs: a pyenv shim of a version not chosen does not), else pyenv's own install."""
-    if sys.version_info >= oldest:
-        return sys.executable
+def _python(oldest: tuple[int, int]) -> tuple[str, str]:
+    """A Python of version ``oldest`` or newer and what to say of it: this one, else
+    ``python3.N`` on the PATH (one that runs: a pyenv shim of a version not chosen does not),
+    else pyenv's own install (nothing said of these), else Debian 13's python3.13 in
+    :data:`PRIVATE` (made there by :data:`DEBIAN_PYTHON` when it is not, its lines printed
+    as it goes; said)."""
+    if oldest <= OWN:
+        return sys.executable, ""
     minors = range(oldest[1], oldest[1] + 7)  # the oldest that fits first: the one measured
     pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
     for minor in minors:
         found = shutil.which(f"python3.{minor}")
         if found and _runs(found):
-            return found
+            return found, ""
         for python in sorted(pyenv.glob(f"3.{minor}.*/bin/python"), reverse=True):
             if _runs(str(python)):
-                return str(python)
+                return str(python), ""
     wanted = f"{oldest[0]}.{oldest[1]}"
-    raise RuntimeError(
-        f"it needs Python {wanted} or later, and none runs here (python3.{minors[0]} to "
-        f"python3.{minors[-1]} on the PATH, or under {pyenv}): install one (`pyenv install "
-        f"{wanted}`, or the distribution's python3.{oldest[1]} where it has one), "
-        "then `make agents`"
-    )
+    looked = (f"it needs Python {wanted} or later, and none runs here (python3.{minors[0]} to "
+              f"python3.{minors[-1]} on the PATH, or under {pyenv})")  # fmt: skip
+    todo = (f"install one (`pyenv install {wanted}`, or the distribution's python3.{oldest[1]} "
+            "where it has one), then `make agents`")  # fmt: skip
+    if oldest > PRIVATE_VERSION:
+        raise RuntimeError(f"{looked}: {todo}")
+    try:
+        private = _debian_python()
+    except RuntimeError as exc:
+        raise RuntimeError(
+            f"{looked}, and Debian 13's could not be unpacked ({exc}): {todo}"
+        ) from None
+    where = PRIVATE.relative_to(ROOT) if PRIVATE.is_relative_to(ROOT) else PRIVATE
+    return private, (f"its venv made by Debian 13's python3.13 in {where}: no {wanted}+ on "
+                     "the PATH or under pyenv")  # fmt: skip
+
+
+def _debian_python() -> str:
+    """:data:`DEBIAN_PYTHON`'s Python in :data:`PRIVATE`, made when it is not there (its
+    progress lines printed as they come); ``RuntimeError`` with its one-line reason."""
+    try:
+        done = subprocess.run(
+            [sys.executable, str(DEBIAN_PYTHON), "--dest", str(PRIVATE)],
+            stderr=subprocess.PIPE, text=True, timeout=TIMEOUT, check=False,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"{DEBIAN_PYTHON.name} took over {TIMEOUT} s") from None
+    lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+    if done.returncode != 0:
+        last = lines[-1] if lines else f"{DEBIAN_PYTHON.name} exited {done.returncode}"
+        raise RuntimeError(last.removeprefix("debian-python: failed: "))
+    version = f"{PRIVATE_VERSION[0]}.{PRIVATE_VERSION[1]}"
+    return str(PRIVATE / "root" / "usr" / "bin" / f"python{version}")
 
 
 def _runs(python: str) -> bool:
@@ -194,12 +237,13 @@ def main(argv: list[str] | None = None) -> int:
             continue
         started = time.monotonic()
         try:
-            install(pin, dest)
+            said = install(pin, dest)
         except (RuntimeError, OSError) as exc:
             failed += 1
             print(f"agents: {label}: failed: {exc}", flush=True)
             continue
-        print(f"agents: {label}: installed ({time.monotonic() - started:.0f} s)", flush=True)
+        took = f"{time.monotonic() - started:.0f} s" + (f"; {said}" if said else "")
+        print(f"agents: {label}: installed ({took})", flush=True)
     return 1 if failed else 0
 
 
