@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 ONBOARDING_RULE = "\n\n---\n\n"
 _NOT_PROMPTS = (TargetKind.reset, TargetKind.withdraw, TargetKind.note)  # about a task
+# the routes whose withdrawal may be a stop with its notice carried (``Receipt.stopped``)
+STOPPING_ROUTES = ("protocol", "tmux")
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,10 @@ async def plan(
 
 async def _with_notices(service: StoreAccess, agent: Agent, text: str) -> str:
     """``text`` under the withdrawal notices the agent was not told yet (its route stopped
-    those turns and typed nothing: ``Receipt.stopped``), each as its own WITHDRAWN block."""
+    those turns and typed nothing: ``Receipt.stopped``), each as its own WITHDRAWN block.
+    Read only for the routes that stop turns: the others' deliveries read nothing more."""
+    if agent.delivery not in STOPPING_ROUTES:
+        return text
     notices = await service.read(message_queries.carried_notices, agent.id)
     if not notices:
         return text

@@ -9,7 +9,7 @@ agent's next message (a task's prompt, a person's message, a note) begins with i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
@@ -39,6 +39,12 @@ class StoppingDeliverer(RecordingDeliverer):
         return await super().deliver(parcel)
 
 
+def on_protocol(service: SwarmService) -> StoppingDeliverer:
+    """Agent-1 on a route that stops turns (the protocol's), and its deliverer."""
+    service.agents["Agent-1"] = replace(service.agents["Agent-1"], delivery="protocol")
+    return StoppingDeliverer()
+
+
 async def held_by(service: SwarmService, deliverer: RecordingDeliverer, title: str) -> str:
     """A task given to Agent-1 and its prompt delivered: its ref."""
     task = await service.tasks.create(TaskSpec(title, agent="Agent-1"), "me")
@@ -50,7 +56,7 @@ async def held_by(service: SwarmService, deliverer: RecordingDeliverer, title: s
 async def test_a_cancel_stops_the_turn_and_the_next_prompt_begins_with_the_notice_once(
     service: SwarmService,
 ) -> None:
-    deliverer = StoppingDeliverer()
+    deliverer = on_protocol(service)
     ref = await held_by(service, deliverer, "first")
     await service.tasks.cancel(ref, "boss")
     await Scheduler(service, deliverer).run_burst()
@@ -78,7 +84,7 @@ async def test_a_message_held_before_the_cancel_carries_the_notice_after_the_sto
     """A message queued before the cancel (held while the turn ran) reaches the agent after
     the stop, so it carries the notice: what counts is the order things reached the agent,
     not the queue's."""
-    deliverer = StoppingDeliverer()
+    deliverer = on_protocol(service)
     ref = await held_by(service, deliverer, "first")
     deliverer.deferring["Agent-1"] = "a turn runs"
     await service.messages.send("Agent-1", "held message", "me")
@@ -99,7 +105,7 @@ async def test_a_message_held_before_the_cancel_carries_the_notice_after_the_sto
 async def test_a_reset_begins_a_new_session_and_the_notice_is_not_carried_past_it(
     service: SwarmService,
 ) -> None:
-    deliverer = StoppingDeliverer()
+    deliverer = on_protocol(service)
     ref = await held_by(service, deliverer, "first")
     await service.tasks.cancel(ref, "boss")
     await service.messages.reset("Agent-1", "boss")
@@ -113,6 +119,7 @@ async def test_a_reset_begins_a_new_session_and_the_notice_is_not_carried_past_i
 async def test_a_route_that_types_the_notice_carries_nothing(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:
+    """A window's (GUI) or inbox agent's withdrawal is typed: nothing carried, nothing read."""
     ref = await held_by(service, deliverer, "first")
     await service.tasks.cancel(ref, "boss")
     await service.messages.send("Agent-1", "next", "me")
