@@ -111,7 +111,8 @@ class Builder:
         service = await SwarmService.open(
             self.config.core, self.clock, readers=readers, reads_only=reads_only
         )
-        service.roster.fresh = freshness(self.config)  # a stop's idle pane judged on it
+        fresh = freshness(self.config)  # a stop's idle pane, an agent's start judged on it
+        service.roster.fresh = service.tasks.fresh = fresh
         return service
 
     def deliverer(self, service: SwarmService) -> Deliverer:

@@ -25,6 +25,10 @@ The rules, in order (docs/agent-state.md says them to users):
    text and screen, which are read every look; ``event_s`` (the stall time) for hooks and
    reports, which speak only when something happens. So a stale observation never outweighs a
    fresh one, and a strong signal that went quiet gives way to a weaker one still watching.
+   A screen not judged yet (``unknown``: its first look, or quiet looks not yet enough) is
+   no evidence: a fresh report decides over it (``swarm task start`` reads ``working`` at
+   once); with none, it stays ``unknown``. Terminal text's ``unknown`` (a screen no rule
+   knows) is evidence and decides as ever.
 5. **Nothing fresh**: the newest observation's state, except that old ``working`` news is no
    evidence of work: ``unknown`` then. No observation at all: ``unknown`` (never ``idle``).
 
@@ -228,9 +232,16 @@ def combine(
         return Verdict(stopped.state, stopped.signal, stopped.evidence)
     ordered = [seen[s] for s in SIGNAL_ORDER if s in seen]
     usable = [obs for obs in ordered if obs.state is not AgentState.LIMITED]
+    undecided = None  # a screen not judged yet: no evidence, unless nothing else is fresh
     for obs in usable:
-        if is_fresh(obs, now, fresh):
-            return Verdict(obs.state, obs.signal, obs.evidence)
+        if not is_fresh(obs, now, fresh):
+            continue
+        if obs.signal is Signal.SCREEN and obs.state is AgentState.UNKNOWN:
+            undecided = undecided or obs
+            continue
+        return Verdict(obs.state, obs.signal, obs.evidence)
+    if undecided is not None:
+        return Verdict(undecided.state, undecided.signal, undecided.evidence)
     if not usable:
         return Verdict(AgentState.UNKNOWN, None, "no signal has seen it yet")
     newest = max(usable, key=lambda o: o.at)

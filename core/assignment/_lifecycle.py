@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from core.agent_state import AgentState, Observation, Signal
+from core.agents import judge as agent_judge
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
 from core.assignment import _queries as queries
@@ -26,6 +27,7 @@ from core.tasks import TaskAction, held_task, require, settle_dependents
 from core.tasks import queries as task_queries
 
 if TYPE_CHECKING:
+    from core.agents import Freshness
     from core.models import Task
 
 __all__ = [
@@ -56,8 +58,17 @@ def _active(conn: Conn, task_id: int, action: str) -> tuple[str, str | None]:
     return row.status, row.assignee
 
 
-def start(conn: Conn, ctx: Ctx, task_id: int, note: str = "", force: bool = False) -> None:
-    """The agent acknowledges the task or reports progress: it is now in progress."""
+def start(
+    conn: Conn,
+    ctx: Ctx,
+    task_id: int,
+    note: str = "",
+    force: bool = False,
+    fresh: Freshness | None = None,
+) -> None:
+    """The agent acknowledges the task or reports progress: it is now in progress;
+    ``fresh``: its own report judged at once on it (the watch's windows), so that what shows
+    the task in progress shows the agent working, not its state before the report."""
     status, agent = _active(conn, task_id, "started")
     by, data = ctx.report_by(task_ref(task_id), agent, force)
     note = ctx.check_text(note, "note") if note.strip() else ""
@@ -65,7 +76,9 @@ def start(conn: Conn, ctx: Ctx, task_id: int, note: str = "", force: bool = Fals
     _touch_agent(conn, ctx, agent)
     kind = EventKind.TASK_STARTED if status == "assigned" else EventKind.TASK_PROGRESS
     text = f"{task_ref(task_id)} {'started' if status == 'assigned' else 'progress'} by {agent}"
-    _reported(conn, ctx, agent, AgentState.WORKING, text)
+    reported = _reported(conn, ctx, agent, AgentState.WORKING, text)
+    if reported and agent is not None and fresh is not None:
+        agent_judge.judge_and_apply(conn, ctx, agent, fresh)
     insert_event(
         conn,
         ctx.now,
@@ -332,12 +345,15 @@ def withdraw(conn: Conn, ctx: Ctx, task: Task, agent: str, why: str) -> None:
     )
 
 
-def _reported(conn: Conn, ctx: Ctx, agent: str | None, state: AgentState, words: str) -> None:
+def _reported(conn: Conn, ctx: Ctx, agent: str | None, state: AgentState, words: str) -> bool:
     """The agent's own report on its task is the report signal's observation of it (a
-    person's, or another agent's forced one, says nothing of what the agent does)."""
-    if agent and ctx.as_agent() == agent:
-        obs = Observation(agent, Signal.REPORT, state, ctx.now, f"report: {words}")
-        agent_signals.record(conn, obs)
+    person's, or another agent's forced one, says nothing of what the agent does); whether
+    it was the agent's."""
+    if not agent or ctx.as_agent() != agent:
+        return False
+    obs = Observation(agent, Signal.REPORT, state, ctx.now, f"report: {words}")
+    agent_signals.record(conn, obs)
+    return True
 
 
 def _touch_agent(conn: Conn, ctx: Ctx, agent: str | None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from core.agents import Freshness
 from core.assignment import _holders as holders
 from core.assignment import _lifecycle as lifecycle
 from core.models import Task, TaskSpec, TaskStatus, parse_task_ref
@@ -19,6 +20,8 @@ class TaskBook:
     def __init__(self, access: StoreAccess, workspaces: WorkspaceBook) -> None:
         self.access = access
         self.workspaces = workspaces  # told when a task is done (its commits join the history)
+        self.fresh: Freshness | None = None  # the watch's, set by the composition root: an
+        # agent's start is judged on it at once (None: at the watch's next look)
 
     async def create(self, spec: TaskSpec, actor: str) -> Task:
         """Create one task; refuse bad input with a SwarmError and write nothing."""
@@ -72,7 +75,8 @@ class TaskBook:
         self, ref: str | int, actor: str, note: str = "", *, force: bool = False
     ) -> None:
         """The agent has begun (or reports progress); ``force``: another agent reports anyway."""
-        await self.access.write(actor, lifecycle.start, parse_task_ref(ref), note, force)
+        task_id = parse_task_ref(ref)
+        await self.access.write(actor, lifecycle.start, task_id, note, force, self.fresh)
 
     async def note(self, ref: str | int, actor: str, note: str, *, force: bool = False) -> None:
         """A progress note on an active task (the handoff carries it to a next agent)."""

@@ -480,3 +480,37 @@ async def test_a_screen_looked_at_once_is_unknown_not_idle_for_0_s(
     await watcher.tick()
     row = await state_of(service, "Agent-1")
     assert (row["state"], row["evidence"]) == ("idle", "screen: no change for 1 s"), row
+
+
+def test_a_screen_not_judged_yet_is_no_evidence_beside_a_fresh_report() -> None:
+    """Issue 79: an agent's own ``task start`` decides over its screen's first look (no
+    evidence either way), never over terminal text that no rule knows (evidence)."""
+    fresh = Freshness(sampled_s=15, event_s=600, limit_backoff_s=1800)
+    first = Observation("A", Signal.SCREEN, AgentState.UNKNOWN, 1000, "screen: first look")
+    started = Observation("A", Signal.REPORT, AgentState.WORKING, 1001, "report: T-1 started")
+    verdict = combine({Signal.SCREEN: first, Signal.REPORT: started}, 1001, fresh)
+    assert (verdict.state, verdict.signal) == (AgentState.WORKING, Signal.REPORT)
+    assert combine({Signal.SCREEN: first}, 1001, fresh).state is AgentState.UNKNOWN
+    stale = Observation("A", Signal.REPORT, AgentState.WORKING, 1, "report: T-1 started")
+    assert combine({Signal.SCREEN: first, Signal.REPORT: stale}, 1001, fresh).state == "unknown"
+    strange = Observation("A", Signal.TEXT, AgentState.UNKNOWN, 1000, "text: no rule knows it")
+    assert combine({Signal.TEXT: strange, Signal.REPORT: started}, 1001, fresh).state == "unknown"
+
+
+async def test_an_agents_start_reads_working_at_once_beside_its_task_in_progress(
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
+    # the demo's cards said "Agent-2 unknown" beside a task in progress: the report was
+    # judged only at the watch's next look, and then lost to the screen's first look
+    frames.frames["Agent-1"] = bytes(64)
+    watcher = Watcher(service, watch_settings(**FAST), frames)
+    await watcher.tick()  # the screen's first look: unknown
+    settings = watch_settings(**FAST)
+    service.tasks.fresh = Freshness.of(settings.interval_s, settings.stall_after_s, 1800)
+    task = await service.tasks.create(TaskSpec("job", agent="Agent-1"), "me")
+    await service.queue.assign_batch()
+    await service.tasks.start(task.ref, "Agent-1")
+    row = await state_of(service, "Agent-1")
+    assert (row["state"], row["evidence"]) == ("working", f"report: {task.ref} started by Agent-1")
+    await watcher.tick()  # and the watch's next look agrees
+    assert (await state_of(service, "Agent-1"))["state"] == "working"
