@@ -13,6 +13,7 @@ from aiohttp import web
 from localmodel import LocalModel, Step
 
 from automation.launch.gateway import UsageRecord, Vendor
+from automation.launch.gateway._model import INLINE_JSON_BYTES
 from automation.launch.gateway._usage import offers_tools
 from tests.gateway.rig import Rig, Upstream
 from tests.gateway.wire import FORMATS, VENDOR_OF, request
@@ -67,6 +68,18 @@ async def test_a_record_says_whether_its_request_offered_tools(rig: Rig, fmt: st
         record = await _one_record(rig)
         assert record.tools is offered and record.usage is not None
         rig.records.clear()
+
+
+async def test_a_long_request_is_read_for_its_tools_too(rig: Rig) -> None:
+    """A body longer than the gateway reads on its loop (``INLINE_JSON_BYTES``: a long
+    conversation) is read in a thread, its record the same."""
+    path, body, headers = request("messages", "x" * (INLINE_JSON_BYTES + 1), stream=True)
+    body["tools"] = TOOLS["messages"]
+    async with rig.client(VENDOR_OF["messages"]).post(path, json=body, headers=headers) as answer:
+        assert answer.status == 200, await answer.text()
+        await answer.read()
+    record = await _one_record(rig)
+    assert record.tools is True and record.usage is not None
 
 
 def test_a_body_that_is_no_json_object_offers_tools_not_known() -> None:

@@ -10,6 +10,7 @@ logged, never put in an error text, and taken out of an error answer that quotes
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import hmac
 import logging
@@ -31,6 +32,7 @@ from core.costs.ledger import Usage
 log = logging.getLogger(__name__)
 MAX_REQUEST_BYTES = 64 * 1024 * 1024
 MAX_ERROR_BYTES = 1024 * 1024  # an error answer is read whole to take the key out of it
+INLINE_JSON_BYTES = 256 * 1024  # a request body read for its tools on the loop; longer: a thread
 CONNECT_S = 30.0
 READ_S = 600.0  # between two chunks of an answer (a model thinking before it streams)
 # never forwarded upstream: credentials (the agent's are placeholders), hop-by-hop headers,
@@ -128,7 +130,7 @@ class ModelGateway:
             return web.Response(status=401, text="swarm's gateway: not this agent's credential\n")
         body = await request.read()
         api = api_of(request.path)
-        asked = _Asked(started, offers_tools(body) if api is not None else None)
+        asked = _Asked(started, await _offers_tools(body) if api is not None else None)
         try:
             upstream = await self._session.request(
                 request.method, _upstream_url(route, request), data=body,
@@ -216,6 +218,14 @@ class _Asked:
 
     started: float
     tools: bool | None
+
+
+async def _offers_tools(body: bytes) -> bool | None:
+    """``offers_tools`` of ``body``: a long one read in a thread, so that its parse (up to
+    ``MAX_JSON_BYTES``) never holds the other requests of the gateway's loop."""
+    if len(body) <= INLINE_JSON_BYTES:
+        return offers_tools(body)
+    return await asyncio.to_thread(offers_tools, body)
 
 
 def _sent(request: web.Request, token: str) -> bool:
