@@ -30,6 +30,12 @@ def test_demo_runs_the_scenario_through_discord(tmp_path: Path) -> None:
     assert "T-4 created: its card follows in #swarm\n" in result.out  # not a raw <#id>
     assert "#swarm (edited) | ✅ **T-4** · Write the API tests — done by Agent-4" in result.out
     assert "summary: 5/5 tasks done, 0 failed" in result.out
+    # a card's status line beside a task in progress: the agent's own start, judged at once
+    # (it said "Agent-2 unknown" while the screen had been looked at once)
+    lines = re.findall(r"↳ `(Agent-\d [^`]*)`", result.out)
+    assert not [x for x in lines if " unknown" in x], lines
+    assert any(re.fullmatch(r"Agent-\d working: report: T-\d started by Agent-\d", x)
+               for x in lines), lines  # fmt: skip
     posts = re.search(r"(\d+) channel posts", result.out)
     assert posts is not None and int(posts.group(1)) <= 12, result.out  # SWARM_NOTIFY=normal
     if shutil.which("Xvfb"):
@@ -59,6 +65,12 @@ def test_demo_inbox_uses_inbox_files_even_with_xvfb(tmp_path: Path) -> None:
     assert list(temp.iterdir()) == []  # nothing left behind without --keep
     assert "agents: inbox files (--inbox)" in result.out
     assert "summary: 5/5 tasks done, 0 failed" in result.out
+    # a card's status line beside a task in progress: the agent's own start, judged at once
+    # (it said "Agent-2 unknown" while the screen had been looked at once)
+    lines = re.findall(r"↳ `(Agent-\d [^`]*)`", result.out)
+    assert not [x for x in lines if " unknown" in x], lines
+    assert any(re.fullmatch(r"Agent-\d working: report: T-\d started by Agent-\d", x)
+               for x in lines), lines  # fmt: skip
     assert "deliveries (inbox)" in result.out
     activate = Path(sys.prefix) / "bin" / "activate"
     venv = f"source {activate}, or " if sys.prefix != sys.base_prefix else ""
