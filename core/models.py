@@ -379,6 +379,7 @@ class Receipt:
     retryable: bool = True
     deferred: bool = False  # not attempted (paused, the human is busy): retry without a try
     gone: bool = False  # the agent's session (its pane) is gone: it gets nothing until back
+    idle_seen: bool = False  # a withdrawal's stop: its pane was read idle after it
 
     @classmethod
     def delivered(cls, method: str) -> Receipt:
@@ -386,11 +387,13 @@ class Receipt:
         return cls(True, None, method, retryable=False)
 
     @classmethod
-    def stopped(cls, method: str) -> Receipt:
+    def stopped(cls, method: str, *, idle_seen: bool = False) -> Receipt:
         """A withdrawal done by stopping the agent's turn, its notice not typed: the notice
         goes with the agent's next message (a turn of its own would be a paid model request
-        and would show the agent at work on what it was just told to stop)."""
-        return cls(True, None, f"{method}, {NOTICE_CARRIED}", retryable=False)
+        and would show the agent at work on what it was just told to stop); ``idle_seen``:
+        its pane read idle after the stop (the agent judged on it at once)."""
+        carried = f"{method}, {NOTICE_CARRIED}"
+        return cls(True, None, carried, retryable=False, idle_seen=idle_seen)
 
     @property
     def carried(self) -> bool:

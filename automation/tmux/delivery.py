@@ -256,7 +256,7 @@ class TmuxDeliverer:
         if parcel.withdraw and (self.panes.working(agent, pane) or self._just_taken(ref)):
             pane = self._stop_turn(agent, ref)
         if parcel.withdraw and _stops_turns(agent):  # its notice goes with the next message
-            return Receipt.stopped(METHOD)
+            return Receipt.stopped(METHOD, idle_seen=self.panes.idle(agent, pane))
         text, removed = paste_text(parcel.text)
         if removed:
             log.warning("delivery %s: %d control characters removed", parcel.delivery_id, removed)

@@ -46,8 +46,14 @@ class RosterBook:
         and the agent judged at once (not at the watch's next look)."""
         await self.access.write(actor, _stopped, agent, how, self.fresh if idle else None)
 
+    async def idle_after_withdrawal(self, agent: str) -> None:
+        """``agent``'s pane read idle after a withdrawal stopped its turn: the text signal's
+        observation now, and the agent judged at once (not at the watch's next look)."""
+        await self.access.write("swarm", _idle_seen, agent, WITHDRAWN_IDLE, self.fresh)
+
 
 STOPPED_IDLE = "pane: idle after its turn was stopped"
+WITHDRAWN_IDLE = "pane: idle after its turn was stopped (its task withdrawn)"
 
 
 def set_paused(conn: Conn, ctx: Ctx, agent_id: str, paused: bool) -> bool:
@@ -74,9 +80,13 @@ def _stopped(conn: Conn, ctx: Ctx, agent: str, how: str, idle: Freshness | None)
         agent=agent, actor=ctx.actor, data={"how": how},
     )  # fmt: skip
     if idle is not None:
-        seen = Observation(agent, Signal.TEXT, AgentState.IDLE, ctx.now, STOPPED_IDLE)
-        agent_signals.record(conn, seen)
-        agent_judge.judge_and_apply(conn, ctx, agent, idle)
+        _idle_seen(conn, ctx, agent, STOPPED_IDLE, idle)
+
+
+def _idle_seen(conn: Conn, ctx: Ctx, agent: str, words: str, fresh: Freshness) -> None:
+    """The pane read idle after a stop: the text signal's observation, judged at once."""
+    agent_signals.record(conn, Observation(agent, Signal.TEXT, AgentState.IDLE, ctx.now, words))
+    agent_judge.judge_and_apply(conn, ctx, agent, fresh)
 
 
 def agent_rows(conn: Conn, agents: list[Agent], ctx: Ctx | None = None) -> list[dict[str, Any]]:

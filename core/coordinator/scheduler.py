@@ -459,6 +459,8 @@ class Scheduler:
             return Receipt.failed(f"prompt not built: {prompt.why(exc)}", retryable=False)
         built = time.perf_counter()
         receipt = await self._send(delivery, steps)
+        if receipt.carried and receipt.idle_seen:  # a withdrawal's stop: idle now, not later
+            await self._idle_after_withdrawal(agent.id)
         log.debug(
             "timing: delivery %d to %s: prompt built in %.0f ms, sent in %.0f ms (%s)",
             delivery.id,
@@ -468,6 +470,14 @@ class Scheduler:
             _result(receipt),
         )
         return receipt
+
+    async def _idle_after_withdrawal(self, agent: str) -> None:
+        """The agent's pane read idle after a withdrawal stopped its turn: judged so now (best
+        effort: the watch's next look reads the pane anyway)."""
+        try:
+            await self.service.roster.idle_after_withdrawal(agent)
+        except Exception as exc:
+            log.warning("%s: its idle pane after a withdrawal not recorded (%s)", agent, exc)
 
     async def _send(self, delivery: Delivery, steps: prompt.Plan) -> Receipt:
         """The parcels of ``steps`` one after another, each within the delivery timeout."""

@@ -112,7 +112,7 @@ async def plan(
     )
     if onboards:
         text = intro.rstrip() + ONBOARDING_RULE + text
-    if not withdrawn and not parcels:  # a reset before it began a session that had no task
+    if not withdrawn and not parcels:  # a reset first: a new session, nothing to take back
         text = await _with_notices(service, agent, text)
     parcels.append(
         Parcel(

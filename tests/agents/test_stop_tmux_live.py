@@ -215,7 +215,7 @@ async def test_a_withdrawal_stops_the_turn_and_types_no_notice(
         )
     finally:
         deliverer.close()
-    assert receipt.ok and receipt.carried, receipt
+    assert receipt.ok and receipt.carried and receipt.idle_seen, receipt  # idle: judged so
     until_state(live, AgentState.IDLE, 60)
     assert "the very end" not in live.screen()
     assert "is no longer yours" not in live.screen() and asks(live, "is no longer yours") == 0

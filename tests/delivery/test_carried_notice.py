@@ -13,6 +13,11 @@ from dataclasses import dataclass, replace
 
 import pytest
 
+from core.agent_state import AgentState, Observation, Signal
+from core.agents import Freshness
+from core.agents import judge as agent_judge
+from core.agents import signals as agent_signals
+from core.assignment._roster import WITHDRAWN_IDLE
 from core.coordinator.scheduler import Scheduler
 from core.delivery._messages import DEFER_DELAY_S
 from core.models import NOTICE_CARRIED, Receipt, TaskSpec
@@ -31,11 +36,13 @@ class StoppingDeliverer(RecordingDeliverer):
 
     stops: list[Parcel] | None = None
 
+    idle_seen: bool = False  # its pane reads idle after the stop
+
     async def deliver(self, parcel: Parcel) -> Receipt:
         """A withdrawal is kept aside (nothing typed); the rest as recorded."""
         if parcel.withdraw:
             self.stops = [*(self.stops or []), parcel]
-            return Receipt.stopped("test")
+            return Receipt.stopped("test", idle_seen=self.idle_seen)
         return await super().deliver(parcel)
 
 
@@ -127,3 +134,22 @@ async def test_a_route_that_types_the_notice_carries_nothing(
         await Scheduler(service, deliverer).run_burst()
     texts = [p.text for p in deliverer.for_agent("Agent-1")]
     assert [HEAD in t for t in texts] == [False, True, False]
+
+
+async def test_a_pane_read_idle_after_the_stop_is_the_agents_state_at_once(
+    service: SwarmService,
+) -> None:
+    """The tmux route read the pane idle after the withdrawal's stop: the agent reads idle
+    when the withdrawal is done, not at the watch's next look (3.3-3.5 s in a replayed
+    day)."""
+    deliverer = on_protocol(service)
+    deliverer.idle_seen = True
+    ref = await held_by(service, deliverer, "first")
+    busy = Observation("Agent-1", Signal.TEXT, AgentState.WORKING, service.clock.now(), "work")
+    await service.store.write("test", lambda conn, _ctx: agent_signals.record(conn, busy))
+    await service.store.write("test", agent_judge.judge_and_apply, "Agent-1", Freshness())
+    assert (await service.store.read(agent_signals.get_state, "Agent-1")).state == "working"
+    await service.tasks.cancel(ref, "boss")
+    await Scheduler(service, deliverer).run_burst()
+    row = await service.store.read(agent_signals.get_state, "Agent-1")
+    assert (row.state, row.evidence) == (AgentState.IDLE, WITHDRAWN_IDLE), row
