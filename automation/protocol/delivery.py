@@ -57,11 +57,10 @@ class ProtocolDeliverer:
         try:
             if parcel.reset:
                 answer: client.Reply = await client.new_session(self.home, agent, self.wait_s)
-            elif parcel.withdraw:  # the turn stopped; its notice goes with the next message
-                await self._stop_turn(agent)
+            elif parcel.withdraw and await self._stop_turn(agent):  # notice: the next message
                 log.info("withdrawal %s from %s: its turn stopped", parcel.delivery_id, agent)
                 return Receipt.stopped(METHOD)
-            else:
+            else:  # (a turn not ended within STOP_WAIT_S: the notice refused as busy, retried)
                 answer = await client.prompt(
                     self.home, agent, parcel.delivery_id, parcel.text, self.wait_s
                 )
@@ -88,17 +87,20 @@ class ProtocolDeliverer:
             return Receipt.failed(answer.reason or "refused", METHOD, retryable=False)
         return Receipt.delivered(METHOD)
 
-    async def _stop_turn(self, agent: str) -> None:
-        """Cancel the running turn and wait for its end (at most ``STOP_WAIT_S``): the next
-        message (the notice with it) is then not refused as busy and put off."""
+    async def _stop_turn(self, agent: str) -> bool:
+        """Cancel the running turn and wait for its end (at most ``STOP_WAIT_S``): whether
+        no turn runs now (the host refusing the cancel: as before, the notice is sent)."""
         cancelled = await client.cancel(self.home, agent, self.wait_s)
-        if isinstance(cancelled, Failed) or not cancelled.running:
-            return
+        if isinstance(cancelled, Failed):
+            return False
+        if not cancelled.running:
+            return True
         deadline = time.monotonic() + STOP_WAIT_S
         while time.monotonic() < deadline:
             if not (await client.hello(self.home, agent, self.wait_s)).busy:
-                return
+                return True
             await asyncio.sleep(0.05)
+        return False
 
     async def press_keys(self, agent: Agent, keys: Sequence[str]) -> Receipt:
         """Nothing is typed into a protocol agent."""

@@ -255,8 +255,8 @@ class TmuxDeliverer:
             return self._reset(parcel, ref, pane, deadline)
         if parcel.withdraw and (self.panes.working(agent, pane) or self._just_taken(ref)):
             pane = self._stop_turn(agent, ref)
-        if parcel.withdraw and _stops_turns(agent):  # its notice goes with the next message
-            return Receipt.stopped(METHOD, idle_seen=self.panes.idle(agent, pane))
+        if parcel.withdraw and _stops_turns(agent) and self.panes.idle(agent, pane):
+            return Receipt.stopped(METHOD, idle_seen=True)  # the notice: on the next message
         text, removed = paste_text(parcel.text)
         if removed:
             log.warning("delivery %s: %d control characters removed", parcel.delivery_id, removed)
@@ -534,8 +534,10 @@ class TmuxDeliverer:
 
 def _stops_turns(agent: Agent) -> bool:
     """Whether swarm knows the keys that stop a turn of ``agent``'s CLI: a withdrawal is
-    then that stop, and its notice is not typed as a turn of its own (a paid request that
-    would show the agent at work again); for a CLI swarm does not know, it is typed."""
+    then that stop, and once the pane reads idle its notice is not typed as a turn of its
+    own (a paid request that would show the agent at work again); for a CLI swarm does not
+    know, or a pane its rules do not read idle (a screen no rule knows: a turn may run), it
+    is typed, as the one word the agent is sure to get."""
     cli = by_name(agent.cli)
     return cli is not None and bool(cli.interrupt)
 

@@ -60,12 +60,19 @@ async def held_by(service: SwarmService, deliverer: RecordingDeliverer, title: s
     return task.ref
 
 
-async def test_a_cancel_stops_the_turn_and_the_next_prompt_begins_with_the_notice_once(
-    service: SwarmService,
-) -> None:
+async def cancelled(service: SwarmService) -> tuple[StoppingDeliverer, str]:
+    """Agent-1 on the protocol route given a task, its prompt delivered, then the task
+    cancelled by a person: the deliverer and the task's ref."""
     deliverer = on_protocol(service)
     ref = await held_by(service, deliverer, "first")
     await service.tasks.cancel(ref, "boss")
+    return deliverer, ref
+
+
+async def test_a_cancel_stops_the_turn_and_the_next_prompt_begins_with_the_notice_once(
+    service: SwarmService,
+) -> None:
+    deliverer, ref = await cancelled(service)
     await Scheduler(service, deliverer).run_burst()
     assert deliverer.stops and len(deliverer.stops) == 1  # the stop, nothing typed
     assert [p for p in deliverer.for_agent("Agent-1") if HEAD in p.text] == []
@@ -112,9 +119,7 @@ async def test_a_message_held_before_the_cancel_carries_the_notice_after_the_sto
 async def test_a_reset_begins_a_new_session_and_the_notice_is_not_carried_past_it(
     service: SwarmService,
 ) -> None:
-    deliverer = on_protocol(service)
-    ref = await held_by(service, deliverer, "first")
-    await service.tasks.cancel(ref, "boss")
+    deliverer, _ = await cancelled(service)
     await service.messages.reset("Agent-1", "boss")
     await service.messages.send("Agent-1", "after the reset", "me")
     for _ in range(3):
