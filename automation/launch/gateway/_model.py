@@ -35,6 +35,9 @@ MAX_ERROR_BYTES = 1024 * 1024  # an error answer is read whole to take the key o
 INLINE_JSON_BYTES = 256 * 1024  # a request body read for its tools on the loop; longer: a thread
 CONNECT_S = 30.0
 READ_S = 600.0  # between two chunks of an answer (a model thinking before it streams)
+# the gateway's end: the answers under way are ended after this (their usage so far kept),
+# well inside the 10 s its stop gives it before SIGKILL (``_launch.STOP_S``)
+CLOSE_S = 1.0
 # never forwarded upstream: credentials (the agent's are placeholders), hop-by-hop headers,
 # the host (upstream's own), and encodings (an answer is read for its usage as it passes)
 _NOT_UP = frozenset({
@@ -99,7 +102,10 @@ class ModelGateway:
         for route in self.routes:
             app = web.Application(client_max_size=MAX_REQUEST_BYTES)
             app.router.add_route("*", "/{tail:.*}", self._handler(route))
-            runner = web.AppRunner(app, access_log=None, handle_signals=False)
+            # an agent gone (its CLI stopped the turn) ends its request upstream at once:
+            # the model is not kept answering, and billing, for no one
+            runner = web.AppRunner(app, access_log=None, handle_signals=False,
+                                   handler_cancellation=True, shutdown_timeout=CLOSE_S)  # fmt: skip
             await runner.setup()
             self._runners.append(runner)
             await web.SockSite(runner, bind_unix(route.socket)).start()
