@@ -80,6 +80,7 @@ def test_a_slow_answer_shows_it_waiting(aider: LiveCLI) -> None:
     aider.send("take your time")
     aider.wait("Waiting for openai/local-model")
     save_pane(aider, CLI, "working")
+    aider.model.admin.release()  # its answer now, not at the end of its delay
     aider.wait("slowly, piece by piece")
     aider.wait_last(READY)
 

@@ -175,6 +175,7 @@ def test_a_slow_answer_shows_it_thinking(gemini: LiveCLI) -> None:
     gemini.send("take your time")
     gemini.wait("(esc to cancel")
     save_pane(gemini, CLI, "working")
+    gemini.model.admin.release()  # its answer now, not at the end of its delay
     gemini.wait("✦ slowly, piece by piece")
 
 
@@ -225,6 +226,7 @@ async def test_a_prompt_typed_while_its_turn_runs_is_delivered_when_the_turn_end
     assert receipt.ok, receipt
     thought = [r for r in gemini.model.requests() if "think it over" in str(r.get("prompt"))]
     assert thought and thought[-1]["status"] == 200  # the turn it was typed into
+    gemini.model.admin.release()  # that turn's answer now, not at the end of its delay
     gemini.wait("thanks from localmodel", timeout=30)
     asked = [r for r in gemini.model.requests() if r.get("prompt") == "then say thanks"]
     assert len({json.dumps(r["body"].get("contents", [])[-1:]) for r in asked}) == 1, asked

@@ -82,11 +82,12 @@ steps = [{ text = "slowly, piece by piece", delay = 6 }]
 
 [[turns]]
 match = "answer quietly later"
-steps = [{ text = "quietly answered", delay = 6 }]  # no update before: not yet taken
+steps = [{ text = "quietly answered", delay = 6 }]  # no update before: not yet taken (let
+# go by the test once swarm is down)
 
 [[turns]]
 match = "answer in a moment"
-steps = [{ text = "a moment later", delay = 3 }]  # longer than swarm's stop
+steps = [{ text = "a moment later", delay = 3 }]  # longer than swarm's stop (let go after)
 
 [[turns]]
 match = "fail once"
@@ -584,8 +585,9 @@ async def test_what_comes_while_swarm_is_stopped_is_taken_in_once_when_it_starts
     await swarm.watch.stop()  # swarm stops mid-turn: the host keeps the turn's end
     await swarm.service.close()
     deadline = time.monotonic() + 60
-    while (await client.hello(rig.home, AGENT)).busy:
+    while (await client.hello(rig.home, AGENT)).busy:  # its answer let go now swarm is down
         assert time.monotonic() < deadline
+        rig.model.admin.release()
         await asyncio.sleep(0.2)
     for _ in range(2):  # started twice: the second start reads the journal again
         service = await SwarmService.open(rig.settings)
@@ -638,6 +640,7 @@ async def test_a_turn_that_ends_while_swarm_is_down_before_it_was_taken_is_follo
     deadline = time.monotonic() + 60
     while (await client.hello(rig.home, AGENT)).busy:  # the turn ends while swarm is down
         assert time.monotonic() < deadline
+        rig.model.admin.release()  # its answers let go (Gemini CLI's router's, then its own)
         await asyncio.sleep(0.2)
     service = await SwarmService.open(rig.settings)
     watch = ProtocolWatch(service, Freshness())
@@ -987,9 +990,9 @@ async def test_a_stream_frozen_mid_answer_is_stalled_then_ends_when_it_flows(
     rig: Rig, swarm: Swarm
 ) -> None:
     """The model's answer stops after three chunks: the agent's last update ages, and the
-    watcher's stall rule (SWARM_STALL_AFTER 3 s here) says it stalled, with no nudge typed
+    watcher's stall rule (SWARM_STALL_AFTER 1.5 s here) says it stalled, with no nudge typed
     into it; the stream released, the turn ends and the stall is over."""
-    settings = watch_settings(stall_after_s=3.0, grace_s=1.0, reassign_after_s=600.0)
+    settings = watch_settings(stall_after_s=1.5, grace_s=1.0, reassign_after_s=600.0)
     watcher = Watcher(swarm.service, settings)
     # Gemini CLI first asks its router (another model) which model answers: that request is
     # not the stream frozen here (were it, the prompt would wait ACCEPT_S to be taken)

@@ -239,6 +239,21 @@ async def test_a_stream_stalls_mid_way_until_released(
     assert received.count(b"text_delta") == 3 and received.endswith(b'{"type":"message_stop"}\n\n')
 
 
+async def test_a_delayed_answer_starts_when_released(
+    model: LocalModel, session: aiohttp.ClientSession
+) -> None:
+    """A step's ``delay`` holds the whole answer (not a byte sent) until it passes or a
+    test releases it: a turn the test ends when it chooses, not after a fixed wait."""
+    model.script = Script((Turn("later", (Step(text="at last", delay=60),)),))
+    answer = asyncio.ensure_future(post(session, model.url + "/v1/messages", request("later")))
+    while model.status()["stalled"] != 1:  # noqa: ASYNC110 (a count, no event to await)
+        await asyncio.sleep(0.02)
+    assert not answer.done()
+    assert model.release() == 1
+    said = await asyncio.wait_for(answer, 30)  # released, not after its 60 s
+    assert said.status == 200 and said.json["content"][0]["text"] == "at last"
+
+
 async def _available(response: aiohttp.ClientResponse) -> bytes:
     try:
         return await asyncio.wait_for(response.content.readany(), 0.2)

@@ -41,7 +41,7 @@ def chunks(text: str, size: int) -> Iterator[str]:
 
 
 class Pauses:
-    """How streams wait: until a time passes, :meth:`release` is called, or the server closes."""
+    """How answers wait: until a time passes, :meth:`release` is called, or the server closes."""
 
     def __init__(self) -> None:
         self._release = asyncio.Event()
@@ -49,17 +49,23 @@ class Pauses:
         self.stalled = 0
 
     def release(self) -> int:
-        """End every stall under way (their streams go on); how many there were."""
+        """End every stall and delay under way (their answers go on); how many there were."""
         count = self.stalled
         self._release.set()
         self._release = asyncio.Event()
         return count
 
     async def sleep(self, seconds: float) -> bool:
-        """Wait; False if the server closes meanwhile."""
+        """Wait (a step's ``delay``: cut short by :meth:`release` too); False if the server
+        closes meanwhile."""
         if seconds <= 0:
             return not self.closing.is_set()
-        return not await _first_set(seconds, self.closing)
+        self.stalled += 1
+        try:
+            await _first_set(seconds, self.closing, self._release)
+        finally:
+            self.stalled -= 1
+        return not self.closing.is_set()
 
     async def stall(self, seconds: float | None) -> bool:
         """Send nothing for ``seconds`` (None: until released); False if the server closes."""
