@@ -1,29 +1,29 @@
 """A tmux withdrawal carries its notice only once the pane reads idle (issue 79, item 2):
 a pane of a CLI whose interrupt swarm knows, showing its real idle screen (saved from the
-pinned CLI), is withdrawn from by the stop alone, nothing typed; a pane whose screen no rule
-reads (a turn may run) keeps the notice as a message of its own, never "stopped, notice
-carried" while the agent may go on with the cancelled work."""
+pinned CLI), is withdrawn from by the stop alone, nothing typed; a pane the stop's keys did
+not bring to its input (a turn may run on) keeps the notice as a message of its own, never
+"stopped, notice carried" while the agent may go on with the cancelled work."""
 
 from __future__ import annotations
 
 import asyncio
 import shlex
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from automation.tmux import interrupt
 from automation.tmux.delivery import TmuxDeliverer, TmuxOptions
-from automation.tmux.interrupt import PaneKeys
 from core.clis import panes
 from core.delivery._killswitch import KillSwitch
 from core.models import Agent
 from core.protocols import Parcel
-from core.tmux import SharedReads
 from tests.tmux_server import Tmux, wait_text
 
 NOTICE = "[swarm] WITHDRAWN T-3 is no longer yours"
-OPTIONS = TmuxOptions(land_timeout_s=5.0, confirm_timeout_s=5.0)
+OPTIONS = TmuxOptions(land_timeout_s=1.0, confirm_timeout_s=1.0)  # no echo comes: not waited on
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ async def test_an_idle_pane_is_withdrawn_from_by_the_stop_alone(
 
 @pytest.mark.timeout(120)
 async def test_a_stop_not_seen_to_end_the_turn_keeps_the_notice_for_itself(
-    tmux: Tmux, tmp_path: Path, deliverer: TmuxDeliverer
+    tmux: Tmux, tmp_path: Path, deliverer: TmuxDeliverer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A prompt just taken, its pane at its input box beside a line no rule reads as work or
     idle (an API error): the stop's key goes in, the pane still not read idle (the turn may
@@ -79,7 +79,10 @@ async def test_a_stop_not_seen_to_end_the_turn_keeps_the_notice_for_itself(
     agent, got = showing(tmux, tmp_path, "\n".join(lines) + "\n")
     ref = tmux.ref("agents:cc")
     wait_text(ref, "API Error")
-    PaneKeys(SharedReads(10.0), 10.0).note(ref, "taken")  # swarm's delivery, a moment ago
+    # swarm's delivery, a moment ago (its turn's wait for the screen nearly over), and the
+    # stop's wait for the pane at its input shortened: nothing here will read it so
+    tmux.run("set-option", "-p", "-t", "agents:cc", "@swarm-taken", f"{time.time() - 4.5:.3f}")
+    monkeypatch.setattr(interrupt, "CONFIRM_S", 0.5)
     receipt = await deliverer.deliver(withdrawal(agent))
     assert not receipt.carried and not receipt.idle_seen, receipt
     assert NOTICE.encode() in got.read_bytes()  # after the stop's key (a retry, if unseen)
