@@ -206,8 +206,10 @@ async def one(deliverer: TmuxDeliverer, agent: Agent, live: LiveCLI, n: int, tal
     if not tally.count(marker, text, delivered, found, started):
         return
     settle(live)
-    if len(main_requests(live, cli, marker)) > tally.per_turn:
-        tally.doubled.append(marker)
+    asked = main_requests(live, cli, marker)
+    if len(asked) > tally.per_turn:  # each copy said, for the failure's message
+        seen = [(round(float(r["at"]) - started, 2), r["status"], r["outcome"]) for r in asked]
+        tally.doubled.append(f"{marker}: {seen}")
 
 
 def words(text: str) -> str:
@@ -221,7 +223,9 @@ async def check_deliveries(live: LiveCLI, cli: str, home: Path) -> None:
     tally = await count_deliveries(live, cli, SHAPES, home)
     shown = tally.summary()
     assert shown["taken"] == shown["whole"] == SHAPES, shown
-    assert (tally.lost, tally.false_delivered, tally.doubled) == ([], [], []), shown
+    assert (tally.lost, tally.false_delivered, tally.doubled) == ([], [], []), (
+        shown, tally.per_turn, tally.doubled
+    )  # fmt: skip
 
 
 async def check_reset(
