@@ -44,6 +44,7 @@ def door(tmp_path: Path) -> Iterator[Path]:
     try:
         yield where
     finally:
+        server.shutdown(socket.SHUT_RDWR)  # wakes the accept (a close alone would not)
         server.close()
         thread.join(timeout=5)
 
