@@ -659,11 +659,16 @@ def task_of_delivery(conn: Conn, delivery: int) -> tuple[bool, int | None]:
 
 
 # the latest deliveries that reached an agent, newest by id (its index), for the withdrawal
-# notices its next message carries: only the last ones can be due (``carried_notices``)
+# notices its next message carries: only the last ones can be due (``carried_notices``);
+# no text read (read at every message of every agent: the texts of the due ones alone)
 RECENT_DELIVERED = sql(
-    "SELECT d.method, d.updated_at, m.target_kind, m.text, m.sender, m.task_id "
+    "SELECT d.method, d.updated_at, m.target_kind, m.id AS message_id "
     "FROM deliveries d JOIN messages m ON m.id = d.message_id "
     "WHERE d.agent_id = :agent AND d.state = 'delivered' ORDER BY d.id DESC LIMIT 50"
+)
+NOTICE_TEXTS = sql_pair(
+    "SELECT id, text, sender, task_id FROM messages WHERE id {ids}",
+    ids=in_list("ids", "BIGINT"),
 )
 
 
@@ -680,12 +685,16 @@ def carried_notices(conn: Conn, agent: str) -> list[CarriedNotice]:
     route stopped the turn and typed nothing (``NOTICE_CARRIED``), delivered after the last
     other delivery that reached the agent (which carried them, or began a new session)."""
     rows = conn.execute(RECENT_DELIVERED, {"agent": agent}).fetchall()
-    due: list[CarriedNotice] = []
+    due: list[int] = []
     for row in sorted(rows, key=lambda r: float(r["updated_at"]), reverse=True):
         carried = row["target_kind"] == TargetKind.withdraw and str(row["method"] or "").endswith(
             NOTICE_CARRIED
         )
         if not carried:
             break
-        due.append(CarriedNotice(row["text"], row["sender"], row["task_id"]))
-    return due[::-1]
+        due.append(int(row["message_id"]))
+    if not due:
+        return []
+    found = conn.execute(NOTICE_TEXTS.on(conn), {"ids": listed(due)}).fetchall()
+    texts = {int(r["id"]): CarriedNotice(r["text"], r["sender"], r["task_id"]) for r in found}
+    return [texts[message] for message in reversed(due) if message in texts]

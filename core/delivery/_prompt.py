@@ -28,8 +28,6 @@ if TYPE_CHECKING:
 
 ONBOARDING_RULE = "\n\n---\n\n"
 _NOT_PROMPTS = (TargetKind.reset, TargetKind.withdraw, TargetKind.note)  # about a task
-# the routes whose withdrawal may be a stop with its notice carried (``Receipt.stopped``)
-STOPPING_ROUTES = ("protocol", "tmux")
 
 
 @dataclass(frozen=True)
@@ -132,9 +130,8 @@ async def plan(
 async def _with_notices(service: StoreAccess, agent: Agent, text: str) -> str:
     """``text`` under the withdrawal notices the agent was not told yet (its route stopped
     those turns and typed nothing: ``Receipt.stopped``), each as its own WITHDRAWN block.
-    Read only for the routes that stop turns: the others' deliveries read nothing more."""
-    if agent.delivery not in STOPPING_ROUTES:
-        return text
+    Read whatever the agent's route is now: one moved from tmux to a window since its stop
+    is still owed the notice (a window's own withdrawals are typed, so none is found)."""
     notices = await service.read(message_queries.carried_notices, agent.id)
     if not notices:
         return text

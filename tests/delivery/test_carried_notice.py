@@ -128,10 +128,28 @@ async def test_a_reset_begins_a_new_session_and_the_notice_is_not_carried_past_i
     assert "after the reset" in after.text and HEAD not in after.text
 
 
+async def test_an_agent_moved_to_a_window_since_the_stop_gets_the_notice(
+    service: SwarmService,
+) -> None:
+    """The agent's route changed after its turn was stopped (``desktop up`` of its window
+    instead of its tmux pane): its next message still carries the notice. Before: only the
+    routes that stop turns read the notices due, so it was never told."""
+    deliverer, ref = await cancelled(service)
+    await Scheduler(service, deliverer).run_burst()
+    assert deliverer.stops and len(deliverer.stops) == 1
+    service.agents["Agent-1"] = replace(service.agents["Agent-1"], delivery="gui")
+    await service.messages.send("Agent-1", "in its window now", "me")
+    await Scheduler(service, deliverer).run_burst()
+    last = deliverer.for_agent("Agent-1")[-1]
+    assert "in its window now" in last.text, last
+    heads = [line for line in last.text.splitlines() if line.startswith(HEAD)]
+    assert len(heads) == 1 and f"| {ref} is no longer yours" in heads[0]
+
+
 async def test_a_route_that_types_the_notice_carries_nothing(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:
-    """A window's (GUI) or inbox agent's withdrawal is typed: nothing carried, nothing read."""
+    """A window's (GUI) or inbox agent's withdrawal is typed: nothing carried."""
     ref = await held_by(service, deliverer, "first")
     await service.tasks.cancel(ref, "boss")
     await service.messages.send("Agent-1", "next", "me")
