@@ -35,7 +35,7 @@ from core.delivery._killswitch import KillSwitch
 from core.models import Agent, Receipt
 from core.protocols import Parcel
 from tests.agents.launch import agent_of
-from tests.agents.live import LiveCLI, LocalModel, reading
+from tests.agents.live import LiveCLI, LocalModel, offers_tools, reading
 
 ATTEMPTS = 3
 PASTED_TAG = re.compile(r"</?pasted_content[^>]*>")
@@ -109,8 +109,12 @@ class Tally:
 
 
 def main_requests(live: LiveCLI, cli: str, marker: str) -> list[dict[str, Any]]:
-    """The CLI's turn requests whose latest prompt holds ``marker``."""
-    return requests_with(live.model, MAIN_PATHS[cli], marker)
+    """The CLI's turn requests whose latest prompt holds ``marker``: its conversation's
+    (tools offered), not a side request that quotes the prompt (Codex's title after each
+    prompt in tmux: counted as a copy, every prompt read "doubled" once a loaded machine let
+    the calibration's settle end before it); Aider offers no tools: all of its."""
+    found = requests_with(live.model, MAIN_PATHS[cli], marker)
+    return found if cli == "aider" else [r for r in found if offers_tools(r)]
 
 
 def requests_with(model: LocalModel, path: str, marker: str) -> list[dict[str, Any]]:

@@ -145,7 +145,6 @@ def test_working_shows_until_the_answer_streams(codex: LiveCLI) -> None:
     codex.send("take your time")
     codex.wait("esc to interrupt")
     save_pane(codex, CLI, "working")
-    codex.model.admin.release()  # its answer now, not at the end of its delay
     lines = codex.wait("• slowly")
     if "piece by piece" not in "\n".join(lines):  # caught mid-stream
         save_pane(codex, CLI, "streaming")
