@@ -97,7 +97,7 @@ async def serve(request: web.Request, wire: Wire) -> web.StreamResponse:
     step = outcome.step
     model.finish(record, step.status, f"{outcome.note}: {step.describe()}")
     log.info("localmodel: %s %s -> %s", view.api, record.path, record.outcome)
-    if not await model.pauses.sleep(step.delay):
+    if not await model.pauses.hold(step.delay):
         return wire.error(Step(status=503, message="localmodel is closing"))
     if outcome.failure:
         return wire.error(step)

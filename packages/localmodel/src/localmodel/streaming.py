@@ -56,16 +56,17 @@ class Pauses:
         return count
 
     async def sleep(self, seconds: float) -> bool:
-        """Wait (a step's ``delay``: cut short by :meth:`release` too); False if the server
-        closes meanwhile."""
+        """Wait (a stream's pace between its chunks); False if the server closes meanwhile."""
         if seconds <= 0:
             return not self.closing.is_set()
-        self.stalled += 1
-        try:
-            await _first_set(seconds, self.closing, self._release)
-        finally:
-            self.stalled -= 1
-        return not self.closing.is_set()
+        return not await _first_set(seconds, self.closing)
+
+    async def hold(self, seconds: float) -> bool:
+        """Send nothing for ``seconds`` before an answer starts (a step's ``delay``), or until
+        :meth:`release` (counted as a stall); False if the server closes meanwhile."""
+        if seconds <= 0:
+            return not self.closing.is_set()
+        return await self.stall(seconds)
 
     async def stall(self, seconds: float | None) -> bool:
         """Send nothing for ``seconds`` (None: until released); False if the server closes."""
