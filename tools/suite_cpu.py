@@ -1,7 +1,8 @@
 """Where the suite's time goes: each test's wall time and an estimate of the CPU it used.
 
 As a pytest plugin it writes one line per test to ``$SUITE_CPU_FILE`` (the worker and its
-pid, the test's start and end, the machine's busy time from ``/proc/stat`` at both):
+pid, the test's start and end, the machine's busy time from ``/proc/stat`` at both, the
+runner's own CPU in it):
 
     SUITE_CPU_FILE=/tmp/suite.tsv PYTEST_ADDOPTS="-p tools.suite_cpu" make test
 
@@ -42,19 +43,26 @@ def _busy() -> int:
     return sum(int(fields[i]) for i in (1, 2, 3, 6, 7))
 
 
+def _own() -> float:
+    """The CPU seconds this process (the runner, not what it started) has used so far."""
+    times = os.times()
+    return times.user + times.system
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> object:
     """The test's line, once its setup, call and teardown are over, where it ran (a worker,
     not the controller that reports it)."""
     path = os.environ.get("SUITE_CPU_FILE")
-    start, busy = time.time(), _busy()
+    start, busy, own = time.time(), _busy(), _own()
     try:
         return (yield)
     finally:
         if path:
             worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
             runner = f"{worker}-{os.getpid()}"  # a pytest a test runs is a runner too
-            line = f"{runner}\t{start:.3f}\t{time.time():.3f}\t{busy}\t{_busy()}\t{item.nodeid}\n"
+            line = (f"{runner}\t{start:.3f}\t{time.time():.3f}\t{busy}\t{_busy()}"
+                    f"\t{_own() - own:.3f}\t{item.nodeid}\n")  # fmt: skip
             with open(path, "a", encoding="utf-8") as out:
                 out.write(line)
 
@@ -69,6 +77,7 @@ class Test:
     busy_start: int
     busy_end: int
     nodeid: str
+    own: float | None = None  # the runner's own CPU in the test (lines since it was written)
 
     @property
     def wall(self) -> float:
@@ -79,8 +88,9 @@ def read(path: Path) -> list[Test]:
     """The lines of a run."""
     found = []
     for line in path.read_text(encoding="utf-8").splitlines():
-        worker, start, end, b0, b1, nodeid = line.split("\t", 5)
-        found.append(Test(worker, float(start), float(end), int(b0), int(b1), nodeid))
+        worker, start, end, b0, b1, *own, nodeid = line.split("\t")
+        found.append(Test(worker, float(start), float(end), int(b0), int(b1), nodeid,
+                          float(own[0]) if own else None))  # fmt: skip
     return found
 
 
@@ -156,6 +166,24 @@ def report(tests: list[Test], rate: list[float], top: int, hz: float) -> None:
         print(f"  {spent:7.1f} {used:7.1f} {spent - used:7.1f}  {name}")
 
 
+def report_runners(tests: list[Test], top: int) -> None:
+    """The runners' own CPU (the in-process work of the tests): its total, the tests and the
+    modules using most."""
+    mine = [t for t in tests if t.own is not None]
+    if not mine:
+        return
+    total = sum(t.own or 0.0 for t in mine)
+    print(f"\nthe runners' own CPU {total:.0f} s; the {top} tests using most:")
+    for test in sorted(mine, key=lambda t: -(t.own or 0.0))[:top]:
+        print(f"  {test.own:6.1f} s of {test.wall:6.1f} s  {test.nodeid[:110]}")
+    modules: dict[str, float] = collections.Counter()
+    for test in mine:
+        modules[test.nodeid.split("::")[0]] += test.own or 0.0
+    print(f"\nthe {top} modules by the runner's own CPU:")
+    for name, used in sorted(modules.items(), key=lambda m: -m[1])[:top]:
+        print(f"  {used:7.1f}  {name}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("file", type=Path)
@@ -164,6 +192,7 @@ def main() -> None:
     tests, hz = read(args.file), float(os.sysconf("SC_CLK_TCK"))
     spans = intervals(tests, hz)
     report(tests, rates(len(tests), spans), args.top, hz)
+    report_runners(tests, args.top)
 
 
 if __name__ == "__main__":
