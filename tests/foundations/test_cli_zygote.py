@@ -93,3 +93,31 @@ def test_a_different_start_up_environment_does_not_fit(zygote: Zygote, tmp_path:
     assert zygote.fits(env)
     assert not zygote.fits({**env, "PYTHONUTF8": "0" if env.get("PYTHONUTF8") == "1" else "1"})
     assert not zygote.fits({**env, "LC_ALL": "C" if env.get("LC_ALL") != "C" else "POSIX"})
+
+
+ENDINGS = {  # a CLI's ``main``, and what it leaves behind as the process ends
+    "returns": "print('out'); return None",
+    "returns 3": "print('out', file=sys.stderr); return 3",
+    "exits with words": "raise SystemExit('no such task')",
+    "raises": "raise ValueError('broken')",
+    "leaves a thread": "threading.Thread(target=lambda: (time.sleep(0.3), print('late'))).start()",
+    "registers an exit": "atexit.register(print, 'at exit'); print('first', end='')",
+    "is interrupted": "raise KeyboardInterrupt",
+}
+
+
+@pytest.mark.parametrize("ending", ENDINGS)
+def test_a_child_ends_as_the_interpreter_ends_it(ending: str) -> None:
+    """A forked run leaves by ``os._exit`` (no teardown of the inherited modules), after doing
+    what the interpreter's end does: the same status, output and last line of stderr as
+    ``sys.exit(main())`` at a script's end."""
+    head = "import atexit, sys, threading, time\ndef main():\n    " + ENDINGS[ending] + "\n"
+    tails = {"interpreter": "sys.exit(main())\n",
+             "zygote": "from tests.cli_zygote import _leave\n_leave(main)\n"}  # fmt: skip
+    ended = {}
+    for how, tail in tails.items():
+        done = subprocess.run([sys.executable, "-c", head + tail], capture_output=True,
+                              text=True, timeout=30, cwd=ROOT)  # fmt: skip
+        ended[how] = done.returncode, done.stdout, done.stderr.strip().splitlines()[-1:]
+    assert ended["zygote"] == ended["interpreter"]
+    assert ended["zygote"][0] in (0, 1, 3, -2), ended
