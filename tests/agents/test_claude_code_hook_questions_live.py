@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from core.agents._text_rules import load_rule_sets
+from core.dialogs import pane_prompts
 from core.dialogs import permissions as prompts
-from core.dialogs.pane_prompts import HOOK_ASKS_S
 from core.models import TaskSpec
 from core.questions import Question
 from core.service.swarm import SwarmService
@@ -104,9 +104,10 @@ async def _question(service: SwarmService, task_id: int) -> Question:
 
 @pytest.mark.timeout(240)
 async def test_the_hooks_question_is_answered_and_the_model_reads_the_answer(
-    desk: tuple[LiveCLI, Path, Path], service: SwarmService
+    desk: tuple[LiveCLI, Path, Path], service: SwarmService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     live, _, _ = desk
+    monkeypatch.setattr(pane_prompts, "HOOK_ASKS_S", 2.0)  # the hook's grace, 10 s, made short
     task = await service.tasks.create(TaskSpec("Pick a database", agent="A"), "cli")
     await service.queue.assign_batch()
     await asyncio.sleep(1.0)  # a prompt pasted as the input box appears can be lost
@@ -116,8 +117,8 @@ async def test_the_hooks_question_is_answered_and_the_model_reads_the_answer(
     await asyncio.to_thread(live.wait, "Which database should we use?")  # its own dialog
     rule_sets, _ = load_rule_sets(None)
     text = TextWatcher(service, rule_sets)
-    try:  # the pane's dialog opens no second item, also after the hook's grace (10 s)
-        for pause in (0.0, HOOK_ASKS_S + 1):
+    try:  # the pane's dialog opens no second item, also after the hook's grace
+        for pause in (0.0, pane_prompts.HOOK_ASKS_S + 1):
             await asyncio.sleep(pause)
             await text.tick()
             assert await service.store.read(prompts.open_prompts, "A") == []
