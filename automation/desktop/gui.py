@@ -12,6 +12,7 @@ import asyncio
 import functools
 import gc
 import logging
+import sys
 import time
 import warnings
 from collections.abc import Sequence
@@ -79,16 +80,18 @@ class _HumanMoved(Exception):
 
 def load_pyautogui() -> Any:
     """Import PyAutoGUI with PAUSE 0 and the failsafe on; NoDisplay when it cannot start."""
-    error = None
+    error, first = None, "pyautogui" not in sys.modules
     with warnings.catch_warnings():
-        # pyscreeze and python-xlib leave pipes and sockets open while importing.
+        # pyscreeze and python-xlib leave pipes and sockets open while importing: collected
+        # here, once, unwarned (a full collection of a large process costs tens of ms)
         warnings.simplefilter("ignore", ResourceWarning)
         try:
             allow_missing_xauthority()
             import pyautogui
         except Exception as exc:  # KeyError 'DISPLAY', DisplayConnectionError, XauthError...
             error = f"PyAutoGUI cannot use the display: {type(exc).__name__}: {exc}"
-        gc.collect()
+        if first:
+            gc.collect()
     if error is not None:
         raise NoDisplay(error)
     pyautogui.PAUSE = 0
