@@ -173,28 +173,42 @@ async def test_other_processes_commits_in_a_burst_wake_the_loop_once(
 ) -> None:
     """Twenty commits of another process within the gathering time (a fleet's nodes writing
     their agents' journals) wake the coordinator's loop once, after them, not twenty times;
-    a commit after that wakes it again (none is lost). The gathering time is made 4 s here,
-    so that the twenty fit in it on a loaded machine (it is 0.05 s)."""
+    a commit after that wakes it again (none is lost). The gathering time is made 2 s here,
+    so that the twenty fit in it on a loaded machine (it is 0.05 s); each wake is awaited,
+    then the quiet after it."""
     import asyncio
 
     from core.coordinator import changes
     from core.models import TaskSpec
 
-    monkeypatch.setattr(changes, "GATHER_S", 4.0)
+    monkeypatch.setattr(changes, "GATHER_S", 2.0)
     coordinator = await SwarmService.open(node_settings)
     other = await SwarmService.open(node_settings)  # another process, as far as PG knows
     listener = changes.ChangeListener(coordinator)
+    loop = asyncio.get_running_loop()
     wakes: list[float] = []
-    listener.on_change = lambda: wakes.append(asyncio.get_running_loop().time())
+    listener.on_change = lambda: wakes.append(loop.time())
+
+    async def woken(count: int) -> None:
+        deadline = loop.time() + changes.GATHER_S + 10
+        while len(wakes) < count:
+            assert loop.time() < deadline, f"{len(wakes)} wakes, {count} awaited"
+            await asyncio.sleep(0.05)
+
     await listener.start()
     try:
         await asyncio.sleep(0.5)  # listening
+        started = loop.time()
         for n in range(20):
             await other.tasks.create(TaskSpec(f"burst {n}", agent="C-1"), "cli")
-        await asyncio.sleep(5.0)
+        burst_s = loop.time() - started
+        assert burst_s < changes.GATHER_S, f"the burst took {burst_s:.2f} s: not one gathering"
+        await woken(1)
+        await asyncio.sleep(max(0.5, burst_s + 0.3))  # a wake per commit would be here now
         assert len(wakes) == 1, len(wakes)
         await other.tasks.create(TaskSpec("after it", agent="C-1"), "cli")
-        await asyncio.sleep(5.0)
+        await woken(2)
+        await asyncio.sleep(0.5)
         assert len(wakes) == 2, len(wakes)
     finally:
         await listener.stop()
