@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from automation.desktop.gui import load_pyautogui, parse_keys
@@ -13,6 +15,18 @@ def test_every_accepted_key_name_is_a_pyautogui_key(xserver: XServer) -> None:
     pyautogui = load_pyautogui()
     names = sorted(MODIFIERS | NAMED_KEYS | CHARACTERS)
     assert [name for name in names if not pyautogui.isValidKey(name)] == []
+
+
+def test_pyautogui_loaded_again_collects_no_garbage(
+    xserver: XServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each driver loads PyAutoGUI: only its first import leaves garbage to collect (a full
+    collection of a large process is tens of ms, once per driver and pointer read before)."""
+    load_pyautogui()
+    collections: list[int] = []
+    monkeypatch.setattr(gc, "collect", lambda *_: collections.append(1) or 0)
+    assert load_pyautogui().PAUSE == 0
+    assert collections == []
 
 
 def test_presets_and_their_keys_parse_the_same_in_core_and_the_driver() -> None:
