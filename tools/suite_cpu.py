@@ -176,7 +176,7 @@ def report_runners(tests: list[Test], top: int) -> None:
     print(f"\nthe runners' own CPU {total:.0f} s; the {top} tests using most:")
     for test in sorted(mine, key=lambda t: -(t.own or 0.0))[:top]:
         print(f"  {test.own:6.1f} s of {test.wall:6.1f} s  {test.nodeid[:110]}")
-    modules: dict[str, float] = collections.Counter()
+    modules: dict[str, float] = collections.defaultdict(float)
     for test in mine:
         modules[test.nodeid.split("::")[0]] += test.own or 0.0
     print(f"\nthe {top} modules by the runner's own CPU:")

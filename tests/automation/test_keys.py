@@ -23,8 +23,13 @@ def test_pyautogui_loaded_again_collects_no_garbage(
     """Each driver loads PyAutoGUI: only its first import leaves garbage to collect (a full
     collection of a large process is tens of ms, once per driver and pointer read before)."""
     load_pyautogui()
-    collections: list[int] = []
-    monkeypatch.setattr(gc, "collect", lambda *_: collections.append(1) or 0)
+    collections: list[tuple[object, ...]] = []
+
+    def collect(*args: object) -> int:
+        collections.append(args)
+        return 0
+
+    monkeypatch.setattr(gc, "collect", collect)
     assert load_pyautogui().PAUSE == 0
     assert collections == []
 

@@ -20,8 +20,8 @@ from automation.desktop.gui import GuiDriver, GuiOptions
 from automation.desktop.virtual_desktop import XServer, display_env
 from core.agents_file import load_agents
 from core.delivery._killswitch import KillSwitch
-from core.models import Agent
-from core.protocols import Parcel, Receipt
+from core.models import Agent, Receipt
+from core.protocols import Parcel
 from tests.apps import launchers
 from tests.automation.messages import make_texts
 from tests.conftest import skip_or_fail
