@@ -8,36 +8,43 @@ and egress proxy (:mod:`.gateway`), what goes into a workspace before its CLI re
 
 Its modules are private (``_seam.py``...): what others use is named here."""
 
-from automation.launch import _hooks as hooks
-from automation.launch import _up as up
-from automation.launch._config import (
-    PROFILE_NAME,
-    DesktopConfig,
-    Launch,
-    default_resume,
-    fill,
-    launch_env,
-    load_desktop,
-    parse_desktop,
-    parse_layout,
-)
-from automation.launch._first_start import settle
-from automation.launch._hooks import MCP_SAID, SAID, Reach, mcp_server
-from automation.launch._seam import (
-    NO_CELL,
-    AgentStatus,
-    Cell,
-    Fleet,
-    Launcher,
-    Outcome,
-    Planned,
-    agent_cli,
-    cli_dir_value,
-    cli_env,
-    planned,
-    swarm_env,
-)
-from automation.launch._terminal import TerminalSessions
+from typing import TYPE_CHECKING
+
+from core.faces import lazy_face
+
+if TYPE_CHECKING:
+    from automation.launch import _hooks as hooks
+    from automation.launch import _up as up
+    from automation.launch._config import (
+        PROFILE_NAME,
+        DesktopConfig,
+        Launch,
+        default_resume,
+        fill,
+        launch_env,
+        load_desktop,
+        parse_desktop,
+        parse_layout,
+    )
+    from automation.launch._first_start import settle
+    from automation.launch._hooks import MCP_SAID, SAID, Reach, mcp_server
+    from automation.launch._seam import (
+        NO_CELL,
+        AgentStatus,
+        Cell,
+        Fleet,
+        Launcher,
+        Outcome,
+        Planned,
+        agent_cli,
+        cli_dir_value,
+        cli_env,
+        planned,
+        swarm_env,
+    )
+    from automation.launch._terminal import TerminalSessions
+else:
+    __getattr__, __dir__ = lazy_face(__name__, __file__)
 
 __all__ = [
     "MCP_SAID",

@@ -5,16 +5,22 @@ relay that runs inside the sandbox is ``relay.py`` beside this file (``RELAY``),
 with the standard library only. See docs/gateway.md."""
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from automation.launch.gateway._allow import AllowList, AllowListError, Refused, Target
-from automation.launch.gateway._launch import GatewayStartError, gateway_pid
-from automation.launch.gateway._launch import start as start_gateway
-from automation.launch.gateway._launch import stop as stop_gateway
-from automation.launch.gateway._main import MODULE, REFUSALS_FILE, USAGE_FILE, main, running
-from automation.launch.gateway._model import ModelGateway, ModelRoute, Vendor
-from automation.launch.gateway._proxy import EgressProxy, EgressRoute
-from automation.launch.gateway._records import JsonLinesSink, Refusal, UsageRecord, read_lines
-from automation.launch.gateway._spec import Spec, SpecError, parse_spec, read_spec
+from core.faces import lazy_face
+
+if TYPE_CHECKING:
+    from automation.launch.gateway._allow import AllowList, AllowListError, Refused, Target
+    from automation.launch.gateway._launch import GatewayStartError, gateway_pid
+    from automation.launch.gateway._launch import start as start_gateway
+    from automation.launch.gateway._launch import stop as stop_gateway
+    from automation.launch.gateway._main import MODULE, REFUSALS_FILE, USAGE_FILE, main, running
+    from automation.launch.gateway._model import ModelGateway, ModelRoute, Vendor
+    from automation.launch.gateway._proxy import EgressProxy, EgressRoute
+    from automation.launch.gateway._records import JsonLinesSink, Refusal, UsageRecord, read_lines
+    from automation.launch.gateway._spec import Spec, SpecError, parse_spec, read_spec
+else:
+    __getattr__, __dir__ = lazy_face(__name__, __file__)
 
 RELAY = Path(__file__).with_name("relay.py")  # run inside: python -I RELAY --listen PORT:SOCKET
 

@@ -16,33 +16,40 @@ What the rest of swarm knows of a sandbox (the door's paths, the git folders a `
 name, the variables that never enter) is ``core.sandbox``.
 """
 
-from automation.launch.sandbox import _limits as limits
-from automation.launch.sandbox._binds import bwrap_path, describe, missing_line
-from automation.launch.sandbox._network import Gateways, gateway_command, sync_allow
-from automation.launch.sandbox._network import check as network_check
-from automation.launch.sandbox._network import line as network_line
-from automation.launch.sandbox._network import mode_of as network_mode
-from automation.launch.sandbox._network import refresh as refresh_gateway
-from automation.launch.sandbox._network import refused as refused_hosts
-from automation.launch.sandbox._network import revive as revive_gateway
-from automation.launch.sandbox._network import running as gateway_running
-from automation.launch.sandbox._network import unsandboxed as gateway_network
-from automation.launch.sandbox._state import agent_home
-from automation.launch.sandbox._wrap import (
-    EDITOR_REFUSED,
-    EDITOR_UNSANDBOXED,
-    close_doors,
-    commit_checks_through_door,
-    door_hook_command,
-    door_pid,
-    editor_lines,
-    require_bwrap,
-    stale_commit_checks,
-    stale_hooks,
-    state_folder,
-    wrap,
-    wrap_line,
-)
+from typing import TYPE_CHECKING
+
+from core.faces import lazy_face
+
+if TYPE_CHECKING:
+    from automation.launch.sandbox import _limits as limits
+    from automation.launch.sandbox._binds import bwrap_path, describe, missing_line
+    from automation.launch.sandbox._network import Gateways, gateway_command, sync_allow
+    from automation.launch.sandbox._network import check as network_check
+    from automation.launch.sandbox._network import line as network_line
+    from automation.launch.sandbox._network import mode_of as network_mode
+    from automation.launch.sandbox._network import refresh as refresh_gateway
+    from automation.launch.sandbox._network import refused as refused_hosts
+    from automation.launch.sandbox._network import revive as revive_gateway
+    from automation.launch.sandbox._network import running as gateway_running
+    from automation.launch.sandbox._network import unsandboxed as gateway_network
+    from automation.launch.sandbox._state import agent_home
+    from automation.launch.sandbox._wrap import (
+        EDITOR_REFUSED,
+        EDITOR_UNSANDBOXED,
+        close_doors,
+        commit_checks_through_door,
+        door_hook_command,
+        door_pid,
+        editor_lines,
+        require_bwrap,
+        stale_commit_checks,
+        stale_hooks,
+        state_folder,
+        wrap,
+        wrap_line,
+    )
+else:
+    __getattr__, __dir__ = lazy_face(__name__, __file__)
 
 __all__ = [
     "EDITOR_REFUSED",
