@@ -26,7 +26,8 @@ class Failure(StrEnum):
     PASTE_ELSEWHERE = "pasted into another agent's input"  # its point is in that window
     NO_BRACKETED_PASTE = "no bracketed paste: each line would be sent alone"  # a line reader
     SUBMIT_NOT_SEEN = "submit not seen"
-    NOT_AT_INPUT = "its input is not on its pane"  # its CLI still starting, or gone
+    NOT_AT_INPUT = "its input is not on its pane"  # its CLI away from its input, or gone
+    STARTING = "its CLI is still starting: its input is not on its pane yet"
     DEADLINE_PASSED = "deadline passed"
     FAILSAFE = "failsafe"  # PyAutoGUI's fail-safe corner
     DRIVER_ERROR = "driver error"

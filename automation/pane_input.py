@@ -24,7 +24,7 @@ from core.clis import CLIS
 from core.dialogs.pane import clean_line
 from core.formats.text import escape_controls, shorten
 from core.models import Agent
-from core.tmux import PaneRef, PaneText
+from core.tmux import PaneRef, PaneText, pane_age_s
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ SAMPLE_CHARS = 24  # of the text's last line: looked for in the input and the tr
 TRANSCRIPT_SAMPLE_MIN = 8  # a shorter sample is too common to tell a transcript line by
 TRANSCRIPT_LINES = 200  # how far above the input line an earlier try's text is looked for
 INPUT_FALLBACK_LINES = 3  # the input, when no rule finds the input line: the last lines
+STARTING_S = 30.0  # a pane's process this young that shows no input: its CLI still starting
 PASTE_MARK = re.compile(r"(?i)\[past(?:ed|e)\b[^\]]*\]")  # "[Pasted text #1 +80 lines]"
 # What an empty input shows in grey, by every CLI (its folder's ``placeholders``)
 PLACEHOLDERS = re.compile(
@@ -67,11 +68,12 @@ def _top_of(rule: Rule, lines: Sequence[str], index: int) -> int:
 
 @dataclass(frozen=True)
 class Blocked:
-    """Why nothing may be typed into a pane now; ``dialog``: a dialog is open, its person's
-    to answer (a delivery waits for it without using a try), not a CLI away from its input."""
+    """Why nothing may be typed into a pane now; ``deferred``: a delivery waits for it
+    without using a try (a dialog open, its person's to answer; or a CLI still starting),
+    not a CLI away from its input."""
 
     reason: str
-    dialog: bool
+    deferred: bool
 
 
 def _dialog_open(match: TextMatch) -> str:
@@ -107,18 +109,23 @@ class PaneInput:
     def blocker(self, agent: Agent, pane: PaneText) -> Blocked | None:
         """Why nothing may be pasted into the agent's pane now, or None: a dialog is open
         (its line; its person's to answer: a delivery waits for it without using a try), or
-        its CLI's rules find neither its input line nor work on it (the CLI still starting:
-        a paste would land in the terminal before it reads keys). An agent of no known CLI
-        is not judged here. The pane is classified once."""
+        its CLI's rules find neither its input line nor work on it (a paste would land in
+        the terminal before the CLI reads keys). While the pane's process is younger than
+        ``STARTING_S`` that is its CLI still starting: the delivery waits for it without
+        using a try, as for a dialog; later, the CLI is away from its input (a try used).
+        An agent of no known CLI is not judged here. The pane is classified once."""
         match = self.classify(agent, pane)
         if match is not None and match.state is AgentState.WAITING:
-            return Blocked(_dialog_open(match), dialog=True)
+            return Blocked(_dialog_open(match), deferred=True)
         if not self._knows(agent):
             return None
         working = match is not None and match.state is AgentState.WORKING
         if working or self.input_line(agent, pane) is not None:
             return None
-        return Blocked(str(Failure.NOT_AT_INPUT), dialog=False)
+        age = pane_age_s(pane.ref)
+        if age is not None and age < STARTING_S:
+            return Blocked(str(Failure.STARTING), deferred=True)
+        return Blocked(str(Failure.NOT_AT_INPUT), deferred=False)
 
     def dialog_since_paste(self, agent: Agent, pane: PaneText, pasted: str) -> str | None:
         """Why the submit key may not be pressed after a paste: a dialog opened since (the

@@ -55,6 +55,16 @@ def started(pid: int) -> str | None:
     return fields[19] if fields is not None and len(fields) > 19 else None
 
 
+def age_s(pid: int) -> float | None:
+    """How long ago ``pid`` started, in seconds (None: no such process, or no ``/proc``)."""
+    ticks = started(pid)
+    try:
+        uptime = float((PROC / "uptime").read_text(encoding="ascii").split()[0])
+        return max(0.0, uptime - int(ticks) / os.sysconf("SC_CLK_TCK")) if ticks else None
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def command_line(pid: int) -> list[str]:
     """``pid``'s arguments ([] when it is gone or cannot be read)."""
     try:

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from core import processes
 from core.formats.text import escape_controls
 
 TMUX = "tmux"
@@ -241,6 +242,23 @@ def pane_where(
     if done.returncode != 0 or len(parts) != 4:
         return None
     return PaneWhere(*parts)
+
+
+def pane_age_s(ref: PaneRef, timeout: float = CAPTURE_TIMEOUT_S) -> float | None:
+    """How long ago the process the pane ``ref`` runs started, in seconds (None: the pane is
+    gone or dead, or tmux or ``/proc`` cannot say) (blocking)."""
+    args = ref.command("display-message", "-p", "-t", ref.target, "#{pane_pid} #{pane_dead}")
+    try:
+        done = subprocess.run(
+            args, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+            check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    pid, _, dead = done.stdout.strip().partition(" ")
+    if done.returncode != 0 or dead != "0" or not pid.isdigit():
+        return None
+    return processes.age_s(int(pid))
 
 
 def split_lines(text: str) -> tuple[str, ...]:

@@ -505,9 +505,9 @@ class GuiDriver:
         if pane is None or not pane.ok:
             return None
         blocked = self._panes.blocker(agent, pane)
-        if blocked is not None:  # a dialog waits for its person: no try used
+        if blocked is not None:  # a dialog, or a CLI starting: no try used
             log.info("%s: nothing typed: %s", agent.id, blocked.reason)
-            raise Abort(blocked.reason, deferred=blocked.dialog)
+            raise Abort(blocked.reason, deferred=blocked.deferred)
         return pane
 
     def _retry_done(self, parcel: Parcel, keys: AgentKeys, box: Rect, pane: PaneText) -> bool:

@@ -249,8 +249,8 @@ class TmuxDeliverer:
         self._check_paused(deadline)
         pane = self._read(ref)
         blocked = self.panes.blocker(agent, pane)
-        if blocked is not None:  # a dialog waits for its person: nothing typed, no try used
-            return _failed(blocked.reason, deferred=blocked.dialog)
+        if blocked is not None:  # a dialog, or a CLI starting: nothing typed, no try used
+            return _failed(blocked.reason, deferred=blocked.deferred)
         if parcel.reset:
             return self._reset(parcel, ref, pane, deadline)
         if parcel.withdraw and (self.panes.working(agent, pane) or self._just_taken(ref)):

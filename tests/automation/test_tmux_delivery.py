@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from automation import pane_input
 from automation.inbox.files import INBOX_TIME_LIMIT_S
 from automation.routes import build_deliverer
 from automation.tmux.delivery import TmuxDeliverer, TmuxOptions, paste_text, tmux_key
@@ -281,19 +282,26 @@ async def test_a_prompt_that_quotes_a_dialog_is_submitted(
 
 @pytest.mark.timeout(120)
 async def test_a_cli_not_yet_at_its_input_gets_nothing_pasted(
-    tmux: Tmux, tmp_path: Path, tmux_deliverer: TmuxDeliverer
+    tmux: Tmux, tmp_path: Path, tmux_deliverer: TmuxDeliverer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A Gemini CLI still starting (its pane blank, the terminal not yet raw): a paste would
     land in the terminal's echo, and the CLI's first screen would then look like a taken
     prompt (the desktop driver counted one delivered that Gemini never got). Nothing is
-    sent; the delivery fails to be retried."""
+    sent. While the pane's process is young, its CLI is starting: the delivery is deferred
+    (no try used, no "input unseen" hold). Once it is older (``STARTING_S``, made 2 s here),
+    the same screen is a CLI away from its input: a failure retried with a try."""
+    monkeypatch.setattr(pane_input, "STARTING_S", 2.0)
     got = tmp_path / "got.txt"
     command = f"sleep 30; exec cat > {shlex.quote(str(got))}"
     tmux.window("agents", "starting", f"sh -c {shlex.quote(command)}", "120x40")
     agent = pane_agent(tmux, "starting", "gemini")
-    receipt = await tmux_deliverer.deliver(parcel(1, agent, "do the thing"))
-    assert (receipt.ok, receipt.retryable) == (False, True)
-    assert receipt.reason == "its input is not on its pane"
+    starting = await tmux_deliverer.deliver(parcel(1, agent, "do the thing"))
+    assert (starting.ok, starting.deferred) == (False, True), starting
+    assert starting.reason == "its CLI is still starting: its input is not on its pane yet"
+    await asyncio.sleep(2.2)
+    away = await tmux_deliverer.deliver(parcel(1, agent, "do the thing"))
+    assert (away.ok, away.deferred, away.retryable) == (False, False, True), away
+    assert away.reason == "its input is not on its pane"
     assert "do the thing" not in "".join(capture(tmux.ref("agents:starting")).lines)
 
 

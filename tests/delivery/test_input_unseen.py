@@ -86,3 +86,31 @@ async def test_a_dialog_or_another_failure_does_not_hold_it(
         assert await open_alerts(service) == []
     finally:
         await service.close()
+
+
+async def test_a_cli_still_starting_is_waited_for_without_a_try_or_a_hold(
+    home: Path, tmp_path: Path, clock: ManualClock
+) -> None:
+    """A delivery that finds its agent's CLI still starting (``Failure.STARTING``, deferred
+    by the tmux deliverer and the desktop driver while the pane's process is young) uses no
+    try and holds nothing: the task's next claims are not counted and no alert opens (before:
+    a try used and an ``input-unseen`` alert asking the person to look at the terminal)."""
+    service = await two_agents(home, tmp_path, clock)
+    try:
+        task = await service.tasks.create(TaskSpec("first"), "me")
+        await service.tasks.assign(task.id, "A", "me")
+        await service.queue.assign_next()
+        for _ in range(5):  # the CLI draws for a while
+            delivery = await service.queue.claim_delivery()
+            assert delivery is not None and delivery.attempts == 1, delivery
+            starting = Receipt.failed(str(Failure.STARTING), deferred=True)
+            await service.queue.record_receipt(delivery, starting)
+            assert await open_alerts(service) == []
+            clock.advance(1.0)
+        delivery = await service.queue.claim_delivery()
+        assert delivery is not None and delivery.attempts == 1
+        await service.queue.record_receipt(delivery, Receipt.delivered("test"))
+        shown = await service.tasks.get(task.id)
+        assert (shown.attempts, await open_alerts(service)) == (1, [])
+    finally:
+        await service.close()
