@@ -62,6 +62,22 @@ def _preload() -> None:
     from bot.cli.main import build_parser
 
     build_parser()  # imports every command's module
+    _load_lazy_faces()
+
+
+def _load_lazy_faces() -> None:
+    """Every module of each lazy face imported so far (``core.faces``), as a command would
+    ask for them, until no new face comes in."""
+    done: set[str] = set()
+    while faces := [
+        m for m in list(sys.modules.values())
+        if m.__name__ not in done
+        and getattr(getattr(m, "__getattr__", None), "__module__", "") == "core.faces"
+    ]:  # fmt: skip
+        for face in faces:
+            done.add(face.__name__)
+            for name in face.__all__:
+                getattr(face, name)
 
 
 def _serve(requests: int, replies: int) -> None:
