@@ -16,6 +16,7 @@ from bot.config import Config
 from bot.settings_index import PARTS, every_setting
 from core.errors import ConfigError
 from tests.helpers import ROOT, run_cli
+from tests.source_trees import parsed
 
 SETTING_NAME = re.compile(r"^(SWARM|DISCORD|OPENAI|GITHUB|TELEGRAM|SLACK)_[A-Z0-9_]+$")
 # Modules other helpers own (issue 42): each still reads these by name; to be switched to
@@ -54,7 +55,7 @@ def test_no_setting_is_read_by_name_outside_its_declaration() -> None:
     for folder in ("core", "bot", "automation"):
         for path in sorted((ROOT / folder).rglob("*.py")):
             name = str(path.relative_to(ROOT))
-            reads = _reads(ast.parse(path.read_text(encoding="utf-8"))) - NOT_YET.get(name, set())
+            reads = _reads(parsed(path.read_text(encoding="utf-8"))) - NOT_YET.get(name, set())
             if reads:
                 found[name] = sorted(reads)
     assert found == {}, "read Setting.read(env) of the declaration instead"
@@ -62,7 +63,7 @@ def test_no_setting_is_read_by_name_outside_its_declaration() -> None:
 
 def test_the_exceptions_are_still_needed() -> None:
     for name, allowed in NOT_YET.items():
-        reads = _reads(ast.parse((ROOT / name).read_text(encoding="utf-8")))
+        reads = _reads(parsed((ROOT / name).read_text(encoding="utf-8")))
         assert allowed <= reads, f"{name} no longer reads {allowed - reads}: shrink NOT_YET"
 
 

@@ -25,6 +25,7 @@ from core.settings import Settings
 from core.store.postgres.failover import SchedulerLock
 from core.waits import ErrorBackoff
 from tests.helpers import ROOT
+from tests.source_trees import parsed
 
 # The waits after the 1st, 2nd, ... failure in a row, as each loop computed them by hand.
 STREAKS = {
@@ -144,7 +145,7 @@ def hand_written(node: ast.AST) -> bool:
 
 def hand_written_lines(source: str) -> list[int]:
     """The lines of ``source`` that compute a backoff by hand."""
-    nodes = ast.walk(ast.parse(source))
+    nodes = ast.walk(parsed(source))
     return sorted(
         {n.lineno for n in nodes if isinstance(n, ast.stmt | ast.expr) and hand_written(n)}
     )

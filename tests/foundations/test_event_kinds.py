@@ -10,6 +10,7 @@ from pathlib import Path
 
 from core.event_kinds import SHOWN, UNKNOWN, EventKind, Shown, Thread, event_text, shown
 from core.models import Event
+from tests.source_trees import parsed
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = ROOT / "core" / "event_kinds.py"
@@ -41,7 +42,7 @@ def _sources() -> Iterator[tuple[Path, ast.AST]]:
     for top in ("core", "bot", "automation"):
         for path in sorted((ROOT / top).rglob("*.py")):
             if path != TABLE:
-                yield path, ast.parse(path.read_text(encoding="utf-8"))
+                yield path, parsed(path.read_text(encoding="utf-8"))
 
 
 def _bare_kinds(tree: ast.AST) -> Iterator[tuple[int, str]]:
@@ -74,7 +75,7 @@ def test_no_kind_is_written_as_a_bare_string_outside_its_table() -> None:
 
 
 def test_the_scan_finds_a_bare_kind() -> None:
-    tree = ast.parse(
+    tree = parsed(
         "insert_event(conn, now, 'task.done', text)\n"
         "insert_event(conn, now, f'agent.{word}', text)\n"
         "SQL = \"SELECT 1 FROM events WHERE kind = 'agent.nudged'\"\n"

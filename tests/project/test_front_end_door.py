@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tests.helpers import ROOT
+from tests.source_trees import parsed
 
 FRONT_ENDS = ("bot", "automation")
 PRODUCT = {"core", "bot", "automation"}
@@ -70,7 +71,7 @@ def _called(func: ast.expr) -> str | None:
 def store_access(source: str) -> Iterator[tuple[int, str]]:
     """Each place in ``source`` that reaches the store or runs a transaction function:
     ``(line, code)``."""
-    tree = ast.parse(source)
+    tree = parsed(source)
     functions, modules = _bound_names(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and (
@@ -161,7 +162,7 @@ def dump(out, fd, values, root, data):
 def books_built(source: str) -> Iterator[tuple[int, str]]:
     """Each place in ``source`` that builds a feature's book (``*Book(...)``) from a store
     (``XBook(service.store)``) instead of taking ``service.<book>``: ``(line, code)``."""
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(parsed(source)):
         if (
             isinstance(node, ast.Call)
             and (_called(node.func) or "").endswith("Book")

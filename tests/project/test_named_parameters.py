@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tests.helpers import ROOT
 from tests.project.test_named_queries import STORE_PLUMBING
+from tests.source_trees import parsed
 
 # ``$1`` as a placeholder, not a sum of dollars (``$0.50``, ``$1,234``)
 _NUMBERED = re.compile(r"\$[1-9]\d*(?![\d.,])")
@@ -40,7 +41,7 @@ def _numbered_modules() -> set[str]:
 
 
 def _strings(path: Path) -> list[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = parsed(path.read_text(encoding="utf-8"))
     return [
         node.value
         for node in ast.walk(tree)
@@ -68,7 +69,7 @@ BUILT_PER_CALL = {
 def _built_per_call(path: Path) -> bool:
     """A statement built when it runs: ``Args`` used, or ``execute`` given an f-string, a
     concatenation or a ``.format``."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = parsed(path.read_text(encoding="utf-8"))
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id == "Args":
             return True

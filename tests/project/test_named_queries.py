@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 
 from tests.helpers import ROOT
+from tests.source_trees import parsed
 
 # A string that starts a statement (after any blank space): the words SQL starts with, in the
 # capitals every statement of the project is written in (so prose, "Update the row", is not),
@@ -70,7 +71,7 @@ def sql_literals(source: str) -> list[int]:
         for child in ast.iter_child_nodes(node):
             visit(child)
 
-    visit(ast.parse(source))
+    visit(parsed(source))
     return lines
 
 
@@ -219,7 +220,7 @@ _TABLE = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE)\s+([a-z_][a-z0-9_]*)")
 
 def _strings(source: str) -> list[str]:
     """The strings of ``source``, docstrings aside (an f-string's parts each on its own)."""
-    tree = ast.parse(source)
+    tree = parsed(source)
     docstrings = set()
     for node in ast.walk(tree):
         body = getattr(node, "body", None)

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tests.helpers import ROOT
+from tests.source_trees import parsed
 
 # packages whose modules are all private behind their face
 FACES = (
@@ -110,7 +111,7 @@ def _imported(path: Path, module: str) -> Iterator[str]:
     """The modules ``path`` (the module ``module``) imports, absolute (``from x import y``
     gives ``x.y``: ``y`` may be a module)."""
     package = module.rsplit(".", 1)[0]
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(parsed(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -176,7 +177,7 @@ def modules_exported(root: Path, package: str) -> set[str]:
     """The names under which ``package``'s face exports one of its private modules whole
     (``from core.agents import _signals as signals``, ``import core.agents._signals``)."""
     dotted = package.replace("/", ".")
-    tree = ast.parse((root / package / "__init__.py").read_text(encoding="utf-8"))
+    tree = parsed((root / package / "__init__.py").read_text(encoding="utf-8"))
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module == dotted and not node.level:

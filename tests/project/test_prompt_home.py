@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 from tests.helpers import ROOT
 from tests.project.test_named_queries import tables_named
+from tests.source_trees import parsed
 
 HOME = "core/dialogs/"
 # What the prompt path is made of: each defined in core/dialogs and nowhere else.
@@ -55,7 +56,7 @@ def _modules() -> Iterator[tuple[str, ast.Module]]:
         for path in sorted((ROOT / top).rglob("*.py")):
             name = path.relative_to(ROOT).as_posix()
             if not name.startswith(HOME):
-                yield name, ast.parse(path.read_text("utf-8"))
+                yield name, parsed(path.read_text("utf-8"))
 
 
 def defined(tree: ast.Module) -> set[str]:
@@ -129,7 +130,7 @@ def test_the_scan_sees_a_prompt_function_a_write_and_an_import() -> None:
         "    other.close()\n"
         "    from bot import hook_server\n"
     )
-    tree = ast.parse(source)
+    tree = parsed(source)
     assert defined(tree) & PROMPT_PATH == {"GRACE_S", "wait_for_decision"}
     assert defined(tree) & CLI_DIALOG == {"decision_json"}
     assert prompt_writes(tree) == [9, 10, 11]
@@ -147,13 +148,13 @@ def test_a_hooks_choices_and_answer_are_its_clis_alone() -> None:
     """Claude Code's hook dialog (its choices, the JSON its hook prints) is in its folder,
     and nowhere else: not in core/dialogs (which asks the CLI through HookDialog)."""
     trees = dict(_modules())
-    trees.update((f"core/dialogs/{p.name}", ast.parse(p.read_text("utf-8")))
+    trees.update((f"core/dialogs/{p.name}", parsed(p.read_text("utf-8")))
                  for p in sorted((ROOT / HOME).glob("*.py")))  # fmt: skip
     found = {name: sorted(defined(tree) & CLI_DIALOG) for name, tree in trees.items()}
     assert {name: names for name, names in found.items() if names} == {
         CLI_DIALOG_HOME: sorted(CLI_DIALOG)
     }
-    home = set().union(*(defined(ast.parse(p.read_text("utf-8")))
+    home = set().union(*(defined(parsed(p.read_text("utf-8")))
                          for p in (ROOT / HOME).glob("*.py")))  # fmt: skip
     assert home >= PROMPT_PATH, sorted(PROMPT_PATH - home)
 
@@ -179,7 +180,7 @@ def test_only_core_dialogs_names_the_prompts_table() -> None:
 
 
 def test_the_hooks_two_ends_import_each_other_not() -> None:
-    cli, server = (ast.parse((ROOT / name).read_text("utf-8")) for name in HOOK_ENDS)
+    cli, server = (parsed((ROOT / name).read_text("utf-8")) for name in HOOK_ENDS)
     assert not {m for m in imported(cli) if m.startswith("bot.hook_server")}
     assert not {m for m in imported(server) if m.startswith("bot.cli")}
     assert {"bot.hook_common.freshness", "bot.hook_common.hook_refusal"} <= imported(cli)

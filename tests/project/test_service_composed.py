@@ -16,6 +16,7 @@ from pathlib import Path
 from core.service.swarm import SwarmService
 from core.store.access import StoreAccess
 from tests.helpers import ROOT
+from tests.source_trees import parsed
 
 SOURCE = ROOT / "core" / "service" / "swarm.py"
 STORE_CALLS = {"write", "read", "update", "write_concurrent"}
@@ -25,7 +26,7 @@ FORWARDERS: dict[str, str] = {}
 
 
 def _the_class(source: str, name: str = "SwarmService") -> ast.ClassDef:
-    tree = ast.parse(source)
+    tree = parsed(source)
     return next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == name)
 
 

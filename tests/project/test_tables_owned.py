@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 from tests.helpers import ROOT
+from tests.source_trees import parsed
 
 OWNER = {
     "deliveries": "core/delivery/",
@@ -72,7 +73,7 @@ def _docstrings(tree: ast.AST) -> set[int]:
 def table_counts(source: str) -> dict[str, int]:
     """How many strings of ``source`` (an f-string's parts each on its own), docstrings
     aside, name each of the four tables in SQL."""
-    tree = ast.parse(source)
+    tree = parsed(source)
     skip = _docstrings(tree)
     found: dict[str, int] = {}
     for node in ast.walk(tree):

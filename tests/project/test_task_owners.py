@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tests.helpers import ROOT
+from tests.source_trees import parsed
 
 PRODUCT = ("bot", "core", "automation")
 OWNER = Path("core/waits.py")  # Background: the loop's create_task, once
@@ -27,7 +28,7 @@ STARTERS = {"create_task", "ensure_future", "run_coroutine_threadsafe"}
 
 def bare_starts(source: str, name: str = "<planted>") -> list[str]:
     """Where ``source`` starts a task with no owner: ``name:line: the call``."""
-    tree = ast.parse(source)
+    tree = parsed(source)
     awaited = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Await)}
     found: list[str] = []
     for call, groups in _calls(tree, frozenset()):

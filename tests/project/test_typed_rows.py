@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 
 from tests.helpers import ROOT
+from tests.source_trees import parsed
 
 STILL_UNTYPED: tuple[str, ...] = ()  # none left: keep it so
 
@@ -56,7 +57,7 @@ def _module_path(root: Path, module: str) -> Path | None:
 
 @cache
 def _tree(path: Path) -> ast.Module:
-    return ast.parse(path.read_text(encoding="utf-8"))
+    return parsed(path.read_text(encoding="utf-8"))
 
 
 def _is_dataclass(decorator: ast.expr) -> bool:
