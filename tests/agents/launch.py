@@ -181,6 +181,7 @@ def launch(
     args: Sequence[str] = (),
     bare: bool = False,
     wrap: Sequence[str] = (),
+    wait_ready: bool = True,
 ) -> LiveCLI:
     """``cli`` running in tmux under ``root`` against a new localmodel with ``script``, once
     its screen shows it ready (or ``ready``); in ``work`` when given (a folder made ready
@@ -188,7 +189,8 @@ def launch(
     ``env`` added to its environment and ``args`` to its command line (a mode: Gemini CLI's
     ``--approval-mode yolo``); ``bare``: the binary alone before ``args``, without the mode
     the suite starts it in (Claude Code's ``--permission-mode default``), as a user starts it;
-    ``wrap``: a command it runs under (a bwrap without user namespaces). Skipped with the
+    ``wrap``: a command it runs under (a bwrap without user namespaces); ``wait_ready``
+    False: returned as soon as its pane is made, its CLI still starting. Skipped with the
     reason when the binary is missing."""
     binary = require_binary(cli)
     home = root / "home"
@@ -203,7 +205,8 @@ def launch(
     argv = [*wrap, *(setup.argv[:1] if bare else setup.argv), *args]
     live = start(cli.replace("-", ""), root, model, argv, {**setup.env, **(env or {})}, work)
     try:
-        live.wait(ready or setup.ready, timeout=timeout)
+        if wait_ready:
+            live.wait(ready or setup.ready, timeout=timeout)
     except BaseException:
         stop(live)
         raise

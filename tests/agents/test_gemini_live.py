@@ -420,17 +420,28 @@ async def test_yolo_mode_reads_its_star_input_and_takes_swarms_delivery(
     @path/to/file", under "YOLO Ctrl+Y"). Before: no rule knew it, the agent read unknown from
     the start, and every delivery failed "its input is not on its pane". Now it reads idle,
     swarm's own tmux deliverer delivers into it, its command runs without a dialog, and it
-    reads idle again once its answer is given."""
+    reads idle again once its answer is given. A delivery made as its pane opens, the CLI
+    still drawing its first screen, types nothing and is deferred without a try."""
+    from automation.failures import Failure
     from automation.tmux.delivery import TmuxDeliverer
     from core.agent_state import AgentState
     from core.delivery._killswitch import KillSwitch
     from core.protocols import Parcel
     from tests.agents.launch import agent_of
 
-    live = launch(CLI, tmp_path / "yolo", SCRIPT, ready="YOLO Ctrl+Y",
-                  args=("--approval-mode", "yolo"))  # fmt: skip
-    service = await pane_swarm(home, tmp_path, live, CLI, clock)
+    live = launch(CLI, tmp_path / "yolo", SCRIPT, args=("--approval-mode", "yolo"),
+                  wait_ready=False)  # fmt: skip
     deliverer = TmuxDeliverer(home, KillSwitch(home))
+    parcel = Parcel(1, agent_of(live, CLI), "make a file", "test")
+    try:
+        early = await deliverer.deliver(parcel)  # its pane just made: the CLI still starting
+        assert (early.ok, early.deferred, early.reason) == (False, True, str(Failure.STARTING))
+        live.wait("YOLO Ctrl+Y", timeout=90)
+    except BaseException:
+        deliverer.close()
+        stop(live)
+        raise
+    service = await pane_swarm(home, tmp_path, live, CLI, clock)
     rule_sets, _ = load_rule_sets(None)
     text = TextWatcher(service, rule_sets)
     try:
@@ -438,7 +449,7 @@ async def test_yolo_mode_reads_its_star_input_and_takes_swarms_delivery(
         (seen,) = await text.tick()
         assert seen.state is AgentState.IDLE, seen.evidence
         assert "'*   Type your message or @path/to/file'" in seen.evidence
-        parcel = Parcel(1, agent_of(live, CLI), "make a file", "test")
+        assert "make a file" not in live.screen()  # the early try typed nothing
         receipt = await deliverer.deliver(parcel)
         assert receipt.ok, receipt
         live.wait("file made", timeout=60)
