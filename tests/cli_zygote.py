@@ -60,24 +60,10 @@ def _preload() -> None:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
     from bot.cli.main import build_parser
+    from core import faces
 
     build_parser()  # imports every command's module
-    _load_lazy_faces()
-
-
-def _load_lazy_faces() -> None:
-    """Every module of each lazy face imported so far (``core.faces``), as a command would
-    ask for them, until no new face comes in."""
-    done: set[str] = set()
-    while faces := [
-        m for m in list(sys.modules.values())
-        if m.__name__ not in done
-        and getattr(getattr(m, "__getattr__", None), "__module__", "") == "core.faces"
-    ]:  # fmt: skip
-        for face in faces:
-            done.add(face.__name__)
-            for name in face.__all__:
-                getattr(face, name)
+    faces.load_all()  # the lazy faces' modules, as the commands ask for them
 
 
 def _serve(requests: int, replies: int) -> None:

@@ -13,6 +13,8 @@ ruff, the import contracts and the face tests read), and hands its own file to
         __getattr__, __dir__ = lazy_face(__name__, __file__)
 
 A name asked for is imported from its module and kept in the package (asked once).
+:func:`load_all` imports every lazy face's modules at once (a process about to fork many
+short-lived children: each would import them again).
 """
 
 from __future__ import annotations
@@ -22,6 +24,19 @@ import importlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
+
+_FACES: list[str] = []  # each lazy face made so far, by its package's name
+
+
+def load_all() -> None:
+    """Every name of each lazy face made so far, imported; again until loading them made no
+    new face."""
+    done: set[str] = set()
+    while todo := [name for name in _FACES if name not in done]:
+        for package in todo:
+            done.add(package)
+            for name in vars(sys.modules[package]).get("__all__", ()):
+                getattr(sys.modules[package], name)
 
 
 def lazy_face(package: str, file: str) -> tuple[Callable[[str], object], Callable[[], list[str]]]:
@@ -41,6 +56,7 @@ def lazy_face(package: str, file: str) -> tuple[Callable[[str], object], Callabl
     def __dir__() -> list[str]:
         return sorted(set(vars(sys.modules[package])) | set(where))
 
+    _FACES.append(package)
     return __getattr__, __dir__
 
 

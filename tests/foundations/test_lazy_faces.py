@@ -106,3 +106,19 @@ print(json.dumps(sorted(m for m in ("automation.launch._up", "automation.launch.
                         if m in sys.modules)))
 """
     assert fresh(code) == []
+
+
+def test_load_all_imports_every_lazy_faces_modules() -> None:
+    """What a process about to fork many children does (the tests' CLI zygote): each lazy
+    face's modules imported, those of a face another face's module brought in too."""
+    code = """
+import json, sys
+import automation.launch
+from core import faces
+before = "automation.launch.gateway._model" in sys.modules
+faces.load_all()
+print(json.dumps([before] + [m in sys.modules for m in (
+    "automation.launch._up", "automation.launch.sandbox._wrap",
+    "automation.launch.gateway._model", "core.agents._judge")]))
+"""
+    assert fresh(code) == [False, True, True, True, True]
