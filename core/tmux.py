@@ -244,9 +244,9 @@ def pane_where(
     return PaneWhere(*parts)
 
 
-def pane_age_s(ref: PaneRef, timeout: float = CAPTURE_TIMEOUT_S) -> float | None:
-    """How long ago the process the pane ``ref`` runs started, in seconds (None: the pane is
-    gone or dead, or tmux or ``/proc`` cannot say) (blocking)."""
+def pane_pid(ref: PaneRef, timeout: float = CAPTURE_TIMEOUT_S) -> int | None:
+    """The process the pane ``ref`` runs (None: the pane is gone or dead, or tmux cannot
+    say) (blocking)."""
     args = ref.command("display-message", "-p", "-t", ref.target, "#{pane_pid} #{pane_dead}")
     try:
         done = subprocess.run(
@@ -256,9 +256,14 @@ def pane_age_s(ref: PaneRef, timeout: float = CAPTURE_TIMEOUT_S) -> float | None
     except (OSError, subprocess.TimeoutExpired):
         return None
     pid, _, dead = done.stdout.strip().partition(" ")
-    if done.returncode != 0 or dead != "0" or not pid.isdigit():
-        return None
-    return processes.age_s(int(pid))
+    return int(pid) if done.returncode == 0 and dead == "0" and pid.isdigit() else None
+
+
+def pane_age_s(ref: PaneRef, timeout: float = CAPTURE_TIMEOUT_S) -> float | None:
+    """How long ago the process the pane ``ref`` runs started, in seconds (None: the pane is
+    gone or dead, or tmux or ``/proc`` cannot say) (blocking)."""
+    pid = pane_pid(ref, timeout)
+    return processes.age_s(pid) if pid is not None else None
 
 
 def split_lines(text: str) -> tuple[str, ...]:

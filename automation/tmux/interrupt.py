@@ -28,7 +28,7 @@ from automation.pane_input import PaneInput
 from core.agent_state import AgentState
 from core.agents import TextMatch
 from core.models import Agent
-from core.tmux import PaneRef, PaneText, SharedReads
+from core.tmux import PaneRef, PaneText, SharedReads, pane_pid
 
 KEY_GAP_S = 0.2  # between two interrupt keys where the CLI shows no arm: a terminal does
 # not read two Escapes this far apart as one Alt+Escape (one that shows it: none after it)
@@ -171,12 +171,9 @@ class PaneKeys:
         swarm process (best effort: a pane gone notes nothing)."""
         self._run(ref, "set-option", "-p", "-t", ref.target, f"@swarm-{what}", f"{time.time():.3f}")
 
-    def process(self, ref: PaneRef) -> str | None:
+    def process(self, ref: PaneRef) -> int | None:
         """The pane's process (its pid, None: dead or gone)."""
-        said = self._run(ref, "display-message", "-p", "-t", ref.target,
-                         "#{pane_pid} #{pane_dead}")  # fmt: skip
-        pid, _, dead = (said or "").strip().partition(" ")
-        return pid if pid and dead == "0" else None
+        return pane_pid(ref, self.timeout_s)
 
     def _run(self, ref: PaneRef, *args: str) -> str | None:
         try:
@@ -263,7 +260,7 @@ class _ArmedStop:
 
     def __init__(
         self, tmux: PaneKeys, panes: PaneInput, agent: Agent, ref: PaneRef,
-        names: Sequence[str], armed: re.Pattern[str], process: str | None,
+        names: Sequence[str], armed: re.Pattern[str], process: int | None,
     ) -> None:  # fmt: skip
         self.tmux, self.panes, self.agent, self.ref = tmux, panes, agent, ref
         self.arming, self.stopping = names
