@@ -6,7 +6,8 @@ streams its host's journal from the entry on record (``core.watch.protocol_intak
 and wakes the loop; ``fire`` writes what came, each agent's entries as one transaction
 (``protocol_intake.take_in``), then tells the host how
 far swarm has it (``ack``: the host may forget the rest). A host that cannot be reached makes
-its agent ``offline`` with the reason, once, and is tried again every ``RETRY_S``.
+its agent ``offline`` with the reason, once, and is tried again every ``RETRY_S``, or at
+once when a host binds the agent's socket anew (``swarm desktop up`` started one).
 
 What a CLI retries without a word on its protocol (Gemini CLI's 429s and 5xx over ACP) is
 read from the debug log swarm names when it starts the agent (``core.clis.logs``), as the
@@ -40,6 +41,7 @@ from core.watch import protocol_intake
 
 log = logging.getLogger(__name__)
 RETRY_S = 2.0  # between two tries to reach a host
+LOOK_S = 0.1  # how often a host's socket is looked at meanwhile (a new one: tried at once)
 SYNC_S = 1.0  # how often the readers are matched to the agents file
 BATCH = 500  # entries of one agent written in one transaction at most
 # entries of one agent read and not yet written, at most: a journal of 300,000 updates read
@@ -248,6 +250,7 @@ class ProtocolWatch:
         home = self.service.settings.home
         said: str | None = None
         while True:
+            socket = _socket_mark(home, agent)
             try:
                 host = (await client.hello(home, agent)).pid or 0
                 known_host, seq = await self._caught_up(agent, host)
@@ -272,7 +275,7 @@ class ProtocolWatch:
                     log.exception("protocol: reading %s's host failed", agent)
                     said, self.hosts[agent] = why, 0
                     self._said(agent, ReaderFailed(message=why[:500]))
-            await asyncio.sleep(RETRY_S)
+            await _socket_changed(home, agent, socket, RETRY_S)
 
     async def _caught_up(self, agent: str, running: int) -> tuple[int, int]:
         """Swarm's cursor of ``agent``'s journal once what its hosts journaled and swarm
@@ -303,6 +306,29 @@ class ProtocolWatch:
         """Why ``agent``'s host is not read, as an entry of its own (not the host's)."""
         self.pending.setdefault(agent, []).append(host_entries.of(why))
         self.wake()
+
+
+def _socket_mark(home: Path, agent: str) -> tuple[int, int] | None:
+    """The host socket's inode and time of change (None: none): a host that binds it anew
+    makes another."""
+    try:
+        found = wire.socket_path(home, agent).lstat()
+    except OSError:
+        return None
+    return found.st_ino, found.st_ctime_ns
+
+
+async def _socket_changed(
+    home: Path, agent: str, mark: tuple[int, int] | None, within: float
+) -> None:
+    """Back once the host's socket is not the one ``mark`` read (a new host listens), or
+    after ``within`` seconds."""
+    deadline = asyncio.get_running_loop().time() + within
+    while asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(LOOK_S)
+        now = _socket_mark(home, agent)
+        if now is not None and now != mark:
+            return
 
 
 def _journal_mark(home: Path, agent: str) -> tuple[int, float]:

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from automation.protocol import launch
+from automation.protocol import watch as protocol_watch
 from automation.protocol.host import Host, Journal
 from automation.protocol.watch import ProtocolWatch
 from core.agent_state import AgentState
@@ -167,6 +168,35 @@ async def test_a_turn_of_a_host_desktop_up_replaced_is_taken_in_before_the_new_h
     assert known_host == new  # then the new host's journal, from its start
     state = await service.store.read(agent_signals.get_state, AGENT)
     assert state.state is AgentState.IDLE, state
+
+
+async def test_a_host_started_again_is_read_at_once_not_at_the_next_retry(
+    service: SwarmService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Swarm's watch reads a host, the host is killed, ``desktop up`` starts another: the
+    watch reads the new host as its socket comes, not at its next retry (made 10 minutes)."""
+    monkeypatch.setattr(protocol_watch, "RETRY_S", 600.0)
+    home = service.settings.home
+    old = await host_started(home)
+    watch = ProtocolWatch(service, Freshness())
+    await watch.start()
+
+    async def reaches(check: Callable[[], Awaitable[bool]]) -> None:
+        deadline = asyncio.get_running_loop().time() + 30
+        while not await check():
+            assert asyncio.get_running_loop().time() < deadline, "not within 30 s"
+            await watch.fire()
+            await asyncio.sleep(0.05)
+
+    try:
+        await reaches(read_host(service, old))
+        os.killpg(old, signal.SIGKILL)
+        while running.host_pid(home, AGENT) is not None:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)  # its stream ended: the next try 10 minutes away
+        new = await host_started(home)
+        await reaches(read_host(service, new))
+    finally:
+        await watch.stop()
 
 
 def test_the_journals_lives_are_told_apart_by_their_first_entry(tmp_path: Path) -> None:
