@@ -429,10 +429,10 @@ class Builder:
         self.config.check()
         async with _coordinator_lock(self, wait) as lock:
             service = await self.service()
-            if lock is not None:
-                lock.guard(service)
-            await _rewrite_stale_hooks(service)
-            try:
+            try:  # closed whatever stops the start (a Ctrl+C: its thread would hold the exit)
+                if lock is not None:
+                    lock.guard(service)
+                await _rewrite_stale_hooks(service)
                 async with contextlib.AsyncExitStack() as stack:
                     deliverer = self.deliverer(service)
                     stack.callback(deliverer.close)
