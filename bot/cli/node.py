@@ -61,8 +61,9 @@ async def cmd_node(_service: None, args: argparse.Namespace) -> int:
             "swarm node needs SWARM_DATABASE_URL: the PostgreSQL database that swarm run uses"
         )
     service = await builder.service(readers=0)  # its reads share its write connection
-    hooks = await serve_hooks(service, builder.config)  # this machine's agents' hooks
+    hooks = None
     try:
+        hooks = await serve_hooks(service, builder.config)  # this machine's agents' hooks
         deliverer = builder.deliverer(service)
         text = builder.text(service, node=args.name)  # its tmux agents' panes
         watcher = Watcher(
