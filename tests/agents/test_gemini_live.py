@@ -238,8 +238,7 @@ def submit(gemini: LiveCLI, text: str) -> None:
     soon after the CLI started is sometimes not taken."""
     gemini.send(text)
     for _ in range(5):
-        time.sleep(1)
-        if any(text in str(r.get("prompt") or "") for r in gemini.model.requests()):
+        if gemini.model.asked_within(text, 1.0):
             return
         gemini.keys("Enter")
     raise AssertionError(f"{text!r} was never submitted: {gemini.screen()}")
