@@ -16,6 +16,7 @@ import os
 import shlex
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -37,6 +38,7 @@ from automation.launch import (
     fill,
     launch_env,
     planned,
+    stopped,
     swarm_env,
 )
 from core.errors import InvalidInput, InvalidState, MissingDependency
@@ -148,8 +150,14 @@ class DesktopSession:
 
     # --- up ---
 
-    def up(self, planned: Sequence[Planned], timeout: float = WINDOW_TIMEOUT_S) -> list[Outcome]:
-        """Open what is missing, place every window in its cell, write the agents file."""
+    def up(
+        self,
+        planned: Sequence[Planned],
+        timeout: float = WINDOW_TIMEOUT_S,
+        stop: threading.Event | None = None,
+    ) -> list[Outcome]:
+        """Open what is missing (none more once ``stop`` is set), place every window opened
+        in its cell, write the agents file."""
         terminals = [p for p in planned if p.launch.kind == "terminal"]
         if terminals:
             tmux.require_tmux()
@@ -162,6 +170,8 @@ class DesktopSession:
         deadline = time.monotonic() + timeout
         pending: list[tuple[Planned, Outcome, subprocess.Popen[bytes] | None]] = []
         for item in planned:  # terminals all at once; editors one by one (found by class)
+            if stopped(stop):
+                break
             window = existing.get(item.agent)
             if item.launch.kind == "terminal":
                 pending.append((item, *self._open_terminal(item, window, state)))

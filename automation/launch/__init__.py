@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         cli_dir_value,
         cli_env,
         planned,
+        stopped,
         swarm_env,
     )
     from automation.launch._terminal import TerminalSessions
@@ -74,6 +75,7 @@ __all__ = [
     "parse_layout",
     "planned",
     "settle",
+    "stopped",
     "swarm_env",
     "up",
 ]

@@ -1,10 +1,13 @@
 """The seam every route starts its agents by: a :class:`Launcher` (``up``, ``down``,
 ``status`` of the agents it was given), the agent to start (:class:`Planned`) and what was
 done (:class:`Outcome`). The desktop's windows, the tmux route's headless sessions and the
-protocol route's hosts each implement it; ``desktop up`` composes them (:class:`Fleet`)."""
+protocol route's hosts each implement it; ``desktop up`` composes them (:class:`Fleet`). A
+``stop`` (the person's Ctrl+C) is looked at before each agent: the agents started so far are
+written and returned, the rest left unstarted."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -78,8 +81,11 @@ class Launcher(Protocol):
 
     notes: dict[str, list[str]]  # agent -> what ``up`` did besides, in words
 
-    def up(self, planned: Sequence[Planned], timeout: float) -> list[Outcome]:
-        """Start what does not run of ``planned``, keep what does; the agents file written."""
+    def up(
+        self, planned: Sequence[Planned], timeout: float, stop: threading.Event | None = None
+    ) -> list[Outcome]:
+        """Start what does not run of ``planned``, keep what does; the agents file written.
+        Once ``stop`` is set no other agent is started."""
         ...
 
     def down(self, agent_ids: Sequence[str], keep_sessions: bool = False) -> list[str]:
@@ -99,17 +105,19 @@ class Fleet:
         self.parts = list(parts)
         self.notes: dict[str, list[str]] = {}
 
-    def up(self, planned: Sequence[Planned], timeout: float) -> list[Outcome]:
+    def up(
+        self, planned: Sequence[Planned], timeout: float, stop: threading.Event | None = None
+    ) -> list[Outcome]:
         """Each part's agents started by it, in the parts' order; an agent that ran by
         another part (its route changed: a tmux session now hosted, a host now in a pane) is
-        ended there first, said in its notes."""
+        ended there first, said in its notes. Once ``stop`` is set no other is started."""
         left, outcomes = list(planned), []
         for takes, part in self.parts:
             mine = [item for item in left if takes(item)]
             left = [item for item in left if not takes(item)]
-            if mine:
+            if mine and not stopped(stop):
                 self._end_elsewhere(part, [item.agent for item in mine])
-                outcomes += part.up(mine, timeout)
+                outcomes += part.up(mine, timeout, stop)
             self._take_notes(part)
         return outcomes
 
@@ -137,6 +145,11 @@ class Fleet:
             for row in part.status(agent_ids):
                 found.setdefault(row.agent, row)
         return [found[a] for a in agent_ids if a in found]
+
+
+def stopped(stop: threading.Event | None) -> bool:
+    """Whether the person stopped ``up`` (a launcher starts no other agent)."""
+    return stop is not None and stop.is_set()
 
 
 def planned(agent: Agent, config: DesktopConfig, cell: Cell, workspace: Path) -> Planned:

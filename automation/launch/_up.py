@@ -7,6 +7,7 @@ Each agent whose model has no price is said once (:func:`price_notes`)."""
 from __future__ import annotations
 
 import shlex
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from automation.agents_file_writer import move_agents
 from automation.launch import _hooks as hooks
 from automation.launch import sandbox
 from automation.launch._config import DesktopConfig, fill, launch_env, load_desktop
-from automation.launch._seam import Launcher, Outcome, Planned
+from automation.launch._seam import Launcher, Outcome, Planned, stopped
 from core.agents_file import load_team
 from core.clis import by_name, for_command
 from core.costs import prices
@@ -51,6 +52,7 @@ class Up:
     notes: dict[str, list[str]]
     parked: list[str] = field(default_factory=list)
     started: float = 0.0  # when the agents' sessions started (a prompt before was the old's)
+    unstarted: list[str] = field(default_factory=list)  # left by the person's stop (Ctrl+C)
 
 
 def team(
@@ -115,17 +117,21 @@ def start(
     hosted: set[str] | None = None,
     with_hooks: bool = True,
     timeout: float = 20.0,
+    stop: threading.Event | None = None,
 ) -> Up:
     """Park the agents ``count`` leaves out, make each planned agent's workspace ready, then
-    start each by ``launcher``."""
+    start each by ``launcher``; once ``stop`` is set (the person's Ctrl+C) no other agent is
+    started, and those left are ``unstarted``."""
     parked = park_rest(launcher, config_path, chosen, planned, count)
     workspace_of = workspace_finder(reach.home, chosen.everyone)
     said = hooks.prepare(
         reach, config_path, chosen.everyone, planned, hosted or set(), workspace_of, with_hooks
     )
     started = time.time()
-    outcomes = launcher.up(planned, timeout)
-    return Up(outcomes, said, launcher.notes, parked, started)
+    outcomes = [] if stopped(stop) else launcher.up(planned, timeout, stop)
+    done = {o.agent for o in outcomes}
+    left = [item.agent for item in planned if item.agent not in done] if stopped(stop) else []
+    return Up(outcomes, said, launcher.notes, parked, started, left)
 
 
 def park_rest(

@@ -17,6 +17,7 @@ import asyncio
 import logging
 import os
 import shutil
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from automation.launch import (
     cli_env,
     fill,
     launch_env,
+    stopped,
     swarm_env,
 )
 from automation.launch import sandbox as sandboxing
@@ -79,10 +81,16 @@ class ProtocolSession:
         self.agent_swarm = agent_swarm  # how the agents call swarm (their reports)
         self.notes: dict[str, list[str]] = {}
 
-    def up(self, planned: Sequence[Planned], timeout: float = 0.0) -> list[Outcome]:
-        """Start the hosts of ``planned`` that do not run (keep the others); the agents file
-        says each one's delivery."""
-        started = [self._host(item) for item in planned]
+    def up(
+        self, planned: Sequence[Planned], timeout: float = 0.0, stop: threading.Event | None = None
+    ) -> list[Outcome]:
+        """Start the hosts of ``planned`` that do not run (keep the others), none more once
+        ``stop`` is set; the agents file says each one's delivery."""
+        started = []
+        for item in planned:
+            if stopped(stop):
+                break
+            started.append(self._host(item))
         if started:
             write_agent_values(self.config_path, {o.agent: o.values for o in started})
         return started

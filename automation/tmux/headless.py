@@ -11,6 +11,7 @@ windows (the state file is the one ``desktop up`` keeps)."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from automation.launch import (
     Planned,
     TerminalSessions,
     planned,
+    stopped,
 )
 from core.errors import InvalidInput, InvalidState
 from core.models import Agent
@@ -84,15 +86,19 @@ class HeadlessSession:
         """The agents ``up`` started and ``down`` has not stopped."""
         return self.sessions.started()
 
-    def up(self, planned: Sequence[Planned], timeout: float = 0.0) -> list[Outcome]:
+    def up(
+        self, planned: Sequence[Planned], timeout: float = 0.0, stop: threading.Event | None = None
+    ) -> list[Outcome]:
         """Start the sessions that do not run (resumed when ``up`` started them before),
-        keep the others; write ``delivery = "tmux"``, each pane and its server's socket to
-        the agents file."""
+        keep the others, none more once ``stop`` is set; write ``delivery = "tmux"``, each
+        pane and its server's socket to the agents file."""
         if planned:
             tmux.require_tmux()
         state = self.sessions.load_state()
         outcomes = []
         for item in planned:
+            if stopped(stop):
+                break
             name, server = tmux.session_name(item.agent), self.sessions.server(item.agent)
             action = self.sessions.open(item, state)
             pane = tmux.pane(server, name)

@@ -39,6 +39,7 @@ def said(
                 for o in done.outcomes
             ]
             + [{"agent": a, "action": "parked"} for a in done.parked]
+            + [{"agent": a, "action": "not started"} for a in done.unstarted]
         )
         return
     for o in done.outcomes:
@@ -57,6 +58,8 @@ def said(
                 print(f"{'':<12} {launch_hooks.shown(line)}")
     for agent in left:
         print(f"{agent:<12} left out: an editor needs a display (swarm desktop up)")
+    for agent in done.unstarted:
+        print(f"{agent:<12} not started: stopped by Ctrl+C (swarm desktop up starts it)")
     if shown := _attach_lines(done.outcomes):
         print(shown)
     if already := launch_hooks.already_installed(done.said):
@@ -69,7 +72,8 @@ def said(
         else '"tmux"'
     )
     how = f"delivery = {routes}; " if args.headless or args.protocol else ""
-    print(f"agents file written: {settings.config_path} ({how}{RELOADED})")
+    if done.outcomes:
+        print(f"agents file written: {settings.config_path} ({how}{RELOADED})")
 
 
 def _parked(args: argparse.Namespace, chosen: launch_up.Team) -> str:

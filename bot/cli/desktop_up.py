@@ -8,6 +8,9 @@ import argparse
 import asyncio
 import dataclasses
 import os
+import signal
+import sys
+import threading
 from typing import TYPE_CHECKING, Any
 
 from automation import launchers
@@ -36,11 +39,36 @@ def register(sub: Any) -> None:
 
 
 async def cmd_up(_: SwarmService | None, args: argparse.Namespace) -> int:
-    """``swarm desktop up``: the agents started (``automation.launch._up``), then said."""
-    return await asyncio.to_thread(_up, args)
+    """``swarm desktop up``: the agents started (``automation.launch._up``), then said; a
+    Ctrl+C stops it after the agent being started (:class:`CtrlC`), exit status 130."""
+    ctrl_c = CtrlC()
+    previous = signal.signal(signal.SIGINT, ctrl_c.pressed)
+    try:
+        return await asyncio.to_thread(_up, args, ctrl_c.stop)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
-def _up(args: argparse.Namespace) -> int:
+class CtrlC:
+    """The person's Ctrl+C while ``up`` starts agents: the first lets the agent being started
+    finish, starts no other and says so at once; the second stops at once (what was being
+    started may run on: the next ``up`` keeps it)."""
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+
+    def pressed(self, signum: int, frame: object) -> None:
+        if self.stop.is_set():
+            sys.stdout.flush()
+            print("swarm desktop up: stopped at once: the agent being started may run on "
+                  "(swarm desktop status shows it)", file=sys.stderr, flush=True)  # fmt: skip
+            os._exit(130)  # its thread cannot be stopped: the process ends around it
+        self.stop.set()
+        print("swarm desktop up: stopping once the agent being started is up (Ctrl+C again "
+              "stops at once)", file=sys.stderr, flush=True)  # fmt: skip
+
+
+def _up(args: argparse.Namespace, stop: threading.Event) -> int:
     settings = args.configuration.core
     desktop = args.configuration.user_tables.get("desktop")
     chosen = launch_up.team(settings.config_path, desktop, args.node)
@@ -48,7 +76,7 @@ def _up(args: argparse.Namespace) -> int:
         print(line)
     headless = args.headless or args.protocol
     up = _headless if headless else _desktop
-    done, left, settings = up(args, settings, chosen)
+    done, left, settings = up(args, settings, chosen, stop)
     priced = launch_up.price_notes(done.outcomes, chosen, os.environ, settings.prices_file)
     for agent, line in priced.items():
         done.notes.setdefault(agent, []).append(line)
@@ -57,11 +85,11 @@ def _up(args: argparse.Namespace) -> int:
     for agent, line in hand_back(settings, args.actor, fresh, why, done.started).items():
         done.notes.setdefault(agent, []).append(line)
     desktop_said.said(args, settings, chosen, done, left)
-    return 0
+    return 130 if done.unstarted else 0
 
 
 def _desktop(
-    args: argparse.Namespace, settings: Settings, chosen: launch_up.Team
+    args: argparse.Namespace, settings: Settings, chosen: launch_up.Team, stop: threading.Event
 ) -> tuple[launch_up.Up, list[str], Settings]:
     """The windows on the display, each in its cell of the grid."""
     config = chosen.config
@@ -81,12 +109,12 @@ def _desktop(
         )
         to, with_hooks = reach(settings, args), not args.no_hooks
         done = launch_up.start(shown, to, settings.config_path, chosen, planned, args.agents,
-                               None, with_hooks, args.timeout)  # fmt: skip
+                               None, with_hooks, args.timeout, stop)  # fmt: skip
     return done, [], settings
 
 
 def _headless(
-    args: argparse.Namespace, settings: Settings, chosen: launch_up.Team
+    args: argparse.Namespace, settings: Settings, chosen: launch_up.Team, stop: threading.Event
 ) -> tuple[launch_up.Up, list[str], Settings]:
     """The tmux sessions and protocol hosts, no window; the editors left out."""
     if args.layout is not None or args.monitor is not None:
@@ -106,7 +134,7 @@ def _headless(
     fleet = launchers.headless(settings.home, settings.config_path, hosted, mcp_for,
                                settings.agent_swarm)  # fmt: skip
     done = launch_up.start(fleet, to, settings.config_path, chosen, planned, args.agents, hosted,
-                           not args.no_hooks)  # fmt: skip
+                           not args.no_hooks, stop=stop)  # fmt: skip
     return done, left, settings
 
 

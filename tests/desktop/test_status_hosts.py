@@ -11,6 +11,7 @@ import gc
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 import warnings
@@ -19,12 +20,13 @@ from pathlib import Path
 import pytest
 
 from automation.protocol import launch
+from core.agents_file import load_agents
 from core.hosts import running
 from core.models import Receipt, TaskSpec
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.agents.test_host_hostile import AGENT_SCRIPT
-from tests.helpers import run_cli, write_agents
+from tests.helpers import ROOT, cli_env, run_cli, write_agents
 
 pytestmark = [pytest.mark.timeout(120)]
 
@@ -142,3 +144,56 @@ async def _held_and_delivered(settings: Settings, agent: str) -> str:
         return task.ref
     finally:
         await service.close()
+
+
+def test_ctrl_c_during_up_starts_no_other_agent_and_says_so(tmp_path: Path) -> None:
+    """A person's Ctrl+C while ``desktop up --protocol`` starts three agents (each CLI slow to
+    answer, 2 s): the agent being started finishes, the other two are not started and said
+    so, exit 130; the agents file names the one started; the next ``up`` keeps it and starts
+    the others. (Before, the Ctrl+C was silent: every agent was started, then exit 130.)"""
+    home, bin_dir = tmp_path / "home", tmp_path / "bin"
+    for folder in (home, bin_dir):
+        folder.mkdir()
+    gemini = bin_dir / "gemini"  # the hostile ACP agent, 2 s to start
+    gemini.write_text(f'#!/bin/sh\nsleep 2\nexec {sys.executable} {AGENT_SCRIPT} "$@"\n')
+    gemini.chmod(0o755)
+    agents = ["P1", "P2", "P3"]
+    for agent in agents:
+        (tmp_path / agent).mkdir()
+    config = write_agents(tmp_path / "agents.toml", [
+        {"id": a, "role": "dev", "cli": "gemini", "workspace": str(tmp_path / a)} for a in agents
+    ])  # fmt: skip
+    config.write_text(config.read_text() + '\n[desktop]\ncommand = "gemini"\n', encoding="utf-8")
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin"}
+    up = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli.main", "desktop", "up", "--protocol"],
+        env=cli_env(home, config, env=env), cwd=ROOT, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not running.pid_path(home, "P1").exists():  # its host runs, its agent sleeps
+            assert up.poll() is None and time.monotonic() < deadline, up.communicate()
+            time.sleep(0.02)
+        up.send_signal(signal.SIGINT)
+        out, err = up.communicate(timeout=60)
+        assert up.returncode == 130, out + err
+        assert err == (
+            "swarm desktop up: stopping once the agent being started is up (Ctrl+C again "
+            "stops at once)\n"
+        )
+        assert out.startswith("P1           started    protocol, host pid "), out
+        for agent in ("P2", "P3"):
+            said = f"{agent}           not started: stopped by Ctrl+C (swarm desktop up starts it)"
+            assert said in out.splitlines(), out
+            assert running.host_pid(home, agent) is None
+        assert [a.id for a in load_agents(config) if a.delivery == "protocol"] == ["P1"]
+        again = run_cli(home, "desktop", "up", "--protocol", config=config, env=env, timeout=60)
+        assert again.code == 0, again.out + again.err
+        assert again.out.startswith("P1           kept       protocol"), again.out
+        assert "P3           started    protocol" in again.out, again.out
+    finally:
+        if up.poll() is None:
+            up.kill()
+            up.communicate()
+        run_cli(home, "desktop", "down", config=config, env=env)
