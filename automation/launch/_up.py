@@ -2,14 +2,18 @@
 the ones not chosen parked, each workspace made ready (:mod:`.hooks`), each agent started by
 its route's :class:`~automation.launch._seam.Launcher`; ``down`` ends them and closes their
 doors. The routes' launchers are given (the command picks them: windows, sessions, hosts).
-Each agent whose model has no price is said once (:func:`price_notes`)."""
+Each agent whose model has no price is said once (:func:`price_notes`). One ``up`` or ``down``
+of a home runs at a time (:func:`one_at_a_time`)."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import shlex
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +29,7 @@ from core.costs import prices
 from core.costs.agent_model import model_of, price_warning
 from core.errors import InvalidInput
 from core.models import Agent
+from core.privacy.files import make_dirs
 from core.workspaces import find
 
 
@@ -118,10 +123,30 @@ def start(
     with_hooks: bool = True,
     timeout: float = 20.0,
     stop: threading.Event | None = None,
+    said: Callable[[str], None] = print,
 ) -> Up:
     """Park the agents ``count`` leaves out, make each planned agent's workspace ready, then
-    start each by ``launcher``; once ``stop`` is set (the person's Ctrl+C) no other agent is
-    started, and those left are ``unstarted``."""
+    start each by ``launcher``, the home held (:func:`one_at_a_time`); once ``stop`` is set
+    (the person's Ctrl+C) no other agent is started, and those left are ``unstarted``."""
+    with one_at_a_time(reach.home, stop, said) as held:
+        if not held:  # stopped while another up or down ran
+            return Up([], {}, {}, [], time.time(), [item.agent for item in planned])
+        return _start(launcher, reach, config_path, chosen, planned, count, hosted,
+                      with_hooks, timeout, stop)  # fmt: skip
+
+
+def _start(
+    launcher: Launcher,
+    reach: hooks.Reach,
+    config_path: Path,
+    chosen: Team,
+    planned: Sequence[Planned],
+    count: int | None,
+    hosted: set[str] | None,
+    with_hooks: bool,
+    timeout: float,
+    stop: threading.Event | None,
+) -> Up:
     parked = park_rest(launcher, config_path, chosen, planned, count)
     workspace_of = workspace_finder(reach.home, chosen.everyone)
     said = hooks.prepare(
@@ -156,10 +181,52 @@ def park_rest(
     return park
 
 
-def down(launcher: Launcher, home: Path, agent_ids: Sequence[str], keep: bool) -> list[str]:
-    """End (``keep``: only hide) the agents' routes and close their doors; a line each."""
-    closed = launcher.down(agent_ids, keep_sessions=keep)
-    return closed if keep else closed + sandbox.close_doors(home, agent_ids)
+WAITING = "waiting for another swarm desktop up or down of this swarm home to finish"
+
+
+@contextlib.contextmanager
+def one_at_a_time(
+    home: Path, stop: threading.Event | None = None, said: Callable[[str], None] = print
+) -> Iterator[bool]:
+    """Hold the home's ``desktop`` folder (``flock``, released by the kernel on any exit)
+    while an ``up`` or ``down`` runs: another of the same home waits for it (``WAITING``
+    said once), so two never start one agent twice; False when ``stop`` was set while it
+    waited (nothing is to be done)."""
+    folder = home / "desktop"
+    make_dirs(folder)
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        yield _took(fd, stop, said)
+    finally:
+        os.close(fd)
+
+
+def _took(fd: int, stop: threading.Event | None, said: Callable[[str], None]) -> bool:
+    told = False
+    while not stopped(stop):
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if not told:
+                said(WAITING)
+                told = True
+            time.sleep(0.1)
+    return False
+
+
+def down(
+    launcher: Launcher,
+    home: Path,
+    agent_ids: Sequence[str],
+    keep: bool,
+    said: Callable[[str], None] = print,
+) -> list[str]:
+    """End (``keep``: only hide) the agents' routes and close their doors, the home held
+    (:func:`one_at_a_time`; a home never made has nothing to end); a line each."""
+    with one_at_a_time(home, said=said) if home.is_dir() else contextlib.nullcontext():
+        closed = launcher.down(agent_ids, keep_sessions=keep)
+        return closed if keep else closed + sandbox.close_doors(home, agent_ids)
 
 
 def price_notes(

@@ -8,7 +8,6 @@ import argparse
 import asyncio
 import dataclasses
 import os
-import signal
 import sys
 import threading
 from typing import TYPE_CHECKING, Any
@@ -22,6 +21,7 @@ from automation.launch import up as launch_up
 from automation.tmux.headless import plan as headless_plan
 from bot.cli import desktop_args, desktop_said, desktop_status
 from bot.cli.agent_hooks import reach
+from bot.cli.ctrl_c import CtrlC
 from bot.cli.desktop_handback import FRESH, hand_back
 from bot.cli.output import emit_json
 from core.agents_file import load_team
@@ -40,32 +40,14 @@ def register(sub: Any) -> None:
 
 async def cmd_up(_: SwarmService | None, args: argparse.Namespace) -> int:
     """``swarm desktop up``: the agents started (``automation.launch._up``), then said; a
-    Ctrl+C stops it after the agent being started (:class:`CtrlC`), exit status 130."""
-    ctrl_c = CtrlC()
-    previous = signal.signal(signal.SIGINT, ctrl_c.pressed)
-    try:
-        return await asyncio.to_thread(_up, args, ctrl_c.stop)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-class CtrlC:
-    """The person's Ctrl+C while ``up`` starts agents: the first lets the agent being started
-    finish, starts no other and says so at once; the second stops at once (what was being
-    started may run on: the next ``up`` keeps it)."""
-
-    def __init__(self) -> None:
-        self.stop = threading.Event()
-
-    def pressed(self, signum: int, frame: object) -> None:
-        if self.stop.is_set():
-            sys.stdout.flush()
-            print("swarm desktop up: stopped at once: the agent being started may run on "
-                  "(swarm desktop status shows it)", file=sys.stderr, flush=True)  # fmt: skip
-            os._exit(130)  # its thread cannot be stopped: the process ends around it
-        self.stop.set()
-        print("swarm desktop up: stopping once the agent being started is up (Ctrl+C again "
-              "stops at once)", file=sys.stderr, flush=True)  # fmt: skip
+    Ctrl+C stops it after the agent being started, exit status 130."""
+    ctrl_c = CtrlC(
+        "swarm desktop up",
+        "stopping once the agent being started is up",
+        "the agent being started may run on (swarm desktop status shows it)",
+    )
+    with ctrl_c.installed() as stop:
+        return await asyncio.to_thread(_up, args, stop)
 
 
 def _up(args: argparse.Namespace, stop: threading.Event) -> int:
@@ -109,7 +91,7 @@ def _desktop(
         )
         to, with_hooks = reach(settings, args), not args.no_hooks
         done = launch_up.start(shown, to, settings.config_path, chosen, planned, args.agents,
-                               None, with_hooks, args.timeout, stop)  # fmt: skip
+                               None, with_hooks, args.timeout, stop, _said)  # fmt: skip
     return done, [], settings
 
 
@@ -134,7 +116,7 @@ def _headless(
     fleet = launchers.headless(settings.home, settings.config_path, hosted, mcp_for,
                                settings.agent_swarm)  # fmt: skip
     done = launch_up.start(fleet, to, settings.config_path, chosen, planned, args.agents, hosted,
-                           not args.no_hooks, stop=stop)  # fmt: skip
+                           not args.no_hooks, stop=stop, said=_said)  # fmt: skip
     return done, left, settings
 
 
@@ -186,7 +168,7 @@ async def cmd_down(_: SwarmService | None, args: argparse.Namespace) -> int:
 
     def close() -> list[str]:
         with launchers.seen(settings.home, settings.config_path, args.headless) as (launcher, _):
-            return launch_up.down(launcher, settings.home, chosen, args.keep_sessions)
+            return launch_up.down(launcher, settings.home, chosen, args.keep_sessions, _said)
 
     lines = await asyncio.to_thread(close)
     if not args.keep_sessions:
@@ -196,3 +178,7 @@ async def cmd_down(_: SwarmService | None, args: argparse.Namespace) -> int:
         lines += [f"{a}: {line}" for a, line in handed.items()]
     print("\n".join(lines) if lines else "nothing of swarm's was open")
     return 0
+
+
+def _said(line: str) -> None:
+    print(f"swarm desktop: {line}", file=sys.stderr, flush=True)

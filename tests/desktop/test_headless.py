@@ -5,11 +5,13 @@ the scripted agent CLI, and prompts delivered by the scheduler straight into the
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import pty
 import select
 import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -17,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from automation.launch import up as launch_up
 from automation.routes import build_deliverer
 from core.agents_file import load_agents
 from core.clis.logs import log_path
@@ -351,3 +354,48 @@ def test_headless_up_keeps_each_agents_own_route(rig: DesktopRig) -> None:
     again = up(rig)  # run again: each kept on its route
     assert again["Agent-2"]["action"] == "kept" and again["Agent-2"]["delivery"] == "protocol"
     assert {a.id: a.delivery for a in load_agents(rig.config)} == routes
+
+
+def test_up_waits_for_another_up_of_its_home_and_says_so(rig: DesktopRig) -> None:
+    """Two ``up`` of one home run one at a time: while another holds the home (here the
+    test, on its ``desktop`` folder) ``up`` starts nothing and says it waits; then it runs.
+    Two typed at once both end well, one agent's session started once (before, the second
+    often failed: "tmux could not start session swarm-Agent-1: duplicate session")."""
+    (rig.home / "desktop").mkdir(exist_ok=True)
+    holder = os.open(rig.home / "desktop", os.O_RDONLY)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    up = headless_up(rig)
+    try:
+        assert up.stderr is not None
+        assert up.stderr.readline() == f"swarm desktop: {launch_up.WAITING}\n"
+        assert up.poll() is None and "Agent-1" not in sessions(rig)
+        os.close(holder)
+        out, err = up.communicate(timeout=120)
+        assert up.returncode == 0, out + err
+        assert {row["action"] for row in json.loads(out)} == {"started"}
+    finally:
+        if up.poll() is None:
+            up.kill()
+            up.communicate()
+    rig.swarm("desktop", "down", "--headless")
+    twice = [headless_up(rig) for _ in range(2)]
+    ran = [(p.communicate(timeout=120), p.returncode) for p in twice]
+    assert [code for _, code in ran] == [0, 0], ran
+    actions = sorted(
+        row["action"] for (out, _), _ in ran for row in json.loads(out) if row["agent"] == "Agent-1"
+    )
+    assert actions == ["kept", "started"], ran
+
+
+def sessions(rig: DesktopRig) -> str:
+    """The names of the tmux sessions of the rig's home."""
+    listed = rig.swarm("desktop", "status", "--headless", "--json")
+    return " ".join(str(row.get("session")) for row in json.loads(listed.stdout or "[]"))
+
+
+def headless_up(rig: DesktopRig) -> subprocess.Popen[str]:
+    """``swarm desktop up --headless --json`` running, as a person typed it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "desktop", "up", "--headless", "--json"],
+        env=rig.env, cwd=rig.workdir, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
