@@ -164,13 +164,28 @@ class LiveCLI:
     root: Path
 
     def send(self, text: str, enter_after: float = 0.5) -> None:
-        """Paste ``text`` bracketed (load-buffer, paste-buffer -p), Enter a moment later."""
+        """Paste ``text`` bracketed (load-buffer, paste-buffer -p), Enter once the pane shows
+        it and has held still for 0.2 s, as swarm's tmux deliverer does (at most
+        ``enter_after`` after the paste)."""
         source = self.root / "paste.txt"
         source.write_text(text, encoding="utf-8")
+        before = self.screen()
         self.tmux.run("load-buffer", "-b", "prompt", str(source))
         self.tmux.run("paste-buffer", "-p", "-d", "-b", "prompt", "-t", self.target)
-        time.sleep(enter_after)
+        self._landed(before, time.monotonic() + enter_after)
         self.tmux.run("send-keys", "-t", self.target, "Enter")
+
+    def _landed(self, before: str, until: float) -> None:
+        """Back once the pane differs from ``before`` and then holds still 0.2 s, or at
+        ``until``."""
+        last, still_since = before, None
+        while time.monotonic() < until:
+            time.sleep(0.03)
+            now = self.screen()
+            if now != last:
+                last, still_since = now, time.monotonic()
+            elif still_since is not None and time.monotonic() - still_since >= 0.2:
+                return
 
     def keys(self, *keys: str) -> None:
         """Press ``keys`` (tmux key names)."""
