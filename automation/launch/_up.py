@@ -194,7 +194,7 @@ def one_at_a_time(
     waited (nothing is to be done)."""
     folder = home / "desktop"
     make_dirs(folder)
-    fd = os.open(folder, os.O_RDONLY)
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         yield _took(fd, stop, said)
     finally:

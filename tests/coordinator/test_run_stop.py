@@ -145,8 +145,10 @@ async def test_a_start_stopped_before_its_parts_are_built_closes_the_database(
     rewritten) cancels the start: the database is closed, so its worker thread, which is no
     daemon, does not hold the interpreter's exit (it hung 4 times in 15 starts)."""
     rewriting = asyncio.Event()
+    running: list[threading.Thread] = []
 
     async def rewriting_hooks(service: SwarmService) -> None:
+        running.extend(threading.enumerate())
         rewriting.set()
         await asyncio.sleep(600)  # the Ctrl+C comes meanwhile
 
@@ -164,6 +166,8 @@ async def test_a_start_stopped_before_its_parts_are_built_closes_the_database(
     starting.cancel()
     with pytest.raises(asyncio.CancelledError):
         await starting
-    for thread in set(threading.enumerate()) - before:
+    opened = [t for t in set(running) - before if "connection_worker" in t.name]
+    assert opened, "the start opened no database"
+    for thread in opened:  # aiosqlite's, no daemon: it would hold the interpreter's exit
         thread.join(10)
-        assert thread.daemon or not thread.is_alive(), thread
+        assert not thread.is_alive(), thread
