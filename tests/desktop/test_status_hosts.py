@@ -148,14 +148,14 @@ async def _held_and_delivered(settings: Settings, agent: str) -> str:
 
 def test_ctrl_c_during_up_starts_no_other_agent_and_says_so(tmp_path: Path) -> None:
     """A person's Ctrl+C while ``desktop up --protocol`` starts three agents (each CLI slow to
-    answer, 2 s): the agent being started finishes, the other two are not started and said
+    answer, 1 s): the agent being started finishes, the other two are not started and said
     so, exit 130; the agents file names the one started; the next ``up`` keeps it and starts
     the others. (Before, the Ctrl+C was silent: every agent was started, then exit 130.)"""
     home, bin_dir = tmp_path / "home", tmp_path / "bin"
     for folder in (home, bin_dir):
         folder.mkdir()
-    gemini = bin_dir / "gemini"  # the hostile ACP agent, 2 s to start
-    gemini.write_text(f'#!/bin/sh\nsleep 2\nexec {sys.executable} {AGENT_SCRIPT} "$@"\n')
+    gemini = bin_dir / "gemini"  # the hostile ACP agent, 1 s to start
+    gemini.write_text(f'#!/bin/sh\nsleep 1\nexec {sys.executable} {AGENT_SCRIPT} "$@"\n')
     gemini.chmod(0o755)
     agents = ["P1", "P2", "P3"]
     for agent in agents:
