@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from automation.launch._config import DesktopConfig, Launch
 from core.clis import AgentCli, by_name, for_command
 from core.clis.logs import log_path
+from core.errors import InvalidState
 from core.models import Agent, Sandbox
 from core.privacy.files import make_dirs
 
@@ -116,18 +117,26 @@ class Fleet:
             mine = [item for item in left if takes(item)]
             left = [item for item in left if not takes(item)]
             if mine and not stopped(stop):
-                self._end_elsewhere(part, [item.agent for item in mine])
-                outcomes += part.up(mine, timeout, stop)
+                ended = self._end_elsewhere(part, [item.agent for item in mine])
+                try:
+                    outcomes += part.up(mine, timeout, stop)
+                except InvalidState as exc:  # what it ended is said with why it stopped
+                    if not ended:
+                        raise
+                    raise InvalidState(f"{exc} (before it: {'; '.join(ended)})") from None
             self._take_notes(part)
         return outcomes
 
-    def _end_elsewhere(self, keeper: Launcher, agents: list[str]) -> None:
-        """End ``agents`` on every part but ``keeper``, a note each ended."""
+    def _end_elsewhere(self, keeper: Launcher, agents: list[str]) -> list[str]:
+        """End ``agents`` on every part but ``keeper``, a note each ended; the lines."""
+        ended = []
         for _, part in self.parts:
             if part is not keeper:
                 for line in part.down(agents):
                     agent, _, said = line.partition(": ")
                     self.notes.setdefault(agent, []).append(f"{said}: its route changed")
+                    ended.append(f"{line}: its route changed")
+        return ended
 
     def _take_notes(self, part: Launcher) -> None:
         for agent, lines in part.notes.items():

@@ -46,6 +46,19 @@ def port_arg(raw: str) -> int:
     return int(text)
 
 
+def seconds_arg(raw: str) -> float:
+    """An argparse type: a time in seconds, more than 0 and at most a day (no nan, no inf)."""
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 86400:
+        raise argparse.ArgumentTypeError(
+            f"expected seconds, more than 0 and at most 86,400, got {raw!r}"
+        )
+    return value
+
+
 def json_option(parser: Any) -> None:
     """Add ``--json``: print the result as JSON."""
     parser.add_argument("--json", action="store_true", help="print the result as JSON")

@@ -7,6 +7,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from bot.cli.args import seconds_arg
 from bot.cli.desktop_attach import register_calibrate
 
 UP_HELP = """\
@@ -56,7 +57,7 @@ def register(
     q.add_argument("--monitor", type=int, metavar="M", help="monitor number (default 0)")
     q.add_argument(
         "--timeout",
-        type=float,
+        type=seconds_arg,
         default=20.0,
         metavar="S",
         help="seconds to wait for each window (default 20)",

@@ -197,3 +197,34 @@ def test_ctrl_c_during_up_starts_no_other_agent_and_says_so(tmp_path: Path) -> N
             up.kill()
             up.communicate()
         run_cli(home, "desktop", "down", config=config, env=env)
+
+
+def test_a_route_change_whose_host_fails_says_the_session_it_ended(tmp_path: Path) -> None:
+    """An agent up in tmux, then ``up --protocol`` whose CLI refuses its protocol: the error
+    says the tmux session was ended for the change (before: only the CLI's refusal, and the
+    person found the agent stopped); ``--timeout`` refuses what is no time."""
+    home, work, bin_dir = tmp_path / "home", tmp_path / "work", tmp_path / "bin"
+    for folder in (home, work, bin_dir):
+        folder.mkdir()
+    gemini = bin_dir / "gemini"  # in a pane it waits; asked for ACP it refuses
+    gemini.write_text('#!/bin/sh\ncase "$*" in *--acp*) echo "no ACP here" >&2; exit 3;; esac\n'
+                      "exec sleep 600\n")  # fmt: skip
+    gemini.chmod(0o755)
+    config = write_agents(tmp_path / "agents.toml", [
+        {"id": "P", "role": "dev", "cli": "gemini", "workspace": str(work)},
+    ])  # fmt: skip
+    config.write_text(config.read_text() + '\n[desktop]\ncommand = "gemini"\n', encoding="utf-8")
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin"}
+    try:
+        first = run_cli(home, "desktop", "up", "--headless", config=config, env=env)
+        assert first.code == 0, first.out + first.err
+        hosted = run_cli(home, "desktop", "up", "--protocol", config=config, env=env)
+        assert hosted.code == 2, hosted.out + hosted.err
+        assert hosted.err.startswith("swarm: error: P: the agent did not start: "), hosted.err
+        assert hosted.err.endswith(" (before it: P: session swarm-P ended: its route changed)\n"), (
+            hosted.err
+        )
+        late = run_cli(home, "desktop", "up", "--headless", "--timeout", "-5", config=config)
+        assert late.code == 2 and "--timeout: expected seconds, more than 0" in late.err
+    finally:
+        run_cli(home, "desktop", "down", config=config, env=env)
