@@ -262,14 +262,14 @@ def start(
     if done.returncode != 0:
         raise InvalidState(f"tmux could not start session {name}: {done.stderr.strip()}")
     status = _tmux(server, "set-option", "-t", f"={name}:", "status", "off")
+    focus = _tmux(server, "set-option", "-s", "focus-events", "on")  # the CLIs ask for them
+    found = pane(server, name)
+    if found is None:  # (then the options could not be set either: not said)
+        raise InvalidState(f"tmux session {name} ended at once: does `{command}` run in {cwd}?")
     if status.returncode != 0:
         log.warning("tmux status line of %s left on: %s", name, status.stderr.strip())
-    focus = _tmux(server, "set-option", "-s", "focus-events", "on")  # the CLIs ask for them
     if focus.returncode != 0:
         log.warning("tmux focus events left off: %s", focus.stderr.strip())
-    found = pane(server, name)
-    if found is None:
-        raise InvalidState(f"tmux session {name} ended at once: does `{command}` run in {cwd}?")
     return found
 
 

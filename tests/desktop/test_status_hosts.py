@@ -228,3 +228,22 @@ def test_a_route_change_whose_host_fails_says_the_session_it_ended(tmp_path: Pat
         assert late.code == 2 and "--timeout: expected seconds, more than 0" in late.err
     finally:
         run_cli(home, "desktop", "down", config=config, env=env)
+
+
+def test_a_cli_that_is_not_there_is_one_line_in_tmux(tmp_path: Path) -> None:
+    """``up --headless`` of an agent whose command is not installed: its session ends at
+    once, said in one line (before, two warnings about tmux options came first)."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    for folder in (home, work):
+        folder.mkdir()
+    config = write_agents(tmp_path / "agents.toml", [
+        {"id": "P", "role": "dev", "cli": "gemini", "workspace": str(work)},
+    ])  # fmt: skip
+    config.write_text(
+        config.read_text() + '\n[desktop]\ncommand = "no-such-cli"\n', encoding="utf-8"
+    )
+    up = run_cli(home, "desktop", "up", "--headless", config=config)
+    assert up.code == 2, up.out + up.err
+    assert up.err == (
+        f"swarm: error: tmux session swarm-P ended at once: does `no-such-cli` run in {work}?\n"
+    )
