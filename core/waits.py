@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
@@ -128,10 +128,24 @@ class Background:
             await asyncio.wait(set(self._tasks), timeout=grace_s)
         while self._tasks:
             running = list(self._tasks)
-            for task in running:
-                task.cancel()
-            await asyncio.gather(*running, return_exceptions=True)
+            await cancel_all(running)
             self._tasks.difference_update(running)
+
+
+RECANCEL_S = 0.5  # a task cancelled and still running this long later is cancelled again
+
+
+async def cancel_all(tasks: Iterable[asyncio.Task[Any]]) -> None:
+    """Cancel ``tasks`` and await their ends, what they raised retrieved. One that runs on
+    is cancelled again: Python 3.11's ``asyncio.wait_for`` loses a cancel that comes as
+    what it waits for ends (a connect refused at once), and a loop around it goes on."""
+    ending = list(tasks)
+    running = set(ending)
+    while running:
+        for task in running:
+            task.cancel()
+        _, running = await asyncio.wait(running, timeout=RECANCEL_S)
+    await asyncio.gather(*ending, return_exceptions=True)
 
 
 async def first_of(

@@ -36,7 +36,7 @@ from core.hosts.entries import Entry, ReaderFailed, Unreachable, Update
 from core.hosts.turns import API_RETRY
 from core.models import Agent
 from core.service.swarm import SwarmService
-from core.waits import Background, Gathered
+from core.waits import Background, Gathered, cancel_all
 from core.watch import protocol_intake
 
 log = logging.getLogger(__name__)
@@ -221,12 +221,7 @@ class ProtocolWatch:
         """Stop the readers and the acknowledgements (the hosts keep what comes meanwhile,
         and what was not acknowledged: swarm's cursor skips what it has)."""
         self._gathered.cancel()
-        tasks = [*self.readers.values(), *self._acking.values()]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_all([*self.readers.values(), *self._acking.values()])
         self.readers.clear()
         self._acking.clear()
 

@@ -81,9 +81,8 @@ async def request(
     path = wire.socket_path(home, agent)
     op = said.op
     try:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_unix_connection(str(path), limit=wire.LINE_LIMIT), CONNECT_S
-        )
+        async with asyncio.timeout(CONNECT_S):  # (wait_for may lose a cancel: core.waits)
+            reader, writer = await asyncio.open_unix_connection(str(path), limit=wire.LINE_LIMIT)
     except FileNotFoundError:
         raise HostUnreachable(
             f"{agent}'s protocol host is not running (no {path.name})", gone=True
@@ -97,7 +96,8 @@ async def request(
     try:
         writer.write(wire.encode(requests.line(said)))
         await writer.drain()
-        line = await asyncio.wait_for(reader.readline(), wait_s)
+        async with asyncio.timeout(wait_s):
+            line = await reader.readline()
     except (TimeoutError, OSError, ValueError) as exc:
         raise HostUnreachable(f"{agent}'s protocol host did not answer {op}: {exc!r}") from None
     finally:
@@ -121,9 +121,8 @@ async def stream(home: Path, agent: str, after: int) -> AsyncIterator[Entry]:
     object is skipped."""
     path = wire.socket_path(home, agent)
     try:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_unix_connection(str(path), limit=wire.LINE_LIMIT), CONNECT_S
-        )
+        async with asyncio.timeout(CONNECT_S):  # (wait_for may lose a cancel: core.waits)
+            reader, writer = await asyncio.open_unix_connection(str(path), limit=wire.LINE_LIMIT)
     except (TimeoutError, OSError) as exc:
         raise HostUnreachable(f"{agent}'s protocol host is not reachable: {exc!r}") from None
     try:

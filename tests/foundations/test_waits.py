@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 
-from core.waits import Background, ErrorBackoff, first_of, wait_set
+from core.waits import Background, ErrorBackoff, cancel_all, first_of, wait_set
 
 
 async def test_a_cancellation_as_the_event_is_set_is_not_swallowed() -> None:
@@ -91,3 +92,19 @@ async def test_first_of_gives_the_first_and_cancels_the_others() -> None:
     assert first.done() and not first.cancelled() and other.cancelled()
     timed_out = await first_of(asyncio.Event().wait(), limit_s=0.01)
     assert [t.cancelled() for t in timed_out] == [True]
+
+
+async def test_cancel_all_cancels_again_a_task_that_lost_its_cancel() -> None:
+    """A task whose first cancel is lost (as ``asyncio.wait_for`` of Python 3.11 loses one
+    that comes as what it waits for ends) is cancelled again: ``cancel_all`` ends. Before,
+    the protocol watch's stop awaited such a reader for ever."""
+
+    async def loses_one() -> None:
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(60)
+        await asyncio.sleep(60)
+
+    task = asyncio.create_task(loses_one())
+    await asyncio.sleep(0)
+    await asyncio.wait_for(cancel_all([task]), 10)
+    assert task.cancelled()
