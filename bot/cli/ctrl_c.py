@@ -22,7 +22,11 @@ class CtrlC:
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[threading.Event]:
-        """The presses handled while the block runs (in the main thread); ``stop``."""
+        """The presses handled while the block runs (in the main thread: a command run in
+        another has no Ctrl+C of its own); ``stop``."""
+        if threading.current_thread() is not threading.main_thread():
+            yield self.stop
+            return
         previous = signal.signal(signal.SIGINT, self.pressed)
         try:
             yield self.stop
