@@ -170,12 +170,14 @@ async def cmd_down(_: SwarmService | None, args: argparse.Namespace) -> int:
         with launchers.seen(settings.home, settings.config_path, args.headless) as (launcher, _):
             return launch_up.down(launcher, settings.home, chosen, args.keep_sessions, _said)
 
-    lines = await asyncio.to_thread(close)
-    if not args.keep_sessions:
-        ended = [a for a in chosen if any(line.startswith(f"{a}: ") for line in lines)]
-        why = "its session was ended by swarm desktop down"
-        handed = await asyncio.to_thread(hand_back, settings, args.actor, ended, why)
-        lines += [f"{a}: {line}" for a, line in handed.items()]
+    with CtrlC("swarm desktop down", "finishing: what is open ends, its tasks go back to the "
+               "queue", "what was being ended may run on").installed():  # fmt: skip
+        lines = await asyncio.to_thread(close)
+        if not args.keep_sessions:
+            ended = [a for a in chosen if any(line.startswith(f"{a}: ") for line in lines)]
+            why = "its session was ended by swarm desktop down"
+            handed = await asyncio.to_thread(hand_back, settings, args.actor, ended, why)
+            lines += [f"{a}: {line}" for a, line in handed.items()]
     print("\n".join(lines) if lines else "nothing of swarm's was open")
     return 0
 

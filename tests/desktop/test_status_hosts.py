@@ -247,3 +247,43 @@ def test_a_cli_that_is_not_there_is_one_line_in_tmux(tmp_path: Path) -> None:
     assert up.err == (
         f"swarm: error: tmux session swarm-P ended at once: does `no-such-cli` run in {work}?\n"
     )
+
+
+def test_ctrl_c_during_down_lets_it_finish_and_hand_the_tasks_back(tmp_path: Path) -> None:
+    """A Ctrl+C while ``desktop down`` waits for a pane's program that ignores SIGHUP and
+    SIGTERM: down says it finishes, ends the session, hands its task back and exits 0.
+    (Before: silent, the session ended, the task not handed back, exit 130.)"""
+    home, work = tmp_path / "home", tmp_path / "work"
+    for folder in (home, work):
+        folder.mkdir()
+    config = write_agents(tmp_path / "agents.toml", [
+        {"id": "T", "role": "dev", "workspace": str(work)},
+    ])  # fmt: skip
+    stubborn = "sh -c 'trap \"\" HUP TERM; exec sleep 600'"
+    config.write_text(config.read_text() + f"\n[desktop]\ncommand = {json.dumps(stubborn)}\n")
+    up = run_cli(home, "desktop", "up", "--headless", config=config)
+    assert up.code == 0, up.out + up.err
+    settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)})
+    task = asyncio.run(_held_and_delivered(settings, "T"))
+    down = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli.main", "desktop", "down"], env=cli_env(home, config),
+        cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        has = ["tmux", "-S", str(home / "tmux" / "swarm"), "has-session", "-t", "=swarm-T"]
+        deadline = time.monotonic() + 60
+        while subprocess.run(has, capture_output=True, check=False).returncode == 0:
+            assert down.poll() is None and time.monotonic() < deadline, down.communicate()
+            time.sleep(0.02)
+        down.send_signal(signal.SIGINT)  # its program still runs: 1 s before SIGTERM, then KILL
+        out, err = down.communicate(timeout=60)
+    finally:
+        if down.poll() is None:
+            down.kill()
+            down.communicate()
+    assert down.returncode == 0, out + err
+    assert err == (
+        "swarm desktop down: finishing: what is open ends, its tasks go back to the queue "
+        "(Ctrl+C again stops at once)\n"
+    )
+    assert "T: session swarm-T ended" in out and f"held {task}: back in the queue" in out, out
