@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,48 @@ from tests.agents.test_host_hostile import AGENT_SCRIPT
 from tests.helpers import ROOT, cli_env, run_cli, write_agents
 
 pytestmark = [pytest.mark.timeout(120)]
+
+
+@dataclass(frozen=True)
+class Desk:
+    """A swarm home and its agents file, and the environment its commands run with."""
+
+    home: Path
+    config: Path
+    env: dict[str, str]
+    work: Path  # the first agent's workspace
+
+
+def desk(
+    tmp_path: Path,
+    command: str,
+    agents: tuple[str, ...] = ("P",),
+    cli: str | None = "gemini",
+    program: str | None = None,
+) -> Desk:
+    """``agents`` (of ``cli``), each in a workspace of its own (``work`` for one), the
+    ``[desktop]`` command ``command``; ``program``: the text of the script named by the
+    command's first word, alone with the system's on the ``PATH``."""
+    home = tmp_path / "home"
+    home.mkdir()
+    rows: list[dict[str, object]] = []
+    folders: list[Path] = []
+    for agent in agents:
+        folders.append(tmp_path / ("work" if len(agents) == 1 else agent))
+        folders[-1].mkdir()
+        row: dict[str, object] = {"id": agent, "role": "dev", "workspace": str(folders[-1])}
+        rows.append(row | ({"cli": cli} if cli else {}))
+    config = write_agents(tmp_path / "agents.toml", rows)
+    config.write_text(config.read_text() + f"\n[desktop]\ncommand = {json.dumps(command)}\n")
+    env: dict[str, str] = {}
+    if program is not None:
+        bin_dir = tmp_path / "bin"
+        bin_dir.mkdir()
+        script = bin_dir / command.split()[0]
+        script.write_text(program, encoding="utf-8")
+        script.chmod(0o755)
+        env = {"PATH": f"{bin_dir}:/usr/bin:/bin"}
+    return Desk(home, config, env, folders[0])
 
 
 def test_status_and_down_see_hosts_without_a_display(tmp_path: Path) -> None:
@@ -75,18 +118,9 @@ def test_status_and_down_see_hosts_without_a_display(tmp_path: Path) -> None:
 def test_codex_without_its_acp_adapter_is_one_line_naming_the_package(tmp_path: Path) -> None:
     """Issue 64, item 10: the Codex route needs codex-acp; before, the host failed with no
     package named."""
-    home, work, bin_dir = tmp_path / "home", tmp_path / "work", tmp_path / "bin"
-    for folder in (home, work, bin_dir):
-        folder.mkdir()
-    codex = bin_dir / "codex"
-    codex.write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")
-    codex.chmod(0o755)
-    config = write_agents(tmp_path / "agents.toml", [
-        {"id": "C", "role": "dev", "cli": "codex", "workspace": str(work)},
-    ])  # fmt: skip
-    config.write_text(config.read_text() + '\n[desktop]\ncommand = "codex"\n', encoding="utf-8")
-    path = f"{bin_dir}:/usr/bin:/bin"  # no codex-acp on it
-    up = run_cli(home, "desktop", "up", "--protocol", config=config, env={"PATH": path})
+    made = desk(tmp_path, "codex", ("C",), "codex", "#!/bin/sh\nexit 0\n")  # no codex-acp
+    home = made.home
+    up = run_cli(home, "desktop", "up", "--protocol", config=made.config, env=made.env)
     assert up.code == 2, up.out + up.err
     assert up.err == (
         "swarm: error: C: Codex CLI speaks ACP through codex-acp, which is not installed: "
@@ -99,17 +133,11 @@ def test_up_says_under_a_protocol_agent_the_task_it_handed_back(tmp_path: Path) 
     """A protocol agent whose host ended holding a task its session had: ``desktop up
     --protocol`` starts it afresh and says under it that the task is back in the queue, as
     for a tmux agent (before: said in ``--json`` only, nothing under a protocol agent)."""
-    home, work, bin_dir = tmp_path / "home", tmp_path / "work", tmp_path / "bin"
-    for folder in (home, work, bin_dir):
-        folder.mkdir()
-    gemini = bin_dir / "gemini"  # the agent's CLI: the hostile ACP agent, given --acp
-    gemini.write_text(f'#!/bin/sh\nexec {sys.executable} {AGENT_SCRIPT} "$@"\n', encoding="utf-8")
-    gemini.chmod(0o755)
-    config = write_agents(tmp_path / "agents.toml", [
-        {"id": "P", "role": "dev", "cli": "gemini", "workspace": str(work)},
-    ])  # fmt: skip
-    config.write_text(config.read_text() + '\n[desktop]\ncommand = "gemini"\n', encoding="utf-8")
-    env = {"PATH": f"{bin_dir}:/usr/bin:/bin"}
+    # the agent's CLI: the hostile ACP agent, given --acp
+    made = desk(
+        tmp_path, "gemini", program=f'#!/bin/sh\nexec {sys.executable} {AGENT_SCRIPT} "$@"\n'
+    )
+    home, config, env = made.home, made.config, made.env
     try:
         first = run_cli(home, "desktop", "up", "--protocol", config=config, env=env)
         assert first.code == 0, first.out + first.err
@@ -151,20 +179,9 @@ def test_ctrl_c_during_up_starts_no_other_agent_and_says_so(tmp_path: Path) -> N
     answer, 1 s): the agent being started finishes, the other two are not started and said
     so, exit 130; the agents file names the one started; the next ``up`` keeps it and starts
     the others. (Before, the Ctrl+C was silent: every agent was started, then exit 130.)"""
-    home, bin_dir = tmp_path / "home", tmp_path / "bin"
-    for folder in (home, bin_dir):
-        folder.mkdir()
-    gemini = bin_dir / "gemini"  # the hostile ACP agent, 1 s to start
-    gemini.write_text(f'#!/bin/sh\nsleep 1\nexec {sys.executable} {AGENT_SCRIPT} "$@"\n')
-    gemini.chmod(0o755)
-    agents = ["P1", "P2", "P3"]
-    for agent in agents:
-        (tmp_path / agent).mkdir()
-    config = write_agents(tmp_path / "agents.toml", [
-        {"id": a, "role": "dev", "cli": "gemini", "workspace": str(tmp_path / a)} for a in agents
-    ])  # fmt: skip
-    config.write_text(config.read_text() + '\n[desktop]\ncommand = "gemini"\n', encoding="utf-8")
-    env = {"PATH": f"{bin_dir}:/usr/bin:/bin"}
+    slow = f'#!/bin/sh\nsleep 1\nexec {sys.executable} {AGENT_SCRIPT} "$@"\n'  # 1 s to start
+    made = desk(tmp_path, "gemini", ("P1", "P2", "P3"), program=slow)
+    home, config, env = made.home, made.config, made.env
     up = subprocess.Popen(
         [sys.executable, "-m", "bot.cli.main", "desktop", "up", "--protocol"],
         env=cli_env(home, config, env=env), cwd=ROOT, text=True,
@@ -203,18 +220,9 @@ def test_a_route_change_whose_host_fails_says_the_session_it_ended(tmp_path: Pat
     """An agent up in tmux, then ``up --protocol`` whose CLI refuses its protocol: the error
     says the tmux session was ended for the change (before: only the CLI's refusal, and the
     person found the agent stopped); ``--timeout`` refuses what is no time."""
-    home, work, bin_dir = tmp_path / "home", tmp_path / "work", tmp_path / "bin"
-    for folder in (home, work, bin_dir):
-        folder.mkdir()
-    gemini = bin_dir / "gemini"  # in a pane it waits; asked for ACP it refuses
-    gemini.write_text('#!/bin/sh\ncase "$*" in *--acp*) echo "no ACP here" >&2; exit 3;; esac\n'
-                      "exec sleep 600\n")  # fmt: skip
-    gemini.chmod(0o755)
-    config = write_agents(tmp_path / "agents.toml", [
-        {"id": "P", "role": "dev", "cli": "gemini", "workspace": str(work)},
-    ])  # fmt: skip
-    config.write_text(config.read_text() + '\n[desktop]\ncommand = "gemini"\n', encoding="utf-8")
-    env = {"PATH": f"{bin_dir}:/usr/bin:/bin"}
+    refuses = '#!/bin/sh\ncase "$*" in *--acp*) echo "no ACP here" >&2; exit 3;; esac\n'
+    made = desk(tmp_path, "gemini", program=refuses + "exec sleep 600\n")  # waits in a pane
+    home, config, env = made.home, made.config, made.env
     try:
         first = run_cli(home, "desktop", "up", "--headless", config=config, env=env)
         assert first.code == 0, first.out + first.err
@@ -233,15 +241,8 @@ def test_a_route_change_whose_host_fails_says_the_session_it_ended(tmp_path: Pat
 def test_a_cli_that_is_not_there_is_one_line_in_tmux(tmp_path: Path) -> None:
     """``up --headless`` of an agent whose command is not installed: its session ends at
     once, said in one line (before, two warnings about tmux options came first)."""
-    home, work = tmp_path / "home", tmp_path / "work"
-    for folder in (home, work):
-        folder.mkdir()
-    config = write_agents(tmp_path / "agents.toml", [
-        {"id": "P", "role": "dev", "cli": "gemini", "workspace": str(work)},
-    ])  # fmt: skip
-    config.write_text(
-        config.read_text() + '\n[desktop]\ncommand = "no-such-cli"\n', encoding="utf-8"
-    )
+    made = desk(tmp_path, "no-such-cli")
+    home, config, work = made.home, made.config, made.work
     up = run_cli(home, "desktop", "up", "--headless", config=config)
     assert up.code == 2, up.out + up.err
     assert up.err == (
@@ -253,14 +254,8 @@ def test_ctrl_c_during_down_lets_it_finish_and_hand_the_tasks_back(tmp_path: Pat
     """A Ctrl+C while ``desktop down`` waits for a pane's program that ignores SIGHUP and
     SIGTERM: down says it finishes, ends the session, hands its task back and exits 0.
     (Before: silent, the session ended, the task not handed back, exit 130.)"""
-    home, work = tmp_path / "home", tmp_path / "work"
-    for folder in (home, work):
-        folder.mkdir()
-    config = write_agents(tmp_path / "agents.toml", [
-        {"id": "T", "role": "dev", "workspace": str(work)},
-    ])  # fmt: skip
-    stubborn = "sh -c 'trap \"\" HUP TERM; exec sleep 600'"
-    config.write_text(config.read_text() + f"\n[desktop]\ncommand = {json.dumps(stubborn)}\n")
+    made = desk(tmp_path, "sh -c 'trap \"\" HUP TERM; exec sleep 600'", ("T",), cli=None)
+    home, config = made.home, made.config
     up = run_cli(home, "desktop", "up", "--headless", config=config)
     assert up.code == 0, up.out + up.err
     settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)})
