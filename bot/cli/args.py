@@ -46,17 +46,24 @@ def port_arg(raw: str) -> int:
     return int(text)
 
 
-def seconds_arg(raw: str) -> float:
-    """An argparse type: a time in seconds, more than 0 and at most a day (no nan, no inf)."""
-    try:
-        value = float(raw)
-    except ValueError:
-        value = float("nan")
-    if not 0 < value <= 86400:
-        raise argparse.ArgumentTypeError(
-            f"expected seconds, more than 0 and at most 86,400, got {raw!r}"
-        )
-    return value
+def seconds_arg(zero: bool = False) -> Callable[[str], float]:
+    """An argparse type: a time in seconds, more than 0 (``zero``: or 0) and at most a day
+    (no nan, no inf)."""
+    least = "0 or more" if zero else "more than 0"
+
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            value = float("nan")
+        if not (value >= 0 if zero else value > 0) or not value <= 86400:
+            raise argparse.ArgumentTypeError(
+                f"expected seconds, {least} and at most 86,400, got {raw!r}"
+            )
+        return value
+
+    parse.__name__ = "seconds"
+    return parse
 
 
 def json_option(parser: Any) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.cli.args import seconds_arg
 from bot.cli.output import emit_json
 from core.errors import InvalidInput, InvalidState
 from core.privacy.files import copy_file, make_dirs
@@ -47,7 +48,7 @@ def register(asub: Any) -> None:
     q.add_argument("agents", nargs="*", metavar="AGENT", help="only these agents (default all)")
     q.add_argument(
         "--countdown",
-        type=float,
+        type=seconds_arg(zero=True),
         metavar="S",
         help="capture after S seconds instead of waiting for Enter",
     )

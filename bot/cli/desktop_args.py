@@ -57,7 +57,7 @@ def register(
     q.add_argument("--monitor", type=int, metavar="M", help="monitor number (default 0)")
     q.add_argument(
         "--timeout",
-        type=seconds_arg,
+        type=seconds_arg(),
         default=20.0,
         metavar="S",
         help="seconds to wait for each window (default 20)",

@@ -13,6 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.cli.args import seconds_arg
 from bot.cli.findings import OK, PROBLEM, SKIPPED, WARNING, Finding
 from bot.cli.output import emit_json
 from bot.cli.style import painter
@@ -37,7 +38,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "--timeout",
-        type=float,
+        type=seconds_arg(),
         default=5.0,
         metavar="S",
         help="seconds to wait for the AI endpoint and Discord (default 5)",

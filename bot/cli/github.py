@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from bot.cli.args import seconds_arg
 from bot.cli.output import emit_json
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ def register(sub: Any) -> None:
         "status", help="does the token work, its access and scopes, the rate limit left"
     )
     s.add_argument("--json", action="store_true")
-    s.add_argument("--timeout", type=float, default=10.0, metavar="S", help="default 10 s")
+    s.add_argument("--timeout", type=seconds_arg(), default=10.0, metavar="S", help="default 10 s")
     s.set_defaults(handler=cmd_status)
     i = gsub.add_parser(
         "import", help="import the labelled issues now, and follow the PRs (one pass)"

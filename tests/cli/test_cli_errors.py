@@ -68,6 +68,10 @@ def filled(home: Path) -> Path:
         (("campaign", "create", "c", "T-1", "--budget", "nan"), "a budget is a number of dol"),
         (("campaign", "create", "c", "T-1", "--budget", "-1"), "a budget is a number of dol"),
         (("campaign", "budget", "C-9", "3"), "unknown campaign C-9"),
+        (("doctor", "--timeout", "-1"), "argument --timeout: expected seconds, more than 0"),
+        (("github", "status", "--timeout", "nan"), "argument --timeout: expected seconds"),
+        (("desktop", "up", "--timeout", "inf"), "argument --timeout: expected seconds"),
+        (("agents", "calibrate", "--countdown", "-3"), "expected seconds, 0 or more"),
         (
             (
                 "workflow",
