@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, TypeVar
 
@@ -133,6 +134,7 @@ class Background:
 
 
 RECANCEL_S = 0.5  # a task cancelled and still running this long later is cancelled again
+STILL_S = 10.0  # one still running this long after its first cancel is said in the log
 
 
 async def cancel_all(tasks: Iterable[asyncio.Task[Any]]) -> None:
@@ -140,11 +142,17 @@ async def cancel_all(tasks: Iterable[asyncio.Task[Any]]) -> None:
     is cancelled again: Python 3.11's ``asyncio.wait_for`` loses a cancel that comes as
     what it waits for ends (a connect refused at once), and a loop around it goes on."""
     ending = list(tasks)
-    running = set(ending)
+    running, since = set(ending), time.monotonic()
+    said = False
     while running:
         for task in running:
             task.cancel()
         _, running = await asyncio.wait(running, timeout=RECANCEL_S)
+        if running and not said and time.monotonic() - since >= STILL_S:
+            said = True  # one that never ends holds its owner's stop: said, not silent
+            names = ", ".join(sorted(task.get_name() for task in running))
+            log.warning("%s still running %g s after being cancelled: cancelled again every "
+                        "%g s", names, STILL_S, RECANCEL_S)  # fmt: skip
     await asyncio.gather(*ending, return_exceptions=True)
 
 

@@ -7,6 +7,7 @@ import contextlib
 
 import pytest
 
+from core import waits
 from core.waits import Background, ErrorBackoff, cancel_all, first_of, wait_set
 
 
@@ -108,3 +109,27 @@ async def test_cancel_all_cancels_again_a_task_that_lost_its_cancel() -> None:
     await asyncio.sleep(0)
     await asyncio.wait_for(cancel_all([task]), 10)
     assert task.cancelled()
+
+
+async def test_cancel_all_says_a_task_that_never_ends(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A task that swallows every cancel holds its owner's stop: said once in the log, with
+    its name, while it is cancelled again (here until it gives up after 8 cancels)."""
+    monkeypatch.setattr(waits, "STILL_S", 0.3)
+    monkeypatch.setattr(waits, "RECANCEL_S", 0.1)
+
+    async def deaf() -> None:
+        for _ in range(8):
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.sleep(60)
+        await asyncio.sleep(60)
+
+    task = asyncio.create_task(deaf(), name="deaf-reader")
+    await asyncio.sleep(0)
+    with caplog.at_level("WARNING", logger="core.waits"):
+        await asyncio.wait_for(cancel_all([task]), 10)
+    assert task.cancelled()
+    said = [r.getMessage() for r in caplog.records if "deaf-reader" in r.getMessage()]
+    assert said == ["deaf-reader still running 0.3 s after being cancelled: cancelled again "
+                    "every 0.1 s"]  # fmt: skip
