@@ -150,6 +150,14 @@ class DesktopSession:
 
     # --- up ---
 
+    def check(self, planned: Sequence[Planned]) -> None:
+        """tmux and each terminal agent's terminal program installed."""
+        terminals = [p for p in planned if p.launch.kind == "terminal"]
+        if terminals:
+            tmux.require_tmux()
+        for item in terminals:
+            self._require_terminal(item.launch)
+
     def up(
         self,
         planned: Sequence[Planned],
@@ -158,11 +166,7 @@ class DesktopSession:
     ) -> list[Outcome]:
         """Open what is missing (none more once ``stop`` is set), place every window opened
         in its cell, write the agents file."""
-        terminals = [p for p in planned if p.launch.kind == "terminal"]
-        if terminals:
-            tmux.require_tmux()
-        for item in terminals:
-            self._require_terminal(item.launch)
+        self.check(planned)
         state = self.sessions.load_state()
         existing = self.windows()
         before = {info.window for info in self.desk.windows()}

@@ -89,6 +89,11 @@ class Launcher(Protocol):
         Once ``stop`` is set no other agent is started."""
         ...
 
+    def check(self, planned: Sequence[Planned]) -> None:
+        """Raise :class:`InvalidState` (one line) for an agent of ``planned`` this route
+        cannot start (its program or tool missing), before anything is started or ended."""
+        ...
+
     def down(self, agent_ids: Sequence[str], keep_sessions: bool = False) -> list[str]:
         """End (or, ``keep_sessions``, only hide) the agents' routes; a line each."""
         ...
@@ -112,10 +117,10 @@ class Fleet:
         """Each part's agents started by it, in the parts' order; an agent that ran by
         another part (its route changed: a tmux session now hosted, a host now in a pane) is
         ended there first, said in its notes. Once ``stop`` is set no other is started."""
-        left, outcomes = list(planned), []
-        for takes, part in self.parts:
-            mine = [item for item in left if takes(item)]
-            left = [item for item in left if not takes(item)]
+        outcomes: list[Outcome] = []
+        shares = self._shares(planned)
+        self.check(planned)  # what cannot start stops all before any other route is ended
+        for part, mine in shares:
             if mine and not stopped(stop):
                 ended = self._end_elsewhere(part, [item.agent for item in mine])
                 try:
@@ -126,6 +131,20 @@ class Fleet:
                     raise InvalidState(f"{exc} (before it: {'; '.join(ended)})") from None
             self._take_notes(part)
         return outcomes
+
+    def check(self, planned: Sequence[Planned]) -> None:
+        """Each part's check of the agents it takes."""
+        for part, mine in self._shares(planned):
+            if mine:
+                part.check(mine)
+
+    def _shares(self, planned: Sequence[Planned]) -> list[tuple[Launcher, list[Planned]]]:
+        """Each part with the agents of ``planned`` it takes (the first part that takes one)."""
+        left, shares = list(planned), []
+        for takes, part in self.parts:
+            shares.append((part, [item for item in left if takes(item)]))
+            left = [item for item in left if not takes(item)]
+        return shares
 
     def _end_elsewhere(self, keeper: Launcher, agents: list[str]) -> list[str]:
         """End ``agents`` on every part but ``keeper``, a note each ended; the lines."""

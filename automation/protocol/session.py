@@ -86,13 +86,15 @@ class ProtocolSession:
     ) -> list[Outcome]:
         """Start the hosts of ``planned`` that do not run (keep the others), none more once
         ``stop`` is set; the agents file says each one's delivery."""
-        started = []
-        for item in planned:
-            if stopped(stop):
-                break
-            started.append(self._host(item))
-        if started:
-            write_agent_values(self.config_path, {o.agent: o.values for o in started})
+        started: list[Outcome] = []
+        try:
+            for item in planned:
+                if stopped(stop):
+                    break
+                started.append(self._host(item))
+        finally:  # those started before one failed run on: the agents file says their route
+            if started:
+                write_agent_values(self.config_path, {o.agent: o.values for o in started})
         return started
 
     def takes(self, item: Planned) -> bool:
@@ -115,12 +117,19 @@ class ProtocolSession:
                                         pid, True))  # fmt: skip
         return rows
 
-    def _host(self, item: Planned) -> Outcome:
+    def check(self, planned: Sequence[Planned]) -> None:
+        """Each agent's workspace a folder, its command one swarm can host and its protocol's
+        program (Codex's ``codex-acp``) installed, or one line saying which is not."""
+        for item in planned:
+            self._prepared(item)
+
+    def _prepared(self, item: Planned) -> tuple[AgentCli, list[str], dict[str, str]]:
+        """The CLI of ``item``, the command its host starts (before a sandbox or gateway)
+        and its environment; :class:`InvalidState` when it cannot start."""
         cli = protocol_cli(item)
         assert cli is not None and cli.protocol is not None
         if not item.workspace.is_dir():
             raise InvalidState(f"{item.agent}'s workspace {item.workspace} is not a folder")
-        was_running = running.host_pid(self.home, item.agent)
         try:
             swarm = swarm_in(item.sandbox, self.agent_swarm)  # (its door's, sandboxed)
             line = with_report_args(item.launch.command, swarm, cli)
@@ -134,6 +143,12 @@ class ProtocolSession:
             **swarm_env(self.home, self.config_path, item.agent),
         }
         _require_adapter(item.agent, cli, command, env)
+        return cli, command, env
+
+    def _host(self, item: Planned) -> Outcome:
+        cli, command, env = self._prepared(item)
+        assert cli.protocol is not None
+        was_running = running.host_pid(self.home, item.agent)
         mcp, plain = self.mcp_for(item.agent), command
         if item.sandbox is not None and was_running is not None:  # its sandbox runs on
             said = sandboxing.refresh_gateway(self.home, item.agent, item.sandbox, cli, env)

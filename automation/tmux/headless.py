@@ -14,6 +14,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from automation import tmux_sessions as tmux
 from automation.agents_file_writer import write_agent_values
@@ -86,34 +87,44 @@ class HeadlessSession:
         """The agents ``up`` started and ``down`` has not stopped."""
         return self.sessions.started()
 
+    def check(self, planned: Sequence[Planned]) -> None:
+        """tmux installed, when an agent is to start in it."""
+        if planned:
+            tmux.require_tmux()
+
     def up(
         self, planned: Sequence[Planned], timeout: float = 0.0, stop: threading.Event | None = None
     ) -> list[Outcome]:
         """Start the sessions that do not run (resumed when ``up`` started them before),
         keep the others, none more once ``stop`` is set; write ``delivery = "tmux"``, each
         pane and its server's socket to the agents file."""
-        if planned:
-            tmux.require_tmux()
+        self.check(planned)
         state = self.sessions.load_state()
-        outcomes = []
-        for item in planned:
-            if stopped(stop):
-                break
-            name, server = tmux.session_name(item.agent), self.sessions.server(item.agent)
-            action = self.sessions.open(item, state)
-            pane = tmux.pane(server, name)
-            if pane is None:
-                raise InvalidState(f"tmux session {name} of {item.agent} ended at once")
-            values: dict[str, list[int] | str] = {
-                **item.values,
-                "app": "terminal",
-                "delivery": "tmux",
-                "tmux": pane.target,
-                "tmux_socket": str(server.socket),  # (an agent's server always has one)
-                **self.sessions.usage_values(item),
-            }
-            outcomes.append(Outcome(item.agent, action, session=name, values=values))
-        if outcomes:
-            write_agent_values(self.config_path, {o.agent: o.values for o in outcomes})
-        self.sessions.save_state(state)
+        outcomes: list[Outcome] = []
+        try:
+            for item in planned:
+                if stopped(stop):
+                    break
+                outcomes.append(self._open(item, state))
+        finally:  # those started before one failed run on: the agents file says their pane
+            if outcomes:
+                write_agent_values(self.config_path, {o.agent: o.values for o in outcomes})
+            self.sessions.save_state(state)
         return outcomes
+
+    def _open(self, item: Planned, state: dict[str, Any]) -> Outcome:
+        """``item``'s session started or kept; what the agents file gets for it."""
+        name, server = tmux.session_name(item.agent), self.sessions.server(item.agent)
+        action = self.sessions.open(item, state)
+        pane = tmux.pane(server, name)
+        if pane is None:
+            raise InvalidState(f"tmux session {name} of {item.agent} ended at once")
+        values: dict[str, list[int] | str] = {
+            **item.values,
+            "app": "terminal",
+            "delivery": "tmux",
+            "tmux": pane.target,
+            "tmux_socket": str(server.socket),  # (an agent's server always has one)
+            **self.sessions.usage_values(item),
+        }
+        return Outcome(item.agent, action, session=name, values=values)

@@ -238,6 +238,64 @@ def test_a_route_change_whose_host_fails_says_the_session_it_ended(tmp_path: Pat
         run_cli(home, "desktop", "down", config=config, env=env)
 
 
+def test_a_route_change_that_cannot_start_ends_nothing(tmp_path: Path) -> None:
+    """Codex up in tmux, then ``up --protocol`` without ``codex-acp`` installed: one line
+    naming its package, and the tmux session still runs (before: the session was ended for
+    the change, then the host's start found the adapter missing: the agent stopped for
+    nothing)."""
+    made = desk(tmp_path, "codex", cli="codex", program="#!/bin/sh\nexec sleep 600\n")
+    home, config, env = made.home, made.config, made.env
+    try:
+        first = run_cli(home, "desktop", "up", "--headless", config=config, env=env)
+        assert first.code == 0, first.out + first.err
+        hosted = run_cli(home, "desktop", "up", "--protocol", config=config, env=env)
+        assert (hosted.code, hosted.out) == (2, ""), hosted.out + hosted.err
+        assert hosted.err == (
+            "swarm: error: P: Codex CLI speaks ACP through codex-acp, which is not installed: "
+            "npm install -g @zed-industries/codex-acp (or run the agent in tmux: --headless)\n"
+        )
+        status = run_cli(home, "desktop", "status", "--json", config=config, env=env)
+        (row,) = json.loads(status.out)
+        assert row["session"] == "swarm-P" and row["alive"] is True, row
+        assert [a.delivery for a in load_agents(config)] == ["tmux"]
+    finally:
+        run_cli(home, "desktop", "down", config=config, env=env)
+
+
+def test_agents_started_before_one_that_fails_are_in_the_agents_file(tmp_path: Path) -> None:
+    """``up --protocol`` of two agents whose second CLI refuses ACP: the error names it, and
+    the first, whose host runs on, is in the agents file as hosted (before: the file was
+    written only when all started, so swarm did not know the first was hosted)."""
+    program = (f'#!/bin/sh\n[ "$SWARM_AGENT" = P2 ] && {{ echo "no ACP here" >&2; exit 3; }}\n'
+               f'exec {sys.executable} {AGENT_SCRIPT} "$@"\n')  # fmt: skip
+    made = desk(tmp_path, "gemini", ("P1", "P2"), program=program)
+    home, config, env = made.home, made.config, made.env
+    try:
+        up = run_cli(home, "desktop", "up", "--protocol", config=config, env=env, timeout=60)
+        assert up.code == 2 and up.err.startswith("swarm: error: P2: "), up.out + up.err
+        assert running.host_pid(home, "P1") is not None
+        assert [(a.id, a.delivery) for a in load_agents(config)][:1] == [("P1", "protocol")]
+    finally:
+        run_cli(home, "desktop", "down", config=config, env=env)
+
+
+def test_sessions_started_before_one_that_ends_at_once_are_in_the_agents_file(
+    tmp_path: Path,
+) -> None:
+    """``up --headless`` of two agents whose second CLI exits at once: the error names its
+    session, and the first, whose session runs on, is in the agents file with its pane."""
+    program = '#!/bin/sh\n[ "$SWARM_AGENT" = P2 ] && exit 3\nexec sleep 600\n'
+    made = desk(tmp_path, "gemini", ("P1", "P2"), program=program)
+    home, config, env = made.home, made.config, made.env
+    try:
+        up = run_cli(home, "desktop", "up", "--headless", config=config, env=env, timeout=60)
+        assert up.code == 2 and "swarm-P2" in up.err, up.out + up.err
+        first = load_agents(config)[0]
+        assert (first.id, first.delivery, first.tmux) == ("P1", "tmux", "swarm-P1:0"), first
+    finally:
+        run_cli(home, "desktop", "down", config=config, env=env)
+
+
 def test_a_cli_that_is_not_there_is_one_line_in_tmux(tmp_path: Path) -> None:
     """``up --headless`` of an agent whose command is not installed: its session ends at
     once, said in one line (before, two warnings about tmux options came first)."""
