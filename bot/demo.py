@@ -29,7 +29,7 @@ from bot.config import Config
 from bot.demo_desk import DemoDesk, open_desk
 from core.errors import ConfigError
 from core.service.swarm import SwarmService
-from core.waits import Background
+from core.waits import Background, within
 
 SCENARIO: list[tuple[str, dict[str, str]]] = [
     (
@@ -98,7 +98,7 @@ async def swarm_cli(home: Path, *args: str, agent: str | None = None) -> str:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
-    out, _ = await asyncio.wait_for(proc.communicate(), 30)
+    out, _ = await within(proc.communicate(), 30)
     if proc.returncode != 0:
         raise RuntimeError(f"swarm {shlex.join(args)} failed: {out.decode().strip()}")
     return out.decode().strip()
@@ -211,7 +211,7 @@ async def until_ready(ready: Callable[[], Awaitable[None]], runner: asyncio.Task
     """Until ``ready()`` returns (bounded: ``READY_S``); the coordinator's error if it stops
     first (the demo of every front end)."""
     starting = Background("demo: the bot's start")  # awaited or cancelled below
-    waiting = starting.start(asyncio.wait_for(ready(), READY_S), name="demo-ready", awaited=True)
+    waiting = starting.start(within(ready(), READY_S), name="demo-ready", awaited=True)
     await asyncio.wait({waiting, runner}, return_when=asyncio.FIRST_COMPLETED)
     if not waiting.done():
         waiting.cancel()

@@ -55,7 +55,7 @@ from core.agents import (
 from core.errors import NotFound, Transient
 from core.privacy.files import make_dirs
 from core.processes import ancestry, peer_of
-from core.waits import Background, ErrorBackoff
+from core.waits import Background, ErrorBackoff, within
 
 if TYPE_CHECKING:
     from bot.config import Config
@@ -147,7 +147,7 @@ class HookServer:
         if writer is None:
             return
         try:
-            await asyncio.wait_for(self.written(), DRAIN_S)
+            await within(self.written(), DRAIN_S)
         except TimeoutError:
             log.warning("hook socket: %d events taken were not recorded before the stop",
                         self._taken.qsize())  # fmt: skip
@@ -228,7 +228,7 @@ class HookServer:
         barrier: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._taken.put_nowait(barrier)
         try:
-            await asyncio.wait_for(asyncio.shield(barrier), FLUSH_S)
+            await within(asyncio.shield(barrier), FLUSH_S)
         except TimeoutError:
             log.warning("hook socket: a flush waited %.0f s: the events before it are late",
                         FLUSH_S)  # fmt: skip
@@ -242,9 +242,9 @@ class HookServer:
             task.add_done_callback(self._connections.discard)
         done, flush, peer = False, False, _peer(writer)
         try:
-            await asyncio.wait_for(self._serving.acquire(), READ_S)
+            await within(self._serving.acquire(), READ_S)
             try:
-                line = await asyncio.wait_for(reader.readline(), READ_S)
+                line = await within(reader.readline(), READ_S)
                 # no line: a probe (another process asking whether this one serves)
                 flush = _is_flush(line)
                 if line and not flush:
@@ -341,7 +341,7 @@ class HookServer:
                 return False
             self._freed.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._freed.wait(), left)
+                await within(self._freed.wait(), left)
         return True
 
     def _put(self, item: Taken | Refusal) -> None:

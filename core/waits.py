@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,13 @@ class ErrorBackoff:
     def succeeded(self) -> None:
         """The streak is over."""
         self.failures = 0
+
+
+async def within(awaitable: Awaitable[T], seconds: float | None) -> T:
+    """``awaitable``'s result, or :class:`TimeoutError` once ``seconds`` passed (None: no
+    limit): ``asyncio.wait_for`` without losing a cancel that comes as it ends."""
+    async with asyncio.timeout(seconds):
+        return await awaitable
 
 
 async def wait_set(event: asyncio.Event, seconds: float) -> bool:

@@ -28,7 +28,7 @@ from core.hosts.entries import (
     TurnError,
     Update,
 )
-from core.waits import Background
+from core.waits import Background, within
 
 BACKLOG = 200  # journal entries shown before the live ones
 HOLD_S = 1.0  # how long a pending tool call's line waits for the permission request it needs
@@ -191,7 +191,7 @@ async def ordered(journal: AsyncIterator[Entry]) -> AsyncIterator[Entry]:
     try:
         while True:
             try:
-                entry = await asyncio.wait_for(came.get(), order.due(time.monotonic()))
+                entry = await within(came.get(), order.due(time.monotonic()))
             except TimeoutError:
                 for held in order.release():
                     yield held

@@ -49,7 +49,7 @@ from core.hosts.permission import options_of
 from core.hosts.replies import Cancelled, Done, Failed, HostHello, Opened, Taken
 from core.hosts.turns import Driver, Ended, TurnFailed
 from core.privacy import files
-from core.waits import Background
+from core.waits import Background, within
 
 __all__ = ["BAD_LINE_S", "Host", "Journal"]
 log = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ class Host:
 
     async def _said_output_end(self, process: asyncio.subprocess.Process) -> None:
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(process.wait(), OUTPUT_END_S)
+            await within(process.wait(), OUTPUT_END_S)
             return
         if not self.output_ended:
             return  # replaced meanwhile

@@ -28,7 +28,7 @@ from core.hosts import journal_file, wire
 from core.hosts.entries import HostError, Ready
 from core.hosts.turns import Driver, Launched
 from core.privacy import files
-from core.waits import Background
+from core.waits import Background, within
 
 log = logging.getLogger(__name__)
 ACP = "acp"
@@ -62,7 +62,7 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> int:
     os.chmod(sock, 0o600)
     log_at = _log_size()
     try:
-        await asyncio.wait_for(host.driver.start(), START_S)
+        await within(host.driver.start(), START_S)
     except Exception as exc:
         said = cli_said(_log_since(log_at))
         why = f"{said} ({_why(exc)})" if said else _why(exc)

@@ -17,6 +17,7 @@ from automation.protocol.bad_lines import BAD_LINE_S
 from core.hosts import requests, wire
 from core.hosts.entries import Refused
 from core.hosts.replies import Done, Failed, Reply
+from core.waits import within
 
 if TYPE_CHECKING:
     from automation.protocol.host import Host
@@ -72,7 +73,7 @@ class Server:
         ``BAD_LINE_S`` per process, with how many times since) and logged."""
         line = b""
         with contextlib.suppress(ValueError, TimeoutError):
-            line = await asyncio.wait_for(reader.readline(), REFUSE_READ_S)
+            line = await within(reader.readline(), REFUSE_READ_S)
         op = callers.op_of(line)
         now = time.monotonic()
         next_at, times = self._refused.get(pid, (0.0, 0))

@@ -33,7 +33,7 @@ from core.errors import ConfigError, SwarmError
 from core.github.settings import GitHubSettings
 from core.privacy.redact import redact_urls
 from core.service.swarm import SwarmService
-from core.waits import Background
+from core.waits import Background, within
 
 if TYPE_CHECKING:
     from core.service.ai import AIBook
@@ -173,7 +173,7 @@ class SwarmBot(discord.Client):
         if self._notifier_task is not None:
             self.notifier.stop()
             try:
-                await asyncio.wait_for(asyncio.shield(self._notifier_task), 5)
+                await within(asyncio.shield(self._notifier_task), 5)
             except (TimeoutError, asyncio.CancelledError):
                 self._notifier_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

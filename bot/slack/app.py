@@ -31,7 +31,7 @@ from core.coordinator.notifier import Notifier
 from core.errors import ConfigError
 from core.posts.notify import NotifyLevel
 from core.service.swarm import SwarmService
-from core.waits import Background, ErrorBackoff, wait_set
+from core.waits import Background, ErrorBackoff, wait_set, within
 
 log = logging.getLogger(__name__)
 RATE_LIMIT_RETRIES = 5  # 429s waited for (Retry-After) before a request fails for now
@@ -145,7 +145,7 @@ class SlackBot:
             stopped.cancel()
             self.notifier.stop()
             try:
-                await asyncio.wait_for(asyncio.shield(notifier), 5)
+                await within(asyncio.shield(notifier), 5)
             except (TimeoutError, asyncio.CancelledError):
                 notifier.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from core.errors import ConfigError
 from core.formats.timetext import local_text
 from core.github.settings import GitHubSettings, require_library
+from core.waits import within
 
 WRITE = frozenset({"admin", "maintain", "write"})
 
@@ -33,9 +34,7 @@ async def check(settings: GitHubSettings, timeout_s: float = 10.0) -> Verdict:
 
     client = GitHub(settings)
     try:
-        import asyncio
-
-        found = await asyncio.wait_for(client.check(), timeout_s)
+        found = await within(client.check(), timeout_s)
     except TimeoutError:
         return Verdict("problem", f"{settings.api_url} did not answer within {timeout_s:g} s")
     except GitHubError as exc:

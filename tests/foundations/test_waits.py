@@ -8,7 +8,7 @@ import contextlib
 import pytest
 
 from core import waits
-from core.waits import Background, ErrorBackoff, cancel_all, first_of, wait_set
+from core.waits import Background, ErrorBackoff, cancel_all, first_of, wait_set, within
 
 
 async def test_a_cancellation_as_the_event_is_set_is_not_swallowed() -> None:
@@ -19,6 +19,23 @@ async def test_a_cancellation_as_the_event_is_set_is_not_swallowed() -> None:
     waiting.cancel()  # ... and the stop comes before the waiter resumes (wait_for loses it)
     with pytest.raises(asyncio.CancelledError):
         await waiting
+
+
+async def test_a_cancellation_as_the_awaited_future_ends_is_not_swallowed() -> None:
+    """``within``: the bounded wait of the product (``asyncio.wait_for`` returned 1 here)."""
+    answer: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    waiting = asyncio.create_task(within(answer, 10))
+    await asyncio.sleep(0.01)
+    answer.set_result(1)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+
+
+async def test_within_gives_the_result_or_times_out() -> None:
+    assert await within(asyncio.sleep(0, "done"), 5) == "done"
+    with pytest.raises(TimeoutError):
+        await within(asyncio.sleep(5), 0.01)
 
 
 async def test_it_says_whether_the_event_was_set() -> None:

@@ -149,3 +149,38 @@ def test_a_bare_start_planted_in_a_copy_of_the_product_fails(tmp_path: Path) -> 
 
 def _line_of(source: str, text: str) -> int:
     return next(n for n, line in enumerate(source.splitlines(), 1) if text in line)
+
+
+def lossy_waits(source: str, name: str = "<planted>") -> list[str]:
+    """Where ``source`` waits by ``asyncio.wait_for`` (Python 3.11's loses a cancel that
+    comes as what it awaits ends: ``core.waits.within`` does not): ``name:line``."""
+    tree = parsed(source)
+    found = [
+        f"{name}:{node.lineno}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and node.attr == "wait_for"
+        and ast.unparse(node.value) == "asyncio"
+    ]
+    found += [
+        f"{name}:{node.lineno}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        and node.module == "asyncio"
+        and any(alias.name == "wait_for" for alias in node.names)
+    ]
+    return found
+
+
+def test_no_wait_in_the_product_loses_a_cancel() -> None:
+    found = []
+    for folder in PRODUCT:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            found += lossy_waits(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))
+    assert found == []
+
+
+def test_each_planted_lossy_wait_fails_and_another_wait_for_passes() -> None:
+    assert lossy_waits("async def f():\n    await asyncio.wait_for(g(), 5)\n") == ["<planted>:2"]
+    assert len(lossy_waits("from asyncio import wait_for\n")) == 1
+    assert lossy_waits("async def f(server):\n    await server.wait_for(ready, 5)\n") == []

@@ -45,7 +45,7 @@ from core.processes import ancestry, peer_of
 from core.sandbox import DOOR_SOCKET as SOCKET
 from core.sandbox import door_folder as folder
 from core.settings import GLOBAL_VALUED, Settings
-from core.waits import Background
+from core.waits import Background, within
 
 log = logging.getLogger(__name__)
 LINE_MAX = 1 << 20
@@ -222,7 +222,7 @@ class Door:
     ) -> dict[str, Any] | None:
         """The reply to one request (None: it was a stream, carried to its end)."""
         try:  # read first: a refusal sent before the request would break the sender's pipe
-            raw = await asyncio.wait_for(reader.readline(), READ_S)
+            raw = await within(reader.readline(), READ_S)
             asked = json.loads(raw)
             argv = [str(w) for w in asked["argv"]]
             stdin = str(asked.get("stdin") or "").encode() if argv[:1] == ["hook"] else b""
@@ -300,7 +300,7 @@ class Door:
         try:
             await asyncio.wait({up, down}, return_when="FIRST_COMPLETED")
             try:  # its stdin closed, or its stdout: it ends by itself
-                await asyncio.wait_for(asyncio.shield(ended), STOP_S)
+                await within(asyncio.shield(ended), STOP_S)
             except TimeoutError:
                 await _stop(process, ended)
             await asyncio.wait({down}, timeout=STOP_S)  # the last of its output to the caller
@@ -353,7 +353,7 @@ async def _stop(process: asyncio.subprocess.Process, running: asyncio.Future[Any
     with contextlib.suppress(ProcessLookupError):
         process.terminate()
     try:
-        await asyncio.wait_for(asyncio.shield(running), STOP_S)
+        await within(asyncio.shield(running), STOP_S)
     except TimeoutError:
         with contextlib.suppress(ProcessLookupError):
             process.kill()

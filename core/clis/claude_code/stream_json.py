@@ -38,7 +38,7 @@ from core.hosts.turns import (
     TurnFailed,
     lower_priority,
 )
-from core.waits import Background
+from core.waits import Background, within
 
 log = logging.getLogger(__name__)
 ARGS = ("-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose",
@@ -168,7 +168,7 @@ class StreamJsonDriver:
         self._controls[ident] = answer
         try:
             await self._send({"type": "control_request", "request_id": ident, "request": request})
-            return await asyncio.wait_for(answer, CONTROL_S)
+            return await within(answer, CONTROL_S)
         finally:
             self._controls.pop(ident, None)
 
