@@ -169,11 +169,12 @@ class Builder:
         from core.coordinator.retention import RetentionTimer
         from core.coordinator.scheduler import Scheduler
 
+        reload = self.agents_reload(service, deliverer)
         timers: list[Timer] = [
             jobs,
             RetentionTimer(service),
             Heartbeat(service.settings.home, service.clock),
-            self.agents_reload(service, deliverer),
+            reload,
         ]
         keys = self.prompt_keys(service, deliverer, jobs)
         if keys is not None:
@@ -189,12 +190,18 @@ class Builder:
 
             listener = ChangeListener(service)
             scheduler = Scheduler(
-                service, deliverer, timers=[*timers, listener], poll_s=self.poll_s
+                service,
+                deliverer,
+                timers=[*timers, listener],
+                poll_s=self.poll_s,
+                before_delivery=reload.current,
             )
             listener.on_change = scheduler.wake
             hosts.wake = scheduler.wake
             return scheduler
-        scheduler = Scheduler(service, deliverer, timers=timers, poll_s=self.poll_s)
+        scheduler = Scheduler(
+            service, deliverer, timers=timers, poll_s=self.poll_s, before_delivery=reload.current
+        )
         hosts.wake = scheduler.wake  # a host's news is written at once
         return scheduler
 

@@ -49,13 +49,29 @@ class AgentsReload(PeriodicTimer):
         self.apply = apply  # the deliverer's own copy of the agents (the desktop driver's)
         self.rewrite = rewrite  # files the new agents need changed (sandboxed agents' hooks)
         self._seen: Signature = None
+        self._reading = asyncio.Lock()  # the timer's look and a delivery's, one at a time
 
     async def start(self) -> None:
         """The first look at once: an edit made while the coordinator started counts."""
         await self.fire()
 
+    async def current(self) -> None:
+        """Before a delivery: the file reloaded now if it changed, so a route ``swarm desktop
+        up`` just wrote is the one its agent's next prompt takes (before, a task it handed
+        back went out by the old route until the next look, up to ``RELOAD_CHECK_S``: a
+        prompt written to an inbox file no hosted agent reads). A failure is logged; the
+        delivery goes on with the agents of before."""
+        try:
+            await self.run()
+        except Exception:
+            log.exception("the agents file could not be looked at before a delivery")
+
     async def run(self) -> int:
         """Reload when the file changed; 1 when the agents were replaced."""
+        async with self._reading:
+            return await self._reload()
+
+    async def _reload(self) -> int:
         path = self.resolve()
         seen = _signature(path)
         if seen == self._seen:

@@ -76,10 +76,12 @@ class Scheduler:
         timers: Sequence[Timer] = (),
         poll_s: float = 0.5,
         delivery_timeout_s: float = 60.0,
+        before_delivery: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.service = service
         self.deliverer = deliverer
         self.timers = list(timers)
+        self.before_delivery = before_delivery  # the agents file looked at (its routes)
         self.poll_s = poll_s
         self._onboarding: set[int] = set()  # deliveries whose parcels onboarded their agent
         self.delivery_timeout_s = delivery_timeout_s
@@ -127,7 +129,10 @@ class Scheduler:
             return await self._deliver_parallel(deliverer, stop)
         count = 0
         queue = self.service.queue
-        claimed = None if stop and stop.is_set() else await queue.claim_prompt()
+        if stop and stop.is_set():
+            return 0
+        await self._agents_looked_at()
+        claimed = await queue.claim_prompt()
         while claimed is not None:
             delivery, facts = claimed
             receipt, onboarded = await self._deliver_timed(delivery, facts)
@@ -135,9 +140,15 @@ class Scheduler:
             if stop and stop.is_set():
                 await queue.record_receipt(delivery, receipt, onboarded=onboarded)
                 break
+            await self._agents_looked_at()
             # the receipt and the next claim: one transaction
             claimed = await queue.receipt_then_claim(delivery, receipt, onboarded=onboarded)
         return count
+
+    async def _agents_looked_at(self) -> None:
+        """Before a claim: the agents' routes as the agents file says now."""
+        if self.before_delivery is not None:
+            await self.before_delivery()
 
     async def _deliver_timed(
         self, delivery: Delivery, facts: prompt.PromptFacts | None
@@ -177,6 +188,7 @@ class Scheduler:
                 if claiming:
                     self._deliver_wake.clear()  # what changed before this is claimed now
                     try:
+                        await self._agents_looked_at()
                         await self._claim_into(deliverer, running)
                     except Exception as exc:
                         error = exc

@@ -7,10 +7,12 @@ no host. Each row says the agent's route, state, task and spend today."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -294,6 +296,50 @@ def test_sessions_started_before_one_that_ends_at_once_are_in_the_agents_file(
         assert (first.id, first.delivery, first.tmux) == ("P1", "tmux", "swarm-P1:0"), first
     finally:
         run_cli(home, "desktop", "down", config=config, env=env)
+
+
+def test_a_task_handed_back_by_up_beside_swarm_run_goes_by_the_new_route(tmp_path: Path) -> None:
+    """``swarm run`` first, a task for P, then ``desktop up --protocol``: the task P held (its
+    prompt written to P's inbox, P on no route yet) is handed back, and its prompt reaches
+    P's host (before: it went to the inbox again when swarm run delivered it before its next
+    look at the agents file, and P never had it)."""
+    made = desk(
+        tmp_path, "gemini", program=f'#!/bin/sh\nexec {sys.executable} {AGENT_SCRIPT} "$@"\n'
+    )
+    home, config, env = made.home, made.config, made.env
+    run_env = {**cli_env(home, config, env=env), "SWARM_WEB": "off"}
+    run_env.pop("DISPLAY", None)
+    coordinator = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli.main", "run", "--no-discord"], env=run_env, cwd=ROOT,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        added = run_cli(home, "task", "add", "say hello", "--agent", "P", config=config, env=env)
+        assert added.code == 0, added.err
+        _until_delivered(home, "inbox")
+        up = run_cli(home, "desktop", "up", "--protocol", config=config, env=env, timeout=60)
+        assert up.code == 0 and "held T-1: back in the queue now" in up.out, up.out + up.err
+        _until_delivered(home, "protocol")
+    finally:
+        coordinator.send_signal(signal.SIGINT)
+        coordinator.wait(timeout=60)
+        run_cli(home, "desktop", "down", config=config, env=env)
+
+
+def _until_delivered(home: Path, method: str) -> None:
+    """Until the task's prompt (not a nudge about it) went to P by ``method`` (the
+    coordinator's database, read here)."""
+    deadline = time.monotonic() + 30
+    while True:
+        with contextlib.closing(sqlite3.connect(home / "swarm.db")) as conn:
+            found = conn.execute(
+                "SELECT d.method, d.state, m.text FROM deliveries d "
+                "JOIN messages m ON m.id = d.message_id WHERE d.agent_id = 'P' ORDER BY d.id"
+            ).fetchall()
+        if (method, "delivered", "T-1: say hello") in [(m, s, t[:14]) for m, s, t in found]:
+            return
+        assert time.monotonic() < deadline, [(m, s, t[:80]) for m, s, t in found]
+        time.sleep(0.1)
 
 
 def test_a_cli_that_is_not_there_is_one_line_in_tmux(tmp_path: Path) -> None:
