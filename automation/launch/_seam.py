@@ -119,7 +119,7 @@ class Fleet:
         ended there first, said in its notes. Once ``stop`` is set no other is started."""
         outcomes: list[Outcome] = []
         shares = self._shares(planned)
-        self.check(planned)  # what cannot start stops all before any other route is ended
+        _check(shares)  # what cannot start stops all before any other route is ended
         for part, mine in shares:
             if mine and not stopped(stop):
                 ended = self._end_elsewhere(part, [item.agent for item in mine])
@@ -134,9 +134,7 @@ class Fleet:
 
     def check(self, planned: Sequence[Planned]) -> None:
         """Each part's check of the agents it takes."""
-        for part, mine in self._shares(planned):
-            if mine:
-                part.check(mine)
+        _check(self._shares(planned))
 
     def _shares(self, planned: Sequence[Planned]) -> list[tuple[Launcher, list[Planned]]]:
         """Each part with the agents of ``planned`` it takes (the first part that takes one)."""
@@ -173,6 +171,12 @@ class Fleet:
             for row in part.status(agent_ids):
                 found.setdefault(row.agent, row)
         return [found[a] for a in agent_ids if a in found]
+
+
+def _check(shares: Sequence[tuple[Launcher, Sequence[Planned]]]) -> None:
+    for part, mine in shares:
+        if mine:
+            part.check(mine)
 
 
 def stopped(stop: threading.Event | None) -> bool:

@@ -13,6 +13,7 @@ from pathlib import Path
 from core.hosts import entries, lines, replies, requests, wire
 from core.hosts.entries import Entry
 from core.hosts.replies import Cancelled, D, Done, Failed, HostHello, Opened, Reply, Taken
+from core.waits import within
 
 __all__ = ["Cancelled", "Done", "Failed", "HostHello", "HostUnreachable", "Opened", "Reply",
            "Taken", "ack", "answer", "cancel", "hello", "new_session", "prompt", "request",
@@ -81,8 +82,8 @@ async def request(
     path = wire.socket_path(home, agent)
     op = said.op
     try:
-        async with asyncio.timeout(CONNECT_S):  # (wait_for may lose a cancel: core.waits)
-            reader, writer = await asyncio.open_unix_connection(str(path), limit=wire.LINE_LIMIT)
+        connecting = asyncio.open_unix_connection(str(path), limit=wire.LINE_LIMIT)
+        reader, writer = await within(connecting, CONNECT_S)
     except FileNotFoundError:
         raise HostUnreachable(
             f"{agent}'s protocol host is not running (no {path.name})", gone=True
@@ -96,8 +97,7 @@ async def request(
     try:
         writer.write(wire.encode(requests.line(said)))
         await writer.drain()
-        async with asyncio.timeout(wait_s):
-            line = await reader.readline()
+        line = await within(reader.readline(), wait_s)
     except (TimeoutError, OSError, ValueError) as exc:
         raise HostUnreachable(f"{agent}'s protocol host did not answer {op}: {exc!r}") from None
     finally:
@@ -121,8 +121,8 @@ async def stream(home: Path, agent: str, after: int) -> AsyncIterator[Entry]:
     object is skipped."""
     path = wire.socket_path(home, agent)
     try:
-        async with asyncio.timeout(CONNECT_S):  # (wait_for may lose a cancel: core.waits)
-            reader, writer = await asyncio.open_unix_connection(str(path), limit=wire.LINE_LIMIT)
+        connecting = asyncio.open_unix_connection(str(path), limit=wire.LINE_LIMIT)
+        reader, writer = await within(connecting, CONNECT_S)
     except (TimeoutError, OSError) as exc:
         raise HostUnreachable(f"{agent}'s protocol host is not reachable: {exc!r}") from None
     try:
