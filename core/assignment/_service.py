@@ -8,8 +8,10 @@ from collections.abc import Sequence
 from core.agents import Freshness
 from core.assignment import _holders as holders
 from core.assignment import _lifecycle as lifecycle
+from core.context import Ctx
 from core.models import Task, TaskSpec, TaskStatus, parse_task_ref
 from core.store.access import StoreAccess
+from core.store.conn import Conn
 from core.tasks import TaskEdit, creation, dependencies, edit_task, read_queries, retry
 from core.workspaces import WorkspaceBook
 
@@ -24,9 +26,10 @@ class TaskBook:
         # agent's start is judged on it at once (None: at the watch's next look)
 
     async def create(self, spec: TaskSpec, actor: str) -> Task:
-        """Create one task; refuse bad input with a SwarmError and write nothing."""
-        (task_id,) = await self.access.write(actor, creation.create_tasks, [spec])
-        return await self.get(task_id)
+        """Create one task; refuse bad input with a SwarmError and write nothing. The task as
+        created, read in its own transaction (the scheduler may assign it the moment it is
+        committed: a read after would say so, and the acknowledgement would vary)."""
+        return await self.access.write(actor, _create_one, spec)
 
     async def create_many(
         self, specs: Sequence[TaskSpec], actor: str, plan_id: str | None = None
@@ -113,3 +116,9 @@ class TaskBook:
     async def edit(self, ref: str | int, change: TaskEdit, actor: str) -> list[str]:
         """Change an unfinished task's title, details, priority or role; what changed."""
         return await self.access.write(actor, edit_task, parse_task_ref(ref), change)
+
+
+def _create_one(conn: Conn, ctx: Ctx, spec: TaskSpec) -> Task:
+    """Insert one task and read it back in the same transaction."""
+    (task_id,) = creation.create_tasks(conn, ctx, [spec])
+    return read_queries.get_task(conn, task_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from core.agent_state import AgentState, Signal
@@ -347,3 +349,26 @@ async def test_a_lease_run_out_on_a_limited_agent_uses_no_attempt(
     events = await service.history.events(limit=1000)
     requeued = [e.text for e in events if e.kind == "task.requeued"]
     assert len(requeued) == 3 and all("is limited (no attempt used)" in t for t in requeued)
+
+
+async def test_a_created_task_is_read_as_created_though_assigned_as_it_is_written(
+    service: SwarmService, deliverer: RecordingDeliverer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``/task create``'s acknowledgement ("🆕 T-1 created") shows the task as created: the
+    scheduler, woken by the write, may assign it before a read made after the commit (the
+    local Discord's page test read "📨 T-1 created" once on a loaded machine)."""
+    scheduler = Scheduler(service, deliverer)
+    access = service.tasks.access
+    write = access.write
+
+    async def assigned_at_its_commit(*args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(access, "write", write)  # once: the scheduler writes too
+        done = await write(*args, **kwargs)
+        await scheduler.run_burst()  # the scheduler's turn as the write commits
+        return done
+
+    monkeypatch.setattr(access, "write", assigned_at_its_commit)
+    task = await service.tasks.create(TaskSpec("fix the login"), "me")
+    assert task.status is TaskStatus.ready
+    (assigned,) = await service.tasks.newest(status="assigned")  # the race did happen
+    assert assigned.id == task.id
