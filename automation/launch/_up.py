@@ -221,10 +221,16 @@ def down(
     agent_ids: Sequence[str],
     keep: bool,
     said: Callable[[str], None] = print,
-) -> list[str]:
+    stop: threading.Event | None = None,
+) -> list[str] | None:
     """End (``keep``: only hide) the agents' routes and close their doors, the home held
-    (:func:`one_at_a_time`; a home never made has nothing to end); a line each."""
-    with one_at_a_time(home, said=said) if home.is_dir() else contextlib.nullcontext():
+    (:func:`one_at_a_time`; a home never made has nothing to end); a line each. None when
+    ``stop`` (the person's Ctrl+C) was set while another up or down held the home: nothing
+    was ended. Once the home is held, all of it is ended: a stop there does not leave an
+    agent half down."""
+    with one_at_a_time(home, stop, said) if home.is_dir() else contextlib.nullcontext(True) as held:
+        if not held:
+            return None
         closed = launcher.down(agent_ids, keep_sessions=keep)
         return closed if keep else closed + sandbox.close_doors(home, agent_ids)
 

@@ -166,13 +166,17 @@ async def cmd_down(_: SwarmService | None, args: argparse.Namespace) -> int:
         raise InvalidInput(f"unknown agent(s) {', '.join(missing)} in {settings.config_path}")
     chosen = [by_lower[a.lower()] for a in args.agent] if args.agent else ids
 
-    def close() -> list[str]:
+    def close(stop: threading.Event) -> list[str] | None:
         with launchers.seen(settings.home, settings.config_path, args.headless) as (launcher, _):
-            return launch_up.down(launcher, settings.home, chosen, args.keep_sessions, _said)
+            return launch_up.down(launcher, settings.home, chosen, args.keep_sessions, _said, stop)
 
-    with CtrlC("swarm desktop down", "finishing: what is open ends, its tasks go back to the "
-               "queue", "what was being ended may run on").installed():  # fmt: skip
-        lines = await asyncio.to_thread(close)
+    with CtrlC("swarm desktop down", "stopping: at once if it still waits for another up or "
+               "down, else once what is open has ended and its tasks are back in the queue",
+               "what was being ended may run on").installed() as stop:  # fmt: skip
+        lines = await asyncio.to_thread(close, stop)
+        if lines is None:
+            _said("stopped while waiting: nothing was ended")
+            return 130
         if not args.keep_sessions:
             ended = [a for a in chosen if any(line.startswith(f"{a}: ") for line in lines)]
             why = "its session was ended by swarm desktop down"

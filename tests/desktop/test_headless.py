@@ -11,6 +11,7 @@ import os
 import pty
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -385,6 +386,39 @@ def test_up_waits_for_another_up_of_its_home_and_says_so(rig: DesktopRig) -> Non
         row["action"] for (out, _), _ in ran for row in json.loads(out) if row["agent"] == "Agent-1"
     )
     assert actions == ["kept", "started"], ran
+
+
+def test_a_ctrl_c_while_down_waits_for_another_up_ends_nothing_at_once(rig: DesktopRig) -> None:
+    """``down`` waiting for another ``up`` or ``down`` of its home (the test holds its
+    ``desktop`` folder): a Ctrl+C ends the wait at once, says nothing was ended, exit 130,
+    the agent's session still up (before, the first Ctrl+C said "finishing" and ``down``
+    waited on for the other, then ended what the person had just stopped it from ending)."""
+    started = headless_up(rig)
+    out, err = started.communicate(timeout=120)
+    assert started.returncode == 0, out + err
+    holder = os.open(rig.home / "desktop", os.O_RDONLY)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    try:
+        down = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "desktop", "down", "--headless"],
+            env=rig.env, cwd=rig.workdir, text=True, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )  # fmt: skip
+        assert down.stderr is not None
+        assert down.stderr.readline() == f"swarm desktop: {launch_up.WAITING}\n"
+        down.send_signal(signal.SIGINT)
+        try:
+            out, err = down.communicate(timeout=30)
+        finally:
+            if down.poll() is None:
+                down.kill()
+                down.communicate()
+    finally:
+        os.close(holder)
+    assert down.returncode == 130, out + err
+    assert "nothing was ended" in err and out == "", out + err
+    assert "Agent-1" in sessions(rig)
+    rig.swarm("desktop", "down", "--headless")
 
 
 def sessions(rig: DesktopRig) -> str:

@@ -382,7 +382,8 @@ def test_ctrl_c_during_down_lets_it_finish_and_hand_the_tasks_back(tmp_path: Pat
             down.communicate()
     assert down.returncode == 0, out + err
     assert err == (
-        "swarm desktop down: finishing: what is open ends, its tasks go back to the queue "
+        "swarm desktop down: stopping: at once if it still waits for another up or down, "
+        "else once what is open has ended and its tasks are back in the queue "
         "(Ctrl+C again stops at once)\n"
     )
     assert "T: session swarm-T ended" in out and f"held {task}: back in the queue" in out, out
