@@ -52,7 +52,14 @@ def push(worktree: Path, branch: str, url: str, token: str) -> str:
         )
     env = safe_env(auth_env(token, url))
     proc = subprocess.run(
-        ["git", "push", "--porcelain", url, f"refs/heads/{branch}:refs/heads/{branch}"],
+        [
+            "git",
+            "push",
+            "--porcelain",
+            "--recurse-submodules=no",
+            url,
+            f"refs/heads/{branch}:refs/heads/{branch}",
+        ],
         cwd=worktree,
         env=env,
         capture_output=True,
@@ -82,7 +89,16 @@ def conflicts(worktree: Path, url: str, token: str, base: str, head_sha: str) ->
     merge-tree``: nothing is checked out or changed; GitHub's base is fetched first)."""
     env = safe_env(auth_env(token, url))
     fetched = subprocess.run(
-        ["git", "fetch", "--quiet", "--no-tags", url, f"refs/heads/{base}", head_sha],
+        [
+            "git",
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--no-recurse-submodules",
+            url,
+            f"refs/heads/{base}",
+            head_sha,
+        ],
         cwd=worktree,
         env=env,
         capture_output=True,

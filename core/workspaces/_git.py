@@ -38,6 +38,12 @@ class Commit:
 # what git would run of a repository's (or an agent's) choosing, off in every git swarm runs
 OFF = (("core.fsmonitor", "false"), ("core.hooksPath", "/dev/null"))
 SHOWS_DIFFS = ("diff", "log", "show", "format-patch")  # --no-ext-diff --no-textconv given
+# the commands that would look into a nested repository's work tree (a submodule, or a repo an
+# agent made and committed in its worktree): git runs ``git status`` there with that repo's
+# own configuration, the agent's, whose filters, fsmonitor and the like are its programs;
+# ``--ignore-submodules=dirty`` keeps them out (a submodule's commit change still shows),
+# and no ``.gitmodules`` line overrides an option given on the command line
+LOOKS_INTO_SUBMODULES = ("status", "diff", "diff-files", "diff-index", *SHOWS_DIFFS[1:])
 
 
 def safe_env(env: Mapping[str, str] | None = None, hooks: bool = False) -> dict[str, str]:
@@ -54,11 +60,18 @@ def safe_env(env: Mapping[str, str] | None = None, hooks: bool = False) -> dict[
 
 
 def safe_args(args: tuple[str, ...]) -> tuple[str, ...]:
-    """``args`` with ``--no-ext-diff --no-textconv`` after a diff-showing subcommand."""
+    """``args`` with ``--no-ext-diff --no-textconv`` after a diff-showing subcommand, and
+    ``--ignore-submodules=dirty`` after one that would look into a nested repository
+    (:data:`LOOKS_INTO_SUBMODULES`; a later ``--ignore-submodules`` of the caller's wins)."""
     at = _subcommand_at(args)
-    if at < len(args) and args[at] in SHOWS_DIFFS:
-        return (*args[: at + 1], "--no-ext-diff", "--no-textconv", *args[at + 1 :])
-    return args
+    if at >= len(args):
+        return args
+    added: tuple[str, ...] = ()
+    if args[at] in SHOWS_DIFFS:
+        added += ("--no-ext-diff", "--no-textconv")
+    if args[at] in LOOKS_INTO_SUBMODULES:
+        added += ("--ignore-submodules=dirty",)
+    return (*args[: at + 1], *added, *args[at + 1 :])
 
 
 def _subcommand_at(args: tuple[str, ...]) -> int:

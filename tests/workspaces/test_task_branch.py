@@ -6,6 +6,7 @@ the agent that held it). Real git, the real scheduler, inbox delivery."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from core.coordinator.scheduler import Scheduler
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
 from core.workspaces import _work as work
+from core.workspaces._git import git as swarm_git
 from core.workspaces._manager import InitRequest, init
 from tests.helpers import query
 from tests.workspaces.conftest import commit_file, sh
@@ -117,3 +119,51 @@ async def test_a_handed_over_task_keeps_its_branch(repo: Path, service: SwarmSer
     (prompt,) = [p.read_text() for p in (home / "inbox" / "Agent-2").iterdir()]
     assert "which your workspace has checked out: continue from them" in prompt
     assert "git cherry-pick" not in prompt
+
+
+def _nested_repo_with_a_filter(tree: Path, marker: Path) -> None:
+    """What an agent can make in its worktree: a repository of its own inside it, committed
+    as a gitlink, whose own configuration names a clean filter (its program) for every file,
+    and a file there newer than that repository's index (git hashes it: the filter runs)."""
+    nested = tree / "sm"
+    sh(tree, "init", "-q", str(nested))
+    (nested / "a.txt").write_text("x\n")
+    (nested / ".gitattributes").write_text("* filter=evil\n")
+    sh(nested, "add", ".")
+    sh(nested, "commit", "-qm", "its own")
+    sh(nested, "config", "filter.evil.clean", f"sh -c 'id > {marker}; cat'")
+    sh(nested, "config", "filter.evil.smudge", "cat")
+    (tree / ".gitmodules").write_text(
+        '[submodule "sm"]\n\tpath = sm\n\turl = ./sm\n\tignore = none\n'
+    )
+    sh(tree, "add", "sm", ".gitmodules")
+    sh(tree, "commit", "-qm", "a repository of its own")
+    later = (nested / "a.txt").stat().st_mtime + 10
+    os.utime(nested / "a.txt", (later, later))
+
+
+async def test_a_repository_the_agent_made_in_its_worktree_runs_nothing_of_its(
+    repo: Path, service: SwarmService
+) -> None:
+    """Moving an agent's worktree to a task's branch checks it for uncommitted changes (``git
+    status``), and a diff of its work reads it: before, git looked into a repository the
+    agent had made and committed there, running ``git status`` in it with that repository's
+    own configuration, the agent's: its clean filter ran outside the sandbox, as swarm's
+    user (root for a root swarm). Now swarm's git never looks into a nested work tree; a
+    ``.gitmodules`` saying ``ignore = none`` does not override that."""
+    home = service.settings.home
+    init(home, service.agents, InitRequest(repo, agents=("Agent-1",)))
+    tree = home / "workspaces" / "project" / "Agent-1"
+    marker = tree.parent / "escaped-filter"
+    _nested_repo_with_a_filter(tree, marker)
+    sh(tree, "status", "--porcelain")  # the teeth: git as a person runs it, plainly
+    assert "uid=" in marker.read_text()
+    marker.unlink()
+    later = (tree / "sm" / "a.txt").stat().st_mtime + 20  # (that status refreshed its index)
+    os.utime(tree / "sm" / "a.txt", (later, later))
+    for args in (("status", "--porcelain"), ("diff", "--stat", "HEAD"), ("diff-files",),
+                 ("diff-index", "HEAD"), ("diff", "--name-only", "--diff-filter=U")):  # fmt: skip
+        swarm_git(tree, *args)
+    await _prompted(service, "Agent-1", "first", "swarm/T-1-first")
+    assert _on(tree) == "swarm/T-1-first"  # moved: its check ran
+    assert not marker.exists()
