@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.agent_state import AgentState
+from core.clis.session_lines import regular_file
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +81,7 @@ class LogTail:
     def read(self) -> LogFinding | None:
         """The newest finding in the complete lines added since the last read."""
         try:
-            with self.path.open("rb") as log:
+            with regular_file(self.path) as log:  # a link, FIFO or device is no log
                 size = os.fstat(log.fileno()).st_size
                 if self._offset is None:  # the first read: what is there is old news
                     self._offset = size
@@ -109,7 +111,12 @@ class LogTail:
     def _empty(self) -> None:
         """Empty the file (its writer appends: it goes on at the new end)."""
         try:
-            os.truncate(self.path, 0)
+            fd = os.open(self.path, os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            try:
+                if stat.S_ISREG(os.fstat(fd).st_mode):
+                    os.ftruncate(fd, 0)
+            finally:
+                os.close(fd)
         except OSError as exc:
             self._failed(f"cannot be emptied ({exc.strerror}): it grows; its newest MB is read")
             return

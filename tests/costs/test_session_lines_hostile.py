@@ -11,6 +11,11 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
+from core.clis.codex.rollout import configured_model
+from core.clis.gemini.chats import chats_dir
+from core.clis.logs import LogTail
 from core.clis.session_lines import JsonLines, first_line
 
 
@@ -35,3 +40,31 @@ def test_links_fifos_and_devices_in_a_session_folder_are_not_read(tmp_path: Path
         more.write("2}\n")
     assert lines.read() == [{"half": 2}]
     assert first_line(real) == {"type": "assistant", "n": 1}
+
+
+@pytest.mark.timeout(30)
+def test_a_clis_log_projects_and_config_planted_by_its_agent_are_not_read(tmp_path: Path) -> None:
+    """The other files swarm reads in an agent's CLI state: opencode's log (read on
+    ``swarm run``'s event loop: a FIFO there held the loop, so every agent's watch and
+    delivery), Gemini CLI's ``projects.json`` (the usage tick) and Codex's ``config.toml``
+    (``desktop up``'s price notes). A FIFO, a link to the person's file or ``/dev/zero``
+    in their place is not read, and a log swarm empties is never truncated through a link
+    (before, each FIFO held its reader for good)."""
+    secret = tmp_path / "person"
+    secret.write_text('model = "secret-model"\n{"projects": {"/w": "w"}}\nx\n' * 100)
+    kept = secret.read_text()
+    for kind in ("fifo", "link", "zero"):
+        state = tmp_path / kind
+        for name in ("opencode.log", ".gemini/projects.json", ".codex/config.toml"):
+            path = state / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if kind == "fifo":
+                os.mkfifo(path)
+            else:
+                path.symlink_to(secret if kind == "link" else Path("/dev/zero"))
+        tail = LogTail(state / "opencode.log", lambda lines: None, keep_bytes=1)
+        assert tail.read() is None and tail.read() is None, kind
+        tail._empty()  # as past keep_bytes: a link is not followed
+        assert chats_dir(state, "/w") == state / ".gemini" / "tmp" / "-", kind
+        assert configured_model(state / ".codex") is None, kind
+    assert secret.read_text() == kept

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from core.clis.base import UsageTurn
-from core.clis.session_lines import JsonLines, first_line, line_time
+from core.clis.session_lines import JsonLines, first_line, line_time, regular_file
 from core.formats.tomltext import TomlError, loads
 
 PATTERN = "*/*/*/rollout-*.jsonl"  # sessions/YYYY/MM/DD/
@@ -146,7 +146,7 @@ CONFIG_MAX = 1 << 20  # bytes of config.toml read, at most
 def configured_model(codex_home: Path) -> str | None:
     """The ``model`` its ``config.toml`` chooses (top level), if it says one."""
     try:
-        with open(codex_home / "config.toml", "rb") as f:
+        with regular_file(codex_home / "config.toml") as f:  # an agent's copy: its to write
             raw = loads(f.read(CONFIG_MAX).decode("utf-8"))
     except (OSError, UnicodeDecodeError, TomlError):
         return None
