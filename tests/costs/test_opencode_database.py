@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 import sqlite3
 from contextlib import closing
@@ -203,3 +204,52 @@ def test_a_turn_cut_short_by_the_next_prompt_ends_when_that_ones_answer_comes(db
     assert (cut.usage, cut.ref) == (usage(2980, 11), f"opencode:{SESSION}:msg_p1")
     assert later.usage == usage(3123 + 3131, 13)
     assert reader.read() == []
+
+
+@pytest.mark.timeout(30)
+def test_a_database_its_agent_planted_is_not_read_and_holds_nothing(
+    db: Path, tmp_path: Path
+) -> None:
+    """The database is in the agent's CLI state (a sandboxed agent's own copy): before, a
+    FIFO there, or a ``message`` view over an endless recursive query, held the usage
+    tick for good (every agent's). Now such a file gives no turn, at once: a link, a FIFO,
+    a view, or tables whose read runs past its bound (before: 2000 turns of 9 million rows
+    sorted, ~2 s here, its rows' count the agent's choice); a real database reads as
+    before."""
+    planted = tmp_path / "planted"
+    planted.mkdir()
+    (planted / "fifo.db").parent.mkdir(exist_ok=True)
+    os.mkfifo(planted / "fifo.db")
+    (planted / "link.db").symlink_to(db)
+    with closing(sqlite3.connect(planted / "view.db")) as conn:
+        conn.executescript(
+            "CREATE TABLE session(id TEXT, directory TEXT);"
+            "CREATE VIEW message AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
+            "FROM c) SELECT 'i' AS id, 's' AS session_id, x AS time_updated, 'd' AS data "
+            "FROM c WHERE x < 0;"
+        )
+    slow = planted / "slow.db"  # plain tables, answers, and a read of 9 million rows
+    shutil.copy(db, slow)
+    done = {
+        "role": "assistant",
+        "cost": 0,
+        "modelID": "m",
+        "finish": "stop",  # an answer
+        "tokens": {"input": 1, "output": 1},
+        "time": {"created": 1, "completed": 2},
+    }
+    with closing(sqlite3.connect(slow)) as conn, conn:
+        conn.executemany(
+            "INSERT INTO message (id, session_id, time_created, time_updated, data) "
+            "VALUES (?, 's', 0, 0, ?)",
+            [(f"m{i}", json.dumps({**done, "parentID": f"p{i}"})) for i in range(3000)],
+        )  # fmt: skip
+        conn.execute("DROP TABLE session")
+        conn.execute(
+            "CREATE TABLE session AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
+            "FROM c WHERE x < 3000) SELECT 's' AS id, ? AS directory FROM c",
+            (WORK,),
+        )  # 3000 sessions of one id: each answer joined 3000 times, sorted
+    for name in ("fifo.db", "link.db", "view.db", "slow.db"):
+        assert DatabaseReader(planted / name, WORK).read() == [], name
+    assert len(DatabaseReader(db, WORK).read()) == 2  # the real one, as before

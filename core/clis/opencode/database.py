@@ -30,7 +30,9 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import sqlite3
+import stat
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +44,7 @@ log = logging.getLogger(__name__)
 NAME = "opencode.db"
 MAX_ROWS = 2000  # message rows read at once; the rest at the next read
 ROW_BYTES = 1 << 20  # a longer message row is no answer's: skipped
+QUERY_STEPS = 50_000_000  # SQLite virtual machine steps a read may take (~1 s)
 ABORTED = "MessageAbortedError"  # an answer's error when a stop ended it
 _CHANGED = (
     "SELECT m.id, m.session_id, m.time_updated, m.data FROM message AS m "
@@ -72,6 +75,7 @@ class DatabaseReader:
     answers: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # prompt ->
     ended: set[str] = field(default_factory=set)  # the refs given
     prompts: dict[str, str] = field(default_factory=dict)  # an open turn's prompt -> session
+    refused: bool = False  # the last read was refused (said once until a read works)
 
     def read(self) -> list[UsageTurn]:
         """The turns whose last answer was completed since the last read."""
@@ -102,12 +106,20 @@ class DatabaseReader:
     def _changed(self) -> list[tuple[str, str, int, str]]:
         uri = f"{self.path.absolute().as_uri()}?mode=ro"
         try:
+            _require_regular(self.path)
             with closing(sqlite3.connect(uri, uri=True, timeout=1.0)) as db:
+                _bounded(db)
                 args = (self.cwd, self.since, ROW_BYTES, MAX_ROWS)
-                found = db.execute(_CHANGED, args).fetchall()
-        except sqlite3.Error as exc:
+                found = _rows(db.execute, _CHANGED, args)
+        except Refused as exc:  # the agent's doing, or a file of no shape opencode writes
+            if not self.refused:
+                log.warning("opencode's database %s is not read: %s", self.path, exc)
+            self.refused = True
+            return []
+        except (sqlite3.Error, OSError) as exc:  # busy, being written: the next look reads
             log.debug("%s cannot be read: %s", self.path, exc)
             return []
+        self.refused = False
         return [
             (str(r[0]), str(r[1]), r[2], r[3])
             for r in found
@@ -177,3 +189,55 @@ def _ends_turn(answer: dict[str, Any]) -> bool:
 
 def _count(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+class Refused(Exception):
+    """The database is not read: not a regular file, not opencode's tables, or a read past
+    ``QUERY_STEPS``."""
+
+
+def _require_regular(path: Path) -> None:
+    """Refused unless ``path`` is a regular file, not reached through a link (OSError when
+    it is not there, yet): the database is in the agent's CLI state (a sandboxed agent's own copy, its to write), and a FIFO
+    there would hold the reader for good (SQLite refuses a FIFO or link as its ``-wal`` or
+    ``-shm`` by itself)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise  # not made yet: nothing to say
+    except OSError as exc:
+        raise Refused(f"it cannot be opened as a file ({exc.strerror}): a link?") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise Refused("it is not a regular file")
+    finally:
+        os.close(fd)
+
+
+def _bounded(db: sqlite3.Connection) -> None:
+    """The reading made safe against a database the agent wrote: no function of its
+    schema's runs but SQLite's innocuous ones, ``message`` and ``session`` must be plain
+    tables (a view over an endless recursive query held the reader for good), and a query
+    past ``QUERY_STEPS`` virtual machine steps is interrupted."""
+    db.execute("PRAGMA trusted_schema = OFF")
+    steps = iter(range(QUERY_STEPS // 1000))
+    db.set_progress_handler(lambda: next(steps, None) is None, 1000)
+    rows = db.execute(
+        "SELECT name, type, sql FROM sqlite_master WHERE name IN ('message', 'session')"
+    ).fetchall()
+    plain = {
+        name for name, kind, sql in rows
+        if kind == "table" and str(sql or "").upper().startswith("CREATE TABLE")
+    }  # fmt: skip
+    if plain != {"message", "session"}:
+        raise Refused("its message and session are not both plain tables")
+
+
+def _rows(run: Any, query: str, args: tuple[Any, ...]) -> list[Any]:
+    """The rows of ``query``; Refused when it ran past ``QUERY_STEPS`` (interrupted)."""
+    try:
+        return list(run(query, args).fetchall())
+    except sqlite3.OperationalError as exc:
+        if "interrupted" in str(exc):
+            raise Refused(f"a read ran past {QUERY_STEPS:,} steps and was stopped") from None
+        raise
