@@ -40,6 +40,11 @@ echo "rawref=$( (echo 0000 > {common}/refs/heads/Agent-2) 2>/dev/null && echo wr
 echo "userhead=$( (echo 'ref: refs/heads/x' > {common}/HEAD) 2>/dev/null && echo wrote \
 || echo refused)"
 echo "newbranch=$(git branch probe-branch 2>/dev/null && echo made || echo refused)"
+echo "index=$(touch {common}/index 2>/dev/null && echo wrote || echo refused)"
+echo "gitroot=$(touch {common}/probe-made 2>/dev/null && echo wrote || echo refused)"
+echo "alternates=$(touch {common}/objects/info/alternates 2>/dev/null && echo wrote \
+|| echo refused)"
+echo "tag=$(git tag probe-tag 2>/dev/null && echo made || echo refused)"
 echo "gitconfig=$(cat {user}/.gitconfig 2>/dev/null | tr '\n' ' ' || echo hidden)"
 echo "ident=$(echo i > ident.txt && git add ident.txt && git commit -qm ident 2>&1 \
 && git log -1 --format='%an <%ae>')"

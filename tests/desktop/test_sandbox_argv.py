@@ -204,7 +204,8 @@ def test_git_folders_of_a_worktree(tmp_path: Path) -> None:
     subprocess.run(["git", "-C", str(repo), "pack-refs", "--all"], check=True, timeout=30)
     assert not (git / main).exists()  # the person's branch only in packed-refs
     guarded = [work / ".git", git / "config", git / "hooks", git / "info", git / "worktrees",
-               own / "commondir", own / "gitdir", git / "HEAD", git / main]  # fmt: skip
+               own / "commondir", own / "gitdir", git / "HEAD", git / main,
+               git / "objects" / "info", git / "refs" / "tags", git / "logs" / "HEAD"]  # fmt: skip
     # its .git file too: what it names stays its own; not its own branch, refs/heads/wt
     assert git_guards(work) == [str(p) for p in guarded]
     assert (git / main).read_text().strip() == subprocess.run(
@@ -219,10 +220,16 @@ def test_git_folders_of_a_worktree(tmp_path: Path) -> None:
     box = mounts(work, tmp_path / "home", Sandbox(), (), (), None)
     argv = bwrap_argv(box, ["sh"])
     binds = [(argv[i], argv[i + 1]) for i in range(len(argv) - 1) if argv[i].endswith("bind")]
-    order = [binds.index((op, str(p))) for op, p in (
-        ("--bind", git), ("--ro-bind", git / "worktrees"), ("--bind", own),
-        ("--ro-bind", own / "commondir"))]  # fmt: skip
-    assert order == sorted(order)  # the worktrees read-only, its own read-write again inside
+    at = {p: binds.index((op, str(p))) for op, p in (
+        ("--ro-bind", git), ("--bind", git / "objects"), ("--bind", git / "refs"),
+        ("--ro-bind", git / "worktrees"), ("--bind", own), ("--ro-bind", git / "objects" / "info"),
+        ("--ro-bind", git / "refs" / "remotes"), ("--ro-bind", own / "commondir"))}  # fmt: skip
+    # the common folder read-only, what commits write read-write inside it, the worktrees
+    # read-only and its own read-write again, and the guards inside those: each after the
+    # folder it lies in
+    for inner in at:
+        assert all(at[outer] < at[inner] for outer in at if outer in inner.parents), inner
+    assert ("--bind", str(git)) not in binds and ("--bind", str(git / "index")) not in binds
 
 
 def test_a_cli_in_node_modules_is_seen_as_its_package(tmp_path: Path) -> None:

@@ -57,6 +57,10 @@ def _assert_fenced(rig: SandboxRig, got: dict[str, str], swarm_pid: int) -> None
     # a branch of its own can still be made
     refs = (got["mainref"], got["otherref"], got["rawref"], got["userhead"])
     assert refs == ("refused",) * 4 and got["newbranch"] == "made", got
+    # nor the main checkout's index or state (a MERGE_HEAD: the person's next commit would
+    # merge its work unasked), the object stores git reads beside its own, the tags
+    common = (got["index"], got["gitroot"], got["alternates"], got["tag"])
+    assert common == ("refused",) * 4, got
     # it commits as the person (their identity passed in), never seeing their ~/.gitconfig
     assert got["gitconfig"] in ("hidden", ""), got
     assert got["ident"] == "Pat Person <pat@example.com>", got
@@ -95,6 +99,8 @@ def test_without_the_sandbox_the_same_probe_reaches_everything(box: SandboxRig) 
     assert shared == ("wrote",) * 4, got
     refs = (got["mainref"], got["otherref"], got["rawref"], got["userhead"])
     assert refs == ("wrote",) * 4, got
+    common = (got["index"], got["gitroot"], got["alternates"], got["tag"])
+    assert common == ("wrote", "wrote", "wrote", "made"), got
     assert (box.root / "outside").exists() and int(got["procs"]) > 8, got
     assert "start" not in got  # no door: its swarm would be the database's
 

@@ -109,7 +109,9 @@ def describe(
     own = ", ".join(f"~/{entry.rstrip('/')}" for entry in state) or "none known"
     kept = f" (its own copies, in {copies}; the person's own are not shown)" if copies else ""
     lines = [
-        f"writes: {folder} and its git folders (not their config, hooks or other worktrees'); "
+        f"writes: {folder}, its own git folder and the repository's objects, branches and "
+        "reflogs (not its config, hooks, tags, remote branches, other branches or worktrees, "
+        "nor the main checkout's index or merge state); "
         f"its CLI's own: {own}{kept}",
         f"reads: the system ({', '.join(SYSTEM)}), the programs its command runs",
         "an empty home and /tmp of its own; its own processes only (pid namespace); no "
@@ -138,6 +140,27 @@ def missing_line(agent: str) -> str:
     return f"{agent} has sandbox = true but bwrap is not installed ({INSTALL})"
 
 
+SHARED_WRITES = ("objects", "refs", "logs")  # of the common git folder: what commits write
+
+
+def git_writable(workspace: Path) -> list[str]:
+    """What a linked worktree's git writes outside it: its own git folder
+    (``.git/worktrees/NAME``: its HEAD, index, merge state) and, of the common folder, only
+    ``objects``, ``refs`` and ``logs`` (a commit's objects, its branch, their reflogs),
+    made first when missing. The rest of the common folder stays read-only: the main
+    checkout's ``index`` and merge state (``MERGE_HEAD``: the person's next commit would
+    merge the agent's work unasked), its submodules' git folders (``modules``: their
+    config runs code in the person's git), ``packed-refs``, swarm's own merge marker.
+    The folders :func:`git_guards` keeps read-only in these are made too."""
+    folders = git_folders(workspace)
+    if len(folders) < 2:
+        return folders
+    own, common = Path(folders[0]), Path(folders[1])
+    for name in (*SHARED_WRITES, "objects/info", "refs/tags", "refs/remotes"):
+        (common / name).mkdir(exist_ok=True)  # (the last three read-only: git_guards)
+    return [str(own), *(str(common / name) for name in SHARED_WRITES)]
+
+
 def git_guards(workspace: Path) -> list[str]:
     """What of the git folders (``git_folders``) stays read-only inside, though they are
     bound read-write for the agent's commits (objects, refs, its index): what would run code
@@ -160,6 +183,11 @@ def git_guards(workspace: Path) -> list[str]:
         guarded.append(own.parent)  # every worktree's folder; its own is bound again below
     guarded += [own / name for name in ("commondir", "gitdir", "config.worktree", WORKTREE_HOOKS)]
     guarded += ref_guards(own, common)
+    # in what it writes: the alternates (other object stores git would read), the tags and
+    # remote-tracking branches (what the person's git takes as a release or as upstream),
+    # the main checkout's reflog
+    guarded += [common / "objects" / "info", common / "refs" / "tags", common / "refs" / "remotes"]
+    guarded += [common / "logs" / "HEAD"]
     return [str(path) for path in guarded if path.exists()]
 
 
@@ -361,8 +389,8 @@ def mounts(
     """The sandbox of an agent whose worktree is ``workspace``: what :func:`bwrap_argv`
     is given; ``own``: its CLI's state, its own copies bound at the person's paths
     (``automation.launch.sandbox._state``)."""
-    write = [str(workspace), *git_folders(workspace), *cli_state, *expand(box.write, home)]
-    read = [*programs, *expand(box.read, home), *git_guards(workspace)]
+    write = [str(workspace), *git_writable(workspace), *cli_state, *expand(box.write, home)]
+    read = [*programs, *expand(box.read, home), *git_folders(workspace), *git_guards(workspace)]
     links = {link: target for path in (*read, *write) for link, target in symlinks(path)}
     return Mounts(
         read=tuple(dict.fromkeys(os.path.realpath(p) for p in read)),
