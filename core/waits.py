@@ -21,7 +21,9 @@ caller reads its result itself), every one still running cancelled and awaited a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any, TypeVar
@@ -51,6 +53,45 @@ class ErrorBackoff:
     def succeeded(self) -> None:
         """The streak is over."""
         self.failures = 0
+
+
+def in_own_thread(work: Callable[[], T], name: str) -> asyncio.Future[T]:
+    """``work``'s result, as a future of the running loop, from a daemon thread of its own:
+    for a read of a file an agent wrote, which may block for good (a FIFO swapped in after
+    every check). Unlike ``asyncio.to_thread`` (the loop's executor, which the loop's end
+    and the interpreter's exit wait for), a read that never ends holds nothing: the caller
+    bounds its wait (``within`` over ``asyncio.shield``), and the process exits around it."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def run() -> None:
+        try:
+            result = work()
+        except BaseException as exc:  # given to the future's awaiter
+            _settle_soon(loop, future, None, exc)
+        else:
+            _settle_soon(loop, future, result, None)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return future
+
+
+def _settle_soon(
+    loop: asyncio.AbstractEventLoop,
+    future: asyncio.Future[T],
+    result: T | None,
+    error: BaseException | None,
+) -> None:
+    def settle() -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]
+
+    with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+        loop.call_soon_threadsafe(settle)
 
 
 async def within(awaitable: Awaitable[T], seconds: float | None) -> T:

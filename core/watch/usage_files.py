@@ -29,8 +29,10 @@ its turns is one swarm's host ran; one recorded before is not recorded again).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from core.agents import Resolver, session_queries
@@ -44,6 +46,7 @@ from core.models import Agent
 from core.store.access import StoreAccess
 from core.store.conn import Conn
 from core.tasks import held_at
+from core.waits import in_own_thread, within
 from core.watch.wire_usage import WireUsage
 
 log = logging.getLogger(__name__)
@@ -53,6 +56,7 @@ _UNREAD = object()
 MAX_FILES = 20  # the newest session files of one agent read at each tick
 NAMING_WAIT_S = 600.0  # how long a turn of a session its agent's hooks did not name waits
 UNNAMED_LIMIT = 500  # turns of unnamed sessions kept waiting per agent (the oldest go first)
+READ_S = 10.0  # one agent's files read at most this long in a tick; the rest at the next
 
 
 class UsageFiles:
@@ -68,6 +72,7 @@ class UsageFiles:
         self.unnamed: dict[str, list[tuple[float, UsageTurn]]] = {}  # agent -> (read at, turn)
         self.wire = WireUsage(store)  # the gateway agents' records (core.watch.wire_usage)
         self.resolver = Resolver({}, store.settings.home)  # the agents' panes, windows, hosts
+        self.reading: dict[str, asyncio.Future[list[UsageTurn]]] = {}  # reads that overran
 
     async def tick(self) -> int:
         """Record the turns ended since the last tick; how many were new."""
@@ -84,10 +89,13 @@ class UsageFiles:
             if cli is None or cli.sessions is None or config is None or cwd is None:
                 continue
             hosts = None if agent.delivery in ROUTES else home
-            found = await asyncio.to_thread(
+            read = functools.partial(
                 self._read_folder, cli.sessions, config, cwd,
                 wire.host_session(hosts, agent.id) if hosts else None,
             )  # fmt: skip
+            found = await self._bounded(agent.id, read)
+            if found is None:
+                continue
             if agent.delivery in ROUTES:
                 found, gone = self._of_named(agent.id, found, named.get(agent.id, set()))
                 if gone:
@@ -95,6 +103,30 @@ class UsageFiles:
             if found:
                 recorded += await self.store.write(agent.id, _record, agent.id, found)
         return recorded + await self.wire.tick()
+
+    async def _bounded(
+        self, agent: str, read: Callable[[], list[UsageTurn]]
+    ) -> list[UsageTurn] | None:
+        """``read()``'s turns, read in a thread of its own and waited for ``READ_S`` at
+        most: the files are in the agent's CLI state, its to write, and a read that blocks
+        (a FIFO swapped in between a check and SQLite's own open) would hold every agent's
+        tick. None while a read of the agent's runs on (said once as it overran); its turns
+        are taken at the first tick after it ends."""
+        running = self.reading.pop(agent, None)
+        if running is None:
+            running = in_own_thread(read, f"usage files of {agent}")
+        elif not running.done():
+            self.reading[agent] = running
+            return None
+        try:
+            return await within(asyncio.shield(running), READ_S)
+        except TimeoutError:
+            self.reading[agent] = running
+            log.warning(
+                "%s: its CLI's files took over %g s to read (a FIFO or a stalled disk in its "
+                "CLI's folder?): its usage is not read until that read ends", agent, READ_S,
+            )  # fmt: skip
+            return None
 
     def _of_named(
         self, agent: str, found: list[UsageTurn], named: set[str]

@@ -7,6 +7,7 @@ a copy: a reader's read-only open makes the database's -shm and -wal files next 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import os
@@ -18,10 +19,12 @@ from typing import Any
 
 import pytest
 
+from core.clis.opencode import database
 from core.clis.opencode.database import DatabaseReader, data_dir
 from core.models import Agent, TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
+from core.watch import usage_files
 from core.watch.usage_files import UsageFiles
 
 pytestmark = pytest.mark.both_databases
@@ -253,3 +256,48 @@ def test_a_database_its_agent_planted_is_not_read_and_holds_nothing(
     for name in ("fifo.db", "link.db", "view.db", "slow.db"):
         assert DatabaseReader(planted / name, WORK).read() == [], name
     assert len(DatabaseReader(db, WORK).read()) == 2  # the real one, as before
+
+
+@pytest.mark.timeout(60)
+async def test_a_fifo_swapped_in_after_the_check_holds_no_tick(
+    service: SwarmService,
+    tmp_path: Path,
+    db: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The check that the database is a regular file and SQLite's own open are two opens
+    of one path: an agent that swaps a FIFO in between wins the race (here, at once). The
+    read then blocks until the agent lets it go; the tick waits for it ``READ_S`` at most,
+    says so once and goes on, later ticks skip the agent while that read runs, and the
+    turn it missed is read once the agent lets go (before, the tick, and every agent's
+    usage with it, waited for good)."""
+    agent = Agent("T", "dev", cli="opencode", delivery="tmux", tmux="s:1", workspace=WORK)
+    await service.replace_agents([agent], tmp_path / "agents.toml")
+    service.store.settings = dataclasses.replace(service.settings, cli_dirs={"opencode": tmp_path})
+    await service.tasks.create(TaskSpec("count", agent="T"), "test")
+    await service.queue.assign_batch()
+    watch = UsageFiles(service.store)
+    assert await watch.tick() == 0
+    answer(db, "msg_p1", 1, "stop", 0.01, input=4321, output=87)
+    monkeypatch.setattr(usage_files, "READ_S", 0.5, raising=False)
+    real, checked = db.with_name("real.db"), database._require_regular
+    swapped: list[Path] = []
+
+    def raced(path: Path) -> None:  # the agent's swap, once, just after the check passed
+        checked(path)
+        if not swapped:
+            swapped.append(path)
+            os.rename(db, real)
+            os.mkfifo(db)
+
+    monkeypatch.setattr(database, "_require_regular", raced)
+    assert await watch.tick() == 0  # the tick went on
+    assert caplog.text.count("T: its CLI's files took over 0.5 s to read") == 1
+    assert await watch.tick() == 0 and not watch.reading["T"].done()  # skipped meanwhile
+    os.close(os.open(db, os.O_WRONLY | os.O_NONBLOCK))  # the agent lets it go (at EOF)
+    await asyncio.wait([watch.reading["T"]])
+    os.replace(real, db)
+    assert await watch.tick() == 0  # the read that ended: it found nothing
+    assert await watch.tick() == 1  # the turn, read afresh
+    assert caplog.text.count("took over") == 1
