@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 
-from core.clis import by_name
+from core.clis import by_name, hook_files
 from core.clis.base import AgentCli, FirstStart
+from core.errors import InvalidState
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +30,12 @@ def settle(cli_name: str | None, folder: Path) -> list[str]:
 def _settle(cli: AgentCli, setting: FirstStart, folder: Path) -> str:
     path = folder / setting.path
     said = f'{setting.key} = {json.dumps(setting.value)} settles "{setting.offer}"'
-    try:
-        raw = path.read_text(encoding="utf-8") if path.exists() else "{}"
+    try:  # the agent's to write: no link followed, no FIFO waited on (``hook_files``)
+        raw = hook_files.read_text(path)
         data = json.loads(raw or "{}")
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except InvalidState as exc:
+        data, problem = None, f"cannot be read ({exc})"
+    except (OSError, json.JSONDecodeError) as exc:
         data, problem = None, f"cannot be read ({type(exc).__name__})"
     else:
         problem = "" if isinstance(data, dict) else "is not a JSON object"
@@ -46,11 +48,11 @@ def _settle(cli: AgentCli, setting: FirstStart, folder: Path) -> str:
     if setting.key in data:
         return ""
     data[setting.key] = setting.value
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        spare = path.with_name(f".{path.name}.swarm-tmp")
-        spare.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        os.replace(spare, path)
+    try:  # a temporary file of a name nobody could plant, renamed over it; no link followed
+        hook_files.write_text(path, json.dumps(data, indent=2) + "\n")
+    except InvalidState as exc:
+        log.warning("%s cannot be written: %s", path, exc)
+        return f"{path}: cannot be written ({exc}); {said} not done"
     except OSError as exc:
         log.warning("%s cannot be written: %s", path, exc)
         return f"{path}: cannot be written ({exc.strerror or exc}); {said} not done"

@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -26,6 +27,7 @@ from core.errors import InvalidState
 from core.privacy.files import make_dirs, write_file
 
 BACKUPS = "hooks-backup"
+READ_MAX = 4 << 20  # bytes of a settings file read at most (a bigger one is refused)
 WITH_MATCHER = frozenset({"PreToolUse", "PermissionRequest"})
 PERMISSION_EVENT = "PermissionRequest"  # its hook waits for a person: a longer timeout
 HOOK_TIMEOUT_S = 10  # Claude Code stops a hook after this; the PermissionRequest one waits longer
@@ -142,16 +144,26 @@ def read_for_remove(path: Path, restore: Callable[[str], Change | None]) -> str 
 def read_text(path: Path) -> str | None:
     """The file's text, None when there is no file; InvalidState (one line) when it or a
     folder on its way in the workspace is a symbolic link (:func:`refuse_links`): the
-    workspace is its agent's, and a link would have swarm read the person's files."""
+    workspace is its agent's, and a link would have swarm read the person's files; or when
+    it is no regular file (a FIFO would hold swarm for good) or over ``READ_MAX`` bytes."""
     refuse_links(path)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise InvalidState(f"{path} cannot be read ({exc.strerror}): nothing written") from None
-    with os.fdopen(fd, encoding="utf-8") as file:
-        return file.read()
+    with os.fdopen(fd, "rb") as file:
+        found = os.fstat(file.fileno())
+        if not stat.S_ISREG(found.st_mode):
+            raise InvalidState(f"{path} is not a regular file: nothing written")
+        data = file.read(READ_MAX + 1)
+    if len(data) > READ_MAX:
+        raise InvalidState(f"{path} is over {READ_MAX // 1024} KB: nothing written")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidState(f"{path} is not UTF-8 text: nothing written") from None
 
 
 def write_text(path: Path, text: str) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from core.clis import hook_files
 from tests.helpers import run_cli
 
@@ -73,3 +75,22 @@ def test_a_link_planted_under_a_temporary_name_is_never_written_through(tmp_path
     assert target.read_text() == SETTINGS  # the person's settings untouched
     written = work / ".claude" / "settings.local.json"
     assert written.read_text() == '{"hooks": {}}\n' and not written.is_symlink()
+
+
+@pytest.mark.timeout(60)
+def test_a_fifo_or_huge_file_as_its_settings_is_refused_not_waited_on(tmp_path: Path) -> None:
+    """A FIFO made where the settings file goes held ``agents hooks install`` (and
+    ``desktop up``) for good, waiting for a writer only the agent has (found by an attack
+    audit); a file of gigabytes would be read whole. Each is refused in one line now."""
+    home, _, work = _setup(tmp_path)
+    (work / ".claude").mkdir()
+    local = work / ".claude" / "settings.local.json"
+    os.mkfifo(local)
+    code, err = _install(tmp_path, home)
+    assert code != 0 and "is not a regular file: nothing written" in err, err
+    assert len(err.strip().splitlines()) == 1, err
+    local.unlink()
+    with local.open("wb") as big:
+        big.truncate(hook_files.READ_MAX + 1)
+    code, err = _install(tmp_path, home)
+    assert code != 0 and "nothing written" in err and "KB" in err, err
