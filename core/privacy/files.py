@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from pathlib import Path
 
 DIR_MODE = 0o700
@@ -63,3 +64,25 @@ def write_file(path: Path, data: bytes) -> None:
 def copy_file(source: Path, target: Path) -> None:
     """Copy ``source``'s bytes to ``target``, which is left 0600 whatever ``source``'s mode."""
     write_file(target, source.read_bytes())
+
+
+class NotPlain(OSError):
+    """Where a regular file was to be read: a link, a FIFO, a device or a folder."""
+
+
+def read_plain(path: Path, limit: int) -> bytes:
+    """At most ``limit`` bytes of ``path``, read only when it is a regular file reached
+    without a link at its end, and never waited on: a file an agent could write (its
+    worktree, its git folder, its CLI's state) may be a FIFO that holds its reader for good,
+    or a link to the person's files. NotPlain for anything else; FileNotFoundError when
+    there is none."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise NotPlain(errno.ELOOP, f"{path} is a symbolic link") from None
+        raise
+    with os.fdopen(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise NotPlain(errno.EINVAL, f"{path} is not a regular file")
+        return file.read(limit)

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import fnmatch
 import itertools
+import os
+import stat
 from pathlib import Path
 
 from core.models import Agent, Sandbox
+from core.privacy.files import NotPlain, read_plain
 from core.processes import command_line
 
 DOOR_AT = "/run/swarm"  # where the agent finds its door (socket and ``swarm``) inside
@@ -19,6 +22,7 @@ OLD_DOOR_MODULES = ("bot.door",)  # a door started before it moved: found, so do
 DOOR_SWARM = f"{DOOR_AT}/swarm"  # the door's ``swarm``, by path: a login shell resets PATH
 # swarm's hooks in a worktree's git folder (core.workspaces._reservation_hook): read-only inside
 WORKTREE_HOOKS = "swarm-hooks"
+PATH_MAX_BYTES = 8192  # a .git file, gitdir or commondir: one path
 
 
 def door_folder(home: Path, agent: str) -> Path:
@@ -99,7 +103,11 @@ def own_git(workspace: Path) -> tuple[Path, Path]:
     (one line) for anything else: a ``.git`` rewritten to name the home, ``/`` or a git
     folder of the agent's own making."""
     dot = workspace / ".git"
-    text = dot.read_text(encoding="utf-8", errors="surrogateescape").removesuffix("\n")
+    try:
+        text = read_plain(dot, PATH_MAX_BYTES).decode("utf-8", "surrogateescape")
+    except NotPlain as exc:
+        raise ForeignGit(f"{exc.strerror}, not git's own file: refused") from None
+    text = text.removesuffix("\n")
     if not text.startswith("gitdir:"):
         raise ForeignGit(f"{dot} is not a worktree's .git file: refused")
     named = text.removeprefix("gitdir:").lstrip(" ")  # a folder's name may hold a newline
@@ -123,6 +131,9 @@ def _foreign(own: Path, common: Path, space: Path, dot: Path) -> str | None:
         return "inside the worktree itself"
     if not all((common / part).exists() for part in ("HEAD", "objects", "refs")):
         return "not in a git folder"
+    head = own / "HEAD"
+    if not (os.path.lexists(head) and stat.S_ISREG(os.lstat(head).st_mode)):
+        return "a git folder whose HEAD is not a plain file (a FIFO would hold git for good)"
     if _read_path(own, "commondir") != common or _read_path(own, "gitdir") != dot.resolve():
         return "a git folder that does not name this worktree back"
     if any(a.name == "worktrees" and (a.parent / "objects").is_dir() for a in common.parents):
@@ -137,9 +148,9 @@ def _inside(path: Path, folder: Path) -> bool:
 def _read_path(folder: Path, name: str) -> Path | None:
     """The path the file ``folder/name`` holds (relative to ``folder``), None unreadable."""
     try:
-        text = (folder / name).read_text(encoding="utf-8", errors="surrogateescape")
+        text = read_plain(folder / name, PATH_MAX_BYTES).decode("utf-8", "surrogateescape")
         text = text.removesuffix("\n")
-    except OSError:
+    except OSError:  # NotPlain too: a FIFO there is never waited on
         return None
     return (folder / text).resolve() if text else None
 

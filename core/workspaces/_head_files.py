@@ -12,8 +12,12 @@ written) reads as None, and the caller asks git, which decides as it always did.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
+
+from core.errors import InvalidState
+from core.privacy.files import NotPlain, read_plain
 
 _SHA = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
 _HEADS = "refs/heads/"
@@ -66,14 +70,14 @@ def _common_dir(git_dir: Path) -> Path:
 def _ref(common: Path, name: str) -> str | None:
     """The hash the branch ``name`` is at; None when it has none (no commit yet)."""
     loose = common / name
-    if loose.is_file():
+    if os.path.lexists(loose) and not loose.is_dir():  # a FIFO or link there: InvalidState
         return _sha(_line(loose))
     packed = common / "packed-refs"
     if not packed.exists():
         return None
     if packed.stat().st_size > PACKED_MAX_BYTES:  # git reads it faster than a scan per prompt
         raise Unread(f"{packed} is large")
-    for line in packed.read_text(encoding="utf-8").splitlines():
+    for line in read_plain(packed, PACKED_MAX_BYTES).decode("utf-8").splitlines():
         sha, _, ref = line.partition(" ")
         if ref == name and not line.startswith(("#", "^")):
             return _sha(sha)
@@ -88,9 +92,16 @@ def _sha(text: str) -> str:
 
 
 def _line(path: Path) -> str:
-    """The file's first line (a file being written reads empty: Unread)."""
-    with path.open("rb") as file:
-        data = file.read(_MAX_BYTES)
+    """The file's first line (a file being written reads empty: Unread); InvalidState for a
+    FIFO, link or device in its place (the worktree's git folder is its agent's to write:
+    git itself would wait on a FIFO)."""
+    try:
+        data = read_plain(path, _MAX_BYTES)
+    except NotPlain as exc:
+        raise InvalidState(
+            f"{exc.strerror}: swarm reads no git file of an agent's that is "
+            "not a plain file (git worktree repair restores it)"
+        ) from None
     line = data.decode("utf-8").split("\n", 1)[0].strip()
     if not line:
         raise Unread(f"{path} is empty")

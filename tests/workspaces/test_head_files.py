@@ -7,11 +7,14 @@ reads as None, and git is asked."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from core.errors import InvalidState
+from core.sandbox import ForeignGit, git_folders
 from core.workspaces import _git as workspace_git
 from core.workspaces import _head_files as head_files
 from core.workspaces._head_files import branch_and_head
@@ -109,3 +112,34 @@ def test_a_large_packed_refs_is_left_to_git(repo: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr(head_files, "PACKED_MAX_BYTES", size - 1)
     assert branch_and_head(repo) is None
     assert workspace_git.branch_and_head(repo)[:2] == gits_answer(repo)
+
+
+@pytest.mark.timeout(30)
+def test_a_fifo_or_link_an_agent_put_in_its_git_folder_is_refused_not_waited_on(
+    repo: Path, tmp_path: Path
+) -> None:
+    """A worktree's own git folder (``.git/worktrees/NAME``: its HEAD) and its branch's
+    ref are its agent's to write, in a sandbox too. A FIFO there held the reader for good
+    (a task's prompt on ``swarm run``'s delivery path; ``desktop up`` building the
+    sandbox), and git itself, asked instead, waits on it too. Now each is refused in one
+    line, at once, and the sandbox refuses the worktree (found by an attack audit)."""
+    tree = tmp_path / "tree"
+    sh(repo, "worktree", "add", "-q", "-b", "feature", str(tree))
+    head = repo / ".git" / "worktrees" / "tree" / "HEAD"
+    kept = head.read_text()
+    for plant in ("fifo", "link"):
+        head.unlink()
+        os.mkfifo(head) if plant == "fifo" else head.symlink_to(repo / ".git" / "HEAD")
+        with pytest.raises(InvalidState, match="not a plain file"):
+            branch_and_head(tree)
+        with pytest.raises(InvalidState, match="not a plain file"):
+            workspace_git.branch_and_head(tree)
+        with pytest.raises(ForeignGit, match="HEAD is not a plain file"):
+            git_folders(tree)
+    head.unlink()
+    head.write_text(kept)
+    ref = repo / ".git" / "refs" / "heads" / "feature"
+    ref.unlink()
+    os.mkfifo(ref)
+    with pytest.raises(InvalidState, match="not a plain file"):
+        branch_and_head(tree)

@@ -27,7 +27,8 @@ from automation.launch.sandbox import _network as network
 from automation.launch.sandbox._environment import filter_argv
 from core.clis import AgentCli
 from core.models import Sandbox
-from core.sandbox import DOOR_AT, WORKTREE_HOOKS, git_folders
+from core.privacy.files import NotPlain, read_plain
+from core.sandbox import DOOR_AT, PATH_MAX_BYTES, WORKTREE_HOOKS, ForeignGit, git_folders
 
 BWRAP = "bwrap"
 INSTALL = "apt-get install bubblewrap"
@@ -205,7 +206,10 @@ def ref_guards(own: Path, common: Path) -> list[Path]:
     replaces a ref by renaming its lock over it, which a bound file refuses). A branch kept
     only in ``packed-refs`` is given its loose file first, with the same value, so a loose
     ref the agent writes cannot shadow it."""
-    head = (own / "HEAD").read_text(encoding="utf-8", errors="replace").strip()
+    try:  # its own HEAD is its agent's to write: a FIFO there is never waited on
+        head = read_plain(own / "HEAD", PATH_MAX_BYTES).decode("utf-8", "replace").strip()
+    except NotPlain as exc:
+        raise ForeignGit(f"{exc.strerror}: refused, nothing bound") from None
     mine = head.removeprefix("ref:").strip() if head.startswith("ref:") else None
     heads = common / "refs" / "heads"
     _loosen_packed_branches(common)

@@ -160,9 +160,12 @@ def wrap(
     door = open_door(home, agent, space, env)
     net = network.prepare(home, agent, box, cli, env)
     log.info("%s: %s", agent, net.said)
-    mounts = binds.mounts(
-        space, user_home, box, logs, programs, door, env.get("PATH", "/usr/bin:/bin"), own
-    )
+    try:  # (its git folder read again: what changed since the check above is refused too)
+        mounts = binds.mounts(
+            space, user_home, box, logs, programs, door, env.get("PATH", "/usr/bin:/bin"), own
+        )
+    except ValueError as exc:
+        raise InvalidState(f"{agent}: {exc}") from None
     inside = (*binds.git_identity(space, env), *net.setenv, ("SWARM_AGENT", agent))
     keep = environment.kept([*(cli.env_names if cli else ()), *given], box.env)
     placed = limits.prepare(home, agent, box.limits)
