@@ -15,16 +15,19 @@ from __future__ import annotations
 import logging
 import os
 import shlex
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from core.privacy.files import make_dirs
-from core.sandbox import DOOR_SWARM, WORKTREE_HOOKS
+from core.errors import InvalidInput
+from core.privacy.files import NotPlain, make_dirs, read_plain
+from core.sandbox import DOOR_SWARM, WORKTREE_HOOKS, git_folders
 from core.workspaces._git import GitFailed, git
 
 log = logging.getLogger(__name__)
 FOLDER = WORKTREE_HOOKS
 MARK = "# swarm: file reservations (swarm workspaces init)"
+INDEX_MAX = 512 << 20  # bytes of an index file copied at most (a million files: ~100 MB)
 # git's client-side hooks: each hands over to the one that ran before swarm's folder
 HOOKS = (
     "applypatch-msg",
@@ -104,9 +107,41 @@ def staged_files(worktree: Path, index: str | None = None) -> list[str]:
     relative to the repository root; ``index``: the index file git gave the hook (``git
     commit -a`` stages into a lock of its own), when the check runs where git did not set
     it (through a sandbox's door)."""
-    env = None if index is None else {"GIT_INDEX_FILE": index}
-    out = git(worktree, "diff", "--cached", "--name-only", "--no-renames", "-z", env=env)
+    if index is None:
+        out = git(worktree, "diff", "--cached", "--name-only", "--no-renames", "-z")
+        return [p for p in out.split("\0") if p]
+    with tempfile.TemporaryDirectory(prefix="swarm-index-") as private:
+        copy = Path(private) / "index"
+        copy.write_bytes(_own_index(worktree, index))  # what git reads: swarm's own copy
+        env = {"GIT_INDEX_FILE": str(copy)}
+        out = git(worktree, "diff", "--cached", "--name-only", "--no-renames", "-z", env=env)
     return [p for p in out.split("\0") if p]
+
+
+def _own_index(worktree: Path, index: str) -> bytes:
+    """The bytes of the index file ``index`` names, when it is one of the worktree's own git
+    folder (``index``, ``index.lock``, ``next-index-*.lock``: what ``git commit`` stages
+    into) and a plain file; InvalidInput (one line) for any other path. The path comes
+    through a sandbox's door from the agent: git, outside, would read whatever it named
+    (the person's key, ``/etc/shadow``: their first bytes said back in git's error; a FIFO
+    held the door's slot)."""
+    folders = git_folders(worktree)
+    own = Path(folders[0]) if folders else worktree / ".git"
+    path = Path(index) if os.path.isabs(index) else worktree / index
+    name_ok = path.name in ("index", "index.lock") or (
+        path.name.startswith("next-index-") and path.name.endswith(".lock")
+    )
+    if not name_ok or os.path.realpath(path.parent) != os.path.realpath(own):
+        raise InvalidInput(f"--index must be an index file of {own}, not {index}")
+    try:
+        data = read_plain(path, INDEX_MAX + 1)
+    except NotPlain as exc:
+        raise InvalidInput(f"--index: {exc.strerror}") from None
+    except FileNotFoundError:
+        raise InvalidInput(f"--index: {path} does not exist") from None
+    if len(data) > INDEX_MAX:
+        raise InvalidInput(f"--index: {path} is over {INDEX_MAX >> 20} MB")
+    return data
 
 
 def branch_files(worktree: Path, target: str, end: str) -> list[str]:

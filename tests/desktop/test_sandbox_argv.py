@@ -294,6 +294,10 @@ def test_extra_paths_never_show_swarms_home_or_the_users_secrets(tmp_path: Path)
         (["--config", "/etc/passwd", "status"], False),
         (["db", "copy"], False),
         ([], False),
+        (["reservations", "--json"], True),
+        (["reservations", "check-commit", "--agent", "A", "--index", "x"], True),
+        (["reservations", "install-hook"], False),  # every agent's hooks: a person's
+        (["reservations", "--agent", "A", "install-hook"], False),
     ],
 )
 def test_the_door_passes_an_agents_own_commands_only(argv: list[str], passes: bool) -> None:

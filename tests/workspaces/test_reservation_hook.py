@@ -7,6 +7,8 @@ Real git, the real CLI in child processes, a real SQLite file."""
 from __future__ import annotations
 
 import dataclasses
+import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -14,7 +16,7 @@ import pytest
 
 from automation.inbox.files import InboxDeliverer
 from core.coordinator.scheduler import Scheduler
-from core.errors import ReservationConflict
+from core.errors import InvalidInput, ReservationConflict
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
 from core.workspaces import _reservation_hook as reservation_hook
@@ -171,3 +173,34 @@ def test_a_sandboxed_agents_check_written_before_the_door_is_rewritten_once(
     assert f"SWARM_HOME={home} '/opt/py bin/python' -m bot.cli.main reservations" in text
     assert old["Agent-2"].read_text() == before
     assert stale_commit_checks(home, agents) == []
+
+
+@pytest.mark.timeout(30)
+def test_an_index_named_through_the_door_must_be_its_worktrees_own_plain_file(
+    repo: Path, tmp_path: Path
+) -> None:
+    """``check-commit --index PATH`` comes through a sandbox's door from the agent, and git
+    ran outside with ``GIT_INDEX_FILE=PATH``: the first bytes of the person's key or of
+    ``/etc/shadow`` came back in git's error, and a FIFO held the door's slot (found by an
+    attack audit). Only the worktree's own index files are read now, as plain files, and
+    git reads swarm's copy."""
+    tree = tmp_path / "tree"
+    sh(repo, "worktree", "add", "-q", "-b", "feature", str(tree))
+    (tree / "new.txt").write_text("x\n")
+    sh(tree, "add", "new.txt")
+    own = repo / ".git" / "worktrees" / "tree"
+    assert reservation_hook.staged_files(tree, str(own / "index")) == ["new.txt"]
+    lock = own / "index.lock"  # what ``git commit -a`` stages into
+    shutil.copy(own / "index", lock)
+    assert reservation_hook.staged_files(tree, str(lock)) == ["new.txt"]
+    secret = tmp_path / "id_ed25519"
+    secret.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+    for bad in (secret, Path("/etc/shadow"), repo / ".git" / "index", own / "config"):
+        with pytest.raises(InvalidInput, match="--index must be an index file of"):
+            reservation_hook.staged_files(tree, str(bad))
+    for planted in ("fifo", "link"):
+        lock.unlink()
+        os.mkfifo(lock) if planted == "fifo" else lock.symlink_to(secret)
+        with pytest.raises(InvalidInput, match=r"not a regular file|symbolic link") as refused:
+            reservation_hook.staged_files(tree, str(lock))
+        assert "BEGIN" not in str(refused.value)

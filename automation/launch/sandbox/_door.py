@@ -66,6 +66,7 @@ ALLOWED: dict[str, frozenset[str] | None] = {
     "hook": None,
     "mcp": None,
 }
+PERSONS = {"reservations": ("install-hook",)}  # of an allowed command: a person's actions
 STREAMED = ["mcp"]  # a command whose stdin and stdout are the connection's (an MCP server)
 CHUNK = 1 << 16
 RUNNING_MAX = 16  # commands, hooks and MCP servers running at once, at most
@@ -139,6 +140,8 @@ def refusal(argv: Sequence[str]) -> str | None:
     subs = ALLOWED[words[0]]
     if subs is not None and (len(words) < 2 or words[1] not in subs):
         return f"swarm {words[0]} passes the door only as {', '.join(sorted(subs))}"
+    if any(w in PERSONS.get(words[0], ()) for w in words[1:]):
+        return f"swarm {words[0]} {' '.join(PERSONS[words[0]])} is a person's command"
     return None
 
 
