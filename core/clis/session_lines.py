@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import stat
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
+
+from core.privacy.files import open_plain
 
 LINE_BYTES = 1 << 20  # a longer line is no turn's (a request's blob): skipped
 READ_MAX = 64 << 20  # bytes of a session file read at once (the rest: at the next read)
@@ -45,14 +45,10 @@ class JsonLines:
 
 def regular_file(path: Path) -> BinaryIO:
     """``path`` opened to read when it is a regular file, not through a link (OSError
-    otherwise). A sandboxed agent writes its CLI's session folder (its own copy,
-    the sandbox's state): a link there to the person's key, a FIFO that never answers or
-    ``/dev/zero`` must not be what swarm reads, nor hold its watch."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise OSError(f"{path} is not a regular file")
-    return os.fdopen(fd, "rb")
+    otherwise: ``core.privacy.files.open_plain``). A sandboxed agent writes its CLI's session
+    folder (its own copy, the sandbox's state): a link there to the person's key, a FIFO
+    that never answers or ``/dev/zero`` must not be what swarm reads, nor hold its watch."""
+    return open_plain(path)
 
 
 def json_line(raw: bytes) -> dict[str, Any] | None:

@@ -13,6 +13,7 @@ import errno
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -70,19 +71,24 @@ class NotPlain(OSError):
     """Where a regular file was to be read: a link, a FIFO, a device or a folder."""
 
 
-def read_plain(path: Path, limit: int) -> bytes:
-    """At most ``limit`` bytes of ``path``, read only when it is a regular file reached
-    without a link at its end, and never waited on: a file an agent could write (its
-    worktree, its git folder, its CLI's state) may be a FIFO that holds its reader for good,
-    or a link to the person's files. NotPlain for anything else; FileNotFoundError when
-    there is none."""
+def open_plain(path: Path) -> BinaryIO:
+    """``path`` open to read, only when it is a regular file reached without a link at its
+    end, never waited on: a file an agent could write (its worktree, its git folder, its
+    CLI's state) may be a FIFO that holds its reader for good, ``/dev/zero``, or a link to
+    the person's files. NotPlain for anything else; FileNotFoundError when there is none."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise NotPlain(errno.ELOOP, f"{path} is a symbolic link") from None
         raise
-    with os.fdopen(fd, "rb") as file:
-        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-            raise NotPlain(errno.EINVAL, f"{path} is not a regular file")
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise NotPlain(errno.EINVAL, f"{path} is not a regular file")
+    return os.fdopen(fd, "rb")
+
+
+def read_plain(path: Path, limit: int) -> bytes:
+    """At most ``limit`` bytes of ``path``, opened by :func:`open_plain`."""
+    with open_plain(path) as file:
         return file.read(limit)

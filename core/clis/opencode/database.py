@@ -30,15 +30,14 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import sqlite3
-import stat
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from core.clis.base import UsageTurn
+from core.privacy.files import NotPlain, read_plain
 
 log = logging.getLogger(__name__)
 NAME = "opencode.db"
@@ -197,21 +196,14 @@ class Refused(Exception):
 
 
 def _require_regular(path: Path) -> None:
-    """Refused unless ``path`` is a regular file, not reached through a link (OSError when
-    it is not there, yet): the database is in the agent's CLI state (a sandboxed agent's own copy, its to write), and a FIFO
-    there would hold the reader for good (SQLite refuses a FIFO or link as its ``-wal`` or
-    ``-shm`` by itself)."""
+    """Refused unless ``path`` is a regular file reached without a link (FileNotFoundError
+    when there is none yet): the database is in the agent's CLI state (a sandboxed agent's
+    own copy, its to write), and a FIFO there would hold the reader for good (SQLite itself
+    refuses a FIFO or link as its ``-wal`` or ``-shm``)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except FileNotFoundError:
-        raise  # not made yet: nothing to say
-    except OSError as exc:
-        raise Refused(f"it cannot be opened as a file ({exc.strerror}): a link?") from None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise Refused("it is not a regular file")
-    finally:
-        os.close(fd)
+        read_plain(path, 0)
+    except NotPlain as exc:
+        raise Refused(exc.strerror) from None
 
 
 def _bounded(db: sqlite3.Connection) -> None:
