@@ -50,6 +50,22 @@ async def test_the_door_shows_its_agent_its_own_tasks_only(
     assert "T-4" in rig.swarm("task", "list").stdout
 
 
+async def test_the_door_takes_no_force_to_report_on_another_agents_task(
+    door: tuple[SandboxRig, Path],
+) -> None:
+    """``--force`` (a report on a task another agent holds, recorded as forced) let an agent
+    finish or fail another's task through its door, though it may not even show it (found
+    by an attack audit): refused, in any of the commands that take it."""
+    rig, path = door
+    await burst(rig)  # T-2 held by Agent-2
+    for command in ("done", "fail", "note", "start"):
+        words = ["task", command, "T-2", *(["x"] if command in ("fail", "note") else [])]
+        done = await asyncio.to_thread(ask, path, [*words, "--force"])
+        assert done["rc"] == 2 and "--force is not taken" in done["stderr"], done
+    shown = rig.swarm("task", "show", "T-2").stdout
+    assert "status:      assigned" in shown and "forced" not in shown, shown
+
+
 async def test_the_door_shows_its_agent_its_own_items_only(door: tuple[SandboxRig, Path]) -> None:
     rig, path = door
     await burst(rig)  # T-1 and T-2 assigned to their agents

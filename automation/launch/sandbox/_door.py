@@ -132,6 +132,8 @@ def refusal(argv: Sequence[str]) -> str | None:
     named = [w.split("=", 1)[0] for w in argv if w.startswith("--")]
     if any(w == "--" or _names_global(w) for w in named):
         return "--config and --as are not taken through the door: it speaks for its agent"
+    if "--force" in named:  # another agent's task reported on, recorded as forced
+        return "--force is not taken through the door: an agent reports on its own tasks only"
     if not words or words[0] not in ALLOWED:
         shown = ", ".join(sorted(ALLOWED))
         return f"only an agent's own commands pass the door ({shown})"
