@@ -41,6 +41,8 @@ async def test_every_tool_over_stdio_as_swarm_agent(home: Path, live: SwarmServi
             assert not {"agent", "actor", "as", "caller"} & set(tool.input_schema["properties"])
         shown = text(await mcp.call_tool("my_task", {}))
         assert shown.startswith(f"{parser} [assigned, normal] Write the parser")
+        waited = text(await mcp.call_tool("my_task", {"task": schema}))  # its own waits for it
+        assert waited.startswith(f"{schema} [done, normal] Design the schema")
         assert "Parse agents.toml" in shown
         assert f"- {schema} [done, normal] Design the schema: tables in db/schema.sql" in shown
         assert text(await mcp.call_tool("report", {"action": "start"})).startswith(
@@ -135,6 +137,11 @@ async def _errors_are_the_clis(mcp: ClientSession, home: Path, theirs: str) -> N
         assert twin.code == 2 and twin.err == f"swarm: error: {said}\n"
     assert "held by Agent-3, not Agent-1" in error(
         await mcp.call_tool("handoff_note", {"text": "mine now", "task": theirs})
+    )
+    # another agent's task is not its to read (before: its details, notes and reservations
+    # shown; found by an attack audit); a task its own waits for is
+    assert error(await mcp.call_tool("my_task", {"task": theirs})) == (
+        f"{theirs} is not Agent-1's: my_task shows its own tasks only"
     )
     assert error(await mcp.call_tool("message", {"to": "Nobody", "text": "x"})).startswith(
         "unknown agent 'Nobody'"
