@@ -92,7 +92,7 @@ async def attach(
     if stop is not None:  # before the line that says Ctrl+C stops its turn: it does from then
         loop.add_signal_handler(signal.SIGINT, _on_interrupt, stop, stopping)
     print(
-        f"{agent}: protocol session {hello.session} (host pid {hello.pid}); "
+        f"{agent}: protocol session {_one(hello.session, 80)} (host pid {hello.pid}); "
         "a line typed here is sent to it as your message; Ctrl+C stops its turn; Ctrl+D "
         "leaves it running",
         flush=True,

@@ -10,6 +10,7 @@ from automation.launch import Outcome
 from automation.launch import hooks as launch_hooks
 from automation.launch import up as launch_up
 from bot.cli.output import emit_json
+from core.formats.text import one_line, shorten
 from core.settings import Settings
 
 # what a running coordinator does with the agents file these commands write
@@ -109,7 +110,7 @@ def _attach_lines(outcomes: list[Outcome]) -> str:
 def _where(o: Outcome) -> str:
     """A window's place, a tmux session's pane, or a protocol host."""
     if o.values.get("delivery") == "protocol":
-        return f"protocol, {o.session}"
+        return f"protocol, {shorten(one_line(o.session or ''), 80)}"  # the agent's words
     if o.window is None:
         return f"tmux {o.values['tmux']}  (swarm attach {o.agent})"
     box = "x".join(map(str, o.box[2:])) + "".join(f"+{n}" for n in o.box[:2]) if o.box else "?"

@@ -24,6 +24,7 @@ from typing import Any
 
 from automation import tmux_sessions as tmux
 from automation.launch import TerminalSessions
+from core.formats.text import one_line, shorten
 from core.hosts import client, running, wire
 from core.models import Agent
 from core.processes import started
@@ -94,7 +95,7 @@ async def _hosted(home: Path, agent: Agent) -> Row:
     exited = hello.exit_code
     where = f"host pid {pid}, agent pid {hello.agent_pid or '-'}"
     why = f"its agent exited ({exited})" if exited is not None else ""
-    session = hello.session
+    session = shorten(one_line(hello.session), 80) if hello.session else None  # the agent's words
     return Row(agent.id, "protocol", where, pid, session, exited is None,
                process="protocol host", alive=exited is None, why=why)  # fmt: skip
 

@@ -40,7 +40,7 @@ import threading
 import time
 from typing import Any
 
-SESSION = "hostile-1"
+SESSION = os.environ.get("HOSTILE_SESSION_ID", "hostile-1")  # (an id with escapes: its words)
 MODEL = {"type": "select", "id": "model", "name": "Model", "category": "model",
          "currentValue": "hostile-model",
          "options": [{"value": "hostile-model", "name": "Hostile"}]}  # fmt: skip

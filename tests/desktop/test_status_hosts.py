@@ -117,6 +117,33 @@ def test_status_and_down_see_hosts_without_a_display(tmp_path: Path) -> None:
         asyncio.run(launch.stop(home, "P"))
 
 
+def test_an_agents_session_id_reaches_no_terminal_raw(tmp_path: Path) -> None:
+    """The session id is the agent's word (its ``session/new`` answer): one holding a
+    terminal's escapes cleared the person's screen, set its title and wrote its clipboard
+    through ``swarm attach`` and ``desktop status`` (found by an attack audit). Shown
+    escaped and cut now; the host keeps it whole to load it again."""
+    home = tmp_path / "home"
+    home.mkdir()
+    config = write_agents(tmp_path / "agents.toml", [
+        {"id": "P", "role": "dev", "delivery": "protocol", "cli": "gemini"},
+    ])  # fmt: skip
+    evil = "s1\x1b[2J\x1b]0;PWNED\x07\x1b]52;c;ZWNobw==\x07" + "x" * 500
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        env = {**os.environ, "HOSTILE_SESSION_ID": evil}
+        asyncio.run(launch.start(home, "P", [sys.executable, str(AGENT_SCRIPT)], tmp_path,
+                                 env, wait_s=30))  # fmt: skip
+        gc.collect()
+    try:
+        shown = run_cli(home, "desktop", "status", config=config)
+        attached = run_cli(home, "attach", "P", config=config)  # its input closed: it leaves
+        for said in (shown.out, attached.out):
+            assert "\x1b" not in said and "\x07" not in said, said
+            assert "s1\\x1b[2J" in said and "x" * 100 not in said, said
+    finally:
+        asyncio.run(launch.stop(home, "P"))
+
+
 def test_codex_without_its_acp_adapter_is_one_line_naming_the_package(tmp_path: Path) -> None:
     """Issue 64, item 10: the Codex route needs codex-acp; before, the host failed with no
     package named."""
