@@ -17,6 +17,7 @@ from typing import Any
 
 from core.agent_state import Signal
 from core.context import Ctx
+from core.dialogs import flood
 from core.dialogs import permissions as prompts
 from core.dialogs.permissions import HookProcess, Prompt
 from core.formats.text import one_line, shorten
@@ -107,8 +108,10 @@ def open_hook_prompt(
     """Open the prompt of ``agent``'s hook request (``text``: ``request_text``, escaped),
     the ``hook`` process waiting for it until ``expires_at``; the pane's twins of its dialog
     are closed (the pane's look of the same dialog, written at once by another process,
-    waits for this one: ``row_locks`` ``dialogs``)."""
+    waits for this one: ``row_locks`` ``dialogs``). Beyond ``flood.PER_MINUTE`` a minute
+    of the agent's hooks, it is rejected without asking, as a protocol agent's request is."""
     row_locks.hold_key(conn, "dialogs")
+    opened = flood.recent(conn, ctx, agent, Signal.HOOK)
     found = prompts.open_prompt(
         conn,
         ctx,
@@ -120,7 +123,10 @@ def open_hook_prompt(
         session=session,
         hook=hook,
         expires_at=expires_at,
+        quiet=opened >= flood.PER_MINUTE,
     )
+    if found.hook == hook and flood.reject_over(conn, ctx, found, opened):
+        return prompts.get_prompt(conn, found.id)  # rejected unasked: its hook says so
     _close_pane_twins(conn, ctx, found, payload)
     return found
 

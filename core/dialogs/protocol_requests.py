@@ -12,24 +12,20 @@ from typing import Protocol
 
 from core.agent_state import Signal
 from core.context import Ctx
+from core.dialogs import flood
 from core.dialogs import permissions as prompts
-from core.dialogs import prompt_queries as statements
 from core.dialogs import queries as prompt_queries
 from core.dialogs.hooks import input_lines
-from core.event_kinds import EventKind
 from core.formats.text import one_line
 from core.hosts.entries import PermissionAsked, PermissionDone
 from core.hosts.permission import QUESTION_KIND
 from core.models import PromptOption
 from core.store.conn import Conn
-from core.store.tables import insert_event
 
 # fields of a tool's input that are the agent's bookkeeping, not what it asks to do (codex-acp:
 # its call's ids and time, the decisions its options already are, its parse of the command)
 BOOKKEEPING = frozenset({"call_id", "turn_id", "started_at_ms", "available_decisions",
                          "parsed_cmd", "proposed_execpolicy_amendment"})  # fmt: skip
-PER_MINUTE = 20  # requests of one agent opened a minute; the rest are rejected, said once
-FLOOD = "swarm (more than 20 requests a minute)"  # who rejects them
 
 
 class AgentAsks(Protocol):
@@ -79,7 +75,7 @@ def open_request(
 ) -> None:
     """Open the prompt of ``agent``'s request ``asked`` (once per request: its id is the
     prompt's ``session``), on the task ``task()`` gives; a request with no option opens
-    none. Beyond ``PER_MINUTE`` a minute, swarm rejects it without asking (``_unasked``)."""
+    none. Beyond ``flood.PER_MINUTE`` a minute, swarm rejects it without asking."""
     request = asked.request
     if asked.kind == QUESTION_KIND and _asks(conn, ctx, agent, asked, task(), asks):
         return
@@ -87,15 +83,13 @@ def open_request(
     options = [PromptOption.of(o.id, o.name, o.kind) for o in asked.options]
     if found is not None or not options:
         return
-    recent = statements.opened_since(
-        conn, agent, Signal.PROTOCOL.value, ctx.now - 60.0, PER_MINUTE + 1
-    )
+    recent = flood.recent(conn, ctx, agent, Signal.PROTOCOL)
     prompt = prompts.open_prompt(
         conn, ctx, agent, Signal.PROTOCOL, _request_text(asked), options,
-        task_id=task(), session=request, quiet=recent >= PER_MINUTE,
+        task_id=task(), session=request, quiet=recent >= flood.PER_MINUTE,
     )  # fmt: skip
-    if recent >= PER_MINUTE and prompt.session == request:  # (not another's, same words)
-        _unasked(conn, ctx, prompt, first=recent == PER_MINUTE)
+    if prompt.session == request:  # (not another's, same words)
+        flood.reject_over(conn, ctx, prompt, recent)
 
 
 def _asks(
@@ -112,25 +106,6 @@ def _asks(
     if task_id is None:
         return False
     return asks.ask(conn, ctx, agent, asked.request, asked.tool_input, task_id)
-
-
-def _unasked(conn: Conn, ctx: Ctx, prompt: prompts.Prompt, first: bool) -> None:
-    """A request beyond ``PER_MINUTE``: answered with its rejecting option (never one that
-    allows), else closed; the first of a minute's said in one ``prompt.flooded`` event."""
-    option = prompt.rejecting()
-    if option is not None:
-        statements.decide(conn, prompt.id, option.key, FLOOD, ctx.now)
-    else:
-        statements.close(conn, prompt.id, f"not asked: {FLOOD}", ctx.now)
-    if first:
-        insert_event(
-            conn, ctx.now, EventKind.PROMPT_FLOODED,
-            f"{prompt.agent} asked for more than {PER_MINUTE} permissions within a minute: "
-            "swarm rejects the rest of that minute's requests without asking (swarm inbox "
-            "show R-N names each)",
-            task_id=prompt.task_id, agent=prompt.agent, actor=ctx.actor,
-            data={"prompt": prompt.id, "per_minute": PER_MINUTE},
-        )  # fmt: skip
 
 
 def _request_text(asked: PermissionAsked) -> str:

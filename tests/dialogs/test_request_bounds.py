@@ -14,12 +14,13 @@ from typing import Any
 
 import pytest
 
+from core.dialogs import hooks as hook_prompts
 from core.dialogs import permissions as prompts
+from core.dialogs.flood import FLOOD, PER_MINUTE
 from core.dialogs.permissions import OPTIONS_MAX
-from core.dialogs.protocol_requests import FLOOD, PER_MINUTE
 from core.errors import InvalidInput
 from core.event_kinds import EventKind
-from core.models import LABEL_MAX, option_kind
+from core.models import LABEL_MAX, PromptOption, option_kind
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
@@ -115,3 +116,29 @@ async def test_beyond_the_rate_an_agents_requests_are_rejected_without_asking(
     await record(service, [asks(PER_MINUTE + 11, GEMINI, "later")])
     found = await service.store.read(lambda conn: prompts.open_prompts(conn, AGENT))
     assert len(found) == PER_MINUTE + 1
+
+
+async def test_beyond_the_rate_an_agents_hook_requests_are_rejected_without_asking(
+    service: SwarmService, clock: ManualClock
+) -> None:
+    """The same bound on the hook route (Claude Code's ``PermissionRequest`` hook, through a
+    sandbox's door too): before, an agent in a loop opened a person's item (a post and an
+    edit in each chat) per request without end (found by an attack audit). Beyond
+    ``PER_MINUTE`` a minute each is rejected unasked, its hook printing the rejection."""
+    options = (PromptOption.of("allow", "Allow", "allow_once"),
+               PromptOption.of("deny", "Deny", "reject_once"))  # fmt: skip
+
+    def ask(conn: Any, ctx: Any, n: int) -> prompts.Prompt:
+        return hook_prompts.open_hook_prompt(
+            conn, ctx, AGENT, f"Allow Bash: touch {n}?", options, {}, task_id=None,
+            session=f"hook-{n}", hook=None, expires_at=None,
+        )  # fmt: skip
+
+    made = [await service.store.write("hook", ask, n) for n in range(PER_MINUTE + 5)]
+    assert [p.decision for p in made[:PER_MINUTE]] == [None] * PER_MINUTE
+    assert {(p.decision, p.decided_by) for p in made[PER_MINUTE:]} == {("deny", FLOOD)}
+    said = [e for e in await service.history.events(limit=500)
+            if e.kind == EventKind.PROMPT_FLOODED]  # fmt: skip
+    assert len(said) == 1
+    clock.advance(61)  # a new minute: asked again
+    assert (await service.store.write("hook", ask, 99)).decision is None
