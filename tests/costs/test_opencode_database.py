@@ -209,7 +209,7 @@ def test_a_turn_cut_short_by_the_next_prompt_ends_when_that_ones_answer_comes(db
     assert reader.read() == []
 
 
-@pytest.mark.timeout(30)
+@pytest.mark.timeout(30, method="thread")  # SQLite retries an interrupted open: no signal ends it
 def test_a_database_its_agent_planted_is_not_read_and_holds_nothing(
     db: Path, tmp_path: Path
 ) -> None:
