@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from core.errors import InvalidInput
-from core.privacy.files import NotPlain, make_dirs, read_plain
+from core.privacy.files import NotPlain, make_dirs, open_plain
 from core.sandbox import DOOR_SWARM, WORKTREE_HOOKS, git_folders
 from core.workspaces._git import GitFailed, git
 
@@ -111,20 +111,21 @@ def staged_files(worktree: Path, index: str | None = None) -> list[str]:
         out = git(worktree, "diff", "--cached", "--name-only", "--no-renames", "-z")
         return [p for p in out.split("\0") if p]
     with tempfile.TemporaryDirectory(prefix="swarm-index-") as private:
-        copy = Path(private) / "index"
-        copy.write_bytes(_own_index(worktree, index))  # what git reads: swarm's own copy
+        copy = Path(private) / "index"  # what git reads: swarm's own copy
+        _copy_own_index(worktree, index, copy)
         env = {"GIT_INDEX_FILE": str(copy)}
         out = git(worktree, "diff", "--cached", "--name-only", "--no-renames", "-z", env=env)
     return [p for p in out.split("\0") if p]
 
 
-def _own_index(worktree: Path, index: str) -> bytes:
-    """The bytes of the index file ``index`` names, when it is one of the worktree's own git
-    folder (``index``, ``index.lock``, ``next-index-*.lock``: what ``git commit`` stages
-    into) and a plain file; InvalidInput (one line) for any other path. The path comes
-    through a sandbox's door from the agent: git, outside, would read whatever it named
-    (the person's key, ``/etc/shadow``: their first bytes said back in git's error; a FIFO
-    held the door's slot)."""
+def _copy_own_index(worktree: Path, index: str, copy: Path) -> None:
+    """Copy the index file ``index`` names to ``copy`` (in pieces: a door serves 16 calls at
+    once), when it is one of the worktree's own git folder (``index``, ``index.lock``,
+    ``next-index-*.lock``: what ``git commit`` stages into), a plain file of ``INDEX_MAX``
+    bytes at most; InvalidInput (one line) for any other path. The path comes through a
+    sandbox's door from the agent: git, outside, would read whatever it named (the person's
+    key, ``/etc/shadow``: their first bytes said back in git's error; a FIFO held the
+    door's slot)."""
     folders = git_folders(worktree)
     own = Path(folders[0]) if folders else worktree / ".git"
     path = Path(index) if os.path.isabs(index) else worktree / index
@@ -134,14 +135,18 @@ def _own_index(worktree: Path, index: str) -> bytes:
     if not name_ok or os.path.realpath(path.parent) != os.path.realpath(own):
         raise InvalidInput(f"--index must be an index file of {own}, not {index}")
     try:
-        data = read_plain(path, INDEX_MAX + 1)
+        source = open_plain(path)
     except NotPlain as exc:
         raise InvalidInput(f"--index: {exc.strerror}") from None
     except FileNotFoundError:
         raise InvalidInput(f"--index: {path} does not exist") from None
-    if len(data) > INDEX_MAX:
-        raise InvalidInput(f"--index: {path} is over {INDEX_MAX >> 20} MB")
-    return data
+    with source, copy.open("wb") as out:
+        copied = 0
+        while chunk := source.read(1 << 20):
+            copied += len(chunk)
+            if copied > INDEX_MAX:
+                raise InvalidInput(f"--index: {path} is over {INDEX_MAX >> 20} MB")
+            out.write(chunk)
 
 
 def branch_files(worktree: Path, target: str, end: str) -> list[str]:

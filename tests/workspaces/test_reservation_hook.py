@@ -177,7 +177,7 @@ def test_a_sandboxed_agents_check_written_before_the_door_is_rewritten_once(
 
 @pytest.mark.timeout(30)
 def test_an_index_named_through_the_door_must_be_its_worktrees_own_plain_file(
-    repo: Path, tmp_path: Path
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``check-commit --index PATH`` comes through a sandbox's door from the agent, and git
     ran outside with ``GIT_INDEX_FILE=PATH``: the first bytes of the person's key or of
@@ -204,3 +204,6 @@ def test_an_index_named_through_the_door_must_be_its_worktrees_own_plain_file(
         with pytest.raises(InvalidInput, match=r"not a regular file|symbolic link") as refused:
             reservation_hook.staged_files(tree, str(lock))
         assert "BEGIN" not in str(refused.value)
+    monkeypatch.setattr(reservation_hook, "INDEX_MAX", 16)  # copied in pieces, then refused
+    with pytest.raises(InvalidInput, match="is over 0 MB"):
+        reservation_hook.staged_files(tree, str(own / "index"))
