@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import re
-import stat
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import Any
 
 from core.clis.base import Change as Change  # what install and remove say of each file
 from core.errors import InvalidState
-from core.privacy.files import make_dirs, write_file
+from core.privacy.files import NotPlain, make_dirs, read_plain, write_file
 
 BACKUPS = "hooks-backup"
 READ_MAX = 4 << 20  # bytes of a settings file read at most (a bigger one is refused)
@@ -148,16 +147,13 @@ def read_text(path: Path) -> str | None:
     it is no regular file (a FIFO would hold swarm for good) or over ``READ_MAX`` bytes."""
     refuse_links(path)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        data = read_plain(path, READ_MAX + 1)
     except FileNotFoundError:
         return None
+    except NotPlain as exc:  # a FIFO, a device, a folder
+        raise InvalidState(f"{exc.strerror}: nothing written") from None
     except OSError as exc:
         raise InvalidState(f"{path} cannot be read ({exc.strerror}): nothing written") from None
-    with os.fdopen(fd, "rb") as file:
-        found = os.fstat(file.fileno())
-        if not stat.S_ISREG(found.st_mode):
-            raise InvalidState(f"{path} is not a regular file: nothing written")
-        data = file.read(READ_MAX + 1)
     if len(data) > READ_MAX:
         raise InvalidState(f"{path} is over {READ_MAX // 1024} KB: nothing written")
     try:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.agent_state import AgentState
-from core.clis.session_lines import regular_file
+from core.privacy.files import open_plain
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class LogTail:
     def read(self) -> LogFinding | None:
         """The newest finding in the complete lines added since the last read."""
         try:
-            with regular_file(self.path) as log:  # a link, FIFO or device is no log
+            with open_plain(self.path) as log:  # a link, FIFO or device is no log
                 size = os.fstat(log.fileno()).st_size
                 if self._offset is None:  # the first read: what is there is old news
                     self._offset = size

@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from core.privacy.files import open_plain
 
@@ -30,7 +30,7 @@ class JsonLines:
         """The objects on the whole lines written since the last read (at most
         ``READ_MAX`` bytes of them a read)."""
         try:
-            with regular_file(self.path) as handle:
+            with open_plain(self.path) as handle:
                 handle.seek(self.offset)
                 data = handle.read(READ_MAX)
         except OSError:
@@ -41,14 +41,6 @@ class JsonLines:
             return []
         self.offset += end
         return [line for raw in data[:end].splitlines() if (line := json_line(raw)) is not None]
-
-
-def regular_file(path: Path) -> BinaryIO:
-    """``path`` opened to read when it is a regular file, not through a link (OSError
-    otherwise: ``core.privacy.files.open_plain``). A sandboxed agent writes its CLI's session
-    folder (its own copy, the sandbox's state): a link there to the person's key, a FIFO
-    that never answers or ``/dev/zero`` must not be what swarm reads, nor hold its watch."""
-    return open_plain(path)
 
 
 def json_line(raw: bytes) -> dict[str, Any] | None:
@@ -65,7 +57,7 @@ def json_line(raw: bytes) -> dict[str, Any] | None:
 def first_line(path: Path) -> dict[str, Any] | None:
     """The JSON object on ``path``'s first line (None: unreadable, unfinished, no object)."""
     try:
-        with regular_file(path) as handle:
+        with open_plain(path) as handle:
             raw = handle.readline(LINE_BYTES + 1)
     except OSError:
         return None

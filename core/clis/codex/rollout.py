@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from core.clis.base import UsageTurn
-from core.clis.session_lines import JsonLines, first_line, line_time, regular_file
+from core.clis.session_lines import JsonLines, first_line, line_time
 from core.formats.tomltext import TomlError, loads
+from core.privacy.files import open_plain
 
 PATTERN = "*/*/*/rollout-*.jsonl"  # sessions/YYYY/MM/DD/
 DAY_S = 86400.0
@@ -146,7 +147,7 @@ CONFIG_MAX = 1 << 20  # bytes of config.toml read, at most
 def configured_model(codex_home: Path) -> str | None:
     """The ``model`` its ``config.toml`` chooses (top level), if it says one."""
     try:
-        with regular_file(codex_home / "config.toml") as f:  # an agent's copy: its to write
+        with open_plain(codex_home / "config.toml") as f:  # an agent's copy: its to write
             raw = loads(f.read(CONFIG_MAX).decode("utf-8"))
     except (OSError, UnicodeDecodeError, TomlError):
         return None

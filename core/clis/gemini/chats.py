@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from core.clis.base import UsageTurn
-from core.clis.session_lines import LINE_BYTES, JsonLines, line_time, regular_file
+from core.clis.session_lines import LINE_BYTES, JsonLines, line_time
+from core.privacy.files import open_plain
 
 PATTERN = "session-*.jsonl"
 
@@ -33,7 +34,7 @@ def chats_dir(home: Path, cwd: str) -> Path:
     folder that is none when the file does not name ``cwd``)."""
     folder = home / ".gemini"
     try:
-        with regular_file(folder / "projects.json") as handle:  # the agent's to write
+        with open_plain(folder / "projects.json") as handle:  # the agent's to write
             projects = json.loads(handle.read(LINE_BYTES)).get("projects")
     except (OSError, ValueError, AttributeError):
         projects = None
