@@ -238,8 +238,7 @@ async def _refuse_others(service: SwarmService, args: argparse.Namespace, task: 
     mine = door_agent(args)
     if mine is None:
         return
-    own = await service.tasks.newest(None, mine, LIMIT_MAX, open_only=False)
-    if not any(task.id == t.id or task.id in t.after for t in own):
+    if not await service.tasks.readable_by(task, mine):
         raise InvalidInput(f"{task.ref} is not {mine}'s: its door shows its own tasks only")
 
 

@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from core.service.swarm import SwarmService
 
 log = logging.getLogger(__name__)
-OWN_TASKS_MAX = 1_000_000  # an agent's tasks read to tell its own (all of them)
 MAX_WAIT_S = 600  # ask_human waits at most this long for the answer
 POLL_S = 0.5  # how often a waiting ask_human reads the question (another process answers)
 ACTIONS = ("start", "done", "fail", "note")
@@ -87,8 +86,7 @@ async def _readable(service: SwarmService, me: str, task: Task) -> None:
     """InvalidInput unless ``task`` is ``me``'s own or one its own wait for: another agent's
     details, notes and reservations are not its to read (its door says the same of ``task
     show``; the tools that act on a task refuse another's as the CLI does)."""
-    own = await service.tasks.newest(None, me, OWN_TASKS_MAX, open_only=False)
-    if not any(task.id == t.id or task.id in t.after for t in own):
+    if not await service.tasks.readable_by(task, me):
         raise InvalidInput(f"{task.ref} is not {me}'s: my_task shows its own tasks only")
 
 

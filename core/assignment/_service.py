@@ -15,6 +15,8 @@ from core.store.conn import Conn
 from core.tasks import TaskEdit, creation, dependencies, edit_task, read_queries, retry
 from core.workspaces import WorkspaceBook
 
+OWN_TASKS_MAX = 1_000_000  # an agent's tasks read to tell its own (all of them)
+
 
 class TaskBook:
     """Create, find, report on and change tasks (``service.tasks``)."""
@@ -58,6 +60,12 @@ class TaskBook:
         wanted = TaskStatus.parse(status) if status else None
         agent_id = self.access.ctx("").agent(agent).id if agent else None
         return await self.access.read(read_queries.list_tasks, wanted, agent_id, limit, open_only)
+
+    async def readable_by(self, task: Task, agent: str) -> bool:
+        """Whether ``task`` is ``agent``'s own or one its own tasks wait for: another agent's
+        work is not its to read (its door's ``task show``, its MCP ``my_task``)."""
+        own = await self.newest(None, agent, OWN_TASKS_MAX, open_only=False)
+        return any(task.id == t.id or task.id in t.after for t in own)
 
     async def find(
         self, prefix: str = "", statuses: Sequence[TaskStatus] | None = None, limit: int = 25
