@@ -123,6 +123,7 @@ class EventKind(enum.StrEnum):
     TOKEN_CREATED = "token.created"
     TOKEN_REVOKED = "token.revoked"
     USAGE_NOT_CHARGED = "usage.not_charged"
+    USAGE_OVERRAN = "usage.overran"
     USAGE_SUSPECT = "usage.suspect"
 
 
@@ -305,6 +306,7 @@ SHOWN: dict[EventKind, Shown] = {
     EventKind.TOKEN_CREATED: Shown(icon="🔑", line=True, quiet=True),
     EventKind.TOKEN_REVOKED: Shown(icon="🔑", line=True, quiet=True),
     EventKind.USAGE_NOT_CHARGED: _LINE,
+    EventKind.USAGE_OVERRAN: _LINE,
     EventKind.USAGE_SUSPECT: Shown(icon="🚨", line=True, quiet=True),
 }
 UNKNOWN = Shown(hidden="not a kind this version writes")

@@ -171,6 +171,18 @@ def say_not_charged(conn: Conn, ctx: Ctx, agent: str, dropped: dict[str, int]) -
         )  # fmt: skip
 
 
+def say_overran(conn: Conn, ctx: Ctx, agent: str, seconds: float) -> None:
+    """A person hears that ``agent``'s usage files took over ``seconds`` to read
+    (``usage.overran``): its turns are not read until that read ends (a FIFO in its CLI's
+    folder, a stalled disk)."""
+    insert_event(
+        conn, ctx.now, EventKind.USAGE_OVERRAN,
+        f"{agent}'s CLI files took over {seconds:g} s to read (a FIFO or a stalled disk in "
+        "its CLI's folder?): its usage is not read until that read ends",
+        agent=agent, actor=ctx.actor, data={"seconds": seconds},
+    )  # fmt: skip
+
+
 def day_of(at: float) -> str:
     """``2026-11-26``: the UTC day of ``at`` (a day's budget and a day's sums)."""
     return utc_text(at, "%Y-%m-%d")

@@ -122,10 +122,8 @@ class UsageFiles:
             return await within(asyncio.shield(running), READ_S)
         except TimeoutError:
             self.reading[agent] = running
-            log.warning(
-                "%s: its CLI's files took over %g s to read (a FIFO or a stalled disk in its "
-                "CLI's folder?): its usage is not read until that read ends", agent, READ_S,
-            )  # fmt: skip
+            log.warning("%s: its CLI's files took over %g s to read", agent, READ_S)
+            await self.store.write("swarm", ledger.say_overran, agent, READ_S)  # a person's
             return None
 
     def _of_named(

@@ -301,3 +301,5 @@ async def test_a_fifo_swapped_in_after_the_check_holds_no_tick(
     assert await watch.tick() == 0  # the read that ended: it found nothing
     assert await watch.tick() == 1  # the turn, read afresh
     assert caplog.text.count("took over") == 1
+    said = [e for e in await service.history.events(limit=50) if e.kind == "usage.overran"]
+    assert len(said) == 1 and said[0].text.startswith("T's CLI files took over 0.5 s")
