@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from typing import Any
 
 import httpx
 
@@ -24,12 +25,14 @@ from tests.web.test_port_limits import (
 )
 
 # One process holding N connections that each send "GET / HTTP/1.1" and nothing more, each
-# opened again as soon as the server closes it, for S seconds; prints how many it opened.
+# opened again as soon as the server closes it, for S seconds or until its stdin closes;
+# prints how many it opened.
 FLOOD = textwrap.dedent(
     """
     import selectors, socket, sys, time
     port, count, seconds = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
     sel = selectors.DefaultSelector()
+    sel.register(sys.stdin, selectors.EVENT_READ, "stop")
     opened = 0
     def open_one():
         s = socket.socket(); s.setblocking(False)
@@ -40,6 +43,9 @@ FLOOD = textwrap.dedent(
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         for key, _ in sel.select(0.1):
+            if key.data == "stop":
+                end = 0
+                break
             s = key.fileobj
             try:
                 if key.data == "connecting":
@@ -56,6 +62,14 @@ FLOOD = textwrap.dedent(
 )
 
 
+async def port_full(server: Any) -> None:
+    """Until the server holds as many connections as it takes (the flood's), or 10 s."""
+    connections = server.connections
+    deadline = time.monotonic() + 10
+    while len(connections.open) < connections.cap and time.monotonic() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
+
+
 async def test_a_flood_of_idle_connections_leaves_the_admin_answered(
     service: SwarmService,
 ) -> None:
@@ -65,12 +79,13 @@ async def test_a_flood_of_idle_connections_leaves_the_admin_answered(
     async with serving(service) as server:
         flood = await asyncio.to_thread(
             subprocess.Popen,
-            [sys.executable, "-c", FLOOD, str(server.port), "300", "9"],
+            [sys.executable, "-c", FLOOD, str(server.port), "300", "20"],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
         try:
-            await asyncio.sleep(1.5)  # the port is full of the flood's connections
+            await port_full(server)
             statuses: list[int | str] = []
             async with httpx.AsyncClient(
                 timeout=10, limits=httpx.Limits(max_keepalive_connections=0)
@@ -84,8 +99,8 @@ async def test_a_flood_of_idle_connections_leaves_the_admin_answered(
                         statuses.append(got.status_code)
                     except httpx.TransportError as exc:
                         statuses.append(type(exc).__name__)
-                    await asyncio.sleep(0.25)
-            opened, _ = await asyncio.to_thread(flood.communicate, timeout=30)
+                    await asyncio.sleep(0.1)
+            opened, _ = await asyncio.to_thread(flood.communicate, "", timeout=30)  # stop
         finally:
             if flood.poll() is None:
                 flood.kill()
