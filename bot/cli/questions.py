@@ -52,7 +52,7 @@ async def cmd_ask(service: SwarmService, args: argparse.Namespace) -> None:
     task, text = (args.task, args.question) if args.question is not None else (None, args.task)
     if task is None and TASK_REF.fullmatch(text.strip()):
         raise InvalidInput(f'the question is missing: swarm ask {text.strip()} "question"')
-    question = await service.questions.ask(task, text, args.actor)
+    question = await service.questions.ask(task, text, args.actor, waited=args.wait)
     ref = f"T-{question.task_id}"
     if args.json:  # with --wait: the question once answered
         if args.wait:

@@ -149,7 +149,7 @@ async def ask_human(ctx: Context, question: str, wait_s: int = 0, task: str = ""
         found = await current(service, me, task)
         backend = cast("Backend", ctx.request_context.lifespan_context)
         with backend.waiting(me) if wait_s else contextlib.nullcontext():
-            asked = await service.questions.ask(found.id, question, me)
+            asked = await service.questions.ask(found.id, question, me, waited=wait_s > 0)
             deadline = asyncio.get_running_loop().time() + wait_s
             while asked.open and asyncio.get_running_loop().time() < deadline:
                 await asyncio.sleep(POLL_S)  # a person answers from another process

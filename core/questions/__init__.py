@@ -10,7 +10,7 @@ front ends call) are its own.
 
 from __future__ import annotations
 
-from core.questions._asking import PRINTED, answer, answer_one, open_questions
+from core.questions._asking import ANSWER_HOLD_S, PRINTED, answer, answer_one, open_questions
 from core.questions._hook import close_gone_hooks, hooks_gone_at, wait_through_hook
 from core.questions._requests import (
     REQUEST_QUESTIONS,
@@ -25,6 +25,7 @@ from core.questions._rows import Question
 from core.questions._service import QuestionBook
 
 __all__ = [
+    "ANSWER_HOLD_S",
     "PRINTED",
     "REQUEST_QUESTIONS",
     "Question",

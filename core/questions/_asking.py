@@ -21,11 +21,13 @@ from core.store.tables import insert_event
 from core.tasks import get_task, list_tasks
 
 ANSWER_HOLD_S = 5.0  # an answer waits this long for ``swarm ask --wait`` to print it instead
+# (only the answer to a question asked so: any other goes at once)
 PRINTED = "printed by swarm ask --wait"
 
 
-def ask(conn: Conn, ctx: Ctx, task_id: int, text: str) -> Question:
-    """Record a question on an active task (by its agent, or a person for it)."""
+def ask(conn: Conn, ctx: Ctx, task_id: int, text: str, waited: bool = False) -> Question:
+    """Record a question on an active task (by its agent, or a person for it); ``waited``:
+    its asker waits for the answer to print it (its answer is then held back a moment)."""
     task = get_task(conn, task_id)
     if task.status not in ACTIVE:
         raise InvalidState(
@@ -34,7 +36,7 @@ def ask(conn: Conn, ctx: Ctx, task_id: int, text: str) -> Question:
         )
     text = ctx.check_text(text, "question")
     by, data = ctx.report_by(task.ref, task.agent, False)
-    question_id = queries.insert(conn, task_id, task.agent, text, ctx.actor, ctx.now)
+    question_id = queries.insert(conn, task_id, task.agent, text, ctx.actor, ctx.now, waited)
     insert_event(
         conn,
         ctx.now,
@@ -48,7 +50,7 @@ def ask(conn: Conn, ctx: Ctx, task_id: int, text: str) -> Question:
     return get_question(conn, question_id)
 
 
-def ask_mine(conn: Conn, ctx: Ctx, text: str) -> Question:
+def ask_mine(conn: Conn, ctx: Ctx, text: str, waited: bool = False) -> Question:
     """The acting agent asks about the one task it holds (``swarm ask "question"``); a
     person, an agent holding none or several is told to name the task, in one line."""
     me = ctx.as_agent()
@@ -65,7 +67,7 @@ def ask_mine(conn: Conn, ctx: Ctx, text: str) -> Question:
         raise InvalidState(f"{me} holds no task: {usage}")
     if len(held) > 1:
         raise InvalidInput(f"{me} holds {', '.join(map(task_ref, held))}: {usage}")
-    return ask(conn, ctx, held[0], text)
+    return ask(conn, ctx, held[0], text, waited)
 
 
 def answer(conn: Conn, ctx: Ctx, task_id: int, text: str) -> Question:
@@ -103,7 +105,8 @@ def _answer(conn: Conn, ctx: Ctx, question: Question, text: str) -> Question:
             target=messages.note_to(question.agent),
             task_id=task_id,
         )
-        message_queries.hold_deliveries(conn, message_id, ctx.now + ANSWER_HOLD_S)
+        if question.waited:  # its asker may print it first and take it back
+            message_queries.hold_deliveries(conn, message_id, ctx.now + ANSWER_HOLD_S)
     insert_event(
         conn,
         ctx.now,

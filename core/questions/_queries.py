@@ -12,12 +12,12 @@ from core.tasks import ACTIVE_TASK_IDS
 
 COLUMNS = (
     "id, task_id, agent_id, text, asked_by, asked_at, answer, answered_by, answered_at, "
-    "request, choices, reply, sent_at, sent"
+    "request, choices, reply, sent_at, sent, waited"
 )
 _Q_COLUMNS = ", ".join("q." + c for c in COLUMNS.split(", "))
 INSERT = sql(
-    "INSERT INTO questions (task_id, agent_id, text, asked_by, asked_at) "
-    "VALUES (:task_id, :agent, :text, :by, :now) RETURNING id"
+    "INSERT INTO questions (task_id, agent_id, text, asked_by, asked_at, waited) "
+    "VALUES (:task_id, :agent, :text, :by, :now, :waited) RETURNING id"
 )
 INSERT_REQUEST = sql(
     "INSERT INTO questions (task_id, agent_id, text, asked_by, asked_at, request, choices) "
@@ -62,11 +62,13 @@ OPEN_ON_ACTIVE = sql(
 )
 
 
-def insert(conn: Conn, task_id: int, agent: str | None, text: str, by: str, now: float) -> int:
-    """Store a question on the task (to its agent ``agent``); its id."""
-    cur = conn.execute(
-        INSERT, {"task_id": task_id, "agent": agent, "text": text, "by": by, "now": now}
-    )
+def insert(
+    conn: Conn, task_id: int, agent: str | None, text: str, by: str, now: float, waited: bool
+) -> int:
+    """Store a question on the task (to its agent ``agent``; ``waited``: its asker waits for
+    the answer to print it); its id."""
+    given = {"task_id": task_id, "agent": agent, "text": text, "by": by, "now": now}
+    cur = conn.execute(INSERT, given | {"waited": int(waited)})
     return int(cur.fetchone()["id"])
 
 

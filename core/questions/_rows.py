@@ -28,6 +28,7 @@ class Question:
     reply: str | None = None  # the answer as the agent's request takes it
     sent_at: float | None = None  # when that went to the agent's host
     sent: str | None = None  # how that went
+    waited: bool = False  # its asker waits for the answer to print it (``swarm ask --wait``)
 
     @property
     def open(self) -> bool:
@@ -71,4 +72,5 @@ def question_of(row: Row) -> Question:
         reply=row["reply"],
         sent_at=row["sent_at"],
         sent=row["sent"],
+        waited=bool(row["waited"]),
     )

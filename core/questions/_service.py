@@ -14,12 +14,14 @@ class QuestionBook:
     def __init__(self, access: StoreAccess) -> None:
         self.access = access
 
-    async def ask(self, ref: str | int | None, text: str, actor: str) -> Question:
+    async def ask(
+        self, ref: str | int | None, text: str, actor: str, waited: bool = False
+    ) -> Question:
         """The task's agent asks a question: the task waits for an answer (``ref`` None: the
-        one task the acting agent holds)."""
+        one task the acting agent holds; ``waited``: the asker waits to print the answer)."""
         if ref is None:
-            return await self.access.write(actor, questions.ask_mine, text)
-        return await self.access.write(actor, questions.ask, parse_task_ref(ref), text)
+            return await self.access.write(actor, questions.ask_mine, text, waited)
+        return await self.access.write(actor, questions.ask, parse_task_ref(ref), text, waited)
 
     async def reply(self, ref: str | int, text: str, actor: str) -> Question:
         """Answer the task's oldest open question; the answer goes to its agent."""

@@ -83,15 +83,17 @@ async def _ask(mcp: ClientSession, live: SwarmService, ref: str) -> None:
         f"{ref}: question 1 asked; {ref} waits for an answer "
         "(the answer comes to Agent-1 like any message)"
     )
+    assert not (await live.questions.question(1)).waited  # its answer goes at once
     await live.questions.reply(ref, "tomllib", "cli")
     waiting = asyncio.create_task(
         mcp.call_tool("ask_human", {"question": "Strict mode?", "wait_s": 60})
     )
     async with asyncio.timeout(30):  # the question is asked by the other process
         while True:
-            if await live.questions.open_question(ref) is not None:
+            if (waited := await live.questions.open_question(ref)) is not None:
                 break
             await asyncio.sleep(0.05)
+    assert waited.waited  # its answer is held for this call to print it
     await live.questions.reply(ref, "yes, strict", "cli")
     assert text(await asyncio.wait_for(waiting, 30)) == "answer from cli: yes, strict"
 
