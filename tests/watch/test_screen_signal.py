@@ -3,8 +3,11 @@
 Real Tk, xterm and Chromium ``--app`` windows on the session's Xvfb, each with the keyboard
 focus and its DEFAULT caret (Tk: 2 pixels, 600/300 ms; Chromium: 1 pixel, 500/500 ms;
 xterm: a steady block), grabbed by the real ``ScreenFrames`` through a real ``Watcher``.
-Looks are taken in real time, 0.35 s apart (so the blink is seen at varying phases); the
-rules' clock is a ManualClock, advanced a minute a look, as in the issue's measurement.
+Looks are taken in real time: at a caret 0.2 s apart, less than a default caret stays on or
+off (Tk's 300 ms off), so every blink is in the frames, seen at varying phases; at text
+that streams 0.35 s apart, longer than its 150-200 ms between lines. The rules' clock is a
+ManualClock, advanced a minute a look, as in the issue's measurement. A window is looked at
+once it is drawn (``drawn``): still but for its caret, or streaming.
 Also the recorded frames of ``tests/data/screen`` (``bench/screen_record.py``).
 """
 
@@ -13,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +25,7 @@ import pytest
 from PIL import Image
 
 from automation.desktop.watch import ScreenFrames
-from core.agents._frames import frames_differ
+from core.agents._frames import change_between, frames_differ, thumbnail_size
 from core.agents._screen_judge import (
     IDLE,
     RECHECK_S,
@@ -29,6 +33,7 @@ from core.agents._screen_judge import (
     UNKNOWN,
     WORKING,
     ScreenJudge,
+    caret_limit,
     spoken_duration,
 )
 from core.coordinator.jobs import Watcher
@@ -40,7 +45,9 @@ from tests.helpers import write_agents
 from tests.watch.conftest import assign, kinds, watch_settings
 
 BOX = (960, 540, 400, 300)  # a free cell of the shared screen (the app desktop uses others)
-LOOK_S = 0.35
+LOOK_S = 0.35  # between looks at text that streams (a line every 150-200 ms)
+CARET_LOOK_S = 0.2  # between looks at a caret: less than a default caret stays on or off
+STILL_S = 0.5  # a window no longer drawing: nothing larger than a caret changed this long
 DATA = Path(__file__).resolve().parents[1] / "data" / "screen"
 
 
@@ -84,15 +91,43 @@ async def one_agent(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Any]:
     await service.close()
 
 
-async def looks_at(service: SwarmService, clock: ManualClock, count: int) -> list[Any]:
-    """``count`` watcher ticks, LOOK_S apart in real time and a minute apart on the clock:
-    (the agents judged changed, the agent's look) at each."""
+async def drawn(service: SwarmService, streaming: bool = False) -> None:
+    """Wait until the window on BOX is drawn, focused and, a page, its script run: a window
+    that streams shows a change larger than a caret in two grabs in a row (0.25 s apart); any
+    other shows none for STILL_S and is not blank (its caret may blink meanwhile)."""
+    agent = service.agents["Agent-1"]
+    size = thumbnail_size(BOX[2], BOX[3])
+    caret = caret_limit(size[0] / BOX[2])
+    source = ScreenFrames()
+    deadline = time.monotonic() + 30
+    try:
+        before, since, changes = source.grab(agent), time.monotonic(), 0
+        while changes < 2 if streaming else time.monotonic() - since < STILL_S:
+            assert time.monotonic() < deadline, f"the window was not drawn ({streaming=})"
+            await asyncio.sleep(0.25 if streaming else 0.1)  # streams: a line every 150-200 ms
+            frame = source.grab(agent)
+            assert before is not None and frame is not None
+            change = change_between(before, frame, size)
+            big = change is not None and (
+                change.box.width > caret[0] or change.box.height > caret[1]
+            )
+            changes, before = changes + 1 if big else 0, frame
+            since = time.monotonic() if big or len(set(frame)) == 1 else since  # blank
+    finally:
+        source.close()
+
+
+async def looks_at(
+    service: SwarmService, clock: ManualClock, count: int, apart_s: float = CARET_LOOK_S
+) -> list[Any]:
+    """``count`` watcher ticks, ``apart_s`` apart in real time and a minute apart on the
+    clock: (the agents judged changed, the agent's look) at each."""
     watcher = Watcher(service, watch_settings(), ScreenFrames())
     seen = []
     try:
         await watcher.sample()  # the first frame
         for _ in range(count):
-            await asyncio.sleep(LOOK_S)
+            await asyncio.sleep(apart_s)
             clock.advance(60)
             changed = await watcher.sample()
             seen.append((changed, watcher.looks.get("Agent-1")))
@@ -106,7 +141,7 @@ async def test_a_frozen_window_with_its_default_caret_is_not_working(
     kind: str, screen_window: Any, one_agent: SwarmService, clock: ManualClock
 ) -> None:
     screen_window(kind)
-    await asyncio.sleep(1.0)  # drawn, focused, the page's script run
+    await drawn(one_agent)
     seen = await looks_at(one_agent, clock, 12)
     assert [changed for changed, _ in seen] == [[]] * 12
     assert all(look.state != WORKING for _, look in seen)
@@ -119,18 +154,22 @@ async def test_a_blinking_caret_is_seen_and_ignored(
 ) -> None:
     """Tk's caret blinks in the frames (the old rule counts it) and the evidence says so."""
     screen_window("tk-caret")
-    await asyncio.sleep(1.0)
+    await drawn(one_agent)
     agent = one_agent.agents["Agent-1"]
-    source = ScreenFrames()
-    try:
-        frames = [source.grab(agent)]
-        for _ in range(12):
-            await asyncio.sleep(0.1)
-            frames.append(source.grab(agent))
-    finally:
-        source.close()
+
+    async def grabbed() -> list[bytes | None]:  # the frames 0.1 s apart, beside the looks
+        source = ScreenFrames()
+        try:
+            frames = [source.grab(agent)]
+            for _ in range(12):
+                await asyncio.sleep(0.1)
+                frames.append(source.grab(agent))
+        finally:
+            source.close()
+        return frames
+
+    frames, seen = await asyncio.gather(grabbed(), looks_at(one_agent, clock, 12))
     assert all(frames) and any(frames_differ(a, b) for a, b in itertools.pairwise(frames))  # type: ignore[arg-type]
-    seen = await looks_at(one_agent, clock, 12)
     assert any("(caret blinks ignored)" in look.evidence for _, look in seen)
 
 
@@ -139,8 +178,8 @@ async def test_a_window_printing_text_is_working(
     kind: str, screen_window: Any, one_agent: SwarmService, clock: ManualClock
 ) -> None:
     screen_window(kind)
-    await asyncio.sleep(1.0)
-    seen = await looks_at(one_agent, clock, 6)
+    await drawn(one_agent, streaming=True)
+    seen = await looks_at(one_agent, clock, 6, LOOK_S)
     assert [changed for changed, _ in seen] == [["Agent-1"]] * 6
     assert [look.state for _, look in seen] == [UNKNOWN] + [WORKING] * 5
     assert seen[-1][1].evidence == "screen: changed in 6 looks in a row"
@@ -154,14 +193,14 @@ async def test_a_frozen_agent_with_a_blinking_caret_stalls_once_and_is_reassigne
     every other look, never reassigned."""
     service = one_agent
     screen_window("tk-caret")
-    await asyncio.sleep(1.0)
+    await drawn(service)
     task = await assign(service, "Agent-1", "frozen work")
     settings = watch_settings(stall_after_s=240, reassign_after_s=840, grace_s=0)
     watcher = Watcher(service, settings, ScreenFrames())
     try:
         for _ in range(16):
             await watcher.tick()
-            await asyncio.sleep(LOOK_S)
+            await asyncio.sleep(CARET_LOOK_S)
             clock.advance(60)
     finally:
         await watcher.close()
