@@ -32,7 +32,7 @@ from core.models import Agent, TaskSpec
 from core.protocols import ManualClock, Parcel
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.tmux import capture
+from core.tmux import capture, pane_age_s
 from tests.helpers import write_agents
 from tests.tmux_server import Tmux, wait_text
 
@@ -298,7 +298,10 @@ async def test_a_cli_not_yet_at_its_input_gets_nothing_pasted(
     starting = await tmux_deliverer.deliver(parcel(1, agent, "do the thing"))
     assert (starting.ok, starting.deferred) == (False, True), starting
     assert starting.reason == "its CLI is still starting: its input is not on its pane yet"
-    await asyncio.sleep(2.2)
+    deadline = time.monotonic() + 30
+    while (pane_age_s(tmux.ref("agents:starting")) or 0.0) < 2.0:  # no longer young
+        assert time.monotonic() < deadline, "the pane's process never got 2 s old"
+        await asyncio.sleep(0.05)
     away = await tmux_deliverer.deliver(parcel(1, agent, "do the thing"))
     assert (away.ok, away.deferred, away.retryable) == (False, False, True), away
     assert away.reason == "its input is not on its pane"
@@ -588,7 +591,7 @@ async def test_an_input_no_rule_finds_is_never_taken_for_the_transcript(
         id="Odd", role="dev", delivery="tmux", app="terminal", cli="no-such-cli",
         tmux="agents:odd", tmux_socket=str(tmux.socket), clear=("ctrl+e", "ctrl+u"),
     )  # fmt: skip
-    quick = replace(OPTIONS, land_timeout_s=1.0, confirm_timeout_s=1.0)
+    quick = replace(OPTIONS, land_timeout_s=0.5, confirm_timeout_s=1.0)  # the paste: at once
     deliverer = TmuxDeliverer(home, KillSwitch(home), quick, rule_sets=())
     try:
         text = "a prompt that is never submitted here"
@@ -601,12 +604,14 @@ async def test_an_input_no_rule_finds_is_never_taken_for_the_transcript(
     assert [r.ok for r in receipts] == [False, False, False], receipts
 
 
-# Gemini CLI's real screens: at work (its spinner) for BUSY_S from the start, then at its
-# input. What is typed shows in its input line; an Enter during the turn is ignored (the text
-# stays), an Enter after it sends the text (recorded) and empties the input
+# Gemini CLI's real screens: at work (its spinner) from the start until ends_s after the
+# first Enter it ignores (busy_s at most), then at its input. What is typed shows in its input
+# line; an Enter during the turn is ignored (the text stays), an Enter after it sends the text
+# (recorded) and empties the input
 BUSY_THEN_IDLE = r"""
 import os, select, sys, time, tty
-working, idle, out, busy_s = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+working, idle, out = sys.argv[1], sys.argv[2], sys.argv[3]
+busy_s, ends_s = float(sys.argv[4]), float(sys.argv[5])
 screens = {p: open(p, encoding="utf-8").read().split("\n") for p in (working, idle)}
 until, typed = time.monotonic() + busy_s, ""
 def show():
@@ -630,10 +635,13 @@ while True:
     data = os.read(0, 4096).decode(errors="replace")
     for part in data.replace("\x1b[200~", "").replace("\x1b[201~", "").split("\r"):
         typed += part
-    if data.endswith("\r") and data.strip("\r") == "" and time.monotonic() >= until and typed:
-        with open(out, "a", encoding="utf-8") as got:
-            got.write(typed + "\n")
-        typed = ""
+    if data.endswith("\r") and data.strip("\r") == "" and typed:
+        if time.monotonic() >= until:
+            with open(out, "a", encoding="utf-8") as got:
+                got.write(typed + "\n")
+            typed = ""
+        else:  # ignored: the turn ends soon after
+            until = min(until, time.monotonic() + ends_s)
     shown_busy = show()
 """
 
@@ -653,7 +661,7 @@ async def test_a_text_typed_while_a_turn_runs_counts_only_once_it_leaves_the_inp
     program.write_text(BUSY_THEN_IDLE, encoding="utf-8")
     got = tmp_path / "got.txt"
     argv = [sys.executable, str(program), str(folder / "gemini-0.61.0-working.txt"),
-            str(folder / "gemini-0.61.0-idle-start.txt"), str(got), "6"]  # fmt: skip
+            str(folder / "gemini-0.61.0-idle-start.txt"), str(got), "6", "1"]  # fmt: skip
     tmux.window("agents", "gm", " ".join(shlex.quote(a) for a in argv), "120x40")
     wait_text(tmux.ref("agents:gm"), "esc to cancel")
     agent = pane_agent(tmux, "gm", "gemini")
