@@ -11,6 +11,7 @@ import contextlib
 import gc
 import json
 import os
+import select
 import signal
 import sqlite3
 import subprocess
@@ -205,10 +206,13 @@ async def _held_and_delivered(settings: Settings, agent: str) -> str:
 
 def test_ctrl_c_during_up_starts_no_other_agent_and_says_so(tmp_path: Path) -> None:
     """A person's Ctrl+C while ``desktop up --protocol`` starts three agents (each CLI slow to
-    answer, 1 s): the agent being started finishes, the other two are not started and said
-    so, exit 130; the agents file names the one started; the next ``up`` keeps it and starts
-    the others. (Before, the Ctrl+C was silent: every agent was started, then exit 130.)"""
-    slow = f'#!/bin/sh\nsleep 1\nexec {sys.executable} {AGENT_SCRIPT} "$@"\n'  # 1 s to start
+    answer: until the Ctrl+C was said, then at once): the agent being started finishes, the
+    other two are not started and said so, exit 130; the agents file names the one started;
+    the next ``up`` keeps it and starts the others. (Before, the Ctrl+C was silent: every
+    agent was started, then exit 130.)"""
+    go = tmp_path / "go"
+    slow = (f"#!/bin/sh\nwhile [ ! -e {go} ]; do sleep 0.02; done\n"
+            f'exec {sys.executable} {AGENT_SCRIPT} "$@"\n')  # fmt: skip
     made = desk(tmp_path, "gemini", ("P1", "P2", "P3"), program=slow)
     home, config, env = made.home, made.config, made.env
     up = subprocess.Popen(
@@ -222,7 +226,10 @@ def test_ctrl_c_during_up_starts_no_other_agent_and_says_so(tmp_path: Path) -> N
             assert up.poll() is None and time.monotonic() < deadline, up.communicate()
             time.sleep(0.02)
         up.send_signal(signal.SIGINT)
+        said = said_on_stderr(up, 30)  # what it says at the Ctrl+C, its agent still starting
+        go.touch()  # the CLI answers now
         out, err = up.communicate(timeout=60)
+        err = said + err
         assert up.returncode == 130, out + err
         assert err == (
             "swarm desktop up: stopping once the agent being started is up (Ctrl+C again "
@@ -243,6 +250,21 @@ def test_ctrl_c_during_up_starts_no_other_agent_and_says_so(tmp_path: Path) -> N
             up.kill()
             up.communicate()
         run_cli(home, "desktop", "down", config=config, env=env)
+
+
+def said_on_stderr(process: subprocess.Popen[str], timeout: float) -> str:
+    """A first line on ``process``'s standard error (read unbuffered, so that ``communicate``
+    reads the rest), or what came by the timeout."""
+    fd, said = process.stderr.fileno() if process.stderr else -1, b""
+    deadline = time.monotonic() + timeout
+    while not said.endswith(b"\n") and (left := deadline - time.monotonic()) > 0:
+        if not select.select([fd], [], [], left)[0]:
+            break
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            break
+        said += chunk
+    return said.decode()
 
 
 def test_a_route_change_whose_host_fails_says_the_session_it_ended(tmp_path: Path) -> None:
