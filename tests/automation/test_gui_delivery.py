@@ -8,11 +8,13 @@ from collections.abc import Callable
 
 import pytest
 from messages import make_texts, parcel
+from PIL import Image, ImageChops
 
 from automation.desktop.gui import GuiDriver
-from automation.desktop.virtual_desktop import AgentWindows, XServer
+from automation.desktop.virtual_desktop import AgentWindows, XServer, input_box
 from core.delivery._killswitch import KillSwitch
 from core.models import Agent
+from tests.apps.desktop import grab
 
 
 @pytest.mark.timeout(420)
@@ -56,7 +58,14 @@ async def test_a_slow_window_is_waited_for(
     assert windows.wait_for(3, 1) == ["slow but sure 🐢\nline 2"]
 
 
+def shows_text(empty: Image.Image, now: Image.Image) -> bool:
+    """Whether an input box shows more than it did empty (wider than a blinking caret)."""
+    changed = ImageChops.difference(empty.convert("RGB"), now.convert("RGB")).getbbox()
+    return changed is not None and changed[2] - changed[0] > 10
+
+
 async def test_a_paste_that_never_shows_is_not_submitted(
+    xserver: XServer,
     open_windows: Callable[..., AgentWindows],
     agents: list[Agent],
     make_driver: Callable[..., GuiDriver],
@@ -65,7 +74,11 @@ async def test_a_paste_that_never_shows_is_not_submitted(
     impatient = make_driver(paste_timeout_s=0.3)
     receipt = await impatient.deliver(parcel(1, agents[5], "first try"))
     assert (receipt.ok, receipt.reason, receipt.retryable) == (False, "paste not seen", True)
-    await asyncio.sleep(1.3)  # the late paste lands in the input, unsubmitted
+    empty = grab(xserver, input_box(5))  # focused, the paste not shown yet
+    deadline = time.monotonic() + 10  # the late paste lands in the input, unsubmitted
+    while not shows_text(empty, grab(xserver, input_box(5))):
+        assert time.monotonic() < deadline, "the late paste never showed"
+        await asyncio.sleep(0.05)
     assert windows.texts(5) == []
     patient = make_driver(paste_timeout_s=3.0)
     receipt = await patient.deliver(parcel(1, agents[5], "second try"))

@@ -26,18 +26,20 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class Human(threading.Thread):
-    """Moves the pointer around ``centre`` every 50 ms for ``seconds`` (via xdotool)."""
+    """Moves the pointer around ``centre`` every 50 ms for ``seconds`` (via xdotool), or
+    until ``stop`` is set."""
 
     def __init__(self, xserver: XServer, seconds: float, centre: tuple[int, int]) -> None:
         super().__init__(daemon=True)
         self.xserver, self.seconds, self.centre = xserver, seconds, centre
         self.last = centre
+        self.stop = threading.Event()
         xserver.xdotool("mousemove", str(centre[0]), str(centre[1]))
 
     def run(self) -> None:
         deadline = time.monotonic() + self.seconds
         step = 0
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not self.stop.is_set():
             step += 1
             self.last = (self.centre[0] + step % 7 * 10, self.centre[1] + step % 5 * 10)
             self.xserver.xdotool("mousemove", str(self.last[0]), str(self.last[1]))
@@ -75,7 +77,10 @@ async def test_a_human_who_never_stops_gets_the_desktop(
     human = Human(xserver, 2.0, (900, 300))
     human.start()
     receipt = await driver.deliver(parcel(2, agents[1], "must wait for later"))
+    moving = human.is_alive()  # still at it when the driver gave up
+    human.stop.set()
     human.join(5)
+    assert moving
     assert (receipt.ok, receipt.reason, receipt.retryable) == (False, "human active", True)
     await asyncio.sleep(0.2)
     assert windows.texts(1) == []
