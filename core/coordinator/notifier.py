@@ -55,6 +55,7 @@ from core.service.swarm import SwarmService
 from core.waits import ErrorBackoff, wait_set
 
 log = logging.getLogger(__name__)
+FIRST_BACKOFF_S = 1.0  # the pause after a first failure for now, doubled per failure in a row
 MAX_BACKOFF_S = 30.0
 FIRST_START_BACKLOG = 200
 ACTIVITY_S = 5.0  # a card's status line (its protocol agent's latest activity) at most this often
@@ -84,6 +85,8 @@ class Notifier:
         self.urgent = PostLoop(service, front, urgent_consumer(front.name))
         self.urgent_posts = UrgentPosts(service, self.urgent, level)
         self.activity_s = ACTIVITY_S
+        self.first_backoff_s = FIRST_BACKOFF_S  # both read as each loop starts
+        self.max_backoff_s = MAX_BACKOFF_S
         self._activity_at = 0.0  # when the status lines were last looked at (monotonic)
         service.on_change(self._wake.set)
         service.on_change(self._urgent_wake.set)
@@ -107,7 +110,7 @@ class Notifier:
         """Run ``step`` until stopped: at once while it finds events, else on a change or
         every ``poll_s``; a failure for now (the front end down, a lost connection) is
         recorded and tried again with a growing pause, from the cursor saved."""
-        backoff = ErrorBackoff(1.0, MAX_BACKOFF_S)
+        backoff = ErrorBackoff(self.first_backoff_s, self.max_backoff_s)
         while not self._stopping:
             wake.clear()
             try:

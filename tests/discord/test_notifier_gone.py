@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -38,6 +38,24 @@ from tests.web.test_pages import login
 
 pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(90)]
 T = TypeVar("T")
+# the notifier's pause after a failure for now: 0.1 s doubling to 0.4 s here (1 s to 30 s in
+# use), so that a bug's three tries take 0.3 s and the end of an outage is seen within 0.4 s
+FIRST_BACKOFF_S, MAX_BACKOFF_S = 0.1, 0.4
+
+
+@pytest.fixture
+async def retrying(server: LocalDiscordServer, service: SwarmService) -> AsyncIterator[World]:
+    """The bot connected, its notifier's retry pauses short (set before its loops start)."""
+    builder = builder_for(server, service)
+    async with builder.ai(service) as ai:
+        bot = builder.bot(service, ai)
+        bot.notifier.first_backoff_s, bot.notifier.max_backoff_s = FIRST_BACKOFF_S, MAX_BACKOFF_S
+        users = {u.name: u for u in server.guild.users}
+        async with running_client(server, bot):
+            channel = server.guild.channels[0]
+            yield World(
+                server, service, bot, channel, users["boss"], users["dev"], users["stranger"]
+            )
 
 
 async def moderator(
@@ -238,9 +256,9 @@ async def test_a_post_refused_for_good_is_skipped_recorded_alerted_and_shown(
 
 
 async def test_an_outage_is_tried_again_and_its_lag_and_failures_are_shown(
-    world: World, home: Path, database_url: str | None
+    retrying: World, home: Path, database_url: str | None
 ) -> None:
-    server, channel, service = world.server, world.channel, world.service
+    server, channel, service = retrying.server, retrying.channel, retrying.service
     await service.tasks.create(TaskSpec("warm-up"), "cli")
     await server.wait_for_message(has("**T-1** · warm-up"), channel=channel)
     server.set_outage(503)
@@ -307,9 +325,9 @@ def _malformed_event(conn: Any, ctx: Any) -> None:
 
 
 async def test_an_event_that_fails_every_time_is_skipped_not_retried_for_ever(
-    world: World,
+    retrying: World,
 ) -> None:
-    server, channel, service = world.server, world.channel, world.service
+    server, channel, service = retrying.server, retrying.channel, retrying.service
     await service.store.write("cli", _malformed_event)  # int("x") raises in the handler
     await service.tasks.create(TaskSpec("after the bad one"), "cli")
     await server.wait_for_message(has("**T-1** · after the bad one"), channel=channel)
