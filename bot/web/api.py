@@ -322,7 +322,7 @@ async def event_stream(
         return token is not None and await principal_of(ctx, token) is not None
 
     return StreamingResponse(
-        sse_stream(ctx.hub, start, allowed),
+        sse_stream(ctx.hub, start, allowed, recheck_s=ctx.hub.recheck_s),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

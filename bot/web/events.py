@@ -73,6 +73,7 @@ class EventHub:
     def __init__(self, service: SwarmService, poll_s: float = POLL_S) -> None:
         self.service = service
         self.poll_s = poll_s
+        self.recheck_s = RECHECK_S  # how often its streams ask again whether a token works
         self._subscribers: set[ChunkQueue] = set()
         self._last_id: int | None = None  # None while nobody listens
         self._task: asyncio.Task[None] | None = None

@@ -29,6 +29,7 @@ from tests.web.conftest import bearer, make_token
 from tests.web.live import free_port
 
 pytestmark = pytest.mark.timeout(90)
+RECHECK_S = 0.2  # an open stream asks again whether its token works this often (2 s in use)
 
 
 @contextlib.asynccontextmanager
@@ -37,6 +38,7 @@ async def streaming(
 ) -> AsyncIterator[AsyncIterator[str]]:
     """The lines of one real SSE response from a real server."""
     server = WebServer(service, WebSettings(port=free_port()), poll_s=0.05)
+    server.app.state.web.hub.recheck_s = RECHECK_S
     await server.start()
     try:
         async with (
