@@ -40,6 +40,9 @@ class FailingTimer:
 
 
 pytestmark = pytest.mark.both_databases
+# the scheduler's poll, which its error backoff starts from: 0.2 s here (0.5 s in use), so a
+# failure is tried again after 0.2 s, 0.4 s, 0.8 s, 1.6 s, ...; a spin makes thousands
+POLL_S = 0.2
 
 
 @pytest.fixture
@@ -58,7 +61,8 @@ async def _run(
 ) -> None:
     stop = asyncio.Event()
     timers = [timer] if timer else []
-    runner = asyncio.create_task(Scheduler(service, deliverer, timers=timers).run(stop))
+    scheduler = Scheduler(service, deliverer, timers=timers, poll_s=POLL_S)
+    runner = asyncio.create_task(scheduler.run(stop))
     try:
         await during()
     finally:
@@ -86,17 +90,17 @@ async def test_a_failing_timer_backs_off_and_does_not_hold_up_assignments(
     deliverer, timer = RecordingDeliverer(), FailingTimer()
 
     async def during() -> None:
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(2 * POLL_S)  # failed twice: the second backoff runs
         await live.tasks.create(TaskSpec("still assigned"), "test")
         await _until(lambda: bool(deliverer.parcels), "the task's prompt")
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(POLL_S)
 
     with caplog.at_level(logging.ERROR, logger="core.coordinator.scheduler"):
         await _run(live, deliverer, timer, during)
     failures = [r for r in caplog.records if "FailingTimer failed" in r.getMessage()]
-    assert 1 <= timer.fired <= 4, timer.fired  # 0.5 s, 1 s, 2 s apart; a spin makes thousands
+    assert 1 <= timer.fired <= 4, timer.fired  # 0.2 s, 0.4 s, 0.8 s apart; a spin: thousands
     assert len(failures) == timer.fired
-    assert "next try in 0.5 s" in failures[0].getMessage()
+    assert f"next try in {POLL_S:.1f} s" in failures[0].getMessage()
 
 
 async def test_a_failing_step_backs_off_then_the_loop_carries_on(
@@ -106,7 +110,7 @@ async def test_a_failing_step_backs_off_then_the_loop_carries_on(
     await live.store.update(lambda conn: conn.execute("ALTER TABLE tasks RENAME TO tasks_away"))
 
     async def during() -> None:
-        await asyncio.sleep(1.2)
+        await asyncio.sleep(2.5 * POLL_S)  # failed twice, the third try not yet made
         await live.store.update(lambda conn: conn.execute("ALTER TABLE tasks_away RENAME TO tasks"))
         await live.tasks.create(TaskSpec("after the repair"), "test")
         await _until(lambda: bool(deliverer.parcels), "the task's prompt after the repair")
