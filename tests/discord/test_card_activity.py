@@ -19,12 +19,13 @@ from tests.discord.conftest import World
 from tests.discord.test_notifier import edited_to, has
 
 pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(90)]
+ACTIVITY_S = 0.5  # the cards' status lines looked at this often (5 s in use)
 
 
 async def test_a_card_shows_one_live_status_line_of_its_agent(world: World) -> None:
     server, service = world.server, world.service
     notifier = world.bot.notifier
-    notifier.activity_s = 1.0
+    notifier.activity_s = ACTIVITY_S
     task, delivery = await started(service)
     card = await server.wait_for_message(has(f"**T-{task}**"), channel=world.channel)
     await edited_to(server, card, "in progress (Agent-1)")
@@ -57,7 +58,7 @@ async def test_a_card_says_its_agents_state_as_swarm_agents_does(world: World) -
     card says it is idle, as ``swarm agents`` does. Before: the card said "working
     (Agent-1)" while ``swarm agents`` and the dashboard said idle."""
     server, service = world.server, world.service
-    world.bot.notifier.activity_s = 1.0
+    world.bot.notifier.activity_s = ACTIVITY_S
     task, _delivery = await started(service)
     card = await server.wait_for_message(has(f"**T-{task}**"), channel=world.channel)
     stop = hook_events.parse(json.dumps({"hook_event_name": "Stop", "session_id": "s"}))
