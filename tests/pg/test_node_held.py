@@ -67,14 +67,14 @@ async def test_a_held_delivery_is_looked_at_every_held_look_and_goes_at_the_hook
     running: tuple[SwarmService, Counted], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     coordinator, counted = running
-    monkeypatch.setattr(node_module, "HELD_LOOK_S", 0.5)
+    monkeypatch.setattr(node_module, "HELD_LOOK_S", 0.25)
     await hook(coordinator, "A-2", "UserPromptSubmit", prompt="the person's own")
     await asyncio.sleep(0.3)  # the node's first claims, of nothing
     before = counted.claims
     await coordinator.messages.send("A-2", "held", "test")
-    await asyncio.sleep(2.0)
+    await asyncio.sleep(1.0)
     assert counted.desk.started == []
-    assert counted.claims - before <= 8  # a look each 0.5 s (and the notification's)
+    assert counted.claims - before <= 8  # a look each 0.25 s (and the notification's)
     await hook(coordinator, "A-2", "Stop", stop_hook_active=False)
     await _until(lambda: bool(counted.desk.texts("A-2", "held")), "the Stop let it go")
 
