@@ -11,7 +11,7 @@ from localmodel import Step
 from tests.gateway.rig import Rig
 from tests.gateway.wire import FORMATS, VENDOR_OF, request
 
-PIECES, DELAY = 6, 0.25  # localmodel sends the text in 6 pieces, 0.25 s apart
+PIECES, DELAY = 4, 0.25  # localmodel sends the text in 4 pieces, 0.25 s apart
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
