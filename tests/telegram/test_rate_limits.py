@@ -18,7 +18,8 @@ pytestmark = pytest.mark.timeout(60)
 
 
 async def test_a_429_is_waited_for_nothing_dropped_or_doubled(service: SwarmService) -> None:
-    async with LocalTelegramServer(rate=RateLimit(3, 1.0)) as server:
+    # 4 a second: the seven cards meet a 429 (retry_after is whole seconds: one wait of 1 s)
+    async with LocalTelegramServer(rate=RateLimit(4, 1.0)) as server:
         chat = server.add_group("swarm")
         server.add_user("Boss", "boss_person")
         async with running(service, telegram_settings(server), poll_s=0.1) as desk:
