@@ -10,7 +10,7 @@ import ast
 from pathlib import Path
 
 from tests.helpers import ROOT
-from tests.source_trees import parsed
+from tests.source_trees import parsed, walked
 
 # The modules allowed to read ``.dialect``: the store (its connections, ``Pair``, its row
 # locks, its migrations and the PostgreSQL part), nothing else.
@@ -21,7 +21,7 @@ def _reads_dialect(source: str) -> list[int]:
     """The lines of ``source`` that read an attribute named ``dialect`` (``conn.dialect``,
     ``getattr(conn, "dialect")``)."""
     lines = []
-    for node in ast.walk(parsed(source)):
+    for node in walked(parsed(source)):
         attribute = isinstance(node, ast.Attribute) and node.attr == "dialect"
         named = (
             isinstance(node, ast.Call)

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tests.helpers import ROOT
-from tests.source_trees import parsed
+from tests.source_trees import parsed, walked
 
 FRONT_ENDS = ("bot", "automation")
 PRODUCT = {"core", "bot", "automation"}
@@ -38,7 +38,7 @@ def _bound_names(tree: ast.AST) -> tuple[set[str], set[str]]:
     imports (any package: ``import json`` is a module whose functions are not data)."""
     functions: set[str] = set()
     modules: set[str] = set()
-    for node in ast.walk(tree):
+    for node in walked(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             functions.add(node.name)
         elif isinstance(node, ast.ImportFrom):
@@ -73,7 +73,7 @@ def store_access(source: str) -> Iterator[tuple[int, str]]:
     ``(line, code)``."""
     tree = parsed(source)
     functions, modules = _bound_names(tree)
-    for node in ast.walk(tree):
+    for node in walked(tree):
         if isinstance(node, ast.Attribute) and (
             node.attr == "db" or (node.attr == "store" and _called(node.value) == "service")
         ):
@@ -162,7 +162,7 @@ def dump(out, fd, values, root, data):
 def books_built(source: str) -> Iterator[tuple[int, str]]:
     """Each place in ``source`` that builds a feature's book (``*Book(...)``) from a store
     (``XBook(service.store)``) instead of taking ``service.<book>``: ``(line, code)``."""
-    for node in ast.walk(parsed(source)):
+    for node in walked(parsed(source)):
         if (
             isinstance(node, ast.Call)
             and (_called(node.func) or "").endswith("Book")

@@ -14,11 +14,12 @@ may only shrink (``ACROSS_OWNERS``); the read models (``READ_MODELS``) read any 
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
 from tests.helpers import ROOT
-from tests.source_trees import parsed
+from tests.source_trees import parsed, walked
 
 # A string that starts a statement (after any blank space): the words SQL starts with, in the
 # capitals every statement of the project is written in (so prose, "Update the row", is not),
@@ -80,6 +81,7 @@ def is_queries_module(relative: Path) -> bool:
     return relative.name == "queries.py" or relative.name.endswith("_queries.py")
 
 
+@functools.cache  # read only: two tests ask
 def _found() -> dict[str, list[int]]:
     """Every module of ``bot/``, ``automation/`` and ``core/`` outside a queries module that
     holds SQL text: its lines."""
@@ -222,13 +224,13 @@ def _strings(source: str) -> list[str]:
     """The strings of ``source``, docstrings aside (an f-string's parts each on its own)."""
     tree = parsed(source)
     docstrings = set()
-    for node in ast.walk(tree):
+    for node in walked(tree):
         body = getattr(node, "body", None)
         if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
             docstrings.add(id(body[0].value))
     return [
         node.value
-        for node in ast.walk(tree)
+        for node in walked(tree)
         if isinstance(node, ast.Constant)
         and isinstance(node.value, str)
         and id(node) not in docstrings
@@ -258,6 +260,7 @@ def feature_of(name: str) -> str:
     return parts[1] if parts[0] == "core" and len(parts) > 2 else name
 
 
+@functools.cache  # read only: two tests ask
 def across_owners() -> dict[str, dict[str, int]]:
     """Every module (read models and store plumbing aside) whose statements name a table
     another feature owns: how many name each."""

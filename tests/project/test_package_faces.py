@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tests.helpers import ROOT
-from tests.source_trees import parsed
+from tests.source_trees import parsed, walked
 
 # packages whose modules are all private behind their face
 FACES = (
@@ -111,7 +111,7 @@ def _imported(path: Path, module: str) -> Iterator[str]:
     """The modules ``path`` (the module ``module``) imports, absolute (``from x import y``
     gives ``x.y``: ``y`` may be a module)."""
     package = module.rsplit(".", 1)[0]
-    for node in ast.walk(parsed(path.read_text(encoding="utf-8"))):
+    for node in walked(parsed(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -179,7 +179,7 @@ def modules_exported(root: Path, package: str) -> set[str]:
     dotted = package.replace("/", ".")
     tree = parsed((root / package / "__init__.py").read_text(encoding="utf-8"))
     found = set()
-    for node in ast.walk(tree):
+    for node in walked(tree):
         if isinstance(node, ast.ImportFrom) and node.module == dotted and not node.level:
             found |= {a.asname or a.name for a in node.names if a.name.startswith("_")}
         elif isinstance(node, ast.ImportFrom) and node.level == 1 and not node.module:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import sys
 import tomllib
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import ROOT
-from tests.source_trees import parsed
+from tests.source_trees import parsed, walked
 
 LOCALDISCORD = ROOT / "packages" / "localdiscord"
 
@@ -22,7 +23,7 @@ def imported_modules(folders: list[Path]) -> dict[str, Path]:
     found: dict[str, Path] = {}
     for folder in folders:
         for path in sorted(folder.rglob("*.py")):
-            for node in ast.walk(parsed(path.read_text(encoding="utf-8"))):
+            for node in walked(parsed(path.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.Import):
                     names = [alias.name for alias in node.names]
                 elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -45,7 +46,7 @@ def declared(pyproject: Path) -> set[str]:
 
 def undeclared(folders: list[Path], first_party: set[str], pyproject: Path) -> list[str]:
     """Imports that are neither stdlib, first-party nor provided by a declared package."""
-    providers = packages_distributions()
+    providers = _providers()
     wanted = declared(pyproject)
     missing = []
     for module, path in imported_modules(folders).items():
@@ -58,6 +59,11 @@ def undeclared(folders: list[Path], first_party: set[str], pyproject: Path) -> l
                 f"provided by {sorted(dists) or 'nothing installed'})"
             )
     return missing
+
+
+@functools.cache  # what is installed does not change while the tests run (0.3 s a call)
+def _providers() -> dict[str, list[str]]:
+    return packages_distributions()
 
 
 def _normalized(name: str) -> str:

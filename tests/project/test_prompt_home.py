@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 from tests.helpers import ROOT
 from tests.project.test_named_queries import tables_named
-from tests.source_trees import parsed
+from tests.source_trees import parsed, walked
 
 HOME = "core/dialogs/"
 # What the prompt path is made of: each defined in core/dialogs and nowhere else.
@@ -63,7 +63,7 @@ def defined(tree: ast.Module) -> set[str]:
     """The names the module defines at its top level and in its classes: functions,
     classes' methods, and constants assigned."""
     found: set[str] = set()
-    for node in ast.walk(tree):
+    for node in walked(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             found.add(node.name)
     for node in tree.body:
@@ -79,7 +79,7 @@ def prompt_writes(tree: ast.Module) -> list[int]:
     module imported under any name, or the function imported by name)."""
     aliases: set[str] = set()
     functions: set[str] = set()
-    for node in ast.walk(tree):
+    for node in walked(tree):
         if isinstance(node, ast.ImportFrom) and node.module == "core.dialogs":
             aliases.update(a.asname or a.name for a in node.names if a.name == "permissions")
         elif isinstance(node, ast.ImportFrom) and node.module == PERMISSIONS:
@@ -87,7 +87,7 @@ def prompt_writes(tree: ast.Module) -> list[int]:
         elif isinstance(node, ast.Import):
             aliases.update(a.asname or a.name for a in node.names if a.name == PERMISSIONS)
     lines = []
-    for node in ast.walk(tree):
+    for node in walked(tree):
         if not isinstance(node, ast.Call):
             continue
         call = node.func
@@ -104,7 +104,7 @@ def imported(tree: ast.Module) -> set[str]:
     """Every module the module imports, at any depth of its code (``from a import b``: both
     ``a`` and ``a.b``)."""
     found: set[str] = set()
-    for node in ast.walk(tree):
+    for node in walked(tree):
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:

@@ -11,7 +11,7 @@ import ast
 
 from core.store.access import StoreAccess
 from tests.helpers import ROOT
-from tests.source_trees import parsed
+from tests.source_trees import parsed, walked
 
 # Modules outside core/store that may import core.store.postgres: the database commands.
 DIALECT_COMMANDS = ("core/database/",)
@@ -21,7 +21,7 @@ def db_attributes(source: str) -> list[int]:
     """The lines of ``source`` that read an attribute named ``db`` (``service.db.read``)."""
     return sorted(
         node.lineno
-        for node in ast.walk(parsed(source))
+        for node in walked(parsed(source))
         if isinstance(node, ast.Attribute) and node.attr == "db"
     )
 
@@ -29,7 +29,7 @@ def db_attributes(source: str) -> list[int]:
 def postgres_imports(source: str) -> list[int]:
     """The lines of ``source`` that import a module of ``core.store.postgres``."""
     lines = []
-    for node in ast.walk(parsed(source)):
+    for node in walked(parsed(source)):
         names: list[str] = []
         if not isinstance(node, ast.stmt):
             continue

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.helpers import ROOT
-from tests.source_trees import parsed
+from tests.source_trees import parsed, walked
 
 
 def _python(code: str, *args: str) -> str:
@@ -133,7 +133,7 @@ SQLITE_PART = {
 def _imports_sqlite3(path: Path) -> bool:
     import ast
 
-    for node in ast.walk(parsed(path.read_text(encoding="utf-8"))):
+    for node in walked(parsed(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import) and any(
             a.name.split(".")[0] == "sqlite3" for a in node.names
         ):
@@ -172,7 +172,7 @@ def test_no_command_group_imports_the_entry_point() -> None:
     for path in sorted((ROOT / "bot" / "cli").glob("*.py")):
         if path.name in ("main.py", "__main__.py"):
             continue
-        for node in ast.walk(parsed(path.read_text("utf-8"))):
+        for node in walked(parsed(path.read_text("utf-8"))):
             if isinstance(node, ast.ImportFrom) and node.module == "bot.cli.main":
                 found.append(path.name)
             elif isinstance(node, ast.ImportFrom) and node.module == "bot.cli":

@@ -11,11 +11,12 @@ a ``table_name``. The read models ask the owners too. What is left outside its o
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
 from tests.helpers import ROOT
-from tests.source_trees import parsed
+from tests.source_trees import parsed, walked
 
 OWNER = {
     "deliveries": "core/delivery/",
@@ -63,7 +64,7 @@ def tables_in(text: str) -> set[str]:
 
 def _docstrings(tree: ast.AST) -> set[int]:
     found = set()
-    for node in ast.walk(tree):
+    for node in walked(tree):
         body = getattr(node, "body", None)
         if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
             found.add(id(body[0].value))
@@ -73,10 +74,15 @@ def _docstrings(tree: ast.AST) -> set[int]:
 def table_counts(source: str) -> dict[str, int]:
     """How many strings of ``source`` (an f-string's parts each on its own), docstrings
     aside, name each of the four tables in SQL."""
+    return dict(_table_counts(source))
+
+
+@functools.cache  # read only: two tests scan the product
+def _table_counts(source: str) -> dict[str, int]:
     tree = parsed(source)
     skip = _docstrings(tree)
     found: dict[str, int] = {}
-    for node in ast.walk(tree):
+    for node in walked(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:
             for table in tables_in(node.value):
                 found[table] = found.get(table, 0) + 1

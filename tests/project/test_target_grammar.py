@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from tests.helpers import ROOT
-from tests.source_trees import parsed
+from tests.source_trees import parsed, walked
 
 # a target prefix: a kind and a colon, no space after it ("note: ..." is prose)
 PREFIX = re.compile(r"(agent|role|note|reset|withdraw):(?!\s)")
@@ -45,7 +45,7 @@ def _prefixed(node: ast.expr) -> bool:
 def _grammar(source: str) -> list[int]:
     """The lines of ``source`` that build or read a message target's grammar."""
     lines = []
-    for node in ast.walk(parsed(source)):
+    for node in walked(parsed(source)):
         found = False
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             found = node.func.attr in ("startswith", "removeprefix") and any(

@@ -14,12 +14,13 @@ that name) starts nothing that outlives its line. The scan is by the syntax tree
 from __future__ import annotations
 
 import ast
+import functools
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 from tests.helpers import ROOT
-from tests.source_trees import parsed
+from tests.source_trees import parsed, walked
 
 PRODUCT = ("bot", "core", "automation")
 OWNER = Path("core/waits.py")  # Background: the loop's create_task, once
@@ -28,14 +29,19 @@ STARTERS = {"create_task", "ensure_future", "run_coroutine_threadsafe"}
 
 def bare_starts(source: str, name: str = "<planted>") -> list[str]:
     """Where ``source`` starts a task with no owner: ``name:line: the call``."""
+    return list(_bare_starts(source, name))
+
+
+@functools.cache  # the product is scanned three times, the copy's unchanged modules alike
+def _bare_starts(source: str, name: str) -> tuple[str, ...]:
     tree = parsed(source)
-    awaited = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Await)}
+    awaited = {id(node.value) for node in walked(tree) if isinstance(node, ast.Await)}
     found: list[str] = []
     for call, groups in _calls(tree, frozenset()):
         if id(call) in awaited or not _starts_task(call, groups):
             continue
         found.append(f"{name}:{call.lineno}: {ast.unparse(call.func)}")
-    return found
+    return tuple(found)
 
 
 def _calls(node: ast.AST, groups: frozenset[str]) -> Iterator[tuple[ast.Call, frozenset[str]]]:
@@ -157,14 +163,14 @@ def lossy_waits(source: str, name: str = "<planted>") -> list[str]:
     tree = parsed(source)
     found = [
         f"{name}:{node.lineno}"
-        for node in ast.walk(tree)
+        for node in walked(tree)
         if isinstance(node, ast.Attribute)
         and node.attr == "wait_for"
         and ast.unparse(node.value) == "asyncio"
     ]
     found += [
         f"{name}:{node.lineno}"
-        for node in ast.walk(tree)
+        for node in walked(tree)
         if isinstance(node, ast.ImportFrom)
         and node.module == "asyncio"
         and any(alias.name == "wait_for" for alias in node.names)

@@ -20,7 +20,7 @@ from functools import cache
 from pathlib import Path
 
 from tests.helpers import ROOT
-from tests.source_trees import parsed
+from tests.source_trees import parsed, walked
 
 STILL_UNTYPED: tuple[str, ...] = ()  # none left: keep it so
 
@@ -80,7 +80,7 @@ def is_row_type(root: Path, module: str, name: str, seen: frozenset[str] = froze
     for top in _tree(path).body:
         if isinstance(top, ast.ClassDef) and top.name == name:
             return _is_row_class(top)
-    for node in ast.walk(_tree(path)):
+    for node in walked(_tree(path)):
         if isinstance(node, ast.ImportFrom) and node.module and not node.level:
             for alias in node.names:
                 if (alias.asname or alias.name) == name:
