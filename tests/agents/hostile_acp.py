@@ -23,6 +23,8 @@ and its config options name its model (``hostile-model``):
     wait S          S seconds of silence, ended early by a ``session/cancel``
     deaf S          S seconds of silence that no cancel ends (an agent that does not answer
                     its cancel: the turn's answer comes late)
+    after-deaf S    silence until the last deaf turn's late answer was written (at most S
+                    seconds, ended early by a ``session/cancel``)
 
 With ``$HOSTILE_IGNORE_TERM`` it ignores SIGTERM, as Gemini CLI over ACP does, and ends only
 at its input's end; with ``$HOSTILE_ENDED`` (a file) it writes ``input ended`` there then.
@@ -51,6 +53,7 @@ _out = sys.stdout.buffer
 _lock = threading.Lock()
 _answers: dict[int, Any] = {}
 _cancelled = threading.Event()
+_deaf_answered = threading.Event()  # a deaf turn's late answer was written
 _idents = itertools.count(900)  # the ids of its requests to the client
 
 
@@ -142,7 +145,13 @@ def run(command: str) -> None:
     elif word == "wait":
         _cancelled.wait(float(rest))
     elif word == "deaf":
+        _deaf_answered.clear()
         time.sleep(float(rest))
+    elif word == "after-deaf":
+        deadline = time.monotonic() + float(rest)
+        while not _deaf_answered.wait(0.05) and not _cancelled.is_set():
+            if time.monotonic() >= deadline:
+                break
     elif word == "close-output":
         _out.close()
         os.close(1)
@@ -165,6 +174,8 @@ def prompt(ident: Any, params: dict[str, Any]) -> None:
         result["usage"] = {"inputTokens": used[0], "outputTokens": used[1],
                            "totalTokens": sum(used)}  # fmt: skip
     send({"id": ident, "result": result})
+    if deaf:
+        _deaf_answered.set()
 
 
 def _keep_sessions() -> None:

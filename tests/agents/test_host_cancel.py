@@ -90,10 +90,11 @@ async def test_a_cancel_the_agent_does_not_answer_is_ended_by_the_host(home: Pat
         delivery, "cancelled", "host",
     )  # fmt: skip
     assert "did not answer its cancel within" in end["meta"]["why"]
-    # the next prompt goes through; the deaf turn's late answer comes meanwhile, dropped
+    # the next prompt goes through; the deaf turn's late answer comes meanwhile (the agent
+    # says nothing until it wrote it), dropped
     after = end["seq"]
     nxt = next(_deliveries)
-    taken = await client.prompt(home, AGENT, nxt, f"wait {deaf_s}; say next", wait_s=60)
+    taken = await client.prompt(home, AGENT, nxt, "after-deaf 60; say next", wait_s=60)
     assert isinstance(taken, Taken), taken
     entries = await entries_until(home, after, (wire.TURN_END,))
     assert turn_ends(entries) == [(nxt, "end_turn", None)]
