@@ -18,6 +18,7 @@ import os
 import signal
 import stat
 import sys
+import time
 import warnings
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -161,7 +162,7 @@ async def test_a_request_with_no_way_to_say_no_gets_one_and_is_cancelled(home: P
 async def test_a_request_over_the_limit_is_answered_with_an_error(home: Path) -> None:
     """A permission request of 68 MB (over the 64 MiB an agent's line may hold): said, and
     answered with an error, so the agent does not wait for an answer that cannot come."""
-    await asyncio.sleep(lines_apart())
+    await lines_apart(home)
     entries = await turn(home, "ask-diff 34000000")
     (error,) = of_type(entries, wire.AGENT_ERROR)
     assert "over the limit: dropped" in error["message"]
@@ -192,7 +193,7 @@ async def test_a_request_over_the_limit_is_answered_with_an_error(home: Path) ->
 async def test_a_line_that_is_no_json_rpc_object_leaves_the_connection_up(
     home: Path, line: str, why: str
 ) -> None:
-    await asyncio.sleep(lines_apart())
+    await lines_apart(home)
     entries = await turn(home, f"{line}; say next")
     (error,) = of_type(entries, wire.AGENT_ERROR)
     assert why in error["message"], error
@@ -240,18 +241,32 @@ async def test_a_request_of_a_bad_shape_is_answered_in_one_line(
         writer.close()
 
 
-def lines_apart() -> float:
-    """The host says a bad line at most once a second: a test's own line is said."""
+async def lines_apart(home: Path, kinds: tuple[str, ...] = (wire.AGENT_ERROR,)) -> None:
+    """Until a test's own line of ``kinds`` is said at once: the host says a bad line
+    (``agent_error``), and a refusal of the agent's process (``refused``), at most once each
+    ``BAD_LINE_S``, so until that long after the last of them its journal holds (looked at
+    again after the wait: a line held back is said as the second ends)."""
     from automation.protocol.host import BAD_LINE_S
 
-    return BAD_LINE_S
+    while True:
+        said = [e["at"] for e in _journal(home) if e["type"] in kinds]
+        wait = max(said, default=0.0) + BAD_LINE_S + 0.1 - time.time()
+        if wait <= 0:
+            return
+        await asyncio.sleep(wait)
+
+
+def _journal(home: Path) -> list[dict[str, Any]]:
+    """The agent's journal's entries that may be a bad line's or a refusal's."""
+    kept = wire.journal_path(home, AGENT).read_bytes().splitlines()
+    return [wire.decode(line) for line in kept if b"agent_error" in line or b"refused" in line]
 
 
 @pytest.mark.parametrize("op", ["answer", "hello", "events", "prompt", "cancel", "stop"])
 async def test_the_agents_own_processes_are_refused_by_its_host(home: Path, op: str) -> None:
     """The agent reads its request's id from the journal and answers "allow" on the socket,
     or prompts itself, or stops: refused, whatever it asks."""
-    await asyncio.sleep(lines_apart())
+    await lines_apart(home, (wire.REFUSED,))
     entries = await turn(home, f"probe {op}")
     assert '"refused":true' in said(entries) and "is a process of the agent" in said(entries)
     (refused,) = of_type(entries, wire.REFUSED)
@@ -298,7 +313,7 @@ async def test_swarm_takes_in_what_followed_a_line_it_could_not_take(
     the tests before made: cut, refused, said as errors) to a turn's end that follows a
     refusal, a line over the limit and a line that is no object: the agent is idle, its
     refusals audited, and its reader still runs."""
-    await asyncio.sleep(lines_apart())
+    await lines_apart(home, (wire.AGENT_ERROR, wire.REFUSED))
     await turn(home, f"probe answer; line {lines.AGENT_LINE_LIMIT + 10}; raw [1]")
     watch = ProtocolWatch(service, Freshness())
     await watch.start()
@@ -379,9 +394,16 @@ async def test_a_long_journal_waits_in_the_host_not_in_swarms_memory(
     watch = ProtocolWatch(service, Freshness())
     await watch.start()
     try:
-        for _ in range(40):  # the reader, alone: nothing written
+        held = 0
+        for _ in range(200):  # the reader, alone (nothing written), until it holds its most
             await asyncio.sleep(0.05)
-        assert PENDING_MAX <= len(watch.pending.get(AGENT) or ()) <= PENDING_MAX + 1
+            if (held := len(watch.pending.get(AGENT) or ())) >= PENDING_MAX:
+                break
+        for _ in range(10):  # and holds no more as the journal's rest waits
+            assert PENDING_MAX <= held <= PENDING_MAX + 1, held
+            await asyncio.sleep(0.05)
+            held = len(watch.pending.get(AGENT) or ())
+        assert PENDING_MAX <= held <= PENDING_MAX + 1, held
         await taken_in(service, watch, entries[-1]["seq"])
     finally:
         await watch.stop()
@@ -390,7 +412,7 @@ async def test_a_long_journal_waits_in_the_host_not_in_swarms_memory(
 async def test_bad_lines_held_back_in_a_burst_are_said_after_the_second(home: Path) -> None:
     """Three bad lines at once: the first is said at once, the two held back within the
     second after (before: counted, and said only with a later bad line, if one came)."""
-    await asyncio.sleep(lines_apart())
+    await lines_apart(home)
     entries = await turn(home, "raw [1]; raw [2]; raw [3]; say burst over")
     (first,) = of_type(entries, wire.AGENT_ERROR)
     assert first["lines"] == 1
@@ -402,7 +424,7 @@ async def test_a_caller_gone_before_it_is_told_is_refused(home: Path) -> None:
     """A process writes "answer" on the socket and exits before the host reads who it is
     (the host frozen meanwhile): no parent chain to clear it, so it is refused, never
     answered as swarm."""
-    await asyncio.sleep(lines_apart())
+    await lines_apart(home, (wire.REFUSED,))
     before = (await client.hello(home, AGENT)).seq
     host = running.host_pid(home, AGENT)
     assert host is not None
