@@ -121,11 +121,11 @@ def coordinator(rig: Rig) -> Iterator[subprocess.Popen[bytes]]:
 
 
 async def until(check: Callable[[], Awaitable[Any]], within: float = 180.0) -> Any:
-    """``check()``'s value once it holds (read every 0.2 s)."""
+    """``check()``'s value once it holds (read every 0.05 s)."""
     deadline = time.monotonic() + within
     while not (found := await check()):
         assert time.monotonic() < deadline, f"not within {within:g} s"
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.05)
     return found
 
 
