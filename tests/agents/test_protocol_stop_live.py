@@ -17,11 +17,9 @@ import json
 import logging
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,6 +32,7 @@ from core.costs.usage_place import usage_file
 from core.hosts import client
 from core.models import Task, TaskSpec
 from core.watch import wire_usage
+from tests import cli_zygote
 from tests.agents.launch import SETUPS
 from tests.agents.live import LocalModel, require_binary
 from tests.agents.test_protocol_live import (
@@ -183,11 +182,9 @@ async def test_a_cancelled_or_taken_back_task_ends_the_running_turn_at_once(
 
 
 def person(rig: Rig, *args: str) -> subprocess.CompletedProcess[str]:
-    """``swarm ARGS`` run by a person (in a terminal of their own, not in A's folder)."""
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], env=rig.env, cwd=rig.root,
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    """``swarm ARGS`` run by a person (in a terminal of their own, not in A's folder), as
+    ``rig.swarm`` runs it (``tests/cli_zygote.py``)."""
+    return cli_zygote.run(list(args), rig.env, rig.root, 60)
 
 
 @pytest.mark.timeout(300)
@@ -327,8 +324,9 @@ async def test_a_turn_whose_model_has_said_nothing_yet_ends_at_its_stop(
         async def asked() -> bool:
             return any(task.details in str(r.get("prompt") or "") for r in rig.model.requests())
 
+        # the model silent from here on; stopped at once, within the host's window for the
+        # agent to take the prompt (ACCEPT_S) unless the CLI took that long to ask
         await until(asked, 60)
-        await asyncio.sleep(1.0)  # well into the silence
         asked_at = time.monotonic()
         if how == "stop":
             stop = await asyncio.to_thread(person, rig, "agents", "stop", AGENT)
@@ -382,15 +380,19 @@ class Kept(logging.Handler):
         self.said.append(record.getMessage())
 
 
-def answers_recorded(home: Path) -> int:
-    """How many answers A's gateway recorded, once their count held still for 2 s."""
-    path, seen, since = usage_file(home, AGENT), -1, time.monotonic()
-    while time.monotonic() - since < 2.0:
-        count = len(path.read_bytes().splitlines()) if path.exists() else 0
-        if count != seen:
-            seen, since = count, time.monotonic()
-        time.sleep(0.2)
-    return seen
+async def answers_recorded(rig: Rig, since: float) -> int:
+    """How many answers A's gateway recorded of the requests since ``since`` (Unix
+    seconds), once it recorded one for each such request its model had (the gateway writes
+    an answer's record as the answer ends: a stopped stream's at the stop)."""
+    path, deadline = usage_file(rig.home, AGENT), time.monotonic() + 60
+    while True:
+        kept = path.read_bytes().splitlines() if path.exists() else []
+        count = sum(json.loads(line)["started"] >= since for line in kept)
+        asked = sum(r["at"] >= since for r in rig.model.requests())
+        if count >= asked:
+            return count
+        assert time.monotonic() < deadline, (count, asked)
+        await asyncio.sleep(0.05)
 
 
 async def usage_watched(swarm: Swarm) -> None:
@@ -428,14 +430,16 @@ async def test_a_stopped_turns_usage_is_the_gateways_and_no_alert(
         await usage_watched(swarm)  # the turns before (cancels and stops): compared
         assert await usage_alerts(swarm) == []
         kept.said.clear()
+        since = time.time()  # (a silent turn stopped before may be recorded later)
         task = await in_a_long_turn(rig, swarm, "long metered")
         stop = person(rig, "agents", "stop", AGENT)
         assert stop.returncode == 0, stop.stdout + stop.stderr
         turn = await run_until(swarm, lambda: turn_of(swarm, task), STREAM_S)
         assert turn["stop_reason"] == "cancelled", turn
-        await said_hello(swarm, "say hello after the metered stop")  # (Gemini CLI's files tell
-        stopped = await usage_alerts(swarm), list(kept.said)  # a turn once the next is in)
-        await said_hello(swarm, "say hello later")
+        # (Gemini CLI's files tell a turn once the next is in)
+        await said_hello(rig, swarm, "say hello after the metered stop", since)
+        stopped = await usage_alerts(swarm), list(kept.said)
+        await said_hello(rig, swarm, "say hello later", since)
         later = await usage_alerts(swarm)
     finally:
         logger.removeHandler(kept)
@@ -454,11 +458,12 @@ async def test_a_stopped_turns_usage_is_the_gateways_and_no_alert(
     await swarm.service.tasks.cancel(task.ref, "me")
 
 
-async def said_hello(swarm: Swarm, text: str) -> None:
-    """``text`` sent to A and answered, then ``swarm run``'s usage looks: its gateway's
-    records and its CLI's reports read, and compared."""
+async def said_hello(rig: Rig, swarm: Swarm, text: str, since: float) -> None:
+    """``text`` sent to A and answered, then ``swarm run``'s usage looks once its gateway
+    recorded the answers since ``since``: its records and its CLI's reports read, and
+    compared."""
     await swarm.service.messages.send(AGENT, text, "me")
     await run_until(swarm, lambda: delivered_after(swarm, text), 60)
     await idle(swarm)
-    answers_recorded(swarm.service.settings.home)
+    await answers_recorded(rig, since)
     await usage_watched(swarm)
