@@ -99,12 +99,12 @@ steps = [{ fail = 500, times = 1, model = "3.8-flash" }, { text = "through after
 
 [[turns]]
 match = "wait for its model's limit"  # Gemini CLI's, as above
-steps = [{ rate_limit = true, retry_after = 1, reset_in = 1, times = 1, model = "3.8-flash" },
+steps = [{ rate_limit = true, retry_after = 2, reset_in = 2, times = 1, model = "3.8-flash" },
          { text = "through after the limit" }]
 
 [[turns]]
 match = "wait for the limit"
-steps = [{ rate_limit = true, retry_after = 1, reset_in = 1, times = 1 },
+steps = [{ rate_limit = true, retry_after = 2, reset_in = 2, times = 1 },
          { text = "through after the limit" }]
 
 [[turns]]
@@ -936,11 +936,11 @@ async def test_a_500_the_agent_retries_ends_its_turn_once(rig: Rig, swarm: Swarm
 async def test_a_429_ends_its_turn_once_and_reads_limited_while_it_holds(
     rig: Rig, swarm: Swarm
 ) -> None:
-    """A 429 with a reset 1 s away, then the answer. Claude Code says its retry, read
+    """A 429 with a reset 2 s away, then the answer. Claude Code says its retry, read
     ``limited`` until the retry it names, then the turn ends; Gemini CLI retries unsaid on
     ACP, read ``limited`` from its debug log (a row of the turn's transcript; before: not
     seen, ``working``), and ends it; opencode retries unsaid on ACP, read ``limited`` until
-    the retry its own log says ("Please try again in 1s"; before: ``working``), and ends it;
+    the retry its own log says ("Please try again in 2s"; before: ``working``), and ends it;
     Codex (through codex-acp) ends the turn at once as failed ("exceeded retry limit, last
     status: 429"), read ``limited`` until the agent is seen working again."""
     prompt = "wait for its model's limit" if rig.cli == "gemini" else "wait for the limit"
@@ -974,7 +974,7 @@ async def test_a_429_ends_its_turn_once_and_reads_limited_while_it_holds(
         assert "limited" in await _log_states(swarm)
         events = await swarm.service.history.events(0, 10_000)
         (limit,) = [e.data or {} for e in events if e.kind in LIMIT_KINDS and "its log" in e.text]
-        assert limit["until"] == pytest.approx(rows[0].at + 1), (limit, rows[0])
+        assert limit["until"] == pytest.approx(rows[0].at + 2, abs=0.25), (limit, rows[0])
     if rig.cli == "claude-code":
         lines = await TranscriptBook(swarm.service.store).of_task(task)
         retries = [transcript.status_line(r) for r in lines if r.kind == transcript.RETRY]
