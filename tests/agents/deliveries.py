@@ -12,8 +12,10 @@ For each prompt the model server's records say what the CLI took:
   requests with its marker than the CLI makes for one prompt, measured on a first prompt);
 - **turn start**: from the delivery's start to the first request with its marker.
 
-A prompt is delivered as the scheduler would: the next once the CLI's turn ended and its
-screen is still; a failed attempt retried up to 3 times with ``is_retry``.
+A prompt is delivered as the scheduler would: the next once swarm reads the CLI idle (its
+turn ended) and its screen is still; a failed attempt retried up to 3 times with
+``is_retry``. A copy that came after its prompt's turn ended is still counted doubled: every
+prompt's requests are counted again once the last prompt's turn is over.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ class Tally:
     failures: list[str] = field(default_factory=list)
     turn_start_ms: list[float] = field(default_factory=list)
     per_turn: int = 1
+    sent: dict[str, float] = field(default_factory=dict)  # each taken prompt's marker: start
 
     def count(
         self, marker: str, text: str, delivered: bool, found: list[dict[str, Any]], started: float
@@ -157,6 +160,26 @@ def settle_pane(read: Callable[[], str], quiet_s: float = 0.8, timeout: float = 
             return
 
 
+def turn_over(live: LiveCLI, cli: str, quiet_s: float = 0.3, timeout: float = 60.0) -> None:
+    """Until swarm reads the pane idle (``cli``'s rules) and it has not changed for
+    ``quiet_s``: the turn ended and was drawn, as the scheduler waits before the next
+    prompt (or at ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    last, since = live.screen(), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        now = live.screen()
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet_s and _reads_idle(live, cli):
+            return
+
+
+def _reads_idle(live: LiveCLI, cli: str) -> bool:
+    seen = reading(live, cli)
+    return seen is not None and seen.state.value == "idle"
+
+
 def wait_taken(live: LiveCLI, cli: str, marker: str, timeout: float) -> list[dict[str, Any]]:
     """The turn requests with ``marker``, once there is one (or [] at ``timeout``)."""
     return wait_taken_by(live.model, MAIN_PATHS[cli], marker, timeout)
@@ -183,11 +206,11 @@ async def count_deliveries(live: LiveCLI, cli: str, prompts: int, home: Path) ->
     agent = agent_of(live, cli)
     tally = Tally(cli)
     try:
-        settle(live, quiet_s=1.0)
+        turn_over(live, cli)
         first = f"calibrate-{uuid.uuid4().hex[:8]}"
         await deliver(deliverer, agent, 0, f"{first} please reply briefly", tally)
         wait_taken(live, cli, first, 30)
-        settle(live)
+        turn_over(live, cli)
         tally.per_turn = max(1, len(main_requests(live, cli, first)))
         tally.failures.clear()
         tally.retries = 0
@@ -195,6 +218,9 @@ async def count_deliveries(live: LiveCLI, cli: str, prompts: int, home: Path) ->
             await one(deliverer, agent, live, n, tally)
     finally:
         deliverer.close()
+    for marker, started in tally.sent.items():  # a copy taken after its turn's look
+        if marker not in {d.split(":")[0] for d in tally.doubled}:
+            doubled(live, tally, marker, started)
     return tally
 
 
@@ -209,8 +235,14 @@ async def one(deliverer: TmuxDeliverer, agent: Agent, live: LiveCLI, n: int, tal
     found = wait_taken(live, cli, marker, 30 if delivered else 5)
     if not tally.count(marker, text, delivered, found, started):
         return
-    settle(live)
-    asked = main_requests(live, cli, marker)
+    tally.sent[marker] = started
+    turn_over(live, cli)
+    doubled(live, tally, marker, started)
+
+
+def doubled(live: LiveCLI, tally: Tally, marker: str, started: float) -> None:
+    """``marker`` counted doubled when more turn requests hold it than one turn makes."""
+    asked = main_requests(live, tally.cli, marker)
     if len(asked) > tally.per_turn:  # each copy said, for the failure's message
         seen = [(round(float(r["at"]) - started, 2), r["status"], r["outcome"]) for r in asked]
         tally.doubled.append(f"{marker}: {seen}")
