@@ -271,6 +271,22 @@ async def test_a_slow_stream_waits_between_chunks(
     assert assemble(reply.events) == [{"type": "text", "text": "abcde"}]
 
 
+async def test_a_slow_stream_goes_on_at_once_when_released(
+    model: LocalModel, session: aiohttp.ClientSession
+) -> None:
+    """A release ends the pace of a stream under way (no stall counted): the rest of its
+    chunks come at once, not 30 s later."""
+    model.queue(Step(text="abcd", chunk_chars=1, chunk_delay=10))
+    url = model.url + "/v1/messages"
+    async with session.post(url, json=request("x", stream=True)) as response:
+        received = b""
+        while received.count(b"text_delta") < 1:
+            received += await response.content.readany()
+        assert model.release() == 0
+        received += await asyncio.wait_for(response.read(), 5)
+    assert received.count(b"text_delta") == 4 and received.endswith(b'{"type":"message_stop"}\n\n')
+
+
 async def test_a_non_streaming_stall_delays_the_answer(
     model: LocalModel, session: aiohttp.ClientSession
 ) -> None:

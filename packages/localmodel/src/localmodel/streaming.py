@@ -47,19 +47,25 @@ class Pauses:
         self._release = asyncio.Event()
         self.closing = asyncio.Event()
         self.stalled = 0
+        self.releases = 0  # how many times :meth:`release` was called
 
     def release(self) -> int:
-        """End every stall and delay under way (their answers go on); how many there were."""
+        """End every stall and delay under way (their answers go on), and the pace of every
+        stream under way (the rest of it is sent at once); how many stalls and delays there
+        were."""
         count = self.stalled
+        self.releases += 1
         self._release.set()
         self._release = asyncio.Event()
         return count
 
-    async def sleep(self, seconds: float) -> bool:
-        """Wait (a stream's pace between its chunks); False if the server closes meanwhile."""
-        if seconds <= 0:
+    async def sleep(self, seconds: float, since: int | None = None) -> bool:
+        """Wait (a stream's pace between its chunks), unless :meth:`release` was called after
+        ``since`` (its count then) or is called meanwhile; False if the server closes."""
+        if seconds <= 0 or (since is not None and since != self.releases):
             return not self.closing.is_set()
-        return not await _first_set(seconds, self.closing)
+        await _first_set(seconds, self.closing, self._release)
+        return not self.closing.is_set()
 
     async def hold(self, seconds: float) -> bool:
         """Send nothing for ``seconds`` before an answer starts (a step's ``delay``), or until
@@ -110,7 +116,7 @@ async def stream(
     events = list(events)
     total = sum(1 for e in events if e.chunk)
     stall_at = min(step.stall_after or 0, total) if outcome.stall else -1
-    sent = 0
+    sent, paced = 0, pauses.releases  # a release from now on ends the pace
     try:
         for event in events:
             if sent == stall_at and (event.chunk or sent == total):
@@ -118,7 +124,7 @@ async def stream(
                 log.info("localmodel: stream stalled after %d of %d chunks", sent, total)
                 if not await pauses.stall(step.stall_for):
                     return response
-            elif event.chunk and sent and not await pauses.sleep(step.chunk_delay):
+            elif event.chunk and sent and not await pauses.sleep(step.chunk_delay, paced):
                 return response
             sent += event.chunk
             await response.write(event.data)
