@@ -146,6 +146,21 @@ class LocalModel:
             time.sleep(0.1)
         return True
 
+    def release_until(self, prompt: str, path: str, timeout: float = 30.0) -> None:
+        """Release the held answers (a step's ``delay``) until the request on ``path`` whose
+        latest prompt contains ``prompt`` is let go: a side request held before it (Gemini
+        CLI's router asks first) is released on the way. A request is held from its
+        arrival on: one recorded before a release is let go by it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            here = any(prompt in str(r.get("prompt") or "") and path in r["path"]
+                       for r in self.requests())  # fmt: skip
+            self.admin.release()
+            if here:
+                return
+            assert time.monotonic() < deadline, f"no request with {prompt!r}: {self.requests()}"
+            time.sleep(0.1)
+
     def stop(self) -> None:
         """Terminate the server."""
         self.process.terminate()
@@ -275,6 +290,20 @@ def capture_when(live: LiveCLI, text: str, timeout: float = 30.0) -> str:
         assert time.monotonic() < deadline, f"{text!r} never showed: {screen}"
         time.sleep(0.05)
     return screen
+
+
+_SECONDS = re.compile(r"\d+s\b")  # a spinner's time: "(esc to cancel, 4s)", "(10s · ↓ 2 tokens)"
+
+
+def until_seconds_move(live: LiveCLI, since: str, timeout: float = 15.0) -> None:
+    """Until the times the pane shows ("4s", "6m 58s") are not those of the capture ``since``:
+    a spinner's clock has moved on (a look after this one sees a later time than any look
+    before ``since`` was taken)."""
+    before = _SECONDS.findall(since)
+    deadline = time.monotonic() + timeout
+    while _SECONDS.findall(screen := live.screen()) == before:
+        assert time.monotonic() < deadline, f"its time never moved: {screen}"
+        time.sleep(0.1)
 
 
 @dataclass

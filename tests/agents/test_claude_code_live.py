@@ -26,7 +26,13 @@ from core.settings import Settings
 from core.watch.text_signal import TextWatcher
 from tests.agents.deliveries import check_deliveries
 from tests.agents.launch import launch, stop
-from tests.agents.live import LiveCLI, check_ledger_is_localmodels, pane_swarm, usage_of_turns
+from tests.agents.live import (
+    LiveCLI,
+    check_ledger_is_localmodels,
+    pane_swarm,
+    until_seconds_move,
+    usage_of_turns,
+)
 from tests.helpers import write_agents
 
 pytestmark = pytest.mark.xdist_group("claude-code-live")  # one worker starts it, once
@@ -147,7 +153,7 @@ async def test_a_frozen_stream_is_working_but_no_progress(
     watcher = TextWatcher(service, rule_sets)
     try:
         (first,) = await watcher.tick()
-        await asyncio.sleep(2.5)  # its seconds move on; nothing else does
+        until_seconds_move(claude, claude.screen())  # nothing else does
         (second,) = await watcher.tick()
     finally:
         await watcher.close()

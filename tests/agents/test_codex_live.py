@@ -145,6 +145,11 @@ def test_working_shows_until_the_answer_streams(codex: LiveCLI) -> None:
     codex.send("take your time")
     codex.wait("esc to interrupt")
     save_pane(codex, CLI, "working")
+    deadline = time.monotonic() + 30  # its turn's request, held from its arrival on
+    while not _turns_asking(codex, "take your time"):
+        assert time.monotonic() < deadline, codex.model.requests()
+        time.sleep(0.1)
+    codex.model.admin.release()  # its answer now, not at the end of its delay
     lines = codex.wait("• slowly")
     if "piece by piece" not in "\n".join(lines):  # caught mid-stream
         save_pane(codex, CLI, "streaming")

@@ -34,6 +34,7 @@ from tests.agents.live import (
     pane_swarm,
     reading,
     save_pane,
+    until_seconds_move,
     usage_of_turns,
 )
 from tests.agents.mcp_live import TURN, Desk, desk_fixture, task_now
@@ -175,7 +176,8 @@ def test_a_slow_answer_shows_it_thinking(gemini: LiveCLI) -> None:
     gemini.send("take your time")
     gemini.wait("(esc to cancel")
     save_pane(gemini, CLI, "working")
-    gemini.model.admin.release()  # its answer now, not at the end of its delay
+    # its answer now (its router's, then its model's), not at the end of its delay
+    gemini.model.release_until("take your time", ":streamGenerateContent")
     gemini.wait("✦ slowly, piece by piece")
 
 
@@ -226,7 +228,8 @@ async def test_a_prompt_typed_while_its_turn_runs_is_delivered_when_the_turn_end
     assert receipt.ok, receipt
     thought = [r for r in gemini.model.requests() if "think it over" in str(r.get("prompt"))]
     assert thought and thought[-1]["status"] == 200  # the turn it was typed into
-    gemini.model.admin.release()  # that turn's answer now, not at the end of its delay
+    # that turn's answer now (its router's, then its model's), not at the end of its delay
+    gemini.model.release_until("think it over", ":streamGenerateContent")
     gemini.wait("thanks from localmodel", timeout=30)
     asked = [r for r in gemini.model.requests() if r.get("prompt") == "then say thanks"]
     assert len({json.dumps(r["body"].get("contents", [])[-1:]) for r in asked}) == 1, asked
@@ -323,7 +326,7 @@ async def test_a_minute_429_retried_under_its_spinner_is_no_progress(
     submit(gemini, "retry the minute")
     gemini.wait("(esc to cancel")
     first = await look(watcher)
-    await asyncio.sleep(2.5)  # the spinner's time moves on; the model keeps refusing
+    until_seconds_move(gemini, gemini.screen())  # the model keeps refusing
     second = await look(watcher)
     gemini.keys("Escape")  # the turn cancelled: the CLI at its input again
     gemini.wait("Request cancelled")
@@ -343,8 +346,9 @@ async def test_an_answer_streaming_under_its_spinner_is_progress(
     for _ in range(2):
         await asyncio.sleep(1.2)
         seen.append(await look(watcher))
-    assert [(o.state.value, o.work) for o in seen] == [("working", True)] * 3, seen
+    gemini.model.admin.release()  # the rest of its answer now, not at its pace
     gemini.wait("thirteen", timeout=30)
+    assert [(o.state.value, o.work) for o in seen] == [("working", True)] * 3, seen
 
 
 def turn_over(gemini: LiveCLI, timeout: float = 30.0) -> None:

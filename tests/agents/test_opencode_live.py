@@ -126,7 +126,8 @@ def test_a_slow_answer_shows_it_working(opencode: LiveCLI) -> None:
     opencode.send("take your time")
     opencode.wait(WORKING)
     save_pane(opencode, CLI, "working")
-    opencode.model.admin.release()  # its answer now, not at the end of its delay
+    # its answer now, not at the end of its delay (its request may come after the status line)
+    opencode.model.release_until("take your time", "/v1/chat/completions")
     opencode.wait("slowly, piece by piece", timeout=60)
 
 
