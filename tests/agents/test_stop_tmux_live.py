@@ -33,6 +33,7 @@ from tests.helpers import CliResult, run_cli, write_agents
 
 pytestmark = pytest.mark.xdist_group("stop-tmux-live")
 STREAM_S = 90.0
+PIECE_S = 1.0  # the streaming answer's pace
 SCRIPT = f"""
 default = [{{ text = "localmodel default answer" }}]
 
@@ -45,7 +46,7 @@ match = "work for a long while"
 [[turns.steps]]
 text = "{"y" * int(STREAM_S)} the very end"
 chunk_chars = 1
-chunk_delay = 1.0
+chunk_delay = {PIECE_S}
 
 [[turns]]
 match = "think in silence"
@@ -53,6 +54,7 @@ match = "think in silence"
 text = "the very end after a silence"
 delay = {STREAM_S}
 """
+STREAMING = "work for a long while"
 IDLE_WITHIN_S = 10.0  # generous: a loaded machine's, far under the turn's STREAM_S
 
 
@@ -128,13 +130,16 @@ def until_state(live: LiveCLI, state: AgentState, within: float) -> float:
 
 
 def in_a_turn(live: LiveCLI, prompt: str) -> None:
-    """``prompt`` sent, the model asked, the pane read at work."""
+    """``prompt`` sent, the model asked, the pane read at work; for the streaming turn, until
+    its answer's second piece is sent (its pace after the model was asked: well into it)."""
     until_state(live, AgentState.IDLE, 60)
     before = asks(live, prompt)
     live.send(prompt)
     asked(live, prompt, before)
     until_state(live, AgentState.WORKING, 30)
-    time.sleep(1.0)  # well into the turn
+    if prompt == STREAMING:
+        last = [r for r in live.model.requests() if prompt in str(r.get("prompt") or "")][-1]
+        time.sleep(max(0.0, float(last["at"]) + PIECE_S - time.time()))
 
 
 def next_prompt_goes_through(live: LiveCLI) -> None:
@@ -160,7 +165,7 @@ def test_swarm_agents_stop_presses_the_clis_interrupt_keys_and_the_pane_reads_id
 ) -> None:
     cli = clis.by_name(cli_of(live))
     assert cli is not None
-    in_a_turn(live, "work for a long while" if turn == "streaming" else "think in silence")
+    in_a_turn(live, STREAMING if turn == "streaming" else "think in silence")
     process = pane_process(live)
     asked = time.monotonic()
     done = person(live, tmp_path, "agents", "stop", "A")
@@ -204,7 +209,7 @@ async def test_a_withdrawal_stops_the_turn_and_types_no_notice(
     """swarm's tmux deliverer, given a withdrawal for an agent at work, stops its turn with
     its CLI's keys and types nothing: the notice goes with the agent's next message (a turn
     of its own would be a paid request, the agent at work again); the pane reads idle."""
-    in_a_turn(live, "work for a long while")
+    in_a_turn(live, STREAMING)
     process = pane_process(live)
     home = tmp_path / "home"
     deliverer = TmuxDeliverer(home, KillSwitch(home))
@@ -235,7 +240,7 @@ def test_opencodes_stopped_turn_is_read_of_unknown_usage_never_short(
     database = data_dir(live.root / "home" / ".local" / "share", work) / NAME
     reader = DatabaseReader(database, work)
     reader.read()  # the turns of the tests before
-    in_a_turn(live, "work for a long while")
+    in_a_turn(live, STREAMING)
     done = person(live, tmp_path, "agents", "stop", "A")
     assert done.code == 0, done.out + done.err
     until_state(live, AgentState.IDLE, IDLE_WITHIN_S)
