@@ -30,7 +30,8 @@ from tests.watch.conftest import watch_settings
 pytestmark = pytest.mark.xdist_group("codex-live")
 AGENT = "Codex-1"
 READY = "? for shortcuts"
-PROOF_S = 4.0  # SWARM_HOOKS_SILENT_AFTER here (30 s by default): Codex's hook runs at submit
+PROOF_S = 2.0  # SWARM_HOOKS_SILENT_AFTER here (30 s by default): Codex's hook runs at submit
+# (before its model is asked: spoken before its answer shows, when the looks begin)
 SCRIPT = 'default = [{ text = "localmodel default answer" }]\n'
 
 
@@ -71,15 +72,19 @@ async def test_hooks_codex_does_not_run_are_an_alert_after_its_first_prompt(
         codex.wait("localmodel default answer", timeout=60)
         delivered = time.monotonic()
         opened = None
-        while time.monotonic() - delivered < PROOF_S + 2:  # past the delivery's PROOF_S, a tick
+        while time.monotonic() - delivered < PROOF_S + 1:  # past the delivery's PROOF_S, a tick
             report = await watcher.tick()
             if report.opened and opened is None:
                 opened = time.monotonic() - delivered
             if opened is not None and silent:
                 break  # said: once (the not-silent case waits the whole time for none)
-            await asyncio.sleep(1)
+            await asyncio.sleep(0.5)
         alerts = [a for a in await service.store.read(list_alerts) if a.kind == HOOKS_SILENT]
-        shown = explain_text(await service.explain_agent(AGENT))
+        deadline = time.monotonic() + 30  # trusted: its Stop hook's word, at the turn's end
+        while "hook: Stop" not in (shown := explain_text(await service.explain_agent(AGENT))):
+            if silent or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.2)
         if silent:
             assert len(alerts) == 1 and opened is not None, shown
             assert alerts[0].text.startswith(f"{AGENT}'s hooks have not spoken at all"), alerts
