@@ -19,6 +19,7 @@ Each CLI is started once for the module.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -99,6 +100,14 @@ async def look(service: SwarmService, text: TextWatcher) -> tuple[AgentState, st
     return seen.state, seen.evidence
 
 
+async def until_idle(service: SwarmService, text: TextWatcher, within: float = 15.0) -> None:
+    """Until a look reads A idle (its turn's last lines drawn), failing after ``within``."""
+    deadline = time.monotonic() + within
+    while (seen := await look(service, text))[0] is not AgentState.IDLE:
+        assert time.monotonic() < deadline, seen
+        await asyncio.sleep(0.2)
+
+
 async def deliver(service: SwarmService, live: LiveCLI, words: str) -> None:
     """``words`` delivered into A's pane by swarm's tmux deliverer, taken."""
     from automation.tmux.delivery import TmuxDeliverer
@@ -146,9 +155,7 @@ async def test_auto_mode_behind_a_gateway_asks_the_person_before_its_first_check
         auto.wait("code ran", timeout=60)
         assert "Not run · auto mode's check had no usable answer" in auto.screen()
         auto.wait("auto mode on")
-        await asyncio.sleep(1.0)
-        state, evidence = await look(service, text)
-        assert state is AgentState.IDLE, evidence
+        await until_idle(service, text)
     finally:
         await text.close()
         deliverer.close()
@@ -174,15 +181,12 @@ async def test_bypass_mode_warns_at_its_first_start_then_runs_actions_unasked(
         await asyncio.sleep(0.3)
         bypass.keys("Enter")
         bypass.wait("bypass permissions on", timeout=30)
-        await asyncio.sleep(1.0)
-        assert (await look(service, text))[0] is AgentState.IDLE
+        await until_idle(service, text)
         await deliver(service, bypass, "make a file")
         bypass.wait("file made", timeout=60)
         assert "Do you want to proceed?" not in bypass.screen()
         assert (bypass.root / "work" / "made-by-the-model.txt").exists()
-        await asyncio.sleep(1.0)
-        state, evidence = await look(service, text)
-        assert state is AgentState.IDLE, evidence
+        await until_idle(service, text)
     finally:
         await text.close()
         await service.close()
