@@ -153,6 +153,7 @@ def test_working_shows_until_the_answer_streams(codex: LiveCLI) -> None:
     lines = codex.wait("• slowly")
     if "piece by piece" not in "\n".join(lines):  # caught mid-stream
         save_pane(codex, CLI, "streaming")
+    codex.model.admin.release()  # the rest of its answer now, not at its pace
     codex.wait("piece by piece", timeout=60)
 
 

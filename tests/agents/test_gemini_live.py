@@ -315,7 +315,7 @@ async def look(watcher: TextWatcher) -> Observation:
 
 
 async def test_a_minute_429_retried_under_its_spinner_is_no_progress(
-    gemini: LiveCLI, watcher: TextWatcher
+    gemini: LiveCLI, watcher: TextWatcher, logs: Path
 ) -> None:
     """0.61 retries a per-minute 429 under "⠼ Thinking... (esc to cancel, 4s)" with nothing
     else on the screen moving (it went on for 7 minutes with a model that kept refusing):
@@ -323,8 +323,16 @@ async def test_a_minute_429_retried_under_its_spinner_is_no_progress(
     working but not the agent's progress (the stall clock runs). Before: progress at every
     look, never stalled. (The model here refuses every request; the turn is cancelled.)"""
     gemini.wait(READY)
+    retried = "Attempt 1 failed: You exceeded your current quota"
+    before = logged(logs, retried)
     submit(gemini, "retry the minute")
     gemini.wait("(esc to cancel")
+    # its log's retry line written before the watcher's first look: old news to it (a line
+    # after that look reads limited: the log test's case), so the screen alone is judged
+    deadline = time.monotonic() + 30
+    while logged(logs, retried) == before:
+        assert time.monotonic() < deadline, f"no {retried!r} in its log"
+        await asyncio.sleep(0.1)
     first = await look(watcher)
     until_seconds_move(gemini, gemini.screen())  # the model keeps refusing
     second = await look(watcher)
@@ -359,12 +367,23 @@ def turn_over(gemini: LiveCLI, timeout: float = 30.0) -> None:
         time.sleep(0.2)
 
 
+def log_lines(logs: Path) -> list[str]:
+    """The debug log's whole lines (one still being written is not one yet: swarm's reader
+    reads a line at its newline)."""
+    path = log_path(logs, "A")
+    return path.read_text("utf-8", "replace").split("\n")[:-1] if path.exists() else []
+
+
+def logged(logs: Path, text: str) -> int:
+    """How many lines of the debug log hold ``text``."""
+    return sum(text in line for line in log_lines(logs))
+
+
 def wait_log(logs: Path, text: str, timeout: float = 30.0) -> str:
-    """The debug log's first line with ``text``, once the CLI has written it."""
+    """The debug log's newest line with ``text``, once the CLI has written it whole."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = [line for line in log_path(logs, "A").read_text("utf-8", "replace")
-                 .splitlines() if text in line]  # fmt: skip
+        found = [line for line in log_lines(logs) if text in line]
         if found:
             return found[-1]
         time.sleep(0.2)
