@@ -245,7 +245,7 @@ class ProtocolWatch:
         home = self.service.settings.home
         said: str | None = None
         while True:
-            socket = _socket_mark(home, agent)
+            socket, dying = _socket_mark(home, agent), False
             try:
                 host = (await client.hello(home, agent)).pid or 0
                 known_host, seq = await self._caught_up(agent, host)
@@ -260,6 +260,7 @@ class ProtocolWatch:
                 gone = running.host_pid(home, agent) is None
                 if gone:
                     await self._caught_up(agent, 0)
+                dying = not gone  # refused or broke, its process still there: soon gone
                 why = _why(home, agent, exc)
                 if why != said:
                     said, self.hosts[agent] = why, 0
@@ -270,7 +271,7 @@ class ProtocolWatch:
                     log.exception("protocol: reading %s's host failed", agent)
                     said, self.hosts[agent] = why, 0
                     self._said(agent, ReaderFailed(message=why[:500]))
-            await _socket_changed(home, agent, socket, RETRY_S)
+            await _socket_changed(home, agent, socket, RETRY_S, dying)
 
     async def _caught_up(self, agent: str, running: int) -> tuple[int, int]:
         """Swarm's cursor of ``agent``'s journal once what its hosts journaled and swarm
@@ -314,9 +315,10 @@ def _socket_mark(home: Path, agent: str) -> tuple[int, int] | None:
 
 
 async def _socket_changed(
-    home: Path, agent: str, mark: tuple[int, int] | None, within: float
+    home: Path, agent: str, mark: tuple[int, int] | None, within: float, dying: bool
 ) -> None:
     """Back once the host's socket is not the one ``mark`` read (a new host listens), or
+    (``dying``: a host that refused while its process ran) once that process is gone, or
     after ``within`` seconds."""
     deadline = asyncio.get_running_loop().time() + within
     while asyncio.get_running_loop().time() < deadline:
@@ -324,6 +326,8 @@ async def _socket_changed(
         now = _socket_mark(home, agent)
         if now is not None and now != mark:
             return
+        if dying and running.host_pid(home, agent) is None:
+            return  # killed: said "not running" now, not at the next try
 
 
 def _journal_mark(home: Path, agent: str) -> tuple[int, float]:

@@ -28,6 +28,7 @@ from core.agents import _signals as agent_signals
 from core.agents._judge import Freshness
 from core.hosts import client, entries, journal_file, running, wire
 from core.hosts.turns import TOTAL_COST, Ended
+from core.processes import started
 from core.protocols import SystemClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
@@ -197,6 +198,51 @@ async def test_a_host_started_again_is_read_at_once_not_at_the_next_retry(
         await reaches(read_host(service, new))
     finally:
         await watch.stop()
+
+
+async def test_a_host_refusing_while_its_process_ends_reads_not_running_as_it_ends(
+    service: SwarmService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A host killed a moment ago refuses before its process is gone (the watch says it is
+    unreachable, its process still there): the agent reads "not running" as the process
+    ends, not at the watch's next try (made 10 minutes). The host here is a process that
+    runs as the agent's host by its pid file and command line and listens on nothing."""
+    monkeypatch.setattr(protocol_watch, "RETRY_S", 600.0)
+    home = service.settings.home
+    argv = [sys.executable, "-c", "import time; time.sleep(600)", "-m", running.HOST_MODULE,
+            "--agent", AGENT]  # fmt: skip
+    ending = await asyncio.create_subprocess_exec(*argv)
+    running.pid_path(home, AGENT).parent.mkdir(parents=True, exist_ok=True)
+    running.pid_path(home, AGENT).write_text(f"{ending.pid} {started(ending.pid)}\n")
+    assert running.host_pid(home, AGENT) == ending.pid
+
+    async def offline(words: str) -> Callable[[], Awaitable[bool]]:
+        async def said() -> bool:
+            now = await service.store.read(agent_signals.get_state, AGENT)
+            return now.state is AgentState.OFFLINE and words in now.evidence
+
+        return said
+
+    try:
+        await swarm_reads(service, await offline("protocol host is not running (no "))
+        watch = ProtocolWatch(service, Freshness())
+        await watch.start()
+        try:
+            await asyncio.sleep(0.5)  # refused, its process there: the next try 10 min away
+            ending.kill()
+            await ending.wait()
+            said = await offline("is not running (swarm desktop up --protocol starts it")
+            deadline = asyncio.get_running_loop().time() + 30
+            while not await said():
+                assert asyncio.get_running_loop().time() < deadline, "not within 30 s"
+                await watch.fire()
+                await asyncio.sleep(0.05)
+        finally:
+            await watch.stop()
+    finally:
+        if ending.returncode is None:
+            ending.kill()
+            await ending.wait()
 
 
 def test_the_journals_lives_are_told_apart_by_their_first_entry(tmp_path: Path) -> None:
