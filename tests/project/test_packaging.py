@@ -7,6 +7,7 @@ import functools
 import re
 import sys
 import tomllib
+from collections.abc import Mapping
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
@@ -62,7 +63,7 @@ def undeclared(folders: list[Path], first_party: set[str], pyproject: Path) -> l
 
 
 @functools.cache  # what is installed does not change while the tests run (0.3 s a call)
-def _providers() -> dict[str, list[str]]:
+def _providers() -> Mapping[str, list[str]]:
     return packages_distributions()
 
 
