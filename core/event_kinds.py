@@ -124,6 +124,7 @@ class EventKind(enum.StrEnum):
     TOKEN_REVOKED = "token.revoked"
     USAGE_NOT_CHARGED = "usage.not_charged"
     USAGE_OVERRAN = "usage.overran"
+    USAGE_REFUSED = "usage.refused"
     USAGE_SUSPECT = "usage.suspect"
 
 
@@ -307,6 +308,7 @@ SHOWN: dict[EventKind, Shown] = {
     EventKind.TOKEN_REVOKED: Shown(icon="🔑", line=True, quiet=True),
     EventKind.USAGE_NOT_CHARGED: _LINE,
     EventKind.USAGE_OVERRAN: _LINE,
+    EventKind.USAGE_REFUSED: _LINE,
     EventKind.USAGE_SUSPECT: Shown(icon="🚨", line=True, quiet=True),
 }
 UNKNOWN = Shown(hidden="not a kind this version writes")

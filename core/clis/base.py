@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, runtime_checkable
 
 from core.agent_state import AgentState
 from core.clis.logs import LogReader, SessionLogReader
@@ -126,6 +126,15 @@ class UsageReader(Protocol):
     """Reads one session file from where it stopped: the turns ended since."""
 
     def read(self) -> Sequence[UsageTurn]: ...
+
+
+@runtime_checkable
+class RefusingReader(Protocol):
+    """A reader that may refuse its file (opencode's database, which its agent could have
+    written into a shape that holds a reader): ``refused``, why its last read read nothing
+    (None: it read)."""
+
+    refused: str | None
 
 
 @dataclass(frozen=True)

@@ -183,6 +183,17 @@ def say_overran(conn: Conn, ctx: Ctx, agent: str, seconds: float) -> None:
     )  # fmt: skip
 
 
+def say_refused(conn: Conn, ctx: Ctx, agent: str, why: str) -> None:
+    """A person hears that one of ``agent``'s CLI files is refused (``usage.refused``: a
+    file of no shape its CLI writes, the agent's doing); its usage there is not counted
+    until a read of it works again."""
+    insert_event(
+        conn, ctx.now, EventKind.USAGE_REFUSED,
+        f"{agent}'s usage is not counted while its CLI's file is refused: {why}",
+        agent=agent, actor=ctx.actor, data={"why": why},
+    )  # fmt: skip
+
+
 def day_of(at: float) -> str:
     """``2026-11-26``: the UTC day of ``at`` (a day's budget and a day's sums)."""
     return utc_text(at, "%Y-%m-%d")

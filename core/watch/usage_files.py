@@ -37,7 +37,7 @@ from pathlib import Path
 
 from core.agents import Resolver, session_queries
 from core.clis import by_name
-from core.clis.base import SessionFiles, UsageReader, UsageTurn
+from core.clis.base import RefusingReader, SessionFiles, UsageReader, UsageTurn
 from core.context import Ctx
 from core.costs import budgets, followed, ledger, prices
 from core.costs import turns as turn_cost
@@ -73,6 +73,7 @@ class UsageFiles:
         self.wire = WireUsage(store)  # the gateway agents' records (core.watch.wire_usage)
         self.resolver = Resolver({}, store.settings.home)  # the agents' panes, windows, hosts
         self.reading: dict[str, asyncio.Future[list[UsageTurn]]] = {}  # reads that overran
+        self.refused: set[tuple[Path, str]] = set()  # files whose refusal was said, by cwd
 
     async def tick(self) -> int:
         """Record the turns ended since the last tick; how many were new."""
@@ -89,11 +90,14 @@ class UsageFiles:
             if cli is None or cli.sessions is None or config is None or cwd is None:
                 continue
             hosts = None if agent.delivery in ROUTES else home
+            refusals: list[str] = []  # said by this read, not an overran one's later
             read = functools.partial(
                 self._read_folder, cli.sessions, config, cwd,
-                wire.host_session(hosts, agent.id) if hosts else None,
+                wire.host_session(hosts, agent.id) if hosts else None, refusals,
             )  # fmt: skip
             found = await self._bounded(agent.id, read)
+            for why in refusals:
+                await self.store.write("swarm", ledger.say_refused, agent.id, why)
             if found is None:
                 continue
             if agent.delivery in ROUTES:
@@ -213,7 +217,12 @@ class UsageFiles:
         return None
 
     def _read_folder(
-        self, sessions: SessionFiles, config: Path, cwd: str, hosted: str | None = None
+        self,
+        sessions: SessionFiles,
+        config: Path,
+        cwd: str,
+        hosted: str | None = None,
+        refusals: list[str] | None = None,
     ) -> list[UsageTurn]:
         """The turns ended in ``cwd``'s session files since the last look; a protocol
         agent's (``hosted``: its host's session) only those of that session, ever (its
@@ -230,9 +239,25 @@ class UsageFiles:
                 reader = self.readers[path, cwd] = sessions.reader(path, cwd)
                 if first_look:  # there before swarm looked: its past is not counted
                     found += [t for t in reader.read() if hosted and t.session == hosted]
+                    self._said_refused(reader, path, cwd, refusals)
                     continue
             found += [t for t in reader.read() if hosted is None or t.session == hosted]
+            self._said_refused(reader, path, cwd, refusals)
         return found
+
+    def _said_refused(
+        self, reader: UsageReader, path: Path, cwd: str, refusals: list[str] | None
+    ) -> None:
+        """A file newly refused by its reader added to ``refusals`` (once, until a read of
+        it works again): its agent's usage there is not counted meanwhile."""
+        if not isinstance(reader, RefusingReader):
+            return
+        if reader.refused is None:
+            self.refused.discard((path, cwd))
+        elif (path, cwd) not in self.refused and refusals is not None:
+            self.refused.add((path, cwd))
+            why = reader.refused
+            refusals.append(why if str(path) in why else f"{path}: {why}")
 
     def _files(
         self, sessions: SessionFiles, folder: Path, cwd: str, first_look: bool

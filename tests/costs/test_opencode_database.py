@@ -303,3 +303,36 @@ async def test_a_fifo_swapped_in_after_the_check_holds_no_tick(
     assert caplog.text.count("took over") == 1
     said = [e for e in await service.history.events(limit=50) if e.kind == "usage.overran"]
     assert len(said) == 1 and said[0].text.startswith("T's CLI files took over 0.5 s")
+
+
+async def test_a_refused_database_is_said_once_as_an_event_until_it_reads_again(
+    service: SwarmService, tmp_path: Path, db: Path
+) -> None:
+    """The database its agent made a view (or a link, a FIFO) gives no turn: before, only
+    the log said so, and the person saw an agent whose usage was never counted. Now it is a
+    ``usage.refused`` event (Discord, ``swarm events``, the dashboard), once until a read of
+    it works again, and said again if it is refused again."""
+    agent = Agent("T", "dev", cli="opencode", delivery="tmux", tmux="s:1", workspace=WORK)
+    await service.replace_agents([agent], tmp_path / "agents.toml")
+    service.store.settings = dataclasses.replace(service.settings, cli_dirs={"opencode": tmp_path})
+    watch = UsageFiles(service.store)
+
+    async def said() -> list[str]:
+        events = await service.history.events(limit=50)
+        return [e.text for e in events if e.kind == "usage.refused"]
+
+    real = db.with_name("real.db")
+    os.rename(db, real)
+    os.symlink(real, db)  # the agent's link in its CLI's state
+    assert await watch.tick() == 0
+    assert await watch.tick() == 0
+    assert await said() == [
+        f"T's usage is not counted while its CLI's file is refused: {db} is a symbolic link"
+    ]
+    os.unlink(db)
+    os.rename(real, db)
+    await watch.tick()  # read again (its turns, as the reader first sees them)
+    assert len(await said()) == 1  # nothing more to say
+    os.rename(db, real)
+    os.symlink(real, db)
+    assert await watch.tick() == 0 and len(await said()) == 2  # refused anew: said anew

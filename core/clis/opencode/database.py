@@ -74,7 +74,7 @@ class DatabaseReader:
     answers: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # prompt ->
     ended: set[str] = field(default_factory=set)  # the refs given
     prompts: dict[str, str] = field(default_factory=dict)  # an open turn's prompt -> session
-    refused: bool = False  # the last read was refused (said once until a read works)
+    refused: str | None = None  # why the last read was refused (None: it read)
 
     def read(self) -> list[UsageTurn]:
         """The turns whose last answer was completed since the last read."""
@@ -111,14 +111,14 @@ class DatabaseReader:
                 args = (self.cwd, self.since, ROW_BYTES, MAX_ROWS)
                 found = _rows(db.execute, _CHANGED, args)
         except Refused as exc:  # the agent's doing, or a file of no shape opencode writes
-            if not self.refused:
+            if self.refused is None:
                 log.warning("opencode's database %s is not read: %s", self.path, exc)
-            self.refused = True
+            self.refused = str(exc)
             return []
         except (sqlite3.Error, OSError) as exc:  # busy, being written: the next look reads
             log.debug("%s cannot be read: %s", self.path, exc)
             return []
-        self.refused = False
+        self.refused = None
         return [
             (str(r[0]), str(r[1]), r[2], r[3])
             for r in found
