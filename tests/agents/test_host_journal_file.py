@@ -181,23 +181,24 @@ async def test_a_host_started_again_is_read_at_once_not_at_the_next_retry(
     old = await host_started(home)
     watch = ProtocolWatch(service, Freshness())
     await watch.start()
-
-    async def reaches(check: Callable[[], Awaitable[bool]]) -> None:
-        deadline = asyncio.get_running_loop().time() + 30
-        while not await check():
-            assert asyncio.get_running_loop().time() < deadline, "not within 30 s"
-            await watch.fire()
-            await asyncio.sleep(0.05)
-
     try:
-        await reaches(read_host(service, old))
+        await reaches(watch, read_host(service, old))
         os.killpg(old, signal.SIGKILL)
         while running.host_pid(home, AGENT) is not None:  # noqa: ASYNC110
             await asyncio.sleep(0.05)  # its stream ended: the next try 10 minutes away
         new = await host_started(home)
-        await reaches(read_host(service, new))
+        await reaches(watch, read_host(service, new))
     finally:
         await watch.stop()
+
+
+async def reaches(watch: ProtocolWatch, check: Callable[[], Awaitable[bool]]) -> None:
+    """The running ``watch`` fired until ``check()`` holds (within 30 s)."""
+    deadline = asyncio.get_running_loop().time() + 30
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, "not within 30 s"
+        await watch.fire()
+        await asyncio.sleep(0.05)
 
 
 async def test_a_host_refusing_while_its_process_ends_reads_not_running_as_it_ends(
@@ -231,12 +232,7 @@ async def test_a_host_refusing_while_its_process_ends_reads_not_running_as_it_en
             await asyncio.sleep(0.5)  # refused, its process there: the next try 10 min away
             ending.kill()
             await ending.wait()
-            said = await offline("is not running (swarm desktop up --protocol starts it")
-            deadline = asyncio.get_running_loop().time() + 30
-            while not await said():
-                assert asyncio.get_running_loop().time() < deadline, "not within 30 s"
-                await watch.fire()
-                await asyncio.sleep(0.05)
+            await reaches(watch, await offline("is not running (swarm desktop up --protocol"))
         finally:
             await watch.stop()
     finally:
