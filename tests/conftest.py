@@ -6,11 +6,13 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
@@ -322,3 +324,42 @@ def tmux(tmp_path: Path) -> Iterator[Any]:
         yield server
     finally:
         server.stop()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def browser() -> AsyncIterator[Any]:
+    """The test process's one headless Chromium (Debian's, driven by Playwright: nothing is
+    downloaded), one persistent context with a fresh profile folder, for every module that
+    asks (the async API on the session's loop: the sync one would keep a loop running under
+    every later test)."""
+    if shutil.which(CHROMIUM) is None:
+        skip_or_fail("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.async_api import async_playwright
+
+    profile = tempfile.mkdtemp(prefix="swarm-chromium-")
+    try:
+        async with async_playwright() as pw:
+            context = await pw.chromium.launch_persistent_context(
+                profile,
+                executable_path=CHROMIUM,
+                headless=True,
+                args=CHROMIUM_ARGS,
+                viewport={"width": 1600, "height": 900},
+            )
+            try:
+                yield context
+            finally:
+                await context.close()
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)

@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 
 from tests.discord.local_run import local_run
-from tests.web.test_browser import browser, contains, has_count, has_text, until
+from tests.web.test_browser import contains, has_count, has_text, until
 
-__all__ = ["browser"]  # the session's Chromium (a fixture)
 HOSTILE = '<script>alert(1)</script><img src=x onerror="alert(2)">'
 
 

@@ -4,33 +4,19 @@ downloaded), uvicorn in a background thread, the CLI in other processes on the s
 from __future__ import annotations
 
 import asyncio
-import shutil
-import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from PIL import Image, ImageDraw
 
 from core.agents._frames import save_frame
 from core.agents_file import load_agents
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
-from tests.conftest import skip_or_fail
 from tests.helpers import run_cli, write_agents
 from tests.web.live import LiveDashboard
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 async def until(check: Callable[[], Awaitable[Any]], what: str, within: float = 5.0) -> None:
@@ -56,68 +42,6 @@ async def contains(locator: Any, text: str) -> bool:
 async def has_count(locator: Any, count: int) -> bool:
     """Whether ``locator`` matches ``count`` elements."""
     return bool(await locator.count() == count)
-
-
-class _Chromium:
-    """The test process's one headless Chromium, with a fresh profile folder (the async API
-    on the session's loop: the sync one would keep a loop running under every later test).
-    Other modules import the ``browser`` fixture, and a fixture imported into a module is
-    that module's own: each launched a Chromium of its own (1-1.6 s, 1.3 CPU-s each). Each
-    module's fixture takes this one; the last to end closes it."""
-
-    def __init__(self) -> None:
-        self.users = 0
-        self.context: Any = None
-        self._playwright: Any = None
-        self._profile = ""
-
-    async def take(self) -> Any:
-        if self.users == 0:
-            from playwright.async_api import async_playwright
-
-            self._profile = tempfile.mkdtemp(prefix="swarm-chromium-")
-            self._playwright = await async_playwright().start()
-            try:
-                self.context = await self._playwright.chromium.launch_persistent_context(
-                    self._profile,
-                    executable_path=CHROMIUM,
-                    headless=True,
-                    args=CHROMIUM_ARGS,
-                    viewport={"width": 1600, "height": 900},
-                )
-            except BaseException:
-                await self._end()
-                raise
-        self.users += 1
-        return self.context
-
-    async def give_back(self) -> None:
-        self.users -= 1
-        if self.users == 0:
-            try:
-                await self.context.close()
-            finally:
-                await self._end()
-
-    async def _end(self) -> None:
-        await self._playwright.stop()
-        shutil.rmtree(self._profile, ignore_errors=True)
-        self.context = self._playwright = None
-
-
-_CHROMIUM = _Chromium()
-
-
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def browser() -> AsyncIterator[Any]:
-    """The process's headless Chromium (one persistent context, shared by the modules)."""
-    if shutil.which(CHROMIUM) is None:
-        skip_or_fail("Debian's chromium is not installed (apt-get install chromium)")
-    context = await _CHROMIUM.take()
-    try:
-        yield context
-    finally:
-        await _CHROMIUM.give_back()
 
 
 @pytest.fixture(scope="session")

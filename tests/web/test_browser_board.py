@@ -18,7 +18,7 @@ from core.models import TaskSpec
 from core.service.swarm import SwarmService
 from tests.helpers import RecordingDeliverer, write_agents
 from tests.web.live import LiveDashboard
-from tests.web.test_browser import browser, contains, open_page, until  # noqa: F401
+from tests.web.test_browser import contains, open_page, until
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,7 @@ async def _one_more_done(service: SwarmService) -> str:
 
 @pytest.mark.asyncio(loop_scope="session")
 async def test_a_card_follows_its_holders_state_and_done_keeps_its_latest(
-    browser: Any,  # noqa: F811
+    browser: Any,
     board_home: LiveDashboard,
     tmp_path: Path,
 ) -> None:
@@ -120,7 +120,7 @@ def _pinned(ref: str) -> Any:
 
 @pytest.mark.asyncio(loop_scope="session")
 async def test_reassign_in_needs_you_gives_the_task_to_the_agent_picked(
-    browser: Any,  # noqa: F811
+    browser: Any,
     board_home: LiveDashboard,
 ) -> None:
     live = board_home
@@ -158,7 +158,7 @@ async def _nudges(service: SwarmService) -> int:
 
 @pytest.mark.asyncio(loop_scope="session")
 async def test_needs_you_on_a_phone_shows_every_action_in_view_and_they_work(
-    browser: Any,  # noqa: F811
+    browser: Any,
     board_home: LiveDashboard,
 ) -> None:
     """Issue 41, item 1: the phone layout (390 px) on its own: a stalled agent's alert

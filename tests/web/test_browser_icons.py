@@ -23,7 +23,7 @@ from core.store.conn import Conn
 from core.store.tables import insert_event
 from tests.helpers import write_agents
 from tests.web.live import LiveDashboard
-from tests.web.test_browser import browser, open_page  # noqa: F401
+from tests.web.test_browser import open_page
 
 ICONS = sorted({e.icon.replace("\ufe0f", "") for e in SHOWN.values()} - {"•"})
 
@@ -71,7 +71,7 @@ async def fonts_of(page: Any, cdp: Any, selector: str) -> list[tuple[str, bool]]
 
 @pytest.mark.asyncio(loop_scope="session")
 async def test_every_event_icon_is_drawn_by_a_font_that_has_it(
-    browser: Any,  # noqa: F811
+    browser: Any,
     icons_home: LiveDashboard,
     tmp_path: Path,
 ) -> None:

@@ -15,7 +15,7 @@ from tests.conftest import skip_or_fail
 from tests.helpers import write_agents
 from tests.tmux_server import Tmux, wait_text
 from tests.web.live import LiveDashboard
-from tests.web.test_browser import browser, contains, open_page, until  # noqa: F401
+from tests.web.test_browser import contains, open_page, until
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def pane_text(ref: PaneRef) -> str:
 
 @pytest.mark.asyncio(loop_scope="session")
 async def test_stop_is_confirmed_pressed_into_the_pane_and_answered_in_the_toast(
-    browser: Any,  # noqa: F811
+    browser: Any,
     stoppable: tuple[LiveDashboard, PaneRef],
 ) -> None:
     live, ref = stoppable
