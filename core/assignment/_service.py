@@ -15,8 +15,6 @@ from core.store.conn import Conn
 from core.tasks import TaskEdit, creation, dependencies, edit_task, read_queries, retry
 from core.workspaces import WorkspaceBook
 
-OWN_TASKS_MAX = 1_000_000  # an agent's tasks read to tell its own (all of them)
-
 
 class TaskBook:
     """Create, find, report on and change tasks (``service.tasks``)."""
@@ -64,8 +62,8 @@ class TaskBook:
     async def readable_by(self, task: Task, agent: str) -> bool:
         """Whether ``task`` is ``agent``'s own or one its own tasks wait for: another agent's
         work is not its to read (its door's ``task show``, its MCP ``my_task``)."""
-        own = await self.newest(None, agent, OWN_TASKS_MAX, open_only=False)
-        return any(task.id == t.id or task.id in t.after for t in own)
+        agent_id = self.access.ctx("").agent(agent).id
+        return await self.access.read(read_queries.readable_by, task.id, agent_id)
 
     async def find(
         self, prefix: str = "", statuses: Sequence[TaskStatus] | None = None, limit: int = 25

@@ -36,6 +36,12 @@ _SEARCH = (
 SEARCH = sql(f"SELECT {TASK_COLUMNS} FROM tasks WHERE {_SEARCH}")
 TASK_TAKERS = sql("SELECT status, role, capabilities, pinned_agent FROM tasks WHERE id = :id")
 READY_TAKERS = sql("SELECT role, capabilities, pinned_agent FROM tasks WHERE status = 'ready'")
+# ``readable_by``: the task is the agent's own (assigned or pinned) or one of its own waits for
+READABLE_BY = sql(
+    "SELECT 1 FROM tasks WHERE id = :task_id AND (assignee = :agent OR pinned_agent = :agent) "
+    "UNION ALL SELECT 1 FROM task_deps d JOIN tasks t ON t.id = d.task_id "
+    "WHERE d.dep_id = :task_id AND (t.assignee = :agent OR t.pinned_agent = :agent) LIMIT 1"
+)
 SEARCH_IN_STATUSES = sql_pair(
     f"SELECT {TASK_COLUMNS} FROM tasks WHERE status {{statuses}} AND {_SEARCH}",
     statuses=in_list("statuses"),
@@ -161,6 +167,11 @@ def list_tasks(
     rows = conn.execute(listing, params).fetchall()
     deps = deps_of(conn, [r["id"] for r in rows])
     return [row_to_task(r, deps[r["id"]]) for r in rows]
+
+
+def readable_by(conn: Conn, task_id: int, agent: str) -> bool:
+    """Whether ``task_id`` is ``agent``'s own (assigned or pinned) or one its own wait for."""
+    return conn.execute(READABLE_BY, {"task_id": task_id, "agent": agent}).fetchone() is not None
 
 
 def search_tasks(conn: Conn, prefix: str, statuses: Sequence[str] | None, limit: int) -> list[Task]:

@@ -203,3 +203,30 @@ async def test_messages_to_agent_role_and_all(service: SwarmService) -> None:
     with pytest.raises(InvalidInput, match="unknown role"):
         await service.messages.broadcast("hi", "me", role="nobody")
     assert counts(service) == before
+
+
+async def test_a_task_is_readable_by_its_agent_and_by_one_whose_own_task_waits_for_it(
+    service: SwarmService,
+) -> None:
+    """``readable_by`` (the door's ``task show``, MCP ``my_task``): an agent's own task
+    (pinned or assigned) and what its own tasks wait for, nothing else, in one statement."""
+    loose = await service.tasks.create(TaskSpec("Nobody's"), "me")
+    assigned = await service.queue.assign_next()  # assigned, not pinned
+    assert assigned is not None and assigned.task_id == loose.id
+    held = await service.tasks.get(loose.ref)
+    mine = await service.tasks.create(TaskSpec("Mine", agent="Agent-1"), "me")
+    theirs = await service.tasks.create(TaskSpec("Theirs", agent="Agent-2"), "me")
+    await service.tasks.create(TaskSpec("Mine next", agent="Agent-1", after=(theirs.ref,)), "me")
+    await service.tasks.create(TaskSpec("Theirs next", agent="Agent-2", after=(mine.ref,)), "me")
+    readable = {
+        (task.title, agent): await service.tasks.readable_by(task, agent)
+        for task in (mine, theirs, held)
+        for agent in ("Agent-1", "Agent-2", "Agent-3")
+    }
+    assert {key for key, yes in readable.items() if yes} == {
+        ("Mine", "Agent-1"),
+        ("Mine", "Agent-2"),  # its "Theirs next" waits for it
+        ("Theirs", "Agent-2"),
+        ("Theirs", "Agent-1"),  # its "Mine next" waits for it
+        ("Nobody's", assigned.agent),
+    }
