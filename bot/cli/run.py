@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from bot.cli.args import port_arg
 from bot.local_discord import DEFAULT_PORT as DEFAULT_LOCAL_PORT
 from bot.local_telegram import DEFAULT_PORT as DEFAULT_TELEGRAM_PORT
+from bot.slack.local import DEFAULT_PORT as DEFAULT_SLACK_PORT
 
 if TYPE_CHECKING:
     from bot.app import Builder
@@ -64,7 +65,8 @@ def register(sub: Any) -> None:
         type=port_arg,
         default=None,
         metavar="PORT",
-        help="the local Slack's port on 127.0.0.1 (default 8767; 0: any free port)",
+        help=f"the local Slack's port on 127.0.0.1 (default {DEFAULT_SLACK_PORT}; 0: any free "
+        "port)",
     )
     p.add_argument(
         "--burst",
@@ -99,10 +101,9 @@ async def cmd_run(_service: None, args: argparse.Namespace) -> int:
     _check_flags(args)
     async with contextlib.AsyncExitStack() as local:
         if args.local_slack:
-            from bot.slack.local import DEFAULT_PORT as SLACK_PORT
             from bot.slack.local import local_slack
 
-            port = SLACK_PORT if args.local_slack_port is None else args.local_slack_port
+            port = DEFAULT_SLACK_PORT if args.local_slack_port is None else args.local_slack_port
             slack = await local.enter_async_context(local_slack(builder.config.slack, port))
             builder.config = builder.config.replace(slack=slack)
         if args.local_telegram:

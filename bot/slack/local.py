@@ -21,7 +21,7 @@ from core.errors import ConfigError
 if TYPE_CHECKING:
     from localslack import LocalSlackServer
 
-DEFAULT_PORT = 8767  # beside the dashboard's 8765 and the local Discord's 8766
+DEFAULT_PORT = 8768  # beside the dashboard's 8765, local Discord's 8766, local Telegram's 8767
 HOST = "127.0.0.1"
 CHANNEL, PERSON = "swarm", "you"
 

@@ -74,3 +74,17 @@ def test_the_flags_go_with_each_other(tmp_path: Path) -> None:
     assert port.code != 0 and "--local-slack-port goes with --local-slack" in port.err
     headless = run_cli(tmp_path / "home", "run", "--local-slack", "--no-discord")
     assert headless.code != 0 and "leave out --no-discord" in headless.err
+
+
+def test_the_local_servers_default_ports_are_each_their_own(tmp_path: Path) -> None:
+    """``swarm run --local-discord --local-telegram --local-slack`` beside the dashboard, each
+    on its default port. Before: Telegram and Slack both defaulted to 8767 and the run
+    stopped ("cannot listen on 127.0.0.1:8767 for the local Telegram")."""
+    from bot.local_discord import DEFAULT_PORT as DISCORD
+    from bot.local_telegram import DEFAULT_PORT as TELEGRAM
+    from bot.slack.local import DEFAULT_PORT as SLACK
+    from bot.web.settings import DEFAULT_PORT as DASHBOARD
+
+    assert len({DASHBOARD, DISCORD, TELEGRAM, SLACK}) == 4, (DASHBOARD, DISCORD, TELEGRAM, SLACK)
+    shown = run_cli(tmp_path / "home", "run", "--help").out
+    assert f"default {SLACK};" in " ".join(shown.split()), shown
