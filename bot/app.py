@@ -256,9 +256,12 @@ class Builder:
         text = jobs.watcher.text if jobs.watcher is not None else None
         return PromptKeys(service, deliverer, text)
 
-    def agents_reload(self, service: SwarmService, deliverer: Deliverer) -> AgentsReload:
+    def agents_reload(
+        self, service: SwarmService, deliverer: Deliverer, node: str | None = None
+    ) -> AgentsReload:
         """The agents file reloaded when it changes (the file the settings name now: the
-        home's ``agents.toml`` once ``agents calibrate`` copied the bundled one there)."""
+        home's ``agents.toml`` once ``agents calibrate`` copied the bundled one there); a
+        delivery ``node``'s serves the agents it started with (a change of them is said)."""
         from core.coordinator.agents_reload import AgentsReload
         from core.settings import bundled_agents_file
 
@@ -274,16 +277,28 @@ class Builder:
             return in_home if in_home.is_file() else started
 
         routes = deliverer if isinstance(deliverer, RoutesAgents) else None
+        serves = sorted(a.id for a in service.agents.values() if a.node == node)
+        who = f"node {node}" if node else "this coordinator"
 
         def limits(agents: Sequence[Agent]) -> list[str]:
-            return [
-                f"{a.id} is a desktop agent, but this coordinator started without the desktop "
-                "driver (no desktop agent or no display then): its messages go to inbox files"
+            found = [
+                f"{a.id} is a desktop agent, but {who} started without the desktop driver "
+                "(no desktop agent or no display then): its messages go to inbox files"
                 for a in agents
                 if routes is not None and a.delivery == "gui" and routes.method_for(a) == "inbox"
             ]
+            named = sorted(a.id for a in agents if a.node == node)
+            if node and named != serves:
+                found.append(
+                    f"the agents file gives node {node} {', '.join(named) or 'no agent'}, but "
+                    f"it serves {', '.join(serves)}, those it started with"
+                )
+            return found
 
-        report = say if self.log_file else (lambda _: None)  # else the log is on the terminal
+        def report(text: str) -> None:  # also on the terminal when the log is in a file
+            if self.log_file:
+                print(f"swarm {'node' if node else 'run'}: {text}", flush=True)
+
         return AgentsReload(
             service,
             resolve,
@@ -291,6 +306,7 @@ class Builder:
             report=report,
             apply=routes.use_agents if routes is not None else (lambda _: None),
             rewrite=lambda agents: _stale_hook_lines(service, agents),
+            restart="swarm node" if node else "swarm run",
         )
 
     def bot(self, service: SwarmService, ai: AIBook) -> SwarmBot:

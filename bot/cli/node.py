@@ -72,6 +72,7 @@ async def cmd_node(_service: None, args: argparse.Namespace) -> int:
         keys = None
         if isinstance(deliverer, KeyPresser):  # its desktop driver types prompts' answers
             keys = PromptKeys(service, deliverer, text, node=args.name)
+        reload = builder.agents_reload(service, deliverer, node=args.name)
         try:
             node = DeliveryNode(
                 service,
@@ -81,7 +82,8 @@ async def cmd_node(_service: None, args: argparse.Namespace) -> int:
                 watcher=watcher,
                 keys=keys,
                 protocol=builder.protocol_watch(service, node=args.name),
-                timers=[builder.gateway_watch(service, node=args.name)],
+                timers=[builder.gateway_watch(service, node=args.name), reload],
+                before_claim=reload.current,
             )
             stop = asyncio.Event()
             started = time.monotonic()

@@ -3,7 +3,8 @@ at the file every ``RELOAD_CHECK_S``; when it changed, it is loaded and checked 
 A good file replaces the agents at once (new agents get their state rows); a bad one keeps
 the agents of before and says why, once per bad version. What cannot change live (a
 coordinator started without the desktop driver now given desktop agents) is said too,
-ending with "restart swarm run" (the deliverer is chosen at start). Files the new agents need
+ending with "restart swarm run" (the deliverer is chosen at start; "restart swarm node" on a
+delivery node, whose agents are those it started with). Files the new agents need
 changed are rewritten then (``rewrite``: a newly sandboxed agent's hooks), a line each."""
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class AgentsReload(PeriodicTimer):
         apply: Callable[[Sequence[Agent]], None] = lambda _: None,
         rewrite: Callable[[Sequence[Agent]], list[str]] = lambda _: [],
         every_s: float = RELOAD_CHECK_S,
+        restart: str = "swarm run",
     ) -> None:
         super().__init__(service.clock, every_s)
         self.service = service
@@ -48,6 +50,7 @@ class AgentsReload(PeriodicTimer):
         self.report = report  # also tell the terminal (the log may be in a file)
         self.apply = apply  # the deliverer's own copy of the agents (the desktop driver's)
         self.rewrite = rewrite  # files the new agents need changed (sandboxed agents' hooks)
+        self.restart = restart  # what to restart for what cannot change live
         self._seen: Signature = None
         self._reading = asyncio.Lock()  # the timer's look and a delivery's, one at a time
 
@@ -89,7 +92,7 @@ class AgentsReload(PeriodicTimer):
         self.apply(agents)
         self._say(log.info, f"agents file reloaded from {path}: {said}")
         for problem in self.limits(agents):
-            self._say(log.warning, f"{problem}; restart swarm run")
+            self._say(log.warning, f"{problem}; restart {self.restart}")
         for line in await asyncio.to_thread(self.rewrite, agents):
             self._say(log.warning, line)
         return 1

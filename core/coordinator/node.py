@@ -16,7 +16,9 @@ while the listener reconnected); it says it is alive every ``heartbeat_s``. With
 records its agents' screen activity and their tmux panes' text (observations and permission
 prompts) every watch interval, and with ``keys`` it types the decided answers of their text
 prompts into their windows on this desktop (the coordinator types only its own agents');
-its ``timers`` (its agents' model gateways' watch) fire when due.
+its ``timers`` (its agents' model gateways' watch, the agents file reloaded) fire when due,
+and ``before_claim`` (the agents file looked at) runs before each claim: its agents' routes as
+the file says now.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from core.coordinator.scheduler import Scheduler
@@ -90,6 +92,7 @@ class DeliveryNode:
         keys: PromptKeys | None = None,
         protocol: HostJournals | None = None,
         timers: Sequence[Timer] = (),
+        before_claim: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         if not service.store.serves_nodes:
             raise ConfigError(
@@ -124,6 +127,7 @@ class DeliveryNode:
         if protocol is not None and protocol.node != name:
             raise ValueError(f"the protocol watch of node {protocol.node!r} given to node {name!r}")
         self.timers = list(timers)  # this node's agents' other timed work (their gateways)
+        self.before_claim = before_claim  # the agents file looked at (its agents' routes)
         self._protocol_wake = asyncio.Event()
         if protocol is not None:
             protocol.wake = self._protocol_wake.set
@@ -168,7 +172,10 @@ class DeliveryNode:
     ) -> list[tuple[node_claims.Claim, prompt.PromptFacts | None]]:
         """Claim the due deliveries of this node's ``agents`` (all by default), up to
         ``limit`` (the batch) (and what their prompts need), ahead of the node's other
-        store calls (its watch, journals and heartbeat wait: ``urgent``)."""
+        store calls (its watch, journals and heartbeat wait: ``urgent``); the agents' routes
+        first as the agents file says now (``before_claim``)."""
+        if self.before_claim is not None:
+            await self.before_claim()
         self._claimed_at = now = self.service.clock.now()
         heard_over = sorted(self.protocol.ended_unwritten) if self.protocol is not None else []
         with urgent():

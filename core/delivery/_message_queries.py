@@ -443,6 +443,12 @@ def turn_over(conn: Conn, agent: str, now: float) -> None:
     it was busy (``deferred``) are due now, and every queued one is set ``queued`` again,
     which wakes the agent's node (its NOTIFY trigger) for those held while it was mid-turn
     (``not_mid_turn``): they go now, not at the node's next look."""
+    due_now(conn, agent, now)
+
+
+def due_now(conn: Conn, agent: str, now: float) -> None:
+    """What waits for ``agent`` (put off: busy, offline) is due now, its node woken (a turn
+    ended; its route changed in the agents file)."""
     conn.execute(TURN_OVER, {"now": now, "agent": agent})
 
 

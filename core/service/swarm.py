@@ -160,6 +160,8 @@ class SwarmService:
             self.store.settings = dataclasses.replace(self.settings, config_path=path)
         if added:
             await self.store.write("swarm", ensure_agents)
+        if changed:  # a route written (desktop up): what waits for them goes by it now
+            await self.store.write("swarm", _due_now, changed)
         parts = [
             f"{label} {', '.join(ids)}"
             for label, ids in (("added", added), ("removed", removed), ("changed", changed))
@@ -284,3 +286,9 @@ def _limits(conn: Conn, agents: list[str], now: float, backoff_s: float) -> dict
 
 def _input_event(conn: Conn, ctx: Ctx, kind: EventKind, text: str) -> None:
     tables.insert_event(conn, ctx.now, kind, text, actor=ctx.actor)
+
+
+def _due_now(conn: Conn, ctx: Ctx, agents: list[str]) -> None:
+    """What waits for ``agents`` (put off while they were busy or offline) is due now."""
+    for agent in agents:
+        message_queries.due_now(conn, agent, ctx.now)

@@ -155,3 +155,32 @@ async def test_a_reloaded_agent_with_a_node_is_left_to_its_node_on_postgresql(
     agents = [Agent(id="Agent-1", role="qa", node="desk-1"), Agent(id="Agent-2", role="web")]
     await service.replace_agents(agents, tmp_path / "agents.toml")
     assert [a.node for a in service.agents.values()] == ["desk-1", None]
+
+
+@pytest.mark.both_databases
+async def test_a_reload_that_changes_an_agent_sends_what_waits_for_it_at_once(
+    service: Any, tmp_path: Path
+) -> None:
+    """A message put off for its agent (busy, offline) waits for its next try; an agents file
+    that changes the agent (``desktop up`` writing its route) makes it due at once, to go by
+    that route, not after the wait (10 s for an agent whose session is gone)."""
+    import dataclasses
+
+    from core.coordinator.scheduler import Scheduler
+    from tests.helpers import RecordingDeliverer
+
+    await service.messages.send("Agent-1", "waiting for its route", "test")
+    deliverer = RecordingDeliverer(deferring={"Agent-1": "its pane is not there yet"})
+    scheduler = Scheduler(service, deliverer)
+    await scheduler.deliver_once()
+    deliverer.deferring.clear()
+    assert await scheduler.deliver_once() == 0  # put off: the clock has not moved
+    agents = [
+        dataclasses.replace(a, role="changed") if a.id == "Agent-1" else a
+        for a in service.agents.values()
+    ]
+    said = await service.replace_agents(agents, tmp_path / "agents.toml")
+    assert said.endswith("(changed Agent-1)"), said
+    assert await scheduler.deliver_once() == 1
+    (parcel,) = deliverer.for_agent("Agent-1")
+    assert parcel.text.endswith("\n\nwaiting for its route") and parcel.agent.role == "changed"

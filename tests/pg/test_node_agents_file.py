@@ -1,0 +1,66 @@
+"""A running ``swarm node`` reloads its machine's agents file as ``swarm run`` does: a route
+written after it started (``swarm desktop up --node NAME`` writing a tmux agent's pane, here
+an agent moved from a tmux session it never had to its inbox) is the one its agent's next
+prompt takes; a file giving the node other agents is said, "restart swarm node"."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from core.models import DeliveryState
+from core.service.swarm import SwarmService
+from core.settings import Settings
+from tests.helpers import write_agents
+from tests.pg.fleet import Fleet, inbox_texts
+
+pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
+def _agents(path: Path, delivery: str, *more: dict[str, object]) -> Path:
+    first: dict[str, object] = {"id": "A-1", "role": "w", "delivery": delivery, "node": "desk-1"}
+    if delivery == "tmux":
+        first["tmux"] = "swarm-A-1:0"
+    return write_agents(path, [first, *more])
+
+
+@pytest.mark.timeout(120)
+async def test_a_route_written_while_the_node_runs_takes_its_agents_next_prompt(
+    tmp_path: Path, database_url: str
+) -> None:
+    config = _agents(tmp_path / "agents.toml", "tmux")  # its session not started yet
+    machine = {"TMUX_TMPDIR": str(tmp_path)}  # a tmux server of its own
+    fleet = Fleet(tmp_path, database_url, config, {"desk-1": machine}, {"desk-1": 40.0})
+    settings = Settings.from_env(
+        {"SWARM_HOME": str(tmp_path / "cli"), "SWARM_CONFIG": str(config),
+         "SWARM_DATABASE_URL": database_url}
+    )  # fmt: skip
+    service = await SwarmService.open(settings)
+    try:
+        fleet.launch("desk-1")
+        node = fleet.procs["desk-1"]
+        node.wait_for("node desk-1 serves A-1")
+        await service.messages.send("A-1", "the prompt for A-1", "test")
+        deadline = time.monotonic() + 30
+        while not (tried := (await service.messages.deliveries())[0]).reason:
+            assert time.monotonic() < deadline, tried
+            await asyncio.sleep(0.2)
+        assert "tmux" in tried.reason and tried.state is not DeliveryState.delivered, tried
+        more: dict[str, object] = {"id": "A-2", "role": "w", "delivery": "inbox", "node": "desk-1"}
+        _agents(config, "inbox", more)  # A-1's route written (as desktop up does), and an A-2
+        deadline = time.monotonic() + 60
+        while not inbox_texts(tmp_path / "desk-1"):
+            assert time.monotonic() < deadline, node.text()
+            await asyncio.sleep(0.2)
+        (delivery,) = await service.messages.deliveries()
+        assert delivery.state is DeliveryState.delivered, delivery
+        assert "the prompt for A-1" in inbox_texts(tmp_path / "desk-1")[0]
+        assert "agents file reloaded from" in node.text()
+        node.wait_for("the agents file gives node desk-1 A-1, A-2, but it serves A-1, those it "
+                      "started with; restart swarm node")  # fmt: skip
+    finally:
+        await service.close()
+        fleet.stop()
