@@ -13,6 +13,7 @@ from __future__ import annotations
 import shlex
 import shutil
 import subprocess
+import time
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ import pytest
 from automation.desktop.gui import GuiDriver
 from automation.desktop.gui_options import GuiOptions
 from automation.desktop.virtual_desktop import XServer, display_env
+from core.agents._text_rules import classify, load_rule_sets
 from core.agents_file import load_agents
 from core.delivery._killswitch import KillSwitch
 from core.models import Agent
@@ -31,7 +33,6 @@ from tests.agents.deliveries import (
     MAIN_PATHS,
     prompt_text,
     requests_with,
-    settle_pane,
     wait_taken_by,
 )
 from tests.agents.launch import SETUPS
@@ -132,6 +133,24 @@ def _at_input(gemini: GuiGemini) -> None:
     wait_until(lambda: READY in pane_text(gemini), 60, "Gemini CLI at its input")
 
 
+def turn_over(gemini: GuiGemini, quiet_s: float = 0.3, timeout: float = 60.0) -> None:
+    """Until swarm reads the pane idle (Gemini's bundled rules) and it has not changed for
+    ``quiet_s``: the turn ended and was drawn, as the scheduler waits before the next prompt
+    (or at ``timeout``)."""
+    rules = {rs.cli: rs for rs in load_rule_sets(None)[0]}[CLI]
+    deadline = time.monotonic() + timeout
+    last, since = pane_text(gemini), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        now = pane_text(gemini)
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            seen = classify(rules, now.split("\n"), time.time())
+            if seen is not None and seen.state.value == "idle":
+                return
+
+
 async def deliver_all(gemini: GuiGemini, options: GuiOptions, count: int) -> dict[str, list[str]]:
     """``count`` prompts through a new GuiDriver, up to 3 tries each: which were recorded
     delivered, which the CLI took, and the failures."""
@@ -151,7 +170,7 @@ async def deliver_all(gemini: GuiGemini, options: GuiOptions, count: int) -> dic
                 seen["failures"].append(str(receipt.reason))
             if wait_taken_by(gemini.model, MAIN_PATHS[CLI], marker, 15):
                 seen["taken"].append(marker)
-            settle_pane(lambda: pane_text(gemini))
+            turn_over(gemini)
     finally:
         driver.close()
     return seen
@@ -174,7 +193,7 @@ async def test_each_prompt_is_taken_once_and_none_counted_that_was_not(
         # may cover the agent's input point): this test's window goes on top
         server.xdotool("windowraise", str(window))
         server.xdotool("mousemove", "960", "1000")
-        settle_pane(lambda: pane_text(gemini), quiet_s=2.0)
+        turn_over(gemini, quiet_s=1.0)
         good = await deliver_all(gemini, quick, 5)
         assert good["delivered"] == good["taken"] and len(good["taken"]) == 5, good
         rushed = await deliver_all(gemini, GuiOptions(human_idle_s=0.05, submit_gap_s=0.0), 1)
