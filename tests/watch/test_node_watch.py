@@ -121,8 +121,8 @@ async def test_the_node_watches_its_agents_and_the_coordinator_judges_from_the_d
             await asyncio.sleep(0.05)
         for minute in range(1, 6):
             clock.advance(60)
-            for index in (0, 2):
-                type_into(watch_xserver, index, f"m{minute} ")
+            for index in (0, 2):  # a word: wider than a caret, no small change to recheck
+                type_into(watch_xserver, index, f"minute {minute} ")
             wait_until_shown(coordinator, service.agents["Agent-3"])
             await recorded(service, "Agent-1", clock.now())
             report = await coordinator.tick()
