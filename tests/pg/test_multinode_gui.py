@@ -32,15 +32,16 @@ GUI_NODE = "desk-gui"
 WINDOWS = ("Agent-1", "Agent-3", "Agent-5")  # Chromium, xterm, Tk
 PER_WINDOW = 4
 INBOX_TASKS = 24
-# The driver's deadline (1 + 2 * 1 + 5 = 8 s) under the node's lease, so a killed node's
-# claims go out again within seconds; the pointer the killed driver left rests 0.2 s.
+# The driver's deadline (1 + 2 * 0.5 + 5 = 7 s) under the node's lease, so a killed node's
+# claims go out again within seconds (the test waits out one lease after the GUI node's
+# first kill); the pointer the killed driver left (no one moves it) rests 0.2 s.
 GUI_TUNING = {
     "SWARM_INPUT_LOCK_TIMEOUT": "1",
-    "SWARM_HUMAN_WAIT": "1",
+    "SWARM_HUMAN_WAIT": "0.5",
     "SWARM_HUMAN_IDLE": "0.2",
     "SWARM_DELIVERY_STEPS": "5",
 }
-GUI_LEASE_S = 9.0
+GUI_LEASE_S = 8.0
 MIN_KILLS, MAX_KILLS, MAX_GUI_KILLS = 3, 5, 2  # the first two: the GUI node, the scheduler
 JOB = re.compile(r"\bjob \d{3}\b")
 FIRST_TASK_END = re.compile(r"T-\d+: job \d{3}")
@@ -126,6 +127,7 @@ async def test_a_gui_node_beside_inbox_nodes_kill_9_at_random_nothing_lost_or_do
     config = _agents_file(tmp_path / "agents.toml", apps_desktop)
     server = apps_desktop.xserver
     display = {"DISPLAY": server.display, "XAUTHORITY": str(server.xauthority)}
+    server.xdotool("mousemove", "960", "540")  # out of a corner another test left it in
     fleet = Fleet(
         tmp_path,
         database_url,
