@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from messages import make_texts, parcel
 from PIL import Image, ImageChops
 
+from automation.desktop import virtual_desktop as desktop_env
 from automation.desktop.gui import GuiDriver
 from automation.desktop.virtual_desktop import AgentWindows, XServer, input_box
 from core.delivery._killswitch import KillSwitch
@@ -17,9 +18,48 @@ from core.models import Agent
 from tests.apps.desktop import grab
 
 
+class SinceStart:
+    """The module's default windows as a test sees them: what each received since it began."""
+
+    def __init__(self, windows: AgentWindows) -> None:
+        self.windows = windows
+        self.before = {i: len(windows.texts(i)) for i in range(8)}
+
+    def texts(self, index: int) -> list[str]:
+        """The texts window ``index`` received during this test."""
+        return self.windows.texts(index)[self.before[index] :]
+
+    def wait_for(self, index: int, count: int, timeout: float = 5.0) -> list[str]:
+        """This test's texts of window ``index`` once there are ``count`` (or at the timeout)."""
+        return self.windows.wait_for(index, self.before[index] + count, timeout)[
+            self.before[index] :
+        ]
+
+
+@pytest.fixture(scope="module")
+def default_windows(
+    private_xvfb: XServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AgentWindows]:
+    """The eight Tk windows in their default mode, opened once for the module's tests that
+    ask for no option (an opening takes about 0.5 s); closed after them."""
+    windows = desktop_env.open_windows(private_xvfb, tmp_path_factory.mktemp("windows"))
+    yield windows
+    windows.stop()
+
+
+@pytest.fixture
+def windows(xserver: XServer, default_windows: AgentWindows) -> Iterator[SinceStart]:
+    """The default windows, counted from the test's start, the pointer away from a corner
+    (before and after: the display is the session's, and the failsafe test leaves it in one)."""
+    xserver.xdotool("mousemove", "960", "540")
+    yield SinceStart(default_windows)
+    xserver.xdotool("mousemove", "960", "540")
+    desktop_env.kill_display_clients(xserver.display, "xsel")
+
+
 @pytest.mark.timeout(420)
 async def test_320_prompts_arrive_exactly_once_in_the_right_window(
-    windows: AgentWindows, agents: list[Agent], driver: GuiDriver
+    windows: SinceStart, agents: list[Agent], driver: GuiDriver
 ) -> None:
     texts = make_texts(320)
     assert sum(len(t) == 2000 for t in texts) >= 3
@@ -40,7 +80,7 @@ async def test_320_prompts_arrive_exactly_once_in_the_right_window(
 
 
 async def test_receipt_says_gui_and_ok(
-    windows: AgentWindows, agents: list[Agent], driver: GuiDriver
+    windows: SinceStart, agents: list[Agent], driver: GuiDriver
 ) -> None:
     receipt = await driver.deliver(parcel(1, agents[2], "one\ntwo ✓"))
     assert (receipt.ok, receipt.method, receipt.reason) == (True, "gui", None)
@@ -97,7 +137,7 @@ async def test_ctrl_enter_submits_where_configured(
 
 
 async def test_many_deliveries_at_once_are_serialised(
-    windows: AgentWindows, agents: list[Agent], driver: GuiDriver
+    windows: SinceStart, agents: list[Agent], driver: GuiDriver
 ) -> None:
     texts = [f"broadcast {i} 📣\nto Agent-{i + 1}" for i in range(8)]
     jobs = [driver.deliver(parcel(i, agents[i], texts[i])) for i in range(8)]
@@ -107,7 +147,7 @@ async def test_many_deliveries_at_once_are_serialised(
 
 
 async def test_clipboard_and_pointer_are_given_back(
-    xserver: XServer, windows: AgentWindows, agents: list[Agent], driver: GuiDriver
+    xserver: XServer, windows: SinceStart, agents: list[Agent], driver: GuiDriver
 ) -> None:
     xserver.set_clipboard("the user's clipboard ✓")
     xserver.xdotool("mousemove", "1000", "700")
@@ -118,7 +158,7 @@ async def test_clipboard_and_pointer_are_given_back(
 
 
 async def test_an_off_screen_point_fails_without_touching_the_mouse(
-    xserver: XServer, windows: AgentWindows, driver: GuiDriver
+    xserver: XServer, windows: SinceStart, driver: GuiDriver
 ) -> None:
     xserver.xdotool("mousemove", "333", "222")
     for point in [(2500, 300), (-10, 50), (100, 1080)]:
@@ -131,7 +171,7 @@ async def test_an_off_screen_point_fails_without_touching_the_mouse(
 
 async def test_the_kill_switch_pauses_before_anything_is_typed(
     xserver: XServer,
-    windows: AgentWindows,
+    windows: SinceStart,
     agents: list[Agent],
     driver: GuiDriver,
     kill_switch: KillSwitch,
@@ -167,7 +207,7 @@ async def test_the_kill_switch_stops_a_delivery_between_steps(
 
 async def test_the_failsafe_corner_aborts_and_engages_the_kill_switch(
     xserver: XServer,
-    windows: AgentWindows,
+    windows: SinceStart,
     agents: list[Agent],
     driver: GuiDriver,
     kill_switch: KillSwitch,
