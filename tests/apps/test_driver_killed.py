@@ -17,6 +17,7 @@ text is its own prompt and clears it all; text it does not know it refuses to pa
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import subprocess
@@ -106,31 +107,57 @@ async def test_keys_a_killed_driver_held_are_released_and_each_window_gets_its_p
 
 
 PRESSING = r"""
-import sys
-import pyautogui
+import os, sys
+import pymsgbox, pyscreeze, pytweening  # PyAutoGUI's own imports (not its display), once
+from Xlib import XK, display
+from Xlib.ext import xtest
 from automation.desktop.held_keys import click_at, press_combo
-pyautogui.PAUSE = 0
-print("pressing", flush=True)
-while True:
-    if sys.argv[1] == "click":
-        click_at(pyautogui, 960, 540)
-    else:
-        press_combo(pyautogui, sys.argv[1:])
+for _ in sys.stdin:  # a line: one more pressing process, as a driver connects on its own
+    pid = os.fork()
+    if pid == 0:
+        import pyautogui
+        pyautogui.PAUSE = 0
+        print(f"pressing {os.getpid()}", flush=True)
+        while True:
+            if sys.argv[1] == "click":
+                click_at(pyautogui, 960, 540)
+            else:
+                press_combo(pyautogui, sys.argv[1:])
+    os.waitpid(pid, 0)
+    print("gone", flush=True)
 """
 KILLS = 16
 
 
-def killed_while_pressing(server: XServer, what: tuple[str, ...]) -> None:
-    """A process presses keys ``what`` (or clicks, ``("click",)``) as the driver does, over
-    and over, and is killed at a moment of chance once it has begun."""
-    proc = subprocess.Popen([sys.executable, "-c", PRESSING, *what], env=server.env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
-    try:
-        assert proc.stdout is not None and proc.stdout.readline() == b"pressing\n"
+class Presser:
+    """Starts processes that press keys ``what`` (or click, ``("click",)``) as the driver
+    does, over and over, each with its own connection to the display: forked from one
+    process that loaded PyAutoGUI's imports once (a new Python and its imports took about
+    0.25 s a kill), each connecting to the display itself."""
+
+    def __init__(self, server: XServer, what: tuple[str, ...]) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-c", PRESSING, *what], env=server.env,
+                                     cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)  # fmt: skip
+
+    def killed_while_pressing(self) -> None:
+        """One process pressing, killed at a moment of chance once it has begun."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(b"\n")
+        self.proc.stdin.flush()
+        started = self.proc.stdout.readline()
+        assert started.startswith(b"pressing "), started + self._stderr()
         time.sleep(random.uniform(0.005, 0.05))
-    finally:
-        proc.kill()
-        proc.communicate(timeout=30)
+        os.kill(int(started.split()[1]), signal.SIGKILL)
+        assert self.proc.stdout.readline() == b"gone\n", self._stderr()
+
+    def _stderr(self) -> bytes:
+        self.proc.kill()
+        return self.proc.communicate(timeout=30)[1]
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.communicate(timeout=30)
 
 
 def down_on_server(server: XServer) -> list[int]:
@@ -165,13 +192,15 @@ def test_a_driver_killed_at_any_moment_of_its_keys_leaves_none_held(
     server = apps_desktop.xserver
     keyboard_to_no_window(server)
     held = []
+    presser = Presser(server, what)
     try:
         for _ in range(KILLS):
-            killed_while_pressing(server, what)
+            presser.killed_while_pressing()
             held.append(len(down_once_settled(server)))
             with display_env(server), x_display(server.display) as connection:
                 release_held(connection)
     finally:
+        presser.close()
         with display_env(server), x_display(server.display) as connection:
             release_held(connection)
     assert held == [0] * KILLS
