@@ -4,57 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from messages import make_texts, parcel
 from PIL import Image, ImageChops
 
-from automation.desktop import virtual_desktop as desktop_env
 from automation.desktop.gui import GuiDriver
 from automation.desktop.virtual_desktop import AgentWindows, XServer, input_box
 from core.delivery._killswitch import KillSwitch
 from core.models import Agent
 from tests.apps.desktop import grab
+from tests.automation import shared_windows
+from tests.automation.shared_windows import SinceStart
 
-
-class SinceStart:
-    """The module's default windows as a test sees them: what each received since it began."""
-
-    def __init__(self, windows: AgentWindows) -> None:
-        self.windows = windows
-        self.before = {i: len(windows.texts(i)) for i in range(8)}
-
-    def texts(self, index: int) -> list[str]:
-        """The texts window ``index`` received during this test."""
-        return self.windows.texts(index)[self.before[index] :]
-
-    def wait_for(self, index: int, count: int, timeout: float = 5.0) -> list[str]:
-        """This test's texts of window ``index`` once there are ``count`` (or at the timeout)."""
-        return self.windows.wait_for(index, self.before[index] + count, timeout)[
-            self.before[index] :
-        ]
-
-
-@pytest.fixture(scope="module")
-def default_windows(
-    private_xvfb: XServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[AgentWindows]:
-    """The eight Tk windows in their default mode, opened once for the module's tests that
-    ask for no option (an opening takes about 0.5 s); closed after them."""
-    windows = desktop_env.open_windows(private_xvfb, tmp_path_factory.mktemp("windows"))
-    yield windows
-    windows.stop()
-
-
-@pytest.fixture
-def windows(xserver: XServer, default_windows: AgentWindows) -> Iterator[SinceStart]:
-    """The default windows, counted from the test's start, the pointer away from a corner
-    (before and after: the display is the session's, and the failsafe test leaves it in one)."""
-    xserver.xdotool("mousemove", "960", "540")
-    yield SinceStart(default_windows)
-    xserver.xdotool("mousemove", "960", "540")
-    desktop_env.kill_display_clients(xserver.display, "xsel")
+default_windows = shared_windows.default_windows  # the fixtures: the module's own windows
+windows = shared_windows.windows
 
 
 @pytest.mark.timeout(420)

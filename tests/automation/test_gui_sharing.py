@@ -21,7 +21,11 @@ from automation.desktop.gui import GuiDriver
 from automation.desktop.screen import x_display
 from automation.desktop.virtual_desktop import AgentWindows, XServer, input_point
 from core.models import Agent
+from tests.automation import shared_windows
+from tests.automation.shared_windows import SinceStart
 
+default_windows = shared_windows.default_windows  # the fixtures: the module's own windows
+windows = shared_windows.windows
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -48,7 +52,7 @@ class Human(threading.Thread):
 
 async def test_the_driver_waits_while_the_human_moves_the_pointer(
     xserver: XServer,
-    windows: AgentWindows,
+    windows: SinceStart,
     agents: list[Agent],
     make_driver: Callable[..., GuiDriver],
 ) -> None:
@@ -68,7 +72,7 @@ async def test_the_driver_waits_while_the_human_moves_the_pointer(
 
 async def test_a_human_who_never_stops_gets_the_desktop(
     xserver: XServer,
-    windows: AgentWindows,
+    windows: SinceStart,
     agents: list[Agent],
     make_driver: Callable[..., GuiDriver],
 ) -> None:
@@ -119,16 +123,18 @@ def _wait_for_focus_on(display: Any, point: tuple[int, int], timeout: float = 10
 
 async def test_a_keyboard_the_application_gives_up_late_is_taken_again(
     xserver: XServer,
-    windows: AgentWindows,
+    open_windows: Callable[..., AgentWindows],
     agents: list[Agent],
     driver: GuiDriver,
 ) -> None:
     """Tk without a window manager takes the keyboard for the window the pointer enters while
     nobody holds it, and hands it to PointerRoot when the pointer leaves: late, after the
     driver's own click moved the pointer away and the driver had asked for the focus (the
-    first delivery after the desktop's focused window closed, issue 23 item 20)."""
+    first delivery after the desktop's focused window closed, issue 23 item 20). Windows of
+    its own: it stops their process, and they are new, as after that window closed."""
     from Xlib import X
 
+    windows = open_windows()
     with x_display(xserver.display) as display:
         display.set_input_focus(X.PointerRoot, X.RevertToPointerRoot, X.CurrentTime)
         display.sync()  # nobody holds the keyboard
@@ -169,7 +175,7 @@ print(json.dumps(failed))
 @pytest.mark.timeout(120)
 async def test_two_processes_take_turns_through_the_input_lock(
     xserver: XServer,
-    windows: AgentWindows,
+    windows: SinceStart,
     agents: list[Agent],
     driver: GuiDriver,
     home: Path,
