@@ -72,7 +72,10 @@ async def test_the_chat_page_ignores_ctrl_l_and_honours_a_reload(
     assert apps_desktop.wait_for(CHAT, before + 1)[before:] == ["a message to clear"]
     assert history_colours(apps_desktop, CHAT) > 1  # its bubble is on screen
     shown = grab(apps_desktop.xserver, apps_desktop.window(CHAT).watch)
-    ignored = await driver.deliver(Parcel(2, agent, "reset", "test", reset=agent.reset))
+    # after a reset key the driver waits up to its paste timeout (2 s) for the input to
+    # change (a reload rebuilds it); the page ignores Ctrl+L, so that is waited out: 0.5 s
+    quick = make_driver(paste_timeout_s=0.5)
+    ignored = await quick.deliver(Parcel(2, agent, "reset", "test", reset=agent.reset))
     assert ignored.ok, ignored.reason
     assert grab(apps_desktop.xserver, apps_desktop.window(CHAT).watch) == shown  # unchanged
     reload = replace(agent, reset=("f5",))
