@@ -60,24 +60,27 @@ class Chat:
     """One pane running the scripted agent CLI, and what it received."""
 
     def __init__(self, tmux: Tmux, folder: Path, name: str, size: str = "120x40") -> None:
+        """Start the program in its pane (``wait_ready`` waits for its prompt)."""
         self.tmux, self.name = tmux, name
-        self.out, ready = folder / f"{name}.jsonl", folder / f"{name}.ready"
+        self.out, self.ready = folder / f"{name}.jsonl", folder / f"{name}.ready"
         self.out.touch()
         root = shlex.quote(str(ROOT))
         command = (
             f"cd {root} && exec env -u DISPLAY PYTHONPATH={root} "
             f"{shlex.quote(sys.executable)} -m tests.apps.term_chat {shlex.quote(str(self.out))} "
-            f"--name {name} --ready {shlex.quote(str(ready))}"
+            f"--name {name} --ready {shlex.quote(str(self.ready))}"
         )
         tmux.window("agents", name, command, size)
-        deadline = time.monotonic() + 30
-        while not ready.exists():
-            assert time.monotonic() < deadline, f"{name} never drew its prompt"
-            time.sleep(0.05)
         self.agent = Agent(
             id=name, role="dev", delivery="tmux", app="terminal", tmux=f"agents:{name}",
             tmux_socket=str(tmux.socket), clear=("ctrl+e", "ctrl+u"),
         )  # fmt: skip
+
+    def wait_ready(self, deadline: float) -> None:
+        """Until the program has drawn its prompt."""
+        while not self.ready.exists():
+            assert time.monotonic() < deadline, f"{self.name} never drew its prompt"
+            time.sleep(0.02)
 
     def received(self) -> list[str]:
         """The messages it received, in order."""
@@ -86,7 +89,12 @@ class Chat:
 
 
 def chats(tmux: Tmux, folder: Path, count: int) -> list[Chat]:
-    return [Chat(tmux, folder, f"Agent-{n}") for n in range(1, count + 1)]
+    """``count`` panes, their programs started at once, each at its prompt."""
+    started = [Chat(tmux, folder, f"Agent-{n}") for n in range(1, count + 1)]
+    deadline = time.monotonic() + 30
+    for chat in started:
+        chat.wait_ready(deadline)
+    return started
 
 
 def buffers(tmux: Tmux) -> list[str]:
@@ -276,8 +284,10 @@ async def test_a_prompt_that_quotes_a_dialog_is_submitted(
     agent, got = at_the_paste(tmux, tmp_path, ["", *box, "  ⏸ manual mode on"])
     receipt = await tmux_deliverer.deliver(parcel(1, agent, quoted))
     assert receipt.ok, receipt
-    await asyncio.sleep(0.3)
-    assert got.read_bytes().endswith(b"\r")
+    deadline = time.monotonic() + 10
+    while not got.read_bytes().endswith(b"\r"):  # the submit key, after the paste
+        assert time.monotonic() < deadline, got.read_bytes()
+        await asyncio.sleep(0.02)
 
 
 @pytest.mark.timeout(120)
@@ -288,9 +298,9 @@ async def test_a_cli_not_yet_at_its_input_gets_nothing_pasted(
     land in the terminal's echo, and the CLI's first screen would then look like a taken
     prompt (the desktop driver counted one delivered that Gemini never got). Nothing is
     sent. While the pane's process is young, its CLI is starting: the delivery is deferred
-    (no try used, no "input unseen" hold). Once it is older (``STARTING_S``, made 2 s here),
+    (no try used, no "input unseen" hold). Once it is older (``STARTING_S``, made 1 s here),
     the same screen is a CLI away from its input: a failure retried with a try."""
-    monkeypatch.setattr(pane_input, "STARTING_S", 2.0)
+    monkeypatch.setattr(pane_input, "STARTING_S", 1.0)
     got = tmp_path / "got.txt"
     command = f"sleep 30; exec cat > {shlex.quote(str(got))}"
     tmux.window("agents", "starting", f"sh -c {shlex.quote(command)}", "120x40")
@@ -299,8 +309,8 @@ async def test_a_cli_not_yet_at_its_input_gets_nothing_pasted(
     assert (starting.ok, starting.deferred) == (False, True), starting
     assert starting.reason == "its CLI is still starting: its input is not on its pane yet"
     deadline = time.monotonic() + 30
-    while (pane_age_s(tmux.ref("agents:starting")) or 0.0) < 2.0:  # no longer young
-        assert time.monotonic() < deadline, "the pane's process never got 2 s old"
+    while (pane_age_s(tmux.ref("agents:starting")) or 0.0) < 1.0:  # no longer young
+        assert time.monotonic() < deadline, "the pane's process never got 1 s old"
         await asyncio.sleep(0.05)
     away = await tmux_deliverer.deliver(parcel(1, agent, "do the thing"))
     assert (away.ok, away.deferred, away.retryable) == (False, False, True), away
@@ -311,7 +321,7 @@ async def test_a_cli_not_yet_at_its_input_gets_nothing_pasted(
 @pytest.mark.timeout(120)
 async def test_a_retry_never_pastes_twice(tmux: Tmux, tmp_path: Path, home: Path) -> None:
     (chat,) = chats(tmux, tmp_path, 1)
-    quick = TmuxDeliverer(home, KillSwitch(home), replace(OPTIONS, confirm_timeout_s=1.0))
+    quick = TmuxDeliverer(home, KillSwitch(home), replace(OPTIONS, confirm_timeout_s=0.5))
     try:
         # the submit key did nothing (F5): the text stays in the input; the retry submits it
         text = "first line\nsecond line; with 'quotes'\tand a tab"
@@ -591,7 +601,7 @@ async def test_an_input_no_rule_finds_is_never_taken_for_the_transcript(
         id="Odd", role="dev", delivery="tmux", app="terminal", cli="no-such-cli",
         tmux="agents:odd", tmux_socket=str(tmux.socket), clear=("ctrl+e", "ctrl+u"),
     )  # fmt: skip
-    quick = replace(OPTIONS, land_timeout_s=0.5, confirm_timeout_s=1.0)  # the paste: at once
+    quick = replace(OPTIONS, land_timeout_s=0.25, confirm_timeout_s=1.0)  # the paste: at once
     deliverer = TmuxDeliverer(home, KillSwitch(home), quick, rule_sets=())
     try:
         text = "a prompt that is never submitted here"
