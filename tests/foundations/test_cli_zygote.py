@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -38,11 +39,13 @@ def test_each_run_gives_what_a_fresh_process_gives(zygote: Zygote, tmp_path: Pat
         ["--help"],
     )
     homes = tmp_path / "zygote", tmp_path / "fresh"
-    for argv in runs:
-        ran = zygote.run(argv, cli_env(homes[0]), ROOT, 60)
-        assert ran is not None
-        got = (ran[0], *(text.replace(str(homes[0]), "HOME") for text in ran[1:]))
-        want = fresh(argv, cli_env(homes[1]))
+    with ThreadPoolExecutor(1) as beside:  # the fresh processes' runs, in their own home
+        wanted = beside.submit(lambda: [fresh(argv, cli_env(homes[1])) for argv in runs])
+        ran = [zygote.run(argv, cli_env(homes[0]), ROOT, 60) for argv in runs]
+        wants = wanted.result()
+    for argv, one, want in zip(runs, ran, wants, strict=True):
+        assert one is not None
+        got = (one[0], *(text.replace(str(homes[0]), "HOME") for text in one[1:]))
         assert got == (want[0], *(text.replace(str(homes[1]), "HOME") for text in want[1:]))
         assert got[0] in (0, 2) and (got[1] or got[2]), argv
 
@@ -62,7 +65,7 @@ def test_a_run_over_its_time_is_killed_and_the_next_one_runs(
 ) -> None:
     env = cli_env(tmp_path / "home")
     with pytest.raises(subprocess.TimeoutExpired):
-        zygote.run(["events", "--follow"], env, ROOT, 1.5)
+        zygote.run(["events", "--follow"], env, ROOT, 0.5)
     after = zygote.run(["task", "add", "after the timeout"], env, ROOT, 60)
     assert after is not None and after[0] == 0 and "after the timeout" in after[1]
 
@@ -73,7 +76,7 @@ def test_a_second_run_at_once_is_left_to_a_fresh_process(zygote: Zygote, tmp_pat
 
     def follow() -> None:
         try:
-            zygote.run(["events", "--follow"], env, ROOT, 2.0)
+            zygote.run(["events", "--follow"], env, ROOT, 1.0)
         except subprocess.TimeoutExpired as exc:
             ended.append(exc)
 
@@ -114,10 +117,19 @@ def test_a_child_ends_as_the_interpreter_ends_it(ending: str) -> None:
     head = "import atexit, sys, threading, time\ndef main():\n    " + ENDINGS[ending] + "\n"
     tails = {"interpreter": "sys.exit(main())\n",
              "zygote": "from tests.cli_zygote import _leave\n_leave(main)\n"}  # fmt: skip
+    started = {  # the two at once: "leaves a thread" waits 0.3 s in each
+        how: subprocess.Popen(
+            [sys.executable, "-c", head + tail],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        for how, tail in tails.items()
+    }
     ended = {}
-    for how, tail in tails.items():
-        done = subprocess.run([sys.executable, "-c", head + tail], capture_output=True,
-                              text=True, timeout=30, cwd=ROOT)  # fmt: skip
-        ended[how] = done.returncode, done.stdout, done.stderr.strip().splitlines()[-1:]
+    for how, process in started.items():
+        out, err = process.communicate(timeout=30)
+        ended[how] = process.returncode, out, err.strip().splitlines()[-1:]
     assert ended["zygote"] == ended["interpreter"]
     assert ended["zygote"][0] in (0, 1, 3, -2), ended
