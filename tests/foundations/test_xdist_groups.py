@@ -38,10 +38,14 @@ def test_a_groups_tests_run_on_one_worker_with_one_fixture_start(tmp_path: Path)
     tests went to both workers and its module fixture started on each."""
     (tmp_path / "test_grouped.py").write_text(GROUPED, encoding="utf-8")
     record = tmp_path / "record"
-    env = {**os.environ, "RECORD": str(record), "PYTHONPATH": str(ROOT)}
+    # xdist and the suite's conftest, no other plugin: each of the three processes (the
+    # controller, two workers) would import them all (hypothesis, anyio...) for nothing
+    env = {**os.environ, "RECORD": str(record), "PYTHONPATH": str(ROOT),
+           "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}  # fmt: skip
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-q", "-p",
-         "tests.conftest", "-p", "no:cacheprovider", "test_grouped.py"],
+        [sys.executable, "-m", "pytest", "-p", "xdist.plugin", "-n", "2", "--dist",
+         "loadgroup", "-q", "-p", "tests.conftest", "-p", "no:cacheprovider",
+         "test_grouped.py"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
