@@ -58,11 +58,16 @@ def rigs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Deskt
         rig.stop()
 
 
-def up(rig: DesktopRig, *args: str) -> tuple[dict[str, dict[str, Any]], str]:
-    """``desktop up --headless``: its rows by agent, and its text output (a second run)."""
+def up(rig: DesktopRig, *args: str) -> dict[str, dict[str, Any]]:
+    """``desktop up --headless``: its rows by agent."""
     done = rig.swarm("desktop", "up", "--headless", "--json", *args)
     assert done.returncode == 0, done.stdout + done.stderr
-    rows = {row["agent"]: row for row in json.loads(done.stdout)}
+    return {row["agent"]: row for row in json.loads(done.stdout)}
+
+
+def up_said(rig: DesktopRig, *args: str) -> tuple[dict[str, dict[str, Any]], str]:
+    """``desktop up --headless``: its rows by agent, and its text output (a second run)."""
+    rows = up(rig, *args)
     text = rig.swarm("desktop", "up", "--headless", *args)
     assert text.returncode == 0, text.stdout + text.stderr
     return rows, text.stdout
@@ -103,8 +108,8 @@ async def test_two_homes_have_their_own_servers_and_the_persons_sessions_are_unt
     # the person's own session on their default server, named as swarm names its own
     made = a.default_tmux("new-session", "-d", "-s", "swarm-Agent-1", "sleep 600")
     assert made.returncode == 0, made.stderr
-    rows_a, said_a = up(a)
-    rows_b, _ = up(b)
+    rows_a, said_a = up_said(a)
+    rows_b = up(b)
     assert {r["action"] for r in [*rows_a.values(), *rows_b.values()]} == {"started"}
     assert a.socket != b.socket and a.socket.startswith(str(a.home))
     for rig, rows in ((a, rows_a), (b, rows_b)):
@@ -221,7 +226,7 @@ def test_up_moves_an_older_swarms_session_to_the_homes_own_server(
     rigs: list[DesktopRig],
 ) -> None:
     rig = rigs[0]
-    first, _ = up(rig, "--agents", "1")  # as an older swarm: its session on the default server
+    first = up(rig, "--agents", "1")  # as an older swarm: its session on the default server
     rig.wait_ready(["Agent-1"])
     assert rig.tmux("kill-server").returncode == 0
     older = ["new-session", "-d", "-s", "swarm-Agent-1", "-e", f"SWARM_HOME={rig.home}"]
@@ -247,7 +252,7 @@ async def test_a_named_tmux_socket_is_honoured_and_another_homes_session_refused
             f'id = "Agent-1"\ntmux = "swarm-Agent-1:0"\ntmux_socket = "{named}"\n',
         )
         rig.config.write_text(text, encoding="utf-8")
-    rows, said = up(a)
+    rows, said = up_said(a)
     a.wait_ready()
     assert rows["Agent-1"]["tmux_socket"] == str(named)
     assert rows["Agent-2"]["tmux_socket"] == a.socket
@@ -398,6 +403,6 @@ def test_a_socket_folder_others_may_enter_is_refused_where_swarm_chose_it(
         'id = "Agent-1"\n', f'id = "Agent-1"\ntmux = "swarm-Agent-1:0"\ntmux_socket = "{named}"\n'
     )
     rig.config.write_text(text, encoding="utf-8")
-    rows, _ = up(rig, "--agents", "1")
+    rows, _ = up_said(rig, "--agents", "1")  # run twice: the named socket's session kept
     assert rows["Agent-1"]["tmux_socket"] == str(named)
     rig.swarm("desktop", "down", "--headless")
