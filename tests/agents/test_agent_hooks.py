@@ -484,13 +484,13 @@ async def test_a_permission_request_nobody_answers_returns_nothing_and_closes(
     desk: Desk, desk_service: SwarmService
 ) -> None:
     body = payload(desk.ws["Agent-1"], "PermissionRequest", tool_name="Bash", tool_input=TOOL)
-    env = desk.agent_env(SWARM_APPROVAL_WAIT="1")
+    env = desk.agent_env(SWARM_APPROVAL_WAIT="0.5")
     started = time.monotonic()
     done = await asyncio.to_thread(desk.claude, "Agent-1", "PermissionRequest", body, env)
     assert (done.returncode, done.stdout) == (0, "")  # no decision: Claude Code's dialog stays
     assert time.monotonic() - started < 30
     closed = await desk_service.store.read(prompts.get_prompt, 1)
-    assert closed.closed_why == "no answer within 1 s" and closed.decision is None
+    assert closed.closed_why == "no answer within 0.5 s" and closed.decision is None
     assert (await row(desk_service, "Agent-1"))["state"] == "waiting"  # its own dialog is open
 
 
