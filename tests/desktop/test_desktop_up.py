@@ -399,7 +399,7 @@ async def as_scheduled(driver: GuiDriver, n: int, agent: Agent, text: str) -> Re
         if not receipt.deferred and tries == 3:
             break
         tries += not receipt.deferred
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.1 if receipt.deferred else 0.5)  # a CLI starting: look often
         receipt = await driver.deliver(Parcel(n, agent, text, "test", is_retry=True))
     return receipt
 
