@@ -107,10 +107,10 @@ class Shown:
 async def shown(service: SwarmService, home: Path, database_url: str | None) -> Shown:
     """Read what a person sees: the CLI in child processes, the dashboard in process."""
     env = {"SWARM_DATABASE_URL": database_url} if database_url else None
-    as_json, text = await asyncio.gather(
-        asyncio.to_thread(run_cli, home, "status", "--json", env=env),
-        asyncio.to_thread(run_cli, home, "status", env=env),
-    )
+    # one after the other: each a fork of the CLI zygote (at once, the second would find it
+    # busy and start a fresh Python, ~0.4 s of imports)
+    as_json = await asyncio.to_thread(run_cli, home, "status", "--json", env=env)
+    text = await asyncio.to_thread(run_cli, home, "status", env=env)
     assert as_json.code == 0 and text.code == 0, as_json.err + text.err
     app = create_app(service, WebSettings(metrics="local"))  # a scrape without a token
     transport = httpx.ASGITransport(app=app)
