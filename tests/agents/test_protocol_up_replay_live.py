@@ -36,12 +36,11 @@ from core.agents import _signals as agent_signals
 from core.coordinator.home_lock import running_coordinator
 from core.hosts import running
 from core.service.swarm import SwarmService
+from tests import cli_zygote
 from tests.agents.deliveries import MAIN_PATHS, requests_with
 from tests.agents.launch import SETUPS
 from tests.agents.live import LocalModel, offers_tools, require_binary
 from tests.agents.test_protocol_live import QUIETING, Rig, started, work_folder
-from tests.cli_zygote import Zygote
-from tests.helpers import ROOT
 
 pytestmark = pytest.mark.xdist_group("protocol-live")
 AGENT = "A"
@@ -63,31 +62,16 @@ def rig(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         yield made
 
 
-@pytest.fixture(scope="module")
-def zygote(rig: Rig) -> Iterator[Zygote]:
-    """A CLI zygote started with the user's environment (``tests/cli_zygote.py``): each short
-    ``swarm`` command of the test a process forked from it, not a fresh Python importing swarm
-    (``desktop up`` and ``swarm run``, which start processes that outlive them, run fresh)."""
-    made = Zygote(ROOT, rig.env)
-    yield made
-    made.close()
-
-
-def swarm(rig: Rig, *args: str, agent: bool = False, fork: Zygote | None = None) -> str:
+def swarm(rig: Rig, *args: str, agent: bool = False) -> str:
     """``swarm ARGS`` typed by the person in a terminal of their own (``agent``: by A in its
-    workspace, as its terminal has ``SWARM_AGENT``); its output. ``fork``: run as a child of
-    that zygote when it can."""
+    workspace, as its terminal has ``SWARM_AGENT``); its output. Run as ``rig.swarm`` runs
+    it: forked from this process's CLI zygote (``tests/cli_zygote.py``), the one that ran
+    the rig's ``desktop up``, not a fresh Python importing swarm."""
     env = {**rig.env, "SWARM_AGENT": AGENT} if agent else rig.env
     cwd = rig.work if agent else rig.root
-    ran = fork.run(list(args), env, cwd, 240) if fork is not None and fork.fits(env) else None
-    if ran is None:
-        done = subprocess.run(
-            [sys.executable, "-m", "bot.cli", *args], env=env, cwd=cwd,
-            capture_output=True, text=True, timeout=240, check=False,
-        )  # fmt: skip
-        ran = (done.returncode, done.stdout, done.stderr)
-    assert ran[0] == 0, ran[1] + ran[2]
-    return ran[1]
+    ran = cli_zygote.run(list(args), env, cwd, 240)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    return ran.stdout
 
 
 @contextlib.contextmanager
@@ -129,12 +113,12 @@ async def until(check: Callable[[], Awaitable[Any]], within: float = 180.0) -> A
     return found
 
 
-def add(rig: Rig, word: str, fork: Zygote) -> tuple[str, str]:
+def add(rig: Rig, word: str) -> tuple[str, str]:
     """``swarm task add`` of a task for A whose prompt holds a marker of its own: its ref and
     the marker."""
     marker = f"{word}-{uuid.uuid4().hex[:8]}"
     added = swarm(rig, "task", "add", f"replay {marker}", "--details", f"{marker} say hello",
-                  "--agent", AGENT, "--json", fork=fork)  # fmt: skip
+                  "--agent", AGENT, "--json")  # fmt: skip
     return str(json.loads(added)["id"]), marker
 
 
@@ -177,15 +161,13 @@ def up_again(rig: Rig) -> str:
     return said
 
 
-async def done_after_prompt(
-    rig: Rig, service: SwarmService, ref: str, marker: str, n: int, fork: Zygote
-) -> None:
+async def done_after_prompt(rig: Rig, service: SwarmService, ref: str, marker: str, n: int) -> None:
     """Once the model had the task's prompt ``n`` times and a turn of the task ended after
     the ``n``-th, A reports it done from its terminal. Turns are not counted: a turn of the
     nudge swarm sends when a turn ends without a report is the task's too, and would let the
     report come while the task is back in the queue."""
     await until(lambda: _turn_after_copy(rig, service, ref, marker, n))
-    swarm(rig, "task", "done", ref, "--note", "replayed", agent=True, fork=fork)
+    swarm(rig, "task", "done", ref, "--note", "replayed", agent=True)
 
 
 async def _turn_after_copy(rig: Rig, service: SwarmService, ref: str, marker: str, n: int) -> bool:
@@ -216,33 +198,31 @@ async def _taken(rig: Rig, marker: str) -> bool:
     return bool(copies(rig, marker))
 
 
-def doctor_says(rig: Rig, fork: Zygote) -> str:
+def doctor_says(rig: Rig) -> str:
     """What ``swarm doctor --no-discord`` prints; it exits 0 (a healthy headless fleet)."""
-    return swarm(rig, "doctor", "--no-discord", "--timeout", "1", fork=fork)
+    return swarm(rig, "doctor", "--no-discord", "--timeout", "1")
 
 
-async def needs_you_settled(rig: Rig, fork: Zygote, within: float = 60.0) -> list[Any]:
+async def needs_you_settled(rig: Rig, within: float = 60.0) -> list[Any]:
     """ "Needs you" (``swarm inbox --json``) once empty, else as it stands after ``within``
     seconds: the watch clears an ``unreported`` alert of a task reported since at its next
     look at the agent, not at the report."""
     deadline = time.monotonic() + within
-    while found := json.loads(swarm(rig, "inbox", "--json", fork=fork)):
+    while found := json.loads(swarm(rig, "inbox", "--json")):
         if time.monotonic() > deadline:
             break
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(0.25)
     return list(found)
 
 
-def shown(rig: Rig, ref: str, fork: Zygote) -> dict[str, Any]:
+def shown(rig: Rig, ref: str) -> dict[str, Any]:
     """``swarm task show REF --json``."""
-    found: dict[str, Any] = json.loads(swarm(rig, "task", "show", ref, "--json", fork=fork))
+    found: dict[str, Any] = json.loads(swarm(rig, "task", "show", ref, "--json"))
     return found
 
 
 @pytest.mark.timeout(900)
-async def test_desktop_up_beside_swarm_run_sends_each_prompt_once_per_session(
-    rig: Rig, zygote: Zygote
-) -> None:
+async def test_desktop_up_beside_swarm_run_sends_each_prompt_once_per_session(rig: Rig) -> None:
     service = await SwarmService.open(rig.settings)  # read only: the test's eyes on the store
     try:
         with coordinator(rig) as run:
@@ -250,37 +230,37 @@ async def test_desktop_up_beside_swarm_run_sends_each_prompt_once_per_session(
             # 1. the host killed while A is free; a task added for A waits for it (its prompt
             # held), then up starts a new session while swarm run runs
             await kill_host(rig, service)
-            held, held_marker = add(rig, "held", zygote)
+            held, held_marker = add(rig, "held")
             first_up = up_again(rig)
-            await done_after_prompt(rig, service, held, held_marker, 1, zygote)
+            await done_after_prompt(rig, service, held, held_marker, 1)
             # 2. a task's prompt reached the session, whose host is killed with the task
             # still A's; a third task waits behind it
-            reached, reached_marker = add(rig, "reached", zygote)
+            reached, reached_marker = add(rig, "reached")
             await until(lambda: _turns_at_least(service, reached, 1))
-            behind, behind_marker = add(rig, "behind", zygote)
+            behind, behind_marker = add(rig, "behind")
             killed = await kill_host(rig, service)
             second_up = up_again(rig)
-            await done_after_prompt(rig, service, reached, reached_marker, 2, zygote)
-            await done_after_prompt(rig, service, behind, behind_marker, 1, zygote)
+            await done_after_prompt(rig, service, reached, reached_marker, 2)
+            await done_after_prompt(rig, service, behind, behind_marker, 1)
             # 3. swarm run killed while a task's turn runs
-            during, during_marker = add(rig, "during", zygote)
+            during, during_marker = add(rig, "during")
             await taken(rig, during_marker)
             kill_coordinator(run)
         # ... a task added while no swarm run runs; swarm run started again
-        down, down_marker = add(rig, "down", zygote)
+        down, down_marker = add(rig, "down")
         with coordinator(rig) as run:
-            await done_after_prompt(rig, service, during, during_marker, 1, zygote)
-            await done_after_prompt(rig, service, down, down_marker, 1, zygote)
+            await done_after_prompt(rig, service, during, during_marker, 1)
+            await done_after_prompt(rig, service, down, down_marker, 1)
             # 4. swarm run killed a second time, a task's prompt just taken
-            again, again_marker = add(rig, "again", zygote)
+            again, again_marker = add(rig, "again")
             await taken(rig, again_marker)
             kill_coordinator(run)
         with coordinator(rig):
-            await done_after_prompt(rig, service, again, again_marker, 1, zygote)
+            await done_after_prompt(rig, service, again, again_marker, 1)
             await until(lambda: _is(service, AgentState.IDLE))
-            status = json.loads(swarm(rig, "desktop", "status", "--json", fork=zygote))
-            doctor = doctor_says(rig, zygote)
-            needs_you = await needs_you_settled(rig, zygote)
+            status = json.loads(swarm(rig, "desktop", "status", "--json"))
+            doctor = doctor_says(rig)
+            needs_you = await needs_you_settled(rig)
     finally:
         await service.close()
     markers = ((held, held_marker), (reached, reached_marker), (behind, behind_marker),
@@ -304,7 +284,7 @@ async def test_desktop_up_beside_swarm_run_sends_each_prompt_once_per_session(
     assert "session open" in doctor and "no problems found" in doctor, doctor
     assert needs_you == [], needs_you  # nothing in "Needs you" that swarm made itself
     for ref, _ in markers:
-        task = shown(rig, ref, zygote)
+        task = shown(rig, ref)
         assert (task["status"], task["attempts"]) == ("done", 1), task
         events = task["events"]
         assert all(e["kind"] != "task.withdrawn" for e in events), events
