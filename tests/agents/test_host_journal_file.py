@@ -81,19 +81,22 @@ async def until(home: Path, after: int, kind: str) -> dict[str, Any]:
 async def swarm_reads(
     service: SwarmService, until: Callable[[], Awaitable[bool]] | None = None
 ) -> None:
-    """Swarm's protocol watch running until ``until()`` holds (within 30 s), or for 2 s
-    (a read that must take nothing in), then stopped."""
+    """Swarm's protocol watch running until ``until()`` holds, or (None: a read that must
+    take nothing in) until its reader has had its look at the dead host (what the journal
+    files hold that it never read taken in, then the host said gone: ``hosts``) and that
+    was written; within 30 s, then stopped."""
     watch = ProtocolWatch(service, Freshness())
     await watch.start()
     try:
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + (30.0 if until else 2.0)
+        deadline = loop.time() + 30.0
         while loop.time() < deadline:
+            looked = AGENT in watch.hosts  # (before this fire: what it said, written by it)
             await watch.fire()
-            if until is not None and await until():
+            if await until() if until is not None else looked:
                 return
             await asyncio.sleep(0.05)
-        assert until is None, "swarm's watch did not get there within 30 s"
+        raise AssertionError("swarm's watch did not get there within 30 s")
     finally:
         await watch.stop()
 
@@ -192,6 +195,16 @@ async def test_a_host_started_again_is_read_at_once_not_at_the_next_retry(
         await watch.stop()
 
 
+def refused(watch: ProtocolWatch) -> Callable[[], Awaitable[bool]]:
+    """Whether the watch's reader was refused by the agent's host and said so (its host
+    now ``0``: none read); it waits for its next try from then."""
+
+    async def said() -> bool:
+        return watch.hosts.get(AGENT) == 0
+
+    return said
+
+
 async def reaches(watch: ProtocolWatch, check: Callable[[], Awaitable[bool]]) -> None:
     """The running ``watch`` fired until ``check()`` holds (within 30 s)."""
     deadline = asyncio.get_running_loop().time() + 30
@@ -229,7 +242,7 @@ async def test_a_host_refusing_while_its_process_ends_reads_not_running_as_it_en
         watch = ProtocolWatch(service, Freshness())
         await watch.start()
         try:
-            await asyncio.sleep(0.5)  # refused, its process there: the next try 10 min away
+            await reaches(watch, refused(watch))  # its process there: next try 10 min away
             ending.kill()
             await ending.wait()
             await reaches(watch, await offline("is not running (swarm desktop up --protocol"))
