@@ -23,10 +23,11 @@ import json
 import os
 import signal
 import subprocess
-import sys
+import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,6 +42,8 @@ from tests.agents.deliveries import MAIN_PATHS, requests_with
 from tests.agents.launch import SETUPS
 from tests.agents.live import LocalModel, offers_tools, require_binary
 from tests.agents.test_protocol_live import QUIETING, Rig, started, work_folder
+from tests.cli_zygote import Zygote
+from tests.helpers import ROOT
 
 pytestmark = pytest.mark.xdist_group("protocol-live")
 AGENT = "A"
@@ -74,34 +77,86 @@ def swarm(rig: Rig, *args: str, agent: bool = False) -> str:
     return ran.stdout
 
 
+class Forked:
+    """``swarm run`` forked from a zygote (``tests/cli_zygote.py``), waited for by a thread:
+    as much of a ``Popen`` as the test uses (its pid: the zygote's child)."""
+
+    def __init__(self, zygote: Zygote, env: dict[str, str], cwd: Path) -> None:
+        self.zygote = zygote
+        self.ran: list[tuple[int, str, str] | None] = []
+        argv = ["run", "--no-discord"]
+        self.thread = threading.Thread(
+            target=lambda: self.ran.append(zygote.run(argv, env, cwd, 900)), daemon=True
+        )
+        self.thread.start()
+        children = Path(f"/proc/{zygote.process.pid}/task/{zygote.process.pid}/children")
+        deadline = time.monotonic() + 30
+        while not (forked := children.read_text(encoding="ascii").split()):
+            assert self.poll() is None and time.monotonic() < deadline, self.said()
+            time.sleep(0.01)
+        self.pid = int(forked[0])
+
+    def poll(self) -> int | None:
+        if self.thread.is_alive():
+            return None
+        assert self.ran and self.ran[0] is not None, "the zygote ran another command"
+        return self.ran[0][0]
+
+    def said(self) -> str:
+        """What it wrote so far (its stdout and stderr: the zygote's files of the run)."""
+        return "".join(path.read_text(encoding="utf-8", errors="replace")
+                       for path in (self.zygote.folder / "out", self.zygote.folder / "err")
+                       if path.exists())  # fmt: skip
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, sig)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        self.thread.join(timeout)
+        if self.thread.is_alive():
+            raise subprocess.TimeoutExpired("swarm run", timeout or 0)
+        return self.poll()
+
+
+@pytest.fixture(scope="module")
+def run_zygote() -> Iterator[list[Zygote]]:
+    """The zygote ``swarm run`` is forked from (one a module, started at the first start:
+    each ``swarm run`` a fork of it, not a fresh Python importing swarm); not the one the
+    short commands run on, which a running ``swarm run`` would keep busy."""
+    made: list[Zygote] = []
+    yield made
+    for zygote in made:
+        zygote.close()
+
+
 @contextlib.contextmanager
-def coordinator(rig: Rig) -> Iterator[subprocess.Popen[bytes]]:
+def coordinator(rig: Rig, zygotes: list[Zygote]) -> Iterator[Forked]:
     """``swarm run --no-discord`` in a process of its own (no dashboard: its default port
     may be another swarm's), once it holds the home (as ``swarm doctor`` sees it), stopped
     with Ctrl+C after, unless the test killed it."""
     env = {k: v for k, v in rig.env.items() if k != "DISPLAY"} | {"SWARM_WEB": "off"}
-    with (rig.root / "run.log").open("w", encoding="utf-8") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "run", "--no-discord"], env=env, cwd=rig.root,
-            stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    if not zygotes or not zygotes[0].fits(env):
+        zygotes.insert(0, Zygote(ROOT, env))
+    proc = Forked(zygotes[0], env, rig.root)
+    try:
+        deadline = time.monotonic() + 60
+        while (running_coordinator(rig.home) or (None,))[0] != proc.pid:
+            assert proc.poll() is None and time.monotonic() < deadline, proc.said()
+            time.sleep(0.1)
+        yield proc
+        assert proc.poll() in (None, -signal.SIGKILL), proc.said()
+    finally:
+        proc.send_signal(signal.SIGINT)
         try:
-            deadline = time.monotonic() + 60
-            while (running_coordinator(rig.home) or (None,))[0] != proc.pid:
-                assert proc.poll() is None and time.monotonic() < deadline, (
-                    rig.root / "run.log"
-                ).read_text(encoding="utf-8")
-                time.sleep(0.1)
-            yield proc
-            alive = proc.poll() in (None, -signal.SIGKILL)
-            assert alive, (rig.root / "run.log").read_text(encoding="utf-8")
-        finally:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 async def until(check: Callable[[], Awaitable[Any]], within: float = 180.0) -> Any:
@@ -183,7 +238,7 @@ async def _turns_at_least(service: SwarmService, ref: str, n: int) -> bool:
     return await turns(service, ref) >= n
 
 
-def kill_coordinator(run: subprocess.Popen[bytes]) -> None:
+def kill_coordinator(run: Forked) -> None:
     """``swarm run`` killed (SIGKILL: a crash, nothing said to anyone)."""
     run.kill()
     run.wait(timeout=30)
@@ -222,10 +277,12 @@ def shown(rig: Rig, ref: str) -> dict[str, Any]:
 
 
 @pytest.mark.timeout(900)
-async def test_desktop_up_beside_swarm_run_sends_each_prompt_once_per_session(rig: Rig) -> None:
+async def test_desktop_up_beside_swarm_run_sends_each_prompt_once_per_session(
+    rig: Rig, run_zygote: list[Zygote]
+) -> None:
     service = await SwarmService.open(rig.settings)  # read only: the test's eyes on the store
     try:
-        with coordinator(rig) as run:
+        with coordinator(rig, run_zygote) as run:
             await until(lambda: _is(service, AgentState.IDLE))
             # 1. the host killed while A is free; a task added for A waits for it (its prompt
             # held), then up starts a new session while swarm run runs
@@ -248,14 +305,14 @@ async def test_desktop_up_beside_swarm_run_sends_each_prompt_once_per_session(ri
             kill_coordinator(run)
         # ... a task added while no swarm run runs; swarm run started again
         down, down_marker = add(rig, "down")
-        with coordinator(rig) as run:
+        with coordinator(rig, run_zygote) as run:
             await done_after_prompt(rig, service, during, during_marker, 1)
             await done_after_prompt(rig, service, down, down_marker, 1)
             # 4. swarm run killed a second time, a task's prompt just taken
             again, again_marker = add(rig, "again")
             await taken(rig, again_marker)
             kill_coordinator(run)
-        with coordinator(rig):
+        with coordinator(rig, run_zygote):
             await done_after_prompt(rig, service, again, again_marker, 1)
             await until(lambda: _is(service, AgentState.IDLE))
             status = json.loads(swarm(rig, "desktop", "status", "--json"))
