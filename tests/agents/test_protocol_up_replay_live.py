@@ -83,11 +83,8 @@ class Forked:
 
     def __init__(self, zygote: Zygote, env: dict[str, str], cwd: Path) -> None:
         self.zygote = zygote
-        self.ran: list[tuple[int, str, str] | None] = []
-        argv = ["run", "--no-discord"]
-        self.thread = threading.Thread(
-            target=lambda: self.ran.append(zygote.run(argv, env, cwd, 900)), daemon=True
-        )
+        self.ran: list[tuple[int, str, str] | BaseException | None] = []
+        self.thread = threading.Thread(target=self._run, args=(env, cwd), daemon=True)
         self.thread.start()
         children = Path(f"/proc/{zygote.process.pid}/task/{zygote.process.pid}/children")
         deadline = time.monotonic() + 30
@@ -96,11 +93,18 @@ class Forked:
             time.sleep(0.01)
         self.pid = int(forked[0])
 
+    def _run(self, env: dict[str, str], cwd: Path) -> None:
+        try:
+            self.ran.append(self.zygote.run(["run", "--no-discord"], env, cwd, 900))
+        except BaseException as exc:  # (said by poll, in the test's thread)
+            self.ran.append(exc)
+
     def poll(self) -> int | None:
         if self.thread.is_alive():
             return None
-        assert self.ran and self.ran[0] is not None, "the zygote ran another command"
-        return self.ran[0][0]
+        ran = self.ran[0] if self.ran else None
+        assert isinstance(ran, tuple), f"swarm run's zygote gave no exit status: {ran!r}"
+        return ran[0]
 
     def said(self) -> str:
         """What it wrote so far (its stdout and stderr: the zygote's files of the run)."""
