@@ -241,7 +241,8 @@ class ProtocolWatch:
     async def _read(self, agent: str) -> None:
         """Stream ``agent``'s journal into ``pending``, reconnecting while swarm runs; why
         the host cannot be reached is said each time it changes (a host killed a moment ago
-        refuses before its process is gone: then it is not running)."""
+        refuses, or ends its stream, before its process is gone: it is not running as soon
+        as the process is gone)."""
         home = self.service.settings.home
         said: str | None = None
         while True:
@@ -256,6 +257,7 @@ class ProtocolWatch:
                     while len(self.pending.get(agent) or ()) >= PENDING_MAX:  # fire drains it
                         self.wake()
                         await asyncio.sleep(GATHER_S)
+                dying = True  # its stream ended: the host is ending, or ended (killed)
             except (client.HostUnreachable, OSError) as exc:  # gone, or its stream broke
                 gone = running.host_pid(home, agent) is None
                 if gone:

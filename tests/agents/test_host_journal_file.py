@@ -195,6 +195,31 @@ async def test_a_host_started_again_is_read_at_once_not_at_the_next_retry(
         await watch.stop()
 
 
+async def test_a_killed_hosts_ended_stream_reads_not_running_at_once(
+    service: SwarmService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Swarm's watch reads a host whose process is then killed: the host's journal stream
+    ends (no error: its socket closed), and the agent reads "not running" as soon as the
+    process is gone, not at the watch's next try (made 10 minutes). Before: a stream that
+    ended cleanly waited for that try (2 s in use)."""
+    monkeypatch.setattr(protocol_watch, "RETRY_S", 600.0)
+    home = service.settings.home
+    pid = await host_started(home)
+    watch = ProtocolWatch(service, Freshness())
+    await watch.start()
+    try:
+        await reaches(watch, read_host(service, pid))
+        os.killpg(pid, signal.SIGKILL)
+
+        async def offline() -> bool:
+            now = await service.store.read(agent_signals.get_state, AGENT)
+            return now.state is AgentState.OFFLINE and "is not running" in now.evidence
+
+        await reaches(watch, offline)
+    finally:
+        await watch.stop()
+
+
 def refused(watch: ProtocolWatch) -> Callable[[], Awaitable[bool]]:
     """Whether the watch's reader was refused by the agent's host and said so (its host
     now ``0``: none read); it waits for its next try from then."""
@@ -227,8 +252,11 @@ async def test_a_host_refusing_while_its_process_ends_reads_not_running_as_it_en
             "--agent", AGENT]  # fmt: skip
     ending = await asyncio.create_subprocess_exec(*argv)
     running.pid_path(home, AGENT).parent.mkdir(parents=True, exist_ok=True)
-    running.pid_path(home, AGENT).write_text(f"{ending.pid} {started(ending.pid)}\n")
-    assert running.host_pid(home, AGENT) == ending.pid
+    deadline = asyncio.get_running_loop().time() + 30
+    while running.host_pid(home, AGENT) != ending.pid:  # its pid file, its command line read
+        assert asyncio.get_running_loop().time() < deadline, running.pid_path(home, AGENT)
+        running.pid_path(home, AGENT).write_text(f"{ending.pid} {started(ending.pid)}\n")
+        await asyncio.sleep(0.05)
 
     async def offline(words: str) -> Callable[[], Awaitable[bool]]:
         async def said() -> bool:
