@@ -352,11 +352,25 @@ async def test_an_answer_streaming_under_its_spinner_is_progress(
     gemini.wait("✦ one")
     seen = [await look(watcher)]
     for _ in range(2):
-        await asyncio.sleep(1.2)
+        until_more_words(gemini, answer_line(gemini))  # not a fixed 1.2 s: a word more
         seen.append(await look(watcher))
     gemini.model.admin.release()  # the rest of its answer now, not at its pace
     gemini.wait("thirteen", timeout=30)
     assert [(o.state.value, o.work) for o in seen] == [("working", True)] * 3, seen
+
+
+def answer_line(gemini: LiveCLI) -> str:
+    """The answer's line as the pane shows it now ("✦ one two thr")."""
+    return next((x.rstrip() for x in gemini.screen().split("\n") if "✦ one" in x), "")
+
+
+def until_more_words(gemini: LiveCLI, since: str, timeout: float = 15.0) -> None:
+    """Until the answer's line differs from ``since``, taken after the watcher's last look:
+    its next look sees words that one did not."""
+    deadline = time.monotonic() + timeout
+    while answer_line(gemini) == since:
+        assert time.monotonic() < deadline, f"no word after {since!r}: {gemini.screen()}"
+        time.sleep(0.05)
 
 
 def turn_over(gemini: LiveCLI, timeout: float = 30.0) -> None:
