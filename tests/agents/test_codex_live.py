@@ -321,17 +321,18 @@ def choose(live: LiveCLI, key: str, shown: str) -> None:
 
 
 def frozen(codex: LiveCLI, text: str, timeout: float = 30.0) -> str:
-    """The pane once ``text`` shows and the screen then stays the same for a second."""
+    """The pane once ``text`` shows and the screen then stays the same for a second (looked
+    at every 0.05 s: a screen still since ``text`` showed is not waited on twice)."""
     codex.wait(text, timeout)
     deadline = time.monotonic() + timeout
-    before = codex.screen()
-    while True:
-        time.sleep(1.0)
+    before, since = codex.screen(), time.monotonic()
+    while time.monotonic() - since < 1.0:
+        time.sleep(0.05)
         now = codex.screen()
-        if now == before:
-            return now
+        if now != before:
+            before, since = now, time.monotonic()
         assert time.monotonic() < deadline, f"the screen never stood still: {now}"
-        before = now
+    return before
 
 
 async def test_a_stream_frozen_mid_answer_is_working_without_progress_then_stalled(
