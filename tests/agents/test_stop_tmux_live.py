@@ -196,10 +196,11 @@ def test_swarm_agents_stop_presses_the_clis_interrupt_keys_and_the_pane_reads_id
         0,
         "A: no turn was running (its pane reads idle): nothing pressed",
     ), again.err
-    if "ctrl+c" in cli.interrupt:  # Aider quits at a second Ctrl+C within 2 s: none was
-        time.sleep(2.5)  # pressed (the wait proves nothing for a CLI stopped by Escape)
     assert pane_process(live) == process
+    # Aider quits at a second Ctrl+C within 2 s of its first (the stop's): one pressed by
+    # the second stop is taken before the next prompt, which then never goes through
     next_prompt_goes_through(live)
+    assert pane_process(live) == process
 
 
 @pytest.mark.timeout(300)
