@@ -171,12 +171,12 @@ def turn_over(live: LiveCLI, cli: str, quiet_s: float = 0.3, timeout: float = 60
         now = live.screen()
         if now != last:
             last, since = now, time.monotonic()
-        elif time.monotonic() - since >= quiet_s and _reads_idle(live, cli):
+        elif time.monotonic() - since >= quiet_s and _reads_idle(live, cli, now):
             return
 
 
-def _reads_idle(live: LiveCLI, cli: str) -> bool:
-    seen = reading(live, cli)
+def _reads_idle(live: LiveCLI, cli: str, screen: str) -> bool:
+    seen = reading(live, cli, screen)
     return seen is not None and seen.state.value == "idle"
 
 

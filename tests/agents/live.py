@@ -24,7 +24,7 @@ from typing import Any
 
 from localmodel import AdminClient
 
-from core.agents._text_rules import TextMatch, classify, load_rule_sets
+from core.agents._text_rules import RuleSet, TextMatch, classify, load_rule_sets
 from core.clis import CLIS, panes
 from tests.conftest import skip_or_fail
 from tests.helpers import ROOT
@@ -265,10 +265,18 @@ def base_env(home: Path) -> dict[str, str]:
             "TMPDIR": str(tmp)}  # fmt: skip
 
 
-def reading(live: LiveCLI, cli: str) -> TextMatch | None:
-    """What swarm reads on the live pane now with ``cli``'s bundled rule file."""
-    rules = {rs.cli: rs for rs in load_rule_sets(None)[0]}[cli]
-    return classify(rules, live.screen().split("\n"), time.time())
+def reading(live: LiveCLI, cli: str, screen: str | None = None) -> TextMatch | None:
+    """What swarm reads on the live pane now (or on ``screen``, a capture of it just taken)
+    with ``cli``'s bundled rule file."""
+    text = live.screen() if screen is None else screen
+    return classify(rules_of(cli), text.split("\n"), time.time())
+
+
+@functools.cache
+def rules_of(cli: str) -> RuleSet:
+    """``cli``'s bundled rule file, parsed once: a pane polled every 0.05 s parsed every
+    rule file at each look (9 ms of CPU)."""
+    return {rs.cli: rs for rs in load_rule_sets(None)[0]}[cli]
 
 
 def save_pane(live: LiveCLI, cli: str, what: str, screen: str | None = None) -> None:

@@ -123,10 +123,14 @@ def until_state(live: LiveCLI, state: AgentState, within: float) -> float:
     """Seconds until the pane reads ``state``."""
     started = time.monotonic()
     while read_state(live) is not state:
-        shown = [line.rstrip() for line in live.screen().split("\n") if line.strip()]
-        assert time.monotonic() - started < within, (state, read_state(live), shown[-8:])
+        assert time.monotonic() - started < within, (state, read_state(live), pane_lines(live)[-8:])
         time.sleep(0.05)
     return time.monotonic() - started
+
+
+def pane_lines(live: LiveCLI) -> list[str]:
+    """The pane's lines that are not blank."""
+    return [line.rstrip() for line in live.screen().split("\n") if line.strip()]
 
 
 def in_a_turn(live: LiveCLI, prompt: str) -> None:
