@@ -393,12 +393,13 @@ def logged(logs: Path, text: str) -> int:
     return sum(text in line for line in log_lines(logs))
 
 
-def wait_log(logs: Path, text: str, timeout: float = 30.0) -> str:
-    """The debug log's newest line with ``text``, once the CLI has written it whole."""
+def wait_log(logs: Path, text: str, seen: int = 0, timeout: float = 30.0) -> str:
+    """The debug log's newest line with ``text``, once the CLI has written it whole and more
+    than ``seen`` lines hold it (an earlier test's turn wrote the same words)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = [line for line in log_lines(logs) if text in line]
-        if found:
+        if len(found) > seen:
             return found[-1]
         time.sleep(0.2)
     raise AssertionError(f"no {text!r} in the debug log within {timeout:g} s")
@@ -413,10 +414,12 @@ async def test_a_minute_429_it_retries_reads_limited_until_its_retry_from_its_lo
     answered, the answer's arrival is progress again. Before: working, then no progress."""
     gemini.wait(READY)
     await look(watcher)  # at its input: the log's earlier lines are old news
+    first, second = "Attempt 1 failed: You exceeded your current quota", "Attempt 2 failed"
+    seen = logged(logs, first), logged(logs, second)  # the minute-429 test's turn wrote them
     submit(gemini, "limit me twice")
-    line = wait_log(logs, "Attempt 1 failed: You exceeded your current quota")
+    line = wait_log(logs, first, seen[0])
     limited = await look(watcher)
-    wait_log(logs, "Attempt 2 failed")
+    wait_log(logs, second, seen[1])
     again = await look(watcher)
     gemini.wait("✦ through after the limit", timeout=60)
     turn_over(gemini)
@@ -437,8 +440,10 @@ async def test_a_500_it_retries_reads_errored_from_its_log(
     failed with status 500. Retrying with backoff...": errored until the answer arrives."""
     gemini.wait(READY)
     await look(watcher)
+    failed = "Attempt 1 failed with status 500"
+    seen = logged(logs, failed)
     submit(gemini, "fail me once")
-    wait_log(logs, "Attempt 1 failed with status 500")
+    wait_log(logs, failed, seen)
     errored = await look(watcher)
     gemini.wait("✦ through after the error", timeout=60)
     turn_over(gemini)
