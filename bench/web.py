@@ -37,17 +37,7 @@ from bot.web.app import create_app  # noqa: E402
 from bot.web.settings import WebSettings  # noqa: E402
 from core.service.swarm import SwarmService  # noqa: E402
 from core.settings import Settings  # noqa: E402
-from tests.web.live import LiveDashboard, free_port  # noqa: E402
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.web.live import CHROMIUM, CHROMIUM_ARGS, LiveDashboard, free_port  # noqa: E402
 
 
 def summary(samples: list[float]) -> dict[str, float]:

@@ -326,23 +326,14 @@ def tmux(tmp_path: Path) -> Iterator[Any]:
         server.stop()
 
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def browser() -> AsyncIterator[Any]:
     """The test process's one headless Chromium (Debian's, driven by Playwright: nothing is
     downloaded), one persistent context with a fresh profile folder, for every module that
     asks (the async API on the session's loop: the sync one would keep a loop running under
     every later test)."""
+    from tests.web.live import CHROMIUM, CHROMIUM_ARGS
+
     if shutil.which(CHROMIUM) is None:
         skip_or_fail("Debian's chromium is not installed (apt-get install chromium)")
     from playwright.async_api import async_playwright

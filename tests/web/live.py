@@ -17,6 +17,17 @@ from core.settings import Settings
 
 START_TIMEOUT_S = 20.0
 
+# the headless Chromium the browser tests and bench/web.py drive (Debian's, by Playwright)
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
 
 class LiveDashboard:
     """``start()`` → base URL; ``admin_token``; ``call(fn)`` runs a coroutine on its loop."""
