@@ -49,6 +49,9 @@ echo "gitconfig=$(cat {user}/.gitconfig 2>/dev/null | tr '\n' ' ' || echo hidden
 echo "ident=$(echo i > ident.txt && git add ident.txt && git commit -qm ident 2>&1 \
 && git log -1 --format='%an <%ae>')"
 echo "configured=$(git config --get user.name) <$(git config --get user.email)>"
+echo "objects=$(rm {common}/objects/{first} 2>/dev/null && echo deleted || echo refused)"
+echo "shared=$(rm -r "$(head -n 1 {common}/objects/info/alternates)" 2>/dev/null && echo deleted \
+|| echo refused)"
 if command -v swarm >/dev/null; then
 echo "start=$( (swarm task start T-1 2>&1; echo rc $?) | tr '\\n' ' ')"
 echo "done=$( (swarm task done T-1 --note inside 2>&1; echo rc $?) | tr '\\n' ' ')"
@@ -186,8 +189,21 @@ class SandboxRig:
         script.write_text(PROBE.format(
             home=self.home, user=self.user, other=other, root=self.root, common=common,
             own_git=own_git, other_git=other_git, main=main,
+            first=self.first_object().relative_to(Path(common) / "objects"),
         ))  # fmt: skip
         return script
+
+    def first_object(self) -> Path:
+        """The loose object file of the repository's first commit, in its common ``.git``."""
+        done = subprocess.run(["git", "-C", str(self.repo), "rev-list", "--max-parents=0", "HEAD"],
+                              capture_output=True, text=True, timeout=30, check=True)  # fmt: skip
+        first = done.stdout.split()[0]
+        return self.repo / ".git" / "objects" / first[:2] / first[2:]
+
+    def fsck(self) -> subprocess.CompletedProcess[str]:
+        """``git fsck`` of the repository, outside (its branches' objects all there)."""
+        return subprocess.run(["git", "-C", str(self.repo), "fsck", "--no-dangling"],
+                              capture_output=True, text=True, timeout=60)  # fmt: skip
 
     def probe_pane(self, other_pid: int, timeout: float = 60) -> dict[str, str]:
         """Run the probe in Agent-1's tmux pane; what it wrote."""

@@ -24,6 +24,7 @@ from automation.launch.sandbox._door import refusal
 from automation.launch.sandbox._network import Network, with_args
 from automation.launch.sandbox._network import check as network_check
 from automation.launch.sandbox._network import mode_of as network_mode
+from automation.launch.sandbox._objects import SHARED_AT
 from core.agents_file import load_agents
 from core.clis import by_name
 from core.errors import ConfigError, InvalidInput
@@ -205,7 +206,7 @@ def test_git_folders_of_a_worktree(tmp_path: Path) -> None:
     assert not (git / main).exists()  # the person's branch only in packed-refs
     guarded = [work / ".git", git / "config", git / "hooks", git / "info", git / "worktrees",
                own / "commondir", own / "gitdir", git / "HEAD", git / main,
-               git / "objects" / "info", git / "refs" / "tags", git / "logs" / "HEAD"]  # fmt: skip
+               git / "refs" / "tags", git / "logs" / "HEAD"]  # fmt: skip
     # its .git file too: what it names stays its own; not its own branch, refs/heads/wt
     assert git_guards(work) == [str(p) for p in guarded]
     assert (git / main).read_text().strip() == subprocess.run(
@@ -219,8 +220,11 @@ def test_git_folders_of_a_worktree(tmp_path: Path) -> None:
     assert git_guards(repo) == [str(git / "config"), str(git / "hooks"), str(git / "info")]
     box = mounts(work, tmp_path / "home", Sandbox(), (), (), None)
     argv = bwrap_argv(box, ["sh"])
-    binds = [(argv[i], argv[i + 1]) for i in range(len(argv) - 1) if argv[i].endswith("bind")]
-    at = {p: binds.index((op, str(p))) for op, p in (
+    binds = [(argv[i], argv[i + 1], argv[i + 2]) for i in range(len(argv) - 2)
+             if argv[i].endswith("bind")]  # fmt: skip
+    store = git / "swarm" / "objects" / "wt"  # its own object store, outside every worktree
+    at = {p: next(n for n, (o, _, dest) in enumerate(binds) if (o, dest) == (op, str(p)))
+          for op, p in (
         ("--ro-bind", git), ("--bind", git / "objects"), ("--bind", git / "refs"),
         ("--ro-bind", git / "worktrees"), ("--bind", own), ("--ro-bind", git / "objects" / "info"),
         ("--ro-bind", git / "refs" / "remotes"), ("--ro-bind", own / "commondir"))}  # fmt: skip
@@ -229,7 +233,39 @@ def test_git_folders_of_a_worktree(tmp_path: Path) -> None:
     # folder it lies in
     for inner in at:
         assert all(at[outer] < at[inner] for outer in at if outer in inner.parents), inner
-    assert ("--bind", str(git)) not in binds and ("--bind", str(git / "index")) not in binds
+    assert all(dest not in (str(git), str(git / "index")) for o, _, dest in binds if o == "--bind")
+    # its objects: its own store at the repository's, which is shown read-only beside it and
+    # named by swarm's alternates (read-only over the store's own); outside, the repository
+    # reads the store as its alternate
+    shown = {dest: (o, src) for o, src, dest in binds}
+    assert shown[str(git / "objects")] == ("--bind", str(store))
+    assert shown[SHARED_AT] == ("--ro-bind", str(git / "objects"))
+    info = shown[str(git / "objects" / "info")]
+    assert info[0] == "--ro-bind" and Path(info[1], "alternates").read_text() == SHARED_AT + "\n"
+    assert (git / "objects" / "info" / "alternates").read_text() == "../swarm/objects/wt\n"
+
+
+def test_a_worktrees_store_keeps_the_persons_alternates_and_inside_reads_them(
+    tmp_path: Path,
+) -> None:
+    repo, work = tmp_path / "repo", tmp_path / "wt"
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t", "PATH": "/usr/bin:/bin"}  # fmt: skip
+    for args in (["init", "-q", str(repo)], ["-C", str(repo), "commit", "-q", "--allow-empty",
+                 "-m", "x"], ["-C", str(repo), "worktree", "add", "-q", str(work)]):  # fmt: skip
+        subprocess.run(["git", *args], check=True, env=env, timeout=30)
+    objects = repo / ".git" / "objects"
+    person = "/srv/reference/objects\n../../../ref/.git/objects\n"  # git clone --reference
+    (objects / "info" / "alternates").write_text(person)
+    box = mounts(work, tmp_path / "home", Sandbox(), (), (), None)
+    assert mounts(work, tmp_path / "home", Sandbox(), (), (), None) == box  # listed once
+    # outside: the person's lines as they were, the store's after them, relative
+    assert (objects / "info" / "alternates").read_text() == person + "../swarm/objects/wt\n"
+    # inside, the repository's store (at SHARED_AT) has the person's alternates, absolute
+    # (as git reads them from its store), not the worktrees' stores
+    shown = {dest: source for source, dest in box.shown}
+    inside = Path(shown[f"{SHARED_AT}/info/alternates"]).read_text()
+    assert inside == f"/srv/reference/objects\n{tmp_path / 'ref' / '.git' / 'objects'}\n"
 
 
 def test_a_cli_in_node_modules_is_seen_as_its_package(tmp_path: Path) -> None:

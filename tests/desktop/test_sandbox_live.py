@@ -61,6 +61,12 @@ def _assert_fenced(rig: SandboxRig, got: dict[str, str], swarm_pid: int) -> None
     # merge its work unasked), the object stores git reads beside its own, the tags
     common = (got["index"], got["gitroot"], got["alternates"], got["tag"])
     assert common == ("refused",) * 4, got
+    # nor the repository's objects (its own store at their path, theirs shown read-only):
+    # outside, the person's history is whole and reads the agent's commits too
+    assert (got["objects"], got["shared"]) == ("refused", "refused"), got
+    assert rig.first_object().is_file()
+    fsck = rig.fsck()
+    assert fsck.returncode == 0 and "made" in rig.commits(), fsck.stdout + fsck.stderr
     # it commits as the person (their identity passed in), never seeing their ~/.gitconfig
     assert got["gitconfig"] in ("hidden", ""), got
     assert got["ident"] == "Pat Person <pat@example.com>", got
@@ -92,6 +98,7 @@ async def test_a_sandboxed_pane_reaches_its_worktree_and_its_door_only(box: Sand
 def test_without_the_sandbox_the_same_probe_reaches_everything(box: SandboxRig) -> None:
     assert box.swarm("task", "add", "probe").returncode == 0  # the database made
     _up(box, "--agents", "1")
+    first = box.first_object()
     got = box.probe_pane(os.getpid())
     assert got["db"] == "read" and got["ssh"] == "SECRET-KEY", got
     assert "secret.txt" in got["other"] and got["kill"] == "alive", got
@@ -101,6 +108,7 @@ def test_without_the_sandbox_the_same_probe_reaches_everything(box: SandboxRig) 
     assert refs == ("wrote",) * 4, got
     common = (got["index"], got["gitroot"], got["alternates"], got["tag"])
     assert common == ("wrote", "wrote", "wrote", "made"), got
+    assert got["objects"] == "deleted" and not first.exists(), got
     assert (box.root / "outside").exists() and int(got["procs"]) > 8, got
     assert "start" not in got  # no door: its swarm would be the database's
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from automation.launch.sandbox import _limits as limits
 from automation.launch.sandbox import _network as network
+from automation.launch.sandbox import _objects as objects
 from automation.launch.sandbox._environment import filter_argv
 from core.clis import AgentCli
 from core.models import Sandbox
@@ -54,6 +55,7 @@ class Mounts:
     unset: tuple[str, ...] = ()  # unset inside (a key the gateway holds instead)
     keep: tuple[str, ...] = ()  # the environment's names that enter (``environment.kept``)
     own: tuple[tuple[str, str], ...] = ()  # (its copy, the person's path): bound read-write
+    shown: tuple[tuple[str, str], ...] = ()  # (a folder, where inside): bound read-only
     join: tuple[str, ...] = ()  # its control groups' cgroup.procs (:mod:`.limits`)
     python: str = ""  # swarm's interpreter, which runs the environment's filter
 
@@ -110,9 +112,10 @@ def describe(
     own = ", ".join(f"~/{entry.rstrip('/')}" for entry in state) or "none known"
     kept = f" (its own copies, in {copies}; the person's own are not shown)" if copies else ""
     lines = [
-        f"writes: {folder}, its own git folder and the repository's objects, branches and "
-        "reflogs (not its config, hooks, tags, remote branches, other branches or worktrees, "
-        "nor the main checkout's index or merge state); "
+        f"writes: {folder}, its own git folder, an object store of its own (the repository's "
+        "objects read-only), branches and reflogs (not its config, hooks, tags, remote "
+        "branches, other branches or worktrees, nor the main checkout's index or merge "
+        "state); "
         f"its CLI's own: {own}{kept}",
         f"reads: the system ({', '.join(SYSTEM)}), the programs its command runs",
         "an empty home and /tmp of its own; its own processes only (pid namespace); no "
@@ -141,30 +144,43 @@ def missing_line(agent: str) -> str:
     return f"{agent} has sandbox = true but bwrap is not installed ({INSTALL})"
 
 
-SHARED_WRITES = ("objects", "refs", "logs")  # of the common git folder: what commits write
+SHARED_WRITES = ("refs", "logs")  # of the common git folder: what commits write there
 
 
 def git_writable(workspace: Path) -> list[str]:
     """What a linked worktree's git writes outside it: its own git folder
     (``.git/worktrees/NAME``: its HEAD, index, merge state) and, of the common folder, only
-    ``objects``, ``refs`` and ``logs`` (a commit's objects, its branch, their reflogs),
-    made first when missing. The rest of the common folder stays read-only: the main
-    checkout's ``index`` and merge state (``MERGE_HEAD``: the person's next commit would
-    merge the agent's work unasked), its submodules' git folders (``modules``: their
-    config runs code in the person's git), ``packed-refs``, swarm's own merge marker.
-    The folders :func:`git_guards` keeps read-only in these are made too."""
+    ``refs`` and ``logs`` (its branch, their reflogs), made first when missing; its objects go
+    to a store of its own (:func:`git_objects`). The rest of the common folder stays
+    read-only: the repository's objects, the main checkout's ``index`` and merge state
+    (``MERGE_HEAD``: the person's next commit would merge the agent's work unasked), its
+    submodules' git folders (``modules``: their config runs code in the person's git),
+    ``packed-refs``, swarm's own merge marker. The folders :func:`git_guards` keeps
+    read-only in these are made too."""
     folders = git_folders(workspace)
     if len(folders) < 2:
         return folders
     own, common = Path(folders[0]), Path(folders[1])
-    for name in (*SHARED_WRITES, "objects/info", "refs/tags", "refs/remotes"):
-        (common / name).mkdir(exist_ok=True)  # (the last three read-only: git_guards)
+    for name in (*SHARED_WRITES, "refs/tags", "refs/remotes"):
+        (common / name).mkdir(exist_ok=True)  # (the last two read-only: git_guards)
     return [str(own), *(str(common / name) for name in SHARED_WRITES)]
+
+
+def git_objects(workspace: Path) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """A linked worktree's own object store, bound read-write at the repository's
+    ``objects`` (source, where inside), and what is shown read-only with it: the
+    repository's own store, which git inside reads as its alternate (``_objects``); none
+    for a checkout of its own."""
+    folders = git_folders(workspace)
+    if len(folders) < 2:
+        return (), ()
+    store, shown = objects.stores_of(Path(folders[0]), Path(folders[1]))
+    return (store,), shown
 
 
 def git_guards(workspace: Path) -> list[str]:
     """What of the git folders (``git_folders``) stays read-only inside, though they are
-    bound read-write for the agent's commits (objects, refs, its index): what would run code
+    bound read-write for the agent's commits (refs, its index): what would run code
     outside when the person's or swarm's git reads it (the common ``config``, ``hooks`` and
     ``info``; the worktree's ``commondir``, ``gitdir`` and ``config.worktree``, which say where
     its config is; swarm's own hooks there), the other worktrees' git folders, and the
@@ -184,10 +200,10 @@ def git_guards(workspace: Path) -> list[str]:
         guarded.append(own.parent)  # every worktree's folder; its own is bound again below
     guarded += [own / name for name in ("commondir", "gitdir", "config.worktree", WORKTREE_HOOKS)]
     guarded += ref_guards(own, common)
-    # in what it writes: the alternates (other object stores git would read), the tags and
-    # remote-tracking branches (what the person's git takes as a release or as upstream),
-    # the main checkout's reflog
-    guarded += [common / "objects" / "info", common / "refs" / "tags", common / "refs" / "remotes"]
+    # in what it writes: the tags and remote-tracking branches (what the person's git takes
+    # as a release or as upstream), the main checkout's reflog (its store's alternates are
+    # swarm's, shown read-only: git_objects)
+    guarded += [common / "refs" / "tags", common / "refs" / "remotes"]
     guarded += [common / "logs" / "HEAD"]
     return [str(path) for path in guarded if path.exists()]
 
@@ -395,6 +411,7 @@ def mounts(
     (``automation.launch.sandbox._state``)."""
     write = [str(workspace), *git_writable(workspace), *cli_state, *expand(box.write, home)]
     read = [*programs, *expand(box.read, home), *git_folders(workspace), *git_guards(workspace)]
+    store, shown = git_objects(workspace)
     links = {link: target for path in (*read, *write) for link, target in symlinks(path)}
     return Mounts(
         read=tuple(dict.fromkeys(os.path.realpath(p) for p in read)),
@@ -404,7 +421,8 @@ def mounts(
         workspace=str(workspace),
         door=None if door is None else str(door),
         path=path,
-        own=tuple(own),
+        own=(*own, *store),
+        shown=shown,
     )
 
 
@@ -452,8 +470,10 @@ def bwrap_argv(
     layers.update({path: "--ro-bind" for path in m.read if not _system(path)})
     layers.update({path: "--bind" for path in m.write})
     layers.update({dest: "--bind" for _, dest in m.own})
+    layers.update({dest: "--ro-bind" for _, dest in m.shown})
     layers.update({link: "--symlink" for link, _ in m.links})
-    targets, sources = dict(m.links), {dest: source for source, dest in m.own}
+    targets = dict(m.links)
+    sources = {dest: source for source, dest in (*m.own, *m.shown)}
     for path in sorted(layers, key=lambda p: (len(Path(p).parts), p)):
         op = layers[path]
         if op == "--symlink":
