@@ -205,7 +205,7 @@ def test_git_folders_of_a_worktree(tmp_path: Path) -> None:
     subprocess.run(["git", "-C", str(repo), "pack-refs", "--all"], check=True, timeout=30)
     assert not (git / main).exists()  # the person's branch only in packed-refs
     guarded = [work / ".git", git / "config", git / "hooks", git / "info", git / "worktrees",
-               own / "commondir", own / "gitdir", git / "HEAD", git / main,
+               own / "commondir", own / "gitdir", git / "HEAD", git / main, git / "logs" / main,
                git / "refs" / "tags", git / "logs" / "HEAD"]  # fmt: skip
     # its .git file too: what it names stays its own; not its own branch, refs/heads/wt
     assert git_guards(work) == [str(p) for p in guarded]
@@ -266,6 +266,58 @@ def test_a_worktrees_store_keeps_the_persons_alternates_and_inside_reads_them(
     shown = {dest: source for source, dest in box.shown}
     inside = Path(shown[f"{SHARED_AT}/info/alternates"]).read_text()
     assert inside == f"/srv/reference/objects\n{tmp_path / 'ref' / '.git' / 'objects'}\n"
+
+
+def _worktree(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A repository with a worktree ``wt`` (its branch ``wt``) and a person's secret beside."""
+    repo, work = tmp_path / "repo", tmp_path / "wt"
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t", "PATH": "/usr/bin:/bin"}  # fmt: skip
+    for args in (["init", "-q", str(repo)], ["-C", str(repo), "commit", "-q", "--allow-empty",
+                 "-m", "x"], ["-C", str(repo), "worktree", "add", "-q", str(work)]):  # fmt: skip
+        subprocess.run(["git", *args], check=True, env=env, timeout=30)
+    keys = tmp_path / "user" / ".ssh"
+    keys.mkdir(parents=True)
+    (keys / "id_ed25519").write_text("SECRET-KEY\n")
+    return repo / ".git", work, keys
+
+
+@pytest.mark.parametrize(
+    "plant",
+    [
+        "worktrees/wt/config.worktree -> key",  # its own git folder: not guarded when missing
+        "refs/heads/id_ed25519 -> key",  # a branch of its own, a link
+        "refs/heads -> keys",  # the branches' folder made a link
+        "logs/refs -> user",  # the reflogs' folder, beside a branch named as the key's file
+    ],
+)
+def test_a_link_the_agent_left_in_its_git_folders_is_refused_nothing_bound(
+    tmp_path: Path, plant: str
+) -> None:
+    git, work, keys = _worktree(tmp_path)
+    subprocess.run(["git", "-C", str(work), "branch", "id_ed25519"], check=True, timeout=30)
+    where, _, what = plant.partition(" -> ")
+    target = {"key": keys / "id_ed25519", "keys": keys, "user": keys.parent}[what]
+    link = git / where
+    if where == "logs/refs":  # reflogs at logs/refs/heads/<branch>: the link's heads/.ssh...
+        (keys.parent / "heads").symlink_to(keys)
+    shutil.rmtree(link, ignore_errors=True)
+    link.unlink(missing_ok=True)
+    link.symlink_to(target)
+    with pytest.raises(ValueError, match="is a symbolic link: refused, nothing bound"):
+        mounts(work, tmp_path / "home", Sandbox(), (), (), None)
+
+
+def test_a_packed_branch_is_loosened_only_through_folders_that_are_no_link(
+    tmp_path: Path,
+) -> None:
+    git, work, keys = _worktree(tmp_path)
+    head = (git / "refs" / "heads").iterdir().__next__().read_text().strip()
+    (git / "packed-refs").write_text(f"{head} refs/heads/feature/x\n")
+    (git / "refs" / "heads" / "feature").symlink_to(keys)  # an agent's link, leading out
+    with pytest.raises(ValueError, match="feature is a symbolic link"):
+        mounts(work, tmp_path / "home", Sandbox(), (), (), None)
+    assert sorted(p.name for p in keys.iterdir()) == ["id_ed25519"]  # nothing written there
 
 
 def test_a_cli_in_node_modules_is_seen_as_its_package(tmp_path: Path) -> None:

@@ -168,3 +168,42 @@ def test_a_git_folder_the_agent_named_is_refused_not_bound_nor_run(rig: SandboxR
     subprocess.run(["git", "status", "--porcelain"], cwd=rig.ws["Agent-1"], timeout=30,
                    capture_output=True, check=False)  # fmt: skip
     assert marker.exists()
+
+
+LINKS = """\
+out="$1"
+{{
+echo "worktree=$(ln -s {user}/.ssh/id_ed25519 {own_git}/config.worktree 2>&1 && echo planted)"
+echo "key=$(cat {user}/.ssh/id_ed25519 2>/dev/null || echo hidden)"
+echo "mainlog=$(rm {common}/logs/refs/heads/{main} 2>/dev/null && echo deleted || echo refused)"
+echo end=1
+}} > "$out.part" 2>&1
+mv "$out.part" "$out"
+"""
+
+
+@pytest.mark.timeout(120)
+def test_a_link_planted_in_its_git_folder_refuses_its_next_start(rig: SandboxRig) -> None:
+    from core.sandbox import git_folders
+
+    own_git, common = git_folders(rig.ws["Agent-1"])
+    main = subprocess.run(["git", "-C", str(rig.repo), "symbolic-ref", "--short", "HEAD"],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    script, out = rig.ws["Agent-1"] / "links.sh", rig.ws["Agent-1"] / "links.out"
+    script.write_text(LINKS.format(user=rig.user, own_git=own_git, common=common, main=main))
+    up = rig.swarm("desktop", "up", "--headless", "--json", "--no-hooks", "--agents", "1")
+    assert up.returncode == 0, up.stdout + up.stderr
+    assert (
+        rig.tmux("send-keys", "-t", "swarm-Agent-1", f"sh {script} {out}", "Enter").returncode == 0
+    )
+    got = rig.read(out, 60)
+    # inside: its own git folder takes a link (config.worktree was not there to guard), the
+    # key stays unseen, the person's branch's reflog is not its to delete
+    assert got["worktree"] == "planted" and got["key"] == "hidden", got
+    assert got["mainlog"] == "refused" and (Path(common) / "logs/refs/heads" / main).is_file()
+    # its next start would bind what the link names (the key): refused in one line, not run
+    assert rig.swarm("desktop", "down", "--headless").returncode == 0
+    up = rig.swarm("desktop", "up", "--headless", "--json", "--no-hooks", "--agents", "1")
+    assert up.returncode == 2 and "is a symbolic link: refused, nothing bound" in up.stderr, up
+    assert len(up.stderr.strip().splitlines()) == 1, up.stderr
+    assert rig.tmux("has-session", "-t", "=swarm-Agent-1").returncode != 0  # not started

@@ -13,6 +13,7 @@ rest of the home is an empty tmpfs, ``/tmp`` its own, ``/proc`` its own process 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -205,7 +206,21 @@ def git_guards(workspace: Path) -> list[str]:
     # swarm's, shown read-only: git_objects)
     guarded += [common / "refs" / "tags", common / "refs" / "remotes"]
     guarded += [common / "logs" / "HEAD"]
+    _refuse_links(guarded, (own, common / "refs", common / "logs"))
     return [str(path) for path in guarded if path.exists()]
+
+
+def _refuse_links(guarded: Sequence[Path], writable: Sequence[Path]) -> None:
+    """ForeignGit (one line) for a guard in what the agent writes (its git folder, the
+    refs, the reflogs) that is a symbolic link or lies in one: bound, it would show what the
+    link names (a ``config.worktree``, a branch or ``refs/heads`` made a link to the
+    person's key or their ``.ssh``); nothing is bound."""
+    for path in guarded:
+        top = next((folder for folder in writable if folder in path.parents), None)
+        steps = () if top is None else (path, *path.parents[: path.parents.index(top) + 1])
+        linked = next((step for step in steps if step.is_symlink()), None)
+        if linked is not None:
+            raise ForeignGit(f"{linked} is a symbolic link: refused, nothing bound")
 
 
 def _code_files(common: Path) -> list[str]:
@@ -232,15 +247,19 @@ def ref_guards(own: Path, common: Path) -> list[Path]:
     found = [common / "HEAD"]
     for path in sorted(heads.rglob("*")) if heads.is_dir() else ():
         ref = "refs/heads/" + path.relative_to(heads).as_posix()
-        if path.is_file() and not path.name.endswith(".lock") and ref != mine:
+        plain = path.is_file() or path.is_symlink()  # (a link: refused, git_guards)
+        if plain and not path.name.endswith(".lock") and ref != mine:
             found.append(path)
+            reflog = common / "logs" / ref  # where the branch was: not the agent's to delete
+            found += [reflog] if os.path.lexists(reflog) else []
     return found
 
 
 def _loosen_packed_branches(common: Path) -> None:
     """Each branch of ``packed-refs`` without a loose ref file gets one, with its value
     (written as git writes a ref: its lock made exclusively, then renamed; skipped when the
-    lock is taken, a git at work on it)."""
+    lock is taken, a git at work on it). Written only by folders opened without following a
+    link (the refs are an agent's to write: a folder of them made a link would lead out)."""
     try:
         packed = (common / "packed-refs").read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
@@ -249,18 +268,50 @@ def _loosen_packed_branches(common: Path) -> None:
         value, _, ref = line.partition(" ")
         if not ref.startswith("refs/heads/") or len(value) < 40 or ".." in ref:
             continue
-        path = common / ref
-        if path.exists():
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lock = path.with_name(path.name + ".lock")
+        *folders, name = ref.split("/")
         try:
-            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            continue
-        with os.fdopen(fd, "w", encoding="ascii") as out:
-            out.write(value + "\n")
-        os.replace(lock, path)
+            folder = _open_folder(common, folders)
+        except OSError:
+            continue  # a folder on its way is a link, or no folder: left alone
+        try:
+            _loosen(folder, name, value)
+        finally:
+            os.close(folder)
+
+
+def _open_folder(top: Path, parts: Sequence[str]) -> int:
+    """A descriptor of ``top``/``parts``, each part made when missing and opened without
+    following a link (OSError: one is a link, or not a folder)."""
+    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for part in parts:
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(part, 0o755, dir_fd=fd)
+            inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _loosen(folder: int, name: str, value: str) -> None:
+    """The ref file ``name`` in ``folder`` holds ``value``, unless there is one (a link too)."""
+    try:
+        os.stat(name, dir_fd=folder, follow_symlinks=False)
+        return
+    except FileNotFoundError:
+        pass
+    lock = name + ".lock"
+    try:
+        fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644,
+                     dir_fd=folder)  # fmt: skip
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(value + "\n")
+    os.replace(lock, name, src_dir_fd=folder, dst_dir_fd=folder)
 
 
 def program_paths(command: Sequence[str], env: Mapping[str, str]) -> list[str]:
