@@ -449,6 +449,7 @@ class GuiDriver:
             self._reset(parcel, keys, x, y)
             return
         box = self._input_box(agent)
+        self._let_late_paste_land(agent, box)
         if not self._clipboard.put(
             parcel.text, self._wait_s(opts.clipboard_timeout_s), primary=agent.set_primary
         ):
@@ -484,6 +485,7 @@ class GuiDriver:
             if self._clear_strays(parcel, others, window):
                 raise Abort(Failure.PASTE_ELSEWHERE, retryable=False)
             raise Abort(Failure.PASTE_NOT_SEEN)
+        self._inputs.dirty.seen(agent.id)
         pasted = self._waits.quiet(box, pasted, opts.quiet_s)
         if agent.app == "terminal":
             time.sleep(max(0.0, pasted_at + opts.submit_gap_s - time.monotonic()))
@@ -495,6 +497,18 @@ class GuiDriver:
         if on_pane is not None:
             self._confirm_on_pane(agent, on_pane, sample_of(parcel.text))
         self._inputs.dirty.discard(agent.id)
+
+    def _let_late_paste_land(self, agent: Agent, box: Rect) -> None:
+        """An earlier try's paste never seen in the input may still land (a slow window, a
+        try stopped by its deadline): it is given the paste's own time to, before this
+        text goes on the clipboard, so that it lands in an input marked dirty and is
+        cleared, never taken for this try's paste (this text's own would land after the
+        submit, sent with the next message)."""
+        since = self._inputs.dirty.unseen_since(agent.id)
+        left = 0.0 if since is None else since + self.options.paste_timeout_s - time.time()
+        if left > 0:
+            log.info("%s: waiting up to %.1f s for an earlier paste to land", agent.id, left)
+            self._waits.change(box, self._grabber.grab(box), left)
 
     def _check_pane_ready(self, agent: Agent) -> PaneText | None:
         """A terminal agent's pane, read (None: it has none, or it cannot be read: not

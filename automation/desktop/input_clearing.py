@@ -10,6 +10,9 @@ prompt and clears it all, not just the few passes that spare a person's draft.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,24 +24,38 @@ from automation.desktop.screen_waits import Abort, ScreenWaits, changed, crop
 from automation.failures import Failure
 
 OWN_PASTE_PASSES = 25  # times clear_passes, for an input known to hold our own unsent paste
+SEEN = "seen"  # a mark's second line: its paste was seen landing
 
 
 class UnsentPastes:
     """The agents whose input may hold a paste not followed by a seen submit: files in
-    ``folder`` (shared by the processes of one home, kept across a kill), else in memory."""
+    ``folder`` (shared by the processes of one home, kept across a kill), else in memory.
+    A mark also says whether its paste was seen landing: one that was not may still land
+    (a slow window), and its time is the mark's (the file's change time)."""
 
     def __init__(self, folder: Path | None = None) -> None:
         self._folder = folder
-        self._agents: dict[str, str] = {}
+        self._agents: dict[str, tuple[str, float | None]] = {}  # window, pasted at (unseen)
 
     def add(self, agent_id: str, window: str = "") -> None:
         """Mark ``agent_id`` (before its paste), with the identity of the window pasted into
         (``windows.WindowFacts.identity``; empty when not known)."""
         if self._folder is None:
-            self._agents[agent_id] = window
+            self._agents[agent_id] = (window, time.time())
             return
         self._folder.mkdir(parents=True, exist_ok=True)
         (self._folder / agent_id).write_text(window, encoding="utf-8")
+
+    def seen(self, agent_id: str) -> None:
+        """The marked paste was seen in the input: nothing of it is still on its way."""
+        if self._folder is None:
+            if agent_id in self._agents:
+                self._agents[agent_id] = (self._agents[agent_id][0], None)
+            return
+        with contextlib.suppress(OSError):  # (a mark gone meanwhile is not made again)
+            fd = os.open(self._folder / agent_id, os.O_WRONLY | os.O_APPEND)
+            with os.fdopen(fd, "w", encoding="utf-8") as mark:
+                mark.write(f"\n{SEEN}")
 
     def discard(self, agent_id: str) -> None:
         """Unmark ``agent_id`` (its submit was seen, its input was reset, or its window was
@@ -51,11 +68,25 @@ class UnsentPastes:
     def window_of(self, agent_id: str) -> str | None:
         """The window the marked paste went to ("" when not known); None when not marked."""
         if self._folder is None:
-            return self._agents.get(agent_id)
+            return self._agents[agent_id][0] if agent_id in self._agents else None
         try:
-            return (self._folder / agent_id).read_text(encoding="utf-8").strip()
+            text = (self._folder / agent_id).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             return "" if agent_id in self else None
+        return text.split("\n", 1)[0].strip()
+
+    def unseen_since(self, agent_id: str) -> float | None:
+        """When the marked paste was pressed (``time.time()``), if it was never seen landing;
+        None when not marked or seen."""
+        if self._folder is None:
+            return self._agents.get(agent_id, ("", None))[1]
+        path = self._folder / agent_id
+        try:
+            if SEEN in path.read_text(encoding="utf-8").split("\n")[1:]:
+                return None
+            return path.stat().st_mtime
+        except (OSError, UnicodeDecodeError):
+            return None
 
     def __contains__(self, agent_id: object) -> bool:
         if self._folder is None:

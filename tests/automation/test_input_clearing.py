@@ -16,12 +16,13 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from automation.desktop.gui_options import GuiOptions
-from automation.desktop.input_clearing import InputClearer
+from automation.desktop.input_clearing import InputClearer, UnsentPastes
 from automation.desktop.screen import Grabber, Rect
 from automation.desktop.screen_waits import Abort, ScreenWaits, changed
 from automation.desktop.virtual_desktop import AgentWindows, XServer, input_box, input_point
@@ -116,3 +117,21 @@ def test_keys_that_delete_one_character_a_pass_still_leave_it_not_empty(
     with pytest.raises(Abort) as refused:
         _clearer(grabber).clear("Agent-1", box, point, line_start_then_delete, lambda: None)
     assert refused.value.reason is Failure.INPUT_NOT_EMPTY
+
+
+@pytest.mark.parametrize("in_files", [False, True])
+def test_a_marks_paste_is_unseen_until_seen_and_its_window_kept(
+    tmp_path: Path, in_files: bool
+) -> None:
+    marks = UnsentPastes(tmp_path / "input.unsent" if in_files else None)
+    assert marks.unseen_since("Agent-1") is None  # not marked
+    started = time.time()
+    marks.add("Agent-1", "window-7")
+    since = marks.unseen_since("Agent-1")
+    assert since is not None and started - 1 <= since <= time.time() + 1
+    marks.seen("Agent-1")  # its paste landed: nothing of it is on its way
+    assert marks.unseen_since("Agent-1") is None
+    assert marks.window_of("Agent-1") == "window-7" and "Agent-1" in marks
+    marks.discard("Agent-1")
+    marks.seen("Agent-1")  # a mark gone meanwhile is not made again
+    assert "Agent-1" not in marks and marks.window_of("Agent-1") is None
