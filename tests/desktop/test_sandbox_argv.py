@@ -262,10 +262,12 @@ def test_a_worktrees_store_keeps_the_persons_alternates_and_inside_reads_them(
     # outside: the person's lines as they were, the store's after them, relative
     assert (objects / "info" / "alternates").read_text() == person + "../swarm/objects/wt\n"
     # inside, the repository's store (at SHARED_AT) has the person's alternates, absolute
-    # (as git reads them from its store), not the worktrees' stores
+    # (as git reads them from its store), and the worktrees' stores
     shown = {dest: source for source, dest in box.shown}
-    inside = Path(shown[f"{SHARED_AT}/info/alternates"]).read_text()
-    assert inside == f"/srv/reference/objects\n{tmp_path / 'ref' / '.git' / 'objects'}\n"
+    inside = Path(shown[f"{SHARED_AT}/info"], "alternates").read_text().splitlines()
+    store = repo / ".git" / "swarm" / "objects" / "wt"  # every worktree's store, read-only
+    assert inside == ["/srv/reference/objects", str(tmp_path / "ref" / ".git" / "objects"),
+                      str(store)]  # fmt: skip
 
 
 def _worktree(tmp_path: Path) -> tuple[Path, Path, Path]:

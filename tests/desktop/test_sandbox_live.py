@@ -126,3 +126,40 @@ async def test_a_sandboxed_protocol_agent_is_fenced_and_its_host_is_not(box: San
     hello = box.swarm("desktop", "status", "--headless", "--json")
     assert hello.returncode == 0 and "Agent-1" in hello.stdout, hello.stderr
     assert json.loads(hello.stdout)  # the host answers from outside the sandbox
+
+
+LOG_ALL = """\
+out="$1"
+{
+echo "all=$(git log --all --format=%s 2>&1 | tr '\\n' ' ')"
+echo "end=1"
+} > "$out.part" 2>&1
+mv "$out.part" "$out"
+"""
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("box", [(True, False)], indirect=True)
+def test_another_worktrees_store_made_after_its_start_is_read_inside(box: SandboxRig) -> None:
+    import subprocess
+
+    from automation.launch.sandbox._binds import mounts
+    from core.models import Sandbox
+
+    _up(box, "--agents", "1")
+    # Agent-2 started sandboxed after it (its store made, every store listed) and committed
+    other = box.ws["Agent-2"]
+    ((store, objects),) = mounts(other, box.user, Sandbox(), (), (), None).own
+    env = {**box.env, "GIT_OBJECT_DIRECTORY": store, "GIT_ALTERNATE_OBJECT_DIRECTORIES": objects}
+    subprocess.run(["git", "-C", str(other), "-c", "user.name=b", "-c", "user.email=b@b",
+                    "commit", "-q", "--allow-empty", "-m", "in-its-own-store"],
+                   env=env, check=True, timeout=30)  # fmt: skip
+    assert "in-its-own-store" in box.commits()  # outside, through its alternates
+    script, out = box.ws["Agent-1"] / "log.sh", box.ws["Agent-1"] / "log.out"
+    script.write_text(LOG_ALL)
+    assert (
+        box.tmux("send-keys", "-t", "swarm-Agent-1", f"sh {script} {out}", "Enter").returncode == 0
+    )
+    got = box.read(out)
+    # inside Agent-1, every branch reads whole: Agent-2's commit in its store, no error
+    assert "in-its-own-store" in got["all"] and "error" not in got["all"], got

@@ -6,7 +6,9 @@ commits write; bound read-write inside, an agent could delete the person's histo
 Inside, ``<common>/objects`` is instead a store of the worktree's own, kept outside every
 worktree in ``<common>/swarm/objects/<worktree>``, whose ``info/alternates`` (a folder of
 swarm's, bound read-only over the store's own) names the repository's store, shown read-only
-at :data:`SHARED_AT`: git reads both and writes only the first. Outside, the repository's
+at :data:`SHARED_AT` (its alternates the person's own and every worktree's store, so the other
+agents' branches read inside as they did in one store): git reads them all and writes only
+its own. Outside, the repository's
 ``objects/info/alternates`` lists each such store (by a relative path, added once, under a
 lock, the person's own lines kept), so the person's and swarm's git read an agent's commits
 where it wrote them, branches and merges of its work included; the stores stay for as long
@@ -15,8 +17,10 @@ as the repository (``git repack -a -d`` copies what they hold into its own pack)
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from core.privacy.files import NotPlain, read_plain
@@ -24,27 +28,37 @@ from core.privacy.files import NotPlain, read_plain
 SHARED_AT = "/run/swarm-git/objects"  # where the repository's own store is shown inside
 STORES = Path("swarm") / "objects"  # of the common git folder: the worktrees' own stores
 INSIDE_INFO = Path("swarm") / "objects-info"  # its ``alternates``: SHARED_AT, read-only
+SHARED_INFO = Path("swarm") / "shared-info"  # the shared store's ``info`` inside
 ALTERNATES_MAX = 1 << 20  # bytes of the repository's alternates file read
 
 
 def stores_of(own: Path, common: Path) -> tuple[tuple[str, str], tuple[tuple[str, str], ...]]:
     """For the worktree whose git folder is ``own`` (``<common>/worktrees/NAME``): its own
     store, bound read-write at ``<common>/objects`` (source, where inside), and what is
-    shown read-only inside: the repository's store at :data:`SHARED_AT` (its alternates
-    the person's own, without the worktrees' stores) and swarm's ``info`` over the store's
-    own. Made first when missing, its store listed in the repository's alternates.
-    ValueError (one line) for an alternates file that is not a plain file."""
+    shown read-only inside: the repository's store at :data:`SHARED_AT`, its ``info`` a
+    folder of swarm's whose alternates are the person's own (absolute) and every worktree's
+    store (the other agents' branches are read inside, as all were in one store), rewritten
+    at each start (a folder bound: a sandbox running sees it); and swarm's ``info`` over
+    the store's own. Made first when missing, its store listed in the repository's
+    alternates. ValueError (one line) for an alternates file that is not a plain file."""
     base = Path(os.path.realpath(common))
     objects, store = Path(os.path.realpath(common / "objects")), base / STORES / own.name
-    info = base / INSIDE_INFO
-    for folder in (store / "info", store / "pack", info, objects / "info"):
+    info, shared = base / INSIDE_INFO, base / SHARED_INFO
+    for folder in (store / "info", store / "pack", info, shared, objects / "info"):
         folder.mkdir(parents=True, exist_ok=True)
     _write_once(info / "alternates", SHARED_AT + "\n")
-    theirs = base / "swarm" / "shared-alternates"
-    _write_once(theirs, "".join(f"{line}\n" for line in listed(objects, store)))
-    shown = ((str(objects), SHARED_AT), (str(theirs), f"{SHARED_AT}/info/alternates"),
+    with _locked(base / "swarm" / "objects.lock"):  # agents start at once
+        theirs = listed(objects, store)
+        stores = sorted(str(path) for path in (base / STORES).iterdir() if _plain_folder(path))
+        _write_once(shared / "alternates", "".join(f"{line}\n" for line in (*theirs, *stores)))
+    shown = ((str(objects), SHARED_AT), (str(shared), f"{SHARED_AT}/info"),
              (str(info), str(objects / "info")))  # fmt: skip
     return (str(store), str(objects)), shown
+
+
+def _plain_folder(path: Path) -> bool:
+    """A folder, not a link to one."""
+    return path.is_dir() and not path.is_symlink()
 
 
 def _write_once(path: Path, text: str) -> None:
@@ -60,24 +74,29 @@ def _write_once(path: Path, text: str) -> None:
     os.replace(part, path)
 
 
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """``path`` locked (``flock``) for the block."""
+    with open(path, "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        yield
+
+
 def listed(objects: Path, store: Path) -> list[str]:
     """``objects/info/alternates`` lists ``store``, relative to ``objects`` (the repository
-    may be moved): added once, atomically, under a lock (agents start at once), the lines
-    already there kept as they were. Returns the person's own lines, each made absolute (as
-    git reads them from ``objects``): the alternates the repository's store has inside."""
-    lock = store.parent.parent / "objects.lock"  # <common>/swarm
-    with open(lock, "a") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)
-        path = objects / "info" / "alternates"
-        try:
-            text = read_plain(path, ALTERNATES_MAX).decode("utf-8", "surrogateescape")
-        except FileNotFoundError:
-            text = ""
-        except NotPlain as exc:
-            raise ValueError(f"{path}: {exc.strerror}: refused, nothing bound") from None
-        lines, line = text.splitlines(), os.path.relpath(store, objects)
-        if line not in lines:
-            _write_once(path, "".join(f"{each}\n" for each in (*lines, line)))
+    may be moved): added once, atomically (under the caller's lock), the lines already there
+    kept as they were. Returns the person's own lines, each made absolute (as git reads them
+    from ``objects``): the alternates the repository's store has inside."""
+    path = objects / "info" / "alternates"
+    try:
+        text = read_plain(path, ALTERNATES_MAX).decode("utf-8", "surrogateescape")
+    except FileNotFoundError:
+        text = ""
+    except NotPlain as exc:
+        raise ValueError(f"{path}: {exc.strerror}: refused, nothing bound") from None
+    lines, line = text.splitlines(), os.path.relpath(store, objects)
+    if line not in lines:
+        _write_once(path, "".join(f"{each}\n" for each in (*lines, line)))
     ours = os.path.join("..", str(STORES), "")
     return [os.path.normpath(objects / each) for each in lines
             if each.strip() and not each.startswith(("#", ours))]  # fmt: skip
