@@ -188,13 +188,27 @@ def test_a_model_network_for_a_cli_without_a_gateway_is_refused_in_one_line() ->
         network_check("A", Sandbox(network="model", allow=("127.1:80",)), by_name("claude-code"))
 
 
-def test_git_folders_of_a_worktree(tmp_path: Path) -> None:
+def _worktree(tmp_path: Path) -> tuple[Path, Path]:
+    """A repository ``repo`` with one commit and a worktree ``wt`` (its branch ``wt``)."""
     repo, work = tmp_path / "repo", tmp_path / "wt"
     env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
            "GIT_COMMITTER_EMAIL": "t@t", "PATH": "/usr/bin:/bin"}  # fmt: skip
     for args in (["init", "-q", str(repo)], ["-C", str(repo), "commit", "-q", "--allow-empty",
                  "-m", "x"], ["-C", str(repo), "worktree", "add", "-q", str(work)]):  # fmt: skip
         subprocess.run(["git", *args], check=True, env=env, timeout=30)
+    return repo, work
+
+
+def _keys(tmp_path: Path) -> Path:
+    """The person's ``~/.ssh`` with a key in it."""
+    keys = tmp_path / "user" / ".ssh"
+    keys.mkdir(parents=True)
+    (keys / "id_ed25519").write_text("SECRET-KEY\n")
+    return keys
+
+
+def test_git_folders_of_a_worktree(tmp_path: Path) -> None:
+    repo, work = _worktree(tmp_path)
     assert git_folders(work) == [str(repo / ".git" / "worktrees" / "wt"), str(repo / ".git")]
     assert git_folders(repo) == []  # its .git is in it
     shutil.rmtree(repo / ".git" / "hooks")  # an agent must not be the one to make it
@@ -248,12 +262,7 @@ def test_git_folders_of_a_worktree(tmp_path: Path) -> None:
 def test_a_worktrees_store_keeps_the_persons_alternates_and_inside_reads_them(
     tmp_path: Path,
 ) -> None:
-    repo, work = tmp_path / "repo", tmp_path / "wt"
-    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@t", "PATH": "/usr/bin:/bin"}  # fmt: skip
-    for args in (["init", "-q", str(repo)], ["-C", str(repo), "commit", "-q", "--allow-empty",
-                 "-m", "x"], ["-C", str(repo), "worktree", "add", "-q", str(work)]):  # fmt: skip
-        subprocess.run(["git", *args], check=True, env=env, timeout=30)
+    repo, work = _worktree(tmp_path)
     objects = repo / ".git" / "objects"
     person = "/srv/reference/objects\n../../../ref/.git/objects\n"  # git clone --reference
     (objects / "info" / "alternates").write_text(person)
@@ -270,20 +279,6 @@ def test_a_worktrees_store_keeps_the_persons_alternates_and_inside_reads_them(
                       str(store)]  # fmt: skip
 
 
-def _worktree(tmp_path: Path) -> tuple[Path, Path, Path]:
-    """A repository with a worktree ``wt`` (its branch ``wt``) and a person's secret beside."""
-    repo, work = tmp_path / "repo", tmp_path / "wt"
-    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@t", "PATH": "/usr/bin:/bin"}  # fmt: skip
-    for args in (["init", "-q", str(repo)], ["-C", str(repo), "commit", "-q", "--allow-empty",
-                 "-m", "x"], ["-C", str(repo), "worktree", "add", "-q", str(work)]):  # fmt: skip
-        subprocess.run(["git", *args], check=True, env=env, timeout=30)
-    keys = tmp_path / "user" / ".ssh"
-    keys.mkdir(parents=True)
-    (keys / "id_ed25519").write_text("SECRET-KEY\n")
-    return repo / ".git", work, keys
-
-
 @pytest.mark.parametrize(
     "plant",
     [
@@ -296,7 +291,8 @@ def _worktree(tmp_path: Path) -> tuple[Path, Path, Path]:
 def test_a_link_the_agent_left_in_its_git_folders_is_refused_nothing_bound(
     tmp_path: Path, plant: str
 ) -> None:
-    git, work, keys = _worktree(tmp_path)
+    repo, work = _worktree(tmp_path)
+    git, keys = repo / ".git", _keys(tmp_path)
     subprocess.run(["git", "-C", str(work), "branch", "id_ed25519"], check=True, timeout=30)
     where, _, what = plant.partition(" -> ")
     target = {"key": keys / "id_ed25519", "keys": keys, "user": keys.parent}[what]
@@ -313,7 +309,8 @@ def test_a_link_the_agent_left_in_its_git_folders_is_refused_nothing_bound(
 def test_a_packed_branch_is_loosened_only_through_folders_that_are_no_link(
     tmp_path: Path,
 ) -> None:
-    git, work, keys = _worktree(tmp_path)
+    repo, work = _worktree(tmp_path)
+    git, keys = repo / ".git", _keys(tmp_path)
     head = (git / "refs" / "heads").iterdir().__next__().read_text().strip()
     (git / "packed-refs").write_text(f"{head} refs/heads/feature/x\n")
     (git / "refs" / "heads" / "feature").symlink_to(keys)  # an agent's link, leading out
