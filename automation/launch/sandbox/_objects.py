@@ -44,7 +44,7 @@ def stores_of(own: Path, common: Path) -> tuple[tuple[str, str], tuple[tuple[str
     base = Path(os.path.realpath(common))
     objects, store = Path(os.path.realpath(common / "objects")), base / STORES / own.name
     info, shared = base / INSIDE_INFO, base / SHARED_INFO
-    for folder in (store / "info", store / "pack", info, shared, objects / "info"):
+    for folder in (store / "info", info, shared, objects / "info"):  # (git makes the rest)
         folder.mkdir(parents=True, exist_ok=True)
     _write_once(info / "alternates", SHARED_AT + "\n")
     with _locked(base / "swarm" / "objects.lock"):  # agents start at once
