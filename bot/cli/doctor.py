@@ -347,8 +347,10 @@ def _sandboxes(config: Config) -> list[Finding]:
 
 
 def _own_gits(config: Config, fenced: list[Agent]) -> list[Finding]:
-    """A sandboxed agent whose worktree's ``.git`` names a git folder not its own: refused
-    by ``desktop up`` and swarm's git (``core.sandbox.own_git``), said here."""
+    """A sandboxed agent whose worktree's ``.git`` names a git folder not its own, or whose
+    git folders hold a link where its start binds a guard: refused by ``desktop up`` (and the
+    first by swarm's git: ``core.sandbox.own_git``), said here."""
+    from automation.launch.sandbox import check_git_links
     from core.errors import SwarmError
     from core.sandbox import git_folders
     from core.workspaces import ForeignGitFolder, find
@@ -360,6 +362,7 @@ def _own_gits(config: Config, fenced: list[Agent]) -> list[Finding]:
             space = find(config.core.home, agents, agent.id)
             if space is not None and space.path.is_dir():
                 git_folders(space.path)
+                check_git_links(space.path)
         except (ValueError, ForeignGitFolder) as exc:
             found.append(Finding("sandbox", PROBLEM, f"{agent.id}: {exc}"))
         except SwarmError:

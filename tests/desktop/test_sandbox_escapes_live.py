@@ -207,3 +207,5 @@ def test_a_link_planted_in_its_git_folder_refuses_its_next_start(rig: SandboxRig
     assert up.returncode == 2 and "is a symbolic link: refused, nothing bound" in up.stderr, up
     assert len(up.stderr.strip().splitlines()) == 1, up.stderr
     assert rig.tmux("has-session", "-t", "=swarm-Agent-1").returncode != 0  # not started
+    doctor = rig.swarm("doctor")  # and said where the person looks before starting it
+    assert "PROBLEM" in doctor.stdout and "is a symbolic link" in doctor.stdout, doctor.stdout

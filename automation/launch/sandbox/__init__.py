@@ -22,7 +22,12 @@ from core.faces import lazy_face
 
 if TYPE_CHECKING:
     from automation.launch.sandbox import _limits as limits
-    from automation.launch.sandbox._binds import bwrap_path, describe, missing_line
+    from automation.launch.sandbox._binds import (
+        bwrap_path,
+        check_git_links,
+        describe,
+        missing_line,
+    )
     from automation.launch.sandbox._network import Gateways, gateway_command, sync_allow
     from automation.launch.sandbox._network import check as network_check
     from automation.launch.sandbox._network import line as network_line
@@ -57,6 +62,7 @@ __all__ = [
     "Gateways",
     "agent_home",
     "bwrap_path",
+    "check_git_links",
     "close_doors",
     "commit_checks_through_door",
     "describe",

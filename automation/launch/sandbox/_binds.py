@@ -179,7 +179,7 @@ def git_objects(workspace: Path) -> tuple[tuple[tuple[str, str], ...], tuple[tup
     return (store,), shown
 
 
-def git_guards(workspace: Path) -> list[str]:
+def git_guards(workspace: Path, prepare: bool = True) -> list[str]:
     """What of the git folders (``git_folders``) stays read-only inside, though they are
     bound read-write for the agent's commits (refs, its index): what would run code
     outside when the person's or swarm's git reads it (the common ``config``, ``hooks`` and
@@ -188,19 +188,20 @@ def git_guards(workspace: Path) -> list[str]:
     worktree's ``.git`` file itself (what it names stays its own). A checkout of its own
     (``.git`` a folder in the workspace) keeps its ``config``, ``hooks`` and ``info``. A
     missing ``hooks`` or ``info`` is made first (a bind needs its source; an agent must not
-    make one the person's git runs)."""
+    make one the person's git runs), and packed branches loosened (``ref_guards``), unless
+    not ``prepare`` (:func:`check_git_links`: nothing written)."""
     dot = workspace / ".git"
     if dot.is_dir() and not dot.is_symlink():  # a checkout of its own: its config and hooks
-        return _code_files(dot)
+        return _code_files(dot, prepare)
     folders = git_folders(workspace)
     if len(folders) < 2:
         return []
     own, common = Path(folders[0]), Path(folders[1])
-    guarded = [dot, *map(Path, _code_files(common))]  # the .git file: what it names stays
+    guarded = [dot, *map(Path, _code_files(common, prepare))]  # the .git file: what it names stays
     if own.parent.name == "worktrees" and own.parent.parent == common:
         guarded.append(own.parent)  # every worktree's folder; its own is bound again below
     guarded += [own / name for name in ("commondir", "gitdir", "config.worktree", WORKTREE_HOOKS)]
-    guarded += ref_guards(own, common)
+    guarded += ref_guards(own, common, prepare)
     # in what it writes: the tags and remote-tracking branches (what the person's git takes
     # as a release or as upstream), the main checkout's reflog (its store's alternates are
     # swarm's, shown read-only: git_objects)
@@ -223,15 +224,21 @@ def _refuse_links(guarded: Sequence[Path], writable: Sequence[Path]) -> None:
             raise ForeignGit(f"{linked} is a symbolic link: refused, nothing bound")
 
 
-def _code_files(common: Path) -> list[str]:
+def check_git_links(workspace: Path) -> None:
+    """ForeignGit (one line) when the agent's next start would be refused for a link in its
+    git folders (:func:`git_guards`'s check, nothing made or written): ``swarm doctor``."""
+    git_guards(workspace, prepare=False)
+
+
+def _code_files(common: Path, prepare: bool = True) -> list[str]:
     """A git folder's ``config``, ``hooks`` and ``info`` (what tells git what to run), the
-    folders made first when missing."""
-    for name in ("hooks", "info"):
+    folders made first when missing (``prepare``)."""
+    for name in ("hooks", "info") if prepare else ():
         (common / name).mkdir(exist_ok=True)
     return [str(common / name) for name in ("config", "hooks", "info") if (common / name).exists()]
 
 
-def ref_guards(own: Path, common: Path) -> list[Path]:
+def ref_guards(own: Path, common: Path, prepare: bool = True) -> list[Path]:
     """The refs a worktree's agent may not move: the main checkout's ``HEAD`` and every
     branch but the one its worktree has checked out, each loose ref file bound read-only (git
     replaces a ref by renaming its lock over it, which a bound file refuses). A branch kept
@@ -243,7 +250,8 @@ def ref_guards(own: Path, common: Path) -> list[Path]:
         raise ForeignGit(f"{exc.strerror}: refused, nothing bound") from None
     mine = head.removeprefix("ref:").strip() if head.startswith("ref:") else None
     heads = common / "refs" / "heads"
-    _loosen_packed_branches(common)
+    if prepare:
+        _loosen_packed_branches(common)
     found = [common / "HEAD"]
     for path in sorted(heads.rglob("*")) if heads.is_dir() else ():
         ref = "refs/heads/" + path.relative_to(heads).as_posix()
