@@ -151,7 +151,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         help="who is acting, recorded in events (default: $SWARM_AGENT or 'cli')",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug output")
-    parser.add_argument("--version", action="version", version=f"swarm {_version()}")
+    parser.add_argument("--version", action=VersionAction)
     parser.set_defaults(parser=parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     whole = command is None or command in WHOLE_TREE
@@ -175,10 +175,18 @@ def command_word(argv: Sequence[str]) -> str | None:
     return None
 
 
-def _version() -> str:
-    from core.version import swarm_version
+class VersionAction(argparse.Action):
+    """``--version``: the installed version, looked up only when asked (the lookup imports
+    ``importlib.metadata`` and reads the installed packages: ~15 ms of every command)."""
 
-    return swarm_version()
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> NoReturn:
+        from core.version import swarm_version
+
+        print(f"swarm {swarm_version()}")
+        parser.exit()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,7 +1,7 @@
 """What a protocol agent's host journal says (``core.hosts.wire``), written as swarm's records:
 its ``protocol`` observation (the strongest signal), the permission prompts it asks with the
 agent's own options, each turn's end with its stop reason and usage (``agent.turn``), and
-what it said as its transcript (``core.agents._transcript``).
+what it said as its transcript (``core.agents._transcriber``).
 
 A batch of one agent's entries is one transaction, and the observation keeps the host (its
 pid) and the last entry taken in (``detail``: ``host``, ``seq``): an entry taken in before is
@@ -23,7 +23,7 @@ from core.agents import _alerts as alerts
 from core.agents import _judge as agent_judge
 from core.agents import _queries as agent_queries
 from core.agents import _signals as agent_signals
-from core.agents._transcript import TaskOfDelivery, Transcriber
+from core.agents._transcriber import TaskOfDelivery, Transcriber
 from core.context import Ctx
 from core.costs import turns as turn_cost
 from core.dialogs import protocol_requests
@@ -32,6 +32,7 @@ from core.event_kinds import EventKind
 from core.formats.text import one_line, shorten
 from core.history import audit_queries
 from core.hosts import turns
+from core.hosts.answers import answers_of
 from core.hosts.entries import (
     AgentError,
     Entry,
@@ -49,7 +50,6 @@ from core.hosts.entries import (
     Unreachable,
     Update,
 )
-from core.hosts.permission import answers_of
 from core.models import task_ref
 from core.store.conn import Conn
 from core.store.tables import insert_event

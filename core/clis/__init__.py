@@ -12,10 +12,13 @@ import shlex
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.clis import aider, claude_code, codex, gemini, mistral_vibe, opencode, qwen_code
 from core.clis.base import AgentCli
-from core.hosts.turns import Driver, Launched
+
+if TYPE_CHECKING:
+    from core.hosts.turns import Driver, Launched
 
 CLIS: tuple[AgentCli, ...] = (
     claude_code.CLI,

@@ -64,7 +64,7 @@ class HookDialog:
     ``answer(key, by, payload)``: what the hook prints for the option ``key`` ``by`` chose;
     ``questions(payload)``: the agent's own questions the request asks (their input, None:
     it asks none), answered by ``answer_questions(reply, payload)``: what the hook prints for
-    the person's answers (``core.hosts.permission.answers_option``)."""
+    the person's answers (``core.hosts.answers.answers_option``)."""
 
     event: str
     plan: Callable[[Mapping[str, Any]], bool]

@@ -8,12 +8,15 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.clis import by_name
 from core.costs import followed
-from core.hosts.entries import TurnEnd
 from core.models import Agent
 from core.workspaces import worktree_of
+
+if TYPE_CHECKING:
+    from core.hosts.entries import TurnEnd
 
 
 class UsageSource(enum.Enum):

@@ -659,7 +659,7 @@ TASK_OF_DELIVERY = sql(
 
 def task_of_delivery(conn: Conn, delivery: int) -> tuple[bool, int | None]:
     """Whether delivery ``delivery`` exists, and the task its message is for (or None): a
-    protocol turn's task (``core.agents._transcript.TaskOfDelivery``)."""
+    protocol turn's task (``core.agents._transcriber.TaskOfDelivery``)."""
     row = conn.execute(TASK_OF_DELIVERY, {"delivery": delivery}).fetchone()
     return (False, None) if row is None else (True, values(row)[0])
 

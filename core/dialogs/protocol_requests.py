@@ -17,8 +17,8 @@ from core.dialogs import permissions as prompts
 from core.dialogs import queries as prompt_queries
 from core.dialogs.hooks import input_lines
 from core.formats.text import one_line
+from core.hosts.answers import QUESTION_KIND
 from core.hosts.entries import PermissionAsked, PermissionDone
-from core.hosts.permission import QUESTION_KIND
 from core.models import PromptOption
 from core.store.conn import Conn
 

@@ -1,5 +1,5 @@
 """An agent's own questions with its own choices (Claude Code's ``AskUserQuestion``, as its
-host journals it: ``core.hosts.permission.QUESTION_KIND``), read from what the agent wrote,
+host journals it: ``core.hosts.answers.QUESTION_KIND``), read from what the agent wrote,
 shown as one question item, and a person's answer read back as the agents' request takes it.
 
 Everything here is the agent's text: read within caps (questions, options, characters),
@@ -18,7 +18,7 @@ from typing import Any
 
 from core.errors import InvalidInput
 from core.formats.text import flat, shorten
-from core.hosts.permission import Answers
+from core.hosts.answers import Answers
 
 QUESTIONS_MAX = 4  # questions of one request shown (Claude Code asks 1-4)
 OPTIONS_MAX = 8  # options of one question shown (Claude Code offers 2-4)

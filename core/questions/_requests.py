@@ -11,7 +11,7 @@ from __future__ import annotations
 from core.context import Ctx
 from core.event_kinds import EventKind
 from core.formats.text import flat, shorten
-from core.hosts.permission import answers_option
+from core.hosts.answers import answers_option
 from core.models import task_ref
 from core.questions import _choices as choices
 from core.questions import _queries as queries

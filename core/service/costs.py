@@ -10,8 +10,7 @@ from typing import Any
 from core.accounts.naming import account_of
 from core.assignment import takers, takers_text, why_waiting
 from core.context import Ctx
-from core.costs import budgets, ledger
-from core.costs import turns as turn_cost
+from core.costs import budgets, ledger, usage_place
 from core.costs.budgets import check_dollars as check_dollars  # the front ends' check
 from core.errors import NotFound
 from core.models import Agent, TaskSpec, parse_task_ref
@@ -40,7 +39,7 @@ class CostBook:
         agent = self.access.agents.get(found.pop("assignee") or "")
         settings = self.access.settings
         said = None if agent is None else await asyncio.to_thread(
-            turn_cost.usage_said, agent, settings.cli_dirs, settings.home
+            usage_place.usage_said, agent, settings.cli_dirs, settings.home
         )  # fmt: skip
         unknown = said is not None and said.startswith("unknown")
         return {**found, "usage_unknown": f"{agent.id}'s {said}" if agent and unknown else None}

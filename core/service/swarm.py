@@ -16,7 +16,7 @@ from core.agents import signals as agent_signals
 from core.agents_file import load_agents
 from core.assignment import OnFailedPrompt, QueueBook, RosterBook, TaskBook, ensure_agents
 from core.context import Ctx
-from core.costs import turns as turn_cost
+from core.costs import usage_place
 from core.delivery import KillSwitch, MessageBook, message_queries
 from core.delivery import queries as delivery_queries
 from core.dialogs import permissions as prompts
@@ -232,7 +232,7 @@ class SwarmService:
         found = self.ctx("").agent(agent)
         shown = await self.store.read(_explain, found.id, self.clock.now())
         said = await asyncio.to_thread(
-            turn_cost.usage_said, found, self.settings.cli_dirs, self.settings.home
+            usage_place.usage_said, found, self.settings.cli_dirs, self.settings.home
         )
         return {**shown, "usage": said}
 

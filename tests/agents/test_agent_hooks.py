@@ -33,6 +33,7 @@ from typing import Any
 import pytest
 
 from core.dialogs import permissions as prompts
+from core.models import TaskSpec
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.helpers import ROOT, cli_env, run_cli, write_agents
@@ -421,6 +422,42 @@ def test_the_hook_loads_no_other_command_group(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     loaded = set(ast.literal_eval(done.stdout.strip()))
     assert "bot.cli.hook" in loaded and not {"bot.cli.tasks", "bot.cli.workflows"} & loaded
+
+
+# a command run as an agent's terminal runs it, printing the host wire's modules it imported
+WIRE = ("pydantic", "core.hosts.model")
+AS_AGENT = (
+    "import sys; from bot.cli.main import main; code = main({argv!r}); "
+    f"print(sorted(m for m in {WIRE!r} if m in sys.modules)); raise SystemExit(code)"
+)
+
+
+async def test_a_hook_and_an_agents_reports_import_no_host_wire(
+    desk: Desk, desk_service: SwarmService
+) -> None:
+    """Every event of every agent's CLI runs ``swarm hook``, and an agent reports with ``swarm
+    task start`` and ``done``: none of them reads a protocol host's wire, so none imports
+    its pydantic models (about 0.1 s of CPU at each start, as it did)."""
+    await desk_service.tasks.create(TaskSpec("wire-free", agent="Agent-1"), "cli")
+    await desk_service.queue.assign_batch()
+    hook = ["hook", "--agent", "Agent-1"]
+    typed = json.dumps(payload(desk.ws["Agent-1"], "UserPromptSubmit", prompt="go"))
+    for argv, body in [(hook, typed), (["task", "start", "T-1"], ""),
+                       (["task", "done", "T-1", "--note", "ok"], "")]:  # fmt: skip
+        done = _as_agent(desk, argv, body)
+        assert done.returncode == 0, (argv, done.stderr)
+        assert done.stdout.splitlines()[-1] == "[]", (argv, done.stdout)
+    assert (await row(desk_service, "Agent-1"))["evidence"].startswith("hook: UserPromptSubmit")
+    assert (await desk_service.tasks.get(1)).status.value == "done"
+
+
+def _as_agent(desk: Desk, argv: list[str], body: str) -> subprocess.CompletedProcess[str]:
+    """``swarm ARGV`` as Agent-1's terminal runs it, ``body`` on its stdin (``AS_AGENT``)."""
+    return subprocess.run(
+        [sys.executable, "-c", AS_AGENT.format(argv=argv)], input=body, cwd=ROOT,
+        env=cli_env(desk.home, desk.config, "Agent-1"), capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
 
 
 @pytest.mark.both_databases

@@ -73,7 +73,7 @@ async def test_an_agents_own_question_is_answered_by_reply_with_its_choice(world
     2`` there picks the agent's second choice, which is kept for the agent's request (no
     note to its window), and the history names the label chosen (issue 79)."""
     from core import questions
-    from core.hosts.permission import answers_option
+    from core.hosts.answers import answers_option
 
     server = world.server
     await world.service.tasks.create(TaskSpec("Pick a database"), "cli")

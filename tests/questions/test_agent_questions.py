@@ -16,7 +16,7 @@ from core import questions
 from core.clis.claude_code import ask_user
 from core.coordinator.prompt_keys import PromptKeys
 from core.errors import InvalidInput, InvalidState
-from core.hosts.permission import ANSWERS, answers_of, answers_option
+from core.hosts.answers import ANSWERS, answers_of, answers_option
 from core.models import Agent, Receipt, TaskSpec
 from core.protocols import ManualClock
 from core.questions import _choices as choices

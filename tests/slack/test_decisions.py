@@ -212,7 +212,7 @@ async def test_an_agents_own_question_answered_in_the_cards_thread(world: World)
     """Claude Code's ``AskUserQuestion`` on the task (issue 79): the card shows its choices,
     a reply "SQLite" in the thread picks that one, kept for the agent's request (no note)."""
     from core import questions
-    from core.hosts.permission import answers_option
+    from core.hosts.answers import answers_option
 
     server, service = world.server, world.service
     await service.tasks.create(TaskSpec("Pick a database"), "cli")

@@ -85,7 +85,7 @@ async def test_a_reply_picks_the_choice_of_an_agents_own_question(world: World) 
     """Claude Code's ``AskUserQuestion`` on the task (issue 79): the card shows its choices
     (the agent's ``<b>`` as text), a reply "2" picks the second, kept for its request."""
     from core import questions
-    from core.hosts.permission import answers_option
+    from core.hosts.answers import answers_option
 
     service, server = world.service, world.server
     await service.tasks.create(TaskSpec("ship it"), "cli")

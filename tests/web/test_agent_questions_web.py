@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from core import questions
-from core.hosts.permission import answers_option
+from core.hosts.answers import answers_option
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
 from tests.web.conftest import bearer

@@ -12,6 +12,7 @@ other settings) settles it; the CLI offers it only while ``tui`` is not set."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.clis.base import (
     REPORT_COMMANDS,
@@ -23,16 +24,18 @@ from core.clis.base import (
 )
 from core.clis.claude_code import transcript
 from core.clis.claude_code.hooks import HOOKS
-from core.clis.claude_code.stream_json import StreamJsonDriver
 from core.clis.mcp_files import NAME, JsonFile
-from core.hosts.turns import Driver, Launched
+
+if TYPE_CHECKING:
+    from core.hosts.turns import Driver, Launched
 
 MCP = JsonFile(Path(".mcp.json"), "mcpServers").files()
 
 
 def stream_json_driver(launched: Launched) -> Driver:
     """The host's driver of Claude Code's stream-json (imported by the host alone: every
-    ``swarm`` command imports the CLIs)."""
+    ``swarm`` command imports the CLIs, and a hook: the wire's models are the host's)."""
+    from core.clis.claude_code.stream_json import StreamJsonDriver
 
     return StreamJsonDriver(launched)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from core.hosts.permission import QUESTION_KIND, Answers, answers_of
+from core.hosts.answers import QUESTION_KIND, Answers, answers_of
 
 ASK_USER = "AskUserQuestion"
 KIND = QUESTION_KIND  # the request's kind on the host's journal: swarm opens a question
