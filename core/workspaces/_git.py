@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from core.errors import InvalidInput, InvalidState
-from core.sandbox import git_folders
+from core.sandbox import git_folders, object_stores
 from core.workspaces import _head_files as head_files
 
 GIT_TIMEOUT_S = 120.0
@@ -107,8 +107,13 @@ def git(
     ``replace`` for text to show). A linked worktree's ``.git`` is checked first (it is its
     agent's to write: :func:`checked_worktree`); fsmonitor, external diffs and textconv are
     off, and hooks in a linked worktree (:func:`safe_env`, :func:`safe_args`): the main
-    checkout's are the person's (a ``post-checkout`` that sets a new worktree up)."""
+    checkout's are the person's (a ``post-checkout`` that sets a new worktree up). The
+    repository's sandboxed worktrees' stores are folded first (``core.sandbox.object_stores``):
+    no agent's object is read under another's name."""
     checked_worktree(cwd)
+    common = object_stores.common_of(Path(cwd))
+    if common is not None:  # its sandboxed agents' objects checked before git reads them
+        object_stores.fold(common, safe_env(env))
     try:  # the environment is inherited (git's identity and config); stdin is closed
         proc = subprocess.run(
             ["git", *safe_args(args)],

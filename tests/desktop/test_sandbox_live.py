@@ -141,19 +141,10 @@ mv "$out.part" "$out"
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("box", [(True, False)], indirect=True)
 def test_another_worktrees_store_made_after_its_start_is_read_inside(box: SandboxRig) -> None:
-    import subprocess
-
-    from automation.launch.sandbox._binds import mounts
-    from core.models import Sandbox
 
     _up(box, "--agents", "1")
     # Agent-2 started sandboxed after it (its store made, every store listed) and committed
-    other = box.ws["Agent-2"]
-    ((store, objects),) = mounts(other, box.user, Sandbox(), (), (), None).own
-    env = {**box.env, "GIT_OBJECT_DIRECTORY": store, "GIT_ALTERNATE_OBJECT_DIRECTORIES": objects}
-    subprocess.run(["git", "-C", str(other), "-c", "user.name=b", "-c", "user.email=b@b",
-                    "commit", "-q", "--allow-empty", "-m", "in-its-own-store"],
-                   env=env, check=True, timeout=30)  # fmt: skip
+    _commit_as_agent_2(box, "in-its-own-store")
     assert "in-its-own-store" in box.commits()  # outside, through its alternates
     script, out = box.ws["Agent-1"] / "log.sh", box.ws["Agent-1"] / "log.out"
     script.write_text(LOG_ALL)
@@ -163,3 +154,75 @@ def test_another_worktrees_store_made_after_its_start_is_read_inside(box: Sandbo
     got = box.read(out)
     # inside Agent-1, every branch reads whole: Agent-2's commit in its store, no error
     assert "in-its-own-store" in got["all"] and "error" not in got["all"], got
+
+
+FORGE = """\
+out="$1"; target="$2"
+{
+store="$(git rev-parse --git-common-dir)/objects"
+forged=$(git commit-tree -m forged-by-agent-1 "$(git rev-parse 'HEAD^{tree}')")
+mkdir -p "$store/$(echo "$target" | cut -c1-2)"
+cp "$store/$(echo "$forged" | cut -c1-2)/$(echo "$forged" | cut -c3-)" \\
+   "$store/$(echo "$target" | cut -c1-2)/$(echo "$target" | cut -c3-)" && echo planted=yes
+echo "end=1"
+} > "$out.part" 2>&1
+mv "$out.part" "$out"
+"""
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("box", [(True, False)], indirect=True)
+def test_an_object_an_agent_plants_under_another_agents_commit_is_never_read_as_it(
+    box: SandboxRig, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Agent-1, from its pane, puts in its own store a commit of its making under the name
+    of Agent-2's commit. git reads the first store that has a name and checks no content:
+    the repository's alternates list Agent-1's store first, so git alone reads the forgery
+    as Agent-2's work. Swarm's git folds the stores first: each object checked against its
+    name, the forgery removed and said, Agent-2's real commit moved into the repository's
+    own store (searched first), so every git reads it after."""
+
+    from core.workspaces import git
+
+    _up(box, "--agents", "1")
+    _commit_as_agent_2(box, "agent-2-s-work")
+    real = _plain_git(box, "rev-parse", "Agent-2")
+    script, out = box.ws["Agent-1"] / "forge.sh", box.ws["Agent-1"] / "forge.out"
+    script.write_text(FORGE)
+    sent = box.tmux("send-keys", "-t", "swarm-Agent-1", f"sh {script} {out} {real}", "Enter")
+    assert sent.returncode == 0
+    assert box.read(out).get("planted") == "yes", out.read_text()
+    assert _plain_git(box, "log", "-1", "--format=%s", real) == "forged-by-agent-1"  # the plant
+    with caplog.at_level("WARNING"):
+        shown = git(box.repo, "log", "-1", "--format=%s", real).strip()
+    assert shown == "agent-2-s-work"
+    assert f"object {real} holds content that is not its name: removed" in caplog.text
+    assert _plain_git(box, "log", "-1", "--format=%s", real) == "agent-2-s-work"
+    assert (box.repo / ".git" / "objects" / real[:2] / real[2:]).is_file()  # the person's now
+    fsck = box.fsck()
+    assert fsck.returncode == 0, fsck.stdout + fsck.stderr
+
+
+def _commit_as_agent_2(rig: SandboxRig, message: str) -> None:
+    """Agent-2 started sandboxed (its store made, every store listed), and a commit of its
+    in its own store, as its git inside writes one."""
+    import subprocess
+
+    from automation.launch.sandbox._binds import mounts
+    from core.models import Sandbox
+
+    other = rig.ws["Agent-2"]
+    ((store, objects),) = mounts(other, rig.user, Sandbox(), (), (), None).own
+    env = {**rig.env, "GIT_OBJECT_DIRECTORY": store, "GIT_ALTERNATE_OBJECT_DIRECTORIES": objects}
+    subprocess.run(["git", "-C", str(other), "-c", "user.name=b", "-c", "user.email=b@b",
+                    "commit", "-q", "--allow-empty", "-m", message],
+                   env=env, check=True, timeout=30)  # fmt: skip
+
+
+def _plain_git(rig: SandboxRig, *args: str) -> str:
+    """``git ARGS`` in the repository as the person runs it (not swarm's: no fold first)."""
+    import subprocess
+
+    done = subprocess.run(["git", "-C", str(rig.repo), *args], capture_output=True, text=True,
+                          timeout=30, check=True)  # fmt: skip
+    return done.stdout.strip()

@@ -11,22 +11,23 @@ agents' branches read inside as they did in one store): git reads them all and w
 its own. Outside, the repository's
 ``objects/info/alternates`` lists each such store (by a relative path, added once, under a
 lock, the person's own lines kept), so the person's and swarm's git read an agent's commits
-where it wrote them, branches and merges of its work included; the stores stay for as long
-as the repository (``git repack -a -d`` copies what they hold into its own pack).
+where it wrote them, branches and merges of its work included. At each start (and before
+each ``git`` swarm runs there) the stores are folded into the repository's own, each object
+checked against its name (``core.sandbox.object_stores``): no agent's object is read under
+another's name; the folders stay for as long as the repository.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 from core.privacy.files import NotPlain, read_plain
+from core.sandbox import object_stores
+from core.sandbox.object_stores import LOCK, STORES, locked
+from core.workspaces import safe_env
 
 SHARED_AT = "/run/swarm-git/objects"  # where the repository's own store is shown inside
-STORES = Path("swarm") / "objects"  # of the common git folder: the worktrees' own stores
 INSIDE_INFO = Path("swarm") / "objects-info"  # its ``alternates``: SHARED_AT, read-only
 SHARED_INFO = Path("swarm") / "shared-info"  # the shared store's ``info`` inside
 ALTERNATES_MAX = 1 << 20  # bytes of the repository's alternates file read
@@ -47,7 +48,8 @@ def stores_of(own: Path, common: Path) -> tuple[tuple[str, str], tuple[tuple[str
     for folder in (store / "info", info, shared, objects / "info"):  # (git makes the rest)
         folder.mkdir(parents=True, exist_ok=True)
     _write_once(info / "alternates", SHARED_AT + "\n")
-    with _locked(base / "swarm" / "objects.lock"):  # agents start at once
+    object_stores.fold(base, safe_env())  # what the agents wrote checked (refusals logged)
+    with locked(base / LOCK):  # agents start at once
         theirs = listed(objects, store)
         stores = sorted(str(path) for path in (base / STORES).iterdir() if _plain_folder(path))
         _write_once(shared / "alternates", "".join(f"{line}\n" for line in (*theirs, *stores)))
@@ -72,14 +74,6 @@ def _write_once(path: Path, text: str) -> None:
     part = path.with_name(f"{path.name}.swarm-{os.getpid()}")
     part.write_text(text, encoding="utf-8", errors="surrogateescape")
     os.replace(part, path)
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """``path`` locked (``flock``) for the block."""
-    with open(path, "a") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)
-        yield
 
 
 def listed(objects: Path, store: Path) -> list[str]:

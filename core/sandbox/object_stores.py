@@ -1,0 +1,296 @@
+"""The sandboxed worktrees' own git object stores, folded into their repository's store by
+swarm, outside, each object checked first.
+
+An agent commits into a store of its worktree's own (``<common>/swarm/objects/<worktree>``,
+``automation.launch.sandbox._objects``), which the repository's alternates list so that the
+person's git and swarm's read its commits. git does not check an object's content against
+its name when it reads one, and it reads the first store that has the name: an agent could
+put, in its own store, an object named as another agent's commit (or as a file the person is
+about to add), with content of its choosing, and the person's git would read that.
+
+Swarm folds each store before it reads an agent's work (each ``git`` it runs in a worktree
+or checkout of such a repository) and at each sandbox's start: a loose object is kept only
+when its content hashes to its name (else removed, and said), then copied into the
+repository's own store, which git searches first, and removed from the agent's; a pack is
+indexed anew by ``git index-pack`` (which names each object by its content), so the
+agent's index is never used. Nothing in a store is followed: the folders are opened without
+following a link, a link is left alone. What stays: an object an agent wrote since swarm's
+last fold is read as the agent wrote it until the next.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import logging
+import os
+import shutil
+import stat
+import subprocess
+import zlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from core.sandbox import ForeignGit, own_git
+
+log = logging.getLogger(__name__)
+
+STORES = Path("swarm") / "objects"  # of the common git folder: the worktrees' own stores
+LOCK = Path("swarm") / "objects.lock"  # held while the stores are listed or folded
+OBJECT_MAX = 4 << 30  # bytes of one loose object's content checked (a larger one: refused)
+CHUNK = 1 << 16
+HASHES = {40: "sha1", 64: "sha256"}  # an object name's length in hex -> its hash
+KINDS = (b"blob", b"tree", b"commit", b"tag")
+PACK_FILES = (".idx", ".rev", ".bitmap", ".keep", ".mtimes", ".promisor")
+FOLD_TIMEOUT_S = 600.0
+
+
+@dataclass
+class Folded:
+    """What a fold did: loose objects and packs moved into the repository's store, and
+    each refusal in one line (an object whose content is not its name, a pack git would not
+    index)."""
+
+    objects: int = 0
+    packs: int = 0
+    refused: list[str] = field(default_factory=list)
+
+
+def common_of(folder: Path) -> Path | None:
+    """The common git folder of the checkout or linked worktree ``folder`` when its
+    repository has sandboxed worktrees' stores (None: it has none, or it is no git folder);
+    a ``.git`` file is read as :func:`core.sandbox.own_git` checks it."""
+    dot = folder / ".git"
+    if dot.is_dir() and not dot.is_symlink():
+        common = dot
+    elif dot.is_file() and not dot.is_symlink():
+        try:
+            common = own_git(folder)[1]
+        except (ForeignGit, OSError):
+            return None
+    else:
+        return None
+    stores = common / STORES
+    return common if stores.is_dir() and not stores.is_symlink() else None
+
+
+def fold(common: Path, env: Mapping[str, str] | None = None) -> Folded:
+    """Fold every worktree store of the repository whose common git folder is ``common``
+    into its own store (``objects``), under the stores' lock; each refusal logged too.
+    ``env``: the environment ``git index-pack`` runs in (swarm's, with what git would run
+    of a repository's choosing off)."""
+    done = Folded()
+    objects = Path(os.path.realpath(common / "objects"))
+    with locked(common / LOCK):
+        for name, store in _stores(common / STORES):
+            with store:
+                _fold_loose(name, store.fd, objects, done)
+                _fold_packs(name, store.fd, common, env, done)
+    for line in done.refused:
+        log.warning("%s", line)
+    return done
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """``path`` locked (``flock``) for the block."""
+    with open(path, "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        yield
+
+
+class _Folder:
+    """A folder opened without following a link (``fd``), closed at the block's end."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def __enter__(self) -> _Folder:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        os.close(self.fd)
+
+
+def _open_folder(name: str, at: int | None = None) -> _Folder | None:
+    """The folder ``name`` (in the folder ``at``) opened, None when it is a link, no folder
+    or gone."""
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        return _Folder(os.open(name, flags, dir_fd=at))
+    except OSError:
+        return None
+
+
+def _stores(stores: Path) -> Iterator[tuple[str, _Folder]]:
+    """Each worktree's store (a folder, not a link), opened."""
+    top = _open_folder(str(stores))
+    if top is None:
+        return
+    with top:
+        for name in sorted(os.listdir(top.fd)):
+            store = _open_folder(name, top.fd)
+            if store is not None:
+                yield name, store
+
+
+def _fold_loose(name: str, store: int, objects: Path, done: Folded) -> None:
+    """Each loose object of the store checked, copied into ``objects`` and removed."""
+    for prefix in sorted(os.listdir(store)):
+        if len(prefix) != 2 or not _hex(prefix):
+            continue
+        folder = _open_folder(prefix, store)
+        if folder is None:
+            continue
+        with folder:
+            for rest in sorted(os.listdir(folder.fd)):
+                oid = prefix + rest
+                if len(oid) in HASHES and _hex(rest):
+                    _fold_object(name, folder.fd, rest, oid, objects, done)
+
+
+def _fold_object(name: str, folder: int, rest: str, oid: str, objects: Path, done: Folded) -> None:
+    try:
+        fd = os.open(rest, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
+                     dir_fd=folder)  # fmt: skip
+    except OSError:  # a link (left alone), or gone
+        return
+    with os.fdopen(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return
+        why = _not_its_name(file, oid)
+        if why is None:
+            file.seek(0)
+            _store(objects, oid, file)
+            done.objects += 1
+    if why is not None:
+        done.refused.append(
+            f"{name}'s git store: object {oid} {why}: removed (an agent's content under "
+            "another object's name)"
+        )
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(rest, dir_fd=folder)
+
+
+def _not_its_name(file: BinaryIO, oid: str) -> str | None:
+    """Why the loose object read from ``file`` is not the object ``oid`` (None: it is): its
+    content, inflated, is ``<kind> <size>\\0`` and that many bytes, hashing to ``oid``."""
+    hashed = hashlib.new(HASHES[len(oid)])
+    inflate = zlib.decompressobj()
+    head, seen, size = b"", 0, -1
+    try:
+        for chunk in iter(lambda: file.read(CHUNK), b""):
+            if inflate.eof:
+                return "has bytes after its object"
+            out = inflate.decompress(chunk)
+            if size < 0:
+                head += out
+                if b"\0" not in head:
+                    if len(head) > 64:
+                        return "has no object header"
+                    continue
+                size = _size(head)
+                if size < 0:
+                    return "has no object header git writes"
+                out, head = head, b""
+            seen += len(out)
+            if seen > size:
+                return "is bigger than its header says"
+            hashed.update(out)
+        if size < 0:
+            return "has no object header"
+        out = inflate.flush()
+        seen += len(out)
+        hashed.update(out)
+    except zlib.error:
+        return "is not what git writes (no zlib stream)"
+    if seen != size or not inflate.eof or inflate.unused_data:
+        return "is not the size its header says"
+    if hashed.hexdigest() != oid:
+        return "holds content that is not its name"
+    return None
+
+
+def _size(head: bytes) -> int:
+    """The whole object's length in bytes (header and content) its header ``head`` says;
+    -1 when it is no header git writes."""
+    end = head.index(b"\0")
+    kind, _, size = head[:end].partition(b" ")
+    if kind not in KINDS or not size.isdigit() or int(size) > OBJECT_MAX:
+        return -1
+    return int(size) + end + 1
+
+
+def _store(objects: Path, oid: str, source: BinaryIO) -> None:
+    """``source``'s bytes as the loose object ``oid`` of ``objects`` (kept when it is
+    there)."""
+    folder = objects / oid[:2]
+    folder.mkdir(exist_ok=True)
+    final = folder / oid[2:]
+    if final.exists():
+        return
+    part = folder / f"tmp_swarm_{os.getpid()}_{oid[2:]}"
+    with open(part, "wb") as out:
+        shutil.copyfileobj(source, out)
+    os.chmod(part, 0o444)
+    try:
+        os.link(part, final)
+    except FileExistsError:
+        pass
+    finally:
+        part.unlink()
+
+
+def _fold_packs(
+    name: str, store: int, common: Path, env: Mapping[str, str] | None, done: Folded
+) -> None:
+    """Each finished pack of the store (its index written) indexed anew into the
+    repository's store by ``git index-pack``, then removed with its files."""
+    folder = _open_folder("pack", store)
+    if folder is None:
+        return
+    with folder:
+        names = set(os.listdir(folder.fd))
+        for pack in sorted(n for n in names if n.startswith("pack-") and n.endswith(".pack")):
+            base = pack.removesuffix(".pack")
+            if f"{base}.idx" not in names:
+                continue  # still being written
+            why = _index(folder.fd, pack, common, env)
+            if why is None:
+                done.packs += 1
+            else:
+                done.refused.append(f"{name}'s git store: {pack} {why}: removed")
+            for suffix in (".pack", *PACK_FILES):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(base + suffix, dir_fd=folder.fd)
+        for other in ("multi-pack-index",):  # an index of packs no longer there
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(other, dir_fd=folder.fd)
+
+
+def _index(folder: int, pack: str, common: Path, env: Mapping[str, str] | None) -> str | None:
+    """``pack`` read into the repository's store by ``git index-pack --stdin`` (None), or
+    why git would not."""
+    try:
+        fd = os.open(pack, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
+                     dir_fd=folder)  # fmt: skip
+    except OSError:
+        return "is a link or gone"
+    with os.fdopen(fd, "rb") as source:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return "is not a plain file"
+        done = subprocess.run(
+            ["git", f"--git-dir={common}", "index-pack", "--stdin"], stdin=source,
+            capture_output=True, text=True, errors="replace", timeout=FOLD_TIMEOUT_S,
+            env=dict(env) if env is not None else None, check=False,
+        )  # fmt: skip
+    if done.returncode != 0:
+        return f"is not a pack git takes ({done.stderr.strip()[:200]})"
+    return None
+
+
+def _hex(text: str) -> bool:
+    return all(c in "0123456789abcdef" for c in text)
