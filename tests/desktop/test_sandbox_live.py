@@ -141,7 +141,6 @@ mv "$out.part" "$out"
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("box", [(True, False)], indirect=True)
 def test_another_worktrees_store_made_after_its_start_is_read_inside(box: SandboxRig) -> None:
-
     _up(box, "--agents", "1")
     # Agent-2 started sandboxed after it (its store made, every store listed) and committed
     _commit_as_agent_2(box, "in-its-own-store")
