@@ -352,22 +352,42 @@ def _own_gits(config: Config, fenced: list[Agent]) -> list[Finding]:
     first by swarm's git: ``core.sandbox.own_git``), said here."""
     from automation.launch.sandbox import check_git_links
     from core.errors import SwarmError
-    from core.sandbox import git_folders
+    from core.sandbox import git_folders, object_stores
     from core.workspaces import ForeignGitFolder, find
 
     agents = {a.id: a for a in fenced}
-    found = []
+    found, commons = [], set()
     for agent in fenced:
         try:
             space = find(config.core.home, agents, agent.id)
             if space is not None and space.path.is_dir():
                 git_folders(space.path)
                 check_git_links(space.path)
+                commons.add(object_stores.common_of(space.path))
         except (ValueError, ForeignGitFolder) as exc:
             found.append(Finding("sandbox", PROBLEM, f"{agent.id}: {exc}"))
         except SwarmError:
             continue
-    return found
+    return found + [f for c in sorted(commons - {None}, key=str) for f in _refused_objects(c)]
+
+
+def _refused_objects(common: Path) -> list[Finding]:
+    """What swarm's folds of a repository's agent stores removed (an object not what its
+    name says, a pack git would not index: ``core.sandbox.object_stores``), its newest."""
+    from core.sandbox import object_stores
+
+    said = object_stores.refusals(common)
+    if not said:
+        return []
+    where = common / object_stores.REFUSED
+    return [
+        Finding(
+            "sandbox",
+            PROBLEM,
+            f"{common.parent}: swarm removed {len(said)} thing(s) an agent wrote in its "
+            f"git store (the newest: {said[-1]}); all in {where}: remove it once read",
+        )
+    ]
 
 
 def _networks(home: Path, fenced: list[Agent]) -> list[Finding]:

@@ -31,15 +31,19 @@ import subprocess
 import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from core.privacy.files import read_plain, write_file
 from core.sandbox import ForeignGit, own_git
 
 log = logging.getLogger(__name__)
 
 STORES = Path("swarm") / "objects"  # of the common git folder: the worktrees' own stores
 LOCK = Path("swarm") / "objects.lock"  # held while the stores are listed or folded
+REFUSED = Path("swarm") / "refused.log"  # each refusal, dated: ``swarm doctor`` says them
+REFUSED_MAX = 64 << 10  # bytes of it kept (its newest lines)
 OBJECT_MAX = 4 << 30  # bytes of one loose object's content checked (a larger one: refused)
 CHUNK = 1 << 16
 HASHES = {40: "sha1", 64: "sha256"}  # an object name's length in hex -> its hash
@@ -89,9 +93,35 @@ def fold(common: Path, env: Mapping[str, str] | None = None) -> Folded:
             with store:
                 _fold_loose(name, store.fd, objects, done)
                 _fold_packs(name, store.fd, common, env, done)
+        if done.refused:
+            _record(common / REFUSED, done.refused)
     for line in done.refused:
         log.warning("%s", line)
     return done
+
+
+def refusals(common: Path) -> list[str]:
+    """The refusals of the repository's folds, oldest first, each dated (its newest
+    ``REFUSED_MAX`` bytes); none when there were none."""
+    try:
+        text = read_plain(common / REFUSED, REFUSED_MAX).decode("utf-8", "replace")
+    except OSError:  # none, or not a file of swarm's
+        return []
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def _record(path: Path, lines: list[str]) -> None:
+    """``lines`` added to ``path``, dated; its oldest lines dropped past ``REFUSED_MAX``."""
+    kept = refusals(path.parent.parent)
+    at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    text = "".join(f"{line}\n" for line in (*kept, *(f"{at} {line}" for line in lines)))
+    data = text.encode("utf-8")
+    if len(data) > REFUSED_MAX:  # whole lines only
+        data = data[-REFUSED_MAX:]
+        data = data[data.find(b"\n") + 1 :]
+    part = path.with_name(f"{path.name}.swarm-{os.getpid()}")
+    write_file(part, data)
+    os.replace(part, path)
 
 
 @contextlib.contextmanager

@@ -179,7 +179,7 @@ def test_an_object_an_agent_plants_under_another_agents_commit_is_never_read_as_
     the repository's alternates list Agent-1's store first, so git alone reads the forgery
     as Agent-2's work. Swarm's git folds the stores first: each object checked against its
     name, the forgery removed and said, Agent-2's real commit moved into the repository's
-    own store (searched first), so every git reads it after."""
+    own store (searched first), so every git reads it after; ``swarm doctor`` says it."""
 
     from core.workspaces import git
 
@@ -200,6 +200,10 @@ def test_an_object_an_agent_plants_under_another_agents_commit_is_never_read_as_
     assert (box.repo / ".git" / "objects" / real[:2] / real[2:]).is_file()  # the person's now
     fsck = box.fsck()
     assert fsck.returncode == 0, fsck.stdout + fsck.stderr
+    doctor = box.swarm("doctor")  # said where the person looks, until they remove the record
+    assert "PROBLEM" in doctor.stdout and f"object {real} holds content" in doctor.stdout, (
+        doctor.stdout
+    )
 
 
 def _commit_as_agent_2(rig: SandboxRig, message: str) -> None:
