@@ -356,19 +356,21 @@ def _own_gits(config: Config, fenced: list[Agent]) -> list[Finding]:
     from core.workspaces import ForeignGitFolder, find
 
     agents = {a.id: a for a in fenced}
-    found, commons = [], set()
+    found: list[Finding] = []
+    commons: set[Path] = set()
     for agent in fenced:
         try:
             space = find(config.core.home, agents, agent.id)
             if space is not None and space.path.is_dir():
                 git_folders(space.path)
                 check_git_links(space.path)
-                commons.add(object_stores.common_of(space.path))
+                common = object_stores.common_of(space.path)
+                commons |= {common} if common is not None else set()
         except (ValueError, ForeignGitFolder) as exc:
             found.append(Finding("sandbox", PROBLEM, f"{agent.id}: {exc}"))
         except SwarmError:
             continue
-    return found + [f for c in sorted(commons - {None}, key=str) for f in _refused_objects(c)]
+    return found + [f for c in sorted(commons) for f in _refused_objects(c)]
 
 
 def _refused_objects(common: Path) -> list[Finding]:
