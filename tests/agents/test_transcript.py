@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from core.agents import _transcriber as transcriber
 from core.agents import _transcript as transcript
 from core.agents._service import TranscriptBook
 from core.hosts.entries import PermissionAsked, PermissionDone, RequestOption
@@ -81,7 +82,7 @@ async def test_the_card_line_is_the_holders_newest_row_of_its_task(
 async def test_a_long_answer_goes_on_in_new_rows_and_an_agent_keeps_its_newest(
     service: SwarmService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(transcript, "KEEP", 5)
+    monkeypatch.setattr(transcriber, "KEEP", 5)
     _, delivery = await started(service)
     chunk: dict[str, Any] = {"type": "update", "kind": "agent_message_chunk", "text": "y" * 3000}
     entries = [{"type": "turn", "delivery": delivery, "text": "long"}, chunk, chunk, chunk]
