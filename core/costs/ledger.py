@@ -14,72 +14,30 @@ and unknown cost.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from core.accounts.naming import account_of
 from core.context import Ctx
 from core.costs import prices, queries
+from core.costs.usage import Usage
 from core.event_kinds import EventKind
 from core.formats.text import one_line
 from core.formats.timetext import utc_text
 from core.store.conn import Conn
 from core.store.tables import insert_event
 
-MAX_TOKENS = 10**12  # more in one turn is no count
 MAX_TURN_COST = 1e6  # dollars: more for one turn is no cost
 # one turn beyond either is held as suspect: recorded with its cost unknown, said to a person
 SUSPECT_TOKENS = 100_000_000  # its four token counts together
 SUSPECT_COST = 1_000.0  # dollars, said by its CLI or priced
 SUSPECT = "suspect"  # its cost_from
 NO_USAGE = "no_usage"  # the cost_from of a turn whose usage is not known: no tokens counted
-# a usage's fields as each wire names them: Anthropic (Claude Code's stream-json and
-# transcripts), ACP (camelCase), OpenAI's Chat Completions and Responses, Gemini
-_FIELDS = {
-    "input": ("input_tokens", "inputTokens", "prompt_tokens", "promptTokenCount"),
-    "output": ("output_tokens", "outputTokens", "completion_tokens", "candidatesTokenCount"),
-    "cache_read": ("cache_read_input_tokens", "cachedReadTokens", "cached_tokens",
-                   "cachedContentTokenCount"),
-    "cache_write": ("cache_creation_input_tokens", "cachedWriteTokens"),
-}  # fmt: skip
 # each dimension's column of the ledger; a campaign's turns are those of its tasks
 DIMENSIONS = {"task": "task_id", "agent": "agent", "account": "account", "cli": "cli",
               "model": "model", "day": "day", "campaign": None}  # fmt: skip
 REF_PREFIXES = {"task": "T", "campaign": "C"}  # an id's key: T-3, C-2
 NO_KEY = "(none)"  # the key of the turns with no value: on no task, no campaign's task
-
-
-@dataclass(frozen=True)
-class Usage:
-    """One turn's tokens."""
-
-    input: int = 0
-    output: int = 0
-    cache_read: int = 0
-    cache_write: int = 0
-
-    def tokens(self) -> dict[str, int]:
-        """kind -> count (the price table's kinds)."""
-        return {"input": self.input, "output": self.output, "cache_read": self.cache_read,
-                "cache_write": self.cache_write}  # fmt: skip
-
-    @classmethod
-    def from_wire(cls, raw: Any) -> Usage | None:
-        """A usage as a CLI or a model API reports it (any of ``_FIELDS``' names; a count
-        that is no whole number from 0 to ``MAX_TOKENS`` is left out); None when it names
-        none."""
-        if not isinstance(raw, Mapping):
-            return None
-        found: dict[str, int] = {}
-        for kind, names in _FIELDS.items():
-            for name in names:
-                value = raw.get(name)
-                if isinstance(value, int) and not isinstance(value, bool):
-                    if 0 <= value <= MAX_TOKENS:
-                        found[kind] = value
-                    break
-        return cls(**found) if found else None
 
 
 def given_cost(value: Any) -> float | None:

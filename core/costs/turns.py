@@ -9,6 +9,7 @@ from typing import Any
 
 from core.context import Ctx
 from core.costs import budgets, ledger, wire
+from core.costs.usage import Usage
 from core.costs.usage_place import (
     NO_WORKSPACE,
     UsageSource,
@@ -54,13 +55,13 @@ def record_protocol_turn(
     cut = end is not None and end.stop_reason == CANCELLED and not metered(ctx.agents.get(agent))
     taken = source is UsageSource.TURN_END and not running_total(ctx.agents.get(agent), end)
     taken = taken and not cut
-    usage = ledger.Usage.from_wire(end.usage) if taken and end is not None else None
+    usage = Usage.from_wire(end.usage) if taken and end is not None else None
     cost = ledger.given_cost(end.cost_usd if end is not None and not cut else None)
     model = end.model if end is not None else None
     delivery = entry.body.delivery if isinstance(entry.body, TurnEnd | TurnError) else None
     ref = f"{PROTOCOL}:{agent}:{delivery}:{entry.seq}:{entry.type}"
     if usage is None and cost is not None:  # a cost said alone: its tokens none said
-        usage = ledger.Usage()
+        usage = Usage()
     turn = ledger.Turn(
         agent, ref, PROTOCOL, usage, task_id,
         model, cost,
@@ -92,7 +93,7 @@ def record_transcript_turns(
     stopped opencode turn) is a turn of unknown usage and cost, never of none."""
     new = 0
     for turn, task_id in turns:
-        usage = ledger.Usage.from_wire(turn.usage)
+        usage = Usage.from_wire(turn.usage)
         cost = ledger.given_cost(turn.cost_usd)
         new += take(conn, ctx, ledger.Turn(agent, turn.ref, TRANSCRIPT, usage, task_id,
                                            turn.model, cost))  # fmt: skip

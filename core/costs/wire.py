@@ -28,6 +28,7 @@ from typing import Any
 from core.context import Ctx
 from core.costs import budgets, ledger
 from core.costs import wire_queries as queries
+from core.costs.usage import MAX_TOKENS, Usage
 from core.store.conn import Conn
 
 WIRE = "wire"  # the ledger's source of a turn booked from the gateway's records
@@ -50,7 +51,7 @@ class Answer:
     (a CLI's side request, which the CLI's own report leaves out)."""
 
     model: str | None
-    usage: ledger.Usage | None
+    usage: Usage | None
     status: int
     started: float
     ended: float
@@ -94,13 +95,13 @@ def _time(value: Any) -> float | None:
     return float(value) if _EPOCH_BOUNDS[0] <= value <= _EPOCH_BOUNDS[1] else None
 
 
-def _usage(raw: Any) -> ledger.Usage | None:
-    """The four counts, each a whole number up to ``ledger.MAX_TOKENS``, or none."""
+def _usage(raw: Any) -> Usage | None:
+    """The four counts, each a whole number up to ``MAX_TOKENS``, or none."""
     if not isinstance(raw, Mapping) or set(raw) != set(_KINDS):
         return None
-    if not all(_whole(raw[kind], 0, ledger.MAX_TOKENS) for kind in _KINDS):
+    if not all(_whole(raw[kind], 0, MAX_TOKENS) for kind in _KINDS):
         return None
-    return ledger.Usage(*(int(raw[kind]) for kind in _KINDS))
+    return Usage(*(int(raw[kind]) for kind in _KINDS))
 
 
 def ref_of(agent: str, file: str, offset: int, answer: Answer) -> str:
@@ -118,7 +119,7 @@ def position(conn: Conn, agent: str) -> tuple[str, int]:
 def said_beside(conn: Conn, ctx: Ctx, turn: ledger.Turn) -> bool:
     """What a gateway agent's CLI reported of ``turn``, kept beside the ledger (not summed);
     False when it was kept before."""
-    usage = turn.usage or ledger.Usage()
+    usage = turn.usage or Usage()
     return queries.add_said(conn, (
         ctx.now, turn.ref, turn.task_id, turn.agent, turn.model, turn.source,
         int(turn.usage is not None), usage.input, usage.output, usage.cache_read,

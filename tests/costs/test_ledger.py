@@ -15,6 +15,7 @@ import pytest
 from core.agents import _protocol_events as protocol_events
 from core.agents._judge import Freshness
 from core.costs import ledger, prices
+from core.costs.usage import Usage
 from core.delivery._message_queries import task_of_delivery
 from core.errors import ConfigError, InvalidInput
 from core.event_kinds import EventKind
@@ -343,8 +344,8 @@ def test_the_price_table_parses_and_a_users_file_overrides_it(tmp_path: Path) ->
 def test_hostile_usage_counts_only_whole_token_numbers() -> None:
     raw = {"input_tokens": -5, "output_tokens": True, "cache_read_input_tokens": 10**13,
            "inputTokens": 7, "cache_creation_input_tokens": 3}  # fmt: skip
-    assert ledger.Usage.from_wire(raw) == ledger.Usage(cache_write=3)
-    assert ledger.Usage.from_wire("not a dict") is None
+    assert Usage.from_wire(raw) == Usage(cache_write=3)
+    assert Usage.from_wire("not a dict") is None
     assert ledger.given_cost(float("nan")) is None and ledger.given_cost(-1) is None
     assert ledger.given_cost(0.5) == 0.5
 

@@ -21,7 +21,7 @@ from core.agents import list_alerts
 from core.clis.claude_code.transcript import transcript_dir
 from core.coordinator.scheduler import Scheduler
 from core.costs import wire
-from core.costs.ledger import Usage
+from core.costs.usage import Usage
 from core.costs.usage_place import WIRE_SAID, metered, usage_file, usage_said
 from core.models import Agent, Sandbox
 from core.protocols import ManualClock

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from automation.launch.gateway._usage import Api, UsageReader, api_of
-from core.costs.ledger import Usage
+from core.costs.usage import Usage
 
 
 def _sse(*events: dict[str, Any]) -> bytes:

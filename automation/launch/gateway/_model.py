@@ -27,7 +27,7 @@ from aiohttp.typedefs import Handler
 from automation.launch.gateway._records import UsageCallback, UsageRecord
 from automation.launch.gateway._sockets import bind_unix, unlink_socket
 from automation.launch.gateway._usage import Api, UsageReader, api_of, offers_tools
-from core.costs.ledger import Usage
+from core.costs.usage import Usage
 
 log = logging.getLogger(__name__)
 MAX_REQUEST_BYTES = 64 * 1024 * 1024

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.costs.ledger import Usage
+from core.costs.usage import Usage
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from core.costs.ledger import MAX_TOKENS, Usage
+from core.costs.usage import MAX_TOKENS, Usage
 
 MAX_JSON_BYTES = 32 * 1024 * 1024  # a JSON answer longer than this is not read for usage
 MAX_LINE_BYTES = 8 * 1024 * 1024  # an SSE line longer than this stops the reading
