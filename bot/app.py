@@ -182,6 +182,7 @@ class Builder:
         hosts = self.protocol_watch(service)
         timers.append(hosts)
         timers.append(self.gateway_watch(service))
+        timers.append(self.store_folds(service))
         github = self.github(service)
         if github is not None:
             timers.append(github)
@@ -231,6 +232,14 @@ class Builder:
         )
         probe = Gateways(service.settings.home, dict(os.environ))
         return GatewayWatch(service, probe, fresh, node=node)
+
+    def store_folds(self, service: SwarmService, node: str | None = None) -> Timer:
+        """The sandboxed agents' git stores folded every few seconds (of ``node``'s agents,
+        or the coordinator's): an object an agent wrote is checked against its name before
+        long, whoever reads it (``core.watch.store_folds``)."""
+        from core.watch.store_folds import StoreFolds
+
+        return StoreFolds(service, node=node)
 
     def github(self, service: SwarmService) -> GitHubSync | None:
         """The GitHub loop (a timer) when ``SWARM_GITHUB_REPO`` is set; None otherwise."""

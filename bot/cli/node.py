@@ -82,7 +82,11 @@ async def cmd_node(_service: None, args: argparse.Namespace) -> int:
                 watcher=watcher,
                 keys=keys,
                 protocol=builder.protocol_watch(service, node=args.name),
-                timers=[builder.gateway_watch(service, node=args.name), reload],
+                timers=[
+                    builder.gateway_watch(service, node=args.name),
+                    builder.store_folds(service, node=args.name),
+                    reload,
+                ],
                 before_claim=reload.current,
             )
             stop = asyncio.Event()
