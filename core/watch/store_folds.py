@@ -8,6 +8,8 @@ read what an agent wrote before it was checked."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import subprocess
 from pathlib import Path
 
 from core.costs.usage_place import workspace_of
@@ -16,6 +18,7 @@ from core.sandbox import object_stores
 from core.service.swarm import SwarmService
 from core.workspaces import safe_env
 
+log = logging.getLogger(__name__)
 FOLD_EVERY_S = 5.0
 
 
@@ -37,7 +40,11 @@ class StoreFolds(PeriodicTimer):
     def _fold(self) -> int:
         moved = 0
         for common in sorted(self._repositories(), key=str):
-            done = object_stores.fold(common, safe_env())
+            try:
+                done = object_stores.fold(common, safe_env())
+            except (OSError, subprocess.SubprocessError) as exc:  # said; the others go on
+                log.warning("the agents' git stores of %s could not be folded: %s", common, exc)
+                continue
             moved += done.objects + done.packs
         return moved
 

@@ -10,6 +10,8 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from automation.launch.sandbox._objects import stores_of
 from core.sandbox.object_stores import fold
 from tests.desktop.test_sandbox_argv import _worktree
@@ -91,3 +93,18 @@ def test_a_link_in_a_store_is_never_followed(tmp_path: Path) -> None:
     assert (folded.objects, folded.packs, folded.refused) == (0, 0, [])
     assert (store / "de" / named[2:]).is_symlink()
     assert not (repo / ".git" / "objects" / "de").exists()
+
+
+def test_a_fold_that_cannot_run_is_said_and_swarms_git_still_runs(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from core.workspaces import git
+
+    repo, work, _ = _store(tmp_path)
+    lock = repo / ".git" / "swarm" / "objects.lock"
+    lock.unlink()
+    lock.mkdir()  # no lock to be had
+    with caplog.at_level("WARNING"):
+        head = git(work, "rev-parse", "HEAD").strip()
+    assert head == _git(repo, "rev-parse", "HEAD").stdout.strip()
+    assert "the agents' git stores of" in caplog.text and "could not be folded" in caplog.text
