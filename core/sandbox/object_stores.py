@@ -10,13 +10,13 @@ about to add), with content of its choosing, and the person's git would read tha
 
 Swarm folds each store before it reads an agent's work (each ``git`` it runs in a worktree
 or checkout of such a repository), at each sandbox's start and every few seconds while it
-runs (``core.watch.store_folds``): a loose object is kept only
-when its content hashes to its name (else removed, and said), then copied into the
-repository's own store, which git searches first, and removed from the agent's; a pack is
-indexed anew by ``git index-pack`` (which names each object by its content), so the
-agent's index is never used. Nothing in a store is followed: the folders are opened without
-following a link, a link is left alone. What stays: an object an agent wrote since swarm's
-last fold is read as the agent wrote it until the next (by the person's own git too).
+runs (``core.watch.store_folds``): a loose object is kept only when its content hashes to its
+name (else removed, and said), then copied into the repository's own store, which git
+searches first, and removed from the agent's; a pack is indexed anew by ``git index-pack``
+(which names each object by its content), so the agent's index is never used. Nothing in a
+store is followed: the folders are opened without following a link, a link is left alone.
+What stays: an object an agent wrote since swarm's last fold is read as the agent wrote it
+until the next (by the person's own git too).
 """
 
 from __future__ import annotations
