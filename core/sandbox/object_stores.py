@@ -184,6 +184,10 @@ def _fold_loose(name: str, store: int, objects: Path, done: Folded) -> None:
 
 
 def _fold_object(name: str, folder: int, rest: str, oid: str, objects: Path, done: Folded) -> None:
+    """The object ``oid`` copied out of the agent's store first (the agent may write its
+    file while it is read), the copy checked, then kept in ``objects``; the agent's file
+    removed either way (one the repository holds already is checked too: a forgery is said
+    even where git would read the repository's own first)."""
     try:
         fd = os.open(rest, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
                      dir_fd=folder)  # fmt: skip
@@ -192,16 +196,20 @@ def _fold_object(name: str, folder: int, rest: str, oid: str, objects: Path, don
     with os.fdopen(fd, "rb") as file:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return
-        why = _not_its_name(file, oid)
+        part = _copied(objects, oid, file)
+    try:
+        with open(part, "rb") as copy:
+            why = _not_its_name(copy, oid)
         if why is None:
-            file.seek(0)
-            _store(objects, oid, file)
+            _keep(part, objects / oid[:2] / oid[2:])
             done.objects += 1
-    if why is not None:
-        done.refused.append(
-            f"{name}'s git store: object {oid} {why}: removed (an agent's content under "
-            "another object's name)"
-        )
+        else:
+            done.refused.append(
+                f"{name}'s git store: object {oid} {why}: removed (an agent's content under "
+                "another object's name)"
+            )
+    finally:
+        part.unlink(missing_ok=True)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(rest, dir_fd=folder)
 
@@ -255,24 +263,21 @@ def _size(head: bytes) -> int:
     return int(size) + end + 1
 
 
-def _store(objects: Path, oid: str, source: BinaryIO) -> None:
-    """``source``'s bytes as the loose object ``oid`` of ``objects`` (kept when it is
-    there)."""
+def _copied(objects: Path, oid: str, source: BinaryIO) -> Path:
+    """``source``'s bytes in a file of swarm's beside where ``oid`` goes in ``objects``."""
     folder = objects / oid[:2]
     folder.mkdir(exist_ok=True)
-    final = folder / oid[2:]
-    if final.exists():
-        return
     part = folder / f"tmp_swarm_{os.getpid()}_{oid[2:]}"
     with open(part, "wb") as out:
         shutil.copyfileobj(source, out)
     os.chmod(part, 0o444)
-    try:
+    return part
+
+
+def _keep(part: Path, final: Path) -> None:
+    """``part`` as ``final`` (kept as it is when git or a fold put it there first)."""
+    with contextlib.suppress(FileExistsError):
         os.link(part, final)
-    except FileExistsError:
-        pass
-    finally:
-        part.unlink()
 
 
 def _fold_packs(

@@ -108,3 +108,21 @@ def test_a_fold_that_cannot_run_is_said_and_swarms_git_still_runs(
         head = git(work, "rev-parse", "HEAD").strip()
     assert head == _git(repo, "rev-parse", "HEAD").stdout.strip()
     assert "the agents' git stores of" in caplog.text and "could not be folded" in caplog.text
+
+
+def test_a_forgery_under_a_name_the_repository_holds_is_said_and_its_object_kept(
+    tmp_path: Path,
+) -> None:
+    """git reads the repository's own store first, so such a forgery reads as nothing; it
+    is an agent's attempt all the same, said to the person."""
+    repo, work, store = _store(tmp_path)
+    first = _git(repo, "rev-parse", "HEAD").stdout.strip()
+    kept = (repo / ".git" / "objects" / first[:2] / first[2:]).read_bytes()
+    _in_store(work, store, "commit", "-q", "--allow-empty", "-m", "its own")
+    made = _in_store(work, store, "rev-parse", "HEAD")
+    (store / first[:2]).mkdir(exist_ok=True)
+    (store / first[:2] / first[2:]).write_bytes((store / made[:2] / made[2:]).read_bytes())
+    folded = fold(repo / ".git")
+    assert folded.objects == 1 and len(folded.refused) == 1, folded
+    assert f"object {first} holds content that is not its name" in folded.refused[0]
+    assert (repo / ".git" / "objects" / first[:2] / first[2:]).read_bytes() == kept
