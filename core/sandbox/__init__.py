@@ -1,7 +1,7 @@
 """What the rest of swarm knows of an agent's sandbox, whatever builds it
 (``automation.launch.sandbox``): where its door is (inside and in swarm's home) and how its
 shell calls swarm, which git folders its worktree's ``.git`` may name, and which variables of
-swarm's never enter it."""
+swarm's never enter it; its git store folded into its repository's (``object_stores``)."""
 
 from __future__ import annotations
 
