@@ -36,6 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from core.formats.text import one_line, shorten
 from core.privacy.files import read_plain, write_file
 from core.sandbox import ForeignGit, own_git
 
@@ -290,7 +291,7 @@ def _fold_packs(
         return
     with folder:
         names = set(os.listdir(folder.fd))
-        for pack in sorted(n for n in names if n.startswith("pack-") and n.endswith(".pack")):
+        for pack in sorted(n for n in names if _pack_name(n)):  # (git's own names only)
             base = pack.removesuffix(".pack")
             if f"{base}.idx" not in names:
                 continue  # still being written
@@ -323,9 +324,15 @@ def _index(folder: int, pack: str, common: Path, env: Mapping[str, str] | None) 
             capture_output=True, text=True, errors="replace", timeout=FOLD_TIMEOUT_S,
             env=dict(env) if env is not None else None, check=False,
         )  # fmt: skip
-    if done.returncode != 0:
-        return f"is not a pack git takes ({done.stderr.strip()[:200]})"
+    if done.returncode != 0:  # git's words, escaped: they may quote what the agent wrote
+        return f"is not a pack git takes ({shorten(one_line(done.stderr.strip()), 200)})"
     return None
+
+
+def _pack_name(name: str) -> bool:
+    """``pack-<hash>.pack``, as git names one (any other name is never read, nor said)."""
+    digest = name.removeprefix("pack-").removesuffix(".pack")
+    return name == f"pack-{digest}.pack" and len(digest) in HASHES and _hex(digest)
 
 
 def _hex(text: str) -> bool:

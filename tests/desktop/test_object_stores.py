@@ -126,3 +126,16 @@ def test_a_forgery_under_a_name_the_repository_holds_is_said_and_its_object_kept
     assert folded.objects == 1 and len(folded.refused) == 1, folded
     assert f"object {first} holds content that is not its name" in folded.refused[0]
     assert (repo / ".git" / "objects" / first[:2] / first[2:]).read_bytes() == kept
+
+
+def test_a_pack_not_named_as_git_names_one_is_never_read_nor_said(tmp_path: Path) -> None:
+    """Its name is the agent's: one with a terminal's escape in it would reach the log, the
+    refusals file and ``swarm doctor``'s lines."""
+    repo, _, store = _store(tmp_path)
+    (store / "pack").mkdir(exist_ok=True)
+    odd = "pack-\x1b[2J\nforged"
+    for suffix in (".pack", ".idx"):
+        (store / "pack" / f"{odd}{suffix}").write_bytes(b"PACK not really")
+    folded = fold(repo / ".git")
+    assert (folded.packs, folded.refused) == (0, [])
+    assert (store / "pack" / f"{odd}.pack").exists()  # left as it is: git never reads it
