@@ -375,20 +375,24 @@ def _own_gits(config: Config, fenced: list[Agent]) -> list[Finding]:
 
 def _refused_objects(common: Path) -> list[Finding]:
     """What swarm's folds of a repository's agent stores removed (an object not what its
-    name says, a pack git would not index: ``core.sandbox.object_stores``), its newest."""
+    name says, a pack git would not index: ``core.sandbox.object_stores``), its newest; a
+    fold that cannot run there (an agent's object is then read as it wrote it)."""
     from core.sandbox import object_stores
 
+    stuck = object_stores.cannot_fold(common)
+    cannot = [Finding("sandbox", PROBLEM, f"{common.parent}: {stuck}")] if stuck else []
     said = object_stores.refusals(common)
     if not said:
-        return []
+        return cannot
     where = common / object_stores.REFUSED
     return [
+        *cannot,
         Finding(
             "sandbox",
             PROBLEM,
             f"{common.parent}: swarm removed {len(said)} thing(s) an agent wrote in its "
             f"git store (the newest: {said[-1]}); all in {where}: remove it once read",
-        )
+        ),
     ]
 
 

@@ -102,6 +102,38 @@ def fold(common: Path, env: Mapping[str, str] | None = None) -> Folded:
     return done
 
 
+_FAILING: dict[Path, str] = {}  # repository -> why its last fold could not run (said once)
+
+
+def fold_or_say(common: Path, env: Mapping[str, str] | None = None) -> Folded | None:
+    """:func:`fold`, or None when it cannot run (no lock to be had, a store unreadable):
+    said in the log once per repository and reason, not at every git or every tick, and
+    said again when it runs again; ``swarm doctor`` says it too (:func:`cannot_fold`)."""
+    try:
+        done = fold(common, env)
+    except (OSError, subprocess.SubprocessError) as exc:
+        why = f"the agents' git stores of {common} could not be folded: {exc}"
+        if _FAILING.get(common) != why:
+            _FAILING[common] = why
+            log.warning("%s (an object an agent wrote is read as it wrote it)", why)
+        return None
+    if _FAILING.pop(common, None) is not None:
+        log.warning("the agents' git stores of %s are folded again", common)
+    return done
+
+
+def cannot_fold(common: Path) -> str | None:
+    """Why a fold of the repository's stores could not run (its lock, its stores' folder),
+    nothing folded or written; None when it can."""
+    try:
+        with open(common / LOCK, "a"):
+            pass
+        os.listdir(common / STORES)
+    except OSError as exc:
+        return f"swarm cannot fold the agents' git stores: {exc}"
+    return None
+
+
 def refusals(common: Path) -> list[str]:
     """The refusals of the repository's folds, oldest first, each dated (its newest
     ``REFUSED_MAX`` bytes); none when there were none."""

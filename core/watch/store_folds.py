@@ -8,8 +8,6 @@ read what an agent wrote before it was checked."""
 from __future__ import annotations
 
 import asyncio
-import logging
-import subprocess
 from pathlib import Path
 
 from core.costs.usage_place import workspace_of
@@ -18,7 +16,6 @@ from core.sandbox import object_stores
 from core.service.swarm import SwarmService
 from core.workspaces import safe_env
 
-log = logging.getLogger(__name__)
 FOLD_EVERY_S = 5.0
 
 
@@ -40,12 +37,8 @@ class StoreFolds(PeriodicTimer):
     def _fold(self) -> int:
         moved = 0
         for common in sorted(self._repositories(), key=str):
-            try:
-                done = object_stores.fold(common, safe_env())
-            except (OSError, subprocess.SubprocessError) as exc:  # said; the others go on
-                log.warning("the agents' git stores of %s could not be folded: %s", common, exc)
-                continue
-            moved += done.objects + done.packs
+            done = object_stores.fold_or_say(common, safe_env())  # (one that cannot: said)
+            moved += done.objects + done.packs if done is not None else 0
         return moved
 
     def _repositories(self) -> set[Path]:

@@ -3,7 +3,6 @@ only a prompt's branch and head are read from the files first: ``head_files``)."
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import subprocess
@@ -16,7 +15,6 @@ from core.errors import InvalidInput, InvalidState
 from core.sandbox import git_folders, object_stores
 from core.workspaces import _head_files as head_files
 
-log = logging.getLogger(__name__)
 GIT_TIMEOUT_S = 120.0
 
 
@@ -115,10 +113,7 @@ def git(
     checked_worktree(cwd)
     common = object_stores.common_of(Path(cwd))
     if common is not None:  # its sandboxed agents' objects checked before git reads them
-        try:
-            object_stores.fold(common, safe_env(env))
-        except (OSError, subprocess.SubprocessError) as exc:  # said; git still runs
-            log.warning("the agents' git stores of %s could not be folded: %s", common, exc)
+        object_stores.fold_or_say(common, safe_env(env))  # (one that cannot run: said)
     try:  # the environment is inherited (git's identity and config); stdin is closed
         proc = subprocess.run(
             ["git", *safe_args(args)],

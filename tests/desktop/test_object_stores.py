@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from automation.launch.sandbox._objects import stores_of
-from core.sandbox.object_stores import fold
+from core.sandbox.object_stores import cannot_fold, fold
 from tests.desktop.test_sandbox_argv import _worktree
 
 ID = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
@@ -106,8 +106,15 @@ def test_a_fold_that_cannot_run_is_said_and_swarms_git_still_runs(
     lock.mkdir()  # no lock to be had
     with caplog.at_level("WARNING"):
         head = git(work, "rev-parse", "HEAD").strip()
+        git(work, "rev-parse", "HEAD")  # said once, not at every git
     assert head == _git(repo, "rev-parse", "HEAD").stdout.strip()
     assert "the agents' git stores of" in caplog.text and "could not be folded" in caplog.text
+    assert caplog.text.count("could not be folded") == 1
+    assert "cannot fold the agents' git stores" in (cannot_fold(repo / ".git") or "")
+    lock.rmdir()
+    with caplog.at_level("WARNING"):
+        git(work, "rev-parse", "HEAD")
+    assert "are folded again" in caplog.text and cannot_fold(repo / ".git") is None
 
 
 def test_a_forgery_under_a_name_the_repository_holds_is_said_and_its_object_kept(
