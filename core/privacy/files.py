@@ -67,6 +67,14 @@ def copy_file(source: Path, target: Path) -> None:
     write_file(target, source.read_bytes())
 
 
+def open_folder(name: str | Path, at: int | None = None) -> int:
+    """A descriptor of the folder ``name`` (in the folder ``at``), opened without following
+    a link: what an agent can write is walked a folder at a time, never through its links.
+    OSError when it is a link, no folder or gone."""
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+    return os.open(name, flags, dir_fd=at)
+
+
 class NotPlain(OSError):
     """Where a regular file was to be read: a link, a FIFO, a device or a folder."""
 

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from core.formats.text import one_line, shorten
-from core.privacy.files import read_plain, write_file
+from core.privacy.files import open_folder, read_plain, write_file
 from core.sandbox import ForeignGit, own_git
 
 log = logging.getLogger(__name__)
@@ -90,11 +90,12 @@ def fold(common: Path, env: Mapping[str, str] | None = None) -> Folded:
     of a repository's choosing off)."""
     done = Folded()
     objects = Path(os.path.realpath(common / "objects"))
-    with locked(common / LOCK):
-        for name, store in _stores(common / STORES):
-            with store:
-                _fold_loose(name, store.fd, objects, done)
-                _fold_packs(name, store.fd, common, env, done)
+    with locked(common / LOCK), _folder(str(common / STORES)) as top:
+        for name in sorted(os.listdir(top)) if top is not None else ():
+            with _folder(name, top) as store:  # each worktree's store, not a link
+                if store is not None:
+                    _fold_loose(name, store, objects, done)
+                    _fold_packs(name, store, common, env, done)
         if done.refused:
             _record(common / REFUSED, done.refused)
     for line in done.refused:
@@ -166,39 +167,19 @@ def locked(path: Path) -> Iterator[None]:
         yield
 
 
-class _Folder:
-    """A folder opened without following a link (``fd``), closed at the block's end."""
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-
-    def __enter__(self) -> _Folder:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        os.close(self.fd)
-
-
-def _open_folder(name: str, at: int | None = None) -> _Folder | None:
-    """The folder ``name`` (in the folder ``at``) opened, None when it is a link, no folder
-    or gone."""
-    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+@contextlib.contextmanager
+def _folder(name: str, at: int | None = None) -> Iterator[int | None]:
+    """The folder ``name`` (in the folder ``at``) open for the block (``open_folder``: never
+    through a link); None when it is a link, no folder or gone."""
     try:
-        return _Folder(os.open(name, flags, dir_fd=at))
+        fd = open_folder(name, at)
     except OSError:
-        return None
-
-
-def _stores(stores: Path) -> Iterator[tuple[str, _Folder]]:
-    """Each worktree's store (a folder, not a link), opened."""
-    top = _open_folder(str(stores))
-    if top is None:
+        yield None
         return
-    with top:
-        for name in sorted(os.listdir(top.fd)):
-            store = _open_folder(name, top.fd)
-            if store is not None:
-                yield name, store
+    try:
+        yield fd
+    finally:
+        os.close(fd)
 
 
 def _fold_loose(name: str, store: int, objects: Path, done: Folded) -> None:
@@ -206,14 +187,13 @@ def _fold_loose(name: str, store: int, objects: Path, done: Folded) -> None:
     for prefix in sorted(os.listdir(store)):
         if len(prefix) != 2 or not _hex(prefix):
             continue
-        folder = _open_folder(prefix, store)
-        if folder is None:
-            continue
-        with folder:
-            for rest in sorted(os.listdir(folder.fd)):
+        with _folder(prefix, store) as folder:
+            if folder is None:
+                continue
+            for rest in sorted(os.listdir(folder)):
                 oid = prefix + rest
                 if len(oid) in HASHES and _hex(rest):
-                    _fold_object(name, folder.fd, rest, oid, objects, done)
+                    _fold_object(name, folder, rest, oid, objects, done)
 
 
 def _fold_object(name: str, folder: int, rest: str, oid: str, objects: Path, done: Folded) -> None:
@@ -318,26 +298,25 @@ def _fold_packs(
 ) -> None:
     """Each finished pack of the store (its index written) indexed anew into the
     repository's store by ``git index-pack``, then removed with its files."""
-    folder = _open_folder("pack", store)
-    if folder is None:
-        return
-    with folder:
-        names = set(os.listdir(folder.fd))
+    with _folder("pack", store) as folder:
+        if folder is None:
+            return
+        names = set(os.listdir(folder))
         for pack in sorted(n for n in names if _pack_name(n)):  # (git's own names only)
             base = pack.removesuffix(".pack")
             if f"{base}.idx" not in names:
                 continue  # still being written
-            why = _index(folder.fd, pack, common, env)
+            why = _index(folder, pack, common, env)
             if why is None:
                 done.packs += 1
             else:
                 done.refused.append(f"{name}'s git store: {pack} {why}: removed")
             for suffix in (".pack", *PACK_FILES):
                 with contextlib.suppress(FileNotFoundError):
-                    os.unlink(base + suffix, dir_fd=folder.fd)
+                    os.unlink(base + suffix, dir_fd=folder)
         for other in ("multi-pack-index",):  # an index of packs no longer there
             with contextlib.suppress(FileNotFoundError):
-                os.unlink(other, dir_fd=folder.fd)
+                os.unlink(other, dir_fd=folder)
 
 
 def _index(folder: int, pack: str, common: Path, env: Mapping[str, str] | None) -> str | None:

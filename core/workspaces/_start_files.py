@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.privacy.files import open_folder
 from core.workspaces import _untracked as untracked
 from core.workspaces._git import GIT_TIMEOUT_S, git
 
@@ -154,8 +155,7 @@ def _open_folder(tree: Path, parts: list[str]) -> int:
     fd = os.open(tree, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     for part in parts:
         try:
-            inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC,
-                            dir_fd=fd)  # fmt: skip
+            inner = open_folder(part, fd)
         finally:
             os.close(fd)
         fd = inner

@@ -29,7 +29,7 @@ from automation.launch.sandbox import _objects as objects
 from automation.launch.sandbox._environment import filter_argv
 from core.clis import AgentCli
 from core.models import Sandbox
-from core.privacy.files import NotPlain, read_plain
+from core.privacy.files import NotPlain, open_folder, read_plain
 from core.sandbox import DOOR_AT, PATH_MAX_BYTES, WORKTREE_HOOKS, ForeignGit, git_folders
 
 BWRAP = "bwrap"
@@ -295,7 +295,7 @@ def _open_folder(top: Path, parts: Sequence[str]) -> int:
         for part in parts:
             with contextlib.suppress(FileExistsError):
                 os.mkdir(part, 0o755, dir_fd=fd)
-            inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            inner = open_folder(part, fd)
             os.close(fd)
             fd = inner
     except BaseException:
