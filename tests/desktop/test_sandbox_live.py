@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -186,11 +187,7 @@ def test_an_object_an_agent_plants_under_another_agents_commit_is_never_read_as_
     _up(box, "--agents", "1")
     _commit_as_agent_2(box, "agent-2-s-work")
     real = _plain_git(box, "rev-parse", "Agent-2")
-    script, out = box.ws["Agent-1"] / "forge.sh", box.ws["Agent-1"] / "forge.out"
-    script.write_text(FORGE)
-    sent = box.tmux("send-keys", "-t", "swarm-Agent-1", f"sh {script} {out} {real}", "Enter")
-    assert sent.returncode == 0
-    assert box.read(out).get("planted") == "yes", out.read_text()
+    _plant(box, real, "one")
     assert _plain_git(box, "log", "-1", "--format=%s", real) == "forged-by-agent-1"  # the plant
     with caplog.at_level("WARNING"):
         shown = git(box.repo, "log", "-1", "--format=%s", real).strip()
@@ -229,3 +226,54 @@ def _plain_git(rig: SandboxRig, *args: str) -> str:
     done = subprocess.run(["git", "-C", str(rig.repo), *args], capture_output=True, text=True,
                           timeout=30, check=True)  # fmt: skip
     return done.stdout.strip()
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("box", [(True, False)], indirect=True)
+def test_swarm_run_started_beside_a_running_sandbox_folds_a_planted_object_unasked(
+    box: SandboxRig,
+) -> None:
+    """In a person's order: ``desktop up``, the agent at work, then ``swarm run``. Agent-1
+    plants its commit under Agent-2's commit's name, once before ``swarm run`` starts and
+    once while it runs: the coordinator's timer folds the stores with no git of swarm's
+    asked (nothing is delivered), each forgery gone from Agent-1's store within seconds, and
+    the person's own git reads Agent-2's commit."""
+    import sys
+
+    from tests.helpers import ROOT
+
+    _up(box, "--agents", "1")
+    _commit_as_agent_2(box, "agent-2-s-work")
+    real = _plain_git(box, "rev-parse", "Agent-2")
+    forged = box.repo / ".git" / "swarm" / "objects" / "Agent-1" / real[:2] / real[2:]
+    _plant(box, real, "first")
+    run = subprocess.Popen([sys.executable, "-m", "bot.cli.main", "run", "--no-discord"],
+                           env={**box.env, "SWARM_WEB": "off"}, cwd=ROOT,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        first = _gone(forged, run)
+        _plant(box, real, "again")  # while it runs: only its timer looks
+        again = _gone(forged, run)
+    finally:
+        run.terminate()
+        _, err = run.communicate(timeout=30)
+    assert first and again, err.decode(errors="replace")[-2000:]
+    assert _plain_git(box, "log", "-1", "--format=%s", real) == "agent-2-s-work"
+
+
+def _plant(rig: SandboxRig, target: str, tag: str) -> None:
+    """Agent-1's pane plants its own commit under ``target``'s name in its store."""
+    script, out = rig.ws["Agent-1"] / "forge.sh", rig.ws["Agent-1"] / f"forge-{tag}.out"
+    script.write_text(FORGE)
+    sent = rig.tmux("send-keys", "-t", "swarm-Agent-1", f"sh {script} {out} {target}", "Enter")
+    assert sent.returncode == 0 and rig.read(out).get("planted") == "yes", out.read_text()
+
+
+def _gone(path: Path, run: subprocess.Popen[bytes], within_s: float = 60) -> bool:
+    """Whether ``path`` is removed within ``within_s`` while ``run`` runs."""
+    import time
+
+    deadline = time.monotonic() + within_s
+    while path.exists() and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return not path.exists()
