@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from core.agents import _workspace_files as workspace_files
     from core.agents._alerts import (
         GATEWAY_DOWN,
+        GIT_REFUSED,
         HELD_BEHIND_TURN,
         HOOKS_SILENT,
         HOST_REFUSED,
@@ -106,6 +107,7 @@ __all__ = [
     "ASSIGNABLE_TAIL",
     "EVERY_AGENT",
     "GATEWAY_DOWN",
+    "GIT_REFUSED",
     "HELD",
     "HELD_BEHIND_TURN",
     "HOOKS_SILENT",

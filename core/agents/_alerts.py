@@ -29,6 +29,7 @@ HOST_REFUSALS = "host-refusals"  # the agent's processes keep calling its host's
 SANDBOX_FAILED = "sandbox-failed"  # its CLI's own sandbox failed (core.watch.text_signal)
 SESSION_LOST = "session-lost"  # its saved session could not be loaded: its conversation lost
 GATEWAY_DOWN = "gateway-down"  # its sandbox's model gateway is not running: it is errored
+GIT_REFUSED = "git-refused"  # swarm refused what its git store held (core.watch.store_folds)
 # the first refusal of a host by its egress proxy, "host-refused:HOST:PORT" (Needs you: allow
 # or deny it); a kind once opened is never opened again (core.watch.gateways)
 HOST_REFUSED = "host-refused:"

@@ -236,8 +236,8 @@ def test_swarm_run_started_beside_a_running_sandbox_folds_a_planted_object_unask
     """In a person's order: ``desktop up``, the agent at work, then ``swarm run``. Agent-1
     plants its commit under Agent-2's commit's name, once before ``swarm run`` starts and
     once while it runs: the coordinator's timer folds the stores with no git of swarm's
-    asked (nothing is delivered), each forgery gone from Agent-1's store within seconds, and
-    the person's own git reads Agent-2's commit."""
+    asked (nothing is delivered), each forgery gone from Agent-1's store within seconds, the
+    person's own git reads Agent-2's commit, and ``swarm alerts`` says Agent-1's refusals."""
     import sys
 
     from tests.helpers import ROOT
@@ -254,11 +254,27 @@ def test_swarm_run_started_beside_a_running_sandbox_folds_a_planted_object_unask
         first = _gone(forged, run)
         _plant(box, real, "again")  # while it runs: only its timer looks
         again = _gone(forged, run)
+        said = _alerted(box, run)
     finally:
         run.terminate()
         _, err = run.communicate(timeout=30)
     assert first and again, err.decode(errors="replace")[-2000:]
     assert _plain_git(box, "log", "-1", "--format=%s", real) == "agent-2-s-work"
+    assert "Agent-1: swarm refused what its git store held (2 on record" in said, said
+
+
+def _alerted(rig: SandboxRig, run: subprocess.Popen[bytes], within_s: float = 30) -> str:
+    """What ``swarm alerts`` says once it names a ``git-refused`` alert with both plants on
+    record (or at ``within_s``) while ``run`` runs."""
+    import time
+
+    deadline, said = time.monotonic() + within_s, ""
+    while run.poll() is None and time.monotonic() < deadline:
+        said = rig.swarm("alerts").stdout
+        if "git-refused" in said and "(2 on record" in said:
+            break
+        time.sleep(0.5)
+    return said
 
 
 def _plant(rig: SandboxRig, target: str, tag: str) -> None:
