@@ -17,6 +17,11 @@ sleeps), and the modules by CPU:
 
 The estimate counts everything the machine ran (the CLIs a test started, PostgreSQL, the
 type check beside the suite) to the tests running at the time. Asserts nothing.
+
+Machines differ (the same code's suite took 880-930 s on one and 1,300-1,400 s on the next),
+so each runner also writes the machine's pace at its start and end: the least time of
+three runs of a fixed Python loop (``PACE_STEPS`` steps), printed with the totals; a suite's
+time compares across machines only beside it.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from pathlib import Path
 import pytest
 
 PRIOR = 0.7  # the rate a test is pulled toward (cores)
+PACE_STEPS = 1_000_000  # of the loop a runner times at its start and end
+PACE = "#pace"  # the first field of a pace line
 PULL = 0.25  # how hard (an interval's weight is its length in seconds)
 Spans = list[tuple[list[int], float, float]]  # the tests running, seconds, busy cores
 
@@ -47,6 +54,35 @@ def _own() -> float:
     """The CPU seconds this process (the runner, not what it started) has used so far."""
     times = os.times()
     return times.user + times.system
+
+
+def pace() -> float:
+    """The least of three timings (seconds) of ``PACE_STEPS`` steps of a Python loop."""
+    best = float("inf")
+    for _ in range(3):
+        start, total = time.perf_counter(), 0
+        for step in range(PACE_STEPS):
+            total += step
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _write_pace(when: str) -> None:
+    path = os.environ.get("SUITE_CPU_FILE")
+    if path:
+        runner = f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}"
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(f"{PACE}\t{runner}\t{when}\t{time.time():.3f}\t{pace():.4f}\n")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The machine's pace as this runner starts."""
+    _write_pace("start")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The machine's pace as this runner ends."""
+    _write_pace("end")
 
 
 @pytest.hookimpl(wrapper=True)
@@ -85,9 +121,11 @@ class Test:
 
 
 def read(path: Path) -> list[Test]:
-    """The lines of a run."""
+    """The tests' lines of a run."""
     found = []
     for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith(PACE):
+            continue
         worker, start, end, b0, b1, *own, nodeid = line.split("\t")
         found.append(Test(worker, float(start), float(end), int(b0), int(b1), nodeid,
                           float(own[0]) if own else None))  # fmt: skip
@@ -141,6 +179,12 @@ def rates(
     return rate
 
 
+def read_paces(path: Path) -> list[float]:
+    """The paces the runners wrote (seconds), in the order written."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [float(line.split("\t")[4]) for line in lines if line.startswith(PACE)]
+
+
 def report(tests: list[Test], rate: list[float], top: int, hz: float) -> None:
     """The totals, the most waiting tests, the modules by CPU."""
     cpu = [r * t.wall for r, t in zip(rate, tests, strict=True)]
@@ -191,6 +235,13 @@ def main() -> None:
     args = parser.parse_args()
     tests, hz = read(args.file), float(os.sysconf("SC_CLK_TCK"))
     spans = intervals(tests, hz)
+    paces = read_paces(args.file)
+    if paces:
+        shown = ", ".join(f"{p * 1000:.0f}" for p in paces)
+        print(
+            f"the machine's pace (ms for {PACE_STEPS:,} loop steps, each runner's start "
+            f"and end): {shown}"
+        )
     report(tests, rates(len(tests), spans), args.top, hz)
     report_runners(tests, args.top)
 
