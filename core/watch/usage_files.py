@@ -57,6 +57,7 @@ MAX_FILES = 20  # the newest session files of one agent read at each tick
 NAMING_WAIT_S = 600.0  # how long a turn of a session its agent's hooks did not name waits
 UNNAMED_LIMIT = 500  # turns of unnamed sessions kept waiting per agent (the oldest go first)
 READ_S = 10.0  # one agent's files read at most this long in a tick; the rest at the next
+OUTSIDE = "reached through a link out of its sandboxed CLI's folder (its to write): not read"
 
 
 class UsageFiles:
@@ -94,6 +95,7 @@ class UsageFiles:
             read = functools.partial(
                 self._read_folder, cli.sessions, config, cwd,
                 wire.host_session(hosts, agent.id) if hosts else None, refusals,
+                agent.sandbox is not None,
             )  # fmt: skip
             found = await self._bounded(agent.id, read)
             for why in refusals:
@@ -223,17 +225,22 @@ class UsageFiles:
         cwd: str,
         hosted: str | None = None,
         refusals: list[str] | None = None,
+        sandboxed: bool = False,
     ) -> list[UsageTurn]:
         """The turns ended in ``cwd``'s session files since the last look; a protocol
         agent's (``hosted``: its host's session) only those of that session, ever (its
         turns are all swarm's agent's, those that ended while swarm was stopped too; one
         counted before is not counted again, ``core.costs.ledger``; a session file another
-        process wrote into its workspace is not its own: it charged the agent before)."""
+        process wrote into its workspace is not its own: it charged the agent before). A
+        ``sandboxed`` agent's folder is its own copy, its to write: a file reached through a
+        link that leads out of it (to another agent's sessions, the person's) is not read,
+        said once in ``refusals``."""
         folder = sessions.folder(config, cwd)  # may read a file (Gemini CLI's projects.json)
         first_look = (config, cwd) not in self.looked  # (a folder found later: a new session)
         self.looked.add((config, cwd))
         found: list[UsageTurn] = []
-        for path in self._files(sessions, folder, cwd, first_look):
+        inside = config if sandboxed else None
+        for path in self._files(sessions, folder, cwd, first_look, inside, refusals):
             reader = self.readers.get((path, cwd))
             if reader is None:
                 reader = self.readers[path, cwd] = sessions.reader(path, cwd)
@@ -260,13 +267,23 @@ class UsageFiles:
             refusals.append(why if str(path) in why else f"{path}: {why}")
 
     def _files(
-        self, sessions: SessionFiles, folder: Path, cwd: str, first_look: bool
+        self,
+        sessions: SessionFiles,
+        folder: Path,
+        cwd: str,
+        first_look: bool,
+        inside: Path | None = None,
+        refusals: list[str] | None = None,
     ) -> list[Path]:
         """The newest ``MAX_FILES`` session files of ``cwd`` in ``folder``, oldest first
         (after the first look at a folder of every session ever run: the recent ones and
-        those already followed)."""
+        those already followed); with ``inside``, only those whose real path is in it
+        (the others said once in ``refusals``)."""
         try:
-            files = sorted(self._listed(sessions, folder, cwd, first_look), key=_modified)
+            listed = self._listed(sessions, folder, cwd, first_look)
+            if inside is not None:
+                listed = self._contained(listed, inside, cwd, refusals)
+            files = sorted(listed, key=_modified)
         except OSError as exc:
             log.debug("%s cannot be listed: %s", folder, exc)
             return []
@@ -282,6 +299,21 @@ class UsageFiles:
                 if len(mine) == MAX_FILES:
                     break
         return mine
+
+    def _contained(
+        self, listed: set[Path], inside: Path, cwd: str, refusals: list[str] | None
+    ) -> set[Path]:
+        """The files of ``listed`` whose real path is in ``inside``'s; each other one said
+        once in ``refusals`` (until it is in again)."""
+        top = os.path.join(os.path.realpath(inside), "")
+        kept = set()
+        for path in listed:
+            if os.path.realpath(path).startswith(top):
+                kept.add(path)
+            elif (path, cwd) not in self.refused and refusals is not None:
+                self.refused.add((path, cwd))
+                refusals.append(f"{path}: {OUTSIDE}")
+        return kept
 
     def _listed(
         self, sessions: SessionFiles, folder: Path, cwd: str, first_look: bool
