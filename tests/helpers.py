@@ -152,6 +152,8 @@ def write_agents(path: Path, agents: list[dict[str, object]]) -> Path:
         for key, value in agent.items():
             if isinstance(value, str):
                 lines.append(f'{key} = "{value}"')
+            elif isinstance(value, bool):
+                lines.append(f"{key} = {str(value).lower()}")
             elif isinstance(value, list | tuple):
                 items = ", ".join(f'"{v}"' if isinstance(v, str) else str(v) for v in value)
                 lines.append(f"{key} = [{items}]")

@@ -1,19 +1,25 @@
 """A running ``swarm node`` reloads its machine's agents file as ``swarm run`` does: a route
 written after it started (``swarm desktop up --node NAME`` writing a tmux agent's pane, here
 an agent moved from a tmux session it never had to its inbox) is the one its agent's next
-prompt takes; a file giving the node other agents is said, "restart swarm node"."""
+prompt takes; a file giving the node other agents is said, "restart swarm node". Its timers
+run as the coordinator's: its sandboxed agents' git stores are folded, a refusal said."""
 
 from __future__ import annotations
 
 import asyncio
+import shutil
 import time
 from pathlib import Path
 
 import pytest
 
+from automation.launch.sandbox._objects import stores_of
+from core.agents import GIT_REFUSED, open_kinds
 from core.models import DeliveryState
 from core.service.swarm import SwarmService
 from core.settings import Settings
+from tests.desktop.test_object_stores import _in_store
+from tests.desktop.test_sandbox_argv import _worktree
 from tests.helpers import write_agents
 from tests.pg.fleet import Fleet, inbox_texts
 
@@ -52,11 +58,12 @@ async def test_a_route_written_while_the_node_runs_takes_its_agents_next_prompt(
         more: dict[str, object] = {"id": "A-2", "role": "w", "delivery": "inbox", "node": "desk-1"}
         _agents(config, "inbox", more)  # A-1's route written (as desktop up does), and an A-2
         deadline = time.monotonic() + 60
-        while not inbox_texts(tmp_path / "desk-1"):
-            assert time.monotonic() < deadline, node.text()
+        while (delivery := (await service.messages.deliveries())[0]).state is not (
+            DeliveryState.delivered  # (its receipt stored after the inbox file is written)
+        ):
+            assert time.monotonic() < deadline, (delivery, node.text())
             await asyncio.sleep(0.2)
-        (delivery,) = await service.messages.deliveries()
-        assert delivery.state is DeliveryState.delivered, delivery
+        assert len(await service.messages.deliveries()) == 1
         assert "the prompt for A-1" in inbox_texts(tmp_path / "desk-1")[0]
         assert "agents file reloaded from" in node.text()
         node.wait_for("the agents file gives node desk-1 A-1, A-2, but it serves A-1, those it "
@@ -64,3 +71,44 @@ async def test_a_route_written_while_the_node_runs_takes_its_agents_next_prompt(
     finally:
         await service.close()
         fleet.stop()
+
+
+@pytest.mark.timeout(120)
+async def test_a_nodes_timer_folds_its_sandboxed_agents_store_and_says_a_refusal(
+    tmp_path: Path, database_url: str
+) -> None:
+    """A sandboxed agent of node desk-1 plants its commit under another object's name in its
+    git store: the running ``swarm node``'s timer (not the coordinator's: none runs) folds
+    the store, keeps the real commit, removes the forgery, and opens the agent's
+    ``git-refused`` alert in the shared database."""
+    repo, work = _worktree(tmp_path)
+    common = repo / ".git"
+    (made, _), _ = stores_of(common / "worktrees" / "wt", common)
+    store = Path(made)
+    _in_store(work, store, "commit", "-q", "--allow-empty", "-m", "the agent's work")
+    real = _in_store(work, store, "rev-parse", "HEAD")
+    forged = store / "00" / ("0" * 38)
+    forged.parent.mkdir()
+    shutil.copyfile(store / real[:2] / real[2:], forged)
+    config = _agents(tmp_path / "agents.toml", "inbox", {
+        "id": "S-1", "role": "w", "delivery": "inbox", "node": "desk-1",
+        "workspace": str(work), "sandbox": True})  # fmt: skip
+    fleet = Fleet(tmp_path, database_url, config, {"desk-1": {}}, {"desk-1": 40.0})
+    settings = Settings.from_env(
+        {"SWARM_HOME": str(tmp_path / "cli"), "SWARM_CONFIG": str(config),
+         "SWARM_DATABASE_URL": database_url}
+    )  # fmt: skip
+    service = await SwarmService.open(settings)
+    try:
+        fleet.launch("desk-1")
+        node = fleet.procs["desk-1"]
+        node.wait_for("node desk-1 serves A-1, S-1")
+        deadline = time.monotonic() + 30
+        while GIT_REFUSED not in (await service.store.read(open_kinds)).get("S-1", set()):
+            assert time.monotonic() < deadline, node.text()
+            await asyncio.sleep(0.2)
+    finally:
+        await service.close()
+        fleet.stop()
+    assert not forged.exists()
+    assert (common / "objects" / real[:2] / real[2:]).is_file()
