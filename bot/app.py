@@ -266,11 +266,16 @@ class Builder:
         return PromptKeys(service, deliverer, text)
 
     def agents_reload(
-        self, service: SwarmService, deliverer: Deliverer, node: str | None = None
+        self,
+        service: SwarmService,
+        deliverer: Deliverer,
+        node: str | None = None,
+        serve_again: Callable[[list[str]], None] | None = None,
     ) -> AgentsReload:
         """The agents file reloaded when it changes (the file the settings name now: the
         home's ``agents.toml`` once ``agents calibrate`` copied the bundled one there); a
-        delivery ``node``'s serves the agents it started with (a change of them is said)."""
+        delivery ``node``'s serves the agents it started with: a file giving it others is
+        ``serve_again`` (with their ids) when given, else said."""
         from core.coordinator.agents_reload import AgentsReload
         from core.settings import bundled_agents_file
 
@@ -297,7 +302,9 @@ class Builder:
                 if routes is not None and a.delivery == "gui" and routes.method_for(a) == "inbox"
             ]
             named = sorted(a.id for a in agents if a.node == node)
-            if node and named != serves:
+            if node and named != serves and serve_again is not None:
+                serve_again(named)
+            elif node and named != serves:
                 found.append(
                     f"the agents file gives node {node} {', '.join(named) or 'no agent'}, but "
                     f"it serves {', '.join(serves)}, those it started with"

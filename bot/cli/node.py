@@ -1,10 +1,15 @@
-"""``swarm node --name NAME``: run one desktop's delivery node (PostgreSQL)."""
+"""``swarm node --name NAME``: run one desktop's delivery node (PostgreSQL). Which agents it
+serves is fixed while it runs (its claims, its agents' channels and watches); when its
+agents file gives it others (``swarm desktop up --node NAME`` adding one), it ends what it
+has under way and starts again in the same process, serving them."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import os
+import sys
 import time
 from typing import Any
 
@@ -72,7 +77,14 @@ async def cmd_node(_service: None, args: argparse.Namespace) -> int:
         keys = None
         if isinstance(deliverer, KeyPresser):  # its desktop driver types prompts' answers
             keys = PromptKeys(service, deliverer, text, node=args.name)
-        reload = builder.agents_reload(service, deliverer, node=args.name)
+        stop, again = asyncio.Event(), list[str]()  # again: the agents to serve anew
+
+        def serve_again(named: list[str]) -> None:
+            if not again:
+                again.append(", ".join(named) or "no agent")
+                stop.set()
+
+        reload = builder.agents_reload(service, deliverer, node=args.name, serve_again=serve_again)
         try:
             node = DeliveryNode(
                 service,
@@ -89,7 +101,6 @@ async def cmd_node(_service: None, args: argparse.Namespace) -> int:
                 ],
                 before_claim=reload.current,
             )
-            stop = asyncio.Event()
             started = time.monotonic()
             with stop_on_signals(stop):
                 log.info("node %s started on %s", args.name, settings.database_shown)
@@ -107,7 +118,18 @@ async def cmd_node(_service: None, args: argparse.Namespace) -> int:
         if hooks is not None:
             await hooks.close()
         await service.close()
+    if again:
+        _start_again(args.name, again[0])
     return 0
+
+
+def _start_again(name: str, agents: str) -> None:
+    """This process replaced by the same ``swarm node`` command, to serve ``agents``."""
+    text = f"node {name} starts again to serve {agents}, as its agents file gives it"
+    log.warning("%s", text)
+    print(f"swarm node: {text}", file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "bot.cli.main", *sys.argv[1:]])
 
 
 def nodes_text(rows: list[dict[str, Any]], now: float) -> str:

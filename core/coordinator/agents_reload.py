@@ -4,7 +4,8 @@ A good file replaces the agents at once (new agents get their state rows); a bad
 the agents of before and says why, once per bad version. What cannot change live (a
 coordinator started without the desktop driver now given desktop agents) is said too,
 ending with "restart swarm run" (the deliverer is chosen at start; "restart swarm node" on a
-delivery node, whose agents are those it started with). Files the new agents need
+delivery node; a node whose agents the file changes starts again itself: ``bot.cli.node``).
+Files the new agents need
 changed are rewritten then (``rewrite``: a newly sandboxed agent's hooks), a line each."""
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """A running ``swarm node`` reloads its machine's agents file as ``swarm run`` does: a route
 written after it started (``swarm desktop up --node NAME`` writing a tmux agent's pane, here
 an agent moved from a tmux session it never had to its inbox) is the one its agent's next
-prompt takes; a file giving the node other agents is said, "restart swarm node". Its timers
-run as the coordinator's: its sandboxed agents' git stores are folded, a refusal said."""
+prompt takes; an agent added to the node in its file is served: the node ends what it has
+under way and starts again in its own process. Its timers run as the coordinator's: its
+sandboxed agents' git stores are folded, a refusal said."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 
 from automation.launch.sandbox._objects import stores_of
 from core.agents import GIT_REFUSED, open_kinds
+from core.agents_file import load_agents
 from core.models import DeliveryState
 from core.service.swarm import SwarmService
 from core.settings import Settings
@@ -66,8 +68,15 @@ async def test_a_route_written_while_the_node_runs_takes_its_agents_next_prompt(
         assert len(await service.messages.deliveries()) == 1
         assert "the prompt for A-1" in inbox_texts(tmp_path / "desk-1")[0]
         assert "agents file reloaded from" in node.text()
-        node.wait_for("the agents file gives node desk-1 A-1, A-2, but it serves A-1, those it "
-                      "started with; restart swarm node")  # fmt: skip
+        node.wait_for("node desk-1 starts again to serve A-1, A-2, as its agents file gives it")
+        node.wait_for("node desk-1 serves A-1, A-2")  # the same process, its agents anew
+        assert node.popen.poll() is None
+        await service.replace_agents(load_agents(config), config)  # as swarm run reloads it
+        await service.messages.send("A-2", "the prompt for A-2", "test")
+        deadline = time.monotonic() + 30
+        while not any("the prompt for A-2" in text for text in inbox_texts(tmp_path / "desk-1")):
+            assert time.monotonic() < deadline, node.text()
+            await asyncio.sleep(0.2)
     finally:
         await service.close()
         fleet.stop()
