@@ -42,7 +42,8 @@ def register(sub: Any) -> None:
 
 async def cmd_node(_service: None, args: argparse.Namespace) -> int:
     """``swarm node``."""
-    from bot.app import Builder, serve_hooks, stop_on_signals
+    from bot.app import Builder, serve_hooks
+    from bot.run_stop import on_signals
     from core.coordinator.jobs import Watcher
     from core.coordinator.node import DeliveryNode
     from core.coordinator.prompt_keys import KeyPresser, PromptKeys
@@ -77,12 +78,17 @@ async def cmd_node(_service: None, args: argparse.Namespace) -> int:
         keys = None
         if isinstance(deliverer, KeyPresser):  # its desktop driver types prompts' answers
             keys = PromptKeys(service, deliverer, text, node=args.name)
-        stop, again = asyncio.Event(), list[str]()  # again: the agents to serve anew
+        stop, again, signalled = asyncio.Event(), list[str](), list[int]()
 
-        def serve_again(named: list[str]) -> None:
-            if not again:
+        def serve_again(named: list[str]) -> None:  # again: the agents to serve anew
+            if not again and not signalled:
                 again.append(", ".join(named) or "no agent")
                 stop.set()
+
+        def stop_signal() -> None:  # a person's stop wins over starting again
+            signalled.append(1)
+            again.clear()
+            stop.set()
 
         reload = builder.agents_reload(service, deliverer, node=args.name, serve_again=serve_again)
         try:
@@ -102,7 +108,7 @@ async def cmd_node(_service: None, args: argparse.Namespace) -> int:
                 before_claim=reload.current,
             )
             started = time.monotonic()
-            with stop_on_signals(stop):
+            with on_signals(stop_signal):
                 log.info("node %s started on %s", args.name, settings.database_shown)
                 await node.run(stop)
             log.info(
