@@ -69,18 +69,26 @@ def common_of(folder: Path) -> Path | None:
     """The common git folder of the checkout or linked worktree ``folder`` when its
     repository has sandboxed worktrees' stores (None: it has none, or it is no git folder);
     a ``.git`` file is read as :func:`core.sandbox.own_git` checks it."""
+    found = stores_of_folder(folder)
+    return found[0] if found is not None else None
+
+
+def stores_of_folder(folder: Path) -> tuple[Path, str | None] | None:
+    """:func:`common_of` ``folder`` and the name of the store its worktree's agent writes
+    (its git folder's; None for the main checkout), from one read of its ``.git``."""
     dot = folder / ".git"
     if dot.is_dir() and not dot.is_symlink():
-        common = dot
+        common, name = dot, None
     elif dot.is_file() and not dot.is_symlink():
         try:
-            common = own_git(folder)[1]
+            own, common = own_git(folder)
         except (ForeignGit, OSError):
             return None
+        name = own.name
     else:
         return None
     stores = common / STORES
-    return common if stores.is_dir() and not stores.is_symlink() else None
+    return (common, name) if stores.is_dir() and not stores.is_symlink() else None
 
 
 def fold(common: Path, env: Mapping[str, str] | None = None) -> Folded:

@@ -20,7 +20,7 @@ from core.agents import GIT_REFUSED, clear_alert, open_alert, say_open
 from core.context import Ctx
 from core.costs.usage_place import workspace_of
 from core.protocols import PeriodicTimer
-from core.sandbox import ForeignGit, object_stores, own_git
+from core.sandbox import object_stores
 from core.service.swarm import SwarmService
 from core.store.conn import Conn
 from core.workspaces import safe_env
@@ -68,24 +68,14 @@ class StoreFolds(PeriodicTimer):
             if agent.sandbox is None or agent.node != self.node:
                 continue
             where = workspace_of(agent, home)
-            common = object_stores.common_of(Path(where)) if where else None
-            if common is None or not where:
+            at = object_stores.stores_of_folder(Path(where)) if where else None
+            if at is None:
                 continue
-            stores, store = found.setdefault(common, {}), _store_name(Path(where))
+            common, store = at
+            stores = found.setdefault(common, {})
             if store is not None:
                 stores[store] = agent.id
         return found
-
-
-def _store_name(workspace: Path) -> str | None:
-    """The name of the store a worktree's agent writes (its git folder's), None for a
-    checkout that is no linked worktree or whose ``.git`` is not git's own."""
-    if not (workspace / ".git").is_file():
-        return None
-    try:
-        return own_git(workspace)[0].name
-    except (ForeignGit, OSError):
-        return None
 
 
 def _refused_of(lines: list[str], stores: Mapping[str, str]) -> Said:
