@@ -8,8 +8,10 @@ sandboxed agents' git stores are folded, a refusal said."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,7 @@ from tests.desktop.test_object_stores import _in_store
 from tests.desktop.test_sandbox_argv import _worktree
 from tests.helpers import write_agents
 from tests.pg.fleet import Fleet, inbox_texts
+from tests.pg.procs import Proc
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
@@ -41,15 +44,7 @@ async def test_a_route_written_while_the_node_runs_takes_its_agents_next_prompt(
 ) -> None:
     config = _agents(tmp_path / "agents.toml", "tmux")  # its session not started yet
     machine = {"TMUX_TMPDIR": str(tmp_path)}  # a tmux server of its own
-    fleet = Fleet(tmp_path, database_url, config, {"desk-1": machine}, {"desk-1": 40.0})
-    settings = Settings.from_env(
-        {"SWARM_HOME": str(tmp_path / "cli"), "SWARM_CONFIG": str(config),
-         "SWARM_DATABASE_URL": database_url}
-    )  # fmt: skip
-    service = await SwarmService.open(settings)
-    try:
-        fleet.launch("desk-1")
-        node = fleet.procs["desk-1"]
+    async with _node_beside(tmp_path, database_url, config, machine) as (service, node):
         node.wait_for("node desk-1 serves A-1")
         await service.messages.send("A-1", "the prompt for A-1", "test")
         deadline = time.monotonic() + 30
@@ -77,6 +72,23 @@ async def test_a_route_written_while_the_node_runs_takes_its_agents_next_prompt(
         while not any("the prompt for A-2" in text for text in inbox_texts(tmp_path / "desk-1")):
             assert time.monotonic() < deadline, node.text()
             await asyncio.sleep(0.2)
+
+
+@contextlib.asynccontextmanager
+async def _node_beside(
+    tmp_path: Path, database_url: str, config: Path, machine: dict[str, str]
+) -> AsyncIterator[tuple[SwarmService, Proc]]:
+    """A real ``swarm node --name desk-1`` on ``config`` started (``machine``: its
+    environment's additions), and the test's own service on the same database."""
+    fleet = Fleet(tmp_path, database_url, config, {"desk-1": machine}, {"desk-1": 40.0})
+    settings = Settings.from_env(
+        {"SWARM_HOME": str(tmp_path / "cli"), "SWARM_CONFIG": str(config),
+         "SWARM_DATABASE_URL": database_url}
+    )  # fmt: skip
+    service = await SwarmService.open(settings)
+    try:
+        fleet.launch("desk-1")
+        yield service, fleet.procs["desk-1"]
     finally:
         await service.close()
         fleet.stop()
@@ -102,22 +114,11 @@ async def test_a_nodes_timer_folds_its_sandboxed_agents_store_and_says_a_refusal
     config = _agents(tmp_path / "agents.toml", "inbox", {
         "id": "S-1", "role": "w", "delivery": "inbox", "node": "desk-1",
         "workspace": str(work), "sandbox": True})  # fmt: skip
-    fleet = Fleet(tmp_path, database_url, config, {"desk-1": {}}, {"desk-1": 40.0})
-    settings = Settings.from_env(
-        {"SWARM_HOME": str(tmp_path / "cli"), "SWARM_CONFIG": str(config),
-         "SWARM_DATABASE_URL": database_url}
-    )  # fmt: skip
-    service = await SwarmService.open(settings)
-    try:
-        fleet.launch("desk-1")
-        node = fleet.procs["desk-1"]
+    async with _node_beside(tmp_path, database_url, config, {}) as (service, node):
         node.wait_for("node desk-1 serves A-1, S-1")
         deadline = time.monotonic() + 30
         while GIT_REFUSED not in (await service.store.read(open_kinds)).get("S-1", set()):
             assert time.monotonic() < deadline, node.text()
             await asyncio.sleep(0.2)
-    finally:
-        await service.close()
-        fleet.stop()
     assert not forged.exists()
     assert (common / "objects" / real[:2] / real[2:]).is_file()
