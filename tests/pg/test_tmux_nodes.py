@@ -75,10 +75,7 @@ async def test_a_nodes_tmux_agents_are_delivered_to_by_that_node_only(
         leases=dict.fromkeys(NODES, LEASE_S),
     )
     (tmp_path / "coordinator").mkdir()
-    settings = Settings.from_env(
-        {"SWARM_HOME": str(tmp_path / "cli"), "SWARM_CONFIG": str(rig.config),
-         "SWARM_DATABASE_URL": database_url}
-    )  # fmt: skip
+    settings = _settings(tmp_path, rig, database_url)
     service = None
     try:
         for node, machine in machines.items():
@@ -131,13 +128,7 @@ def _start_machine(rig: DesktopRig, node: str, machine: Path) -> None:
     """On ``node``'s machine: ``swarm desktop up --headless --node NODE`` (its own agents
     only), and a decoy pane under each other machine's agent's session name."""
     env = _machine_env(rig, machine)
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "desktop", "up", "--headless", "--node", node,
-         "--json"],
-        env=env, cwd=rig.workdir, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert sorted(row["agent"] for row in json.loads(done.stdout)) == list(NODES[node])
+    _up(rig, machine, node, list(NODES[node]))
     others = [a for n, agents in NODES.items() if n != node for a in agents]
     for agent in others:
         decoy = shlex.quote(str(machine.parent / f"decoy-{node}-{agent}.txt"))
@@ -148,3 +139,80 @@ def _start_machine(rig: DesktopRig, node: str, machine: Path) -> None:
 def _decoys(folder: Path) -> dict[str, str]:
     """What each decoy pane recorded, by file name."""
     return {path.name: path.read_text() for path in folder.glob("decoy-*.txt")}
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_an_agent_added_to_a_running_node_by_desktop_up_takes_its_prompt(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a person's order: ``desktop up --headless --node desk-1`` and ``swarm node``
+    running with Agent-1; the person then gives Agent-2 ``node = "desk-1"`` in the agents
+    file and runs ``desktop up --headless --node desk-1`` again. The node starts again for
+    Agent-1 and Agent-2 and types Agent-2's prompt into its pane (before, it served Agent-1
+    alone until restarted by hand)."""
+    if shutil.which("tmux") is None:
+        skip_or_fail("tmux is not installed (apt-get install tmux)")
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "TMUX", "TMUX_PANE"):
+        monkeypatch.delenv(name, raising=False)
+    rig = DesktopRig(None, tmp_path / "rig", with_workspaces=0)
+    _give_node(rig, "Agent-1")
+    machine = tmp_path / "desk-1"
+    machine.mkdir()
+    fleet = Fleet(tmp_path, database_url, rig.config,
+                  extra_env={"desk-1": {"TMUX_TMPDIR": str(machine)}},
+                  leases={"desk-1": LEASE_S})  # fmt: skip
+    settings = _settings(tmp_path, rig, database_url)
+    service = None
+    try:
+        _up(rig, machine, "desk-1", ["Agent-1"])
+        fleet.launch("desk-1")
+        node = fleet.procs["desk-1"]
+        node.wait_for("node desk-1 serves Agent-1")
+        _give_node(rig, "Agent-2")
+        _up(rig, machine, "desk-1", ["Agent-1", "Agent-2"])
+        node.wait_for("node desk-1 starts again to serve Agent-1, Agent-2")
+        node.wait_for("node desk-1 serves Agent-1, Agent-2")
+        rig.wait_ready(["Agent-2"])
+        service = await SwarmService.open(settings)
+        await service.messages.send("Agent-2", "the prompt for Agent-2", "test")
+        deadline = time.monotonic() + 60
+        while (sent := (await service.messages.deliveries())[0]).state is not (
+            DeliveryState.delivered
+        ):
+            assert time.monotonic() < deadline, (sent, node.text())
+            await asyncio.sleep(0.2)
+    finally:
+        if service is not None:
+            await service.close()
+        fleet.stop()
+        _tmux(_machine_env(rig, machine), "kill-server")
+        _swarms_tmux(_machine_env(rig, machine), "kill-server")
+    got = rig.wait_for("Agent-2", 1)
+    assert len(got) == 1 and "the prompt for Agent-2" in got[0], got
+
+
+def _give_node(rig: DesktopRig, agent: str) -> None:
+    """The person's edit: ``node = "desk-1"`` under ``agent`` in the agents file."""
+    text = rig.config.read_text(encoding="utf-8")
+    rig.config.write_text(text.replace(f'id = "{agent}"', f'id = "{agent}"\nnode = "desk-1"'))
+
+
+def _settings(tmp_path: Path, rig: DesktopRig, database_url: str) -> Settings:
+    """The test's own settings: a home of its own, the rig's agents file, the database."""
+    return Settings.from_env(
+        {"SWARM_HOME": str(tmp_path / "cli"), "SWARM_CONFIG": str(rig.config),
+         "SWARM_DATABASE_URL": database_url}
+    )  # fmt: skip
+
+
+def _up(rig: DesktopRig, machine: Path, node: str, agents: list[str]) -> None:
+    """``swarm desktop up --headless --node NODE`` on the machine: ``agents`` up."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "desktop", "up", "--headless", "--node", node,
+         "--json"],
+        env=_machine_env(rig, machine), cwd=rig.workdir, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sorted(row["agent"] for row in json.loads(done.stdout)) == agents
