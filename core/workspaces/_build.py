@@ -25,6 +25,7 @@ from pathlib import Path
 
 from core.errors import InvalidState
 from core.privacy.files import open_file
+from core.sandbox import branch_records
 from core.workspaces import _procs as procs
 from core.workspaces._git import GitFailed, git
 from core.workspaces._manifest import BROKEN, MAKING, Workspace
@@ -76,6 +77,8 @@ def make_all(
             )
         except GitFailed as exc:
             _broken(space, f"git worktree add failed: {exc.output.strip()}")
+        else:  # the one branch its sandboxed agent may move
+            branch_records.record_folder(Path(space.path), space.branch)
     with (
         ThreadPoolExecutor(CHECKOUT_WORKERS) as checkouts,
         ThreadPoolExecutor(SETUP_WORKERS) as setups,

@@ -15,6 +15,7 @@ import dataclasses
 from pathlib import Path
 
 from core.errors import InvalidState
+from core.sandbox import branch_records
 from core.workspaces._git import (
     GitFailed,
     branch_and_head,
@@ -36,6 +37,7 @@ def checkout(place: Located, wanted: str | None) -> Located:
     branch = wanted or place.branch
     there = branch_and_head(place.path)
     if there.branch == branch:
+        branch_records.record_folder(place.path, branch)
         return dataclasses.replace(place, branch=branch, head=there.head, head_read=there.read)
     _refuse_changes(place.path, f"commit or discard them, then it moves to {branch}")
     try:
@@ -47,6 +49,7 @@ def checkout(place: Located, wanted: str | None) -> Located:
     except GitFailed as exc:
         said = " ".join(exc.output.split())[-300:]
         raise InvalidState(f"{place.path} not moved to {branch}: {said}") from None
+    branch_records.record_folder(place.path, branch)
     return dataclasses.replace(place, branch=branch)
 
 
@@ -65,3 +68,4 @@ def _take_from_others(path: Path, branch: str) -> None:
         if tree.branch == branch and tree.path.resolve() != here:
             _refuse_changes(tree.path, f"{branch} is checked out there; commit or discard them")
             git(tree.path, "switch", "--quiet", "--detach")
+            branch_records.record_folder(tree.path, None)  # its sandbox's next start: none

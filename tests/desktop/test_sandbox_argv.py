@@ -16,6 +16,7 @@ from automation.launch.sandbox._binds import (
     DEFAULT_INT,
     bwrap_argv,
     check_extra,
+    check_git_links,
     git_guards,
     mounts,
     program_paths,
@@ -29,7 +30,7 @@ from core.agents_file import load_agents
 from core.clis import by_name
 from core.errors import ConfigError, InvalidInput
 from core.models import Agent, Sandbox
-from core.sandbox import DOOR_AT, git_folders, swarm_for
+from core.sandbox import DOOR_AT, branch_records, git_folders, swarm_for
 from tests.helpers import run_cli
 
 
@@ -257,6 +258,63 @@ def test_git_folders_of_a_worktree(tmp_path: Path) -> None:
     info = shown[str(git / "objects" / "info")]
     assert info[0] == "--ro-bind" and Path(info[1], "alternates").read_text() == SHARED_AT + "\n"
     assert (git / "objects" / "info" / "alternates").read_text() == "../swarm/objects/wt\n"
+
+
+def _worktree_and_main(tmp_path: Path) -> tuple[Path, Path, Path, str]:
+    """:func:`_worktree`, its own git folder and the main checkout's branch (short)."""
+    repo, work = _worktree(tmp_path)
+    main = subprocess.run(["git", "-C", str(repo), "symbolic-ref", "--short", "HEAD"], check=True,
+                          capture_output=True, text=True, timeout=30).stdout.strip()  # fmt: skip
+    return repo, work, repo / ".git" / "worktrees" / "wt", main
+
+
+def _heads(repo: Path, *names: str) -> list[str]:
+    """The loose ref files of ``names`` (branches) and their reflogs, as guards name them."""
+    git = repo / ".git"
+    return [str(p) for n in names for p in (git / "refs/heads" / n, git / "logs/refs/heads" / n)]
+
+
+def test_the_branch_its_agent_may_move_is_swarms_record_not_what_its_head_names(
+    tmp_path: Path,
+) -> None:
+    repo, work, own, main = _worktree_and_main(tmp_path)
+    git = repo / ".git"
+    subprocess.run(["git", "-C", str(repo), "branch", "other"], check=True, timeout=30)
+    # no record yet: the first start grants the branch its HEAD names, and records it; a
+    # check (swarm doctor) writes nothing
+    check_git_links(work)
+    assert branch_records.read(git, "wt") is None
+    guarded = git_guards(work)
+    assert not set(_heads(repo, "wt")) & set(guarded)
+    assert set(_heads(repo, main, "other")) <= set(guarded)
+    assert branch_records.read(git, "wt") == "refs/heads/wt"
+    # inside, its HEAD pointed at the person's branch: its next start does not make that
+    # branch its own (it stays bound read-only), the recorded one stays its
+    (own / "HEAD").write_text(f"ref: refs/heads/{main}\n")
+    guarded = git_guards(work)
+    assert set(_heads(repo, main, "other")) <= set(guarded), guarded
+    assert not set(_heads(repo, "wt")) & set(guarded)
+    # swarm moves the worktree to a task's branch: that one is its own from then on
+    subprocess.run(["git", "-C", str(work), "switch", "-q", "other"], check=True, timeout=30)
+    branch_records.record_folder(work, "other")
+    assert set(_heads(repo, main, "wt")) <= set(git_guards(work))
+    assert not set(_heads(repo, "other")) & set(git_guards(work))
+
+
+def test_a_first_start_on_a_branch_checked_out_elsewhere_grants_no_branch(
+    tmp_path: Path,
+) -> None:
+    repo, work, own, main = _worktree_and_main(tmp_path)
+    git = repo / ".git"
+    # a HEAD rewritten before swarm kept records (git never checks a branch out twice)
+    (own / "HEAD").write_text(f"ref: refs/heads/{main}\n")
+    assert set(_heads(repo, main, "wt")) <= set(git_guards(work))
+    assert branch_records.read(git, "wt") == branch_records.NO_BRANCH
+    # a record that is no plain file grants nothing either
+    record = branch_records.path_of(git, "wt")
+    record.unlink()
+    record.symlink_to(tmp_path / "elsewhere")
+    assert set(_heads(repo, main, "wt")) <= set(git_guards(work))
 
 
 def test_a_worktrees_store_keeps_the_persons_alternates_and_inside_reads_them(

@@ -209,3 +209,57 @@ def test_a_link_planted_in_its_git_folder_refuses_its_next_start(rig: SandboxRig
     assert rig.tmux("has-session", "-t", "=swarm-Agent-1").returncode != 0  # not started
     doctor = rig.swarm("doctor")  # and said where the person looks before starting it
     assert "PROBLEM" in doctor.stdout and "is a symbolic link" in doctor.stdout, doctor.stdout
+
+
+HEAD_AT = """\
+out="$1"
+{{
+echo "head=$(git symbolic-ref HEAD refs/heads/{main} 2>&1 && echo moved)"
+echo "main=$(git -c user.name=a -c user.email=a@b commit -q --allow-empty -m escaped \
+>/dev/null 2>&1 && echo moved || echo refused)"
+echo end=1
+}} > "$out.part" 2>&1
+mv "$out.part" "$out"
+"""
+NEXT_START = """\
+out="$1"
+{{
+echo "main=$(git -c user.name=a -c user.email=a@b commit -q --allow-empty -m escaped \
+>/dev/null 2>&1 && echo moved || echo refused)"
+git symbolic-ref HEAD refs/heads/Agent-1
+echo "own=$(git -c user.name=a -c user.email=a@b commit -q --allow-empty -m mine \
+>/dev/null 2>&1 && echo moved || echo refused)"
+echo end=1
+}} > "$out.part" 2>&1
+mv "$out.part" "$out"
+"""
+
+
+@pytest.mark.timeout(180)
+def test_its_head_pointed_at_the_persons_branch_does_not_make_that_branch_its_own(
+    rig: SandboxRig,
+) -> None:
+    main = subprocess.run(["git", "-C", str(rig.repo), "symbolic-ref", "--short", "HEAD"],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    person = subprocess.run(["git", "-C", str(rig.repo), "rev-parse", main],
+                            capture_output=True, text=True, check=True).stdout  # fmt: skip
+    work = rig.ws["Agent-1"]
+    for script, text in (("head.sh", HEAD_AT), ("next.sh", NEXT_START)):
+        (work / script).write_text(text.format(main=main))
+    up = rig.swarm("desktop", "up", "--headless", "--json", "--no-hooks", "--agents", "1")
+    assert up.returncode == 0, up.stdout + up.stderr
+    rig.tmux("send-keys", "-t", "swarm-Agent-1", f"sh head.sh {work / 'head.out'}", "Enter")
+    got = rig.read(work / "head.out", 60)
+    # its HEAD is its own to write; the person's branch is not its to move
+    assert got["head"] == "moved" and got["main"] == "refused", got
+    # its next start: the branch its HEAD names now is still not its own (before, the
+    # start took what HEAD named, and the commit moved the person's branch)
+    assert rig.swarm("desktop", "down", "--headless").returncode == 0
+    up = rig.swarm("desktop", "up", "--headless", "--json", "--no-hooks", "--agents", "1")
+    assert up.returncode == 0, up.stdout + up.stderr
+    rig.tmux("send-keys", "-t", "swarm-Agent-1", f"sh next.sh {work / 'next.out'}", "Enter")
+    got = rig.read(work / "next.out", 60)
+    assert got["main"] == "refused" and got["own"] == "moved", got
+    assert subprocess.run(["git", "-C", str(rig.repo), "rev-parse", main], capture_output=True,
+                          text=True, check=True).stdout == person  # fmt: skip
+    assert "mine" in rig.commits() and "escaped" not in rig.commits()

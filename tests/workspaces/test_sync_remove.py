@@ -82,8 +82,11 @@ def test_remove_keeps_the_branch_and_refuses_changes(repo: Path, made: Path) -> 
     assert place.path.exists()
     with pytest.raises(InvalidState, match="has commits not in main"):
         remove_workspace(made, place, delete_branch=True)
+    records = repo / ".git" / "swarm" / "branches"  # the branch swarm gave each worktree
+    assert sorted(p.name for p in records.iterdir()) == ["Agent-1", "Agent-2"]
     (place.path / "app.py").write_text("print('hello')\n")
     said = remove_workspace(made, place)
+    assert [p.name for p in records.iterdir()] == ["Agent-2"]  # its record went with it
     assert said.endswith("(branch swarm/Agent-1 kept)") and not place.path.exists()
     assert "swarm/Agent-1" in sh(repo, "branch", "--list")
     assert "Agent-1" not in sh(repo, "worktree", "list")

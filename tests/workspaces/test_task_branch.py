@@ -15,6 +15,7 @@ import pytest
 from automation.inbox.files import InboxDeliverer
 from core.coordinator.scheduler import Scheduler
 from core.models import TaskSpec
+from core.sandbox import branch_records, own_git
 from core.service.swarm import SwarmService
 from core.workspaces import _work as work
 from core.workspaces._git import git as swarm_git
@@ -41,6 +42,12 @@ def _on(tree: Path) -> str:
     return sh(tree, "symbolic-ref", "--quiet", "--short", "HEAD").strip()
 
 
+def _granted(tree: Path) -> str | None:
+    """The branch swarm recorded for ``tree``: the one its sandboxed agent may move."""
+    own, common = own_git(tree)
+    return branch_records.read(common, own.name)
+
+
 @pytest.mark.both_databases
 async def test_each_task_of_its_own_starts_from_the_base_and_keeps_its_commits(
     repo: Path, service: SwarmService
@@ -50,8 +57,10 @@ async def test_each_task_of_its_own_starts_from_the_base_and_keeps_its_commits(
     tree = home / "workspaces" / "project" / "Agent-1"
     base = sh(repo, "rev-parse", "main").strip()
 
+    assert _granted(tree) == "refs/heads/swarm/Agent-1"  # recorded as init made it
     first = await _prompted(service, "Agent-1", "first", "swarm/T-1-first")
     assert _on(tree) == "swarm/T-1-first" and sh(tree, "rev-parse", "HEAD").strip() == base
+    assert _granted(tree) == "refs/heads/swarm/T-1-first"  # swarm moved it: its record too
     prompt = sorted((home / "inbox" / "Agent-1").iterdir())[0].read_text()
     assert f"Work in {tree} on branch swarm/T-1-first" in prompt
     await service.tasks.start(first, "Agent-1")
@@ -60,6 +69,7 @@ async def test_each_task_of_its_own_starts_from_the_base_and_keeps_its_commits(
 
     plain = await _prompted(service, "Agent-1", "plain", None)  # back on the agent's branch
     assert _on(tree) == "swarm/Agent-1" and not (tree / "one.py").exists()
+    assert _granted(tree) == "refs/heads/swarm/Agent-1"
     await service.tasks.start(plain, "Agent-1")
     commit_file(tree, "plain.py", "P = 1\n", "plain")
     await service.tasks.complete(plain, "Agent-1", "done")
@@ -116,6 +126,8 @@ async def test_a_handed_over_task_keeps_its_branch(repo: Path, service: SwarmSer
     await Scheduler(service, InboxDeliverer(home / "inbox")).run_burst()
     assert _on(tree2) == "swarm/T-1-parser" and sh(tree2, "rev-parse", "HEAD").strip() == sha
     assert sh(tree1, "rev-parse", "HEAD").strip() == sha  # detached there, nothing changed
+    # the branch is Agent-2's to move now: Agent-1's next sandboxed start moves none
+    assert _granted(tree2) == "refs/heads/swarm/T-1-parser" and _granted(tree1) == ""
     (prompt,) = [p.read_text() for p in (home / "inbox" / "Agent-2").iterdir()]
     assert "which your workspace has checked out: continue from them" in prompt
     assert "git cherry-pick" not in prompt

@@ -30,7 +30,14 @@ from automation.launch.sandbox._environment import filter_argv
 from core.clis import AgentCli
 from core.models import Sandbox
 from core.privacy.files import NotPlain, open_folder, read_plain
-from core.sandbox import DOOR_AT, PATH_MAX_BYTES, WORKTREE_HOOKS, ForeignGit, git_folders
+from core.sandbox import (
+    DOOR_AT,
+    PATH_MAX_BYTES,
+    WORKTREE_HOOKS,
+    ForeignGit,
+    branch_records,
+    git_folders,
+)
 
 BWRAP = "bwrap"
 INSTALL = "apt-get install bubblewrap"
@@ -240,7 +247,8 @@ def _code_files(common: Path, prepare: bool = True) -> list[str]:
 
 def ref_guards(own: Path, common: Path, prepare: bool = True) -> list[Path]:
     """The refs a worktree's agent may not move: the main checkout's ``HEAD`` and every
-    branch but the one its worktree has checked out, each loose ref file bound read-only (git
+    branch but the one swarm gave its worktree (``core.sandbox.branch_records``: not the one
+    its ``HEAD``, the agent's to write, names), each loose ref file bound read-only (git
     replaces a ref by renaming its lock over it, which a bound file refuses). A branch kept
     only in ``packed-refs`` is given its loose file first, with the same value, so a loose
     ref the agent writes cannot shadow it."""
@@ -248,7 +256,8 @@ def ref_guards(own: Path, common: Path, prepare: bool = True) -> list[Path]:
         head = read_plain(own / "HEAD", PATH_MAX_BYTES).decode("utf-8", "replace").strip()
     except NotPlain as exc:
         raise ForeignGit(f"{exc.strerror}: refused, nothing bound") from None
-    mine = head.removeprefix("ref:").strip() if head.startswith("ref:") else None
+    named = head.removeprefix("ref:").strip() if head.startswith("ref:") else None
+    mine = branch_records.granted(own, common, named, prepare)
     heads = common / "refs" / "heads"
     if prepare:
         _loosen_packed_branches(common)
