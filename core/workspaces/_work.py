@@ -8,7 +8,7 @@ Each function runs inside one transaction (a function of a ``Conn``); the statem
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from core.context import Ctx
 from core.event_kinds import EventKind
@@ -37,10 +37,19 @@ def turns(conn: Conn, task_id: int) -> list[TaskWork]:
     return queries.turn_rows(conn, task_id)
 
 
-def start_known(conn: Conn, task_id: int, agent: str) -> tuple[str | None, bool]:
-    """The branch ``task_id`` works on of its own (None: its agent's) and whether the
-    agent's turn on it is stored already (then its start is not read again)."""
-    return queries.branch_row(conn, task_id), queries.turn_known(conn, task_id, agent)
+class StartKnown(NamedTuple):
+    """What a task's prompt needs of its past before its agent's worktree moves."""
+
+    branch: str | None  # the branch it works on of its own (None: its agent's)
+    known: bool  # the agent's turn on it is stored already (its start is not read again)
+    first: bool  # no agent's turn on it is stored: its prompt goes out for the first time
+
+
+def start_known(conn: Conn, task_id: int, agent: str) -> StartKnown:
+    """:class:`StartKnown` of ``task_id`` for ``agent``."""
+    known = queries.turn_known(conn, task_id, agent)
+    first = not known and not queries.any_turn(conn, task_id)
+    return StartKnown(queries.branch_row(conn, task_id), known, first)
 
 
 def next_turn(conn: Conn, work: TaskWork) -> queries.NextTurn | None:

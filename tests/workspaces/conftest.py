@@ -11,6 +11,9 @@ from typing import Any
 
 import pytest
 
+from core.service.swarm import SwarmService
+from core.workspaces._manager import InitRequest, init
+
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test",
     "GIT_AUTHOR_EMAIL": "test@example.invalid",
@@ -34,6 +37,14 @@ def commit_file(cwd: Path, name: str, text: str, message: str) -> str:
     sh(cwd, "add", name)
     sh(cwd, "commit", "-q", "-m", message)
     return sh(cwd, "rev-parse", "HEAD").strip()
+
+
+def two_worktrees(service: SwarmService, repo: Path) -> tuple[Path, Path]:
+    """``workspaces init`` of Agent-1 and Agent-2 in ``repo``: their worktrees."""
+    home = service.settings.home
+    init(home, service.agents, InitRequest(repo, agents=("Agent-1", "Agent-2")))
+    trees = home / "workspaces" / "project"
+    return trees / "Agent-1", trees / "Agent-2"
 
 
 class CountingExecutor(ThreadPoolExecutor):

@@ -13,7 +13,7 @@ from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.workspaces._handoff import handoff_text
 from core.workspaces._manager import InitRequest, init
-from tests.workspaces.conftest import commit_file, sh
+from tests.workspaces.conftest import commit_file, sh, two_worktrees
 
 pytestmark = pytest.mark.both_databases
 
@@ -27,9 +27,7 @@ async def test_reassigned_task_hands_notes_and_commits_over(
     repo: Path, service: SwarmService
 ) -> None:
     home = service.settings.home
-    init(home, service.agents, InitRequest(repo, agents=("Agent-1", "Agent-2")))
-    tree1 = home / "workspaces" / "project" / "Agent-1"
-    tree2 = home / "workspaces" / "project" / "Agent-2"
+    tree1, tree2 = two_worktrees(service, repo)
     scheduler = Scheduler(service, InboxDeliverer(home / "inbox"))
     task = await service.tasks.create(TaskSpec("write the parser", agent="Agent-1"), "cli")
     await scheduler.run_burst()

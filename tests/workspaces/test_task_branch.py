@@ -21,7 +21,7 @@ from core.workspaces import _work as work
 from core.workspaces._git import git as swarm_git
 from core.workspaces._manager import InitRequest, init
 from tests.helpers import query
-from tests.workspaces.conftest import commit_file, sh
+from tests.workspaces.conftest import commit_file, sh, two_worktrees
 
 
 def _own_branch(conn: Any, ctx: Any, task_id: int, branch: str) -> None:
@@ -114,11 +114,33 @@ async def test_uncommitted_changes_refuse_the_move_in_one_line(
     assert "then it moves to swarm/T-2-second (nothing switched)" in reason
 
 
+async def test_a_task_branch_planted_before_its_first_prompt_is_refused(
+    repo: Path, service: SwarmService
+) -> None:
+    tree1, tree2 = two_worktrees(service, repo)
+    # Agent-2 makes the branch a future task of Agent-1's will work on, with its commit
+    planted = commit_file(tree2, "backdoor.py", "import os\n", "parser: helper")
+    sh(tree2, "branch", "swarm/T-1-parser", planted)
+    task_id = await _prompted(service, "Agent-1", "parser", "swarm/T-1-parser")
+    assert _on(tree1) == "swarm/Agent-1" and not (tree1 / "backdoor.py").exists()
+    ((reason,),) = query(
+        service.settings,
+        "SELECT d.reason FROM deliveries d JOIN messages m ON m.id = d.message_id "
+        "WHERE m.task_id = $1",
+        (task_id,),
+    )
+    assert (
+        "swarm/T-1-parser exists before its task's first prompt, with 1 commit(s) not in "
+        in (reason)
+        and "(nothing switched)" in reason
+        and "\n" not in reason
+    )
+    assert _granted(tree1) == "refs/heads/swarm/Agent-1"  # nor is it Agent-1's to move
+
+
 async def test_a_handed_over_task_keeps_its_branch(repo: Path, service: SwarmService) -> None:
     home = service.settings.home
-    init(home, service.agents, InitRequest(repo, agents=("Agent-1", "Agent-2")))
-    tree1 = home / "workspaces" / "project" / "Agent-1"
-    tree2 = home / "workspaces" / "project" / "Agent-2"
+    tree1, tree2 = two_worktrees(service, repo)
     task_id = await _prompted(service, "Agent-1", "parser", "swarm/T-1-parser")
     await service.tasks.start(task_id, "Agent-1")
     sha = commit_file(tree1, "parser.py", "def parse(): ...\n", "parser: first version")
