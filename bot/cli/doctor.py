@@ -364,6 +364,7 @@ def _own_gits(config: Config, fenced: list[Agent]) -> list[Finding]:
             if space is not None and space.path.is_dir():
                 git_folders(space.path)
                 check_git_links(space.path)
+                found += _moves_no_branch(agent.id, space.path)
                 common = object_stores.common_of(space.path)
                 commons |= {common} if common is not None else set()
         except (ValueError, ForeignGitFolder) as exc:
@@ -371,6 +372,23 @@ def _own_gits(config: Config, fenced: list[Agent]) -> list[Finding]:
         except SwarmError:
             continue
     return found + [f for c in sorted(commons) for f in _refused_objects(c)]
+
+
+def _moves_no_branch(agent: str, folder: Path) -> list[Finding]:
+    """A warning when the agent's sandbox would move no branch (``branch_records``): the
+    branch its worktree's ``HEAD`` names was not given it by swarm."""
+    from core.sandbox import branch_records
+
+    record = branch_records.moves_none(folder)
+    if record is None:
+        return []
+    why = (
+        f"{agent}: its sandbox moves no branch (swarm recorded none for its worktree, or its "
+        "HEAD names a branch checked out elsewhere): its commits are refused until a task's "
+        "prompt moves it, or until you put its HEAD on its branch (git -C "
+        f"{folder} switch BRANCH) and remove {record} if it is there"
+    )
+    return [Finding("sandbox", WARNING, why)]
 
 
 def _refused_objects(common: Path) -> list[Finding]:

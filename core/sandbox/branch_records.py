@@ -89,6 +89,24 @@ def granted(own: Path, common: Path, head: str | None, prepare: bool = True) -> 
     return mine
 
 
+def moves_none(folder: Path) -> Path | None:
+    """Where the record of the linked worktree ``folder`` is (there or not) when its agent,
+    sandboxed, would move no branch at its next start (:func:`granted`, nothing written):
+    its commits are refused until swarm moves the worktree (a task's prompt). None when it
+    would move one, or ``folder`` is no linked worktree."""
+    if not (folder / ".git").is_file():
+        return None
+    try:
+        own, common = own_git(folder)
+        head = read_plain(own / "HEAD", PATH_MAX_BYTES).decode("utf-8", "replace").strip()
+    except (ForeignGit, OSError):
+        return None  # (said apart: such a worktree is refused)
+    named = head.removeprefix("ref:").strip() if head.startswith("ref:") else None
+    if granted(own, common, named, prepare=False) is not None:
+        return None
+    return path_of(common, own.name)
+
+
 def _elsewhere(own: Path, common: Path, ref: str) -> bool:
     """Whether ``ref`` is what the main checkout's or another worktree's ``HEAD`` names."""
     heads = [common / "HEAD"]

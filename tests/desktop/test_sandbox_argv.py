@@ -288,6 +288,7 @@ def test_the_branch_its_agent_may_move_is_swarms_record_not_what_its_head_names(
     assert not set(_heads(repo, "wt")) & set(guarded)
     assert set(_heads(repo, main, "other")) <= set(guarded)
     assert branch_records.read(git, "wt") == "refs/heads/wt"
+    assert branch_records.moves_none(work) is None
     # inside, its HEAD pointed at the person's branch: its next start does not make that
     # branch its own (it stays bound read-only), the recorded one stays its
     (own / "HEAD").write_text(f"ref: refs/heads/{main}\n")
@@ -308,10 +309,11 @@ def test_a_first_start_on_a_branch_checked_out_elsewhere_grants_no_branch(
     git = repo / ".git"
     # a HEAD rewritten before swarm kept records (git never checks a branch out twice)
     (own / "HEAD").write_text(f"ref: refs/heads/{main}\n")
+    record = branch_records.path_of(git, "wt")
+    assert branch_records.moves_none(work) == record and not record.exists()  # (doctor's)
     assert set(_heads(repo, main, "wt")) <= set(git_guards(work))
     assert branch_records.read(git, "wt") == branch_records.NO_BRANCH
     # a record that is no plain file grants nothing either
-    record = branch_records.path_of(git, "wt")
     record.unlink()
     record.symlink_to(tmp_path / "elsewhere")
     assert set(_heads(repo, main, "wt")) <= set(git_guards(work))

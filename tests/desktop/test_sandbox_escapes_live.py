@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from core.sandbox import branch_records, git_folders
 from core.workspaces._git import ForeignGitFolder, git
 from tests.desktop.sandbox_rig import SandboxRig, fenced
 
@@ -76,8 +77,6 @@ def _plant_python(rig: SandboxRig) -> Path:
 def _probe(rig: SandboxRig, protocol: bool) -> dict[str, str]:
     """``desktop up`` of Agent-1, the escape probe run inside: typed into its pane, or run
     by its ACP agent at its session's start (``sandbox_acp.py``); what the probe wrote."""
-    from core.sandbox import git_folders
-
     _, common = git_folders(rig.ws["Agent-1"])
     script, out = rig.ws["Agent-1"] / "escape.sh", rig.ws["Agent-1"] / "escape.out"
     script.write_text(PROBE.format(user=rig.user, common=common))
@@ -184,8 +183,6 @@ mv "$out.part" "$out"
 
 @pytest.mark.timeout(120)
 def test_a_link_planted_in_its_git_folder_refuses_its_next_start(rig: SandboxRig) -> None:
-    from core.sandbox import git_folders
-
     own_git, common = git_folders(rig.ws["Agent-1"])
     main = subprocess.run(["git", "-C", str(rig.repo), "symbolic-ref", "--short", "HEAD"],
                           capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
@@ -263,3 +260,11 @@ def test_its_head_pointed_at_the_persons_branch_does_not_make_that_branch_its_ow
     assert subprocess.run(["git", "-C", str(rig.repo), "rev-parse", main], capture_output=True,
                           text=True, check=True).stdout == person  # fmt: skip
     assert "mine" in rig.commits() and "escaped" not in rig.commits()
+    # a worktree swarm kept no record of, its HEAD on the person's branch (rewritten before
+    # swarm kept them): its next start would move no branch, and doctor says so
+    assert rig.swarm("desktop", "down", "--headless").returncode == 0
+    own_git, common = map(Path, git_folders(work))
+    (own_git / "HEAD").write_text(f"ref: refs/heads/{main}\n")
+    branch_records.forget(common, own_git.name)
+    doctor = rig.swarm("doctor")
+    assert "Agent-1: its sandbox moves no branch" in doctor.stdout, doctor.stdout
