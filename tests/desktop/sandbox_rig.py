@@ -49,6 +49,9 @@ echo "gitconfig=$(cat {user}/.gitconfig 2>/dev/null | tr '\n' ' ' || echo hidden
 echo "ident=$(echo i > ident.txt && git add ident.txt && git commit -qm ident 2>&1 \
 && git log -1 --format='%an <%ae>')"
 echo "configured=$(git config --get user.name) <$(git config --get user.email)>"
+echo "noteref=$(git update-ref refs/notes/probe HEAD 2>/dev/null && echo wrote || echo refused)"
+echo "stash=$(echo s > stash.txt && git add stash.txt && git stash -q 2>/dev/null && echo made \
+|| echo refused)"
 echo "objects=$(rm {common}/objects/{first} 2>/dev/null && echo deleted || echo refused)"
 echo "shared=$(rm -r "$(head -n 1 {common}/objects/info/alternates)" 2>/dev/null && echo deleted \
 || echo refused)"

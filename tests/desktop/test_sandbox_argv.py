@@ -220,8 +220,8 @@ def test_git_folders_of_a_worktree(tmp_path: Path) -> None:
     subprocess.run(["git", "-C", str(repo), "pack-refs", "--all"], check=True, timeout=30)
     assert not (git / main).exists()  # the person's branch only in packed-refs
     guarded = [work / ".git", git / "config", git / "hooks", git / "info", git / "worktrees",
-               own / "commondir", own / "gitdir", git / "HEAD", git / main, git / "logs" / main,
-               git / "refs" / "tags", git / "logs" / "HEAD"]  # fmt: skip
+               own / "commondir", own / "gitdir", git / "HEAD", git / main,
+               git / "logs" / main]  # fmt: skip
     # its .git file too: what it names stays its own; not its own branch, refs/heads/wt
     assert git_guards(work) == [str(p) for p in guarded]
     assert (git / main).read_text().strip() == subprocess.run(
@@ -240,15 +240,20 @@ def test_git_folders_of_a_worktree(tmp_path: Path) -> None:
     store = git / "swarm" / "objects" / "wt"  # its own object store, outside every worktree
     at = {p: next(n for n, (o, _, dest) in enumerate(binds) if (o, dest) == (op, str(p)))
           for op, p in (
-        ("--ro-bind", git), ("--bind", git / "objects"), ("--bind", git / "refs"),
-        ("--ro-bind", git / "worktrees"), ("--bind", own), ("--ro-bind", git / "objects" / "info"),
-        ("--ro-bind", git / "refs" / "remotes"), ("--ro-bind", own / "commondir"))}  # fmt: skip
+        ("--ro-bind", git), ("--bind", git / "objects"), ("--bind", git / "refs" / "heads"),
+        ("--bind", git / "logs" / "refs" / "heads"), ("--ro-bind", git / "worktrees"),
+        ("--bind", own), ("--ro-bind", git / "objects" / "info"),
+        ("--ro-bind", git / main), ("--ro-bind", own / "commondir"))}  # fmt: skip
     # the common folder read-only, what commits write read-write inside it, the worktrees
     # read-only and its own read-write again, and the guards inside those: each after the
     # folder it lies in
     for inner in at:
         assert all(at[outer] < at[inner] for outer in at if outer in inner.parents), inner
-    assert all(dest not in (str(git), str(git / "index")) for o, _, dest in binds if o == "--bind")
+    # of the common folder, only the branches and their reflogs are written: not its other
+    # refs (the person's stash, tags, remote-tracking branches, notes) nor other reflogs
+    common_writes = {dest for o, _, dest in binds if o == "--bind" and dest.startswith(str(git))}
+    wanted = {git / "objects", git / "refs" / "heads", git / "logs" / "refs" / "heads", own}
+    assert common_writes == {str(p) for p in wanted}, common_writes
     # its objects: its own store at the repository's, which is shown read-only beside it and
     # named by swarm's alternates (read-only over the store's own); outside, the repository
     # reads the store as its alternate

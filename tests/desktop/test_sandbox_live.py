@@ -62,6 +62,10 @@ def _assert_fenced(rig: SandboxRig, got: dict[str, str], swarm_pid: int) -> None
     # merge its work unasked), the object stores git reads beside its own, the tags
     common = (got["index"], got["gitroot"], got["alternates"], got["tag"])
     assert common == ("refused",) * 4, got
+    # nor a ref other than a branch: the person's stash (its list the reflog of refs/stash,
+    # shared by every worktree) is not its to push onto or drop from, nor its notes
+    assert (got["stash"], got["noteref"]) == ("refused", "refused"), got
+    assert not (rig.repo / ".git" / "refs" / "stash").exists()
     # nor the repository's objects (its own store at their path, theirs shown read-only):
     # outside, the person's history is whole and reads the agent's commits too
     assert (got["objects"], got["shared"]) == ("refused", "refused"), got
@@ -109,6 +113,7 @@ def test_without_the_sandbox_the_same_probe_reaches_everything(box: SandboxRig) 
     assert refs == ("wrote",) * 4, got
     common = (got["index"], got["gitroot"], got["alternates"], got["tag"])
     assert common == ("wrote", "wrote", "wrote", "made"), got
+    assert (got["stash"], got["noteref"]) == ("made", "wrote"), got
     assert got["objects"] == "deleted" and not first.exists(), got
     assert (box.root / "outside").exists() and int(got["procs"]) > 8, got
     assert "start" not in got  # no door: its swarm would be the database's

@@ -152,26 +152,41 @@ def missing_line(agent: str) -> str:
     return f"{agent} has sandbox = true but bwrap is not installed ({INSTALL})"
 
 
-SHARED_WRITES = ("refs", "logs")  # of the common git folder: what commits write there
+# of the common git folder: what commits write there (the branches, their reflogs)
+SHARED_WRITES = ("refs/heads", "logs/refs/heads")
 
 
 def git_writable(workspace: Path) -> list[str]:
     """What a linked worktree's git writes outside it: its own git folder
     (``.git/worktrees/NAME``: its HEAD, index, merge state) and, of the common folder, only
-    ``refs`` and ``logs`` (its branch, their reflogs), made first when missing; its objects go
-    to a store of its own (:func:`git_objects`). The rest of the common folder stays
-    read-only: the repository's objects, the main checkout's ``index`` and merge state
+    ``refs/heads`` and ``logs/refs/heads`` (its branch, their reflogs), made first when
+    missing; its objects go to a store of its own (:func:`git_objects`). The rest of the
+    common folder stays read-only: the repository's objects, its other refs (the person's
+    stash, whose list is the reflog of ``refs/stash`` and shared by every worktree, tags,
+    remote-tracking branches, notes), the main checkout's ``index`` and merge state
     (``MERGE_HEAD``: the person's next commit would merge the agent's work unasked), its
     submodules' git folders (``modules``: their config runs code in the person's git),
-    ``packed-refs``, swarm's own merge marker. The folders :func:`git_guards` keeps
-    read-only in these are made too."""
+    ``packed-refs``, swarm's own merge marker. ForeignGit (one line) when a folder on the
+    way to those two is a link: bound, it would show what the link names."""
     folders = git_folders(workspace)
     if len(folders) < 2:
         return folders
     own, common = Path(folders[0]), Path(folders[1])
-    for name in (*SHARED_WRITES, "refs/tags", "refs/remotes"):
-        (common / name).mkdir(exist_ok=True)  # (the last two read-only: git_guards)
+    _refuse_linked_writes(common)
+    for name in SHARED_WRITES:
+        (common / name).mkdir(parents=True, exist_ok=True)
     return [str(own), *(str(common / name) for name in SHARED_WRITES)]
+
+
+def _refuse_linked_writes(common: Path) -> None:
+    """ForeignGit when a folder on the way to ``SHARED_WRITES`` is a symbolic link (one an
+    agent made while those folders' parents were its to write)."""
+    for name in SHARED_WRITES:
+        parts = Path(name).parts
+        for depth in range(1, len(parts) + 1):
+            step = common.joinpath(*parts[:depth])
+            if step.is_symlink():
+                raise ForeignGit(f"{step} is a symbolic link: refused, nothing bound")
 
 
 def git_objects(workspace: Path) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
@@ -208,12 +223,8 @@ def git_guards(workspace: Path, prepare: bool = True) -> list[str]:
     if own.parent.name == "worktrees" and own.parent.parent == common:
         guarded.append(own.parent)  # every worktree's folder; its own is bound again below
     guarded += [own / name for name in ("commondir", "gitdir", "config.worktree", WORKTREE_HOOKS)]
+    _refuse_linked_writes(common)
     guarded += ref_guards(own, common, prepare)
-    # in what it writes: the tags and remote-tracking branches (what the person's git takes
-    # as a release or as upstream), the main checkout's reflog (its store's alternates are
-    # swarm's, shown read-only: git_objects)
-    guarded += [common / "refs" / "tags", common / "refs" / "remotes"]
-    guarded += [common / "logs" / "HEAD"]
     _refuse_links(guarded, (own, common / "refs", common / "logs"))
     return [str(path) for path in guarded if path.exists()]
 
