@@ -324,6 +324,28 @@ def test_a_first_start_on_a_branch_checked_out_elsewhere_grants_no_branch(
     assert set(_heads(repo, main, "wt")) <= set(git_guards(work))
 
 
+def test_a_branch_where_it_would_shadow_a_remote_branch_is_not_its_to_make(
+    tmp_path: Path,
+) -> None:
+    repo, work, _, _ = _worktree_and_main(tmp_path)
+    git, heads = repo / ".git", repo / ".git" / "refs" / "heads"
+    run = ["git", "-C", str(repo)]
+    subprocess.run([*run, "remote", "add", "origin", "https://example.invalid/app.git"],
+                   check=True, timeout=30)  # fmt: skip
+    (git / "refs" / "remotes" / "upstream").mkdir(parents=True)  # fetched, not configured
+    subprocess.run([*run, "branch", "elsewhere/x"], check=True, timeout=30)  # no remote's name
+    check_git_links(work)  # (swarm doctor) writes nothing
+    assert not (heads / "origin").exists() and not (heads / "upstream").exists()
+    guarded = git_guards(work)
+    # an empty folder where "origin/main" would be a branch (git takes refs/heads/origin/main
+    # before refs/remotes/origin/main), read-only inside; "elsewhere" is no remote
+    assert str(heads / "origin") in guarded and str(heads / "upstream") in guarded
+    assert not any((heads / "origin").iterdir()) and str(heads / "elsewhere") not in guarded
+    # the person makes a branch there as before: git removes the empty folder in its way
+    subprocess.run([*run, "branch", "upstream"], check=True, timeout=30)
+    assert (heads / "upstream").is_file() and str(heads / "upstream") in git_guards(work)
+
+
 def test_a_worktrees_store_keeps_the_persons_alternates_and_inside_reads_them(
     tmp_path: Path,
 ) -> None:

@@ -268,3 +268,39 @@ def test_its_head_pointed_at_the_persons_branch_does_not_make_that_branch_its_ow
     branch_records.forget(common, own_git.name)
     doctor = rig.swarm("doctor")
     assert "Agent-1: its sandbox moves no branch" in doctor.stdout, doctor.stdout
+
+
+SHADOW = """\
+out="$1"
+{
+echo "shadow=$(git update-ref refs/heads/origin/main HEAD 2>/dev/null && echo made || echo refused)"
+echo "bare=$(git branch origin 2>/dev/null && echo made || echo refused)"
+echo "own=$(git branch work-of-its-own 2>/dev/null && echo made || echo refused)"
+echo end=1
+} > "$out.part" 2>&1
+mv "$out.part" "$out"
+"""
+
+
+@pytest.mark.timeout(120)
+def test_a_branch_that_would_shadow_the_persons_remote_branch_is_refused(
+    rig: SandboxRig,
+) -> None:
+    outside = ["git", "-C", str(rig.repo)]
+    subprocess.run([*outside, "remote", "add", "origin", "https://example.invalid/app.git"],
+                   check=True, timeout=30)  # fmt: skip
+    fetched = subprocess.run([*outside, "rev-parse", "HEAD"], capture_output=True, text=True,
+                             check=True, timeout=30).stdout.strip()  # fmt: skip
+    subprocess.run([*outside, "update-ref", "refs/remotes/origin/main", fetched], check=True)
+    work = rig.ws["Agent-1"]
+    (work / "shadow.sh").write_text(SHADOW)
+    up = rig.swarm("desktop", "up", "--headless", "--json", "--no-hooks", "--agents", "1")
+    assert up.returncode == 0, up.stdout + up.stderr
+    rig.tmux("send-keys", "-t", "swarm-Agent-1", f"sh shadow.sh {work / 'shadow.out'}", "Enter")
+    got = rig.read(work / "shadow.out", 60)
+    # a branch named as the remote's (before: made, and the person's git merge origin/main
+    # took the agent's commit, with one "ambiguous" warning); a branch of its own still made
+    assert (got["shadow"], got["bare"], got["own"]) == ("refused", "refused", "made"), got
+    said = subprocess.run([*outside, "rev-parse", "origin/main"], capture_output=True,
+                          text=True, check=True, timeout=30)  # fmt: skip
+    assert said.stdout.strip() == fetched and "ambiguous" not in said.stderr, said

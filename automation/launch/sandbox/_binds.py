@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -40,6 +41,8 @@ from core.sandbox import (
 )
 
 BWRAP = "bwrap"
+REMOTE_SECTION = re.compile(r'^\s*\[remote\s+"([^"\n]+)"\s*\]', re.M)  # of a git config
+CONFIG_MAX_BYTES = 1 << 20  # of the repository's config read for its remotes
 INSTALL = "apt-get install bubblewrap"
 SYSTEM = ("/usr", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/opt")
 MAX_PACKAGES = 500  # a program's installed dependencies bound, at most
@@ -272,7 +275,7 @@ def ref_guards(own: Path, common: Path, prepare: bool = True) -> list[Path]:
     heads = common / "refs" / "heads"
     if prepare:
         _loosen_packed_branches(common)
-    found = [common / "HEAD"]
+    found = [common / "HEAD", *_remote_shadows(heads, common, mine, prepare)]
     for path in sorted(heads.rglob("*")) if heads.is_dir() else ():
         ref = "refs/heads/" + path.relative_to(heads).as_posix()
         plain = path.is_file() or path.is_symlink()  # (a link: refused, git_guards)
@@ -281,6 +284,40 @@ def ref_guards(own: Path, common: Path, prepare: bool = True) -> list[Path]:
             reflog = common / "logs" / ref  # where the branch was: not the agent's to delete
             found += [reflog] if os.path.lexists(reflog) else []
     return found
+
+
+def _remote_shadows(heads: Path, common: Path, mine: str | None, prepare: bool) -> list[Path]:
+    """For each remote (``origin``), ``refs/heads/origin``, where a branch would shadow it:
+    git takes ``refs/heads/origin/main`` before ``refs/remotes/origin/main`` for the name
+    ``origin/main`` (one "ambiguous" warning), so a branch the agent made there would be what
+    the person's ``git merge origin/main`` or ``git rebase origin/main`` takes. An empty
+    folder is made there when nothing is (``prepare``: git removes an empty folder in the
+    way of a branch the person makes), and bound read-only with what it holds, unless the
+    agent's own branch is in it."""
+    found = []
+    for remote in sorted(_remotes(common)):
+        path = heads / remote
+        if prepare and not os.path.lexists(path):
+            with contextlib.suppress(OSError):
+                path.mkdir()
+        owned = mine is not None and mine.startswith(f"refs/heads/{remote}/")
+        if (path.is_dir() or path.is_symlink()) and not owned:  # (a link: refused, git_guards)
+            found.append(path)
+    return found
+
+
+def _remotes(common: Path) -> set[str]:
+    """The repository's remotes: its config's ``[remote "NAME"]`` sections and the folders
+    of ``refs/remotes`` (a name with a ``/`` or a dot alone is no remote git makes)."""
+    try:
+        config = read_plain(common / "config", CONFIG_MAX_BYTES).decode("utf-8", "replace")
+    except OSError:  # NotPlain too
+        config = ""
+    names = set(REMOTE_SECTION.findall(config))
+    remotes = common / "refs" / "remotes"
+    if remotes.is_dir() and not remotes.is_symlink():
+        names |= {p.name for p in remotes.iterdir() if p.is_dir() and not p.is_symlink()}
+    return {n for n in names if "/" not in n and n not in (".", "..") and n.isprintable()}
 
 
 def _loosen_packed_branches(common: Path) -> None:
