@@ -40,7 +40,7 @@ REOPEN_TURN = sql(
     "agent_id = :agent"
 )
 TURN_KNOWN = sql("SELECT 1 FROM task_work WHERE task_id = :task_id AND agent_id = :agent")
-ANY_TURN = sql("SELECT 1 FROM task_work WHERE task_id = :task_id LIMIT 1")
+BRANCH_WORKED = sql("SELECT 1 FROM task_work WHERE branch = :branch LIMIT 1")
 NEXT_TURN = sql(
     "SELECT branch, start_sha, start_files FROM task_work WHERE path = :path AND "
     "started_at > :started_at ORDER BY started_at LIMIT 1"
@@ -115,9 +115,10 @@ def turn_known(conn: Conn, task_id: int, agent: str) -> bool:
     return conn.execute(TURN_KNOWN, {"task_id": task_id, "agent": agent}).fetchone() is not None
 
 
-def any_turn(conn: Conn, task_id: int) -> bool:
-    """Whether any agent's turn on the task is stored (a prompt of it went out before)."""
-    return conn.execute(ANY_TURN, {"task_id": task_id}).fetchone() is not None
+def branch_worked(conn: Conn, branch: str) -> bool:
+    """Whether a turn on ``branch`` is stored (of any task: a follow-up of a pull request
+    works on the branch of the task it follows)."""
+    return conn.execute(BRANCH_WORKED, {"branch": branch}).fetchone() is not None
 
 
 def next_turn_row(conn: Conn, path: str, started_at: float) -> NextTurn | None:

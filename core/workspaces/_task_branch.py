@@ -28,12 +28,13 @@ from core.workspaces._git import (
 from core.workspaces._ops import Located
 
 
-def checkout(place: Located, wanted: str | None, first: bool = False) -> Located:
+def checkout(place: Located, wanted: str | None, unworked: bool = False) -> Located:
     """Put ``place`` on ``wanted`` (the task's branch; None: the agent's own); the place
-    as it is now (with its head when it was there already: one git call). ``first``: the
-    task's prompt goes out for the first time, so a branch of its name with commits not in
-    the base was made by someone else (an agent planting its commits where another's task
-    would take them up): refused. Blocking (git): call it from a worker thread."""
+    as it is now (with its head when it was there already: one git call). ``unworked``: no
+    turn on that branch is stored (of any task: a pull request's follow-up works on its
+    task's branch), so a branch of its name with commits not in the base was made by someone
+    else (an agent planting its commits where another's task would take them up): refused.
+    Blocking (git): call it from a worker thread."""
     if place.base is None or place.branch is None:
         return place  # not a worktree swarm made: no base to branch from
     branch = wanted or place.branch
@@ -44,7 +45,7 @@ def checkout(place: Located, wanted: str | None, first: bool = False) -> Located
     _refuse_changes(place.path, f"commit or discard them, then it moves to {branch}")
     try:
         if branch_exists(place.path, branch):
-            if first and wanted is not None:
+            if unworked and wanted is not None:
                 _refuse_planted(place.path, branch, place.base)
             _take_from_others(place.path, branch)
             git(place.path, "switch", "--quiet", branch)
@@ -58,14 +59,14 @@ def checkout(place: Located, wanted: str | None, first: bool = False) -> Located
 
 
 def _refuse_planted(path: Path, branch: str, base: str) -> None:
-    """InvalidState when ``branch``, met before its task's first prompt, has commits not in
-    ``base`` (swarm makes a task's branch from the base: those are no turn's of the task)."""
+    """InvalidState when ``branch``, on which no turn is stored, has commits not in ``base``
+    (swarm makes a task's branch from the base: those are no turn's of swarm's)."""
     count = git(path, "rev-list", "--count", f"{base}..refs/heads/{branch}").strip()
     if count != "0":
         raise InvalidState(
-            f"{branch} exists before its task's first prompt, with {count} commit(s) not in "
-            f"{base} that no turn of this task made: look at them (git log {base}..{branch}), "
-            f"then delete the branch or merge them into {base} (nothing switched)"
+            f"{branch} exists before any turn on it, with {count} commit(s) not in {base} "
+            f"that no task's turn made: look at them (git log {base}..{branch}), then delete "
+            f"the branch or merge them into {base} (nothing switched)"
         )
 
 

@@ -115,9 +115,9 @@ class WorkspaceBook:
             return None
         if place is None:
             return None
-        wanted, known, first = await self.service.read(work.start_known, task_id, agent)
+        wanted, known, unworked = await self.service.read(work.start_known, task_id, agent)
         if place.base is not None:  # a worktree swarm made: the task's branch, or the agent's
-            place = await asyncio.to_thread(task_branch.checkout, place, wanted, first)
+            place = await asyncio.to_thread(task_branch.checkout, place, wanted, unworked)
         try:
             sha = place.head
             if sha is None and not place.head_read:  # (read for sure: a branch with no commit)

@@ -42,14 +42,15 @@ class StartKnown(NamedTuple):
 
     branch: str | None  # the branch it works on of its own (None: its agent's)
     known: bool  # the agent's turn on it is stored already (its start is not read again)
-    first: bool  # no agent's turn on it is stored: its prompt goes out for the first time
+    unworked: bool  # it has a branch of its own, and no turn on that branch is stored
 
 
 def start_known(conn: Conn, task_id: int, agent: str) -> StartKnown:
     """:class:`StartKnown` of ``task_id`` for ``agent``."""
+    branch = queries.branch_row(conn, task_id)
     known = queries.turn_known(conn, task_id, agent)
-    first = not known and not queries.any_turn(conn, task_id)
-    return StartKnown(queries.branch_row(conn, task_id), known, first)
+    unworked = branch is not None and not known and not queries.branch_worked(conn, branch)
+    return StartKnown(branch, known, unworked)
 
 
 def next_turn(conn: Conn, work: TaskWork) -> queries.NextTurn | None:
