@@ -7,7 +7,9 @@ real sandbox's pane: ``test_sandbox_live.py``.)"""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,34 @@ def _store(tmp_path: Path) -> tuple[Path, Path, Path]:
     common = repo / ".git"
     (store, _), _ = stores_of(common / "worktrees" / "wt", common)
     return repo, work, Path(store)
+
+
+@dataclass(frozen=True)
+class Forged:
+    """A worktree's store holding its agent's commit (``real``) and a copy of that commit's
+    bytes under a name they are not (``forged``), as a sandboxed agent can plant one."""
+
+    repo: Path
+    work: Path
+    store: Path
+    real: str
+    forged: Path
+
+    @property
+    def common(self) -> Path:
+        return self.repo / ".git"
+
+
+def forge(tmp_path: Path, name: str = "0" * 40) -> Forged:
+    """:class:`Forged`: the agent commits in its store, then copies the commit's object to
+    ``name``'s path there."""
+    repo, work, store = _store(tmp_path)
+    _in_store(work, store, "commit", "-q", "--allow-empty", "-m", "the agent's work")
+    real = _in_store(work, store, "rev-parse", "HEAD")
+    forged = store / name[:2] / name[2:]
+    forged.parent.mkdir(exist_ok=True)
+    shutil.copyfile(store / real[:2] / real[2:], forged)
+    return Forged(repo, work, store, real, forged)
 
 
 def _in_store(work: Path, store: Path, *args: str) -> str:

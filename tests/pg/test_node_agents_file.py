@@ -9,21 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from automation.launch.sandbox._objects import stores_of
 from core.agents import GIT_REFUSED, open_kinds
 from core.agents_file import load_agents
 from core.models import DeliveryState
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from tests.desktop.test_object_stores import _in_store
-from tests.desktop.test_sandbox_argv import _worktree
+from tests.desktop.test_object_stores import forge
 from tests.helpers import write_agents
 from tests.pg.fleet import Fleet, inbox_texts
 from tests.pg.procs import Proc
@@ -102,15 +99,8 @@ async def test_a_nodes_timer_folds_its_sandboxed_agents_store_and_says_a_refusal
     git store: the running ``swarm node``'s timer (not the coordinator's: none runs) folds
     the store, keeps the real commit, removes the forgery, and opens the agent's
     ``git-refused`` alert in the shared database."""
-    repo, work = _worktree(tmp_path)
-    common = repo / ".git"
-    (made, _), _ = stores_of(common / "worktrees" / "wt", common)
-    store = Path(made)
-    _in_store(work, store, "commit", "-q", "--allow-empty", "-m", "the agent's work")
-    real = _in_store(work, store, "rev-parse", "HEAD")
-    forged = store / "00" / ("0" * 38)
-    forged.parent.mkdir()
-    shutil.copyfile(store / real[:2] / real[2:], forged)
+    planted = forge(tmp_path)
+    work, common, real, forged = planted.work, planted.common, planted.real, planted.forged
     config = _agents(tmp_path / "agents.toml", "inbox", {
         "id": "S-1", "role": "w", "delivery": "inbox", "node": "desk-1",
         "workspace": str(work), "sandbox": True})  # fmt: skip

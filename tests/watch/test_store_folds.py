@@ -6,11 +6,9 @@ service and store)."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
-from automation.launch.sandbox._objects import stores_of
 from core.agents import GIT_REFUSED, open_kinds
 from core.history.event_queries import last_events
 from core.sandbox.object_stores import REFUSED, fold, refusals
@@ -18,20 +16,13 @@ from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store.conn import Conn
 from core.watch.store_folds import StoreFolds
-from tests.desktop.test_object_stores import _in_store
-from tests.desktop.test_sandbox_argv import _worktree
+from tests.desktop.test_object_stores import forge
 
 
 async def test_a_running_loop_folds_its_sandboxed_agents_stores(tmp_path: Path) -> None:
-    repo, work = _worktree(tmp_path)
-    common = repo / ".git"
-    (made, _), _ = stores_of(common / "worktrees" / "wt", common)
-    store = Path(made)
-    _in_store(work, store, "commit", "-q", "--allow-empty", "-m", "the agent's work")
-    real = _in_store(work, store, "rev-parse", "HEAD")
-    forged = "0" * 40  # its commit's bytes under a name they are not
-    (store / "00").mkdir()
-    shutil.copyfile(store / real[:2] / real[2:], store / "00" / forged[2:])
+    planted = forge(tmp_path)  # its commit's bytes under a name they are not
+    repo, work, common, real = planted.repo, planted.work, planted.common, planted.real
+    forged = "0" * 40
     config = tmp_path / "agents.toml"
     config.write_text(f'[[agent]]\nid = "A"\nrole = "dev"\ndelivery = "inbox"\n'
                       f'workspace = "{work}"\nsandbox = true\n')  # fmt: skip
@@ -42,7 +33,7 @@ async def test_a_running_loop_folds_its_sandboxed_agents_stores(tmp_path: Path) 
         assert await StoreFolds(service, node="elsewhere").fire() == 0  # not that node's
     finally:
         await service.close()
-    assert not (store / "00" / forged[2:]).exists()
+    assert not planted.forged.exists()
     assert (common / "objects" / real[:2] / real[2:]).is_file()
     assert [line.split(" ", 2)[2] for line in refusals(common)] == [
         f"wt's git store: object {forged} holds content that is not its name: removed (an "
@@ -54,14 +45,8 @@ async def test_a_running_loop_folds_its_sandboxed_agents_stores(tmp_path: Path) 
 async def test_a_refusal_by_any_fold_is_its_agents_alert_until_its_record_is_removed(
     tmp_path: Path,
 ) -> None:
-    repo, work = _worktree(tmp_path)
-    common = repo / ".git"
-    (made, _), _ = stores_of(common / "worktrees" / "wt", common)
-    store = Path(made)
-    _in_store(work, store, "commit", "-q", "--allow-empty", "-m", "the agent's work")
-    real = _in_store(work, store, "rev-parse", "HEAD")
-    (store / "00").mkdir()
-    shutil.copyfile(store / real[:2] / real[2:], store / "00" / ("0" * 38))
+    planted = forge(tmp_path)
+    work, common = planted.work, planted.common
     fold(common)  # swarm's own git folded it (a `task diff`, in another process)
     config = tmp_path / "agents.toml"
     config.write_text(f'[[agent]]\nid = "A"\nrole = "dev"\ndelivery = "inbox"\n'
