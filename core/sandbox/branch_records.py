@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from pathlib import Path
 
 from core.privacy.files import read_plain, write_file
@@ -22,6 +23,8 @@ from core.sandbox import PATH_MAX_BYTES, ForeignGit, own_git
 
 BRANCHES = Path("swarm") / "branches"  # of the common git folder: one file per worktree
 NO_BRANCH = ""  # recorded for a worktree left on no branch of its own (detached)
+REMOTE_SECTION = re.compile(r'^\s*\[remote\s+"([^"\n]+)"\s*\]', re.M)  # of a git config
+CONFIG_MAX_BYTES = 1 << 20  # of the repository's config read for its remotes
 
 
 def path_of(common: Path, worktree: str) -> Path:
@@ -45,14 +48,18 @@ def read(common: Path, worktree: str) -> str | None:
 
 def write(common: Path, worktree: str, ref: str | None) -> None:
     """Record ``ref`` (``refs/heads/...``; None: no branch) for the worktree, replacing the
-    record whole (written beside it, then renamed)."""
+    record whole (written beside it, then renamed); nothing when it is recorded already."""
+    text = ref if ref and _branch(ref) else NO_BRANCH
+    if read(common, worktree) == text:
+        return  # (before each prompt: the worktree is mostly on its branch already)
     folder = common / BRANCHES
+    for step in (folder.parent, folder):  # checked before made: mkdir follows a link
+        if step.is_symlink():
+            raise ForeignGit(f"{step} is a symbolic link: no branch recorded")
     folder.mkdir(parents=True, exist_ok=True)
-    if folder.is_symlink() or (common / BRANCHES.parent).is_symlink():
-        raise ForeignGit(f"{folder} is a symbolic link: no branch recorded")
     final = path_of(common, worktree)
     part = final.with_name(f".{worktree}.{os.getpid()}.part")
-    write_file(part, ((ref if ref and _branch(ref) else NO_BRANCH) + "\n").encode())
+    write_file(part, (text + "\n").encode())
     os.replace(part, final)
 
 
@@ -62,17 +69,32 @@ def forget(common: Path, worktree: str) -> None:
         path_of(common, worktree).unlink()
 
 
+def where(folder: Path) -> tuple[Path, Path] | None:
+    """The own and common git folders of the linked worktree ``folder`` (its record is
+    ``path_of(common, own.name)``); None for a checkout of its own or a folder git's files do
+    not name back (:func:`core.sandbox.own_git`)."""
+    if not (folder / ".git").is_file():
+        return None
+    try:
+        return own_git(folder)
+    except (ForeignGit, OSError):
+        return None
+
+
 def record_folder(folder: Path, branch: str | None) -> None:
     """Record ``branch`` (a short name, ``swarm/T-12-...``; None: detached) for the linked
-    worktree ``folder``; nothing for a checkout of its own or a folder git's files do not
-    name back (:func:`core.sandbox.own_git`)."""
-    if not (folder / ".git").is_file():
-        return
-    try:
-        own, common = own_git(folder)
-    except (ForeignGit, OSError):
-        return
-    write(common, own.name, f"refs/heads/{branch}" if branch else None)
+    worktree ``folder`` (:func:`where`; nothing for any other folder)."""
+    found = where(folder)
+    if found is not None:
+        own, common = found
+        write(common, own.name, f"refs/heads/{branch}" if branch else None)
+
+
+def named_by_head(own: Path) -> str | None:
+    """The ref a worktree's ``HEAD`` names (its agent's to write; None: detached), read as a
+    plain file (NotPlain: a FIFO or a link there is never waited on nor followed)."""
+    head = read_plain(own / "HEAD", PATH_MAX_BYTES).decode("utf-8", "replace").strip()
+    return head.removeprefix("ref:").strip() if head.startswith("ref:") else None
 
 
 def granted(own: Path, common: Path, head: str | None, prepare: bool = True) -> str | None:
@@ -94,17 +116,31 @@ def moves_none(folder: Path) -> Path | None:
     sandboxed, would move no branch at its next start (:func:`granted`, nothing written):
     its commits are refused until swarm moves the worktree (a task's prompt). None when it
     would move one, or ``folder`` is no linked worktree."""
-    if not (folder / ".git").is_file():
+    found = where(folder)
+    if found is None:
         return None
+    own, common = found
     try:
-        own, common = own_git(folder)
-        head = read_plain(own / "HEAD", PATH_MAX_BYTES).decode("utf-8", "replace").strip()
-    except (ForeignGit, OSError):
+        named = named_by_head(own)
+    except OSError:
         return None  # (said apart: such a worktree is refused)
-    named = head.removeprefix("ref:").strip() if head.startswith("ref:") else None
     if granted(own, common, named, prepare=False) is not None:
         return None
     return path_of(common, own.name)
+
+
+def remotes(common: Path) -> set[str]:
+    """The repository's remotes: its config's ``[remote "NAME"]`` sections and the folders
+    of ``refs/remotes`` (a name with a ``/`` or a dot alone is no remote git makes)."""
+    try:
+        config = read_plain(common / "config", CONFIG_MAX_BYTES).decode("utf-8", "replace")
+    except OSError:  # NotPlain too
+        config = ""
+    names = set(REMOTE_SECTION.findall(config))
+    folder = common / "refs" / "remotes"
+    if folder.is_dir() and not folder.is_symlink():
+        names |= {p.name for p in folder.iterdir() if p.is_dir() and not p.is_symlink()}
+    return {n for n in names if "/" not in n and n not in (".", "..") and n.isprintable()}
 
 
 def _elsewhere(own: Path, common: Path, ref: str) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.models import Agent
-from core.sandbox import ForeignGit, branch_records, own_git
+from core.sandbox import branch_records
 from core.workspaces import _manifest as manifest
 from core.workspaces import _repair as repair
 from core.workspaces._git import (
@@ -192,13 +192,14 @@ def remove(home: Path, place: Located, *, delete_branch: bool = False) -> str:
             f"{place.branch} has commits not in {place.base}: merge them first or keep the branch"
         )
     if place.path.exists():
-        granted = _branch_record(place.path)
+        recorded = branch_records.where(place.path)
         try:
             git(repo, "worktree", "remove", str(place.path))
         except GitFailed as exc:
             raise InvalidState(f"{place.path} not removed: {exc.output.strip()}") from None
-        if granted is not None:  # a worktree made later under its name records its own
-            branch_records.forget(*granted)
+        if recorded is not None:  # a worktree made later under its name records its own
+            own, common = recorded
+            branch_records.forget(common, own.name)
     else:
         git(repo, "worktree", "prune")
     del record.workspaces[place.agent]
@@ -221,13 +222,3 @@ def agent_at(home: Path, agents: Mapping[str, Agent], path: Path) -> str | None:
     where = path.absolute()
     inside = [(len(p.absolute().parts), agent) for p, agent in places if where.is_relative_to(p)]
     return max(inside)[1] if inside else None
-
-
-def _branch_record(path: Path) -> tuple[Path, str] | None:
-    """The common git folder and name of the linked worktree ``path``: where the branch
-    swarm gave it is recorded (None: no worktree git's files name back)."""
-    try:
-        own, common = own_git(path)
-    except (ForeignGit, OSError):
-        return None
-    return common, own.name

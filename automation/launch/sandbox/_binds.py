@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import shlex
 import shutil
 import subprocess
@@ -30,10 +29,9 @@ from automation.launch.sandbox import _objects as objects
 from automation.launch.sandbox._environment import filter_argv
 from core.clis import AgentCli
 from core.models import Sandbox
-from core.privacy.files import NotPlain, open_folder, read_plain
+from core.privacy.files import NotPlain, open_folder
 from core.sandbox import (
     DOOR_AT,
-    PATH_MAX_BYTES,
     WORKTREE_HOOKS,
     ForeignGit,
     branch_records,
@@ -41,8 +39,6 @@ from core.sandbox import (
 )
 
 BWRAP = "bwrap"
-REMOTE_SECTION = re.compile(r'^\s*\[remote\s+"([^"\n]+)"\s*\]', re.M)  # of a git config
-CONFIG_MAX_BYTES = 1 << 20  # of the repository's config read for its remotes
 INSTALL = "apt-get install bubblewrap"
 SYSTEM = ("/usr", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/opt")
 MAX_PACKAGES = 500  # a program's installed dependencies bound, at most
@@ -267,10 +263,9 @@ def ref_guards(own: Path, common: Path, prepare: bool = True) -> list[Path]:
     only in ``packed-refs`` is given its loose file first, with the same value, so a loose
     ref the agent writes cannot shadow it."""
     try:  # its own HEAD is its agent's to write: a FIFO there is never waited on
-        head = read_plain(own / "HEAD", PATH_MAX_BYTES).decode("utf-8", "replace").strip()
+        named = branch_records.named_by_head(own)
     except NotPlain as exc:
         raise ForeignGit(f"{exc.strerror}: refused, nothing bound") from None
-    named = head.removeprefix("ref:").strip() if head.startswith("ref:") else None
     mine = branch_records.granted(own, common, named, prepare)
     heads = common / "refs" / "heads"
     if prepare:
@@ -295,7 +290,7 @@ def _remote_shadows(heads: Path, common: Path, mine: str | None, prepare: bool) 
     way of a branch the person makes), and bound read-only with what it holds, unless the
     agent's own branch is in it."""
     found = []
-    for remote in sorted(_remotes(common)):
+    for remote in sorted(branch_records.remotes(common)):
         path = heads / remote
         if prepare and not os.path.lexists(path):
             with contextlib.suppress(OSError):
@@ -304,20 +299,6 @@ def _remote_shadows(heads: Path, common: Path, mine: str | None, prepare: bool) 
         if (path.is_dir() or path.is_symlink()) and not owned:  # (a link: refused, git_guards)
             found.append(path)
     return found
-
-
-def _remotes(common: Path) -> set[str]:
-    """The repository's remotes: its config's ``[remote "NAME"]`` sections and the folders
-    of ``refs/remotes`` (a name with a ``/`` or a dot alone is no remote git makes)."""
-    try:
-        config = read_plain(common / "config", CONFIG_MAX_BYTES).decode("utf-8", "replace")
-    except OSError:  # NotPlain too
-        config = ""
-    names = set(REMOTE_SECTION.findall(config))
-    remotes = common / "refs" / "remotes"
-    if remotes.is_dir() and not remotes.is_symlink():
-        names |= {p.name for p in remotes.iterdir() if p.is_dir() and not p.is_symlink()}
-    return {n for n in names if "/" not in n and n not in (".", "..") and n.isprintable()}
 
 
 def _loosen_packed_branches(common: Path) -> None:
