@@ -371,7 +371,27 @@ def _own_gits(config: Config, fenced: list[Agent]) -> list[Finding]:
             found.append(Finding("sandbox", PROBLEM, f"{agent.id}: {exc}"))
         except SwarmError:
             continue
-    return found + [f for c in sorted(commons) for f in _refused_objects(c)]
+    return found + [
+        f for c in sorted(commons) for f in (*_refused_objects(c), *_shadowing_branches(c))
+    ]
+
+
+def _shadowing_branches(common: Path) -> list[Finding]:
+    """A warning for each branch named as a remote or under one (``origin/main``), which
+    the person's ``git merge origin/main`` takes before the remote's (``branch_records``)."""
+    from core.sandbox import branch_records
+
+    return [
+        Finding("sandbox", WARNING, _shadow_line(common, name))
+        for name in branch_records.shadowing(common)
+    ]
+
+
+def _shadow_line(common: Path, name: str) -> str:
+    return (
+        f"{common.parent}: branch {name} shadows the remote's {name}: git merge or rebase "
+        f"{name} would take it; if it is no branch of yours, delete it (git branch -D {name})"
+    )
 
 
 def _moves_no_branch(agent: str, folder: Path) -> list[Finding]:

@@ -25,6 +25,7 @@ BRANCHES = Path("swarm") / "branches"  # of the common git folder: one file per 
 NO_BRANCH = ""  # recorded for a worktree left on no branch of its own (detached)
 REMOTE_SECTION = re.compile(r'^\s*\[remote\s+"([^"\n]+)"\s*\]', re.M)  # of a git config
 CONFIG_MAX_BYTES = 1 << 20  # of the repository's config read for its remotes
+PACKED_MAX_BYTES = 64 << 20  # of packed-refs read for the branches it keeps
 
 
 def path_of(common: Path, worktree: str) -> Path:
@@ -141,6 +142,30 @@ def remotes(common: Path) -> set[str]:
     if folder.is_dir() and not folder.is_symlink():
         names |= {p.name for p in folder.iterdir() if p.is_dir() and not p.is_symlink()}
     return {n for n in names if "/" not in n and n not in (".", "..") and n.isprintable()}
+
+
+def shadowing(common: Path) -> list[str]:
+    """The branches named as a remote (``origin``) or under one (``origin/main``): git
+    takes them before the remote-tracking ones of that name (``git merge origin/main``),
+    loose or kept in ``packed-refs``; a sandbox refuses to make one, but one made before
+    (unsandboxed, or before swarm refused it) stays until the person deletes it."""
+    names = remotes(common)
+    heads = common / "refs" / "heads"
+    found = {
+        path.relative_to(heads).as_posix()
+        for remote in names
+        for path in (heads / remote, *sorted((heads / remote).rglob("*")))
+        if path.is_file() and not path.is_symlink()
+    }
+    try:
+        packed = read_plain(common / "packed-refs", PACKED_MAX_BYTES).decode("utf-8", "replace")
+    except OSError:
+        packed = ""
+    for line in packed.splitlines():
+        ref = line.partition(" ")[2].removeprefix("refs/heads/")
+        if ref != line.partition(" ")[2] and ref.split("/", 1)[0] in names:
+            found.add(ref)
+    return sorted(n for n in found if n.isprintable())
 
 
 def _elsewhere(own: Path, common: Path, ref: str) -> bool:

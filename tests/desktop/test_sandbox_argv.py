@@ -344,6 +344,12 @@ def test_a_branch_where_it_would_shadow_a_remote_branch_is_not_its_to_make(
     # the person makes a branch there as before: git removes the empty folder in its way
     subprocess.run([*run, "branch", "upstream"], check=True, timeout=30)
     assert (heads / "upstream").is_file() and str(heads / "upstream") in git_guards(work)
+    # one made before (loose or packed) stays until the person deletes it: swarm doctor
+    # names each (branch_records.shadowing)
+    subprocess.run([*run, "branch", "origin/main"], check=True, timeout=30)
+    assert branch_records.shadowing(git) == ["origin/main", "upstream"]
+    subprocess.run([*run, "pack-refs", "--all"], check=True, timeout=30)
+    assert branch_records.shadowing(git) == ["origin/main", "upstream"]
 
 
 def test_a_worktrees_store_keeps_the_persons_alternates_and_inside_reads_them(

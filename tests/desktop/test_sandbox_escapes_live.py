@@ -304,3 +304,9 @@ def test_a_branch_that_would_shadow_the_persons_remote_branch_is_refused(
     said = subprocess.run([*outside, "rev-parse", "origin/main"], capture_output=True,
                           text=True, check=True, timeout=30)  # fmt: skip
     assert said.stdout.strip() == fetched and "ambiguous" not in said.stderr, said
+    # one made outside the sandbox (by an agent unsandboxed, or before swarm refused it):
+    # swarm doctor says it, with what to do
+    subprocess.run([*outside, "branch", "origin/feature"], check=True, timeout=30)
+    doctor = rig.swarm("doctor").stdout
+    assert "branch origin/feature shadows the remote's origin/feature" in doctor, doctor
+    assert "git branch -D origin/feature" in doctor
