@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import os
+import shlex
 import shutil
 from collections import Counter
 from collections.abc import Callable
@@ -388,9 +389,12 @@ def _shadowing_branches(common: Path) -> list[Finding]:
 
 
 def _shadow_line(common: Path, name: str) -> str:
+    """The warning for ``name``, a branch an agent may have made: quoted where the line
+    gives it as a command to type."""
+    typed = shlex.quote(name)
     return (
         f"{common.parent}: branch {name} shadows the remote's {name}: git merge or rebase "
-        f"{name} would take it; if it is no branch of yours, delete it (git branch -D {name})"
+        f"{name} would take it; if it is no branch of yours, delete it (git branch -D {typed})"
     )
 
 

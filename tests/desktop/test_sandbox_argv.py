@@ -26,6 +26,7 @@ from automation.launch.sandbox._network import Network, with_args
 from automation.launch.sandbox._network import check as network_check
 from automation.launch.sandbox._network import mode_of as network_mode
 from automation.launch.sandbox._objects import SHARED_AT
+from bot.cli.doctor import _shadow_line
 from core.agents_file import load_agents
 from core.clis import by_name
 from core.errors import ConfigError, InvalidInput
@@ -350,6 +351,13 @@ def test_a_branch_where_it_would_shadow_a_remote_branch_is_not_its_to_make(
     assert branch_records.shadowing(git) == ["origin/main", "upstream"]
     subprocess.run([*run, "pack-refs", "--all"], check=True, timeout=30)
     assert branch_records.shadowing(git) == ["origin/main", "upstream"]
+    # a name no git branch takes, written by hand where branches are (its agent's to write):
+    # doctor's line quotes it where it is a command to type
+    (heads / "origin").mkdir(exist_ok=True)  # (pack-refs removed the empty folder)
+    (heads / "origin" / "x; rm -rf ~").write_text("0" * 40 + "\n")
+    assert "origin/x; rm -rf ~" in branch_records.shadowing(git)
+    line = _shadow_line(git, "origin/x; rm -rf ~")
+    assert line.endswith("(git branch -D 'origin/x; rm -rf ~')"), line
 
 
 def test_a_worktrees_store_keeps_the_persons_alternates_and_inside_reads_them(
