@@ -39,7 +39,7 @@ GUI: tuple[Setting, ...] = (
     Setting(
         "SWARM_SUBMIT_TIMEOUT",
         "submit_timeout_s",
-        2.0,
+        5.0,
         _SECONDS,
         "until the input changes after submit",
     ),

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -16,7 +19,9 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
+from automation.desktop import gui
 from automation.desktop.gui import GuiDriver, GuiOptions
+from automation.desktop.held_keys import press_combo
 from automation.desktop.virtual_desktop import display_env
 from core.agents_file import load_agents
 from core.delivery._killswitch import KillSwitch
@@ -114,6 +119,38 @@ async def test_a_window_slow_to_show_a_paste_is_waited_for(
     receipt = await make_driver().deliver(parcel(1, agents[SLOW_TK], "slow but sure 🐢\nline 2"))
     assert receipt.ok, receipt.reason
     assert received_since(apps_desktop, SLOW_TK, before, 1) == ["slow but sure 🐢\nline 2"]
+
+
+async def test_a_window_that_stalls_as_the_submit_key_goes_is_waited_for(
+    apps_desktop: MixedDesktop, agents: dict[str, Agent], make_driver, monkeypatch
+) -> None:
+    """A window that takes the submit key 3 s late (its process descheduled, as on a busy
+    machine: once in CI a Chromium window took longer than the 2 s the driver waited) is
+    delivered once at the default ``SWARM_SUBMIT_TIMEOUT``: never "submit not seen", whose
+    retry would send the text again."""
+    name = "Agent-5"  # the plain Tk window
+    pid = apps_desktop.pid(name)
+    driver = make_driver()
+    submit = tuple(gui.parse_keys(agents[name].submit))
+    stalls: list[threading.Timer] = []
+
+    def stalled_press(pag: object, combo: tuple[str, ...]) -> None:
+        if tuple(combo) == submit and not stalls:
+            os.kill(pid, signal.SIGSTOP)
+            stalls.append(threading.Timer(3.0, os.kill, (pid, signal.SIGCONT)))
+            stalls[0].start()
+        press_combo(pag, combo)
+
+    monkeypatch.setattr(gui, "press_combo", stalled_press)
+    before = len(apps_desktop.texts(name))
+    try:
+        receipt = await driver.deliver(parcel(1, agents[name], "taken late, sent once"))
+    finally:
+        for timer in stalls:
+            timer.join()
+    assert len(stalls) == 1
+    assert receipt.ok, receipt.reason
+    assert received_since(apps_desktop, name, before, 1) == ["taken late, sent once"]
 
 
 async def test_a_late_paste_is_cleared_before_the_retry_never_glued(
