@@ -128,6 +128,9 @@ def _driver(protocol: str, launched: Launched) -> Driver:
     own = clis.own_driver(protocol)
     if own is not None:
         return own(launched)
+    from automation.protocol import acp_import
+
+    acp_import.load()
     from automation.protocol.acp_driver import AcpDriver
 
     return AcpDriver(launched)
