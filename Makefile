@@ -9,11 +9,19 @@ LOCALSLACK := packages/localslack
 
 .PHONY: demo test lint typecheck wheel-check bench agents clean
 
+# The venv's Python: the system's python3 where it is 3.11 or later, else the first python3 on
+# the PATH. Debian 12's python3.11 runs Python code in ~0.75 of the CPU time of pyenv's
+# default build (shared libpython, no --enable-optimizations), and the suite is mostly
+# Python (bench/python_speed.py compares two interpreters; docs/performance.md).
+PYTHON ?= $(shell for p in /usr/bin/python3 python3; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; \
+	done)
+
 # swarm, the local Discord (its `demo` extra), GitHub, model server and Slack, all editable,
 # with the dev tools.
 $(STAMP): pyproject.toml $(LOCALDISCORD)/pyproject.toml $(LOCALGITHUB)/pyproject.toml \
 		$(LOCALMODEL)/pyproject.toml $(LOCALTELEGRAM)/pyproject.toml $(LOCALSLACK)/pyproject.toml
-	python3 -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '$(LOCALDISCORD)[test]' -e '$(LOCALGITHUB)[test]' \
 		-e '$(LOCALMODEL)[test]' -e '$(LOCALTELEGRAM)[test]' -e '$(LOCALSLACK)[test]' \
