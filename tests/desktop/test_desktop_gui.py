@@ -3,6 +3,7 @@ for Cursor / VS Code; a layout profile recorded once on one window serves the ot
 
 from __future__ import annotations
 
+import logging
 import shlex
 import shutil
 import subprocess
@@ -26,6 +27,7 @@ from tests.desktop.rig import DesktopRig
 from tests.desktop.test_desktop_up import cell_of, inside, outer_box
 
 EDITORS = ("Agent-2", "Agent-3")
+log = logging.getLogger(__name__)
 
 
 @pytest.fixture
@@ -134,6 +136,13 @@ async def test_editors_open_in_their_cells_and_one_profile_serves_both(
             for n, text in enumerate(texts):
                 agent = agents[EDITORS[n % 2]]
                 receipt = await driver.deliver(Parcel(n + 1, agent, text, "test"))
+                if not receipt.ok and receipt.retryable:
+                    # tried again, as the scheduler does: twice in full runs on a loaded
+                    # machine a first try's submit was not seen (within 2 s, then 5 s); the
+                    # texts each page received, checked below, show one taken late (sent twice)
+                    got = {name: chat.texts(name) for name in EDITORS}
+                    log.warning("delivery %d: %s; the pages had %s", n + 1, receipt.reason, got)
+                    receipt = await driver.deliver(Parcel(n + 1, agent, text, "test"))
                 assert receipt.ok, receipt.reason
         finally:
             driver.close()
