@@ -10,10 +10,10 @@ LOCALSLACK := packages/localslack
 .PHONY: demo test lint typecheck wheel-check bench agents clean
 
 # The venv's Python: the system's python3 where it is 3.11 or later, else the first python3 on
-# the PATH. Debian 12's python3.11 runs Python code in ~0.75 of the CPU time of pyenv's
-# default build (shared libpython, no --enable-optimizations), and the suite is mostly
-# Python (bench/python_speed.py compares two interpreters; docs/performance.md).
-PYTHON ?= $(shell for p in /usr/bin/python3 python3; do \
+# the PATH. Debian 12's python3.11 runs pure Python in 0.80 of the CPU time of pyenv's default
+# build (shared libpython, no --enable-optimizations) and the suite in 0.92 of its time
+# (bench/python_speed.py compares two interpreters; docs/performance.md).
+VENV_PYTHON ?= $(shell for p in /usr/bin/python3 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; \
 	done)
 
@@ -21,7 +21,7 @@ PYTHON ?= $(shell for p in /usr/bin/python3 python3; do \
 # with the dev tools.
 $(STAMP): pyproject.toml $(LOCALDISCORD)/pyproject.toml $(LOCALGITHUB)/pyproject.toml \
 		$(LOCALMODEL)/pyproject.toml $(LOCALTELEGRAM)/pyproject.toml $(LOCALSLACK)/pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	$(VENV_PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '$(LOCALDISCORD)[test]' -e '$(LOCALGITHUB)[test]' \
 		-e '$(LOCALMODEL)[test]' -e '$(LOCALTELEGRAM)[test]' -e '$(LOCALSLACK)[test]' \
