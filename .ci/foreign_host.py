@@ -30,7 +30,10 @@ async def main(action: str, home: Path) -> int:
     work = home / "work"
     work.mkdir(parents=True, exist_ok=True)
     hello = await launch.start(home, AGENT, [sys.executable, str(SCRIPT)], work, dict(os.environ))
-    print(hello.get("pid", "?"), flush=True)
+    if hello.pid is None:
+        print(f"foreign_host: {AGENT}'s host answered without its pid", file=sys.stderr)
+        return 1
+    print(hello.pid, flush=True)
     return 0
 
 
