@@ -18,24 +18,33 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-WAYS = {
-    "the SDK as it is": "import automation.protocol.acp_driver",
-    "the host's way": (
-        "from automation.protocol import acp_import; acp_import.load(); "
-        "import automation.protocol.acp_driver"
-    ),
-}
+HOST_WAY = (
+    "from automation.protocol import acp_import; acp_import.load(); "
+    "import automation.protocol.acp_driver"
+)
+WAYS = {"the SDK as it is": "import automation.protocol.acp_driver", "the host's way": HOST_WAY}
 
 
-def one(code: str) -> tuple[float, float]:
-    """(CPU, wall) seconds of one ``python -c CODE`` from start to exit."""
+def run(python: str, code: str) -> tuple[float, float] | None:
+    """(CPU, wall) seconds of one ``PYTHON -c CODE`` in the checkout, from start to exit
+    (CPU: user + system, from ``wait4``); None when it failed."""
     started = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
+    process = subprocess.Popen(
+        [python, "-c", code], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.monotonic() - started
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"bench: {code!r} failed")
+        return None
     return usage.ru_utime + usage.ru_stime, wall
+
+
+def one(code: str) -> tuple[float, float]:
+    """``run`` with this Python; a failure ends the bench."""
+    took = run(sys.executable, code)
+    if took is None:
+        raise SystemExit(f"bench: {code!r} failed")
+    return took
 
 
 def main() -> None:

@@ -13,12 +13,15 @@ coordinator's and the CLI's imports) and **an ACP host's import** (the SDK's pyd
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT)]
+
+from bench.host_start import HOST_WAY, run  # noqa: E402
+
 PURE = """
 import json
 def spin(n):
@@ -36,22 +39,14 @@ json.loads(json.dumps([{"a": i, "b": [str(i)] * 5} for i in range(100_000)]))
 WORKLOADS = {
     "pure Python": PURE,
     "swarm's start": "import bot.cli.main, bot.app",
-    "an ACP host's import": (
-        "from automation.protocol import acp_import; acp_import.load(); "
-        "import automation.protocol.acp_driver"
-    ),
+    "an ACP host's import": HOST_WAY,
 }
 
 
 def cpu(python: str, code: str) -> float | None:
     """CPU seconds of one ``PYTHON -c CODE`` (None: it failed, e.g. no swarm there)."""
-    process = subprocess.Popen(
-        [python, "-c", code], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        return None
-    return usage.ru_utime + usage.ru_stime
+    took = run(python, code)
+    return None if took is None else took[0]
 
 
 def main() -> None:
