@@ -41,7 +41,7 @@ from automation.desktop.screen import (
     screen_of,
     x_display,
 )
-from automation.desktop.screen_waits import Abort, ScreenWaits, changed
+from automation.desktop.screen_waits import Abort, ScreenWaits, changed, changed_box
 from automation.failures import Failure
 from automation.pane_input import PaneInput, pane_of, sample_of
 from core.delivery import KillSwitch
@@ -135,6 +135,7 @@ class GuiDriver:
         self._pag: Any = None
         self._screens: list[Rect] = []
         self._deadline = 0.0
+        self._seen: list[str] = []  # this delivery's steps as shown on screen
         self._waits = ScreenWaits(
             self._grab, lambda: self.options, self._check_paused, self._wait_s
         )
@@ -177,6 +178,7 @@ class GuiDriver:
         """Deliver once from the calling thread (blocking; ``deliver`` is the async door)."""
         started = time.perf_counter()
         self._deadline = deadline or time.monotonic() + self.options.time_limit_s
+        self._seen = []
         log.debug("delivery %s to %s: start", parcel.delivery_id, parcel.agent.id)
         try:
             receipt = self._deliver(parcel)
@@ -188,7 +190,7 @@ class GuiDriver:
             else:
                 log.exception("delivery %s to %s: error", parcel.delivery_id, parcel.agent.id)
                 receipt = _failed(Failure.DRIVER_ERROR)
-        _log_receipt(parcel, receipt, (time.perf_counter() - started) * 1000)
+        _log_receipt(parcel, receipt, (time.perf_counter() - started) * 1000, self._seen)
         return receipt
 
     async def press_keys(self, agent: Agent, keys: Sequence[str]) -> Receipt:
@@ -485,18 +487,32 @@ class GuiDriver:
             if self._clear_strays(parcel, others, window):
                 raise Abort(Failure.PASTE_ELSEWHERE, retryable=False)
             raise Abort(Failure.PASTE_NOT_SEEN)
+        self._saw(parcel, "paste", pasted_at, empty, pasted)
         self._inputs.dirty.seen(agent.id)
         pasted = self._waits.quiet(box, pasted, opts.quiet_s)
         if agent.app == "terminal":
             time.sleep(max(0.0, pasted_at + opts.submit_gap_s - time.monotonic()))
         self._check_step(x, y, window)
         on_pane = self._pane_input(agent, parcel.text)
+        submitted_at = time.monotonic()
         press_combo(pag, keys.submit)
-        if self._waits.change(box, pasted, opts.submit_timeout_s, sudden=True) is None:
+        taken = self._waits.change(box, pasted, opts.submit_timeout_s, sudden=True)
+        if taken is None:
             raise Abort(Failure.SUBMIT_NOT_SEEN)
+        self._saw(parcel, "submit", submitted_at, pasted, taken)
         if on_pane is not None:
             self._confirm_on_pane(agent, on_pane, sample_of(parcel.text))
         self._inputs.dirty.discard(agent.id)
+
+    def _saw(
+        self, parcel: Parcel, step: str, since: float, before: Image.Image, after: Image.Image
+    ) -> None:
+        """Note how long ``step`` took to show and where in the input box it changed (the
+        delivery's log line says, so a change taken for the wrong thing can be told)."""
+        ms = (time.monotonic() - since) * 1000
+        seen = f"{step} shown in {ms:.0f} ms at {changed_box(before, after)}"
+        log.debug("delivery %s: %s", parcel.delivery_id, seen)
+        self._seen.append(seen)
 
     def _let_late_paste_land(self, agent: Agent, box: Rect) -> None:
         """An earlier try's paste never seen in the input may still land (a slow window, a
@@ -873,16 +889,20 @@ class GuiDriver:
         self._kill.engage(reason)
 
 
-def _log_receipt(parcel: Parcel, receipt: Receipt, ms: float) -> None:
+def _log_receipt(parcel: Parcel, receipt: Receipt, ms: float, seen: list[str]) -> None:
+    steps = f" ({'; '.join(seen)})" if seen else ""
     if receipt.ok:
-        log.info("delivery %s to %s: done in %.0f ms", parcel.delivery_id, parcel.agent.id, ms)
+        log.info(
+            "delivery %s to %s: done in %.0f ms%s", parcel.delivery_id, parcel.agent.id, ms, steps
+        )
     else:
         log.warning(
-            "delivery %s to %s: failed (%s) after %.0f ms",
+            "delivery %s to %s: failed (%s) after %.0f ms%s",
             parcel.delivery_id,
             parcel.agent.id,
             receipt.reason,
             ms,
+            steps,
         )
 
 

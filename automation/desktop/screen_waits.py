@@ -35,15 +35,21 @@ def changed(before: Image.Image, after: Image.Image, thin_px: int) -> bool:
     Differences of at most ``LEVEL_TOLERANCE`` per channel do not count: Chromium repaints
     borders and text with such tiny variations between frames.
     """
+    box = changed_box(before, after)
+    return box is not None and box[2] - box[0] > thin_px
+
+
+def changed_box(before: Image.Image, after: Image.Image) -> tuple[int, int, int, int] | None:
+    """Where the images differ by more than ``LEVEL_TOLERANCE`` (left, top, right, bottom;
+    right and bottom exclusive); None where they do not."""
     diff = ImageChops.difference(before, after)
     if diff.getbbox() is None:
-        return False
+        return None
     bands = diff.split()
     strongest = bands[0]
     for band in bands[1:]:
         strongest = ImageChops.lighter(strongest, band)
-    box = strongest.point(_SIGNIFICANT).getbbox()
-    return box is not None and box[2] - box[0] > thin_px
+    return strongest.point(_SIGNIFICANT).getbbox()
 
 
 def crop(image: Image.Image, rect: Rect) -> Image.Image:

@@ -48,10 +48,11 @@ async def cmd_node(_service: None, args: argparse.Namespace) -> int:
     from core.coordinator.node import DeliveryNode
     from core.coordinator.prompt_keys import KeyPresser, PromptKeys
     from core.errors import ConfigError
+    from core.logs.setup import log_progress
 
     if args.lease is not None and not 0 < args.lease <= 3600:
         raise ConfigError(f"--lease must be between 0 and 3600 seconds, got {args.lease:g}")
-    logging.getLogger().setLevel(logging.INFO)
+    log_progress()
     if args.timings:  # the node's and its deliverer's "timing:" lines
         for name in (
             "core.coordinator.node",

@@ -95,8 +95,9 @@ async def cmd_run(_service: None, args: argparse.Namespace) -> int:
     standby (it takes the lock again when it is free: a holder only slow to answer, or alone,
     carries on by itself)."""
     from bot.app import Builder
+    from core.logs.setup import log_progress
 
-    logging.getLogger().setLevel(logging.INFO)
+    log_progress()
     builder = Builder(args.configuration, serve_web=not args.burst)
     _check_flags(args)
     async with contextlib.AsyncExitStack() as local:

@@ -69,7 +69,6 @@ def _days(raw: str) -> int:
 async def cmd_web(service: SwarmService, args: argparse.Namespace) -> int:
     """``swarm web``: serve until SIGINT/SIGTERM."""
     import dataclasses
-    import logging
 
     from bot.app import stop_on_signals
     from bot.web.server import running
@@ -81,7 +80,9 @@ async def cmd_web(service: SwarmService, args: argparse.Namespace) -> int:
         port=settings.port if args.port is None else args.port,
         enabled=True,
     )
-    logging.getLogger().setLevel(logging.INFO)
+    from core.logs.setup import log_progress
+
+    log_progress()
     stop = asyncio.Event()
     with stop_on_signals(stop):
         async with running(service, settings) as server:

@@ -37,6 +37,14 @@ def configure_logging(env: Mapping[str, str], verbose: bool = False) -> None:
     install_folding(root)
 
 
+def log_progress() -> None:
+    """Log INFO lines too, for a command that runs until stopped (``run``, ``node``, ``web``:
+    what it does is its progress); one started with ``--verbose`` keeps its DEBUG lines."""
+    root = logging.getLogger()
+    if root.getEffectiveLevel() > logging.INFO:
+        root.setLevel(logging.INFO)
+
+
 def log_rotation(env: Mapping[str, str]) -> tuple[int, int]:
     """``SWARM_LOG_MAX_BYTES`` and ``SWARM_LOG_BACKUPS``: bytes per file, old files kept."""
     return int(LOG_MAX_BYTES.read(env)), int(LOG_BACKUPS.read(env))

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -28,7 +30,7 @@ from core.delivery._killswitch import KillSwitch
 from core.models import Agent
 from core.protocols import Parcel
 from tests.apps.conftest import Person
-from tests.apps.desktop import MixedDesktop, grab
+from tests.apps.desktop import SLOW_PASTE_MS, MixedDesktop, grab
 from tests.automation.messages import make_texts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,12 +115,25 @@ async def test_100_prompts_round_robin_arrive_once_whole_and_in_their_window(
 
 
 async def test_a_window_slow_to_show_a_paste_is_waited_for(
-    apps_desktop: MixedDesktop, agents: dict[str, Agent], make_driver
+    apps_desktop: MixedDesktop, agents: dict[str, Agent], make_driver, caplog
 ) -> None:
+    """... and the delivery's log line says how long the paste took to show (a person reads
+    there why a delivery was slow, or what was taken for the paste)."""
     before = len(apps_desktop.texts(SLOW_TK))
-    receipt = await make_driver().deliver(parcel(1, agents[SLOW_TK], "slow but sure 🐢\nline 2"))
+    with caplog.at_level(logging.INFO, logger=gui.__name__):
+        receipt = await make_driver().deliver(
+            parcel(1, agents[SLOW_TK], "slow but sure 🐢\nline 2")
+        )
     assert receipt.ok, receipt.reason
     assert received_since(apps_desktop, SLOW_TK, before, 1) == ["slow but sure 🐢\nline 2"]
+    done = next(r.getMessage() for r in caplog.records if ": done in " in r.getMessage())
+    shown = re.search(
+        r"paste shown in (\d+) ms at \((\d+), (\d+), (\d+), (\d+)\); submit shown", done
+    )
+    assert shown is not None, done
+    assert int(shown[1]) >= SLOW_PASTE_MS, done
+    left, top, right, bottom = map(int, shown.groups()[1:])
+    assert right - left > 10 and bottom > top, done  # text, not a caret
 
 
 async def test_a_window_that_stalls_as_the_submit_key_goes_is_waited_for(

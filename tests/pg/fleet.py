@@ -15,7 +15,8 @@ class Fleet:
 
     A name starting with ``coord`` is a ``swarm run --no-discord``, any other a ``swarm node``
     of that name; ``extra_env`` adds variables to a process by name (a display, driver
-    tunables) and ``leases`` sets a node's ``--lease`` (default 2 s)."""
+    tunables), ``leases`` sets a node's ``--lease`` (default 2 s) and the processes named in
+    ``verbose`` log debug lines too."""
 
     def __init__(
         self,
@@ -24,10 +25,12 @@ class Fleet:
         config: Path,
         extra_env: dict[str, dict[str, str]] | None = None,
         leases: dict[str, float] | None = None,
+        verbose: tuple[str, ...] = (),
     ) -> None:
         self.tmp_path, self.url, self.config = tmp_path, url, config
         self.extra_env = extra_env or {}
         self.leases = leases or {}
+        self.verbose = verbose
         self.procs: dict[str, Proc] = {}
         self.starts = 0
         self.kills: list[str] = []
@@ -49,7 +52,8 @@ class Fleet:
             if name.startswith("coord")
             else ("node", "--name", name, "--lease", f"{self.leases.get(name, 2):g}")
         )
-        self.procs[name] = start(f"{name}.{self.starts}", self.tmp_path, env, *args)
+        flags = ("--verbose",) if name in self.verbose else ()
+        self.procs[name] = start(f"{name}.{self.starts}", self.tmp_path, env, *flags, *args)
 
     def kill_and_restart(self, name: str) -> None:
         self.procs[name].kill9()

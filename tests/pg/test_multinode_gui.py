@@ -45,6 +45,7 @@ GUI_LEASE_S = 8.0
 MIN_KILLS, MAX_KILLS, MAX_GUI_KILLS = 3, 5, 2  # the first two: the GUI node, the scheduler
 JOB = re.compile(r"\bjob \d{3}\b")
 FIRST_TASK_END = re.compile(r"T-\d+: job \d{3}")
+DRIVER = " automation.desktop."  # the logger names of the driver's lines
 
 
 def _agents_file(path: Path, desktop: Any) -> Path:
@@ -134,6 +135,7 @@ async def test_a_gui_node_beside_inbox_nodes_kill_9_at_random_nothing_lost_or_do
         config,
         extra_env={GUI_NODE: display | GUI_TUNING},
         leases={GUI_NODE: GUI_LEASE_S},
+        verbose=(GUI_NODE,),  # the driver's steps, for a failure to be read
     )
     settings = Settings.from_env(
         {
@@ -172,8 +174,11 @@ async def test_a_gui_node_beside_inbox_nodes_kill_9_at_random_nothing_lost_or_do
     assert len(finished) == len(tasks) and all(t.status is TaskStatus.done for t in finished)
     assert all(d.state is DeliveryState.delivered for d in deliveries), fleet.kills
     typed = _typed(apps_desktop, before)
-    _check_windows(typed, fleet.kills)
-    _check_copies(tasks, typed, inbox_texts(tmp_path), fleet.kills)
+    try:
+        _check_windows(typed, fleet.kills)
+        _check_copies(tasks, typed, inbox_texts(tmp_path), fleet.kills)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{GUI_NODE} logged:\n{_gui_log(tmp_path)}") from None
 
 
 def _counts(desktop: Any, before: dict[str, int]) -> dict[str, int]:
@@ -181,11 +186,13 @@ def _counts(desktop: Any, before: dict[str, int]) -> dict[str, int]:
     return {name: len(texts) for name, texts in _typed(desktop, before).items()}
 
 
-def _gui_log(folder: Path, lines: int = 60) -> str:
-    """The last lines every run of the GUI node logged (why a window got nothing)."""
+def _gui_log(folder: Path, lines: int = 80) -> str:
+    """The last lines of the desktop driver every run of the GUI node logged (what a window
+    was sent, how each step showed)."""
     logs = sorted(folder.glob(f"{GUI_NODE}.*.log"), key=lambda p: int(p.stem.split(".")[-1]))
     text = "".join(f"--- {p.name}\n{p.read_text(errors='replace')}" for p in logs)
-    return "\n".join(text.splitlines()[-lines:])
+    kept = [line for line in text.splitlines() if line.startswith("---") or DRIVER in line]
+    return "\n".join(kept[-lines:])
 
 
 def _check_windows(typed: dict[str, list[str]], kills: list[str]) -> None:

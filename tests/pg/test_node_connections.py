@@ -19,6 +19,7 @@ import pytest
 from core.coordinator.node import DeliveryNode
 from core.delivery import _node_claims as node_claims
 from core.delivery import _prompt as prompt
+from core.models import DeliveryState
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store.postgres.store import delivery_channels
@@ -199,3 +200,45 @@ async def test_a_node_claims_once_per_wake_when_it_took_everything_due(
         stop.set()
         await running
         await service.close()
+
+
+async def test_a_node_started_verbose_logs_its_debug_lines(
+    tmp_path: Path, node_settings: Settings, database_url: str
+) -> None:
+    """``swarm --verbose node``: the node's own debug lines are logged (its delivery's
+    ``timing:`` line here; the node's INFO level for its progress once took them away);
+    without it, none are."""
+    env = {
+        "SWARM_HOME": str(tmp_path / "h"),
+        "SWARM_CONFIG": str(node_settings.config_path),
+        "SWARM_DATABASE_URL": database_url,
+    }
+    verbose = start("verbose", tmp_path, env, "--verbose", "node", "--name", "desk-1")
+    quiet = start("quiet", tmp_path, {**env, "SWARM_HOME": str(tmp_path / "q")}, "node",
+                  "--name", "desk-2")  # fmt: skip
+    service = await SwarmService.open(node_settings)
+    try:
+        await service.messages.send("A-1", "for the verbose node", "test")
+        await service.messages.send("B-1", "for the quiet one", "test")
+        deadline = time.monotonic() + 20
+        while not await _all_delivered(service, 2):
+            assert time.monotonic() < deadline, f"{verbose.text()}\n{quiet.text()}"
+            await asyncio.sleep(0.05)
+    finally:
+        await service.close()
+        verbose.stop()
+        quiet.stop()
+    assert any("timing: delivery" in line for line in _own_debug(verbose.text())), verbose.text()
+    assert _own_debug(quiet.text()) == [], quiet.text()
+
+
+async def _all_delivered(service: SwarmService, count: int) -> bool:
+    """Whether ``count`` deliveries were made and each was delivered."""
+    deliveries = await service.messages.deliveries(limit=100)
+    return len(deliveries) == count and all(d.state is DeliveryState.delivered for d in deliveries)
+
+
+def _own_debug(log: str) -> list[str]:
+    """The DEBUG lines of swarm's own loggers in ``log``."""
+    own = (" DEBUG bot.", " DEBUG core.", " DEBUG automation.")
+    return [line for line in log.splitlines() if any(mark in line for mark in own)]
