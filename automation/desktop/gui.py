@@ -479,6 +479,7 @@ class GuiDriver:
         # from the paste on, text may be left in the input (of that window)
         self._inputs.dirty.add(agent.id, self._inputs.windows.get(agent.id, ""))
         others = self._others_in(window, agent, box)
+        served = self._clipboard.texts_served()
         pasted_at = time.monotonic()
         press_combo(pag, keys.paste)
         # Not a paste: the focus ring or caret drawn late (the input as it looks empty).
@@ -487,6 +488,7 @@ class GuiDriver:
             if self._clear_strays(parcel, others, window):
                 raise Abort(Failure.PASTE_ELSEWHERE, retryable=False)
             raise Abort(Failure.PASTE_NOT_SEEN)
+        pasted = self._text_taken(parcel, box, pasted, served, pasted_at)
         self._saw(parcel, "paste", pasted_at, empty, pasted)
         self._inputs.dirty.seen(agent.id)
         pasted = self._waits.quiet(box, pasted, opts.quiet_s)
@@ -503,6 +505,35 @@ class GuiDriver:
         if on_pane is not None:
             self._confirm_on_pane(agent, on_pane, sample_of(parcel.text))
         self._inputs.dirty.discard(agent.id)
+
+    def _text_taken(
+        self, parcel: Parcel, box: Rect, pasted: Image.Image, before: int | None, at: float
+    ) -> Image.Image:
+        """The input once the application has asked for the pasted text: a change it shows
+        before asking is not the paste (a focus ring drawn late, a key that means something
+        else there), so the change after its asking is waited for, within the paste's time;
+        never asked: ``paste not seen``, nothing submitted. Where ``xsel`` serves the text
+        (``before`` None) nobody here can tell: the screen's word stands."""
+        assert self._clipboard is not None
+        served = self._clipboard.texts_served()
+        if before is None or served is None or served > before:
+            return pasted
+        log.info(
+            "delivery %s: the input changed before %s asked for the text: not the paste yet",
+            parcel.delivery_id,
+            parcel.agent.id,
+        )
+        until = at + self._wait_s(self.options.paste_timeout_s)
+        while served is not None and served <= before:
+            if time.monotonic() >= until:
+                raise Abort(Failure.PASTE_NOT_SEEN)
+            self._check_paused()
+            time.sleep(self.options.poll_s)
+            served = self._clipboard.texts_served()
+        shown = self._waits.change(box, pasted, max(0.0, until - time.monotonic()), sudden=True)
+        if shown is None:
+            raise Abort(Failure.PASTE_NOT_SEEN)
+        return shown
 
     def _saw(
         self, parcel: Parcel, step: str, since: float, before: Image.Image, after: Image.Image

@@ -6,6 +6,10 @@ terminals), so on X11 the driver serves the selections itself: one thread with i
 python-xlib connection and an invisible window answers the applications' requests
 (``TARGETS``, ``UTF8_STRING``, ``STRING``, ``TEXT``) and reads other owners' text.
 
+It counts the texts it serves (``texts_served``): the driver reads there whether the
+application asked for the pasted text at all (a change of the input before it did is not
+the paste).
+
 What the process still owns when it closes is handed to ``xsel``, whose background process
 keeps it, so the user's clipboard outlives the coordinator. Texts too large for one X request
 and selections that answer with ``INCR`` are left to ``xsel`` by the caller (None / False).
@@ -58,6 +62,8 @@ class XSelections:
             event_mask=X.PropertyChangeMask,
         )
         self._owned: dict[str, bytes] = {}  # selection -> UTF-8 text we serve
+        self._names: dict[int, str] = {}  # atom -> name (asked once: a round trip each)
+        self.texts_served = 0  # requests for an owned selection's text answered so far
         self._reads: dict[int, Callable[[Any], None]] = {}  # property atom -> waiter
         self._commands: queue.Queue[Callable[[], None]] = queue.Queue()
         self._wake_r, self._wake_w = os.pipe()
@@ -177,13 +183,13 @@ class XSelections:
         if event.type == X.SelectionRequest:
             self._answer(event)
         elif event.type == X.SelectionClear:
-            name = self._display.get_atom_name(event.atom)
+            name = self._atom_name(event.atom)
             self._owned.pop(name, None)
         elif event.type == X.SelectionNotify:
             waiter = self._reads.pop(event.property, None) if event.property else None
             if waiter is None and not event.property:
                 waiter = self._reads.pop(
-                    self._atom("SWARM_" + self._display.get_atom_name(event.selection)), None
+                    self._atom("SWARM_" + self._atom_name(event.selection)), None
                 )
             if waiter is not None:
                 waiter(event)
@@ -272,8 +278,8 @@ class XSelections:
         from Xlib import X, Xatom
         from Xlib.protocol import event
 
-        selection = self._display.get_atom_name(request.selection)
-        target = self._display.get_atom_name(request.target)
+        selection = self._atom_name(request.selection)
+        target = self._atom_name(request.target)
         prop = request.property or request.target  # obsolete clients name no property
         data = self._owned.get(selection)
         answered = X.NONE
@@ -285,6 +291,8 @@ class XSelections:
             elif target in TEXT_TARGETS:  # UTF-8 for STRING too, as xsel serves it
                 request.requestor.change_property(prop, request.target, 8, data)
                 answered = prop
+        if answered != X.NONE and target in TEXT_TARGETS:  # counted before the app is told
+            self.texts_served += 1  # only the selection thread writes it
         notify = event.SelectionNotify(
             time=request.time,
             requestor=request.requestor,
@@ -298,3 +306,8 @@ class XSelections:
         if name not in self._atoms:
             self._atoms[name] = self._display.intern_atom(name)
         return self._atoms[name]
+
+    def _atom_name(self, atom: int) -> str:
+        if atom not in self._names:
+            self._names[atom] = self._display.get_atom_name(atom)
+        return self._names[atom]

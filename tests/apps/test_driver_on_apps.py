@@ -284,3 +284,23 @@ def test_mixed_desktop_under_openbox_in_a_child_process(tmp_path: Path) -> None:
     assert result["window_manager"] is True and result["ok"] == 48
     assert set(result["kinds"]) == {"chrome", "xterm", "tk"}
     assert not any(result["errors"].values()), result["errors"]
+
+
+async def test_a_paste_key_that_types_instead_is_never_taken_for_the_paste(
+    apps_desktop: MixedDesktop, agents: dict[str, Agent], make_driver
+) -> None:
+    """A paste key that means something else in the window (here ``v`` alone, typed into Tk's
+    input): the input changes, but the application never asks for the text, so nothing is
+    submitted (``paste not seen``; before, its Enter sent the letter as the prompt, recorded
+    delivered). The next delivery clears what the key typed and sends the text alone."""
+    name = "Agent-5"
+    driver = make_driver(paste_timeout_s=0.5)
+    before = len(apps_desktop.texts(name))
+    wrong = replace(agents[name], paste="v")
+    receipt = await driver.deliver(parcel(1, wrong, "the prompt"))
+    assert (receipt.ok, receipt.reason) == (False, "paste not seen")
+    await asyncio.sleep(0.3)
+    assert apps_desktop.texts(name)[before:] == []
+    again = await driver.deliver(parcel(1, agents[name], "the prompt"))
+    assert again.ok, again.reason
+    assert received_since(apps_desktop, name, before, 1) == ["the prompt"]
