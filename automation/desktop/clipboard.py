@@ -48,7 +48,7 @@ class Clipboard:
         if IS_X11 and self._xsel is None:
             raise ClipboardError("xsel is not installed (apt-get install xsel)")
         self._x: XSelections | None = None
-        self._here = False  # the text last written is served by this process
+        self._served_here = False  # the text last written is served by this process
         if IS_X11:
             try:
                 self._x = XSelections(display_name, timeout_s)
@@ -94,11 +94,11 @@ class Clipboard:
 
     def write(self, text: str, primary: bool = False) -> None:
         """Start putting ``text`` on the clipboard (see ``put`` for a checked write)."""
-        self._here = False
+        self._served_here = False
         if self._x is not None:
             try:
                 if self._x.own(_name(primary), text):
-                    self._here = True
+                    self._served_here = True
                     return
             except SelectionError:
                 pass
@@ -143,7 +143,7 @@ class Clipboard:
     def texts_served(self) -> int | None:
         """How many times applications were given this process's selection texts so far;
         None when the text last written is not served here (``xsel`` holds it, or not X11)."""
-        if self._x is None or not self._here:
+        if self._x is None or not self._served_here:
             return None
         return self._x.texts_served
 

@@ -72,6 +72,7 @@ async def cmd_web(service: SwarmService, args: argparse.Namespace) -> int:
 
     from bot.app import stop_on_signals
     from bot.web.server import running
+    from core.logs.setup import log_progress
 
     settings = args.configuration.web
     settings = dataclasses.replace(
@@ -80,8 +81,6 @@ async def cmd_web(service: SwarmService, args: argparse.Namespace) -> int:
         port=settings.port if args.port is None else args.port,
         enabled=True,
     )
-    from core.logs.setup import log_progress
-
     log_progress()
     stop = asyncio.Event()
     with stop_on_signals(stop):
