@@ -21,6 +21,7 @@ from tests.apps.desktop import SLOW_PASTE_MS, AppWindow, MixedDesktop, grab, mis
 from tests.conftest import skip_or_fail
 
 pytestmark = pytest.mark.timeout(120)
+ONE_LINE_PX, COMPOSER_EDGE_PX = 34, 9  # the page's one-line textarea; its padding and border
 
 
 def _of_kind(desktop: MixedDesktop, kind: str, nth: int = 0) -> AppWindow:
@@ -52,7 +53,11 @@ def test_chromium_textarea_grows_upwards_and_shrinks_after_sending(
 ) -> None:
     window = _of_kind(apps_desktop, "chrome", 1)
     x, y, width, height = window.input_box
-    above = (x, y, width, height - 60)  # the growth area above the one-line textarea
+    # the composer's edge and top padding above the one-line textarea (chat_page.html: 34 px
+    # high, 8 px padding, a 1 px border): the textarea grows over them, and after the send
+    # they look as before, whatever the history above holds (its last message scrolls to
+    # just above this strip once the history is full)
+    above = (x, y + height - ONE_LINE_PX - COMPOSER_EDGE_PX, width, COMPOSER_EDGE_PX)
     empty = grab(apps_desktop.xserver, above)
     before = len(apps_desktop.texts(window.name))
     person.click_into(window)
