@@ -14,10 +14,11 @@ What counts as a change:
   remembered, so that later blinks there are ignored at any phase (on, on, off, on...).
   A small change is undecided (``small``) until it is settled: the watcher grabs the
   region again every ``RECHECK_STEP_S`` for up to ``RECHECK_S`` (``recheck``): back as it
-  was and staying so for two more rechecks, a blink; anything else changing, changing again
-  at once (a spinner), or the change staying the whole time, a change (a character typed,
-  a counter). Without rechecks, the next look settles it: a
-  small change that does not toggle back either proves it was no blink.
+  was and staying so for two more rechecks, or toggling once more to the changed look in
+  that box alone (A → B → A → B: rechecks late under load), a blink; anything else
+  changing, changing again at once to a third look (a spinner), or the change staying the
+  whole time, a change (a character typed, a counter). Without rechecks, the next look
+  settles it: a small change that does not toggle back either proves it was no blink.
 
 States change with hysteresis: ``working`` after changes in two looks in a row, ``idle``
 after two quiet looks; until then the state stays what it was (``unknown`` at first).
@@ -173,7 +174,7 @@ class ScreenJudge:
         if track.back is not None:  # it toggled back: does it stay so, as a caret does?
             change = change_between(track.back, frame, track.size, self.pixel_delta)
             if change is not None and change.pixels >= self.min_pixels:
-                return CHANGE
+                return BLINK if self._toggles_again(track, frame, change, pending) else CHANGE
             track.stays += 1
             return BLINK if track.stays >= STAY_RECHECKS or last else None
         change = change_between(track.frame, frame, track.size, self.pixel_delta)
@@ -231,6 +232,13 @@ class ScreenJudge:
                 track.blinks.insert(0, track.blinks.pop(index))
                 return True
         return False
+
+    def _toggles_again(self, track: _Track, frame: bytes, change: Change, pending: _Toggle) -> bool:
+        """Toggled back and now as the look that saw the change, inside its box alone
+        (A, B, A, B): a caret's second blink, seen early by rechecks that came late."""
+        if not change.box.within(pending.box):
+            return False
+        return same_pixels(crop(frame, track.size, pending.box), pending.after, self.pixel_delta)
 
     def _toggles_back(self, track: _Track, frame: bytes, change: Change, pending: _Toggle) -> bool:
         if not change.box.within(pending.box):
