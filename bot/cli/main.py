@@ -69,7 +69,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "hook": ("hook",),
     "completion": ("__complete", "completion"),
 }
-WHOLE_TREE = ("__complete", "completion")  # commands that describe the whole tree
+WHOLE_TREE = ("completion",)  # commands that describe the whole tree
 GLOBAL_FLAGS = ("-v", "--verbose")
 
 
