@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 SHELLS = ("bash", "zsh", "fish")
 ID_KINDS = ("tasks", "agents")
+ID_LIMIT = 200  # the newest task ids a Tab offers
 TASK_DESTS = frozenset({"task", "tasks", "after"})
 AGENT_DESTS = frozenset({"agent", "agents"})
 NOT_TASK_IDS = ("schedule", "campaign")  # their ``id`` is S-3 / C-3
@@ -94,20 +95,17 @@ async def cmd_completion(_: SwarmService | None, args: argparse.Namespace) -> No
 
 
 async def cmd_complete(_: SwarmService | None, args: argparse.Namespace) -> None:
-    """``swarm __complete tasks|agents``: ids, one a line; nothing when there is no database
-    (Tab never creates one)."""
-    config = args.configuration
+    """``swarm __complete tasks|agents``: ids, one a line; nothing when there is no SQLite
+    file (Tab never creates one). Tasks are read through the store alone, not the whole
+    service (each Tab is a new process: half its imports)."""
+    settings = args.configuration.core
     if args.kind == "agents":
         from core.agents_file import load_agents
 
-        print("\n".join(a.id for a in load_agents(config.core.config_path)))
+        print("\n".join(a.id for a in load_agents(settings.config_path)))
         return
-    if not config.core.db_path.exists():
-        return
-    from bot.app import Builder
+    from core.tasks import newest_refs
 
-    service = await Builder(config).service()
-    try:
-        print("\n".join(t.ref for t in await service.tasks.newest(limit=200)))
-    finally:
-        await service.close()
+    refs = await newest_refs(settings, ID_LIMIT)
+    if refs:
+        print("\n".join(refs))

@@ -61,6 +61,7 @@ from core.tasks._read_queries import (
     list_tasks,
     row_to_task,
 )
+from core.tasks._refs import newest_refs
 from core.tasks._reopening import reopen, retry
 from core.tasks._shared_queries import (
     ACTIVE_HOLDS,
@@ -125,6 +126,7 @@ __all__ = [
     "held_task",
     "holder",
     "list_tasks",
+    "newest_refs",
     "nobody_takes",
     "only_limited",
     "person",

@@ -104,3 +104,15 @@ def test_a_tab_on_ids_builds_the_completion_group_alone() -> None:
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     assert sorted(sub.choices) == ["__complete", "completion"]
     assert parser.parse_args(["__complete", "agents"]).kind == "agents"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_task_ids_come_from_the_database_in_use(tmp_path: Path, database_url: str | None) -> None:
+    """On PostgreSQL too (a Tab offered none there: it looked for the SQLite file), and no
+    SQLite file is made beside it."""
+    home, env = tmp_path / "home", {"SWARM_DATABASE_URL": database_url or ""}
+    for title in ("first", "second"):
+        assert run_cli(home, "task", "add", title, env=env).code == 0
+    result = run_cli(home, "__complete", "tasks", env=env)
+    assert (result.code, result.out.split()) == (0, ["T-2", "T-1"])
+    assert database_url is None or not (home / "swarm.db").exists()
