@@ -157,6 +157,7 @@ def test_an_agent_of_a_known_cli_gets_only_its_file(tmp_path: Path) -> None:
     assert [cli.name for cli in CLIS if cli.mcp is None] == ["aider", "mistral-vibe"]
     codex = tomllib.loads((tmp_path / "codex" / ".codex" / "config.toml").read_text())
     assert codex["mcp_servers"]["swarm"]["default_tools_approval_mode"] == "approve"
+    assert codex["mcp_servers"]["swarm"]["startup_timeout_sec"] == 60  # a fleet's start
     # Codex passes its servers no variable of the agent's environment it is not told to
     assert "SWARM_DATABASE_URL" in codex["mcp_servers"]["swarm"]["env_vars"]
     # its workspace-write sandbox lets the shell's swarm write swarm's home (issue 53, item 1)
@@ -207,13 +208,13 @@ def test_codex_acps_session_servers_go_on_its_command_line_their_tools_approved(
     """codex-acp asks before each call of a server its session names (issue 79): swarm's
     goes as ``-c`` pairs that Codex reads as one ``[mcp_servers.swarm]`` table, its tools
     approved, its values quoted (a quote or a backslash in a path stays one string)."""
-    from core.clis.codex.mcp import FORWARDED_ENV, session_args
+    from core.clis.codex.mcp import FORWARDED_ENV, STARTUP_TIMEOUT_S, session_args
 
     odd = '/srv/a "b"\\c/python'
     server = {"name": "swarm", "command": odd, "args": ["-I", "-m", "bot.cli", "mcp"],
               "env": {"SWARM_AGENT": "A", "SWARM_HOME": "/srv/x y"}}  # fmt: skip
     args = session_args([server])
-    assert args[::2] == ("-c",) * 5
+    assert args[::2] == ("-c",) * 6
     pairs = [a.split("=", 1) for a in args[1::2]]
     table = tomllib.loads("\n".join(f"{k.removeprefix('mcp_servers.swarm.')} = {v}"
                                     for k, v in pairs))  # fmt: skip
@@ -223,6 +224,7 @@ def test_codex_acps_session_servers_go_on_its_command_line_their_tools_approved(
         "env": {"SWARM_AGENT": "A", "SWARM_HOME": "/srv/x y"},
         "env_vars": list(FORWARDED_ENV),
         "default_tools_approval_mode": "approve",
+        "startup_timeout_sec": STARTUP_TIMEOUT_S,
     }
     assert all(k.startswith("mcp_servers.swarm.") for k, _ in pairs)
     door = session_args([{"name": "swarm", "command": "/run/swarm/swarm", "args": ["mcp"]}])

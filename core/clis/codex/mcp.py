@@ -34,6 +34,11 @@ END = "# <<< swarm MCP server"
 # Codex CLI's workspace-write sandbox: its writable roots (0.169 reads them from the project's
 # .codex/config.toml too); swarm's home among them, unless the user's file has this table
 SANDBOX_TABLE = "sandbox_workspace_write"
+# How long Codex waits for swarm's server to start: past its default wait it gives up on the
+# server for the session, no swarm tool (0.169: a server 20 s late was waited for, 30 s late
+# never). One ``swarm mcp`` answers in ~1.6 s; eight started at once on two cores, ~8 s each
+# (2026-12-01); a larger fleet's, beside the CLIs' own starts, longer.
+STARTUP_TIMEOUT_S = 60
 NOTE = (
     "Codex CLI reads .codex/config.toml of a trusted project; where it does not, put the same "
     "[mcp_servers.swarm] table in ~/.codex/config.toml"
@@ -105,6 +110,7 @@ def _values(command: str, args: Sequence[str], env: Mapping[str, str]) -> dict[s
         "command": json.dumps(command, ensure_ascii=False),
         "args": _toml_list(args),
         "default_tools_approval_mode": '"approve"',  # no dialog per report (0.169)
+        "startup_timeout_sec": str(STARTUP_TIMEOUT_S),
         "env": f"{{ {pairs} }}" if pairs else "{}",
         "env_vars": _toml_list(FORWARDED_ENV),
     }
