@@ -276,8 +276,11 @@ def test_recorded_carets_are_never_activity_when_the_rechecks_come_late(
                     assert not look.changed and look.state != WORKING, (rec["name"], start, look)
 
 
+@pytest.mark.parametrize("recheck_every", [1, 3])  # 3: late rechecks do not hide activity
 @pytest.mark.parametrize("every", [3, 5, 10])
-def test_recorded_streaming_scrolling_typing_and_resizing_are_activity(every: int) -> None:
+def test_recorded_streaming_scrolling_typing_and_resizing_are_activity(
+    every: int, recheck_every: int
+) -> None:
     active = {r["name"]: r for r in recordings() if r["truth"] == "active"}
     names = (
         "tk-stream",
@@ -289,7 +292,7 @@ def test_recorded_streaming_scrolling_typing_and_resizing_are_activity(every: in
     )
     for name in names:
         for start in range(every):
-            looks = replay(active[name], every, start)
+            looks = replay(active[name], every, start, recheck_every)
             assert all(look.changed for visible, look in looks if visible), (name, start)
             runs = zip(looks, looks[1:], looks[2:], strict=False)
             assert all(c[1].state == WORKING for a, b, c in runs if a[0] and b[0]), (name, start)
