@@ -236,14 +236,18 @@ class ScreenJudge:
     def _toggles_again(self, track: _Track, frame: bytes, change: Change, pending: _Toggle) -> bool:
         """Toggled back and now as the look that saw the change, inside its box alone
         (A, B, A, B): a caret's second blink, seen early by rechecks that came late."""
-        if not change.box.within(pending.box):
-            return False
-        return same_pixels(crop(frame, track.size, pending.box), pending.after, self.pixel_delta)
+        return self._box_shows(track, frame, change, pending.box, pending.after)
 
     def _toggles_back(self, track: _Track, frame: bytes, change: Change, pending: _Toggle) -> bool:
-        if not change.box.within(pending.box):
+        return self._box_shows(track, frame, change, pending.box, pending.before)
+
+    def _box_shows(
+        self, track: _Track, frame: bytes, change: Change, box: Box, look: bytes
+    ) -> bool:
+        """``change`` lies inside ``box`` and ``frame`` shows ``look`` there."""
+        if not change.box.within(box):
             return False
-        return same_pixels(crop(frame, track.size, pending.box), pending.before, self.pixel_delta)
+        return same_pixels(crop(frame, track.size, box), look, self.pixel_delta)
 
 
 def _shape(agent: Agent, frame: bytes) -> tuple[tuple[int, int], float]:
