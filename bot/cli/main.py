@@ -136,10 +136,11 @@ def hoist_global_options(argv: list[str]) -> list[str]:
     return front + rest + late
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+def build_parser(command: str | None = None, groups: bool = True) -> argparse.ArgumentParser:
     """The command tree: ``command``'s group alone when it names a command, else the whole
-    tree (``swarm --help``, a mistyped command, ``swarm completion``); ``args.parser`` is the
-    parser itself (``swarm completion`` describes it)."""
+    tree (``swarm --help``, a mistyped command, ``swarm completion``); the root alone when
+    not ``groups`` (``swarm --version``); ``args.parser`` is the parser itself (``swarm
+    completion`` describes it)."""
     parser = Parser(
         prog="swarm", description=DESCRIPTION, formatter_class=argparse.RawTextHelpFormatter
     )
@@ -156,7 +157,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     whole = command is None or command in WHOLE_TREE
     group = None if whole else next((g for g, words in GROUPS.items() if command in words), None)
-    for name in GROUPS if group is None else (group,):
+    for name in (GROUPS if group is None else (group,)) if groups else ():
         import_module(f"bot.cli.{name}").register(sub)
     return parser
 
@@ -173,6 +174,20 @@ def command_word(argv: Sequence[str]) -> str | None:
         elif arg not in GLOBAL_FLAGS and arg.split("=", 1)[0] not in GLOBAL_VALUED:
             return None
     return None
+
+
+def asks_version(argv: Sequence[str]) -> bool:
+    """Whether ``argv`` (global options hoisted to the front) asks ``--version`` before any
+    command or help: argparse answers it from the root alone."""
+    args = iter(argv)
+    for arg in args:
+        if arg in GLOBAL_VALUED:
+            next(args, None)
+        elif arg == "--version":
+            return True
+        elif arg not in GLOBAL_FLAGS and arg.split("=", 1)[0] not in GLOBAL_VALUED:
+            return False
+    return False
 
 
 class VersionAction(argparse.Action):
@@ -232,7 +247,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         if any(0xD800 <= ord(c) <= 0xDFFF for c in arg):  # undecodable bytes (surrogateescape)
             raise InvalidInput(f"argument {index} is not valid UTF-8 text")
     hoisted = hoist_global_options(raw)
-    args = build_parser(command_word(hoisted)).parse_args(hoisted)
+    parser = build_parser(command_word(hoisted), groups=not asks_version(hoisted))
+    args = parser.parse_args(hoisted)
     args.actor_flag = args.actor is not None
     args.argv = raw  # as typed (a refused command is recorded with it)
     args.configuration = _configuration(args)

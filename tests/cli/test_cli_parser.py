@@ -94,6 +94,22 @@ def test_a_command_imports_its_group_and_what_that_imports_only() -> None:
     )
 
 
+def test_the_version_imports_no_command_group() -> None:
+    """``swarm --version`` built the whole tree first (26 groups: ~1 s a start here)."""
+    program = (
+        "import contextlib, sys\n"
+        "from bot.cli.main import main\n"
+        "with contextlib.suppress(SystemExit):\n"
+        "    main(['-v', '--version'])\n"
+        "print(' '.join(sys.modules))\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert ran.stdout.startswith("swarm ")  # the version, then the modules
+    assert not {f"bot.cli.{name}" for name in GROUPS} & set(ran.stdout.split())
+
+
 def test_the_agents_group_builds_without_the_launch_package() -> None:
     """``swarm agents stop`` is a person's stop, timed from the command (issue 79): its
     group's parser leaves the sandbox, the gateway and aiohttp to the commands that use
